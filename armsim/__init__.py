@@ -1,0 +1,12 @@
+"""armsim: a robotic-arm inverse-kinematics simulator with gradient-driven control.
+
+A serial arm is a small neural network: joint angles are the weights, the tip
+is the output, the distance to the target is the loss.
+"""
+
+from .chain import Chain, joint_positions
+from .dual import Dual, jacobian, value_and_jacobian
+
+__version__ = "0.1.0"
+
+__all__ = ["Chain", "Dual", "jacobian", "value_and_jacobian", "joint_positions", "__version__"]

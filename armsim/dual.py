@@ -1,0 +1,534 @@
+"""Forward-mode automatic differentiation over numpy arrays.
+
+A :class:`Dual` carries a ``value`` of any array shape ``S`` and a ``tangent``
+of shape ``S + (K,)``: the derivative of every value element along ``K``
+seeded directions.  Every operator and every elementary function computes
+the value and its derivative together, so one forward evaluation with an
+identity seed gives a whole Jacobian (see :func:`jacobian`).
+
+The same code runs on plain floats and arrays: the elementary functions in
+this module (``sin``, ``cumsum``, ...) fall back to numpy when no argument is
+a ``Dual``.  A leading batch axis simply broadcasts.
+
+Example
+-------
+>>> x = Dual.variables([0.3, 0.5])        # value (2,), tangent = identity (2, 2)
+>>> y = sin(x[0]) * x[1]
+>>> y.value, y.tangent                     # d y / d x
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "Dual", "jacobian", "value_and_jacobian", "seed", "is_dual", "value_of",
+    "sin", "cos", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
+    "tanh", "sigmoid", "hypot", "abs", "absolute", "square", "cumsum", "sum",
+    "stack", "concatenate", "where", "maximum", "minimum", "clip", "matmul",
+    "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
+]
+
+# Hooks for instrumentation (operation counts, tangent pruning).  ``_hooks``
+# holds callables ``hook(name, value, tangent, inputs) -> tangent`` applied to
+# every new Dual, in order.  Empty by default: no cost.
+_hooks: list = []
+
+
+def _make(name, value, tangent, inputs=()):
+    """Build the result of operation ``name``, passing it through the hooks."""
+    for hook in _hooks:
+        tangent = hook(name, value, tangent, inputs)
+    out = Dual.__new__(Dual)
+    out.value = value
+    out.tangent = tangent
+    return out
+
+
+def is_dual(x) -> bool:
+    return isinstance(x, Dual)
+
+
+def value_of(x):
+    """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array)."""
+    return x.value if isinstance(x, Dual) else np.asarray(x, dtype=float)
+
+
+def _tangent_of(x, k, shape):
+    """Tangent of ``x`` with ``k`` directions; constants get zeros."""
+    if isinstance(x, Dual):
+        return x.tangent
+    return np.zeros(np.shape(x) + (k,))
+
+
+def _k_of(*args) -> int:
+    for a in args:
+        if isinstance(a, Dual):
+            return a.tangent.shape[-1]
+    raise TypeError("no Dual among the arguments")
+
+
+def _col(d):
+    """Append a unit axis so an elementwise factor scales a tangent."""
+    return np.asarray(d)[..., None]
+
+
+class Dual:
+    """A value with its derivatives along ``K`` directions.
+
+    Parameters
+    ----------
+    value : array_like, shape S
+    tangent : array_like, shape S + (K,)
+        ``tangent[..., k]`` is d value / d (direction k).
+    """
+
+    __slots__ = ("value", "tangent")
+    # numpy must defer to Dual: ``ndarray * Dual`` calls ``Dual.__rmul__``.
+    __array_ufunc__ = None
+
+    def __init__(self, value, tangent):
+        value = np.asarray(value, dtype=float)
+        tangent = np.asarray(tangent, dtype=float)
+        if tangent.shape[:-1] != value.shape:
+            try:
+                tangent = np.broadcast_to(tangent, value.shape + tangent.shape[-1:]).copy()
+            except ValueError:
+                raise ValueError(
+                    f"tangent shape {tangent.shape} does not fit value shape {value.shape} + (K,)"
+                ) from None
+        self.value = value
+        self.tangent = tangent
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def variables(cls, x):
+        """Seed ``x`` (shape S) with identity tangents: K = x.size directions."""
+        x = np.asarray(x, dtype=float)
+        return cls(x, np.eye(x.size).reshape(x.shape + (x.size,)))
+
+    @classmethod
+    def constant(cls, x, k):
+        x = np.asarray(x, dtype=float)
+        return cls(x, np.zeros(x.shape + (k,)))
+
+    # -- array protocol ---------------------------------------------------
+    @property
+    def shape(self):
+        return self.value.shape
+
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    @property
+    def size(self):
+        return self.value.size
+
+    @property
+    def k(self) -> int:
+        """Number of seeded directions."""
+        return self.tangent.shape[-1]
+
+    def __len__(self):
+        return len(self.value)
+
+    def __repr__(self):
+        return f"Dual(value={self.value!r}, tangent={self.tangent!r})"
+
+    def __getitem__(self, idx):
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        if any(i is Ellipsis for i in idx):
+            t_idx = idx + (slice(None),)
+        else:
+            t_idx = idx
+        return _make("getitem", self.value[idx], self.tangent[t_idx], (self,))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self):
+        return float(self.value)
+
+    @property
+    def T(self):
+        return moveaxis(self, list(range(self.ndim)), list(reversed(range(self.ndim))))
+
+    def reshape(self, *shape):
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum(self, axis=axis, keepdims=keepdims)
+
+    # -- arithmetic: each computes value and tangent together -------------
+    def __add__(self, other):
+        if isinstance(other, Dual):
+            return _make("add", self.value + other.value, self.tangent + other.tangent, (self, other))
+        other = np.asarray(other, dtype=float)
+        v = self.value + other
+        return _make("add", v, _bcast(self.tangent, v.shape), (self,))
+
+    def __radd__(self, other):  # other + self
+        return self.__add__(other)
+
+    def __sub__(self, other):
+        if isinstance(other, Dual):
+            return _make("sub", self.value - other.value, self.tangent - other.tangent, (self, other))
+        other = np.asarray(other, dtype=float)
+        v = self.value - other
+        return _make("sub", v, _bcast(self.tangent, v.shape), (self,))
+
+    def __rsub__(self, other):  # other - self
+        return (-self).__add__(other)
+
+    def __neg__(self):
+        return _make("neg", -self.value, -self.tangent, (self,))
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, other):
+        if isinstance(other, Dual):
+            v = self.value * other.value
+            t = self.tangent * _col(other.value) + _col(self.value) * other.tangent
+            return _make("mul", v, t, (self, other))
+        other = np.asarray(other, dtype=float)
+        return _make("mul", self.value * other, self.tangent * _col(other), (self,))
+
+    def __rmul__(self, other):  # other * self
+        return self.__mul__(other)
+
+    def __truediv__(self, other):
+        if isinstance(other, Dual):
+            inv = 1.0 / other.value
+            v = self.value * inv
+            t = self.tangent * _col(inv) - _col(v * inv) * other.tangent
+            return _make("div", v, t, (self, other))
+        inv = 1.0 / np.asarray(other, dtype=float)
+        return _make("div", self.value * inv, self.tangent * _col(inv), (self,))
+
+    def __rtruediv__(self, other):  # other / self
+        other = np.asarray(other, dtype=float)
+        inv = 1.0 / self.value
+        v = other * inv
+        return _make("rdiv", v, -_col(v * inv) * self.tangent, (self,))
+
+    def __pow__(self, other):
+        if isinstance(other, Dual):
+            return exp(other * log(self))
+        p = np.asarray(other, dtype=float)
+        v = self.value ** p
+        # d x^p = p x^(p-1); written without dividing by x so x = 0 stays finite
+        d = p * self.value ** (p - 1.0) if np.all(p != 0) else np.zeros_like(v)
+        return _make("pow", v, _col(d) * self.tangent, (self,))
+
+    def __rpow__(self, other):  # other ** self
+        other = np.asarray(other, dtype=float)
+        v = other ** self.value
+        return _make("rpow", v, _col(v * np.log(other)) * self.tangent, (self,))
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):  # other @ self
+        return matmul(other, self)
+
+    # comparisons look at values only (for masks and clipping)
+    def __lt__(self, other):
+        return self.value < value_of(other)
+
+    def __le__(self, other):
+        return self.value <= value_of(other)
+
+    def __gt__(self, other):
+        return self.value > value_of(other)
+
+    def __ge__(self, other):
+        return self.value >= value_of(other)
+
+
+def _bcast(tangent, shape):
+    """Broadcast a tangent (S + (K,)) to a value shape ``shape``."""
+    target = tuple(shape) + tangent.shape[-1:]
+    return tangent if tangent.shape == target else np.broadcast_to(tangent, target)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise rules.  Each takes the primal ``x`` (an array) and its tangent
+# ``x_dot`` (x.shape + (K,)) and returns ``(value, tangent)``.
+# ---------------------------------------------------------------------------
+
+def _safe_recip(d):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 1.0 / d
+    return np.where(np.isfinite(r), r, 0.0)
+
+
+JVP_RULES = {
+    "sin": lambda x, x_dot: (np.sin(x), _col(np.cos(x)) * x_dot),
+    "cos": lambda x, x_dot: (np.cos(x), -_col(np.sin(x)) * x_dot),
+    "tan": lambda x, x_dot: (np.tan(x), _col(1.0 / np.cos(x) ** 2) * x_dot),
+    "atan": lambda x, x_dot: (np.arctan(x), _col(1.0 / (1.0 + x * x)) * x_dot),
+    # d sqrt(x) = 1 / (2 sqrt x); taken as 0 at x = 0 so results stay finite
+    "sqrt": lambda x, x_dot: (np.sqrt(x), _col(0.5 * _safe_recip(np.sqrt(x))) * x_dot),
+    "exp": lambda x, x_dot: (np.exp(x), _col(np.exp(x)) * x_dot),
+    "log": lambda x, x_dot: (np.log(x), _col(1.0 / x) * x_dot),
+    "tanh": lambda x, x_dot: (np.tanh(x), _col(1.0 - np.tanh(x) ** 2) * x_dot),
+    "sigmoid": lambda x, x_dot: (_sig(x), _col(_sig(x) * (1.0 - _sig(x))) * x_dot),
+    "abs": lambda x, x_dot: (np.abs(x), _col(np.sign(x)) * x_dot),
+    "square": lambda x, x_dot: (x * x, _col(2.0 * x) * x_dot),
+}
+
+_NUMPY = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "atan": np.arctan, "sqrt": np.sqrt,
+    "exp": np.exp, "log": np.log, "tanh": np.tanh, "abs": np.abs, "square": np.square,
+    "sigmoid": lambda x: _sig(np.asarray(x, dtype=float)),
+}
+
+
+def _sig(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # logistic, overflow-free
+
+
+def _unary(name):
+    rule, plain = JVP_RULES[name], _NUMPY[name]
+
+    def f(x):
+        if isinstance(x, Dual):
+            v, t = rule(x.value, x.tangent)
+            return _make(name, v, t, (x,))
+        return plain(x)
+
+    f.__name__ = name
+    f.__doc__ = f"Elementwise {name}; differentiates Dual arguments."
+    return f
+
+
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+atan = arctan = _unary("atan")
+sqrt = _unary("sqrt")
+exp = _unary("exp")
+log = _unary("log")
+tanh = _unary("tanh")
+sigmoid = _unary("sigmoid")
+abs = absolute = _unary("abs")  # noqa: A001 - mirrors numpy's name
+square = _unary("square")
+
+
+def atan2(y, x):
+    """Angle of the vector (x, y); the derivative is taken as 0 at the origin."""
+    if not (isinstance(y, Dual) or isinstance(x, Dual)):
+        return np.arctan2(y, x)
+    k = _k_of(y, x)
+    yv, xv = value_of(y), value_of(x)
+    v = np.arctan2(yv, xv)
+    inv = _safe_recip(xv * xv + yv * yv)
+    t = _col(xv * inv) * _tangent_of(y, k, v.shape) - _col(yv * inv) * _tangent_of(x, k, v.shape)
+    return _make("atan2", v, t, tuple(a for a in (y, x) if isinstance(a, Dual)))
+
+
+arctan2 = atan2
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2); the derivative is taken as 0 at the origin."""
+    if not (isinstance(y, Dual) or isinstance(x, Dual)):
+        return np.hypot(x, y)
+    k = _k_of(x, y)
+    xv, yv = value_of(x), value_of(y)
+    v = np.hypot(xv, yv)
+    inv = _safe_recip(v)
+    t = _col(xv * inv) * _tangent_of(x, k, v.shape) + _col(yv * inv) * _tangent_of(y, k, v.shape)
+    return _make("hypot", v, t, tuple(a for a in (x, y) if isinstance(a, Dual)))
+
+
+def maximum(a, b):
+    """Elementwise maximum; the derivative follows the larger argument."""
+    if not (isinstance(a, Dual) or isinstance(b, Dual)):
+        return np.maximum(a, b)
+    return where(value_of(a) >= value_of(b), a, b)
+
+
+def minimum(a, b):
+    if not (isinstance(a, Dual) or isinstance(b, Dual)):
+        return np.minimum(a, b)
+    return where(value_of(a) <= value_of(b), a, b)
+
+
+def clip(x, lo, hi):
+    return minimum(maximum(x, lo), hi)
+
+
+def where(cond, a, b):
+    """Pick from ``a`` where ``cond`` else from ``b``, derivatives included."""
+    if not (isinstance(a, Dual) or isinstance(b, Dual)):
+        return np.where(cond, a, b)
+    k = _k_of(a, b)
+    cond = np.asarray(cond)
+    v = np.where(cond, value_of(a), value_of(b))
+    t = np.where(_col(cond), _tangent_of(a, k, v.shape), _tangent_of(b, k, v.shape))
+    return _make("where", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)))
+
+
+# ---------------------------------------------------------------------------
+# Structural operations (the tangent follows the value; axes are counted on
+# the value, so a negative axis skips the trailing tangent axis).
+# ---------------------------------------------------------------------------
+
+def _axis(axis, ndim):
+    if axis is None:
+        return None
+    return axis if axis >= 0 else axis + ndim
+
+
+def cumsum(x, axis=-1):
+    """Cumulative sum along ``axis`` (of the value)."""
+    if not isinstance(x, Dual):
+        return np.cumsum(x, axis=axis)
+    ax = _axis(axis, x.ndim)
+    return _make("cumsum", np.cumsum(x.value, axis=ax), np.cumsum(x.tangent, axis=ax), (x,))
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
+    """Sum over ``axis`` (all value axes when None)."""
+    if not isinstance(x, Dual):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    if axis is None:
+        ax = tuple(range(x.ndim))
+    elif isinstance(axis, tuple):
+        ax = tuple(_axis(a, x.ndim) for a in axis)
+    else:
+        ax = _axis(axis, x.ndim)
+    return _make("sum", np.sum(x.value, axis=ax, keepdims=keepdims),
+                 np.sum(x.tangent, axis=ax, keepdims=keepdims), (x,))
+
+
+def _as_duals(xs):
+    k = _k_of(*xs)
+    out = []
+    for x in xs:
+        out.append(x if isinstance(x, Dual) else Dual.constant(x, k))
+    return out, k
+
+
+def stack(xs, axis=0):
+    """Stack along a new ``axis``; arrays and Duals may be mixed."""
+    xs = list(xs)
+    if not any(isinstance(x, Dual) for x in xs):
+        return np.stack(xs, axis=axis)
+    ds, _ = _as_duals(xs)
+    shape = np.broadcast_shapes(*(d.shape for d in ds))
+    vals = [np.broadcast_to(d.value, shape) for d in ds]
+    tans = [_bcast(d.tangent, shape) for d in ds]
+    ax = _axis(axis, len(shape) + 1)
+    return _make("stack", np.stack(vals, axis=ax), np.stack(tans, axis=ax), tuple(ds))
+
+
+def concatenate(xs, axis=0):
+    xs = list(xs)
+    if not any(isinstance(x, Dual) for x in xs):
+        return np.concatenate(xs, axis=axis)
+    ds, _ = _as_duals(xs)
+    ax = _axis(axis, ds[0].ndim)
+    return _make("concatenate", np.concatenate([d.value for d in ds], axis=ax),
+                 np.concatenate([d.tangent for d in ds], axis=ax), tuple(ds))
+
+
+def reshape(x, shape):
+    if not isinstance(x, Dual):
+        return np.reshape(x, shape)
+    v = np.reshape(x.value, shape)
+    return _make("reshape", v, np.reshape(x.tangent, v.shape + (x.k,)), (x,))
+
+
+def moveaxis(x, source, destination):
+    if not isinstance(x, Dual):
+        return np.moveaxis(x, source, destination)
+    nd = x.ndim
+    src = [_axis(s, nd) for s in np.atleast_1d(source)]
+    dst = [_axis(d, nd) for d in np.atleast_1d(destination)]
+    return _make("moveaxis", np.moveaxis(x.value, src, dst), np.moveaxis(x.tangent, src, dst), (x,))
+
+
+def broadcast_to(x, shape):
+    if not isinstance(x, Dual):
+        return np.broadcast_to(x, shape)
+    return _make("broadcast_to", np.broadcast_to(x.value, shape), _bcast(x.tangent, shape), (x,))
+
+
+def zeros_like(x):
+    return np.zeros_like(value_of(x))
+
+
+def matmul(a, b):
+    """``a @ b`` for 1-D or stacked 2-D operands, derivatives included."""
+    if not (isinstance(a, Dual) or isinstance(b, Dual)):
+        return np.matmul(a, b)
+    k = _k_of(a, b)
+    av, bv = value_of(a), value_of(b)
+    v = np.matmul(av, bv)
+    # promote vectors to matrices so one einsum handles every case
+    a2 = av[None, :] if av.ndim == 1 else av
+    b2 = bv[:, None] if bv.ndim == 1 else bv
+    t = 0.0
+    if isinstance(a, Dual):
+        at = a.tangent[None, :, :] if av.ndim == 1 else a.tangent
+        t = t + np.einsum("...ijk,...jl->...ilk", at, b2)
+    if isinstance(b, Dual):
+        bt = b.tangent[:, None, :] if bv.ndim == 1 else b.tangent
+        t = t + np.einsum("...ij,...jlk->...ilk", a2, bt)
+    if bv.ndim == 1:
+        t = t[..., 0, :]
+    if av.ndim == 1:
+        t = t[..., 0, :] if bv.ndim == 1 else t[..., 0, :, :]
+    t = np.reshape(t, v.shape + (k,))
+    return _make("matmul", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)))
+
+
+# ---------------------------------------------------------------------------
+# Jacobians
+# ---------------------------------------------------------------------------
+
+def seed(x, batch_dims=0):
+    """Seed ``x`` with identity tangents per batch element.
+
+    ``x`` has shape ``batch + S``; the result has K = prod(S) directions and
+    tangent shape ``batch + S + (K,)``, so every batch element gets its own
+    identity.  ``batch_dims=0`` is :meth:`Dual.variables`.
+    """
+    x = np.asarray(x, dtype=float)
+    inner = x.shape[batch_dims:]
+    k = int(np.prod(inner, dtype=int))
+    eye = np.eye(k).reshape(inner + (k,))
+    return Dual(x, np.broadcast_to(eye, x.shape + (k,)).copy())
+
+
+def value_and_jacobian(f, x):
+    """Evaluate ``f`` at ``x`` and its Jacobian in one forward pass.
+
+    Returns ``(f(x), J)`` with ``J.shape == f(x).shape + x.shape``.
+    """
+    x = np.asarray(x, dtype=float)
+    y = f(Dual.variables(x))
+    if not isinstance(y, Dual):  # f does not depend on x
+        y = np.asarray(y, dtype=float)
+        return y, np.zeros(y.shape + x.shape)
+    return y.value, y.tangent.reshape(y.shape + x.shape)
+
+
+def jacobian(f, x):
+    """df/dx by forward mode: identity seed, one evaluation, every column.
+
+    Parameters
+    ----------
+    f : callable taking an array shaped like ``x`` (it receives a Dual)
+    x : array_like, shape S
+
+    Returns
+    -------
+    ndarray, shape f(x).shape + S
+    """
+    return value_and_jacobian(f, x)[1]

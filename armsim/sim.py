@@ -1,0 +1,150 @@
+"""A running simulation: an arm chasing a target, a few solver steps per frame.
+
+No pygame here.  The window (:mod:`armsim.app`) and the GIF exporter
+(:mod:`armsim.export`) both consume the :class:`State` this produces.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chain import Chain
+from .solvers import Solver
+
+__all__ = ["State", "Simulation", "default_simulation", "figure_eight"]
+
+
+@dataclass
+class State:
+    """Everything a renderer needs to draw one frame.
+
+    Attributes
+    ----------
+    frame : int                 frames advanced so far
+    q : ndarray (N,) [rad]      joint angles, relative to the previous segment
+    joints : ndarray (N+1, 2)   world positions [m], base first, tip last
+    target : ndarray (2,)       world position [m]
+    jacobian : ndarray (2, N)   d tip / d q at q [m/rad]
+    error : float               |tip - target| [m]
+    method, correction : str    solver in use ("" when the method has no correction)
+    step : float                largest |joint change| of the last frame [rad]
+    iterations : int            solver iterations spent this frame
+    trail : ndarray (T, 2)      recent tip positions, oldest first
+    reach : float               total arm length [m]
+    base : ndarray (2,)
+    """
+
+    frame: int
+    q: np.ndarray
+    joints: np.ndarray
+    target: np.ndarray
+    jacobian: np.ndarray
+    error: float
+    method: str
+    correction: str
+    step: float
+    iterations: int
+    trail: np.ndarray
+    reach: float
+    base: np.ndarray
+
+
+def figure_eight(center, size, period, phase=0.0):
+    """A target path: a figure-eight (lemniscate of Gerono) of given period [frames]."""
+    center = np.asarray(center, dtype=float)
+    sx, sy = size
+
+    def path(frame):
+        t = 2 * np.pi * frame / period + phase
+        return center + np.array([sx * np.sin(t), sy * np.sin(t) * np.cos(t)])
+
+    return path
+
+
+class Simulation:
+    """An arm whose solver chases a target path, frame by frame.
+
+    Parameters
+    ----------
+    chain : Chain
+    path : callable frame -> (2,) target [m]
+    q0 : array_like (N,) [rad]
+    method, correction : solver names (see :mod:`armsim.solvers`)
+    iterations_per_frame : int
+    trail_length : int
+        Number of recent tip positions kept for drawing.
+    **solver_options : passed to :class:`armsim.solvers.Solver`
+    """
+
+    def __init__(self, chain, path, q0, method="gradient", correction="clip",
+                 iterations_per_frame=4, trail_length=60, **solver_options):
+        self.chain = chain
+        self.path = path
+        self.q0 = chain.clip(np.array(q0, dtype=float))
+        if self.q0.shape != (chain.n,):
+            raise ValueError(f"q0 must have shape ({chain.n},), got {self.q0.shape}")
+        if int(iterations_per_frame) != iterations_per_frame or iterations_per_frame < 1:
+            raise ValueError(f"iterations_per_frame must be an integer >= 1, got {iterations_per_frame}")
+        self.solver = Solver(chain, method=method, correction=correction,
+                             max_iter=int(iterations_per_frame), **solver_options)
+        self.trail_length = int(trail_length)
+        self.reset()
+
+    def reset(self):
+        """Back to frame 0 with the initial angles."""
+        self.frame = 0
+        self.q = self.q0.copy()
+        self._trail = deque(maxlen=max(self.trail_length, 1))
+        self._last_step = 0.0
+        self._last_iters = 0
+        self._target = np.asarray(self.path(0), dtype=float)
+        self.state = self._make_state()
+
+    def step(self, target=None):
+        """Advance one frame.  ``target`` (2,) overrides the scripted path."""
+        self.frame += 1
+        if target is None:
+            target = self.path(self.frame)
+        target = np.asarray(target, dtype=float)
+        if target.shape != (2,) or not np.all(np.isfinite(target)):
+            raise ValueError(f"target must be two finite numbers, got {target.tolist()}")
+        self._target = target
+        q, iters, _, _ = self.solver.run(target[None], self.q[None])
+        self._last_step = float(np.max(np.abs(q[0] - self.q))) if self.chain.n else 0.0
+        self._last_iters = int(iters[0])
+        self.q = q[0]
+        self.state = self._make_state()
+        return self.state
+
+    def _make_state(self):
+        joints_dual = self.chain._seeded(self.q, "angles")
+        joints = joints_dual.value
+        jac = joints_dual.tangent[-1]
+        tip = joints[-1]
+        self._trail.append(tip.copy())
+        solver = self.solver
+        return State(
+            frame=self.frame, q=self.q.copy(), joints=joints, target=self._target.copy(),
+            jacobian=jac, error=float(np.linalg.norm(self._target - tip)),
+            method=solver.method, correction=solver.correction if solver.method == "gradient" else "",
+            step=self._last_step, iterations=self._last_iters,
+            trail=np.array(self._trail).reshape(-1, 2), reach=self.chain.reach,
+            base=self.chain.base.copy(),
+        )
+
+
+def default_simulation(seed=0, method=None, correction=None):
+    """The built-in scene: a 4-segment arm (reach 1 m) chasing a figure-eight.
+
+    ``seed`` sets the starting angles and the phase of the path.
+    """
+    rng = np.random.default_rng(seed)
+    chain = Chain([0.35, 0.3, 0.2, 0.15])
+    q0 = rng.uniform(-1.0, 1.0, size=chain.n)
+    path = figure_eight(center=(0.1, 0.25), size=(0.6, 0.45), period=240,
+                        phase=float(rng.uniform(0, 2 * np.pi)))
+    return Simulation(chain, path, q0, method=method or "gradient",
+                      correction=correction or "clip", iterations_per_frame=4)
