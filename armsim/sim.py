@@ -7,14 +7,14 @@ No pygame here.  The window (:mod:`armsim.app`) and the GIF exporter
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .chain import Chain
 from .solvers import Solver
 
-__all__ = ["State", "Simulation", "default_simulation", "figure_eight"]
+__all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight"]
 
 
 @dataclass
@@ -35,6 +35,10 @@ class State:
     trail : ndarray (T, 2)      recent tip positions, oldest first
     reach : float               total arm length [m]
     base : ndarray (2,)
+    label : str                 caption of this arm ("" for a single arm)
+    waypoints : ndarray (W, 2)  the target's waypoints [m] (empty without any)
+    reached : ndarray (W,) bool which waypoints the tip has reached so far
+    companions : list[State]    other arms stepped in lockstep (same target)
     """
 
     frame: int
@@ -50,6 +54,43 @@ class State:
     trail: np.ndarray
     reach: float
     base: np.ndarray
+    label: str = ""
+    waypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    companions: list = field(default_factory=list)
+
+
+@dataclass
+class RunStats:
+    """Running summary of a simulation, for reports.
+
+    Attributes
+    ----------
+    frames : int            frames stepped
+    error_sum : float       sum of the tip error over the stepped frames [m]
+    final_error : float     tip error at the last frame [m]
+    iterations_sum : int    solver iterations over the stepped frames
+    reached : ndarray (W,) bool
+        Waypoint ``i`` counts as reached when the tip came within the
+        tolerance while waypoint ``i`` was the target.
+    """
+
+    frames: int = 0
+    error_sum: float = 0.0
+    final_error: float = 0.0
+    iterations_sum: int = 0
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def summary(self) -> dict:
+        """Plain-JSON dictionary: frames, final/mean error, iterations per frame, waypoints."""
+        n = max(self.frames, 1)
+        return {
+            "frames": self.frames,
+            "final_error": self.final_error,
+            "mean_error": self.error_sum / n if self.frames else self.final_error,
+            "iterations_per_frame": self.iterations_sum / n if self.frames else 0.0,
+            "waypoints_reached": [bool(r) for r in self.reached],
+        }
 
 
 def figure_eight(center, size, period, phase=0.0):
@@ -76,13 +117,33 @@ class Simulation:
     iterations_per_frame : int
     trail_length : int
         Number of recent tip positions kept for drawing.
+    label : str
+        Caption of this arm (shown when several arms are drawn).
+    reach_tolerance : float [m], optional
+        A waypoint of ``path`` (see :class:`armsim.targets.TargetSource`)
+        counts as reached when the tip comes this close while it is the
+        target; default ``0.02 * reach``.
     **solver_options : passed to :class:`armsim.solvers.Solver`
+
+    Attributes
+    ----------
+    state : State
+    stats : RunStats
+    companions : list[Simulation]
+        Arms stepped together with this one, toward the same target
+        (:meth:`add_companion`); their states are ``state.companions``.
     """
 
     def __init__(self, chain, path, q0, method="gradient", correction="clip",
-                 iterations_per_frame=4, trail_length=60, **solver_options):
+                 iterations_per_frame=4, trail_length=60, *, label="", reach_tolerance=None,
+                 **solver_options):
         self.chain = chain
         self.path = path
+        self.label = str(label)
+        self.reach_tolerance = 0.02 * chain.reach if reach_tolerance is None else float(reach_tolerance)
+        if not np.isfinite(self.reach_tolerance) or self.reach_tolerance <= 0:
+            raise ValueError(f"reach_tolerance must be > 0, got {reach_tolerance}")
+        self.companions = []
         self.q0 = chain.clip(np.array(q0, dtype=float))
         if self.q0.shape != (chain.n,):
             raise ValueError(f"q0 must have shape ({chain.n},), got {self.q0.shape}")
@@ -101,7 +162,20 @@ class Simulation:
         self._last_step = 0.0
         self._last_iters = 0
         self._target = np.asarray(self.path(0), dtype=float)
+        self._waypoints = np.asarray(getattr(self.path, "waypoints", np.zeros((0, 2))), dtype=float)
+        self.stats = RunStats(reached=np.zeros(len(self._waypoints), dtype=bool))
+        for other in self.companions:
+            other.reset()
         self.state = self._make_state()
+        self.stats.final_error = self.state.error
+
+    def add_companion(self, other: "Simulation") -> None:
+        """Step ``other`` with this simulation from now on, toward this one's target."""
+        if other is self or other in self.companions:
+            raise ValueError("a simulation cannot be its own companion or be added twice")
+        self.companions.append(other)
+        other.reset()
+        self.state.companions = [c.state for c in self.companions]
 
     def step(self, target=None):
         """Advance one frame.  ``target`` (2,) overrides the scripted path."""
@@ -111,13 +185,35 @@ class Simulation:
         target = np.asarray(target, dtype=float)
         if target.shape != (2,) or not np.all(np.isfinite(target)):
             raise ValueError(f"target must be two finite numbers, got {target.tolist()}")
+        for other in self.companions:
+            other.step(target)
         self._target = target
         q, iters, _, _ = self.solver.run(target[None], self.q[None])
         self._last_step = float(np.max(np.abs(q[0] - self.q))) if self.chain.n else 0.0
         self._last_iters = int(iters[0])
         self.q = q[0]
         self.state = self._make_state()
+        self._record()
+        self.state.reached = self.stats.reached.copy()
         return self.state
+
+    def _record(self):
+        st, stats = self.state, self.stats
+        stats.frames += 1
+        stats.error_sum += st.error
+        stats.final_error = st.error
+        stats.iterations_sum += st.iterations
+        index = self.path.waypoint_index(self.frame) if hasattr(self.path, "waypoint_index") else -1
+        if 0 <= index < len(stats.reached) and st.error <= self.reach_tolerance:
+            stats.reached[index] = True
+
+    def report(self) -> dict:
+        """JSON-ready summary of the run so far (:meth:`RunStats.summary`), per arm."""
+        out = {"label": self.label, "method": self.solver.method,
+               "correction": self.state.correction, **self.stats.summary()}
+        if self.companions:
+            out["companions"] = [c.report() for c in self.companions]
+        return out
 
     def _make_state(self):
         joints_dual = self.chain._seeded(self.q, "angles")
@@ -132,7 +228,8 @@ class Simulation:
             method=solver.method, correction=solver.correction if solver.method == "gradient" else "",
             step=self._last_step, iterations=self._last_iters,
             trail=np.array(self._trail).reshape(-1, 2), reach=self.chain.reach,
-            base=self.chain.base.copy(),
+            base=self.chain.base.copy(), label=self.label, waypoints=self._waypoints.copy(),
+            reached=self.stats.reached.copy(), companions=[c.state for c in self.companions],
         )
 
 

@@ -1,0 +1,1072 @@
+"""Scene files: one TOML file describes one run, validated key by key.
+
+A scene is a few *sections* (TOML tables) plus a top-level ``seed``.  Each
+section is one frozen dataclass whose fields carry a :class:`Spec` (type,
+bounds, documentation); the loader checks every key against it and raises a
+:class:`SceneError` naming the file, the key path and what was expected::
+
+    scenes/x.toml: arm.lengths[2]: must be > 0, got -1.0
+
+Sections register themselves with the :func:`section` decorator, so a module
+that owns a new section (cameras, calibration, ...) adds it without touching
+this file: the loader imports every module of the :mod:`armsim` package once,
+before the first load, so their decorators have run.
+
+The format reference, generated from the same specs, is ``docs/scenes.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import importlib.resources
+import math
+import pkgutil
+import re
+import tomllib
+from dataclasses import MISSING, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+__all__ = [
+    "SceneError", "Scene", "Section", "Spec", "section", "target_kind", "SECTIONS",
+    "TARGET_KINDS", "load", "loads", "dumps", "default_scene", "override",
+    "build_simulation", "DEFAULT_SCENE",
+]
+
+DEFAULT_SCENE = "default.toml"      # inside the armsim.scenes package
+BIG = 1.0e6                         # largest accepted coordinate or length [m]
+MAX_FRAMES = 1_000_000
+THEMES = ("dark", "light")
+
+
+class SceneError(ValueError):
+    """A scene that cannot be used.
+
+    ``str(err)`` is one line: ``"<file>: <key path>: <what was expected>"``.
+
+    Attributes
+    ----------
+    source : str   the file (as given) or ``"<string>"``
+    key : str      the key path, e.g. ``"arm.lengths[2]"``, or a TOML position
+    detail : str   what is wrong
+    """
+
+    def __init__(self, source, key, detail):
+        self.source, self.key, self.detail = str(source), str(key), str(detail)
+        where = f"{self.key}: " if self.key else ""
+        super().__init__(f"{self.source}: {where}{self.detail}")
+
+
+# -- key paths -----------------------------------------------------------------
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class Where:
+    """A position in the scene being checked: file plus key path."""
+
+    source: str
+    parts: tuple = ()
+
+    def child(self, key: str) -> "Where":
+        return Where(self.source, self.parts + (str(key),))
+
+    def item(self, i: int) -> "Where":
+        return Where(self.source, self.parts + (int(i),))
+
+    @property
+    def path(self) -> str:
+        out = ""
+        for p in self.parts:
+            if isinstance(p, int):
+                out += f"[{p}]"
+            else:
+                name = p if _BARE.match(p) else '"' + _escape(p) + '"'
+                out += ("." if out else "") + name
+        return out
+
+    def fail(self, detail):
+        raise SceneError(self.source, self.path, detail)
+
+
+def describe(value) -> str:
+    """A TOML value as a user would recognise it in a message."""
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, str):
+        return f"string {value[:40]!r}" + ("..." if len(value) > 40 else "")
+    if isinstance(value, (int, float)):
+        return f"{value!r}"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item(s)"
+    if isinstance(value, dict):
+        return "a table"
+    return f"{type(value).__name__} {value}"      # dates and times
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+# -- value specs -----------------------------------------------------------------
+
+class Spec:
+    """How one key is checked.  ``expected`` is the phrase used in messages and docs."""
+
+    expected = "a value"
+
+    def parse(self, value, where: Where):
+        raise NotImplementedError
+
+    def dump(self, value):
+        """The TOML-ready form of a parsed value."""
+        return value
+
+
+def _bound_text(gt=None, ge=None, lt=None, le=None):
+    parts = []
+    if gt is not None:
+        parts.append(f"> {_num(gt)}")
+    if ge is not None:
+        parts.append(f">= {_num(ge)}")
+    if lt is not None:
+        parts.append(f"< {_num(lt)}")
+    if le is not None:
+        parts.append(f"<= {_num(le)}")
+    return " and ".join(parts)
+
+
+def _num(x):
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+class Number(Spec):
+    """A finite number (TOML integer or float), stored as float."""
+
+    def __init__(self, gt=None, ge=None, lt=None, le=None, unit=""):
+        self.gt, self.ge, self.lt, self.le, self.unit = gt, ge, lt, le, unit
+        b = _bound_text(gt, ge, lt, le)
+        self.expected = "a number" + (f" {b}" if b else "") + (f" [{unit}]" if unit else "")
+
+    def parse(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            where.fail(f"expected a number, got {describe(value)}")
+        try:
+            v = float(value)
+        except OverflowError:
+            v = math.inf
+        if not math.isfinite(v):
+            where.fail(f"must be a finite number, got {value!r}")
+        for ok, text in ((self.gt is None or v > self.gt, f"> {_num(self.gt)}"),
+                         (self.ge is None or v >= self.ge, f">= {_num(self.ge)}"),
+                         (self.lt is None or v < self.lt, f"< {_num(self.lt)}"),
+                         (self.le is None or v <= self.le, f"<= {_num(self.le)}")):
+            if not ok:
+                where.fail(f"must be {text}, got {v!r}")
+        return v
+
+
+class Integer(Spec):
+    """A TOML integer (a float such as 2.0 is refused)."""
+
+    def __init__(self, ge=None, le=None, unit=""):
+        self.ge, self.le = ge, le
+        b = _bound_text(ge=ge, le=le)
+        self.expected = "an integer" + (f" {b}" if b else "") + (f" [{unit}]" if unit else "")
+
+    def parse(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, int):
+            where.fail(f"expected an integer, got {describe(value)}")
+        if self.ge is not None and value < self.ge:
+            where.fail(f"must be >= {self.ge}, got {value}")
+        if self.le is not None and value > self.le:
+            where.fail(f"must be <= {self.le}, got {value}")
+        return int(value)
+
+
+class Boolean(Spec):
+    expected = "true or false"
+
+    def parse(self, value, where):
+        if not isinstance(value, bool):
+            where.fail(f"expected true or false, got {describe(value)}")
+        return value
+
+
+class Text(Spec):
+    """A non-empty string."""
+
+    expected = "a non-empty string"
+
+    def parse(self, value, where):
+        if not isinstance(value, str):
+            where.fail(f"expected a string, got {describe(value)}")
+        if not value.strip():
+            where.fail("must not be empty")
+        if "\x00" in value:
+            where.fail("must not contain a NUL character")
+        return value
+
+
+class Choice(Spec):
+    """One name out of a tuple (or a function returning it, read at check time,
+    so names added by another module are accepted)."""
+
+    def __init__(self, kind, choices):
+        self.kind, self._choices = kind, choices
+
+    @property
+    def choices(self):
+        return tuple(self._choices() if callable(self._choices) else self._choices)
+
+    @property
+    def expected(self):
+        return "one of " + ", ".join(repr(c) for c in self.choices)
+
+    def parse(self, value, where):
+        if not isinstance(value, str):
+            where.fail(f"expected a string ({self.expected}), got {describe(value)}")
+        choices = self.choices
+        if value not in choices:
+            hint = _suggest(value, choices)
+            where.fail(f"unknown {self.kind} {value!r}; choose one of {', '.join(choices)}"
+                       + (f" ({hint})" if hint else ""))
+        return value
+
+
+class ListOf(Spec):
+    """A TOML array of items of one spec, stored as a tuple."""
+
+    def __init__(self, item: Spec, min_len=1, max_len=None, what=None):
+        self.item, self.min_len, self.max_len = item, min_len, max_len
+        self.expected = what or f"an array of {item.expected}"
+
+    def parse(self, value, where):
+        if not isinstance(value, list):
+            where.fail(f"expected {self.expected}, got {describe(value)}")
+        if len(value) < self.min_len:
+            where.fail(f"must have at least {self.min_len} item(s), got {len(value)}")
+        if self.max_len is not None and len(value) > self.max_len:
+            where.fail(f"must have at most {self.max_len} item(s), got {len(value)}")
+        return tuple(self.item.parse(v, where.item(i)) for i, v in enumerate(value))
+
+    def dump(self, value):
+        return [self.item.dump(v) for v in value]
+
+
+class Point(ListOf):
+    """``[x, y]`` [m]."""
+
+    def __init__(self, gt=None, what="[x, y]"):
+        super().__init__(Number(gt=gt, ge=None if gt is not None else -BIG, le=BIG), 2, 2,
+                         what=f"{what} (two numbers{' > ' + _num(gt) if gt is not None else ''}) [m]")
+
+
+class Interval(ListOf):
+    """``[lower, upper]`` with lower <= upper."""
+
+    def __init__(self, bound, unit):
+        super().__init__(Number(ge=-bound, le=bound), 2, 2,
+                         what=f"[lower, upper] with lower <= upper [{unit}]")
+
+    def parse(self, value, where):
+        lo, hi = super().parse(value, where)
+        if lo > hi:
+            where.fail(f"limits reversed: lower {lo!r} > upper {hi!r}")
+        return (lo, hi)
+
+
+class Size(ListOf):
+    """``[width, height]`` in pixels."""
+
+    def __init__(self):
+        super().__init__(Integer(ge=16, le=4096), 2, 2,
+                         what="[width, height] (integers from 16 to 4096) [px]")
+
+
+class Color(Spec):
+    expected = 'a colour "#rrggbb"'
+    _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+    def parse(self, value, where):
+        if not isinstance(value, str) or not self._HEX.match(value):
+            where.fail(f'expected a colour "#rrggbb", got {describe(value)}')
+        return value.lower()
+
+
+class NumberOrList(Spec):
+    """A number, or an array of numbers (one per item of something else)."""
+
+    def __init__(self, number: Number):
+        self.number = number
+        self.list = ListOf(number)
+        self.expected = f"{number.expected}, or an array of them"
+
+    def parse(self, value, where):
+        if isinstance(value, list):
+            return self.list.parse(value, where)
+        return self.number.parse(value, where)
+
+    def dump(self, value):
+        return list(value) if isinstance(value, tuple) else value
+
+
+class Table(Spec):
+    """A nested table described by a :class:`Section` dataclass."""
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.expected = f"a table ({cls.__name__})"
+
+    def parse(self, value, where):
+        return self.cls.from_table(value, where)
+
+    def dump(self, value):
+        return value.to_table()
+
+
+def key(spec: Spec, default=MISSING, doc=""):
+    """A section field: its spec, its default (none = required) and a one-line doc."""
+    return field(default=default, metadata={"spec": spec, "doc": doc})
+
+
+# -- sections --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Section:
+    """Base of every section: parsing, checking and dumping from the field specs.
+
+    A subclass is a frozen dataclass whose fields are made with :func:`key`.
+    Override :meth:`check` for rules across keys; list extra accepted keys
+    (aliases such as ``angles_deg``) in ``extra_keys`` and translate them in
+    :meth:`normalize`.
+    """
+
+    extra_keys: ClassVar[tuple] = ()
+
+    @classmethod
+    def specs(cls):
+        return {f.name: f for f in dataclasses.fields(cls) if "spec" in f.metadata}
+
+    @classmethod
+    def allowed_keys(cls):
+        return tuple(cls.specs()) + tuple(cls.extra_keys)
+
+    @classmethod
+    def normalize(cls, table: dict, where: Where) -> dict:
+        """Turn alias keys into the canonical ones (``table`` is a copy); record
+        which alias was used in ``table["__keys__"]`` for messages."""
+        return table
+
+    @classmethod
+    def from_table(cls, table, where: Where):
+        if not isinstance(table, dict):
+            where.fail(f"expected a table, got {describe(table)}")
+        allowed = cls.allowed_keys()
+        for k in table:
+            if k not in allowed:
+                hint = _suggest(k, allowed)
+                where.child(k).fail("unknown key; " + (hint or "expected one of " + ", ".join(allowed)))
+        table = cls.normalize(dict(table), where)
+        keys = {name: name for name in cls.specs()}
+        keys.update(table.pop("__keys__", {}))
+        kwargs = {}
+        for name, f in cls.specs().items():
+            spec = f.metadata["spec"]
+            if name in table:
+                kwargs[name] = spec.parse(table[name], where.child(name))
+            elif f.default is MISSING:
+                where.child(name).fail(f"missing; expected {spec.expected}")
+        obj = cls(**kwargs)
+        obj.check(where, keys)
+        return obj
+
+    def check(self, where: Where, keys: dict) -> None:
+        """Rules that involve several keys; call ``where.child(keys[name]).fail(...)``.
+
+        ``keys`` maps each field name to the key the file used for it (an
+        alias such as ``angles_deg`` for ``angles``)."""
+
+    def to_table(self) -> dict:
+        out = {}
+        for name, f in self.specs().items():
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = f.metadata["spec"].dump(value)
+        return out
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One entry of :data:`SECTIONS`."""
+
+    cls: type
+    required: bool       # the scene must have this table
+    implicit: bool       # absent -> the dataclass with its defaults (else None)
+    doc: str
+
+
+SECTIONS: dict[str, Registered] = {}
+TOP_KEYS = {"seed": key(Integer(ge=0, le=2**63 - 1), 0,
+                        "seed of every random thing in the run (random targets, ...)")}
+
+
+def section(name, *, required=False, implicit=True, doc=""):
+    """Class decorator: register a :class:`Section` dataclass as table ``[name]``.
+
+    Parameters
+    ----------
+    name : str
+        The TOML table name.
+    required : bool
+        A scene without this table is an error.
+    implicit : bool
+        When absent (and not required) the scene holds the dataclass built
+        from its defaults; otherwise ``None``.
+    """
+
+    def register(cls):
+        if name in SECTIONS or name in TOP_KEYS:
+            raise ValueError(f"section {name!r} is already registered")
+        SECTIONS[name] = Registered(cls, required, implicit, doc or (cls.__doc__ or "").strip().splitlines()[0])
+        cls.section_name = name
+        return cls
+
+    return register
+
+
+def _angle_pair(table, where, rad, deg, spec):
+    """``deg`` (degrees) is an alias of ``rad`` (radians); both is an error."""
+    if deg in table:
+        if rad in table:
+            where.child(deg).fail(f"give {where.child(rad).path} [rad] or "
+                                  f"{where.child(deg).path} [deg], not both")
+        values = spec.parse(table.pop(deg), where.child(deg))
+        table[rad] = _to_radians(values)
+        table.setdefault("__keys__", {})[rad] = deg
+    return table
+
+
+def _to_radians(values):
+    if isinstance(values, tuple):
+        return [_to_radians(v) for v in values]
+    return math.radians(values)
+
+
+@section("arm", required=True)
+@dataclass(frozen=True)
+class ArmSection(Section):
+    """The arm: a planar serial chain of revolute joints."""
+
+    lengths: tuple = key(ListOf(Number(gt=0, le=BIG, unit="m"), 1, 1000), doc="segment lengths, base first")
+    base: tuple = key(Point(), (0.0, 0.0), "position of the base")
+    angles: tuple | None = key(ListOf(Number(ge=-1e4, le=1e4, unit="rad"), 1, 1000), None,
+                               "initial joint angles, each relative to the previous segment "
+                               "(default 0.3 rad each, clipped to the limits); "
+                               "or `angles_deg` in degrees")
+    limits: tuple | None = key(ListOf(Interval(1e4, "rad"), 1, 1000), None,
+                               "joint limits, one [lower, upper] per joint (default: none); "
+                               "or `limits_deg` in degrees")
+    extra_keys: ClassVar[tuple] = ("angles_deg", "limits_deg")
+
+    @classmethod
+    def normalize(cls, table, where):
+        table = _angle_pair(table, where, "angles", "angles_deg",
+                            ListOf(Number(ge=-1e5, le=1e5, unit="deg"), 1, 1000))
+        table = _angle_pair(table, where, "limits", "limits_deg",
+                            ListOf(Interval(1e5, "deg"), 1, 1000))
+        return table
+
+    def check(self, where, keys):
+        n = len(self.lengths)
+        names = keys
+        for name in ("angles", "limits"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                where.child(names[name]).fail(f"must have {n} item(s), one per segment, got {len(value)}")
+        if self.angles is not None and self.limits is not None:
+            for i, (a, (lo, hi)) in enumerate(zip(self.angles, self.limits)):
+                if not lo - 1e-12 <= a <= hi + 1e-12:
+                    where.child(names["angles"]).item(i).fail(
+                        f"must be within {names['limits']}[{i}] = [{lo!r}, {hi!r}] rad, got {a!r} rad")
+
+
+# -- targets ---------------------------------------------------------------------
+
+TARGET_KINDS: dict[str, type] = {}
+
+
+def target_kind(name):
+    """Class decorator: register a target kind (``[target] kind = "name"``)."""
+
+    def register(cls):
+        if name in TARGET_KINDS:
+            raise ValueError(f"target kind {name!r} is already registered")
+        TARGET_KINDS[name] = cls
+        cls.kind = name
+        return cls
+
+    return register
+
+
+@dataclass(frozen=True)
+class TargetSection(Section):
+    """Where the target is at each frame; ``kind`` selects the keys that follow."""
+
+    kind: ClassVar[str] = ""
+
+    @classmethod
+    def from_table(cls, table, where):
+        if cls is not TargetSection:
+            return super().from_table(table, where)
+        if not isinstance(table, dict):
+            where.fail(f"expected a table, got {describe(table)}")
+        spec = Choice("target kind", lambda: tuple(TARGET_KINDS))
+        if "kind" not in table:
+            where.child("kind").fail(f"missing; expected {spec.expected}")
+        kind = spec.parse(table["kind"], where.child("kind"))
+        rest = {k: v for k, v in table.items() if k != "kind"}
+        return TARGET_KINDS[kind].from_table(rest, where)
+
+    def to_table(self):
+        return {"kind": self.kind, **super().to_table()}
+
+    def make(self, chain, seed):
+        """The :class:`armsim.targets.TargetSource` for an arm ``chain``."""
+        raise NotImplementedError
+
+
+SECTIONS["target"] = Registered(TargetSection, True, False,
+                                "Where the target is at each frame.")
+TargetSection.section_name = "target"
+
+_PERIOD = Number(gt=0, le=MAX_FRAMES, unit="frames")
+_PHASE = Number(ge=-1e4, le=1e4, unit="rad")
+
+
+@target_kind("fixed")
+@dataclass(frozen=True)
+class FixedTarget(TargetSection):
+    """A target that never moves."""
+
+    point: tuple = key(Point(), doc="the target")
+
+    def make(self, chain, seed):
+        from .targets import Fixed
+        return Fixed(self.point)
+
+
+@target_kind("mouse")
+@dataclass(frozen=True)
+class MouseTarget(TargetSection):
+    """Interactive: the user drags the target in the window.  A GIF export keeps it at `start`."""
+
+    start: tuple | None = key(Point(), None, "where the target starts (default: the tip at the initial angles)")
+
+    def make(self, chain, seed):
+        from .targets import Mouse
+        return Mouse(self.start)
+
+
+@target_kind("waypoints")
+@dataclass(frozen=True)
+class WaypointsTarget(TargetSection):
+    """Points visited in turn, each from its start frame on (give `hold` or `times`)."""
+
+    points: tuple = key(ListOf(Point(), 1, 10000), doc="the waypoints, in order")
+    hold: Any = key(NumberOrList(Number(gt=0, le=MAX_FRAMES, unit="frames")), None,
+                    "frames each waypoint is held: one number for all, or one per waypoint")
+    times: tuple | None = key(ListOf(Number(ge=0, le=MAX_FRAMES, unit="frames"), 1, 10000), None,
+                              "start frame of each waypoint, strictly increasing (instead of `hold`)")
+    loop: bool = key(Boolean(), False, "with `hold`: start again after the last waypoint")
+    tolerance: float = key(Number(gt=0, le=BIG, unit="m"), 0.02,
+                           "a waypoint counts as reached when the tip comes this close while it is shown")
+
+    def check(self, where, keys):
+        n = len(self.points)
+        if (self.hold is None) == (self.times is None):
+            where.child("hold").fail("give exactly one of target.hold [frames] and target.times [frames]")
+        if isinstance(self.hold, tuple) and len(self.hold) != n:
+            where.child("hold").fail(f"must have {n} item(s), one per waypoint, got {len(self.hold)}")
+        if self.times is not None:
+            if len(self.times) != n:
+                where.child("times").fail(f"must have {n} item(s), one per waypoint, got {len(self.times)}")
+            for i in range(1, n):
+                if self.times[i] <= self.times[i - 1]:
+                    where.child("times").item(i).fail(
+                        f"must be > target.times[{i - 1}] = {self.times[i - 1]!r}, got {self.times[i]!r}")
+            if self.loop:
+                where.child("loop").fail("loop needs target.hold, not target.times")
+
+    def make(self, chain, seed):
+        from .targets import Waypoints
+        if self.times is not None:
+            return Waypoints(self.points, self.times)
+        holds = self.hold if isinstance(self.hold, tuple) else [self.hold] * len(self.points)
+        return Waypoints.from_holds(self.points, holds, loop=self.loop)
+
+
+@target_kind("circle")
+@dataclass(frozen=True)
+class CircleTarget(TargetSection):
+    """A circle run at constant speed."""
+
+    radius: float = key(Number(gt=0, le=BIG, unit="m"), doc="radius")
+    period: float = key(_PERIOD, doc="frames per turn")
+    center: tuple = key(Point(), (0.0, 0.0), "centre")
+    phase: float = key(_PHASE, 0.0, "angle at frame 0, from +x")
+    clockwise: bool = key(Boolean(), False, "turn clockwise (default counter-clockwise)")
+
+    def make(self, chain, seed):
+        from .targets import Circle
+        return Circle(self.center, self.radius, self.period, self.phase, self.clockwise)
+
+
+@target_kind("figure8")
+@dataclass(frozen=True)
+class FigureEightTarget(TargetSection):
+    """A figure-eight (lemniscate of Gerono): center + (sx sin t, sy sin t cos t)."""
+
+    size: tuple = key(Point(gt=0, what="[sx, sy]"), doc="half-width and half-height")
+    period: float = key(_PERIOD, doc="frames per loop")
+    center: tuple = key(Point(), (0.0, 0.0), "centre")
+    phase: float = key(_PHASE, 0.0, "t at frame 0")
+
+    def make(self, chain, seed):
+        from .targets import FigureEight
+        return FigureEight(self.center, self.size, self.period, self.phase)
+
+
+@target_kind("line")
+@dataclass(frozen=True)
+class LineTarget(TargetSection):
+    """Back and forth along a segment at constant speed: `start` at frame 0, `end` after half a period."""
+
+    start: tuple = key(Point(), doc="one end")
+    end: tuple = key(Point(), doc="the other end")
+    period: float = key(_PERIOD, doc="frames for start -> end -> start")
+
+    def check(self, where, keys):
+        if self.start == self.end:
+            where.child("end").fail(f"must differ from target.start, got {list(self.end)}")
+
+    def make(self, chain, seed):
+        from .targets import Line
+        return Line(self.start, self.end, self.period)
+
+
+@target_kind("random")
+@dataclass(frozen=True)
+class RandomTarget(TargetSection):
+    """A new random point, uniform over a disc, every `every` frames."""
+
+    every: int = key(Integer(ge=1, le=MAX_FRAMES, unit="frames"), doc="frames between new targets")
+    center: tuple | None = key(Point(), None, "centre of the disc (default: the arm base)")
+    radius: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
+                               "radius of the disc (default: 0.9 x the arm's reach)")
+    seed: int | None = key(Integer(ge=0, le=2**63 - 1), None, "default: the scene seed")
+
+    def make(self, chain, seed):
+        from .targets import RandomPoints
+        center = chain.base if self.center is None else self.center
+        radius = 0.9 * chain.reach if self.radius is None else self.radius
+        return RandomPoints(center, radius, self.every, seed if self.seed is None else self.seed)
+
+
+# -- solver, render, output, compare ---------------------------------------------
+
+def _methods():
+    from . import solvers
+    return solvers.METHODS
+
+
+def _corrections():
+    from . import solvers
+    return solvers.CORRECTIONS
+
+
+_SOLVER_KEYS = ("method", "correction", "step_size", "max_angular_speed", "damping",
+                "max_joint_step", "tolerance", "iterations_per_frame", "restarts")
+
+
+@section("solver")
+@dataclass(frozen=True)
+class SolverSection(Section):
+    """How the arm moves toward the target each frame (see armsim.solvers)."""
+
+    method: str = key(Choice("method", _methods), "gradient", "step method")
+    correction: str = key(Choice("correction", _corrections), "clip",
+                          "how a gradient step is shaped (gradient method)")
+    step_size: float | None = key(Number(gt=0, le=BIG), None, "gradient/none step size (default: solver's)")
+    max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None,
+                                          "gradient/clip: largest joint move per iteration at distance = reach (default: solver's)")
+    damping: float | None = key(Number(gt=0, le=BIG), None, "dls damping, fraction of the reach (default: solver's)")
+    max_joint_step: float | None = key(Number(gt=0, le=BIG, unit="rad"), None,
+                                       "dls: largest joint change per iteration (default: solver's)")
+    tolerance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
+                                  "stop iterating within a frame when the tip is this close (default 1e-6 x reach)")
+    iterations_per_frame: int = key(Integer(ge=1, le=10000), 4, "solver iterations per frame")
+    restarts: int = key(Integer(ge=0, le=1000), 0, "random restarts when the solver stalls (0 = none)")
+
+
+@section("compare", implicit=False)
+@dataclass(frozen=True)
+class CompareSection(Section):
+    """A second arm, same arm/target/start, different solver: keys as in [solver]; absent keys copy [solver]."""
+
+    label: str | None = key(Text(), None, "caption of the second arm (default: its method)")
+    method: str | None = key(Choice("method", _methods), None, "as solver.method")
+    correction: str | None = key(Choice("correction", _corrections), None, "as solver.correction")
+    step_size: float | None = key(Number(gt=0, le=BIG), None, "as solver.step_size")
+    max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None, "as solver.max_angular_speed")
+    damping: float | None = key(Number(gt=0, le=BIG), None, "as solver.damping")
+    max_joint_step: float | None = key(Number(gt=0, le=BIG, unit="rad"), None, "as solver.max_joint_step")
+    tolerance: float | None = key(Number(gt=0, le=BIG, unit="m"), None, "as solver.tolerance")
+    iterations_per_frame: int | None = key(Integer(ge=1, le=10000), None, "as solver.iterations_per_frame")
+    restarts: int | None = key(Integer(ge=0, le=1000), None, "as solver.restarts")
+
+    def solver(self, base: SolverSection) -> SolverSection:
+        """``base`` with the keys given here replaced."""
+        return dataclasses.replace(base, **{k: getattr(self, k) for k in _SOLVER_KEYS
+                                            if getattr(self, k) is not None})
+
+
+@dataclass(frozen=True)
+class ColorsTable(Section):
+    """Colour overrides; each absent key keeps the theme's colour."""
+
+    background: str | None = key(Color(), None, "background")
+    reach: str | None = key(Color(), None, "reach circle")
+    trail: str | None = key(Color(), None, "tip trail")
+    base: str | None = key(Color(), None, "base square")
+    joint: str | None = key(Color(), None, "joint rings")
+    tip: str | None = key(Color(), None, "tip dot")
+    target: str | None = key(Color(), None, "target")
+    direction: str | None = key(Color(), None, "line from tip to target")
+    text: str | None = key(Color(), None, "panel text")
+    segments: tuple | None = key(ListOf(Color(), 1, 64), None, "segment palette, cycled along the arm")
+
+
+@section("render")
+@dataclass(frozen=True)
+class RenderSection(Section):
+    """The picture: size, rate, length of an export, theme and what to draw."""
+
+    size: tuple = key(Size(), (480, 360), "image size")
+    fps: int = key(Integer(ge=1, le=240, unit="frames/s"), 30, "frames per second (window and GIF)")
+    frames: int = key(Integer(ge=1, le=MAX_FRAMES), 240, "frames in a GIF export")
+    theme: str = key(Choice("theme", THEMES), "dark", "colour theme")
+    colors: ColorsTable | None = key(Table(ColorsTable), None, "colour overrides (a table, below)")
+    show_jacobian: bool = key(Boolean(), True, "Jacobian columns as arrows at the tip")
+    show_trail: bool = key(Boolean(), True, "the tip trail")
+    show_panel: bool = key(Boolean(), True, "the text panel (frame, error, solver, step)")
+    show_reach: bool = key(Boolean(), True, "the reach circle")
+    show_waypoints: bool = key(Boolean(), True, "waypoints (hollow until reached)")
+    trail_length: int = key(Integer(ge=0, le=100000, unit="frames"), 60, "tip positions kept in the trail")
+
+
+@section("output")
+@dataclass(frozen=True)
+class OutputSection(Section):
+    """Files a run writes.  Relative paths resolve against the scene file's folder."""
+
+    gif: str | None = key(Text(), None, "GIF written by an export (`--gif` overrides)")
+    report: str | None = key(Text(), None, "JSON run summary (`--report` overrides)")
+
+
+# -- the scene -------------------------------------------------------------------
+
+@dataclass
+class Scene:
+    """A loaded, validated scene.
+
+    Attributes
+    ----------
+    sections : dict[str, Section]
+        One entry per registered section present (or implicit); reach them as
+        attributes: ``scene.arm``, ``scene.solver``, ... (``None`` when absent).
+    seed : int
+    source : str
+        The file it came from (as given), ``"<string>"`` otherwise; used in
+        messages and to resolve relative output paths.  Not part of equality.
+    """
+
+    sections: dict = field(default_factory=dict)
+    seed: int = 0
+    source: str = field(default="<string>", compare=False)
+
+    def __getattr__(self, name):
+        sections = self.__dict__.get("sections")
+        if sections is not None and (name in sections or name in SECTIONS):
+            return sections.get(name)
+        raise AttributeError(name)
+
+    @property
+    def folder(self) -> Path:
+        """Folder that relative paths of this scene resolve against."""
+        if self.source.startswith("<"):
+            return Path.cwd()
+        return Path(self.source).resolve().parent
+
+    def resolve(self, path) -> Path:
+        """``path`` as written in the scene, resolved against :attr:`folder`."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.folder / p
+
+    def to_table(self) -> dict:
+        out = {"seed": self.seed}
+        for name, sec in self.sections.items():
+            if sec is not None:
+                out[name] = sec.to_table()
+        return out
+
+
+def _discover():
+    """Import every module of the armsim package once, so sections defined
+    elsewhere are registered.  Modules whose optional dependency is missing
+    are skipped."""
+    if getattr(_discover, "done", False):
+        return
+    _discover.done = True
+    import armsim
+    for info in pkgutil.iter_modules(armsim.__path__):
+        if info.name.startswith("_") or info.ispkg:
+            continue
+        try:
+            importlib.import_module(f"armsim.{info.name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] == "armsim":
+                raise
+
+
+def from_table(table: dict, source="<string>") -> Scene:
+    """Validate a parsed TOML document (a dict) into a :class:`Scene`."""
+    _discover()
+    where = Where(str(source))
+    allowed = tuple(TOP_KEYS) + tuple(SECTIONS)
+    for k, v in table.items():
+        if k not in allowed:
+            hint = _suggest(k, allowed)
+            where.child(k).fail("unknown key; " + (hint or "expected one of " + ", ".join(allowed)))
+    seed = TOP_KEYS["seed"].metadata["spec"].parse(table["seed"], where.child("seed")) \
+        if "seed" in table else TOP_KEYS["seed"].default
+    sections = {}
+    for name, reg in SECTIONS.items():
+        if name in table:
+            sections[name] = reg.cls.from_table(table[name], where.child(name))
+        elif reg.required:
+            where.child(name).fail(f"missing table [{name}]")
+        elif reg.implicit:
+            sections[name] = reg.cls.from_table({}, where.child(name))
+    return Scene(sections=sections, seed=seed, source=str(source))
+
+
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def loads(text: str, source="<string>") -> Scene:
+    """Parse and validate scene ``text``; ``source`` names it in messages."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _POSITION.search(msg)
+        if m:
+            raise SceneError(source, f"line {m.group(1)}, column {m.group(2)}",
+                             f"invalid TOML: {msg[:m.start()]}") from None
+        msg = msg.replace(" (at end of document)", "")
+        raise SceneError(source, "end of file", f"invalid TOML: {msg}") from None
+    except RecursionError:
+        raise SceneError(source, "", "invalid TOML: nested too deeply") from None
+    return from_table(table, source)
+
+
+def load(path) -> Scene:
+    """Load the scene file at ``path`` (str or Path)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SceneError(path, "", f"cannot read scene file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SceneError(path, "", f"not UTF-8 text (byte {exc.start})") from None
+    return loads(text, source=str(path))
+
+
+def default_scene() -> Scene:
+    """The built-in scene, shipped inside the package (``armsim/scenes/default.toml``)."""
+    res = importlib.resources.files("armsim") / "scenes" / DEFAULT_SCENE
+    scene = loads(res.read_text(encoding="utf-8"), source=f"<armsim>/scenes/{DEFAULT_SCENE}")
+    return scene
+
+
+def override(scene: Scene, values: dict) -> Scene:
+    """A copy of ``scene`` with keys replaced and validated again.
+
+    ``values`` maps dotted key paths to TOML-like values, e.g.
+    ``{"render.fps": 12, "solver.method": "dls", "seed": 3}``.
+    """
+    table = scene.to_table()
+    for dotted, value in values.items():
+        parts = dotted.split(".")
+        node = table
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return from_table(table, scene.source)
+
+
+# -- writing TOML ----------------------------------------------------------------
+
+def _escape(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            raise ValueError("NaN cannot be written to a scene")
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + _escape(v) + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def _key(k: str) -> str:
+    return k if _BARE.match(k) else '"' + _escape(k) + '"'
+
+
+def _write_table(lines, prefix, table):
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    if prefix:
+        lines.append(f"[{prefix}]")
+    for k, v in scalars.items():
+        lines.append(f"{_key(k)} = {_value(v)}")
+    if prefix or scalars:
+        lines.append("")
+    for k, v in tables.items():
+        _write_table(lines, f"{prefix}.{_key(k)}" if prefix else _key(k), v)
+
+
+def dumps(scene: Scene) -> str:
+    """The scene as TOML text; ``loads(dumps(s)) == s``."""
+    lines: list[str] = []
+    _write_table(lines, "", scene.to_table())
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# -- from a scene to a running simulation ----------------------------------------
+
+def _solver_kwargs(s: SolverSection, source) -> dict:
+    import inspect
+
+    from .solvers import Solver
+    kwargs = {"method": s.method, "correction": s.correction,
+              "iterations_per_frame": s.iterations_per_frame}
+    for name in ("step_size", "max_angular_speed", "damping", "max_joint_step"):
+        if getattr(s, name) is not None:
+            kwargs[name] = getattr(s, name)
+    if s.tolerance is not None:
+        kwargs["tol"] = s.tolerance
+    if s.restarts:
+        if "restarts" not in inspect.signature(Solver).parameters:
+            raise SceneError(source, "solver.restarts", "this armsim's solver has no restarts; use 0")
+        kwargs["restarts"] = s.restarts
+    return kwargs
+
+
+def build_simulation(scene: Scene):
+    """The :class:`armsim.sim.Simulation` a scene describes.
+
+    With a ``[compare]`` table the returned simulation carries a second arm
+    (``sim.companions[0]``) that follows the same target with the other solver.
+    """
+    import numpy as np
+
+    from .chain import Chain
+    from .sim import Simulation
+    from .solvers import default_start
+
+    arm = scene.arm
+    chain = Chain(arm.lengths, arm.base, arm.limits)
+    q0 = default_start(chain) if arm.angles is None else np.array(arm.angles)
+    target = scene.target
+    if isinstance(target, MouseTarget) and target.start is None:
+        target = MouseTarget(tuple(float(v) for v in chain.tip(q0)))
+    tol = getattr(target, "tolerance", None)
+
+    def make(solver_section, label):
+        path = target.make(chain, scene.seed)
+        return Simulation(chain, path, q0, trail_length=scene.render.trail_length, label=label,
+                          reach_tolerance=tol, **_solver_kwargs(solver_section, scene.source))
+
+    def label(s):
+        return f"{s.method}/{s.correction}" if s.method == "gradient" else s.method
+
+    sim = make(scene.solver, label(scene.solver))
+    if scene.compare is not None:
+        other = scene.compare.solver(scene.solver)
+        sim.add_companion(make(other, scene.compare.label or label(other)))
+    return sim
+
+
+def reference_markdown() -> str:
+    """The key reference of every registered section, as Markdown tables."""
+    _discover()
+
+    def rows(cls):
+        out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+        for name, f in cls.specs().items():
+            default = "required" if f.default is MISSING else (
+                "none" if f.default is None else "`" + _value(f.metadata["spec"].dump(f.default)) + "`")
+            out.append(f"| `{name}` | {f.metadata['spec'].expected} | {default} | {f.metadata['doc']} |")
+        return out
+
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, f in TOP_KEYS.items():
+        lines.append(f"| `{name}` | {f.metadata['spec'].expected} | `{f.default}` | {f.metadata['doc']} |")
+    for name, reg in SECTIONS.items():
+        need = "required" if reg.required else ("optional" if reg.implicit else "optional, off when absent")
+        lines += ["", f"### [{name}] ({need})", "", reg.doc, ""]
+        if reg.cls is TargetSection:
+            lines.append("`kind` (required) is one of " + ", ".join(f"`{k}`" for k in TARGET_KINDS)
+                         + "; each kind has its own keys.")
+            for kind, cls in TARGET_KINDS.items():
+                lines += ["", f"#### kind = \"{kind}\"", "", (cls.__doc__ or "").strip(), ""] + rows(cls)
+        else:
+            lines += rows(reg.cls)
+            for f in reg.cls.specs().values():
+                spec = f.metadata["spec"]
+                if isinstance(spec, Table):
+                    lines += ["", f"#### [{name}.{f.name}]", "", (spec.cls.__doc__ or "").strip(), ""] + rows(spec.cls)
+    return "\n".join(lines) + "\n"
