@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 __all__ = [
     "SceneError", "Scene", "Section", "Spec", "section", "target_kind", "SECTIONS",
     "TARGET_KINDS", "load", "loads", "dumps", "default_scene", "override",
-    "build_simulation", "DEFAULT_SCENE",
+    "build_simulation", "reference_markdown", "DEFAULT_SCENE",
 ]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scenes package
@@ -216,8 +216,8 @@ class Choice(Spec):
     """One name out of a tuple (or a function returning it, read at check time,
     so names added by another module are accepted)."""
 
-    def __init__(self, kind, choices):
-        self.kind, self._choices = kind, choices
+    def __init__(self, kind, choices, listed_in=""):
+        self.kind, self._choices, self.listed_in = kind, choices, listed_in
 
     @property
     def choices(self):
@@ -238,12 +238,20 @@ class Choice(Spec):
         return value
 
 
+def _plural(expected: str) -> str:
+    for one, many in (("a number", "numbers"), ("an integer", "integers"),
+                      ('a colour "#rrggbb"', 'colours "#rrggbb"')):
+        if expected.startswith(one):
+            return many + expected[len(one):]
+    return expected
+
+
 class ListOf(Spec):
     """A TOML array of items of one spec, stored as a tuple."""
 
     def __init__(self, item: Spec, min_len=1, max_len=None, what=None):
         self.item, self.min_len, self.max_len = item, min_len, max_len
-        self.expected = what or f"an array of {item.expected}"
+        self.expected = what or "an array of " + _plural(item.expected)
 
     def parse(self, value, where):
         if not isinstance(value, list):
@@ -489,10 +497,14 @@ class ArmSection(Section):
             if value is not None and len(value) != n:
                 where.child(names[name]).fail(f"must have {n} item(s), one per segment, got {len(value)}")
         if self.angles is not None and self.limits is not None:
+            deg = names["angles"].endswith("_deg")
+            show = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
+            unit = "deg" if deg else "rad"
             for i, (a, (lo, hi)) in enumerate(zip(self.angles, self.limits)):
                 if not lo - 1e-12 <= a <= hi + 1e-12:
                     where.child(names["angles"]).item(i).fail(
-                        f"must be within {names['limits']}[{i}] = [{lo!r}, {hi!r}] rad, got {a!r} rad")
+                        f"must be within {where.child(names['limits']).item(i).path} = "
+                        f"[{show(lo)!r}, {show(hi)!r}] {unit}, got {show(a)!r} {unit}")
 
 
 # -- targets ---------------------------------------------------------------------
@@ -698,8 +710,8 @@ _SOLVER_KEYS = ("method", "correction", "step_size", "max_angular_speed", "dampi
 class SolverSection(Section):
     """How the arm moves toward the target each frame (see armsim.solvers)."""
 
-    method: str = key(Choice("method", _methods), "gradient", "step method")
-    correction: str = key(Choice("correction", _corrections), "clip",
+    method: str = key(Choice("method", _methods, "armsim.solvers.METHODS"), "gradient", "step method")
+    correction: str = key(Choice("correction", _corrections, "armsim.solvers.CORRECTIONS"), "clip",
                           "how a gradient step is shaped (gradient method)")
     step_size: float | None = key(Number(gt=0, le=BIG), None, "gradient/none step size (default: solver's)")
     max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None,
@@ -719,8 +731,8 @@ class CompareSection(Section):
     """A second arm, same arm/target/start, different solver: keys as in [solver]; absent keys copy [solver]."""
 
     label: str | None = key(Text(), None, "caption of the second arm (default: its method)")
-    method: str | None = key(Choice("method", _methods), None, "as solver.method")
-    correction: str | None = key(Choice("correction", _corrections), None, "as solver.correction")
+    method: str | None = key(Choice("method", _methods, "armsim.solvers.METHODS"), None, "as solver.method")
+    correction: str | None = key(Choice("correction", _corrections, "armsim.solvers.CORRECTIONS"), None, "as solver.correction")
     step_size: float | None = key(Number(gt=0, le=BIG), None, "as solver.step_size")
     max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None, "as solver.max_angular_speed")
     damping: float | None = key(Number(gt=0, le=BIG), None, "as solver.damping")
@@ -879,7 +891,9 @@ def loads(text: str, source="<string>") -> Scene:
             raise SceneError(source, f"line {m.group(1)}, column {m.group(2)}",
                              f"invalid TOML: {msg[:m.start()]}") from None
         msg = msg.replace(" (at end of document)", "")
-        raise SceneError(source, "end of file", f"invalid TOML: {msg}") from None
+        lines = text.split("\n")
+        raise SceneError(source, f"line {len(lines)}, column {len(lines[-1]) + 1}",
+                         f"invalid TOML: {msg} (at the end of the file)") from None
     except RecursionError:
         raise SceneError(source, "", "invalid TOML: nested too deeply") from None
     return from_table(table, source)
@@ -1044,12 +1058,16 @@ def reference_markdown() -> str:
     """The key reference of every registered section, as Markdown tables."""
     _discover()
 
-    def rows(cls):
+    def rows(cls):  # one Markdown row per key
         out = ["| key | type | default | meaning |", "|---|---|---|---|"]
         for name, f in cls.specs().items():
             default = "required" if f.default is MISSING else (
                 "none" if f.default is None else "`" + _value(f.metadata["spec"].dump(f.default)) + "`")
-            out.append(f"| `{name}` | {f.metadata['spec'].expected} | {default} | {f.metadata['doc']} |")
+            spec = f.metadata["spec"]
+            kind = spec.expected
+            if getattr(spec, "listed_in", ""):
+                kind = f"a name in `{spec.listed_in}` (now {kind})"
+            out.append(f"| `{name}` | {kind} | {default} | {f.metadata['doc']} |")
         return out
 
     lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
