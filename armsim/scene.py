@@ -9,8 +9,9 @@ bounds, documentation); the loader checks every key against it and raises a
 
 Sections register themselves with the :func:`section` decorator, so a module
 that owns a new section (cameras, calibration, ...) adds it without touching
-this file: the loader imports every module of the :mod:`armsim` package once,
-before the first load, so their decorators have run.
+this file: before the first load, the loader imports every module of the
+:mod:`armsim` package whose source registers a section (a line starting with
+``@section(`` or ``@target_kind(``), so their decorators have run.
 
 The format reference, generated from the same specs, is ``docs/scenes.md``.
 """
@@ -837,22 +838,31 @@ class Scene:
         return out
 
 
+_REGISTERS = re.compile(r"^@(?:\w+\.)*(?:section|target_kind)\(", re.MULTILINE)
+
+
 def _discover():
-    """Import every module of the armsim package once, so sections defined
-    elsewhere are registered.  Modules whose optional dependency is missing
-    are skipped."""
+    """Import, once, every module of the armsim package that registers a section
+    or a target kind (one whose source has a line starting ``@section(`` or
+    ``@target_kind(``), so tables defined elsewhere are known before the first
+    load.  Other modules (the renderer, the window) are not imported."""
     if getattr(_discover, "done", False):
         return
     _discover.done = True
+    import importlib.util
+
     import armsim
     for info in pkgutil.iter_modules(armsim.__path__):
-        if info.name.startswith("_") or info.ispkg:
+        name = f"armsim.{info.name}"
+        if info.ispkg or name == __name__:
             continue
+        spec = importlib.util.find_spec(name)
         try:
-            importlib.import_module(f"armsim.{info.name}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.split(".")[0] == "armsim":
-                raise
+            text = Path(spec.origin).read_text(encoding="utf-8")
+        except (OSError, TypeError, ValueError):
+            continue
+        if _REGISTERS.search(text):
+            importlib.import_module(name)
 
 
 def from_table(table: dict, source="<string>") -> Scene:

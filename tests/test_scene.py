@@ -476,3 +476,10 @@ def test_waypoints_reached_bookkeeping():
         st = sim.step()
     assert sim.report()["waypoints_reached"] == [True, False, True]
     assert st.reached.tolist() == [True, False, True]
+
+
+def test_discovery_marker():
+    """Modules are imported for their sections only when a line starts with the decorator."""
+    assert sc._REGISTERS.search('x = 1\n@section("cameras")\n@dataclass\nclass C: ...')
+    assert sc._REGISTERS.search('@scene.target_kind("spiral")\nclass S: ...')
+    assert not sc._REGISTERS.search('import pygame\n# @section("no")\ndef f(): section("x")\n')
