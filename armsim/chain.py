@@ -17,7 +17,7 @@ import numpy as np
 
 from . import dual as ad
 
-__all__ = ["Chain", "joint_positions", "WRT_CHOICES"]
+__all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES"]
 
 WRT_CHOICES = ("angles", "lengths", "base")
 
@@ -38,8 +38,9 @@ def joint_positions(q, lengths, base=(0.0, 0.0)):
     ndarray or Dual, shape (..., N + 1, 2): base first, tip last.
     """
     theta = ad.cumsum(q, axis=-1)                    # absolute angles
-    steps_x = lengths * ad.cos(theta)
-    steps_y = lengths * ad.sin(theta)
+    c, s = ad.cos_sin(theta)
+    steps_x = lengths * c
+    steps_y = lengths * s
     if not isinstance(base, ad.Dual):
         base = np.asarray(base, dtype=float)
     bx, by = base[..., 0], base[..., 1]
@@ -49,6 +50,21 @@ def joint_positions(q, lengths, base=(0.0, 0.0)):
     base_pt = _expand(base, axis=-2)                 # (..., 1, 2)
     base_pt = ad.broadcast_to(base_pt, ad.value_of(pts).shape[:-2] + (1, 2))
     return ad.concatenate([base_pt, pts], axis=-2)
+
+
+def tip_position(q, lengths, base=(0.0, 0.0)):
+    """Only the tip of :func:`joint_positions`: (..., 2), with fewer operations.
+
+    The tip is the base plus the sum of the segment vectors, so the
+    per-joint cumulative sums are not needed.
+    """
+    theta = ad.cumsum(q, axis=-1)
+    c, s = ad.cos_sin(theta)
+    if isinstance(lengths, ad.Dual) or np.ndim(lengths) > 1:
+        x, y = ad.sum(lengths * c, axis=-1), ad.sum(lengths * s, axis=-1)
+    else:
+        x, y = ad.matmul(c, lengths), ad.matmul(s, lengths)   # contract the segment axis
+    return ad.stack([x, y], axis=-1) + base
 
 
 def _expand(x, axis=-1):
@@ -138,8 +154,8 @@ class Chain:
         return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
 
     # -- derivatives ----------------------------------------------------------
-    def _seeded(self, q, wrt):
-        """Evaluate the joints with tangents seeded on the chosen parameters."""
+    def _seeded(self, q, wrt, tip_only=False):
+        """Evaluate the joints (or only the tip) with tangents seeded on the chosen parameters."""
         q = self._q(q)
         if isinstance(wrt, str):
             wrt = (wrt,)
@@ -154,14 +170,16 @@ class Chain:
         args = {}
         for name, val in (("angles", q), ("lengths", self.lengths), ("base", self.base)):
             if name in wrt:
-                full = np.broadcast_to(val, batch + val.shape[-1:])
-                t = np.zeros(full.shape + (k,))
-                t[..., np.arange(full.shape[-1]), offset + np.arange(full.shape[-1])] = 1.0
-                args[name] = ad.Dual(full, t)
+                m = val.shape[-1]
+                eye = np.zeros((m, k))
+                eye[np.arange(m), offset + np.arange(m)] = 1.0
+                full = np.broadcast_to(val, batch + (m,))
+                args[name] = ad.Dual(full, np.broadcast_to(eye, batch + (m, k)))
                 offset += sizes[name]
             else:
                 args[name] = val
-        return joint_positions(args["angles"], args["lengths"], args["base"])
+        f = tip_position if tip_only else joint_positions
+        return f(args["angles"], args["lengths"], args["base"])
 
     def jacobian(self, q, wrt="angles"):
         """Jacobian of the tip by forward-mode AD.
@@ -177,7 +195,7 @@ class Chain:
         -------
         ndarray, shape (2, K) or (B, 2, K)
         """
-        return self._seeded(q, wrt).tangent[..., -1, :, :]
+        return self._seeded(q, wrt, tip_only=True).tangent
 
     def joints_jacobian(self, q, wrt="angles"):
         """Jacobian of every joint position: (N+1, 2, K) or (B, N+1, 2, K)."""
@@ -185,5 +203,5 @@ class Chain:
 
     def tip_and_jacobian(self, q, wrt="angles"):
         """Tip (…, 2) and its Jacobian (…, 2, K) from one forward pass."""
-        j = self._seeded(q, wrt)
-        return j.value[..., -1, :], j.tangent[..., -1, :, :]
+        j = self._seeded(q, wrt, tip_only=True)
+        return j.value, j.tangent

@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = [
     "Dual", "jacobian", "value_and_jacobian", "seed", "is_dual", "value_of",
-    "sin", "cos", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
+    "sin", "cos", "cos_sin", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
     "tanh", "sigmoid", "hypot", "abs", "absolute", "square", "cumsum", "sum",
     "stack", "concatenate", "where", "maximum", "minimum", "clip", "matmul",
     "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
@@ -318,6 +318,15 @@ abs = absolute = _unary("abs")  # noqa: A001 - mirrors numpy's name
 square = _unary("square")
 
 
+def cos_sin(x):
+    """``(cos(x), sin(x))`` sharing one evaluation of each (a rule with two outputs)."""
+    if not isinstance(x, Dual):
+        return np.cos(x), np.sin(x)
+    c, s = np.cos(x.value), np.sin(x.value)
+    return (_make("cos", c, -_col(s) * x.tangent, (x,)),
+            _make("sin", s, _col(c) * x.tangent, (x,)))
+
+
 def atan2(y, x):
     """Angle of the vector (x, y); the derivative is taken as 0 at the origin."""
     if not (isinstance(y, Dual) or isinstance(x, Dual)):
@@ -389,13 +398,36 @@ def cumsum(x, axis=-1):
     if not isinstance(x, Dual):
         return np.cumsum(x, axis=axis)
     ax = _axis(axis, x.ndim)
-    return _make("cumsum", np.cumsum(x.value, axis=ax), np.cumsum(x.tangent, axis=ax), (x,))
+    n = x.value.shape[ax] if x.ndim else 1
+    if ax == x.ndim - 1 and n <= _TRI_MAX:
+        # the tangent's summed axis is strided; a small triangular matmul is faster
+        t = np.matmul(_tri(n), x.tangent)
+    else:
+        t = np.cumsum(x.tangent, axis=ax)
+    return _make("cumsum", np.cumsum(x.value, axis=ax), t, (x,))
+
+
+_TRI_MAX = 64
+_TRI_CACHE = {}
+
+
+def _tri(n):
+    """Lower-triangular ones (n, n): ``_tri(n) @ v`` is the cumulative sum of v."""
+    m = _TRI_CACHE.get(n)
+    if m is None:
+        m = _TRI_CACHE[n] = np.tril(np.ones((n, n)))
+    return m
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
     """Sum over ``axis`` (all value axes when None)."""
     if not isinstance(x, Dual):
         return np.sum(x, axis=axis, keepdims=keepdims)
+    if axis is not None and not isinstance(axis, tuple) and _axis(axis, x.ndim) == x.ndim - 1 \
+            and not keepdims:
+        # sum over the last value axis as a matmul (the tangent axis is strided)
+        return _make("sum", np.sum(x.value, axis=-1),
+                     np.matmul(np.ones(x.value.shape[-1]), x.tangent), (x,))
     if axis is None:
         ax = tuple(range(x.ndim))
     elif isinstance(axis, tuple):
@@ -470,6 +502,9 @@ def matmul(a, b):
     k = _k_of(a, b)
     av, bv = value_of(a), value_of(b)
     v = np.matmul(av, bv)
+    if isinstance(a, Dual) and not isinstance(b, Dual) and bv.ndim == 1 and av.ndim >= 1:
+        # (..., n) @ (n,): contract the tangent's value axis directly
+        return _make("matmul", v, np.matmul(bv, a.tangent), (a,))
     # promote vectors to matrices so one einsum handles every case
     a2 = av[None, :] if av.ndim == 1 else av
     b2 = bv[:, None] if bv.ndim == 1 else bv
