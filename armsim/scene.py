@@ -1011,7 +1011,7 @@ def dumps(scene: Scene) -> str:
 
 # -- from a scene to a running simulation ----------------------------------------
 
-def _solver_kwargs(s: SolverSection, source) -> dict:
+def _solver_kwargs(s: SolverSection, source, seed=0) -> dict:
     import inspect
 
     from .solvers import Solver
@@ -1026,6 +1026,8 @@ def _solver_kwargs(s: SolverSection, source) -> dict:
         if "restarts" not in inspect.signature(Solver).parameters:
             raise SceneError(source, "solver.restarts", "this armsim's solver has no restarts; use 0")
         kwargs["restarts"] = s.restarts
+    if "seed" in inspect.signature(Solver).parameters:
+        kwargs["seed"] = seed
     return kwargs
 
 
@@ -1052,7 +1054,8 @@ def build_simulation(scene: Scene):
     def make(solver_section, label):
         path = target.make(chain, scene.seed)
         return Simulation(chain, path, q0, trail_length=scene.render.trail_length, label=label,
-                          reach_tolerance=tol, **_solver_kwargs(solver_section, scene.source))
+                          reach_tolerance=tol,
+                          **_solver_kwargs(solver_section, scene.source, scene.seed))
 
     def label(s):
         return f"{s.method}/{s.correction}" if s.method == "gradient" else s.method
