@@ -29,16 +29,19 @@ __all__ = [
     "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
 ]
 
-# Hooks for instrumentation (operation counts, tangent pruning).  ``_hooks``
-# holds callables ``hook(name, value, tangent, inputs) -> tangent`` applied to
-# every new Dual, in order.  Empty by default: no cost.
+# Hooks for instrumentation (operation counts in :mod:`armsim.opcount`, tangent
+# pruning in :mod:`armsim.pruning`).  ``_hooks`` holds callables
+# ``hook(name, value, tangent, inputs, params) -> tangent`` applied, in order,
+# to every new Dual: ``inputs`` are the Dual operands, ``params`` is None or a
+# dict of what the rule needs to be described (an axis, the operands).  The
+# list is empty by default, so the cost is one empty loop per operation.
 _hooks: list = []
 
 
-def _make(name, value, tangent, inputs=()):
+def _make(name, value, tangent, inputs=(), params=None):
     """Build the result of operation ``name``, passing it through the hooks."""
     for hook in _hooks:
-        tangent = hook(name, value, tangent, inputs)
+        tangent = hook(name, value, tangent, inputs, params)
     out = Dual.__new__(Dual)
     out.value = value
     out.tangent = tangent
@@ -50,8 +53,15 @@ def is_dual(x) -> bool:
 
 
 def value_of(x):
-    """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array)."""
-    return x.value if isinstance(x, Dual) else np.asarray(x, dtype=float)
+    """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array).
+
+    Other AD types (the reverse-mode :class:`armsim.reverse.Var`) expose their
+    primal as ``_ad_value``.
+    """
+    if isinstance(x, Dual):
+        return x.value
+    v = getattr(x, "_ad_value", None)
+    return np.asarray(x, dtype=float) if v is None else v
 
 
 def _tangent_of(x, k, shape):
@@ -298,6 +308,9 @@ def _unary(name):
         if isinstance(x, Dual):
             v, t = rule(x.value, x.tangent)
             return _make(name, v, t, (x,))
+        other_ad = getattr(x, "_ad_unary", None)   # reverse-mode Var: same rule name
+        if other_ad is not None:
+            return other_ad(name)
         return plain(x)
 
     f.__name__ = name
@@ -389,7 +402,8 @@ def cumsum(x, axis=-1):
     if not isinstance(x, Dual):
         return np.cumsum(x, axis=axis)
     ax = _axis(axis, x.ndim)
-    return _make("cumsum", np.cumsum(x.value, axis=ax), np.cumsum(x.tangent, axis=ax), (x,))
+    return _make("cumsum", np.cumsum(x.value, axis=ax), np.cumsum(x.tangent, axis=ax), (x,),
+                 {"axis": ax})
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
@@ -403,7 +417,8 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
     else:
         ax = _axis(axis, x.ndim)
     return _make("sum", np.sum(x.value, axis=ax, keepdims=keepdims),
-                 np.sum(x.tangent, axis=ax, keepdims=keepdims), (x,))
+                 np.sum(x.tangent, axis=ax, keepdims=keepdims), (x,),
+                 {"axis": ax, "keepdims": keepdims})
 
 
 def _as_duals(xs):
@@ -485,7 +500,8 @@ def matmul(a, b):
     if av.ndim == 1:
         t = t[..., 0, :] if bv.ndim == 1 else t[..., 0, :, :]
     t = np.reshape(t, v.shape + (k,))
-    return _make("matmul", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)))
+    return _make("matmul", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)),
+                 {"a": a, "b": b})
 
 
 # ---------------------------------------------------------------------------
