@@ -175,3 +175,50 @@ def test_sparse_rejects_unsupported_operations():
     with prune(2, representation="sparse"):
         with pytest.raises(TypeError, match="sparse tangents do not support"):
             ad.matmul(np.ones((2, 3)), x * 2.0)
+
+
+# -- the benchmark ------------------------------------------------------------
+
+def _bench():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "bench" / "pruning.py"
+    spec = importlib.util.spec_from_file_location("bench_pruning", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_pruning_benchmark_runs_in_quick_mode(tmp_path, capsys):
+    import json
+    out = tmp_path / "p.json"
+    result = _bench().main(["--quick", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert data["quick"] is True and len(data["ik"]) == len(result["ik"]) > 0
+    full = [r for r in data["ik"] if r["k"] == "all"]
+    assert all(r["cosine_mean"] == pytest.approx(1.0) for r in full)
+    assert all(0.0 <= r["success_rate"] <= 1.0 for r in data["ik"])
+    assert {r["k"] for r in data["network"]} == {"2", "8", "all"}
+    assert all(np.isfinite(r["val_loss"]) for r in data["network"])
+    assert "best k by final validation MSE" in capsys.readouterr().out
+
+
+def test_network_training_is_deterministic_and_pruning_changes_it():
+    b = _bench()
+    a1 = b.train_network(50, 4, epochs=2)
+    a2 = b.train_network(50, 4, epochs=2)
+    full = b.train_network(50, None, epochs=2)
+    assert a1 == a2
+    assert a1["train"] != full["train"]
+
+
+def test_network_gradient_matches_finite_differences():
+    b = _bench()
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(0, 0.5, b.N_WEIGHTS), rng.uniform(0, 1, (6, 4))
+    y = x.sum(axis=1)
+    g = b.mse(Dual.variables(w), x, y).tangent
+    h = 1e-6
+    fd = np.array([(b.mse(w + h * e, x, y) - b.mse(w - h * e, x, y)) / (2 * h)
+                   for e in np.eye(b.N_WEIGHTS)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
