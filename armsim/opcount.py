@@ -86,6 +86,11 @@ class Counts:
         return self.mul + self.add
 
 
+def _is_slots(t):
+    from .pruning import Slots
+    return isinstance(t, Slots)
+
+
 def _mask(t, convention):
     from .pruning import Slots  # pruned sparse tangents are counted on their dense form
     if isinstance(t, Slots):
@@ -98,7 +103,7 @@ def _forward_hook(counts, convention):
     def hook(name, value, tangent, inputs, params):
         counts.nodes += 1
         size = int(np.size(value))
-        shape = np.shape(tangent)
+        shape = tangent.vals.shape[:-1] + (tangent.n,) if _is_slots(tangent) else np.shape(tangent)
         if name in _ELEMENTWISE or name in _PRODUCTS or name in _SUMS:
             masks = [np.broadcast_to(_mask(x.tangent, convention), shape) for x in inputs]
         if name in _ELEMENTWISE or name in _PRODUCTS:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from armsim import Chain  # noqa: E402
 from armsim import dual as ad  # noqa: E402
+from armsim.opcount import counting  # noqa: E402
 from armsim.pruning import dense_tangent, prune  # noqa: E402
 
 K_LABEL = "all"
@@ -99,7 +100,15 @@ def solve_ik(chain, q0, targets, k, representation="dense", tol=1e-3, max_iter=2
         q = q + dq
     elapsed = time.perf_counter() - t0
     return {"success": iters >= 0, "iterations": np.where(iters >= 0, iters, max_iter),
-            "residual": res, "time": elapsed / batch}
+            "residual": res, "time": elapsed / batch, "time_per_iter": elapsed / (it + 1)}
+
+
+def tangent_ops(chain, q, k, representation="dense"):
+    """Tangent multiplies + adds of one pruned tip Jacobian of the first problem
+    (non-zero convention of :mod:`armsim.opcount`: only entries kept are worked on)."""
+    with counting("nonzero") as c:
+        pruned_tip_jacobian(chain, q[:1], k, representation)
+    return c.derivative
 
 
 def step_cosine(chain, q, targets, k, representation="dense"):
@@ -114,19 +123,22 @@ def step_cosine(chain, q, targets, k, representation="dense"):
 
 def bench_ik(config, seed):
     rows = []
-    for n, batch, max_iter, ks in config:
+    for n, batch, max_iter, ks, rep in config:
         chain = Chain(np.full(n, 1.0 / n))
         q0, targets = ik_problems(n, batch, seed)
         for k in ks:
-            r = solve_ik(chain, q0, targets, k, max_iter=max_iter)
-            cos = step_cosine(chain, q0, targets, k)
+            r = solve_ik(chain, q0, targets, k, representation=rep, max_iter=max_iter)
+            cos = step_cosine(chain, q0, targets, k, rep)
+            ops = tangent_ops(chain, q0, k, rep)
             ok = r["success"]
             rows.append({
-                "n": n, "k": _label(k), "problems": batch, "max_iter": max_iter,
+                "n": n, "representation": rep, "k": _label(k), "problems": batch,
+                "max_iter": max_iter,
                 "success_rate": float(ok.mean()),
                 "iterations_mean": float(r["iterations"][ok].mean()) if ok.any() else None,
                 "residual_median": float(np.median(r["residual"])),
-                "time_per_solve_s": r["time"],
+                "time_per_solve_s": r["time"], "ms_per_iteration": 1e3 * r["time_per_iter"],
+                "tangent_ops": ops,
                 "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min()),
             })
             print(_fmt_ik(rows[-1]), flush=True)
@@ -135,13 +147,14 @@ def bench_ik(config, seed):
 
 def _fmt_ik(r):
     it = "-" if r["iterations_mean"] is None else f"{r['iterations_mean']:.1f}"
-    return (f"{r['n']:>5} {r['k']:>4} {r['problems']:>4} {r['success_rate']:>8.2f} {it:>7} "
+    return (f"{r['n']:>5} {r['representation']:>6} {r['k']:>4} {r['problems']:>4} {r['success_rate']:>8.2f} {it:>7} "
             f"{r['residual_median']:>10.2e} {r['time_per_solve_s']:>9.3f} "
+            f"{r['ms_per_iteration']:>8.2f} {r['tangent_ops']:>9} "
             f"{r['cosine_mean']:>7.3f} {r['cosine_min']:>7.3f}")
 
 
-IK_HEADER = (f"{'N':>5} {'k':>4} {'B':>4} {'success':>8} {'iters':>7} {'med.res':>10} "
-             f"{'s/solve':>9} {'cos':>7} {'cos min':>7}")
+IK_HEADER = (f"{'N':>5} {'rep':>6} {'k':>4} {'B':>4} {'success':>8} {'iters':>7} {'med.res':>10} "
+             f"{'s/solve':>9} {'ms/iter':>8} {'tan.ops':>9} {'cos':>7} {'cos min':>7}")
 
 
 # ---------------------------------------------------------------------------
@@ -160,9 +173,12 @@ def bench_representation(config, seed, repeats):
                 row[f"{rep}_ms"] = 1e3 * _time(lambda: pruned_tip_jacobian(chain, q0, k, rep),
                                                repeats)
                 row[f"{rep}_cos"] = float(step_cosine(chain, q0, targets, k, rep).mean())
+                row[f"{rep}_ops"] = tangent_ops(chain, q0, k, rep)
+            row["full_ops"] = tangent_ops(chain, q0, None)
             rows.append(row)
             print(f"{n:>5} {k:>4} {batch:>4} {row['full_ms']:>8.2f} {row['dense_ms']:>9.2f} "
-                  f"{row['sparse_ms']:>10.2f} {row['dense_cos']:>9.3f} {row['sparse_cos']:>10.3f}",
+                  f"{row['sparse_ms']:>10.2f} {row['dense_cos']:>9.3f} {row['sparse_cos']:>10.3f} "
+                  f"{row['full_ops']:>9} {row['dense_ops']:>9} {row['sparse_ops']:>10}",
                   flush=True)
     return rows
 
@@ -237,20 +253,28 @@ def train_network(n_samples, k, epochs, seed=42, batch=10, max_change=0.01,
     return {"train": train_curve, "val": val_curve}
 
 
-def bench_network(corpora, ks, epochs, seed):
+def bench_network(corpora, ks, epochs, seed, representation="dense", verbose=True):
     rows, curves = [], {}
     for n in corpora:
         for k in ks:
             t0 = time.perf_counter()
-            c = train_network(n, k, epochs, seed=seed)
+            c = train_network(n, k, epochs, seed=seed, representation=representation)
             dt = time.perf_counter() - t0
             curves[f"{n}/{_label(k)}"] = c
-            rows.append({"samples": n, "k": _label(k), "train_loss": c["train"][-1],
+            rows.append({"samples": n, "k": _label(k), "seed": seed,
+                         "representation": representation, "train_loss": c["train"][-1],
                          "val_loss": c["val"][-1], "best_val_loss": min(c["val"]),
                          "time_s": dt})
-            print(f"{n:>7} {_label(k):>4} {c['train'][-1]:>11.5f} {c['val'][-1]:>11.5f} "
-                  f"{min(c['val']):>9.5f} {dt:>7.1f}", flush=True)
+            if verbose:
+                print(f"{n:>7} {representation:>6} {_label(k):>4} {c['train'][-1]:>11.5f} "
+                      f"{c['val'][-1]:>11.5f} {min(c['val']):>9.5f} {dt:>7.1f}", flush=True)
     return rows, curves
+
+
+def best_k(rows, corpora):
+    """k with the lowest final validation loss per corpus size."""
+    return {n: min((r for r in rows if r["samples"] == n), key=lambda r: r["val_loss"])["k"]
+            for n in corpora}
 
 
 def plot(path, nn_curves, corpora, ks, ik_rows):
@@ -292,35 +316,63 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     if args.quick:
-        ik_cfg = [(20, 8, 100, (2, 8, None)), (100, 4, 60, (8, None))]
+        ik_cfg = [(20, 8, 100, (2, 8, None), "dense"), (100, 4, 60, (8, None), "dense"),
+                  (20, 4, 60, (4,), "sparse")]
         rep_cfg = [(20, 8, (4,))]
         corpora, ks, epochs, repeats = (50,), (2, 8, None), 5, 2
+        sparse_corpora, extra_seeds = (50,), ()
     else:
-        ik_cfg = [(20, 64, 500, (1, 2, 4, 8, 16, None)),
-                  (100, 32, 500, (2, 4, 8, 16, 32, 64, None)),
-                  (1000, 2, 150, (8, 64, None))]
-        rep_cfg = [(20, 32, (2, 4, 8)), (100, 16, (4, 16, 64))]
+        ik_cfg = [(20, 64, 500, (1, 2, 4, 8, 16, None), "dense"),
+                  (100, 32, 500, (2, 4, 8, 16, 32, 64, None), "dense"),
+                  (1000, 2, 150, (8, 64, 256, None), "dense"),
+                  (20, 64, 500, (1, 2, 4, 8, 16), "sparse"),
+                  (100, 16, 300, (4, 16), "sparse")]
+        rep_cfg = [(20, 32, (2, 4, 8)), (100, 16, (4, 16, 64)), (1000, 2, (8,))]
         corpora, ks, epochs, repeats = (50, 100, 200, 400), (2, 4, 8, 16, 32, 64, None), 250, 5
+        sparse_corpora, extra_seeds = (50, 100, 200, 400), (43, 44, 45, 46)
 
     print("IK: pruned steepest descent, tol 1e-3 (reach 1); cos at the start pose")
     print(IK_HEADER)
     ik_rows = bench_ik(ik_cfg, args.seed)
-    print("\nRepresentation: one pruned tip Jacobian [ms] and mean step cosine")
+    print("\nRepresentation: one pruned tip Jacobian [ms], mean step cosine, tangent ops")
     print(f"{'N':>5} {'k':>4} {'B':>4} {'full ms':>8} {'dense ms':>9} {'sparse ms':>10} "
-          f"{'dense cos':>9} {'sparse cos':>10}")
+          f"{'dense cos':>9} {'sparse cos':>10} {'full ops':>9} {'dense ops':>9} "
+          f"{'sparse ops':>10}")
     rep_rows = bench_representation(rep_cfg, args.seed, repeats)
     print(f"\nNetwork 4-5-5-1 on y = sum(x), {epochs} epochs, batch 10, max change 0.01, seed 42")
-    print(f"{'samples':>7} {'k':>4} {'train MSE':>11} {'val MSE':>11} {'best val':>9} {'time s':>7}")
+    print(f"{'samples':>7} {'rep':>6} {'k':>4} {'train MSE':>11} {'val MSE':>11} {'best val':>9} "
+          f"{'time s':>7}")
     nn_rows, nn_curves = bench_network(corpora, ks, epochs, seed=42)
-    best = {}
-    for n in corpora:
-        rs = [r for r in nn_rows if r["samples"] == n]
-        best[n] = min(rs, key=lambda r: r["val_loss"])["k"]
-    print("best k by final validation MSE: "
+    sp_ks = tuple(k for k in ks if k is not None)
+    sp_rows, _ = bench_network(sparse_corpora, sp_ks, epochs, seed=42, representation="sparse")
+    best = best_k(nn_rows, corpora)
+    print("best k by final validation MSE (dense, seed 42): "
           + ", ".join(f"{n} samples -> {b}" for n, b in best.items()))
+    best_sparse = best_k(sp_rows + [r for r in nn_rows if r["k"] == K_LABEL], sparse_corpora)
+    print("best k by final validation MSE (sparse slots, seed 42; 'all' = dense): "
+          + ", ".join(f"{n} samples -> {b}" for n, b in best_sparse.items()))
+    seed_rows, seed_best = [], {}
+    for s in extra_seeds:
+        rows, _ = bench_network(corpora, ks, epochs, seed=s, verbose=False)
+        seed_rows += rows
+        seed_best[s] = best_k(rows, corpora)
+        print(f"seed {s}: best k " + ", ".join(f"{n} -> {b}" for n, b in seed_best[s].items()),
+              flush=True)
+    if seed_rows:
+        print("\nmean final validation MSE over seeds 42 + " + ", ".join(map(str, extra_seeds)))
+        print(f"{'samples':>7} " + " ".join(f"{_label(k):>8}" for k in ks))
+        for n in corpora:
+            vals = [np.mean([r["val_loss"] for r in nn_rows + seed_rows
+                             if r["samples"] == n and r["k"] == _label(k)]) for k in ks]
+            print(f"{n:>7} " + " ".join(f"{v:>8.5f}" for v in vals))
 
     result = {"quick": args.quick, "ik": ik_rows, "representation": rep_rows,
               "network": nn_rows, "network_best_k": {str(n): b for n, b in best.items()},
+              "network_sparse": sp_rows,
+              "network_sparse_best_k": {str(n): b for n, b in best_sparse.items()},
+              "network_other_seeds": seed_rows,
+              "network_other_seeds_best_k": {str(s): {str(n): b for n, b in v.items()}
+                                             for s, v in seed_best.items()},
               "network_curves": nn_curves}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
