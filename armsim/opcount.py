@@ -38,13 +38,14 @@ from __future__ import annotations
 import argparse
 import json
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import dual as ad
 from . import reverse as rv
 from .chain import WRT_CHOICES, joint_positions
+from .pruning import Slots
 
 __all__ = ["Counts", "counting", "count_forward", "count_reverse", "slide_counts",
            "arm_counts", "ops_main", "CONVENTIONS"]
@@ -87,13 +88,11 @@ class Counts:
 
 
 def _is_slots(t):
-    from .pruning import Slots
     return isinstance(t, Slots)
 
 
 def _mask(t, convention):
-    from .pruning import Slots  # pruned sparse tangents are counted on their dense form
-    if isinstance(t, Slots):
+    if isinstance(t, Slots):  # pruned sparse tangents are counted on their dense form
         t = t.to_dense()
     t = np.asarray(t)
     return (t != 0) if convention == "nonzero" else np.ones(t.shape, dtype=bool)

@@ -147,7 +147,8 @@ def bench_ik(config, seed):
 
 def _fmt_ik(r):
     it = "-" if r["iterations_mean"] is None else f"{r['iterations_mean']:.1f}"
-    return (f"{r['n']:>5} {r['representation']:>6} {r['k']:>4} {r['problems']:>4} {r['success_rate']:>8.2f} {it:>7} "
+    return (f"{r['n']:>5} {r['representation']:>6} {r['k']:>4} {r['problems']:>4} "
+            f"{r['success_rate']:>8.2f} {it:>7} "
             f"{r['residual_median']:>10.2e} {r['time_per_solve_s']:>9.3f} "
             f"{r['ms_per_iteration']:>8.2f} {r['tangent_ops']:>9} "
             f"{r['cosine_mean']:>7.3f} {r['cosine_min']:>7.3f}")

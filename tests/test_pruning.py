@@ -43,10 +43,12 @@ def test_bad_k_is_an_error(bad):
 
 
 def test_unknown_options_are_errors():
-    with pytest.raises(ValueError, match="unknown representation 'slots'; choose one of dense, sparse"):
+    msg = "unknown representation 'slots'; choose one of dense, sparse"
+    with pytest.raises(ValueError, match=msg):
         with prune(2, representation="slots"):
             pass
-    with pytest.raises(ValueError, match="unknown pruning point 'some'; choose one of every, marked"):
+    msg = "unknown pruning point 'some'; choose one of every, marked"
+    with pytest.raises(ValueError, match=msg):
         with prune(2, at="some"):
             pass
     with pytest.raises(ValueError, match="at='marked' needs representation 'dense'"):
