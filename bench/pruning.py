@@ -295,12 +295,13 @@ def plot(path, nn_curves, corpora, ks, ik_rows):
         ax.set_xlabel("epoch")
     axes[0].legend(fontsize=7)
     ax = axes[-1]
-    for n in sorted({r["n"] for r in ik_rows}):
-        rs = [r for r in ik_rows if r["n"] == n]
-        xs = [n if r["k"] == K_LABEL else int(r["k"]) for r in rs]
-        ax.semilogx(xs, [r["cosine_mean"] for r in rs], "o-", label=f"N={n}")
+    for rep, style in (("dense", "o-"), ("sparse", "s--")):
+        for n in sorted({r["n"] for r in ik_rows if r["representation"] == rep}):
+            rs = [r for r in ik_rows if r["n"] == n and r["representation"] == rep]
+            xs = [n if r["k"] == K_LABEL else int(r["k"]) for r in rs]
+            ax.semilogx(xs, [r["cosine_mean"] for r in rs], style, label=f"N={n} {rep}")
     ax.set_title("IK: cos(pruned step, full step)")
-    ax.set_xlabel("k (rightmost point: all)")
+    ax.set_xlabel("k (k = N: all)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
