@@ -262,20 +262,36 @@ def bench_network(corpora, ks, epochs, seed, representation="dense", verbose=Tru
             c = train_network(n, k, epochs, seed=seed, representation=representation)
             dt = time.perf_counter() - t0
             curves[f"{n}/{_label(k)}"] = c
+            tail = max(1, len(c["val"]) // 10)
+            below = [i for i, v in enumerate(c["val"]) if v < 0.01]
             rows.append({"samples": n, "k": _label(k), "seed": seed,
                          "representation": representation, "train_loss": c["train"][-1],
                          "val_loss": c["val"][-1], "best_val_loss": min(c["val"]),
+                         "val_loss_tail": float(np.mean(c["val"][-tail:])),
+                         "epochs_to_0.01": below[0] + 1 if below else None,
                          "time_s": dt})
             if verbose:
-                print(f"{n:>7} {representation:>6} {_label(k):>4} {c['train'][-1]:>11.5f} "
-                      f"{c['val'][-1]:>11.5f} {min(c['val']):>9.5f} {dt:>7.1f}", flush=True)
+                r = rows[-1]
+                ep = "-" if r["epochs_to_0.01"] is None else r["epochs_to_0.01"]
+                print(f"{n:>7} {representation:>6} {_label(k):>4} {r['train_loss']:>11.5f} "
+                      f"{r['val_loss']:>11.5f} {r['val_loss_tail']:>10.5f} "
+                      f"{r['best_val_loss']:>9.5f} {ep:>6} {dt:>7.1f}", flush=True)
     return rows, curves
 
 
 def best_k(rows, corpora):
-    """k with the lowest final validation loss per corpus size."""
-    return {n: min((r for r in rows if r["samples"] == n), key=lambda r: r["val_loss"])["k"]
-            for n in corpora}
+    """k with the lowest final validation loss (and with the lowest mean over the
+    last 10 % of epochs) per corpus size: ``{n: (k_final, k_tail)}``.
+
+    Equal losses (k >= 61 is the unpruned run) go to the larger k, "all" last.
+    """
+    out = {}
+    for n in corpora:
+        rs = [r for r in rows if r["samples"] == n]
+        pick = [min(enumerate(rs), key=lambda ir: (ir[1][key], -ir[0]))[1]["k"]
+                for key in ("val_loss", "val_loss_tail")]
+        out[n] = tuple(pick)
+    return out
 
 
 def plot(path, nn_curves, corpora, ks, ik_rows):
@@ -322,7 +338,7 @@ def main(argv=None):
                   (20, 4, 60, (4,), "sparse")]
         rep_cfg = [(20, 8, (4,))]
         corpora, ks, epochs, repeats = (50,), (2, 8, None), 5, 2
-        sparse_corpora, extra_seeds = (50,), ()
+        sparse_corpora, extra_seeds = (50,), (43,)
     else:
         ik_cfg = [(20, 64, 500, (1, 2, 4, 8, 16, None), "dense"),
                   (100, 32, 500, (2, 4, 8, 16, 32, 64, None), "dense"),
@@ -342,31 +358,42 @@ def main(argv=None):
           f"{'sparse ops':>10}")
     rep_rows = bench_representation(rep_cfg, args.seed, repeats)
     print(f"\nNetwork 4-5-5-1 on y = sum(x), {epochs} epochs, batch 10, max change 0.01, seed 42")
-    print(f"{'samples':>7} {'rep':>6} {'k':>4} {'train MSE':>11} {'val MSE':>11} {'best val':>9} "
-          f"{'time s':>7}")
+    print("val tail = mean validation MSE over the last 10 % of epochs; ep<0.01 = first epoch "
+          "with validation MSE < 0.01")
+    print(f"{'samples':>7} {'rep':>6} {'k':>4} {'train MSE':>11} {'val MSE':>11} {'val tail':>10} "
+          f"{'best val':>9} {'ep<0.01':>6} {'time s':>7}")
     nn_rows, nn_curves = bench_network(corpora, ks, epochs, seed=42)
     sp_ks = tuple(k for k in ks if k is not None)
     sp_rows, _ = bench_network(sparse_corpora, sp_ks, epochs, seed=42, representation="sparse")
     best = best_k(nn_rows, corpora)
-    print("best k by final validation MSE (dense, seed 42): "
+    print("best k by (final, tail) validation MSE (dense, seed 42): "
           + ", ".join(f"{n} samples -> {b}" for n, b in best.items()))
     best_sparse = best_k(sp_rows + [r for r in nn_rows if r["k"] == K_LABEL], sparse_corpora)
-    print("best k by final validation MSE (sparse slots, seed 42; 'all' = dense): "
+    print("best k by (final, tail) validation MSE (sparse slots, seed 42; 'all' = dense): "
           + ", ".join(f"{n} samples -> {b}" for n, b in best_sparse.items()))
     seed_rows, seed_best = [], {}
     for s in extra_seeds:
         rows, _ = bench_network(corpora, ks, epochs, seed=s, verbose=False)
         seed_rows += rows
         seed_best[s] = best_k(rows, corpora)
-        print(f"seed {s}: best k " + ", ".join(f"{n} -> {b}" for n, b in seed_best[s].items()),
-              flush=True)
+        print(f"seed {s}: best k (final, tail) "
+              + ", ".join(f"{n} -> {b}" for n, b in seed_best[s].items()), flush=True)
     if seed_rows:
-        print("\nmean final validation MSE over seeds 42 + " + ", ".join(map(str, extra_seeds)))
-        print(f"{'samples':>7} " + " ".join(f"{_label(k):>8}" for k in ks))
-        for n in corpora:
-            vals = [np.mean([r["val_loss"] for r in nn_rows + seed_rows
-                             if r["samples"] == n and r["k"] == _label(k)]) for k in ks]
-            print(f"{n:>7} " + " ".join(f"{v:>8.5f}" for v in vals))
+        every = nn_rows + seed_rows
+        for key, what in (("val_loss", "final validation MSE"),
+                          ("val_loss_tail", "validation MSE over the last 10 % of epochs"),
+                          ("epochs_to_0.01", "epochs to validation MSE < 0.01 (- if never)")):
+            print(f"\nmean {what}, seeds 42, " + ", ".join(map(str, extra_seeds)))
+            print(f"{'samples':>7} " + " ".join(f"{_label(k):>8}" for k in ks))
+            for n in corpora:
+                cells = []
+                for k in ks:
+                    v = [r[key] for r in every if r["samples"] == n and r["k"] == _label(k)]
+                    if key == "epochs_to_0.01":
+                        cells.append(f"{np.mean(v):>8.1f}" if None not in v else f"{'-':>8}")
+                    else:
+                        cells.append(f"{np.mean(v):>8.5f}")
+                print(f"{n:>7} " + " ".join(cells))
 
     result = {"quick": args.quick, "ik": ik_rows, "representation": rep_rows,
               "network": nn_rows, "network_best_k": {str(n): b for n, b in best.items()},
@@ -375,6 +402,7 @@ def main(argv=None):
               "network_other_seeds": seed_rows,
               "network_other_seeds_best_k": {str(s): {str(n): b for n, b in v.items()}
                                              for s, v in seed_best.items()},
+              "network_best_k_note": "(k by final validation MSE, k by tail mean)",
               "network_curves": nn_curves}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
