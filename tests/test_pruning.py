@@ -202,7 +202,11 @@ def test_pruning_benchmark_runs_in_quick_mode(tmp_path, capsys):
     assert all(0.0 <= r["success_rate"] <= 1.0 for r in data["ik"])
     assert {r["k"] for r in data["network"]} == {"2", "8", "all"}
     assert all(np.isfinite(r["val_loss"]) for r in data["network"])
-    assert "best k by final validation MSE" in capsys.readouterr().out
+    assert all(len(b) == 2 for b in data["network_best_k"].values())
+    assert data["network_other_seeds_best_k"]["43"]["50"] in (["2", "2"], ["8", "8"], ["all", "all"])
+    out = capsys.readouterr().out
+    assert "best k by (final, tail) validation MSE" in out
+    assert "mean epochs to validation MSE < 0.01" in out
 
 
 def test_network_training_is_deterministic_and_pruning_changes_it():
