@@ -532,7 +532,10 @@ def value_and_jacobian(f, x):
     if not isinstance(y, Dual):  # f does not depend on x
         y = np.asarray(y, dtype=float)
         return y, np.zeros(y.shape + x.shape)
-    return y.value, y.tangent.reshape(y.shape + x.shape)
+    t = y.tangent
+    if not isinstance(t, np.ndarray):  # a sparse tangent (armsim.pruning.Slots)
+        t = t.to_dense()
+    return y.value, t.reshape(y.shape + x.shape)
 
 
 def jacobian(f, x):
