@@ -29,16 +29,19 @@ __all__ = [
     "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
 ]
 
-# Hooks for instrumentation (operation counts, tangent pruning).  ``_hooks``
-# holds callables ``hook(name, value, tangent, inputs) -> tangent`` applied to
-# every new Dual, in order.  Empty by default: no cost.
+# Hooks for instrumentation (operation counts in :mod:`armsim.opcount`, tangent
+# pruning in :mod:`armsim.pruning`).  ``_hooks`` holds callables
+# ``hook(name, value, tangent, inputs, params) -> tangent`` applied, in order,
+# to every new Dual: ``inputs`` are the Dual operands, ``params`` is None or a
+# dict of what the rule needs to be described (an axis, the operands).  The
+# list is empty by default, so the cost is one empty loop per operation.
 _hooks: list = []
 
 
-def _make(name, value, tangent, inputs=()):
+def _make(name, value, tangent, inputs=(), params=None):
     """Build the result of operation ``name``, passing it through the hooks."""
     for hook in _hooks:
-        tangent = hook(name, value, tangent, inputs)
+        tangent = hook(name, value, tangent, inputs, params)
     out = Dual.__new__(Dual)
     out.value = value
     out.tangent = tangent
@@ -50,8 +53,15 @@ def is_dual(x) -> bool:
 
 
 def value_of(x):
-    """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array)."""
-    return x.value if isinstance(x, Dual) else np.asarray(x, dtype=float)
+    """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array).
+
+    Other AD types (the reverse-mode :class:`armsim.reverse.Var`) expose their
+    primal as ``_ad_value``.
+    """
+    if isinstance(x, Dual):
+        return x.value
+    v = getattr(x, "_ad_value", None)
+    return np.asarray(x, dtype=float) if v is None else v
 
 
 def _tangent_of(x, k, shape):
@@ -298,6 +308,9 @@ def _unary(name):
         if isinstance(x, Dual):
             v, t = rule(x.value, x.tangent)
             return _make(name, v, t, (x,))
+        other_ad = getattr(x, "_ad_unary", None)   # reverse-mode Var: same rule name
+        if other_ad is not None:
+            return other_ad(name)
         return plain(x)
 
     f.__name__ = name
@@ -399,12 +412,12 @@ def cumsum(x, axis=-1):
         return np.cumsum(x, axis=axis)
     ax = _axis(axis, x.ndim)
     n = x.value.shape[ax] if x.ndim else 1
-    if ax == x.ndim - 1 and n <= _TRI_MAX:
+    if ax == x.ndim - 1 and n <= _TRI_MAX and type(x.tangent) is np.ndarray:
         # the tangent's summed axis is strided; a small triangular matmul is faster
         t = np.matmul(_tri(n), x.tangent)
     else:
         t = np.cumsum(x.tangent, axis=ax)
-    return _make("cumsum", np.cumsum(x.value, axis=ax), t, (x,))
+    return _make("cumsum", np.cumsum(x.value, axis=ax), t, (x,), {"axis": ax})
 
 
 _TRI_MAX = 64
@@ -424,10 +437,11 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
     if not isinstance(x, Dual):
         return np.sum(x, axis=axis, keepdims=keepdims)
     if axis is not None and not isinstance(axis, tuple) and _axis(axis, x.ndim) == x.ndim - 1 \
-            and not keepdims:
+            and not keepdims and type(x.tangent) is np.ndarray:
         # sum over the last value axis as a matmul (the tangent axis is strided)
         return _make("sum", np.sum(x.value, axis=-1),
-                     np.matmul(np.ones(x.value.shape[-1]), x.tangent), (x,))
+                     np.matmul(np.ones(x.value.shape[-1]), x.tangent), (x,),
+                     {"axis": x.ndim - 1, "keepdims": False})
     if axis is None:
         ax = tuple(range(x.ndim))
     elif isinstance(axis, tuple):
@@ -435,7 +449,8 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy's name
     else:
         ax = _axis(axis, x.ndim)
     return _make("sum", np.sum(x.value, axis=ax, keepdims=keepdims),
-                 np.sum(x.tangent, axis=ax, keepdims=keepdims), (x,))
+                 np.sum(x.tangent, axis=ax, keepdims=keepdims), (x,),
+                 {"axis": ax, "keepdims": keepdims})
 
 
 def _as_duals(xs):
@@ -503,8 +518,10 @@ def matmul(a, b):
     av, bv = value_of(a), value_of(b)
     v = np.matmul(av, bv)
     if isinstance(a, Dual) and not isinstance(b, Dual) and bv.ndim == 1 and av.ndim >= 1:
+        if type(a.tangent) is not np.ndarray:   # e.g. sparse slots: multiply, then sum
+            return sum(a * bv, axis=-1)
         # (..., n) @ (n,): contract the tangent's value axis directly
-        return _make("matmul", v, np.matmul(bv, a.tangent), (a,))
+        return _make("matmul", v, np.matmul(bv, a.tangent), (a,), {"a": a, "b": b})
     # promote vectors to matrices so one einsum handles every case
     a2 = av[None, :] if av.ndim == 1 else av
     b2 = bv[:, None] if bv.ndim == 1 else bv
@@ -520,7 +537,8 @@ def matmul(a, b):
     if av.ndim == 1:
         t = t[..., 0, :] if bv.ndim == 1 else t[..., 0, :, :]
     t = np.reshape(t, v.shape + (k,))
-    return _make("matmul", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)))
+    return _make("matmul", v, t, tuple(x for x in (a, b) if isinstance(x, Dual)),
+                 {"a": a, "b": b})
 
 
 # ---------------------------------------------------------------------------
@@ -551,7 +569,10 @@ def value_and_jacobian(f, x):
     if not isinstance(y, Dual):  # f does not depend on x
         y = np.asarray(y, dtype=float)
         return y, np.zeros(y.shape + x.shape)
-    return y.value, y.tangent.reshape(y.shape + x.shape)
+    t = y.tangent
+    if not isinstance(t, np.ndarray):  # a sparse tangent (armsim.pruning.Slots)
+        t = t.to_dense()
+    return y.value, t.reshape(y.shape + x.shape)
 
 
 def jacobian(f, x):

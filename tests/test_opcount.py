@@ -1,0 +1,66 @@
+"""Operation counts: the slide's 13 and 7, growth with the arm, the command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from armsim import dual as ad
+from armsim.opcount import arm_counts, count_forward, ops_main, slide_counts
+
+
+def test_slide_counts_13_forward_7_reverse():
+    s = slide_counts()
+    assert (s["forward"].mul, s["forward"].add) == (13, 0)
+    assert (s["reverse"].mul, s["reverse"].add) == (7, 0)
+    assert s["forward"].primal == s["reverse"].primal == 5
+    assert s["agree"]
+
+
+def test_hand_counts_of_single_rules():
+    x = ad.Dual(np.array([1.0, 2.0]), np.array([[1.0, 0.0], [1.0, 1.0]]))
+    y = ad.Dual(np.array([3.0, 4.0]), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    _, c = count_forward(lambda a, b: a * b, [x, y])          # 3 + 2 products, 1 overlap
+    assert (c.primal, c.mul, c.add) == (2, 5, 1)
+    _, c = count_forward(lambda a: ad.sin(a) + 1.0, [x])       # 3 products, constant add free
+    assert (c.primal, c.mul, c.add) == (4, 3, 0)
+    _, c = count_forward(lambda a: ad.sum(a), [x])             # direction 0 merges once
+    assert (c.primal, c.mul, c.add) == (1, 0, 1)
+    _, c = count_forward(lambda a, b: a * b, [x, y], convention="dense")
+    assert (c.mul, c.add) == (8, 4)
+    with pytest.raises(ValueError, match="unknown convention 'all'; choose one of nonzero, dense"):
+        count_forward(lambda a: a, [x], convention="all")
+
+
+def test_arm_forward_grows_like_n_k_and_reverse_like_n():
+    rows = [arm_counts(n, ("angles", "lengths"), convention="dense") for n in (10, 20, 40)]
+    for r in rows:
+        assert r["max_diff"] < 1e-12
+    fwd = [r["forward"].derivative / (r["n"] * r["k"]) for r in rows]
+    rev = [r["reverse"].derivative / r["n"] for r in rows]
+    assert max(fwd) / min(fwd) < 1.1          # forward / (N K) constant
+    assert max(rev) / min(rev) < 1.1          # reverse / N constant
+    assert rows[-1]["forward"].derivative > 50 * rows[-1]["reverse"].derivative
+
+
+def test_ops_command_prints_table_and_json(capsys):
+    assert ops_main(["--segments", "3", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "forward       5    13     0     13" in out
+    assert "reverse       5     7     0      7" in out
+    assert ops_main(["--segments", "4", "--json", "--wrt", "angles", "base"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["slide"]["forward"]["derivative"] == 13
+    assert data["arm"][0]["k"] == 6 and data["arm"][0]["segments"] == 4
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--convention", "sparse"], "unknown convention 'sparse'; choose one of nonzero, dense"),
+    (["--wrt", "angle"], "unknown parameter group 'angle'; choose one of angles, lengths, base"),
+    (["--segments", "0"], "--segments must be >= 1"),
+])
+def test_ops_command_rejects_bad_options(argv, msg, capsys):
+    with pytest.raises(SystemExit) as e:
+        ops_main(argv)
+    assert e.value.code == 2
+    assert msg in capsys.readouterr().err

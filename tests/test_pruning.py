@@ -1,0 +1,232 @@
+"""Top-k tangent pruning: dense-with-mask and sparse slots with the hardware merge rule."""
+
+import numpy as np
+import pytest
+
+from armsim import Chain
+from armsim import dual as ad
+from armsim.dual import Dual
+from armsim.pruning import (Slots, dense_tangent, jacobian, mark, merge, prune, to_slots,
+                            topk)
+
+
+def slots(ids, vals, n=8):
+    return Slots(np.array([ids]), np.array([vals], dtype=float), n)
+
+
+# -- dense top-k ----------------------------------------------------------------
+
+def test_topk_keeps_exactly_the_k_largest_magnitudes():
+    t = np.array([[0.1, -5.0, 3.0, 0.2, -4.0],
+                  [1.0, 2.0, 3.0, 4.0, 5.0]])
+    out = topk(t, 2)
+    np.testing.assert_array_equal(out, [[0, -5.0, 0, 0, -4.0], [0, 0, 0, 4.0, 5.0]])
+    np.testing.assert_array_equal(topk(t, 1), [[0, -5.0, 0, 0, 0], [0, 0, 0, 0, 5.0]])
+
+
+def test_topk_keeps_ties_at_the_kth_magnitude():
+    t = np.array([[1.0, -2.0, 2.0, 0.5, 2.0]])
+    np.testing.assert_array_equal(topk(t, 2), [[0, -2.0, 2.0, 0, 2.0]])
+    np.testing.assert_array_equal(topk(t, 1), [[0, -2.0, 2.0, 0, 2.0]])
+
+
+def test_topk_with_k_none_or_large_returns_the_same_array():
+    t = np.arange(6.0).reshape(2, 3)
+    assert topk(t, None) is t
+    assert topk(t, 3) is t
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_bad_k_is_an_error(bad):
+    with pytest.raises(ValueError, match="k must be None or an integer >= 1"):
+        topk(np.ones((2, 3)), bad)
+
+
+def test_unknown_options_are_errors():
+    msg = "unknown representation 'slots'; choose one of dense, sparse"
+    with pytest.raises(ValueError, match=msg):
+        with prune(2, representation="slots"):
+            pass
+    msg = "unknown pruning point 'some'; choose one of every, marked"
+    with pytest.raises(ValueError, match=msg):
+        with prune(2, at="some"):
+            pass
+    with pytest.raises(ValueError, match="at='marked' needs representation 'dense'"):
+        with prune(2, at="marked", representation="sparse"):
+            pass
+
+
+def _arm(x):
+    from armsim.chain import joint_positions
+    return joint_positions(x, np.array([0.3, 0.2, 0.25, 0.15, 0.1]))[..., -1, :]
+
+
+def _mixed(x):
+    return (ad.sum(ad.sin(x) * x[::-1] / (1.0 + x * x), axis=0)
+            + ad.atan2(x[0], x[1]) * ad.hypot(x[2], x[3]) + ad.exp(-x[4]) ** 2)
+
+
+@pytest.mark.parametrize("f", [_arm, _mixed])
+def test_k_none_is_the_dense_result_bit_for_bit(f):
+    x = np.random.default_rng(3).uniform(-1, 1, 5)
+    dense = ad.jacobian(f, x)
+    with prune(None):
+        y = f(Dual.variables(x))
+    assert np.array_equal(y.tangent, dense)
+    assert np.array_equal(jacobian(f, x, k=None), dense)
+    assert ad._hooks == []
+
+
+def test_pruning_every_operation_bounds_each_row_of_the_arm_jacobian():
+    c = Chain(np.full(12, 1 / 12))
+    q = np.random.default_rng(5).uniform(-1, 1, 12)
+    _, J = c.tip_and_jacobian(q)
+    with prune(4):
+        _, Jp = c.tip_and_jacobian(q)
+    assert np.all(np.count_nonzero(Jp, axis=-1) <= 4)
+    # the angles' absolute-angle tangents are all ties (ones), so the only
+    # pruning happens at the last cumulative sum: the rows are top-4 of J
+    np.testing.assert_array_equal(Jp, topk(J, 4))
+    assert ad._hooks == []
+
+
+def test_mark_prunes_only_where_marked():
+    x = np.array([0.3, -1.2, 0.7, 2.0])
+
+    def f(v):
+        a = mark(v * v)                  # one entry per element: unchanged
+        return mark(ad.sum(a * v))       # four entries -> the two largest
+
+    with prune(2, at="marked"):
+        y = f(Dual.variables(x))
+    np.testing.assert_allclose(y.tangent, [0, 3 * 1.44, 0, 12.0], rtol=1e-15)
+    assert mark(y) is y                  # outside a context: unchanged
+
+
+# -- sparse slots and the merge rule ------------------------------------------
+
+def test_merge_same_id_adds():
+    out = merge(slots([1, 4], [0.5, -1.0]), slots([4, -1], [0.25, 0.0]))
+    np.testing.assert_array_equal(out.ids, [[1, 4]])
+    np.testing.assert_array_equal(out.vals, [[0.5, -0.75]])
+
+
+def test_merge_new_id_takes_a_free_slot():
+    out = merge(slots([1, -1, -1], [0.5, 0, 0]), slots([6], [-0.1]))
+    np.testing.assert_array_equal(out.ids, [[1, 6, -1]])
+    np.testing.assert_array_equal(out.vals, [[0.5, -0.1, 0.0]])
+
+
+def test_merge_smaller_new_id_is_dropped():
+    out = merge(slots([1, 2], [0.5, -0.3]), slots([7], [0.2]))
+    np.testing.assert_array_equal(out.ids, [[1, 2]])
+    np.testing.assert_array_equal(out.vals, [[0.5, -0.3]])
+    tie = merge(slots([1, 2], [0.5, -0.3]), slots([7], [0.3]))   # equal: not larger
+    np.testing.assert_array_equal(tie.ids, [[1, 2]])
+
+
+def test_merge_larger_new_id_replaces_the_smallest():
+    out = merge(slots([1, 2, 3], [0.5, -0.3, 0.9]), slots([7], [-0.4]))
+    np.testing.assert_array_equal(out.ids, [[1, 7, 3]])
+    np.testing.assert_array_equal(out.vals, [[0.5, -0.4, 0.9]])
+
+
+def test_merge_is_sequential_and_can_differ_from_dense_topk():
+    # b's entries arrive in slot order: id 3 evicts id 2 before id 2's add arrives
+    a, b = slots([1, 2], [0.5, 0.4], 4), slots([3, 2], [0.45, 0.4], 4)
+    out = merge(a, b)
+    np.testing.assert_array_equal(out.to_dense(), [[0, 0.5, 0, 0.45]])
+    np.testing.assert_array_equal(topk(a.to_dense() + b.to_dense(), 2), [[0, 0.5, 0.8, 0]])
+
+
+def test_to_slots_round_trip_and_overflow():
+    t = np.array([[0.0, 2.0, 0.0, -1.0], [1.0, 0.0, 0.0, 0.0]])
+    s = to_slots(t, 2)
+    np.testing.assert_array_equal(s.to_dense(), t)
+    full = to_slots(np.array([[0.1, 0.3, -0.2, 0.4]]), 2)   # id order: 0, 1, then 2 vs 0, 3 vs 2
+    np.testing.assert_array_equal(full.to_dense(), [[0, 0.3, 0, 0.4]])
+
+
+@pytest.mark.parametrize("f", [_arm, _mixed])
+def test_sparse_equals_dense_when_nothing_is_dropped(f):
+    x = np.random.default_rng(11).uniform(-1, 1, 5)
+    dense = ad.jacobian(f, x)
+    sparse = jacobian(f, x, k=5, representation="sparse")
+    np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-14)
+    masked = jacobian(f, x, k=5, representation="dense")
+    np.testing.assert_array_equal(masked, dense)
+    with prune(5, representation="sparse"):      # dual.jacobian reads sparse tangents too
+        np.testing.assert_allclose(ad.jacobian(f, x), dense, rtol=0, atol=1e-14)
+
+
+def test_sparse_tangents_flow_through_the_arm_with_batches():
+    c = Chain([0.4, 0.3, 0.2, 0.1])
+    q = np.random.default_rng(2).uniform(-1, 1, (3, 4))
+    _, J = c.tip_and_jacobian(q)
+    with prune(2, representation="sparse"):
+        _, Js = c.tip_and_jacobian(q)
+    assert isinstance(Js, Slots)
+    Jd = dense_tangent(Js)
+    assert Jd.shape == J.shape
+    assert np.all(np.count_nonzero(Jd, axis=-1) <= 2)
+    with prune(4, representation="sparse"):
+        _, Js = c.tip_and_jacobian(q)
+    np.testing.assert_allclose(dense_tangent(Js), J, atol=1e-14)
+
+
+def test_sparse_rejects_unsupported_operations():
+    x = Dual.variables(np.ones(3))
+    with prune(2, representation="sparse"):
+        with pytest.raises(TypeError, match="sparse tangents do not support"):
+            ad.matmul(np.ones((2, 3)), x * 2.0)
+
+
+# -- the benchmark ------------------------------------------------------------
+
+def _bench():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "bench" / "pruning.py"
+    spec = importlib.util.spec_from_file_location("bench_pruning", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_pruning_benchmark_runs_in_quick_mode(tmp_path, capsys):
+    import json
+    out = tmp_path / "p.json"
+    result = _bench().main(["--quick", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert data["quick"] is True and len(data["ik"]) == len(result["ik"]) > 0
+    full = [r for r in data["ik"] if r["k"] == "all"]
+    assert all(r["cosine_mean"] == pytest.approx(1.0) for r in full)
+    assert all(0.0 <= r["success_rate"] <= 1.0 for r in data["ik"])
+    assert {r["k"] for r in data["network"]} == {"2", "8", "all"}
+    assert all(np.isfinite(r["val_loss"]) for r in data["network"])
+    assert all(len(b) == 2 for b in data["network_best_k"].values())
+    assert data["network_other_seeds_best_k"]["43"]["50"] in (["2", "2"], ["8", "8"], ["all", "all"])
+    out = capsys.readouterr().out
+    assert "best k by (final, tail) validation MSE" in out
+    assert "mean epochs to validation MSE < 0.01" in out
+
+
+def test_network_training_is_deterministic_and_pruning_changes_it():
+    b = _bench()
+    a1 = b.train_network(50, 4, epochs=2)
+    a2 = b.train_network(50, 4, epochs=2)
+    full = b.train_network(50, None, epochs=2)
+    assert a1 == a2
+    assert a1["train"] != full["train"]
+
+
+def test_network_gradient_matches_finite_differences():
+    b = _bench()
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(0, 0.5, b.N_WEIGHTS), rng.uniform(0, 1, (6, 4))
+    y = x.sum(axis=1)
+    g = b.mse(Dual.variables(w), x, y).tangent
+    h = 1e-6
+    fd = np.array([(b.mse(w + h * e, x, y) - b.mse(w - h * e, x, y)) / (2 * h)
+                   for e in np.eye(b.N_WEIGHTS)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
