@@ -1,0 +1,117 @@
+"""The interactive window.
+
+Controls
+--------
+mouse drag   press anywhere to put the target under the mouse; it follows the
+             mouse while the button is held and stays where it is released
+space        pause / resume
+r            reset the scene (and give the target back to its script)
+Esc, q       quit (closing the window quits too)
+
+The arm chases the target a few solver iterations per frame, at most 60
+frames per second.  With ``ARMSIM_STATE_OUT=path`` in the environment the
+window writes its state (frame, target, tip) as JSON to that path every 30
+frames and on quit, so a test can drive it from outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from .render import View, draw
+import pygame
+
+__all__ = ["run_window", "open_window", "DisplayError"]
+
+CAPTION = "armsim"
+
+
+class DisplayError(Exception):
+    """No window can be opened (no display)."""
+
+
+def open_window(size):
+    """Open the window or raise :class:`DisplayError` in one line."""
+    try:
+        pygame.display.init()
+        pygame.font.init()
+        screen = pygame.display.set_mode(size)
+    except pygame.error as exc:
+        pygame.display.quit()
+        raise DisplayError(str(exc) or "no display") from None
+    if pygame.display.get_driver() in ("dummy", "offscreen"):
+        pygame.display.quit()
+        raise DisplayError(f"SDL video driver '{pygame.display.get_driver()}' has no screen")
+    pygame.display.set_caption(CAPTION)
+    return screen
+
+
+def _write_state(path, sim, frames, user_target):
+    st = sim.state
+    data = {
+        "frames": frames,
+        "target": [float(v) for v in st.target],
+        "tip": [float(v) for v in st.joints[-1]],
+        "error": float(st.error),
+        "user_target": None if user_target is None else [float(v) for v in user_target],
+    }
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+
+
+def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None, screen=None):
+    """Run ``sim`` in a window until the user quits.  Returns the frames shown."""
+    draw_options = draw_options or {}
+    screen = screen or open_window(size)
+    clock = pygame.time.Clock()
+    state_out = os.environ.get("ARMSIM_STATE_OUT")
+    view = View.fit(sim.state, screen.get_size())
+    dragging = False
+    user_target = None          # once the user has placed the target, it stays theirs
+    paused = False
+    frames = 0
+    running = True
+    try:
+        while running:
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT:
+                    running = False
+                elif event.type == pygame.KEYDOWN:
+                    if event.key in (pygame.K_ESCAPE, pygame.K_q):
+                        running = False
+                    elif event.key == pygame.K_SPACE:
+                        paused = not paused
+                    elif event.key == pygame.K_r:
+                        sim.reset()
+                        user_target = None
+                elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+                    dragging = True
+                    user_target = view.to_world(np.array(event.pos, dtype=float))
+                elif event.type == pygame.MOUSEMOTION and dragging:
+                    user_target = view.to_world(np.array(event.pos, dtype=float))
+                elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+                    dragging = False
+            if not running:
+                break
+            if not paused:
+                sim.step(target=user_target)
+                frames += 1
+            draw(screen, sim.state, view=view, **draw_options)
+            pygame.display.flip()
+            if state_out and frames % 30 == 0:
+                _write_state(state_out, sim, frames, user_target)
+            if max_frames is not None and frames >= max_frames:
+                break
+            clock.tick(fps)
+    finally:
+        if state_out:
+            _write_state(state_out, sim, frames, user_target)
+        pygame.display.quit()
+    return frames

@@ -1,0 +1,110 @@
+"""Headless GIF export: collect rendered frames and hand them to imageio.
+
+Never opens a window.  The file is written to a temporary file in the same
+folder and renamed into place, so a failed or interrupted export leaves no
+half-written GIF (and never truncates an existing one).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from .render import render_array
+
+__all__ = ["ExportError", "export_gif", "collect_frames", "check_writable"]
+
+
+class ExportError(Exception):
+    """The GIF cannot be written (bad path, bad settings)."""
+
+
+def check_writable(path) -> Path:
+    """Fail early, before rendering, when ``path`` cannot be written."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ExportError(f"cannot write '{path}': it is a directory")
+    if not parent.exists():
+        raise ExportError(f"cannot write '{path}': folder '{parent}' does not exist")
+    if not parent.is_dir():
+        raise ExportError(f"cannot write '{path}': '{parent}' is not a folder")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"cannot write '{path}': folder '{parent}' is not writable")
+    return path
+
+
+def collect_frames(sim, frames, size=(480, 360), progress=None, **draw_options):
+    """Advance ``sim`` ``frames`` times and render each state.
+
+    Returns a list of ``frames`` arrays (H, W, 3) uint8.  ``progress`` is an
+    optional callable receiving the number of frames done.
+    """
+    out = []
+    for i in range(frames):
+        state = sim.step()
+        out.append(render_array(state, size, **draw_options))
+        if progress is not None:
+            progress(i + 1)
+    return out
+
+
+def _validate(frames, fps, size):
+    if int(frames) != frames or frames < 1:
+        raise ExportError(f"frames must be an integer >= 1, got {frames}")
+    if not np.isfinite(fps) or fps <= 0:
+        raise ExportError(f"fps must be > 0, got {fps}")
+    w, h = size
+    if int(w) != w or int(h) != h or w < 1 or h < 1:
+        raise ExportError(f"size must be two integers >= 1, got {w}x{h}")
+
+
+def write_gif(path, frames, fps):
+    """Write ``frames`` (list of (H, W, 3) uint8) to ``path`` atomically."""
+    path = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        # duration per frame in ms; loop forever.  Each frame is written as is
+        # (no dropping of repeated frames), so the frame count is preserved.
+        iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=0)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write '{path}': {exc.strerror or exc}") from exc
+        raise
+    return path
+
+
+def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None, **draw_options):
+    """Render ``frames`` frames of ``sim`` headless and write them as a GIF.
+
+    Parameters
+    ----------
+    sim : armsim.sim.Simulation (anything with ``step() -> State``)
+    path : str or Path
+    frames : int
+    fps : float   frames per second of the GIF
+    size : (int, int)   width, height [px]
+    progress : callable(int), optional
+    **draw_options : passed to :func:`armsim.render.draw`
+
+    Returns
+    -------
+    Path of the written file.
+    """
+    _validate(frames, fps, size)
+    check_writable(path)
+    images = collect_frames(sim, int(frames), size, progress=progress, **draw_options)
+    return write_gif(path, images, fps)

@@ -1,0 +1,381 @@
+"""Drawing one simulation frame onto a ``pygame.Surface``.
+
+This module has no event loop and never opens a window: :func:`draw` paints a
+:class:`~armsim.sim.State` onto any surface, :func:`render_array` paints it onto
+an off-screen surface and returns the pixels.  The interactive window
+(:mod:`armsim.app`) and the GIF exporter (:mod:`armsim.export`) are the two
+consumers.
+
+The picture, back to front: dark background, reach circle, tip trail, the
+segments (each its own colour from a cycling palette), joints, base square,
+the thin line from tip to target, the Jacobian columns as arrows at the tip
+(in the colour of their segment), the tip, the target (ring and cross), and a
+small text panel.
+
+World units are metres with y up; screen units are pixels with y down.  The
+mapping between the two is a :class:`View`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import os
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+Color = tuple[int, int, int]
+
+# Pixel coordinates are clamped to this far outside the surface, so that a
+# point far off screen still draws (clipped) and never overflows pygame's ints.
+_SCREEN_MARGIN = 10_000
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and sizes of the picture.  Every colour is an RGB triple."""
+
+    background: Color = (18, 20, 28)
+    reach: Color = (48, 54, 72)
+    trail: Color = (90, 100, 130)
+    base: Color = (150, 155, 170)
+    joint: Color = (225, 228, 236)
+    joint_fill: Color = (30, 33, 44)
+    tip: Color = (255, 255, 255)
+    target: Color = (255, 64, 64)
+    direction: Color = (130, 136, 160)
+    panel: Color = (10, 11, 16)
+    text: Color = (220, 224, 235)
+    segments: tuple[Color, ...] = (
+        (78, 201, 176),   # teal
+        (242, 166, 90),   # orange
+        (155, 140, 255),  # violet
+        (247, 211, 92),   # yellow
+        (90, 180, 242),   # blue
+        (239, 111, 168),  # pink
+    )
+    segment_width: int = 7
+    joint_radius: int = 6
+    target_radius: int = 10
+    font_size: int = 20
+
+    def segment_color(self, j: int) -> Color:
+        """Colour of segment ``j`` (0 = next to the base); the palette cycles."""
+        return self.segments[j % len(self.segments)]
+
+
+DEFAULT_THEME = Theme()
+
+
+def _finite_positive(x, fallback: float) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return fallback
+    return x if math.isfinite(x) and x > 0 else fallback
+
+
+@dataclass(frozen=True)
+class View:
+    """Affine map between world coordinates [m] (y up) and pixels (y down).
+
+    Parameters
+    ----------
+    size : (int, int)
+        Surface width and height [px].
+    center : ndarray (2,) [m]
+        World point shown at the centre of the surface.
+    scale : float
+        Pixels per metre (positive).
+    """
+
+    size: tuple[int, int]
+    center: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    scale: float = 100.0
+
+    @classmethod
+    def fit(cls, state, size) -> "View":
+        """The default view of ``state``: base at the centre, ``state.reach``
+        filling 0.45·min(width, height).  Degenerate reach or base values fall
+        back to 1 m and the origin."""
+        width, height = _check_size(size)
+        reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
+        base = np.asarray(getattr(state, "base", (0.0, 0.0)), dtype=float).reshape(-1)
+        if base.shape != (2,) or not np.all(np.isfinite(base)):
+            base = np.zeros(2)
+        return cls((width, height), base.copy(), 0.45 * min(width, height) / reach)
+
+    def to_screen(self, xy) -> np.ndarray:
+        """World points ``xy`` (..., 2) [m] -> pixel positions (..., 2) [px], float."""
+        xy = np.asarray(xy, dtype=float)
+        cx, cy = self.size[0] / 2.0, self.size[1] / 2.0
+        out = np.empty(np.broadcast_shapes(xy.shape, (2,)))
+        out[..., 0] = cx + (xy[..., 0] - self.center[0]) * self.scale
+        out[..., 1] = cy - (xy[..., 1] - self.center[1]) * self.scale
+        return out
+
+    def to_world(self, px) -> np.ndarray:
+        """Pixel positions ``px`` (..., 2) [px] -> world points (..., 2) [m]."""
+        px = np.asarray(px, dtype=float)
+        cx, cy = self.size[0] / 2.0, self.size[1] / 2.0
+        out = np.empty(np.broadcast_shapes(px.shape, (2,)))
+        out[..., 0] = self.center[0] + (px[..., 0] - cx) / self.scale
+        out[..., 1] = self.center[1] - (px[..., 1] - cy) / self.scale
+        return out
+
+
+def _check_size(size) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be (width, height), got {size!r}") from None
+    if width <= 0 or height <= 0:
+        raise ValueError(f"size must be positive, got {width}x{height}")
+    return width, height
+
+
+def _pixel(p, size) -> tuple[int, int] | None:
+    """One pixel position as ints, or None if it is not finite."""
+    x, y = float(p[0]), float(p[1])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    lo_x, hi_x = -_SCREEN_MARGIN, size[0] + _SCREEN_MARGIN
+    lo_y, hi_y = -_SCREEN_MARGIN, size[1] + _SCREEN_MARGIN
+    return (int(round(min(max(x, lo_x), hi_x))), int(round(min(max(y, lo_y), hi_y))))
+
+
+_FONTS: dict[int, pygame.font.Font] = {}
+
+
+def _font(size: int) -> pygame.font.Font:
+    """The default pygame font at ``size``; works without a display."""
+    if not pygame.font.get_init():
+        pygame.font.init()
+        _FONTS.clear()  # fonts made before a pygame.quit() are dead
+    if size not in _FONTS:
+        _FONTS[size] = pygame.font.Font(None, size)
+    return _FONTS[size]
+
+
+def _as_points(a) -> np.ndarray:
+    """``a`` as a float array (M, 2); an empty (0, 2) array if it is not one."""
+    try:
+        a = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        return np.zeros((0, 2))
+    if a.ndim != 2 or a.shape[1] != 2:
+        return np.zeros((0, 2))
+    return a
+
+
+def _as_point(a) -> np.ndarray | None:
+    try:
+        a = np.asarray(a, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    if a.shape != (2,) or not np.all(np.isfinite(a)):
+        return None
+    return a
+
+
+def _draw_arrow(surface, color, start, end, width=2, head=9.0) -> None:
+    """A line from ``start`` to ``end`` (pixels, float) with a filled head."""
+    d = np.asarray(end, float) - np.asarray(start, float)
+    length = float(np.hypot(d[0], d[1]))
+    a, b = _pixel(start, surface.get_size()), _pixel(end, surface.get_size())
+    if a is None or b is None or length < 1.0:
+        return
+    u = d / length
+    n = np.array([-u[1], u[0]])
+    h = min(head, 0.45 * length)
+    neck = np.asarray(end, float) - u * h
+    pygame.draw.line(surface, color, a, _pixel(neck, surface.get_size()), width)
+    corners = [np.asarray(end, float), neck + n * h * 0.5, neck - n * h * 0.5]
+    pts = [_pixel(c, surface.get_size()) for c in corners]
+    pygame.draw.polygon(surface, color, pts)
+
+
+def _panel_lines(state) -> list[str]:
+    method = str(getattr(state, "method", "") or "?")
+    correction = str(getattr(state, "correction", "") or "")
+    solver = f"{method} / {correction}" if correction else method
+    return [
+        f"frame  {int(getattr(state, 'frame', 0))}",
+        f"error  {_num(getattr(state, 'error', float('nan')))} m",
+        f"solver {solver}",
+        f"step   {_num(getattr(state, 'step', float('nan')))} rad",
+    ]
+
+
+def _num(x) -> str:
+    try:
+        return f"{float(x):.4f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _draw_panel(surface, state, theme: Theme) -> None:
+    font = _font(theme.font_size)
+    texts = [font.render(line, True, theme.text) for line in _panel_lines(state)]
+    pad, gap = 8, 2
+    w = max(t.get_width() for t in texts) + 2 * pad
+    h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 200))
+    surface.blit(box, (6, 6))
+    y = 6 + pad
+    for t in texts:
+        surface.blit(t, (6 + pad, y))
+        y += t.get_height() + gap
+
+
+def draw(
+    surface: pygame.Surface,
+    state,
+    *,
+    theme: Theme | None = None,
+    show_jacobian: bool = True,
+    show_trail: bool = True,
+    show_panel: bool = True,
+    show_reach: bool = True,
+    view: View | None = None,
+) -> View:
+    """Draw ``state`` onto ``surface``, covering it entirely.
+
+    Parameters
+    ----------
+    surface : pygame.Surface
+        Where to draw; any size.
+    state : armsim.sim.State
+        Uses ``joints`` (N+1, 2) [m], ``target`` (2,) [m], ``jacobian``
+        (2, N) [m/rad], ``trail`` (T, 2) [m], ``reach`` [m], ``base`` (2,) [m]
+        and, for the panel, ``frame``, ``error``, ``method``, ``correction``,
+        ``step``.
+    theme : Theme, optional
+        Colours and sizes; :data:`DEFAULT_THEME` if None.
+    show_jacobian, show_trail, show_panel, show_reach : bool
+        Switch the Jacobian arrows, tip trail, text panel and reach circle.
+    view : View, optional
+        World-to-screen mapping; :meth:`View.fit` of the state if None.
+
+    Returns
+    -------
+    View
+        The mapping used, so a caller can turn mouse positions into world points.
+
+    Non-finite values in the state are skipped, never drawn.
+    """
+    theme = DEFAULT_THEME if theme is None else theme
+    size = surface.get_size()
+    if view is None:
+        view = View.fit(state, size)
+    surface.fill(theme.background)
+
+    joints = _as_points(getattr(state, "joints", None))
+    joints_px = view.to_screen(joints)
+    tip = joints[-1] if len(joints) else None
+    tip = tip if tip is not None and np.all(np.isfinite(tip)) else None
+    target = _as_point(getattr(state, "target", None))
+
+    if show_reach:
+        base = _as_point(getattr(state, "base", None))
+        reach = _finite_positive(getattr(state, "reach", None), 0.0)
+        centre = _pixel(view.to_screen(base), size) if base is not None else None
+        radius = reach * view.scale
+        if centre is not None and 2 <= radius < _SCREEN_MARGIN:
+            pygame.draw.circle(surface, theme.reach, centre, int(round(radius)), 1)
+
+    if show_trail:
+        trail = _as_points(getattr(state, "trail", None))
+        trail = trail[np.all(np.isfinite(trail), axis=1)]
+        if len(trail) >= 2:
+            pts = [_pixel(p, size) for p in view.to_screen(trail)]
+            pygame.draw.lines(surface, theme.trail, False, pts, 2)
+
+    for j in range(len(joints) - 1):
+        a, b = _pixel(joints_px[j], size), _pixel(joints_px[j + 1], size)
+        if a is not None and b is not None:
+            pygame.draw.line(surface, theme.segment_color(j), a, b, theme.segment_width)
+    for p in joints_px[1:-1]:
+        c = _pixel(p, size)
+        if c is not None:
+            pygame.draw.circle(surface, theme.joint_fill, c, theme.joint_radius)
+            pygame.draw.circle(surface, theme.joint, c, theme.joint_radius, 2)
+    if len(joints):
+        c = _pixel(joints_px[0], size)
+        if c is not None:
+            half = theme.joint_radius + 3
+            pygame.draw.rect(surface, theme.base, pygame.Rect(c[0] - half, c[1] - half, 2 * half + 1, 2 * half + 1))
+
+    if tip is not None and target is not None and np.hypot(*(target - tip)) * view.scale >= 1.0:
+        a, b = _pixel(view.to_screen(tip), size), _pixel(view.to_screen(target), size)
+        pygame.draw.line(surface, theme.direction, a, b, 1)
+
+    if show_jacobian and tip is not None:
+        _draw_jacobian(surface, state, theme, view, tip)
+
+    if tip is not None:
+        pygame.draw.circle(surface, theme.tip, _pixel(view.to_screen(tip), size), theme.joint_radius - 1)
+
+    if target is not None:
+        c = _pixel(view.to_screen(target), size)
+        r = theme.target_radius
+        pygame.draw.circle(surface, theme.target, c, r, 2)
+        pygame.draw.line(surface, theme.target, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
+        pygame.draw.line(surface, theme.target, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+
+    if show_panel:
+        _draw_panel(surface, state, theme)
+    return view
+
+
+def _draw_jacobian(surface, state, theme: Theme, view: View, tip: np.ndarray) -> None:
+    """Column j of the Jacobian (2, N) as an arrow from the tip, colour of segment j.
+
+    Arrows share one scale: the longest is 0.25·reach long.  Zero-length and
+    non-finite columns are skipped.
+    """
+    try:
+        jac = np.asarray(getattr(state, "jacobian", None), dtype=float)
+    except (TypeError, ValueError):
+        return
+    if jac.ndim != 2 or jac.shape[0] != 2 or jac.shape[1] == 0:
+        return
+    norms = np.hypot(jac[0], jac[1])
+    usable = np.isfinite(norms) & (norms > 1e-12)
+    if not usable.any():
+        return
+    reach = _finite_positive(getattr(state, "reach", None), 1.0)
+    k = 0.25 * reach / norms[usable].max()
+    tip_px = view.to_screen(tip)
+    for j in np.flatnonzero(usable):
+        end_px = view.to_screen(tip + k * jac[:, j])
+        _draw_arrow(surface, theme.segment_color(int(j)), tip_px, end_px)
+
+
+def render_array(state, size=(480, 360), **options) -> np.ndarray:
+    """Draw ``state`` off screen and return the pixels.
+
+    Never opens a window (works with ``SDL_VIDEODRIVER=dummy``).
+
+    Parameters
+    ----------
+    state : armsim.sim.State
+    size : (int, int)
+        Width and height [px].
+    **options
+        Passed on to :func:`draw` (``theme``, ``show_jacobian``, ...).
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        RGB pixels, row 0 at the top.
+    """
+    width, height = _check_size(size)
+    surface = pygame.Surface((width, height), 0, 24)
+    draw(surface, state, **options)
+    return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))

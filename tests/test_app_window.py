@@ -1,0 +1,87 @@
+"""End to end: the real window under Xvfb, the target dragged with xdotool."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("Xvfb") and shutil.which("xdotool")),
+    reason="Xvfb and xdotool not installed (apt-get install xvfb xdotool)",
+)
+
+
+def wait_for(predicate, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def xdo(display, *args):
+    env = dict(os.environ, DISPLAY=display)
+    return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20)
+
+
+def test_drag_moves_target_and_tip_follows(tmp_path):
+    num = random.randint(120, 400)
+    while Path(f"/tmp/.X11-unix/X{num}").exists():
+        num += 1
+    display = f":{num}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = None
+    state_path = tmp_path / "state.json"
+    try:
+        assert wait_for(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 10), "Xvfb did not start"
+        env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11",
+                   ARMSIM_STATE_OUT=str(state_path))
+        app = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py")], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # SDL types WM_NAME ("armsim") as UTF-8, which xdotool's --name search does not
+        # decode; the window class is the script's name
+        r = xdo(display, "search", "--sync", "--onlyvisible", "--class", "run_arm")
+        assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
+        win = r.stdout.split()[0]
+        geo = xdo(display, "getwindowgeometry", "--shell", win).stdout
+        g = dict(line.split("=") for line in geo.split())
+        x0, y0, w, h = int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
+        assert wait_for(state_path.exists, 15), "the app wrote no state"
+        # drag from the centre (the base) up and to the right, ending at a reachable point
+        end = (w // 2 + 90, h // 2 - 60)
+        xdo(display, "mousemove", str(x0 + w // 2 + 20), str(y0 + h // 2 - 20))
+        xdo(display, "mousedown", "1")
+        for i in range(1, 6):
+            xdo(display, "mousemove", str(x0 + w // 2 + 20 + (end[0] - w // 2 - 20) * i // 5),
+                str(y0 + h // 2 - 20 + (end[1] - h // 2 + 20) * i // 5))
+            time.sleep(0.05)
+        xdo(display, "mouseup", "1")
+        time.sleep(2.0)                         # about 120 frames for the arm to catch up
+        xdo(display, "key", "--window", win, "Escape")
+        app.wait(timeout=15)
+        assert app.returncode == 0, app.stderr.read()
+        state = json.loads(state_path.read_text())
+        # the view puts the base at the centre with the reach over 0.45 * min(w, h) pixels
+        scale = 0.45 * min(w, h) / 1.0
+        expected = np.array([(end[0] - w / 2) / scale, -(end[1] - h / 2) / scale])
+        target = np.array(state["target"])
+        assert np.linalg.norm(target - expected) < 3 / scale + 1e-9, (target, expected)
+        assert np.linalg.norm(np.array(state["tip"]) - target) < 0.01   # the tip followed
+        assert state["frames"] > 30
+    finally:
+        if app is not None and app.poll() is None:
+            app.kill()
+            app.wait()
+        xvfb.kill()
+        xvfb.wait()

@@ -1,0 +1,62 @@
+"""The command line through real subprocesses."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = [sys.executable, str(ROOT / "run_arm.py")]
+
+
+def run(args, cwd, env_extra=None, drop=()):
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(env_extra or {})
+    return subprocess.run(RUN + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_gif_export(tmp_path):
+    r = run(["--gif", "out.gif", "--frames", "6", "--size", "100x80", "--fps", "10"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    frames = iio.imread(tmp_path / "out.gif")
+    assert frames.shape[:3] == (6, 80, 100)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "0x5"], "armsim: error: argument --size: width and height must be >= 1, got '0x5'"),
+    (["--size", "abc"], "armsim: error: argument --size: expected WxH (e.g. 480x360), got 'abc'"),
+    (["--fps", "0"], "armsim: error: argument --fps: must be > 0, got 0"),
+    (["--frames", "0"], "armsim: error: argument --frames: must be >= 1, got 0"),
+    (["--method", "newton"], "armsim: error: unknown method 'newton'; choose one of"),
+    (["--gif", "missing/out.gif"], "armsim: error: cannot write 'missing/out.gif': folder 'missing' does not exist"),
+    (["--bogus"], "armsim: error: unrecognized arguments: --bogus"),
+])
+def test_bad_input_is_one_line_and_status_2(tmp_path, args, message):
+    if "--gif" not in args:
+        args = args + ["--gif", "out.gif"]
+    r = run(args, tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith(message), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
+    assert not any(tmp_path.iterdir())   # no output file, not even a temporary one
+
+
+def test_no_display_falls_back_to_demo_gif(tmp_path):
+    r = run(["--frames", "4", "--size", "64x48"], tmp_path,
+            drop=("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no display available" in lines[0] and "armsim-demo.gif" in lines[0]
+    assert iio.imread(tmp_path / "armsim-demo.gif").shape[0] == 4
+
+
+def test_help_lists_options_with_defaults(tmp_path):
+    r = run(["--help"], tmp_path)
+    assert r.returncode == 0
+    for opt in ("--gif", "--frames", "--fps", "--size", "--seed", "--method", "--correction"):
+        assert opt in r.stdout
+    assert "default: 120" in r.stdout
