@@ -20,9 +20,8 @@ import json
 import os
 import tempfile
 
-import numpy as np
 
-from .render import View, draw
+from .render import draw, layout, world_at
 import pygame
 
 __all__ = ["run_window", "open_window", "DisplayError"]
@@ -72,7 +71,7 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
     screen = screen or open_window(size)
     clock = pygame.time.Clock()
     state_out = os.environ.get("ARMSIM_STATE_OUT")
-    view = View.fit(sim.state, screen.get_size())
+    panels = layout(sim.state, screen.get_size())   # one column per arm
     dragging = False
     user_target = None          # once the user has placed the target, it stays theirs
     paused = False
@@ -93,9 +92,9 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
                         user_target = None
                 elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                     dragging = True
-                    user_target = view.to_world(np.array(event.pos, dtype=float))
+                    user_target = world_at(panels, event.pos)
                 elif event.type == pygame.MOUSEMOTION and dragging:
-                    user_target = view.to_world(np.array(event.pos, dtype=float))
+                    user_target = world_at(panels, event.pos)
                 elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
                     dragging = False
             if not running:
@@ -103,7 +102,7 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
             if not paused:
                 sim.step(target=user_target)
                 frames += 1
-            draw(screen, sim.state, view=view, **draw_options)
+            draw(screen, sim.state, **draw_options)
             pygame.display.flip()
             if state_out and frames % 30 == 0:
                 _write_state(state_out, sim, frames, user_target)

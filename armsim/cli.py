@@ -1,27 +1,52 @@
-"""Command line: run the default scene in a window, or export it as a GIF.
+"""Command line: run a scene in a window, or export it as a GIF.
 
 ::
 
-    python run_arm.py                       # the window
-    python run_arm.py --gif out.gif [--frames N] [--fps N] [--size WxH] [--seed N]
+    python run_arm.py [SCENE] [--gif OUT | --export] [--frames N] [--fps N] [--size WxH]
+                      [--seed N] [--method M] [--correction C] [--report OUT.json]
     armsim ops --segments 10                # forward- vs reverse-mode operation counts
 
-Bad input prints one line on stderr and exits with status 2; no file is written.
+Without ``SCENE`` the built-in default scene runs (a 7-link arm on a
+figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
+instead of opening the window; ``--export`` exports to the scene's
+``[output]`` paths.  ``--report`` writes a JSON summary of the run.
+
+A bad scene prints its one-line :class:`~armsim.scene.SceneError` on stderr, a
+bad option ``armsim: error: ...``; both exit with status 2 before any file is
+written.  ``main(argv)`` dispatches to a subcommand when ``argv[0]`` names one
+in :data:`SUBCOMMANDS`; anything else is a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
-__all__ = ["main", "parse_size"]
+__all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_json"]
 
 DEMO_GIF = "armsim-demo.gif"
+
+# command-line option -> (attribute of the parsed arguments, scene key it overrides)
+OVERRIDES = (
+    ("--frames", "frames", "render.frames"),
+    ("--fps", "fps", "render.fps"),
+    ("--size", "size", "render.size"),
+    ("--seed", "seed", "seed"),
+    ("--method", "method", "solver.method"),
+    ("--correction", "correction", "solver.correction"),
+)
 
 
 class UsageError(Exception):
     """A bad command-line value (reported in one line, exit status 2)."""
+
+
+class _SceneFailure(Exception):
+    """A bad scene: its SceneError line is printed as is (exit status 2)."""
 
 
 def parse_size(text):
@@ -46,6 +71,13 @@ def _positive_int(text):
     return v
 
 
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+
+
 def _positive_float(text):
     try:
         v = float(text)
@@ -62,19 +94,45 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
+    """The run parser.  Defaults shown by ``--help`` are those of the default scene."""
+    from .scene import default_scene
+    from .solvers import CORRECTIONS, METHODS
+    d = default_scene()
     p = _Parser(
         prog="armsim",
         description="A robotic arm chasing a target by gradient-driven inverse kinematics. "
-                    "Without --gif, opens a window (drag the target with the mouse).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                    "Runs SCENE (a TOML file, see docs/scenes.md) in a window (drag the target "
+                    "with the mouse), or exports it as a GIF. Options override the scene; "
+                    "the defaults below are the built-in default scene's.",
     )
-    p.add_argument("--gif", metavar="OUT", help="render headless to this GIF instead of opening a window")
-    p.add_argument("--frames", type=_positive_int, default=120, help="frames to export")
-    p.add_argument("--fps", type=_positive_float, default=30.0, help="frames per second")
-    p.add_argument("--size", type=parse_size, default=(480, 360), metavar="WxH", help="picture size in pixels")
-    p.add_argument("--seed", type=int, default=0, help="seed of the scene's randomness")
-    p.add_argument("--method", default=None, help="IK method (default: the scene's)")
-    p.add_argument("--correction", default=None, help="gradient correction (default: the scene's)")
+    p.add_argument("scene", nargs="?", metavar="SCENE",
+                   help="scene file (default: the built-in 7-link figure-eight scene)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--gif", metavar="OUT",
+                     help="export headless to this GIF instead of opening a window "
+                          "(relative to the current directory)")
+    out.add_argument("--export", action="store_true",
+                     help="export headless to the scene's [output] gif (and report), "
+                          "relative to the scene file's folder")
+    p.add_argument("--frames", type=_positive_int, metavar="N",
+                   help=f"frames to export (default: scene render.frames; {d.render.frames})")
+    p.add_argument("--fps", type=_positive_float, metavar="N",
+                   help=f"frames per second (default: scene render.fps; {d.render.fps:g})")
+    p.add_argument("--size", type=parse_size, metavar="WxH",
+                   help="picture size in pixels (default: scene render.size; "
+                        f"{d.render.size[0]}x{d.render.size[1]})")
+    p.add_argument("--seed", type=_int, metavar="N",
+                   help=f"seed of the scene's randomness (default: scene seed; {d.seed})")
+    p.add_argument("--method", metavar="M",
+                   help=f"IK method, one of {', '.join(METHODS)} "
+                        f"(default: scene solver.method; {d.solver.method})")
+    p.add_argument("--correction", metavar="C",
+                   help=f"gradient correction, one of {', '.join(CORRECTIONS)} "
+                        f"(default: scene solver.correction; {d.solver.correction})")
+    p.add_argument("--report", metavar="OUT.json",
+                   help="write a JSON summary of the run: frames, final and mean tip error, "
+                        "iterations per frame, waypoints reached (default: none; with --export "
+                        "the scene's [output] report)")
     return p
 
 
@@ -86,39 +144,138 @@ def _no_display_reason():
     return None
 
 
-def run(argv):
-    args = build_parser().parse_args(argv)
-    from .sim import default_simulation
+def _scene_from(args):
+    """The scene with the command-line overrides applied (raises on bad input)."""
+    from .scene import SceneError, default_scene, load, override
     try:
-        sim = default_simulation(seed=args.seed, method=args.method, correction=args.correction)
+        scene = load(args.scene) if args.scene else default_scene()
+    except SceneError as exc:
+        raise _SceneFailure(str(exc)) from None
+    values = {}
+    for option, attr, key in OVERRIDES:
+        v = getattr(args, attr)
+        if v is not None:
+            values[key] = list(v) if isinstance(v, tuple) else v
+    try:
+        return override(scene, values)
+    except SceneError as exc:
+        for option, attr, key in OVERRIDES:
+            if exc.key == key or exc.key.startswith(key + "["):
+                raise UsageError(f"argument {option}: {exc.detail}") from None
+        raise _SceneFailure(str(exc)) from None
+
+
+def _outputs(args, scene):
+    """(gif path or None, report path or None), checked writable before any work."""
+    from .export import ExportError, check_writable
+    gif = report = None
+    if args.gif:
+        gif = Path(args.gif)
+    elif args.export:
+        if scene.output.gif is None:
+            raise UsageError(f"--export: the scene {scene.source} has no [output] gif; give --gif OUT")
+        gif = scene.resolve(scene.output.gif)
+        if scene.output.report is not None:
+            report = scene.resolve(scene.output.report)
+    if args.report:
+        report = Path(args.report)
+    if args.scene:
+        for path, option in ((gif, "--gif"), (report, "--report")):
+            if path is not None and path.resolve() == Path(args.scene).resolve():
+                raise UsageError(f"argument {option}: refusing to overwrite the scene file '{args.scene}'")
+    if gif is not None and report is not None and gif.resolve() == report.resolve():
+        raise UsageError("argument --report: the report and the GIF are the same file")
+    try:
+        for path in (gif, report):
+            if path is not None:
+                if args.export and path.parent != Path("."):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                check_writable(path)
+    except (ExportError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    return gif, report
+
+
+def draw_options(scene) -> dict:
+    """Keyword arguments of :func:`armsim.render.draw` for a scene's ``[render]``."""
+    from .render import theme_from_scene
+    r = scene.render
+    return dict(theme=theme_from_scene(r), show_jacobian=r.show_jacobian, show_trail=r.show_trail,
+                show_panel=r.show_panel, show_reach=r.show_reach, show_waypoints=r.show_waypoints)
+
+
+def run(argv):
+    """Run the scene the arguments describe.  Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from .scene import SceneError, build_simulation
+    scene = _scene_from(args)
+    gif, report = _outputs(args, scene)
+    try:
+        sim = build_simulation(scene)
+    except SceneError as exc:
+        raise _SceneFailure(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.gif:
-        return _export(sim, args.gif, args)
-    reason = _no_display_reason()
-    if reason is None:
-        from .app import DisplayError, open_window, run_window
-        try:
-            screen = open_window((800, 600))
-        except DisplayError as exc:
-            reason = str(exc)
-        else:
-            run_window(sim, fps=min(args.fps * 2, 60.0), screen=screen)
-            return 0
-    print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead", file=sys.stderr)
-    return _export(sim, DEMO_GIF, args)
-
-
-def _export(sim, path, args):
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from .export import ExportError, export_gif
-    try:
-        export_gif(sim, path, frames=args.frames, fps=args.fps, size=args.size)
-    except ExportError as exc:
-        raise UsageError(str(exc)) from None
+    options = draw_options(scene)
+    if gif is not None:
+        _export(sim, gif, scene, options)
+    else:
+        reason = _no_display_reason()
+        shown = False
+        if reason is None:
+            from .app import DisplayError, open_window, run_window
+            try:
+                screen = open_window(scene.render.size)
+            except DisplayError as exc:
+                reason = str(exc)
+            else:
+                run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options)
+                shown = True
+        if not shown:
+            print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead",
+                  file=sys.stderr)
+            gif = Path(DEMO_GIF)
+            _export(sim, gif, scene, options)
+    if report is not None:
+        summary = {"scene": scene.source, "seed": scene.seed,
+                   "gif": None if gif is None else str(gif), **sim.report()}
+        write_json(report, summary)
     return 0
 
 
+def _export(sim, path, scene, options):
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from .export import ExportError, export_gif, progress_bar
+    r = scene.render
+    try:
+        with progress_bar(r.frames, desc=Path(path).name) as progress:
+            export_gif(sim, path, frames=r.frames, fps=r.fps, size=r.size, progress=progress, **options)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def write_json(path, data) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+# name -> (module, function taking argv and returning the exit status)
 SUBCOMMANDS = {
     "ops": ("armsim.opcount", "ops_main"),
 }
@@ -133,6 +290,9 @@ def main(argv=None):
             module, func = SUBCOMMANDS[argv[0]]
             return getattr(importlib.import_module(module), func)(argv[1:])
         return run(argv)
+    except _SceneFailure as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"armsim: error: {exc}", file=sys.stderr)
         return 2

@@ -8,7 +8,9 @@ half-written GIF (and never truncates an existing one).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -16,7 +18,7 @@ import numpy as np
 
 from .render import render_array
 
-__all__ = ["ExportError", "export_gif", "collect_frames", "check_writable"]
+__all__ = ["ExportError", "export_gif", "collect_frames", "check_writable", "progress_bar"]
 
 
 class ExportError(Exception):
@@ -108,3 +110,24 @@ def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None,
     check_writable(path)
     images = collect_frames(sim, int(frames), size, progress=progress, **draw_options)
     return write_gif(path, images, fps)
+
+
+@contextmanager
+def progress_bar(total, stream=None, desc="export"):
+    """A tqdm progress bar on a terminal; silence otherwise.
+
+    Yields a callable ``progress(done)`` for :func:`export_gif` (or ``None``
+    when ``stream``, default ``sys.stderr``, is not a terminal, so logs and
+    pipes stay clean).  The bar is removed when the export ends.
+    """
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        yield None
+        return
+    from tqdm import tqdm
+    with tqdm(total=int(total), file=stream, unit="frame", desc=desc, leave=False,
+              dynamic_ncols=True) as bar:
+        def progress(done):
+            bar.update(int(done) - bar.n)
+        yield progress

@@ -19,6 +19,7 @@ mapping between the two is a :class:`View`.
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
 
 import os
@@ -50,6 +51,8 @@ class Theme:
     direction: Color = (130, 136, 160)
     panel: Color = (10, 11, 16)
     text: Color = (220, 224, 235)
+    waypoint: Color = (160, 168, 196)
+    separator: Color = (70, 76, 96)
     segments: tuple[Color, ...] = (
         (78, 201, 176),   # teal
         (242, 166, 90),   # orange
@@ -203,7 +206,8 @@ def _panel_lines(state) -> list[str]:
     method = str(getattr(state, "method", "") or "?")
     correction = str(getattr(state, "correction", "") or "")
     solver = f"{method} / {correction}" if correction else method
-    return [
+    label = str(getattr(state, "label", "") or "")
+    return ([label] if label else []) + [
         f"frame  {int(getattr(state, 'frame', 0))}",
         f"error  {_num(getattr(state, 'error', float('nan')))} m",
         f"solver {solver}",
@@ -233,6 +237,34 @@ def _draw_panel(surface, state, theme: Theme) -> None:
         y += t.get_height() + gap
 
 
+def layout(state, size) -> list[tuple[pygame.Rect, View]]:
+    """Where each arm of ``state`` is drawn: one panel per arm, side by side.
+
+    ``state`` and each of ``state.companions`` get an equal-width column of
+    the surface (a single arm gets all of it) and the :meth:`View.fit` of that
+    column.  Returns a list of (rectangle on the surface [px], view of the panel).
+    """
+    width, height = _check_size(size)
+    states = [state] + list(getattr(state, "companions", None) or [])
+    k = len(states)
+    out = []
+    for i, st in enumerate(states):
+        x0, x1 = i * width // k, (i + 1) * width // k
+        rect = pygame.Rect(x0, 0, max(x1 - x0, 1), height)
+        out.append((rect, View.fit(st, rect.size)))
+    return out
+
+
+def world_at(panels, pos) -> np.ndarray:
+    """The world point [m] under pixel ``pos`` of a surface laid out by :func:`layout`."""
+    x, y = float(pos[0]), float(pos[1])
+    for rect, view in panels:
+        if rect.left <= x < rect.right:
+            return view.to_world(np.array([x - rect.left, y - rect.top]))
+    rect, view = panels[-1] if x >= panels[-1][0].right else panels[0]
+    return view.to_world(np.array([x - rect.left, y - rect.top]))
+
+
 def draw(
     surface: pygame.Surface,
     state,
@@ -242,6 +274,7 @@ def draw(
     show_trail: bool = True,
     show_panel: bool = True,
     show_reach: bool = True,
+    show_waypoints: bool = True,
     view: View | None = None,
 ) -> View:
     """Draw ``state`` onto ``surface``, covering it entirely.
@@ -252,24 +285,63 @@ def draw(
         Where to draw; any size.
     state : armsim.sim.State
         Uses ``joints`` (N+1, 2) [m], ``target`` (2,) [m], ``jacobian``
-        (2, N) [m/rad], ``trail`` (T, 2) [m], ``reach`` [m], ``base`` (2,) [m]
-        and, for the panel, ``frame``, ``error``, ``method``, ``correction``,
-        ``step``.
+        (2, N) [m/rad], ``trail`` (T, 2) [m], ``reach`` [m], ``base`` (2,) [m],
+        ``waypoints`` (W, 2) [m] and ``reached`` (W,) when present, and, for
+        the panel, ``frame``, ``error``, ``method``, ``correction``, ``step``
+        and ``label``.  When ``state.companions`` is not empty, each arm is
+        drawn in its own column, side by side (see :func:`layout`).
     theme : Theme, optional
         Colours and sizes; :data:`DEFAULT_THEME` if None.
-    show_jacobian, show_trail, show_panel, show_reach : bool
-        Switch the Jacobian arrows, tip trail, text panel and reach circle.
+    show_jacobian, show_trail, show_panel, show_reach, show_waypoints : bool
+        Switch the Jacobian arrows, tip trail, text panel, reach circle and
+        waypoints (hollow until reached, then filled).
     view : View, optional
         World-to-screen mapping; :meth:`View.fit` of the state if None.
+        Ignored when several arms are drawn (each column fits its arm).
 
     Returns
     -------
     View
-        The mapping used, so a caller can turn mouse positions into world points.
+        The mapping used (of the first column when there are several), so a
+        caller can turn mouse positions into world points.
 
     Non-finite values in the state are skipped, never drawn.
     """
     theme = DEFAULT_THEME if theme is None else theme
+    options = dict(theme=theme, show_jacobian=show_jacobian, show_trail=show_trail,
+                   show_panel=show_panel, show_reach=show_reach, show_waypoints=show_waypoints)
+    if not getattr(state, "companions", None):
+        return _draw_one(surface, state, view=view, **options)
+    panels = layout(state, surface.get_size())
+    states = [state] + list(state.companions)
+    for (rect, panel_view), st in zip(panels, states):
+        _draw_one(surface.subsurface(rect), st, view=panel_view, **options)
+    for rect, _ in panels[1:]:
+        pygame.draw.line(surface, theme.separator, (rect.left, 0), (rect.left, rect.bottom), 1)
+    return panels[0][1]
+
+
+def _draw_waypoints(surface, state, theme: Theme, view: View) -> None:
+    points = _as_points(getattr(state, "waypoints", None))
+    try:
+        reached = np.asarray(getattr(state, "reached", ()), dtype=bool).reshape(-1)
+    except (TypeError, ValueError):
+        reached = np.zeros(0, dtype=bool)
+    size = surface.get_size()
+    r = max(theme.joint_radius - 1, 2)
+    for i, p in enumerate(points):
+        c = _pixel(view.to_screen(p), size) if np.all(np.isfinite(p)) else None
+        if c is None:
+            continue
+        if i < len(reached) and reached[i]:
+            pygame.draw.circle(surface, theme.waypoint, c, r)
+        else:
+            pygame.draw.circle(surface, theme.waypoint, c, r, 2)
+
+
+def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, show_reach,
+              show_waypoints, view) -> View:
+    """:func:`draw` for one arm."""
     size = surface.get_size()
     if view is None:
         view = View.fit(state, size)
@@ -295,6 +367,9 @@ def draw(
         if len(trail) >= 2:
             pts = [_pixel(p, size) for p in view.to_screen(trail)]
             pygame.draw.lines(surface, theme.trail, False, pts, 2)
+
+    if show_waypoints:
+        _draw_waypoints(surface, state, theme, view)
 
     for j in range(len(joints) - 1):
         a, b = _pixel(joints_px[j], size), _pixel(joints_px[j + 1], size)
@@ -379,3 +454,53 @@ def render_array(state, size=(480, 360), **options) -> np.ndarray:
     surface = pygame.Surface((width, height), 0, 24)
     draw(surface, state, **options)
     return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))
+
+
+# -- scenes: themes, waypoints, several arms -----------------------------------
+
+LIGHT_THEME = Theme(
+    background=(246, 246, 242),
+    reach=(214, 216, 224),
+    trail=(150, 160, 190),
+    base=(90, 95, 110),
+    joint=(40, 44, 56),
+    joint_fill=(250, 250, 250),
+    tip=(20, 22, 28),
+    target=(214, 40, 40),
+    direction=(130, 136, 160),
+    panel=(255, 255, 255),
+    text=(25, 28, 36),
+    waypoint=(110, 116, 140),
+    segments=(
+        (24, 150, 128),   # teal
+        (222, 120, 30),   # orange
+        (110, 90, 230),   # violet
+        (190, 150, 20),   # ochre
+        (30, 120, 200),   # blue
+        (200, 60, 130),   # pink
+    ),
+)
+
+THEMES = {"dark": DEFAULT_THEME, "light": LIGHT_THEME}
+
+
+def _hex(color: str) -> Color:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def theme_from_scene(render) -> Theme:
+    """The :class:`Theme` a scene's ``[render]`` table asks for: the named theme
+    with the ``[render.colors]`` overrides applied.  ``render`` is an
+    :class:`armsim.scene.RenderSection`."""
+    theme = THEMES[render.theme]
+    colors = getattr(render, "colors", None)
+    if colors is None:
+        return theme
+    changes = {}
+    for name in ("background", "reach", "trail", "base", "joint", "tip", "target", "direction", "text"):
+        value = getattr(colors, name)
+        if value is not None:
+            changes[name] = _hex(value)
+    if colors.segments:
+        changes["segments"] = tuple(_hex(c) for c in colors.segments)
+    return dataclasses.replace(theme, **changes)

@@ -770,7 +770,7 @@ class RenderSection(Section):
     """The picture: size, rate, length of an export, theme and what to draw."""
 
     size: tuple = key(Size(), (480, 360), "image size")
-    fps: int = key(Integer(ge=1, le=240, unit="frames/s"), 30, "frames per second (window and GIF)")
+    fps: float = key(Number(gt=0, le=240, unit="frames/s"), 30.0, "frames per second (window and GIF)")
     frames: int = key(Integer(ge=1, le=MAX_FRAMES), 240, "frames in a GIF export")
     theme: str = key(Choice("theme", THEMES), "dark", "colour theme")
     colors: ColorsTable | None = key(Table(ColorsTable), None, "colour overrides (a table, below)")
@@ -1060,10 +1060,11 @@ def build_simulation(scene: Scene):
     def label(s):
         return f"{s.method}/{s.correction}" if s.method == "gradient" else s.method
 
+    if scene.compare is None:
+        return make(scene.solver, "")
     sim = make(scene.solver, label(scene.solver))
-    if scene.compare is not None:
-        other = scene.compare.solver(scene.solver)
-        sim.add_companion(make(other, scene.compare.label or label(other)))
+    other = scene.compare.solver(scene.solver)
+    sim.add_companion(make(other, scene.compare.label or label(other)))
     return sim
 
 

@@ -30,7 +30,7 @@ def test_gif_export(tmp_path):
     (["--size", "abc"], "armsim: error: argument --size: expected WxH (e.g. 480x360), got 'abc'"),
     (["--fps", "0"], "armsim: error: argument --fps: must be > 0, got 0"),
     (["--frames", "0"], "armsim: error: argument --frames: must be >= 1, got 0"),
-    (["--method", "newton"], "armsim: error: unknown method 'newton'; choose one of"),
+    (["--method", "newton"], "armsim: error: argument --method: unknown method 'newton'; choose one of"),
     (["--gif", "missing/out.gif"], "armsim: error: cannot write 'missing/out.gif': folder 'missing' does not exist"),
     (["--bogus"], "armsim: error: unrecognized arguments: --bogus"),
 ])
@@ -59,4 +59,4 @@ def test_help_lists_options_with_defaults(tmp_path):
     assert r.returncode == 0
     for opt in ("--gif", "--frames", "--fps", "--size", "--seed", "--method", "--correction"):
         assert opt in r.stdout
-    assert "default: 120" in r.stdout
+    assert "default: scene render.frames; 240" in r.stdout

@@ -124,7 +124,7 @@ INVALID = [
      "arm.limits[1]: limits reversed: lower 1.0 > upper 0.5"),
     (ARM + 'limits_deg = [[0, 1], [10, -10], [0, 0]]\n' + FIXED,
      "arm.limits_deg[1]: limits reversed: lower 10.0 > upper -10.0"),
-    (ARM + FIXED + '[render]\nfps = 0\n', "render.fps: must be >= 1, got 0"),
+    (ARM + FIXED + '[render]\nfps = 0\n', "render.fps: must be > 0, got 0.0"),
     (ARM + '[target]\nkind = "circle"\nradius = 1\nperiod = 0\n',
      "target.period: must be > 0, got 0.0"),
     (ARM + '[target]\nkind = "figure8"\nsize = [1, 1]\nperiod = 0.0\n',
@@ -331,7 +331,7 @@ def test_override_replaces_and_validates():
     assert s.render.fps == 30      # the original is untouched
     with pytest.raises(SceneError) as info:
         override(s, {"render.fps": 0})
-    assert str(info.value) == f"{s.source}: render.fps: must be >= 1, got 0"
+    assert str(info.value) == f"{s.source}: render.fps: must be > 0, got 0.0"
 
 
 def test_default_scene_is_a_shipped_scene_and_works_anywhere(tmp_path):
