@@ -375,11 +375,17 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         a, b = _pixel(joints_px[j], size), _pixel(joints_px[j + 1], size)
         if a is not None and b is not None:
             pygame.draw.line(surface, theme.segment_color(j), a, b, theme.segment_width)
+    # joints shrink on short segments (a 20-link snake) so they do not hide them
+    seg_px = np.hypot(*np.diff(joints_px, axis=0).T) if len(joints) > 1 else np.zeros(0)
+    seg_px = seg_px[np.isfinite(seg_px)]
+    joint_r = theme.joint_radius
+    if len(seg_px) and seg_px.min() < 4 * joint_r:
+        joint_r = int(max(2, min(joint_r, seg_px.min() / 4)))
     for p in joints_px[1:-1]:
         c = _pixel(p, size)
         if c is not None:
-            pygame.draw.circle(surface, theme.joint_fill, c, theme.joint_radius)
-            pygame.draw.circle(surface, theme.joint, c, theme.joint_radius, 2)
+            pygame.draw.circle(surface, theme.joint_fill, c, joint_r)
+            pygame.draw.circle(surface, theme.joint, c, joint_r, 1 if joint_r < 4 else 2)
     if len(joints):
         c = _pixel(joints_px[0], size)
         if c is not None:
