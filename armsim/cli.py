@@ -209,13 +209,13 @@ def run(argv):
     args = build_parser().parse_args(argv)
     from .scene import SceneError, build_simulation
     scene = _scene_from(args)
-    gif, report = _outputs(args, scene)
     try:
         sim = build_simulation(scene)
     except SceneError as exc:
         raise _SceneFailure(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    gif, report = _outputs(args, scene)
     options = draw_options(scene)
     if gif is not None:
         _export(sim, gif, scene, options)
