@@ -58,7 +58,7 @@ def test_target_at_base_and_singular_start_stay_finite():
 
 def test_success_only_under_tol():
     chain = Chain([1.0, 1.0])
-    res = solve(chain, [1.0, 1.0], method="gradient", correction="clip", max_iter=3)
+    res = solve(chain, [1.0, 1.0], method="gradient", correction="clip", max_iter=3, restarts=0)
     assert not res.success and res.reason == "max_iter" and res.iterations == 3
     assert res.residual >= 1e-6 * chain.reach
 
