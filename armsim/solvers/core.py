@@ -39,10 +39,10 @@ _REASONS = np.array(REASONS)
 
 #: the settings of :func:`solve` and :func:`solve_batch` when none are given
 #: (the best measured by ``bench/ik.py``; see docs)
-DEFAULTS = dict(method="dls", correction="backtrack", max_iter=100, restarts=8, seed=0)
+DEFAULTS = dict(method="dls", correction="backtrack", max_iter=30, restarts=8, seed=0)
 
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
-CHUNK_ELEMENTS = 4e6   # solve_batch works on chunks of about this many Jacobian-tangent floats
+CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian floats (cache-sized)
 
 
 def _check_choice(kind, value, choices):
@@ -180,23 +180,31 @@ class Solver:
         since = np.zeros(b, dtype=int)
         it = np.zeros(b, dtype=int)
         tol2 = self.tol**2
+        written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
         for k in range(self.max_iter + 1):
             d = tg - tip
             done = ((np.einsum("bi,bi->b", d, d) < tol2) | (out & (2.0 * f < tol2))
                     | (since >= PATIENCE))
             if k == self.max_iter:
                 done[:] = True
-            if done.any() if len(done) > 1 else done[0]:
-                fin = rows[done]
-                out_q[fin], out_tip[fin], iters[fin] = q[done], tip[done], it[done]
-                stalled[fin] = since[done] >= PATIENCE
-                keep = ~done
-                if not keep.any():
+            new = done & ~written
+            if new.any() if len(new) > 1 else new[0]:
+                fin = rows[new]
+                out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], it[new]
+                stalled[fin] = since[new] >= PATIENCE
+                written |= new
+                if written.all():
                     break
-                rows, q, tip, tg, am, out = rows[keep], q[keep], tip[keep], tg[keep], am[keep], out[keep]
-                f, best, since, it = f[keep], best[keep], since[keep], it[keep]
-                jac = None if jac is None else jac[keep]
-                mem = {key: v[keep] for key, v in mem.items()}
+                # drop the finished rows once they are an eighth of the arrays: until
+                # then they run on, harmlessly (their result is already recorded)
+                if 8 * written.sum() >= len(written):
+                    keep = ~written
+                    rows, q, tip, tg, am, out = (rows[keep], q[keep], tip[keep], tg[keep],
+                                                 am[keep], out[keep])
+                    f, best, since, it = f[keep], best[keep], since[keep], it[keep]
+                    jac = None if jac is None else jac[keep]
+                    mem = {key: v[keep] for key, v in mem.items()}
+                    written = written[keep]
             q, tip, jac = self._step(self, q, tip, jac, am, mem)
             it += 1
             e = am - tip

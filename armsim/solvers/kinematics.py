@@ -23,18 +23,24 @@ def tip(chain, q):
                      (chain.lengths * np.sin(theta)).sum(-1)], axis=-1) + chain.base
 
 
-_SEEDS = {}   # identity tangents (read-only broadcasts), by shape of q
+_SEEDS = {}   # tangents of cumsum(q) along q (read-only broadcasts), by shape of q
 
 
 def tip_and_jacobian(chain, q):
-    """Tip (B, 2) [m] and its Jacobian d tip / d q (B, 2, N) [m/rad], by forward-mode AD."""
+    """Tip (B, 2) [m] and its Jacobian d tip / d q (B, 2, N) [m/rad], by forward-mode AD.
+
+    The absolute angles ``theta = cumsum(q)`` are seeded with their tangent
+    along the relative angles, ``d theta_i / d q_j = [j <= i]`` (the identity
+    pushed through the cumulative sum, a constant), then cos, sin, the products
+    with the lengths and the sums run on :class:`~armsim.dual.Dual`.
+    """
     seed = _SEEDS.get(q.shape)
     if seed is None:
         n = q.shape[-1]
-        seed = _SEEDS[q.shape] = np.broadcast_to(np.eye(n), q.shape + (n,))
+        seed = _SEEDS[q.shape] = np.broadcast_to(np.tril(np.ones((n, n))), q.shape + (n,))
         if len(_SEEDS) > 64:
             _SEEDS.clear()
-    theta = ad.cumsum(ad.Dual(q, seed), axis=-1)
+    theta = ad.Dual(np.cumsum(q, axis=-1), seed)
     x = ad.sum(chain.lengths * ad.cos(theta), axis=-1)
     y = ad.sum(chain.lengths * ad.sin(theta), axis=-1)
     pos = np.stack([x.value, y.value], axis=-1) + chain.base

@@ -139,10 +139,10 @@ def dls(ctx, q, tip, jac, aim, mem):
     et = aim - tt
     ok = 0.5 * np.einsum("bi,bi->b", et, et) < f0
     mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
-    if ok.all():
-        return qt, tt, jt
-    okc = ok[:, None]
-    return (np.where(okc, qt, q), np.where(okc, tt, tip), np.where(okc[..., None], jt, jac))
+    if not ok.all():
+        bad = ~ok
+        qt[bad], tt[bad], jt[bad] = q[bad], tip[bad], jac[bad]
+    return qt, tt, jt
 
 
 # -- pseudo-inverse ---------------------------------------------------------------------
@@ -213,7 +213,9 @@ def fabrik(ctx, q, tip, jac, aim, mem):
 
     Backward: the tip is put on the aim and each joint is pulled onto the line
     to the next one at its segment's length; forward: the base is put back and
-    the same is done outwards.  The positions are converted back to relative
+    the same is done outwards.  For an aim at full reach (a target out of reach)
+    the published rule is used instead: each joint is put on the line from the
+    previous one to the aim.  The positions are converted back to relative
     angles (each change wrapped to [-pi, pi)) and clipped to the joint limits,
     so the state stays the angles.
     """
@@ -221,16 +223,30 @@ def fabrik(ctx, q, tip, jac, aim, mem):
     n, lengths = chain.n, chain.lengths
     pts = kin.joints(chain, q)
     dirs = np.diff(pts, axis=1) / lengths[:, None]        # current segment directions
-    pts[:, -1] = aim
-    for i in range(n - 1, -1, -1):
-        pts[:, i] = pts[:, i + 1] + lengths[i] * _unit(pts[:, i] - pts[:, i + 1], -dirs[:, i])
-    pts[:, 0] = chain.base
-    for i in range(n):
-        pts[:, i + 1] = pts[:, i] + lengths[i] * _unit(pts[:, i + 1] - pts[:, i], dirs[:, i])
+    rel = aim - chain.base
+    far = np.einsum("bi,bi->b", rel, rel) >= chain.reach**2 * (1.0 - 1e-12)
+    if far.any():
+        # the published rule for a target at (or beyond) full reach: every joint
+        # on the line from the previous one to the target
+        rows = np.flatnonzero(far)
+        p = pts[rows]
+        for i in range(n):
+            p[:, i + 1] = p[:, i] + lengths[i] * _unit(aim[rows] - p[:, i], dirs[rows, i])
+        pts[rows] = p
+    near = np.flatnonzero(~far)
+    if near.size:
+        p, d = pts[near], dirs[near]
+        p[:, -1] = aim[near]
+        for i in range(n - 1, -1, -1):
+            p[:, i] = p[:, i + 1] + lengths[i] * _unit(p[:, i] - p[:, i + 1], -d[:, i])
+        p[:, 0] = chain.base
+        for i in range(n):
+            p[:, i + 1] = p[:, i] + lengths[i] * _unit(p[:, i + 1] - p[:, i], d[:, i])
+        pts[near] = p
     seg = np.diff(pts, axis=1)
     theta = np.arctan2(seg[..., 1], seg[..., 0])
-    rel = np.diff(theta, axis=-1, prepend=0.0)
-    q_new = chain.clip(q + kin.wrap(rel - q))
+    rel_q = np.diff(theta, axis=-1, prepend=0.0)
+    q_new = chain.clip(q + kin.wrap(rel_q - q))
     return _evaluate(ctx, q_new, need_jac=False)
 
 
