@@ -174,7 +174,7 @@ class Solver:
         init = {"nu": self.options.damping, "t": self.options.step_size}
         mem = {k: np.full(b, init[k]) for k in keys}
         rows = np.arange(b)
-        tg, am, out = targets, aim, ~reachable
+        am = aim
         f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
         best = f.copy()
         since = np.zeros(b, dtype=int)
@@ -182,9 +182,8 @@ class Solver:
         tol2 = self.tol**2
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
         for k in range(self.max_iter + 1):
-            d = tg - tip
-            done = ((np.einsum("bi,bi->b", d, d) < tol2) | (out & (2.0 * f < tol2))
-                    | (since >= PATIENCE))
+            # the aim is the target when it is reachable, the nearest point otherwise
+            done = (2.0 * f < tol2) | (since >= PATIENCE)
             if k == self.max_iter:
                 done[:] = True
             new = done & ~written
@@ -199,16 +198,13 @@ class Solver:
                 # then they run on, harmlessly (their result is already recorded)
                 if 8 * written.sum() >= len(written):
                     keep = ~written
-                    rows, q, tip, tg, am, out = (rows[keep], q[keep], tip[keep], tg[keep],
-                                                 am[keep], out[keep])
+                    rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
                     f, best, since, it = f[keep], best[keep], since[keep], it[keep]
                     jac = None if jac is None else jac[keep]
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
-            q, tip, jac = self._step(self, q, tip, jac, am, mem)
+            q, tip, jac, f = self._step(self, q, tip, jac, am, mem)
             it += 1
-            e = am - tip
-            f = 0.5 * np.einsum("bi,bi->b", e, e)
             better = f < best * (1.0 - 1e-9)
             best = np.where(better, f, best)
             since = np.where(better, 0, since + 1)

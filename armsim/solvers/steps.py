@@ -9,7 +9,7 @@ jac : ndarray (m, 2, N) or None   tip Jacobian at ``q`` (Jacobian methods only)
 aim : ndarray (m, 2) [m]          where the tip is sent (see :func:`kinematics.aim_points`)
 mem : dict of ndarray (m,)        per-problem memory (damping, step length), updated in place
 
-and returns the new ``(q, tip, jac)``, evaluated.  The objective is always
+and returns the new ``(q, tip, jac, f)``, evaluated.  The objective is always
 ``f = |aim - tip|^2 / 2``.  ``ctx`` is the :class:`~armsim.solvers.core.Solver`
 (chain, options, correction).
 """
@@ -29,10 +29,14 @@ NU_DOWN, NU_UP = 0.3, 10.0    # DLS multiplier after an accepted / a rejected st
 PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the largest are dropped
 
 
-def _evaluate(ctx, q, need_jac=True):
+def _evaluate(ctx, q, aim, need_jac=True):
+    """q with its tip, Jacobian (or None) and f = |aim - tip|^2 / 2."""
     if need_jac:
-        return (q, *kin.tip_and_jacobian(ctx.chain, q))
-    return q, kin.tip(ctx.chain, q), None
+        tip, jac = kin.tip_and_jacobian(ctx.chain, q)
+    else:
+        tip, jac = kin.tip(ctx.chain, q), None
+    e = aim - tip
+    return q, tip, jac, 0.5 * np.einsum("bi,bi->b", e, e)
 
 
 def _jte(jac, e):
@@ -65,7 +69,7 @@ def gradient(ctx, q, tip, jac, aim, mem):
         if corr == "norm":
             size = np.linalg.norm(dq, axis=-1, keepdims=True)
             dq = dq * np.minimum(1.0, o.max_angular_speed / np.where(size > 0, size, 1.0))
-    return _evaluate(ctx, chain.clip(q + dq))
+    return _evaluate(ctx, chain.clip(q + dq), aim)
 
 
 def _armijo(ctx, q, tip, jac, aim, mem, e):
@@ -80,7 +84,7 @@ def _armijo(ctx, q, tip, jac, aim, mem, e):
     g = _jte(jac, e)
     f0 = _half_sq(e)
     t = np.minimum(2.0 * mem["t"], 1e6)
-    q_out, tip_out = q.copy(), tip.copy()
+    q_out, tip_out, f_out = q.copy(), tip.copy(), f0.copy()
     pending = np.ones(len(q), dtype=bool)
     for _ in range(ARMIJO_HALVINGS):
         rows = np.flatnonzero(pending)
@@ -89,7 +93,7 @@ def _armijo(ctx, q, tip, jac, aim, mem, e):
         ft = _half_sq(aim[rows] - tt)
         ok = ft <= f0[rows] - ARMIJO_C * np.einsum("bj,bj->b", g[rows], qt - q[rows])
         acc = rows[ok]
-        q_out[acc], tip_out[acc] = qt[ok], tt[ok]
+        q_out[acc], tip_out[acc], f_out[acc] = qt[ok], tt[ok], ft[ok]
         pending[acc] = False
         t[rows[~ok]] *= 0.5
         if not pending.any():
@@ -101,7 +105,7 @@ def _armijo(ctx, q, tip, jac, aim, mem, e):
     if moved.any():
         rows = np.flatnonzero(moved)
         _, jac_out[rows] = kin.tip_and_jacobian(chain, q_out[rows])
-    return q_out, tip_out, jac_out
+    return q_out, tip_out, jac_out, f_out
 
 
 # -- damped least squares -------------------------------------------------------------
@@ -135,14 +139,15 @@ def dls(ctx, q, tip, jac, aim, mem):
     det = np.where(det > 0, det, 1.0)
     y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1) / det[:, None]
     dq = np.einsum("bin,bi->bn", jac, y)
-    qt, tt, jt = _evaluate(ctx, chain.clip(q + dq))
-    et = aim - tt
-    ok = 0.5 * np.einsum("bi,bi->b", et, et) < f0
+    qt, tt, jt, ft = _evaluate(ctx, chain.clip(q + dq), aim)
+    ok = ft < f0
+    if ok.all():
+        mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
+        return qt, tt, jt, ft
     mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
-    if not ok.all():
-        bad = ~ok
-        qt[bad], tt[bad], jt[bad] = q[bad], tip[bad], jac[bad]
-    return qt, tt, jt
+    bad = ~ok
+    qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
+    return qt, tt, jt, ft
 
 
 # -- pseudo-inverse ---------------------------------------------------------------------
@@ -171,7 +176,7 @@ def pinv(ctx, q, tip, jac, aim, mem):
     dq = _jte(jac, y)
     big = np.max(np.abs(dq), axis=-1, keepdims=True)
     dq = dq * np.minimum(1.0, o.max_joint_step / np.where(big > 0, big, 1.0))
-    return _evaluate(ctx, chain.clip(q + dq))
+    return _evaluate(ctx, chain.clip(q + dq), aim)
 
 
 # -- cyclic coordinate descent --------------------------------------------------------------
@@ -199,7 +204,7 @@ def ccd(ctx, q, tip, jac, aim, mem):
         rel = pts[:, j + 1:] - pj[:, None]
         pts[:, j + 1:] = pj[:, None] + np.stack(
             [cs * rel[..., 0] - sn * rel[..., 1], sn * rel[..., 0] + cs * rel[..., 1]], axis=-1)
-    return _evaluate(ctx, q, need_jac=False)
+    return _evaluate(ctx, q, aim, need_jac=False)
 
 
 # -- FABRIK -----------------------------------------------------------------------------------
@@ -247,7 +252,7 @@ def fabrik(ctx, q, tip, jac, aim, mem):
     theta = np.arctan2(seg[..., 1], seg[..., 0])
     rel_q = np.diff(theta, axis=-1, prepend=0.0)
     q_new = chain.clip(q + kin.wrap(rel_q - q))
-    return _evaluate(ctx, q_new, need_jac=False)
+    return _evaluate(ctx, q_new, aim, need_jac=False)
 
 
 STEPS = {"gradient": gradient, "dls": dls, "pinv": pinv, "ccd": ccd, "fabrik": fabrik}
