@@ -167,18 +167,22 @@ def summarise(ok, reachable, iters, times, stratum):
 
 
 def throughput(n, batch, seed, solvers):
-    """solve_batch solves/s at N = n on B = batch problems from every stratum."""
-    chain, targets, starts = make_problems(n, "equal", -(-batch // len(STRATA)), seed + 1)
-    targets = targets.reshape(-1, 2)[:batch]
-    starts = starts.reshape(-1, n)[:batch]
+    """solve_batch solves/s at N = n on B = batch problems: all five strata mixed, and the
+    four reachable strata only."""
     out = {}
-    for name in solvers:
-        solver = Solver(chain, **SOLVERS[name])
-        t0 = time.perf_counter()
-        res = solver.solve_batch(targets, starts)
-        dt = time.perf_counter() - t0
-        ok, _ = judge(chain, targets, res.q, res.reason)
-        out[name] = dict(B=batch, seconds=dt, solves_per_s=batch / dt, success=float(ok.mean()))
+    for label, strata in (("mixed", len(STRATA)), ("reachable", len(STRATA) - 1)):
+        chain, targets, starts = make_problems(n, "equal", -(-batch // strata), seed + 1)
+        targets = targets[:strata].reshape(-1, 2)[:batch]
+        starts = starts[:strata].reshape(-1, n)[:batch]
+        for name in solvers:
+            solver = Solver(chain, **SOLVERS[name])
+            t0 = time.perf_counter()
+            res = solver.solve_batch(targets, starts)
+            dt = time.perf_counter() - t0
+            ok, _ = judge(chain, targets, res.q, res.reason)
+            out[f"{name}/{label}"] = dict(B=batch, seconds=dt, solves_per_s=batch / dt,
+                                          success=float(ok.mean()),
+                                          iter_mean=float(res.iterations.mean()))
     return out
 
 
@@ -224,6 +228,106 @@ def print_table(rows):
               f"{fmt(r['time_ms_median'], '8.3f')} {fmt(r['time_ms_p95'], '8.3f')}")
 
 
+def speedups(raw, ns):
+    """IKPy median time / best median time, per stratum and pooled, for N <= 20 (equal lengths)."""
+    out = {}
+    for n in ns:
+        pooled = {"best": [], "ikpy": []}
+        for label, _, _ in STRATA:
+            a, b = raw.get(("best", "equal", n, label)), raw.get(("ikpy", "equal", n, label))
+            if a is None or b is None or not len(a[3]) or not len(b[3]):
+                continue
+            ta, tb = np.median(a[3]) * 1e3, np.median(b[3]) * 1e3
+            out[f"N={n} {label}"] = dict(best_ms=ta, ikpy_ms=tb, speedup=tb / ta)
+            pooled["best"].extend(a[3])
+            pooled["ikpy"].extend(b[3])
+        if pooled["best"] and pooled["ikpy"]:
+            ta, tb = np.median(pooled["best"]) * 1e3, np.median(pooled["ikpy"]) * 1e3
+            out[f"N={n} all strata"] = dict(best_ms=ta, ikpy_ms=tb, speedup=tb / ta)
+    return out
+
+
+def pooled_iterations(raw, n):
+    """Median iterations over the reachable strata (equal lengths) for every armsim solver."""
+    out = {}
+    for name in SOLVERS:
+        its = [raw[k][2][raw[k][1]] for k in raw
+               if k[0] == name and k[1] == "equal" and k[2] == n and not k[3].startswith("(")]
+        if its:
+            its = np.concatenate(its)
+            out[name] = dict(N=n, median=float(np.median(its)), p95=float(np.percentile(its, 95)))
+    return out
+
+
+def markdown(rows, tp, tr, ratio, iters10):
+    """The tables of the note (docs/issue3.md), as Markdown."""
+    lines = []
+    labels = [s[0] for s in STRATA]
+    get = {(r["solver"], r["kind"], r["N"], r["stratum"]): r for r in rows}
+    ns = sorted({r["N"] for r in rows})
+    lines.append("### Success (%) and median iterations of `armsim.solve` defaults (`best`)\n")
+    lines.append("| N | lengths | " + " | ".join(labels) + " |")
+    lines.append("|---|---|" + "---|" * len(labels))
+    for n in ns:
+        for kind in KINDS:
+            cells = []
+            for lab in labels:
+                r = get.get(("best", kind, n, lab))
+                if r is None or r["success"] is None:
+                    cells.append("-")
+                    continue
+                hole = f" (+{r['hole']} hole: {fmt(None if r['hole_success'] is None else 100 * r['hole_success'], '.0f')}%)" if r["hole"] else ""
+                cells.append(f"{100 * r['success']:.2f} · {fmt(r.get('iter_median'), '.0f')} "
+                             f"[n={r['n']}]{hole}")
+            if any(c != "-" for c in cells):
+                lines.append(f"| {n} | {kind} | " + " | ".join(cells) + " |")
+    for n in ns:
+        lines.append(f"\n### N = {n}, equal lengths: success % · median iterations · median ms "
+                     f"per single solve\n")
+        lines.append("| solver | " + " | ".join(labels) + " |")
+        lines.append("|---|" + "---|" * len(labels))
+        for name in list(SOLVERS) + ["ikpy"]:
+            cells = []
+            for lab in labels:
+                r = get.get((name, "equal", n, lab))
+                if r is None or r["success"] is None:
+                    cells.append("-")
+                    continue
+                cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
+                             f"{fmt(r['time_ms_median'], '.3f')}")
+            if any(c != "-" for c in cells):
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if ratio:
+        lines.append("\n### Single-solve time, IKPy / best (medians, same problems, same run)\n")
+        lines.append("| case | best ms | IKPy ms | ratio |")
+        lines.append("|---|---|---|---|")
+        for key, r in ratio.items():
+            lines.append(f"| {key} | {r['best_ms']:.3f} | {r['ikpy_ms']:.3f} | {r['speedup']:.1f}x |")
+    if tp:
+        lines.append("\n### `solve_batch` throughput, N = 7\n")
+        lines.append("| solver / targets | B | solves/s | success % | mean iterations |")
+        lines.append("|---|---|---|---|---|")
+        for name, r in tp.items():
+            lines.append(f"| {name} | {r['B']} | {r['solves_per_s']:.0f} | {100 * r['success']:.2f} | "
+                         f"{r['iter_mean']:.1f} |")
+    if iters10:
+        lines.append("\n### Median iterations over the reachable strata pooled, "
+                     f"N = {next(iter(iters10.values()))['N']}, equal lengths\n")
+        lines.append("| solver | median | p95 |")
+        lines.append("|---|---|---|")
+        for name, r in iters10.items():
+            lines.append(f"| {name} | {r['median']:.1f} | {r['p95']:.0f} |")
+    if tr:
+        lines.append("\n### Tracking: circle at 60 frames/s, 3 iterations per frame, N = 7\n")
+        lines.append("| solver | frames where the error grew | max error | median error | "
+                     "largest joint step [rad] |")
+        lines.append("|---|---|---|---|---|")
+        for name, r in tr.items():
+            lines.append(f"| {name} | {r['frames_error_grew']} / {r['frames']} | {r['max_error']:.1e} | "
+                         f"{r['median_error']:.1e} | {r['max_joint_step']:.4f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run, under a minute")
@@ -244,9 +348,9 @@ def main(argv=None):
     else:
         ns, kinds = NS, KINDS
         counts = {"best": 2000, "dls": 1000}
-        default_count, n_time, n_time_ikpy, batch, frames = 200, 20, 10, 10_000, 480
+        default_count, n_time, n_time_ikpy, batch, frames = 200, 20, 20, 10_000, 480
         ikpy_max_n = 20
-    rows, problems = [], {}
+    rows, problems, raw = [], {}, {}
     t_start = time.perf_counter()
     for n in ns:
         for kind in kinds:
@@ -267,10 +371,11 @@ def main(argv=None):
                     if name == "ikpy":
                         out = run_ikpy(ik, chain, tg, st, n_time_ikpy)
                     else:
-                        out = run_armsim(name, SOLVERS[name], chain, tg, st,
-                                         n_time if kind == "equal" else 0)
+                        timed = (n_time if n <= 20 else max(2, n_time // 4)) if kind == "equal" else 0
+                        out = run_armsim(name, SOLVERS[name], chain, tg, st, timed)
                     row = dict(solver=name, kind=kind, N=n, stratum=label,
                                **summarise(*out, label))
+                    raw[(name, kind, n, label)] = out
                     rows.append(row)
             print(f"# N={n} {kind} done at {time.perf_counter() - t_start:.0f} s", flush=True)
     print_table(rows)
@@ -278,25 +383,24 @@ def main(argv=None):
     tp = throughput(7, batch, args.seed, tp_solvers) if tp_solvers else {}
     print("\nsolve_batch throughput, N=7:")
     for name, r in tp.items():
-        print(f"  {name:10s} B={r['B']}  {r['solves_per_s']:10.0f} solves/s  "
-              f"({r['seconds']:.3f} s, success {100 * r['success']:.2f}% incl. unreachable)")
+        print(f"  {name:16s} B={r['B']}  {r['solves_per_s']:10.0f} solves/s  ({r['seconds']:.3f} s, "
+              f"success {100 * r['success']:.2f}%, mean iterations {r['iter_mean']:.1f})")
     tr = tracking(frames, 3, args.seed)
     print("\ntracking (circle, 60 frames/s, 3 iterations/frame, N=7):")
     for name, r in tr.items():
         print(f"  {name:20s} frames where error grew: {r['frames_error_grew']:3d}  "
               f"max error {r['max_error']:.2e}  median {r['median_error']:.2e}  "
               f"largest joint step {r['max_joint_step']:.4f} rad")
-    ratio = {}
-    for n in ns:
-        a = [r for r in rows if r["solver"] == "best" and r["N"] == n and r["kind"] == "equal"
-             and r["time_ms_median"] is not None]
-        b = [r for r in rows if r["solver"] == "ikpy" and r["N"] == n and r["kind"] == "equal"
-             and r["time_ms_median"] is not None]
-        if a and b:
-            ta = np.median([r["time_ms_median"] for r in a])
-            tb = np.median([r["time_ms_median"] for r in b])
-            ratio[n] = dict(best_ms=ta, ikpy_ms=tb, speedup=tb / ta)
-            print(f"IKPy / best single-solve time, N={n}: {tb:.3f} ms / {ta:.3f} ms = {tb / ta:.1f}x")
+    ratio = speedups(raw, ns)
+    for key, r in ratio.items():
+        print(f"IKPy / best single-solve median time, {key}: {r['ikpy_ms']:.3f} ms / "
+              f"{r['best_ms']:.3f} ms = {r['speedup']:.1f}x")
+    iters10 = pooled_iterations(raw, 10 if 10 in ns else ns[-1])
+    for name, r in iters10.items():
+        print(f"pooled median iterations, N={r['N']} equal, reachable strata: {name:20s} "
+              f"{fmt(r['median'], '.1f')}")
+    print()
+    print(markdown(rows, tp, tr, ratio, iters10))
     print(f"total {time.perf_counter() - t_start:.0f} s")
     if args.json:
         path = Path(args.json)
@@ -306,7 +410,8 @@ def main(argv=None):
                     unreachable_tol=UNREACH_TOL, solvers={k: SOLVERS[k] for k in chosen
                                                           if k in SOLVERS})
         path.write_text(json.dumps(dict(meta=meta, rows=rows, throughput=tp, tracking=tr,
-                                        speedup_vs_ikpy=ratio), indent=1))
+                                        speedup_vs_ikpy=ratio, pooled_iterations=iters10),
+                                   indent=1))
         np.savez_compressed(str(path) + ".problems.npz", **problems)
         print(f"wrote {path}")
 

@@ -39,7 +39,7 @@ _REASONS = np.array(REASONS)
 
 #: the settings of :func:`solve` and :func:`solve_batch` when none are given
 #: (the best measured by ``bench/ik.py``; see docs)
-DEFAULTS = dict(method="dls", correction="backtrack", max_iter=30, restarts=8, seed=0)
+DEFAULTS = dict(method="dls", correction="backtrack", max_iter=8, restarts=8, seed=0)
 
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian floats (cache-sized)
@@ -150,6 +150,7 @@ class Solver:
         to_tip = np.cumsum(chain.lengths[::-1])[::-1]
         self.curvature = float(np.sum(to_tip**2))
         self.lambda_floor2 = (1e-12 * chain.reach) ** 2
+        self._radii = kin.workspace(chain)
         self._step = STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
 
@@ -203,13 +204,14 @@ class Solver:
                     jac = None if jac is None else jac[keep]
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
-            q, tip, jac, f = self._step(self, q, tip, jac, am, mem)
+            q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
             it += 1
             better = f < best * (1.0 - 1e-9)
             best = np.where(better, f, best)
             since = np.where(better, 0, since + 1)
-        res = np.linalg.norm(targets - out_tip, axis=-1)
-        off = np.linalg.norm(aim - out_tip, axis=-1)
+        d, e = targets - out_tip, aim - out_tip
+        res = np.sqrt(np.einsum("bi,bi->b", d, d))
+        off = np.sqrt(np.einsum("bi,bi->b", e, e))
         return out_q, iters, res, off, stalled
 
     # -- the loop with restarts ------------------------------------------------------
@@ -231,7 +233,7 @@ class Solver:
         chain = self.chain
         targets = np.asarray(targets, dtype=float)
         q0 = np.asarray(q0, dtype=float)
-        aim, reachable = kin.aim_points(chain, targets)
+        aim, reachable = kin.aim_points(chain, targets, self._radii)
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0)
         if self.restarts:
             unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
@@ -260,16 +262,15 @@ class Solver:
     def _pointed(self, shape, aim):
         """One start per problem from a bending pattern ``shape`` (N,).
 
-        The pattern is scaled (``c * shape``, ``c`` in [0, pi]) until the tip is
+        The pattern is scaled, ``c * shape`` with ``c`` in [0, pi], until the tip is
         at the aim's distance from the base (the least bent such ``c``, linearly
-        interpolated on a grid of 64), then turned at the base so the tip points
-        at the aim: a random start that is already close to a solution.
+        interpolated on a grid of 64 scales), then turned at the base so the tip
+        points at the aim: a random start, already close to a solution.  (For an
+        aim at full reach the least bent scale is 0: the straight arm.)
         """
         chain = self.chain
         scales = np.linspace(0.0, np.pi, 64)
-        grid = scales[:, None] * shape
-        rel_tips = kin.tip(chain, grid) - chain.base
-        d = np.hypot(rel_tips[:, 0], rel_tips[:, 1])              # distance at each scale
+        d = self._distance(scales[:, None] * shape)               # distance at each scale
         rel = aim - chain.base
         r = np.hypot(rel[:, 0], rel[:, 1])
         below = d[None, :] <= r[:, None]                          # (m, 64)
@@ -282,6 +283,10 @@ class Solver:
         t = kin.tip(chain, start) - chain.base
         start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
         return chain.clip(start)
+
+    def _distance(self, q):
+        rel = kin.tip(self.chain, q) - self.chain.base
+        return np.hypot(rel[:, 0], rel[:, 1])
 
     def solve(self, target, q0=None):
         """Solve one problem: target (2,), q0 (N,) -> :class:`IKResult`."""

@@ -78,7 +78,7 @@ def workspace(chain):
     return max(0.0, 2.0 * float(chain.lengths.max()) - reach), reach
 
 
-def aim_points(chain, targets):
+def aim_points(chain, targets, radii=None):
     """Where each target sends the tip, and whether it is reachable.
 
     A target inside the workspace annulus is its own aim.  A target outside it
@@ -91,6 +91,8 @@ def aim_points(chain, targets):
     ----------
     chain : Chain
     targets : ndarray (B, 2) [m]
+    radii : (float, float), optional
+        ``workspace(chain)``, when already known.
 
     Returns
     -------
@@ -99,7 +101,7 @@ def aim_points(chain, targets):
         False when the target lies outside the annulus (joint limits are not
         considered: a target can also be out of reach because of them).
     """
-    r_in, r_out = workspace(chain)
+    r_in, r_out = workspace(chain) if radii is None else radii
     rel = targets - chain.base
     dist = np.sqrt(np.einsum("bi,bi->b", rel, rel))
     reachable = (dist <= r_out) & (dist >= r_in)

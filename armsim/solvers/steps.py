@@ -1,11 +1,12 @@
 """Step strategies: how one iteration moves the joint angles.
 
-Every strategy has the signature ``step(ctx, q, tip, jac, aim, mem)`` for the
+Every strategy has the signature ``step(ctx, q, tip, jac, f, aim, mem)`` for the
 ``m`` problems still running, with
 
 q : ndarray (m, N) [rad]          current angles (within the joint limits)
 tip : ndarray (m, 2) [m]          tip at ``q``
 jac : ndarray (m, 2, N) or None   tip Jacobian at ``q`` (Jacobian methods only)
+f : ndarray (m,) [m^2]            ``|aim - tip|^2 / 2``
 aim : ndarray (m, 2) [m]          where the tip is sent (see :func:`kinematics.aim_points`)
 mem : dict of ndarray (m,)        per-problem memory (damping, step length), updated in place
 
@@ -49,13 +50,13 @@ def _half_sq(e):
 
 
 # -- gradient --------------------------------------------------------------------
-def gradient(ctx, q, tip, jac, aim, mem):
+def gradient(ctx, q, tip, jac, f, aim, mem):
     """Steepest descent on f, shaped by ``ctx.correction``."""
     o, chain = ctx.options, ctx.chain
     e = aim - tip
     corr = ctx.correction
     if corr == "backtrack":
-        return _armijo(ctx, q, tip, jac, aim, mem, e)
+        return _armijo(ctx, q, tip, jac, f, aim, mem, e)
     if corr == "clip":
         # the original law: unit direction to the target dotted with each column,
         # clipped to max_angular_speed * (distance in percent of the reach) / 100
@@ -72,7 +73,7 @@ def gradient(ctx, q, tip, jac, aim, mem):
     return _evaluate(ctx, chain.clip(q + dq), aim)
 
 
-def _armijo(ctx, q, tip, jac, aim, mem, e):
+def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
     """Backtracking (Armijo) line search along the projected gradient.
 
     The first trial length is twice the last accepted one (``mem["t"]``, in
@@ -82,7 +83,6 @@ def _armijo(ctx, q, tip, jac, aim, mem, e):
     """
     chain = ctx.chain
     g = _jte(jac, e)
-    f0 = _half_sq(e)
     t = np.minimum(2.0 * mem["t"], 1e6)
     q_out, tip_out, f_out = q.copy(), tip.copy(), f0.copy()
     pending = np.ones(len(q), dtype=bool)
@@ -116,7 +116,7 @@ def _gram(jac):
             np.einsum("bj,bj->b", j1, j1))
 
 
-def dls(ctx, q, tip, jac, aim, mem):
+def dls(ctx, q, tip, jac, f0, aim, mem):
     """Levenberg-Marquardt damped least squares with error-adaptive damping.
 
     ``dq = J^T (J J^T + lambda^2 I)^-1 e`` with ``lambda^2 = nu |e|^2``: the damping
@@ -130,15 +130,12 @@ def dls(ctx, q, tip, jac, aim, mem):
     """
     chain = ctx.chain
     e = aim - tip
-    f0 = 0.5 * np.einsum("bi,bi->b", e, e)
     nu = mem["nu"]
-    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2
+    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
     g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (m, 2, 2)
     a, b, c = g[:, 0, 0] + lam2, g[:, 0, 1], g[:, 1, 1] + lam2
-    det = a * c - b * b
-    det = np.where(det > 0, det, 1.0)
-    y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1) / det[:, None]
-    dq = np.einsum("bin,bi->bn", jac, y)
+    y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
+    dq = np.einsum("bin,bi->bn", jac, y / (a * c - b * b)[:, None])
     qt, tt, jt, ft = _evaluate(ctx, chain.clip(q + dq), aim)
     ok = ft < f0
     if ok.all():
@@ -151,7 +148,7 @@ def dls(ctx, q, tip, jac, aim, mem):
 
 
 # -- pseudo-inverse ---------------------------------------------------------------------
-def pinv(ctx, q, tip, jac, aim, mem):
+def pinv(ctx, q, tip, jac, f, aim, mem):
     """Jacobian pseudo-inverse step ``dq = J^+ e``.
 
     ``J^+ e = J^T V diag(1/s) V^T e`` from the eigen-decomposition of the 2x2
@@ -180,7 +177,7 @@ def pinv(ctx, q, tip, jac, aim, mem):
 
 
 # -- cyclic coordinate descent --------------------------------------------------------------
-def ccd(ctx, q, tip, jac, aim, mem):
+def ccd(ctx, q, tip, jac, f, aim, mem):
     """One sweep of cyclic coordinate descent, tip joint first.
 
     Each joint turns (within its limits) so that the line from it to the tip
@@ -213,7 +210,7 @@ def _unit(d, fallback):
     return np.where(n > 1e-300, d / np.where(n > 1e-300, n, 1.0), fallback)
 
 
-def fabrik(ctx, q, tip, jac, aim, mem):
+def fabrik(ctx, q, tip, jac, f, aim, mem):
     """One FABRIK iteration (a backward and a forward pass on the joint positions).
 
     Backward: the tip is put on the aim and each joint is pulled onto the line
