@@ -42,7 +42,7 @@ _REASONS = np.array(REASONS)
 DEFAULTS = dict(method="dls", correction="backtrack", max_iter=8, restarts=8, seed=0)
 
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
-CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian floats (cache-sized)
+CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 
 
 def _check_choice(kind, value, choices):
@@ -312,7 +312,8 @@ class Solver:
         q0 = np.asarray(q0, dtype=float)
         if q0.shape != (b, chain.n) or not np.all(np.isfinite(q0)):
             raise ValueError(f"q0 must have shape ({b}, {chain.n}) and be finite, got {q0.shape}")
-        chunk = max(1, int(CHUNK_ELEMENTS // (2 * chain.n * chain.n)))
+        per_row = 2 * chain.n * (chain.n if self._needs_jac else 1)
+        chunk = max(1, int(CHUNK_ELEMENTS // per_row))
         parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
         q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, chain.n))
         iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
