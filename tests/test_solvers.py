@@ -217,6 +217,16 @@ def test_solve_batch_equals_solve_problem_by_problem(method, correction):
         assert batch.residual[i] == pytest.approx(one.residual, abs=1e-12)
 
 
+def test_first_iter_is_the_budget_of_the_callers_start_only():
+    chain = Chain(np.full(7, 1 / 7))
+    target, q0 = np.array([0.0, 0.995]), np.linspace(-3, 3, 7)     # a bad start, near full reach
+    alone = solve(chain, target, q0, restarts=0, max_iter=1)
+    assert alone.iterations == 1 and alone.reason == "max_iter"
+    short = solve(chain, target, q0, first_iter=1, max_iter=50, restarts=3)
+    assert short.success and short.iterations > 1                   # a restart finished it
+    assert solve(chain, target, q0, first_iter=1, max_iter=50, restarts=0).iterations > 1
+
+
 def test_solve_batch_chunks_large_chains():
     chain = Chain(np.full(60, 1 / 60))
     rng = np.random.default_rng(9)
@@ -256,6 +266,7 @@ def test_bad_names_raise_value_error_with_choices():
     (dict(max_iter=-1), "max_iter must be an integer >= 0"),
     (dict(max_iter=2.5), "max_iter must be an integer >= 0"),
     (dict(restarts=-1), "restarts must be an integer >= 0"),
+    (dict(first_iter=-1), "first_iter must be an integer >= 0 or None"),
     (dict(step_size=-1.0), "step_size must be > 0"),
     (dict(damping=float("nan")), "damping must be > 0"),
     (dict(max_angular_speed=0.0), "max_angular_speed must be > 0"),

@@ -22,6 +22,7 @@ that point, or when the error stops falling; it reports ``success=False``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +40,8 @@ _REASONS = np.array(REASONS)
 
 #: the settings of :func:`solve` and :func:`solve_batch` when none are given
 #: (the best measured by ``bench/ik.py``; see docs)
-DEFAULTS = dict(method="dls", correction="backtrack", max_iter=8, restarts=8, seed=0)
+DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
+                seed=0)
 
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
@@ -111,6 +113,11 @@ class Solver:
         Success when the tip is closer than this; default ``1e-6 * reach``.
     max_iter : int
         Iteration budget of each start.
+    first_iter : int or None
+        Budget of the caller's start ``q0`` when restarts follow (default
+        ``max_iter``).  A good start converges in a few iterations (the local
+        convergence of ``dls`` is fast); a short budget hands a bad one over to
+        the restarts early.
     restarts : int
         Extra starts for problems a start leaves unfinished (a reachable target
         missed, or an unreachable one whose nearest point is missed); see
@@ -122,8 +129,8 @@ class Solver:
     """
 
     def __init__(self, chain, method="dls", correction="backtrack", tol=None, max_iter=100,
-                 restarts=0, seed=0, step_size=None, max_angular_speed=None, damping=None,
-                 max_joint_step=None):
+                 restarts=0, seed=0, first_iter=None, step_size=None, max_angular_speed=None,
+                 damping=None, max_joint_step=None):
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
         self.chain = chain
@@ -135,8 +142,12 @@ class Solver:
         for name, val in (("max_iter", max_iter), ("restarts", restarts)):
             if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {val!r}")
+        if first_iter is not None and (isinstance(first_iter, bool) or not isinstance(
+                first_iter, (int, np.integer)) or first_iter < 0):
+            raise ValueError(f"first_iter must be an integer >= 0 or None, got {first_iter!r}")
         self.max_iter = int(max_iter)
         self.restarts = int(restarts)
+        self.first_iter = None if first_iter is None else int(first_iter)
         self.seed = seed
         opts = Options()
         for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),
@@ -155,7 +166,7 @@ class Solver:
         self._needs_jac = NEEDS_JACOBIAN[method]
 
     # -- one start --------------------------------------------------------------
-    def _attempt(self, targets, aim, reachable, q0):
+    def _attempt(self, targets, aim, reachable, q0, budget):
         """Iterate from q0 (B, N).  Returns q, iterations, residual, distance to aim, stalled.
 
         The problems still running are kept packed in working arrays, which
@@ -179,18 +190,18 @@ class Solver:
         f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
         best = f.copy()
         since = np.zeros(b, dtype=int)
-        it = np.zeros(b, dtype=int)
-        tol2 = self.tol**2
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
-        for k in range(self.max_iter + 1):
-            # the aim is the target when it is reachable, the nearest point otherwise
-            done = (2.0 * f < tol2) | (since >= PATIENCE)
-            if k == self.max_iter:
+        half_tol2 = 0.5 * self.tol**2
+        for k in range(budget + 1):
+            # every row of an attempt has made k iterations; the aim is the target when
+            # it is reachable, the nearest point of the workspace otherwise
+            done = (f < half_tol2) | (since >= PATIENCE)
+            if k == budget:
                 done[:] = True
             new = done & ~written
             if new.any() if len(new) > 1 else new[0]:
                 fin = rows[new]
-                out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], it[new]
+                out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], k
                 stalled[fin] = since[new] >= PATIENCE
                 written |= new
                 if written.all():
@@ -200,12 +211,11 @@ class Solver:
                 if 8 * written.sum() >= len(written):
                     keep = ~written
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
-                    f, best, since, it = f[keep], best[keep], since[keep], it[keep]
+                    f, best, since = f[keep], best[keep], since[keep]
                     jac = None if jac is None else jac[keep]
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
             q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
-            it += 1
             better = f < best * (1.0 - 1e-9)
             best = np.where(better, f, best)
             since = np.where(better, 0, since + 1)
@@ -234,17 +244,19 @@ class Solver:
         targets = np.asarray(targets, dtype=float)
         q0 = np.asarray(q0, dtype=float)
         aim, reachable = kin.aim_points(chain, targets, self._radii)
-        q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0)
+        first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
+        q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
         if self.restarts:
             unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
             if unfinished.any():
-                for shape in self._restart_shapes():
+                shapes, dists = _restart_table(self.chain.lengths, self.restarts, self.seed)
+                for shape, dist in zip(shapes, dists):
                     rows = np.flatnonzero(unfinished)
                     if rows.size == 0:
                         break
-                    start = self._pointed(shape, aim[rows])
+                    start = self._pointed(shape, dist, aim[rows])
                     q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows],
-                                                             reachable[rows], start)
+                                                             reachable[rows], start, self.max_iter)
                     iters[rows] += it2
                     better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
                     won = rows[better]
@@ -254,23 +266,18 @@ class Solver:
         code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(stalled, 2, 3)))
         return q, iters, res, _REASONS[code].tolist()
 
-    def _restart_shapes(self):
-        """Bending patterns of the restarts (restarts, N), uniform in [-1, 1) per joint."""
-        rng = np.random.default_rng(self.seed)
-        return rng.uniform(-1.0, 1.0, size=(self.restarts, self.chain.n))
-
-    def _pointed(self, shape, aim):
+    def _pointed(self, shape, dist, aim):
         """One start per problem from a bending pattern ``shape`` (N,).
 
         The pattern is scaled, ``c * shape`` with ``c`` in [0, pi], until the tip is
         at the aim's distance from the base (the least bent such ``c``, linearly
-        interpolated on a grid of 64 scales), then turned at the base so the tip
-        points at the aim: a random start, already close to a solution.  (For an
-        aim at full reach the least bent scale is 0: the straight arm.)
+        interpolated between the distances ``dist`` (64,) of the tip at the scales
+        :data:`SCALES`), then turned at the base so the tip points at the aim: a
+        random start, already close to a solution.  (For an aim at full reach the
+        least bent scale is 0: the straight arm.)
         """
         chain = self.chain
-        scales = np.linspace(0.0, np.pi, 64)
-        d = self._distance(scales[:, None] * shape)               # distance at each scale
+        scales, d = SCALES, dist
         rel = aim - chain.base
         r = np.hypot(rel[:, 0], rel[:, 1])
         below = d[None, :] <= r[:, None]                          # (m, 64)
@@ -283,10 +290,6 @@ class Solver:
         t = kin.tip(chain, start) - chain.base
         start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
         return chain.clip(start)
-
-    def _distance(self, q):
-        rel = kin.tip(self.chain, q) - self.chain.base
-        return np.hypot(rel[:, 0], rel[:, 1])
 
     def solve(self, target, q0=None):
         """Solve one problem: target (2,), q0 (N,) -> :class:`IKResult`."""
@@ -323,14 +326,41 @@ class Solver:
                         reason=reasons)
 
 
+SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the restart starts
+
+
+def _restart_table(lengths, restarts, seed):
+    """Bending patterns of the restarts (restarts, N), uniform in [-1, 1) per joint, drawn
+    from ``default_rng(seed)``, and the tip's distance from the base at each of the
+    :data:`SCALES` (restarts, 64).  Cached for an integer seed."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return _restart_table_cached(lengths.tobytes(), restarts, int(seed))
+    return _make_restart_table(lengths, restarts, seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _restart_table_cached(lengths_bytes, restarts, seed):
+    return _make_restart_table(np.frombuffer(lengths_bytes), restarts, seed)
+
+
+def _make_restart_table(lengths, restarts, seed):
+    rng = np.random.default_rng(seed)
+    shapes = rng.uniform(-1.0, 1.0, size=(restarts, lengths.size))
+    theta = np.cumsum(SCALES[None, :, None] * shapes[:, None, :], axis=-1)
+    dist = np.hypot((lengths * np.cos(theta)).sum(-1), (lengths * np.sin(theta)).sum(-1))
+    shapes.setflags(write=False)
+    dist.setflags(write=False)
+    return shapes, dist
+
+
 def default_start(chain):
     """The start used when none is given: a gentle, non-singular bend (0.3 rad per joint)."""
     return chain.clip(np.full(chain.n, 0.3))
 
 
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
-          tol=None, max_iter=DEFAULTS["max_iter"], restarts=DEFAULTS["restarts"],
-          seed=DEFAULTS["seed"], **options):
+          tol=None, max_iter=DEFAULTS["max_iter"], first_iter=DEFAULTS["first_iter"],
+          restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"], **options):
     """Move the tip of ``chain`` to ``target``.
 
     Parameters
@@ -343,6 +373,11 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     tol : float [m], optional (default ``1e-6 * reach``)
     max_iter : int
         Iteration budget of each start.
+    first_iter : int or None
+        Budget of the caller's start ``q0`` when restarts follow (default
+        ``max_iter``).  A good start converges in a few iterations (the local
+        convergence of ``dls`` is fast); a short budget hands a bad one over to
+        the restarts early.
     restarts : int
         Extra random starts for a problem a start fails.
     seed : int or None
@@ -353,13 +388,15 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
-    return Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
-                  restarts=restarts, seed=seed, **options).solve(target, q0)
+    solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
+                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+    return solver.solve(target, q0)
 
 
 def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
                 correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULTS["max_iter"],
-                restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"], **options):
+                first_iter=DEFAULTS["first_iter"], restarts=DEFAULTS["restarts"],
+                seed=DEFAULTS["seed"], **options):
     """Solve B problems at once with array operations.
 
     Same parameters as :func:`solve`, with ``targets`` (B, 2) [m] and ``q0``
@@ -370,5 +407,6 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     -------
     IKResult whose fields have a leading axis B.
     """
-    return Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
-                  restarts=restarts, seed=seed, **options).solve_batch(targets, q0)
+    solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
+                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+    return solver.solve_batch(targets, q0)

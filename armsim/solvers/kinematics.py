@@ -30,33 +30,28 @@ _SEEDS = {}   # tangents of cumsum(q) along q (read-only broadcasts), by shape o
 def tip_and_jacobian(chain, q):
     """Tip (B, 2) [m] and its Jacobian d tip / d q (B, 2, N) [m/rad], by forward-mode AD.
 
-    The absolute angles ``theta = cumsum(q)`` are seeded with their tangent
-    along the relative angles, ``d theta_i / d q_j = [j <= i]`` (the identity
-    pushed through the cumulative sum, a constant); ``x = sum_i l_i cos(theta_i)``
-    and ``y = sum_i l_i sin(theta_i)`` then run on :class:`~armsim.dual.Dual`.
-    For a small batch both coordinates are one Dual of shape (B, 2, N), with
-    ``sin(t) = cos(t - pi/2)``: half the Python-level operations; for a large
-    batch two Duals of shape (B, N) make better use of the memory.
+    Both coordinates come from one cosine, ``x = sum_i l_i cos(theta_i)`` and
+    ``y = sum_i l_i cos(theta_i - pi/2)``, with ``theta = cumsum(q)`` the absolute
+    angles: a :class:`~armsim.dual.Dual` of shape (B, 2, N) seeded with its tangent
+    along the relative angles, ``d theta_i / d q_j = [j <= i]`` (the identity pushed
+    through the cumulative sum, a constant).  The cosine and the weighted sum
+    over the segments then run on the Dual: a product and a sum for a small
+    batch (fewer Python-level steps), one ``matmul`` with the lengths for a large
+    one (one pass over the tangents).  The two agree to rounding.
     """
-    n = q.shape[-1]
-    key = q.shape
-    seed = _SEEDS.get(key)
-    small = q.size <= 64 * n
+    seed = _SEEDS.get(q.shape)
     if seed is None:
-        tri = np.tril(np.ones((n, n)))
-        shape = q.shape[:-1] + ((2, n, n) if small else (n, n))
-        seed = _SEEDS[key] = np.broadcast_to(tri, shape)
+        n = q.shape[-1]
+        seed = _SEEDS[q.shape] = np.broadcast_to(np.tril(np.ones((n, n))),
+                                                 q.shape[:-1] + (2, n, n))
         if len(_SEEDS) > 64:
             _SEEDS.clear()
-    theta = np.cumsum(q, axis=-1)
-    if small:
-        xy = ad.sum(chain.lengths * ad.cos(ad.Dual(theta[..., None, :] - _PHASE, seed)), axis=-1)
-        return xy.value + chain.base, xy.tangent
-    theta = ad.Dual(theta, seed)
-    x = ad.sum(chain.lengths * ad.cos(theta), axis=-1)
-    y = ad.sum(chain.lengths * ad.sin(theta), axis=-1)
-    return (np.stack([x.value, y.value], axis=-1) + chain.base,
-            np.stack([x.tangent, y.tangent], axis=-2))
+    c = ad.cos(ad.Dual(np.cumsum(q, axis=-1)[..., None, :] - _PHASE, seed))
+    if q.size <= 16 * q.shape[-1]:
+        xy = ad.sum(chain.lengths * c, axis=-1)
+    else:
+        xy = ad.matmul(c, chain.lengths)
+    return xy.value + chain.base, xy.tangent
 
 
 def joints(chain, q):
