@@ -157,7 +157,8 @@ def summarise(ok, reachable, iters, times, stratum):
     row = dict(n=int(sel.sum()), hole=int((~reachable).sum()) if not unreach else 0,
                success=float(ok[sel].mean()) if sel.any() else None,
                failures=int((~ok[sel]).sum()),
-               hole_success=float(ok[~reachable].mean()) if (not unreach and (~reachable).any()) else None,
+               hole_success=(float(ok[~reachable].mean())
+                             if (not unreach and (~reachable).any()) else None),
                time_ms_median=pct(times * 1e3, 50), time_ms_p95=pct(times * 1e3, 95),
                n_timed=int(len(times)))
     if iters is not None:
@@ -213,7 +214,7 @@ def tracking(frames, iters_per_frame, seed):
     return out
 
 
-# -- reporting ---------------------------------------------------------------------------------------
+# -- reporting -----------------------------------------------------------------------------------
 def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
@@ -276,7 +277,10 @@ def markdown(rows, tp, tr, ratio, iters10):
                 if r is None or r["success"] is None:
                     cells.append("-")
                     continue
-                hole = f" (+{r['hole']} hole: {fmt(None if r['hole_success'] is None else 100 * r['hole_success'], '.0f')}%)" if r["hole"] else ""
+                hole = ""
+                if r["hole"]:
+                    hs = None if r["hole_success"] is None else 100 * r["hole_success"]
+                    hole = f" (+{r['hole']} hole: {fmt(hs, '.0f')}%)"
                 cells.append(f"{100 * r['success']:.2f} · {fmt(r.get('iter_median'), '.0f')} "
                              f"[n={r['n']}]{hole}")
             if any(c != "-" for c in cells):
@@ -302,13 +306,15 @@ def markdown(rows, tp, tr, ratio, iters10):
         lines.append("| case | best ms | IKPy ms | ratio |")
         lines.append("|---|---|---|---|")
         for key, r in ratio.items():
-            lines.append(f"| {key} | {r['best_ms']:.3f} | {r['ikpy_ms']:.3f} | {r['speedup']:.1f}x |")
+            lines.append(f"| {key} | {r['best_ms']:.3f} | {r['ikpy_ms']:.3f} | "
+                         f"{r['speedup']:.1f}x |")
     if tp:
         lines.append("\n### `solve_batch` throughput, N = 7\n")
         lines.append("| solver / targets | B | solves/s | success % | mean iterations |")
         lines.append("|---|---|---|---|---|")
         for name, r in tp.items():
-            lines.append(f"| {name} | {r['B']} | {r['solves_per_s']:.0f} | {100 * r['success']:.2f} | "
+            lines.append(f"| {name} | {r['B']} | {r['solves_per_s']:.0f} | "
+                         f"{100 * r['success']:.2f} | "
                          f"{r['iter_mean']:.1f} |")
     if iters10:
         lines.append("\n### Median iterations over the reachable strata pooled, "
@@ -323,7 +329,8 @@ def markdown(rows, tp, tr, ratio, iters10):
                      "largest joint step [rad] |")
         lines.append("|---|---|---|---|---|")
         for name, r in tr.items():
-            lines.append(f"| {name} | {r['frames_error_grew']} / {r['frames']} | {r['max_error']:.1e} | "
+            lines.append(f"| {name} | {r['frames_error_grew']} / {r['frames']} | "
+                         f"{r['max_error']:.1e} | "
                          f"{r['median_error']:.1e} | {r['max_joint_step']:.4f} |")
     return "\n".join(lines)
 
@@ -339,7 +346,8 @@ def main(argv=None):
     chosen = args.solvers.split(",")
     for name in chosen:
         if name not in SOLVERS and name != "ikpy":
-            ap.error(f"unknown solver {name!r}; choose one of {', '.join(list(SOLVERS) + ['ikpy'])}")
+            choices = ", ".join(list(SOLVERS) + ["ikpy"])
+            ap.error(f"unknown solver {name!r}; choose one of {choices}")
     if args.quick:
         ns, kinds = (2, 7, 20), ("equal", "random")
         counts = {"best": 200, "dls": 100}
@@ -371,7 +379,8 @@ def main(argv=None):
                     if name == "ikpy":
                         out = run_ikpy(ik, chain, tg, st, n_time_ikpy)
                     else:
-                        timed = (n_time if n <= 20 else max(2, n_time // 4)) if kind == "equal" else 0
+                        timed = n_time if n <= 20 else max(2, n_time // 4)
+                        timed = timed if kind == "equal" else 0
                         out = run_armsim(name, SOLVERS[name], chain, tg, st, timed)
                     row = dict(solver=name, kind=kind, N=n, stratum=label,
                                **summarise(*out, label))
@@ -383,7 +392,8 @@ def main(argv=None):
     tp = throughput(7, batch, args.seed, tp_solvers) if tp_solvers else {}
     print("\nsolve_batch throughput, N=7:")
     for name, r in tp.items():
-        print(f"  {name:16s} B={r['B']}  {r['solves_per_s']:10.0f} solves/s  ({r['seconds']:.3f} s, "
+        print(f"  {name:16s} B={r['B']}  {r['solves_per_s']:10.0f} solves/s  "
+              f"({r['seconds']:.3f} s, "
               f"success {100 * r['success']:.2f}%, mean iterations {r['iter_mean']:.1f})")
     tr = tracking(frames, 3, args.seed)
     print("\ntracking (circle, 60 frames/s, 3 iterations/frame, N=7):")

@@ -56,7 +56,8 @@ def test_ad_jacobian_matches_chain_and_finite_differences():
 def test_round_trip_every_method(method, correction):
     rng = np.random.default_rng(11)
     chain = Chain([0.4, 0.3, 0.2, 0.1])
-    targets = np.concatenate([targets_in(chain, rng, 12, 0.1, 0.5), targets_in(chain, rng, 12, 0.5, 0.9),
+    targets = np.concatenate([targets_in(chain, rng, 12, 0.1, 0.5),
+                              targets_in(chain, rng, 12, 0.5, 0.9),
                               targets_in(chain, rng, 6, 0.9, 0.99)])
     q0 = rng.uniform(-np.pi, np.pi, (len(targets), chain.n))
     res = solve_batch(chain, targets, q0, method=method, correction=correction, max_iter=2000,
@@ -64,7 +65,8 @@ def test_round_trip_every_method(method, correction):
     check_round_trip(chain, targets, res)
 
 
-@pytest.mark.parametrize("method, correction", FAST + [("ccd", "backtrack"), ("fabrik", "backtrack")])
+@pytest.mark.parametrize("method, correction",
+                         FAST + [("ccd", "backtrack"), ("fabrik", "backtrack")])
 @pytest.mark.parametrize("n", [2, 7, 20])
 def test_round_trip_every_stratum(method, correction, n):
     """All reachable strata, up to 0.9999 of the reach, from random starts (CCD, whose
@@ -253,9 +255,10 @@ def test_tracking_error_never_grows_within_a_frame(method, correction):
 # -- validation ------------------------------------------------------------------------------------
 def test_bad_names_raise_value_error_with_choices():
     chain = Chain([1.0])
-    with pytest.raises(ValueError, match=r"unknown method 'newton'; choose one of " + ", ".join(METHODS)):
+    methods, corrections = ", ".join(METHODS), ", ".join(CORRECTIONS)
+    with pytest.raises(ValueError, match=r"unknown method 'newton'; choose one of " + methods):
         solve(chain, [0.5, 0.5], method="newton")
-    with pytest.raises(ValueError, match=r"unknown correction 'cl'; choose one of " + ", ".join(CORRECTIONS)):
+    with pytest.raises(ValueError, match=r"unknown correction 'cl'; choose one of " + corrections):
         solve(chain, [0.5, 0.5], method="gradient", correction="cl")  # no prefix matching
     with pytest.raises(ValueError, match=r"unknown method 'DLS'"):
         solve_batch(chain, [[0.5, 0.5]], method="DLS")
