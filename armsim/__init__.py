@@ -6,9 +6,9 @@ is the output, the distance to the target is the loss.
 
 from .chain import Chain, joint_positions
 from .dual import Dual, jacobian, value_and_jacobian
-from .solvers import IKResult, solve
+from .solvers import IKResult, solve, solve_batch
 
 __version__ = "0.1.0"
 
-__all__ = ["Chain", "Dual", "IKResult", "jacobian", "joint_positions", "solve", "value_and_jacobian",
-           "__version__"]
+__all__ = ["Chain", "Dual", "IKResult", "jacobian", "joint_positions", "solve", "solve_batch",
+           "value_and_jacobian", "__version__"]

@@ -1,96 +1,279 @@
-"""IK solvers: round trips, unreachable targets, limits, option validation."""
+"""IK solvers: round trips, unreachable targets, limits, restarts, batches, option validation."""
 
 import numpy as np
 import pytest
 
+import armsim
 from armsim import Chain
-from armsim.solvers import CORRECTIONS, METHODS, IKResult, Solver, solve
+from armsim.solvers import CORRECTIONS, METHODS, IKResult, Solver, solve, solve_batch
+from armsim.solvers import kinematics as kin
 
-CONFIGS = [("dls", "clip"), ("gradient", "clip"), ("gradient", "none")]
+# every method, and every correction of the gradient
+CONFIGS = ([(m, "backtrack") for m in METHODS if m != "gradient"]
+           + [("gradient", c) for c in CORRECTIONS])
+IDS = [m if m != "gradient" else f"gradient-{c}" for m, c in CONFIGS]
+FAST = [("dls", "backtrack"), ("pinv", "backtrack")]
 
 
-def reachable_targets(chain, rng, count):
-    """Targets stratified by distance: uniform radius in [0.1, 0.9] of the reach."""
-    r = rng.uniform(0.1, 0.9, count) * chain.reach
+def targets_in(chain, rng, count, lo, hi):
+    """Targets with r/R uniform in [lo, hi), at uniform angles around the base."""
+    r = rng.uniform(lo, hi, count) * chain.reach
     a = rng.uniform(-np.pi, np.pi, count)
     return chain.base + np.stack([r * np.cos(a), r * np.sin(a)], axis=-1)
 
 
-@pytest.mark.parametrize("method, correction", CONFIGS)
-def test_round_trip_reachable(method, correction):
+def check_round_trip(chain, targets, res):
+    assert isinstance(res, IKResult)
+    tips = chain.tip(res.q)
+    err = np.linalg.norm(tips - targets, axis=-1)
+    assert np.all(res.success), (res.reason, res.residual)
+    assert np.all(res.reason == "converged")
+    assert np.all(err < 1e-6 * chain.reach)
+    np.testing.assert_allclose(res.residual, err, rtol=1e-9, atol=1e-15)
+
+
+# -- the Jacobian ------------------------------------------------------------------------
+def test_ad_jacobian_matches_chain_and_finite_differences():
+    rng = np.random.default_rng(0)
+    chain = Chain(rng.uniform(0.1, 1.0, 6), base=(0.3, -0.2))
+    q = rng.uniform(-3, 3, (4, 6))
+    tip, jac = kin.tip_and_jacobian(chain, q)
+    ref_tip, ref_jac = chain.tip_and_jacobian(q)
+    np.testing.assert_allclose(tip, ref_tip, atol=1e-14)
+    np.testing.assert_allclose(jac, ref_jac, atol=1e-14)
+    h = 1e-6
+    for j in range(6):
+        dq = np.zeros(6)
+        dq[j] = h
+        fd = (chain.tip(q + dq) - chain.tip(q - dq)) / (2 * h)
+        np.testing.assert_allclose(jac[..., j], fd, atol=1e-8)
+    # a hand number: one straight segment of length 2 along x moves the tip along +y
+    assert np.allclose(kin.tip_and_jacobian(Chain([2.0]), np.zeros((1, 1)))[1], [[[0.0], [2.0]]])
+
+
+# -- round trips --------------------------------------------------------------------------
+@pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
+def test_round_trip_every_method(method, correction):
     rng = np.random.default_rng(11)
     chain = Chain([0.4, 0.3, 0.2, 0.1])
-    for target in reachable_targets(chain, rng, 20):
-        res = solve(chain, target, method=method, correction=correction, max_iter=3000)
-        assert isinstance(res, IKResult)
-        assert res.success, (method, correction, target, res)
-        assert res.reason == "converged"
-        # forward kinematics at the answer lands on the target
-        assert np.linalg.norm(chain.tip(res.q) - target) < 1e-6 * chain.reach
-        assert res.residual == pytest.approx(np.linalg.norm(chain.tip(res.q) - target))
+    targets = np.concatenate([targets_in(chain, rng, 12, 0.1, 0.5),
+                              targets_in(chain, rng, 12, 0.5, 0.9),
+                              targets_in(chain, rng, 6, 0.9, 0.99)])
+    q0 = rng.uniform(-np.pi, np.pi, (len(targets), chain.n))
+    res = solve_batch(chain, targets, q0, method=method, correction=correction, max_iter=2000,
+                      restarts=10, seed=1)
+    check_round_trip(chain, targets, res)
 
 
-@pytest.mark.parametrize("method, correction", [("dls", "clip")])
-def test_unreachable_target_ends_at_full_reach_on_the_line(method, correction):
+@pytest.mark.parametrize("method, correction",
+                         FAST + [("ccd", "backtrack"), ("fabrik", "backtrack")])
+@pytest.mark.parametrize("n", [2, 7, 20])
+def test_round_trip_every_stratum(method, correction, n):
+    """All reachable strata, up to 0.9999 of the reach, from random starts (CCD, whose
+    convergence near full stretch is sublinear, up to 0.99)."""
+    rng = np.random.default_rng(n)
+    chain = Chain(np.full(n, 1.0 / n))
+    strata = ((0.05, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 0.9999))
+    targets = np.concatenate([targets_in(chain, rng, 10, lo, hi) for lo, hi in
+                              strata[:3 if method == "ccd" else 4]])
+    q0 = rng.uniform(-np.pi, np.pi, (len(targets), n))
+    budget = 60 if method in ("dls", "pinv") else 300
+    res = solve_batch(chain, targets, q0, method=method, correction=correction, max_iter=budget,
+                      restarts=8)
+    check_round_trip(chain, targets, res)
+
+
+def test_default_solve_is_dls_with_restarts_and_needs_nothing():
     chain = Chain([0.5, 0.3, 0.2])
-    target = np.array([2.0, 1.5])
-    res = solve(chain, target, method=method, correction=correction, max_iter=3000)
-    assert not res.success
-    assert res.reason == "unreachable"
+    res = armsim.solve(chain, [0.2, 0.7])
+    assert res.success and res.reason == "converged" and res.iterations > 0
+    assert np.linalg.norm(chain.tip(res.q) - [0.2, 0.7]) < 1e-6
+
+
+# -- unreachable targets --------------------------------------------------------------------
+@pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("target", [(2.0, 1.5), (0.0, -1.02)])
+def test_unreachable_ends_at_full_reach_on_the_line(method, correction, target):
+    chain = Chain([0.5, 0.3, 0.2])
+    target = np.array(target)
+    res = solve(chain, target, q0=[0.3, 0.3, 0.3], method=method, correction=correction,
+                max_iter=3000, restarts=0)
+    assert not res.success and res.reason == "unreachable"
     assert np.all(np.isfinite(res.q))
     tip = chain.tip(res.q)
-    assert np.linalg.norm(tip) == pytest.approx(chain.reach, rel=2e-3)
-    direction = target / np.linalg.norm(target)
-    assert abs(tip[0] * direction[1] - tip[1] * direction[0]) < 2e-2  # on the line to the target
-    assert res.residual == pytest.approx(np.linalg.norm(target) - chain.reach, rel=2e-3)
+    nearest = target / np.linalg.norm(target) * chain.reach
+    # the Jacobian methods and FABRIK end within tol of the nearest point; the gradient family
+    # and CCD approach it sublinearly (the error is quadratic in the bends there)
+    close = 1e-6 if method in ("dls", "pinv", "fabrik") else 5e-2
+    assert np.linalg.norm(tip - nearest) < close
+    assert res.residual == pytest.approx(np.linalg.norm(target - tip))
 
 
-def test_target_at_base_and_singular_start_stay_finite():
+@pytest.mark.parametrize("method, correction", [c for c in CONFIGS if c[1] != "clip"],
+                         ids=[i for c, i in zip(CONFIGS, IDS) if c[1] != "clip"])
+def test_unreachable_does_not_oscillate(method, correction):
+    """One iteration at a time: the distance to the nearest reachable point never grows
+    and the joint steps die out."""
+    chain = Chain([0.5, 0.3, 0.2])
+    target = np.array([1.2, 0.4])
+    nearest = target / np.linalg.norm(target) * chain.reach
+    solver = Solver(chain, method=method, correction=correction, max_iter=1)
+    q = np.array([0.3, 0.3, 0.3])
+    dists, steps = [], []
+    for _ in range(300):
+        qn, _, _, reasons = solver.run(target[None], q[None])
+        steps.append(np.max(np.abs(qn[0] - q)))
+        q = qn[0]
+        dists.append(np.linalg.norm(chain.tip(q) - nearest))
+        assert reasons[0] == "unreachable"
+    assert np.all(np.diff(dists) <= 1e-15)
+    assert max(steps[-10:]) < 1e-2 * max(steps)
+
+
+def test_clip_law_beyond_reach_settles_near_full_reach():
+    """The original law, aimed at the nearest point, shrinks its limit with the distance."""
+    chain = Chain([0.5, 0.3, 0.2])
+    target = np.array([1.2, 0.4])
+    nearest = target / np.linalg.norm(target) * chain.reach
+    res = solve(chain, target, q0=[0.3, 0.3, 0.3], method="gradient", correction="clip",
+                max_iter=3000, restarts=0)
+    assert res.reason == "unreachable"
+    assert np.linalg.norm(chain.tip(res.q) - nearest) < 5e-2
+
+
+def test_target_inside_the_hole_is_unreachable():
+    chain = Chain([0.7, 0.2, 0.1])               # inner radius 2 * 0.7 - 1 = 0.4
+    for kw, close in ((dict(max_iter=100, restarts=0), 1e-6), ({}, 1e-4)):
+        res = solve(chain, [0.1, 0.1], **kw)
+        assert res.reason == "unreachable" and not res.success
+        tip = chain.tip(res.q)
+        assert np.linalg.norm(tip - [0.4 / np.sqrt(2), 0.4 / np.sqrt(2)]) < close
+
+
+@pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
+def test_target_at_base_and_singular_start_stay_finite(method, correction):
     chain = Chain([0.5, 0.5])
-    for method, correction in CONFIGS:
-        res = solve(chain, [0.0, 0.0], q0=[0.0, 0.0], method=method, correction=correction,
-                    max_iter=200)
-        assert np.all(np.isfinite(res.q)) and np.isfinite(res.residual)
-        res = solve(chain, [2.0, 0.0], q0=[0.0, 0.0], method=method, correction=correction,
-                    max_iter=50)  # straight arm, target straight ahead beyond reach: J e = 0
-        assert np.all(np.isfinite(res.q))
+    res = solve(chain, [0.0, 0.0], q0=[0.0, 0.0], method=method, correction=correction,
+                max_iter=200)
+    assert np.all(np.isfinite(res.q)) and np.isfinite(res.residual)
+    res = solve(chain, [2.0, 0.0], q0=[0.0, 0.0], method=method, correction=correction,
+                max_iter=50)  # straight arm, target straight ahead beyond reach: J^T e = 0
+    assert np.all(np.isfinite(res.q)) and res.reason == "unreachable"
 
 
 def test_success_only_under_tol():
     chain = Chain([1.0, 1.0])
-    res = solve(chain, [1.0, 1.0], method="gradient", correction="clip", max_iter=3)
+    res = solve(chain, [1.0, 1.0], method="gradient", correction="clip", max_iter=3, restarts=0)
     assert not res.success and res.reason == "max_iter" and res.iterations == 3
     assert res.residual >= 1e-6 * chain.reach
 
 
-@pytest.mark.parametrize("method, correction", CONFIGS)
-def test_joint_limits_are_respected(method, correction):
+# -- joint limits ------------------------------------------------------------------------------
+@pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
+def test_joint_limits_are_never_violated(method, correction):
     rng = np.random.default_rng(5)
     limits = np.array([[-0.5, 0.5], [0.0, 1.0], [-1.0, 0.0]])
     chain = Chain([0.4, 0.4, 0.2], limits=limits)
-    for _ in range(10):
-        target = chain.tip(rng.uniform(limits[:, 0], limits[:, 1]))
-        res = solve(chain, target, q0=rng.uniform(-3, 3, 3), method=method,
-                    correction=correction, max_iter=2000)
-        assert chain.within_limits(res.q)
+    targets = chain.tip(rng.uniform(limits[:, 0], limits[:, 1], (10, 3)))
+    targets = np.concatenate([targets, [[-0.8, 0.0], [2.0, 0.0], [0.0, 0.05]]])
+    q0 = rng.uniform(-3, 3, (len(targets), 3))     # starts outside the limits are clipped
+    res = solve_batch(chain, targets, q0, method=method, correction=correction, max_iter=500,
+                      restarts=2)
+    assert all(chain.within_limits(q) for q in res.q)
     # a target reachable only outside the limits is not reached by breaking them
-    res = solve(chain, [-0.8, 0.0], method=method, correction=correction, max_iter=500)
-    assert chain.within_limits(res.q) and not res.success
+    assert not res.success[10]
+    if method in ("dls", "pinv"):
+        assert res.success[:10].all()
 
 
+# -- restarts and batches ----------------------------------------------------------------------
+def test_restarts_rescue_a_bad_start_and_are_deterministic():
+    chain = Chain(np.full(20, 0.05))
+    rng = np.random.default_rng(3)
+    targets = targets_in(chain, rng, 30, 0.99, 0.9999)
+    q0 = rng.uniform(-np.pi, np.pi, (30, 20))
+    single = solve_batch(chain, targets, q0, max_iter=15, restarts=0)
+    rescued = solve_batch(chain, targets, q0, max_iter=15, restarts=8, seed=7)
+    assert single.success.mean() < 1.0 and rescued.success.all()
+    again = solve_batch(chain, targets, q0, max_iter=15, restarts=8, seed=7)
+    np.testing.assert_array_equal(again.q, rescued.q)
+    np.testing.assert_array_equal(again.iterations, rescued.iterations)
+    other = solve_batch(chain, targets, q0, max_iter=15, restarts=8, seed=8)
+    assert not np.array_equal(other.q, rescued.q)
+
+
+@pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
+def test_solve_batch_equals_solve_problem_by_problem(method, correction):
+    rng = np.random.default_rng(2)
+    chain = Chain([0.6, 0.25, 0.15])            # a hole of radius 0.2
+    targets = np.concatenate([targets_in(chain, rng, 5, 0.25, 0.99), [[1.3, 0.2], [0.05, 0.0]]])
+    q0 = rng.uniform(-np.pi, np.pi, (len(targets), 3))
+    kw = dict(method=method, correction=correction, max_iter=40, restarts=2, seed=4)
+    batch = solve_batch(chain, targets, q0, **kw)
+    assert batch.q.shape == (7, 3) and batch.success.shape == (7,) and batch.reason.shape == (7,)
+    for i in range(len(targets)):
+        one = solve(chain, targets[i], q0[i], **kw)
+        np.testing.assert_allclose(batch.q[i], one.q, rtol=0, atol=1e-12)
+        assert batch.iterations[i] == one.iterations and batch.reason[i] == one.reason
+        assert batch.success[i] == one.success
+        assert batch.residual[i] == pytest.approx(one.residual, abs=1e-12)
+
+
+def test_first_iter_is_the_budget_of_the_callers_start_only():
+    chain = Chain(np.full(7, 1 / 7))
+    target, q0 = np.array([0.0, 0.995]), np.linspace(-3, 3, 7)     # a bad start, near full reach
+    alone = solve(chain, target, q0, restarts=0, max_iter=1)
+    assert alone.iterations == 1 and alone.reason == "max_iter"
+    short = solve(chain, target, q0, first_iter=1, max_iter=50, restarts=3)
+    assert short.success and short.iterations > 1                   # a restart finished it
+    assert solve(chain, target, q0, first_iter=1, max_iter=50, restarts=0).iterations > 1
+
+
+def test_solve_batch_chunks_large_chains():
+    chain = Chain(np.full(60, 1 / 60))
+    rng = np.random.default_rng(9)
+    targets = targets_in(chain, rng, 100, 0.1, 0.9)   # more rows than one chunk holds
+    res = solve_batch(chain, targets, None, max_iter=60)
+    check_round_trip(chain, targets, res)
+
+
+# -- tracking ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method, correction", [("gradient", "backtrack"), ("dls", "backtrack")])
+def test_tracking_error_never_grows_within_a_frame(method, correction):
+    chain = Chain(np.full(7, 1 / 7))
+    solver = Solver(chain, method=method, correction=correction, max_iter=3)
+    t = np.arange(121) / 60.0
+    path = np.stack([0.3 + 0.4 * np.cos(np.pi * t / 2), 0.4 * np.sin(np.pi * t / 2)], -1)
+    q = solve(chain, path[0], np.full(7, 0.3)).q
+    for k in range(1, len(path)):
+        before = np.linalg.norm(chain.tip(q) - path[k])
+        qn, _, res, _ = solver.run(path[k][None], q[None])
+        assert res[0] <= before
+        q = qn[0]
+
+
+# -- validation ------------------------------------------------------------------------------------
 def test_bad_names_raise_value_error_with_choices():
     chain = Chain([1.0])
-    with pytest.raises(ValueError, match=r"unknown method 'newton'; choose one of " + ", ".join(METHODS)):
+    methods, corrections = ", ".join(METHODS), ", ".join(CORRECTIONS)
+    with pytest.raises(ValueError, match=r"unknown method 'newton'; choose one of " + methods):
         solve(chain, [0.5, 0.5], method="newton")
-    with pytest.raises(ValueError, match=r"unknown correction 'cl'; choose one of " + ", ".join(CORRECTIONS)):
+    with pytest.raises(ValueError, match=r"unknown correction 'cl'; choose one of " + corrections):
         solve(chain, [0.5, 0.5], method="gradient", correction="cl")  # no prefix matching
+    with pytest.raises(ValueError, match=r"unknown method 'DLS'"):
+        solve_batch(chain, [[0.5, 0.5]], method="DLS")
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(tol=0.0), "tol must be > 0"),
     (dict(max_iter=-1), "max_iter must be an integer >= 0"),
+    (dict(max_iter=2.5), "max_iter must be an integer >= 0"),
+    (dict(restarts=-1), "restarts must be an integer >= 0"),
+    (dict(first_iter=-1), "first_iter must be an integer >= 0 or None"),
     (dict(step_size=-1.0), "step_size must be > 0"),
     (dict(damping=float("nan")), "damping must be > 0"),
+    (dict(max_angular_speed=0.0), "max_angular_speed must be > 0"),
+    (dict(max_joint_step=float("inf")), "max_joint_step must be > 0"),
 ])
 def test_bad_numbers(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -103,3 +286,7 @@ def test_bad_target_and_start():
         solve(chain, [np.nan, 0.0])
     with pytest.raises(ValueError, match=r"q0 must have shape \(2,\)"):
         solve(chain, [1.0, 0.0], q0=[0.0])
+    with pytest.raises(ValueError, match=r"targets must be finite with shape \(B, 2\)"):
+        solve_batch(chain, [1.0, 0.0])
+    with pytest.raises(ValueError, match=r"q0 must have shape \(2, 2\)"):
+        solve_batch(chain, [[1.0, 0.0], [0.0, 1.0]], q0=np.zeros((3, 2)))

@@ -1,0 +1,15 @@
+"""Inverse kinematics: move the tip to a target by changing joint angles only.
+
+Segments never stretch: the state of every solver is the vector of joint
+angles.  :mod:`~armsim.solvers.core` holds the loop (:class:`Solver`), the
+:class:`IKResult` and the entry points :func:`solve` / :func:`solve_batch`;
+:mod:`~armsim.solvers.steps` the methods (``dls``, ``gradient`` with its
+corrections, ``pinv``, ``ccd``, ``fabrik``); :mod:`~armsim.solvers.kinematics`
+the tip, its forward-mode AD Jacobian and the workspace.
+"""
+
+from .core import (CORRECTIONS, DEFAULTS, METHODS, REASONS, IKResult, Options, Solver,
+                   default_start, solve, solve_batch)
+
+__all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "default_start",
+           "METHODS", "CORRECTIONS", "REASONS", "DEFAULTS"]

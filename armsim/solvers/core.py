@@ -1,0 +1,412 @@
+"""The solver loop, its result and the two entry points :func:`solve` and :func:`solve_batch`.
+
+One loop (:class:`Solver`) owns the iteration budget, the tolerance, joint
+limits, unreachable targets, random restarts and the :class:`IKResult`; a
+method (:mod:`armsim.solvers.steps`) only says how one iteration moves the
+angles.  Everything is batched: angles (B, N), targets (B, 2); a single
+problem is the batch B = 1, and no Python loop runs over problems.
+
+Unreachable targets
+-------------------
+The tip is never sent to a point it cannot reach: a target outside the
+workspace annulus of the chain (farther than the reach ``R``, or inside the
+hole ``2 max(l) - R`` of an arm with one long segment) is replaced, for the
+steps, by the nearest point of the annulus (:func:`~armsim.solvers.kinematics.aim_points`).
+Every method then minimises the distance to a point it can reach, so its
+step sizes shrink to zero there (the original ``clip`` law, whose limit is
+proportional to the distance, would otherwise keep a constant limit beyond
+reach and oscillate).  The problem ends when the tip is within ``tol`` of
+that point, or when the error stops falling; it reports ``success=False``,
+``reason="unreachable"``, and ``residual`` measured to the true target.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kinematics as kin
+from .steps import MEMORY, NEEDS_JACOBIAN, STEPS
+
+__all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
+           "METHODS", "CORRECTIONS", "REASONS", "DEFAULTS"]
+
+METHODS = ("dls", "gradient", "pinv", "ccd", "fabrik")
+CORRECTIONS = ("none", "clip", "norm", "backtrack")
+REASONS = ("converged", "unreachable", "stalled", "max_iter")
+_REASONS = np.array(REASONS)
+
+#: the settings of :func:`solve` and :func:`solve_batch` when none are given
+#: (the best measured by ``bench/ik.py``; see docs)
+DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
+                seed=0)
+
+PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
+CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
+
+
+def _check_choice(kind, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}")
+
+
+@dataclass
+class IKResult:
+    """Outcome of a solve (fields carry a leading batch axis B for :func:`solve_batch`).
+
+    Attributes
+    ----------
+    q : ndarray (N,) or (B, N) [rad]
+        Final joint angles (within the joint limits).
+    success : bool or ndarray (B,) of bool
+        True only when ``residual < tol``.
+    iterations : int or ndarray (B,) of int
+        Iterations spent, summed over restarts.
+    residual : float or ndarray (B,) [m]
+        Distance from the tip to the (true) target at ``q``.
+    reason : str or ndarray (B,) of str
+        ``"converged"``; ``"unreachable"`` (the target lies outside the
+        workspace annulus: the tip ends at its nearest point); ``"stalled"``
+        (the error stopped falling, e.g. a local minimum against joint
+        limits); ``"max_iter"`` (budget spent while still improving).
+    """
+
+    q: np.ndarray
+    success: object
+    iterations: object
+    residual: object
+    reason: object
+    history: list = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Options:
+    """Settings of the methods (validated in :class:`Solver`).
+
+    step_size : gradient ``none``/``norm`` step, and first trial of ``backtrack``:
+        ``dq = step_size * J^T e / C`` with ``C = sum_j (distance from joint j to the
+        tip at full stretch)^2``, the largest ``|J|_F^2`` can be, so ``step_size < 2``
+        is stable near any solution whatever the number of joints.
+    max_angular_speed : [rad per iteration] gradient ``clip``: per-joint limit at a
+        distance of one reach; gradient ``norm``: cap on ``|dq|_2``.
+    damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``).
+    max_joint_step : [rad] pinv: cap on the largest joint change.
+    """
+
+    step_size: float = 1.0
+    max_angular_speed: float = 0.2
+    damping: float = 1.0
+    max_joint_step: float = 0.5
+
+
+class Solver:
+    """The loop shared by every method.
+
+    Parameters
+    ----------
+    chain : Chain
+    method : str, one of :data:`METHODS`
+    correction : str, one of :data:`CORRECTIONS` (used by ``method="gradient"``)
+    tol : float [m], optional
+        Success when the tip is closer than this; default ``1e-6 * reach``.
+    max_iter : int
+        Iteration budget of each start.
+    first_iter : int or None
+        Budget of the caller's start ``q0`` when restarts follow (default
+        ``max_iter``).  A good start converges in a few iterations (the local
+        convergence of ``dls`` is fast); a short budget hands a bad one over to
+        the restarts early.
+    restarts : int
+        Extra starts for problems a start leaves unfinished (a reachable target
+        missed, or an unreachable one whose nearest point is missed); see
+        :meth:`_pointed` for how they are drawn.
+    seed : int or None
+        Seed of the restart starts (``numpy.random.default_rng(seed)``).
+    step_size, max_angular_speed, damping, max_joint_step : float, optional
+        See :class:`Options`.
+    """
+
+    def __init__(self, chain, method="dls", correction="backtrack", tol=None, max_iter=100,
+                 restarts=0, seed=0, first_iter=None, step_size=None, max_angular_speed=None,
+                 damping=None, max_joint_step=None):
+        _check_choice("method", method, METHODS)
+        _check_choice("correction", correction, CORRECTIONS)
+        self.chain = chain
+        self.method = method
+        self.correction = correction
+        self.tol = 1e-6 * chain.reach if tol is None else float(tol)
+        if not np.isfinite(self.tol) or self.tol <= 0:
+            raise ValueError(f"tol must be > 0, got {tol}")
+        for name, val in (("max_iter", max_iter), ("restarts", restarts)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {val!r}")
+        if first_iter is not None and (isinstance(first_iter, bool) or not isinstance(
+                first_iter, (int, np.integer)) or first_iter < 0):
+            raise ValueError(f"first_iter must be an integer >= 0 or None, got {first_iter!r}")
+        self.max_iter = int(max_iter)
+        self.restarts = int(restarts)
+        self.first_iter = None if first_iter is None else int(first_iter)
+        self.seed = seed
+        opts = Options()
+        for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),
+                          ("damping", damping), ("max_joint_step", max_joint_step)):
+            if val is not None:
+                val = float(val)
+                if not np.isfinite(val) or val <= 0:
+                    raise ValueError(f"{name} must be > 0, got {val}")
+                setattr(opts, name, val)
+        self.options = opts
+        to_tip = np.cumsum(chain.lengths[::-1])[::-1]
+        self.curvature = float(np.sum(to_tip**2))
+        self.lambda_floor2 = (1e-12 * chain.reach) ** 2
+        self._radii = kin.workspace(chain)
+        self._step = STEPS[method]
+        self._needs_jac = NEEDS_JACOBIAN[method]
+
+    # -- one start --------------------------------------------------------------
+    def _attempt(self, targets, aim, reachable, q0, budget):
+        """Iterate from q0 (B, N).  Returns q, iterations, residual, distance to aim, stalled.
+
+        The problems still running are kept packed in working arrays, which
+        shrink only when some finish (no gather/scatter per iteration).
+        """
+        chain = self.chain
+        q = chain.clip(np.array(q0, dtype=float))
+        b = q.shape[0]
+        out_q, out_tip = q.copy(), np.zeros((b, 2))
+        iters = np.zeros(b, dtype=int)
+        stalled = np.zeros(b, dtype=bool)
+        if self._needs_jac:
+            tip, jac = kin.tip_and_jacobian(chain, q)
+        else:
+            tip, jac = kin.tip(chain, q), None
+        keys = MEMORY.get(self.method, ())
+        init = {"nu": self.options.damping, "t": self.options.step_size}
+        mem = {k: np.full(b, init[k]) for k in keys}
+        rows = np.arange(b)
+        am = aim
+        f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
+        best = f.copy()
+        since = np.zeros(b, dtype=int)
+        written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
+        half_tol2 = 0.5 * self.tol**2
+        for k in range(budget + 1):
+            # every row of an attempt has made k iterations; the aim is the target when
+            # it is reachable, the nearest point of the workspace otherwise
+            done = (f < half_tol2) | (since >= PATIENCE)
+            if k == budget:
+                done[:] = True
+            new = done & ~written
+            if new.any() if len(new) > 1 else new[0]:
+                fin = rows[new]
+                out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], k
+                stalled[fin] = since[new] >= PATIENCE
+                written |= new
+                if written.all():
+                    break
+                # drop the finished rows once they are an eighth of the arrays: until
+                # then they run on, harmlessly (their result is already recorded)
+                if 8 * written.sum() >= len(written):
+                    keep = ~written
+                    rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
+                    f, best, since = f[keep], best[keep], since[keep]
+                    jac = None if jac is None else jac[keep]
+                    mem = {key: v[keep] for key, v in mem.items()}
+                    written = written[keep]
+            q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
+            better = f < best * (1.0 - 1e-9)
+            best = np.where(better, f, best)
+            since = np.where(better, 0, since + 1)
+        d, e = targets - out_tip, aim - out_tip
+        res = np.sqrt(np.einsum("bi,bi->b", d, d))
+        off = np.sqrt(np.einsum("bi,bi->b", e, e))
+        return out_q, iters, res, off, stalled
+
+    # -- the loop with restarts ------------------------------------------------------
+    def run(self, targets, q0):
+        """Solve a batch.
+
+        Parameters
+        ----------
+        targets : array_like (B, 2) [m]
+        q0 : array_like (B, N) [rad]
+
+        Returns
+        -------
+        q : ndarray (B, N) [rad]
+        iterations : ndarray (B,) of int
+        residual : ndarray (B,) [m]
+        reasons : list of str (B,)
+        """
+        chain = self.chain
+        targets = np.asarray(targets, dtype=float)
+        q0 = np.asarray(q0, dtype=float)
+        aim, reachable = kin.aim_points(chain, targets, self._radii)
+        first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
+        q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+        if self.restarts:
+            unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+            if unfinished.any():
+                shapes, dists = _restart_table(self.chain.lengths, self.restarts, self.seed)
+                for shape, dist in zip(shapes, dists):
+                    rows = np.flatnonzero(unfinished)
+                    if rows.size == 0:
+                        break
+                    start = self._pointed(shape, dist, aim[rows])
+                    q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows],
+                                                             reachable[rows], start, self.max_iter)
+                    iters[rows] += it2
+                    better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
+                    won = rows[better]
+                    q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
+                                                                off2[better], st2[better])
+                    unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(stalled, 2, 3)))
+        return q, iters, res, _REASONS[code].tolist()
+
+    def _pointed(self, shape, dist, aim):
+        """One start per problem from a bending pattern ``shape`` (N,).
+
+        The pattern is scaled, ``c * shape`` with ``c`` in [0, pi], until the tip is
+        at the aim's distance from the base (the least bent such ``c``, linearly
+        interpolated between the distances ``dist`` (64,) of the tip at the scales
+        :data:`SCALES`), then turned at the base so the tip points at the aim: a
+        random start, already close to a solution.  (For an aim at full reach the
+        least bent scale is 0: the straight arm.)
+        """
+        chain = self.chain
+        scales, d = SCALES, dist
+        rel = aim - chain.base
+        r = np.hypot(rel[:, 0], rel[:, 1])
+        below = d[None, :] <= r[:, None]                          # (m, 64)
+        k = np.where(below.any(axis=1), np.argmax(below, axis=1), len(scales) - 1)
+        k0 = np.maximum(k - 1, 0)
+        d0, d1 = d[k0], d[k]
+        w = np.where(d0 > d1, (d0 - r) / np.where(d0 > d1, d0 - d1, 1.0), 0.0)
+        c = scales[k0] + np.clip(w, 0.0, 1.0) * (scales[k] - scales[k0])
+        start = c[:, None] * shape
+        t = kin.tip(chain, start) - chain.base
+        start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
+        return chain.clip(start)
+
+    def solve(self, target, q0=None):
+        """Solve one problem: target (2,), q0 (N,) -> :class:`IKResult`."""
+        target = np.asarray(target, dtype=float)
+        if target.shape != (2,) or not np.all(np.isfinite(target)):
+            raise ValueError(f"target must be two finite numbers, got {target.tolist()}")
+        q0 = default_start(self.chain) if q0 is None else np.asarray(q0, dtype=float)
+        if q0.shape != (self.chain.n,) or not np.all(np.isfinite(q0)):
+            raise ValueError(f"q0 must have shape ({self.chain.n},) and be finite, got {q0.shape}")
+        q, iters, res, reasons = self.run(target[None], q0[None])
+        return IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
+                        residual=float(res[0]), reason=reasons[0])
+
+    def solve_batch(self, targets, q0=None):
+        """Solve B problems at once: targets (B, 2), q0 (B, N) or None -> :class:`IKResult`."""
+        chain = self.chain
+        targets = np.asarray(targets, dtype=float)
+        if targets.ndim != 2 or targets.shape[1] != 2 or not np.all(np.isfinite(targets)):
+            raise ValueError(f"targets must be finite with shape (B, 2), got {targets.shape}")
+        b = targets.shape[0]
+        if q0 is None:
+            q0 = np.broadcast_to(default_start(chain), (b, chain.n))
+        q0 = np.asarray(q0, dtype=float)
+        if q0.shape != (b, chain.n) or not np.all(np.isfinite(q0)):
+            raise ValueError(f"q0 must have shape ({b}, {chain.n}) and be finite, got {q0.shape}")
+        per_row = 2 * chain.n * (chain.n if self._needs_jac else 1)
+        chunk = max(1, int(CHUNK_ELEMENTS // per_row))
+        parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
+        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, chain.n))
+        iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
+        res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+        reasons = np.array([r for p in parts for r in p[3]], dtype=str)
+        return IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
+                        reason=reasons)
+
+
+SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the restart starts
+
+
+def _restart_table(lengths, restarts, seed):
+    """Bending patterns of the restarts (restarts, N), uniform in [-1, 1) per joint, drawn
+    from ``default_rng(seed)``, and the tip's distance from the base at each of the
+    :data:`SCALES` (restarts, 64).  Cached for an integer seed."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return _restart_table_cached(lengths.tobytes(), restarts, int(seed))
+    return _make_restart_table(lengths, restarts, seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _restart_table_cached(lengths_bytes, restarts, seed):
+    return _make_restart_table(np.frombuffer(lengths_bytes), restarts, seed)
+
+
+def _make_restart_table(lengths, restarts, seed):
+    rng = np.random.default_rng(seed)
+    shapes = rng.uniform(-1.0, 1.0, size=(restarts, lengths.size))
+    theta = np.cumsum(SCALES[None, :, None] * shapes[:, None, :], axis=-1)
+    dist = np.hypot((lengths * np.cos(theta)).sum(-1), (lengths * np.sin(theta)).sum(-1))
+    shapes.setflags(write=False)
+    dist.setflags(write=False)
+    return shapes, dist
+
+
+def default_start(chain):
+    """The start used when none is given: a gentle, non-singular bend (0.3 rad per joint)."""
+    return chain.clip(np.full(chain.n, 0.3))
+
+
+def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
+          tol=None, max_iter=DEFAULTS["max_iter"], first_iter=DEFAULTS["first_iter"],
+          restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"], **options):
+    """Move the tip of ``chain`` to ``target``.
+
+    Parameters
+    ----------
+    chain : Chain
+    target : array_like (2,) [m]
+    q0 : array_like (N,) [rad], optional (default :func:`default_start`)
+    method : str, one of :data:`METHODS`
+    correction : str, one of :data:`CORRECTIONS` (``method="gradient"`` only)
+    tol : float [m], optional (default ``1e-6 * reach``)
+    max_iter : int
+        Iteration budget of each start.
+    first_iter : int or None
+        Budget of the caller's start ``q0`` when restarts follow (default
+        ``max_iter``).  A good start converges in a few iterations (the local
+        convergence of ``dls`` is fast); a short budget hands a bad one over to
+        the restarts early.
+    restarts : int
+        Extra random starts for a problem a start fails.
+    seed : int or None
+        Seed of the restarts.
+    **options : step_size, max_angular_speed, damping, max_joint_step (see :class:`Options`)
+
+    Returns
+    -------
+    IKResult
+    """
+    solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
+                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+    return solver.solve(target, q0)
+
+
+def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
+                correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULTS["max_iter"],
+                first_iter=DEFAULTS["first_iter"], restarts=DEFAULTS["restarts"],
+                seed=DEFAULTS["seed"], **options):
+    """Solve B problems at once with array operations.
+
+    Same parameters as :func:`solve`, with ``targets`` (B, 2) [m] and ``q0``
+    (B, N) [rad] or None.  Problem ``i`` gets exactly the answer
+    ``solve(chain, targets[i], q0[i], ...)`` gives.
+
+    Returns
+    -------
+    IKResult whose fields have a leading axis B.
+    """
+    solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
+                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+    return solver.solve_batch(targets, q0)

@@ -1,0 +1,257 @@
+"""Step strategies: how one iteration moves the joint angles.
+
+Every strategy has the signature ``step(ctx, q, tip, jac, f, aim, mem)`` for the
+``m`` problems still running, with
+
+q : ndarray (m, N) [rad]          current angles (within the joint limits)
+tip : ndarray (m, 2) [m]          tip at ``q``
+jac : ndarray (m, 2, N) or None   tip Jacobian at ``q`` (Jacobian methods only)
+f : ndarray (m,) [m^2]            ``|aim - tip|^2 / 2``
+aim : ndarray (m, 2) [m]          where the tip is sent (see :func:`kinematics.aim_points`)
+mem : dict of ndarray (m,)        per-problem memory (damping, step length), updated in place
+
+and returns the new ``(q, tip, jac, f)``, evaluated.  The objective is always
+``f = |aim - tip|^2 / 2``.  ``ctx`` is the :class:`~armsim.solvers.core.Solver`
+(chain, options, correction).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kinematics as kin
+
+__all__ = ["STEPS", "NEEDS_JACOBIAN", "MEMORY"]
+
+ARMIJO_C = 1e-4          # sufficient-decrease constant of the line search
+ARMIJO_HALVINGS = 40     # trial steps per iteration before giving up (2^-40 of the first)
+NU_MIN, NU_MAX = 1e-6, 1e12   # bounds of the DLS damping multiplier
+NU_DOWN, NU_UP = 0.3, 10.0    # DLS multiplier after an accepted / a rejected step
+PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the largest are dropped
+
+
+def _evaluate(ctx, q, aim, need_jac=True):
+    """q with its tip, Jacobian (or None) and f = |aim - tip|^2 / 2."""
+    if need_jac:
+        tip, jac = kin.tip_and_jacobian(ctx.chain, q)
+    else:
+        tip, jac = kin.tip(ctx.chain, q), None
+    e = aim - tip
+    return q, tip, jac, 0.5 * np.einsum("bi,bi->b", e, e)
+
+
+def _jte(jac, e):
+    """J^T e: (m, N)."""
+    return np.einsum("bij,bi->bj", jac, e)
+
+
+def _half_sq(e):
+    return 0.5 * np.einsum("bi,bi->b", e, e)
+
+
+# -- gradient --------------------------------------------------------------------
+def gradient(ctx, q, tip, jac, f, aim, mem):
+    """Steepest descent on f, shaped by ``ctx.correction``."""
+    o, chain = ctx.options, ctx.chain
+    e = aim - tip
+    corr = ctx.correction
+    if corr == "backtrack":
+        return _armijo(ctx, q, tip, jac, f, aim, mem, e)
+    if corr == "clip":
+        # the original law: unit direction to the target dotted with each column,
+        # clipped to max_angular_speed * (distance in percent of the reach) / 100
+        dist = np.linalg.norm(e, axis=-1, keepdims=True)
+        unit = e / np.where(dist > 0, dist, 1.0)
+        raw = _jte(jac, unit)
+        limit = o.max_angular_speed * (100.0 * dist / chain.reach) / 100.0
+        dq = np.clip(raw, -limit, limit)
+    else:
+        dq = (o.step_size / ctx.curvature) * _jte(jac, e)
+        if corr == "norm":
+            size = np.linalg.norm(dq, axis=-1, keepdims=True)
+            dq = dq * np.minimum(1.0, o.max_angular_speed / np.where(size > 0, size, 1.0))
+    return _evaluate(ctx, chain.clip(q + dq), aim)
+
+
+def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
+    """Backtracking (Armijo) line search along the projected gradient.
+
+    The first trial length is twice the last accepted one (``mem["t"]``, in
+    units of ``1 / curvature``); it is halved until
+    ``f(q_new) <= f(q) - c * (J^T e) . (q_new - q)``.  If no trial is accepted the
+    angles do not move, so f never increases.
+    """
+    chain = ctx.chain
+    g = _jte(jac, e)
+    t = np.minimum(2.0 * mem["t"], 1e6)
+    q_out, tip_out, f_out = q.copy(), tip.copy(), f0.copy()
+    pending = np.ones(len(q), dtype=bool)
+    for _ in range(ARMIJO_HALVINGS):
+        rows = np.flatnonzero(pending)
+        qt = chain.clip(q[rows] + (t[rows] / ctx.curvature)[:, None] * g[rows])
+        tt = kin.tip(chain, qt)
+        ft = _half_sq(aim[rows] - tt)
+        ok = ft <= f0[rows] - ARMIJO_C * np.einsum("bj,bj->b", g[rows], qt - q[rows])
+        acc = rows[ok]
+        q_out[acc], tip_out[acc], f_out[acc] = qt[ok], tt[ok], ft[ok]
+        pending[acc] = False
+        t[rows[~ok]] *= 0.5
+        if not pending.any():
+            break
+    t[pending] = ctx.options.step_size       # nothing accepted: start afresh next time
+    mem["t"] = np.maximum(t, 1e-12)
+    moved = ~pending
+    jac_out = jac.copy()
+    if moved.any():
+        rows = np.flatnonzero(moved)
+        _, jac_out[rows] = kin.tip_and_jacobian(chain, q_out[rows])
+    return q_out, tip_out, jac_out, f_out
+
+
+# -- damped least squares -------------------------------------------------------------
+def _gram(jac):
+    """Entries a, b, c of J J^T = [[a, b], [b, c]], each (m,)."""
+    j0, j1 = jac[:, 0], jac[:, 1]
+    return (np.einsum("bj,bj->b", j0, j0), np.einsum("bj,bj->b", j0, j1),
+            np.einsum("bj,bj->b", j1, j1))
+
+
+def dls(ctx, q, tip, jac, f0, aim, mem):
+    """Levenberg-Marquardt damped least squares with error-adaptive damping.
+
+    ``dq = J^T (J J^T + lambda^2 I)^-1 e`` with ``lambda^2 = nu |e|^2``: the damping
+    is proportional to the squared error (Yamashita and Fukushima's choice), so
+    it vanishes at a reachable target (fast local convergence, even where the
+    arm is nearly straight) and stays positive for a target out of reach.  For
+    any pose ``|dq| <= 1 / (2 sqrt(nu))`` [rad], since ``s / (s^2 + lambda^2) <= 1 / (2 lambda)``
+    for every singular value ``s``: no blow-up at singularities.  A step is
+    taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
+    rejected and ``nu *= 10``, so the error never grows.
+    """
+    chain = ctx.chain
+    e = aim - tip
+    nu = mem["nu"]
+    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
+    g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (m, 2, 2)
+    a, b, c = g[:, 0, 0] + lam2, g[:, 0, 1], g[:, 1, 1] + lam2
+    y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
+    dq = np.einsum("bin,bi->bn", jac, y / (a * c - b * b)[:, None])
+    qt, tt, jt, ft = _evaluate(ctx, chain.clip(q + dq), aim)
+    ok = ft < f0
+    if ok.all():
+        mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
+        return qt, tt, jt, ft
+    mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
+    bad = ~ok
+    qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
+    return qt, tt, jt, ft
+
+
+# -- pseudo-inverse ---------------------------------------------------------------------
+def pinv(ctx, q, tip, jac, f, aim, mem):
+    """Jacobian pseudo-inverse step ``dq = J^+ e``.
+
+    ``J^+ e = J^T V diag(1/s) V^T e`` from the eigen-decomposition of the 2x2
+    ``J J^T`` (closed form); eigenvalues under ``1e-10`` of the largest are
+    dropped.  The largest joint change is capped to ``max_joint_step`` [rad]
+    (near a singularity ``J^+`` asks for huge steps); nothing else safeguards it.
+    """
+    chain, o = ctx.chain, ctx.options
+    e = aim - tip
+    a, b, c = _gram(jac)
+    half_tr = 0.5 * (a + c)
+    disc = np.hypot(0.5 * (a - c), b)
+    s1, s2 = half_tr + disc, np.maximum(half_tr - disc, 0.0)
+    phi = 0.5 * np.arctan2(2.0 * b, a - c)
+    v1 = np.stack([np.cos(phi), np.sin(phi)], axis=-1)
+    v2 = np.stack([-v1[:, 1], v1[:, 0]], axis=-1)
+    keep1 = s1 > 0
+    keep2 = s2 > PINV_RCOND * s1
+    w1 = np.where(keep1, np.einsum("bi,bi->b", v1, e) / np.where(keep1, s1, 1.0), 0.0)
+    w2 = np.where(keep2, np.einsum("bi,bi->b", v2, e) / np.where(keep2, s2, 1.0), 0.0)
+    y = v1 * w1[:, None] + v2 * w2[:, None]
+    dq = _jte(jac, y)
+    big = np.max(np.abs(dq), axis=-1, keepdims=True)
+    dq = dq * np.minimum(1.0, o.max_joint_step / np.where(big > 0, big, 1.0))
+    return _evaluate(ctx, chain.clip(q + dq), aim)
+
+
+# -- cyclic coordinate descent --------------------------------------------------------------
+def ccd(ctx, q, tip, jac, f, aim, mem):
+    """One sweep of cyclic coordinate descent, tip joint first.
+
+    Each joint turns (within its limits) so that the line from it to the tip
+    points at the aim; the joints beyond it turn rigidly with it.
+    """
+    chain = ctx.chain
+    q = q.copy()
+    pts = kin.joints(chain, q)
+    lim = chain.limits
+    for j in range(chain.n - 1, -1, -1):
+        pj = pts[:, j]
+        a = pts[:, -1] - pj
+        b = aim - pj
+        delta = np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], np.einsum("bi,bi->b", a, b))
+        new = q[:, j] + delta
+        if lim is not None:
+            new = np.clip(new, lim[j, 0], lim[j, 1])
+        delta = new - q[:, j]
+        q[:, j] = new
+        cs, sn = np.cos(delta)[:, None], np.sin(delta)[:, None]
+        rel = pts[:, j + 1:] - pj[:, None]
+        pts[:, j + 1:] = pj[:, None] + np.stack(
+            [cs * rel[..., 0] - sn * rel[..., 1], sn * rel[..., 0] + cs * rel[..., 1]], axis=-1)
+    return _evaluate(ctx, q, aim, need_jac=False)
+
+
+# -- FABRIK -----------------------------------------------------------------------------------
+def _unit(d, fallback):
+    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    return np.where(n > 1e-300, d / np.where(n > 1e-300, n, 1.0), fallback)
+
+
+def fabrik(ctx, q, tip, jac, f, aim, mem):
+    """One FABRIK iteration (a backward and a forward pass on the joint positions).
+
+    Backward: the tip is put on the aim and each joint is pulled onto the line
+    to the next one at its segment's length; forward: the base is put back and
+    the same is done outwards.  For an aim at full reach (a target out of reach)
+    the published rule is used instead: each joint is put on the line from the
+    previous one to the aim.  The positions are converted back to relative
+    angles (each change wrapped to [-pi, pi)) and clipped to the joint limits,
+    so the state stays the angles.
+    """
+    chain = ctx.chain
+    n, lengths = chain.n, chain.lengths
+    pts = kin.joints(chain, q)
+    dirs = np.diff(pts, axis=1) / lengths[:, None]        # current segment directions
+    rel = aim - chain.base
+    far = np.einsum("bi,bi->b", rel, rel) >= chain.reach**2 * (1.0 - 1e-12)
+    if far.any():
+        # the published rule for a target at (or beyond) full reach: every joint
+        # on the line from the previous one to the target
+        rows = np.flatnonzero(far)
+        p = pts[rows]
+        for i in range(n):
+            p[:, i + 1] = p[:, i] + lengths[i] * _unit(aim[rows] - p[:, i], dirs[rows, i])
+        pts[rows] = p
+    near = np.flatnonzero(~far)
+    if near.size:
+        p, d = pts[near], dirs[near]
+        p[:, -1] = aim[near]
+        for i in range(n - 1, -1, -1):
+            p[:, i] = p[:, i + 1] + lengths[i] * _unit(p[:, i] - p[:, i + 1], -d[:, i])
+        p[:, 0] = chain.base
+        for i in range(n):
+            p[:, i + 1] = p[:, i] + lengths[i] * _unit(p[:, i + 1] - p[:, i], d[:, i])
+        pts[near] = p
+    seg = np.diff(pts, axis=1)
+    theta = np.arctan2(seg[..., 1], seg[..., 0])
+    rel_q = np.diff(theta, axis=-1, prepend=0.0)
+    q_new = chain.clip(q + kin.wrap(rel_q - q))
+    return _evaluate(ctx, q_new, aim, need_jac=False)
+
+
+STEPS = {"gradient": gradient, "dls": dls, "pinv": pinv, "ccd": ccd, "fabrik": fabrik}
+NEEDS_JACOBIAN = {"gradient": True, "dls": True, "pinv": True, "ccd": False, "fabrik": False}
+MEMORY = {"dls": ("nu",), "gradient": ("t",)}

@@ -1,0 +1,430 @@
+"""Benchmark of the planar IK solvers: every armsim method against IKPy, same problems, same run.
+
+Problems (seeded, saved next to the JSON as ``<json>.problems.npz``): planar chains with
+N in {2, 3, 7, 10, 20, 100} joints and total reach R = 1, with equal or random segment
+lengths; targets stratified by their distance r from the base, r/R uniform in
+[0, 0.5), [0.5, 0.9), [0.9, 0.99), [0.99, 0.9999) and (1, 1.5]; random starting angles
+uniform in [-pi, pi).  With random lengths the workspace has a hole of radius
+``2 max(l) - R``: targets inside it are unreachable and counted apart (``hole``).
+
+Metrics per solver, chain and stratum:
+
+* success: reachable targets, tip within ``tol = 1e-6 R``; unreachable ones, the
+  solver ends within ``1e-4 R`` of the nearest reachable point (full reach on the line
+  to the target) and, for armsim, reports ``reason == "unreachable"``;
+* iterations (median, p95), armsim only (IKPy does not report them);
+* time per single solve (median, p95 in ms, failures included), on a subset;
+* ``solve_batch`` throughput (solves/s) at B = 10,000 for N = 7;
+* a tracking run: a target on a circle at 60 frames/s, a few iterations per frame.
+
+Usage::
+
+    python bench/ik.py --quick            # under a minute
+    python bench/ik.py --json bench/results/ik.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from armsim import Chain  # noqa: E402
+from armsim.solvers import DEFAULTS, Solver  # noqa: E402
+from armsim.solvers.kinematics import aim_points  # noqa: E402
+
+STRATA = (("[0,0.5)", 0.0, 0.5), ("[0.5,0.9)", 0.5, 0.9), ("[0.9,0.99)", 0.9, 0.99),
+          ("[0.99,0.9999)", 0.99, 0.9999), ("(1,1.5]", 1.0, 1.5))
+NS = (2, 3, 7, 10, 20, 100)
+KINDS = ("equal", "random")
+TOL = 1e-6
+UNREACH_TOL = 1e-4
+
+# name -> Solver keyword arguments (max_iter is the budget of one start)
+SOLVERS = {
+    "best": dict(DEFAULTS),
+    "dls": dict(method="dls", max_iter=100),
+    "pinv": dict(method="pinv", max_iter=200),
+    "gradient/backtrack": dict(method="gradient", correction="backtrack", max_iter=1000),
+    "gradient/clip": dict(method="gradient", correction="clip", max_iter=1000),
+    "gradient/norm": dict(method="gradient", correction="norm", max_iter=1000),
+    "gradient/none": dict(method="gradient", correction="none", max_iter=1000),
+    "ccd": dict(method="ccd", max_iter=1000),
+    "fabrik": dict(method="fabrik", max_iter=1000),
+}
+
+
+# -- problems -----------------------------------------------------------------------------
+def make_chain(n, kind, rng):
+    """Chain of reach 1: equal lengths, or uniform in [0.2, 1) normalised."""
+    if kind == "equal":
+        lengths = np.full(n, 1.0 / n)
+    else:
+        lengths = rng.uniform(0.2, 1.0, n)
+        lengths /= lengths.sum()
+    return Chain(lengths)
+
+
+def make_problems(n, kind, count, seed):
+    """Chain, targets (S, count, 2) and starts (S, count, N) for the S strata."""
+    rng = np.random.default_rng([seed, n, KINDS.index(kind)])
+    chain = make_chain(n, kind, rng)
+    targets, starts = [], []
+    for _, lo, hi in STRATA:
+        u = rng.uniform(0.0, 1.0, count)
+        frac = (hi - (hi - lo) * u) if lo == 1.0 else (lo + (hi - lo) * u)   # (1, 1.5]
+        ang = rng.uniform(-np.pi, np.pi, count)
+        targets.append(frac[:, None] * chain.reach * np.stack([np.cos(ang), np.sin(ang)], -1))
+        starts.append(rng.uniform(-np.pi, np.pi, (count, n)))
+    return chain, np.array(targets), np.array(starts)
+
+
+# -- IKPy ---------------------------------------------------------------------------------------
+def ikpy_chain(chain):
+    """The same arm for IKPy: z-axis revolute links, each translated by the previous length."""
+    from ikpy.chain import Chain as IKChain
+    from ikpy.link import OriginLink, URDFLink
+    links, prev = [OriginLink()], 0.0
+    for i, length in enumerate(chain.lengths):
+        links.append(URDFLink(f"j{i}", origin_translation=[prev, 0, 0],
+                              origin_orientation=[0, 0, 0], rotation=[0, 0, 1]))
+        prev = float(length)
+    links.append(URDFLink("tip", origin_translation=[prev, 0, 0], origin_orientation=[0, 0, 0],
+                          joint_type="fixed"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return IKChain(links, active_links_mask=[False] + [True] * chain.n + [False])
+
+
+def ikpy_solve(ik, target, q0):
+    full = np.concatenate([[0.0], q0, [0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = ik.inverse_kinematics([target[0], target[1], 0.0], initial_position=full)
+    return np.asarray(sol[1:-1], dtype=float)
+
+
+# -- measuring -----------------------------------------------------------------------------------
+def judge(chain, targets, q, reasons=None):
+    """Success of each answer (see module docstring); also True/False 'reachable'."""
+    aim, reachable = aim_points(chain, targets)
+    tip = chain.tip(q)
+    ok_reach = np.linalg.norm(tip - targets, axis=-1) < TOL * chain.reach
+    ok_out = np.linalg.norm(tip - aim, axis=-1) < UNREACH_TOL * chain.reach
+    if reasons is not None:
+        ok_out &= np.asarray(reasons) == "unreachable"
+    return np.where(reachable, ok_reach, ok_out), reachable
+
+
+def pct(x, p):
+    return float(np.percentile(x, p)) if len(x) else None
+
+
+def run_armsim(name, kwargs, chain, targets, starts, n_time):
+    solver = Solver(chain, **kwargs)
+    res = solver.solve_batch(targets, starts)
+    ok, reachable = judge(chain, targets, res.q, res.reason)
+    times = []
+    for i in range(min(n_time, len(targets))):
+        t0 = time.perf_counter()
+        solver.solve(targets[i], starts[i])
+        times.append(time.perf_counter() - t0)
+    return ok, reachable, res.iterations, np.array(times)
+
+
+def run_ikpy(ik, chain, targets, starts, n_time):
+    q, times = [], []
+    for i in range(min(n_time, len(targets))):
+        t0 = time.perf_counter()
+        q.append(ikpy_solve(ik, targets[i], starts[i]))
+        times.append(time.perf_counter() - t0)
+    q = np.array(q).reshape(-1, chain.n)
+    ok, reachable = judge(chain, targets[:len(q)], q)
+    return ok, reachable, None, np.array(times)
+
+
+def summarise(ok, reachable, iters, times, stratum):
+    unreach = stratum.startswith("(")
+    sel = ~reachable if unreach else reachable
+    row = dict(n=int(sel.sum()), hole=int((~reachable).sum()) if not unreach else 0,
+               success=float(ok[sel].mean()) if sel.any() else None,
+               failures=int((~ok[sel]).sum()),
+               hole_success=(float(ok[~reachable].mean())
+                             if (not unreach and (~reachable).any()) else None),
+               time_ms_median=pct(times * 1e3, 50), time_ms_p95=pct(times * 1e3, 95),
+               n_timed=int(len(times)))
+    if iters is not None:
+        row["iter_median"] = pct(iters[sel], 50)
+        row["iter_p95"] = pct(iters[sel], 95)
+    return row
+
+
+def throughput(n, batch, seed, solvers):
+    """solve_batch solves/s at N = n on B = batch problems: all five strata mixed, and the
+    four reachable strata only."""
+    out = {}
+    for label, strata in (("mixed", len(STRATA)), ("reachable", len(STRATA) - 1)):
+        chain, targets, starts = make_problems(n, "equal", -(-batch // strata), seed + 1)
+        targets = targets[:strata].reshape(-1, 2)[:batch]
+        starts = starts[:strata].reshape(-1, n)[:batch]
+        for name in solvers:
+            solver = Solver(chain, **SOLVERS[name])
+            t0 = time.perf_counter()
+            res = solver.solve_batch(targets, starts)
+            dt = time.perf_counter() - t0
+            ok, _ = judge(chain, targets, res.q, res.reason)
+            out[f"{name}/{label}"] = dict(B=batch, seconds=dt, solves_per_s=batch / dt,
+                                          success=float(ok.mean()),
+                                          iter_mean=float(res.iterations.mean()))
+    return out
+
+
+def tracking(frames, iters_per_frame, seed):
+    """A target on a circle at 60 frames/s (one turn in 4 s), N = 7 equal, every method."""
+    chain = Chain(np.full(7, 1 / 7))
+    t = np.arange(frames + 1) / 60.0
+    path = np.stack([0.3 + 0.4 * np.cos(2 * np.pi * t / 4), 0.4 * np.sin(2 * np.pi * t / 4)], -1)
+    out = {}
+    for name, kw in SOLVERS.items():
+        if name == "best":
+            continue
+        kw = dict(kw, max_iter=iters_per_frame, restarts=0)
+        solver = Solver(chain, **kw)
+        q = np.random.default_rng(seed).uniform(-1, 1, 7)
+        q = Solver(chain, method="dls").solve(path[0], q).q      # start on the path
+        grew, err_end, steps = 0, [], []
+        for k in range(1, frames + 1):
+            before = np.linalg.norm(chain.tip(q) - path[k])
+            qn, _, res, _ = solver.run(path[k][None], q[None])
+            grew += int(res[0] > before * (1 + 1e-12))
+            steps.append(float(np.max(np.abs(qn[0] - q))))
+            err_end.append(float(res[0]))
+            q = qn[0]
+        out[name] = dict(frames=frames, iterations_per_frame=iters_per_frame,
+                         frames_error_grew=grew, max_error=max(err_end),
+                         median_error=float(np.median(err_end)), max_joint_step=max(steps))
+    return out
+
+
+# -- reporting -----------------------------------------------------------------------------------
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def print_table(rows):
+    print(f"{'solver':20s} {'kind':6s} {'N':>3s} {'stratum':14s} {'n':>5s} {'hole':>4s} "
+          f"{'success':>8s} {'it med':>6s} {'it p95':>6s} {'ms med':>8s} {'ms p95':>8s}")
+    for r in rows:
+        print(f"{r['solver']:20s} {r['kind']:6s} {r['N']:3d} {r['stratum']:14s} {r['n']:5d} "
+              f"{r['hole']:4d} {fmt(None if r['success'] is None else 100 * r['success'], '8.2f')} "
+              f"{fmt(r.get('iter_median'), '6.0f')} {fmt(r.get('iter_p95'), '6.0f')} "
+              f"{fmt(r['time_ms_median'], '8.3f')} {fmt(r['time_ms_p95'], '8.3f')}")
+
+
+def speedups(raw, ns):
+    """IKPy median time / best median time, per stratum and pooled, for N <= 20 (equal lengths)."""
+    out = {}
+    for n in ns:
+        pooled = {"best": [], "ikpy": []}
+        for label, _, _ in STRATA:
+            a, b = raw.get(("best", "equal", n, label)), raw.get(("ikpy", "equal", n, label))
+            if a is None or b is None or not len(a[3]) or not len(b[3]):
+                continue
+            ta, tb = np.median(a[3]) * 1e3, np.median(b[3]) * 1e3
+            out[f"N={n} {label}"] = dict(best_ms=ta, ikpy_ms=tb, speedup=tb / ta)
+            pooled["best"].extend(a[3])
+            pooled["ikpy"].extend(b[3])
+        if pooled["best"] and pooled["ikpy"]:
+            ta, tb = np.median(pooled["best"]) * 1e3, np.median(pooled["ikpy"]) * 1e3
+            out[f"N={n} all strata"] = dict(best_ms=ta, ikpy_ms=tb, speedup=tb / ta)
+    return out
+
+
+def pooled_iterations(raw, n):
+    """Median iterations over the reachable strata (equal lengths) for every armsim solver."""
+    out = {}
+    for name in SOLVERS:
+        its = [raw[k][2][raw[k][1]] for k in raw
+               if k[0] == name and k[1] == "equal" and k[2] == n and not k[3].startswith("(")]
+        if its:
+            its = np.concatenate(its)
+            out[name] = dict(N=n, median=float(np.median(its)), p95=float(np.percentile(its, 95)))
+    return out
+
+
+def markdown(rows, tp, tr, ratio, iters10):
+    """The tables of the note (docs/issue3.md), as Markdown."""
+    lines = []
+    labels = [s[0] for s in STRATA]
+    get = {(r["solver"], r["kind"], r["N"], r["stratum"]): r for r in rows}
+    ns = sorted({r["N"] for r in rows})
+    lines.append("### Success (%) and median iterations of `armsim.solve` defaults (`best`)\n")
+    lines.append("| N | lengths | " + " | ".join(labels) + " |")
+    lines.append("|---|---|" + "---|" * len(labels))
+    for n in ns:
+        for kind in KINDS:
+            cells = []
+            for lab in labels:
+                r = get.get(("best", kind, n, lab))
+                if r is None or r["success"] is None:
+                    cells.append("-")
+                    continue
+                hole = ""
+                if r["hole"]:
+                    hs = None if r["hole_success"] is None else 100 * r["hole_success"]
+                    hole = f" (+{r['hole']} hole: {fmt(hs, '.0f')}%)"
+                cells.append(f"{100 * r['success']:.2f} · {fmt(r.get('iter_median'), '.0f')} "
+                             f"[n={r['n']}]{hole}")
+            if any(c != "-" for c in cells):
+                lines.append(f"| {n} | {kind} | " + " | ".join(cells) + " |")
+    for n in ns:
+        lines.append(f"\n### N = {n}, equal lengths: success % · median iterations · median ms "
+                     f"per single solve\n")
+        lines.append("| solver | " + " | ".join(labels) + " |")
+        lines.append("|---|" + "---|" * len(labels))
+        for name in list(SOLVERS) + ["ikpy"]:
+            cells = []
+            for lab in labels:
+                r = get.get((name, "equal", n, lab))
+                if r is None or r["success"] is None:
+                    cells.append("-")
+                    continue
+                cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
+                             f"{fmt(r['time_ms_median'], '.3f')}")
+            if any(c != "-" for c in cells):
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if ratio:
+        lines.append("\n### Single-solve time, IKPy / best (medians, same problems, same run)\n")
+        lines.append("| case | best ms | IKPy ms | ratio |")
+        lines.append("|---|---|---|---|")
+        for key, r in ratio.items():
+            lines.append(f"| {key} | {r['best_ms']:.3f} | {r['ikpy_ms']:.3f} | "
+                         f"{r['speedup']:.1f}x |")
+    if tp:
+        lines.append("\n### `solve_batch` throughput, N = 7\n")
+        lines.append("| solver / targets | B | solves/s | success % | mean iterations |")
+        lines.append("|---|---|---|---|---|")
+        for name, r in tp.items():
+            lines.append(f"| {name} | {r['B']} | {r['solves_per_s']:.0f} | "
+                         f"{100 * r['success']:.2f} | "
+                         f"{r['iter_mean']:.1f} |")
+    if iters10:
+        lines.append("\n### Median iterations over the reachable strata pooled, "
+                     f"N = {next(iter(iters10.values()))['N']}, equal lengths\n")
+        lines.append("| solver | median | p95 |")
+        lines.append("|---|---|---|")
+        for name, r in iters10.items():
+            lines.append(f"| {name} | {r['median']:.1f} | {r['p95']:.0f} |")
+    if tr:
+        lines.append("\n### Tracking: circle at 60 frames/s, 3 iterations per frame, N = 7\n")
+        lines.append("| solver | frames where the error grew | max error | median error | "
+                     "largest joint step [rad] |")
+        lines.append("|---|---|---|---|---|")
+        for name, r in tr.items():
+            lines.append(f"| {name} | {r['frames_error_grew']} / {r['frames']} | "
+                         f"{r['max_error']:.1e} | "
+                         f"{r['median_error']:.1e} | {r['max_joint_step']:.4f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small run, under a minute")
+    ap.add_argument("--json", help="write every figure to this path")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--solvers", default=",".join(list(SOLVERS) + ["ikpy"]),
+                    help="comma-separated subset of: " + ", ".join(list(SOLVERS) + ["ikpy"]))
+    args = ap.parse_args(argv)
+    chosen = args.solvers.split(",")
+    for name in chosen:
+        if name not in SOLVERS and name != "ikpy":
+            choices = ", ".join(list(SOLVERS) + ["ikpy"])
+            ap.error(f"unknown solver {name!r}; choose one of {choices}")
+    if args.quick:
+        ns, kinds = (2, 7, 20), ("equal", "random")
+        counts = {"best": 200, "dls": 100}
+        default_count, n_time, n_time_ikpy, batch, frames = 40, 5, 3, 2000, 120
+        ikpy_max_n = 7
+    else:
+        ns, kinds = NS, KINDS
+        counts = {"best": 2000, "dls": 1000}
+        default_count, n_time, n_time_ikpy, batch, frames = 200, 20, 20, 10_000, 480
+        ikpy_max_n = 20
+    rows, problems, raw = [], {}, {}
+    t_start = time.perf_counter()
+    for n in ns:
+        for kind in kinds:
+            big = max(counts.get(s, default_count) for s in chosen if s != "ikpy")
+            count_n = big if n <= 20 else max(big // 5, default_count)
+            chain, targets, starts = make_problems(n, kind, count_n, args.seed)
+            problems[f"{kind}_{n}_lengths"] = chain.lengths
+            problems[f"{kind}_{n}_targets"] = targets
+            problems[f"{kind}_{n}_starts"] = starts
+            ik = ikpy_chain(chain) if ("ikpy" in chosen and n <= ikpy_max_n) else None
+            for name in chosen:
+                if name == "ikpy" and ik is None:
+                    continue
+                c = counts.get(name, default_count)
+                c = c if n <= 20 else max(c // 5, default_count // 2)
+                for s, (label, _, _) in enumerate(STRATA):
+                    tg, st = targets[s, :c], starts[s, :c]
+                    if name == "ikpy":
+                        out = run_ikpy(ik, chain, tg, st, n_time_ikpy)
+                    else:
+                        timed = n_time if n <= 20 else max(2, n_time // 4)
+                        timed = timed if kind == "equal" else 0
+                        out = run_armsim(name, SOLVERS[name], chain, tg, st, timed)
+                    row = dict(solver=name, kind=kind, N=n, stratum=label,
+                               **summarise(*out, label))
+                    raw[(name, kind, n, label)] = out
+                    rows.append(row)
+            print(f"# N={n} {kind} done at {time.perf_counter() - t_start:.0f} s", flush=True)
+    print_table(rows)
+    tp_solvers = [s for s in ("best", "dls") if s in chosen]
+    tp = throughput(7, batch, args.seed, tp_solvers) if tp_solvers else {}
+    print("\nsolve_batch throughput, N=7:")
+    for name, r in tp.items():
+        print(f"  {name:16s} B={r['B']}  {r['solves_per_s']:10.0f} solves/s  "
+              f"({r['seconds']:.3f} s, "
+              f"success {100 * r['success']:.2f}%, mean iterations {r['iter_mean']:.1f})")
+    tr = tracking(frames, 3, args.seed)
+    print("\ntracking (circle, 60 frames/s, 3 iterations/frame, N=7):")
+    for name, r in tr.items():
+        print(f"  {name:20s} frames where error grew: {r['frames_error_grew']:3d}  "
+              f"max error {r['max_error']:.2e}  median {r['median_error']:.2e}  "
+              f"largest joint step {r['max_joint_step']:.4f} rad")
+    ratio = speedups(raw, ns)
+    for key, r in ratio.items():
+        print(f"IKPy / best single-solve median time, {key}: {r['ikpy_ms']:.3f} ms / "
+              f"{r['best_ms']:.3f} ms = {r['speedup']:.1f}x")
+    iters10 = pooled_iterations(raw, 10 if 10 in ns else ns[-1])
+    for name, r in iters10.items():
+        print(f"pooled median iterations, N={r['N']} equal, reachable strata: {name:20s} "
+              f"{fmt(r['median'], '.1f')}")
+    print()
+    print(markdown(rows, tp, tr, ratio, iters10))
+    print(f"total {time.perf_counter() - t_start:.0f} s")
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = dict(quick=args.quick, seed=args.seed, python=platform.python_version(),
+                    numpy=np.__version__, machine=platform.machine(), tol=TOL,
+                    unreachable_tol=UNREACH_TOL, solvers={k: SOLVERS[k] for k in chosen
+                                                          if k in SOLVERS})
+        path.write_text(json.dumps(dict(meta=meta, rows=rows, throughput=tp, tracking=tr,
+                                        speedup_vs_ikpy=ratio, pooled_iterations=iters10),
+                                   indent=1))
+        np.savez_compressed(str(path) + ".problems.npz", **problems)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
