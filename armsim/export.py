@@ -114,7 +114,7 @@ def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None,
 
 @contextmanager
 def progress_bar(total, stream=None, desc="export"):
-    """A tqdm progress bar on a terminal; silence otherwise.
+    """A tqdm progress bar on a terminal; silence otherwise (or without tqdm).
 
     Yields a callable ``progress(done)`` for :func:`export_gif` (or ``None``
     when ``stream``, default ``sys.stderr``, is not a terminal, so logs and
@@ -122,10 +122,13 @@ def progress_bar(total, stream=None, desc="export"):
     """
     stream = sys.stderr if stream is None else stream
     isatty = getattr(stream, "isatty", None)
-    if not (callable(isatty) and isatty()):
+    try:
+        from tqdm import tqdm         # the "progress" extra
+    except ImportError:
+        tqdm = None
+    if tqdm is None or not (callable(isatty) and isatty()):
         yield None
         return
-    from tqdm import tqdm
     with tqdm(total=int(total), file=stream, unit="frame", desc=desc, leave=False,
               dynamic_ncols=True) as bar:
         def progress(done):
