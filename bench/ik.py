@@ -369,10 +369,12 @@ def markdown(rows, tp, tr, ratio, iters10, kept=None):
                          f"{r['median_error']:.1e} | {r['max_joint_step']:.4f} |")
     if kept:
         r0 = next(iter(kept.values()))
-        lines.append(f"\n### Starts near a solution, N = {r0['N']}, {r0['count']} targets per row\n")
+        lines.append(f"\n### Starts near a solution, N = {r0['N']}, "
+                     f"{r0['count']} targets per row\n")
         lines.append("| angle noise [rad] | median start error [R] | within `q0_radius` | "
                      f"`dls` alone converged in {DEFAULTS['first_iter']} | "
-                     "`q0` first: kept · median iterations | `nearer`: kept · median iterations |")
+                     "`q0` first: kept · median iterations | "
+                     "`nearer`: kept · median iterations |")
         lines.append("|---|---|---|---|---|---|")
         for noise, r in kept.items():
             a, b = r["q0"], r["nearer"]
@@ -462,9 +464,10 @@ def main(argv=None):
     kept = q0_kept(7, 400 if args.quick else 2000, args.seed) if "best" in chosen else {}
     print("\nstarts near a solution (N=7, q0 = solution + noise):")
     for noise, r in kept.items():
+        a, b = r["q0"], r["nearer"]
         print(f"  noise {noise:6s} start error {r['start_error_median']:.3f} R  "
-              f"q0 first: kept {100 * r['q0']['kept']:.1f}% ({r['q0']['iter_median']:.0f} it)  "
-              f"nearer: kept {100 * r['nearer']['kept']:.1f}% ({r['nearer']['iter_median']:.0f} it)")
+              f"q0 first: kept {100 * a['kept']:.1f}% ({a['iter_median']:.0f} it)  "
+              f"nearer: kept {100 * b['kept']:.1f}% ({b['iter_median']:.0f} it)")
     ratio = speedups(raw, ns)
     for key, r in ratio.items():
         print(f"IKPy / best single-solve median time, {key}: {r['ikpy_ms']:.3f} ms / "
