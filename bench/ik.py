@@ -15,12 +15,15 @@ Metrics per solver, chain and stratum:
 * iterations (median, p95), armsim only (IKPy does not report them);
 * time per single solve (median, p95 in ms, failures included), on a subset;
 * ``solve_batch`` throughput (solves/s) at B = 10,000 for N = 7;
-* a tracking run: a target on a circle at 60 frames/s, a few iterations per frame.
+* a tracking run: a target on a circle at 60 frames/s, a few iterations per frame;
+* starts near a solution (``q0 = solution + noise``): does the answer of the defaults stay
+  near ``q0``, with ``first_start="q0"`` and with ``"nearer"``?
 
 Usage::
 
     python bench/ik.py --quick            # under a minute
     python bench/ik.py --json bench/results/ik.json
+    python bench/ik.py --ns 7,10,20 --solvers best,fabrik,dls,ikpy     # a subset
 """
 
 from __future__ import annotations
@@ -214,6 +217,38 @@ def tracking(frames, iters_per_frame, seed):
     return out
 
 
+def q0_kept(n, count, seed, noises=(0.005, 0.02, 0.05, 0.1, 0.2, 0.3)):
+    """Starts near a solution, N = n equal: angles ``qs`` uniform in [-pi, pi), target
+    ``tip(qs)``, start ``q0 = qs + Gaussian(noise)``.  Per noise level: the median start
+    error, the share of starts within ``q0_radius``, the share that ``dls`` alone
+    (``restarts=0``) finishes within ``first_iter`` iterations, and for the defaults with
+    ``first_start`` "q0" and "nearer": success, the share of answers kept near ``q0`` (no
+    joint moved by more than ``3 noise + 0.05`` rad) and the median iterations."""
+    chain = Chain(np.full(n, 1.0 / n))
+    probe = Solver(chain, **SOLVERS["best"])
+    out = {}
+    for noise in noises:
+        rng = np.random.default_rng([seed, n, int(noise * 1e4)])
+        qs = rng.uniform(-np.pi, np.pi, (count, n))
+        targets = chain.tip(qs)
+        q0 = qs + rng.normal(0.0, noise, qs.shape)
+        err = np.linalg.norm(chain.tip(q0) - targets, axis=-1)
+        alone = Solver(chain, method="dls", max_iter=DEFAULTS["first_iter"]).solve_batch(targets,
+                                                                                      q0)
+        row = dict(N=n, count=count, start_error_median=float(np.median(err)) / chain.reach,
+                   within_q0_radius=float(np.mean(err <= probe.q0_radius)),
+                   q0_alone_converged=float(alone.success.mean()))
+        for first in ("q0", "nearer"):
+            res = Solver(chain, **dict(SOLVERS["best"], first_start=first)).solve_batch(targets,
+                                                                                       q0)
+            moved = np.max(np.abs(np.angle(np.exp(1j * (res.q - q0)))), axis=-1)
+            row[first] = dict(success=float(res.success.mean()),
+                              kept=float(np.mean(moved <= 3 * noise + 0.05)),
+                              iter_median=float(np.median(res.iterations)))
+        out[str(noise)] = row
+    return out
+
+
 # -- reporting -----------------------------------------------------------------------------------
 def fmt(x, spec):
     return "-" if x is None else format(x, spec)
@@ -260,7 +295,7 @@ def pooled_iterations(raw, n):
     return out
 
 
-def markdown(rows, tp, tr, ratio, iters10):
+def markdown(rows, tp, tr, ratio, iters10, kept=None):
     """The tables of the note (docs/issue3.md), as Markdown."""
     lines = []
     labels = [s[0] for s in STRATA]
@@ -332,6 +367,22 @@ def markdown(rows, tp, tr, ratio, iters10):
             lines.append(f"| {name} | {r['frames_error_grew']} / {r['frames']} | "
                          f"{r['max_error']:.1e} | "
                          f"{r['median_error']:.1e} | {r['max_joint_step']:.4f} |")
+    if kept:
+        r0 = next(iter(kept.values()))
+        lines.append(f"\n### Starts near a solution, N = {r0['N']}, "
+                     f"{r0['count']} targets per row\n")
+        lines.append("| angle noise [rad] | median start error [R] | within `q0_radius` | "
+                     f"`dls` alone converged in {DEFAULTS['first_iter']} | "
+                     "`q0` first: kept · median iterations | "
+                     "`nearer`: kept · median iterations |")
+        lines.append("|---|---|---|---|---|---|")
+        for noise, r in kept.items():
+            a, b = r["q0"], r["nearer"]
+            lines.append(f"| {noise} | {r['start_error_median']:.3f} | "
+                         f"{100 * r['within_q0_radius']:.1f} % | "
+                         f"{100 * r['q0_alone_converged']:.1f} % | "
+                         f"{100 * a['kept']:.1f} % · {a['iter_median']:.0f} | "
+                         f"{100 * b['kept']:.1f} % · {b['iter_median']:.0f} |")
     return "\n".join(lines)
 
 
@@ -340,6 +391,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small run, under a minute")
     ap.add_argument("--json", help="write every figure to this path")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ns", help="comma-separated chain sizes (default: all, or 2,7,20 with "
+                                 "--quick)")
     ap.add_argument("--solvers", default=",".join(list(SOLVERS) + ["ikpy"]),
                     help="comma-separated subset of: " + ", ".join(list(SOLVERS) + ["ikpy"]))
     args = ap.parse_args(argv)
@@ -358,6 +411,13 @@ def main(argv=None):
         counts = {"best": 2000, "dls": 1000}
         default_count, n_time, n_time_ikpy, batch, frames = 200, 20, 20, 10_000, 480
         ikpy_max_n = 20
+    if args.ns:
+        try:
+            ns = tuple(int(x) for x in args.ns.split(","))
+        except ValueError:
+            ap.error(f"--ns must be comma-separated integers, got {args.ns!r}")
+        if any(n < 1 for n in ns):
+            ap.error(f"--ns must be integers >= 1, got {args.ns!r}")
     rows, problems, raw = [], {}, {}
     t_start = time.perf_counter()
     for n in ns:
@@ -401,6 +461,13 @@ def main(argv=None):
         print(f"  {name:20s} frames where error grew: {r['frames_error_grew']:3d}  "
               f"max error {r['max_error']:.2e}  median {r['median_error']:.2e}  "
               f"largest joint step {r['max_joint_step']:.4f} rad")
+    kept = q0_kept(7, 400 if args.quick else 2000, args.seed) if "best" in chosen else {}
+    print("\nstarts near a solution (N=7, q0 = solution + noise):")
+    for noise, r in kept.items():
+        a, b = r["q0"], r["nearer"]
+        print(f"  noise {noise:6s} start error {r['start_error_median']:.3f} R  "
+              f"q0 first: kept {100 * a['kept']:.1f}% ({a['iter_median']:.0f} it)  "
+              f"nearer: kept {100 * b['kept']:.1f}% ({b['iter_median']:.0f} it)")
     ratio = speedups(raw, ns)
     for key, r in ratio.items():
         print(f"IKPy / best single-solve median time, {key}: {r['ikpy_ms']:.3f} ms / "
@@ -410,17 +477,18 @@ def main(argv=None):
         print(f"pooled median iterations, N={r['N']} equal, reachable strata: {name:20s} "
               f"{fmt(r['median'], '.1f')}")
     print()
-    print(markdown(rows, tp, tr, ratio, iters10))
+    print(markdown(rows, tp, tr, ratio, iters10, kept))
     print(f"total {time.perf_counter() - t_start:.0f} s")
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = dict(quick=args.quick, seed=args.seed, python=platform.python_version(),
+        meta = dict(quick=args.quick, seed=args.seed, ns=list(ns), python=platform.python_version(),
                     numpy=np.__version__, machine=platform.machine(), tol=TOL,
                     unreachable_tol=UNREACH_TOL, solvers={k: SOLVERS[k] for k in chosen
                                                           if k in SOLVERS})
         path.write_text(json.dumps(dict(meta=meta, rows=rows, throughput=tp, tracking=tr,
-                                        speedup_vs_ikpy=ratio, pooled_iterations=iters10),
+                                        speedup_vs_ikpy=ratio, pooled_iterations=iters10,
+                                        q0_kept=kept),
                                    indent=1))
         np.savez_compressed(str(path) + ".problems.npz", **problems)
         print(f"wrote {path}")

@@ -5,7 +5,8 @@ import pytest
 
 import armsim
 from armsim import Chain
-from armsim.solvers import CORRECTIONS, METHODS, IKResult, Solver, solve, solve_batch
+from armsim.solvers import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, IKResult, Solver, solve,
+                            solve_batch)
 from armsim.solvers import kinematics as kin
 
 # every method, and every correction of the gradient
@@ -202,13 +203,16 @@ def test_restarts_rescue_a_bad_start_and_are_deterministic():
     assert not np.array_equal(other.q, rescued.q)
 
 
+@pytest.mark.parametrize("first_start", FIRST_STARTS)
 @pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
-def test_solve_batch_equals_solve_problem_by_problem(method, correction):
+def test_solve_batch_equals_solve_problem_by_problem(method, correction, first_start):
     rng = np.random.default_rng(2)
     chain = Chain([0.6, 0.25, 0.15])            # a hole of radius 0.2
     targets = np.concatenate([targets_in(chain, rng, 5, 0.25, 0.99), [[1.3, 0.2], [0.05, 0.0]]])
     q0 = rng.uniform(-np.pi, np.pi, (len(targets), 3))
-    kw = dict(method=method, correction=correction, max_iter=40, restarts=2, seed=4)
+    q0[0] = solve(chain, targets[0], q0[0], method="dls").q + 0.01     # a good start, kept
+    kw = dict(method=method, correction=correction, max_iter=40, restarts=2, seed=4,
+              first_start=first_start)
     batch = solve_batch(chain, targets, q0, **kw)
     assert batch.q.shape == (7, 3) and batch.success.shape == (7,) and batch.reason.shape == (7,)
     for i in range(len(targets)):
@@ -227,6 +231,104 @@ def test_first_iter_is_the_budget_of_the_callers_start_only():
     short = solve(chain, target, q0, first_iter=1, max_iter=50, restarts=3)
     assert short.success and short.iterations > 1                   # a restart finished it
     assert solve(chain, target, q0, first_iter=1, max_iter=50, restarts=0).iterations > 1
+
+
+# -- which start goes first ------------------------------------------------------------------
+def near_solutions(n, count, noise, seed):
+    """Targets reached by random angles, and starts = those angles + Gaussian noise [rad]."""
+    chain = Chain(np.full(n, 1.0 / n))
+    rng = np.random.default_rng(seed)
+    qs = rng.uniform(-np.pi, np.pi, (count, n))
+    return chain, chain.tip(qs), qs + rng.normal(0.0, noise, qs.shape)
+
+
+def test_defaults_iterate_first_from_the_nearer_start():
+    assert DEFAULTS["first_start"] == "nearer"
+    assert Solver(Chain([0.5, 0.5])).first_start == "q0"        # the simulation's solver
+    assert Solver(Chain([0.5, 0.5])).q0_radius == pytest.approx(0.2)
+
+
+def test_nearer_start_keeps_a_good_q0():
+    """Starts within q0_radius of their target keep q0 first: the same answers as with
+    first_start='q0', each a few iterations from its start and near it."""
+    chain, targets, q0 = near_solutions(7, 200, 0.02, seed=1)
+    start_err = np.linalg.norm(chain.tip(q0) - targets, axis=-1)
+    assert start_err.max() < 0.2 * chain.reach
+    nearer = solve_batch(chain, targets, q0)
+    check_round_trip(chain, targets, nearer)
+    first_q0 = solve_batch(chain, targets, q0, first_start="q0")
+    np.testing.assert_array_equal(nearer.q, first_q0.q)
+    np.testing.assert_array_equal(nearer.iterations, first_q0.iterations)
+    assert nearer.iterations.max() <= DEFAULTS["first_iter"]
+    assert np.max(np.abs(kin.wrap(nearer.q - q0))) < 0.1
+    # compared on the distances alone (q0_radius=0), the restart's start (its tip within about
+    # 1e-4 R of the target) would take most of these problems away from q0
+    plain = solve_batch(chain, targets, q0, q0_radius=0.0)
+    assert np.mean(np.max(np.abs(kin.wrap(plain.q - q0)), axis=-1) > 0.1) > 0.5
+
+
+def test_nearer_start_spends_nothing_on_a_far_q0():
+    """A far q0 costs no iterations: the answer and the count are those of the first
+    restart's start alone (first_start='q0' with first_iter=0)."""
+    chain = Chain(np.full(10, 0.1))
+    rng = np.random.default_rng(4)
+    targets = np.concatenate([targets_in(chain, rng, 20, 0.05, 0.9999), [[0.0, 1.5]]])
+    q0 = rng.uniform(-np.pi, np.pi, (len(targets), 10))
+    far = np.linalg.norm(chain.tip(q0) - targets, axis=-1) > 0.2
+    nearer = solve_batch(chain, targets, q0)
+    skipped = solve_batch(chain, targets, q0, first_start="q0", first_iter=0)
+    old = solve_batch(chain, targets, q0, first_start="q0")
+    assert far.sum() >= 15 and nearer.success[:-1].all() and nearer.reason[-1] == "unreachable"
+    np.testing.assert_array_equal(nearer.q[far], skipped.q[far])
+    np.testing.assert_array_equal(nearer.iterations[far], skipped.iterations[far])
+    assert nearer.iterations[-1] == 0                  # straight arm pointing at the target
+    assert np.median(nearer.iterations) < np.median(old.iterations)
+
+
+def test_nearer_start_keeps_q0_as_the_next_start():
+    """The start not taken first comes second: with no budget for the restarts, a far q0
+    still gets its first_iter iterations after the (unfinished) restart's start."""
+    chain = Chain([0.5, 0.3, 0.2])
+    target, q0 = np.array([0.1, 0.6]), np.array([2.5, -2.0, 1.0])
+    assert np.linalg.norm(chain.tip(q0) - target) > 0.2
+    res = solve(chain, target, q0, max_iter=0, first_iter=50, restarts=1)
+    alone = solve(chain, target, q0, max_iter=50, restarts=0)
+    assert res.success and alone.success
+    np.testing.assert_array_equal(res.q, alone.q)
+    assert res.iterations == alone.iterations
+
+
+def test_nearer_start_tie_goes_to_q0():
+    """q0 equal to the first restart's start (a tie): q0 goes first, with first_iter, and
+    the same start then comes second with max_iter."""
+    chain = Chain(np.full(7, 1 / 7))
+    target = np.array([0.3, 0.5])
+    # the first restart's start: the better of a far q0 and that start, both after 0 iterations
+    g = solve(chain, target, np.full(7, 2.0), first_start="q0", first_iter=0, max_iter=0,
+              restarts=1).q
+    assert 0 < np.linalg.norm(chain.tip(g) - target) < 1e-2
+    # the gradient takes several iterations from there, so the order shows in the count
+    kw = dict(method="gradient", correction="backtrack", max_iter=500)
+    alone = solve(chain, target, g, restarts=0, **kw)
+    assert alone.success and alone.iterations >= 2
+    tie = solve(chain, target, g, first_iter=1, q0_radius=0.0, **kw)
+    assert tie.success and tie.iterations == 1 + alone.iterations
+    # one step nearer than the restart's start: still q0 first
+    one = solve(chain, target, g, restarts=0, **dict(kw, max_iter=1)).q
+    nearer = solve(chain, target, one, first_iter=500, q0_radius=0.0, **kw)
+    from_one = solve(chain, target, one, restarts=0, **kw)
+    np.testing.assert_array_equal(nearer.q, from_one.q)
+    assert nearer.iterations == from_one.iterations and not np.array_equal(nearer.q, alone.q)
+
+
+@pytest.mark.parametrize("radius", [0.0, None])
+def test_nearer_start_returns_a_solving_q0_as_it_is(radius):
+    """A q0 that already solves the problem is returned as it is, with 0 iterations."""
+    chain = Chain([0.4, 0.3, 0.2, 0.1])
+    q0 = np.array([0.3, -0.7, 1.1, 0.2])
+    res = solve(chain, chain.tip(q0), q0, q0_radius=radius)
+    assert res.success and res.iterations == 0
+    np.testing.assert_array_equal(res.q, q0)
 
 
 def test_solve_batch_chunks_large_chains():
@@ -262,6 +364,8 @@ def test_bad_names_raise_value_error_with_choices():
         solve(chain, [0.5, 0.5], method="gradient", correction="cl")  # no prefix matching
     with pytest.raises(ValueError, match=r"unknown method 'DLS'"):
         solve_batch(chain, [[0.5, 0.5]], method="DLS")
+    with pytest.raises(ValueError, match=r"unknown first_start 'near'; choose one of q0, nearer"):
+        solve(chain, [0.5, 0.5], first_start="near")
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -270,6 +374,8 @@ def test_bad_names_raise_value_error_with_choices():
     (dict(max_iter=2.5), "max_iter must be an integer >= 0"),
     (dict(restarts=-1), "restarts must be an integer >= 0"),
     (dict(first_iter=-1), "first_iter must be an integer >= 0 or None"),
+    (dict(q0_radius=-0.1), "q0_radius must be >= 0"),
+    (dict(q0_radius=float("nan")), "q0_radius must be >= 0"),
     (dict(step_size=-1.0), "step_size must be > 0"),
     (dict(damping=float("nan")), "damping must be > 0"),
     (dict(max_angular_speed=0.0), "max_angular_speed must be > 0"),

@@ -8,8 +8,8 @@ corrections, ``pinv``, ``ccd``, ``fabrik``); :mod:`~armsim.solvers.kinematics`
 the tip, its forward-mode AD Jacobian and the workspace.
 """
 
-from .core import (CORRECTIONS, DEFAULTS, METHODS, REASONS, IKResult, Options, Solver,
-                   default_start, solve, solve_batch)
+from .core import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult, Options,
+                   Solver, default_start, solve, solve_batch)
 
 __all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "default_start",
-           "METHODS", "CORRECTIONS", "REASONS", "DEFAULTS"]
+           "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]

@@ -31,18 +31,20 @@ from . import kinematics as kin
 from .steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
-           "METHODS", "CORRECTIONS", "REASONS", "DEFAULTS"]
+           "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
 
 METHODS = ("dls", "gradient", "pinv", "ccd", "fabrik")
 CORRECTIONS = ("none", "clip", "norm", "backtrack")
 REASONS = ("converged", "unreachable", "stalled", "max_iter")
+FIRST_STARTS = ("q0", "nearer")
 _REASONS = np.array(REASONS)
 
 #: the settings of :func:`solve` and :func:`solve_batch` when none are given
 #: (the best measured by ``bench/ik.py``; see docs)
 DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
-                seed=0)
+                seed=0, first_start="nearer")
 
+Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 
@@ -124,15 +126,34 @@ class Solver:
         :meth:`_pointed` for how they are drawn.
     seed : int or None
         Seed of the restart starts (``numpy.random.default_rng(seed)``).
+    first_start : str, one of :data:`FIRST_STARTS`
+        Which start is iterated first when restarts follow.  ``"q0"``: the
+        caller's start, then the restarts in order.  ``"nearer"``: ``q0`` if its
+        tip is within ``q0_radius`` of the aim or no farther from it than the
+        tip of the first restart's start, that start otherwise (both are one
+        forward pass); the start not taken first comes second, with its own
+        budget (``first_iter`` for ``q0``, ``max_iter`` for the other).  A good
+        ``q0`` (e.g. the previous frame's answer) is used as before; a far one
+        costs no iterations before the restart that usually finishes the problem.
+    q0_radius : float [m], optional
+        ``first_start="nearer"``: ``q0`` always goes first when its tip is this
+        close to the aim (default ``0.2 * reach``; beyond it 3 ``dls``
+        iterations almost never converge: at most 5 % of starts, measured at
+        N = 7, 10, 20).  ``0`` compares the two distances only.
     step_size, max_angular_speed, damping, max_joint_step : float, optional
         See :class:`Options`.
     """
 
     def __init__(self, chain, method="dls", correction="backtrack", tol=None, max_iter=100,
-                 restarts=0, seed=0, first_iter=None, step_size=None, max_angular_speed=None,
-                 damping=None, max_joint_step=None):
+                 restarts=0, seed=0, first_iter=None, first_start="q0", q0_radius=None,
+                 step_size=None, max_angular_speed=None, damping=None, max_joint_step=None):
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
+        _check_choice("first_start", first_start, FIRST_STARTS)
+        self.first_start = first_start
+        self.q0_radius = Q0_RADIUS * chain.reach if q0_radius is None else float(q0_radius)
+        if not self.q0_radius >= 0 or not np.isfinite(self.q0_radius):
+            raise ValueError(f"q0_radius must be >= 0, got {q0_radius}")
         self.chain = chain
         self.method = method
         self.correction = correction
@@ -167,7 +188,8 @@ class Solver:
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
-        """Iterate from q0 (B, N).  Returns q, iterations, residual, distance to aim, stalled.
+        """Iterate from q0 (B, N) for ``budget`` iterations (an int, or one per row (B,)).
+        Returns q, iterations, residual, distance to aim, stalled.
 
         The problems still running are kept packed in working arrays, which
         shrink only when some finish (no gather/scatter per iteration).
@@ -192,11 +214,15 @@ class Solver:
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
         half_tol2 = 0.5 * self.tol**2
-        for k in range(budget + 1):
+        per_row = np.ndim(budget) > 0
+        bud = np.asarray(budget, dtype=int) if per_row else None
+        for k in range(int(np.max(budget, initial=0)) + 1):
             # every row of an attempt has made k iterations; the aim is the target when
             # it is reachable, the nearest point of the workspace otherwise
             done = (f < half_tol2) | (since >= PATIENCE)
-            if k == budget:
+            if per_row:
+                done |= bud <= k
+            elif k == budget:
                 done[:] = True
             new = done & ~written
             if new.any() if len(new) > 1 else new[0]:
@@ -212,6 +238,7 @@ class Solver:
                     keep = ~written
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
                     f, best, since = f[keep], best[keep], since[keep]
+                    bud = bud[keep] if per_row else None
                     jac = None if jac is None else jac[keep]
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
@@ -245,24 +272,44 @@ class Solver:
         q0 = np.asarray(q0, dtype=float)
         aim, reachable = kin.aim_points(chain, targets, self._radii)
         first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
+        if not self.restarts:
+            q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+            return self._finish(q, iters, res, reachable, stalled)
+        shapes, dists = _restart_table(chain.lengths, self.restarts, self.seed)
+        # the later starts in order, one per restart pattern, each with its budget
+        starts = [(lambda rows, sh=sh, di=di: self._pointed(sh, di, aim[rows]))
+                  for sh, di in zip(shapes, dists)]
+        budgets = [self.max_iter] * self.restarts
+        if self.first_start == "nearer":
+            # iterate first from q0 if its tip is within q0_radius of the aim or no farther
+            # than the first pattern's start, from that start otherwise; the start not taken
+            # first comes second, each with its own budget
+            qa, qb = chain.clip(q0), self._pointed(shapes[0], dists[0], aim)
+            ea, eb = aim - kin.tip(chain, qa), aim - kin.tip(chain, qb)
+            ea2 = np.einsum("bi,bi->b", ea, ea)
+            swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+            q0 = np.where(swap[:, None], qb, qa)
+            budgets[0] = np.where(swap, first, self.max_iter)
+            first = np.where(swap, self.max_iter, first)
+            starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
-        if self.restarts:
+        unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        for start, budget in zip(starts, budgets):
+            rows = np.flatnonzero(unfinished)
+            if rows.size == 0:
+                break
+            bud = budget[rows] if np.ndim(budget) else budget
+            q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows], reachable[rows],
+                                                     start(rows), bud)
+            iters[rows] += it2
+            better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
+            won = rows[better]
+            q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
+                                                        off2[better], st2[better])
             unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
-            if unfinished.any():
-                shapes, dists = _restart_table(self.chain.lengths, self.restarts, self.seed)
-                for shape, dist in zip(shapes, dists):
-                    rows = np.flatnonzero(unfinished)
-                    if rows.size == 0:
-                        break
-                    start = self._pointed(shape, dist, aim[rows])
-                    q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows],
-                                                             reachable[rows], start, self.max_iter)
-                    iters[rows] += it2
-                    better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
-                    won = rows[better]
-                    q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
-                                                                off2[better], st2[better])
-                    unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        return self._finish(q, iters, res, reachable, stalled)
+
+    def _finish(self, q, iters, res, reachable, stalled):
         code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(stalled, 2, 3)))
         return q, iters, res, _REASONS[code].tolist()
 
@@ -360,7 +407,8 @@ def default_start(chain):
 
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
           tol=None, max_iter=DEFAULTS["max_iter"], first_iter=DEFAULTS["first_iter"],
-          restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"], **options):
+          restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"],
+          first_start=DEFAULTS["first_start"], q0_radius=None, **options):
     """Move the tip of ``chain`` to ``target``.
 
     Parameters
@@ -382,6 +430,11 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         Extra random starts for a problem a start fails.
     seed : int or None
         Seed of the restarts.
+    first_start : str, one of :data:`FIRST_STARTS`
+        ``"nearer"`` (default): iterate first from ``q0`` if its tip is within
+        ``q0_radius`` of the aim or no farther than the first restart's start,
+        from that start otherwise; ``"q0"``: always ``q0`` first.  See :class:`Solver`.
+    q0_radius : float [m], optional (default ``0.2 * reach``)
     **options : step_size, max_angular_speed, damping, max_joint_step (see :class:`Options`)
 
     Returns
@@ -389,14 +442,16 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     IKResult
     """
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
-                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+                    first_iter=first_iter, restarts=restarts, seed=seed,
+                    first_start=first_start, q0_radius=q0_radius, **options)
     return solver.solve(target, q0)
 
 
 def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
                 correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULTS["max_iter"],
                 first_iter=DEFAULTS["first_iter"], restarts=DEFAULTS["restarts"],
-                seed=DEFAULTS["seed"], **options):
+                seed=DEFAULTS["seed"], first_start=DEFAULTS["first_start"], q0_radius=None,
+                **options):
     """Solve B problems at once with array operations.
 
     Same parameters as :func:`solve`, with ``targets`` (B, 2) [m] and ``q0``
@@ -408,5 +463,6 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     IKResult whose fields have a leading axis B.
     """
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
-                    first_iter=first_iter, restarts=restarts, seed=seed, **options)
+                    first_iter=first_iter, restarts=restarts, seed=seed,
+                    first_start=first_start, q0_radius=q0_radius, **options)
     return solver.solve_batch(targets, q0)
