@@ -10,7 +10,10 @@ benchmark run:
    the pruned and the full gradient step at the start pose.
 2. Representation.  Time of one pruned Jacobian with dense-with-mask versus
    sparse slots, and how far the two pruned steps are from the full one.
-3. The original neural-network experiment: a 4-5-5-1 network (sigmoid hidden
+3. Calibration (the visual problem): rounds until the ``lm`` learner
+   identifies the hidden arm (lengths within 1 %, angles within 0.01 rad)
+   with the bearing model's tangents (K = 2n per candidate) pruned to k.
+4. The original neural-network experiment: a 4-5-5-1 network (sigmoid hidden
    layers, linear output, 61 weights with biases) trained by forward-mode
    gradients on y = sum(x), K = 61 directions, tangents pruned to k.
 
@@ -42,6 +45,48 @@ K_LABEL = "all"
 
 def _label(k):
     return K_LABEL if k is None else str(k)
+
+
+# ---------------------------------------------------------------------------
+# Calibration with pruned tangents
+# ---------------------------------------------------------------------------
+
+def bench_calibration(segments, ks, seeds, population=4, max_rounds=3000, verbose=True):
+    """Rounds to identification by ``lm`` with the bearing tangents pruned to k."""
+    from armsim.calibration import PRESETS, CalibrationRun
+
+    rows = []
+    for n in segments:
+        exp = PRESETS["lm"].with_value("segments", n).with_value("population", population)
+        for k in ks:
+            if k is not None and k >= 2 * n:
+                continue                     # k >= K prunes nothing: the same as "all"
+            rounds, done, secs = [], 0, 0.0
+            for seed in seeds:
+                t0 = time.perf_counter()
+                with prune(k):
+                    run = CalibrationRun(exp, seed=seed)
+                    r = 0
+                    converged = False
+                    while r < max_rounds and not converged:
+                        r += 1
+                        converged = run.step()
+                secs += time.perf_counter() - t0
+                rounds.append(r if converged else None)
+                done += converged
+            row = {"segments": n, "K": 2 * n, "k": _label(k), "population": population,
+                   "seeds": list(seeds), "identified": done, "runs": len(seeds),
+                   "rounds": rounds, "max_rounds": max_rounds,
+                   "median_rounds": (float(np.median([x for x in rounds if x is not None]))
+                                     if done else None),
+                   "seconds": secs}
+            rows.append(row)
+            if verbose:
+                med = "-" if row["median_rounds"] is None else f"{row['median_rounds']:.0f}"
+                per = " / ".join("cap" if x is None else str(x) for x in rounds)
+                print(f"{n:>8} {2 * n:>3} {_label(k):>4} {done:>4}/{len(seeds)} {med:>7}   {per}",
+                      flush=True)
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -339,6 +384,7 @@ def main(argv=None):
         rep_cfg = [(20, 8, (4,))]
         corpora, ks, epochs, repeats = (50,), (2, 8, None), 5, 2
         sparse_corpora, extra_seeds = (50,), (43,)
+        cal_segments, cal_ks, cal_seeds, cal_rounds = (3,), (2, 4, None), (123,), 300
     else:
         ik_cfg = [(20, 64, 500, (1, 2, 4, 8, 16, None), "dense"),
                   (100, 32, 500, (2, 4, 8, 16, 32, 64, None), "dense"),
@@ -348,6 +394,8 @@ def main(argv=None):
         rep_cfg = [(20, 32, (2, 4, 8)), (100, 16, (4, 16, 64)), (1000, 2, (8,))]
         corpora, ks, epochs, repeats = (50, 100, 200, 400), (2, 4, 8, 16, 32, 64, None), 250, 5
         sparse_corpora, extra_seeds = (50, 100, 200, 400), (43, 44, 45, 46)
+        cal_segments, cal_ks = (2, 3, 6), (1, 2, 4, 6, 8, None)
+        cal_seeds, cal_rounds = (123, 456, 789), 3000
 
     print("IK: pruned steepest descent, tol 1e-3 (reach 1); cos at the start pose")
     print(IK_HEADER)
@@ -357,6 +405,9 @@ def main(argv=None):
           f"{'dense cos':>9} {'sparse cos':>10} {'full ops':>9} {'dense ops':>9} "
           f"{'sparse ops':>10}")
     rep_rows = bench_representation(rep_cfg, args.seed, repeats)
+    print(f"\nCalibration: lm learner, P = 4, rounds to identification (cap {cal_rounds})")
+    print(f"{'segments':>8} {'K':>3} {'k':>4} {'ok':>6} {'median':>7}   rounds per seed")
+    cal_rows = bench_calibration(cal_segments, cal_ks, cal_seeds, max_rounds=cal_rounds)
     print(f"\nNetwork 4-5-5-1 on y = sum(x), {epochs} epochs, batch 10, max change 0.01, seed 42")
     print("val tail = mean validation MSE over the last 10 % of epochs; ep<0.01 = first epoch "
           "with validation MSE < 0.01")
@@ -396,6 +447,7 @@ def main(argv=None):
                 print(f"{n:>7} " + " ".join(cells))
 
     result = {"quick": args.quick, "ik": ik_rows, "representation": rep_rows,
+              "calibration": cal_rows,
               "network": nn_rows, "network_best_k": {str(n): b for n, b in best.items()},
               "network_sparse": sp_rows,
               "network_sparse_best_k": {str(n): b for n, b in best_sparse.items()},
