@@ -1,0 +1,558 @@
+"""The visual problem: a population of candidate models learns a hidden arm from bearings.
+
+The ``gecco`` geometry (canvas pixels, y down): the base is at (200, 300);
+segment i is drawn along its local +y axis after a rotation by its angle
+relative to the parent, so with absolute angles ``theta = cumsum(angles)``
+joint k sits at ``base + sum_{i<=k} l_i (-sin theta_i, cos theta_i)``.
+A hidden reference arm chases a target by the original law; every candidate
+adds the reference's joint increments to its own angles; cameras see the
+bearing of every joint (tip included); a candidate's round loss is the sum
+over joints and cameras of its squared, wrapped bearing difference to the
+reference.
+
+One forward-mode pass (:class:`BearingModel`) evaluates the bearings of the
+reference and of every candidate together, with tangents seeded on each
+arm's own 2n parameters (K = 2n): the population is a batch axis, so the
+whole population's gradients (and the reference's tip Jacobian for its own
+control law) come out of one vectorised evaluation.  The ``lm`` learner runs
+the same model over a batch of (candidate, past round) pairs.
+
+:class:`CalibrationRun` owns the loop (:meth:`~CalibrationRun.step` is one
+round; :attr:`~CalibrationRun.state` is what a renderer draws) and
+:func:`run` runs one experiment to its criterion.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+
+from . import dual as ad
+from .camera import CameraSettings, bearing_residuals, wrap, wrap_positive
+from .genetic import GeneticSettings, doomed, next_generation
+from .learners import LEARNERS, make_learner
+
+__all__ = [
+    "CalibrationSettings", "Experiment", "PRESETS", "CRITERIA", "BearingModel",
+    "CalibrationRun", "CalibrationState", "CalibrationResult", "run", "parameter_errors",
+]
+
+CRITERIA = ("loss", "identified")
+TWO_PI = 2.0 * math.pi
+# cos(theta + pi/2) = -sin(theta), cos(theta + 0) = cos(theta): the gecco step along local +y
+_PHASE = np.array([[math.pi / 2.0, 0.0]])
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """The hidden arm, the learner and the stopping criterion.
+
+    Attributes
+    ----------
+    segments : int                       n, segments of the reference and of every candidate
+    length_range : (lo, hi) [px]         lengths drawn from and clipped to this range
+    angle_range : (lo, hi) [rad]         initial angles drawn from this range (learned angles wrap to [0, 2 pi))
+    base : (x, y) [px]
+    canvas : (width, height) [px]        the target jumps to a uniform point of it
+    target_start : (x, y) [px]
+    target_period : int [rounds]         the target jumps every this many rounds
+    max_speed : float [rad/px]           the reference's joint step is clipped to max_speed * distance
+    learner : str                        one of ``armsim.learners.LEARNERS``
+    rate_range : (lo, hi)                initial per-parameter learning rates, uniform
+    criterion : str                      ``"loss"`` (the original) or ``"identified"``
+    loss_threshold : float [rad^2]       ``loss``: best accumulated loss / n below this
+    check_period : int [rounds]          how often the criterion is checked
+    length_tolerance : float             ``identified``: max |l - l_ref| / l_ref
+    angle_tolerance : float [rad]        ``identified``: max absolute-angle error
+    window : int [rounds]                ``lm``: residuals of this many recent rounds
+    damping : float                      ``lm``: initial Marquardt damping
+    max_rounds : int                     give up after this many rounds
+    """
+
+    segments: int = 3
+    length_range: tuple = (50.0, 200.0)
+    angle_range: tuple = (0.0, TWO_PI)
+    base: tuple = (200.0, 300.0)
+    canvas: tuple = (600.0, 600.0)
+    target_start: tuple = (100.0, 100.0)
+    target_period: int = 100
+    max_speed: float = 1e-4
+    learner: str = "proportional"
+    rate_range: tuple = (1e-5, 1e-2)
+    criterion: str = "loss"
+    loss_threshold: float = 0.03
+    check_period: int = 100
+    length_tolerance: float = 0.01
+    angle_tolerance: float = 0.01
+    window: int = 30
+    damping: float = 1e-2
+    max_rounds: int = 100_000
+
+    def validate(self):
+        """Raise ``ValueError("<field>: must be ..., got ...")`` for the first bad field."""
+        _int_at_least(self, "segments", 1)
+        _range(self, "length_range", positive=True)
+        _range(self, "angle_range")
+        _pair(self, "base")
+        _pair(self, "canvas")
+        if min(self.canvas) <= 0:
+            raise ValueError(f"canvas: both sizes must be > 0, got {list(self.canvas)}")
+        _pair(self, "target_start")
+        _int_at_least(self, "target_period", 1)
+        _positive(self, "max_speed")
+        if self.learner not in LEARNERS:
+            raise ValueError(f"learner: unknown learner {self.learner!r}; choose one of {', '.join(LEARNERS)}")
+        _range(self, "rate_range", positive=True)
+        if self.criterion not in CRITERIA:
+            raise ValueError(f"criterion: unknown criterion {self.criterion!r}; choose one of {', '.join(CRITERIA)}")
+        _positive(self, "loss_threshold")
+        _int_at_least(self, "check_period", 1)
+        _positive(self, "length_tolerance")
+        _positive(self, "angle_tolerance")
+        _int_at_least(self, "window", 1)
+        _positive(self, "damping")
+        _int_at_least(self, "max_rounds", 1)
+        return self
+
+
+def _is_real(x):
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _int_at_least(s, name, lo):
+    v = getattr(s, name)
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
+    if v < lo:
+        raise ValueError(f"{name}: must be >= {lo}, got {v!r}")
+
+
+def _positive(s, name):
+    v = getattr(s, name)
+    if not _is_real(v) or not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: must be a finite number > 0, got {v!r}")
+
+
+def _pair(s, name):
+    v = getattr(s, name)
+    ok = isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_real(x) and np.isfinite(x) for x in v)
+    if not ok:
+        raise ValueError(f"{name}: must be two finite numbers, got {v!r}")
+
+
+def _range(s, name, positive=False):
+    _pair(s, name)
+    lo, hi = getattr(s, name)
+    if lo > hi:
+        raise ValueError(f"{name}: must be [lo, hi] with lo <= hi, got {list(getattr(s, name))}")
+    if positive and lo <= 0:
+        raise ValueError(f"{name}: must be [lo, hi] with 0 < lo <= hi, got {list(getattr(s, name))}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Cameras, calibration and genetic settings of one experiment."""
+
+    camera: CameraSettings = field(default_factory=CameraSettings)
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    genetic: GeneticSettings = field(default_factory=GeneticSettings)
+
+    #: short sweep names for the common keys (exact names only, no prefixes)
+    ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
+               "learner": "calibration.learner", "window": "calibration.window"}
+
+    def validate(self):
+        """Validate every section; errors read ``"calibration.segments: must be >= 1, got 0"``."""
+        for section in ("camera", "calibration", "genetic"):
+            try:
+                getattr(self, section).validate()
+            except ValueError as exc:
+                raise ValueError(f"{section}.{exc}") from None
+        return self
+
+    def with_value(self, key, value):
+        """A copy with one dotted key (``"calibration.segments"``, or an alias) set."""
+        key = self.ALIASES.get(key, key)
+        section, _, name = key.partition(".")
+        sections = {f.name for f in fields(self)}
+        if section not in sections or not name:
+            raise ValueError(f"unknown setting {key!r}; keys are section.field with a section "
+                             f"among {', '.join(sorted(sections))}, or one of {', '.join(self.ALIASES)}")
+        sub = getattr(self, section)
+        names = [f.name for f in fields(sub)]
+        if name not in names:
+            raise ValueError(f"unknown setting {key!r}; choose one of "
+                             f"{', '.join(section + '.' + n for n in names)}")
+        return replace(self, **{section: replace(sub, **{name: value})})
+
+    def describe(self):
+        """Plain nested dict (for JSON reports)."""
+        return asdict(self)
+
+
+#: Built-in experiments.  ``gecco`` is the original protocol; ``lm`` is armsim's best learner
+#: run to the strict identification criterion (checked every round).
+PRESETS = {
+    "gecco": Experiment(CameraSettings.preset("mono"), CalibrationSettings(),
+                        GeneticSettings(population=4)),
+    "lm": Experiment(CameraSettings.preset("mono"),
+                     CalibrationSettings(learner="lm", criterion="identified", check_period=1,
+                                         max_rounds=5_000),
+                     GeneticSettings(population=4)),
+}
+
+
+class BearingModel:
+    """Bearings of many arms at once, optionally with forward-mode tangents.
+
+    Parameters
+    ----------
+    segments : int
+    base : (2,) [px]
+    focuses : ndarray (C, 2) [px]
+
+    Arrays passed in carry any batch shape ``B``: angles (B..., n) [rad,
+    relative], lengths (B..., n) or broadcastable [px].  Internally each
+    joint value has shape (B..., n, 1, 1) so that the camera axis (C) and the
+    x/y axis broadcast in without reshaping Duals.
+    """
+
+    def __init__(self, segments, base, focuses):
+        self.n = int(segments)
+        self.base = np.asarray(base, dtype=float)
+        self.focuses = np.asarray(focuses, dtype=float).reshape(-1, 2)
+        self.offset = self.base - self.focuses                      # (C, 2): base seen from each focus
+        d = 2 * self.n
+        eye = np.eye(d)
+        self._seed_angles = eye[:self.n].reshape(self.n, 1, 1, d)  # tangent rows of angles
+        self._seed_lengths = eye[self.n:].reshape(self.n, 1, 1, d)
+
+    def _forward(self, a, l):
+        """a, l: arrays or Duals of shape (B..., n, 1, 1) -> (positions rel. base, bearings)."""
+        theta = ad.cumsum(a, axis=-3)                              # absolute angles
+        pos = ad.cumsum(l * ad.cos(theta + _PHASE), axis=-3)       # (B..., n, 1, 2) from the base
+        rel = pos + self.offset                                    # (B..., n, C, 2) from each focus
+        return pos, ad.atan2(rel[..., 1], rel[..., 0])             # bearings (B..., n, C)
+
+    def values(self, angles, lengths):
+        """Plain evaluation: bearings (B..., n, C) [rad] and joints (B..., n+1, 2) [px]."""
+        a = np.asarray(angles, dtype=float)[..., None, None]
+        l = np.asarray(lengths, dtype=float)[..., None, None]
+        pos, b = self._forward(a, l)
+        return b, self.joints(pos)
+
+    def duals(self, angles, lengths):
+        """Evaluation with tangents on each arm's own 2n parameters (angles first).
+
+        Returns
+        -------
+        pos : Dual (B..., n, 1, 2)   joints relative to the base, tangent (..., 2n)
+        bearings : Dual (B..., n, C), tangent (B..., n, C, 2n)
+        """
+        a = np.asarray(angles, dtype=float)[..., None, None]
+        l = np.asarray(lengths, dtype=float)[..., None, None]
+        a_dual = ad.Dual(a, np.broadcast_to(self._seed_angles, a.shape + (2 * self.n,)))
+        l_dual = ad.Dual(l, np.broadcast_to(self._seed_lengths, l.shape + (2 * self.n,)))
+        return self._forward(a_dual, l_dual)
+
+    def joints(self, pos):
+        """Absolute joints (B..., n+1, 2), base first, from relative positions."""
+        p = ad.value_of(pos)[..., 0, :] + self.base
+        base = np.broadcast_to(self.base, p.shape[:-2] + (1, 2))
+        return np.concatenate([base, p], axis=-2)
+
+
+def parameter_errors(angles, lengths, ref_angles, ref_lengths):
+    """True errors of candidates against the reference (which the learner never sees).
+
+    Returns
+    -------
+    length_px : ndarray (M,)     max |l - l_ref| [px]
+    length_rel : ndarray (M,)    max |l - l_ref| / l_ref
+    angle : ndarray (M,)         max |wrap(theta - theta_ref)| of the absolute segment angles [rad]
+    """
+    dl = np.abs(np.asarray(lengths) - ref_lengths)
+    dth = np.abs(wrap(np.cumsum(angles, axis=-1) - np.cumsum(ref_angles)))
+    return dl.max(axis=-1), (dl / ref_lengths).max(axis=-1), dth.max(axis=-1)
+
+
+@dataclass
+class CalibrationState:
+    """One snapshot for a renderer (all arrays are copies).
+
+    Attributes
+    ----------
+    round, generation : int
+    reference : ndarray (n+1, 2) [px]       the hidden arm, base first
+    candidates : ndarray (M, n+1, 2) [px]   the M = P - 1 candidate models
+    doomed : ndarray (M,) bool              replaced at the next generation if it ran now
+    focuses : ndarray (C, 2) [px]
+    target : ndarray (2,) [px]
+    losses : ndarray (M,) [rad^2]           this round's loss per candidate
+    accumulated : ndarray (M,) [rad^2]      loss since the last generation
+    best : int                              candidate with the lowest round loss
+    best_loss : float                       its round loss
+    length_error_px, length_error_rel, angle_error : ndarray (M,)   true errors
+    converged : bool
+    learner, criterion : str
+    canvas : (2,) [px]
+    """
+
+    round: int
+    generation: int
+    reference: np.ndarray
+    candidates: np.ndarray
+    doomed: np.ndarray
+    focuses: np.ndarray
+    target: np.ndarray
+    losses: np.ndarray
+    accumulated: np.ndarray
+    best: int
+    best_loss: float
+    length_error_px: np.ndarray
+    length_error_rel: np.ndarray
+    angle_error: np.ndarray
+    converged: bool
+    learner: str
+    criterion: str
+    canvas: tuple
+
+
+@dataclass
+class CalibrationResult:
+    """How one run ended.  ``as_row()`` gives the sweep's CSV row."""
+
+    segments: int
+    population: int
+    seed: int
+    learner: str
+    cameras: int
+    criterion: str
+    converged: bool
+    rounds: int
+    seconds: float
+    final_loss: float             # best accumulated loss / n at the last check [rad^2]
+    length_error_px: float        # of the candidate with the lowest round loss
+    length_error_pct: float
+    angle_error: float
+    generations: int
+
+    def as_row(self):
+        return asdict(self)
+
+
+class CalibrationRun:
+    """One calibration experiment, advanced a round at a time.
+
+    Parameters
+    ----------
+    experiment : Experiment
+    seed : int
+        Owns every random draw: the reference, the candidates, their rates,
+        the target jumps and the GA.  Same seed, same run.
+    """
+
+    def __init__(self, experiment=None, seed=0):
+        experiment = PRESETS["gecco"] if experiment is None else experiment
+        self.experiment = experiment.validate()
+        cal, gen = experiment.calibration, experiment.genetic
+        self.settings = cal
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        n, m = cal.segments, gen.candidates
+        self.n, self.m = n, m
+        lo, hi = cal.length_range
+        alo, ahi = cal.angle_range
+        rng = self.rng
+        self.ref_lengths = rng.uniform(lo, hi, n)
+        self.ref_angles = rng.uniform(alo, ahi, n)
+        self.params = np.concatenate([rng.uniform(alo, ahi, (m, n)), rng.uniform(lo, hi, (m, n))], axis=1)
+        self.params[:, :n] = wrap_positive(self.params[:, :n])
+        self.rates = rng.uniform(cal.rate_range[0], cal.rate_range[1], (m, 2 * n))
+        self.model = BearingModel(n, cal.base, experiment.camera.array)
+        units = np.concatenate([np.ones(n), np.full(n, 0.5 * (lo + hi))])
+        options = {"damping": cal.damping} if cal.learner == "lm" else {}
+        self.learner = make_learner(cal.learner, m, 2 * n, units, **options)
+        self.replace_count = gen.replace_count
+        self.target = np.array(cal.target_start, dtype=float)
+        self._lo, self._hi = lo, hi
+        self._limit = cal.max_speed
+        # window of past reference poses and bearings (order is irrelevant to the loss)
+        w = cal.window if self.learner.uses_window else 0
+        self._hist_q = np.zeros((w, n))
+        self._hist_b = np.zeros((w, n, experiment.camera.count))
+        self._hist_count = 0
+        self.round = 0
+        self.generation = 0
+        self.accumulated = np.zeros(m)
+        self.losses = np.zeros(m)
+        self.converged = False
+        self.checked_loss = float("inf")                  # best accumulated loss / n at the last check
+        self._evaluate()
+        self.losses = self._round_losses                      # round 0: no step yet
+
+    # -- one forward-mode pass over reference + candidates -------------------
+    def _evaluate(self):
+        n = self.n
+        angles = np.concatenate([self.ref_angles[None], self.params[:, :n]])
+        lengths = np.concatenate([self.ref_lengths[None], self.params[:, n:]])
+        pos, b = self.model.duals(angles, lengths)
+        r = bearing_residuals(b, b.value[0])                  # row 0 (the reference) is zero
+        rv, rt = r.value[1:], r.tangent[1:]
+        self._round_losses = np.einsum("mjc,mjc->m", rv, rv)
+        self._grad = 2.0 * np.einsum("mjc,mjcd->md", rv, rt)
+        self._ref_bearings = b.value[0]
+        self._ref_jac = pos.tangent[0, -1, 0, :, :n]          # d tip / d reference angles (2, n)
+        self._joints = self.model.joints(pos)                 # (P, n+1, 2)
+
+    # -- the problem interface used by window learners ------------------------
+    def project(self, params):
+        """Angles wrapped to [0, 2 pi), lengths clipped to the length range (in a copy)."""
+        out = np.array(params, dtype=float)
+        out[:, :self.n] = np.mod(out[:, :self.n], TWO_PI)
+        np.clip(out[:, self.n:], self._lo, self._hi, out=out[:, self.n:])
+        return out
+
+    def window_residuals(self, params, jacobian=True):
+        """Wrapped bearing residuals of the stored rounds for candidate parameters.
+
+        A candidate's angles ``t`` rounds ago were its current angles minus the
+        reference's increments since then, so the whole window is a function of
+        the current parameters.
+
+        Returns
+        -------
+        r : ndarray (M, R) with R = rounds x n x C [rad]
+        J : ndarray (M, R, 2n) or None
+        """
+        k = min(self._hist_count, self._hist_q.shape[0])
+        n = self.n
+        shift = self.ref_angles - self._hist_q[:k]                          # (W, n)
+        angles = params[:, None, :n] - shift                                # (M, W, n)
+        lengths = params[:, None, n:]                                       # (M, 1, n)
+        ref_b = self._hist_b[:k]
+        m = params.shape[0]
+        if not jacobian:
+            b, _ = self.model.values(angles, lengths)
+            d = b - ref_b
+            return (d + TWO_PI * np.floor((math.pi - d) / TWO_PI)).reshape(m, -1), None
+        _, b = self.model.duals(angles, lengths)
+        r = bearing_residuals(b, ref_b)
+        return r.value.reshape(m, -1), r.tangent.reshape(m, -1, 2 * n)
+
+    # -- the round ------------------------------------------------------------
+    def set_target(self, xy):
+        """Move the target the reference chases (e.g. dragged in the window) [px]."""
+        xy = np.asarray(xy, dtype=float)
+        if xy.shape != (2,) or not np.all(np.isfinite(xy)):
+            raise ValueError(f"target must be two finite numbers, got {xy.tolist()}")
+        self.target = xy.copy()
+
+    def reference_increment(self):
+        """The original law: per joint, (unit vector to target) . (Jacobian column),
+        clipped to +-max_speed * distance [rad]."""
+        err = self.target - self._joints[0, -1]
+        dist = math.hypot(err[0], err[1])
+        if dist == 0.0:
+            return np.zeros(self.n)
+        limit = self._limit * dist
+        return np.clip((err / dist) @ self._ref_jac, -limit, limit)
+
+    def step(self):
+        """Advance one round: move, observe, learn, and maybe check and breed."""
+        cal = self.settings
+        if self.round and self.round % cal.target_period == 0:
+            self.target = self.rng.uniform((0.0, 0.0), cal.canvas)
+        dq = self.reference_increment()
+        self.ref_angles = np.mod(self.ref_angles + dq, TWO_PI)
+        self.params[:, :self.n] += dq                         # every candidate gets the same increments
+        self._evaluate()
+        if self._hist_q.shape[0]:
+            slot = self._hist_count % self._hist_q.shape[0]
+            self._hist_q[slot] = self.ref_angles
+            self._hist_b[slot] = self._ref_bearings
+            self._hist_count += 1
+        self.losses = self._round_losses
+        self.accumulated += self.losses
+        self.params = self.project(self.learner.step(self.params, self._grad, self.rates, self))
+        self.round += 1
+        if self.round % cal.check_period == 0:
+            self.checked_loss = float(self.accumulated.min() / self.n)
+            self.converged = self.converged or self.criterion_met()
+        if self.round % self.experiment.genetic.period == 0:
+            if self.replace_count:
+                g = next_generation(self.params, self.rates, self.accumulated, self.replace_count,
+                                    self.experiment.genetic.mutation, cal.rate_range, self.rng)
+                self.learner.reset(g.replaced)
+                self.generation += 1
+            self.accumulated[:] = 0.0
+        return self.converged
+
+    def errors(self):
+        """True parameter errors of every candidate: (length_px, length_rel, angle), each (M,)."""
+        n = self.n
+        return parameter_errors(self.params[:, :n], self.params[:, n:], self.ref_angles, self.ref_lengths)
+
+    def criterion_met(self) -> bool:
+        cal = self.settings
+        if cal.criterion == "loss":
+            return bool(self.accumulated.min() / self.n < cal.loss_threshold)
+        best = int(np.argmin(self.losses))
+        lpx, lrel, ang = self.errors()
+        return bool(lrel[best] <= cal.length_tolerance and ang[best] <= cal.angle_tolerance)
+
+    @property
+    def state(self):
+        """A :class:`CalibrationState` snapshot of the current round."""
+        n = self.n
+        _, cand = self.model.values(self.params[:, :n], self.params[:, n:])
+        _, ref = self.model.values(self.ref_angles, self.ref_lengths)
+        mask = np.zeros(self.m, dtype=bool)
+        mask[doomed(self.accumulated, self.replace_count)] = True
+        lpx, lrel, ang = self.errors()
+        best = int(np.argmin(self.losses))
+        return CalibrationState(
+            round=self.round, generation=self.generation, reference=ref, candidates=cand,
+            doomed=mask, focuses=self.model.focuses.copy(), target=self.target.copy(),
+            losses=self.losses.copy(), accumulated=self.accumulated.copy(), best=best,
+            best_loss=float(self.losses[best]), length_error_px=lpx, length_error_rel=lrel,
+            angle_error=ang, converged=self.converged, learner=self.settings.learner,
+            criterion=self.settings.criterion, canvas=tuple(self.settings.canvas))
+
+    def result(self, seconds=0.0):
+        """A :class:`CalibrationResult` for the current round."""
+        lpx, lrel, ang = self.errors()
+        best = int(np.argmin(self.losses))
+        exp = self.experiment
+        return CalibrationResult(
+            segments=self.n, population=exp.genetic.population, seed=self.seed,
+            learner=self.settings.learner, cameras=exp.camera.count, criterion=self.settings.criterion,
+            converged=self.converged, rounds=self.round, seconds=float(seconds),
+            final_loss=self.checked_loss, length_error_px=float(lpx[best]),
+            length_error_pct=float(100.0 * lrel[best]), angle_error=float(ang[best]),
+            generations=self.generation)
+
+
+def run(experiment=None, seed=0, max_rounds=None):
+    """Run one experiment until its criterion holds or ``max_rounds`` pass.
+
+    Parameters
+    ----------
+    experiment : Experiment, default the ``gecco`` preset
+    seed : int
+    max_rounds : int, optional (default ``experiment.calibration.max_rounds``)
+
+    Returns
+    -------
+    CalibrationResult  (``seconds`` is wall time of the rounds, set-up included)
+    """
+    start = time.perf_counter()
+    sim = CalibrationRun(experiment, seed)
+    limit = sim.settings.max_rounds if max_rounds is None else int(max_rounds)
+    step = sim.step
+    while sim.round < limit and not step():
+        pass
+    return sim.result(time.perf_counter() - start)
