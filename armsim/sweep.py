@@ -199,6 +199,7 @@ def plot(rows, path):
         ax.set_xlabel("population P (reference included)")
         ax.set_ylabel(label)
         ax.set_yscale("log")
+        ax.set_xticks(sorted({p for _, p in table}))
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
