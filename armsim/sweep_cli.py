@@ -206,7 +206,8 @@ def _sweep(argv) -> int:
         for key in [c for c in row if c not in CSV_FIELDS]:
             del row[key]
         for key, value in points[i // k].items():
-            if key not in CSV_FIELDS and ALIASES.get(key.rpartition(".")[2]) != key:
+            short = key.rpartition(".")[2]
+            if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
                 row[key] = value        # a varied key that is not a standard column already
     print(_table(rows))
     if args.csv:
