@@ -619,29 +619,41 @@ def _calibration_panel_lines(state) -> list[str]:
     ]
 
 
-def _draw_text_box(surface, lines, theme, corner="top-right", colors=None):
-    """Lines of text on a translucent box in a corner ("top-right" or "bottom-left"),
-    each after a short line in ``colors[i]`` when colours are given (a legend)."""
+def _draw_text_box(surface, lines, theme):
+    """Lines of text on a translucent box in the top-right corner."""
     font = _font(max(12, theme.font_size - 2))
     texts = [font.render(line, True, theme.text) for line in lines]
     pad, gap = 8, 2
-    swatch = 14 if colors else 0
-    w = max(t.get_width() for t in texts) + 2 * pad + (swatch + 6 if colors else 0)
+    w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
-    x0 = surface.get_width() - w - 6 if corner == "top-right" else 6
-    y0 = 6 if corner == "top-right" else surface.get_height() - h - 6
+    x0, y0 = surface.get_width() - w - 6, 6
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 200))
     surface.blit(box, (x0, y0))
     y = y0 + pad
-    for i, t in enumerate(texts):
-        x = x0 + pad
-        if colors:
-            mid = y + t.get_height() // 2
-            pygame.draw.line(surface, colors[i], (x, mid), (x + swatch, mid), 4)
-            x += swatch + 6
-        surface.blit(t, (x, y))
+    for t in texts:
+        surface.blit(t, (x0 + pad, y))
         y += t.get_height() + gap
+
+
+def _draw_legend(surface, entries, theme):
+    """One row along the bottom edge: a short line in each colour, then its name."""
+    font = _font(max(12, theme.font_size - 4))
+    texts = [font.render(name, True, theme.text) for name, _ in entries]
+    swatch, gap, pad = 12, 12, 5
+    w = sum(t.get_width() + swatch + 4 for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    h = max(t.get_height() for t in texts) + 2 * pad
+    x, y0 = 6, surface.get_height() - h - 6
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 170))
+    surface.blit(box, (x, y0))
+    x += pad
+    for (name, color), t in zip(entries, texts):
+        mid = y0 + h // 2
+        pygame.draw.line(surface, color, (x, mid), (x + swatch, mid), 4)
+        x += swatch + 4
+        surface.blit(t, (x, y0 + pad))
+        x += t.get_width() + gap
 
 
 def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: bool = True,
@@ -732,10 +744,9 @@ def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: 
 
     if show_panel:
         _draw_text_box(surface, _calibration_panel_lines(state), theme)
-        legend = [("hidden reference", theme.reference), ("candidates", theme.candidate)]
-        if doomed.any():
-            legend.append(("replaced next generation", theme.doomed))
+        legend = [("reference", theme.reference), ("candidates", theme.candidate)]
+        if doomed.any():       # red appears only when some candidate is marked
+            legend.append(("replaced next", theme.doomed))
         legend.append(("target", theme.goal))
-        _draw_text_box(surface, [t for t, _ in legend], theme, corner="bottom-left",
-                       colors=[c for _, c in legend])
+        _draw_legend(surface, legend, theme)
     return view
