@@ -620,8 +620,9 @@ def _calibration_panel_lines(state) -> list[str]:
 
 
 def _draw_text_box(surface, lines, theme):
-    """Lines of text on a translucent box in the top-right corner."""
-    font = _font(max(12, theme.font_size - 2))
+    """Lines of text on a translucent box in the top-right corner (the font shrinks
+    on small surfaces so the box keeps to a corner)."""
+    font = _font(max(10, min(theme.font_size - 2, surface.get_height() // 26)))
     texts = [font.render(line, True, theme.text) for line in lines]
     pad, gap = 8, 2
     w = max(t.get_width() for t in texts) + 2 * pad
@@ -638,7 +639,7 @@ def _draw_text_box(surface, lines, theme):
 
 def _draw_legend(surface, entries, theme):
     """One row along the bottom edge: a short line in each colour, then its name."""
-    font = _font(max(12, theme.font_size - 4))
+    font = _font(max(10, min(theme.font_size - 4, surface.get_height() // 30)))
     texts = [font.render(name, True, theme.text) for name, _ in entries]
     swatch, gap, pad = 12, 12, 5
     w = sum(t.get_width() + swatch + 4 for t in texts) + gap * (len(texts) - 1) + 2 * pad
