@@ -11,7 +11,7 @@ command-line entry::
 
 A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 (``lm,adam`` or ``0.01,0.02``); keys are ``section.field`` of
-:class:`~armsim.calibration.Experiment` (``calibration.window``,
+:class:`~armsim.experiment.Experiment` (``calibration.window``,
 ``genetic.enabled``...) or the short names ``segments``, ``population``,
 ``learner``, ``window``.
 """
@@ -26,7 +26,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from .calibration import PRESETS, Experiment, run
+from .calibration import run
+from .experiment import PRESETS
 
 __all__ = ["parse_vary", "expand_grid", "sweep", "write_csv", "plot", "summarise", "sweep_main"]
 

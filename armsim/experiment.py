@@ -1,0 +1,183 @@
+"""Settings of a calibration experiment: cameras, calibration, genetic algorithm.
+
+Small frozen dataclasses, each with a ``validate()`` that raises
+``ValueError("<field>: must be ..., got ...")``; :class:`Experiment` bundles
+the three sections and prefixes the section name
+(``"calibration.segments: must be >= 1, got 0"``), ready for the scene loader
+to prefix the file name.  :data:`PRESETS` holds the built-in experiments.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+
+from .camera import CameraSettings
+from .genetic import GeneticSettings
+from .learners import LEARNERS
+
+__all__ = ["CalibrationSettings", "Experiment", "PRESETS", "CRITERIA"]
+
+TWO_PI = 2.0 * math.pi
+CRITERIA = ("loss", "identified")
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """The hidden arm, the learner and the stopping criterion.
+
+    Attributes
+    ----------
+    segments : int                       n, segments of the reference and of every candidate
+    length_range : (lo, hi) [px]         lengths drawn from and clipped to this range
+    angle_range : (lo, hi) [rad]         initial angles drawn from this range (learned angles wrap to [0, 2 pi))
+    base : (x, y) [px]
+    canvas : (width, height) [px]        the target jumps to a uniform point of it
+    target_start : (x, y) [px]
+    target_period : int [rounds]         the target jumps every this many rounds
+    max_speed : float [rad/px]           the reference's joint step is clipped to max_speed * distance
+    learner : str                        one of ``armsim.learners.LEARNERS``
+    rate_range : (lo, hi)                initial per-parameter learning rates, uniform
+    criterion : str                      ``"loss"`` (the original) or ``"identified"``
+    loss_threshold : float [rad^2]       ``loss``: best accumulated loss / n below this
+    check_period : int [rounds]          how often the criterion is checked
+    length_tolerance : float             ``identified``: max |l - l_ref| / l_ref
+    angle_tolerance : float [rad]        ``identified``: max absolute-angle error
+    window : int [rounds]                ``lm``: residuals of this many recent rounds
+    damping : float                      ``lm``: initial Marquardt damping
+    max_rounds : int                     give up after this many rounds
+    """
+
+    segments: int = 3
+    length_range: tuple = (50.0, 200.0)
+    angle_range: tuple = (0.0, TWO_PI)
+    base: tuple = (200.0, 300.0)
+    canvas: tuple = (600.0, 600.0)
+    target_start: tuple = (100.0, 100.0)
+    target_period: int = 100
+    max_speed: float = 1e-4
+    learner: str = "proportional"
+    rate_range: tuple = (1e-5, 1e-2)
+    criterion: str = "loss"
+    loss_threshold: float = 0.03
+    check_period: int = 100
+    length_tolerance: float = 0.01
+    angle_tolerance: float = 0.01
+    window: int = 30
+    damping: float = 1e-2
+    max_rounds: int = 100_000
+
+    def validate(self):
+        """Raise ``ValueError("<field>: must be ..., got ...")`` for the first bad field."""
+        _int_at_least(self, "segments", 1)
+        _range(self, "length_range", positive=True)
+        _range(self, "angle_range")
+        _pair(self, "base")
+        _pair(self, "canvas")
+        if min(self.canvas) <= 0:
+            raise ValueError(f"canvas: both sizes must be > 0, got {list(self.canvas)}")
+        _pair(self, "target_start")
+        _int_at_least(self, "target_period", 1)
+        _positive(self, "max_speed")
+        if self.learner not in LEARNERS:
+            raise ValueError(f"learner: unknown learner {self.learner!r}; choose one of {', '.join(LEARNERS)}")
+        _range(self, "rate_range", positive=True)
+        if self.criterion not in CRITERIA:
+            raise ValueError(f"criterion: unknown criterion {self.criterion!r}; choose one of {', '.join(CRITERIA)}")
+        _positive(self, "loss_threshold")
+        _int_at_least(self, "check_period", 1)
+        _positive(self, "length_tolerance")
+        _positive(self, "angle_tolerance")
+        _int_at_least(self, "window", 1)
+        _positive(self, "damping")
+        _int_at_least(self, "max_rounds", 1)
+        return self
+
+
+def _is_real(x):
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _int_at_least(s, name, lo):
+    v = getattr(s, name)
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
+    if v < lo:
+        raise ValueError(f"{name}: must be >= {lo}, got {v!r}")
+
+
+def _positive(s, name):
+    v = getattr(s, name)
+    if not _is_real(v) or not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: must be a finite number > 0, got {v!r}")
+
+
+def _pair(s, name):
+    v = getattr(s, name)
+    ok = isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_real(x) and np.isfinite(x) for x in v)
+    if not ok:
+        raise ValueError(f"{name}: must be two finite numbers, got {v!r}")
+
+
+def _range(s, name, positive=False):
+    _pair(s, name)
+    lo, hi = getattr(s, name)
+    if lo > hi:
+        raise ValueError(f"{name}: must be [lo, hi] with lo <= hi, got {list(getattr(s, name))}")
+    if positive and lo <= 0:
+        raise ValueError(f"{name}: must be [lo, hi] with 0 < lo <= hi, got {list(getattr(s, name))}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Cameras, calibration and genetic settings of one experiment."""
+
+    camera: CameraSettings = field(default_factory=CameraSettings)
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    genetic: GeneticSettings = field(default_factory=GeneticSettings)
+
+    #: short sweep names for the common keys (exact names only, no prefixes)
+    ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
+               "learner": "calibration.learner", "window": "calibration.window"}
+
+    def validate(self):
+        """Validate every section; errors read ``"calibration.segments: must be >= 1, got 0"``."""
+        for section in ("camera", "calibration", "genetic"):
+            try:
+                getattr(self, section).validate()
+            except ValueError as exc:
+                raise ValueError(f"{section}.{exc}") from None
+        return self
+
+    def with_value(self, key, value):
+        """A copy with one dotted key (``"calibration.segments"``, or an alias) set."""
+        key = self.ALIASES.get(key, key)
+        section, _, name = key.partition(".")
+        sections = {f.name for f in fields(self)}
+        if section not in sections or not name:
+            raise ValueError(f"unknown setting {key!r}; keys are section.field with a section "
+                             f"among {', '.join(sorted(sections))}, or one of {', '.join(self.ALIASES)}")
+        sub = getattr(self, section)
+        names = [f.name for f in fields(sub)]
+        if name not in names:
+            raise ValueError(f"unknown setting {key!r}; choose one of "
+                             f"{', '.join(section + '.' + n for n in names)}")
+        return replace(self, **{section: replace(sub, **{name: value})})
+
+    def describe(self):
+        """Plain nested dict (for JSON reports)."""
+        return asdict(self)
+
+
+#: Built-in experiments.  ``gecco`` is the original protocol; ``lm`` is armsim's best learner
+#: run to the strict identification criterion (checked every round).
+PRESETS = {
+    "gecco": Experiment(CameraSettings.preset("mono"), CalibrationSettings(),
+                        GeneticSettings(population=4)),
+    "lm": Experiment(CameraSettings.preset("mono"),
+                     CalibrationSettings(learner="lm", criterion="identified", check_period=1,
+                                         max_rounds=5_000),
+                     GeneticSettings(population=4)),
+}
