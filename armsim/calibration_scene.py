@@ -10,7 +10,7 @@ the ``gecco`` problem: canvas pixels, y down.
 Each table is a frozen dataclass checked key by key (errors read
 ``scenes/x.toml: calibration.segments: must be >= 1, got 0``) whose defaults
 are the core's; :func:`experiment` maps a scene onto the core's
-:class:`~armsim.calibration.Experiment`.  Key names are the core's field
+:class:`~armsim.experiment.Experiment`.  Key names are the core's field
 names, so ``calibration.window`` in a scene and in ``armsim sweep --vary``
 mean the same thing.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .calibration import CRITERIA, CalibrationSettings, Experiment
+from .experiment import CRITERIA, CalibrationSettings, Experiment
 from .camera import CAMERA_PRESETS, CameraSettings
 from .genetic import GeneticSettings
 from .learners import LEARNERS
@@ -85,7 +85,7 @@ class CalibrationSection(Section):
                        "p -= lr dL/dp |p|), adam, or lm (Levenberg-Marquardt on a window of rounds)")
     rate_range: tuple = key(_range(Number(gt=0, le=BIG), "1"), _CAL.rate_range,
                             "initial per-parameter learning rates, uniform in this range")
-    criterion: str = key(Choice("criterion", CRITERIA, "armsim.calibration.CRITERIA"), _CAL.criterion,
+    criterion: str = key(Choice("criterion", CRITERIA, "armsim.experiment.CRITERIA"), _CAL.criterion,
                          "loss (the original: accumulated loss / n below loss_threshold) or "
                          "identified (true length and angle errors within the tolerances)")
     loss_threshold: float = key(Number(gt=0, le=BIG, unit="rad^2"), _CAL.loss_threshold,
@@ -173,7 +173,7 @@ def _validated(settings, where):
 
 
 def experiment(scene) -> Experiment:
-    """The :class:`~armsim.calibration.Experiment` of a calibration scene.
+    """The :class:`~armsim.experiment.Experiment` of a calibration scene.
 
     Raises
     ------

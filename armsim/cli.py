@@ -114,8 +114,11 @@ def build_parser():
         prog="armsim",
         description="A robotic arm chasing a target by gradient-driven inverse kinematics. "
                     "Runs SCENE (a TOML file, see docs/scenes.md) in a window (drag the target "
-                    "with the mouse), or exports it as a GIF. Options override the scene; "
-                    "the defaults below are the built-in default scene's.",
+                    "with the mouse), or exports it as a GIF. A scene with a [calibration] table "
+                    "shows a population of models learning a hidden arm from cameras instead "
+                    "(drag the target the hidden arm chases). Options override the scene; "
+                    "the defaults below are the built-in default scene's. Subcommands: "
+                    "'armsim sweep --help', 'armsim ops --help'.",
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene)")

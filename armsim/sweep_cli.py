@@ -28,7 +28,7 @@ import sys
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
 SECTIONS = ("calibration", "cameras", "genetic")
-# short names, as in armsim.calibration.Experiment.ALIASES
+# short names, as in armsim.experiment.Experiment.ALIASES
 ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
            "learner": "calibration.learner", "window": "calibration.window"}
 
@@ -169,7 +169,7 @@ def sweep_command(argv) -> int:
 
 
 def _sweep(argv) -> int:
-    from .calibration import PRESETS
+    from .experiment import PRESETS
     from .scene import load
     from .sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
     args = build_parser().parse_args(argv)

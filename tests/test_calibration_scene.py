@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from armsim import scene as sc
-from armsim.calibration import PRESETS, Experiment
+from armsim.experiment import PRESETS, Experiment
 from armsim.calibration_scene import CalibrationSection, CamerasSection, GeneticSection, experiment
 from armsim.calibration_sim import CalibrationSimulation
 from armsim.camera import CAMERA_PRESETS, CameraSettings
