@@ -496,6 +496,9 @@ LIGHT_THEME = Theme(
     panel=(255, 255, 255),
     text=(25, 28, 36),
     waypoint=(110, 116, 140),
+    camera=(70, 76, 96),
+    sight=(160, 168, 196),
+    goal=(225, 150, 0),
     segments=(
         (24, 150, 128),   # teal
         (222, 120, 30),   # orange
@@ -558,12 +561,10 @@ class CanvasView:
         (``state.reference[0]``), with ``margin`` x the box size around them."""
         width, height = _check_size(size)
         cw, ch = (_finite_positive(v, 600.0) for v in tuple(getattr(state, "canvas", (600, 600)))[:2])
-        pts = [np.array([[0.0, 0.0], [cw, ch]])]
-        for extra in (getattr(state, "focuses", None), getattr(state, "reference", None)):
-            a = _as_points(extra)
-            a = a[np.all(np.isfinite(a), axis=1)][:1 if extra is getattr(state, "reference", None) else None]
-            pts.append(a)
-        pts = np.concatenate(pts)
+        focuses = _as_points(getattr(state, "focuses", None))
+        base = _as_points(getattr(state, "reference", None))[:1]
+        pts = np.concatenate([[[0.0, 0.0], [cw, ch]], focuses, base])
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         pad = margin * float(max(hi - lo))
         lo, hi = lo - pad, hi + pad
