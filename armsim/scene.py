@@ -13,6 +13,13 @@ this file: before the first load, the loader imports every module of the
 :mod:`armsim` package whose source registers a section (a line starting with
 ``@section(`` or ``@target_kind(``), so their decorators have run.
 
+A scene has a *kind*: ``"ik"`` (an arm chasing a target: ``[arm]`` and
+``[target]`` required) unless a table registered with ``marks=`` is present
+(``[calibration]`` makes a ``"calibration"`` scene, see
+:mod:`armsim.calibration_scene`).  A table registered with ``kinds=`` is an
+error in a scene of another kind, and :func:`build_simulation` hands a
+non-IK scene to the builder its module put in :data:`BUILDERS`.
+
 The format reference, generated from the same specs, is ``docs/scenes.md``.
 """
 
