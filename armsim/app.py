@@ -11,9 +11,11 @@ Esc, q       quit (closing the window quits too)
 The arm chases the target a few solver iterations per frame, at most 60
 frames per second.  In a calibration scene the hidden reference arm chases
 the target (``rounds_per_frame`` rounds per frame) while the population
-learns it; once dragged, the target stays the user's instead of jumping.  With ``ARMSIM_STATE_OUT=path`` in the environment the
-window writes its state (frame, target, tip) as JSON to that path every 30
-frames and on quit, so a test can drive it from outside.
+learns it; once dragged, the target stays the user's instead of jumping.
+With ``ARMSIM_STATE_OUT=path`` in the environment the window writes its
+state (frame, target, tip; for a calibration scene the hidden arm's tip and the
+round) as JSON to that path every 30 frames and on quit, so a test can drive
+it from outside.
 """
 
 from __future__ import annotations
@@ -51,16 +53,23 @@ def open_window(size):
     return screen
 
 
-def _write_state(path, sim, frames, user_target):
+def _write_state(path, sim, frames, user_target, target_history_len):
+    """Write the window's state as JSON, atomically (temporary file + rename).
+
+    ``target_history_len`` counts the target positions the user has set with
+    the mouse (one per press and per drag motion) since the start or last reset.
+    """
     st = sim.state
     data = {
         "frames": frames,
         "target": [float(v) for v in st.target],
         "user_target": None if user_target is None else [float(v) for v in user_target],
+        "target_history_len": target_history_len,
     }
     if hasattr(st, "joints"):          # an arm chasing the target by IK
         data["tip"] = [float(v) for v in st.joints[-1]]
         data["error"] = float(st.error)
+        data["reach"] = float(st.reach)
     else:                              # a calibration run: the hidden reference's tip
         data["tip"] = [float(v) for v in st.reference[-1]]
         data["round"] = int(st.round)
@@ -80,6 +89,7 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
     panels = layout(sim.state, screen.get_size())   # one column per arm
     dragging = False
     user_target = None          # once the user has placed the target, it stays theirs
+    target_history_len = 0      # mouse-set target positions since start / reset
     paused = False
     frames = 0
     running = True
@@ -96,11 +106,14 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
                     elif event.key == pygame.K_r:
                         sim.reset()
                         user_target = None
+                        target_history_len = 0
                 elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                     dragging = True
                     user_target = world_at(panels, event.pos)
+                    target_history_len += 1
                 elif event.type == pygame.MOUSEMOTION and dragging:
                     user_target = world_at(panels, event.pos)
+                    target_history_len += 1
                 elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
                     dragging = False
             if not running:
@@ -111,12 +124,12 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
             draw(screen, sim.state, **draw_options)
             pygame.display.flip()
             if state_out and frames % 30 == 0:
-                _write_state(state_out, sim, frames, user_target)
+                _write_state(state_out, sim, frames, user_target, target_history_len)
             if max_frames is not None and frames >= max_frames:
                 break
             clock.tick(fps)
     finally:
         if state_out:
-            _write_state(state_out, sim, frames, user_target)
+            _write_state(state_out, sim, frames, user_target, target_history_len)
         pygame.display.quit()
     return frames

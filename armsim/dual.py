@@ -144,7 +144,9 @@ class Dual:
         return len(self.value)
 
     def __repr__(self):
-        return f"Dual(value={self.value!r}, tangent={self.tangent!r})"
+        def fmt(a):
+            return np.array2string(np.asarray(a), precision=4, separator=", ", threshold=20)
+        return f"Dual(value={fmt(self.value)}, tangent={fmt(self.tangent)})"
 
     def __getitem__(self, idx):
         idx = idx if isinstance(idx, tuple) else (idx,)

@@ -65,15 +65,50 @@ def _validate(frames, fps, size):
         raise ExportError(f"size must be two integers >= 1, got {w}x{h}")
 
 
+def distinct_consecutive(frames):
+    """``frames`` with no two consecutive frames equal.
+
+    Pillow's GIF writer merges a frame identical to the one before into it
+    (adding up the delays), which would lose frames.  A frame equal to the
+    previous one gets the blue value of its bottom-right pixel changed by one,
+    an invisible mark that survives the palette reduction as a difference of
+    a few units (:func:`write_gif` checks the frame count all the same).
+    Frames of a running simulation differ anyway: the panel shows the frame.
+    """
+    out = []
+    for frame in frames:
+        if out and np.array_equal(frame, out[-1]):
+            frame = frame.copy()
+            frame[-1, -1, 2] ^= 1
+        out.append(frame)
+    return out
+
+
+def _gif_frame_count(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return getattr(im, "n_frames", 1)
+
+
 def write_gif(path, frames, fps):
-    """Write ``frames`` (list of (H, W, 3) uint8) to ``path`` atomically."""
+    """Write ``frames`` (list of (H, W, 3) uint8) to ``path`` atomically.
+
+    Every frame is kept (see :func:`distinct_consecutive`); the count is
+    checked by reading the file back before it is moved into place.  GIF
+    delays have a resolution of 10 ms, so 1000/fps ms is rounded down to it.
+    """
     path = check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)
     try:
-        # duration per frame in ms; loop forever.  Each frame is written as is
-        # (no dropping of repeated frames), so the frame count is preserved.
-        iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=0)
+        # duration per frame in ms; loop forever
+        iio.imwrite(tmp, np.stack(distinct_consecutive(frames)), extension=".gif",
+                    duration=1000.0 / fps, loop=0)
+        written = _gif_frame_count(tmp)
+        if written != len(frames):
+            raise ExportError(f"cannot write '{path}': the GIF encoder kept {written} "
+                              f"of {len(frames)} frames")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600; give the usual mode

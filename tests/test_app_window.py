@@ -73,12 +73,13 @@ def test_drag_moves_target_and_tip_follows(tmp_path):
         assert app.returncode == 0, app.stderr.read()
         state = json.loads(state_path.read_text())
         # the view puts the base at the centre with the reach over 0.45 * min(w, h) pixels
-        scale = 0.45 * min(w, h) / 1.0
+        scale = 0.45 * min(w, h) / state["reach"]
         expected = np.array([(end[0] - w / 2) / scale, -(end[1] - h / 2) / scale])
         target = np.array(state["target"])
         assert np.linalg.norm(target - expected) < 3 / scale + 1e-9, (target, expected)
         assert np.linalg.norm(np.array(state["tip"]) - target) < 0.01   # the tip followed
         assert state["frames"] > 30
+        assert state["target_history_len"] >= 6   # the press and five drag motions
     finally:
         if app is not None and app.poll() is None:
             app.kill()

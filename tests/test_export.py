@@ -16,6 +16,28 @@ def test_gif_has_requested_frames_and_size_and_frames_differ(tmp_path):
     assert iio.immeta(path)["duration"] == 50
 
 
+class StandStill:
+    """A simulation whose state never changes: every frame is drawn the same."""
+
+    def __init__(self):
+        self.state = default_simulation(seed=0).state
+
+    def step(self, target=None):
+        return self.state
+
+
+def test_identical_frames_are_all_kept(tmp_path):
+    # Pillow merges a GIF frame identical to the previous one; the exporter must not lose it
+    path = export_gif(StandStill(), tmp_path / "still.gif", frames=7, fps=10, size=(80, 60))
+    frames = iio.imread(path)
+    assert frames.shape[:3] == (7, 60, 80)
+    # and they still look the same: a few pixels (the mark, anti-aliased text after the
+    # palette reduction) a few units apart
+    diff = np.abs(frames.astype(int) - frames[0].astype(int))
+    assert diff.max() <= 8
+    assert all(np.count_nonzero(d.any(axis=-1)) < 0.01 * 80 * 60 for d in diff)
+
+
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     a = export_gif(default_simulation(seed=4), tmp_path / "a.gif", frames=8, size=(120, 90))
     b = export_gif(default_simulation(seed=4), tmp_path / "b.gif", frames=8, size=(120, 90))
