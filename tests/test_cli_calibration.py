@@ -259,3 +259,22 @@ def test_window_drag_sets_the_target_the_reference_chases(tmp_path):
     assert state["round"] > 20 * 30
     tip = np.array(state["tip"])
     assert np.linalg.norm(tip - target) < 0.5 * np.linalg.norm(start_tip - target)   # it chased it
+
+
+def test_sweep_grid_maps_scene_keys_onto_the_experiment():
+    from armsim.camera import CAMERA_PRESETS
+    from armsim.scene import loads
+    from armsim.sweep_cli import grid_experiments
+    scene = loads(SWEEP_SCENE, "s.toml")
+    base, points, changes = grid_experiments(
+        scene, [("cameras.preset", ["mono", "stereo"]), ("population", [2, 5]), ("genetic.enabled", [False])])
+    assert points == [{"cameras.preset": c, "genetic.population": p, "genetic.enabled": False}
+                      for c in ("mono", "stereo") for p in (2, 5)]
+    assert changes[0] == {"genetic.population": 2, "genetic.enabled": False}
+    assert changes[3] == {"camera.focuses": CAMERA_PRESETS["stereo"], "genetic.population": 5,
+                          "genetic.enabled": False}
+    for change in changes:                  # every change is a key the core's sweep accepts
+        exp = base
+        for k, v in change.items():
+            exp = exp.with_value(k, v)
+        exp.validate()
