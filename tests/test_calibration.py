@@ -294,3 +294,11 @@ def test_sweep_main_reports_bad_input(capsys):
     assert "calibration.segments: must be >= 1, got 0" in capsys.readouterr().err
     assert sweep_main(["--preset", "lm", "--vary", "segments=1:1", "--seeds", "1,2"]) == 0
     assert "segments" in capsys.readouterr().out
+
+
+def test_parallel_sweep_matches_serial():
+    grid = expand_grid([("segments", [1, 2])])
+    serial = sweep(PRESETS["lm"], grid, [5, 6], jobs=1, progress=False)
+    parallel = sweep(PRESETS["lm"], grid, [5, 6], jobs=2, progress=False)
+    key = lambda r: (r["segments"], r["seed"], r["rounds"], r["length_error_px"])
+    assert [key(r) for r in serial] == [key(r) for r in parallel]
