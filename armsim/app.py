@@ -9,9 +9,13 @@ r            reset the scene (and give the target back to its script)
 Esc, q       quit (closing the window quits too)
 
 The arm chases the target a few solver iterations per frame, at most 60
-frames per second.  With ``ARMSIM_STATE_OUT=path`` in the environment the
-window writes its state (frame, target, tip) as JSON to that path every 30
-frames and on quit, so a test can drive it from outside.
+frames per second.  In a calibration scene the hidden reference arm chases
+the target (``rounds_per_frame`` rounds per frame) while the population
+learns it; once dragged, the target stays the user's instead of jumping.
+With ``ARMSIM_STATE_OUT=path`` in the environment the window writes its
+state (frame, target, tip; for a calibration scene the hidden arm's tip and the
+round) as JSON to that path every 30 frames and on quit, so a test can drive
+it from outside.
 """
 
 from __future__ import annotations
@@ -59,12 +63,16 @@ def _write_state(path, sim, frames, user_target, target_history_len):
     data = {
         "frames": frames,
         "target": [float(v) for v in st.target],
-        "tip": [float(v) for v in st.joints[-1]],
-        "error": float(st.error),
-        "reach": float(st.reach),
         "user_target": None if user_target is None else [float(v) for v in user_target],
         "target_history_len": target_history_len,
     }
+    if hasattr(st, "joints"):          # an arm chasing the target by IK
+        data["tip"] = [float(v) for v in st.joints[-1]]
+        data["error"] = float(st.error)
+        data["reach"] = float(st.reach)
+    else:                              # a calibration run: the hidden reference's tip
+        data["tip"] = [float(v) for v in st.reference[-1]]
+        data["round"] = int(st.round)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:

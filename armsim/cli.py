@@ -4,7 +4,14 @@
 
     python run_arm.py [SCENE] [--gif OUT | --export] [--frames N] [--fps N] [--size WxH]
                       [--seed N] [--method M] [--correction C] [--report OUT.json]
+                      [--learner L] [--rounds-per-frame N]
     armsim ops --segments 10                # forward- vs reverse-mode operation counts
+    armsim sweep SCENE --vary segments=1:6 --vary population=2:6 --csv out.csv  # calibration grid
+
+A scene with a ``[calibration]`` table is a calibration scene: the window and
+the GIF show a population learning a hidden arm from what cameras see
+(``--learner`` and ``--rounds-per-frame`` apply to those; ``--method`` and
+``--correction`` to IK scenes).
 
 Without ``SCENE`` the built-in default scene runs (a 7-link arm on a
 figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
@@ -38,7 +45,12 @@ OVERRIDES = (
     ("--seed", "seed", "seed"),
     ("--method", "method", "solver.method"),
     ("--correction", "correction", "solver.correction"),
+    ("--learner", "learner", "calibration.learner"),
+    ("--rounds-per-frame", "rounds_per_frame", "calibration.rounds_per_frame"),
 )
+# options that only a scene of one kind has: option -> kind
+KIND_OPTIONS = {"--method": "ik", "--correction": "ik", "--learner": "calibration",
+                "--rounds-per-frame": "calibration"}
 
 
 class UsageError(Exception):
@@ -102,8 +114,11 @@ def build_parser():
         prog="armsim",
         description="A robotic arm chasing a target by gradient-driven inverse kinematics. "
                     "Runs SCENE (a TOML file, see docs/scenes.md) in a window (drag the target "
-                    "with the mouse), or exports it as a GIF. Options override the scene; "
-                    "the defaults below are the built-in default scene's.",
+                    "with the mouse), or exports it as a GIF. A scene with a [calibration] table "
+                    "shows a population of models learning a hidden arm from cameras instead "
+                    "(drag the target the hidden arm chases). Options override the scene; "
+                    "the defaults below are the built-in default scene's. Subcommands: "
+                    "'armsim sweep --help', 'armsim ops --help'.",
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene)")
@@ -129,10 +144,16 @@ def build_parser():
     p.add_argument("--correction", metavar="C",
                    help=f"gradient correction, one of {', '.join(CORRECTIONS)} "
                         f"(default: scene solver.correction; {d.solver.correction})")
+    p.add_argument("--learner", metavar="L",
+                   help="calibration scenes: step rule of the candidate models, one of "
+                        "plain, proportional, adam, lm (default: scene calibration.learner)")
+    p.add_argument("--rounds-per-frame", type=_positive_int, metavar="N", dest="rounds_per_frame",
+                   help="calibration scenes: rounds per frame (default: scene calibration.rounds_per_frame)")
     p.add_argument("--report", metavar="OUT.json",
                    help="write a JSON summary of the run: frames, final and mean tip error, "
-                        "iterations per frame, waypoints reached (default: none; with --export "
-                        "the scene's [output] report)")
+                        "iterations per frame, waypoints reached; for a calibration scene rounds, "
+                        "convergence, best loss and true parameter errors (default: none; with "
+                        "--export the scene's [output] report)")
     return p
 
 
@@ -155,6 +176,11 @@ def _scene_from(args):
     for option, attr, key in OVERRIDES:
         v = getattr(args, attr)
         if v is not None:
+            kind = KIND_OPTIONS.get(option)
+            if kind is not None and kind != scene.kind:
+                what = "an IK scene (one with [arm])" if kind == "ik" else f"a {kind} scene (one with [{kind}])"
+                raise UsageError(f"argument {option}: only {what} has this option; "
+                                 f"{scene.source} is a{'n IK' if scene.kind == 'ik' else ' ' + scene.kind} scene")
             values[key] = list(v) if isinstance(v, tuple) else v
     try:
         return override(scene, values)
@@ -278,6 +304,7 @@ def write_json(path, data) -> Path:
 # name -> (module, function taking argv and returning the exit status)
 SUBCOMMANDS = {
     "ops": ("armsim.opcount", "ops_main"),
+    "sweep": ("armsim.sweep_cli", "sweep_command"),
 }
 
 

@@ -26,6 +26,8 @@ import os
 
 import numpy as np
 
+from .calibration import CalibrationState
+
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
@@ -65,6 +67,14 @@ class Theme:
     joint_radius: int = 6
     target_radius: int = 10
     font_size: int = 20
+    # calibration scenes (the same on both themes): the hidden reference arm, the
+    # candidate models, those the next generation replaces, cameras and sight lines
+    reference: Color = (60, 130, 255)
+    candidate: Color = (60, 200, 100)
+    doomed: Color = (230, 50, 50)
+    camera: Color = (200, 204, 216)
+    sight: Color = (104, 112, 150)
+    goal: Color = (250, 190, 40)
 
     def segment_color(self, j: int) -> Color:
         """Colour of segment ``j`` (0 = next to the base); the palette cycles."""
@@ -240,11 +250,15 @@ def _draw_panel(surface, state, theme: Theme) -> None:
 def layout(state, size) -> list[tuple[pygame.Rect, View]]:
     """Where each arm of ``state`` is drawn: one panel per arm, side by side.
 
+    A calibration state is one panel with its :class:`CanvasView`.
+
     ``state`` and each of ``state.companions`` get an equal-width column of
     the surface (a single arm gets all of it) and the :meth:`View.fit` of that
     column.  Returns a list of (rectangle on the surface [px], view of the panel).
     """
     width, height = _check_size(size)
+    if isinstance(state, CalibrationState):
+        return [(pygame.Rect(0, 0, width, height), CanvasView.fit(state, (width, height)))]
     states = [state] + list(getattr(state, "companions", None) or [])
     k = len(states)
     out = []
@@ -305,9 +319,14 @@ def draw(
         The mapping used (of the first column when there are several), so a
         caller can turn mouse positions into world points.
 
-    Non-finite values in the state are skipped, never drawn.
+    Non-finite values in the state are skipped, never drawn.  A
+    :class:`~armsim.calibration.CalibrationState` is drawn by
+    :func:`draw_calibration` (only ``theme`` and ``show_panel`` apply).
     """
     theme = DEFAULT_THEME if theme is None else theme
+    if isinstance(state, CalibrationState):
+        return draw_calibration(surface, state, theme=theme, show_panel=show_panel,
+                                view=view if isinstance(view, CanvasView) else None)
     options = dict(theme=theme, show_jacobian=show_jacobian, show_trail=show_trail,
                    show_panel=show_panel, show_reach=show_reach, show_waypoints=show_waypoints)
     if not getattr(state, "companions", None):
@@ -477,6 +496,9 @@ LIGHT_THEME = Theme(
     panel=(255, 255, 255),
     text=(25, 28, 36),
     waypoint=(110, 116, 140),
+    camera=(70, 76, 96),
+    sight=(160, 168, 196),
+    goal=(225, 150, 0),
     segments=(
         (24, 150, 128),   # teal
         (222, 120, 30),   # orange
@@ -510,3 +532,223 @@ def theme_from_scene(render) -> Theme:
     if colors.segments:
         changes["segments"] = tuple(_hex(c) for c in colors.segments)
     return dataclasses.replace(theme, **changes)
+
+
+# -- calibration scenes: the hidden arm, the population, the cameras -----------
+
+@dataclass(frozen=True)
+class CanvasView:
+    """Map between canvas pixels of the calibration problem (y down) and the surface.
+
+    The canvas keeps its orientation (y down on both sides) and its aspect
+    ratio: the smallest box holding the canvas rectangle, the base and every
+    camera, plus a margin, is centred on the surface at one scale.
+
+    Parameters
+    ----------
+    size : (int, int)       surface width and height [px]
+    origin : ndarray (2,)   canvas point drawn at the surface's top-left corner [canvas px]
+    scale : float           surface pixels per canvas pixel
+    """
+
+    size: tuple[int, int]
+    origin: np.ndarray
+    scale: float
+
+    @classmethod
+    def fit(cls, state, size, margin=0.04) -> "CanvasView":
+        """The view of ``state.canvas`` (w, h), ``state.focuses`` (C, 2) and the base
+        (``state.reference[0]``), with ``margin`` x the box size around them."""
+        width, height = _check_size(size)
+        cw, ch = (_finite_positive(v, 600.0) for v in tuple(getattr(state, "canvas", (600, 600)))[:2])
+        focuses = _as_points(getattr(state, "focuses", None))
+        base = _as_points(getattr(state, "reference", None))[:1]
+        pts = np.concatenate([[[0.0, 0.0], [cw, ch]], focuses, base])
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        pad = margin * float(max(hi - lo))
+        lo, hi = lo - pad, hi + pad
+        scale = min(width / (hi[0] - lo[0]), height / (hi[1] - lo[1]))
+        centre = 0.5 * (lo + hi)
+        origin = centre - 0.5 * np.array([width, height]) / scale
+        return cls((width, height), origin, scale)
+
+    def to_screen(self, xy) -> np.ndarray:
+        """Canvas points (..., 2) -> surface pixels (..., 2), float."""
+        return (np.asarray(xy, dtype=float) - self.origin) * self.scale
+
+    def to_world(self, px) -> np.ndarray:
+        """Surface pixels (..., 2) -> canvas points (..., 2)."""
+        return np.asarray(px, dtype=float) / self.scale + self.origin
+
+
+def _polyline(surface, color, points_px, width):
+    pts = [_pixel(p, surface.get_size()) for p in points_px]
+    for a, b in zip(pts[:-1], pts[1:]):
+        if a is not None and b is not None:
+            pygame.draw.line(surface, color, a, b, width)
+
+
+def _camera_icon(surface, color, focus_px, toward_px, size=11):
+    """A filled triangle at the focus, its tip pointing at ``toward_px`` (the base)."""
+    d = np.asarray(toward_px, float) - np.asarray(focus_px, float)
+    norm = float(np.hypot(*d))
+    u = d / norm if norm > 1e-9 else np.array([-1.0, 0.0])
+    n = np.array([-u[1], u[0]])
+    f = np.asarray(focus_px, float)
+    corners = [f + u * size * 0.6, f - u * size + n * size * 0.8, f - u * size - n * size * 0.8]
+    pts = [_pixel(c, surface.get_size()) for c in corners]
+    if all(p is not None for p in pts):
+        pygame.draw.polygon(surface, color, pts)
+
+
+def _calibration_panel_lines(state) -> list[str]:
+    best = int(getattr(state, "best", 0))
+    lpx = np.asarray(state.length_error_px, dtype=float)
+    lrel = np.asarray(state.length_error_rel, dtype=float)
+    ang = np.asarray(state.angle_error, dtype=float)
+    m = len(lpx)
+    err = (f"{lpx[best]:.1f} px ({100 * lrel[best]:.1f}%), {ang[best]:.3f} rad"
+           if 0 <= best < m else "?")
+    cams = len(_as_points(state.focuses))
+    return [
+        f"round {int(state.round)}   generation {int(state.generation)}",
+        f"best loss {float(state.best_loss):.2e} rad^2",
+        f"true error {err}",
+        f"{state.learner}, {m + 1} arms, {cams} camera{'s' if cams != 1 else ''}",
+        f"criterion {state.criterion}: {'converged' if state.converged else 'not yet'}",
+    ]
+
+
+def _draw_text_box(surface, lines, theme):
+    """Lines of text on a translucent box in the top-right corner (the font shrinks
+    on small surfaces so the box keeps to a corner)."""
+    font = _font(max(10, min(theme.font_size - 2, surface.get_height() // 26)))
+    texts = [font.render(line, True, theme.text) for line in lines]
+    pad, gap = 8, 2
+    w = max(t.get_width() for t in texts) + 2 * pad
+    h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    x0, y0 = surface.get_width() - w - 6, 6
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 200))
+    surface.blit(box, (x0, y0))
+    y = y0 + pad
+    for t in texts:
+        surface.blit(t, (x0 + pad, y))
+        y += t.get_height() + gap
+
+
+def _draw_legend(surface, entries, theme):
+    """One row along the bottom edge: a short line in each colour, then its name."""
+    font = _font(max(10, min(theme.font_size - 4, surface.get_height() // 30)))
+    texts = [font.render(name, True, theme.text) for name, _ in entries]
+    swatch, gap, pad = 12, 12, 5
+    w = sum(t.get_width() + swatch + 4 for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    h = max(t.get_height() for t in texts) + 2 * pad
+    x, y0 = 6, surface.get_height() - h - 6
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 170))
+    surface.blit(box, (x, y0))
+    x += pad
+    for (name, color), t in zip(entries, texts):
+        mid = y0 + h // 2
+        pygame.draw.line(surface, color, (x, mid), (x + swatch, mid), 4)
+        x += swatch + 4
+        surface.blit(t, (x, y0 + pad))
+        x += t.get_width() + gap
+
+
+def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: bool = True,
+                     view: CanvasView | None = None) -> CanvasView:
+    """Draw a :class:`~armsim.calibration.CalibrationState` onto ``surface``.
+
+    Back to front: the canvas outline; every camera's sight lines to the
+    reference's joints (base excluded, tip included); the candidate models in
+    green, those the next generation would replace (``state.doomed``) in red;
+    the hidden reference arm in blue with filled joints; the cameras (a
+    triangle at each focus, pointing at the base); the target (ring and
+    cross); a panel (round, generation, best loss, true parameter error of
+    the best candidate, learner, criterion) and a legend.
+
+    Parameters
+    ----------
+    surface : pygame.Surface
+    state : CalibrationState
+        ``reference`` (n+1, 2), ``candidates`` (M, n+1, 2), ``focuses``
+        (C, 2), ``target`` (2,), ``canvas`` (w, h), all canvas pixels, y down.
+    theme : Theme, optional
+        Background, text, panel and the calibration colours ``reference``,
+        ``candidate``, ``doomed``, ``camera``, ``sight`` and ``goal``.
+    show_panel : bool
+        The text panel and the legend.
+    view : CanvasView, optional
+        Default :meth:`CanvasView.fit` of the state.
+
+    Returns
+    -------
+    CanvasView  (the window turns mouse positions into canvas points with it)
+    """
+    theme = DEFAULT_THEME if theme is None else theme
+    size = surface.get_size()
+    view = CanvasView.fit(state, size) if view is None else view
+    surface.fill(theme.background)
+
+    cw, ch = (_finite_positive(v, 600.0) for v in tuple(state.canvas)[:2])
+    a, b = view.to_screen([0.0, 0.0]), view.to_screen([cw, ch])
+    rect = pygame.Rect(int(round(a[0])), int(round(a[1])), int(round(b[0] - a[0])), int(round(b[1] - a[1])))
+    pygame.draw.rect(surface, theme.reach, rect, 1)
+
+    reference = _as_points(state.reference)
+    ref_px = view.to_screen(reference)
+    focuses = _as_points(state.focuses)
+    focus_px = view.to_screen(focuses)
+    for f in focus_px:
+        for p in ref_px[1:]:
+            fa, pb = _pixel(f, size), _pixel(p, size)
+            if fa is not None and pb is not None:
+                pygame.draw.line(surface, theme.sight, fa, pb, 1)
+
+    candidates = np.asarray(state.candidates, dtype=float)
+    doomed = np.asarray(state.doomed, dtype=bool).reshape(-1)
+    if candidates.ndim == 3 and candidates.shape[-1] == 2:
+        order = sorted(range(len(candidates)), key=lambda i: bool(i < len(doomed) and doomed[i]))
+        for i in order:         # survivors first, so a red arm is never hidden under a green one
+            color = theme.doomed if i < len(doomed) and doomed[i] else theme.candidate
+            pts = view.to_screen(candidates[i])
+            _polyline(surface, color, pts, 3)
+            for p in pts[1:]:
+                c = _pixel(p, size)
+                if c is not None:
+                    pygame.draw.circle(surface, color, c, 3)
+
+    _polyline(surface, theme.reference, ref_px, 5)
+    for p in ref_px[1:]:
+        c = _pixel(p, size)
+        if c is not None:
+            pygame.draw.circle(surface, theme.reference, c, 6)
+    if len(ref_px):
+        c = _pixel(ref_px[0], size)
+        if c is not None:
+            half = 7
+            pygame.draw.rect(surface, theme.base, pygame.Rect(c[0] - half, c[1] - half, 2 * half + 1, 2 * half + 1))
+
+    base_px = ref_px[0] if len(ref_px) else view.to_screen([cw / 2, ch / 2])
+    for f in focus_px:
+        _camera_icon(surface, theme.camera, f, base_px)
+
+    target = _as_point(state.target)
+    if target is not None:
+        c = _pixel(view.to_screen(target), size)
+        r = theme.target_radius
+        pygame.draw.circle(surface, theme.goal, c, r, 2)
+        pygame.draw.line(surface, theme.goal, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
+        pygame.draw.line(surface, theme.goal, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+
+    if show_panel:
+        _draw_text_box(surface, _calibration_panel_lines(state), theme)
+        legend = [("reference", theme.reference), ("candidates", theme.candidate)]
+        if doomed.any():       # red appears only when some candidate is marked
+            legend.append(("replaced next", theme.doomed))
+        legend.append(("target", theme.goal))
+        _draw_legend(surface, legend, theme)
+    return view

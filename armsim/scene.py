@@ -13,6 +13,13 @@ this file: before the first load, the loader imports every module of the
 :mod:`armsim` package whose source registers a section (a line starting with
 ``@section(`` or ``@target_kind(``), so their decorators have run.
 
+A scene has a *kind*: ``"ik"`` (an arm chasing a target: ``[arm]`` and
+``[target]`` required) unless a table registered with ``marks=`` is present
+(``[calibration]`` makes a ``"calibration"`` scene, see
+:mod:`armsim.calibration_scene`).  A table registered with ``kinds=`` is an
+error in a scene of another kind, and :func:`build_simulation` hands a
+non-IK scene to the builder its module put in :data:`BUILDERS`.
+
 The format reference, generated from the same specs, is ``docs/scenes.md``.
 """
 
@@ -33,7 +40,7 @@ from typing import Any, ClassVar
 __all__ = [
     "SceneError", "Scene", "Section", "Spec", "section", "target_kind", "SECTIONS",
     "TARGET_KINDS", "load", "loads", "dumps", "default_scene", "override",
-    "build_simulation", "reference_markdown", "DEFAULT_SCENE",
+    "build_simulation", "reference_markdown", "DEFAULT_SCENE", "BUILDERS", "IK_KIND",
 ]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scenes package
@@ -417,6 +424,12 @@ class Registered:
     required: bool       # the scene must have this table
     implicit: bool       # absent -> the dataclass with its defaults (else None)
     doc: str
+    kinds: tuple | None = None   # scene kinds that have this table (None: every kind)
+    marks: str = ""              # present -> the scene is of this kind (e.g. "calibration")
+
+
+#: The kind of a scene without any marking table: an arm chasing a target by IK.
+IK_KIND = "ik"
 
 
 SECTIONS: dict[str, Registered] = {}
@@ -424,7 +437,7 @@ TOP_KEYS = {"seed": key(Integer(ge=0, le=2**63 - 1), 0,
                         "seed of every random thing in the run (random targets, ...)")}
 
 
-def section(name, *, required=False, implicit=True, doc=""):
+def section(name, *, required=False, implicit=True, doc="", kinds=None, marks=""):
     """Class decorator: register a :class:`Section` dataclass as table ``[name]``.
 
     Parameters
@@ -432,16 +445,23 @@ def section(name, *, required=False, implicit=True, doc=""):
     name : str
         The TOML table name.
     required : bool
-        A scene without this table is an error.
+        A scene (of a kind that has this table) without this table is an error.
     implicit : bool
         When absent (and not required) the scene holds the dataclass built
         from its defaults; otherwise ``None``.
+    kinds : tuple of str, optional
+        Scene kinds that have this table (default: every kind).  In a scene of
+        another kind the table is an error, and it is never implicit there.
+    marks : str, optional
+        A table that makes the scene of this kind when present (``[calibration]``
+        makes a ``"calibration"`` scene); scenes without one are ``"ik"`` scenes.
     """
 
     def register(cls):
         if name in SECTIONS or name in TOP_KEYS:
             raise ValueError(f"section {name!r} is already registered")
-        SECTIONS[name] = Registered(cls, required, implicit, doc or (cls.__doc__ or "").strip().splitlines()[0])
+        SECTIONS[name] = Registered(cls, required, implicit, doc or (cls.__doc__ or "").strip().splitlines()[0],
+                                    None if kinds is None else tuple(kinds), marks)
         cls.section_name = name
         return cls
 
@@ -466,7 +486,7 @@ def _to_radians(values):
     return math.radians(values)
 
 
-@section("arm", required=True)
+@section("arm", required=True, kinds=(IK_KIND,))
 @dataclass(frozen=True)
 class ArmSection(Section):
     """The arm: a planar serial chain of revolute joints."""
@@ -554,7 +574,7 @@ class TargetSection(Section):
 
 
 SECTIONS["target"] = Registered(TargetSection, True, False,
-                                "Where the target is at each frame.")
+                                "Where the target is at each frame.", (IK_KIND,))
 TargetSection.section_name = "target"
 
 _PERIOD = Number(gt=0, le=MAX_FRAMES, unit="frames")
@@ -706,7 +726,7 @@ _SOLVER_KEYS = ("method", "correction", "step_size", "max_angular_speed", "dampi
                 "max_joint_step", "tolerance", "iterations_per_frame", "restarts")
 
 
-@section("solver")
+@section("solver", kinds=(IK_KIND,))
 @dataclass(frozen=True)
 class SolverSection(Section):
     """How the arm moves toward the target each frame (see armsim.solvers)."""
@@ -726,7 +746,7 @@ class SolverSection(Section):
     restarts: int = key(Integer(ge=0, le=1000), 0, "random restarts when the solver stalls (0 = none)")
 
 
-@section("compare", implicit=False)
+@section("compare", implicit=False, kinds=(IK_KIND,))
 @dataclass(frozen=True)
 class CompareSection(Section):
     """A second arm, same arm/target/start, different solver: keys as in [solver]; absent keys copy [solver]."""
@@ -812,6 +832,11 @@ class Scene:
     seed: int = 0
     source: str = field(default="<string>", compare=False)
 
+    @property
+    def kind(self) -> str:
+        """``"ik"``, or the kind a marking table present makes it (``"calibration"``)."""
+        return _kind_of(self.sections)
+
     def __getattr__(self, name):
         sections = self.__dict__.get("sections")
         if sections is not None and (name in sections or name in SECTIONS):
@@ -865,8 +890,23 @@ def _discover():
             importlib.import_module(name)
 
 
+def _kind_of(present) -> str:
+    """The scene kind of a document whose tables (names) are ``present``."""
+    for name, reg in SECTIONS.items():
+        if reg.marks and present.get(name) is not None:
+            return reg.marks
+    return IK_KIND
+
+
+def _marker(kind) -> str:
+    return next((name for name, reg in SECTIONS.items() if reg.marks == kind), "")
+
+
 def from_table(table: dict, source="<string>") -> Scene:
-    """Validate a parsed TOML document (a dict) into a :class:`Scene`."""
+    """Validate a parsed TOML document (a dict) into a :class:`Scene`.
+
+    The tables present decide the scene's kind (a ``[calibration]`` table makes
+    a calibration scene); a table of another kind is an error."""
     _discover()
     where = Where(str(source))
     allowed = tuple(TOP_KEYS) + tuple(SECTIONS)
@@ -876,8 +916,16 @@ def from_table(table: dict, source="<string>") -> Scene:
             where.child(k).fail("unknown key; " + (hint or "expected one of " + ", ".join(allowed)))
     seed = TOP_KEYS["seed"].metadata["spec"].parse(table["seed"], where.child("seed")) \
         if "seed" in table else TOP_KEYS["seed"].default
+    kind = _kind_of(table)
     sections = {}
     for name, reg in SECTIONS.items():
+        if reg.kinds is not None and kind not in reg.kinds:
+            if name in table:
+                if kind == IK_KIND:
+                    marks = " or ".join(f"[{_marker(k)}]" for k in reg.kinds if _marker(k))
+                    where.child(name).fail(f"only a scene with {marks} has [{name}]")
+                where.child(name).fail(f"a {kind} scene (one with [{_marker(kind)}]) has no [{name}] table")
+            continue
         if name in table:
             sections[name] = reg.cls.from_table(table[name], where.child(name))
         elif reg.required:
@@ -1031,12 +1079,25 @@ def _solver_kwargs(s: SolverSection, source, seed=0) -> dict:
     return kwargs
 
 
-def build_simulation(scene: Scene):
-    """The :class:`armsim.sim.Simulation` a scene describes.
+#: scene kind -> function(scene) -> simulation, for kinds other than ``"ik"``;
+#: the module that owns a kind adds its builder (``armsim.calibration_scene``).
+BUILDERS: dict = {}
 
-    With a ``[compare]`` table the returned simulation carries a second arm
-    (``sim.companions[0]``) that follows the same target with the other solver.
+
+def build_simulation(scene: Scene):
+    """The simulation a scene describes.
+
+    An IK scene gives an :class:`armsim.sim.Simulation`; with a ``[compare]``
+    table it carries a second arm (``sim.companions[0]``) that follows the same
+    target with the other solver.  A scene of another kind is built by the
+    builder its module registered in :data:`BUILDERS` (a calibration scene
+    gives an :class:`armsim.calibration_sim.CalibrationSimulation`).  Every
+    simulation has ``step(target=None) -> state``, ``state``, ``reset()`` and
+    ``report() -> dict``.
     """
+    if scene.kind != IK_KIND:
+        _discover()
+        return BUILDERS[scene.kind](scene)
     import numpy as np
 
     from .chain import Chain
@@ -1089,6 +1150,10 @@ def reference_markdown() -> str:
         lines.append(f"| `{name}` | {f.metadata['spec'].expected} | `{f.default}` | {f.metadata['doc']} |")
     for name, reg in SECTIONS.items():
         need = "required" if reg.required else ("optional" if reg.implicit else "optional, off when absent")
+        if reg.marks:
+            need = f"makes a {reg.marks} scene"
+        elif reg.kinds is not None:
+            need += " in " + " and ".join(f"{k.upper() if k == IK_KIND else k} scenes" for k in reg.kinds)
         lines += ["", f"### [{name}] ({need})", "", reg.doc, ""]
         if reg.cls is TargetSection:
             lines.append("`kind` (required) is one of " + ", ".join(f"`{k}`" for k in TARGET_KINDS)

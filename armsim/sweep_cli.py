@@ -1,0 +1,232 @@
+"""``armsim sweep``: a grid of calibration runs from a scene, over seeds, in parallel.
+
+::
+
+    armsim sweep scenes/calibrate-gecco.toml --vary calibration.segments=1:6 \\
+        --vary genetic.population=2:6 --seeds 123,456,789 --csv out.csv --plot out.png --jobs 4
+
+``SCENE`` is a calibration scene (without it, ``--preset`` names one of the
+core's built-in experiments).  A ``--vary`` key is a key of the scene's
+``[calibration]``, ``[cameras]`` or ``[genetic]`` table (``calibration.window``,
+``cameras.preset``, ``genetic.enabled``...) or one of the short names
+``segments``, ``population``, ``learner``, ``window``; its values are ``A:B``
+(integers A to B) or a comma list.  Every grid point is the scene with those
+keys replaced and validated like a scene file (a bad value is the scene's
+one-line error); the runs themselves go to :func:`armsim.sweep.sweep`, one
+CSV row per run (the varied keys as extra columns), and
+:func:`armsim.sweep.plot` draws rounds and seconds against population.
+
+Errors are one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+__all__ = ["sweep_command", "build_parser", "grid_experiments"]
+
+SECTIONS = ("calibration", "cameras", "genetic")
+# short names, as in armsim.experiment.Experiment.ALIASES
+ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
+           "learner": "calibration.learner", "window": "calibration.window"}
+
+
+class SweepError(Exception):
+    """A bad option (one line, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # one line, status 2, no usage dump
+        raise SweepError(message)
+
+
+def _seeds(text):
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 0, got '{text}'")
+    return seeds
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def build_parser():
+    p = _Parser(prog="armsim sweep",
+                description="Run a grid of calibration experiments over seeds in parallel "
+                            "processes: one CSV row per run, a plot of rounds and seconds "
+                            "against population.")
+    p.add_argument("scene", nargs="?", metavar="SCENE",
+                   help="calibration scene to start from (default: --preset)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="without SCENE: a built-in experiment, gecco (default) or lm")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=A:B|X,Y",
+                   help="a scene key to vary (repeatable), e.g. calibration.segments=1:6 "
+                        "genetic.population=2:6 calibration.learner=lm,adam")
+    p.add_argument("--seeds", type=_seeds, default=[123, 456, 789], metavar="S,S,...",
+                   help="seeds of each grid point (default 123,456,789)")
+    p.add_argument("--csv", metavar="OUT.csv", help="write one row per run")
+    p.add_argument("--plot", metavar="OUT.png", help="write the rounds/seconds figure (needs matplotlib)")
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                   help="worker processes (default 1)")
+    p.add_argument("--max-rounds", type=_positive_int, metavar="N", dest="max_rounds",
+                   help="give up after N rounds (default: the scene's calibration.max_rounds)")
+    return p
+
+
+def _scene_keys():
+    from .scene import SECTIONS as REGISTERED, _discover
+    _discover()
+    return [f"{name}.{k}" for name in SECTIONS for k in REGISTERED[name].cls.allowed_keys()]
+
+
+def _experiment_diff(base, other) -> dict:
+    """``{"section.field": value}`` of every field where ``other`` differs from ``base``."""
+    out = {}
+    for sec in dataclasses.fields(base):
+        a, b = getattr(base, sec.name), getattr(other, sec.name)
+        for f in dataclasses.fields(a):
+            if getattr(a, f.name) != getattr(b, f.name):
+                out[f"{sec.name}.{f.name}"] = getattr(b, f.name)
+    return out
+
+
+def grid_experiments(scene, varies):
+    """The sweep grid of a calibration scene.
+
+    Parameters
+    ----------
+    scene : armsim.scene.Scene   a calibration scene
+    varies : list of (key, values)   keys as in the scene (or a short name)
+
+    Returns
+    -------
+    base : Experiment
+    points : list of dict   the user's keys and values, one dict per grid point
+    changes : list of dict  per point, the Experiment fields that differ from ``base``
+
+    Raises
+    ------
+    SweepError for an unknown key; SceneError for a value the scene refuses.
+    """
+    from .calibration_scene import experiment
+    from .scene import override
+    from .sweep import expand_grid
+    known = _scene_keys()
+    resolved = []
+    for k, values in varies:
+        full = ALIASES.get(k, k)
+        if full not in known:
+            raise SweepError(f"--vary {k}: unknown key; choose one of "
+                             f"{', '.join(known)}, or one of {', '.join(ALIASES)}")
+        if full in (r for r, _ in resolved):
+            raise SweepError(f"--vary {k}: {full} is varied twice")
+        resolved.append((full, values))
+    base = experiment(scene)
+    points = expand_grid(resolved)
+    changes = [_experiment_diff(base, experiment(override(scene, p))) for p in points]
+    return base, points, changes
+
+
+def _table(rows):
+    from .sweep import summarise
+    lines = [f"{'segments':>8} {'P':>3} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
+    for (s, p), (k, c, rounds, secs) in summarise(rows).items():
+        lines.append(f"{s:>8} {p:>3} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
+    return "\n".join(lines)
+
+
+def _check_output(path, option):
+    from .export import ExportError, check_writable
+    try:
+        check_writable(path)
+    except ExportError as exc:
+        raise SweepError(f"argument {option}: {exc}") from None
+
+
+def sweep_command(argv) -> int:
+    """Entry of ``armsim sweep``; returns the exit status."""
+    from .scene import SceneError
+    try:
+        return _sweep(argv)
+    except SweepError as exc:
+        print(f"armsim sweep: error: {exc}", file=sys.stderr)
+        return 2
+    except SceneError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _sweep(argv) -> int:
+    from .experiment import PRESETS
+    from .scene import load
+    from .sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
+    args = build_parser().parse_args(argv)
+    try:
+        varies = [parse_vary(v) for v in args.vary]
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
+    for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
+        if path:
+            _check_output(path, option)
+    if args.scene is not None:
+        if args.preset is not None:
+            raise SweepError("argument --preset: give SCENE or --preset, not both")
+        scene = load(args.scene)
+        if scene.kind != "calibration":
+            raise SweepError(f"{args.scene} is not a calibration scene (it has no [calibration] table)")
+    else:
+        name = args.preset or "gecco"
+        if name not in PRESETS:
+            raise SweepError(f"argument --preset: unknown preset '{name}'; choose one of {', '.join(PRESETS)}")
+        from .scene import from_table
+        preset = PRESETS[name]
+        table = {"calibration": {f.name: getattr(preset.calibration, f.name)
+                                 for f in dataclasses.fields(preset.calibration)},
+                 "cameras": {"focuses": [list(p) for p in preset.camera.focuses]},
+                 "genetic": {f.name: getattr(preset.genetic, f.name)
+                             for f in dataclasses.fields(preset.genetic)
+                             if getattr(preset.genetic, f.name) is not None}}
+        scene = from_table(_toml_ready(table), f"<preset {name}>")
+    base, points, changes = grid_experiments(scene, varies)
+    rows = sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds)
+    k = len(args.seeds)
+    for i, row in enumerate(rows):
+        for key in [c for c in row if c not in CSV_FIELDS]:
+            del row[key]
+        for key, value in points[i // k].items():
+            short = key.rpartition(".")[2]
+            if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
+                row[key] = value        # a varied key that is not a standard column already
+    print(_table(rows))
+    if args.csv:
+        write_csv(rows, args.csv)
+        print(f"wrote {args.csv}")
+    if args.plot:
+        try:
+            plot(rows, args.plot)
+        except RuntimeError as exc:
+            print(f"armsim sweep: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _toml_ready(value):
+    """Tuples as lists, recursively (a table as the TOML reader would give it)."""
+    if isinstance(value, dict):
+        return {k: _toml_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_toml_ready(v) for v in value]
+    return value
