@@ -180,6 +180,12 @@ def _sweep(argv) -> int:
     for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
         if path:
             _check_output(path, option)
+    if args.plot:
+        try:    # fail before the runs, not after them
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise SweepError("argument --plot: plotting needs matplotlib "
+                             "(pip install 'armsim[plot]')") from None
     if args.scene is not None:
         if args.preset is not None:
             raise SweepError("argument --preset: give SCENE or --preset, not both")
