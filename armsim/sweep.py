@@ -3,7 +3,7 @@
 ``sweep(base, grid, seeds, jobs)`` runs every (grid point, seed) pair and
 returns one row (a dict) per run; :func:`write_csv` and :func:`plot` turn the
 rows into a CSV file and a figure (rounds and seconds against population,
-one line per segment count, medians over seeds).  :func:`sweep_main` is the
+one line per segment count, medians over seeds).  :func:`armsim.sweep_cli.sweep_command` is the
 command-line entry::
 
     python -m armsim.sweep --preset gecco --vary segments=1:6 --vary population=2:6 \\
@@ -18,7 +18,6 @@ A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import sys
@@ -27,9 +26,8 @@ from multiprocessing import get_context
 import numpy as np
 
 from .calibration import run
-from .experiment import PRESETS
 
-__all__ = ["parse_vary", "expand_grid", "sweep", "write_csv", "plot", "summarise", "sweep_main"]
+__all__ = ["parse_vary", "expand_grid", "sweep", "write_csv", "plot", "summarise"]
 
 CSV_FIELDS = ("segments", "population", "seed", "learner", "cameras", "criterion", "converged",
               "rounds", "seconds", "final_loss", "length_error_px", "length_error_pct",
@@ -208,63 +206,6 @@ def plot(rows, path):
     plt.close(fig)
 
 
-def _table(rows):
-    lines = [f"{'segments':>8} {'P':>3} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
-    for (s, p), (k, c, rounds, secs) in summarise(rows).items():
-        lines.append(f"{s:>8} {p:>3} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
-    return "\n".join(lines)
-
-
-def _seeds(text):
-    try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers, got {text!r}") from None
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="armsim sweep", description="Run a grid of calibration experiments over seeds.")
-    parser.add_argument("--preset", choices=tuple(PRESETS), default="gecco",
-                        help="built-in experiment to start from (default gecco)")
-    parser.add_argument("--vary", action="append", default=[], metavar="KEY=A:B|X,Y",
-                        help="a setting to vary (repeatable), e.g. segments=1:6 population=2:6")
-    parser.add_argument("--seeds", type=_seeds, default=[123, 456, 789], help="default 123,456,789")
-    parser.add_argument("--csv", metavar="PATH", help="write one row per run")
-    parser.add_argument("--plot", metavar="PATH", help="write the rounds/seconds figure (matplotlib)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--max-rounds", type=int, default=None, help="override calibration.max_rounds")
-    return parser
-
-
-def sweep_main(argv=None, base=None) -> int:
-    """Command-line entry; ``base`` (an Experiment, e.g. from a scene) overrides ``--preset``."""
-    args = build_parser().parse_args(argv)
-    try:
-        varies = [parse_vary(v) for v in args.vary]
-        experiment = base if base is not None else PRESETS[args.preset]
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-        if args.max_rounds is not None and args.max_rounds < 1:
-            raise ValueError(f"--max-rounds must be >= 1, got {args.max_rounds}")
-        rows = sweep(experiment, expand_grid(varies), args.seeds, jobs=args.jobs,
-                     max_rounds=args.max_rounds)
-    except ValueError as exc:
-        print(f"armsim sweep: {exc}", file=sys.stderr)
-        return 2
-    print(_table(rows))
-    if args.csv:
-        write_csv(rows, args.csv)
-        print(f"wrote {args.csv}")
-    if args.plot:
-        try:
-            plot(rows, args.plot)
-        except RuntimeError as exc:
-            print(f"armsim sweep: {exc}", file=sys.stderr)
-            return 1
-        print(f"wrote {args.plot}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(sweep_main())
+    from .sweep_cli import sweep_command
+    sys.exit(sweep_command(sys.argv[1:]))

@@ -25,6 +25,8 @@ import argparse
 import dataclasses
 import sys
 
+from .cli import _positive_int
+
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
 SECTIONS = ("calibration", "cameras", "genetic")
@@ -50,16 +52,6 @@ def _seeds(text):
     if not seeds or min(seeds) < 0:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 0, got '{text}'")
     return seeds
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
 
 
 def build_parser():

@@ -13,7 +13,8 @@ from armsim.camera import CameraSettings, wrap
 from armsim.chain import joint_positions
 from armsim.genetic import GeneticSettings
 from armsim.learners import LEARNERS, Learner, make_learner
-from armsim.sweep import expand_grid, parse_vary, sweep, sweep_main, write_csv
+from armsim.sweep import expand_grid, parse_vary, sweep, write_csv
+from armsim.sweep_cli import sweep_command
 
 STEREO = CameraSettings.preset("stereo")
 
@@ -289,10 +290,10 @@ def test_sweep_rows_and_csv(tmp_path):
     assert lines[0].startswith("segments,population,seed,learner") and len(lines) == 9
 
 
-def test_sweep_main_reports_bad_input(capsys):
-    assert sweep_main(["--preset", "lm", "--vary", "segments=0:1", "--seeds", "1"]) == 2
+def test_sweep_command_reports_bad_input(capsys):
+    assert sweep_command(["--preset", "lm", "--vary", "segments=0:1", "--seeds", "1"]) == 2
     assert "calibration.segments: must be >= 1, got 0" in capsys.readouterr().err
-    assert sweep_main(["--preset", "lm", "--vary", "segments=1:1", "--seeds", "1,2"]) == 0
+    assert sweep_command(["--preset", "lm", "--vary", "segments=1:1", "--seeds", "1,2"]) == 0
     assert "segments" in capsys.readouterr().out
 
 
