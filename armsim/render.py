@@ -195,6 +195,13 @@ def _as_point(a) -> np.ndarray | None:
     return a
 
 
+def _draw_target(surface, color, c, r) -> None:
+    """The target marker: a ring of radius ``r`` with a cross through it, centred on pixel ``c``."""
+    pygame.draw.circle(surface, color, c, r, 2)
+    pygame.draw.line(surface, color, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
+    pygame.draw.line(surface, color, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+
+
 def _draw_arrow(surface, color, start, end, width=2, head=9.0) -> None:
     """A line from ``start`` to ``end`` (pixels, float) with a filled head."""
     d = np.asarray(end, float) - np.asarray(start, float)
@@ -422,11 +429,7 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         pygame.draw.circle(surface, theme.tip, _pixel(view.to_screen(tip), size), theme.joint_radius - 1)
 
     if target is not None:
-        c = _pixel(view.to_screen(target), size)
-        r = theme.target_radius
-        pygame.draw.circle(surface, theme.target, c, r, 2)
-        pygame.draw.line(surface, theme.target, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
-        pygame.draw.line(surface, theme.target, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+        _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius)
 
     if show_panel:
         _draw_panel(surface, state, theme)
@@ -738,11 +741,7 @@ def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: 
 
     target = _as_point(state.target)
     if target is not None:
-        c = _pixel(view.to_screen(target), size)
-        r = theme.target_radius
-        pygame.draw.circle(surface, theme.goal, c, r, 2)
-        pygame.draw.line(surface, theme.goal, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
-        pygame.draw.line(surface, theme.goal, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+        _draw_target(surface, theme.goal, _pixel(view.to_screen(target), size), theme.target_radius)
 
     if show_panel:
         _draw_text_box(surface, _calibration_panel_lines(state), theme)
