@@ -67,6 +67,8 @@ class Theme:
     joint_radius: int = 6
     target_radius: int = 10
     font_size: int = 20
+    line_width: int = 2       # trail, Jacobian arrows, target ring
+    warning: Color = (255, 196, 64)   # the words saying the solver stops short
     # calibration scenes (the same on both themes): the hidden reference arm, the
     # candidate models, those the next generation replaces, cameras and sight lines
     reference: Color = (60, 130, 255)
@@ -82,6 +84,23 @@ class Theme:
 
 
 DEFAULT_THEME = Theme()
+
+#: the picture size the theme's sizes are for; other sizes scale them by min(W, H) / this
+REFERENCE_SIDE = 360
+
+
+def scaled_theme(theme: Theme, size) -> Theme:
+    """``theme`` with its line widths, radii and font size scaled to a surface of ``size``
+    (by ``min(W, H) / REFERENCE_SIDE``, never below 1 px; the same theme at 480x360)."""
+    k = min(size) / REFERENCE_SIDE
+    if abs(k - 1.0) < 1e-9:
+        return theme
+    def sc(v, lo=1):
+        return max(lo, int(round(v * k)))
+    return dataclasses.replace(theme, segment_width=sc(theme.segment_width),
+                               joint_radius=sc(theme.joint_radius, 2),
+                               target_radius=sc(theme.target_radius, 3),
+                               font_size=sc(theme.font_size, 8), line_width=sc(theme.line_width))
 
 
 def _finite_positive(x, fallback: float) -> float:
@@ -195,11 +214,12 @@ def _as_point(a) -> np.ndarray | None:
     return a
 
 
-def _draw_target(surface, color, c, r) -> None:
+def _draw_target(surface, color, c, r, width=2) -> None:
     """The target marker: a ring of radius ``r`` with a cross through it, centred on pixel ``c``."""
-    pygame.draw.circle(surface, color, c, r, 2)
-    pygame.draw.line(surface, color, (c[0] - r - 4, c[1]), (c[0] + r + 4, c[1]), 1)
-    pygame.draw.line(surface, color, (c[0], c[1] - r - 4), (c[0], c[1] + r + 4), 1)
+    pygame.draw.circle(surface, color, c, r, width)
+    arm, thin = r + 2 * width, max(1, width // 2)
+    pygame.draw.line(surface, color, (c[0] - arm, c[1]), (c[0] + arm, c[1]), thin)
+    pygame.draw.line(surface, color, (c[0], c[1] - arm), (c[0], c[1] + arm), thin)
 
 
 def _draw_arrow(surface, color, start, end, width=2, head=9.0) -> None:
@@ -232,6 +252,51 @@ def _panel_lines(state) -> list[str]:
     ]
 
 
+def status_lines(state) -> list[str]:
+    """The words saying where the solver stops short, from the state's ``best``,
+    ``stalled`` and ``at_limit`` (see :class:`armsim.sim.State`); empty when it does not."""
+    lines = []
+    try:
+        error, best = float(state.error), float(getattr(state, "best", 0.0))
+    except (TypeError, ValueError, AttributeError):
+        return lines
+    if not (math.isfinite(error) and math.isfinite(best)):
+        return lines
+    if best > 0:
+        lines.append(f"target out of reach: {error:.3f} m short (best {best:.3f} m)")
+    if getattr(state, "stalled", False):
+        if best > 0:
+            lines.append(f"stalled: {error - best:.3f} m over the best, not falling")
+        else:
+            lines.append(f"stalled: error {error:.3f} m, not falling")
+    joints = tuple(getattr(state, "at_limit", ()) or ())
+    if len(joints) == 1:
+        lines.append(f"joint {joints[0]} at its limit")
+    elif joints:
+        lines.append(f"joints {', '.join(str(j) for j in joints)} at their limits")
+    return lines
+
+
+def _draw_status(surface, state, theme: Theme) -> None:
+    """:func:`status_lines` at the bottom left, in the warning colour."""
+    lines = status_lines(state)
+    if not lines:
+        return
+    font = _font(theme.font_size)
+    texts = [font.render(line, True, theme.warning) for line in lines]
+    pad = max(2, theme.font_size // 3)
+    w = max(t.get_width() for t in texts) + 2 * pad
+    h = sum(t.get_height() for t in texts) + 2 * pad
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 200))
+    y0 = surface.get_height() - h - pad
+    surface.blit(box, (pad, y0))
+    y = y0 + pad
+    for t in texts:
+        surface.blit(t, (2 * pad, y))
+        y += t.get_height()
+
+
 def _num(x) -> str:
     try:
         return f"{float(x):.4f}"
@@ -242,7 +307,7 @@ def _num(x) -> str:
 def _draw_panel(surface, state, theme: Theme) -> None:
     font = _font(theme.font_size)
     texts = [font.render(line, True, theme.text) for line in _panel_lines(state)]
-    pad, gap = 8, 2
+    pad, gap = max(2, (2 * theme.font_size) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
     box = pygame.Surface((w, h), pygame.SRCALPHA)
@@ -330,7 +395,7 @@ def draw(
     :class:`~armsim.calibration.CalibrationState` is drawn by
     :func:`draw_calibration` (only ``theme`` and ``show_panel`` apply).
     """
-    theme = DEFAULT_THEME if theme is None else theme
+    theme = scaled_theme(DEFAULT_THEME if theme is None else theme, surface.get_size())
     if isinstance(state, CalibrationState):
         return draw_calibration(surface, state, theme=theme, show_panel=show_panel,
                                 view=view if isinstance(view, CanvasView) else None)
@@ -392,7 +457,7 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         trail = trail[np.all(np.isfinite(trail), axis=1)]
         if len(trail) >= 2:
             pts = [_pixel(p, size) for p in view.to_screen(trail)]
-            pygame.draw.lines(surface, theme.trail, False, pts, 2)
+            pygame.draw.lines(surface, theme.trail, False, pts, theme.line_width)
 
     if show_waypoints:
         _draw_waypoints(surface, state, theme, view)
@@ -429,10 +494,12 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         pygame.draw.circle(surface, theme.tip, _pixel(view.to_screen(tip), size), theme.joint_radius - 1)
 
     if target is not None:
-        _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius)
+        _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius,
+                     theme.line_width)
 
     if show_panel:
         _draw_panel(surface, state, theme)
+    _draw_status(surface, state, theme)
     return view
 
 
@@ -457,7 +524,8 @@ def _draw_jacobian(surface, state, theme: Theme, view: View, tip: np.ndarray) ->
     tip_px = view.to_screen(tip)
     for j in np.flatnonzero(usable):
         end_px = view.to_screen(tip + k * jac[:, j])
-        _draw_arrow(surface, theme.segment_color(int(j)), tip_px, end_px)
+        _draw_arrow(surface, theme.segment_color(int(j)), tip_px, end_px, theme.line_width,
+                    4.5 * theme.line_width)
 
 
 def render_array(state, size=(480, 360), **options) -> np.ndarray:
@@ -628,7 +696,7 @@ def _draw_text_box(surface, lines, theme):
     on small surfaces so the box keeps to a corner)."""
     font = _font(max(10, min(theme.font_size - 2, surface.get_height() // 26)))
     texts = [font.render(line, True, theme.text) for line in lines]
-    pad, gap = 8, 2
+    pad, gap = max(2, (2 * theme.font_size) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
     x0, y0 = surface.get_width() - w - 6, 6

@@ -13,6 +13,7 @@ import numpy as np
 
 from .chain import Chain
 from .solvers import Solver
+from .solvers.kinematics import workspace
 
 __all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight"]
 
@@ -39,6 +40,13 @@ class State:
     waypoints : ndarray (W, 2)  the target's waypoints [m] (empty without any)
     reached : ndarray (W,) bool which waypoints the tip has reached so far
     companions : list[State]    other arms stepped in lockstep (same target)
+    best : float [m]            the least error any pose can have: 0 for a target in
+                                the workspace, its distance outside it otherwise
+    stalled : bool              the target has been still for STALL_WINDOW frames, the
+                                error is over the best by more than SHORT x reach and
+                                fell by less than 1 % of that excess over the window
+    at_limit : tuple[int, ...]  joints (1 = next to the base) at a joint limit while the
+                                error is over the best by more than SHORT x reach
     """
 
     frame: int
@@ -58,6 +66,15 @@ class State:
     waypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     companions: list = field(default_factory=list)
+    best: float = 0.0
+    stalled: bool = False
+    at_limit: tuple = ()
+
+
+#: frames the target must stay still (and the error not fall) before a stall is reported
+STALL_WINDOW = 30
+#: an error this far over the best possible (x reach) counts as short of it
+SHORT = 1e-3
 
 
 @dataclass
@@ -162,6 +179,7 @@ class Simulation:
         self._last_step = 0.0
         self._last_iters = 0
         self._target = np.asarray(self.path(0), dtype=float)
+        self._still = deque(maxlen=STALL_WINDOW + 1)   # (target, error) of recent frames
         self._waypoints = np.asarray(getattr(self.path, "waypoints", np.zeros((0, 2))), dtype=float)
         self.stats = RunStats(reached=np.zeros(len(self._waypoints), dtype=bool))
         for other in self.companions:
@@ -207,6 +225,28 @@ class Simulation:
         if 0 <= index < len(stats.reached) and st.error <= self.reach_tolerance:
             stats.reached[index] = True
 
+    def _shortfall(self, error):
+        """(best possible error, stalled, joints at a limit) for the current frame."""
+        chain = self.chain
+        r_in, r_out = workspace(chain)
+        dist = float(np.linalg.norm(self._target - chain.base))
+        best = max(0.0, dist - r_out, r_in - dist)
+        short = error - best > SHORT * chain.reach
+        still = self._still
+        if still and not np.array_equal(still[-1][0], self._target):
+            still.clear()
+        still.append((self._target.copy(), error))
+        stalled = bool(short and len(still) == still.maxlen
+                       and still[0][1] - error < 0.01 * (error - best))
+        at_limit = ()
+        if short and chain.limits is not None:
+            lim = np.asarray(chain.limits, dtype=float)
+            with np.errstate(invalid="ignore"):
+                near = np.abs(self.q[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
+            hit = np.any(near & np.isfinite(lim), axis=1)
+            at_limit = tuple(int(j) + 1 for j in np.flatnonzero(hit))
+        return best, stalled, at_limit
+
     def report(self) -> dict:
         """JSON-ready summary of the run so far (:meth:`RunStats.summary`), per arm."""
         out = {"label": self.label, "method": self.solver.method,
@@ -222,9 +262,11 @@ class Simulation:
         tip = joints[-1]
         self._trail.append(tip.copy())
         solver = self.solver
+        error = float(np.linalg.norm(self._target - tip))
+        best, stalled, at_limit = self._shortfall(error)
         return State(
             frame=self.frame, q=self.q.copy(), joints=joints, target=self._target.copy(),
-            jacobian=jac, error=float(np.linalg.norm(self._target - tip)),
+            jacobian=jac, error=error, best=best, stalled=stalled, at_limit=at_limit,
             method=solver.method, correction=solver.correction if solver.method == "gradient" else "",
             step=self._last_step, iterations=self._last_iters,
             trail=np.array(self._trail).reshape(-1, 2), reach=self.chain.reach,
