@@ -37,20 +37,45 @@ class DisplayError(Exception):
     """No window can be opened (no display)."""
 
 
-def open_window(size):
-    """Open the window or raise :class:`DisplayError` in one line."""
+def open_window(size, allow_headless=False):
+    """Open the (resizable) window or raise :class:`DisplayError` in one line.
+
+    Under the ``dummy`` and ``offscreen`` SDL drivers there is no screen: that
+    is a :class:`DisplayError` too, unless ``allow_headless`` (tests drive the
+    window's event loop there).
+    """
     try:
         pygame.display.init()
         pygame.font.init()
-        screen = pygame.display.set_mode(size)
+        driver = pygame.display.get_driver()
+        if driver in ("dummy", "offscreen") and not allow_headless:
+            raise DisplayError(f"SDL video driver '{driver}' has no screen")
+        screen = pygame.display.set_mode(size, pygame.RESIZABLE)
     except pygame.error as exc:
         pygame.display.quit()
         raise DisplayError(str(exc) or "no display") from None
-    if pygame.display.get_driver() in ("dummy", "offscreen"):
+    except DisplayError:
         pygame.display.quit()
-        raise DisplayError(f"SDL video driver '{pygame.display.get_driver()}' has no screen")
+        raise
     pygame.display.set_caption(CAPTION)
     return screen
+
+
+RESIZE_EVENTS = (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED)
+
+
+def _resized(screen, event):
+    """The display surface after a resize event (the picture and the mouse mapping
+    are fitted to its new size by the caller)."""
+    size = getattr(event, "size", None) or (getattr(event, "x", 0), getattr(event, "y", 0))
+    w, h = (max(1, int(v)) for v in size)
+    current = pygame.display.get_surface()
+    if current is not None and current.get_size() == (w, h):
+        return current
+    try:
+        return pygame.display.set_mode((w, h), pygame.RESIZABLE)
+    except pygame.error:
+        return current or screen
 
 
 def _write_state(path, sim, frames, user_target, target_history_len):
@@ -66,6 +91,7 @@ def _write_state(path, sim, frames, user_target, target_history_len):
         "user_target": None if user_target is None else [float(v) for v in user_target],
         "target_history_len": target_history_len,
     }
+    data["window"] = list(pygame.display.get_surface().get_size()) if pygame.display.get_surface() else None
     if hasattr(st, "joints"):          # an arm chasing the target by IK
         data["tip"] = [float(v) for v in st.joints[-1]]
         data["error"] = float(st.error)
@@ -86,7 +112,8 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
     screen = screen or open_window(size)
     clock = pygame.time.Clock()
     state_out = os.environ.get("ARMSIM_STATE_OUT")
-    panels = layout(sim.state, screen.get_size())   # one column per arm
+    panels = layout(sim.state, screen.get_size())   # one column per arm; redone on resize
+    panels_size = screen.get_size()
     dragging = False
     user_target = None          # once the user has placed the target, it stays theirs
     target_history_len = 0      # mouse-set target positions since start / reset
@@ -107,6 +134,9 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
                         sim.reset()
                         user_target = None
                         target_history_len = 0
+                elif event.type in RESIZE_EVENTS:
+                    screen = _resized(screen, event)
+                    panels = layout(sim.state, screen.get_size())
                 elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                     dragging = True
                     user_target = world_at(panels, event.pos)
@@ -121,6 +151,9 @@ def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None,
             if not paused:
                 sim.step(target=user_target)
                 frames += 1
+            if screen.get_size() != panels_size:
+                panels = layout(sim.state, screen.get_size())
+            panels_size = screen.get_size()
             draw(screen, sim.state, **draw_options)
             pygame.display.flip()
             if state_out and frames % 30 == 0:
