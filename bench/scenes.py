@@ -1,0 +1,106 @@
+"""The README's "Scenes" table: every shipped IK scene run for its ``render.frames``.
+
+Each scene in ``scenes/`` without a ``[calibration]`` table is built and stepped
+exactly as ``python run_arm.py SCENE --gif OUT --report OUT.json`` steps it
+(:func:`armsim.scene.build_simulation`, then ``step()`` ``render.frames`` times;
+no picture is drawn, which does not change the figures), and its
+:meth:`~armsim.sim.Simulation.report` is tabulated.  "best" is the least error
+any pose can have at the last frame's target (0 inside the workspace, the
+distance outside it otherwise).
+
+Usage::
+
+    python bench/scenes.py              # a plain listing
+    python bench/scenes.py --markdown   # the README table
+    python bench/scenes.py --json PATH
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from armsim.scene import build_simulation, load  # noqa: E402
+
+DEFAULT = "seven_link_figure8.toml"
+
+
+def solver_name(sim):
+    s = sim.solver
+    name = f"{s.method}/{s.correction}" if s.method == "gradient" else s.method
+    return f"{name}, {s.max_iter} it/frame"
+
+
+def run_scene(path):
+    scene = load(path)
+    sim = build_simulation(scene)
+    for _ in range(scene.render.frames):
+        sim.step()
+    sims = [sim] + list(sim.companions)
+    rep = sim.report()
+    reps = [rep] + rep.get("companions", [])
+    return {
+        "scene": path.name, "frames": scene.render.frames,
+        "links": sim.chain.n, "arms": len(sims), "limited": sim.chain.limits is not None,
+        "target": scene.target.kind,
+        "solvers": [solver_name(s) for s in sims],
+        "mean_error": [r["mean_error"] for r in reps],
+        "final_error": [r["final_error"] for r in reps],
+        "best": [float(s.state.best) for s in sims],
+        "waypoints_reached": [sum(r["waypoints_reached"]) for r in reps],
+        "waypoints": len(rep["waypoints_reached"]),
+    }
+
+
+def shipped():
+    out = []
+    for path in sorted((ROOT / "scenes").glob("*.toml")):
+        if load(path).kind == "ik":
+            out.append(path)
+    return out
+
+
+def _g(x):
+    return f"{x:.4f}" if x >= 1e-3 else f"{x:.1e}"
+
+
+def markdown(rows):
+    lines = ["| scene | arm | target | solver | mean error [m] | final error [m] | best possible [m] | waypoints |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        name = f"`{r['scene']}`" + (" (default)" if r["scene"] == DEFAULT else "")
+        arm = f"{r['links']} links" + (", limited" if r["limited"] else "") + (", twice" if r["arms"] == 2 else "")
+        vs = " vs ".join
+        way = f"{r['waypoints_reached'][0]}/{r['waypoints']}" if r["waypoints"] else "-"
+        if r["waypoints"] and r["arms"] > 1:
+            way = vs(f"{k}/{r['waypoints']}" for k in r["waypoints_reached"])
+        lines.append(f"| {name} | {arm} | {r['target']} | {vs(r['solvers'])} | "
+                     f"{vs(_g(x) for x in r['mean_error'])} | {vs(_g(x) for x in r['final_error'])} | "
+                     f"{_g(r['best'][0]) if r['best'][0] else '0'} | {way} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--markdown", action="store_true", help="print the README table")
+    p.add_argument("--json", metavar="PATH", help="write every figure as JSON")
+    args = p.parse_args(argv)
+    rows = [run_scene(path) for path in shipped()]
+    if args.markdown:
+        print(markdown(rows))
+    else:
+        for r in rows:
+            print(r["scene"], r["solvers"], "mean", r["mean_error"], "final", r["final_error"],
+                  "best", r["best"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
