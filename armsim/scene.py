@@ -651,8 +651,9 @@ class WaypointsTarget(TargetSection):
     times: tuple | None = key(ListOf(Number(ge=0, le=MAX_FRAMES, unit="frames"), 1, 10000), None,
                               "start frame of each waypoint, strictly increasing (instead of `hold`)")
     loop: bool = key(Boolean(), False, "with `hold`: start again after the last waypoint")
-    tolerance: float = key(Number(gt=0, le=BIG, unit="m"), 0.02,
-                           "a waypoint counts as reached when the tip comes this close while it is shown")
+    tolerance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
+                                  "a waypoint counts as reached when the tip comes this close while "
+                                  "it is shown (default 0.02 x the arm's reach)")
 
     def check(self, where, keys):
         n = len(self.points)
