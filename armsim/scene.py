@@ -123,9 +123,11 @@ def show(value) -> str:
             return repr(value)
         return f"{value[:SHOWN]!r}... ({len(value)} characters)"
     if isinstance(value, int) and not isinstance(value, bool):
-        digits = int(value.bit_length() * 0.30103) + 1
-        if digits > SHOWN:       # str() of a huge int is slow, and refused past 4300 digits
-            return f"an integer of about {digits} digits"
+        if value.bit_length() > 3.33 * SHOWN:   # str() of a huge int is slow, refused past 4300 digits
+            n = abs(value)
+            digits = int((n.bit_length() - 1) * 0.30102999566398120) + 1
+            digits += n >= 10**digits
+            return f"an integer of {digits} digits"
         return str(value)
     return shorten(repr(value))
 
