@@ -23,7 +23,7 @@ from .experiment import CRITERIA, CalibrationSettings, Experiment
 from .camera import CAMERA_PRESETS, CameraSettings
 from .genetic import GeneticSettings
 from .learners import LEARNERS
-from .scene import (BIG, BUILDERS, Boolean, Choice, Integer, ListOf, Number, Section, key,
+from .scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
                     section)
 
 __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "experiment",
@@ -68,12 +68,12 @@ class CalibrationSection(Section):
 
     segments: int = key(Integer(ge=1, le=MAX_SEGMENTS), _CAL.segments,
                         "segments of the hidden reference arm and of every candidate")
-    length_range: tuple = key(_range(Number(gt=0, le=BIG), "px"), _CAL.length_range,
+    length_range: tuple = key(_range(Number(ge=SMALL, le=BIG), "px"), _CAL.length_range,
                               "lengths are drawn from, and learned lengths clipped to, this range")
     angle_range: tuple = key(_range(Number(ge=-1e4, le=1e4), "rad"), _CAL.angle_range,
                              "initial relative angles are drawn from this range (learned angles wrap)")
     base: tuple = key(_px_point(), _CAL.base, "base of every arm (canvas pixels, y down)")
-    canvas: tuple = key(Pair(Number(gt=0, le=BIG), "[width, height] (two numbers > 0) [px]"),
+    canvas: tuple = key(Pair(Number(ge=1, le=BIG), "[width, height] (two numbers >= 1) [px]"),
                         _CAL.canvas, "the target jumps to uniform points of this rectangle")
     target_start: tuple = key(_px_point(), _CAL.target_start, "where the target starts")
     target_period: int = key(Integer(ge=1, le=MAX_ROUNDS, unit="rounds"), _CAL.target_period,

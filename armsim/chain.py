@@ -17,9 +17,42 @@ import numpy as np
 
 from . import dual as ad
 
-__all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES"]
+__all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES", "MIN_LENGTH", "MAX_LENGTH",
+           "MAX_COORDINATE", "MAX_ANGLE", "memory_budget"]
 
 WRT_CHOICES = ("angles", "lengths", "base")
+
+#: Accepted ranges.  A length in [1e-50, 1e50] [m] and a coordinate within
+#: +-1e50 [m] keep every power the solvers form a normal float for up to 10^6
+#: segments: squares (``reach^2``, the curvature ``sum (distance to tip)^2``,
+#: ``(1e-12 reach)^2``) and the fourth powers of the DLS step (the determinant
+#: of ``J J^T + lambda^2 I``, ~ ``reach^4``); angles (and finite joint limits)
+#: within +-1e6 rad keep ``cumsum(q)`` and its cosine meaningful.
+MIN_LENGTH, MAX_LENGTH = 1e-50, 1e50
+MAX_COORDINATE = 1e50
+MAX_ANGLE = 1e6
+#: Peak bytes of one forward pass with K tangent columns, per float of the
+#: (B, N, K) intermediates: measured with tracemalloc (3.0 angles only, 5.0 with
+#: lengths or base for the tip; 11.1 for every joint), rounded up.
+_PASS_FLOATS = {"tip": 4, "tip+": 6, "joints": 12}
+MEMORY_FRACTION = 0.5      # a Jacobian may take at most this fraction of the physical memory
+
+
+def memory_budget() -> int:
+    """Bytes a dense Jacobian may take: :data:`MEMORY_FRACTION` of the physical memory
+    (``os.sysconf``; 8 GiB when the system does not say)."""
+    import os
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        total = 8 << 30
+    if total <= 0:
+        total = 8 << 30
+    return int(MEMORY_FRACTION * total)
+
+
+def _gib(nbytes) -> str:
+    return f"{nbytes / 2**30:.1f} GiB"
 
 
 def joint_positions(q, lengths, base=(0.0, 0.0)):
@@ -96,17 +129,28 @@ class Chain:
         lengths = np.array(lengths, dtype=float).reshape(-1)
         if lengths.size == 0:
             raise ValueError("a chain needs at least one segment")
-        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
-            raise ValueError(f"segment lengths must be finite and > 0, got {lengths.tolist()}")
+        bad = ~((lengths >= MIN_LENGTH) & (lengths <= MAX_LENGTH))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"lengths[{i}] must be within [{MIN_LENGTH:g}, {MAX_LENGTH:g}], "
+                             f"got {float(lengths[i])!r}")
         base = np.array(base, dtype=float).reshape(-1)
-        if base.shape != (2,) or not np.all(np.isfinite(base)):
-            raise ValueError(f"base must be two finite numbers, got {base.tolist()}")
+        if base.shape != (2,) or not np.all(np.abs(base) <= MAX_COORDINATE):
+            raise ValueError(f"base must be two numbers within +-{MAX_COORDINATE:g}, "
+                             f"got {base.tolist()[:2]}{'...' if base.size > 2 else ''}")
         if limits is not None:
             limits = np.array(limits, dtype=float)
             if limits.shape != (lengths.size, 2):
                 raise ValueError(f"limits must have shape ({lengths.size}, 2), got {limits.shape}")
-            if np.any(np.isnan(limits)) or np.any(limits[:, 0] > limits[:, 1]):
-                raise ValueError("each joint limit must be (lower, upper) with lower <= upper")
+            lo, hi = limits[:, 0], limits[:, 1]
+            # a side may be open (lower -inf, upper +inf); a finite bound is within +-MAX_ANGLE
+            ok = (((lo == -np.inf) | (np.abs(lo) <= MAX_ANGLE))
+                  & ((hi == np.inf) | (np.abs(hi) <= MAX_ANGLE)) & (lo <= hi))
+            if not ok.all():
+                i = int(np.argmin(ok))
+                raise ValueError(f"limits[{i}] must be (lower, upper) with lower <= upper, each "
+                                 f"within +-{MAX_ANGLE:g} rad (lower may be -inf, upper +inf), "
+                                 f"got {limits[i].tolist()}")
             limits.setflags(write=False)
         lengths.setflags(write=False)
         base.setflags(write=False)
@@ -129,6 +173,8 @@ class Chain:
         q = np.asarray(q, dtype=float)
         if q.shape[-1:] != (self.n,):
             raise ValueError(f"angles must have shape (..., {self.n}), got {q.shape}")
+        if not np.all(np.abs(q) <= MAX_ANGLE):
+            raise ValueError(f"angles must be finite and within +-{MAX_ANGLE:g} rad")
         return q
 
     # -- kinematics ---------------------------------------------------------
@@ -159,13 +205,29 @@ class Chain:
         q = self._q(q)
         if isinstance(wrt, str):
             wrt = (wrt,)
+        try:
+            wrt = tuple(wrt)
+        except TypeError:
+            raise ValueError(f"wrt must be a group name or a tuple of them, got {wrt!r}") from None
+        if not wrt:
+            raise ValueError(f"wrt must name at least one parameter group of {', '.join(WRT_CHOICES)}")
         for w in wrt:
-            if w not in WRT_CHOICES:
-                raise ValueError(f"unknown parameter group {w!r}; choose from {', '.join(WRT_CHOICES)}")
+            if not isinstance(w, str) or w not in WRT_CHOICES:
+                raise ValueError(f"wrt: unknown parameter group {str(w)[:40]!r}; "
+                                 f"choose from {', '.join(WRT_CHOICES)}")
+        if len(set(wrt)) != len(wrt):
+            raise ValueError(f"wrt: each parameter group at most once, got {wrt!r}")
         batch = q.shape[:-1]
         n = self.n
         sizes = {"angles": n, "lengths": n, "base": 2}
         k = sum(sizes[w] for w in wrt)
+        per = _PASS_FLOATS["joints" if not tip_only else "tip" if wrt == ("angles",) else "tip+"]
+        need = per * 8 * int(np.prod(batch)) * (n + 1) * k
+        if need > memory_budget():
+            raise ValueError(
+                f"the Jacobian of {int(np.prod(batch))} arm(s) of {n} segments with {k} columns "
+                f"would need about {_gib(need)} of memory, more than the {_gib(memory_budget())} "
+                f"allowed ({MEMORY_FRACTION:g} of the physical memory); pass fewer arms at a time")
         offset = 0
         args = {}
         for name, val in (("angles", q), ("lengths", self.lengths), ("base", self.base)):

@@ -357,14 +357,28 @@ def format_table(data):
     return "\n".join(lines)
 
 
+#: Largest ``armsim ops --segments``: forward mode keeps (N, K) tangents with
+#: K ~ 2N, so a count takes memory ~ N^2 (measured, --wrt angles lengths base:
+#: N = 1000 0.24 GB 1.0 s, 2000 0.86 GB 2.8 s, 4000 3.3 GB 9.0 s).
+MAX_SEGMENTS = 2000
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):  # one line on stderr, status 2, no usage dump
+        import sys
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def ops_main(argv=None) -> int:
     """``armsim ops``: count forward and reverse operations; print a table or JSON."""
-    p = argparse.ArgumentParser(
+    p = _OneLineParser(
         prog="armsim ops",
         description="Count derivative operations of forward mode versus reverse mode: the "
                     "slide's scalar chain and the squared tip error of an N-segment arm.")
     p.add_argument("--segments", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50, 100],
-                   metavar="N", help="arm sizes to count (default: 1 2 5 10 20 50 100)")
+                   metavar="N", help=f"arm sizes to count, each 1 to {MAX_SEGMENTS} "
+                                     "(default: 1 2 5 10 20 50 100)")
     p.add_argument("--wrt", nargs="+", default=["angles"], metavar="GROUP",
                    help=f"seeded parameter groups, from {', '.join(WRT_CHOICES)} (default: angles)")
     p.add_argument("--convention", default="nonzero", metavar="NAME",
@@ -377,6 +391,10 @@ def ops_main(argv=None) -> int:
             _check_choice("parameter group", w, WRT_CHOICES)
         if any(n < 1 for n in args.segments):
             raise ValueError("--segments must be >= 1")
+        big = max(args.segments)
+        if big > MAX_SEGMENTS:
+            raise ValueError(f"argument --segments: at most {MAX_SEGMENTS} segments (the count "
+                             f"takes memory growing as N^2: about 0.9 GB at {MAX_SEGMENTS}), got {big}")
     except ValueError as e:
         p.error(str(e))
     data = ops_table(args.segments, tuple(args.wrt), args.convention)

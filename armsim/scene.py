@@ -30,8 +30,11 @@ import difflib
 import importlib
 import importlib.resources
 import math
+import os
 import pkgutil
 import re
+import stat
+import sys
 import tomllib
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
@@ -45,7 +48,10 @@ __all__ = [
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scenes package
 BIG = 1.0e6                         # largest accepted coordinate or length [m]
+SMALL = 1.0e-6                      # smallest accepted segment length [m] (see docs/scenes.md)
 MAX_FRAMES = 1_000_000
+MAX_SCENE_BYTES = 1 << 20           # a scene file is read up to this size (1 MiB)
+SHOWN = 40                          # characters of a user's value echoed in a message
 THEMES = ("dark", "light")
 
 
@@ -93,6 +99,7 @@ class Where:
                 out += f"[{p}]"
             else:
                 name = p if _BARE.match(p) else '"' + _escape(p) + '"'
+                name = shorten(name)
                 out += ("." if out else "") + name
         return out
 
@@ -100,22 +107,49 @@ class Where:
         raise SceneError(self.source, self.path, detail)
 
 
+def shorten(text: str, limit: int = SHOWN) -> str:
+    """``text`` as echoed in a message: its first ``limit`` characters, then
+    ``...`` and the full length, when it is longer (a 50 MB value gives a short line)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def show(value) -> str:
+    """A user's value (string, number, ...) as echoed in a message, shortened."""
+    if isinstance(value, str):
+        if len(value) <= SHOWN:
+            return repr(value)
+        return f"{value[:SHOWN]!r}... ({len(value)} characters)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 3.33 * SHOWN:   # str() of a huge int is slow, refused past 4300 digits
+            n = abs(value)
+            digits = int((n.bit_length() - 1) * 0.30102999566398120) + 1
+            digits += n >= 10**digits
+            return f"an integer of {digits} digits"
+        return str(value)
+    return shorten(repr(value))
+
+
 def describe(value) -> str:
     """A TOML value as a user would recognise it in a message."""
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
     if isinstance(value, str):
-        return f"string {value[:40]!r}" + ("..." if len(value) > 40 else "")
+        return f"string {show(value)}"
     if isinstance(value, (int, float)):
-        return f"{value!r}"
+        return show(value)
     if isinstance(value, list):
         return f"an array of {len(value)} item(s)"
     if isinstance(value, dict):
         return "a table"
-    return f"{type(value).__name__} {value}"      # dates and times
+    return shorten(f"{type(value).__name__} {value}")      # dates and times
 
 
 def _suggest(word, choices) -> str:
+    if len(str(word)) > 4 * SHOWN:      # difflib is quadratic; a long word is no typo
+        return ""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
 
@@ -168,13 +202,16 @@ class Number(Spec):
         except OverflowError:
             v = math.inf
         if not math.isfinite(v):
-            where.fail(f"must be a finite number, got {value!r}")
+            where.fail(f"must be a finite number, got {show(value)}")
         for ok, text in ((self.gt is None or v > self.gt, f"> {_num(self.gt)}"),
                          (self.ge is None or v >= self.ge, f">= {_num(self.ge)}"),
                          (self.lt is None or v < self.lt, f"< {_num(self.lt)}"),
                          (self.le is None or v <= self.le, f"<= {_num(self.le)}")):
             if not ok:
                 where.fail(f"must be {text}, got {v!r}")
+        if v != 0 and abs(v) < sys.float_info.min:     # subnormal: 1/v overflows
+            where.fail(f"must be 0 or at least {sys.float_info.min:.4g} in size "
+                       f"(a normal float), got {v!r}")
         return v
 
 
@@ -190,9 +227,9 @@ class Integer(Spec):
         if isinstance(value, bool) or not isinstance(value, int):
             where.fail(f"expected an integer, got {describe(value)}")
         if self.ge is not None and value < self.ge:
-            where.fail(f"must be >= {self.ge}, got {value}")
+            where.fail(f"must be >= {self.ge}, got {show(value)}")
         if self.le is not None and value > self.le:
-            where.fail(f"must be <= {self.le}, got {value}")
+            where.fail(f"must be <= {self.le}, got {show(value)}")
         return int(value)
 
 
@@ -241,7 +278,7 @@ class Choice(Spec):
         choices = self.choices
         if value not in choices:
             hint = _suggest(value, choices)
-            where.fail(f"unknown {self.kind} {value!r}; choose one of {', '.join(choices)}"
+            where.fail(f"unknown {self.kind} {show(value)}; choose one of {', '.join(choices)}"
                        + (f" ({hint})" if hint else ""))
         return value
 
@@ -491,7 +528,7 @@ def _to_radians(values):
 class ArmSection(Section):
     """The arm: a planar serial chain of revolute joints."""
 
-    lengths: tuple = key(ListOf(Number(gt=0, le=BIG, unit="m"), 1, 1000), doc="segment lengths, base first")
+    lengths: tuple = key(ListOf(Number(ge=SMALL, le=BIG, unit="m"), 1, 1000), doc="segment lengths, base first")
     base: tuple = key(Point(), (0.0, 0.0), "position of the base")
     angles: tuple | None = key(ListOf(Number(ge=-1e4, le=1e4, unit="rad"), 1, 1000), None,
                                "initial joint angles, each relative to the previous segment "
@@ -519,13 +556,13 @@ class ArmSection(Section):
                 where.child(names[name]).fail(f"must have {n} item(s), one per segment, got {len(value)}")
         if self.angles is not None and self.limits is not None:
             deg = names["angles"].endswith("_deg")
-            show = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
+            conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
             unit = "deg" if deg else "rad"
             for i, (a, (lo, hi)) in enumerate(zip(self.angles, self.limits)):
                 if not lo - 1e-12 <= a <= hi + 1e-12:
                     where.child(names["angles"]).item(i).fail(
                         f"must be within {where.child(names['limits']).item(i).path} = "
-                        f"[{show(lo)!r}, {show(hi)!r}] {unit}, got {show(a)!r} {unit}")
+                        f"[{conv(lo)!r}, {conv(hi)!r}] {unit}, got {conv(a)!r} {unit}")
 
 
 # -- targets ---------------------------------------------------------------------
@@ -616,8 +653,9 @@ class WaypointsTarget(TargetSection):
     times: tuple | None = key(ListOf(Number(ge=0, le=MAX_FRAMES, unit="frames"), 1, 10000), None,
                               "start frame of each waypoint, strictly increasing (instead of `hold`)")
     loop: bool = key(Boolean(), False, "with `hold`: start again after the last waypoint")
-    tolerance: float = key(Number(gt=0, le=BIG, unit="m"), 0.02,
-                           "a waypoint counts as reached when the tip comes this close while it is shown")
+    tolerance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
+                                  "a waypoint counts as reached when the tip comes this close while "
+                                  "it is shown (default 0.02 x the arm's reach)")
 
     def check(self, where, keys):
         n = len(self.points)
@@ -938,6 +976,31 @@ def from_table(table: dict, source="<string>") -> Scene:
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
+_LONG_INT = re.compile(r"(?<![\w.])[+-]?[0-9][0-9_]*")
+_KEY_AT = re.compile(r"[ \t]*([A-Za-z0-9_.-]+)[ \t]*=")
+_HEADER = re.compile(r"^[ \t]*\[\[?([A-Za-z0-9_. -]+)\]\]?", re.MULTILINE)
+
+
+def _long_integer(text: str, source):
+    """The SceneError for a decimal integer longer than Python converts (tomllib
+    raises a bare ValueError from ``int()``), at its line and column."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+    for m in _LONG_INT.finditer(text):
+        digits = sum(ch.isdigit() for ch in m.group())
+        if digits > limit:
+            start = text.rfind("\n", 0, m.start()) + 1
+            line, column = text.count("\n", 0, m.start()) + 1, m.start() - start + 1
+            where = f"line {line}, column {column}"
+            name = _KEY_AT.match(text, start)
+            if name:
+                tables = _HEADER.findall(text, 0, start)
+                dotted = ".".join(filter(None, (tables[-1].strip() if tables else "", name.group(1))))
+                where = f"{shorten(dotted)} (line {line}, column {column})"
+            return SceneError(source, where,
+                              f"integer of {digits} digits; at most {limit} digits are accepted")
+    return SceneError(source, "", "invalid TOML: a number cannot be converted")
+
+
 def loads(text: str, source="<string>") -> Scene:
     """Parse and validate scene ``text``; ``source`` names it in messages."""
     try:
@@ -954,15 +1017,51 @@ def loads(text: str, source="<string>") -> Scene:
                          f"invalid TOML: {msg} (at the end of the file)") from None
     except RecursionError:
         raise SceneError(source, "", "invalid TOML: nested too deeply") from None
+    except ValueError:       # int() of a decimal integer over Python's digit limit
+        raise _long_integer(text, source) from None
     return from_table(table, source)
 
 
-def load(path) -> Scene:
-    """Load the scene file at ``path`` (str or Path)."""
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def _read_scene_bytes(path) -> bytes:
+    """The bytes of the regular file ``path``, at most :data:`MAX_SCENE_BYTES`.
+
+    The file is opened without blocking (a FIFO with no writer would wait
+    forever) and its type checked on the open descriptor before any read, so
+    a pipe, a device such as ``/dev/zero`` or a directory is refused at once."""
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise SceneError(path, "", f"cannot read scene file: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+            raise SceneError(path, "", f"cannot read scene file: it is {what}, not a regular file")
+        chunks, size = [], 0
+        while size <= MAX_SCENE_BYTES:
+            chunk = os.read(fd, MAX_SCENE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise SceneError(path, "", f"cannot read scene file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_SCENE_BYTES:
+        raise SceneError(path, "", f"scene file too large: more than {MAX_SCENE_BYTES} bytes (1 MiB)")
+    return b"".join(chunks)
+
+
+def load(path) -> Scene:
+    """Load the scene file at ``path`` (str or Path): a regular file of at most
+    :data:`MAX_SCENE_BYTES` bytes of UTF-8 TOML."""
+    data = _read_scene_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

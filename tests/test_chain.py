@@ -97,17 +97,92 @@ def test_segments_keep_their_lengths():
                                np.broadcast_to(c.lengths, (10, 3)))
 
 
+_LIMIT_RULE = ("must be (lower, upper) with lower <= upper, each within +-1e+06 rad "
+               "(lower may be -inf, upper +inf)")
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(lengths=[1.0, -1.0]), "segment lengths must be finite and > 0"),
-    (dict(lengths=[]), "at least one segment"),
-    (dict(lengths=[1.0, np.nan]), "segment lengths must be finite and > 0"),
-    (dict(lengths=[1.0], base=(0, 0, 0)), "base must be two finite numbers"),
-    (dict(lengths=[1.0, 1.0], limits=[[0, 1]]), r"limits must have shape \(2, 2\)"),
-    (dict(lengths=[1.0], limits=[[1, 0]]), "lower <= upper"),
+    (dict(lengths=[1.0, -1.0]), "lengths[1] must be within [1e-50, 1e+50], got -1.0"),
+    (dict(lengths=[]), "a chain needs at least one segment"),
+    (dict(lengths=[1.0, np.nan]), "lengths[1] must be within [1e-50, 1e+50], got nan"),
+    (dict(lengths=[1.0], base=(0, 0, 0)), "base must be two numbers within +-1e+50, got [0.0, 0.0]..."),
+    (dict(lengths=[1.0, 1.0], limits=[[0, 1]]), "limits must have shape (2, 2), got (1, 2)"),
+    (dict(lengths=[1.0], limits=[[1, 0]]), f"limits[0] {_LIMIT_RULE}, got [1.0, 0.0]"),
+    # issue 9 item 13: sizes whose squares overflow, and limits that give a NaN tip
+    (dict(lengths=[1e200] * 2), "lengths[0] must be within [1e-50, 1e+50], got 1e+200"),
+    (dict(lengths=[1e308] * 2), "lengths[0] must be within [1e-50, 1e+50], got 1e+308"),
+    (dict(lengths=[5e-324]), "lengths[0] must be within [1e-50, 1e+50], got 5e-324"),
+    (dict(lengths=[1.0], base=(1e300, 0)), "base must be two numbers within +-1e+50, got [1e+300, 0.0]"),
+    (dict(lengths=[1.0], limits=[[np.inf, np.inf]]), f"limits[0] {_LIMIT_RULE}, got [inf, inf]"),
+    (dict(lengths=[1.0, 1.0], limits=[[0, 1], [-np.inf, -np.inf]]),
+     f"limits[1] {_LIMIT_RULE}, got [-inf, -inf]"),
+    (dict(lengths=[1.0], limits=[[0, 1e300]]), f"limits[0] {_LIMIT_RULE}, got [0.0, 1e+300]"),
 ])
 def test_invalid_chains(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as info:
         Chain(**kwargs)
+    assert str(info.value) == message
+
+
+def test_open_joint_limits_are_accepted_and_give_finite_tips():
+    c = Chain([1.0, 1.0], limits=[[-np.inf, np.inf], [0.0, np.inf]])
+    assert np.all(np.isfinite(c.tip(c.clip([5.0, -3.0]))))
+
+
+@pytest.mark.parametrize("wrt, message", [
+    ((), "wrt must name at least one parameter group of angles, lengths, base"),
+    (("angles", "angles"), "wrt: each parameter group at most once, got ('angles', 'angles')"),
+    (("base", "lengths", "base"), "wrt: each parameter group at most once, got ('base', 'lengths', 'base')"),
+    (("angle",), "wrt: unknown parameter group 'angle'; choose from angles, lengths, base"),
+    ((1,), "wrt: unknown parameter group '1'; choose from angles, lengths, base"),
+    (5, "wrt must be a group name or a tuple of them, got 5"),
+])
+def test_jacobian_refuses_empty_duplicate_and_unknown_groups(wrt, message):
+    c = Chain([1.0, 1.0])
+    for f in (c.jacobian, c.joints_jacobian, c.tip_and_jacobian):
+        with pytest.raises(ValueError) as info:
+            f([0.1, 0.2], wrt=wrt)
+        assert str(info.value) == message
+
+
+@pytest.mark.parametrize("q", [[np.inf, 0.0], [np.nan, 0.0], [1e300, 1e300]])
+def test_angles_must_be_finite_and_bounded(q):
+    c = Chain([1.0, 1.0])
+    for f in (c.tip, c.joints, c.jacobian):
+        with pytest.raises(ValueError) as info:
+            f(q)
+        assert str(info.value) == "angles must be finite and within +-1e+06 rad"
+
+
+def test_jacobian_refuses_before_allocating_what_cannot_fit(monkeypatch):
+    """Issue 9 item 11: N = 1000, B = 1000 is refused up front, naming the memory it
+    would need (the estimate: 4 floats of 8 bytes per entry of the (B, N+1, K) intermediates)."""
+    import tracemalloc
+
+    import armsim.chain as chain_mod
+    monkeypatch.setattr(chain_mod, "memory_budget", lambda: 8 << 30)     # a 16 GiB machine
+    c = Chain(np.full(1000, 1e-3))
+    q = np.zeros((1000, 1000))
+    tracemalloc.start()
+    with pytest.raises(ValueError) as info:
+        c.jacobian(q)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(info.value) == (
+        "the Jacobian of 1000 arm(s) of 1000 segments with 1000 columns would need about "
+        "29.8 GiB of memory, more than the 8.0 GiB allowed (0.5 of the physical memory); "
+        "pass fewer arms at a time")
+    assert peak < 64 << 20         # refused before any big array was made (q itself is 8 MB)
+    small = c.jacobian(q[:10])     # a batch that fits still works
+    assert small.shape == (10, 2, 1000)
+
+
+def test_memory_budget_is_half_the_physical_memory():
+    import os
+
+    import armsim.chain as chain_mod
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert chain_mod.memory_budget() == int(0.5 * total)
 
 
 def test_bad_wrt_and_bad_angles():

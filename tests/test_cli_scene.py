@@ -30,10 +30,10 @@ def run_cli(*args, cwd=None):
 
 
 BAD = [
-    (ARM.replace("0.2]", "-1]") + FIXED, "arm.lengths[2]: must be > 0, got -1.0"),
+    (ARM.replace("0.2]", "-1]") + FIXED, "arm.lengths[2]: must be >= 1e-06, got -1.0"),
     ('[arm]\nlenghts = [1]\n' + FIXED, "arm.lenghts: unknown key; did you mean 'lengths'?"),
     ('[arm]\nlengths = "abc"\n' + FIXED,
-     "arm.lengths: expected an array of numbers > 0 and <= 1e+06 [m], got string 'abc'"),
+     "arm.lengths: expected an array of numbers >= 1e-06 and <= 1e+06 [m], got string 'abc'"),
     (ARM + 'limits = [[0, 1], [1, 0.5], [0, 0]]\n' + FIXED,
      "arm.limits[1]: limits reversed: lower 1.0 > upper 0.5"),
     (ARM + FIXED + '[render]\nfps = 0\n', "render.fps: must be > 0, got 0.0"),

@@ -58,9 +58,30 @@ def test_ops_command_prints_table_and_json(capsys):
     (["--convention", "sparse"], "unknown convention 'sparse'; choose one of nonzero, dense"),
     (["--wrt", "angle"], "unknown parameter group 'angle'; choose one of angles, lengths, base"),
     (["--segments", "0"], "--segments must be >= 1"),
+    (["--segments", "x"], "argument --segments: invalid int value: 'x'"),
+    # issue 9 item 12: refused up front instead of a MemoryError traceback
+    (["--segments", "100000"], "argument --segments: at most 2000 segments (the count takes "
+                               "memory growing as N^2: about 0.9 GB at 2000), got 100000"),
+    (["--segments", "3", "2001"], "argument --segments: at most 2000 segments (the count takes "
+                                  "memory growing as N^2: about 0.9 GB at 2000), got 2001"),
 ])
 def test_ops_command_rejects_bad_options(argv, msg, capsys):
     with pytest.raises(SystemExit) as e:
         ops_main(argv)
     assert e.value.code == 2
-    assert msg in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.err == f"armsim ops: error: {msg}\n" and captured.out == ""
+
+
+def test_ops_huge_segments_via_the_command_line_is_one_line_and_fast():
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, str(root / "run_arm.py"), "ops", "--segments", "100000"],
+                       capture_output=True, text=True, timeout=60)
+    assert time.perf_counter() - t < 30
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "at most 2000 segments" in r.stderr

@@ -121,8 +121,8 @@ def test_every_target_kind_round_trips():
 _M = ", ".join(METHODS)
 INVALID = [
     # impossible values
-    (ARM.replace("0.2]", "-1]") + FIXED, "arm.lengths[2]: must be > 0, got -1.0"),
-    ('[arm]\nlengths = [0.5, 0, 1]\n' + FIXED, "arm.lengths[1]: must be > 0, got 0.0"),
+    (ARM.replace("0.2]", "-1]") + FIXED, "arm.lengths[2]: must be >= 1e-06, got -1.0"),
+    ('[arm]\nlengths = [0.5, 0, 1]\n' + FIXED, "arm.lengths[1]: must be >= 1e-06, got 0.0"),
     ('[arm]\nlengths = []\n' + FIXED, "arm.lengths: must have at least 1 item(s), got 0"),
     (ARM + 'limits = [[0, 1], [1, 0.5], [0, 0]]\n' + FIXED,
      "arm.limits[1]: limits reversed: lower 1.0 > upper 0.5"),
@@ -146,7 +146,7 @@ INVALID = [
     ('seed = -1\n' + ARM + FIXED, "seed: must be >= 0, got -1"),
     # wrong types
     ('[arm]\nlengths = "abc"\n' + FIXED,
-     "arm.lengths: expected an array of numbers > 0 and <= 1e+06 [m], got string 'abc'"),
+     "arm.lengths: expected an array of numbers >= 1e-06 and <= 1e+06 [m], got string 'abc'"),
     ('[arm]\nlengths = [0.5, true]\n' + FIXED, "arm.lengths[1]: expected a number, got boolean true"),
     (ARM + FIXED + '[render]\nframes = 2.0\n', "render.frames: expected an integer, got 2.0"),
     (ARM + FIXED + '[render]\nshow_trail = 1\n', "render.show_trail: expected true or false, got 1"),

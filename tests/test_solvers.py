@@ -368,31 +368,79 @@ def test_bad_names_raise_value_error_with_choices():
         solve(chain, [0.5, 0.5], first_start="near")
 
 
+_POS = "must be a number > 0 and <= 1e+50, got"
+_NONNEG = "must be a number >= 0 and <= 1e+50, got"
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(tol=0.0), "tol must be > 0"),
-    (dict(max_iter=-1), "max_iter must be an integer >= 0"),
-    (dict(max_iter=2.5), "max_iter must be an integer >= 0"),
-    (dict(restarts=-1), "restarts must be an integer >= 0"),
-    (dict(first_iter=-1), "first_iter must be an integer >= 0 or None"),
-    (dict(q0_radius=-0.1), "q0_radius must be >= 0"),
-    (dict(q0_radius=float("nan")), "q0_radius must be >= 0"),
-    (dict(step_size=-1.0), "step_size must be > 0"),
-    (dict(damping=float("nan")), "damping must be > 0"),
-    (dict(max_angular_speed=0.0), "max_angular_speed must be > 0"),
-    (dict(max_joint_step=float("inf")), "max_joint_step must be > 0"),
+    (dict(tol=0.0), f"tol {_POS} 0.0"),
+    (dict(tol=1e200), f"tol {_POS} 1e+200"),             # issue 9 item 13: was OverflowError
+    (dict(tol=float("nan")), f"tol {_POS} nan"),
+    (dict(tol="x"), f"tol {_POS} x"),
+    (dict(max_iter=-1), "max_iter must be an integer >= 0, got -1"),
+    (dict(max_iter=2.5), "max_iter must be an integer >= 0, got 2.5"),
+    (dict(max_iter=float("nan")), "max_iter must be an integer >= 0, got nan"),
+    (dict(restarts=-1), "restarts must be an integer >= 0 and <= 10000, got -1"),
+    (dict(restarts=10**9), "restarts must be an integer >= 0 and <= 10000, got 1000000000"),
+    (dict(first_iter=-1), "first_iter must be an integer >= 0 or None, got -1"),
+    (dict(first_iter=float("inf")), "first_iter must be an integer >= 0 or None, got inf"),
+    (dict(q0_radius=-0.1), f"q0_radius {_NONNEG} -0.1"),
+    (dict(q0_radius=float("nan")), f"q0_radius {_NONNEG} nan"),
+    (dict(q0_radius=float("inf")), f"q0_radius {_NONNEG} inf"),
+    (dict(step_size=-1.0), f"step_size {_POS} -1.0"),
+    (dict(step_size=True), f"step_size {_POS} True"),
+    (dict(damping=float("nan")), f"damping {_POS} nan"),
+    (dict(damping=1e300), f"damping {_POS} 1e+300"),
+    (dict(max_angular_speed=0.0), f"max_angular_speed {_POS} 0.0"),
+    (dict(max_joint_step=float("inf")), f"max_joint_step {_POS} inf"),
+    (dict(seed="a"), "seed must be None or an integer >= 0, got a"),
+    (dict(seed=-1), "seed must be None or an integer >= 0, got -1"),
 ])
 def test_bad_numbers(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as info:
         Solver(Chain([1.0]), **kwargs)
+    assert str(info.value) == message
+    for entry in (solve, lambda chain, target, **kw: solve_batch(chain, [target], **kw)):
+        with pytest.raises(ValueError) as info:
+            entry(Chain([1.0]), [0.5, 0.0], **kwargs)
+        assert str(info.value) == message
 
 
 def test_bad_target_and_start():
     chain = Chain([1.0, 1.0])
-    with pytest.raises(ValueError, match="target must be two finite numbers"):
-        solve(chain, [np.nan, 0.0])
-    with pytest.raises(ValueError, match=r"q0 must have shape \(2,\)"):
-        solve(chain, [1.0, 0.0], q0=[0.0])
-    with pytest.raises(ValueError, match=r"targets must be finite with shape \(B, 2\)"):
-        solve_batch(chain, [1.0, 0.0])
-    with pytest.raises(ValueError, match=r"q0 must have shape \(2, 2\)"):
-        solve_batch(chain, [[1.0, 0.0], [0.0, 1.0]], q0=np.zeros((3, 2)))
+    cases = [
+        (lambda: solve(chain, [np.nan, 0.0]), "target must be two numbers within +-1e+50, got [nan, 0.0]"),
+        (lambda: solve(chain, [1e300, 0.0]), "target must be two numbers within +-1e+50, got [1e+300, 0.0]"),
+        (lambda: solve(chain, "ab"), "target must be an array of numbers, got ab"),
+        (lambda: solve(chain, [1.0, 0.0], q0=[0.0]),
+         "q0 must have shape (2,) and be finite within +-1e+06 rad, got shape (1,)"),
+        (lambda: solve(chain, [1.0, 0.0], q0=[1e308, 1e308]),
+         "q0 must have shape (2,) and be finite within +-1e+06 rad, got shape (2,)"),
+        (lambda: solve_batch(chain, [1.0, 0.0]),
+         "targets must have shape (B, 2), each within +-1e+50, got shape (2,)"),
+        (lambda: solve_batch(chain, [[1.0, np.inf]]),
+         "targets must have shape (B, 2), each within +-1e+50, got shape (1, 2)"),
+        (lambda: solve_batch(chain, [[1.0, 0.0], [0.0, 1.0]], q0=np.zeros((3, 2))),
+         "q0 must have shape (2, 2) and be finite within +-1e+06 rad, got shape (3, 2)"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+
+
+@pytest.mark.parametrize("method, correction", [("gradient", c) for c in CORRECTIONS]
+                         + [(m, "backtrack") for m in METHODS if m != "gradient"])
+@pytest.mark.parametrize("length", [1e-50, 1e50])
+def test_extreme_sizes_give_finite_results_without_warnings(method, correction, length):
+    """Issue 9 item 13: at both ends of the accepted lengths every method returns finite
+    numbers (no overflow, no NaN warning), for a reachable and a far target."""
+    import warnings
+    chain = Chain([length] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for target in ([length, length], [1e50, -1e50]):
+            r = solve(chain, target, method=method, correction=correction, restarts=2)
+            assert np.all(np.isfinite(r.q)) and np.isfinite(r.residual)
+        r = solve(chain, [length, length], method=method, correction=correction, restarts=2)
+        assert r.residual < 1e-4 * length

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..chain import MAX_ANGLE, MAX_COORDINATE
 from . import kinematics as kin
 from .steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
@@ -47,6 +48,36 @@ DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3,
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
+
+
+MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
+MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
+
+
+def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
+    """``value`` as a float in (low, high] (``[low, high]`` with ``closed``), or a
+    ValueError naming the argument."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        v = None
+    if isinstance(value, bool) or v is None or not (
+            (v >= low if closed else v > low) and v <= high):
+        raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
+                         f"<= {high:g}, got {str(value)[:40]}")
+    return v
+
+
+def _count(name, value, high=None, none_ok=False):
+    """``value`` as an int >= 0 (<= ``high``), or a ValueError naming the argument."""
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or (
+            high is not None and value > high):
+        what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
+        raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
+                         f"got {str(value)[:40]}")
+    return int(value)
 
 
 def _check_choice(kind, value, choices):
@@ -151,33 +182,25 @@ class Solver:
         _check_choice("correction", correction, CORRECTIONS)
         _check_choice("first_start", first_start, FIRST_STARTS)
         self.first_start = first_start
-        self.q0_radius = Q0_RADIUS * chain.reach if q0_radius is None else float(q0_radius)
-        if not self.q0_radius >= 0 or not np.isfinite(self.q0_radius):
-            raise ValueError(f"q0_radius must be >= 0, got {q0_radius}")
+        self.q0_radius = Q0_RADIUS * chain.reach if q0_radius is None else _real(
+            "q0_radius", q0_radius, closed=True)
         self.chain = chain
         self.method = method
         self.correction = correction
-        self.tol = 1e-6 * chain.reach if tol is None else float(tol)
-        if not np.isfinite(self.tol) or self.tol <= 0:
-            raise ValueError(f"tol must be > 0, got {tol}")
-        for name, val in (("max_iter", max_iter), ("restarts", restarts)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {val!r}")
-        if first_iter is not None and (isinstance(first_iter, bool) or not isinstance(
-                first_iter, (int, np.integer)) or first_iter < 0):
-            raise ValueError(f"first_iter must be an integer >= 0 or None, got {first_iter!r}")
-        self.max_iter = int(max_iter)
-        self.restarts = int(restarts)
-        self.first_iter = None if first_iter is None else int(first_iter)
+        self.tol = 1e-6 * chain.reach if tol is None else _real("tol", tol)
+        self.max_iter = _count("max_iter", max_iter)
+        self.restarts = _count("restarts", restarts, MAX_RESTARTS)
+        self.first_iter = _count("first_iter", first_iter, none_ok=True)
+        try:
+            np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
         self.seed = seed
         opts = Options()
         for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),
                           ("damping", damping), ("max_joint_step", max_joint_step)):
             if val is not None:
-                val = float(val)
-                if not np.isfinite(val) or val <= 0:
-                    raise ValueError(f"{name} must be > 0, got {val}")
-                setattr(opts, name, val)
+                setattr(opts, name, _real(name, val))
         self.options = opts
         to_tip = np.cumsum(chain.lengths[::-1])[::-1]
         self.curvature = float(np.sum(to_tip**2))
@@ -340,12 +363,14 @@ class Solver:
 
     def solve(self, target, q0=None):
         """Solve one problem: target (2,), q0 (N,) -> :class:`IKResult`."""
-        target = np.asarray(target, dtype=float)
-        if target.shape != (2,) or not np.all(np.isfinite(target)):
-            raise ValueError(f"target must be two finite numbers, got {target.tolist()}")
-        q0 = default_start(self.chain) if q0 is None else np.asarray(q0, dtype=float)
-        if q0.shape != (self.chain.n,) or not np.all(np.isfinite(q0)):
-            raise ValueError(f"q0 must have shape ({self.chain.n},) and be finite, got {q0.shape}")
+        target = _array("target", target)
+        if target.shape != (2,) or not np.all(np.abs(target) <= MAX_COORDINATE):
+            raise ValueError(f"target must be two numbers within +-{MAX_COORDINATE:g}, "
+                             f"got {str(target.tolist())[:80]}")
+        q0 = default_start(self.chain) if q0 is None else _array("q0", q0)
+        if q0.shape != (self.chain.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
+            raise ValueError(f"q0 must have shape ({self.chain.n},) and be finite within "
+                             f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         q, iters, res, reasons = self.run(target[None], q0[None])
         return IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                         residual=float(res[0]), reason=reasons[0])
@@ -353,15 +378,17 @@ class Solver:
     def solve_batch(self, targets, q0=None):
         """Solve B problems at once: targets (B, 2), q0 (B, N) or None -> :class:`IKResult`."""
         chain = self.chain
-        targets = np.asarray(targets, dtype=float)
-        if targets.ndim != 2 or targets.shape[1] != 2 or not np.all(np.isfinite(targets)):
-            raise ValueError(f"targets must be finite with shape (B, 2), got {targets.shape}")
+        targets = _array("targets", targets)
+        if targets.ndim != 2 or targets.shape[1] != 2 or not np.all(np.abs(targets) <= MAX_COORDINATE):
+            raise ValueError(f"targets must have shape (B, 2), each within +-{MAX_COORDINATE:g}, "
+                             f"got shape {targets.shape}")
         b = targets.shape[0]
         if q0 is None:
             q0 = np.broadcast_to(default_start(chain), (b, chain.n))
-        q0 = np.asarray(q0, dtype=float)
-        if q0.shape != (b, chain.n) or not np.all(np.isfinite(q0)):
-            raise ValueError(f"q0 must have shape ({b}, {chain.n}) and be finite, got {q0.shape}")
+        q0 = _array("q0", q0)
+        if q0.shape != (b, chain.n) or not np.all(np.abs(q0) <= MAX_ANGLE):
+            raise ValueError(f"q0 must have shape ({b}, {chain.n}) and be finite within "
+                             f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         per_row = 2 * chain.n * (chain.n if self._needs_jac else 1)
         chunk = max(1, int(CHUNK_ELEMENTS // per_row))
         parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
@@ -371,6 +398,14 @@ class Solver:
         reasons = np.array([r for p in parts for r in p[3]], dtype=str)
         return IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                         reason=reasons)
+
+
+def _array(name, value):
+    """``value`` as a float array, or a ValueError naming the argument."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}") from None
 
 
 SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the restart starts

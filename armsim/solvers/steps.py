@@ -59,10 +59,12 @@ def gradient(ctx, q, tip, jac, f, aim, mem):
         return _armijo(ctx, q, tip, jac, f, aim, mem, e)
     if corr == "clip":
         # the original law: unit direction to the target dotted with each column,
-        # clipped to max_angular_speed * (distance in percent of the reach) / 100
+        # clipped to max_angular_speed * (distance in percent of the reach) / 100;
+        # the columns [m/rad] are measured in reaches, so the law has no unit (the
+        # original's reach is 1; a scene scaled by 0.001 moves the same way)
         dist = np.linalg.norm(e, axis=-1, keepdims=True)
         unit = e / np.where(dist > 0, dist, 1.0)
-        raw = _jte(jac, unit)
+        raw = _jte(jac, unit) / chain.reach
         limit = o.max_angular_speed * (100.0 * dist / chain.reach) / 100.0
         dq = np.clip(raw, -limit, limit)
     else:
