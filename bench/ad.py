@@ -27,7 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _docs import write_blocks  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 
@@ -98,11 +102,27 @@ def run(quick=False, seed=0):
     return rows
 
 
+def markdown(rows):
+    """The README's table, as Markdown."""
+    lines = ["| N | B | max \\|AD − analytic\\| | max \\|AD − FD\\| | AD / analytic time |",
+             "|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if "skipped" in r:
+            lines.append(f"| {r['N']} | {r['B']} | skipped: {r['skipped']} | | |")
+            continue
+        fd = f"{r['max_abs_ad_vs_fd']:.1e}" if r["max_abs_ad_vs_fd"] is not None else "-"
+        lines.append(f"| {r['N']} | {r['B']} | {r['max_abs_ad_vs_analytic']:.1e} | {fd} | "
+                     f"{r['ratio_ad_over_analytic']:.3g} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes and short timings (under a minute)")
     p.add_argument("--json", metavar="PATH", help="write every figure to PATH as JSON")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--markdown", action="store_true",
+                   help="write the table into the README's generated block")
     args = p.parse_args(argv)
     rows = run(quick=args.quick, seed=args.seed)
     print(f"{'N':>5} {'B':>5} {'|AD-analytic|':>14} {'|AD-FD|':>10} {'AD [s]':>10} {'analytic [s]':>12} {'AD/analytic':>11}")
@@ -116,6 +136,10 @@ def main(argv=None):
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"benchmark": "ad", "rows": rows}, indent=2))
+    if args.markdown:
+        command = "python bench/ad.py" + (" --quick" if args.quick else "") + " --markdown"
+        write_blocks(ROOT / "README.md", {"bench/ad.py jacobian": markdown(rows)}, command)
+        print("wrote the table into README.md")
     return 0
 
 

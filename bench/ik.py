@@ -38,7 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _docs import add_markdown_argument, write_blocks  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 from armsim.solvers import DEFAULTS, Solver  # noqa: E402
@@ -296,7 +300,7 @@ def pooled_iterations(raw, n):
 
 
 def markdown(rows, tp, tr, ratio, iters10, kept=None):
-    """The tables of the note (docs/issue3.md), as Markdown."""
+    """The tables of docs/solvers.md, as Markdown."""
     lines = []
     labels = [s[0] for s in STRATA]
     get = {(r["solver"], r["kind"], r["N"], r["stratum"]): r for r in rows}
@@ -386,6 +390,59 @@ def markdown(rows, tp, tr, ratio, iters10, kept=None):
     return "\n".join(lines)
 
 
+def readme_summary(rows, tp, tr, ratio, iters10, meta):
+    """The README's goal table and its N = 7 table, as Markdown."""
+    get = {(r["solver"], r["kind"], r["N"], r["stratum"]): r for r in rows}
+    labels = [s[0] for s in STRATA]
+    best = [r for r in rows if r["solver"] == "best" and r["success"] is not None]
+    lines = [f"Chains of reach 1, targets stratified by distance r/R, random starts, "
+             f"tol {TOL:g}; N in {', '.join(map(str, meta['ns']))}; "
+             f"{meta['count_best']} targets per stratum for N <= 20, "
+             f"run of {meta['seconds']:.0f} s.", "",
+             "| goal | measured |", "|---|---|"]
+    if best:
+        worst = min(best, key=lambda r: r["success"])
+        lines.append(f"| success of `armsim.solve` in every stratum, equal and random lengths | "
+                     f"lowest {100 * worst['success']:.2f} % (N = {worst['N']} {worst['kind']}, "
+                     f"{worst['stratum']}) |")
+    key = "N=7 all strata"
+    if key in ratio:
+        r = ratio[key]
+        lines.append(f"| one solve at N = 7 against IKPy, same problems, same run | "
+                     f"{r['best_ms']:.3f} ms against {r['ikpy_ms']:.2f} ms: "
+                     f"{r['speedup']:.1f}x faster |")
+    if "best/mixed" in tp:
+        r = tp["best/mixed"]
+        lines.append(f"| `solve_batch` at N = 7, B = {r['B']:,}, all strata mixed | "
+                     f"{r['solves_per_s']:,.0f} solves/s, success {100 * r['success']:.2f} % |")
+    if "best" in iters10 and "fabrik" in iters10:
+        a, b = iters10["best"], iters10["fabrik"]
+        lines.append(f"| median iterations, N = {a['N']}, reachable strata pooled | "
+                     f"{a['median']:.0f} against {b['median']:.0f} for FABRIK |")
+    if "gradient/backtrack" in tr:
+        r = tr["gradient/backtrack"]
+        lines.append(f"| tracking a circling target, `gradient`/`backtrack` | the error grew in "
+                     f"{r['frames_error_grew']} of {r['frames']} frames; largest joint step "
+                     f"{r['max_joint_step']:.3f} rad per frame |")
+    lines += ["", "N = 7, equal lengths, success % · median iterations · median ms per solve, "
+              "by stratum r/R:", "",
+              "| solver | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    names = {"best": "`armsim.solve`", "dls": "dls, one start", "fabrik": "fabrik",
+             "ikpy": "IKPy"}
+    for name, shown in names.items():
+        cells = []
+        for lab in labels:
+            r = get.get((name, "equal", 7, lab))
+            if r is None or r["success"] is None:
+                cells.append("-")
+                continue
+            cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
+                         f"{fmt(r['time_ms_median'], '.3f')}")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {shown} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small run, under a minute")
@@ -395,6 +452,7 @@ def main(argv=None):
                                  "--quick)")
     ap.add_argument("--solvers", default=",".join(list(SOLVERS) + ["ikpy"]),
                     help="comma-separated subset of: " + ", ".join(list(SOLVERS) + ["ikpy"]))
+    add_markdown_argument(ap, "docs/solvers.md")
     args = ap.parse_args(argv)
     chosen = args.solvers.split(",")
     for name in chosen:
@@ -477,8 +535,17 @@ def main(argv=None):
         print(f"pooled median iterations, N={r['N']} equal, reachable strata: {name:20s} "
               f"{fmt(r['median'], '.1f')}")
     print()
-    print(markdown(rows, tp, tr, ratio, iters10, kept))
-    print(f"total {time.perf_counter() - t_start:.0f} s")
+    tables = markdown(rows, tp, tr, ratio, iters10, kept)
+    print(tables)
+    seconds = time.perf_counter() - t_start
+    print(f"total {seconds:.0f} s")
+    if args.markdown:
+        meta = dict(ns=list(ns), count_best=counts["best"], seconds=seconds)
+        command = "python bench/ik.py" + (" --quick" if args.quick else "") + " --markdown"
+        write_blocks(args.markdown, {"bench/ik.py tables": tables}, command)
+        write_blocks(ROOT / "README.md", {"bench/ik.py summary": readme_summary(
+            rows, tp, tr, ratio, iters10, meta)}, command)
+        print(f"wrote the tables into {args.markdown} and README.md")
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)

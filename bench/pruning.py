@@ -34,6 +34,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _docs import add_markdown_argument, write_blocks  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 from armsim import dual as ad  # noqa: E402
@@ -370,12 +373,101 @@ def plot(path, nn_curves, corpora, ks, ik_rows):
     return True
 
 
+def _md(header, rows):
+    """A Markdown table: ``header`` a list of (title, align), ``rows`` lists of cells."""
+    lines = ["| " + " | ".join(h for h, _ in header) + " |",
+             "|" + "|".join("---:" if a == "r" else "---" for _, a in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _g(x, spec):
+    return "–" if x is None else format(x, spec)
+
+
+def markdown(result, corpora, ks, extra_seeds):
+    """The tables of docs/pruning.md, one generated block each."""
+    blocks = {}
+    blocks["bench/pruning.py ik"] = _md(
+        [("N", "r"), ("repr.", "l"), ("k", "r"), ("problems", "r"), ("success", "r"),
+         ("mean iterations (solved)", "r"), ("median residual", "r"), ("s / solve", "r"),
+         ("ms / iteration (batch)", "r"), ("tangent ops / Jacobian", "r"), ("cos mean", "r"),
+         ("cos min", "r")],
+        [[r["n"], r["representation"], r["k"], r["problems"], f"{r['success_rate']:.2f}",
+          _g(r["iterations_mean"], ".1f"), f"{r['residual_median']:.1e}",
+          f"{r['time_per_solve_s']:.3f}", f"{r['ms_per_iteration']:.1f}", r["tangent_ops"],
+          f"{r['cosine_mean']:.3f}", f"{r['cosine_min']:.3f}"] for r in result["ik"]])
+    blocks["bench/pruning.py representation"] = _md(
+        [(h, "r") for h in ("N", "k", "batch", "full ms", "dense-mask ms", "sparse ms",
+                            "dense cos", "sparse cos", "full ops", "dense ops", "sparse ops")],
+        [[r["n"], r["k"], r["batch"], f"{r['full_ms']:.2f}", f"{r['dense_ms']:.2f}",
+          f"{r['sparse_ms']:.2f}", f"{r['dense_cos']:.3f}", f"{r['sparse_cos']:.3f}",
+          r["full_ops"], r["dense_ops"], r["sparse_ops"]] for r in result["representation"]])
+    blocks["bench/pruning.py calibration"] = _md(
+        [("segments", "r"), ("K", "r"), ("k", "r"), ("identified", "r"),
+         ("median rounds", "r"), ("rounds per seed", "l")],
+        [[r["segments"], r["K"], r["k"], f"{r['identified']}/{r['runs']}",
+          _g(r["median_rounds"], ".0f"),
+          " / ".join("–" if x is None else str(x) for x in r["rounds"])]
+         for r in result["calibration"]])
+    net_header = [("samples", "r"), ("repr.", "l"), ("k", "r"), ("final train MSE", "r"),
+                  ("final val MSE", "r"), ("val MSE, last 10 % of epochs", "r"),
+                  ("best val MSE", "r"), ("first epoch val < 0.01", "r"), ("time s", "r")]
+
+    def net_rows(rows):
+        return [[r["samples"], r["representation"], r["k"], f"{r['train_loss']:.5f}",
+                 f"{r['val_loss']:.5f}", f"{r['val_loss_tail']:.5f}",
+                 f"{r['best_val_loss']:.5f}", _g(r["epochs_to_0.01"], "d"),
+                 f"{r['time_s']:.1f}"] for r in rows]
+    blocks["bench/pruning.py network dense"] = _md(net_header, net_rows(result["network"]))
+    blocks["bench/pruning.py network sparse"] = _md(net_header,
+                                                    net_rows(result["network_sparse"]))
+    best = result["network_best_k"]
+    best_sparse = result["network_sparse_best_k"]
+    lines = ["Best k by final validation MSE (and by the last-10 % mean), seed 42: dense "
+             + ", ".join(f"{n} → {b[0]} ({b[1]})" for n, b in best.items())
+             + "; sparse " + ", ".join(f"{n} → {b[0]} ({b[1]})" for n, b in best_sparse.items())
+             + "."]
+    for seed, b in result["network_other_seeds_best_k"].items():
+        lines.append(f"Seed {seed}: " + ", ".join(f"{n} → {v[0]} ({v[1]})" for n, v in b.items())
+                     + ".")
+    blocks["bench/pruning.py best k"] = "\n\n".join(lines)
+    every = result["network"] + result["network_other_seeds"]
+    seeds = ", ".join(map(str, (42,) + tuple(extra_seeds)))
+    for key, name, what in (("val_loss", "final", "final validation MSE"),
+                            ("val_loss_tail", "tail", "validation MSE over the last 10 % of "
+                                                      "epochs"),
+                            ("epochs_to_0.01", "epochs", "epochs until the validation MSE "
+                                                         "first drops below 0.01 "
+                                                         "(mean over the seeds that get there; "
+                                                         "(m/n) when only m of n do)")):
+        rows = []
+        for n in corpora:
+            cells = [n]
+            for k in ks:
+                v = [r[key] for r in every if r["samples"] == n and r["k"] == _label(k)]
+                if key == "epochs_to_0.01":
+                    got = [x for x in v if x is not None]
+                    cell = "–" if not got else f"{np.mean(got):.1f}"
+                    if got and len(got) < len(v):
+                        cell += f" ({len(got)}/{len(v)})"
+                    cells.append(cell)
+                else:
+                    cells.append(f"{np.mean(v):.5f}")
+            rows.append(cells)
+        blocks[f"bench/pruning.py network means {name}"] = (
+            f"Mean over the seeds {seeds} (dense), {what}:\n\n"
+            + _md([("samples", "r")] + [(_label(k), "r") for k in ks], rows))
+    return blocks
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     p.add_argument("--json", metavar="PATH", help="write all results as JSON")
     p.add_argument("--plot", metavar="PATH", help="write the curves (needs matplotlib)")
     p.add_argument("--seed", type=int, default=0, help="seed of the IK problems")
+    add_markdown_argument(p, "docs/pruning.md")
     args = p.parse_args(argv)
 
     if args.quick:
@@ -461,6 +553,10 @@ def main(argv=None):
         print(f"JSON written to {args.json}")
     if args.plot:
         plot(args.plot, nn_curves, corpora, ks, ik_rows)
+    if args.markdown:
+        command = "python bench/pruning.py" + (" --quick" if args.quick else "") + " --markdown"
+        write_blocks(args.markdown, markdown(result, corpora, ks, extra_seeds), command)
+        print(f"wrote the tables into {args.markdown}")
     return result
 
 

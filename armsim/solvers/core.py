@@ -22,13 +22,12 @@ that point, or when the error stops falling; it reports ``success=False``,
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..chain import MAX_ANGLE, MAX_COORDINATE
-from . import kinematics as kin
+from .problems import as_problem
 from .steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
@@ -78,6 +77,9 @@ def _count(name, value, high=None, none_ok=False):
         raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
                          f"got {str(value)[:40]}")
     return int(value)
+
+
+_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
 def _check_choice(kind, value, choices):
@@ -154,7 +156,8 @@ class Solver:
     restarts : int
         Extra starts for problems a start leaves unfinished (a reachable target
         missed, or an unreachable one whose nearest point is missed); see
-        :meth:`_pointed` for how they are drawn.
+        :meth:`Problem.restart_starts` for how they are drawn (planar:
+        geometric starts, :meth:`PlanarPoint.pointed`).
     seed : int or None
         Seed of the restart starts (``numpy.random.default_rng(seed)``).
     first_start : str, one of :data:`FIRST_STARTS`
@@ -175,19 +178,24 @@ class Solver:
         See :class:`Options`.
     """
 
-    def __init__(self, chain, method="dls", correction="backtrack", tol=None, max_iter=100,
+    def __init__(self, task, method="dls", correction="backtrack", tol=None, max_iter=100,
                  restarts=0, seed=0, first_iter=None, first_start="q0", q0_radius=None,
                  step_size=None, max_angular_speed=None, damping=None, max_joint_step=None):
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
         _check_choice("first_start", first_start, FIRST_STARTS)
+        problem = as_problem(task)
+        if method not in problem.supports:
+            raise ValueError(f"method {method!r} needs a planar chain; for this problem "
+                             f"choose one of {', '.join(problem.supports)}")
+        self.problem = problem
+        self.chain = getattr(problem, "chain", None)
         self.first_start = first_start
-        self.q0_radius = Q0_RADIUS * chain.reach if q0_radius is None else _real(
+        self.q0_radius = Q0_RADIUS * problem.scale if q0_radius is None else _real(
             "q0_radius", q0_radius, closed=True)
-        self.chain = chain
         self.method = method
         self.correction = correction
-        self.tol = 1e-6 * chain.reach if tol is None else _real("tol", tol)
+        self.tol = 1e-6 * problem.scale if tol is None else _real("tol", tol)
         self.max_iter = _count("max_iter", max_iter)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
@@ -202,34 +210,35 @@ class Solver:
             if val is not None:
                 setattr(opts, name, _real(name, val))
         self.options = opts
-        to_tip = np.cumsum(chain.lengths[::-1])[::-1]
-        self.curvature = float(np.sum(to_tip**2))
-        self.lambda_floor2 = (1e-12 * chain.reach) ** 2
-        self._radii = kin.workspace(chain)
+        self.lambda_floor2 = (1e-12 * problem.scale) ** 2
         self._step = STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
-        """Iterate from q0 (B, N) for ``budget`` iterations (an int, or one per row (B,)).
+        """Iterate from q0 (B, n) for ``budget`` iterations (an int, or one per row (B,)).
         Returns q, iterations, residual, distance to aim, stalled.
 
         The problems still running are kept packed in working arrays, which
         shrink only when some finish (no gather/scatter per iteration).
         """
-        chain = self.chain
-        q = chain.clip(np.array(q0, dtype=float))
+        prob = self.problem
+        q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
-        out_q, out_tip = q.copy(), np.zeros((b, 2))
+        out_q, out_tip = q.copy(), np.zeros((b, prob.m))
         iters = np.zeros(b, dtype=int)
         stalled = np.zeros(b, dtype=bool)
         if self._needs_jac:
-            tip, jac = kin.tip_and_jacobian(chain, q)
+            tip, jac = prob.value_and_jacobian(q)
         else:
-            tip, jac = kin.tip(chain, q), None
+            tip, jac = prob.value(q), None
         keys = MEMORY.get(self.method, ())
         init = {"nu": self.options.damping, "t": self.options.step_size}
-        mem = {k: np.full(b, init[k]) for k in keys}
+        if "c" in keys:
+            # the gradient's step scale: the problem's bound of |J|_F^2, else |J|_F^2 at the start
+            init["c"] = (prob.curvature if prob.curvature is not None
+                         else np.maximum(np.einsum("bij,bij->b", jac, jac), 1e-300))
+        mem = {k: np.array(np.broadcast_to(init[k], (b,)), dtype=float) for k in keys}
         rows = np.arange(b)
         am = aim
         f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
@@ -280,35 +289,34 @@ class Solver:
 
         Parameters
         ----------
-        targets : array_like (B, 2) [m]
-        q0 : array_like (B, N) [rad]
+        targets : array_like (B, m)
+        q0 : array_like (B, n)
 
         Returns
         -------
-        q : ndarray (B, N) [rad]
+        q : ndarray (B, n)
         iterations : ndarray (B,) of int
         residual : ndarray (B,) [m]
         reasons : list of str (B,)
         """
-        chain = self.chain
+        prob = self.problem
         targets = np.asarray(targets, dtype=float)
         q0 = np.asarray(q0, dtype=float)
-        aim, reachable = kin.aim_points(chain, targets, self._radii)
+        aim, reachable = prob.aim(targets)
         first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
         if not self.restarts:
             q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
             return self._finish(q, iters, res, reachable, stalled)
-        shapes, dists = _restart_table(chain.lengths, self.restarts, self.seed)
-        # the later starts in order, one per restart pattern, each with its budget
-        starts = [(lambda rows, sh=sh, di=di: self._pointed(sh, di, aim[rows]))
-                  for sh, di in zip(shapes, dists)]
+        start_of = prob.restart_starts(self.restarts, self.seed)
+        # the later starts in order, one per restart, each with its budget
+        starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
         budgets = [self.max_iter] * self.restarts
         if self.first_start == "nearer":
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
             # first comes second, each with its own budget
-            qa, qb = chain.clip(q0), self._pointed(shapes[0], dists[0], aim)
-            ea, eb = aim - kin.tip(chain, qa), aim - kin.tip(chain, qb)
+            qa, qb = prob.clip(q0), start_of(0, aim)
+            ea, eb = aim - prob.value(qa), aim - prob.value(qb)
             ea2 = np.einsum("bi,bi->b", ea, ea)
             swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
             q0 = np.where(swap[:, None], qb, qa)
@@ -336,63 +344,41 @@ class Solver:
         code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(stalled, 2, 3)))
         return q, iters, res, _REASONS[code].tolist()
 
-    def _pointed(self, shape, dist, aim):
-        """One start per problem from a bending pattern ``shape`` (N,).
-
-        The pattern is scaled, ``c * shape`` with ``c`` in [0, pi], until the tip is
-        at the aim's distance from the base (the least bent such ``c``, linearly
-        interpolated between the distances ``dist`` (64,) of the tip at the scales
-        :data:`SCALES`), then turned at the base so the tip points at the aim: a
-        random start, already close to a solution.  (For an aim at full reach the
-        least bent scale is 0: the straight arm.)
-        """
-        chain = self.chain
-        scales, d = SCALES, dist
-        rel = aim - chain.base
-        r = np.hypot(rel[:, 0], rel[:, 1])
-        below = d[None, :] <= r[:, None]                          # (m, 64)
-        k = np.where(below.any(axis=1), np.argmax(below, axis=1), len(scales) - 1)
-        k0 = np.maximum(k - 1, 0)
-        d0, d1 = d[k0], d[k]
-        w = np.where(d0 > d1, (d0 - r) / np.where(d0 > d1, d0 - d1, 1.0), 0.0)
-        c = scales[k0] + np.clip(w, 0.0, 1.0) * (scales[k] - scales[k0])
-        start = c[:, None] * shape
-        t = kin.tip(chain, start) - chain.base
-        start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
-        return chain.clip(start)
-
     def solve(self, target, q0=None):
-        """Solve one problem: target (2,), q0 (N,) -> :class:`IKResult`."""
+        """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
+        prob = self.problem
         target = _array("target", target)
-        if target.shape != (2,) or not np.all(np.abs(target) <= MAX_COORDINATE):
-            raise ValueError(f"target must be two numbers within +-{MAX_COORDINATE:g}, "
+        if target.shape != (prob.m,) or not np.all(np.abs(target) <= MAX_COORDINATE):
+            count = _WORDS.get(prob.m, str(prob.m))
+            raise ValueError(f"target must be {count} numbers within +-{MAX_COORDINATE:g}, "
                              f"got {str(target.tolist())[:80]}")
-        q0 = default_start(self.chain) if q0 is None else _array("q0", q0)
-        if q0.shape != (self.chain.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
-            raise ValueError(f"q0 must have shape ({self.chain.n},) and be finite within "
+        q0 = prob.default_start() if q0 is None else _array("q0", q0)
+        if q0.shape != (prob.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
+            raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         q, iters, res, reasons = self.run(target[None], q0[None])
         return IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                         residual=float(res[0]), reason=reasons[0])
 
     def solve_batch(self, targets, q0=None):
-        """Solve B problems at once: targets (B, 2), q0 (B, N) or None -> :class:`IKResult`."""
-        chain = self.chain
+        """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
+        prob = self.problem
+        m, n = prob.m, prob.n
         targets = _array("targets", targets)
-        if targets.ndim != 2 or targets.shape[1] != 2 or not np.all(np.abs(targets) <= MAX_COORDINATE):
-            raise ValueError(f"targets must have shape (B, 2), each within +-{MAX_COORDINATE:g}, "
+        if targets.ndim != 2 or targets.shape[1] != m or not np.all(np.abs(targets) <= MAX_COORDINATE):
+            raise ValueError(f"targets must have shape (B, {m}), each within +-{MAX_COORDINATE:g}, "
                              f"got shape {targets.shape}")
         b = targets.shape[0]
         if q0 is None:
-            q0 = np.broadcast_to(default_start(chain), (b, chain.n))
+            q0 = np.broadcast_to(prob.default_start(), (b, n))
         q0 = _array("q0", q0)
-        if q0.shape != (b, chain.n) or not np.all(np.abs(q0) <= MAX_ANGLE):
-            raise ValueError(f"q0 must have shape ({b}, {chain.n}) and be finite within "
+        if q0.shape != (b, n) or not np.all(np.abs(q0) <= MAX_ANGLE):
+            raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
-        per_row = 2 * chain.n * (chain.n if self._needs_jac else 1)
+        per_row = m * n * (n if self._needs_jac else 1)
         chunk = max(1, int(CHUNK_ELEMENTS // per_row))
         parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
-        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, chain.n))
+        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
         iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
         res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
         reasons = np.array([r for p in parts for r in p[3]], dtype=str)
@@ -408,36 +394,10 @@ def _array(name, value):
         raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}") from None
 
 
-SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the restart starts
-
-
-def _restart_table(lengths, restarts, seed):
-    """Bending patterns of the restarts (restarts, N), uniform in [-1, 1) per joint, drawn
-    from ``default_rng(seed)``, and the tip's distance from the base at each of the
-    :data:`SCALES` (restarts, 64).  Cached for an integer seed."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return _restart_table_cached(lengths.tobytes(), restarts, int(seed))
-    return _make_restart_table(lengths, restarts, seed)
-
-
-@functools.lru_cache(maxsize=64)
-def _restart_table_cached(lengths_bytes, restarts, seed):
-    return _make_restart_table(np.frombuffer(lengths_bytes), restarts, seed)
-
-
-def _make_restart_table(lengths, restarts, seed):
-    rng = np.random.default_rng(seed)
-    shapes = rng.uniform(-1.0, 1.0, size=(restarts, lengths.size))
-    theta = np.cumsum(SCALES[None, :, None] * shapes[:, None, :], axis=-1)
-    dist = np.hypot((lengths * np.cos(theta)).sum(-1), (lengths * np.sin(theta)).sum(-1))
-    shapes.setflags(write=False)
-    dist.setflags(write=False)
-    return shapes, dist
-
-
-def default_start(chain):
-    """The start used when none is given: a gentle, non-singular bend (0.3 rad per joint)."""
-    return chain.clip(np.full(chain.n, 0.3))
+def default_start(task):
+    """The start used when none is given (a planar chain: a gentle, non-singular bend of
+    0.3 rad per joint)."""
+    return as_problem(task).default_start()
 
 
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],

@@ -1,18 +1,21 @@
 """Step strategies: how one iteration moves the joint angles.
 
-Every strategy has the signature ``step(ctx, q, tip, jac, f, aim, mem)`` for the
-``m`` problems still running, with
+Every strategy has the signature ``step(ctx, q, y, jac, f, aim, mem)`` for the
+B problems still running, with
 
-q : ndarray (m, N) [rad]          current angles (within the joint limits)
-tip : ndarray (m, 2) [m]          tip at ``q``
-jac : ndarray (m, 2, N) or None   tip Jacobian at ``q`` (Jacobian methods only)
-f : ndarray (m,) [m^2]            ``|aim - tip|^2 / 2``
-aim : ndarray (m, 2) [m]          where the tip is sent (see :func:`kinematics.aim_points`)
-mem : dict of ndarray (m,)        per-problem memory (damping, step length), updated in place
+q : ndarray (B, n)                current joint values (within the joint limits)
+y : ndarray (B, m)                task value at ``q`` (the tip, for a planar point)
+jac : ndarray (B, m, n) or None   its Jacobian at ``q`` (Jacobian methods only)
+f : ndarray (B,)                  ``|aim - y|^2 / 2``
+aim : ndarray (B, m)              where ``y`` is sent (see :meth:`Problem.aim`)
+mem : dict of ndarray (B,)        per-problem memory (damping, step length), updated in place
 
-and returns the new ``(q, tip, jac, f)``, evaluated.  The objective is always
-``f = |aim - tip|^2 / 2``.  ``ctx`` is the :class:`~armsim.solvers.core.Solver`
-(chain, options, correction).
+and returns the new ``(q, y, jac, f)``, evaluated.  The objective is always
+``f = |aim - y|^2 / 2``.  ``ctx`` is the :class:`~armsim.solvers.core.Solver`
+(``ctx.problem``: a :class:`~armsim.solvers.problems.Problem`; options,
+correction).  ``dls``, ``gradient`` and ``pinv`` work for any task dimension m;
+``ccd`` and ``fabrik`` move joint positions and need a planar chain
+(``ctx.problem.chain``).
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the
 
 
 def _evaluate(ctx, q, aim, need_jac=True):
-    """q with its tip, Jacobian (or None) and f = |aim - tip|^2 / 2."""
+    """q with its task value, Jacobian (or None) and f = |aim - y|^2 / 2."""
     if need_jac:
-        tip, jac = kin.tip_and_jacobian(ctx.chain, q)
+        y, jac = ctx.problem.value_and_jacobian(q)
     else:
-        tip, jac = kin.tip(ctx.chain, q), None
-    e = aim - tip
-    return q, tip, jac, 0.5 * np.einsum("bi,bi->b", e, e)
+        y, jac = ctx.problem.value(q), None
+    e = aim - y
+    return q, y, jac, 0.5 * np.einsum("bi,bi->b", e, e)
 
 
 def _jte(jac, e):
@@ -52,7 +55,7 @@ def _half_sq(e):
 # -- gradient --------------------------------------------------------------------
 def gradient(ctx, q, tip, jac, f, aim, mem):
     """Steepest descent on f, shaped by ``ctx.correction``."""
-    o, chain = ctx.options, ctx.chain
+    o, prob = ctx.options, ctx.problem
     e = aim - tip
     corr = ctx.correction
     if corr == "backtrack":
@@ -64,15 +67,15 @@ def gradient(ctx, q, tip, jac, f, aim, mem):
         # original's reach is 1; a scene scaled by 0.001 moves the same way)
         dist = np.linalg.norm(e, axis=-1, keepdims=True)
         unit = e / np.where(dist > 0, dist, 1.0)
-        raw = _jte(jac, unit) / chain.reach
-        limit = o.max_angular_speed * (100.0 * dist / chain.reach) / 100.0
+        raw = _jte(jac, unit) / prob.scale
+        limit = o.max_angular_speed * (100.0 * dist / prob.scale) / 100.0
         dq = np.clip(raw, -limit, limit)
     else:
-        dq = (o.step_size / ctx.curvature) * _jte(jac, e)
+        dq = (o.step_size / mem["c"])[:, None] * _jte(jac, e)
         if corr == "norm":
             size = np.linalg.norm(dq, axis=-1, keepdims=True)
             dq = dq * np.minimum(1.0, o.max_angular_speed / np.where(size > 0, size, 1.0))
-    return _evaluate(ctx, chain.clip(q + dq), aim)
+    return _evaluate(ctx, prob.clip(q + dq), aim)
 
 
 def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
@@ -83,15 +86,15 @@ def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
     ``f(q_new) <= f(q) - c * (J^T e) . (q_new - q)``.  If no trial is accepted the
     angles do not move, so f never increases.
     """
-    chain = ctx.chain
+    prob = ctx.problem
     g = _jte(jac, e)
     t = np.minimum(2.0 * mem["t"], 1e6)
     q_out, tip_out, f_out = q.copy(), tip.copy(), f0.copy()
     pending = np.ones(len(q), dtype=bool)
     for _ in range(ARMIJO_HALVINGS):
         rows = np.flatnonzero(pending)
-        qt = chain.clip(q[rows] + (t[rows] / ctx.curvature)[:, None] * g[rows])
-        tt = kin.tip(chain, qt)
+        qt = prob.clip(q[rows] + (t[rows] / mem["c"][rows])[:, None] * g[rows])
+        tt = prob.value(qt)
         ft = _half_sq(aim[rows] - tt)
         ok = ft <= f0[rows] - ARMIJO_C * np.einsum("bj,bj->b", g[rows], qt - q[rows])
         acc = rows[ok]
@@ -106,7 +109,7 @@ def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
     jac_out = jac.copy()
     if moved.any():
         rows = np.flatnonzero(moved)
-        _, jac_out[rows] = kin.tip_and_jacobian(chain, q_out[rows])
+        _, jac_out[rows] = prob.value_and_jacobian(q_out[rows])
     return q_out, tip_out, jac_out, f_out
 
 
@@ -130,15 +133,20 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
     rejected and ``nu *= 10``, so the error never grows.
     """
-    chain = ctx.chain
     e = aim - tip
     nu = mem["nu"]
     lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
-    g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (m, 2, 2)
-    a, b, c = g[:, 0, 0] + lam2, g[:, 0, 1], g[:, 1, 1] + lam2
-    y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
-    dq = np.einsum("bin,bi->bn", jac, y / (a * c - b * b)[:, None])
-    qt, tt, jt, ft = _evaluate(ctx, chain.clip(q + dq), aim)
+    if e.shape[-1] == 2:
+        # closed form of the 2 x 2 solve (the planar point)
+        g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (B, 2, 2)
+        a, b, c = g[:, 0, 0] + lam2, g[:, 0, 1], g[:, 1, 1] + lam2
+        y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
+        y = y / (a * c - b * b)[:, None]
+    else:
+        g = np.einsum("bin,bjn->bij", jac, jac) + lam2[:, None, None] * np.eye(e.shape[-1])
+        y = np.linalg.solve(g, e[..., None])[..., 0]
+    dq = np.einsum("bin,bi->bn", jac, y)
+    qt, tt, jt, ft = _evaluate(ctx, ctx.problem.clip(q + dq), aim)
     ok = ft < f0
     if ok.all():
         mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
@@ -150,16 +158,8 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
 
 
 # -- pseudo-inverse ---------------------------------------------------------------------
-def pinv(ctx, q, tip, jac, f, aim, mem):
-    """Jacobian pseudo-inverse step ``dq = J^+ e``.
-
-    ``J^+ e = J^T V diag(1/s) V^T e`` from the eigen-decomposition of the 2x2
-    ``J J^T`` (closed form); eigenvalues under ``1e-10`` of the largest are
-    dropped.  The largest joint change is capped to ``max_joint_step`` [rad]
-    (near a singularity ``J^+`` asks for huge steps); nothing else safeguards it.
-    """
-    chain, o = ctx.chain, ctx.options
-    e = aim - tip
+def _pinv2(jac, e):
+    """``(J J^T)^+ e`` for a 2-row J, from the closed-form eigen-decomposition of the 2 x 2."""
     a, b, c = _gram(jac)
     half_tr = 0.5 * (a + c)
     disc = np.hypot(0.5 * (a - c), b)
@@ -171,11 +171,31 @@ def pinv(ctx, q, tip, jac, f, aim, mem):
     keep2 = s2 > PINV_RCOND * s1
     w1 = np.where(keep1, np.einsum("bi,bi->b", v1, e) / np.where(keep1, s1, 1.0), 0.0)
     w2 = np.where(keep2, np.einsum("bi,bi->b", v2, e) / np.where(keep2, s2, 1.0), 0.0)
-    y = v1 * w1[:, None] + v2 * w2[:, None]
+    return v1 * w1[:, None] + v2 * w2[:, None]
+
+
+def pinv(ctx, q, tip, jac, f, aim, mem):
+    """Jacobian pseudo-inverse step ``dq = J^+ e``.
+
+    ``J^+ e = J^T V diag(1/s) V^T e`` from the eigen-decomposition of the m x m
+    ``J J^T`` (closed form for m = 2); eigenvalues under ``1e-10`` of the largest
+    are dropped.  The largest joint change is capped to ``max_joint_step`` [rad]
+    (near a singularity ``J^+`` asks for huge steps); nothing else safeguards it.
+    """
+    o = ctx.options
+    e = aim - tip
+    if e.shape[-1] == 2:
+        y = _pinv2(jac, e)
+    else:
+        # J^+ e = J^T (J J^T)^+ e, eigenvalues under PINV_RCOND of the largest dropped
+        s, v = np.linalg.eigh(np.einsum("bin,bjn->bij", jac, jac))
+        keep = s > PINV_RCOND * s[:, -1:]
+        w = np.where(keep, np.einsum("bij,bi->bj", v, e) / np.where(keep, s, 1.0), 0.0)
+        y = np.einsum("bij,bj->bi", v, w)
     dq = _jte(jac, y)
     big = np.max(np.abs(dq), axis=-1, keepdims=True)
     dq = dq * np.minimum(1.0, o.max_joint_step / np.where(big > 0, big, 1.0))
-    return _evaluate(ctx, chain.clip(q + dq), aim)
+    return _evaluate(ctx, ctx.problem.clip(q + dq), aim)
 
 
 # -- cyclic coordinate descent --------------------------------------------------------------
@@ -185,7 +205,7 @@ def ccd(ctx, q, tip, jac, f, aim, mem):
     Each joint turns (within its limits) so that the line from it to the tip
     points at the aim; the joints beyond it turn rigidly with it.
     """
-    chain = ctx.chain
+    chain = ctx.problem.chain
     q = q.copy()
     pts = kin.joints(chain, q)
     lim = chain.limits
@@ -223,7 +243,7 @@ def fabrik(ctx, q, tip, jac, f, aim, mem):
     angles (each change wrapped to [-pi, pi)) and clipped to the joint limits,
     so the state stays the angles.
     """
-    chain = ctx.chain
+    chain = ctx.problem.chain
     n, lengths = chain.n, chain.lengths
     pts = kin.joints(chain, q)
     dirs = np.diff(pts, axis=1) / lengths[:, None]        # current segment directions
@@ -256,4 +276,4 @@ def fabrik(ctx, q, tip, jac, f, aim, mem):
 
 STEPS = {"gradient": gradient, "dls": dls, "pinv": pinv, "ccd": ccd, "fabrik": fabrik}
 NEEDS_JACOBIAN = {"gradient": True, "dls": True, "pinv": True, "ccd": False, "fabrik": False}
-MEMORY = {"dls": ("nu",), "gradient": ("t",)}
+MEMORY = {"dls": ("nu",), "gradient": ("t", "c")}
