@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import json
 import importlib.resources
 import math
 import os
@@ -40,10 +41,12 @@ from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import tomli_w
+
 __all__ = [
     "SceneError", "Scene", "Section", "Spec", "section", "target_kind", "SECTIONS",
     "TARGET_KINDS", "load", "loads", "dumps", "default_scene", "override",
-    "build_simulation", "reference_markdown", "DEFAULT_SCENE", "BUILDERS", "IK_KIND",
+    "build_simulation", "reference_markdown", "json_schema", "DEFAULT_SCENE", "BUILDERS", "IK_KIND",
 ]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scenes package
@@ -168,6 +171,20 @@ class Spec:
         """The TOML-ready form of a parsed value."""
         return value
 
+    def schema(self) -> dict:
+        """The JSON Schema of the values this spec accepts (for editors; the loader
+        itself checks with :meth:`parse`, whose messages are the reference)."""
+        return {}
+
+
+def _bound_schema(gt=None, ge=None, lt=None, le=None) -> dict:
+    out = {}
+    for name, v in (("exclusiveMinimum", gt), ("minimum", ge), ("exclusiveMaximum", lt),
+                    ("maximum", le)):
+        if v is not None:
+            out[name] = v
+    return out
+
 
 def _bound_text(gt=None, ge=None, lt=None, le=None):
     parts = []
@@ -214,6 +231,9 @@ class Number(Spec):
                        f"(a normal float), got {v!r}")
         return v
 
+    def schema(self):
+        return {"type": "number", **_bound_schema(self.gt, self.ge, self.lt, self.le)}
+
 
 class Integer(Spec):
     """A TOML integer (a float such as 2.0 is refused)."""
@@ -232,6 +252,9 @@ class Integer(Spec):
             where.fail(f"must be <= {self.le}, got {show(value)}")
         return int(value)
 
+    def schema(self):
+        return {"type": "integer", **_bound_schema(ge=self.ge, le=self.le)}
+
 
 class Boolean(Spec):
     expected = "true or false"
@@ -240,6 +263,9 @@ class Boolean(Spec):
         if not isinstance(value, bool):
             where.fail(f"expected true or false, got {describe(value)}")
         return value
+
+    def schema(self):
+        return {"type": "boolean"}
 
 
 class Text(Spec):
@@ -255,6 +281,9 @@ class Text(Spec):
         if "\x00" in value:
             where.fail("must not contain a NUL character")
         return value
+
+    def schema(self):
+        return {"type": "string", "minLength": 1, "pattern": "\\S"}
 
 
 class Choice(Spec):
@@ -281,6 +310,9 @@ class Choice(Spec):
             where.fail(f"unknown {self.kind} {show(value)}; choose one of {', '.join(choices)}"
                        + (f" ({hint})" if hint else ""))
         return value
+
+    def schema(self):
+        return {"enum": list(self.choices)}
 
 
 def _plural(expected: str) -> str:
@@ -309,6 +341,12 @@ class ListOf(Spec):
 
     def dump(self, value):
         return [self.item.dump(v) for v in value]
+
+    def schema(self):
+        out = {"type": "array", "items": self.item.schema(), "minItems": self.min_len}
+        if self.max_len is not None:
+            out["maxItems"] = self.max_len
+        return out
 
 
 class Point(ListOf):
@@ -350,6 +388,9 @@ class Color(Spec):
             where.fail(f'expected a colour "#rrggbb", got {describe(value)}')
         return value.lower()
 
+    def schema(self):
+        return {"type": "string", "pattern": self._HEX.pattern}
+
 
 class NumberOrList(Spec):
     """A number, or an array of numbers (one per item of something else)."""
@@ -367,6 +408,9 @@ class NumberOrList(Spec):
     def dump(self, value):
         return list(value) if isinstance(value, tuple) else value
 
+    def schema(self):
+        return {"anyOf": [self.number.schema(), self.list.schema()]}
+
 
 class Table(Spec):
     """A nested table described by a :class:`Section` dataclass."""
@@ -380,6 +424,9 @@ class Table(Spec):
 
     def dump(self, value):
         return value.to_table()
+
+    def schema(self):
+        return self.cls.json_schema()
 
 
 def key(spec: Spec, default=MISSING, doc=""):
@@ -400,6 +447,8 @@ class Section:
     """
 
     extra_keys: ClassVar[tuple] = ()
+    #: the specs of the alias keys, for the JSON Schema (``{"angles_deg": spec}``)
+    alias_specs: ClassVar[dict] = {}
 
     @classmethod
     def specs(cls):
@@ -443,6 +492,27 @@ class Section:
 
         ``keys`` maps each field name to the key the file used for it (an
         alias such as ``angles_deg`` for ``angles``)."""
+
+    @classmethod
+    def json_schema(cls) -> dict:
+        """A JSON Schema object for this table: its keys, their types and bounds and
+        their one-line docs (editors show them); unknown keys are refused."""
+        props, required = {}, []
+        for name, f in cls.specs().items():
+            props[name] = dict(f.metadata["spec"].schema())
+            if f.metadata.get("doc"):
+                props[name]["description"] = f.metadata["doc"]
+            if f.default is MISSING:
+                required.append(name)
+        for name in cls.extra_keys:
+            props[name] = dict(cls.alias_specs[name].schema()) if name in cls.alias_specs else {}
+        out = {"type": "object", "properties": props, "additionalProperties": False}
+        doc = (cls.__doc__ or "").strip().splitlines()
+        if doc:
+            out["description"] = doc[0]
+        if required:
+            out["required"] = required
+        return out
 
     def to_table(self) -> dict:
         out = {}
@@ -538,13 +608,14 @@ class ArmSection(Section):
                                "joint limits, one [lower, upper] per joint (default: none); "
                                "or `limits_deg` in degrees")
     extra_keys: ClassVar[tuple] = ("angles_deg", "limits_deg")
+    alias_specs: ClassVar[dict] = {
+        "angles_deg": ListOf(Number(ge=-1e5, le=1e5, unit="deg"), 1, 1000),
+        "limits_deg": ListOf(Interval(1e5, "deg"), 1, 1000)}
 
     @classmethod
     def normalize(cls, table, where):
-        table = _angle_pair(table, where, "angles", "angles_deg",
-                            ListOf(Number(ge=-1e5, le=1e5, unit="deg"), 1, 1000))
-        table = _angle_pair(table, where, "limits", "limits_deg",
-                            ListOf(Interval(1e5, "deg"), 1, 1000))
+        table = _angle_pair(table, where, "angles", "angles_deg", cls.alias_specs["angles_deg"])
+        table = _angle_pair(table, where, "limits", "limits_deg", cls.alias_specs["limits_deg"])
         return table
 
     def check(self, where, keys):
@@ -604,6 +675,19 @@ class TargetSection(Section):
 
     def to_table(self):
         return {"kind": self.kind, **super().to_table()}
+
+    @classmethod
+    def json_schema(cls):
+        if cls is not TargetSection:
+            out = super().json_schema()
+            out["properties"] = {"kind": {"const": cls.kind}, **out["properties"]}
+            out["required"] = ["kind"] + out.get("required", [])
+            return out
+        return {"description": "Where the target is at each frame; `kind` selects the keys "
+                               "that follow.",
+                "type": "object", "required": ["kind"],
+                "properties": {"kind": {"enum": list(TARGET_KINDS)}},
+                "oneOf": [TARGET_KINDS[k].json_schema() for k in TARGET_KINDS]}
 
     def make(self, chain, seed):
         """The :class:`armsim.targets.TargetSource` for an arm ``chain``."""
@@ -1095,65 +1179,43 @@ def override(scene: Scene, values: dict) -> Scene:
 # -- writing TOML ----------------------------------------------------------------
 
 def _escape(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """``s`` inside a TOML basic string (quotes, backslashes and controls escaped)."""
+    return json.dumps(s, ensure_ascii=False)[1:-1].replace("\x7f", "\\u007f")
 
 
 def _value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            raise ValueError("NaN cannot be written to a scene")
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + _escape(v) + '"'
+    """A value as it is written inline in TOML (for the format reference)."""
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _key(k: str) -> str:
-    return k if _BARE.match(k) else '"' + _escape(k) + '"'
-
-
-def _write_table(lines, prefix, table):
-    scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
-    if prefix:
-        lines.append(f"[{prefix}]")
-    for k, v in scalars.items():
-        lines.append(f"{_key(k)} = {_value(v)}")
-    if prefix or scalars:
-        lines.append("")
-    for k, v in tables.items():
-        _write_table(lines, f"{prefix}.{_key(k)}" if prefix else _key(k), v)
+    return tomli_w.dumps({"v": v}).split("=", 1)[1].strip()
 
 
 def dumps(scene: Scene) -> str:
-    """The scene as TOML text; ``loads(dumps(s)) == s``."""
-    lines: list[str] = []
-    _write_table(lines, "", scene.to_table())
-    return "\n".join(lines).rstrip("\n") + "\n"
+    """The scene as TOML text (written by ``tomli_w``); ``loads(dumps(s)) == s``."""
+    return tomli_w.dumps(scene.to_table())
+
+
+def json_schema() -> dict:
+    """A JSON Schema (draft 2020-12) of the scene format, from the same specs as the loader.
+
+    Editors that read JSON Schemas for TOML (Even Better TOML / taplo: a first line
+    ``#:schema ./scene.schema.json``) then complete keys, show their docs and flag
+    wrong types and bounds as the user types.  The loader stays the reference: rules
+    across keys (one angle per segment, limits in order, ...) are checked there only.
+    """
+    _discover()
+    props = {"seed": dict(TOP_KEYS["seed"].metadata["spec"].schema(),
+                          description=TOP_KEYS["seed"].metadata["doc"])}
+    for name, reg in SECTIONS.items():
+        props[name] = dict(reg.cls.json_schema())
+        props[name]["description"] = reg.doc
+    ik = [n for n, r in SECTIONS.items() if r.required and (r.kinds is None or IK_KIND in r.kinds)]
+    marks = [n for n, r in SECTIONS.items() if r.marks]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "armsim scene",
+            "description": "A scene file of armsim (TOML). Reference: docs/scenes.md.",
+            "type": "object", "properties": props, "additionalProperties": False,
+            "anyOf": [{"required": ik}] + [{"required": [m]} for m in marks]}
 
 
 # -- from a scene to a running simulation ----------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -279,9 +280,7 @@ def _toml(doc):
         if isinstance(v, dict):
             return {k: fix(x) for k, x in v.items()}
         return v
-    lines = []
-    sc._write_table(lines, "", fix(doc))
-    return "\n".join(lines) + "\n"
+    return tomli_w.dumps(fix(doc))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -493,3 +492,52 @@ def test_discovery_marker():
     assert sc._REGISTERS.search('x = 1\n@section("cameras")\n@dataclass\nclass C: ...')
     assert sc._REGISTERS.search('@scene.target_kind("spiral")\nclass S: ...')
     assert not sc._REGISTERS.search('import pygame\n# @section("no")\ndef f(): section("x")\n')
+
+
+# -- the reference and the JSON Schema are generated from the same specs ----------------
+
+def test_reference_in_the_docs_is_the_generated_one():
+    docs = (ROOT / "docs" / "scenes.md").read_text()
+    block = docs.split("<!-- begin: reference -->\n", 1)[1].split("<!-- end: reference -->", 1)[0]
+    assert block.strip() == sc.reference_markdown().strip()
+
+
+def test_committed_json_schema_is_the_generated_one():
+    import json
+    committed = json.loads((ROOT / "docs" / "scene.schema.json").read_text())
+    assert committed == json.loads(json.dumps(sc.json_schema()))
+
+
+def _validator():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = sc.json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_json_schema_accepts_every_shipped_scene():
+    import tomllib
+    v = _validator()
+    files = sorted((ROOT / "scenes").glob("*.toml")) + [ROOT / "armsim" / "scenes" / "default.toml"]
+    assert len(files) >= 8
+    for f in files:
+        errors = [e.message for e in v.iter_errors(tomllib.loads(f.read_text()))]
+        assert errors == [], f"{f.name}: {errors}"
+
+
+@pytest.mark.parametrize("doc, fragment", [
+    ({"arm": {"lengths": [0.4, -1.0]}, "target": {"kind": "fixed", "point": [0.1, 0.1]}},
+     "less than the minimum"),
+    ({"arm": {"lenghts": [1.0]}, "target": {"kind": "fixed", "point": [0.1, 0.1]}},
+     "Additional properties are not allowed"),
+    ({"arm": {"lengths": [1.0]}, "target": {"kind": "spiral"}}, "is not one of"),
+    ({"arm": {"lengths": [1.0]}, "target": {"kind": "fixed", "point": [0.1, 0.1]},
+      "solver": {"method": "newton"}}, "is not one of"),
+    ({"target": {"kind": "fixed", "point": [0.1, 0.1]}}, "is not valid under any"),
+])
+def test_json_schema_flags_what_the_loader_refuses(doc, fragment):
+    v = _validator()
+    messages = " | ".join(e.message for e in v.iter_errors(doc))
+    assert fragment in messages
+    with pytest.raises(SceneError):
+        sc.from_table(doc)
