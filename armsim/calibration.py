@@ -8,7 +8,11 @@ A hidden reference arm chases a target by the original law; every candidate
 adds the reference's joint increments to its own angles; cameras see the
 bearing of every joint (tip included); a candidate's round loss is the sum
 over joints and cameras of its squared, wrapped bearing difference to the
-reference.
+reference.  The experiment's :class:`~armsim.experiment.VariantSettings`
+switch each of the four places where this departs from the original code
+(``atan`` of the slope with plain residuals, angles never wrapped, the father
+allowed as second parent, the stopping test reading the first candidate);
+the ``gecco`` preset uses the original's choices.
 
 One forward-mode pass (:class:`BearingModel`) evaluates the bearings of the
 reference and of every candidate together, with tangents seeded on each
@@ -31,13 +35,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import dual as ad
-from .camera import bearing_residuals, wrap, wrap_positive
-from .experiment import CRITERIA, PRESETS, CalibrationSettings, Experiment
+from .camera import residuals, slope_angle, wrap, wrap_positive
+from .experiment import CRITERIA, PRESETS, CalibrationSettings, Experiment, VariantSettings
 from .genetic import doomed, next_generation
 from .learners import make_learner
 
 __all__ = [
-    "CalibrationSettings", "Experiment", "PRESETS", "CRITERIA", "BearingModel",  # settings re-exported
+    "CalibrationSettings", "Experiment", "VariantSettings", "PRESETS", "CRITERIA",  # re-exported
+    "BearingModel",
     "CalibrationRun", "CalibrationState", "CalibrationResult", "run", "parameter_errors",
 ]
 
@@ -54,6 +59,9 @@ class BearingModel:
     segments : int
     base : (2,) [px]
     focuses : ndarray (C, 2) [px]
+    observation : str
+        ``"atan2"`` (the bearing) or ``"atan"`` (the original's ``atan(dy / dx)``,
+        see :func:`armsim.camera.slope_angle`).
 
     Arrays passed in carry any batch shape ``B``: angles (B..., n) [rad,
     relative], lengths (B..., n) or broadcastable [px].  Internally each
@@ -61,8 +69,9 @@ class BearingModel:
     x/y axis broadcast in without reshaping Duals.
     """
 
-    def __init__(self, segments, base, focuses):
+    def __init__(self, segments, base, focuses, observation="atan2"):
         self.n = int(segments)
+        self.observation = observation
         self.base = np.asarray(base, dtype=float)
         self.focuses = np.asarray(focuses, dtype=float).reshape(-1, 2)
         self.offset = self.base - self.focuses                      # (C, 2): base seen from each focus
@@ -76,7 +85,8 @@ class BearingModel:
         theta = ad.cumsum(a, axis=-3)                              # absolute angles
         pos = ad.cumsum(l * ad.cos(theta + _PHASE), axis=-3)       # (B..., n, 1, 2) from the base
         rel = pos + self.offset                                    # (B..., n, C, 2) from each focus
-        return pos, ad.atan2(rel[..., 1], rel[..., 0])             # bearings (B..., n, C)
+        b = ad.atan2(rel[..., 1], rel[..., 0])                     # bearings (B..., n, C)
+        return pos, (slope_angle(b) if self.observation == "atan" else b)
 
     def values(self, angles, lengths):
         """Plain evaluation: bearings (B..., n, C) [rad] and joints (B..., n+1, 2) [px]."""
@@ -200,6 +210,8 @@ class CalibrationRun:
         experiment = PRESETS["gecco"] if experiment is None else experiment
         self.experiment = experiment.validate()
         cal, gen = experiment.calibration, experiment.genetic
+        self.variant = var = experiment.variant
+        self._wrap_angles = var.angles == "wrapped"
         self.settings = cal
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -211,9 +223,10 @@ class CalibrationRun:
         self.ref_lengths = rng.uniform(lo, hi, n)
         self.ref_angles = rng.uniform(alo, ahi, n)
         self.params = np.concatenate([rng.uniform(alo, ahi, (m, n)), rng.uniform(lo, hi, (m, n))], axis=1)
-        self.params[:, :n] = wrap_positive(self.params[:, :n])
+        if self._wrap_angles:
+            self.params[:, :n] = wrap_positive(self.params[:, :n])
         self.rates = rng.uniform(cal.rate_range[0], cal.rate_range[1], (m, 2 * n))
-        self.model = BearingModel(n, cal.base, experiment.camera.array)
+        self.model = BearingModel(n, cal.base, experiment.camera.array, var.observation)
         units = np.concatenate([np.ones(n), np.full(n, 0.5 * (lo + hi))])
         options = {"damping": cal.damping} if cal.learner == "lm" else {}
         self.learner = make_learner(cal.learner, m, 2 * n, units, **options)
@@ -241,7 +254,7 @@ class CalibrationRun:
         angles = np.concatenate([self.ref_angles[None], self.params[:, :n]])
         lengths = np.concatenate([self.ref_lengths[None], self.params[:, n:]])
         pos, b = self.model.duals(angles, lengths)
-        r = bearing_residuals(b, b.value[0])                  # row 0 (the reference) is zero
+        r = residuals(b, b.value[0], self.variant.observation)   # row 0 (the reference) is zero
         rv, rt = r.value[1:], r.tangent[1:]
         self._round_losses = np.einsum("mjc,mjc->m", rv, rv)
         self._grad = 2.0 * np.einsum("mjc,mjcd->md", rv, rt)
@@ -251,14 +264,16 @@ class CalibrationRun:
 
     # -- the problem interface used by window learners ------------------------
     def project(self, params):
-        """Angles wrapped to [0, 2 pi), lengths clipped to the length range (in a copy)."""
+        """Angles wrapped to [0, 2 pi) (unless ``variant.angles`` is ``"unwrapped"``),
+        lengths clipped to the length range (in a copy)."""
         out = np.array(params, dtype=float)
-        out[:, :self.n] = np.mod(out[:, :self.n], TWO_PI)
+        if self._wrap_angles:
+            out[:, :self.n] = np.mod(out[:, :self.n], TWO_PI)
         np.clip(out[:, self.n:], self._lo, self._hi, out=out[:, self.n:])
         return out
 
     def window_residuals(self, params, jacobian=True):
-        """Wrapped bearing residuals of the stored rounds for candidate parameters.
+        """Bearing residuals (wrapped, or plain for ``atan``) of the stored rounds.
 
         A candidate's angles ``t`` rounds ago were its current angles minus the
         reference's increments since then, so the whole window is a function of
@@ -278,10 +293,9 @@ class CalibrationRun:
         m = params.shape[0]
         if not jacobian:
             b, _ = self.model.values(angles, lengths)
-            d = b - ref_b
-            return (d + TWO_PI * np.floor((math.pi - d) / TWO_PI)).reshape(m, -1), None
+            return residuals(b, ref_b, self.variant.observation).reshape(m, -1), None
         _, b = self.model.duals(angles, lengths)
-        r = bearing_residuals(b, ref_b)
+        r = residuals(b, ref_b, self.variant.observation)
         return r.value.reshape(m, -1), r.tangent.reshape(m, -1, 2 * n)
 
     # -- the round ------------------------------------------------------------
@@ -308,7 +322,9 @@ class CalibrationRun:
         if self.round and self.round % cal.target_period == 0:
             self.target = self.rng.uniform((0.0, 0.0), cal.canvas)
         dq = self.reference_increment()
-        self.ref_angles = np.mod(self.ref_angles + dq, TWO_PI)
+        self.ref_angles = self.ref_angles + dq
+        if self._wrap_angles:
+            self.ref_angles = np.mod(self.ref_angles, TWO_PI)
         self.params[:, :self.n] += dq                         # every candidate gets the same increments
         self._evaluate()
         if self._hist_q.shape[0]:
@@ -321,12 +337,13 @@ class CalibrationRun:
         self.params = self.project(self.learner.step(self.params, self._grad, self.rates, self))
         self.round += 1
         if self.round % cal.check_period == 0:
-            self.checked_loss = float(self.accumulated.min() / self.n)
+            self.checked_loss = float(self.accumulated[self.stop_index()] / self.n)
             self.converged = self.converged or self.criterion_met()
         if self.round % self.experiment.genetic.period == 0:
             if self.replace_count:
                 g = next_generation(self.params, self.rates, self.accumulated, self.replace_count,
-                                    self.experiment.genetic.mutation, cal.rate_range, self.rng)
+                                    self.experiment.genetic.mutation, cal.rate_range, self.rng,
+                                    self.variant.second_parent)
                 self.learner.reset(g.replaced)
                 self.generation += 1
             self.accumulated[:] = 0.0
@@ -337,11 +354,21 @@ class CalibrationRun:
         n = self.n
         return parameter_errors(self.params[:, :n], self.params[:, n:], self.ref_angles, self.ref_lengths)
 
+    def stop_index(self) -> int:
+        """The candidate the stopping test reads: with ``variant.stop_candidate`` ``"best"``,
+        the lowest accumulated loss (criterion ``loss``) or round loss (``identified``);
+        with ``"first"`` (the original code), candidate 0, population index 1."""
+        if self.variant.stop_candidate == "first":
+            return 0
+        if self.settings.criterion == "loss":
+            return int(np.argmin(self.accumulated))
+        return int(np.argmin(self.losses))
+
     def criterion_met(self) -> bool:
         cal = self.settings
+        best = self.stop_index()
         if cal.criterion == "loss":
-            return bool(self.accumulated.min() / self.n < cal.loss_threshold)
-        best = int(np.argmin(self.losses))
+            return bool(self.accumulated[best] / self.n < cal.loss_threshold)
         lpx, lrel, ang = self.errors()
         return bool(lrel[best] <= cal.length_tolerance and ang[best] <= cal.angle_tolerance)
 

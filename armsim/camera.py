@@ -3,10 +3,12 @@
 A camera at focus ``f`` measures, for a point ``p``, the angle of the line
 from ``f`` to ``p``: ``atan2(p_y - f_y, p_x - f_x)`` [rad], in the canvas
 frame (y down in the ``gecco`` problem, so the angle turns clockwise on
-screen).  The original used ``atan`` of the slope, which is ambiguous by pi
-and divides by zero when ``p_x == f_x``; ``atan2`` has neither problem, and
-differences of bearings are wrapped to (-pi, pi] (:func:`wrap`) so that two
-directions 1 degree apart on either side of the +-pi cut differ by 1 degree.
+screen), and differences of bearings are wrapped to (-pi, pi] (:func:`wrap`)
+so that two directions 1 degree apart on either side of the +-pi cut differ by
+1 degree.  The original code measured ``atan`` of the slope ``dy / dx``, in
+(-pi/2, pi/2], ambiguous by pi, and took plain (unwrapped) differences; that
+observation is kept as a named option (:func:`slope_angle`,
+:func:`residuals` with ``observation="atan"``).
 
 Several focuses make a stereo (or multi-view) camera.  Everything here runs
 on plain arrays and on :class:`~armsim.dual.Dual` (derivatives included).
@@ -23,8 +25,12 @@ from . import dual as ad
 
 __all__ = [
     "CameraSettings", "CAMERA_PRESETS", "wrap", "wrap_positive", "bearings",
-    "bearings_of_offsets", "bearing_residuals",
+    "bearings_of_offsets", "bearing_residuals", "slope_angle", "residuals", "OBSERVATIONS",
 ]
+
+#: What a camera measures: ``atan2`` (bearing, residuals wrapped) or ``atan`` (the original's
+#: angle of the slope, residuals not wrapped)
+OBSERVATIONS = ("atan2", "atan")
 
 #: Named camera arrangements of the gecco problem (canvas pixels, y down).
 CAMERA_PRESETS = {
@@ -133,3 +139,32 @@ def bearing_residuals(seen, reference):
     turns = 2.0 * math.pi * np.floor((math.pi - diff) / (2.0 * math.pi))
     # wrap(d) = d + 2 pi floor((pi - d) / 2 pi); the added constant has no derivative
     return seen - (reference - turns)
+
+
+def slope_angle(bearing):
+    """``atan(dy / dx)`` from the bearing ``atan2(dy, dx)``: the bearing moved by a whole
+    number of half turns into (-pi/2, pi/2], derivatives kept.
+
+    Equal to ``arctan(dy / dx)`` wherever ``dx != 0`` (and to pi/2 on ``dx == 0``,
+    where the slope is infinite), with the same derivative
+    ``(dx ddy - dy ddx) / (dx^2 + dy^2)``, finite everywhere but on the focus.
+
+    Parameters
+    ----------
+    bearing : ndarray or Dual [rad] in (-pi, pi]
+    """
+    v = ad.value_of(bearing)
+    return bearing + math.pi * np.floor((0.5 * math.pi - v) / math.pi)
+
+
+def residuals(seen, reference, observation="atan2"):
+    """Residual of an observation against the reference's, derivatives kept.
+
+    ``"atan2"``: the wrapped difference (:func:`bearing_residuals`); ``"atan"``:
+    the plain difference ``seen - reference`` of slope angles, not wrapped.
+    """
+    if observation == "atan":
+        return seen - reference
+    if observation == "atan2":
+        return bearing_residuals(seen, reference)
+    raise ValueError(f"unknown observation {observation!r}; choose one of {', '.join(OBSERVATIONS)}")

@@ -1,8 +1,8 @@
-"""Settings of a calibration experiment: cameras, calibration, genetic algorithm.
+"""Settings of a calibration experiment: cameras, calibration, genetic algorithm, variant.
 
 Small frozen dataclasses, each with a ``validate()`` that raises
 ``ValueError("<field>: must be ..., got ...")``; :class:`Experiment` bundles
-the three sections and prefixes the section name
+the four sections and prefixes the section name
 (``"calibration.segments: must be >= 1, got 0"``), ready for the scene loader
 to prefix the file name.  :data:`PRESETS` holds the built-in experiments.
 """
@@ -14,14 +14,19 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from .camera import CameraSettings
-from .genetic import GeneticSettings
+from .camera import OBSERVATIONS, CameraSettings
+from .genetic import SECOND_PARENTS, GeneticSettings
 from .learners import LEARNERS
 
-__all__ = ["CalibrationSettings", "Experiment", "PRESETS", "CRITERIA"]
+__all__ = ["CalibrationSettings", "VariantSettings", "Experiment", "PRESETS", "CRITERIA",
+           "OBSERVATIONS", "ANGLE_MODES", "SECOND_PARENTS", "STOP_CANDIDATES"]
 
 TWO_PI = 2.0 * math.pi
 CRITERIA = ("loss", "identified")
+#: learned and reference angles wrapped to [0, 2 pi) after every step, or left to grow
+ANGLE_MODES = ("wrapped", "unwrapped")
+#: the candidate the stopping test reads: the best one, or the first (population index 1)
+STOP_CANDIDATES = ("best", "first")
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,63 @@ def _range(s, name, positive=False):
 
 
 @dataclass(frozen=True)
+class VariantSettings:
+    """The four places where armsim's default departs from the original GECCO code.
+
+    The defaults are armsim's choices; :meth:`original` gives the original
+    code's, which the ``gecco`` preset uses.
+
+    Attributes
+    ----------
+    observation : str
+        ``"atan2"``: a camera measures the bearing ``atan2(dy, dx)`` and a
+        residual is wrapped to (-pi, pi].  ``"atan"`` (original): it measures
+        ``atan(dy / dx)``, in (-pi/2, pi/2], and the residual is the plain
+        difference (two directions pi apart look the same).
+    angles : str
+        ``"wrapped"``: reference and learned angles are wrapped to [0, 2 pi)
+        after every step.  ``"unwrapped"`` (original): they are never wrapped,
+        so a proportional step ``lr * g * abs(theta)`` sees angles of many radians.
+    second_parent : str
+        ``"other"``: the GA's mother is a random survivor other than the
+        father.  ``"any"`` (original): any survivor, the father included.
+    stop_candidate : str
+        ``"best"``: the stopping test reads the candidate with the lowest
+        (accumulated) loss.  ``"first"`` (original): it reads the first
+        candidate (population index 1, the reference being 0) whatever its loss.
+    """
+
+    observation: str = "atan2"
+    angles: str = "wrapped"
+    second_parent: str = "other"
+    stop_candidate: str = "best"
+
+    CHOICES = {"observation": OBSERVATIONS, "angles": ANGLE_MODES,
+               "second_parent": SECOND_PARENTS, "stop_candidate": STOP_CANDIDATES}
+
+    @classmethod
+    def original(cls):
+        """The original code's choices: ``atan``, ``unwrapped``, ``any``, ``first``."""
+        return cls(observation="atan", angles="unwrapped", second_parent="any", stop_candidate="first")
+
+    def validate(self):
+        """Raise ``ValueError("observation: unknown observation 'x'; choose one of ...")``."""
+        for name, choices in self.CHOICES.items():
+            v = getattr(self, name)
+            if not isinstance(v, str) or v not in choices:
+                what = name.replace("_", " ")
+                raise ValueError(f"{name}: unknown {what} {v!r}; choose one of {', '.join(choices)}")
+        return self
+
+
+@dataclass(frozen=True)
 class Experiment:
-    """Cameras, calibration and genetic settings of one experiment."""
+    """Cameras, calibration, genetic and variant settings of one experiment."""
 
     camera: CameraSettings = field(default_factory=CameraSettings)
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     genetic: GeneticSettings = field(default_factory=GeneticSettings)
+    variant: VariantSettings = field(default_factory=VariantSettings)
 
     #: short sweep names for the common keys (exact names only, no prefixes)
     ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
@@ -144,7 +200,7 @@ class Experiment:
 
     def validate(self):
         """Validate every section; errors read ``"calibration.segments: must be >= 1, got 0"``."""
-        for section in ("camera", "calibration", "genetic"):
+        for section in ("camera", "calibration", "genetic", "variant"):
             try:
                 getattr(self, section).validate()
             except ValueError as exc:
@@ -171,11 +227,13 @@ class Experiment:
         return asdict(self)
 
 
-#: Built-in experiments.  ``gecco`` is the original protocol; ``lm`` is armsim's best learner
-#: run to the strict identification criterion (checked every round).
+#: Built-in experiments.  ``gecco`` is the original: its protocol (constants, schedules, GA,
+#: update rule) and the original code's four choices (:meth:`VariantSettings.original`).
+#: ``lm`` is armsim's best learner, with armsim's choices, run to the strict identification
+#: criterion (checked every round).
 PRESETS = {
     "gecco": Experiment(CameraSettings.preset("mono"), CalibrationSettings(),
-                        GeneticSettings(population=4)),
+                        GeneticSettings(population=4), VariantSettings.original()),
     "lm": Experiment(CameraSettings.preset("mono"),
                      CalibrationSettings(learner="lm", criterion="identified", check_period=1,
                                          max_rounds=5_000),

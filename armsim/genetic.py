@@ -4,7 +4,8 @@ Every ``period`` rounds the candidates are ranked by the loss they
 accumulated since the last generation.  The worst ``replaced`` of them
 (``(P - 1) // 2`` by default, P counting the hidden reference as in the
 original) are overwritten by children of the best candidate (the father) and
-a random survivor (the mother): every parameter comes from either parent with
+a random survivor (the mother: another survivor than the father by default,
+or, as in the original code, any survivor, the father included): every parameter comes from either parent with
 probability 1/2; every per-parameter learning rate likewise, or, with
 probability ``mutation``, is a fresh uniform draw from the rate
 range.  With a single candidate (P = 2) there is nobody to breed with: no GA.
@@ -112,7 +113,10 @@ def doomed(losses, count):
     return rank(losses)[-count:]
 
 
-def next_generation(params, rates, losses, count, mutation, rate_range, rng):
+SECOND_PARENTS = ("other", "any")
+
+
+def next_generation(params, rates, losses, count, mutation, rate_range, rng, second_parent="other"):
     """Replace the ``count`` worst candidates by children, in place.
 
     Parameters
@@ -124,11 +128,17 @@ def next_generation(params, rates, losses, count, mutation, rate_range, rng):
     mutation : float             probability of a fresh rate
     rate_range : (lo, hi)        range of a fresh rate
     rng : numpy.random.Generator
+    second_parent : str
+        ``"other"``: the mother is a random survivor other than the father
+        (the father itself when he is the only survivor); ``"any"`` (the
+        original code): any survivor, the father included.
 
     Returns
     -------
     Generation
     """
+    if second_parent not in SECOND_PARENTS:
+        raise ValueError(f"unknown second parent {second_parent!r}; choose one of {', '.join(SECOND_PARENTS)}")
     m, d = params.shape
     order = rank(losses)
     if count <= 0 or m < 2:
@@ -139,7 +149,10 @@ def next_generation(params, rates, losses, count, mutation, rate_range, rng):
     replaced = order[m - count:]
     survivors = order[:m - count]
     father = order[0]
-    others = survivors[1:] if survivors.size > 1 else survivors   # mother: a random survivor
+    if second_parent == "any":
+        others = survivors
+    else:
+        others = survivors[1:] if survivors.size > 1 else survivors
     mothers = others[rng.integers(0, others.size, size=count)]
     fathers = np.full(count, father)
     take_father = rng.random((count, d)) < 0.5
