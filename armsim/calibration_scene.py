@@ -1,4 +1,4 @@
-"""Scene tables of the visual problem: ``[calibration]``, ``[cameras]``, ``[genetic]``.
+"""Scene tables of the visual problem: ``[calibration]``, ``[cameras]``, ``[genetic]``, ``[variant]``.
 
 A scene with a ``[calibration]`` table is a *calibration scene*: a hidden
 reference arm chases a target, cameras watch it, and a population of
@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .experiment import CRITERIA, CalibrationSettings, Experiment
+from .experiment import (ANGLE_MODES, CRITERIA, OBSERVATIONS, SECOND_PARENTS, STOP_CANDIDATES,
+                         CalibrationSettings, Experiment, VariantSettings)
 from .camera import CAMERA_PRESETS, CameraSettings
 from .genetic import GeneticSettings
 from .learners import LEARNERS
 from .scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
                     section)
 
-__all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "experiment",
+__all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSection", "experiment",
            "MAX_SEGMENTS", "MAX_POPULATION"]
 
 KIND = "calibration"
@@ -161,6 +162,32 @@ class GeneticSection(Section):
         return _validated(GeneticSettings(**values), where)
 
 
+_VAR = VariantSettings()
+
+
+@section("variant", kinds=(KIND,))
+@dataclass(frozen=True)
+class VariantSection(Section):
+    """Where the original GECCO code departs from armsim's defaults (the `gecco` preset uses
+    the original's choice in all four: `atan`, `unwrapped`, `any`, `first`)."""
+
+    observation: str = key(Choice("observation", OBSERVATIONS), _VAR.observation,
+                           "`atan2` (bearing, residual wrapped to (-pi, pi]) or `atan` (the "
+                           "original: atan(dy/dx), residual not wrapped)")
+    angles: str = key(Choice("angles", ANGLE_MODES), _VAR.angles,
+                      "`wrapped` to [0, 2 pi) after every step, or `unwrapped` (the original)")
+    second_parent: str = key(Choice("second parent", SECOND_PARENTS), _VAR.second_parent,
+                             "the GA's second parent: `other` than the first, or `any` "
+                             "survivor (the original)")
+    stop_candidate: str = key(Choice("stop candidate", STOP_CANDIDATES), _VAR.stop_candidate,
+                              "the stopping test reads the `best` candidate, or the `first` "
+                              "(the original)")
+
+    def settings(self, where=None) -> VariantSettings:
+        values = {name: getattr(self, name) for name in _VAR.__dataclass_fields__}
+        return _validated(VariantSettings(**values), where)
+
+
 def _validated(settings, where):
     """``settings.validate()``, its ``"field: detail"`` errors raised as scene errors."""
     try:
@@ -184,8 +211,9 @@ def experiment(scene) -> Experiment:
         raise ValueError(f"{scene.source}: not a calibration scene (it has no [calibration] table)")
     cameras = scene.cameras or CamerasSection()
     genetic = scene.genetic or GeneticSection()
+    variant = scene.variant or VariantSection()
     return Experiment(camera=cameras.settings(), calibration=cal.settings(),
-                      genetic=genetic.settings()).validate()
+                      genetic=genetic.settings(), variant=variant.settings()).validate()
 
 
 def _build(scene):

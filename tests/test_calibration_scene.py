@@ -42,12 +42,17 @@ def test_example_scenes_round_trip(path):
 
 
 def test_gecco_scene_is_the_gecco_preset():
-    # the scene format has no keys for the variant (the original code's four choices):
-    # the scene is the gecco protocol with armsim's choices
-    from dataclasses import replace
-    from armsim.experiment import VariantSettings
     s = load(ROOT / "scenes" / "calibrate-gecco.toml")
-    assert experiment(s) == replace(PRESETS["gecco"], variant=VariantSettings())
+    assert experiment(s) == PRESETS["gecco"]
+
+
+def test_variant_table_is_checked():
+    with pytest.raises(SceneError, match=r"variant.angles: unknown angles 'wrap'; "
+                                         r"choose one of wrapped, unwrapped"):
+        loads("[calibration]\n[variant]\nangles = 'wrap'\n", "v.toml")
+    with pytest.raises(SceneError, match=r"v.toml: variant: only a scene with \[calibration\] has \[variant\]"):
+        loads("[arm]\nlengths = [1.0]\n[target]\nkind = 'fixed'\npoint = [0.5, 0.0]\n"
+              "[variant]\n", "v.toml")
 
 
 def test_stereo_lm_scene_maps_onto_the_core():
