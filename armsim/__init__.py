@@ -4,9 +4,9 @@ A serial arm is a small neural network: joint angles are the weights, the tip
 is the output, the distance to the target is the loss.
 """
 
-from .chain import Chain, joint_positions
-from .dual import Dual, jacobian, value_and_jacobian
-from .solvers import IKResult, solve, solve_batch
+from armsim.kinematics.planar import Chain, joint_positions
+from armsim.ad.dual import Dual, jacobian, value_and_jacobian
+from armsim.ik import IKResult, solve, solve_batch
 
 __version__ = "0.1.0"
 

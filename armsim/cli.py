@@ -18,7 +18,7 @@ figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
 instead of opening the window; ``--export`` exports to the scene's
 ``[output]`` paths.  ``--report`` writes a JSON summary of the run.
 
-A bad scene prints its one-line :class:`~armsim.scene.SceneError` on stderr, a
+A bad scene prints its one-line :class:`~armsim.scene.format.SceneError` on stderr, a
 bad option ``armsim: error: ...``; both exit with status 2 before any file is
 written.  ``main(argv)`` dispatches to a subcommand when ``argv[0]`` names one
 in :data:`SUBCOMMANDS`; anything else is a run.
@@ -107,8 +107,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The run parser.  Defaults shown by ``--help`` are those of the default scene."""
-    from .scene import default_scene
-    from .solvers import CORRECTIONS, METHODS
+    from armsim.scene.format import default_scene
+    from armsim.ik import CORRECTIONS, METHODS
     d = default_scene()
     p = _Parser(
         prog="armsim",
@@ -167,7 +167,7 @@ def _no_display_reason():
 
 def _scene_from(args):
     """The scene with the command-line overrides applied (raises on bad input)."""
-    from .scene import SceneError, default_scene, load, override
+    from armsim.scene.format import SceneError, default_scene, load, override
     try:
         scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
@@ -193,7 +193,7 @@ def _scene_from(args):
 
 def _outputs(args, scene):
     """(gif path or None, report path or None), checked writable before any work."""
-    from .export import ExportError, check_writable
+    from armsim.view.export import ExportError, check_writable
     gif = report = None
     if args.gif:
         gif = Path(args.gif)
@@ -223,8 +223,8 @@ def _outputs(args, scene):
 
 
 def draw_options(scene) -> dict:
-    """Keyword arguments of :func:`armsim.render.draw` for a scene's ``[render]``."""
-    from .render import theme_from_scene
+    """Keyword arguments of :func:`armsim.view.render.draw` for a scene's ``[render]``."""
+    from armsim.view.render import theme_from_scene
     r = scene.render
     return dict(theme=theme_from_scene(r), show_jacobian=r.show_jacobian, show_trail=r.show_trail,
                 show_panel=r.show_panel, show_reach=r.show_reach, show_waypoints=r.show_waypoints)
@@ -233,7 +233,7 @@ def draw_options(scene) -> dict:
 def run(argv):
     """Run the scene the arguments describe.  Returns the exit status."""
     args = build_parser().parse_args(argv)
-    from .scene import SceneError, build_simulation
+    from armsim.scene.format import SceneError, build_simulation
     scene = _scene_from(args)
     try:
         sim = build_simulation(scene)
@@ -249,7 +249,7 @@ def run(argv):
         reason = _no_display_reason()
         shown = False
         if reason is None:
-            from .app import DisplayError, open_window, run_window
+            from armsim.view.window import DisplayError, open_window, run_window
             try:
                 screen = open_window(scene.render.size)
             except DisplayError as exc:
@@ -271,7 +271,7 @@ def run(argv):
 
 def _export(sim, path, scene, options):
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from .export import ExportError, export_gif, progress_bar
+    from armsim.view.export import ExportError, export_gif, progress_bar
     r = scene.render
     try:
         with progress_bar(r.frames, desc=Path(path).name) as progress:
@@ -303,8 +303,8 @@ def write_json(path, data) -> Path:
 
 # name -> (module, function taking argv and returning the exit status)
 SUBCOMMANDS = {
-    "ops": ("armsim.opcount", "ops_main"),
-    "sweep": ("armsim.sweep_cli", "sweep_command"),
+    "ops": ("armsim.ad.opcount", "ops_main"),
+    "sweep": ("armsim.commands.sweep", "sweep_command"),
 }
 
 

@@ -37,12 +37,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from armsim import dual as ad  # noqa: E402
-from armsim.calibration import PRESETS, CalibrationRun, VariantSettings  # noqa: E402
-from armsim.camera import bearing_residuals, bearings  # noqa: E402
-from armsim.chain import joint_positions  # noqa: E402
-from armsim.learners import LEARNERS  # noqa: E402
-from armsim.sweep import summarise, sweep  # noqa: E402
+from armsim.ad import dual as ad  # noqa: E402
+from armsim.vision.calibration import PRESETS, CalibrationRun, VariantSettings  # noqa: E402
+from armsim.vision.camera import bearing_residuals, bearings  # noqa: E402
+from armsim.kinematics.planar import joint_positions  # noqa: E402
+from armsim.vision.learners import LEARNERS  # noqa: E402
+from armsim.vision.sweep import summarise, sweep  # noqa: E402
 
 #: the original's published medians over seeds 123/456/789 (its results file), rounds:
 #: quoted for reference, not re-measured here
@@ -70,7 +70,7 @@ def time_per_round(experiment, rounds, seed=123, blocks=5):
 
 def looped_gradients(sim):
     """The round's loss gradient computed one candidate at a time (a Python loop over
-    members through armsim.chain.joint_positions and armsim.camera.bearings on Duals).
+    members through armsim.kinematics.planar.joint_positions and armsim.vision.camera.bearings on Duals).
     The reference for the vectorised pass: same maths, no batch axis."""
     n = sim.n
     focuses = sim.model.focuses

@@ -1,7 +1,7 @@
 """Which gradient-driven setting should the default scene use?  Measured on the default arm.
 
 The default scene's arm (7 links, reach 1 m) is driven
-frame by frame through :meth:`armsim.sim.Simulation.step` as the window drives it,
+frame by frame through :meth:`armsim.ik.tracking.Simulation.step` as the window drives it,
 with each setting in turn (method, correction, iterations per frame):
 
 * ``held``: a target dragged to a place and held there, then the next, the arm
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from armsim.scene import build_simulation, default_scene, override  # noqa: E402
+from armsim.scene.format import build_simulation, default_scene, override  # noqa: E402
 
 # (method, correction, iterations per frame)
 SETTINGS = (("gradient", "clip", 4), ("gradient", "none", 4), ("gradient", "norm", 4),

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _docs import add_markdown_argument, write_blocks  # noqa: E402
 
 from armsim import Chain  # noqa: E402
-from armsim.solvers import DEFAULTS, Solver  # noqa: E402
-from armsim.solvers.kinematics import aim_points  # noqa: E402
+from armsim.ik import DEFAULTS, Solver  # noqa: E402
+from armsim.ik.planar import aim_points  # noqa: E402
 
 STRATA = (("[0,0.5)", 0.0, 0.5), ("[0.5,0.9)", 0.5, 0.9), ("[0.9,0.99)", 0.9, 0.99),
           ("[0.99,0.9999)", 0.99, 0.9999), ("(1,1.5]", 1.0, 1.5))

@@ -5,7 +5,7 @@ benchmark run:
 
 1. IK.  Planar arms of N equal segments (reach 1), random reachable targets,
    a plain steepest-descent loop on the tip error whose gradient comes from the
-   pruned Jacobian (``armsim.pruning.prune`` around ``Chain.tip_and_jacobian``).
+   pruned Jacobian (``armsim.ad.pruning.prune`` around ``Chain.tip_and_jacobian``).
    Reports success rate, iterations, time per solve, and the cosine between
    the pruned and the full gradient step at the start pose.
 2. Representation.  Time of one pruned Jacobian with dense-with-mask versus
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _docs import add_markdown_argument, write_blocks  # noqa: E402
 
 from armsim import Chain  # noqa: E402
-from armsim import dual as ad  # noqa: E402
-from armsim.opcount import counting  # noqa: E402
-from armsim.pruning import dense_tangent, prune  # noqa: E402
+from armsim.ad import dual as ad  # noqa: E402
+from armsim.ad.opcount import counting  # noqa: E402
+from armsim.ad.pruning import dense_tangent, prune  # noqa: E402
 
 K_LABEL = "all"
 
@@ -56,7 +56,7 @@ def _label(k):
 
 def bench_calibration(segments, ks, seeds, population=4, max_rounds=3000, verbose=True):
     """Rounds to identification by ``lm`` with the bearing tangents pruned to k."""
-    from armsim.calibration import PRESETS, CalibrationRun
+    from armsim.vision.calibration import PRESETS, CalibrationRun
 
     rows = []
     for n in segments:
@@ -153,7 +153,7 @@ def solve_ik(chain, q0, targets, k, representation="dense", tol=1e-3, max_iter=2
 
 def tangent_ops(chain, q, k, representation="dense"):
     """Tangent multiplies + adds of one pruned tip Jacobian of the first problem
-    (non-zero convention of :mod:`armsim.opcount`: only entries kept are worked on)."""
+    (non-zero convention of :mod:`armsim.ad.opcount`: only entries kept are worked on)."""
     with counting("nonzero") as c:
         pruned_tip_jacobian(chain, q[:1], k, representation)
     return c.derivative

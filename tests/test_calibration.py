@@ -6,15 +6,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from armsim.calibration import (
+from armsim.vision.calibration import (
     PRESETS, BearingModel, CalibrationRun, CalibrationSettings, Experiment, parameter_errors, run,
 )
-from armsim.camera import CameraSettings, wrap
-from armsim.chain import joint_positions
-from armsim.genetic import GeneticSettings
-from armsim.learners import LEARNERS, Learner, make_learner
-from armsim.sweep import expand_grid, parse_vary, sweep, write_csv
-from armsim.sweep_cli import sweep_command
+from armsim.vision.camera import CameraSettings, wrap
+from armsim.kinematics.planar import joint_positions
+from armsim.vision.genetic import GeneticSettings
+from armsim.vision.learners import LEARNERS, Learner, make_learner
+from armsim.vision.sweep import expand_grid, parse_vary, sweep, write_csv
+from armsim.commands.sweep import sweep_command
 
 STEREO = CameraSettings.preset("stereo")
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim.camera import CameraSettings, bearing_residuals, bearings, wrap, wrap_positive
+from armsim.ad import dual as ad
+from armsim.vision.camera import CameraSettings, bearing_residuals, bearings, wrap, wrap_positive
 
 
 def test_bearings_by_hand():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from armsim import Chain, joint_positions
-from armsim import dual as ad
+from armsim.ad import dual as ad
 
 RNG = np.random.default_rng(7)
 
@@ -159,7 +159,7 @@ def test_jacobian_refuses_before_allocating_what_cannot_fit(monkeypatch):
     would need (the estimate: 4 floats of 8 bytes per entry of the (B, N+1, K) intermediates)."""
     import tracemalloc
 
-    import armsim.chain as chain_mod
+    import armsim.kinematics.planar as chain_mod
     monkeypatch.setattr(chain_mod, "memory_budget", lambda: 8 << 30)     # a 16 GiB machine
     c = Chain(np.full(1000, 1e-3))
     q = np.zeros((1000, 1000))
@@ -180,7 +180,7 @@ def test_jacobian_refuses_before_allocating_what_cannot_fit(monkeypatch):
 def test_memory_budget_is_half_the_physical_memory():
     import os
 
-    import armsim.chain as chain_mod
+    import armsim.kinematics.planar as chain_mod
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert chain_mod.memory_budget() == int(0.5 * total)
 

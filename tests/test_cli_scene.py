@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from armsim import cli
-from armsim.scene import load
-from armsim.solvers import METHODS
+from armsim.scene.format import load
+from armsim.ik import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenes").glob("*.toml"))
@@ -170,7 +170,7 @@ def test_compare_scene_draws_two_panels(tmp_path):
 def test_progress_bar_only_on_a_terminal():
     import io
 
-    from armsim.export import progress_bar
+    from armsim.view.export import progress_bar
 
     class Tty(io.StringIO):
         def isatty(self):

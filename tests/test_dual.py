@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim.dual import Dual, jacobian
+from armsim.ad import dual as ad
+from armsim.ad.dual import Dual, jacobian
 
 RNG = np.random.default_rng(1234)
 H = 1e-6

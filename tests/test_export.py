@@ -4,8 +4,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from armsim.export import ExportError, export_gif
-from armsim.sim import default_simulation
+from armsim.view.export import ExportError, export_gif
+from armsim.ik.tracking import default_simulation
 
 
 def test_gif_has_requested_frames_and_size_and_frames_differ(tmp_path):
@@ -59,7 +59,7 @@ def test_unwritable_path_leaves_nothing(tmp_path):
 def test_existing_file_is_not_truncated_by_a_failed_export(tmp_path, monkeypatch):
     target = tmp_path / "keep.gif"
     target.write_bytes(b"old contents")
-    import armsim.export as ex
+    import armsim.view.export as ex
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")

@@ -11,9 +11,9 @@ import numpy as np
 import pygame
 import pytest
 
-from armsim import app
-from armsim.render import DEFAULT_THEME, render_array, scaled_theme, status_lines
-from armsim.scene import build_simulation, default_scene, load, override
+from armsim.view import window as app
+from armsim.view.render import DEFAULT_THEME, render_array, scaled_theme, status_lines
+from armsim.scene.format import build_simulation, default_scene, load, override
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +119,7 @@ def test_click_after_resize_side_by_side():
 
 
 def test_click_after_resize_calibration_scene():
-    from armsim.render import layout, world_at
+    from armsim.view.render import layout, world_at
     sim = build_simulation(load(ROOT / "scenes" / "calibrate-gecco.toml"))
     st = _click_after_resize(sim, (900, 300), (450, 150))
     # the canvas is fitted to the new window: the click in its middle is the canvas centre

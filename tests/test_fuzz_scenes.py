@@ -22,8 +22,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from armsim import scene as sc  # noqa: E402
-from armsim.render import render_array  # noqa: E402
+from armsim.scene import format as sc  # noqa: E402
+from armsim.view.render import render_array  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenes").glob("*.toml"))

@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim.calibration import PRESETS, BearingModel, CalibrationRun, Experiment, VariantSettings
-from armsim.camera import CameraSettings, residuals, slope_angle
-from armsim.experiment import CalibrationSettings
-from armsim.genetic import GeneticSettings, next_generation
+from armsim.ad import dual as ad
+from armsim.vision.calibration import PRESETS, BearingModel, CalibrationRun, Experiment, VariantSettings
+from armsim.vision.camera import CameraSettings, residuals, slope_angle
+from armsim.vision.experiment import CalibrationSettings
+from armsim.vision.genetic import GeneticSettings, next_generation
 
 MONO = CameraSettings.preset("mono")
 
@@ -137,7 +137,7 @@ def test_second_parent_any_can_be_the_father_and_other_never_is():
 
 def test_run_passes_its_second_parent_to_the_ga(monkeypatch):
     seen = []
-    import armsim.calibration as cal
+    import armsim.vision.calibration as cal
 
     def spy(*args, **kwargs):
         seen.append(args[-1])

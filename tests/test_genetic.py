@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from armsim.genetic import GeneticSettings, doomed, next_generation, rank
+from armsim.vision.genetic import GeneticSettings, doomed, next_generation, rank
 
 
 def _population(m=5, d=6, seed=0):

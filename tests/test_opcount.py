@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim.opcount import arm_counts, count_forward, ops_main, slide_counts
+from armsim.ad import dual as ad
+from armsim.ad.opcount import arm_counts, count_forward, ops_main, slide_counts
 
 
 def test_slide_counts_13_forward_7_reverse():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim.chain import Chain
-from armsim.solvers import FunctionProblem, PlanarPoint, Solver, as_problem, solve
+from armsim.ad import dual as ad
+from armsim.kinematics.planar import Chain
+from armsim.ik import FunctionProblem, PlanarPoint, Solver, as_problem, solve
 
 L1, L2, H = 0.5, 0.4, 0.3     # two pitch links on a yawing base at height H
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from armsim import Chain
-from armsim import dual as ad
-from armsim.dual import Dual
-from armsim.pruning import (Slots, dense_tangent, jacobian, mark, merge, prune, to_slots,
+from armsim.ad import dual as ad
+from armsim.ad.dual import Dual
+from armsim.ad.pruning import (Slots, dense_tangent, jacobian, mark, merge, prune, to_slots,
                             topk)
 
 
@@ -57,7 +57,7 @@ def test_unknown_options_are_errors():
 
 
 def _arm(x):
-    from armsim.chain import joint_positions
+    from armsim.kinematics.planar import joint_positions
     return joint_positions(x, np.array([0.3, 0.2, 0.25, 0.15, 0.1]))[..., -1, :]
 
 

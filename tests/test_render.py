@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from armsim.render import DEFAULT_THEME, View, render_array
-from armsim.sim import default_simulation
+from armsim.view.render import DEFAULT_THEME, View, render_array
+from armsim.ik.tracking import default_simulation
 
 SIZE = (320, 240)
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from armsim.calibration import CalibrationState
-from armsim.render import (DEFAULT_THEME, LIGHT_THEME, CanvasView, draw, layout, render_array,
+from armsim.vision.calibration import CalibrationState
+from armsim.view.render import (DEFAULT_THEME, LIGHT_THEME, CanvasView, draw, layout, render_array,
                            world_at)
-from armsim.scene import build_simulation, loads
+from armsim.scene.format import build_simulation, loads
 
 SIZE = (300, 300)
 T = DEFAULT_THEME

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from armsim import dual as ad
-from armsim import reverse as rv
-from armsim.chain import joint_positions
+from armsim.ad import dual as ad
+from armsim.ad import reverse as rv
+from armsim.kinematics.planar import joint_positions
 
 RNG = np.random.default_rng(77)
 

@@ -12,9 +12,9 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from armsim import scene as sc
-from armsim.scene import SceneError, build_simulation, dumps, load, loads, override
-from armsim.solvers import CORRECTIONS, METHODS
+from armsim.scene import format as sc
+from armsim.scene.format import SceneError, build_simulation, dumps, load, loads, override
+from armsim.ik import CORRECTIONS, METHODS
 
 sc._discover()      # every section and target kind registered before the lists below are built
 
@@ -346,7 +346,7 @@ def test_override_replaces_and_validates():
 def test_default_scene_is_a_shipped_scene_and_works_anywhere(tmp_path):
     packaged = ROOT / "armsim" / "scenes" / sc.DEFAULT_SCENE
     assert packaged.read_bytes() == (ROOT / "scenes" / "seven_link_figure8.toml").read_bytes()
-    code = ("from armsim.scene import default_scene, build_simulation\n"
+    code = ("from armsim.scene.format import default_scene, build_simulation\n"
             "s = default_scene(); sim = build_simulation(s); sim.step()\n"
             "print(s.arm.lengths.__len__(), s.target.kind)\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))

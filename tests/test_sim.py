@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from armsim.sim import default_simulation
+from armsim.ik.tracking import default_simulation
 
 
 def run(sim, frames):

@@ -5,9 +5,9 @@ import pytest
 
 import armsim
 from armsim import Chain
-from armsim.solvers import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, IKResult, Solver, solve,
+from armsim.ik import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, IKResult, Solver, solve,
                             solve_batch)
-from armsim.solvers import kinematics as kin
+from armsim.ik import planar as kin
 
 # every method, and every correction of the gradient
 CONFIGS = ([(m, "backtrack") for m in METHODS if m != "gradient"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from armsim.sim import figure_eight
-from armsim.targets import Circle, FigureEight, Fixed, Line, Mouse, RandomPoints, Waypoints
+from armsim.ik.tracking import figure_eight
+from armsim.scene.targets import Circle, FigureEight, Fixed, Line, Mouse, RandomPoints, Waypoints
 
 
 def test_fixed_and_mouse():

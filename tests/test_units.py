@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim import scene as sc
-from armsim.solvers import CORRECTIONS, METHODS
+from armsim.scene import format as sc
+from armsim.ik import CORRECTIONS, METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bench_units", ROOT / "bench" / "units.py")

@@ -1,7 +1,7 @@
 """What the solver loop solves: an m-vector task value ``y(q)`` sent to an aim.
 
-The loop (:class:`~armsim.solvers.core.Solver`) and the step methods
-(:mod:`~armsim.solvers.steps`) know only this interface, never whether the
+The loop (:class:`~armsim.ik.loop.Solver`) and the step methods
+(:mod:`~armsim.ik.steps`) know only this interface, never whether the
 task space is a planar point (m = 2), a spatial position (m = 3), a pose
 (m = 6) or a stack of objectives.  A problem gives, for a batch of joint
 vectors ``q`` (B, n):
@@ -15,9 +15,9 @@ vectors ``q`` (B, n):
 
 The error the loop drives to zero is ``e = aim - y``; the objective
 ``f = |e|^2 / 2``.  Two problems ship: :class:`PlanarPoint` (the tip of a
-planar :class:`~armsim.chain.Chain` sent to a point, with the workspace, the
+planar :class:`~armsim.kinematics.planar.Chain` sent to a point, with the workspace, the
 geometric starts and the joint positions that ``ccd`` and ``fabrik`` need)
-and :class:`FunctionProblem` (any function written with :mod:`armsim.dual`'s
+and :class:`FunctionProblem` (any function written with :mod:`armsim.ad.dual`'s
 operators, whose Jacobian comes from the AD).
 """
 
@@ -27,8 +27,8 @@ import functools
 
 import numpy as np
 
-from .. import dual as ad
-from . import kinematics as kin
+from armsim.ad import dual as ad
+from armsim.ik import planar as kin
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "as_problem"]
 
@@ -88,7 +88,7 @@ class PlanarPoint(Problem):
     """The tip of a planar chain sent to a point (m = 2).
 
     ``aim`` replaces a target outside the workspace annulus by its nearest
-    point (:func:`~armsim.solvers.kinematics.aim_points`); the curvature
+    point (:func:`~armsim.ik.planar.aim_points`); the curvature
     bound is ``sum_j (distance from joint j to the tip at full stretch)^2``.
     """
 
@@ -183,13 +183,13 @@ def _make_restart_table(lengths, restarts, seed):
 
 
 class FunctionProblem(Problem):
-    """Any task ``y = fun(q)`` written with :mod:`armsim.dual`'s operators.
+    """Any task ``y = fun(q)`` written with :mod:`armsim.ad.dual`'s operators.
 
     Parameters
     ----------
     fun : callable
         ``fun(q)`` with q of shape (B, n) (an array or a
-        :class:`~armsim.dual.Dual`) returns y of shape (B, m).
+        :class:`~armsim.ad.dual.Dual`) returns y of shape (B, m).
     n, m : int
         Joint and task dimensions.
     scale : float
@@ -231,7 +231,7 @@ class FunctionProblem(Problem):
 
 
 def as_problem(task):
-    """A :class:`Problem` as is; a planar :class:`~armsim.chain.Chain` as its :class:`PlanarPoint`."""
+    """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its :class:`PlanarPoint`."""
     if isinstance(task, Problem):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):

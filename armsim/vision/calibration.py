@@ -8,7 +8,7 @@ A hidden reference arm chases a target by the original law; every candidate
 adds the reference's joint increments to its own angles; cameras see the
 bearing of every joint (tip included); a candidate's round loss is the sum
 over joints and cameras of its squared, wrapped bearing difference to the
-reference.  The experiment's :class:`~armsim.experiment.VariantSettings`
+reference.  The experiment's :class:`~armsim.vision.experiment.VariantSettings`
 switch each of the four places where this departs from the original code
 (``atan`` of the slope with plain residuals, angles never wrapped, the father
 allowed as second parent, the stopping test reading the first candidate);
@@ -34,11 +34,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import dual as ad
-from .camera import residuals, slope_angle, wrap, wrap_positive
-from .experiment import CRITERIA, PRESETS, CalibrationSettings, Experiment, VariantSettings
-from .genetic import doomed, next_generation
-from .learners import make_learner
+from armsim.ad import dual as ad
+from armsim.vision.camera import residuals, slope_angle, wrap, wrap_positive
+from armsim.vision.experiment import CRITERIA, PRESETS, CalibrationSettings, Experiment, VariantSettings
+from armsim.vision.genetic import doomed, next_generation
+from armsim.vision.learners import make_learner
 
 __all__ = [
     "CalibrationSettings", "Experiment", "VariantSettings", "PRESETS", "CRITERIA",  # re-exported
@@ -61,7 +61,7 @@ class BearingModel:
     focuses : ndarray (C, 2) [px]
     observation : str
         ``"atan2"`` (the bearing) or ``"atan"`` (the original's ``atan(dy / dx)``,
-        see :func:`armsim.camera.slope_angle`).
+        see :func:`armsim.vision.camera.slope_angle`).
 
     Arrays passed in carry any batch shape ``B``: angles (B..., n) [rad,
     relative], lengths (B..., n) or broadcastable [px].  Internally each

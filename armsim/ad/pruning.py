@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dual as ad
+from armsim.ad import dual as ad
 
 __all__ = [
     "prune", "mark", "topk", "Slots", "merge", "to_slots", "dense_tangent", "jacobian",
@@ -119,7 +119,7 @@ class Slots:
 
     Notes
     -----
-    A ``Slots`` object stands in for a dense tangent inside :class:`~armsim.dual.Dual`:
+    A ``Slots`` object stands in for a dense tangent inside :class:`~armsim.ad.dual.Dual`:
     it implements, through numpy's dispatch protocols, exactly the operations the
     forward-mode rules apply to tangents (scaling by an array, adding two
     tangents with :func:`merge`, negation, indexing, reshaping, stacking, sums and

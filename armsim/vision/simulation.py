@@ -1,6 +1,6 @@
 """A calibration run as the window and the GIF exporter see it: frames of rounds.
 
-:class:`CalibrationSimulation` wraps a :class:`~armsim.calibration.CalibrationRun`
+:class:`CalibrationSimulation` wraps a :class:`~armsim.vision.calibration.CalibrationRun`
 behind the interface every scene's simulation has (``step(target=None)``,
 ``state``, ``reset()``, ``report()``): one frame advances
 ``rounds_per_frame`` rounds, so a GIF of a few hundred frames shows the
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from .calibration import CalibrationRun
+from armsim.vision.calibration import CalibrationRun
 
 __all__ = ["CalibrationSimulation"]
 
@@ -30,7 +30,7 @@ class CalibrationSimulation:
 
     Parameters
     ----------
-    experiment : armsim.calibration.Experiment
+    experiment : armsim.vision.calibration.Experiment
     seed : int
         Seed of the run (reference, candidates, rates, target jumps, GA).
     rounds_per_frame : int
@@ -94,7 +94,7 @@ class CalibrationSimulation:
 
     @property
     def state(self):
-        """The run's :class:`~armsim.calibration.CalibrationState` now."""
+        """The run's :class:`~armsim.vision.calibration.CalibrationState` now."""
         return self.run.state
 
     def report(self) -> dict:

@@ -12,9 +12,9 @@ core's built-in experiments).  A ``--vary`` key is a key of the scene's
 ``segments``, ``population``, ``learner``, ``window``; its values are ``A:B``
 (integers A to B) or a comma list.  Every grid point is the scene with those
 keys replaced and validated like a scene file (a bad value is the scene's
-one-line error); the runs themselves go to :func:`armsim.sweep.sweep`, one
+one-line error); the runs themselves go to :func:`armsim.vision.sweep.sweep`, one
 CSV row per run (the varied keys as extra columns), and
-:func:`armsim.sweep.plot` draws rounds and seconds against population.
+:func:`armsim.vision.sweep.plot` draws rounds and seconds against population.
 
 Errors are one line on stderr with exit status 2.
 """
@@ -25,12 +25,12 @@ import argparse
 import dataclasses
 import sys
 
-from .cli import _positive_int
+from armsim.cli import _positive_int
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
 SECTIONS = ("calibration", "cameras", "genetic")
-# short names, as in armsim.experiment.Experiment.ALIASES
+# short names, as in armsim.vision.experiment.Experiment.ALIASES
 ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
            "learner": "calibration.learner", "window": "calibration.window"}
 
@@ -78,7 +78,7 @@ def build_parser():
 
 
 def _scene_keys():
-    from .scene import SECTIONS as REGISTERED, _discover
+    from armsim.scene.format import SECTIONS as REGISTERED, _discover
     _discover()
     return [f"{name}.{k}" for name in SECTIONS for k in REGISTERED[name].cls.allowed_keys()]
 
@@ -99,7 +99,7 @@ def grid_experiments(scene, varies):
 
     Parameters
     ----------
-    scene : armsim.scene.Scene   a calibration scene
+    scene : armsim.scene.format.Scene   a calibration scene
     varies : list of (key, values)   keys as in the scene (or a short name)
 
     Returns
@@ -112,9 +112,9 @@ def grid_experiments(scene, varies):
     ------
     SweepError for an unknown key; SceneError for a value the scene refuses.
     """
-    from .calibration_scene import experiment
-    from .scene import override
-    from .sweep import expand_grid
+    from armsim.scene.calibration import experiment
+    from armsim.scene.format import override
+    from armsim.vision.sweep import expand_grid
     known = _scene_keys()
     resolved = []
     for k, values in varies:
@@ -132,7 +132,7 @@ def grid_experiments(scene, varies):
 
 
 def _table(rows):
-    from .sweep import summarise
+    from armsim.vision.sweep import summarise
     lines = [f"{'segments':>8} {'P':>3} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
     for (s, p), (k, c, rounds, secs) in summarise(rows).items():
         lines.append(f"{s:>8} {p:>3} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
@@ -140,7 +140,7 @@ def _table(rows):
 
 
 def _check_output(path, option):
-    from .export import ExportError, check_writable
+    from armsim.view.export import ExportError, check_writable
     try:
         check_writable(path)
     except ExportError as exc:
@@ -149,7 +149,7 @@ def _check_output(path, option):
 
 def sweep_command(argv) -> int:
     """Entry of ``armsim sweep``; returns the exit status."""
-    from .scene import SceneError
+    from armsim.scene.format import SceneError
     try:
         return _sweep(argv)
     except SweepError as exc:
@@ -161,9 +161,9 @@ def sweep_command(argv) -> int:
 
 
 def _sweep(argv) -> int:
-    from .experiment import PRESETS
-    from .scene import load
-    from .sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
+    from armsim.vision.experiment import PRESETS
+    from armsim.scene.format import load
+    from armsim.vision.sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
     args = build_parser().parse_args(argv)
     try:
         varies = [parse_vary(v) for v in args.vary]
@@ -188,7 +188,7 @@ def _sweep(argv) -> int:
         name = args.preset or "gecco"
         if name not in PRESETS:
             raise SweepError(f"argument --preset: unknown preset '{name}'; choose one of {', '.join(PRESETS)}")
-        from .scene import from_table
+        from armsim.scene.format import from_table
         preset = PRESETS[name]
         table = {"calibration": {f.name: getattr(preset.calibration, f.name)
                                  for f in dataclasses.fields(preset.calibration)},

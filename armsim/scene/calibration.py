@@ -2,7 +2,7 @@
 
 A scene with a ``[calibration]`` table is a *calibration scene*: a hidden
 reference arm chases a target, cameras watch it, and a population of
-candidate models learns its lengths and angles (:mod:`armsim.calibration`).
+candidate models learns its lengths and angles (:mod:`armsim.vision.calibration`).
 It has no ``[arm]``, ``[target]``, ``[solver]`` or ``[compare]`` table;
 ``[render]`` and ``[output]`` work as in any scene.  Coordinates are those of
 the ``gecco`` problem: canvas pixels, y down.
@@ -10,7 +10,7 @@ the ``gecco`` problem: canvas pixels, y down.
 Each table is a frozen dataclass checked key by key (errors read
 ``scenes/x.toml: calibration.segments: must be >= 1, got 0``) whose defaults
 are the core's; :func:`experiment` maps a scene onto the core's
-:class:`~armsim.experiment.Experiment`.  Key names are the core's field
+:class:`~armsim.vision.experiment.Experiment`.  Key names are the core's field
 names, so ``calibration.window`` in a scene and in ``armsim sweep --vary``
 mean the same thing.
 """
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .experiment import (ANGLE_MODES, CRITERIA, OBSERVATIONS, SECOND_PARENTS, STOP_CANDIDATES,
+from armsim.vision.experiment import (ANGLE_MODES, CRITERIA, OBSERVATIONS, SECOND_PARENTS, STOP_CANDIDATES,
                          CalibrationSettings, Experiment, VariantSettings)
-from .camera import CAMERA_PRESETS, CameraSettings
-from .genetic import GeneticSettings
-from .learners import LEARNERS
-from .scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
+from armsim.vision.camera import CAMERA_PRESETS, CameraSettings
+from armsim.vision.genetic import GeneticSettings
+from armsim.vision.learners import LEARNERS
+from armsim.scene.format import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
                     section)
 
 __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSection", "experiment",
@@ -81,12 +81,12 @@ class CalibrationSection(Section):
                              "the target jumps to a random point every this many rounds")
     max_speed: float = key(Number(gt=0, le=BIG, unit="rad/px"), _CAL.max_speed,
                            "the reference's joint step is clipped to max_speed x distance to the target")
-    learner: str = key(Choice("learner", LEARNERS, "armsim.learners.LEARNERS"), _CAL.learner,
+    learner: str = key(Choice("learner", LEARNERS, "armsim.vision.learners.LEARNERS"), _CAL.learner,
                        "step rule of the candidates: plain, proportional (the original "
                        "p -= lr dL/dp |p|), adam, or lm (Levenberg-Marquardt on a window of rounds)")
     rate_range: tuple = key(_range(Number(gt=0, le=BIG), "1"), _CAL.rate_range,
                             "initial per-parameter learning rates, uniform in this range")
-    criterion: str = key(Choice("criterion", CRITERIA, "armsim.experiment.CRITERIA"), _CAL.criterion,
+    criterion: str = key(Choice("criterion", CRITERIA, "armsim.vision.experiment.CRITERIA"), _CAL.criterion,
                          "loss (the original: accumulated loss / n below loss_threshold) or "
                          "identified (true length and angle errors within the tolerances)")
     loss_threshold: float = key(Number(gt=0, le=BIG, unit="rad^2"), _CAL.loss_threshold,
@@ -200,7 +200,7 @@ def _validated(settings, where):
 
 
 def experiment(scene) -> Experiment:
-    """The :class:`~armsim.experiment.Experiment` of a calibration scene.
+    """The :class:`~armsim.vision.experiment.Experiment` of a calibration scene.
 
     Raises
     ------
@@ -217,7 +217,7 @@ def experiment(scene) -> Experiment:
 
 
 def _build(scene):
-    from .calibration_sim import CalibrationSimulation
+    from armsim.vision.simulation import CalibrationSimulation
     return CalibrationSimulation(experiment(scene), seed=scene.seed,
                                  rounds_per_frame=scene.calibration.rounds_per_frame)
 

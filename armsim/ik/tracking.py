@@ -1,7 +1,7 @@
 """A running simulation: an arm chasing a target, a few solver steps per frame.
 
-No pygame here.  The window (:mod:`armsim.app`) and the GIF exporter
-(:mod:`armsim.export`) both consume the :class:`State` this produces.
+No pygame here.  The window (:mod:`armsim.view.window`) and the GIF exporter
+(:mod:`armsim.view.export`) both consume the :class:`State` this produces.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chain import Chain
-from .solvers import Solver
-from .solvers.kinematics import workspace
+from armsim.kinematics.planar import Chain
+from armsim.ik import Solver
+from armsim.ik.planar import workspace
 
 __all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight"]
 
@@ -130,17 +130,17 @@ class Simulation:
     chain : Chain
     path : callable frame -> (2,) target [m]
     q0 : array_like (N,) [rad]
-    method, correction : solver names (see :mod:`armsim.solvers`)
+    method, correction : solver names (see :mod:`armsim.ik`)
     iterations_per_frame : int
     trail_length : int
         Number of recent tip positions kept for drawing.
     label : str
         Caption of this arm (shown when several arms are drawn).
     reach_tolerance : float [m], optional
-        A waypoint of ``path`` (see :class:`armsim.targets.TargetSource`)
+        A waypoint of ``path`` (see :class:`armsim.scene.targets.TargetSource`)
         counts as reached when the tip comes this close while it is the
         target; default ``0.02 * reach``.
-    **solver_options : passed to :class:`armsim.solvers.Solver`
+    **solver_options : passed to :class:`armsim.ik.Solver`
 
     Attributes
     ----------

@@ -2,7 +2,7 @@
 
 One loop (:class:`Solver`) owns the iteration budget, the tolerance, joint
 limits, unreachable targets, random restarts and the :class:`IKResult`; a
-method (:mod:`armsim.solvers.steps`) only says how one iteration moves the
+method (:mod:`armsim.ik.steps`) only says how one iteration moves the
 angles.  Everything is batched: angles (B, N), targets (B, 2); a single
 problem is the batch B = 1, and no Python loop runs over problems.
 
@@ -11,7 +11,7 @@ Unreachable targets
 The tip is never sent to a point it cannot reach: a target outside the
 workspace annulus of the chain (farther than the reach ``R``, or inside the
 hole ``2 max(l) - R`` of an arm with one long segment) is replaced, for the
-steps, by the nearest point of the annulus (:func:`~armsim.solvers.kinematics.aim_points`).
+steps, by the nearest point of the annulus (:func:`~armsim.ik.planar.aim_points`).
 Every method then minimises the distance to a point it can reach, so its
 step sizes shrink to zero there (the original ``clip`` law, whose limit is
 proportional to the distance, would otherwise keep a constant limit beyond
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..chain import MAX_ANGLE, MAX_COORDINATE
-from .problems import as_problem
-from .steps import MEMORY, NEEDS_JACOBIAN, STEPS
+from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
+from armsim.ik.problems import as_problem
+from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]

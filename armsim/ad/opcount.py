@@ -1,8 +1,8 @@
 """Counted operations of forward mode versus reverse mode.
 
-:func:`count_forward` runs a function on :class:`~armsim.dual.Dual` inputs with a
+:func:`count_forward` runs a function on :class:`~armsim.ad.dual.Dual` inputs with a
 counter installed in the forward-mode core; :func:`count_reverse` runs it on the
-tape of :mod:`armsim.reverse` and counts the backward sweep.  Both report
+tape of :mod:`armsim.ad.reverse` and counts the backward sweep.  Both report
 primal operations and derivative operations (multiplies and adds on tangent or
 adjoint entries).
 
@@ -42,10 +42,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dual as ad
-from . import reverse as rv
-from .chain import WRT_CHOICES, joint_positions
-from .pruning import Slots
+from armsim.ad import dual as ad
+from armsim.ad import reverse as rv
+from armsim.kinematics.planar import WRT_CHOICES, joint_positions
+from armsim.ad.pruning import Slots
 
 __all__ = ["Counts", "counting", "count_forward", "count_reverse", "slide_counts",
            "arm_counts", "ops_main", "CONVENTIONS"]
@@ -188,7 +188,7 @@ def count_reverse(f, vars_, convention="nonzero"):
     Parameters
     ----------
     f : callable returning a scalar Var
-    vars_ : list of :class:`armsim.reverse.Var`
+    vars_ : list of :class:`armsim.ad.reverse.Var`
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The planar serial chain.
 
 Kinematics are plain array maths (:func:`joint_positions`) that run unchanged
-on floats, arrays and :class:`~armsim.dual.Dual`: the absolute angle of each
+on floats, arrays and :class:`~armsim.ad.dual.Dual`: the absolute angle of each
 segment is the cumulative sum of the relative joint angles, each segment adds
 ``length * (cos, sin)`` of its absolute angle, and a cumulative sum of those
 steps gives every joint.  The tip Jacobian comes from seeding the angles (and,
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dual as ad
+from armsim.ad import dual as ad
 
 __all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES", "MIN_LENGTH", "MAX_LENGTH",
            "MAX_COORDINATE", "MAX_ANGLE", "memory_budget"]

@@ -29,8 +29,8 @@ __all__ = [
     "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
 ]
 
-# Hooks for instrumentation (operation counts in :mod:`armsim.opcount`, tangent
-# pruning in :mod:`armsim.pruning`).  ``_hooks`` holds callables
+# Hooks for instrumentation (operation counts in :mod:`armsim.ad.opcount`, tangent
+# pruning in :mod:`armsim.ad.pruning`).  ``_hooks`` holds callables
 # ``hook(name, value, tangent, inputs, params) -> tangent`` applied, in order,
 # to every new Dual: ``inputs`` are the Dual operands, ``params`` is None or a
 # dict of what the rule needs to be described (an axis, the operands).  The
@@ -55,7 +55,7 @@ def is_dual(x) -> bool:
 def value_of(x):
     """The primal value of ``x`` (a Dual's ``value``, or ``x`` as an array).
 
-    Other AD types (the reverse-mode :class:`armsim.reverse.Var`) expose their
+    Other AD types (the reverse-mode :class:`armsim.ad.reverse.Var`) expose their
     primal as ``_ad_value``.
     """
     if isinstance(x, Dual):
@@ -572,7 +572,7 @@ def value_and_jacobian(f, x):
         y = np.asarray(y, dtype=float)
         return y, np.zeros(y.shape + x.shape)
     t = y.tangent
-    if not isinstance(t, np.ndarray):  # a sparse tangent (armsim.pruning.Slots)
+    if not isinstance(t, np.ndarray):  # a sparse tangent (armsim.ad.pruning.Slots)
         t = t.to_dense()
     return y.value, t.reshape(y.shape + x.shape)
 

@@ -1,7 +1,7 @@
 """Target sources: where the target is at each frame.
 
 A target source is a callable ``frame -> ndarray (2,)`` [m] (the ``path`` of
-:class:`armsim.sim.Simulation`).  Time is counted in frames everywhere, so a
+:class:`armsim.ik.tracking.Simulation`).  Time is counted in frames everywhere, so a
 run does not depend on the playback rate.  No pygame here.
 
 Sources
@@ -76,7 +76,7 @@ class Mouse(Fixed):
     """The interactive target: ``start`` (2,) [m] until the user moves it.
 
     Headless runs (GIF export) keep the target at ``start``; the window passes
-    the dragged position to :meth:`armsim.sim.Simulation.step`.
+    the dragged position to :meth:`armsim.ik.tracking.Simulation.step`.
     """
 
     interactive = True

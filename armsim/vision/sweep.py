@@ -3,15 +3,15 @@
 ``sweep(base, grid, seeds, jobs)`` runs every (grid point, seed) pair and
 returns one row (a dict) per run; :func:`write_csv` and :func:`plot` turn the
 rows into a CSV file and a figure (rounds and seconds against population,
-one line per segment count, medians over seeds).  :func:`armsim.sweep_cli.sweep_command` is the
+one line per segment count, medians over seeds).  :func:`armsim.commands.sweep.sweep_command` is the
 command-line entry::
 
-    python -m armsim.sweep --preset gecco --vary segments=1:6 --vary population=2:6 \\
+    python -m armsim.vision.sweep --preset gecco --vary segments=1:6 --vary population=2:6 \\
         --seeds 123,456,789 --csv out.csv --plot out.png --jobs 2
 
 A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 (``lm,adam`` or ``0.01,0.02``); keys are ``section.field`` of
-:class:`~armsim.experiment.Experiment` (``calibration.window``,
+:class:`~armsim.vision.experiment.Experiment` (``calibration.window``,
 ``genetic.enabled``...) or the short names ``segments``, ``population``,
 ``learner``, ``window``.
 """
@@ -25,7 +25,7 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from .calibration import run
+from armsim.vision.calibration import run
 
 __all__ = ["parse_vary", "expand_grid", "sweep", "write_csv", "plot", "summarise"]
 
@@ -207,5 +207,5 @@ def plot(rows, path):
 
 
 if __name__ == "__main__":
-    from .sweep_cli import sweep_command
+    from armsim.commands.sweep import sweep_command
     sys.exit(sweep_command(sys.argv[1:]))

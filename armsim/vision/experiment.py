@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from .camera import OBSERVATIONS, CameraSettings
-from .genetic import SECOND_PARENTS, GeneticSettings
-from .learners import LEARNERS
+from armsim.vision.camera import OBSERVATIONS, CameraSettings
+from armsim.vision.genetic import SECOND_PARENTS, GeneticSettings
+from armsim.vision.learners import LEARNERS
 
 __all__ = ["CalibrationSettings", "VariantSettings", "Experiment", "PRESETS", "CRITERIA",
            "OBSERVATIONS", "ANGLE_MODES", "SECOND_PARENTS", "STOP_CANDIDATES"]
@@ -43,7 +43,7 @@ class CalibrationSettings:
     target_start : (x, y) [px]
     target_period : int [rounds]         the target jumps every this many rounds
     max_speed : float [rad/px]           the reference's joint step is clipped to max_speed * distance
-    learner : str                        one of ``armsim.learners.LEARNERS``
+    learner : str                        one of ``armsim.vision.learners.LEARNERS``
     rate_range : (lo, hi)                initial per-parameter learning rates, uniform
     criterion : str                      ``"loss"`` (the original) or ``"identified"``
     loss_threshold : float [rad^2]       ``loss``: best accumulated loss / n below this

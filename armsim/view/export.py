@@ -16,7 +16,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from .render import render_array
+from armsim.view.render import render_array
 
 __all__ = ["ExportError", "export_gif", "collect_frames", "check_writable", "progress_bar"]
 
@@ -129,13 +129,13 @@ def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None,
 
     Parameters
     ----------
-    sim : armsim.sim.Simulation (anything with ``step() -> State``)
+    sim : armsim.ik.tracking.Simulation (anything with ``step() -> State``)
     path : str or Path
     frames : int
     fps : float   frames per second of the GIF
     size : (int, int)   width, height [px]
     progress : callable(int), optional
-    **draw_options : passed to :func:`armsim.render.draw`
+    **draw_options : passed to :func:`armsim.view.render.draw`
 
     Returns
     -------

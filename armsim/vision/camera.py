@@ -11,7 +11,7 @@ observation is kept as a named option (:func:`slope_angle`,
 :func:`residuals` with ``observation="atan"``).
 
 Several focuses make a stereo (or multi-view) camera.  Everything here runs
-on plain arrays and on :class:`~armsim.dual.Dual` (derivatives included).
+on plain arrays and on :class:`~armsim.ad.dual.Dual` (derivatives included).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dual as ad
+from armsim.ad import dual as ad
 
 __all__ = [
     "CameraSettings", "CAMERA_PRESETS", "wrap", "wrap_positive", "bearings",

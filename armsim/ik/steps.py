@@ -11,8 +11,8 @@ aim : ndarray (B, m)              where ``y`` is sent (see :meth:`Problem.aim`)
 mem : dict of ndarray (B,)        per-problem memory (damping, step length), updated in place
 
 and returns the new ``(q, y, jac, f)``, evaluated.  The objective is always
-``f = |aim - y|^2 / 2``.  ``ctx`` is the :class:`~armsim.solvers.core.Solver`
-(``ctx.problem``: a :class:`~armsim.solvers.problems.Problem`; options,
+``f = |aim - y|^2 / 2``.  ``ctx`` is the :class:`~armsim.ik.loop.Solver`
+(``ctx.problem``: a :class:`~armsim.ik.problems.Problem`; options,
 correction).  ``dls``, ``gradient`` and ``pinv`` work for any task dimension m;
 ``ccd`` and ``fabrik`` move joint positions and need a planar chain
 (``ctx.problem.chain``).
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kinematics as kin
+from armsim.ik import planar as kin
 
 __all__ = ["STEPS", "NEEDS_JACOBIAN", "MEMORY"]
 

@@ -1,19 +1,19 @@
 """Inverse kinematics: move the tip to a target by changing joint values only.
 
 Segments never stretch: the state of every solver is the vector of joint
-angles.  :mod:`~armsim.solvers.core` holds the loop (:class:`Solver`), the
+angles.  :mod:`~armsim.ik.loop` holds the loop (:class:`Solver`), the
 :class:`IKResult` and the entry points :func:`solve` / :func:`solve_batch`;
-:mod:`~armsim.solvers.steps` the methods (``dls``, ``gradient`` with its
-corrections, ``pinv``, ``ccd``, ``fabrik``); :mod:`~armsim.solvers.problems`
+:mod:`~armsim.ik.steps` the methods (``dls``, ``gradient`` with its
+corrections, ``pinv``, ``ccd``, ``fabrik``); :mod:`~armsim.ik.problems`
 what the loop solves: an m-vector task value and its Jacobian (the planar
-point, m = 2, or any function written with :mod:`armsim.dual`);
-:mod:`~armsim.solvers.kinematics` the planar tip, its forward-mode AD
+point, m = 2, or any function written with :mod:`armsim.ad.dual`);
+:mod:`~armsim.ik.planar` the planar tip, its forward-mode AD
 Jacobian and the workspace.
 """
 
-from .core import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult, Options,
+from armsim.ik.loop import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult, Options,
                    Solver, default_start, solve, solve_batch)
-from .problems import FunctionProblem, PlanarPoint, Problem, as_problem
+from armsim.ik.problems import FunctionProblem, PlanarPoint, Problem, as_problem
 
 __all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS",

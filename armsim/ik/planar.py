@@ -1,6 +1,6 @@
 """The few kinematic quantities the solvers need, for a batch of arms.
 
-The tip Jacobian is forward-mode AD (:class:`armsim.dual.Dual` seeded with
+The tip Jacobian is forward-mode AD (:class:`armsim.ad.dual.Dual` seeded with
 identity tangents on the angles), evaluated on the tip alone: it is the same
 derivative as :meth:`armsim.Chain.tip_and_jacobian` (a test checks it), at
 about half the cost, because the solvers never need the other joints'
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dual as ad
+from armsim.ad import dual as ad
 
 __all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap"]
 
@@ -32,7 +32,7 @@ def tip_and_jacobian(chain, q):
 
     Both coordinates come from one cosine, ``x = sum_i l_i cos(theta_i)`` and
     ``y = sum_i l_i cos(theta_i - pi/2)``, with ``theta = cumsum(q)`` the absolute
-    angles: a :class:`~armsim.dual.Dual` of shape (B, 2, N) seeded with its tangent
+    angles: a :class:`~armsim.ad.dual.Dual` of shape (B, 2, N) seeded with its tangent
     along the relative angles, ``d theta_i / d q_j = [j <= i]`` (the identity pushed
     through the cumulative sum, a constant).  The cosine and the weighted sum
     over the segments then run on the Dual: a product and a sum for a small

@@ -25,7 +25,7 @@ import os
 import tempfile
 
 
-from .render import draw, layout, world_at
+from armsim.view.render import draw, layout, world_at
 import pygame
 
 __all__ = ["run_window", "open_window", "DisplayError"]

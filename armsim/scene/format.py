@@ -16,7 +16,7 @@ this file: before the first load, the loader imports every module of the
 A scene has a *kind*: ``"ik"`` (an arm chasing a target: ``[arm]`` and
 ``[target]`` required) unless a table registered with ``marks=`` is present
 (``[calibration]`` makes a ``"calibration"`` scene, see
-:mod:`armsim.calibration_scene`).  A table registered with ``kinds=`` is an
+:mod:`armsim.scene.calibration`).  A table registered with ``kinds=`` is an
 error in a scene of another kind, and :func:`build_simulation` hands a
 non-IK scene to the builder its module put in :data:`BUILDERS`.
 
@@ -690,7 +690,7 @@ class TargetSection(Section):
                 "oneOf": [TARGET_KINDS[k].json_schema() for k in TARGET_KINDS]}
 
     def make(self, chain, seed):
-        """The :class:`armsim.targets.TargetSource` for an arm ``chain``."""
+        """The :class:`armsim.scene.targets.TargetSource` for an arm ``chain``."""
         raise NotImplementedError
 
 
@@ -710,7 +710,7 @@ class FixedTarget(TargetSection):
     point: tuple = key(Point(), doc="the target")
 
     def make(self, chain, seed):
-        from .targets import Fixed
+        from armsim.scene.targets import Fixed
         return Fixed(self.point)
 
 
@@ -722,7 +722,7 @@ class MouseTarget(TargetSection):
     start: tuple | None = key(Point(), None, "where the target starts (default: the tip at the initial angles)")
 
     def make(self, chain, seed):
-        from .targets import Mouse
+        from armsim.scene.targets import Mouse
         return Mouse(self.start)
 
 
@@ -758,7 +758,7 @@ class WaypointsTarget(TargetSection):
                 where.child("loop").fail("loop needs target.hold, not target.times")
 
     def make(self, chain, seed):
-        from .targets import Waypoints
+        from armsim.scene.targets import Waypoints
         if self.times is not None:
             return Waypoints(self.points, self.times)
         holds = self.hold if isinstance(self.hold, tuple) else [self.hold] * len(self.points)
@@ -777,7 +777,7 @@ class CircleTarget(TargetSection):
     clockwise: bool = key(Boolean(), False, "turn clockwise (default counter-clockwise)")
 
     def make(self, chain, seed):
-        from .targets import Circle
+        from armsim.scene.targets import Circle
         return Circle(self.center, self.radius, self.period, self.phase, self.clockwise)
 
 
@@ -792,7 +792,7 @@ class FigureEightTarget(TargetSection):
     phase: float = key(_PHASE, 0.0, "t at frame 0")
 
     def make(self, chain, seed):
-        from .targets import FigureEight
+        from armsim.scene.targets import FigureEight
         return FigureEight(self.center, self.size, self.period, self.phase)
 
 
@@ -810,7 +810,7 @@ class LineTarget(TargetSection):
             where.child("end").fail(f"must differ from target.start, got {list(self.end)}")
 
     def make(self, chain, seed):
-        from .targets import Line
+        from armsim.scene.targets import Line
         return Line(self.start, self.end, self.period)
 
 
@@ -826,7 +826,7 @@ class RandomTarget(TargetSection):
     seed: int | None = key(Integer(ge=0, le=2**63 - 1), None, "default: the scene seed")
 
     def make(self, chain, seed):
-        from .targets import RandomPoints
+        from armsim.scene.targets import RandomPoints
         center = chain.base if self.center is None else self.center
         radius = 0.9 * chain.reach if self.radius is None else self.radius
         return RandomPoints(center, radius, self.every, seed if self.seed is None else self.seed)
@@ -835,12 +835,12 @@ class RandomTarget(TargetSection):
 # -- solver, render, output, compare ---------------------------------------------
 
 def _methods():
-    from . import solvers
+    from armsim import ik as solvers
     return solvers.METHODS
 
 
 def _corrections():
-    from . import solvers
+    from armsim import ik as solvers
     return solvers.CORRECTIONS
 
 
@@ -851,10 +851,10 @@ _SOLVER_KEYS = ("method", "correction", "step_size", "max_angular_speed", "dampi
 @section("solver", kinds=(IK_KIND,))
 @dataclass(frozen=True)
 class SolverSection(Section):
-    """How the arm moves toward the target each frame (see armsim.solvers)."""
+    """How the arm moves toward the target each frame (see armsim.ik)."""
 
-    method: str = key(Choice("method", _methods, "armsim.solvers.METHODS"), "gradient", "step method")
-    correction: str = key(Choice("correction", _corrections, "armsim.solvers.CORRECTIONS"), "clip",
+    method: str = key(Choice("method", _methods, "armsim.ik.METHODS"), "gradient", "step method")
+    correction: str = key(Choice("correction", _corrections, "armsim.ik.CORRECTIONS"), "clip",
                           "how a gradient step is shaped (gradient method)")
     step_size: float | None = key(Number(gt=0, le=BIG), None, "gradient/none step size (default: solver's)")
     max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None,
@@ -874,8 +874,8 @@ class CompareSection(Section):
     """A second arm, same arm/target/start, different solver: keys as in [solver]; absent keys copy [solver]."""
 
     label: str | None = key(Text(), None, "caption of the second arm (default: its method)")
-    method: str | None = key(Choice("method", _methods, "armsim.solvers.METHODS"), None, "as solver.method")
-    correction: str | None = key(Choice("correction", _corrections, "armsim.solvers.CORRECTIONS"), None, "as solver.correction")
+    method: str | None = key(Choice("method", _methods, "armsim.ik.METHODS"), None, "as solver.method")
+    correction: str | None = key(Choice("correction", _corrections, "armsim.ik.CORRECTIONS"), None, "as solver.correction")
     step_size: float | None = key(Number(gt=0, le=BIG), None, "as solver.step_size")
     max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None, "as solver.max_angular_speed")
     damping: float | None = key(Number(gt=0, le=BIG), None, "as solver.damping")
@@ -1223,7 +1223,7 @@ def json_schema() -> dict:
 def _solver_kwargs(s: SolverSection, source, seed=0) -> dict:
     import inspect
 
-    from .solvers import Solver
+    from armsim.ik import Solver
     kwargs = {"method": s.method, "correction": s.correction,
               "iterations_per_frame": s.iterations_per_frame}
     for name in ("step_size", "max_angular_speed", "damping", "max_joint_step"):
@@ -1241,18 +1241,18 @@ def _solver_kwargs(s: SolverSection, source, seed=0) -> dict:
 
 
 #: scene kind -> function(scene) -> simulation, for kinds other than ``"ik"``;
-#: the module that owns a kind adds its builder (``armsim.calibration_scene``).
+#: the module that owns a kind adds its builder (``armsim.scene.calibration``).
 BUILDERS: dict = {}
 
 
 def build_simulation(scene: Scene):
     """The simulation a scene describes.
 
-    An IK scene gives an :class:`armsim.sim.Simulation`; with a ``[compare]``
+    An IK scene gives an :class:`armsim.ik.tracking.Simulation`; with a ``[compare]``
     table it carries a second arm (``sim.companions[0]``) that follows the same
     target with the other solver.  A scene of another kind is built by the
     builder its module registered in :data:`BUILDERS` (a calibration scene
-    gives an :class:`armsim.calibration_sim.CalibrationSimulation`).  Every
+    gives an :class:`armsim.vision.simulation.CalibrationSimulation`).  Every
     simulation has ``step(target=None) -> state``, ``state``, ``reset()`` and
     ``report() -> dict``.
     """
@@ -1261,9 +1261,9 @@ def build_simulation(scene: Scene):
         return BUILDERS[scene.kind](scene)
     import numpy as np
 
-    from .chain import Chain
-    from .sim import Simulation
-    from .solvers import default_start
+    from armsim.kinematics.planar import Chain
+    from armsim.ik.tracking import Simulation
+    from armsim.ik import default_start
 
     arm = scene.arm
     chain = Chain(arm.lengths, arm.base, arm.limits)

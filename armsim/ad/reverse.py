@@ -1,17 +1,17 @@
-"""A small tape-based reverse mode, the cross-check of :mod:`armsim.dual`.
+"""A small tape-based reverse mode, the cross-check of :mod:`armsim.ad.dual`.
 
 A :class:`Var` holds a primal ``value`` (any array shape) and records, for
 every operation, its parents and a vector-Jacobian product.  :func:`grad`
 sweeps the tape backwards once from a scalar output: one backward pass gives
 the derivative with respect to every input, whatever their number.
 
-The rules share the names of :data:`armsim.dual.JVP_RULES` (``VJP_RULES``), and
+The rules share the names of :data:`armsim.ad.dual.JVP_RULES` (``VJP_RULES``), and
 ``Var`` speaks numpy's dispatch protocols, so the same array code that runs on
-floats and on :class:`~armsim.dual.Dual` (for instance
-:func:`armsim.chain.joint_positions`) runs on ``Var`` unchanged.
+floats and on :class:`~armsim.ad.dual.Dual` (for instance
+:func:`armsim.kinematics.planar.joint_positions`) runs on ``Var`` unchanged.
 
 Every backward step calls ``tape_hooks`` (``hook(name, node, contributions)``)
-so :mod:`armsim.opcount` can count the backward sweep.
+so :mod:`armsim.ad.opcount` can count the backward sweep.
 
 Example
 -------
@@ -24,7 +24,7 @@ import itertools
 
 import numpy as np
 
-from . import dual as ad
+from armsim.ad import dual as ad
 
 __all__ = ["Var", "grad", "value_and_grad", "VJP_RULES"]
 
@@ -110,7 +110,7 @@ class Var:
     def __len__(self):
         return len(self.value)
 
-    # -- elementwise rules by name (dispatched from armsim.dual) --------------
+    # -- elementwise rules by name (dispatched from armsim.ad.dual) --------------
     def _ad_unary(self, name):
         x = self.value
         y = ad._NUMPY[name](x)

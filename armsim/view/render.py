@@ -1,9 +1,9 @@
 """Drawing one simulation frame onto a ``pygame.Surface``.
 
 This module has no event loop and never opens a window: :func:`draw` paints a
-:class:`~armsim.sim.State` onto any surface, :func:`render_array` paints it onto
+:class:`~armsim.ik.tracking.State` onto any surface, :func:`render_array` paints it onto
 an off-screen surface and returns the pixels.  The interactive window
-(:mod:`armsim.app`) and the GIF exporter (:mod:`armsim.export`) are the two
+(:mod:`armsim.view.window`) and the GIF exporter (:mod:`armsim.view.export`) are the two
 consumers.
 
 The picture, back to front: dark background, reach circle, tip trail, the
@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .calibration import CalibrationState
+from armsim.vision.calibration import CalibrationState
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -254,7 +254,7 @@ def _panel_lines(state) -> list[str]:
 
 def status_lines(state) -> list[str]:
     """The words saying where the solver stops short, from the state's ``best``,
-    ``stalled`` and ``at_limit`` (see :class:`armsim.sim.State`); empty when it does not."""
+    ``stalled`` and ``at_limit`` (see :class:`armsim.ik.tracking.State`); empty when it does not."""
     lines = []
     try:
         error, best = float(state.error), float(getattr(state, "best", 0.0))
@@ -369,7 +369,7 @@ def draw(
     ----------
     surface : pygame.Surface
         Where to draw; any size.
-    state : armsim.sim.State
+    state : armsim.ik.tracking.State
         Uses ``joints`` (N+1, 2) [m], ``target`` (2,) [m], ``jacobian``
         (2, N) [m/rad], ``trail`` (T, 2) [m], ``reach`` [m], ``base`` (2,) [m],
         ``waypoints`` (W, 2) [m] and ``reached`` (W,) when present, and, for
@@ -392,7 +392,7 @@ def draw(
         caller can turn mouse positions into world points.
 
     Non-finite values in the state are skipped, never drawn.  A
-    :class:`~armsim.calibration.CalibrationState` is drawn by
+    :class:`~armsim.vision.calibration.CalibrationState` is drawn by
     :func:`draw_calibration` (only ``theme`` and ``show_panel`` apply).
     """
     theme = scaled_theme(DEFAULT_THEME if theme is None else theme, surface.get_size())
@@ -535,7 +535,7 @@ def render_array(state, size=(480, 360), **options) -> np.ndarray:
 
     Parameters
     ----------
-    state : armsim.sim.State
+    state : armsim.ik.tracking.State
     size : (int, int)
         Width and height [px].
     **options
@@ -590,7 +590,7 @@ def _hex(color: str) -> Color:
 def theme_from_scene(render) -> Theme:
     """The :class:`Theme` a scene's ``[render]`` table asks for: the named theme
     with the ``[render.colors]`` overrides applied.  ``render`` is an
-    :class:`armsim.scene.RenderSection`."""
+    :class:`armsim.scene.format.RenderSection`."""
     theme = THEMES[render.theme]
     colors = getattr(render, "colors", None)
     if colors is None:
@@ -731,7 +731,7 @@ def _draw_legend(surface, entries, theme):
 
 def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: bool = True,
                      view: CanvasView | None = None) -> CanvasView:
-    """Draw a :class:`~armsim.calibration.CalibrationState` onto ``surface``.
+    """Draw a :class:`~armsim.vision.calibration.CalibrationState` onto ``surface``.
 
     Back to front: the canvas outline; every camera's sight lines to the
     reference's joints (base excluded, tip included); the candidate models in

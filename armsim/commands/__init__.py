@@ -1,0 +1,1 @@
+"""armsim.commands."""
