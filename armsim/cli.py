@@ -18,7 +18,7 @@ figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
 instead of opening the window; ``--export`` exports to the scene's
 ``[output]`` paths.  ``--report`` writes a JSON summary of the run.
 
-A bad scene prints its one-line :class:`~armsim.scene.format.SceneError` on stderr, a
+A bad scene prints its one-line :class:`~armsim.scene.SceneError` on stderr, a
 bad option ``armsim: error: ...``; both exit with status 2 before any file is
 written.  ``main(argv)`` dispatches to a subcommand when ``argv[0]`` names one
 in :data:`SUBCOMMANDS`; anything else is a run.
@@ -107,7 +107,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The run parser.  Defaults shown by ``--help`` are those of the default scene."""
-    from armsim.scene.format import default_scene
+    from armsim.scene import default_scene
     from armsim.ik import CORRECTIONS, METHODS
     d = default_scene()
     p = _Parser(
@@ -167,7 +167,7 @@ def _no_display_reason():
 
 def _scene_from(args):
     """The scene with the command-line overrides applied (raises on bad input)."""
-    from armsim.scene.format import SceneError, default_scene, load, override
+    from armsim.scene import SceneError, default_scene, load, override
     try:
         scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
@@ -224,7 +224,7 @@ def _outputs(args, scene):
 
 def draw_options(scene) -> dict:
     """Keyword arguments of :func:`armsim.view.render.draw` for a scene's ``[render]``."""
-    from armsim.view.render import theme_from_scene
+    from armsim.view import theme_from_scene
     r = scene.render
     return dict(theme=theme_from_scene(r), show_jacobian=r.show_jacobian, show_trail=r.show_trail,
                 show_panel=r.show_panel, show_reach=r.show_reach, show_waypoints=r.show_waypoints)
@@ -233,7 +233,7 @@ def draw_options(scene) -> dict:
 def run(argv):
     """Run the scene the arguments describe.  Returns the exit status."""
     args = build_parser().parse_args(argv)
-    from armsim.scene.format import SceneError, build_simulation
+    from armsim.scene import SceneError, build_simulation
     scene = _scene_from(args)
     try:
         sim = build_simulation(scene)

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from armsim.scene.format import build_simulation, default_scene, override  # noqa: E402
+from armsim.scene import build_simulation, default_scene, override  # noqa: E402
 
 # (method, correction, iterations per frame)
 SETTINGS = (("gradient", "clip", 4), ("gradient", "none", 4), ("gradient", "norm", 4),

@@ -2,7 +2,7 @@
 
 Each scene in ``scenes/`` without a ``[calibration]`` table is built and stepped
 exactly as ``python run_arm.py SCENE --gif OUT --report OUT.json`` steps it
-(:func:`armsim.scene.format.build_simulation`, then ``step()`` ``render.frames`` times;
+(:func:`armsim.scene.build_simulation`, then ``step()`` ``render.frames`` times;
 no picture is drawn, which does not change the figures), and its
 :meth:`~armsim.ik.tracking.Simulation.report` is tabulated.  "best" is the least error
 any pose can have at the last frame's target (0 inside the workspace, the
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from armsim.scene.format import build_simulation, load  # noqa: E402
+from armsim.scene import build_simulation, load  # noqa: E402
 
 DEFAULT = "seven_link_figure8.toml"
 

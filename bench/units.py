@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from armsim.scene import format as sc  # noqa: E402
+from armsim import scene as sc  # noqa: E402
 from armsim.ik import CORRECTIONS, METHODS  # noqa: E402
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim.scene import format as sc
+from armsim import scene as sc
 from armsim.vision.experiment import PRESETS, Experiment
 from armsim.scene.calibration import CalibrationSection, CamerasSection, GeneticSection, experiment
 from armsim.vision.simulation import CalibrationSimulation
 from armsim.vision.camera import CAMERA_PRESETS, CameraSettings
-from armsim.scene.format import SceneError, build_simulation, dumps, load, loads, override
+from armsim.scene import SceneError, build_simulation, dumps, load, loads, override
 
 ROOT = Path(__file__).resolve().parents[1]
 CALIBRATE = sorted((ROOT / "scenes").glob("calibrate-*.toml"))

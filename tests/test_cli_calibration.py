@@ -11,7 +11,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from armsim.scene.format import load
+from armsim.scene import load
 
 ROOT = Path(__file__).resolve().parents[1]
 CALIBRATE = sorted((ROOT / "scenes").glob("calibrate-*.toml"))
@@ -199,7 +199,7 @@ def test_window_drag_sets_the_target_the_reference_chases(tmp_path):
     import random
     import time
 
-    from armsim.view.render import CanvasView
+    from armsim.view import CanvasView
     num = random.randint(401, 700)
     while Path(f"/tmp/.X11-unix/X{num}").exists():
         num += 1
@@ -263,7 +263,7 @@ def test_window_drag_sets_the_target_the_reference_chases(tmp_path):
 
 def test_sweep_grid_maps_scene_keys_onto_the_experiment():
     from armsim.vision.camera import CAMERA_PRESETS
-    from armsim.scene.format import loads
+    from armsim.scene import loads
     from armsim.commands.sweep import grid_experiments
     scene = loads(SWEEP_SCENE, "s.toml")
     base, points, changes = grid_experiments(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from armsim import cli
-from armsim.scene.format import load
+from armsim.scene import load
 from armsim.ik import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ import pygame
 import pytest
 
 from armsim.view import window as app
-from armsim.view.render import DEFAULT_THEME, render_array, scaled_theme, status_lines
-from armsim.scene.format import build_simulation, default_scene, load, override
+from armsim.view import DEFAULT_THEME, render_array, scaled_theme, status_lines
+from armsim.scene import build_simulation, default_scene, load, override
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +119,7 @@ def test_click_after_resize_side_by_side():
 
 
 def test_click_after_resize_calibration_scene():
-    from armsim.view.render import layout, world_at
+    from armsim.view import layout, world_at
     sim = build_simulation(load(ROOT / "scenes" / "calibrate-gecco.toml"))
     st = _click_after_resize(sim, (900, 300), (450, 150))
     # the canvas is fitted to the new window: the click in its middle is the canvas centre

@@ -22,12 +22,13 @@ from hypothesis import strategies as st  # noqa: E402
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from armsim.scene import format as sc  # noqa: E402
-from armsim.view.render import render_array  # noqa: E402
+from armsim import scene as sc  # noqa: E402
+from armsim.scene import document, schema  # noqa: E402
+from armsim.view import render_array  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenes").glob("*.toml"))
-sc._discover()
+document._discover()
 
 FLOATS = [0.0, -0.0, 0.5, -1.0, 1.0, 2.0, 0.25, 10.0, 1e-6, 2e-6, 1e5, 1e-7, 1e6, 1e7, 1e-310, 5e-324, 1e-320, 1e308,
           -1e308, math.inf, -math.inf, math.nan, 3.0, 240.0, 0.001]
@@ -48,7 +49,7 @@ def _toml(v):
     if isinstance(v, int):
         return str(v)
     if isinstance(v, str):
-        return '"' + sc._escape(v) + '"'
+        return '"' + schema._escape(v) + '"'
     return "[" + ", ".join(_toml(x) for x in v) + "]"
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from armsim.view.render import DEFAULT_THEME, View, render_array
+from armsim.view import DEFAULT_THEME, View, render_array
 from armsim.ik.tracking import default_simulation
 
 SIZE = (320, 240)

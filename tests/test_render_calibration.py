@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from armsim.vision.calibration import CalibrationState
-from armsim.view.render import (DEFAULT_THEME, LIGHT_THEME, CanvasView, draw, layout, render_array,
+from armsim.view import (DEFAULT_THEME, LIGHT_THEME, CanvasView, draw, layout, render_array,
                            world_at)
-from armsim.scene.format import build_simulation, loads
+from armsim.scene import build_simulation, loads
 
 SIZE = (300, 300)
 T = DEFAULT_THEME

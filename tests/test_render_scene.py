@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from armsim.scene import format as sc
-from armsim.view.render import DEFAULT_THEME, LIGHT_THEME, THEMES, layout, render_array, theme_from_scene, world_at
-from armsim.scene.format import build_simulation, loads
+from armsim import scene as sc
+from armsim.view import DEFAULT_THEME, LIGHT_THEME, THEMES, layout, render_array, theme_from_scene, world_at
+from armsim.scene import build_simulation, loads
 
 ARM = '[arm]\nlengths = [0.5, 0.3, 0.2]\n'
 WAYPOINTS = ARM + ('[target]\nkind = "waypoints"\npoints = [[-0.5, 0.5], [0.5, -0.3], [-0.6, -0.6]]\n'

@@ -12,11 +12,12 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from armsim.scene import format as sc
-from armsim.scene.format import SceneError, build_simulation, dumps, load, loads, override
+from armsim import scene as sc
+from armsim.scene import document
+from armsim.scene import SceneError, build_simulation, dumps, load, loads, override
 from armsim.ik import CORRECTIONS, METHODS
 
-sc._discover()      # every section and target kind registered before the lists below are built
+document._discover()      # every section and target kind registered before the lists below are built
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenes").glob("*.toml"))
@@ -344,9 +345,9 @@ def test_override_replaces_and_validates():
 
 
 def test_default_scene_is_a_shipped_scene_and_works_anywhere(tmp_path):
-    packaged = ROOT / "armsim" / "scenes" / sc.DEFAULT_SCENE
+    packaged = ROOT / "armsim" / "scene" / sc.DEFAULT_SCENE
     assert packaged.read_bytes() == (ROOT / "scenes" / "seven_link_figure8.toml").read_bytes()
-    code = ("from armsim.scene.format import default_scene, build_simulation\n"
+    code = ("from armsim.scene import default_scene, build_simulation\n"
             "s = default_scene(); sim = build_simulation(s); sim.step()\n"
             "print(s.arm.lengths.__len__(), s.target.kind)\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -489,9 +490,9 @@ def test_waypoints_reached_bookkeeping():
 
 def test_discovery_marker():
     """Modules are imported for their sections only when a line starts with the decorator."""
-    assert sc._REGISTERS.search('x = 1\n@section("cameras")\n@dataclass\nclass C: ...')
-    assert sc._REGISTERS.search('@scene.target_kind("spiral")\nclass S: ...')
-    assert not sc._REGISTERS.search('import pygame\n# @section("no")\ndef f(): section("x")\n')
+    assert document._REGISTERS.search('x = 1\n@section("cameras")\n@dataclass\nclass C: ...')
+    assert document._REGISTERS.search('@scene.target_kind("spiral")\nclass S: ...')
+    assert not document._REGISTERS.search('import pygame\n# @section("no")\ndef f(): section("x")\n')
 
 
 # -- the reference and the JSON Schema are generated from the same specs ----------------
@@ -518,7 +519,7 @@ def _validator():
 def test_json_schema_accepts_every_shipped_scene():
     import tomllib
     v = _validator()
-    files = sorted((ROOT / "scenes").glob("*.toml")) + [ROOT / "armsim" / "scenes" / "default.toml"]
+    files = sorted((ROOT / "scenes").glob("*.toml")) + [ROOT / "armsim" / "scene" / "default.toml"]
     assert len(files) >= 8
     for f in files:
         errors = [e.message for e in v.iter_errors(tomllib.loads(f.read_text()))]

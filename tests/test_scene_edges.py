@@ -10,7 +10,7 @@ import time
 import pytest
 
 from armsim import cli
-from armsim.scene.format import MAX_SCENE_BYTES, SceneError, load, loads
+from armsim.scene import MAX_SCENE_BYTES, SceneError, load, loads
 
 ARM = '[arm]\nlengths = [0.5, 0.3]\n[target]\nkind = "fixed"\npoint = [0.5, 0.2]\n'
 
@@ -60,8 +60,8 @@ def test_calibration_canvas_and_lengths_ranges():
 def test_smallest_and_largest_arms_build_and_step_finite():
     import numpy as np
 
-    from armsim.view.render import render_array
-    from armsim.scene.format import build_simulation
+    from armsim.view import render_array
+    from armsim.scene import build_simulation
     for length, point in ((1e-6, 1e-6), (1e6, 1e6)):
         scene = loads(f"[arm]\nlengths = [{length}, {length}]\n[target]\nkind = \"fixed\"\n"
                       f"point = [{point}, {point}]\n")

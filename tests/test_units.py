@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from armsim.scene import format as sc
+from armsim import scene as sc
 from armsim.ik import CORRECTIONS, METHODS
 
 ROOT = Path(__file__).resolve().parent.parent

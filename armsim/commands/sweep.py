@@ -78,7 +78,8 @@ def build_parser():
 
 
 def _scene_keys():
-    from armsim.scene.format import SECTIONS as REGISTERED, _discover
+    from armsim.scene.document import _discover
+    from armsim.scene import SECTIONS as REGISTERED
     _discover()
     return [f"{name}.{k}" for name in SECTIONS for k in REGISTERED[name].cls.allowed_keys()]
 
@@ -99,7 +100,7 @@ def grid_experiments(scene, varies):
 
     Parameters
     ----------
-    scene : armsim.scene.format.Scene   a calibration scene
+    scene : armsim.scene.Scene   a calibration scene
     varies : list of (key, values)   keys as in the scene (or a short name)
 
     Returns
@@ -113,7 +114,7 @@ def grid_experiments(scene, varies):
     SweepError for an unknown key; SceneError for a value the scene refuses.
     """
     from armsim.scene.calibration import experiment
-    from armsim.scene.format import override
+    from armsim.scene import override
     from armsim.vision.sweep import expand_grid
     known = _scene_keys()
     resolved = []
@@ -149,7 +150,7 @@ def _check_output(path, option):
 
 def sweep_command(argv) -> int:
     """Entry of ``armsim sweep``; returns the exit status."""
-    from armsim.scene.format import SceneError
+    from armsim.scene import SceneError
     try:
         return _sweep(argv)
     except SweepError as exc:
@@ -162,7 +163,7 @@ def sweep_command(argv) -> int:
 
 def _sweep(argv) -> int:
     from armsim.vision.experiment import PRESETS
-    from armsim.scene.format import load
+    from armsim.scene import load
     from armsim.vision.sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
     args = build_parser().parse_args(argv)
     try:
@@ -188,7 +189,7 @@ def _sweep(argv) -> int:
         name = args.preset or "gecco"
         if name not in PRESETS:
             raise SweepError(f"argument --preset: unknown preset '{name}'; choose one of {', '.join(PRESETS)}")
-        from armsim.scene.format import from_table
+        from armsim.scene import from_table
         preset = PRESETS[name]
         table = {"calibration": {f.name: getattr(preset.calibration, f.name)
                                  for f in dataclasses.fields(preset.calibration)},

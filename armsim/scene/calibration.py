@@ -24,7 +24,7 @@ from armsim.vision.experiment import (ANGLE_MODES, CRITERIA, OBSERVATIONS, SECON
 from armsim.vision.camera import CAMERA_PRESETS, CameraSettings
 from armsim.vision.genetic import GeneticSettings
 from armsim.vision.learners import LEARNERS
-from armsim.scene.format import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
+from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, Section, key,
                     section)
 
 __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSection", "experiment",

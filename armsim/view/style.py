@@ -1,0 +1,280 @@
+"""Colours, sizes and the drawing primitives that every picture shares (no state, no window)."""
+
+
+from __future__ import annotations
+
+import math
+import dataclasses
+from dataclasses import dataclass
+
+import os
+
+import numpy as np
+
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+
+Color = tuple[int, int, int]
+
+# Pixel coordinates are clamped to this far outside the surface, so that a
+# point far off screen still draws (clipped) and never overflows pygame's ints.
+_SCREEN_MARGIN = 10_000
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and sizes of the picture.  Every colour is an RGB triple."""
+
+    background: Color = (18, 20, 28)
+    reach: Color = (48, 54, 72)
+    trail: Color = (90, 100, 130)
+    base: Color = (150, 155, 170)
+    joint: Color = (225, 228, 236)
+    joint_fill: Color = (30, 33, 44)
+    tip: Color = (255, 255, 255)
+    target: Color = (255, 64, 64)
+    direction: Color = (130, 136, 160)
+    panel: Color = (10, 11, 16)
+    text: Color = (220, 224, 235)
+    waypoint: Color = (160, 168, 196)
+    separator: Color = (70, 76, 96)
+    segments: tuple[Color, ...] = (
+        (78, 201, 176),   # teal
+        (242, 166, 90),   # orange
+        (155, 140, 255),  # violet
+        (247, 211, 92),   # yellow
+        (90, 180, 242),   # blue
+        (239, 111, 168),  # pink
+    )
+    segment_width: int = 7
+    joint_radius: int = 6
+    target_radius: int = 10
+    font_size: int = 20
+    line_width: int = 2       # trail, Jacobian arrows, target ring
+    warning: Color = (255, 196, 64)   # the words saying the solver stops short
+    # calibration scenes (the same on both themes): the hidden reference arm, the
+    # candidate models, those the next generation replaces, cameras and sight lines
+    reference: Color = (60, 130, 255)
+    candidate: Color = (60, 200, 100)
+    doomed: Color = (230, 50, 50)
+    camera: Color = (200, 204, 216)
+    sight: Color = (104, 112, 150)
+    goal: Color = (250, 190, 40)
+
+    def segment_color(self, j: int) -> Color:
+        """Colour of segment ``j`` (0 = next to the base); the palette cycles."""
+        return self.segments[j % len(self.segments)]
+
+
+DEFAULT_THEME = Theme()
+
+#: the picture size the theme's sizes are for; other sizes scale them by min(W, H) / this
+REFERENCE_SIDE = 360
+
+
+def scaled_theme(theme: Theme, size) -> Theme:
+    """``theme`` with its line widths, radii and font size scaled to a surface of ``size``
+    (by ``min(W, H) / REFERENCE_SIDE``, never below 1 px; the same theme at 480x360)."""
+    k = min(size) / REFERENCE_SIDE
+    if abs(k - 1.0) < 1e-9:
+        return theme
+    def sc(v, lo=1):
+        return max(lo, int(round(v * k)))
+    return dataclasses.replace(theme, segment_width=sc(theme.segment_width),
+                               joint_radius=sc(theme.joint_radius, 2),
+                               target_radius=sc(theme.target_radius, 3),
+                               font_size=sc(theme.font_size, 8), line_width=sc(theme.line_width))
+
+
+def _finite_positive(x, fallback: float) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return fallback
+    return x if math.isfinite(x) and x > 0 else fallback
+
+
+def _check_size(size) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be (width, height), got {size!r}") from None
+    if width <= 0 or height <= 0:
+        raise ValueError(f"size must be positive, got {width}x{height}")
+    return width, height
+
+
+def _pixel(p, size) -> tuple[int, int] | None:
+    """One pixel position as ints, or None if it is not finite."""
+    x, y = float(p[0]), float(p[1])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    lo_x, hi_x = -_SCREEN_MARGIN, size[0] + _SCREEN_MARGIN
+    lo_y, hi_y = -_SCREEN_MARGIN, size[1] + _SCREEN_MARGIN
+    return (int(round(min(max(x, lo_x), hi_x))), int(round(min(max(y, lo_y), hi_y))))
+
+
+_FONTS: dict[int, pygame.font.Font] = {}
+
+
+def _font(size: int) -> pygame.font.Font:
+    """The default pygame font at ``size``; works without a display."""
+    if not pygame.font.get_init():
+        pygame.font.init()
+        _FONTS.clear()  # fonts made before a pygame.quit() are dead
+    if size not in _FONTS:
+        _FONTS[size] = pygame.font.Font(None, size)
+    return _FONTS[size]
+
+
+def _as_points(a) -> np.ndarray:
+    """``a`` as a float array (M, 2); an empty (0, 2) array if it is not one."""
+    try:
+        a = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        return np.zeros((0, 2))
+    if a.ndim != 2 or a.shape[1] != 2:
+        return np.zeros((0, 2))
+    return a
+
+
+def _as_point(a) -> np.ndarray | None:
+    try:
+        a = np.asarray(a, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    if a.shape != (2,) or not np.all(np.isfinite(a)):
+        return None
+    return a
+
+
+def _draw_target(surface, color, c, r, width=2) -> None:
+    """The target marker: a ring of radius ``r`` with a cross through it, centred on pixel ``c``."""
+    pygame.draw.circle(surface, color, c, r, width)
+    arm, thin = r + 2 * width, max(1, width // 2)
+    pygame.draw.line(surface, color, (c[0] - arm, c[1]), (c[0] + arm, c[1]), thin)
+    pygame.draw.line(surface, color, (c[0], c[1] - arm), (c[0], c[1] + arm), thin)
+
+
+def _draw_arrow(surface, color, start, end, width=2, head=9.0) -> None:
+    """A line from ``start`` to ``end`` (pixels, float) with a filled head."""
+    d = np.asarray(end, float) - np.asarray(start, float)
+    length = float(np.hypot(d[0], d[1]))
+    a, b = _pixel(start, surface.get_size()), _pixel(end, surface.get_size())
+    if a is None or b is None or length < 1.0:
+        return
+    u = d / length
+    n = np.array([-u[1], u[0]])
+    h = min(head, 0.45 * length)
+    neck = np.asarray(end, float) - u * h
+    pygame.draw.line(surface, color, a, _pixel(neck, surface.get_size()), width)
+    corners = [np.asarray(end, float), neck + n * h * 0.5, neck - n * h * 0.5]
+    pts = [_pixel(c, surface.get_size()) for c in corners]
+    pygame.draw.polygon(surface, color, pts)
+
+
+def _num(x) -> str:
+    try:
+        return f"{float(x):.4f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+LIGHT_THEME = Theme(
+    background=(246, 246, 242),
+    reach=(214, 216, 224),
+    trail=(150, 160, 190),
+    base=(90, 95, 110),
+    joint=(40, 44, 56),
+    joint_fill=(250, 250, 250),
+    tip=(20, 22, 28),
+    target=(214, 40, 40),
+    direction=(130, 136, 160),
+    panel=(255, 255, 255),
+    text=(25, 28, 36),
+    waypoint=(110, 116, 140),
+    camera=(70, 76, 96),
+    sight=(160, 168, 196),
+    goal=(225, 150, 0),
+    segments=(
+        (24, 150, 128),   # teal
+        (222, 120, 30),   # orange
+        (110, 90, 230),   # violet
+        (190, 150, 20),   # ochre
+        (30, 120, 200),   # blue
+        (200, 60, 130),   # pink
+    ),
+)
+
+THEMES = {"dark": DEFAULT_THEME, "light": LIGHT_THEME}
+
+
+def _hex(color: str) -> Color:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def theme_from_scene(render) -> Theme:
+    """The :class:`Theme` a scene's ``[render]`` table asks for: the named theme
+    with the ``[render.colors]`` overrides applied.  ``render`` is an
+    :class:`armsim.scene.RenderSection`."""
+    theme = THEMES[render.theme]
+    colors = getattr(render, "colors", None)
+    if colors is None:
+        return theme
+    changes = {}
+    for name in ("background", "reach", "trail", "base", "joint", "tip", "target", "direction", "text"):
+        value = getattr(colors, name)
+        if value is not None:
+            changes[name] = _hex(value)
+    if colors.segments:
+        changes["segments"] = tuple(_hex(c) for c in colors.segments)
+    return dataclasses.replace(theme, **changes)
+
+
+# -- calibration scenes: the hidden arm, the population, the cameras -----------
+
+def _polyline(surface, color, points_px, width):
+    pts = [_pixel(p, surface.get_size()) for p in points_px]
+    for a, b in zip(pts[:-1], pts[1:]):
+        if a is not None and b is not None:
+            pygame.draw.line(surface, color, a, b, width)
+
+
+def _draw_text_box(surface, lines, theme):
+    """Lines of text on a translucent box in the top-right corner (the font shrinks
+    on small surfaces so the box keeps to a corner)."""
+    font = _font(max(10, min(theme.font_size - 2, surface.get_height() // 26)))
+    texts = [font.render(line, True, theme.text) for line in lines]
+    pad, gap = max(2, (2 * theme.font_size) // 5), 2
+    w = max(t.get_width() for t in texts) + 2 * pad
+    h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    x0, y0 = surface.get_width() - w - 6, 6
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 200))
+    surface.blit(box, (x0, y0))
+    y = y0 + pad
+    for t in texts:
+        surface.blit(t, (x0 + pad, y))
+        y += t.get_height() + gap
+
+
+def _draw_legend(surface, entries, theme):
+    """One row along the bottom edge: a short line in each colour, then its name."""
+    font = _font(max(10, min(theme.font_size - 4, surface.get_height() // 30)))
+    texts = [font.render(name, True, theme.text) for name, _ in entries]
+    swatch, gap, pad = 12, 12, 5
+    w = sum(t.get_width() + swatch + 4 for t in texts) + gap * (len(texts) - 1) + 2 * pad
+    h = max(t.get_height() for t in texts) + 2 * pad
+    x, y0 = 6, surface.get_height() - h - 6
+    box = pygame.Surface((w, h), pygame.SRCALPHA)
+    box.fill((*theme.panel, 170))
+    surface.blit(box, (x, y0))
+    x += pad
+    for (name, color), t in zip(entries, texts):
+        mid = y0 + h // 2
+        pygame.draw.line(surface, color, (x, mid), (x + swatch, mid), 4)
+        x += swatch + 4
+        surface.blit(t, (x, y0 + pad))
+        x += t.get_width() + gap
