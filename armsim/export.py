@@ -65,7 +65,7 @@ def _delay(i, fps):
 def export_memory(size) -> int:
     """Bytes an export of pictures of ``size`` (w, h) needs, whatever the frame count."""
     w, h = size
-    return BYTES_PER_PIXEL * int(w) * int(h) + (16 << 20) + (48 << 20)   # + colour table, libraries
+    return BYTES_PER_PIXEL * int(w) * int(h) + (80 << 20)   # + colour table 16 MiB, interpreter and libraries
 
 
 def _available_memory():

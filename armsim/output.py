@@ -103,6 +103,8 @@ class Destination:
             self.kind, self.path = "stdout", Path("-")
             self.file = os.fdopen(os.dup(1), "wb")
             return
+        if name.endswith(os.sep) and not os.path.isdir(name):
+            self._fail(f"cannot write '{name}': a name ending in '{os.sep}' names a folder")
         path = Path(name)
         try:
             st = os.stat(path)          # follows links

@@ -150,7 +150,7 @@ def test_bad_settings(tmp_path, kwargs, message):
 def test_not_enough_memory_is_refused_up_front(tmp_path, monkeypatch):
     import armsim.export as ex
     monkeypatch.setattr(ex, "_available_memory", lambda: 100 << 20)
-    with pytest.raises(ExportError, match=r"^an export at 4096x4096 needs about 544 MiB of memory; "
+    with pytest.raises(ExportError, match=r"^an export at 4096x4096 needs about 560 MiB of memory; "
                                           r"100 MiB available$"):
         export_gif(default_simulation(), tmp_path / "x.gif", frames=2, size=(4096, 4096))
     assert not any(tmp_path.iterdir())

@@ -131,7 +131,7 @@ def test_not_enough_memory_is_refused_saying_how_much(tmp_path, monkeypatch, cap
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(ex, "_available_memory", lambda: 200 << 20)
     assert cli.main(["--gif", "a.gif", "--size", "4096x4096", "--frames", "400"]) == 2
-    assert capsys.readouterr().err == ("armsim: error: an export at 4096x4096 needs about 544 MiB "
+    assert capsys.readouterr().err == ("armsim: error: an export at 4096x4096 needs about 560 MiB "
                                        "of memory; 200 MiB available\n")
     assert listing(tmp_path) == []
 
@@ -320,3 +320,59 @@ def test_sweep_csv_is_atomic(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sweep, "_csv_to", real)
     assert cli.main(["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1,2", "--csv", "o.csv"]) == 0
     assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 2
+
+
+# -- fuzz: output names and GIF settings ------------------------------------------------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.one_of(
+    st.sampled_from(["", ".", "..", "a.gif", "sub/a.gif", "missing/a.gif", "/proc/x.gif", "/sys/x.gif",
+                     "/dev/null", "a.gif/", "s.toml"]),
+    st.text(st.sampled_from("ab._- /"), min_size=1, max_size=12).filter(
+        lambda s: not s.startswith("/") and ".." not in s))
+FPS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0.001, 60), st.integers(-1, 60),
+                st.sampled_from(["0.001", "0.0015259", "0.0015260", "50", "50.0001", "1e308", "x"]))
+FRAMES = st.one_of(st.integers(-1, 4), st.sampled_from(["100001", "1000000", "1e3", "x", ""]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gif=NAMES, report=st.one_of(st.none(), NAMES), fps=FPS, frames=FRAMES)
+@example(gif="a.gif", report=None, fps=30, frames=2)
+@example(gif="sub/a.gif", report="r.json", fps=12.5, frames=1)
+@example(gif="/dev/null", report="/dev/null", fps=50, frames=3)
+@example(gif="a.gif", report="a.gif", fps=30, frames=2)
+@example(gif="a.gif/", report=None, fps=30, frames=2)
+def test_fuzz_output_options_exit_0_with_a_gif_or_2_with_one_line(gif, report, fps, frames):
+    import contextlib
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "sub").mkdir()
+        (Path(d) / "s.toml").write_text(SCENE)
+        before = listing(d)
+        argv = ["s.toml", "--gif", gif, "--fps", str(fps), "--frames", str(frames), "--size", "24x16"]
+        if report is not None:
+            argv += ["--report", report]
+        err, cwd = io.StringIO(), os.getcwd()
+        os.chdir(d)
+        try:
+            t = time.perf_counter()
+            with contextlib.redirect_stderr(err):
+                status = cli.main(argv)
+            assert time.perf_counter() - t < 20
+        finally:
+            os.chdir(cwd)
+        text = err.getvalue()
+        assert "Traceback" not in text
+        after = listing(d)
+        if status == 0:
+            assert text == ""
+            made = (set(after) | {p.relative_to(d).as_posix() for p in (Path(d) / "sub").iterdir()}) - set(before)
+            given_names = {os.path.normpath(n) for n in (gif, report) if n}
+            assert all(n in given_names for n in made), (made, given_names)   # no temporary left
+        else:
+            assert status == 2, text
+            assert len(text.splitlines()) == 1 and text.endswith("\n"), text
+            assert after == before and listing(Path(d) / "sub") == []
+
