@@ -15,8 +15,11 @@ the GIF show a population learning a hidden arm from what cameras see
 
 Without ``SCENE`` the built-in default scene runs (a 7-link arm on a
 figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
-instead of opening the window; ``--export`` exports to the scene's
-``[output]`` paths.  ``--report`` writes a JSON summary of the run.
+instead of opening the window (``--gif -``: to standard output); ``--export``
+exports to the scene's ``[output]`` paths.  ``--report`` writes a JSON summary
+of the run.  Every output is opened before the first frame and all are
+committed together at the end, or none (:mod:`armsim.output`): a file is
+replaced atomically, a device or FIFO written through, a link followed.
 
 A bad scene prints its one-line :class:`~armsim.scene.SceneError` on stderr, a
 bad option ``armsim: error: ...``; both exit with status 2 before any file is

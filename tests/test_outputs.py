@@ -223,6 +223,15 @@ def test_disk_full_is_one_line_and_keeps_the_old_file(tmp_path):
         assert listing(small) == ["keep.gif"] and (small / "keep.gif").read_bytes() == b"old"
     finally:
         subprocess.run(["umount", str(small)], check=True)
+    # no free inodes: the temporary file cannot be made, found before the first frame
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=2", "tmpfs", str(small)], check=True)
+    try:
+        (small / "used").write_bytes(b"")
+        r = run_cli("--gif", "small/x.gif", "--frames", "3000", "--size", "600x600", cwd=tmp_path)
+        one_line_status_2(r, "armsim: error: cannot write 'small/x.gif': No space left on device")
+        assert listing(small) == ["used"]
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
 
 
 def test_disk_full_in_process_prints_no_traceback(tmp_path, monkeypatch, capsys):
