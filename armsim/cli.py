@@ -15,8 +15,11 @@ the GIF show a population learning a hidden arm from what cameras see
 
 Without ``SCENE`` the built-in default scene runs (a 7-link arm on a
 figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
-instead of opening the window; ``--export`` exports to the scene's
-``[output]`` paths.  ``--report`` writes a JSON summary of the run.
+instead of opening the window (``--gif -``: to standard output); ``--export``
+exports to the scene's ``[output]`` paths.  ``--report`` writes a JSON summary
+of the run.  Every output is opened before the first frame and all are
+committed together at the end, or none (:mod:`armsim.files`): a file is
+replaced atomically, a device or FIFO written through, a link followed.
 
 A bad scene prints its one-line :class:`~armsim.scene.SceneError` on stderr, a
 bad option ``armsim: error: ...``; both exit with status 2 before any file is
@@ -30,7 +33,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 __all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_json"]
@@ -107,6 +109,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The run parser.  Defaults shown by ``--help`` are those of the default scene."""
+    from armsim.view.export import MAX_GIF_FRAMES
     from armsim.scene import default_scene
     from armsim.ik import CORRECTIONS, METHODS
     d = default_scene()
@@ -125,14 +128,22 @@ def build_parser():
     out = p.add_mutually_exclusive_group()
     out.add_argument("--gif", metavar="OUT",
                      help="export headless to this GIF instead of opening a window "
-                          "(relative to the current directory)")
+                          "(relative to the current directory; - writes it to standard output; "
+                          "a device or FIFO is written through, a file replaced only when the "
+                          "export succeeded). A GIF holds 0.0015 to 50 frames/s and at most "
+                          f"{MAX_GIF_FRAMES:,} frames")
     out.add_argument("--export", action="store_true",
                      help="export headless to the scene's [output] gif (and report), "
                           "relative to the scene file's folder")
     p.add_argument("--frames", type=_positive_int, metavar="N",
-                   help=f"frames to export (default: scene render.frames; {d.render.frames})")
+                   help=f"frames to export (default: scene render.frames; {d.render.frames}); "
+                        f"at most {MAX_GIF_FRAMES:,}, as an export takes about 5 ms a frame "
+                        "at 600x600 and longer ones run for hours")
     p.add_argument("--fps", type=_positive_float, metavar="N",
-                   help=f"frames per second (default: scene render.fps; {d.render.fps:g})")
+                   help="frames per second of the window, and of a GIF: 100/65535 (0.0015) to 50, "
+                        "as GIF delays are whole hundredths of a second; frame i lasts "
+                        "round(100(i+1)/fps) - round(100i/fps) of them "
+                        f"(default: scene render.fps; {d.render.fps:g})")
     p.add_argument("--size", type=parse_size, metavar="WxH",
                    help="picture size in pixels (default: scene render.size; "
                         f"{d.render.size[0]}x{d.render.size[1]})")
@@ -191,35 +202,62 @@ def _scene_from(args):
         raise _SceneFailure(str(exc)) from None
 
 
+def _fps_error(args, scene, detail):
+    if args.fps is not None:
+        return UsageError(f"argument --fps: {detail}")
+    return _SceneFailure(f"{scene.source}: render.fps: {detail}")
+
+
 def _outputs(args, scene):
-    """(gif path or None, report path or None), checked writable before any work."""
-    from armsim.view.export import ExportError, check_writable
+    """(gif name or None, report name or None, make_parents) of the run, checked.
+
+    Nothing is opened here (see :func:`_open_outputs`); this refuses names and
+    settings that cannot work: an empty name, the scene file itself, two outputs
+    that are the same file, a GIF the format or the memory cannot hold.
+    """
     gif = report = None
-    if args.gif:
-        gif = Path(args.gif)
+    if args.gif is not None:
+        if args.gif == "":
+            raise UsageError("argument --gif: expected a file name (or - for standard output), got ''")
+        gif = args.gif
     elif args.export:
         if scene.output.gif is None:
             raise UsageError(f"--export: the scene {scene.source} has no [output] gif; give --gif OUT")
-        gif = scene.resolve(scene.output.gif)
+        gif = str(scene.resolve(scene.output.gif))
         if scene.output.report is not None:
-            report = scene.resolve(scene.output.report)
-    if args.report:
-        report = Path(args.report)
+            report = str(scene.resolve(scene.output.report))
+    if args.report is not None:
+        if args.report == "":
+            raise UsageError("argument --report: expected a file name (or - for standard output), got ''")
+        report = args.report
+    from armsim.files import same_destination
     if args.scene:
         for path, option in ((gif, "--gif"), (report, "--report")):
-            if path is not None and path.resolve() == Path(args.scene).resolve():
+            if path is not None and path != "-" and same_destination(path, args.scene):
                 raise UsageError(f"argument {option}: refusing to overwrite the scene file '{args.scene}'")
-    if gif is not None and report is not None and gif.resolve() == report.resolve():
+    if gif is not None and report is not None and same_destination(gif, report):
         raise UsageError("argument --report: the report and the GIF are the same file")
-    try:
-        for path in (gif, report):
-            if path is not None:
-                if args.export and path.parent != Path("."):
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                check_writable(path)
-    except (ExportError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+    if gif is not None:
+        _check_gif(args, scene)
     return gif, report
+
+
+def _check_gif(args, scene):
+    from armsim.view.export import ExportError, check_export
+    r = scene.render
+    try:
+        check_export(r.frames, r.fps, r.size)
+    except ExportError as exc:
+        text = str(exc)
+        if text.startswith("fps "):
+            raise _fps_error(args, scene, text[len("fps "):]) from None
+        for option, attr, key in OVERRIDES:
+            word = key.rpartition(".")[2]
+            if text.startswith(word + " "):
+                if getattr(args, attr) is not None:
+                    raise UsageError(f"argument {option}: {text[len(word) + 1:]}") from None
+                raise _SceneFailure(f"{scene.source}: {key}: {text[len(word) + 1:]}") from None
+        raise UsageError(text) from None
 
 
 def draw_options(scene) -> dict:
@@ -231,8 +269,13 @@ def draw_options(scene) -> dict:
 
 
 def run(argv):
-    """Run the scene the arguments describe.  Returns the exit status."""
+    """Run the scene the arguments describe.  Returns the exit status.
+
+    Every output (GIF, report) is opened before the first frame is drawn and
+    committed together when the run ends, or none is (see :mod:`armsim.files`).
+    """
     args = build_parser().parse_args(argv)
+    from armsim.files import OutputError, Outputs
     from armsim.scene import SceneError, build_simulation
     scene = _scene_from(args)
     try:
@@ -243,62 +286,65 @@ def run(argv):
         raise UsageError(str(exc)) from None
     gif, report = _outputs(args, scene)
     options = draw_options(scene)
-    if gif is not None:
-        _export(sim, gif, scene, options)
-    else:
-        reason = _no_display_reason()
-        shown = False
-        if reason is None:
-            from armsim.view.window import DisplayError, open_window, run_window
-            try:
-                screen = open_window(scene.render.size)
-            except DisplayError as exc:
-                reason = str(exc)
+    try:
+        with Outputs() as outs:
+            gif_dest = None if gif is None else outs.add(gif, None,
+                                                         make_parents=args.export)
+            report_dest = None if report is None else outs.add(
+                report, None, make_parents=args.export)
+            if gif_dest is not None:
+                _export(sim, gif_dest, scene, options)
             else:
-                run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options)
-                shown = True
-        if not shown:
-            print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead",
-                  file=sys.stderr)
-            gif = Path(DEMO_GIF)
-            _export(sim, gif, scene, options)
-    if report is not None:
-        summary = {"scene": scene.source, "seed": scene.seed,
-                   "gif": None if gif is None else str(gif), **sim.report()}
-        write_json(report, summary)
+                reason = _no_display_reason()
+                shown = False
+                if reason is None:
+                    from armsim.view.window import DisplayError, open_window, run_window
+                    try:
+                        screen = open_window(scene.render.size)
+                    except DisplayError as exc:
+                        reason = str(exc)
+                    else:
+                        run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options)
+                        shown = True
+                if not shown:
+                    _check_gif(args, scene)
+                    gif_dest = outs.add(DEMO_GIF)
+                    print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead",
+                          file=sys.stderr)
+                    _export(sim, gif_dest, scene, options)
+            if report_dest is not None:
+                summary = {"scene": scene.source, "seed": scene.seed,
+                           "gif": None if gif_dest is None else gif_dest.name, **sim.report()}
+                _dump_json(report_dest, summary)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
     return 0
 
 
-def _export(sim, path, scene, options):
+def _export(sim, dest, scene, options):
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from armsim.view.export import ExportError, export_gif, progress_bar
+    from armsim.view.export import progress_bar, write_frames
     r = scene.render
+    with progress_bar(r.frames, desc=Path(dest.name).name) as progress:
+        write_frames(sim, dest, frames=r.frames, fps=r.fps, size=r.size, progress=progress, **options)
+
+
+def _dump_json(dest, data):
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     try:
-        with progress_bar(r.frames, desc=Path(path).name) as progress:
-            export_gif(sim, path, frames=r.frames, fps=r.fps, size=r.size, progress=progress, **options)
-    except ExportError as exc:
-        raise UsageError(str(exc)) from None
+        dest.file.write(text.encode())
+    except OSError as exc:
+        raise dest.error(exc) from None
 
 
 def write_json(path, data) -> Path:
-    """Write ``data`` as JSON to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write ``data`` as JSON to ``path`` through an :class:`armsim.files.Outputs`
+    destination (atomic for a file; ``-``, devices and FIFOs written through)."""
+    from armsim.files import Outputs
+    with Outputs() as outs:
+        dest = outs.add(path)
+        _dump_json(dest, data)
+    return dest.path
 
 
 # name -> (module, function taking argv and returning the exit status)
@@ -310,6 +356,7 @@ SUBCOMMANDS = {
 
 def main(argv=None):
     """Entry point of ``run_arm.py`` and the ``armsim`` console script."""
+    from armsim.files import Terminated
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
@@ -329,3 +376,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("armsim: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("armsim: terminated (SIGTERM); no output written", file=sys.stderr)
+        return 143

@@ -24,8 +24,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
 from armsim.cli import _positive_int
+from armsim.files import OutputError, Outputs, same_destination
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
@@ -68,8 +70,12 @@ def build_parser():
                         "genetic.population=2:6 calibration.learner=lm,adam")
     p.add_argument("--seeds", type=_seeds, default=[123, 456, 789], metavar="S,S,...",
                    help="seeds of each grid point (default 123,456,789)")
-    p.add_argument("--csv", metavar="OUT.csv", help="write one row per run")
-    p.add_argument("--plot", metavar="OUT.png", help="write the rounds/seconds figure (needs matplotlib)")
+    p.add_argument("--csv", metavar="OUT.csv",
+                   help="write one row per run (- for standard output); opened before the runs, "
+                        "a file is replaced only once complete")
+    p.add_argument("--plot", metavar="OUT.png",
+                   help="write the rounds/seconds figure (needs matplotlib; format by the suffix, "
+                        "- for PNG on standard output)")
     p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                    help="worker processes (default 1)")
     p.add_argument("--max-rounds", type=_positive_int, metavar="N", dest="max_rounds",
@@ -140,12 +146,18 @@ def _table(rows):
     return "\n".join(lines)
 
 
-def _check_output(path, option):
-    from armsim.view.export import ExportError, check_writable
-    try:
-        check_writable(path)
-    except ExportError as exc:
-        raise SweepError(f"argument {option}: {exc}") from None
+def _plot_format(path):
+    """The matplotlib format a plot file name asks for (by its suffix), checked up front."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    fmt = Path(path).suffix[1:].lower() or "png"
+    if fmt not in known:
+        raise SweepError(f"argument --plot: unknown picture format '.{fmt}'; use one of "
+                         f"{', '.join('.' + k for k in sorted(known))}")
+    return fmt
 
 
 def sweep_command(argv) -> int:
@@ -171,14 +183,18 @@ def _sweep(argv) -> int:
     except ValueError as exc:
         raise SweepError(str(exc)) from None
     for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
-        if path:
-            _check_output(path, option)
+        if path == "":
+            raise SweepError(f"argument {option}: expected a file name (or - for standard output), got ''")
+    if args.csv is not None and args.plot is not None and same_destination(args.csv, args.plot):
+        raise SweepError("argument --plot: the plot and the CSV are the same file")
+    fmt = None
     if args.plot:
         try:    # fail before the runs, not after them
             import matplotlib  # noqa: F401
         except ImportError:
             raise SweepError("argument --plot: plotting needs matplotlib "
                              "(pip install 'armsim[plot]')") from None
+        fmt = _plot_format(args.plot)
     if args.scene is not None:
         if args.preset is not None:
             raise SweepError("argument --preset: give SCENE or --preset, not both")
@@ -199,26 +215,33 @@ def _sweep(argv) -> int:
                              if getattr(preset.genetic, f.name) is not None}}
         scene = from_table(_toml_ready(table), f"<preset {name}>")
     base, points, changes = grid_experiments(scene, varies)
-    rows = sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds)
-    k = len(args.seeds)
-    for i, row in enumerate(rows):
-        for key in [c for c in row if c not in CSV_FIELDS]:
-            del row[key]
-        for key, value in points[i // k].items():
-            short = key.rpartition(".")[2]
-            if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
-                row[key] = value        # a varied key that is not a standard column already
-    print(_table(rows))
-    if args.csv:
-        write_csv(rows, args.csv)
-        print(f"wrote {args.csv}")
-    if args.plot:
-        try:
-            plot(rows, args.plot)
-        except RuntimeError as exc:
-            print(f"armsim sweep: {exc}", file=sys.stderr)
-            return 1
-        print(f"wrote {args.plot}")
+    try:
+        with Outputs() as outs:     # opened (temporary files made) before the runs
+            csv_dest = outs.add(args.csv) if args.csv else None
+            plot_dest = outs.add(args.plot) if args.plot else None
+            rows = sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds)
+            k = len(args.seeds)
+            for i, row in enumerate(rows):
+                for key in [c for c in row if c not in CSV_FIELDS]:
+                    del row[key]
+                for key, value in points[i // k].items():
+                    short = key.rpartition(".")[2]
+                    if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
+                        row[key] = value    # a varied key that is not a standard column already
+            table = _table(rows)
+            for dest, write in ((csv_dest, lambda f: write_csv(rows, f)),
+                                (plot_dest, lambda f: plot(rows, f, format=fmt))):
+                if dest is not None:
+                    try:
+                        write(dest.file)
+                    except OSError as exc:
+                        raise dest.error(exc) from None
+    except OutputError as exc:
+        raise SweepError(str(exc)) from None
+    print(table, file=sys.stderr if "-" in (args.csv, args.plot) else sys.stdout)
+    for name in (args.csv, args.plot):
+        if name and name != "-":
+            print(f"wrote {name}", file=sys.stderr if "-" in (args.csv, args.plot) else sys.stdout)
     return 0
 
 

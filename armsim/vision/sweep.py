@@ -19,6 +19,7 @@ A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import sys
 from multiprocessing import get_context
@@ -152,13 +153,35 @@ def _progress_bar(total, progress):
 
 
 def write_csv(rows, path):
-    """One line per run; the standard columns first, then any varied keys."""
+    """One line per run; the standard columns first, then any varied keys.
+
+    ``path`` is a name (written through :class:`armsim.files.Outputs`: a file is
+    replaced atomically, only once complete) or an open binary file object.
+    """
+    if hasattr(path, "write"):
+        _csv_to(rows, path)
+        return path
+    from armsim.files import Outputs
+    with Outputs() as outs:
+        dest = outs.add(path)
+        try:
+            _csv_to(rows, dest.file)
+        except OSError as exc:
+            raise dest.error(exc) from None
+    return dest.path
+
+
+def _csv_to(rows, binary):
     extra = sorted({k for r in rows for k in r} - set(CSV_FIELDS))
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(CSV_FIELDS) + extra)
+    text = io.TextIOWrapper(binary, newline="", encoding="utf-8", write_through=True)
+    try:
+        writer = csv.DictWriter(text, fieldnames=list(CSV_FIELDS) + extra)
         writer.writeheader()
         for r in rows:
             writer.writerow(r)
+        text.flush()
+    finally:
+        text.detach()           # leave ``binary`` open for its owner
 
 
 def summarise(rows):
@@ -174,8 +197,11 @@ def summarise(rows):
     return out
 
 
-def plot(rows, path):
+def plot(rows, path, format=None):
     """Rounds and seconds (medians over seeds) against population, one line per segment count.
+
+    ``path`` is a file name or a binary file object (then ``format``, e.g. ``"png"``,
+    says what to write).
 
     Raises
     ------
@@ -202,7 +228,7 @@ def plot(rows, path):
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format=format)
     plt.close(fig)
 
 

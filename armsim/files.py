@@ -1,0 +1,286 @@
+"""Where a run's outputs go: destinations opened before any work is done.
+
+Every file a command writes (the GIF, the JSON report, the sweep CSV and plot)
+goes through one :class:`Outputs` group::
+
+    with Outputs() as outs:
+        gif = outs.add("out.gif", "--gif")      # opened now: fails before any frame
+        report = outs.add("r.json", "--report")
+        ...write gif.file, report.file...
+    # all committed here, or none (on any exception, SIGTERM or Ctrl-C)
+
+What a name means:
+
+* a regular file or a new path: a temporary file ``.NAME.xxxx.tmp`` is created
+  in the same folder when the destination is added (so a read-only folder,
+  ``/proc``, ``/sys`` or a disk without free inodes fails up front), written,
+  flushed to disk, given the usual mode (``0666`` less the umask) and renamed
+  over ``NAME`` when the group ends.  If anything fails, every temporary file
+  is removed, an older file at the path is left untouched, and folders the
+  group created (``make_parents``) are removed again.
+* a character device or a FIFO (``/dev/null``, a named pipe, a terminal) is
+  written through directly and never replaced.
+* a symbolic link is followed: the rules above apply to its target, and the
+  link itself is never replaced (``/dev/stdout`` -> ``/proc/self/fd/1`` -> a
+  pipe is written through; a link to a regular file gets its target replaced
+  atomically).  A link to nothing is refused.
+* ``-`` is standard output (binary), for pipelines; refused when it is a
+  terminal.
+* anything else (a folder, a block device, a socket, an empty name) is refused.
+
+Errors are :class:`OutputError`, one line naming the path.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import tempfile
+import threading
+from pathlib import Path
+
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination"]
+
+
+class OutputError(Exception):
+    """An output cannot be written (one line, naming the path)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while outputs were open (they have been discarded)."""
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class Destination:
+    """One output: a name as the user gave it, opened by :meth:`Outputs.add`.
+
+    Attributes
+    ----------
+    name : str      as given (``-`` for standard output)
+    kind : str      ``"file"`` (temporary file, renamed at the end), ``"stream"``
+                    (device or FIFO, written through) or ``"stdout"``
+    path : Path     the file that will hold the output (the link's target for a link)
+    file : binary file object to write to
+    """
+
+    def __init__(self, name, label=None, make_parents=False):
+        self.name = os.fspath(name) if not isinstance(name, str) else name
+        self.label = label
+        self.kind = None
+        self.path = None
+        self.file = None
+        self._tmp = None
+        self._made = []             # folders created for this destination, deepest last
+        self._open(make_parents)
+
+    # -- opening ---------------------------------------------------------------
+
+    def _fail(self, message):
+        where = f"argument {self.label}: " if self.label else ""
+        raise OutputError(f"{where}{message}")
+
+    def _open(self, make_parents):
+        name = self.name
+        if name == "":
+            self._fail("expected a file name (or - for standard output), got ''")
+        if "\0" in name:
+            self._fail("a file name cannot contain a NUL character")
+        if name == "-":
+            if os.isatty(1):
+                self._fail("refusing to write binary data to a terminal; redirect standard output")
+            self.kind, self.path = "stdout", Path("-")
+            self.file = os.fdopen(os.dup(1), "wb")
+            return
+        if name.endswith(os.sep) and not os.path.isdir(name):
+            self._fail(f"cannot write '{name}': a name ending in '{os.sep}' names a folder")
+        path = Path(name)
+        try:
+            st = os.stat(path)          # follows links
+        except FileNotFoundError:
+            if os.path.islink(path):
+                self._fail(f"cannot write '{name}': it is a symbolic link to a missing file "
+                           f"('{os.readlink(path)}')")
+            return self._open_file(path, make_parents)
+        except OSError as exc:
+            if exc.errno == errno.ENOTDIR:
+                return self._open_file(path, make_parents)   # names the folder that is a file
+            self._fail(f"cannot write '{name}': {_why(exc)}")
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            return self._open_file(Path(os.path.realpath(path)), False)
+        if stat.S_ISDIR(mode):
+            self._fail(f"cannot write '{name}': it is a directory")
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            try:        # no O_CREAT, no O_TRUNC: write into the node, never replace it
+                fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+            except OSError as exc:
+                self._fail(f"cannot write '{name}': {_why(exc)}")
+            self.kind, self.path = "stream", path
+            self.file = os.fdopen(fd, "wb")
+            return
+        what = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) \
+            else "not a regular file"
+        self._fail(f"cannot write '{name}': it is {what}; refusing to replace or write it")
+
+    def _open_file(self, path, make_parents):
+        parent = path.parent
+        shown = self.name
+        if make_parents and not parent.exists():
+            missing = []
+            p = parent
+            while not p.exists() and p != p.parent:
+                missing.append(p)
+                p = p.parent
+            for folder in reversed(missing):
+                try:
+                    folder.mkdir()
+                except OSError as exc:
+                    self._rmdirs()
+                    self._fail(f"cannot create folder '{folder}': {_why(exc)}")
+                self._made.append(folder)
+        if not parent.exists():
+            self._fail(f"cannot write '{shown}': folder '{parent}' does not exist")
+        if not parent.is_dir():
+            self._fail(f"cannot write '{shown}': '{parent}' is not a folder")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        except OSError as exc:
+            self._rmdirs()
+            if exc.errno in (errno.EACCES, errno.EPERM) and not os.access(parent, os.W_OK):
+                self._fail(f"cannot write '{shown}': folder '{parent}' is not writable")
+            self._fail(f"cannot write '{shown}': {_why(exc)}")
+        self._tmp = tmp
+        self.kind, self.path = "file", path
+        self.file = os.fdopen(fd, "wb")
+
+    # -- ending ----------------------------------------------------------------
+
+    def _finish(self):
+        """Flush everything to disk (files: fsync and mode); raises OSError."""
+        self.file.flush()
+        if self.kind == "file":
+            os.fsync(self.file.fileno())
+            os.fchmod(self.file.fileno(), 0o666 & ~_umask())
+        self.file.close()
+
+    def _publish(self):
+        if self.kind == "file":
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        self._made = []
+
+    def discard(self):
+        """Close and remove whatever this destination created.  Never raises."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+            self._tmp = None
+        self._rmdirs()
+
+    def _rmdirs(self):
+        for folder in reversed(self._made):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        self._made = []
+
+    def error(self, exc: OSError) -> OutputError:
+        """The one-line error for a write to this destination that failed."""
+        where = f"argument {self.label}: " if self.label else ""
+        return OutputError(f"{where}cannot write '{self.name}': {_why(exc)}")
+
+
+def same_destination(a, b) -> bool:
+    """Whether two names would write the same file (both ``-`` count as the same;
+    a device or FIFO can take both, like ``/dev/null``)."""
+    a, b = os.fspath(a), os.fspath(b)
+    if a == "-" or b == "-":
+        return a == b
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+    return stat.S_ISREG(sa.st_mode) and (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+class Outputs:
+    """A group of destinations committed together, or not at all.
+
+    Use as a context manager; :meth:`add` opens a destination at once.  While
+    the group is open, SIGTERM raises :class:`Terminated` (in the main thread)
+    so that the temporary files are removed; KeyboardInterrupt does the same.
+    An ``OSError`` escaping the block becomes the :class:`OutputError` of the
+    destination whose file it concerns (else of the first destination).
+    """
+
+    def __init__(self):
+        self.destinations = []
+        self._old_handler = None
+
+    def add(self, name, label=None, make_parents=False) -> Destination:
+        dest = Destination(name, label, make_parents)
+        self.destinations.append(dest)
+        return dest
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    @staticmethod
+    def _on_sigterm(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # we are ending; clean up undisturbed
+        raise Terminated()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                try:
+                    for dest in self.destinations:
+                        dest._finish()
+                    for dest in self.destinations:
+                        dest._publish()
+                except OSError as err:
+                    self._discard()
+                    raise self._error(err) from None
+                return False
+            self._discard()
+            if isinstance(exc, OSError):
+                raise self._error(exc) from None
+            return False
+        finally:
+            if self._old_handler is not None:
+                signal.signal(signal.SIGTERM, self._old_handler)
+                self._old_handler = None
+
+    def _discard(self):
+        for dest in self.destinations:
+            dest.discard()
+
+    def _error(self, exc):
+        name = getattr(exc, "filename", None)
+        for dest in self.destinations:
+            if name is not None and name in (dest._tmp, str(dest.path), dest.name):
+                return dest.error(exc)
+        if not self.destinations:
+            return OutputError(_why(exc))
+        return self.destinations[0].error(exc)

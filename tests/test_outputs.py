@@ -1,0 +1,387 @@
+"""Where outputs go (issue 9 items 3, 5-8, 11, 12): every destination is opened before
+the first frame, written through when it is not a regular file, and all outputs of a run
+are committed together or not at all.  Real command lines (subprocesses) unless noted."""
+
+import csv
+import errno
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import imageio.v3 as iio
+import pytest
+from PIL import Image
+
+from armsim import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
+SMALL = ["--frames", "4", "--size", "48x36"]
+SCENE = '[arm]\nlengths = [0.5, 0.3]\n[target]\nkind = "fixed"\npoint = [0.4, 0.3]\n'
+
+
+def run_cli(*args, cwd, text=True, **kw):
+    return subprocess.run([sys.executable, str(ROOT / "run_arm.py"), *map(str, args)], cwd=cwd,
+                          env=ENV, capture_output=True, text=text, timeout=120, **kw)
+
+
+def one_line_status_2(r, message):
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == message + "\n"
+
+
+def listing(folder):
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+def durations(data):
+    with Image.open(io.BytesIO(data)) as im:
+        out = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(im.info["duration"])
+    return out
+
+
+# -- refused up front: one line, status 2, nothing written ----------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["--gif", ""], "armsim: error: argument --gif: expected a file name (or - for standard output), got ''"),
+    (["--gif", "/proc/x.gif"], "armsim: error: cannot write '/proc/x.gif': No such file or directory"),
+    (["--gif", "/sys/x.gif"], "armsim: error: cannot write '/sys/x.gif': Permission denied"),
+    (["--gif", "a.gif", "--report", "/proc/r.json"],
+     "armsim: error: cannot write '/proc/r.json': No such file or directory"),
+    (["--gif", "a.gif", "--report", ""],
+     "armsim: error: argument --report: expected a file name (or - for standard output), got ''"),
+    (["--gif", "a.gif", "--fps", "0.001"],
+     "armsim: error: argument --fps: must be >= 100/65535 = 0.0015259 for a GIF (a frame lasts at "
+     "most 655.35 s), got 0.001"),
+    (["--gif", "a.gif", "--fps", "60"],
+     "armsim: error: argument --fps: must be <= 50 for a GIF, got 60: GIF delays are whole "
+     "hundredths of a second and viewers play delays under 2 as 10 (the window can run at any rate)"),
+    (["--gif", "a.gif", "--frames", "1000000"],
+     "armsim: error: argument --frames: must be <= 100,000 for a GIF export, got 1000000"),
+    (["--gif", ".", "--frames", "2"], "armsim: error: cannot write '.': it is a directory"),
+])
+def test_bad_destinations_and_gif_settings_fail_before_any_frame(tmp_path, args, message):
+    if "/sys/x.gif" in args and os.access("/sys", os.W_OK) and not Path("/sys/kernel").exists():
+        pytest.skip("no sysfs here")
+    t = time.perf_counter()
+    r = run_cli(*args, "--frames", "3000", "--size", "600x600", cwd=tmp_path) if "--frames" not in args \
+        else run_cli(*args, "--size", "600x600", cwd=tmp_path)
+    one_line_status_2(r, message)
+    assert time.perf_counter() - t < 30          # 3000 frames would take longer: refused first
+    assert listing(tmp_path) == []
+
+
+def test_a_scene_output_under_proc_fails_before_any_frame(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENE + '[render]\nframes = 3000\nsize = [600, 600]\n'
+                                     '[output]\ngif = "/proc/x.gif"\n')
+    r = run_cli("s.toml", "--export", cwd=tmp_path)
+    one_line_status_2(r, "armsim: error: cannot write '/proc/x.gif': No such file or directory")
+    assert listing(tmp_path) == ["s.toml"]
+
+
+def test_scene_fps_above_50_names_the_scene_key(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENE + '[render]\nfps = 60\n')
+    r = run_cli("s.toml", "--gif", "a.gif", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith("s.toml: render.fps: must be <= 50 for a GIF, got 60")
+    assert len(r.stderr.splitlines()) == 1
+    assert listing(tmp_path) == ["s.toml"]
+
+
+def test_export_removes_the_folders_it_made_when_another_output_fails(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENE + '[output]\ngif = "new/deeper/a.gif"\nreport = "/proc/r.json"\n')
+    r = run_cli("s.toml", "--export", *SMALL, cwd=tmp_path)
+    one_line_status_2(r, "armsim: error: cannot write '/proc/r.json': No such file or directory")
+    assert listing(tmp_path) == ["s.toml"]
+    (tmp_path / "s.toml").write_text(SCENE + '[output]\ngif = "new/deeper/a.gif"\nreport = "r.json"\n')
+    r = run_cli("s.toml", "--export", *SMALL, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert iio.imread(tmp_path / "new" / "deeper" / "a.gif").shape[0] == 4
+
+
+def test_a_failed_report_leaves_no_gif_and_keeps_older_files(tmp_path, monkeypatch, capsys):
+    # in process: the report cannot be written at the very end (disk full); the GIF that was
+    # complete is not published either, and the older files stay as they were
+    (tmp_path / "a.gif").write_bytes(b"old gif")
+    (tmp_path / "r.json").write_bytes(b"old report")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+
+    def full(dest, data):
+        raise dest.error(OSError(errno.ENOSPC, "No space left on device"))
+    monkeypatch.setattr(cli, "_dump_json", full)
+    assert cli.main(["--gif", "a.gif", "--report", "r.json", *SMALL]) == 2
+    assert capsys.readouterr().err == "armsim: error: cannot write 'r.json': No space left on device\n"
+    assert (tmp_path / "a.gif").read_bytes() == b"old gif"
+    assert (tmp_path / "r.json").read_bytes() == b"old report"
+    assert listing(tmp_path) == ["a.gif", "r.json"]
+
+
+def test_not_enough_memory_is_refused_saying_how_much(tmp_path, monkeypatch, capsys):
+    import armsim.view.export as ex
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ex, "_available_memory", lambda: 200 << 20)
+    assert cli.main(["--gif", "a.gif", "--size", "4096x4096", "--frames", "400"]) == 2
+    assert capsys.readouterr().err == ("armsim: error: an export at 4096x4096 needs about 560 MiB "
+                                       "of memory; 200 MiB available\n")
+    assert listing(tmp_path) == []
+
+
+# -- destinations that are not regular files ----------------------------------------------
+
+def test_gif_to_standard_output(tmp_path):
+    r = run_cli("--gif", "-", *SMALL, cwd=tmp_path, text=False)
+    assert r.returncode == 0 and r.stderr == b""
+    assert r.stdout[:6] == b"GIF89a" and len(durations(r.stdout)) == 4
+    assert listing(tmp_path) == []
+
+
+def test_report_to_standard_output_with_a_gif(tmp_path):
+    r = run_cli("--gif", "a.gif", "--report", "-", *SMALL, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["gif"] == "a.gif"
+    assert listing(tmp_path) == ["a.gif"]
+
+
+def test_a_link_to_standard_output_is_written_through_and_kept(tmp_path):
+    (tmp_path / "out.gif").symlink_to("/dev/stdout")     # -> /proc/self/fd/1 -> our pipe
+    r = run_cli("--gif", "out.gif", *SMALL, cwd=tmp_path, text=False)
+    assert r.returncode == 0, r.stderr
+    assert len(durations(r.stdout)) == 4
+    assert os.readlink(tmp_path / "out.gif") == "/dev/stdout"
+
+
+def test_a_device_node_stays_a_device(tmp_path):
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    r = run_cli("--gif", "null", "--report", "null", *SMALL, cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == ""
+    assert stat.S_ISCHR(os.lstat(node).st_mode) and os.lstat(node).st_rdev == os.makedev(1, 3)
+    assert listing(tmp_path) == ["null"]
+
+
+def test_a_named_pipe_gets_the_gif(tmp_path):
+    os.mkfifo(tmp_path / "p")
+    got = {}
+
+    def read():
+        with open(tmp_path / "p", "rb") as fh:
+            got["data"] = fh.read()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    r = run_cli("--gif", "p", *SMALL, cwd=tmp_path)
+    reader.join(30)
+    assert r.returncode == 0, r.stderr
+    assert len(durations(got["data"])) == 4
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "p").st_mode)
+
+
+# -- failures during the export: one line, nothing left --------------------------------------
+
+def test_sigterm_during_export_leaves_nothing(tmp_path):
+    p = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "--gif", "a.gif", "--frames", "20000",
+                          "--size", "300x300"], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
+            assert time.monotonic() < deadline and p.poll() is None, "no temporary file appeared"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143
+    assert err == "armsim: terminated (SIGTERM); no output written\n"
+    assert listing(tmp_path) == []
+
+
+def test_disk_full_is_one_line_and_keeps_the_old_file(tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs (needs root)")
+    try:
+        (small / "keep.gif").write_bytes(b"old")
+        r = run_cli("--gif", "small/keep.gif", "--frames", "60", "--size", "400x300", cwd=tmp_path)
+        one_line_status_2(r, "armsim: error: cannot write 'small/keep.gif': No space left on device")
+        assert listing(small) == ["keep.gif"] and (small / "keep.gif").read_bytes() == b"old"
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    # no free inodes: the temporary file cannot be made, found before the first frame
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=2", "tmpfs", str(small)], check=True)
+    try:
+        (small / "used").write_bytes(b"")
+        r = run_cli("--gif", "small/x.gif", "--frames", "3000", "--size", "600x600", cwd=tmp_path)
+        one_line_status_2(r, "armsim: error: cannot write 'small/x.gif': No space left on device")
+        assert listing(small) == ["used"]
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
+def test_disk_full_in_process_prints_no_traceback(tmp_path, monkeypatch, capsys):
+    from armsim.view.export import GifWriter
+    monkeypatch.chdir(tmp_path)
+
+    def add(self, rgb):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(GifWriter, "add", add)
+    assert cli.main(["--gif", "a.gif", *SMALL]) == 2
+    import gc
+    gc.collect()                    # imageio used to retry (and fail again) in __del__
+    assert capsys.readouterr().err == "armsim: error: cannot write 'a.gif': No space left on device\n"
+    assert listing(tmp_path) == []
+
+
+# -- timing (item 5) ----------------------------------------------------------------------
+
+def test_240_frames_at_30_fps_last_8_seconds(tmp_path):
+    r = run_cli("--gif", "-", "--frames", "240", "--fps", "30", "--size", "32x24", cwd=tmp_path, text=False)
+    assert r.returncode == 0
+    d = durations(r.stdout)
+    assert len(d) == 240 and sum(d) == 8000 and set(d) == {30, 40}
+
+
+# -- the group itself -----------------------------------------------------------------------
+
+def test_outputs_commit_together_or_not_at_all(tmp_path):
+    from armsim.files import Outputs
+    (tmp_path / "old.txt").write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with Outputs() as outs:
+            a = outs.add(tmp_path / "old.txt")
+            b = outs.add(tmp_path / "new.txt")
+            a.file.write(b"A")
+            b.file.write(b"B")
+            raise RuntimeError("later failure")
+    assert listing(tmp_path) == ["old.txt"] and (tmp_path / "old.txt").read_bytes() == b"old"
+    with Outputs() as outs:
+        outs.add(tmp_path / "old.txt").file.write(b"A")
+        outs.add(tmp_path / "new.txt").file.write(b"B")
+    assert (tmp_path / "old.txt").read_bytes() == b"A" and (tmp_path / "new.txt").read_bytes() == b"B"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.txt").st_mode) == 0o666 & ~mask
+
+
+def test_a_second_destination_failing_removes_the_first_temporary_file(tmp_path):
+    from armsim.files import OutputError, Outputs
+    with pytest.raises(OutputError, match="^cannot write '/proc/x': No such file or directory$"):
+        with Outputs() as outs:
+            outs.add(tmp_path / "a.gif")
+            outs.add("/proc/x")
+    assert listing(tmp_path) == []
+
+
+# -- sweep (item 12) ------------------------------------------------------------------------
+
+SWEEP_SCENE = 'seed = 1\n[calibration]\nlearner = "lm"\ncriterion = "identified"\ncheck_period = 1\n' \
+              'max_rounds = 200\n'
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--csv", "/proc/x.csv"], "armsim sweep: error: cannot write '/proc/x.csv': No such file or directory"),
+    (["--csv", "ok.csv", "--plot", "/proc/x.png"],
+     "armsim sweep: error: cannot write '/proc/x.png': No such file or directory"),
+    (["--csv", ""], "armsim sweep: error: argument --csv: expected a file name (or - for standard output), got ''"),
+])
+def test_sweep_outputs_fail_before_the_runs(tmp_path, args, message):
+    (tmp_path / "s.toml").write_text(SWEEP_SCENE.replace("200", "100000000"))
+    (tmp_path / "ok.csv").write_text("old,csv\n")
+    t = time.perf_counter()
+    r = run_cli("sweep", "s.toml", "--vary", "segments=6", "--seeds", "1,2,3", *args, cwd=tmp_path)
+    one_line_status_2(r, message)
+    assert time.perf_counter() - t < 30
+    assert listing(tmp_path) == ["ok.csv", "s.toml"] and (tmp_path / "ok.csv").read_text() == "old,csv\n"
+
+
+def test_sweep_csv_is_atomic(tmp_path, monkeypatch, capsys):
+    # a disk that fills while the CSV is written leaves the older CSV whole
+    from armsim.vision import sweep
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SWEEP_SCENE)
+    (tmp_path / "o.csv").write_text("old,csv\n")
+    real = sweep._csv_to
+
+    def full(rows, binary):
+        real(rows[:1], binary)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(sweep, "_csv_to", full)
+    assert cli.main(["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1", "--csv", "o.csv"]) == 2
+    assert capsys.readouterr().err == "armsim sweep: error: cannot write 'o.csv': No space left on device\n"
+    assert (tmp_path / "o.csv").read_text() == "old,csv\n"
+    assert listing(tmp_path) == ["o.csv", "s.toml"]
+    monkeypatch.setattr(sweep, "_csv_to", real)
+    assert cli.main(["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1,2", "--csv", "o.csv"]) == 0
+    assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 2
+
+
+# -- fuzz: output names and GIF settings ------------------------------------------------------
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.one_of(
+    st.sampled_from(["", ".", "..", "a.gif", "sub/a.gif", "missing/a.gif", "/proc/x.gif", "/sys/x.gif",
+                     "/dev/null", "a.gif/", "s.toml"]),
+    st.text(st.sampled_from("ab._- /"), min_size=1, max_size=12).filter(
+        lambda s: not s.startswith("/") and ".." not in s))
+FPS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0.001, 60), st.integers(-1, 60),
+                st.sampled_from(["0.001", "0.0015259", "0.0015260", "50", "50.0001", "1e308", "x"]))
+FRAMES = st.one_of(st.integers(-1, 4), st.sampled_from(["100001", "1000000", "1e3", "x", ""]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gif=NAMES, report=st.one_of(st.none(), NAMES), fps=FPS, frames=FRAMES)
+@example(gif="a.gif", report=None, fps=30, frames=2)
+@example(gif="sub/a.gif", report="r.json", fps=12.5, frames=1)
+@example(gif="/dev/null", report="/dev/null", fps=50, frames=3)
+@example(gif="a.gif", report="a.gif", fps=30, frames=2)
+@example(gif="a.gif/", report=None, fps=30, frames=2)
+def test_fuzz_output_options_exit_0_with_a_gif_or_2_with_one_line(gif, report, fps, frames):
+    import contextlib
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "sub").mkdir()
+        (Path(d) / "s.toml").write_text(SCENE)
+        before = listing(d)
+        argv = ["s.toml", "--gif", gif, "--fps", str(fps), "--frames", str(frames), "--size", "24x16"]
+        if report is not None:
+            argv += ["--report", report]
+        err, cwd = io.StringIO(), os.getcwd()
+        os.chdir(d)
+        try:
+            t = time.perf_counter()
+            with contextlib.redirect_stderr(err):
+                status = cli.main(argv)
+            assert time.perf_counter() - t < 20
+        finally:
+            os.chdir(cwd)
+        text = err.getvalue()
+        assert "Traceback" not in text
+        after = listing(d)
+        if status == 0:
+            assert text == ""
+            made = (set(after) | {p.relative_to(d).as_posix() for p in (Path(d) / "sub").iterdir()}) - set(before)
+            given_names = {os.path.normpath(n) for n in (gif, report) if n}
+            assert all(n in given_names for n in made), (made, given_names)   # no temporary left
+        else:
+            assert status == 2, text
+            assert len(text.splitlines()) == 1 and text.endswith("\n"), text
+            assert after == before and listing(Path(d) / "sub") == []
+
