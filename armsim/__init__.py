@@ -2,13 +2,21 @@
 
 A serial arm is a small neural network: joint angles are the weights, the tip
 is the output, the distance to the target is the loss.
+
+Sub-packages, imports pointing down: :mod:`armsim.ad` (forward and reverse mode,
+pruning, operation counts) <- :mod:`armsim.kinematics` (chains) <- :mod:`armsim.ik`
+(one solver loop on an m-vector error) and :mod:`armsim.vision` (the visual
+problem) <- :mod:`armsim.scene` (scene files) <- :mod:`armsim.view` (pictures,
+window, GIF export; the only one that imports pygame) <- :mod:`armsim.cli` and
+:mod:`armsim.commands`.  :mod:`armsim.files` (output destinations) sits below all.
 """
 
-from armsim.kinematics.planar import Chain, joint_positions
+from armsim.ad import dual, pruning, reverse
 from armsim.ad.dual import Dual, jacobian, value_and_jacobian
-from armsim.ik import IKResult, solve, solve_batch
+from armsim.ik import IKResult, Solver, solve, solve_batch
+from armsim.kinematics import Chain, joint_positions
 
 __version__ = "0.1.0"
 
-__all__ = ["Chain", "Dual", "IKResult", "jacobian", "joint_positions", "solve", "solve_batch",
-           "value_and_jacobian", "__version__"]
+__all__ = ["Chain", "Dual", "IKResult", "Solver", "jacobian", "joint_positions", "solve",
+           "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning", "__version__"]

@@ -35,6 +35,8 @@ import os
 import sys
 from pathlib import Path
 
+from armsim.commands.options import integer, parse_size, positive_float, positive_int
+
 __all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_json"]
 
 DEMO_GIF = "armsim-demo.gif"
@@ -61,45 +63,6 @@ class UsageError(Exception):
 
 class _SceneFailure(Exception):
     """A bad scene: its SceneError line is printed as is (exit status 2)."""
-
-
-def parse_size(text):
-    """``"WxH"`` -> (W, H), both integers >= 1."""
-    parts = text.lower().split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WxH (e.g. 480x360), got '{text}'") from None
-    if w < 1 or h < 1:
-        raise argparse.ArgumentTypeError(f"width and height must be >= 1, got '{text}'")
-    return w, h
-
-
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-
-
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,11 +98,11 @@ def build_parser():
     out.add_argument("--export", action="store_true",
                      help="export headless to the scene's [output] gif (and report), "
                           "relative to the scene file's folder")
-    p.add_argument("--frames", type=_positive_int, metavar="N",
+    p.add_argument("--frames", type=positive_int, metavar="N",
                    help=f"frames to export (default: scene render.frames; {d.render.frames}); "
                         f"at most {MAX_GIF_FRAMES:,}, as an export takes about 5 ms a frame "
                         "at 600x600 and longer ones run for hours")
-    p.add_argument("--fps", type=_positive_float, metavar="N",
+    p.add_argument("--fps", type=positive_float, metavar="N",
                    help="frames per second of the window, and of a GIF: 100/65535 (0.0015) to 50, "
                         "as GIF delays are whole hundredths of a second; frame i lasts "
                         "round(100(i+1)/fps) - round(100i/fps) of them "
@@ -147,7 +110,7 @@ def build_parser():
     p.add_argument("--size", type=parse_size, metavar="WxH",
                    help="picture size in pixels (default: scene render.size; "
                         f"{d.render.size[0]}x{d.render.size[1]})")
-    p.add_argument("--seed", type=_int, metavar="N",
+    p.add_argument("--seed", type=integer, metavar="N",
                    help=f"seed of the scene's randomness (default: scene seed; {d.seed})")
     p.add_argument("--method", metavar="M",
                    help=f"IK method, one of {', '.join(METHODS)} "
@@ -158,7 +121,7 @@ def build_parser():
     p.add_argument("--learner", metavar="L",
                    help="calibration scenes: step rule of the candidate models, one of "
                         "plain, proportional, adam, lm (default: scene calibration.learner)")
-    p.add_argument("--rounds-per-frame", type=_positive_int, metavar="N", dest="rounds_per_frame",
+    p.add_argument("--rounds-per-frame", type=positive_int, metavar="N", dest="rounds_per_frame",
                    help="calibration scenes: rounds per frame (default: scene calibration.rounds_per_frame)")
     p.add_argument("--report", metavar="OUT.json",
                    help="write a JSON summary of the run: frames, final and mean tip error, "
@@ -349,8 +312,9 @@ def write_json(path, data) -> Path:
 
 # name -> (module, function taking argv and returning the exit status)
 SUBCOMMANDS = {
-    "ops": ("armsim.ad.opcount", "ops_main"),
+    "ops": ("armsim.commands.ops", "ops_main"),
     "sweep": ("armsim.commands.sweep", "sweep_command"),
+    "schema": ("armsim.commands.schema", "schema_main"),
 }
 
 
@@ -379,3 +343,7 @@ def main(argv=None):
     except Terminated:
         print("armsim: terminated (SIGTERM); no output written", file=sys.stderr)
         return 143
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from armsim.ad import dual as ad
-from armsim.ad.opcount import arm_counts, count_forward, ops_main, slide_counts
+from armsim.ad.opcount import count_forward, slide_counts
+from armsim.commands.ops import arm_counts, ops_main
 
 
 def test_slide_counts_13_forward_7_reverse():

@@ -1,1 +1,13 @@
-"""armsim.ad."""
+"""Automatic differentiation, knowing nothing of arms.
+
+:mod:`~armsim.ad.dual` is forward mode: a :class:`Dual` holds a value of any shape S
+and a tangent S + (K,), every operator and elementary function (a rule table) computes
+both.  :mod:`~armsim.ad.reverse` is a small tape-based reverse mode, the cross-check;
+:mod:`~armsim.ad.pruning` keeps only the k largest tangent entries (dynamic pruning);
+:mod:`~armsim.ad.opcount` counts the derivative operations of either mode.
+"""
+
+from armsim.ad import dual, opcount, pruning, reverse
+from armsim.ad.dual import Dual, jacobian, value_and_jacobian
+
+__all__ = ["dual", "reverse", "pruning", "opcount", "Dual", "jacobian", "value_and_jacobian"]

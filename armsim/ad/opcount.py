@@ -30,13 +30,11 @@ in each product: 1 + 2 + 2 + 2 = 7.
 
 For the arm's tip loss with ``N`` segments and ``K`` seeded parameters forward
 mode costs ~ N K (every tangent row has K entries) and reverse mode ~ N (one
-adjoint per value element), see :func:`arm_counts` and ``armsim ops``.
+adjoint per value element), see :func:`armsim.commands.ops.arm_counts` and ``armsim ops``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -44,11 +42,10 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ad import reverse as rv
-from armsim.kinematics.planar import WRT_CHOICES, joint_positions
 from armsim.ad.pruning import Slots
 
 __all__ = ["Counts", "counting", "count_forward", "count_reverse", "slide_counts",
-           "arm_counts", "ops_main", "CONVENTIONS"]
+           "CONVENTIONS"]
 
 CONVENTIONS = ("nonzero", "dense")
 
@@ -262,141 +259,3 @@ def slide_counts(convention="nonzero", seed=0):
     g_rev = np.array([float(g) for g in grads])
     return {"forward": fwd, "reverse": rev, "gradient_forward": out.tangent,
             "gradient_reverse": g_rev, "agree": bool(np.allclose(out.tangent, g_rev, atol=1e-12))}
-
-
-def _arm_loss(z, n, wrt, lengths, target):
-    sizes = {"angles": n, "lengths": n, "base": 2}
-    parts, off = {}, 0
-    for w in wrt:
-        parts[w] = z[off:off + sizes[w]]
-        off += sizes[w]
-    # the base is added to the tip (chain.joint_positions takes only a Dual or
-    # an array as base; the tip moves rigidly with it, so this is the same map)
-    tip = joint_positions(parts.get("angles", np.zeros(n)), parts.get("lengths", lengths),
-                          np.zeros(2))[..., -1, :]
-    if "base" in parts:
-        tip = tip + parts["base"]
-    return ad.sum(ad.square(tip - target))
-
-
-def arm_counts(n, wrt=("angles",), convention="nonzero", seed=0):
-    """Counts for the squared tip error of an ``n``-segment arm, both modes.
-
-    Parameters
-    ----------
-    n : int
-        Segments.
-    wrt : tuple of str from ``("angles", "lengths", "base")``
-        Seeded parameters; K = n per angles or lengths, 2 for the base.
-
-    Returns
-    -------
-    dict with ``n``, ``k``, ``forward`` and ``reverse`` Counts and the largest
-    gradient difference ``max_diff``.
-    """
-    if isinstance(wrt, str):
-        wrt = (wrt,)
-    for w in wrt:
-        _check_choice("parameter group", w, WRT_CHOICES)
-    rng = np.random.default_rng(seed)
-    lengths = np.full(n, 1.0 / n)
-    z = np.concatenate([{"angles": rng.uniform(-1, 1, n), "lengths": lengths,
-                         "base": np.zeros(2)}[w] for w in wrt])
-    target = np.array([0.3, 0.4])
-    k = z.size
-    out, fwd = count_forward(lambda d: _arm_loss(d, n, wrt, lengths, target),
-                             [ad.Dual.variables(z)], convention)
-    (g,), rev = count_reverse(lambda v: _arm_loss(v, n, wrt, lengths, target),
-                              [rv.Var(z)], convention)
-    rev.primal = fwd.primal
-    return {"n": n, "k": k, "forward": fwd, "reverse": rev,
-            "max_diff": float(np.max(np.abs(out.tangent - g)))}
-
-
-# ---------------------------------------------------------------------------
-# Command line: armsim ops
-# ---------------------------------------------------------------------------
-
-def _row(c):
-    return {"primal": c.primal, "mul": c.mul, "add": c.add, "derivative": c.derivative,
-            "nodes": c.nodes}
-
-
-def ops_table(segments=(1, 2, 5, 10, 20, 50, 100), wrt=("angles",), convention="nonzero"):
-    """The data behind ``armsim ops``: the slide and the arm rows (JSON-ready dict)."""
-    s = slide_counts(convention)
-    arm = []
-    for n in segments:
-        r = arm_counts(int(n), wrt, convention)
-        arm.append({"segments": r["n"], "k": r["k"], "forward": _row(r["forward"]),
-                    "reverse": _row(r["reverse"]), "max_diff": r["max_diff"]})
-    return {"convention": convention, "wrt": list(wrt),
-            "slide": {"forward": _row(s["forward"]), "reverse": _row(s["reverse"]),
-                      "agree": s["agree"]},
-            "arm": arm}
-
-
-def format_table(data):
-    """Plain-text tables of :func:`ops_table`'s result."""
-    lines = [f"Slide: x -(w0)-(w1)-(w3)-> y -> (y - t)^2, derivatives along x, w0, w1, w3 "
-             f"(convention {data['convention']})",
-             f"{'mode':<8} {'primal':>6} {'mul':>5} {'add':>5} {'total':>6}"]
-    for mode in ("forward", "reverse"):
-        r = data["slide"][mode]
-        lines.append(f"{mode:<8} {r['primal']:>6} {r['mul']:>5} {r['add']:>5} {r['derivative']:>6}")
-    lines.append("")
-    lines.append(f"Arm: squared tip error, N segments, K = parameters ({', '.join(data['wrt'])})")
-    lines.append(f"{'N':>5} {'K':>5} {'primal':>7} {'fwd mul':>9} {'fwd add':>9} {'fwd total':>10} "
-                 f"{'rev mul':>8} {'rev add':>8} {'rev total':>9} {'fwd/rev':>8}")
-    for r in data["arm"]:
-        f, b = r["forward"], r["reverse"]
-        ratio = f["derivative"] / max(b["derivative"], 1)
-        lines.append(f"{r['segments']:>5} {r['k']:>5} {f['primal']:>7} {f['mul']:>9} {f['add']:>9} "
-                     f"{f['derivative']:>10} {b['mul']:>8} {b['add']:>8} {b['derivative']:>9} "
-                     f"{ratio:>8.1f}")
-    return "\n".join(lines)
-
-
-#: Largest ``armsim ops --segments``: forward mode keeps (N, K) tangents with
-#: K ~ 2N, so a count takes memory ~ N^2 (measured, --wrt angles lengths base:
-#: N = 1000 0.24 GB 1.0 s, 2000 0.86 GB 2.8 s, 4000 3.3 GB 9.0 s).
-MAX_SEGMENTS = 2000
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message):  # one line on stderr, status 2, no usage dump
-        import sys
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def ops_main(argv=None) -> int:
-    """``armsim ops``: count forward and reverse operations; print a table or JSON."""
-    p = _OneLineParser(
-        prog="armsim ops",
-        description="Count derivative operations of forward mode versus reverse mode: the "
-                    "slide's scalar chain and the squared tip error of an N-segment arm.")
-    p.add_argument("--segments", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50, 100],
-                   metavar="N", help=f"arm sizes to count, each 1 to {MAX_SEGMENTS} "
-                                     "(default: 1 2 5 10 20 50 100)")
-    p.add_argument("--wrt", nargs="+", default=["angles"], metavar="GROUP",
-                   help=f"seeded parameter groups, from {', '.join(WRT_CHOICES)} (default: angles)")
-    p.add_argument("--convention", default="nonzero", metavar="NAME",
-                   help=f"what is counted: {', '.join(CONVENTIONS)} (default: nonzero)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    args = p.parse_args(argv)
-    try:
-        _check_choice("convention", args.convention, CONVENTIONS)
-        for w in args.wrt:
-            _check_choice("parameter group", w, WRT_CHOICES)
-        if any(n < 1 for n in args.segments):
-            raise ValueError("--segments must be >= 1")
-        big = max(args.segments)
-        if big > MAX_SEGMENTS:
-            raise ValueError(f"argument --segments: at most {MAX_SEGMENTS} segments (the count "
-                             f"takes memory growing as N^2: about 0.9 GB at {MAX_SEGMENTS}), got {big}")
-    except ValueError as e:
-        p.error(str(e))
-    data = ops_table(args.segments, tuple(args.wrt), args.convention)
-    print(json.dumps(data, indent=2) if args.json else format_table(data))
-    return 0

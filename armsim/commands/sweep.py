@@ -26,7 +26,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from armsim.cli import _positive_int
+from armsim.commands.options import positive_int
 from armsim.files import OutputError, Outputs, same_destination
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
@@ -76,9 +76,9 @@ def build_parser():
     p.add_argument("--plot", metavar="OUT.png",
                    help="write the rounds/seconds figure (needs matplotlib; format by the suffix, "
                         "- for PNG on standard output)")
-    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="worker processes (default 1)")
-    p.add_argument("--max-rounds", type=_positive_int, metavar="N", dest="max_rounds",
+    p.add_argument("--max-rounds", type=positive_int, metavar="N", dest="max_rounds",
                    help="give up after N rounds (default: the scene's calibration.max_rounds)")
     return p
 

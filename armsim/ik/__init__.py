@@ -1,18 +1,19 @@
-"""Inverse kinematics: move the tip to a target by changing joint values only.
+"""Inverse kinematics: move the tool to a target by changing joint values only.
 
 Segments never stretch: the state of every solver is the vector of joint
-angles.  :mod:`~armsim.ik.loop` holds the loop (:class:`Solver`), the
+values.  :mod:`~armsim.ik.loop` holds the loop (:class:`Solver`), the
 :class:`IKResult` and the entry points :func:`solve` / :func:`solve_batch`;
 :mod:`~armsim.ik.steps` the methods (``dls``, ``gradient`` with its
 corrections, ``pinv``, ``ccd``, ``fabrik``); :mod:`~armsim.ik.problems`
 what the loop solves: an m-vector task value and its Jacobian (the planar
 point, m = 2, or any function written with :mod:`armsim.ad.dual`);
 :mod:`~armsim.ik.planar` the planar tip, its forward-mode AD
-Jacobian and the workspace.
+Jacobian and the workspace; :mod:`~armsim.ik.tracking` an arm chasing a moving
+target frame by frame (what the window and the GIFs show).
 """
 
-from armsim.ik.loop import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult, Options,
-                   Solver, default_start, solve, solve_batch)
+from armsim.ik.loop import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult,
+                            Options, Solver, default_start, solve, solve_batch)
 from armsim.ik.problems import FunctionProblem, PlanarPoint, Problem, as_problem
 
 __all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "default_start",

@@ -231,7 +231,3 @@ def plot(rows, path, format=None):
     fig.savefig(path, dpi=120, format=format)
     plt.close(fig)
 
-
-if __name__ == "__main__":
-    from armsim.commands.sweep import sweep_command
-    sys.exit(sweep_command(sys.argv[1:]))

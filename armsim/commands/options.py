@@ -1,0 +1,47 @@
+"""Argument types shared by the commands: each turns a command-line string into a value or
+raises ``argparse.ArgumentTypeError`` with the one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["parse_size", "positive_int", "integer", "positive_float"]
+
+
+def parse_size(text):
+    """``"WxH"`` -> (W, H), both integers >= 1."""
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH (e.g. 480x360), got '{text}'") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"width and height must be >= 1, got '{text}'")
+    return w, h
+
+
+def positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+
+
+def positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return v

@@ -1,0 +1,69 @@
+"""``armsim schema``: the scene format's JSON Schema and its Markdown reference, from the specs.
+
+::
+
+    armsim schema                                  # the JSON Schema on standard output
+    armsim schema --json docs/scene.schema.json --markdown docs/scenes.md   # regenerate the docs
+
+``--markdown DOC`` replaces the text between ``<!-- begin: reference -->`` and
+``<!-- end: reference -->`` in DOC with :func:`armsim.scene.reference_markdown`.
+Bad arguments: one line on stderr, exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from armsim.files import OutputError, Outputs
+
+__all__ = ["schema_main"]
+
+BEGIN, END = "<!-- begin: reference -->\n", "<!-- end: reference -->"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, no usage dump
+        print(f"armsim schema: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def schema_main(argv=None) -> int:
+    from armsim import scene
+    p = _Parser(prog="armsim schema",
+                description="Print the JSON Schema of scene files (for editors), or write it and "
+                            "the key reference into the docs.")
+    p.add_argument("--json", metavar="PATH", help="write the JSON Schema to PATH instead of printing it")
+    p.add_argument("--markdown", metavar="DOC",
+                   help="replace the reference block of DOC (between '<!-- begin: reference -->' "
+                        "and '<!-- end: reference -->')")
+    args = p.parse_args(argv)
+    text = json.dumps(scene.json_schema(), indent=1, ensure_ascii=False) + "\n"
+    doc = None
+    if args.markdown:
+        try:
+            with open(args.markdown, encoding="utf-8") as fh:
+                doc = fh.read()
+        except OSError as exc:
+            p.error(f"argument --markdown: cannot read '{args.markdown}': {exc.strerror or exc}")
+        if BEGIN not in doc or END not in doc.split(BEGIN, 1)[1]:
+            p.error(f"argument --markdown: '{args.markdown}' has no reference block")
+        head, rest = doc.split(BEGIN, 1)
+        doc = head + BEGIN + scene.reference_markdown().strip() + "\n" + END + rest.split(END, 1)[1]
+    if not args.json and not args.markdown:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with Outputs() as outs:
+            writes = []
+            if args.json:
+                writes.append((outs.add(args.json, "--json"), text))
+            if doc is not None:
+                writes.append((outs.add(args.markdown, "--markdown"), doc))
+            for dest, content in writes:
+                dest.file.write(content.encode("utf-8"))
+    except OutputError as exc:
+        print(f"armsim schema: error: {str(exc)}", file=sys.stderr)
+        return 2
+    return 0
