@@ -36,6 +36,9 @@ from dataclasses import replace
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _docs import write_blocks  # noqa: E402
 
 from armsim.ad import dual as ad  # noqa: E402
 from armsim.vision.calibration import PRESETS, CalibrationRun, VariantSettings  # noqa: E402
@@ -167,6 +170,80 @@ def gecco_markdown(table, seeds, cap, command):
     return "\n".join(lines) + "\n"
 
 
+def gecco_table(table, cap):
+    """The gecco table (docs and README): medians with bootstrap intervals, censoring."""
+    lines = ["| segments | P | converged | censored (hit the cap) | median rounds | bootstrap 95 % "
+             "interval | fastest | slowest converged | original (3 seeds, its results) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for e in table:
+        orig = e["original_median_3_seeds"]
+        slow = e["max_converged_rounds"]
+        lines.append(
+            f"| {e['segments']} | {e['population']} | {e['converged']}/{e['runs']} | {e['censored']} "
+            f"| {_fmt_rounds(e['median_rounds'], cap)} | {_fmt_rounds(e['ci_low'], cap)} – "
+            f"{_fmt_rounds(e['ci_high'], cap)} | {e['min_rounds']:,} | "
+            f"{'-' if slow is None else f'{slow:,}'} | {'-' if orig is None else f'{orig:,}'} |")
+    lo = [e["converged_length_error_pct"][0] for e in table if e["converged"]]
+    hi = [e["converged_length_error_pct"][1] for e in table if e["converged"]]
+    ang = [e["converged_angle_error_max"] for e in table if e["converged"]]
+    if lo:
+        lines += ["", f"At \"convergence\" the best candidate's lengths were still {min(lo):.0f}–"
+                      f"{max(hi):.0f} % off and its absolute angles up to {max(ang):.1f} rad off."]
+    return "\n".join(lines)
+
+
+def timing_table(timing, gradient):
+    lines = ["| learner | ms / round, fastest block (median block) |", "|---|---|"]
+    for t in timing:
+        lines.append(f"| {t['learner']} | {t['ms_per_round']:.4f} ({t['median_block_ms']:.4f}) |")
+    lines += ["", f"One gradient pass over the whole population: {gradient['vectorised_ms']:.3f} ms "
+                  f"vectorised against {gradient['looped_ms']:.3f} ms as a per-member Python loop "
+                  f"over the same Dual maths ({gradient['ratio']:.1f}x, same run)."]
+    return "\n".join(lines)
+
+
+def lm_table(grid):
+    pops = sorted({g["population"] for g in grid})
+    segs = sorted({g["segments"] for g in grid})
+    get = {(g["segments"], g["population"]): g for g in grid}
+    lines = ["| segments \\ P | " + " | ".join(map(str, pops)) + " |", "|---|" + "---|" * len(pops)]
+    for s_ in segs:
+        lines.append(f"| {s_} | " + " | ".join(", ".join(map(str, get[(s_, p)]["rounds"]))
+                                              for p in pops) + " |")
+    runs = sum(g["runs"] for g in grid)
+    ok = sum(g["converged"] for g in grid)
+    worst = max(max(g["rounds"]) for g in grid)
+    lines += ["", f"Identified {ok}/{runs} runs; the worst took {worst} rounds."]
+    return "\n".join(lines)
+
+
+def learners_table(rows):
+    lines = ["| learner | identified | rounds per seed |", "|---|---|---|"]
+    for learner in LEARNERS:
+        g = [r for r in rows if r["learner"] == learner]
+        lines.append(f"| {learner} | {sum(r['converged'] for r in g)}/{len(g)} | "
+                     + " / ".join(f"{r['rounds']:,}" if r["converged"] else "cap" for r in g) + " |")
+    return "\n".join(lines)
+
+
+def readme_summary(report, cap):
+    t = {x["learner"]: x for x in report["time_per_round"]}
+    g = report["gradient_pass"]
+    grid = report["lm_grid"]
+    worst = max(max(x["rounds"] for x in grid) for _ in [0])
+    lines = [gecco_table(report["gecco"], cap), "", "| | measured (same run) |", "|---|---|",
+             f"| time per round, `gecco` preset, 3 segments, P = 4 | "
+             f"{t['proportional']['ms_per_round']:.3f} ms (fastest of 5 blocks) |",
+             f"| one gradient pass over the population | {g['vectorised_ms']:.3f} ms vectorised vs "
+             f"{g['looped_ms']:.3f} ms as a per-member Python loop ({g['ratio']:.1f}x) |",
+             f"| `lm`, strict criterion, {len({x['segments'] for x in grid})} segments x "
+             f"{len({x['population'] for x in grid})} populations x 3 seeds | identified "
+             f"{sum(x['converged'] for x in grid)}/{sum(x['runs'] for x in grid)} runs; worst run "
+             f"{worst} rounds |",
+             f"| `lm` time per round | {t['lm']['ms_per_round']:.3f} ms |"]
+    return "\n".join(lines)
+
+
 def _print_lm(title, rows):
     print(f"\n{title}")
     print(f"{'seg':>3} {'P':>2} {'conv':>5} {'rounds (per seed)':>20} {'median':>7}")
@@ -189,7 +266,8 @@ def main(argv=None):
     parser.add_argument("--configs", default="3x4,4x4,6x6",
                         help="gecco configurations SEGMENTSxP, comma-separated (default 3x4,4x4,6x6)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    parser.add_argument("--markdown", metavar="PATH", help="write the gecco table as Markdown")
+    parser.add_argument("--markdown", action="store_true",
+                        help="write the tables into docs/calibration.md and the README")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     quick = args.quick
@@ -233,7 +311,7 @@ def main(argv=None):
     table = censored_summary(rows, cap)
     report["gecco"] = table
     report["gecco_runs"] = rows
-    command = "PYTHONPATH=. python bench/calibration.py " + " ".join(sys.argv[1:])
+    command = "python bench/calibration.py " + " ".join(sys.argv[1:] if argv is None else argv)
     md = gecco_markdown(table, n_seeds, cap, command.strip())
     print(md)
 
@@ -269,8 +347,17 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=1, default=float)
     if args.markdown:
-        with open(args.markdown, "w") as fh:
-            fh.write(md)
+        root = os.path.join(os.path.dirname(__file__), "..")
+        blocks = {"bench/calibration.py timing": timing_table(report["time_per_round"],
+                                                              report["gradient_pass"]),
+                  "bench/calibration.py gecco": gecco_table(table, cap),
+                  "bench/calibration.py lm": lm_table(report["lm_grid"])}
+        if "learners_strict" in report:
+            blocks["bench/calibration.py learners"] = learners_table(report["learners_strict"])
+        write_blocks(os.path.join(root, "docs", "calibration.md"), blocks, command.strip())
+        write_blocks(os.path.join(root, "README.md"),
+                     {"bench/calibration.py summary": readme_summary(report, cap)}, command.strip())
+        print("wrote the tables into docs/calibration.md and README.md")
     return 0
 
 
