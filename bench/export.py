@@ -129,6 +129,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="60 frames, one repeat (under a minute)")
     p.add_argument("--json", metavar="PATH", help="write every figure to PATH as JSON")
     p.add_argument("--child", nargs=2, metavar=("ROUTE", "FRAMES"), help=argparse.SUPPRESS)
+    p.add_argument("--markdown", action="store_true",
+                   help="write the table into the README's generated block")
     args = p.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
@@ -153,6 +155,28 @@ def main():
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"benchmark": "export", **r}, indent=2))
+    if args.markdown:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _docs import write_blocks
+        lines = [f"Default scene, {r['size'][0]}x{r['size'][1]}, {r['frames']} frames at "
+                 f"{r['fps']} fps, median of {r['repeats']} interleaved repeats:", "",
+                 "| route | seconds | frames/s | max pixel error | GIF lasts |",
+                 "|---|---:|---:|---:|---:|"]
+        for key, label, name in (("ours_end_to_end", "streamed export, end to end", "ours"),
+                                 ("old_end_to_end", "render, `np.stack`, imageio, end to end",
+                                  "imageio"),
+                                 ("imageio_write_only", "imageio writing the frames alone", None)):
+            err = "" if name is None else str(r[f"pixel_error_{name}"]["max"])
+            dur = "" if name is None else f"{r[f'gif_seconds_{name}']:.2f} s"
+            lines.append(f"| {label} | {s[key]:.2f} | {f[key]:.1f} | {err} | {dur} |")
+        peaks = "; ".join(f"{route}: " + ", ".join(f"{n} frames {m:.0f} MiB" for n, m in pk.items())
+                          for route, pk in r["peak_rss_mib"].items())
+        lines += ["", f"imageio writing the frames alone takes "
+                      f"{r['ratio_imageio_write_only_over_ours']:.2f}x the streamed export's whole "
+                      f"time. Peak memory (a fresh process each): {peaks}."]
+        command = "python bench/export.py" + (" --quick" if args.quick else "") + " --markdown"
+        write_blocks(Path(__file__).resolve().parents[1] / "README.md",
+                     {"bench/export.py export": "\n".join(lines)}, command)
 
 
 if __name__ == "__main__":

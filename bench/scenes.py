@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _docs import write_blocks  # noqa: E402
 from armsim.scene import build_simulation, load  # noqa: E402
 
 DEFAULT = "seven_link_figure8.toml"
@@ -87,12 +89,15 @@ def markdown(rows):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--markdown", action="store_true", help="print the README table")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the README table and write it into the README's generated block")
     p.add_argument("--json", metavar="PATH", help="write every figure as JSON")
     args = p.parse_args(argv)
     rows = [run_scene(path) for path in shipped()]
     if args.markdown:
         print(markdown(rows))
+        write_blocks(ROOT / "README.md", {"bench/scenes.py scenes": markdown(rows)},
+                     "python bench/scenes.py --markdown")
     else:
         for r in rows:
             print(r["scene"], r["solvers"], "mean", r["mean_error"], "final", r["final_error"],

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _docs import write_blocks  # noqa: E402
 
 from armsim import scene as sc  # noqa: E402
 from armsim.ik import CORRECTIONS, METHODS  # noqa: E402
@@ -85,14 +89,19 @@ def main(argv=None):
     p.add_argument("scene", nargs="?")
     p.add_argument("--scale", type=float, default=0.001)
     p.add_argument("--frames", type=int, default=240)
+    p.add_argument("--markdown", action="store_true",
+                   help="write the table into docs/scenes.md's generated block")
     a = p.parse_args(argv)
     scene = sc.load(a.scene) if a.scene else sc.default_scene()
-    print(f"scene {scene.source}, {a.frames} frames; mean error, % of the reach")
-    print(f"| method | correction | scale 1 | scale {a.scale:g} |")
-    print("|---|---|---|---|")
+    lines = [f"Scene {scene.source}, {a.frames} frames; mean error, % of the reach:", "",
+             f"| method | correction | scale 1 | scale {a.scale:g} |", "|---|---|---|---|"]
     for method, correction, one, small in table(scene, a.scale, a.frames):
         corr = correction if method == "gradient" else "-"
-        print(f"| {method} | {corr} | {one:.3f} | {small:.3f} |")
+        lines.append(f"| {method} | {corr} | {one:.3f} | {small:.3f} |")
+    print("\n".join(lines))
+    if a.markdown:
+        write_blocks(ROOT / "docs" / "scenes.md", {"bench/units.py units": "\n".join(lines)},
+                     "python bench/units.py --markdown")
 
 
 if __name__ == "__main__":
