@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import imageio.v3 as iio  # noqa: E402
 import numpy as np  # noqa: E402
 
-from armsim.view.export import export_gif  # noqa: E402
+from armsim.view.export import export_gif, read_durations  # noqa: E402
 from armsim.view import render_array  # noqa: E402
 from armsim.ik.tracking import default_simulation  # noqa: E402
 
@@ -61,13 +61,8 @@ def old_route(path, frames):
 
 
 def durations(path):
-    from PIL import Image
-    with Image.open(path) as im:
-        out = []
-        for k in range(im.n_frames):
-            im.seek(k)
-            out.append(im.info["duration"])
-    return out
+    """Per-frame delays [ms] as Pillow reads them back."""
+    return read_durations(path)
 
 
 def child(route, frames):

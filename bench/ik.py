@@ -299,6 +299,20 @@ def pooled_iterations(raw, n):
     return out
 
 
+def _solver_row(get, name, shown, n, labels):
+    """One Markdown row (a list of 0 or 1 line): success % · median iterations · median ms per
+    stratum, equal lengths, or nothing when the solver did not run at this N."""
+    cells = []
+    for lab in labels:
+        r = get.get((name, "equal", n, lab))
+        if r is None or r["success"] is None:
+            cells.append("-")
+            continue
+        cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
+                     f"{fmt(r['time_ms_median'], '.3f')}")
+    return [f"| {shown} | " + " | ".join(cells) + " |"] if any(c != "-" for c in cells) else []
+
+
 def markdown(rows, tp, tr, ratio, iters10, kept=None):
     """The tables of docs/solvers.md, as Markdown."""
     lines = []
@@ -330,16 +344,7 @@ def markdown(rows, tp, tr, ratio, iters10, kept=None):
         lines.append("| solver | " + " | ".join(labels) + " |")
         lines.append("|---|" + "---|" * len(labels))
         for name in list(SOLVERS) + ["ikpy"]:
-            cells = []
-            for lab in labels:
-                r = get.get((name, "equal", n, lab))
-                if r is None or r["success"] is None:
-                    cells.append("-")
-                    continue
-                cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
-                             f"{fmt(r['time_ms_median'], '.3f')}")
-            if any(c != "-" for c in cells):
-                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            lines += _solver_row(get, name, name, n, labels)
     if ratio:
         lines.append("\n### Single-solve time, IKPy / best (medians, same problems, same run)\n")
         lines.append("| case | best ms | IKPy ms | ratio |")
@@ -430,16 +435,7 @@ def readme_summary(rows, tp, tr, ratio, iters10, meta):
     names = {"best": "`armsim.solve`", "dls": "dls, one start", "fabrik": "fabrik",
              "ikpy": "IKPy"}
     for name, shown in names.items():
-        cells = []
-        for lab in labels:
-            r = get.get((name, "equal", 7, lab))
-            if r is None or r["success"] is None:
-                cells.append("-")
-                continue
-            cells.append(f"{100 * r['success']:.1f} · {fmt(r.get('iter_median'), '.0f')} · "
-                         f"{fmt(r['time_ms_median'], '.3f')}")
-        if any(c != "-" for c in cells):
-            lines.append(f"| {shown} | " + " | ".join(cells) + " |")
+        lines += _solver_row(get, name, shown, 7, labels)
     return "\n".join(lines)
 
 

@@ -9,21 +9,16 @@ import tracemalloc
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from PIL import Image
 
-from armsim.view.export import (MAX_GIF_FRAMES, ExportError, GifWriter, export_gif, gif_delays)
+from armsim.view.export import (MAX_GIF_FRAMES, ExportError, GifWriter, export_gif, gif_delays,
+                                read_durations)
 from armsim.view import render_array
 from armsim.ik.tracking import default_simulation
 
 
 def durations(path):
     """Per-frame delays [ms] as Pillow reads them back."""
-    with Image.open(path) as im:
-        out = []
-        for k in range(im.n_frames):
-            im.seek(k)
-            out.append(im.info["duration"])
-    return out
+    return read_durations(path)
 
 
 def test_gif_has_requested_frames_and_size_and_frames_differ(tmp_path):

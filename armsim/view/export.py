@@ -27,11 +27,10 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ExportError", "export_gif", "GifWriter", "gif_delays", "export_memory",
+__all__ = ["ExportError", "export_gif", "GifWriter", "gif_delays", "read_durations", "export_memory",
            "check_export", "progress_bar", "MAX_GIF_FPS", "MIN_GIF_FPS", "MAX_GIF_FRAMES",
            "MAX_GIF_SIDE"]
 
@@ -56,6 +55,17 @@ def gif_delays(frames, fps):
     """
     edges = [round(100.0 * i / fps) for i in range(frames + 1)]
     return [b - a for a, b in zip(edges, edges[1:])]
+
+
+def read_durations(path):
+    """The per-frame delays [ms] of the GIF at ``path``, as Pillow reads them back."""
+    from PIL import Image
+    with Image.open(path) as im:
+        out = []
+        for k in range(getattr(im, "n_frames", 1)):
+            im.seek(k)
+            out.append(im.info["duration"])
+    return out
 
 
 def _delay(i, fps):
