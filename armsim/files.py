@@ -19,7 +19,8 @@ What a name means:
   is removed, an older file at the path is left untouched, and folders the
   group created (``make_parents``) are removed again.
 * a character device or a FIFO (``/dev/null``, a named pipe, a terminal) is
-  written through directly and never replaced.
+  written through directly and never replaced; a named pipe that no process reads
+  is refused after :data:`FIFO_WAIT` seconds instead of blocking forever.
 * a symbolic link is followed: the rules above apply to its target, and the
   link itself is never replaced (``/dev/stdout`` -> ``/proc/self/fd/1`` -> a
   pipe is written through; a link to a regular file gets its target replaced
@@ -39,9 +40,13 @@ import signal
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
-__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination"]
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "FIFO_WAIT"]
+
+#: seconds a named pipe given as an output may take to get a reader before it is refused
+FIFO_WAIT = 2.0
 
 
 class OutputError(Exception):
@@ -123,8 +128,11 @@ class Destination:
             self._fail(f"cannot write '{name}': it is a directory")
         if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
             try:        # no O_CREAT, no O_TRUNC: write into the node, never replace it
-                fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+                fd = self._open_node(path, stat.S_ISFIFO(mode))
             except OSError as exc:
+                if exc.errno == errno.ENXIO and stat.S_ISFIFO(mode):
+                    self._fail(f"cannot write '{name}': no process is reading the named pipe "
+                               f"(waited {FIFO_WAIT:g} s)")
                 self._fail(f"cannot write '{name}': {_why(exc)}")
             self.kind, self.path = "stream", path
             self.file = os.fdopen(fd, "wb")
@@ -132,6 +140,26 @@ class Destination:
         what = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) \
             else "not a regular file"
         self._fail(f"cannot write '{name}': it is {what}; refusing to replace or write it")
+
+    @staticmethod
+    def _open_node(path, fifo):
+        """A write descriptor on a device or FIFO.  A FIFO is opened without blocking, so a
+        pipe nobody reads is refused instead of hanging: its reader gets FIFO_WAIT seconds
+        to appear, then the descriptor is made blocking again for the writes."""
+        flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+        if not fifo:
+            return os.open(path, flags)
+        deadline = time.monotonic() + FIFO_WAIT
+        while True:
+            try:
+                fd = os.open(path, flags | os.O_NONBLOCK)
+                break
+            except OSError as exc:
+                if exc.errno != errno.ENXIO or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+        os.set_blocking(fd, True)
+        return fd
 
     def _open_file(self, path, make_parents):
         parent = path.parent

@@ -188,6 +188,15 @@ def test_a_named_pipe_gets_the_gif(tmp_path):
     assert stat.S_ISFIFO(os.lstat(tmp_path / "p").st_mode)
 
 
+def test_a_named_pipe_nobody_reads_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "p")
+    r = run_cli("--gif", "p", *SMALL, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("armsim: error: cannot write 'p': no process is reading "
+                        "the named pipe (waited 2 s)\n")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "p").st_mode)
+
+
 # -- failures during the export: one line, nothing left --------------------------------------
 
 def test_sigterm_during_export_leaves_nothing(tmp_path):
