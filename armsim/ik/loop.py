@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
-from armsim.ik.problems import as_problem
+from armsim.ik.problems import as_problem, for_target
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
@@ -101,6 +101,9 @@ class IKResult:
         Iterations spent, summed over restarts.
     residual : float or ndarray (B,) [m]
         Distance from the tip to the (true) target at ``q``.
+    position_residual, orientation_residual : float or ndarray (B,), or None
+        A spatial problem's two residuals at ``q`` [m] and [rad] (None otherwise);
+        ``residual`` is then the larger and ``success`` needs both under ``tol``.
     reason : str or ndarray (B,) of str
         ``"converged"``; ``"unreachable"`` (the target lies outside the
         workspace annulus: the tip ends at its nearest point); ``"stalled"``
@@ -114,6 +117,8 @@ class IKResult:
     residual: object
     reason: object
     history: list = field(default_factory=list, repr=False)
+    position_residual: object = None
+    orientation_residual: object = None
 
 
 @dataclass
@@ -225,7 +230,7 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
-        out_q, out_tip = q.copy(), np.zeros((b, prob.m))
+        out_q = q.copy()
         iters = np.zeros(b, dtype=int)
         stalled = np.zeros(b, dtype=bool)
         if self._needs_jac:
@@ -241,7 +246,9 @@ class Solver:
         mem = {k: np.array(np.broadcast_to(init[k], (b,)), dtype=float) for k in keys}
         rows = np.arange(b)
         am = aim
-        f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
+        out_tip = np.zeros((b,) + tip.shape[1:])       # the task value (B, target size)
+        e0 = prob.error(am, tip)
+        f = 0.5 * np.einsum("bi,bi->b", e0, e0)
         best = f.copy()
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
@@ -278,9 +285,7 @@ class Solver:
             better = f < best * (1.0 - 1e-9)
             best = np.where(better, f, best)
             since = np.where(better, 0, since + 1)
-        d, e = targets - out_tip, aim - out_tip
-        res = np.sqrt(np.einsum("bi,bi->b", d, d))
-        off = np.sqrt(np.einsum("bi,bi->b", e, e))
+        res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
         return out_q, iters, res, off, stalled
 
     # -- the loop with restarts ------------------------------------------------------
@@ -316,7 +321,7 @@ class Solver:
             # than the first pattern's start, from that start otherwise; the start not taken
             # first comes second, each with its own budget
             qa, qb = prob.clip(q0), start_of(0, aim)
-            ea, eb = aim - prob.value(qa), aim - prob.value(qb)
+            ea, eb = prob.error(aim, prob.value(qa)), prob.error(aim, prob.value(qb))
             ea2 = np.einsum("bi,bi->b", ea, ea)
             swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
             q0 = np.where(swap[:, None], qb, qa)
@@ -348,8 +353,8 @@ class Solver:
         """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
         target = _array("target", target)
-        if target.shape != (prob.m,) or not np.all(np.abs(target) <= MAX_COORDINATE):
-            count = _WORDS.get(prob.m, str(prob.m))
+        if target.shape != (prob.target_size,) or not np.all(np.abs(target) <= MAX_COORDINATE):
+            count = _WORDS.get(prob.target_size, str(prob.target_size))
             raise ValueError(f"target must be {count} numbers within +-{MAX_COORDINATE:g}, "
                              f"got {str(target.tolist())[:80]}")
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
@@ -357,13 +362,17 @@ class Solver:
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         q, iters, res, reasons = self.run(target[None], q0[None])
-        return IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
-                        residual=float(res[0]), reason=reasons[0])
+        out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
+                       residual=float(res[0]), reason=reasons[0])
+        parts = prob.residual_parts(target[None], prob.value(q))
+        if parts is not None:
+            out.position_residual, out.orientation_residual = float(parts[0][0]), float(parts[1][0])
+        return out
 
     def solve_batch(self, targets, q0=None):
         """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
         prob = self.problem
-        m, n = prob.m, prob.n
+        m, n = prob.target_size, prob.n
         targets = _array("targets", targets)
         if targets.ndim != 2 or targets.shape[1] != m or not np.all(np.abs(targets) <= MAX_COORDINATE):
             raise ValueError(f"targets must have shape (B, {m}), each within +-{MAX_COORDINATE:g}, "
@@ -382,8 +391,12 @@ class Solver:
         iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
         res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
         reasons = np.array([r for p in parts for r in p[3]], dtype=str)
-        return IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
-                        reason=reasons)
+        out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
+                       reason=reasons)
+        parts = prob.residual_parts(targets, prob.value(q)) if b else None
+        if parts is not None:
+            out.position_residual, out.orientation_residual = parts
+        return out
 
 
 def _array(name, value):
@@ -436,6 +449,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
+    chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, **options)
@@ -457,6 +471,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     -------
     IKResult whose fields have a leading axis B.
     """
+    chain, targets = for_target(chain, targets, batch=True)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, **options)

@@ -29,8 +29,10 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.kinematics import spatial as kin_spatial
 
-__all__ = ["Problem", "PlanarPoint", "FunctionProblem", "as_problem"]
+__all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
+           "for_target"]
 
 
 class Problem:
@@ -49,6 +51,26 @@ class Problem:
     limits: np.ndarray | None = None    # (n, 2) or None
     #: methods that need more than the interface (planar geometry)
     supports: tuple = ("dls", "gradient", "pinv")
+
+    @property
+    def target_size(self) -> int:
+        """Numbers per target row (and per task value y): m unless the error is not
+        ``aim - y`` (a pose: position and rotation matrix, 12)."""
+        return self.m
+
+    def error(self, aim, y):
+        """The error e (B, m) the loop drives to zero: ``aim - y`` by default."""
+        return aim - y
+
+    def residual(self, targets, y):
+        """How far y is from the targets (B,): ``|error|`` by default; ``success`` is
+        ``residual < tol``."""
+        e = self.error(targets, y)
+        return np.sqrt(np.einsum("bi,bi->b", e, e))
+
+    def residual_parts(self, targets, y):
+        """(position, orientation) residuals (B,) each, or None (not a spatial problem)."""
+        return None
 
     def value(self, q):
         """y (B, m) for q (B, n)."""
@@ -230,10 +252,153 @@ class FunctionProblem(Problem):
         return y.value, y.tangent
 
 
+class SpatialTarget(Problem):
+    """The tool of a :class:`~armsim.kinematics.spatial.SpatialChain` sent to a position
+    (``kind="position"``, m = 3) or a pose (``kind="pose"``, m = 6).
+
+    A pose target row is the position and the row-major rotation matrix (12 numbers);
+    the error is ``(w_p * (p_target - p), w_r * r)`` with ``r`` the rotation vector of
+    ``R_target R^T`` (in the base frame), and the Jacobian the pose Jacobian's rows
+    (linear, angular velocity) times the same weights; to first order ``dr = -omega dt``,
+    and ``J_omega^T r`` is exactly the gradient of ``|r|^2 / 2``.
+
+    ``weights`` (3 or 6 numbers >= 0; a 0 masks that axis, like robotics-toolbox's
+    ``mask``) are scaled so the smallest positive one is 1: an error under ``tol`` then
+    means every unmasked axis is under it.  The residuals are unweighted: the norm of
+    the unmasked position error [m] and of the unmasked rotation vector [rad];
+    ``residual`` is the larger, so ``success`` means both are under ``tol``.
+    Joint limits are honoured; continuous joints wrap to [-pi, pi).
+    """
+
+    def __init__(self, chain, kind="pose", weights=None):
+        if kind not in ("pose", "position"):
+            raise ValueError(f"kind must be 'pose' or 'position', got {kind!r}")
+        self.chain, self.kind = chain, kind
+        self.m = 6 if kind == "pose" else 3
+        self.n = chain.n
+        self.scale = max(chain.reach, 1e-3)
+        lim = np.array(chain.limits, dtype=float)
+        self.limits = lim
+        self._wrap = np.asarray(chain.continuous, dtype=bool)
+        self._draw = np.where(self._wrap[:, None], [-np.pi, np.pi], lim)
+        if weights is None:
+            w = np.ones(self.m)
+        else:
+            w = np.asarray(weights, dtype=float).reshape(-1)
+            if w.shape != (self.m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any():
+                raise ValueError(f"weights must be {self.m} finite numbers >= 0, not all 0, "
+                                 f"got {str(w.tolist())[:60]}")
+            w = w / w[w > 0].min()
+        self.weights = w
+        self._active = w > 0
+
+    @property
+    def target_size(self):
+        return 12 if self.kind == "pose" else 3
+
+    def value(self, q):
+        R, p = self.chain.pose(q)
+        if self.kind == "position":
+            return p
+        return np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)
+
+    def value_and_jacobian(self, q):
+        R, p, jac = self.chain.pose_and_jacobian(q)
+        if self.kind == "position":
+            return p, jac[:, :3] * self.weights[:, None]
+        y = np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)
+        return y, jac * self.weights[:, None]
+
+    def _parts(self, targets, y):
+        dp = targets[:, :3] - y[:, :3]
+        if self.kind == "position":
+            return dp, None
+        rt = targets[:, 3:].reshape(-1, 3, 3)
+        r = y[:, 3:].reshape(-1, 3, 3)
+        return dp, kin_spatial.rotation_vector(rt @ np.swapaxes(r, -1, -2))
+
+    def error(self, aim, y):
+        dp, dr = self._parts(aim, y)
+        e = dp if dr is None else np.concatenate([dp, dr], axis=-1)
+        return e * self.weights
+
+    def residual_parts(self, targets, y):
+        dp, dr = self._parts(targets, y)
+        a = self._active
+        pos = np.sqrt(np.einsum("bi,bi->b", dp * a[:3], dp * a[:3]))
+        if dr is None:
+            return pos, np.zeros(len(pos))
+        ori = np.sqrt(np.einsum("bi,bi->b", dr * a[3:], dr * a[3:]))
+        return pos, ori
+
+    def residual(self, targets, y):
+        pos, ori = self.residual_parts(targets, y)
+        return np.maximum(pos, ori)
+
+    def clip(self, q):
+        q = np.clip(q, self.limits[:, 0], self.limits[:, 1])
+        if self._wrap.any():
+            q = np.where(self._wrap, (q + np.pi) % (2 * np.pi) - np.pi, q)
+        return q
+
+    def default_start(self):
+        """The middle of the joint ranges (0 for a continuous joint)."""
+        return self.clip(np.where(self._wrap, 0.0, self.limits.mean(axis=1)))
+
+    def restart_starts(self, restarts, seed):
+        """Uniform draws in the joint limits ([-pi, pi) for a continuous joint) from
+        ``default_rng(seed)``, the same for every row of one restart."""
+        rng = np.random.default_rng(seed)
+        draws = rng.uniform(self._draw[:, 0], self._draw[:, 1], size=(restarts, self.n))
+        return lambda k, aim: np.broadcast_to(draws[k], (len(aim), self.n)).copy()
+
+    @staticmethod
+    def target_rows(target, batch):
+        """(kind, rows (B, 3 or 12)) from positions (3,) / (B, 3) or homogeneous poses
+        (4, 4) / (B, 4, 4); None when the shape is neither."""
+        t = np.asarray(target, dtype=float)
+        single = t.shape in ((3,), (4, 4))
+        if not batch and single:
+            t = t[None]
+        elif not (batch and t.ndim >= 2 and t.shape[1:] in ((3,), (4, 4))):
+            return None
+        if t.shape[1:] == (3,):
+            return "position", t
+        rows = np.concatenate([t[:, :3, 3], t[:, :3, :3].reshape(-1, 9)], axis=-1)
+        return "pose", rows
+
+
+def for_target(task, target, batch=False):
+    """The problem and target row(s) of ``solve(task, target)``: a spatial chain's problem
+    is chosen by the target's shape (a position or a homogeneous pose); any other task is
+    :func:`as_problem` with the target unchanged."""
+    if not (hasattr(task, "pose") and hasattr(task, "pose_and_jacobian")):
+        return task, target
+    try:
+        found = SpatialTarget.target_rows(target, batch)
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
+        raise ValueError(f"target{'s' if batch else ''} of a spatial chain must have shape "
+                         f"{shapes} (positions or homogeneous poses), got "
+                         f"{np.shape(target) if np.ndim(target) < 5 else 'more axes'}")
+    kind, rows = found
+    if kind == "pose":
+        R = rows[:, 3:].reshape(-1, 3, 3)
+        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+        if not np.isfinite(dev) or dev > 1e-6:
+            raise ValueError(f"target rotation must be orthonormal (R R^T = I within 1e-6), "
+                             f"got a deviation of {dev:.3g}")
+    return SpatialTarget(task, kind), (rows if batch else rows[0])
+
+
 def as_problem(task):
     """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its :class:`PlanarPoint`."""
     if isinstance(task, Problem):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):
         return PlanarPoint(task)
+    if hasattr(task, "pose_and_jacobian"):
+        return SpatialTarget(task, "pose")
     raise ValueError(f"expected a Chain or a Problem, got {type(task).__name__}")

@@ -39,7 +39,7 @@ def _evaluate(ctx, q, aim, need_jac=True):
         y, jac = ctx.problem.value_and_jacobian(q)
     else:
         y, jac = ctx.problem.value(q), None
-    e = aim - y
+    e = ctx.problem.error(aim, y)
     return q, y, jac, 0.5 * np.einsum("bi,bi->b", e, e)
 
 
@@ -56,7 +56,7 @@ def _half_sq(e):
 def gradient(ctx, q, tip, jac, f, aim, mem):
     """Steepest descent on f, shaped by ``ctx.correction``."""
     o, prob = ctx.options, ctx.problem
-    e = aim - tip
+    e = prob.error(aim, tip)
     corr = ctx.correction
     if corr == "backtrack":
         return _armijo(ctx, q, tip, jac, f, aim, mem, e)
@@ -95,7 +95,7 @@ def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
         rows = np.flatnonzero(pending)
         qt = prob.clip(q[rows] + (t[rows] / mem["c"][rows])[:, None] * g[rows])
         tt = prob.value(qt)
-        ft = _half_sq(aim[rows] - tt)
+        ft = _half_sq(prob.error(aim[rows], tt))
         ok = ft <= f0[rows] - ARMIJO_C * np.einsum("bj,bj->b", g[rows], qt - q[rows])
         acc = rows[ok]
         q_out[acc], tip_out[acc], f_out[acc] = qt[ok], tt[ok], ft[ok]
@@ -133,7 +133,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
     rejected and ``nu *= 10``, so the error never grows.
     """
-    e = aim - tip
+    e = ctx.problem.error(aim, tip)
     nu = mem["nu"]
     lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
     if e.shape[-1] == 2:
@@ -183,7 +183,7 @@ def pinv(ctx, q, tip, jac, f, aim, mem):
     (near a singularity ``J^+`` asks for huge steps); nothing else safeguards it.
     """
     o = ctx.options
-    e = aim - tip
+    e = ctx.problem.error(aim, tip)
     if e.shape[-1] == 2:
         y = _pinv2(jac, e)
     else:

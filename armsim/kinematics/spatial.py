@@ -1,0 +1,471 @@
+"""The spatial serial chain: revolute, continuous and prismatic joints with URDF-style origins.
+
+Joint ``i`` sits at a fixed transform (its *origin*: a translation ``xyz`` and a
+rotation ``rpy`` = roll, pitch, yaw about the fixed x, y, z axes, so
+``R = Rz(yaw) Ry(pitch) Rx(roll)``, as in URDF) from the frame of the link
+before it, and moves about (revolute, continuous) or along (prismatic) its unit
+``axis``, given in its own frame.  A fixed tool offset follows the last joint.
+
+Every frame is plain array maths (:func:`forward`) that runs unchanged on
+floats, arrays and :class:`~armsim.ad.dual.Dual` with a leading batch axis:
+a joint's rotation is Rodrigues' ``I + sin q K + (1 - cos q) K^2`` built with
+the dual operators, and frames compose by (stacked) matrix products.  The pose
+Jacobian is one forward pass with identity tangents on the joint values (and,
+when asked, on the origins): the linear rows are the tangent of the tool
+position, the angular rows the axial vector of ``dR R^T``.
+
+A chain is built from a list of :class:`Joint` (what :func:`armsim.load_urdf`
+does), or from a Denavit-Hartenberg table (:meth:`SpatialChain.from_dh`,
+standard or modified).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from armsim.ad import dual as ad
+
+__all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
+           "axis_angle_matrix", "JOINT_TYPES", "WRT_SPATIAL"]
+
+JOINT_TYPES = ("revolute", "continuous", "prismatic")
+WRT_SPATIAL = ("joints", "origins")
+MAX_VALUE = 1e6      # joint values (rad or m) and finite limits
+MAX_OFFSET = 1e6     # origin translations [m]
+
+
+def rpy_matrix(rpy):
+    """Rotation ``Rz(y) Ry(p) Rx(r)`` of roll-pitch-yaw angles (..., 3) -> (..., 3, 3).
+
+    Runs on arrays and Duals."""
+    cr, sr = ad.cos_sin(rpy[..., 0])
+    cp, sp = ad.cos_sin(rpy[..., 1])
+    cy, sy = ad.cos_sin(rpy[..., 2])
+    rows = [[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr]]
+    return ad.stack([ad.stack(r, axis=-1) for r in rows], axis=-2)
+
+
+def matrix_rpy(R):
+    """Roll, pitch, yaw (3,) of a rotation matrix (3, 3): the inverse of :func:`rpy_matrix`."""
+    R = np.asarray(R, dtype=float)
+    sp = -R[2, 0]
+    cp = np.hypot(R[0, 0], R[1, 0])
+    pitch = np.arctan2(sp, cp)
+    if cp > 1e-12:
+        roll = np.arctan2(R[2, 1], R[2, 2])
+        yaw = np.arctan2(R[1, 0], R[0, 0])
+    else:   # gimbal lock: put the whole turn on yaw
+        roll = 0.0
+        yaw = np.arctan2(-R[0, 1], R[1, 1])
+    return np.array([roll, pitch, yaw])
+
+
+def _skew(a):
+    a = np.asarray(a, dtype=float)
+    return np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
+
+
+def axis_angle_matrix(axis, angle):
+    """Rotation by ``angle`` (...) about the unit ``axis`` (3,): (..., 3, 3) (numpy)."""
+    k = _skew(axis)
+    angle = np.asarray(angle, dtype=float)[..., None, None]
+    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
+
+
+def rotation_vector(R):
+    """The rotation vector (axis times angle in [0, pi]) of rotation matrices (..., 3, 3).
+
+    Accurate at every angle: from the skew part where the angle is below pi/2,
+    from the symmetric part (the axis as the largest column of ``R + R^T - (tr R - 1) I``)
+    near pi.
+    """
+    R = np.asarray(R, dtype=float)
+    v = 0.5 * np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
+                        R[..., 1, 0] - R[..., 0, 1]], axis=-1)          # sin(angle) * axis
+    c = np.clip(0.5 * (np.trace(R, axis1=-2, axis2=-1) - 1.0), -1.0, 1.0)
+    s = np.linalg.norm(v, axis=-1)
+    angle = np.arctan2(s, c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small = np.where(s > 1e-300, angle / s, 1.0)
+    out = v * small[..., None]
+    wide = c < 0.0
+    if np.any(wide):
+        Rw, cw, vw, aw = R[wide], c[wide], v[wide], angle[wide]
+        sym = 0.5 * (Rw + np.swapaxes(Rw, -1, -2)) - cw[:, None, None] * np.eye(3)  # (1-c) a a^T
+        i = np.argmax(np.diagonal(sym, axis1=-2, axis2=-1), axis=-1)
+        col = sym[np.arange(len(i)), :, i]
+        axis = col / np.linalg.norm(col, axis=-1, keepdims=True)
+        sign = np.where(np.einsum("bi,bi->b", axis, vw) < 0.0, -1.0, 1.0)
+        out[wide] = axis * (sign * aw)[:, None]
+    return out
+
+
+@dataclass(frozen=True)
+class Joint:
+    """One joint: its ``type`` (:data:`JOINT_TYPES`), origin ``xyz`` [m] and ``rpy``
+    [rad] in the previous link's frame, unit ``axis`` in its own frame, and limits
+    ``lower``, ``upper`` [rad or m] (a continuous joint has none: -inf, inf)."""
+
+    name: str
+    type: str
+    xyz: tuple = (0.0, 0.0, 0.0)
+    rpy: tuple = (0.0, 0.0, 0.0)
+    axis: tuple = (0.0, 0.0, 1.0)
+    lower: float = -np.pi
+    upper: float = np.pi
+
+
+def forward(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frames=False):
+    """Tool pose (and every link frame) of a spatial chain: the one kinematic code path.
+
+    Parameters
+    ----------
+    q : array or Dual (..., n)
+        Joint values [rad or m].
+    origin_R, origin_p : arrays (n, 3, 3), (n, 3) or Duals
+        The fixed transform of each joint in the previous link's frame.
+    axes : ndarray (n, 3)
+        Unit joint axes, each in its joint's frame.
+    prismatic : sequence of n bools
+    tool_R, tool_p : arrays (3, 3), (3,) or Duals
+        The tool offset in the last link's frame.
+    frames : bool
+        Also return every link frame.
+
+    Returns
+    -------
+    R (..., 3, 3), p (..., 3): the tool pose in the base frame; with ``frames``
+    also the lists of the n link frames (rotation, position) after each joint.
+    """
+    n = len(prismatic)
+    R = p = None
+    Rs, ps = [], []
+    for i in range(n):
+        R0, p0 = origin_R[i], origin_p[i]
+        qi = q[..., i]
+        if prismatic[i]:
+            moved = p0 + _expand(qi) * ad.matmul(R0, axes[i])      # origin slid along the axis
+            local_R, local_p = R0, moved
+        else:
+            k = _skew(axes[i])
+            c, s = ad.cos_sin(qi)
+            c, s = _expand(c, 2), _expand(s, 2)
+            local_R = R0 + s * ad.matmul(R0, k) + (1.0 - c) * ad.matmul(R0, k @ k)
+            local_p = p0
+        if R is None:
+            R, p = local_R, local_p
+        else:
+            p = p + _rotate(R, local_p)
+            R = ad.matmul(R, local_R)
+        if frames:
+            Rs.append(R)
+            ps.append(p)
+    tool_pos = p + _rotate(R, tool_p)
+    tool_rot = ad.matmul(R, tool_R)
+    if frames:
+        return tool_rot, tool_pos, Rs, ps
+    return tool_rot, tool_pos
+
+
+def _expand(x, count=1):
+    """Append ``count`` unit axes (arrays and Duals)."""
+    shape = tuple(np.shape(ad.value_of(x))) + (1,) * count
+    return ad.reshape(x, shape)
+
+
+def _rotate(R, v):
+    """``R @ v`` for rotations (..., 3, 3) and vectors (3,) or (..., 3)."""
+    if np.ndim(ad.value_of(v)) == 1:
+        return ad.matmul(R, v)
+    return ad.matmul(R, _expand(v))[..., 0]
+
+
+def _angular(R):
+    """Angular velocity columns (..., 3, K) of a Dual rotation: the axial vector of dR R^T."""
+    w = np.einsum("...ijk,...lj->...ilk", R.tangent, R.value)      # (dR R^T)[i, l] per column
+    return 0.5 * np.stack([w[..., 2, 1, :] - w[..., 1, 2, :], w[..., 0, 2, :] - w[..., 2, 0, :],
+                           w[..., 1, 0, :] - w[..., 0, 1, :]], axis=-2)
+
+
+class SpatialChain:
+    """A spatial serial arm of revolute, continuous and prismatic joints.
+
+    Parameters
+    ----------
+    joints : sequence of :class:`Joint`
+    tool_xyz, tool_rpy : (3,), the tool offset in the last link's frame
+    base, tip : str, optional; the link names (for display and error messages)
+
+    Attributes
+    ----------
+    n : number of joints;  limits : ndarray (n, 2) [rad or m] (continuous: -inf, inf)
+    names, types : tuples of str;  xyz, rpy, axes : ndarrays (n, 3)
+    """
+
+    def __init__(self, joints, tool_xyz=(0.0, 0.0, 0.0), tool_rpy=(0.0, 0.0, 0.0),
+                 base="base", tip="tool"):
+        joints = list(joints)
+        if not joints:
+            raise ValueError("a spatial chain needs at least one joint")
+        xyz, rpy, axes, lim = [], [], [], []
+        for j in joints:
+            where = f"joint {j.name!r}"
+            if j.type not in JOINT_TYPES:
+                raise ValueError(f"{where}: type must be one of {', '.join(JOINT_TYPES)}, "
+                                 f"got {j.type!r}")
+            o = _vector(f"{where} xyz", j.xyz, MAX_OFFSET)
+            r = _vector(f"{where} rpy", j.rpy, MAX_VALUE)
+            a = _vector(f"{where} axis", j.axis, MAX_OFFSET)
+            size = np.linalg.norm(a)
+            if size < 1e-12:
+                raise ValueError(f"{where}: axis must not be zero")
+            lo, hi = (-np.inf, np.inf) if j.type == "continuous" else (float(j.lower),
+                                                                        float(j.upper))
+            if not (np.isfinite(lo) and np.isfinite(hi) and abs(lo) <= MAX_VALUE
+                    and abs(hi) <= MAX_VALUE and lo <= hi) and j.type != "continuous":
+                raise ValueError(f"{where}: limits must be finite with lower <= upper, "
+                                 f"got ({j.lower}, {j.upper})")
+            xyz.append(o)
+            rpy.append(r)
+            axes.append(a / size)
+            lim.append((lo, hi))
+        self.joints = tuple(joints)
+        self.names = tuple(j.name for j in joints)
+        self.types = tuple(j.type for j in joints)
+        self.xyz = _frozen(np.array(xyz))
+        self.rpy = _frozen(np.array(rpy))
+        self.axes = _frozen(np.array(axes))
+        self.limits = _frozen(np.array(lim, dtype=float))
+        self.tool_xyz = _frozen(_vector("tool xyz", tool_xyz, MAX_OFFSET))
+        self.tool_rpy = _frozen(_vector("tool rpy", tool_rpy, MAX_VALUE))
+        self.base, self.tip = str(base), str(tip)
+        self.prismatic = tuple(t == "prismatic" for t in self.types)
+        self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
+        self._R0 = _frozen(rpy_matrix(self.rpy))
+        self._tool_R = _frozen(rpy_matrix(self.tool_rpy))
+
+    def __repr__(self):
+        return f"SpatialChain(n={self.n}, base={self.base!r}, tip={self.tip!r})"
+
+    # -- sizes --------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.joints)
+
+    @property
+    def reach(self) -> float:
+        """An upper bound of the tool's distance from the first joint: the sum of the
+        offsets (prismatic joints at their largest extension)."""
+        ext = np.where(self.prismatic, np.max(np.abs(self.limits), axis=1), 0.0)
+        return float(np.linalg.norm(self.xyz[1:], axis=1).sum() + np.linalg.norm(self.tool_xyz)
+                     + ext.sum())
+
+    def _q(self, q):
+        if isinstance(q, ad.Dual):
+            return q
+        q = np.asarray(q, dtype=float)
+        if q.shape[-1:] != (self.n,):
+            raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
+        if not np.all(np.abs(q) <= MAX_VALUE):
+            raise ValueError(f"joint values must be finite and within +-{MAX_VALUE:g}")
+        return q
+
+    def clip(self, q):
+        """Joint values within the limits (continuous joints unchanged)."""
+        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
+
+    def within_limits(self, q, atol=0.0) -> bool:
+        q = np.asarray(q, dtype=float)
+        return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
+
+    # -- kinematics ---------------------------------------------------------------------
+    def _forward(self, q, frames=False, origins=None):
+        R0, p0, tR, tp = self._R0, self.xyz, self._tool_R, self.tool_xyz
+        if origins is not None:
+            xyz, rpy = origins
+            R0, p0 = rpy_matrix(rpy), xyz
+        return forward(q, R0, p0, self.axes, self.prismatic, tR, tp, frames=frames)
+
+    def pose(self, q):
+        """Tool pose: R (..., 3, 3), p (..., 3) in the base frame."""
+        return self._forward(self._q(q))
+
+    def tip_position(self, q):
+        """Tool position (..., 3)."""
+        return self.pose(q)[1]
+
+    def matrix(self, q):
+        """Tool pose as homogeneous matrices (..., 4, 4) (numpy)."""
+        R, p = self.pose(q)
+        R, p = ad.value_of(R), ad.value_of(p)
+        T = np.zeros(R.shape[:-2] + (4, 4))
+        T[..., :3, :3], T[..., :3, 3], T[..., 3, 3] = R, p, 1.0
+        return T
+
+    def frames(self, q):
+        """Every link frame: R (..., n + 2, 3, 3), p (..., n + 2, 3) -- the base (identity),
+        the link after each joint, and the tool last."""
+        q = self._q(q)
+        tR, tp, Rs, ps = self._forward(q, frames=True)
+        batch = np.shape(ad.value_of(q))[:-1]
+        base_R = np.broadcast_to(np.eye(3), batch + (3, 3))
+        base_p = np.zeros(batch + (3,))
+        Rs = [base_R] + [ad.broadcast_to(r, batch + (3, 3)) for r in Rs] + [tR]
+        ps = [base_p] + [ad.broadcast_to(x, batch + (3,)) for x in ps] + [tp]
+        return ad.stack(Rs, axis=-3), ad.stack(ps, axis=-2)
+
+    def joint_axes(self, q):
+        """Each joint's axis z_i (..., n, 3) and origin p_i (..., n, 3) in the base frame
+        (what the geometric Jacobian and ``ccd`` need); numpy."""
+        q = np.asarray(self._q(q), dtype=float)
+        _, _, Rs, ps = self._forward(q, frames=True)
+        batch = q.shape[:-1]
+        z, o = [], []
+        prev_R, prev_p = np.broadcast_to(np.eye(3), batch + (3, 3)), np.zeros(batch + (3,))
+        for i in range(self.n):
+            Rf = prev_R @ self._R0[i]
+            z.append(Rf @ self.axes[i])
+            o.append(prev_p + prev_R @ self.xyz[i])
+            prev_R, prev_p = Rs[i], ps[i]
+        return np.stack(z, axis=-2), np.stack(o, axis=-2)
+
+    def geometric_jacobian(self, q):
+        """The textbook pose Jacobian (..., 6, n): ``(z_i x (p - p_i), z_i)`` for a revolute
+        joint, ``(z_i, 0)`` for a prismatic one (numpy; the cross-check of :meth:`jacobian`)."""
+        q = np.asarray(self._q(q), dtype=float)
+        z, o = self.joint_axes(q)
+        p = self.pose(q)[1]
+        lin = np.cross(z, p[..., None, :] - o)
+        pri = np.asarray(self.prismatic)
+        lin = np.where(pri[:, None], z, lin)
+        ang = np.where(pri[:, None], 0.0, z)
+        return np.concatenate([np.swapaxes(lin, -1, -2), np.swapaxes(ang, -1, -2)], axis=-2)
+
+    # -- derivatives -----------------------------------------------------------------------
+    def _seeded(self, q, wrt):
+        q = np.asarray(self._q(q), dtype=float)
+        if isinstance(wrt, str):
+            wrt = (wrt,)
+        wrt = tuple(wrt)
+        if not wrt or any(w not in WRT_SPATIAL for w in wrt) or len(set(wrt)) != len(wrt):
+            raise ValueError(f"wrt must name one or more of {', '.join(WRT_SPATIAL)} "
+                             f"(each at most once), got {wrt!r}")
+        n, batch = self.n, q.shape[:-1]
+        sizes = {"joints": n, "origins": 6 * n}
+        k = sum(sizes[w] for w in wrt)
+        offset = {}
+        at = 0
+        for w in wrt:
+            offset[w] = at
+            at += sizes[w]
+        if "joints" in wrt:
+            eye = np.zeros((n, k))
+            eye[np.arange(n), offset["joints"] + np.arange(n)] = 1.0
+            qd = ad.Dual(q, np.broadcast_to(eye, batch + (n, k)))
+        else:
+            qd = ad.Dual(q, np.zeros(batch + (n, k)))
+        origins = None
+        if "origins" in wrt:
+            # columns per joint: x, y, z, roll, pitch, yaw
+            o = offset["origins"]
+            tx = np.zeros((n, 3, k))
+            tr = np.zeros((n, 3, k))
+            for i in range(n):
+                tx[i, np.arange(3), o + 6 * i + np.arange(3)] = 1.0
+                tr[i, np.arange(3), o + 6 * i + 3 + np.arange(3)] = 1.0
+            origins = (ad.Dual(self.xyz, tx), ad.Dual(self.rpy, tr))
+        return self._forward(qd, origins=origins)
+
+    def pose_and_jacobian(self, q, wrt="joints"):
+        """Tool pose R (..., 3, 3), p (..., 3) and its Jacobian (..., 6, K) from one forward pass.
+
+        ``wrt``: ``"joints"`` (n columns), ``"origins"`` (6 n columns: each joint's origin
+        x, y, z, roll, pitch, yaw), or both in the order given.  Rows: the tool's linear
+        velocity, then its angular velocity, in the base frame.
+        """
+        R, p = self._seeded(q, wrt)
+        jac = np.concatenate([p.tangent, _angular(R)], axis=-2)
+        return R.value, p.value, jac
+
+    def jacobian(self, q, wrt="joints"):
+        """Pose Jacobian (..., 6, K) by forward-mode AD (see :meth:`pose_and_jacobian`)."""
+        return self.pose_and_jacobian(q, wrt)[2]
+
+    # -- other constructors ------------------------------------------------------------------
+    @classmethod
+    def from_dh(cls, table, convention="standard", types=None, limits=None, tool=None,
+                names=None):
+        """A chain from a Denavit-Hartenberg table.
+
+        Parameters
+        ----------
+        table : array_like (n, 4)
+            Rows ``(a, alpha, d, theta_offset)`` [m, rad, m, rad].
+        convention : ``"standard"`` (``T_i = Rz(theta) Tz(d) Tx(a) Rx(alpha)``) or
+            ``"modified"`` (Craig's: ``T_i = Rx(alpha) Tx(a) Rz(theta) Tz(d)``).
+        types : sequence of "revolute" / "prismatic" / "continuous" (default revolute);
+            a prismatic joint's value is added to ``d``.
+        limits : array_like (n, 2), optional (default (-pi, pi))
+        tool : (4, 4) homogeneous tool offset after the last DH frame, optional
+        """
+        table = np.asarray(table, dtype=float)
+        if table.ndim != 2 or table.shape[1] != 4 or len(table) == 0:
+            raise ValueError(f"a DH table must have shape (n, 4) rows (a, alpha, d, theta), "
+                             f"got {table.shape}")
+        if convention not in ("standard", "modified"):
+            raise ValueError(f"convention must be 'standard' or 'modified', got {convention!r}")
+        n = len(table)
+        types = ["revolute"] * n if types is None else list(types)
+        limits = np.tile([-np.pi, np.pi], (n, 1)) if limits is None else np.asarray(limits, float)
+        names = [f"joint{i + 1}" for i in range(n)] if names is None else list(names)
+
+        def tz(d):
+            T = np.eye(4)
+            T[2, 3] = d
+            return T
+
+        def tx(a):
+            T = np.eye(4)
+            T[0, 3] = a
+            return T
+
+        def rot(axis, ang):
+            T = np.eye(4)
+            T[:3, :3] = axis_angle_matrix(np.eye(3)[axis], ang)
+            return T
+
+        origins = []
+        after = np.eye(4)                      # the fixed part after the previous joint
+        for a, alpha, d, theta in table:
+            if convention == "standard":
+                origins.append(after @ rot(2, theta) @ tz(d))
+                after = tx(a) @ rot(0, alpha)
+            else:
+                origins.append(rot(0, alpha) @ tx(a) @ tz(d) @ rot(2, theta))
+                after = np.eye(4)
+        tool_T = after @ (np.eye(4) if tool is None else np.asarray(tool, dtype=float))
+        joints = [Joint(names[i], types[i], tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
+                        (0.0, 0.0, 1.0), float(limits[i, 0]), float(limits[i, 1]))
+                  for i, T in enumerate(origins)]
+        return cls(joints, tool_T[:3, 3], matrix_rpy(tool_T[:3, :3]))
+
+
+def _vector(what, v, bound):
+    try:
+        a = np.asarray(v, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be three numbers, got {str(v)[:40]}") from None
+    if a.shape != (3,) or not np.all(np.abs(a) <= bound):
+        raise ValueError(f"{what} must be three finite numbers within +-{bound:g}, "
+                         f"got {str(a.tolist())[:60]}")
+    return a
+
+
+def _frozen(a):
+    a = np.array(a)
+    a.setflags(write=False)
+    return a

@@ -1,0 +1,234 @@
+"""Spatial IK on the shipped robots, the TRAC-IK protocol, with TRAC-IK and IKPy in the same run.
+
+For each robot: random joint vectors uniform within the limits, their tool poses as
+targets, solved from the middle of the joint ranges; full 6-D, tolerance 1e-5 (m and
+rad).  Every solver's answer is judged by armsim's forward kinematics of the joints it
+returns (not by its own flag).  Also position-only targets, ``solve_batch`` throughput,
+and the AD Jacobian against a hand-written geometric one (n = 7, B = 1000).
+
+Peers: TRAC-IK through pytracik (Speed, 5 ms timeout, eps 1e-5) and IKPy
+(``orientation_mode="all"``), loading the same URDF files; each is skipped with a
+printed reason when it cannot be imported (``pip install 'armsim[bench]' pytracik``).
+
+    python bench/ik_spatial.py            # 10,000 poses per robot (IKPy: 200)
+    python bench/ik_spatial.py --quick    # under a minute
+    python bench/ik_spatial.py --json out.json --markdown   # README block
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import armsim  # noqa: E402
+from armsim.kinematics.spatial import rotation_vector  # noqa: E402
+
+TOL = 1e-5
+SETTINGS = dict(max_iter=20, first_iter=20, restarts=50, tol=TOL)
+
+
+def fk_success(chain, q, T):
+    """Success by armsim's forward kinematics: position and orientation within TOL."""
+    ok = np.all(np.isfinite(q), axis=-1)
+    q = np.where(ok[:, None], q, 0.0)
+    M = chain.matrix(q)
+    pos = np.linalg.norm(M[:, :3, 3] - T[:, :3, 3], axis=-1)
+    ori = np.linalg.norm(rotation_vector(T[:, :3, :3] @ np.swapaxes(M[:, :3, :3], -1, -2)), axis=-1)
+    return ok & (pos < TOL) & (ori < TOL)
+
+
+def quaternion(R):
+    """(w, x, y, z) of a rotation matrix (Shepperd's method)."""
+    t = np.trace(R)
+    if t > 0:
+        s = 2.0 * np.sqrt(1.0 + t)
+        return np.array([0.25 * s, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s,
+                         (R[1, 0] - R[0, 1]) / s])
+    i = int(np.argmax(np.diag(R)))
+    j, k = (i + 1) % 3, (i + 2) % 3
+    s = 2.0 * np.sqrt(1.0 + R[i, i] - R[j, j] - R[k, k])
+    q = np.empty(4)
+    q[0] = (R[k, j] - R[j, k]) / s
+    q[1 + i] = 0.25 * s
+    q[1 + j] = (R[j, i] + R[i, j]) / s
+    q[1 + k] = (R[k, i] + R[i, k]) / s
+    return q
+
+
+def stats(times, success, iters=None):
+    t = np.asarray(times) * 1e3
+    out = {"success": float(np.mean(success)), "mean_ms": float(t.mean()),
+           "median_ms": float(np.median(t)), "p95_ms": float(np.percentile(t, 95)), "count": len(t)}
+    if iters is not None:
+        out["iterations"] = float(np.mean(iters))
+    return out
+
+
+def run_armsim(chain, T, seed_q, singles):
+    t0 = time.perf_counter()
+    r = armsim.solve_batch(chain, T, q0=np.broadcast_to(seed_q, (len(T), chain.n)), **SETTINGS)
+    batch_s = time.perf_counter() - t0
+    ok = fk_success(chain, r.q, T)
+    times, good, its = [], [], []
+    for i in range(singles):
+        t0 = time.perf_counter()
+        s = armsim.solve(chain, T[i], q0=seed_q, **SETTINGS)
+        times.append(time.perf_counter() - t0)
+        good.append(fk_success(chain, s.q[None], T[i:i + 1])[0])
+        its.append(s.iterations)
+    single = stats(times, good, its)
+    single["batch_success"] = float(ok.mean())
+    single["batch_per_s"] = len(T) / batch_s
+    single["batch_iterations"] = float(np.mean(r.iterations))
+    single["flag_agrees"] = bool(np.array_equal(ok, r.success))
+    return single
+
+
+def run_position(chain, T, seed_q):
+    p = T[:, :3, 3]
+    t0 = time.perf_counter()
+    r = armsim.solve_batch(chain, p, q0=np.broadcast_to(seed_q, (len(p), chain.n)), **SETTINGS)
+    dt = time.perf_counter() - t0
+    err = np.linalg.norm(chain.pose(r.q)[1] - p, axis=-1)
+    return {"success": float(np.mean(err < TOL)), "batch_per_s": len(p) / dt}
+
+
+def run_tracik(name, chain, T, seed_q):
+    try:
+        import pytracik
+    except ImportError as exc:
+        return f"pytracik not importable ({exc})"
+    urdf = armsim.robots.path(name).read_text()
+    solver = pytracik.TRAC_IK(chain.base, chain.tip, urdf, 0.005, 1e-5, pytracik.SolveType.Speed)
+    q_out = np.full((len(T), chain.n), np.nan)
+    times = []
+    for i, M in enumerate(T):
+        w, x, y, z = quaternion(M[:3, :3])
+        t0 = time.perf_counter()
+        r = pytracik.ik(solver, seed_q, M[0, 3], M[1, 3], M[2, 3], x, y, z, w)
+        times.append(time.perf_counter() - t0)
+        if r[0] >= 0:
+            q_out[i] = r[1:]
+    return stats(times, fk_success(chain, q_out, T))
+
+
+def run_ikpy(name, chain, T, seed_q, count):
+    try:
+        from ikpy.chain import Chain as IkpyChain
+    except ImportError as exc:
+        return f"ikpy not importable ({exc})"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ik = IkpyChain.from_urdf_file(str(armsim.robots.path(name)), base_elements=[chain.base])
+        mask = [link.joint_type != "fixed" for link in ik.links]
+        ik = IkpyChain.from_urdf_file(str(armsim.robots.path(name)), base_elements=[chain.base],
+                                      active_links_mask=mask)
+    active = np.flatnonzero(mask)
+    if len(active) != chain.n:
+        return f"ikpy sees {len(active)} joints, armsim {chain.n}"
+    full = np.zeros(len(ik.links))
+    full[active] = seed_q
+    q_out = np.full((count, chain.n), np.nan)
+    times = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = ik.inverse_kinematics_frame(T[i], initial_position=full, orientation_mode="all")
+        times.append(time.perf_counter() - t0)
+        q_out[i] = sol[active]
+    return stats(times, fk_success(chain, q_out, T[:count]))
+
+
+def jacobian_timing(repeats):
+    chain = armsim.robots.load("panda")
+    q = np.random.default_rng(0).uniform(chain.limits[:, 0], chain.limits[:, 1], (1000, 7))
+    assert np.abs(chain.jacobian(q) - chain.geometric_jacobian(q)).max() < 1e-12
+
+    def best(f):
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            f(q)
+            ts.append(time.perf_counter() - t0)
+        return min(ts) * 1e3
+    ad_ms, geo_ms = best(chain.jacobian), best(chain.geometric_jacobian)
+    return {"ad_ms": ad_ms, "geometric_ms": geo_ms, "ratio": ad_ms / geo_ms,
+            "max_difference": float(np.abs(chain.jacobian(q) - chain.geometric_jacobian(q)).max())}
+
+
+def fmt(x, spec=".2f"):
+    return "skipped" if x is None else format(x, spec)
+
+
+def markdown(results):
+    lines = ["| robot | n | armsim success | armsim mean / median / p95 ms | batch success | "
+             "batch solves/s | TRAC-IK success | TRAC-IK mean ms | TRAC-IK solves/s | "
+             "IKPy success | IKPy mean ms | position-only success |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results["robots"].items():
+        a, t, k, p = r["armsim"], r["tracik"], r["ikpy"], r["position"]
+        tr = (f"{100 * t['success']:.2f} % | {t['mean_ms']:.3f} | {1e3 / t['mean_ms']:.0f}"
+              if isinstance(t, dict) else f"skipped: {t} | | ")
+        kp = (f"{100 * k['success']:.1f} % ({k['count']}) | {k['mean_ms']:.1f}"
+              if isinstance(k, dict) else f"skipped: {k} | ")
+        lines.append(f"| {name} | {r['n']} | {100 * a['success']:.1f} % ({a['count']}) | "
+                     f"{a['mean_ms']:.2f} / {a['median_ms']:.2f} / {a['p95_ms']:.2f} | "
+                     f"{100 * a['batch_success']:.2f} % ({r['poses']}) | {a['batch_per_s']:.0f} | "
+                     f"{tr} | {kp} | {100 * p['success']:.2f} % |")
+    j = results["jacobian"]
+    lines += ["", f"Pose Jacobian, Panda (n = 7), B = 1000: forward-mode AD {j['ad_ms']:.2f} ms, "
+              f"hand-written geometric (numpy) {j['geometric_ms']:.2f} ms (ratio "
+              f"{j['ratio']:.2f}); largest difference {j['max_difference']:.1e}."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    from _docs import add_markdown_argument, write_blocks
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer poses (under a minute)")
+    ap.add_argument("--poses", type=int, default=None, help="poses per robot (default 10000)")
+    ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    add_markdown_argument(ap, str(ROOT / "README.md"))
+    args = ap.parse_args(argv)
+    poses = args.poses or (300 if args.quick else 10_000)
+    singles = min(poses, 50 if args.quick else 500)
+    ikpy_count = min(poses, 10 if args.quick else 200)
+    results = {"poses": poses, "tol": TOL, "settings": SETTINGS, "robots": {}}
+    for name in armsim.robots.NAMES:
+        chain = armsim.robots.load(name)
+        rng = np.random.default_rng(0)
+        T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
+        seed_q = chain.limits.mean(axis=1)
+        r = {"n": chain.n, "poses": poses, "armsim": run_armsim(chain, T, seed_q, singles),
+             "position": run_position(chain, T, seed_q),
+             "tracik": run_tracik(name, chain, T, seed_q),
+             "ikpy": run_ikpy(name, chain, T, seed_q, ikpy_count)}
+        for peer in ("tracik", "ikpy"):
+            if isinstance(r[peer], str):
+                print(f"{name}: {peer} skipped: {r[peer]}")
+        results["robots"][name] = r
+        print(f"{name}: " + json.dumps(r, default=float)[:600], flush=True)
+    results["jacobian"] = jacobian_timing(3 if args.quick else 20)
+    text = markdown(results)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+    if args.markdown:
+        cmd = "python bench/ik_spatial.py" + (" --quick" if args.quick else "") + (
+            f" --poses {args.poses}" if args.poses else "")
+        write_blocks(args.markdown, {"bench/ik_spatial.py robots": text}, cmd)
+
+
+if __name__ == "__main__":
+    main()

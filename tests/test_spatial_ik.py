@@ -1,0 +1,110 @@
+"""Spatial IK: pose and position targets on the shipped robots, honest success, limits, masks."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ik.problems import SpatialTarget
+from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector
+
+pytest.importorskip("yourdfpy")
+SETTINGS = dict(max_iter=20, first_iter=20, restarts=50, tol=1e-5)
+
+
+def _fk_residuals(chain, q, T):
+    M = chain.matrix(q)
+    pos = np.linalg.norm(M[..., :3, 3] - T[..., :3, 3], axis=-1)
+    ori = np.linalg.norm(rotation_vector(T[..., :3, :3] @ np.swapaxes(M[..., :3, :3], -1, -2)),
+                         axis=-1)
+    return pos, ori
+
+
+@pytest.mark.parametrize("name", armsim.robots.NAMES)
+def test_pose_round_trip_on_every_robot(name):
+    chain = armsim.robots.load(name)
+    rng = np.random.default_rng(1)
+    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (40, chain.n)))
+    r = armsim.solve_batch(chain, T, **SETTINGS)
+    pos, ori = _fk_residuals(chain, r.q, T)
+    assert r.success.mean() >= 0.9
+    assert np.array_equal(r.success, (pos < 1e-5) & (ori < 1e-5))
+    assert np.allclose(r.position_residual, pos, atol=1e-12)
+    assert np.allclose(r.orientation_residual, ori, atol=1e-9)
+    assert np.all(r.q >= chain.limits[:, 0]) and np.all(r.q <= chain.limits[:, 1])
+    one = armsim.solve(chain, T[0], **SETTINGS)
+    assert np.array_equal(one.q, r.q[0]) and one.success == r.success[0]
+
+
+@pytest.mark.parametrize("name", ["ur5", "iiwa14"])
+def test_position_round_trip(name):
+    chain = armsim.robots.load(name)
+    rng = np.random.default_rng(2)
+    p = chain.pose(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (50, chain.n)))[1]
+    r = armsim.solve_batch(chain, p, **SETTINGS)
+    assert r.success.all()
+    assert np.linalg.norm(chain.pose(r.q)[1] - p, axis=-1).max() < 1e-5
+    assert np.all(r.orientation_residual == 0.0)
+    one = armsim.solve(chain, p[3], **SETTINGS)
+    assert one.success and one.q.shape == (chain.n,)
+
+
+def test_no_false_success_on_thousands_of_poses():
+    chain = armsim.robots.load("panda")
+    rng = np.random.default_rng(3)
+    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (2000, chain.n)))
+    T[::7, :3, 3] += 0.5                      # some targets beyond reach or off the pose set
+    r = armsim.solve_batch(chain, T, max_iter=10, first_iter=3, restarts=4, tol=1e-5)
+    pos, ori = _fk_residuals(chain, r.q, T)
+    assert np.array_equal(r.success, (pos < 1e-5) & (ori < 1e-5))
+    assert 0.2 < r.success.mean() < 1.0
+    assert np.all(r.q >= chain.limits[:, 0]) and np.all(r.q <= chain.limits[:, 1])
+
+
+def test_deterministic_under_a_seed():
+    chain = armsim.robots.load("iiwa14")
+    T = chain.matrix(np.random.default_rng(4).uniform(-1, 1, (30, 7)))
+    a = armsim.solve_batch(chain, T, seed=5, **SETTINGS)
+    b = armsim.solve_batch(chain, T, seed=5, **SETTINGS)
+    assert np.array_equal(a.q, b.q) and np.array_equal(a.iterations, b.iterations)
+
+
+def test_mask_and_continuous_joints_wrap():
+    joints = [Joint("a", "continuous", axis=(0, 0, 1)),
+              Joint("b", "revolute", (0, 0, 0.3), axis=(0, 1, 0), lower=-2, upper=2),
+              Joint("c", "continuous", (0, 0, 0.3), axis=(0, 0, 1))]
+    chain = SpatialChain(joints, tool_xyz=(0.2, 0, 0))
+    T = chain.matrix(np.array([[3.0, 1.0, -3.0], [-2.5, -0.7, 2.9]]))
+    prob = SpatialTarget(chain, "pose", weights=[1, 1, 1, 0, 0, 0])
+    rows = np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
+    r = armsim.Solver(prob, max_iter=50, restarts=10).solve_batch(rows, np.full((2, 3), 3.1))
+    assert r.success.all() and np.all(r.orientation_residual == 0)
+    assert np.all(np.abs(r.q[:, [0, 2]]) <= np.pi)
+    assert np.all(prob.weights == [1, 1, 1, 0, 0, 0])
+    assert np.all(SpatialTarget(chain, "pose", weights=[2, 2, 2, 4, 4, 4]).weights
+                  == [1, 1, 1, 2, 2, 2])
+    with pytest.raises(ValueError, match=r"^weights must be 6 finite numbers >= 0, not all 0"):
+        SpatialTarget(chain, "pose", weights=[0] * 6)
+
+
+def test_refusals():
+    chain = armsim.robots.load("ur5")
+    with pytest.raises(ValueError, match=r"^method 'fabrik' needs a planar chain; for this "
+                                         r"problem choose one of dls, gradient, pinv$"):
+        armsim.solve(chain, np.eye(4), method="fabrik")
+    with pytest.raises(ValueError, match=r"^target of a spatial chain must have shape \(3,\) "
+                                         r"or \(4, 4\) \(positions or homogeneous poses\), got \(2,\)$"):
+        armsim.solve(chain, [0.1, 0.2])
+    bad = np.eye(4)
+    bad[0, 0] = 2.0
+    with pytest.raises(ValueError, match=r"^target rotation must be orthonormal"):
+        armsim.solve(chain, bad)
+
+
+@pytest.mark.parametrize("method", ["gradient", "pinv"])
+def test_other_methods_run_on_pose_errors(method):
+    chain = armsim.robots.load("iiwa14")
+    q = np.array([0.3, 0.5, -0.2, -1.0, 0.4, 0.6, 0.1])
+    T = chain.matrix(q)
+    r = armsim.solve(chain, T, q0=q + 0.05, method=method, max_iter=2000 if method == "gradient"
+                     else 100, restarts=0, tol=1e-5)
+    assert r.success

@@ -1,0 +1,112 @@
+"""URDF files: chains from yourdfpy's parse, fixed joints collapsed, errors by exact message."""
+
+import numpy as np
+import pytest
+
+import armsim
+
+pytest.importorskip("yourdfpy")
+
+PLANAR = """<?xml version="1.0"?>
+<robot name="planar3">
+  <link name="world"/><link name="mount"/><link name="l1"/><link name="l2"/><link name="l3"/>
+  <link name="tool"/><link name="side"/><link name="side2"/>
+  <joint name="mount" type="fixed"><parent link="world"/><child link="mount"/></joint>
+  <joint name="j1" type="revolute"><parent link="mount"/><child link="l1"/>
+    <axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
+  <joint name="j2" type="revolute"><parent link="l1"/><child link="l2"/>
+    <origin xyz="0.7 0 0"/><axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
+  <joint name="j3" type="continuous"><parent link="l2"/><child link="l3"/>
+    <origin xyz="0.5 0 0"/><axis xyz="0 0 1"/></joint>
+  <joint name="tool" type="fixed"><parent link="l3"/><child link="tool"/><origin xyz="0.3 0 0"/></joint>
+  <joint name="s1" type="revolute"><parent link="mount"/><child link="side"/>
+    <axis xyz="1 0 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
+  <joint name="s2" type="fixed"><parent link="side"/><child link="side2"/></joint>
+</robot>
+"""
+
+
+@pytest.fixture
+def planar_file(tmp_path):
+    p = tmp_path / "planar3.urdf"
+    p.write_text(PLANAR)
+    return p
+
+
+def test_planar_urdf_equals_chain(planar_file):
+    chain = armsim.load_urdf(planar_file)
+    assert (chain.n, chain.base, chain.tip, chain.names) == (3, "world", "tool", ("j1", "j2", "j3"))
+    assert chain.limits.tolist() == [[-3, 3], [-3, 3], [-np.inf, np.inf]]
+    planar = armsim.Chain([0.7, 0.5, 0.3])
+    q = np.random.default_rng(0).uniform(-3, 3, (100, 3))
+    R, p = chain.pose(q)
+    assert np.abs(p[:, :2] - planar.tip(q)).max() < 1e-12
+    assert np.abs(chain.jacobian(q)[:, :2] - planar.jacobian(q)).max() < 1e-12
+
+
+def test_base_and_tip_by_name(planar_file):
+    side = armsim.load_urdf(planar_file, tip="side2")
+    assert (side.n, side.names, side.base) == (1, ("s1",), "world")
+    part = armsim.load_urdf(planar_file, base="l1", tip="l3")
+    assert part.names == ("j2", "j3")
+    R, p = part.pose([0.0, 0.0])
+    assert np.allclose(p, [1.2, 0, 0], atol=1e-15)
+
+
+CASES = {
+    "<robot name='r'><link name='a'/": "not well-formed XML: attributes construct error, line 1, column 31",
+    "<foo/>": "the root element must be <robot>, got <foo>",
+    "<robot name='r'></robot>": "no <link> in the file",
+    "<robot name='r'><link name='a'/><link name='b'/></robot>":
+        "the links must form one tree, found 2 roots ('a', 'b')",
+    "<robot name='r'><link name='a'/><joint name='j' type='revolute'><parent link='a'/>"
+    "<child link='zz'/><limit lower='-1' upper='1'/></joint></robot>":
+        "joint 'j': child link 'zz' is not a <link> of the file",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='weird'>"
+    "<parent link='a'/><child link='b'/></joint></robot>": "joint 'j' has an unknown type 'weird'",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/></joint></robot>":
+        "joint 'j' (revolute) needs <limit lower=... upper=...>",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='floating'>"
+    "<parent link='a'/><child link='b'/></joint></robot>":
+        "joint 'j' is floating; mimic, floating and planar joints are not supported",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='planar'>"
+    "<parent link='a'/><child link='b'/></joint></robot>":
+        "joint 'j' is planar; mimic, floating and planar joints are not supported",
+    "<robot name='r'><link name='a'/><link name='b'/><link name='c'/><joint name='j' "
+    "type='revolute'><parent link='a'/><child link='b'/><limit lower='-1' upper='1'/></joint>"
+    "<joint name='k' type='revolute'><parent link='b'/><child link='c'/><limit lower='-1' "
+    "upper='1'/><mimic joint='j'/></joint></robot>":
+        "joint 'k' is a mimic joint; mimic, floating and planar joints are not supported",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><axis xyz='0 0 0'/><limit lower='-1' upper='1'/>"
+    "</joint></robot>": "joint 'j': axis must not be zero",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><origin xyz='0 x 0'/><limit lower='-1' upper='1'/>"
+    "</joint></robot>": "not a valid URDF (could not convert string to float: 'x')",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
+    "<parent link='a'/><child link='b'/></joint></robot>":
+        "no movable joint between links 'a' and 'b'",
+}
+
+
+@pytest.mark.parametrize("text, message", list(CASES.items()))
+def test_malformed_urdf_is_one_line_naming_the_file(tmp_path, capsys, text, message):
+    p = tmp_path / "robot.urdf"
+    p.write_text(text)
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(p)
+    assert str(err.value) == f"{p}: {message}"
+    assert capsys.readouterr() == ("", "")       # yourdfpy's chatter is swallowed
+
+
+def test_missing_file_and_unknown_links(tmp_path, planar_file):
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(tmp_path / "none.urdf")
+    assert str(err.value) == f"{tmp_path / 'none.urdf'}: no such file"
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(planar_file, tip="nope")
+    assert str(err.value).startswith(f"{planar_file}: no link named 'nope' (the tip); links: world")
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(planar_file, base="side", tip="l3")
+    assert str(err.value) == f"{planar_file}: link 'l3' is not below link 'side'"
