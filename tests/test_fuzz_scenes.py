@@ -105,7 +105,8 @@ def documents(draw):
     for _ in range(draw(st.integers(0, 4))):
         name = draw(st.sampled_from(names))
         keys = TABLES[name]
-        if name == "target" and tables["target"].get("kind") in sc.TARGET_KINDS:
+        kind = tables.get("target", {}).get("kind")
+        if name == "target" and isinstance(kind, str) and kind in sc.TARGET_KINDS:
             keys = _keys(sc.TARGET_KINDS[tables["target"]["kind"]]) + ["kind"]
         tables.setdefault(name, {})[draw(st.sampled_from(keys))] = draw(values)
     lines = []
