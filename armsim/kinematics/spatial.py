@@ -64,7 +64,9 @@ def matrix_rpy(R):
     return np.array([roll, pitch, yaw])
 
 
-_NEXT, _LAST, _DIAG = [1, 2, 0], [2, 0, 1], [0, 1, 2]    # (a x b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1)
+_NEXT, _LAST = [1, 2, 0], [2, 0, 1]    # (a x b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1)
+# flat indices of R[2,1], R[0,2], R[1,0] and of R[1,2], R[2,0], R[0,1] (the skew part)
+_SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
 
 
 def _skew(a):
@@ -87,9 +89,10 @@ def rotation_vector(R):
     near pi.
     """
     R = np.asarray(R, dtype=float)
-    v = 0.5 * (R[..., _LAST, _NEXT] - R[..., _NEXT, _LAST])           # sin(angle) * axis
-    c = np.clip(0.5 * (R[..., _DIAG, _DIAG].sum(axis=-1) - 1.0), -1.0, 1.0)
-    s = np.sqrt(np.einsum("...i,...i->...", v, v))
+    flat = R.reshape(R.shape[:-2] + (9,))
+    v = 0.5 * (flat[..., _SKEW_PLUS] - flat[..., _SKEW_MINUS])         # sin(angle) * axis
+    c = np.clip(0.5 * (flat[..., 0] + flat[..., 4] + flat[..., 8] - 1.0), -1.0, 1.0)
+    s = np.sqrt((v * v).sum(axis=-1))
     angle = np.arctan2(s, c)
     # angle / s -> 1 as s -> 0; where s == 0 and c > 0, v is 0 and so is the result
     out = v * (angle / np.maximum(s, 1e-300))[..., None]
