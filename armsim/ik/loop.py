@@ -199,10 +199,12 @@ class Solver:
         self.max_iter = _count("max_iter", max_iter)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
-        try:
-            np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
+        if not (seed is None or (type(seed) is int and seed >= 0)):   # the common cases, no rng
+            try:
+                np.random.default_rng(seed)
+            except (TypeError, ValueError):
+                raise ValueError(f"seed must be None or an integer >= 0, "
+                                 f"got {str(seed)[:40]}") from None
         self.seed = seed
         opts = Options()
         for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),

@@ -24,6 +24,7 @@ operators, whose Jacobian comes from the AD).
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -230,10 +231,23 @@ class FunctionProblem(Problem):
         return y.value, y.tangent
 
 
+_PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)
+
+
 def as_problem(task):
-    """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its :class:`PlanarPoint`."""
+    """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its
+    :class:`PlanarPoint` (one per chain, kept while the chain lives)."""
     if isinstance(task, Problem):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):
-        return PlanarPoint(task)
+        try:
+            return _PLANAR[task]
+        except (KeyError, TypeError):
+            pass
+        prob = PlanarPoint(task)
+        try:
+            _PLANAR[task] = prob
+        except TypeError:            # not weakly referenceable: no cache
+            pass
+        return prob
     raise ValueError(f"expected a Chain or a Problem, got {type(task).__name__}")
