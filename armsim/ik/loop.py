@@ -227,9 +227,6 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
-        out_q, out_tip = q.copy(), np.zeros((b, prob.m))
-        iters = np.zeros(b, dtype=int)
-        stalled = np.zeros(b, dtype=bool)
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -240,10 +237,18 @@ class Solver:
             # the gradient's step scale: the problem's bound of |J|_F^2, else |J|_F^2 at the start
             init["c"] = (prob.curvature if prob.curvature is not None
                          else np.maximum(np.einsum("bij,bij->b", jac, jac), 1e-300))
-        mem = {k: np.array(np.broadcast_to(init[k], (b,)), dtype=float) for k in keys}
-        rows = np.arange(b)
+        mem = {k: (np.full(b, float(init[k])) if np.ndim(init[k]) == 0
+                   else np.array(np.broadcast_to(init[k], (b,)), dtype=float)) for k in keys}
         am = aim
-        f = 0.5 * np.einsum("bi,bi->b", am - tip, am - tip)
+        e = am - tip
+        f = 0.5 * np.einsum("bi,bi->b", e, e)
+        if b == 1:
+            one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
+            return self._attempt_one(targets, aim, q, tip, jac, f, mem, int(one))
+        out_q, out_tip = q.copy(), np.zeros((b, prob.m))
+        iters = np.zeros(b, dtype=int)
+        stalled = np.zeros(b, dtype=bool)
+        rows = np.arange(b)
         best = f.copy()
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
@@ -285,6 +290,31 @@ class Solver:
         off = np.sqrt(np.einsum("bi,bi->b", e, e))
         return out_q, iters, res, off, stalled
 
+    def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget):
+        """:meth:`_attempt` for one problem and one budget: the same iterations and the
+        same arithmetic, with the bookkeeping (stop tests, best error) on Python floats
+        instead of arrays of one row (a single solve's per-iteration overhead)."""
+        half_tol2 = 0.5 * self.tol**2
+        step = self._step
+        best = float(f[0])
+        since = 0
+        k = 0
+        while True:
+            fk = float(f[0])
+            if fk < half_tol2 or since >= PATIENCE or k == budget:
+                break
+            q, tip, jac, f = step(self, q, tip, jac, f, aim, mem)
+            fn = float(f[0])
+            if fn < best * (1.0 - 1e-9):
+                best, since = fn, 0
+            else:
+                since += 1
+            k += 1
+        d, e = targets - tip, aim - tip
+        res = np.sqrt(np.einsum("bi,bi->b", d, d))
+        off = np.sqrt(np.einsum("bi,bi->b", e, e))
+        return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
+
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):
         """Solve a batch.
@@ -318,7 +348,9 @@ class Solver:
             # than the first pattern's start, from that start otherwise; the start not taken
             # first comes second, each with its own budget
             qa, qb = prob.clip(q0), start_of(0, aim)
-            ea, eb = aim - prob.value(qa), aim - prob.value(qb)
+            # one evaluation of both starts (row by row the same arithmetic as two)
+            both = prob.value(np.concatenate([qa, qb]))
+            ea, eb = aim - both[:len(qa)], aim - both[len(qa):]
             ea2 = np.einsum("bi,bi->b", ea, ea)
             swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
             q0 = np.where(swap[:, None], qb, qa)

@@ -165,11 +165,28 @@ def tip_and_angle_jacobian(q, lengths, base):
     solvers call it every iteration; no validation)."""
     theta = ad.Dual.__new__(ad.Dual)
     theta.value = np.cumsum(q, axis=-1)
-    theta.tangent = np.broadcast_to(_one_hot(0, 1), q.shape + (1,))   # one-hot: d theta_i / d theta_i
+    theta.tangent = _ones(q.shape)            # one-hot: d theta_i / d theta_i, the only entry
     c, s = ad.cos_sin(theta)
     sx, sy = lengths * c, lengths * s
-    tip = np.stack([sx.value.sum(axis=-1), sy.value.sum(axis=-1)], axis=-1) + base
+    tip = np.empty(q.shape[:-1] + (2,))
+    tip[..., 0] = sx.value.sum(axis=-1)
+    tip[..., 1] = sy.value.sum(axis=-1)
+    tip += base
     return tip, _angle_columns(sx.tangent[..., 0], sy.tangent[..., 0])
+
+
+_ONES = {}
+
+
+def _ones(shape):
+    """Read-only ones of ``shape + (1,)`` (the one-hot seeds of one group), cached by shape."""
+    t = _ONES.get(shape)
+    if t is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        t = _ONES[shape] = np.ones(shape + (1,))
+        t.setflags(write=False)
+    return t
 
 
 def tip_jacobian(q, lengths, base=(0.0, 0.0), wrt=("angles",)):
