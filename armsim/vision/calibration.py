@@ -15,10 +15,14 @@ allowed as second parent, the stopping test reading the first candidate);
 the ``gecco`` preset uses the original's choices.
 
 One forward-mode pass (:class:`BearingModel`) evaluates the bearings of the
-reference and of every candidate together, with tangents seeded on each
-arm's own 2n parameters (K = 2n): the population is a batch axis, so the
-whole population's gradients (and the reference's tip Jacobian for its own
-control law) come out of one vectorised evaluation.  The ``lm`` learner runs
+reference and of every candidate together, with tangents on each arm's own 2n
+parameters (K = 2n): the population is a batch axis, so the whole
+population's gradients (and the reference's tip Jacobian for its own control
+law) come out of one vectorised evaluation.  The pass is structured: each
+segment's step depends on its own absolute angle and length only, so its
+derivatives are elementwise, and the joints' K = 2n tangents come from the
+triangular chain rules of the two cumulative sums (:meth:`BearingModel.duals`;
+the same numbers as seeding identity tangents through every operation).  The ``lm`` learner runs
 the same model over a batch of (candidate, past round) pairs.
 
 :class:`CalibrationRun` owns the loop (:meth:`~CalibrationRun.step` is one
