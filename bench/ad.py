@@ -197,6 +197,9 @@ def markdown(rows):
                      f"{r['peak_ad_bytes'] / 2**20:.0f} MiB, analytic {r['time_analytic_s']:.3f} s "
                      f"and {r['peak_analytic_bytes'] / 2**20:.0f} MiB (tracemalloc peaks)."
                      + (f" jax {r['jax']}." if "jax" in r else ""))
+    lines.append("Memory: tracemalloc peaks of one call for armsim and the formula; for jax, the "
+                 "buffers XLA plans for the compiled function (`memory_analysis()`: temporaries "
+                 "and output). Times: best of repeats, the same process.")
     return "\n".join(lines)
 
 
