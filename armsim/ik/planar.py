@@ -18,9 +18,9 @@ __all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap
 def tip(chain, q):
     """Tip positions (B, 2) [m] for angles q (B, N) [rad]."""
     theta = np.cumsum(q, axis=-1)
-    out = np.empty(q.shape[:-1] + (2,))
-    out[..., 0] = (chain.lengths * np.cos(theta)).sum(-1)
-    out[..., 1] = (chain.lengths * np.sin(theta)).sum(-1)
+    out = np.empty(theta.shape[:-1] + (2,))
+    out[..., 0] = np.add.reduce(np.cos(theta) * chain.lengths, axis=-1)
+    out[..., 1] = np.add.reduce(np.sin(theta) * chain.lengths, axis=-1)
     out += chain.base
     return out
 

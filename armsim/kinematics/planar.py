@@ -165,14 +165,18 @@ def tip_and_angle_jacobian(q, lengths, base):
     solvers call it every iteration; no validation)."""
     theta = ad.Dual.__new__(ad.Dual)
     theta.value = np.cumsum(q, axis=-1)
-    theta.tangent = _ones(q.shape)            # one-hot: d theta_i / d theta_i, the only entry
-    c, s = ad.cos_sin(theta)
-    sx, sy = lengths * c, lengths * s
-    tip = np.empty(q.shape[:-1] + (2,))
-    tip[..., 0] = sx.value.sum(axis=-1)
-    tip[..., 1] = sy.value.sum(axis=-1)
+    theta.tangent = _ones(theta.value.shape)  # one-hot: d theta_i / d theta_i, the only entry
+    c, s = ad.cos_sin(theta)                  # the JVP rule: tangents -sin, cos (K = 1)
+    # the product with the constant lengths (Dual's mul rule, inlined on the one entry: value
+    # and tangent scale by l), then the sum over the segments
+    tip = np.empty(theta.value.shape[:-1] + (2,))
+    tip[..., 0] = _add(c.value * lengths, axis=-1)
+    tip[..., 1] = _add(s.value * lengths, axis=-1)
     tip += base
-    return tip, _angle_columns(sx.tangent[..., 0], sy.tangent[..., 0])
+    return tip, _angle_columns(c.tangent[..., 0] * lengths, s.tangent[..., 0] * lengths)
+
+
+_add = np.add.reduce      # ndarray.sum without its Python-level wrappers
 
 
 _ONES = {}
