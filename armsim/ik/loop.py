@@ -347,16 +347,19 @@ class Solver:
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
             # first comes second, each with its own budget
-            qa, qb = prob.clip(q0), start_of(0, aim)
-            # one evaluation of both starts (row by row the same arithmetic as two)
-            both = prob.value(np.concatenate([qa, qb]))
-            ea, eb = aim - both[:len(qa)], aim - both[len(qa):]
+            qa = prob.clip(q0)
+            ea = aim - prob.value(qa)
             ea2 = np.einsum("bi,bi->b", ea, ea)
-            swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
-            q0 = np.where(swap[:, None], qb, qa)
-            budgets[0] = np.where(swap, first, self.max_iter)
-            first = np.where(swap, self.max_iter, first)
-            starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
+            if not (ea2 <= self.q0_radius**2).all():
+                # some q0 is far: compare with the first pattern's start (when every q0 is
+                # near, q0 goes first everywhere and that start is only drawn if needed)
+                qb = start_of(0, aim)
+                eb = aim - prob.value(qb)
+                swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+                q0 = np.where(swap[:, None], qb, qa)
+                budgets[0] = np.where(swap, first, self.max_iter)
+                first = np.where(swap, self.max_iter, first)
+                starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
         for start, budget in zip(starts, budgets):
