@@ -1,20 +1,23 @@
-"""Benchmark: tip Jacobian by forward-mode AD against a hand-written formula.
+"""Benchmark: tip Jacobian by forward-mode AD against a hand-written formula (and jax.jacrev).
 
-For each chain size N and batch size B this measures, in the same run:
+For each chain size N in 2, 7, 20, 100, 1000 and batch size B in 1, 1000 this measures,
+in the same run:
 
 * the largest absolute difference between the AD Jacobian
-  (:meth:`armsim.Chain.jacobian`), the analytic numpy Jacobian and central
-  finite differences (step 1e-6);
-* the time of one AD Jacobian divided by the time of one analytic Jacobian
-  (a ratio, so the figure does not depend on the machine's speed).
-
-Dense forward mode carries K = N tangent entries per value element, so its
-cost grows like N^2 per arm against N for the analytic formula: the ratio
-grows with N.
+  (:meth:`armsim.Chain.jacobian`, the structured forward pass), the analytic numpy
+  Jacobian and central finite differences (step 1e-6; skipped where they would
+  take N^2 B > 2e7 tip evaluations);
+* the time of one AD Jacobian divided by the time of one analytic Jacobian (best
+  of repeats; a ratio, so the figure does not depend on the machine's speed);
+* the peak memory of one AD Jacobian divided by the analytic one's (tracemalloc
+  peaks of the call, the angles excluded);
+* the same two ratios for ``jax.jit(jax.vmap(jax.jacrev(tip)))`` when jax is
+  installed (float64; memory: XLA's planned buffers, ``memory_analysis()`` of the
+  compiled function, arguments excluded), and the issue's goal for the row.
 
 Usage::
 
-    python bench/ad.py [--quick] [--json PATH]
+    python bench/ad.py [--quick] [--json PATH] [--markdown]
 """
 
 from __future__ import annotations
@@ -71,17 +74,59 @@ def best_time(fn, budget):
     return best
 
 
+def peak_bytes(fn):
+    """tracemalloc peak of one call of ``fn`` (bytes allocated by numpy and Python)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak
+
+
+#: the issue's goals (issue 11): AD / analytic time, and memory
+GOALS = {(7, 1000): "time <= 2", (100, 1000): "time <= 3", (1000, 1): "time <= 3",
+         (1000, 1000): "time <= 3, memory <= 4"}
+
+
+def jax_reference():
+    """``jacobian(lengths, q)`` by jax.jacrev (jit, vmapped over the batch), and a memory
+    probe; None when jax is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def tip(q, lengths):
+        theta = jnp.cumsum(q)
+        return jnp.stack([jnp.sum(lengths * jnp.cos(theta)), jnp.sum(lengths * jnp.sin(theta))])
+
+    jac = jax.jit(jax.vmap(jax.jacrev(tip), in_axes=(0, None)))
+
+    def run(lengths, q):
+        return jac(q, lengths).block_until_ready()
+
+    def memory(lengths, q):
+        try:
+            m = jac.lower(q, lengths).compile().memory_analysis()
+            return int(m.temp_size_in_bytes + m.output_size_in_bytes)
+        except Exception:        # not every backend reports it
+            return None
+    return run, memory, jax.__version__
+
+
 def run(quick=False, seed=0):
     rng = np.random.default_rng(seed)
     budget = 0.05 if quick else 0.4
+    jx = jax_reference()
     rows = []
     for n in SIZES:
         for b in BATCHES:
-            if quick and n * n * b > 2_000_000:
-                continue
-            if n * n * b > 200_000_000:   # a dense (B, N, N) tangent would not fit
-                rows.append({"N": n, "B": b, "skipped": f"dense tangent of {n * n * b * 8 / 1e9:.0f} GB"})
-                continue
             lengths = rng.uniform(0.5, 1.5, n)
             lengths /= lengths.sum()
             chain = Chain(lengths)
@@ -92,27 +137,69 @@ def run(quick=False, seed=0):
             j_fd = fd_jacobian(chain, q) if fd_ok else None
             t_ad = best_time(lambda: chain.jacobian(q), budget)
             t_an = best_time(lambda: analytic_jacobian(chain.lengths, q), budget)
-            rows.append({
+            m_ad = peak_bytes(lambda: chain.jacobian(q))
+            m_an = peak_bytes(lambda: analytic_jacobian(chain.lengths, q))
+            row = {
                 "N": n, "B": b,
                 "max_abs_ad_vs_analytic": float(np.max(np.abs(j_ad - j_an))),
                 "max_abs_ad_vs_fd": float(np.max(np.abs(j_ad - j_fd))) if fd_ok else None,
                 "time_ad_s": t_ad, "time_analytic_s": t_an,
                 "ratio_ad_over_analytic": t_ad / t_an,
-            })
+                "peak_ad_bytes": m_ad, "peak_analytic_bytes": m_an,
+                "memory_ad_over_analytic": m_ad / m_an,
+                "goal": GOALS.get((n, b)),
+            }
+            if jx is not None:
+                jrun, jmem, version = jx
+                lj, qj = np.asarray(chain.lengths), np.asarray(q)
+                j_jax = np.asarray(jrun(lj, qj))
+                t_jax = best_time(lambda: jrun(lj, qj), budget)
+                m_jax = jmem(lj, qj)
+                row.update({"jax": version,
+                            "max_abs_jax_vs_analytic": float(np.max(np.abs(j_jax - j_an))),
+                            "time_jax_s": t_jax, "ratio_jax_over_analytic": t_jax / t_an,
+                            "memory_jax_bytes": m_jax,
+                            "memory_jax_over_analytic": None if m_jax is None else m_jax / m_an})
+            rows.append(row)
     return rows
+
+
+def _f(x, spec):
+    return "-" if x is None else format(x, spec)
 
 
 def markdown(rows):
     """The README's table, as Markdown."""
-    lines = ["| N | B | max \\|AD − analytic\\| | max \\|AD − FD\\| | AD / analytic time |",
-             "|---:|---:|---:|---:|---:|"]
+    jax = any("jax" in r for r in rows)
+    head = ("| N | B | max \\|AD − analytic\\| | max \\|AD − FD\\| | AD / analytic time | "
+            "AD / analytic memory |")
+    rule = "|---:|---:|---:|---:|---:|---:|"
+    if jax:
+        head += " jax.jacrev / analytic time | jax.jacrev / analytic memory |"
+        rule += "---:|---:|"
+    head += " goal (issue 11) |"
+    rule += "---|"
+    lines = [head, rule]
     for r in rows:
-        if "skipped" in r:
-            lines.append(f"| {r['N']} | {r['B']} | skipped: {r['skipped']} | | |")
-            continue
-        fd = f"{r['max_abs_ad_vs_fd']:.1e}" if r["max_abs_ad_vs_fd"] is not None else "-"
-        lines.append(f"| {r['N']} | {r['B']} | {r['max_abs_ad_vs_analytic']:.1e} | {fd} | "
-                     f"{r['ratio_ad_over_analytic']:.3g} |")
+        line = (f"| {r['N']} | {r['B']} | {r['max_abs_ad_vs_analytic']:.1e} | "
+                f"{_f(r['max_abs_ad_vs_fd'], '.1e')} | {r['ratio_ad_over_analytic']:.2f} | "
+                f"{r['memory_ad_over_analytic']:.2f} |")
+        if jax:
+            line += (f" {_f(r.get('ratio_jax_over_analytic'), '.2f')} | "
+                     f"{_f(r.get('memory_jax_over_analytic'), '.2f')} |")
+        line += f" {r['goal'] or ''} |"
+        lines.append(line)
+    big = [r for r in rows if r["N"] == 1000 and r["B"] == 1000]
+    if big:
+        r = big[0]
+        lines.append("")
+        lines.append(f"N = 1000, B = 1000: AD {r['time_ad_s']:.3f} s and "
+                     f"{r['peak_ad_bytes'] / 2**20:.0f} MiB, analytic {r['time_analytic_s']:.3f} s "
+                     f"and {r['peak_analytic_bytes'] / 2**20:.0f} MiB (tracemalloc peaks)."
+                     + (f" jax {r['jax']}." if "jax" in r else ""))
+    lines.append("Memory: tracemalloc peaks of one call for armsim and the formula; for jax, the "
+                 "buffers XLA plans for the compiled function (`memory_analysis()`: temporaries "
+                 "and output). Times: best of repeats, the same process.")
     return "\n".join(lines)
 
 
@@ -125,14 +212,15 @@ def main(argv=None):
                    help="write the table into the README's generated block")
     args = p.parse_args(argv)
     rows = run(quick=args.quick, seed=args.seed)
-    print(f"{'N':>5} {'B':>5} {'|AD-analytic|':>14} {'|AD-FD|':>10} {'AD [s]':>10} {'analytic [s]':>12} {'AD/analytic':>11}")
+    print(f"{'N':>5} {'B':>5} {'|AD-analytic|':>14} {'|AD-FD|':>10} {'AD [s]':>10} "
+          f"{'analytic [s]':>12} {'AD/an time':>10} {'AD/an mem':>9} {'jax/an time':>11} "
+          f"{'jax/an mem':>10}  goal")
     for r in rows:
-        if "skipped" in r:
-            print(f"{r['N']:>5} {r['B']:>5}  skipped: {r['skipped']}")
-            continue
-        fd = f"{r['max_abs_ad_vs_fd']:.1e}" if r["max_abs_ad_vs_fd"] is not None else "-"
-        print(f"{r['N']:>5} {r['B']:>5} {r['max_abs_ad_vs_analytic']:>14.1e} {fd:>10} "
-              f"{r['time_ad_s']:>10.2e} {r['time_analytic_s']:>12.2e} {r['ratio_ad_over_analytic']:>11.2f}")
+        print(f"{r['N']:>5} {r['B']:>5} {r['max_abs_ad_vs_analytic']:>14.1e} "
+              f"{_f(r['max_abs_ad_vs_fd'], '.1e'):>10} {r['time_ad_s']:>10.2e} "
+              f"{r['time_analytic_s']:>12.2e} {r['ratio_ad_over_analytic']:>10.2f} "
+              f"{r['memory_ad_over_analytic']:>9.2f} {_f(r.get('ratio_jax_over_analytic'), '.2f'):>11} "
+              f"{_f(r.get('memory_jax_over_analytic'), '.2f'):>10}  {r['goal'] or ''}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"benchmark": "ad", "rows": rows}, indent=2))

@@ -12,7 +12,7 @@ from armsim.vision.calibration import (
 from armsim.vision.camera import CameraSettings, wrap
 from armsim.kinematics.planar import joint_positions
 from armsim.vision.genetic import GeneticSettings
-from armsim.vision.learners import LEARNERS, Learner, make_learner
+from armsim.vision.learners import LEARNERS, Learner, LevenbergMarquardt, make_learner
 from armsim.vision.sweep import expand_grid, parse_vary, sweep, write_csv
 from armsim.commands.sweep import sweep_command
 
@@ -303,3 +303,108 @@ def test_parallel_sweep_matches_serial():
     parallel = sweep(PRESETS["lm"], grid, [5, 6], jobs=2, progress=False)
     key = lambda r: (r["segments"], r["seed"], r["rounds"], r["length_error_px"])
     assert [key(r) for r in serial] == [key(r) for r in parallel]
+
+
+class _LmBefore(LevenbergMarquardt):
+    """The lm step before issue 11 (einsum normal equations), the tests' reference."""
+
+    def step(self, params, grad, rates, problem):
+        r, jac = problem.window_residuals(params, jacobian=True)
+        loss = np.einsum("mr,mr->m", r, r)
+        normal = np.einsum("mrd,mre->mde", jac, jac)
+        g = np.einsum("mrd,mr->md", jac, r)
+        diag = np.einsum("mdd->md", normal)
+        scale = diag + 1e-12 * (diag.max(axis=1, keepdims=True) + 1.0)
+        lhs = normal + (self.damping[:, None] * scale)[:, :, None] * np.eye(self.dim)
+        delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
+        trial = problem.project(params + delta)
+        r_trial, _ = problem.window_residuals(trial, jacobian=False)
+        trial_loss = np.einsum("mr,mr->m", r_trial, r_trial)
+        better = np.isfinite(trial_loss) & (trial_loss < loss)
+        self.accepted = better
+        self.damping = np.where(better, np.maximum(self.damping / self.shrink, self.lower),
+                                np.minimum(self.damping * self.grow, self.upper))
+        return np.where(better[:, None], trial, params)
+
+
+
+@pytest.mark.parametrize("observation", ["atan2", "atan"])
+def test_structured_bearing_pass_equals_the_dense_pass(observation):
+    """Issue 11 item 4: the structured pass (elementwise step derivatives, then the two
+    cumulative sums' chain rules as matrix products) gives the dense pass's values and
+    tangents, bit for bit, for the population and the lm window shapes."""
+    from armsim.vision.calibration import BearingModel
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 6):
+        model = BearingModel(n, (200.0, 300.0), rng.uniform(0, 400, (3, 2)), observation)
+        for a_shape, l_shape in (((n,), (n,)), ((32, n), (32, n)), ((31, 30, n), (31, 1, n))):
+            a = rng.uniform(0, 2 * np.pi, a_shape)
+            lengths = rng.uniform(50, 150, l_shape)
+            (p1, b1), (p2, b2) = model.duals(a, lengths), model.duals_dense(a, lengths)
+            for x, y in ((p1, p2), (b1, b2)):
+                assert x.tangent.shape == y.tangent.shape
+                np.testing.assert_array_equal(x.value, y.value)
+                np.testing.assert_array_equal(x.tangent, y.tangent)
+
+
+def test_lm_round_results_unchanged_at_six_segments():
+    """Issue 11 item 4: every lm round of a 300-round run at 6 segments, population 32,
+    matches the code before (the dense pass, einsum normal equations) from the same state:
+    the same accept/reject decisions and damping, new parameters equal in most rounds and
+    within 1e-11 of their units (1 rad, the middle of the length range) in all: the normal
+    equations are now a matmul, whose reordered sums differ at rounding."""
+    from armsim.vision.calibration import PRESETS, CalibrationRun
+    exp = PRESETS["lm"].with_value("segments", 6).with_value("population", 32)
+
+    sim = CalibrationRun(exp, 5)
+    new = sim.learner
+    old = _LmBefore(sim.m, 2 * sim.n, new.units, damping=exp.calibration.damping)
+    structured, dense = sim.model.duals, sim.model.duals_dense
+    rounds, worsts = [], []
+
+    class Both:
+        uses_window = True
+
+        def step(self, params, grad, rates, problem):
+            new.damping = old.damping.copy()
+            out_new = new.step(params, grad, rates, problem)
+            sim.model.duals = dense
+            try:
+                out_old = old.step(params, grad, rates, problem)
+            finally:
+                sim.model.duals = structured
+            # 1e-12 of each parameter's natural unit (1 rad, the middle of the length range)
+            worst = float(np.max(np.abs(out_new - out_old) / new.units))
+            worsts.append(worst)
+            assert np.array_equal(new.accepted, old.accepted)
+            assert np.array_equal(new.damping, old.damping)
+            rounds.append(int(old.accepted.sum()))
+            return out_old
+
+        def reset(self, index):
+            old.reset(index)
+
+    sim.learner = Both()
+    for _ in range(300):
+        sim.step()
+    assert len(rounds) == 300 and sum(rounds) > 300        # steps were taken and compared
+    # most rounds are bit for bit; an ill-conditioned normal matrix amplifies the reordered
+    # sums of the matmul to a few 1e-12 of a unit (measured worst 4.3e-12 over these rounds)
+    assert np.median(worsts) <= 1e-15
+    assert max(worsts) <= 1e-11, max(worsts)
+
+
+def test_lm_run_results_unchanged_at_six_segments():
+    """Issue 11 item 4: a 300-round lm run at 6 segments, population 32, ends on the same
+    parameters as the code before (dense pass, einsum normal equations) to 1e-12 relative
+    (measured 2e-14)."""
+    from armsim.vision.calibration import PRESETS, CalibrationRun
+    exp = PRESETS["lm"].with_value("segments", 6).with_value("population", 32)
+    new, old = CalibrationRun(exp, 5), CalibrationRun(exp, 5)
+    old.model.duals = old.model.duals_dense
+    old.learner = _LmBefore(old.m, 2 * old.n, old.learner.units, damping=exp.calibration.damping)
+    for _ in range(300):
+        new.step()
+        old.step()
+    np.testing.assert_allclose(new.params, old.params, rtol=1e-12, atol=0)
+    assert (new.round, new.generation, new.converged) == (old.round, old.generation, old.converged)

@@ -86,3 +86,35 @@ def test_ops_huge_segments_via_the_command_line_is_one_line_and_fast():
     assert time.perf_counter() - t < 30
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and "at most 2000 segments" in r.stderr
+
+
+def test_ops_states_which_forward_pass_it_counts(capsys):
+    """Issue 11: Chain.jacobian runs the structured pass; `armsim ops` says it counts the
+    dense one, and a counted Chain.jacobian does run the dense pass (the hook sees K = N)."""
+    import json
+
+    import numpy as np
+
+    from armsim import Chain
+    from armsim.ad import dual as ad
+    from armsim.ad.opcount import counting
+    from armsim.commands.ops import FORWARD_PASS, ops_main
+    assert ops_main(["--segments", "3"]) == 0
+    out = capsys.readouterr().out
+    assert FORWARD_PASS in out.splitlines()
+    assert ops_main(["--segments", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["forward_pass"] == FORWARD_PASS
+    c = Chain([0.5, 0.3, 0.2])
+    q = np.array([0.1, -0.4, 0.7])
+    ks = []
+    ad._hooks.append(lambda name, value, tangent, inputs, params: ks.append(tangent.shape[-1])
+                     or tangent)
+    try:
+        dense = c.jacobian(q)
+    finally:
+        ad._hooks.pop()
+    assert ks and set(ks) == {3}
+    np.testing.assert_allclose(dense, c.jacobian(q), rtol=0, atol=1e-15)
+    with counting() as counted:
+        c.jacobian(q)
+    assert counted.derivative > 0

@@ -444,3 +444,39 @@ def test_extreme_sizes_give_finite_results_without_warnings(method, correction, 
             assert np.all(np.isfinite(r.q)) and np.isfinite(r.residual)
         r = solve(chain, [length, length], method=method, correction=correction, restarts=2)
         assert r.residual < 1e-4 * length
+
+
+def _python_calls(fn):
+    """Python-level and C-level function calls made by ``fn()`` (a deterministic count)."""
+    import sys
+    count = [0]
+
+    def prof(frame, event, arg):
+        if event in ("call", "c_call"):
+            count[0] += 1
+    sys.setprofile(prof)
+    try:
+        out = fn()
+    finally:
+        sys.setprofile(None)
+    return count[0], out
+
+
+def test_single_solve_overhead_in_python_calls():
+    """Issue 11 item 2: one default solve at N = 7 made 437 Python calls (521 from a near
+    q0); the one-problem path of the loop, the cached problem and the skipped first pattern
+    (q0 near) cut them, with the same answer as the batch path, bit for bit."""
+    from armsim import solve, solve_batch
+    c = Chain(np.full(7, 1 / 7))
+    far = np.array([0.4, 0.3])
+    solve(c, far)
+    calls, res = _python_calls(lambda: solve(c, far))
+    assert calls <= 340, calls
+    near_q0 = res.q
+    target = np.array([0.41, 0.3])
+    calls_near, res_near = _python_calls(lambda: solve(c, target, near_q0))
+    assert calls_near <= 340, calls_near
+    for t, q0, r in ((far, None, res), (target, near_q0, res_near)):
+        b = solve_batch(c, np.stack([t, [0.1, -0.7]]), None if q0 is None else np.stack([q0, q0]))
+        assert np.array_equal(b.q[0], r.q) and b.iterations[0] == r.iterations
+        assert b.residual[0] == r.residual and b.reason[0] == r.reason

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "Dual", "jacobian", "value_and_jacobian", "seed", "is_dual", "value_of",
+    "Dual", "jacobian", "value_and_jacobian", "seed", "is_dual", "value_of", "instrumented",
     "sin", "cos", "cos_sin", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
     "tanh", "sigmoid", "hypot", "abs", "absolute", "square", "cumsum", "sum",
     "stack", "concatenate", "where", "maximum", "minimum", "clip", "matmul",
@@ -46,6 +46,13 @@ def _make(name, value, tangent, inputs=(), params=None):
     out.value = value
     out.tangent = tangent
     return out
+
+
+def instrumented() -> bool:
+    """True while a hook (operation counting, tangent pruning) watches every operation:
+    code with a faster structured path then takes its plain dense pass, whose
+    per-operation tangents the hooks count or prune."""
+    return bool(_hooks)
 
 
 def is_dual(x) -> bool:

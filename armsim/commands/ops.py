@@ -1,5 +1,14 @@
 """``armsim ops``: forward- versus reverse-mode operation counts, on the slide's chain and
-on the squared tip error of an N-segment planar arm (counted by :mod:`armsim.ad.opcount`)."""
+on the squared tip error of an N-segment planar arm (counted by :mod:`armsim.ad.opcount`).
+
+What is counted: the *dense* forward pass, :func:`~armsim.kinematics.planar.joint_positions`
+on :class:`~armsim.ad.dual.Dual` seeded with K identity tangents (what
+:func:`armsim.ad.dual.jacobian` runs on any function, and what ``Chain.joints_jacobian``
+and a pruned or counted ``Chain.jacobian`` run), against the tape of
+:mod:`armsim.ad.reverse`.  ``Chain.jacobian`` itself and the solvers run the structured
+pass (:func:`armsim.kinematics.planar.tip_jacobian`: one-hot tangents on the absolute
+angles, then the reversed cumulative sum; O(N) per arm), which these counts do not
+describe (:data:`FORWARD_PASS`)."""
 
 from __future__ import annotations
 
@@ -14,7 +23,13 @@ from armsim.ad.opcount import (CONVENTIONS, _check_choice, count_forward, count_
                                slide_counts)
 from armsim.kinematics.planar import WRT_CHOICES, joint_positions
 
-__all__ = ["arm_counts", "ops_table", "format_table", "ops_main", "MAX_SEGMENTS"]
+__all__ = ["arm_counts", "ops_table", "format_table", "ops_main", "MAX_SEGMENTS", "FORWARD_PASS"]
+
+#: the computation the forward counts describe (printed with the table and in the JSON)
+FORWARD_PASS = ("forward = the dense pass (joint_positions on K identity tangents, as "
+                "armsim.ad.dual.jacobian runs any function); Chain.jacobian runs the structured "
+                "pass instead (one-hot tangents on the absolute angles, reversed cumsum: O(N) "
+                "per arm), not counted here")
 
 
 def _arm_loss(z, n, wrt, lengths, target):
@@ -83,7 +98,7 @@ def ops_table(segments=(1, 2, 5, 10, 20, 50, 100), wrt=("angles",), convention="
         r = arm_counts(int(n), wrt, convention)
         arm.append({"segments": r["n"], "k": r["k"], "forward": _row(r["forward"]),
                     "reverse": _row(r["reverse"]), "max_diff": r["max_diff"]})
-    return {"convention": convention, "wrt": list(wrt),
+    return {"convention": convention, "wrt": list(wrt), "forward_pass": FORWARD_PASS,
             "slide": {"forward": _row(s["forward"]), "reverse": _row(s["reverse"]),
                       "agree": s["agree"]},
             "arm": arm}
@@ -99,6 +114,7 @@ def format_table(data):
         lines.append(f"{mode:<8} {r['primal']:>6} {r['mul']:>5} {r['add']:>5} {r['derivative']:>6}")
     lines.append("")
     lines.append(f"Arm: squared tip error, N segments, K = parameters ({', '.join(data['wrt'])})")
+    lines.append(data.get("forward_pass", FORWARD_PASS))
     lines.append(f"{'N':>5} {'K':>5} {'primal':>7} {'fwd mul':>9} {'fwd add':>9} {'fwd total':>10} "
                  f"{'rev mul':>8} {'rev add':>8} {'rev total':>9} {'fwd/rev':>8}")
     for r in data["arm"]:

@@ -204,10 +204,12 @@ class Solver:
         self.max_iter = _count("max_iter", max_iter)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
-        try:
-            np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
+        if not (seed is None or (type(seed) is int and seed >= 0)):   # the common cases, no rng
+            try:
+                np.random.default_rng(seed)
+            except (TypeError, ValueError):
+                raise ValueError(f"seed must be None or an integer >= 0, "
+                                 f"got {str(seed)[:40]}") from None
         self.seed = seed
         opts = Options()
         for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),
@@ -230,9 +232,6 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
-        out_q = q.copy()
-        iters = np.zeros(b, dtype=int)
-        stalled = np.zeros(b, dtype=bool)
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -243,12 +242,19 @@ class Solver:
             # the gradient's step scale: the problem's bound of |J|_F^2, else |J|_F^2 at the start
             init["c"] = (prob.curvature if prob.curvature is not None
                          else np.maximum(np.einsum("bij,bij->b", jac, jac), 1e-300))
-        mem = {k: np.array(np.broadcast_to(init[k], (b,)), dtype=float) for k in keys}
-        rows = np.arange(b)
+        mem = {k: (np.full(b, float(init[k])) if np.ndim(init[k]) == 0
+                   else np.array(np.broadcast_to(init[k], (b,)), dtype=float)) for k in keys}
         am = aim
+        e = prob.error(am, tip)
+        f = 0.5 * np.einsum("bi,bi->b", e, e)
+        if b == 1:
+            one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
+            return self._attempt_one(targets, aim, q, tip, jac, f, mem, int(one))
+        out_q = q.copy()
         out_tip = np.zeros((b,) + tip.shape[1:])       # the task value (B, target size)
-        e0 = prob.error(am, tip)
-        f = 0.5 * np.einsum("bi,bi->b", e0, e0)
+        iters = np.zeros(b, dtype=int)
+        stalled = np.zeros(b, dtype=bool)
+        rows = np.arange(b)
         best = f.copy()
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
@@ -288,6 +294,30 @@ class Solver:
         res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
         return out_q, iters, res, off, stalled
 
+    def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget):
+        """:meth:`_attempt` for one problem and one budget: the same iterations and the
+        same arithmetic, with the bookkeeping (stop tests, best error) on Python floats
+        instead of arrays of one row (a single solve's per-iteration overhead)."""
+        prob = self.problem
+        half_tol2 = 0.5 * self.tol**2
+        step = self._step
+        best = float(f[0])
+        since = 0
+        k = 0
+        while True:
+            fk = float(f[0])
+            if fk < half_tol2 or since >= PATIENCE or k == budget:
+                break
+            q, tip, jac, f = step(self, q, tip, jac, f, aim, mem)
+            fn = float(f[0])
+            if fn < best * (1.0 - 1e-9):
+                best, since = fn, 0
+            else:
+                since += 1
+            k += 1
+        res, off = prob.residual(targets, tip), prob.residual(aim, tip)
+        return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
+
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):
         """Solve a batch.
@@ -320,14 +350,19 @@ class Solver:
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
             # first comes second, each with its own budget
-            qa, qb = prob.clip(q0), start_of(0, aim)
-            ea, eb = prob.error(aim, prob.value(qa)), prob.error(aim, prob.value(qb))
+            qa = prob.clip(q0)
+            ea = prob.error(aim, prob.value(qa))
             ea2 = np.einsum("bi,bi->b", ea, ea)
-            swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
-            q0 = np.where(swap[:, None], qb, qa)
-            budgets[0] = np.where(swap, first, self.max_iter)
-            first = np.where(swap, self.max_iter, first)
-            starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
+            if not (ea2 <= self.q0_radius**2).all():
+                # some q0 is far: compare with the first pattern's start (when every q0 is
+                # near, q0 goes first everywhere and that start is only drawn if needed)
+                qb = start_of(0, aim)
+                eb = prob.error(aim, prob.value(qb))
+                swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+                q0 = np.where(swap[:, None], qb, qa)
+                budgets[0] = np.where(swap, first, self.max_iter)
+                first = np.where(swap, self.max_iter, first)
+                starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
         for start, budget in zip(starts, budgets):

@@ -1,17 +1,16 @@
 """The few kinematic quantities the solvers need, for a batch of arms.
 
-The tip Jacobian is forward-mode AD (:class:`armsim.ad.dual.Dual` seeded with
-identity tangents on the angles), evaluated on the tip alone: it is the same
-derivative as :meth:`armsim.Chain.tip_and_jacobian` (a test checks it), at
-about half the cost, because the solvers never need the other joints'
-tangents.  Plain positions (no derivatives) are plain numpy.
+The tip Jacobian is the structured forward-mode pass of
+:meth:`armsim.Chain.jacobian` (one-hot tangents on the absolute angles, then the
+triangular chain rule of their cumulative sum), without the validation: the
+solvers call it every iteration.  Plain positions (no derivatives) are plain numpy.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from armsim.ad import dual as ad
+from armsim.kinematics.planar import tip_and_angle_jacobian
 
 __all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap"]
 
@@ -19,39 +18,24 @@ __all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap
 def tip(chain, q):
     """Tip positions (B, 2) [m] for angles q (B, N) [rad]."""
     theta = np.cumsum(q, axis=-1)
-    return np.stack([(chain.lengths * np.cos(theta)).sum(-1),
-                     (chain.lengths * np.sin(theta)).sum(-1)], axis=-1) + chain.base
-
-
-_PHASE = np.array([[0.0], [0.5 * np.pi]])
-_SEEDS = {}   # tangents of cumsum(q) along q (read-only broadcasts), by shape of q
+    out = np.empty(theta.shape[:-1] + (2,))
+    out[..., 0] = np.add.reduce(np.cos(theta) * chain.lengths, axis=-1)
+    out[..., 1] = np.add.reduce(np.sin(theta) * chain.lengths, axis=-1)
+    out += chain.base
+    return out
 
 
 def tip_and_jacobian(chain, q):
     """Tip (B, 2) [m] and its Jacobian d tip / d q (B, 2, N) [m/rad], by forward-mode AD.
 
-    Both coordinates come from one cosine, ``x = sum_i l_i cos(theta_i)`` and
-    ``y = sum_i l_i cos(theta_i - pi/2)``, with ``theta = cumsum(q)`` the absolute
-    angles: a :class:`~armsim.ad.dual.Dual` of shape (B, 2, N) seeded with its tangent
-    along the relative angles, ``d theta_i / d q_j = [j <= i]`` (the identity pushed
-    through the cumulative sum, a constant).  The cosine and the weighted sum
-    over the segments then run on the Dual: a product and a sum for a small
-    batch (fewer Python-level steps), one ``matmul`` with the lengths for a large
-    one (one pass over the tangents).  The two agree to rounding.
+    The structured pass of :func:`armsim.kinematics.planar.tip_and_angle_jacobian` (the
+    one :meth:`armsim.Chain.jacobian` runs): the absolute angles ``theta = cumsum(q)``
+    are seeded with one-hot tangents (each segment's ``l_i (cos, sin)(theta_i)``
+    depends on its own ``theta_i`` only: one tangent entry per element), and the
+    triangular chain rule of the cumulative sum, ``d tip / d q_j = sum_{i>=j} d tip /
+    d theta_i``, gives the columns.  O(N) per arm; the tip is :func:`tip`'s, bit for bit.
     """
-    seed = _SEEDS.get(q.shape)
-    if seed is None:
-        n = q.shape[-1]
-        seed = _SEEDS[q.shape] = np.broadcast_to(np.tril(np.ones((n, n))),
-                                                 q.shape[:-1] + (2, n, n))
-        if len(_SEEDS) > 64:
-            _SEEDS.clear()
-    c = ad.cos(ad.Dual(np.cumsum(q, axis=-1)[..., None, :] - _PHASE, seed))
-    if q.size <= 16 * q.shape[-1]:
-        xy = ad.sum(chain.lengths * c, axis=-1)
-    else:
-        xy = ad.matmul(c, chain.lengths)
-    return xy.value + chain.base, xy.tangent
+    return tip_and_angle_jacobian(q, chain.lengths, chain.base)
 
 
 def joints(chain, q):

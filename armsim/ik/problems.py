@@ -463,12 +463,25 @@ def for_target(task, target, batch=False):
     return SpatialTarget(task, kind), (rows if batch else rows[0])
 
 
+_PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)
+
+
 def as_problem(task):
-    """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its :class:`PlanarPoint`."""
+    """A :class:`Problem` as is; a planar :class:`~armsim.kinematics.planar.Chain` as its
+    :class:`PlanarPoint` (one per chain, kept while the chain lives)."""
     if isinstance(task, Problem):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):
-        return PlanarPoint(task)
+        try:
+            return _PLANAR[task]
+        except (KeyError, TypeError):
+            pass
+        prob = PlanarPoint(task)
+        try:
+            _PLANAR[task] = prob
+        except TypeError:            # not weakly referenceable: no cache
+            pass
+        return prob
     if hasattr(task, "pose_and_jacobian"):
         return SpatialTarget(task, "pose")
     raise ValueError(f"expected a Chain or a Problem, got {type(task).__name__}")

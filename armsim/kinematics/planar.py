@@ -4,9 +4,23 @@ Kinematics are plain array maths (:func:`joint_positions`) that run unchanged
 on floats, arrays and :class:`~armsim.ad.dual.Dual`: the absolute angle of each
 segment is the cumulative sum of the relative joint angles, each segment adds
 ``length * (cos, sin)`` of its absolute angle, and a cumulative sum of those
-steps gives every joint.  The tip Jacobian comes from seeding the angles (and,
-when asked, the lengths and the base) with identity tangents: one forward
-pass, every column, for one arm or a batch.
+steps gives every joint.
+
+The tip Jacobian (:func:`tip_jacobian`, :meth:`Chain.jacobian`) is forward-mode
+AD that exploits the chain's structure.  Each segment's step
+``l_i (cos, sin)(theta_i)`` depends on one absolute angle ``theta_i = sum_{j<=i} q_j``
+and one length only, so the pass seeds the *absolute* angles (and the lengths)
+with one-hot tangents: element ``i`` carries its derivative along its own
+``theta_i`` (and ``l_i``), a tangent of one entry per group (K = 1 or 2, not N),
+O(N) work per arm.  The sum over the segments then places element ``i``'s
+tangent in column ``i`` (the one-hot seeds do not overlap), and the triangular
+chain rule of the cumulative sum, ``d tip / d q_j = sum_{i>=j} d tip / d theta_i``
+(a reversed cumulative sum), turns the angle columns into derivatives along the
+relative joint angles.  The base moves the tip rigidly (identity columns).
+:meth:`Chain.joints_jacobian` (every joint: an (N+1, 2, K) output) stays the
+dense pass with identity tangents, and so does the tip while a hook watches the
+operations (:func:`armsim.ad.dual.instrumented`: tangent pruning acts on, and
+operation counts count, the dense pass's per-operation tangents).
 """
 
 from __future__ import annotations
@@ -18,7 +32,8 @@ import numpy as np
 from armsim.ad import dual as ad
 
 __all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES", "MIN_LENGTH", "MAX_LENGTH",
-           "MAX_COORDINATE", "MAX_ANGLE", "memory_budget"]
+           "MAX_COORDINATE", "MAX_ANGLE", "memory_budget", "tip_jacobian",
+           "tip_and_angle_jacobian"]
 
 WRT_CHOICES = ("angles", "lengths", "base")
 
@@ -31,10 +46,15 @@ WRT_CHOICES = ("angles", "lengths", "base")
 MIN_LENGTH, MAX_LENGTH = 1e-50, 1e50
 MAX_COORDINATE = 1e50
 MAX_ANGLE = 1e6
-#: Peak bytes of one forward pass with K tangent columns, per float of the
+#: Peak bytes of a dense forward pass with K tangent columns, per float of the
 #: (B, N, K) intermediates: measured with tracemalloc (3.0 angles only, 5.0 with
-#: lengths or base for the tip; 11.1 for every joint), rounded up.
+#: lengths or base for the tip; 11.1 for every joint), rounded up.  The tip takes
+#: the dense pass only while a hook watches (:func:`armsim.ad.dual.instrumented`).
 _PASS_FLOATS = {"tip": 4, "tip+": 6, "joints": 12}
+#: Peak bytes of the structured tip pass (:func:`tip_jacobian`), per float of the
+#: (B, N) angles, by number of seeded groups among angles and lengths (0, 1, 2),
+#: plus 8 bytes per output entry: measured with tracemalloc, rounded up.
+_TIP_FLOATS = (6, 10, 14)
 MEMORY_FRACTION = 0.5      # a Jacobian may take at most this fraction of the physical memory
 
 
@@ -52,6 +72,8 @@ def memory_budget() -> int:
 
 
 def _gib(nbytes) -> str:
+    if nbytes < 2**30:
+        return f"{nbytes / 2**20:.0f} MiB"
     return f"{nbytes / 2**30:.1f} GiB"
 
 
@@ -98,6 +120,131 @@ def tip_position(q, lengths, base=(0.0, 0.0)):
     else:
         x, y = ad.matmul(c, lengths), ad.matmul(s, lengths)   # contract the segment axis
     return ad.stack([x, y], axis=-1) + base
+
+
+_ONE_HOT = {}   # read-only one-hot tangent rows (k,), by (slot, k)
+
+
+def _one_hot(slot, k):
+    row = _ONE_HOT.get((slot, k))
+    if row is None:
+        row = np.zeros(k)
+        row[slot] = 1.0
+        row.setflags(write=False)
+        row = _ONE_HOT[(slot, k)] = row
+    return row
+
+
+_TRI_MAX = 64
+_UPPER = {}   # (n, n) ones on and below the diagonal: a @ _UPPER[n] is the reversed cumsum
+
+
+def _angle_columns(dx, dy, out=None):
+    """d tip / d q (..., 2, N) from d tip / d theta (two (..., N) rows): the triangular chain
+    rule of the cumulative sum, ``d tip / d q_j = sum_{i >= j} d tip / d theta_i``, written
+    into ``out`` (a new array by default).  A small N takes a triangular matmul."""
+    n = dx.shape[-1]
+    if out is None:
+        out = np.empty(dx.shape[:-1] + (2, n))
+    if n <= _TRI_MAX:
+        tri = _UPPER.get(n)
+        if tri is None:
+            tri = _UPPER[n] = np.tril(np.ones((n, n)))
+            tri.setflags(write=False)
+        np.matmul(dx, tri, out=out[..., 0, :])
+        np.matmul(dy, tri, out=out[..., 1, :])
+    else:
+        np.cumsum(dx[..., ::-1], axis=-1, out=out[..., 0, ::-1])
+        np.cumsum(dy[..., ::-1], axis=-1, out=out[..., 1, ::-1])
+    return out
+
+
+def tip_and_angle_jacobian(q, lengths, base):
+    """Tip (..., 2) and d tip / d q (..., 2, N) for angles q (..., N), lengths (N,), base (2,):
+    :func:`tip_jacobian` with ``wrt=("angles",)``, in the fewest Python-level steps (the
+    solvers call it every iteration; no validation)."""
+    theta = ad.Dual.__new__(ad.Dual)
+    theta.value = np.cumsum(q, axis=-1)
+    theta.tangent = _ones(theta.value.shape)  # one-hot: d theta_i / d theta_i, the only entry
+    c, s = ad.cos_sin(theta)                  # the JVP rule: tangents -sin, cos (K = 1)
+    # the product with the constant lengths (Dual's mul rule, inlined on the one entry: value
+    # and tangent scale by l), then the sum over the segments
+    tip = np.empty(theta.value.shape[:-1] + (2,))
+    tip[..., 0] = _add(c.value * lengths, axis=-1)
+    tip[..., 1] = _add(s.value * lengths, axis=-1)
+    tip += base
+    return tip, _angle_columns(c.tangent[..., 0] * lengths, s.tangent[..., 0] * lengths)
+
+
+_add = np.add.reduce      # ndarray.sum without its Python-level wrappers
+
+
+_ONES = {}
+
+
+def _ones(shape):
+    """Read-only ones of ``shape + (1,)`` (the one-hot seeds of one group), cached by shape."""
+    t = _ONES.get(shape)
+    if t is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        t = _ONES[shape] = np.ones(shape + (1,))
+        t.setflags(write=False)
+    return t
+
+
+def tip_jacobian(q, lengths, base=(0.0, 0.0), wrt=("angles",)):
+    """Tip (..., 2) and its Jacobian (..., 2, K) by structured forward-mode AD.
+
+    Parameters
+    ----------
+    q : ndarray (..., N) [rad]
+    lengths : ndarray (N,) [m]
+    base : ndarray (2,) [m]
+    wrt : tuple of str
+        Groups from :data:`WRT_CHOICES`, in column order (validated by the caller).
+
+    The absolute angles ``theta = cumsum(q)`` and the lengths are seeded with
+    one-hot tangents (one slot per group, the direction of element ``i`` being
+    its own ``theta_i`` or ``l_i``), the segment steps ``l (cos, sin)(theta)`` run
+    on :class:`~armsim.ad.dual.Dual`, and the columns are read off: the length
+    columns as they are, the angle columns after the reversed cumulative sum
+    (``d tip / d q_j = sum_{i>=j} d tip / d theta_i``).  O(N) per arm.
+    """
+    if wrt == ("angles",):
+        return tip_and_angle_jacobian(q, lengths, base)
+    local = tuple(w for w in ("angles", "lengths") if w in wrt)
+    k = len(local)
+    batch = q.shape[:-1]
+    n = q.shape[-1]
+    theta = np.cumsum(q, axis=-1)                     # absolute angles
+    if "angles" in wrt:
+        value, theta = theta, ad.Dual.__new__(ad.Dual)
+        theta.value = value
+        theta.tangent = np.broadcast_to(_one_hot(local.index("angles"), k), batch + (n, k))
+    lens = lengths
+    if "lengths" in wrt:
+        lens = ad.Dual.__new__(ad.Dual)
+        lens.value = lengths
+        lens.tangent = np.broadcast_to(_one_hot(local.index("lengths"), k), (n, k))
+    c, s = ad.cos_sin(theta)
+    sx, sy = lens * c, lens * s                        # the segment steps, (..., N)
+    tip = np.stack([ad.value_of(sx).sum(axis=-1), ad.value_of(sy).sum(axis=-1)], axis=-1) + base
+    sizes = {"angles": n, "lengths": n, "base": 2}
+    jac = np.empty(batch + (2, sum(sizes[w] for w in wrt)))
+    off = 0
+    for w in wrt:
+        cols = jac[..., off:off + sizes[w]]
+        if w == "base":
+            cols[...] = np.eye(2)
+        else:
+            slot = local.index(w)
+            if w == "angles":
+                _angle_columns(sx.tangent[..., slot], sy.tangent[..., slot], out=cols)
+            else:
+                cols[..., 0, :], cols[..., 1, :] = sx.tangent[..., slot], sy.tangent[..., slot]
+        off += sizes[w]
+    return tip, jac
 
 
 def _expand(x, axis=-1):
@@ -221,13 +368,21 @@ class Chain:
         n = self.n
         sizes = {"angles": n, "lengths": n, "base": 2}
         k = sum(sizes[w] for w in wrt)
-        per = _PASS_FLOATS["joints" if not tip_only else "tip" if wrt == ("angles",) else "tip+"]
-        need = per * 8 * int(np.prod(batch)) * (n + 1) * k
+        arms = int(np.prod(batch))
+        structured = tip_only and not ad.instrumented()
+        if structured:
+            local = sum(w in wrt for w in ("angles", "lengths"))
+            need = 8 * arms * (_TIP_FLOATS[local] * n + 2 * k)
+        else:
+            per = _PASS_FLOATS["joints" if not tip_only else "tip" if wrt == ("angles",) else "tip+"]
+            need = per * 8 * arms * (n + 1) * k
         if need > memory_budget():
             raise ValueError(
-                f"the Jacobian of {int(np.prod(batch))} arm(s) of {n} segments with {k} columns "
+                f"the Jacobian of {arms} arm(s) of {n} segments with {k} columns "
                 f"would need about {_gib(need)} of memory, more than the {_gib(memory_budget())} "
                 f"allowed ({MEMORY_FRACTION:g} of the physical memory); pass fewer arms at a time")
+        if structured:
+            return tip_jacobian(q, self.lengths, self.base, wrt)
         offset = 0
         args = {}
         for name, val in (("angles", q), ("lengths", self.lengths), ("base", self.base)):
@@ -240,11 +395,13 @@ class Chain:
                 offset += sizes[name]
             else:
                 args[name] = val
-        f = tip_position if tip_only else joint_positions
-        return f(args["angles"], args["lengths"], args["base"])
+        if tip_only:
+            out = tip_position(args["angles"], args["lengths"], args["base"])
+            return out.value, out.tangent
+        return joint_positions(args["angles"], args["lengths"], args["base"])
 
     def jacobian(self, q, wrt="angles"):
-        """Jacobian of the tip by forward-mode AD.
+        """Jacobian of the tip by structured forward-mode AD (:func:`tip_jacobian`).
 
         Parameters
         ----------
@@ -257,7 +414,7 @@ class Chain:
         -------
         ndarray, shape (2, K) or (B, 2, K)
         """
-        return self._seeded(q, wrt, tip_only=True).tangent
+        return self._seeded(q, wrt, tip_only=True)[1]
 
     def joints_jacobian(self, q, wrt="angles"):
         """Jacobian of every joint position: (N+1, 2, K) or (B, N+1, 2, K)."""
@@ -265,5 +422,4 @@ class Chain:
 
     def tip_and_jacobian(self, q, wrt="angles"):
         """Tip (…, 2) and its Jacobian (…, 2, K) from one forward pass."""
-        j = self._seeded(q, wrt, tip_only=True)
-        return j.value, j.tangent
+        return self._seeded(q, wrt, tip_only=True)

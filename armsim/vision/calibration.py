@@ -15,10 +15,14 @@ allowed as second parent, the stopping test reading the first candidate);
 the ``gecco`` preset uses the original's choices.
 
 One forward-mode pass (:class:`BearingModel`) evaluates the bearings of the
-reference and of every candidate together, with tangents seeded on each
-arm's own 2n parameters (K = 2n): the population is a batch axis, so the
-whole population's gradients (and the reference's tip Jacobian for its own
-control law) come out of one vectorised evaluation.  The ``lm`` learner runs
+reference and of every candidate together, with tangents on each arm's own 2n
+parameters (K = 2n): the population is a batch axis, so the whole
+population's gradients (and the reference's tip Jacobian for its own control
+law) come out of one vectorised evaluation.  The pass is structured: each
+segment's step depends on its own absolute angle and length only, so its
+derivatives are elementwise, and the joints' K = 2n tangents come from the
+triangular chain rules of the two cumulative sums (:meth:`BearingModel.duals`;
+the same numbers as seeding identity tangents through every operation).  The ``lm`` learner runs
 the same model over a batch of (candidate, past round) pairs.
 
 :class:`CalibrationRun` owns the loop (:meth:`~CalibrationRun.step` is one
@@ -75,18 +79,27 @@ class BearingModel:
         self.base = np.asarray(base, dtype=float)
         self.focuses = np.asarray(focuses, dtype=float).reshape(-1, 2)
         self.offset = self.base - self.focuses                      # (C, 2): base seen from each focus
-        d = 2 * self.n
+        n = self.n
+        d = 2 * n
         eye = np.eye(d)
-        self._seed_angles = eye[:self.n].reshape(self.n, 1, 1, d)  # tangent rows of angles
-        self._seed_lengths = eye[self.n:].reshape(self.n, 1, 1, d)
+        self._seed_angles = eye[:n].reshape(n, 1, 1, d)  # tangent rows of angles (dense pass)
+        self._seed_lengths = eye[n:].reshape(n, 1, 1, d)
+        # the triangular chain rules of the two cumulative sums, as 0/1 matrices (n, n * n):
+        # d pos_k / d a_j = sum_{j <= i <= k} d step_i / d theta_i, d pos_k / d l_j = [j <= k] d step_j / d l_j
+        i, k, j = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+        self._sum_angles = ((j <= i) & (i <= k)).astype(float).reshape(n, n * n)
+        self._sum_lengths = ((i == j) & (j <= k)).astype(float).reshape(n, n * n)
 
     def _forward(self, a, l):
         """a, l: arrays or Duals of shape (B..., n, 1, 1) -> (positions rel. base, bearings)."""
         theta = ad.cumsum(a, axis=-3)                              # absolute angles
         pos = ad.cumsum(l * ad.cos(theta + _PHASE), axis=-3)       # (B..., n, 1, 2) from the base
+        return pos, self._bearings(pos)
+
+    def _bearings(self, pos):
         rel = pos + self.offset                                    # (B..., n, C, 2) from each focus
         b = ad.atan2(rel[..., 1], rel[..., 0])                     # bearings (B..., n, C)
-        return pos, (slope_angle(b) if self.observation == "atan" else b)
+        return slope_angle(b) if self.observation == "atan" else b
 
     def values(self, angles, lengths):
         """Plain evaluation: bearings (B..., n, C) [rad] and joints (B..., n+1, 2) [px]."""
@@ -98,11 +111,40 @@ class BearingModel:
     def duals(self, angles, lengths):
         """Evaluation with tangents on each arm's own 2n parameters (angles first).
 
+        Structured forward mode: each segment's step ``l_i (-sin, cos)(theta_i)`` depends
+        on its own absolute angle and length only, so its two derivatives are
+        elementwise (no K = 2n tangent through the cosine and the product); the
+        joints' tangents (B..., n, 1, 2, 2n) then follow from the triangular chain
+        rules of the two cumulative sums (one matrix product each), and the
+        bearings run on :class:`~armsim.ad.dual.Dual` from there.  Equal to
+        :meth:`duals_dense` (identity seeds through every operation) to rounding.
+
         Returns
         -------
         pos : Dual (B..., n, 1, 2)   joints relative to the base, tangent (..., 2n)
         bearings : Dual (B..., n, C), tangent (B..., n, C, 2n)
         """
+        n = self.n
+        a = np.asarray(angles, dtype=float)[..., None, None]
+        l = np.asarray(lengths, dtype=float)[..., None, None]
+        arg = np.cumsum(a, axis=-3) + _PHASE                       # theta + phase (B..., n, 1, 2)
+        c = np.cos(arg)
+        step = l * c
+        d_theta = -np.sin(arg) * l                                 # d step_i / d theta_i
+        batch = step.shape[:-3]
+        tangent = np.empty(batch + (n, 2, 2 * n))
+        for cols, d, rule in ((slice(0, n), d_theta, self._sum_angles),
+                              (slice(n, 2 * n), np.broadcast_to(c, step.shape), self._sum_lengths)):
+            rows = np.swapaxes(d[..., 0, :], -1, -2).reshape(-1, n)   # (B... x 2, n): one product
+            tangent[..., cols] = np.swapaxes((rows @ rule).reshape(batch + (2, n, n)), -3, -2)
+        pos = ad.Dual.__new__(ad.Dual)
+        pos.value = np.cumsum(step, axis=-3)                       # (B..., n, 1, 2) from the base
+        pos.tangent = tangent[..., :, None, :, :]
+        return pos, self._bearings(pos)
+
+    def duals_dense(self, angles, lengths):
+        """:meth:`duals` by the plain dense pass (identity seeds on the 2n parameters through
+        every operation): the reference the structured pass is tested against."""
         a = np.asarray(angles, dtype=float)[..., None, None]
         l = np.asarray(lengths, dtype=float)[..., None, None]
         a_dual = ad.Dual(a, np.broadcast_to(self._seed_angles, a.shape + (2 * self.n,)))

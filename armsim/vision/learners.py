@@ -136,8 +136,9 @@ class LevenbergMarquardt(Learner):
     def step(self, params, grad, rates, problem):
         r, jac = problem.window_residuals(params, jacobian=True)     # (M, R), (M, R, D)
         loss = np.einsum("mr,mr->m", r, r)
-        normal = np.einsum("mrd,mre->mde", jac, jac)                  # J^T J  (M, D, D)
-        g = np.einsum("mrd,mr->md", jac, r)                           # J^T r  (M, D)
+        jac_t = np.swapaxes(jac, -1, -2)
+        normal = np.matmul(jac_t, jac)                                # J^T J  (M, D, D)
+        g = np.matmul(jac_t, r[..., None])[..., 0]                    # J^T r  (M, D)
         diag = np.einsum("mdd->md", normal)
         scale = diag + 1e-12 * (diag.max(axis=1, keepdims=True) + 1.0)
         lhs = normal + (self.damping[:, None] * scale)[:, :, None] * np.eye(self.dim)
