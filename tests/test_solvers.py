@@ -471,11 +471,11 @@ def test_single_solve_overhead_in_python_calls():
     far = np.array([0.4, 0.3])
     solve(c, far)
     calls, res = _python_calls(lambda: solve(c, far))
-    assert calls <= 340, calls
+    assert calls <= 345, calls
     near_q0 = res.q
     target = np.array([0.41, 0.3])
     calls_near, res_near = _python_calls(lambda: solve(c, target, near_q0))
-    assert calls_near <= 340, calls_near
+    assert calls_near <= 345, calls_near
     for t, q0, r in ((far, None, res), (target, near_q0, res_near)):
         b = solve_batch(c, np.stack([t, [0.1, -0.7]]), None if q0 is None else np.stack([q0, q0]))
         assert np.array_equal(b.q[0], r.q) and b.iterations[0] == r.iterations

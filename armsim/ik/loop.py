@@ -448,11 +448,37 @@ def default_start(task):
     return as_problem(task).default_start()
 
 
+class _Default:
+    """The value of a setting left to the problem: its ``default_<name>`` attribute when it
+    has one (a spatial target), else :data:`DEFAULTS` (the planar figures)."""
+
+    def __repr__(self):
+        return "default"
+
+
+DEFAULT = _Default()
+
+
+def _defaults(problem, max_iter, first_iter, restarts):
+    """(max_iter, first_iter, restarts) with :data:`DEFAULT` replaced (see :class:`_Default`)."""
+    if max_iter is DEFAULT:
+        max_iter = getattr(problem, "default_max_iter", DEFAULTS["max_iter"])
+    if first_iter is DEFAULT:
+        first_iter = getattr(problem, "default_first_iter", DEFAULTS["first_iter"])
+    if restarts is DEFAULT:
+        restarts = getattr(problem, "default_restarts", DEFAULTS["restarts"])
+    return max_iter, first_iter, restarts
+
+
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
-          tol=None, max_iter=DEFAULTS["max_iter"], first_iter=DEFAULTS["first_iter"],
-          restarts=DEFAULTS["restarts"], seed=DEFAULTS["seed"],
+          tol=None, max_iter=DEFAULT, first_iter=DEFAULT,
+          restarts=DEFAULT, seed=DEFAULTS["seed"],
           first_start=DEFAULTS["first_start"], q0_radius=None, **options):
     """Move the tip of ``chain`` to ``target``.
+
+    ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
+    own defaults when it has them (a spatial target: 20, 20, 50, measured by
+    ``bench/ik_spatial.py``), :data:`DEFAULTS` otherwise (planar: 10, 3, 8).
 
     Parameters
     ----------
@@ -485,6 +511,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     IKResult
     """
     chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, **options)
@@ -492,8 +519,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
 
 
 def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
-                correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULTS["max_iter"],
-                first_iter=DEFAULTS["first_iter"], restarts=DEFAULTS["restarts"],
+                correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULT,
+                first_iter=DEFAULT, restarts=DEFAULT,
                 seed=DEFAULTS["seed"], first_start=DEFAULTS["first_start"], q0_radius=None,
                 **options):
     """Solve B problems at once with array operations.
@@ -507,6 +534,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     IKResult whose fields have a leading axis B.
     """
     chain, targets = for_target(chain, targets, batch=True)
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, **options)
