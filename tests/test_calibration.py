@@ -308,23 +308,9 @@ def test_parallel_sweep_matches_serial():
 class _LmBefore(LevenbergMarquardt):
     """The lm step before issue 11 (einsum normal equations), the tests' reference."""
 
-    def step(self, params, grad, rates, problem):
-        r, jac = problem.window_residuals(params, jacobian=True)
-        loss = np.einsum("mr,mr->m", r, r)
-        normal = np.einsum("mrd,mre->mde", jac, jac)
-        g = np.einsum("mrd,mr->md", jac, r)
-        diag = np.einsum("mdd->md", normal)
-        scale = diag + 1e-12 * (diag.max(axis=1, keepdims=True) + 1.0)
-        lhs = normal + (self.damping[:, None] * scale)[:, :, None] * np.eye(self.dim)
-        delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
-        trial = problem.project(params + delta)
-        r_trial, _ = problem.window_residuals(trial, jacobian=False)
-        trial_loss = np.einsum("mr,mr->m", r_trial, r_trial)
-        better = np.isfinite(trial_loss) & (trial_loss < loss)
-        self.accepted = better
-        self.damping = np.where(better, np.maximum(self.damping / self.shrink, self.lower),
-                                np.minimum(self.damping * self.grow, self.upper))
-        return np.where(better[:, None], trial, params)
+    @staticmethod
+    def normal_equations(jac, r):
+        return np.einsum("mrd,mre->mde", jac, jac), np.einsum("mrd,mr->md", jac, r)
 
 
 

@@ -136,9 +136,7 @@ class LevenbergMarquardt(Learner):
     def step(self, params, grad, rates, problem):
         r, jac = problem.window_residuals(params, jacobian=True)     # (M, R), (M, R, D)
         loss = np.einsum("mr,mr->m", r, r)
-        jac_t = np.swapaxes(jac, -1, -2)
-        normal = np.matmul(jac_t, jac)                                # J^T J  (M, D, D)
-        g = np.matmul(jac_t, r[..., None])[..., 0]                    # J^T r  (M, D)
+        normal, g = self.normal_equations(jac, r)
         diag = np.einsum("mdd->md", normal)
         scale = diag + 1e-12 * (diag.max(axis=1, keepdims=True) + 1.0)
         lhs = normal + (self.damping[:, None] * scale)[:, :, None] * np.eye(self.dim)
@@ -151,6 +149,12 @@ class LevenbergMarquardt(Learner):
         self.damping = np.where(better, np.maximum(self.damping / self.shrink, self.lower),
                                 np.minimum(self.damping * self.grow, self.upper))
         return np.where(better[:, None], trial, params)
+
+    @staticmethod
+    def normal_equations(jac, r):
+        """``J^T J`` (M, D, D) and ``J^T r`` (M, D) by batched matmul."""
+        jac_t = np.swapaxes(jac, -1, -2)
+        return np.matmul(jac_t, jac), np.matmul(jac_t, r[..., None])[..., 0]
 
     def reset(self, index):
         self.damping[index] = self.initial
