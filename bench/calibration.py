@@ -230,7 +230,7 @@ def readme_summary(report, cap):
     t = {x["learner"]: x for x in report["time_per_round"]}
     g = report["gradient_pass"]
     grid = report["lm_grid"]
-    worst = max(max(x["rounds"] for x in grid) for _ in [0])
+    worst = max(max(x["rounds"]) for x in grid)
     lines = [gecco_table(report["gecco"], cap), "", "| | measured (same run) |", "|---|---|",
              f"| time per round, `gecco` preset, 3 segments, P = 4 | "
              f"{t['proportional']['ms_per_round']:.3f} ms (fastest of 5 blocks) |",
