@@ -477,7 +477,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     """Move the tip of ``chain`` to ``target``.
 
     ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
-    own defaults when it has them (a spatial target: 20, 20, 50, measured by
+    own defaults when it has them (a spatial target: 20, 20, 150, measured by
     ``bench/ik_spatial.py``), :data:`DEFAULTS` otherwise (planar: 10, 3, 8).
 
     Parameters

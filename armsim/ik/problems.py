@@ -273,10 +273,11 @@ class SpatialTarget(Problem):
 
     #: the loop settings for a spatial problem when the caller gives none (measured by
     #: ``bench/ik_spatial.py``; the planar defaults, 10 iterations, 3 for q0 and 8 restarts,
-    #: reach only 64-91 % on the shipped robots)
+    #: reach only 64-91 % on the shipped robots; on 3,000 Panda poses 50 restarts solved
+    #: 99.80 %, 150 restarts 99.93 % for 1.4x the batch time: restarts only cost on misses)
     default_max_iter = 20
     default_first_iter = 20
-    default_restarts = 50
+    default_restarts = 150
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):
