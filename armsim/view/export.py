@@ -53,8 +53,7 @@ def gif_delays(frames, fps):
     Frame ``i`` lasts ``round(100 (i+1)/fps) - round(100 i/fps)``, so the first
     ``k`` frames last ``round(100 k/fps)`` hundredths: never more than 5 ms off.
     """
-    edges = [round(100.0 * i / fps) for i in range(frames + 1)]
-    return [b - a for a, b in zip(edges, edges[1:])]
+    return [_delay(i, fps) for i in range(frames)]
 
 
 def read_durations(path):
@@ -69,6 +68,7 @@ def read_durations(path):
 
 
 def _delay(i, fps):
+    """Frame ``i``'s delay [hundredths of a second] (see :func:`gif_delays`)."""
     return round(100.0 * (i + 1) / fps) - round(100.0 * i / fps)
 
 

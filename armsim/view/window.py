@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
-
-from armsim.view.render import draw, layout, world_at
 import pygame
+
+from armsim.files import Outputs
+from armsim.view.render import draw, layout, world_at
 
 __all__ = ["run_window", "open_window", "DisplayError"]
 
@@ -79,7 +79,8 @@ def _resized(screen, event):
 
 
 def _write_state(path, sim, frames, user_target, target_history_len):
-    """Write the window's state as JSON, atomically (temporary file + rename).
+    """Write the window's state as JSON through an :class:`armsim.files.Outputs` destination
+    (a temporary file renamed into place).
 
     ``target_history_len`` counts the target positions the user has set with
     the mouse (one per press and per drag motion) since the start or last reset.
@@ -99,11 +100,8 @@ def _write_state(path, sim, frames, user_target, target_history_len):
     else:                              # a calibration run: the hidden reference's tip
         data["tip"] = [float(v) for v in st.reference[-1]]
         data["round"] = int(st.round)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
+    with Outputs() as outs:
+        outs.add(path).file.write(json.dumps(data).encode())
 
 
 def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None, screen=None):
