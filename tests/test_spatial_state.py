@@ -22,7 +22,7 @@ def test_snapshot_matches_the_chain():
 
 def test_snapshot_position_target_error():
     chain = armsim.robots.load("panda")
-    q = np.zeros(chain.n)
+    q = chain.clip(np.zeros(chain.n))   # the Panda's joint 4 cannot be 0
     p = chain.tip_position(q) + np.array([0.0, 0.3, 0.4])
     s = snapshot(chain, q, p)
     assert s.kind == "position"
