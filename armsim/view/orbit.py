@@ -1,0 +1,269 @@
+"""An orbit camera for the spatial view: world points to pixels and back (numpy, no pygame).
+
+The camera looks from its eye at ``center``; the eye sits ``distance`` metres away at
+azimuth (about the world z axis, from +x towards +y) and elevation (above the z = 0 floor).
+World z is up.  The projection is a pinhole: ``fov_deg`` is the angle the *shorter* side of
+the viewport spans (the height in a landscape window), so the focal length in pixels is
+``min(w, h) / 2 / tan(fov / 2)``.  Pixel x grows to the right, pixel y downwards, and (0, 0)
+is the top-left corner of the top-left pixel (the viewport centre is (w / 2, h / 2)).
+
+The window drives it: right-drag :meth:`~OrbitCamera.orbit`, wheel :meth:`~OrbitCamera.zoom`,
+middle-drag :meth:`~OrbitCamera.pan`, a key :meth:`~OrbitCamera.reset`; the left button drags
+a target in the plane through it facing the camera (:meth:`~OrbitCamera.unproject`) and
+shift + wheel moves it along the view axis (:meth:`~OrbitCamera.along_view`).  A GIF export
+with a slowly orbiting camera calls :meth:`~OrbitCamera.advance` once a frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["OrbitCamera", "VIEW_KEYS"]
+
+#: the keys of a scene's ``[view]`` table
+VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
+
+#: elevation stays this far short of the poles [deg], so "up" stays defined
+MAX_ELEVATION = 89.0
+#: zoom keeps the distance within these factors of the initial distance
+MIN_ZOOM, MAX_ZOOM = 0.05, 20.0
+#: points nearer than this fraction of the distance count as behind the camera
+NEAR_FRACTION = 0.01
+#: pixel coordinates are clamped to +-this, so far-off points still fit in C ints
+PIXEL_LIMIT = 1.0e6
+
+# the framing defaults (when a scene's [view] table leaves a key out)
+DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
+
+
+def _finite(name, value, lo=-math.inf, hi=math.inf) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"view {name} must be a number, got {value!r}") from None
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise ValueError(f"view {name} must be a finite number in [{lo:g}, {hi:g}], got {value!r}")
+    return v
+
+
+def _vector3(name, value) -> np.ndarray:
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"view {name} must be 3 numbers, got {value!r}") from None
+    if v.shape != (3,) or not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1e6):
+        raise ValueError(f"view {name} must be 3 finite numbers, got {value!r}")
+    return v.copy()
+
+
+class OrbitCamera:
+    """A perspective camera orbiting ``center``.
+
+    Parameters
+    ----------
+    azimuth_deg : float [deg]     eye direction about world z, from +x towards +y
+    elevation_deg : float [deg]   eye height angle above the floor, within +-89
+    distance : float [m]          eye to ``center``, > 0
+    center : (3,) [m]             the point looked at
+    fov_deg : float [deg]         angle spanned by the shorter side of the viewport, (1, 170)
+    orbit_deg_per_s : float       the rate :meth:`advance` uses by default [deg/s]
+
+    The settings given here are what :meth:`reset` returns to.
+    """
+
+    def __init__(self, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
+                 distance=3.0, center=(0.0, 0.0, 0.0), fov_deg=DEFAULT_FOV,
+                 orbit_deg_per_s=0.0):
+        self.azimuth_deg = _finite("azimuth_deg", azimuth_deg) % 360.0
+        self.elevation_deg = _finite("elevation_deg", elevation_deg, -MAX_ELEVATION, MAX_ELEVATION)
+        self.distance = _finite("distance", distance, 1e-6, 1e6)
+        self.center = _vector3("center", center)
+        self.fov_deg = _finite("fov_deg", fov_deg, 1.0, 170.0)
+        self.orbit_deg_per_s = _finite("orbit_deg_per_s", orbit_deg_per_s, -3600.0, 3600.0)
+        self._initial = self.settings()
+
+    # -- construction ----------------------------------------------------------------
+    @classmethod
+    def framing(cls, reach, *, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
+                fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0) -> "OrbitCamera":
+        """A camera that frames an arm of ``reach`` metres standing at the origin: it looks
+        at (0, 0, reach / 4) from far enough that a sphere of radius 1.1 reach fits the
+        shorter side of the viewport."""
+        reach = float(reach) if math.isfinite(float(reach)) and float(reach) > 0 else 1.0
+        fov = _finite("fov_deg", fov_deg, 1.0, 170.0)
+        distance = 1.1 * reach / math.sin(math.radians(fov) / 2)
+        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, 0.25 * reach), fov,
+                   orbit_deg_per_s)
+
+    @classmethod
+    def from_view(cls, view, reach=1.0) -> "OrbitCamera":
+        """The camera a scene's ``[view]`` table asks for (a dict with any of
+        :data:`VIEW_KEYS`; None or {} = :meth:`framing` of ``reach``).  Missing keys take
+        the framing's values; a missing distance is the framing distance for the fov given."""
+        view = dict(view or {})
+        unknown = sorted(set(view) - set(VIEW_KEYS))
+        if unknown:
+            raise ValueError(f"view: unknown key {unknown[0]!r}; expected one of "
+                             f"{', '.join(VIEW_KEYS)}")
+        frame = cls.framing(reach, fov_deg=view.get("fov_deg", DEFAULT_FOV))
+        s = frame.settings()
+        s.update({k: v for k, v in view.items()})
+        return cls(**s)
+
+    def settings(self) -> dict:
+        """The current settings as ``[view]`` keys (a fresh dict; center as a list)."""
+        return {"azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
+                "distance": self.distance, "center": [float(c) for c in self.center],
+                "fov_deg": self.fov_deg, "orbit_deg_per_s": self.orbit_deg_per_s}
+
+    def key(self) -> tuple:
+        """A hashable summary of the pose of the camera (for caches)."""
+        return (self.azimuth_deg, self.elevation_deg, self.distance, *map(float, self.center),
+                self.fov_deg)
+
+    def copy(self) -> "OrbitCamera":
+        c = OrbitCamera(**self._initial)
+        c.azimuth_deg, c.elevation_deg, c.distance = (self.azimuth_deg, self.elevation_deg,
+                                                      self.distance)
+        c.center = self.center.copy()
+        return c
+
+    def __repr__(self):
+        return (f"OrbitCamera(azimuth_deg={self.azimuth_deg:g}, elevation_deg="
+                f"{self.elevation_deg:g}, distance={self.distance:g}, center="
+                f"{[round(float(c), 6) for c in self.center]}, fov_deg={self.fov_deg:g})")
+
+    # -- geometry --------------------------------------------------------------------
+    @property
+    def eye(self) -> np.ndarray:
+        """The eye position [m]."""
+        return self.center - self.distance * self.basis()[2]
+
+    def basis(self) -> np.ndarray:
+        """Rows right, up, forward (unit, world frame): forward points from the eye at the
+        centre, right is horizontal."""
+        az, el = math.radians(self.azimuth_deg), math.radians(self.elevation_deg)
+        ce, se, ca, sa = math.cos(el), math.sin(el), math.cos(az), math.sin(az)
+        forward = np.array([-ce * ca, -ce * sa, -se])
+        right = np.array([-sa, ca, 0.0])                 # forward x z, normalised
+        up = np.array([-se * ca, -se * sa, ce])          # right x forward
+        return np.stack([right, up, forward])
+
+    def focal_px(self, size) -> float:
+        """Focal length [px] for a viewport ``size`` = (w, h)."""
+        return 0.5 * min(size[0], size[1]) / math.tan(math.radians(self.fov_deg) / 2)
+
+    @property
+    def near(self) -> float:
+        """Depth below which a point counts as behind the camera [m]."""
+        return NEAR_FRACTION * self.distance
+
+    def to_camera(self, points) -> np.ndarray:
+        """World points (..., 3) in camera coordinates (right, up, depth) (..., 3)."""
+        p = np.asarray(points, dtype=float)
+        return (p - self.eye) @ self.basis().T
+
+    def project(self, points, size):
+        """World points (..., 3) -> pixels (..., 2), depth (...) [m along the view axis]
+        and in_front (...) bool (False = behind the camera: the pixel is meaningless)."""
+        c = self.to_camera(points)
+        depth = c[..., 2]
+        in_front = depth > self.near
+        f = self.focal_px(size)
+        safe = np.where(in_front, depth, 1.0)
+        px = np.empty(c.shape[:-1] + (2,))
+        px[..., 0] = 0.5 * size[0] + f * c[..., 0] / safe
+        px[..., 1] = 0.5 * size[1] - f * c[..., 1] / safe
+        np.clip(px, -PIXEL_LIMIT, PIXEL_LIMIT, out=px)
+        return px, depth, in_front
+
+    def project_segments(self, a, b, size):
+        """Segments a -> b (..., 3) clipped to the near plane, then projected: pixels of
+        both ends (..., 2) each, their depths, and visible (...) (False = wholly behind)."""
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+        ca, cb = self.to_camera(a), self.to_camera(b)
+        za, zb, near = ca[..., 2:3], cb[..., 2:3], self.near
+        visible = (za[..., 0] > near) | (zb[..., 0] > near)
+        dz = np.where(np.abs(zb - za) < 1e-300, 1e-300, zb - za)
+        t = np.clip((near - za) / dz, 0.0, 1.0)
+        cut = ca + t * (cb - ca)                                   # the point on the near plane
+        ca = np.where(za > near, ca, cut)
+        cb = np.where(zb > near, cb, cut)
+        f = self.focal_px(size)
+        out = []
+        for c in (ca, cb):
+            z = np.maximum(c[..., 2], near)
+            px = np.stack([0.5 * size[0] + f * c[..., 0] / z, 0.5 * size[1] - f * c[..., 1] / z],
+                          axis=-1)
+            out.append(np.clip(px, -PIXEL_LIMIT, PIXEL_LIMIT))
+        return out[0], out[1], ca[..., 2], cb[..., 2], visible
+
+    def unproject(self, pixel, size, through) -> np.ndarray:
+        """The world point (3,) under ``pixel`` on the plane through ``through`` (3,) facing
+        the camera (normal = the view axis): where a dragged target goes."""
+        right, up, forward = self.basis()
+        through = np.asarray(through, dtype=float)
+        depth = float((through - self.eye) @ forward)
+        f = self.focal_px(size)
+        x = (float(pixel[0]) - 0.5 * size[0]) / f
+        y = (0.5 * size[1] - float(pixel[1])) / f
+        return self.eye + depth * (forward + x * right + y * up)
+
+    def drag(self, point, d_px, size) -> np.ndarray:
+        """``point`` moved in its view plane by a mouse motion of ``d_px`` = (dx, dy) pixels:
+        ``k`` pixels move it ``k * depth * 2 tan(fov / 2) / min(w, h)`` metres."""
+        right, up, _ = self.basis()
+        depth = float((np.asarray(point, float) - self.eye) @ self.basis()[2])
+        s = depth / self.focal_px(size)
+        return np.asarray(point, float) + s * (float(d_px[0]) * right - float(d_px[1]) * up)
+
+    def along_view(self, point, amount) -> np.ndarray:
+        """``point`` moved ``amount`` metres along the view axis (positive = away from the
+        eye), never nearer to the eye than twice the near plane."""
+        _, _, forward = self.basis()
+        p = np.asarray(point, dtype=float) + float(amount) * forward
+        depth = float((p - self.eye) @ forward)
+        if depth < 2 * self.near:
+            p = p + (2 * self.near - depth) * forward
+        return p
+
+    # -- motion ----------------------------------------------------------------------
+    def orbit(self, d_az, d_el) -> None:
+        """Turn the eye about the centre by ``d_az``, ``d_el`` degrees (elevation clamped to
+        +-89)."""
+        self.azimuth_deg = (self.azimuth_deg + float(d_az)) % 360.0
+        self.elevation_deg = float(np.clip(self.elevation_deg + float(d_el), -MAX_ELEVATION,
+                                           MAX_ELEVATION))
+
+    def zoom(self, factor) -> None:
+        """Multiply the distance by ``factor`` (> 0; < 1 comes closer), kept within
+        [0.05, 20] x the initial distance."""
+        factor = float(factor)
+        if not (math.isfinite(factor) and factor > 0):
+            return
+        d0 = self._initial["distance"]
+        self.distance = float(np.clip(self.distance * factor, MIN_ZOOM * d0, MAX_ZOOM * d0))
+
+    def pan(self, dx_px, dy_px, size) -> None:
+        """Move the centre in the view plane so the scene follows a mouse motion of
+        (dx_px, dy_px) pixels."""
+        right, up, _ = self.basis()
+        s = self.distance / self.focal_px(size)
+        self.center = self.center - s * (float(dx_px) * right - float(dy_px) * up)
+
+    def advance(self, seconds, orbit_deg_per_s=None) -> None:
+        """A slowly orbiting camera: turn the azimuth by ``orbit_deg_per_s`` (default: the
+        camera's own rate) times ``seconds``."""
+        rate = self.orbit_deg_per_s if orbit_deg_per_s is None else float(orbit_deg_per_s)
+        self.orbit(rate * float(seconds), 0.0)
+
+    def reset(self) -> None:
+        """Back to the settings the camera was made with, exactly."""
+        s = self._initial
+        self.azimuth_deg, self.elevation_deg = s["azimuth_deg"], s["elevation_deg"]
+        self.distance, self.fov_deg = s["distance"], s["fov_deg"]
+        self.center = np.array(s["center"], dtype=float)
+        self.orbit_deg_per_s = s["orbit_deg_per_s"]
