@@ -137,16 +137,16 @@ def test_from_view_fills_missing_keys_from_the_framing():
     assert cam.azimuth_deg == 90 and cam.distance == framed.distance
     assert cam.center.tolist() == [0, 0, 1] and cam.orbit_deg_per_s == 3
     wide = OrbitCamera.from_view({"fov_deg": 90}, reach=1.0)
-    assert wide.distance == pytest.approx(1.1 / math.sin(math.radians(45)))
+    assert wide.distance == pytest.approx(0.9 / math.sin(math.radians(45)))
 
 
 def test_framing_fits_the_reach_sphere():
     cam = OrbitCamera.framing(2.0)
     size = (480, 360)
-    # a sphere of radius 2 about the base projects inside the shorter side
+    # a sphere of radius 0.9 x 2 about the centre projects inside the shorter side
     right, up, _ = cam.basis()
     for d in (right, up, -right, -up):
-        px, _, front = cam.project(cam.center + 2.0 * d, size)
+        px, _, front = cam.project(cam.center + 1.8 * d, size)
         assert front and 0 <= px[0] <= size[0] and 0 <= px[1] <= size[1]
 
 

@@ -89,12 +89,12 @@ class OrbitCamera:
     def framing(cls, reach, *, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
                 fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0) -> "OrbitCamera":
         """A camera that frames an arm of ``reach`` metres standing at the origin: it looks
-        at (0, 0, reach / 4) from far enough that a sphere of radius 1.1 reach fits the
-        shorter side of the viewport."""
+        at (0, 0, 0.4 reach) from far enough that a sphere of radius 0.9 reach about that
+        point fits the shorter side of the viewport."""
         reach = float(reach) if math.isfinite(float(reach)) and float(reach) > 0 else 1.0
         fov = _finite("fov_deg", fov_deg, 1.0, 170.0)
-        distance = 1.1 * reach / math.sin(math.radians(fov) / 2)
-        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, 0.25 * reach), fov,
+        distance = 0.9 * reach / math.sin(math.radians(fov) / 2)
+        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, 0.4 * reach), fov,
                    orbit_deg_per_s)
 
     @classmethod
@@ -143,7 +143,13 @@ class OrbitCamera:
 
     def basis(self) -> np.ndarray:
         """Rows right, up, forward (unit, world frame): forward points from the eye at the
-        centre, right is horizontal."""
+        centre, right is horizontal.  (A fresh array; cached per azimuth and elevation.)"""
+        key = (self.azimuth_deg, self.elevation_deg)
+        if getattr(self, "_basis_key", None) != key:
+            self._basis, self._basis_key = self._make_basis(), key
+        return self._basis.copy()
+
+    def _make_basis(self) -> np.ndarray:
         az, el = math.radians(self.azimuth_deg), math.radians(self.elevation_deg)
         ce, se, ca, sa = math.cos(el), math.sin(el), math.cos(az), math.sin(az)
         forward = np.array([-ce * ca, -ce * sa, -se])
@@ -163,7 +169,9 @@ class OrbitCamera:
     def to_camera(self, points) -> np.ndarray:
         """World points (..., 3) in camera coordinates (right, up, depth) (..., 3)."""
         p = np.asarray(points, dtype=float)
-        return (p - self.eye) @ self.basis().T
+        B = self.basis()
+        eye = self.center - self.distance * B[2]
+        return (p - eye) @ B.T
 
     def project(self, points, size):
         """World points (..., 3) -> pixels (..., 2), depth (...) [m along the view axis]
@@ -195,9 +203,10 @@ class OrbitCamera:
         f = self.focal_px(size)
         out = []
         for c in (ca, cb):
-            z = np.maximum(c[..., 2], near)
-            px = np.stack([0.5 * size[0] + f * c[..., 0] / z, 0.5 * size[1] - f * c[..., 1] / z],
-                          axis=-1)
+            z = np.maximum(c[..., 2:3], near)
+            px = c[..., :2] * (f / z)
+            px[..., 0] += 0.5 * size[0]
+            px[..., 1] = 0.5 * size[1] - px[..., 1]
             out.append(np.clip(px, -PIXEL_LIMIT, PIXEL_LIMIT))
         return out[0], out[1], ca[..., 2], cb[..., 2], visible
 
