@@ -1,0 +1,90 @@
+"""Time one draw of the spatial view (armsim.view.spatial.draw_spatial).
+
+Draws a shipped robot at a fixed pose (200-point trail, pose target, every layer on) onto a
+plain ``pygame.Surface`` under the dummy SDL driver, still and with the camera turning every
+frame (so the cached floor grid misses), and prints the median milliseconds per draw of
+``--repeats`` blocks of ``--draws`` draws.  The window's goal is 60 fps at 1280x800, so a
+draw must stay well under 16.7 ms (under 10 ms leaves room for the simulation).
+
+    python bench/draw_spatial.py [--draws 200] [--repeats 5] [--markdown DOC]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import numpy as np  # noqa: E402
+import pygame  # noqa: E402
+
+from armsim.ik.spatial_tracking import snapshot  # noqa: E402
+from armsim.kinematics import robots  # noqa: E402
+from armsim.view.orbit import OrbitCamera  # noqa: E402
+from armsim.view.spatial import draw_spatial  # noqa: E402
+
+ROBOTS = ("panda", "snake20")
+SIZES = ((1280, 800), (480, 360))
+
+
+def state_of(name):
+    chain = robots.load(name)
+    q = chain.clip(np.random.default_rng(3).uniform(-0.6, 0.6, chain.n))
+    trail = np.array([chain.tip_position(chain.clip(q * s)) for s in np.linspace(0, 1, 200)])
+    return chain, snapshot(chain, q, chain.matrix(chain.clip(q + 0.3)), trail=trail,
+                           method="dls", frame=42)
+
+
+def time_draws(state, camera, size, draws, repeats, turning):
+    surface = pygame.Surface(size)
+    for _ in range(5):
+        draw_spatial(surface, state, camera)
+    blocks = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(draws):
+            if turning:
+                camera.orbit(0.5, 0.0)
+            draw_spatial(surface, state, camera)
+        blocks.append((time.perf_counter() - t0) / draws * 1e3)
+    return float(np.median(blocks))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--draws", type=int, default=200)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--markdown", metavar="DOC",
+                   help="write the table into DOC's block 'bench/draw_spatial.py draw'")
+    args = p.parse_args(argv)
+    pygame.init()
+    rows = ["| robot | joints | size | still [ms/draw] | camera turning [ms/draw] |",
+            "|---|---:|---|---:|---:|"]
+    for name in ROBOTS:
+        chain, state = state_of(name)
+        for size in SIZES:
+            still = time_draws(state, OrbitCamera.framing(chain.reach), size, args.draws,
+                               args.repeats, False)
+            turning = time_draws(state, OrbitCamera.framing(chain.reach), size, args.draws,
+                                 args.repeats, True)
+            rows.append(f"| {name} | {chain.n} | {size[0]}x{size[1]} | {still:.2f} | "
+                        f"{turning:.2f} |")
+    table = "\n".join(rows)
+    print(table)
+    if args.markdown:
+        from _docs import write_blocks
+        command = "python bench/draw_spatial.py --markdown " + args.markdown
+        write_blocks(args.markdown, {"bench/draw_spatial.py draw": table}, command)
+
+
+if __name__ == "__main__":
+    main()
