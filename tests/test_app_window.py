@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from armsim.view.planar import bands
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(
@@ -72,9 +74,12 @@ def test_drag_moves_target_and_tip_follows(tmp_path):
         app.wait(timeout=15)
         assert app.returncode == 0, app.stderr.read()
         state = json.loads(state_path.read_text())
-        # the view puts the base at the centre with the reach over 0.45 * min(w, h) pixels
-        scale = 0.45 * min(w, h) / state["reach"]
-        expected = np.array([(end[0] - w / 2) / scale, -(end[1] - h / 2) / scale])
+        # the view puts the base at the centre of the workspace area (the whole window, or
+        # what the panel's band leaves) with the reach over 0.45 x its min(w, h) pixels
+        free, _ = bands((w, h))
+        scale = 0.45 * min(free.size) / state["reach"]
+        cx, cy = free.x + free.w / 2, free.y + free.h / 2
+        expected = np.array([(end[0] - cx) / scale, -(end[1] - cy) / scale])
         target = np.array(state["target"])
         assert np.linalg.norm(target - expected) < 3 / scale + 1e-9, (target, expected)
         assert np.linalg.norm(np.array(state["tip"]) - target) < 0.01   # the tip followed
