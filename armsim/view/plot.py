@@ -72,7 +72,7 @@ class History:
 
     def __init__(self, series, length=LIVE_LENGTH):
         self.series = list(series)
-        self.length = int(length)
+        self.length = None if length is None else int(length)
         self.clear()
 
     def clear(self):
@@ -90,8 +90,8 @@ class History:
 
 
 class RunHistory(History):
-    """A whole run in at most ``capacity`` points per series: when full, every second
-    point is dropped and from then on only every ``stride``-th frame is kept."""
+    """A whole run in at most ``capacity`` points per series: when full, the stride
+    doubles and only the frames that are multiples of it are kept (then and from then on)."""
 
     def __init__(self, series, capacity=2048):
         self.capacity = max(2, int(capacity))
@@ -106,10 +106,11 @@ class RunHistory(History):
     def add(self, frame, values):
         if int(frame) % self.stride:
             return
-        if len(self.frames) >= self.capacity:
-            self.frames = self.frames[::2]
-            self.values = [v[::2] for v in self.values]
+        while len(self.frames) >= self.capacity:      # keep the frames a multiple of twice the stride
             self.stride *= 2
+            keep = [i for i, f in enumerate(self.frames) if f % self.stride == 0]
+            self.frames = [self.frames[i] for i in keep]
+            self.values = [[v[i] for i in keep] for v in self.values]
             if int(frame) % self.stride:
                 return
         self.frames.append(int(frame))
@@ -129,12 +130,16 @@ class Axis:
     f1: float
 
     def y(self, value) -> float:
+        """Pixel row of ``value`` (below :data:`FLOOR`: at it): 10**lo on the last row
+        inside the frame, 10**hi on the first."""
         v = max(float(value), FLOOR)
-        return self.rect.bottom - (math.log10(v) - self.lo) / (self.hi - self.lo) * self.rect.h
+        inner = self.rect.h - 3
+        return self.rect.bottom - 2 - (math.log10(v) - self.lo) / (self.hi - self.lo) * inner
 
     def x(self, frame) -> float:
         span = self.f1 - self.f0
-        return self.rect.left + (0.0 if span <= 0 else (float(frame) - self.f0) / span * self.rect.w)
+        inner = self.rect.w - 3
+        return self.rect.left + 1 + (0.0 if span <= 0 else (float(frame) - self.f0) / span * inner)
 
 
 def draw_plot(surface, rect, history: History, theme: Theme, title="") -> list[Axis]:
@@ -162,8 +167,15 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="") -> list[A
         members = [i for i, s in enumerate(history.series) if s.row == row]
         head = history.series[members[0]].row_title
         ry = int(top + k * row_h)
-        legend = head + ":  " + ",  ".join(history.series[i].name for i in members) if len(members) > 1 else head
-        surface.blit(font.render(legend, True, theme.text), (rect.x + pad, ry))
+        x = rect.x + pad
+        t = font.render(head + (":" if len(members) > 1 else ""), True, theme.text)
+        surface.blit(t, (x, ry))
+        x += t.get_width()
+        if len(members) > 1:               # each curve's name in its colour
+            for i in members:
+                t = font.render("  " + history.series[i].name, True, history.series[i].color)
+                surface.blit(t, (x, ry))
+                x += t.get_width()
         area = pygame.Rect(rect.x + label_w + pad, ry + font.get_linesize() + pad // 2,
                            rect.w - label_w - 2 * pad, int(row_h) - font.get_linesize() - pad)
         if area.w < 10 or area.h < 10:
