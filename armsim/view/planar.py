@@ -180,15 +180,18 @@ def _draw_status(surface, state, theme: Theme) -> None:
 def _fitted_font(lines, size, width, height=None):
     """The font of at most ``size`` px in which every line is at most ``width`` px wide
     (and, given ``height``, all lines together at most that tall); never under 8 px."""
-    size = max(8, int(size))
-    while size > 8:
-        font = _font(size)
+    def fits(s):
+        font = _font(s)
         w = max(font.size(line)[0] for line in lines)
-        h = len(lines) * font.get_linesize()
-        if w <= width and (height is None or h <= height):
-            return font
-        size -= 1
-    return _font(8)
+        return w <= width and (height is None or len(lines) * font.get_linesize() <= height)
+
+    lo, hi = 8, max(8, int(size))        # the largest size that fits, by bisection
+    if fits(hi):
+        return _font(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return _font(lo)
 
 
 def _text_box(surface, lines, theme, rect, colors=None, alpha=200) -> pygame.Rect:

@@ -122,7 +122,8 @@ def open_window(size=None, allow_headless=False, title=None):
     try:
         pygame.display.init()
         pygame.font.init()
-        driver = pygame.display.get_driver()
+        global last_driver
+        driver = last_driver = pygame.display.get_driver()
         if driver in ("dummy", "offscreen") and not allow_headless:
             raise DisplayError(f"SDL video driver '{driver}' has no screen")
         desktop = None
@@ -147,6 +148,9 @@ def caption(title=None) -> str:
     """The window title: ``armsim — NAME``, ``armsim — default scene`` without a name."""
     return f"{CAPTION} \u2014 {title or 'default scene'}"
 
+
+#: the SDL video driver of the last window opened
+last_driver = None
 
 RESIZE_EVENTS = (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED)
 
