@@ -280,3 +280,9 @@ def test_ik_keys_in_a_calibration_scene_say_they_do_not_apply():
     press(app, key(pygame.K_l, "l"), loops=4)
     assert app.show_plot and len(app.history.frames) == 7
     assert [s.name for s in app.history.series] == ["best loss", "lengths (rel.)", "angles [rad]"]
+
+
+def test_readme_controls_table_is_the_bindings_table():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- begin: controls -->\n", 1)[1].split("<!-- end: controls -->", 1)[0]
+    assert W.controls_markdown() in block

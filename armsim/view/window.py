@@ -81,6 +81,15 @@ def help_lines() -> list[tuple[str, str]]:
     return [(b.label, b.text) for b in BINDINGS] + list(MOUSE_HELP)
 
 
+def controls_markdown() -> str:
+    """The controls as a Markdown table (the README's, checked by a test)."""
+    rows = ["| control | what it does |", "|---|---|"]
+    for k, v in help_lines():
+        keys = ", ".join(f"`{x.strip()}`" for x in k.split(", "))
+        rows.append(f"| {keys} | {v} |")
+    return "\n".join(rows) + "\n"
+
+
 def binding_for(event) -> Binding | None:
     """The binding a KEYDOWN event triggers (by typed character first, then key code)."""
     char = getattr(event, "unicode", "") or ""
