@@ -97,7 +97,9 @@ def check_correction(app):
     assert app.sim.state.method == "pinv" and app.sim.state.correction == ""
     assert "only meaningful for gradient" in app.message
     from armsim.view.planar import _panel_lines
-    assert f"correction  {app.sim.solver.correction} (gradient only)" in _panel_lines(app.sim.state)
+    lines = _panel_lines(app.sim.state)
+    i = lines.index(f"correction  {app.sim.solver.correction}")
+    assert lines[i + 1] == "  (gradient only)"
 
 
 def check_add_segment(app):

@@ -114,12 +114,8 @@ def _panel_lines(state) -> list[str]:
     method = str(getattr(state, "method", "") or "?")
     correction = str(getattr(state, "correction", "") or "")
     chosen = str(getattr(state, "chosen_correction", "") or "")
-    if correction:
-        corr = correction
-    elif chosen:
-        corr = f"{chosen} (gradient only)"
-    else:
-        corr = "-"
+    unused = not correction and bool(chosen)
+    corr = correction or chosen or "-"
     label = str(getattr(state, "label", "") or "")
     n = len(getattr(state, "q", ()) if getattr(state, "q", None) is not None else ())
     return ([label] if label else []) + [
@@ -127,6 +123,7 @@ def _panel_lines(state) -> list[str]:
         f"error  {_num(getattr(state, 'error', float('nan')))} m",
         f"method  {method}",
         f"correction  {corr}",
+    ] + (["  (gradient only)"] if unused else []) + [
         f"step  {_num(getattr(state, 'step', float('nan')))} rad",
         f"segments  {n}",
     ]

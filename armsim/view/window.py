@@ -11,8 +11,8 @@ the target (``rounds_per_frame`` rounds per frame) while the population
 learns it; once dragged, the target stays the user's instead of jumping.
 With ``ARMSIM_STATE_OUT=path`` in the environment the window writes its
 state (frame, target, tip; for a calibration scene the hidden arm's tip and the
-round) as JSON to that path every 30 frames and on quit, so a test can drive
-it from outside.
+round; the switches, solver and segment count) as JSON to that path every 30
+loops (paused or not) and on quit, so a test can drive it from outside.
 """
 
 from __future__ import annotations
@@ -452,6 +452,16 @@ class App:
             y += line
         self.help_rect = rect
 
+    def write_state(self, path):
+        """:func:`_write_state` plus the window's switches (paused, help, plot, what is
+        shown), the solver and the segment count."""
+        extra = {"paused": self.paused, "show_help": self.show_help, "show_plot": self.show_plot,
+                 "show": dict(self.show), "screenshots": [str(p) for p in self.screenshots]}
+        if self.planar:
+            extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
+                         segments=int(self.sim.chain.n))
+        _write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
+
     def run(self, max_frames=None, max_loops=None, close=True):
         """Loop until quit, ``max_frames`` frames stepped or ``max_loops`` loops drawn.
         Returns the frames stepped.  Keeps ``last_frame`` (H, W, 3), the last picture.
@@ -471,9 +481,8 @@ class App:
                 self.render()
                 pygame.display.flip()
                 loops += 1
-                if state_out and self.frames % 30 == 0:
-                    _write_state(state_out, self.sim, self.frames, self.user_target,
-                                 self.target_history_len)
+                if state_out and loops % 30 == 0:
+                    self.write_state(state_out)
                 if max_frames is not None and self.frames >= max_frames:
                     break
                 if max_loops is not None and loops >= max_loops:
@@ -481,8 +490,7 @@ class App:
                 clock.tick(self.fps)
         finally:
             if state_out:
-                _write_state(state_out, self.sim, self.frames, self.user_target,
-                             self.target_history_len)
+                self.write_state(state_out)
             surface = pygame.display.get_surface()
             if surface is not None:
                 self.last_frame = pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
@@ -491,7 +499,7 @@ class App:
         return self.frames
 
 
-def _write_state(path, sim, frames, user_target, target_history_len):
+def _write_state(path, sim, frames, user_target, target_history_len, extra=None):
     """Write the window's state as JSON through an :class:`armsim.files.Outputs` destination
     (a temporary file renamed into place).
 
@@ -514,6 +522,7 @@ def _write_state(path, sim, frames, user_target, target_history_len):
     else:                              # a calibration run: the hidden reference's tip
         data["tip"] = [float(v) for v in st.reference[-1]]
         data["round"] = int(st.round)
+    data.update(extra or {})
     with Outputs() as outs:
         outs.add(path).file.write(json.dumps(data).encode())
 
