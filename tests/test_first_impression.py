@@ -43,12 +43,15 @@ def test_original_law_freezes_and_says_so():
         st = sim.step(target=(0.3025, -0.5))
     assert st.error == pytest.approx(0.163, abs=2e-3) and st.stalled
     assert status_lines(st) == [f"stalled: error {st.error:.3f} m, not falling"]
-    # the words are on the picture: warning-coloured pixels in the bottom-left corner
+    # the words are on the picture: warning-coloured pixels in the panel band (issue 13: beside
+    # the workspace, under the panel; they used to be in the bottom-left corner, over it)
+    _, band = bands((480, 360))
     pixels = render_array(st, (480, 360))
-    corner = pixels[300:, :240].reshape(-1, 3)
-    assert np.any(np.all(corner == DEFAULT_THEME.warning, axis=1))
-    plain = render_array(build_simulation(default_scene()).state, (480, 360))[300:, :240]
-    assert not np.any(np.all(plain.reshape(-1, 3) == DEFAULT_THEME.warning, axis=1))
+    warn = np.all(pixels == DEFAULT_THEME.warning, axis=-1)
+    assert warn[band.top:band.bottom, band.left:band.right].any()
+    assert warn.sum() == warn[band.top:band.bottom, band.left:band.right].sum()
+    plain = render_array(build_simulation(default_scene()).state, (480, 360))
+    assert not np.any(np.all(plain == DEFAULT_THEME.warning, axis=-1))
 
 
 def test_joint_limit_is_named():

@@ -154,24 +154,33 @@ def status_lines(state) -> list[str]:
     return lines
 
 
-def _draw_status(surface, state, theme: Theme) -> None:
-    """:func:`status_lines` at the bottom left, in the warning colour."""
+def _wrap(lines, font, width) -> list[str]:
+    """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``
+    (a single word wider than that stays whole)."""
+    out = []
+    for line in lines:
+        words, cur = line.split(" "), ""
+        for word in words:
+            trial = word if not cur else cur + " " + word
+            if cur and font.size(trial)[0] > width:
+                out.append(cur)
+                cur = "  " + word
+            else:
+                cur = trial
+        out.append(cur)
+    return out
+
+
+def _draw_status(surface, state, theme: Theme, rect) -> pygame.Rect | None:
+    """:func:`status_lines` in the warning colour, wrapped to fit ``rect`` (in the band,
+    under the panel).  Returns the box drawn, None without any."""
     lines = status_lines(state)
-    if not lines:
-        return
-    font = _font(theme.font_size)
-    texts = [font.render(line, True, theme.warning) for line in lines]
-    pad = max(2, theme.font_size // 3)
-    w = max(t.get_width() for t in texts) + 2 * pad
-    h = sum(t.get_height() for t in texts) + 2 * pad
-    box = pygame.Surface((w, h), pygame.SRCALPHA)
-    box.fill((*theme.panel, 200))
-    y0 = surface.get_height() - h - pad
-    surface.blit(box, (pad, y0))
-    y = y0 + pad
-    for t in texts:
-        surface.blit(t, (2 * pad, y))
-        y += t.get_height()
+    if not lines or rect.w < 20 or rect.h < 10:
+        return None
+    size = max(8, int(0.85 * theme.font_size))
+    pad = max(2, min(rect.w, rect.h) // 40)
+    lines = _wrap(lines, _font(size), rect.w - 2 * pad - 2)
+    return _text_box(surface, lines, theme, rect, colors=[theme.warning] * len(lines), size=size)
 
 
 def _fitted_font(lines, size, width, height=None):
@@ -191,11 +200,11 @@ def _fitted_font(lines, size, width, height=None):
     return _font(lo)
 
 
-def _text_box(surface, lines, theme, rect, colors=None, alpha=200) -> pygame.Rect:
-    """``lines`` on a translucent box inside ``rect`` (top-left), the font shrunk to fit.
-    Returns the box drawn."""
+def _text_box(surface, lines, theme, rect, colors=None, alpha=200, size=None) -> pygame.Rect:
+    """``lines`` on a translucent box inside ``rect`` (top-left), the font (``size``,
+    default the theme's) shrunk to fit.  Returns the box drawn."""
     pad = max(2, min(rect.w, rect.h) // 40)
-    font = _fitted_font(lines, theme.font_size, rect.w - 2 * pad - 2, rect.h - 2 * pad - 2)
+    font = _fitted_font(lines, size or theme.font_size, rect.w - 2 * pad - 2, rect.h - 2 * pad - 2)
     colors = colors or [theme.text] * len(lines)
     texts = [font.render(line, True, c) for line, c in zip(lines, colors)]
     w = min(max(t.get_width() for t in texts) + 2 * pad, rect.w)
@@ -363,12 +372,22 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius,
                      theme.line_width)
 
+    # the band: panel, then the words saying where the solver stops short, then the legend
+    band = bands(size)[1]
+    panel_rect, legend_rect, _ = band_slots(band)
+    side = band.h >= band.w
+    gap = max(2, theme.font_size // 4)
+    y = panel_rect.y
     if show_panel:
-        panel_rect, legend_rect, _ = band_slots(bands(size)[1])
-        _draw_panel(surface, state, theme, panel_rect)
-        if show_jacobian:
-            _draw_jacobian_legend(surface, state, theme, legend_rect)
-    _draw_status(surface, state, theme)
+        y = _draw_panel(surface, state, theme, panel_rect).bottom + gap
+    bottom = legend_rect.bottom if side else panel_rect.bottom
+    status = _draw_status(surface, state, theme, pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y))
+    if status is not None:
+        y = status.bottom + gap
+    if show_panel and show_jacobian:
+        top = max(legend_rect.y, y) if side else legend_rect.y
+        _draw_jacobian_legend(surface, state, theme,
+                              pygame.Rect(legend_rect.x, top, legend_rect.w, legend_rect.bottom - top))
     return view
 
 
