@@ -238,3 +238,27 @@ def test_panel_text_scales_with_the_window():
         surf = pygame.Surface(size, 0, 24)
         heights.append(_draw_panel(surf, state, scaled_theme(DEFAULT_THEME, size)).h)
     assert 1.6 < heights[1] / heights[0] < 2.6          # min side 360 -> 800
+
+
+def test_calibration_live_plot_shows_best_loss_and_true_errors_beside_the_canvas():
+    scene = load(ROOT / "scenes" / "calibrate-gecco.toml")
+    sim = build_simulation(scene)
+    screen = W.open_window((1280, 800), allow_headless=True)
+    app = W.App(sim, screen, fps=10_000)
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_l, unicode="l", mod=0))
+    app.run(max_frames=25, close=False)
+    rect = app.plot_rect()
+    view = app.panels[0][1]
+    canvas_right = view.to_screen(np.array([float(v) for v in sim.state.canvas[:2]]))[0]
+    assert rect.left > canvas_right                    # beside the canvas, not over it
+    pygame.display.quit()
+    frames, values = app.history.arrays()
+    other = build_simulation(scene)
+    expected = np.array([values_of(other.step()) for _ in range(25)])
+    np.testing.assert_array_equal(np.array(values).T, expected)
+    loss_axis, error_axis = app.plot_axes
+    theme = scaled_theme(DEFAULT_THEME, (1280, 800))
+    img = app.last_frame
+    assert all(near(img, (loss_axis.x(f), loss_axis.y(v)), theme.goal) for f, v in zip(frames, values[0]))
+    assert all(near(img, (error_axis.x(f), error_axis.y(v)), theme.candidate)
+               for f, v in zip(frames, values[2]))

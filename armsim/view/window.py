@@ -377,6 +377,13 @@ class App:
         calibration scene the bottom-right corner."""
         w, h = self.screen.get_size()
         if not self.planar:
+            import numpy as np
+            st, view = self.sim.state, self.panels[0][1]
+            cw, ch = (float(v) for v in tuple(st.canvas)[:2])
+            pts = np.concatenate([[[0.0, 0.0], [cw, ch]], np.asarray(st.focuses, float).reshape(-1, 2)])
+            right = float(np.nanmax(view.to_screen(pts)[:, 0])) + 12    # past the canvas and cameras
+            if w - right - 6 >= 0.15 * w:        # a free column on the right, under the panel
+                return pygame.Rect(int(right), int(0.3 * h), int(w - right - 6), int(0.62 * h))
             pw, ph = int(0.34 * w), int(0.30 * h)
             return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
         rect, _ = self.panels[0]
