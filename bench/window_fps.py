@@ -34,12 +34,10 @@ def main(argv=None):
     start = time.perf_counter()
     app.run(max_frames=10 + args.frames)
     seconds = time.perf_counter() - start
-    import pygame
     print(f"{args.scene or 'default scene'}  {args.size[0]}x{args.size[1]}  driver "
           f"{W.last_driver}  segments {sim.chain.n if hasattr(sim, 'chain') else '-'}  plot "
           f"{'on' if args.plot else 'off'}  {args.frames} frames  {seconds:.2f} s  "
           f"{args.frames / seconds:.1f} frames/s")
-    del pygame
 
 
 if __name__ == "__main__":
