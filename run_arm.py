@@ -1,8 +1,8 @@
 """armsim: a robotic arm steered by gradients.
 
 Run ``python run_arm.py --help`` for the options.  Without arguments the
-default scene opens in a window: drag the target with the mouse, space
-pauses, r resets, Esc quits.
+default scene opens in a window: drag the target with the mouse; ``h`` shows
+every control (:data:`armsim.view.window.BINDINGS`).
 """
 
 from armsim.cli import main

@@ -3,7 +3,7 @@
 ::
 
     python run_arm.py [SCENE] [--gif OUT | --export] [--frames N] [--fps N] [--size WxH]
-                      [--seed N] [--method M] [--correction C] [--report OUT.json]
+                      [--seed N] [--method M] [--correction C] [--report OUT.json] [--plot OUT.png]
                       [--learner L] [--rounds-per-frame N]
     armsim ops --segments 10                # forward- vs reverse-mode operation counts
     armsim sweep SCENE --vary segments=1:6 --vary population=2:6 --csv out.csv  # calibration grid
@@ -108,8 +108,9 @@ def build_parser():
                         "round(100(i+1)/fps) - round(100i/fps) of them "
                         f"(default: scene render.fps; {d.render.fps:g})")
     p.add_argument("--size", type=parse_size, metavar="WxH",
-                   help="picture size in pixels (default: scene render.size; "
-                        f"{d.render.size[0]}x{d.render.size[1]})")
+                   help="picture size in pixels of a GIF (default: scene render.size; "
+                        f"{d.render.size[0]}x{d.render.size[1]}) and, when given, of the window "
+                        "(default 1280x800, shrunk to fit a smaller screen; resizable)")
     p.add_argument("--seed", type=integer, metavar="N",
                    help=f"seed of the scene's randomness (default: scene seed; {d.seed})")
     p.add_argument("--method", metavar="M",
@@ -123,6 +124,10 @@ def build_parser():
                         "plain, proportional, adam, lm (default: scene calibration.learner)")
     p.add_argument("--rounds-per-frame", type=positive_int, metavar="N", dest="rounds_per_frame",
                    help="calibration scenes: rounds per frame (default: scene calibration.rounds_per_frame)")
+    p.add_argument("--plot", metavar="OUT.png",
+                   help="with --gif or --export: also write the whole run's error plot (tip error "
+                        "per frame; calibration: best loss and true errors) on a log scale as a "
+                        "PNG (default: none)")
     p.add_argument("--report", metavar="OUT.json",
                    help="write a JSON summary of the run: frames, final and mean tip error, "
                         "iterations per frame, waypoints reached; for a calibration scene rounds, "
@@ -178,7 +183,7 @@ def _outputs(args, scene):
     settings that cannot work: an empty name, the scene file itself, two outputs
     that are the same file, a GIF the format or the memory cannot hold.
     """
-    gif = report = None
+    gif = report = plot = None
     if args.gif is not None:
         if args.gif == "":
             raise UsageError("argument --gif: expected a file name (or - for standard output), got ''")
@@ -193,16 +198,27 @@ def _outputs(args, scene):
         if args.report == "":
             raise UsageError("argument --report: expected a file name (or - for standard output), got ''")
         report = args.report
+    if getattr(args, "plot", None) is not None:
+        if args.plot == "":
+            raise UsageError("argument --plot: expected a file name (or - for standard output), got ''")
+        if gif is None:
+            raise UsageError("argument --plot: only with --gif OUT or --export (the plot is of an "
+                             "exported run)")
+        plot = args.plot
     from armsim.files import same_destination
     if args.scene:
-        for path, option in ((gif, "--gif"), (report, "--report")):
+        for path, option in ((gif, "--gif"), (report, "--report"), (plot, "--plot")):
             if path is not None and path != "-" and same_destination(path, args.scene):
                 raise UsageError(f"argument {option}: refusing to overwrite the scene file '{args.scene}'")
     if gif is not None and report is not None and same_destination(gif, report):
         raise UsageError("argument --report: the report and the GIF are the same file")
+    if plot is not None:
+        for other, what in ((gif, "the GIF"), (report, "the report")):
+            if other is not None and same_destination(plot, other):
+                raise UsageError(f"argument --plot: the plot and {what} are the same file")
     if gif is not None:
         _check_gif(args, scene)
-    return gif, report
+    return gif, report, plot
 
 
 def _check_gif(args, scene):
@@ -247,7 +263,7 @@ def run(argv):
         raise _SceneFailure(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    gif, report = _outputs(args, scene)
+    gif, report, plot = _outputs(args, scene)
     options = draw_options(scene)
     try:
         with Outputs() as outs:
@@ -255,19 +271,21 @@ def run(argv):
                                                          make_parents=args.export)
             report_dest = None if report is None else outs.add(
                 report, None, make_parents=args.export)
+            plot_dest = None if plot is None else outs.add(plot, None, make_parents=args.export)
             if gif_dest is not None:
-                _export(sim, gif_dest, scene, options)
+                _export(sim, gif_dest, scene, options, plot_dest)
             else:
                 reason = _no_display_reason()
                 shown = False
                 if reason is None:
                     from armsim.view.window import DisplayError, open_window, run_window
                     try:
-                        screen = open_window(scene.render.size)
+                        screen = open_window(args.size, title=scene_title(scene))
                     except DisplayError as exc:
                         reason = str(exc)
                     else:
-                        run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options)
+                        run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options,
+                                   title=scene_title(scene))
                         shown = True
                 if not shown:
                     _check_gif(args, scene)
@@ -284,12 +302,26 @@ def run(argv):
     return 0
 
 
-def _export(sim, dest, scene, options):
+def scene_title(scene) -> str:
+    """The scene's name for the window title: its file name, or "default scene"."""
+    source = str(scene.source)
+    return "default scene" if source.startswith("<") else Path(source).name
+
+
+def _export(sim, dest, scene, options, plot_dest=None):
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from armsim.view.export import progress_bar, write_frames
+    from armsim.view.export import progress_bar, write_frames, write_plot
     r = scene.render
+    history = None
+    if plot_dest is not None:
+        from armsim.view.plot import RunHistory, series_for
+        history = RunHistory(series_for(sim.state, options.get("theme")))
     with progress_bar(r.frames, desc=Path(dest.name).name) as progress:
-        write_frames(sim, dest, frames=r.frames, fps=r.fps, size=r.size, progress=progress, **options)
+        write_frames(sim, dest, frames=r.frames, fps=r.fps, size=r.size, progress=progress,
+                     history=history, **options)
+    if plot_dest is not None:
+        write_plot(history, plot_dest, theme=options.get("theme"),
+                   title=f"{scene_title(scene)}: {r.frames} frames")
 
 
 def _dump_json(dest, data):

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from armsim.view.planar import bands
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(
@@ -72,14 +74,79 @@ def test_drag_moves_target_and_tip_follows(tmp_path):
         app.wait(timeout=15)
         assert app.returncode == 0, app.stderr.read()
         state = json.loads(state_path.read_text())
-        # the view puts the base at the centre with the reach over 0.45 * min(w, h) pixels
-        scale = 0.45 * min(w, h) / state["reach"]
-        expected = np.array([(end[0] - w / 2) / scale, -(end[1] - h / 2) / scale])
+        # the view puts the base at the centre of the workspace area (the whole window, or
+        # what the panel's band leaves) with the reach over 0.45 x its min(w, h) pixels
+        free, _ = bands((w, h))
+        scale = 0.45 * min(free.size) / state["reach"]
+        cx, cy = free.x + free.w / 2, free.y + free.h / 2
+        expected = np.array([(end[0] - cx) / scale, -(end[1] - cy) / scale])
         target = np.array(state["target"])
         assert np.linalg.norm(target - expected) < 3 / scale + 1e-9, (target, expected)
         assert np.linalg.norm(np.array(state["tip"]) - target) < 0.01   # the tip followed
         assert state["frames"] > 30
         assert state["target_history_len"] >= 6   # the press and five drag motions
+    finally:
+        if app is not None and app.poll() is None:
+            app.kill()
+            app.wait()
+        xvfb.kill()
+        xvfb.wait()
+
+
+def test_keys_in_the_real_window(tmp_path):
+    """Issue 13: keys typed into the real window (xdotool) do what the help says: +, m, j,
+    space, h and s (the screenshot shows the help and is the window's size)."""
+    num = random.randint(120, 400)
+    while Path(f"/tmp/.X11-unix/X{num}").exists():
+        num += 1
+    display = f":{num}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = None
+    state_path = tmp_path / "state.json"
+
+    def state():
+        try:
+            return json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+    try:
+        assert wait_for(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 10), "Xvfb did not start"
+        env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11",
+                   ARMSIM_STATE_OUT=str(state_path))
+        app = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py")], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        r = xdo(display, "search", "--sync", "--onlyvisible", "--class", "run_arm")
+        assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
+        win = r.stdout.split()[0]
+        assert wait_for(lambda: state().get("segments") == 7, 15), "the app wrote no state"
+        assert state()["window"] == [1280, 800]            # the default size fits 1600x1000
+        for k in ("plus", "plus", "m", "j"):
+            xdo(display, "key", "--window", win, k)
+        assert wait_for(lambda: state().get("segments") == 9 and state().get("method") == "pinv"
+                        and state()["show"]["jacobian"] is False, 10), state()
+        xdo(display, "key", "--window", win, "space")
+        assert wait_for(lambda: state().get("paused") is True, 10), state()
+        frames = state()["frames"]
+        xdo(display, "key", "--window", win, "h")
+        xdo(display, "key", "--window", win, "s")
+        shot = tmp_path / "armsim-screenshot-0001.png"
+        assert wait_for(shot.exists, 10)
+        assert wait_for(lambda: state().get("show_help") is True, 10)
+        assert state()["frames"] == frames                  # paused: no frame stepped
+        xdo(display, "key", "--window", win, "q")
+        app.wait(timeout=15)
+        out = app.stdout.read()
+        assert app.returncode == 0, app.stderr.read()
+        assert out == f"armsim: screenshot saved to {shot.resolve()}\n"
+        import imageio.v3 as iio
+        img = iio.imread(shot)[..., :3]
+        assert img.shape == (800, 1280, 3)
+        # the help box is in the middle, its keys in the warning colour
+        from armsim.view import DEFAULT_THEME, scaled_theme
+        warn = np.array(scaled_theme(DEFAULT_THEME, (1280, 800)).warning, dtype=np.uint8)
+        close = np.all(np.abs(img[100:740, 200:1080].astype(int) - warn) <= 40, axis=-1)
+        assert close.sum() > 1000
     finally:
         if app is not None and app.poll() is None:
             app.kill()

@@ -14,6 +14,7 @@ import pytest
 from armsim.view import window as app
 from armsim.view import DEFAULT_THEME, render_array, scaled_theme, status_lines
 from armsim.scene import build_simulation, default_scene, load, override
+from armsim.view.planar import bands
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,12 +43,15 @@ def test_original_law_freezes_and_says_so():
         st = sim.step(target=(0.3025, -0.5))
     assert st.error == pytest.approx(0.163, abs=2e-3) and st.stalled
     assert status_lines(st) == [f"stalled: error {st.error:.3f} m, not falling"]
-    # the words are on the picture: warning-coloured pixels in the bottom-left corner
+    # the words are on the picture: warning-coloured pixels in the panel band (issue 13: beside
+    # the workspace, under the panel; they used to be in the bottom-left corner, over it)
+    _, band = bands((480, 360))
     pixels = render_array(st, (480, 360))
-    corner = pixels[300:, :240].reshape(-1, 3)
-    assert np.any(np.all(corner == DEFAULT_THEME.warning, axis=1))
-    plain = render_array(build_simulation(default_scene()).state, (480, 360))[300:, :240]
-    assert not np.any(np.all(plain.reshape(-1, 3) == DEFAULT_THEME.warning, axis=1))
+    warn = np.all(pixels == DEFAULT_THEME.warning, axis=-1)
+    assert warn[band.top:band.bottom, band.left:band.right].any()
+    assert warn.sum() == warn[band.top:band.bottom, band.left:band.right].sum()
+    plain = render_array(build_simulation(default_scene()).state, (480, 360))
+    assert not np.any(np.all(plain == DEFAULT_THEME.warning, axis=-1))
 
 
 def test_joint_limit_is_named():
@@ -113,9 +117,13 @@ def test_click_after_resize_lands_under_the_mouse():
 def test_click_after_resize_side_by_side():
     sim = build_simulation(load(ROOT / "scenes" / "original_vs_default.toml"))
     st = _click_after_resize(sim, (1000, 400), (750, 300))
-    # two columns of 500 x 400; the click is in the second one, at (250, 300) in it
-    scale = 0.45 * 400 / sim.chain.reach
-    assert st.target == pytest.approx([(250 - 250) / scale, (200 - 300) / scale])
+    # two columns of 500 x 400; the click is in the second one, at (250, 300) in it.  The
+    # column leaves no room for the panel beside the workspace, so its band takes
+    # 0.34 x 400 = 136 px on the left and the workspace (base at its centre) the other 364
+    free, band = bands((500, 400))
+    assert tuple(band) == (0, 0, 136, 400) and tuple(free) == (136, 0, 364, 400)
+    scale = 0.45 * 364 / sim.chain.reach
+    assert st.target == pytest.approx([(250 - (136 + 182)) / scale, (200 - 300) / scale])
 
 
 def test_click_after_resize_calibration_scene():

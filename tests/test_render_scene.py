@@ -5,6 +5,7 @@ import numpy as np
 from armsim import scene as sc
 from armsim.view import DEFAULT_THEME, LIGHT_THEME, THEMES, layout, render_array, theme_from_scene, world_at
 from armsim.scene import build_simulation, loads
+from armsim.view.planar import bands
 
 ARM = '[arm]\nlengths = [0.5, 0.3, 0.2]\n'
 WAYPOINTS = ARM + ('[target]\nkind = "waypoints"\npoints = [[-0.5, 0.5], [0.5, -0.3], [-0.6, -0.6]]\n'
@@ -44,9 +45,12 @@ def test_companions_are_drawn_side_by_side_and_mouse_maps_per_panel():
     state = sim.step()
     panels = layout(state, (400, 200))
     assert [tuple(r) for r, _ in panels] == [(0, 0, 200, 200), (200, 0, 200, 200)]
-    # the base is at the centre of each column
-    np.testing.assert_allclose(world_at(panels, (100, 100)), [0, 0], atol=1e-12)
-    np.testing.assert_allclose(world_at(panels, (300, 100)), [0, 0], atol=1e-12)
+    # the base is at the centre of each column's workspace area (right of its panel band:
+    # a 200 x 200 column leaves no room beside the workspace, so the band takes 68 px)
+    free, band = bands((200, 200))
+    assert tuple(band) == (0, 0, 68, 200) and tuple(free) == (68, 0, 132, 200)
+    np.testing.assert_allclose(world_at(panels, (134, 100)), [0, 0], atol=1e-12)
+    np.testing.assert_allclose(world_at(panels, (334, 100)), [0, 0], atol=1e-12)
     np.testing.assert_allclose(world_at(panels, (300, 10)), world_at(panels, (100, 10)))
     img = render_array(state, (400, 200), show_panel=False)
     single = render_array(sim.companions[0].state, (200, 200), show_panel=False)

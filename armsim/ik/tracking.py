@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim.kinematics.planar import Chain
-from armsim.ik import Solver
+from armsim.ik import METHODS, Solver
 from armsim.ik.planar import workspace
 
-__all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight"]
+__all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS"]
 
 
 @dataclass
@@ -31,6 +31,7 @@ class State:
     jacobian : ndarray (2, N)   d tip / d q at q [m/rad]
     error : float               |tip - target| [m]
     method, correction : str    solver in use ("" when the method has no correction)
+    chosen_correction : str     the correction set, even when the method does not use it
     step : float                largest |joint change| of the last frame [rad]
     iterations : int            solver iterations spent this frame
     trail : ndarray (T, 2)      recent tip positions, oldest first
@@ -69,8 +70,11 @@ class State:
     best: float = 0.0
     stalled: bool = False
     at_limit: tuple = ()
+    chosen_correction: str = ""
 
 
+#: the most segments :meth:`Simulation.set_segments` gives an arm
+MAX_SEGMENTS = 50
 #: frames the target must stay still (and the error not fall) before a stall is reported
 STALL_WINDOW = 30
 #: an error this far over the best possible (x reach) counts as short of it
@@ -166,10 +170,65 @@ class Simulation:
             raise ValueError(f"q0 must have shape ({chain.n},), got {self.q0.shape}")
         if int(iterations_per_frame) != iterations_per_frame or iterations_per_frame < 1:
             raise ValueError(f"iterations_per_frame must be an integer >= 1, got {iterations_per_frame}")
+        self.iterations_per_frame = int(iterations_per_frame)
+        self._solver_options = dict(solver_options)
         self.solver = Solver(chain, method=method, correction=correction,
-                             max_iter=int(iterations_per_frame), **solver_options)
+                             max_iter=self.iterations_per_frame, **solver_options)
         self.trail_length = int(trail_length)
         self.reset()
+
+    # -- live changes (the window's keys) -------------------------------------------
+    @property
+    def methods(self) -> tuple:
+        """The methods this arm can use (:data:`armsim.ik.METHODS` its problem supports)."""
+        supported = self.solver.problem.supports
+        return tuple(m for m in METHODS if m in supported)
+
+    def set_solver(self, method=None, correction=None) -> None:
+        """Switch the method and/or the correction from the next frame on (the pose,
+        target and frame count stay); companions are not changed."""
+        self.solver = Solver(self.chain, method=method or self.solver.method,
+                             correction=correction or self.solver.correction,
+                             max_iter=self.iterations_per_frame, **self._solver_options)
+        self.state = self._make_state(record_trail=False)
+
+    def set_segments(self, n) -> int:
+        """Give the arm ``n`` segments (1 to :data:`MAX_SEGMENTS`) from now on, keeping its reach.
+
+        A new segment is as long as the mean of the existing ones, straight on
+        from the tip (angle 0, clipped to its limits), with the last joint's
+        limits; removing drops the last segments.  The lengths are then scaled
+        so that the reach (and so the workspace and every target path) is
+        unchanged.  Companions get the same arm.  Returns the new count.
+        """
+        n = int(min(max(int(n), 1), MAX_SEGMENTS))
+        chain = self.chain
+        if n == chain.n:
+            return n
+        lengths = list(chain.lengths[:n])
+        limits = None if chain.limits is None else [list(r) for r in chain.limits[:n]]
+        while len(lengths) < n:
+            lengths.append(float(np.mean(lengths)))
+            if limits is not None:
+                limits.append(list(limits[-1]))
+        lengths = np.array(lengths) * (chain.reach / float(np.sum(lengths)))
+        new = Chain(lengths, chain.base, limits)
+        for sim in self.companions + [self]:     # self last: its state holds theirs
+            sim._rechain(new)
+        return n
+
+    def _rechain(self, chain):
+        n = chain.n
+
+        def fit(q):
+            q = np.concatenate([q[:n], np.zeros(max(n - len(q), 0))])
+            return chain.clip(q)
+        self.chain = chain
+        self.q0, self.q = fit(self.q0), fit(self.q)
+        self.solver = Solver(chain, method=self.solver.method, correction=self.solver.correction,
+                             max_iter=self.iterations_per_frame, **self._solver_options)
+        self._still.clear()
+        self.state = self._make_state(record_trail=False)
 
     def reset(self):
         """Back to frame 0 with the initial angles."""
@@ -255,12 +314,13 @@ class Simulation:
             out["companions"] = [c.report() for c in self.companions]
         return out
 
-    def _make_state(self):
+    def _make_state(self, record_trail=True):
         joints_dual = self.chain._seeded(self.q, "angles")
         joints = joints_dual.value
         jac = joints_dual.tangent[-1]
         tip = joints[-1]
-        self._trail.append(tip.copy())
+        if record_trail or not self._trail:
+            self._trail.append(tip.copy())
         solver = self.solver
         error = float(np.linalg.norm(self._target - tip))
         best, stalled, at_limit = self._shortfall(error)
@@ -268,6 +328,7 @@ class Simulation:
             frame=self.frame, q=self.q.copy(), joints=joints, target=self._target.copy(),
             jacobian=jac, error=error, best=best, stalled=stalled, at_limit=at_limit,
             method=solver.method, correction=solver.correction if solver.method == "gradient" else "",
+            chosen_correction=solver.correction,
             step=self._last_step, iterations=self._last_iters,
             trail=np.array(self._trail).reshape(-1, 2), reach=self.chain.reach,
             base=self.chain.base.copy(), label=self.label, waypoints=self._waypoints.copy(),

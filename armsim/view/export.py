@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["ExportError", "export_gif", "GifWriter", "gif_delays", "read_durations", "export_memory",
+__all__ = ["ExportError", "export_gif", "write_plot", "PLOT_SIZE", "GifWriter", "gif_delays", "read_durations", "export_memory",
            "check_export", "progress_bar", "MAX_GIF_FPS", "MIN_GIF_FPS", "MAX_GIF_FRAMES",
            "MAX_GIF_SIDE"]
 
@@ -259,23 +259,59 @@ class GifWriter:
         self.file.flush()
 
 
-def _frames(sim, frames, size, draw_options):
-    """Yield ``frames`` pictures of ``sim`` as RGBX bytes, drawn on one reused surface."""
+def _frames(sim, frames, size, draw_options, history=None):
+    """Yield ``frames`` pictures of ``sim`` as RGBX bytes, drawn on one reused surface
+    (each frame's values recorded in ``history`` when given)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
     from armsim.view.render import draw
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
-    for _ in range(frames):
-        draw(surface, sim.step(), **draw_options)
+    if history is not None:
+        from armsim.view.plot import values_of
+    for k in range(frames):
+        state = sim.step()
+        if history is not None:
+            history.add(k + 1, values_of(state))
+        draw(surface, state, **draw_options)
         yield pygame.image.tobytes(surface, "RGBX")
 
 
-def write_frames(sim, dest, *, frames, fps, size, progress=None, **draw_options):
-    """Render ``frames`` frames of ``sim`` into the open destination ``dest``."""
+#: the size of the ``--plot`` PNG [px]
+PLOT_SIZE = (960, 540)
+
+
+def write_plot(history, dest, *, theme=None, title="", size=PLOT_SIZE):
+    """Draw ``history`` (:class:`armsim.view.plot.History`) with pygame and write it as a PNG
+    into the open destination ``dest``.  Returns the plot's axes."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import io
+
+    import pygame
+
+    from armsim.view.plot import draw_plot
+    from armsim.view.style import DEFAULT_THEME, scaled_theme
+    theme = scaled_theme(theme or DEFAULT_THEME, size)
+    surface = pygame.Surface(size, 0, 24)
+    surface.fill(theme.background)
+    stride = getattr(history, "stride", 1)
+    label = f"{title}, log scale" + (f" (one point every {stride} frames)" if stride > 1 else "")
+    axes = draw_plot(surface, surface.get_rect(), history, theme, title=label)
+    buf = io.BytesIO()
+    pygame.image.save(surface, buf, "plot.png")
+    try:
+        dest.file.write(buf.getvalue())
+    except OSError as exc:
+        raise dest.error(exc) from None
+    return axes
+
+
+def write_frames(sim, dest, *, frames, fps, size, progress=None, history=None, **draw_options):
+    """Render ``frames`` frames of ``sim`` into the open destination ``dest`` (recording
+    each frame's plotted values in ``history`` when given)."""
     writer = GifWriter(dest.file, size, fps, _theme_colors(draw_options.get("theme")))
     try:
-        for i, rgb in enumerate(_frames(sim, frames, size, draw_options)):
+        for i, rgb in enumerate(_frames(sim, frames, size, draw_options, history)):
             writer.add(rgb)
             if progress is not None:
                 progress(i + 1)

@@ -18,6 +18,40 @@ import pygame  # noqa: E402
 from armsim.view.style import (Theme, _SCREEN_MARGIN, _as_point, _as_points, _check_size,
     _draw_arrow, _draw_target, _finite_positive, _font, _num, _pixel)
 
+#: the workspace circle's radius as a fraction of min(width, height) of its area
+WORKSPACE_FRACTION = 0.45
+#: the panel band's width (wide surface) or height (tall one), as a fraction of min(width, height)
+PANEL_FRACTION = 0.34
+#: the Jacobian arrows' fixed scale [rad]: arrow i is the tip's motion for this turn of joint i
+JACOBIAN_SCALE = 0.25
+
+
+def bands(size) -> tuple[pygame.Rect, pygame.Rect]:
+    """(workspace area, panel band) of a surface of ``size``.
+
+    A wide surface (w >= h) has its band on the left, a tall one at the bottom.
+    When the margin beside the centred workspace square (side 2 x
+    :data:`WORKSPACE_FRACTION` x min(w, h)) is at least :data:`PANEL_FRACTION` x
+    min(w, h), the workspace keeps the whole surface and the band is that
+    margin; otherwise the band takes that much and the workspace is fitted into
+    the rest.  The workspace circle's bounding box never meets the band.
+    """
+    w, h = _check_size(size)
+    m = min(w, h)
+    need = int(math.ceil(PANEL_FRACTION * m))
+    if w >= h:
+        margin = int((w - 2 * WORKSPACE_FRACTION * h) // 2)
+        if margin >= need:
+            return pygame.Rect(0, 0, w, h), pygame.Rect(0, 0, margin, h)
+        need = min(need, w - 1)
+        return pygame.Rect(need, 0, max(w - need, 1), h), pygame.Rect(0, 0, need, h)
+    margin = int((h - 2 * WORKSPACE_FRACTION * w) // 2)
+    if margin >= need:
+        return pygame.Rect(0, 0, w, h), pygame.Rect(0, h - margin, w, margin)
+    need = min(need, h - 1)
+    return pygame.Rect(0, 0, w, max(h - need, 1)), pygame.Rect(0, h - need, w, need)
+
+
 @dataclass(frozen=True)
 class View:
     """Affine map between world coordinates [m] (y up) and pixels (y down).
@@ -35,23 +69,32 @@ class View:
     size: tuple[int, int]
     center: np.ndarray = field(default_factory=lambda: np.zeros(2))
     scale: float = 100.0
+    pixel_center: tuple | None = None      # where ``center`` is drawn; the surface's centre if None
 
     @classmethod
     def fit(cls, state, size) -> "View":
-        """The default view of ``state``: base at the centre, ``state.reach``
-        filling 0.45·min(width, height).  Degenerate reach or base values fall
-        back to 1 m and the origin."""
+        """The default view of ``state``: base at the centre of the workspace area
+        (:func:`bands`: the whole surface, or what the panel's band leaves), ``state.reach``
+        filling 0.45·min(width, height) of that area.  Degenerate reach or base values
+        fall back to 1 m and the origin."""
         width, height = _check_size(size)
         reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
         base = np.asarray(getattr(state, "base", (0.0, 0.0)), dtype=float).reshape(-1)
         if base.shape != (2,) or not np.all(np.isfinite(base)):
             base = np.zeros(2)
-        return cls((width, height), base.copy(), 0.45 * min(width, height) / reach)
+        free, _ = bands((width, height))
+        return cls((width, height), base.copy(), WORKSPACE_FRACTION * min(free.size) / reach,
+                   (free.x + free.w / 2.0, free.y + free.h / 2.0))
+
+    def _pc(self):
+        if self.pixel_center is None:
+            return self.size[0] / 2.0, self.size[1] / 2.0
+        return float(self.pixel_center[0]), float(self.pixel_center[1])
 
     def to_screen(self, xy) -> np.ndarray:
         """World points ``xy`` (..., 2) [m] -> pixel positions (..., 2) [px], float."""
         xy = np.asarray(xy, dtype=float)
-        cx, cy = self.size[0] / 2.0, self.size[1] / 2.0
+        cx, cy = self._pc()
         out = np.empty(np.broadcast_shapes(xy.shape, (2,)))
         out[..., 0] = cx + (xy[..., 0] - self.center[0]) * self.scale
         out[..., 1] = cy - (xy[..., 1] - self.center[1]) * self.scale
@@ -60,7 +103,7 @@ class View:
     def to_world(self, px) -> np.ndarray:
         """Pixel positions ``px`` (..., 2) [px] -> world points (..., 2) [m]."""
         px = np.asarray(px, dtype=float)
-        cx, cy = self.size[0] / 2.0, self.size[1] / 2.0
+        cx, cy = self._pc()
         out = np.empty(np.broadcast_shapes(px.shape, (2,)))
         out[..., 0] = self.center[0] + (px[..., 0] - cx) / self.scale
         out[..., 1] = self.center[1] - (px[..., 1] - cy) / self.scale
@@ -70,13 +113,19 @@ class View:
 def _panel_lines(state) -> list[str]:
     method = str(getattr(state, "method", "") or "?")
     correction = str(getattr(state, "correction", "") or "")
-    solver = f"{method} / {correction}" if correction else method
+    chosen = str(getattr(state, "chosen_correction", "") or "")
+    unused = not correction and bool(chosen)
+    corr = correction or chosen or "-"
     label = str(getattr(state, "label", "") or "")
+    n = len(getattr(state, "q", ()) if getattr(state, "q", None) is not None else ())
     return ([label] if label else []) + [
         f"frame  {int(getattr(state, 'frame', 0))}",
         f"error  {_num(getattr(state, 'error', float('nan')))} m",
-        f"solver {solver}",
-        f"step   {_num(getattr(state, 'step', float('nan')))} rad",
+        f"method  {method}",
+        f"correction  {corr}",
+    ] + (["  (gradient only)"] if unused else []) + [
+        f"step  {_num(getattr(state, 'step', float('nan')))} rad",
+        f"segments  {n}",
     ]
 
 
@@ -105,39 +154,137 @@ def status_lines(state) -> list[str]:
     return lines
 
 
-def _draw_status(surface, state, theme: Theme) -> None:
-    """:func:`status_lines` at the bottom left, in the warning colour."""
+def _wrap(lines, font, width) -> list[str]:
+    """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``
+    (a single word wider than that stays whole)."""
+    out = []
+    for line in lines:
+        words, cur = line.split(" "), ""
+        for word in words:
+            trial = word if not cur else cur + " " + word
+            if cur and font.size(trial)[0] > width:
+                out.append(cur)
+                cur = "  " + word
+            else:
+                cur = trial
+        out.append(cur)
+    return out
+
+
+def _draw_status(surface, state, theme: Theme, rect) -> pygame.Rect | None:
+    """:func:`status_lines` in the warning colour, wrapped to fit ``rect`` (in the band,
+    under the panel).  Returns the box drawn, None without any."""
     lines = status_lines(state)
-    if not lines:
-        return
-    font = _font(theme.font_size)
-    texts = [font.render(line, True, theme.warning) for line in lines]
-    pad = max(2, theme.font_size // 3)
-    w = max(t.get_width() for t in texts) + 2 * pad
-    h = sum(t.get_height() for t in texts) + 2 * pad
+    if not lines or rect.w < 20 or rect.h < 10:
+        return None
+    size = max(8, int(0.85 * theme.font_size))
+    pad = max(2, min(rect.w, rect.h) // 40)
+    lines = _wrap(lines, _font(size), rect.w - 2 * pad - 2)
+    return _text_box(surface, lines, theme, rect, colors=[theme.warning] * len(lines), size=size)
+
+
+def _fitted_font(lines, size, width, height=None):
+    """The font of at most ``size`` px in which every line is at most ``width`` px wide
+    (and, given ``height``, all lines together at most that tall); never under 8 px."""
+    def fits(s):
+        font = _font(s)
+        w = max(font.size(line)[0] for line in lines)
+        return w <= width and (height is None or len(lines) * font.get_linesize() <= height)
+
+    lo, hi = 8, max(8, int(size))        # the largest size that fits, by bisection
+    if fits(hi):
+        return _font(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return _font(lo)
+
+
+def _text_box(surface, lines, theme, rect, colors=None, alpha=200, size=None) -> pygame.Rect:
+    """``lines`` on a translucent box inside ``rect`` (top-left), the font (``size``,
+    default the theme's) shrunk to fit.  Returns the box drawn."""
+    pad = max(2, min(rect.w, rect.h) // 40)
+    font = _fitted_font(lines, size or theme.font_size, rect.w - 2 * pad - 2, rect.h - 2 * pad - 2)
+    colors = colors or [theme.text] * len(lines)
+    texts = [font.render(line, True, c) for line, c in zip(lines, colors)]
+    w = min(max(t.get_width() for t in texts) + 2 * pad, rect.w)
+    h = min(sum(t.get_height() for t in texts) + 2 * pad, rect.h)
     box = pygame.Surface((w, h), pygame.SRCALPHA)
-    box.fill((*theme.panel, 200))
-    y0 = surface.get_height() - h - pad
-    surface.blit(box, (pad, y0))
-    y = y0 + pad
+    box.fill((*theme.panel, alpha))
+    surface.blit(box, rect.topleft)
+    y = rect.y + pad
     for t in texts:
-        surface.blit(t, (2 * pad, y))
+        surface.blit(t, (rect.x + pad, y), area=pygame.Rect(0, 0, max(w - 2 * pad, 0), t.get_height()))
         y += t.get_height()
+    return pygame.Rect(rect.x, rect.y, w, h)
 
 
-def _draw_panel(surface, state, theme: Theme) -> None:
-    font = _font(theme.font_size)
-    texts = [font.render(line, True, theme.text) for line in _panel_lines(state)]
-    pad, gap = max(2, (2 * theme.font_size) // 5), 2
-    w = max(t.get_width() for t in texts) + 2 * pad
-    h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
-    box = pygame.Surface((w, h), pygame.SRCALPHA)
+def _inset(rect, k=0.03) -> pygame.Rect:
+    d = max(2, int(k * min(rect.w, rect.h)) if min(rect.w, rect.h) > 80 else 2)
+    return rect.inflate(-2 * d, -2 * d) if rect.w > 2 * d + 4 and rect.h > 2 * d + 4 else rect.copy()
+
+
+def band_slots(band) -> tuple[pygame.Rect, pygame.Rect, pygame.Rect]:
+    """(panel, legend, plot) rectangles inside the band: stacked top to bottom in a
+    side band, side by side in a bottom band."""
+    b = _inset(band)
+    if band.h >= band.w:        # a side band
+        h1, h2 = int(0.32 * b.h), int(0.30 * b.h)
+        return (pygame.Rect(b.x, b.y, b.w, h1), pygame.Rect(b.x, b.y + h1, b.w, h2),
+                pygame.Rect(b.x, b.y + h1 + h2, b.w, b.h - h1 - h2))
+    w1, w2 = int(0.32 * b.w), int(0.34 * b.w)
+    return (pygame.Rect(b.x, b.y, w1, b.h), pygame.Rect(b.x + w1, b.y, w2, b.h),
+            pygame.Rect(b.x + w1 + w2, b.y, b.w - w1 - w2, b.h))
+
+
+def _draw_panel(surface, state, theme: Theme, rect=None) -> pygame.Rect:
+    """The text panel inside ``rect`` (default: the panel slot of the band). Returns its box."""
+    if rect is None:
+        rect = band_slots(bands(surface.get_size())[1])[0]
+    return _text_box(surface, _panel_lines(state), theme, rect)
+
+
+def legend_lines(n) -> list[str]:
+    """The words of the Jacobian legend (the colours follow, one swatch per joint)."""
+    return ["Jacobian arrows",
+            f"arrow i = {JACOBIAN_SCALE:g} rad x d tip/d q_i",
+            f"({JACOBIAN_SCALE:g} m per 1 m/rad)",
+            f"joints 1..{n}:"]
+
+
+def _draw_jacobian_legend(surface, state, theme: Theme, rect) -> pygame.Rect:
+    """Which colour is which joint, and the arrows' fixed scale, inside ``rect``."""
+    n = int(np.shape(getattr(state, "jacobian", np.zeros((2, 0))))[-1])
+    if n == 0 or rect.w < 20 or rect.h < 20:
+        return pygame.Rect(rect.x, rect.y, 0, 0)
+    words = legend_lines(n)
+    pad = max(2, min(rect.w, rect.h) // 40)
+    font = _fitted_font(words, theme.font_size, rect.w - 2 * pad - 2, rect.h // 2)
+    line = font.get_linesize()
+    # the swatches: a grid of cells "■ i", as many columns as fit
+    small = _font(max(8, int(0.9 * font.get_height())))
+    cell_w = small.size(str(n))[0] + small.get_height() + 2 * pad
+    cols = max(1, (rect.w - 2 * pad) // max(cell_w, 1))
+    rows = -(-n // cols)
+    cell_h = small.get_linesize()
+    h = min(rect.h, 2 * pad + len(words) * line + rows * cell_h)
+    box = pygame.Surface((rect.w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 200))
-    surface.blit(box, (6, 6))
-    y = 6 + pad
-    for t in texts:
-        surface.blit(t, (6 + pad, y))
-        y += t.get_height() + gap
+    surface.blit(box, rect.topleft)
+    clip = surface.get_clip()
+    surface.set_clip(pygame.Rect(rect.x, rect.y, rect.w, h).clip(clip))
+    y = rect.y + pad
+    for word in words:
+        surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
+        y += line
+    sw = max(4, int(0.7 * small.get_height()))
+    for j in range(n):
+        cx = rect.x + pad + (j % cols) * cell_w
+        cy = y + (j // cols) * cell_h
+        pygame.draw.rect(surface, theme.segment_color(j), pygame.Rect(cx, cy + 1, sw, sw))
+        surface.blit(small.render(str(j + 1), True, theme.text), (cx + sw + 3, cy))
+    surface.set_clip(clip)
+    return pygame.Rect(rect.x, rect.y, rect.w, h)
 
 
 def _draw_waypoints(surface, state, theme: Theme, view: View) -> None:
@@ -225,17 +372,32 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius,
                      theme.line_width)
 
+    # the band: panel, then the words saying where the solver stops short, then the legend
+    band = bands(size)[1]
+    panel_rect, legend_rect, _ = band_slots(band)
+    side = band.h >= band.w
+    gap = max(2, theme.font_size // 4)
+    y = panel_rect.y
     if show_panel:
-        _draw_panel(surface, state, theme)
-    _draw_status(surface, state, theme)
+        y = _draw_panel(surface, state, theme, panel_rect).bottom + gap
+    bottom = legend_rect.bottom if side else panel_rect.bottom
+    status = _draw_status(surface, state, theme, pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y))
+    if status is not None:
+        y = status.bottom + gap
+    if show_panel and show_jacobian:
+        top = max(legend_rect.y, y) if side else legend_rect.y
+        _draw_jacobian_legend(surface, state, theme,
+                              pygame.Rect(legend_rect.x, top, legend_rect.w, legend_rect.bottom - top))
     return view
 
 
 def _draw_jacobian(surface, state, theme: Theme, view: View, tip: np.ndarray) -> None:
     """Column j of the Jacobian (2, N) as an arrow from the tip, colour of segment j.
 
-    Arrows share one scale: the longest is 0.25·reach long.  Zero-length and
-    non-finite columns are skipped.
+    One fixed scale for every frame and arm: arrow j is :data:`JACOBIAN_SCALE` x
+    column j, the tip's motion for a turn of that many radians at joint j (a
+    column is at most the reach long, so an arrow is at most a quarter of it).
+    Zero-length and non-finite columns are skipped.
     """
     try:
         jac = np.asarray(getattr(state, "jacobian", None), dtype=float)
@@ -247,8 +409,7 @@ def _draw_jacobian(surface, state, theme: Theme, view: View, tip: np.ndarray) ->
     usable = np.isfinite(norms) & (norms > 1e-12)
     if not usable.any():
         return
-    reach = _finite_positive(getattr(state, "reach", None), 1.0)
-    k = 0.25 * reach / norms[usable].max()
+    k = JACOBIAN_SCALE
     tip_px = view.to_screen(tip)
     for j in np.flatnonzero(usable):
         end_px = view.to_screen(tip + k * jac[:, j])

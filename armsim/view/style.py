@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import math
 import dataclasses
 from dataclasses import dataclass
@@ -64,8 +65,26 @@ class Theme:
     goal: Color = (250, 190, 40)
 
     def segment_color(self, j: int) -> Color:
-        """Colour of segment ``j`` (0 = next to the base); the palette cycles."""
-        return self.segments[j % len(self.segments)]
+        """Colour of segment ``j`` (0 = next to the base): the palette's, then, past its
+        end, hues a golden angle apart at three lightnesses, so no two segments share a
+        colour however many there are (see :func:`golden_color`)."""
+        j = int(j)
+        if j < len(self.segments):
+            return self.segments[j]
+        dark = sum(self.background) < 3 * 128
+        return golden_color(j - len(self.segments), dark)
+
+
+GOLDEN_ANGLE = 137.50776405003785   # degrees: 360 (1 - 1/phi)
+
+
+def golden_color(k: int, dark: bool = True) -> Color:
+    """The ``k``-th extra segment colour: hue ``k`` golden angles from 15 degrees,
+    lightness cycling through three levels (light ones on a dark background)."""
+    hue = ((15.0 + k * GOLDEN_ANGLE) % 360.0) / 360.0
+    levels = (0.66, 0.52, 0.78) if dark else (0.40, 0.28, 0.52)
+    r, g, b = colorsys.hls_to_rgb(hue, levels[k % 3], 0.75)
+    return (int(round(255 * r)), int(round(255 * g)), int(round(255 * b)))
 
 
 DEFAULT_THEME = Theme()

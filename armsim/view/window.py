@@ -1,65 +1,165 @@
 """The interactive window.
 
-Controls
---------
-mouse drag   press anywhere to put the target under the mouse; it follows the
-             mouse while the button is held and stays where it is released
-space        pause / resume
-r            reset the scene (and give the target back to its script)
-Esc, q       quit (closing the window quits too)
+Controls: :data:`BINDINGS` is the one table of them; the help overlay (``h``) is
+drawn from it and :class:`App` dispatches keys through it, so the two cannot
+drift.  The mouse (left button) puts the target under it; it follows the mouse
+while the button is held and stays where it is released.
 
-The arm chases the target a few solver iterations per frame, at most 60
+The arm chases the target a few solver iterations per frame, at most ``fps``
 frames per second.  In a calibration scene the hidden reference arm chases
 the target (``rounds_per_frame`` rounds per frame) while the population
 learns it; once dragged, the target stays the user's instead of jumping.
 With ``ARMSIM_STATE_OUT=path`` in the environment the window writes its
 state (frame, target, tip; for a calibration scene the hidden arm's tip and the
-round) as JSON to that path every 30 frames and on quit, so a test can drive
-it from outside.
+round; the switches, solver and segment count) as JSON to that path every 30
+loops (paused or not) and on quit, so a test can drive it from outside.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pygame
 
 from armsim.files import Outputs
+from armsim.view.planar import _fitted_font, band_slots, bands
+from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.render import draw, layout, world_at
+from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
 
-__all__ = ["run_window", "open_window", "DisplayError"]
+__all__ = ["run_window", "open_window", "window_size", "App", "BINDINGS", "Binding", "help_lines",
+           "DisplayError", "DEFAULT_WINDOW", "screenshot_name"]
 
 CAPTION = "armsim"
+#: the window's size unless the command line gives one (shrunk to fit a smaller screen)
+DEFAULT_WINDOW = (1280, 800)
+#: seconds a message (e.g. "method: dls") stays on screen
+MESSAGE_SECONDS = 2.5
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One control: what the help shows (``label``, ``text``), the key codes and
+    typed characters that trigger it, and the :class:`App` method it calls."""
+
+    label: str
+    keys: tuple
+    chars: tuple
+    action: str
+    text: str
+
+
+BINDINGS = (
+    Binding("h, ?", (pygame.K_h,), ("?",), "toggle_help", "show / hide this help"),
+    Binding("space", (pygame.K_SPACE,), (), "toggle_pause", "pause / resume"),
+    Binding("m", (pygame.K_m,), (), "next_method", "next IK method"),
+    Binding("c", (pygame.K_c,), (), "next_correction", "next correction (gradient method only)"),
+    Binding("+", (pygame.K_PLUS, pygame.K_KP_PLUS, pygame.K_EQUALS), ("+",), "add_segment",
+            "add a segment (same reach)"),
+    Binding("-", (pygame.K_MINUS, pygame.K_KP_MINUS), ("-",), "remove_segment",
+            "remove a segment (same reach)"),
+    Binding("j", (pygame.K_j,), (), "toggle_jacobian", "Jacobian arrows and legend on / off"),
+    Binding("t", (pygame.K_t,), (), "toggle_trail", "tip trail on / off"),
+    Binding("w", (pygame.K_w,), (), "toggle_reach", "reach circle on / off"),
+    Binding("p", (pygame.K_p,), (), "toggle_panel", "text panel on / off"),
+    Binding("l", (pygame.K_l,), (), "toggle_plot", "live error plot on / off"),
+    Binding("s", (pygame.K_s,), (), "screenshot", "save a PNG screenshot here"),
+    Binding("r", (pygame.K_r,), (), "reset", "reset the scene (and the target)"),
+    Binding("q, Esc", (pygame.K_q, pygame.K_ESCAPE), (), "quit", "quit"),
+)
+#: the help's rows that are not keys
+MOUSE_HELP = (("drag", "move the target (left button)"),)
+
+
+def help_lines() -> list[tuple[str, str]]:
+    """The help overlay's rows: (control, what it does), every binding then the mouse."""
+    return [(b.label, b.text) for b in BINDINGS] + list(MOUSE_HELP)
+
+
+def controls_markdown() -> str:
+    """The controls as a Markdown table (the README's, checked by a test)."""
+    rows = ["| control | what it does |", "|---|---|"]
+    for k, v in help_lines():
+        keys = ", ".join(f"`{x.strip()}`" for x in k.split(", "))
+        rows.append(f"| {keys} | {v} |")
+    return "\n".join(rows) + "\n"
+
+
+def binding_for(event) -> Binding | None:
+    """The binding a KEYDOWN event triggers (by typed character first, then key code)."""
+    char = getattr(event, "unicode", "") or ""
+    for b in BINDINGS:
+        if char and char in b.chars:
+            return b
+    for b in BINDINGS:
+        if event.key in b.keys:
+            return b
+    return None
 
 
 class DisplayError(Exception):
     """No window can be opened (no display)."""
 
 
-def open_window(size, allow_headless=False):
+def window_size(requested=None, desktop=None, fill=0.92):
+    """The size to open: ``requested`` as given, else :data:`DEFAULT_WINDOW` shrunk
+    (same aspect) to ``fill`` x the ``desktop`` size when that is smaller."""
+    if requested is not None:
+        return int(requested[0]), int(requested[1])
+    w, h = DEFAULT_WINDOW
+    if desktop:
+        dw, dh = desktop
+        k = min(1.0, fill * dw / w, fill * dh / h)
+        if k > 0:
+            w, h = max(1, int(w * k)), max(1, int(h * k))
+    return w, h
+
+
+def open_window(size=None, allow_headless=False, title=None):
     """Open the (resizable) window or raise :class:`DisplayError` in one line.
 
-    Under the ``dummy`` and ``offscreen`` SDL drivers there is no screen: that
-    is a :class:`DisplayError` too, unless ``allow_headless`` (tests drive the
-    window's event loop there).
+    ``size`` None: :func:`window_size` of the desktop.  Under the ``dummy`` and
+    ``offscreen`` SDL drivers there is no screen: that is a :class:`DisplayError`
+    too, unless ``allow_headless`` (tests drive the window's event loop there).
+    ``title``: the scene's name, shown in the caption (``armsim — NAME``).
     """
     try:
         pygame.display.init()
         pygame.font.init()
-        driver = pygame.display.get_driver()
+        global last_driver
+        driver = last_driver = pygame.display.get_driver()
         if driver in ("dummy", "offscreen") and not allow_headless:
             raise DisplayError(f"SDL video driver '{driver}' has no screen")
-        screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        desktop = None
+        if size is None:
+            try:
+                sizes = pygame.display.get_desktop_sizes()
+                desktop = sizes[0] if sizes and min(sizes[0]) > 0 else None
+            except (pygame.error, AttributeError):
+                desktop = None
+        screen = pygame.display.set_mode(window_size(size, desktop), pygame.RESIZABLE)
     except pygame.error as exc:
         pygame.display.quit()
         raise DisplayError(str(exc) or "no display") from None
     except DisplayError:
         pygame.display.quit()
         raise
-    pygame.display.set_caption(CAPTION)
+    pygame.display.set_caption(caption(title))
     return screen
 
+
+def caption(title=None) -> str:
+    """The window title: ``armsim — NAME``, ``armsim — default scene`` without a name."""
+    return f"{CAPTION} \u2014 {title or 'default scene'}"
+
+
+#: the SDL video driver of the last window opened
+last_driver = None
 
 RESIZE_EVENTS = (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED)
 
@@ -78,7 +178,335 @@ def _resized(screen, event):
         return current or screen
 
 
-def _write_state(path, sim, frames, user_target, target_history_len):
+def screenshot_name(folder=".", stem="armsim-screenshot") -> Path:
+    """The first ``STEM-NNNN.png`` in ``folder`` that does not exist yet."""
+    folder = Path(folder)
+    k = 1
+    while (folder / f"{stem}-{k:04d}.png").exists():
+        k += 1
+    return folder / f"{stem}-{k:04d}.png"
+
+
+def png_bytes(surface) -> bytes:
+    """``surface`` encoded as PNG."""
+    buf = io.BytesIO()
+    pygame.image.save(surface, buf, "shot.png")
+    return buf.getvalue()
+
+
+class App:
+    """The window's state and behaviour: ``sim`` drawn on ``screen``, driven by events.
+
+    Attributes a test (or the help) can read: ``show`` (the draw switches:
+    jacobian, trail, reach, panel), ``show_help``, ``show_plot``, ``paused``,
+    ``frames`` (frames stepped), ``history`` (the live plot's
+    :class:`~armsim.view.plot.History`), ``message`` (the last on-screen note),
+    ``screenshots`` (paths written), ``user_target``.
+    """
+
+    def __init__(self, sim, screen, fps=60, draw_options=None, title=None):
+        self.sim = sim
+        self.screen = screen
+        self.fps = fps
+        options = dict(draw_options or {})
+        self.theme = options.pop("theme", None) or DEFAULT_THEME
+        self.show = {"jacobian": options.pop("show_jacobian", True),
+                     "trail": options.pop("show_trail", True),
+                     "reach": options.pop("show_reach", True),
+                     "panel": options.pop("show_panel", True)}
+        self.options = options          # the rest (show_waypoints) passed through
+        self.show_help = False
+        self.show_plot = False
+        self.paused = False
+        self.frames = 0
+        self.running = True
+        self.dragging = False
+        self.user_target = None         # once the user has placed the target, it stays theirs
+        self.target_history_len = 0     # mouse-set target positions since start / reset
+        self.message = ""
+        self._message_until = 0.0
+        self.screenshots = []
+        self.history = History(series_for(sim.state, self.theme))
+        self._relayout()
+        if title is not None:
+            pygame.display.set_caption(caption(title))
+
+    # -- the controls -------------------------------------------------------------
+    def say(self, text):
+        """Show ``text`` on screen for :data:`MESSAGE_SECONDS`."""
+        self.message = str(text)
+        self._message_until = time.monotonic() + MESSAGE_SECONDS
+
+    @property
+    def planar(self) -> bool:
+        return hasattr(self.sim, "set_solver")
+
+    def toggle_help(self):
+        self.show_help = not self.show_help
+
+    def toggle_pause(self):
+        self.paused = not self.paused
+
+    def _toggle(self, name, words):
+        self.show[name] = not self.show[name]
+        self.say(f"{words} {'on' if self.show[name] else 'off'}")
+
+    def toggle_jacobian(self):
+        self._toggle("jacobian", "Jacobian arrows")
+
+    def toggle_trail(self):
+        self._toggle("trail", "trail")
+
+    def toggle_reach(self):
+        self._toggle("reach", "reach circle")
+
+    def toggle_panel(self):
+        self._toggle("panel", "panel")
+
+    def toggle_plot(self):
+        self.show_plot = not self.show_plot
+        self.say(f"live plot {'on' if self.show_plot else 'off'}")
+
+    def _ik_only(self, what):
+        self.say(f"{what}: not in a calibration scene (IK scenes only)")
+
+    def next_method(self):
+        if not self.planar:
+            return self._ik_only("m (method)")
+        methods = self.sim.methods
+        now = self.sim.solver.method
+        new = methods[(methods.index(now) + 1) % len(methods)] if now in methods else methods[0]
+        self.sim.set_solver(method=new)
+        if new == "gradient":
+            self.say(f"method: gradient / {self.sim.solver.correction}")
+        else:
+            self.say(f"method: {new} (the correction applies to gradient only)")
+
+    def next_correction(self):
+        from armsim.ik import CORRECTIONS
+        if not self.planar:
+            return self._ik_only("c (correction)")
+        now = self.sim.solver.correction
+        new = CORRECTIONS[(CORRECTIONS.index(now) + 1) % len(CORRECTIONS)]
+        self.sim.set_solver(correction=new)
+        if self.sim.solver.method == "gradient":
+            self.say(f"correction: {new}")
+        else:
+            self.say(f"correction: {new} - only meaningful for gradient (method now "
+                     f"{self.sim.solver.method}; m to switch)")
+
+    def _segments(self, delta):
+        if not self.planar:
+            return self._ik_only("+/- (segments)")
+        from armsim.ik.tracking import MAX_SEGMENTS
+        before = self.sim.chain.n
+        n = self.sim.set_segments(before + delta)
+        if n == before:
+            self.say(f"{n} segment{'s' if n != 1 else ''}: the " + ("most" if delta > 0 else "fewest")
+                     + f" allowed ({MAX_SEGMENTS if delta > 0 else 1})")
+        else:
+            self.say(f"{n} segment{'s' if n != 1 else ''} (reach {self.sim.chain.reach:g} m)")
+        self._relayout()
+
+    def add_segment(self):
+        self._segments(+1)
+
+    def remove_segment(self):
+        self._segments(-1)
+
+    def screenshot(self, folder="."):
+        path = screenshot_name(folder)
+        data = png_bytes(self.screen)
+        with Outputs() as outs:
+            outs.add(str(path)).file.write(data)
+        self.screenshots.append(path)
+        print(f"armsim: screenshot saved to {path.resolve()}", flush=True)
+        self.say(f"saved {path.name}")
+
+    def reset(self):
+        self.sim.reset()
+        self.user_target = None
+        self.target_history_len = 0
+        self.history = History(series_for(self.sim.state, self.theme))
+        self._relayout()
+        self.say("reset")
+
+    def quit(self):
+        self.running = False
+
+    # -- events, frames, drawing -------------------------------------------------------
+    def _relayout(self):
+        """One column per arm, fitted to the screen (again after a resize or a new arm)."""
+        self._panels_size = self.screen.get_size()
+        self.panels = layout(self.sim.state, self._panels_size)
+
+    def handle(self, event):
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN:
+            b = binding_for(event)
+            if b is not None:
+                getattr(self, b.action)()
+        elif event.type in RESIZE_EVENTS:
+            self.screen = _resized(self.screen, event)
+            self._relayout()
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.dragging = True
+            self.user_target = world_at(self.panels, event.pos)
+            self.target_history_len += 1
+        elif event.type == pygame.MOUSEMOTION and self.dragging:
+            self.user_target = world_at(self.panels, event.pos)
+            self.target_history_len += 1
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            self.dragging = False
+
+    def step(self):
+        if self.paused:
+            return
+        self.sim.step(target=self.user_target)
+        self.frames += 1
+        self.history.add(self.frames, values_of(self.sim.state))
+
+    def draw_options(self):
+        return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
+                    show_trail=self.show["trail"], show_reach=self.show["reach"],
+                    show_panel=self.show["panel"])
+
+    def plot_rect(self) -> pygame.Rect:
+        """Where the live plot goes: the plot slot of the (first) arm's panel band; in a
+        calibration scene the bottom-right corner."""
+        w, h = self.screen.get_size()
+        if not self.planar:
+            import numpy as np
+            st, view = self.sim.state, self.panels[0][1]
+            cw, ch = (float(v) for v in tuple(st.canvas)[:2])
+            pts = np.concatenate([[[0.0, 0.0], [cw, ch]], np.asarray(st.focuses, float).reshape(-1, 2)])
+            right = float(np.nanmax(view.to_screen(pts)[:, 0])) + 12    # past the canvas and cameras
+            if w - right - 6 >= 0.15 * w:        # a free column on the right, under the panel
+                return pygame.Rect(int(right), int(0.3 * h), int(w - right - 6), int(0.62 * h))
+            pw, ph = int(0.34 * w), int(0.30 * h)
+            return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
+        rect, _ = self.panels[0]
+        slot = band_slots(bands(rect.size)[1])[2]
+        return slot.move(rect.topleft)
+
+    def render(self):
+        screen = self.screen
+        if screen.get_size() != self._panels_size:
+            self._relayout()
+        draw(screen, self.sim.state, **self.draw_options())
+        theme = scaled_theme(self.theme, screen.get_size())
+        self.plot_axes = []
+        if self.show_plot:
+            self.plot_axes = draw_plot(screen, self.plot_rect(), self.history, theme,
+                                       title=f"last {self.history.length} frames, log scale")
+        if self.message and time.monotonic() < self._message_until:
+            self._banner([self.message], theme, theme.text, where="bottom")
+        if self.paused:
+            self._banner(["PAUSED  (space resumes)"], theme, theme.warning, where="top")
+        if self.show_help:
+            self._draw_help(theme)
+
+    def paused_rect(self) -> pygame.Rect:
+        """Where the PAUSED banner is drawn (top centre)."""
+        return self._banner_rect(["PAUSED  (space resumes)"], scaled_theme(self.theme, self.screen.get_size()),
+                                 "top")[0]
+
+    def _banner_rect(self, lines, theme, where):
+        w, h = self.screen.get_size()
+        font = _fitted_font(lines, int(theme.font_size * 1.3), int(0.9 * w), int(0.2 * h))
+        texts = [font.size(t) for t in lines]
+        pad = max(3, font.get_height() // 3)
+        bw = max(t[0] for t in texts) + 2 * pad
+        bh = sum(t[1] for t in texts) + 2 * pad
+        y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
+        return pygame.Rect((w - bw) // 2, y, bw, bh), font, pad
+
+    def _banner(self, lines, theme, color, where):
+        rect, font, pad = self._banner_rect(lines, theme, where)
+        box = pygame.Surface(rect.size, pygame.SRCALPHA)
+        box.fill((*theme.panel, 225))
+        self.screen.blit(box, rect.topleft)
+        pygame.draw.rect(self.screen, color, rect, max(1, theme.line_width))
+        y = rect.y + pad
+        for line in lines:
+            t = font.render(line, True, color)
+            self.screen.blit(t, (rect.x + pad, y))
+            y += t.get_height()
+
+    def _draw_help(self, theme):
+        rows = help_lines()
+        w, h = self.screen.get_size()
+        title = "armsim controls  (h or ? closes)"
+        key_col = max(rows, key=lambda r: len(r[0]))[0] + "MM"
+        font = _fitted_font([title] + [key_col + v for _, v in rows], int(theme.font_size * 1.2),
+                            int(0.9 * w), int(0.9 * h))
+        key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
+        line = font.get_linesize()
+        pad = max(4, line // 2)
+        bw = min(w, max(font.size(title)[0], key_w + max(font.size(v)[0] for _, v in rows)) + 2 * pad)
+        bh = min(h, line * (len(rows) + 1) + pad * 3)
+        rect = pygame.Rect((w - bw) // 2, (h - bh) // 2, bw, bh)
+        box = pygame.Surface(rect.size, pygame.SRCALPHA)
+        box.fill((*theme.panel, 235))
+        self.screen.blit(box, rect.topleft)
+        pygame.draw.rect(self.screen, theme.text, rect, 1)
+        self.screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
+        y = rect.y + 2 * pad + line
+        for k, v in rows:
+            self.screen.blit(font.render(k, True, theme.warning), (rect.x + pad, y))
+            self.screen.blit(font.render(v, True, theme.text), (rect.x + pad + key_w, y))
+            y += line
+        self.help_rect = rect
+
+    def write_state(self, path):
+        """:func:`_write_state` plus the window's switches (paused, help, plot, what is
+        shown), the solver and the segment count."""
+        extra = {"paused": self.paused, "show_help": self.show_help, "show_plot": self.show_plot,
+                 "show": dict(self.show), "screenshots": [str(p) for p in self.screenshots]}
+        if self.planar:
+            extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
+                         segments=int(self.sim.chain.n))
+        _write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
+
+    def run(self, max_frames=None, max_loops=None, close=True):
+        """Loop until quit, ``max_frames`` frames stepped or ``max_loops`` loops drawn.
+        Returns the frames stepped.  Keeps ``last_frame`` (H, W, 3), the last picture.
+        ``close=False`` leaves the display open (a test runs again after more events)."""
+        clock = pygame.time.Clock()
+        state_out = os.environ.get("ARMSIM_STATE_OUT")
+        loops = 0
+        try:
+            while self.running:
+                for event in pygame.event.get():
+                    self.handle(event)
+                    if not self.running:
+                        break
+                if not self.running:
+                    break
+                self.step()
+                self.render()
+                pygame.display.flip()
+                loops += 1
+                if state_out and loops % 30 == 0:
+                    self.write_state(state_out)
+                if max_frames is not None and self.frames >= max_frames:
+                    break
+                if max_loops is not None and loops >= max_loops:
+                    break
+                clock.tick(self.fps)
+        finally:
+            if state_out:
+                self.write_state(state_out)
+            surface = pygame.display.get_surface()
+            if surface is not None:
+                self.last_frame = pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
+            if close:
+                pygame.display.quit()
+        return self.frames
+
+
+def _write_state(path, sim, frames, user_target, target_history_len, extra=None):
     """Write the window's state as JSON through an :class:`armsim.files.Outputs` destination
     (a temporary file renamed into place).
 
@@ -97,70 +525,18 @@ def _write_state(path, sim, frames, user_target, target_history_len):
         data["tip"] = [float(v) for v in st.joints[-1]]
         data["error"] = float(st.error)
         data["reach"] = float(st.reach)
+        data["base"] = [float(v) for v in st.base]
     else:                              # a calibration run: the hidden reference's tip
         data["tip"] = [float(v) for v in st.reference[-1]]
         data["round"] = int(st.round)
+    data.update(extra or {})
     with Outputs() as outs:
         outs.add(path).file.write(json.dumps(data).encode())
 
 
-def run_window(sim, size=(800, 600), fps=60, max_frames=None, draw_options=None, screen=None):
+def run_window(sim, size=None, fps=60, max_frames=None, draw_options=None, screen=None, title=None,
+               max_loops=None):
     """Run ``sim`` in a window until the user quits.  Returns the frames shown."""
-    draw_options = draw_options or {}
-    screen = screen or open_window(size)
-    clock = pygame.time.Clock()
-    state_out = os.environ.get("ARMSIM_STATE_OUT")
-    panels = layout(sim.state, screen.get_size())   # one column per arm; redone on resize
-    panels_size = screen.get_size()
-    dragging = False
-    user_target = None          # once the user has placed the target, it stays theirs
-    target_history_len = 0      # mouse-set target positions since start / reset
-    paused = False
-    frames = 0
-    running = True
-    try:
-        while running:
-            for event in pygame.event.get():
-                if event.type == pygame.QUIT:
-                    running = False
-                elif event.type == pygame.KEYDOWN:
-                    if event.key in (pygame.K_ESCAPE, pygame.K_q):
-                        running = False
-                    elif event.key == pygame.K_SPACE:
-                        paused = not paused
-                    elif event.key == pygame.K_r:
-                        sim.reset()
-                        user_target = None
-                        target_history_len = 0
-                elif event.type in RESIZE_EVENTS:
-                    screen = _resized(screen, event)
-                    panels = layout(sim.state, screen.get_size())
-                elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-                    dragging = True
-                    user_target = world_at(panels, event.pos)
-                    target_history_len += 1
-                elif event.type == pygame.MOUSEMOTION and dragging:
-                    user_target = world_at(panels, event.pos)
-                    target_history_len += 1
-                elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
-                    dragging = False
-            if not running:
-                break
-            if not paused:
-                sim.step(target=user_target)
-                frames += 1
-            if screen.get_size() != panels_size:
-                panels = layout(sim.state, screen.get_size())
-            panels_size = screen.get_size()
-            draw(screen, sim.state, **draw_options)
-            pygame.display.flip()
-            if state_out and frames % 30 == 0:
-                _write_state(state_out, sim, frames, user_target, target_history_len)
-            if max_frames is not None and frames >= max_frames:
-                break
-            clock.tick(fps)
-    finally:
-        if state_out:
-            _write_state(state_out, sim, frames, user_target, target_history_len)
-        pygame.display.quit()
-    return frames
+    screen = screen or open_window(size, title=title)
+    return App(sim, screen, fps=fps, draw_options=draw_options, title=title).run(
+        max_frames=max_frames, max_loops=max_loops)

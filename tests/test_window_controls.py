@@ -1,0 +1,290 @@
+"""Issue 13, the window as a teacher would use it: every control the help lists, posted as a
+KEYDOWN event to the real event loop (SDL_VIDEODRIVER=dummy), judged by the app's state and
+the pixels it drew."""
+
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from armsim.ik import CORRECTIONS, METHODS
+from armsim.ik.tracking import MAX_SEGMENTS
+from armsim.scene import build_simulation, default_scene, load
+from armsim.view import DEFAULT_THEME, scaled_theme
+from armsim.view import window as W
+from armsim.view.planar import band_slots, bands
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (1280, 800)
+
+
+def key(k, char=""):
+    return pygame.event.Event(pygame.KEYDOWN, key=k, unicode=char, mod=0)
+
+
+def make_app(sim=None, size=SIZE, title=None):
+    sim = sim or build_simulation(default_scene())
+    screen = W.open_window(size, allow_headless=True, title=title)
+    return W.App(sim, screen, fps=10_000, title=title)
+
+
+def press(app, *events, loops=2):
+    for e in events:
+        pygame.event.post(e)
+    app.run(max_loops=loops, close=False)
+    return app
+
+
+def count(img, color, rect=None):
+    if rect is not None:
+        img = img[rect.top:rect.bottom, rect.left:rect.right]
+    return int(np.all(img == np.array(color, dtype=np.uint8), axis=-1).sum())
+
+
+@pytest.fixture(autouse=True)
+def _close_display():
+    yield
+    pygame.display.quit()
+
+
+def theme():
+    return scaled_theme(DEFAULT_THEME, SIZE)
+
+
+# -- one check per binding: the table and the tests cannot drift ------------------------------
+def check_help(app):
+    assert not app.show_help
+    before = app.last_frame.copy()
+    press(app, key(pygame.K_h, "h"))
+    assert app.show_help
+    r = app.help_rect
+    assert r.w > 0.4 * SIZE[0] and r.h > 0.5 * SIZE[1]
+    # the overlay changed the middle of the picture and names every control in the key colour
+    assert np.any(app.last_frame[r.top:r.bottom, r.left:r.right] != before[r.top:r.bottom, r.left:r.right])
+    assert count(app.last_frame, theme().warning, r) > 200
+    press(app, key(pygame.K_SLASH, "?"))          # shift + / types "?": closes it again
+    assert not app.show_help
+
+
+def check_pause(app):
+    frames = app.frames
+    press(app, key(pygame.K_SPACE, " "), loops=5)
+    assert app.paused and app.frames == frames and app.sim.state.frame == frames
+    banner = app.paused_rect()
+    assert count(app.last_frame, theme().warning, banner) > 100     # PAUSED, in the warning colour
+    press(app, key(pygame.K_SPACE, " "), loops=3)
+    assert not app.paused and app.frames == frames + 3
+    assert count(app.last_frame, theme().warning, banner) == 0
+
+
+def check_method(app):
+    seen = [app.sim.solver.method]
+    for _ in METHODS:
+        press(app, key(pygame.K_m, "m"), loops=1)
+        seen.append(app.sim.state.method)
+    i = METHODS.index("gradient")
+    assert seen == [METHODS[(i + k) % len(METHODS)] for k in range(len(METHODS) + 1)]
+    assert app.frames == 2 + len(METHODS)      # the run went on through every switch
+
+
+def check_correction(app):
+    assert app.sim.solver.correction == "backtrack"
+    press(app, key(pygame.K_c, "c"), loops=1)
+    assert app.sim.state.correction == CORRECTIONS[(CORRECTIONS.index("backtrack") + 1) % 4]
+    assert app.message == f"correction: {app.sim.state.correction}"
+    press(app, key(pygame.K_m, "m"), key(pygame.K_c, "c"), loops=1)   # pinv: no correction
+    assert app.sim.state.method == "pinv" and app.sim.state.correction == ""
+    assert "only meaningful for gradient" in app.message
+    from armsim.view.planar import _panel_lines
+    lines = _panel_lines(app.sim.state)
+    i = lines.index(f"correction  {app.sim.solver.correction}")
+    assert lines[i + 1] == "  (gradient only)"
+
+
+def check_add_segment(app):
+    n, reach = app.sim.chain.n, app.sim.chain.reach
+    mean = float(np.mean(app.sim.chain.lengths))
+    press(app, key(pygame.K_EQUALS, "+"), loops=1)
+    assert app.sim.chain.n == n + 1 and app.sim.state.q.shape == (n + 1,)
+    assert app.sim.chain.reach == pytest.approx(reach)
+    # the new one is as long as the mean of the others, before all are scaled to keep the reach
+    k = reach / (reach + mean)
+    assert app.sim.chain.lengths[-1] == pytest.approx(mean * k)
+    assert len(app.sim.state.joints) == n + 2
+
+
+def check_remove_segment(app):
+    n = app.sim.chain.n
+    press(app, key(pygame.K_MINUS, "-"), loops=1)
+    assert app.sim.chain.n == n - 1 and app.sim.chain.reach == pytest.approx(1.0)
+
+
+def _legend_rect(app):
+    return band_slots(bands(SIZE)[1])[1]
+
+
+def check_jacobian(app):
+    legend = _legend_rect(app)
+    assert count(app.last_frame, theme().text, legend) > 50
+    press(app, key(pygame.K_j, "j"), loops=1)
+    assert app.show["jacobian"] is False
+    assert count(app.last_frame, theme().text, legend) == 0          # no legend
+    assert count(app.last_frame, theme().segment_color(0), legend) == 0
+
+
+def check_trail(app):
+    press(app, loops=20)
+    assert count(app.last_frame, theme().trail) > 50
+    press(app, key(pygame.K_t, "t"), loops=1)
+    assert app.show["trail"] is False and count(app.last_frame, theme().trail) == 0
+
+
+def check_reach(app):
+    assert count(app.last_frame, theme().reach) > 500
+    press(app, key(pygame.K_w, "w"), loops=1)
+    assert app.show["reach"] is False and count(app.last_frame, theme().reach) == 0
+
+
+def check_panel(app):
+    slot = band_slots(bands(SIZE)[1])[0]
+    assert count(app.last_frame, theme().text, slot) > 100
+    press(app, key(pygame.K_p, "p"), loops=1)
+    assert app.show["panel"] is False and count(app.last_frame, theme().text, slot) == 0
+
+
+def check_plot(app):
+    press(app, key(pygame.K_l, "l"), loops=30)
+    assert app.show_plot
+    rect = app.plot_rect()
+    assert count(app.last_frame, theme().target, rect) > 100       # the error curve
+    press(app, key(pygame.K_l, "l"), loops=1)
+    assert not app.show_plot and count(app.last_frame, theme().target, rect) == 0
+
+
+def check_screenshot(app, tmp_path, capsys):
+    (tmp_path / "armsim-screenshot-0001.png").write_bytes(b"older")
+    press(app, key(pygame.K_s, "s"), loops=1)
+    shot = tmp_path / "armsim-screenshot-0002.png"
+    assert (tmp_path / "armsim-screenshot-0001.png").read_bytes() == b"older"   # not clobbered
+    assert capsys.readouterr().out == f"armsim: screenshot saved to {shot.resolve()}\n"
+    img = pygame.image.load(str(shot))
+    assert img.get_size() == SIZE
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def check_reset(app):
+    press(app, loops=25)
+    app.user_target = np.array([0.2, 0.2])
+    press(app, key(pygame.K_r, "r"), loops=1)
+    assert app.sim.state.frame == 1 and app.user_target is None and len(app.history.frames) == 1
+
+
+def check_quit(app):
+    for k, c in ((pygame.K_q, "q"), (pygame.K_ESCAPE, "\x1b")):
+        app.running = True
+        frames = app.frames
+        press(app, key(k, c), loops=50)
+        assert not app.running and app.frames == frames
+
+
+CHECKS = {
+    "toggle_help": check_help, "toggle_pause": check_pause, "next_method": check_method,
+    "next_correction": check_correction, "add_segment": check_add_segment,
+    "remove_segment": check_remove_segment, "toggle_jacobian": check_jacobian,
+    "toggle_trail": check_trail, "toggle_reach": check_reach, "toggle_panel": check_panel,
+    "toggle_plot": check_plot, "screenshot": check_screenshot, "reset": check_reset,
+    "quit": check_quit,
+}
+
+
+def test_every_binding_has_a_check_and_a_help_row():
+    assert set(CHECKS) == {b.action for b in W.BINDINGS}
+    rows = W.help_lines()
+    assert [r[0] for r in rows[:len(W.BINDINGS)]] == [b.label for b in W.BINDINGS]
+    assert all(r[1] for r in rows)
+
+
+@pytest.mark.parametrize("action", sorted(CHECKS))
+def test_binding_does_what_the_help_says(action, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    app = press(make_app())
+    check = CHECKS[action]
+    if action == "screenshot":
+        check(app, tmp_path, capsys)
+    else:
+        check(app)
+
+
+def test_every_key_code_of_a_binding_triggers_it():
+    for b in W.BINDINGS:
+        for k in b.keys:
+            assert W.binding_for(key(k)) is b, (b.label, k)
+        for c in b.chars:
+            assert W.binding_for(key(pygame.K_UNKNOWN, c)) is b
+
+
+# -- item 1: title ---------------------------------------------------------------------------
+def test_title_names_the_scene():
+    from armsim.cli import scene_title
+    assert scene_title(default_scene()) == "default scene"
+    scene = load(ROOT / "scenes" / "joint_limits.toml")
+    assert scene_title(scene) == "joint_limits.toml"
+    make_app(build_simulation(scene), title=scene_title(scene))
+    assert pygame.display.get_caption()[0] == "armsim \u2014 joint_limits.toml"
+    pygame.display.quit()
+    W.open_window(SIZE, allow_headless=True)
+    assert pygame.display.get_caption()[0] == "armsim \u2014 default scene"
+
+
+# -- item 2: segments at their bounds, joint limits, calibration scenes ------------------------
+def test_segments_stay_between_one_and_the_maximum():
+    app = make_app()
+    press(app, *[key(pygame.K_KP_PLUS, "+")] * (MAX_SEGMENTS + 5), loops=1)
+    assert app.sim.chain.n == MAX_SEGMENTS
+    assert app.message.startswith(f"{MAX_SEGMENTS} segments: the most allowed")
+    assert len({W.DEFAULT_THEME.segment_color(j) for j in range(MAX_SEGMENTS)}) == MAX_SEGMENTS
+    press(app, *[key(pygame.K_MINUS, "-")] * (MAX_SEGMENTS + 5), loops=1)
+    assert app.sim.chain.n == 1 and app.sim.chain.reach == pytest.approx(1.0)
+    assert app.message.startswith("1 segment: the fewest allowed")
+    assert np.isfinite(app.sim.state.error)
+
+
+def test_added_segment_keeps_joint_limits_consistent():
+    sim = build_simulation(load(ROOT / "scenes" / "joint_limits.toml"))
+    limits = sim.chain.limits.copy()
+    app = make_app(sim)
+    press(app, key(pygame.K_PLUS, "+"), loops=3)
+    new = app.sim.chain.limits
+    assert new.shape == (len(limits) + 1, 2)
+    np.testing.assert_array_equal(new[:-1], limits)
+    np.testing.assert_array_equal(new[-1], limits[-1])
+    assert app.sim.chain.within_limits(app.sim.state.q)
+    press(app, key(pygame.K_MINUS, "-"), key(pygame.K_MINUS, "-"), loops=3)
+    np.testing.assert_array_equal(app.sim.chain.limits, limits[:-1])
+
+
+def test_companion_arm_gets_the_same_segments():
+    sim = build_simulation(load(ROOT / "scenes" / "original_vs_default.toml"))
+    app = make_app(sim)
+    n = sim.chain.n
+    press(app, key(pygame.K_PLUS, "+"), loops=3)
+    assert sim.chain.n == sim.companions[0].chain.n == n + 1
+    assert sim.state.companions[0].q.shape == (n + 1,)
+
+
+def test_ik_keys_in_a_calibration_scene_say_they_do_not_apply():
+    sim = build_simulation(load(ROOT / "scenes" / "calibrate-gecco.toml"))
+    app = make_app(sim, size=(640, 480))
+    for k, c in ((pygame.K_m, "m"), (pygame.K_c, "c"), (pygame.K_PLUS, "+")):
+        press(app, key(k, c), loops=1)
+        assert app.message.endswith("not in a calibration scene (IK scenes only)")
+    press(app, key(pygame.K_l, "l"), loops=4)
+    assert app.show_plot and len(app.history.frames) == 7
+    assert [s.name for s in app.history.series] == ["best loss", "lengths (rel.)", "angles [rad]"]
+
+
+def test_readme_controls_table_is_the_bindings_table():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- begin: controls -->\n", 1)[1].split("<!-- end: controls -->", 1)[0]
+    assert W.controls_markdown() in block
