@@ -123,6 +123,21 @@ def test_bad_dask_options_are_one_line_with_status_2(scene, capsys, monkeypatch,
     assert listing(scene) == ["s.toml"]
 
 
+def test_a_server_that_never_answers_is_refused_within_the_timeout(scene, capsys, monkeypatch):
+    import socket
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as server:         # accepts connections (the kernel's backlog), never replies
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = "tcp://127.0.0.1:%d" % server.getsockname()[1]
+        t = time.perf_counter()
+        assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--engine", "dask", "--scheduler", address]) == 2
+        assert time.perf_counter() - t < 8
+    assert capsys.readouterr().err == (f"armsim sweep: error: argument --scheduler: cannot connect to "
+                                       f"'{address}': no dask scheduler answered within 1 s\n")
+    assert listing(scene) == ["s.toml"]
+
+
 def test_dask_options_need_the_dask_engine(scene, capsys):
     assert cli.main(["sweep", *GRID, "--workers", "2"]) == 2
     assert capsys.readouterr().err == ("armsim sweep: error: argument --workers: only with --engine dask "

@@ -25,6 +25,7 @@ import hashlib
 import io
 import itertools
 import sys
+import threading
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -228,11 +229,24 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
     if scheduler is not None:
         _check_address(scheduler)
         timeout = CONNECT_TIMEOUT if timeout is None else timeout
-        try:
-            return Client(scheduler, timeout=timeout, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:
+        got = {}
+
+        def connect():          # in a thread: a server that never answers the handshake
+            try:                # is not bounded by Client's own timeout
+                got["client"] = Client(scheduler, timeout=timeout, set_as_default=False)
+            except BaseException as exc:
+                got["error"] = exc
+        thread = threading.Thread(target=connect, name="armsim-dask-connect", daemon=True)
+        thread.start()
+        thread.join(timeout + 1)
+        exc = got.get("error")
+        if "client" in got:
+            return got["client"]
+        if thread.is_alive():
+            why = f"no dask scheduler answered within {timeout:g} s"
+        elif isinstance(exc, (OSError, ValueError, TypeError)):
             why = str(exc) or type(exc).__name__
-        except Exception:       # a server that is not a dask scheduler can answer anything
+        else:                   # a server that is not a dask scheduler can answer anything
             why = "it did not answer as a dask scheduler"
         raise EngineError(f"argument --scheduler: cannot connect to '{scheduler}': {why}")
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
