@@ -16,6 +16,19 @@ one-line error); the runs themselves go to :func:`armsim.vision.sweep.sweep`, on
 CSV row per run (the varied keys as extra columns), and
 :func:`armsim.vision.sweep.plot` draws rounds and seconds against population.
 
+Engines: ``--engine local`` (default) is a pool of ``--jobs`` processes;
+``--engine dask`` runs the tasks on dask.distributed, a ``LocalCluster`` of
+``--workers`` processes or the cluster at ``--scheduler ADDRESS`` (the ``dask``
+extra).  Every engine gives the serial run's rows in the serial order.
+
+Resume: with ``--csv OUT.csv`` (a file), each row is appended and flushed to
+``OUT.csv.partial`` as soon as it and every row before it are done; the CSV
+itself is still written only once complete, and the journal is then removed.
+After an interruption the same command with ``--resume`` reads the journal
+(refused when it names another sweep), runs the remaining tasks on any engine and
+writes the CSV; without ``--resume`` an existing journal is refused, never
+overwritten.
+
 Errors are one line on stderr with exit status 2.
 """
 

@@ -14,6 +14,12 @@ A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 :class:`~armsim.vision.experiment.Experiment` (``calibration.window``,
 ``genetic.enabled``...) or the short names ``segments``, ``population``,
 ``learner``, ``window``.
+
+Engines: ``sweep(..., jobs=N)`` runs a spawn process pool; ``sweep(...,
+engine="dask", client=dask_client(...))`` submits the tasks to dask.distributed,
+at most :data:`IN_FLIGHT` per worker thread at a time, and takes the results in
+task order, so rows come out in the serial order with bounded memory.
+:class:`Journal` is the resume file the command writes rows to as they come.
 """
 
 from __future__ import annotations
