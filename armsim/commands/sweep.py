@@ -16,6 +16,19 @@ one-line error); the runs themselves go to :func:`armsim.vision.sweep.sweep`, on
 CSV row per run (the varied keys as extra columns), and
 :func:`armsim.vision.sweep.plot` draws rounds and seconds against population.
 
+Engines: ``--engine local`` (default) is a pool of ``--jobs`` processes;
+``--engine dask`` runs the tasks on dask.distributed, a ``LocalCluster`` of
+``--workers`` processes or the cluster at ``--scheduler ADDRESS`` (the ``dask``
+extra).  Every engine gives the serial run's rows in the serial order.
+
+Resume: with ``--csv OUT.csv`` (a file), each row is appended and flushed to
+``OUT.csv.partial`` as soon as it and every row before it are done; the CSV
+itself is still written only once complete, and the journal is then removed.
+After an interruption the same command with ``--resume`` reads the journal
+(refused when it names another sweep), runs the remaining tasks on any engine and
+writes the CSV; without ``--resume`` an existing journal is refused, never
+overwritten.
+
 Errors are one line on stderr with exit status 2.
 """
 
@@ -78,6 +91,18 @@ def build_parser():
                         "- for PNG on standard output)")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="worker processes (default 1)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a pool of --jobs processes on this machine (default); dask: "
+                        "dask.distributed, a local cluster of --workers processes or the cluster "
+                        "at --scheduler (needs the dask extra)")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="--engine dask: worker processes of the local cluster (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="--engine dask: the scheduler of an existing cluster, e.g. tcp://host:8786 "
+                        "(its workers need armsim installed)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted sweep from OUT.csv.partial, the rows it wrote "
+                        "as they completed (same scene and options)")
     p.add_argument("--max-rounds", type=positive_int, metavar="N", dest="max_rounds",
                    help="give up after N rounds (default: the scene's calibration.max_rounds)")
     return p
@@ -176,7 +201,7 @@ def sweep_command(argv) -> int:
 def _sweep(argv) -> int:
     from armsim.vision.experiment import PRESETS
     from armsim.scene import load
-    from armsim.vision.sweep import CSV_FIELDS, parse_vary, plot, sweep, write_csv
+    from armsim.vision.sweep import CSV_FIELDS, close_client, parse_vary, plot, write_csv
     args = build_parser().parse_args(argv)
     try:
         varies = [parse_vary(v) for v in args.vary]
@@ -187,6 +212,18 @@ def _sweep(argv) -> int:
             raise SweepError(f"argument {option}: expected a file name (or - for standard output), got ''")
     if args.csv is not None and args.plot is not None and same_destination(args.csv, args.plot):
         raise SweepError("argument --plot: the plot and the CSV are the same file")
+    if args.engine == "local" and (args.workers is not None or args.scheduler is not None):
+        raise SweepError(f"argument {'--workers' if args.workers is not None else '--scheduler'}: "
+                         f"only with --engine dask (the local engine's processes are --jobs)")
+    if args.engine == "dask":
+        if args.jobs != 1:
+            raise SweepError("argument --jobs: the dask engine's processes are --workers")
+        if args.workers is not None and args.scheduler is not None:
+            raise SweepError("argument --workers: the cluster at --scheduler has its own workers")
+        try:    # fail before the runs, not after them
+            import distributed  # noqa: F401
+        except ImportError:
+            raise SweepError("--engine dask needs dask.distributed: pip install 'armsim[dask]'") from None
     fmt = None
     if args.plot:
         try:    # fail before the runs, not after them
@@ -215,19 +252,25 @@ def _sweep(argv) -> int:
                              if getattr(preset.genetic, f.name) is not None}}
         scene = from_table(_toml_ready(table), f"<preset {name}>")
     base, points, changes = grid_experiments(scene, varies)
+    extras = [_extra_columns(p) for p in points]
+    fields = list(CSV_FIELDS) + sorted(extras[0])
+    k = len(args.seeds)
+    expected = [dict(extras[i // k], seed=seed) for i in range(len(points) * k)
+                for seed in [args.seeds[i % k]]]
+    note = sys.stderr if "-" in (args.csv, args.plot) else sys.stdout
+    journal = None
     try:
         with Outputs() as outs:     # opened (temporary files made) before the runs
             csv_dest = outs.add(args.csv) if args.csv else None
             plot_dest = outs.add(args.plot) if args.plot else None
-            rows = sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds)
-            k = len(args.seeds)
-            for i, row in enumerate(rows):
-                for key in [c for c in row if c not in CSV_FIELDS]:
-                    del row[key]
-                for key, value in points[i // k].items():
-                    short = key.rpartition(".")[2]
-                    if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
-                        row[key] = value    # a varied key that is not a standard column already
+            if args.resume and (csv_dest is None or csv_dest.kind != "file"):
+                raise SweepError("argument --resume: needs --csv with a file name")
+            client = _client(args) if args.engine == "dask" else None
+            try:
+                rows, journal = _run(args, base, changes, fields, expected, csv_dest, client, note)
+            finally:
+                if client is not None:
+                    close_client(client)
             table = _table(rows)
             for dest, write in ((csv_dest, lambda f: write_csv(rows, f)),
                                 (plot_dest, lambda f: plot(rows, f, format=fmt))):
@@ -238,11 +281,81 @@ def _sweep(argv) -> int:
                         raise dest.error(exc) from None
     except OutputError as exc:
         raise SweepError(str(exc)) from None
-    print(table, file=sys.stderr if "-" in (args.csv, args.plot) else sys.stdout)
+    finally:
+        if journal is not None:     # every run is done: the CSV is written, or failed for good
+            journal.remove()
+    print(table, file=note)
     for name in (args.csv, args.plot):
         if name and name != "-":
-            print(f"wrote {name}", file=sys.stderr if "-" in (args.csv, args.plot) else sys.stdout)
+            print(f"wrote {name}", file=note)
     return 0
+
+
+def _extra_columns(point):
+    """The CSV columns of a grid point's varied keys that are not standard columns already."""
+    from armsim.vision.sweep import CSV_FIELDS
+    out = {}
+    for key, value in point.items():
+        short = key.rpartition(".")[2]
+        if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
+            out[key] = value
+    return out
+
+
+def _client(args):
+    from armsim.vision.sweep import EngineError, dask_client
+    try:
+        return dask_client(workers=args.workers, scheduler=args.scheduler)
+    except EngineError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def _run(args, base, changes, fields, expected, csv_dest, client, note):
+    """The sweep's rows and journal (None without a CSV file).
+
+    With a CSV file, each row is also appended to the journal ``OUT.csv.partial`` as soon as
+    it and every row before it are done; an interruption leaves the journal for ``--resume``.
+    """
+    from armsim.vision.sweep import JOURNAL_SUFFIX, Journal, JournalError, fingerprint, sweep
+    journal, done = None, []
+    if csv_dest is not None and csv_dest.kind == "file":
+        path = Path(args.csv + JOURNAL_SUFFIX)      # beside the name given (a link's too)
+        digest = fingerprint(base, changes, args.seeds, args.max_rounds)
+        existed = path.exists()
+        try:
+            journal, done = Journal.open(path, fields, digest, expected, resume=args.resume)
+        except JournalError as exc:
+            raise SweepError(str(exc)) from None
+        except OSError as exc:
+            raise SweepError(f"cannot write '{path}': {exc.strerror or exc}") from None
+        if args.resume:
+            print(f"resuming {path}: {len(done)} of {len(expected)} runs already done" if existed
+                  else f"nothing to resume ({path} does not exist): running all {len(expected)} runs",
+                  file=note)
+    rows = list(done)
+
+    def keep(i, row):
+        for key in [c for c in row if c not in fields]:
+            del row[key]
+        for key in fields:
+            if key not in row:
+                row[key] = expected[i][key]     # a varied key that is not a standard column
+        if journal is not None:
+            journal.write(row)
+        rows.append(row)
+
+    try:
+        sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
+              engine=args.engine, client=client, skip=len(done), on_row=keep)
+    except BaseException:
+        if journal is not None:
+            journal.close()
+            print(f"armsim sweep: kept {len(rows)} of {len(expected)} runs in {journal.path}; "
+                  f"the same command with --resume continues", file=sys.stderr)
+        raise
+    if journal is not None:
+        journal.close()
+    return rows, journal
 
 
 def _toml_ready(value):

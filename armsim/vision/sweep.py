@@ -14,21 +14,33 @@ A ``--vary`` value is ``a:b`` (integers a to b inclusive) or a comma list
 :class:`~armsim.vision.experiment.Experiment` (``calibration.window``,
 ``genetic.enabled``...) or the short names ``segments``, ``population``,
 ``learner``, ``window``.
+
+Engines: ``sweep(..., jobs=N)`` runs a spawn process pool; ``sweep(...,
+engine="dask", client=dask_client(...))`` submits the tasks to dask.distributed,
+at most :data:`IN_FLIGHT` per worker thread at a time, and takes the results in
+task order, so rows come out in the serial order with bounded memory.
+:class:`Journal` is the resume file the command writes rows to as they come.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
+import dataclasses
+import hashlib
 import io
 import itertools
 import sys
+import threading
 from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 
 from armsim.vision.calibration import run
 
-__all__ = ["parse_vary", "expand_grid", "sweep", "write_csv", "plot", "summarise"]
+__all__ = ["parse_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client", "close_client",
+           "EngineError", "Journal", "JournalError", "write_csv", "plot", "summarise"]
 
 CSV_FIELDS = ("segments", "population", "seed", "learner", "cameras", "criterion", "converged",
               "rounds", "seconds", "final_loss", "length_error_px", "length_error_pct",
@@ -88,7 +100,33 @@ def _one(task):
     return row
 
 
-def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None):
+def tasks(base, grid, seeds, max_rounds=None):
+    """The sweep's tasks in grid-then-seed order: ``(experiment, seed, point, max_rounds)``.
+
+    Raises ValueError (the settings error) for a grid point that does not validate.
+    """
+    out = []
+    for point in grid:
+        exp = base
+        for key, value in point.items():
+            exp = exp.with_value(key, value)
+        exp.validate()
+        for seed in seeds:
+            out.append((exp, int(seed), point, max_rounds))
+    return out
+
+
+def fingerprint(base, grid, seeds, max_rounds=None):
+    """A hex digest naming one sweep: its base experiment, grid, seeds and max_rounds.
+
+    A resume journal records it so that rows of another sweep are never mixed in.
+    """
+    text = repr((base, [sorted(p.items()) for p in grid], [int(s) for s in seeds], max_rounds))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="local",
+          client=None, skip=0, on_row=None):
     """Run every grid point with every seed.
 
     Parameters
@@ -98,38 +136,152 @@ def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None):
         Each maps setting keys (see :meth:`Experiment.with_value`) to values.
     seeds : sequence of int
     jobs : int
-        Worker processes (1: run in this process).
+        ``engine="local"``: worker processes (1: run in this process).
     max_rounds : int, optional
         Overrides each experiment's ``calibration.max_rounds``.
     progress : bool, optional
         Show a tqdm progress bar (default: only when stderr is a terminal
         and tqdm is installed).
+    engine : ``"local"`` or ``"dask"``
+        ``"dask"`` runs the tasks on ``client`` (a ``distributed.Client``, see
+        :func:`dask_client`), at most :data:`IN_FLIGHT` tasks per worker thread at a time.
+    skip : int
+        Leave out the first ``skip`` tasks (a resumed sweep: their rows are already written).
+    on_row : callable(index, row), optional
+        Called with each row as soon as it and every row before it are done (grid order).
 
     Returns
     -------
-    list of dict, one row per run, in grid-then-seed order.
+    list of dict, one row per run not skipped, in grid-then-seed order.  Every
+    engine gives the same rows (``seconds`` aside, which is wall-clock time).
     """
-    tasks = []
-    for point in grid:
-        exp = base
-        for key, value in point.items():
-            exp = exp.with_value(key, value)
-        exp.validate()
-        for seed in seeds:
-            tasks.append((exp, int(seed), point, max_rounds))
-    bar = _progress_bar(len(tasks), progress)
+    todo = tasks(base, grid, seeds, max_rounds)
+    bar = _progress_bar(len(todo), progress, initial=skip)
     rows = []
-    if jobs <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            rows.append(_one(task))
+    try:
+        for row in _rows(todo[skip:], engine, jobs, client):
+            if on_row is not None:
+                on_row(skip + len(rows), row)
+            rows.append(row)
             bar.update(1)
-    else:
-        with get_context("spawn").Pool(min(jobs, len(tasks))) as pool:
-            for row in pool.imap(_one, tasks):
-                rows.append(row)
-                bar.update(1)
-    bar.close()
+    finally:
+        bar.close()
     return rows
+
+
+#: dask engine: tasks submitted and not yet written, per worker thread (bounds the memory
+#: held by out-of-order results waiting for an earlier, slower task)
+IN_FLIGHT = 4
+
+#: seconds to wait for ``--scheduler ADDRESS`` to answer
+CONNECT_TIMEOUT = 10
+
+
+def _rows(todo, engine, jobs, client):
+    """The rows of ``todo``, in order."""
+    if engine == "dask":
+        yield from _dask_rows(todo, client)
+    elif engine != "local":
+        raise ValueError(f"unknown engine {engine!r}; choose local or dask")
+    elif jobs <= 1 or len(todo) <= 1:
+        for task in todo:
+            yield _one(task)
+    else:
+        with get_context("spawn").Pool(min(jobs, len(todo))) as pool:
+            yield from pool.imap(_one, todo)
+
+
+def _dask_rows(todo, client):
+    """Submit ``todo`` to a dask client, a bounded window at a time; yield rows in task order."""
+    if client is None:
+        raise ValueError("engine='dask' needs a client (see armsim.vision.sweep.dask_client)")
+    window = max(1, IN_FLIGHT * sum(client.nthreads().values()))
+    pending = collections.deque()
+    it = iter(todo)
+    try:
+        for task in itertools.islice(it, window):
+            pending.append(client.submit(_one, task, pure=False))
+        while pending:
+            row = pending.popleft().result()
+            for task in itertools.islice(it, 1):
+                pending.append(client.submit(_one, task, pure=False))
+            yield row
+    finally:
+        if pending:
+            client.cancel(list(pending))
+
+
+class EngineError(Exception):
+    """The dask engine cannot start (one line)."""
+
+
+def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
+    """A ``distributed.Client``: on ``scheduler`` (an address), else on a new ``LocalCluster``.
+
+    The local cluster has ``workers`` single-threaded workers (default: one per core),
+    worker processes unless ``processes=False`` (then threads of this process) and no
+    dashboard.  Close the client (and its cluster, ``client.cluster``) when done:
+    :func:`close_client`.
+
+    Raises
+    ------
+    EngineError, one line, when dask.distributed is not installed or the scheduler does not
+    answer within ``timeout`` seconds (default :data:`CONNECT_TIMEOUT`).
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise EngineError("--engine dask needs dask.distributed: pip install 'armsim[dask]'") from None
+    if scheduler is not None:
+        _check_address(scheduler)
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
+        got = {}
+
+        def connect():          # in a thread: a server that never answers the handshake
+            try:                # is not bounded by Client's own timeout
+                got["client"] = Client(scheduler, timeout=timeout, set_as_default=False)
+            except BaseException as exc:
+                got["error"] = exc
+        thread = threading.Thread(target=connect, name="armsim-dask-connect", daemon=True)
+        thread.start()
+        thread.join(timeout + 1)
+        exc = got.get("error")
+        if "client" in got:
+            return got["client"]
+        if thread.is_alive():
+            why = f"no dask scheduler answered within {timeout:g} s"
+        elif isinstance(exc, (OSError, ValueError, TypeError)):
+            why = str(exc) or type(exc).__name__
+        else:                   # a server that is not a dask scheduler can answer anything
+            why = "it did not answer as a dask scheduler"
+        raise EngineError(f"argument --scheduler: cannot connect to '{scheduler}': {why}")
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                           dashboard_address=None)
+    return Client(cluster, set_as_default=False)
+
+
+def _check_address(address):
+    """Refuse a malformed scheduler address before a Client is made of it."""
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+    try:
+        scheme, _ = parse_address(address)
+        get_backend(scheme)
+        if scheme != "inproc":
+            port = get_address_host_port(address)[1]
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not in 1..65535")
+    except (ValueError, TypeError) as exc:
+        raise EngineError(f"argument --scheduler: expected an address like tcp://HOST:PORT, "
+                          f"got '{address}' ({exc})") from None
+
+
+def close_client(client):
+    """Close a client from :func:`dask_client` and the local cluster it started, if any."""
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 class _NoBar:
@@ -140,7 +292,7 @@ class _NoBar:
         pass
 
 
-def _progress_bar(total, progress):
+def _progress_bar(total, progress, initial=0):
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
@@ -149,7 +301,7 @@ def _progress_bar(total, progress):
         from tqdm import tqdm
     except ImportError:
         return _NoBar()
-    return tqdm(total=total, unit="run", file=sys.stderr)
+    return tqdm(total=total, initial=initial, unit="run", file=sys.stderr)
 
 
 def write_csv(rows, path):
@@ -182,6 +334,118 @@ def _csv_to(rows, binary):
         text.flush()
     finally:
         text.detach()           # leave ``binary`` open for its owner
+
+
+class JournalError(Exception):
+    """A resume journal that cannot be used (one line)."""
+
+
+JOURNAL_SUFFIX = ".partial"
+_JOURNAL_MAGIC = "# armsim sweep journal"
+_CELL = {"int": int, "float": float, "str": str,
+         "bool": lambda text: {"True": True, "False": False}[text]}
+
+
+class Journal:
+    """A sweep's rows, written to disk as they complete, so that an interrupted sweep resumes.
+
+    The file is one comment line naming the sweep (``# armsim sweep journal DIGEST``,
+    :func:`fingerprint`), the CSV header, then one CSV row per finished run in grid
+    order, flushed after each row.  Use :meth:`open`; :meth:`write` appends a row,
+    :meth:`remove` deletes the file once the sweep's CSV is written.
+    """
+
+    def __init__(self, path, fields, file):
+        self.path, self.fields, self._file = Path(path), list(fields), file
+        self._writer = csv.DictWriter(file, fieldnames=self.fields)
+
+    @classmethod
+    def open(cls, path, fields, digest, expected, resume=False):
+        """Start a journal at ``path``, or continue it (``resume``).
+
+        Parameters
+        ----------
+        fields : list of str   the CSV columns
+        digest : str           :func:`fingerprint` of the sweep
+        expected : list of dict
+            Per task (grid order), the columns whose values are known beforehand
+            (``seed``, the varied keys); a journal row that disagrees is refused.
+        resume : bool
+            Without it an existing journal is refused (never overwritten).
+
+        Returns
+        -------
+        (journal, rows) : rows already in the journal (typed as a run's row), in order.
+
+        Raises
+        ------
+        JournalError, one line naming the file.
+        """
+        path = Path(path)
+        if not path.exists():
+            file = open(path, "x", newline="", encoding="utf-8")
+            file.write(f"{_JOURNAL_MAGIC} {digest}\r\n")
+            journal = cls(path, fields, file)
+            journal._writer.writeheader()
+            file.flush()
+            return journal, []
+        if not resume:
+            raise JournalError(f"{path} holds an interrupted sweep: add --resume to continue it, "
+                               f"or delete it to start again")
+        rows = _read_journal(path, fields, digest, expected)
+        return cls(path, fields, open(path, "a", newline="", encoding="utf-8")), rows
+
+    def write(self, row):
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self):
+        self._file.close()
+
+    def remove(self):
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _read_journal(path, fields, digest, expected):
+    from armsim.vision.calibration import CalibrationResult
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(CalibrationResult)}
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):             # the last row was cut short: run it again
+        with open(path, "r+b") as f:
+            f.truncate(end)
+        data = data[:end]
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    other = (f"--resume: {path} belongs to another sweep (a different scene, grid, seeds or "
+             f"--max-rounds); delete it to start again")
+    if not lines or lines[0] != f"{_JOURNAL_MAGIC} {digest}":
+        raise JournalError(other)
+    table = list(csv.reader(lines[1:]))
+    if not table or table[0] != list(fields):
+        raise JournalError(other)
+    if len(table) - 1 > len(expected):
+        raise JournalError(f"--resume: {path} has {len(table) - 1} rows, more than the sweep's "
+                           f"{len(expected)}")
+    rows = []
+    for i, cells in enumerate(table[1:]):
+        where = f"--resume: {path} line {i + 3}"
+        if len(cells) != len(fields):
+            raise JournalError(f"{where}: expected {len(fields)} values, got {len(cells)}")
+        row = {}
+        for name, text in zip(fields, cells):
+            if name in expected[i]:
+                if str(expected[i][name]) != text:
+                    raise JournalError(f"{where}: {name} is {text!r}, expected "
+                                       f"{str(expected[i][name])!r}; delete it to start again")
+                row[name] = expected[i][name]
+                continue
+            try:
+                row[name] = _CELL[kinds[name]](text)
+            except (KeyError, ValueError):
+                raise JournalError(f"{where}: cannot read {name} = {text!r}") from None
+        rows.append(row)
+    return rows
 
 
 def summarise(rows):

@@ -1,0 +1,267 @@
+"""`armsim sweep --engine dask` and `--resume`: the same rows as the serial run, row for row."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from armsim import cli
+from armsim.vision import sweep as sweep_mod
+from armsim.vision.experiment import PRESETS
+from armsim.vision.sweep import dask_client, close_client, expand_grid, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
+SCENE = 'seed = 1\n[calibration]\nlearner = "lm"\ncriterion = "identified"\ncheck_period = 1\n'
+GRID = ["s.toml", "--vary", "segments=1:2", "--vary", "window=10,20", "--seeds", "5,6", "--max-rounds", "30"]
+
+
+def run_cli(*args, cwd, code=None):
+    head = ["-c", code] if code else [str(ROOT / "run_arm.py")]
+    return subprocess.run([sys.executable, *head, *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+
+
+def without_seconds(rows):
+    """Rows with the wall-clock column left out: everything else is deterministic under the seed."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def read(path):
+    return list(csv.DictReader(Path(path).open(newline="")))
+
+
+def listing(folder):
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+@pytest.fixture
+def scene(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(SCENE)
+    return tmp_path
+
+
+@pytest.fixture
+def serial_csv(scene, capsys):
+    assert cli.main(["sweep", *GRID, "--csv", "serial.csv"]) == 0
+    capsys.readouterr()
+    return read(scene / "serial.csv")
+
+
+# -- the dask engine ---------------------------------------------------------------------
+
+def test_dask_on_an_in_process_cluster_of_2_workers_equals_the_serial_run():
+    grid = expand_grid([("segments", [1, 2]), ("population", [2, 3])])
+    serial = sweep(PRESETS["lm"], grid, [5, 6], jobs=1, max_rounds=40, progress=False)
+    client = dask_client(workers=2, processes=False)
+    try:
+        assert len(client.nthreads()) == 2
+        got = sweep(PRESETS["lm"], grid, [5, 6], max_rounds=40, progress=False, engine="dask", client=client)
+    finally:
+        close_client(client)
+    assert len(got) == 8
+    assert without_seconds(got) == without_seconds(serial)      # same order, same values, bit for bit
+    assert [(r["segments"], r["population"], r["seed"]) for r in got][:3] == [(1, 2, 5), (1, 2, 6), (1, 3, 5)]
+
+
+def test_dask_keeps_grid_order_with_a_window_of_one_task(monkeypatch):
+    monkeypatch.setattr(sweep_mod, "IN_FLIGHT", 1)
+    grid = expand_grid([("segments", [2, 1])])
+    serial = sweep(PRESETS["lm"], grid, [7, 8, 9], jobs=1, max_rounds=20, progress=False)
+    client = dask_client(workers=2, processes=False)
+    try:
+        got = sweep(PRESETS["lm"], grid, [7, 8, 9], max_rounds=20, progress=False, engine="dask", client=client)
+    finally:
+        close_client(client)
+    assert without_seconds(got) == without_seconds(serial)
+
+
+def test_cli_dask_engine_writes_the_serial_csv(scene, serial_csv):
+    r = run_cli("sweep", *GRID, "--csv", "dask.csv", "--engine", "dask", "--workers", 2, cwd=scene)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "wrote dask.csv" in r.stdout
+    assert without_seconds(read(scene / "dask.csv")) == without_seconds(serial_csv)
+    assert len(serial_csv) == 8 and listing(scene) == ["dask.csv", "s.toml", "serial.csv"]
+
+
+def test_missing_dask_is_one_line_before_anything_is_written(scene):
+    code = ("import sys\nsys.modules['distributed'] = None\nfrom armsim.cli import main\n"
+            "raise SystemExit(main(sys.argv[1:]))")
+    r = run_cli("sweep", *GRID, "--csv", "o.csv", "--engine", "dask", cwd=scene, code=code)
+    assert r.returncode == 2
+    assert r.stderr == "armsim sweep: error: --engine dask needs dask.distributed: pip install 'armsim[dask]'\n"
+    assert listing(scene) == ["s.toml"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scheduler", "nonsense://x"],
+     "armsim sweep: error: argument --scheduler: expected an address like tcp://HOST:PORT, got 'nonsense://x' "
+     "(unknown address scheme 'nonsense' (known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', 'wss']))"),
+    (["--scheduler", "localhost"],
+     "armsim sweep: error: argument --scheduler: expected an address like tcp://HOST:PORT, got 'localhost' "
+     "(missing port number in address 'localhost')"),
+    (["--scheduler", "tcp://127.0.0.1:1"],      # nothing listens there: refused until the timeout
+     "armsim sweep: error: argument --scheduler: cannot connect to 'tcp://127.0.0.1:1': "
+     "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"),
+    (["--jobs", "2"], "armsim sweep: error: argument --jobs: the dask engine's processes are --workers"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+     "armsim sweep: error: argument --workers: the cluster at --scheduler has its own workers"),
+])
+def test_bad_dask_options_are_one_line_with_status_2(scene, capsys, monkeypatch, args, message):
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT", 1)
+    t = time.perf_counter()
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--engine", "dask", *args]) == 2
+    assert time.perf_counter() - t < 8
+    out = capsys.readouterr()
+    assert out.err == message + "\n" and out.out == ""
+    assert listing(scene) == ["s.toml"]
+
+
+def test_a_server_that_never_answers_is_refused_within_the_timeout(scene, capsys, monkeypatch):
+    import socket
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT", 1)
+    with socket.socket() as server:         # accepts connections (the kernel's backlog), never replies
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = "tcp://127.0.0.1:%d" % server.getsockname()[1]
+        t = time.perf_counter()
+        assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--engine", "dask", "--scheduler", address]) == 2
+        assert time.perf_counter() - t < 8
+    assert capsys.readouterr().err == (f"armsim sweep: error: argument --scheduler: cannot connect to "
+                                       f"'{address}': no dask scheduler answered within 1 s\n")
+    assert listing(scene) == ["s.toml"]
+
+
+def test_dask_options_need_the_dask_engine(scene, capsys):
+    assert cli.main(["sweep", *GRID, "--workers", "2"]) == 2
+    assert capsys.readouterr().err == ("armsim sweep: error: argument --workers: only with --engine dask "
+                                       "(the local engine's processes are --jobs)\n")
+
+
+# -- resume ------------------------------------------------------------------------------
+
+def interrupt_after(monkeypatch, k):
+    """The k+1-th run raises KeyboardInterrupt (Ctrl-C in the middle of a sweep)."""
+    real, calls = sweep_mod._one, []
+
+    def one(task):
+        if len(calls) == k:
+            raise KeyboardInterrupt
+        calls.append(task)
+        return real(task)
+    monkeypatch.setattr(sweep_mod, "_one", one)
+    return real
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_an_interrupted_sweep_resumes_to_the_uninterrupted_csv(scene, serial_csv, capsys, monkeypatch, engine):
+    real = interrupt_after(monkeypatch, 3)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    err = capsys.readouterr().err
+    assert err == ("armsim sweep: kept 3 of 8 runs in o.csv.partial; the same command with --resume continues\n"
+                   "armsim: interrupted\n")
+    assert listing(scene) == ["o.csv.partial", "s.toml", "serial.csv"]      # no o.csv: it is only ever whole
+    journal = (scene / "o.csv.partial").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert journal[0].startswith("# armsim sweep journal ") and len(journal) == 2 + 3
+    monkeypatch.setattr(sweep_mod, "_one", real)
+
+    # the same command without --resume never overwrites the journal
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 2
+    assert capsys.readouterr().err == ("armsim sweep: error: o.csv.partial holds an interrupted sweep: "
+                                       "add --resume to continue it, or delete it to start again\n")
+
+    extra = ["--engine", "dask", "--workers", "2"] if engine == "dask" else []
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume", *extra]) == 0
+    assert capsys.readouterr().out.startswith("resuming o.csv.partial: 3 of 8 runs already done\n")
+    assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]
+    lines = (scene / "o.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[:4] == journal[1:]                 # the rows already written, byte for byte
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+
+
+def test_a_journal_cut_mid_row_reruns_that_row(scene, serial_csv, capsys, monkeypatch):
+    interrupt_after(monkeypatch, 2)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    monkeypatch.undo()
+    monkeypatch.chdir(scene)
+    path = scene / "o.csv.partial"
+    path.write_bytes(path.read_bytes()[:-7])        # killed while writing the second row
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert "resuming o.csv.partial: 1 of 8 runs already done" in capsys.readouterr().out
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+
+
+@pytest.mark.parametrize("change, message", [
+    (["--seeds", "5,7"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep (a different "
+                         "scene, grid, seeds or --max-rounds); delete it to start again"),
+    (["--max-rounds", "31"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep (a different "
+                             "scene, grid, seeds or --max-rounds); delete it to start again"),
+    (["--scene", "max_speed = 0.0002"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep "
+                                        "(a different scene, grid, seeds or --max-rounds); delete it to start again"),
+    (["--edit", "1,4,5,", "1,4,6,"], "armsim sweep: error: --resume: o.csv.partial line 3: seed is '6', "
+                                     "expected '5'; delete it to start again"),
+])
+def test_a_journal_of_another_sweep_is_refused(scene, capsys, monkeypatch, change, message):
+    interrupt_after(monkeypatch, 2)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    monkeypatch.undo()
+    monkeypatch.chdir(scene)
+    capsys.readouterr()
+    args = list(GRID)
+    path = scene / "o.csv.partial"
+    before = path.read_bytes()
+    if change[0] == "--scene":
+        (scene / "s.toml").write_text(SCENE + change[1] + "\n")
+    elif change[0] == "--edit":
+        path.write_bytes(before.replace(change[1].encode(), change[2].encode(), 1))
+        before = path.read_bytes()
+    else:
+        args[args.index(change[0]) + 1] = change[1]
+    assert cli.main(["sweep", *args, "--csv", "o.csv", "--resume"]) == 2
+    assert capsys.readouterr().err == message + "\n"
+    assert path.read_bytes() == before and not (scene / "o.csv").exists()
+
+
+def test_resume_needs_a_csv_file(scene, capsys):
+    assert cli.main(["sweep", *GRID, "--resume"]) == 2
+    assert capsys.readouterr().err == "armsim sweep: error: argument --resume: needs --csv with a file name\n"
+
+
+def test_resume_without_a_journal_runs_everything(scene, serial_csv, capsys):
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "nothing to resume (o.csv.partial does not exist): running all 8 runs\n")
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+
+
+def test_killed_for_real_then_resumed(tmp_path):
+    # SIGKILL: no handler runs; the journal holds every row finished before the kill
+    args = ["sweep", "--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3", "--max-rounds", "1500"]
+    full = run_cli(*args, "--csv", "full.csv", cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), *args, "--csv", "o.csv"], cwd=tmp_path,
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = tmp_path / "o.csv.partial"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 3:    # magic, header, one row
+            break
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.skip("the sweep finished before it could be killed")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = journal.read_text().count("\n") - 2
+    assert 1 <= kept < 6 and not (tmp_path / "o.csv").exists()
+    r = run_cli(*args, "--csv", "o.csv", "--resume", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"resuming o.csv.partial: {kept} of 6 runs already done\n")
+    assert without_seconds(read(tmp_path / "o.csv")) == without_seconds(read(tmp_path / "full.csv"))
+    # (what SIGKILL leaves besides the journal: the CSV's hidden temporary file, never o.csv itself)
+    assert [n for n in listing(tmp_path) if not n.startswith(".o.csv.")] == ["full.csv", "o.csv"]
