@@ -361,6 +361,8 @@ class Solver:
         # the later starts in order, one per restart, each with its budget
         starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
         budgets = [self.max_iter] * self.restarts
+        caller = q0
+        restarted = False    # a start other than q0 ran (its answer may be turns away from q0)
         if self.first_start == "nearer":
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
@@ -374,17 +376,28 @@ class Solver:
                 qb = start_of(0, aim)
                 eb = prob.error(aim, prob.value(qb))
                 swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+                restarted = True
                 q0 = np.where(swap[:, None], qb, qa)
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        if self.first_start == "nearer" and True in unfinished:
+            # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
+            # its short budget left unfinished goes on from where it stopped, up to max_iter,
+            # before any restart (a restart may land on another branch of solutions)
+            extra = np.where(ea2 <= self.q0_radius**2, np.maximum(self.max_iter - first, 0), 0)
+            if np.logical_or.reduce(extra[unfinished] > 0):
+                q_first = q.copy()
+                starts.insert(0, lambda rows: q_first[rows])
+                budgets.insert(0, extra)
         for start, budget in zip(starts, budgets):
             rows = np.flatnonzero(unfinished)
             if rows.size == 0:
                 break
             bud = budget[rows] if np.ndim(budget) else budget
+            restarted = True
             q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows], reachable[rows],
                                                      start(rows), bud)
             iters[rows] += it2
@@ -393,6 +406,19 @@ class Solver:
             q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
                                                         off2[better], st2[better])
             unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        free = prob.__dict__.get("_free_joints") if restarted else None
+        if restarted and free is None:
+            probe = np.array([[4.0 * np.pi] * prob.n])
+            free = prob._free_joints = prob.clip(probe)[0] == probe[0]
+        if restarted and np.logical_or.reduce(free):
+            # joints the problem leaves unbounded turn by whole turns to within pi of the
+            # caller's start: the same pose, without a 2 pi jump when a restart won
+            turned = np.where(free, q + 2.0 * np.pi * np.rint((caller - q) / (2.0 * np.pi)),
+                              q)
+            moved = np.logical_or.reduce(turned != q, axis=-1)
+            if np.logical_or.reduce(moved):
+                q[moved] = turned[moved]
+                res[moved] = prob.residual(targets[moved], prob.value(q[moved]))
         return self._finish(q, iters, res, reachable, stalled)
 
     def _finish(self, q, iters, res, reachable, stalled):
