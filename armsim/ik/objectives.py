@@ -217,9 +217,11 @@ class Obstacle(Objective):
 
     Each link is the segment between consecutive chain points, thickened by
     ``link_radius``; its surface distance to the obstacle is
-    ``d = |center - nearest point of the segment| - radius - link_radius``.  The residual,
-    one entry per link, is ``weight * max(0, clearance - d)``: zero beyond the margin
-    ``clearance``, growing linearly inside it (its square is continuously differentiable).
+    ``d = |center - nearest point of the segment| - radius - link_radius`` (links of zero
+    length, joints at the same point, are left out).  The residual is one number,
+    ``weight * sqrt(sum_links max(0, clearance - d)^2)``: zero beyond the margin
+    ``clearance``, its square continuously differentiable (one row per obstacle, so
+    obstacles never outnumber the joints in the stack).
     ``clearance`` defaults to 2 % of the chain's reach.  Hard: a start is finished only
     when no link is inside the margin.
     """
@@ -245,18 +247,28 @@ class Obstacle(Objective):
                              f"got {self.center.size}")
         self._margin = (self.CLEARANCE * chain.reach if self.clearance is None
                         else self.clearance)
+        # the links of zero length (a rigid link keeps its length): left out
+        start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
+        pts = geometry.chain_points(chain, start)[0]
+        self._links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
+        self._segments = len(pts) - 1
         return self
 
     def distance(self, points):
-        """Surface distance of every link (B, P - 1) [m]: negative inside the obstacle."""
-        return geometry.segment_distances(points, self.center) - self.radius - self.link_radius
+        """Surface distance of every link (B, links) [m]: negative inside the obstacle."""
+        d = geometry.segment_distances(points, self.center) - self.radius - self.link_radius
+        keep = getattr(self, "_links", None)
+        if keep is None or d.shape[-1] != self._segments or len(keep) == self._segments:
+            return d
+        return d[:, keep]
 
     def clearance_of(self, chain, q):
         """The smallest surface distance (B,) over the links at joint values q (B, n)."""
         return np.min(self.distance(geometry.chain_points(chain, np.asarray(q, float))), axis=-1)
 
     def raw(self, ctx):
-        return ad.maximum(self._margin - self.distance(ctx.points), 0.0)
+        s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
+        return geometry.norm(s)[:, None]
 
 
 class Stack(Problem):
