@@ -220,7 +220,8 @@ def tracking(frames, substeps=8):
 
 class HandObstacleStack(Stack):
     """The same stack as ``Stack(primary, chain, [obstacle])`` on a planar chain, with the
-    obstacle rows' Jacobian written by hand: for a link from ``a`` to ``b`` with nearest
+    obstacle row's Jacobian written by hand: the residual is ``w |s|`` with
+    ``s_l = max(0, margin - d_l)`` per link, so ``dr = w sum_l s_l ds_l / |s|``; for a link from ``a`` to ``b`` with nearest
     point ``p = a + t (b - a)`` to the centre ``c``, ``d(dist)/dq_j = -u . (dp/dq_j)`` with
     ``u = (c - p) / |c - p|`` and ``dp/dq_j = (1 - t) da/dq_j + t db/dq_j`` (the ``dt`` term
     vanishes at an interior minimum and t is constant where clamped); a joint point ``x_i``
@@ -237,16 +238,18 @@ class HandObstacleStack(Stack):
         p = a + t[..., None] * ab
         v = ob.center - p
         dist = np.sqrt(np.einsum("bsi,bsi->bs", v, v))
-        r = np.maximum(ob._margin - (dist - ob.radius - ob.link_radius), 0.0) * ob.weight
+        s = np.maximum(ob._margin - (dist - ob.radius - ob.link_radius), 0.0)   # (B, links)
         u = v / np.where(dist > 0, dist, 1.0)[..., None]
-        # dx_i/dq_j = perp(x_i - x_j) for j < i: (B, P, 2, n)
+        # dx_i/dq_j = perp(x_i - x_j) for j < i: (B, P, n, 2)
         rel = pts[:, :, None, :] - pts[:, None, :-1, :]          # x_i - x_j (B, P, n, 2)
         perp = np.stack([-rel[..., 1], rel[..., 0]], axis=-1)
         mask = np.arange(pts.shape[1])[:, None] > np.arange(self.n)[None, :]
         dx = np.where(mask[None, :, :, None], perp, 0.0)         # (B, P, n, 2)
         dp = (1 - t)[..., None, None] * dx[:, :-1] + t[..., None, None] * dx[:, 1:]
-        dr = np.einsum("bsi,bsni->bsn", u, dp) * ob.weight       # -d(dist) -> +dr
-        dr = np.where((r > 0)[..., None], dr, 0.0)
+        ds = np.where((s > 0)[..., None], np.einsum("bsi,bsni->bsn", u, dp), 0.0)
+        size = np.sqrt(np.einsum("bs,bs->b", s, s))             # the residual |s|
+        dr = np.einsum("bs,bsn->bn", s, ds) / np.where(size > 0, size, 1.0)[:, None]
+        r, dr = (ob.weight * size)[:, None], (ob.weight * dr)[:, None, :]
         return np.concatenate([y, r], axis=-1), np.concatenate([jac, dr], axis=-2)
 
 
