@@ -303,7 +303,7 @@ def markdown(res):
     lines = ["| scene | targets | plain: reached | plain: reached and free | plain: collided "
              "| with obstacles: reached | reached and free | free-answer known | free among known "
              "| min / median clearance [m] | max tip error [m] | iterations | ms per solve "
-             "(plain) |", "|" + "---|" * 14]
+             "(plain) |", "|" + "---|" * 13]
     for name, r in res["obstacles"].items():
         lines.append(f"| {name} | {r['targets']} | {r['plain_reached']:.1f} % | "
                      f"{r['plain_free']:.1f} % | {r['plain_collided']:.1f} % | {r['reached']:.1f} % "
