@@ -14,6 +14,8 @@ window, GIF export; the only one that imports pygame) <- :mod:`armsim.cli` and
 from armsim.ad import dual, pruning, reverse
 from armsim.ad.dual import Dual, jacobian, value_and_jacobian
 from armsim.ik import IKResult, Solver, solve, solve_batch
+from armsim.ik.objectives import (JointLimitBarrier, Objective, Obstacle, PointTarget, Posture,
+                                  Smoothness)
 from armsim.kinematics import Chain, SpatialChain, joint_positions
 from armsim.kinematics import robots
 from armsim.kinematics.urdf import load_urdf
@@ -21,4 +23,5 @@ from armsim.kinematics.urdf import load_urdf
 __version__ = "0.1.0"
 
 __all__ = ["Chain", "SpatialChain", "load_urdf", "robots", "Dual", "IKResult", "Solver", "jacobian", "joint_positions", "solve",
-           "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning", "__version__"]
+           "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning", "__version__",
+           "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
+from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.problems import as_problem, for_target
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
@@ -119,6 +120,8 @@ class IKResult:
     history: list = field(default_factory=list, repr=False)
     position_residual: object = None
     orientation_residual: object = None
+    #: with objectives: {name: norm of the objective's final weighted residual}
+    objectives: object = None
 
 
 @dataclass
@@ -181,15 +184,27 @@ class Solver:
         N = 7, 10, 20).  ``0`` compares the two distances only.
     step_size, max_angular_speed, damping, max_joint_step : float, optional
         See :class:`Options`.
+    objectives : list of objectives, optional
+        Residuals stacked under the target (:mod:`armsim.ik.objectives`).
+    priority : bool
+        Serve the objectives only in the null space of the target (``dls`` only).
+    max_step : float [rad], optional
+        Hard cap on each joint's change from ``q0`` per solve.
     """
 
     def __init__(self, task, method="dls", correction="backtrack", tol=None, max_iter=100,
                  restarts=0, seed=0, first_iter=None, first_start="q0", q0_radius=None,
-                 step_size=None, max_angular_speed=None, damping=None, max_joint_step=None):
+                 step_size=None, max_angular_speed=None, damping=None, max_joint_step=None,
+                 objectives=None, priority=False, max_step=None):
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
         _check_choice("first_start", first_start, FIRST_STARTS)
         problem = as_problem(task)
+        if objectives is not None or priority or max_step is not None:
+            problem = Stack(problem, getattr(problem, "chain", None), objectives or (),
+                            priority, max_step)
+            if priority and method != "dls":
+                raise ValueError(f"priority=True needs method 'dls', got {method!r}")
         if method not in problem.supports:
             raise ValueError(f"method {method!r} needs a planar chain; for this problem "
                              f"choose one of {', '.join(problem.supports)}")
@@ -218,7 +233,7 @@ class Solver:
                 setattr(opts, name, _real(name, val))
         self.options = opts
         self.lambda_floor2 = (1e-12 * problem.scale) ** 2
-        self._step = STEPS[method]
+        self._step = priority_dls if priority else STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
 
     # -- one start --------------------------------------------------------------
@@ -346,6 +361,8 @@ class Solver:
         # the later starts in order, one per restart, each with its budget
         starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
         budgets = [self.max_iter] * self.restarts
+        caller = q0
+        restarted = False    # a start other than q0 ran (its answer may be turns away from q0)
         if self.first_start == "nearer":
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
@@ -359,17 +376,28 @@ class Solver:
                 qb = start_of(0, aim)
                 eb = prob.error(aim, prob.value(qb))
                 swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+                restarted = True
                 q0 = np.where(swap[:, None], qb, qa)
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        if self.first_start == "nearer" and True in unfinished:
+            # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
+            # its short budget left unfinished goes on from where it stopped, up to max_iter,
+            # before any restart (a restart may land on another branch of solutions)
+            extra = np.where(ea2 <= self.q0_radius**2, np.maximum(self.max_iter - first, 0), 0)
+            if np.logical_or.reduce(extra[unfinished] > 0):
+                q_first = q.copy()
+                starts.insert(0, lambda rows: q_first[rows])
+                budgets.insert(0, extra)
         for start, budget in zip(starts, budgets):
             rows = np.flatnonzero(unfinished)
             if rows.size == 0:
                 break
             bud = budget[rows] if np.ndim(budget) else budget
+            restarted = True
             q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows], reachable[rows],
                                                      start(rows), bud)
             iters[rows] += it2
@@ -378,6 +406,19 @@ class Solver:
             q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
                                                         off2[better], st2[better])
             unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        free = prob.__dict__.get("_free_joints") if restarted else None
+        if restarted and free is None:
+            probe = np.array([[4.0 * np.pi] * prob.n])
+            free = prob._free_joints = prob.clip(probe)[0] == probe[0]
+        if restarted and np.logical_or.reduce(free):
+            # joints the problem leaves unbounded turn by whole turns to within pi of the
+            # caller's start: the same pose, without a 2 pi jump when a restart won
+            turned = np.where(free, q + 2.0 * np.pi * np.rint((caller - q) / (2.0 * np.pi)),
+                              q)
+            moved = np.logical_or.reduce(turned != q, axis=-1)
+            if np.logical_or.reduce(moved):
+                q[moved] = turned[moved]
+                res[moved] = prob.residual(targets[moved], prob.value(q[moved]))
         return self._finish(q, iters, res, reachable, stalled)
 
     def _finish(self, q, iters, res, reachable, stalled):
@@ -402,6 +443,8 @@ class Solver:
         parts = prob.residual_parts(target[None], prob.value(q))
         if parts is not None:
             out.position_residual, out.orientation_residual = float(parts[0][0]), float(parts[1][0])
+        if isinstance(prob, Stack):
+            out = prob.finish(out, target[None], q0[None], self.tol, single=True)
         return out
 
     def solve_batch(self, targets, q0=None):
@@ -431,6 +474,8 @@ class Solver:
         parts = prob.residual_parts(targets, prob.value(q)) if b else None
         if parts is not None:
             out.position_residual, out.orientation_residual = parts
+        if isinstance(prob, Stack):
+            out = prob.finish(out, targets, q0, self.tol, single=False)
         return out
 
 
@@ -473,7 +518,8 @@ def _defaults(problem, max_iter, first_iter, restarts):
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
           tol=None, max_iter=DEFAULT, first_iter=DEFAULT,
           restarts=DEFAULT, seed=DEFAULTS["seed"],
-          first_start=DEFAULTS["first_start"], q0_radius=None, **options):
+          first_start=DEFAULTS["first_start"], q0_radius=None, objectives=None,
+          priority=False, max_step=None, **options):
     """Move the tip of ``chain`` to ``target``.
 
     ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
@@ -504,6 +550,15 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         ``q0_radius`` of the aim or no farther than the first restart's start,
         from that start otherwise; ``"q0"``: always ``q0`` first.  See :class:`Solver`.
     q0_radius : float [m], optional (default ``0.2 * reach``)
+    objectives : list, optional
+        Objectives stacked under the target (:mod:`armsim.ik.objectives`: ``PointTarget``,
+        ``Posture``, ``JointLimitBarrier``, ``Obstacle``, ``Smoothness``, ``Objective``);
+        ``success`` still means the target is reached, ``result.objectives`` gives each
+        objective's final residual.
+    priority : bool
+        Serve the objectives only in the null space of the target (``dls`` only).
+    max_step : float [rad], optional
+        Hard cap on each joint's change from ``q0``.
     **options : step_size, max_angular_speed, damping, max_joint_step (see :class:`Options`)
 
     Returns
@@ -514,7 +569,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
-                    first_start=first_start, q0_radius=q0_radius, **options)
+                    first_start=first_start, q0_radius=q0_radius, objectives=objectives,
+                    priority=priority, max_step=max_step, **options)
     return solver.solve(target, q0)
 
 
@@ -522,7 +578,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
                 correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULT,
                 first_iter=DEFAULT, restarts=DEFAULT,
                 seed=DEFAULTS["seed"], first_start=DEFAULTS["first_start"], q0_radius=None,
-                **options):
+                objectives=None, priority=False, max_step=None, **options):
     """Solve B problems at once with array operations.
 
     Same parameters as :func:`solve`, with ``targets`` (B, 2) [m] and ``q0``
@@ -537,5 +593,6 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
-                    first_start=first_start, q0_radius=q0_radius, **options)
+                    first_start=first_start, q0_radius=q0_radius, objectives=objectives,
+                    priority=priority, max_step=max_step, **options)
     return solver.solve_batch(targets, q0)

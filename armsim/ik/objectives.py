@@ -1,0 +1,490 @@
+"""Objectives: residual vectors of the joint values, stacked under the primary target.
+
+An objective is a function ``r(q)`` (B, k) written with :mod:`armsim.ad.dual`'s
+operators, times a weight; forward-mode AD gives its Jacobian, no derivative is written
+by hand.  :class:`Stack` puts the primary task (the tool to its target: a
+:class:`~armsim.ik.problems.PlanarPoint` or :class:`~armsim.ik.problems.SpatialTarget`)
+and the objectives' residuals into one :class:`~armsim.ik.problems.Problem`: the loop's
+``dls`` solves the stacked least squares, the gradient methods descend the summed loss
+``|e|^2 / 2 + sum_i |r_i|^2 / 2``.  With ``priority=True`` (:func:`priority_dls`) the
+objectives are served only in the null space ``I - J^+ J`` of the primary task.
+
+Shipped objectives (planar and spatial chains): :class:`PointTarget`, :class:`Posture`,
+:class:`JointLimitBarrier`, :class:`Obstacle` (circle / sphere), :class:`Smoothness`,
+and :class:`Objective` for a user function ``fun(q, chain) -> residual``.
+
+What a solve reports
+--------------------
+``success`` still means the primary target is within ``tol`` (judged by forward
+kinematics); ``result.objectives`` maps each objective's name to the norm of its final
+(weighted) residual.  Restarts: a start counts as finished only when the primary target
+is reached and every *hard* objective (:class:`Obstacle`, :class:`PointTarget`) has a
+residual under ``tol`` too, so a colliding answer sends the problem on to the restarts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.ad import dual as ad
+from armsim.ik import geometry
+from armsim.ik.problems import Problem
+from armsim.ik.steps import NU_DOWN, NU_MAX, NU_MIN, NU_UP
+
+__all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle",
+           "Smoothness", "Stack", "priority_dls", "capped"]
+
+
+def _weight(weight, what="weight"):
+    try:
+        w = float(weight)
+    except (TypeError, ValueError):
+        w = float("nan")
+    if isinstance(weight, bool) or not (np.isfinite(w) and w >= 0):
+        raise ValueError(f"{what} must be a finite number >= 0, got {str(weight)[:40]}")
+    return w
+
+
+def _vector(name, value, size=None):
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}") from None
+    if not np.all(np.isfinite(v)) or (size is not None and v.shape != (size,)):
+        want = f"{size} finite numbers" if size is not None else "finite numbers"
+        raise ValueError(f"{name} must be {want}, got {str(v.tolist())[:60]}")
+    return v
+
+
+class _Pass:
+    """One evaluation of every objective at q (an array or a Dual (B, n)); the chain's
+    points are computed once and shared."""
+
+    def __init__(self, q, chain):
+        self.q, self.chain = q, chain
+        self._points = None
+
+    @property
+    def points(self):
+        if self._points is None:
+            self._points = geometry.chain_points(self.chain, self.q)
+        return self._points
+
+
+class Objective:
+    """A user objective: ``weight * fun(q, chain)``.
+
+    ``fun(q, chain)`` gets q (B, n) -- a :class:`~armsim.ad.dual.Dual` when the Jacobian
+    is wanted -- and returns a residual (B, k) or (B,) written with :mod:`armsim.ad.dual`'s
+    operators; the loop drives it towards 0.  ``hard=True`` makes a start count as
+    finished only when this residual is under ``tol`` (see the module).
+    """
+
+    name = "objective"
+    hard = False
+
+    def __init__(self, fun, weight=1.0, name=None, hard=False):
+        if not callable(fun):
+            raise ValueError(f"fun must be callable, got {type(fun).__name__}")
+        self.fun = fun
+        self.weight = _weight(weight)
+        self.hard = bool(hard)
+        if name is not None:
+            self.name = str(name)
+
+    def bind(self, chain):
+        """Check the objective against ``chain`` (raises ValueError); returns self."""
+        return self
+
+    def raw(self, ctx):
+        """The unweighted residual (B, k) at ``ctx.q``."""
+        r = self.fun(ctx.q, ctx.chain)
+        shape = np.shape(ad.value_of(r))
+        if len(shape) == 1:
+            r = ad.reshape(r, shape + (1,))
+        elif len(shape) != 2:
+            raise ValueError(f"objective {self.name!r}: fun must return (B, k) or (B,), "
+                             f"got shape {shape}")
+        return r
+
+    def residual(self, ctx):
+        return self.raw(ctx) * self.weight
+
+
+class PointTarget(Objective):
+    """Points of the chain sent to targets: several end effectors at once.
+
+    ``point`` is a number or a list: ``k`` is the k-th point of the chain (0 the base,
+    then each joint, the last the tip or tool; see :func:`~armsim.ik.geometry.chain_points`),
+    a fraction lies along the link after ``floor(point)``; ``target`` (len(point), d).
+    Hard: a start is finished only when every point is within ``tol``.
+    """
+
+    name = "point_target"
+    hard = True
+
+    def __init__(self, point, target, weight=1.0):
+        pts = np.atleast_1d(np.asarray(point, dtype=float))
+        if pts.ndim != 1 or not np.all(np.isfinite(pts)) or np.any(pts < 0):
+            raise ValueError(f"point must be numbers >= 0, got {str(point)[:40]}")
+        tgt = _vector("target", target)
+        tgt = tgt.reshape(len(pts), -1) if tgt.size % len(pts) == 0 else tgt
+        if tgt.ndim != 2 or tgt.shape[1] not in (2, 3):
+            raise ValueError(f"target must be {len(pts)} point(s) of 2 or 3 coordinates, "
+                             f"got shape {np.shape(target)}")
+        self.points, self.targets = pts, tgt
+        self.weight = _weight(weight)
+
+    def bind(self, chain):
+        d = 3 if geometry.is_spatial(chain) else 2
+        last = chain.n + (1 if d == 3 else 0)
+        if self.targets.shape[1] != d:
+            raise ValueError(f"PointTarget: targets need {d} coordinates for this chain, "
+                             f"got {self.targets.shape[1]}")
+        if np.any(self.points > last):
+            raise ValueError(f"PointTarget: point must be within [0, {last}] "
+                             f"(0 the base, {last} the tip), got {self.points.tolist()}")
+        return self
+
+    def raw(self, ctx):
+        pts = ctx.points
+        parts = [self.targets[i] - geometry.point_at(pts, s) for i, s in enumerate(self.points)]
+        return ad.concatenate(parts, axis=-1)
+
+
+class Posture(Objective):
+    """Stay near a rest configuration: ``weight * (q - q_rest)``."""
+
+    name = "posture"
+
+    def __init__(self, q_rest, weight=0.1):
+        self.q_rest = _vector("q_rest", q_rest)
+        self.weight = _weight(weight)
+
+    def bind(self, chain):
+        if self.q_rest.shape != (chain.n,):
+            raise ValueError(f"{type(self).__name__}: {self._what} must have {chain.n} "
+                             f"numbers, got {self.q_rest.size}")
+        return self
+
+    _what = "q_rest"
+
+    def raw(self, ctx):
+        return ctx.q - self.q_rest
+
+
+class Smoothness(Posture):
+    """Penalise the change from the previous frame's angles: ``weight * (q - q_prev)``."""
+
+    name = "smoothness"
+    _what = "q_prev"
+
+    def __init__(self, q_prev, weight=0.1):
+        super().__init__(q_prev, weight)
+
+
+class JointLimitBarrier(Objective):
+    """A smooth barrier inside the joint limits: per joint with finite limits,
+    ``weight * (max(0, lo + margin - q) + max(0, q - hi + margin))`` [rad]: zero farther
+    than ``margin`` from both limits, its square continuously differentiable.  The hard
+    limits stay (the loop clips to them)."""
+
+    name = "joint_limits"
+
+    def __init__(self, margin=0.1, weight=1.0):
+        self.margin = _weight(margin, "margin")
+        self.weight = _weight(weight)
+
+    def bind(self, chain):
+        lim = chain.limits
+        if lim is None:
+            lim = np.tile([-np.inf, np.inf], (chain.n, 1))
+        lim = np.asarray(lim, dtype=float)
+        half = 0.5 * (lim[:, 1] - lim[:, 0])
+        m = np.minimum(self.margin, np.where(np.isfinite(half), half, np.inf))
+        finite = np.isfinite(lim).all(axis=1)
+        self._lo = np.where(finite, lim[:, 0] + m, -1e300)
+        self._hi = np.where(finite, lim[:, 1] - m, 1e300)
+        return self
+
+    def raw(self, ctx):
+        q = ctx.q
+        return ad.maximum(self._lo - q, 0.0) + ad.maximum(q - self._hi, 0.0)
+
+
+class Obstacle(Objective):
+    """A circle (planar chain) or sphere (spatial chain) the links keep away from.
+
+    Each link is the segment between consecutive chain points, thickened by
+    ``link_radius``; its surface distance to the obstacle is
+    ``d = |center - nearest point of the segment| - radius - link_radius`` (links of zero
+    length, joints at the same point, are left out).  The residual is one number,
+    ``weight * sqrt(sum_links max(0, clearance - d)^2)``: zero beyond the margin
+    ``clearance``, its square continuously differentiable (one row per obstacle, so
+    obstacles never outnumber the joints in the stack).
+    ``clearance`` defaults to 2 % of the chain's reach.  Hard: a start is finished only
+    when no link is inside the margin.
+    """
+
+    name = "obstacle"
+    hard = True
+    CLEARANCE = 0.02   # default clearance, in reaches
+
+    def __init__(self, center, radius, clearance=None, link_radius=0.0, weight=1.0):
+        self.center = _vector("center", center)
+        if self.center.shape not in ((2,), (3,)):
+            raise ValueError(f"center must be 2 (planar) or 3 (spatial) numbers, "
+                             f"got {self.center.size}")
+        self.radius = _weight(radius, "radius")
+        self.link_radius = _weight(link_radius, "link_radius")
+        self.clearance = None if clearance is None else _weight(clearance, "clearance")
+        self.weight = _weight(weight)
+
+    def bind(self, chain):
+        d = 3 if geometry.is_spatial(chain) else 2
+        if self.center.size != d:
+            raise ValueError(f"Obstacle: center needs {d} coordinates for this chain, "
+                             f"got {self.center.size}")
+        self._margin = (self.CLEARANCE * chain.reach if self.clearance is None
+                        else self.clearance)
+        # the links of zero length (a rigid link keeps its length): left out
+        start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
+        pts = geometry.chain_points(chain, start)[0]
+        self._links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
+        self._segments = len(pts) - 1
+        return self
+
+    def distance(self, points):
+        """Surface distance of every link (B, links) [m]: negative inside the obstacle."""
+        d = geometry.segment_distances(points, self.center) - self.radius - self.link_radius
+        keep = getattr(self, "_links", None)
+        if keep is None or d.shape[-1] != self._segments or len(keep) == self._segments:
+            return d
+        return d[:, keep]
+
+    def clearance_of(self, chain, q):
+        """The smallest surface distance (B,) over the links at joint values q (B, n)."""
+        return np.min(self.distance(geometry.chain_points(chain, np.asarray(q, float))), axis=-1)
+
+    def raw(self, ctx):
+        s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
+        return geometry.norm(s)[:, None]
+
+
+class Stack(Problem):
+    """The primary problem (its rows first) and the objectives' residuals below.
+
+    ``value`` is the primary value (``primary.target_size`` columns) followed by the
+    weighted residuals; ``error`` is the primary error followed by ``-residual``; the
+    Jacobian rows are the primary's then each objective's, by one forward-mode pass.
+    ``residual`` (what the loop's restarts judge) is the larger of the primary residual
+    and the norm of the hard objectives' residuals; :meth:`finish` reports the primary's.
+    """
+
+    supports = ("dls", "gradient", "pinv")
+
+    def __init__(self, primary, chain, objectives=(), priority=False, max_step=None):
+        self.primary, self.chain = primary, chain
+        objectives = list(objectives)
+        for o in objectives:
+            if not isinstance(o, Objective):
+                raise ValueError(f"objectives must be armsim objectives (Objective, Posture, "
+                                 f"Obstacle, ...), got {type(o).__name__}")
+            o.bind(chain)
+        self.objectives = objectives
+        self.priority = bool(priority)
+        self.max_step = None if max_step is None else _weight(max_step, "max_step")
+        if self.max_step is not None and self.max_step <= 0:
+            raise ValueError(f"max_step must be a number > 0, got {max_step}")
+        self.n = primary.n
+        self.scale, self.limits = primary.scale, primary.limits
+        self.curvature = None
+        self._width = primary.target_size
+        self.primary_rows = primary.m
+        # the objectives' sizes, from one plain evaluation at the default start
+        q = np.asarray(primary.default_start(), dtype=float)[None]
+        self.sizes = [np.shape(ad.value_of(o.residual(_Pass(q, chain))))[1] for o in objectives]
+        self.m = primary.m + int(sum(self.sizes))
+        self._hard = np.concatenate([np.full(k, o.hard) for o, k in
+                                     zip(objectives, self.sizes)] or [np.zeros(0, bool)])
+        self.names = _names(objectives)
+        for key in ("default_max_iter", "default_first_iter", "default_restarts"):
+            if hasattr(primary, key):
+                setattr(self, key, getattr(primary, key))
+
+    @property
+    def target_size(self):
+        return self.primary.target_size
+
+    def _objectives(self, q):
+        ctx = _Pass(q, self.chain)
+        return [o.residual(ctx) for o in self.objectives]
+
+    def value(self, q):
+        y = self.primary.value(q)
+        if not self.objectives:
+            return y
+        return np.concatenate([y] + [np.asarray(ad.value_of(r)) for r in self._objectives(q)],
+                              axis=-1)
+
+    def value_and_jacobian(self, q):
+        y, jac = self.primary.value_and_jacobian(q)
+        if not self.objectives:
+            return y, jac
+        b, n = q.shape
+        qd = ad.Dual(q, np.broadcast_to(np.eye(n), (b, n, n)))
+        vals, jacs = [y], [jac]
+        for r in self._objectives(qd):
+            if isinstance(r, ad.Dual):
+                vals.append(r.value)
+                jacs.append(np.broadcast_to(r.tangent, r.value.shape + (n,)))
+            else:
+                r = np.broadcast_to(np.asarray(r, dtype=float), (b, np.shape(r)[-1]))
+                vals.append(r)
+                jacs.append(np.zeros(r.shape + (n,)))
+        return np.concatenate(vals, axis=-1), np.concatenate(jacs, axis=-2)
+
+    def error(self, aim, y):
+        e = self.primary.error(aim, y[:, :self._width])
+        if not self.objectives:
+            return e
+        return np.concatenate([e, -y[:, self._width:]], axis=-1)
+
+    def residual(self, targets, y):
+        res = self.primary.residual(targets, y[:, :self._width])
+        if self._hard.any():
+            h = y[:, self._width:][:, self._hard]
+            res = np.maximum(res, np.sqrt(np.einsum("bi,bi->b", h, h)))
+        return res
+
+    def residual_parts(self, targets, y):
+        return self.primary.residual_parts(targets, y[:, :self._width])
+
+    def aim(self, targets):
+        return self.primary.aim(targets)
+
+    def clip(self, q):
+        return self.primary.clip(q)
+
+    def default_start(self):
+        return self.primary.default_start()
+
+    def restart_starts(self, restarts, seed):
+        return self.primary.restart_starts(restarts, seed)
+
+    def objective_residuals(self, q):
+        """{name: norm of the weighted residual (B,)} at q (B, n)."""
+        out = {}
+        for name, r in zip(self.names, self._objectives(np.asarray(q, dtype=float))):
+            r = np.asarray(ad.value_of(r))
+            out[name] = np.sqrt(np.einsum("bi,bi->b", r, r))
+        return out
+
+    def finish(self, out, targets, q0, tol, single):
+        """Rewrite the loop's result: the hard step cap (``max_step``), then ``residual``
+        and ``success`` of the primary target alone, and ``objectives``."""
+        q = np.atleast_2d(np.asarray(out.q, dtype=float))
+        if self.max_step is not None:
+            q = capped(q, q0, self.max_step, self.primary.clip)
+            out.q = q[0] if single else q
+        y = self.primary.value(q)
+        res = self.primary.residual(targets, y)
+        ok = res < tol
+        reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
+        reason = np.where(ok, "converged", np.where(reason == "converged", "stalled", reason))
+        parts = self.primary.residual_parts(targets, y)
+        objs = self.objective_residuals(q)
+        if single:
+            out.residual, out.success, out.reason = float(res[0]), bool(ok[0]), str(reason[0])
+            out.objectives = {k: float(v[0]) for k, v in objs.items()}
+            if parts is not None:
+                out.position_residual, out.orientation_residual = (float(parts[0][0]),
+                                                                   float(parts[1][0]))
+        else:
+            out.residual, out.success, out.reason = res, ok, reason.astype(str)
+            out.objectives = objs
+            if parts is not None:
+                out.position_residual, out.orientation_residual = parts
+        return out
+
+
+def _names(objectives):
+    """Each objective's name, with ``[i]`` appended when a name repeats."""
+    base = [o.name for o in objectives]
+    out, seen = [], {}
+    for name in base:
+        if base.count(name) > 1:
+            i = seen.get(name, 0)
+            seen[name] = i + 1
+            name = f"{name}[{i}]"
+        out.append(name)
+    return out
+
+
+def capped(q, q0, max_step, clip=None):
+    """q moved back towards q0 along the straight line so no joint changes by more than
+    ``max_step`` [rad]: ``q0 + s (q - q0)`` with the largest ``s <= 1`` that allows."""
+    q0 = np.broadcast_to(np.asarray(q0, dtype=float), q.shape)
+    d = q - q0
+    big = np.max(np.abs(d), axis=-1, keepdims=True)
+    s = np.minimum(1.0, max_step / np.where(big > 0, big, 1.0))
+    out = q0 + s * d
+    return out if clip is None else clip(out)
+
+
+CORRECTIONS = 2   # priority_dls: Gauss-Newton steps back onto the primary task per step
+
+
+def priority_dls(ctx, q, y, jac, f0, aim, mem):
+    """One damped least-squares step with task priority.
+
+    ``dq = dq1 + N dq2``: ``dq1 = J1^T (J1 J1^T + lambda^2 I)^-1 e1`` moves the primary task
+    (``lambda^2 = nu |e1|^2``, as :func:`~armsim.ik.steps.dls`); ``N = I - J1^+ J1`` projects
+    onto its null space and ``dq2`` is the damped least-squares step of the objectives
+    ``(N J2^T J2 N + mu I)^-1 N J2^T (e2 - J2 dq1)`` with ``mu = nu |e2|^2`` (plus a floor).
+    :data:`CORRECTIONS` Gauss-Newton steps on the primary error alone then bring the
+    primary task back (a null-space step changes it to second order).
+    A step is accepted when it lowers the primary error, or, once the primary error is
+    under a tenth of ``tol``, when it keeps it there and lowers the objectives' error;
+    otherwise it is rejected and ``nu`` grows, as in ``dls``.
+    """
+    prob = ctx.problem
+    m1 = prob.primary_rows
+    e = prob.error(aim, y)
+    e1, e2 = e[:, :m1], e[:, m1:]
+    j1, j2 = jac[:, :m1], jac[:, m1:]
+    nu = mem["nu"]
+    f1 = 0.5 * np.einsum("bi,bi->b", e1, e1)
+    f2 = 0.5 * np.einsum("bi,bi->b", e2, e2)
+    n = q.shape[1]
+    lam2 = nu * 2.0 * f1 + ctx.lambda_floor2
+    g = np.einsum("bin,bjn->bij", j1, j1) + lam2[:, None, None] * np.eye(m1)
+    dq1 = np.einsum("bin,bi->bn", j1, np.linalg.solve(g, e1[..., None])[..., 0])
+    null = np.eye(n) - np.linalg.pinv(j1, rcond=1e-10) @ j1
+    j2n = j2 @ null
+    r2 = e2 - np.einsum("bkn,bn->bk", j2, dq1)
+    mu = nu * 2.0 * f2 + 1e-12
+    h = np.einsum("bkn,bkm->bnm", j2n, j2n) + mu[:, None, None] * np.eye(n)
+    dq2 = np.linalg.solve(h, np.einsum("bkn,bk->bn", j2n, r2)[..., None])[..., 0]
+    dq = dq1 + np.einsum("bnm,bm->bn", null, dq2)
+    qt = prob.clip(q + dq)
+    yt, jt = prob.value_and_jacobian(qt)
+    et = prob.error(aim, yt)
+    for _ in range(CORRECTIONS):
+        # back onto the primary task: Gauss-Newton steps on e1 alone (the null-space step
+        # moves it to second order); the local convergence is quadratic
+        j1t, e1t = jt[:, :m1], et[:, :m1]
+        g = np.einsum("bin,bjn->bij", j1t, j1t) + ctx.lambda_floor2 * np.eye(m1)
+        qt = prob.clip(qt + np.einsum("bin,bi->bn", j1t,
+                                      np.linalg.solve(g, e1t[..., None])[..., 0]))
+        yt, jt = prob.value_and_jacobian(qt)
+        et = prob.error(aim, yt)
+    f1t = 0.5 * np.einsum("bi,bi->b", et[:, :m1], et[:, :m1])
+    f2t = 0.5 * np.einsum("bi,bi->b", et[:, m1:], et[:, m1:])
+    done = 0.5 * (0.1 * ctx.tol) ** 2
+    ok = np.where(f1 > done, f1t < f1, (f1t <= done) & (f2t < f2))
+    mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
+    ft = f1t + f2t
+    bad = ~ok
+    qt[bad], yt[bad], jt[bad], ft[bad] = q[bad], y[bad], jac[bad], f0[bad]
+    return qt, yt, jt, ft

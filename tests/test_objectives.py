@@ -1,0 +1,261 @@
+"""Issue 14: objectives stacked under the target (AD Jacobians), task priority, obstacles,
+joint-limit barrier, step cap, smoothness, and tracking without branch flips."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim import dual as ad
+from armsim.ik.geometry import chain_points
+from armsim.ik.objectives import Stack
+from armsim.ik.problems import as_problem, SpatialTarget
+from armsim.ik.tracking import figure_eight
+
+SEVEN = armsim.Chain([0.22, 0.19, 0.16, 0.13, 0.12, 0.1, 0.08])
+PANDA = armsim.robots.load("panda")
+PANDA_Q = PANDA.clip(np.array([0.0, -0.5, 0.0, -2.0, 0.0, 1.6, 0.8]))
+
+
+def elbow_up(q, chain):
+    """The README example: the third joint kept above y = 0.05 (planar)."""
+    pts = armsim.joint_positions(q, chain.lengths, chain.base)
+    return ad.maximum(0.05 - pts[:, 3, 1], 0.0)[:, None]
+
+
+def _fd_check(stack, q, h=1e-6):
+    y, jac = stack.value_and_jacobian(q)
+    np.testing.assert_allclose(y, stack.value(q), atol=1e-13)
+    fd = np.empty_like(jac)
+    for j in range(q.shape[1]):
+        dq = np.zeros_like(q)
+        dq[:, j] = h
+        fd[:, :, j] = (stack.value(q + dq) - stack.value(q - dq)) / (2 * h)
+    np.testing.assert_allclose(jac, fd, atol=1e-6)
+    return jac
+
+
+def test_custom_objective_jacobian_matches_central_differences_planar():
+    smooth = armsim.Objective(lambda q, c: ad.sin(q[:, :3]) * ad.cos(ad.sum(q, axis=-1))[:, None],
+                              weight=2.0)
+    obs = armsim.Obstacle([0.3, 0.2], 0.05, clearance=0.3)
+    stack = Stack(as_problem(SEVEN), SEVEN, [smooth, obs, armsim.Posture(np.zeros(7), 0.5),
+                                             armsim.PointTarget([2.5, 4], [[0.1, 0.2], [0.3, 0.3]])])
+    q = np.random.default_rng(1).uniform(-1, 1, (5, 7))
+    jac = _fd_check(stack, q)
+    assert stack.m == 2 + 3 + 1 + 7 + 4 and jac.shape == (5, 17, 7)
+    assert np.abs(jac[:, 5]).max() > 0.1              # the obstacle's row is active
+
+
+def test_custom_objective_jacobian_matches_central_differences_spatial():
+    def above(q, chain):
+        pts = chain.frames(q)[1]                        # (B, n + 2, 3)
+        return ad.maximum(0.3 - pts[:, 4, 2], 0.0)[:, None] + ad.square(pts[:, -1, :1])
+    obs = armsim.Obstacle(PANDA.tip_position(PANDA_Q) + [0.05, 0, 0], 0.05, clearance=0.2)
+    stack = Stack(SpatialTarget(PANDA, "position"), PANDA,
+                  [armsim.Objective(above), obs, armsim.JointLimitBarrier(0.5)])
+    q = PANDA_Q + np.random.default_rng(2).uniform(-0.2, 0.2, (3, 7))
+    jac = _fd_check(stack, q)
+    assert np.abs(jac[:, 4:]).max() > 0.1
+
+
+def test_readme_example_keeps_the_elbow_up():
+    target = np.array([0.55, -0.35])
+    plain = armsim.solve(SEVEN, target)
+    res = armsim.solve(SEVEN, target, objectives=[armsim.Objective(elbow_up, weight=10)])
+    assert SEVEN.joints(plain.q)[3, 1] < 0.05                    # without it: below
+    assert res.success and SEVEN.joints(res.q)[3, 1] >= 0.05 - 1e-6
+    assert res.objectives == {"objective": pytest.approx(0.0, abs=1e-6)}
+
+
+def _collision_free(obstacles, chain, q):
+    return min(float(o.clearance_of(chain, q[None])[0]) for o in obstacles)
+
+
+def test_obstacle_planar_avoided_and_target_reached():
+    target = np.array([0.5, 0.3])
+    plain = armsim.solve(SEVEN, target)
+    obs = [armsim.Obstacle(SEVEN.joints(plain.q)[3], 0.05)]
+    assert _collision_free(obs, SEVEN, plain.q) < 0
+    res = armsim.solve(SEVEN, target, objectives=obs)
+    assert res.success and res.residual < 1e-6
+    assert res.residual == pytest.approx(np.linalg.norm(SEVEN.tip(res.q) - target), abs=1e-15)
+    assert _collision_free(obs, SEVEN, res.q) > 0
+    assert res.objectives == {"obstacle": 0.0}
+
+
+def test_obstacle_spatial_sphere_avoided_by_panda():
+    target = PANDA.tip_position(PANDA_Q) + [0.1, 0.1, 0.0]
+    plain = armsim.solve(PANDA, target, q0=PANDA_Q)
+    ob = armsim.Obstacle(chain_points(PANDA, plain.q[None])[0, 5], 0.05, link_radius=0.02)
+    assert ob.clearance_of(PANDA, plain.q[None])[0] < 0
+    res = armsim.solve(PANDA, target, q0=PANDA_Q, objectives=[ob, armsim.JointLimitBarrier()])
+    assert res.success and res.position_residual < 1e-6
+    assert ob.clearance_of(PANDA, res.q[None])[0] > 0
+    assert set(res.objectives) == {"obstacle", "joint_limits"}
+
+
+def test_success_means_the_primary_target_and_objectives_are_reported():
+    """A posture pulling away (no priority): the stacked solve is a compromise, so the
+    target is missed and success says so; residual is the tip's distance by FK."""
+    target = np.array([0.5, 0.3])
+    res = armsim.solve(SEVEN, target, objectives=[armsim.Posture(np.zeros(7), 0.3)])
+    assert not res.success and res.reason != "converged"
+    assert res.residual == pytest.approx(np.linalg.norm(SEVEN.tip(res.q) - target), rel=1e-12)
+    assert res.objectives["posture"] == pytest.approx(0.3 * np.linalg.norm(res.q), rel=1e-12)
+
+
+@pytest.mark.parametrize("chain,target,q0", [
+    (SEVEN, np.array([0.5, 0.3]), None),
+    (PANDA, PANDA.tip_position(PANDA_Q) + [0.1, -0.1, 0.05], PANDA_Q),
+])
+def test_priority_reaches_the_target_while_the_posture_error_falls(chain, target, q0):
+    rest = np.zeros(chain.n) if chain is SEVEN else PANDA.limits.mean(axis=1)
+    plain = armsim.solve(chain, target, q0=q0)
+    post = armsim.Posture(rest, 0.1)
+    res = armsim.solve(chain, target, q0=q0, objectives=[post], priority=True, max_iter=30)
+    before = 0.1 * np.linalg.norm(plain.q - rest)
+    assert plain.success and res.success
+    tip = chain.tip(res.q) if chain is SEVEN else chain.tip_position(res.q)
+    assert np.linalg.norm(tip - target) < 1e-6 * chain.reach
+    assert res.objectives["posture"] < 0.8 * before
+
+
+def test_point_targets_several_end_effectors():
+    q_true = np.array([0.9, -0.4, 0.5, -0.7, 0.3, 0.6, -0.2])
+    pts = SEVEN.joints(q_true)
+    goals = [pts[2], 0.5 * (pts[4] + pts[5])]
+    plain = armsim.solve(SEVEN, pts[-1])
+    res = armsim.solve(SEVEN, pts[-1], objectives=[armsim.PointTarget([2, 4.5], goals)])
+    got = SEVEN.joints(res.q)
+    assert np.linalg.norm(SEVEN.joints(plain.q)[2] - goals[0]) > 0.05
+    assert res.success and res.objectives["point_target"] < 1e-6
+    np.testing.assert_allclose(got[2], goals[0], atol=1e-6)
+    np.testing.assert_allclose(0.5 * (got[4] + got[5]), goals[1], atol=1e-6)
+
+
+def test_joint_limit_barrier_keeps_joints_off_their_limits():
+    lim = np.tile([-1.0, 1.0], (7, 1))
+    chain = armsim.Chain(SEVEN.lengths, limits=lim)
+    target = np.array([0.2, 0.55])
+    plain = armsim.solve(chain, target)
+    gap = lambda q: np.min(np.minimum(q - lim[:, 0], lim[:, 1] - q))   # noqa: E731
+    res = armsim.solve(chain, target, objectives=[armsim.JointLimitBarrier(0.2, 1.0)])
+    assert plain.success and gap(plain.q) < 0.2
+    assert res.success and gap(res.q) >= 0.2 - 1e-9
+    assert res.objectives["joint_limits"] == 0.0
+
+
+def test_max_step_is_a_hard_cap_and_smoothness_shrinks_the_change():
+    q0 = np.full(7, 0.3)
+    target = np.array([-0.3, 0.4])
+    free = armsim.solve(SEVEN, target, q0=q0)
+    assert np.abs(free.q - q0).max() > 0.5
+    capped = armsim.solve(SEVEN, target, q0=q0, max_step=0.05)
+    assert np.abs(capped.q - q0).max() <= 0.05 + 1e-12 and not capped.success
+    near = SEVEN.tip(q0) + [0.1, 0.1]
+    kw = dict(q0=q0, first_start="q0", restarts=0, max_iter=30)
+    a = armsim.solve(SEVEN, near, **kw)
+    b = armsim.solve(SEVEN, near, objectives=[armsim.Smoothness(q0, 0.05)], priority=True, **kw)
+    assert a.success and b.success
+    assert np.linalg.norm(b.q - q0) < np.linalg.norm(a.q - q0) - 0.005
+    assert b.objectives["smoothness"] == pytest.approx(0.05 * np.linalg.norm(b.q - q0))
+
+
+def test_batch_gives_the_single_answers():
+    targets = np.array([[0.5, 0.3], [0.1, 0.6], [-0.4, 0.2]])
+    objs = [armsim.Obstacle([0.25, 0.25], 0.05), armsim.Posture(np.zeros(7), 0.05)]
+    batch = armsim.solve_batch(SEVEN, targets, objectives=objs, priority=True)
+    for i, t in enumerate(targets):
+        one = armsim.solve(SEVEN, t, objectives=objs, priority=True)
+        np.testing.assert_allclose(batch.q[i], one.q, atol=1e-9)
+        assert batch.success[i] == one.success
+        assert batch.objectives["posture"][i] == pytest.approx(one.objectives["posture"], abs=1e-9)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(objectives=[3]), "objectives must be armsim objectives (Objective, Posture, Obstacle, "
+                           "...), got int"),
+    (dict(objectives=[armsim.Obstacle([0, 0, 0], 0.1)]),
+     "Obstacle: center needs 2 coordinates for this chain, got 3"),
+    (dict(objectives=[armsim.Posture([0, 0], 1)]), "Posture: q_rest must have 7 numbers, got 2"),
+    (dict(objectives=[armsim.PointTarget(9, [0, 0])]),
+     "PointTarget: point must be within [0, 7] (0 the base, 7 the tip), got [9.0]"),
+    (dict(priority=True, method="gradient"), "priority=True needs method 'dls', got 'gradient'"),
+    (dict(max_step=-1), "max_step must be a finite number >= 0, got -1"),
+    (dict(method="ccd", objectives=[]), "method 'ccd' needs a planar chain; for this problem "
+                                        "choose one of dls, gradient, pinv"),
+])
+def test_bad_objectives_name_what_is_wrong(kwargs, message):
+    with pytest.raises(ValueError) as err:
+        armsim.solve(SEVEN, [0.5, 0.3], **kwargs)
+    assert str(err.value) == message
+
+
+# -- tracking -------------------------------------------------------------------------------
+def _track(chain, path, frames, q, tip):
+    """Largest per-frame joint jump of solve with q0 = the previous answer, and the count
+    of jumps over 0.3 rad."""
+    jumps = []
+    for k in range(1, frames):
+        r = armsim.solve(chain, path(k), q0=q)
+        jumps.append(np.abs(r.q - q).max())
+        q = r.q
+    return np.array(jumps)
+
+
+def _continuous(chain, path, frames, q, substeps=8):
+    """The continuous solution: the target moved in small steps, a local solve each."""
+    solver = armsim.Solver(chain if chain is SEVEN else SpatialTarget(chain, "position"),
+                           max_iter=30, restarts=0)
+    jumps = []
+    for k in range(1, frames):
+        start = q
+        for s in range(1, substeps + 1):
+            q = solver.solve(path(k - 1 + s / substeps), q).q
+        jumps.append(np.abs(q - start).max())
+    return np.array(jumps)
+
+
+def test_tracking_a_figure_eight_has_no_branch_flips_planar():
+    """The figure-eight grazes the edge of the workspace (radius 1.004 x reach): a restart
+    used to turn the first joint by 2 pi (6.22 rad at frame 714)."""
+    path = figure_eight((0.1, 0.25), (0.85, 0.6), 600)
+    q = armsim.solve(SEVEN, path(0)).q
+    jumps = _track(SEVEN, path, 2000, q, SEVEN.tip)
+    cont = _continuous(SEVEN, path, 2000, q)
+    assert (jumps > 0.3).sum() == 0
+    assert jumps.max() <= 3 * cont.max()
+
+
+def test_tracking_a_circle_has_no_branch_flips_panda():
+    p0 = PANDA.tip_position(PANDA_Q)
+
+    def path(k):
+        t = 2 * np.pi * k / 500
+        return p0 + 0.2 * np.array([0.0, np.cos(t) - 1.0, np.sin(t)])
+    jumps = _track(PANDA, path, 600, PANDA_Q, PANDA.tip_position)
+    cont = _continuous(PANDA, path, 600, PANDA_Q, substeps=4)
+    assert (jumps > 0.3).sum() == 0
+    assert jumps.max() <= 3 * cont.max()
+
+
+@pytest.mark.parametrize("method", ["gradient", "pinv"])
+def test_gradient_methods_descend_the_summed_loss(method):
+    target = np.array([0.5, 0.3])
+    plain = armsim.solve(SEVEN, target)
+    # off the joint (where the distance to the links is 0 and not differentiable)
+    ob = armsim.Obstacle(SEVEN.joints(plain.q)[3] + [0.02, 0.01], 0.05)
+    res = armsim.solve(SEVEN, target, method=method, objectives=[ob], max_iter=200)
+    assert res.success and ob.clearance_of(SEVEN, res.q[None])[0] > 0
+    stack = Stack(as_problem(SEVEN), SEVEN, [ob])
+    y, jac = stack.value_and_jacobian(plain.q[None])
+    e = stack.error(target[None], y)
+    # J^T e of the stack is minus the gradient of |e|^2 / 2 (the tip's and the obstacle's)
+    h, grad = 1e-6, np.empty(7)
+    for j in range(7):
+        d = np.zeros(7)
+        d[j] = h
+        f = [0.5 * np.sum(stack.error(target[None], stack.value((plain.q + s * d)[None])) ** 2)
+             for s in (1, -1)]
+        grad[j] = (f[0] - f[1]) / (2 * h)
+    np.testing.assert_allclose(np.einsum("bij,bi->bj", jac, e)[0], -grad, atol=1e-6)
