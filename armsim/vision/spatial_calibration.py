@@ -49,7 +49,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.kinematics import robots
-from armsim.kinematics.spatial import forward, rpy_matrix
+from armsim.kinematics.spatial import forward, matrix_rpy, rpy_matrix
 from armsim.vision import genetic
 from armsim.vision.camera3d import Camera, Intrinsics, observe, project
 
@@ -269,7 +269,6 @@ def _cameras(setup, rng):
                (rpy_matrix(np.array([0.0, -RIG_TOE_IN, 0.0])), np.array([RIG_BASELINE, 0.0, 0.0]))]
         R2 = first.rotation @ rel[1][0]
         c2 = np.asarray(first.position) + first.rotation @ rel[1][1]
-        from armsim.kinematics.spatial import matrix_rpy
         second = Camera(tuple(matrix_rpy(R2)), tuple(c2), first.intrinsics)
         return [first, second], rel
     return [first, at(az + 1.2)], None
