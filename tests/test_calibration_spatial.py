@@ -212,5 +212,9 @@ def test_bad_setups_name_the_field():
         sc.SpatialSetup(robot="kuka").validate()
     with pytest.raises(ValueError, match=r"cameras: must be 1 or 2, got 3"):
         sc.SpatialSetup(cameras=3).validate()
+    with pytest.raises(ValueError, match=r"sigma: must be a number in \[0, 1000\], got 'x'"):
+        sc.SpatialSetup(sigma="x").validate()
+    with pytest.raises(ValueError, match=r"poses: must be an integer in \[1, 100000\], got 2.5"):
+        sc.SpatialSetup(poses=2.5).validate()
     with pytest.raises(ValueError, match=r"unknown learner 'adam'; choose one of lm, proportional"):
         sc.run(sc.SpatialSetup(poses=3), learner="adam")

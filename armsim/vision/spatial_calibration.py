@@ -42,6 +42,7 @@ of the learned parameters at the gauge truth (:func:`crlb`).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -107,15 +108,26 @@ class SpatialSetup:
             raise ValueError(f"robot: unknown robot {self.robot!r}; choose one of {', '.join(ROBOTS)}")
         if self.cameras not in (1, 2):
             raise ValueError(f"cameras: must be 1 or 2, got {self.cameras!r}")
-        if not (isinstance(self.poses, int) and 1 <= self.poses <= 100_000):
+        if not (_is_int(self.poses) and 1 <= self.poses <= 100_000):
             raise ValueError(f"poses: must be an integer in [1, 100000], got {self.poses!r}")
         for name in ("sigma", "zero_offset", "origin_offset", "camera_error"):
             v = getattr(self, name)
-            if not (np.isfinite(v) and 0.0 <= v <= 1.0e3):
-                raise ValueError(f"{name}: must be a finite number >= 0, got {v!r}")
-        if self.occlusion is not None and not (np.isfinite(self.occlusion) and self.occlusion > 0):
+            if not (_is_real(v) and 0.0 <= v <= 1.0e3):
+                raise ValueError(f"{name}: must be a number in [0, 1000], got {v!r}")
+        if not (_is_real(self.distance) and 0.1 <= self.distance <= 1.0e3):
+            raise ValueError(f"distance: must be a number in [0.1, 1000] m, got {self.distance!r}")
+        if self.occlusion is not None and not (_is_real(self.occlusion) and self.occlusion > 0):
             raise ValueError(f"occlusion: must be a capsule radius > 0 or none, got {self.occlusion!r}")
         return self
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _is_real(x) -> bool:
+    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+            and bool(np.isfinite(x)))
 
 
 class SpatialModel:
@@ -279,11 +291,16 @@ def _links(n):
     return [(i, i + 1) for i in range(n)]
 
 
+@functools.lru_cache(maxsize=None)
+def _robot(name):
+    return robots.load(name)
+
+
 def make_problem(setup=None, seed=0):
     """A seeded hidden reference, its commanded poses and what the cameras saw."""
     setup = (setup or SpatialSetup()).validate()
     rng = np.random.default_rng(seed)
-    chain = robots.load(setup.robot)
+    chain = _robot(setup.robot)
     n = chain.n
     cams, rel = _cameras(setup, rng)
     model = SpatialModel(chain, [c.intrinsics for c in cams], rel, setup.marker)
@@ -354,8 +371,7 @@ def identify(jac, names, tol=1e-9):
     jac = np.asarray(jac, dtype=float)
     norms = np.linalg.norm(jac, axis=0)
     norms = np.where(norms > 0, norms, 1.0)
-    s = np.linalg.svd(jac / norms, compute_uv=False)
-    _, _, vt = np.linalg.svd(jac / norms)
+    _, s, vt = np.linalg.svd(jac / norms, full_matrices=False)
     rank = int(np.sum(s > tol * s[0]))
     cond = float(s[0] / s[rank - 1])
     m = vt[rank:].copy()                                   # (k, D)
