@@ -61,6 +61,14 @@ def test_occlusion_behind_a_capsule():
     assert hidden.tolist() == [[False, False, True, False]]
 
 
+def test_occlusion_hides_a_subset_of_the_points():
+    plain = sc.make_problem(sc.SpatialSetup(poses=40), seed=2)
+    hidden = sc.make_problem(sc.SpatialSetup(poses=40, occlusion=0.05), seed=2)
+    np.testing.assert_array_equal(plain.qs, hidden.qs)
+    assert np.all(plain.seen[hidden.seen])                 # nothing new appears
+    assert hidden.seen.sum() < plain.seen.sum()
+
+
 # -- the forward-mode Jacobian -------------------------------------------------------------
 @pytest.mark.parametrize("robot,cameras,rig", [("ur5", 2, True), ("ur5", 2, False), ("panda", 1, True)])
 def test_jacobian_matches_central_differences(robot, cameras, rig):
