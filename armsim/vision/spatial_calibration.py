@@ -1,0 +1,576 @@
+"""The visual problem in 3D: calibrate a spatial arm and the cameras that watch it, from pixels.
+
+A hidden **reference** robot (a shipped model, :func:`armsim.robots.load`) differs from
+its nominal model by seeded deviations: a zero offset of every joint (``q_true = q +
+dq``, uniform in ``+-zero_offset`` [rad]) and of every joint origin and the tool
+offset (``xyz``, uniform in ``+-origin_offset`` [m] per coordinate).  It moves through
+``poses`` commanded configurations, known as a real robot's encoders are.  One or two
+pinhole cameras (:mod:`armsim.vision.camera3d`) whose poses are unknown (eye-to-hand)
+see every joint origin and the tool; the pixels carry Gaussian noise of ``sigma`` px;
+points behind a camera, outside its image or (optionally) behind a link capsule are
+not observed.  Two cameras are either a calibrated stereo *rig* (their relative pose
+known, one unknown pose for the pair) or two independent cameras.
+
+The learned parameter vector (:class:`SpatialModel`, ``names``) is every joint's zero
+offset [rad], every joint origin's ``xyz`` [m] (absolute, nominal plus deviation),
+the tool point's ``xyz`` (a marker, :data:`MARKER`, in the last link's frame) [m], then per unknown camera pose its ``roll, pitch, yaw`` [rad]
+and ``x, y, z`` [m] (world from camera).  :meth:`SpatialModel.residuals` gives the
+stacked pixel residuals of every observed point and, from one forward-mode pass with
+:class:`~armsim.ad.dual.Dual` tangents seeded on the parameters (the kinematics are
+:func:`armsim.kinematics.spatial.forward` over Duals), their Jacobian with respect to
+every kinematic and camera parameter.
+
+**Identifiability** (:func:`identify`): rank and condition number of the column-scaled
+Jacobian, and its null space as named directions.  Pixels cannot tell apart parameter
+sets related by a *gauge*: moving the world (base position against the camera
+positions: 3 directions), turning it about the first joint's axis (joint 1's zero
+offset against the camera rotations: 1), scaling it (every length against the camera
+distances: 1, unless a length is known, e.g. a stereo rig's baseline), turning the
+last joint's zero offset into the tool offset (1), and trading zero offsets between
+consecutive parallel joints against the origin between them (UR5 joints 2-3-4: 2).
+The learner holds one parameter per null direction (the largest component of each, in
+echelon form) at its starting value and learns the rest; its errors are measured
+against the truth expressed in that gauge (:func:`gauge_truth`: the point of the
+truth's gauge orbit with the held parameters at their starting values).
+
+**Learners**: :func:`solve_lm` (Levenberg-Marquardt with Marquardt's diagonal scaling
+on the stacked residual) and :func:`solve_proportional` (the original rule ``p -= lr *
+dL/dp * |p|`` with the genetic algorithm of :mod:`armsim.vision.genetic` over
+per-parameter rates).  **Accuracy limit**: the Cramér-Rao bound ``sigma^2 (J^T J)^-1``
+of the learned parameters at the gauge truth (:func:`crlb`).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from armsim.ad import dual as ad
+from armsim.kinematics import robots
+from armsim.kinematics.spatial import forward, matrix_rpy, rpy_matrix
+from armsim.vision import genetic
+from armsim.vision.camera3d import Camera, Intrinsics, observe, project
+
+__all__ = ["SpatialSetup", "SpatialModel", "Problem", "make_problem", "identify",
+           "Identifiability", "solve_lm", "solve_proportional", "gauge_truth", "crlb",
+           "run", "ROBOTS", "RIG_BASELINE"]
+
+ROBOTS = ("ur5", "panda")
+#: the stereo rig: second camera 0.3 m along the first's image x, turned in by 0.15 rad
+RIG_BASELINE = 0.3
+RIG_TOE_IN = 0.15
+#: what a camera looks at (near the middle of both arms' workspaces) [m]
+LOOK_AT = (0.0, 0.0, 0.4)
+#: a relative error is taken against max(|value|, FLOOR): 1 cm for lengths, 10 mrad for angles
+FLOOR = 0.01
+#: the nominal tool point: a marker 5 cm off the flange axis and 5 cm out along it [m]
+MARKER = (0.05, 0.0, 0.05)
+
+
+@dataclass(frozen=True)
+class SpatialSetup:
+    """One calibration setup.
+
+    Attributes
+    ----------
+    robot : "ur5" or "panda"
+    cameras : 1 or 2
+    rig : bool          two cameras are a stereo rig of known relative pose (else independent)
+    poses : int         commanded configurations
+    sigma : float       pixel noise [px]
+    zero_offset : float size of the joint zero offsets [rad] (uniform in +-)
+    origin_offset : float size of the joint origin and tool offsets [m] (uniform in +-)
+    camera_error : float size of the initial camera pose error [rad and m] (uniform in +-)
+    distance : float    camera distance from the look-at point [m]
+    occlusion : float or None  link capsule radius [m]: joints behind a link are not seen
+    marker : (3,)       the observed tool point in the tool frame [m], nominal: a marker off
+                        the flange axis (on the axis, the last wrist joint's zero offset
+                        moves it only by the 2 mm of the deviations: all but unidentifiable)
+    """
+
+    robot: str = "ur5"
+    cameras: int = 1
+    rig: bool = True
+    poses: int = 50
+    sigma: float = 0.0
+    zero_offset: float = 0.01
+    origin_offset: float = 0.002
+    camera_error: float = 0.03
+    distance: float = 2.2
+    occlusion: float | None = None
+    marker: tuple = MARKER
+
+    def validate(self):
+        if self.robot not in ROBOTS:
+            raise ValueError(f"robot: unknown robot {self.robot!r}; choose one of {', '.join(ROBOTS)}")
+        if self.cameras not in (1, 2):
+            raise ValueError(f"cameras: must be 1 or 2, got {self.cameras!r}")
+        if not (_is_int(self.poses) and 1 <= self.poses <= 100_000):
+            raise ValueError(f"poses: must be an integer in [1, 100000], got {self.poses!r}")
+        for name in ("sigma", "zero_offset", "origin_offset", "camera_error"):
+            v = getattr(self, name)
+            if not (_is_real(v) and 0.0 <= v <= 1.0e3):
+                raise ValueError(f"{name}: must be a number in [0, 1000], got {v!r}")
+        if not (_is_real(self.distance) and 0.1 <= self.distance <= 1.0e3):
+            raise ValueError(f"distance: must be a number in [0.1, 1000] m, got {self.distance!r}")
+        if self.occlusion is not None and not (_is_real(self.occlusion) and self.occlusion > 0):
+            raise ValueError(f"occlusion: must be a capsule radius > 0 or none, got {self.occlusion!r}")
+        return self
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _is_real(x) -> bool:
+    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+            and bool(np.isfinite(x)))
+
+
+class SpatialModel:
+    """The parameter layout and the forward pass: parameters -> pixels of every camera.
+
+    Parameters
+    ----------
+    chain : SpatialChain   the nominal robot (axes, origin rotations and joint types kept)
+    intrinsics : sequence of :class:`Intrinsics`, one per camera (known)
+    relative : sequence of (R (3, 3), t (3,)) per camera or None
+        With a rig: each camera's pose in the rig frame (the first camera's is the
+        identity); the rig has one unknown pose.  None: every camera has its own.
+    """
+
+    def __init__(self, chain, intrinsics, relative=None, marker=(0.0, 0.0, 0.0)):
+        self.chain = chain
+        self.intrinsics = tuple(intrinsics)
+        self.relative = None if relative is None else tuple(
+            (np.asarray(R, float), np.asarray(t, float)) for R, t in relative)
+        n = chain.n
+        names = [f"{j}.dq" for j in chain.names]
+        names += [f"{j}.{c}" for j in chain.names for c in "xyz"]
+        names += [f"tool.{c}" for c in "xyz"]
+        blocks = 1 if self.relative is not None else len(self.intrinsics)
+        prefix = ["rig"] if self.relative is not None else [f"camera{k}" for k in range(blocks)]
+        for p in prefix:
+            names += [f"{p}.{c}" for c in ("roll", "pitch", "yaw", "x", "y", "z")]
+        self.names = tuple(names)
+        self.kinematic = n + 3 * n + 3
+        self.blocks = blocks
+        self.angular = np.array([nm.endswith((".dq", ".roll", ".pitch", ".yaw")) for nm in names])
+        self._R0 = rpy_matrix(chain.rpy)
+        self._tool_R = rpy_matrix(chain.tool_rpy)
+        self.tool_nominal = chain.tool_xyz + self._tool_R @ np.asarray(marker, dtype=float)
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    @property
+    def points(self) -> int:
+        """Observed points per pose: the n joint origins and the tool."""
+        return self.chain.n + 1
+
+    def nominal(self, camera_poses):
+        """The nominal parameters with the given camera poses (blocks, 6)."""
+        c = self.chain
+        return np.concatenate([np.zeros(c.n), c.xyz.ravel(), self.tool_nominal,
+                               np.asarray(camera_poses, float).ravel()])
+
+    # -- the forward pass -------------------------------------------------------------------
+    def world_points(self, theta, qs):
+        """Joint origins and tool (B, n + 1, 3) [m] for parameters ``theta`` (array or Dual)."""
+        c, n = self.chain, self.chain.n
+        dq = theta[0:n]
+        xyz = ad.reshape(theta[n:4 * n], (n, 3))
+        tool = theta[4 * n:4 * n + 3]
+        q = dq + np.asarray(qs, dtype=float)
+        _, tool_p, _, ps = forward(q, self._R0, xyz, c.axes, c.prismatic, self._tool_R, tool,
+                                   frames=True)
+        batch = np.shape(qs)[:-1]
+        ps = [ad.broadcast_to(p, batch + (3,)) for p in ps] + [tool_p]
+        return ad.stack(ps, axis=-2)
+
+    def camera_poses(self, theta):
+        """(rotation, position) of every camera, arrays or Duals."""
+        k0 = self.kinematic
+        out = []
+        for b in range(self.blocks):
+            block = theta[k0 + 6 * b:k0 + 6 * b + 6]
+            out.append((rpy_matrix(block[0:3]), block[3:6]))
+        if self.relative is None:
+            return out
+        R, c = out[0]
+        return [(ad.matmul(R, Rr), c + ad.matmul(R, tr)) for Rr, tr in self.relative]
+
+    def pixels(self, theta, qs):
+        """Pixels (C, B, P, 2) and depths (C, B, P) of every point in every camera."""
+        X = self.world_points(theta, qs)
+        pix, depth = [], []
+        for (R, c), k in zip(self.camera_poses(theta), self.intrinsics):
+            p, d = project(X, R, c, k)
+            pix.append(p)
+            depth.append(d)
+        return ad.stack(pix, axis=0), ad.stack(depth, axis=0)
+
+    def residuals(self, theta, data, free=None):
+        """Stacked residuals (R,) [px] of the observed points and, when ``free`` (a boolean
+        mask (D,) or index array) is given, their Jacobian (R, F) with respect to the free
+        parameters, from one forward pass over the whole batch."""
+        theta = np.asarray(theta, dtype=float)
+        if free is not None:
+            cols = np.flatnonzero(free) if np.asarray(free).dtype == bool else np.asarray(free)
+            seed = np.zeros((theta.size, cols.size))
+            seed[cols, np.arange(cols.size)] = 1.0
+            theta = ad.Dual(theta, seed)
+        pix, _ = self.pixels(theta, data.qs)
+        seen = pix[data.seen]                     # (R/2, 2)
+        r = ad.reshape(seen - data.observed[data.seen], (-1,))
+        if free is None:
+            return ad.value_of(r), None
+        return r.value, r.tangent
+
+
+@dataclass
+class Problem:
+    """A hidden reference and what the cameras saw of it.
+
+    Attributes
+    ----------
+    model : SpatialModel
+    truth : ndarray (D,)          the reference's parameters
+    start : ndarray (D,)          the learner's starting point (nominal kinematics, a rough
+                                  guess of the camera poses)
+    qs : ndarray (B, n)           commanded joint values [rad]
+    observed : ndarray (C, B, P, 2) noisy pixels [px];  clean : the same without noise
+    seen : ndarray (C, B, P) bool which points were observed
+    """
+
+    model: SpatialModel
+    setup: SpatialSetup
+    truth: np.ndarray
+    start: np.ndarray
+    qs: np.ndarray
+    observed: np.ndarray
+    clean: np.ndarray
+    seen: np.ndarray
+
+    def clean_data(self):
+        return Problem(self.model, self.setup, self.truth, self.start, self.qs, self.clean,
+                       self.clean, self.seen)
+
+
+def _cameras(setup, rng):
+    """True cameras and (for a rig) the relative poses."""
+    base_az = -0.6 if setup.robot == "ur5" else -0.5
+    target = np.asarray(LOOK_AT) + rng.uniform(-0.05, 0.05, 3)
+    az = base_az + rng.uniform(-0.2, 0.2)
+    el = 0.25 + rng.uniform(-0.1, 0.1)
+
+    def at(a):
+        eye = target + setup.distance * np.array([np.cos(el) * np.cos(a), np.cos(el) * np.sin(a),
+                                                  np.sin(el)])
+        return Camera.look_at(eye, target, roll=rng.uniform(-0.05, 0.05))
+
+    first = at(az)
+    if setup.cameras == 1:
+        return [first], None
+    if setup.rig:
+        rel = [(np.eye(3), np.zeros(3)),
+               (rpy_matrix(np.array([0.0, -RIG_TOE_IN, 0.0])), np.array([RIG_BASELINE, 0.0, 0.0]))]
+        R2 = first.rotation @ rel[1][0]
+        c2 = np.asarray(first.position) + first.rotation @ rel[1][1]
+        second = Camera(tuple(matrix_rpy(R2)), tuple(c2), first.intrinsics)
+        return [first, second], rel
+    return [first, at(az + 1.2)], None
+
+
+def _links(n):
+    """Capsule axes between consecutive observed points (joint origins, tool)."""
+    return [(i, i + 1) for i in range(n)]
+
+
+@functools.lru_cache(maxsize=None)
+def _robot(name):
+    return robots.load(name)
+
+
+def make_problem(setup=None, seed=0):
+    """A seeded hidden reference, its commanded poses and what the cameras saw."""
+    setup = (setup or SpatialSetup()).validate()
+    rng = np.random.default_rng(seed)
+    chain = _robot(setup.robot)
+    n = chain.n
+    cams, rel = _cameras(setup, rng)
+    model = SpatialModel(chain, [c.intrinsics for c in cams], rel, setup.marker)
+    blocks = [cams[0].pose] if (rel is not None or len(cams) == 1) else [c.pose for c in cams]
+    nominal = model.nominal(blocks)
+    truth = nominal.copy()
+    truth[:n] += rng.uniform(-setup.zero_offset, setup.zero_offset, n)
+    truth[n:model.kinematic] += rng.uniform(-setup.origin_offset, setup.origin_offset, 3 * n + 3)
+    start = nominal.copy()
+    start[model.kinematic:] += rng.uniform(-setup.camera_error, setup.camera_error,
+                                           model.dim - model.kinematic)
+    lo = np.maximum(chain.limits[:, 0], -np.pi)
+    hi = np.minimum(chain.limits[:, 1], np.pi)
+    qs = rng.uniform(lo, hi, size=(setup.poses, n))
+    X = model.world_points(truth, qs)
+    clean, seen = [], []
+    for cam in cams:
+        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion)
+        clean.append(pix)
+        seen.append(s)
+    clean = np.stack(clean)
+    noise = rng.normal(0.0, 1.0, size=clean.shape)
+    observed = clean + setup.sigma * noise
+    return Problem(model, setup, truth, start, qs, observed, clean, np.stack(seen))
+
+
+# -- identifiability ---------------------------------------------------------------------------
+@dataclass
+class Identifiability:
+    """Rank, condition and null directions of a Jacobian.
+
+    Attributes
+    ----------
+    rank : int;  dim : int (parameters);  condition : float (of the identifiable part)
+    singular : ndarray   singular values of the column-scaled Jacobian
+    held : ndarray int   one parameter per null direction (the echelon pivot)
+    directions : list of str   each null direction, named by its largest components
+        (in column-scaled coordinates: the pixel effect of a unit change of each)
+    """
+
+    rank: int
+    dim: int
+    condition: float
+    singular: np.ndarray
+    held: np.ndarray
+    directions: list
+    null: np.ndarray
+
+    @property
+    def deficit(self) -> int:
+        return self.dim - self.rank
+
+    def free(self):
+        mask = np.ones(self.dim, dtype=bool)
+        mask[self.held] = False
+        return mask
+
+
+def identify(jac, names, tol=1e-9):
+    """Rank, condition number and named null directions of ``jac`` (R, D).
+
+    Columns are scaled to unit norm first (Jacobi scaling: metres and radians then
+    compare by their pixel effect); the rank counts singular values above ``tol`` times
+    the largest.  The null basis is brought to reduced echelon form with complete
+    pivoting: each direction has 1 at its pivot (the parameter the learner holds) and 0
+    at the other pivots.
+    """
+    jac = np.asarray(jac, dtype=float)
+    norms = np.linalg.norm(jac, axis=0)
+    norms = np.where(norms > 0, norms, 1.0)
+    _, s, vt = np.linalg.svd(jac / norms, full_matrices=False)
+    rank = int(np.sum(s > tol * s[0]))
+    cond = float(s[0] / s[rank - 1])
+    m = vt[rank:].copy()                                   # (k, D)
+    k = m.shape[0]
+    held = []
+    for j in range(k):
+        sub = np.abs(m[j:])
+        sub[:, held] = 0.0
+        row, col = np.unravel_index(np.argmax(sub), sub.shape)
+        row += j
+        m[[j, row]] = m[[row, j]]
+        m[j] /= m[j, col]
+        for i in range(k):
+            if i != j:
+                m[i] -= m[i, col] * m[j]
+        held.append(int(col))
+    directions = []
+    for j, v in enumerate(m):
+        phys = v / norms / (1.0 / norms[held[j]])            # physical units, pivot = 1
+        order = np.argsort(-np.abs(v))
+        top = [i for i in order[:5] if abs(v[i]) > 0.05 * np.abs(v).max()]
+        directions.append(" ".join(f"{phys[i]:+.2f} {names[i]}" for i in top))
+    return Identifiability(rank, jac.shape[1], cond, s, np.array(held, dtype=int), directions, m)
+
+
+# -- learners -------------------------------------------------------------------------------
+@dataclass
+class Solution:
+    theta: np.ndarray
+    rounds: int
+    seconds: float
+    rms_px: float
+    reason: str
+
+
+def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-14):
+    """Levenberg-Marquardt on the stacked pixel residual over the ``free`` parameters.
+
+    Marquardt's diagonal scaling (``(J^T J + lambda diag(J^T J)) delta = -J^T r``), the
+    damping shrunk by 3 on a step that lowers the loss and grown by 4 on one that does
+    not.  Stops when an accepted step moves every parameter by less than ``xtol`` times
+    max(|value|, FLOOR), when the damping passes 1e12 (no step lowers the loss any more),
+    or after ``max_rounds`` rounds.
+    """
+    t0 = time.perf_counter()
+    theta = np.array(theta0, dtype=float)
+    free = np.asarray(free, dtype=bool)
+    r, jac = model.residuals(theta, data, free)
+    loss = float(r @ r)
+    lam, reason, rounds = damping, "max_rounds", 0
+    for rounds in range(1, max_rounds + 1):
+        a = jac.T @ jac
+        g = jac.T @ r
+        d = np.diag(a)
+        d = d + 1e-15 * (d.max() + 1.0)
+        try:
+            step = np.linalg.solve(a + lam * np.diag(d), -g)
+        except np.linalg.LinAlgError:
+            lam *= 4.0
+            continue
+        trial = theta.copy()
+        trial[free] += step
+        r_trial, _ = model.residuals(trial, data)
+        trial_loss = float(r_trial @ r_trial)
+        if np.isfinite(trial_loss) and trial_loss <= loss:
+            small = np.all(np.abs(step) <= xtol * np.maximum(np.abs(theta[free]), FLOOR))
+            theta, loss = trial, trial_loss
+            lam = max(lam / 3.0, 1e-15)
+            r, jac = model.residuals(theta, data, free)
+            if small or loss == 0.0:
+                reason = "converged"
+                break
+        else:
+            lam *= 4.0
+            if lam > 1e12:
+                reason = "converged"
+                break
+    rms = float(np.sqrt(loss / max(r.size, 1)))
+    return Solution(theta, rounds, time.perf_counter() - t0, rms, reason)
+
+
+def solve_proportional(model, data, theta0, free, rng, rounds=500, population=6, period=50,
+                       mutation=0.2):
+    """The original rule with the genetic algorithm over per-parameter learning rates.
+
+    ``population - 1`` candidates start at ``theta0``; every round each takes the step
+    ``p -= rate * dL/dp * |p|`` on the free parameters, ``L`` the mean squared pixel
+    residual; every ``period`` rounds :func:`armsim.vision.genetic.next_generation`
+    replaces the worst half by children of the best.  Rates are drawn uniformly in
+    ``(0, r_max]`` with ``r_max = 1 / (lambda_max(2 J^T J / R) max|p|^2)`` at the start
+    (the largest rate whose proportional step cannot overshoot the stiffest direction).
+    Returns the best candidate's :class:`Solution`.
+    """
+    t0 = time.perf_counter()
+    free = np.asarray(free, dtype=bool)
+    r, jac = model.residuals(theta0, data, free)
+    curv = 2.0 * np.linalg.eigvalsh(jac.T @ jac / r.size)[-1]
+    r_max = 1.0 / (curv * np.max(np.abs(theta0[free])) ** 2)
+    m = population - 1
+    params = np.tile(theta0[free], (m, 1))
+    rates = rng.uniform(0.0, r_max, size=params.shape)
+    acc = np.zeros(m)
+    count = genetic.GeneticSettings(population=population, period=period).replace_count
+    theta = np.array(theta0, dtype=float)
+    losses = np.zeros(m)
+    for step in range(1, rounds + 1):
+        for i in range(m):
+            theta[free] = params[i]
+            r, jac = model.residuals(theta, data, free)
+            losses[i] = float(r @ r) / r.size
+            grad = 2.0 * (jac.T @ r) / r.size
+            new = params[i] - rates[i] * grad * np.abs(params[i])
+            params[i] = np.where(np.isfinite(new), new, params[i])
+        acc += losses
+        if step % period == 0 and step < rounds:
+            genetic.next_generation(params, rates, acc, count, mutation, (0.0, r_max), rng)
+            acc[:] = 0.0
+    best = int(np.argmin(losses))
+    theta[free] = params[best]
+    return Solution(theta, rounds, time.perf_counter() - t0, float(np.sqrt(losses[best])),
+                    "max_rounds")
+
+
+def gauge_truth(problem, held, values):
+    """The truth expressed in the learner's gauge: the point of the truth's gauge orbit with
+    the ``held`` parameters at ``values`` (where the learner holds them), found by a
+    noise-free solve that starts at the truth with those parameters moved there.  Its
+    pixels equal the truth's (tests: residual below 1e-9 px)."""
+    model = problem.model
+    theta = problem.truth.copy()
+    theta[held] = values
+    free = np.ones(model.dim, dtype=bool)
+    free[held] = False
+    return solve_lm(model, problem.clean_data(), theta, free, max_rounds=200).theta
+
+
+def crlb(model, data, theta, free, sigma):
+    """Cramér-Rao bound ``sigma^2 (J^T J)^-1`` (F, F) of the free parameters at ``theta``."""
+    _, jac = model.residuals(theta, data, free)
+    return sigma ** 2 * np.linalg.inv(jac.T @ jac)
+
+
+def relative_errors(estimate, reference, free):
+    """``|estimate - reference| / max(|reference|, FLOOR)`` of the free parameters."""
+    e, g = estimate[free], reference[free]
+    return np.abs(e - g) / np.maximum(np.abs(g), FLOOR)
+
+
+def run(setup=None, seed=0, learner="lm", **options):
+    """Calibrate one seeded setup; returns a dict of every figure.
+
+    Keys: the setup, ``observed`` (points seen), ``dim``, ``rank``, ``condition``,
+    ``null`` (named directions at the truth), ``held`` (the parameters the learner
+    holds), ``rounds``, ``seconds``, ``rms_px``, ``max_rel_error`` (against the gauge
+    truth), ``crlb_z2`` (sum over the free parameters of error^2 / CRLB variance; its
+    expectation is ``free`` for an efficient estimator) and ``free``.
+    """
+    if learner not in ("lm", "proportional"):
+        raise ValueError(f"unknown learner {learner!r}; choose one of lm, proportional")
+    problem = make_problem(setup, seed)
+    setup, model = problem.setup, problem.model
+    everything = np.ones(model.dim, dtype=bool)
+    _, jac_true = model.residuals(problem.truth, problem.clean_data(), everything)
+    at_truth = identify(jac_true, model.names)
+    _, jac_start = model.residuals(problem.start, problem, everything)
+    at_start = identify(jac_start, model.names)
+    sol, held, rounds, seconds = None, at_start.held, 0, 0.0
+    theta = problem.start
+    for _stage in range(3):
+        # a null direction at the start may be identifiable elsewhere (UR5: the nominal tool
+        # sits on joint 6's origin, so joint 5's offset looks free there): re-check at the
+        # solution and solve again with the held set found there
+        free = np.ones(model.dim, dtype=bool)
+        free[held] = False
+        if learner == "lm":
+            sol = solve_lm(model, problem, theta, free, **options)
+        else:
+            sol = solve_proportional(model, problem, theta, free,
+                                     np.random.default_rng(seed), **options)
+        rounds, seconds = rounds + sol.rounds, seconds + sol.seconds
+        theta = sol.theta
+        _, jac = model.residuals(theta, problem, everything)
+        again = identify(jac, model.names)
+        if again.deficit >= len(held) or learner != "lm":
+            break
+        held = again.held
+    reference = gauge_truth(problem, held, theta[held])
+    rel = relative_errors(sol.theta, reference, free)
+    out = {"robot": setup.robot, "cameras": setup.cameras, "rig": setup.rig,
+           "poses": setup.poses, "sigma": setup.sigma, "occlusion": setup.occlusion,
+           "seed": seed, "learner": learner,
+           "observed": int(problem.seen.sum()), "possible": int(problem.seen.size),
+           "dim": model.dim, "rank": at_truth.rank, "condition": at_truth.condition,
+           "null": at_truth.directions, "held": [model.names[i] for i in held],
+           "free": int(free.sum()), "rounds": rounds, "seconds": seconds,
+           "rms_px": sol.rms_px, "reason": sol.reason, "max_rel_error": float(rel.max())}
+    if setup.sigma > 0:
+        cov = crlb(model, problem, reference, free, setup.sigma)
+        err = sol.theta[free] - reference[free]
+        out["crlb_z2"] = float(np.sum(err ** 2 / np.diag(cov)))
+        out["crlb_rms"] = float(np.sqrt(np.mean(np.diag(cov) / np.maximum(np.abs(reference[free]), FLOOR) ** 2)))
+    return out

@@ -1,0 +1,228 @@
+"""The visual problem in 3D: pinhole projection, the AD Jacobian, identifiability, recovery, CRLB."""
+
+import numpy as np
+import pytest
+
+from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
+from armsim.vision import spatial_calibration as sc
+from armsim.vision.camera3d import Camera, Intrinsics, observe, occluded, project, visible
+
+
+# -- cameras -------------------------------------------------------------------------------
+def test_projection_by_hand():
+    # camera at the origin looking along +z: u = 600 * 0.1 / 2 + 319.5, v = 600 * 0.2 / 2 + 239.5
+    px, depth = Camera().project(np.array([0.1, 0.2, 2.0]))
+    np.testing.assert_allclose(px, [349.5, 299.5], atol=1e-12)
+    assert depth == pytest.approx(2.0)
+    # a camera at (2, 0, 0.5) looking at -x: world +y is image right, world +z is image up
+    cam = Camera.look_at((2.0, 0.0, 0.5), (0.0, 0.0, 0.5))
+    px, depth = cam.project(np.array([[0.0, 0.0, 0.5], [0.0, 0.1, 0.6]]))
+    np.testing.assert_allclose(px, [[319.5, 239.5], [349.5, 209.5]], atol=1e-9)
+    np.testing.assert_allclose(depth, [2.0, 2.0])
+
+
+def test_look_at_roll_and_errors():
+    cam = Camera.look_at((2.0, 0.0, 0.5), (0.0, 0.0, 0.5), roll=np.pi / 2)
+    # turned a quarter about the optical axis (image x onto image y): world +y, image right
+    # before, is now image up
+    px, _ = cam.project(np.array([0.0, 0.1, 0.5]))
+    np.testing.assert_allclose(px, [319.5, 209.5], atol=1e-9)
+    with pytest.raises(ValueError, match="eye and target must differ"):
+        Camera.look_at((1, 1, 1), (1, 1, 1))
+    with pytest.raises(ValueError, match="parallel to up"):
+        Camera.look_at((0, 0, 2), (0, 0, 0))
+
+
+def test_points_behind_or_outside_are_dropped():
+    k = Intrinsics()
+    pts = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0], [2.0, 0.0, 1.0], [0.0, -0.45, 1.0]])
+    px, depth = project(pts, np.eye(3), np.zeros(3), k)
+    # in view; behind; u = 1519.5 > 639.5; v = -30.5 < -0.5
+    assert visible(px, depth, k).tolist() == [True, False, False, False]
+
+
+def test_noise_is_seeded_gaussian_of_sigma():
+    pts = np.tile([0.0, 0.0, 1.0], (1, 20000, 1))
+    a, _ = observe(Camera(), pts, 2.0, np.random.default_rng(5))
+    b, _ = observe(Camera(), pts, 2.0, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    noise = a - [319.5, 239.5]
+    assert np.std(noise) == pytest.approx(2.0, rel=0.02)
+    with pytest.raises(ValueError, match="needs an rng"):
+        observe(Camera(), pts, 1.0)
+
+
+def test_occlusion_behind_a_capsule():
+    # camera at x = 2 looking at -x; a horizontal capsule (radius 5 cm) at x = 1 along y
+    centre = np.array([2.0, 0.0, 0.0])
+    pts = np.array([[[1.0, -0.5, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.5]]])
+    hidden = occluded(centre, pts, [(0, 1)], 0.05)
+    # the capsule's own ends are seen; (0, 0, 0) is behind it; (0, 0, 0.5) is above its shadow
+    assert hidden.tolist() == [[False, False, True, False]]
+
+
+def test_occlusion_hides_a_subset_of_the_points():
+    plain = sc.make_problem(sc.SpatialSetup(poses=40), seed=2)
+    hidden = sc.make_problem(sc.SpatialSetup(poses=40, occlusion=0.05), seed=2)
+    np.testing.assert_array_equal(plain.qs, hidden.qs)
+    assert np.all(plain.seen[hidden.seen])                 # nothing new appears
+    assert hidden.seen.sum() < plain.seen.sum()
+
+
+# -- the forward-mode Jacobian -------------------------------------------------------------
+@pytest.mark.parametrize("robot,cameras,rig", [("ur5", 2, True), ("ur5", 2, False), ("panda", 1, True)])
+def test_jacobian_matches_central_differences(robot, cameras, rig):
+    p = sc.make_problem(sc.SpatialSetup(robot=robot, cameras=cameras, rig=rig, poses=8), seed=3)
+    m = p.model
+    everything = np.ones(m.dim, dtype=bool)
+    r, jac = m.residuals(p.start, p, everything)
+    assert jac.shape == (r.size, m.dim)
+    h = 1e-6
+    fd = np.empty_like(jac)
+    for i in range(m.dim):
+        e = np.zeros(m.dim)
+        e[i] = h
+        fd[:, i] = (m.residuals(p.start + e, p)[0] - m.residuals(p.start - e, p)[0]) / (2 * h)
+    rel = np.linalg.norm(jac - fd, axis=0) / np.linalg.norm(jac, axis=0)
+    assert rel.max() <= 1e-7, (m.names[int(np.argmax(rel))], rel.max())
+
+
+def test_model_pixels_equal_the_cameras():
+    p = sc.make_problem(sc.SpatialSetup(cameras=2, poses=5), seed=1)
+    r, _ = p.model.residuals(p.truth, p.clean_data())
+    assert np.abs(r).max() < 1e-9
+
+
+# -- identifiability -------------------------------------------------------------------------
+def _gauges(p):
+    """The gauge directions derived by hand (see docs/calibration_spatial.md)."""
+    m, chain = p.model, p.model.chain
+    n, k0, names = chain.n, m.kinematic, list(m.names)
+    theta = p.truth
+    out = {}
+    for a, axis in enumerate("xyz"):                     # move the world
+        v = np.zeros(m.dim)
+        v[names.index(f"{chain.names[0]}.{axis}")] = 1.0
+        for b in range(m.blocks):
+            v[k0 + 6 * b + 3 + a] = 1.0
+        out[f"translate {axis}"] = v
+
+    def turned(eps):                                      # turn the world about joint 1's axis
+        t = theta.copy()
+        t[0] += eps
+        o1 = theta[n:n + 3]
+        axis = rpy_matrix(chain.rpy[0]) @ chain.axes[0]
+        K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+        G = np.eye(3) + np.sin(eps) * K + (1 - np.cos(eps)) * K @ K
+        for b in range(m.blocks):
+            blk = theta[k0 + 6 * b:k0 + 6 * b + 6]
+            t[k0 + 6 * b:k0 + 6 * b + 3] = matrix_rpy(G @ rpy_matrix(blk[:3]))
+            t[k0 + 6 * b + 3:k0 + 6 * b + 6] = o1 + G @ (blk[3:] - o1)
+        return t
+    out["turn about joint 1"] = (turned(1e-6) - turned(-1e-6)) / 2e-6
+    scale = np.zeros(m.dim)                               # scale the world about the origin
+    scale[n:k0] = theta[n:k0]
+    for b in range(m.blocks):
+        scale[k0 + 6 * b + 3:k0 + 6 * b + 6] = theta[k0 + 6 * b + 3:k0 + 6 * b + 6]
+    out["scale"] = scale
+    last = np.zeros(m.dim)                                # the last zero offset into the tool
+    last[n - 1] = 1.0
+    tool = theta[4 * n:4 * n + 3]
+    last[4 * n:4 * n + 3] = -np.cross(chain.axes[-1], tool)
+    out["last joint into the tool"] = last
+    for i in range(n - 1):                                # consecutive parallel axes
+        nxt = rpy_matrix(chain.rpy[i + 1]) @ chain.axes[i + 1]
+        if np.allclose(np.abs(nxt @ chain.axes[i]), 1.0):
+            v = np.zeros(m.dim)
+            v[i], v[i + 1] = 1.0, -np.sign(nxt @ chain.axes[i])
+            o = theta[n + 3 * (i + 1):n + 3 * (i + 2)]
+            v[n + 3 * (i + 1):n + 3 * (i + 2)] = -np.cross(chain.axes[i], o)
+            out[f"joints {i + 1}-{i + 2} parallel"] = v
+    return out
+
+
+@pytest.mark.parametrize("robot,cameras,rig,deficit", [
+    ("ur5", 1, True, 8), ("ur5", 2, True, 7), ("ur5", 2, False, 8),
+    ("panda", 1, True, 6), ("panda", 2, True, 5)])
+def test_rank_deficit_is_the_derived_gauge(robot, cameras, rig, deficit):
+    p = sc.make_problem(sc.SpatialSetup(robot=robot, cameras=cameras, rig=rig, poses=30), seed=2)
+    m = p.model
+    _, jac = m.residuals(p.truth, p.clean_data(), np.ones(m.dim, dtype=bool))
+    ident = sc.identify(jac, m.names)
+    assert ident.deficit == deficit
+    gauges = _gauges(p)
+    known_length = cameras == 2 and rig
+    for name, v in gauges.items():
+        effect = np.linalg.norm(jac @ v) / (np.linalg.norm(jac) * np.linalg.norm(v))
+        if name == "scale" and known_length:
+            assert effect > 1e-4, "the rig's baseline fixes the scale"
+        else:
+            assert effect < 1e-9, name
+    # the derived gauges span the whole null space
+    expected = len(gauges) - (1 if known_length else 0)
+    assert expected == deficit
+    assert len(ident.directions) == deficit and len(ident.held) == deficit
+
+
+# -- learning --------------------------------------------------------------------------------
+@pytest.mark.parametrize("cameras", [1, 2])
+def test_noise_free_lm_recovers_ur5(cameras):
+    out = sc.run(sc.SpatialSetup(robot="ur5", cameras=cameras, poses=30), seed=4)
+    assert out["reason"] == "converged"
+    assert out["max_rel_error"] < 1e-8
+    assert out["rms_px"] < 1e-9
+    assert out["rank"] == (25 if cameras == 1 else 26)
+
+
+def test_gauge_truth_sees_what_the_truth_sees():
+    p = sc.make_problem(sc.SpatialSetup(poses=20), seed=6)
+    m = p.model
+    _, jac = m.residuals(p.start, p, np.ones(m.dim, dtype=bool))
+    held = sc.identify(jac, m.names).held
+    values = p.start[held]
+    ref = sc.gauge_truth(p, held, values)
+    np.testing.assert_array_equal(ref[held], values)
+    assert np.abs(m.residuals(ref, p.clean_data())[0]).max() < 1e-9
+    assert np.abs(ref - p.truth).max() > 1e-3          # it is another point of the orbit
+
+
+def test_noisy_lm_is_near_the_cramer_rao_bound():
+    z2 = free = 0
+    for seed in range(6):
+        out = sc.run(sc.SpatialSetup(robot="ur5", cameras=2, poses=30, sigma=1.0), seed=seed)
+        z2 += out["crlb_z2"]
+        free += out["free"]
+    ratio = np.sqrt(z2 / free)
+    assert 0.8 < ratio < 1.2
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    setup = sc.SpatialSetup(robot="panda", poses=15, sigma=0.5)
+    a, b = sc.run(setup, seed=9), sc.run(setup, seed=9)
+    c = sc.run(setup, seed=10)
+    for out in (a, b, c):
+        out.pop("seconds")
+    assert a == b
+    assert a["crlb_z2"] != c["crlb_z2"]
+
+
+def test_proportional_rule_with_the_ga_lowers_the_residual():
+    setup = sc.SpatialSetup(poses=15)
+    p = sc.make_problem(setup, seed=1)
+    start_rms = float(np.sqrt(np.mean(p.model.residuals(p.start, p)[0] ** 2)))
+    out = sc.run(setup, seed=1, learner="proportional", rounds=60, population=4, period=20)
+    assert out["rms_px"] < 0.5 * start_rms
+    assert out["max_rel_error"] > 1e-6                   # far from lm's 1e-12
+
+
+def test_bad_setups_name_the_field():
+    with pytest.raises(ValueError, match=r"robot: unknown robot 'kuka'; choose one of ur5, panda"):
+        sc.SpatialSetup(robot="kuka").validate()
+    with pytest.raises(ValueError, match=r"cameras: must be 1 or 2, got 3"):
+        sc.SpatialSetup(cameras=3).validate()
+    with pytest.raises(ValueError, match=r"sigma: must be a number in \[0, 1000\], got 'x'"):
+        sc.SpatialSetup(sigma="x").validate()
+    with pytest.raises(ValueError, match=r"poses: must be an integer in \[1, 100000\], got 2.5"):
+        sc.SpatialSetup(poses=2.5).validate()
+    with pytest.raises(ValueError, match=r"unknown learner 'adam'; choose one of lm, proportional"):
+        sc.run(sc.SpatialSetup(poses=3), learner="adam")
