@@ -16,9 +16,10 @@ from armsim.ad.dual import Dual, jacobian, value_and_jacobian
 from armsim.ik import IKResult, Solver, solve, solve_batch
 from armsim.kinematics import Chain, SpatialChain, joint_positions
 from armsim.kinematics import robots
+from armsim.kinematics.spatial import pose
 from armsim.kinematics.urdf import load_urdf
 
 __version__ = "0.1.0"
 
-__all__ = ["Chain", "SpatialChain", "load_urdf", "robots", "Dual", "IKResult", "Solver", "jacobian", "joint_positions", "solve",
+__all__ = ["Chain", "SpatialChain", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian", "joint_positions", "solve",
            "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning", "__version__"]
