@@ -28,7 +28,7 @@ import numpy as np
 from armsim.ad import dual as ad
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
-           "axis_angle_matrix", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
+           "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
            "WRT_SPATIAL"]
 
 JOINT_TYPES = ("revolute", "continuous", "prismatic")
@@ -80,6 +80,17 @@ def axis_angle_matrix(axis, angle):
     k = _skew(axis)
     angle = np.asarray(angle, dtype=float)[..., None, None]
     return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
+
+
+def axis_angles_matrices(axes, angles):
+    """Rotations by ``angles`` (B,) about unit ``axes`` (B, 3), one per row: (B, 3, 3)."""
+    axes = np.asarray(axes, dtype=float)
+    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros_like(x)
+    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
+                  np.stack([-y, x, zero], -1)], axis=-2)
+    return np.eye(3) + s * k + (1.0 - c) * (k @ k)
 
 
 def rotation_vector(R):
