@@ -243,7 +243,7 @@ TargetSection.section_name = "target"
 
 _PERIOD = Number(gt=0, le=MAX_FRAMES, unit="frames")
 _PHASE = Number(ge=-1e4, le=1e4, unit="rad")
-_POSITION = ListOf(Number(ge=-BIG, le=BIG), 2, 3,
+_POSITION = ListOf(Number(ge=-BIG, le=BIG, unit="m"), 2, 3,
                    what="[x, y], or [x, y, z] for a spatial arm [m]")
 _QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
 _RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
@@ -580,7 +580,7 @@ class ViewSection(Section):
                                "camera height angle above the floor plane")
     distance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
                                  "camera distance from `center` (default 2.5 x the arm's reach)")
-    center: tuple | None = key(ListOf(Number(ge=-BIG, le=BIG), 3, 3, what="[x, y, z] [m]"),
+    center: tuple | None = key(ListOf(Number(ge=-BIG, le=BIG, unit="m"), 3, 3, what="[x, y, z] [m]"),
                                None, "the point looked at (default [0, 0, 0.4 x reach])")
     fov_deg: float = key(Number(gt=0, lt=180, unit="deg"), 45.0, "vertical field of view")
     orbit_deg_per_s: float = key(Number(ge=-3600, le=3600, unit="deg/s"), 0.0,
