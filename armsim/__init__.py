@@ -18,10 +18,11 @@ from armsim.ik.objectives import (JointLimitBarrier, Objective, Obstacle, PointT
                                   Smoothness)
 from armsim.kinematics import Chain, SpatialChain, joint_positions
 from armsim.kinematics import robots
+from armsim.kinematics.spatial import pose
 from armsim.kinematics.urdf import load_urdf
 
 __version__ = "0.1.0"
 
-__all__ = ["Chain", "SpatialChain", "load_urdf", "robots", "Dual", "IKResult", "Solver", "jacobian", "joint_positions", "solve",
-           "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning", "__version__",
-           "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness"]
+__all__ = ["Chain", "SpatialChain", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
+           "joint_positions", "solve", "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning",
+           "__version__", "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness"]

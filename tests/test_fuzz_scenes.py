@@ -23,6 +23,7 @@ from hypothesis import strategies as st  # noqa: E402
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from armsim import scene as sc  # noqa: E402
+from armsim.ik.spatial_tracking import SpatialState  # noqa: E402
 from armsim.scene import document, schema  # noqa: E402
 from armsim.view import render_array  # noqa: E402
 
@@ -85,6 +86,11 @@ TARGET_BASE = {"fixed": {"point": [0.5, 0.2]}, "mouse": {}, "circle": {"radius":
                "figure8": {"size": [0.5, 0.3], "period": 60}, "line": {"start": [0, 0], "end": [0.5, 0.5],
                "period": 60}, "random": {"every": 10}, "waypoints": {"points": [[0.5, 0.2], [0, 0.6]],
                "hold": 20}}
+TARGET_SPATIAL = {"fixed": {"point": [0.3, 0.1, 0.4], "quaternion": [0, 1, 0, 0]},
+                  "mouse": {}, "circle": {"center": [0.3, 0, 0.4], "radius": 0.1, "period": 60},
+                  "line": {"start": [0.3, 0, 0.3], "end": [0.3, 0.2, 0.5], "period": 60},
+                  "waypoints": {"points": [[0.3, 0.2, 0.3], [0.2, 0, 0.5]], "hold": 20,
+                                "rpy": [[0, 0, 0], [3.1, 0, 0]]}}
 
 
 @st.composite
@@ -92,7 +98,14 @@ def documents(draw):
     """A scene of either kind: the tables it needs with valid values, then 0-4 keys of
     its tables (including the required ones) set to random or extreme values."""
     tables = {}
-    if draw(st.integers(0, 3)):
+    which = draw(st.integers(0, 4))
+    if which == 4:       # a spatial arm
+        kind = draw(st.sampled_from(sorted(TARGET_SPATIAL)))
+        tables["arm"] = draw(st.sampled_from([{"robot": "ur5"}, {"robot": "panda"},
+                                              {"dh": [[0.3, 0, 0.1, 0], [0.2, 1.57, 0, 0]]}]))
+        tables["target"] = {"kind": kind, **TARGET_SPATIAL[kind]}
+        names = ["arm", "target", "view"] + IK_TABLES
+    elif which:
         n = draw(st.integers(1, 4))
         lengths = draw(st.lists(st.sampled_from([1e-6, 0.3, 1.0, 1e6, 2e-6, 5e5]), min_size=n, max_size=n))
         kind = draw(st.sampled_from(sorted(TARGET_BASE)))
@@ -132,6 +145,11 @@ def check(text):
     sim = sc.build_simulation(scene)
     for _ in range(2):
         state = sim.step()
+    if isinstance(state, SpatialState):
+        # numbers only: the 3D picture is armsim.view's (drawn there once it lands)
+        assert _finite(state.frames_p) and _finite(state.error) and _finite(state.target), text
+        assert _finite(state.orientation_error) and _finite(state.jacobian), text
+        return
     if scene.kind == sc.IK_KIND:
         assert _finite(state.joints) and _finite(state.error) and _finite(state.target), text
     img = render_array(state, (48, 36))

@@ -164,7 +164,7 @@ INVALID = [
     (ARM + '[target]\nkind = "circle"\nradius = 1\nperiod = 5\nperoid = 4\n',
      "target.peroid: unknown key; did you mean 'period'?"),
     (ARM + '[target]\nkind = "fixed"\npoint = [0, 0]\nradius = 1\n',
-     "target.radius: unknown key; expected one of point"),
+     "target.radius: unknown key; expected one of point, quaternion, rpy, weights"),
     (ARM + '[target]\nkind = "cirlce"\n',
      "target.kind: unknown target kind 'cirlce'; choose one of " + ", ".join(sc.TARGET_KINDS)
      + " (did you mean 'circle'?)"),
@@ -412,6 +412,10 @@ def test_shipped_scenes_build_and_run(path):
     sim = build_simulation(s)
     for _ in range(5):
         state = sim.step()
+    if s.spatial:       # a SpatialState (tests/test_scene_spatial.py checks more)
+        assert np.all(np.isfinite(state.frames_p)) and state.frame == 5
+        assert len(state.q) == s.arm.chain.n
+        return
     assert np.all(np.isfinite(state.joints)) and state.frame == 5
     assert len(state.q) == len(s.arm.lengths)
 

@@ -90,7 +90,7 @@ def test_mask_and_continuous_joints_wrap():
 def test_refusals():
     chain = armsim.robots.load("ur5")
     with pytest.raises(ValueError, match=r"^method 'fabrik' needs a planar chain; for this "
-                                         r"problem choose one of dls, gradient, pinv$"):
+                                         r"problem choose one of dls, gradient, pinv, ccd$"):
         armsim.solve(chain, np.eye(4), method="fabrik")
     with pytest.raises(ValueError, match=r"^target of a spatial chain must have shape \(3,\) "
                                          r"or \(4, 4\) \(positions or homogeneous poses\), got \(2,\)$"):

@@ -76,5 +76,5 @@ def test_bad_parameters():
         Circle([0, 0], -1, 5)
     with pytest.raises(ValueError, match="every must be an integer >= 1, got 0"):
         RandomPoints([0, 0], 1, 0)
-    with pytest.raises(ValueError, match="point must be two finite numbers"):
+    with pytest.raises(ValueError, match="point must be two or three finite numbers"):
         Fixed([np.nan, 0])

@@ -278,6 +278,8 @@ class SpatialTarget(Problem):
     default_max_iter = 20
     default_first_iter = 20
     default_restarts = 150
+    #: ``ccd`` works here (:meth:`ccd_sweep`); ``fabrik`` needs a planar chain
+    supports = ("dls", "gradient", "pinv", "ccd")
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):
@@ -350,9 +352,70 @@ class SpatialTarget(Problem):
             q = np.where(self._wrap, (q + np.pi) % (2 * np.pi) - np.pi, q)
         return q
 
+    def ccd_sweep(self, q, aim):
+        """One sweep of cyclic coordinate descent (the ``ccd`` method), tool joint first.
+
+        Each joint in turn takes the value that best aligns the tool with the aim while
+        the others hold, the joints beyond it moving rigidly with it:
+
+        * revolute / continuous, position target: the turn about its axis ``z`` (through
+          its origin ``o``) that brings ``a = p - o`` closest to ``b = p_aim - o``
+          (the angle between their projections on the plane normal to ``z``);
+        * revolute, pose target: the turn ``d`` maximising
+          ``w_p^2 b . Rot(d) a + (w_r L)^2 tr(R_aim^T Rot(d) R)``, i.e. minimising
+          ``w_p^2 |b - Rot(d) a|^2 / 2 + (w_r L)^2 |R_aim - Rot(d) R|_F^2 / 4`` (an
+          orientation error counts as an arc of length ``L`` = :data:`CCD_LENGTH` x reach);
+          both terms are ``A cos d + B sin d + C``, so ``d = atan2(B, A)`` exactly;
+        * prismatic: the slide along ``z`` that brings the tool nearest the aim position.
+
+        ``w_p``, ``w_r`` are the root-mean-square position and orientation weights (a
+        mask of all orientation axes gives the position rule).  The value is clipped to
+        the joint's limits (continuous joints wrap).  Joints before the one moved do not
+        move, so their axes and origins come from one pass; only the tool is updated.
+        """
+        q = self.clip(np.array(q, dtype=float))
+        z, o = self.chain.joint_axes(q)                 # (B, n, 3) each
+        R, p = self.chain.pose(q)
+        R, p = R.copy(), p.copy()
+        target_p = aim[:, :3]
+        wp2 = float(np.mean(self.weights[:3] ** 2))
+        pose = self.kind == "pose" and np.any(self.weights[3:] > 0)
+        if pose:
+            target_R = aim[:, 3:].reshape(-1, 3, 3)
+            wr2 = float(np.mean(self.weights[3:] ** 2)) * (CCD_LENGTH * self.scale) ** 2
+        lo, hi = self.limits[:, 0], self.limits[:, 1]
+        for j in range(self.n - 1, -1, -1):
+            zj, oj = z[:, j], o[:, j]
+            if self.chain.prismatic[j]:
+                d = np.einsum("bi,bi->b", zj, target_p - p)
+                new = np.clip(q[:, j] + d, lo[j], hi[j])
+                p = p + (new - q[:, j])[:, None] * zj
+                q[:, j] = new
+                continue
+            a, b = p - oj, target_p - oj
+            # t . Rot(d) v = cos d (t . v - (z.t)(z.v)) + sin d (t . (z x v)) + (z.t)(z.v)
+            A = wp2 * (np.einsum("bi,bi->b", b, a)
+                       - np.einsum("bi,bi->b", zj, b) * np.einsum("bi,bi->b", zj, a))
+            B = wp2 * np.einsum("bi,bi->b", b, np.cross(zj, a))
+            if pose:
+                zR = np.einsum("bi,bij->bj", zj, R)              # z . (columns of R)
+                zT = np.einsum("bi,bij->bj", zj, target_R)
+                A = A + wr2 * (np.einsum("bij,bij->b", target_R, R)
+                               - np.einsum("bj,bj->b", zT, zR))
+                B = B + wr2 * np.einsum("bij,bij->b", target_R, np.cross(zj[:, :, None], R,
+                                                                         axis=1))
+            d = np.arctan2(B, A)
+            if not self._wrap[j]:
+                d = np.clip(q[:, j] + d, lo[j], hi[j]) - q[:, j]
+            q[:, j] = q[:, j] + d
+            rot = kin_spatial.axis_angles_matrices(zj, d)   # (B, 3, 3)
+            p = oj + np.einsum("bij,bj->bi", rot, a)
+            R = rot @ R
+        return self.clip(q)
+
     def default_start(self):
         """The middle of the joint ranges (0 for a continuous joint)."""
-        return self.clip(np.where(self._wrap, 0.0, self.limits.mean(axis=1)))
+        return self.clip(np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1))
 
     def restart_starts(self, restarts, seed):
         """Starts near the aim, from a table of sampled poses.
@@ -432,6 +495,7 @@ class SpatialTarget(Problem):
         return "pose", rows
 
 
+CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 16            # restarts started from the table (the k-th nearest entry)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table

@@ -1,20 +1,24 @@
-"""What a renderer needs to draw one frame of a spatial arm.
+"""A spatial arm chasing a target frame by frame, and what a renderer needs to draw it.
 
 :class:`SpatialState` is the spatial counterpart of :class:`armsim.ik.tracking.State`:
-the 3D view (:mod:`armsim.view.spatial`) draws it, a spatial simulation produces it.
-:func:`snapshot` builds one from a chain, its joint values and a target pose, so a
-picture of any configuration needs no simulation.  No pygame here.
+the 3D view (:mod:`armsim.view.spatial`) draws it, a :class:`SpatialSimulation`
+produces it.  :func:`snapshot` builds one from a chain, its joint values and a target
+pose, so a picture of any configuration needs no simulation.  No pygame here.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from armsim.kinematics.spatial import SpatialChain, rotation_vector
+from armsim.ik.loop import Solver
+from armsim.ik.problems import SpatialTarget
+from armsim.ik.tracking import SHORT, STALL_WINDOW, RunStats
+from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 
-__all__ = ["SpatialState", "snapshot"]
+__all__ = ["SpatialState", "snapshot", "SpatialSimulation"]
 
 
 @dataclass
@@ -118,3 +122,199 @@ def snapshot(chain: SpatialChain, q, target, *, frame=0, kind=None, trail=None, 
         trail=np.asarray(trail, dtype=float).reshape(-1, 3), reach=float(chain.reach),
         limits=np.asarray(chain.limits, dtype=float).copy(),
         prismatic=np.asarray(chain.prismatic, dtype=bool).copy(), **extra)
+
+
+
+#: a waypoint with an orientation counts as reached when the tool's orientation is this
+#: close [rad] (and its position within ``reach_tolerance``)
+ORIENTATION_TOLERANCE = 0.05
+
+
+class SpatialSimulation:
+    """A spatial arm whose solver chases a target path, frame by frame.
+
+    The spatial counterpart of :class:`armsim.ik.tracking.Simulation`: each frame runs
+    ``iterations_per_frame`` solver iterations from the previous frame's joint values
+    (no restarts unless asked for, so the arm keeps its branch).
+
+    Parameters
+    ----------
+    chain : SpatialChain
+    path : callable frame -> (3,) position or (4, 4) pose [m]
+        May have ``waypoints`` (W, 3) and ``waypoint_index(frame)`` (as
+        :class:`armsim.scene.targets.TargetSource` does).
+    q0 : array_like (n,), optional
+        Start [rad or m] (default: the middle of the joint ranges, 0 for a continuous
+        joint); clipped to the limits.
+    method, correction : solver names (see :mod:`armsim.ik`); ``fabrik`` is refused
+    iterations_per_frame : int >= 1
+    trail_length : int
+        Recent tool positions kept for drawing (a bounded deque).
+    label : str
+        Caption of this arm.
+    weights : array_like (3,) or (6,), optional
+        Per-axis weights of the error (0 masks an axis), for the target kind of that size.
+    reach_tolerance : float [m], optional
+        A waypoint counts as reached when the tool comes this close while it is the
+        target (default ``0.02 * reach``), and, for a pose, its orientation within
+        :data:`ORIENTATION_TOLERANCE`.
+    **solver_options : passed to :class:`armsim.ik.Solver` (tol, restarts, damping, ...)
+
+    Attributes
+    ----------
+    state : SpatialState
+    stats : armsim.ik.tracking.RunStats
+
+    Flags of :class:`SpatialState`
+    ------------------------------
+    best : ``max(0, |p_target - o_1| - reach)`` with ``o_1`` the first joint's origin: a
+        lower bound of the position error any pose can have (``reach`` bounds the tool's
+        distance from ``o_1``), so ``best > 0`` means the target is out of reach for sure;
+        ``best = 0`` does not mean it is reachable.
+    stalled : the target has been still for ``STALL_WINDOW`` frames, the shortfall
+        ``max(error - best, reach * orientation_error)`` is over ``SHORT * reach`` and fell
+        by less than 1 % of itself over the window.
+    at_limit : joints (1 = next to the base) at a finite limit while short.
+    """
+
+    def __init__(self, chain, path, q0=None, method="dls", correction="backtrack",
+                 iterations_per_frame=4, trail_length=60, *, label="", weights=None,
+                 reach_tolerance=None, **solver_options):
+        self.chain = chain
+        self.path = path
+        self.label = str(label)
+        self.reach_tolerance = (0.02 * chain.reach if reach_tolerance is None
+                                else float(reach_tolerance))
+        if not np.isfinite(self.reach_tolerance) or self.reach_tolerance <= 0:
+            raise ValueError(f"reach_tolerance must be > 0, got {reach_tolerance}")
+        if isinstance(iterations_per_frame, bool) or int(iterations_per_frame) != \
+                iterations_per_frame or iterations_per_frame < 1:
+            raise ValueError(f"iterations_per_frame must be an integer >= 1, "
+                             f"got {iterations_per_frame}")
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self._settings = dict(method=method, correction=correction,
+                              max_iter=int(iterations_per_frame), **solver_options)
+        self._solvers = {}
+        kind, _ = self._rows(path(0))
+        self.solver = self._solver(kind)            # validates method, options, weights
+        start = SpatialTarget(chain, "position").default_start() if q0 is None else q0
+        self.q0 = self.solver.problem.clip(np.array(start, dtype=float))
+        if self.q0.shape != (chain.n,) or not np.all(np.isfinite(self.q0)):
+            raise ValueError(f"q0 must be {chain.n} finite numbers, got shape {self.q0.shape}")
+        self.trail_length = int(trail_length)
+        self.reset()
+
+    def _solver(self, kind):
+        if kind not in self._solvers:
+            w = self.weights
+            if w is not None and kind == "position" and w.size == 6:
+                w = w[:3]          # pose weights on a position target: its position axes
+            self._solvers[kind] = Solver(SpatialTarget(self.chain, kind, w), **self._settings)
+        return self._solvers[kind]
+
+    @staticmethod
+    def _rows(target):
+        """(kind, row (3,) or (12,)) of a target, or a ValueError."""
+        t = np.asarray(target, dtype=float)
+        if t.shape not in ((3,), (4, 4)) or not np.all(np.isfinite(t)) or \
+                not np.all(np.abs(t) <= MAX_OFFSET):
+            raise ValueError(f"target must be a position (3,) or a pose (4, 4) of finite "
+                             f"numbers within +-{MAX_OFFSET:g}, got shape {t.shape}")
+        kind, rows = SpatialTarget.target_rows(t, batch=False)
+        if kind == "pose":
+            R = t[:3, :3]
+            dev = float(np.abs(R @ R.T - np.eye(3)).max())
+            if dev > 1e-6:
+                raise ValueError(f"target rotation must be orthonormal (R R^T = I within "
+                                 f"1e-6), got a deviation of {dev:.3g}")
+        return kind, rows[0]
+
+    def reset(self):
+        """Back to frame 0 with the initial joint values."""
+        self.frame = 0
+        self.q = self.q0.copy()
+        self._trail = deque(maxlen=max(self.trail_length, 1))
+        self._last_step, self._last_iters = 0.0, 0
+        self._target = np.asarray(self.path(0), dtype=float).copy()
+        self._kind = self._rows(self._target)[0]
+        self._still = deque(maxlen=STALL_WINDOW + 1)      # (target, shortfall) of recent frames
+        wp = np.asarray(getattr(self.path, "waypoints", np.zeros((0, 3))), dtype=float)
+        self._waypoints = wp.reshape(-1, 3) if wp.size else np.zeros((0, 3))
+        self.stats = RunStats(reached=np.zeros(len(self._waypoints), dtype=bool))
+        self.final_orientation_error = 0.0
+        self.state = self._make_state()
+        self.stats.final_error = self.state.error
+
+    def step(self, target=None) -> SpatialState:
+        """Advance one frame.  ``target`` ((3,) or (4, 4)) overrides the scripted path."""
+        self.frame += 1
+        if target is None:
+            target = self.path(self.frame)
+        kind, row = self._rows(target)
+        solver = self._solver(kind)
+        self._target, self._kind = np.asarray(target, dtype=float).copy(), kind
+        q, iters, _, _ = solver.run(row[None], self.q[None])
+        self._last_step = float(np.max(np.abs(q[0] - self.q)))
+        self._last_iters = int(iters[0])
+        self.q = q[0]
+        self.solver = solver
+        self.state = self._make_state()
+        self._record()
+        self.state.reached = self.stats.reached.copy()
+        return self.state
+
+    def _record(self):
+        st, stats = self.state, self.stats
+        stats.frames += 1
+        stats.error_sum += st.error
+        stats.final_error = st.error
+        stats.iterations_sum += st.iterations
+        self.final_orientation_error = st.orientation_error
+        index = self.path.waypoint_index(self.frame) if hasattr(self.path, "waypoint_index") else -1
+        if 0 <= index < len(stats.reached) and st.error <= self.reach_tolerance and \
+                st.orientation_error <= ORIENTATION_TOLERANCE:
+            stats.reached[index] = True
+
+    def _shortfall(self, error, orientation_error):
+        """(best possible position error, stalled, joints at a limit) for this frame."""
+        chain = self.chain
+        reach = chain.reach
+        p = self._target[:3, 3] if self._target.shape == (4, 4) else self._target
+        best = max(0.0, float(np.linalg.norm(p - chain.xyz[0])) - reach)
+        excess = max(error - best, reach * orientation_error)
+        short = excess > SHORT * reach
+        still = self._still
+        if still and not np.array_equal(still[-1][0], self._target):
+            still.clear()
+        still.append((self._target.copy(), excess))
+        stalled = bool(short and len(still) == still.maxlen
+                       and still[0][1] - excess < 0.01 * excess)
+        at_limit = ()
+        if short:
+            lim = np.asarray(chain.limits, dtype=float)
+            with np.errstate(invalid="ignore"):
+                near = np.abs(self.q[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
+            hit = np.any(near & np.isfinite(lim), axis=1)
+            at_limit = tuple(int(j) + 1 for j in np.flatnonzero(hit))
+        return best, stalled, at_limit
+
+    def _make_state(self):
+        solver = self.solver
+        state = snapshot(self.chain, self.q, self._target, frame=self.frame, kind=self._kind,
+                         method=solver.method,
+                         correction=solver.correction if solver.method == "gradient" else "",
+                         step=self._last_step, iterations=self._last_iters, label=self.label,
+                         waypoints=self._waypoints.copy(), reached=self.stats.reached.copy())
+        self._trail.append(state.tool[:3, 3].copy())
+        state.trail = np.array(self._trail).reshape(-1, 3)
+        state.best, state.stalled, state.at_limit = self._shortfall(state.error,
+                                                                    state.orientation_error)
+        return state
+
+    def report(self) -> dict:
+        """JSON-ready summary of the run so far (:meth:`RunStats.summary`) and the final
+        orientation error [rad]."""
+        return {"label": self.label, "method": self.solver.method,
+                "correction": self.state.correction, "kind": self._kind,
+                **self.stats.summary(),
+                "final_orientation_error": float(self.final_orientation_error)}

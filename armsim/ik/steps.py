@@ -14,8 +14,9 @@ and returns the new ``(q, y, jac, f)``, evaluated.  The objective is always
 ``f = |aim - y|^2 / 2``.  ``ctx`` is the :class:`~armsim.ik.loop.Solver`
 (``ctx.problem``: a :class:`~armsim.ik.problems.Problem`; options,
 correction).  ``dls``, ``gradient`` and ``pinv`` work for any task dimension m;
-``ccd`` and ``fabrik`` move joint positions and need a planar chain
-(``ctx.problem.chain``).
+``ccd`` turns one joint at a time (a planar chain, or a spatial target's own sweep,
+:meth:`~armsim.ik.problems.SpatialTarget.ccd_sweep`); ``fabrik`` moves joint
+positions and needs a planar chain (``ctx.problem.chain``).
 """
 
 from __future__ import annotations
@@ -203,8 +204,12 @@ def ccd(ctx, q, tip, jac, f, aim, mem):
     """One sweep of cyclic coordinate descent, tip joint first.
 
     Each joint turns (within its limits) so that the line from it to the tip
-    points at the aim; the joints beyond it turn rigidly with it.
+    points at the aim; the joints beyond it turn rigidly with it.  A spatial
+    problem (one with ``ccd_sweep``, :class:`~armsim.ik.problems.SpatialTarget`)
+    does its own sweep.
     """
+    if hasattr(ctx.problem, "ccd_sweep"):
+        return _evaluate(ctx, ctx.problem.ccd_sweep(q, aim), aim, need_jac=False)
     chain = ctx.problem.chain
     q = q.copy()
     pts = kin.joints(chain, q)

@@ -28,7 +28,8 @@ import numpy as np
 from armsim.ad import dual as ad
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
-           "axis_angle_matrix", "JOINT_TYPES", "WRT_SPATIAL"]
+           "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
+           "WRT_SPATIAL"]
 
 JOINT_TYPES = ("revolute", "continuous", "prismatic")
 WRT_SPATIAL = ("joints", "origins")
@@ -79,6 +80,17 @@ def axis_angle_matrix(axis, angle):
     k = _skew(axis)
     angle = np.asarray(angle, dtype=float)[..., None, None]
     return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
+
+
+def axis_angles_matrices(axes, angles):
+    """Rotations by ``angles`` (B,) about unit ``axes`` (B, 3), one per row: (B, 3, 3)."""
+    axes = np.asarray(axes, dtype=float)
+    c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros_like(x)
+    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
+                  np.stack([-y, x, zero], -1)], axis=-2)
+    return np.eye(3) + s * k + (1.0 - c) * (k @ k)
 
 
 def rotation_vector(R):
@@ -539,3 +551,82 @@ def _frozen(a):
     a = np.array(a)
     a.setflags(write=False)
     return a
+
+
+QUATERNION_TOL = 1e-6    # |q| may differ from 1 by this much (then it is normalised)
+
+
+def quaternion_matrix(quaternion):
+    """The rotation (3, 3) of a unit quaternion ``(w, x, y, z)`` (scalar first).
+
+    ``|q|`` must be 1 within :data:`QUATERNION_TOL` (it is then normalised); otherwise a
+    ValueError says so: ``quaternion must have unit norm (|q| = 1 within 1e-06), got |q| = 2``.
+    """
+    try:
+        q = np.asarray(quaternion, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"quaternion must be four numbers (w, x, y, z), "
+                         f"got {str(quaternion)[:40]}") from None
+    if q.shape != (4,) or not np.all(np.isfinite(q)):
+        raise ValueError(f"quaternion must be four finite numbers (w, x, y, z), "
+                         f"got {str(q.tolist())[:60]}")
+    size = float(np.sqrt(np.sum(q * q)))
+    if not abs(size - 1.0) <= QUATERNION_TOL:
+        raise ValueError(f"quaternion must have unit norm (|q| = 1 within {QUATERNION_TOL:g}), "
+                         f"got |q| = {size:.6g}")
+    w, x, y, z = q / size
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def matrix_quaternion(R):
+    """The unit quaternion ``(w, x, y, z)`` with ``w >= 0`` of a rotation (3, 3)."""
+    r = rotation_vector(np.asarray(R, dtype=float))
+    angle = float(np.linalg.norm(r))
+    axis = r / angle if angle > 0 else np.zeros(3)
+    return np.concatenate([[np.cos(angle / 2)], np.sin(angle / 2) * axis])
+
+
+def pose(position, quaternion=None, *, rotation=None, rpy=None):
+    """A homogeneous pose (4, 4), the target :func:`armsim.solve` takes for a full pose.
+
+    Parameters
+    ----------
+    position : array_like (3,) [m]
+    quaternion : array_like (4,), optional
+        Orientation as a unit quaternion ``(w, x, y, z)`` (scalar first).
+    rotation : array_like (3, 3), optional
+        Orientation as a rotation matrix (orthonormal within 1e-6, determinant +1).
+    rpy : array_like (3,) [rad], optional
+        Orientation as roll, pitch, yaw about the fixed x, y, z axes (URDF's convention).
+
+    At most one orientation may be given; none means the identity.
+    """
+    given = [name for name, v in (("quaternion", quaternion), ("rotation", rotation),
+                                  ("rpy", rpy)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of quaternion, rotation and rpy, got {' and '.join(given)}")
+    p = _vector("position", position, MAX_OFFSET)
+    if quaternion is not None:
+        R = quaternion_matrix(quaternion)
+    elif rotation is not None:
+        try:
+            R = np.asarray(rotation, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"rotation must be a 3 x 3 matrix of numbers, "
+                             f"got {str(rotation)[:40]}") from None
+        if R.shape != (3, 3) or not np.all(np.isfinite(R)):
+            raise ValueError(f"rotation must be a finite 3 x 3 matrix, got shape {R.shape}")
+        dev = float(np.abs(R @ R.T - np.eye(3)).max())
+        if dev > 1e-6 or np.linalg.det(R) < 0:
+            raise ValueError(f"rotation must be orthonormal with determinant +1 (R R^T = I "
+                             f"within 1e-6), got a deviation of {dev:.3g} and determinant "
+                             f"{np.linalg.det(R):.3g}")
+    elif rpy is not None:
+        R = rpy_matrix(_vector("rpy", rpy, MAX_VALUE))
+    else:
+        R = np.eye(3)
+    T = np.eye(4)
+    T[:3, :3], T[:3, 3] = R, p
+    return T

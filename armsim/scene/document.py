@@ -40,7 +40,7 @@ import tomli_w
 
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
-from armsim.scene.sections import MouseTarget, SolverSection, TargetSection
+from armsim.scene.sections import MouseTarget, SolverSection, TargetSection, check_spatial
 
 __all__ = ["Scene", "from_table", "loads", "load", "default_scene", "override", "dumps",
            "json_schema", "build_simulation", "reference_markdown", "BUILDERS"]
@@ -76,6 +76,24 @@ class Scene:
         if sections is not None and (name in sections or name in SECTIONS):
             return sections.get(name)
         raise AttributeError(name)
+
+    @property
+    def spatial(self) -> bool:
+        """True for an IK scene whose ``[arm]`` is spatial (``robot``, ``urdf`` or ``dh``)."""
+        arm = self.sections.get("arm")
+        return bool(arm is not None and arm.spatial)
+
+    @property
+    def view(self):
+        """A spatial scene's camera as a dict with the keys ``azimuth_deg``,
+        ``elevation_deg``, ``distance`` [m], ``center`` (3,) [m], ``fov_deg`` and
+        ``orbit_deg_per_s``, defaults filled (a scene without ``[view]`` gets them all);
+        None for any other scene."""
+        if not self.spatial:
+            return None
+        from armsim.scene.sections import ViewSection
+        view = self.sections.get("view") or ViewSection()
+        return view.settings(self.sections["arm"].chain.reach)
 
     @property
     def folder(self) -> Path:
@@ -165,6 +183,8 @@ def from_table(table: dict, source="<string>") -> Scene:
             where.child(name).fail(f"missing table [{name}]")
         elif reg.implicit:
             sections[name] = reg.cls.from_table({}, where.child(name))
+    if kind == IK_KIND:
+        check_spatial(sections, where)
     return Scene(sections=sections, seed=seed, source=str(source))
 
 
@@ -354,7 +374,9 @@ BUILDERS: dict = {}
 def build_simulation(scene: Scene):
     """The simulation a scene describes.
 
-    An IK scene gives an :class:`armsim.ik.tracking.Simulation`; with a ``[compare]``
+    A spatial IK scene (``[arm]`` with ``robot``, ``urdf`` or ``dh``) gives an
+    :class:`armsim.ik.spatial_tracking.SpatialSimulation`.
+    A planar IK scene gives an :class:`armsim.ik.tracking.Simulation`; with a ``[compare]``
     table it carries a second arm (``sim.companions[0]``) that follows the same
     target with the other solver.  A scene of another kind is built by the
     builder its module registered in :data:`BUILDERS` (a calibration scene
@@ -372,6 +394,8 @@ def build_simulation(scene: Scene):
     from armsim.ik import default_start
 
     arm = scene.arm
+    if arm.spatial:
+        return _build_spatial(scene)
     chain = Chain(arm.lengths, arm.base, arm.limits)
     q0 = default_start(chain) if arm.angles is None else np.array(arm.angles)
     target = scene.target
@@ -394,6 +418,32 @@ def build_simulation(scene: Scene):
     other = scene.compare.solver(scene.solver)
     sim.add_companion(make(other, scene.compare.label or label(other)))
     return sim
+
+
+def _build_spatial(scene: Scene):
+    """The :class:`armsim.ik.spatial_tracking.SpatialSimulation` of a spatial scene."""
+    import numpy as np
+
+    from armsim.ik import SpatialTarget
+    from armsim.ik.spatial_tracking import SpatialSimulation
+    from armsim.scene.sections import MouseTarget as Mouse
+
+    arm, target = scene.arm, scene.target
+    chain = arm.chain
+    q0 = SpatialTarget(chain, "position").default_start() if arm.angles is None else \
+        SpatialTarget(chain, "position").clip(np.array(arm.angles, dtype=float))
+    if isinstance(target, Mouse) and target.start is None:
+        import dataclasses
+        target = dataclasses.replace(target, start=tuple(float(v) for v in chain.pose(q0)[1]))
+    kwargs = _solver_kwargs(scene.solver, scene.source, scene.seed)
+    try:
+        return SpatialSimulation(chain, target.make(chain, scene.seed), q0,
+                                 trail_length=scene.render.trail_length,
+                                 weights=getattr(target, "weights", None),
+                                 reach_tolerance=getattr(target, "tolerance", None), **kwargs)
+    except ValueError as exc:      # e.g. a method the spatial chain refuses (fabrik)
+        key = "solver.method" if "method" in str(exc) else "target"
+        raise SceneError(scene.source, key, str(exc)) from None
 
 
 def reference_markdown() -> str:

@@ -1,5 +1,9 @@
-"""The tables of an IK scene: ``[arm]``, ``[target]`` (one kind each), ``[solver]``,
-``[compare]``, ``[render]``, ``[output]``."""
+"""The tables of an IK scene: ``[arm]``, ``[target]`` (one kind each), ``[view]``,
+``[solver]``, ``[compare]``, ``[render]``, ``[output]``.
+
+An ``[arm]`` is planar (``lengths``) or spatial (``robot``, ``urdf`` or ``dh``); the
+target kinds take points of two numbers for the first, three (and an orientation,
+weights) for the second, checked across tables by :func:`check_spatial`."""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from typing import Any, ClassVar
 
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
-                                 NumberOrList, Point, Registered, Section, Size, Table, Text,
-                                 describe, key, section, target_kind)
+                                 NumberOrList, Point, Registered, SceneError, Section, Size, Table,
+                                 Text, describe, key, section, shorten, target_kind)
 
 __all__ = ["ArmSection", "TargetSection", "SolverSection", "CompareSection", "RenderSection",
-           "OutputSection", "ColorsTable"]
+           "OutputSection", "ColorsTable", "ViewSection", "SPATIAL_KINDS", "check_spatial"]
 
 
 def _angle_pair(table, where, rad, deg, spec):
@@ -35,19 +39,46 @@ def _to_radians(values):
     return math.radians(values)
 
 
+def _robots():
+    from armsim.kinematics.robots import NAMES
+    return NAMES
+
+
 @section("arm", required=True, kinds=(IK_KIND,))
 @dataclass(frozen=True)
 class ArmSection(Section):
-    """The arm: a planar serial chain of revolute joints."""
+    """The arm: a planar serial chain (`lengths`), or a spatial one (`robot`, `urdf` or `dh`)."""
 
-    lengths: tuple = key(ListOf(Number(ge=SMALL, le=BIG, unit="m"), 1, 1000), doc="segment lengths, base first")
-    base: tuple = key(Point(), (0.0, 0.0), "position of the base")
+    lengths: tuple | None = key(ListOf(Number(ge=SMALL, le=BIG, unit="m"), 1, 1000), None,
+                                "planar: segment lengths, base first (give this, or one of "
+                                "`robot`, `urdf`, `dh` for a spatial arm)")
+    base: tuple = key(Point(), (0.0, 0.0), "planar: position of the base")
+    robot: str | None = key(Choice("robot", _robots, "armsim.robots.NAMES"), None,
+                            "spatial: a shipped robot model")
+    urdf: str | None = key(Text(), None, "spatial: a URDF file, relative to the scene file")
+    base_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the first link "
+                                "(default: the root of the link tree)")
+    tip_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the tool link "
+                               "(default: the end of the longest chain)")
+    dh: tuple | None = key(ListOf(ListOf(Number(ge=-BIG, le=BIG), 4, 4,
+                                         what="[a, alpha, d, theta] [m, rad, m, rad]"), 1, 1000),
+                           None, "spatial: a Denavit-Hartenberg table, one row "
+                           "[a, alpha, d, theta offset] per joint, base first")
+    dh_convention: str | None = key(Choice("DH convention", ("standard", "modified")), None,
+                                    "with `dh`: 'standard' (the default) or 'modified' (Craig's)")
+    joint_types: tuple | None = key(ListOf(Choice("joint type", ("revolute", "continuous",
+                                                                 "prismatic")), 1, 1000),
+                                    None, "with `dh`: each joint's type (default revolute); a "
+                                    "prismatic joint's value is added to d")
     angles: tuple | None = key(ListOf(Number(ge=-1e4, le=1e4, unit="rad"), 1, 1000), None,
-                               "initial joint angles, each relative to the previous segment "
-                               "(default 0.3 rad each, clipped to the limits); "
+                               "initial joint values, one per joint: planar angles relative to "
+                               "the previous segment (default 0.3 rad each), spatial joint "
+                               "values [rad, or m for a prismatic joint] (default the middle "
+                               "of the joint ranges), clipped to the limits; "
                                "or `angles_deg` in degrees")
     limits: tuple | None = key(ListOf(Interval(1e4, "rad"), 1, 1000), None,
-                               "joint limits, one [lower, upper] per joint (default: none); "
+                               "joint limits, one [lower, upper] per joint (planar default: "
+                               "none; `dh` default [-pi, pi]; a robot or URDF has its own); "
                                "or `limits_deg` in degrees")
     extra_keys: ClassVar[tuple] = ("angles_deg", "limits_deg")
     alias_specs: ClassVar[dict] = {
@@ -60,22 +91,110 @@ class ArmSection(Section):
         table = _angle_pair(table, where, "limits", "limits_deg", cls.alias_specs["limits_deg"])
         return table
 
+    @classmethod
+    def from_table(cls, table, where):
+        obj = super().from_table(table, where)
+        if obj.spatial and "base" in table:
+            where.child("base").fail("a spatial arm has no base position (its base is the "
+                                     "origin of the model); give base_link to choose a link")
+        return obj
+
+    def to_table(self):
+        out = super().to_table()
+        if self.spatial:
+            out.pop("base", None)         # planar only (its default is always set)
+        return out
+
+    @property
+    def spatial(self) -> bool:
+        """True for a spatial arm (`robot`, `urdf` or `dh`)."""
+        return self.lengths is None
+
+    @property
+    def chain(self):
+        """The spatial chain (built and checked when the table was read); None if planar."""
+        return self.__dict__.get("_chain")
+
     def check(self, where, keys):
-        n = len(self.lengths)
+        given = [k for k in ("lengths", "robot", "urdf", "dh") if getattr(self, k) is not None]
+        if not given:
+            where.child("lengths").fail("missing; give arm.lengths (a planar arm) or one of "
+                                        "arm.robot, arm.urdf, arm.dh (a spatial arm)")
+        if len(given) > 1:
+            where.child(given[1]).fail(f"give one of arm.lengths, arm.robot, arm.urdf, arm.dh, "
+                                       f"got arm.{given[0]} and arm.{given[1]}")
+        kind = given[0]
+        for name, owners in (("base_link", ("robot", "urdf")), ("tip_link", ("robot", "urdf")),
+                             ("dh_convention", ("dh",)), ("joint_types", ("dh",)),
+                             ("limits", ("lengths", "dh"))):
+            if getattr(self, name) is not None and kind not in owners:
+                need = " or ".join(f"arm.{o}" for o in owners)
+                where.child(keys[name]).fail(f"only an arm with {need} has this key"
+                                             + (" (the model has its own limits)"
+                                                if name == "limits" else ""))
+        if kind == "lengths":
+            n = len(self.lengths)
+        else:
+            chain = self._build(where, kind)
+            object.__setattr__(self, "_chain", chain)
+            n = chain.n
         names = keys
-        for name in ("angles", "limits"):
+        what = "segment" if kind == "lengths" else "joint"
+        for name in ("angles", "limits", "joint_types"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
-                where.child(names[name]).fail(f"must have {n} item(s), one per segment, got {len(value)}")
-        if self.angles is not None and self.limits is not None:
+                where.child(names.get(name, name)).fail(
+                    f"must have {n} item(s), one per {what}, got {len(value)}")
+        limits = self.limits if kind == "lengths" else [
+            (float(lo), float(hi)) for lo, hi in self.chain.limits]
+        if self.angles is not None and limits is not None:
             deg = names["angles"].endswith("_deg")
             conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
             unit = "deg" if deg else "rad"
-            for i, (a, (lo, hi)) in enumerate(zip(self.angles, self.limits)):
+            for i, (a, (lo, hi)) in enumerate(zip(self.angles, limits)):
                 if not lo - 1e-12 <= a <= hi + 1e-12:
+                    bound = (f"{where.child(names['limits']).item(i).path} = "
+                             if self.limits is not None else "the joint's limits ")
                     where.child(names["angles"]).item(i).fail(
-                        f"must be within {where.child(names['limits']).item(i).path} = "
+                        f"must be within {bound}"
                         f"[{conv(lo)!r}, {conv(hi)!r}] {unit}, got {conv(a)!r} {unit}")
+
+    def _build(self, where, kind):
+        """The spatial chain of `robot`, `urdf` or `dh`, or a SceneError at that key."""
+        from pathlib import Path
+
+        from armsim.kinematics import robots
+        from armsim.kinematics.spatial import SpatialChain
+        from armsim.kinematics.urdf import load_urdf
+        try:
+            if kind == "robot":
+                return robots.load(self.robot, base=self.base_link, tip=self.tip_link)
+            if kind == "urdf":
+                folder = Path.cwd() if where.source.startswith("<") else \
+                    Path(where.source).resolve().parent
+                path = Path(self.urdf).expanduser()
+                path = path if path.is_absolute() else folder / path
+                if not path.is_file():
+                    where.child("urdf").fail(f"no such file {str(path)[:200]!r}")
+                return load_urdf(path, base=self.base_link, tip=self.tip_link)
+            n = len(self.dh)
+            limits = None if self.limits is None else list(self.limits)
+            types = None if self.joint_types is None else list(self.joint_types)
+            if types is not None and len(types) != n:
+                where.child("joint_types").fail(f"must have {n} item(s), one per joint, got "
+                                                f"{len(types)}")
+            if limits is not None and len(limits) != n:
+                where.child("limits").fail(f"must have {n} item(s), one per joint, got "
+                                           f"{len(limits)}")
+            return SpatialChain.from_dh(self.dh, self.dh_convention or "standard", types,
+                                        limits)
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, SceneError):
+                raise
+            text = str(exc).replace("\n", " ")
+            at = ("tip_link" if "(the tip)" in text else "base_link" if "(the base)" in text
+                  else kind)
+            where.child(at).fail(shorten(text, 300))
 
 
 @dataclass(frozen=True)
@@ -124,38 +243,128 @@ TargetSection.section_name = "target"
 
 _PERIOD = Number(gt=0, le=MAX_FRAMES, unit="frames")
 _PHASE = Number(ge=-1e4, le=1e4, unit="rad")
+_POSITION = ListOf(Number(ge=-BIG, le=BIG, unit="m"), 2, 3,
+                   what="[x, y], or [x, y, z] for a spatial arm [m]")
+_QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
+_RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
+_WEIGHTS = ListOf(Number(ge=0, le=BIG), 3, 6,
+                  what="3 numbers >= 0 (x, y, z), or 6 with an orientation (x, y, z, rx, ry, rz)")
+_SPATIAL_ONLY = ("quaternion", "rpy", "quaternions", "weights", "normal")
+
+
+def _quaternion_key():
+    return key(_QUATERNION, None, "spatial: the target's orientation as a unit quaternion "
+                                  "(scalar first; or `rpy`)")
+
+
+def _rpy_key():
+    return key(_RPY, None, "spatial: the target's orientation as roll, pitch, yaw about the "
+                           "fixed x, y, z axes (or `quaternion`)")
+
+
+def _weights_key():
+    return key(_WEIGHTS, None, "spatial: per-axis weights of the error, 0 masks an axis "
+                               "(default all 1)")
+
+
+def _unit_quaternion(q, where):
+    from armsim.kinematics.spatial import QUATERNION_TOL
+    size = math.sqrt(sum(x * x for x in q))
+    if not abs(size - 1.0) <= QUATERNION_TOL:
+        where.fail(f"must have unit norm (|q| = 1 within {QUATERNION_TOL:g}), got |q| = {size:.6g}")
+
+
+class _Spatial:
+    """The spatial keys a target kind may have: an orientation (`quaternion` or `rpy`, or
+    one per waypoint), `weights` (masks), and their checks."""
+
+    def positions(self):
+        """(key, index or None, position) of every position this target gives (for the
+        dimension check against the arm)."""
+        return ()
+
+    def has_orientation(self) -> bool:
+        return getattr(self, "quaternion", None) is not None or getattr(self, "rpy", None) is not None
+
+    def rotation(self):
+        """The fixed orientation (3, 3) or None."""
+        from armsim.kinematics.spatial import quaternion_matrix, rpy_matrix
+        import numpy as np
+        if getattr(self, "quaternion", None) is not None:
+            return quaternion_matrix(self.quaternion)
+        if getattr(self, "rpy", None) is not None:
+            return rpy_matrix(np.array(self.rpy))
+        return None
+
+    def check_orientation(self, where):
+        if getattr(self, "quaternion", None) is not None and getattr(self, "rpy", None) is not None:
+            where.child("rpy").fail("give target.quaternion or target.rpy, not both")
+        if getattr(self, "quaternion", None) is not None:
+            _unit_quaternion(self.quaternion, where.child("quaternion"))
+        w = getattr(self, "weights", None)
+        if w is not None:
+            if len(w) not in (3, 6):
+                where.child("weights").fail(f"must have 3 or 6 items, got {len(w)}")
+            if not any(w):
+                where.child("weights").fail("must not be all 0")
+
+    def oriented(self, source):
+        """``source`` with this target's fixed orientation, if it has one."""
+        R = self.rotation()
+        if R is None:
+            return source
+        from armsim.scene.targets import Oriented
+        return Oriented(source, R)
 
 
 @target_kind("fixed")
 @dataclass(frozen=True)
-class FixedTarget(TargetSection):
-    """A target that never moves."""
+class FixedTarget(_Spatial, TargetSection):
+    """A target that never moves (for a spatial arm a position, or a pose with `quaternion` or `rpy`)."""
 
-    point: tuple = key(Point(), doc="the target")
+    point: tuple = key(_POSITION, doc="the target")
+    quaternion: tuple | None = _quaternion_key()
+    rpy: tuple | None = _rpy_key()
+    weights: tuple | None = _weights_key()
+
+    def positions(self):
+        return (("point", None, self.point),)
+
+    def check(self, where, keys):
+        self.check_orientation(where)
 
     def make(self, chain, seed):
         from armsim.scene.targets import Fixed
-        return Fixed(self.point)
+        return self.oriented(Fixed(self.point))
 
 
 @target_kind("mouse")
 @dataclass(frozen=True)
-class MouseTarget(TargetSection):
+class MouseTarget(_Spatial, TargetSection):
     """Interactive: the user drags the target in the window.  A GIF export keeps it at `start`."""
 
-    start: tuple | None = key(Point(), None, "where the target starts (default: the tip at the initial angles)")
+    start: tuple | None = key(_POSITION, None, "where the target starts (default: the tip at the initial angles)")
+    quaternion: tuple | None = _quaternion_key()
+    rpy: tuple | None = _rpy_key()
+    weights: tuple | None = _weights_key()
+
+    def positions(self):
+        return () if self.start is None else (("start", None, self.start),)
+
+    def check(self, where, keys):
+        self.check_orientation(where)
 
     def make(self, chain, seed):
         from armsim.scene.targets import Mouse
-        return Mouse(self.start)
+        return self.oriented(Mouse(self.start))
 
 
 @target_kind("waypoints")
 @dataclass(frozen=True)
-class WaypointsTarget(TargetSection):
-    """Points visited in turn, each from its start frame on (give `hold` or `times`)."""
+class WaypointsTarget(_Spatial, TargetSection):
+    """Points visited in turn, each from its start frame on (give `hold` or `times`); for a spatial arm each may have an orientation."""
 
-    points: tuple = key(ListOf(Point(), 1, 10000), doc="the waypoints, in order")
+    points: tuple = key(ListOf(_POSITION, 1, 10000), doc="the waypoints, in order")
     hold: Any = key(NumberOrList(Number(gt=0, le=MAX_FRAMES, unit="frames")), None,
                     "frames each waypoint is held: one number for all, or one per waypoint")
     times: tuple | None = key(ListOf(Number(ge=0, le=MAX_FRAMES, unit="frames"), 1, 10000), None,
@@ -164,6 +373,28 @@ class WaypointsTarget(TargetSection):
     tolerance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
                                   "a waypoint counts as reached when the tip comes this close while "
                                   "it is shown (default 0.02 x the arm's reach)")
+    quaternions: tuple | None = key(ListOf(_QUATERNION, 1, 10000), None,
+                                    "spatial: one orientation per waypoint, unit quaternions "
+                                    "[w, x, y, z] (or `rpy`)")
+    rpy: tuple | None = key(ListOf(_RPY, 1, 10000), None,
+                            "spatial: one orientation per waypoint, [roll, pitch, yaw] [rad] "
+                            "(or `quaternions`)")
+    weights: tuple | None = _weights_key()
+
+    def has_orientation(self):
+        return self.quaternions is not None or self.rpy is not None
+
+    def positions(self):
+        return tuple(("points", i, p) for i, p in enumerate(self.points))
+
+    def rotations(self):
+        from armsim.kinematics.spatial import quaternion_matrix, rpy_matrix
+        import numpy as np
+        if self.quaternions is not None:
+            return np.array([quaternion_matrix(q) for q in self.quaternions])
+        if self.rpy is not None:
+            return rpy_matrix(np.array(self.rpy))
+        return None
 
     def check(self, where, keys):
         n = len(self.points)
@@ -180,29 +411,54 @@ class WaypointsTarget(TargetSection):
                         f"must be > target.times[{i - 1}] = {self.times[i - 1]!r}, got {self.times[i]!r}")
             if self.loop:
                 where.child("loop").fail("loop needs target.hold, not target.times")
+        if self.quaternions is not None and self.rpy is not None:
+            where.child("rpy").fail("give target.quaternions or target.rpy, not both")
+        for name in ("quaternions", "rpy"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                where.child(name).fail(f"must have {n} item(s), one per waypoint, got {len(value)}")
+        for i, q in enumerate(self.quaternions or ()):
+            _unit_quaternion(q, where.child("quaternions").item(i))
+        self.check_orientation(where)
 
     def make(self, chain, seed):
         from armsim.scene.targets import Waypoints
+        R = self.rotations()
         if self.times is not None:
-            return Waypoints(self.points, self.times)
+            return Waypoints(self.points, self.times, rotations=R)
         holds = self.hold if isinstance(self.hold, tuple) else [self.hold] * len(self.points)
-        return Waypoints.from_holds(self.points, holds, loop=self.loop)
+        return Waypoints.from_holds(self.points, holds, loop=self.loop, rotations=R)
 
 
 @target_kind("circle")
 @dataclass(frozen=True)
-class CircleTarget(TargetSection):
-    """A circle run at constant speed."""
+class CircleTarget(_Spatial, TargetSection):
+    """A circle run at constant speed (for a spatial arm in the plane through `center` normal to `normal`)."""
 
     radius: float = key(Number(gt=0, le=BIG, unit="m"), doc="radius")
     period: float = key(_PERIOD, doc="frames per turn")
-    center: tuple = key(Point(), (0.0, 0.0), "centre")
-    phase: float = key(_PHASE, 0.0, "angle at frame 0, from +x")
+    center: tuple = key(_POSITION, (0.0, 0.0), "centre")
+    phase: float = key(_PHASE, 0.0, "angle at frame 0, from +x (spatial: from the plane's first "
+                                    "axis, +x for the normal +z)")
     clockwise: bool = key(Boolean(), False, "turn clockwise (default counter-clockwise)")
+    normal: tuple | None = key(ListOf(Number(ge=-BIG, le=BIG), 3, 3, what="[nx, ny, nz]"), None,
+                               "spatial: the normal of the circle's plane (default [0, 0, 1])")
+    quaternion: tuple | None = _quaternion_key()
+    rpy: tuple | None = _rpy_key()
+    weights: tuple | None = _weights_key()
+
+    def positions(self):
+        return (("center", None, self.center),)
+
+    def check(self, where, keys):
+        if self.normal is not None and not any(self.normal):
+            where.child("normal").fail("must not be [0, 0, 0]")
+        self.check_orientation(where)
 
     def make(self, chain, seed):
         from armsim.scene.targets import Circle
-        return Circle(self.center, self.radius, self.period, self.phase, self.clockwise)
+        return self.oriented(Circle(self.center, self.radius, self.period, self.phase,
+                                    self.clockwise, self.normal))
 
 
 @target_kind("figure8")
@@ -222,20 +478,30 @@ class FigureEightTarget(TargetSection):
 
 @target_kind("line")
 @dataclass(frozen=True)
-class LineTarget(TargetSection):
+class LineTarget(_Spatial, TargetSection):
     """Back and forth along a segment at constant speed: `start` at frame 0, `end` after half a period."""
 
-    start: tuple = key(Point(), doc="one end")
-    end: tuple = key(Point(), doc="the other end")
+    start: tuple = key(_POSITION, doc="one end")
+    end: tuple = key(_POSITION, doc="the other end")
     period: float = key(_PERIOD, doc="frames for start -> end -> start")
+    quaternion: tuple | None = _quaternion_key()
+    rpy: tuple | None = _rpy_key()
+    weights: tuple | None = _weights_key()
+
+    def positions(self):
+        return (("start", None, self.start), ("end", None, self.end))
 
     def check(self, where, keys):
+        if len(self.start) != len(self.end):
+            where.child("end").fail(f"must have {len(self.start)} numbers like target.start, "
+                                    f"got {len(self.end)}")
         if self.start == self.end:
             where.child("end").fail(f"must differ from target.start, got {list(self.end)}")
+        self.check_orientation(where)
 
     def make(self, chain, seed):
         from armsim.scene.targets import Line
-        return Line(self.start, self.end, self.period)
+        return self.oriented(Line(self.start, self.end, self.period))
 
 
 @target_kind("random")
@@ -254,6 +520,78 @@ class RandomTarget(TargetSection):
         center = chain.base if self.center is None else self.center
         radius = 0.9 * chain.reach if self.radius is None else self.radius
         return RandomPoints(center, radius, self.every, seed if self.seed is None else self.seed)
+
+
+SPATIAL_KINDS = ("fixed", "mouse", "waypoints", "circle", "line")
+
+
+def check_spatial(sections, where):
+    """Rules between ``[arm]`` and the other tables: a planar arm takes points of two
+    numbers and no spatial key nor ``[view]``; a spatial arm takes points of three numbers,
+    the target kinds of :data:`SPATIAL_KINDS`, ``weights`` of 3 numbers (6 with an
+    orientation), and no ``[compare]``."""
+    arm, target = sections.get("arm"), sections.get("target")
+    if arm is None or target is None:
+        return
+    at = where.child("target")
+    if not arm.spatial:
+        if sections.get("view") is not None:
+            where.child("view").fail("only a scene with a spatial [arm] (arm.robot, arm.urdf "
+                                     "or arm.dh) has [view]")
+        for name in _SPATIAL_ONLY:
+            if getattr(target, name, None) is not None:
+                at.child(name).fail("only a spatial arm (arm.robot, arm.urdf or arm.dh) has "
+                                    "this key")
+        for name, i, p in getattr(target, "positions", lambda: ())():
+            if len(p) != 2:
+                w = at.child(name) if i is None else at.child(name).item(i)
+                w.fail(f"a planar arm takes [x, y], got {len(p)} numbers")
+        return
+    if target.kind not in SPATIAL_KINDS:
+        at.child("kind").fail(f"{target.kind!r} is for a planar arm; a spatial arm takes one "
+                              f"of {', '.join(SPATIAL_KINDS)}")
+    if sections.get("compare") is not None:
+        where.child("compare").fail("a spatial scene runs one arm: [compare] is for planar arms")
+    solver = sections.get("solver")
+    if solver is not None and solver.method == "fabrik":
+        where.child("solver").child("method").fail(
+            "'fabrik' needs a planar arm; a spatial arm takes dls, gradient, pinv or ccd")
+    for name, i, p in target.positions():
+        if len(p) != 3:
+            w = at.child(name) if i is None else at.child(name).item(i)
+            w.fail(f"a spatial arm takes [x, y, z], got {len(p)} numbers")
+    w = getattr(target, "weights", None)
+    need = 6 if target.has_orientation() else 3
+    if w is not None and len(w) != need:
+        at.child("weights").fail(f"must have {need} items ("
+                                 + ("x, y, z, rx, ry, rz: the target has an orientation)"
+                                    if need == 6 else "x, y, z: the target has no orientation)")
+                                 + f", got {len(w)}")
+
+
+@section("view", implicit=False, kinds=(IK_KIND,))
+@dataclass(frozen=True)
+class ViewSection(Section):
+    """The camera of a spatial scene (window and GIF): an orbit about `center`."""
+
+    azimuth_deg: float = key(Number(ge=-1e4, le=1e4, unit="deg"), 45.0,
+                             "camera direction about the vertical (z) axis, from +x")
+    elevation_deg: float = key(Number(ge=-90, le=90, unit="deg"), 25.0,
+                               "camera height angle above the floor plane")
+    distance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
+                                 "camera distance from `center` (default 2.5 x the arm's reach)")
+    center: tuple | None = key(ListOf(Number(ge=-BIG, le=BIG, unit="m"), 3, 3, what="[x, y, z] [m]"),
+                               None, "the point looked at (default [0, 0, 0.4 x reach])")
+    fov_deg: float = key(Number(gt=0, lt=180, unit="deg"), 45.0, "vertical field of view")
+    orbit_deg_per_s: float = key(Number(ge=-3600, le=3600, unit="deg/s"), 0.0,
+                                 "turn of the azimuth per second of playback (0 = still)")
+
+    def settings(self, reach) -> dict:
+        """The camera settings with the defaults filled (``reach`` [m] of the arm)."""
+        return {"azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
+                "distance": 2.5 * reach if self.distance is None else self.distance,
+                "center": (0.0, 0.0, 0.4 * reach) if self.center is None else tuple(self.center),
+                "fov_deg": self.fov_deg, "orbit_deg_per_s": self.orbit_deg_per_s}
 
 
 # -- solver, render, output, compare ---------------------------------------------

@@ -1,7 +1,11 @@
 """Target sources: where the target is at each frame.
 
 A target source is a callable ``frame -> ndarray (2,)`` [m] (the ``path`` of
-:class:`armsim.ik.tracking.Simulation`).  Time is counted in frames everywhere, so a
+:class:`armsim.ik.tracking.Simulation`), or, for a spatial arm, ``frame -> (3,)``
+position or ``(4, 4)`` pose (the ``path`` of
+:class:`armsim.ik.spatial_tracking.SpatialSimulation`): the sources below take
+points of 2 or 3 numbers, :class:`Circle` a plane ``normal`` in 3D, and
+:class:`Oriented` (or :class:`Waypoints` with ``rotations``) adds an orientation.  Time is counted in frames everywhere, so a
 run does not depend on the playback rate.  No pygame here.
 
 Sources
@@ -21,14 +25,30 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["TargetSource", "Fixed", "Waypoints", "Circle", "FigureEight", "Line",
-           "RandomPoints", "Mouse"]
+           "RandomPoints", "Mouse", "Oriented", "plane_basis"]
 
 
-def _point(p, name):
+def _point(p, name, spatial=False):
+    """``p`` as a float vector of 2 numbers (or 3 with ``spatial``), or a ValueError."""
     p = np.array(p, dtype=float).reshape(-1)
-    if p.shape != (2,) or not np.all(np.isfinite(p)):
-        raise ValueError(f"{name} must be two finite numbers, got {p.tolist()}")
+    if p.shape not in (((2,), (3,)) if spatial else ((2,),)) or not np.all(np.isfinite(p)):
+        what = "two or three" if spatial else "two"
+        raise ValueError(f"{name} must be {what} finite numbers, got {p.tolist()}")
     return p
+
+
+def plane_basis(normal):
+    """Two unit vectors u, v (3,) with (u, v, n) right-handed and orthonormal; the normal
+    (0, 0, 1) gives u = x, v = y, so a circle in it turns as the planar one does."""
+    n = np.array(normal, dtype=float).reshape(-1)
+    size = np.linalg.norm(n) if n.shape == (3,) else 0.0
+    if not np.isfinite(size) or size < 1e-12:
+        raise ValueError(f"normal must be three finite numbers, not all 0, got {n.tolist()}")
+    n = n / size
+    a = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    u = a - (a @ n) * n
+    u /= np.linalg.norm(u)
+    return u, np.cross(n, u)
 
 
 def _positive(x, name):
@@ -63,10 +83,10 @@ class TargetSource:
 
 
 class Fixed(TargetSource):
-    """A target that never moves.  ``point`` (2,) [m]."""
+    """A target that never moves.  ``point`` (2,) or (3,) [m]."""
 
     def __init__(self, point):
-        self.point = _point(point, "point")
+        self.point = _point(point, "point", spatial=True)
 
     def __call__(self, frame):
         return self.point.copy()
@@ -99,10 +119,18 @@ class Waypoints(TargetSource):
         greater than the last start); otherwise the last waypoint stays.
     """
 
-    def __init__(self, points, starts, period=None):
+    def __init__(self, points, starts, period=None, rotations=None):
         pts = np.array(points, dtype=float)
-        if pts.ndim != 2 or pts.shape[1:] != (2,) or len(pts) == 0 or not np.all(np.isfinite(pts)):
-            raise ValueError(f"points must be a non-empty (W, 2) array of finite numbers, got shape {pts.shape}")
+        if pts.ndim != 2 or pts.shape[1:] not in ((2,), (3,)) or len(pts) == 0 or \
+                not np.all(np.isfinite(pts)):
+            raise ValueError(f"points must be a non-empty (W, 2) or (W, 3) array of finite "
+                             f"numbers, got shape {pts.shape}")
+        if rotations is not None:
+            rotations = np.array(rotations, dtype=float)
+            if rotations.shape != (len(pts), 3, 3) or pts.shape[1] != 3:
+                raise ValueError(f"rotations must have shape ({len(pts)}, 3, 3) with points "
+                                 f"of 3 numbers, got shape {rotations.shape}")
+        self.rotations = rotations
         starts = np.array(starts, dtype=float).reshape(-1)
         if starts.shape != (len(pts),) or not np.all(np.isfinite(starts)):
             raise ValueError(f"starts must have shape ({len(pts)},), got {starts.shape}")
@@ -115,13 +143,14 @@ class Waypoints(TargetSource):
         self.points, self.starts, self.period = pts, starts, period
 
     @classmethod
-    def from_holds(cls, points, holds, loop=False):
+    def from_holds(cls, points, holds, loop=False, rotations=None):
         """Waypoint ``i`` is held for ``holds[i]`` frames; with ``loop`` the list repeats."""
         holds = np.array(holds, dtype=float).reshape(-1)
         if np.any(~np.isfinite(holds)) or np.any(holds <= 0):
             raise ValueError(f"holds must be > 0, got {holds.tolist()}")
         starts = np.concatenate([[0.0], np.cumsum(holds)[:-1]])
-        return cls(points, starts, period=float(holds.sum()) if loop else None)
+        return cls(points, starts, period=float(holds.sum()) if loop else None,
+                   rotations=rotations)
 
     def waypoint_index(self, frame) -> int:
         t = float(frame)
@@ -130,7 +159,12 @@ class Waypoints(TargetSource):
         return max(int(np.searchsorted(self.starts, t, side="right")) - 1, 0)
 
     def __call__(self, frame):
-        return self.points[self.waypoint_index(frame)].copy()
+        i = self.waypoint_index(frame)
+        if self.rotations is None:
+            return self.points[i].copy()
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = self.rotations[i], self.points[i]
+        return T
 
     @property
     def waypoints(self):
@@ -139,18 +173,28 @@ class Waypoints(TargetSource):
 
 class Circle(TargetSource):
     """A circle: ``center`` (2,) [m], ``radius`` [m], ``period`` [frames],
-    ``phase`` [rad] (angle at frame 0, from +x), counter-clockwise unless ``clockwise``."""
+    ``phase`` [rad] (angle at frame 0, from +x), counter-clockwise unless ``clockwise``.
 
-    def __init__(self, center, radius, period, phase=0.0, clockwise=False):
-        self.center = _point(center, "center")
+    With a ``center`` of 3 numbers the circle lies in the plane through it normal to
+    ``normal`` (default +z), ``center + radius (cos t u + sin t v)`` with ``u, v`` from
+    :func:`plane_basis` (counter-clockwise seen from the side ``normal`` points to)."""
+
+    def __init__(self, center, radius, period, phase=0.0, clockwise=False, normal=None):
+        self.center = _point(center, "center", spatial=True)
         self.radius = _positive(radius, "radius")
         self.period = _positive(period, "period")
         self.phase = float(phase)
         self.sign = -1.0 if clockwise else 1.0
+        if len(self.center) == 3:
+            self.basis = np.stack(plane_basis((0.0, 0.0, 1.0) if normal is None else normal))
+        elif normal is not None:
+            raise ValueError("normal needs a center of three numbers")
+        else:
+            self.basis = np.eye(2)
 
     def __call__(self, frame):
         t = self.phase + self.sign * 2 * np.pi * float(frame) / self.period
-        return self.center + self.radius * np.array([np.cos(t), np.sin(t)])
+        return self.center + self.radius * (np.array([np.cos(t), np.sin(t)]) @ self.basis)
 
 
 class FigureEight(TargetSource):
@@ -175,12 +219,14 @@ class FigureEight(TargetSource):
 
 
 class Line(TargetSource):
-    """Back and forth between ``start`` and ``end`` (2,) [m] at constant speed:
+    """Back and forth between ``start`` and ``end`` (2,) or (3,) [m] at constant speed:
     at ``start`` on frame 0, at ``end`` after half a ``period`` [frames]."""
 
     def __init__(self, start, end, period):
-        self.start = _point(start, "start")
-        self.end = _point(end, "end")
+        self.start = _point(start, "start", spatial=True)
+        self.end = _point(end, "end", spatial=True)
+        if self.start.shape != self.end.shape:
+            raise ValueError("start and end must have the same number of coordinates")
         self.period = _positive(period, "period")
 
     def __call__(self, frame):
@@ -218,3 +264,36 @@ class RandomPoints(TargetSource):
         if k >= len(self._points):
             self._grow(k + 1)
         return self._points[k].copy()
+
+
+class Oriented(TargetSource):
+    """A spatial source's positions (3,) with a fixed orientation ``rotation`` (3, 3):
+    ``frame -> (4, 4)`` pose.  Waypoints, their index and ``interactive`` are the source's."""
+
+    def __init__(self, source, rotation):
+        self.source = source
+        R = np.array(rotation, dtype=float)
+        if R.shape != (3, 3) or not np.all(np.isfinite(R)) or \
+                np.abs(R @ R.T - np.eye(3)).max() > 1e-6:
+            raise ValueError("rotation must be an orthonormal 3 x 3 matrix")
+        self.rotation = R
+        self.interactive = source.interactive
+
+    def __call__(self, frame):
+        p = np.asarray(self.source(frame), dtype=float)
+        if p.shape != (3,):
+            raise ValueError(f"an oriented source needs positions of three numbers, got {p.shape}")
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = self.rotation, p
+        return T
+
+    def waypoint_index(self, frame):
+        return self.source.waypoint_index(frame)
+
+    @property
+    def waypoints(self):
+        return self.source.waypoints
+
+    @property
+    def point(self):           # a Fixed / Mouse source's point (the window drags it)
+        return self.source.point
