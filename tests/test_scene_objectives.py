@@ -89,3 +89,28 @@ def test_simulation_smoothness_gets_the_previous_angles_and_objectives_reach_the
     before = sim.q.copy()
     sim.step()
     assert np.array_equal(smooth.q_rest, before)
+
+
+def test_planar_drawing_shows_obstacles_margins_and_the_clearance():
+    import pygame
+    from armsim.view.planar import View, _draw_one, _panel_lines
+    from armsim.view.style import Theme
+    sim = build_simulation(loads(PLANAR + '[[obstacle]]\nkind = "box"\ncenter = [0.3, -0.3]\n'
+                                 'size = [0.2, 0.1]\nclearance = 0.05\n'
+                                 '[[obstacle]]\nkind = "capsule"\na = [-0.4, 0.2]\n'
+                                 'b = [-0.2, 0.4]\nradius = 0.05\n', "x.toml"))
+    st = sim.step()
+    assert [o["kind"] for o in st.obstacles] == ["box", "capsule"]
+    assert f"clearance  {st.clearance:.4f} m" in _panel_lines(st) and st.clearance > 0.019
+    surface = pygame.Surface((400, 400))
+    theme = Theme()
+    view = View((400, 400), np.zeros(2), 200.0)
+    _draw_one(surface, st, theme=theme, show_jacobian=False, show_trail=False, show_panel=False,
+              show_reach=False, show_waypoints=False, view=view)
+    px = lambda xy: tuple(int(round(v)) for v in view.to_screen(xy))
+    assert surface.get_at(px([0.3, -0.3]))[:3] == theme.separator            # the box
+    assert surface.get_at(px([-0.3, 0.3]))[:3] == theme.separator            # the capsule
+    # the faint margin outline: 0.05 m (10 px) left of the box's left edge, at mid height
+    y = px([0.3, -0.3])[1]
+    x0 = px([0.15, 0])[0]
+    assert theme.reach in [surface.get_at((x, y))[:3] for x in range(x0 - 2, x0 + 3)]

@@ -73,6 +73,9 @@ class State:
     chosen_correction: str = ""
     #: with obstacles or self-collision: the smallest surface distance of any link [m]
     clearance: float | None = None
+    #: the obstacles to draw: dicts with "kind" (circle, box, capsule), their geometry
+    #: ("center", "radius", "size", "a", "b") and "margin" (clearance plus link radius) [m]
+    obstacles: tuple = ()
 
 
 #: the most segments :meth:`Simulation.set_segments` gives an arm
@@ -347,6 +350,7 @@ class Simulation:
             base=self.chain.base.copy(), label=self.label, waypoints=self._waypoints.copy(),
             reached=self.stats.reached.copy(), companions=[c.state for c in self.companions],
             clearance=clearance(self.objectives, self.chain, self.q),
+            obstacles=shapes(self.objectives),
         )
 
 
@@ -356,6 +360,26 @@ def smooth_to(objectives, q):
     for o in objectives:
         if isinstance(o, Smoothness):
             o.q_rest = np.array(q, dtype=float)
+
+
+def shapes(objectives) -> tuple:
+    """The obstacles among ``objectives`` as plain dicts, for drawing (see State)."""
+    from armsim.ik.objectives import Box, Capsule, Obstacle
+    out = []
+    for o in objectives:
+        if not isinstance(o, Obstacle):
+            continue
+        margin = float(getattr(o, "_margin", o.clearance or 0.0)) + o.link_radius
+        if isinstance(o, Box):
+            out.append({"kind": "box", "center": o.center.copy(), "size": o.size.copy(),
+                        "margin": margin})
+        elif isinstance(o, Capsule):
+            out.append({"kind": "capsule", "a": o.a.copy(), "b": o.b.copy(), "radius": o.radius,
+                        "center": o.center.copy(), "margin": margin})
+        else:
+            out.append({"kind": "circle", "center": o.center.copy(), "radius": o.radius,
+                        "margin": margin})
+    return tuple(out)
 
 
 def clearance(objectives, chain, q):
