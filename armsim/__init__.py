@@ -14,8 +14,8 @@ window, GIF export; the only one that imports pygame) <- :mod:`armsim.cli` and
 from armsim.ad import dual, pruning, reverse
 from armsim.ad.dual import Dual, jacobian, value_and_jacobian
 from armsim.ik import IKResult, Solver, solve, solve_batch
-from armsim.ik.objectives import (JointLimitBarrier, Objective, Obstacle, PointTarget, Posture,
-                                  Smoothness)
+from armsim.ik.objectives import (Box, Capsule, JointLimitBarrier, Objective, Obstacle,
+                                  PointTarget, Posture, SelfCollision, Smoothness)
 from armsim.kinematics import Chain, SpatialChain, joint_positions
 from armsim.kinematics import robots
 from armsim.kinematics.spatial import pose
@@ -25,4 +25,5 @@ __version__ = "0.1.0"
 
 __all__ = ["Chain", "SpatialChain", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
            "joint_positions", "solve", "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning",
-           "__version__", "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness"]
+           "__version__", "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness",
+           "Box", "Capsule", "SelfCollision"]

@@ -259,3 +259,97 @@ def test_gradient_methods_descend_the_summed_loss(method):
              for s in (1, -1)]
         grad[j] = (f[0] - f[1]) / (2 * h)
     np.testing.assert_allclose(np.einsum("bij,bi->bj", jac, e)[0], -grad, atol=1e-6)
+
+
+# -- box and capsule obstacles, self-collision (issue 14, second part) ----------------
+
+def test_box_and_capsule_distances_match_hand_computed_values():
+    from armsim.ik import geometry as g
+    a, b = np.array([[-1.0, 2.0]]), np.array([[1.0, 2.0]])
+    assert g.segment_box_distance(a, b, [0, 0], [0.5, 0.5])[0] == pytest.approx(1.5, abs=1e-12)
+    # nearest to a corner: (1, 1) to the corner (0.5, 0.5)
+    assert g.segment_box_distance(np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]]), [0, 0],
+                                  [0.5, 0.5])[0] == pytest.approx(np.sqrt(0.5), abs=1e-9)
+    # through the box: the depth of its centre, -0.5
+    assert g.segment_box_distance(np.array([[-1.0, 0.0]]), np.array([[1.0, 0.0]]), [0, 0],
+                                  [0.5, 0.5])[0] == pytest.approx(-0.5, abs=1e-8)
+    # a 3-D box: (2, 0.2, 3) -> face x = 1 at distance 1, z face 3 - 2 = 1: sqrt(2)
+    assert g.point_box_distance(np.array([2.0, 0.2, 3.0]), [0, 0, 0], [1, 1, 2]) == \
+        pytest.approx(np.sqrt(2.0))
+    # crossing segments: 0; skew 3-D segments: 1; parallel ones: 0.5
+    d = g.segment_segment_distance
+    assert d(np.array([-1.0, 0]), np.array([1.0, 0]), np.array([0, -1.0]), np.array([0, 1.0])) == \
+        pytest.approx(0.0, abs=1e-12)
+    assert d(np.array([-1.0, 0, 0]), np.array([1.0, 0, 0]), np.array([0.3, -1, 1.0]),
+             np.array([0.3, 1, 1.0])) == pytest.approx(1.0)
+    assert d(np.array([0.0, 0]), np.array([1.0, 0]), np.array([0.5, 0.5]),
+             np.array([3.0, 0.5])) == pytest.approx(0.5)
+    # the objectives: link 1 of a 1-link arm along x, box above it, capsule beside it
+    one = armsim.Chain([1.0])
+    box = armsim.Box([0.5, 0.3], [0.2, 0.2], link_radius=0.05).bind(one)
+    assert box.clearance_of(one, np.zeros((1, 1)))[0] == pytest.approx(0.3 - 0.1 - 0.05)
+    cap = armsim.Capsule([1.5, -1.0], [1.5, 1.0], 0.1).bind(one)
+    assert cap.clearance_of(one, np.zeros((1, 1)))[0] == pytest.approx(0.4)
+    cap.move_to([1.2, 0.0])
+    assert cap.a.tolist() == [1.2, -1.0] and cap.clearance_of(one, np.zeros((1, 1)))[0] == \
+        pytest.approx(0.1)
+
+
+def test_box_capsule_and_self_collision_jacobians_match_central_differences():
+    # configurations with every link outside the shapes (inside a box the distance has
+    # a kink where the deepest face changes; see Box)
+    q = np.random.default_rng(1).uniform(-1, 1, (40, 7))
+    shapes = [armsim.Box([0.3, 0.2], [0.1, 0.2], clearance=0.3),
+              armsim.Capsule([0.2, 0.1], [0.3, 0.3], 0.05, clearance=0.3),
+              armsim.SelfCollision(0.02, 0.5)]
+    for o in shapes:
+        o.bind(SEVEN)
+    ok = np.all([o.clearance_of(SEVEN, q) > 0 for o in shapes], axis=0)
+    q = q[ok][:5]
+    assert len(q) == 5
+    stack = Stack(as_problem(SEVEN), SEVEN, shapes)
+    jac = _fd_check(stack, q)
+    assert np.abs(jac[:, 2:]).max(axis=(0, 2)).min() > 0.05      # every row active
+    tip = PANDA.tip_position(PANDA_Q)
+    stack = Stack(SpatialTarget(PANDA, "position"), PANDA,
+                  [armsim.Box(tip + [0.05, 0, 0], [0.1, 0.1, 0.1], clearance=0.2),
+                   armsim.Capsule(tip + [0, 0.1, 0], tip + [0, 0.1, 0.2], 0.05, clearance=0.2)])
+    jac = _fd_check(stack, PANDA_Q + np.random.default_rng(2).uniform(-0.2, 0.2, (3, 7)))
+    assert np.abs(jac[:, 3:]).max() > 0.1
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: armsim.Box(p, [0.1, 0.06]),
+    lambda p: armsim.Capsule(p - [0.04, 0.0], p + [0.04, 0.02], 0.03)])
+def test_a_solve_avoids_a_box_and_a_capsule_and_reaches_the_target(make):
+    target = np.array([0.5, 0.3])
+    plain = armsim.solve(SEVEN, target)
+    obs = make(SEVEN.joints(plain.q)[3]).bind(SEVEN)
+    assert obs.clearance_of(SEVEN, plain.q[None])[0] < 0           # plain: collides
+    res = armsim.solve(SEVEN, target, objectives=[obs])
+    assert res.success and res.residual < 1e-6
+    assert obs.clearance_of(SEVEN, res.q[None])[0] >= 0.02 * SEVEN.reach - 1e-6
+
+
+def test_a_solve_avoids_a_box_and_a_capsule_spatial():
+    q = PANDA.clip(np.array([0.3, 0.2, 0.0, -1.8, 0.0, 1.9, 0.8]))
+    target = PANDA.tip_position(q)
+    plain = armsim.solve(PANDA, target)
+    mid = chain_points(PANDA, plain.q[None])[0, 4]
+    for obs in (armsim.Box(mid, [0.08, 0.08, 0.08], link_radius=0.03),
+                armsim.Capsule(mid - [0, 0, 0.05], mid + [0, 0, 0.05], 0.04, link_radius=0.03)):
+        obs.bind(PANDA)
+        assert obs.clearance_of(PANDA, plain.q[None])[0] < 0
+        res = armsim.solve(PANDA, target, objectives=[obs])
+        assert res.success and obs.clearance_of(PANDA, res.q[None])[0] > 0
+
+
+def test_self_collision_keeps_a_folding_seven_link_arm_clear():
+    sc = armsim.SelfCollision(0.01, 0.02).bind(SEVEN)
+    assert len(sc._i) == 15                                          # 7 links: 15 pairs
+    for target in ([0.05, 0.0], [0.1, 0.1], [-0.1, 0.05]):          # folded onto itself
+        plain = armsim.solve(SEVEN, target)
+        assert sc.clearance_of(SEVEN, plain.q)[0] < 0                # plain: links cross
+        res = armsim.solve(SEVEN, target, objectives=[armsim.SelfCollision(0.01, 0.02)])
+        assert res.success and res.residual < 1e-6
+        assert sc.clearance_of(SEVEN, res.q)[0] >= 0.02 - 1e-6

@@ -7,6 +7,16 @@ links run between: for a planar :class:`~armsim.kinematics.planar.Chain` the bas
 joint and the tip (B, N + 1, 2); for a :class:`~armsim.kinematics.spatial.SpatialChain`
 the base, the origin of every link frame and the tool (B, n + 2, 3) (consecutive points
 may coincide: a zero-length segment is a point).
+
+Nearest points found on the values, distances on the duals
+-----------------------------------------------------------
+``segment_segment_distance`` and ``segment_box_distance`` are minima over the points of
+the segments.  The parameters of the nearest points are found on the plain values
+(:func:`closest_params` in closed form; a golden-section search for the box, whose
+distance is convex along a segment), then the distance between those points is written
+with the dual operators.  By the envelope theorem (the parameter ranges do not depend on
+q) its derivative is that of the minimum wherever the nearest points are unique, so the
+Jacobian is right without differentiating the search.
 """
 
 from __future__ import annotations
@@ -17,7 +27,8 @@ from armsim.ad import dual as ad
 from armsim.kinematics.planar import joint_positions
 
 __all__ = ["chain_points", "is_spatial", "dot", "norm", "point_segment_distance",
-           "segment_distances", "point_at"]
+           "segment_distances", "point_at", "closest_params", "segment_segment_distance",
+           "point_box_distance", "segment_box_distance"]
 
 EPS2 = 1e-24    # [m^2] a segment shorter than 1e-12 m counts as a point
 
@@ -75,3 +86,87 @@ def point_at(points, s):
     if frac <= 0.0 or k == last:
         return points[:, k]
     return points[:, k] * (1.0 - frac) + points[:, k + 1] * frac
+
+
+def _val(x):
+    return np.asarray(ad.value_of(x), dtype=float)
+
+
+def _col(t):
+    return ad.reshape(t, np.shape(ad.value_of(t)) + (1,))
+
+
+def closest_params(a, b, c, d):
+    """Parameters ``(s, t)`` in [0, 1] of the nearest points ``a + s (b - a)`` and
+    ``c + t (d - c)`` of two segments (plain arrays, broadcast over leading axes)."""
+    a, b, c, d = (_val(x) for x in (a, b, c, d))
+    d1, d2, r = b - a, d - c, a - c
+    aa, ee = np.sum(d1 * d1, -1), np.sum(d2 * d2, -1)
+    ff, cc, bb = np.sum(d2 * r, -1), np.sum(d1 * r, -1), np.sum(d1 * d2, -1)
+    pa, pe = aa > EPS2, ee > EPS2
+    safe_a, safe_e = np.where(pa, aa, 1.0), np.where(pe, ee, 1.0)
+    den = aa * ee - bb * bb
+    par = den <= 1e-12 * np.maximum(aa * ee, EPS2)       # parallel (or a point)
+    s = np.where(par, 0.0, np.clip((bb * ff - cc * ee) / np.where(par, 1.0, den), 0.0, 1.0))
+    s = np.where(pa, s, 0.0)
+    t = np.where(pe, (bb * s + ff) / safe_e, 0.0)
+    lo, hi = t < 0.0, t > 1.0
+    t = np.clip(t, 0.0, 1.0)
+    s = np.where(lo, np.clip(-cc / safe_a, 0.0, 1.0), s)
+    s = np.where(hi, np.clip((bb - cc) / safe_a, 0.0, 1.0), s)
+    s = np.where(pa, s, 0.0)
+    return s, t
+
+
+def segment_segment_distance(a, b, c, d):
+    """Distance between segments ``a``-``b`` and ``c``-``d`` (duals welcome; broadcast
+    over leading axes, the last is the coordinate)."""
+    s, t = closest_params(a, b, c, d)
+    p = a + _col(s) * (b - a)
+    q = c + _col(t) * (d - c)
+    return norm(p - q)
+
+
+def point_box_distance(p, center, half):
+    """Signed distance from points ``p`` to the axis-aligned box ``center +- half``
+    (negative inside): ``|max(|p - c| - h, 0)| + min(max_i (|p - c| - h)_i, 0)``."""
+    e = ad.abs(p - np.asarray(center, float)) - np.asarray(half, float)
+    outside = norm(ad.maximum(e, 0.0))
+    inner = e[..., 0]
+    for i in range(1, np.shape(ad.value_of(e))[-1]):
+        inner = ad.maximum(inner, e[..., i])
+    return outside + ad.minimum(inner, 0.0)
+
+
+GOLDEN_STEPS = 40   # golden-section steps of segment_box_distance: the bracket shrinks 0.618^40
+
+
+def segment_box_distance(a, b, center, half):
+    """Signed distance from segments ``a``-``b`` to the axis-aligned box ``center +-
+    half``: the smallest :func:`point_box_distance` along the segment (convex in the
+    parameter, so a golden-section search on the values finds its minimum)."""
+    av, bv = _val(a), _val(b)
+    c, h = np.asarray(center, float), np.asarray(half, float)
+
+    def f(t):
+        return point_box_distance(av + t[..., None] * (bv - av), c, h)
+
+    shape = np.broadcast_shapes(av.shape, bv.shape)[:-1]
+    lo, hi = np.zeros(shape), np.ones(shape)
+    g = 0.5 * (np.sqrt(5.0) - 1.0)
+    x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    for _ in range(GOLDEN_STEPS):
+        left = f1 <= f2
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        x1n, x2n = hi - g * (hi - lo), lo + g * (hi - lo)
+        x2, x1 = np.where(left, x1, x2n), np.where(left, x1n, x2)
+        fa = f(np.where(left, x1, x2))
+        f2, f1 = np.where(left, f1, fa), np.where(left, fa, f2)
+    t = 0.5 * (lo + hi)
+    # the ends: the minimum of a convex function on [0, 1] may sit there exactly
+    cand = np.stack([np.zeros(shape), t, np.ones(shape)], -1)
+    best = np.take_along_axis(cand, np.argmin(np.stack([f(cand[..., i]) for i in range(3)], -1),
+                                              -1)[..., None], -1)[..., 0]
+    return point_box_distance(a + _col(best) * (b - a), c, h)

@@ -10,7 +10,8 @@ and the objectives' residuals into one :class:`~armsim.ik.problems.Problem`: the
 objectives are served only in the null space ``I - J^+ J`` of the primary task.
 
 Shipped objectives (planar and spatial chains): :class:`PointTarget`, :class:`Posture`,
-:class:`JointLimitBarrier`, :class:`Obstacle` (circle / sphere), :class:`Smoothness`,
+:class:`JointLimitBarrier`, :class:`Obstacle` (circle / sphere), :class:`Box`,
+:class:`Capsule`, :class:`SelfCollision`, :class:`Smoothness`,
 and :class:`Objective` for a user function ``fun(q, chain) -> residual``.
 
 What a solve reports
@@ -18,7 +19,7 @@ What a solve reports
 ``success`` still means the primary target is within ``tol`` (judged by forward
 kinematics); ``result.objectives`` maps each objective's name to the norm of its final
 (weighted) residual.  Restarts: a start counts as finished only when the primary target
-is reached and every *hard* objective (:class:`Obstacle`, :class:`PointTarget`) has a
+is reached and every *hard* objective (the obstacles, :class:`SelfCollision`, :class:`PointTarget`) has a
 residual under ``tol`` too, so a colliding answer sends the problem on to the restarts.
 """
 
@@ -31,8 +32,8 @@ from armsim.ik import geometry
 from armsim.ik.problems import Problem
 from armsim.ik.steps import NU_DOWN, NU_MAX, NU_MIN, NU_UP
 
-__all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle",
-           "Smoothness", "Stack", "priority_dls", "capped"]
+__all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
+           "Capsule", "SelfCollision", "Smoothness", "Stack", "priority_dls", "capped"]
 
 
 def _weight(weight, what="weight"):
@@ -254,9 +255,13 @@ class Obstacle(Objective):
         self._segments = len(pts) - 1
         return self
 
+    def _core(self, a, b):
+        """Distance from link segments ``a``-``b`` (B, L, d) to the obstacle's surface."""
+        return geometry.point_segment_distance(self.center, a, b)[0] - self.radius
+
     def distance(self, points):
         """Surface distance of every link (B, links) [m]: negative inside the obstacle."""
-        d = geometry.segment_distances(points, self.center) - self.radius - self.link_radius
+        d = self._core(points[:, :-1], points[:, 1:]) - self.link_radius
         keep = getattr(self, "_links", None)
         if keep is None or d.shape[-1] != self._segments or len(keep) == self._segments:
             return d
@@ -266,7 +271,101 @@ class Obstacle(Objective):
         """The smallest surface distance (B,) over the links at joint values q (B, n)."""
         return np.min(self.distance(geometry.chain_points(chain, np.asarray(q, float))), axis=-1)
 
+    def move_to(self, center):
+        """Put the obstacle's centre at ``center`` (the shape moves with it)."""
+        self.center = _vector("center", center, self.center.size)
+
     def raw(self, ctx):
+        s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
+        return geometry.norm(s)[:, None]
+
+
+class Box(Obstacle):
+    """An axis-aligned rectangle (planar chain) or box (spatial chain), ``size`` its full
+    widths [m]: the link's distance is the smallest signed distance of the box
+    (:func:`~armsim.ik.geometry.segment_box_distance`) along the link, minus
+    ``link_radius``.  Outside the box that distance is continuously differentiable (the
+    distance to a convex set); inside, where the deepest face changes, it has a kink,
+    which the barrier only meets on a link already inside.  Otherwise as
+    :class:`Obstacle`."""
+
+    name = "box"
+
+    def __init__(self, center, size, clearance=None, link_radius=0.0, weight=1.0):
+        super().__init__(center, 0.0, clearance, link_radius, weight)
+        self.size = _vector("size", size, self.center.size)
+        if np.any(self.size <= 0):
+            raise ValueError(f"size must be numbers > 0, got {self.size.tolist()}")
+        self.radius = 0.0
+
+    def _core(self, a, b):
+        return geometry.segment_box_distance(a, b, self.center, 0.5 * self.size)
+
+
+class Capsule(Obstacle):
+    """A capsule: the points within ``radius`` of the segment ``a``-``b`` (a stadium for a
+    planar chain).  The link's distance is
+    :func:`~armsim.ik.geometry.segment_segment_distance` minus ``radius`` and
+    ``link_radius``.  Otherwise as :class:`Obstacle`."""
+
+    name = "capsule"
+
+    def __init__(self, a, b, radius, clearance=None, link_radius=0.0, weight=1.0):
+        a = _vector("a", a)
+        super().__init__(a, radius, clearance, link_radius, weight)
+        self.a, self.b = self.center, _vector("b", b, a.size)
+        self.center = 0.5 * (self.a + self.b)
+
+    def move_to(self, center):
+        c = _vector("center", center, self.center.size)
+        self.a, self.b = self.a + (c - self.center), self.b + (c - self.center)
+        self.center = c
+
+    def _core(self, a, b):
+        return geometry.segment_segment_distance(a, b, self.a, self.b) - self.radius
+
+
+class SelfCollision(Objective):
+    """Keep non-adjacent links apart: every link a capsule of radius ``link_radius``,
+    each pair of links with at least one link between them (links of zero length left
+    out) at a surface distance ``d = dist(segment_i, segment_j) - 2 link_radius``; the
+    residual is one number, ``weight * sqrt(sum_pairs max(0, margin - d)^2)``.  Hard, as
+    :class:`Obstacle`.  ``margin`` defaults to 2 % of the reach."""
+
+    name = "self_collision"
+    hard = True
+
+    def __init__(self, link_radius=0.0, margin=None, weight=1.0):
+        self.link_radius = _weight(link_radius, "link_radius")
+        self.margin = None if margin is None else _weight(margin, "margin")
+        self.weight = _weight(weight)
+
+    def bind(self, chain):
+        self._margin = Obstacle.CLEARANCE * chain.reach if self.margin is None else self.margin
+        start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
+        pts = geometry.chain_points(chain, start)[0]
+        links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
+        pairs = [(links[i], links[j]) for i in range(len(links))
+                 for j in range(i + 2, len(links))]
+        self._i = np.array([p[0] for p in pairs], dtype=int)
+        self._j = np.array([p[1] for p in pairs], dtype=int)
+        return self
+
+    def distance(self, points):
+        """Surface distance of every non-adjacent pair (B, pairs) [m]."""
+        a, b = points[:, :-1], points[:, 1:]
+        i, j = self._i, self._j
+        return (geometry.segment_segment_distance(a[:, i], b[:, i], a[:, j], b[:, j])
+                - 2.0 * self.link_radius)
+
+    def clearance_of(self, chain, q):
+        """The smallest surface distance (B,) over the pairs (inf without pairs)."""
+        d = self.distance(geometry.chain_points(chain, np.atleast_2d(np.asarray(q, float))))
+        return np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
+
+    def raw(self, ctx):
+        if not len(self._i):
+            return np.zeros((np.shape(ad.value_of(ctx.q))[0], 1))
         s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
         return geometry.norm(s)[:, None]
 

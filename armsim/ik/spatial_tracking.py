@@ -15,7 +15,7 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
-from armsim.ik.tracking import SHORT, STALL_WINDOW, RunStats
+from armsim.ik.tracking import SHORT, STALL_WINDOW, RunStats, clearance, smooth_to
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 
 __all__ = ["SpatialState", "snapshot", "SpatialSimulation"]
@@ -82,6 +82,8 @@ class SpatialState:
     best: float = 0.0
     stalled: bool = False
     at_limit: tuple = ()
+    #: with obstacles or self-collision: the smallest surface distance of any link [m]
+    clearance: float | None = None
 
 
 def _pose(target):
@@ -158,6 +160,9 @@ class SpatialSimulation:
         A waypoint counts as reached when the tool comes this close while it is the
         target (default ``0.02 * reach``), and, for a pose, its orientation within
         :data:`ORIENTATION_TOLERANCE`.
+    objectives : list, optional
+        :mod:`armsim.ik.objectives` objects stacked under the target in every frame's
+        solve (as :class:`armsim.ik.tracking.Simulation`).
     **solver_options : passed to :class:`armsim.ik.Solver` (tol, restarts, damping, ...)
 
     Attributes
@@ -179,8 +184,9 @@ class SpatialSimulation:
 
     def __init__(self, chain, path, q0=None, method="dls", correction="backtrack",
                  iterations_per_frame=4, trail_length=60, *, label="", weights=None,
-                 reach_tolerance=None, **solver_options):
+                 reach_tolerance=None, objectives=None, **solver_options):
         self.chain = chain
+        self.objectives = list(objectives or ())
         self.path = path
         self.label = str(label)
         self.reach_tolerance = (0.02 * chain.reach if reach_tolerance is None
@@ -194,6 +200,8 @@ class SpatialSimulation:
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self._settings = dict(method=method, correction=correction,
                               max_iter=int(iterations_per_frame), **solver_options)
+        if self.objectives:
+            self._settings["objectives"] = self.objectives
         self._solvers = {}
         kind, _ = self._rows(path(0))
         self.solver = self._solver(kind)            # validates method, options, weights
@@ -253,6 +261,7 @@ class SpatialSimulation:
         kind, row = self._rows(target)
         solver = self._solver(kind)
         self._target, self._kind = np.asarray(target, dtype=float).copy(), kind
+        smooth_to(self.objectives, self.q)
         q, iters, _, _ = solver.run(row[None], self.q[None])
         self._last_step = float(np.max(np.abs(q[0] - self.q)))
         self._last_iters = int(iters[0])
@@ -309,6 +318,7 @@ class SpatialSimulation:
         state.trail = np.array(self._trail).reshape(-1, 3)
         state.best, state.stalled, state.at_limit = self._shortfall(state.error,
                                                                     state.orientation_error)
+        state.clearance = clearance(self.objectives, self.chain, self.q)
         return state
 
     def report(self) -> dict:

@@ -71,6 +71,11 @@ class State:
     stalled: bool = False
     at_limit: tuple = ()
     chosen_correction: str = ""
+    #: with obstacles or self-collision: the smallest surface distance of any link [m]
+    clearance: float | None = None
+    #: the obstacles to draw: dicts with "kind" (circle, box, capsule), their geometry
+    #: ("center", "radius", "size", "a", "b") and "margin" (clearance plus link radius) [m]
+    obstacles: tuple = ()
 
 
 #: the most segments :meth:`Simulation.set_segments` gives an arm
@@ -144,6 +149,10 @@ class Simulation:
         A waypoint of ``path`` (see :class:`armsim.scene.targets.TargetSource`)
         counts as reached when the tip comes this close while it is the
         target; default ``0.02 * reach``.
+    objectives : list, optional
+        :mod:`armsim.ik.objectives` objects stacked under the target in every frame's
+        solve (a :class:`~armsim.ik.objectives.Smoothness` gets the previous frame's
+        angles each frame; obstacles may be moved between frames).
     **solver_options : passed to :class:`armsim.ik.Solver`
 
     Attributes
@@ -157,8 +166,9 @@ class Simulation:
 
     def __init__(self, chain, path, q0, method="gradient", correction="clip",
                  iterations_per_frame=4, trail_length=60, *, label="", reach_tolerance=None,
-                 **solver_options):
+                 objectives=None, **solver_options):
         self.chain = chain
+        self.objectives = list(objectives or ())
         self.path = path
         self.label = str(label)
         self.reach_tolerance = 0.02 * chain.reach if reach_tolerance is None else float(reach_tolerance)
@@ -172,8 +182,10 @@ class Simulation:
             raise ValueError(f"iterations_per_frame must be an integer >= 1, got {iterations_per_frame}")
         self.iterations_per_frame = int(iterations_per_frame)
         self._solver_options = dict(solver_options)
+        if self.objectives:
+            self._solver_options["objectives"] = self.objectives
         self.solver = Solver(chain, method=method, correction=correction,
-                             max_iter=self.iterations_per_frame, **solver_options)
+                             max_iter=self.iterations_per_frame, **self._solver_options)
         self.trail_length = int(trail_length)
         self.reset()
 
@@ -225,6 +237,9 @@ class Simulation:
             return chain.clip(q)
         self.chain = chain
         self.q0, self.q = fit(self.q0), fit(self.q)
+        for o in self.objectives:           # a rest of one angle per joint: refitted
+            if hasattr(o, "q_rest"):
+                o.q_rest = fit(o.q_rest)
         self.solver = Solver(chain, method=self.solver.method, correction=self.solver.correction,
                              max_iter=self.iterations_per_frame, **self._solver_options)
         self._still.clear()
@@ -265,6 +280,7 @@ class Simulation:
         for other in self.companions:
             other.step(target)
         self._target = target
+        smooth_to(self.objectives, self.q)
         q, iters, _, _ = self.solver.run(target[None], self.q[None])
         self._last_step = float(np.max(np.abs(q[0] - self.q))) if self.chain.n else 0.0
         self._last_iters = int(iters[0])
@@ -333,7 +349,45 @@ class Simulation:
             trail=np.array(self._trail).reshape(-1, 2), reach=self.chain.reach,
             base=self.chain.base.copy(), label=self.label, waypoints=self._waypoints.copy(),
             reached=self.stats.reached.copy(), companions=[c.state for c in self.companions],
+            clearance=clearance(self.objectives, self.chain, self.q),
+            obstacles=shapes(self.objectives),
         )
+
+
+def smooth_to(objectives, q):
+    """Give every :class:`~armsim.ik.objectives.Smoothness` the previous angles ``q``."""
+    from armsim.ik.objectives import Smoothness
+    for o in objectives:
+        if isinstance(o, Smoothness):
+            o.q_rest = np.array(q, dtype=float)
+
+
+def shapes(objectives) -> tuple:
+    """The obstacles among ``objectives`` as plain dicts, for drawing (see State)."""
+    from armsim.ik.objectives import Box, Capsule, Obstacle
+    out = []
+    for o in objectives:
+        if not isinstance(o, Obstacle):
+            continue
+        margin = float(getattr(o, "_margin", o.clearance or 0.0)) + o.link_radius
+        if isinstance(o, Box):
+            out.append({"kind": "box", "center": o.center.copy(), "size": o.size.copy(),
+                        "margin": margin})
+        elif isinstance(o, Capsule):
+            out.append({"kind": "capsule", "a": o.a.copy(), "b": o.b.copy(), "radius": o.radius,
+                        "center": o.center.copy(), "margin": margin})
+        else:
+            out.append({"kind": "circle", "center": o.center.copy(), "radius": o.radius,
+                        "margin": margin})
+    return tuple(out)
+
+
+def clearance(objectives, chain, q):
+    """The smallest surface distance [m] of the obstacles and self-collision objectives
+    at ``q`` (None without any)."""
+    values = [float(o.clearance_of(chain, np.asarray(q, float)[None])[0])
+              for o in objectives if hasattr(o, "clearance_of")]
+    return min(values) if values else None
 
 
 def default_simulation(seed=0, method=None, correction=None):

@@ -185,6 +185,9 @@ def from_table(table: dict, source="<string>") -> Scene:
             sections[name] = reg.cls.from_table({}, where.child(name))
     if kind == IK_KIND:
         check_spatial(sections, where)
+    for sec in list(sections.values()):     # rules of a table against the others
+        if hasattr(sec, "check_scene"):
+            sec.check_scene(sections, where)
     return Scene(sections=sections, seed=seed, source=str(source))
 
 
@@ -403,10 +406,14 @@ def build_simulation(scene: Scene):
         target = MouseTarget(tuple(float(v) for v in chain.tip(q0)))
     tol = getattr(target, "tolerance", None)
 
+    from armsim.scene.objectives import objectives_for
+    objectives = objectives_for(scene, chain.clip(q0))     # shared by the arms (dragged)
+
     def make(solver_section, label):
         path = target.make(chain, scene.seed)
+        extra = {"objectives": objectives} if objectives else {}
         return Simulation(chain, path, q0, trail_length=scene.render.trail_length, label=label,
-                          reach_tolerance=tol,
+                          reach_tolerance=tol, **extra,
                           **_solver_kwargs(solver_section, scene.source, scene.seed))
 
     def label(s):
@@ -436,6 +443,10 @@ def _build_spatial(scene: Scene):
         import dataclasses
         target = dataclasses.replace(target, start=tuple(float(v) for v in chain.pose(q0)[1]))
     kwargs = _solver_kwargs(scene.solver, scene.source, scene.seed)
+    from armsim.scene.objectives import objectives_for
+    objectives = objectives_for(scene, q0)
+    if objectives:
+        kwargs["objectives"] = objectives
     try:
         return SpatialSimulation(chain, target.make(chain, scene.seed), q0,
                                  trail_length=scene.render.trail_length,
@@ -477,6 +488,8 @@ def reference_markdown() -> str:
                          + "; each kind has its own keys.")
             for kind, cls in TARGET_KINDS.items():
                 lines += ["", f"#### kind = \"{kind}\"", "", (cls.__doc__ or "").strip(), ""] + rows(cls)
+        elif hasattr(reg.cls, "reference"):     # an array of tables ([[obstacle]])
+            lines += reg.cls.reference(rows)
         else:
             lines += rows(reg.cls)
             for f in reg.cls.specs().values():

@@ -126,7 +126,8 @@ def _panel_lines(state) -> list[str]:
     ] + (["  (gradient only)"] if unused else []) + [
         f"step  {_num(getattr(state, 'step', float('nan')))} rad",
         f"segments  {n}",
-    ]
+    ] + ([f"clearance  {_num(state.clearance)} m"]
+         if getattr(state, "clearance", None) is not None else [])
 
 
 def status_lines(state) -> list[str]:
@@ -287,6 +288,64 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect) -> pygame.Rect:
     return pygame.Rect(rect.x, rect.y, rect.w, h)
 
 
+def _stadium(surface, color, a, b, r, width=0) -> None:
+    """The points within ``r`` [px] of the segment a-b [px]: filled, or its outline."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = b - a
+    length = float(np.hypot(*d))
+    ri = max(int(round(r)), 1)
+    if length < 1.0:
+        pygame.draw.circle(surface, color, (int(round(a[0])), int(round(a[1]))), ri, width)
+        return
+    side = np.array([-d[1], d[0]]) / length * r
+    quad = [tuple(np.round(p).astype(int)) for p in (a + side, b + side, b - side, a - side)]
+    if width:
+        import math
+        ang = math.atan2(-d[1], d[0])       # pygame arcs: angles counter-clockwise, y up
+        for c, start in ((b, ang - math.pi / 2), (a, ang + math.pi / 2)):
+            box = pygame.Rect(int(round(c[0] - r)), int(round(c[1] - r)), 2 * ri, 2 * ri)
+            pygame.draw.arc(surface, color, box, start, start + math.pi, width)
+        pygame.draw.line(surface, color, quad[0], quad[1], width)
+        pygame.draw.line(surface, color, quad[2], quad[3], width)
+        return
+    pygame.draw.polygon(surface, color, quad)
+    for c in (a, b):
+        pygame.draw.circle(surface, color, (int(round(c[0])), int(round(c[1]))), ri)
+
+
+def draw_obstacles(surface, obstacles, theme: Theme, view: View) -> None:
+    """The obstacles (``state.obstacles``: circle, box, capsule) filled, each with a
+    faint outline of its clearance margin (where the links' centre lines stay outside)."""
+    for ob in obstacles or ():
+        kind, m = ob.get("kind"), float(ob.get("margin", 0.0)) * view.scale
+        c = view.to_screen(ob["center"])
+        if not np.all(np.isfinite(c)) or np.any(np.abs(c) > _SCREEN_MARGIN):
+            continue
+        if kind == "box":
+            w, h = np.asarray(ob["size"], float) * view.scale
+            rect = pygame.Rect(int(round(c[0] - w / 2)), int(round(c[1] - h / 2)),
+                               max(int(round(w)), 1), max(int(round(h)), 1))
+            pygame.draw.rect(surface, theme.separator, rect)
+            pygame.draw.rect(surface, theme.waypoint, rect, 1)
+            if m >= 1:
+                pygame.draw.rect(surface, theme.reach, rect.inflate(2 * int(round(m)),
+                                 2 * int(round(m))), 1, border_radius=int(round(m)))
+        elif kind == "capsule":
+            a, b = view.to_screen(ob["a"]), view.to_screen(ob["b"])
+            r = float(ob["radius"]) * view.scale
+            _stadium(surface, theme.separator, a, b, r)
+            _stadium(surface, theme.waypoint, a, b, r, 1)
+            if m >= 1:
+                _stadium(surface, theme.reach, a, b, r + m, 1)
+        else:
+            r = float(ob["radius"]) * view.scale
+            centre = (int(round(c[0])), int(round(c[1])))
+            pygame.draw.circle(surface, theme.separator, centre, max(int(round(r)), 1))
+            pygame.draw.circle(surface, theme.waypoint, centre, max(int(round(r)), 1), 1)
+            if m >= 1:
+                pygame.draw.circle(surface, theme.reach, centre, int(round(r + m)), 1)
+
+
 def _draw_waypoints(surface, state, theme: Theme, view: View) -> None:
     points = _as_points(getattr(state, "waypoints", None))
     try:
@@ -336,6 +395,8 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
 
     if show_waypoints:
         _draw_waypoints(surface, state, theme, view)
+
+    draw_obstacles(surface, getattr(state, "obstacles", ()), theme, view)
 
     for j in range(len(joints) - 1):
         a, b = _pixel(joints_px[j], size), _pixel(joints_px[j + 1], size)
