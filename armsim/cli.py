@@ -52,7 +52,7 @@ ROBOT_STARTS = {
     "panda": (0.0, -0.3, 0.0, -2.2, 0.0, 1.9, 0.785),
     "ur5": (0.0, -1.2, 1.4, -1.8, -1.571, 0.0),
     "iiwa14": (0.0, 0.5, 0.0, -1.4, 0.0, 1.2, 0.0),
-    "snake20": tuple([0.0, -0.15] * 10),
+    "snake20": tuple([0.0, -0.2] * 10),
 }
 #: the circle of ``--robot``: radius as a fraction of the reach, frames per turn
 ROBOT_CIRCLE = (0.12, 300)
