@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -34,6 +33,8 @@ from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.orbit import OrbitCamera
 from armsim.view.render import draw, draw_frame, is_spatial, layout, world_at
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
+from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, ORBIT_DEG_PER_PX, TURN_DEG,
+                                  ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
 
 __all__ = ["run_window", "open_window", "window_size", "App", "BINDINGS", "Binding", "help_lines",
            "DisplayError", "DEFAULT_WINDOW", "screenshot_name"]
@@ -44,15 +45,6 @@ DEFAULT_WINDOW = (1280, 800)
 #: seconds a message (e.g. "method: dls") stays on screen
 MESSAGE_SECONDS = 2.5
 
-# the 3D view's mouse and keys (the help states them)
-#: degrees the camera orbits per pixel of a right-drag
-ORBIT_DEG_PER_PX = 0.4
-#: the camera distance is multiplied by this per wheel notch towards the screen
-ZOOM_PER_NOTCH = 0.9
-#: shift + wheel moves the target this fraction of the arm's reach per notch
-ALONG_VIEW_PER_NOTCH = 0.02
-#: the target turns this many degrees per key press
-TURN_DEG = 10.0
 
 
 @dataclass(frozen=True)
@@ -226,7 +218,7 @@ def png_bytes(surface) -> bytes:
     return buf.getvalue()
 
 
-class App:
+class App(SpatialControls):
     """The window's state and behaviour: ``sim`` drawn on ``screen``, driven by events.
 
     Attributes a test (or the help) can read: ``show`` (the draw switches:
@@ -386,105 +378,6 @@ class App:
 
     def quit(self):
         self.running = False
-
-    # -- the 3D view -------------------------------------------------------------------
-    def _3d_only(self, what):
-        self.say(f"{what}: the 3D view only (a spatial arm)")
-
-    def reset_view(self):
-        if not self.spatial:
-            return self._3d_only("v (view)")
-        self.camera.reset()
-
-    def toggle_orbit(self):
-        if not self.spatial:
-            return self._3d_only("o (orbit)")
-        self.orbiting = not self.orbiting
-        rate = self.camera.orbit_deg_per_s
-        if rate == 0:
-            self.say("orbit: the scene's view.orbit_deg_per_s is 0 (run_arm.py --orbit DEG_PER_S)")
-        else:
-            self.say(f"camera orbit {'on' if self.orbiting else 'off'} ({rate:g} deg/s)")
-
-    def target_pose(self):
-        """The target the arm chases now: the user's, else the scripted one, as (4, 4)."""
-        if self.user_target is None:
-            return np.array(self.sim.state.target, dtype=float)
-        t = np.asarray(self.user_target, dtype=float)
-        if t.shape == (4, 4):
-            return t.copy()
-        T = np.eye(4)
-        T[:3, 3] = t
-        return T
-
-    def _set_user_target(self, T):
-        """The user's target from now on: the pose ``T`` (its position only for a
-        position target), the position kept within 10 x the reach of the base."""
-        T = np.array(T, dtype=float)
-        bound = 10.0 * float(self.sim.chain.reach)
-        T[:3, 3] = np.clip(T[:3, 3], -bound, bound)
-        self.user_target = T if self.sim.state.kind == "pose" else T[:3, 3].copy()
-        self.target_history_len += 1
-
-    def _drag_target(self, pos):
-        T = self.target_pose()
-        T[:3, 3] = self.camera.unproject(pos, self.screen.get_size(), through=T[:3, 3])
-        self._set_user_target(T)
-
-    def turn_target(self, key):
-        """Arrow keys and page up / down: turn the target pose by :data:`TURN_DEG`."""
-        if not self.spatial:
-            return self._3d_only("arrows, page up / down (turn the target)")
-        if self.sim.state.kind != "pose":
-            return self.say("turn: this target is a position, it has no orientation")
-        sign = 1.0 if key in (pygame.K_RIGHT, pygame.K_UP, pygame.K_PAGEUP) else -1.0
-        T = self.target_pose()
-        R = T[:3, :3]
-        if key in (pygame.K_LEFT, pygame.K_RIGHT):
-            axis, where, name = np.array([0.0, 0.0, 1.0]), "world", "world z"
-        elif key in (pygame.K_UP, pygame.K_DOWN):
-            axis, where, name = self.camera.basis()[0], "world", "camera x"
-        else:
-            axis, where, name = np.array([0.0, 0.0, 1.0]), "own", "its z"
-        turn = _axis_angle(axis, math.radians(sign * TURN_DEG))
-        R = turn @ R if where == "world" else R @ turn
-        u, _, vt = np.linalg.svd(R)                 # stays a rotation after many turns
-        T[:3, :3] = u @ vt
-        self._set_user_target(T)
-        self.say(f"target turned {sign * TURN_DEG:+g} deg about {name}")
-
-    def _spatial_mouse(self, event):
-        size = self.screen.get_size()
-        if event.type == pygame.MOUSEBUTTONDOWN:
-            if event.button in (1, 2, 3):
-                self._buttons.add(event.button)
-                self._last_pos = event.pos
-            if event.button == 1:
-                self.dragging = True
-                self._drag_target(event.pos)
-        elif event.type == pygame.MOUSEBUTTONUP:
-            self._buttons.discard(event.button)
-            if event.button == 1:
-                self.dragging = False
-        elif event.type == pygame.MOUSEMOTION:
-            last = self._last_pos if self._last_pos is not None else event.pos
-            dx, dy = event.pos[0] - last[0], event.pos[1] - last[1]
-            self._last_pos = event.pos
-            if self.dragging:
-                self._drag_target(event.pos)
-            elif 3 in self._buttons:
-                self.camera.orbit(-ORBIT_DEG_PER_PX * dx, ORBIT_DEG_PER_PX * dy)
-            elif 2 in self._buttons:
-                self.camera.pan(dx, dy, size)
-        elif event.type == pygame.MOUSEWHEEL:
-            notches = float(event.y)
-            if pygame.key.get_mods() & pygame.KMOD_SHIFT:
-                T = self.target_pose()
-                T[:3, 3] = self.camera.along_view(T[:3, 3], notches * ALONG_VIEW_PER_NOTCH
-                                                  * float(self.sim.chain.reach))
-                self._set_user_target(T)
-            else:
-                self.camera.zoom(ZOOM_PER_NOTCH ** notches)
 
     # -- events, frames, drawing -------------------------------------------------------
     def _relayout(self):
@@ -715,13 +608,6 @@ def _write_state(path, sim, frames, user_target, target_history_len, extra=None)
     data.update(extra or {})
     with Outputs() as outs:
         outs.add(path).file.write(json.dumps(data).encode())
-
-
-def _axis_angle(axis, angle) -> np.ndarray:
-    """The rotation (3, 3) by ``angle`` [rad] about the unit ``axis`` (Rodrigues)."""
-    x, y, z = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    return np.eye(3) + math.sin(angle) * K + (1.0 - math.cos(angle)) * (K @ K)
 
 
 def run_window(sim, size=None, fps=60, max_frames=None, draw_options=None, screen=None, title=None,
