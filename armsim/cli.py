@@ -2,9 +2,9 @@
 
 ::
 
-    python run_arm.py [SCENE] [--gif OUT | --export] [--frames N] [--fps N] [--size WxH]
+    python run_arm.py [SCENE | --robot NAME] [--gif OUT | --export] [--frames N] [--fps N] [--size WxH]
                       [--seed N] [--method M] [--correction C] [--report OUT.json] [--plot OUT.png]
-                      [--learner L] [--rounds-per-frame N]
+                      [--learner L] [--rounds-per-frame N] [--orbit DEG_PER_S]
     armsim ops --segments 10                # forward- vs reverse-mode operation counts
     armsim sweep SCENE --vary segments=1:6 --vary population=2:6 --csv out.csv  # calibration grid
 
@@ -12,6 +12,11 @@ A scene with a ``[calibration]`` table is a calibration scene: the window and
 the GIF show a population learning a hidden arm from what cameras see
 (``--learner`` and ``--rounds-per-frame`` apply to those; ``--method`` and
 ``--correction`` to IK scenes).
+
+``--robot NAME`` opens a shipped spatial robot (:data:`armsim.kinematics.robots.NAMES`)
+with the scene :func:`robot_scene` writes: its tool circles slowly in front of it,
+orientation held.  Spatial scenes are drawn in perspective; ``--orbit`` sets the camera's
+orbit rate (window and GIF).
 
 Without ``SCENE`` the built-in default scene runs (a 7-link arm on a
 figure-eight).  Options override the scene.  ``--gif OUT`` exports headless
@@ -41,6 +46,17 @@ __all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_js
 
 DEMO_GIF = "armsim-demo.gif"
 
+#: ``--robot NAME``: a comfortable start [rad] of each shipped robot (elbow bent, tool down
+#: or forward, inside the limits); the tool circles about where it starts
+ROBOT_STARTS = {
+    "panda": (0.0, -0.3, 0.0, -2.2, 0.0, 1.9, 0.785),
+    "ur5": (0.0, -1.2, 1.4, -1.8, -1.571, 0.0),
+    "iiwa14": (0.0, 0.5, 0.0, -1.4, 0.0, 1.2, 0.0),
+    "snake20": tuple([0.0, -0.2] * 10),
+}
+#: the circle of ``--robot``: radius as a fraction of the reach, frames per turn
+ROBOT_CIRCLE = (0.12, 300)
+
 # command-line option -> (attribute of the parsed arguments, scene key it overrides)
 OVERRIDES = (
     ("--frames", "frames", "render.frames"),
@@ -51,10 +67,55 @@ OVERRIDES = (
     ("--correction", "correction", "solver.correction"),
     ("--learner", "learner", "calibration.learner"),
     ("--rounds-per-frame", "rounds_per_frame", "calibration.rounds_per_frame"),
+    ("--orbit", "orbit", "view.orbit_deg_per_s"),
 )
 # options that only a scene of one kind has: option -> kind
 KIND_OPTIONS = {"--method": "ik", "--correction": "ik", "--learner": "calibration",
                 "--rounds-per-frame": "calibration"}
+
+
+def robot_name(text):
+    """``--robot``'s value: one of the shipped robots."""
+    from armsim.kinematics.robots import NAMES
+    if text not in NAMES:
+        raise argparse.ArgumentTypeError(f"unknown robot '{text}'; choose one of {', '.join(NAMES)}")
+    return text
+
+
+def orbit_rate(text):
+    """``--orbit``'s value: a finite number of degrees per second within +-3600."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of degrees per second, got '{text}'") from None
+    if not abs(v) <= 3600:
+        raise argparse.ArgumentTypeError(f"must be within -3600 and 3600 deg/s, got {text}")
+    return v
+
+
+def robot_scene(name) -> str:
+    """The scene text ``--robot NAME`` runs: the robot at :data:`ROBOT_STARTS`, its tool
+    pose there the centre and orientation of a circle (:data:`ROBOT_CIRCLE`) in the
+    vertical plane facing the base, tracked as a full pose by damped least squares."""
+    import numpy as np
+
+    from armsim.kinematics import robots
+    from armsim.kinematics.spatial import matrix_quaternion
+    chain = robots.load(name)
+    R, p = chain.pose(np.asarray(ROBOT_STARTS[name], dtype=float))
+    out = np.array([p[0], p[1], 0.0])
+    normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
+    quat = np.asarray(matrix_quaternion(R), dtype=float)
+    radius, period = ROBOT_CIRCLE
+
+    def v(a):
+        return "[" + ", ".join(f"{float(x):.6g}" for x in a) + "]"
+    return (f"# run_arm.py --robot {name}\nseed = 0\n\n[arm]\nrobot = \"{name}\"\n"
+            f"angles = {v(ROBOT_STARTS[name])}\n\n[target]\nkind = \"circle\"\n"
+            f"center = {v(p)}\nnormal = {v(normal)}\nradius = {radius * chain.reach:.4g}\n"
+            f"period = {period}\nquaternion = {v(quat)}\n\n[solver]\nmethod = \"dls\"\n"
+            f"iterations_per_frame = 8\n\n[render]\nsize = [640, 480]\nfps = 30\n"
+            f"frames = {period}\n")
 
 
 class UsageError(Exception):
@@ -88,6 +149,13 @@ def build_parser():
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene)")
+    from armsim.kinematics.robots import NAMES
+    p.add_argument("--robot", type=robot_name, metavar="NAME",
+                   help=f"instead of SCENE: a shipped spatial robot, one of {', '.join(NAMES)}, "
+                        "its tool circling slowly in front of it (drag the target in the window)")
+    p.add_argument("--orbit", type=orbit_rate, metavar="DEG_PER_S",
+                   help="spatial scenes: the camera orbits this many degrees per second in the "
+                        "window and the GIF (default: scene view.orbit_deg_per_s; 0 for --robot)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--gif", metavar="OUT",
                      help="export headless to this GIF instead of opening a window "
@@ -146,15 +214,27 @@ def _no_display_reason():
 
 def _scene_from(args):
     """The scene with the command-line overrides applied (raises on bad input)."""
-    from armsim.scene import SceneError, default_scene, load, override
+    from armsim.scene import SceneError, default_scene, load, loads, override
+    if args.robot and args.scene:
+        raise UsageError(f"argument --robot: give a scene file or --robot, not both "
+                         f"(got '{args.scene}' and --robot {args.robot})")
     try:
-        scene = load(args.scene) if args.scene else default_scene()
+        if args.robot:
+            scene = loads(robot_scene(args.robot), source=f"<--robot {args.robot}>")
+        else:
+            scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
         raise _SceneFailure(str(exc)) from None
     values = {}
     for option, attr, key in OVERRIDES:
         v = getattr(args, attr)
         if v is not None:
+            if option == "--orbit" and not scene.spatial:
+                raise UsageError(f"argument --orbit: only a spatial scene (arm.robot, arm.urdf or "
+                                 f"arm.dh, or --robot) has a 3D camera; {scene.source} is planar"
+                                 if scene.kind == "ik" else
+                                 f"argument --orbit: only a spatial scene has a 3D camera; "
+                                 f"{scene.source} is a {scene.kind} scene")
             kind = KIND_OPTIONS.get(option)
             if kind is not None and kind != scene.kind:
                 what = "an IK scene (one with [arm])" if kind == "ik" else f"a {kind} scene (one with [{kind}])"
@@ -265,6 +345,7 @@ def run(argv):
         raise UsageError(str(exc)) from None
     gif, report, plot = _outputs(args, scene)
     options = draw_options(scene)
+    camera = scene_camera(scene, sim)
     try:
         with Outputs() as outs:
             gif_dest = None if gif is None else outs.add(gif, None,
@@ -273,7 +354,7 @@ def run(argv):
                 report, None, make_parents=args.export)
             plot_dest = None if plot is None else outs.add(plot, None, make_parents=args.export)
             if gif_dest is not None:
-                _export(sim, gif_dest, scene, options, plot_dest)
+                _export(sim, gif_dest, scene, options, plot_dest, camera)
             else:
                 reason = _no_display_reason()
                 shown = False
@@ -285,14 +366,14 @@ def run(argv):
                         reason = str(exc)
                     else:
                         run_window(sim, fps=scene.render.fps, screen=screen, draw_options=options,
-                                   title=scene_title(scene))
+                                   title=scene_title(scene), camera=camera)
                         shown = True
                 if not shown:
                     _check_gif(args, scene)
                     gif_dest = outs.add(DEMO_GIF)
                     print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead",
                           file=sys.stderr)
-                    _export(sim, gif_dest, scene, options)
+                    _export(sim, gif_dest, scene, options, camera=camera)
             if report_dest is not None:
                 summary = {"scene": scene.source, "seed": scene.seed,
                            "gif": None if gif_dest is None else gif_dest.name, **sim.report()}
@@ -302,13 +383,24 @@ def run(argv):
     return 0
 
 
+def scene_camera(scene, sim):
+    """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``), else None."""
+    if not getattr(scene, "spatial", False):
+        return None
+    from armsim.view.orbit import OrbitCamera
+    return OrbitCamera.from_view(scene.view, reach=sim.chain.reach)
+
+
 def scene_title(scene) -> str:
-    """The scene's name for the window title: its file name, or "default scene"."""
+    """The scene's name for the window title: its file name, "robot NAME" for ``--robot``,
+    or "default scene"."""
     source = str(scene.source)
+    if source.startswith("<--robot "):
+        return "robot " + source[len("<--robot "):-1]
     return "default scene" if source.startswith("<") else Path(source).name
 
 
-def _export(sim, dest, scene, options, plot_dest=None):
+def _export(sim, dest, scene, options, plot_dest=None, camera=None):
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     from armsim.view.export import progress_bar, write_frames, write_plot
     r = scene.render
@@ -318,7 +410,7 @@ def _export(sim, dest, scene, options, plot_dest=None):
         history = RunHistory(series_for(sim.state, options.get("theme")))
     with progress_bar(r.frames, desc=Path(dest.name).name) as progress:
         write_frames(sim, dest, frames=r.frames, fps=r.fps, size=r.size, progress=progress,
-                     history=history, **options)
+                     history=history, camera=camera, **options)
     if plot_dest is not None:
         write_plot(history, plot_dest, theme=options.get("theme"),
                    title=f"{scene_title(scene)}: {r.frames} frames")

@@ -153,3 +153,77 @@ def test_keys_in_the_real_window(tmp_path):
             app.wait()
         xvfb.kill()
         xvfb.wait()
+
+
+def test_drag_a_panda_target_and_the_tool_reaches_it(tmp_path):
+    """Issue 13: `run_arm.py --robot panda` under Xvfb; pause, drag the target with xdotool
+    (left button), resume; the app's own state says the tool reached the dragged target and
+    the target went where the camera puts the mouse (the plane through it facing the view)."""
+    from armsim.view.orbit import OrbitCamera
+    num = random.randint(120, 400)
+    while Path(f"/tmp/.X11-unix/X{num}").exists():
+        num += 1
+    display = f":{num}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = None
+    state_path = tmp_path / "state.json"
+
+    def state():
+        try:
+            return json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+    try:
+        assert wait_for(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 10), "Xvfb did not start"
+        env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11",
+                   ARMSIM_STATE_OUT=str(state_path))
+        app = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "--robot", "panda"],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        r = xdo(display, "search", "--sync", "--onlyvisible", "--class", "run_arm")
+        assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
+        win = r.stdout.split()[0]
+        geo = xdo(display, "getwindowgeometry", "--shell", win).stdout
+        g = dict(line.split("=") for line in geo.split())
+        x0, y0 = int(g["X"]), int(g["Y"])
+        assert wait_for(lambda: state().get("frames", 0) > 5, 15), "the app wrote no state"
+        xdo(display, "key", "--window", win, "space")
+        assert wait_for(lambda: state().get("paused") is True, 10), state()
+        time.sleep(0.6)                                     # a state written while paused
+        s0 = state()
+        size = tuple(s0["window"])
+        camera = OrbitCamera(**s0["camera"])
+        T0 = np.array(s0["target_pose"])
+        px, _, _ = camera.project(T0[:3, 3], size)
+        start = (int(round(px[0])), int(round(px[1])))
+        end = (start[0] - 80, start[1] + 50)               # left and down: towards the robot
+        xdo(display, "mousemove", str(x0 + start[0]), str(y0 + start[1]))
+        xdo(display, "mousedown", "1")
+        for i in range(1, 6):
+            xdo(display, "mousemove", str(x0 + start[0] + (end[0] - start[0]) * i // 5),
+                str(y0 + start[1] + (end[1] - start[1]) * i // 5))
+            time.sleep(0.05)
+        xdo(display, "mouseup", "1")
+        xdo(display, "key", "--window", win, "space")
+        assert wait_for(lambda: state().get("paused") is False, 10), state()
+        time.sleep(2.0)                                     # frames for the arm to catch up
+        xdo(display, "key", "--window", win, "Escape")
+        app.wait(timeout=15)
+        assert app.returncode == 0, app.stderr.read()
+        s = state()
+        expected = camera.unproject(end, size, through=T0[:3, 3])
+        target = np.array(s["target"])
+        metres_per_px = float((T0[:3, 3] - camera.eye) @ camera.basis()[2]) / camera.focal_px(size)
+        assert np.linalg.norm(target - expected) < 1.5 * metres_per_px, (target, expected)
+        assert np.linalg.norm(target - T0[:3, 3]) > 40 * metres_per_px      # it did move
+        assert np.allclose(np.array(s["target_pose"])[:3, :3], T0[:3, :3])  # orientation kept
+        assert np.linalg.norm(np.array(s["tip"]) - target) < 1e-3           # the tool reached it
+        assert s["orientation_error"] < 1e-3
+        assert s["target_history_len"] >= 6
+    finally:
+        if app is not None and app.poll() is None:
+            app.kill()
+            app.wait()
+        xvfb.kill()
+        xvfb.wait()

@@ -188,7 +188,33 @@ def check_quit(app):
         assert not app.running and app.frames == frames
 
 
+def _planar_says_3d_only(app, *events):
+    """The 3D view's keys in a planar scene: a note on screen, nothing changed (what they do
+    in a spatial scene: tests/test_window_spatial.py)."""
+    for e in events:
+        target, frames = app.user_target, app.frames
+        press(app, e, loops=1)
+        assert app.message.endswith(": the 3D view only (a spatial arm)"), app.message
+        assert app.user_target is target and app.frames == frames + 1
+
+
+def check_reset_view(app):
+    _planar_says_3d_only(app, key(pygame.K_v, "v"))
+
+
+def check_toggle_orbit(app):
+    _planar_says_3d_only(app, key(pygame.K_o, "o"))
+
+
+def check_turn_target(app):
+    _planar_says_3d_only(app, *(key(k) for k in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP,
+                                                  pygame.K_DOWN, pygame.K_PAGEUP,
+                                                  pygame.K_PAGEDOWN)))
+
+
 CHECKS = {
+    "reset_view": check_reset_view, "toggle_orbit": check_toggle_orbit,
+    "turn_target": check_turn_target,
     "toggle_help": check_help, "toggle_pause": check_pause, "next_method": check_method,
     "next_correction": check_correction, "add_segment": check_add_segment,
     "remove_segment": check_remove_segment, "toggle_jacobian": check_jacobian,

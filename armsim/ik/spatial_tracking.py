@@ -237,6 +237,23 @@ class SpatialSimulation:
                                  f"1e-6), got a deviation of {dev:.3g}")
         return kind, rows[0]
 
+    @property
+    def methods(self) -> tuple:
+        """The methods a spatial chain can use (:data:`armsim.ik.METHODS` but fabrik)."""
+        from armsim.ik.loop import METHODS
+        return tuple(m for m in METHODS if m != "fabrik")
+
+    def set_solver(self, method=None, correction=None) -> None:
+        """Switch the method and/or the correction from the next frame on (the pose,
+        target and frame count stay)."""
+        for name, value in (("method", method), ("correction", correction)):
+            if value:
+                self._settings[name] = value
+        self._solvers.clear()
+        self.solver = self._solver(self._kind)
+        self.state.method = self.solver.method
+        self.state.correction = self.solver.correction if self.solver.method == "gradient" else ""
+
     def reset(self):
         """Back to frame 0 with the initial joint values."""
         self.frame = 0

@@ -259,21 +259,32 @@ class GifWriter:
         self.file.flush()
 
 
-def _frames(sim, frames, size, draw_options, history=None):
+def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0):
     """Yield ``frames`` pictures of ``sim`` as RGBX bytes, drawn on one reused surface
-    (each frame's values recorded in ``history`` when given)."""
+    (each frame's values recorded in ``history`` when given).
+
+    A spatial arm is drawn as (a copy of) ``camera`` sees it (default: the framing of its
+    reach), the camera turned by its ``orbit_deg_per_s`` / ``fps`` after each frame, as the
+    window does (:func:`armsim.view.render.draw_frame`)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
-    from armsim.view.render import draw
+    from armsim.view.render import draw_frame, is_spatial
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
+    if is_spatial(sim.state):
+        from armsim.view.orbit import OrbitCamera
+        camera = camera.copy() if camera is not None else OrbitCamera.framing(sim.chain.reach)
+    else:
+        camera = None
     for k in range(frames):
         state = sim.step()
         if history is not None:
             history.add(k + 1, values_of(state))
-        draw(surface, state, **draw_options)
+        draw_frame(surface, state, camera, **draw_options)
+        if camera is not None:
+            camera.advance(1.0 / fps)
         yield pygame.image.tobytes(surface, "RGBX")
 
 
@@ -306,12 +317,14 @@ def write_plot(history, dest, *, theme=None, title="", size=PLOT_SIZE):
     return axes
 
 
-def write_frames(sim, dest, *, frames, fps, size, progress=None, history=None, **draw_options):
+def write_frames(sim, dest, *, frames, fps, size, progress=None, history=None, camera=None,
+                 **draw_options):
     """Render ``frames`` frames of ``sim`` into the open destination ``dest`` (recording
-    each frame's plotted values in ``history`` when given)."""
+    each frame's plotted values in ``history`` when given; ``camera``: a spatial arm's
+    :class:`~armsim.view.orbit.OrbitCamera`, see :func:`_frames`)."""
     writer = GifWriter(dest.file, size, fps, _theme_colors(draw_options.get("theme")))
     try:
-        for i, rgb in enumerate(_frames(sim, frames, size, draw_options, history)):
+        for i, rgb in enumerate(_frames(sim, frames, size, draw_options, history, camera, fps)):
             writer.add(rgb)
             if progress is not None:
                 progress(i + 1)
@@ -320,7 +333,8 @@ def write_frames(sim, dest, *, frames, fps, size, progress=None, history=None, *
         raise dest.error(exc) from None
 
 
-def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None, **draw_options):
+def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None, camera=None,
+               **draw_options):
     """Render ``frames`` frames of ``sim`` headless and write them as a GIF.
 
     Parameters
@@ -332,7 +346,10 @@ def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None,
     fps : float          :data:`MIN_GIF_FPS` to :data:`MAX_GIF_FPS`
     size : (int, int)    width, height [px], at most :data:`MAX_GIF_SIDE`
     progress : callable(int), optional
-    **draw_options : passed to :func:`armsim.view.render.draw`
+    camera : armsim.view.orbit.OrbitCamera, optional
+        A spatial arm's view (default: the framing of its reach); it orbits at its
+        ``orbit_deg_per_s``, ``camera.advance(1 / fps)`` after each frame
+    **draw_options : passed to :func:`armsim.view.render.draw_frame`
 
     Returns
     -------
@@ -349,7 +366,7 @@ def export_gif(sim, path, *, frames=120, fps=30, size=(480, 360), progress=None,
         with Outputs() as outs:
             dest = outs.add(path)
             write_frames(sim, dest, frames=frames, fps=fps, size=size, progress=progress,
-                         **draw_options)
+                         camera=camera, **draw_options)
     except OutputError as exc:
         raise ExportError(str(exc)) from None
     return dest.path

@@ -126,6 +126,34 @@ def draw(
     return panels[0][1]
 
 
+#: the options of :func:`armsim.view.spatial.draw_spatial` (a spatial frame ignores the rest)
+SPATIAL_OPTIONS = ("theme", "show_jacobian", "show_trail", "show_limits", "show_panel",
+                   "show_grid", "jacobian_scale")
+
+
+def is_spatial(state) -> bool:
+    """True for a :class:`~armsim.ik.spatial_tracking.SpatialState` (drawn in perspective)."""
+    return hasattr(state, "frames_p")
+
+
+def draw_frame(surface, state, camera=None, **options):
+    """One frame as the window and the GIF draw it: a spatial state through
+    :func:`~armsim.view.spatial.draw_spatial` seen by ``camera`` (an
+    :class:`~armsim.view.orbit.OrbitCamera`; default: its framing of the arm's reach), with
+    the options it takes (:data:`SPATIAL_OPTIONS`); any other state through :func:`draw`."""
+    if not is_spatial(state):
+        return draw(surface, state, **options)
+    from armsim.view.orbit import OrbitCamera
+    from armsim.view.spatial import draw_spatial
+    if camera is None:
+        camera = OrbitCamera.framing(state.reach)
+    if options.get("theme") is None:
+        options.pop("theme", None)
+    draw_spatial(surface, state, camera, **{k: v for k, v in options.items()
+                                            if k in SPATIAL_OPTIONS})
+    return camera
+
+
 def render_array(state, size=(480, 360), **options) -> np.ndarray:
     """Draw ``state`` off screen and return the pixels.
 

@@ -24,13 +24,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pygame
 
 from armsim.files import Outputs
 from armsim.view.planar import _fitted_font, band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
-from armsim.view.render import draw, layout, world_at
+from armsim.view.orbit import OrbitCamera
+from armsim.view.render import draw, draw_frame, is_spatial, layout, world_at
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
+from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, ORBIT_DEG_PER_PX, TURN_DEG,
+                                  ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
 
 __all__ = ["run_window", "open_window", "window_size", "App", "BINDINGS", "Binding", "help_lines",
            "DisplayError", "DEFAULT_WINDOW", "screenshot_name"]
@@ -40,6 +44,7 @@ CAPTION = "armsim"
 DEFAULT_WINDOW = (1280, 800)
 #: seconds a message (e.g. "method: dls") stays on screen
 MESSAGE_SECONDS = 2.5
+
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Binding:
     chars: tuple
     action: str
     text: str
+    keyed: bool = False          # the action takes the key code (e.g. which way to turn)
 
 
 BINDINGS = (
@@ -60,20 +66,38 @@ BINDINGS = (
     Binding("m", (pygame.K_m,), (), "next_method", "next IK method"),
     Binding("c", (pygame.K_c,), (), "next_correction", "next correction (gradient method only)"),
     Binding("+", (pygame.K_PLUS, pygame.K_KP_PLUS, pygame.K_EQUALS), ("+",), "add_segment",
-            "add a segment (same reach)"),
+            "add a segment (same reach; planar arms)"),
     Binding("-", (pygame.K_MINUS, pygame.K_KP_MINUS), ("-",), "remove_segment",
-            "remove a segment (same reach)"),
+            "remove a segment (same reach; planar arms)"),
     Binding("j", (pygame.K_j,), (), "toggle_jacobian", "Jacobian arrows and legend on / off"),
     Binding("t", (pygame.K_t,), (), "toggle_trail", "tip trail on / off"),
-    Binding("w", (pygame.K_w,), (), "toggle_reach", "reach circle on / off"),
+    Binding("w", (pygame.K_w,), (), "toggle_reach", "reach circle on / off (planar arms)"),
     Binding("p", (pygame.K_p,), (), "toggle_panel", "text panel on / off"),
     Binding("l", (pygame.K_l,), (), "toggle_plot", "live error plot on / off"),
     Binding("s", (pygame.K_s,), (), "screenshot", "save a PNG screenshot here"),
     Binding("r", (pygame.K_r,), (), "reset", "reset the scene (and the target)"),
+    Binding("v", (pygame.K_v,), (), "reset_view", "3D: back to the scene's camera view"),
+    Binding("o", (pygame.K_o,), (), "toggle_orbit",
+            "3D: slow camera orbit on / off (the scene's view.orbit_deg_per_s)"),
+    Binding("Left, Right", (pygame.K_LEFT, pygame.K_RIGHT), (), "turn_target",
+            f"3D: turn the target pose -/+{TURN_DEG:g} deg about the world z axis", keyed=True),
+    Binding("Down, Up", (pygame.K_DOWN, pygame.K_UP), (), "turn_target",
+            f"3D: turn the target pose -/+{TURN_DEG:g} deg about the camera's x (right) axis",
+            keyed=True),
+    Binding("PgDn, PgUp", (pygame.K_PAGEDOWN, pygame.K_PAGEUP), (), "turn_target",
+            f"3D: turn the target pose -/+{TURN_DEG:g} deg about its own z (tool) axis",
+            keyed=True),
     Binding("q, Esc", (pygame.K_q, pygame.K_ESCAPE), (), "quit", "quit"),
 )
 #: the help's rows that are not keys
-MOUSE_HELP = (("drag", "move the target (left button)"),)
+MOUSE_HELP = (
+    ("drag", "move the target (left button; 3D: in the plane through it facing you)"),
+    ("right-drag", f"3D: orbit the camera ({ORBIT_DEG_PER_PX:g} deg per pixel)"),
+    ("middle-drag", "3D: pan the camera"),
+    ("wheel", f"3D: zoom (distance x {ZOOM_PER_NOTCH:g} per notch up)"),
+    ("shift + wheel", f"3D: move the target along the view axis, {ALONG_VIEW_PER_NOTCH:g} x the "
+                      "reach per notch (up: away from you)"),
+)
 
 
 def help_lines() -> list[tuple[str, str]]:
@@ -194,7 +218,7 @@ def png_bytes(surface) -> bytes:
     return buf.getvalue()
 
 
-class App:
+class App(SpatialControls):
     """The window's state and behaviour: ``sim`` drawn on ``screen``, driven by events.
 
     Attributes a test (or the help) can read: ``show`` (the draw switches:
@@ -202,10 +226,22 @@ class App:
     ``frames`` (frames stepped), ``history`` (the live plot's
     :class:`~armsim.view.plot.History`), ``message`` (the last on-screen note),
     ``screenshots`` (paths written), ``user_target``.
+
+    A spatial simulation is drawn in perspective (:func:`~armsim.view.spatial.draw_spatial`)
+    as ``camera`` (an :class:`~armsim.view.orbit.OrbitCamera`, default: the framing of the
+    arm's reach) sees it; the camera turns by its ``orbit_deg_per_s`` / ``fps`` before each
+    frame after the first (as the GIF export does), unless a button is held or ``o`` stopped
+    it.  ``user_target`` is then a (3,) position or, for a pose target, a (4, 4) pose whose
+    orientation a drag keeps.
     """
 
-    def __init__(self, sim, screen, fps=60, draw_options=None, title=None):
+    def __init__(self, sim, screen, fps=60, draw_options=None, title=None, camera=None):
         self.sim = sim
+        self.spatial = is_spatial(sim.state)
+        self.camera = (camera or OrbitCamera.framing(sim.chain.reach)) if self.spatial else None
+        self.orbiting = True
+        self._buttons = set()           # mouse buttons held (3D: no auto orbit meanwhile)
+        self._last_pos = None
         self.screen = screen
         self.fps = fps
         options = dict(draw_options or {})
@@ -239,6 +275,11 @@ class App:
 
     @property
     def planar(self) -> bool:
+        return hasattr(self.sim, "set_solver") and not self.spatial
+
+    @property
+    def ik(self) -> bool:
+        """An arm chasing the target by IK (planar or spatial), not a calibration run."""
         return hasattr(self.sim, "set_solver")
 
     def toggle_help(self):
@@ -258,6 +299,8 @@ class App:
         self._toggle("trail", "trail")
 
     def toggle_reach(self):
+        if self.spatial:
+            return self.say("w (reach circle): planar arms only")
         self._toggle("reach", "reach circle")
 
     def toggle_panel(self):
@@ -271,7 +314,7 @@ class App:
         self.say(f"{what}: not in a calibration scene (IK scenes only)")
 
     def next_method(self):
-        if not self.planar:
+        if not self.ik:
             return self._ik_only("m (method)")
         methods = self.sim.methods
         now = self.sim.solver.method
@@ -284,7 +327,7 @@ class App:
 
     def next_correction(self):
         from armsim.ik import CORRECTIONS
-        if not self.planar:
+        if not self.ik:
             return self._ik_only("c (correction)")
         now = self.sim.solver.correction
         new = CORRECTIONS[(CORRECTIONS.index(now) + 1) % len(CORRECTIONS)]
@@ -296,6 +339,8 @@ class App:
                      f"{self.sim.solver.method}; m to switch)")
 
     def _segments(self, delta):
+        if self.spatial:
+            return self.say("+/- (segments): planar arms only (a spatial arm is its model)")
         if not self.planar:
             return self._ik_only("+/- (segments)")
         from armsim.ik.tracking import MAX_SEGMENTS
@@ -338,7 +383,7 @@ class App:
     def _relayout(self):
         """One column per arm, fitted to the screen (again after a resize or a new arm)."""
         self._panels_size = self.screen.get_size()
-        self.panels = layout(self.sim.state, self._panels_size)
+        self.panels = None if self.spatial else layout(self.sim.state, self._panels_size)
 
     def handle(self, event):
         if event.type == pygame.QUIT:
@@ -346,10 +391,13 @@ class App:
         elif event.type == pygame.KEYDOWN:
             b = binding_for(event)
             if b is not None:
-                getattr(self, b.action)()
+                getattr(self, b.action)(*((event.key,) if b.keyed else ()))
         elif event.type in RESIZE_EVENTS:
             self.screen = _resized(self.screen, event)
             self._relayout()
+        elif self.spatial and event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP,
+                                             pygame.MOUSEMOTION, pygame.MOUSEWHEEL):
+            self._spatial_mouse(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self.dragging = True
             self.user_target = world_at(self.panels, event.pos)
@@ -363,11 +411,16 @@ class App:
     def step(self):
         if self.paused:
             return
+        if self.spatial and self.frames > 0 and self.orbiting and not self._buttons:
+            self.camera.advance(1.0 / (self.fps or 60))
         self.sim.step(target=self.user_target)
         self.frames += 1
         self.history.add(self.frames, values_of(self.sim.state))
 
     def draw_options(self):
+        if self.spatial:
+            return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
+                        show_trail=self.show["trail"], show_panel=self.show["panel"])
         return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                     show_trail=self.show["trail"], show_reach=self.show["reach"],
                     show_panel=self.show["panel"])
@@ -376,8 +429,10 @@ class App:
         """Where the live plot goes: the plot slot of the (first) arm's panel band; in a
         calibration scene the bottom-right corner."""
         w, h = self.screen.get_size()
+        if self.spatial:                          # bottom right; the panel takes a corner
+            pw, ph = int(0.34 * w), int(0.30 * h)
+            return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
         if not self.planar:
-            import numpy as np
             st, view = self.sim.state, self.panels[0][1]
             cw, ch = (float(v) for v in tuple(st.canvas)[:2])
             pts = np.concatenate([[[0.0, 0.0], [cw, ch]], np.asarray(st.focuses, float).reshape(-1, 2)])
@@ -394,7 +449,10 @@ class App:
         screen = self.screen
         if screen.get_size() != self._panels_size:
             self._relayout()
-        draw(screen, self.sim.state, **self.draw_options())
+        if self.spatial:
+            draw_frame(screen, self.sim.state, self.camera, **self.draw_options())
+        else:
+            draw(screen, self.sim.state, **self.draw_options())
         theme = scaled_theme(self.theme, screen.get_size())
         self.plot_axes = []
         if self.show_plot:
@@ -467,6 +525,9 @@ class App:
         if self.planar:
             extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
                          segments=int(self.sim.chain.n))
+        if self.spatial:
+            extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
+                         camera=self.camera.settings(), orbiting=self.orbiting)
         _write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
 
     def run(self, max_frames=None, max_loops=None, close=True):
@@ -516,12 +577,27 @@ def _write_state(path, sim, frames, user_target, target_history_len, extra=None)
     st = sim.state
     data = {
         "frames": frames,
-        "target": [float(v) for v in st.target],
-        "user_target": None if user_target is None else [float(v) for v in user_target],
+        "target": None if is_spatial(st) else [float(v) for v in st.target],
+        "user_target": None if user_target is None or is_spatial(st) else
+        [float(v) for v in user_target],
         "target_history_len": target_history_len,
     }
     data["window"] = list(pygame.display.get_surface().get_size()) if pygame.display.get_surface() else None
-    if hasattr(st, "joints"):          # an arm chasing the target by IK
+    if is_spatial(st):                 # a spatial arm: positions [m], poses (4, 4) as rows
+        T = np.asarray(st.target, dtype=float)
+        data["target"] = [float(v) for v in T[:3, 3]]
+        data["target_pose"] = T.tolist()
+        if user_target is not None:
+            u = np.asarray(user_target, dtype=float)
+            data["user_target"] = [float(v) for v in (u[:3, 3] if u.shape == (4, 4) else u)]
+        data["tip"] = [float(v) for v in np.asarray(st.tool)[:3, 3]]
+        data["tool_pose"] = np.asarray(st.tool, dtype=float).tolist()
+        data["kind"] = st.kind
+        data["error"] = float(st.error)
+        data["orientation_error"] = float(st.orientation_error)
+        data["reach"] = float(st.reach)
+        data["base"] = [0.0, 0.0, 0.0]
+    elif hasattr(st, "joints"):        # an arm chasing the target by IK
         data["tip"] = [float(v) for v in st.joints[-1]]
         data["error"] = float(st.error)
         data["reach"] = float(st.reach)
@@ -535,8 +611,9 @@ def _write_state(path, sim, frames, user_target, target_history_len, extra=None)
 
 
 def run_window(sim, size=None, fps=60, max_frames=None, draw_options=None, screen=None, title=None,
-               max_loops=None):
-    """Run ``sim`` in a window until the user quits.  Returns the frames shown."""
+               max_loops=None, camera=None):
+    """Run ``sim`` in a window until the user quits.  Returns the frames shown.
+    ``camera``: the 3D view's :class:`~armsim.view.orbit.OrbitCamera` (spatial arms)."""
     screen = screen or open_window(size, title=title)
-    return App(sim, screen, fps=fps, draw_options=draw_options, title=title).run(
+    return App(sim, screen, fps=fps, draw_options=draw_options, title=title, camera=camera).run(
         max_frames=max_frames, max_loops=max_loops)
