@@ -297,13 +297,38 @@ def _robot(name):
     return robots.load(name)
 
 
-def make_problem(setup=None, seed=0):
-    """A seeded hidden reference, its commanded poses and what the cameras saw."""
+def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
+    """A seeded hidden reference, its commanded poses and what the cameras saw.
+
+    Parameters
+    ----------
+    setup : SpatialSetup
+    seed : int
+    cameras : sequence of :class:`Camera`, optional
+        The true cameras (``setup.cameras`` of them); default: the seeded arrangement
+        of the benchmark (:data:`LOOK_AT`, ``setup.distance``).  With ``setup.rig`` and
+        two cameras, their relative pose is known to the learner.
+    sigmas : sequence of float, optional   pixel noise of each camera (default ``setup.sigma``)
+    occlude : sequence of bool, optional   which cameras lose joints behind a link capsule of
+        radius ``setup.occlusion`` (default: every camera, when ``setup.occlusion`` is set)
+    """
     setup = (setup or SpatialSetup()).validate()
     rng = np.random.default_rng(seed)
     chain = _robot(setup.robot)
     n = chain.n
-    cams, rel = _cameras(setup, rng)
+    if cameras is None:
+        cams, rel = _cameras(setup, rng)
+    else:
+        cams = list(cameras)
+        if len(cams) != setup.cameras:
+            raise ValueError(f"cameras: {len(cams)} given for a setup of {setup.cameras}")
+        rel = None
+        if setup.rig and len(cams) == 2:
+            R1, c1 = cams[0].rotation, np.asarray(cams[0].position, float)
+            rel = [(np.eye(3), np.zeros(3)),
+                   (R1.T @ cams[1].rotation, R1.T @ (np.asarray(cams[1].position, float) - c1))]
+    sigmas = np.full(len(cams), setup.sigma) if sigmas is None else np.asarray(sigmas, float)
+    occlude = [True] * len(cams) if occlude is None else list(occlude)
     model = SpatialModel(chain, [c.intrinsics for c in cams], rel, setup.marker)
     blocks = [cams[0].pose] if (rel is not None or len(cams) == 1) else [c.pose for c in cams]
     nominal = model.nominal(blocks)
@@ -318,13 +343,13 @@ def make_problem(setup=None, seed=0):
     qs = rng.uniform(lo, hi, size=(setup.poses, n))
     X = model.world_points(truth, qs)
     clean, seen = [], []
-    for cam in cams:
-        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion)
+    for cam, hide in zip(cams, occlude):
+        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion if hide else None)
         clean.append(pix)
         seen.append(s)
     clean = np.stack(clean)
     noise = rng.normal(0.0, 1.0, size=clean.shape)
-    observed = clean + setup.sigma * noise
+    observed = clean + sigmas[:, None, None, None] * noise
     return Problem(model, setup, truth, start, qs, observed, clean, np.stack(seen))
 
 
