@@ -95,6 +95,14 @@ def test_bad_3d_scenes_name_file_key_and_expectation(text, message):
     assert error_of(text) == message
 
 
+def test_a_camera_that_sees_nothing_is_a_scene_error():
+    text = BASE.replace("center = [0.0, 0.0, 0.4]", "center = [3.0, -3.0, 1.0]")
+    with pytest.raises(SceneError) as info:
+        build_simulation(loads(text, "scenes/x.toml"))
+    assert str(info.value) == ("scenes/x.toml: camera[0]: sees none of the robot's points in 8 "
+                               "poses (point it at the robot)")
+
+
 def test_a_3d_scene_is_no_planar_experiment():
     from armsim.scene.calibration import experiment
     with pytest.raises(SceneError, match="calibration.robot: a 3D calibration is not a planar"):

@@ -414,11 +414,16 @@ def spatial_simulation(scene):
     cal = scene.calibration
     gen = scene.genetic or GeneticSection()
     setup, cams, sigmas, occlude = spatial_setup(scene)
-    return SpatialCalibrationSimulation(setup, scene.seed, cams, sigmas, occlude,
-                                        learner=cal.learner, population=gen.population,
-                                        period=gen.period, mutation=gen.mutation,
-                                        spread=cal.spread, rounds_per_frame=cal.rounds_per_frame,
-                                        max_rounds=cal.max_rounds)
+    try:
+        return SpatialCalibrationSimulation(setup, scene.seed, cams, sigmas, occlude,
+                                            learner=cal.learner, population=gen.population,
+                                            period=gen.period, mutation=gen.mutation,
+                                            spread=cal.spread,
+                                            rounds_per_frame=cal.rounds_per_frame,
+                                            max_rounds=cal.max_rounds)
+    except ValueError as exc:
+        where, _, detail = str(exc).partition(": ")
+        raise SceneError(scene.source, where, detail) from None
 
 
 def _build(scene):

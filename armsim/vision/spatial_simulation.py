@@ -45,6 +45,11 @@ class SpatialCalibrationSimulation:
         if int(rounds_per_frame) != rounds_per_frame or rounds_per_frame < 1:
             raise ValueError(f"rounds_per_frame must be an integer >= 1, got {rounds_per_frame!r}")
         self.problem = make_problem(setup, seed, cameras, sigmas, occlude)
+        seen = self.problem.seen.reshape(len(self.problem.seen), -1).sum(axis=1)
+        for k, count in enumerate(seen):
+            if count == 0:
+                raise ValueError(f"camera[{k}]: sees none of the robot's points in "
+                                 f"{setup.poses} poses (point it at the robot)")
         self.seed = seed
         self.options = dict(learner=learner, population=population, period=period,
                             mutation=mutation, spread=spread)
