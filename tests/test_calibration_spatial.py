@@ -5,6 +5,7 @@ import pytest
 
 from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
 from armsim.vision import spatial_calibration as sc
+from armsim.vision.spatial_run import SpatialCalibrationRun
 from armsim.vision.camera3d import Camera, Intrinsics, observe, occluded, project, visible
 
 
@@ -244,7 +245,7 @@ def test_adam_step_is_about_the_rate_whatever_the_gradient_scale():
     p = sc.make_problem(sc.SpatialSetup(poses=10), seed=2)
     free = np.ones(p.model.dim, dtype=bool)
     free[sc.identify(p.model.residuals(p.start, p, free)[1], p.model.names).held] = False
-    run = sc.SpatialCalibrationRun.from_parts(p.model, p, p.start, free, np.random.default_rng(0),
+    run = SpatialCalibrationRun.from_parts(p.model, p, p.start, free, np.random.default_rng(0),
                                               learner="adam", population=3)
     before = run.params.copy()
     run.step()
@@ -257,7 +258,7 @@ def test_adam_step_is_about_the_rate_whatever_the_gradient_scale():
 @pytest.mark.parametrize("learner", ["lm", "proportional", "adam"])
 def test_run_state_round_by_round(learner):
     p = sc.make_problem(sc.SpatialSetup(cameras=2, poses=12), seed=3)
-    run = sc.SpatialCalibrationRun(p, learner=learner, population=4, period=5, seed=1,
+    run = SpatialCalibrationRun(p, learner=learner, population=4, period=5, seed=1,
                                    spread=1.0)
     first = run.state
     for _ in range(10):
@@ -281,7 +282,7 @@ def test_run_state_round_by_round(learner):
 
 def test_lm_run_converges_to_the_gauge_truth():
     p = sc.make_problem(sc.SpatialSetup(poses=20), seed=4)
-    run = sc.SpatialCalibrationRun(p, learner="lm", population=3, seed=0, spread=1.0)
+    run = SpatialCalibrationRun(p, learner="lm", population=3, seed=0, spread=1.0)
     for _ in range(60):
         run.step()
     st = run.state

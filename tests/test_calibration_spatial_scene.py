@@ -8,6 +8,7 @@ import pytest
 from armsim.scene import SceneError, build_simulation, dumps, load, loads
 from armsim.view import calibration_spatial as view
 from armsim.vision import spatial_calibration as sc
+from armsim.vision.spatial_run import SpatialCalibrationRun
 from armsim.vision.camera3d import Camera
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ def test_shipped_scene_round_trips_and_builds():
 
 
 def test_scene_cameras_are_the_problem_cameras():
-    s = loads(BASE + "\n[[camera]]\nposition = [1.8, -1.0, 1.0]\nrpy = [-2.0, 0.0, 2.0]\n"
+    s = loads(BASE + "\n[[camera]]\nposition = [1.8, -1.0, 1.0]\nrpy = [-1.85, 0.0, 1.06]\n"
                      "fx = 500\nsigma = 1.0\n")
     sim = build_simulation(s)
     cam = Camera.look_at((1.6, -1.4, 1.0), (0.0, 0.0, 0.4))
@@ -162,7 +163,7 @@ def test_frustum_apex_is_drawn_at_the_projected_camera_position(state):
 
 def test_candidates_green_and_doomed_red():
     p = sc.make_problem(sc.SpatialSetup(poses=6), seed=1)
-    run = sc.SpatialCalibrationRun(p, learner="proportional", population=4, period=50)
+    run = SpatialCalibrationRun(p, learner="proportional", population=4, period=50)
     st = run.state
     assert st.doomed.sum() == 1
     img = view.render_calibration_spatial(st, None, (480, 360))

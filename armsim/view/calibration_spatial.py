@@ -1,7 +1,7 @@
 """Drawing one round of the visual problem in 3D (the window and the GIF can share it).
 
 :func:`draw_calibration_spatial` paints a
-:class:`~armsim.vision.spatial_calibration.SpatialCalibrationState` seen by an
+:class:`~armsim.vision.spatial_run.SpatialCalibrationState` seen by an
 :class:`~armsim.view.orbit.OrbitCamera` onto any ``pygame.Surface``;
 :func:`render_calibration_spatial` paints it off screen and returns the pixels;
 :func:`export_gif` writes a 3D calibration scene's GIF.

@@ -1,7 +1,7 @@
 """The spatial calibration as the window and the GIF exporter see it: frames of rounds.
 
 :class:`SpatialCalibrationSimulation` wraps a
-:class:`~armsim.vision.spatial_calibration.SpatialCalibrationRun` behind the interface
+:class:`~armsim.vision.spatial_run.SpatialCalibrationRun` behind the interface
 every scene's simulation has (``step(target=None)``, ``state``, ``reset()``,
 ``report()``): one frame advances ``rounds_per_frame`` rounds.  No pygame here.
 """
@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from armsim.vision.spatial_calibration import SpatialCalibrationRun, make_problem
+from armsim.vision.spatial_calibration import make_problem
+from armsim.vision.spatial_run import SpatialCalibrationRun
 
 __all__ = ["SpatialCalibrationSimulation"]
 
@@ -32,7 +33,7 @@ class SpatialCalibrationSimulation:
     seed : int            the reference, the poses, the noise (and the cameras when not given)
     cameras, sigmas, occlude : as :func:`~armsim.vision.spatial_calibration.make_problem`
     learner, population, period, mutation, spread : as
-        :class:`~armsim.vision.spatial_calibration.SpatialCalibrationRun`
+        :class:`~armsim.vision.spatial_run.SpatialCalibrationRun`
     rounds_per_frame : int   rounds advanced by one :meth:`step`
     max_rounds : int         after this many rounds :meth:`step` returns the state unchanged
     """
@@ -77,7 +78,7 @@ class SpatialCalibrationSimulation:
 
     @property
     def state(self):
-        """The run's :class:`~armsim.vision.spatial_calibration.SpatialCalibrationState`."""
+        """The run's :class:`~armsim.vision.spatial_run.SpatialCalibrationState`."""
         return self.run.state
 
     def report(self) -> dict:
