@@ -17,7 +17,7 @@ Measures, in one run (every figure from :func:`armsim.vision.spatial_calibration
 Usage::
 
     PYTHONPATH=. python bench/calibration_spatial.py [--quick] [--seeds N] [--json PATH]
-        [--markdown [DOC]]
+        [--only learners] [--markdown [DOC]]
 """
 
 from __future__ import annotations
@@ -115,6 +115,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a subset, under a minute")
     parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 10; quick 3)")
     parser.add_argument("--json", metavar="PATH", help="write every figure as JSON")
+    parser.add_argument("--only", choices=("learners",),
+                        help="run only this section (and write only its table)")
     add_markdown_argument(parser, "docs/calibration_spatial.md")
     args = parser.parse_args(argv)
     if args.seeds is not None and not 1 <= args.seeds <= 1000:
@@ -131,66 +133,68 @@ def main(argv=None):
               "numpy": np.__version__, "quick": quick, "seeds": len(seeds), "argv": command}
     t0 = time.perf_counter()
 
-    # 1. identifiability ------------------------------------------------------------------
-    print("1. identifiability at the truth (seed 0, 50 poses)")
-    ident = []
-    for robot in robots:
-        for arr in ARRANGEMENTS:
-            r = sc.run(_setup(robot, arr, poses=50), seed=0)
-            r["arrangement"] = arr
-            ident.append(r)
-            print(f"   {robot:<6} {arr:<5} params {r['dim']}, rank {r['rank']}, condition "
-                  f"{r['condition']:.0f}, held {', '.join(r['held'])}")
-            for d in r["null"]:
-                print(f"        {d}")
-    report["identifiability"] = ident
+    ident, table, occ = [], [], []
+    if args.only is None:
+        # 1. identifiability ------------------------------------------------------------------
+        print("1. identifiability at the truth (seed 0, 50 poses)")
+        ident = []
+        for robot in robots:
+            for arr in ARRANGEMENTS:
+                r = sc.run(_setup(robot, arr, poses=50), seed=0)
+                r["arrangement"] = arr
+                ident.append(r)
+                print(f"   {robot:<6} {arr:<5} params {r['dim']}, rank {r['rank']}, condition "
+                      f"{r['condition']:.0f}, held {', '.join(r['held'])}")
+                for d in r["null"]:
+                    print(f"        {d}")
+        report["identifiability"] = ident
 
-    # 2. the grid ---------------------------------------------------------------------------------
-    print("\n2. lm on the grid (every seed: its own reference, poses, cameras, noise)")
-    table, runs = [], []
-    for robot in robots:
-        for arr in ("mono", "rig"):
-            for sigma in sigmas:
-                for n in poses:
-                    rows = [sc.run(_setup(robot, arr, poses=n, sigma=sigma), seed=s) for s in seeds]
-                    e = {"robot": robot, "arrangement": arr, "sigma": sigma, "poses": n,
-                         **summarise(rows)}
-                    table.append(e)
-                    runs += rows
-                    extra = (f"noise-free max rel. error {e['max_rel_error']:.1e}" if sigma == 0
-                             else f"RMS error / CRLB {e['crlb_ratio']:.3f}")
-                    print(f"   {robot:<6} {arr:<5} sigma {sigma:<3g} poses {n:<4} rank "
-                          f"{e['rank']}/{e['dim']}, rounds {e['rounds_median']:.0f} "
-                          f"(max {e['rounds_max']}), {e['seconds_median']:.2f} s, {extra}   "
-                          f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    report["grid"] = table
-    report["grid_runs"] = runs
+        # 2. the grid ---------------------------------------------------------------------------------
+        print("\n2. lm on the grid (every seed: its own reference, poses, cameras, noise)")
+        table, runs = [], []
+        for robot in robots:
+            for arr in ("mono", "rig"):
+                for sigma in sigmas:
+                    for n in poses:
+                        rows = [sc.run(_setup(robot, arr, poses=n, sigma=sigma), seed=s) for s in seeds]
+                        e = {"robot": robot, "arrangement": arr, "sigma": sigma, "poses": n,
+                             **summarise(rows)}
+                        table.append(e)
+                        runs += rows
+                        extra = (f"noise-free max rel. error {e['max_rel_error']:.1e}" if sigma == 0
+                                 else f"RMS error / CRLB {e['crlb_ratio']:.3f}")
+                        print(f"   {robot:<6} {arr:<5} sigma {sigma:<3g} poses {n:<4} rank "
+                              f"{e['rank']}/{e['dim']}, rounds {e['rounds_median']:.0f} "
+                              f"(max {e['rounds_max']}), {e['seconds_median']:.2f} s, {extra}   "
+                              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        report["grid"] = table
+        report["grid_runs"] = runs
 
-    # 3. two independent cameras; occlusion ------------------------------------------------------
-    print("\n3. two independent cameras, and occlusion on and off (sigma 1 px)")
-    n_occ = 20 if quick else 50
-    occ = []
-    for robot in (robots[:1] if quick else robots):
-        for arr, radius in (("mono", None), ("mono", 0.05), ("rig", None), ("rig", 0.05),
-                            ("two", None)):
-            rows = [sc.run(_setup(robot, arr, poses=n_occ, sigma=1.0, occlusion=radius), seed=s)
-                    for s in seeds]
-            e = {"robot": robot, "arrangement": arr, "sigma": 1.0, "poses": n_occ,
-                 "occlusion": radius, **summarise(rows)}
-            occ.append(e)
-            print(f"   {robot:<6} {arr:<5} occlusion {str(radius):<5} seen "
-                  f"{100 * e['seen_fraction']:.0f} %, rank {e['rank']}/{e['dim']}, "
-                  f"RMS error / CRLB {e['crlb_ratio']:.3f}", flush=True)
-    report["occlusion"] = occ
+        # 3. two independent cameras; occlusion ------------------------------------------------------
+        print("\n3. two independent cameras, and occlusion on and off (sigma 1 px)")
+        n_occ = 20 if quick else 50
+        occ = []
+        for robot in (robots[:1] if quick else robots):
+            for arr, radius in (("mono", None), ("mono", 0.05), ("rig", None), ("rig", 0.05),
+                                ("two", None)):
+                rows = [sc.run(_setup(robot, arr, poses=n_occ, sigma=1.0, occlusion=radius), seed=s)
+                        for s in seeds]
+                e = {"robot": robot, "arrangement": arr, "sigma": 1.0, "poses": n_occ,
+                     "occlusion": radius, **summarise(rows)}
+                occ.append(e)
+                print(f"   {robot:<6} {arr:<5} occlusion {str(radius):<5} seen "
+                      f"{100 * e['seen_fraction']:.0f} %, rank {e['rank']}/{e['dim']}, "
+                      f"RMS error / CRLB {e['crlb_ratio']:.3f}", flush=True)
+        report["occlusion"] = occ
 
-    # 4. proportional + GA against lm ------------------------------------------------------------------
+    # 4. proportional + GA and adam + GA against lm ---------------------------------------------------
     rounds = 100 if quick else 1000
-    print(f"\n4. the original proportional rule with the GA (P = 6, period 50, {rounds} rounds) "
-          f"against lm, UR5 mono, 20 poses")
+    print(f"\n4. the original proportional rule and adam, each with the GA (P = 6, period 50, "
+          f"{rounds} rounds), against lm, UR5 mono, 20 poses")
     learn = []
     for sigma in (0.0, 1.0):
-        for learner in ("lm", "proportional"):
-            opts = {"rounds": rounds} if learner == "proportional" else {}
+        for learner in ("lm", "proportional", "adam"):
+            opts = {"rounds": rounds} if learner != "lm" else {}
             rows = [sc.run(_setup("ur5", "mono", poses=20, sigma=sigma), seed=s, learner=learner,
                            **opts) for s in seeds[:2 if quick else 3]]
             e = {"robot": "ur5", "arrangement": "mono", "sigma": sigma, "poses": 20,
@@ -202,11 +206,15 @@ def main(argv=None):
     report["learners"] = learn
 
     noisy = [e for e in table + occ if e["sigma"] > 0]
-    report["crlb_ratio_max"] = max(e["crlb_ratio"] for e in noisy)
-    report["noise_free_max_rel_error"] = max(e["max_rel_error"] for e in table if e["sigma"] == 0)
+    if args.only is None:
+        report["crlb_ratio_max"] = max(e["crlb_ratio"] for e in noisy)
+        report["noise_free_max_rel_error"] = max(e["max_rel_error"] for e in table
+                                                 if e["sigma"] == 0)
     report["wall_seconds"] = time.perf_counter() - t0
-    print(f"\ncrlb_ratio_max {report['crlb_ratio_max']:.3f}, noise_free_max_rel_error "
-          f"{report['noise_free_max_rel_error']:.2e}, wall time {report['wall_seconds']:.0f} s")
+    if args.only is None:
+        print(f"\ncrlb_ratio_max {report['crlb_ratio_max']:.3f}, noise_free_max_rel_error "
+              f"{report['noise_free_max_rel_error']:.2e}", end=", ")
+    print(f"wall time {report['wall_seconds']:.0f} s")
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as fh:
@@ -217,6 +225,9 @@ def main(argv=None):
                   "bench/calibration_spatial.py grid": grid_table(table),
                   "bench/calibration_spatial.py occlusion": occlusion_table(occ),
                   "bench/calibration_spatial.py learners": learners_table(learn)}
+        if args.only:
+            blocks = {f"bench/calibration_spatial.py {args.only}": blocks[
+                f"bench/calibration_spatial.py {args.only}"]}
         write_blocks(args.markdown, blocks, command)
         print(f"wrote the tables into {args.markdown}")
     return 0

@@ -38,3 +38,16 @@ def test_bad_seed_count_is_one_line_and_status_2(capsys):
     assert bench.main(["--seeds", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "--seeds: must be an integer in [1, 1000], got 0\n"
+
+
+def test_only_learners_runs_section_4_with_adam(tmp_path):
+    import json
+    out = tmp_path / "l.json"
+    assert bench.main(["--only", "learners", "--quick", "--seeds", "1", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert "identifiability" not in report and "grid" not in report
+    assert [e["learner"] for e in report["learners"]] == ["lm", "proportional", "adam"] * 2
+    assert "crlb_ratio_max" not in report
+    adam = [e for e in report["learners"] if e["learner"] == "adam" and e["sigma"] == 0][0]
+    prop = [e for e in report["learners"] if e["learner"] == "proportional" and e["sigma"] == 0][0]
+    assert adam["rounds_median"] == 100 and adam["rms_px_median"] < prop["rms_px_median"]

@@ -5,6 +5,7 @@ import pytest
 
 from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
 from armsim.vision import spatial_calibration as sc
+from armsim.vision.spatial_run import SpatialCalibrationRun
 from armsim.vision.camera3d import Camera, Intrinsics, observe, occluded, project, visible
 
 
@@ -224,5 +225,66 @@ def test_bad_setups_name_the_field():
         sc.SpatialSetup(sigma="x").validate()
     with pytest.raises(ValueError, match=r"poses: must be an integer in \[1, 100000\], got 2.5"):
         sc.SpatialSetup(poses=2.5).validate()
-    with pytest.raises(ValueError, match=r"unknown learner 'adam'; choose one of lm, proportional"):
-        sc.run(sc.SpatialSetup(poses=3), learner="adam")
+    with pytest.raises(ValueError, match=r"unknown learner 'plain'; choose one of lm, proportional, adam"):
+        sc.run(sc.SpatialSetup(poses=3), learner="plain")
+
+
+def test_adam_with_the_ga_lowers_the_residual():
+    setup = sc.SpatialSetup(poses=15)
+    p = sc.make_problem(setup, seed=1)
+    start_rms = float(np.sqrt(np.mean(p.model.residuals(p.start, p)[0] ** 2)))
+    out = sc.run(setup, seed=1, learner="adam", rounds=200, population=4, period=20)
+    assert out["learner"] == "adam" and out["rounds"] == 200
+    assert out["rms_px"] < 0.1 * start_rms
+    a = sc.run(setup, seed=1, learner="adam", rounds=30, population=4, period=20)
+    b = sc.run(setup, seed=1, learner="adam", rounds=30, population=4, period=20)
+    assert a["rms_px"] == b["rms_px"]                     # seeded
+
+
+def test_adam_step_is_about_the_rate_whatever_the_gradient_scale():
+    p = sc.make_problem(sc.SpatialSetup(poses=10), seed=2)
+    free = np.ones(p.model.dim, dtype=bool)
+    free[sc.identify(p.model.residuals(p.start, p, free)[1], p.model.names).held] = False
+    run = SpatialCalibrationRun.from_parts(p.model, p, p.start, free, np.random.default_rng(0),
+                                              learner="adam", population=3)
+    before = run.params.copy()
+    run.step()
+    # the first Adam step is rate * g / |g| per parameter: exactly the rate in size
+    np.testing.assert_allclose(np.abs(run.params - before), run.rates, rtol=1e-9)
+    assert run.rates.max() <= sc.ADAM_RATE
+
+
+# -- the run a round at a time ----------------------------------------------------------------
+@pytest.mark.parametrize("learner", ["lm", "proportional", "adam"])
+def test_run_state_round_by_round(learner):
+    p = sc.make_problem(sc.SpatialSetup(cameras=2, poses=12), seed=3)
+    run = SpatialCalibrationRun(p, learner=learner, population=4, period=5, seed=1,
+                                   spread=1.0)
+    first = run.state
+    for _ in range(10):
+        run.step()
+    st = run.state
+    m, P = 3, p.model.points
+    assert st.round == 10 and st.pose == 10 % 12
+    assert st.candidates.shape == (m, P, 3) and st.reference.shape == (P, 3)
+    assert st.projected.shape == (m, 2, P, 2) and st.observed.shape == (2, P, 2)
+    np.testing.assert_array_equal(st.observed, p.observed[:, 10])
+    np.testing.assert_allclose(st.reference, p.model.world_points(p.truth, p.qs[10:11])[0])
+    # the reference's own pixels equal the cameras' (noise free)
+    np.testing.assert_allclose(p.model.pixels(p.truth, p.qs[10:11])[0][:, 0], st.observed,
+                               atol=1e-9)
+    assert st.best_loss < first.best_loss
+    assert st.best_loss == st.losses.min()
+    assert st.generation == (2 if learner != "lm" else 0)
+    assert st.doomed.sum() == (1 if learner != "lm" else 0)
+    assert np.all(np.isfinite(st.errors))
+
+
+def test_lm_run_converges_to_the_gauge_truth():
+    p = sc.make_problem(sc.SpatialSetup(poses=20), seed=4)
+    run = SpatialCalibrationRun(p, learner="lm", population=3, seed=0, spread=1.0)
+    for _ in range(60):
+        run.step()
+    st = run.state
+    assert st.best_loss < 1e-18
+    assert st.best_error < 1e-8

@@ -43,7 +43,8 @@ from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIO
 from armsim.scene.sections import MouseTarget, SolverSection, TargetSection, check_spatial
 
 __all__ = ["Scene", "from_table", "loads", "load", "default_scene", "override", "dumps",
-           "json_schema", "build_simulation", "reference_markdown", "BUILDERS"]
+           "json_schema", "build_simulation", "reference_markdown", "BUILDERS",
+           "KIND_CHECKS"]
 
 # -- the scene -------------------------------------------------------------------
 
@@ -185,6 +186,8 @@ def from_table(table: dict, source="<string>") -> Scene:
             sections[name] = reg.cls.from_table({}, where.child(name))
     if kind == IK_KIND:
         check_spatial(sections, where)
+    if kind in KIND_CHECKS:
+        KIND_CHECKS[kind](sections, where, table)
     for sec in list(sections.values()):     # rules of a table against the others
         if hasattr(sec, "check_scene"):
             sec.check_scene(sections, where)
@@ -372,6 +375,9 @@ def _solver_kwargs(s: SolverSection, source, seed=0) -> dict:
 #: scene kind -> function(scene) -> simulation, for kinds other than ``"ik"``;
 #: the module that owns a kind adds its builder (``armsim.scene.calibration``).
 BUILDERS: dict = {}
+#: scene kind -> function(sections, where, table) checking rules across its tables
+#: (``table``: the parsed document; raises SceneError); the module that owns a kind adds it (``armsim.scene.calibration``).
+KIND_CHECKS: dict = {}
 
 
 def build_simulation(scene: Scene):

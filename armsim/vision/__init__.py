@@ -6,7 +6,10 @@
 :mod:`~armsim.vision.learners` (step rules), :mod:`~armsim.vision.genetic` (the genetic
 algorithm over per-parameter learning rates), :mod:`~armsim.vision.simulation` (a run
 frame by frame, for the window and GIFs) and :mod:`~armsim.vision.sweep` (grids of runs
-in parallel).
+in parallel).  In 3D: :mod:`~armsim.vision.camera3d` (pinhole cameras),
+:mod:`~armsim.vision.spatial_calibration` (a spatial arm and its cameras from pixels),
+:mod:`~armsim.vision.spatial_run` (its population a round at a time) and
+:mod:`~armsim.vision.spatial_simulation` (its frames).
 """
 
 from armsim.vision.calibration import (CalibrationResult, CalibrationRun, CalibrationState,
@@ -17,8 +20,13 @@ from armsim.vision.experiment import (CRITERIA, PRESETS, CalibrationSettings, Ex
 from armsim.vision.genetic import GeneticSettings
 from armsim.vision.learners import LEARNERS
 from armsim.vision.simulation import CalibrationSimulation
+from armsim.vision.camera3d import Camera, Intrinsics
+from armsim.vision.spatial_calibration import SpatialSetup
+from armsim.vision.spatial_run import SpatialCalibrationRun, SpatialCalibrationState
+from armsim.vision.spatial_simulation import SpatialCalibrationSimulation
 
 __all__ = ["run", "CalibrationRun", "CalibrationState", "CalibrationResult", "parameter_errors",
            "Experiment", "CalibrationSettings", "VariantSettings", "GeneticSettings",
            "CameraSettings", "CAMERA_PRESETS", "PRESETS", "CRITERIA", "LEARNERS",
-           "CalibrationSimulation"]
+           "CalibrationSimulation", "Camera", "Intrinsics", "SpatialSetup",
+           "SpatialCalibrationRun", "SpatialCalibrationState", "SpatialCalibrationSimulation"]

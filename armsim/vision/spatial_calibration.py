@@ -55,8 +55,8 @@ from armsim.vision import genetic
 from armsim.vision.camera3d import Camera, Intrinsics, observe, project
 
 __all__ = ["SpatialSetup", "SpatialModel", "Problem", "make_problem", "identify",
-           "Identifiability", "solve_lm", "solve_proportional", "gauge_truth", "crlb",
-           "run", "ROBOTS", "RIG_BASELINE"]
+           "Identifiability", "solve_lm", "solve_proportional", "solve_adam", "gauge_truth",
+           "crlb", "run", "ROBOTS", "RIG_BASELINE", "LEARNERS", "ADAM_RATE"]
 
 ROBOTS = ("ur5", "panda")
 #: the stereo rig: second camera 0.3 m along the first's image x, turned in by 0.15 rad
@@ -296,13 +296,38 @@ def _robot(name):
     return robots.load(name)
 
 
-def make_problem(setup=None, seed=0):
-    """A seeded hidden reference, its commanded poses and what the cameras saw."""
+def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
+    """A seeded hidden reference, its commanded poses and what the cameras saw.
+
+    Parameters
+    ----------
+    setup : SpatialSetup
+    seed : int
+    cameras : sequence of :class:`Camera`, optional
+        The true cameras (``setup.cameras`` of them); default: the seeded arrangement
+        of the benchmark (:data:`LOOK_AT`, ``setup.distance``).  With ``setup.rig`` and
+        two cameras, their relative pose is known to the learner.
+    sigmas : sequence of float, optional   pixel noise of each camera (default ``setup.sigma``)
+    occlude : sequence of bool, optional   which cameras lose joints behind a link capsule of
+        radius ``setup.occlusion`` (default: every camera, when ``setup.occlusion`` is set)
+    """
     setup = (setup or SpatialSetup()).validate()
     rng = np.random.default_rng(seed)
     chain = _robot(setup.robot)
     n = chain.n
-    cams, rel = _cameras(setup, rng)
+    if cameras is None:
+        cams, rel = _cameras(setup, rng)
+    else:
+        cams = list(cameras)
+        if len(cams) != setup.cameras:
+            raise ValueError(f"cameras: {len(cams)} given for a setup of {setup.cameras}")
+        rel = None
+        if setup.rig and len(cams) == 2:
+            R1, c1 = cams[0].rotation, np.asarray(cams[0].position, float)
+            rel = [(np.eye(3), np.zeros(3)),
+                   (R1.T @ cams[1].rotation, R1.T @ (np.asarray(cams[1].position, float) - c1))]
+    sigmas = np.full(len(cams), setup.sigma) if sigmas is None else np.asarray(sigmas, float)
+    occlude = [True] * len(cams) if occlude is None else list(occlude)
     model = SpatialModel(chain, [c.intrinsics for c in cams], rel, setup.marker)
     blocks = [cams[0].pose] if (rel is not None or len(cams) == 1) else [c.pose for c in cams]
     nominal = model.nominal(blocks)
@@ -317,13 +342,13 @@ def make_problem(setup=None, seed=0):
     qs = rng.uniform(lo, hi, size=(setup.poses, n))
     X = model.world_points(truth, qs)
     clean, seen = [], []
-    for cam in cams:
-        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion)
+    for cam, hide in zip(cams, occlude):
+        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion if hide else None)
         clean.append(pix)
         seen.append(s)
     clean = np.stack(clean)
     noise = rng.normal(0.0, 1.0, size=clean.shape)
-    observed = clean + setup.sigma * noise
+    observed = clean + sigmas[:, None, None, None] * noise
     return Problem(model, setup, truth, start, qs, observed, clean, np.stack(seen))
 
 
@@ -465,34 +490,44 @@ def solve_proportional(model, data, theta0, free, rng, rounds=500, population=6,
     (the largest rate whose proportional step cannot overshoot the stiffest direction).
     Returns the best candidate's :class:`Solution`.
     """
+    return _solve_population("proportional", model, data, theta0, free, rng, rounds,
+                             population, period, mutation)
+
+
+def solve_adam(model, data, theta0, free, rng, rounds=500, population=6, period=50,
+               mutation=0.2):
+    """Adam with the genetic algorithm over per-parameter learning rates.
+
+    As :func:`solve_proportional`, with the step ``p -= rate * m_hat / (sqrt(v_hat) +
+    eps)`` (running means of the gradient and of its square, bias-corrected, per
+    candidate): a parameter moves by about ``rate`` [rad or m] a round whatever its
+    gradient's scale.  Rates are drawn in ``(0, ADAM_RATE]``; a candidate the GA replaces
+    starts its moments again.
+    """
+    return _solve_population("adam", model, data, theta0, free, rng, rounds, population,
+                             period, mutation)
+
+
+def _solve_population(learner, model, data, theta0, free, rng, rounds, population, period,
+                      mutation):
+    from armsim.vision.spatial_run import SpatialCalibrationRun   # it builds on this module
     t0 = time.perf_counter()
-    free = np.asarray(free, dtype=bool)
-    r, jac = model.residuals(theta0, data, free)
-    curv = 2.0 * np.linalg.eigvalsh(jac.T @ jac / r.size)[-1]
-    r_max = 1.0 / (curv * np.max(np.abs(theta0[free])) ** 2)
-    m = population - 1
-    params = np.tile(theta0[free], (m, 1))
-    rates = rng.uniform(0.0, r_max, size=params.shape)
-    acc = np.zeros(m)
-    count = genetic.GeneticSettings(population=population, period=period).replace_count
-    theta = np.array(theta0, dtype=float)
-    losses = np.zeros(m)
+    run = SpatialCalibrationRun.from_parts(model, data, theta0, free, rng, learner=learner,
+                                           population=population, period=period,
+                                           mutation=mutation)
     for step in range(1, rounds + 1):
-        for i in range(m):
-            theta[free] = params[i]
-            r, jac = model.residuals(theta, data, free)
-            losses[i] = float(r @ r) / r.size
-            grad = 2.0 * (jac.T @ r) / r.size
-            new = params[i] - rates[i] * grad * np.abs(params[i])
-            params[i] = np.where(np.isfinite(new), new, params[i])
-        acc += losses
-        if step % period == 0 and step < rounds:
-            genetic.next_generation(params, rates, acc, count, mutation, (0.0, r_max), rng)
-            acc[:] = 0.0
-    best = int(np.argmin(losses))
-    theta[free] = params[best]
-    return Solution(theta, rounds, time.perf_counter() - t0, float(np.sqrt(losses[best])),
+        run.step(breed=step < rounds)
+    best = int(np.argmin(run.losses))
+    theta = np.array(theta0, dtype=float)
+    theta[run.free] = run.params[best]
+    return Solution(theta, rounds, time.perf_counter() - t0, float(np.sqrt(run.losses[best])),
                     "max_rounds")
+
+
+#: the learners of the spatial problem
+LEARNERS = ("lm", "proportional", "adam")
+#: the largest Adam rate [rad or m per round]: a tenth of the deviations' size
+ADAM_RATE = 1e-3
 
 
 def gauge_truth(problem, held, values):
@@ -529,8 +564,8 @@ def run(setup=None, seed=0, learner="lm", **options):
     truth), ``crlb_z2`` (sum over the free parameters of error^2 / CRLB variance; its
     expectation is ``free`` for an efficient estimator) and ``free``.
     """
-    if learner not in ("lm", "proportional"):
-        raise ValueError(f"unknown learner {learner!r}; choose one of lm, proportional")
+    if learner not in LEARNERS:
+        raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
     problem = make_problem(setup, seed)
     setup, model = problem.setup, problem.model
     everything = np.ones(model.dim, dtype=bool)
@@ -549,8 +584,8 @@ def run(setup=None, seed=0, learner="lm", **options):
         if learner == "lm":
             sol = solve_lm(model, problem, theta, free, **options)
         else:
-            sol = solve_proportional(model, problem, theta, free,
-                                     np.random.default_rng(seed), **options)
+            solve = solve_proportional if learner == "proportional" else solve_adam
+            sol = solve(model, problem, theta, free, np.random.default_rng(seed), **options)
         rounds, seconds = rounds + sol.rounds, seconds + sol.seconds
         theta = sol.theta
         _, jac = model.residuals(theta, problem, everything)
@@ -574,3 +609,4 @@ def run(setup=None, seed=0, learner="lm", **options):
         out["crlb_z2"] = float(np.sum(err ** 2 / np.diag(cov)))
         out["crlb_rms"] = float(np.sqrt(np.mean(np.diag(cov) / np.maximum(np.abs(reference[free]), FLOOR) ** 2)))
     return out
+
