@@ -464,19 +464,21 @@ def _python_calls(fn):
 
 def test_single_solve_overhead_in_python_calls():
     """Issue 11 item 2: one default solve at N = 7 made 437 Python calls (521 from a near
-    q0); the one-problem path of the loop, the cached problem and the skipped first pattern
-    (q0 near) cut them, with the same answer as the batch path, bit for bit."""
+    q0), 345 after the one-problem path of the loop; the float path of one planar ``dls``
+    problem (:mod:`armsim.ik.scalar`) makes 213 (195), math's cos and sin included, with the
+    answer of the batch path to rounding (the same iterations, reason and success)."""
     from armsim import solve, solve_batch
     c = Chain(np.full(7, 1 / 7))
     far = np.array([0.4, 0.3])
     solve(c, far)
     calls, res = _python_calls(lambda: solve(c, far))
-    assert calls <= 345, calls
+    assert calls <= 230, calls
     near_q0 = res.q
     target = np.array([0.41, 0.3])
     calls_near, res_near = _python_calls(lambda: solve(c, target, near_q0))
-    assert calls_near <= 345, calls_near
+    assert calls_near <= 230, calls_near
     for t, q0, r in ((far, None, res), (target, near_q0, res_near)):
         b = solve_batch(c, np.stack([t, [0.1, -0.7]]), None if q0 is None else np.stack([q0, q0]))
-        assert np.array_equal(b.q[0], r.q) and b.iterations[0] == r.iterations
-        assert b.residual[0] == r.residual and b.reason[0] == r.reason
+        np.testing.assert_allclose(b.q[0], r.q, rtol=0, atol=1e-12)
+        assert b.iterations[0] == r.iterations and b.reason[0] == r.reason
+        assert b.residual[0] == pytest.approx(r.residual, abs=1e-12) and r.success

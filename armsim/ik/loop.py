@@ -28,7 +28,8 @@ import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
-from armsim.ik.problems import as_problem, for_target
+from armsim.ik.problems import PlanarPoint, as_problem, for_target
+from armsim.ik import scalar
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
@@ -235,6 +236,9 @@ class Solver:
         self.lambda_floor2 = (1e-12 * problem.scale) ** 2
         self._step = priority_dls if priority else STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
+        # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)
+        self._scalar = (type(problem) is PlanarPoint and method == "dls"
+                        and problem.n <= scalar.MAX_N)
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
@@ -437,6 +441,10 @@ class Solver:
         if q0.shape != (prob.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
+        if self._scalar:
+            q, iters, res, reason = scalar.run_one(self, target, q0)
+            return IKResult(q=np.array(q), success=res < self.tol, iterations=iters,
+                            residual=res, reason=reason)
         q, iters, res, reasons = self.run(target[None], q0[None])
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])

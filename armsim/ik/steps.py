@@ -34,14 +34,33 @@ NU_DOWN, NU_UP = 0.3, 10.0    # DLS multiplier after an accepted / a rejected st
 PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the largest are dropped
 
 
+try:        # the gufunc behind numpy.linalg.solve, without its wrapper (same results)
+    from numpy.linalg._umath_linalg import solve as _solve
+except ImportError:      # pragma: no cover
+    _solve = np.linalg.solve
+
+
 def _evaluate(ctx, q, aim, need_jac=True):
-    """q with its task value, Jacobian (or None) and f = |aim - y|^2 / 2."""
+    """q with its task value, Jacobian (or None) and f = |aim - y|^2 / 2.
+
+    The error is kept on ``ctx`` with the y and aim it belongs to (``_error``), so the
+    next step reuses it instead of computing it again (a pose's rotation vector)."""
     if need_jac:
         y, jac = ctx.problem.value_and_jacobian(q)
     else:
         y, jac = ctx.problem.value(q), None
     e = ctx.problem.error(aim, y)
+    ctx._error = (y, aim, e)
     return q, y, jac, 0.5 * np.einsum("bi,bi->b", e, e)
+
+
+def _error(ctx, aim, y):
+    """``ctx.problem.error(aim, y)``, from the last :func:`_evaluate` when it was of these
+    very arrays (identity: a row dropped or a step rejected makes new or changed arrays)."""
+    last = ctx.__dict__.get("_error")
+    if last is not None and last[0] is y and last[1] is aim:
+        return last[2]
+    return ctx.problem.error(aim, y)
 
 
 def _jte(jac, e):
@@ -134,7 +153,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
     rejected and ``nu *= 10``, so the error never grows.
     """
-    e = ctx.problem.error(aim, tip)
+    e = _error(ctx, aim, tip)
     nu = mem["nu"]
     lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
     if e.shape[-1] == 2:
@@ -145,7 +164,8 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         y = y / (a * c - b * b)[:, None]
     else:
         g = np.einsum("bin,bjn->bij", jac, jac) + lam2[:, None, None] * np.eye(e.shape[-1])
-        y = np.linalg.solve(g, e[..., None])[..., 0]
+        # J J^T + lam2 I is positive definite: never singular
+        y = _solve(g, e[..., None])[..., 0]
     dq = np.einsum("bin,bi->bn", jac, y)
     qt, tt, jt, ft = _evaluate(ctx, ctx.problem.clip(q + dq), aim)
     ok = ft < f0
@@ -153,6 +173,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
         return qt, tt, jt, ft
     mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
+    ctx._error = None             # tt changes in place below
     bad = ~ok
     qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
     return qt, tt, jt, ft
