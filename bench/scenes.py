@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+import numpy as np
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +45,18 @@ def run_scene(path):
     sim = build_simulation(scene)
     for _ in range(scene.render.frames):
         sim.step()
-    sims = [sim] + list(sim.companions)
+    sims = [sim] + list(getattr(sim, "companions", []))
+    spatial = hasattr(sim.state, "frames_p")
     rep = sim.report()
     reps = [rep] + rep.get("companions", [])
     return {
         "scene": path.name, "frames": scene.render.frames,
-        "links": sim.chain.n, "arms": len(sims), "limited": sim.chain.limits is not None,
+        "links": sim.chain.n, "arms": len(sims), "spatial": spatial,
+        "robot": scene.arm.robot if spatial and getattr(scene.arm, "robot", None) else "",
+        "limited": (bool(np.isfinite(sim.chain.limits).any()) if spatial
+                    else sim.chain.limits is not None),
+        "final_orientation_error": (rep.get("final_orientation_error")
+                                    if spatial and rep.get("kind") == "pose" else None),
         "target": scene.target.kind,
         "solvers": [solver_name(s) for s in sims],
         "mean_error": [r["mean_error"] for r in reps],
@@ -68,21 +76,24 @@ def shipped():
 
 
 def _g(x):
-    return f"{x:.4f}" if x >= 1e-3 else f"{x:.1e}"
+    return f"{x:.4f}" if x >= 1e-3 else ("0" if x == 0 else f"{x:.1e}")
 
 
 def markdown(rows):
-    lines = ["| scene | arm | target | solver | mean error [m] | final error [m] | best possible [m] | waypoints |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| scene | arm | target | solver | mean error [m] | final error [m] | final orientation error [rad] | best possible [m] | waypoints |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         name = f"`{r['scene']}`" + (" (default)" if r["scene"] == DEFAULT else "")
-        arm = f"{r['links']} links" + (", limited" if r["limited"] else "") + (", twice" if r["arms"] == 2 else "")
+        joints = f"{r['robot']}, {r['links']} joints" if r["robot"] else f"{r['links']} joints, spatial"
+        arm = (joints if r["spatial"] else f"{r['links']} links") + \
+            (", limited" if r["limited"] else "") + (", twice" if r["arms"] == 2 else "")
+        ori = "-" if r["final_orientation_error"] is None else _g(r["final_orientation_error"])
         vs = " vs ".join
         way = f"{r['waypoints_reached'][0]}/{r['waypoints']}" if r["waypoints"] else "-"
         if r["waypoints"] and r["arms"] > 1:
             way = vs(f"{k}/{r['waypoints']}" for k in r["waypoints_reached"])
         lines.append(f"| {name} | {arm} | {r['target']} | {vs(r['solvers'])} | "
-                     f"{vs(_g(x) for x in r['mean_error'])} | {vs(_g(x) for x in r['final_error'])} | "
+                     f"{vs(_g(x) for x in r['mean_error'])} | {vs(_g(x) for x in r['final_error'])} | {ori} | "
                      f"{_g(r['best'][0]) if r['best'][0] else '0'} | {way} |")
     return "\n".join(lines)
 
