@@ -262,6 +262,9 @@ class App(SpatialControls):
         self.running = True
         self.dragging = False
         self.user_target = None         # once the user has placed the target, it stays theirs
+        self.obstacles = planar_obstacles(sim) if self.planar else []
+        self._obstacle_home = [o.center.copy() for o in self.obstacles]
+        self.held_obstacle = None       # (obstacle, its centre minus the grab point) while dragged
         self.target_history_len = 0     # mouse-set target positions since start / reset
         self.message = ""
         self._message_until = 0.0
@@ -379,6 +382,9 @@ class App(SpatialControls):
         self.say(f"saved {path.name}")
 
     def reset(self):
+        for o, home in zip(self.obstacles, self._obstacle_home):
+            o.move_to(home)
+        self.held_obstacle = None
         self.sim.reset()
         self.user_target = None
         self.target_history_len = 0
@@ -410,13 +416,25 @@ class App(SpatialControls):
             self._spatial_mouse(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self.dragging = True
-            self.user_target = world_at(self.panels, event.pos)
+            point = world_at(self.panels, event.pos)
+            tolerance = PICK_PX / self.panels[0][1].scale
+            hit = obstacle_at(self.obstacles, point, tolerance)
+            if hit is not None:                  # an obstacle under the mouse: drag it
+                self.held_obstacle = (hit, hit.center - point)
+                return
+            self.user_target = point
             self.target_history_len += 1
         elif event.type == pygame.MOUSEMOTION and self.dragging:
-            self.user_target = world_at(self.panels, event.pos)
+            point = world_at(self.panels, event.pos)
+            if self.held_obstacle is not None:
+                obstacle, offset = self.held_obstacle
+                obstacle.move_to(point + offset)
+                return
+            self.user_target = point
             self.target_history_len += 1
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             self.dragging = False
+            self.held_obstacle = None
 
     def step(self):
         if self.paused:
@@ -576,6 +594,29 @@ class App(SpatialControls):
             if close:
                 pygame.display.quit()
         return self.frames
+
+
+#: a press this close to an obstacle's surface [px] picks it
+PICK_PX = 3.0
+
+
+def planar_obstacles(sim) -> list:
+    """The obstacle objectives (circle, box, capsule; anything with ``move_to``) of a
+    planar arm's simulation, in the order ``state.obstacles`` lists them."""
+    from armsim.ik.objectives import Obstacle
+    return [o for o in getattr(sim, "objectives", ()) if isinstance(o, Obstacle)]
+
+
+def obstacle_at(obstacles, point, tolerance=0.0):
+    """The last drawn (topmost) of ``obstacles`` whose surface is within ``tolerance`` [m]
+    of the world ``point`` (inside counts), else None."""
+    p = np.asarray(point, dtype=float)
+    seg = np.stack([p, p])[None]                 # a link of zero length at the point
+    for o in reversed(obstacles):
+        d = float(o.distance(seg)[0, 0]) + o.link_radius
+        if d <= tolerance:
+            return o
+    return None
 
 
 def _write_state(path, sim, frames, user_target, target_history_len, extra=None):
