@@ -269,7 +269,7 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
-    from armsim.view.render import default_camera, draw_frame
+    from armsim.view.render import default_camera, draw_frame, is_spatial, spatial_obstacles
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
@@ -279,7 +279,10 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
         state = sim.step()
         if history is not None:
             history.add(k + 1, values_of(state))
-        draw_frame(surface, state, camera, **draw_options)
+        if is_spatial(state):
+            draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim), **draw_options)
+        else:
+            draw_frame(surface, state, camera, **draw_options)
         if camera is not None:
             camera.advance(1.0 / fps)
         yield pygame.image.tobytes(surface, "RGBX")

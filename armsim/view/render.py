@@ -137,7 +137,14 @@ def draw(
 
 #: the options of :func:`armsim.view.spatial.draw_spatial` (a spatial frame ignores the rest)
 SPATIAL_OPTIONS = ("theme", "show_jacobian", "show_trail", "show_limits", "show_panel",
-                   "show_grid", "jacobian_scale")
+                   "show_grid", "jacobian_scale", "obstacles")
+
+
+def spatial_obstacles(sim):
+    """The obstacles of a spatial arm's simulation as :func:`armsim.ik.tracking.shapes`
+    dicts, where they are now (for the ``obstacles`` option of a spatial frame)."""
+    from armsim.ik.tracking import shapes
+    return shapes(getattr(sim, "objectives", ()))
 
 
 def is_spatial(state) -> bool:

@@ -30,7 +30,8 @@ import pygame
 from armsim.files import Outputs
 from armsim.view.planar import _fitted_font, band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
-from armsim.view.render import default_camera, draw, draw_frame, is_spatial, layout, world_at
+from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
+                                spatial_obstacles, world_at)
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
@@ -448,7 +449,8 @@ class App(SpatialControls):
     def draw_options(self):
         if self.spatial:
             return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
-                        show_trail=self.show["trail"], show_panel=self.show["panel"])
+                        show_trail=self.show["trail"], show_panel=self.show["panel"],
+                        obstacles=spatial_obstacles(self.sim))
         return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                     show_trail=self.show["trail"], show_reach=self.show["reach"],
                     show_panel=self.show["panel"])
