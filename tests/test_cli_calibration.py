@@ -14,10 +14,9 @@ import pytest
 from armsim.scene import load
 
 ROOT = Path(__file__).resolve().parents[1]
-# the planar calibration scenes (a 3D one has `robot =` in its [calibration]: see
-# tests/test_calibration_spatial_scene.py)
-CALIBRATE = [p for p in sorted((ROOT / "scenes").glob("calibrate-*.toml"))
-             if "\nrobot = " not in p.read_text()]
+# every calibration scene (a 3D one has `robot =` in its [calibration]; its pictures:
+# tests/test_window_calibration_spatial.py)
+CALIBRATE = sorted((ROOT / "scenes").glob("calibrate-*.toml"))
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
 
 TINY = """seed = 3
@@ -49,6 +48,14 @@ def test_each_calibration_scene_exports_a_few_frames_and_a_report(tmp_path, path
     scene = load(path)
     report = json.loads(rep.read_text())
     rpf = scene.calibration.rounds_per_frame
+    if scene.calibration.robot is not None:          # 3D: a robot seen by [[camera]] tables
+        assert report["kind"] == "calibration_spatial" and report["scene"] == str(path)
+        assert report["frames"] == 3 and report["rounds"] == min(3 * rpf, scene.calibration.max_rounds)
+        assert report["robot"] == scene.calibration.robot
+        assert report["cameras"] == len(scene.camera) == 2
+        for k in ("best_loss", "best_rms_px", "best_max_rel_error"):
+            assert np.isfinite(report[k]) and report[k] >= 0
+        return
     assert report["kind"] == "calibration" and report["scene"] == str(path) and report["seed"] == scene.seed
     assert report["frames"] == 3 and report["rounds"] == min(3 * rpf, scene.calibration.max_rounds)
     assert report["segments"] == scene.calibration.segments

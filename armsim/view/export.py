@@ -264,25 +264,25 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     (each frame's values recorded in ``history`` when given).
 
     A spatial arm is drawn as (a copy of) ``camera`` sees it (default: the framing of its
-    reach), the camera turned by its ``orbit_deg_per_s`` / ``fps`` after each frame, as the
+    reach; a 3D calibration: the framing of its robot and cameras at the start), the camera turned by its ``orbit_deg_per_s`` / ``fps`` after each frame, as the
     window does (:func:`armsim.view.render.draw_frame`)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
-    from armsim.view.render import draw_frame, is_spatial
+    from armsim.view.render import default_camera, draw_frame, is_spatial, spatial_obstacles
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
-    if is_spatial(sim.state):
-        from armsim.view.orbit import OrbitCamera
-        camera = camera.copy() if camera is not None else OrbitCamera.framing(sim.chain.reach)
-    else:
-        camera = None
+    initial = default_camera(sim)               # None: a planar picture
+    camera = None if initial is None else (camera.copy() if camera is not None else initial)
     for k in range(frames):
         state = sim.step()
         if history is not None:
             history.add(k + 1, values_of(state))
-        draw_frame(surface, state, camera, **draw_options)
+        if is_spatial(state):
+            draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim), **draw_options)
+        else:
+            draw_frame(surface, state, camera, **draw_options)
         if camera is not None:
             camera.advance(1.0 / fps)
         yield pygame.image.tobytes(surface, "RGBX")

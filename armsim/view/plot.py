@@ -40,7 +40,12 @@ class Series:
 
 def series_for(state, theme: Theme) -> list[Series]:
     """The curves a state has: each arm's tip error [m] (one row); for a calibration
-    state the best loss [rad^2] and the best candidate's true errors (second row)."""
+    state the best loss [rad^2] and the best candidate's true errors (second row); for a
+    3D calibration state the best loss [px^2] and the best candidate's largest relative
+    parameter error (second row)."""
+    if hasattr(state, "camera_rotations"):
+        return [Series("best loss", theme.goal, 0, "best loss [px^2]"),
+                Series("max rel. error", theme.reference, 1, "true error of the best")]
     if hasattr(state, "best_loss"):
         return [Series("best loss", theme.goal, 0, "best loss [rad^2]"),
                 Series("lengths (rel.)", theme.reference, 1, "true error of the best"),
@@ -56,6 +61,8 @@ def series_for(state, theme: Theme) -> list[Series]:
 
 def values_of(state) -> list[float]:
     """The current values of :func:`series_for`'s curves, in the same order."""
+    if hasattr(state, "camera_rotations"):
+        return [float(state.best_loss), float(state.best_error)]
     if hasattr(state, "best_loss"):
         b = int(getattr(state, "best", 0))
         lrel = np.asarray(state.length_error_rel, dtype=float).reshape(-1)

@@ -25,6 +25,7 @@ import os
 import numpy as np
 
 from armsim.vision.calibration import CalibrationState
+from armsim.vision.spatial_run import SpatialCalibrationState
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -107,8 +108,16 @@ def draw(
 
     Non-finite values in the state are skipped, never drawn.  A
     :class:`~armsim.vision.calibration.CalibrationState` is drawn by
-    :func:`draw_calibration` (only ``theme`` and ``show_panel`` apply).
+    :func:`draw_calibration` (only ``theme`` and ``show_panel`` apply), a
+    :class:`~armsim.vision.spatial_run.SpatialCalibrationState` by
+    :func:`~armsim.view.calibration_spatial.draw_calibration_spatial` as its
+    :func:`~armsim.view.calibration_spatial.framing` sees it (the same two options; the
+    returned value is then that camera).
     """
+    if is_spatial_calibration(state):
+        from armsim.view.calibration_spatial import draw_calibration_spatial
+        return draw_calibration_spatial(surface, state, None, theme=theme or DEFAULT_THEME,
+                                        show_panel=show_panel)
     theme = scaled_theme(DEFAULT_THEME if theme is None else theme, surface.get_size())
     if isinstance(state, CalibrationState):
         return draw_calibration(surface, state, theme=theme, show_panel=show_panel,
@@ -128,7 +137,14 @@ def draw(
 
 #: the options of :func:`armsim.view.spatial.draw_spatial` (a spatial frame ignores the rest)
 SPATIAL_OPTIONS = ("theme", "show_jacobian", "show_trail", "show_limits", "show_panel",
-                   "show_grid", "jacobian_scale")
+                   "show_grid", "jacobian_scale", "obstacles")
+
+
+def spatial_obstacles(sim):
+    """The obstacles of a spatial arm's simulation as :func:`armsim.ik.tracking.shapes`
+    dicts, where they are now (for the ``obstacles`` option of a spatial frame)."""
+    from armsim.ik.tracking import shapes
+    return shapes(getattr(sim, "objectives", ()))
 
 
 def is_spatial(state) -> bool:
@@ -136,11 +152,38 @@ def is_spatial(state) -> bool:
     return hasattr(state, "frames_p")
 
 
+def is_spatial_calibration(state) -> bool:
+    """True for a :class:`~armsim.vision.spatial_run.SpatialCalibrationState` (a 3D
+    calibration round, drawn in perspective)."""
+    return isinstance(state, SpatialCalibrationState)
+
+
+def default_camera(sim):
+    """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
+    reach, or of a 3D calibration's robot and cameras; None for a planar picture."""
+    from armsim.view.orbit import OrbitCamera
+    if is_spatial(sim.state):
+        return OrbitCamera.framing(sim.chain.reach)
+    if is_spatial_calibration(sim.state):
+        from armsim.view.calibration_spatial import framing
+        return framing(sim.state)
+    return None
+
+
 def draw_frame(surface, state, camera=None, **options):
     """One frame as the window and the GIF draw it: a spatial state through
     :func:`~armsim.view.spatial.draw_spatial` seen by ``camera`` (an
     :class:`~armsim.view.orbit.OrbitCamera`; default: its framing of the arm's reach), with
-    the options it takes (:data:`SPATIAL_OPTIONS`); any other state through :func:`draw`."""
+    the options it takes (:data:`SPATIAL_OPTIONS`); a 3D calibration state through
+    :func:`~armsim.view.calibration_spatial.draw_calibration_spatial` seen by ``camera``
+    (default: its :func:`~armsim.view.calibration_spatial.framing`; pass one camera for
+    every frame and the view stays steady) with ``theme`` and ``show_panel``; any other
+    state through :func:`draw`."""
+    if is_spatial_calibration(state):
+        from armsim.view.calibration_spatial import draw_calibration_spatial
+        return draw_calibration_spatial(surface, state, camera,
+                                        theme=options.get("theme") or DEFAULT_THEME,
+                                        show_panel=options.get("show_panel", True))
     if not is_spatial(state):
         return draw(surface, state, **options)
     from armsim.view.orbit import OrbitCamera

@@ -25,6 +25,7 @@ import os
 
 import numpy as np
 
+from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.orbit import OrbitCamera
 from armsim.view.style import DEFAULT_THEME, Color, Theme, _check_size, _font, scaled_theme
 
@@ -336,6 +337,11 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
         method += f" + {state.correction}"
     lines.append((f"method {method}", th.text))
     lines.append((f"frame {int(state.frame)}", th.text))
+    clear = getattr(state, "clearance", None)
+    if clear is not None:
+        c = float(clear)
+        lines.append((f"clearance {c * 1000:.1f} mm" if math.isfinite(c) else "clearance ?",
+                      th.warning if math.isfinite(c) and c < 0 else th.text))
     if getattr(state, "stalled", False):
         lines.append(("stalled", th.warning))
     if getattr(state, "at_limit", ()):
@@ -384,12 +390,15 @@ def _draw_panel(surface, lines, arm_px, th, size):
 
 def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
                  show_jacobian=True, show_trail=True, show_limits=True, show_panel=True,
-                 show_grid=True, jacobian_scale=JACOBIAN_SCALE) -> None:
+                 show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.spatial_tracking.SpatialState`) as ``camera``
     sees it onto ``surface`` (the whole surface; its size is the viewport).
 
     ``jacobian_scale`` : metres drawn per m/rad of a Jacobian column (fixed, so arrow
-    lengths compare across frames; stated in the panel)."""
+    lengths compare across frames; stated in the panel).  ``obstacles``: the dicts of
+    :func:`armsim.ik.tracking.shapes` (default ``state.obstacles`` when it has them), drawn
+    by :func:`~armsim.view.obstacles3d.draw_obstacles_3d`: those whose centre is farther
+    from the camera than the arm's middle before the arm, the others after it."""
     size = surface.get_size()
     th = scaled_theme(theme, size)
     lw = max(1, th.line_width)
@@ -424,7 +433,17 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
                 pa, pb = _ipx(pa), _ipx(pb)
                 for k in np.flatnonzero(vis):
                     pygame.draw.line(surface, th.trail, pa[k], pb[k], lw)
+    obstacles = list(getattr(state, "obstacles", ()) if obstacles is None else obstacles)
+    if obstacles:
+        o_depth = obstacle_depths(obstacles, camera)
+        middle = float(np.nanmean(camera.to_camera(fp)[:, 2])) if len(fp) else 0.0
+        order = np.argsort(-o_depth, kind="stable")
+        far = [obstacles[k] for k in order if o_depth[k] >= middle]
+        near = [obstacles[k] for k in order if o_depth[k] < middle]
+        draw_obstacles_3d(surface, far, camera, th, size)
     arm_px = _draw_arm(surface, state, camera, size, th, reach, r_world, lw)
+    if obstacles:
+        draw_obstacles_3d(surface, near, camera, th, size)
     if show_limits:
         _draw_limits(surface, state, camera, size, th, r_world, lw)
     # waypoints, the target and the line to it

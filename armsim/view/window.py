@@ -30,8 +30,8 @@ import pygame
 from armsim.files import Outputs
 from armsim.view.planar import _fitted_font, band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
-from armsim.view.orbit import OrbitCamera
-from armsim.view.render import draw, draw_frame, is_spatial, layout, world_at
+from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
+                                spatial_obstacles, world_at)
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
@@ -232,13 +232,18 @@ class App(SpatialControls):
     arm's reach) sees it; the camera turns by its ``orbit_deg_per_s`` / ``fps`` before each
     frame after the first (as the GIF export does), unless a button is held or ``o`` stopped
     it.  ``user_target`` is then a (3,) position or, for a pose target, a (4, 4) pose whose
-    orientation a drag keeps.
+    orientation a drag keeps.  A 3D calibration scene is drawn by
+    :func:`~armsim.view.calibration_spatial.draw_calibration_spatial` through the same
+    camera controls (default: its :func:`~armsim.view.calibration_spatial.framing`); the
+    left button and the target keys only say that its commanded poses are scripted.
     """
 
     def __init__(self, sim, screen, fps=60, draw_options=None, title=None, camera=None):
         self.sim = sim
         self.spatial = is_spatial(sim.state)
-        self.camera = (camera or OrbitCamera.framing(sim.chain.reach)) if self.spatial else None
+        # the 3D view (a spatial arm or a 3D calibration): built once, kept until ``v``
+        initial = default_camera(sim)
+        self.camera = None if initial is None else (camera or initial)
         self.orbiting = True
         self._buttons = set()           # mouse buttons held (3D: no auto orbit meanwhile)
         self._last_pos = None
@@ -258,6 +263,9 @@ class App(SpatialControls):
         self.running = True
         self.dragging = False
         self.user_target = None         # once the user has placed the target, it stays theirs
+        self.obstacles = planar_obstacles(sim) if self.planar else []
+        self._obstacle_home = [o.center.copy() for o in self.obstacles]
+        self.held_obstacle = None       # (obstacle, its centre minus the grab point) while dragged
         self.target_history_len = 0     # mouse-set target positions since start / reset
         self.message = ""
         self._message_until = 0.0
@@ -293,12 +301,18 @@ class App(SpatialControls):
         self.say(f"{words} {'on' if self.show[name] else 'off'}")
 
     def toggle_jacobian(self):
+        if not self.ik:
+            return self._ik_only("j (Jacobian arrows)")
         self._toggle("jacobian", "Jacobian arrows")
 
     def toggle_trail(self):
+        if not self.ik:
+            return self._ik_only("t (tip trail)")
         self._toggle("trail", "trail")
 
     def toggle_reach(self):
+        if not self.ik:
+            return self._ik_only("w (reach circle)")
         if self.spatial:
             return self.say("w (reach circle): planar arms only")
         self._toggle("reach", "reach circle")
@@ -369,6 +383,9 @@ class App(SpatialControls):
         self.say(f"saved {path.name}")
 
     def reset(self):
+        for o, home in zip(self.obstacles, self._obstacle_home):
+            o.move_to(home)
+        self.held_obstacle = None
         self.sim.reset()
         self.user_target = None
         self.target_history_len = 0
@@ -383,7 +400,7 @@ class App(SpatialControls):
     def _relayout(self):
         """One column per arm, fitted to the screen (again after a resize or a new arm)."""
         self._panels_size = self.screen.get_size()
-        self.panels = None if self.spatial else layout(self.sim.state, self._panels_size)
+        self.panels = None if self.camera is not None else layout(self.sim.state, self._panels_size)
 
     def handle(self, event):
         if event.type == pygame.QUIT:
@@ -395,23 +412,35 @@ class App(SpatialControls):
         elif event.type in RESIZE_EVENTS:
             self.screen = _resized(self.screen, event)
             self._relayout()
-        elif self.spatial and event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP,
+        elif self.camera is not None and event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP,
                                              pygame.MOUSEMOTION, pygame.MOUSEWHEEL):
             self._spatial_mouse(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self.dragging = True
-            self.user_target = world_at(self.panels, event.pos)
+            point = world_at(self.panels, event.pos)
+            tolerance = PICK_PX / self.panels[0][1].scale
+            hit = obstacle_at(self.obstacles, point, tolerance)
+            if hit is not None:                  # an obstacle under the mouse: drag it
+                self.held_obstacle = (hit, hit.center - point)
+                return
+            self.user_target = point
             self.target_history_len += 1
         elif event.type == pygame.MOUSEMOTION and self.dragging:
-            self.user_target = world_at(self.panels, event.pos)
+            point = world_at(self.panels, event.pos)
+            if self.held_obstacle is not None:
+                obstacle, offset = self.held_obstacle
+                obstacle.move_to(point + offset)
+                return
+            self.user_target = point
             self.target_history_len += 1
         elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             self.dragging = False
+            self.held_obstacle = None
 
     def step(self):
         if self.paused:
             return
-        if self.spatial and self.frames > 0 and self.orbiting and not self._buttons:
+        if self.camera is not None and self.frames > 0 and self.orbiting and not self._buttons:
             self.camera.advance(1.0 / (self.fps or 60))
         self.sim.step(target=self.user_target)
         self.frames += 1
@@ -420,7 +449,8 @@ class App(SpatialControls):
     def draw_options(self):
         if self.spatial:
             return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
-                        show_trail=self.show["trail"], show_panel=self.show["panel"])
+                        show_trail=self.show["trail"], show_panel=self.show["panel"],
+                        obstacles=spatial_obstacles(self.sim))
         return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                     show_trail=self.show["trail"], show_reach=self.show["reach"],
                     show_panel=self.show["panel"])
@@ -429,7 +459,7 @@ class App(SpatialControls):
         """Where the live plot goes: the plot slot of the (first) arm's panel band; in a
         calibration scene the bottom-right corner."""
         w, h = self.screen.get_size()
-        if self.spatial:                          # bottom right; the panel takes a corner
+        if self.camera is not None:               # bottom right; the panel takes a corner
             pw, ph = int(0.34 * w), int(0.30 * h)
             return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
         if not self.planar:
@@ -449,7 +479,7 @@ class App(SpatialControls):
         screen = self.screen
         if screen.get_size() != self._panels_size:
             self._relayout()
-        if self.spatial:
+        if self.camera is not None:
             draw_frame(screen, self.sim.state, self.camera, **self.draw_options())
         else:
             draw(screen, self.sim.state, **self.draw_options())
@@ -526,8 +556,9 @@ class App(SpatialControls):
             extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
                          segments=int(self.sim.chain.n))
         if self.spatial:
-            extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction,
-                         camera=self.camera.settings(), orbiting=self.orbiting)
+            extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction)
+        if self.camera is not None:
+            extra.update(camera=self.camera.settings(), orbiting=self.orbiting)
         _write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
 
     def run(self, max_frames=None, max_loops=None, close=True):
@@ -565,6 +596,29 @@ class App(SpatialControls):
             if close:
                 pygame.display.quit()
         return self.frames
+
+
+#: a press this close to an obstacle's surface [px] picks it
+PICK_PX = 3.0
+
+
+def planar_obstacles(sim) -> list:
+    """The obstacle objectives (circle, box, capsule; anything with ``move_to``) of a
+    planar arm's simulation, in the order ``state.obstacles`` lists them."""
+    from armsim.ik.objectives import Obstacle
+    return [o for o in getattr(sim, "objectives", ()) if isinstance(o, Obstacle)]
+
+
+def obstacle_at(obstacles, point, tolerance=0.0):
+    """The last drawn (topmost) of ``obstacles`` whose surface is within ``tolerance`` [m]
+    of the world ``point`` (inside counts), else None."""
+    p = np.asarray(point, dtype=float)
+    seg = np.stack([p, p])[None]                 # a link of zero length at the point
+    for o in reversed(obstacles):
+        d = float(o.distance(seg)[0, 0]) + o.link_radius
+        if d <= tolerance:
+            return o
+    return None
 
 
 def _write_state(path, sim, frames, user_target, target_history_len, extra=None):

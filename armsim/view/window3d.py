@@ -37,13 +37,16 @@ class SpatialControls:
     def _3d_only(self, what):
         self.say(f"{what}: the 3D view only (a spatial arm)")
 
+    #: what a 3D calibration scene says to the target's controls
+    SCRIPTED = "the commanded poses are scripted (a 3D calibration has no target to move)"
+
     def reset_view(self):
-        if not self.spatial:
+        if self.camera is None:
             return self._3d_only("v (view)")
         self.camera.reset()
 
     def toggle_orbit(self):
-        if not self.spatial:
+        if self.camera is None:
             return self._3d_only("o (orbit)")
         self.orbiting = not self.orbiting
         rate = self.camera.orbit_deg_per_s
@@ -80,6 +83,8 @@ class SpatialControls:
     def turn_target(self, key):
         """Arrow keys and page up / down: turn the target pose by :data:`TURN_DEG`."""
         if not self.spatial:
+            if self.camera is not None:
+                return self.say(f"turn: {self.SCRIPTED}")
             return self._3d_only("arrows, page up / down (turn the target)")
         if self.sim.state.kind != "pose":
             return self.say("turn: this target is a position, it has no orientation")
@@ -105,7 +110,9 @@ class SpatialControls:
             if event.button in (1, 2, 3):
                 self._buttons.add(event.button)
                 self._last_pos = event.pos
-            if event.button == 1:
+            if event.button == 1 and not self.spatial:
+                self.say(f"drag: {self.SCRIPTED}; right-drag orbits the view")
+            elif event.button == 1:
                 self.dragging = True
                 self._drag_target(event.pos)
         elif event.type == pygame.MOUSEBUTTONUP:
@@ -124,7 +131,9 @@ class SpatialControls:
                 self.camera.pan(dx, dy, size)
         elif event.type == pygame.MOUSEWHEEL:
             notches = float(event.y)
-            if pygame.key.get_mods() & pygame.KMOD_SHIFT:
+            if pygame.key.get_mods() & pygame.KMOD_SHIFT and not self.spatial:
+                self.say(f"shift + wheel: {self.SCRIPTED}")
+            elif pygame.key.get_mods() & pygame.KMOD_SHIFT:
                 T = self.target_pose()
                 T[:3, 3] = self.camera.along_view(T[:3, 3], notches * ALONG_VIEW_PER_NOTCH
                                                   * float(self.sim.chain.reach))
