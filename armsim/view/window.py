@@ -91,7 +91,7 @@ BINDINGS = (
 )
 #: the help's rows that are not keys
 MOUSE_HELP = (
-    ("drag", "move the target, or an obstacle pressed on (left button; 3D: the target, in the plane through it facing you)"),
+    ("drag", "move the target or an obstacle (left button; 3D: in the plane facing you)"),
     ("right-drag", f"3D: orbit the camera ({ORBIT_DEG_PER_PX:g} deg per pixel)"),
     ("middle-drag", "3D: pan the camera"),
     ("wheel", f"3D: zoom (distance x {ZOOM_PER_NOTCH:g} per notch up)"),
