@@ -288,3 +288,43 @@ def test_each_robot_tracks_its_circle(name):
     for _ in range(60):
         st = sim.step()
     assert st.kind == "pose" and st.error < 1e-3 and st.orientation_error < 1e-3
+
+
+# -- obstacles dragged in the 3D view (issue 14, "Scenes") -------------------------------
+
+OBSTACLE_SCENE = ROOT / "scenes" / "panda_obstacle.toml"
+
+
+def test_left_drag_on_a_sphere_moves_it_in_the_view_plane_not_the_target():
+    app = press(make_app(OBSTACLE_SCENE), key(pygame.K_SPACE, " "), loops=2)   # paused
+    (sphere,) = app.obstacles
+    size = app.screen.get_size()
+    start_center = sphere.center.copy()
+    px, depth, _ = app.camera.project(start_center, size)
+    start = (int(round(px[0])), int(round(px[1])))
+    grab = app.camera.unproject(start, size, through=start_center)
+    end = (start[0] + 40, start[1] - 25)
+    press(app, button(pygame.MOUSEBUTTONDOWN, 1, start), motion(end, (1, 0, 0)),
+          button(pygame.MOUSEBUTTONUP, 1, end))
+    assert app.user_target is None and app.target_history_len == 0   # the target stayed
+    moved = sphere.center - start_center
+    right, up, forward = app.camera.basis()
+    per_px = float(depth) / app.camera.focal_px(size)
+    expected = per_px * (40 * right + 25 * up)
+    np.testing.assert_allclose(moved, expected, atol=1e-9)
+    held = sphere.center - (start_center - grab)                   # the grab point, moved
+    np.testing.assert_allclose(app.camera.project(held, size)[0], end, atol=1e-6)   # under the mouse
+    assert abs(float(np.dot(moved, forward))) < 1e-9               # stays in the view plane
+    press(app, key(pygame.K_r, "r"))                                # r puts it back
+    np.testing.assert_array_equal(sphere.center, start_center)
+
+
+def test_left_drag_beside_the_sphere_moves_the_target():
+    app = press(make_app(OBSTACLE_SCENE), key(pygame.K_SPACE, " "), loops=2)
+    (sphere,) = app.obstacles
+    before = sphere.center.copy()
+    size = app.screen.get_size()
+    press(app, button(pygame.MOUSEBUTTONDOWN, 1, (5, size[1] - 5)),
+          button(pygame.MOUSEBUTTONUP, 1, (5, size[1] - 5)))
+    np.testing.assert_array_equal(sphere.center, before)
+    assert app.target_history_len == 1

@@ -263,7 +263,7 @@ class App(SpatialControls):
         self.running = True
         self.dragging = False
         self.user_target = None         # once the user has placed the target, it stays theirs
-        self.obstacles = planar_obstacles(sim) if self.planar else []
+        self.obstacles = planar_obstacles(sim) if (self.planar or self.spatial) else []
         self._obstacle_home = [o.center.copy() for o in self.obstacles]
         self.held_obstacle = None       # (obstacle, its centre minus the grab point) while dragged
         self.target_history_len = 0     # mouse-set target positions since start / reset

@@ -80,6 +80,27 @@ class SpatialControls:
         T[:3, 3] = self.camera.unproject(pos, self.screen.get_size(), through=T[:3, 3])
         self._set_user_target(T)
 
+    def _pick_obstacle(self, pos):
+        """(obstacle, its centre minus the grab point) for the nearest obstacle under the
+        pixel ``pos`` (the grab point: on the plane through its centre facing the camera,
+        within :data:`PICK_PX` pixels of its surface), else None."""
+        from armsim.view.window import PICK_PX, obstacle_at
+        size = self.screen.get_size()
+        hits = []
+        for o in self.obstacles:
+            _, depth, in_front = self.camera.project(o.center, size)
+            if not bool(in_front):
+                continue
+            depth = float(depth)
+            point = self.camera.unproject(pos, size, through=o.center)
+            metres_per_px = depth / self.camera.focal_px(size)
+            if obstacle_at([o], point, PICK_PX * metres_per_px) is not None:
+                hits.append((depth, id(o), o, o.center - point))
+        if not hits:
+            return None
+        _, _, o, offset = min(hits, key=lambda h: (h[0], h[1]))
+        return o, offset
+
     def turn_target(self, key):
         """Arrow keys and page up / down: turn the target pose by :data:`TURN_DEG`."""
         if not self.spatial:
@@ -113,17 +134,24 @@ class SpatialControls:
             if event.button == 1 and not self.spatial:
                 self.say(f"drag: {self.SCRIPTED}; right-drag orbits the view")
             elif event.button == 1:
-                self.dragging = True
-                self._drag_target(event.pos)
+                self.held_obstacle = self._pick_obstacle(event.pos)
+                if self.held_obstacle is None:
+                    self.dragging = True
+                    self._drag_target(event.pos)
         elif event.type == pygame.MOUSEBUTTONUP:
             self._buttons.discard(event.button)
             if event.button == 1:
                 self.dragging = False
+                self.held_obstacle = None
         elif event.type == pygame.MOUSEMOTION:
             last = self._last_pos if self._last_pos is not None else event.pos
             dx, dy = event.pos[0] - last[0], event.pos[1] - last[1]
             self._last_pos = event.pos
-            if self.dragging:
+            if self.held_obstacle is not None:
+                obstacle, offset = self.held_obstacle
+                obstacle.move_to(self.camera.unproject(event.pos, size, through=obstacle.center)
+                                 + offset)
+            elif self.dragging:
                 self._drag_target(event.pos)
             elif 3 in self._buttons:
                 self.camera.orbit(-ORBIT_DEG_PER_PX * dx, ORBIT_DEG_PER_PX * dy)
