@@ -389,7 +389,7 @@ class Solver:
             lam2 = nu * 2.0 * f + floor
             g = np.einsum("in,jn->ij", J, J) + lam2 * eye
             dq = np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0])
-            qt = np.clip(qv + dq, lo, hi)
+            qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
             if wrap is not None:
                 qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
             yt, Jt, et, ft = evaluate(qt)

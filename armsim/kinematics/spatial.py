@@ -67,6 +67,8 @@ def matrix_rpy(R):
 
 
 _NEXT, _LAST = [1, 2, 0], [2, 0, 1]    # (a x b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1)
+_NEXT_I, _LAST_I = np.array(_NEXT), np.array(_LAST)   # the same as index arrays (no list
+                                                       # conversion per call)
 # flat indices of R[2,1], R[0,2], R[1,0] and of R[1,2], R[2,0], R[0,1] (the skew part)
 _SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
 
@@ -377,7 +379,7 @@ class SpatialChain:
         T = T @ self._tool_T
         z = np.einsum("nij,nj->in", frames[:, :3, :3], self.axes)
         lever = T[:3, 3, None] - frames[:, :3, 3].T
-        lin = z[_NEXT] * lever[_LAST] - z[_LAST] * lever[_NEXT]
+        lin = z[_NEXT_I] * lever[_LAST_I] - z[_LAST_I] * lever[_NEXT_I]
         if self._all_revolute:
             return T, np.concatenate([lin, z])
         lin = np.where(self._rev, lin, z)
