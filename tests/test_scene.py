@@ -324,7 +324,7 @@ def test_fuzz_value_swaps(path, data):
     """Replace one value of a valid scene by a random TOML value."""
     s = load(path)
     table = s.to_table()
-    name = data.draw(st.sampled_from([k for k, v in table.items() if isinstance(v, dict)]))
+    name = data.draw(st.sampled_from([k for k, v in table.items() if isinstance(v, dict) and v]))
     keys = list(table[name])
     k = data.draw(st.sampled_from(keys))
     table[name][k] = data.draw(values)
