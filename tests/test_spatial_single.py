@@ -53,3 +53,19 @@ def test_solve_equals_solve_batch_row(name, kind):
         assert one.success == batch.success[i]   # (residuals: numpy's atan2 differs by a bit
         # between SIMD lanes and the tail of a batch, before this change too)
     assert batch.success.all()
+
+
+@pytest.mark.parametrize("kind", ["pose", "position"])
+def test_one_row_value_and_error_equal_batch_rows(kind):
+    from armsim.ik.problems import SpatialTarget
+    chain = armsim.robots.load("iiwa14")
+    prob = SpatialTarget(chain, kind)
+    q = np.random.default_rng(6).uniform(chain.limits[:, 0], chain.limits[:, 1], (64, chain.n))
+    y = prob.value(q)
+    aim = prob.value(chain.clip(q + np.random.default_rng(7).normal(0.0, 0.2, q.shape)))
+    e = prob.error(aim, y)
+    for i in range(len(q)):
+        yi = prob.value(q[i:i + 1])
+        assert yi.shape == (1, prob.m if kind == "position" else 12)
+        assert np.array_equal(yi, y[i:i + 1])
+        assert np.array_equal(prob.error(aim[i:i + 1], yi), e[i:i + 1])

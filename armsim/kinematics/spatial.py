@@ -366,6 +366,18 @@ class SpatialChain:
         """:meth:`pose_and_jacobian` (joints, structured) of one joint vector q (n,) already
         checked: the same arithmetic on unbatched arrays, without the batch bookkeeping
         (a single solve's per-iteration cost).  Returns the tool T (4, 4) and J (6, n)."""
+        frames, T = self._frames_one(q)
+        z = np.einsum("nij,nj->in", frames[:, :3, :3], self.axes)
+        lever = T[:3, 3, None] - frames[:, :3, 3].T
+        lin = z[_NEXT_I] * lever[_LAST_I] - z[_LAST_I] * lever[_NEXT_I]
+        if self._all_revolute:
+            return T, np.concatenate([lin, z])
+        lin = np.where(self._rev, lin, z)
+        return T, np.concatenate([lin, np.where(self._rev, z, 0.0)])
+
+    def _frames_one(self, q):
+        """:meth:`_float_frames` of one joint vector q (n,) already checked, unbatched (the
+        same arithmetic): the link frames (n, 4, 4) and the tool T (4, 4)."""
         n = self.n
         coef = np.empty((n, 3))
         coef[:, 0] = np.sin(q)
@@ -376,14 +388,7 @@ class SpatialChain:
         T = frames[0] = local[0]
         for i in range(1, n):
             T = frames[i] = T @ local[i]
-        T = T @ self._tool_T
-        z = np.einsum("nij,nj->in", frames[:, :3, :3], self.axes)
-        lever = T[:3, 3, None] - frames[:, :3, 3].T
-        lin = z[_NEXT_I] * lever[_LAST_I] - z[_LAST_I] * lever[_NEXT_I]
-        if self._all_revolute:
-            return T, np.concatenate([lin, z])
-        lin = np.where(self._rev, lin, z)
-        return T, np.concatenate([lin, np.where(self._rev, z, 0.0)])
+        return frames, T @ self._tool_T
 
     def pose(self, q):
         """Tool pose: R (..., 3, 3), p (..., 3) in the base frame."""
