@@ -28,9 +28,11 @@ import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
-from armsim.ik.problems import PlanarPoint, as_problem, for_target
+from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target
 from armsim.ik import scalar
+from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
+from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
@@ -239,6 +241,8 @@ class Solver:
         # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)
         self._scalar = (type(problem) is PlanarPoint and method == "dls"
                         and problem.n <= scalar.MAX_N)
+        # one spatial dls problem runs on unbatched arrays (:meth:`_attempt_spatial`)
+        self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
@@ -251,6 +255,9 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
+        if b == 1 and self._spatial_one:
+            one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
+            return self._attempt_spatial(targets, aim, q, int(one))
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -336,6 +343,70 @@ class Solver:
             k += 1
         res, off = prob.residual(targets, tip), prob.residual(aim, tip)
         return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
+
+    def _attempt_spatial(self, targets, aim, q, budget):
+        """:meth:`_attempt` for one :class:`SpatialTarget` problem with ``dls``: the same
+        iterations and the same arithmetic (bit for bit; tests) on unbatched arrays and
+        Python floats -- the forward pass of one joint vector
+        (:meth:`SpatialChain._pose_and_jacobian_one`), the rotation vector on scalars --
+        instead of batches of one row (a single solve's per-iteration overhead)."""
+        prob = self.problem
+        chain, w = prob.chain, prob.weights
+        wcol = w[:, None]
+        pose = prob.kind == "pose"
+        a_p = aim[0, :3]
+        a_R = aim[0, 3:].reshape(3, 3) if pose else None
+        lo, hi = prob.limits[:, 0], prob.limits[:, 1]
+        wrap = prob._wrap if prob._wrap.any() else None
+        eye = np.eye(prob.m)
+        floor = self.lambda_floor2
+        solve = _steps._solve
+
+        def evaluate(qv):
+            T, J = chain._pose_and_jacobian_one(qv)
+            p = T[:3, 3]
+            if pose:
+                R = T[:3, :3]
+                y = np.concatenate([p, R.reshape(9)])
+                M = a_R @ R.T
+                dr = rotation_vector_one(M.ravel().tolist())
+                if dr is None:
+                    dr = rotation_vector(M[None])[0]
+                e = np.concatenate([a_p - p, dr]) * w
+                J = J * wcol
+            else:
+                y = p.copy()
+                e = (a_p - p) * w
+                J = J[:3] * wcol
+            return y, J, e, 0.5 * float(np.einsum("i,i->", e, e))
+
+        qv = q[0]
+        y, J, e, f = evaluate(qv)
+        nu = float(self.options.damping)
+        half_tol2 = 0.5 * self.tol**2
+        best, since, k = f, 0, 0
+        while not (f < half_tol2 or since >= PATIENCE or k == budget):
+            lam2 = nu * 2.0 * f + floor
+            g = np.einsum("in,jn->ij", J, J) + lam2 * eye
+            dq = np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0])
+            qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
+            if wrap is not None:
+                qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
+            yt, Jt, et, ft = evaluate(qt)
+            if ft < f:
+                nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+                qv, y, J, e, f = qt, yt, Jt, et, ft
+            else:
+                nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
+            if f < best * (1.0 - 1e-9):
+                best, since = f, 0
+            else:
+                since += 1
+            k += 1
+        res = prob.residual(targets, y[None])
+        # the aim of a spatial target is the target itself (a restart gets an equal copy)
+        off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
+        return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
 
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):

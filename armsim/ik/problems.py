@@ -308,6 +308,12 @@ class SpatialTarget(Problem):
         return 12 if self.kind == "pose" else 3
 
     def value(self, q):
+        if type(q) is np.ndarray and q.shape == (1, self.n):
+            # one row (a single solve): the unbatched pass, the same arithmetic
+            T = self.chain._frames_one(self.chain._q(q[0]))[1]
+            if self.kind == "position":
+                return T[None, :3, 3].copy()
+            return np.concatenate([T[:3, 3], T[:3, :3].reshape(9)])[None]
         R, p = self.chain.pose(q)
         if self.kind == "position":
             return p
@@ -324,6 +330,11 @@ class SpatialTarget(Problem):
         dp = targets[:, :3] - y[:, :3]
         if self.kind == "position":
             return dp, None
+        if len(y) == 1:
+            # one row: the rotation vector on scalars (the same arithmetic)
+            M = targets[0, 3:].reshape(3, 3) @ y[0, 3:].reshape(3, 3).T
+            dr = kin_spatial.rotation_vector_one(M.ravel().tolist())
+            return dp, (kin_spatial.rotation_vector(M[None]) if dr is None else np.array([dr]))
         rt = targets[:, 3:].reshape(-1, 3, 3)
         r = y[:, 3:].reshape(-1, 3, 3)
         return dp, kin_spatial.rotation_vector(rt @ np.swapaxes(r, -1, -2))

@@ -21,6 +21,7 @@ standard or modified).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,8 @@ def matrix_rpy(R):
 
 
 _NEXT, _LAST = [1, 2, 0], [2, 0, 1]    # (a x b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1)
+_NEXT_I, _LAST_I = np.array(_NEXT), np.array(_LAST)   # the same as index arrays (no list
+                                                       # conversion per call)
 # flat indices of R[2,1], R[0,2], R[1,0] and of R[1,2], R[2,0], R[0,1] (the skew part)
 _SKEW_PLUS, _SKEW_MINUS = np.array([7, 2, 3]), np.array([5, 6, 1])
 
@@ -118,6 +121,21 @@ def rotation_vector(R):
         sign = np.where(np.einsum("bi,bi->b", axis, vw) < 0.0, -1.0, 1.0)
         out[wide] = axis * (sign * aw)[:, None]
     return out
+
+
+def rotation_vector_one(M):
+    """:func:`rotation_vector` of one rotation matrix given as 9 Python floats (row-major):
+    the same arithmetic on scalars (a single solve's per-iteration cost); a list of 3 floats,
+    or None when the angle is past pi/2 (the caller then uses :func:`rotation_vector`)."""
+    m0, m1, m2, m3, m4, m5, m6, m7, m8 = M
+    c = 0.5 * (m0 + m4 + m8 - 1.0)
+    if not c >= 0.0:
+        return None
+    c = min(c, 1.0)
+    v0, v1, v2 = 0.5 * (m7 - m5), 0.5 * (m2 - m6), 0.5 * (m3 - m1)
+    s = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+    k = float(np.arctan2(s, c)) / max(s, 1e-300)    # numpy's atan2 (not math's): same bits
+    return [v0 * k, v1 * k, v2 * k]
 
 
 @dataclass(frozen=True)
@@ -343,6 +361,34 @@ class SpatialChain:
             frames[:, i] = T
         tool = T @ self._tool_T
         return frames.reshape(batch + (self.n, 4, 4)), tool.reshape(batch + (4, 4))
+
+    def _pose_and_jacobian_one(self, q):
+        """:meth:`pose_and_jacobian` (joints, structured) of one joint vector q (n,) already
+        checked: the same arithmetic on unbatched arrays, without the batch bookkeeping
+        (a single solve's per-iteration cost).  Returns the tool T (4, 4) and J (6, n)."""
+        frames, T = self._frames_one(q)
+        z = np.einsum("nij,nj->in", frames[:, :3, :3], self.axes)
+        lever = T[:3, 3, None] - frames[:, :3, 3].T
+        lin = z[_NEXT_I] * lever[_LAST_I] - z[_LAST_I] * lever[_NEXT_I]
+        if self._all_revolute:
+            return T, np.concatenate([lin, z])
+        lin = np.where(self._rev, lin, z)
+        return T, np.concatenate([lin, np.where(self._rev, z, 0.0)])
+
+    def _frames_one(self, q):
+        """:meth:`_float_frames` of one joint vector q (n,) already checked, unbatched (the
+        same arithmetic): the link frames (n, 4, 4) and the tool T (4, 4)."""
+        n = self.n
+        coef = np.empty((n, 3))
+        coef[:, 0] = np.sin(q)
+        coef[:, 1] = 1.0 - np.cos(q)
+        coef[:, 2] = q
+        local = self._T0 + np.einsum("nk,knij->nij", coef, self._TKA)
+        frames = np.empty_like(local)
+        T = frames[0] = local[0]
+        for i in range(1, n):
+            T = frames[i] = T @ local[i]
+        return frames, T @ self._tool_T
 
     def pose(self, q):
         """Tool pose: R (..., 3, 3), p (..., 3) in the base frame."""
