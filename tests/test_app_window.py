@@ -31,6 +31,18 @@ def wait_for(predicate, timeout):
     return False
 
 
+def window_geometry(display, win):
+    """xdotool's X, Y, WIDTH, HEIGHT of ``win``, retried while a loaded machine maps it."""
+    g = {}
+    for _ in range(100):
+        geo = xdo(display, "getwindowgeometry", "--shell", win).stdout
+        g = dict(line.split("=", 1) for line in geo.split() if "=" in line)
+        if "X" in g:
+            break
+        time.sleep(0.1)
+    return g
+
+
 def xdo(display, *args):
     env = dict(os.environ, DISPLAY=display)
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20)
@@ -56,8 +68,7 @@ def test_drag_moves_target_and_tip_follows(tmp_path):
         r = xdo(display, "search", "--sync", "--onlyvisible", "--class", "run_arm")
         assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
         win = r.stdout.split()[0]
-        geo = xdo(display, "getwindowgeometry", "--shell", win).stdout
-        g = dict(line.split("=") for line in geo.split())
+        g = window_geometry(display, win)
         x0, y0, w, h = int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
         assert wait_for(state_path.exists, 15), "the app wrote no state"
         # drag from the centre (the base) up and to the right, ending at a reachable point
@@ -184,8 +195,7 @@ def test_drag_a_panda_target_and_the_tool_reaches_it(tmp_path):
         r = xdo(display, "search", "--sync", "--onlyvisible", "--class", "run_arm")
         assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
         win = r.stdout.split()[0]
-        geo = xdo(display, "getwindowgeometry", "--shell", win).stdout
-        g = dict(line.split("=") for line in geo.split())
+        g = window_geometry(display, win)
         x0, y0 = int(g["X"]), int(g["Y"])
         assert wait_for(lambda: state().get("frames", 0) > 5, 15), "the app wrote no state"
         xdo(display, "key", "--window", win, "space")

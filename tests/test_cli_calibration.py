@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -233,7 +234,13 @@ def test_window_drag_sets_the_target_the_reference_chases(tmp_path):
         r = xdo("search", "--sync", "--onlyvisible", "--class", "run_arm")
         assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
         win = r.stdout.split()[0]
-        g = dict(line.split("=") for line in xdo("getwindowgeometry", "--shell", win).stdout.split())
+        g = {}
+        for _ in range(100):               # a loaded machine may map the window late
+            g = dict(line.split("=", 1) for line in
+                     xdo("getwindowgeometry", "--shell", win).stdout.split() if "=" in line)
+            if "X" in g:
+                break
+            time.sleep(0.1)
         x0, y0, w, h = int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
         assert _wait_for(state_path.exists, 15), "the app wrote no state"
         start_tip = np.array(json.loads(state_path.read_text())["tip"])
