@@ -145,7 +145,7 @@ def build_parser():
                     "shows a population of models learning a hidden arm from cameras instead "
                     "(drag the target the hidden arm chases). Options override the scene; "
                     "the defaults below are the built-in default scene's. Subcommands: "
-                    "'armsim sweep --help', 'armsim ops --help'.",
+                    "'armsim sweep --help', 'armsim ops --help', 'armsim schema --help'.",
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene)")
@@ -161,7 +161,7 @@ def build_parser():
                      help="export headless to this GIF instead of opening a window "
                           "(relative to the current directory; - writes it to standard output; "
                           "a device or FIFO is written through, a file replaced only when the "
-                          "export succeeded). A GIF holds 0.0015 to 50 frames/s and at most "
+                          "export succeeded). A GIF holds 100/65535 (0.00153) to 50 frames/s and at most "
                           f"{MAX_GIF_FRAMES:,} frames")
     out.add_argument("--export", action="store_true",
                      help="export headless to the scene's [output] gif (and report), "
@@ -171,7 +171,7 @@ def build_parser():
                         f"at most {MAX_GIF_FRAMES:,}, as an export takes about 5 ms a frame "
                         "at 600x600 and longer ones run for hours")
     p.add_argument("--fps", type=positive_float, metavar="N",
-                   help="frames per second of the window, and of a GIF: 100/65535 (0.0015) to 50, "
+                   help="frames per second of the window, and of a GIF: 100/65535 (0.00153) to 50, "
                         "as GIF delays are whole hundredths of a second; frame i lasts "
                         "round(100(i+1)/fps) - round(100i/fps) of them "
                         f"(default: scene render.fps; {d.render.fps:g})")

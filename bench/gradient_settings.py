@@ -100,6 +100,9 @@ def main(argv=None):
     p.add_argument("--random", type=int, default=16, help="random targets after the fixed ones")
     p.add_argument("--json", metavar="PATH", help="write every figure as JSON")
     args = p.parse_args(argv)
+    if args.hold < FROZEN_WINDOW + 1:
+        p.error(f"--hold must be >= {FROZEN_WINDOW + 1} frames (a freeze is judged over the "
+                f"last {FROZEN_WINDOW}), got {args.hold}")
     targets = held_targets(args.random, args.hold)
     results = []
     for method, correction, iterations in SETTINGS:

@@ -9,14 +9,15 @@ __all__ = ["parse_size", "positive_int", "integer", "positive_float"]
 
 
 def parse_size(text):
-    """``"WxH"`` -> (W, H), both integers >= 1."""
+    """``"WxH"`` -> (W, H), both positive integers (the picture's own rule, 16 to 4096 a
+    side, is checked where the size is used; a zero or negative side states it here)."""
     parts = text.lower().split("x")
     try:
         w, h = (int(p) for p in parts)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WxH (e.g. 480x360), got '{text}'") from None
     if w < 1 or h < 1:
-        raise argparse.ArgumentTypeError(f"width and height must be >= 1, got '{text}'")
+        raise argparse.ArgumentTypeError(f"width and height must be >= 16, got '{text}'")
     return w, h
 
 
