@@ -220,7 +220,11 @@ def _scene_from(args):
                          f"(got '{args.scene}' and --robot {args.robot})")
     try:
         if args.robot:
-            scene = loads(robot_scene(args.robot), source=f"<--robot {args.robot}>")
+            try:
+                text = robot_scene(args.robot)
+            except ValueError as exc:       # the robot's model cannot be read
+                raise _SceneFailure(f"--robot {args.robot}: {exc}") from None
+            scene = loads(text, source=f"<--robot {args.robot}>")
         else:
             scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
