@@ -51,6 +51,7 @@ DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3,
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
+GROUP_ROWS = 2048      # restarts: rows x starts iterated as one batch (then split into chunks)
 
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
@@ -243,6 +244,8 @@ class Solver:
                         and problem.n <= scalar.MAX_N)
         # one spatial dls problem runs on unbatched arrays (:meth:`_attempt_spatial`)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
+        per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
+        self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
@@ -408,6 +411,17 @@ class Solver:
         off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
         return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
 
+    def _attempts(self, targets, aim, reachable, q0, budget):
+        """:meth:`_attempt` on chunks of at most ``self._chunk`` rows (memory stays bounded;
+        every row's iterations are its own, so the answers do not depend on the chunks)."""
+        b, c = len(q0), self._chunk
+        if b <= c:
+            return self._attempt(targets, aim, reachable, q0, budget)
+        parts = [self._attempt(targets[s:s + c], aim[s:s + c], reachable[s:s + c], q0[s:s + c],
+                               budget[s:s + c] if np.ndim(budget) else budget)
+                 for s in range(0, b, c)]
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):
         """Solve a batch.
@@ -430,7 +444,7 @@ class Solver:
         aim, reachable = prob.aim(targets)
         first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
         if not self.restarts:
-            q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+            q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
             return self._finish(q, iters, res, reachable, stalled)
         start_of = prob.restart_starts(self.restarts, self.seed)
         # the later starts in order, one per restart, each with its budget
@@ -456,7 +470,7 @@ class Solver:
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
-        q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+        q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
         if self.first_start == "nearer" and True in unfinished:
             # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
@@ -467,20 +481,40 @@ class Solver:
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
-        for start, budget in zip(starts, budgets):
+        i = 0
+        while i < len(starts):
             rows = np.flatnonzero(unfinished)
             if rows.size == 0:
                 break
-            bud = budget[rows] if np.ndim(budget) else budget
+            # the next k starts of every unfinished row run as one batch (k * rows of about
+            # GROUP_ROWS); they are then taken in order, as if one after the other: a row
+            # finished by one of them ignores (and is not charged for) the later ones
+            k = max(1, min(len(starts) - i, GROUP_ROWS // rows.size))
             restarted = True
-            q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows], reachable[rows],
-                                                     start(rows), bud)
-            iters[rows] += it2
-            better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
-            won = rows[better]
-            q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
-                                                        off2[better], st2[better])
-            unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+            idx = np.tile(rows, k)
+            q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
+            if any(np.ndim(budgets[j]) for j in range(i, i + k)):
+                bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
+                                      for j in range(i, i + k)])
+            else:
+                bud = budgets[i] if len(set(budgets[i:i + k])) == 1 else np.repeat(
+                    np.asarray(budgets[i:i + k], dtype=int), rows.size)
+            q2, it2, res2, off2, st2 = self._attempts(targets[idx], aim[idx], reachable[idx],
+                                                      q_st, bud)
+            r = rows.size
+            for j in range(k):
+                live = unfinished[rows]
+                if not live.any():
+                    break
+                sl = slice(j * r, (j + 1) * r)
+                iters[rows[live]] += it2[sl][live]
+                better = live & np.where(reachable[rows], res2[sl] < res[rows],
+                                         off2[sl] < off[rows])
+                won = rows[better]
+                q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],
+                                                            off2[sl][better], st2[sl][better])
+                unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+            i += k
         free = prob.__dict__.get("_free_joints") if restarted else None
         if restarted and free is None:
             probe = np.array([[4.0 * np.pi] * prob.n])
@@ -541,9 +575,9 @@ class Solver:
         if q0.shape != (b, n) or not np.all(np.abs(q0) <= MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
-        per_row = m * n * (n if self._needs_jac else 1)
-        chunk = max(1, int(CHUNK_ELEMENTS // per_row))
-        parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
+        # one run over the whole batch (its restarts pool the unfinished rows of every
+        # chunk); the attempts themselves work on chunks (:meth:`_attempts`)
+        parts = [self.run(targets, q0)] if b else []
         q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
         iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
         res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
