@@ -390,7 +390,7 @@ class Solver:
         best, since, k = f, 0, 0
         while not (f < half_tol2 or since >= PATIENCE or k == budget):
             lam2 = nu * 2.0 * f + floor
-            g = np.einsum("in,jn->ij", J, J) + lam2 * eye
+            g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
             dq = np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0])
             qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
             if wrap is not None:

@@ -163,7 +163,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
         y = y / (a * c - b * b)[:, None]
     else:
-        g = np.einsum("bin,bjn->bij", jac, jac)
+        g = jac @ np.swapaxes(jac, -1, -2)                 # J J^T (matmul: as one row's J @ J.T)
         diag = np.arange(e.shape[-1])
         g[:, diag, diag] += lam2[:, None]         # + lam2 I (the same bits)
         # J J^T + lam2 I is positive definite: never singular
