@@ -310,7 +310,11 @@ class Solver:
                 # then they run on, harmlessly (their result is already recorded)
                 if 8 * written.sum() >= len(written):
                     keep = ~written
+                    last = self.__dict__.get("_error")    # the step's error of tip, kept
+                    cached = last is not None and last[0] is tip and last[1] is am
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
+                    if cached:
+                        self._error = (tip, am, last[2][keep])
                     f, best, since = f[keep], best[keep], since[keep]
                     bud = bud[keep] if per_row else None
                     jac = None if jac is None else jac[keep]

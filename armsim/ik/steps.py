@@ -175,9 +175,13 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
         return qt, tt, jt, ft
     mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
-    ctx._error = None             # tt changes in place below
     bad = ~ok
     qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
+    last = ctx._error             # (tt, aim, error at tt) from _evaluate: the rejected rows
+    if last is not None and last[0] is tt and last[1] is aim:    # go back to their error
+        last[2][bad] = e[bad]
+    else:
+        ctx._error = None
     return qt, tt, jt, ft
 
 
