@@ -311,10 +311,9 @@ class Solver:
                 if 8 * written.sum() >= len(written):
                     keep = ~written
                     last = self.__dict__.get("_error")    # the step's error of tip, kept
-                    cached = last is not None and last[0] is tip and last[1] is am
+                    hit = last is not None and last[0] is tip and last[1] is am
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
-                    if cached:
-                        self._error = (tip, am, last[2][keep])
+                    self._error = (tip, am, last[2][keep]) if hit else None
                     f, best, since = f[keep], best[keep], since[keep]
                     bud = bud[keep] if per_row else None
                     jac = None if jac is None else jac[keep]
@@ -416,15 +415,12 @@ class Solver:
         return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
 
     def _attempts(self, targets, aim, reachable, q0, budget):
-        """:meth:`_attempt` on chunks of at most ``self._chunk`` rows (memory stays bounded;
-        every row's iterations are its own, so the answers do not depend on the chunks)."""
+        """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
         b, c = len(q0), self._chunk
-        if b <= c:
-            return self._attempt(targets, aim, reachable, q0, budget)
         parts = [self._attempt(targets[s:s + c], aim[s:s + c], reachable[s:s + c], q0[s:s + c],
                                budget[s:s + c] if np.ndim(budget) else budget)
                  for s in range(0, b, c)]
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+        return parts[0] if len(parts) == 1 else tuple(np.concatenate(a) for a in zip(*parts))
 
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):
@@ -486,23 +482,16 @@ class Solver:
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
         i = 0
-        while i < len(starts):
+        while i < len(starts) and True in unfinished:
+            # the next k starts of every unfinished row run as one batch (k x rows ~ GROUP_ROWS),
+            # taken in order as if one after another: a row finished by one skips the later ones
             rows = np.flatnonzero(unfinished)
-            if rows.size == 0:
-                break
-            # the next k starts of every unfinished row run as one batch (k * rows of about
-            # GROUP_ROWS); they are then taken in order, as if one after the other: a row
-            # finished by one of them ignores (and is not charged for) the later ones
             k = max(1, min(len(starts) - i, GROUP_ROWS // rows.size))
             restarted = True
             idx = np.tile(rows, k)
             q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
-            if any(np.ndim(budgets[j]) for j in range(i, i + k)):
-                bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
-                                      for j in range(i, i + k)])
-            else:
-                bud = budgets[i] if len(set(budgets[i:i + k])) == 1 else np.repeat(
-                    np.asarray(budgets[i:i + k], dtype=int), rows.size)
+            bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
+                                  for j in range(i, i + k)])
             q2, it2, res2, off2, st2 = self._attempts(targets[idx], aim[idx], reachable[idx],
                                                       q_st, bud)
             r = rows.size
@@ -579,15 +568,11 @@ class Solver:
         if q0.shape != (b, n) or not np.all(np.abs(q0) <= MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
-        # one run over the whole batch (its restarts pool the unfinished rows of every
-        # chunk); the attempts themselves work on chunks (:meth:`_attempts`)
-        parts = [self.run(targets, q0)] if b else []
-        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
-        iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
-        res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
-        reasons = np.array([r for p in parts for r in p[3]], dtype=str)
+        # one run over the whole batch: its restarts pool the unfinished rows of all chunks
+        q, iters, res, reasons = (self.run(targets, q0) if b else
+                                  (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0), []))
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
-                       reason=reasons)
+                       reason=np.array(reasons, dtype=str))
         parts = prob.residual_parts(targets, prob.value(q)) if b else None
         if parts is not None:
             out.position_residual, out.orientation_residual = parts
