@@ -51,7 +51,7 @@ DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3,
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
-GROUP_ROWS = 2048      # restarts: rows x starts iterated as one batch (then split into chunks)
+GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
 
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
@@ -481,12 +481,12 @@ class Solver:
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
-        i = 0
+        i, grow = 0, 1
         while i < len(starts) and True in unfinished:
-            # the next k starts of every unfinished row run as one batch (k x rows ~ GROUP_ROWS),
-            # taken in order as if one after another: a row finished by one skips the later ones
+            # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS; one
+            # row alone: k = 1) run as one batch, taken in order as if one after another
             rows = np.flatnonzero(unfinished)
-            k = max(1, min(len(starts) - i, GROUP_ROWS // rows.size))
+            k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
             restarted = True
             idx = np.tile(rows, k)
             q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
@@ -507,7 +507,7 @@ class Solver:
                 q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],
                                                             off2[sl][better], st2[sl][better])
                 unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
-            i += k
+            i, grow = i + k, 2 * grow
         free = prob.__dict__.get("_free_joints") if restarted else None
         if restarted and free is None:
             probe = np.array([[4.0 * np.pi] * prob.n])
