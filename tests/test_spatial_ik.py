@@ -156,3 +156,25 @@ def test_spatial_targets_bring_their_own_default_settings():
     b = armsim.solve(planar, [0.4, 0.3], max_iter=DEFAULTS["max_iter"],
                      first_iter=DEFAULTS["first_iter"], restarts=DEFAULTS["restarts"])
     assert np.array_equal(a.q, b.q) and a.iterations == b.iterations
+
+
+def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
+    # solve_batch runs the next k starts of every unfinished row as one batch (about
+    # GROUP_ROWS rows) and takes them in order: the same q, iterations and reasons as one
+    # restart at a time, whatever the chunk size, and as each row's own solve
+    from armsim.ik import loop
+    chain = armsim.robots.load("panda")
+    rng = np.random.default_rng(3)
+    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (120, chain.n)))
+    grouped = armsim.solve_batch(chain, T, **SETTINGS)
+    restarted = np.flatnonzero(grouped.iterations > SETTINGS["first_iter"])
+    assert len(restarted) >= 20          # the poses exercise the restarts
+    monkeypatch.setattr(loop, "GROUP_ROWS", 1)
+    monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 5 * 12 * 7 * 7)     # chunks of 5 rows
+    single = armsim.solve_batch(chain, T, **SETTINGS)
+    assert np.array_equal(grouped.q, single.q)
+    assert np.array_equal(grouped.iterations, single.iterations)
+    assert np.array_equal(grouped.reason, single.reason)
+    for i in restarted[:5]:
+        one = armsim.solve(chain, T[i], **SETTINGS)
+        assert np.array_equal(one.q, grouped.q[i]) and one.iterations == grouped.iterations[i]

@@ -51,6 +51,7 @@ DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3,
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
+GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
 
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
@@ -243,6 +244,8 @@ class Solver:
                         and problem.n <= scalar.MAX_N)
         # one spatial dls problem runs on unbatched arrays (:meth:`_attempt_spatial`)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
+        per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
+        self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
@@ -307,7 +310,10 @@ class Solver:
                 # then they run on, harmlessly (their result is already recorded)
                 if 8 * written.sum() >= len(written):
                     keep = ~written
+                    last = self.__dict__.get("_error")    # the step's error of tip, kept
+                    hit = last is not None and last[0] is tip and last[1] is am
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
+                    self._error = (tip, am, last[2][keep]) if hit else None
                     f, best, since = f[keep], best[keep], since[keep]
                     bud = bud[keep] if per_row else None
                     jac = None if jac is None else jac[keep]
@@ -387,7 +393,7 @@ class Solver:
         best, since, k = f, 0, 0
         while not (f < half_tol2 or since >= PATIENCE or k == budget):
             lam2 = nu * 2.0 * f + floor
-            g = np.einsum("in,jn->ij", J, J) + lam2 * eye
+            g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
             dq = np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0])
             qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
             if wrap is not None:
@@ -407,6 +413,14 @@ class Solver:
         # the aim of a spatial target is the target itself (a restart gets an equal copy)
         off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
         return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
+
+    def _attempts(self, targets, aim, reachable, q0, budget):
+        """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
+        b, c = len(q0), self._chunk
+        parts = [self._attempt(targets[s:s + c], aim[s:s + c], reachable[s:s + c], q0[s:s + c],
+                               budget[s:s + c] if np.ndim(budget) else budget)
+                 for s in range(0, b, c)]
+        return parts[0] if len(parts) == 1 else tuple(np.concatenate(a) for a in zip(*parts))
 
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0):
@@ -430,7 +444,7 @@ class Solver:
         aim, reachable = prob.aim(targets)
         first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
         if not self.restarts:
-            q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+            q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
             return self._finish(q, iters, res, reachable, stalled)
         start_of = prob.restart_starts(self.restarts, self.seed)
         # the later starts in order, one per restart, each with its budget
@@ -456,7 +470,7 @@ class Solver:
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
-        q, iters, res, off, stalled = self._attempt(targets, aim, reachable, q0, first)
+        q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
         if self.first_start == "nearer" and True in unfinished:
             # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
@@ -467,20 +481,33 @@ class Solver:
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
-        for start, budget in zip(starts, budgets):
+        i, grow = 0, 1
+        while i < len(starts) and True in unfinished:
+            # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS; one
+            # row alone: k = 1) run as one batch, taken in order as if one after another
             rows = np.flatnonzero(unfinished)
-            if rows.size == 0:
-                break
-            bud = budget[rows] if np.ndim(budget) else budget
+            k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
             restarted = True
-            q2, it2, res2, off2, st2 = self._attempt(targets[rows], aim[rows], reachable[rows],
-                                                     start(rows), bud)
-            iters[rows] += it2
-            better = np.where(reachable[rows], res2 < res[rows], off2 < off[rows])
-            won = rows[better]
-            q[won], res[won], off[won], stalled[won] = (q2[better], res2[better],
-                                                        off2[better], st2[better])
-            unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+            idx = np.tile(rows, k)
+            q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
+            bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
+                                  for j in range(i, i + k)])
+            q2, it2, res2, off2, st2 = self._attempts(targets[idx], aim[idx], reachable[idx],
+                                                      q_st, bud)
+            r = rows.size
+            for j in range(k):
+                live = unfinished[rows]
+                if not live.any():
+                    break
+                sl = slice(j * r, (j + 1) * r)
+                iters[rows[live]] += it2[sl][live]
+                better = live & np.where(reachable[rows], res2[sl] < res[rows],
+                                         off2[sl] < off[rows])
+                won = rows[better]
+                q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],
+                                                            off2[sl][better], st2[sl][better])
+                unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+            i, grow = i + k, 2 * grow
         free = prob.__dict__.get("_free_joints") if restarted else None
         if restarted and free is None:
             probe = np.array([[4.0 * np.pi] * prob.n])
@@ -541,15 +568,11 @@ class Solver:
         if q0.shape != (b, n) or not np.all(np.abs(q0) <= MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
-        per_row = m * n * (n if self._needs_jac else 1)
-        chunk = max(1, int(CHUNK_ELEMENTS // per_row))
-        parts = [self.run(targets[s:s + chunk], q0[s:s + chunk]) for s in range(0, b, chunk)]
-        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
-        iters = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=int)
-        res = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
-        reasons = np.array([r for p in parts for r in p[3]], dtype=str)
+        # one run over the whole batch: its restarts pool the unfinished rows of all chunks
+        q, iters, res, reasons = (self.run(targets, q0) if b else
+                                  (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0), []))
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
-                       reason=reasons)
+                       reason=np.array(reasons, dtype=str))
         parts = prob.residual_parts(targets, prob.value(q)) if b else None
         if parts is not None:
             out.position_residual, out.orientation_residual = parts

@@ -163,7 +163,9 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
         y = y / (a * c - b * b)[:, None]
     else:
-        g = np.einsum("bin,bjn->bij", jac, jac) + lam2[:, None, None] * np.eye(e.shape[-1])
+        g = jac @ np.swapaxes(jac, -1, -2)                 # J J^T (matmul: as one row's J @ J.T)
+        diag = np.arange(e.shape[-1])
+        g[:, diag, diag] += lam2[:, None]         # + lam2 I (the same bits)
         # J J^T + lam2 I is positive definite: never singular
         y = _solve(g, e[..., None])[..., 0]
     dq = np.einsum("bin,bi->bn", jac, y)
@@ -173,9 +175,13 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
         return qt, tt, jt, ft
     mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
-    ctx._error = None             # tt changes in place below
     bad = ~ok
     qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
+    last = ctx._error             # (tt, aim, error at tt) from _evaluate: the rejected rows
+    if last is not None and last[0] is tt and last[1] is aim:    # go back to their error
+        last[2][bad] = e[bad]
+    else:
+        ctx._error = None
     return qt, tt, jt, ft
 
 

@@ -351,8 +351,7 @@ class SpatialChain:
         batch = q.shape[:-1]
         q2 = q.reshape(-1, self.n)
         # TK, TKK are zero for a prismatic joint, TA for a revolute one
-        coef = np.stack([np.sin(q2), 1.0 - np.cos(q2), q2], axis=-1)       # (B, n, 3)
-        local = self._T0 + np.einsum("bnk,knij->bnij", coef, self._TKA)     # (B, n, 4, 4)
+        local = self._local(np.sin(q2), 1.0 - np.cos(q2), q2)              # (B, n, 4, 4)
         frames = np.empty_like(local)
         T = local[:, 0]
         frames[:, 0] = T
@@ -362,12 +361,34 @@ class SpatialChain:
         tool = T @ self._tool_T
         return frames.reshape(batch + (self.n, 4, 4)), tool.reshape(batch + (4, 4))
 
+    def _local(self, s, c1, q):
+        """The local transforms (..., n, 4, 4) from sin q, 1 - cos q and q (..., n):
+        ``T0 + (s TK + (1 - c) TKK + q TA)``, elementwise (the term of a kind of joint the
+        chain lacks is zero and left out), the same arithmetic for a batch and one row."""
+        TK, TKK, TA = self._TKA
+        d = s[..., None, None] * TK
+        d += c1[..., None, None] * TKK
+        if not self._all_revolute:
+            d += q[..., None, None] * TA
+        d += self._T0
+        return d
+
+    def _axes_base(self, frames):
+        """Each joint's axis in the base frame, (..., 3, n), from the link frames
+        (..., n, 4, 4): ``R_i a_i`` as three products and two sums (elementwise, the same
+        arithmetic for a batch and one row)."""
+        R, a = frames[..., :3, :3], self.axes
+        z = R[..., 0] * a[:, None, 0]
+        z += R[..., 1] * a[:, None, 1]
+        z += R[..., 2] * a[:, None, 2]
+        return np.swapaxes(z, -1, -2)
+
     def _pose_and_jacobian_one(self, q):
         """:meth:`pose_and_jacobian` (joints, structured) of one joint vector q (n,) already
         checked: the same arithmetic on unbatched arrays, without the batch bookkeeping
         (a single solve's per-iteration cost).  Returns the tool T (4, 4) and J (6, n)."""
         frames, T = self._frames_one(q)
-        z = np.einsum("nij,nj->in", frames[:, :3, :3], self.axes)
+        z = self._axes_base(frames)
         lever = T[:3, 3, None] - frames[:, :3, 3].T
         lin = z[_NEXT_I] * lever[_LAST_I] - z[_LAST_I] * lever[_NEXT_I]
         if self._all_revolute:
@@ -379,11 +400,7 @@ class SpatialChain:
         """:meth:`_float_frames` of one joint vector q (n,) already checked, unbatched (the
         same arithmetic): the link frames (n, 4, 4) and the tool T (4, 4)."""
         n = self.n
-        coef = np.empty((n, 3))
-        coef[:, 0] = np.sin(q)
-        coef[:, 1] = 1.0 - np.cos(q)
-        coef[:, 2] = q
-        local = self._T0 + np.einsum("nk,knij->nij", coef, self._TKA)
+        local = self._local(np.sin(q), 1.0 - np.cos(q), q)
         frames = np.empty_like(local)
         T = frames[0] = local[0]
         for i in range(1, n):
@@ -507,7 +524,7 @@ class SpatialChain:
         if structured and wrt in ("joints", ("joints",)):
             q = np.asarray(self._q(q), dtype=float)
             frames, T = self._float_frames(q)
-            z = np.einsum("...nij,nj->...in", frames[..., :3, :3], self.axes)   # (..., 3, n)
+            z = self._axes_base(frames)                                         # (..., 3, n)
             p = T[..., :3, 3]
             lever = p[..., None] - np.swapaxes(frames[..., :3, 3], -1, -2)     # (..., 3, n)
             lin = z[..., _NEXT, :] * lever[..., _LAST, :] - z[..., _LAST, :] * lever[..., _NEXT, :]
