@@ -15,7 +15,8 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
-from armsim.ik.tracking import SHORT, STALL_WINDOW, RunStats, clearance, smooth_to
+from armsim.ik.tracking import (SHORT, STALL_WINDOW, RunStats, clearance, joints_at_limit,
+                                smooth_to)
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 
 __all__ = ["SpatialState", "snapshot", "SpatialSimulation"]
@@ -290,16 +291,10 @@ class SpatialSimulation:
         return self.state
 
     def _record(self):
-        st, stats = self.state, self.stats
-        stats.frames += 1
-        stats.error_sum += st.error
-        stats.final_error = st.error
-        stats.iterations_sum += st.iterations
+        st = self.state
         self.final_orientation_error = st.orientation_error
-        index = self.path.waypoint_index(self.frame) if hasattr(self.path, "waypoint_index") else -1
-        if 0 <= index < len(stats.reached) and st.error <= self.reach_tolerance and \
-                st.orientation_error <= ORIENTATION_TOLERANCE:
-            stats.reached[index] = True
+        self.stats.record(st, self.path, self.frame, st.error <= self.reach_tolerance
+                          and st.orientation_error <= ORIENTATION_TOLERANCE)
 
     def _shortfall(self, error, orientation_error):
         """(best possible position error, stalled, joints at a limit) for this frame."""
@@ -315,13 +310,7 @@ class SpatialSimulation:
         still.append((self._target.copy(), excess))
         stalled = bool(short and len(still) == still.maxlen
                        and still[0][1] - excess < 0.01 * excess)
-        at_limit = ()
-        if short:
-            lim = np.asarray(chain.limits, dtype=float)
-            with np.errstate(invalid="ignore"):
-                near = np.abs(self.q[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
-            hit = np.any(near & np.isfinite(lim), axis=1)
-            at_limit = tuple(int(j) + 1 for j in np.flatnonzero(hit))
+        at_limit = joints_at_limit(self.q, chain.limits) if short else ()
         return best, stalled, at_limit
 
     def _make_state(self):

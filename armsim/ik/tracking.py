@@ -107,6 +107,17 @@ class RunStats:
     iterations_sum: int = 0
     reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
+    def record(self, state, path, frame, close) -> None:
+        """Count ``state`` (its ``error`` and ``iterations``), and mark the waypoint that
+        ``path`` aims at on ``frame`` as reached when ``close``."""
+        self.frames += 1
+        self.error_sum += state.error
+        self.final_error = state.error
+        self.iterations_sum += state.iterations
+        index = path.waypoint_index(frame) if hasattr(path, "waypoint_index") else -1
+        if close and 0 <= index < len(self.reached):
+            self.reached[index] = True
+
     def summary(self) -> dict:
         """Plain-JSON dictionary: frames, final/mean error, iterations per frame, waypoints."""
         n = max(self.frames, 1)
@@ -117,6 +128,18 @@ class RunStats:
             "iterations_per_frame": self.iterations_sum / n if self.frames else 0.0,
             "waypoints_reached": [bool(r) for r in self.reached],
         }
+
+
+def joints_at_limit(q, limits) -> tuple:
+    """Joints (1 = next to the base) of ``q`` (n,) sitting on a finite limit of ``limits``
+    (n, 2) (or None: no limits), to 1e-9 relative."""
+    if limits is None:
+        return ()
+    lim = np.asarray(limits, dtype=float)
+    with np.errstate(invalid="ignore"):
+        near = np.abs(np.asarray(q)[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
+    hit = np.any(near & np.isfinite(lim), axis=1)
+    return tuple(int(j) + 1 for j in np.flatnonzero(hit))
 
 
 def figure_eight(center, size, period, phase=0.0):
@@ -291,14 +314,7 @@ class Simulation:
         return self.state
 
     def _record(self):
-        st, stats = self.state, self.stats
-        stats.frames += 1
-        stats.error_sum += st.error
-        stats.final_error = st.error
-        stats.iterations_sum += st.iterations
-        index = self.path.waypoint_index(self.frame) if hasattr(self.path, "waypoint_index") else -1
-        if 0 <= index < len(stats.reached) and st.error <= self.reach_tolerance:
-            stats.reached[index] = True
+        self.stats.record(self.state, self.path, self.frame, self.state.error <= self.reach_tolerance)
 
     def _shortfall(self, error):
         """(best possible error, stalled, joints at a limit) for the current frame."""
@@ -313,13 +329,7 @@ class Simulation:
         still.append((self._target.copy(), error))
         stalled = bool(short and len(still) == still.maxlen
                        and still[0][1] - error < 0.01 * (error - best))
-        at_limit = ()
-        if short and chain.limits is not None:
-            lim = np.asarray(chain.limits, dtype=float)
-            with np.errstate(invalid="ignore"):
-                near = np.abs(self.q[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
-            hit = np.any(near & np.isfinite(lim), axis=1)
-            at_limit = tuple(int(j) + 1 for j in np.flatnonzero(hit))
+        at_limit = joints_at_limit(self.q, chain.limits) if short else ()
         return best, stalled, at_limit
 
     def report(self) -> dict:
