@@ -13,15 +13,11 @@ import time
 
 import numpy as np
 
+from armsim.vision.simulation import _finite_or_none
 from armsim.vision.spatial_calibration import make_problem
 from armsim.vision.spatial_run import SpatialCalibrationRun
 
 __all__ = ["SpatialCalibrationSimulation"]
-
-
-def _finite_or_none(x):
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 class SpatialCalibrationSimulation:
