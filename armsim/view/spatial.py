@@ -27,7 +27,8 @@ import numpy as np
 
 from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.orbit import OrbitCamera
-from armsim.view.style import DEFAULT_THEME, Color, Theme, _check_size, _font, scaled_theme
+from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
+                               scaled_theme)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -373,13 +374,7 @@ def _draw_panel(surface, lines, arm_px, th, size):
                           & (pts[:, 1] >= y0 - margin) & (pts[:, 1] <= y0 + h + margin)))
 
     x0, y0 = min(corners, key=covered)           # first corner wins a tie: top left
-    box = pygame.Surface((w, h), pygame.SRCALPHA)
-    box.fill((*th.panel, 200))
-    surface.blit(box, (x0, y0))
-    y = y0 + pad
-    for t in texts:
-        surface.blit(t, (x0 + pad, y))
-        y += t.get_height() + gap
+    y = _text_panel(surface, texts, (x0, y0), (w, h), pad, gap, th.panel)
     x = x0 + pad
     for t in axes_row:
         surface.blit(t, (x, y))

@@ -269,14 +269,21 @@ def _draw_text_box(surface, lines, theme):
     pad, gap = max(2, (2 * theme.font_size) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
-    x0, y0 = surface.get_width() - w - 6, 6
-    box = pygame.Surface((w, h), pygame.SRCALPHA)
-    box.fill((*theme.panel, 200))
+    _text_panel(surface, texts, (surface.get_width() - w - 6, 6), (w, h), pad, gap, theme.panel)
+
+
+def _text_panel(surface, texts, corner, box_size, pad, gap, color):
+    """A translucent box of ``box_size`` at ``corner`` with the rendered ``texts`` stacked
+    in it; returns the y just below the last line."""
+    x0, y0 = corner
+    box = pygame.Surface(box_size, pygame.SRCALPHA)
+    box.fill((*color, 200))
     surface.blit(box, (x0, y0))
     y = y0 + pad
     for t in texts:
         surface.blit(t, (x0 + pad, y))
         y += t.get_height() + gap
+    return y
 
 
 def _draw_legend(surface, entries, theme):
