@@ -364,9 +364,7 @@ class Solver:
         a_R = aim[0, 3:].reshape(3, 3) if pose else None
         lo, hi = prob.limits[:, 0], prob.limits[:, 1]
         wrap = prob._wrap if prob._wrap.any() else None
-        eye = np.eye(prob.m)
-        floor = self.lambda_floor2
-        solve = _steps._solve
+        eye, floor, solve = np.eye(prob.m), self.lambda_floor2, _steps._solve
 
         def evaluate(qv):
             T, J = chain._pose_and_jacobian_one(qv)
@@ -394,7 +392,8 @@ class Solver:
         while not (f < half_tol2 or since >= PATIENCE or k == budget):
             lam2 = nu * 2.0 * f + floor
             g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
-            dq = np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0])
+            dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
+                                     J, e, lam2, lo, hi, eye)     # joints at a limit leave
             qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
             if wrap is not None:
                 qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)

@@ -10,6 +10,7 @@ vectors ``q`` (B, n):
 ``value_and_jacobian(q)``    y (B, m) and dy/dq (B, m, n) by forward-mode AD
 ``aim(targets)``             where y is sent (B, m) and whether the target is attainable (B,)
 ``clip(q)``                  q within the joint limits
+``clamps``                   ``dls`` takes joints at a limit out of the step (else: clips)
 ``scale``                    a task-space length: tolerances and step limits are fractions of it
 ``curvature``                a bound of ``|J|_F^2`` (the gradient step is divided by it), or None
 
@@ -52,6 +53,9 @@ class Problem:
     limits: np.ndarray | None = None    # (n, 2) or None
     #: methods that need more than the interface (planar geometry)
     supports: tuple = ("dls", "gradient", "pinv")
+    #: ``dls`` takes the joints a step would drive past a limit out of the step and
+    #: solves again without them (:func:`armsim.ik.steps._clamped`) instead of clipping
+    clamps: bool = False
 
     @property
     def target_size(self) -> int:
@@ -280,6 +284,7 @@ class SpatialTarget(Problem):
     default_restarts = 150
     #: ``ccd`` works here (:meth:`ccd_sweep`); ``fabrik`` needs a planar chain
     supports = ("dls", "gradient", "pinv", "ccd")
+    clamps = True
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):
