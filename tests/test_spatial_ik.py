@@ -166,15 +166,16 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
     chain = armsim.robots.load("panda")
     rng = np.random.default_rng(3)
     T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (120, chain.n)))
-    grouped = armsim.solve_batch(chain, T, **SETTINGS)
-    restarted = np.flatnonzero(grouped.iterations > SETTINGS["first_iter"])
+    kw = dict(SETTINGS, first_iter=4)   # a short first budget: many rows restart
+    grouped = armsim.solve_batch(chain, T, **kw)
+    restarted = np.flatnonzero(grouped.iterations > kw["first_iter"])
     assert len(restarted) >= 20          # the poses exercise the restarts
     monkeypatch.setattr(loop, "GROUP_ROWS", 1)
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 5 * 12 * 7 * 7)     # chunks of 5 rows
-    single = armsim.solve_batch(chain, T, **SETTINGS)
+    single = armsim.solve_batch(chain, T, **kw)
     assert np.array_equal(grouped.q, single.q)
     assert np.array_equal(grouped.iterations, single.iterations)
     assert np.array_equal(grouped.reason, single.reason)
     for i in restarted[:5]:
-        one = armsim.solve(chain, T[i], **SETTINGS)
+        one = armsim.solve(chain, T[i], **kw)
         assert np.array_equal(one.q, grouped.q[i]) and one.iterations == grouped.iterations[i]
