@@ -87,3 +87,15 @@ def test_fabrik_is_refused_on_a_spatial_chain():
         armsim.solve(chain, [0.3, 0.1, 0.4], method="fabrik")
     assert str(err.value) == ("method 'fabrik' needs a planar chain; for this problem choose "
                               "one of dls, gradient, pinv, ccd")
+
+
+def test_ccd_keeps_its_own_default_sweeps_on_a_spatial_target():
+    # dls defaults to 10 iterations a restart (25 for q0); ccd counts sweeps and keeps 20
+    chain = armsim.robots.load("ur5")
+    p = _poses(chain, 6)[:, :3, 3]
+    plain = armsim.solve_batch(chain, p, method="ccd")
+    chosen = armsim.solve_batch(chain, p, method="ccd", max_iter=20, first_iter=20, restarts=150)
+    assert np.array_equal(plain.q, chosen.q)
+    assert np.array_equal(plain.iterations, chosen.iterations)
+    short = armsim.solve_batch(chain, p, method="ccd", max_iter=10, first_iter=25, restarts=150)
+    assert not np.array_equal(plain.iterations, short.iterations)

@@ -605,15 +605,16 @@ class _Default:
 DEFAULT = _Default()
 
 
-def _defaults(problem, max_iter, first_iter, restarts):
-    """(max_iter, first_iter, restarts) with :data:`DEFAULT` replaced (see :class:`_Default`)."""
-    if max_iter is DEFAULT:
-        max_iter = getattr(problem, "default_max_iter", DEFAULTS["max_iter"])
-    if first_iter is DEFAULT:
-        first_iter = getattr(problem, "default_first_iter", DEFAULTS["first_iter"])
-    if restarts is DEFAULT:
-        restarts = getattr(problem, "default_restarts", DEFAULTS["restarts"])
-    return max_iter, first_iter, restarts
+def _defaults(problem, max_iter, first_iter, restarts, method):
+    """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`."""
+    out = []
+    for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
+                        ("restarts", restarts)):
+        if value is DEFAULT:
+            value = getattr(problem, f"default_{method}_{name}",
+                            getattr(problem, f"default_{name}", DEFAULTS[name]))
+        out.append(value)
+    return tuple(out)
 
 
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
@@ -667,7 +668,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     IKResult
     """
     chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
-    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
@@ -691,7 +692,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     IKResult whose fields have a leading axis B.
     """
     chain, targets = for_target(chain, targets, batch=True)
-    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts)
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,

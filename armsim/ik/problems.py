@@ -285,6 +285,9 @@ class SpatialTarget(Problem):
     default_max_iter = 10
     default_first_iter = 25
     default_restarts = 150
+    #: ``ccd`` counts sweeps, not dls iterations: 20 a start (``bench/ccd_spatial.py``)
+    default_ccd_max_iter = 20
+    default_ccd_first_iter = 20
     #: ``ccd`` works here (:meth:`ccd_sweep`); ``fabrik`` needs a planar chain
     supports = ("dls", "gradient", "pinv", "ccd")
     clamps = True
