@@ -106,9 +106,14 @@ class XApp:
             return {}
 
     def close(self):
-        """Kill the app if it still runs, then Xvfb."""
+        """Kill the app if it still runs, then stop Xvfb: SIGTERM, on which it removes its
+        socket and lock file (SIGKILL leaves them), SIGKILL if it has not gone in 5 s."""
         if self.app is not None and self.app.poll() is None:
             self.app.kill()
             self.app.wait()
-        self._xvfb.kill()
-        self._xvfb.wait()
+        self._xvfb.terminate()
+        try:
+            self._xvfb.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._xvfb.kill()
+            self._xvfb.wait()
