@@ -12,6 +12,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from _xvfb import needs_xvfb, wait_for
 from armsim.scene import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,75 +195,21 @@ size = [400, 400]
 """
 
 
-def _wait_for(predicate, timeout):
-    import time
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-@pytest.mark.skipif(not (__import__("shutil").which("Xvfb") and __import__("shutil").which("xdotool")),
-                    reason="Xvfb and xdotool not installed")
-def test_window_drag_sets_the_target_the_reference_chases(tmp_path):
-    import random
-    import time
-
+@needs_xvfb
+def test_window_drag_sets_the_target_the_reference_chases(tmp_path, x_app):
     from armsim.view import CanvasView
-    num = random.randint(401, 700)
-    while Path(f"/tmp/.X11-unix/X{num}").exists():
-        num += 1
-    display = f":{num}"
-    xenv = dict(os.environ, DISPLAY=display)
-
-    def xdo(*args):
-        return subprocess.run(["xdotool", *args], env=xenv, capture_output=True, text=True, timeout=20)
-
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    app = None
-    state_path = tmp_path / "state.json"
     (tmp_path / "w.toml").write_text(WINDOW_SCENE)
-    try:
-        assert _wait_for(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 10), "Xvfb did not start"
-        env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11", PYTHONPATH=str(ROOT),
-                   ARMSIM_STATE_OUT=str(state_path))
-        app = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "w.toml"], env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        r = xdo("search", "--sync", "--onlyvisible", "--class", "run_arm")
-        assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr}"
-        win = r.stdout.split()[0]
-        g = {}
-        for _ in range(100):               # a loaded machine may map the window late
-            g = dict(line.split("=", 1) for line in
-                     xdo("getwindowgeometry", "--shell", win).stdout.split() if "=" in line)
-            if "X" in g:
-                break
-            time.sleep(0.1)
-        x0, y0, w, h = int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
-        assert _wait_for(state_path.exists, 15), "the app wrote no state"
-        start_tip = np.array(json.loads(state_path.read_text())["tip"])
-        end = (w // 2 + 30, h // 2 - 60)
-        xdo("mousemove", str(x0 + w // 2), str(y0 + h // 2))
-        xdo("mousedown", "1")
-        for i in range(1, 6):
-            xdo("mousemove", str(x0 + w // 2 + (end[0] - w // 2) * i // 5),
-                str(y0 + h // 2 + (end[1] - h // 2) * i // 5))
-            time.sleep(0.05)
-        xdo("mouseup", "1")
-        time.sleep(2.5)
-        xdo("key", "--window", win, "Escape")
-        app.wait(timeout=15)
-        assert app.returncode == 0, app.stderr.read()
-        state = json.loads(state_path.read_text())
-    finally:
-        if app is not None and app.poll() is None:
-            app.kill()
-            app.wait()
-        xvfb.kill()
-        xvfb.wait()
+    x = x_app("w.toml", env={"PYTHONPATH": str(ROOT)})
+    x0, y0, w, h = x.geometry()
+    assert wait_for(x.state_path.exists, 15), "the app wrote no state"
+    start_tip = np.array(json.loads(x.state_path.read_text())["tip"])
+    end = (w // 2 + 30, h // 2 - 60)
+    x.drag((x0, y0), (w // 2, h // 2), end)
+    time.sleep(2.5)
+    x.key("Escape")
+    x.app.wait(timeout=15)
+    assert x.app.returncode == 0, x.app.stderr.read()
+    state = json.loads(x.state_path.read_text())
 
     class Geometry:             # what CanvasView.fit reads: the scene's canvas, camera and base
         canvas = (600.0, 600.0)

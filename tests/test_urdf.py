@@ -1,5 +1,7 @@
 """URDF files: chains from yourdfpy's parse, fixed joints collapsed, errors by exact message."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,18 @@ def test_missing_file_and_unknown_links(tmp_path, planar_file):
     with pytest.raises(ValueError) as err:
         armsim.load_urdf(planar_file, base="side", tip="l3")
     assert str(err.value) == f"{planar_file}: link 'l3' is not below link 'side'"
+
+
+NO_YOURDFPY = "reading URDF needs yourdfpy, a dependency of armsim: pip install yourdfpy"
+
+
+def test_missing_yourdfpy_is_one_line_and_status_2(monkeypatch, capsys, planar_file):
+    from armsim import cli, robots
+    monkeypatch.setitem(sys.modules, "yourdfpy", None)      # `import yourdfpy` raises ImportError
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(planar_file)
+    assert str(err.value) == f"{planar_file}: {NO_YOURDFPY}"
+    gif = planar_file.parent / "x.gif"
+    assert cli.main(["--robot", "panda", "--gif", str(gif), "--frames", "1"]) == 2
+    assert capsys.readouterr() == ("", f"--robot panda: {robots.path('panda')}: {NO_YOURDFPY}\n")
+    assert not gif.exists()

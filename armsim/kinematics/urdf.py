@@ -1,6 +1,6 @@
 """URDF files as spatial chains (:func:`load_urdf`), parsed by yourdfpy.
 
-The file is read with yourdfpy (``pip install armsim[urdf]``) without meshes or
+The file is read with yourdfpy (a dependency of armsim) without meshes or
 scene graphs: only links and joints matter.  One chain is taken from the link
 tree, from ``base`` to ``tip`` (by default the root and the leaf with the most
 movable joints below it); fixed joints on it are folded into the next joint's
@@ -29,8 +29,8 @@ def _parse(path):
     try:
         import yourdfpy
     except ImportError:
-        raise ValueError(f"{path}: reading URDF needs yourdfpy (pip install 'armsim[urdf]')") \
-            from None
+        raise ValueError(f"{path}: reading URDF needs yourdfpy, a dependency of armsim: "
+                         "pip install yourdfpy") from None
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
