@@ -460,19 +460,37 @@ class SpatialTarget(Problem):
         qs, feats, sq = self._table(seed)
         minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
         nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
+        first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
+        buf = []
+
+        def distances(rows):
+            """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
+            buffer: the same bits as a fresh array)."""
+            if not buf:
+                buf.append(np.empty((NEAREST_ROWS, len(sq))))
+            for s in range(0, len(rows), NEAREST_ROWS):
+                f = self._features(rows[s:s + NEAREST_ROWS])
+                d = buf[0][:len(f)]
+                np.matmul(f, minus2, out=d)
+                d += sq
+                yield s, d
 
         def start(k, aim):
             if k >= near:
                 return drawn(k, aim)
             keys = [row.tobytes() for row in aim]
+            if k == 0:
+                # only the nearest entry: an argmin (every row asks for it, few for more)
+                new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
+                for s, d in distances(aim[new]):
+                    for i, j in zip(new[s:s + NEAREST_ROWS], d.argmin(axis=1)):
+                        first[keys[i]] = j
+                return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
             new = [i for i, key in enumerate(keys) if key not in nearest]
-            for s in range(0, len(new), NEAREST_ROWS):     # (rows, TABLE_SIZE) at a time
-                part = new[s:s + NEAREST_ROWS]
-                d = self._features(aim[part]) @ minus2    # sq - 2 f.F, the same bits
-                d += sq
+            for s, d in distances(aim[new]):
                 top = np.argpartition(d, near - 1, axis=1)[:, :near]
                 top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
-                for i, idx in zip(part, top):
+                for i, idx in zip(new[s:s + NEAREST_ROWS], top):
                     nearest[keys[i]] = idx
             return qs[[nearest[key][k] for key in keys]]
         return start
@@ -520,7 +538,7 @@ class SpatialTarget(Problem):
 CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 16            # restarts started from the table (the k-th nearest entry)
-NEAREST_ROWS = 512      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
