@@ -477,8 +477,7 @@ class SpatialChain:
         if isinstance(q, ad.Dual):
             return self._forward(q)
         if q.ndim == 2 and len(q) >= LAST_ROWS:
-            T = self._last_pass(q, jacobian=False)[0]
-            return np.moveaxis(T[:, :3], -1, 0), np.moveaxis(T[:, 3], -1, 0)
+            return _batch_first(self._last_pass(q, jacobian=False)[0])
         _, T = self._float_frames(q)
         return T[..., :3, :3], T[..., :3, 3]
 
@@ -592,8 +591,8 @@ class SpatialChain:
             q = np.asarray(self._q(q), dtype=float)
             if q.ndim == 2 and len(q) >= LAST_ROWS:
                 T, J = self._last_pass(q)
-                return (np.moveaxis(T[:, :3], -1, 0), np.moveaxis(T[:, 3], -1, 0),
-                        np.moveaxis(J, -1, 0))
+                R, p = _batch_first(T)
+                return R, p, np.ascontiguousarray(np.moveaxis(J, -1, 0))
             frames, T = self._float_frames(q)
             z = self._axes_base(frames)                                         # (..., 3, n)
             p = T[..., :3, 3]
@@ -668,6 +667,21 @@ class SpatialChain:
                         (0.0, 0.0, 1.0), float(limits[i, 0]), float(limits[i, 1]))
                   for i, T in enumerate(origins)]
         return cls(joints, tool_T[:3, 3], matrix_rpy(tool_T[:3, :3]))
+
+
+def pose_rows(T):
+    """Pose rows (B, 12) (position, then the row-major rotation; C-contiguous) of batch-last
+    poses T (3, 4, B) (:meth:`SpatialChain._last_pass`)."""
+    out = np.empty((T.shape[-1], 4, 3))
+    out[:, 0] = T[:, 3].T
+    out[:, 1:] = np.moveaxis(T[:, :3], -1, 0)
+    return out.reshape(-1, 12)
+
+
+def _batch_first(T):
+    """R (B, 3, 3), p (B, 3) (C-contiguous views of one array) of batch-last poses T (3, 4, B)."""
+    y = pose_rows(T)
+    return y[:, 3:].reshape(-1, 3, 3), y[:, :3]
 
 
 def _z_to(a):
