@@ -476,8 +476,6 @@ class SpatialChain:
         q = self._q(q)
         if isinstance(q, ad.Dual):
             return self._forward(q)
-        if q.ndim == 2 and len(q) >= LAST_ROWS:
-            return _batch_first(self._last_pass(q, jacobian=False)[0])
         _, T = self._float_frames(q)
         return T[..., :3, :3], T[..., :3, 3]
 
