@@ -1,4 +1,4 @@
-"""The batch pass of a spatial solve: the batch-last kinematics (SpatialChain._last_pass),
+"""The batch pass of a spatial solve: the batch-last kinematics (armsim.kinematics.batch),
 the elementwise damped solve (steps._damped) and the lazy nearest-table search -- each held
 to the per-row code it replaces, and solve_batch round trips through all of them."""
 
@@ -8,7 +8,7 @@ import pytest
 import armsim
 from armsim.ik import steps
 from armsim.ik.problems import SpatialTarget
-from armsim.kinematics import spatial
+from armsim.kinematics import batch
 from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector
 
 
@@ -40,7 +40,7 @@ def _q(chain, count, seed):
 def test_batch_last_pass_equals_the_float_dual_and_geometric_passes(name):
     chain = _chain(name)
     q = _q(chain, 300, 1)
-    T, J = chain._last_pass(q)
+    T, J = batch.last_pass(chain, q)
     assert T.shape == (3, 4, 300) and J.shape == (6, chain.n, 300)
     _, tool = chain._float_frames(q)                       # the stacked 4 x 4 pass
     assert np.abs(np.moveaxis(T, -1, 0) - tool[:, :3]).max() < 1e-12
@@ -62,7 +62,7 @@ def test_batch_last_pass_equals_the_float_dual_and_geometric_passes(name):
                                   (0, -1, 0), (0.3, 0.4, 0.5), (-0.6, 0.0, 0.8)])
 def test_z_to_is_a_rotation_taking_z_to_the_axis(axis):
     a = np.asarray(axis, float) / np.linalg.norm(axis)
-    A = spatial._z_to(a)
+    A = batch.z_to(a)
     assert np.abs(A @ [0, 0, 1] - a).max() < 1e-15
     assert np.abs(A.T @ A - np.eye(3)).max() < 1e-15 and abs(np.linalg.det(A) - 1) < 1e-15
     if np.count_nonzero(a) == 1:                       # a coordinate axis: a signed permutation

@@ -31,6 +31,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
@@ -324,8 +325,8 @@ class SpatialTarget(Problem):
             return np.concatenate([T[:3, 3], T[:3, :3].reshape(9)])[None]
         last = self._last(q)
         if last:
-            T = self.chain._last_pass(q, jacobian=False)[0]
-            return T[:, 3].T.copy() if self.kind == "position" else kin_spatial.pose_rows(T)
+            T = kin_batch.last_pass(self.chain, q, jacobian=False)[0]
+            return T[:, 3].T.copy() if self.kind == "position" else kin_batch.pose_rows(T)
         R, p = self.chain.pose(q)
         if self.kind == "position":
             return p
@@ -333,17 +334,17 @@ class SpatialTarget(Problem):
 
     def _last(self, q):
         """Whether q (B, n) takes the chain's batch-last pass (checked there: joint values)."""
-        return (type(q) is np.ndarray and q.ndim == 2 and len(q) >= kin_spatial.LAST_ROWS
+        return (type(q) is np.ndarray and q.ndim == 2 and len(q) >= kin_batch.LAST_ROWS
                 and type(self.chain) is kin_spatial.SpatialChain and self.chain._q(q) is not None)
 
     def value_and_jacobian(self, q):
         if self._last(q):
-            T, J = self.chain._last_pass(q)
+            T, J = kin_batch.last_pass(self.chain, q)
             # the weighted Jacobian (B, m, n), C-contiguous (the step's products want it so)
             jac = np.multiply(np.moveaxis(J[:self.m], -1, 0), self.weights[:, None], order="C")
             if self.kind == "position":
                 return T[:, 3].T.copy(), jac
-            return kin_spatial.pose_rows(T), jac
+            return kin_batch.pose_rows(T), jac
         R, p, jac = self.chain.pose_and_jacobian(q)
         if self.kind == "position":
             return p, jac[:, :3] * self.weights[:, None]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.kinematics import batch
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
            "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
@@ -36,8 +37,6 @@ JOINT_TYPES = ("revolute", "continuous", "prismatic")
 WRT_SPATIAL = ("joints", "origins")
 MAX_VALUE = 1e6      # joint values (rad or m) and finite limits
 MAX_OFFSET = 1e6     # origin translations [m]
-#: batches of at least this many rows take the batch-last float pass (SpatialChain._last_pass)
-LAST_ROWS = 32
 
 
 def rpy_matrix(rpy):
@@ -300,22 +299,8 @@ class SpatialChain:
         self._tool_T = _frozen(tool)
         self._rev = _frozen(~np.array(self.prismatic))
         self._all_revolute = bool(self._rev.all())
-        # the batch-last pass (:meth:`_last_pass`): joint i turns (slides) about (along) the
-        # z axis of a frame G_i = F_i A_i, A_i a fixed rotation with A_i e_z = a_i, so
-        # G_i = G_(i-1) C_i Rz(q_i) with C_i = A_(i-1)^T O_i A_i (O_i the origin, A_-1 = I)
-        A = [_z_to(a) for a in self.axes]
-        C = np.zeros((self.n, 4, 4))
-        prev = np.eye(3)
-        for i in range(self.n):
-            C[i, :3, :3] = prev.T @ self._R0[i] @ A[i]
-            C[i, :3, 3] = prev.T @ self.xyz[i]
-            C[i, 3, 3] = 1.0
-            prev = A[i]
-        tool_C = tool.copy()
-        tool_C[:3] = np.concatenate([prev.T @ self._tool_R, (prev.T @ self.tool_xyz)[:, None]], 1)
-        # transposed (matmul(C^T, G) is G C for G stacked as (3, 4, B)); rows 0..2 of C_0
-        self._CT, self._tool_CT = _frozen(np.swapaxes(C, -1, -2)), _frozen(tool_C.T)
-        self._C0 = _frozen(C[0, :3])
+        # the batch-last pass (:mod:`armsim.kinematics.batch`): its constant 4 x 4 products
+        self._batch = batch.constants(self.axes, self._R0, self.xyz, self._tool_R, self.tool_xyz)
 
     def __repr__(self):
         return f"SpatialChain(n={self.n}, base={self.base!r}, tip={self.tip!r})"
@@ -400,52 +385,6 @@ class SpatialChain:
         z += R[..., 1] * a[:, None, 1]
         z += R[..., 2] * a[:, None, 2]
         return np.swapaxes(z, -1, -2)
-
-    def _last_pass(self, q, jacobian=True):
-        """The float pass for a batch, laid out batch-last: the tool (3, 4, B) (rotation in
-        columns 0..2, position in column 3) and, with ``jacobian``, the pose Jacobian
-        (6, n, B), for joint values q (B, n) already checked (numpy).
-
-        Each joint is one product with a constant 4 x 4 (``G_(i-1) C_i``, three (4, 4) x (4, B)
-        matrix products) and a turn of two columns by q_i (elementwise over the batch),
-        where a stacked (B, 4, 4) product costs ~5x more per row; joint i's axis in the base
-        frame is column 2 of G_i, its origin column 3.
-        """
-        n, b = self.n, q.shape[0]
-        qT = np.ascontiguousarray(q.T)                              # (n, B)
-        c = np.cos(qT)
-        sn = np.sin(qT)
-        S = np.empty((n, 2, b))
-        S[:, 0], S[:, 1] = sn, -sn          # column 0 gets + s col 1, column 1 gets - s col 0
-        G = np.empty((n, 3, 4, b))
-        t1, t2 = np.empty((2, 3, 2, b))
-        G[0] = self._C0[:, :, None]
-        for i in range(n):
-            g = G[i]
-            if i:
-                np.matmul(self._CT[i], G[i - 1], out=g)
-            if self._rev[i]:           # columns 0, 1 <- (c col0 + s col1, c col1 - s col0)
-                np.multiply(g[:, :2], c[i], out=t1)
-                np.multiply(g[:, 1::-1], S[i], out=t2)
-                np.add(t1, t2, out=g[:, :2])
-            else:
-                g[:, 3] += g[:, 2] * qT[i]
-        T = np.matmul(self._tool_CT, G[-1])                         # (3, 4, B)
-        if not jacobian:
-            return T, None
-        z, o = G[:, :, 2], G[:, :, 3]                               # (n, 3, B)
-        lever = T[None, :, 3] - o
-        J = np.empty((6, n, b))
-        for r in range(3):
-            a, d = _NEXT[r], _LAST[r]
-            np.multiply(z[:, a], lever[:, d], out=J[r])
-            J[r] -= z[:, d] * lever[:, a]
-        J[3:] = np.swapaxes(z, 0, 1)
-        if not self._all_revolute:
-            pri = ~self._rev
-            J[:3, pri] = J[3:, pri]
-            J[3:, pri] = 0.0
-        return T, J
 
     def _pose_and_jacobian_one(self, q):
         """:meth:`pose_and_jacobian` (joints, structured) of one joint vector q (n,) already
@@ -587,10 +526,8 @@ class SpatialChain:
         """
         if structured and wrt in ("joints", ("joints",)):
             q = np.asarray(self._q(q), dtype=float)
-            if q.ndim == 2 and len(q) >= LAST_ROWS:
-                T, J = self._last_pass(q)
-                R, p = _batch_first(T)
-                return R, p, np.ascontiguousarray(np.moveaxis(J, -1, 0))
+            if q.ndim == 2 and len(q) >= batch.LAST_ROWS:
+                return batch.pose_and_jacobian(self, q)
             frames, T = self._float_frames(q)
             z = self._axes_base(frames)                                         # (..., 3, n)
             p = T[..., :3, 3]
@@ -665,36 +602,6 @@ class SpatialChain:
                         (0.0, 0.0, 1.0), float(limits[i, 0]), float(limits[i, 1]))
                   for i, T in enumerate(origins)]
         return cls(joints, tool_T[:3, 3], matrix_rpy(tool_T[:3, :3]))
-
-
-def pose_rows(T):
-    """Pose rows (B, 12) (position, then the row-major rotation; C-contiguous) of batch-last
-    poses T (3, 4, B) (:meth:`SpatialChain._last_pass`)."""
-    out = np.empty((T.shape[-1], 4, 3))
-    out[:, 0] = T[:, 3].T
-    out[:, 1:] = np.moveaxis(T[:, :3], -1, 0)
-    return out.reshape(-1, 12)
-
-
-def _batch_first(T):
-    """R (B, 3, 3), p (B, 3) (C-contiguous views of one array) of batch-last poses T (3, 4, B)."""
-    y = pose_rows(T)
-    return y[:, 3:].reshape(-1, 3, 3), y[:, :3]
-
-
-def _z_to(a):
-    """A rotation (3, 3) taking e_z to the unit vector a: exact (a signed permutation) for a
-    coordinate axis."""
-    a = np.asarray(a, dtype=float)
-    k = int(np.argmax(np.abs(a)))
-    if abs(a[k]) == 1.0:
-        sign = a[k]
-        e = np.eye(3)
-        cols = {2: (e[0], e[1]), 0: (e[1], e[2]), 1: (e[2], e[0])}[k]   # right-handed
-        return np.stack([sign * cols[0], cols[1], a], axis=1)
-    u = np.cross(a, np.eye(3)[int(np.argmin(np.abs(a)))])
-    u /= np.linalg.norm(u)
-    return np.stack([u, np.cross(a, u), a], axis=1)
 
 
 def _vector(what, v, bound):
