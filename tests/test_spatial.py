@@ -124,7 +124,9 @@ def test_structured_jacobian_equals_the_dual_pass_and_the_geometric_formula(name
     assert np.abs(J - chain.geometric_jacobian(q)).max() < 1e-12
     assert np.abs(R - Rd).max() < 1e-14 and np.abs(p - pd).max() < 1e-14
     R1, p1, J1 = chain.pose_and_jacobian(q[3])
-    assert J1.shape == (6, chain.n) and np.array_equal(J1, J[3]) and np.array_equal(p1, p[3])
+    # (a batch of 32 rows or more takes the batch-last pass: equal to rounding)
+    assert J1.shape == (6, chain.n) and np.abs(J1 - J[3]).max() < 1e-14
+    assert np.abs(p1 - p[3]).max() < 1e-14
 
 
 def _dh_matrix(a, alpha, d, theta, modified):

@@ -33,7 +33,9 @@ def test_pose_round_trip_on_every_robot(name):
     assert np.allclose(r.orientation_residual, ori, atol=1e-9)
     assert np.all(r.q >= chain.limits[:, 0]) and np.all(r.q <= chain.limits[:, 1])
     one = armsim.solve(chain, T[0], **SETTINGS)
-    assert np.array_equal(one.q, r.q[0]) and one.success == r.success[0]
+    # (200 rows take the batch-last pass, one row the unbatched one: equal to rounding)
+    assert np.abs(one.q - r.q[0]).max() < 1e-12 and one.success == r.success[0]
+    assert one.iterations == r.iterations[0]
 
 
 @pytest.mark.parametrize("name", ["ur5", "iiwa14"])
@@ -173,9 +175,12 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
     monkeypatch.setattr(loop, "GROUP_ROWS", 1)
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 5 * 12 * 7 * 7)     # chunks of 5 rows
     single = armsim.solve_batch(chain, T, **kw)
-    assert np.array_equal(grouped.q, single.q)
+    # (groups of 32 rows or more take the batch-last pass, chunks of 5 the stacked one:
+    # q equal to rounding, the same iterations and reasons)
+    assert np.abs(grouped.q - single.q).max() < 1e-12
     assert np.array_equal(grouped.iterations, single.iterations)
     assert np.array_equal(grouped.reason, single.reason)
     for i in restarted[:5]:
         one = armsim.solve(chain, T[i], **kw)
-        assert np.array_equal(one.q, grouped.q[i]) and one.iterations == grouped.iterations[i]
+        assert np.abs(one.q - grouped.q[i]).max() < 1e-12
+        assert one.iterations == grouped.iterations[i]

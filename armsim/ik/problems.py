@@ -31,6 +31,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
@@ -325,12 +326,28 @@ class SpatialTarget(Problem):
             if self.kind == "position":
                 return T[None, :3, 3].copy()
             return np.concatenate([T[:3, 3], T[:3, :3].reshape(9)])[None]
+        last = self._last(q)
+        if last:
+            T = kin_batch.last_pass(self.chain, q, jacobian=False)[0]
+            return T[:, 3].T.copy() if self.kind == "position" else kin_batch.pose_rows(T)
         R, p = self.chain.pose(q)
         if self.kind == "position":
             return p
         return np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)
 
+    def _last(self, q):
+        """Whether q (B, n) takes the chain's batch-last pass (checked there: joint values)."""
+        return (type(q) is np.ndarray and q.ndim == 2 and len(q) >= kin_batch.LAST_ROWS
+                and type(self.chain) is kin_spatial.SpatialChain and self.chain._q(q) is not None)
+
     def value_and_jacobian(self, q):
+        if self._last(q):
+            T, J = kin_batch.last_pass(self.chain, q)
+            # the weighted Jacobian (B, m, n), C-contiguous (the step's products want it so)
+            jac = np.multiply(np.moveaxis(J[:self.m], -1, 0), self.weights[:, None], order="C")
+            if self.kind == "position":
+                return T[:, 3].T.copy(), jac
+            return kin_batch.pose_rows(T), jac
         R, p, jac = self.chain.pose_and_jacobian(q)
         if self.kind == "position":
             return p, jac[:, :3] * self.weights[:, None]
@@ -463,19 +480,37 @@ class SpatialTarget(Problem):
         qs, feats, sq = self._table(seed)
         minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
         nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
+        first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
+        buf = []
+
+        def distances(rows):
+            """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
+            buffer: the same bits as a fresh array)."""
+            if not buf:
+                buf.append(np.empty((NEAREST_ROWS, len(sq))))
+            for s in range(0, len(rows), NEAREST_ROWS):
+                f = self._features(rows[s:s + NEAREST_ROWS])
+                d = buf[0][:len(f)]
+                np.matmul(f, minus2, out=d)
+                d += sq
+                yield s, d
 
         def start(k, aim):
             if k >= near:
                 return drawn(k, aim)
             keys = [row.tobytes() for row in aim]
+            if k == 0:
+                # only the nearest entry: an argmin (every row asks for it, few for more)
+                new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
+                for s, d in distances(aim[new]):
+                    for i, j in zip(new[s:s + NEAREST_ROWS], d.argmin(axis=1)):
+                        first[keys[i]] = j
+                return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
             new = [i for i, key in enumerate(keys) if key not in nearest]
-            for s in range(0, len(new), NEAREST_ROWS):     # (rows, TABLE_SIZE) at a time
-                part = new[s:s + NEAREST_ROWS]
-                d = self._features(aim[part]) @ minus2    # sq - 2 f.F, the same bits
-                d += sq
+            for s, d in distances(aim[new]):
                 top = np.argpartition(d, near - 1, axis=1)[:, :near]
                 top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
-                for i, idx in zip(part, top):
+                for i, idx in zip(new[s:s + NEAREST_ROWS], top):
                     nearest[keys[i]] = idx
             return qs[[nearest[key][k] for key in keys]]
         return start
@@ -523,7 +558,7 @@ class SpatialTarget(Problem):
 CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 16            # restarts started from the table (the k-th nearest entry)
-NEAREST_ROWS = 512      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.kinematics import batch
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
            "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
@@ -298,6 +299,8 @@ class SpatialChain:
         self._tool_T = _frozen(tool)
         self._rev = _frozen(~np.array(self.prismatic))
         self._all_revolute = bool(self._rev.all())
+        # the batch-last pass (:mod:`armsim.kinematics.batch`): its constant 4 x 4 products
+        self._batch = batch.constants(self.axes, self._R0, self.xyz, self._tool_R, self.tool_xyz)
 
     def __repr__(self):
         return f"SpatialChain(n={self.n}, base={self.base!r}, tip={self.tip!r})"
@@ -523,6 +526,8 @@ class SpatialChain:
         """
         if structured and wrt in ("joints", ("joints",)):
             q = np.asarray(self._q(q), dtype=float)
+            if q.ndim == 2 and len(q) >= batch.LAST_ROWS:
+                return batch.pose_and_jacobian(self, q)
             frames, T = self._float_frames(q)
             z = self._axes_base(frames)                                         # (..., 3, n)
             p = T[..., :3, 3]
