@@ -1,5 +1,6 @@
 """One spatial solve runs on unbatched arrays (Solver._attempt_spatial); it must give the
-batch path's answer bit for bit."""
+batch path's answer (the batch's own batch-last pass from 32 rows on rounds differently: the
+passes agree to 1e-15, the solves bit for bit or to 1e-12)."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
 
 @pytest.mark.parametrize("name", ["panda", "ur5", "snake20"])
-def test_one_row_pass_equals_batch_bit_for_bit(name):
+def test_one_row_pass_equals_batch(name):
     chain = armsim.robots.load(name)
     q = np.random.default_rng(3).uniform(chain.limits[:, 0], chain.limits[:, 1], (200, chain.n))
     R, p, J = chain.pose_and_jacobian(q)
@@ -20,8 +21,9 @@ def test_one_row_pass_equals_batch_bit_for_bit(name):
     scalar = 0
     for i in range(len(q)):
         T, j1 = chain._pose_and_jacobian_one(q[i])
-        assert np.array_equal(T[:3, :3], R[i]) and np.array_equal(T[:3, 3], p[i])
-        assert np.array_equal(j1, J[i])
+        np.testing.assert_allclose(T[:3, :3], R[i], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(T[:3, 3], p[i], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(j1, J[i], rtol=0, atol=1e-15)
         one = rotation_vector_one(M[i].ravel().tolist())
         if one is None:                       # angle past pi/2: the caller uses the batch one
             assert np.trace(M[i]) < 1.0
@@ -67,5 +69,5 @@ def test_one_row_value_and_error_equal_batch_rows(kind):
     for i in range(len(q)):
         yi = prob.value(q[i:i + 1])
         assert yi.shape == (1, prob.m if kind == "position" else 12)
-        assert np.array_equal(yi, y[i:i + 1])
-        assert np.array_equal(prob.error(aim[i:i + 1], yi), e[i:i + 1])
+        np.testing.assert_allclose(yi, y[i:i + 1], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-15)
