@@ -548,7 +548,16 @@ def for_target(task, target, batch=False):
         if not np.isfinite(dev) or dev > 1e-6:
             raise ValueError(f"target rotation must be orthonormal (R R^T = I within 1e-6), "
                              f"got a deviation of {dev:.3g}")
-    return SpatialTarget(task, kind), (rows if batch else rows[0])
+    try:                     # one problem per chain and kind (a chain is immutable)
+        prob = _SPATIAL.setdefault(task, {})[kind]
+    except KeyError:
+        prob = _SPATIAL[task][kind] = SpatialTarget(task, kind)
+    except TypeError:        # not weakly referenceable: no cache
+        prob = SpatialTarget(task, kind)
+    return prob, (rows if batch else rows[0])
+
+
+_SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind: its SpatialTarget}
 
 
 _PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)
