@@ -218,7 +218,7 @@ def _wide(m00, m01, m02, m10, m11, m12, m20, m21, m22):
 def _linear_source(m):
     """For m rows: ``gram(cols)`` -> the entries of G = sum of c c^T over the columns;
     ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (None when a pivot
-    is not positive); ``jty(cols, y)`` -> the list of c . y."""
+    is not positive); ``jty(cols, y)`` -> the list of c . y; ``minus(e, cols, x)`` -> e - sum of c x."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
     cs = ", ".join(f"c{i}" for i in range(m))
     gs = ", ".join(f"g{i}{j}" for i, j in idx)
@@ -245,6 +245,10 @@ def _linear_source(m):
         out.append(f"    y{i} = (z{i}" + "".join(f" - l{k}{i} * y{k}" for k in range(i + 1, m))
                    + f") * h{i}")
     out += [f"    return ({', '.join(f'y{i}' for i in range(m))},)", "",
+            "def minus(e, cols, x):", f"    {', '.join(f'r{i}' for i in range(m))}, = e",
+            f"    for ({cs},), xj in zip(cols, x):"]
+    out += [f"        r{i} -= c{i} * xj" for i in range(m)]
+    out += [f"    return ({', '.join(f'r{i}' for i in range(m))},)", "",
             "def jty(cols, y):", f"    {', '.join(f'y{i}' for i in range(m))}, = y",
             f"    return [{' + '.join(f'c{i} * y{i}' for i in range(m))} for {cs}, in cols]"]
     return "\n".join(out) + "\n"
@@ -255,7 +259,7 @@ def _linear(m):
     if fns is None:
         space = {"sqrt": math.sqrt}
         exec(_linear_source(m), space)
-        fns = _LINEAR[m] = (space["gram"], space["solve"], space["jty"])
+        fns = _LINEAR[m] = (space["gram"], space["solve"], space["jty"], space["minus"])
     return fns
 
 
@@ -270,7 +274,7 @@ class _Compiled:
         self.make = space["make"]
         self.source = src
         self.m = len(self.rows)
-        self.gram, self.solve, self.jty = _linear(self.m)
+        self.gram, self.solve, self.jty, self.minus = _linear(self.m)
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
@@ -299,35 +303,38 @@ def _step(C, q, cols, g, e, lam2):
     y = C.solve(g, lam2, e)
     if y is None:
         return None
-    dq = C.jty(cols, y)
     lo, hi = C.lo, C.hi
-    qt = list(map(add, q, dq))
+    qt = list(map(add, q, C.jty(cols, y)))
     if any(map(lt, qt, lo)) or any(map(gt, qt, hi)):
-        n = len(q)
-        free = [True] * n
-        for _ in range(_steps.CLAMP_PASSES):
-            out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
-            if not out:
-                break
-            for j in out:
-                free[j] = False
-            fixed = [0.0 if free[j] else min(max(qt[j], lo[j]), hi[j]) - q[j]
-                     for j in range(n)]
-            r = list(e)
-            for j in range(n):
-                if not free[j]:
-                    fj = fixed[j]
-                    r = [ri - cj * fj for ri, cj in zip(r, cols[j])]
-            kept = [cols[j] for j in range(n) if free[j]]
-            y = C.solve(C.gram(kept), lam2, r)
-            if y is None:
-                return None
-            moved = iter(C.jty(kept, y))
-            dq = [next(moved) if free[j] else fixed[j] for j in range(n)]
-            qt = list(map(add, q, dq))
-    qt = [min(max(v, a), b) for v, a, b in zip(qt, lo, hi)]
+        qt = _clamped(C, q, qt, cols, e, lam2)
+        if qt is None:
+            return None
+        qt = list(map(min, map(max, qt, lo), hi))
     if C.wrap is not None:
         qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, C.wrap)]
+    return qt
+
+
+def _clamped(C, q, qt, cols, e, lam2):
+    """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
+    and leave the step, the others solve again for what is left of the error."""
+    lo, hi, n = C.lo, C.hi, len(q)
+    free = [True] * n
+    for _ in range(_steps.CLAMP_PASSES):
+        out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
+        if not out:
+            break
+        for j in out:
+            free[j] = False
+        fixed = [0.0 if free[j] else min(max(qt[j], lo[j]), hi[j]) - q[j] for j in range(n)]
+        r = C.minus(e, [cols[j] for j in range(n) if not free[j]],
+                    [fixed[j] for j in range(n) if not free[j]])
+        kept = [cols[j] for j in range(n) if free[j]]
+        y = C.solve(C.gram(kept), lam2, r)
+        if y is None:
+            return None
+        moved = iter(C.jty(kept, y))
+        qt = [q[j] + (next(moved) if free[j] else fixed[j]) for j in range(n)]
     return qt
 
 
@@ -441,7 +448,7 @@ class _Starts:
 
     def __init__(self, prob, restarts, seed, target):
         self.prob, self.restarts, self.seed, self.target = prob, restarts, seed, target
-        self.order = self.later = None
+        self.d = self.order = self.later = None
 
     def __call__(self, k):
         from armsim.ik.problems import NEAREST
@@ -450,16 +457,17 @@ class _Starts:
             if self.later is None:
                 self.later = prob.restart_starts(self.restarts, self.seed)
             return self.later(k, self.target[None])[0].tolist()
-        if self.order is None:
-            qs, feats, sq = prob._table(self.seed)
-            minus2 = _minus2(feats)
-            d = prob._features(self.target[None]) @ minus2    # sq - 2 f.F, as the batch's
+        if self.d is None:
+            self.qs, feats, sq = prob._table(self.seed)
+            d = prob._features(self.target[None]) @ _minus2(feats)  # sq - 2 f.F, as the batch's
             d += sq
-            d = d[0]
+            self.d = d[0]
+        if k == 0:              # most solves need only the nearest (the "nearer" test)
+            return self.qs[int(np.argmin(self.d))].tolist()
+        if self.order is None:
             near = min(self.restarts, NEAREST)
-            top = np.argpartition(d, near - 1)[:near]
-            self.order = top[np.argsort(d[top])]
-            self.qs = qs
+            top = np.argpartition(self.d, near - 1)[:near]
+            self.order = top[np.argsort(self.d[top])]
         return self.qs[self.order[k]].tolist()
 
 
