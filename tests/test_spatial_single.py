@@ -214,9 +214,22 @@ def test_for_target_keeps_one_problem_per_chain_and_kind():
     c, _ = for_target(chain, T[0, :3, 3])
     assert a is b and a.kind == "pose" and c.kind == "position" and c is not a
     assert row.shape == (12,)
-    with pytest.raises(ValueError, match=r"target rotation must be orthonormal \(R R\^T = I "
-                                         r"within 1e-6\), got a deviation of 3$"):
-        for_target(chain, np.diag([2.0, 1.0, 1.0, 1.0]))
+    assert not a.limits.flags.writeable and not a.weights.flags.writeable   # shared
+
+
+@pytest.mark.parametrize("entry, dev", [(2.0, "3"), (np.nan, "nan"), (1e200, "inf"),
+                                        (1.0 + 2e-6, "4e-06")])
+def test_rotation_check_one_pose_equals_batch(entry, dev):
+    """One pose's orthonormality check (on floats) says what the batch check says."""
+    chain = armsim.robots.load("iiwa14")
+    T = np.eye(4)
+    T[1, 1] = entry
+    for batch in (False, True):
+        with pytest.raises(ValueError, match=r"^target rotation must be orthonormal \(R R\^T = I "
+                                             rf"within 1e-6\), got a deviation of {dev}$"):
+            for_target(chain, T[None] if batch else T, batch=batch)
+    T[1, 1] = 1.0 + 4e-7                           # 8e-7, within 1e-6: accepted by both
+    assert for_target(chain, T)[0].kind == for_target(chain, T[None], batch=True)[0].kind
 
 
 @pytest.mark.parametrize("name", ["panda", "ur5", "snake20"])

@@ -291,6 +291,8 @@ def _compiled(prob):
         per_chain = _COMPILED[prob.chain] = {}
     c = per_chain.get(key)
     if c is None:
+        if len(per_chain) >= 32:          # many weights on one chain: bounded memory
+            per_chain.clear()
         c = per_chain[key] = _Compiled(prob)
     return c
 
