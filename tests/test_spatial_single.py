@@ -219,6 +219,7 @@ def test_for_target_keeps_one_problem_per_chain_and_kind():
 
 @pytest.mark.parametrize("entry, dev", [(2.0, "3"), (np.nan, "nan"), (1e200, "inf"),
                                         (1.0 + 2e-6, "4e-06")])
+@pytest.mark.filterwarnings("ignore:overflow encountered")
 def test_rotation_check_one_pose_equals_batch(entry, dev):
     """One pose's orthonormality check (on floats) says what the batch check says."""
     chain = armsim.robots.load("iiwa14")
