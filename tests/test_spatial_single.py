@@ -186,7 +186,8 @@ def test_generated_pass_equals_the_chain(name, kind, weights):
     rows = [j for j in range(prob.m) if prob.weights[j] > 0]
     for i in range(len(q)):
         f, e, cols, d = comp.make(*aim[i].tolist())(q[i].tolist())
-        np.testing.assert_allclose(np.array(cols).T, jac[i][rows], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(np.reshape(cols, (chain.n, len(rows))).T, jac[i][rows],
+                                   rtol=0, atol=1e-12)
         np.testing.assert_allclose(e, err[i][rows], rtol=0, atol=1e-12)
         assert abs(f - 0.5 * err[i] @ err[i]) < 1e-12
         np.testing.assert_allclose(np.array(d) * prob.weights, err[i], rtol=0, atol=1e-12)

@@ -122,8 +122,8 @@ class _Emit:
 
 def _compile(prob):
     """Source of ``make(aim...) -> evaluate(q)``: f = |e|^2 / 2, the weighted error e of
-    the unmasked rows, their Jacobian columns and the unweighted (dp, dr) of one joint
-    vector (a list)."""
+    the unmasked rows, their Jacobian columns (flat, column after column) and the
+    unweighted (dp, dr) of one joint vector (a list)."""
     chain, pose = prob.chain, prob.kind == "pose"
     n, w = chain.n, [float(v) for v in prob.weights]
     rows = [i for i in range(prob.m) if w[i] > 0.0]
@@ -157,7 +157,7 @@ def _compile(prob):
             col = [em.sum([(z[(r + 1) % 3], lev[(r + 2) % 3]),
                            (_neg(z[(r + 2) % 3]), lev[(r + 1) % 3])]) for r in range(3)]
             col += z
-        cols.append("(" + ", ".join(_weighted(col[j], w[j]) for j in rows) + ",)")
+        cols += [_weighted(col[j], w[j]) for j in rows]
     d = [em.sum([(1.0, f"ap{r}"), (-1.0, p[r])]) for r in range(3)]
     lines = []
     if pose:
@@ -170,7 +170,7 @@ def _compile(prob):
     es = [f"e{k}" for k in range(len(rows))]
     lines.append(f"e = ({', '.join(es)},)")
     lines.append(f"f = 0.5 * ({' + '.join(f'{x} * {x}' for x in es)})")
-    lines.append(f"return f, e, [{', '.join(cols)}], ({', '.join(map(str, d))},)")
+    lines.append(f"return f, e, ({', '.join(cols)},), ({', '.join(map(str, d))},)")
     args = ["ap0", "ap1", "ap2"] + ([f"t{i}{j}" for i in range(3) for j in range(3)]
                                     if pose else [])
     src = (f"def make({', '.join(args)}):\n    def evaluate(q):\n"
@@ -255,6 +255,19 @@ def _linear_source(m):
     return "\n".join(out) + "\n"
 
 
+def _flat_source(n, m):
+    """For n columns of m rows given flat: ``gram(cols)`` (as :func:`_linear_source`'s)
+    and ``jty(cols, y)``, written out."""
+    idx = [(i, j) for i in range(m) for j in range(i + 1)]
+    cs = ", ".join(f"c{k}" for k in range(n * m))
+    gs = [" + ".join(f"c{k * m + i} * c{k * m + j}" for k in range(n)) for i, j in idx]
+    ys = ", ".join(f"y{i}" for i in range(m))
+    dq = [" + ".join(f"c{k * m + i} * y{i}" for i in range(m)) for k in range(n)]
+    return "\n".join([f"def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
+                      "", "def jty(cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    return [{', '.join(dq)}]"]) + "\n"
+
+
 def _linear(m):
     fns = _LINEAR.get(m)
     if fns is None:
@@ -275,7 +288,10 @@ class _Compiled:
         self.make = space["make"]
         self.source = src
         self.m = len(self.rows)
-        self.gram, self.solve, self.jty, self.minus = _linear(self.m)
+        self.gram_of, self.solve, self.jty_of, self.minus = _linear(self.m)
+        space = {}
+        exec(_flat_source(prob.n, self.m), space)
+        self.gram, self.jty = space["gram"], space["jty"]     # of the flat columns
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
@@ -321,7 +337,8 @@ def _step(C, q, cols, g, e, lam2):
 def _clamped(C, q, qt, cols, e, lam2):
     """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
     and leave the step, the others solve again for what is left of the error."""
-    lo, hi, n = C.lo, C.hi, len(q)
+    lo, hi, n, m = C.lo, C.hi, len(q), C.m
+    cols = [cols[j * m:(j + 1) * m] for j in range(n)]
     free = [True] * n
     for _ in range(_steps.CLAMP_PASSES):
         out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
@@ -333,10 +350,10 @@ def _clamped(C, q, qt, cols, e, lam2):
         r = C.minus(e, [cols[j] for j in range(n) if not free[j]],
                     [fixed[j] for j in range(n) if not free[j]])
         kept = [cols[j] for j in range(n) if free[j]]
-        y = C.solve(C.gram(kept), lam2, r)
+        y = C.solve(C.gram_of(kept), lam2, r)
         if y is None:
             return None
-        moved = iter(C.jty(kept, y))
+        moved = iter(C.jty_of(kept, y))
         qt = [q[j] + (next(moved) if free[j] else fixed[j]) for j in range(n)]
     return qt
 
@@ -400,7 +417,7 @@ def run_one(solver, target, q0):
             q, iters, res, stalled, pr = attempt(qa, first)
             return q, iters, res, _reason(res, tol, stalled), pr
         start_of = _Starts(prob, solver.restarts, solver.seed, target)
-        starts = [(lambda k=k: start_of(k)) for k in range(solver.restarts)]
+        starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
         restarted = False
         start, ev = qa, evaluate(qa)
@@ -413,21 +430,21 @@ def run_one(solver, target, q0):
             restarted = True
             if 2.0 * evb[0] < ea2:
                 start, ev, budgets[0], first = qb, evb, first, max_iter
-                starts[0] = lambda: qa
+                starts[0] = qa
             else:
-                starts[0] = lambda: qb
+                starts[0] = qb
         q, iters, res, stalled, pr = attempt(start, first, ev)
         if nearer and res >= tol:
             extra = max(max_iter - first, 0) if ea2 <= r2 else 0
             if extra > 0:
-                q_first = q
-                starts.insert(0, lambda: q_first)
+                starts.insert(0, q)
                 budgets.insert(0, extra)
-        for make, budget in zip(starts, budgets):
+        for begin, budget in zip(starts, budgets):
             if res < tol:
                 break
             restarted = True
-            q2, it2, res2, st2, pr2 = attempt(make(), budget)
+            q2, it2, res2, st2, pr2 = attempt(      # clipped, as the batch's starts
+                clip(start_of(begin) if type(begin) is int else begin), budget)
             iters += it2
             if res2 < res:
                 q, res, stalled, pr = q2, res2, st2, pr2
