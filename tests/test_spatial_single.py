@@ -1,12 +1,237 @@
-"""One spatial solve runs on unbatched arrays (Solver._attempt_spatial); it must give the
-batch path's answer (the batch's own batch-last pass from 32 rows on rounds differently: the
-passes agree to 1e-15, the solves bit for bit or to 1e-12)."""
+"""One spatial solve: ``Solver.solve`` runs on Python floats (armsim.ik.spatial_scalar); it
+must give the array path's answer (the same success, iterations and reason; q and the
+residuals to 1e-9), and the unbatched array pieces must equal the batch's."""
+
+import math
 
 import numpy as np
 import pytest
 
 import armsim
-from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
+from armsim.ik import loop, spatial_scalar
+from armsim.ik.loop import Solver
+from armsim.ik.problems import SpatialTarget, for_target
+from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector, rotation_vector_one
+
+TOL = 1e-9
+SETTINGS = dict(method="dls", max_iter=SpatialTarget.default_max_iter,
+                first_iter=SpatialTarget.default_first_iter,
+                restarts=SpatialTarget.default_restarts, first_start="nearer", tol=1e-5)
+
+
+def _odd_chain():
+    """A prismatic joint, a continuous joint, tilted axes and origins, a tool offset."""
+    s = 1.0 / math.sqrt(2.0)
+    return SpatialChain([
+        Joint("a", "revolute", (0.0, 0.0, 0.3), (0.0, 0.0, 0.4), (0.0, 0.0, 1.0), -2.5, 2.5),
+        Joint("b", "prismatic", (0.1, 0.0, 0.0), (0.3, -0.2, 0.0), (1.0, 0.0, 0.0), -0.2, 0.3),
+        Joint("c", "revolute", (0.0, 0.25, 0.0), (math.pi / 2, 0.0, 0.0), (0.0, 1.0, 0.0),
+              -2.0, 2.0),
+        Joint("d", "continuous", (0.2, 0.0, 0.05), (0.0, 0.1, 0.0), (s, s, 0.0)),
+        Joint("e", "revolute", (0.0, 0.0, 0.15), (0.0, -math.pi / 2, 0.2), (0.0, 0.6, 0.8),
+              -2.8, 2.8),
+        Joint("f", "revolute", (0.1, 0.0, 0.0), (0.0, 0.0, 0.0), (-1.0, 0.0, 0.0), -3.0, 3.0),
+    ], tool_xyz=(0.0, 0.02, 0.1), tool_rpy=(0.1, 0.0, -0.3))
+
+
+def _chain(name):
+    return _odd_chain() if name == "odd" else armsim.robots.load(name)
+
+
+def _poses(chain, count, seed=2026):
+    draw = np.where(chain.continuous[:, None], [-np.pi, np.pi], chain.limits)
+    q = np.random.default_rng(seed).uniform(draw[:, 0], draw[:, 1], (count, chain.n))
+    return chain.matrix(q)
+
+
+def _rows(T, kind):
+    if kind == "position":
+        return T[:, :3, 3]
+    return np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=-1)
+
+
+def _both(solver, row, q0, monkeypatch):
+    """(the float path's result, the array path's result) of one solve."""
+    calls = []
+    real = spatial_scalar.run_one
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+    monkeypatch.setattr(spatial_scalar, "run_one", counted)
+    one = solver.solve(row, q0)
+    assert calls, "the float path did not run"
+    monkeypatch.setattr(spatial_scalar, "run_one", lambda *args: None)
+    ref = solver.solve(row, q0)
+    monkeypatch.setattr(spatial_scalar, "run_one", real)
+    return one, ref
+
+
+def _assert_same(one, ref):
+    assert one.success == ref.success and one.iterations == ref.iterations
+    assert one.reason == ref.reason
+    np.testing.assert_allclose(one.q, ref.q, rtol=0, atol=TOL)
+    for name in ("residual", "position_residual", "orientation_residual"):
+        assert abs(getattr(one, name) - getattr(ref, name)) <= TOL, name
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14", "snake20", "odd"])
+@pytest.mark.parametrize("kind, weights", [("pose", None), ("position", None),
+                                           ("pose", (1, 1, 1, 2, 2, 0)),
+                                           ("position", (2, 0, 1))])
+def test_float_path_equals_array_path(name, kind, weights, monkeypatch):
+    chain = _chain(name)
+    T = _poses(chain, 40 if weights is None else 12)
+    solver = Solver(SpatialTarget(chain, kind, weights), **SETTINGS)
+    seed = solver.problem.default_start()
+    rows = _rows(T, kind)
+    solved = 0
+    for i in range(len(T)):
+        one, ref = _both(solver, rows[i], seed, monkeypatch)
+        _assert_same(one, ref)
+        solved += one.success
+        assert chain.within_limits(one.q)
+    assert solved >= len(T) - 1
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14", "snake20", "odd"])
+def test_round_trip_by_forward_kinematics(name):
+    """armsim.solve on a pose: the forward kinematics of q meets the target, and the
+    reported residuals are the ones of q."""
+    chain = _chain(name)
+    T = _poses(chain, 30, seed=5)
+    mid = SpatialTarget(chain).default_start()
+    for i in range(len(T)):
+        out = armsim.solve(chain, T[i], q0=mid, tol=1e-5)
+        M = chain.matrix(out.q)
+        pos = np.linalg.norm(M[:3, 3] - T[i, :3, 3])
+        ori = np.linalg.norm(rotation_vector(T[i, :3, :3] @ M[:3, :3].T))
+        assert abs(out.position_residual - pos) < 1e-12
+        assert abs(out.orientation_residual - ori) < 1e-12
+        assert out.success == (max(pos, ori) < 1e-5)
+        assert out.success and out.reason == "converged"
+        assert type(out.success) is bool and type(out.iterations) is int
+        pos_only = armsim.solve(chain, T[i, :3, 3], q0=mid, tol=1e-5)
+        assert pos_only.success
+        assert np.linalg.norm(chain.matrix(pos_only.q)[:3, 3] - T[i, :3, 3]) < 1e-5
+
+
+@pytest.mark.parametrize("name", ["panda", "iiwa14"])
+@pytest.mark.parametrize("kind", ["pose", "position", "weighted"])
+def test_solve_equals_solve_batch_row(name, kind):
+    chain = armsim.robots.load(name)
+    T = _poses(chain, 12, seed=8)
+    seed = chain.limits.mean(axis=1)
+    prob = SpatialTarget(chain, "position" if kind == "position" else "pose",
+                         weights=[1, 1, 1, 2, 2, 0] if kind == "weighted" else None)
+    s = Solver(prob, max_iter=20, first_iter=20, restarts=150, tol=1e-5, first_start="nearer")
+    rows = _rows(T, "position" if kind == "position" else "pose")
+    batch = s.solve_batch(rows, np.broadcast_to(seed, (len(T), chain.n)))
+    for i in range(len(T)):
+        one = s.solve(rows[i], seed)
+        np.testing.assert_allclose(one.q, batch.q[i], rtol=0, atol=TOL)
+        assert one.iterations == batch.iterations[i] and one.success == batch.success[i]
+        assert abs(one.residual - batch.residual[i]) <= TOL
+    assert batch.success.all()
+
+
+def test_settings_and_restart_tails_match(monkeypatch):
+    """No restarts, first_start="q0", a short budget (max_iter reasons), a continuation
+    budget and the later (uniform) restarts: the float path follows the array path."""
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 10, seed=11)
+    rows = _rows(T, "pose")
+    mid = chain.limits.mean(axis=1)
+    reasons = set()
+    for kw in (dict(max_iter=3, restarts=0), dict(max_iter=4, first_iter=2, restarts=40,
+                                                  first_start="q0"),
+               dict(max_iter=12, first_iter=4, restarts=30, first_start="nearer",
+                    q0_radius=10.0),
+               dict(max_iter=2, first_iter=2, restarts=25, first_start="nearer")):
+        s = Solver(SpatialTarget(chain), tol=1e-5, **kw)
+        for i in range(len(T)):
+            one, ref = _both(s, rows[i], mid + 0.3, monkeypatch)
+            _assert_same(one, ref)
+            reasons.add(one.reason)
+    assert {"converged", "max_iter"} <= reasons
+
+
+def test_cholesky_failure_hands_over_to_the_arrays(monkeypatch):
+    chain = armsim.robots.load("ur5")
+    prob = SpatialTarget(chain)
+    s = Solver(prob, **SETTINGS)
+    row = _rows(_poses(chain, 1), "pose")[0]
+    ref = s.solve(row, prob.default_start())
+    monkeypatch.setattr(spatial_scalar._compiled(prob), "solve", lambda g, lam2, r: None)
+    assert spatial_scalar.run_one(s, row, prob.default_start()) is None
+    out = s.solve(row, prob.default_start())
+    np.testing.assert_allclose(out.q, ref.q, rtol=0, atol=TOL)
+    assert out.iterations == ref.iterations and out.success
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "snake20", "odd"])
+@pytest.mark.parametrize("kind, weights", [("pose", None), ("position", None),
+                                           ("pose", (1, 0, 2, 1, 3, 1))])
+def test_generated_pass_equals_the_chain(name, kind, weights):
+    """The generated forward pass and Jacobian equal pose_and_jacobian (weighted, masked
+    rows dropped) and the error equals the problem's error, to 1e-12."""
+    chain = _chain(name)
+    prob = SpatialTarget(chain, kind, weights)
+    comp = spatial_scalar._compiled(prob)
+    draw = np.where(chain.continuous[:, None], [-np.pi, np.pi], chain.limits)
+    q = np.random.default_rng(3).uniform(draw[:, 0], draw[:, 1], (50, chain.n))
+    aim = prob.value(np.random.default_rng(4).uniform(draw[:, 0], draw[:, 1], (50, chain.n)))
+    y, jac = prob.value_and_jacobian(q)
+    err = prob.error(aim, y)
+    rows = [j for j in range(prob.m) if prob.weights[j] > 0]
+    for i in range(len(q)):
+        f, e, cols, d = comp.make(*aim[i].tolist())(q[i].tolist())
+        np.testing.assert_allclose(np.reshape(cols, (chain.n, len(rows))).T, jac[i][rows],
+                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(e, err[i][rows], rtol=0, atol=1e-12)
+        assert abs(f - 0.5 * err[i] @ err[i]) < 1e-12
+        np.testing.assert_allclose(np.array(d) * prob.weights, err[i], rtol=0, atol=1e-12)
+
+
+def test_wide_rotation_vector_on_floats():
+    rng = np.random.default_rng(9)
+    axes = rng.normal(size=(300, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    angles = np.concatenate([rng.uniform(np.pi / 2, np.pi, 290), np.pi - 10.0 ** -np.arange(2, 12)])
+    from armsim.kinematics.spatial import axis_angles_matrices
+    M = axis_angles_matrices(axes, angles)
+    ref = rotation_vector(M)
+    for i in range(len(M)):
+        assert np.trace(M[i]) < 1.0 + 1e-12
+        np.testing.assert_allclose(spatial_scalar._wide(*M[i].ravel().tolist()), ref[i],
+                                   rtol=0, atol=1e-12)
+
+
+def test_for_target_keeps_one_problem_per_chain_and_kind():
+    chain = armsim.robots.load("iiwa14")
+    T = _poses(chain, 2)
+    a, row = for_target(chain, T[0])
+    b, _ = for_target(chain, T[1])
+    c, _ = for_target(chain, T[0, :3, 3])
+    assert a is b and a.kind == "pose" and c.kind == "position" and c is not a
+    assert row.shape == (12,)
+    assert not a.limits.flags.writeable and not a.weights.flags.writeable   # shared
+
+
+@pytest.mark.parametrize("entry, dev", [(2.0, "3"), (np.nan, "nan"), (1e200, "inf"),
+                                        (1.0 + 2e-6, "4e-06")])
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_rotation_check_one_pose_equals_batch(entry, dev):
+    """One pose's orthonormality check (on floats) says what the batch check says."""
+    chain = armsim.robots.load("iiwa14")
+    T = np.eye(4)
+    T[1, 1] = entry
+    for batch in (False, True):
+        with pytest.raises(ValueError, match=r"^target rotation must be orthonormal \(R R\^T = I "
+                                             rf"within 1e-6\), got a deviation of {dev}$"):
+            for_target(chain, T[None] if batch else T, batch=batch)
+    T[1, 1] = 1.0 + 4e-7                           # 8e-7, within 1e-6: accepted by both
+    assert for_target(chain, T)[0].kind == for_target(chain, T[None], batch=True)[0].kind
 
 
 @pytest.mark.parametrize("name", ["panda", "ur5", "snake20"])
@@ -21,45 +246,20 @@ def test_one_row_pass_equals_batch(name):
     scalar = 0
     for i in range(len(q)):
         T, j1 = chain._pose_and_jacobian_one(q[i])
-        np.testing.assert_allclose(T[:3, :3], R[i], rtol=0, atol=1e-15)
-        np.testing.assert_allclose(T[:3, 3], p[i], rtol=0, atol=1e-15)
-        np.testing.assert_allclose(j1, J[i], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(T[:3, :3], R[i], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(T[:3, 3], p[i], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(j1, J[i], rtol=0, atol=1e-13)
         one = rotation_vector_one(M[i].ravel().tolist())
         if one is None:                       # angle past pi/2: the caller uses the batch one
             assert np.trace(M[i]) < 1.0
         else:
             scalar += 1
-            assert np.array_equal(one, rv[i])
+            np.testing.assert_allclose(one, rv[i], rtol=0, atol=1e-13)
     assert scalar >= 100
-
-
-@pytest.mark.parametrize("name", ["panda", "iiwa14"])
-@pytest.mark.parametrize("kind", ["pose", "position", "weighted"])
-def test_solve_equals_solve_batch_row(name, kind):
-    chain = armsim.robots.load(name)
-    T = chain.matrix(np.random.default_rng(8).uniform(chain.limits[:, 0], chain.limits[:, 1],
-                                                      (12, chain.n)))
-    seed = chain.limits.mean(axis=1)
-    target = T[:, :3, 3] if kind == "position" else T
-    from armsim.ik.loop import Solver
-    from armsim.ik.problems import SpatialTarget
-    prob = SpatialTarget(chain, "position" if kind == "position" else "pose",
-                         weights=[1, 1, 1, 2, 2, 0] if kind == "weighted" else None)
-    s = Solver(prob, max_iter=20, first_iter=20, restarts=150, tol=1e-5, first_start="nearer")
-    rows = target if kind == "position" else np.concatenate(
-        [T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=-1)
-    batch = s.solve_batch(rows, np.broadcast_to(seed, (len(T), chain.n)))
-    for i in range(len(T)):
-        one = s.solve(rows[i], seed)
-        assert np.array_equal(one.q, batch.q[i]) and one.iterations == batch.iterations[i]
-        assert one.success == batch.success[i]   # (residuals: numpy's atan2 differs by a bit
-        # between SIMD lanes and the tail of a batch, before this change too)
-    assert batch.success.all()
 
 
 @pytest.mark.parametrize("kind", ["pose", "position"])
 def test_one_row_value_and_error_equal_batch_rows(kind):
-    from armsim.ik.problems import SpatialTarget
     chain = armsim.robots.load("iiwa14")
     prob = SpatialTarget(chain, kind)
     q = np.random.default_rng(6).uniform(chain.limits[:, 0], chain.limits[:, 1], (64, chain.n))
@@ -69,5 +269,19 @@ def test_one_row_value_and_error_equal_batch_rows(kind):
     for i in range(len(q)):
         yi = prob.value(q[i:i + 1])
         assert yi.shape == (1, prob.m if kind == "position" else 12)
-        np.testing.assert_allclose(yi, y[i:i + 1], rtol=0, atol=1e-15)
-        np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(yi, y[i:i + 1], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-13)
+
+
+def test_solve_batch_of_one_row_uses_the_unbatched_attempt():
+    """solve_batch with one row (and the batch's single-row restarts) go through
+    Solver._attempt_spatial; its answers equal solve's to 1e-9."""
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 6, seed=12)
+    mid = chain.limits.mean(axis=1)
+    for i in range(len(T)):
+        b = armsim.solve_batch(chain, T[i:i + 1], q0=mid[None], tol=1e-5)
+        one = armsim.solve(chain, T[i], q0=mid, tol=1e-5)
+        np.testing.assert_allclose(one.q, b.q[0], rtol=0, atol=TOL)
+        assert one.iterations == b.iterations[0] and one.success == b.success[0]
+    assert loop.Solver._attempt_spatial is not None

@@ -29,7 +29,7 @@ import numpy as np
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target
-from armsim.ik import scalar
+from armsim.ik import scalar, spatial_scalar
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
@@ -52,7 +52,6 @@ Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e5   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
-
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
 MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
@@ -242,7 +241,7 @@ class Solver:
         # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)
         self._scalar = (type(problem) is PlanarPoint and method == "dls"
                         and problem.n <= scalar.MAX_N)
-        # one spatial dls problem runs on unbatched arrays (:meth:`_attempt_spatial`)
+        # one spatial dls problem runs on floats (solve) or unbatched arrays (_attempt_spatial)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
         per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
         self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
@@ -351,11 +350,8 @@ class Solver:
         return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
 
     def _attempt_spatial(self, targets, aim, q, budget):
-        """:meth:`_attempt` for one :class:`SpatialTarget` problem with ``dls``: the same
-        iterations and the same arithmetic (bit for bit; tests) on unbatched arrays and
-        Python floats -- the forward pass of one joint vector
-        (:meth:`SpatialChain._pose_and_jacobian_one`), the rotation vector on scalars --
-        instead of batches of one row (a single solve's per-iteration overhead)."""
+        """:meth:`_attempt` of one :class:`SpatialTarget` row with ``dls`` on unbatched arrays
+        (:meth:`SpatialChain._pose_and_jacobian_one`): the batch's arithmetic, fewer calls."""
         prob = self.problem
         chain, w = prob.chain, prob.weights
         wcol = w[:, None]
@@ -538,10 +534,14 @@ class Solver:
         if q0.shape != (prob.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
-        if self._scalar:
-            q, iters, res, reason = scalar.run_one(self, target, q0)
-            return IKResult(q=np.array(q), success=res < self.tol, iterations=iters,
-                            residual=res, reason=reason)
+        # one dls problem on Python floats: planar (:mod:`scalar`) or spatial
+        # (:mod:`spatial_scalar`; None: it hands over to the arrays)
+        one = (self._scalar and scalar.run_one(self, target, q0) + ((None, None),)) or (
+            self._spatial_one and spatial_scalar.run_one(self, target, q0))
+        if one:
+            q, iters, res, reason, (pos, ori) = one
+            return IKResult(q=np.array(q), success=res < self.tol, iterations=iters, residual=res,
+                            reason=reason, position_residual=pos, orientation_residual=ori)
         q, iters, res, reasons = self.run(target[None], q0[None])
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])

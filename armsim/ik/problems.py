@@ -314,6 +314,8 @@ class SpatialTarget(Problem):
             w = w / w[w > 0].min()
         self.weights = w
         self._active = w > 0
+        for a in (lim, self._wrap, self._draw, w, self._active):   # shared (for_target)
+            a.setflags(write=False)
 
     @property
     def target_size(self):
@@ -580,13 +582,28 @@ def for_target(task, target, batch=False):
                          f"{shapes} (positions or homogeneous poses), got "
                          f"{np.shape(target) if np.ndim(target) < 5 else 'more axes'}")
     kind, rows = found
-    if kind == "pose":
+    if kind == "pose" and not batch:     # one rotation: on floats (a single solve's cost)
+        r = [rows[0, 3 + 3 * i:6 + 3 * i].tolist() for i in range(3)]
+        devs = [abs(sum(x * y for x, y in zip(r[i], r[j])) - (i == j))
+                for i in range(3) for j in range(i, 3)]
+        dev = np.nan if any(d != d for d in devs) else max(devs)
+    elif kind == "pose":
         R = rows[:, 3:].reshape(-1, 3, 3)
         dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+    if kind == "pose":
         if not np.isfinite(dev) or dev > 1e-6:
             raise ValueError(f"target rotation must be orthonormal (R R^T = I within 1e-6), "
                              f"got a deviation of {dev:.3g}")
-    return SpatialTarget(task, kind), (rows if batch else rows[0])
+    try:                     # one problem per chain and kind (a chain is immutable)
+        prob = _SPATIAL.setdefault(task, {})[kind]
+    except KeyError:
+        prob = _SPATIAL[task][kind] = SpatialTarget(task, kind)
+    except TypeError:        # not weakly referenceable: no cache
+        prob = SpatialTarget(task, kind)
+    return prob, (rows if batch else rows[0])
+
+
+_SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind: its SpatialTarget}
 
 
 _PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)

@@ -1,0 +1,512 @@
+"""One spatial ``dls`` solve on Python floats: the single-problem path of the loop.
+
+:meth:`~armsim.ik.loop.Solver.run` is array code for a batch; for one pose the cost
+of a solve is then the number of numpy calls on arrays of a few numbers, not the
+arithmetic.  :func:`run_one` is the same algorithm as ``run`` with ``method="dls"``
+on a :class:`~armsim.ik.problems.SpatialTarget` -- the ``"nearer"`` first start, the
+short first budget and its continuation, the restarts
+(:meth:`SpatialTarget.restart_starts`: the table's nearest poses, then uniform
+draws), the error-adaptive damping, the clamped step (joints a step drives past a
+limit leave it, :func:`armsim.ik.steps._clamped`), the wrap of continuous joints and
+the stall test -- on Python floats.
+
+The forward pass and the pose Jacobian of a chain are one generated function
+(:func:`_compile`): each joint's axis is folded into its frame, so a revolute joint
+is a turn about its local z (four products per matrix row), the fixed origins are
+constants in the code and their zero entries drop out.  (Constants below
+:data:`ZERO` -- the ``cos(pi/2)`` of a quarter-turn ``rpy`` -- count as zero: a
+change below the rounding of the sums they enter.)  The code is generated and
+compiled once per chain, kind and weights (about 1-3 ms; kept while the chain lives).  The m x m system
+``(J J^T + lambda^2 I) y = e`` is solved by a Cholesky factorisation written out for
+each m.  The arithmetic is the batch path's up to rounding (the order of sums, LU
+against Cholesky), so the answers equal it to rounding (tests: the same success and
+iterations, q to 1e-9).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from operator import add, gt, lt
+
+import numpy as np
+
+from armsim.ik import steps as _steps
+
+__all__ = ["run_one"]
+
+ZERO = 1e-15          # constants (rotation entries, offsets) this small count as 0
+_TWO_PI = 2.0 * math.pi
+_COMPILED = weakref.WeakKeyDictionary()   # chain -> {(kind, weights): _Compiled}
+_LINEAR = {}                              # m -> the generated gram, solve, jty, minus
+
+
+# -- code generation --------------------------------------------------------------------
+def _axis_frame(a):
+    """A rotation C (3, 3) with C e_z = a (exact for an axis along a base vector)."""
+    a = np.asarray(a, dtype=float)
+    if np.array_equal(a, [0.0, 0.0, 1.0]):
+        return np.eye(3)
+    h = np.zeros(3)
+    h[int(np.argmin(np.abs(a)))] = 1.0
+    u = np.cross(h, a)
+    u /= np.linalg.norm(u)
+    return np.stack([u, np.cross(a, u), a], axis=1)
+
+
+def _folded(chain):
+    """The constant transforms A_0 .. A_n (rotation (3, 3), translation (3,)) between the
+    joints, each joint a turn about (or a slide along) its local z:
+    ``T(q) = A_0 Z(q_0) A_1 Z(q_1) ... Z(q_n-1) A_n``."""
+    out, prev = [], np.eye(3)
+    for i in range(chain.n):
+        C = _axis_frame(chain.axes[i])
+        out.append((prev.T @ chain._R0[i] @ C, prev.T @ chain.xyz[i]))
+        prev = C
+    out.append((prev.T @ chain._tool_R, prev.T @ chain.tool_xyz))
+    return out
+
+
+def _neg(x):
+    if isinstance(x, float):
+        return -x
+    return x[1:] if x.startswith("-") else "-" + x
+
+
+class _Emit:
+    """Straight-line code: a symbol is a Python float (a constant), a local name, or a
+    name with a leading minus; equal expressions share one local."""
+
+    def __init__(self):
+        self.lines, self.names = [], {}
+
+    def let(self, expr):
+        if isinstance(expr, float) or expr.lstrip("-").isidentifier():
+            return expr
+        name = self.names.get(expr)
+        if name is None:
+            name = self.names[expr] = f"v{len(self.names)}"
+            self.lines.append(f"{name} = {expr}")
+        return name
+
+    def sum(self, terms):
+        """The sum of the products ``a * x`` (symbols), constants folded, let."""
+        const, parts = 0.0, []
+        for a, x in terms:
+            if isinstance(a, float) and isinstance(x, float):
+                const += a * x
+                continue
+            if isinstance(x, float):
+                a, x = x, a
+            sign = -1.0 if x.startswith("-") else 1.0
+            x = x.lstrip("-")
+            if isinstance(a, float):
+                a *= sign
+                if abs(a) <= ZERO:
+                    continue
+                parts.append((a < 0, x if abs(a) == 1.0 else f"{abs(a)!r} * {x}"))
+            else:
+                parts.append((a.startswith("-") != (sign < 0), f"{a.lstrip('-')} * {x}"))
+        if not parts:
+            return const if abs(const) > ZERO else 0.0
+        if abs(const) > ZERO:
+            parts.append((const < 0, repr(abs(const))))
+        if len(parts) == 1:
+            minus, text = parts[0]
+            return ("-" if minus else "") + self.let(text)
+        text = ("-" if parts[0][0] else "") + parts[0][1]
+        for minus, x in parts[1:]:
+            text += f" {'-' if minus else '+'} {x}"
+        return self.let(text)
+
+
+def _compile(prob):
+    """Source of ``make(aim...) -> evaluate(q)``: f = |e|^2 / 2, the weighted error e of
+    the unmasked rows, their Jacobian columns (flat, column after column) and the
+    unweighted (dp, dr) of one joint vector (a list)."""
+    chain, pose = prob.chain, prob.kind == "pose"
+    n, w = chain.n, [float(v) for v in prob.weights]
+    rows = [i for i in range(prob.m) if w[i] > 0.0]
+    em = _Emit()
+    R = [[1.0 if r == c else 0.0 for c in range(3)] for r in range(3)]
+    p = [0.0, 0.0, 0.0]
+    axes, origins = [], []
+    for i, (A, t) in enumerate(_folded(chain)):
+        A, t = A.tolist(), t.tolist()
+        p = [em.sum([(1.0, p[r])] + [(R[r][k], t[k]) for k in range(3)]) for r in range(3)]
+        R = [[em.sum([(R[r][k], A[k][c]) for k in range(3)]) for c in range(3)] for r in range(3)]
+        if i == n:
+            break
+        axes.append([R[r][2] for r in range(3)])
+        origins.append(p)
+        if chain.prismatic[i]:
+            p = [em.sum([(1.0, p[r]), (f"q{i}", R[r][2])]) for r in range(3)]
+        else:
+            em.lines.append(f"c{i} = cos(q{i}); s{i} = sin(q{i})")
+            c, s = f"c{i}", f"s{i}"
+            x = [em.sum([(c, R[r][0]), (s, R[r][1])]) for r in range(3)]
+            y = [em.sum([(c, R[r][1]), ("-" + s, R[r][0])]) for r in range(3)]
+            R = [[x[r], y[r], R[r][2]] for r in range(3)]
+    cols = []
+    for i in range(n):
+        z = axes[i]
+        if chain.prismatic[i]:
+            col = list(z) + [0.0, 0.0, 0.0]
+        else:
+            lev = [em.sum([(1.0, p[r]), (-1.0, origins[i][r])]) for r in range(3)]
+            col = [em.sum([(z[(r + 1) % 3], lev[(r + 2) % 3]),
+                           (_neg(z[(r + 2) % 3]), lev[(r + 1) % 3])]) for r in range(3)]
+            col += z
+        cols += [_weighted(col[j], w[j]) for j in rows]
+    d = [em.sum([(1.0, f"ap{r}"), (-1.0, p[r])]) for r in range(3)]
+    lines = []
+    if pose:
+        M = [[em.sum([(f"t{i}{k}", R[j][k]) for k in range(3)]) for j in range(3)]
+             for i in range(3)]
+        m = {f"m{i}{j}": f"({M[i][j]})" for i in range(3) for j in range(3)}
+        lines += [line.format(**m) for line in _ROTATION_VECTOR]
+        d += ["d3", "d4", "d5"]
+    lines += [f"e{k} = {_weighted(d[j], w[j])}" for k, j in enumerate(rows)]
+    es = [f"e{k}" for k in range(len(rows))]
+    lines.append(f"e = ({', '.join(es)},)")
+    lines.append(f"f = 0.5 * ({' + '.join(f'{x} * {x}' for x in es)})")
+    lines.append(f"return f, e, ({', '.join(cols)},), ({', '.join(map(str, d))},)")
+    args = ["ap0", "ap1", "ap2"] + ([f"t{i}{j}" for i in range(3) for j in range(3)]
+                                    if pose else [])
+    src = (f"def make({', '.join(args)}):\n    def evaluate(q):\n"
+           f"        {', '.join(f'q{i}' for i in range(n))}, = q\n"
+           + "".join(f"        {line}\n" for line in em.lines + lines)
+           + "    return evaluate\n")
+    return src, rows
+
+
+# the rotation vector of M = R_target R^T (:func:`rotation_vector_one`; past pi/2: numpy's)
+_ROTATION_VECTOR = [
+    "cc = 0.5 * ({m00} + {m11} + {m22} - 1.0)",
+    "if cc >= 0.0:",
+    "    if cc > 1.0: cc = 1.0",
+    "    u0 = 0.5 * ({m21} - {m12}); u1 = 0.5 * ({m02} - {m20}); u2 = 0.5 * ({m10} - {m01})",
+    "    ss = sqrt(u0 * u0 + u1 * u1 + u2 * u2)",
+    "    kk = atan2(ss, cc) / (ss if ss > 1e-300 else 1e-300)",
+    "    d3 = u0 * kk; d4 = u1 * kk; d5 = u2 * kk",
+    "else:",
+    "    d3, d4, d5 = _wide({m00}, {m01}, {m02}, {m10}, {m11}, {m12}, {m20}, {m21}, {m22})"]
+
+
+def _weighted(x, wj):
+    if isinstance(x, float):
+        return repr(x * wj)
+    return x if wj == 1.0 else f"{wj!r} * {x}"
+
+
+def _wide(m00, m01, m02, m10, m11, m12, m20, m21, m22):
+    """The rotation vector of M past pi/2: the axis from the largest column of the
+    symmetric part ``(M + M^T) / 2 - cos I`` (:func:`rotation_vector`'s rule) on floats."""
+    c = max(0.5 * (m00 + m11 + m22 - 1.0), -1.0)
+    v = (0.5 * (m21 - m12), 0.5 * (m02 - m20), 0.5 * (m10 - m01))
+    angle = math.atan2(math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]), c)
+    sym = ((m00 - c, 0.5 * (m01 + m10), 0.5 * (m02 + m20)),
+           (0.5 * (m10 + m01), m11 - c, 0.5 * (m12 + m21)),
+           (0.5 * (m20 + m02), 0.5 * (m21 + m12), m22 - c))
+    diag = (sym[0][0], sym[1][1], sym[2][2])
+    i = diag.index(max(diag))
+    col = (sym[0][i], sym[1][i], sym[2][i])
+    size = math.sqrt(col[0] * col[0] + col[1] * col[1] + col[2] * col[2])
+    k = (-angle if col[0] * v[0] + col[1] * v[1] + col[2] * v[2] < 0.0 else angle) / size
+    return col[0] * k, col[1] * k, col[2] * k
+
+
+def _linear_source(m):
+    """For m rows: ``gram(cols)`` -> the entries of G = sum of c c^T over the columns;
+    ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (None when a pivot
+    is not positive); ``jty(cols, y)`` -> the list of c . y; ``minus(e, cols, x)`` -> e - sum of c x."""
+    idx = [(i, j) for i in range(m) for j in range(i + 1)]
+    cs = ", ".join(f"c{i}" for i in range(m))
+    gs = ", ".join(f"g{i}{j}" for i, j in idx)
+    out = ["def gram(cols):",
+           f"    {' = '.join(f'g{i}{j}' for i, j in idx)} = 0.0",
+           f"    for {cs}, in cols:"]
+    out += [f"        g{i}{j} += c{i} * c{j}" for i, j in idx]
+    out += [f"    return ({gs},)", "",
+            "def solve(g, lam2, r):", f"    {gs}, = g",
+            f"    {', '.join(f'r{i}' for i in range(m))}, = r"]
+    for i in range(m):
+        for j in range(i + 1):
+            s = f"g{i}{j}" + (" + lam2" if i == j else "") + "".join(
+                f" - l{i}{k} * l{j}{k}" for k in range(j))
+            if i == j:
+                out += [f"    d = {s}", "    if not d > 0.0: return None",
+                        f"    l{i}{i} = sqrt(d); h{i} = 1.0 / l{i}{i}"]
+            else:
+                out.append(f"    l{i}{j} = ({s}) * h{j}")
+    for i in range(m):
+        out.append(f"    z{i} = (r{i}" + "".join(f" - l{i}{k} * z{k}" for k in range(i))
+                   + f") * h{i}")
+    for i in reversed(range(m)):
+        out.append(f"    y{i} = (z{i}" + "".join(f" - l{k}{i} * y{k}" for k in range(i + 1, m))
+                   + f") * h{i}")
+    out += [f"    return ({', '.join(f'y{i}' for i in range(m))},)", "",
+            "def minus(e, cols, x):", f"    {', '.join(f'r{i}' for i in range(m))}, = e",
+            f"    for ({cs},), xj in zip(cols, x):"]
+    out += [f"        r{i} -= c{i} * xj" for i in range(m)]
+    out += [f"    return ({', '.join(f'r{i}' for i in range(m))},)", "",
+            "def jty(cols, y):", f"    {', '.join(f'y{i}' for i in range(m))}, = y",
+            f"    return [{' + '.join(f'c{i} * y{i}' for i in range(m))} for {cs}, in cols]"]
+    return "\n".join(out) + "\n"
+
+
+def _flat_source(n, m):
+    """For n columns of m rows given flat: ``gram(cols)`` (as :func:`_linear_source`'s)
+    and ``jty(cols, y)``, written out."""
+    idx = [(i, j) for i in range(m) for j in range(i + 1)]
+    cs = ", ".join(f"c{k}" for k in range(n * m))
+    gs = [" + ".join(f"c{k * m + i} * c{k * m + j}" for k in range(n)) for i, j in idx]
+    ys = ", ".join(f"y{i}" for i in range(m))
+    dq = [" + ".join(f"c{k * m + i} * y{i}" for i in range(m)) for k in range(n)]
+    return "\n".join([f"def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
+                      "", "def jty(cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    return [{', '.join(dq)}]"]) + "\n"
+
+
+def _linear(m):
+    fns = _LINEAR.get(m)
+    if fns is None:
+        space = {"sqrt": math.sqrt}
+        exec(_linear_source(m), space)
+        fns = _LINEAR[m] = (space["gram"], space["solve"], space["jty"], space["minus"])
+    return fns
+
+
+class _Compiled:
+    """What the float path needs of a chain for one kind of target and weights."""
+
+    def __init__(self, prob):
+        src, self.rows = _compile(prob)
+        space = {"cos": math.cos, "sin": math.sin, "sqrt": math.sqrt, "atan2": math.atan2,
+                 "_wide": _wide}
+        exec(src, space)
+        self.make = space["make"]
+        self.source = src
+        self.m = len(self.rows)
+        self.gram_of, self.solve, self.jty_of, self.minus = _linear(self.m)
+        space = {}
+        exec(_flat_source(prob.n, self.m), space)
+        self.gram, self.jty = space["gram"], space["jty"]     # of the flat columns
+        self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+        self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
+        probe = np.full((1, prob.n), 4.0 * np.pi)
+        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
+        a = prob._active
+        self.active_p = [j for j in range(3) if a[j]]
+        self.active_r = [j for j in range(3, prob.m) if a[j]]
+
+
+def _compiled(prob):
+    key = (prob.kind, tuple(prob.weights.tolist()))
+    per_chain = _COMPILED.get(prob.chain)
+    if per_chain is None:
+        per_chain = _COMPILED[prob.chain] = {}
+    c = per_chain.get(key)
+    if c is None:
+        if len(per_chain) >= 32:          # many weights on one chain: bounded memory
+            per_chain.clear()
+        c = per_chain[key] = _Compiled(prob)
+    return c
+
+
+# -- the solve ----------------------------------------------------------------------------
+def _step(C, q, cols, g, e, lam2):
+    """One dls step with the clamp (:func:`armsim.ik.steps._clamped_one` on floats) from
+    the columns and their gram ``g``: the new q (clipped, wrapped), or None when a
+    Cholesky pivot fails (the caller falls back)."""
+    y = C.solve(g, lam2, e)
+    if y is None:
+        return None
+    lo, hi = C.lo, C.hi
+    qt = list(map(add, q, C.jty(cols, y)))
+    if any(map(lt, qt, lo)) or any(map(gt, qt, hi)):
+        qt = _clamped(C, q, qt, cols, e, lam2)
+        if qt is None:
+            return None
+        qt = list(map(min, map(max, qt, lo), hi))
+    if C.wrap is not None:
+        qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, C.wrap)]
+    return qt
+
+
+def _clamped(C, q, qt, cols, e, lam2):
+    """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
+    and leave the step, the others solve again for what is left of the error."""
+    lo, hi, n, m = C.lo, C.hi, len(q), C.m
+    cols = [cols[j * m:(j + 1) * m] for j in range(n)]
+    free = [True] * n
+    for _ in range(_steps.CLAMP_PASSES):
+        out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
+        if not out:
+            break
+        for j in out:
+            free[j] = False
+        fixed = [0.0 if free[j] else min(max(qt[j], lo[j]), hi[j]) - q[j] for j in range(n)]
+        r = C.minus(e, [cols[j] for j in range(n) if not free[j]],
+                    [fixed[j] for j in range(n) if not free[j]])
+        kept = [cols[j] for j in range(n) if free[j]]
+        y = C.solve(C.gram_of(kept), lam2, r)
+        if y is None:
+            return None
+        moved = iter(C.jty_of(kept, y))
+        qt = [q[j] + (next(moved) if free[j] else fixed[j]) for j in range(n)]
+    return qt
+
+
+def run_one(solver, target, q0):
+    """``solver.run(target[None], q0[None])`` for one :class:`SpatialTarget` and
+    ``method="dls"``: (q (list), iterations, residual, reason, position residual,
+    orientation residual); None when a Cholesky pivot fails (the caller then takes
+    the array path, which solves by LU)."""
+    from armsim.ik.loop import PATIENCE as patience
+    prob = solver.problem
+    C = _compiled(prob)
+    tol, max_iter = solver.tol, solver.max_iter
+    half_tol2 = 0.5 * tol * tol
+    floor2, damping = solver.lambda_floor2, float(solver.options.damping)
+    tl = target.tolist()
+    evaluate = C.make(*tl)
+    ap, ar = C.active_p, C.active_r
+
+    def parts(d):
+        pos = math.sqrt(sum(d[j] * d[j] for j in ap))
+        return pos, (math.sqrt(sum(d[j] * d[j] for j in ar)) if ar else 0.0)
+
+    def attempt(q, budget, ev=None):
+        f, e, cols, d = evaluate(q) if ev is None else ev
+        nu = damping
+        best, since, k = f, 0, 0
+        g = None                      # the gram of cols (kept while steps are rejected)
+        while not (f < half_tol2 or since >= patience or k == budget):
+            if g is None:
+                g = C.gram(cols)
+            qt = _step(C, q, cols, g, e, nu * 2.0 * f + floor2)
+            if qt is None:
+                raise _Fallback
+            ft, et, colt, dt = evaluate(qt)
+            if ft < f:
+                nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+                q, f, e, cols, d, g = qt, ft, et, colt, dt, None
+            else:
+                nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
+            if f < best * (1.0 - 1e-9):
+                best, since = f, 0
+            else:
+                since += 1
+            k += 1
+        pr = parts(d)
+        return q, k, max(pr), since >= patience, pr
+
+    def clip(q):
+        q = [min(max(v, a), b) for v, a, b in zip(q, C.lo, C.hi)]
+        if C.wrap is not None:
+            q = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(q, C.wrap)]
+        return q
+
+    try:
+        q0 = q0.tolist()
+        first = (max_iter if (solver.first_iter is None or not solver.restarts)
+                 else solver.first_iter)
+        qa = clip(q0)
+        if not solver.restarts:
+            q, iters, res, stalled, pr = attempt(qa, first)
+            return q, iters, res, _reason(res, tol, stalled), pr
+        start_of = _Starts(prob, solver.restarts, solver.seed, target)
+        starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
+        budgets = [max_iter] * solver.restarts
+        restarted = False
+        start, ev = qa, evaluate(qa)
+        ea2 = 2.0 * ev[0]
+        r2 = solver.q0_radius ** 2
+        nearer = solver.first_start == "nearer"
+        if nearer and not ea2 <= r2:
+            qb = start_of(0)
+            evb = evaluate(qb)
+            restarted = True
+            if 2.0 * evb[0] < ea2:
+                start, ev, budgets[0], first = qb, evb, first, max_iter
+                starts[0] = qa
+            else:
+                starts[0] = qb
+        q, iters, res, stalled, pr = attempt(start, first, ev)
+        if nearer and res >= tol:
+            extra = max(max_iter - first, 0) if ea2 <= r2 else 0
+            if extra > 0:
+                starts.insert(0, q)
+                budgets.insert(0, extra)
+        for begin, budget in zip(starts, budgets):
+            if res < tol:
+                break
+            restarted = True
+            q2, it2, res2, st2, pr2 = attempt(      # clipped, as the batch's starts
+                clip(start_of(begin) if type(begin) is int else begin), budget)
+            iters += it2
+            if res2 < res:
+                q, res, stalled, pr = q2, res2, st2, pr2
+        if restarted and True in C.free:
+            turned = [v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
+                      for v, c, fr in zip(q, q0, C.free)]
+            if turned != q:
+                q = turned
+                pr = parts(evaluate(q)[3])
+                res = max(pr)
+        return q, iters, res, _reason(res, tol, stalled), pr
+    except _Fallback:
+        return None
+
+
+class _Starts:
+    """``start(k)`` of :meth:`SpatialTarget.restart_starts` for one aim, as a list: the
+    k-th nearest table entry for ``k <`` :data:`~armsim.ik.problems.NEAREST` (one
+    distance pass over the table, on first use), the problem's own later starts."""
+
+    def __init__(self, prob, restarts, seed, target):
+        self.prob, self.restarts, self.seed, self.target = prob, restarts, seed, target
+        self.d = self.order = self.later = None
+
+    def __call__(self, k):
+        from armsim.ik.problems import NEAREST
+        prob = self.prob
+        if k >= min(self.restarts, NEAREST):
+            if self.later is None:
+                self.later = prob.restart_starts(self.restarts, self.seed)
+            return self.later(k, self.target[None])[0].tolist()
+        if self.d is None:
+            self.qs, feats, sq = prob._table(self.seed)
+            d = prob._features(self.target[None]) @ _minus2(feats)  # sq - 2 f.F, as the batch's
+            d += sq
+            self.d = d[0]
+        if k == 0:              # most solves need only the nearest (the "nearer" test)
+            return self.qs[int(np.argmin(self.d))].tolist()
+        if self.order is None:
+            near = min(self.restarts, NEAREST)
+            top = np.argpartition(self.d, near - 1)[:near]
+            self.order = top[np.argsort(self.d[top])]
+        return self.qs[self.order[k]].tolist()
+
+
+_MINUS2 = {}     # id(table features) -> (features, -2 features^T, contiguous)
+
+
+def _minus2(feats):
+    hit = _MINUS2.get(id(feats))
+    if hit is None or hit[0] is not feats:
+        if len(_MINUS2) > 16:
+            _MINUS2.clear()
+        hit = _MINUS2[id(feats)] = (feats, np.ascontiguousarray(-2.0 * feats.T))
+    return hit[1]
+
+
+class _Fallback(Exception):
+    """A Cholesky pivot was not positive (J J^T + lambda^2 I singular to rounding)."""
+
+
+def _reason(res, tol, stalled):
+    if res < tol:
+        return "converged"
+    return "stalled" if stalled else "max_iter"
