@@ -217,19 +217,14 @@ def _wide(m00, m01, m02, m10, m11, m12, m20, m21, m22):
 
 
 def _linear_source(m):
-    """For m rows: ``gram(cols)`` -> the entries of G = sum of c c^T over the columns;
-    ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (None when a pivot
-    is not positive); ``jty(cols, y)`` -> the list of c . y; ``minus(e, cols, x)`` -> e - sum of c x."""
+    """For m rows: ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (G by
+    its lower triangle, row after row; None when a pivot is not positive), and
+    ``fix(g, r, c, x)`` -> (G - c c^T, r - c x): one joint's column c taken out of the
+    Gram and its fixed step x out of the error (the clamp)."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
-    cs = ", ".join(f"c{i}" for i in range(m))
     gs = ", ".join(f"g{i}{j}" for i, j in idx)
-    out = ["def gram(cols):",
-           f"    {' = '.join(f'g{i}{j}' for i, j in idx)} = 0.0",
-           f"    for {cs}, in cols:"]
-    out += [f"        g{i}{j} += c{i} * c{j}" for i, j in idx]
-    out += [f"    return ({gs},)", "",
-            "def solve(g, lam2, r):", f"    {gs}, = g",
-            f"    {', '.join(f'r{i}' for i in range(m))}, = r"]
+    rs = ", ".join(f"r{i}" for i in range(m))
+    out = ["def solve(g, lam2, r):", f"    {gs}, = g", f"    {rs}, = r"]
     for i in range(m):
         for j in range(i + 1):
             s = f"g{i}{j}" + (" + lam2" if i == j else "") + "".join(
@@ -246,12 +241,10 @@ def _linear_source(m):
         out.append(f"    y{i} = (z{i}" + "".join(f" - l{k}{i} * y{k}" for k in range(i + 1, m))
                    + f") * h{i}")
     out += [f"    return ({', '.join(f'y{i}' for i in range(m))},)", "",
-            "def minus(e, cols, x):", f"    {', '.join(f'r{i}' for i in range(m))}, = e",
-            f"    for ({cs},), xj in zip(cols, x):"]
-    out += [f"        r{i} -= c{i} * xj" for i in range(m)]
-    out += [f"    return ({', '.join(f'r{i}' for i in range(m))},)", "",
-            "def jty(cols, y):", f"    {', '.join(f'y{i}' for i in range(m))}, = y",
-            f"    return [{' + '.join(f'c{i} * y{i}' for i in range(m))} for {cs}, in cols]"]
+            "def fix(g, r, c, x):", f"    {gs}, = g", f"    {rs}, = r",
+            f"    {', '.join(f'c{i}' for i in range(m))}, = c",
+            f"    return ({', '.join(f'g{i}{j} - c{i} * c{j}' for i, j in idx)},), "
+            f"({', '.join(f'r{i} - c{i} * x' for i in range(m))},)"]
     return "\n".join(out) + "\n"
 
 
@@ -273,7 +266,7 @@ def _linear(m):
     if fns is None:
         space = {"sqrt": math.sqrt}
         exec(_linear_source(m), space)
-        fns = _LINEAR[m] = (space["gram"], space["solve"], space["jty"], space["minus"])
+        fns = _LINEAR[m] = (space["solve"], space["fix"])
     return fns
 
 
@@ -288,7 +281,7 @@ class _Compiled:
         self.make = space["make"]
         self.source = src
         self.m = len(self.rows)
-        self.gram_of, self.solve, self.jty_of, self.minus = _linear(self.m)
+        self.solve, self.fix = _linear(self.m)
         space = {}
         exec(_flat_source(prob.n, self.m), space)
         self.gram, self.jty = space["gram"], space["jty"]     # of the flat columns
@@ -325,7 +318,7 @@ def _step(C, q, cols, g, e, lam2):
     lo, hi = C.lo, C.hi
     qt = list(map(add, q, C.jty(cols, y)))
     if any(map(lt, qt, lo)) or any(map(gt, qt, hi)):
-        qt = _clamped(C, q, qt, cols, e, lam2)
+        qt = _clamped(C, q, qt, cols, g, e, lam2)
         if qt is None:
             return None
         qt = list(map(min, map(max, qt, lo), hi))
@@ -334,27 +327,28 @@ def _step(C, q, cols, g, e, lam2):
     return qt
 
 
-def _clamped(C, q, qt, cols, e, lam2):
+def _clamped(C, q, qt, cols, g, e, lam2):
     """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
-    and leave the step, the others solve again for what is left of the error."""
-    lo, hi, n, m = C.lo, C.hi, len(q), C.m
-    cols = [cols[j * m:(j + 1) * m] for j in range(n)]
-    free = [True] * n
+    and leave the step, the others solve again for what is left of the error.  The
+    Gram of the others is ``g`` less the fixed joints' ``c c^T`` (:func:`_linear_source`'s
+    ``fix``), equal to the batch's Gram of the Jacobian with those columns zeroed up to
+    rounding."""
+    lo, hi, m = C.lo, C.hi, C.m
+    fixed = {}                    # joint -> its step to the limit
+    r = e
     for _ in range(_steps.CLAMP_PASSES):
-        out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
+        out = [j for j, v in enumerate(qt) if (v < lo[j] or v > hi[j]) and j not in fixed]
         if not out:
             break
         for j in out:
-            free[j] = False
-        fixed = [0.0 if free[j] else min(max(qt[j], lo[j]), hi[j]) - q[j] for j in range(n)]
-        r = C.minus(e, [cols[j] for j in range(n) if not free[j]],
-                    [fixed[j] for j in range(n) if not free[j]])
-        kept = [cols[j] for j in range(n) if free[j]]
-        y = C.solve(C.gram_of(kept), lam2, r)
+            x = fixed[j] = min(max(qt[j], lo[j]), hi[j]) - q[j]
+            g, r = C.fix(g, r, cols[j * m:(j + 1) * m], x)
+        y = C.solve(g, lam2, r)
         if y is None:
             return None
-        moved = iter(C.jty_of(kept, y))
-        qt = [q[j] + (next(moved) if free[j] else fixed[j]) for j in range(n)]
+        qt = list(map(add, q, C.jty(cols, y)))
+        for j, x in fixed.items():
+            qt[j] = q[j] + x
     return qt
 
 
