@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from operator import add, gt, lt
 
 import numpy as np
 
@@ -248,17 +247,27 @@ def _linear_source(m):
     return "\n".join(out) + "\n"
 
 
-def _flat_source(n, m):
-    """For n columns of m rows given flat: ``gram(cols)`` (as :func:`_linear_source`'s)
-    and ``jty(cols, y)``, written out."""
+def _flat_source(n, m, lo, hi):
+    """For n columns of m rows given flat: ``gram(cols)`` -> the lower triangle of
+    G = sum of c c^T, row after row (:func:`_linear_source`'s ``solve`` takes it), and
+    ``move(q, cols, y)`` -> (qt, inside): the list ``qt = q + J^T y`` and whether every
+    joint of it is within its limits ``lo``, ``hi`` (written in as constants)."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
     cs = ", ".join(f"c{k}" for k in range(n * m))
     gs = [" + ".join(f"c{k * m + i} * c{k * m + j}" for k in range(n)) for i, j in idx]
     ys = ", ".join(f"y{i}" for i in range(m))
-    dq = [" + ".join(f"c{k * m + i} * y{i}" for i in range(m)) for k in range(n)]
+    qs = ", ".join(f"q{k}" for k in range(n))
+    dq = [f"q{k} + (" + " + ".join(f"c{k * m + i} * y{i}" for i in range(m)) + ")"
+          for k in range(n)]
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    inside = " and ".join(t for t in tests if t is not None) or "True"
     return "\n".join([f"def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
-                      "", "def jty(cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
-                      f"    return [{', '.join(dq)}]"]) + "\n"
+                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    {qs}, = q",
+                      *(f"    t{k} = {dq[k]}" for k in range(n)),
+                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
 
 
 def _linear(m):
@@ -282,10 +291,10 @@ class _Compiled:
         self.source = src
         self.m = len(self.rows)
         self.solve, self.fix = _linear(self.m)
-        space = {}
-        exec(_flat_source(prob.n, self.m), space)
-        self.gram, self.jty = space["gram"], space["jty"]     # of the flat columns
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+        space = {}
+        exec(_flat_source(prob.n, self.m, self.lo, self.hi), space)
+        self.gram, self.move = space["gram"], space["move"]     # of the flat columns
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
@@ -308,25 +317,6 @@ def _compiled(prob):
 
 
 # -- the solve ----------------------------------------------------------------------------
-def _step(C, q, cols, g, e, lam2):
-    """One dls step with the clamp (:func:`armsim.ik.steps._clamped_one` on floats) from
-    the columns and their gram ``g``: the new q (clipped, wrapped), or None when a
-    Cholesky pivot fails (the caller falls back)."""
-    y = C.solve(g, lam2, e)
-    if y is None:
-        return None
-    lo, hi = C.lo, C.hi
-    qt = list(map(add, q, C.jty(cols, y)))
-    if any(map(lt, qt, lo)) or any(map(gt, qt, hi)):
-        qt = _clamped(C, q, qt, cols, g, e, lam2)
-        if qt is None:
-            return None
-        qt = list(map(min, map(max, qt, lo), hi))
-    if C.wrap is not None:
-        qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, C.wrap)]
-    return qt
-
-
 def _clamped(C, q, qt, cols, g, e, lam2):
     """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
     and leave the step, the others solve again for what is left of the error.  The
@@ -346,7 +336,7 @@ def _clamped(C, q, qt, cols, g, e, lam2):
         y = C.solve(g, lam2, r)
         if y is None:
             return None
-        qt = list(map(add, q, C.jty(cols, y)))
+        qt = C.move(q, cols, y)[0]
         for j, x in fixed.items():
             qt[j] = q[j] + x
     return qt
@@ -371,6 +361,9 @@ def run_one(solver, target, q0):
         pos = math.sqrt(sum(d[j] * d[j] for j in ap))
         return pos, (math.sqrt(sum(d[j] * d[j] for j in ar)) if ar else 0.0)
 
+    gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
+    nu_down, nu_min, nu_up, nu_max = _steps.NU_DOWN, _steps.NU_MIN, _steps.NU_UP, _steps.NU_MAX
+
     def attempt(q, budget, ev=None):
         f, e, cols, d = evaluate(q) if ev is None else ev
         nu = damping
@@ -378,16 +371,26 @@ def run_one(solver, target, q0):
         g = None                      # the gram of cols (kept while steps are rejected)
         while not (f < half_tol2 or since >= patience or k == budget):
             if g is None:
-                g = C.gram(cols)
-            qt = _step(C, q, cols, g, e, nu * 2.0 * f + floor2)
-            if qt is None:
+                g = gram(cols)
+            # one dls step (:func:`armsim.ik.steps._clamped_one` on floats)
+            lam2 = nu * 2.0 * f + floor2
+            y = solve(g, lam2, e)
+            if y is None:
                 raise _Fallback
+            qt, inside = move(q, cols, y)
+            if not inside:
+                qt = _clamped(C, q, qt, cols, g, e, lam2)
+                if qt is None:
+                    raise _Fallback
+                qt = list(map(min, map(max, qt, lo), hi))
+            if wrap is not None:
+                qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, wrap)]
             ft, et, colt, dt = evaluate(qt)
             if ft < f:
-                nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+                nu = max(nu * nu_down, nu_min)
                 q, f, e, cols, d, g = qt, ft, et, colt, dt, None
             else:
-                nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
+                nu = min(nu * nu_up, nu_max)
             if f < best * (1.0 - 1e-9):
                 best, since = f, 0
             else:
