@@ -299,8 +299,14 @@ class _Compiled:
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
         a = prob._active
-        self.active_p = [j for j in range(3) if a[j]]
-        self.active_r = [j for j in range(3, prob.m) if a[j]]
+        # parts(d) -> the position and orientation residuals of the unweighted (dp, dr)
+        norm = [" + ".join(f"d[{j}] * d[{j}]" for j in js if a[j]) for js in
+                (range(3), range(3, prob.m))]
+        space = {"sqrt": math.sqrt}
+        exec(f"def parts(d):\n    return {f'sqrt({norm[0]})' if norm[0] else '0.0'}, "
+             f"{f'sqrt({norm[1]})' if norm[1] else '0.0'}\n", space)
+        self.parts = space["parts"]
+        self.tables = {}     # (seed, table settings) -> what _Starts needs of the table
 
 
 def _compiled(prob):
@@ -355,12 +361,7 @@ def run_one(solver, target, q0):
     floor2, damping = solver.lambda_floor2, float(solver.options.damping)
     tl = target.tolist()
     evaluate = C.make(*tl)
-    ap, ar = C.active_p, C.active_r
-
-    def parts(d):
-        pos = math.sqrt(sum(d[j] * d[j] for j in ap))
-        return pos, (math.sqrt(sum(d[j] * d[j] for j in ar)) if ar else 0.0)
-
+    parts = C.parts
     gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
     nu_down, nu_min, nu_up, nu_max = _steps.NU_DOWN, _steps.NU_MIN, _steps.NU_UP, _steps.NU_MAX
 
@@ -400,9 +401,9 @@ def run_one(solver, target, q0):
         return q, k, max(pr), since >= patience, pr
 
     def clip(q):
-        q = [min(max(v, a), b) for v, a, b in zip(q, C.lo, C.hi)]
-        if C.wrap is not None:
-            q = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(q, C.wrap)]
+        q = list(map(min, map(max, q, lo), hi))
+        if wrap is not None:
+            q = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(q, wrap)]
         return q
 
     try:
@@ -413,7 +414,7 @@ def run_one(solver, target, q0):
         if not solver.restarts:
             q, iters, res, stalled, pr = attempt(qa, first)
             return q, iters, res, _reason(res, tol, stalled), pr
-        start_of = _Starts(prob, solver.restarts, solver.seed, target)
+        start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
         restarted = False
@@ -462,41 +463,49 @@ class _Starts:
     k-th nearest table entry for ``k <`` :data:`~armsim.ik.problems.NEAREST` (one
     distance pass over the table, on first use), the problem's own later starts."""
 
-    def __init__(self, prob, restarts, seed, target):
-        self.prob, self.restarts, self.seed, self.target = prob, restarts, seed, target
+    def __init__(self, prob, C, restarts, seed, target):
+        self.prob, self.C, self.restarts, self.seed, self.target = prob, C, restarts, seed, target
         self.d = self.order = self.later = None
 
     def __call__(self, k):
-        from armsim.ik.problems import NEAREST
+        from armsim.ik import problems
         prob = self.prob
-        if k >= min(self.restarts, NEAREST):
+        if k >= min(self.restarts, problems.NEAREST):
             if self.later is None:
                 self.later = prob.restart_starts(self.restarts, self.seed)
             return self.later(k, self.target[None])[0].tolist()
         if self.d is None:
-            self.qs, feats, sq = prob._table(self.seed)
-            d = prob._features(self.target[None]) @ _minus2(feats)  # sq - 2 f.F, as the batch's
+            self.qs, scale, minus2, sq = _table(prob, self.C, self.seed, problems)
+            d = (self.target * scale)[None] @ minus2      # sq - 2 f.F, as the batch's
             d += sq
             self.d = d[0]
         if k == 0:              # most solves need only the nearest (the "nearer" test)
-            return self.qs[int(np.argmin(self.d))].tolist()
+            return self.qs[int(self.d.argmin())].tolist()
         if self.order is None:
-            near = min(self.restarts, NEAREST)
+            near = min(self.restarts, problems.NEAREST)
             top = np.argpartition(self.d, near - 1)[:near]
             self.order = top[np.argsort(self.d[top])]
         return self.qs[self.order[k]].tolist()
 
 
-_MINUS2 = {}     # id(table features) -> (features, -2 features^T, contiguous)
-
-
-def _minus2(feats):
-    hit = _MINUS2.get(id(feats))
-    if hit is None or hit[0] is not feats:
-        if len(_MINUS2) > 16:
-            _MINUS2.clear()
-        hit = _MINUS2[id(feats)] = (feats, np.ascontiguousarray(-2.0 * feats.T))
-    return hit[1]
+def _table(prob, C, seed, problems):
+    """(joint vectors, feature scale (3 or 12,), -2 features^T, |features|^2) of the
+    problem's restart table: the aim's features are ``aim * scale``, the products of
+    :meth:`SpatialTarget._features`; kept on ``C`` per seed and table settings (a
+    table of ``seed=None`` is new each time, as the problem's)."""
+    key = (seed, problems.TABLE_SIZE, problems.ROTATION_WEIGHT, problems.TABLE_STREAM)
+    hit = C.tables.get(key) if seed is not None else None
+    if hit is None:
+        qs, feats, sq = prob._table(seed)
+        w = prob.weights
+        scale = w[:3] if prob.kind == "position" else np.concatenate(
+            [w[:3], np.repeat(problems.ROTATION_WEIGHT * w[3:], 3)])
+        hit = (qs, scale, np.ascontiguousarray(-2.0 * feats.T), sq)
+        if seed is not None:
+            if len(C.tables) >= 4:
+                C.tables.clear()
+            C.tables[key] = hit
+    return hit
 
 
 class _Fallback(Exception):
