@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from operator import add, gt, lt
 
 import numpy as np
 
@@ -217,19 +216,14 @@ def _wide(m00, m01, m02, m10, m11, m12, m20, m21, m22):
 
 
 def _linear_source(m):
-    """For m rows: ``gram(cols)`` -> the entries of G = sum of c c^T over the columns;
-    ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (None when a pivot
-    is not positive); ``jty(cols, y)`` -> the list of c . y; ``minus(e, cols, x)`` -> e - sum of c x."""
+    """For m rows: ``solve(g, lam2, r)`` -> y with (G + lam2 I) y = r by Cholesky (G by
+    its lower triangle, row after row; None when a pivot is not positive), and
+    ``fix(g, r, c, x)`` -> (G - c c^T, r - c x): one joint's column c taken out of the
+    Gram and its fixed step x out of the error (the clamp)."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
-    cs = ", ".join(f"c{i}" for i in range(m))
     gs = ", ".join(f"g{i}{j}" for i, j in idx)
-    out = ["def gram(cols):",
-           f"    {' = '.join(f'g{i}{j}' for i, j in idx)} = 0.0",
-           f"    for {cs}, in cols:"]
-    out += [f"        g{i}{j} += c{i} * c{j}" for i, j in idx]
-    out += [f"    return ({gs},)", "",
-            "def solve(g, lam2, r):", f"    {gs}, = g",
-            f"    {', '.join(f'r{i}' for i in range(m))}, = r"]
+    rs = ", ".join(f"r{i}" for i in range(m))
+    out = ["def solve(g, lam2, r):", f"    {gs}, = g", f"    {rs}, = r"]
     for i in range(m):
         for j in range(i + 1):
             s = f"g{i}{j}" + (" + lam2" if i == j else "") + "".join(
@@ -246,26 +240,34 @@ def _linear_source(m):
         out.append(f"    y{i} = (z{i}" + "".join(f" - l{k}{i} * y{k}" for k in range(i + 1, m))
                    + f") * h{i}")
     out += [f"    return ({', '.join(f'y{i}' for i in range(m))},)", "",
-            "def minus(e, cols, x):", f"    {', '.join(f'r{i}' for i in range(m))}, = e",
-            f"    for ({cs},), xj in zip(cols, x):"]
-    out += [f"        r{i} -= c{i} * xj" for i in range(m)]
-    out += [f"    return ({', '.join(f'r{i}' for i in range(m))},)", "",
-            "def jty(cols, y):", f"    {', '.join(f'y{i}' for i in range(m))}, = y",
-            f"    return [{' + '.join(f'c{i} * y{i}' for i in range(m))} for {cs}, in cols]"]
+            "def fix(g, r, c, x):", f"    {gs}, = g", f"    {rs}, = r",
+            f"    {', '.join(f'c{i}' for i in range(m))}, = c",
+            f"    return ({', '.join(f'g{i}{j} - c{i} * c{j}' for i, j in idx)},), "
+            f"({', '.join(f'r{i} - c{i} * x' for i in range(m))},)"]
     return "\n".join(out) + "\n"
 
 
-def _flat_source(n, m):
-    """For n columns of m rows given flat: ``gram(cols)`` (as :func:`_linear_source`'s)
-    and ``jty(cols, y)``, written out."""
+def _flat_source(n, m, lo, hi):
+    """For n columns of m rows given flat: ``gram(cols)`` -> the lower triangle of
+    G = sum of c c^T, row after row (:func:`_linear_source`'s ``solve`` takes it), and
+    ``move(q, cols, y)`` -> (qt, inside): the list ``qt = q + J^T y`` and whether every
+    joint of it is within its limits ``lo``, ``hi`` (written in as constants)."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
     cs = ", ".join(f"c{k}" for k in range(n * m))
     gs = [" + ".join(f"c{k * m + i} * c{k * m + j}" for k in range(n)) for i, j in idx]
     ys = ", ".join(f"y{i}" for i in range(m))
-    dq = [" + ".join(f"c{k * m + i} * y{i}" for i in range(m)) for k in range(n)]
+    qs = ", ".join(f"q{k}" for k in range(n))
+    dq = [f"q{k} + (" + " + ".join(f"c{k * m + i} * y{i}" for i in range(m)) + ")"
+          for k in range(n)]
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    inside = " and ".join(t for t in tests if t is not None) or "True"
     return "\n".join([f"def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
-                      "", "def jty(cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
-                      f"    return [{', '.join(dq)}]"]) + "\n"
+                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    {qs}, = q",
+                      *(f"    t{k} = {dq[k]}" for k in range(n)),
+                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
 
 
 def _linear(m):
@@ -273,7 +275,7 @@ def _linear(m):
     if fns is None:
         space = {"sqrt": math.sqrt}
         exec(_linear_source(m), space)
-        fns = _LINEAR[m] = (space["gram"], space["solve"], space["jty"], space["minus"])
+        fns = _LINEAR[m] = (space["solve"], space["fix"])
     return fns
 
 
@@ -288,17 +290,23 @@ class _Compiled:
         self.make = space["make"]
         self.source = src
         self.m = len(self.rows)
-        self.gram_of, self.solve, self.jty_of, self.minus = _linear(self.m)
-        space = {}
-        exec(_flat_source(prob.n, self.m), space)
-        self.gram, self.jty = space["gram"], space["jty"]     # of the flat columns
+        self.solve, self.fix = _linear(self.m)
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+        space = {}
+        exec(_flat_source(prob.n, self.m, self.lo, self.hi), space)
+        self.gram, self.move = space["gram"], space["move"]     # of the flat columns
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
         a = prob._active
-        self.active_p = [j for j in range(3) if a[j]]
-        self.active_r = [j for j in range(3, prob.m) if a[j]]
+        # parts(d) -> the position and orientation residuals of the unweighted (dp, dr)
+        norm = [" + ".join(f"d[{j}] * d[{j}]" for j in js if a[j]) for js in
+                (range(3), range(3, prob.m))]
+        space = {"sqrt": math.sqrt}
+        exec(f"def parts(d):\n    return {f'sqrt({norm[0]})' if norm[0] else '0.0'}, "
+             f"{f'sqrt({norm[1]})' if norm[1] else '0.0'}\n", space)
+        self.parts = space["parts"]
+        self.tables = {}     # (seed, table settings) -> what _Starts needs of the table
 
 
 def _compiled(prob):
@@ -315,46 +323,28 @@ def _compiled(prob):
 
 
 # -- the solve ----------------------------------------------------------------------------
-def _step(C, q, cols, g, e, lam2):
-    """One dls step with the clamp (:func:`armsim.ik.steps._clamped_one` on floats) from
-    the columns and their gram ``g``: the new q (clipped, wrapped), or None when a
-    Cholesky pivot fails (the caller falls back)."""
-    y = C.solve(g, lam2, e)
-    if y is None:
-        return None
-    lo, hi = C.lo, C.hi
-    qt = list(map(add, q, C.jty(cols, y)))
-    if any(map(lt, qt, lo)) or any(map(gt, qt, hi)):
-        qt = _clamped(C, q, qt, cols, e, lam2)
-        if qt is None:
-            return None
-        qt = list(map(min, map(max, qt, lo), hi))
-    if C.wrap is not None:
-        qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, C.wrap)]
-    return qt
-
-
-def _clamped(C, q, qt, cols, e, lam2):
+def _clamped(C, q, qt, cols, g, e, lam2):
     """The passes of the clamp: the joints ``qt = q + dq`` drives past a limit move to it
-    and leave the step, the others solve again for what is left of the error."""
-    lo, hi, n, m = C.lo, C.hi, len(q), C.m
-    cols = [cols[j * m:(j + 1) * m] for j in range(n)]
-    free = [True] * n
+    and leave the step, the others solve again for what is left of the error.  The
+    Gram of the others is ``g`` less the fixed joints' ``c c^T`` (:func:`_linear_source`'s
+    ``fix``), equal to the batch's Gram of the Jacobian with those columns zeroed up to
+    rounding."""
+    lo, hi, m = C.lo, C.hi, C.m
+    fixed = {}                    # joint -> its step to the limit
+    r = e
     for _ in range(_steps.CLAMP_PASSES):
-        out = [j for j in range(n) if free[j] and (qt[j] < lo[j] or qt[j] > hi[j])]
+        out = [j for j, v in enumerate(qt) if (v < lo[j] or v > hi[j]) and j not in fixed]
         if not out:
             break
         for j in out:
-            free[j] = False
-        fixed = [0.0 if free[j] else min(max(qt[j], lo[j]), hi[j]) - q[j] for j in range(n)]
-        r = C.minus(e, [cols[j] for j in range(n) if not free[j]],
-                    [fixed[j] for j in range(n) if not free[j]])
-        kept = [cols[j] for j in range(n) if free[j]]
-        y = C.solve(C.gram_of(kept), lam2, r)
+            x = fixed[j] = min(max(qt[j], lo[j]), hi[j]) - q[j]
+            g, r = C.fix(g, r, cols[j * m:(j + 1) * m], x)
+        y = C.solve(g, lam2, r)
         if y is None:
             return None
-        moved = iter(C.jty_of(kept, y))
-        qt = [q[j] + (next(moved) if free[j] else fixed[j]) for j in range(n)]
+        qt = C.move(q, cols, y)[0]
+        for j, x in fixed.items():
+            qt[j] = q[j] + x
     return qt
 
 
@@ -371,11 +361,9 @@ def run_one(solver, target, q0):
     floor2, damping = solver.lambda_floor2, float(solver.options.damping)
     tl = target.tolist()
     evaluate = C.make(*tl)
-    ap, ar = C.active_p, C.active_r
-
-    def parts(d):
-        pos = math.sqrt(sum(d[j] * d[j] for j in ap))
-        return pos, (math.sqrt(sum(d[j] * d[j] for j in ar)) if ar else 0.0)
+    parts = C.parts
+    gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
+    nu_down, nu_min, nu_up, nu_max = _steps.NU_DOWN, _steps.NU_MIN, _steps.NU_UP, _steps.NU_MAX
 
     def attempt(q, budget, ev=None):
         f, e, cols, d = evaluate(q) if ev is None else ev
@@ -384,16 +372,26 @@ def run_one(solver, target, q0):
         g = None                      # the gram of cols (kept while steps are rejected)
         while not (f < half_tol2 or since >= patience or k == budget):
             if g is None:
-                g = C.gram(cols)
-            qt = _step(C, q, cols, g, e, nu * 2.0 * f + floor2)
-            if qt is None:
+                g = gram(cols)
+            # one dls step (:func:`armsim.ik.steps._clamped_one` on floats)
+            lam2 = nu * 2.0 * f + floor2
+            y = solve(g, lam2, e)
+            if y is None:
                 raise _Fallback
+            qt, inside = move(q, cols, y)
+            if not inside:
+                qt = _clamped(C, q, qt, cols, g, e, lam2)
+                if qt is None:
+                    raise _Fallback
+                qt = list(map(min, map(max, qt, lo), hi))
+            if wrap is not None:
+                qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, wrap)]
             ft, et, colt, dt = evaluate(qt)
             if ft < f:
-                nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+                nu = max(nu * nu_down, nu_min)
                 q, f, e, cols, d, g = qt, ft, et, colt, dt, None
             else:
-                nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
+                nu = min(nu * nu_up, nu_max)
             if f < best * (1.0 - 1e-9):
                 best, since = f, 0
             else:
@@ -403,9 +401,9 @@ def run_one(solver, target, q0):
         return q, k, max(pr), since >= patience, pr
 
     def clip(q):
-        q = [min(max(v, a), b) for v, a, b in zip(q, C.lo, C.hi)]
-        if C.wrap is not None:
-            q = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(q, C.wrap)]
+        q = list(map(min, map(max, q, lo), hi))
+        if wrap is not None:
+            q = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(q, wrap)]
         return q
 
     try:
@@ -416,7 +414,7 @@ def run_one(solver, target, q0):
         if not solver.restarts:
             q, iters, res, stalled, pr = attempt(qa, first)
             return q, iters, res, _reason(res, tol, stalled), pr
-        start_of = _Starts(prob, solver.restarts, solver.seed, target)
+        start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
         restarted = False
@@ -465,41 +463,49 @@ class _Starts:
     k-th nearest table entry for ``k <`` :data:`~armsim.ik.problems.NEAREST` (one
     distance pass over the table, on first use), the problem's own later starts."""
 
-    def __init__(self, prob, restarts, seed, target):
-        self.prob, self.restarts, self.seed, self.target = prob, restarts, seed, target
+    def __init__(self, prob, C, restarts, seed, target):
+        self.prob, self.C, self.restarts, self.seed, self.target = prob, C, restarts, seed, target
         self.d = self.order = self.later = None
 
     def __call__(self, k):
-        from armsim.ik.problems import NEAREST
+        from armsim.ik import problems
         prob = self.prob
-        if k >= min(self.restarts, NEAREST):
+        if k >= min(self.restarts, problems.NEAREST):
             if self.later is None:
                 self.later = prob.restart_starts(self.restarts, self.seed)
             return self.later(k, self.target[None])[0].tolist()
         if self.d is None:
-            self.qs, feats, sq = prob._table(self.seed)
-            d = prob._features(self.target[None]) @ _minus2(feats)  # sq - 2 f.F, as the batch's
+            self.qs, scale, minus2, sq = _table(prob, self.C, self.seed, problems)
+            d = (self.target * scale)[None] @ minus2      # sq - 2 f.F, as the batch's
             d += sq
             self.d = d[0]
         if k == 0:              # most solves need only the nearest (the "nearer" test)
-            return self.qs[int(np.argmin(self.d))].tolist()
+            return self.qs[int(self.d.argmin())].tolist()
         if self.order is None:
-            near = min(self.restarts, NEAREST)
+            near = min(self.restarts, problems.NEAREST)
             top = np.argpartition(self.d, near - 1)[:near]
             self.order = top[np.argsort(self.d[top])]
         return self.qs[self.order[k]].tolist()
 
 
-_MINUS2 = {}     # id(table features) -> (features, -2 features^T, contiguous)
-
-
-def _minus2(feats):
-    hit = _MINUS2.get(id(feats))
-    if hit is None or hit[0] is not feats:
-        if len(_MINUS2) > 16:
-            _MINUS2.clear()
-        hit = _MINUS2[id(feats)] = (feats, np.ascontiguousarray(-2.0 * feats.T))
-    return hit[1]
+def _table(prob, C, seed, problems):
+    """(joint vectors, feature scale (3 or 12,), -2 features^T, |features|^2) of the
+    problem's restart table: the aim's features are ``aim * scale``, the products of
+    :meth:`SpatialTarget._features`; kept on ``C`` per seed and table settings (a
+    table of ``seed=None`` is new each time, as the problem's)."""
+    key = (seed, problems.TABLE_SIZE, problems.ROTATION_WEIGHT, problems.TABLE_STREAM)
+    hit = C.tables.get(key) if seed is not None else None
+    if hit is None:
+        qs, feats, sq = prob._table(seed)
+        w = prob.weights
+        scale = w[:3] if prob.kind == "position" else np.concatenate(
+            [w[:3], np.repeat(problems.ROTATION_WEIGHT * w[3:], 3)])
+        hit = (qs, scale, np.ascontiguousarray(-2.0 * feats.T), sq)
+        if seed is not None:
+            if len(C.tables) >= 4:
+                C.tables.clear()
+            C.tables[key] = hit
+    return hit
 
 
 class _Fallback(Exception):
