@@ -31,6 +31,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.ik import steps
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
@@ -345,8 +346,14 @@ class SpatialTarget(Problem):
     def value_and_jacobian(self, q):
         if self._last(q):
             T, J = kin_batch.last_pass(self.chain, q)
-            # the weighted Jacobian (B, m, n), C-contiguous (the step's products want it so)
-            jac = np.multiply(np.moveaxis(J[:self.m], -1, 0), self.weights[:, None], order="C")
+            J = J[:self.m]
+            if not self._unit:
+                J *= self.weights[:, None, None]
+            # the weighted Jacobian (B, m, n): from CHOLESKY_ROWS rows on, the batch-last
+            # view (what the elementwise damped solve takes); below, C-contiguous (LAPACK's)
+            jac = np.moveaxis(J, -1, 0)
+            if len(q) < steps.CHOLESKY_ROWS:
+                jac = np.ascontiguousarray(jac)
             if self.kind == "position":
                 return T[:, 3].T.copy(), jac
             return kin_batch.pose_rows(T), jac
@@ -355,6 +362,11 @@ class SpatialTarget(Problem):
             return p, jac[:, :3] * self.weights[:, None]
         y = np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)
         return y, jac * self.weights[:, None]
+
+    @functools.cached_property
+    def _unit(self):
+        """Whether every weight is 1 (the Jacobian is used unweighted)."""
+        return bool(np.all(self.weights == 1.0))
 
     def _parts(self, targets, y):
         dp = targets[:, :3] - y[:, :3]
@@ -365,9 +377,10 @@ class SpatialTarget(Problem):
             M = targets[0, 3:].reshape(3, 3) @ y[0, 3:].reshape(3, 3).T
             dr = kin_spatial.rotation_vector_one(M.ravel().tolist())
             return dp, (kin_spatial.rotation_vector(M[None]) if dr is None else np.array([dr]))
-        rt = targets[:, 3:].reshape(-1, 3, 3)
-        r = y[:, 3:].reshape(-1, 3, 3)
-        return dp, kin_spatial.rotation_vector(rt @ np.swapaxes(r, -1, -2))
+        # batch-last (contiguous rows of the row-major entries): elementwise over the batch
+        dr = kin_batch.rotation_error(np.ascontiguousarray(targets[:, 3:].T),
+                                      np.ascontiguousarray(y[:, 3:].T))
+        return dp, dr.T
 
     def error(self, aim, y):
         dp, dr = self._parts(aim, y)
