@@ -183,3 +183,21 @@ def test_target_jacobian_from_cholesky_rows_on_is_the_batch_last_view(kind, weig
     assert np.abs(jac - Jd).max() < 1e-12
     small = prob.value_and_jacobian(q[:steps.CHOLESKY_ROWS - 1])[1]
     assert small.flags.c_contiguous and np.array_equal(small, jac[:steps.CHOLESKY_ROWS - 1])
+
+
+@pytest.mark.parametrize("name", ["ur5", "snake20"])
+def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(name):
+    chain = armsim.robots.load(name)
+    prob = SpatialTarget(chain)
+    qs, feats, sq = prob._table(0)
+    table_rows = prob.value(qs)
+    # a row's nearest other entry, and the midpoint of the two (an exact tie, to rounding)
+    d = sq[:300, None] - 2.0 * feats[:300] @ feats.T + sq[None]
+    d[np.arange(300), np.arange(300)] = np.inf
+    mid = 0.5 * (table_rows[:300] + table_rows[d.argmin(axis=1)])
+    aim = np.concatenate([prob.value(_q(chain, 700, 7)), table_rows[300:400], mid])
+    # restart 0 as it was: float64 distances sq - 2 f.F, their argmin
+    want = (prob._features(aim) @ np.ascontiguousarray(-2.0 * feats.T) + sq).argmin(axis=1)
+    got = prob.restart_starts(20, 0)(0, aim)
+    assert np.array_equal(got, qs[want])
+    assert np.array_equal(got[700:800], qs[300:400])           # a table pose: itself

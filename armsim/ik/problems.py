@@ -496,7 +496,7 @@ class SpatialTarget(Problem):
         minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
         nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
         first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
-        buf = []
+        buf, buf32 = [], []
 
         def distances(rows):
             """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
@@ -510,6 +510,37 @@ class SpatialTarget(Problem):
                 d += sq
                 yield s, d
 
+        def argmin(rows):
+            """The float64 ``distances``' argmin of each row (rows, ), screened in float32:
+            where a row's smallest float32 distance is below its second smallest by more
+            than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest
+            entry whatever the rounding; the other rows (near ties, non-finite) take the
+            float64 distances."""
+            if not buf32:
+                buf32.extend((np.empty((NEAREST_ROWS, len(sq)), np.float32),
+                              minus2.astype(np.float32), sq.astype(np.float32)))
+            d32, m32, sq32 = buf32
+            top = float(sq.max(initial=0.0))
+            out = np.empty(len(rows), dtype=np.intp)
+            for s in range(0, len(rows), NEAREST_ROWS):
+                f = self._features(rows[s:s + NEAREST_ROWS])
+                d = d32[:len(f)]
+                np.matmul(f.astype(np.float32), m32, out=d)
+                d += sq32
+                j = d.argmin(axis=1)
+                at = np.arange(len(f))
+                v1 = d[at, j].astype(float)
+                d[at, j] = np.inf
+                gap = d.min(axis=1) - v1
+                fn = np.sqrt(np.einsum("ij,ij->i", f, f))
+                bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+                out[s:s + len(f)] = j
+                tie = np.flatnonzero(~(gap > 2.0 * bound))
+                if tie.size:
+                    out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
+                                    for dd in d64]
+            return out
+
         def start(k, aim):
             if k >= near:
                 return drawn(k, aim)
@@ -517,9 +548,8 @@ class SpatialTarget(Problem):
             if k == 0:
                 # only the nearest entry: an argmin (every row asks for it, few for more)
                 new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
-                for s, d in distances(aim[new]):
-                    for i, j in zip(new[s:s + NEAREST_ROWS], d.argmin(axis=1)):
-                        first[keys[i]] = j
+                if new:
+                    first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
                 return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
             new = [i for i, key in enumerate(keys) if key not in nearest]
             for s, d in distances(aim[new]):
@@ -574,6 +604,7 @@ CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc o
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 16            # restarts started from the table (the k-th nearest entry)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
