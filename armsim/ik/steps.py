@@ -202,25 +202,28 @@ def _clamped(q, dq, jac, e, lam2, limits):
     of the ranges, 20 iterations solved 61.7 % with clipping, 80.4 % with this.
     """
     lo, hi = limits[:, 0], limits[:, 1]
-    free = None
+    qt = q + dq
+    out = (qt < lo) | (qt > hi)
+    rows = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+    out = out[rows]
+    free = np.ones(out.shape, dtype=bool)   # of `rows`: the joints not fixed at a limit
     last = None             # the Jacobian batch-last (m, n, B), from the first pass that needs it
-    for _ in range(CLAMP_PASSES):
-        qt = q + dq
-        out = (qt < lo) | (qt > hi)
-        if free is not None:
-            out &= free
-        rows = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+    for p in range(CLAMP_PASSES):
+        if p:
+            # only the rows just solved again can have a joint out now
+            qt = q[rows] + dq[rows]
+            out = ((qt < lo) | (qt > hi)) & free
+            keep = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+            rows, out, free = rows[keep], out[keep], free[keep]
         if not rows.size:
             break
-        if free is None:
-            free = np.ones(q.shape, dtype=bool)
-        free[rows] &= ~out[rows]
-        fr, qr = free[rows], q[rows]
-        fixed = np.where(fr, 0.0, np.minimum(np.maximum(qt[rows], lo), hi) - qr)
+        free &= ~out
+        qr = q[rows]
+        fixed = np.where(free, 0.0, np.minimum(np.maximum(qr + dq[rows], lo), hi) - qr)
         if len(rows) < CHOLESKY_ROWS:
             jr = jac[rows]
             r = e[rows] - np.einsum("bin,bn->bi", jr, fixed)
-            jr *= fr[:, None, :]
+            jr *= free[:, None, :]
             dq[rows] = _damped(jr, r, lam2[rows]) + fixed
             continue
         # elementwise over the rows, batch-last (no (rows, m, n) transposes)
@@ -229,7 +232,7 @@ def _clamped(q, dq, jac, e, lam2, limits):
         jr = last.take(rows, axis=-1)                     # (m, n, rows)
         r = np.einsum("inb,bn->ib", jr, fixed)
         np.subtract(e[rows].T, r, out=r)                  # e - J dq_fixed (m, rows)
-        jr *= fr.T
+        jr *= free.T
         dq[rows] = (_damped_last(jr, r, lam2[rows]) + fixed.T).T
     return dq
 
