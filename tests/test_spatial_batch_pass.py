@@ -201,3 +201,25 @@ def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(nam
     got = prob.restart_starts(20, 0)(0, aim)
     assert np.array_equal(got, qs[want])
     assert np.array_equal(got[700:800], qs[300:400])           # a table pose: itself
+
+
+@pytest.mark.parametrize("rows", [40, steps.CHOLESKY_ROWS + 200])
+def test_clamped_batch_equals_the_one_row_step_on_every_row(rows):
+    # many joints driven out, some in a second or third pass, batch-last Jacobian or not
+    rng = np.random.default_rng(8)
+    n = 7
+    limits = np.stack([np.full(n, -0.5), np.full(n, 0.5)], axis=1)
+    q = rng.uniform(-0.5, 0.5, (rows, n))
+    jac = np.moveaxis(np.ascontiguousarray(np.moveaxis(rng.normal(size=(rows, 6, n)), 0, -1)),
+                      -1, 0)
+    e = rng.normal(size=(rows, 6)) * np.where(np.arange(rows) % 3, 1.0, 0.01)[:, None]
+    lam2 = 10.0 ** rng.uniform(-3, -1, rows)
+    dq = steps._damped(jac, e, lam2)
+    got = steps._clamped(q, dq.copy(), jac, e, lam2, limits)
+    eye = np.eye(6)
+    want = np.array([steps._clamped_one(q[i], dq[i].copy(), np.ascontiguousarray(jac[i]), e[i],
+                                        lam2[i], limits[:, 0], limits[:, 1], eye)
+                     for i in range(rows)])
+    assert np.abs(got - want).max() < 1e-11 * max(1.0, np.abs(want).max())
+    moved = np.any((q + dq < -0.5) | (q + dq > 0.5), axis=1)
+    assert 0.5 < moved.mean() < 1.0 and np.array_equal(got[~moved], dq[~moved])
