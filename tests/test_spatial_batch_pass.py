@@ -134,3 +134,92 @@ def test_solve_batch_round_trip_through_the_batch_pass(name):
     assert np.all(r.q >= chain.limits[:, 0]) and np.all(r.q <= chain.limits[:, 1])
     again = armsim.solve_batch(chain, T, q0=np.broadcast_to(seed, (count, chain.n)), tol=1e-5)
     assert np.array_equal(again.q, r.q) and np.array_equal(again.iterations, r.iterations)
+
+
+def _rotations(rng, count):
+    """Uniform random rotations (count, 3, 3) from unit quaternions."""
+    w, x, y, z = (rng.normal(size=(count, 4)) / 1.0).T
+    s = np.sqrt(w * w + x * x + y * y + z * z)
+    w, x, y, z = w / s, x / s, y / s, z / s
+    return np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+                     2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+                     2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+                    axis=-1).reshape(count, 3, 3)
+
+
+def test_batch_last_rotation_error_equals_rotation_vector_at_every_angle():
+    rng = np.random.default_rng(5)
+    A, R = _rotations(rng, 3000), _rotations(rng, 3000)
+    R[:50] = A[:50]                                            # no error
+    half = np.diag([1.0, -1.0, -1.0])                          # half turns about x, y, z, oblique
+    R[50:60] = (np.diag([-1.0, -1.0, 1.0]) @ A[50:60].transpose(0, 2, 1)).transpose(0, 2, 1)
+    R[60:70] = np.swapaxes(half @ np.swapaxes(A[60:70], -1, -2), -1, -2)
+    axis = np.array([0.48, -0.6, 0.64])
+    K = np.cross(np.eye(3), axis)
+    for i, angle in enumerate([np.pi, np.pi - 1e-9, np.pi - 1e-4, np.pi / 2, np.pi / 2 + 1e-12,
+                               1e-8, 1e-300, 2.0, 3.0, 0.5]):
+        turn = np.eye(3) + np.sin(angle) * K + (1 - np.cos(angle)) * K @ K
+        R[70 + i] = (turn.T @ A[70 + i])                   # A R^T = turn (A A^T) ... = turn
+    want = rotation_vector(A @ np.swapaxes(R, -1, -2))
+    got = batch.rotation_error(np.ascontiguousarray(A.reshape(-1, 9).T),
+                               np.ascontiguousarray(R.reshape(-1, 9).T))
+    assert got.shape == (3, 3000)
+    assert np.abs(got.T - want).max() < 1e-15 * 4
+    assert np.array_equal(got[:, :50], np.zeros((3, 50)))
+    assert np.abs(np.linalg.norm(got[:, 70]) - np.pi) < 1e-15 * 4
+    wide = np.linalg.norm(want, axis=-1) > np.pi / 2
+    assert 0.7 < wide.mean() < 0.9                 # most random pairs take the symmetric part
+
+
+@pytest.mark.parametrize("kind, weights", [("pose", None), ("position", [1, 2, 0]),
+                                           ("pose", [1, 1, 1, 2, 2, 0])])
+def test_target_jacobian_from_cholesky_rows_on_is_the_batch_last_view(kind, weights):
+    chain = armsim.robots.load("ur5")
+    prob = SpatialTarget(chain, kind, weights=weights)
+    q = _q(chain, steps.CHOLESKY_ROWS + 5, 6)
+    y, jac = prob.value_and_jacobian(q)
+    Jd = chain.pose_and_jacobian(q, structured=False)[2][:, :prob.m] * prob.weights[:, None]
+    assert jac.shape == (len(q), prob.m, chain.n) and np.moveaxis(jac, 0, -1).flags.c_contiguous
+    assert np.abs(jac - Jd).max() < 1e-12
+    small = prob.value_and_jacobian(q[:steps.CHOLESKY_ROWS - 1])[1]
+    assert small.flags.c_contiguous and np.array_equal(small, jac[:steps.CHOLESKY_ROWS - 1])
+
+
+@pytest.mark.parametrize("name", ["ur5", "snake20"])
+def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(name):
+    chain = armsim.robots.load(name)
+    prob = SpatialTarget(chain)
+    qs, feats, sq = prob._table(0)
+    table_rows = prob.value(qs)
+    # a row's nearest other entry, and the midpoint of the two (an exact tie, to rounding)
+    d = sq[:300, None] - 2.0 * feats[:300] @ feats.T + sq[None]
+    d[np.arange(300), np.arange(300)] = np.inf
+    mid = 0.5 * (table_rows[:300] + table_rows[d.argmin(axis=1)])
+    aim = np.concatenate([prob.value(_q(chain, 700, 7)), table_rows[300:400], mid])
+    # restart 0 as it was: float64 distances sq - 2 f.F, their argmin
+    want = (prob._features(aim) @ np.ascontiguousarray(-2.0 * feats.T) + sq).argmin(axis=1)
+    got = prob.restart_starts(20, 0)(0, aim)
+    assert np.array_equal(got, qs[want])
+    assert np.array_equal(got[700:800], qs[300:400])           # a table pose: itself
+
+
+@pytest.mark.parametrize("rows", [40, steps.CHOLESKY_ROWS + 200])
+def test_clamped_batch_equals_the_one_row_step_on_every_row(rows):
+    # many joints driven out, some in a second or third pass, batch-last Jacobian or not
+    rng = np.random.default_rng(8)
+    n = 7
+    limits = np.stack([np.full(n, -0.5), np.full(n, 0.5)], axis=1)
+    q = rng.uniform(-0.5, 0.5, (rows, n))
+    jac = np.moveaxis(np.ascontiguousarray(np.moveaxis(rng.normal(size=(rows, 6, n)), 0, -1)),
+                      -1, 0)
+    e = rng.normal(size=(rows, 6)) * np.where(np.arange(rows) % 3, 1.0, 0.01)[:, None]
+    lam2 = 10.0 ** rng.uniform(-3, -1, rows)
+    dq = steps._damped(jac, e, lam2)
+    got = steps._clamped(q, dq.copy(), jac, e, lam2, limits)
+    eye = np.eye(6)
+    want = np.array([steps._clamped_one(q[i], dq[i].copy(), np.ascontiguousarray(jac[i]), e[i],
+                                        lam2[i], limits[:, 0], limits[:, 1], eye)
+                     for i in range(rows)])
+    assert np.abs(got - want).max() < 1e-11 * max(1.0, np.abs(want).max())
+    moved = np.any((q + dq < -0.5) | (q + dq > 0.5), axis=1)
+    assert 0.5 < moved.mean() < 1.0 and np.array_equal(got[~moved], dq[~moved])

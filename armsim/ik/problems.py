@@ -31,6 +31,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.ik import steps
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
@@ -345,8 +346,14 @@ class SpatialTarget(Problem):
     def value_and_jacobian(self, q):
         if self._last(q):
             T, J = kin_batch.last_pass(self.chain, q)
-            # the weighted Jacobian (B, m, n), C-contiguous (the step's products want it so)
-            jac = np.multiply(np.moveaxis(J[:self.m], -1, 0), self.weights[:, None], order="C")
+            J = J[:self.m]
+            if not self._unit:
+                J *= self.weights[:, None, None]
+            # the weighted Jacobian (B, m, n): from CHOLESKY_ROWS rows on, the batch-last
+            # view (what the elementwise damped solve takes); below, C-contiguous (LAPACK's)
+            jac = np.moveaxis(J, -1, 0)
+            if len(q) < steps.CHOLESKY_ROWS:
+                jac = np.ascontiguousarray(jac)
             if self.kind == "position":
                 return T[:, 3].T.copy(), jac
             return kin_batch.pose_rows(T), jac
@@ -355,6 +362,11 @@ class SpatialTarget(Problem):
             return p, jac[:, :3] * self.weights[:, None]
         y = np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)
         return y, jac * self.weights[:, None]
+
+    @functools.cached_property
+    def _unit(self):
+        """Whether every weight is 1 (the Jacobian is used unweighted)."""
+        return bool(np.all(self.weights == 1.0))
 
     def _parts(self, targets, y):
         dp = targets[:, :3] - y[:, :3]
@@ -365,9 +377,10 @@ class SpatialTarget(Problem):
             M = targets[0, 3:].reshape(3, 3) @ y[0, 3:].reshape(3, 3).T
             dr = kin_spatial.rotation_vector_one(M.ravel().tolist())
             return dp, (kin_spatial.rotation_vector(M[None]) if dr is None else np.array([dr]))
-        rt = targets[:, 3:].reshape(-1, 3, 3)
-        r = y[:, 3:].reshape(-1, 3, 3)
-        return dp, kin_spatial.rotation_vector(rt @ np.swapaxes(r, -1, -2))
+        # batch-last (contiguous rows of the row-major entries): elementwise over the batch
+        dr = kin_batch.rotation_error(np.ascontiguousarray(targets[:, 3:].T),
+                                      np.ascontiguousarray(y[:, 3:].T))
+        return dp, dr.T
 
     def error(self, aim, y):
         dp, dr = self._parts(aim, y)
@@ -483,7 +496,7 @@ class SpatialTarget(Problem):
         minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
         nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
         first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
-        buf = []
+        buf, buf32 = [], []
 
         def distances(rows):
             """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
@@ -497,6 +510,37 @@ class SpatialTarget(Problem):
                 d += sq
                 yield s, d
 
+        def argmin(rows):
+            """The float64 ``distances``' argmin of each row (rows, ), screened in float32:
+            where a row's smallest float32 distance is below its second smallest by more
+            than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest
+            entry whatever the rounding; the other rows (near ties, non-finite) take the
+            float64 distances."""
+            if not buf32:
+                buf32.extend((np.empty((NEAREST_ROWS, len(sq)), np.float32),
+                              minus2.astype(np.float32), sq.astype(np.float32)))
+            d32, m32, sq32 = buf32
+            top = float(sq.max(initial=0.0))
+            out = np.empty(len(rows), dtype=np.intp)
+            for s in range(0, len(rows), NEAREST_ROWS):
+                f = self._features(rows[s:s + NEAREST_ROWS])
+                d = d32[:len(f)]
+                np.matmul(f.astype(np.float32), m32, out=d)
+                d += sq32
+                j = d.argmin(axis=1)
+                at = np.arange(len(f))
+                v1 = d[at, j].astype(float)
+                d[at, j] = np.inf
+                gap = d.min(axis=1) - v1
+                fn = np.sqrt(np.einsum("ij,ij->i", f, f))
+                bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+                out[s:s + len(f)] = j
+                tie = np.flatnonzero(~(gap > 2.0 * bound))
+                if tie.size:
+                    out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
+                                    for dd in d64]
+            return out
+
         def start(k, aim):
             if k >= near:
                 return drawn(k, aim)
@@ -504,9 +548,8 @@ class SpatialTarget(Problem):
             if k == 0:
                 # only the nearest entry: an argmin (every row asks for it, few for more)
                 new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
-                for s, d in distances(aim[new]):
-                    for i, j in zip(new[s:s + NEAREST_ROWS], d.argmin(axis=1)):
-                        first[keys[i]] = j
+                if new:
+                    first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
                 return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
             new = [i for i, key in enumerate(keys) if key not in nearest]
             for s, d in distances(aim[new]):
@@ -561,6 +604,7 @@ CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc o
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 16            # restarts started from the table (the k-th nearest entry)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}

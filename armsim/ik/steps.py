@@ -146,10 +146,10 @@ def _gram(jac):
 def _damped(jac, e, lam2):
     """``J^T (J J^T + lam2 I)^-1 e`` (B, n) for J (B, m, n), e (B, m), lam2 (B,) > 0.
 
-    From :data:`CHOLESKY_ROWS` rows on, elementwise over the batch (batch-last: the Gram
-    matrix, its Cholesky factor and the two triangular solves, ~90 array operations
-    whatever B), where the per-row LAPACK solve costs ~0.35 us a row; below, the LAPACK
-    solve (the same as one row's).  The two agree to rounding (tests: 1e-12)."""
+    From :data:`CHOLESKY_ROWS` rows on, elementwise over the batch (:func:`_damped_last`;
+    a batch-last view J, as :meth:`~armsim.ik.problems.SpatialTarget.value_and_jacobian`
+    gives, is used as it is), where the per-row LAPACK solve costs ~0.35 us a row; below,
+    the LAPACK solve (the same as one row's).  The two agree to rounding (tests: 1e-12)."""
     if len(jac) < CHOLESKY_ROWS:
         g = jac @ np.swapaxes(jac, -1, -2)                 # J J^T (matmul: as one row's J @ J.T)
         diag = np.arange(e.shape[-1])
@@ -159,28 +159,34 @@ def _damped(jac, e, lam2):
     J = np.moveaxis(jac, 0, -1)                   # (m, n, B)
     if not J.flags.c_contiguous:
         J = np.ascontiguousarray(J)
+    return _damped_last(J, np.array(e.T), lam2).T
+
+
+def _damped_last(J, y, lam2):
+    """:func:`_damped` batch-last: J (m, n, B) C-contiguous, e (m, B) (overwritten: it is
+    the solve's work array), lam2 (B,); returns (n, B).  The Gram matrix, its Cholesky factor
+    and the two triangular solves elementwise over the batch (~80 array operations whatever B)."""
     m, _, b = J.shape
     L = np.empty((m, m, b))                       # J J^T + lam2 I, then its factor (lower)
     for a in range(m):
-        np.sum(J[a] * J[a:], axis=1, out=L[a:, a])
+        np.einsum("nb,knb->kb", J[a], J[a:], out=L[a:, a])
     L[range(m), range(m)] += lam2
     inv = np.empty((m, b))                        # 1 / L_jj
     for j in range(m):
         if j:
-            L[j:, j] -= (L[j:, :j] * L[j, :j]).sum(axis=1)
+            L[j:, j] -= np.einsum("kib,ib->kb", L[j:, :j], L[j, :j])
         np.sqrt(L[j, j], out=inv[j])
         np.divide(1.0, inv[j], out=inv[j])
         L[j + 1:, j] *= inv[j]
-    y = np.array(e.T)                             # L z = e, then L^T y = z
-    for j in range(m):
+    for j in range(m):                            # L z = e, then L^T y = z
         if j:
-            y[j] -= (L[j, :j] * y[:j]).sum(axis=0)
+            y[j] -= np.einsum("ib,ib->b", L[j, :j], y[:j])
         y[j] *= inv[j]
     for j in range(m - 1, -1, -1):
         if j < m - 1:
-            y[j] -= (L[j + 1:, j] * y[j + 1:]).sum(axis=0)
+            y[j] -= np.einsum("ib,ib->b", L[j + 1:, j], y[j + 1:])
         y[j] *= inv[j]
-    return (J * y[:, None]).sum(axis=0).T
+    return np.einsum("mnb,mb->nb", J, y)
 
 
 def _clamped(q, dq, jac, e, lam2, limits):
@@ -196,24 +202,38 @@ def _clamped(q, dq, jac, e, lam2, limits):
     of the ranges, 20 iterations solved 61.7 % with clipping, 80.4 % with this.
     """
     lo, hi = limits[:, 0], limits[:, 1]
-    free = None
-    for _ in range(CLAMP_PASSES):
-        qt = q + dq
-        out = (qt < lo) | (qt > hi)
-        if free is not None:
-            out &= free
-        rows = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+    qt = q + dq
+    out = (qt < lo) | (qt > hi)
+    rows = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+    out = out[rows]
+    free = np.ones(out.shape, dtype=bool)   # of `rows`: the joints not fixed at a limit
+    last = None             # the Jacobian batch-last (m, n, B), from the first pass that needs it
+    for p in range(CLAMP_PASSES):
+        if p:
+            # only the rows just solved again can have a joint out now
+            qt = q[rows] + dq[rows]
+            out = ((qt < lo) | (qt > hi)) & free
+            keep = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+            rows, out, free = rows[keep], out[keep], free[keep]
         if not rows.size:
             break
-        if free is None:
-            free = np.ones(q.shape, dtype=bool)
-        free[rows] &= ~out[rows]
-        fr, qr = free[rows], q[rows]
-        fixed = np.where(fr, 0.0, np.minimum(np.maximum(qt[rows], lo), hi) - qr)
-        jr = jac[rows]
-        jf = jr * fr[:, None, :]
-        r = e[rows] - np.einsum("bin,bn->bi", jr, fixed)
-        dq[rows] = _damped(jf, r, lam2[rows]) + fixed
+        free &= ~out
+        qr = q[rows]
+        fixed = np.where(free, 0.0, np.minimum(np.maximum(qr + dq[rows], lo), hi) - qr)
+        if len(rows) < CHOLESKY_ROWS:
+            jr = jac[rows]
+            r = e[rows] - np.einsum("bin,bn->bi", jr, fixed)
+            jr *= free[:, None, :]
+            dq[rows] = _damped(jr, r, lam2[rows]) + fixed
+            continue
+        # elementwise over the rows, batch-last (no (rows, m, n) transposes)
+        if last is None:
+            last = np.moveaxis(jac, 0, -1)
+        jr = last.take(rows, axis=-1)                     # (m, n, rows)
+        r = np.einsum("inb,bn->ib", jr, fixed)
+        np.subtract(e[rows].T, r, out=r)                  # e - J dq_fixed (m, rows)
+        jr *= free.T
+        dq[rows] = (_damped_last(jr, r, lam2[rows]) + fixed.T).T
     return dq
 
 
