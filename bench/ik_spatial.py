@@ -100,6 +100,12 @@ def run_armsim(chain, T, seed_q, singles, ikpy_count):
     single = stats(times, good, its)
     # IKPy solves only the first poses: its ratio compares the means over those poses
     single["mean_ms_ikpy_poses"] = float(np.mean(times[:ikpy_count]) * 1e3)
+    # the hard tail: poses that needed many restarts
+    its = np.asarray(its)
+    single["over_100_iterations"] = int(np.sum(its > 100))
+    single["over_100_share"] = float(its[its > 100].sum() / max(its.sum(), 1))
+    single["most_iterations"] = int(its.max(initial=0))
+    single["most_iterations_ms"] = float(times[int(np.argmax(its))] * 1e3) if len(its) else 0.0
     single["batch_success"] = float(ok.mean())
     single["batch_per_s"] = len(T) / batch_s
     single["batch_iterations"] = float(np.mean(r.iterations))
@@ -212,6 +218,11 @@ def markdown(results):
         vs_k = (f"{k['mean_ms'] / a['mean_ms_ikpy_poses']:.1f} (the first {k['count']} poses)"
                 if isinstance(k, dict) else "IKPy skipped")
         lines.append(f"| {name} | {vs_t[0]} | {vs_k} | {vs_t[1]} |")
+    tail = "; ".join(f"{name} {r['armsim']['over_100_iterations']} "
+                     f"({100 * r['armsim']['over_100_share']:.1f} % of the iterations; the most "
+                     f"{r['armsim']['most_iterations']}, {r['armsim']['most_iterations_ms']:.1f} ms)"
+                     for name, r in results["robots"].items())
+    lines += ["", f"One-solve poses that needed more than 100 iterations (restarts): {tail}."]
     j = results["jacobian"]
     lines += ["", f"Pose Jacobian, Panda (n = 7), B = 1000: structured forward pass "
               f"{j['ad_ms']:.2f} ms (the Dual pass {j['dual_ms']:.2f} ms), hand-written "
