@@ -631,9 +631,10 @@ def for_target(task, target, batch=False):
                          f"{np.shape(target) if np.ndim(target) < 5 else 'more axes'}")
     kind, rows = found
     if kind == "pose" and not batch:     # one rotation: on floats (a single solve's cost)
-        r = [rows[0, 3 + 3 * i:6 + 3 * i].tolist() for i in range(3)]
-        devs = [abs(sum(x * y for x, y in zip(r[i], r[j])) - (i == j))
-                for i in range(3) for j in range(i, 3)]
+        a0, a1, a2, b0, b1, b2, c0, c1, c2 = rows[0, 3:].tolist()
+        devs = (abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
+                abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
+                abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
         dev = np.nan if any(d != d for d in devs) else max(devs)
     elif kind == "pose":
         R = rows[:, 3:].reshape(-1, 3, 3)
