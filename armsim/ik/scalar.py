@@ -223,13 +223,19 @@ def run_one(solver, target, q0):
             q, res, off, stalled = q2, res2, off2, st2
     if restarted and True in P.free:
         # free joints turn by whole turns to within pi of the caller's start
-        turned = [v + _TWO_PI * round((c - v) / _TWO_PI) if free else v
-                  for v, c, free in zip(q, q0, P.free)]
+        turned = whole_turns(q, q0, P.free)
         if turned != q:
             q = turned
             x, y = _tip(q, lengths, bx, by)
             res = math.sqrt((tgx - x) ** 2 + (tgy - y) ** 2)
     return q, iters, res, _reason(res, tol, reachable, stalled)
+
+
+def whole_turns(q, q0, free):
+    """q (a list) with each free (unbounded) joint turned by whole turns to within pi of q0:
+    the same pose, without a 2 pi jump from the caller's start."""
+    return [v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
+            for v, c, fr in zip(q, q0, free)]
 
 
 def _reason(res, tol, reachable, stalled):

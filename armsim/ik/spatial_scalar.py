@@ -31,6 +31,7 @@ import weakref
 import numpy as np
 
 from armsim.ik import steps as _steps
+from armsim.ik.scalar import _reason, whole_turns
 
 __all__ = ["run_one"]
 
@@ -413,7 +414,7 @@ def run_one(solver, target, q0):
         qa = clip(q0)
         if not solver.restarts:
             q, iters, res, stalled, pr = attempt(qa, first)
-            return q, iters, res, _reason(res, tol, stalled), pr
+            return q, iters, res, _reason(res, tol, True, stalled), pr
         start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
@@ -447,13 +448,12 @@ def run_one(solver, target, q0):
             if res2 < res:
                 q, res, stalled, pr = q2, res2, st2, pr2
         if restarted and True in C.free:
-            turned = [v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
-                      for v, c, fr in zip(q, q0, C.free)]
+            turned = whole_turns(q, q0, C.free)
             if turned != q:
                 q = turned
                 pr = parts(evaluate(q)[3])
                 res = max(pr)
-        return q, iters, res, _reason(res, tol, stalled), pr
+        return q, iters, res, _reason(res, tol, True, stalled), pr
     except _Fallback:
         return None
 
@@ -511,8 +511,3 @@ def _table(prob, C, seed, problems):
 class _Fallback(Exception):
     """A Cholesky pivot was not positive (J J^T + lambda^2 I singular to rounding)."""
 
-
-def _reason(res, tol, stalled):
-    if res < tol:
-        return "converged"
-    return "stalled" if stalled else "max_iter"
