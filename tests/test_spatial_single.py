@@ -273,15 +273,23 @@ def test_one_row_value_and_error_equal_batch_rows(kind):
         np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-13)
 
 
-def test_solve_batch_of_one_row_uses_the_unbatched_attempt():
+def test_solve_batch_of_one_row_uses_the_unbatched_attempt(monkeypatch):
     """solve_batch with one row (and the batch's single-row restarts) go through
-    Solver._attempt_spatial; its answers equal solve's to 1e-9."""
+    spatial_scalar.attempt_arrays; its answers equal solve's to 1e-9."""
     chain = armsim.robots.load("panda")
     T = _poses(chain, 6, seed=12)
     mid = chain.limits.mean(axis=1)
+    calls = []
+    real = spatial_scalar.attempt_arrays
+
+    def counted(*args):
+        calls.append(args[-1])
+        return real(*args)
+    monkeypatch.setattr(spatial_scalar, "attempt_arrays", counted)
     for i in range(len(T)):
+        before = len(calls)
         b = armsim.solve_batch(chain, T[i:i + 1], q0=mid[None], tol=1e-5)
+        assert len(calls) > before          # every one-row attempt took the unbatched path
         one = armsim.solve(chain, T[i], q0=mid, tol=1e-5)
         np.testing.assert_allclose(one.q, b.q[0], rtol=0, atol=TOL)
         assert one.iterations == b.iterations[0] and one.success == b.success[0]
-    assert loop.Solver._attempt_spatial is not None

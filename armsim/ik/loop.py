@@ -32,7 +32,6 @@ from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_targe
 from armsim.ik import scalar, spatial_scalar
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
-from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
@@ -241,8 +240,13 @@ class Solver:
         # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)
         self._scalar = (type(problem) is PlanarPoint and method == "dls"
                         and problem.n <= scalar.MAX_N)
-        # one spatial dls problem runs on floats (solve) or unbatched arrays (_attempt_spatial)
+        # one spatial dls problem runs on floats (solve) or unbatched arrays
+        # (spatial_scalar.attempt_arrays)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
+        # dls with restarts: an attempt whose error falls too slowly gives way to the next
+        # start (:attr:`Problem.progress`); the last attempt of a start is a restart's too
+        self._progress = (problem.progress if method == "dls" and restarts and not priority
+                          else None)
         per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
         self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
 
@@ -259,7 +263,7 @@ class Solver:
         b = q.shape[0]
         if b == 1 and self._spatial_one:
             one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
-            return self._attempt_spatial(targets, aim, q, int(one))
+            return spatial_scalar.attempt_arrays(self, targets, aim, q, int(one))
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -289,10 +293,18 @@ class Solver:
         half_tol2 = 0.5 * self.tol**2
         per_row = np.ndim(budget) > 0
         bud = np.asarray(budget, dtype=int) if per_row else None
+        watch = self._progress
+        if watch:
+            hist = np.empty((watch[0] + 1, b))      # f after k iterations, in hist[k % (W + 1)]
         for k in range(int(np.max(budget, initial=0)) + 1):
             # every row of an attempt has made k iterations; the aim is the target when
             # it is reachable, the nearest point of the workspace otherwise
             done = (f < half_tol2) | (since >= PATIENCE)
+            if watch:
+                hist[k % len(hist)] = f
+                slow = (f > watch[1] * hist[(k - watch[0]) % len(hist)] if k >= watch[0]
+                        else np.zeros(len(f), dtype=bool))
+                done |= slow
             if per_row:
                 done |= bud <= k
             elif k == budget:
@@ -301,7 +313,7 @@ class Solver:
             if new.any() if len(new) > 1 else new[0]:
                 fin = rows[new]
                 out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], k
-                stalled[fin] = since[new] >= PATIENCE
+                stalled[fin] = (since[new] >= PATIENCE) | (slow[new] if watch else False)
                 written |= new
                 if written.all():
                     break
@@ -314,6 +326,8 @@ class Solver:
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
                     self._error = (tip, am, last[2][keep]) if hit else None
                     f, best, since = f[keep], best[keep], since[keep]
+                    if watch:
+                        hist = hist[:, keep]
                     bud = bud[keep] if per_row else None
                     jac = None if jac is None else jac[keep]
                     mem = {key: v[keep] for key, v in mem.items()}
@@ -335,9 +349,11 @@ class Solver:
         best = float(f[0])
         since = 0
         k = 0
+        watch, hist, slow = self._progress, [best], False
         while True:
             fk = float(f[0])
-            if fk < half_tol2 or since >= PATIENCE or k == budget:
+            slow = bool(watch) and k >= watch[0] and fk > watch[1] * hist[k - watch[0]]
+            if fk < half_tol2 or since >= PATIENCE or k == budget or slow:
                 break
             q, tip, jac, f = step(self, q, tip, jac, f, aim, mem)
             fn = float(f[0])
@@ -346,68 +362,9 @@ class Solver:
             else:
                 since += 1
             k += 1
+            hist.append(fn)
         res, off = prob.residual(targets, tip), prob.residual(aim, tip)
-        return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
-
-    def _attempt_spatial(self, targets, aim, q, budget):
-        """:meth:`_attempt` of one :class:`SpatialTarget` row with ``dls`` on unbatched arrays
-        (:meth:`SpatialChain._pose_and_jacobian_one`): the batch's arithmetic, fewer calls."""
-        prob = self.problem
-        chain, w = prob.chain, prob.weights
-        wcol = w[:, None]
-        pose = prob.kind == "pose"
-        a_p = aim[0, :3]
-        a_R = aim[0, 3:].reshape(3, 3) if pose else None
-        lo, hi = prob.limits[:, 0], prob.limits[:, 1]
-        wrap = prob._wrap if prob._wrap.any() else None
-        eye, floor, solve = np.eye(prob.m), self.lambda_floor2, _steps._solve
-
-        def evaluate(qv):
-            T, J = chain._pose_and_jacobian_one(qv)
-            p = T[:3, 3]
-            if pose:
-                R = T[:3, :3]
-                y = np.concatenate([p, R.reshape(9)])
-                M = a_R @ R.T
-                dr = rotation_vector_one(M.ravel().tolist())
-                if dr is None:
-                    dr = rotation_vector(M[None])[0]
-                e = np.concatenate([a_p - p, dr]) * w
-                J = J * wcol
-            else:
-                y = p.copy()
-                e = (a_p - p) * w
-                J = J[:3] * wcol
-            return y, J, e, 0.5 * float(np.einsum("i,i->", e, e))
-
-        qv = q[0]
-        y, J, e, f = evaluate(qv)
-        nu = float(self.options.damping)
-        half_tol2 = 0.5 * self.tol**2
-        best, since, k = f, 0, 0
-        while not (f < half_tol2 or since >= PATIENCE or k == budget):
-            lam2 = nu * 2.0 * f + floor
-            g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
-            dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
-                                     J, e, lam2, lo, hi, eye)     # joints at a limit leave
-            qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
-            if wrap is not None:
-                qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
-            yt, Jt, et, ft = evaluate(qt)
-            if ft < f:
-                nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
-                qv, y, J, e, f = qt, yt, Jt, et, ft
-            else:
-                nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
-            if f < best * (1.0 - 1e-9):
-                best, since = f, 0
-            else:
-                since += 1
-            k += 1
-        res = prob.residual(targets, y[None])
-        # the aim of a spatial target is the target itself (a restart gets an equal copy)
-        off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
-        return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE]))
+        return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE or slow]))
 
     def _attempts(self, targets, aim, reachable, q0, budget):
         """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""

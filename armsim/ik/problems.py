@@ -11,6 +11,8 @@ vectors ``q`` (B, n):
 ``aim(targets)``             where y is sent (B, m) and whether the target is attainable (B,)
 ``clip(q)``                  q within the joint limits
 ``clamps``                   ``dls`` takes joints at a limit out of the step (else: clips)
+``progress``                 ``dls`` with restarts: (W, r) ends an attempt whose f fell by less
+                             than the factor r over its last W iterations, or None
 ``scale``                    a task-space length: tolerances and step limits are fractions of it
 ``curvature``                a bound of ``|J|_F^2`` (the gradient step is divided by it), or None
 
@@ -58,6 +60,10 @@ class Problem:
     #: ``dls`` takes the joints a step would drive past a limit out of the step and
     #: solves again without them (:func:`armsim.ik.steps._clamped`) instead of clipping
     clamps: bool = False
+    #: ``dls`` with restarts: (W, r) ends an attempt (stalled) when its ``f`` after k >= W
+    #: iterations is above r times its ``f`` after k - W, so a slow attempt gives way to the
+    #: next start; None: attempts end only by tolerance, budget or patience
+    progress: tuple | None = None
 
     @property
     def target_size(self) -> int:
@@ -293,6 +299,11 @@ class SpatialTarget(Problem):
     #: ``ccd`` works here (:meth:`ccd_sweep`); ``fabrik`` needs a planar chain
     supports = ("dls", "gradient", "pinv", "ccd")
     clamps = True
+    #: the residual must fall by 30 % (f by 51 %) every 3 iterations: a failing attempt sits
+    #: in a local minimum a few mm from the pose, where slow steps cannot tell it from a late
+    #: success, but its error stops falling.  Chosen among (2, 0.36), (3, 0.64), (4, 0.49),
+    #: (5, 0.49) on the benchmark's poses: ``python bench/ik_progress.py`` (docs/solvers.md)
+    progress = (3, 0.49)
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):

@@ -32,8 +32,9 @@ import numpy as np
 
 from armsim.ik import steps as _steps
 from armsim.ik.scalar import _reason, whole_turns
+from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
-__all__ = ["run_one"]
+__all__ = ["run_one", "attempt_arrays"]
 
 ZERO = 1e-15          # constants (rotation entries, offsets) this small count as 0
 _TWO_PI = 2.0 * math.pi
@@ -366,12 +367,20 @@ def run_one(solver, target, q0):
     gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
     nu_down, nu_min, nu_up, nu_max = _steps.NU_DOWN, _steps.NU_MIN, _steps.NU_UP, _steps.NU_MAX
 
+    watch = solver._progress
+    width, factor = watch if watch else (0, 0.0)
+
     def attempt(q, budget, ev=None):
         f, e, cols, d = evaluate(q) if ev is None else ev
         nu = damping
         best, since, k = f, 0, 0
+        hist = [f]                    # f after k iterations (the progress rule)
         g = None                      # the gram of cols (kept while steps are rejected)
-        while not (f < half_tol2 or since >= patience or k == budget):
+        while True:
+            # too slow (the progress rule): stalled, the next start runs
+            slow = k >= width and f > factor * hist[k - width] if watch else False
+            if f < half_tol2 or since >= patience or k == budget or slow:
+                break
             if g is None:
                 g = gram(cols)
             # one dls step (:func:`armsim.ik.steps._clamped_one` on floats)
@@ -398,8 +407,9 @@ def run_one(solver, target, q0):
             else:
                 since += 1
             k += 1
+            hist.append(f)
         pr = parts(d)
-        return q, k, max(pr), since >= patience, pr
+        return q, k, max(pr), since >= patience or slow, pr
 
     def clip(q):
         q = list(map(min, map(max, q, lo), hi))
@@ -456,6 +466,75 @@ def run_one(solver, target, q0):
         return q, iters, res, _reason(res, tol, True, stalled), pr
     except _Fallback:
         return None
+
+
+def attempt_arrays(self, targets, aim, q, budget):
+    """``Solver._attempt`` (``self``: the :class:`~armsim.ik.loop.Solver`) of one
+    :class:`SpatialTarget` row with ``dls`` on unbatched arrays
+    (:meth:`SpatialChain._pose_and_jacobian_one`): the batch's arithmetic, fewer calls;
+    the fallback of :func:`run_one` when a Cholesky pivot fails."""
+    from armsim.ik.loop import PATIENCE
+    prob = self.problem
+    chain, w = prob.chain, prob.weights
+    wcol = w[:, None]
+    pose = prob.kind == "pose"
+    a_p = aim[0, :3]
+    a_R = aim[0, 3:].reshape(3, 3) if pose else None
+    lo, hi = prob.limits[:, 0], prob.limits[:, 1]
+    wrap = prob._wrap if prob._wrap.any() else None
+    eye, floor, solve = np.eye(prob.m), self.lambda_floor2, _steps._solve
+
+    def evaluate(qv):
+        T, J = chain._pose_and_jacobian_one(qv)
+        p = T[:3, 3]
+        if pose:
+            R = T[:3, :3]
+            y = np.concatenate([p, R.reshape(9)])
+            M = a_R @ R.T
+            dr = rotation_vector_one(M.ravel().tolist())
+            if dr is None:
+                dr = rotation_vector(M[None])[0]
+            e = np.concatenate([a_p - p, dr]) * w
+            J = J * wcol
+        else:
+            y = p.copy()
+            e = (a_p - p) * w
+            J = J[:3] * wcol
+        return y, J, e, 0.5 * float(np.einsum("i,i->", e, e))
+
+    qv = q[0]
+    y, J, e, f = evaluate(qv)
+    nu = float(self.options.damping)
+    half_tol2 = 0.5 * self.tol**2
+    best, since, k = f, 0, 0
+    watch, hist = self._progress, [f]
+    while True:
+        slow = k >= watch[0] and f > watch[1] * hist[k - watch[0]] if watch else False
+        if f < half_tol2 or since >= PATIENCE or k == budget or slow:
+            break
+        lam2 = nu * 2.0 * f + floor
+        g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
+        dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
+                                 J, e, lam2, lo, hi, eye)     # joints at a limit leave
+        qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
+        if wrap is not None:
+            qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
+        yt, Jt, et, ft = evaluate(qt)
+        if ft < f:
+            nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+            qv, y, J, e, f = qt, yt, Jt, et, ft
+        else:
+            nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
+        if f < best * (1.0 - 1e-9):
+            best, since = f, 0
+        else:
+            since += 1
+        k += 1
+        hist.append(f)
+    res = prob.residual(targets, y[None])
+    # the aim of a spatial target is the target itself (a restart gets an equal copy)
+    off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
+    return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE or slow]))
 
 
 class _Starts:

@@ -239,7 +239,8 @@ def _clamped(q, dq, jac, e, lam2, limits):
 
 def _clamped_one(q, dq, jac, e, lam2, lo, hi, eye):
     """:func:`_clamped` for one row (q, dq (n,), jac (m, n), e (m,), lam2 a float): the
-    same arithmetic on unbatched arrays (a single solve, :meth:`Solver._attempt_spatial`)."""
+    same arithmetic on unbatched arrays (a single solve,
+    :func:`armsim.ik.spatial_scalar.attempt_arrays`)."""
     free = None
     for _ in range(CLAMP_PASSES):
         qt = q + dq
