@@ -99,3 +99,22 @@ def test_the_rule_saves_iterations_and_loses_no_pose(name, monkeypatch):
         assert np.all(pos < 1e-5) and np.all(ori < 1e-5) and np.all(r.success)
         runs[progress] = np.mean(r.iterations)
     assert runs[(3, 0.49)] < 0.9 * runs[None]
+
+
+def test_a_spatial_target_starts_dls_with_its_own_damping_unless_given():
+    chain = armsim.robots.load("iiwa14")
+    prob, _ = for_target(chain, chain.matrix(chain.limits.mean(axis=1)))
+    """solve and solve_batch start a spatial target's dls at nu = 0.1 (the Solver itself,
+    as the tracking simulation builds it, keeps 1.0, like every planar problem)."""
+    assert SpatialTarget.default_damping == 0.1
+    assert Solver(prob, method="dls").options.damping == 1.0
+    assert not hasattr(for_target(armsim.Chain([1.0, 1.0]), np.array([1.0, 0.5]))[0],
+                       "default_damping")
+    T = _poses(chain, 30, seed=5)
+    mid = chain.limits.mean(axis=1)
+    its = {d: [armsim.solve(chain, M, q0=mid, tol=1e-5, damping=d).iterations for M in T]
+           for d in (0.1, 1.0)}
+    assert its[0.1] != its[1.0]             # the damping reaches the float path
+    assert [armsim.solve(chain, M, q0=mid, tol=1e-5).iterations for M in T] == its[0.1]
+    batch = armsim.solve_batch(chain, T, q0=np.broadcast_to(mid, (len(T), chain.n)), tol=1e-5)
+    assert batch.iterations.tolist() == its[0.1]

@@ -136,7 +136,9 @@ class Options:
         is stable near any solution whatever the number of joints.
     max_angular_speed : [rad per iteration] gradient ``clip``: per-joint limit at a
         distance of one reach; gradient ``norm``: cap on ``|dq|_2``.
-    damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``).
+    damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``); :func:`solve`
+        and :func:`solve_batch` take a problem's ``default_damping`` when none is given
+        (:class:`SpatialTarget`: 0.1).
     max_joint_step : [rad] pinv: cap on the largest joint change.
     """
 
@@ -562,8 +564,11 @@ class _Default:
 DEFAULT = _Default()
 
 
-def _defaults(problem, max_iter, first_iter, restarts, method):
-    """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`."""
+def _defaults(problem, max_iter, first_iter, restarts, method, options):
+    """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`;
+    ``options`` gets the problem's ``default_damping`` when it has one and none is given."""
+    if options.get("damping") is None and hasattr(problem, "default_damping"):
+        options["damping"] = problem.default_damping
     out = []
     for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
                         ("restarts", restarts)):
@@ -625,7 +630,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     IKResult
     """
     chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
-    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method)
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
+                                            options)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
@@ -649,7 +655,8 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     IKResult whose fields have a leading axis B.
     """
     chain, targets = for_target(chain, targets, batch=True)
-    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method)
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
+                                            options)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,

@@ -1,19 +1,20 @@
-"""Spatial dls with restarts: the progress rule (``SpatialTarget.progress``) on and off.
+"""Spatial dls settings: the progress rule (``SpatialTarget.progress``) and the initial damping.
 
 ::
 
-    python bench/ik_progress.py                 # 10,000 poses per robot
-    python bench/ik_progress.py --quick         # 1,000
-    python bench/ik_progress.py --markdown      # the docs/solvers.md block
+    python bench/ik_spatial_settings.py                 # 10,000 poses per robot
+    python bench/ik_spatial_settings.py --quick         # 1,000
+    python bench/ik_spatial_settings.py --markdown      # the docs/solvers.md blocks
 
 The poses of ``bench/ik_spatial.py`` (joint vectors uniform within the limits from
 ``default_rng(2026)``, full 6-D at 1e-5, from the middle of the joint ranges, the loop's
 spatial defaults), solved by ``armsim.solve_batch`` (the same iterations as one
 ``armsim.solve`` per pose: tested) with ``SpatialTarget.progress`` set to each rule in
-turn.  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
+turn (at the default damping), then with each initial damping ``nu`` (at the default
+rule).  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
 iterations is above ``r`` times its ``f`` after ``k - W``.  Success is judged by forward
 kinematics.  Iterations are deterministic; the time is the batch's (best of 3), relative
-to the run without the rule on the same poses in the same run.
+to the table's first row on the same poses in the same run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ik_spatial import POSE_SEED, TOL, fk_success  # noqa: E402
 #: None first: the reference of the time ratios; the default rule second
 DEFAULT = SpatialTarget.progress
 RULES = (None, DEFAULT, (2, 0.36), (3, 0.64), (4, 0.49), (5, 0.49))
+DAMPINGS = (1.0, SpatialTarget.default_damping, 0.03, 0.01, 0.003)
 REPEATS = 3     # the batch time is the best of this many runs
 
 
@@ -47,7 +49,8 @@ def label(rule):
     return text + " (default)" if rule == DEFAULT else text
 
 
-def measure(name, poses):
+def measure(name, poses, settings):
+    """One row per (rule, damping) of ``settings`` on the benchmark's poses of ``name``."""
     chain = armsim.robots.load(name)
     rng = np.random.default_rng(POSE_SEED)
     T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
@@ -55,24 +58,37 @@ def measure(name, poses):
     armsim.solve_batch(chain, T[:8], q0=q0[:8], tol=TOL)    # untimed: builds the restart table
     rows = []
     try:
-        for rule in RULES:
+        for rule, damping in settings:
             SpatialTarget.progress = rule
             dt = []
             for _ in range(REPEATS):
                 t0 = time.perf_counter()
-                r = armsim.solve_batch(chain, T, q0=q0, tol=TOL)
+                r = armsim.solve_batch(chain, T, q0=q0, tol=TOL, damping=damping)
                 dt.append(time.perf_counter() - t0)
-            dt = min(dt)
             it = np.asarray(r.iterations)
-            rows.append({"rule": label(rule), "iterations": float(it.mean()),
+            rows.append({"rule": label(rule), "damping": damping,
+                         "iterations": float(it.mean()),
                          "unsolved": int(np.sum(~fk_success(chain, r.q, T))),
                          "over_100": int(np.sum(it > 100)), "most": int(it.max()),
-                         "seconds": dt})
+                         "seconds": min(dt)})
     finally:
         SpatialTarget.progress = DEFAULT
     for row in rows:
         row["time_ratio"] = row["seconds"] / rows[0]["seconds"]
     return rows
+
+
+def table(results, key, what):
+    lines = [f"| robot | {what} | mean iterations | unsolved (by FK) | poses over 100 iterations "
+             "| most iterations | batch time / first row |", "|---|---|---|---|---|---|---|"]
+    for name, rows in results.items():
+        for row in rows:
+            v = row[key]
+            if key == "damping":
+                v = f"{v:g}" + (" (default)" if v == SpatialTarget.default_damping else "")
+            lines.append(f"| {name} | {v} | {row['iterations']:.2f} | {row['unsolved']} "
+                         f"| {row['over_100']} | {row['most']} | {row['time_ratio']:.2f} |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -83,23 +99,22 @@ def main(argv=None):
     add_markdown_argument(ap, str(ROOT / "docs" / "solvers.md"))
     args = ap.parse_args(argv)
     poses = 1000 if args.quick else 10_000
-    results = {"poses": poses, "robots": {}}
-    lines = [f"Poses per robot: {poses:,}.", "",
-             "| robot | rule | mean iterations | unsolved (by FK) | poses over 100 iterations "
-             "| most iterations | batch time / no rule |", "|---|---|---|---|---|---|---|"]
-    for name in armsim.robots.NAMES:
-        rows = results["robots"][name] = measure(name, poses)
-        for row in rows:
-            lines.append(f"| {name} | {row['rule']} | {row['iterations']:.2f} | {row['unsolved']} "
-                         f"| {row['over_100']} | {row['most']} | {row['time_ratio']:.2f} |")
-            print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    print(text)
+    d0 = SpatialTarget.default_damping
+    parts = {"progress": [(rule, d0) for rule in RULES],
+             "damping": [(DEFAULT, d) for d in DAMPINGS]}
+    results = {"poses": poses}
+    blocks = {}
+    for part, settings in parts.items():
+        results[part] = {name: measure(name, poses, settings) for name in armsim.robots.NAMES}
+        text = table(results[part], "rule" if part == "progress" else "damping",
+                     "progress rule" if part == "progress" else "initial damping nu")
+        blocks[f"bench/ik_spatial_settings.py {part}"] = f"Poses per robot: {poses:,}.\n\n{text}"
+        print(text, flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     if args.markdown:
-        cmd = "python bench/ik_progress.py" + (" --quick" if args.quick else "")
-        write_blocks(args.markdown, {"bench/ik_progress.py": text}, cmd)
+        cmd = "python bench/ik_spatial_settings.py" + (" --quick" if args.quick else "")
+        write_blocks(args.markdown, blocks, cmd)
 
 
 if __name__ == "__main__":
