@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import steps
+from armsim.ik import restart_table, steps
 from armsim.ik.problems import SpatialTarget
 from armsim.kinematics import batch
 from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector
@@ -106,8 +106,8 @@ def test_restart_zero_is_the_nearest_table_entry_whatever_is_asked_first():
     chain = armsim.robots.load("iiwa14")
     prob = SpatialTarget(chain)
     aim = prob.value(_q(chain, 40, 4))
-    qs, feats, sq = prob._table(0)
-    d = ((prob._features(aim)[:, None, :] - feats[None]) ** 2).sum(-1)
+    qs, feats, sq = restart_table.table(prob, 0)
+    d = ((restart_table.features(prob, aim)[:, None, :] - feats[None]) ** 2).sum(-1)
     order = np.argsort(d, axis=1)
     start = prob.restart_starts(20, 0)
     assert np.array_equal(start(0, aim), qs[order[:, 0]])          # argmin alone
@@ -189,7 +189,7 @@ def test_target_jacobian_from_cholesky_rows_on_is_the_batch_last_view(kind, weig
 def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(name):
     chain = armsim.robots.load(name)
     prob = SpatialTarget(chain)
-    qs, feats, sq = prob._table(0)
+    qs, feats, sq = restart_table.table(prob, 0)
     table_rows = prob.value(qs)
     # a row's nearest other entry, and the midpoint of the two (an exact tie, to rounding)
     d = sq[:300, None] - 2.0 * feats[:300] @ feats.T + sq[None]
@@ -197,7 +197,7 @@ def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(nam
     mid = 0.5 * (table_rows[:300] + table_rows[d.argmin(axis=1)])
     aim = np.concatenate([prob.value(_q(chain, 700, 7)), table_rows[300:400], mid])
     # restart 0 as it was: float64 distances sq - 2 f.F, their argmin
-    want = (prob._features(aim) @ np.ascontiguousarray(-2.0 * feats.T) + sq).argmin(axis=1)
+    want = (restart_table.features(prob, aim) @ np.ascontiguousarray(-2.0 * feats.T) + sq).argmin(axis=1)
     got = prob.restart_starts(20, 0)(0, aim)
     assert np.array_equal(got, qs[want])
     assert np.array_equal(got[700:800], qs[300:400])           # a table pose: itself

@@ -113,29 +113,29 @@ def test_other_methods_run_on_pose_errors(method):
 
 
 def test_restarts_start_near_the_aim_from_a_seeded_table():
-    from armsim.ik import problems
+    from armsim.ik import restart_table
     chain = armsim.robots.load("panda")
     prob = SpatialTarget(chain, "pose")
     rng = np.random.default_rng(6)
     q = rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (30, chain.n))
     aim = prob.value(q)
-    start = prob.restart_starts(problems.NEAREST + 2, 0)
+    start = prob.restart_starts(restart_table.NEAREST + 2, 0)
     dist = [np.linalg.norm(prob.error(aim, prob.value(start(k, aim))), axis=1)
-            for k in range(problems.NEAREST + 2)]
+            for k in range(restart_table.NEAREST + 2)]
     assert all(np.all(chain.limits[:, 0] <= start(k, aim)) and
-               np.all(start(k, aim) <= chain.limits[:, 1]) for k in range(problems.NEAREST + 2))
+               np.all(start(k, aim) <= chain.limits[:, 1]) for k in range(restart_table.NEAREST + 2))
     # table starts: the k-th nearest entry (by the table's metric), far nearer than uniform draws
     assert np.median(dist[0]) < 0.5 * np.median(dist[-1])
-    feats = prob._features(aim)
-    d = [np.linalg.norm(prob._features(prob.value(start(k, aim))) - feats, axis=1)
-         for k in range(problems.NEAREST)]
+    feats = restart_table.features(prob, aim)
+    d = [np.linalg.norm(restart_table.features(prob, prob.value(start(k, aim))) - feats, axis=1)
+         for k in range(restart_table.NEAREST)]
     assert np.all(np.diff(np.array(d), axis=0) >= -1e-12)
     # the same rows asked again, or a subset, get the same starts; another seed, another table
-    again = prob.restart_starts(problems.NEAREST + 2, 0)
+    again = prob.restart_starts(restart_table.NEAREST + 2, 0)
     assert np.array_equal(again(3, aim[5:9]), start(3, aim)[5:9])
     assert not np.array_equal(prob.restart_starts(4, 1)(0, aim), start(0, aim))
     # the table's stream is not default_rng(seed): not the bench's (or a test's) draws
-    qs = prob._table(0)[0]
+    qs = restart_table.table(prob, 0)[0]
     plain = np.random.default_rng(0).uniform(chain.limits[:, 0], chain.limits[:, 1], (8, 7))
     assert not np.isin(plain, qs).any()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import problems, spatial_scalar, steps
+from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.problems import SpatialTarget
 from armsim.kinematics.spatial import Joint, SpatialChain
 
@@ -85,17 +85,17 @@ def test_table_features_are_the_problems_features_bit_for_bit(kind, weights):
     chain = armsim.robots.load("ur5")
     prob = SpatialTarget(chain, kind, weights)
     C = spatial_scalar._compiled(prob)
-    qs, scale, minus2, sq = spatial_scalar._table(prob, C, 0, problems)
-    ref_qs, feats, ref_sq = prob._table(0)
+    qs, scale, minus2, sq = spatial_scalar._table(prob, C, 0)
+    ref_qs, feats, ref_sq = restart_table.table(prob, 0)
     assert qs is ref_qs and sq is ref_sq and np.array_equal(minus2, -2.0 * feats.T)
     T = chain.matrix(np.random.default_rng(1).uniform(chain.limits[:, 0], chain.limits[:, 1],
                                                      (20, chain.n)))
     rows = T[:, :3, 3] if kind == "position" else np.concatenate(
         [T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=-1)
-    assert np.array_equal(rows * scale, prob._features(rows))
+    assert np.array_equal(rows * scale, restart_table.features(prob, rows))
     # the k-th start of a solve is the problem's own restart start
-    start = prob.restart_starts(problems.NEAREST + 2, 0)
+    start = prob.restart_starts(restart_table.NEAREST + 2, 0)
     for row in rows[:3]:
-        one = spatial_scalar._Starts(prob, C, problems.NEAREST + 2, 0, row)
-        for k in range(problems.NEAREST + 2):
+        one = spatial_scalar._Starts(prob, C, restart_table.NEAREST + 2, 0, row)
+        for k in range(restart_table.NEAREST + 2):
             assert one(k) == start(k, row[None])[0].tolist()

@@ -27,12 +27,14 @@ operators, whose Jacobian comes from the AD).
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 
 import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.ik import restart_table
 from armsim.ik import steps
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
@@ -333,6 +335,24 @@ class SpatialTarget(Problem):
         self._active = w > 0
         for a in (lim, self._wrap, self._draw, w, self._active):   # shared (for_target)
             a.setflags(write=False)
+        # a position farther from the first joint than the chain's reach (an upper bound of
+        # the tool's distance from it) cannot be attained, when every position axis counts
+        self._origin = np.array(chain.xyz[0], dtype=float)
+        self._bound = chain.reach * (1.0 + 1e-12) if np.all(w[:3] > 0) else None
+
+    def aim(self, targets):
+        """The targets themselves, attainable unless provably beyond the reach."""
+        if self._bound is None:
+            return targets, np.ones(len(targets), dtype=bool)
+        d = targets[:, :3] - self._origin
+        return targets, np.sqrt(np.einsum("bi,bi->b", d, d)) <= self._bound
+
+    def attainable_one(self, p):
+        """:meth:`aim`'s flag for one position p (3 floats)."""
+        if self._bound is None:
+            return True
+        o = self._origin
+        return math.dist(p, (o[0], o[1], o[2])) <= self._bound
 
     @property
     def target_size(self):
@@ -488,117 +508,9 @@ class SpatialTarget(Problem):
         return self.clip(np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1))
 
     def restart_starts(self, restarts, seed):
-        """Starts near the aim, from a table of sampled poses.
-
-        The table holds :data:`TABLE_SIZE` joint vectors drawn uniformly in the limits
-        ([-pi, pi) for a continuous joint) from ``default_rng([seed, TABLE_STREAM])`` and
-        their tool poses (built once per chain and seed).  Restart ``k`` (``k <`` :data:`NEAREST`)
-        starts each problem at the table entry ``k``-th nearest to its aim (position, and
-        :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's weights);
-        later restarts are uniform draws from ``default_rng(seed)``, the same for every row.
-        """
-        near = min(restarts, NEAREST)
-        draws = []
-
-        def drawn(k, aim):
-            if not draws:       # drawn on first use (most problems never need them)
-                rng = np.random.default_rng(seed)
-                draws.append(rng.uniform(self._draw[:, 0], self._draw[:, 1],
-                                         size=(restarts, self.n)))
-            return np.broadcast_to(draws[0][k], (len(aim), self.n)).copy()
-        if not near:
-            return drawn
-        qs, feats, sq = self._table(seed)
-        minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
-        nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
-        first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
-        buf, buf32 = [], []
-
-        def distances(rows):
-            """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
-            buffer: the same bits as a fresh array)."""
-            if not buf:
-                buf.append(np.empty((NEAREST_ROWS, len(sq))))
-            for s in range(0, len(rows), NEAREST_ROWS):
-                f = self._features(rows[s:s + NEAREST_ROWS])
-                d = buf[0][:len(f)]
-                np.matmul(f, minus2, out=d)
-                d += sq
-                yield s, d
-
-        def argmin(rows):
-            """The float64 ``distances``' argmin of each row (rows, ), screened in float32:
-            where a row's smallest float32 distance is below its second smallest by more
-            than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest
-            entry whatever the rounding; the other rows (near ties, non-finite) take the
-            float64 distances."""
-            if not buf32:
-                buf32.extend((np.empty((NEAREST_ROWS, len(sq)), np.float32),
-                              minus2.astype(np.float32), sq.astype(np.float32)))
-            d32, m32, sq32 = buf32
-            top = float(sq.max(initial=0.0))
-            out = np.empty(len(rows), dtype=np.intp)
-            for s in range(0, len(rows), NEAREST_ROWS):
-                f = self._features(rows[s:s + NEAREST_ROWS])
-                d = d32[:len(f)]
-                np.matmul(f.astype(np.float32), m32, out=d)
-                d += sq32
-                j = d.argmin(axis=1)
-                at = np.arange(len(f))
-                v1 = d[at, j].astype(float)
-                d[at, j] = np.inf
-                gap = d.min(axis=1) - v1
-                fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-                bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
-                out[s:s + len(f)] = j
-                tie = np.flatnonzero(~(gap > 2.0 * bound))
-                if tie.size:
-                    out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
-                                    for dd in d64]
-            return out
-
-        def start(k, aim):
-            if k >= near:
-                return drawn(k, aim)
-            keys = [row.tobytes() for row in aim]
-            if k == 0:
-                # only the nearest entry: an argmin (every row asks for it, few for more)
-                new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
-                if new:
-                    first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
-                return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
-            new = [i for i, key in enumerate(keys) if key not in nearest]
-            for s, d in distances(aim[new]):
-                top = np.argpartition(d, near - 1, axis=1)[:, :near]
-                top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
-                for i, idx in zip(new[s:s + NEAREST_ROWS], top):
-                    nearest[keys[i]] = idx
-            return qs[[nearest[key][k] for key in keys]]
-        return start
-
-    def _features(self, rows):
-        """Table coordinates of aims / pose rows (B, 3 or 12)."""
-        w = self.weights[:3]
-        if self.kind == "position":
-            return rows * w
-        rot = rows[:, 3:].reshape(-1, 3, 3) * (ROTATION_WEIGHT * self.weights[3:, None])
-        return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
-
-    def _table(self, seed):
-        key = (self.kind, tuple(self.weights), TABLE_SIZE, ROTATION_WEIGHT)
-        cache = _TABLES.setdefault(self.chain, {}) if seed is not None else {}
-        if (seed, key) not in cache:
-            rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])
-            qs = rng.uniform(self._draw[:, 0], self._draw[:, 1], size=(TABLE_SIZE, self.n))
-            qs.setflags(write=False)
-            feats = self._features(self.value(qs))
-            sq = np.einsum("ij,ij->i", feats, feats)
-            feats.setflags(write=False)
-            sq.setflags(write=False)
-            if seed is None:
-                return qs, feats, sq
-            cache[(seed, key)] = (qs, feats, sq)
-        return cache[(seed, key)]
+        """Starts near the aim, from the table of sampled poses
+        (:func:`armsim.ik.restart_table.restart_starts`)."""
+        return restart_table.restart_starts(self, restarts, seed)
 
     @staticmethod
     def target_rows(target, batch):
@@ -617,17 +529,6 @@ class SpatialTarget(Problem):
 
 
 CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
-TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
-NEAREST = 64            # restarts started from the table (the k-th nearest entry); see below
-# (10,000 poses per robot, defaults: NEAREST 16 / 32 / 64 / 150 gave Panda mean iterations
-# 13.15 / 13.17 / 13.00 / 13.03, unsolved 1 / 1 / 0 / 0, the most 1825 / 1825 / 876 / 1164;
-# UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged: a later nearest entry
-# beats a uniform draw, 31 % against 15 % per start on the Panda poses 3 entries left unsolved)
-NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
-SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
-ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
-TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
-_TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
 
 
 def for_target(task, target, batch=False):

@@ -30,6 +30,7 @@ import weakref
 
 import numpy as np
 
+from armsim.ik import restart_table
 from armsim.ik import steps as _steps
 from armsim.ik.scalar import _reason, whole_turns
 from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
@@ -424,7 +425,7 @@ def run_one(solver, target, q0):
         qa = clip(q0)
         if not solver.restarts:
             q, iters, res, stalled, pr = attempt(qa, first)
-            return q, iters, res, _reason(res, tol, True, stalled), pr
+            return q, iters, res, _reason(res, tol, res < tol or prob.attainable_one(tl[:3]), stalled), pr
         start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
@@ -463,7 +464,7 @@ def run_one(solver, target, q0):
                 q = turned
                 pr = parts(evaluate(q)[3])
                 res = max(pr)
-        return q, iters, res, _reason(res, tol, True, stalled), pr
+        return q, iters, res, _reason(res, tol, res < tol or prob.attainable_one(tl[:3]), stalled), pr
     except _Fallback:
         return None
 
@@ -539,7 +540,7 @@ def attempt_arrays(self, targets, aim, q, budget):
 
 class _Starts:
     """``start(k)`` of :meth:`SpatialTarget.restart_starts` for one aim, as a list: the
-    k-th nearest table entry for ``k <`` :data:`~armsim.ik.problems.NEAREST` (one
+    k-th nearest table entry for ``k <`` :data:`~armsim.ik.restart_table.NEAREST` (one
     distance pass over the table, on first use), the problem's own later starts."""
 
     def __init__(self, prob, C, restarts, seed, target):
@@ -547,38 +548,38 @@ class _Starts:
         self.d = self.order = self.later = None
 
     def __call__(self, k):
-        from armsim.ik import problems
         prob = self.prob
-        if k >= min(self.restarts, problems.NEAREST):
+        if k >= min(self.restarts, restart_table.NEAREST):
             if self.later is None:
                 self.later = prob.restart_starts(self.restarts, self.seed)
             return self.later(k, self.target[None])[0].tolist()
         if self.d is None:
-            self.qs, scale, minus2, sq = _table(prob, self.C, self.seed, problems)
+            self.qs, scale, minus2, sq = _table(prob, self.C, self.seed)
             d = (self.target * scale)[None] @ minus2      # sq - 2 f.F, as the batch's
             d += sq
             self.d = d[0]
         if k == 0:              # most solves need only the nearest (the "nearer" test)
             return self.qs[int(self.d.argmin())].tolist()
         if self.order is None:
-            near = min(self.restarts, problems.NEAREST)
+            near = min(self.restarts, restart_table.NEAREST)
             top = np.argpartition(self.d, near - 1)[:near]
             self.order = top[np.argsort(self.d[top])]
         return self.qs[self.order[k]].tolist()
 
 
-def _table(prob, C, seed, problems):
+def _table(prob, C, seed):
     """(joint vectors, feature scale (3 or 12,), -2 features^T, |features|^2) of the
     problem's restart table: the aim's features are ``aim * scale``, the products of
-    :meth:`SpatialTarget._features`; kept on ``C`` per seed and table settings (a
+    :func:`armsim.ik.restart_table.features`; kept on ``C`` per seed and table settings (a
     table of ``seed=None`` is new each time, as the problem's)."""
-    key = (seed, problems.TABLE_SIZE, problems.ROTATION_WEIGHT, problems.TABLE_STREAM)
+    rt = restart_table
+    key = (seed, rt.TABLE_SIZE, rt.ROTATION_WEIGHT, rt.TABLE_STREAM)
     hit = C.tables.get(key) if seed is not None else None
     if hit is None:
-        qs, feats, sq = prob._table(seed)
+        qs, feats, sq = rt.table(prob, seed)
         w = prob.weights
         scale = w[:3] if prob.kind == "position" else np.concatenate(
-            [w[:3], np.repeat(problems.ROTATION_WEIGHT * w[3:], 3)])
+            [w[:3], np.repeat(rt.ROTATION_WEIGHT * w[3:], 3)])
         hit = (qs, scale, np.ascontiguousarray(-2.0 * feats.T), sq)
         if seed is not None:
             if len(C.tables) >= 4:

@@ -1,0 +1,143 @@
+"""The restart table of a spatial target: sampled poses of the chain, and the nearest ones.
+
+Restart ``k`` of a :class:`~armsim.ik.problems.SpatialTarget` (``k <`` :data:`NEAREST`)
+starts at the table entry ``k``-th nearest to its aim; the table holds :data:`TABLE_SIZE`
+joint vectors drawn uniformly within the limits and their tool poses' features (the
+position and :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's
+weights), built once per chain, kind, weights and seed.  The float solve
+(:mod:`armsim.ik.spatial_scalar`) reads the same table.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+__all__ = ["restart_starts", "features", "table"]
+
+TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
+NEAREST = 64            # restarts started from the table (the k-th nearest entry); see below
+# (10,000 poses per robot, defaults: NEAREST 16 / 32 / 64 / 150 gave Panda mean iterations
+# 13.15 / 13.17 / 13.00 / 13.03, unsolved 1 / 1 / 0 / 0, the most 1825 / 1825 / 876 / 1164;
+# UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged; measured before the
+# progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
+NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
+ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
+TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
+_TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
+
+
+def restart_starts(prob, restarts, seed):
+    """Starts near the aim, from a table of sampled poses.
+
+    The table holds :data:`TABLE_SIZE` joint vectors drawn uniformly in the limits
+    ([-pi, pi) for a continuous joint) from ``default_rng([seed, TABLE_STREAM])`` and
+    their tool poses (built once per chain and seed).  Restart ``k`` (``k <`` :data:`NEAREST`)
+    starts each problem at the table entry ``k``-th nearest to its aim (position, and
+    :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's weights);
+    later restarts are uniform draws from ``default_rng(seed)``, the same for every row.
+    """
+    near = min(restarts, NEAREST)
+    draws = []
+
+    def drawn(k, aim):
+        if not draws:       # drawn on first use (most problems never need them)
+            rng = np.random.default_rng(seed)
+            draws.append(rng.uniform(prob._draw[:, 0], prob._draw[:, 1],
+                                     size=(restarts, prob.n)))
+        return np.broadcast_to(draws[0][k], (len(aim), prob.n)).copy()
+    if not near:
+        return drawn
+    qs, feats, sq = table(prob, seed)
+    minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
+    nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
+    first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
+    buf, buf32 = [], []
+
+    def distances(rows):
+        """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
+        buffer: the same bits as a fresh array)."""
+        if not buf:
+            buf.append(np.empty((NEAREST_ROWS, len(sq))))
+        for s in range(0, len(rows), NEAREST_ROWS):
+            f = features(prob, rows[s:s + NEAREST_ROWS])
+            d = buf[0][:len(f)]
+            np.matmul(f, minus2, out=d)
+            d += sq
+            yield s, d
+
+    def argmin(rows):
+        """The float64 ``distances``' argmin of each row (rows, ), screened in float32:
+        where a row's smallest float32 distance is below its second smallest by more
+        than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest
+        entry whatever the rounding; the other rows (near ties, non-finite) take the
+        float64 distances."""
+        if not buf32:
+            buf32.extend((np.empty((NEAREST_ROWS, len(sq)), np.float32),
+                          minus2.astype(np.float32), sq.astype(np.float32)))
+        d32, m32, sq32 = buf32
+        top = float(sq.max(initial=0.0))
+        out = np.empty(len(rows), dtype=np.intp)
+        for s in range(0, len(rows), NEAREST_ROWS):
+            f = features(prob, rows[s:s + NEAREST_ROWS])
+            d = d32[:len(f)]
+            np.matmul(f.astype(np.float32), m32, out=d)
+            d += sq32
+            j = d.argmin(axis=1)
+            at = np.arange(len(f))
+            v1 = d[at, j].astype(float)
+            d[at, j] = np.inf
+            gap = d.min(axis=1) - v1
+            fn = np.sqrt(np.einsum("ij,ij->i", f, f))
+            bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+            out[s:s + len(f)] = j
+            tie = np.flatnonzero(~(gap > 2.0 * bound))
+            if tie.size:
+                out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
+                                for dd in d64]
+        return out
+
+    def start(k, aim):
+        if k >= near:
+            return drawn(k, aim)
+        keys = [row.tobytes() for row in aim]
+        if k == 0:
+            # only the nearest entry: an argmin (every row asks for it, few for more)
+            new = [i for i, key in enumerate(keys) if key not in first and key not in nearest]
+            if new:
+                first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
+            return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
+        new = [i for i, key in enumerate(keys) if key not in nearest]
+        for s, d in distances(aim[new]):
+            top = np.argpartition(d, near - 1, axis=1)[:, :near]
+            top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
+            for i, idx in zip(new[s:s + NEAREST_ROWS], top):
+                nearest[keys[i]] = idx
+        return qs[[nearest[key][k] for key in keys]]
+    return start
+
+def features(prob, rows):
+    """Table coordinates of aims / pose rows (B, 3 or 12)."""
+    w = prob.weights[:3]
+    if prob.kind == "position":
+        return rows * w
+    rot = rows[:, 3:].reshape(-1, 3, 3) * (ROTATION_WEIGHT * prob.weights[3:, None])
+    return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
+
+def table(prob, seed):
+    key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT)
+    cache = _TABLES.setdefault(prob.chain, {}) if seed is not None else {}
+    if (seed, key) not in cache:
+        rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])
+        qs = rng.uniform(prob._draw[:, 0], prob._draw[:, 1], size=(TABLE_SIZE, prob.n))
+        qs.setflags(write=False)
+        feats = features(prob, prob.value(qs))
+        sq = np.einsum("ij,ij->i", feats, feats)
+        feats.setflags(write=False)
+        sq.setflags(write=False)
+        if seed is None:
+            return qs, feats, sq
+        cache[(seed, key)] = (qs, feats, sq)
+    return cache[(seed, key)]
