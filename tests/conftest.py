@@ -24,3 +24,11 @@ def x_app(tmp_path):
     yield start
     for x in opened:
         x.close()
+
+
+@pytest.fixture
+def display_closed():
+    """Quits pygame's display after the test (window tests: one display per test)."""
+    yield
+    import pygame
+    pygame.display.quit()

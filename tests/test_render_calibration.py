@@ -7,6 +7,7 @@ from armsim.vision.calibration import CalibrationState
 from armsim.view import (DEFAULT_THEME, LIGHT_THEME, CanvasView, draw, layout, render_array,
                            world_at)
 from armsim.scene import build_simulation, loads
+from _pixels import count
 
 SIZE = (300, 300)
 T = DEFAULT_THEME
@@ -32,10 +33,6 @@ def make_state(doomed=(False, False), focuses=((600.0, 300.0),)):
 def pixel(img, xy):
     x, y = (int(round(v)) for v in xy)
     return tuple(int(c) for c in img[y, x])
-
-
-def count(img, color):
-    return int(np.all(img == np.array(color, dtype=np.uint8), axis=-1).sum())
 
 
 def near(img, xy, color, r=2):

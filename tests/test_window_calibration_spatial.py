@@ -17,6 +17,7 @@ from armsim.view import window as W
 from armsim.view.calibration_spatial import framing, render_calibration_spatial
 from armsim.view.export import export_gif
 from armsim.view.window3d import ZOOM_PER_NOTCH
+from _pixels import count
 
 ROOT = Path(__file__).resolve().parents[1]
 UR5 = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
@@ -73,16 +74,7 @@ def theme():
     return scaled_theme(DEFAULT_THEME, SIZE)
 
 
-def count(img, color, rect=None):
-    if rect is not None:
-        img = img[rect.top:rect.bottom, rect.left:rect.right]
-    return int(np.all(img == np.array(color, dtype=np.uint8), axis=-1).sum())
-
-
-@pytest.fixture(autouse=True)
-def _close_display():
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("display_closed")
 
 
 # -- the GIF -------------------------------------------------------------------------------

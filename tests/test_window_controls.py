@@ -14,6 +14,7 @@ from armsim.scene import build_simulation, default_scene, load
 from armsim.view import DEFAULT_THEME, scaled_theme
 from armsim.view import window as W
 from armsim.view.planar import band_slots, bands
+from _pixels import count
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1280, 800)
@@ -36,16 +37,7 @@ def press(app, *events, loops=2):
     return app
 
 
-def count(img, color, rect=None):
-    if rect is not None:
-        img = img[rect.top:rect.bottom, rect.left:rect.right]
-    return int(np.all(img == np.array(color, dtype=np.uint8), axis=-1).sum())
-
-
-@pytest.fixture(autouse=True)
-def _close_display():
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("display_closed")
 
 
 def theme():

@@ -32,10 +32,7 @@ def press(app, *events, loops=1):
     return app
 
 
-@pytest.fixture(autouse=True)
-def _close_display():
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("display_closed")
 
 
 def make_app():

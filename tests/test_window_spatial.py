@@ -51,10 +51,7 @@ def make_app(scene=PANDA, size=SIZE, fps=10_000):
     return W.App(sim, screen, fps=fps, camera=camera, draw_options=draw_options(sc))
 
 
-@pytest.fixture(autouse=True)
-def _close_display():
-    yield
-    pygame.display.quit()
+pytestmark = pytest.mark.usefixtures("display_closed")
 
 
 def paused_app():
