@@ -11,7 +11,8 @@ The poses of ``bench/ik_spatial.py`` (joint vectors uniform within the limits fr
 spatial defaults), solved by ``armsim.solve_batch`` (the same iterations as one
 ``armsim.solve`` per pose: tested) with ``SpatialTarget.progress`` set to each rule in
 turn (at the default damping), then with each initial damping ``nu`` (at the default
-rule).  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
+rule), then with the restarts of a revolute joint wider than a turn (the UR5's) drawn in
+the turn around its middle or in its whole range.  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
 iterations is above ``r`` times its ``f`` after ``k - W``.  Success is judged by forward
 kinematics.  Iterations are deterministic; the time is the batch's (best of 3), relative
 to the table's first row on the same poses in the same run.
@@ -50,29 +51,31 @@ def label(rule):
 
 
 def measure(name, poses, settings):
-    """One row per (rule, damping) of ``settings`` on the benchmark's poses of ``name``."""
-    chain = armsim.robots.load(name)
-    rng = np.random.default_rng(POSE_SEED)
-    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
-    q0 = np.broadcast_to(chain.limits.mean(axis=1), (poses, chain.n))
-    armsim.solve_batch(chain, T[:8], q0=q0[:8], tol=TOL)    # untimed: builds the restart table
+    """One row per (rule, damping, turn draws) of ``settings`` on the benchmark's poses of
+    ``name``."""
     rows = []
     try:
-        for rule, damping in settings:
-            SpatialTarget.progress = rule
+        for rule, damping, turn in settings:
+            SpatialTarget.progress, SpatialTarget.turn_draws = rule, turn
+            chain = armsim.robots.load(name)      # a new chain: a new problem and table
+            rng = np.random.default_rng(POSE_SEED)
+            T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1],
+                                         (poses, chain.n)))
+            q0 = np.broadcast_to(chain.limits.mean(axis=1), (poses, chain.n))
+            armsim.solve_batch(chain, T[:8], q0=q0[:8], tol=TOL)   # untimed: the table
             dt = []
             for _ in range(REPEATS):
                 t0 = time.perf_counter()
                 r = armsim.solve_batch(chain, T, q0=q0, tol=TOL, damping=damping)
                 dt.append(time.perf_counter() - t0)
             it = np.asarray(r.iterations)
-            rows.append({"rule": label(rule), "damping": damping,
+            rows.append({"rule": label(rule), "damping": damping, "turn_draws": turn,
                          "iterations": float(it.mean()),
                          "unsolved": int(np.sum(~fk_success(chain, r.q, T))),
                          "over_100": int(np.sum(it > 100)), "most": int(it.max()),
                          "seconds": min(dt)})
     finally:
-        SpatialTarget.progress = DEFAULT
+        SpatialTarget.progress, SpatialTarget.turn_draws = DEFAULT, True
     for row in rows:
         row["time_ratio"] = row["seconds"] / rows[0]["seconds"]
     return rows
@@ -86,6 +89,8 @@ def table(results, key, what):
             v = row[key]
             if key == "damping":
                 v = f"{v:g}" + (" (default)" if v == SpatialTarget.default_damping else "")
+            elif key == "turn_draws":
+                v = "the turn around the middle (default)" if v else "the whole range"
             lines.append(f"| {name} | {v} | {row['iterations']:.2f} | {row['unsolved']} "
                          f"| {row['over_100']} | {row['most']} | {row['time_ratio']:.2f} |")
     return "\n".join(lines)
@@ -100,14 +105,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     poses = 1000 if args.quick else 10_000
     d0 = SpatialTarget.default_damping
-    parts = {"progress": [(rule, d0) for rule in RULES],
-             "damping": [(DEFAULT, d) for d in DAMPINGS]}
+    parts = {"progress": [(rule, d0, True) for rule in RULES],
+             "damping": [(DEFAULT, d, True) for d in DAMPINGS],
+             "draws": [(DEFAULT, d0, True), (DEFAULT, d0, False)]}
+    keys = {"progress": ("rule", "progress rule"), "damping": ("damping", "initial damping nu"),
+            "draws": ("turn_draws", "restarts of a joint wider than a turn drawn in")}
     results = {"poses": poses}
     blocks = {}
     for part, settings in parts.items():
         results[part] = {name: measure(name, poses, settings) for name in armsim.robots.NAMES}
-        text = table(results[part], "rule" if part == "progress" else "damping",
-                     "progress rule" if part == "progress" else "initial damping nu")
+        text = table(results[part], *keys[part])
         blocks[f"bench/ik_spatial_settings.py {part}"] = f"Poses per robot: {poses:,}.\n\n{text}"
         print(text, flush=True)
     if args.json:

@@ -183,3 +183,29 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
         one = armsim.solve(chain, T[i], **kw)      # on floats: the same to rounding
         assert np.allclose(one.q, grouped.q[i], rtol=0, atol=1e-9)
         assert one.iterations == grouped.iterations[i]
+
+
+def test_restarts_of_a_joint_wider_than_a_turn_are_drawn_in_the_turn_around_its_middle():
+    from armsim.ik import restart_table
+    joints = [Joint("wide", "revolute", axis=(0, 0, 1), lower=-1.0, upper=9.0),
+              Joint("narrow", "revolute", (0, 0, 0.3), axis=(0, 1, 0), lower=-2, upper=2),
+              Joint("spin", "continuous", (0, 0, 0.3), axis=(0, 0, 1)),
+              Joint("slide", "prismatic", (0.1, 0, 0), axis=(1, 0, 0), lower=0.0, upper=8.0)]
+    chain = SpatialChain(joints, tool_xyz=(0.2, 0, 0))
+    prob = SpatialTarget(chain, "position")
+    np.testing.assert_allclose(prob._draw, [[4 - np.pi, 4 + np.pi], [-2, 2], [-np.pi, np.pi],
+                                            [0, 8]], rtol=0, atol=1e-15)
+    qs = restart_table.table(prob, 0)[0]
+    later = prob.restart_starts(restart_table.NEAREST + 20, 0)(restart_table.NEAREST + 5,
+                                                                 np.zeros((1, 3)))
+    for q in (qs, later):
+        assert np.all(np.abs(q[:, 0] - 4.0) <= np.pi) and np.all(np.abs(q[:, 1]) <= 2)
+    assert qs[:, 3].max() > 7.0                    # a prismatic joint keeps its whole range
+    # the whole range when asked (SpatialTarget.turn_draws = False)
+    try:
+        SpatialTarget.turn_draws = False
+        assert np.array_equal(SpatialTarget(chain, "position")._draw[0], [-1.0, 9.0])
+    finally:
+        SpatialTarget.turn_draws = True
+    ur5 = SpatialTarget(armsim.robots.load("ur5"), "pose")
+    np.testing.assert_allclose(ur5._draw, np.tile([-np.pi, np.pi], (6, 1)), rtol=0, atol=1e-15)

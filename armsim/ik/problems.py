@@ -311,6 +311,9 @@ class SpatialTarget(Problem):
     #: Chosen among 1, 0.1, 0.03, 0.01, 0.003 (``python bench/ik_spatial_settings.py``):
     #: 0.03 and below save 2-4 % more iterations but left one Panda pose of 10,000 unsolved
     default_damping = 0.1
+    #: restarts of a revolute joint whose range is wider than a turn are drawn in the turn
+    #: around its middle (False: in the whole range; ``bench/ik_spatial_settings.py``)
+    turn_draws = True
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):
@@ -322,7 +325,14 @@ class SpatialTarget(Problem):
         lim = np.array(chain.limits, dtype=float)
         self.limits = lim
         self._wrap = np.asarray(chain.continuous, dtype=bool)
-        self._draw = np.where(self._wrap[:, None], [-np.pi, np.pi], lim)
+        # where restarts are drawn: the limits; [-pi, pi) for a continuous joint; for a
+        # revolute joint whose range is wider than a turn, the turn around its middle (every
+        # angle has an equal one there, away from the limits a start near them would press on)
+        wide = self.turn_draws & ~self._wrap & ~np.array(chain.prismatic, dtype=bool) & (
+            lim[:, 1] - lim[:, 0] > 2.0 * np.pi)
+        draw = np.where(self._wrap[:, None], [-np.pi, np.pi], lim)
+        draw[wide] = lim[wide].mean(axis=1)[:, None] + np.array([-np.pi, np.pi])
+        self._draw = draw
         if weights is None:
             w = np.ones(self.m)
         else:

@@ -2,7 +2,9 @@
 
 Restart ``k`` of a :class:`~armsim.ik.problems.SpatialTarget` (``k <`` :data:`NEAREST`)
 starts at the table entry ``k``-th nearest to its aim; the table holds :data:`TABLE_SIZE`
-joint vectors drawn uniformly within the limits and their tool poses' features (the
+joint vectors drawn uniformly within the limits (``SpatialTarget._draw``: a continuous
+joint in [-pi, pi), a revolute joint wider than a turn in the turn around its middle) and
+their tool poses' features (the
 position and :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's
 weights), built once per chain, kind, weights and seed.  The float solve
 (:mod:`armsim.ik.spatial_scalar`) reads the same table.
@@ -32,8 +34,9 @@ _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors,
 def restart_starts(prob, restarts, seed):
     """Starts near the aim, from a table of sampled poses.
 
-    The table holds :data:`TABLE_SIZE` joint vectors drawn uniformly in the limits
-    ([-pi, pi) for a continuous joint) from ``default_rng([seed, TABLE_STREAM])`` and
+    The table holds :data:`TABLE_SIZE` joint vectors drawn uniformly in ``prob._draw``
+    (the limits; [-pi, pi) for a continuous joint; the turn around the middle of a
+    revolute joint wider than a turn) from ``default_rng([seed, TABLE_STREAM])`` and
     their tool poses (built once per chain and seed).  Restart ``k`` (``k <`` :data:`NEAREST`)
     starts each problem at the table entry ``k``-th nearest to its aim (position, and
     :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's weights);
