@@ -587,8 +587,10 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     """Move the tip of ``chain`` to ``target``.
 
     ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
-    own defaults when it has them (a spatial target: 20, 20, 150, measured by
-    ``bench/ik_spatial.py``), :data:`DEFAULTS` otherwise (planar: 10, 3, 8).
+    own defaults when it has them (a spatial target: 12, 25, 150 with ``dls``, 20, 20, 150
+    with ``ccd``, chosen with ``bench/ik_spatial.py`` and ``bench/ccd_spatial.py``), and its
+    ``default_damping`` when ``damping`` is not given (spatial: 0.1,
+    ``bench/ik_spatial_settings.py``); :data:`DEFAULTS` otherwise (planar: 10, 3, 8; 1.0).
 
     Parameters
     ----------
