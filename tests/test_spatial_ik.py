@@ -185,7 +185,8 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
         assert one.iterations == grouped.iterations[i]
 
 
-def test_restarts_of_a_joint_wider_than_a_turn_are_drawn_in_the_turn_around_its_middle():
+def test_restarts_of_a_joint_wider_than_a_turn_are_drawn_in_the_turn_around_its_middle(
+        monkeypatch):
     from armsim.ik import restart_table
     joints = [Joint("wide", "revolute", axis=(0, 0, 1), lower=-1.0, upper=9.0),
               Joint("narrow", "revolute", (0, 0, 0.3), axis=(0, 1, 0), lower=-2, upper=2),
@@ -201,11 +202,10 @@ def test_restarts_of_a_joint_wider_than_a_turn_are_drawn_in_the_turn_around_its_
     for q in (qs, later):
         assert np.all(np.abs(q[:, 0] - 4.0) <= np.pi) and np.all(np.abs(q[:, 1]) <= 2)
     assert qs[:, 3].max() > 7.0                    # a prismatic joint keeps its whole range
-    # the whole range when asked (SpatialTarget.turn_draws = False)
-    try:
-        SpatialTarget.turn_draws = False
-        assert np.array_equal(SpatialTarget(chain, "position")._draw[0], [-1.0, 9.0])
-    finally:
-        SpatialTarget.turn_draws = True
     ur5 = SpatialTarget(armsim.robots.load("ur5"), "pose")
     np.testing.assert_allclose(ur5._draw, np.tile([-np.pi, np.pi], (6, 1)), rtol=0, atol=1e-15)
+    # the whole range when asked (SpatialTarget.turn_draws = False), with its own table
+    monkeypatch.setattr(SpatialTarget, "turn_draws", False)
+    whole = SpatialTarget(chain, "position")
+    assert np.array_equal(whole._draw[0], [-1.0, 9.0])
+    assert not np.array_equal(restart_table.table(whole, 0)[0], qs)

@@ -102,10 +102,10 @@ def test_the_rule_saves_iterations_and_loses_no_pose(name, monkeypatch):
 
 
 def test_a_spatial_target_starts_dls_with_its_own_damping_unless_given():
-    chain = armsim.robots.load("iiwa14")
-    prob, _ = for_target(chain, chain.matrix(chain.limits.mean(axis=1)))
     """solve and solve_batch start a spatial target's dls at nu = 0.1 (the Solver itself,
     as the tracking simulation builds it, keeps 1.0, like every planar problem)."""
+    chain = armsim.robots.load("iiwa14")
+    prob, _ = for_target(chain, chain.matrix(chain.limits.mean(axis=1)))
     assert SpatialTarget.default_damping == 0.1
     assert Solver(prob, method="dls").options.damping == 1.0
     assert not hasattr(for_target(armsim.Chain([1.0, 1.0]), np.array([1.0, 0.5]))[0],

@@ -108,8 +108,10 @@ class IKResult:
         A spatial problem's two residuals at ``q`` [m] and [rad] (None otherwise);
         ``residual`` is then the larger and ``success`` needs both under ``tol``.
     reason : str or ndarray (B,) of str
-        ``"converged"``; ``"unreachable"`` (the target lies outside the
-        workspace annulus: the tip ends at its nearest point); ``"stalled"``
+        ``"converged"``; ``"unreachable"`` (planar: the target lies outside the
+        workspace annulus, the tip ends at its nearest point; spatial: the target's
+        position is farther from the first joint than the chain's reach, the tool ends
+        as near as the restarts bring it); ``"stalled"``
         (the error stopped falling, e.g. a local minimum against joint
         limits); ``"max_iter"`` (budget spent while still improving).
     """

@@ -291,7 +291,8 @@ class SpatialTarget(Problem):
     #: near the aim and converges fast, or not at all), 150 restarts (they cost only on
     #: misses).  Mean iterations / unsolved poses of 10,000: (10, 25) 13.07 / 3, 15.47 / 0,
     #: 7.16 / 0; (12, 25) 13.15 / 1, 15.31 / 0, 7.23 / 0; (15, 25) 13.52 / 0, 15.97 / 0,
-    #: 7.40 / 0 on Panda, UR5, iiwa14.  The planar defaults (10, 3, 8 restarts) reach 64-91 %.
+    #: 7.40 / 0 on Panda, UR5, iiwa14 (measured before the progress rule, the damping and
+    #: the turn draws below).  The planar defaults (10, 3, 8 restarts) reach 64-91 %.
     default_max_iter = 12
     default_first_iter = 25
     default_restarts = 150
@@ -304,16 +305,22 @@ class SpatialTarget(Problem):
     #: the residual must fall by 30 % (f by 51 %) every 3 iterations: a failing attempt sits
     #: in a local minimum (often a joint on a limit) whose residual overlaps those of slow
     #: successes, so no residual threshold parts them, but its error stops falling.  Chosen
-    #: among (2, 0.36), (3, 0.64), (4, 0.49), (5, 0.49) on the benchmark's poses:
-    #: ``python bench/ik_spatial_settings.py``
+    #: among (2, 0.36), (3, 0.64), (4, 0.49), (5, 0.49) on the benchmark's poses
+    #: (``python bench/ik_spatial_settings.py``) at damping 1.0, where (2, 0.36) left a
+    #: Panda pose unsolved; at the final damping it saves 5 % more Panda iterations, but a
+    #: two-iteration window ends an attempt on one rejected step and one slow one
     progress = (3, 0.49)
     #: the initial dls multiplier nu (``lambda^2 = nu |e|^2``; planar: 1.0): a pose's first
     #: steps are seldom too long, and at 1.0 a third of the trial steps were rejected.
     #: Chosen among 1, 0.1, 0.03, 0.01, 0.003 (``python bench/ik_spatial_settings.py``):
-    #: 0.03 and below save 2-4 % more iterations but left one Panda pose of 10,000 unsolved
+    #: 0.03 and below save 2-4 % more iterations but left one Panda pose of 10,000 unsolved.
+    #: It is the default of solve / solve_batch with objectives too (their problem wraps
+    #: this one), not of a Solver built directly (the tracking simulation keeps 1.0)
     default_damping = 0.1
     #: restarts of a revolute joint whose range is wider than a turn are drawn in the turn
-    #: around its middle (False: in the whole range; ``bench/ik_spatial_settings.py``)
+    #: around its middle (False: in the whole range; ``bench/ik_spatial_settings.py``); read
+    #: when a problem is built (``for_target`` keeps one per chain: set it before the first
+    #: solve of a chain)
     turn_draws = True
 
     def __init__(self, chain, kind="pose", weights=None):

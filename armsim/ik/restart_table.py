@@ -130,7 +130,7 @@ def features(prob, rows):
     return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
 
 def table(prob, seed):
-    key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT)
+    key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT, prob._draw.tobytes())
     cache = _TABLES.setdefault(prob.chain, {}) if seed is not None else {}
     if (seed, key) not in cache:
         rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])

@@ -515,8 +515,11 @@ def attempt_arrays(self, targets, aim, q, budget):
             break
         lam2 = nu * 2.0 * f + floor
         g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
-        dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
-                                 J, e, lam2, lo, hi, eye)     # joints at a limit leave
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
+                                     J, e, lam2, lo, hi, eye)     # joints at a limit leave
+        if not np.isfinite(dq).all():
+            dq = np.zeros_like(dq)     # singular to rounding: no move (rejected), as the batch
         qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
         if wrap is not None:
             qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
@@ -573,7 +576,7 @@ def _table(prob, C, seed):
     :func:`armsim.ik.restart_table.features`; kept on ``C`` per seed and table settings (a
     table of ``seed=None`` is new each time, as the problem's)."""
     rt = restart_table
-    key = (seed, rt.TABLE_SIZE, rt.ROTATION_WEIGHT, rt.TABLE_STREAM)
+    key = (seed, rt.TABLE_SIZE, rt.ROTATION_WEIGHT, rt.TABLE_STREAM, prob._draw.tobytes())
     hit = C.tables.get(key) if seed is not None else None
     if hit is None:
         qs, feats, sq = rt.table(prob, seed)

@@ -154,12 +154,15 @@ def _damped(jac, e, lam2):
         g = jac @ np.swapaxes(jac, -1, -2)                 # J J^T (matmul: as one row's J @ J.T)
         diag = np.arange(e.shape[-1])
         g[:, diag, diag] += lam2[:, None]         # + lam2 I (the same bits)
-        # J J^T + lam2 I is positive definite: never singular
-        return np.einsum("bin,bi->bn", jac, _solve(g, e[..., None])[..., 0])
+        # J J^T + lam2 I is positive definite, but at a singular pose with a tiny lam2 it
+        # can be singular to rounding: the raw solve then gives NaN (the step is rejected)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return np.einsum("bin,bi->bn", jac, _solve(g, e[..., None])[..., 0])
     J = np.moveaxis(jac, 0, -1)                   # (m, n, B)
     if not J.flags.c_contiguous:
         J = np.ascontiguousarray(J)
-    return _damped_last(J, np.array(e.T), lam2).T
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # as above
+        return _damped_last(J, np.array(e.T), lam2).T
 
 
 def _damped_last(J, y, lam2):
@@ -283,6 +286,11 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         dq = _damped(jac, e, lam2)
     if ctx.problem.clamps:
         dq = _clamped(q, dq, jac, e, lam2, ctx.problem.limits)
+    finite = np.isfinite(dq)
+    if not finite.all():
+        # a damped system singular to rounding (a singular pose, lam2 near its floor): no
+        # move, so the step is rejected and nu grows tenfold
+        dq[~np.logical_and.reduce(finite, axis=1)] = 0.0
     qt, tt, jt, ft = _evaluate(ctx, ctx.problem.clip(q + dq), aim)
     ok = ft < f0
     if ok.all():
