@@ -248,7 +248,7 @@ class Solver:
         # (spatial_scalar.attempt_arrays)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
         # dls with restarts: an attempt whose error falls too slowly gives way to the next
-        # start (:attr:`Problem.progress`); the last attempt of a start is a restart's too
+        # start (:attr:`Problem.progress`); every attempt is watched, the last one too
         self._progress = (problem.progress if method == "dls" and restarts and not priority
                           else None)
         per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)

@@ -311,7 +311,8 @@ class SpatialTarget(Problem):
     #: two-iteration window ends an attempt on one rejected step and one slow one
     progress = (3, 0.49)
     #: the initial dls multiplier nu (``lambda^2 = nu |e|^2``; planar: 1.0): a pose's first
-    #: steps are seldom too long, and at 1.0 a third of the trial steps were rejected.
+    #: steps are seldom too long, and at 1.0 many trial steps were rejected (each a lost
+    #: iteration while nu grows tenfold).
     #: Chosen among 1, 0.1, 0.03, 0.01, 0.003 (``python bench/ik_spatial_settings.py``):
     #: 0.03 and below save 2-4 % more iterations but left one Panda pose of 10,000 unsolved.
     #: It is the default of solve / solve_batch with objectives too (their problem wraps
