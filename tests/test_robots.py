@@ -6,7 +6,6 @@ import pytest
 import armsim
 from armsim.kinematics.spatial import SpatialChain
 
-pytest.importorskip("yourdfpy")
 PI = np.pi
 
 # (a, alpha, d, theta offset) rows as published by the makers (see each file's comment)

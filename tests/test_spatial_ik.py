@@ -7,7 +7,6 @@ import armsim
 from armsim.ik.problems import SpatialTarget
 from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector
 
-pytest.importorskip("yourdfpy")
 SETTINGS = dict(max_iter=SpatialTarget.default_max_iter, first_iter=SpatialTarget.default_first_iter,
                 restarts=SpatialTarget.default_restarts, tol=1e-5)
 

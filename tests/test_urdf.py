@@ -7,7 +7,6 @@ import pytest
 
 import armsim
 
-pytest.importorskip("yourdfpy")
 
 PLANAR = """<?xml version="1.0"?>
 <robot name="planar3">
