@@ -28,7 +28,7 @@ import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
-from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target
+from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
 from armsim.ik import scalar, spatial_scalar
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
@@ -541,12 +541,7 @@ class Solver:
         return out
 
 
-def _array(name, value):
-    """``value`` as a float array, or a ValueError naming the argument."""
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}") from None
+_array = real_array     # ``value`` as a float array, or a ValueError naming the argument
 
 
 def default_start(task):

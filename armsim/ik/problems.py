@@ -534,8 +534,9 @@ class SpatialTarget(Problem):
     @staticmethod
     def target_rows(target, batch):
         """(kind, rows (B, 3 or 12)) from positions (3,) / (B, 3) or homogeneous poses
-        (4, 4) / (B, 4, 4); None when the shape is neither."""
-        t = np.asarray(target, dtype=float)
+        (4, 4) / (B, 4, 4); None when the shape is neither; a ValueError when the numbers
+        are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
+        t = real_array("targets" if batch else "target", target)
         single = t.shape in ((3,), (4, 4))
         if not batch and single:
             t = t[None]
@@ -543,11 +544,40 @@ class SpatialTarget(Problem):
             return None
         if t.shape[1:] == (3,):
             return "position", t
+        bottom = t[:, 3, :]
+        if not (bottom == (0.0, 0.0, 0.0, 1.0)).all():
+            bad = bottom[np.flatnonzero(~(bottom == (0.0, 0.0, 0.0, 1.0)).all(axis=-1))[0]]
+            raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose's bottom row "
+                             f"must be [0, 0, 0, 1], got {np.array2string(bad, precision=6)}")
         rows = np.concatenate([t[:, :3, 3], t[:, :3, :3].reshape(-1, 9)], axis=-1)
         return "pose", rows
 
 
 CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
+
+
+#: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
+ORTHONORMAL_TOL = 1e-6
+_ORTHONORMAL_TEXT = "1e-6"      # as the messages print it
+
+
+def real_array(name, value):
+    """``value`` as a float array, or a one-line ValueError naming the argument: complex
+    numbers (their imaginary part would be dropped), strings, objects and other non-numbers
+    are refused, never converted with a warning."""
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        a = None
+    if a is not None and a.dtype.kind == "c":
+        raise ValueError(f"{name} must be real numbers, got complex numbers "
+                         f"({str(value)[:40]})")
+    if a is not None and a.dtype.kind == "O":
+        raise ValueError(f"{name} must be an array of numbers, got an array of Python "
+                         f"objects ({str(value)[:40]})")
+    if a is None or a.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
+    return a.astype(float, copy=False)
 
 
 def for_target(task, target, batch=False):
@@ -556,10 +586,7 @@ def for_target(task, target, batch=False):
     :func:`as_problem` with the target unchanged."""
     if not (hasattr(task, "pose") and hasattr(task, "pose_and_jacobian")):
         return task, target
-    try:
-        found = SpatialTarget.target_rows(target, batch)
-    except (TypeError, ValueError):
-        found = None
+    found = SpatialTarget.target_rows(target, batch)
     if found is None:
         shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
         raise ValueError(f"target{'s' if batch else ''} of a spatial chain must have shape "
@@ -572,13 +599,19 @@ def for_target(task, target, batch=False):
                 abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
                 abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
         dev = np.nan if any(d != d for d in devs) else max(devs)
+        det = np.array([a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0)
+                        + a2 * (b0 * c1 - b1 * c0)])
     elif kind == "pose":
         R = rows[:, 3:].reshape(-1, 3, 3)
         dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+        det = np.linalg.det(R) if len(R) else np.ones(0)
     if kind == "pose":
-        if not np.isfinite(dev) or dev > 1e-6:
-            raise ValueError(f"target rotation must be orthonormal (R R^T = I within 1e-6), "
-                             f"got a deviation of {dev:.3g}")
+        if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
+            raise ValueError(f"target rotation must be orthonormal (R R^T = I within "
+                             f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
+        if (det < 0).any():
+            raise ValueError("target rotation must be a rotation (determinant +1), got a "
+                             f"reflection (determinant {det[np.argmin(det)]:.3g})")
     try:                     # one problem per chain and kind (a chain is immutable)
         prob = _SPATIAL.setdefault(task, {})[kind]
     except KeyError:

@@ -1,0 +1,77 @@
+"""The API refuses nonsense in one ValueError line naming the argument: a pose that is not a
+rigid transform, complex, object or text input (never a warning and a silent conversion)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import armsim
+
+
+@pytest.fixture(scope="module")
+def ur5():
+    return armsim.robots.load("ur5")
+
+
+@pytest.fixture(scope="module")
+def pose(ur5):
+    return ur5.matrix(ur5.limits.mean(axis=1))
+
+
+def _refused(call, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")         # a ComplexWarning would fail here
+        with pytest.raises(ValueError, match=message) as info:
+            call()
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("bottom", [[0, 0, 1, 1], [0, 0, 0, 2], [1e-9, 0, 0, 1], [0, 0, 0, np.nan]])
+def test_a_pose_whose_bottom_row_is_not_0001_is_refused(ur5, pose, bottom):
+    T = pose.copy()
+    T[3] = bottom
+    _refused(lambda: armsim.solve(ur5, T),
+             r"^target: a homogeneous pose's bottom row must be \[0, 0, 0, 1\], got \[")
+    _refused(lambda: armsim.solve_batch(ur5, np.stack([pose, T])),
+             r"^targets: a homogeneous pose's bottom row must be \[0, 0, 0, 1\], got \[")
+
+
+def test_a_reflection_is_refused_as_a_rotation(ur5, pose):
+    T = pose.copy()
+    T[:3, 0] *= -1.0                    # orthonormal, determinant -1
+    message = (r"^target rotation must be a rotation \(determinant \+1\), got a reflection "
+               r"\(determinant -1\)$")
+    _refused(lambda: armsim.solve(ur5, T), message)
+    _refused(lambda: armsim.solve_batch(ur5, np.stack([pose, T])), message)
+
+
+def test_a_complex_target_is_refused_not_truncated(ur5):
+    _refused(lambda: armsim.solve(ur5, [0.4 + 5j, 0.1, 0.3]),
+             r"^target must be real numbers, got complex numbers \(\[\(0\.4\+5j\)")
+    _refused(lambda: armsim.solve_batch(ur5, np.array([[0.4, 0.1, 0.3j]])),
+             r"^targets must be real numbers, got complex numbers")
+    planar = armsim.Chain([0.5, 0.5])
+    _refused(lambda: armsim.solve(planar, [0.5 + 0j, 0.2]),
+             r"^target must be real numbers, got complex numbers")
+    _refused(lambda: armsim.solve(planar, [0.5, 0.2], q0=[0.1 + 1j, 0.2]),
+             r"^q0 must be real numbers, got complex numbers")
+
+
+@pytest.mark.parametrize("target, what", [
+    (np.array([0.4, 0.1, 0.3], dtype=object), "an array of Python objects"),
+    (["0.4", "0.1", "0.3"], r"\['0\.4'"),
+    ([0.4, None, 0.3], "an array of Python objects"),
+    ({"x": 1}, r"an array of Python objects \(\{'x': 1\}\)"),
+])
+def test_object_and_text_targets_are_refused(ur5, target, what):
+    _refused(lambda: armsim.solve(ur5, target), rf"^target must be an array of numbers, got {what}")
+
+
+def test_a_valid_pose_still_solves(ur5, pose):
+    r = armsim.solve(ur5, pose, tol=1e-6)
+    assert r.success and np.allclose(ur5.matrix(r.q), pose, atol=1e-5)
+    r = armsim.solve_batch(ur5, np.stack([pose, pose]), tol=1e-6)
+    assert r.success.all()
+    # integer arrays are numbers
+    assert armsim.solve(armsim.Chain([0.5, 0.5]), np.array([0, 1])).success
