@@ -22,6 +22,7 @@ that point, or when the error stops falling; it reports ``success=False``,
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,13 +33,15 @@ from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_targe
 from armsim.ik import scalar, spatial_scalar
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
+from armsim.ik.settings import (GIVE_UP_FACTOR, MAX_RESTARTS, MAX_TIMEOUT, _WORDS,  # noqa: F401
+                                _check_choice, _count, _real, blas_threads)
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
 
 METHODS = ("dls", "gradient", "pinv", "ccd", "fabrik")
 CORRECTIONS = ("none", "clip", "norm", "backtrack")
-REASONS = ("converged", "unreachable", "stalled", "max_iter")
+REASONS = ("converged", "unreachable", "stalled", "max_iter", "timeout")
 FIRST_STARTS = ("q0", "nearer")
 _REASONS = np.array(REASONS)
 
@@ -51,44 +54,6 @@ Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this
 PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
-
-MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
-MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
-
-
-def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
-    """``value`` as a float in (low, high] (``[low, high]`` with ``closed``), or a
-    ValueError naming the argument."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = None
-    if isinstance(value, bool) or v is None or not (
-            (v >= low if closed else v > low) and v <= high):
-        raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
-                         f"<= {high:g}, got {str(value)[:40]}")
-    return v
-
-
-def _count(name, value, high=None, none_ok=False):
-    """``value`` as an int >= 0 (<= ``high``), or a ValueError naming the argument."""
-    if value is None and none_ok:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or (
-            high is not None and value > high):
-        what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
-        raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
-                         f"got {str(value)[:40]}")
-    return int(value)
-
-
-_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-
-
-def _check_choice(kind, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}")
-
 
 @dataclass
 class IKResult:
@@ -113,7 +78,9 @@ class IKResult:
         position is farther from the first joint than the chain's reach, the tool ends
         as near as the restarts bring it); ``"stalled"``
         (the error stopped falling, e.g. a local minimum against joint
-        limits); ``"max_iter"`` (budget spent while still improving).
+        limits, or ``give_up`` restarts in a row found no better start); ``"max_iter"``
+        (budget spent while still improving); ``"timeout"`` (``timeout`` seconds passed
+        before a start succeeded).
     """
 
     q: np.ndarray
@@ -196,12 +163,22 @@ class Solver:
         Serve the objectives only in the null space of the target (``dls`` only).
     max_step : float [rad], optional
         Hard cap on each joint's change from ``q0`` per solve.
+    give_up : int or None
+        Restarts end once this many in a row have not lowered the best residual below
+        :data:`GIVE_UP_FACTOR` times itself (reason ``"stalled"``); None: every restart
+        runs while the target is missed.
+    timeout : float [s] or None
+        Wall-clock cap of a call (:meth:`solve`: one problem; :meth:`solve_batch`: the
+        batch).  Checked before every start, and after every iteration of a single
+        spatial ``dls`` solve; a problem not solved by then ends with reason
+        ``"timeout"``.  None (default): no cap, and the answer does not depend on the
+        machine's speed.
     """
 
     def __init__(self, task, method="dls", correction="backtrack", tol=None, max_iter=100,
                  restarts=0, seed=0, first_iter=None, first_start="q0", q0_radius=None,
                  step_size=None, max_angular_speed=None, damping=None, max_joint_step=None,
-                 objectives=None, priority=False, max_step=None):
+                 objectives=None, priority=False, max_step=None, give_up=None, timeout=None):
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
         _check_choice("first_start", first_start, FIRST_STARTS)
@@ -225,6 +202,8 @@ class Solver:
         self.max_iter = _count("max_iter", max_iter)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
+        self.give_up = _count("give_up", give_up, none_ok=True)
+        self.timeout = None if timeout is None else _real("timeout", timeout, high=MAX_TIMEOUT)
         if not (seed is None or (type(seed) is int and seed >= 0)):   # the common cases, no rng
             try:
                 np.random.default_rng(seed)
@@ -242,8 +221,10 @@ class Solver:
         self._step = priority_dls if priority else STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
         # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)
+        # (the array path when a timeout or give_up is set: the float path has neither)
         self._scalar = (type(problem) is PlanarPoint and method == "dls"
-                        and problem.n <= scalar.MAX_N)
+                        and problem.n <= scalar.MAX_N and self.timeout is None
+                        and self.give_up is None)
         # one spatial dls problem runs on floats (solve) or unbatched arrays
         # (spatial_scalar.attempt_arrays)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
@@ -283,9 +264,14 @@ class Solver:
         am = aim
         e = prob.error(am, tip)
         f = 0.5 * np.einsum("bi,bi->b", e, e)
+        # the progress rule watches attempts that can succeed: not a target the problem
+        # proves unattainable (its one start runs on while its error falls)
+        watched = (np.ones(b, dtype=bool) if prob.retry_unattainable
+                   else np.array(reachable, dtype=bool))
         if b == 1:
             one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
-            return self._attempt_one(targets, aim, q, tip, jac, f, mem, int(one))
+            return self._attempt_one(targets, aim, q, tip, jac, f, mem, int(one),
+                                     bool(watched[0]))
         out_q = q.copy()
         out_tip = np.zeros((b,) + tip.shape[1:])       # the task value (B, target size)
         iters = np.zeros(b, dtype=int)
@@ -307,7 +293,7 @@ class Solver:
             if watch:
                 hist[k % len(hist)] = f
                 slow = (f > watch[1] * hist[(k - watch[0]) % len(hist)] if k >= watch[0]
-                        else np.zeros(len(f), dtype=bool))
+                        else np.zeros(len(f), dtype=bool)) & watched
                 done |= slow
             if per_row:
                 done |= bud <= k
@@ -329,7 +315,7 @@ class Solver:
                     hit = last is not None and last[0] is tip and last[1] is am
                     rows, q, tip, am = rows[keep], q[keep], tip[keep], am[keep]
                     self._error = (tip, am, last[2][keep]) if hit else None
-                    f, best, since = f[keep], best[keep], since[keep]
+                    f, best, since, watched = f[keep], best[keep], since[keep], watched[keep]
                     if watch:
                         hist = hist[:, keep]
                     bud = bud[keep] if per_row else None
@@ -343,7 +329,7 @@ class Solver:
         res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
         return out_q, iters, res, off, stalled
 
-    def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget):
+    def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget, watched=True):
         """:meth:`_attempt` for one problem and one budget: the same iterations and the
         same arithmetic, with the bookkeeping (stop tests, best error) on Python floats
         instead of arrays of one row (a single solve's per-iteration overhead)."""
@@ -353,7 +339,7 @@ class Solver:
         best = float(f[0])
         since = 0
         k = 0
-        watch, hist, slow = self._progress, [best], False
+        watch, hist, slow = self._progress if watched else None, [best], False
         while True:
             fk = float(f[0])
             slow = bool(watch) and k >= watch[0] and fk > watch[1] * hist[k - watch[0]]
@@ -397,11 +383,18 @@ class Solver:
         prob = self.problem
         targets = np.asarray(targets, dtype=float)
         q0 = np.asarray(q0, dtype=float)
+        deadline = None if self.timeout is None else time.perf_counter() + self.timeout
         aim, reachable = prob.aim(targets)
         first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
+        timed_out = np.zeros(len(targets), dtype=bool)
         if not self.restarts:
             q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
-            return self._finish(q, iters, res, reachable, stalled)
+            return self._finish(q, iters, res, reachable, stalled, timed_out)
+        # a target the problem proves unattainable: its first start runs the full budget,
+        # and no restart follows
+        proved = (~reachable) if not prob.retry_unattainable else np.zeros_like(reachable)
+        if proved.any():
+            first = np.where(proved, self.max_iter, first)
         start_of = prob.restart_starts(self.restarts, self.seed)
         # the later starts in order, one per restart, each with its budget
         starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
@@ -427,7 +420,9 @@ class Solver:
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
         q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
-        unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+        quit_ = proved.copy()      # rows whose restarts end unsolved (proved, give_up, timeout)
+        unfinished = np.where(reachable, res >= self.tol, off >= self.tol) & ~quit_
+        since = np.zeros(len(res), dtype=int)     # restarts since the best residual fell
         if self.first_start == "nearer" and True in unfinished:
             # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
             # its short budget left unfinished goes on from where it stopped, up to max_iter,
@@ -439,6 +434,9 @@ class Solver:
                 budgets.insert(0, extra)
         i, grow = 0, 1
         while i < len(starts) and True in unfinished:
+            if deadline is not None and time.perf_counter() > deadline:
+                timed_out |= unfinished
+                break
             # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS; one
             # row alone: k = 1) run as one batch, taken in order as if one after another
             rows = np.flatnonzero(unfinished)
@@ -459,10 +457,17 @@ class Solver:
                 iters[rows[live]] += it2[sl][live]
                 better = live & np.where(reachable[rows], res2[sl] < res[rows],
                                          off2[sl] < off[rows])
+                if self.give_up is not None:
+                    gain = np.where(reachable[rows], res2[sl] < GIVE_UP_FACTOR * res[rows],
+                                    off2[sl] < GIVE_UP_FACTOR * off[rows])
+                    since[rows[live]] = np.where(gain[live], 0, since[rows[live]] + 1)
                 won = rows[better]
                 q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],
                                                             off2[sl][better], st2[sl][better])
-                unfinished = np.where(reachable, res >= self.tol, off >= self.tol)
+                if self.give_up is not None:
+                    gave = rows[live & (since[rows] >= self.give_up)]
+                    quit_[gave], stalled[gave] = True, True
+                unfinished = np.where(reachable, res >= self.tol, off >= self.tol) & ~quit_
             i, grow = i + k, 2 * grow
         free = prob.__dict__.get("_free_joints") if restarted else None
         if restarted and free is None:
@@ -477,10 +482,11 @@ class Solver:
             if np.logical_or.reduce(moved):
                 q[moved] = turned[moved]
                 res[moved] = prob.residual(targets[moved], prob.value(q[moved]))
-        return self._finish(q, iters, res, reachable, stalled)
+        return self._finish(q, iters, res, reachable, stalled, timed_out)
 
-    def _finish(self, q, iters, res, reachable, stalled):
-        code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(stalled, 2, 3)))
+    def _finish(self, q, iters, res, reachable, stalled, timed_out):
+        code = np.where(res < self.tol, 0, np.where(~reachable, 1, np.where(
+            timed_out, 4, np.where(stalled, 2, 3))))
         return q, iters, res, _REASONS[code].tolist()
 
     def solve(self, target, q0=None):
@@ -529,8 +535,10 @@ class Solver:
             raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         # one run over the whole batch: its restarts pool the unfinished rows of all chunks
-        q, iters, res, reasons = (self.run(targets, q0) if b else
-                                  (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0), []))
+        with blas_threads(b):
+            q, iters, res, reasons = (self.run(targets, q0) if b else
+                                      (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0),
+                                       []))
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                        reason=np.array(reasons, dtype=str))
         parts = prob.residual_parts(targets, prob.value(q)) if b else None
@@ -563,9 +571,12 @@ DEFAULT = _Default()
 
 def _defaults(problem, max_iter, first_iter, restarts, method, options):
     """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`;
-    ``options`` gets the problem's ``default_damping`` when it has one and none is given."""
+    ``options`` gets the problem's ``default_damping`` when it has one and none is given,
+    and its ``default_give_up`` (else None) when ``give_up`` is left at its default."""
     if options.get("damping") is None and hasattr(problem, "default_damping"):
         options["damping"] = problem.default_damping
+    if options.get("give_up", DEFAULT) is DEFAULT:
+        options["give_up"] = getattr(problem, "default_give_up", None)
     out = []
     for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
                         ("restarts", restarts)):
@@ -580,7 +591,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
           tol=None, max_iter=DEFAULT, first_iter=DEFAULT,
           restarts=DEFAULT, seed=DEFAULTS["seed"],
           first_start=DEFAULTS["first_start"], q0_radius=None, objectives=None,
-          priority=False, max_step=None, **options):
+          priority=False, max_step=None, give_up=DEFAULT, timeout=None, **options):
     """Move the tip of ``chain`` to ``target``.
 
     ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
@@ -622,6 +633,13 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         Serve the objectives only in the null space of the target (``dls`` only).
     max_step : float [rad], optional
         Hard cap on each joint's change from ``q0``.
+    give_up : int or None
+        Restarts end once this many in a row found no start that lowers the best residual
+        below :data:`GIVE_UP_FACTOR` times itself (default: the problem's
+        ``default_give_up``, spatial 40; planar None, every restart runs).
+    timeout : float [s], optional
+        Wall-clock cap of the call; a problem unsolved by then has reason ``"timeout"``
+        (see :class:`Solver`).  None (default): no cap.
     **options : step_size, max_angular_speed, damping, max_joint_step (see :class:`Options`)
 
     Returns
@@ -629,12 +647,13 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     IKResult
     """
     chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
+    options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
-                    priority=priority, max_step=max_step, **options)
+                    priority=priority, max_step=max_step, timeout=timeout, **options)
     return solver.solve(target, q0)
 
 
@@ -642,7 +661,8 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
                 correction=DEFAULTS["correction"], tol=None, max_iter=DEFAULT,
                 first_iter=DEFAULT, restarts=DEFAULT,
                 seed=DEFAULTS["seed"], first_start=DEFAULTS["first_start"], q0_radius=None,
-                objectives=None, priority=False, max_step=None, **options):
+                objectives=None, priority=False, max_step=None, give_up=DEFAULT, timeout=None,
+                **options):
     """Solve B problems at once with array operations.
 
     Same parameters as :func:`solve`, with ``targets`` (B, 2) [m] and ``q0``
@@ -654,10 +674,11 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     IKResult whose fields have a leading axis B.
     """
     chain, targets = for_target(chain, targets, batch=True)
+    options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
-                    priority=priority, max_step=max_step, **options)
+                    priority=priority, max_step=max_step, timeout=timeout, **options)
     return solver.solve_batch(targets, q0)

@@ -66,6 +66,10 @@ class Problem:
     #: iterations is above r times its ``f`` after k - W, so a slow attempt gives way to the
     #: next start; None: attempts end only by tolerance, budget or patience
     progress: tuple | None = None
+    #: a target :meth:`aim` flags unattainable gets restarts (planar: they converge to the
+    #: aim, the nearest point of the workspace); False: a bound proves that no start can
+    #: reach it, the first start runs its full budget and no restart follows
+    retry_unattainable: bool = True
 
     @property
     def target_size(self) -> int:
@@ -323,6 +327,15 @@ class SpatialTarget(Problem):
     #: when a problem is built (``for_target`` keeps one per chain: set it before the first
     #: solve of a chain)
     turn_draws = True
+    #: an unattainable position (farther from the first joint than the reach) is proved
+    #: so by the bound: one start stretches the tool toward it, no restart follows
+    retry_unattainable = False
+    #: restarts end when this many in a row found no start that lowers the best residual
+    #: below :data:`~armsim.ik.loop.GIVE_UP_FACTOR` times itself, so a target inside the
+    #: reach but out of the workspace is given up after a bounded search.  Chosen among 10,
+    #: 20, 30, 40, 60 on the tuning seed of ``python bench/ik_giveup.py``: 60 is the
+    #: smallest that solves every pose the unbounded search solves there
+    default_give_up = 60
 
     def __init__(self, chain, kind="pose", weights=None):
         if kind not in ("pose", "position"):

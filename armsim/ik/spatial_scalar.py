@@ -26,6 +26,7 @@ iterations, q to 1e-9).
 from __future__ import annotations
 
 import math
+import time
 import weakref
 
 import numpy as np
@@ -356,8 +357,11 @@ def run_one(solver, target, q0):
     ``method="dls"``: (q (list), iterations, residual, reason, position residual,
     orientation residual); None when a Cholesky pivot fails (the caller then takes
     the array path, which solves by LU)."""
-    from armsim.ik.loop import PATIENCE as patience
+    from armsim.ik.loop import GIVE_UP_FACTOR, PATIENCE as patience
     prob = solver.problem
+    clock = time.perf_counter
+    deadline = None if solver.timeout is None else clock() + solver.timeout
+    timed = [False]              # the deadline passed (set inside attempt)
     C = _compiled(prob)
     tol, max_iter = solver.tol, solver.max_iter
     half_tol2 = 0.5 * tol * tol
@@ -371,7 +375,7 @@ def run_one(solver, target, q0):
     watch = solver._progress
     width, factor = watch if watch else (0, 0.0)
 
-    def attempt(q, budget, ev=None):
+    def attempt(q, budget, ev=None, watch=watch):
         f, e, cols, d = evaluate(q) if ev is None else ev
         nu = damping
         best, since, k = f, 0, 0
@@ -381,6 +385,9 @@ def run_one(solver, target, q0):
             # too slow (the progress rule): stalled, the next start runs
             slow = k >= width and f > factor * hist[k - width] if watch else False
             if f < half_tol2 or since >= patience or k == budget or slow:
+                break
+            if deadline is not None and clock() > deadline:
+                timed[0] = True
                 break
             if g is None:
                 g = gram(cols)
@@ -423,9 +430,18 @@ def run_one(solver, target, q0):
         first = (max_iter if (solver.first_iter is None or not solver.restarts)
                  else solver.first_iter)
         qa = clip(q0)
+        attainable = prob.attainable_one(tl[:3])
+
+        def reason(res, stalled):
+            if timed[0] and res >= tol and attainable:
+                return "timeout"
+            return _reason(res, tol, res < tol or attainable, stalled)
+
         if not solver.restarts:
             q, iters, res, stalled, pr = attempt(qa, first)
-            return q, iters, res, _reason(res, tol, res < tol or prob.attainable_one(tl[:3]), stalled), pr
+            return q, iters, res, reason(res, stalled), pr
+        if not attainable:     # proved by the bound: one start, its full budget, unwatched
+            first = max_iter
         start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
@@ -443,28 +459,36 @@ def run_one(solver, target, q0):
                 starts[0] = qa
             else:
                 starts[0] = qb
-        q, iters, res, stalled, pr = attempt(start, first, ev)
+        q, iters, res, stalled, pr = attempt(start, first, ev, watch if attainable else None)
         if nearer and res >= tol:
             extra = max(max_iter - first, 0) if ea2 <= r2 else 0
             if extra > 0:
                 starts.insert(0, q)
                 budgets.insert(0, extra)
+        give_up, since = solver.give_up, 0
         for begin, budget in zip(starts, budgets):
-            if res < tol:
+            if res < tol or not attainable or timed[0]:
+                break
+            if deadline is not None and clock() > deadline:
+                timed[0] = True
                 break
             restarted = True
             q2, it2, res2, st2, pr2 = attempt(      # clipped, as the batch's starts
                 clip(start_of(begin) if type(begin) is int else begin), budget)
             iters += it2
+            since = 0 if res2 < GIVE_UP_FACTOR * res else since + 1
             if res2 < res:
                 q, res, stalled, pr = q2, res2, st2, pr2
+            if give_up is not None and since >= give_up:
+                stalled = True
+                break
         if restarted and True in C.free:
             turned = whole_turns(q, q0, C.free)
             if turned != q:
                 q = turned
                 pr = parts(evaluate(q)[3])
                 res = max(pr)
-        return q, iters, res, _reason(res, tol, res < tol or prob.attainable_one(tl[:3]), stalled), pr
+        return q, iters, res, reason(res, stalled), pr
     except _Fallback:
         return None
 
@@ -508,7 +532,10 @@ def attempt_arrays(self, targets, aim, q, budget):
     nu = float(self.options.damping)
     half_tol2 = 0.5 * self.tol**2
     best, since, k = f, 0, 0
-    watch, hist = self._progress, [f]
+    # the progress rule watches an attempt that can succeed: not a target proved unattainable
+    watch = self._progress if (prob.retry_unattainable
+                               or prob.attainable_one(targets[0, :3].tolist())) else None
+    hist = [f]
     while True:
         slow = k >= watch[0] and f > watch[1] * hist[k - watch[0]] if watch else False
         if f < half_tol2 or since >= PATIENCE or k == budget or slow:

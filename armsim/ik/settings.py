@@ -1,0 +1,69 @@
+"""The loop's settings: their ranges and checks (one ValueError line naming the setting),
+the give-up and timeout constants, and the maths library's threads during a batch."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
+MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
+#: give_up: a restart counts as progress when it lowers the best residual below this
+#: times itself (a new local minimum a hair lower is no progress)
+GIVE_UP_FACTOR = 0.9
+MAX_TIMEOUT = 1e6     # [s] largest timeout (about 11 days)
+#: solve_batch runs the maths library (BLAS) on this many threads while it works (None:
+#: as the process has it).  Its arrays are many small ones: on 2 cores one thread was
+#: 1.7-2.7x faster than the default two (``python bench/ik_spatial.py``, "threads"), the
+#: library's threads fighting each other and the caller for the cores
+BATCH_BLAS_THREADS = 1
+#: ... from this many rows on (below, the limit's cost, about 50 us, is not worth it)
+BATCH_BLAS_ROWS = 64
+_BLAS = []            # the threadpoolctl controller, made on first use
+
+
+def blas_threads(rows):
+    """A context in which BLAS runs on :data:`BATCH_BLAS_THREADS` threads (for a batch of
+    ``rows`` problems; a no-op below :data:`BATCH_BLAS_ROWS` or with None).  The limit is
+    the process's while it lasts (threadpoolctl)."""
+    if BATCH_BLAS_THREADS is None or rows < BATCH_BLAS_ROWS:
+        return contextlib.nullcontext()
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=BATCH_BLAS_THREADS, user_api="blas")
+
+
+def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
+    """``value`` as a float in (low, high] (``[low, high]`` with ``closed``), or a
+    ValueError naming the argument."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        v = None
+    if isinstance(value, bool) or v is None or not (
+            (v >= low if closed else v > low) and v <= high):
+        raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
+                         f"<= {high:g}, got {str(value)[:40]}")
+    return v
+
+
+def _count(name, value, high=None, none_ok=False):
+    """``value`` as an int >= 0 (<= ``high``), or a ValueError naming the argument."""
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or (
+            high is not None and value > high):
+        what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
+        raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
+                         f"got {str(value)[:40]}")
+    return int(value)
+
+
+_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _check_choice(kind, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}")
