@@ -2,22 +2,36 @@
 
 For each robot: random joint vectors uniform within the limits, their tool poses as
 targets, solved from the middle of the joint ranges; full 6-D, tolerance 1e-5 (m and
-rad).  Every solver's answer is judged by armsim's forward kinematics of the joints it
-returns (not by its own flag).  Also position-only targets, ``solve_batch`` throughput,
-and the AD Jacobian against a hand-written geometric one (n = 7, B = 1000).
+rad).  **The common rule** judges every solver's answer: armsim's forward kinematics of
+the joints it returns, the length of the position error < 1e-5 m and the angle of the
+rotation error < 1e-5 rad.  Each solver's **own test** is reported beside it: armsim's
+``success`` flag (the same two lengths), TRAC-IK's return code.  TRAC-IK bounds each
+component of its error by ``eps`` separately (a vector with every component under eps
+may be sqrt(3) eps long), so it is asked for ``eps = 1e-5 / sqrt(3)``: its own test is
+then at least as strict as the common rule.  IKPy has no success test of its own.
 
-Peers: TRAC-IK through pytracik (Speed, 5 ms timeout, eps 1e-5) and IKPy
-(``orientation_mode="all"``), loading the same URDF files; each is skipped with a
-printed reason when it cannot be imported (``pip install 'armsim[bench]' pytracik``).
+**Equal time caps**: every one-pose solve of armsim and TRAC-IK gets the same wall-clock
+cap (each of :data:`CAPS_MS`; armsim's ``timeout=``, which ends a solve with reason
+``"timeout"``, and TRAC-IK's own timeout).  Also: ``solve_batch`` throughput with the
+maths library's default threads and with one (what ``solve_batch`` sets), position-only
+targets, the time to give up on targets beyond the reach (1.05, 1.2 and 2 x the reach
+bound from the first joint), and the AD Jacobian against a hand-written geometric one
+(n = 7, B = 1000).
+
+Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), loading
+the same URDF files; each is skipped with a printed reason when it cannot be imported
+(``pip install 'armsim[bench]'``).
 
 Timing (the machine is shared: loads come and go): after an untimed first use of each
-solver, a full run makes 3 rounds of armsim's ``solve_batch``, armsim's one ``solve`` per
-pose and TRAC-IK's one solve per pose, in turn, and keeps each measurement's fastest
-round (TRAC-IK's success is the mean of its rounds); IKPy's poses are solved in blocks of 50, by IKPy and then by armsim, and its ratio
-compares those two means.
+solver, a full run makes 3 rounds of armsim's ``solve_batch`` (both thread settings), and
+for each cap armsim's one ``solve`` per pose and TRAC-IK's one solve per pose, in turn,
+and keeps each measurement's fastest round (success figures: the mean of the rounds, as
+a capped solve may time out in one round and not another); IKPy's poses are solved in
+blocks of 50, by IKPy and then by armsim, and its ratio compares those two means.  Both
+sides always solve the same poses (``--quick`` too).
 
     python bench/ik_spatial.py            # 10,000 poses per robot, each one solve (IKPy: 200)
-    python bench/ik_spatial.py --quick    # under a minute
+    python bench/ik_spatial.py --quick    # a few minutes
     python bench/ik_spatial.py --json out.json --markdown   # README block
 """
 
@@ -25,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 import warnings
@@ -39,9 +54,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 import armsim  # noqa: E402
 from armsim.kinematics.spatial import rotation_vector  # noqa: E402
 
+from armsim.ik import settings as ik_settings  # noqa: E402
 from armsim.ik.problems import SpatialTarget  # noqa: E402
 
 TOL = 1e-5
+#: TRAC-IK's eps bounds each error component: this makes its own test at least as strict
+#: as the common rule (|v| <= sqrt(3) max |v_i|)
+TRACIK_EPS = TOL / math.sqrt(3.0)
+#: the wall-clock caps of one solve [ms], the same for armsim and TRAC-IK (TRAC-IK's
+#: default is 5 ms)
+CAPS_MS = (5.0, 20.0)
+#: give-up targets: the position at these multiples of the reach bound from the first joint
+BEYOND = (1.05, 1.2, 2.0)
+GIVE_UP_TARGETS = 100
 #: the poses' seed; not the solver's restart seed (0): with default_rng(0) the poses' joint
 #: vectors were the solver's uniform restart draws, so restart k started at pose k's solution
 POSE_SEED = 2026
@@ -83,32 +108,47 @@ def quaternion(R):
     return q
 
 
-def stats(times, success, iters=None):
+def stats(times, success, iters=None, own=None):
+    """``success`` by the common rule, ``own``: by the solver's own test."""
     t = np.asarray(times) * 1e3
     out = {"success": float(np.mean(success)), "mean_ms": float(t.mean()),
            "median_ms": float(np.median(t)), "p95_ms": float(np.percentile(t, 95)), "count": len(t)}
+    if own is not None:
+        out["own_success"] = float(np.mean(own))
     if iters is not None:
         out["iterations"] = float(np.mean(iters))
     return out
 
 
-def armsim_batch(chain, T, seed_q):
-    """One timed ``solve_batch`` of every pose: (seconds, result)."""
-    t0 = time.perf_counter()
-    r = armsim.solve_batch(chain, T, q0=np.broadcast_to(seed_q, (len(T), chain.n)), **SETTINGS)
-    return time.perf_counter() - t0, r
+def armsim_batch(chain, T, seed_q, threads):
+    """One timed ``solve_batch`` of every pose with the maths library's threads as
+    ``solve_batch`` sets them (``threads="one"``) or as the process has them
+    (``"default"``): (seconds, result)."""
+    keep = ik_settings.BATCH_BLAS_THREADS
+    ik_settings.BATCH_BLAS_THREADS = 1 if threads == "one" else None
+    try:
+        t0 = time.perf_counter()
+        r = armsim.solve_batch(chain, T, q0=np.broadcast_to(seed_q, (len(T), chain.n)),
+                               **SETTINGS)
+        return time.perf_counter() - t0, r
+    finally:
+        ik_settings.BATCH_BLAS_THREADS = keep
 
 
-def armsim_singles(chain, T, seed_q, count):
-    """One timed ``solve`` per pose of the first ``count``: (times, good, iterations)."""
-    times, good, its = [], [], []
+def armsim_singles(chain, T, seed_q, count, cap_ms=None):
+    """One timed ``solve`` per pose of the first ``count`` (``timeout`` cap_ms):
+    (times, good by the common rule, iterations, own flags, reasons)."""
+    times, good, its, own, reasons = [], [], [], [], []
+    cap = None if cap_ms is None else cap_ms / 1e3
     for i in range(count):
         t0 = time.perf_counter()
-        s = armsim.solve(chain, T[i], q0=seed_q, **SETTINGS)
+        s = armsim.solve(chain, T[i], q0=seed_q, timeout=cap, **SETTINGS)
         times.append(time.perf_counter() - t0)
         good.append(fk_success(chain, s.q[None], T[i:i + 1])[0])
         its.append(s.iterations)
-    return times, good, its
+        own.append(bool(s.success))
+        reasons.append(s.reason)
+    return times, good, its, own, reasons
 
 
 def warm_up(chain, seed_q):
@@ -120,12 +160,26 @@ def warm_up(chain, seed_q):
     return (time.perf_counter() - t0) * 1e3
 
 
+def armsim_capped(singles):
+    """armsim's one-solve figures at one cap: the fastest round's times, success (by the
+    common rule and by its flag) and timeouts as the mean of the rounds."""
+    times, good, its, own, reasons = min(singles, key=lambda x: float(np.mean(x[0])))
+    out = stats(times, good, its, own)
+    out["success"] = float(np.mean([np.mean(x[1]) for x in singles]))
+    out["own_success"] = float(np.mean([np.mean(x[3]) for x in singles]))
+    out["timeouts"] = float(np.mean([sum(r == "timeout" for r in x[4]) for x in singles]))
+    out["false_success"] = int(sum(o and not g for x in singles for o, g in zip(x[3], x[1])))
+    out["mean_ms_rounds"] = [float(np.mean(x[0]) * 1e3) for x in singles]
+    return out
+
+
 def armsim_summary(chain, T, batches, singles):
-    """The armsim figures of the rounds: each measurement's fastest round."""
-    batch_s, r = min(batches, key=lambda b: b[0])
+    """The armsim figures of the rounds: each measurement's fastest round (``singles``:
+    the rounds at the largest cap)."""
+    batch_s, r = min(batches["one"], key=lambda b: b[0])
     ok = fk_success(chain, r.q, T)
-    times, good, its = min(singles, key=lambda x: float(np.mean(x[0])))
-    single = stats(times, good, its)
+    times, good, its, own, _ = min(singles, key=lambda x: float(np.mean(x[0])))
+    single = stats(times, good, its, own)
     its = np.asarray(its)
     # the hard tail: poses that needed many restarts
     single["over_100_iterations"] = int(np.sum(its > 100))
@@ -134,8 +188,9 @@ def armsim_summary(chain, T, batches, singles):
     single["most_iterations_ms"] = float(times[int(np.argmax(its))] * 1e3) if len(its) else 0.0
     single["batch_success"] = float(ok.mean())
     single["batch_per_s"] = len(T) / batch_s
-    single["batch_per_s_rounds"] = [len(T) / b[0] for b in batches]
-    single["mean_ms_rounds"] = [float(np.mean(x[0]) * 1e3) for x in singles]
+    single["batch_per_s_rounds"] = [len(T) / b[0] for b in batches["one"]]
+    single["batch_default_threads_per_s"] = len(T) / min(b[0] for b in batches["default"])
+    single["batch_default_threads_per_s_rounds"] = [len(T) / b[0] for b in batches["default"]]
     single["batch_iterations"] = float(np.mean(r.iterations))
     single["flag_agrees"] = bool(np.array_equal(ok, r.success))
     return single
@@ -150,29 +205,73 @@ def run_position(chain, T, seed_q):
     return {"success": float(np.mean(err < TOL)), "batch_per_s": len(p) / dt}
 
 
-def tracik_solver(name, chain):
-    """TRAC-IK's solver object (Speed, 5 ms, eps 1e-5), or why it is skipped (a str)."""
+def tracik_solver(name, chain, cap_ms):
+    """TRAC-IK's solver object (Speed, timeout cap_ms, eps TRACIK_EPS), or why it is
+    skipped (a str)."""
     try:
         import pytracik
     except ImportError as exc:
         return f"pytracik not importable ({exc})"
     urdf = armsim.robots.path(name).read_text()
-    return pytracik.TRAC_IK(chain.base, chain.tip, urdf, 0.005, 1e-5, pytracik.SolveType.Speed)
+    return pytracik.TRAC_IK(chain.base, chain.tip, urdf, cap_ms / 1e3, TRACIK_EPS,
+                            pytracik.SolveType.Speed)
+
+
+def tracik_solve(solver, M, seed_q):
+    """One TRAC-IK solve: (seconds, q or None by its own test)."""
+    import pytracik
+    w, x, y, z = quaternion(M[:3, :3])
+    t0 = time.perf_counter()
+    r = pytracik.ik(solver, seed_q, M[0, 3], M[1, 3], M[2, 3], x, y, z, w)
+    dt = time.perf_counter() - t0
+    return dt, (np.asarray(r[1:], dtype=float) if r[0] >= 0 else None)
 
 
 def tracik_round(solver, chain, T, seed_q):
-    """One timed TRAC-IK solve per pose: its stats (success by armsim's FK)."""
-    import pytracik
+    """One timed TRAC-IK solve per pose: its stats (success by the common rule, and by
+    its own return code)."""
     q_out = np.full((len(T), chain.n), np.nan)
-    times = []
+    times, own = [], []
     for i, M in enumerate(T):
-        w, x, y, z = quaternion(M[:3, :3])
-        t0 = time.perf_counter()
-        r = pytracik.ik(solver, seed_q, M[0, 3], M[1, 3], M[2, 3], x, y, z, w)
-        times.append(time.perf_counter() - t0)
-        if r[0] >= 0:
-            q_out[i] = r[1:]
-    return stats(times, fk_success(chain, q_out, T))
+        dt, q = tracik_solve(solver, M, seed_q)
+        times.append(dt)
+        own.append(q is not None)
+        if q is not None:
+            q_out[i] = q
+    return stats(times, fk_success(chain, q_out, T), own=own)
+
+
+def beyond_targets(chain, scale, count):
+    """Pose targets whose position lies ``scale`` x the reach bound from the first joint
+    (random directions and orientations)."""
+    prob = SpatialTarget(chain, "pose")
+    rng = np.random.default_rng(POSE_SEED + 1)
+    u = rng.normal(size=(count, 3))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (count, chain.n)))
+    T[:, :3, 3] = np.asarray(prob._origin) + scale * prob._bound * u
+    return T
+
+
+def give_up_times(chain, seed_q, tracik, count):
+    """Time to give up on targets beyond the reach (no cap for armsim; TRAC-IK at its
+    cap): {scale: {"armsim": (mean, max ms, reasons), "tracik": (mean, max ms)}}."""
+    out = {}
+    for scale in BEYOND:
+        T = beyond_targets(chain, scale, count)
+        ts, reasons = [], {}
+        for M in T:
+            t0 = time.perf_counter()
+            r = armsim.solve(chain, M, q0=seed_q, **SETTINGS)
+            ts.append(time.perf_counter() - t0)
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+        row = {"armsim": {"mean_ms": float(np.mean(ts) * 1e3), "max_ms": float(np.max(ts) * 1e3),
+                          "reasons": reasons}}
+        if not isinstance(tracik, str):
+            tt = [tracik_solve(tracik, M, seed_q)[0] for M in T]
+            row["tracik"] = {"mean_ms": float(np.mean(tt) * 1e3), "max_ms": float(np.max(tt) * 1e3)}
+        out[str(scale)] = row
+    return out
 
 
 def run_ikpy(name, chain, T, seed_q, count):
@@ -233,72 +332,108 @@ def fmt(x, spec=".2f"):
     return "skipped" if x is None else format(x, spec)
 
 
+def _pct(x):
+    return f"{100 * x:.2f} %"
+
+
 def markdown(results):
-    lines = ["| robot | n | armsim success | armsim mean / median / p95 ms | batch success | "
-             "batch solves/s | TRAC-IK success | TRAC-IK mean ms | TRAC-IK solves/s | "
-             "IKPy success | IKPy mean ms | position-only success |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    caps = results["caps_ms"]
+    lines = [f"One `armsim.solve` and one TRAC-IK call per pose ({results['poses']} per robot, "
+             f"the same poses for both), each capped at the same wall-clock time; success by "
+             f"each solver's own test / by the common rule (forward kinematics: position error "
+             f"< {TOL:g} m and rotation angle < {TOL:g} rad). TRAC-IK: Speed, eps = "
+             f"{TRACIK_EPS:.3g} per component (1e-5 / sqrt(3)).", "",
+             "| robot | cap | armsim success own / common | armsim mean / median / p95 ms | "
+             "armsim timeouts | TRAC-IK success own / common | TRAC-IK mean / median / p95 ms | "
+             "armsim mean / TRAC-IK mean |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, r in results["robots"].items():
-        a, t, k, p = r["armsim"], r["tracik"], r["ikpy"], r["position"]
-        tr = (f"{100 * t['success']:.2f} % | {t['mean_ms']:.3f} | {1e3 / t['mean_ms']:.0f}"
-              if isinstance(t, dict) else f"skipped: {t} | | ")
-        kp = (f"{100 * k['success']:.1f} % ({k['count']}) | {k['mean_ms']:.1f}"
-              if isinstance(k, dict) else f"skipped: {k} | ")
-        lines.append(f"| {name} | {r['n']} | {100 * a['success']:.2f} % ({a['count']}) | "
-                     f"{a['mean_ms']:.2f} / {a['median_ms']:.2f} / {a['p95_ms']:.2f} | "
-                     f"{100 * a['batch_success']:.2f} % ({r['poses']}) | {a['batch_per_s']:.0f} | "
-                     f"{tr} | {kp} | {100 * p['success']:.2f} % |")
-    # the issue's goals, as ratios of figures of this run
-    lines += ["", "The goals as ratios of this run's figures:", "",
-              "| robot | one solve mean / TRAC-IK mean (goal <= 3) | IKPy mean / one solve mean, "
-              "same poses (goal >= 30) | batch solves/s / TRAC-IK solves/s (goal >= 10) |",
-              "|---|---|---|---|"]
+        for cap in caps:
+            a, t = r["capped"][str(cap)]["armsim"], r["capped"][str(cap)]["tracik"]
+            tr = (f"{_pct(t['own_success'])} / {_pct(t['success'])} | {t['mean_ms']:.3f} / "
+                  f"{t['median_ms']:.3f} / {t['p95_ms']:.3f} | {a['mean_ms'] / t['mean_ms']:.2f}"
+                  if isinstance(t, dict) else f"skipped: {t} | | ")
+            lines.append(f"| {name} | {cap:g} ms | {_pct(a['own_success'])} / {_pct(a['success'])} | "
+                         f"{a['mean_ms']:.3f} / {a['median_ms']:.3f} / {a['p95_ms']:.3f} | "
+                         f"{a['timeouts']:.1f} | {tr} |")
+    big = str(max(caps))
+    lines += ["", "Batches and the other peers (one `solve_batch` of every pose, no cap; its "
+              "solves/s with the maths library's default threads and with one, which "
+              f"`solve_batch` sets; against TRAC-IK's one-solve rate at the {big} ms cap):", "",
+              "| robot | n | batch success | batch solves/s, default threads / one thread | "
+              "one / default | batch / TRAC-IK solves/s | IKPy success (common rule) | "
+              "IKPy mean ms | IKPy mean / armsim mean, same poses | position-only success |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results["robots"].items():
-        a, t, k = r["armsim"], r["tracik"], r["ikpy"]
-        vs_t = (f"{a['mean_ms'] / t['mean_ms']:.2f}", f"{a['batch_per_s'] * t['mean_ms'] / 1e3:.1f}"
-                ) if isinstance(t, dict) else ("TRAC-IK skipped", "TRAC-IK skipped")
-        vs_k = (f"{k['mean_ms'] / k['armsim_mean_ms']:.1f} (the first {k['count']} poses, "
-                f"in blocks)"
-                if isinstance(k, dict) else "IKPy skipped")
-        lines.append(f"| {name} | {vs_t[0]} | {vs_k} | {vs_t[1]} |")
+        a, k, p = r["armsim"], r["ikpy"], r["position"]
+        t = r["capped"][big]["tracik"]
+        vs_t = f"{a['batch_per_s'] * t['mean_ms'] / 1e3:.1f}" if isinstance(t, dict) else "skipped"
+        kp = (f"{100 * k['success']:.1f} % ({k['count']}) | {k['mean_ms']:.1f} | "
+              f"{k['mean_ms'] / k['armsim_mean_ms']:.1f}"
+              if isinstance(k, dict) else f"skipped: {k} | | ")
+        lines.append(f"| {name} | {r['n']} | {_pct(a['batch_success'])} | "
+                     f"{a['batch_default_threads_per_s']:.0f} / {a['batch_per_s']:.0f} | "
+                     f"{a['batch_per_s'] / a['batch_default_threads_per_s']:.2f} | {vs_t} | {kp} | "
+                     f"{_pct(p['success'])} |")
+    lines += ["", "Time to give up on pose targets beyond the reach (position at 1.05, 1.2 and 2 x "
+              f"the reach bound from the first joint, {results['give_up_targets']} each; armsim "
+              f"uncapped, TRAC-IK at {min(caps):g} ms): armsim mean / max ms (its reason), "
+              "TRAC-IK mean / max ms.", "",
+              "| robot | " + " | ".join(f"{b:g} x reach" for b in BEYOND) + " |",
+              "|---|" + "---|" * len(BEYOND)]
+    for name, r in results["robots"].items():
+        cells = []
+        for b in BEYOND:
+            g = r["give_up"][str(b)]
+            reasons = ", ".join(sorted(g["armsim"]["reasons"]))
+            cell = f"{g['armsim']['mean_ms']:.2f} / {g['armsim']['max_ms']:.2f} ({reasons})"
+            if "tracik" in g:
+                cell += f"; TRAC-IK {g['tracik']['mean_ms']:.2f} / {g['tracik']['max_ms']:.2f}"
+            cells.append(cell)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     tail = "; ".join(f"{name} {r['armsim']['over_100_iterations']} "
                      f"({100 * r['armsim']['over_100_share']:.1f} % of the iterations; the most "
                      f"{r['armsim']['most_iterations']}, {r['armsim']['most_iterations_ms']:.1f} ms)"
                      for name, r in results["robots"].items())
-    lines += ["", f"One-solve poses that needed more than 100 iterations (restarts): {tail}."]
+    lines += ["", f"One-solve poses that needed more than 100 iterations (restarts; at the "
+              f"{big} ms cap): {tail}."]
     j = results["jacobian"]
     lines += ["", f"Pose Jacobian, Panda (n = 7), B = 1000: structured forward pass "
               f"{j['ad_ms']:.2f} ms (the Dual pass {j['dual_ms']:.2f} ms), hand-written "
               f"geometric (numpy) {j['geometric_ms']:.2f} ms (ratio {j['ratio']:.2f}); largest "
               f"difference {j['max_difference']:.1e}. armsim settings: max_iter "
               f"{results['settings']['max_iter']}, first_iter {results['settings']['first_iter']}, "
-              f"restarts {results['settings']['restarts']} (the first {results['table']['nearest']} "
+              f"restarts {results['settings']['restarts']}, give_up "
+              f"{SpatialTarget.default_give_up} (the first {results['table']['nearest']} "
               f"from a table of {results['table']['size']} sampled poses; a chain's first use, which "
               f"builds it and compiles the float pass, is untimed: "
               + ", ".join(f"{n} {r['armsim']['first_use_ms']:.0f} ms"
                           for n, r in results["robots"].items())
-              + f"). Timing: {results['rounds']} round(s) of armsim's batch, armsim's one solves "
-              f"and TRAC-IK in turn, each measurement's fastest round (TRAC-IK's success: the "
-              f"mean of its rounds); IKPy's poses are solved in blocks of {IKPY_BLOCK}, by IKPy "
-              f"and then by armsim. The poses' joint vectors are drawn from "
-              f"default_rng({POSE_SEED}), apart from the solver's restart seed 0."]
+              + f"). Timing: {results['rounds']} round(s) of armsim's batch (both thread "
+              f"settings), and for each cap armsim's one solves and TRAC-IK, in turn, each "
+              f"measurement's fastest round (success: the mean of the rounds); IKPy's poses are "
+              f"solved in blocks of {IKPY_BLOCK}, by IKPy and then by armsim. The poses' joint "
+              f"vectors are drawn from default_rng({POSE_SEED}) (the defaults were tuned on other "
+              f"seeds), apart from the solver's restart seed 0."]
     return "\n".join(lines)
 
 
 def main(argv=None):
     from _docs import add_markdown_argument, write_blocks
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer poses (under a minute)")
+    ap.add_argument("--quick", action="store_true", help="fewer poses (a few minutes)")
     ap.add_argument("--poses", type=int, default=None, help="poses per robot (default 10000)")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
     add_markdown_argument(ap, str(ROOT / "README.md"))
     args = ap.parse_args(argv)
     poses = args.poses or (300 if args.quick else 10_000)
-    singles = min(poses, 50 if args.quick else poses)    # one solve each, like TRAC-IK
     ikpy_count = min(poses, 10 if args.quick else 200)
+    give_up_count = 10 if args.quick else GIVE_UP_TARGETS
     rounds = 1 if args.quick else ROUNDS
     from armsim.ik import restart_table
-    results = {"poses": poses, "tol": TOL, "settings": SETTINGS, "robots": {}, "rounds": rounds,
+    results = {"poses": poses, "tol": TOL, "tracik_eps": TRACIK_EPS, "caps_ms": list(CAPS_MS),
+               "settings": SETTINGS, "robots": {}, "rounds": rounds,
+               "give_up_targets": give_up_count,
                "table": {"size": restart_table.TABLE_SIZE, "nearest": restart_table.NEAREST}}
     for name in armsim.robots.NAMES:
         chain = armsim.robots.load(name)
@@ -306,32 +441,40 @@ def main(argv=None):
         T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
         seed_q = chain.limits.mean(axis=1)
         warm_ms = warm_up(chain, seed_q)
-        tracik = tracik_solver(name, chain)
-        # rounds: armsim's batch, armsim's one solves and TRAC-IK in turn, so that every
-        # solver meets the same load; each measurement keeps its fastest round
-        batches, singles_, tracik_rounds = [], [], []
+        trackers = {cap: tracik_solver(name, chain, cap) for cap in CAPS_MS}
+        # rounds: armsim's batch (both thread settings), then for each cap armsim's one
+        # solves and TRAC-IK, in turn, so that every solver meets the same load; each
+        # measurement keeps its fastest round
+        batches = {"default": [], "one": []}
+        singles = {cap: [] for cap in CAPS_MS}
+        tracik_rounds = {cap: [] for cap in CAPS_MS}
         for _ in range(rounds):
-            batches.append(armsim_batch(chain, T, seed_q))
-            singles_.append(armsim_singles(chain, T, seed_q, singles))
-            if not isinstance(tracik, str):
-                tracik_rounds.append(tracik_round(tracik, chain, T, seed_q))
-        a = armsim_summary(chain, T, batches, singles_)
+            for threads in ("default", "one"):
+                batches[threads].append(armsim_batch(chain, T, seed_q, threads))
+            for cap in CAPS_MS:
+                singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
+                if not isinstance(trackers[cap], str):
+                    tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q))
+        a = armsim_summary(chain, T, batches, singles[max(CAPS_MS)])
         a["first_use_ms"] = warm_ms
-        if not isinstance(tracik, str):
-            best = min(tracik_rounds, key=lambda t: t["mean_ms"])
-            best["mean_ms_rounds"] = [t["mean_ms"] for t in tracik_rounds]
-            best["success_rounds"] = [t["success"] for t in tracik_rounds]
-            # TRAC-IK is random and timed out: its success is the mean of the rounds (the
-            # fastest round may be the one with the fewest timeouts)
-            best["success"] = float(np.mean(best["success_rounds"]))
-            tracik = best
-        r = {"n": chain.n, "poses": poses, "armsim": a,
+        capped = {}
+        for cap in CAPS_MS:
+            tracik = trackers[cap]
+            if not isinstance(tracik, str):
+                rs = tracik_rounds[cap]
+                tracik = dict(min(rs, key=lambda t: t["mean_ms"]))
+                tracik["mean_ms_rounds"] = [t["mean_ms"] for t in rs]
+                # TRAC-IK is random and timed out: its success is the mean of the rounds
+                tracik["success"] = float(np.mean([t["success"] for t in rs]))
+                tracik["own_success"] = float(np.mean([t["own_success"] for t in rs]))
+            capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik}
+        r = {"n": chain.n, "poses": poses, "armsim": a, "capped": capped,
              "position": run_position(chain, T, seed_q),
-             "tracik": tracik,
+             "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count),
              "ikpy": run_ikpy(name, chain, T, seed_q, ikpy_count)}
-        for peer in ("tracik", "ikpy"):
-            if isinstance(r[peer], str):
-                print(f"{name}: {peer} skipped: {r[peer]}")
+        for peer, v in (("tracik", trackers[min(CAPS_MS)]), ("ikpy", r["ikpy"])):
+            if isinstance(v, str):
+                print(f"{name}: {peer} skipped: {v}")
         results["robots"][name] = r
         print(f"{name}: " + json.dumps(r, default=float)[:600], flush=True)
     results["jacobian"] = jacobian_timing(3 if args.quick else 20)
