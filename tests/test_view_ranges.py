@@ -25,6 +25,7 @@ from armsim.view.spatial import render_spatial
 from tests._pixels import count
 
 ROOT = Path(__file__).resolve().parent.parent
+TINY = sys.float_info.min              # the smallest normal float
 SIZE = (240, 180)
 UR5 = '[arm]\nrobot = "ur5"\n[target]\nkind = "fixed"\npoint = [0.3, 0.2, 0.4]\n'
 # a one-joint DH arm: the fastest spatial scene to load (the hypothesis tests load many)
@@ -109,6 +110,22 @@ def test_a_rail_of_plus_minus_a_million_metres_renders(tmp_path):
     assert loaded.view["center"] == (0.0, 0.0, 0.4 * reach)
 
 
+@pytest.mark.parametrize("value, message", [
+    ("5000", "must be <= 3600, got 5000.0"), ("nan", "must be a finite number, got nan"),
+    ("1e-320", "must be 0 or at least 2.225e-308 in size (a normal float), got 1e-320")])
+def test_the_orbit_option_has_the_scene_range(tmp_path, value, message):
+    from armsim.ranges import VIEW_ORBIT_DEG_PER_S
+    assert VIEW_ORBIT_DEG_PER_S.problem(float(value)) == message
+    proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "--robot", "ur5", "--orbit",
+                           value, "--gif", str(tmp_path / "o.gif"), "--frames", "1"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 2 and not (tmp_path / "o.gif").exists()
+    assert proc.stderr.splitlines() == [f"armsim: error: argument --orbit: {message}"]
+    with pytest.raises(sc.SceneError) as err:
+        sc.loads(DH + f"[view]\norbit_deg_per_s = {value}\n", source="x.toml")
+    assert str(err.value) == f"x.toml: view.orbit_deg_per_s: {message}"
+
+
 def test_the_framing_of_a_tiny_or_huge_reach_is_clamped_not_raised():
     from armsim.ranges import VIEW_CENTER, VIEW_DISTANCE
     try:                  # the model layer may refuse links this short (not the view's job)
@@ -165,7 +182,9 @@ def _keys():
 
 
 def _inside(r):
-    return st.floats(r.lo, r.hi, exclude_min=r.lo_open, exclude_max=r.hi_open)
+    # (a subnormal float is outside every range: its reciprocal overflows)
+    return st.floats(r.lo, r.hi, exclude_min=r.lo_open, exclude_max=r.hi_open,
+                     allow_subnormal=False)
 
 
 def _outside(r):
@@ -174,6 +193,8 @@ def _outside(r):
              st.floats(min_value=r.hi, exclude_min=not r.hi_open, allow_infinity=True,
                        allow_nan=False),
              st.just(math.nan)]
+    if r.lo < 0 < r.hi:
+        parts.append(st.floats(-TINY, TINY, exclude_min=True, exclude_max=True).filter(bool))
     return st.one_of(parts)
 
 
