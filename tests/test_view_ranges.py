@@ -253,3 +253,27 @@ def test_any_value_outside_a_range_is_refused_by_scene_and_camera_alike(data):
     with pytest.raises(ValueError) as err:
         OrbitCamera(**{name: value})
     assert str(err.value) == f"{where}: {r.problem(v)}"
+
+
+# -- the Range itself ------------------------------------------------------------------
+
+def test_a_range_says_its_bounds_and_clamps_into_them():
+    from armsim.ranges import Range
+    r = Range.bounds(gt=0, le=1e6, unit="m")
+    assert (r.lo, r.hi, r.lo_open, r.hi_open) == (0, 1e6, True, False)
+    assert r.text() == "> 0 and <= 1e+06" and r.schema() == {"exclusiveMinimum": 0,
+                                                              "maximum": 1e6}
+    assert r.problem(0.0) == "must be > 0, got 0.0" and r.problem(2e6) == \
+        "must be <= 1e+06, got 2000000.0" and r.problem(1.0) is None
+    assert r.clamp(-5.0) == TINY == r.clamp(0.0) and r.clamp(math.inf) == 1e6   # not subnormal
+    assert r.clamp(math.nan) > 0 and r.clamp(math.nan, fallback=3.0) == 3.0
+    assert Range().problem(-1e300) is None and Range().text() == ""
+    with pytest.raises(ValueError) as err:
+        Range(1, 170, "deg").check("view.fov_deg", "wide")
+    assert str(err.value) == "view.fov_deg: expected a number, got 'wide'"
+    with pytest.raises(ValueError) as err:
+        Range(1, 170, "deg").check("view.fov_deg", 10**400)
+    assert str(err.value) == "view.fov_deg: must be a finite number, got inf"
+    assert Range(-1, 1).clamp(1e-320) == 0.0 and 1e-320 not in Range(-1, 1)
+    with pytest.raises(ValueError):
+        Range.bounds(gt=0, ge=1)

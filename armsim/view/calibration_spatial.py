@@ -63,7 +63,7 @@ def framing(state, azimuth_deg=-60.0, elevation_deg=25.0, fov_deg=45.0) -> Orbit
     centre = centre - np.array([0.0, 0.0, 0.25 * radius])
     fov_deg = VIEW_FOV_DEG.check("view.fov_deg", fov_deg)
     distance = VIEW_DISTANCE.clamp(1.1 * radius / math.sin(math.radians(fov_deg) / 2))
-    centre = np.clip(centre, VIEW_CENTER.lo, VIEW_CENTER.hi)
+    centre = [VIEW_CENTER.clamp(c, fallback=0.0) for c in centre]
     return OrbitCamera(azimuth_deg, elevation_deg, distance, centre, fov_deg)
 
 

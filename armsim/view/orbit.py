@@ -57,7 +57,9 @@ def _vector3(name, value) -> np.ndarray:
 
 
 def _clamp_center(center) -> np.ndarray:
-    return np.clip(np.nan_to_num(center, nan=0.0), VIEW_CENTER.lo, VIEW_CENTER.hi)
+    """A computed centre moved into :data:`~armsim.ranges.VIEW_CENTER` (NaN and
+    subnormal coordinates become 0)."""
+    return np.array([VIEW_CENTER.clamp(c, fallback=0.0) for c in np.asarray(center, float)])
 
 
 class OrbitCamera:
@@ -252,7 +254,7 @@ class OrbitCamera:
         +-90; a turn that is not a finite number is ignored)."""
         d_az, d_el = float(d_az), float(d_el)
         if math.isfinite(d_az):
-            self.azimuth_deg = (self.azimuth_deg + d_az) % 360.0
+            self.azimuth_deg = VIEW_AZIMUTH_DEG.clamp((self.azimuth_deg + d_az) % 360.0)
         if math.isfinite(d_el):
             self.elevation_deg = VIEW_ELEVATION_DEG.clamp(self.elevation_deg + d_el)
 
