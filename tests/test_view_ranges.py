@@ -208,7 +208,7 @@ def _view_text(name, v):
     return f"{name} = {_toml(v)}\n"
 
 
-RANGE_TESTS = settings(max_examples=40, deadline=None, derandomize=True,
+RANGE_TESTS = settings(max_examples=60, deadline=None, derandomize=True,
                        suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -236,6 +236,8 @@ def test_any_value_inside_a_range_builds_the_camera_and_a_finite_projection(data
     assert np.all(np.isfinite(px)) and np.all(np.isfinite(depth))
     a, b, za, zb, vis = camera.project_segments([[0.0, 0.0, 0.0]], [[0.5, 0.0, 0.2]], SIZE)
     assert np.all(np.isfinite(a)) and np.all(np.isfinite(b))
+    state = sc.build_simulation(scene).step()
+    assert render_spatial(state, camera, (48, 36)).shape == (36, 48, 3)
 
 
 @RANGE_TESTS

@@ -589,8 +589,7 @@ class ViewSection(Section):
                                  "turn of the azimuth per second of playback (0 = still)")
 
     def settings(self, reach) -> dict:
-        """The camera settings with the defaults filled (``reach`` [m] of the arm); the
-        defaults computed from the reach are clamped into their ranges."""
+        """The camera settings, defaults filled from the arm's ``reach`` [m] and clamped."""
         d, c = R.VIEW_DISTANCE.clamp(2.5 * reach), R.VIEW_CENTER.clamp(0.4 * reach)
         return {"azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
                 "distance": d if self.distance is None else self.distance,
