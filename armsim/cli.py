@@ -83,13 +83,14 @@ def robot_name(text):
 
 
 def orbit_rate(text):
-    """``--orbit``'s value: a finite number of degrees per second within +-3600."""
+    """``--orbit``'s value: degrees per second in the range of ``view.orbit_deg_per_s``."""
+    from armsim.ranges import VIEW_ORBIT_DEG_PER_S
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of degrees per second, got '{text}'") from None
-    if not abs(v) <= 3600:
-        raise argparse.ArgumentTypeError(f"must be within -3600 and 3600 deg/s, got {text}")
+    if VIEW_ORBIT_DEG_PER_S.problem(v) is not None:
+        raise argparse.ArgumentTypeError(VIEW_ORBIT_DEG_PER_S.problem(v))
     return v
 
 

@@ -13,18 +13,19 @@ PACKAGE = ROOT / "armsim"
 # each room and the rooms it may import (besides itself)
 ALLOWED = {
     "files": set(),
+    "ranges": set(),            # the accepted ranges shared by the scene, view and API
     "ad": set(),
     "kinematics": {"ad"},
     "ik": {"ad", "kinematics"},
-    "vision": {"ad", "kinematics", "files"},
-    "scene": {"ad", "kinematics", "ik", "vision", "files"},
-    "view": {"ad", "kinematics", "ik", "vision", "scene", "files"},
-    "commands": {"ad", "kinematics", "ik", "vision", "scene", "view", "files", "cli"},
-    "cli": {"ad", "kinematics", "ik", "vision", "scene", "view", "files", "commands"},
+    "vision": {"ad", "kinematics", "files", "ranges"},
+    "scene": {"ad", "kinematics", "ik", "vision", "files", "ranges"},
+    "view": {"ad", "kinematics", "ik", "vision", "scene", "files", "ranges"},
+    "commands": {"ad", "kinematics", "ik", "vision", "scene", "view", "files", "cli", "ranges"},
+    "cli": {"ad", "kinematics", "ik", "vision", "scene", "view", "files", "commands", "ranges"},
     "__main__": {"cli"},
     "__init__": {"ad", "kinematics", "ik"},
 }
-MATHS = ("ad", "kinematics", "ik", "vision", "scene", "files")
+MATHS = ("ad", "kinematics", "ik", "vision", "scene", "files", "ranges")
 
 
 def _modules():

@@ -109,8 +109,10 @@ INVALID = [
     (ARM + '[target]\nkind = "fixed"\npoint = [0.4, 0.1, 0.3]\nquaternion = [0, 1, 0, 0]\n'
      'rpy = [0, 0, 0]\n', "target.rpy: give target.quaternion or target.rpy, not both"),
     (ARM + FIX + '[view]\nelevation_deg = 100\n', "view.elevation_deg: must be <= 90, got 100.0"),
-    (ARM + FIX + '[view]\nfov_deg = 0\n', "view.fov_deg: must be > 0, got 0.0"),
-    (ARM + FIX + '[view]\ndistance = -1\n', "view.distance: must be > 0, got -1.0"),
+    (ARM + FIX + '[view]\nfov_deg = 0\n', "view.fov_deg: must be >= 1, got 0.0"),
+    (ARM + FIX + '[view]\nfov_deg = 179.5\n', "view.fov_deg: must be <= 170, got 179.5"),
+    (ARM + FIX + '[view]\ndistance = -1\n', "view.distance: must be >= 1e-06, got -1.0"),
+    (ARM + FIX + '[view]\ncenter = [0, 0, 1e7]\n', "view.center[2]: must be <= 1e+06, got 10000000.0"),
     (ARM + FIX + '[view]\ncenter = [0, 0]\n', "view.center: must have at least 3 item(s), got 2"),
     (ARM + FIX + '[view]\norbit_deg_per_s = "fast"\n',
      "view.orbit_deg_per_s: expected a number, got string 'fast'"),

@@ -18,14 +18,12 @@ import difflib
 import json
 import math
 import re
-import sys
 from dataclasses import MISSING, dataclass, field
 from typing import ClassVar
 
-
+from armsim.ranges import BIG, Range  # BIG: largest accepted coordinate or length [m]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scene package
-BIG = 1.0e6                         # largest accepted coordinate or length [m]
 SMALL = 1.0e-6                      # smallest accepted segment length [m] (see docs/scenes.md)
 MAX_FRAMES = 1_000_000
 MAX_SCENE_BYTES = 1 << 20           # a scene file is read up to this size (1 MiB)
@@ -179,12 +177,17 @@ def _num(x):
 
 
 class Number(Spec):
-    """A finite number (TOML integer or float), stored as float."""
+    """A finite number (TOML integer or float), stored as float, within a
+    :class:`~armsim.ranges.Range` (from the bounds given, or ``range``: a range other
+    layers check too, so they accept the same values and refuse them in the same words)."""
 
-    def __init__(self, gt=None, ge=None, lt=None, le=None, unit=""):
-        self.gt, self.ge, self.lt, self.le, self.unit = gt, ge, lt, le, unit
-        b = _bound_text(gt, ge, lt, le)
-        self.expected = "a number" + (f" {b}" if b else "") + (f" [{unit}]" if unit else "")
+    def __init__(self, gt=None, ge=None, lt=None, le=None, unit="", range=None):
+        if range is None:
+            range = Range.bounds(gt, ge, lt, le, unit)
+        self.range, self.unit = range, unit or range.unit
+        b = range.text()
+        self.expected = ("a number" + (f" {b}" if b else "")
+                         + (f" [{self.unit}]" if self.unit else ""))
 
     def parse(self, value, where):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -195,19 +198,13 @@ class Number(Spec):
             v = math.inf
         if not math.isfinite(v):
             where.fail(f"must be a finite number, got {show(value)}")
-        for ok, text in ((self.gt is None or v > self.gt, f"> {_num(self.gt)}"),
-                         (self.ge is None or v >= self.ge, f">= {_num(self.ge)}"),
-                         (self.lt is None or v < self.lt, f"< {_num(self.lt)}"),
-                         (self.le is None or v <= self.le, f"<= {_num(self.le)}")):
-            if not ok:
-                where.fail(f"must be {text}, got {v!r}")
-        if v != 0 and abs(v) < sys.float_info.min:     # subnormal: 1/v overflows
-            where.fail(f"must be 0 or at least {sys.float_info.min:.4g} in size "
-                       f"(a normal float), got {v!r}")
+        detail = self.range.problem(v)
+        if detail is not None:
+            where.fail(detail)
         return v
 
     def schema(self):
-        return {"type": "number", **_bound_schema(self.gt, self.ge, self.lt, self.le)}
+        return {"type": "number", **self.range.schema()}
 
 
 class Integer(Spec):

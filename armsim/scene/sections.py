@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from armsim import ranges as R
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
                                  NumberOrList, Point, Registered, SceneError, Section, Size, Table,
@@ -574,23 +575,25 @@ def check_spatial(sections, where):
 class ViewSection(Section):
     """The camera of a spatial scene (window and GIF): an orbit about `center`."""
 
-    azimuth_deg: float = key(Number(ge=-1e4, le=1e4, unit="deg"), 45.0,
+    azimuth_deg: float = key(Number(range=R.VIEW_AZIMUTH_DEG), 45.0,
                              "camera direction about the vertical (z) axis, from +x")
-    elevation_deg: float = key(Number(ge=-90, le=90, unit="deg"), 25.0,
-                               "camera height angle above the floor plane")
-    distance: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
-                                 "camera distance from `center` (default 2.5 x the arm's reach)")
-    center: tuple | None = key(ListOf(Number(ge=-BIG, le=BIG, unit="m"), 3, 3, what="[x, y, z] [m]"),
+    elevation_deg: float = key(Number(range=R.VIEW_ELEVATION_DEG), 25.0,
+                               "camera height angle above the floor plane (90: straight down)")
+    distance: float | None = key(Number(range=R.VIEW_DISTANCE), None, "camera distance from "
+                                 "`center` (default 2.5 x the arm's reach, clamped to the range)")
+    center: tuple | None = key(ListOf(Number(range=R.VIEW_CENTER), 3, 3, what="[x, y, z] [m]"),
                                None, "the point looked at (default [0, 0, 0.4 x reach])")
-    fov_deg: float = key(Number(gt=0, lt=180, unit="deg"), 45.0, "vertical field of view")
-    orbit_deg_per_s: float = key(Number(ge=-3600, le=3600, unit="deg/s"), 0.0,
+    fov_deg: float = key(Number(range=R.VIEW_FOV_DEG), 45.0,
+                         "angle spanned by the shorter side of the picture")
+    orbit_deg_per_s: float = key(Number(range=R.VIEW_ORBIT_DEG_PER_S), 0.0,
                                  "turn of the azimuth per second of playback (0 = still)")
 
     def settings(self, reach) -> dict:
-        """The camera settings with the defaults filled (``reach`` [m] of the arm)."""
+        """The camera settings, defaults filled from the arm's ``reach`` [m] and clamped."""
+        d, c = R.VIEW_DISTANCE.clamp(2.5 * reach), R.VIEW_CENTER.clamp(0.4 * reach)
         return {"azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
-                "distance": 2.5 * reach if self.distance is None else self.distance,
-                "center": (0.0, 0.0, 0.4 * reach) if self.center is None else tuple(self.center),
+                "distance": d if self.distance is None else self.distance,
+                "center": (0.0, 0.0, c) if self.center is None else tuple(self.center),
                 "fov_deg": self.fov_deg, "orbit_deg_per_s": self.orbit_deg_per_s}
 
 

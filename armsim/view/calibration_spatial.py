@@ -23,6 +23,7 @@ import os
 
 import numpy as np
 
+from armsim.ranges import VIEW_CENTER, VIEW_DISTANCE, VIEW_FOV_DEG
 from armsim.view.orbit import OrbitCamera
 from armsim.view.spatial import AXIS_COLORS, _grid, _ipx, _mix, _text, joint_color
 from armsim.view.style import DEFAULT_THEME, Theme, _check_size, scaled_theme
@@ -49,7 +50,9 @@ INSET_FRACTION = 0.3
 def framing(state, azimuth_deg=-60.0, elevation_deg=25.0, fov_deg=45.0) -> OrbitCamera:
     """A view of the robot and the cameras: it looks at the middle of their bounding box,
     lowered by a quarter of their radius (the insets take the bottom of the picture), from
-    far enough that a sphere of that radius fits the shorter side."""
+    far enough that a sphere of that radius fits the shorter side (the distance and the
+    centre clamped into their ranges, :data:`armsim.ranges.VIEW_DISTANCE` and
+    :data:`~armsim.ranges.VIEW_CENTER`, however large or small the scene)."""
     pts = np.vstack([_polyline(state.reference),
                      np.asarray(state.camera_positions, float).reshape(-1, 3)])
     pts = pts[np.all(np.isfinite(pts), axis=1)]
@@ -58,7 +61,9 @@ def framing(state, azimuth_deg=-60.0, elevation_deg=25.0, fov_deg=45.0) -> Orbit
     centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))
     radius = max(float(np.linalg.norm(pts - centre, axis=1).max()), 0.1)
     centre = centre - np.array([0.0, 0.0, 0.25 * radius])
-    distance = 1.1 * radius / math.sin(math.radians(fov_deg) / 2)
+    fov_deg = VIEW_FOV_DEG.check("view.fov_deg", fov_deg)
+    distance = VIEW_DISTANCE.clamp(1.1 * radius / math.sin(math.radians(fov_deg) / 2))
+    centre = [VIEW_CENTER.clamp(c, fallback=0.0) for c in centre]
     return OrbitCamera(azimuth_deg, elevation_deg, distance, centre, fov_deg)
 
 

@@ -20,15 +20,21 @@ import math
 
 import numpy as np
 
+from armsim.ranges import (VIEW_AZIMUTH_DEG, VIEW_CENTER, VIEW_DISTANCE, VIEW_ELEVATION_DEG,
+                           VIEW_FOV_DEG, VIEW_ORBIT_DEG_PER_S, VIEW_ZOOM)
+
 __all__ = ["OrbitCamera", "VIEW_KEYS"]
 
 #: the keys of a scene's ``[view]`` table
 VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
 
-#: elevation stays this far short of the poles [deg], so "up" stays defined
-MAX_ELEVATION = 89.0
+# Every setting is checked against its range in armsim.ranges (the scene's [view] table
+# checks the same ones, in the same words); what the camera computes is clamped into them.
+#: the largest elevation [deg]: straight down (the image "right" follows the azimuth, so
+#: a view along the vertical is as defined as any other)
+MAX_ELEVATION = VIEW_ELEVATION_DEG.hi
 #: zoom keeps the distance within these factors of the initial distance
-MIN_ZOOM, MAX_ZOOM = 0.05, 20.0
+MIN_ZOOM, MAX_ZOOM = VIEW_ZOOM.lo, VIEW_ZOOM.hi
 #: points nearer than this fraction of the distance count as behind the camera
 NEAR_FRACTION = 0.01
 #: pixel coordinates are clamped to +-this, so far-off points still fit in C ints
@@ -38,24 +44,22 @@ PIXEL_LIMIT = 1.0e6
 DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
 
 
-def _finite(name, value, lo=-math.inf, hi=math.inf) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"view {name} must be a number, got {value!r}") from None
-    if not (math.isfinite(v) and lo <= v <= hi):
-        raise ValueError(f"view {name} must be a finite number in [{lo:g}, {hi:g}], got {value!r}")
-    return v
-
-
 def _vector3(name, value) -> np.ndarray:
     try:
         v = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"view {name} must be 3 numbers, got {value!r}") from None
-    if v.shape != (3,) or not np.all(np.isfinite(v)) or np.any(np.abs(v) > 1e6):
-        raise ValueError(f"view {name} must be 3 finite numbers, got {value!r}")
+        raise ValueError(f"view.{name}: expected 3 numbers [x, y, z], got {value!r}") from None
+    if v.shape != (3,):
+        raise ValueError(f"view.{name}: expected 3 numbers [x, y, z], got {value!r}")
+    for i, x in enumerate(v):
+        VIEW_CENTER.check(f"view.{name}[{i}]", float(x))
     return v.copy()
+
+
+def _clamp_center(center) -> np.ndarray:
+    """A computed centre moved into :data:`~armsim.ranges.VIEW_CENTER` (NaN and
+    subnormal coordinates become 0)."""
+    return np.array([VIEW_CENTER.clamp(c, fallback=0.0) for c in np.asarray(center, float)])
 
 
 class OrbitCamera:
@@ -64,24 +68,27 @@ class OrbitCamera:
     Parameters
     ----------
     azimuth_deg : float [deg]     eye direction about world z, from +x towards +y
-    elevation_deg : float [deg]   eye height angle above the floor, within +-89
-    distance : float [m]          eye to ``center``, > 0
+    elevation_deg : float [deg]   eye height angle above the floor, within +-90
+    distance : float [m]          eye to ``center``
     center : (3,) [m]             the point looked at
-    fov_deg : float [deg]         angle spanned by the shorter side of the viewport, (1, 170)
+    fov_deg : float [deg]         angle spanned by the shorter side of the viewport
     orbit_deg_per_s : float       the rate :meth:`advance` uses by default [deg/s]
 
+    Each is checked against its range in :mod:`armsim.ranges` (``VIEW_*``, the ranges of
+    a scene's ``[view]`` table): ValueError ``"view.fov_deg: must be <= 170, got 179.5"``.
     The settings given here are what :meth:`reset` returns to.
     """
 
     def __init__(self, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
                  distance=3.0, center=(0.0, 0.0, 0.0), fov_deg=DEFAULT_FOV,
                  orbit_deg_per_s=0.0):
-        self.azimuth_deg = _finite("azimuth_deg", azimuth_deg) % 360.0
-        self.elevation_deg = _finite("elevation_deg", elevation_deg, -MAX_ELEVATION, MAX_ELEVATION)
-        self.distance = _finite("distance", distance, 1e-6, 1e6)
+        self.azimuth_deg = VIEW_AZIMUTH_DEG.check("view.azimuth_deg", azimuth_deg) % 360.0
+        self.elevation_deg = VIEW_ELEVATION_DEG.check("view.elevation_deg", elevation_deg)
+        self.distance = VIEW_DISTANCE.check("view.distance", distance)
         self.center = _vector3("center", center)
-        self.fov_deg = _finite("fov_deg", fov_deg, 1.0, 170.0)
-        self.orbit_deg_per_s = _finite("orbit_deg_per_s", orbit_deg_per_s, -3600.0, 3600.0)
+        self.fov_deg = VIEW_FOV_DEG.check("view.fov_deg", fov_deg)
+        self.orbit_deg_per_s = VIEW_ORBIT_DEG_PER_S.check("view.orbit_deg_per_s",
+                                                          orbit_deg_per_s)
         self._initial = self.settings()
 
     # -- construction ----------------------------------------------------------------
@@ -90,12 +97,14 @@ class OrbitCamera:
                 fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0) -> "OrbitCamera":
         """A camera that frames an arm of ``reach`` metres standing at the origin: it looks
         at (0, 0, 0.4 reach) from far enough that a sphere of radius 0.9 reach about that
-        point fits the shorter side of the viewport."""
+        point fits the shorter side of the viewport.  The distance and the centre are
+        clamped into their ranges (a reach of 1e-7 m or 2e6 m is framed as well as they
+        allow, never refused); a reach that is not a positive number counts as 1 m."""
         reach = float(reach) if math.isfinite(float(reach)) and float(reach) > 0 else 1.0
-        fov = _finite("fov_deg", fov_deg, 1.0, 170.0)
-        distance = 0.9 * reach / math.sin(math.radians(fov) / 2)
-        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, 0.4 * reach), fov,
-                   orbit_deg_per_s)
+        fov = VIEW_FOV_DEG.check("view.fov_deg", fov_deg)
+        distance = VIEW_DISTANCE.clamp(0.9 * reach / math.sin(math.radians(fov) / 2))
+        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, VIEW_CENTER.clamp(0.4 * reach)),
+                   fov, orbit_deg_per_s)
 
     @classmethod
     def from_view(cls, view, reach=1.0) -> "OrbitCamera":
@@ -242,26 +251,29 @@ class OrbitCamera:
     # -- motion ----------------------------------------------------------------------
     def orbit(self, d_az, d_el) -> None:
         """Turn the eye about the centre by ``d_az``, ``d_el`` degrees (elevation clamped to
-        +-89)."""
-        self.azimuth_deg = (self.azimuth_deg + float(d_az)) % 360.0
-        self.elevation_deg = float(np.clip(self.elevation_deg + float(d_el), -MAX_ELEVATION,
-                                           MAX_ELEVATION))
+        +-90; a turn that is not a finite number is ignored)."""
+        d_az, d_el = float(d_az), float(d_el)
+        if math.isfinite(d_az):
+            self.azimuth_deg = VIEW_AZIMUTH_DEG.clamp((self.azimuth_deg + d_az) % 360.0)
+        if math.isfinite(d_el):
+            self.elevation_deg = VIEW_ELEVATION_DEG.clamp(self.elevation_deg + d_el)
 
     def zoom(self, factor) -> None:
         """Multiply the distance by ``factor`` (> 0; < 1 comes closer), kept within
-        [0.05, 20] x the initial distance."""
+        [0.05, 20] x the initial distance and within the distance's range."""
         factor = float(factor)
         if not (math.isfinite(factor) and factor > 0):
             return
         d0 = self._initial["distance"]
-        self.distance = float(np.clip(self.distance * factor, MIN_ZOOM * d0, MAX_ZOOM * d0))
+        d = float(np.clip(self.distance * factor, MIN_ZOOM * d0, MAX_ZOOM * d0))
+        self.distance = VIEW_DISTANCE.clamp(d)
 
     def pan(self, dx_px, dy_px, size) -> None:
         """Move the centre in the view plane so the scene follows a mouse motion of
-        (dx_px, dy_px) pixels."""
+        (dx_px, dy_px) pixels (the centre kept within its range)."""
         right, up, _ = self.basis()
         s = self.distance / self.focal_px(size)
-        self.center = self.center - s * (float(dx_px) * right - float(dy_px) * up)
+        self.center = _clamp_center(self.center - s * (float(dx_px) * right - float(dy_px) * up))
 
     def advance(self, seconds, orbit_deg_per_s=None) -> None:
         """A slowly orbiting camera: turn the azimuth by ``orbit_deg_per_s`` (default: the
