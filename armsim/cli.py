@@ -94,29 +94,55 @@ def orbit_rate(text):
     return v
 
 
-def robot_scene(name) -> str:
-    """The scene text ``--robot NAME`` runs: the robot at :data:`ROBOT_STARTS`, its tool
-    pose there the centre and orientation of a circle (:data:`ROBOT_CIRCLE`) in the
-    vertical plane facing the base, tracked as a full pose by damped least squares."""
+def comfortable_start(chain, draws=512):
+    """A start [rad] for a robot armsim has no start for: of ``draws`` joint vectors
+    drawn in the limits (``default_rng(0)``; continuous joints in [-pi, pi)), the one whose
+    tool lies nearest the point 0.6 x the reach in front of the first joint (along x,
+    37 degrees up): bent, inside the workspace, away from the axis above the base."""
     import numpy as np
+    lo = np.where(np.isfinite(chain.limits[:, 0]), chain.limits[:, 0], -np.pi)
+    hi = np.where(np.isfinite(chain.limits[:, 1]), chain.limits[:, 1], np.pi)
+    q = np.random.default_rng(0).uniform(lo, hi, (draws, chain.n))
+    q[0] = 0.5 * (lo + hi)
+    p = chain.pose(q)[1] - np.asarray(chain.xyz[0], dtype=float)
+    aim = 0.6 * chain.reach * np.array([0.8, 0.0, 0.6])
+    return q[int(np.argmin(np.linalg.norm(p - aim, axis=1)))]
+
+
+def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
+    """The scene text ``--robot NAME`` (or ``run_arm.py PATH.urdf``) runs: the robot at
+    :data:`ROBOT_STARTS` (a URDF, or another base or tip: :func:`comfortable_start`), its
+    tool pose there the centre of a circle (:data:`ROBOT_CIRCLE`) in the vertical plane
+    facing the base, tracked by damped least squares as a full pose (its orientation
+    held), or as a position for a chain of fewer than six joints."""
+    import numpy as np
+    import tomli_w
 
     from armsim.kinematics import robots
     from armsim.kinematics.spatial import matrix_quaternion
-    chain = robots.load(name)
-    R, p = chain.pose(np.asarray(ROBOT_STARTS[name], dtype=float))
+    from armsim.kinematics.urdf import load_urdf
+    chain = robots.load(name, base=base, tip=tip) if urdf is None else load_urdf(urdf, base, tip)
+    shipped = urdf is None and base is None and tip is None
+    start = np.asarray(ROBOT_STARTS[name], dtype=float) if shipped else comfortable_start(chain)
+    R, p = chain.pose(start)
     out = np.array([p[0], p[1], 0.0])
     normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
-    quat = np.asarray(matrix_quaternion(R), dtype=float)
     radius, period = ROBOT_CIRCLE
 
     def v(a):
-        return "[" + ", ".join(f"{float(x):.6g}" for x in a) + "]"
-    return (f"# run_arm.py --robot {name}\nseed = 0\n\n[arm]\nrobot = \"{name}\"\n"
-            f"angles = {v(ROBOT_STARTS[name])}\n\n[target]\nkind = \"circle\"\n"
-            f"center = {v(p)}\nnormal = {v(normal)}\nradius = {radius * chain.reach:.4g}\n"
-            f"period = {period}\nquaternion = {v(quat)}\n\n[solver]\nmethod = \"dls\"\n"
-            f"iterations_per_frame = 8\n\n[render]\nsize = [640, 480]\nfps = 30\n"
-            f"frames = {period}\n")
+        return [float(f"{float(x):.6g}") for x in a]
+    arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
+    arm.update({k: val for k, val in (("base_link", base), ("tip_link", tip)) if val is not None})
+    arm["angles"] = v(start)
+    target = {"kind": "circle", "center": v(p), "normal": v(normal),
+              "radius": float(f"{radius * chain.reach:.4g}"), "period": period}
+    if chain.n >= 6:
+        target["quaternion"] = v(matrix_quaternion(R))
+    what = f"--robot {name}" if urdf is None else str(urdf)
+    return f"# run_arm.py {what}\n" + tomli_w.dumps({
+        "seed": 0, "arm": arm, "target": target,
+        "solver": {"method": "dls", "iterations_per_frame": 8},
+        "render": {"size": [640, 480], "fps": 30, "frames": period}})
 
 
 class UsageError(Exception):
@@ -149,11 +175,18 @@ def build_parser():
                     "'armsim sweep --help', 'armsim ops --help', 'armsim schema --help'.",
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
-                   help="scene file (default: the built-in 7-link figure-eight scene)")
+                   help="scene file (default: the built-in 7-link figure-eight scene), or a "
+                        "robot's URDF file (PATH.urdf: the robot's tool circling slowly in "
+                        "front of it, as with --robot)")
     from armsim.kinematics.robots import NAMES
     p.add_argument("--robot", type=robot_name, metavar="NAME",
                    help=f"instead of SCENE: a shipped spatial robot, one of {', '.join(NAMES)}, "
                         "its tool circling slowly in front of it (drag the target in the window)")
+    p.add_argument("--tip", metavar="LINK",
+                   help="with PATH.urdf or --robot: the tool link (default: the leaf with the "
+                        "most movable joints on its way)")
+    p.add_argument("--base", metavar="LINK",
+                   help="with PATH.urdf or --robot: the first link (default: the root)")
     p.add_argument("--orbit", type=orbit_rate, metavar="DEG_PER_S",
                    help="spatial scenes: the camera orbits this many degrees per second in the "
                         "window and the GIF (default: scene view.orbit_deg_per_s; 0 for --robot)")
@@ -219,13 +252,19 @@ def _scene_from(args):
     if args.robot and args.scene:
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
                          f"(got '{args.scene}' and --robot {args.robot})")
+    urdf = args.scene if args.scene and args.scene.lower().endswith(".urdf") else None
+    for option, value in (("--tip", args.tip), ("--base", args.base)):
+        if value is not None and not (args.robot or urdf):
+            raise UsageError(f"argument {option}: only a robot (PATH.urdf or --robot NAME) "
+                             f"has links to choose; {args.scene or 'the default scene'} is a "
+                             f"scene file")
     try:
-        if args.robot:
+        if args.robot or urdf:
             try:
-                text = robot_scene(args.robot)
+                text = robot_scene(args.robot, urdf, args.base, args.tip)
             except ValueError as exc:       # the robot's model cannot be read
-                raise _SceneFailure(f"--robot {args.robot}: {exc}") from None
-            scene = loads(text, source=f"<--robot {args.robot}>")
+                raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
+            scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")
         else:
             scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
@@ -402,6 +441,8 @@ def scene_title(scene) -> str:
     source = str(scene.source)
     if source.startswith("<--robot "):
         return "robot " + source[len("<--robot "):-1]
+    if source.startswith("<") and source.lower().endswith(".urdf>"):
+        return Path(source[1:-1]).name
     return "default scene" if source.startswith("<") else Path(source).name
 
 

@@ -1,0 +1,120 @@
+"""``run_arm.py PATH.urdf``: a robot the project has never seen, in one command, no scene
+file; ``--tip`` / ``--base`` choose the chain; bad choices are one line and status 2."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, cwd, module=False):
+    cmd = [sys.executable] + (["-m", "armsim"] if module else [str(ROOT / "run_arm.py")])
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(ROOT))
+    return subprocess.run(cmd + args, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _joint(name, kind, parent, child, xyz, axis, lo=-2.5, hi=2.5):
+    limit = "" if kind in ("fixed", "continuous") else (
+        f'<limit lower="{lo}" upper="{hi}" effort="1" velocity="1"/>')
+    return (f'<joint name="{name}" type="{kind}"><parent link="{parent}"/><child link="{child}"/>'
+            f'<origin xyz="{xyz}" rpy="0 0 0"/><axis xyz="{axis}"/>{limit}</joint>')
+
+
+def _write(path, joints):
+    links = sorted({j[2] for j in joints} | {j[3] for j in joints})
+    text = ('<?xml version="1.0"?>\n<robot name="made_here">\n'
+            + "".join(f'<link name="{k}"/>' for k in links) + "\n"
+            + "\n".join(_joint(*j) for j in joints) + "\n</robot>\n")
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def four_joints(tmp_path):
+    """A yaw, two pitches and a slide, with a fixed camera branch (two leaves)."""
+    return _write(tmp_path / "arm4.urdf", [
+        ("j1", "revolute", "base", "l1", "0 0 0.1", "0 0 1", -3.0, 3.0),
+        ("j2", "revolute", "l1", "l2", "0 0 0.05", "0 1 0", -2.0, 2.0),
+        ("j3", "revolute", "l2", "l3", "0 0 0.3", "0 1 0"),
+        ("j4", "prismatic", "l3", "tool", "0 0 0.25", "0 0 1", 0.0, 0.1),
+        ("cam", "fixed", "l1", "camera", "0.05 0 0", "1 0 0"),
+    ])
+
+
+@pytest.fixture
+def six_joints(tmp_path):
+    axes = ["0 0 1", "0 1 0", "0 1 0", "1 0 0", "0 1 0", "1 0 0"]
+    offsets = ["0 0 0.2", "0 0 0.1", "0 0 0.35", "0.3 0 0", "0.05 0 0", "0.05 0 0"]
+    names = ["root"] + [f"link{i}" for i in range(1, 7)]
+    return _write(tmp_path / "six.urdf", [
+        (f"joint{i}", "continuous" if i == 0 else "revolute", names[i], names[i + 1], offsets[i],
+         axes[i]) for i in range(6)])
+
+
+def _report(tmp_path):
+    return json.loads((tmp_path / "r.json").read_text())
+
+
+def test_a_urdf_never_seen_runs_in_one_command(tmp_path, four_joints):
+    r = run([four_joints.name, "--gif", "out.gif", "--frames", "24", "--size", "160x120",
+             "--report", "r.json"], tmp_path)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    frames = iio.imread(tmp_path / "out.gif")
+    assert frames.shape[:3] == (24, 120, 160)
+    assert (frames[0] != frames[0, 0, 0]).any(axis=-1).mean() > 0.01    # something is drawn
+    rep = _report(tmp_path)
+    # four joints: the tool's position is tracked (no orientation), and it is on its target
+    assert rep["kind"] == "position" and rep["frames"] == 24
+    assert rep["final_error"] < 1e-6 and np.isfinite(rep["mean_error"])
+
+
+def test_six_joints_track_a_pose_and_armsim_takes_the_same_arguments(tmp_path, six_joints):
+    r = run([six_joints.name, "--gif", "out.gif", "--frames", "12", "--size", "160x120",
+             "--report", "r.json"], tmp_path, module=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    rep = _report(tmp_path)
+    assert rep["kind"] == "pose" and rep["final_error"] < 1e-6
+    assert rep["final_orientation_error"] < 1e-6
+
+
+def test_tip_and_base_choose_the_chain(tmp_path, four_joints):
+    r = run([four_joints.name, "--tip", "l3", "--base", "l1", "--gif", "out.gif", "--frames", "4",
+             "--size", "96x96", "--report", "r.json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _report(tmp_path)["frames"] == 4
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tip", "hand"], "{urdf}: no link named 'hand' (the tip); links: "),
+    (["--base", "l1", "--tip", "camera"], "{urdf}: no movable joint between links 'l1' and 'camera'"),
+    (["--base", "tool", "--tip", "l1"], "{urdf}: link 'l1' is not below link 'tool'"),
+])
+def test_a_bad_link_is_one_line_and_status_2(tmp_path, four_joints, args, message):
+    r = run([str(four_joints)] + args + ["--gif", "out.gif"], tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith(message.format(urdf=four_joints)), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.gif").exists()
+
+
+def test_tip_without_a_robot_is_refused(tmp_path):
+    r = run(["--tip", "hand", "--gif", "out.gif"], tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("armsim: error: argument --tip: only a robot (PATH.urdf or --robot NAME) "
+                        "has links to choose; the default scene is a scene file\n")
+
+
+def test_a_shipped_robot_with_another_tip(tmp_path):
+    r = run(["--robot", "panda", "--tip", "panda_link5", "--gif", "out.gif", "--frames", "6",
+             "--size", "96x96", "--report", "r.json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = _report(tmp_path)
+    assert rep["kind"] == "position" and rep["final_error"] < 1e-6    # five joints: a position
