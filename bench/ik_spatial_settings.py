@@ -1,4 +1,4 @@
-"""Spatial dls settings: the progress rule (``SpatialTarget.progress``) and the initial damping.
+"""Spatial dls settings: the progress rule, the initial damping, the turn draws and the budgets.
 
 ::
 
@@ -22,7 +22,8 @@ from the middle of the joint ranges, the loop's spatial defaults, solved by
 ``SpatialTarget.progress`` set to each rule in turn (at the default damping), then with
 each initial damping ``nu`` (at the default rule), then with the restarts of a revolute
 joint wider than a turn (the UR5's) drawn in the turn around its middle or in its whole
-range.  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
+range, then with each pair of budgets (iterations of the caller's start, of each restart;
+150 restarts).  A rule ``(W, r)`` ends an attempt, for the next start, when its ``f`` after k
 iterations is above ``r`` times its ``f`` after ``k - W``.  Success is judged by forward
 kinematics.  Iterations are deterministic; the time is the batch's (best of 3), relative
 to the table's first row on the same poses in the same run.
@@ -57,6 +58,9 @@ if TUNING_SEED in (POSE_SEED, 0):
 DEFAULT = SpatialTarget.progress
 RULES = (None, DEFAULT, (2, 0.36), (3, 0.64), (4, 0.49), (5, 0.49))
 DAMPINGS = (1.0, SpatialTarget.default_damping, 0.03, 0.01, 0.003)
+#: (first_iter, max_iter): the default first, then the neighbours tried
+BUDGET = (SpatialTarget.default_first_iter, SpatialTarget.default_max_iter)
+BUDGETS = (BUDGET, (25, 10), (25, 15), (12, 12), (50, 12))
 REPEATS = 3     # the batch time is the best of this many runs
 
 
@@ -77,11 +81,11 @@ def pose_set(chain, count, seed):
 
 
 def measure(name, poses, settings):
-    """One row per (rule, damping, turn draws) of ``settings`` on the tuning poses of
+    """One row per (rule, damping, turn draws, budgets) of ``settings`` on the tuning poses of
     ``name``."""
     rows = []
     try:
-        for rule, damping, turn in settings:
+        for rule, damping, turn, (first, most) in settings:
             SpatialTarget.progress, SpatialTarget.turn_draws = rule, turn
             chain = armsim.robots.load(name)      # a new chain: a new problem and table
             T, q0 = pose_set(chain, poses, TUNING_SEED)
@@ -89,10 +93,13 @@ def measure(name, poses, settings):
             dt = []
             for _ in range(REPEATS):
                 t0 = time.perf_counter()
-                r = armsim.solve_batch(chain, T, q0=q0, tol=TOL, damping=damping)
+                r = armsim.solve_batch(chain, T, q0=q0, tol=TOL, damping=damping,
+                                       first_iter=first, max_iter=most)
                 dt.append(time.perf_counter() - t0)
             it = np.asarray(r.iterations)
             rows.append({"rule": label(rule), "damping": damping, "turn_draws": turn,
+                         "budgets": f"{first}, {most}" + (" (default)" if (first, most) == BUDGET
+                                                          else ""),
                          "iterations": float(it.mean()),
                          "unsolved": int(np.sum(~fk_success(chain, r.q, T))),
                          "over_100": int(np.sum(it > 100)), "most": int(it.max()),
@@ -200,11 +207,13 @@ def main(argv=None):
     print(f"tuning poses: default_rng({TUNING_SEED}) (bench/ik_spatial.py reports on "
           f"default_rng({POSE_SEED})); {poses:,} poses per robot", flush=True)
     d0 = SpatialTarget.default_damping
-    parts = {"progress": [(rule, d0, True) for rule in RULES],
-             "damping": [(DEFAULT, d, True) for d in DAMPINGS],
-             "draws": [(DEFAULT, d0, True), (DEFAULT, d0, False)]}
+    parts = {"progress": [(rule, d0, True, BUDGET) for rule in RULES],
+             "damping": [(DEFAULT, d, True, BUDGET) for d in DAMPINGS],
+             "draws": [(DEFAULT, d0, True, BUDGET), (DEFAULT, d0, False, BUDGET)],
+             "budgets": [(DEFAULT, d0, True, b) for b in BUDGETS]}
     keys = {"progress": ("rule", "progress rule"), "damping": ("damping", "initial damping nu"),
-            "draws": ("turn_draws", "restarts of a joint wider than a turn drawn in")}
+            "draws": ("turn_draws", "restarts of a joint wider than a turn drawn in"),
+            "budgets": ("budgets", "iterations of q0, of each restart")}
     results = {"poses": poses, "tuning_seed": TUNING_SEED}
     blocks = {}
     for part, settings in parts.items():

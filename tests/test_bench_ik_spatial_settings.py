@@ -88,3 +88,18 @@ def test_seeds_markdown_writes_the_held_out_block(tmp_path):
     for row in rows:
         assert (f"| 11 | {row['robot']} | {row['iterations']:.2f} | {row['unsolved']} |"
                 in text)
+
+
+def test_measure_runs_each_setting_on_the_tuning_poses_and_restores_the_class_settings():
+    from armsim.ik.problems import SpatialTarget
+    d0 = SpatialTarget.default_damping
+    rows = bench.measure("ur5", 30, [(bench.DEFAULT, d0, True, bench.BUDGET),
+                                     (None, 1.0, False, (12, 12))])
+    assert SpatialTarget.progress == bench.DEFAULT and SpatialTarget.turn_draws is True
+    chain = armsim.robots.load("ur5")
+    T, q0 = bench.pose_set(chain, 30, bench.TUNING_SEED)
+    r = armsim.solve_batch(chain, T, q0=q0, tol=bench.TOL)          # the defaults
+    assert rows[0]["iterations"] == pytest.approx(np.mean(r.iterations))
+    assert rows[0]["budgets"] == "25, 12 (default)" and rows[1]["budgets"] == "12, 12"
+    assert rows[1]["rule"] == "none" and rows[1]["damping"] == 1.0
+    assert rows[0]["time_ratio"] == 1.0
