@@ -14,7 +14,7 @@ PACKAGE = ROOT / "armsim"
 ALLOWED = {
     "files": set(),
     "ad": set(),
-    "kinematics": {"ad"},
+    "kinematics": {"ad", "files"},
     "ik": {"ad", "kinematics"},
     "vision": {"ad", "kinematics", "files"},
     "scene": {"ad", "kinematics", "ik", "vision", "files"},
