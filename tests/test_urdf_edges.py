@@ -9,6 +9,8 @@ import textwrap
 import time
 import warnings
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,8 @@ from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain
 
 pytest.importorskip("yourdfpy")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LIMIT = "<limit lower='-1' upper='1' effort='1' velocity='1'/>"
 
@@ -71,7 +75,8 @@ def test_tool_on_a_cycle_returns_at_once(tmp_path):
         except ValueError as exc:
             print(exc)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=ROOT)
     assert out.stdout == f"{p}: {LOOP_LINE}\n" and out.stderr == ""
 
 
@@ -157,7 +162,7 @@ def _limited(code, mb):
         resource.setrlimit(resource.RLIMIT_AS, (vm + {mb} * 2**20, vm + {mb} * 2**20))
     """)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-c", head + textwrap.dedent(code)],
+    return subprocess.run([sys.executable, "-c", head + textwrap.dedent(code)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -193,6 +198,22 @@ def test_too_many_tags_are_refused_before_parsing(tmp_path):
     """, 100)
     assert out.stdout == (f"{p}: too much markup for a robot model: {n + 2} tags, at most "
                           f"{validate.MAX_TAGS}\n"), out.stderr
+
+
+def test_the_largest_file_within_the_bounds_is_read_in_bounded_memory(tmp_path):
+    # just under MAX_TAGS tags with one attribute each (the worst case measured: libxml2
+    # takes ~400 bytes per element with an attribute): refused for its links, within 150 MB
+    p = tmp_path / "wide.urdf"
+    n = min(validate.MAX_TAGS, validate.MAX_ATTRIBUTES) - 10
+    p.write_text("<robot name='r'>" + "".join(f"<link name='{i:07d}'/>" for i in range(n))
+                 + "</robot>")
+    out = _limited(f"""
+        try:
+            armsim.load_urdf({str(p)!r})
+        except ValueError as exc:
+            print(exc)
+    """, 150)
+    assert out.stdout == f"{p}: {n} links, at most {validate.MAX_LINKS} are accepted\n", out.stderr
 
 
 def test_too_many_links_and_a_chain_too_long(tmp_path):

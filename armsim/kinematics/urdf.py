@@ -6,7 +6,7 @@ in :mod:`armsim.kinematics.validate`):
 
 1. it is a regular file of at most 16 MiB (:data:`~validate.MAX_URDF_BYTES`), read
    without blocking: a folder, a pipe (FIFO) or a device is named for what it is;
-2. its bytes hold at most 200,000 tags and 400,000 attributes; then it is parsed as XML
+2. its bytes hold at most 200,000 tags and 200,000 attributes; then it is parsed as XML
    without entities (a ``<!ENTITY`` declaration is refused), comments or network, and holds
    at most 10,000 links and 10,000 joints;
 3. the links form exactly one tree (:func:`validate.tree`: no cycle anywhere in the file,
