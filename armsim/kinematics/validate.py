@@ -48,7 +48,7 @@ import numpy as np
 __all__ = ["RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
            "AXIS_MIN_NORM", "MAX_URDF_BYTES", "MAX_TAGS", "MAX_ATTRIBUTES", "MAX_LINKS",
            "MAX_JOINTS", "MAX_CHAIN_JOINTS", "number", "vector", "joint", "reach", "chain_size",
-           "markup", "tree", "shown"]
+           "markup", "counts", "tree", "dh", "shown"]
 
 #: quantity -> (lo, hi, unit), every bound inclusive; see the table above
 RANGES = {
@@ -91,7 +91,9 @@ def number(value, quantity, what) -> float:
     """``value`` as a float within the range of ``quantity`` (a key of :data:`RANGES`)."""
     try:
         v = float(value)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:                    # an integer beyond the floats
+        v = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
         raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}") from None
     lo, hi, _ = RANGES[quantity]
     if not lo <= v <= hi:           # also NaN
