@@ -108,6 +108,8 @@ def read_regular(path, limit) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InputError(_why(exc), exc.errno) from None
+    except ValueError:              # os.open refuses a name with a NUL character
+        raise InputError("a file name cannot contain a NUL character") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -248,6 +248,11 @@ def test_fifo_device_and_folder_are_named(tmp_path):
     link.symlink_to(tmp_path / "nothing.urdf")
     assert refused(link) == (f"{link}: no such file (a symbolic link to "
                              f"'{tmp_path / 'nothing.urdf'}', which does not exist)")
+    loop = tmp_path / "loop.urdf"
+    loop.symlink_to(loop)
+    assert refused(loop) == f"{loop}: cannot read the file: Too many levels of symbolic links"
+    assert refused("a\0b.urdf") == "a\0b.urdf: cannot read the file: a file name cannot contain a NUL character"
+    assert refused(None) == "a URDF file's path must be a string or a Path, got NoneType"
 
 
 # -- 5. arms too small (or too large) to be an arm --------------------------------------------

@@ -143,7 +143,11 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
         One line, ``PATH: what is wrong``, e.g. ``robot.urdf: the links form a cycle:
         'c1' -> 'c2' -> 'c1' (joints 'k1', 'k2'); a URDF must be one tree``.
     """
-    path = Path(path)
+    try:
+        path = Path(path)
+    except TypeError:
+        raise ValueError(f"a URDF file's path must be a string or a Path, got "
+                         f"{type(path).__name__}") from None
     robot, elements = _parse(path)
     links = [lk.name for lk in robot.links]
     if not links:
