@@ -35,8 +35,8 @@ __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rota
 
 JOINT_TYPES = validate.JOINT_TYPES
 WRT_SPATIAL = ("joints", "origins")
-MAX_VALUE = validate.ANGLE_RANGE[1]       # joint values [rad or m]: 1e6
-MAX_OFFSET = validate.POSITION_RANGE[1]   # a point to reach (a target, a pose) [m]: 1e6
+MAX_VALUE = validate.JOINT_VALUE_RANGE[1]   # joint values [rad or m]: 1e6
+MAX_OFFSET = validate.POSITION_RANGE[1]     # a point to reach (a target, a pose) [m]: 1e6
 
 
 def rpy_matrix(rpy):

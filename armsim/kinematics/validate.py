@@ -6,7 +6,8 @@ here before any arithmetic is done on it, so that nothing downstream (the solver
 camera, the view) meets a number it cannot use.  Importing this module has no side
 effects: the scene and the view read the ranges from it.
 
-The ranges (:data:`RANGES`, ``quantity -> (lo, hi, unit)``; every bound inclusive)
+The ranges (:data:`RANGES`, ``quantity -> (lo, hi, unit)``; every bound inclusive):
+
 =============  ====================  =====  ================================================
 quantity       range                 unit   what has it
 =============  ====================  =====  ================================================
@@ -14,7 +15,7 @@ quantity       range                 unit   what has it
                                             offset; DH ``a`` and ``d``; a prismatic joint's
                                             limits (its travel)
 ``angle``      [-1e6, 1e6]           rad    roll, pitch, yaw; DH ``alpha`` and ``theta``;
-                                            a revolute joint's limits; joint values
+                                            a revolute joint's limits
 ``axis``       [-1e6, 1e6]           1      each coordinate of a joint axis (then made unit;
                                             its norm must be at least :data:`AXIS_MIN_NORM`)
 ``reach``      [1e-3, 1e3]           m      the arm's reach (:attr:`SpatialChain.reach`): a
@@ -23,6 +24,8 @@ quantity       range                 unit   what has it
                                             the reach stay meaningful
 ``position``   [-1e6, 1e6]           m      each coordinate of a point the arm is asked to
                                             reach (targets, :func:`armsim.pose`)
+``joint``      [-1e6, 1e6]           rad/m  a joint value given to the pose or the Jacobian
+                                            (may lie outside the joint's limits)
 =============  ====================  =====  ================================================
 
 A prismatic rail of +-1e6 m is therefore refused (its travel is a length); the longest
@@ -46,6 +49,7 @@ import math
 import numpy as np
 
 __all__ = ["RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
+           "JOINT_VALUE_RANGE",
            "AXIS_MIN_NORM", "MAX_URDF_BYTES", "MAX_TAGS", "MAX_ATTRIBUTES", "MAX_LINKS",
            "MAX_JOINTS", "MAX_CHAIN_JOINTS", "number", "vector", "joint", "reach", "chain_size",
            "markup", "counts", "tree", "dh", "shown"]
@@ -57,12 +61,14 @@ RANGES = {
     "axis": (-1e6, 1e6, ""),
     "reach": (1e-3, 1e3, "m"),
     "position": (-1e6, 1e6, "m"),
+    "joint": (-1e6, 1e6, "rad or m"),
 }
 LENGTH_RANGE = RANGES["length"]
 ANGLE_RANGE = RANGES["angle"]
 AXIS_RANGE = RANGES["axis"]
 REACH_RANGE = RANGES["reach"]
 POSITION_RANGE = RANGES["position"]
+JOINT_VALUE_RANGE = RANGES["joint"]
 #: the shortest joint axis accepted (before it is made unit)
 AXIS_MIN_NORM = 1e-12
 
