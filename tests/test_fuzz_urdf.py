@@ -185,10 +185,7 @@ FUZZ = settings(max_examples=250, deadline=timedelta(seconds=2), derandomize=Tru
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-@FUZZ
-@given(doc=urdf_documents())
-def test_random_urdf_documents(tmp_path, doc):
-    text, base, tip = doc
+def check_urdf(tmp_path, text, base=None, tip=None):
     path = tmp_path / "fuzz.urdf"
     path.write_text(text)
     with warnings.catch_warnings():
@@ -202,9 +199,15 @@ def test_random_urdf_documents(tmp_path, doc):
 
 
 @FUZZ
+@given(doc=urdf_documents())
+def test_random_urdf_documents(tmp_path, doc):
+    check_urdf(tmp_path, *doc)
+
+
+@FUZZ
 @given(text=chain_documents())
 def test_random_numbers_on_a_chain(tmp_path, text):
-    test_random_urdf_documents.hypothesis.inner_test(tmp_path, (text, None, None))
+    check_urdf(tmp_path, text)
 
 
 @st.composite
