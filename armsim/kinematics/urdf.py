@@ -157,10 +157,9 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
             if j.parent is None or j.child is None:
                 raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
                                  f"<child link=...>")
-        _, parent_joint, children = validate.tree(links, robot.joints)
+        root, parent_joint, children = validate.tree(links, robot.joints)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    root = next(lk for lk in links if lk not in parent_joint)
     names = set(links)
     for which, name in (("base", base), ("tip", tip)):
         if name is not None and (not isinstance(name, str) or name not in names):
