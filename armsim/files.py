@@ -30,6 +30,10 @@ What a name means:
 * anything else (a folder, a block device, a socket, an empty name) is refused.
 
 Errors are :class:`OutputError`, one line naming the path.
+
+Inputs (a scene, a URDF file) are read by :func:`read_regular`: a regular file of at most
+a given size, refused at once -- by what it is (a folder, a pipe, a device) or by its
+size -- before a byte is read; the error is :class:`InputError`, the reason without the path.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "FIFO_WAIT"]
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "FIFO_WAIT",
+           "InputError", "read_regular", "file_type"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -55,6 +60,76 @@ class OutputError(Exception):
 
 class Terminated(BaseException):
     """SIGTERM arrived while outputs were open (they have been discarded)."""
+
+
+class InputError(Exception):
+    """An input file cannot be read: ``str(err)`` is the reason (one line, without the path).
+
+    Attributes
+    ----------
+    errno : int or None   the OS error number, when the OS refused
+    too_large : bool      the file is larger than the limit asked for
+    """
+
+    def __init__(self, reason, errno=None, too_large=False):
+        super().__init__(reason)
+        self.errno = errno
+        self.too_large = too_large
+
+
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def file_type(mode) -> str:
+    """What a file of ``st_mode`` is, for a message: ``"a directory"``, ``"a pipe (FIFO)"``,
+    ``"a character device"``, ``"a block device"``, ``"a socket"``, ``"a regular file"``."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+
+
+def read_regular(path, limit) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    The file is opened without blocking (a FIFO with no writer would wait forever)
+    and its type and size are checked on the open descriptor before any read, so a
+    pipe, a device such as ``/dev/zero`` or a directory is refused at once, and so is
+    a file larger than ``limit`` (also one that grows while it is read).
+
+    Raises
+    ------
+    InputError
+        ``it is a pipe (FIFO), not a regular file`` (and the like), the OS's reason
+        (``No such file or directory``, with ``errno``), or ``too_large``.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(_why(exc), exc.errno) from None
+    except ValueError:              # os.open refuses a name with a NUL character
+        raise InputError("a file name cannot contain a NUL character") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"it is {file_type(st.st_mode)}, not a regular file")
+        if st.st_size > limit:
+            raise InputError(f"more than {limit} bytes", too_large=True)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InputError(_why(exc), exc.errno) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputError(f"more than {limit} bytes", too_large=True)
+    return b"".join(chunks)
 
 
 def _why(exc: OSError) -> str:

@@ -15,7 +15,7 @@ ALLOWED = {
     "files": set(),
     "ranges": set(),            # the accepted ranges shared by the scene, view and API
     "ad": set(),
-    "kinematics": {"ad"},
+    "kinematics": {"ad", "files"},
     "ik": {"ad", "kinematics"},
     "vision": {"ad", "kinematics", "files", "ranges"},
     "scene": {"ad", "kinematics", "ik", "vision", "files", "ranges"},

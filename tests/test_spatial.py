@@ -189,7 +189,7 @@ def test_bad_chains_are_refused_with_one_line():
     with pytest.raises(ValueError, match=r"^joint 'x': limits must be finite with lower <= "
                                          r"upper, got \(1.0, -1.0\)$"):
         SpatialChain([Joint("x", "revolute", lower=1.0, upper=-1.0)])
-    c = SpatialChain([Joint("x", "continuous")])
+    c = SpatialChain([Joint("x", "continuous")], tool_xyz=(0.1, 0.0, 0.0))   # reach > 0
     assert c.limits.tolist() == [[-np.inf, np.inf]]
     with pytest.raises(ValueError, match=r"^joint values must have shape \(\.\.\., 1\), got \(2,\)$"):
         c.pose([0.0, 1.0])

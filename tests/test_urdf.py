@@ -22,7 +22,7 @@ PLANAR = """<?xml version="1.0"?>
   <joint name="tool" type="fixed"><parent link="l3"/><child link="tool"/><origin xyz="0.3 0 0"/></joint>
   <joint name="s1" type="revolute"><parent link="mount"/><child link="side"/>
     <axis xyz="1 0 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
-  <joint name="s2" type="fixed"><parent link="side"/><child link="side2"/></joint>
+  <joint name="s2" type="fixed"><parent link="side"/><child link="side2"/><origin xyz="0 0.2 0"/></joint>
 </robot>
 """
 
@@ -84,7 +84,13 @@ CASES = {
     "</joint></robot>": "joint 'j': axis must not be zero",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<parent link='a'/><child link='b'/><origin xyz='0 x 0'/><limit lower='-1' upper='1'/>"
+    "</joint></robot>": "joint 'j': origin xyz[1] must be a number, got 'x'",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><limit lower='x' upper='1'/>"
     "</joint></robot>": "not a valid URDF (could not convert string to float: 'x')",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<child link='b'/><limit lower='-1' upper='1'/></joint></robot>":
+        "joint 'j' lacks its <parent link=...>",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
         "no movable joint between links 'a' and 'b'",

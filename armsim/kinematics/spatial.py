@@ -27,16 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
-from armsim.kinematics import batch
+from armsim.kinematics import batch, validate
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
            "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
            "WRT_SPATIAL"]
 
-JOINT_TYPES = ("revolute", "continuous", "prismatic")
+JOINT_TYPES = validate.JOINT_TYPES
 WRT_SPATIAL = ("joints", "origins")
-MAX_VALUE = 1e6      # joint values (rad or m) and finite limits
-MAX_OFFSET = 1e6     # origin translations [m]
+MAX_VALUE = validate.JOINT_VALUE_RANGE[1]   # joint values [rad or m]: 1e6
+MAX_OFFSET = validate.POSITION_RANGE[1]     # a point to reach (a target, a pose) [m]: 1e6
 
 
 def rpy_matrix(rpy):
@@ -231,9 +231,15 @@ class SpatialChain:
 
     Parameters
     ----------
-    joints : sequence of :class:`Joint`
-    tool_xyz, tool_rpy : (3,), the tool offset in the last link's frame
+    joints : sequence of :class:`Joint` (at most ``validate.MAX_CHAIN_JOINTS``)
+    tool_xyz, tool_rpy : (3,), the tool offset in the last link's frame [m, rad]
     base, tip : str, optional; the link names (for display and error messages)
+    name : str, optional; the arm in error messages (default "the arm from BASE to TIP")
+
+    Every number is checked against its quantity's range in :mod:`~armsim.kinematics.validate`
+    (lengths within +-1e3 m, angles within +-1e6 rad) before any arithmetic, and the reach
+    must be within ``REACH_RANGE`` (1e-3 to 1e3 m); anything else is one ``ValueError`` line
+    naming the joint or the arm.
 
     Attributes
     ----------
@@ -242,32 +248,14 @@ class SpatialChain:
     """
 
     def __init__(self, joints, tool_xyz=(0.0, 0.0, 0.0), tool_rpy=(0.0, 0.0, 0.0),
-                 base="base", tip="tool"):
+                 base="base", tip="tool", name=None):
         joints = list(joints)
         if not joints:
             raise ValueError("a spatial chain needs at least one joint")
-        xyz, rpy, axes, lim = [], [], [], []
-        for j in joints:
-            where = f"joint {j.name!r}"
-            if j.type not in JOINT_TYPES:
-                raise ValueError(f"{where}: type must be one of {', '.join(JOINT_TYPES)}, "
-                                 f"got {j.type!r}")
-            o = _vector(f"{where} xyz", j.xyz, MAX_OFFSET)
-            r = _vector(f"{where} rpy", j.rpy, MAX_VALUE)
-            a = _vector(f"{where} axis", j.axis, MAX_OFFSET)
-            size = np.linalg.norm(a)
-            if size < 1e-12:
-                raise ValueError(f"{where}: axis must not be zero")
-            lo, hi = (-np.inf, np.inf) if j.type == "continuous" else (float(j.lower),
-                                                                        float(j.upper))
-            if not (np.isfinite(lo) and np.isfinite(hi) and abs(lo) <= MAX_VALUE
-                    and abs(hi) <= MAX_VALUE and lo <= hi) and j.type != "continuous":
-                raise ValueError(f"{where}: limits must be finite with lower <= upper, "
-                                 f"got ({j.lower}, {j.upper})")
-            xyz.append(o)
-            rpy.append(r)
-            axes.append(a / size)
-            lim.append((lo, hi))
+        name = f"the arm from {validate.shown(base)} to {validate.shown(tip)}" if name is None \
+            else name
+        validate.chain_size(len(joints), name)
+        xyz, rpy, axes, lim = zip(*(validate.joint(j) for j in joints))   # :mod:`validate`
         self.joints = tuple(joints)
         self.names = tuple(j.name for j in joints)
         self.types = tuple(j.type for j in joints)
@@ -275,11 +263,12 @@ class SpatialChain:
         self.rpy = _frozen(np.array(rpy))
         self.axes = _frozen(np.array(axes))
         self.limits = _frozen(np.array(lim, dtype=float))
-        self.tool_xyz = _frozen(_vector("tool xyz", tool_xyz, MAX_OFFSET))
-        self.tool_rpy = _frozen(_vector("tool rpy", tool_rpy, MAX_VALUE))
+        self.tool_xyz = _frozen(validate.vector(tool_xyz, "length", "tool xyz"))
+        self.tool_rpy = _frozen(validate.vector(tool_rpy, "angle", "tool rpy"))
         self.base, self.tip = str(base), str(tip)
         self.prismatic = tuple(t == "prismatic" for t in self.types)
         self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
+        validate.reach(self.reach, name)
         self._R0 = _frozen(rpy_matrix(self.rpy))
         self._tool_R = _frozen(rpy_matrix(self.tool_rpy))
         # the float pass (:meth:`_float_frames`): each joint's local transform is
@@ -561,17 +550,16 @@ class SpatialChain:
             a prismatic joint's value is added to ``d``.
         limits : array_like (n, 2), optional (default (-pi, pi))
         tool : (4, 4) homogeneous tool offset after the last DH frame, optional
+        names : sequence of n str, optional (default joint1, joint2, ...)
+
+        Every entry is checked against its range before any arithmetic
+        (:func:`armsim.kinematics.validate.dh`: ``a``, ``d`` within +-1e3 m, angles within
+        +-1e6 rad, at most 128 rows), and the arm's reach must be within 1e-3 to 1e3 m:
+        otherwise one ``ValueError`` line, e.g. ``the DH arm (3 joints) reaches 0 m from its
+        first joint; ...``.
         """
-        table = np.asarray(table, dtype=float)
-        if table.ndim != 2 or table.shape[1] != 4 or len(table) == 0:
-            raise ValueError(f"a DH table must have shape (n, 4) rows (a, alpha, d, theta), "
-                             f"got {table.shape}")
-        if convention not in ("standard", "modified"):
-            raise ValueError(f"convention must be 'standard' or 'modified', got {convention!r}")
-        n = len(table)
-        types = ["revolute"] * n if types is None else list(types)
-        limits = np.tile([-np.pi, np.pi], (n, 1)) if limits is None else np.asarray(limits, float)
-        names = [f"joint{i + 1}" for i in range(n)] if names is None else list(names)
+        table, types, limits, tool, names = validate.dh(table, convention, types, limits, tool,
+                                                        names)
 
         def tz(d):
             T = np.eye(4)
@@ -597,11 +585,12 @@ class SpatialChain:
             else:
                 origins.append(rot(0, alpha) @ tx(a) @ tz(d) @ rot(2, theta))
                 after = np.eye(4)
-        tool_T = after @ (np.eye(4) if tool is None else np.asarray(tool, dtype=float))
+        tool_T = after @ tool
         joints = [Joint(names[i], types[i], tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
-                        (0.0, 0.0, 1.0), float(limits[i, 0]), float(limits[i, 1]))
+                        (0.0, 0.0, 1.0), limits[i][0], limits[i][1])
                   for i, T in enumerate(origins)]
-        return cls(joints, tool_T[:3, 3], matrix_rpy(tool_T[:3, :3]))
+        return cls(joints, tool_T[:3, 3], matrix_rpy(tool_T[:3, :3]),
+                   name=f"the DH arm ({len(joints)} joints)")
 
 
 def _vector(what, v, bound):

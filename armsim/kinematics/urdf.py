@@ -1,23 +1,43 @@
 """URDF files as spatial chains (:func:`load_urdf`), parsed by yourdfpy.
 
-The file is read with yourdfpy (a dependency of armsim) without meshes or
-scene graphs: only links and joints matter.  One chain is taken from the link
-tree, from ``base`` to ``tip`` (by default the root and the leaf with the most
-movable joints below it); fixed joints on it are folded into the next joint's
-origin (or the tool offset after the last one).  Mimic, floating and planar
-joints on the chain are refused.  Anything wrong with the file is one
-``ValueError`` line: ``PATH: what is wrong``.
+Only links and joints matter (no meshes, no scene graphs).  The file is checked in this
+order, each step bounded before the next allocates anything (the bounds and ranges are
+in :mod:`armsim.kinematics.validate`):
+
+1. it is a regular file of at most 16 MiB (:data:`~validate.MAX_URDF_BYTES`), read
+   without blocking: a folder, a pipe (FIFO) or a device is named for what it is;
+2. its bytes hold at most 200,000 tags and 200,000 attributes; then it is parsed as XML
+   without entities (a ``<!ENTITY`` declaration is refused), comments or network, and holds
+   at most 10,000 links and 10,000 joints;
+3. the links form exactly one tree (:func:`validate.tree`: no cycle anywhere in the file,
+   one root, no link the child of two joints; walks are iterative with a visited set);
+4. one chain is taken from ``base`` to ``tip`` (by default the root and the leaf with the
+   most movable joints below it), at most 128 movable joints long;
+5. each number on the chain is read from the file's text and checked against the range of
+   its quantity (origins within +-1e3 m, angles within +-1e6 rad, a prismatic joint's
+   travel within +-1e3 m) before any arithmetic; fixed joints are then folded into the
+   next joint's origin (or the tool offset after the last one), and the arm's reach must be
+   within 1e-3 to 1e3 m.
+
+Mimic, floating and planar joints on the chain are refused.  Anything wrong is one
+``ValueError`` line: ``PATH: what is wrong``, naming the link or joint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy
+from armsim.files import InputError, read_regular
+from armsim.kinematics import validate
+from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
+from armsim.kinematics.validate import shown
 
 __all__ = ["load_urdf"]
 
@@ -25,34 +45,79 @@ MOVABLE = ("revolute", "continuous", "prismatic")
 REFUSED = ("floating", "planar")
 
 
+def _read(path) -> bytes:
+    try:
+        return read_regular(path, validate.MAX_URDF_BYTES)
+    except InputError as exc:
+        if exc.too_large:
+            raise ValueError(f"{path}: URDF file too large: more than {validate.MAX_URDF_BYTES} "
+                             f"bytes ({validate.MAX_URDF_BYTES >> 20} MiB)") from None
+        if exc.errno == errno.ENOENT:
+            if os.path.islink(path):
+                raise ValueError(f"{path}: no such file (a symbolic link to "
+                                 f"'{os.readlink(path)}', which does not exist)") from None
+            raise ValueError(f"{path}: no such file") from None
+        raise ValueError(f"{path}: cannot read the file: {exc}") from None
+
+
 def _parse(path):
+    """The file's <robot> element (lxml) and yourdfpy's robot of its links and joints."""
     try:
         import yourdfpy
     except ImportError:
         raise ValueError(f"{path}: reading URDF needs yourdfpy, a dependency of armsim: "
                          "pip install yourdfpy") from None
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    data = _read(path)
     try:
-        tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the file ({exc})") from None
+        validate.markup(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+                             remove_pis=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ValueError(f"{path}: not well-formed XML: {exc.msg}") from None
-    if tree.getroot().tag != "robot":
-        raise ValueError(f"{path}: the root element must be <robot>, got <{tree.getroot().tag}>")
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise ValueError(f"{path}: XML entity declarations (<!ENTITY ...>) are not accepted "
+                         f"in a URDF")
+    if root.tag != "robot":
+        raise ValueError(f"{path}: the root element must be <robot>, got <{str(root.tag)[:40]}>")
+    links = root.findall("link")
+    joints = root.findall("joint")
+    try:
+        validate.counts(len(links), len(joints))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    # yourdfpy reads the structure only: links by name (their visuals, collisions and
+    # inertias are never used), joints by name, type, parent, child, limit and mimic; the
+    # numbers of origins and axes are read here (:func:`_origin`), each checked first
+    lean = etree.Element("robot", {"name": str(root.get("name", "robot"))})
+    for link in links:
+        etree.SubElement(lean, "link", dict(link.attrib))
+    for j in joints:
+        copy = etree.SubElement(lean, "joint", dict(j.attrib))
+        for tag in ("parent", "child", "limit", "mimic"):
+            element = j.find(tag)
+            if element is None and tag in ("parent", "child"):
+                raise ValueError(f"{path}: joint {shown(j.get('name'))} lacks its <{tag} "
+                                 f"link=...>")
+            if element is not None:
+                etree.SubElement(copy, tag, dict(element.attrib))
     sink = io.StringIO()
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            urdf = yourdfpy.URDF.load(str(path), build_scene_graph=False, load_meshes=False,
-                                      build_collision_scene_graph=False,
-                                      load_collision_meshes=False)
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            robot = yourdfpy.URDF._parse_robot(xml_element=lean)
     except KeyError as exc:
         raise ValueError(f"{path}: a URDF element lacks its {exc.args[0]!r} attribute") from None
     except Exception as exc:   # yourdfpy's own errors carry no common type
-        raise ValueError(f"{path}: not a valid URDF ({str(exc).splitlines()[0][:120]})") from None
-    return urdf.robot
+        text = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{path}: not a valid URDF ({text[:120]})") from None
+    return robot, {j.get("name"): j for j in joints}
 
 
 def load_urdf(path, base=None, tip=None) -> SpatialChain:
@@ -61,6 +126,7 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
     Parameters
     ----------
     path : str or Path
+        A regular file of at most 16 MiB (see the module's docstring for every check).
     base : str, optional
         The first link (default: the root of the link tree).
     tip : str, optional
@@ -70,79 +136,118 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
     Returns
     -------
     SpatialChain
+
+    Raises
+    ------
+    ValueError
+        One line, ``PATH: what is wrong``, e.g. ``robot.urdf: the links form a cycle:
+        'c1' -> 'c2' -> 'c1' (joints 'k1', 'k2'); a URDF must be one tree``.
     """
-    path = Path(path)
-    robot = _parse(path)
+    try:
+        path = Path(path)
+    except TypeError:
+        raise ValueError(f"a URDF file's path must be a string or a Path, got "
+                         f"{type(path).__name__}") from None
+    robot, elements = _parse(path)
     links = [lk.name for lk in robot.links]
     if not links:
         raise ValueError(f"{path}: no <link> in the file")
+    try:
+        for j in robot.joints:
+            if j.parent is None or j.child is None:
+                raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
+                                 f"<child link=...>")
+        root, parent_joint, children = validate.tree(links, robot.joints)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     names = set(links)
-    parent_joint = {}          # child link -> joint
-    children = {lk: [] for lk in links}
-    for j in robot.joints:
-        for end, link in (("parent", j.parent), ("child", j.child)):
-            if link not in names:
-                raise ValueError(f"{path}: joint {j.name!r}: {end} link {link!r} is not "
-                                 f"a <link> of the file")
-        if j.child in parent_joint:
-            raise ValueError(f"{path}: link {j.child!r} is the child of two joints "
-                             f"({parent_joint[j.child].name!r}, {j.name!r})")
-        parent_joint[j.child] = j
-        children[j.parent].append(j.child)
-    roots = [lk for lk in links if lk not in parent_joint]
-    if len(roots) != 1:
-        raise ValueError(f"{path}: the links must form one tree, found {len(roots)} roots"
-                         + (f" ({', '.join(map(repr, roots[:4]))})" if roots else ""))
     for which, name in (("base", base), ("tip", tip)):
-        if name is not None and name not in names:
-            raise ValueError(f"{path}: no link named {str(name)[:60]!r} (the {which}); links: "
-                             f"{', '.join(links[:12])}{', ...' if len(links) > 12 else ''}")
-    base = roots[0] if base is None else base
+        if name is not None and (not isinstance(name, str) or name not in names):
+            raise ValueError(f"{path}: no link named {shown(name)} (the {which}); links: "
+                             f"{', '.join(links[:12])[:300]}{', ...' if len(links) > 12 else ''}")
+    base = root if base is None else base
     if tip is None:
         tip = _deepest(base, children, parent_joint)
     chain = []
     link = tip
-    while link != base:
+    while link != base:                  # the links form a tree: this ends at the root
         j = parent_joint.get(link)
         if j is None:
-            raise ValueError(f"{path}: link {tip!r} is not below link {base!r}")
+            raise ValueError(f"{path}: link {shown(tip)} is not below link {shown(base)}")
         chain.append(j)
         link = j.parent
     chain.reverse()
+    arm = f"the arm from link {shown(base)} to link {shown(tip)}"
+    try:
+        validate.chain_size(sum(j.type in MOVABLE for j in chain),
+                            f"the chain from link {shown(base)} to link {shown(tip)}")
+        joints, tool = _joints(chain, elements)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if not joints:
+        raise ValueError(f"{path}: no movable joint between links {shown(base)} and {shown(tip)}")
+    try:
+        return SpatialChain(joints, tool[:3, 3], matrix_rpy(tool[:3, :3]), base=base, tip=tip,
+                            name=arm)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _origin(element, where):
+    """A joint's origin (4, 4) from the file's text, each number checked first."""
+    origin = element.find("origin")
+    xyz, rpy = ("0 0 0", "0 0 0") if origin is None else (origin.get("xyz", "0 0 0"),
+                                                           origin.get("rpy", "0 0 0"))
+    T = np.eye(4)
+    T[:3, 3] = validate.vector(xyz, "length", f"{where}: origin xyz")
+    T[:3, :3] = rpy_matrix(validate.vector(rpy, "angle", f"{where}: origin rpy"))
+    return T
+
+
+def _joints(chain, elements):
+    """The movable :class:`Joint` of ``chain`` (yourdfpy joints, base first) with the fixed
+    joints folded in, and the tool offset (4, 4) after the last one."""
     joints = []
     pending = np.eye(4)                    # fixed transforms since the last movable joint
+    lo_len, hi_len, _ = validate.LENGTH_RANGE
     for j in chain:
-        T = np.eye(4) if j.origin is None else np.asarray(j.origin, dtype=float)
+        where = f"joint {shown(j.name)}"
         if j.mimic is not None:
-            raise ValueError(f"{path}: joint {j.name!r} is a mimic joint; mimic, floating and "
-                             f"planar joints are not supported")
+            raise ValueError(f"{where} is a mimic joint; mimic, floating and planar joints are "
+                             f"not supported")
         if j.type in REFUSED:
-            raise ValueError(f"{path}: joint {j.name!r} is {j.type}; mimic, floating and "
-                             f"planar joints are not supported")
+            raise ValueError(f"{where} is {j.type}; mimic, floating and planar joints are not "
+                             f"supported")
+        if j.type != "fixed" and j.type not in MOVABLE:
+            raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
+        element = elements[j.name]
+        T = pending @ _origin(element, where)    # every entry within +-1e3 per joint: finite
         if j.type == "fixed":
-            pending = pending @ T
+            pending = T
             continue
-        if j.type not in MOVABLE:
-            raise ValueError(f"{path}: joint {j.name!r} has an unknown type {j.type!r}")
-        T = pending @ T
         pending = np.eye(4)
-        axis = (1.0, 0.0, 0.0) if j.axis is None else tuple(np.asarray(j.axis, dtype=float))
+        if not np.all((T[:3, 3] >= lo_len) & (T[:3, 3] <= hi_len)):
+            raise ValueError(f"{where}: its origin with the fixed joints before it is "
+                             f"[{', '.join(f'{x:g}' for x in T[:3, 3])}] m, beyond "
+                             f"[{lo_len:g}, {hi_len:g}] m")
+        axis_el = element.find("axis")
+        axis = validate.vector("1 0 0" if axis_el is None else axis_el.get("xyz", "1 0 0"),
+                               "axis", f"{where}: axis")
         lo, hi = -np.inf, np.inf
         if j.type != "continuous":
             lim = j.limit
             if lim is None or lim.lower is None or lim.upper is None:
-                raise ValueError(f"{path}: joint {j.name!r} ({j.type}) needs <limit lower=... "
-                                 f"upper=...>")
-            lo, hi = float(lim.lower), float(lim.upper)
-        try:
-            joints.append(Joint(j.name, j.type, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
-                                axis, lo, hi))
-            SpatialChain(joints[-1:])          # check this joint alone
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
-    if not joints:
-        raise ValueError(f"{path}: no movable joint between links {base!r} and {tip!r}")
-    return SpatialChain(joints, pending[:3, 3], matrix_rpy(pending[:3, :3]), base=base, tip=tip)
+                raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
+            lo, hi = lim.lower, lim.upper
+        joint = Joint(j.name, j.type, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
+                      tuple(axis), lo, hi)
+        validate.joint(joint)                    # this joint alone, named
+        joints.append(joint)
+    if not np.all((pending[:3, 3] >= lo_len) & (pending[:3, 3] <= hi_len)):
+        raise ValueError(f"the tool offset (the fixed joints after the last movable one) is "
+                         f"[{', '.join(f'{x:g}' for x in pending[:3, 3])}] m, beyond "
+                         f"[{lo_len:g}, {hi_len:g}] m")
+    return joints, pending
 
 
 def _deepest(base, children, parent_joint):

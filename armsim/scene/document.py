@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
-import os
 import pkgutil
 import re
-import stat
 import sys
 import tomllib
 from dataclasses import MISSING, dataclass, field
@@ -38,6 +36,7 @@ from pathlib import Path
 
 import tomli_w
 
+from armsim.files import InputError, read_regular
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
 from armsim.scene.sections import MouseTarget, SolverSection, TargetSection, check_spatial
@@ -243,40 +242,17 @@ def loads(text: str, source="<string>") -> Scene:
     return from_table(table, source)
 
 
-_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe (FIFO)"),
-               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-               (stat.S_ISSOCK, "a socket"))
-
-
 def _read_scene_bytes(path) -> bytes:
-    """The bytes of the regular file ``path``, at most :data:`MAX_SCENE_BYTES`.
-
-    The file is opened without blocking (a FIFO with no writer would wait
-    forever) and its type checked on the open descriptor before any read, so
-    a pipe, a device such as ``/dev/zero`` or a directory is refused at once."""
+    """The bytes of the regular file ``path``, at most :data:`MAX_SCENE_BYTES`
+    (:func:`armsim.files.read_regular`: a pipe, a device such as ``/dev/zero`` or a
+    directory is refused at once, before any read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise SceneError(path, "", f"cannot read scene file: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
-            raise SceneError(path, "", f"cannot read scene file: it is {what}, not a regular file")
-        chunks, size = [], 0
-        while size <= MAX_SCENE_BYTES:
-            chunk = os.read(fd, MAX_SCENE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise SceneError(path, "", f"cannot read scene file: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if size > MAX_SCENE_BYTES:
-        raise SceneError(path, "", f"scene file too large: more than {MAX_SCENE_BYTES} bytes (1 MiB)")
-    return b"".join(chunks)
+        return read_regular(path, MAX_SCENE_BYTES)
+    except InputError as exc:
+        if exc.too_large:
+            raise SceneError(path, "", f"scene file too large: more than {MAX_SCENE_BYTES} "
+                                       f"bytes (1 MiB)") from None
+        raise SceneError(path, "", f"cannot read scene file: {exc}") from None
 
 
 def load(path) -> Scene:
