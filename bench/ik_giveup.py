@@ -3,12 +3,11 @@ chosen on a tuning pose seed, the time to give up on targets out of reach.
 
 Two tables:
 
-* **tuning** (``TUNE_SEED``, not the seed of ``bench/ik_spatial.py``): one ``armsim.solve``
-  per pose, 10,000 reachable poses per shipped robot (joint vectors uniform in the
-  limits, full 6-D at tol 1e-5, judged by forward kinematics), for each ``give_up``
-  candidate: poses left unsolved and mean iterations.  The default
-  (``SpatialTarget.default_give_up``) is the smallest candidate that leaves no more poses
-  unsolved than the unbounded search (``give_up=None``).
+* **tuning** (``TUNE_SEED``: ``bench/ik_spatial_settings.py``'s tuning poses, not the
+  seed of ``bench/ik_spatial.py``): one ``armsim.solve`` per pose, 10,000 reachable poses
+  per shipped robot (joint vectors uniform in the limits, full 6-D at tol 1e-5, judged by
+  forward kinematics), for each ``give_up`` candidate: poses left unsolved and mean
+  iterations, against the unbounded search (``give_up=None``).
 * **out of reach**: pose targets whose position lies at 0.97 x the reach bound from the
   first joint (inside the bound, so no bound proves them unreachable; for these arms out
   of the workspace), random orientations: how many are solved, the reason, mean and
@@ -36,10 +35,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 import armsim  # noqa: E402
 from armsim.ik.problems import SpatialTarget  # noqa: E402
 from ik_spatial import POSE_SEED, TOL, fk_success  # noqa: E402
+from ik_spatial_settings import TUNING_SEED  # noqa: E402
 
-#: the poses give_up is tuned on (bench/ik_spatial.py reports on POSE_SEED)
-TUNE_SEED = 11
-CANDIDATES = (None, 10, 20, 30, 40, 60)
+#: the poses give_up is tuned on: the spatial settings' tuning poses (bench/ik_spatial.py
+#: reports on POSE_SEED)
+TUNE_SEED = TUNING_SEED
+CANDIDATES = (None, 20, 40, 60, 80, 100)
 #: out-of-reach targets: position at this fraction of the reach bound
 INSIDE = 0.97
 

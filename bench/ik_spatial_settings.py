@@ -57,10 +57,10 @@ if TUNING_SEED in (POSE_SEED, 0):
 #: None first: the reference of the time ratios; the default rule second
 DEFAULT = SpatialTarget.progress
 RULES = (None, DEFAULT, (2, 0.36), (3, 0.64), (4, 0.49), (5, 0.49))
-DAMPINGS = (1.0, SpatialTarget.default_damping, 0.03, 0.01, 0.003)
+DAMPINGS = tuple(dict.fromkeys((SpatialTarget.default_damping, 1.0, 0.1, 0.03, 0.01, 0.003)))
 #: (first_iter, max_iter): the default first, then the neighbours tried
 BUDGET = (SpatialTarget.default_first_iter, SpatialTarget.default_max_iter)
-BUDGETS = (BUDGET, (25, 10), (25, 15), (12, 12), (50, 12))
+BUDGETS = tuple(dict.fromkeys((BUDGET, (25, 10), (25, 12), (25, 15), (12, 12), (50, 12))))
 REPEATS = 3     # the batch time is the best of this many runs
 
 

@@ -100,6 +100,8 @@ def test_measure_runs_each_setting_on_the_tuning_poses_and_restores_the_class_se
     T, q0 = bench.pose_set(chain, 30, bench.TUNING_SEED)
     r = armsim.solve_batch(chain, T, q0=q0, tol=bench.TOL)          # the defaults
     assert rows[0]["iterations"] == pytest.approx(np.mean(r.iterations))
-    assert rows[0]["budgets"] == "25, 12 (default)" and rows[1]["budgets"] == "12, 12"
+    assert rows[0]["budgets"] == (f"{SpatialTarget.default_first_iter}, "
+                                  f"{SpatialTarget.default_max_iter} (default)")
+    assert rows[1]["budgets"] == "12, 12"
     assert rows[1]["rule"] == "none" and rows[1]["damping"] == 1.0
     assert rows[0]["time_ratio"] == 1.0

@@ -102,19 +102,20 @@ def test_the_rule_saves_iterations_and_loses_no_pose(name, monkeypatch):
 
 
 def test_a_spatial_target_starts_dls_with_its_own_damping_unless_given():
-    """solve and solve_batch start a spatial target's dls at nu = 0.1 (the Solver itself,
+    """solve and solve_batch start a spatial target's dls at nu = SpatialTarget.default_damping (0.01; the Solver itself,
     as the tracking simulation builds it, keeps 1.0, like every planar problem)."""
     chain = armsim.robots.load("iiwa14")
     prob, _ = for_target(chain, chain.matrix(chain.limits.mean(axis=1)))
-    assert SpatialTarget.default_damping == 0.1
+    d0 = SpatialTarget.default_damping
+    assert d0 == 0.01
     assert Solver(prob, method="dls").options.damping == 1.0
     assert not hasattr(for_target(armsim.Chain([1.0, 1.0]), np.array([1.0, 0.5]))[0],
                        "default_damping")
     T = _poses(chain, 30, seed=5)
     mid = chain.limits.mean(axis=1)
     its = {d: [armsim.solve(chain, M, q0=mid, tol=1e-5, damping=d).iterations for M in T]
-           for d in (0.1, 1.0)}
-    assert its[0.1] != its[1.0]             # the damping reaches the float path
-    assert [armsim.solve(chain, M, q0=mid, tol=1e-5).iterations for M in T] == its[0.1]
+           for d in (d0, 1.0)}
+    assert its[d0] != its[1.0]             # the damping reaches the float path
+    assert [armsim.solve(chain, M, q0=mid, tol=1e-5).iterations for M in T] == its[d0]
     batch = armsim.solve_batch(chain, T, q0=np.broadcast_to(mid, (len(T), chain.n)), tol=1e-5)
-    assert batch.iterations.tolist() == its[0.1]
+    assert batch.iterations.tolist() == its[d0]

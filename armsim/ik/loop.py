@@ -107,7 +107,7 @@ class Options:
         distance of one reach; gradient ``norm``: cap on ``|dq|_2``.
     damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``); :func:`solve`
         and :func:`solve_batch` take a problem's ``default_damping`` when none is given
-        (:class:`SpatialTarget`: 0.1).
+        (:class:`SpatialTarget`: 0.01).
     max_joint_step : [rad] pinv: cap on the largest joint change.
     """
 
@@ -595,9 +595,9 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     """Move the tip of ``chain`` to ``target``.
 
     ``max_iter``, ``first_iter`` and ``restarts`` left at their default take the problem's
-    own defaults when it has them (a spatial target: 12, 25, 150 with ``dls``, 20, 20, 150
-    with ``ccd``, chosen with ``bench/ik_spatial.py`` and ``bench/ccd_spatial.py``), and its
-    ``default_damping`` when ``damping`` is not given (spatial: 0.1,
+    own defaults when it has them (a spatial target: 15, 25, 150 with ``dls``, 20, 20, 150
+    with ``ccd``, chosen with ``bench/ik_spatial_settings.py`` and ``bench/ccd_spatial.py``), and its
+    ``default_damping`` when ``damping`` is not given (spatial: 0.01,
     ``bench/ik_spatial_settings.py``); :data:`DEFAULTS` otherwise (planar: 10, 3, 8; 1.0).
 
     Parameters
