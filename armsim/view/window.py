@@ -631,7 +631,8 @@ def _write_state(path, sim, frames, user_target, target_history_len, extra=None)
     st = sim.state
     data = {
         "frames": frames,
-        "target": None if is_spatial(st) else [float(v) for v in st.target],
+        "target": None if is_spatial(st) or not hasattr(st, "target") else
+        [float(v) for v in st.target],
         "user_target": None if user_target is None or is_spatial(st) else
         [float(v) for v in user_target],
         "target_history_len": target_history_len,
@@ -659,6 +660,7 @@ def _write_state(path, sim, frames, user_target, target_history_len, extra=None)
     else:                              # a calibration run: the hidden reference's tip
         data["tip"] = [float(v) for v in st.reference[-1]]
         data["round"] = int(st.round)
+        data["best_loss"] = float(st.best_loss) if np.isfinite(st.best_loss) else None
     data.update(extra or {})
     with Outputs() as outs:
         outs.add(path).file.write(json.dumps(data).encode())
