@@ -177,16 +177,16 @@ def test_sigterm_ends_a_dask_run_its_workers_and_says_so_in_one_line(tmp_path):
 
 # -- 6. the journal is ours or it is refused, untouched ---------------------------------------
 
-def interrupted(scene, rows=3):
-    """Run GRID into o.csv and stop it after ``rows`` rows (SIGINT); the journal's path."""
+def interrupted(folder, rows=3, args=(*GRID, "--csv", "o.csv")):
+    """Run ``armsim sweep ARGS`` and stop it after ``rows`` rows (Ctrl-C); the journal's path."""
     code = ("import sys\nfrom armsim.vision import sweep as s\nreal, n = s._one, []\n"
             "def one(task):\n    if len(n) == %d:\n        raise KeyboardInterrupt\n"
             "    n.append(1)\n    return real(task)\ns._one = one\nfrom armsim.cli import main\n"
             "raise SystemExit(main(sys.argv[1:]))\n" % rows)
-    r = subprocess.run([sys.executable, "-c", code, "sweep", *GRID, "--csv", "o.csv"], cwd=scene, env=ENV,
+    r = subprocess.run([sys.executable, "-c", code, "sweep", *args], cwd=folder, env=ENV,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 130, r.stderr
-    return scene / "o.csv.partial"
+    return folder / "o.csv.partial"
 
 
 @pytest.mark.parametrize("resume", [[], ["--resume"]])
@@ -293,3 +293,52 @@ def test_the_journal_header_names_format_version_and_parameters(scene):
     assert code == 0, err
     rows = list(csv.DictReader((scene / "o.csv").open(newline="")))
     assert len(rows) == 8 and listing(scene) == ["o.csv", "s.toml"]
+
+
+def test_a_journal_of_another_armsim_version_is_refused_untouched(scene):
+    path = scene / "o.csv.partial"
+    path.write_bytes(b"# armsim sweep journal 0123abcd\r\nsegments,population\r\n")     # format 1
+    before = digest(path)
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, "armsim sweep: error: 'o.csv.partial' is a sweep journal of another armsim "
+                              "version (not format 2); it cannot be resumed: delete it to start again\n")
+    assert digest(path) == before
+
+
+def test_a_journal_in_use_by_a_running_sweep_is_refused(tmp_path):
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3", "--max-rounds", "4000",
+            "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not (tmp_path / "o.csv.partial").exists():
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            pytest.skip("the sweep ended before the second one started")
+        code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path)
+        running = proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if not running:
+        pytest.skip("the sweep ended while the second one started")
+    assert (code, err) == (2, "armsim sweep: error: 'o.csv.partial' is in use by another armsim sweep\n")
+
+
+def test_a_run_that_never_measured_its_loss_has_an_empty_cell_and_resumes(tmp_path):
+    # gecco checks its loss every few rounds: after one round there is none (it was inf)
+    args = ["--preset", "gecco", "--seeds", "1,2,3", "--max-rounds", "1", "--csv", "o.csv"]
+    interrupted(tmp_path, 2, args)
+    code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path)
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / "o.csv").open(newline="")))
+    assert [r["seed"] for r in rows] == ["1", "2", "3"]
+    assert [r["final_loss"] for r in rows] == ["", "", ""]
+    assert all(float(r["length_error_px"]) >= 0 for r in rows)
+
+
+def test_max_rounds_beyond_the_scene_limit_is_refused(scene):
+    code, out, err, _ = sweep(*GRID[:-2], "--max-rounds", 10**30, "--csv", "o.csv", cwd=scene)
+    assert (code, err) == (2, "armsim sweep: error: argument --max-rounds: must be <= 100000000, "
+                              f"got {10**30}\n")

@@ -26,6 +26,9 @@ written:
   equal the sweep's, numbers must be finite and in range (``rounds`` up to the run's round
   limit).  The message names the row, its line and the column.
 
+A journal of another armsim version (another format number) is refused as such, and a
+journal another sweep is writing (it holds an advisory lock on it) as in use.
+
 Only a journal that passed all of this is changed: a last row cut short (the process was
 killed while writing it) is cut off, and new rows are appended.
 """
@@ -33,7 +36,7 @@ killed while writing it) is cut off, and new rows are appended.
 from __future__ import annotations
 
 import csv
-import errno
+import fcntl
 import json
 import math
 import os
@@ -181,6 +184,11 @@ class Journal:
         except FileExistsError:
             fd = None
         if fd is not None:
+            try:
+                _lock(path, fd)
+            except JournalError:
+                os.close(fd)
+                raise
             journal = cls(path, fields, fd)
             journal._file.write(head + "\r\n")
             journal._writer.writeheader()
@@ -188,6 +196,7 @@ class Journal:
             return journal, []
         fd = os.open(path, (os.O_RDWR if resume else os.O_RDONLY) | os.O_NONBLOCK | flags)
         try:
+            _lock(path, fd)
             done = _read(path, fd, fields, head, params["runs"], rows, resume)
         except BaseException:
             os.close(fd)
@@ -208,6 +217,17 @@ class Journal:
         self.path.unlink(missing_ok=True)
 
 
+def _lock(path, fd):
+    """Hold the journal for this process (an advisory lock, released when it is closed): a
+    second sweep on the same journal is refused instead of interleaving rows."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise JournalError(f"'{path}' is in use by another armsim sweep") from None
+    except OSError:         # a file system without locks: go on without one
+        pass
+
+
 def _read(path, fd, fields, head, runs, rows, resume):
     """Check the open journal ``fd`` line by line; cut a last row cut short (only then, and
     only with ``resume``); return its rows."""
@@ -221,6 +241,9 @@ def _read(path, fd, fields, head, runs, rows, resume):
     reader = open(fd, "rb", closefd=False)
     try:
         first = reader.readline(MAX_LINE + 1)
+        if first.startswith(f"{MAGIC} ".encode()) and not first.startswith(f"{MAGIC} {VERSION} ".encode()):
+            raise JournalError(f"'{path}' is a sweep journal of another armsim version (not format "
+                               f"{VERSION}); it cannot be resumed: delete it to start again")
         if not first.startswith(f"{MAGIC} {VERSION} ".encode()) or not first.endswith(b"\n"):
             raise JournalError(f"'{path}' is not an armsim sweep journal (its first line is not "
                                f"'{MAGIC} {VERSION} ...'); refusing to touch it: move it away or name "
