@@ -29,7 +29,21 @@ After an interruption the same command with ``--resume`` reads the journal
 writes the CSV; without ``--resume`` an existing journal is refused, never
 overwritten.
 
-Errors are one line on stderr with exit status 2.
+Limits, checked before anything is built or started: every ``--vary`` value within its
+key's own limits (a range by its ends; the scene's one-line error), at most 100000 runs
+(grid points x seeds, counted arithmetically), ``--max-rounds`` within
+``calibration.max_rounds``' limit, ``--jobs`` and ``--workers`` at most 4 per core of this
+machine; a ``--scheduler`` gets 5 s to accept a connection, 5 s for dask's handshake and 5
+s to have a worker (``tls://`` needs certificates in dask's configuration).
+
+The journal's first line names its format, version and the sweep's parameters; anything
+else at its path (a file that is not a journal, a named pipe, a device, a folder, a link
+to nothing...) is refused untouched, and every row read back is checked like a computed
+one (:mod:`armsim.vision.journal`).
+
+Errors are one line on stderr with exit status 2.  SIGTERM ends a run with one line and
+status 143 (Ctrl-C: 130), saying how many runs the journal kept; the worker processes are
+stopped with it.
 """
 
 from __future__ import annotations
@@ -92,19 +106,21 @@ def build_parser():
                    help="write the rounds/seconds figure (needs matplotlib; format by the suffix, "
                         "- for PNG on standard output)")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                   help="worker processes (default 1)")
+                   help="worker processes (default 1; at most 4 per core)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: a pool of --jobs processes on this machine (default); dask: "
                         "dask.distributed, a local cluster of --workers processes or the cluster "
                         "at --scheduler (needs the dask extra)")
     p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="--engine dask: worker processes of the local cluster (default: one per core)")
+                   help="--engine dask: worker processes of the local cluster (default: one per core; "
+                        "at most 4 per core)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="--engine dask: the scheduler of an existing cluster, e.g. tcp://host:8786 "
-                        "(its workers need armsim installed)")
+                        "(its workers need armsim installed; 5 s to connect)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep from OUT.csv.partial, the rows it wrote "
-                        "as they completed (same scene and options)")
+                        "as they completed (same scene and options; anything but that sweep's "
+                        "journal is refused untouched)")
     p.add_argument("--max-rounds", type=positive_int, metavar="N", dest="max_rounds",
                    help="give up after N rounds (default: the scene's calibration.max_rounds)")
     return p

@@ -19,7 +19,14 @@ Engines: ``sweep(..., jobs=N)`` runs a spawn process pool; ``sweep(...,
 engine="dask", client=dask_client(...))`` submits the tasks to dask.distributed,
 at most :data:`IN_FLIGHT` per worker thread at a time, and takes the results in
 task order, so rows come out in the serial order with bounded memory.
-:class:`Journal` is the resume file the command writes rows to as they come.
+:class:`Journal` (:mod:`armsim.vision.journal`) is the resume file the command writes
+rows to as they come.
+
+Limits, refused in one line before anything starts: at most :data:`MAX_RUNS` runs (grid
+points x seeds; a range ``a:b`` is counted, not built); at most :func:`process_limit`
+worker processes (:data:`PROCESSES_PER_CORE` per core); every network wait of the dask
+engine at most :data:`CONNECT_TIMEOUT` seconds.  A row is a run's result: a number the run
+never measured (``final_loss`` before the first loss check) is an empty cell, never ``inf``.
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
-import dataclasses
 import hashlib
 import io
 import itertools
@@ -36,7 +42,6 @@ import os
 import sys
 import threading
 from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
 
