@@ -264,3 +264,20 @@ def test_killed_for_real_then_resumed(tmp_path):
     assert without_seconds(read(tmp_path / "o.csv")) == without_seconds(read(tmp_path / "full.csv"))
     # (what SIGKILL leaves besides the journal: the CSV's hidden temporary file, never o.csv itself)
     assert [n for n in listing(tmp_path) if not n.startswith(".o.csv.")] == ["full.csv", "o.csv"]
+
+
+def test_a_cluster_without_workers_is_refused_within_the_timeout(scene, capsys, monkeypatch):
+    from distributed import LocalCluster
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT", 1)
+    cluster = LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    try:
+        t = time.perf_counter()
+        code = cli.main(["sweep", *GRID, "--csv", "o.csv", "--engine", "dask", "--scheduler",
+                         cluster.scheduler_address])
+        assert time.perf_counter() - t < 8
+    finally:
+        cluster.close()
+    assert code == 2
+    assert capsys.readouterr().err == (f"armsim sweep: error: argument --scheduler: cannot connect to "
+                                       f"'{cluster.scheduler_address}': the cluster has no workers (waited 1 s)\n")
+    assert listing(scene) == ["s.toml"]

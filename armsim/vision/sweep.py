@@ -344,19 +344,25 @@ def _remote_client(Client, scheduler, timeout):
     if scheme in ("tls", "wss") and not _tls_configured():
         fail(f"{scheme}:// needs TLS certificates in dask's configuration "
              f"(distributed.comm.tls: ca-file, client.cert, client.key)")
-    got = {}
+    got, lock = {}, threading.Lock()
 
     def connect():              # in a thread: a server that never answers the handshake
         try:                    # is not bounded by Client's own timeout
-            got["client"] = Client(scheduler, timeout=timeout, set_as_default=False)
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
         except BaseException as exc:
             got["error"] = _disarm(exc)
+            return
+        with lock:
+            late = got.setdefault("client", client) is not client
+        if late:                # given up on already: closed here, not by __del__ at exit
+            close_client(client, timeout)
     thread = threading.Thread(target=connect, name="armsim-dask-connect", daemon=True)
     thread.start()
     thread.join(timeout + 1)
+    with lock:
+        client = got.setdefault("client", None)
     exc = got.get("error")
-    if "client" in got:
-        client = got["client"]
+    if client is not None:
         try:
             client.wait_for_workers(1, timeout=timeout)
         except Exception:
