@@ -65,23 +65,24 @@ class JournalError(Exception):
 
 
 def special_kind(path) -> str | None:
-    """What ``path`` is when it is neither a regular file (a link to one included) nor absent:
-    ``"a named pipe"``, ``"a symbolic link to a character device ('/dev/zero')"``... else None."""
+    """Why ``path`` cannot be a journal when it is neither a regular file (a link to one
+    included) nor absent: ``"it is a named pipe"``, ``"it is a symbolic link to a character
+    device ('/dev/zero')"``, ``"File name too long"``... else None."""
     path = os.fspath(path)
     try:
         link = os.readlink(path) if os.path.islink(path) else None
         st = os.stat(path)
     except FileNotFoundError:
-        return f"a symbolic link to a missing file ('{link}')" if link is not None else None
+        return f"it is a symbolic link to a missing file ('{link}')" if link is not None else None
     except OSError as exc:
-        return f"not readable ({exc.strerror or exc})"
+        return exc.strerror or str(exc)
     mode = st.st_mode
     if stat.S_ISREG(mode):
         return None
     what = ("a named pipe" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
             else "a block device" if stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-    return f"a symbolic link to {what} ('{link}')" if link is not None else what
+    return f"it is a symbolic link to {what} ('{link}')" if link is not None else f"it is {what}"
 
 
 def check_row(row, known, round_limit):
@@ -176,7 +177,7 @@ class Journal:
         path = Path(path)
         what = special_kind(path)
         if what is not None:
-            raise JournalError(f"cannot use '{path}' as the sweep's journal: it is {what}")
+            raise JournalError(f"cannot use '{path}' as the sweep's journal: {what}")
         head = header_line(params)
         flags = os.O_CLOEXEC | os.O_NOCTTY
         try:
