@@ -281,3 +281,23 @@ def test_a_cluster_without_workers_is_refused_within_the_timeout(scene, capsys, 
     assert capsys.readouterr().err == (f"armsim sweep: error: argument --scheduler: cannot connect to "
                                        f"'{cluster.scheduler_address}': the cluster has no workers (waited 1 s)\n")
     assert listing(scene) == ["s.toml"]
+
+
+def test_stopped_after_the_runs_before_the_csv_keeps_every_row(scene, serial_csv, capsys, monkeypatch):
+    # Ctrl-C (or SIGTERM) while the CSV is written: the journal keeps all 8 rows; --resume
+    # writes the CSV without running anything again
+    real = sweep_mod._csv_to
+
+    def stopped(rows, binary):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweep_mod, "_csv_to", stopped)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    assert capsys.readouterr().err == ("armsim sweep: interrupted; kept 8 of 8 runs in o.csv.partial; the same "
+                                       "command with --resume continues\n")
+    assert listing(scene) == ["o.csv.partial", "s.toml", "serial.csv"]
+    monkeypatch.setattr(sweep_mod, "_csv_to", real)
+    monkeypatch.setattr(sweep_mod, "_one", None)        # nothing may run again
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert capsys.readouterr().out.startswith("resuming o.csv.partial: 8 of 8 runs already done\n")
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+    assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]

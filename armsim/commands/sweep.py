@@ -275,6 +275,7 @@ def _stop_workers():
 def _sweep(argv, status) -> int:
     from armsim.vision.experiment import PRESETS
     from armsim.scene import load
+    from armsim.files import Terminated
     from armsim.scene.calibration import MAX_ROUNDS
     from armsim.vision.sweep import CSV_FIELDS, check_processes, close_client, plot, quiet_dask, \
         read_vary, write_csv
@@ -368,6 +369,12 @@ def _sweep(argv, status) -> int:
                         raise dest.error(exc) from None
     except OutputError as exc:
         raise SweepError(str(exc)) from None
+    except (Terminated, KeyboardInterrupt):
+        if journal is not None:     # stopped after the runs, before the CSV: keep them all
+            status["kept"] = (f"kept {len(rows)} of {len(expected)} runs in {journal.path}; "
+                              f"the same command with --resume continues")
+            journal = None
+        raise
     finally:
         if journal is not None:     # every run is done: the CSV is written, or failed for good
             journal.remove()
