@@ -301,3 +301,14 @@ def test_stopped_after_the_runs_before_the_csv_keeps_every_row(scene, serial_csv
     assert capsys.readouterr().out.startswith("resuming o.csv.partial: 8 of 8 runs already done\n")
     assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
     assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]
+
+
+def test_a_task_that_fails_on_the_cluster_is_one_line(scene, capsys, monkeypatch):
+    # e.g. a worker without armsim: the task's error comes back from the cluster
+    def one(task):
+        raise ModuleNotFoundError("No module named 'armsim'")
+    monkeypatch.setattr(sweep_mod, "_one", one)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--engine", "dask", "--workers", "1"]) == 2
+    assert capsys.readouterr().err == ("armsim sweep: error: the dask engine failed: ModuleNotFoundError: No module "
+                                       "named 'armsim'; kept 0 of 8 runs in o.csv.partial; the same command with "
+                                       "--resume continues\n")

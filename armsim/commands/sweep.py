@@ -454,8 +454,15 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
         rows.append(row)
 
     try:
-        sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
-              engine=args.engine, client=client, skip=len(done), on_row=keep)
+        try:
+            sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
+                  engine=args.engine, client=client, skip=len(done), on_row=keep)
+        except Exception as exc:    # a task's error as the cluster gives it back (a worker
+            if args.engine != "dask" or isinstance(exc, SweepError):    # without armsim...)
+                raise
+            why = str(exc).strip().splitlines()
+            raise SweepError(f"the dask engine failed: {type(exc).__name__}"
+                             f"{': ' + why[0] if why else ''}") from None
     except BaseException:
         if journal is not None:
             journal.close()
