@@ -78,6 +78,17 @@ def test_a_huge_grid_is_refused_before_it_is_built(scene, vary, message):
     assert out == "" and listing(scene) == ["s.toml"]
 
 
+def test_the_api_counts_a_range_without_building_it():
+    from armsim.vision.sweep import parse_vary, read_vary
+    huge = "window=1:%d" % 10**30                       # len() of this range overflows
+    assert read_vary(huge) == ("window", range(1, 10**30 + 1))
+    with pytest.raises(ValueError, match=r"^--vary 'window=1:1000000000000000000000000000000': "
+                                         r"1000000000000000000000000000000 values; a sweep has at most "
+                                         r"100000 runs$"):
+        parse_vary(huge)
+    assert parse_vary("window=3:5") == ("window", [3, 4, 5])
+
+
 @pytest.mark.parametrize("option", [["--engine", "dask", "--workers"], ["--jobs"]])
 def test_processes_beyond_the_machine_are_refused_before_any_start(scene, option):
     cores = len(os.sched_getaffinity(0))

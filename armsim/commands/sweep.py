@@ -188,7 +188,7 @@ def grid_experiments(scene, varies, seeds=1):
     """
     from armsim.scene.calibration import experiment
     from armsim.scene import override
-    from armsim.vision.sweep import MAX_RUNS, expand_grid
+    from armsim.vision.sweep import MAX_RUNS, count, expand_grid
     known = _scene_keys()
     resolved = []
     for k, values in varies:
@@ -199,14 +199,14 @@ def grid_experiments(scene, varies, seeds=1):
         if full in (r for r, _ in resolved):
             raise SweepError(f"--vary {k}: {full} is varied twice")
         _check_values(scene, full, values)
-        if len(values) > MAX_RUNS:
-            raise SweepError(f"--vary {k}: {len(values)} values; a sweep has at most {MAX_RUNS} runs")
+        if count(values) > MAX_RUNS:
+            raise SweepError(f"--vary {k}: {count(values)} values; a sweep has at most {MAX_RUNS} runs")
         resolved.append((full, values))
     runs = seeds
     for _, values in resolved:
-        runs *= len(values)
+        runs *= count(values)
     if runs > MAX_RUNS:
-        counts = " x ".join(str(len(v)) for _, v in resolved)
+        counts = " x ".join(str(count(v)) for _, v in resolved)
         raise SweepError(f"the sweep has {runs} runs ({counts} grid values x {seeds} seed"
                          f"{'s' if seeds > 1 else ''}); at most {MAX_RUNS}")
     base = experiment(scene)

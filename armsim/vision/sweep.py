@@ -48,8 +48,8 @@ import numpy as np
 from armsim.vision.calibration import run
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
-__all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client", "close_client",
-           "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
+__all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client",
+           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
            "known_columns", "round_limit", "check_row", "check_processes", "process_limit",
            "quiet_dask", "stop_workers", "MAX_RUNS"]
 
@@ -101,6 +101,12 @@ def read_vary(spec):
     return key, [_scalar(v) for v in values.split(",") if v.strip()]
 
 
+def count(values) -> int:
+    """How many values a ``--vary`` has (a ``range`` by arithmetic: ``len`` overflows past
+    2**63)."""
+    return values.stop - values.start if isinstance(values, range) else len(values)
+
+
 def parse_vary(spec, limit=MAX_RUNS):
     """``"key=a:b"`` or ``"key=x,y,z"`` -> (key, [values]).
 
@@ -110,8 +116,8 @@ def parse_vary(spec, limit=MAX_RUNS):
     values (counted before any is made).
     """
     key, values = read_vary(spec)
-    if len(values) > limit:
-        raise ValueError(f"--vary {spec!r}: {len(values)} values; a sweep has at most {limit} runs")
+    if count(values) > limit:
+        raise ValueError(f"--vary {spec!r}: {count(values)} values; a sweep has at most {limit} runs")
     return key, list(values)
 
 
@@ -127,9 +133,11 @@ def _one(task):
     """Worker: run one (experiment, seed, point, max_rounds) task and return its row."""
     experiment, seed, point, max_rounds = task
     row = run(experiment, seed, max_rounds).as_row()
-    for key, value in row.items():      # a value never measured (no loss check yet: inf) is
-        if isinstance(value, float) and not math.isfinite(value):      # no value, not a number
-            row[key] = None
+    for key, value in row.items():
+        if isinstance(value, np.generic):       # plain Python values in the CSV and journal
+            row[key] = value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            row[key] = None                     # never measured (no loss check yet: inf)
     for key, value in point.items():
         row.setdefault(key, value)
     return row
