@@ -292,7 +292,10 @@ def _row(line, fields, expected, where):
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         raise JournalError(f"{where}: not UTF-8 text") from None
-    cells = next(csv.reader([text]), [])
+    try:
+        cells = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise JournalError(f"{where}: not a CSV row ({exc})") from None
     if len(cells) != len(fields):
         raise JournalError(f"{where}: expected {len(fields)} values, got {len(cells)}")
     row = {}
