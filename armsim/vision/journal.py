@@ -191,9 +191,13 @@ class Journal:
                 os.close(fd)
                 raise
             journal = cls(path, fields, fd)
-            journal._file.write(head + "\r\n")
-            journal._writer.writeheader()
-            journal._file.flush()
+            try:
+                journal._file.write(head + "\r\n")
+                journal._writer.writeheader()
+                journal._file.flush()
+            except BaseException:       # a disk full: no half-made journal left behind
+                journal.remove()
+                raise
             return journal, []
         fd = os.open(path, (os.O_RDWR if resume else os.O_RDONLY) | os.O_NONBLOCK | flags)
         try:
