@@ -218,7 +218,10 @@ class Journal:
         self._file.close()
 
     def remove(self):
-        self.close()
+        try:
+            self.close()
+        except OSError:             # its last write failed: it goes anyway
+            pass
         self.path.unlink(missing_ok=True)
 
 
