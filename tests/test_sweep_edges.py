@@ -354,3 +354,30 @@ def test_max_rounds_beyond_the_scene_limit_is_refused(scene):
     code, out, err, _ = sweep(*GRID[:-2], "--max-rounds", 10**30, "--csv", "o.csv", cwd=scene)
     assert (code, err) == (2, "armsim sweep: error: argument --max-rounds: must be <= 100000000, "
                               f"got {10**30}\n")
+
+
+def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    import errno
+    from armsim.vision import journal as journal_mod
+    real = journal_mod.Journal.__init__
+
+    class Full:                             # a disk that is full from the first byte
+        def __init__(self, file):
+            self.file = file
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            pass
+
+        def close(self):
+            self.file.close()
+
+    def init(self, path, fields, fd):
+        real(self, path, fields, fd)
+        self._file = Full(self._file)
+    monkeypatch.setattr(journal_mod.Journal, "__init__", init)
+    with pytest.raises(OSError, match="No space left on device"):
+        journal_mod.Journal.open(tmp_path / "o.csv.partial", ["a"], {"runs": 1}, None)
+    assert listing(tmp_path) == []
