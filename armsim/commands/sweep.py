@@ -29,13 +29,29 @@ After an interruption the same command with ``--resume`` reads the journal
 writes the CSV; without ``--resume`` an existing journal is refused, never
 overwritten.
 
-Errors are one line on stderr with exit status 2.
+Limits, checked before anything is built or started: every ``--vary`` value within its
+key's own limits (a range by its ends; the scene's one-line error), at most 100000 runs
+(grid points x seeds, counted arithmetically), ``--max-rounds`` within
+``calibration.max_rounds``' limit, ``--jobs`` and ``--workers`` at most 4 per core of this
+machine; a ``--scheduler`` gets 5 s to accept a connection, 5 s for dask's handshake and 5
+s to have a worker (``tls://`` needs certificates in dask's configuration).
+
+The journal's first line names its format, version and the sweep's parameters; anything
+else at its path (a file that is not a journal, a named pipe, a device, a folder, a link
+to nothing...) is refused untouched, and every row read back is checked like a computed
+one (:mod:`armsim.vision.journal`).
+
+Errors are one line on stderr with exit status 2.  SIGTERM ends a run with one line and
+status 143 (Ctrl-C: 130), saying how many runs the journal kept; the worker processes are
+stopped with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -90,19 +106,21 @@ def build_parser():
                    help="write the rounds/seconds figure (needs matplotlib; format by the suffix, "
                         "- for PNG on standard output)")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                   help="worker processes (default 1)")
+                   help="worker processes (default 1; at most 4 per core)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: a pool of --jobs processes on this machine (default); dask: "
                         "dask.distributed, a local cluster of --workers processes or the cluster "
                         "at --scheduler (needs the dask extra)")
     p.add_argument("--workers", type=positive_int, metavar="N",
-                   help="--engine dask: worker processes of the local cluster (default: one per core)")
+                   help="--engine dask: worker processes of the local cluster (default: one per core; "
+                        "at most 4 per core)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="--engine dask: the scheduler of an existing cluster, e.g. tcp://host:8786 "
-                        "(its workers need armsim installed)")
+                        "(its workers need armsim installed; 5 s to connect)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep from OUT.csv.partial, the rows it wrote "
-                        "as they completed (same scene and options)")
+                        "as they completed (same scene and options; anything but that sweep's "
+                        "journal is refused untouched)")
     p.add_argument("--max-rounds", type=positive_int, metavar="N", dest="max_rounds",
                    help="give up after N rounds (default: the scene's calibration.max_rounds)")
     return p
@@ -126,13 +144,35 @@ def _experiment_diff(base, other) -> dict:
     return out
 
 
-def grid_experiments(scene, varies):
+def _spec(full):
+    """The value spec of a scene key ``section.field`` (None for an alias key)."""
+    from armsim.scene import SECTIONS as REGISTERED
+    section, _, name = full.partition(".")
+    f = REGISTERED[section].cls.specs().get(name)
+    return None if f is None else f.metadata["spec"]
+
+
+def _check_values(scene, full, values):
+    """Each value of one ``--vary`` against its key's own limits, before the grid is made: a
+    range by its two ends (the limits are bounds), a list value by value (argv-sized)."""
+    from armsim.scene.schema import Where
+    spec = _spec(full)
+    if spec is None:
+        return
+    ends = (values[0], values[-1]) if isinstance(values, range) else values
+    for value in ends:      # the scene's own one-line error for a value it refuses
+        spec.parse(value, Where(scene.source, tuple(full.split("."))))
+
+
+def grid_experiments(scene, varies, seeds=1):
     """The sweep grid of a calibration scene.
 
     Parameters
     ----------
     scene : armsim.scene.Scene   a calibration scene
-    varies : list of (key, values)   keys as in the scene (or a short name)
+    varies : list of (key, values)   keys as in the scene (or a short name); values a list or
+                                     a ``range`` (:func:`armsim.vision.sweep.read_vary`)
+    seeds : int                  seeds per grid point (counted against the run limit)
 
     Returns
     -------
@@ -142,11 +182,13 @@ def grid_experiments(scene, varies):
 
     Raises
     ------
-    SweepError for an unknown key; SceneError for a value the scene refuses.
+    SweepError for an unknown key, a value beyond its key's limits or a grid of more than
+    :data:`armsim.vision.sweep.MAX_RUNS` runs, all before anything is built; SceneError for a
+    value the scene refuses.
     """
     from armsim.scene.calibration import experiment
     from armsim.scene import override
-    from armsim.vision.sweep import expand_grid
+    from armsim.vision.sweep import MAX_RUNS, count, expand_grid
     known = _scene_keys()
     resolved = []
     for k, values in varies:
@@ -156,9 +198,19 @@ def grid_experiments(scene, varies):
                              f"{', '.join(known)}, or one of {', '.join(ALIASES)}")
         if full in (r for r, _ in resolved):
             raise SweepError(f"--vary {k}: {full} is varied twice")
+        _check_values(scene, full, values)
+        if count(values) > MAX_RUNS:
+            raise SweepError(f"--vary {k}: {count(values)} values; a sweep has at most {MAX_RUNS} runs")
         resolved.append((full, values))
+    runs = seeds
+    for _, values in resolved:
+        runs *= count(values)
+    if runs > MAX_RUNS:
+        counts = " x ".join(str(count(v)) for _, v in resolved)
+        raise SweepError(f"the sweep has {runs} runs ({counts} grid values x {seeds} seed"
+                         f"{'s' if seeds > 1 else ''}); at most {MAX_RUNS}")
     base = experiment(scene)
-    points = expand_grid(resolved)
+    points = expand_grid([(full, list(values)) for full, values in resolved])
     changes = [_experiment_diff(base, experiment(override(scene, p))) for p in points]
     return base, points, changes
 
@@ -186,27 +238,54 @@ def _plot_format(path):
 
 
 def sweep_command(argv) -> int:
-    """Entry of ``armsim sweep``; returns the exit status."""
+    """Entry of ``armsim sweep``; returns the exit status (2: a bad option or scene, 130:
+    interrupted, 143: SIGTERM; each told in one line on stderr)."""
+    from armsim.files import Terminated
     from armsim.scene import SceneError
+    status = {}         # "kept": what an interrupted run left for --resume
     try:
-        return _sweep(argv)
+        return _sweep(argv, status)
     except SweepError as exc:
-        print(f"armsim sweep: error: {exc}", file=sys.stderr)
+        print(f"armsim sweep: error: {exc}{_kept(status)}", file=sys.stderr)
         return 2
     except SceneError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except Terminated:
+        _stop_workers()
+        print(f"armsim sweep: terminated (SIGTERM){_kept(status, '; no output written')}", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        _stop_workers()
+        print(f"armsim sweep: interrupted{_kept(status, '; no output written')}", file=sys.stderr)
+        return 130
 
 
-def _sweep(argv) -> int:
+def _kept(status, otherwise=""):
+    return f"; {status['kept']}" if "kept" in status else otherwise
+
+
+def _stop_workers():
+    """Worker processes a stopped run left (e.g. stopped while its cluster was starting)."""
+    if "distributed" in sys.modules:
+        from armsim.vision.sweep import stop_workers
+        stop_workers()
+
+
+def _sweep(argv, status) -> int:
     from armsim.vision.experiment import PRESETS
     from armsim.scene import load
-    from armsim.vision.sweep import CSV_FIELDS, close_client, parse_vary, plot, write_csv
+    from armsim.files import Terminated
+    from armsim.scene.calibration import MAX_ROUNDS
+    from armsim.vision.sweep import CSV_FIELDS, check_processes, close_client, plot, quiet_dask, \
+        read_vary, write_csv
     args = build_parser().parse_args(argv)
     try:
-        varies = [parse_vary(v) for v in args.vary]
+        varies = [read_vary(v) for v in args.vary]
     except ValueError as exc:
         raise SweepError(str(exc)) from None
+    if args.max_rounds is not None and args.max_rounds > MAX_ROUNDS:
+        raise SweepError(f"argument --max-rounds: must be <= {MAX_ROUNDS}, got {args.max_rounds}")
     for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
         if path == "":
             raise SweepError(f"argument {option}: expected a file name (or - for standard output), got ''")
@@ -224,6 +303,12 @@ def _sweep(argv) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise SweepError("--engine dask needs dask.distributed: pip install 'armsim[dask]'") from None
+    try:        # before any process starts
+        check_processes(args.jobs, "--jobs")
+        if args.workers is not None:
+            check_processes(args.workers, "--workers")
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
     fmt = None
     if args.plot:
         try:    # fail before the runs, not after them
@@ -251,7 +336,8 @@ def _sweep(argv) -> int:
                              for f in dataclasses.fields(preset.genetic)
                              if getattr(preset.genetic, f.name) is not None}}
         scene = from_table(_toml_ready(table), f"<preset {name}>")
-    base, points, changes = grid_experiments(scene, varies)
+    base, points, changes = grid_experiments(scene, varies, len(args.seeds))
+    args.vary_keys = list(points[0])
     extras = [_extra_columns(p) for p in points]
     fields = list(CSV_FIELDS) + sorted(extras[0])
     k = len(args.seeds)
@@ -265,12 +351,14 @@ def _sweep(argv) -> int:
             plot_dest = outs.add(args.plot) if args.plot else None
             if args.resume and (csv_dest is None or csv_dest.kind != "file"):
                 raise SweepError("argument --resume: needs --csv with a file name")
-            client = _client(args) if args.engine == "dask" else None
-            try:
-                rows, journal = _run(args, base, changes, fields, expected, csv_dest, client, note)
-            finally:
-                if client is not None:
-                    close_client(client)
+            with (quiet_dask() if args.engine == "dask" else contextlib.nullcontext()):
+                client = _client(args) if args.engine == "dask" else None
+                try:
+                    rows, journal = _run(args, base, changes, fields, expected, csv_dest, client, note,
+                                         status)
+                finally:
+                    if client is not None:
+                        close_client(client)
             table = _table(rows)
             for dest, write in ((csv_dest, lambda f: write_csv(rows, f)),
                                 (plot_dest, lambda f: plot(rows, f, format=fmt))):
@@ -281,6 +369,12 @@ def _sweep(argv) -> int:
                         raise dest.error(exc) from None
     except OutputError as exc:
         raise SweepError(str(exc)) from None
+    except (Terminated, KeyboardInterrupt):
+        if journal is not None:     # stopped after the runs, before the CSV: keep them all
+            status["kept"] = (f"kept {len(rows)} of {len(expected)} runs in {journal.path}; "
+                              f"the same command with --resume continues")
+            journal = None
+        raise
     finally:
         if journal is not None:     # every run is done: the CSV is written, or failed for good
             journal.remove()
@@ -310,24 +404,35 @@ def _client(args):
         raise SweepError(str(exc)) from None
 
 
-def _run(args, base, changes, fields, expected, csv_dest, client, note):
+def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
     """The sweep's rows and journal (None without a CSV file).
 
     With a CSV file, each row is also appended to the journal ``OUT.csv.partial`` as soon as
-    it and every row before it are done; an interruption leaves the journal for ``--resume``.
+    it and every row before it are done; an interruption leaves the journal for ``--resume``
+    (and says so in ``status["kept"]``).  Every row, computed or read back from the journal,
+    is checked by :func:`armsim.vision.sweep.check_row`.
     """
-    from armsim.vision.sweep import JOURNAL_SUFFIX, Journal, JournalError, fingerprint, sweep
+    from armsim.vision.sweep import (JOURNAL_SUFFIX, Journal, JournalError, check_row, fingerprint,
+                                     known_columns, round_limit, sweep, tasks)
+    todo = tasks(base, changes, args.seeds, args.max_rounds)
+
+    def known(i):
+        return {**known_columns(todo[i]), **expected[i]}
+
     journal, done = None, []
     if csv_dest is not None and csv_dest.kind == "file":
         path = Path(args.csv + JOURNAL_SUFFIX)      # beside the name given (a link's too)
-        digest = fingerprint(base, changes, args.seeds, args.max_rounds)
-        existed = path.exists()
+        params = {"runs": len(expected), "seeds": len(args.seeds), "max_rounds": args.max_rounds,
+                  "vary": args.vary_keys,
+                  "sweep": fingerprint(base, changes, args.seeds, args.max_rounds)}
+        existed = os.path.lexists(path)
         try:
-            journal, done = Journal.open(path, fields, digest, expected, resume=args.resume)
+            journal, done = Journal.open(path, fields, params, lambda i: (known(i), round_limit(todo[i])),
+                                         resume=args.resume)
         except JournalError as exc:
             raise SweepError(str(exc)) from None
         except OSError as exc:
-            raise SweepError(f"cannot write '{path}': {exc.strerror or exc}") from None
+            raise SweepError(f"cannot use '{path}' as the sweep's journal: {exc.strerror or exc}") from None
         if args.resume:
             print(f"resuming {path}: {len(done)} of {len(expected)} runs already done" if existed
                   else f"nothing to resume ({path} does not exist): running all {len(expected)} runs",
@@ -340,18 +445,29 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note):
         for key in fields:
             if key not in row:
                 row[key] = expected[i][key]     # a varied key that is not a standard column
+        problem = check_row(row, known(i), round_limit(todo[i]))
+        if problem is not None:
+            raise SweepError(f"run {i + 1} (seed {row['seed']}) gave {problem[0]} = {row[problem[0]]!r}: "
+                             f"{problem[1]}")
         if journal is not None:
             journal.write(row)
         rows.append(row)
 
     try:
-        sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
-              engine=args.engine, client=client, skip=len(done), on_row=keep)
+        try:
+            sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
+                  engine=args.engine, client=client, skip=len(done), on_row=keep)
+        except Exception as exc:    # a task's error as the cluster gives it back (a worker
+            if args.engine != "dask" or isinstance(exc, SweepError):    # without armsim...)
+                raise
+            why = str(exc).strip().splitlines()
+            raise SweepError(f"the dask engine failed: {type(exc).__name__}"
+                             f"{': ' + why[0] if why else ''}") from None
     except BaseException:
         if journal is not None:
             journal.close()
-            print(f"armsim sweep: kept {len(rows)} of {len(expected)} runs in {journal.path}; "
-                  f"the same command with --resume continues", file=sys.stderr)
+            status["kept"] = (f"kept {len(rows)} of {len(expected)} runs in {journal.path}; "
+                              f"the same command with --resume continues")
         raise
     if journal is not None:
         journal.close()

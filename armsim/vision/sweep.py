@@ -19,28 +19,39 @@ Engines: ``sweep(..., jobs=N)`` runs a spawn process pool; ``sweep(...,
 engine="dask", client=dask_client(...))`` submits the tasks to dask.distributed,
 at most :data:`IN_FLIGHT` per worker thread at a time, and takes the results in
 task order, so rows come out in the serial order with bounded memory.
-:class:`Journal` is the resume file the command writes rows to as they come.
+:class:`Journal` (:mod:`armsim.vision.journal`) is the resume file the command writes
+rows to as they come.
+
+Limits, refused in one line before anything starts: at most :data:`MAX_RUNS` runs (grid
+points x seeds; a range ``a:b`` is counted, not built); at most :func:`process_limit`
+worker processes (:data:`PROCESSES_PER_CORE` per core); every network wait of the dask
+engine at most :data:`CONNECT_TIMEOUT` seconds.  A row is a run's result: a number the run
+never measured (``final_loss`` before the first loss check) is an empty cell, never ``inf``.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
-import dataclasses
 import hashlib
 import io
 import itertools
+import math
+import os
 import sys
 import threading
 from multiprocessing import get_context
-from pathlib import Path
 
 import numpy as np
 
 from armsim.vision.calibration import run
+from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
-__all__ = ["parse_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client", "close_client",
-           "EngineError", "Journal", "JournalError", "write_csv", "plot", "summarise"]
+__all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client",
+           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
+           "known_columns", "round_limit", "check_row", "check_processes", "process_limit",
+           "quiet_dask", "stop_workers", "MAX_RUNS"]
 
 CSV_FIELDS = ("segments", "population", "seed", "learner", "cameras", "criterion", "converged",
               "rounds", "seconds", "final_loss", "length_error_px", "length_error_pct",
@@ -60,8 +71,15 @@ def _scalar(text):
     return text.strip()
 
 
-def parse_vary(spec):
-    """``"key=a:b"`` or ``"key=x,y,z"`` -> (key, [values]).
+#: the most runs (grid points x seeds) one sweep may have: each keeps a row (about 1 KB with
+#: its task) in memory and a line in the journal, and 100000 runs of a tenth of a second are
+#: already three hours of one core
+MAX_RUNS = 100_000
+
+
+def read_vary(spec):
+    """``"key=a:b"`` or ``"key=x,y,z"`` -> (key, values), nothing built: a range ``a:b`` is a
+    ``range`` (its length is arithmetic), a comma list a list.
 
     Raises
     ------
@@ -79,8 +97,28 @@ def parse_vary(spec):
             raise ValueError(f"--vary {spec!r}: a range A:B needs two integers") from None
         if lo > hi:
             raise ValueError(f"--vary {spec!r}: empty range {lo}:{hi}")
-        return key, list(range(lo, hi + 1))
+        return key, range(lo, hi + 1)
     return key, [_scalar(v) for v in values.split(",") if v.strip()]
+
+
+def count(values) -> int:
+    """How many values a ``--vary`` has (a ``range`` by arithmetic: ``len`` overflows past
+    2**63)."""
+    return values.stop - values.start if isinstance(values, range) else len(values)
+
+
+def parse_vary(spec, limit=MAX_RUNS):
+    """``"key=a:b"`` or ``"key=x,y,z"`` -> (key, [values]).
+
+    Raises
+    ------
+    ValueError naming the spec when it cannot be read, or when it has more than ``limit``
+    values (counted before any is made).
+    """
+    key, values = read_vary(spec)
+    if count(values) > limit:
+        raise ValueError(f"--vary {spec!r}: {count(values)} values; a sweep has at most {limit} runs")
+    return key, list(values)
 
 
 def expand_grid(varies):
@@ -95,9 +133,28 @@ def _one(task):
     """Worker: run one (experiment, seed, point, max_rounds) task and return its row."""
     experiment, seed, point, max_rounds = task
     row = run(experiment, seed, max_rounds).as_row()
+    for key, value in row.items():
+        if isinstance(value, np.generic):       # plain Python values in the CSV and journal
+            row[key] = value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            row[key] = None                     # never measured (no loss check yet: inf)
     for key, value in point.items():
         row.setdefault(key, value)
     return row
+
+
+def known_columns(task) -> dict:
+    """The columns of a task's row known before it runs (:func:`check_row` compares them)."""
+    experiment, seed, _, _ = task
+    cal = experiment.calibration
+    return {"segments": cal.segments, "population": experiment.genetic.population, "seed": int(seed),
+            "learner": cal.learner, "cameras": experiment.camera.count, "criterion": cal.criterion}
+
+
+def round_limit(task) -> int:
+    """The most rounds a task's run may take."""
+    experiment, _, _, max_rounds = task
+    return experiment.calibration.max_rounds if max_rounds is None else int(max_rounds)
 
 
 def tasks(base, grid, seeds, max_rounds=None):
@@ -105,6 +162,8 @@ def tasks(base, grid, seeds, max_rounds=None):
 
     Raises ValueError (the settings error) for a grid point that does not validate.
     """
+    if len(grid) * len(seeds) > MAX_RUNS:
+        raise ValueError(f"the sweep has {len(grid) * len(seeds)} runs; at most {MAX_RUNS}")
     out = []
     for point in grid:
         exp = base
@@ -173,8 +232,36 @@ def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="loc
 #: held by out-of-order results waiting for an earlier, slower task)
 IN_FLIGHT = 4
 
-#: seconds to wait for ``--scheduler ADDRESS`` to answer
-CONNECT_TIMEOUT = 10
+#: seconds every network wait of the dask engine may take: the TCP connection to
+#: ``--scheduler ADDRESS``, dask's handshake after it, a remote cluster's first worker, and
+#: closing the client and its cluster at the end
+CONNECT_TIMEOUT = 5
+
+#: worker processes (``jobs``, a local cluster's ``workers``) per core this process may use:
+#: the runs are CPU-bound, so more only adds memory (a worker is a Python process of ~100 MB)
+PROCESSES_PER_CORE = 4
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def process_limit() -> int:
+    """The most worker processes a sweep starts on this machine (:data:`PROCESSES_PER_CORE`
+    per core)."""
+    return PROCESSES_PER_CORE * cores()
+
+
+def check_processes(n, option="--jobs"):
+    """Refuse ``n`` worker processes beyond :func:`process_limit` (ValueError, one line)."""
+    limit = process_limit()
+    if n > limit:
+        raise ValueError(f"argument {option}: at most {limit} on this machine ({PROCESSES_PER_CORE} per "
+                         f"core, {cores()} core{'s' if cores() > 1 else ''}), got {n}")
 
 
 def _rows(todo, engine, jobs, client):
@@ -187,6 +274,7 @@ def _rows(todo, engine, jobs, client):
         for task in todo:
             yield _one(task)
     else:
+        check_processes(jobs)
         with get_context("spawn").Pool(min(jobs, len(todo))) as pool:
             yield from pool.imap(_one, todo)
 
@@ -208,7 +296,10 @@ def _dask_rows(todo, client):
             yield row
     finally:
         if pending:
-            client.cancel(list(pending))
+            try:
+                client.cancel(list(pending))
+            except Exception:       # a client already closing: nothing left to cancel
+                pass
 
 
 class EngineError(Exception):
@@ -218,50 +309,120 @@ class EngineError(Exception):
 def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
     """A ``distributed.Client``: on ``scheduler`` (an address), else on a new ``LocalCluster``.
 
-    The local cluster has ``workers`` single-threaded workers (default: one per core),
-    worker processes unless ``processes=False`` (then threads of this process) and no
-    dashboard.  Close the client (and its cluster, ``client.cluster``) when done:
-    :func:`close_client`.
+    The local cluster has ``workers`` single-threaded workers (default: one per core, at most
+    :func:`process_limit`), worker processes unless ``processes=False`` (then threads of this
+    process) and no dashboard.  A scheduler gets ``timeout`` seconds (default
+    :data:`CONNECT_TIMEOUT`) to accept a TCP connection, as many for dask's handshake, and as
+    many more to have a worker.  Close the client with :func:`close_client`.
 
     Raises
     ------
-    EngineError, one line, when dask.distributed is not installed or the scheduler does not
-    answer within ``timeout`` seconds (default :data:`CONNECT_TIMEOUT`).
+    EngineError, one line, when dask.distributed is not installed, ``workers`` is too many,
+    or the scheduler cannot be used.
     """
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise EngineError("--engine dask needs dask.distributed: pip install 'armsim[dask]'") from None
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if scheduler is not None:
-        _check_address(scheduler)
-        timeout = CONNECT_TIMEOUT if timeout is None else timeout
-        got = {}
-
-        def connect():          # in a thread: a server that never answers the handshake
-            try:                # is not bounded by Client's own timeout
-                got["client"] = Client(scheduler, timeout=timeout, set_as_default=False)
-            except BaseException as exc:
-                got["error"] = exc
-        thread = threading.Thread(target=connect, name="armsim-dask-connect", daemon=True)
-        thread.start()
-        thread.join(timeout + 1)
-        exc = got.get("error")
-        if "client" in got:
-            return got["client"]
-        if thread.is_alive():
-            why = f"no dask scheduler answered within {timeout:g} s"
-        elif isinstance(exc, (OSError, ValueError, TypeError)):
-            why = str(exc) or type(exc).__name__
-        else:                   # a server that is not a dask scheduler can answer anything
-            why = "it did not answer as a dask scheduler"
-        raise EngineError(f"argument --scheduler: cannot connect to '{scheduler}': {why}")
+        return _remote_client(Client, scheduler, timeout)
+    if workers is not None:
+        try:
+            check_processes(workers, "--workers")
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                            dashboard_address=None)
-    return Client(cluster, set_as_default=False)
+    try:
+        return Client(cluster, set_as_default=False)
+    except BaseException:
+        cluster.close(timeout=timeout)
+        raise
+
+
+def _remote_client(Client, scheduler, timeout):
+    def fail(why):
+        raise EngineError(f"argument --scheduler: cannot connect to '{scheduler}': {why}")
+    scheme = _check_address(scheduler)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        why = _probe(scheduler, timeout)      # a closed port is told at once, not after retries
+        if why:
+            fail(why)
+    if scheme in ("tls", "wss") and not _tls_configured():
+        fail(f"{scheme}:// needs TLS certificates in dask's configuration "
+             f"(distributed.comm.tls: ca-file, client.cert, client.key)")
+    got, lock = {}, threading.Lock()
+
+    def connect():              # in a thread: a server that never answers the handshake
+        try:                    # is not bounded by Client's own timeout
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except BaseException as exc:
+            got["error"] = _disarm(exc)
+            return
+        with lock:
+            late = got.setdefault("client", client) is not client
+        if late:                # given up on already: closed here, not by __del__ at exit
+            close_client(client, timeout)
+    thread = threading.Thread(target=connect, name="armsim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1)
+    with lock:
+        client = got.setdefault("client", None)
+    exc = got.get("error")
+    if client is not None:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except Exception:
+            close_client(client, timeout)
+            fail(f"the cluster has no workers (waited {timeout:g} s)")
+        return client
+    if thread.is_alive():
+        fail(f"no dask scheduler answered within {timeout:g} s")
+    if isinstance(exc, (OSError, ValueError, TypeError)):
+        fail(str(exc) or type(exc).__name__)
+    fail("it did not answer as a dask scheduler")       # a server that is not a dask scheduler
+
+
+def _probe(address, timeout):
+    """Why a TCP connection to the scheduler's host and port fails within ``timeout``, or ''."""
+    import socket
+    from distributed.comm import get_address_host_port
+    host, port = get_address_host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return ""
+    except socket.timeout:
+        return f"no answer within {timeout:g} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def _tls_configured():
+    """Whether dask's configuration gives a client TLS context (certificates)."""
+    from distributed.security import Security
+    try:
+        return Security().get_connection_args("client").get("ssl_context") is not None
+    except Exception:
+        return False
+
+
+def _disarm(exc):
+    """A ``Client`` whose constructor raised may be left half-open: its ``__del__`` then waits
+    twice the timeout and prints "Exception ignored".  Find it in the traceback and mark it
+    closed (it never connected), so that it ends quietly."""
+    from distributed import Client
+    tb = exc.__traceback__
+    while tb is not None:
+        obj = tb.tb_frame.f_locals.get("self")
+        if isinstance(obj, Client) and obj.status not in ("closed", "newly-created"):
+            obj.status = "closed"
+        tb = tb.tb_next
+    return exc
 
 
 def _check_address(address):
-    """Refuse a malformed scheduler address before a Client is made of it."""
+    """Refuse a malformed scheduler address before a Client is made of it; its scheme."""
     from distributed.comm import get_address_host_port, parse_address
     from distributed.comm.registry import get_backend
     try:
@@ -274,14 +435,58 @@ def _check_address(address):
     except (ValueError, TypeError) as exc:
         raise EngineError(f"argument --scheduler: expected an address like tcp://HOST:PORT, "
                           f"got '{address}' ({exc})") from None
+    return scheme
 
 
-def close_client(client):
-    """Close a client from :func:`dask_client` and the local cluster it started, if any."""
-    cluster = client.cluster
-    client.close()
-    if cluster is not None:
-        cluster.close()
+def close_client(client, timeout=None):
+    """Close a client from :func:`dask_client` and the local cluster it started, if any, each
+    within ``timeout`` seconds (default :data:`CONNECT_TIMEOUT`); then stop any worker process
+    of this process still running (:func:`stop_workers`).  Never raises."""
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
+    cluster = getattr(client, "cluster", None)
+    for close in (client.close, getattr(cluster, "close", None)):
+        if close is not None:
+            try:
+                close(timeout=timeout)
+            except Exception:
+                pass
+    stop_workers()
+
+
+def stop_workers(wait=2.0):
+    """End the dask worker processes this process started that are still running: SIGTERM,
+    ``wait`` seconds, then SIGKILL.  Returns how many there were."""
+    import multiprocessing
+    import time
+    left = [p for p in multiprocessing.active_children() if p.name.startswith("Dask Worker")]
+    for p in left:
+        p.terminate()
+    deadline = time.monotonic() + wait
+    for p in left:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    return len(left)
+
+
+@contextlib.contextmanager
+def quiet_dask():
+    """Silence dask's own logging (this process and the worker processes started inside):
+    a failure is then told by the caller's one line, not by dask's warnings and tracebacks."""
+    import logging
+    import dask
+    names = ("distributed", "tornado", "asyncio")
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "critical"}):
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 class _NoBar:
@@ -334,118 +539,6 @@ def _csv_to(rows, binary):
         text.flush()
     finally:
         text.detach()           # leave ``binary`` open for its owner
-
-
-class JournalError(Exception):
-    """A resume journal that cannot be used (one line)."""
-
-
-JOURNAL_SUFFIX = ".partial"
-_JOURNAL_MAGIC = "# armsim sweep journal"
-_CELL = {"int": int, "float": float, "str": str,
-         "bool": lambda text: {"True": True, "False": False}[text]}
-
-
-class Journal:
-    """A sweep's rows, written to disk as they complete, so that an interrupted sweep resumes.
-
-    The file is one comment line naming the sweep (``# armsim sweep journal DIGEST``,
-    :func:`fingerprint`), the CSV header, then one CSV row per finished run in grid
-    order, flushed after each row.  Use :meth:`open`; :meth:`write` appends a row,
-    :meth:`remove` deletes the file once the sweep's CSV is written.
-    """
-
-    def __init__(self, path, fields, file):
-        self.path, self.fields, self._file = Path(path), list(fields), file
-        self._writer = csv.DictWriter(file, fieldnames=self.fields)
-
-    @classmethod
-    def open(cls, path, fields, digest, expected, resume=False):
-        """Start a journal at ``path``, or continue it (``resume``).
-
-        Parameters
-        ----------
-        fields : list of str   the CSV columns
-        digest : str           :func:`fingerprint` of the sweep
-        expected : list of dict
-            Per task (grid order), the columns whose values are known beforehand
-            (``seed``, the varied keys); a journal row that disagrees is refused.
-        resume : bool
-            Without it an existing journal is refused (never overwritten).
-
-        Returns
-        -------
-        (journal, rows) : rows already in the journal (typed as a run's row), in order.
-
-        Raises
-        ------
-        JournalError, one line naming the file.
-        """
-        path = Path(path)
-        if not path.exists():
-            file = open(path, "x", newline="", encoding="utf-8")
-            file.write(f"{_JOURNAL_MAGIC} {digest}\r\n")
-            journal = cls(path, fields, file)
-            journal._writer.writeheader()
-            file.flush()
-            return journal, []
-        if not resume:
-            raise JournalError(f"{path} holds an interrupted sweep: add --resume to continue it, "
-                               f"or delete it to start again")
-        rows = _read_journal(path, fields, digest, expected)
-        return cls(path, fields, open(path, "a", newline="", encoding="utf-8")), rows
-
-    def write(self, row):
-        self._writer.writerow(row)
-        self._file.flush()
-
-    def close(self):
-        self._file.close()
-
-    def remove(self):
-        self.close()
-        self.path.unlink(missing_ok=True)
-
-
-def _read_journal(path, fields, digest, expected):
-    from armsim.vision.calibration import CalibrationResult
-    kinds = {f.name: str(f.type) for f in dataclasses.fields(CalibrationResult)}
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):             # the last row was cut short: run it again
-        with open(path, "r+b") as f:
-            f.truncate(end)
-        data = data[:end]
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    other = (f"--resume: {path} belongs to another sweep (a different scene, grid, seeds or "
-             f"--max-rounds); delete it to start again")
-    if not lines or lines[0] != f"{_JOURNAL_MAGIC} {digest}":
-        raise JournalError(other)
-    table = list(csv.reader(lines[1:]))
-    if not table or table[0] != list(fields):
-        raise JournalError(other)
-    if len(table) - 1 > len(expected):
-        raise JournalError(f"--resume: {path} has {len(table) - 1} rows, more than the sweep's "
-                           f"{len(expected)}")
-    rows = []
-    for i, cells in enumerate(table[1:]):
-        where = f"--resume: {path} line {i + 3}"
-        if len(cells) != len(fields):
-            raise JournalError(f"{where}: expected {len(fields)} values, got {len(cells)}")
-        row = {}
-        for name, text in zip(fields, cells):
-            if name in expected[i]:
-                if str(expected[i][name]) != text:
-                    raise JournalError(f"{where}: {name} is {text!r}, expected "
-                                       f"{str(expected[i][name])!r}; delete it to start again")
-                row[name] = expected[i][name]
-                continue
-            try:
-                row[name] = _CELL[kinds[name]](text)
-            except (KeyError, ValueError):
-                raise JournalError(f"{where}: cannot read {name} = {text!r}") from None
-        rows.append(row)
-    return rows
 
 
 def summarise(rows):

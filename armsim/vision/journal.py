@@ -1,0 +1,323 @@
+"""A sweep's resume journal: rows on disk as they complete, read back only when they are ours.
+
+The file (UTF-8, CSV line ends ``\\r\\n``) is::
+
+    # armsim sweep journal 2 {"runs": 8, "seeds": 2, "max_rounds": 30, "vary": [...], "sweep": "<sha256>"}
+    segments,population,seed,...            <- the CSV columns
+    1,4,5,lm,...                            <- one row per finished run, in grid order
+
+The first line names the format (``# armsim sweep journal``), its version (:data:`VERSION`)
+and the sweep's parameters: the number of runs, of seeds, ``--max-rounds`` (``null``: the
+scene's), the varied keys and ``sweep``, the :func:`~armsim.vision.sweep.fingerprint` of all of
+it (scene, grid values, seeds).  A journal whose first line differs is another sweep's.
+
+What is refused, in one line naming the file (:class:`JournalError`), before anything is
+written:
+
+* anything but a regular file or a new name: a named pipe, a device (also through a
+  symbolic link, e.g. to ``/dev/zero``), a folder, a socket, a link to nothing.  Nothing is
+  opened until the kind is known, and what is opened is checked to be what was inspected.
+* a file that is not a journal (its first line is not the one above): never truncated,
+  never written, whatever ``--resume`` says.
+* a file larger than a journal of this sweep can be (``(runs + 2) * MAX_LINE`` bytes) or a
+  line longer than :data:`MAX_LINE` bytes: nothing is read whole.
+* a row that is not what a run of this sweep computes (:func:`check_row`): the known
+  columns (seed, segments, population, learner, cameras, criterion, the varied keys) must
+  equal the sweep's, numbers must be finite and in range (``rounds`` up to the run's round
+  limit).  The message names the row, its line and the column.
+
+A journal of another armsim version (another format number) is refused as such, and a
+journal another sweep is writing (it holds an advisory lock on it) as in use.
+
+Only a journal that passed all of this is changed: a last row cut short (the process was
+killed while writing it) is cut off, and new rows are appended.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import json
+import math
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["Journal", "JournalError", "JOURNAL_SUFFIX", "MAGIC", "VERSION", "MAX_LINE", "check_row",
+           "special_kind"]
+
+JOURNAL_SUFFIX = ".partial"
+MAGIC = "# armsim sweep journal"
+VERSION = 2
+#: bytes a journal line may have (a row of this project is a few hundred; a seed or a varied
+#: value of thousands of digits still fits)
+MAX_LINE = 65536
+
+_INTS = ("segments", "population", "seed", "cameras", "rounds", "generations")
+_FLOATS = ("seconds", "final_loss", "length_error_px", "length_error_pct", "angle_error")
+#: float columns that are empty when the run never measured them (a run stopped before its
+#: first loss check has no final_loss)
+OPTIONAL = ("final_loss", "length_error_px", "length_error_pct", "angle_error")
+
+
+class JournalError(Exception):
+    """A resume journal that cannot be used (one line)."""
+
+
+def special_kind(path) -> str | None:
+    """Why ``path`` cannot be a journal when it is neither a regular file (a link to one
+    included) nor absent: ``"it is a named pipe"``, ``"it is a symbolic link to a character
+    device ('/dev/zero')"``, ``"File name too long"``... else None."""
+    path = os.fspath(path)
+    try:
+        link = os.readlink(path) if os.path.islink(path) else None
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"it is a symbolic link to a missing file ('{link}')" if link is not None else None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a named pipe" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"it is a symbolic link to {what} ('{link}')" if link is not None else f"it is {what}"
+
+
+def check_row(row, known, round_limit):
+    """The first problem of a run's row, as ``(column, reason)``, or None.
+
+    ``known`` maps columns to the values this run must have (seed, segments, ...);
+    ``round_limit`` is the run's ``max_rounds``.  Numbers are finite and ``>= 0``; the
+    :data:`OPTIONAL` ones may be None (no value).
+    """
+    for name, want in known.items():
+        if name in row and row[name] != want:
+            return name, f"expected {want!r} (this sweep's value)"
+    for name in _INTS:
+        v = row.get(name)
+        if name in row and (isinstance(v, bool) or not isinstance(v, int)):
+            return name, "expected an integer"
+    if not isinstance(row.get("converged", False), bool):
+        return "converged", "expected True or False"
+    for name in _FLOATS:
+        if name not in row or (row[name] is None and name in OPTIONAL):
+            continue
+        v = row[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return name, "not a finite number"
+        if v < 0:
+            return name, "must be >= 0"
+    for name in ("rounds", "generations"):
+        if name in row and row[name] < 0:
+            return name, "must be >= 0"
+    if "rounds" in row and row["rounds"] > round_limit:
+        return "rounds", f"must be <= {round_limit} (the run's round limit)"
+    return None
+
+
+def _cell(name, text):
+    """A journal cell as the run's value; raises ValueError with the reason."""
+    if name in _INTS:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("expected an integer") from None
+    if name in _FLOATS:
+        if text == "" and name in OPTIONAL:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("expected a number") from None
+    if name == "converged":
+        if text not in ("True", "False"):
+            raise ValueError("expected True or False")
+        return text == "True"
+    return text
+
+
+def header_line(params) -> str:
+    """The journal's first line for a sweep of ``params`` (a JSON-ready dict)."""
+    return f"{MAGIC} {VERSION} {json.dumps(params)}"
+
+
+class Journal:
+    """A sweep's rows, written to disk as they complete, so that an interrupted sweep resumes.
+
+    Use :meth:`open`; :meth:`write` appends a row (flushed), :meth:`remove` deletes the file
+    once the sweep's CSV is written.
+    """
+
+    def __init__(self, path, fields, fd):
+        self.path, self.fields = Path(path), list(fields)
+        self._file = open(fd, "a", newline="", encoding="utf-8", closefd=True)
+        self._writer = csv.DictWriter(self._file, fieldnames=self.fields)
+
+    @classmethod
+    def open(cls, path, fields, params, rows, resume=False):
+        """Start a journal at ``path``, or continue it (``resume``).
+
+        Parameters
+        ----------
+        fields : list of str     the CSV columns
+        params : dict            the sweep's parameters (the first line), ``params["runs"]`` runs
+        rows : callable(i)       ``(known, round_limit)`` of run ``i``, see :func:`check_row`
+        resume : bool            without it an existing journal is refused (never overwritten)
+
+        Returns
+        -------
+        (journal, done) : ``done`` the rows already in the journal, typed, in order.
+
+        Raises
+        ------
+        JournalError, one line naming the file; the file is then as it was.
+        """
+        path = Path(path)
+        what = special_kind(path)
+        if what is not None:
+            raise JournalError(f"cannot use '{path}' as the sweep's journal: {what}")
+        head = header_line(params)
+        flags = os.O_CLOEXEC | os.O_NOCTTY
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | flags, 0o666)
+        except FileExistsError:
+            fd = None
+        if fd is not None:
+            try:
+                _lock(path, fd)
+            except JournalError:
+                os.close(fd)
+                raise
+            journal = cls(path, fields, fd)
+            try:
+                journal._file.write(head + "\r\n")
+                journal._writer.writeheader()
+                journal._file.flush()
+            except BaseException:       # a disk full: no half-made journal left behind
+                journal.remove()
+                raise
+            return journal, []
+        fd = os.open(path, (os.O_RDWR if resume else os.O_RDONLY) | os.O_NONBLOCK | flags)
+        try:
+            _lock(path, fd)
+            done = _read(path, fd, fields, head, params["runs"], rows, resume)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.set_blocking(fd, True)
+        os.lseek(fd, 0, os.SEEK_END)
+        return cls(path, fields, fd), done
+
+    def write(self, row):
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self):
+        self._file.close()
+
+    def remove(self):
+        try:
+            self.close()
+        except OSError:             # its last write failed: it goes anyway
+            pass
+        self.path.unlink(missing_ok=True)
+
+
+def _lock(path, fd):
+    """Hold the journal for this process (an advisory lock, released when it is closed): a
+    second sweep on the same journal is refused instead of interleaving rows."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise JournalError(f"'{path}' is in use by another armsim sweep") from None
+    except OSError:         # a file system without locks: go on without one
+        pass
+
+
+def _read(path, fd, fields, head, runs, rows, resume):
+    """Check the open journal ``fd`` line by line; cut a last row cut short (only then, and
+    only with ``resume``); return its rows."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):            # replaced between the look and the open
+        raise JournalError(f"cannot use '{path}' as the sweep's journal: it is not a regular file")
+    bound = (runs + 2) * MAX_LINE
+    if st.st_size > bound:
+        raise JournalError(f"cannot use '{path}' as the sweep's journal: it is {st.st_size} bytes, "
+                           f"more than a journal of {runs} runs can hold ({bound})")
+    reader = open(fd, "rb", closefd=False)
+    try:
+        first = reader.readline(MAX_LINE + 1)
+        if first.startswith(f"{MAGIC} ".encode()) and not first.startswith(f"{MAGIC} {VERSION} ".encode()):
+            raise JournalError(f"'{path}' is a sweep journal of another armsim version (not format "
+                               f"{VERSION}); it cannot be resumed: delete it to start again")
+        if not first.startswith(f"{MAGIC} {VERSION} ".encode()) or not first.endswith(b"\n"):
+            raise JournalError(f"'{path}' is not an armsim sweep journal (its first line is not "
+                               f"'{MAGIC} {VERSION} ...'); refusing to touch it: move it away or name "
+                               f"another --csv")
+        other = (f"--resume: {path} belongs to another sweep (a different scene, grid, seeds or "
+                 f"--max-rounds); delete it to start again")
+        if not resume:
+            raise JournalError(f"{path} holds an interrupted sweep: add --resume to continue it, "
+                               f"or delete it to start again")
+        if first.rstrip(b"\r\n") != head.encode():
+            raise JournalError(other)
+        line = reader.readline(MAX_LINE + 1)
+        if line.rstrip(b"\r\n").decode("utf-8", "replace") != ",".join(fields):
+            raise JournalError(other)
+        end = reader.tell()
+        done = []
+        while True:
+            line = reader.readline(MAX_LINE + 1)
+            if not line:
+                break
+            n = len(done) + 1
+            where = f"--resume: {path} row {n} (line {n + 2})"
+            if not line.endswith(b"\n"):
+                if len(line) > MAX_LINE:
+                    raise JournalError(f"{where}: longer than {MAX_LINE} bytes")
+                break                           # cut short by a kill: that run runs again
+            if n > runs:
+                raise JournalError(f"--resume: {path} has more rows than the sweep's {runs} runs")
+            done.append(_row(line, fields, rows(n - 1), where))
+            end = reader.tell()
+    finally:
+        reader.close()
+    if end < st.st_size:
+        os.ftruncate(fd, end)
+    return done
+
+
+_STANDARD = _INTS + _FLOATS + ("converged", "learner", "criterion")
+
+
+def _row(line, fields, expected, where):
+    """One journal line as a run's row, checked against ``expected`` = (known, round_limit)."""
+    known, limit = expected
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JournalError(f"{where}: not UTF-8 text") from None
+    try:
+        cells = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise JournalError(f"{where}: not a CSV row ({exc})") from None
+    if len(cells) != len(fields):
+        raise JournalError(f"{where}: expected {len(fields)} values, got {len(cells)}")
+    row = {}
+    for name, text in zip(fields, cells):
+        if name not in _STANDARD:           # a varied key: as the grid wrote it
+            if str(known.get(name)) != text:
+                raise JournalError(f"{where}: {name} = {text!r}: expected {str(known.get(name))!r} "
+                                   f"(this sweep's value)")
+            row[name] = known.get(name)
+            continue
+        try:
+            row[name] = _cell(name, text)
+        except ValueError as exc:
+            raise JournalError(f"{where}: {name} = {text!r}: {exc}") from None
+        problem = check_row({name: row[name]}, {name: known[name]} if name in known else {}, limit)
+        if problem is not None:
+            raise JournalError(f"{where}: {name} = {text!r}: {problem[1]}")
+    return row

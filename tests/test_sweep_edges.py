@@ -1,0 +1,383 @@
+"""`armsim sweep` under hostile input: limits checked before anything is built, the dask engine's
+bounded waits and clean ends, and a resume journal that is ours or is refused untouched.
+
+Every case runs the real command in a subprocess (a hang is a failed test, not a stuck suite;
+memory is capped with RLIMIT_AS where a case could otherwise take it all).
+"""
+
+import csv
+import hashlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1",
+           OPENBLAS_NUM_THREADS="1")
+SCENE = 'seed = 1\n[calibration]\nlearner = "lm"\ncriterion = "identified"\ncheck_period = 1\n'
+GRID = ["s.toml", "--vary", "segments=1:2", "--vary", "window=10,20", "--seeds", "5,6", "--max-rounds", "30"]
+MEMORY = 1 << 30            # 1 GiB of address space: plenty for a sweep, far from a billion-item list
+
+
+def cap_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def sweep(*args, cwd, timeout=60, memory=True):
+    """Run ``armsim sweep ARGS`` in its own process group; (returncode, stdout, stderr, seconds).
+    A run past ``timeout`` is killed with its whole group and reported as returncode None."""
+    t = time.monotonic()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *map(str, args)], cwd=cwd,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=cap_memory if memory else None)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return None, out, err, time.monotonic() - t
+    return proc.returncode, out, err, time.monotonic() - t
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def listing(folder):
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+@pytest.fixture
+def scene(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENE)
+    return tmp_path
+
+
+# -- 5. limits before building -------------------------------------------------------------
+
+@pytest.mark.parametrize("vary, message", [
+    (["--vary", "segments=1:1000000000"],
+     "s.toml: calibration.segments: must be <= 20, got 1000000000"),
+    (["--vary", "calibration.max_rounds=1:1000000000"],
+     "s.toml: calibration.max_rounds: must be <= 100000000, got 1000000000"),
+    (["--vary", "calibration.max_rounds=1:99999999"],        # within the key's own limit: counted
+     "armsim sweep: error: --vary calibration.max_rounds: 99999999 values; a sweep has at most 100000 runs"),
+    (["--vary", "segments=1:20", "--vary", "population=2:100", "--vary", "window=1:1000"],
+     "armsim sweep: error: the sweep has 5940000 runs (20 x 99 x 1000 grid values x 3 seeds); at most 100000"),
+])
+def test_a_huge_grid_is_refused_before_it_is_built(scene, vary, message):
+    code, out, err, _ = sweep("s.toml", *vary, "--seeds", "1,2,3", "--csv", "o.csv", cwd=scene, timeout=30)
+    assert (code, err) == (2, message + "\n")
+    assert out == "" and listing(scene) == ["s.toml"]
+
+
+def test_the_api_counts_a_range_without_building_it():
+    from armsim.vision.sweep import parse_vary, read_vary
+    huge = "window=1:%d" % 10**30                       # len() of this range overflows
+    assert read_vary(huge) == ("window", range(1, 10**30 + 1))
+    with pytest.raises(ValueError, match=r"^--vary 'window=1:1000000000000000000000000000000': "
+                                         r"1000000000000000000000000000000 values; a sweep has at most "
+                                         r"100000 runs$"):
+        parse_vary(huge)
+    assert parse_vary("window=3:5") == ("window", [3, 4, 5])
+
+
+@pytest.mark.parametrize("option", [["--engine", "dask", "--workers"], ["--jobs"]])
+def test_processes_beyond_the_machine_are_refused_before_any_start(scene, option):
+    cores = len(os.sched_getaffinity(0))
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", *option, "1000000", cwd=scene, timeout=30, memory=False)
+    assert (code, err) == (2, f"armsim sweep: error: argument {option[-1]}: at most {4 * cores} on this "
+                              f"machine (4 per core, {cores} cores), got 1000000\n")
+    assert listing(scene) == ["s.toml"]
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("scheme", ["tls", "tcp"])
+def test_a_scheduler_on_a_closed_port_is_one_line_at_once(scene, scheme):
+    address = f"{scheme}://127.0.0.1:{closed_port()}"
+    code, out, err, seconds = sweep(*GRID, "--csv", "o.csv", "--engine", "dask", "--scheduler", address,
+                                    cwd=scene, timeout=30, memory=False)
+    assert (code, err) == (2, f"armsim sweep: error: argument --scheduler: cannot connect to '{address}': "
+                              f"Connection refused\n")
+    assert seconds < 6 and listing(scene) == ["s.toml"]
+
+
+def test_a_tls_scheduler_without_certificates_is_one_line(scene):
+    with socket.socket() as server:         # listens, never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = "tls://127.0.0.1:%d" % server.getsockname()[1]
+        code, out, err, seconds = sweep(*GRID, "--csv", "o.csv", "--engine", "dask", "--scheduler", address,
+                                        cwd=scene, timeout=30, memory=False)
+    assert (code, err) == (2, f"armsim sweep: error: argument --scheduler: cannot connect to '{address}': "
+                              f"tls:// needs TLS certificates in dask's configuration "
+                              f"(distributed.comm.tls: ca-file, client.cert, client.key)\n")
+    assert seconds < 6 and listing(scene) == ["s.toml"]
+
+
+def descendants(pid):
+    """Every process below ``pid`` (from /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents.setdefault(int(stat.rpartition(")")[2].split()[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def alive(pid):
+    """Running (a zombie has ended: it only waits for its parent to collect it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("engine", [["--engine", "dask", "--workers", "2"], ["--jobs", "2"]])
+def test_sigterm_ends_a_run_its_workers_and_says_so_in_one_line(tmp_path, engine):
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds", "4000",
+            *engine, "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    journal = tmp_path / "o.csv.partial"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and journal.read_text().count("\n") >= 3:     # header, columns, a row
+                break
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.skip("the sweep ended before it could be stopped")
+        below = descendants(proc.pid)
+        assert below                                    # the worker processes
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(alive(p) for p in below):
+            time.sleep(0.05)
+        assert [p for p in below if alive(p)] == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    kept = journal.read_text().count("\n") - 2
+    assert proc.returncode == 143
+    assert err == (f"armsim sweep: terminated (SIGTERM); kept {kept} of 8 runs in o.csv.partial; "
+                   f"the same command with --resume continues\n")
+    assert not (tmp_path / "o.csv").exists()
+
+
+# -- 6. the journal is ours or it is refused, untouched ---------------------------------------
+
+def interrupted(folder, rows=3, args=(*GRID, "--csv", "o.csv")):
+    """Run ``armsim sweep ARGS`` and stop it after ``rows`` rows (Ctrl-C); the journal's path."""
+    code = ("import sys\nfrom armsim.vision import sweep as s\nreal, n = s._one, []\n"
+            "def one(task):\n    if len(n) == %d:\n        raise KeyboardInterrupt\n"
+            "    n.append(1)\n    return real(task)\ns._one = one\nfrom armsim.cli import main\n"
+            "raise SystemExit(main(sys.argv[1:]))\n" % rows)
+    r = subprocess.run([sys.executable, "-c", code, "sweep", *args], cwd=folder, env=ENV,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130, r.stderr
+    return folder / "o.csv.partial"
+
+
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
+@pytest.mark.parametrize("kind, message", [
+    ("fifo", "it is a named pipe"),
+    ("zero", "it is a symbolic link to a character device ('/dev/zero')"),
+    ("folder", "it is a folder"),
+    ("socket", "it is a socket"),
+    ("dangling", "it is a symbolic link to a missing file ('nowhere')"),
+])
+def test_a_special_file_as_journal_is_named_and_left_alone(scene, kind, message, resume):
+    path = scene / "o.csv.partial"
+    holder = None
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "socket":
+        holder = socket.socket(socket.AF_UNIX)
+        holder.bind(str(path))
+    else:
+        path.symlink_to("nowhere")
+    try:
+        code, out, err, seconds = sweep(*GRID, "--csv", "o.csv", *resume, cwd=scene, timeout=30)
+    finally:
+        if holder is not None:
+            holder.close()
+    assert (code, err) == (2, f"armsim sweep: error: cannot use 'o.csv.partial' as the sweep's journal: "
+                              f"{message}\n")
+    assert listing(scene) == ["o.csv.partial", "s.toml"]
+
+
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
+@pytest.mark.parametrize("notes", [b"buy milk\nand a cut line without its end",
+                                   b"# armsim sweep journal\nnot really\n", b""])
+def test_a_file_that_is_not_a_journal_is_refused_byte_for_byte_untouched(scene, notes, resume):
+    path = scene / "o.csv.partial"
+    path.write_bytes(notes)
+    before = digest(path)
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", *resume, cwd=scene, timeout=30)
+    assert (code, err) == (2, "armsim sweep: error: 'o.csv.partial' is not an armsim sweep journal "
+                              "(its first line is not '# armsim sweep journal 2 ...'); refusing to touch it: "
+                              "move it away or name another --csv\n")
+    assert digest(path) == before and listing(scene) == ["o.csv.partial", "s.toml"]
+
+
+def test_a_journal_too_big_for_the_sweep_is_refused_unread(scene):
+    path = scene / "o.csv.partial"
+    with open(path, "wb") as f:             # sparse: 10 GB that take no disk
+        f.truncate(10**10)
+    code, out, err, seconds = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene, timeout=30)
+    assert (code, err) == (2, "armsim sweep: error: cannot use 'o.csv.partial' as the sweep's journal: it is "
+                              "10000000000 bytes, more than a journal of 8 runs can hold (655360)\n")
+    assert path.stat().st_size == 10**10
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("final_loss", "nan", "not a finite number"),
+    ("final_loss", "inf", "not a finite number"),
+    ("seconds", "-1.0", "must be >= 0"),
+    ("rounds", "31", "must be <= 30 (the run's round limit)"),
+    ("converged", "yes", "expected True or False"),
+    ("segments", "7", "expected 1 (this sweep's value)"),
+    ("learner", "adam", "expected 'lm' (this sweep's value)"),
+    ("generations", "1e3", "expected an integer"),
+])
+def test_a_bad_row_in_the_journal_is_refused_naming_row_and_field(scene, column, value, reason):
+    path = interrupted(scene)
+    lines = path.read_bytes().split(b"\r\n")
+    header = lines[1].decode().split(",")
+    cells = lines[3].decode().split(",")               # the second row
+    cells[header.index(column)] = value
+    lines[3] = ",".join(cells).encode()
+    path.write_bytes(b"\r\n".join(lines))
+    before = digest(path)
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial row 2 (line 4): "
+                              f"{column} = {value!r}: {reason}\n")
+    assert digest(path) == before and not (scene / "o.csv").exists()
+
+
+@pytest.mark.parametrize("change", [["--vary", "segments=1:3"], ["--seeds", "5,6,7"], ["--max-rounds", "31"]])
+def test_a_journal_of_other_parameters_is_refused_untouched(scene, change):
+    path = interrupted(scene)
+    with open(path, "ab") as f:
+        f.write(b"1,4,5,lm,1,identified,Fal")         # a cut row: kept as it is when refused
+    before = digest(path)
+    args = list(GRID)
+    args[args.index(change[0]) + 1] = change[1]
+    code, out, err, _ = sweep(*args, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, "armsim sweep: error: --resume: o.csv.partial belongs to another sweep "
+                              "(a different scene, grid, seeds or --max-rounds); delete it to start again\n")
+    assert digest(path) == before
+
+
+def test_the_journal_header_names_format_version_and_parameters(scene):
+    path = interrupted(scene, rows=1)
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith('# armsim sweep journal 2 {"runs": 8, "seeds": 2, "max_rounds": 30, '
+                            '"vary": ["calibration.segments", "calibration.window"], "sweep": "')
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert code == 0, err
+    rows = list(csv.DictReader((scene / "o.csv").open(newline="")))
+    assert len(rows) == 8 and listing(scene) == ["o.csv", "s.toml"]
+
+
+def test_a_journal_of_another_armsim_version_is_refused_untouched(scene):
+    path = scene / "o.csv.partial"
+    path.write_bytes(b"# armsim sweep journal 0123abcd\r\nsegments,population\r\n")     # format 1
+    before = digest(path)
+    code, out, err, _ = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, "armsim sweep: error: 'o.csv.partial' is a sweep journal of another armsim "
+                              "version (not format 2); it cannot be resumed: delete it to start again\n")
+    assert digest(path) == before
+
+
+def test_a_journal_in_use_by_a_running_sweep_is_refused(tmp_path):
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3", "--max-rounds", "4000",
+            "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not (tmp_path / "o.csv.partial").exists():
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            pytest.skip("the sweep ended before the second one started")
+        code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path)
+        running = proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if not running:
+        pytest.skip("the sweep ended while the second one started")
+    assert (code, err) == (2, "armsim sweep: error: 'o.csv.partial' is in use by another armsim sweep\n")
+
+
+def test_a_run_that_never_measured_its_loss_has_an_empty_cell_and_resumes(tmp_path):
+    # gecco checks its loss every few rounds: after one round there is none (it was inf)
+    args = ["--preset", "gecco", "--seeds", "1,2,3", "--max-rounds", "1", "--csv", "o.csv"]
+    interrupted(tmp_path, 2, args)
+    code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path)
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / "o.csv").open(newline="")))
+    assert [r["seed"] for r in rows] == ["1", "2", "3"]
+    assert [r["final_loss"] for r in rows] == ["", "", ""]
+    assert all(float(r["length_error_px"]) >= 0 for r in rows)
+
+
+def test_max_rounds_beyond_the_scene_limit_is_refused(scene):
+    code, out, err, _ = sweep(*GRID[:-2], "--max-rounds", 10**30, "--csv", "o.csv", cwd=scene)
+    assert (code, err) == (2, "armsim sweep: error: argument --max-rounds: must be <= 100000000, "
+                              f"got {10**30}\n")
+
+
+def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    import errno
+    from armsim.vision import journal as journal_mod
+    real = journal_mod.Journal.__init__
+
+    class Full:                             # a disk that is full from the first byte
+        def __init__(self, file):
+            self.file = file
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            pass
+
+        def close(self):
+            self.file.close()
+
+    def init(self, path, fields, fd):
+        real(self, path, fields, fd)
+        self._file = Full(self._file)
+    monkeypatch.setattr(journal_mod.Journal, "__init__", init)
+    with pytest.raises(OSError, match="No space left on device"):
+        journal_mod.Journal.open(tmp_path / "o.csv.partial", ["a"], {"runs": 1}, None)
+    assert listing(tmp_path) == []
