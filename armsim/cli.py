@@ -340,9 +340,29 @@ def _outputs(args, scene):
         for other, what in ((gif, "the GIF"), (report, "the report")):
             if other is not None and same_destination(plot, other):
                 raise UsageError(f"argument --plot: the plot and {what} are the same file")
+    if args.gif is not None:
+        _check_suffix("--gif", args.gif, ".gif", "a GIF")
+    if plot is not None:
+        _check_suffix("--plot", plot, ".png", "a PNG")
     if gif is not None:
         _check_gif(args, scene)
     return gif, report, plot
+
+
+def _check_suffix(option, name, suffix, what):
+    """A file the option writes is named for what it holds: a regular file or a new path
+    must end in ``suffix`` (any case); ``-``, devices and FIFOs (``/dev/null``, a pipe) are
+    written through whatever their name."""
+    path = Path(name)
+    if name == "-" or path.suffix.lower() == suffix:
+        return
+    try:
+        if not path.is_file() and path.exists():     # a device, a FIFO (a folder fails later)
+            return
+    except OSError:
+        return                                      # the output's own check names it
+    raise UsageError(f"argument {option}: '{name}' would hold {what} under another name; "
+                     f"end it in {suffix} (e.g. '{path.with_suffix(suffix).name}')")
 
 
 def _check_gif(args, scene):

@@ -33,6 +33,10 @@ def test_gif_export(tmp_path):
     (["--method", "newton"], "armsim: error: argument --method: unknown method 'newton'; choose one of"),
     (["--gif", "missing/out.gif"], "armsim: error: cannot write 'missing/out.gif': folder 'missing' does not exist"),
     (["--bogus"], "armsim: error: unrecognized arguments: --bogus"),
+    (["--gif", "z.png"], "armsim: error: argument --gif: 'z.png' would hold a GIF under another "
+                         "name; end it in .gif (e.g. 'z.gif')"),
+    (["--gif", "z.gif", "--plot", "p.svg"], "armsim: error: argument --plot: 'p.svg' would hold "
+                                            "a PNG under another name; end it in .png (e.g. 'p.png')"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, args, message):
     if "--gif" not in args:
