@@ -65,11 +65,13 @@ def _check_size(size) -> tuple[int, int]:
 
 
 def _check_q(chain, q, name, spatial):
-    """Joint values (..., n) of ``chain``, or a one-line ValueError naming ``name``."""
+    """Joint values of ``chain`` (n,) when ``name`` is "q", (frames, n) otherwise; or a
+    one-line ValueError naming ``name``."""
     q = real_array(name, q)
     n = chain.n
-    if q.shape[-1:] != (n,) or q.ndim < 1:
-        want = f"({n},)" if name == "q" else f"(frames, {n})"
+    one = name == "q"
+    if q.shape[-1:] != (n,) or q.ndim != (1 if one else 2):
+        want = f"({n},)" if one else f"(frames, {n})"
         raise ValueError(f"{name} must have shape {want}: {n} joint values per pose, "
                          f"got shape {q.shape}")
     rows = q.reshape(-1, n)
@@ -397,8 +399,6 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     if count < 1:
         raise ValueError("qs must hold at least one pose, got none")
     qs = _check_q(robot, qs, "qs", spatial)
-    if qs.ndim != 2:
-        raise ValueError(f"qs must have shape (frames, {robot.n}), got shape {qs.shape}")
     size = _check_size(size)
     try:
         frames, fps, size = check_export(count, fps, size)
