@@ -298,3 +298,13 @@ def test_import_armsim_loads_no_pygame_until_a_picture_is_asked():
                          cwd=ROOT, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:3] == ["False", "True", "True (64, 48) dummy"]
+
+
+def test_the_readme_example_writes_its_picture_and_gif(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## A pose from Python and in a notebook", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"np": np, "armsim": armsim})
+    assert Image.open(tmp_path / "pose.png").size == (640, 480)
+    assert frames_of((tmp_path / "path.gif").read_bytes()).shape == (30, 360, 480, 3)
