@@ -308,3 +308,21 @@ def test_the_readme_example_writes_its_picture_and_gif(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), {"np": np, "armsim": armsim})
     assert Image.open(tmp_path / "pose.png").size == (640, 480)
     assert frames_of((tmp_path / "path.gif").read_bytes()).shape == (30, 360, 480, 3)
+
+
+def test_a_still_pose_is_still_unless_the_view_orbits(panda):
+    q = panda.clip(np.zeros(7))
+    still = frames_of(armsim.animate(panda, [q] * 5, size=(96, 72)).data)
+    assert all(np.array_equal(f, still[0]) for f in still)
+    turning = frames_of(armsim.animate(panda, [q] * 5, size=(96, 72), fps=10,
+                                       view={"orbit_deg_per_s": 90}).data)
+    assert np.array_equal(turning[0], still[0])          # the same framing at the start
+    assert not np.array_equal(turning[-1], still[0])     # then the camera turns
+
+
+def test_a_pose_target_must_be_a_rotation(panda):
+    T = np.eye(4)
+    T[:3, :3] *= 1.1
+    one_line_error(lambda: armsim.render(panda, target=T),
+                   "target rotation must be orthonormal (R R^T = I within 1e-6), got a "
+                   "deviation of 0.21")

@@ -202,7 +202,7 @@ def _state(chain, q, target, spatial, trail=None, frame=0):
                  base=np.array(chain.base, float))
 
 
-def _options(spatial, theme, show_panel, show_jacobian, options):
+def _options(theme, show_panel, show_jacobian, options):
     out = dict(theme=_theme(theme), show_panel=bool(show_panel),
                show_jacobian=bool(show_jacobian))
     out.update(options)
@@ -258,7 +258,7 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     size = _check_size(size)
     q = _default_q(robot, spatial) if q is None else _check_q(robot, q, "q", spatial)
     target = None if target is None else _check_target(robot, target, spatial)
-    opts = _options(spatial, theme, show_panel, show_jacobian, options)
+    opts = _options(theme, show_panel, show_jacobian, options)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     state = _state(robot, q, target, spatial)
     if spatial:
@@ -407,7 +407,7 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     if isinstance(trail_length, bool) or int(trail_length) != trail_length or trail_length < 0:
         raise ValueError(f"trail_length must be an integer >= 0, got {trail_length!r}")
     targets = _targets(robot, target, frames, spatial)
-    opts = _options(spatial, theme, show_panel, show_jacobian, options)
+    opts = _options(theme, show_panel, show_jacobian, options)
     if not trail_length:
         opts.setdefault("show_trail", False)
     if spatial:
