@@ -1,0 +1,422 @@
+"""A pose drawn from Python, and a list of poses played as a GIF (for notebooks).
+
+:func:`render` draws one configuration of a chain as a ``PIL.Image.Image``;
+:func:`animate` plays a list of them as a GIF, wrapped in an :class:`Animation` that a
+Jupyter notebook shows inline.  Neither has a renderer of its own: they build the state
+the window and the export draw (a :class:`~armsim.ik.tracking.State` for a planar chain, a
+:class:`~armsim.ik.spatial_tracking.SpatialState` from
+:func:`~armsim.ik.spatial_tracking.snapshot` for a spatial one) and hand it to
+:func:`~armsim.view.render.render_array` / :func:`~armsim.view.spatial.render_spatial`
+(one picture) or to the CLI's streamed GIF writer :func:`~armsim.view.export.write_frames`
+(an animation).  Nothing opens a window: ``SDL_VIDEODRIVER`` is set to ``dummy`` when no
+video driver is set, as the export does.
+
+``armsim.render``, ``armsim.animate`` and the chains' ``_repr_png_`` (a chain shows itself
+in a notebook) reach this module lazily, so ``import armsim`` does not import pygame.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+from collections import deque
+
+import numpy as np
+
+from armsim.ik.problems import SpatialTarget, as_problem, for_target, real_array
+from armsim.ik.spatial_tracking import snapshot
+from armsim.ik.tracking import State
+
+__all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
+
+#: the accepted width and height [px]: the scene's ``render.size`` rule
+SIZE_RANGE = (16, 4096)
+#: the tool positions an animation's trail keeps (the scene's default ``trail_length``)
+TRAIL_LENGTH = 60
+#: slack [rad or m] on a joint limit before a joint value counts as outside it
+LIMIT_SLACK = 1e-9
+
+
+# -- arguments ---------------------------------------------------------------------------
+
+def _is_spatial(robot) -> bool:
+    from armsim.kinematics import Chain, SpatialChain
+    if isinstance(robot, SpatialChain):
+        return True
+    if isinstance(robot, Chain):
+        return False
+    raise ValueError(f"robot must be an armsim.Chain or an armsim.SpatialChain, "
+                     f"got {type(robot).__name__}")
+
+
+def _check_size(size) -> tuple[int, int]:
+    """``size`` as (w, h), or the scene's ``render.size`` error as a one-line ValueError."""
+    from armsim.scene.schema import SceneError, Size, Where
+    value = list(size) if isinstance(size, (tuple, list, np.ndarray)) else size
+    if isinstance(value, list):
+        value = [int(v) if isinstance(v, np.integer) else v for v in value]
+    try:
+        w, h = Size().parse(value, Where("", ("size",)))
+    except SceneError as exc:
+        raise ValueError(f"{exc.key}: {exc.detail}") from None
+    return int(w), int(h)
+
+
+def _check_q(chain, q, name, spatial):
+    """Joint values of ``chain`` (n,) when ``name`` is "q", (frames, n) otherwise; or a
+    one-line ValueError naming ``name``."""
+    q = real_array(name, q)
+    n = chain.n
+    one = name == "q"
+    if q.shape[-1:] != (n,) or q.ndim != (1 if one else 2):
+        want = f"({n},)" if one else f"(frames, {n})"
+        raise ValueError(f"{name} must have shape {want}: {n} joint values per pose, "
+                         f"got shape {q.shape}")
+    rows = q.reshape(-1, n)
+    bad = ~np.isfinite(rows)
+    if bad.any():
+        k, j = np.argwhere(bad)[0]
+        raise ValueError(f"{name}{_at(name, k)}[{j}] must be a finite number, got {rows[k, j]}")
+    if chain.limits is None:
+        lo = hi = None
+    else:
+        lim = np.asarray(chain.limits, dtype=float)
+        lo, hi = lim[:, 0], lim[:, 1]
+    from armsim.kinematics.planar import MAX_ANGLE
+    from armsim.kinematics.spatial import MAX_VALUE
+    big = MAX_VALUE if spatial else MAX_ANGLE
+    out = np.abs(rows) > big
+    if lo is not None:
+        out |= (rows < lo - LIMIT_SLACK) | (rows > hi + LIMIT_SLACK)
+    if out.any():
+        k, j = np.argwhere(out)[0]
+        joint = f"joint {j + 1}" + (f" ({chain.names[j]})" if spatial else "")
+        if lo is None:
+            where = f"within +-{big:g}"
+        else:
+            where = f"within {joint}'s limits [{lo[j]:.6g}, {hi[j]:.6g}]"
+        raise ValueError(f"{name}{_at(name, k)}[{j}] must be {where}, got {rows[k, j]:.6g}")
+    return q
+
+
+def _at(name, k):
+    return "" if name == "q" else f"[{k}]"
+
+
+def _check_target(chain, target, spatial, name="target"):
+    """One target: (2,) planar; (3,) or (4, 4) spatial; a one-line ValueError otherwise."""
+    t = real_array(name, target)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{name} must be finite numbers, got {str(t.tolist())[:60]}")
+    if not spatial:
+        if t.shape != (2,):
+            raise ValueError(f"{name} of a planar chain must be a point (x, y), got shape "
+                             f"{t.shape}")
+        return t
+    try:
+        for_target(chain, t)              # the solver's checks: shape, bottom row, rotation
+    except ValueError as exc:
+        text = str(exc)
+        raise ValueError(text if text.startswith(name) else f"{name}: {text}") from None
+    return t
+
+
+def _targets(chain, target, frames, spatial):
+    """``target`` for an animation of ``frames`` poses: None, one target for every frame,
+    or one per frame (frames, 2 / 3 / 4x4); a list of ``frames`` targets (or Nones)."""
+    if target is None:
+        return [None] * frames
+    t = real_array("target", target)
+    single = ((2,),) if not spatial else ((3,), (4, 4))
+    if t.shape in single:
+        t = _check_target(chain, t, spatial)
+        return [t] * frames
+    if t.ndim >= 2 and t.shape[1:] in single:
+        if len(t) != frames:
+            raise ValueError(f"target must be one target, or one per pose ({frames}), got "
+                             f"{len(t)}")
+        return [_check_target(chain, t[k], spatial, f"target[{k}]") for k in range(frames)]
+    shapes = "(2,) or (frames, 2)" if not spatial else "(3,), (4, 4), (frames, 3) or (frames, 4, 4)"
+    raise ValueError(f"target must have shape {shapes}, got {t.shape}")
+
+
+def _theme(theme):
+    from armsim.view.style import DEFAULT_THEME, THEMES, Theme
+    if theme is None:
+        return DEFAULT_THEME
+    if isinstance(theme, Theme):
+        return theme
+    if isinstance(theme, str) and theme in THEMES:
+        return THEMES[theme]
+    raise ValueError(f"theme must be a Theme or one of {', '.join(THEMES)}, got {theme!r}")
+
+
+def _camera(chain, view):
+    """The spatial view: None frames the robot (as the window does), a dict is a scene's
+    ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used as is (a copy)."""
+    from armsim.view.orbit import OrbitCamera
+    if view is None:
+        return OrbitCamera.framing(chain.reach)
+    if isinstance(view, OrbitCamera):
+        return view.copy()
+    if isinstance(view, dict):
+        return OrbitCamera.from_view(view, chain.reach)
+    raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
+                     f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got "
+                     f"{type(view).__name__}")
+
+
+def _planar_view(chain, view, size, show_panel):
+    """The planar view: None centres the base with the reach filling 0.45 x the shorter
+    side (beside the panel's band when the panel is shown: :meth:`View.fit`)."""
+    from armsim.view.planar import WORKSPACE_FRACTION, View
+    if view is None:
+        if show_panel:
+            return None                   # View.fit of the state, left of the panel
+        return View(size, np.asarray(chain.base, float).copy(),
+                    WORKSPACE_FRACTION * min(size) / chain.reach)
+    if isinstance(view, View):
+        return view
+    raise ValueError(f"view of a planar chain must be None or an armsim.view.View, got "
+                     f"{type(view).__name__}")
+
+
+# -- the state of one pose -----------------------------------------------------------------
+
+def _state(chain, q, target, spatial, trail=None, frame=0):
+    """The state the renderers draw for ``chain`` at ``q`` (checked) aiming at ``target``
+    (None: no target drawn)."""
+    if spatial:
+        aim = np.full(3, np.nan) if target is None else target
+        return snapshot(chain, q, aim, frame=frame, trail=trail)
+    joints = chain.joints(q)
+    tip = joints[-1]
+    aim = np.full(2, np.nan) if target is None else np.asarray(target, float)
+    error = float(np.linalg.norm(aim - tip)) if target is not None else math.nan
+    trail = tip[None].copy() if trail is None else np.asarray(trail, float).reshape(-1, 2)
+    return State(frame=int(frame), q=np.array(q, float), joints=joints, target=aim,
+                 jacobian=chain.jacobian(q), error=error, method="", correction="", step=0.0,
+                 iterations=0, trail=trail, reach=chain.reach,
+                 base=np.array(chain.base, float))
+
+
+def _options(theme, show_panel, show_jacobian, options):
+    out = dict(theme=_theme(theme), show_panel=bool(show_panel),
+               show_jacobian=bool(show_jacobian))
+    out.update(options)
+    return out
+
+
+def _default_q(chain, spatial):
+    """The start a solve takes when none is given: the middle of the joint ranges
+    (spatial, 0 for a continuous joint), 0.3 rad per joint within the limits (planar)."""
+    problem = SpatialTarget(chain, "position") if spatial else as_problem(chain)
+    return problem.default_start()
+
+
+# -- one picture -------------------------------------------------------------------------
+
+def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel=False,
+           show_jacobian=False, theme=None, **options):
+    """``robot`` at joint values ``q`` as a picture.
+
+    Parameters
+    ----------
+    robot : armsim.Chain or armsim.SpatialChain
+    q : array_like (n,), optional
+        Joint values [rad or m], within the joint limits; default: the start a solve
+        takes (spatial: the middle of the joint ranges; planar: 0.3 rad each).
+    target : array_like, optional
+        Drawn as the target: a point (2,) for a planar chain; a position (3,) or a
+        homogeneous pose (4, 4) (drawn as a frame) for a spatial one.
+    size : (int, int)
+        Width and height [px], each 16 to 4096 (the scene's ``render.size``).
+    view : dict or OrbitCamera (spatial); armsim.view.View (planar); optional
+        A spatial chain's camera: a scene's ``[view]`` keys (``azimuth_deg``,
+        ``elevation_deg``, ``distance``, ``center``, ``fov_deg``), missing ones framing
+        the robot, or an :class:`~armsim.view.orbit.OrbitCamera`.  None frames the robot.
+    show_panel, show_jacobian : bool
+        The text panel and the Jacobian's columns as arrows at the tool (both off: a
+        clean picture).
+    theme : armsim.view.Theme or "dark" / "light", optional
+    **options
+        Passed to the drawing routine: ``show_trail``, ``show_limits``, ``show_grid``
+        (spatial) or ``show_reach`` (planar), ...
+
+    Returns
+    -------
+    PIL.Image.Image (RGB) of ``size``.
+
+    Raises
+    ------
+    ValueError (one line, naming the argument) for a bad robot, q, target, size or view.
+    """
+    from PIL import Image
+    spatial = _is_spatial(robot)
+    size = _check_size(size)
+    q = _default_q(robot, spatial) if q is None else _check_q(robot, q, "q", spatial)
+    target = None if target is None else _check_target(robot, target, spatial)
+    opts = _options(theme, show_panel, show_jacobian, options)
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    state = _state(robot, q, target, spatial)
+    if spatial:
+        from armsim.view.spatial import render_spatial
+        pixels = render_spatial(state, _camera(robot, view), size, **opts)
+    else:
+        from armsim.view.render import render_array
+        pixels = render_array(state, size, view=_planar_view(robot, view, size, show_panel),
+                              **opts)
+    return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+
+
+def png(robot, size=(480, 360)) -> bytes:
+    """PNG bytes of ``robot`` at its default pose (:func:`render`): a chain's
+    ``_repr_png_``, which a notebook shows."""
+    buf = io.BytesIO()
+    render(robot, size=size).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# -- an animation --------------------------------------------------------------------------
+
+class _Replay:
+    """A list of poses as the export's ``sim``: ``step()`` gives the next frame's state
+    (its trail the recent tool positions), ``state`` is the first one."""
+
+    objectives = ()
+
+    def __init__(self, chain, qs, targets, spatial, trail_length):
+        self.chain, self.qs, self.targets, self.spatial = chain, qs, targets, spatial
+        self._trail = deque(maxlen=max(int(trail_length), 1))
+        self.frame = 0
+        self.state = _state(chain, qs[0], targets[0], spatial)
+
+    def step(self):
+        k = self.frame
+        self.state = _state(self.chain, self.qs[k], self.targets[k], self.spatial)
+        tool = self.state.tool[:3, 3] if self.spatial else self.state.joints[-1]
+        self._trail.append(np.array(tool, float))
+        self.state.trail = np.array(self._trail)
+        self.state.frame = k
+        self.frame += 1
+        return self.state
+
+
+class _Memory:
+    """An in-memory destination for :func:`~armsim.view.export.write_frames`."""
+
+    name = "<memory>"
+
+    def __init__(self):
+        self.file = io.BytesIO()
+
+    def error(self, exc):
+        return ValueError(f"cannot write the animation: {exc}")
+
+
+class Animation:
+    """A GIF made by :func:`animate`; a notebook shows it inline (``_repr_html_``).
+
+    Attributes
+    ----------
+    data : bytes        the GIF file
+    frames : int
+    size : (int, int)   width and height [px]
+    fps : float
+    """
+
+    def __init__(self, data: bytes, frames: int, size, fps: float):
+        self.data, self.frames = bytes(data), int(frames)
+        self.size, self.fps = (int(size[0]), int(size[1])), float(fps)
+
+    def save(self, path):
+        """Write the GIF to ``path`` (replaced atomically, as the CLI's ``--gif``; a
+        device or FIFO written through).  Returns the path written; ValueError (one
+        line) when it cannot be written."""
+        from armsim.files import OutputError, Outputs
+        try:
+            with Outputs() as outs:
+                dest = outs.add(path)
+                try:
+                    dest.file.write(self.data)
+                except OSError as exc:
+                    raise dest.error(exc) from None
+        except OutputError as exc:
+            raise ValueError(str(exc)) from None
+        return dest.path
+
+    def _repr_html_(self):
+        b64 = base64.b64encode(self.data).decode("ascii")
+        w, h = self.size
+        return (f'<img src="data:image/gif;base64,{b64}" width="{w}" height="{h}" '
+                f'alt="armsim animation: {self.frames} frames at {self.fps:g} fps"/>')
+
+    def __repr__(self):
+        w, h = self.size
+        return (f"Animation({self.frames} frames, {w}x{h}, {self.fps:g} fps, "
+                f"{len(self.data)} bytes)")
+
+
+def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_panel=False,
+            show_jacobian=False, theme=None, trail_length=TRAIL_LENGTH, **options) -> Animation:
+    """``robot`` through the poses ``qs`` as a GIF, one frame per pose.
+
+    The frames go through the CLI's streamed GIF export
+    (:func:`~armsim.view.export.write_frames`: one global palette, only the changed
+    rectangle stored, delays that keep ``len(qs) / fps`` seconds) into memory.
+
+    Parameters
+    ----------
+    robot : armsim.Chain or armsim.SpatialChain
+    qs : array_like (frames, n)
+        Joint values of each frame, within the limits; 1 to
+        :data:`~armsim.view.export.MAX_GIF_FRAMES` frames.
+    target : array_like, optional
+        One target for every frame, or one per frame: (2,) / (frames, 2) planar;
+        (3,), (4, 4), (frames, 3) or (frames, 4, 4) spatial.
+    size : (int, int)    16 to 4096 px a side
+    fps : float          frames per second, as a GIF can play them (see the export)
+    view : as :func:`render`; a ``[view]`` dict's ``orbit_deg_per_s`` turns the camera
+    trail_length : int   recent tool positions drawn as the trail
+    show_panel, show_jacobian, theme, **options : as :func:`render`
+
+    Returns
+    -------
+    Animation   (``data``: the GIF's bytes; ``save(path)``; shown inline by a notebook)
+    """
+    from armsim.view.export import MAX_GIF_FRAMES, ExportError, check_export, write_frames
+    spatial = _is_spatial(robot)
+    try:
+        count = len(qs)
+    except TypeError:
+        raise ValueError(f"qs must be a list of poses (frames, {robot.n}), got "
+                         f"{type(qs).__name__}") from None
+    if count > MAX_GIF_FRAMES:
+        raise ValueError(f"qs must hold at most {MAX_GIF_FRAMES:,} poses (the GIF export's "
+                         f"frame limit), got {count:,}")
+    if count < 1:
+        raise ValueError("qs must hold at least one pose, got none")
+    qs = _check_q(robot, qs, "qs", spatial)
+    size = _check_size(size)
+    try:
+        frames, fps, size = check_export(count, fps, size)
+    except ExportError as exc:
+        raise ValueError(str(exc)) from None
+    if isinstance(trail_length, bool) or int(trail_length) != trail_length or trail_length < 0:
+        raise ValueError(f"trail_length must be an integer >= 0, got {trail_length!r}")
+    targets = _targets(robot, target, frames, spatial)
+    opts = _options(theme, show_panel, show_jacobian, options)
+    if not trail_length:
+        opts.setdefault("show_trail", False)
+    if spatial:
+        camera = _camera(robot, view)
+    else:
+        camera = None
+        opts["view"] = _planar_view(robot, view, size, show_panel)
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    replay = _Replay(robot, qs, targets, spatial, trail_length)
+    dest = _Memory()
+    write_frames(replay, dest, frames=frames, fps=fps, size=size, camera=camera, **opts)
+    return Animation(dest.file.getvalue(), frames, size, fps)

@@ -1,0 +1,328 @@
+"""armsim.render / armsim.animate / a chain's _repr_png_, judged by the pixels they draw."""
+
+import base64
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pygame
+import pytest
+from PIL import Image
+
+import armsim
+from _pixels import count
+from armsim.view import DEFAULT_THEME
+from armsim.view.orbit import OrbitCamera
+
+ROOT = Path(__file__).resolve().parents[1]
+BG = DEFAULT_THEME.background
+TARGET = DEFAULT_THEME.target
+
+
+@pytest.fixture(scope="module")
+def panda():
+    return armsim.robots.load("panda")
+
+
+def pixels(image):
+    assert isinstance(image, Image.Image) and image.mode == "RGB"
+    return np.asarray(image)
+
+
+def inked(img, rect):
+    """Pixels of ``img`` inside ``rect`` that are not the background."""
+    return rect.w * rect.h - count(img, BG, rect)
+
+
+def box_around(points_px, pad, size):
+    lo = np.floor(points_px.min(axis=0)).astype(int) - pad
+    hi = np.ceil(points_px.max(axis=0)).astype(int) + pad
+    rect = pygame.Rect(int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))
+    return rect.clip(pygame.Rect(0, 0, *size))
+
+
+def one_line_error(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    text = str(info.value)
+    assert "\n" not in text
+    assert text == message, text
+
+
+# -- one pose ---------------------------------------------------------------------------
+
+def test_render_returns_an_image_of_the_size_asked(panda):
+    assert pixels(armsim.render(panda)).shape == (480, 640, 3)
+    assert armsim.render(panda, size=(320, 200)).size == (320, 200)
+    assert armsim.render(armsim.Chain([0.5, 0.5]), size=(100, 300)).size == (100, 300)
+
+
+def test_a_panda_render_shows_the_robot_where_it_projects(panda):
+    q = panda.clip(np.array([0.3, -0.4, 0.2, -1.8, 0.1, 1.6, 0.5]))
+    size = (640, 480)
+    img = pixels(armsim.render(panda, q, size=size, show_grid=False))
+    cam = OrbitCamera.framing(panda.reach)              # None frames the robot like this
+    frames_p = panda.frames(q)[1]
+    px = cam.project(frames_p, size)[0]
+    arm = box_around(px, 20, size)
+    inside = inked(img, arm)
+    everything = inked(img, pygame.Rect(0, 0, *size))
+    assert inside > 2000                                  # links and joints drawn
+    assert everything - inside < 0.05 * everything        # and almost nothing elsewhere
+    for x, y in np.floor(cam.project(panda.joint_axes(q)[1], size)[0]).astype(int):
+        assert tuple(img[y, x]) != BG                     # every joint on its pixel
+    # the tool marker sits on the tool's projection
+    x, y = np.floor(px[-1]).astype(int)
+    assert tuple(img[y, x]) == DEFAULT_THEME.tip
+
+
+def test_the_default_pose_is_the_start_a_solve_takes(panda):
+    from armsim.ik.problems import SpatialTarget
+    middle = SpatialTarget(panda, "position").default_start()
+    np.testing.assert_array_equal(pixels(armsim.render(panda)),
+                                  pixels(armsim.render(panda, middle)))
+    other = pixels(armsim.render(panda, panda.clip(middle + 0.4)))
+    assert np.any(other != pixels(armsim.render(panda)))
+
+
+def target_pixels(img, centre, r=16):
+    x, y = np.floor(centre).astype(int)
+    return count(img, TARGET, pygame.Rect(x - r, y - r, 2 * r + 1, 2 * r + 1))
+
+
+@pytest.mark.parametrize("kind", ["position", "pose"])
+def test_the_target_is_drawn_at_its_projection(panda, kind):
+    q = panda.clip(np.array([0.3, -0.4, 0.2, -1.8, 0.1, 1.6, 0.5]))
+    p = np.array([0.35, -0.3, 0.5])
+    target = p if kind == "position" else armsim.pose(p, rpy=[np.pi, 0, 0])
+    size = (640, 480)
+    centre = OrbitCamera.framing(panda.reach).project(p, size)[0]
+    with_target = pixels(armsim.render(panda, q, target=target, size=size))
+    without = pixels(armsim.render(panda, q, size=size))
+    assert target_pixels(with_target, centre) > 40           # the ring (and cross)
+    assert target_pixels(without, centre) == 0
+    assert count(without, TARGET) == 0                       # no target drawn at all
+
+
+def test_a_view_dict_and_a_camera_are_the_same_picture(panda):
+    view = {"azimuth_deg": 200, "elevation_deg": 40, "fov_deg": 50}
+    cam = OrbitCamera.from_view(view, panda.reach)
+    a = pixels(armsim.render(panda, view=view))
+    np.testing.assert_array_equal(a, pixels(armsim.render(panda, view=cam)))
+    assert np.any(a != pixels(armsim.render(panda)))
+    one_line_error(lambda: armsim.render(panda, view={"fov_deg": 179.5}),
+                   "view.fov_deg: must be <= 170, got 179.5")
+    one_line_error(lambda: armsim.render(panda, view={"zoom": 2}),
+                   "view: unknown key 'zoom'; expected one of azimuth_deg, elevation_deg, "
+                   "distance, center, fov_deg, orbit_deg_per_s")
+    one_line_error(lambda: armsim.render(panda, view="top"),
+                   "view must be a dict of [view] keys (azimuth_deg, elevation_deg, distance, "
+                   "center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got str")
+
+
+def test_the_panel_is_off_unless_asked(panda):
+    size = (640, 480)
+    corner = pygame.Rect(0, 0, 200, 90)                  # where the panel goes (top left)
+    clean = pixels(armsim.render(panda, size=size, show_grid=False))
+    panel = pixels(armsim.render(panda, size=size, show_grid=False, show_panel=True))
+    assert inked(clean, corner) == 0
+    assert inked(panel, corner) > 3000                    # a translucent box and its text
+
+
+def test_a_planar_chain_is_drawn_centred_with_its_target():
+    arm = armsim.Chain([0.4, 0.3, 0.2, 0.1], base=(0.2, -0.1))
+    q = np.array([0.5, -0.3, 0.8, 0.2])
+    size = (400, 300)
+    img = pixels(armsim.render(arm, q, target=[0.6, 0.5], size=size))
+    scale = 0.45 * min(size) / arm.reach                  # px per m, base at the centre
+
+    def screen(p):
+        p = np.asarray(p, float) - arm.base
+        return np.array([size[0] / 2 + p[0] * scale, size[1] / 2 - p[1] * scale])
+
+    x, y = np.round(screen(arm.tip(q))).astype(int)
+    assert tuple(img[y, x]) == DEFAULT_THEME.tip
+    assert target_pixels(img, screen([0.6, 0.5])) > 20
+    for j, (a, b) in enumerate(zip(arm.joints(q)[:-1], arm.joints(q)[1:])):
+        mx, my = np.round(screen((a + b) / 2)).astype(int)   # each segment in its colour
+        assert tuple(img[my, mx]) == DEFAULT_THEME.segment_color(j)
+    assert count(pixels(armsim.render(arm, q, size=size)), TARGET) == 0
+
+
+def test_q_outside_the_limits_or_of_the_wrong_shape_is_one_line(panda):
+    q = panda.clip(np.zeros(7))
+    bad = q.copy()
+    bad[3] = 0.5                                         # panda_joint4 is within [-3.07, -0.07]
+    lo, hi = panda.limits[3]
+    one_line_error(lambda: armsim.render(panda, bad),
+                   f"q[3] must be within joint 4 (panda_joint4)'s limits [{lo:.6g}, "
+                   f"{hi:.6g}], got 0.5")
+    one_line_error(lambda: armsim.render(panda, np.zeros(6)),
+                   "q must have shape (7,): 7 joint values per pose, got shape (6,)")
+    one_line_error(lambda: armsim.render(panda, [[0.0] * 7]),
+                   "q must have shape (7,): 7 joint values per pose, got shape (1, 7)")
+    nan = q.copy()
+    nan[1] = np.nan
+    one_line_error(lambda: armsim.render(panda, nan), "q[1] must be a finite number, got nan")
+    one_line_error(lambda: armsim.render(panda, "up"), "q must be an array of numbers, got up")
+    limited = armsim.Chain([0.5, 0.5], limits=[[-1, 1], [-0.5, 0.5]])
+    one_line_error(lambda: armsim.render(limited, [0.2, 0.7]),
+                   "q[1] must be within joint 2's limits [-0.5, 0.5], got 0.7")
+    one_line_error(lambda: armsim.render(armsim.Chain([1.0]), [1e9]),
+                   "q[0] must be within +-1e+06, got 1e+09")
+
+
+def test_a_bad_target_robot_or_size_is_one_line(panda):
+    one_line_error(lambda: armsim.render(panda, target=[0.1, 0.2]),
+                   "target of a spatial chain must have shape (3,) or (4, 4) (positions or "
+                   "homogeneous poses), got (2,)")
+    one_line_error(lambda: armsim.render(panda, target=[0.1, np.inf, 0.2]),
+                   "target must be finite numbers, got [0.1, inf, 0.2]")
+    one_line_error(lambda: armsim.render(armsim.Chain([1.0]), target=[0.1, 0.2, 0.3]),
+                   "target of a planar chain must be a point (x, y), got shape (3,)")
+    one_line_error(lambda: armsim.render("panda"),
+                   "robot must be an armsim.Chain or an armsim.SpatialChain, got str")
+    # the scene's render.size rule, in its words
+    one_line_error(lambda: armsim.render(panda, size=(8, 100)), "size[0]: must be >= 16, got 8")
+    one_line_error(lambda: armsim.render(panda, size=(640, 5000)),
+                   "size[1]: must be <= 4096, got 5000")
+    one_line_error(lambda: armsim.render(panda, size=(64.5, 100)),
+                   "size[0]: expected an integer, got 64.5")
+    one_line_error(lambda: armsim.render(panda, size=640),
+                   "size: expected [width, height] (integers from 16 to 4096) [px], got 640")
+
+
+# -- in a notebook ----------------------------------------------------------------------
+
+def test_chains_show_themselves_as_png(panda):
+    for chain in (panda, armsim.Chain([0.4, 0.3, 0.2])):
+        data = chain._repr_png_()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        img = Image.open(io.BytesIO(data))
+        assert img.size == (480, 360)
+        rgb = np.asarray(img.convert("RGB"))
+        np.testing.assert_array_equal(rgb, pixels(armsim.render(chain, size=(480, 360))))
+
+
+def frames_of(data):
+    return iio.imread(data, index=None, extension=".gif")
+
+
+def test_animate_makes_one_gif_frame_per_pose(panda, tmp_path):
+    a = panda.clip(np.array([0.0, -0.3, 0.0, -2.0, 0.0, 1.8, 0.8]))
+    b = panda.clip(np.array([0.8, 0.2, 0.3, -1.4, 0.2, 1.4, 0.2]))
+    qs = np.linspace(a, b, 12)
+    anim = armsim.animate(panda, qs, target=panda.matrix(b), fps=20)
+    assert anim.data.startswith(b"GIF89a") and anim.frames == 12 and anim.size == (480, 360)
+    frames = frames_of(anim.data)
+    assert frames.shape == (12, 360, 480, 3)
+    assert not np.array_equal(frames[0], frames[-1])      # the arm moves
+    # the first frame is render's picture (the GIF maps it to its palette exactly)
+    first = pixels(armsim.render(panda, qs[0], target=panda.matrix(b), size=(480, 360)))
+    assert np.mean(np.all(frames[0] == first, axis=-1)) > 0.999
+    html = anim._repr_html_()
+    m = re.fullmatch(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)" width="480" '
+                     r'height="360" alt="[^"]*"/>', html)
+    assert m and base64.b64decode(m.group(1)) == anim.data
+    out = anim.save(tmp_path / "path.gif")
+    assert Path(out).read_bytes() == anim.data
+    from armsim.view.export import read_durations
+    assert sum(read_durations(out)) == 600                # 12 frames at 20 fps
+
+
+def test_animate_a_planar_chain_with_a_target_per_frame():
+    arm = armsim.Chain([0.5, 0.3, 0.2])
+    qs = np.linspace([0.0, 0.2, 0.4], [1.2, -0.4, 0.6], 7)
+    targets = arm.tip(qs) + 0.05
+    anim = armsim.animate(arm, qs, target=targets, size=(200, 160), fps=10)
+    frames = frames_of(anim.data)
+    assert frames.shape == (7, 160, 200, 3)
+    for k in (0, 6):
+        want = pixels(armsim.render(arm, qs[k], target=targets[k], size=(200, 160)))
+        if k == 0:
+            np.testing.assert_array_equal(frames[k], want)
+        # the target ring follows: its colour near this frame's target
+        scale = 0.45 * 160 / arm.reach
+        centre = np.array([100 + targets[k][0] * scale, 80 - targets[k][1] * scale])
+        assert target_pixels(frames[k], centre, 10) > 10
+
+
+def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
+    q = panda.clip(np.zeros(7))
+    too_many = np.broadcast_to(q, (100_001, 7))           # no memory: refused before drawing
+    one_line_error(lambda: armsim.animate(panda, too_many),
+                   "qs must hold at most 100,000 poses (the GIF export's frame limit), "
+                   "got 100,001")
+    monkeypatch.setattr("armsim.view.export.MAX_GIF_FRAMES", 3)
+    one_line_error(lambda: armsim.animate(panda, [q] * 4),
+                   "qs must hold at most 3 poses (the GIF export's frame limit), got 4")
+    one_line_error(lambda: armsim.animate(panda, []), "qs must hold at least one pose, got none")
+    ragged = [q, q[:6]]
+    one_line_error(lambda: armsim.animate(panda, ragged),
+                   f"qs must be an array of numbers, got {str(ragged)[:40]}")
+    bad = np.array([q, q])
+    bad[1, 3] = 0.5
+    lo, hi = panda.limits[3]
+    one_line_error(lambda: armsim.animate(panda, bad),
+                   f"qs[1][3] must be within joint 4 (panda_joint4)'s limits [{lo:.6g}, "
+                   f"{hi:.6g}], got 0.5")
+    one_line_error(lambda: armsim.animate(panda, [q, q], fps=60),
+                   "fps must be <= 50 for a GIF, got 60: GIF delays are whole hundredths of a "
+                   "second and viewers play delays under 2 as 10 (the window can run at any "
+                   "rate)")
+    one_line_error(lambda: armsim.animate(panda, [q, q], target=np.zeros((3, 3))),
+                   "target must be one target, or one per pose (2), got 3")
+    one_line_error(lambda: armsim.animate(panda, [q, q], size=(10, 10)),
+                   "size[0]: must be >= 16, got 10")
+    anim = armsim.animate(panda, [q], size=(64, 48))
+    missing = ROOT / "no-such-folder"
+    one_line_error(lambda: anim.save(missing / "x.gif"),
+                   f"cannot write '{missing / 'x.gif'}': folder '{missing}' does not exist")
+    assert not missing.exists()
+
+
+def test_import_armsim_loads_no_pygame_until_a_picture_is_asked():
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY",
+                                                            "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT)
+    code = ("import os, sys\nimport armsim\nprint('pygame' in sys.modules)\n"
+            "print('render' in dir(armsim))\n"
+            "img = armsim.render(armsim.Chain([0.5, 0.5]), size=(64, 48))\n"
+            "print('pygame' in sys.modules, img.size, os.environ.get('SDL_VIDEODRIVER'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["False", "True", "True (64, 48) dummy"]
+
+
+def test_the_readme_example_writes_its_picture_and_gif(tmp_path, monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## A pose from Python and in a notebook", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"np": np, "armsim": armsim})
+    assert Image.open(tmp_path / "pose.png").size == (640, 480)
+    assert frames_of((tmp_path / "path.gif").read_bytes()).shape == (30, 360, 480, 3)
+
+
+def test_a_still_pose_is_still_unless_the_view_orbits(panda):
+    q = panda.clip(np.zeros(7))
+    still = frames_of(armsim.animate(panda, [q] * 5, size=(96, 72)).data)
+    assert all(np.array_equal(f, still[0]) for f in still)
+    turning = frames_of(armsim.animate(panda, [q] * 5, size=(96, 72), fps=10,
+                                       view={"orbit_deg_per_s": 90}).data)
+    assert np.array_equal(turning[0], still[0])          # the same framing at the start
+    assert not np.array_equal(turning[-1], still[0])     # then the camera turns
+
+
+def test_a_pose_target_must_be_a_rotation(panda):
+    T = np.eye(4)
+    T[:3, :3] *= 1.1
+    one_line_error(lambda: armsim.render(panda, target=T),
+                   "target rotation must be orthonormal (R R^T = I within 1e-6), got a "
+                   "deviation of 0.21")
