@@ -22,8 +22,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pytest
 
-hypothesis = pytest.importorskip("hypothesis")
-pytest.importorskip("yourdfpy")
+import hypothesis  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

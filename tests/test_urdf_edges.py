@@ -18,7 +18,6 @@ import armsim
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain
 
-pytest.importorskip("yourdfpy")
 
 ROOT = Path(__file__).resolve().parents[1]
 
