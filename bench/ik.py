@@ -24,8 +24,9 @@ Metrics per solver, chain and stratum:
   analytic Jacobian (:func:`numpy_dls`, in this file only), N = 7 and 20: medians of
   interleaved repeats, ratios in the same run.
 
-Seed: ``SEED = 0`` (``--seed``), the reporting seed.  This script chooses no default; the
-planar defaults were chosen earlier by scripts not kept, on problems of this same seed.
+Seed: ``SEED = 1`` (``--seed``), the reporting seed.  This script chooses no default; the
+planar defaults were chosen earlier by scripts not kept, on problems of seed 0, so the
+tables report on other problems.
 
 Usage::
 
@@ -62,7 +63,7 @@ NS = (2, 3, 7, 10, 20, 100)
 KINDS = ("equal", "random")
 TOL = 1e-6
 UNREACH_TOL = 1e-4
-SEED = 0    # the problems' seed (reporting); see the module docstring
+SEED = 1    # the problems' seed (reporting; the defaults were chosen on seed 0)
 
 # name -> Solver keyword arguments (max_iter is the budget of one start)
 SOLVERS = {
