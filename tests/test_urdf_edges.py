@@ -300,3 +300,23 @@ def test_ranges_are_one_table():
         arm = armsim.robots.load(name)
         assert 0.5 < arm.reach < 10 and arm.n <= validate.MAX_CHAIN_JOINTS
         assert armsim.robots.path(name).stat().st_size < validate.MAX_URDF_BYTES / 1000
+
+
+def test_a_scene_names_the_special_file_its_urdf_key_gives(tmp_path):
+    """A scene's arm.urdf that is a pipe, a folder or a device is named for what it is (the
+    scene said 'no such file' before loading it)."""
+    import os
+
+    from armsim import scene as sc
+    os.mkfifo(tmp_path / "p.urdf")
+    (tmp_path / "d.urdf").mkdir()
+    for name, what in (("p.urdf", "a pipe (FIFO)"), ("d.urdf", "a directory"),
+                       ("/dev/zero", "a character device")):
+        path = tmp_path / "s.toml"
+        path.write_text(f'[arm]\nurdf = "{name}"\n[target]\nkind = "fixed"\n'
+                        'point = [0.3, 0.2, 0.4]\n')
+        with pytest.raises(sc.SceneError) as err:
+            sc.load(path)
+        full = name if name.startswith("/") else str(tmp_path / name)
+        assert str(err.value) == (f"{path}: arm.urdf: {full}: cannot read the file: it is "
+                                  f"{what}, not a regular file")

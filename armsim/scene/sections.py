@@ -175,7 +175,7 @@ class ArmSection(Section):
                     Path(where.source).resolve().parent
                 path = Path(self.urdf).expanduser()
                 path = path if path.is_absolute() else folder / path
-                if not path.is_file():
+                if not (path.exists() or path.is_symlink()):   # a pipe or device: load_urdf names it
                     where.child("urdf").fail(f"no such file {str(path)[:200]!r}")
                 return load_urdf(path, base=self.base_link, tip=self.tip_link)
             n = len(self.dh)
