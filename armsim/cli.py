@@ -434,8 +434,9 @@ def run(argv):
                         shown = True
                 if not shown:
                     _check_gif(args, scene)
-                    gif_dest = outs.add(DEMO_GIF)
-                    print(f"armsim: no display available ({reason}); writing {DEMO_GIF} instead",
+                    fallback = fallback_gif(scene)
+                    gif_dest = outs.add(fallback)
+                    print(f"armsim: no display available ({reason}); writing {fallback} instead",
                           file=sys.stderr)
                     _export(sim, gif_dest, scene, options, camera=camera)
             if report_dest is not None:
@@ -445,6 +446,19 @@ def run(argv):
     except OutputError as exc:
         raise UsageError(str(exc)) from None
     return 0
+
+
+def fallback_gif(scene) -> str:
+    """The GIF written in the current folder when no window can open: ``armsim-demo.gif``
+    for the default scene, else named after what runs (``armsim-calibrate-ga.gif`` for
+    ``calibrate-ga.toml``, ``armsim-panda.gif`` for ``--robot panda``, ``armsim-my_arm.gif``
+    for ``my_arm.urdf``)."""
+    title = scene_title(scene)
+    if title == "default scene":
+        return DEMO_GIF
+    stem = title[len("robot "):] if title.startswith("robot ") else Path(title).stem
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:80] or "scene"
+    return f"armsim-{stem}.gif"
 
 
 def scene_camera(scene, sim):

@@ -58,6 +58,34 @@ def test_no_display_falls_back_to_demo_gif(tmp_path):
     assert iio.imread(tmp_path / "armsim-demo.gif").shape[0] == 4
 
 
+@pytest.mark.parametrize("args, name", [
+    (["--robot", "ur5"], "armsim-ur5.gif"),
+    ([str(ROOT / "scenes" / "calibrate-ga.toml")], "armsim-calibrate-ga.gif"),
+    ([str(ROOT / "assets" / "robots" / "iiwa14.urdf")], "armsim-iiwa14.gif"),
+])
+def test_the_fallback_gif_is_named_after_what_runs(tmp_path, args, name):
+    r = run(args + ["--frames", "2", "--size", "64x48"], tmp_path,
+            drop=("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().endswith(f"writing {name} instead")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert iio.imread(tmp_path / name).shape[:3] == (2, 48, 64)
+
+
+def test_a_display_that_cannot_be_reached_is_named(tmp_path):
+    """DISPLAY set with no server behind it: the line says the connection failed (it blamed
+    SDL's fallback driver), and the demo GIF is written instead."""
+    display = ":5399"
+    assert not Path(f"/tmp/.X11-unix/X{display[1:]}").exists()
+    r = run(["--frames", "2", "--size", "64x48"], tmp_path,
+            env_extra={"DISPLAY": display, "XDG_RUNTIME_DIR": str(tmp_path)},
+            drop=("SDL_VIDEODRIVER", "WAYLAND_DISPLAY"))
+    assert r.returncode == 0, r.stderr
+    assert (f"armsim: no display available (cannot connect to the display DISPLAY='{display}' "
+            "(is an X or Wayland server running there?)") in r.stderr
+    assert (tmp_path / "armsim-demo.gif").exists()
+
+
 def test_help_lists_options_with_defaults(tmp_path):
     r = run(["--help"], tmp_path)
     assert r.returncode == 0

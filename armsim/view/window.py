@@ -158,7 +158,7 @@ def open_window(size=None, allow_headless=False, title=None):
         global last_driver
         driver = last_driver = pygame.display.get_driver()
         if driver in ("dummy", "offscreen") and not allow_headless:
-            raise DisplayError(f"SDL video driver '{driver}' has no screen")
+            raise DisplayError(_headless_reason(driver))
         desktop = None
         if size is None:
             try:
@@ -175,6 +175,18 @@ def open_window(size=None, allow_headless=False, title=None):
         raise
     pygame.display.set_caption(caption(title))
     return screen
+
+
+def _headless_reason(driver):
+    """Why SDL ended on a driver without a screen: the display named in the environment could
+    not be reached (SDL then falls back), or the driver was asked for."""
+    if os.environ.get("SDL_VIDEODRIVER"):
+        return f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} has no screen"
+    names = [f"{k}={os.environ[k]!r}" for k in ("WAYLAND_DISPLAY", "DISPLAY") if os.environ.get(k)]
+    if names:
+        return (f"cannot connect to the display {' or '.join(names)} (is an X or Wayland server "
+                f"running there?); SDL fell back to its '{driver}' driver, which has no screen")
+    return f"SDL video driver '{driver}' has no screen"
 
 
 def caption(title=None) -> str:
