@@ -33,7 +33,7 @@ from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
                                 spatial_obstacles, world_at)
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
-from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, ORBIT_DEG_PER_PX, TURN_DEG,
+from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
 
 __all__ = ["run_window", "open_window", "window_size", "App", "BINDINGS", "Binding", "help_lines",
@@ -78,7 +78,8 @@ BINDINGS = (
     Binding("r", (pygame.K_r,), (), "reset", "reset the scene (and the target)"),
     Binding("v", (pygame.K_v,), (), "reset_view", "3D: back to the scene's camera view"),
     Binding("o", (pygame.K_o,), (), "toggle_orbit",
-            "3D: slow camera orbit on / off (the scene's view.orbit_deg_per_s)"),
+            "3D: slow camera orbit on / off (the scene's view.orbit_deg_per_s; "
+            f"{KEY_ORBIT_DEG_PER_S:g} deg/s if 0)"),
     Binding("Left, Right", (pygame.K_LEFT, pygame.K_RIGHT), (), "turn_target",
             f"3D: turn the target pose -/+{TURN_DEG:g} deg about the world z axis", keyed=True),
     Binding("Down, Up", (pygame.K_DOWN, pygame.K_UP), (), "turn_target",

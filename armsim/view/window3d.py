@@ -13,6 +13,8 @@ __all__ = ["SpatialControls", "ORBIT_DEG_PER_PX", "ZOOM_PER_NOTCH", "ALONG_VIEW_
            "TURN_DEG"]
 
 # the 3D view's mouse and keys (the help states them)
+#: [deg/s] the orbit ``o`` starts when the scene's view.orbit_deg_per_s is 0
+KEY_ORBIT_DEG_PER_S = 12.0
 #: degrees the camera orbits per pixel of a right-drag
 ORBIT_DEG_PER_PX = 0.4
 #: the camera distance is multiplied by this per wheel notch towards the screen
@@ -49,11 +51,11 @@ class SpatialControls:
         if self.camera is None:
             return self._3d_only("o (orbit)")
         self.orbiting = not self.orbiting
+        if self.orbiting and self.camera.orbit_deg_per_s == 0:
+            # the scene keeps the camera still (--robot does): o turns it at KEY_ORBIT_DEG_PER_S
+            self.camera.orbit_deg_per_s = KEY_ORBIT_DEG_PER_S
         rate = self.camera.orbit_deg_per_s
-        if rate == 0:
-            self.say("orbit: the scene's view.orbit_deg_per_s is 0 (run_arm.py --orbit DEG_PER_S)")
-        else:
-            self.say(f"camera orbit {'on' if self.orbiting else 'off'} ({rate:g} deg/s)")
+        self.say(f"camera orbit {'on' if self.orbiting else 'off'} ({rate:g} deg/s)")
 
     def target_pose(self):
         """The target the arm chases now: the user's, else the scripted one, as (4, 4)."""
