@@ -55,6 +55,8 @@ class SpatialState:
     best : float [m]              least position error any pose can have (0 when unknown)
     stalled : bool
     at_limit : tuple[int, ...]    joints (1 = next to the base) at a limit while short
+    restarted : bool              this target's stall was met by restarts (``armsim.solve``'s
+                                  rule) that found a better pose; the arm moved there
     """
 
     frame: int
@@ -78,6 +80,7 @@ class SpatialState:
     limits: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     prismatic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     label: str = ""
+    restarted: bool = False
     waypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     best: float = 0.0
@@ -179,14 +182,19 @@ class SpatialSimulation:
         ``best = 0`` does not mean it is reachable.
     stalled : the target has been still for ``STALL_WINDOW`` frames, the shortfall
         ``max(error - best, reach * orientation_error)`` is over ``SHORT * reach`` and fell
-        by less than 1 % of itself over the window.
+        by less than 1 % of itself over the window.  A stalled target that no bound proves
+        out of reach (``best = 0``) gets, once, the restarts of :func:`armsim.solve` (its
+        spatial defaults) from the current joints; when they find a pose nearer the target
+        the arm goes there and ``restarted`` is set (with ``restart_on_stall=False``, never).
     at_limit : joints (1 = next to the base) at a finite limit while short.
     """
 
     def __init__(self, chain, path, q0=None, method="dls", correction="backtrack",
                  iterations_per_frame=4, trail_length=60, *, label="", weights=None,
-                 reach_tolerance=None, objectives=None, **solver_options):
+                 reach_tolerance=None, objectives=None, restart_on_stall=True,
+                 **solver_options):
         self.chain = chain
+        self.restart_on_stall = bool(restart_on_stall)
         self.objectives = list(objectives or ())
         self.path = path
         self.label = str(label)
@@ -264,6 +272,8 @@ class SpatialSimulation:
         self._target = np.asarray(self.path(0), dtype=float).copy()
         self._kind = self._rows(self._target)[0]
         self._still = deque(maxlen=STALL_WINDOW + 1)      # (target, shortfall) of recent frames
+        self._restarted_for = None       # the target whose stall the restarts met (once each)
+        self._restarted = False
         wp = np.asarray(getattr(self.path, "waypoints", np.zeros((0, 3))), dtype=float)
         self._waypoints = wp.reshape(-1, 3) if wp.size else np.zeros((0, 3))
         self.stats = RunStats(reached=np.zeros(len(self._waypoints), dtype=bool))
@@ -286,9 +296,32 @@ class SpatialSimulation:
         self.q = q[0]
         self.solver = solver
         self.state = self._make_state()
+        if (self.restart_on_stall and self.state.stalled and self.state.best == 0
+                and not np.array_equal(self._restarted_for, self._target)):
+            self._restart(kind, row)
         self._record()
         self.state.reached = self.stats.reached.copy()
         return self.state
+
+    def _restart(self, kind, row):
+        """The restarts of :func:`armsim.solve` from the current joints, once per target; the
+        arm takes their answer when its error is lower (the state says ``restarted``)."""
+        self._restarted_for = self._target.copy()
+        P = SpatialTarget
+        solver = Solver(self.solver.problem, method="dls", max_iter=P.default_max_iter,
+                        first_iter=P.default_first_iter, restarts=P.default_restarts,
+                        give_up=P.default_give_up, damping=P.default_damping,
+                        first_start="nearer")
+        q = solver.run(row[None], self.q[None])[0][0]
+
+        def shortfall(st):
+            return max(st.error, self.chain.reach * st.orientation_error)
+        found = snapshot(self.chain, q, self._target, kind=kind)
+        if shortfall(found) < shortfall(self.state):
+            self.q = q
+            self._still.clear()
+            self._restarted = True
+            self.state = self._make_state()
 
     def _record(self):
         st = self.state
@@ -324,6 +357,9 @@ class SpatialSimulation:
         state.trail = np.array(self._trail).reshape(-1, 3)
         state.best, state.stalled, state.at_limit = self._shortfall(state.error,
                                                                     state.orientation_error)
+        if not np.array_equal(self._restarted_for, self._target):
+            self._restarted = False                 # a new target: the flag is the old one's
+        state.restarted = self._restarted
         state.clearance = clearance(self.objectives, self.chain, self.q)
         return state
 

@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
+from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
                                scaled_theme)
@@ -343,6 +344,13 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
         c = float(clear)
         lines.append((f"clearance {c * 1000:.1f} mm" if math.isfinite(c) else "clearance ?",
                       th.warning if math.isfinite(c) and c < 0 else th.text))
+    best = float(getattr(state, "best", 0.0) or 0.0)
+    if best > 0 and math.isfinite(err):      # no pose comes nearer than best: say so
+        lines.append((f"target out of reach: {err * 1000:.0f} mm short (at least "
+                      f"{best * 1000:.0f} mm)", th.warning))
+    if getattr(state, "restarted", False):
+        lines.append(("restarted (the solver was stuck; new starts found a better pose)",
+                      th.warning))
     if getattr(state, "stalled", False):
         lines.append(("stalled", th.warning))
     if getattr(state, "at_limit", ()):
@@ -470,6 +478,10 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
                 arm = r + 2 * lw
                 pygame.draw.line(surface, th.target, (c[0] - arm, c[1]), (c[0] + arm, c[1]), 1)
                 pygame.draw.line(surface, th.target, (c[0], c[1] - arm), (c[0], c[1] + arm), 1)
+    if np.all(np.isfinite(target)) and np.all(np.isfinite(tool)):   # a target off the picture
+        far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
+        draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
+                             label=f"target {far:.2f} m", font=_font(max(10, th.font_size - 2)))
     if np.all(np.isfinite(tool)):
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)

@@ -17,6 +17,7 @@ loops (paused or not) and on quit, so a test can drive it from outside.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -492,10 +493,13 @@ class App(SpatialControls):
         screen = self.screen
         if screen.get_size() != self._panels_size:
             self._relayout()
+        state = self.sim.state
+        if self.paused and self.user_target is not None:
+            state = self._shown_target(state)
         if self.camera is not None:
-            draw_frame(screen, self.sim.state, self.camera, **self.draw_options())
+            draw_frame(screen, state, self.camera, **self.draw_options())
         else:
-            draw(screen, self.sim.state, **self.draw_options())
+            draw(screen, state, **self.draw_options())
         theme = scaled_theme(self.theme, screen.get_size())
         self.plot_axes = []
         if self.show_plot:
@@ -507,6 +511,24 @@ class App(SpatialControls):
             self._banner(["PAUSED  (space resumes)"], theme, theme.warning, where="top")
         if self.show_help:
             self._draw_help(theme)
+
+    def _shown_target(self, state):
+        """While paused, the state drawn with the target where the user put it (the arm
+        stays; it chases the target when the run resumes)."""
+        if not hasattr(state, "target"):
+            return state
+        shown = copy.copy(state)
+        u = np.asarray(self.user_target, dtype=float)
+        if self.spatial:
+            T = np.array(state.target, dtype=float)
+            if u.shape == (4, 4):
+                T = u.copy()
+            else:
+                T[:3, 3] = u
+            shown.target = T
+        else:
+            shown.target = u.copy()
+        return shown
 
     def paused_rect(self) -> pygame.Rect:
         """Where the PAUSED banner is drawn (top centre)."""
