@@ -576,7 +576,8 @@ def _defaults(problem, max_iter, first_iter, restarts, method, options):
     if options.get("damping") is None and hasattr(problem, "default_damping"):
         options["damping"] = problem.default_damping
     if options.get("give_up", DEFAULT) is DEFAULT:
-        options["give_up"] = getattr(problem, "default_give_up", None)
+        options["give_up"] = getattr(problem, f"default_{method}_give_up",
+                                     getattr(problem, "default_give_up", None))
     out = []
     for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
                         ("restarts", restarts)):

@@ -306,6 +306,8 @@ class SpatialTarget(Problem):
     #: ``ccd`` counts sweeps, not dls iterations: 20 a start (``bench/ccd_spatial.py``)
     default_ccd_max_iter = 20
     default_ccd_first_iter = 20
+    #: ``give_up`` was chosen for dls; ccd's slow attempts run every restart
+    default_ccd_give_up = None
     #: ``ccd`` works here (:meth:`ccd_sweep`); ``fabrik`` needs a planar chain
     supports = ("dls", "gradient", "pinv", "ccd")
     clamps = True
