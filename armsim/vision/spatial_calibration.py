@@ -384,14 +384,20 @@ class Identifiability:
         return mask
 
 
-def identify(jac, names, tol=1e-9):
+def identify(jac, names, tol=1e-9, tie=1e-9):
     """Rank, condition number and named null directions of ``jac`` (R, D).
 
     Columns are scaled to unit norm first (Jacobi scaling: metres and radians then
     compare by their pixel effect); the rank counts singular values above ``tol`` times
-    the largest.  The null basis is brought to reduced echelon form with complete
-    pivoting: each direction has 1 at its pivot (the parameter the learner holds) and 0
-    at the other pivots.
+    the largest.  The held parameters (pivots) are chosen from the orthogonal projector
+    ``P = N^T N`` onto the null space, not from the basis ``N`` itself: a null space of
+    dimension > 1 has no preferred basis, and LAPACK returns a different rotation of it
+    under each BLAS kernel (the projectors agree to 1e-15, the bases do not), so pivots
+    taken from the basis's entries changed with the kernel.  Pivoted Cholesky of ``P``:
+    each pivot is the parameter with the largest share ``P_jj`` of the null space left
+    once the pivots before it are held (shares within ``tie`` of the largest count as
+    equal; the first parameter wins).  Each direction is then the null vector with 1 at
+    its pivot and 0 at the other pivots (unique once the pivots are).
     """
     jac = np.asarray(jac, dtype=float)
     norms = np.linalg.norm(jac, axis=0)
@@ -399,24 +405,23 @@ def identify(jac, names, tol=1e-9):
     _, s, vt = np.linalg.svd(jac / norms, full_matrices=False)
     rank = int(np.sum(s > tol * s[0]))
     cond = float(s[0] / s[rank - 1])
-    m = vt[rank:].copy()                                   # (k, D)
-    k = m.shape[0]
+    basis = vt[rank:]                                      # (k, D), orthonormal rows
+    k = basis.shape[0]
+    left = basis.T @ basis                                 # the projector, basis-free
     held = []
-    for j in range(k):
-        sub = np.abs(m[j:])
-        sub[:, held] = 0.0
-        row, col = np.unravel_index(np.argmax(sub), sub.shape)
-        row += j
-        m[[j, row]] = m[[row, j]]
-        m[j] /= m[j, col]
-        for i in range(k):
-            if i != j:
-                m[i] -= m[i, col] * m[j]
-        held.append(int(col))
+    for _ in range(k):
+        share = np.diag(left).copy()
+        share[held] = -np.inf
+        col = int(np.flatnonzero(share >= share.max() * (1.0 - tie))[0])
+        held.append(col)
+        left = left - np.outer(left[:, col], left[col]) / left[col, col]
+    m = np.linalg.solve(basis[:, held], basis) if k else basis.copy()   # 1 at its pivot
     directions = []
     for j, v in enumerate(m):
         phys = v / norms / (1.0 / norms[held[j]])            # physical units, pivot = 1
-        order = np.argsort(-np.abs(v))
+        # by size to 6 decimals, then by index: near-equal components (+1.00 joint1.z
+        # +1.00 camera0.z) keep one order whatever the last bits
+        order = np.lexsort((np.arange(v.size), -np.round(np.abs(v), 6)))
         top = [i for i in order[:5] if abs(v[i]) > 0.05 * np.abs(v).max()]
         directions.append(" ".join(f"{phys[i]:+.2f} {names[i]}" for i in top))
     return Identifiability(rank, jac.shape[1], cond, s, np.array(held, dtype=int), directions, m)
