@@ -193,14 +193,17 @@ def test_state_snapshot_shapes():
 
 
 # -- criteria and identification ------------------------------------------------------------
-def test_two_segment_arm_is_identified():
+@pytest.mark.parametrize("seed", [123, 456, 789, 2, 3])
+def test_two_segment_arm_is_identified(seed):
+    # every seed named (measured: 7 to 29 rounds on these five)
     exp = PRESETS["lm"].with_value("segments", 2)
-    res = run(exp, seed=123)
+    res = run(exp, seed=seed)
     assert res.converged and res.rounds < 500
     assert res.length_error_pct <= 1.0 and res.angle_error <= 0.01
-    sim = CalibrationRun(exp, seed=123)
+    sim = CalibrationRun(exp, seed=seed)
     while not sim.step():
         pass
+    assert sim.round == res.rounds
     best = int(np.argmin(sim.losses))
     lpx, lrel, ang = sim.errors()
     assert lrel[best] <= 0.01 and ang[best] <= 0.01

@@ -1,5 +1,7 @@
 """The visual problem in 3D: pinhole projection, the AD Jacobian, identifiability, recovery, CRLB."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -165,14 +167,66 @@ def test_rank_deficit_is_the_derived_gauge(robot, cameras, rig, deficit):
     assert len(ident.directions) == deficit and len(ident.held) == deficit
 
 
+@pytest.mark.parametrize("robot,cameras", [("ur5", 1), ("panda", 2)])
+def test_held_parameters_do_not_depend_on_the_null_basis(robot, cameras):
+    # Q J has J's null space and column norms, but LAPACK returns another orthonormal basis
+    # of that null space (as another BLAS kernel does): the held set and the named
+    # directions must not change (pivots taken from the basis's entries changed for 4 of 4
+    # seeds here, and with them the free set every learner works on)
+    for seed in range(3):
+        p = sc.make_problem(sc.SpatialSetup(robot=robot, cameras=cameras, poses=15), seed=seed)
+        m = p.model
+        _, jac = m.residuals(p.start, p, np.ones(m.dim, dtype=bool))
+        q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(jac.shape[0],) * 2))
+        a, b = sc.identify(jac, m.names), sc.identify(q @ jac, m.names)
+        assert a.held.tolist() == b.held.tolist()
+        assert a.directions == b.directions
+        np.testing.assert_allclose(a.null, b.null, atol=1e-9)
+        # each direction is a null vector with 1 at its pivot and 0 at the others
+        np.testing.assert_allclose(a.null[:, a.held], np.eye(a.deficit), atol=1e-12)
+        scaled = jac / np.linalg.norm(jac, axis=0)
+        assert np.abs(scaled @ a.null.T).max() < 1e-9
+
+
+def test_a_tie_between_shares_goes_to_the_first_parameter():
+    # two equal columns: the null direction is (e_i - e_j) / sqrt 2, both shares are 1/2
+    # to the last bit or so; the first of the two is held, in either column order
+    a, b = np.random.default_rng(0).normal(size=(2, 30))
+    for cols, first in (((a, b, a), 0), ((b, a, a), 1), ((a, a, b), 0)):
+        ident = sc.identify(np.stack(cols, axis=1), ["p0", "p1", "p2"])
+        assert ident.deficit == 1 and ident.held.tolist() == [first]
+
+
 # -- learning --------------------------------------------------------------------------------
 @pytest.mark.parametrize("cameras", [1, 2])
 def test_noise_free_lm_recovers_ur5(cameras):
-    out = sc.run(sc.SpatialSetup(robot="ur5", cameras=cameras, poses=30), seed=4)
-    assert out["reason"] == "converged"
-    assert out["max_rel_error"] < 1e-8
-    assert out["rms_px"] < 1e-9
-    assert out["rank"] == (25 if cameras == 1 else 26)
+    # every seed (measured on seeds 4-7, mono and rig: errors 1e-14 to 1.1e-13, 1e5 below
+    # the bound asserted)
+    for seed in (4, 5, 6):
+        out = sc.run(sc.SpatialSetup(robot="ur5", cameras=cameras, poses=15), seed=seed)
+        assert out["reason"] == "converged", seed
+        assert out["max_rel_error"] < 1e-8, seed
+        assert out["rms_px"] < 1e-9, seed
+        assert out["rank"] == (25 if cameras == 1 else 26)
+
+
+def test_lm_rounds_do_not_depend_on_rounding():
+    # pixels moved by 1e-12 px (what another BLAS kernel does to the sums): the same
+    # number of rounds.  The stop used to be an accept/reject at the loss's last bits:
+    # the rounds then differed for 10 of these 12 runs (and by up to 19 between kernels)
+    import dataclasses
+    for seed in range(6):
+        for sigma in (0.0, 1.0):
+            p = sc.make_problem(sc.SpatialSetup(poses=10, sigma=sigma), seed=seed)
+            m = p.model
+            free = np.ones(m.dim, dtype=bool)
+            free[sc.identify(m.residuals(p.start, p, free)[1], m.names).held] = False
+            nudge = 1e-12 * np.random.default_rng(seed).normal(size=p.observed.shape)
+            q = dataclasses.replace(p, observed=p.observed + nudge)
+            a, b = sc.solve_lm(m, p, p.start, free), sc.solve_lm(m, q, p.start, free)
+            assert a.reason == b.reason == "converged"
+            assert a.rounds == b.rounds, (seed, sigma)
+            np.testing.assert_allclose(a.theta, b.theta, rtol=0, atol=1e-9)
 
 
 def test_gauge_truth_sees_what_the_truth_sees():
@@ -207,13 +261,30 @@ def test_same_seed_same_run_other_seed_other_run():
     assert a["crlb_z2"] != c["crlb_z2"]
 
 
-def test_proportional_rule_with_the_ga_lowers_the_residual():
+@functools.lru_cache(maxsize=None)
+def _residual_ratios(learner, seeds, rounds):
+    """End RMS residual over start RMS residual of a GA learner, per seed (cached: the
+    tests below share the runs)."""
     setup = sc.SpatialSetup(poses=15)
-    p = sc.make_problem(setup, seed=1)
-    start_rms = float(np.sqrt(np.mean(p.model.residuals(p.start, p)[0] ** 2)))
-    out = sc.run(setup, seed=1, learner="proportional", rounds=60, population=4, period=20)
-    assert out["rms_px"] < 0.5 * start_rms
-    assert out["max_rel_error"] > 1e-6                   # far from lm's 1e-12
+    ratios, errors = [], []
+    for seed in seeds:
+        p = sc.make_problem(setup, seed=seed)
+        start_rms = float(np.sqrt(np.mean(p.model.residuals(p.start, p)[0] ** 2)))
+        out = sc.run(setup, seed=seed, learner=learner, rounds=rounds, population=4, period=20)
+        assert out["learner"] == learner and out["rounds"] == rounds
+        ratios.append(out["rms_px"] / start_rms)
+        errors.append(out["max_rel_error"])
+    return np.array(ratios), np.array(errors)
+
+
+def test_proportional_rule_with_the_ga_lowers_the_residual():
+    # a distribution over seeds, not one run: measured ratios 0.07-0.31 on seeds 1-6 after
+    # 100 rounds (0.08-0.47 on seeds 1-10 after 60), the same to 1e-15 under the Haswell,
+    # SkylakeX and Prescott kernels since the held set stopped depending on the SVD's basis
+    ratios, errors = _residual_ratios("proportional", tuple(range(1, 7)), 100)
+    assert np.all(ratios < 0.75), ratios
+    assert np.sum(ratios < 0.5) >= 5, ratios
+    assert np.all(errors > 1e-6)                         # far from lm's 1e-13
 
 
 def test_bad_setups_name_the_field():
@@ -230,15 +301,20 @@ def test_bad_setups_name_the_field():
 
 
 def test_adam_with_the_ga_lowers_the_residual():
+    # every seed: measured ratios 0.016-0.039 after 100 rounds on seeds 1-6
+    ratios, _ = _residual_ratios("adam", tuple(range(1, 7)), 100)
+    assert np.all(ratios < 0.1), ratios
     setup = sc.SpatialSetup(poses=15)
-    p = sc.make_problem(setup, seed=1)
-    start_rms = float(np.sqrt(np.mean(p.model.residuals(p.start, p)[0] ** 2)))
-    out = sc.run(setup, seed=1, learner="adam", rounds=200, population=4, period=20)
-    assert out["learner"] == "adam" and out["rounds"] == 200
-    assert out["rms_px"] < 0.1 * start_rms
     a = sc.run(setup, seed=1, learner="adam", rounds=30, population=4, period=20)
     b = sc.run(setup, seed=1, learner="adam", rounds=30, population=4, period=20)
     assert a["rms_px"] == b["rms_px"]                     # seeded
+
+
+def test_adam_ends_below_the_proportional_rule_on_every_seed():
+    # the same seeds and rounds: measured adam/proportional 0.12-0.30 per seed
+    adam, _ = _residual_ratios("adam", tuple(range(1, 7)), 100)
+    prop, _ = _residual_ratios("proportional", tuple(range(1, 7)), 100)
+    assert np.all(adam < 0.5 * prop), adam / prop
 
 
 def test_adam_step_is_about_the_rate_whatever_the_gradient_scale():
@@ -281,10 +357,12 @@ def test_run_state_round_by_round(learner):
 
 
 def test_lm_run_converges_to_the_gauge_truth():
-    p = sc.make_problem(sc.SpatialSetup(poses=20), seed=4)
-    run = SpatialCalibrationRun(p, learner="lm", population=3, seed=0, spread=1.0)
-    for _ in range(60):
-        run.step()
-    st = run.state
-    assert st.best_loss < 1e-18
-    assert st.best_error < 1e-8
+    # measured on problems 4-6: best loss 1e-27 px^2, best error 3e-14 to 6e-14
+    for problem in (4, 5):
+        p = sc.make_problem(sc.SpatialSetup(poses=20), seed=problem)
+        run = SpatialCalibrationRun(p, learner="lm", population=3, seed=0, spread=1.0)
+        for _ in range(60):
+            run.step()
+        st = run.state
+        assert st.best_loss < 1e-18, problem
+        assert st.best_error < 1e-8, problem

@@ -95,16 +95,19 @@ def test_atan_run_loss_is_the_plain_squared_difference_of_slope_angles():
 
 # -- (b) angles ---------------------------------------------------------------------------
 def test_unwrapped_angles_grow_beyond_two_pi_and_wrapped_ones_do_not():
-    worst = {}
-    for mode in ("wrapped", "unwrapped"):
-        sim = CalibrationRun(_experiment(angles=mode), seed=1)
-        hi = 0.0
-        for _ in range(3000):
-            sim.step()
-            hi = max(hi, np.abs(sim.params[:, :3]).max(), np.abs(sim.ref_angles).max())
-        worst[mode] = hi
-    assert worst["wrapped"] < 2 * math.pi
-    assert worst["unwrapped"] > 2 * math.pi
+    # over seeds, 500 rounds each: measured, unwrapped angles pass 2 pi by round 172 on
+    # seeds 0, 1, 2, 4, 5 and only at round 2551 on seed 3; wrapped ones never do
+    worst = {"wrapped": [], "unwrapped": []}
+    for seed in range(6):
+        for mode in worst:
+            sim = CalibrationRun(_experiment(angles=mode), seed=seed)
+            hi = 0.0
+            for _ in range(500):
+                sim.step()
+                hi = max(hi, np.abs(sim.params[:, :3]).max(), np.abs(sim.ref_angles).max())
+            worst[mode].append(hi)
+    assert max(worst["wrapped"]) < 2 * math.pi
+    assert sum(hi > 2 * math.pi for hi in worst["unwrapped"]) >= 4, worst["unwrapped"]
     # the step is lr * g * |theta|: it sees the grown angle
     sim = CalibrationRun(_experiment(angles="unwrapped"), seed=0)
     big = sim.params.copy()
@@ -183,10 +186,11 @@ def test_checked_loss_is_the_stop_candidates():
 
 
 def test_the_gecco_preset_runs_finite_and_differs_from_armsims_choices():
-    a = CalibrationRun(PRESETS["gecco"], seed=123)
-    b = CalibrationRun(replace(PRESETS["gecco"], variant=VariantSettings()), seed=123)
-    for _ in range(1000):
-        a.step()
-        b.step()
-    assert np.all(np.isfinite(a.params)) and np.all(np.isfinite(a._grad))
-    assert not np.allclose(a.params, b.params)
+    for seed in (123, 1, 2):
+        a = CalibrationRun(PRESETS["gecco"], seed=seed)
+        b = CalibrationRun(replace(PRESETS["gecco"], variant=VariantSettings()), seed=seed)
+        for _ in range(1000):
+            a.step()
+            b.step()
+        assert np.all(np.isfinite(a.params)) and np.all(np.isfinite(a._grad)), seed
+        assert not np.allclose(a.params, b.params), seed

@@ -24,7 +24,19 @@ UR5 = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
 SIZE = (1280, 800)
 #: GIF quantisation: a frame's colours not in the first frame's palette go to the nearest
 #: entry; measured: max |GIF - render| = 2 (of 255) on 85 of 307,200 pixels (4 frames, 320x240)
+#: for colours of the first frame; a colour that first appears later lands further (26 on 4
+#: pixels of 307,200 with the held set chosen from the null-space projector)
 GIF_TOLERANCE = 2
+
+
+def _gif_matches(got, want):
+    """Within GIF_TOLERANCE where the colour is in the first frame; off elsewhere on at
+    most 1e-4 of the pixels."""
+    diff = np.abs(got - want).max(axis=-1)
+    packed = (want[..., 0] << 16) | (want[..., 1] << 8) | want[..., 2]
+    first = np.isin(packed, np.unique(packed[0]))
+    assert diff[first].max() <= GIF_TOLERANCE
+    assert np.mean(diff > GIF_TOLERANCE) < 1e-4
 
 
 def key(k, char=""):
@@ -91,7 +103,7 @@ def test_gif_frames_are_the_spatial_calibration_pictures(tmp_path):
     got = iio.imread(out)[..., :3].astype(int)
     want = _expected(4, size).astype(int)
     assert got.shape == want.shape == (4, 240, 320, 3)
-    assert np.abs(got - want).max() <= GIF_TOLERANCE
+    _gif_matches(got, want)
     assert np.mean(np.any(got != want, axis=-1)) < 0.001
     assert len({f.tobytes() for f in got}) == 4          # the candidates move each round
 
@@ -104,7 +116,7 @@ def test_command_line_gif_is_the_same_picture(tmp_path):
                                                     "SDL_VIDEODRIVER": "dummy"})
     assert r.returncode == 0 and r.stderr == "", r.stderr
     got = iio.imread(out)[..., :3].astype(int)
-    assert np.abs(got - _expected(3, (320, 240)).astype(int)).max() <= GIF_TOLERANCE
+    _gif_matches(got, _expected(3, (320, 240)).astype(int))
 
 
 # -- the window: the camera ------------------------------------------------------------------

@@ -384,14 +384,20 @@ class Identifiability:
         return mask
 
 
-def identify(jac, names, tol=1e-9):
+def identify(jac, names, tol=1e-9, tie=1e-9):
     """Rank, condition number and named null directions of ``jac`` (R, D).
 
     Columns are scaled to unit norm first (Jacobi scaling: metres and radians then
     compare by their pixel effect); the rank counts singular values above ``tol`` times
-    the largest.  The null basis is brought to reduced echelon form with complete
-    pivoting: each direction has 1 at its pivot (the parameter the learner holds) and 0
-    at the other pivots.
+    the largest.  The held parameters (pivots) are chosen from the orthogonal projector
+    ``P = N^T N`` onto the null space, not from the basis ``N`` itself: a null space of
+    dimension > 1 has no preferred basis, and LAPACK returns a different rotation of it
+    under each BLAS kernel (the projectors agree to 1e-15, the bases do not), so pivots
+    taken from the basis's entries changed with the kernel.  Pivoted Cholesky of ``P``:
+    each pivot is the parameter with the largest share ``P_jj`` of the null space left
+    once the pivots before it are held (shares within ``tie`` of the largest count as
+    equal; the first parameter wins).  Each direction is then the null vector with 1 at
+    its pivot and 0 at the other pivots (unique once the pivots are).
     """
     jac = np.asarray(jac, dtype=float)
     norms = np.linalg.norm(jac, axis=0)
@@ -399,24 +405,25 @@ def identify(jac, names, tol=1e-9):
     _, s, vt = np.linalg.svd(jac / norms, full_matrices=False)
     rank = int(np.sum(s > tol * s[0]))
     cond = float(s[0] / s[rank - 1])
-    m = vt[rank:].copy()                                   # (k, D)
-    k = m.shape[0]
+    basis = vt[rank:]                                      # (k, D), orthonormal rows
+    k = basis.shape[0]
+    left = basis.T @ basis                                 # the projector, basis-free
     held = []
-    for j in range(k):
-        sub = np.abs(m[j:])
-        sub[:, held] = 0.0
-        row, col = np.unravel_index(np.argmax(sub), sub.shape)
-        row += j
-        m[[j, row]] = m[[row, j]]
-        m[j] /= m[j, col]
-        for i in range(k):
-            if i != j:
-                m[i] -= m[i, col] * m[j]
-        held.append(int(col))
+    for _ in range(k):
+        share = np.diag(left).copy()
+        share[held] = -np.inf
+        col = int(np.flatnonzero(share >= share.max() * (1.0 - tie))[0])
+        held.append(col)
+        left = left - np.outer(left[:, col], left[col]) / left[col, col]
+    m = np.linalg.solve(basis[:, held], basis) if k else basis.copy()   # 1 at its pivot
     directions = []
     for j, v in enumerate(m):
-        phys = v / norms / (1.0 / norms[held[j]])            # physical units, pivot = 1
-        order = np.argsort(-np.abs(v))
+        # physical units, pivot = 1; rounded to 6 decimals before printing to 2, so a
+        # component at a half (UR5: 0.425 m, the upper arm) prints the same on every kernel
+        phys = np.round(v / norms / (1.0 / norms[held[j]]), 6)
+        # by size to 6 decimals, then by index: near-equal components (+1.00 joint1.z
+        # +1.00 camera0.z) keep one order whatever the last bits
+        order = np.lexsort((np.arange(v.size), -np.round(np.abs(v), 6)))
         top = [i for i in order[:5] if abs(v[i]) > 0.05 * np.abs(v).max()]
         directions.append(" ".join(f"{phys[i]:+.2f} {names[i]}" for i in top))
     return Identifiability(rank, jac.shape[1], cond, s, np.array(held, dtype=int), directions, m)
@@ -432,14 +439,21 @@ class Solution:
     reason: str
 
 
-def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-14):
+def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-10, ftol=1e-10):
     """Levenberg-Marquardt on the stacked pixel residual over the ``free`` parameters.
 
     Marquardt's diagonal scaling (``(J^T J + lambda diag(J^T J)) delta = -J^T r``), the
     damping shrunk by 3 on a step that lowers the loss and grown by 4 on one that does
-    not.  Stops when an accepted step moves every parameter by less than ``xtol`` times
-    max(|value|, FLOOR), when the damping passes 1e12 (no step lowers the loss any more),
-    or after ``max_rounds`` rounds.
+    not.  Converged when the step moves every parameter by at most ``xtol`` times
+    max(|value|, FLOOR), or when the linear model predicts it lowers the loss by at most
+    ``ftol`` of the loss: the step is then kept if it does not raise the loss, and the
+    solve stops.  Both tests read values that are far above rounding where they decide
+    (the first step past them is 1e-10 of a parameter or of the loss, not 1e-16), so
+    the number of rounds is the same under every BLAS kernel.  (The stop used to be an
+    accepted step under 1e-14, reached through accept/reject tests decided by the loss's
+    last bits: the rounds differed between Haswell and SkylakeX in 43 of 48 runs.)
+    Also stops when the damping passes 1e12 (no step lowers the loss) or after
+    ``max_rounds`` rounds.
     """
     t0 = time.perf_counter()
     theta = np.array(theta0, dtype=float)
@@ -457,23 +471,25 @@ def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-14
         except np.linalg.LinAlgError:
             lam *= 4.0
             continue
+        moved = jac @ step
+        predicted = -(2.0 * float(r @ moved) + float(moved @ moved))
+        done = (np.all(np.abs(step) <= xtol * np.maximum(np.abs(theta[free]), FLOOR))
+                or predicted <= ftol * loss)
         trial = theta.copy()
         trial[free] += step
         r_trial, _ = model.residuals(trial, data)
         trial_loss = float(r_trial @ r_trial)
         if np.isfinite(trial_loss) and trial_loss <= loss:
-            small = np.all(np.abs(step) <= xtol * np.maximum(np.abs(theta[free]), FLOOR))
             theta, loss = trial, trial_loss
             lam = max(lam / 3.0, 1e-15)
             r, jac = model.residuals(theta, data, free)
-            if small or loss == 0.0:
-                reason = "converged"
-                break
+            done = done or loss == 0.0
         else:
             lam *= 4.0
-            if lam > 1e12:
-                reason = "converged"
-                break
+            done = done or lam > 1e12
+        if done:
+            reason = "converged"
+            break
     rms = float(np.sqrt(loss / max(r.size, 1)))
     return Solution(theta, rounds, time.perf_counter() - t0, rms, reason)
 
