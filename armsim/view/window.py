@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import pygame
 
 from armsim.files import Outputs
+from armsim.view.state_out import write_state
 from armsim.view.planar import _fitted_font, band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
@@ -183,7 +183,7 @@ def _headless_reason(driver):
     """Why SDL ended on a driver without a screen: the display named in the environment could
     not be reached (SDL then falls back), or the driver was asked for."""
     if os.environ.get("SDL_VIDEODRIVER"):
-        return f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} has no screen"
+        return f"SDL video driver '{driver}' has no screen"
     names = [f"{k}={os.environ[k]!r}" for k in ("WAYLAND_DISPLAY", "DISPLAY") if os.environ.get(k)]
     if names:
         return (f"cannot connect to the display {' or '.join(names)} (is an X or Wayland server "
@@ -594,7 +594,7 @@ class App(SpatialControls):
             extra.update(method=self.sim.solver.method, correction=self.sim.solver.correction)
         if self.camera is not None:
             extra.update(camera=self.camera.settings(), orbiting=self.orbiting)
-        _write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
+        write_state(path, self.sim, self.frames, self.user_target, self.target_history_len, extra)
 
     def run(self, max_frames=None, max_loops=None, close=True):
         """Loop until quit, ``max_frames`` frames stepped or ``max_loops`` loops drawn.
@@ -654,51 +654,6 @@ def obstacle_at(obstacles, point, tolerance=0.0):
         if d <= tolerance:
             return o
     return None
-
-
-def _write_state(path, sim, frames, user_target, target_history_len, extra=None):
-    """Write the window's state as JSON through an :class:`armsim.files.Outputs` destination
-    (a temporary file renamed into place).
-
-    ``target_history_len`` counts the target positions the user has set with
-    the mouse (one per press and per drag motion) since the start or last reset.
-    """
-    st = sim.state
-    data = {
-        "frames": frames,
-        "target": None if is_spatial(st) or not hasattr(st, "target") else
-        [float(v) for v in st.target],
-        "user_target": None if user_target is None or is_spatial(st) else
-        [float(v) for v in user_target],
-        "target_history_len": target_history_len,
-    }
-    data["window"] = list(pygame.display.get_surface().get_size()) if pygame.display.get_surface() else None
-    if is_spatial(st):                 # a spatial arm: positions [m], poses (4, 4) as rows
-        T = np.asarray(st.target, dtype=float)
-        data["target"] = [float(v) for v in T[:3, 3]]
-        data["target_pose"] = T.tolist()
-        if user_target is not None:
-            u = np.asarray(user_target, dtype=float)
-            data["user_target"] = [float(v) for v in (u[:3, 3] if u.shape == (4, 4) else u)]
-        data["tip"] = [float(v) for v in np.asarray(st.tool)[:3, 3]]
-        data["tool_pose"] = np.asarray(st.tool, dtype=float).tolist()
-        data["kind"] = st.kind
-        data["error"] = float(st.error)
-        data["orientation_error"] = float(st.orientation_error)
-        data["reach"] = float(st.reach)
-        data["base"] = [0.0, 0.0, 0.0]
-    elif hasattr(st, "joints"):        # an arm chasing the target by IK
-        data["tip"] = [float(v) for v in st.joints[-1]]
-        data["error"] = float(st.error)
-        data["reach"] = float(st.reach)
-        data["base"] = [float(v) for v in st.base]
-    else:                              # a calibration run: the hidden reference's tip
-        data["tip"] = [float(v) for v in st.reference[-1]]
-        data["round"] = int(st.round)
-        data["best_loss"] = float(st.best_loss) if np.isfinite(st.best_loss) else None
-    data.update(extra or {})
-    with Outputs() as outs:
-        outs.add(path).file.write(json.dumps(data).encode())
 
 
 def run_window(sim, size=None, fps=60, max_frames=None, draw_options=None, screen=None, title=None,
