@@ -81,20 +81,21 @@ def test_scene_values_are_used(tmp_path):
     assert frames.shape[:3] == (4, 60, 80)
     assert iio.immeta(tmp_path / "a.gif")["duration"] == 100
     rep = json.loads((tmp_path / "a.json").read_text())
-    assert rep["frames"] == 4 and rep["seed"] == 0 and rep["method"] == "gradient"
+    # no [solver]: the scene's default method is dls, as armsim.solve and --robot
+    assert rep["frames"] == 4 and rep["seed"] == 0 and rep["method"] == "dls"
 
 
 def test_options_override_the_scene(tmp_path):
     (tmp_path / "s.toml").write_text(SMALL)
     r = run_cli("s.toml", "--gif", "b.gif", "--report", "b.json", "--frames", 3, "--fps", 20,
-                "--size", "64x48", "--seed", 4, "--method", "dls", cwd=tmp_path)
+                "--size", "64x48", "--seed", 4, "--method", "ccd", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert iio.imread(tmp_path / "b.gif").shape[:3] == (3, 48, 64)
     assert iio.immeta(tmp_path / "b.gif")["duration"] == 50
     rep = json.loads((tmp_path / "b.json").read_text())
-    assert (rep["frames"], rep["seed"], rep["method"], rep["correction"]) == (3, 4, "dls", "")
+    assert (rep["frames"], rep["seed"], rep["method"], rep["correction"]) == (3, 4, "ccd", "")
     # --seed changes the random targets, so the run differs from seed 0
-    run_cli("s.toml", "--gif", "c.gif", "--frames", 3, "--size", "64x48", "--method", "dls", cwd=tmp_path)
+    run_cli("s.toml", "--gif", "c.gif", "--frames", 3, "--size", "64x48", "--method", "ccd", cwd=tmp_path)
     assert (tmp_path / "b.gif").read_bytes() != (tmp_path / "c.gif").read_bytes()
 
 

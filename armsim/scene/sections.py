@@ -618,9 +618,11 @@ _SOLVER_KEYS = ("method", "correction", "step_size", "max_angular_speed", "dampi
 class SolverSection(Section):
     """How the arm moves toward the target each frame (see armsim.ik)."""
 
-    method: str = key(Choice("method", _methods, "armsim.ik.METHODS"), "gradient", "step method")
-    correction: str = key(Choice("correction", _corrections, "armsim.ik.CORRECTIONS"), "clip",
-                          "how a gradient step is shaped (gradient method)")
+    method: str = key(Choice("method", _methods, "armsim.ik.METHODS"), "dls",
+                      "step method (default dls, as armsim.solve and --robot)")
+    correction: str = key(Choice("correction", _corrections, "armsim.ik.CORRECTIONS"), "backtrack",
+                          "how a gradient step is shaped (gradient method; clip is the "
+                          "original law)")
     step_size: float | None = key(Number(gt=0, le=BIG), None, "gradient/none step size (default: solver's)")
     max_angular_speed: float | None = key(Number(gt=0, le=BIG, unit="rad"), None,
                                           "gradient/clip: largest joint move per iteration at distance = reach (default: solver's)")
