@@ -299,7 +299,7 @@ class SpatialTarget(Problem):
     #:
     #: Budgets: iterations for the caller's start, and for each restart (a restart starts
     #: near the aim and converges fast, or not at all); 150 restarts (they cost only on
-    #: misses).  The planar defaults (10, 3, 8 restarts) reach 64-91 %.
+    #: misses).
     default_max_iter = 15
     default_first_iter = 25
     default_restarts = 150
