@@ -237,11 +237,12 @@ def c_reset_view(app):
 
 def c_orbit(app):
     from armsim.view.window3d import KEY_ORBIT_DEG_PER_S
-    press(app, key(pygame.K_o, "o"))
-    assert app.orbiting is False and app.message == "camera orbit off (0 deg/s)"
-    press(app, key(pygame.K_o, "o"))      # the scene's rate is 0: o starts a slow orbit
+    assert app.orbiting is False            # the scene's rate is 0: the camera is still
+    press(app, key(pygame.K_o, "o"))      # o starts a slow orbit
     assert app.orbiting is True and app.camera.orbit_deg_per_s == KEY_ORBIT_DEG_PER_S
     assert app.message == f"camera orbit on ({KEY_ORBIT_DEG_PER_S:g} deg/s)"
+    press(app, key(pygame.K_o, "o"))
+    assert app.orbiting is False and app.message == f"camera orbit off ({KEY_ORBIT_DEG_PER_S:g} deg/s)"
 
 
 def c_turn(app):

@@ -44,7 +44,7 @@ def test_o_starts_an_orbit_when_the_scene_keeps_the_camera_still(display_closed)
     camera = scene_camera(scene, sim)
     assert camera.orbit_deg_per_s == 0
     app = W.App(sim, W.open_window((320, 240), allow_headless=True), fps=30, camera=camera)
-    app.orbiting = False
+    assert app.orbiting is False            # a still scene: no orbit until o
     az = app.camera.azimuth_deg
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_o, unicode="o", mod=0))
     app.run(max_loops=4, close=False)

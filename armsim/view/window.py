@@ -258,7 +258,8 @@ class App(SpatialControls):
         # the 3D view (a spatial arm or a 3D calibration): built once, kept until ``v``
         initial = default_camera(sim)
         self.camera = None if initial is None else (camera or initial)
-        self.orbiting = True
+        # the scene's orbit runs from the start; a still scene's camera waits for o
+        self.orbiting = self.camera is not None and self.camera.orbit_deg_per_s != 0
         self._buttons = set()           # mouse buttons held (3D: no auto orbit meanwhile)
         self._last_pos = None
         self.screen = screen
