@@ -27,6 +27,7 @@ import numpy as np
 
 from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.orbit import OrbitCamera
+from armsim.view.solids import GENERIC, Body, draw_solids
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
                                scaled_theme)
 
@@ -230,6 +231,23 @@ def _draw_arm(surface, state, camera, size, th, reach, r_world, lw):
     return camera.project(pts, size)[0]
 
 
+def _draw_solid_arm(surface, state, camera, size, th, reach, body):
+    """The arm as shaded solids (:mod:`armsim.view.solids`), then each joint's axis as a
+    thin line through its housing; returns the pixels of the arm (for the panel)."""
+    body = body if body is not None else Body(GENERIC)
+    drawn = draw_solids(surface, body.parts(state, reach), camera, size)
+    origins = np.asarray(state.origins, dtype=float).reshape(-1, 3)
+    axes = np.asarray(state.axes, dtype=float).reshape(-1, 3)
+    half = 0.75 * body.look.housing_length * body.look.radius * reach
+    pa, pb, _, _, vis = camera.project_segments(origins - half * axes, origins + half * axes,
+                                                size)
+    ok = vis & np.all(np.isfinite(pa) & np.isfinite(pb), axis=1)
+    pa, pb = _ipx(pa), _ipx(pb)
+    for i in np.flatnonzero(ok):
+        pygame.draw.line(surface, th.joint, pa[i], pb[i], 1)
+    return drawn
+
+
 def _draw_limits(surface, state, camera, size, th, r_world, lw):
     """For each revolute joint with finite limits narrower than a full turn: an arc about
     its axis over the allowed range, and a tick at the current angle."""
@@ -385,7 +403,8 @@ def _draw_panel(surface, lines, arm_px, th, size):
 
 def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
                  show_jacobian=True, show_trail=True, show_limits=True, show_panel=True,
-                 show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None) -> None:
+                 show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None,
+                 show_solids=True, body=None) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.spatial_tracking.SpatialState`) as ``camera``
     sees it onto ``surface`` (the whole surface; its size is the viewport).
 
@@ -393,7 +412,11 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     lengths compare across frames; stated in the panel).  ``obstacles``: the dicts of
     :func:`armsim.ik.tracking.shapes` (default ``state.obstacles`` when it has them), drawn
     by :func:`~armsim.view.obstacles3d.draw_obstacles_3d`: those whose centre is farther
-    from the camera than the arm's middle before the arm, the others after it."""
+    from the camera than the arm's middle before the arm, the others after it.
+    ``show_solids``: the arm as shaded solids (:mod:`armsim.view.solids`) with its joint
+    axes on top, or (False) as the skeleton of flat links and joint disks.  ``body``: a
+    :class:`~armsim.view.solids.Body` (:func:`~armsim.view.solids.body_of` a chain gives
+    its URDF's visuals and look; default: generated shapes in the generic look)."""
     size = surface.get_size()
     th = scaled_theme(theme, size)
     lw = max(1, th.line_width)
@@ -436,7 +459,10 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
         far = [obstacles[k] for k in order if o_depth[k] >= middle]
         near = [obstacles[k] for k in order if o_depth[k] < middle]
         draw_obstacles_3d(surface, far, camera, th, size)
-    arm_px = _draw_arm(surface, state, camera, size, th, reach, r_world, lw)
+    if show_solids:
+        arm_px = _draw_solid_arm(surface, state, camera, size, th, reach, body)
+    else:
+        arm_px = _draw_arm(surface, state, camera, size, th, reach, r_world, lw)
     if obstacles:
         draw_obstacles_3d(surface, near, camera, th, size)
     if show_limits:
