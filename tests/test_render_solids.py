@@ -330,3 +330,21 @@ def test_the_cli_finds_package_meshes_through_package_dir(tmp_path, capsys):
     assert main([str(urdf), "--package-dir", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         f"argument --package-dir: '{tmp_path / 'nowhere'}' is not a folder")
+
+
+def test_k_in_the_window_switches_solids_and_skeleton():
+    import pygame
+    from test_window_spatial import key, make_app, press
+    app = make_app()
+    press(app, key(pygame.K_SPACE, " "))                  # paused: the arm stays put
+    press(app, loops=1)
+    solid = app.last_frame.copy()
+    press(app, key(pygame.K_k, "k"))
+    assert app.show["solids"] is False and app.message == "solid robot off"
+    skeleton = app.last_frame.copy()
+    panda = LOOKS["panda"]
+    assert painted(solid, panda).sum() > 5000 and painted(skeleton, panda).sum() < 100
+    press(app, key(pygame.K_k, "k"))
+    assert app.show["solids"] is True and app.message == "solid robot on"
+    back = painted(app.last_frame, panda)
+    assert back.sum() > 5000 and (back ^ painted(solid, panda)).sum() < 0.01 * back.sum()

@@ -466,6 +466,9 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     if obstacles:
         draw_obstacles_3d(surface, near, camera, th, size)
     if show_limits:
+        if show_solids:           # the arcs go round the housings, not inside them
+            look = body.look if body is not None else GENERIC
+            r_world = max(r_world, 0.45 * look.radius * look.housing_radius * reach)
         _draw_limits(surface, state, camera, size, th, r_world, lw)
     # waypoints, the target and the line to it
     wp = np.asarray(state.waypoints, dtype=float).reshape(-1, 3)
