@@ -47,13 +47,14 @@ SIDES = 14
 class Look:
     """How a robot's generated shapes look: colours of its links and of its joint housings
     (RGB), link radius as a fraction of the reach, housing radius and length as multiples
-    of the link radius."""
+    of the link radius, and whether the housings are round (spheres)."""
 
     link: tuple = (200, 204, 212)
     housing: tuple = (120, 126, 140)
     radius: float = 0.05
     housing_radius: float = 1.3
     housing_length: float = 2.6
+    rounded: bool = False          # housings as spheres (of the housing radius)
 
 
 GENERIC = Look()
@@ -66,7 +67,7 @@ LOOKS = {
     "ur5": Look(link=(196, 202, 210), housing=(92, 134, 188), radius=0.052,
                 housing_radius=1.35, housing_length=2.7),
     "iiwa14": Look(link=(240, 128, 36), housing=(150, 150, 156), radius=0.068,
-                   housing_radius=1.15, housing_length=1.9),
+                   housing_radius=1.15, housing_length=1.9, rounded=True),
 }
 
 
@@ -159,16 +160,34 @@ def generated_parts(state, look: Look, reach: float, frames=None):
         r = min(r, 0.3 * float(np.median(ok_len)))
     want = set(range(n + 1)) if frames is None else set(frames)
     parts = []
+    rh, hl = look.housing_radius * r, look.housing_length * r
+    # a link stops inside the housings at its ends (what would be hidden there is not drawn,
+    # so it cannot show through the housing when faces are sorted by their centres)
+    # (where its rim meets the housing: sqrt(rh^2 - r^2) from the joint)
+    enter = np.sqrt(max(rh * rh - r * r, 0.0))
+    tuck = 0.95 * (enter if look.rounded else min(enter, 0.5 * hl))
     cv, cf = _cylinder()
     for k in range(len(pts) - 1):
-        if owner[k] in want and lengths[k] > 1e-9 and np.isfinite(lengths[k]):
-            T = _frame_between(pts[k], pts[k + 1])
-            T[:3, :2] *= r
-            lv, lf = _cylinder(SIDES, int(min(8, max(1, lengths[k] // (2 * r)))))
-            parts.append((lv @ T[:3, :3].T + T[:3, 3], lf, look.link))
-    rh, hl = look.housing_radius * r, look.housing_length * r
+        if not (owner[k] in want and lengths[k] > 1e-9 and np.isfinite(lengths[k])):
+            continue
+        a, b = pts[k].copy(), pts[k + 1].copy()
+        u = (b - a) / lengths[k]
+        length = lengths[k]
+        for end, sign in ((a, 1.0), (b, -1.0)):
+            if n and np.min(np.linalg.norm(o - end, axis=1)) < 1e-9 + 1e-9 * reach \
+                    and length > 2.5 * tuck:
+                end += sign * tuck * u
+                length -= tuck
+        T = _frame_between(a, b)
+        T[:3, :2] *= r
+        lv, lf = _cylinder(SIDES, int(min(12, max(1, length // (1.5 * r)))))
+        parts.append((lv @ T[:3, :3].T + T[:3, 3], lf, look.link))
+    sv, sf = _sphere()
     for i in range(n):
         if i + 1 in want and np.all(np.isfinite(o[i])) and np.all(np.isfinite(axes[i])):
+            if look.rounded:
+                parts.append((sv * rh + o[i], sf, look.housing))
+                continue
             T = _frame_between(o[i] - 0.5 * hl * axes[i], o[i] + 0.5 * hl * axes[i])
             T[:3, :2] *= rh
             parts.append((cv @ T[:3, :3].T + T[:3, 3], cf, look.housing))
