@@ -348,3 +348,22 @@ def test_k_in_the_window_switches_solids_and_skeleton():
     assert app.show["solids"] is True and app.message == "solid robot on"
     back = painted(app.last_frame, panda)
     assert back.sum() > 5000 and (back ^ painted(solid, panda)).sum() < 0.01 * back.sum()
+
+
+@pytest.mark.parametrize("orbit", [0.0, 30.0])
+def test_the_framing_puts_the_arm_in_70_percent_of_the_view(orbit):
+    from armsim.view.orbit import FRAME_FILL
+    chain = robots.load("panda")
+    q = chain.clip(np.array([0.3, -0.4, 0.2, -1.8, 0.1, 1.6, 0.5]))
+    pts = np.asarray(chain.frames(q)[1])
+    cam = OrbitCamera.framing(chain.reach, points=pts, orbit_deg_per_s=orbit)
+    size = (640, 480)
+    half = 0.5 * min(size)
+    worst = []
+    for turn in range(0, 360, 45 if orbit else 360):
+        c = cam.copy()
+        c.orbit(turn, 0)
+        off = np.abs(c.project(pts, size)[0] - [320, 240]).max()
+        assert off <= FRAME_FILL * half + 1e-6, (turn, off)
+        worst.append(off)
+    assert max(worst) > FRAME_FILL * half - 2         # and no farther than it needs
