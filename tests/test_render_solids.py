@@ -210,10 +210,11 @@ def test_box_visuals_render_as_the_boxes(tmp_path):
     assert (inner & ~drawn).sum() < 0.03 * inner.sum()                 # the overlays only
 
 
-def test_an_stl_mesh_renders_like_the_box(tmp_path):
+@pytest.mark.parametrize("ext", ["stl", "obj"])
+def test_a_mesh_file_renders_like_the_box(tmp_path, ext):
     trimesh = pytest.importorskip("trimesh")
-    trimesh.creation.box(extents=BOX).export(tmp_path / "box.stl")
-    mesh_chain = load_urdf(write_urdf(tmp_path, '<mesh filename="box.stl"/>'))
+    trimesh.creation.box(extents=BOX).export(tmp_path / f"box.{ext}")
+    mesh_chain = load_urdf(write_urdf(tmp_path, f'<mesh filename="box.{ext}"/>'))
     items = chain_visuals(mesh_chain)
     assert items[1][0].kind == "mesh" and len(items[1][0].faces) == 12
     box_dir = tmp_path / "b"

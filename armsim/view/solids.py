@@ -21,6 +21,7 @@ the depth of their centres (painter's order), so near parts hide far ones.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import weakref
@@ -116,15 +117,19 @@ def _sphere(rings=7, sides=SIDES):
 
 
 def _frame_between(a, b):
-    """A 4x4 placing the unit cylinder (z from 0 to 1) from ``a`` to ``b`` (scale in z)."""
-    d = b - a
-    length = float(np.linalg.norm(d))
-    z = d / length
-    x = np.cross(z, [0.0, 0.0, 1.0] if abs(z[2]) < 0.9 else [1.0, 0.0, 0.0])
-    x /= np.linalg.norm(x)
-    T = np.eye(4)
-    T[:3, 0], T[:3, 1], T[:3, 2], T[:3, 3] = x, np.cross(z, x), z * length, a
-    return T
+    """A 4x4 placing the unit cylinder (z from 0 to 1) from ``a`` to ``b`` (scale in z)
+    (plain float arithmetic: it runs for every link of every frame)."""
+    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
+    dx, dy, dz = float(b[0]) - ax, float(b[1]) - ay, float(b[2]) - az
+    length = math.sqrt(dx * dx + dy * dy + dz * dz)
+    zx, zy, zz = dx / length, dy / length, dz / length
+    # x = z cross (0, 0, 1), or z cross (1, 0, 0) when z is near vertical
+    xx, xy, xz = (zy, -zx, 0.0) if abs(zz) < 0.9 else (0.0, zz, -zy)
+    k = 1.0 / math.sqrt(xx * xx + xy * xy + xz * xz)
+    xx, xy, xz = xx * k, xy * k, xz * k
+    yx, yy, yz = zy * xz - zz * xy, zz * xx - zx * xz, zx * xy - zy * xx      # z cross x
+    return np.array([[xx, yx, dx, ax], [xy, yy, dy, ay], [xz, yz, dz, az],
+                     [0.0, 0.0, 0.0, 1.0]])
 
 
 # -- parts ---------------------------------------------------------------------------
@@ -312,15 +317,21 @@ def draw_solids(surface, parts, camera, size) -> np.ndarray:
     weak = np.einsum("ij,ij->i", normal, normal) < 1e-30
     if weak.any() and K > 3:
         normal[weak] = np.cross(fc[weak, 3] - fc[weak, 0], fc[weak, 2] - fc[weak, 0])
-    centre = fc.mean(axis=1)
+    # corners past a face's own are its last one repeated (padding): leave them out
+    arity = K - (F[:, 1:] == F[:, :-1]).sum(axis=1)
+    real = np.arange(K)[None, :] < arity[:, None]
+    centre = (fc * real[..., None]).sum(axis=1) / arity[:, None]
     toward = np.einsum("ij,ij->i", normal, -centre)        # > 0: faces the eye
     nn = np.linalg.norm(normal, axis=1)
     ok = (toward > 0) & front[F].all(axis=1) & (nn > 0) & np.isfinite(nn)
     lam = np.clip((normal[ok] @ LIGHT) / nn[ok], 0.0, 1.0)
     shade = np.rint(C[ok] * (AMBIENT + (1.0 - AMBIENT) * lam)[:, None]).astype(int)
     order = np.argsort(-centre[ok, 2], kind="stable")
-    P = px[F[ok]]                                          # (f, K, 2)
-    P = P[order].tolist()
+    sel, ar = F[ok][order], arity[ok][order]
+    P = px[sel[:, :min(K, 4)]].tolist()                    # quads and triangles as they are
+    big = np.flatnonzero(ar > 4)
+    for i, pts in zip(big.tolist(), px[sel[big]].tolist()):
+        P[i] = pts[:ar[i]]                                 # a cap: all its corners
     shade = shade[order].tolist()
     draw = pygame.draw.polygon
     for pts, col in zip(P, shade):
