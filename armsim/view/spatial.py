@@ -5,9 +5,12 @@
 paints it off screen and returns the pixels.  No event loop, no window.
 
 The picture, back to front: background, floor grid (the z = 0 plane), the base disk on
-the floor, the tip trail; then the links (capsules, each in the colour of the joint that
-moves it, fading towards the background with depth) and the joints (a disk with a short
-marker along the joint axis), all sorted far to near (painter's order); joint-limit arcs;
+the floor, the tip trail; then the robot: by default as shaded solids (its URDF's visuals or
+generated cylinders and housings, :mod:`armsim.view.solids`) with each joint's axis as a thin
+line on top, or (``show_solids=False``) as the skeleton: the links as capsules, each in the
+colour of the joint that moves it, fading towards the background with depth, and the joints
+as disks with a short marker along the axis, sorted far to near (painter's order); joint-limit
+arcs;
 waypoints, the target (a frame for a pose target, a ring for a position target) and the
 line from tool to target; the tool frame (x red, y green, z blue); the Jacobian's linear
 columns as arrows at the tool at a fixed scale (:data:`JACOBIAN_SCALE` metres drawn per
