@@ -82,6 +82,13 @@ def robot_name(text):
     return text
 
 
+def package_dir(text):
+    """``--package-dir``'s value: an existing folder (where ``package://`` meshes are)."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a folder")
+    return text
+
+
 def orbit_rate(text):
     """``--orbit``'s value: degrees per second in the range of ``view.orbit_deg_per_s``."""
     from armsim.ranges import VIEW_ORBIT_DEG_PER_S
@@ -187,6 +194,11 @@ def build_parser():
                         "most movable joints on its way)")
     p.add_argument("--base", metavar="LINK",
                    help="with PATH.urdf or --robot: the first link (default: the root)")
+    p.add_argument("--package-dir", type=package_dir, metavar="DIR", action="append",
+                   dest="package_dirs", default=[],
+                   help="where a URDF's package://NAME/... meshes are (DIR/NAME/... or DIR "
+                        "itself when it is called NAME); repeatable, searched before "
+                        "ROS_PACKAGE_PATH")
     p.add_argument("--orbit", type=orbit_rate, metavar="DEG_PER_S",
                    help="spatial scenes: the camera orbits this many degrees per second in the "
                         "window and the GIF (default: scene view.orbit_deg_per_s; 0 for --robot)")
@@ -398,6 +410,8 @@ def run(argv):
     committed together when the run ends, or none is (see :mod:`armsim.files`).
     """
     args = build_parser().parse_args(argv)
+    from armsim.view.solids import use_package_dirs
+    use_package_dirs(args.package_dirs)
     from armsim.files import OutputError, Outputs
     from armsim.scene import SceneError, build_simulation
     scene = _scene_from(args)
@@ -465,8 +479,12 @@ def scene_camera(scene, sim):
     """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``), else None."""
     if not getattr(scene, "spatial", False):
         return None
-    from armsim.view.orbit import OrbitCamera
-    return OrbitCamera.from_view(scene.view, reach=sim.chain.reach)
+    from armsim.view.orbit import OrbitCamera, sim_points
+    view, given = dict(scene.view), scene.sections.get("view")
+    for k in ("distance", "center"):      # not in the file: the framing of the arm as it starts
+        if given is None or getattr(given, k) is None:
+            view.pop(k)
+    return OrbitCamera.from_view(view, reach=sim.chain.reach, points=sim_points(sim))
 
 
 def scene_title(scene) -> str:

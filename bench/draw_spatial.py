@@ -1,8 +1,10 @@
 """Time one draw of the spatial view (armsim.view.spatial.draw_spatial).
 
-Draws a shipped robot at a fixed pose (200-point trail, pose target, every layer on) onto a
-plain ``pygame.Surface`` under the dummy SDL driver, still and with the camera turning every
-frame (so the cached floor grid misses), and prints the median milliseconds per draw of
+Draws a shipped robot at a fixed pose (200-point trail, pose target, every layer on, the
+robot as its solids: ``body_of(chain)``, framed as the window frames it) onto a plain
+``pygame.Surface`` under the dummy SDL driver, still and with the camera turning every frame
+(so the cached floor grid misses), and as the skeleton (``show_solids=False``, still) for the
+ratio in the same run, and prints the median milliseconds per draw of
 ``--repeats`` blocks of ``--draws`` draws: wall clock, and in brackets the CPU time of this
 process (the figure to trust on a machine others are using).  The window's goal is 60 fps at 1280x800, so a
 draw must stay well under 16.7 ms (under 10 ms leaves room for the simulation).
@@ -30,10 +32,11 @@ import pygame  # noqa: E402
 
 from armsim.ik.spatial_tracking import snapshot  # noqa: E402
 from armsim.kinematics import robots  # noqa: E402
-from armsim.view.orbit import OrbitCamera  # noqa: E402
+from armsim.view.orbit import OrbitCamera, arm_points  # noqa: E402
+from armsim.view.solids import body_of  # noqa: E402
 from armsim.view.spatial import draw_spatial  # noqa: E402
 
-ROBOTS = ("panda", "snake20")
+ROBOTS = ("panda", "ur5", "snake20")
 SIZES = ((1280, 800), (480, 360))
 
 
@@ -45,17 +48,17 @@ def state_of(name):
                            method="dls", frame=42)
 
 
-def time_draws(state, camera, size, draws, repeats, turning):
+def time_draws(state, camera, size, draws, repeats, turning, **options):
     surface = pygame.Surface(size)
     for _ in range(5):
-        draw_spatial(surface, state, camera)
+        draw_spatial(surface, state, camera, **options)
     wall, cpu = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(draws):
             if turning:
                 camera.orbit(0.5, 0.0)
-            draw_spatial(surface, state, camera)
+            draw_spatial(surface, state, camera, **options)
         wall.append((time.perf_counter() - t0) / draws * 1e3)
         cpu.append((time.process_time() - c0) / draws * 1e3)
     return float(np.median(wall)), float(np.median(cpu))
@@ -69,18 +72,23 @@ def main(argv=None):
                    help="write the table into DOC's block 'bench/draw_spatial.py draw'")
     args = p.parse_args(argv)
     pygame.init()
-    rows = ["| robot | joints | size | still [ms/draw] | camera turning [ms/draw] |",
-            "|---|---:|---|---:|---:|"]
+    rows = ["| robot | joints | size | solids, still [ms/draw] | solids, camera turning "
+            "[ms/draw] | skeleton, still [ms/draw] |", "|---|---:|---|---:|---:|---:|"]
     # wall-clock ms (CPU ms of this process in brackets: less sensitive to a busy machine)
     for name in ROBOTS:
         chain, state = state_of(name)
+        body = body_of(chain)
         for size in SIZES:
-            still = time_draws(state, OrbitCamera.framing(chain.reach), size, args.draws,
-                               args.repeats, False)
-            turning = time_draws(state, OrbitCamera.framing(chain.reach), size, args.draws,
-                                 args.repeats, True)
+            # as the window frames a robot: its joints span 70 % of the shorter side
+            cams = [OrbitCamera.framing(chain.reach, points=arm_points(state)) for _ in range(3)]
+            still = time_draws(state, cams[0], size, args.draws, args.repeats, False, body=body)
+            turning = time_draws(state, cams[1], size, args.draws, args.repeats, True,
+                                 body=body)
+            skeleton = time_draws(state, cams[2], size, args.draws, args.repeats, False,
+                                  show_solids=False)
             rows.append(f"| {name} | {chain.n} | {size[0]}x{size[1]} | {still[0]:.2f} "
-                        f"({still[1]:.2f}) | {turning[0]:.2f} ({turning[1]:.2f}) |")
+                        f"({still[1]:.2f}) | {turning[0]:.2f} ({turning[1]:.2f}) | "
+                        f"{skeleton[0]:.2f} ({skeleton[1]:.2f}) |")
     table = "\n".join(rows)
     print(table)
     if args.markdown:

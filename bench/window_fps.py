@@ -8,9 +8,13 @@ frame (its step: the solver; its render: the drawing) without the flip to the sc
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-from armsim.commands.options import parse_size, positive_int
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))     # this tree's armsim
+
+from armsim.commands.options import parse_size, positive_int  # noqa: E402
 
 
 def main(argv=None):

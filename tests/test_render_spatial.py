@@ -77,7 +77,9 @@ def colour_at(img, cam, p):
 def test_the_near_link_covers_the_far_one_from_either_side():
     state = crossing_state()
     cam = OrbitCamera(0, 0, 3.0, (0.25, 0, 0.5), 60)
-    options = dict(show_panel=False, show_jacobian=False)
+    # the skeleton's links (flat, in their joints' colours); the solids' painter's order:
+    # tests/test_render_solids.py
+    options = dict(show_panel=False, show_jacobian=False, show_solids=False)
     crossing = np.array([0.25, 0.0, 0.5])          # between the links, on the line of sight
     for turn, near, far in ((0, (0.5, 0, 0.8), (0, -0.3, 0.5)),
                             (180, (0, -0.3, 0.5), (0.5, 0, 0.8))):

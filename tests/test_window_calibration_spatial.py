@@ -272,6 +272,7 @@ CHECKS = {
     "toggle_jacobian": lambda app: _unchanged(app, key(pygame.K_j, "j"), IK_ONLY),
     "toggle_trail": lambda app: _unchanged(app, key(pygame.K_t, "t"), IK_ONLY),
     "toggle_reach": lambda app: _unchanged(app, key(pygame.K_w, "w"), IK_ONLY),
+    "toggle_solids": lambda app: _unchanged(app, key(pygame.K_k, "k"), IK_ONLY),
 }
 
 

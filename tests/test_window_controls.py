@@ -198,6 +198,10 @@ def check_toggle_orbit(app):
     _planar_says_3d_only(app, key(pygame.K_o, "o"))
 
 
+def check_toggle_solids(app):
+    _planar_says_3d_only(app, key(pygame.K_k, "k"))
+
+
 def check_turn_target(app):
     _planar_says_3d_only(app, *(key(k) for k in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP,
                                                   pygame.K_DOWN, pygame.K_PAGEUP,
@@ -206,7 +210,7 @@ def check_turn_target(app):
 
 CHECKS = {
     "reset_view": check_reset_view, "toggle_orbit": check_toggle_orbit,
-    "turn_target": check_turn_target,
+    "turn_target": check_turn_target, "toggle_solids": check_toggle_solids,
     "toggle_help": check_help, "toggle_pause": check_pause, "next_method": check_method,
     "next_correction": check_correction, "add_segment": check_add_segment,
     "remove_segment": check_remove_segment, "toggle_jacobian": check_jacobian,

@@ -60,13 +60,9 @@ def _read(path) -> bytes:
         raise ValueError(f"{path}: cannot read the file: {exc}") from None
 
 
-def _parse(path):
-    """The file's <robot> element (lxml) and yourdfpy's robot of its links and joints."""
-    try:
-        import yourdfpy
-    except ImportError:
-        raise ValueError(f"{path}: reading URDF needs yourdfpy, a dependency of armsim: "
-                         "pip install yourdfpy") from None
+def parse_root(path):
+    """The file's <robot> element (lxml), after checks 1 and 2 of the module's docstring:
+    a bounded regular file, bounded markup, strict XML without entities, bounded counts."""
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
     data = _read(path)
     try:
@@ -85,12 +81,24 @@ def _parse(path):
                          f"in a URDF")
     if root.tag != "robot":
         raise ValueError(f"{path}: the root element must be <robot>, got <{str(root.tag)[:40]}>")
-    links = root.findall("link")
-    joints = root.findall("joint")
     try:
-        validate.counts(len(links), len(joints))
+        validate.counts(len(root.findall("link")), len(root.findall("joint")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    return root
+
+
+def _parse(path):
+    """The file's <robot> element (lxml) and yourdfpy's robot of its links and joints."""
+    try:
+        import yourdfpy
+    except ImportError:
+        raise ValueError(f"{path}: reading URDF needs yourdfpy, a dependency of armsim: "
+                         "pip install yourdfpy") from None
+    from lxml import etree
+    root = parse_root(path)
+    links = root.findall("link")
+    joints = root.findall("joint")
     # yourdfpy reads the structure only: links by name (their visuals, collisions and
     # inertias are never used), joints by name, type, parent, child, limit and mimic; the
     # numbers of origins and axes are read here (:func:`_origin`), each checked first
@@ -187,10 +195,13 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
     if not joints:
         raise ValueError(f"{path}: no movable joint between links {shown(base)} and {shown(tip)}")
     try:
-        return SpatialChain(joints, tool[:3, 3], matrix_rpy(tool[:3, :3]), base=base, tip=tip,
-                            name=arm)
+        chain = SpatialChain(joints, tool[:3, 3], matrix_rpy(tool[:3, :3]), base=base, tip=tip,
+                             name=arm)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
+    chain.urdf, chain.robot_name = path, str(robot.name)
+    return chain
 
 
 def _origin(element, where):

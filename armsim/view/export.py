@@ -270,6 +270,7 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     import pygame
 
     from armsim.view.render import default_camera, draw_frame, is_spatial, spatial_obstacles
+    from armsim.view.solids import body_of
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
@@ -280,7 +281,8 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
         if history is not None:
             history.add(k + 1, values_of(state))
         if is_spatial(state):
-            draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim), **draw_options)
+            draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim),
+                       **{"body": body_of(getattr(sim, "chain", None)), **draw_options})
         else:
             draw_frame(surface, state, camera, **draw_options)
         if camera is not None:

@@ -153,16 +153,17 @@ def _theme(theme):
     raise ValueError(f"theme must be a Theme or one of {', '.join(THEMES)}, got {theme!r}")
 
 
-def _camera(chain, view):
-    """The spatial view: None frames the robot (as the window does), a dict is a scene's
+def _camera(chain, view, points=None):
+    """The spatial view: None frames the robot (as the window does: the ``points`` it
+    stands at, see :meth:`~armsim.view.orbit.OrbitCamera.framing`), a dict is a scene's
     ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used as is (a copy)."""
     from armsim.view.orbit import OrbitCamera
     if view is None:
-        return OrbitCamera.framing(chain.reach)
+        return OrbitCamera.framing(chain.reach, points=points)
     if isinstance(view, OrbitCamera):
         return view.copy()
     if isinstance(view, dict):
-        return OrbitCamera.from_view(view, chain.reach)
+        return OrbitCamera.from_view(view, chain.reach, points=points)
     raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
                      f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got "
                      f"{type(view).__name__}")
@@ -263,7 +264,10 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     state = _state(robot, q, target, spatial)
     if spatial:
         from armsim.view.spatial import render_spatial
-        pixels = render_spatial(state, _camera(robot, view), size, **opts)
+        from armsim.view.solids import body_of
+        from armsim.view.orbit import arm_points
+        pixels = render_spatial(state, _camera(robot, view, arm_points(state)), size,
+                                **{"body": body_of(robot), **opts})
     else:
         from armsim.view.render import render_array
         pixels = render_array(state, size, view=_planar_view(robot, view, size, show_panel),
@@ -411,7 +415,11 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     if not trail_length:
         opts.setdefault("show_trail", False)
     if spatial:
-        camera = _camera(robot, view)
+        pick = np.asarray(qs, float).reshape(len(qs), -1)[::max(1, -(-len(qs) // 50))]
+        aims = [np.asarray(t, float) for t in targets if t is not None]
+        camera = _camera(robot, view, np.vstack(
+            [np.asarray(robot.frames(q)[1]).reshape(-1, 3) for q in pick]
+            + [(t[:3, 3] if t.shape == (4, 4) else t).reshape(1, 3) for t in aims]))
     else:
         camera = None
         opts["view"] = _planar_view(robot, view, size, show_panel)

@@ -23,7 +23,7 @@ import numpy as np
 from armsim.ranges import (VIEW_AZIMUTH_DEG, VIEW_CENTER, VIEW_DISTANCE, VIEW_ELEVATION_DEG,
                            VIEW_FOV_DEG, VIEW_ORBIT_DEG_PER_S, VIEW_ZOOM)
 
-__all__ = ["OrbitCamera", "VIEW_KEYS"]
+__all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points"]
 
 #: the keys of a scene's ``[view]`` table
 VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
@@ -42,6 +42,42 @@ PIXEL_LIMIT = 1.0e6
 
 # the framing defaults (when a scene's [view] table leaves a key out)
 DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
+#: a framing with points: the share of the shorter side they span (the links' thickness
+#: goes into the rest), the links' thickness that must stay in view, and the least
+#: half-view at their middle (both x reach)
+FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.08, 0.25
+
+
+def arm_points(state) -> np.ndarray:
+    """The points of a spatial arm's state a framing keeps in view (k, 3): every frame and
+    joint origin, the target and the waypoints (a state without some of them gives the
+    rest)."""
+    out = []
+    for name in ("frames_p", "origins", "waypoints"):
+        v = getattr(state, name, None)
+        if v is not None:
+            out.append(np.asarray(v, float).reshape(-1, 3))
+    target = getattr(state, "target", None)
+    if target is not None:
+        t = np.asarray(target, float)
+        out.append((t[:3, 3] if t.shape == (4, 4) else t.reshape(-1)[:3]).reshape(1, 3))
+    return np.vstack(out) if out else np.zeros((0, 3))
+
+
+#: the frames of a simulation's target path a framing keeps in view (10 s at 30 fps)
+PATH_FRAMES = range(0, 301, 5)
+
+
+def sim_points(sim) -> np.ndarray:
+    """:func:`arm_points` of a spatial simulation's state and where its target path goes in
+    :data:`PATH_FRAMES` (a path is a pure function of the frame)."""
+    pts = [arm_points(sim.state)]
+    path = getattr(sim, "path", None)
+    if callable(path):
+        for k in PATH_FRAMES:
+            t = np.asarray(path(k), dtype=float)
+            pts.append((t[:3, 3] if t.shape == (4, 4) else t.reshape(-1)[:3]).reshape(1, 3))
+    return np.vstack([p for p in pts if p.shape[-1] == 3])
 
 
 def _vector3(name, value) -> np.ndarray:
@@ -94,29 +130,67 @@ class OrbitCamera:
     # -- construction ----------------------------------------------------------------
     @classmethod
     def framing(cls, reach, *, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
-                fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0) -> "OrbitCamera":
-        """A camera that frames an arm of ``reach`` metres standing at the origin: it looks
-        at (0, 0, 0.4 reach) from far enough that a sphere of radius 0.9 reach about that
-        point fits the shorter side of the viewport.  The distance and the centre are
-        clamped into their ranges (a reach of 1e-7 m or 2e6 m is framed as well as they
-        allow, never refused); a reach that is not a positive number counts as 1 m."""
+                fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0, points=None) -> "OrbitCamera":
+        """A camera that frames an arm of ``reach`` metres standing at the origin.
+
+        Without ``points``: it looks at (0, 0, 0.4 reach) from far enough that a sphere of
+        radius 0.9 reach about that point fits the shorter side of the viewport.  With
+        ``points`` (world points (k, 3) the view must show: the arm as it stands, its target
+        and waypoints, :func:`arm_points`): it looks at the middle of their bounding box in
+        the camera's axes, from the nearest distance at which every point lies within
+        :data:`FRAME_FILL` of the half-view (the shorter side's) at its depth and, grown by
+        :data:`FRAME_MARGIN` reach (the links' thickness), within the view, and no nearer
+        than a half-view of :data:`FRAME_MIN_RADIUS` reach at the middle; a camera that
+        orbits (``orbit_deg_per_s`` not 0) looks at the middle of their bounding box in the
+        world and keeps them so at every eighth of a turn.  The
+        distance and the centre are clamped into their ranges (a reach of 1e-7 m or 2e6 m is
+        framed as well as they allow, never refused); a reach that is not a positive number
+        counts as 1 m, and points that are not finite are left out."""
         reach = float(reach) if math.isfinite(float(reach)) and float(reach) > 0 else 1.0
         fov = VIEW_FOV_DEG.check("view.fov_deg", fov_deg)
-        distance = VIEW_DISTANCE.clamp(0.9 * reach / math.sin(math.radians(fov) / 2))
-        return cls(azimuth_deg, elevation_deg, distance, (0.0, 0.0, VIEW_CENTER.clamp(0.4 * reach)),
-                   fov, orbit_deg_per_s)
+        half = math.sin(math.radians(fov) / 2)
+        pts = np.zeros((0, 3)) if points is None else np.asarray(points, float).reshape(-1, 3)
+        pts = pts[np.all(np.isfinite(pts) & (np.abs(pts) < 1e6), axis=1)]
+        if len(pts) == 0:
+            distance = VIEW_DISTANCE.clamp(0.9 * reach / half)
+            return cls(azimuth_deg, elevation_deg, distance,
+                       (0.0, 0.0, VIEW_CENTER.clamp(0.4 * reach)), fov, orbit_deg_per_s)
+        tan = math.tan(math.radians(fov) / 2)
+        turning = float(orbit_deg_per_s) != 0.0
+        centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))        # (an orbit turns about it)
+        distance = FRAME_MIN_RADIUS * reach / (FRAME_FILL * tan)
+        for k in range(8 if turning else 1):
+            cam = cls((azimuth_deg + 45.0 * k) % 360.0, elevation_deg, 1.0, (0.0, 0.0, 0.0),
+                      fov, orbit_deg_per_s)
+            B = cam.basis()                                        # rows right, up, forward
+            c = pts @ B.T
+            mid = centre @ B.T if turning else 0.5 * (c.min(axis=0) + c.max(axis=0))
+            rel = c - mid
+            if k == 0 and not turning:
+                centre = mid @ B
+            # each point within FRAME_FILL of the half-view at its depth, and with the links'
+            # thickness (FRAME_MARGIN reach) inside the view
+            need = np.maximum(np.abs(rel[:, 0]), np.abs(rel[:, 1]))
+            distance = max(distance, float(np.max(need / (FRAME_FILL * tan) - rel[:, 2])),
+                           float(np.max((need + FRAME_MARGIN * reach) / tan - rel[:, 2])))
+        return cls(azimuth_deg, elevation_deg, VIEW_DISTANCE.clamp(distance),
+                   _clamp_center(centre), fov, orbit_deg_per_s)
 
     @classmethod
-    def from_view(cls, view, reach=1.0) -> "OrbitCamera":
+    def from_view(cls, view, reach=1.0, points=None) -> "OrbitCamera":
         """The camera a scene's ``[view]`` table asks for (a dict with any of
-        :data:`VIEW_KEYS`; None or {} = :meth:`framing` of ``reach``).  Missing keys take
-        the framing's values; a missing distance is the framing distance for the fov given."""
+        :data:`VIEW_KEYS`; None or {} = :meth:`framing` of ``reach`` and ``points``).
+        Missing keys take the framing's values; a missing distance is the framing distance
+        for the fov given."""
         view = dict(view or {})
         unknown = sorted(set(view) - set(VIEW_KEYS))
         if unknown:
             raise ValueError(f"view: unknown key {unknown[0]!r}; expected one of "
                              f"{', '.join(VIEW_KEYS)}")
-        frame = cls.framing(reach, fov_deg=view.get("fov_deg", DEFAULT_FOV))
+        frame = cls.framing(reach, azimuth_deg=view.get("azimuth_deg", DEFAULT_AZIMUTH),
+                            elevation_deg=view.get("elevation_deg", DEFAULT_ELEVATION),
+                            fov_deg=view.get("fov_deg", DEFAULT_FOV), points=points,
+                            orbit_deg_per_s=view.get("orbit_deg_per_s", 0.0))
         s = frame.settings()
         s.update({k: v for k, v in view.items()})
         return cls(**s)

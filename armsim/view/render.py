@@ -137,7 +137,7 @@ def draw(
 
 #: the options of :func:`armsim.view.spatial.draw_spatial` (a spatial frame ignores the rest)
 SPATIAL_OPTIONS = ("theme", "show_jacobian", "show_trail", "show_limits", "show_panel",
-                   "show_grid", "jacobian_scale", "obstacles")
+                   "show_grid", "jacobian_scale", "obstacles", "show_solids", "body")
 
 
 def spatial_obstacles(sim):
@@ -161,9 +161,9 @@ def is_spatial_calibration(state) -> bool:
 def default_camera(sim):
     """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
     reach, or of a 3D calibration's robot and cameras; None for a planar picture."""
-    from armsim.view.orbit import OrbitCamera
+    from armsim.view.orbit import OrbitCamera, sim_points
     if is_spatial(sim.state):
-        return OrbitCamera.framing(sim.chain.reach)
+        return OrbitCamera.framing(sim.chain.reach, points=sim_points(sim))
     if is_spatial_calibration(sim.state):
         from armsim.view.calibration_spatial import framing
         return framing(sim.state)

@@ -5,9 +5,12 @@
 paints it off screen and returns the pixels.  No event loop, no window.
 
 The picture, back to front: background, floor grid (the z = 0 plane), the base disk on
-the floor, the tip trail; then the links (capsules, each in the colour of the joint that
-moves it, fading towards the background with depth) and the joints (a disk with a short
-marker along the joint axis), all sorted far to near (painter's order); joint-limit arcs;
+the floor, the tip trail; then the robot: by default as shaded solids (its URDF's visuals or
+generated cylinders and housings, :mod:`armsim.view.solids`) with each joint's axis as a thin
+line on top, or (``show_solids=False``) as the skeleton: the links as capsules, each in the
+colour of the joint that moves it, fading towards the background with depth, and the joints
+as disks with a short marker along the axis, sorted far to near (painter's order); joint-limit
+arcs;
 waypoints, the target (a frame for a pose target, a ring for a position target) and the
 line from tool to target; the tool frame (x red, y green, z blue); the Jacobian's linear
 columns as arrows at the tool at a fixed scale (:data:`JACOBIAN_SCALE` metres drawn per
@@ -28,6 +31,7 @@ import numpy as np
 from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
+from armsim.view.solids import GENERIC, Body, draw_solids
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
                                scaled_theme)
 
@@ -231,6 +235,23 @@ def _draw_arm(surface, state, camera, size, th, reach, r_world, lw):
     return camera.project(pts, size)[0]
 
 
+def _draw_solid_arm(surface, state, camera, size, th, reach, body):
+    """The arm as shaded solids (:mod:`armsim.view.solids`), then each joint's axis as a
+    thin line through its housing; returns the pixels of the arm (for the panel)."""
+    body = body if body is not None else Body(GENERIC)
+    drawn = draw_solids(surface, body.parts(state, reach), camera, size)
+    origins = np.asarray(state.origins, dtype=float).reshape(-1, 3)
+    axes = np.asarray(state.axes, dtype=float).reshape(-1, 3)
+    half = 0.75 * body.look.housing_length * body.look.radius * reach
+    pa, pb, _, _, vis = camera.project_segments(origins - half * axes, origins + half * axes,
+                                                size)
+    ok = vis & np.all(np.isfinite(pa) & np.isfinite(pb), axis=1)
+    pa, pb = _ipx(pa), _ipx(pb)
+    for i in np.flatnonzero(ok):
+        pygame.draw.line(surface, th.joint, pa[i], pb[i], 1)
+    return drawn
+
+
 def _draw_limits(surface, state, camera, size, th, r_world, lw):
     """For each revolute joint with finite limits narrower than a full turn: an arc about
     its axis over the allowed range, and a tick at the current angle."""
@@ -393,7 +414,8 @@ def _draw_panel(surface, lines, arm_px, th, size):
 
 def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
                  show_jacobian=True, show_trail=True, show_limits=True, show_panel=True,
-                 show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None) -> None:
+                 show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None,
+                 show_solids=True, body=None) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.spatial_tracking.SpatialState`) as ``camera``
     sees it onto ``surface`` (the whole surface; its size is the viewport).
 
@@ -401,7 +423,11 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     lengths compare across frames; stated in the panel).  ``obstacles``: the dicts of
     :func:`armsim.ik.tracking.shapes` (default ``state.obstacles`` when it has them), drawn
     by :func:`~armsim.view.obstacles3d.draw_obstacles_3d`: those whose centre is farther
-    from the camera than the arm's middle before the arm, the others after it."""
+    from the camera than the arm's middle before the arm, the others after it.
+    ``show_solids``: the arm as shaded solids (:mod:`armsim.view.solids`) with its joint
+    axes on top, or (False) as the skeleton of flat links and joint disks.  ``body``: a
+    :class:`~armsim.view.solids.Body` (:func:`~armsim.view.solids.body_of` a chain gives
+    its URDF's visuals and look; default: generated shapes in the generic look)."""
     size = surface.get_size()
     th = scaled_theme(theme, size)
     lw = max(1, th.line_width)
@@ -444,10 +470,16 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
         far = [obstacles[k] for k in order if o_depth[k] >= middle]
         near = [obstacles[k] for k in order if o_depth[k] < middle]
         draw_obstacles_3d(surface, far, camera, th, size)
-    arm_px = _draw_arm(surface, state, camera, size, th, reach, r_world, lw)
+    if show_solids:
+        arm_px = _draw_solid_arm(surface, state, camera, size, th, reach, body)
+    else:
+        arm_px = _draw_arm(surface, state, camera, size, th, reach, r_world, lw)
     if obstacles:
         draw_obstacles_3d(surface, near, camera, th, size)
     if show_limits:
+        if show_solids:           # the arcs go round the housings, not inside them
+            look = body.look if body is not None else GENERIC
+            r_world = max(r_world, 0.45 * look.radius * look.housing_radius * reach)
         _draw_limits(surface, state, camera, size, th, r_world, lw)
     # waypoints, the target and the line to it
     wp = np.asarray(state.waypoints, dtype=float).reshape(-1, 3)

@@ -31,6 +31,7 @@ from armsim.files import Outputs
 from armsim.view.state_out import write_state
 from armsim.view.planar import _fitted_font, band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
+from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
                                 spatial_obstacles, world_at)
 from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
@@ -74,6 +75,7 @@ BINDINGS = (
     Binding("t", (pygame.K_t,), (), "toggle_trail", "tip trail on / off"),
     Binding("w", (pygame.K_w,), (), "toggle_reach", "reach circle on / off (planar arms)"),
     Binding("p", (pygame.K_p,), (), "toggle_panel", "text panel on / off"),
+    Binding("k", (pygame.K_k,), (), "toggle_solids", "3D: solid robot / skeleton"),
     Binding("l", (pygame.K_l,), (), "toggle_plot", "live error plot on / off"),
     Binding("s", (pygame.K_s,), (), "screenshot", "save a PNG screenshot here"),
     Binding("r", (pygame.K_r,), (), "reset", "reset the scene (and the target)"),
@@ -269,7 +271,8 @@ class App(SpatialControls):
         self.show = {"jacobian": options.pop("show_jacobian", True),
                      "trail": options.pop("show_trail", True),
                      "reach": options.pop("show_reach", True),
-                     "panel": options.pop("show_panel", True)}
+                     "panel": options.pop("show_panel", True),
+                     "solids": options.pop("show_solids", True)}
         self.options = options          # the rest (show_waypoints) passed through
         self.show_help = False
         self.show_plot = False
@@ -319,6 +322,13 @@ class App(SpatialControls):
         if not self.ik:
             return self._ik_only("j (Jacobian arrows)")
         self._toggle("jacobian", "Jacobian arrows")
+
+    def toggle_solids(self):
+        if self.camera is None:
+            return self._3d_only("k (solid robot)")
+        if not self.ik:
+            return self._ik_only("k (solid robot)")
+        self._toggle("solids", "solid robot")
 
     def toggle_trail(self):
         if not self.ik:
@@ -465,7 +475,8 @@ class App(SpatialControls):
         if self.spatial:
             return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                         show_trail=self.show["trail"], show_panel=self.show["panel"],
-                        obstacles=spatial_obstacles(self.sim))
+                        obstacles=spatial_obstacles(self.sim), show_solids=self.show["solids"],
+                        body=body_of(getattr(self.sim, "chain", None)))
         return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                     show_trail=self.show["trail"], show_reach=self.show["reach"],
                     show_panel=self.show["panel"])

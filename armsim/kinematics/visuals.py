@@ -1,0 +1,286 @@
+"""A URDF's ``<visual>`` geometry, placed in the frames of its spatial chain (numpy, no drawing).
+
+:func:`chain_visuals` reads the file a :class:`~armsim.kinematics.spatial.SpatialChain` came
+from (:func:`~armsim.kinematics.urdf.load_urdf` keeps its path) with the same checks
+(:func:`~armsim.kinematics.urdf.parse_root`: bounded size and markup, no entities) and
+returns, for each frame of the chain (0 = the base, ``i + 1`` = the link after movable joint
+``i``), the visual items of the links that move with it: the links of the chain itself and
+those hanging from them by fixed joints.  The chain folds fixed joints into the next movable
+joint's origin, so a link between two movable joints sits in the frame of the first at the
+product of the fixed origins after it; that product is folded into each item's ``origin``.
+
+Items are :class:`Visual`: a ``box`` (size x y z), a ``cylinder`` (radius, length along z,
+centred), a ``sphere`` (radius) or a ``mesh`` (vertices and triangles, ``scale`` applied)
+read by trimesh (imported only when a mesh is named: STL, OBJ, and what else trimesh reads)
+and decimated by vertex clustering to at most :data:`MAX_TRIANGLES` triangles a mesh.  A
+mesh path is relative to the URDF file; ``package://NAME/rest`` is looked up as
+``DIR/NAME/rest`` (or ``DIR/rest`` when ``DIR`` is itself called NAME) in each of
+``package_dirs``, then of ``ROS_PACKAGE_PATH``.  A mesh that cannot be found or read is
+left out with one line to ``warn`` (its link then draws as generated shapes); a number out
+of its range is a ``ValueError`` naming the link.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from armsim.files import InputError, read_regular
+from armsim.kinematics import validate
+from armsim.kinematics.spatial import rpy_matrix
+from armsim.kinematics.validate import shown
+
+__all__ = ["Visual", "chain_visuals", "decimate", "resolve_mesh", "MAX_TRIANGLES",
+           "MAX_MESH_BYTES"]
+
+#: triangles a mesh keeps at most (more are merged by vertex clustering)
+MAX_TRIANGLES = 2000
+#: the largest mesh file read [bytes]
+MAX_MESH_BYTES = 64 << 20
+KINDS = ("box", "cylinder", "sphere", "mesh")
+
+
+@dataclass
+class Visual:
+    """One visual item of a link, in its chain frame.
+
+    kind : "box", "cylinder", "sphere" or "mesh"
+    scale : (3,) the unit shape's scale: box sizes; cylinder (r, r, length); sphere (r, r, r);
+            a mesh's (already applied to ``vertices``)
+    origin : (4, 4) the item's pose in its chain frame
+    link : the link's name
+    color : (3,) RGB 0-255 from its ``<material>`` (None = the look's)
+    vertices, faces : a mesh's (V, 3) [m] and (F, 3) int
+    """
+
+    kind: str
+    scale: np.ndarray
+    origin: np.ndarray
+    link: str
+    color: tuple | None = None
+    vertices: np.ndarray | None = None
+    faces: np.ndarray | None = field(default=None, repr=False)
+
+
+def _pose(element, where):
+    """An ``<origin xyz rpy>`` (or its absence) as a 4x4, each number checked."""
+    T = np.eye(4)
+    if element is not None:
+        T[:3, 3] = validate.vector(element.get("xyz", "0 0 0"), "length", f"{where}: origin xyz")
+        T[:3, :3] = rpy_matrix(validate.vector(element.get("rpy", "0 0 0"), "angle",
+                                               f"{where}: origin rpy"))
+    return T
+
+
+def _positive(text, what, size=1):
+    v = validate.vector(text if text is not None else "", "length", what, size)
+    if np.any(v <= 0):
+        raise ValueError(f"{what} must be positive, got {str(text)[:40]!r}")
+    return v
+
+
+def _color(material, named):
+    """RGB 0-255 of a ``<material>`` (inline colour or one named at the top level)."""
+    if material is None:
+        return None
+    c = material.find("color")
+    if c is None:
+        c = named.get(material.get("name"))
+    if c is None or c.get("rgba") is None:
+        return None
+    try:
+        rgba = validate.vector(c.get("rgba"), "axis", "material rgba", 4)
+    except ValueError:
+        return None
+    return tuple(int(round(255 * min(max(x, 0.0), 1.0))) for x in rgba[:3])
+
+
+def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
+    """Where a ``<mesh filename>`` is: relative to the URDF's folder, ``file://`` absolute,
+    ``package://NAME/rest`` through ``package_dirs`` then ``ROS_PACKAGE_PATH``; None when
+    no candidate exists."""
+    name = str(filename)
+    if name.startswith("file://"):
+        name = name[len("file://"):]
+    if name.startswith("package://"):
+        rest = name[len("package://"):]
+        pkg, _, sub = rest.partition("/")
+        dirs = list(package_dirs or ()) + [d for d in os.environ.get("ROS_PACKAGE_PATH",
+                                                                     "").split(os.pathsep) if d]
+        for d in dirs:
+            d = Path(d)
+            for cand in ((d / sub) if d.name == pkg else None, d / pkg / sub):
+                if cand is not None and cand.is_file():
+                    return cand
+        return None
+    p = Path(name)
+    p = p if p.is_absolute() else Path(urdf_path).resolve().parent / p
+    return p if p.is_file() else None
+
+
+def decimate(vertices, faces, budget=MAX_TRIANGLES):
+    """At most ``budget`` triangles of a mesh by vertex clustering: vertices snapped to a
+    grid (coarser until the triangles fit) and merged into their cell's mean; triangles
+    that collapse or repeat are dropped.  Deterministic."""
+    V = np.asarray(vertices, dtype=float)
+    F = np.asarray(faces, dtype=int)
+    if len(F) <= budget:
+        return V, F
+    lo, hi = V.min(axis=0), V.max(axis=0)
+    extent = float(np.max(hi - lo)) or 1.0
+    cells = max(2, int(np.sqrt(budget / 2.0)))
+    while True:
+        step = extent / cells
+        key = np.floor((V - lo) / step).astype(np.int64)
+        _, cluster, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        cluster = cluster.reshape(-1)
+        merged = np.zeros((len(counts), 3))
+        np.add.at(merged, cluster, V)
+        merged /= counts[:, None]
+        G = cluster[F]
+        keep = (G[:, 0] != G[:, 1]) & (G[:, 1] != G[:, 2]) & (G[:, 0] != G[:, 2])
+        G = G[keep]
+        G = G[np.unique(np.sort(G, axis=1), axis=0, return_index=True)[1]]
+        if len(G) <= budget or cells <= 2:
+            return merged, G
+        cells = max(2, int(cells / 1.4))
+
+
+def _load_mesh(path, scale):
+    """(vertices, faces) of a mesh file read by trimesh, scaled; ValueError if unreadable."""
+    try:
+        data = read_regular(path, MAX_MESH_BYTES)
+    except InputError as exc:
+        raise ValueError(f"cannot read the mesh: {exc}") from None
+    try:
+        import trimesh
+    except ImportError:
+        raise ValueError("reading meshes needs trimesh (a dependency of yourdfpy)") from None
+    log = logging.getLogger("trimesh")
+    level = log.level
+    log.setLevel(logging.CRITICAL)          # its own messages stay quiet: ours is one line
+    try:
+        mesh = trimesh.load(io.BytesIO(data), file_type=path.suffix.lstrip(".").lower(),
+                            force="mesh", process=True)
+        try:
+            mesh.fix_normals()          # one winding, outward: the view drops back faces
+        except Exception:               # needs a graph library trimesh may lack: keep as is
+            pass
+        V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+    except Exception as exc:            # trimesh raises many types for a bad file
+        text = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"cannot read the mesh ({text[:100]})") from None
+    finally:
+        log.setLevel(level)
+    if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
+        raise ValueError("the mesh has no triangles")
+    return decimate(V * scale, F)
+
+
+def _tree(root):
+    """Parent joint element of each child link, children of each link (element order)."""
+    parent, children = {}, {}
+    for j in root.findall("joint"):
+        p, c = j.find("parent"), j.find("child")
+        if p is None or c is None:
+            continue
+        parent[c.get("link")] = j
+        children.setdefault(p.get("link"), []).append(j)
+    return parent, children
+
+
+def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
+    """The visual items of ``chain`` (read from ``chain.urdf``), one list per chain frame
+    (``chain.n + 1`` lists; see the module's docstring).  ``warn(line)`` is told of each
+    mesh left out (default: nobody)."""
+    from armsim.kinematics.urdf import parse_root
+    path = Path(chain.urdf)
+    root = parse_root(path)
+    parent, children = _tree(root)
+    links = {lk.get("name"): lk for lk in root.findall("link")}
+    named = {m.get("name"): m.find("color") for m in root.findall("material")}
+    # the chain's links, tip to base: each with its frame index and fixed offset
+    path_links = []
+    link = chain.tip
+    while link != chain.base:
+        path_links.append(link)
+        j = parent.get(link)
+        if j is None:
+            raise ValueError(f"{path}: link {shown(link)} is not below link "
+                             f"{shown(chain.base)}")
+        link = j.find("parent").get("link")
+    path_links.append(chain.base)
+    path_links.reverse()
+    on_path = set(path_links)
+    placed = {chain.base: (0, np.eye(4))}
+    k, pending = 0, np.eye(4)
+    for link in path_links[1:]:
+        j = parent[link]
+        T = pending @ _pose(j.find("origin"), f"joint {shown(j.get('name'))}")
+        if j.get("type") == "fixed":
+            pending = T
+        else:
+            k, pending = k + 1, np.eye(4)
+        placed[link] = (k, pending.copy())
+    # links hanging from the chain by fixed joints move with the link they hang from
+    stack = list(path_links)
+    while stack:
+        link = stack.pop()
+        for j in children.get(link, ()):
+            c = j.find("child").get("link")
+            if c in on_path or c in placed or j.get("type") != "fixed":
+                continue
+            fk, fT = placed[link]
+            placed[c] = (fk, fT @ _pose(j.find("origin"), f"joint {shown(j.get('name'))}"))
+            stack.append(c)
+    out = [[] for _ in range(chain.n + 1)]
+    for name, (k, T_link) in placed.items():
+        element = links.get(name)
+        if element is None:
+            continue
+        for vis in element.findall("visual"):
+            item = _item(vis, name, T_link, path, package_dirs, named, warn)
+            if item is not None:
+                out[k].append(item)
+    return out
+
+
+def _item(vis, link, T_link, path, package_dirs, named, warn):
+    where = f"{path}: link {shown(link)}: visual"
+    geom = vis.find("geometry")
+    shape = None if geom is None else next((g for g in geom if g.tag in KINDS), None)
+    if shape is None:
+        return None
+    origin = T_link @ _pose(vis.find("origin"), where)
+    color = _color(vis.find("material"), named)
+    if shape.tag == "box":
+        return Visual("box", _positive(shape.get("size"), f"{where}: box size", 3), origin,
+                      link, color)
+    if shape.tag == "cylinder":
+        r = _positive(shape.get("radius"), f"{where}: cylinder radius")[0]
+        length = _positive(shape.get("length"), f"{where}: cylinder length")[0]
+        return Visual("cylinder", np.array([r, r, length]), origin, link, color)
+    if shape.tag == "sphere":
+        r = _positive(shape.get("radius"), f"{where}: sphere radius")[0]
+        return Visual("sphere", np.array([r, r, r]), origin, link, color)
+    filename = shape.get("filename")
+    scale = np.ones(3) if shape.get("scale") is None else \
+        _positive(shape.get("scale"), f"{where}: mesh scale", 3)
+    found = None if filename is None else resolve_mesh(filename, path, package_dirs)
+    if found is None:
+        if warn is not None:
+            warn(f"{path}: link {shown(link)}: mesh {shown(filename)} not found; drawing "
+                 f"a generated shape")
+        return None
+    try:
+        V, F = _load_mesh(found, scale)
+    except ValueError as exc:
+        if warn is not None:
+            warn(f"{found}: {exc}; drawing a generated shape for link {shown(link)}")
+        return None
+    return Visual("mesh", scale, origin, link, color, V, F)

@@ -1,0 +1,349 @@
+"""The robot as shaded solids in the 3D view (drawn by :func:`draw_solids`).
+
+A robot is a list of *parts*, each a small polygon mesh placed in one of the chain's frames
+(0 = the base, ``i + 1`` = the link after joint ``i``; :class:`~armsim.ik.spatial_tracking.
+SpatialState` ``frames_R``/``frames_p`` say where they are now):
+
+* the URDF's own ``<visual>`` geometry (:func:`armsim.kinematics.visuals.chain_visuals`:
+  boxes, cylinders, spheres and meshes) where the file has it, through a :class:`Body`;
+* otherwise generated shapes: a cylinder from each joint origin to the next (the links) and
+  a short, wider cylinder along each joint axis (the housings), their radii a fraction of
+  the arm's reach (at most a fraction of the median link length, so a snake of short links
+  stays a chain); the shipped robots get their colours and radii from :data:`LOOKS`.
+
+Shading is Lambert's: a face's colour is its part's colour times ``AMBIENT + (1 - AMBIENT)
+max(0, n . l)`` with ``n`` its normal and ``l`` the fixed :data:`LIGHT` direction, both in
+the camera frame, so a shaded pixel is always the part colour scaled by a factor in
+[AMBIENT, 1].  Faces turned away from the eye are dropped, the rest painted far to near by
+the depth of their centres (painter's order), so near parts hide far ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+__all__ = ["Look", "LOOKS", "GENERIC", "Body", "body_of", "draw_solids", "generated_parts",
+           "shaded_colors", "use_package_dirs", "PACKAGE_DIRS", "AMBIENT", "LIGHT", "SIDES"]
+
+#: the unlit share of a face's colour
+AMBIENT = 0.5
+#: direction towards the light in the camera frame (right, up, depth): above, left, behind
+#: the eye
+LIGHT = np.array([-0.35, 0.5, -0.8]) / np.linalg.norm([-0.35, 0.5, -0.8])
+#: sides of a generated cylinder
+SIDES = 14
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a robot's generated shapes look: colours of its links and of its joint housings
+    (RGB), link radius as a fraction of the reach, housing radius and length as multiples
+    of the link radius, and whether the housings are round (spheres)."""
+
+    link: tuple = (200, 204, 212)
+    housing: tuple = (120, 126, 140)
+    radius: float = 0.05
+    housing_radius: float = 1.3
+    housing_length: float = 2.6
+    rounded: bool = False          # housings as spheres (of the housing radius)
+
+
+GENERIC = Look()
+#: the shipped robots' looks, by the ``<robot name=...>`` of their URDF: the Panda white
+#: with grey joints, the UR5 grey-blue housings on silver tubes, the iiwa orange with grey
+#: rounded housings (short, wide)
+LOOKS = {
+    "panda": Look(link=(236, 236, 232), housing=(150, 152, 158), radius=0.062,
+                  housing_radius=1.12, housing_length=2.3),
+    "ur5": Look(link=(196, 202, 210), housing=(92, 134, 188), radius=0.052,
+                housing_radius=1.35, housing_length=2.7),
+    "iiwa14": Look(link=(240, 128, 36), housing=(150, 150, 156), radius=0.068,
+                   housing_radius=1.15, housing_length=1.9, rounded=True),
+}
+
+
+# -- unit meshes ---------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=16)
+def _cylinder(sides=SIDES, segments=1):
+    """A cylinder of radius 1 along z from 0 to 1 cut into ``segments`` bands (finer faces
+    sort better far to near): vertices (s (b + 1), 3) and faces (s b + 2, s) (quads padded
+    by repeating their last corner, then the two caps), outward winding."""
+    a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    ring = np.stack([np.cos(a), np.sin(a), 0 * a], 1)
+    v = np.concatenate([ring + [0, 0, k / segments] for k in range(segments + 1)])
+    i = np.arange(sides)
+    j = (i + 1) % sides
+    quads = np.concatenate([np.stack([i, j, j + sides, i + sides], 1) + k * sides
+                            for k in range(segments)])
+    quads = np.concatenate([quads, np.repeat(quads[:, -1:], sides - 4, 1)], 1) if sides > 4 \
+        else quads
+    caps = np.stack([i[::-1], i + segments * sides])
+    return v, np.concatenate([quads, caps])
+
+
+@functools.lru_cache(maxsize=2)
+def _box():
+    """The cube [-0.5, 0.5]^3: vertices (8, 3) and faces (6, 4), outward winding."""
+    v = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
+    f = np.array([[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4],
+                  [1, 5, 7, 3]])
+    return v, f
+
+
+@functools.lru_cache(maxsize=2)
+def _sphere(rings=7, sides=SIDES):
+    """The unit sphere as a latitude-longitude mesh of quads (triangles at the poles)."""
+    th = np.linspace(0, np.pi, rings + 1)
+    ph = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    v = np.stack([np.sin(th)[:, None] * np.cos(ph), np.sin(th)[:, None] * np.sin(ph),
+                  np.cos(th)[:, None] + 0 * ph], -1).reshape(-1, 3)
+    f = []
+    for r in range(rings):
+        for s in range(sides):
+            a, b = r * sides + s, r * sides + (s + 1) % sides
+            f.append([a, a + sides, b + sides, b])
+    return v, np.array(f)
+
+
+def _frame_between(a, b):
+    """A 4x4 placing the unit cylinder (z from 0 to 1) from ``a`` to ``b`` (scale in z)
+    (plain float arithmetic: it runs for every link of every frame)."""
+    ax, ay, az = float(a[0]), float(a[1]), float(a[2])
+    dx, dy, dz = float(b[0]) - ax, float(b[1]) - ay, float(b[2]) - az
+    length = math.sqrt(dx * dx + dy * dy + dz * dz)
+    zx, zy, zz = dx / length, dy / length, dz / length
+    # x = z cross (0, 0, 1), or z cross (1, 0, 0) when z is near vertical
+    xx, xy, xz = (zy, -zx, 0.0) if abs(zz) < 0.9 else (0.0, zz, -zy)
+    k = 1.0 / math.sqrt(xx * xx + xy * xy + xz * xz)
+    xx, xy, xz = xx * k, xy * k, xz * k
+    yx, yy, yz = zy * xz - zz * xy, zz * xx - zx * xz, zx * xy - zy * xx      # z cross x
+    return np.array([[xx, yx, dx, ax], [xy, yy, dy, ay], [xz, yz, dz, az],
+                     [0.0, 0.0, 0.0, 1.0]])
+
+
+# -- parts ---------------------------------------------------------------------------
+
+def _unit(kind):
+    return {"cylinder": _cylinder, "box": _box, "sphere": _sphere}[kind]()
+
+
+def generated_parts(state, look: Look, reach: float, frames=None):
+    """The generated shapes of ``state`` in the world: a list of (vertices (V, 3), faces
+    (F, K), colour).  ``frames``: only the links and housings of these chain frames
+    (default all; frame 0 holds the post from the base to joint 0, frame ``i + 1`` the
+    link after joint ``i`` and joint ``i``'s housing)."""
+    fp = np.asarray(state.frames_p, dtype=float).reshape(-1, 3)
+    o = np.asarray(state.origins, dtype=float).reshape(-1, 3)
+    axes = np.asarray(state.axes, dtype=float).reshape(-1, 3)
+    n = len(o)
+    # the polyline base -> joint 0 -> (its slide) -> joint 1 -> ... -> tool, each segment
+    # owned by the frame it moves with
+    pts, owner = [fp[0]], []
+    for i in range(n):
+        pts.append(o[i])
+        owner.append(i)                 # between joint i-1 and joint i: frame i
+        pts.append(fp[i + 1])
+        owner.append(i + 1)             # joint i's slide (prismatic): frame i + 1
+    pts.append(fp[-1])
+    owner.append(n)
+    pts = np.array(pts)
+    lengths = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    ok_len = lengths[np.isfinite(lengths) & (lengths > 1e-9)]
+    r = look.radius * reach
+    if len(ok_len):
+        r = min(r, 0.3 * float(np.median(ok_len)))
+    want = set(range(n + 1)) if frames is None else set(frames)
+    parts = []
+    rh, hl = look.housing_radius * r, look.housing_length * r
+    # a link stops inside the housings at its ends (what would be hidden there is not drawn,
+    # so it cannot show through the housing when faces are sorted by their centres)
+    # (where its rim meets the housing: sqrt(rh^2 - r^2) from the joint)
+    enter = np.sqrt(max(rh * rh - r * r, 0.0))
+    tuck = 0.95 * (enter if look.rounded else min(enter, 0.5 * hl))
+    cv, cf = _cylinder()
+    for k in range(len(pts) - 1):
+        if not (owner[k] in want and lengths[k] > 1e-9 and np.isfinite(lengths[k])):
+            continue
+        a, b = pts[k].copy(), pts[k + 1].copy()
+        u = (b - a) / lengths[k]
+        length = lengths[k]
+        for end, sign in ((a, 1.0), (b, -1.0)):
+            if n and np.min(np.linalg.norm(o - end, axis=1)) < 1e-9 + 1e-9 * reach \
+                    and length > 2.5 * tuck:
+                end += sign * tuck * u
+                length -= tuck
+        T = _frame_between(a, b)
+        T[:3, :2] *= r
+        lv, lf = _cylinder(SIDES, int(min(12, max(1, length // (1.5 * r)))))
+        parts.append((lv @ T[:3, :3].T + T[:3, 3], lf, look.link))
+    sv, sf = _sphere()
+    for i in range(n):
+        if i + 1 in want and np.all(np.isfinite(o[i])) and np.all(np.isfinite(axes[i])):
+            if look.rounded:
+                parts.append((sv * rh + o[i], sf, look.housing))
+                continue
+            T = _frame_between(o[i] - 0.5 * hl * axes[i], o[i] + 0.5 * hl * axes[i])
+            T[:3, :2] *= rh
+            parts.append((cv @ T[:3, :3].T + T[:3, 3], cf, look.housing))
+    return parts
+
+
+# -- a robot's body: its look and the URDF's visuals ---------------------------------
+
+class Body:
+    """What a chain looks like: its :class:`Look` and, per chain frame, the URDF's visual
+    items (:class:`armsim.kinematics.visuals.Visual`; an empty list = generated shapes)."""
+
+    def __init__(self, look: Look = GENERIC, visuals=None):
+        self.look = look
+        self.visuals = [list(v) for v in (visuals or [])]
+        self._meshes = []           # per frame: [(vertices (V, 3) in the frame, faces, rgb)]
+        for items in self.visuals:
+            meshes = []
+            for it in items:
+                if it.kind == "mesh":
+                    v, f = np.asarray(it.vertices, float), np.asarray(it.faces, int)
+                else:
+                    v, f = _unit(it.kind)
+                    if it.kind == "cylinder":              # URDF's: centred on its origin
+                        v = v - [0.0, 0.0, 0.5]
+                    v = v * np.asarray(it.scale, float)
+                v = v @ it.origin[:3, :3].T + it.origin[:3, 3]
+                meshes.append((v, f, tuple(it.color) if it.color is not None else look.link))
+            self._meshes.append(meshes)
+
+    def parts(self, state, reach):
+        """The body's parts in the world at ``state``: (vertices, faces, colour) each."""
+        R = np.asarray(state.frames_R, dtype=float)
+        p = np.asarray(state.frames_p, dtype=float)
+        parts, bare = [], []
+        for k in range(len(p) - 1):
+            meshes = self._meshes[k] if k < len(self._meshes) else []
+            if not meshes:
+                bare.append(k)
+            for v, f, c in meshes:
+                parts.append((v @ R[k].T + p[k], f, c))
+        if bare:
+            parts += generated_parts(state, self.look, reach,
+                                     None if len(bare) == len(p) - 1 else bare)
+        return parts
+
+
+#: where ``package://`` meshes are looked up first (the CLI's ``--package-dir``)
+PACKAGE_DIRS: list = []
+
+
+def use_package_dirs(dirs) -> None:
+    """Set :data:`PACKAGE_DIRS` (the folders :func:`body_of` searches by default)."""
+    PACKAGE_DIRS[:] = [str(d) for d in (dirs or ())]
+
+
+_BODIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_WARNED: set = set()
+
+
+def _warn(message):
+    """One line on stderr, once per message (a missing mesh file is named once)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(f"armsim: warning: {message}", file=sys.stderr)
+
+
+def body_of(chain, package_dirs=None) -> Body:
+    """The :class:`Body` of a :class:`~armsim.kinematics.spatial.SpatialChain` (cached per
+    chain): its URDF's visuals (when the chain was read from a file that has them; meshes
+    found through ``package_dirs`` and ``ROS_PACKAGE_PATH``) and the look :data:`LOOKS`
+    gives its robot's name (:data:`GENERIC` otherwise).  ``package_dirs`` default:
+    :data:`PACKAGE_DIRS`."""
+    package_dirs = list(PACKAGE_DIRS if package_dirs is None else package_dirs)
+    key = (tuple(map(str, package_dirs)), os.environ.get("ROS_PACKAGE_PATH", ""))
+    try:
+        hit = _BODIES.get(chain)
+    except TypeError:
+        hit = None
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    look = LOOKS.get(getattr(chain, "robot_name", None), GENERIC)
+    visuals = None
+    if getattr(chain, "urdf", None) is not None:
+        from armsim.kinematics.visuals import chain_visuals
+        try:
+            visuals = chain_visuals(chain, package_dirs=package_dirs, warn=_warn)
+        except ValueError as exc:
+            _warn(f"{exc}; drawing generated shapes")
+    body = Body(look, visuals)
+    try:
+        _BODIES[chain] = (key, body)
+    except TypeError:
+        pass
+    return body
+
+
+# -- drawing -------------------------------------------------------------------------
+
+def draw_solids(surface, parts, camera, size) -> np.ndarray:
+    """Paint ``parts`` (vertices (V, 3) world, faces (F, K), colour) shaded, far faces
+    first; returns the pixels of every vertex drawn (for the panel to keep clear of)."""
+    if not parts:
+        return np.zeros((0, 2))
+    verts, faces, colors, offset = [], [], [], 0
+    for v, f, c in parts:
+        verts.append(v)
+        faces.append((f, offset, len(f)))
+        colors.append((c, len(f)))
+        offset += len(v)
+    V = np.concatenate(verts)
+    K = max(f.shape[1] for f, _, _ in faces)
+    F = np.concatenate([np.pad(f, ((0, 0), (0, K - f.shape[1])), mode="edge") + off
+                        for f, off, _ in faces])
+    C = np.concatenate([np.broadcast_to(np.asarray(c, float), (m, 3)) for c, m in colors])
+    cam = camera.to_camera(V)
+    px, depth, front = camera.project(V, size)
+    fc = cam[F]                                            # (F, K, 3)
+    # the camera axes (right, up, depth) are left-handed: b x a is the outward normal there
+    normal = np.cross(fc[:, 2] - fc[:, 0], fc[:, 1] - fc[:, 0])
+    # a degenerate first corner (a cap or a pole): the next ones give the normal
+    weak = np.einsum("ij,ij->i", normal, normal) < 1e-30
+    if weak.any() and K > 3:
+        normal[weak] = np.cross(fc[weak, 3] - fc[weak, 0], fc[weak, 2] - fc[weak, 0])
+    # corners past a face's own are its last one repeated (padding): leave them out
+    arity = K - (F[:, 1:] == F[:, :-1]).sum(axis=1)
+    real = np.arange(K)[None, :] < arity[:, None]
+    centre = (fc * real[..., None]).sum(axis=1) / arity[:, None]
+    toward = np.einsum("ij,ij->i", normal, -centre)        # > 0: faces the eye
+    nn = np.linalg.norm(normal, axis=1)
+    ok = (toward > 0) & front[F].all(axis=1) & (nn > 0) & np.isfinite(nn)
+    lam = np.clip((normal[ok] @ LIGHT) / nn[ok], 0.0, 1.0)
+    shade = np.rint(C[ok] * (AMBIENT + (1.0 - AMBIENT) * lam)[:, None]).astype(int)
+    order = np.argsort(-centre[ok, 2], kind="stable")
+    sel, ar = F[ok][order], arity[ok][order]
+    P = px[sel[:, :min(K, 4)]].tolist()                    # quads and triangles as they are
+    big = np.flatnonzero(ar > 4)
+    for i, pts in zip(big.tolist(), px[sel[big]].tolist()):
+        P[i] = pts[:ar[i]]                                 # a cap: all its corners
+    shade = shade[order].tolist()
+    draw = pygame.draw.polygon
+    for pts, col in zip(P, shade):
+        draw(surface, col, pts)
+    return px[front]
+
+
+def shaded_colors(look: Look, levels=None):
+    """Every colour a part of ``look`` can be painted (for pixel tests): each of its
+    colours scaled by ``AMBIENT + (1 - AMBIENT) t`` for t in [0, 1], rounded."""
+    t = np.linspace(0, 1, 256) if levels is None else np.asarray(levels)
+    s = AMBIENT + (1 - AMBIENT) * t
+    return {tuple(int(x) for x in np.rint(np.asarray(c, float) * k))
+            for c in (look.link, look.housing) for k in s}
+
