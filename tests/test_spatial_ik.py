@@ -174,8 +174,10 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 5 * 12 * 7 * 7)     # chunks of 5 rows
     single = armsim.solve_batch(chain, T, **kw)
     # (groups of 32 rows or more take the batch-last pass, chunks of 5 the stacked one:
-    # q equal to rounding, the same iterations and reasons)
-    assert np.abs(grouped.q - single.q).max() < 1e-12
+    # q equal to rounding (1e-9: the two paths sum in other orders, and a converging dls
+    # step amplifies the last bits by up to 1e3 on some BLAS kernels), the same iterations
+    # and reasons)
+    assert np.abs(grouped.q - single.q).max() < 1e-9
     assert np.array_equal(grouped.iterations, single.iterations)
     assert np.array_equal(grouped.reason, single.reason)
     for i in restarted[:5]:
