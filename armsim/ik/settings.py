@@ -14,9 +14,10 @@ MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
 GIVE_UP_FACTOR = 0.9
 MAX_TIMEOUT = 1e6     # [s] largest timeout (about 11 days)
 #: solve_batch runs the maths library (BLAS) on this many threads while it works (None:
-#: as the process has it).  Its arrays are many small ones: on 2 cores one thread was
-#: 1.7-2.7x faster than the default two (``python bench/ik_spatial.py``, "threads"), the
-#: library's threads fighting each other and the caller for the cores
+#: as the process has it).  Its arrays are many small ones: ``python bench/ik_spatial.py``
+#: ("default threads / one thread") measured one thread at 0.97-1.02x the default two on an
+#: idle 2-core machine, and 1.02-1.79x in a run while other jobs kept the cores busy (the
+#: library's threads then fight each other and the other processes)
 BATCH_BLAS_THREADS = 1
 #: ... from this many rows on (below, the limit's cost, about 50 us, is not worth it)
 BATCH_BLAS_ROWS = 64
