@@ -615,11 +615,12 @@ def for_target(task, target, batch=False):
     elif kind == "pose":
         R = rows[:, 3:].reshape(-1, 3, 3)
         dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
-        det = np.linalg.det(R) if len(R) else np.ones(0)
     if kind == "pose":
         if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
             raise ValueError(f"target rotation must be orthonormal (R R^T = I within "
                              f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
+        if batch:                  # orthonormal, so finite: the determinant is +-1
+            det = np.linalg.det(R) if len(R) else np.ones(0)
         if (det < 0).any():
             raise ValueError("target rotation must be a rotation (determinant +1), got a "
                              f"reflection (determinant {det[np.argmin(det)]:.3g})")
