@@ -459,7 +459,20 @@ def run(argv):
                 _dump_json(report_dest, summary)
     except OutputError as exc:
         raise UsageError(str(exc)) from None
+    if gif is not None:                  # an export the user asked for: say what was written
+        _say_written(scene, gif, report, plot)
     return 0
+
+
+def _say_written(scene, gif, report, plot):
+    """One line on standard output naming what an export wrote (nothing when standard
+    output carries the GIF, ``--gif -``)."""
+    if "-" in (gif, report, plot):
+        return
+    r = scene.render
+    parts = [f"{gif} ({r.frames} frames, {r.size[0]}x{r.size[1]}, {r.fps:g} frames/s)"]
+    parts += [name for name in (report, plot) if name is not None]
+    print("armsim: wrote " + ", ".join(parts))
 
 
 def fallback_gif(scene) -> str:

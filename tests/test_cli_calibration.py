@@ -44,7 +44,9 @@ def test_each_calibration_scene_exports_a_few_frames_and_a_report(tmp_path, path
     out, rep = tmp_path / "a.gif", tmp_path / "a.json"
     r = run_cli(path, "--gif", out, "--report", rep, "--frames", 3, "--size", "96x96")
     assert r.returncode == 0, r.stderr
-    assert r.stderr == "" and r.stdout == ""
+    assert r.stderr == ""
+    scene_fps = load(path).render.fps
+    assert r.stdout == f"armsim: wrote {out} (3 frames, 96x96, {scene_fps:g} frames/s), {rep}\n"
     frames = iio.imread(out)
     assert frames.shape[:3] == (3, 96, 96)
     scene = load(path)
