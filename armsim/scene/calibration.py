@@ -420,7 +420,8 @@ def spatial_simulation(scene):
                                             period=gen.period, mutation=gen.mutation,
                                             spread=cal.spread,
                                             rounds_per_frame=cal.rounds_per_frame,
-                                            max_rounds=cal.max_rounds)
+                                            max_rounds=cal.max_rounds,
+                                            tolerance=cal.length_tolerance)
     except ValueError as exc:
         where, _, detail = str(exc).partition(": ")
         raise SceneError(scene.source, where, detail) from None

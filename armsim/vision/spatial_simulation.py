@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from armsim.vision.simulation import _finite_or_none
-from armsim.vision.spatial_calibration import make_problem
+from armsim.vision.spatial_calibration import make_problem, relative_errors
 from armsim.vision.spatial_run import SpatialCalibrationRun
 
 __all__ = ["SpatialCalibrationSimulation"]
@@ -32,13 +32,21 @@ class SpatialCalibrationSimulation:
         :class:`~armsim.vision.spatial_run.SpatialCalibrationRun`
     rounds_per_frame : int   rounds advanced by one :meth:`step`
     max_rounds : int         after this many rounds :meth:`step` returns the state unchanged
+    tolerance : float        the report's ``identified``: every free parameter of the best
+                             candidate within this relative error of the truth (the scene's
+                             ``calibration.length_tolerance``, 1 % by default, as the planar
+                             lengths); a 3D run has no stopping criterion of its own, so its
+                             ``converged`` is ``identified``
     """
 
     kind = "calibration_spatial"
 
     def __init__(self, setup, seed=0, cameras=None, sigmas=None, occlude=None, learner="lm",
                  population=6, period=50, mutation=0.2, spread=1.0, rounds_per_frame=1,
-                 max_rounds=1000):
+                 max_rounds=1000, tolerance=0.01):
+        if not (math.isfinite(float(tolerance)) and tolerance > 0):
+            raise ValueError(f"tolerance must be a number > 0, got {tolerance!r}")
+        self.tolerance = float(tolerance)
         if int(rounds_per_frame) != rounds_per_frame or rounds_per_frame < 1:
             raise ValueError(f"rounds_per_frame must be an integer >= 1, got {rounds_per_frame!r}")
         self.problem = make_problem(setup, seed, cameras, sigmas, occlude)
@@ -59,6 +67,7 @@ class SpatialCalibrationSimulation:
         self.run = SpatialCalibrationRun(self.problem, seed=self.seed, **self.options)
         self.frame = 0
         self.seconds = 0.0
+        self.identified_round = None
 
     def step(self, target=None):
         """Advance one frame (``rounds_per_frame`` rounds; ``target`` is ignored: the
@@ -68,6 +77,8 @@ class SpatialCalibrationSimulation:
             if self.run.round >= self.max_rounds:
                 break
             self.run.step()
+            if self.identified_round is None and self._best_error() <= self.tolerance:
+                self.identified_round = int(self.run.round)
         self.seconds += time.perf_counter() - start
         self.frame += 1
         return self.state
@@ -77,12 +88,23 @@ class SpatialCalibrationSimulation:
         """The run's :class:`~armsim.vision.spatial_run.SpatialCalibrationState`."""
         return self.run.state
 
+    def _best_error(self):
+        """The largest relative parameter error of the candidate with the lowest loss."""
+        run = self.run
+        best = int(np.argmin(run.current))
+        return float(relative_errors(run.theta(best), run.reference, run.free).max())
+
     def report(self) -> dict:
-        """JSON-ready summary: rounds, the best candidate's loss and parameter error."""
+        """JSON-ready summary: rounds, the best candidate's loss and parameter error, and
+        ``identified`` / ``converged`` (the best candidate's every free parameter within
+        :attr:`tolerance` of the truth), ``converged_round`` (the first round it was)."""
         run, p = self.run, self.problem
         err = run.errors()
         best = int(np.argmin(run.current))
+        identified = bool(err[best] <= self.tolerance)
         return {"kind": self.kind, "frames": self.frame, "rounds": run.round,
+                "converged": identified, "identified": identified,
+                "converged_round": self.identified_round, "tolerance": self.tolerance,
                 "rounds_per_frame": self.rounds_per_frame,
                 "seconds": round(float(self.seconds), 6), "learner": run.learner,
                 "robot": p.setup.robot, "cameras": p.setup.cameras, "poses": p.setup.poses,
