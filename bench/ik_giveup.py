@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import armsim  # noqa: E402
 from armsim.ik.problems import SpatialTarget  # noqa: E402
-from ik_spatial import POSE_SEED, TOL, fk_success  # noqa: E402
+from ik_spatial import POSE_SEED, TOL, beyond_targets, fk_success  # noqa: E402
 from ik_spatial_settings import TUNING_SEED  # noqa: E402
 
 #: the poses give_up is tuned on: the spatial settings' tuning poses (bench/ik_spatial.py
@@ -61,12 +61,7 @@ def tuning(chain, poses):
 
 
 def out_of_reach(chain, count):
-    prob = SpatialTarget(chain, "pose")
-    rng = np.random.default_rng(TUNE_SEED + 1)
-    u = rng.normal(size=(count, 3))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (count, chain.n)))
-    T[:, :3, 3] = np.asarray(prob._origin) + INSIDE * prob._bound * u
+    T = beyond_targets(chain, INSIDE, count, seed=TUNE_SEED + 1)
     q0 = chain.limits.mean(axis=1)
     out = {}
     for label, g in (("default", SpatialTarget.default_give_up), ("None", None)):

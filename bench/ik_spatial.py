@@ -241,11 +241,11 @@ def tracik_round(solver, chain, T, seed_q):
     return stats(times, fk_success(chain, q_out, T), own=own)
 
 
-def beyond_targets(chain, scale, count):
+def beyond_targets(chain, scale, count, seed=POSE_SEED + 1):
     """Pose targets whose position lies ``scale`` x the reach bound from the first joint
-    (random directions and orientations)."""
+    (random directions and orientations from ``default_rng(seed)``)."""
     prob = SpatialTarget(chain, "pose")
-    rng = np.random.default_rng(POSE_SEED + 1)
+    rng = np.random.default_rng(seed)
     u = rng.normal(size=(count, 3))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (count, chain.n)))
