@@ -138,26 +138,37 @@ def _unit(kind):
     return {"cylinder": _cylinder, "box": _box, "sphere": _sphere}[kind]()
 
 
+def chain_points(state):
+    """The arm as a polyline of world points and, per segment, the joint that moves it
+    (-1 = the base post): base, then for each joint its origin and its moved frame
+    (different for a prismatic joint), then the tool."""
+    fp = np.asarray(state.frames_p, dtype=float).reshape(-1, 3)
+    o = np.asarray(state.origins, dtype=float).reshape(-1, 3)
+    n = len(o)
+    pts, owner = [fp[0]], []
+    for i in range(n):
+        pts.append(o[i])
+        owner.append(i - 1)               # the rigid link between joint i-1 and joint i
+        pts.append(fp[i + 1])
+        owner.append(i)                   # the slide of joint i (zero length if revolute)
+    pts.append(fp[-1])
+    owner.append(n - 1)
+    return np.array(pts), np.array(owner)
+
+
+
 def generated_parts(state, look: Look, reach: float, frames=None):
     """The generated shapes of ``state`` in the world: a list of (vertices (V, 3), faces
     (F, K), colour).  ``frames``: only the links and housings of these chain frames
     (default all; frame 0 holds the post from the base to joint 0, frame ``i + 1`` the
     link after joint ``i`` and joint ``i``'s housing)."""
-    fp = np.asarray(state.frames_p, dtype=float).reshape(-1, 3)
     o = np.asarray(state.origins, dtype=float).reshape(-1, 3)
     axes = np.asarray(state.axes, dtype=float).reshape(-1, 3)
     n = len(o)
     # the polyline base -> joint 0 -> (its slide) -> joint 1 -> ... -> tool, each segment
-    # owned by the frame it moves with
-    pts, owner = [fp[0]], []
-    for i in range(n):
-        pts.append(o[i])
-        owner.append(i)                 # between joint i-1 and joint i: frame i
-        pts.append(fp[i + 1])
-        owner.append(i + 1)             # joint i's slide (prismatic): frame i + 1
-    pts.append(fp[-1])
-    owner.append(n)
-    pts = np.array(pts)
+    # owned by the frame it moves with (frame j + 1 moves with joint j; frame 0 the base)
+    pts, owner = chain_points(state)
+    owner = owner + 1
     lengths = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     ok_len = lengths[np.isfinite(lengths) & (lengths > 1e-9)]
     r = look.radius * reach

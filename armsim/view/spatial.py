@@ -31,7 +31,7 @@ import numpy as np
 from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
-from armsim.view.solids import GENERIC, Body, draw_solids
+from armsim.view.solids import GENERIC, Body, chain_points as _chain_points, draw_solids
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
                                scaled_theme)
 
@@ -136,24 +136,6 @@ def _ipx(p) -> list:
 
 
 # -- the arm -------------------------------------------------------------------------
-
-def _chain_points(state):
-    """The arm as a polyline of world points and, per segment, the joint that moves it
-    (-1 = the base post): base, then for each joint its origin and its moved frame
-    (different for a prismatic joint), then the tool."""
-    fp = np.asarray(state.frames_p, dtype=float).reshape(-1, 3)
-    o = np.asarray(state.origins, dtype=float).reshape(-1, 3)
-    n = len(o)
-    pts, owner = [fp[0]], []
-    for i in range(n):
-        pts.append(o[i])
-        owner.append(i - 1)               # the rigid link between joint i-1 and joint i
-        pts.append(fp[i + 1])
-        owner.append(i)                   # the slide of joint i (zero length if revolute)
-    pts.append(fp[-1])
-    owner.append(n - 1)
-    return np.array(pts), np.array(owner)
-
 
 def link_radius(state, reach) -> float:
     """The drawn radius of the links [m]: :data:`LINK_RADIUS` x reach, at most a quarter of
