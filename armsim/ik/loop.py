@@ -29,6 +29,7 @@ import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
+from armsim.ik.tree import Robot, TreeTargets, for_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
 from armsim.ik import scalar, spatial_scalar
 from armsim.ik import steps as _steps
@@ -93,6 +94,8 @@ class IKResult:
     orientation_residual: object = None
     #: with objectives: {name: norm of the objective's final weighted residual}
     objectives: object = None
+    #: a robot's several tools (:mod:`armsim.ik.tree`): {tool link: its residual}
+    targets: object = None
 
 
 @dataclass
@@ -515,7 +518,7 @@ class Solver:
         parts = prob.residual_parts(target[None], prob.value(q))
         if parts is not None:
             out.position_residual, out.orientation_residual = float(parts[0][0]), float(parts[1][0])
-        if isinstance(prob, Stack):
+        if isinstance(prob, (Stack, TreeTargets)):
             out = prob.finish(out, target[None], q0[None], self.tol, single=True)
         return out
 
@@ -544,7 +547,7 @@ class Solver:
         parts = prob.residual_parts(targets, prob.value(q)) if b else None
         if parts is not None:
             out.position_residual, out.orientation_residual = parts
-        if isinstance(prob, Stack):
+        if isinstance(prob, Stack) or (isinstance(prob, TreeTargets) and b):
             out = prob.finish(out, targets, q0, self.tol, single=False)
         return out
 
@@ -647,7 +650,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
-    chain, target = for_target(chain, target, batch=False)   # a spatial chain: by target shape
+    chain, target = (for_tree(chain, target, batch=False) if isinstance(chain, Robot) else
+                     for_target(chain, target, batch=False))   # a spatial chain: by shape
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
@@ -674,7 +678,8 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     -------
     IKResult whose fields have a leading axis B.
     """
-    chain, targets = for_target(chain, targets, batch=True)
+    chain, targets = (for_tree(chain, targets, batch=True) if isinstance(chain, Robot) else
+                      for_target(chain, targets, batch=True))
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)

@@ -122,7 +122,10 @@ def restart_starts(prob, restarts, seed):
     return start
 
 def features(prob, rows):
-    """Table coordinates of aims / pose rows (B, 3 or 12)."""
+    """Table coordinates of aims / pose rows (B, 3 or 12; a problem with several tools:
+    its ``table_features``)."""
+    if hasattr(prob, "table_features"):
+        return prob.table_features(rows)
     w = prob.weights[:3]
     if prob.kind == "position":
         return rows * w

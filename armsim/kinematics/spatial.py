@@ -180,17 +180,8 @@ def forward(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frames=False
     R = p = None
     Rs, ps = [], []
     for i in range(n):
-        R0, p0 = origin_R[i], origin_p[i]
-        qi = q[..., i]
-        if prismatic[i]:
-            moved = p0 + _expand(qi) * ad.matmul(R0, axes[i])      # origin slid along the axis
-            local_R, local_p = R0, moved
-        else:
-            k = _skew(axes[i])
-            c, s = ad.cos_sin(qi)
-            c, s = _expand(c, 2), _expand(s, 2)
-            local_R = R0 + s * ad.matmul(R0, k) + (1.0 - c) * ad.matmul(R0, k @ k)
-            local_p = p0
+        local_R, local_p = joint_transform(q[..., i], origin_R[i], origin_p[i], axes[i],
+                                           prismatic[i])
         if R is None:
             R, p = local_R, local_p
         else:
@@ -204,6 +195,19 @@ def forward(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frames=False
     if frames:
         return tool_rot, tool_pos, Rs, ps
     return tool_rot, tool_pos
+
+
+def joint_transform(qi, R0, p0, axis, prismatic):
+    """One joint's transform from the previous link's frame, (R (..., 3, 3), p (..., 3)),
+    for its value ``qi`` (...): the origin ``(R0, p0)`` then a turn about (Rodrigues,
+    ``R0 (I + sin q K + (1 - cos q) K^2)``) or a slide along its unit ``axis``.  Arrays and
+    Duals; the chain (:func:`forward`) and the tree (:mod:`armsim.kinematics.tree`) share it."""
+    if prismatic:
+        return R0, p0 + _expand(qi) * ad.matmul(R0, axis)      # origin slid along the axis
+    k = _skew(axis)
+    c, s = ad.cos_sin(qi)
+    c, s = _expand(c, 2), _expand(s, 2)
+    return R0 + s * ad.matmul(R0, k) + (1.0 - c) * ad.matmul(R0, k @ k), p0
 
 
 def _expand(x, count=1):

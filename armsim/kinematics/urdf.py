@@ -19,7 +19,7 @@ in :mod:`armsim.kinematics.validate`):
    next joint's origin (or the tool offset after the last one), and the arm's reach must be
    within 1e-3 to 1e3 m.
 
-Mimic, floating and planar joints on the chain are refused.  Anything wrong is one
+Mimic, floating and planar joints on the chain are refused (:func:`load_robot` reads them).  Anything wrong is one
 ``ValueError`` line: ``PATH: what is wrong``, naming the link or joint.
 """
 
@@ -37,9 +37,10 @@ import numpy as np
 from armsim.files import InputError, read_regular
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
+from armsim.kinematics.tree import Robot, TreeJoint
 from armsim.kinematics.validate import shown
 
-__all__ = ["load_urdf"]
+__all__ = ["load_urdf", "load_robot"]
 
 MOVABLE = ("revolute", "continuous", "prismatic")
 REFUSED = ("floating", "planar")
@@ -128,7 +129,7 @@ def _parse(path):
     return robot, {j.get("name"): j for j in joints}
 
 
-def load_urdf(path, base=None, tip=None) -> SpatialChain:
+def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     """The serial chain of a URDF file from link ``base`` to link ``tip``.
 
     Parameters
@@ -140,10 +141,13 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
     tip : str, optional
         The tool link (default: the leaf below ``base`` with the most movable joints
         on its way, the first in the file on a tie).
+    tips, base_joint : optional
+        Given either, the whole robot: :func:`load_robot` (``base`` and ``tip`` must then
+        be left out).
 
     Returns
     -------
-    SpatialChain
+    SpatialChain (or :class:`~armsim.kinematics.tree.Robot` with ``tips`` or ``base_joint``)
 
     Raises
     ------
@@ -151,11 +155,11 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
         One line, ``PATH: what is wrong``, e.g. ``robot.urdf: the links form a cycle:
         'c1' -> 'c2' -> 'c1' (joints 'k1', 'k2'); a URDF must be one tree``.
     """
-    try:
-        path = Path(path)
-    except TypeError:
-        raise ValueError(f"a URDF file's path must be a string or a Path, got "
-                         f"{type(path).__name__}") from None
+    if tips is not None or base_joint is not None:
+        if base is not None or tip is not None:
+            raise ValueError("give tips= (a whole robot) or base=/tip= (one chain), not both")
+        return load_robot(path, tips=tips, base_joint=base_joint)
+    path = _path_of(path)
     robot, elements = _parse(path)
     links = [lk.name for lk in robot.links]
     if not links:
@@ -202,6 +206,94 @@ def load_urdf(path, base=None, tip=None) -> SpatialChain:
     # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
     chain.urdf, chain.robot_name = path, str(robot.name)
     return chain
+
+
+def _path_of(path):
+    try:
+        return Path(path)
+    except TypeError:
+        raise ValueError(f"a URDF file's path must be a string or a Path, got "
+                         f"{type(path).__name__}") from None
+
+
+def load_robot(path, tips=None, base_joint=None):
+    """The whole robot of a URDF file: a :class:`~armsim.kinematics.tree.Robot` (a kinematic
+    tree with every joint type a chain has, mimic joints, and a floating or planar base).
+
+    Parameters
+    ----------
+    path : str or Path
+        Checked as for :func:`load_urdf` (size, markup, one tree, every number's range).
+    tips : sequence of str, optional
+        The tool links (default: every leaf of the tree).
+    base_joint : None, "floating" or "planar"
+        Add a moving base above the file's root (6 or 3 free coordinates, named
+        ``base_x``, ``base_y``, ...); a file's own ``floating`` or ``planar`` joint is read
+        as one.
+
+    Raises
+    ------
+    ValueError
+        One line, ``PATH: what is wrong``.
+    """
+    path = _path_of(path)
+    if base_joint not in (None, "floating", "planar"):
+        raise ValueError(f"base_joint must be None, 'floating' or 'planar', got "
+                         f"{str(base_joint)[:40]!r}")
+    robot, elements = _parse(path)
+    links = [lk.name for lk in robot.links]
+    if not links:
+        raise ValueError(f"{path}: no <link> in the file")
+    try:
+        for j in robot.joints:
+            if j.parent is None or j.child is None:
+                raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
+                                 f"<child link=...>")
+        root, _, _ = validate.tree(links, robot.joints)
+        joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
+        if base_joint is not None:
+            world = "world" if "world" not in links else "world_base"
+            links = [world] + links
+            joints.insert(0, TreeJoint("base", base_joint, world, root, axis=(0.0, 0.0, 1.0)))
+        tree = Robot(links, joints, tips=tips, name=str(robot.name))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    tree.urdf = path
+    return tree
+
+
+def _tree_joint(j, element):
+    """A yourdfpy joint as a :class:`TreeJoint`, each number read from the file's text and
+    checked first."""
+    where = f"joint {shown(j.name)}"
+    if j.type not in MOVABLE + REFUSED + ("fixed",):
+        raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
+    T = _origin(element, where)
+    axis_el = element.find("axis")
+    axis = validate.vector("1 0 0" if axis_el is None else axis_el.get("xyz", "1 0 0"),
+                           "axis", f"{where}: axis")
+    lo, hi = -np.pi, np.pi
+    mimic_el = element.find("mimic")
+    if j.type in ("revolute", "prismatic"):
+        lim = element.find("limit")
+        if lim is not None and lim.get("lower") is not None and lim.get("upper") is not None:
+            quantity = "length" if j.type == "prismatic" else "angle"
+            lo = validate.number(lim.get("lower"), quantity, f"{where}: limit lower")
+            hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
+        elif mimic_el is None:
+            raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
+        elif j.type == "prismatic":
+            lo, hi = -1.0, 1.0      # a mimic joint's own range is never used
+    mimic = None
+    if mimic_el is not None:
+        if j.type not in MOVABLE:
+            raise ValueError(f"{where} is {j.type} and cannot mimic another joint")
+        mult = validate.number(mimic_el.get("multiplier", "1"), "angle",
+                               f"{where}: mimic multiplier")
+        off = validate.number(mimic_el.get("offset", "0"), "angle", f"{where}: mimic offset")
+        mimic = (str(mimic_el.get("joint")), mult, off)
+    return TreeJoint(str(j.name), str(j.type), str(j.parent), str(j.child),
+                     tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), lo, hi, mimic)
 
 
 def _origin(element, where):

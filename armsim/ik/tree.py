@@ -1,0 +1,220 @@
+"""Several tools of one robot sent to their targets in one solve.
+
+``solve(robot, {"left_tool": T_left, "right_tool": p_right})`` builds a :class:`TreeTargets`:
+one m-vector problem whose error stacks each tool's error (a pose: 6 rows, a position: 3,
+as :class:`~armsim.ik.problems.SpatialTarget` defines them, with per-axis weights) and
+whose Jacobian stacks each tool's Jacobian over the robot's free joints.  Each tool is
+the tip of its chain from the root (:meth:`~armsim.kinematics.tree.Robot.chain`); its joint
+values are ``q[..., columns] * multipliers + offsets`` (a mimic joint follows its source),
+so its Jacobian over ``q`` is the chain's times that linear map: the chain rule, columns
+of joints shared by two tools (a torso) adding up.  The loop is the chain's own
+(:class:`~armsim.ik.loop.Solver`): the same restarts, progress rule, limits and give-up;
+``success`` needs every tool within ``tol`` (position [m] and rotation [rad]), judged by
+forward kinematics.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from armsim.ik import restart_table
+from armsim.ik.problems import Problem, SpatialTarget, real_array
+from armsim.kinematics.tree import Robot
+
+__all__ = ["Target", "TreeTargets", "for_tree", "Robot"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A tool's target with per-axis weights: ``pose`` is a position (3,) or a homogeneous
+    pose (4, 4) (batch: (B, 3) or (B, 4, 4)); ``weights`` 3 (position) or 6 (pose: x, y,
+    z, then rotation about x, y, z) numbers >= 0, a 0 masking that axis."""
+
+    pose: object
+    weights: object = None
+
+
+class TreeTargets(Problem):
+    """Tools of a :class:`~armsim.kinematics.tree.Robot` sent to positions or poses.
+
+    ``spec``: a sequence of ``(link, kind, weights)`` with ``kind`` "pose" or "position"
+    and ``weights`` None or 6 / 3 numbers.  A target row is the tools' rows side by side
+    (3 or 12 numbers each, in the order of ``spec``); see the module's docstring.
+    """
+
+    supports = ("dls", "gradient", "pinv")
+    clamps = True
+    progress = SpatialTarget.progress
+    default_max_iter = SpatialTarget.default_max_iter
+    default_first_iter = SpatialTarget.default_first_iter
+    default_restarts = SpatialTarget.default_restarts
+    default_damping = SpatialTarget.default_damping
+    default_give_up = SpatialTarget.default_give_up
+    retry_unattainable = False
+
+    def __init__(self, robot, spec):
+        self.robot = self.chain = robot      # (the restart table is kept per robot)
+        self.n = robot.n
+        self.names = tuple(link for link, _, _ in spec)
+        self.subs, self._maps = [], []
+        for link, kind, weights in spec:
+            chain, cols, mult, off = robot.chain(link)
+            self.subs.append(SpatialTarget(chain, kind, weights))
+            A = np.zeros((chain.n, robot.n))
+            np.add.at(A, (np.arange(chain.n), cols), mult)
+            plain = bool(np.all(mult == 1.0) and np.all(off == 0.0))
+            self._maps.append((cols, None if plain else mult, None if plain else off, A))
+        self.m = sum(s.m for s in self.subs)
+        self._rows = np.cumsum([0] + [s.target_size for s in self.subs])
+        self._errs = np.cumsum([0] + [s.m for s in self.subs])
+        self.scale = max(s.scale for s in self.subs)
+        self.limits = np.array(robot.limits, dtype=float)
+        self._wrap = np.asarray(robot.continuous, dtype=bool)
+        wide = ~self._wrap & np.array([t == "revolute" for t in robot.types]) & (
+            self.limits[:, 1] - self.limits[:, 0] > 2.0 * np.pi)
+        draw = np.where(self._wrap[:, None], [-np.pi, np.pi], self.limits)
+        draw[wide] = self.limits[wide].mean(axis=1)[:, None] + np.array([-np.pi, np.pi])
+        draw[robot.base_translations] = 0.0   # a moving base's restarts start where it is
+        self._draw = draw
+        self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
+        self.weights = np.concatenate([s.weights for s in self.subs])
+
+    @property
+    def target_size(self):
+        return int(self._rows[-1])
+
+    def _split(self, rows):
+        return [rows[:, a:b] for a, b in zip(self._rows[:-1], self._rows[1:])]
+
+    def _joints(self, q):
+        """Each tool's chain joint values from q (B, n)."""
+        out = []
+        for cols, mult, off, _ in self._maps:
+            qt = q[:, cols]
+            if mult is not None:
+                qt = qt * mult + off
+            out.append(qt)
+        return out
+
+    def value(self, q):
+        return np.concatenate([s.value(qt) for s, qt in zip(self.subs, self._joints(q))], axis=-1)
+
+    def value_and_jacobian(self, q):
+        ys, js = [], []
+        for s, qt, (_, _, _, A) in zip(self.subs, self._joints(q), self._maps):
+            y, J = s.value_and_jacobian(qt)
+            ys.append(y)
+            js.append(J @ A)       # the chain rule: d(chain joints)/dq
+        return np.concatenate(ys, axis=-1), np.concatenate(js, axis=-2)
+
+    def aim(self, targets):
+        ok = np.ones(len(targets), dtype=bool)
+        for s, rows in zip(self.subs, self._split(targets)):
+            ok &= s.aim(rows)[1]
+        return targets, ok
+
+    def error(self, aim, y):
+        return np.concatenate([s.error(a, b) for s, a, b in
+                               zip(self.subs, self._split(aim), self._split(y))], axis=-1)
+
+    def target_residuals(self, targets, y):
+        """{tool link: its residual (B,)}: the larger of its position [m] and rotation
+        [rad] residuals."""
+        return {name: s.residual(a, b) for name, s, a, b in
+                zip(self.names, self.subs, self._split(targets), self._split(y))}
+
+    def residual(self, targets, y):
+        return np.max(np.stack(list(self.target_residuals(targets, y).values())), axis=0)
+
+    def residual_parts(self, targets, y):
+        parts = [s.residual_parts(a, b) for s, a, b in
+                 zip(self.subs, self._split(targets), self._split(y))]
+        return (np.max(np.stack([p for p, _ in parts]), axis=0),
+                np.max(np.stack([o for _, o in parts]), axis=0))
+
+    def clip(self, q):
+        q = np.clip(q, self.limits[:, 0], self.limits[:, 1])
+        if self._wrap.any():
+            q = np.where(self._wrap, (q + np.pi) % (2 * np.pi) - np.pi, q)
+        return q
+
+    def default_start(self):
+        """The middle of the joint ranges (0 for a continuous joint and a base's slides)."""
+        mid = np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1)
+        return self.clip(np.where(self.robot.base_translations, 0.0, mid))
+
+    def restart_starts(self, restarts, seed):
+        """Starts near the aim, from a table of sampled configurations of the whole robot
+        (:func:`armsim.ik.restart_table.restart_starts`: every tool's features side by
+        side)."""
+        return restart_table.restart_starts(self, restarts, seed)
+
+    def table_features(self, rows):
+        return np.concatenate([restart_table.features(s, r) for s, r in
+                               zip(self.subs, self._split(rows))], axis=-1)
+
+    def finish(self, out, targets, q0, tol, single):
+        """Each tool's residual in ``out.targets`` ({link: float or (B,)})."""
+        res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
+        out.targets = {k: float(v[0]) for k, v in res.items()} if single else res
+        return out
+
+
+_TREES = weakref.WeakKeyDictionary()    # robot -> {spec: its TreeTargets}
+
+
+def for_tree(robot, targets, batch):
+    """The problem and target row(s) of ``solve(robot, {link: target, ...})``."""
+    if not isinstance(targets, dict) or not targets:
+        raise ValueError(f"the targets of a robot (a kinematic tree) must be a dict from "
+                         f"tool link to target, e.g. {{{', '.join(map(repr, robot.tips[:2]))}: "
+                         f"pose}}, got {type(targets).__name__}")
+    spec, rows = [], []
+    size = None
+    for link, t in targets.items():
+        weights = None
+        if isinstance(t, Target):
+            t, weights = t.pose, t.weights
+        if link not in robot.links:
+            raise ValueError(f"no link named {str(link)[:60]!r} (a target); links: "
+                             f"{', '.join(robot.links[:12])[:300]}")
+        found = SpatialTarget.target_rows(real_array(f"target {link!r}", t), batch)
+        if found is None:
+            shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
+            raise ValueError(f"target {link!r} must have shape {shapes} (a position or a "
+                             f"homogeneous pose), got {np.shape(t)}")
+        kind, r = found
+        if size is not None and len(r) != size:
+            raise ValueError(f"every target needs the same number of rows: {link!r} has "
+                             f"{len(r)}, the first had {size}")
+        size = len(r)
+        w = None if weights is None else tuple(np.asarray(weights, dtype=float).reshape(-1))
+        spec.append((link, kind, w))
+        rows.append(r)
+    _check_rotations(rows, spec)
+    per_robot = _TREES.setdefault(robot, {})
+    key = tuple(spec)
+    prob = per_robot.get(key)
+    if prob is None:
+        prob = per_robot[key] = TreeTargets(robot, spec)
+    rows = np.concatenate(rows, axis=-1)
+    return prob, (rows if batch else rows[0])
+
+
+def _check_rotations(rows, spec):
+    """Refuse a pose target whose rotation is not one (as a chain's target is refused)."""
+    for r, (link, kind, _) in zip(rows, spec):
+        if kind != "pose":
+            continue
+        R = r[:, 3:].reshape(-1, 3, 3)
+        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+        if not np.isfinite(dev) or dev > 1e-6:
+            raise ValueError(f"target {link!r}: rotation must be orthonormal (R R^T = I "
+                             f"within 1e-6), got a deviation of {dev:.3g}")
+        if len(R) and (np.linalg.det(R) < 0).any():
+            raise ValueError(f"target {link!r}: rotation must be a rotation (determinant "
+                             f"+1), got a reflection")
+

@@ -1,0 +1,416 @@
+"""Whole robots: a kinematic tree of links with several tools, mimic joints and a moving base.
+
+A :class:`Robot` is the tree of a URDF (:func:`armsim.kinematics.urdf.load_robot`): every link
+hangs from its parent by one joint (``fixed``, ``revolute``, ``continuous``, ``prismatic``),
+its origin and axis as in a :class:`~armsim.kinematics.spatial.SpatialChain`.  Besides:
+
+* **mimic** joints move as ``multiplier * q[source] + offset`` (URDF's ``<mimic>``).  They are
+  not free variables: ``q`` holds the free joints only (:attr:`Robot.joint_names`), and the
+  chain rule carries a mimic joint's effect into every Jacobian (the AD sees the product;
+  :meth:`Robot.chain` folds it into a linear map).  A mimic of a mimic is followed to its
+  free source; a cycle of mimics is refused.
+* a **floating** base (6 free coordinates: ``x, y, z`` then ``yaw, pitch, roll``, so the
+  base turns by ``Rz(yaw) Ry(pitch) Rx(roll)`` like a URDF ``rpy``) or a **planar** base (3:
+  two slides in the plane normal to the joint's axis, and the turn about it).  A URDF
+  ``floating`` or ``planar`` joint becomes that many joints in a row (hidden links between
+  them), each translation within +-:data:`BASE_TRAVEL` m; ``base_joint=`` adds one above
+  the root of a file that has none.
+
+Every link frame comes from one pass over the links in tree order (:meth:`Robot.poses`),
+written once with :func:`~armsim.kinematics.spatial.joint_transform` (the chain's own joint
+transform), so it runs on floats, arrays with a leading batch axis, and
+:class:`~armsim.ad.dual.Dual` (the Jacobian of any function of any link's frame is one
+forward pass).  A serial chain is the tree with one leaf: :meth:`Robot.chain` gives the
+:class:`SpatialChain` from the root to a link with the map from ``q`` to its joint values,
+so a solve reuses the chain's fast passes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from armsim.ad import dual as ad
+from armsim.kinematics import validate
+from armsim.kinematics.spatial import Joint, SpatialChain, joint_transform, matrix_rpy, rpy_matrix
+from armsim.kinematics.validate import shown
+
+__all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS"]
+
+MOVABLE = ("revolute", "continuous", "prismatic")
+BASE_JOINTS = ("floating", "planar")
+#: [m] each translation of a floating or planar base is within +-this (a limit the solver
+#: clips to: a mobile base or a humanoid moves metres, not kilometres)
+BASE_TRAVEL = 100.0
+#: movable joints in one tree (free, mimic and base coordinates), at most
+MAX_TREE_JOINTS = 1024
+#: a mimic multiplier's magnitude, at most
+MAX_MULTIPLIER = 1e3
+_HIDDEN = "#"      # hidden links between a base joint's coordinates: "<child>#1", "<child>#2" ...
+
+
+@dataclass(frozen=True)
+class TreeJoint:
+    """One joint of a tree: ``type`` (fixed, revolute, continuous, prismatic, floating,
+    planar), the ``parent`` and ``child`` links, its origin ``xyz`` [m], ``rpy`` [rad] in the
+    parent's frame, its ``axis``, its limits, and ``mimic``: None or ``(joint, multiplier,
+    offset)``."""
+
+    name: str
+    type: str
+    parent: str
+    child: str
+    xyz: tuple = (0.0, 0.0, 0.0)
+    rpy: tuple = (0.0, 0.0, 0.0)
+    axis: tuple = (1.0, 0.0, 0.0)
+    lower: float = -math.pi
+    upper: float = math.pi
+    mimic: tuple | None = None
+
+
+def _base_coordinates(j):
+    """A floating or planar joint as its 6 or 3 one-axis joints in a row (hidden links)."""
+    if j.type == "floating":
+        parts = [("x", "prismatic", (1, 0, 0)), ("y", "prismatic", (0, 1, 0)),
+                 ("z", "prismatic", (0, 0, 1)), ("yaw", "continuous", (0, 0, 1)),
+                 ("pitch", "continuous", (0, 1, 0)), ("roll", "continuous", (1, 0, 0))]
+    else:       # planar: two slides in the plane normal to the axis, the turn about it
+        a = np.asarray(j.axis, dtype=float)
+        a = a / np.linalg.norm(a)
+        u = np.cross(a, (1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
+        u = u / np.linalg.norm(u)
+        v = np.cross(a, u)
+        parts = [("x", "prismatic", tuple(u)), ("y", "prismatic", tuple(v)),
+                 ("yaw", "continuous", tuple(a))]
+    out, parent = [], j.parent
+    for i, (suffix, kind, axis) in enumerate(parts):
+        child = j.child if i == len(parts) - 1 else f"{j.child}{_HIDDEN}{i + 1}"
+        origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        out.append(TreeJoint(f"{j.name}_{suffix}", kind, parent, child, origin[0], origin[1],
+                             axis, -BASE_TRAVEL, BASE_TRAVEL))
+        parent = child
+    return out
+
+
+class Robot:
+    """A robot as a kinematic tree (see the module's docstring).
+
+    Parameters
+    ----------
+    links : sequence of str, the link names (file order)
+    joints : sequence of :class:`TreeJoint`; the links and joints must form one tree
+    tips : sequence of str, optional; the tool links (default: every leaf, in tree order)
+    name : str; the robot's name (messages, pictures)
+
+    Attributes
+    ----------
+    joint_names : tuple of str, the free joints in the order of ``q``;  n : their number
+    links : tuple of str, every link in tree order (root first; hidden links left out)
+    limits : ndarray (n, 2) [rad or m] (continuous: -inf, inf);  tips : tuple of str
+    mimic : dict, mimic joint -> (free joint, multiplier, offset)
+    """
+
+    def __init__(self, links, joints, tips=None, name="robot"):
+        expanded, base = [], set()
+        for j in joints:
+            if j.type in BASE_JOINTS:
+                coords = _base_coordinates(j)
+                base.update(c.name for c in coords)
+                expanded.extend(coords)
+            else:
+                expanded.append(j)
+        hidden = [j.child for j in expanded if _HIDDEN in j.child and j.child not in links]
+        all_links = list(links) + hidden
+        root, parent_joint, children = validate.tree(all_links, expanded)
+        order = []                      # depth-first, children in file order
+        stack = [root]
+        while stack:
+            link = stack.pop()
+            order.append(link)
+            stack.extend(reversed(children[link]))
+        self.name = str(name)
+        self.root = root
+        self._link_order = tuple(order)
+        self.links = tuple(link for link in order if link not in hidden)
+        self._index = {link: i for i, link in enumerate(order)}
+        movable = [parent_joint[link] for link in order[1:]
+                   if parent_joint[link].type in MOVABLE]
+        if len(movable) > MAX_TREE_JOINTS:
+            raise ValueError(f"the robot has {len(movable)} movable joints; a tree may have at "
+                             f"most {MAX_TREE_JOINTS}")
+        by_name = {j.name: j for j in expanded}
+        free = [j for j in movable if j.mimic is None]
+        if not free:
+            raise ValueError("the robot has no movable joint")
+        self.joint_names = tuple(j.name for j in free)
+        column = {name: i for i, name in enumerate(self.joint_names)}
+        self.mimic = {}
+        src, mult, off = [], [], []
+        for j in movable:
+            s, m, o = self._resolve(j, by_name, column)
+            src.append(s)
+            mult.append(m)
+            off.append(o)
+            if j.mimic is not None:
+                self.mimic[j.name] = (self.joint_names[s], m, o)
+        self._src = np.array(src, dtype=np.intp)
+        self._mult, self._off = np.array(mult), np.array(off)
+        self._has_mimic = bool(self.mimic)
+        self._movable = tuple(j.name for j in movable)
+        self._value_index = {j.name: i for i, j in enumerate(movable)}
+        checked = {j.name: validate.joint(_as_joint(j)) for j in expanded}
+        self.limits = _frozen(np.array([checked[j.name][3] for j in free], dtype=float))
+        self.types = tuple(j.type for j in free)
+        self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
+        #: which free coordinates are a floating or planar base's slides (their restarts
+        #: start where the base is)
+        self.base_translations = _frozen(np.array([j.type == "prismatic" and j.name in base
+                                                   for j in free], dtype=bool))
+        # the pass: per link (tree order, root first) its parent's position in the order,
+        # origin (R0, p0), unit axis, kind and the index of its joint value (or -1)
+        steps = []
+        for link in order[1:]:
+            j = parent_joint[link]
+            xyz, rpy, axis, _ = checked[j.name]
+            steps.append((self._index[j.parent], rpy_matrix(rpy), xyz, axis,
+                          j.type == "prismatic", self._value_index.get(j.name, -1)))
+        self._steps = tuple(steps)
+        self._parent_joint = parent_joint
+        self._children = children
+        leaves = [link for link in self.links if not children[link]]
+        self.tips = tuple(leaves if tips is None else self._check_tips(tips))
+        self._chains = {}
+
+    def __repr__(self):
+        return (f"Robot({self.name!r}, n={self.n}, links={len(self.links)}, "
+                f"tips={list(self.tips)!r})")
+
+    @property
+    def n(self) -> int:
+        return len(self.joint_names)
+
+    # -- checks -------------------------------------------------------------------------
+    def _resolve(self, j, by_name, column):
+        """(free column, multiplier, offset) of a movable joint: itself, or its mimic
+        rule followed to a free joint."""
+        mult, off, seen = 1.0, 0.0, []
+        while j.mimic is not None:
+            seen.append(j.name)
+            target, m, o = j.mimic
+            where = f"joint {shown(j.name)}"
+            m, o = float(m), float(o)
+            if not (math.isfinite(m) and abs(m) <= MAX_MULTIPLIER):
+                raise ValueError(f"{where}: mimic multiplier must be finite within "
+                                 f"+-{MAX_MULTIPLIER:g}, got {m:g}")
+            lo, hi, _ = validate.ANGLE_RANGE
+            if not (math.isfinite(o) and lo <= o <= hi):
+                raise ValueError(f"{where}: mimic offset must be finite within "
+                                 f"[{lo:g}, {hi:g}], got {o:g}")
+            source = by_name.get(target)
+            if source is None or source.type not in MOVABLE:
+                raise ValueError(f"{where} mimics {shown(target)}, which is not a movable "
+                                 f"joint of the robot")
+            if source.name in seen:
+                raise ValueError(f"mimic joints form a cycle: "
+                                 f"{' -> '.join(map(shown, seen + [source.name]))}")
+            mult, off = mult * m, mult * o + off
+            j = source
+        return column[j.name], mult, off
+
+    def _check_tips(self, tips):
+        if isinstance(tips, str):
+            tips = [tips]
+        out = []
+        for t in tips:
+            if not isinstance(t, str) or t not in self._index or _HIDDEN in t:
+                raise ValueError(f"no link named {shown(t)} (a tip); links: "
+                                 f"{', '.join(self.links[:12])[:300]}"
+                                 f"{', ...' if len(self.links) > 12 else ''}")
+            if t in out:
+                raise ValueError(f"tip {shown(t)} is named twice")
+            if not self._path(t)[1]:
+                raise ValueError(f"link {shown(t)} has no movable joint between it and the "
+                                 f"root {shown(self.root)}: no joint moves it")
+            out.append(t)
+        if not out:
+            raise ValueError("tips must name at least one link")
+        return out
+
+    def _path(self, link):
+        """The joints from the root to ``link`` (root first), and the movable ones."""
+        path = []
+        while link != self.root:
+            j = self._parent_joint[link]
+            path.append(j)
+            link = j.parent
+        path.reverse()
+        return path, [j for j in path if j.type in MOVABLE]
+
+    def _q(self, q):
+        if isinstance(q, ad.Dual):
+            if q.shape[-1:] != (self.n,):
+                raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
+            return q
+        q = np.asarray(q, dtype=float)
+        if q.shape[-1:] != (self.n,):
+            raise ValueError(f"joint values must have shape (..., {self.n}) (the joints "
+                             f"{', '.join(self.joint_names[:6])}{', ...' if self.n > 6 else ''}"
+                             f"), got {q.shape}")
+        lo, hi, _ = validate.JOINT_VALUE_RANGE
+        if not np.all((q >= lo) & (q <= hi)):
+            raise ValueError(f"joint values must be finite and within +-{hi:g}")
+        return q
+
+    def clip(self, q):
+        """Joint values within the limits (continuous joints unchanged)."""
+        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
+
+    def within_limits(self, q, atol=0.0) -> bool:
+        q = np.asarray(q, dtype=float)
+        return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
+
+    def joint_values(self, q):
+        """Every movable joint's value (..., M), mimic joints included (arrays and Duals),
+        in the order of :attr:`movable_names`."""
+        q = self._q(q)
+        v = q[..., self._src]
+        if self._has_mimic:
+            v = v * self._mult + self._off
+        return v
+
+    @property
+    def movable_names(self):
+        """The movable joints (free and mimic) in tree order."""
+        return self._movable
+
+    # -- kinematics ---------------------------------------------------------------------
+    def poses(self, q, links=None):
+        """Link frames as rotations and positions: ``{link: (R (..., 3, 3), p (..., 3))}``
+        for ``links`` (default: all), from one pass over the tree; arrays or Duals."""
+        v = self.joint_values(q)
+        want = self._wanted(links)
+        last = max(self._index[link] for link in want)
+        Rs, ps = [None] * (last + 1), [None] * (last + 1)   # None: the root's identity
+        for i, (parent, R0, p0, axis, prismatic, vi) in enumerate(self._steps[:last], start=1):
+            if vi < 0:
+                lR, lp = R0, p0
+            else:
+                lR, lp = joint_transform(v[..., vi], R0, p0, axis, prismatic)
+            PR, Pp = Rs[parent], ps[parent]
+            if PR is None:
+                Rs[i], ps[i] = lR, lp
+            else:
+                Rs[i] = ad.matmul(PR, lR)
+                ps[i] = Pp + _rotate(PR, lp)
+        batch = np.shape(ad.value_of(q))[:-1]
+        out = {}
+        for link in want:
+            i = self._index[link]
+            R, p = Rs[i], ps[i]
+            if R is None:
+                R, p = np.eye(3), np.zeros(3)
+            if isinstance(R, ad.Dual) or isinstance(p, ad.Dual):
+                out[link] = (R, p)
+            else:
+                out[link] = (np.broadcast_to(R, batch + (3, 3)), np.broadcast_to(p, batch + (3,)))
+        return out
+
+    def frames(self, q, links=None):
+        """``{link: its pose (4, 4) or (B, 4, 4)}`` in the root's frame for joint values q
+        (n,) or (B, n), ordered as ``q`` is :attr:`joint_names`; every link when ``links``
+        is None (numpy)."""
+        q = self._q(q)
+        if isinstance(q, ad.Dual):
+            raise ValueError("frames() takes numbers; use poses() for Duals")
+        out = {}
+        for link, (R, p) in self.poses(q, links).items():
+            T = np.zeros(R.shape[:-2] + (4, 4))
+            T[..., :3, :3], T[..., :3, 3], T[..., 3, 3] = R, p, 1.0
+            out[link] = T
+        return out
+
+    def _wanted(self, links):
+        if links is None:
+            return list(self.links)
+        if isinstance(links, str):
+            links = [links]
+        for link in links:
+            if not isinstance(link, str) or link not in self._index or _HIDDEN in link:
+                raise ValueError(f"no link named {shown(link)}; links: "
+                                 f"{', '.join(self.links[:12])[:300]}"
+                                 f"{', ...' if len(self.links) > 12 else ''}")
+        return list(links)
+
+    # -- chains -------------------------------------------------------------------------
+    def chain(self, link):
+        """The serial chain from the root to ``link`` and its map from ``q``:
+        ``(chain, columns, multipliers, offsets)`` with the chain's joint values
+        ``q[..., columns] * multipliers + offsets`` (a mimic joint is a joint of the chain
+        driven by its source's column).  Fixed joints fold into the next origin as in
+        :func:`armsim.load_urdf`; built once per link."""
+        if link not in self._chains:
+            self._wanted([link])
+            path, movable = self._path(link)
+            if not movable:
+                raise ValueError(f"link {shown(link)} has no movable joint between it and "
+                                 f"the root {shown(self.root)}")
+            joints, pending = [], np.eye(4)
+            cols, mults, offs = [], [], []
+            for j in path:
+                T = pending @ _transform(j)
+                if j.type not in MOVABLE:
+                    pending = T
+                    continue
+                pending = np.eye(4)
+                vi = self._value_index[j.name]
+                lo, hi, kind = j.lower, j.upper, j.type
+                if j.mimic is not None:   # its range is its source's under the mimic rule
+                    s_lo, s_hi = self.limits[self._src[vi]]
+                    ends = (self._mult[vi] * s_lo + self._off[vi],
+                            self._mult[vi] * s_hi + self._off[vi])
+                    lo, hi = min(ends), max(ends)
+                    if not (math.isfinite(lo) and math.isfinite(hi)):
+                        kind, lo, hi = "continuous", -math.inf, math.inf
+                joints.append(Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
+                                    tuple(j.axis), lo, hi))
+                cols.append(int(self._src[vi]))
+                mults.append(float(self._mult[vi]))
+                offs.append(float(self._off[vi]))
+            chain = SpatialChain(joints, pending[:3, 3], matrix_rpy(pending[:3, :3]),
+                                 base=self.root, tip=link,
+                                 name=f"the arm from link {shown(self.root)} to link {shown(link)}")
+            self._chains[link] = (chain, np.array(cols, dtype=np.intp), np.array(mults),
+                                  np.array(offs))
+        return self._chains[link]
+
+    @property
+    def reach(self) -> float:
+        """The largest reach of a tip's chain (a task-space length for tolerances)."""
+        return max(self.chain(t)[0].reach for t in self.tips)
+
+
+def _as_joint(j):
+    """A :class:`TreeJoint` as the chain's :class:`Joint` (for :func:`validate.joint`)."""
+    kind = "continuous" if j.type == "fixed" else j.type
+    return Joint(j.name, kind, j.xyz, j.rpy, j.axis if j.type != "fixed" else (0.0, 0.0, 1.0),
+                 j.lower, j.upper)
+
+
+def _transform(j):
+    T = np.eye(4)
+    T[:3, :3] = rpy_matrix(np.asarray(j.rpy, dtype=float))
+    T[:3, 3] = j.xyz
+    return T
+
+
+def _rotate(R, v):
+    if np.ndim(ad.value_of(v)) == 1:
+        return ad.matmul(R, v)
+    return ad.matmul(R, ad.reshape(v, tuple(np.shape(ad.value_of(v))) + (1,)))[..., 0]
+
+
+def _frozen(a):
+    a.setflags(write=False)
+    return a
