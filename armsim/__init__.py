@@ -24,7 +24,9 @@ from armsim.ik.objectives import (Box, Capsule, JointLimitBarrier, Objective, Ob
 from armsim.kinematics import Chain, SpatialChain, joint_positions
 from armsim.kinematics import robots
 from armsim.kinematics.spatial import pose
-from armsim.kinematics.urdf import load_urdf
+from armsim.kinematics.tree import Robot
+from armsim.kinematics.urdf import load_robot, load_urdf
+from armsim.ik.tree import Target
 
 __version__ = "0.1.0"
 
@@ -55,7 +57,7 @@ def _repr_png_(self):
 Chain._repr_png_ = _repr_png_
 SpatialChain._repr_png_ = _repr_png_
 
-__all__ = ["Chain", "SpatialChain", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
+__all__ = ["Chain", "SpatialChain", "Robot", "Target", "load_robot", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
            "joint_positions", "solve", "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning",
            "__version__", "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness",
            "Box", "Capsule", "SelfCollision", "render", "animate"]

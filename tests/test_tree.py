@@ -308,3 +308,63 @@ def test_bad_targets_are_one_line_errors(two_arms):
                                "right_tool": np.stack([F["right_tool"]] * 2)})
     with pytest.raises(ValueError, match=r"joint values must have shape \(\.\.\., 8\)"):
         r.frames(np.zeros(3))
+
+
+def test_objectives_reach_any_link_of_the_tree(two_arms):
+    r = load_robot(two_arms, tips=["left_tool", "right_tool"])
+    q_goal = np.array([0.2, 0.5, -0.6, 0.4, 0.02, -0.4, 0.8, 0.3])
+    T = r.frames(q_goal, list(r.tips))
+    # a posture objective: the free joints the tools leave (the left fingers) go to rest
+    rest = np.zeros(r.n)
+    rest[4] = 0.035
+    res = armsim.solve(r, T, objectives=[armsim.Posture(rest, weight=1e-3)], tol=1e-6)
+    assert res.success and abs(res.q[4] - 0.035) < 1e-3
+    assert set(res.targets) == set(r.tips) and "posture" in res.objectives
+    # an elbow sent to a point by name, with both tools on their poses
+    F = r.frames(q_goal)
+    elbow = F["l2"][:3, 3]
+    res = armsim.solve(r, T, objectives=[armsim.PointTarget("l2", elbow)], tol=1e-6)
+    assert res.success
+    assert np.linalg.norm(r.frames(res.q, ["l2"])["l2"][:3, 3] - elbow) < 1e-6
+    with pytest.raises(ValueError, match=r"PointTarget: name a robot's links"):
+        armsim.solve(r, T, objectives=[armsim.PointTarget(2, elbow)])
+    with pytest.raises(ValueError, match=r"no link named 'elbow'"):
+        armsim.solve(r, T, objectives=[armsim.PointTarget("elbow", elbow)])
+
+
+def test_an_obstacle_keeps_every_segment_of_the_tree_clear(two_arms):
+    r = load_robot(two_arms, tips=["left_tool"])
+    q_goal = np.array([-0.6, -1.1, -0.6, 0.4, 0.0, 0.1, 0.2, -0.9])
+    F = r.frames(q_goal)
+    target = {"left_tool": F["left_tool"][:3, 3]}
+    # a sphere at the left elbow of the answer from q_goal
+    sphere = armsim.Obstacle(F["l2"][:3, 3], 0.03, clearance=0.01)
+    plain = armsim.solve(r, target, q0=q_goal, tol=1e-6)
+    assert plain.success and sphere.bind(r).clearance_of(r, plain.q[None])[0] < 0
+    for seed in (3, 4, 5):
+        res = armsim.solve(r, target, objectives=[sphere], tol=1e-6, seed=seed)
+        assert res.success
+        assert sphere.clearance_of(r, res.q[None])[0] > 0.0
+    # the segments: each link from its parent, so the torso reaches both shoulders
+    seg = r.segments
+    assert (r.links.index("torso"), r.links.index("l1")) in seg
+    assert (r.links.index("torso"), r.links.index("r1")) in seg
+
+
+def test_self_collision_pairs_skip_neighbours_and_its_jacobian_is_ad(two_arms):
+    r = load_robot(two_arms)
+    sc = armsim.SelfCollision(link_radius=0.15, margin=0.02).bind(r)
+    names = r.links
+    pairs = {(names[r.segments[i][1]], names[r.segments[j][1]]) for i, j in zip(sc._i, sc._j)}
+    assert ("l1", "r1") not in pairs              # both hang from the torso: neighbours
+    assert ("l2", "r2") in pairs or ("r2", "l2") in pairs
+    # the two arms folded towards each other: a positive residual with the AD's Jacobian
+    from armsim.ik.objectives import _Pass
+    q = np.array([0.4, -1.0, 2.0, -1.9, 0.0, 0.4, -1.4, -0.2])
+    f = lambda x: sc.residual(_Pass(x[None], r))[0]
+    val = f(q)
+    assert val[0] > 0
+    J = ad.jacobian(f, q)
+    h = 1e-6
+    fd = np.stack([(f(q + h * e) - f(q - h * e)) / (2 * h) for e in np.eye(r.n)], axis=-1)
+    np.testing.assert_allclose(J, fd, atol=1e-6)

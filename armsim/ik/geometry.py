@@ -26,7 +26,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.kinematics.planar import joint_positions
 
-__all__ = ["chain_points", "is_spatial", "dot", "norm", "point_segment_distance",
+__all__ = ["chain_points", "is_spatial", "is_tree", "segment_ends", "dot", "norm", "point_segment_distance",
            "segment_distances", "point_at", "closest_params", "segment_segment_distance",
            "point_box_distance", "segment_box_distance"]
 
@@ -34,14 +34,35 @@ EPS2 = 1e-24    # [m^2] a segment shorter than 1e-12 m counts as a point
 
 
 def is_spatial(chain) -> bool:
-    return hasattr(chain, "pose_and_jacobian")
+    return hasattr(chain, "pose_and_jacobian") or is_tree(chain)
+
+
+def is_tree(chain) -> bool:
+    """A whole robot (:class:`~armsim.kinematics.tree.Robot`): its points are its links'
+    origins, its segments run from each link's parent to it."""
+    return hasattr(chain, "poses") and hasattr(chain, "tips")
 
 
 def chain_points(chain, q):
-    """Base, joints (link origins) and tip/tool: (B, P, 2) planar, (B, P, 3) spatial."""
+    """Base, joints (link origins) and tip/tool: (B, P, 2) planar, (B, P, 3) spatial; a
+    robot's link origins in the order of ``robot.links`` (B, L, 3)."""
+    if is_tree(chain):
+        poses = chain.poses(q)
+        batch = np.shape(ad.value_of(q))[:-1]
+        return ad.stack([ad.broadcast_to(poses[link][1], batch + (3,)) for link in chain.links],
+                        axis=-2)
     if is_spatial(chain):
         return chain.frames(q)[1]
     return joint_positions(q, chain.lengths, chain.base)
+
+
+def segment_ends(chain):
+    """The points each link segment runs between, as indices into :func:`chain_points`:
+    ``(a, b)``; None for a chain (consecutive points)."""
+    if not is_tree(chain):
+        return None
+    a, b = zip(*chain.segments)
+    return np.array(a, dtype=np.intp), np.array(b, dtype=np.intp)
 
 
 def dot(a, b):

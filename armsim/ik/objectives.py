@@ -125,6 +125,12 @@ class PointTarget(Objective):
     hard = True
 
     def __init__(self, point, target, weight=1.0):
+        names = [point] if isinstance(point, str) else point
+        if isinstance(names, (list, tuple)) and names and all(isinstance(p, str) for p in names):
+            self.links = tuple(names)          # a robot's links, by name (bound later)
+            point = np.arange(len(names))
+        else:
+            self.links = None
         pts = np.atleast_1d(np.asarray(point, dtype=float))
         if pts.ndim != 1 or not np.all(np.isfinite(pts)) or np.any(pts < 0):
             raise ValueError(f"point must be numbers >= 0, got {str(point)[:40]}")
@@ -137,6 +143,19 @@ class PointTarget(Objective):
         self.weight = _weight(weight)
 
     def bind(self, chain):
+        if geometry.is_tree(chain):
+            if self.links is None:
+                raise ValueError("PointTarget: name a robot's links, e.g. "
+                                 f"PointTarget({chain.links[-1]!r}, target)")
+            chain._wanted(self.links)               # each a link of the robot (ValueError)
+            self.points = np.array([chain.links.index(k) for k in self.links], dtype=float)
+            if self.targets.shape[1] != 3:
+                raise ValueError(f"PointTarget: targets need 3 coordinates for this robot, "
+                                 f"got {self.targets.shape[1]}")
+            return self
+        if self.links is not None:
+            raise ValueError("PointTarget: link names need a robot (load_robot); a chain's "
+                             "points are numbers")
         d = 3 if geometry.is_spatial(chain) else 2
         last = chain.n + (1 if d == 3 else 0)
         if self.targets.shape[1] != d:
@@ -251,8 +270,10 @@ class Obstacle(Objective):
         # the links of zero length (a rigid link keeps its length): left out
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
-        self._links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
-        self._segments = len(pts) - 1
+        self._ends = geometry.segment_ends(chain)
+        a, b = _ends(pts[None], self._ends)
+        self._links = np.flatnonzero(np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
+        self._segments = a.shape[1]
         return self
 
     def _core(self, a, b):
@@ -261,7 +282,7 @@ class Obstacle(Objective):
 
     def distance(self, points):
         """Surface distance of every link (B, links) [m]: negative inside the obstacle."""
-        d = self._core(points[:, :-1], points[:, 1:]) - self.link_radius
+        d = self._core(*_ends(points, getattr(self, "_ends", None))) - self.link_radius
         keep = getattr(self, "_links", None)
         if keep is None or d.shape[-1] != self._segments or len(keep) == self._segments:
             return d
@@ -344,16 +365,20 @@ class SelfCollision(Objective):
         self._margin = Obstacle.CLEARANCE * chain.reach if self.margin is None else self.margin
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
-        links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
-        pairs = [(links[i], links[j]) for i in range(len(links))
-                 for j in range(i + 2, len(links))]
+        self._ends = geometry.segment_ends(chain)
+        if self._ends is None:
+            links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
+            pairs = [(links[i], links[j]) for i in range(len(links))
+                     for j in range(i + 2, len(links))]
+        else:
+            pairs = _apart(pts, *self._ends)
         self._i = np.array([p[0] for p in pairs], dtype=int)
         self._j = np.array([p[1] for p in pairs], dtype=int)
         return self
 
     def distance(self, points):
         """Surface distance of every non-adjacent pair (B, pairs) [m]."""
-        a, b = points[:, :-1], points[:, 1:]
+        a, b = _ends(points, getattr(self, "_ends", None))
         i, j = self._i, self._j
         return (geometry.segment_segment_distance(a[:, i], b[:, i], a[:, j], b[:, j])
                 - 2.0 * self.link_radius)
@@ -368,6 +393,30 @@ class SelfCollision(Objective):
             return np.zeros((np.shape(ad.value_of(ctx.q))[0], 1))
         s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
         return geometry.norm(s)[:, None]
+
+
+def _ends(points, ends):
+    """The segments' end points (B, L, d) each: consecutive points of a chain, or a
+    robot's (parent, link) pairs (:func:`geometry.segment_ends`)."""
+    if ends is None:
+        return points[:, :-1], points[:, 1:]
+    return points[:, ends[0]], points[:, ends[1]]
+
+
+def _apart(pts, ia, ib):
+    """A robot's pairs of segments (of nonzero length) that share no end point: ends at
+    one place (a joint with no offset) count as one point, so links joined through a
+    zero-length segment are neighbours, as in a chain."""
+    length = np.linalg.norm(pts[ib] - pts[ia], axis=-1)
+    links = np.flatnonzero(length > 1e-12)
+    same = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= 1e-12     # (P, P)
+    pairs = []
+    for x, i in enumerate(links):
+        for j in links[x + 1:]:
+            if not (same[ia[i], ia[j]] or same[ia[i], ib[j]] or same[ib[i], ia[j]]
+                    or same[ib[i], ib[j]]):
+                pairs.append((i, j))
+    return pairs
 
 
 class Stack(Problem):
@@ -493,6 +542,8 @@ class Stack(Problem):
         reason = np.where(ok, "converged", np.where(reason == "converged", "stalled", reason))
         parts = self.primary.residual_parts(targets, y)
         objs = self.objective_residuals(q)
+        if hasattr(self.primary, "finish"):          # a robot's tools: each one's residual
+            out = self.primary.finish(out, targets, q0, tol, single)
         if single:
             out.residual, out.success, out.reason = float(res[0]), bool(ok[0]), str(reason[0])
             out.objectives = {k: float(v[0]) for k, v in objs.items()}

@@ -343,6 +343,20 @@ class Robot:
                                  f"{', ...' if len(self.links) > 12 else ''}")
         return list(links)
 
+    @property
+    def segments(self):
+        """The links as segments between origins: ``(i, j)`` index pairs into
+        :attr:`links`, from each link's nearest listed ancestor to it (obstacles and
+        self-collision see a robot as these segments)."""
+        index = {link: i for i, link in enumerate(self.links)}
+        out = []
+        for link in self.links[1:]:
+            up = self._parent_joint[link].parent
+            while up not in index:
+                up = self._parent_joint[up].parent
+            out.append((index[up], index[link]))
+        return out
+
     # -- chains -------------------------------------------------------------------------
     def chain(self, link):
         """The serial chain from the root to ``link`` and its map from ``q``:
