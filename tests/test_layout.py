@@ -94,37 +94,127 @@ def test_maths_and_scenes_never_import_pygame(module):
     assert not any(i.startswith("pygame") for i in _imports(module, MODULES[module]))
 
 
+def _dependencies(name, path, top_level_only=False):
+    """The armsim modules ``path`` depends on, each import resolved to the module it loads:
+    ``from armsim.ik import steps`` to ``armsim.ik.steps``, ``from armsim.ik import Solver``
+    to the package ``armsim.ik``, ``import armsim.ik.loop`` to ``armsim.ik.loop``."""
+    tree = ast.parse(path.read_text())
+    is_pkg = path.name == "__init__.py"
+
+    def known(mod):
+        while mod and mod not in MODULES:
+            mod = mod.rpartition(".")[0]
+        return mod
+
+    out = set()
+    for node in tree.body if top_level_only else ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {known(a.name) for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_pkg else name.split(".")[:-1]
+                base = base[:len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module
+            out |= {f"{mod}.{a.name}" if f"{mod}.{a.name}" in MODULES else known(mod)
+                    for a in node.names}
+    # importing a module first imports its packages, so an edge from a module to a package
+    # it sits in (``import armsim.scene as package`` in armsim.scene.document) adds nothing
+    # and is no cycle
+    return {m for m in out if m and m != name and not name.startswith(m + ".")}
+
+
+def _import_graph(top_level_only):
+    return {m: _dependencies(m, p, top_level_only) for m, p in MODULES.items()}
+
+
+def _cycles(graph):
+    """One cycle of every strongly connected set of modules, named from its first module
+    in sorted order: ``{frozenset of modules: "a -> b -> a"}``."""
+    index, low, stack, on, sets = {}, {}, [], set(), []
+
+    def connect(v):            # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = set()
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.add(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                sets.append(frozenset(part))
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    out = {}
+    for part in sets:
+        start = min(part)
+        came = {start: None}      # breadth first from start, inside the set, back to start
+        queue, end = [start], None
+        while end is None:
+            v = queue.pop(0)
+            for w in sorted(graph[v] & part):
+                if w == start:
+                    end = v
+                    break
+                if w not in came:
+                    came[w] = v
+                    queue.append(w)
+        path = [start]
+        while end is not None:
+            path.append(end)
+            end = came[end]
+        out[part] = " -> ".join(reversed(path))
+    return out
+
+
+def test_the_cycle_finder_names_the_shortest_cycle_of_each_set():
+    graph = {"a": {"b"}, "b": {"a", "c"}, "c": {"a", "d"}, "d": set(), "e": {"f"},
+             "f": {"e"}, "g": {"g"}}
+    assert _cycles(graph) == {frozenset("abc"): "a -> b -> a", frozenset("ef"): "e -> f -> e"}
+
+
 def test_no_import_cycles_at_import_time():
-    graph = {}
-    for module, path in MODULES.items():
-        deps = set()
-        for imported in _imports(module, path, top_level_only=True):
-            while imported and imported not in MODULES:
-                imported = imported.rpartition(".")[0]
-            if imported and imported != module:
-                deps.add(imported)
-        graph[module] = deps
-    # a package imports its own modules in __init__; importing a module first imports its
-    # package, so edges from a module to its own package are the usual way in, not a cycle
-    for module in graph:
-        graph[module] = {d for d in graph[module] if not module.startswith(d + ".")}
-    seen, stack, cycles = set(), [], []
+    assert _cycles(_import_graph(top_level_only=True)) == {}
 
-    def visit(m):
-        if m in stack:
-            cycles.append(stack[stack.index(m):] + [m])
-            return
-        if m in seen:
-            return
-        seen.add(m)
-        stack.append(m)
-        for d in sorted(graph[m]):
-            visit(d)
-        stack.pop()
 
-    for m in sorted(graph):
-        visit(m)
-    assert cycles == []
+#: Import cycles the next test lets pass, each with the work that removes it.  Exactly this
+#: pair, and only while it still exists (test_each_allowed_cycle_still_exists): when the view
+#: work removes it, that test fails and the entry goes.
+ALLOWED_CYCLES = {
+    # view/window.py imports window3d at the top, window3d imports window's PICK_PX and
+    # obstacle_at inside a method: removed with issue 23's view work
+    frozenset({"armsim.view.window", "armsim.view.window3d"}),
+}
+
+
+def test_no_import_cycles_inside_or_between_rooms():
+    """No module reaches itself through imports, counting every import in the module: at
+    its top level and inside its functions.  An import inside a function still makes one
+    module depend on the other (it only delays the loading), so a cycle through one is a
+    cycle of the design all the same; the fix is to move what both need into a module
+    below them, not to hide the import in a function."""
+    cycles = _cycles(_import_graph(top_level_only=False))
+    found = sorted(text for part, text in cycles.items() if part not in ALLOWED_CYCLES)
+    assert not found, "import cycles: " + "; ".join(found)
+
+
+def test_each_allowed_cycle_still_exists():
+    cycles = _cycles(_import_graph(top_level_only=False))
+    gone = [sorted(part) for part in ALLOWED_CYCLES if part not in cycles]
+    assert not gone, f"no longer a cycle, remove it from ALLOWED_CYCLES: {gone}"
 
 
 def test_importing_the_maths_loads_no_pygame():

@@ -31,7 +31,8 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
-from armsim.ik import scalar, spatial_scalar
+from armsim.ik import rules as _rules, scalar, spatial_scalar
+from armsim.ik import settings as _settings
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (GIVE_UP_FACTOR, MAX_RESTARTS, MAX_TIMEOUT, _WORDS,  # noqa: F401
@@ -52,7 +53,6 @@ DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3,
                 seed=0, first_start="nearer")
 
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
-PATIENCE = 20          # iterations without a lower error before a problem counts as stalled
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
 
@@ -284,6 +284,7 @@ class Solver:
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
         half_tol2 = 0.5 * self.tol**2
+        patience, lower = _rules.PATIENCE, _rules.LOWER     # the stall test (:mod:`rules`)
         per_row = np.ndim(budget) > 0
         bud = np.asarray(budget, dtype=int) if per_row else None
         watch = self._progress
@@ -292,7 +293,7 @@ class Solver:
         for k in range(int(np.max(budget, initial=0)) + 1):
             # every row of an attempt has made k iterations; the aim is the target when
             # it is reachable, the nearest point of the workspace otherwise
-            done = (f < half_tol2) | (since >= PATIENCE)
+            done = (f < half_tol2) | (since >= patience)
             if watch:
                 hist[k % len(hist)] = f
                 slow = (f > watch[1] * hist[(k - watch[0]) % len(hist)] if k >= watch[0]
@@ -306,7 +307,7 @@ class Solver:
             if new.any() if len(new) > 1 else new[0]:
                 fin = rows[new]
                 out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], k
-                stalled[fin] = (since[new] >= PATIENCE) | (slow[new] if watch else False)
+                stalled[fin] = (since[new] >= patience) | (slow[new] if watch else False)
                 written |= new
                 if written.all():
                     break
@@ -326,7 +327,7 @@ class Solver:
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
             q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
-            better = f < best * (1.0 - 1e-9)
+            better = f < best * lower
             best = np.where(better, f, best)
             since = np.where(better, 0, since + 1)
         res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
@@ -339,6 +340,7 @@ class Solver:
         prob = self.problem
         half_tol2 = 0.5 * self.tol**2
         step = self._step
+        patience, lower = _rules.PATIENCE, _rules.LOWER
         best = float(f[0])
         since = 0
         k = 0
@@ -346,18 +348,18 @@ class Solver:
         while True:
             fk = float(f[0])
             slow = bool(watch) and k >= watch[0] and fk > watch[1] * hist[k - watch[0]]
-            if fk < half_tol2 or since >= PATIENCE or k == budget or slow:
+            if fk < half_tol2 or since >= patience or k == budget or slow:
                 break
             q, tip, jac, f = step(self, q, tip, jac, f, aim, mem)
             fn = float(f[0])
-            if fn < best * (1.0 - 1e-9):
+            if fn < best * lower:
                 best, since = fn, 0
             else:
                 since += 1
             k += 1
             hist.append(fn)
         res, off = prob.residual(targets, tip), prob.residual(aim, tip)
-        return (q.copy(), np.array([k]), res, off, np.array([since >= PATIENCE or slow]))
+        return (q.copy(), np.array([k]), res, off, np.array([since >= patience or slow]))
 
     def _attempts(self, targets, aim, reachable, q0, budget):
         """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
@@ -461,8 +463,9 @@ class Solver:
                 better = live & np.where(reachable[rows], res2[sl] < res[rows],
                                          off2[sl] < off[rows])
                 if self.give_up is not None:
-                    gain = np.where(reachable[rows], res2[sl] < GIVE_UP_FACTOR * res[rows],
-                                    off2[sl] < GIVE_UP_FACTOR * off[rows])
+                    factor = _settings.GIVE_UP_FACTOR
+                    gain = np.where(reachable[rows], res2[sl] < factor * res[rows],
+                                    off2[sl] < factor * off[rows])
                     since[rows[live]] = np.where(gain[live], 0, since[rows[live]] + 1)
                 won = rows[better]
                 q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],

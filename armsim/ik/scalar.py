@@ -18,6 +18,10 @@ import math
 
 import numpy as np
 
+from armsim.ik import rules
+from armsim.ik.problems import SCALES, _restart_table
+from armsim.ik.rules import reason as _reason, whole_turns
+
 __all__ = ["run_one", "MAX_N"]
 
 MAX_N = 24          # above this many joints the array path is as fast
@@ -108,8 +112,6 @@ def _pointed(P, shape, dist, scales, ax, ay):
 def run_one(solver, target, q0):
     """``solver.run(target[None], q0[None])`` for one planar problem and ``method="dls"``:
     (q (list), iterations, residual, reason)."""
-    from armsim.ik.loop import PATIENCE as patience
-    from armsim.ik.problems import SCALES, _restart_table
     prob = solver.problem
     P = _planar(prob)
     lengths, bx, by, lo, hi = P.lengths, P.bx, P.by, P.lo, P.hi
@@ -117,6 +119,9 @@ def run_one(solver, target, q0):
     half_tol2 = 0.5 * tol * tol
     floor2 = solver.lambda_floor2
     damping = solver.options.damping
+    # the rules (:mod:`armsim.ik.rules`), read on every call
+    patience, lower = rules.PATIENCE, rules.LOWER
+    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
     tgx, tgy = float(target[0]), float(target[1])
     # the aim: the target, or the nearest point of the workspace annulus
     rx, ry = tgx - bx, tgy - by
@@ -152,11 +157,11 @@ def run_one(solver, target, q0):
             t0, t1 = amx - xt, amy - yt
             ft = 0.5 * (t0 * t0 + t1 * t1)
             if ft < f:
-                nu = max(nu * 0.3, 1e-6)
+                nu = max(nu * nu_down, nu_min)
                 q, x, y, jx, jy, e0, e1, f = qt, xt, yt, jxt, jyt, t0, t1, ft
             else:
-                nu = min(nu * 10.0, 1e12)
-            if f < best * (1.0 - 1e-9):
+                nu = min(nu * nu_up, nu_max)
+            if f < best * lower:
                 best, since = f, 0
             else:
                 since += 1
@@ -229,18 +234,3 @@ def run_one(solver, target, q0):
             x, y = _tip(q, lengths, bx, by)
             res = math.sqrt((tgx - x) ** 2 + (tgy - y) ** 2)
     return q, iters, res, _reason(res, tol, reachable, stalled)
-
-
-def whole_turns(q, q0, free):
-    """q (a list) with each free (unbounded) joint turned by whole turns to within pi of q0:
-    the same pose, without a 2 pi jump from the caller's start."""
-    return [v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
-            for v, c, fr in zip(q, q0, free)]
-
-
-def _reason(res, tol, reachable, stalled):
-    if res < tol:
-        return "converged"
-    if not reachable:
-        return "unreachable"
-    return "stalled" if stalled else "max_iter"

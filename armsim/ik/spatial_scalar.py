@@ -31,9 +31,9 @@ import weakref
 
 import numpy as np
 
-from armsim.ik import restart_table
+from armsim.ik import restart_table, rules, settings
 from armsim.ik import steps as _steps
-from armsim.ik.scalar import _reason, whole_turns
+from armsim.ik.rules import reason as _reason, whole_turns
 from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
 __all__ = ["run_one", "attempt_arrays"]
@@ -357,7 +357,6 @@ def run_one(solver, target, q0):
     ``method="dls"``: (q (list), iterations, residual, reason, position residual,
     orientation residual); None when a Cholesky pivot fails (the caller then takes
     the array path, which solves by LU)."""
-    from armsim.ik.loop import GIVE_UP_FACTOR, PATIENCE as patience
     prob = solver.problem
     clock = time.perf_counter
     deadline = None if solver.timeout is None else clock() + solver.timeout
@@ -370,7 +369,10 @@ def run_one(solver, target, q0):
     evaluate = C.make(*tl)
     parts = C.parts
     gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
-    nu_down, nu_min, nu_up, nu_max = _steps.NU_DOWN, _steps.NU_MIN, _steps.NU_UP, _steps.NU_MAX
+    # the rules (:mod:`armsim.ik.rules`, :data:`~armsim.ik.settings.GIVE_UP_FACTOR`), read on
+    # every call
+    patience, lower, give_up_factor = rules.PATIENCE, rules.LOWER, settings.GIVE_UP_FACTOR
+    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
 
     watch = solver._progress
     width, factor = watch if watch else (0, 0.0)
@@ -410,7 +412,7 @@ def run_one(solver, target, q0):
                 q, f, e, cols, d, g = qt, ft, et, colt, dt, None
             else:
                 nu = min(nu * nu_up, nu_max)
-            if f < best * (1.0 - 1e-9):
+            if f < best * lower:
                 best, since = f, 0
             else:
                 since += 1
@@ -476,7 +478,7 @@ def run_one(solver, target, q0):
             q2, it2, res2, st2, pr2 = attempt(      # clipped, as the batch's starts
                 clip(start_of(begin) if type(begin) is int else begin), budget)
             iters += it2
-            since = 0 if res2 < GIVE_UP_FACTOR * res else since + 1
+            since = 0 if res2 < give_up_factor * res else since + 1
             if res2 < res:
                 q, res, stalled, pr = q2, res2, st2, pr2
             if give_up is not None and since >= give_up:
@@ -498,7 +500,6 @@ def attempt_arrays(self, targets, aim, q, budget):
     :class:`SpatialTarget` row with ``dls`` on unbatched arrays
     (:meth:`SpatialChain._pose_and_jacobian_one`): the batch's arithmetic, fewer calls;
     the fallback of :func:`run_one` when a Cholesky pivot fails."""
-    from armsim.ik.loop import PATIENCE
     prob = self.problem
     chain, w = prob.chain, prob.weights
     wcol = w[:, None]
@@ -508,6 +509,8 @@ def attempt_arrays(self, targets, aim, q, budget):
     lo, hi = prob.limits[:, 0], prob.limits[:, 1]
     wrap = prob._wrap if prob._wrap.any() else None
     eye, floor, solve = np.eye(prob.m), self.lambda_floor2, _steps._solve
+    patience, lower = rules.PATIENCE, rules.LOWER
+    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
 
     def evaluate(qv):
         T, J = chain._pose_and_jacobian_one(qv)
@@ -538,7 +541,7 @@ def attempt_arrays(self, targets, aim, q, budget):
     hist = [f]
     while True:
         slow = k >= watch[0] and f > watch[1] * hist[k - watch[0]] if watch else False
-        if f < half_tol2 or since >= PATIENCE or k == budget or slow:
+        if f < half_tol2 or since >= patience or k == budget or slow:
             break
         lam2 = nu * 2.0 * f + floor
         g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
@@ -552,11 +555,11 @@ def attempt_arrays(self, targets, aim, q, budget):
             qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
         yt, Jt, et, ft = evaluate(qt)
         if ft < f:
-            nu = max(nu * _steps.NU_DOWN, _steps.NU_MIN)
+            nu = max(nu * nu_down, nu_min)
             qv, y, J, e, f = qt, yt, Jt, et, ft
         else:
-            nu = min(nu * _steps.NU_UP, _steps.NU_MAX)
-        if f < best * (1.0 - 1e-9):
+            nu = min(nu * nu_up, nu_max)
+        if f < best * lower:
             best, since = f, 0
         else:
             since += 1
@@ -565,7 +568,7 @@ def attempt_arrays(self, targets, aim, q, budget):
     res = prob.residual(targets, y[None])
     # the aim of a spatial target is the target itself (a restart gets an equal copy)
     off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
-    return (qv[None].copy(), np.array([k]), res, off, np.array([since >= PATIENCE or slow]))
+    return (qv[None].copy(), np.array([k]), res, off, np.array([since >= patience or slow]))
 
 
 class _Starts:

@@ -24,13 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ik import planar as kin
+from armsim.ik import rules
 
 __all__ = ["STEPS", "NEEDS_JACOBIAN", "MEMORY"]
 
 ARMIJO_C = 1e-4          # sufficient-decrease constant of the line search
 ARMIJO_HALVINGS = 40     # trial steps per iteration before giving up (2^-40 of the first)
-NU_MIN, NU_MAX = 1e-6, 1e12   # bounds of the DLS damping multiplier
-NU_DOWN, NU_UP = 0.3, 10.0    # DLS multiplier after an accepted / a rejected step
 CLAMP_PASSES = 3         # dls with clamps: re-solves after joints are fixed at a limit
 CHOLESKY_ROWS = 320      # dls: from this many rows on, the damped solve is elementwise
 PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the largest are dropped
@@ -270,7 +269,8 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     any pose ``|dq| <= 1 / (2 sqrt(nu))`` [rad], since ``s / (s^2 + lambda^2) <= 1 / (2 lambda)``
     for every singular value ``s``: no blow-up at singularities.  A step is
     taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
-    rejected and ``nu *= 10``, so the error never grows.
+    rejected and ``nu *= 10``, so the error never grows (the factors and bounds:
+    :mod:`armsim.ik.rules`).
     """
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
@@ -294,9 +294,10 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     qt, tt, jt, ft = _evaluate(ctx, ctx.problem.clip(q + dq), aim)
     ok = ft < f0
     if ok.all():
-        mem["nu"] = np.maximum(nu * NU_DOWN, NU_MIN)
+        mem["nu"] = np.maximum(nu * rules.NU_DOWN, rules.NU_MIN)
         return qt, tt, jt, ft
-    mem["nu"] = np.where(ok, np.maximum(nu * NU_DOWN, NU_MIN), np.minimum(nu * NU_UP, NU_MAX))
+    mem["nu"] = np.where(ok, np.maximum(nu * rules.NU_DOWN, rules.NU_MIN),
+                         np.minimum(nu * rules.NU_UP, rules.NU_MAX))
     bad = ~ok
     qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
     last = ctx._error             # (tt, aim, error at tt) from _evaluate: the rejected rows

@@ -53,6 +53,7 @@ from armsim.kinematics import robots
 from armsim.kinematics.spatial import forward, matrix_rpy, rpy_matrix
 from armsim.vision import genetic
 from armsim.vision.camera3d import Camera, Intrinsics, observe, project
+from armsim.vision.population import ADAM_RATE, LEARNERS, Population
 
 __all__ = ["SpatialSetup", "SpatialModel", "Problem", "make_problem", "identify",
            "Identifiability", "solve_lm", "solve_proportional", "solve_adam", "gauge_truth",
@@ -526,11 +527,9 @@ def solve_adam(model, data, theta0, free, rng, rounds=500, population=6, period=
 
 def _solve_population(learner, model, data, theta0, free, rng, rounds, population, period,
                       mutation):
-    from armsim.vision.spatial_run import SpatialCalibrationRun   # it builds on this module
     t0 = time.perf_counter()
-    run = SpatialCalibrationRun.from_parts(model, data, theta0, free, rng, learner=learner,
-                                           population=population, period=period,
-                                           mutation=mutation)
+    run = Population.from_parts(model, data, theta0, free, rng, learner=learner,
+                                population=population, period=period, mutation=mutation)
     for step in range(1, rounds + 1):
         run.step(breed=step < rounds)
     best = int(np.argmin(run.losses))
@@ -538,12 +537,6 @@ def _solve_population(learner, model, data, theta0, free, rng, rounds, populatio
     theta[run.free] = run.params[best]
     return Solution(theta, rounds, time.perf_counter() - t0, float(np.sqrt(run.losses[best])),
                     "max_rounds")
-
-
-#: the learners of the spatial problem
-LEARNERS = ("lm", "proportional", "adam")
-#: the largest Adam rate [rad or m per round]: a tenth of the deviations' size
-ADAM_RATE = 1e-3
 
 
 def gauge_truth(problem, held, values):
