@@ -231,6 +231,10 @@ class Solver:
         # one spatial dls problem runs on floats (solve) or unbatched arrays
         # (spatial_scalar.attempt_arrays)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
+        # ... and so does one problem of a robot's several tools (their chains' float passes
+        # side by side, :meth:`armsim.ik.tree.TreeTargets.float_pass`)
+        self._float_one = self._spatial_one or (problem.__class__ is TreeTargets and method == "dls"
+                                                and not priority)
         # dls with restarts: an attempt whose error falls too slowly gives way to the next
         # start (:attr:`Problem.progress`); every attempt is watched, the last one too
         self._progress = (problem.progress if method == "dls" and restarts and not priority
@@ -510,11 +514,14 @@ class Solver:
         # one dls problem on Python floats: planar (:mod:`scalar`) or spatial
         # (:mod:`spatial_scalar`; None: it hands over to the arrays)
         one = (self._scalar and scalar.run_one(self, target, q0) + ((None, None),)) or (
-            self._spatial_one and spatial_scalar.run_one(self, target, q0))
+            self._float_one and spatial_scalar.run_one(self, target, q0))
         if one:
             q, iters, res, reason, (pos, ori) = one
-            return IKResult(q=np.array(q), success=res < self.tol, iterations=iters, residual=res,
-                            reason=reason, position_residual=pos, orientation_residual=ori)
+            out = IKResult(q=np.array(q), success=res < self.tol, iterations=iters, residual=res,
+                           reason=reason, position_residual=pos, orientation_residual=ori)
+            if isinstance(prob, TreeTargets):
+                out = prob.finish(out, target[None], q0[None], self.tol, single=True)
+            return out
         q, iters, res, reasons = self.run(target[None], q0[None])
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])
@@ -653,7 +660,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
-    chain, target = (for_tree(chain, target, batch=False) if isinstance(chain, Robot) else
+    chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
                      for_target(chain, target, batch=False))   # a spatial chain: by shape
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
@@ -681,7 +688,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     -------
     IKResult whose fields have a leading axis B.
     """
-    chain, targets = (for_tree(chain, targets, batch=True) if isinstance(chain, Robot) else
+    chain, targets = (for_tree(chain, targets, batch=True) if chain.__class__ is Robot else
                       for_target(chain, targets, batch=True))
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,

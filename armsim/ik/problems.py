@@ -378,11 +378,19 @@ class SpatialTarget(Problem):
         return targets, np.sqrt(np.einsum("bi,bi->b", d, d)) <= self._bound
 
     def attainable_one(self, p):
-        """:meth:`aim`'s flag for one position p (3 floats)."""
+        """:meth:`aim`'s flag for one target row p (a list: the position first)."""
         if self._bound is None:
             return True
         o = self._origin
-        return math.dist(p, (o[0], o[1], o[2])) <= self._bound
+        return math.dist((p[0], p[1], p[2]), (o[0], o[1], o[2])) <= self._bound
+
+    @functools.cached_property
+    def feature_scale(self):
+        """A target row times this is its restart-table features
+        (:func:`armsim.ik.restart_table.features`)."""
+        w = self.weights
+        return w[:3] if self.kind == "position" else np.concatenate(
+            [w[:3], np.repeat(restart_table.ROTATION_WEIGHT * w[3:], 3)])
 
     @property
     def target_size(self):

@@ -314,6 +314,8 @@ class _Compiled:
 
 
 def _compiled(prob):
+    if hasattr(prob, "float_pass"):      # several tools: their chains' passes side by side
+        return prob.float_pass()
     key = (prob.kind, tuple(prob.weights.tolist()))
     per_chain = _COMPILED.get(prob.chain)
     if per_chain is None:
@@ -432,7 +434,7 @@ def run_one(solver, target, q0):
         first = (max_iter if (solver.first_iter is None or not solver.restarts)
                  else solver.first_iter)
         qa = clip(q0)
-        attainable = prob.attainable_one(tl[:3])
+        attainable = prob.attainable_one(tl)
 
         def reason(res, stalled):
             if timed[0] and res >= tol and attainable:
@@ -610,10 +612,7 @@ def _table(prob, C, seed):
     hit = C.tables.get(key) if seed is not None else None
     if hit is None:
         qs, feats, sq = rt.table(prob, seed)
-        w = prob.weights
-        scale = w[:3] if prob.kind == "position" else np.concatenate(
-            [w[:3], np.repeat(rt.ROTATION_WEIGHT * w[3:], 3)])
-        hit = (qs, scale, np.ascontiguousarray(-2.0 * feats.T), sq)
+        hit = (qs, prob.feature_scale, np.ascontiguousarray(-2.0 * feats.T), sq)
         if seed is not None:
             if len(C.tables) >= 4:
                 C.tables.clear()

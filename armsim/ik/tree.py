@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ik import restart_table
+import math
+
+from armsim.ik import restart_table, spatial_scalar
 from armsim.ik.problems import Problem, SpatialTarget, real_array
 from armsim.kinematics.tree import Robot
 
@@ -81,6 +83,7 @@ class TreeTargets(Problem):
         self._draw = draw
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
+        self._float = None
 
     @property
     def target_size(self):
@@ -156,11 +159,125 @@ class TreeTargets(Problem):
         return np.concatenate([restart_table.features(s, r) for s, r in
                                zip(self.subs, self._split(rows))], axis=-1)
 
+    def attainable_one(self, row):
+        """:meth:`aim`'s flag for one target row (a list)."""
+        return all(s.attainable_one(row[a:b]) for s, a, b in
+                   zip(self.subs, self._rows[:-1], self._rows[1:]))
+
+    @property
+    def feature_scale(self):
+        return np.concatenate([s.feature_scale for s in self.subs])
+
+    def float_pass(self):
+        """What the single solve on floats (:func:`armsim.ik.spatial_scalar.run_one`) needs:
+        each tool's generated chain pass (``spatial_scalar._compiled``), called side by side
+        on its joint values, their errors stacked and their Jacobian columns mapped onto the
+        free joints (:func:`_tree_source`); built once per problem."""
+        if self._float is None:
+            self._float = _TreeFloat(self)
+        return self._float
+
     def finish(self, out, targets, q0, tol, single):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)})."""
         res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
         out.targets = {k: float(v[0]) for k, v in res.items()} if single else res
         return out
+
+
+class _TreeFloat:
+    """The float pass of a :class:`TreeTargets` (the attributes
+    ``spatial_scalar._Compiled`` has, for the whole stack)."""
+
+    def __init__(self, prob):
+        subs = [spatial_scalar._compiled(s) for s in prob.subs]
+        src, pattern = _tree_source(prob, subs)
+        space = {f"make_{t}": c.make for t, c in enumerate(subs)}
+        exec(src, space)
+        self.make, self.source = space["make"], src
+        self.m = sum(c.m for c in subs)
+        self.solve, self.fix = spatial_scalar._linear(self.m)
+        self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+        space = {}
+        exec(_sparse_source(prob.n, self.m, pattern, self.lo, self.hi), space)
+        self.gram, self.move = space["gram"], space["move"]
+        self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
+        probe = np.full((1, prob.n), 4.0 * np.pi)
+        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
+        sizes = np.cumsum([0] + [s.m for s in prob.subs]).tolist()
+        pieces = [(c.parts, a, b) for c, a, b in zip(subs, sizes[:-1], sizes[1:])]
+
+        def parts(d):
+            got = [f(d[a:b]) for f, a, b in pieces]
+            return max(p for p, _ in got), max(o for _, o in got)
+        self.parts = parts
+        self.tables = {}
+
+
+def _tree_source(prob, subs):
+    """Source of ``make(targets...) -> evaluate(q)`` for the stack, and its pattern: which
+    entries of the flat columns (column after column, m rows each) are not zero."""
+    n = prob.n
+    sizes = [s.target_size for s in prob.subs]
+    m = sum(c.m for c in subs)
+    args = [f"a{k}" for k in range(sum(sizes))]
+    lines = [f"def make({', '.join(args)}):"]
+    at = 0
+    for t, size in enumerate(sizes):
+        lines.append(f"    ev{t} = make_{t}({', '.join(args[at:at + size])})")
+        at += size
+    lines += ["    def evaluate(q):", f"        {', '.join(f'q{k}' for k in range(n))}, = q"]
+    entries = [["0.0"] * m for _ in range(n)]      # entries[j][row]
+    row0 = 0
+    for t, (c, (cols, mult, off, _)) in enumerate(zip(subs, prob._maps)):
+        ms = None if mult is None else mult.tolist()      # Python floats: their repr
+        os_ = None if off is None else off.tolist()
+        vals = [f"q{j}" if ms is None else f"q{j} * {ms[i]!r} + {os_[i]!r}"
+                for i, j in enumerate(cols.tolist())]
+        lines.append(f"        f{t}, e{t}, c{t}, d{t} = ev{t}(({', '.join(vals)},))")
+        k = len(cols)
+        lines.append(f"        {', '.join(f'c{t}_{x}' for x in range(k * c.m))}, = c{t}")
+        for i, j in enumerate(cols.tolist()):
+            factor = "" if ms is None or ms[i] == 1.0 else f"{ms[i]!r} * "
+            for r in range(c.m):
+                term = f"{factor}c{t}_{i * c.m + r}"
+                old = entries[j][row0 + r]
+                entries[j][row0 + r] = term if old == "0.0" else f"{old} + {term}"
+        row0 += c.m
+    T = len(subs)
+    flat = [entries[j][r] for j in range(n) for r in range(m)]
+    lines.append(f"        return ({' + '.join(f'f{t}' for t in range(T))}, "
+                 f"{' + '.join(f'e{t}' for t in range(T))}, ({', '.join(flat)},), "
+                 f"{' + '.join(f'd{t}' for t in range(T))})")
+    lines.append("    return evaluate")
+    pattern = [[entries[j][r] != "0.0" for r in range(m)] for j in range(n)]
+    return "\n".join(lines) + "\n", pattern
+
+
+def _sparse_source(n, m, pattern, lo, hi):
+    """``gram(cols)`` and ``move(q, cols, y)`` of ``spatial_scalar._flat_source`` for flat
+    columns whose zero entries (``pattern[j][r]`` False) are known: they are left out of
+    every sum (two tools share only the joints above both)."""
+    idx = [(i, j) for i in range(m) for j in range(i + 1)]
+    cs = ", ".join(f"c{k}" for k in range(n * m))
+    gs = []
+    for i, j in idx:
+        terms = [f"c{k * m + i} * c{k * m + j}" for k in range(n)
+                 if pattern[k][i] and pattern[k][j]]
+        gs.append(" + ".join(terms) if terms else "0.0")
+    ys = ", ".join(f"y{i}" for i in range(m))
+    qs = ", ".join(f"q{k}" for k in range(n))
+    dq = []
+    for k in range(n):
+        terms = [f"c{k * m + i} * y{i}" for i in range(m) if pattern[k][i]]
+        dq.append(f"q{k} + (" + " + ".join(terms) + ")" if terms else f"q{k}")
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    inside = " and ".join(t for t in tests if t is not None) or "True"
+    return "\n".join(["def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
+                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    {qs}, = q", *(f"    t{k} = {dq[k]}" for k in range(n)),
+                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
 
 
 _TREES = weakref.WeakKeyDictionary()    # robot -> {spec: its TreeTargets}
