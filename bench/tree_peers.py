@@ -51,7 +51,8 @@ The round trip (``main``): targets from yourdfpy's forward kinematics of random 
 within the limits, solved from the middle of the limits, judged by yourdfpy's forward
 kinematics at the answer (< 1e-5 m and < 1e-5 rad for every frame); the table gives that
 success, the peer's own test, answers within the limits, the mean and median time over
-all poses, the mean over the solved ones, and the mean iterations.
+all poses, the mean over the solved ones, the mean iterations, and the poses where the
+own test and the forward-kinematics judge disagree.
 
     python bench/tree_peers.py                 # round trip, 200 poses, dual_arm and panda_hand
     python bench/tree_peers.py --poses 50 --robot dual_arm --seed 3
@@ -312,7 +313,7 @@ def main(argv=None):
     print(f"round trip: {args.poses} poses, seed {args.seed}, tol {TOL:g} m and rad, "
           f"cap {args.cap:g} s, from the middle of the limits")
     print(f"{'robot':<11} {'peer':<6} {'FK success':>10} {'own test':>9} {'in limits':>9} "
-          f"{'mean ms':>8} {'median ms':>9} {'ms solved':>9} {'mean it':>8}")
+          f"{'mean ms':>8} {'median ms':>9} {'ms solved':>9} {'mean it':>8} {'own!=FK':>7}")
     for robot in robots:
         for peer in peers:
             try:
@@ -325,7 +326,7 @@ def main(argv=None):
                   f"{within.mean():>9.1%} {1e3 * sec.mean():>8.2f} "
                   f"{1e3 * np.median(sec):>9.2f} "
                   f"{1e3 * sec[fk > 0].mean() if fk.any() else math.nan:>9.2f} "
-                  f"{its.mean():>8.1f}")
+                  f"{its.mean():>8.1f} {int((fk != own).sum()):>7d}")
             sys.stdout.flush()
 
 
