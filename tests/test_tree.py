@@ -368,3 +368,29 @@ def test_self_collision_pairs_skip_neighbours_and_its_jacobian_is_ad(two_arms):
     h = 1e-6
     fd = np.stack([(f(q + h * e) - f(q - h * e)) / (2 * h) for e in np.eye(r.n)], axis=-1)
     np.testing.assert_allclose(J, fd, atol=1e-6)
+
+
+def test_the_shipped_hand_closes_its_mimic_fingers_symmetrically():
+    r = armsim.robots.load_robot("panda_hand")
+    assert r.n == 8 and r.mimic == {"panda_finger_joint2": ("panda_finger_joint1", 1.0, 0.0)}
+    rng = np.random.default_rng(2)
+    lo, hi = r.limits[:, 0], r.limits[:, 1]
+    for q in rng.uniform(lo, hi, (5, r.n)):
+        F = r.frames(q, ["panda_tcp", "panda_leftfinger_tip", "panda_rightfinger_tip"])
+        tcp, w = F["panda_tcp"], q[r.joint_names.index("panda_finger_joint1")]
+        # each tip level with the TCP, w along the hand's y axis on either side
+        for link, side in (("panda_leftfinger_tip", 1.0), ("panda_rightfinger_tip", -1.0)):
+            want = tcp[:3, 3] + side * w * tcp[:3, 1]
+            np.testing.assert_allclose(F[link][:3, 3], want, rtol=0, atol=1e-12)
+
+
+def test_the_shipped_dual_arm_solves_both_tools_over_seeds():
+    r = armsim.robots.load_robot("dual_arm")
+    assert r.n == 15 and r.tips == ("left_tool", "right_tool")
+    for seed in (5, 6, 7):
+        T = _random_targets(r, r.tips, 30, seed)
+        res = armsim.solve_batch(r, T, tol=1e-5)
+        judged = _judged(r, res.q, T)
+        ok = np.all([(p < 1e-5) & (a < 1e-5) for p, a in judged.values()], axis=0)
+        assert not np.any(res.success & ~ok)
+        assert res.success.mean() >= 0.95

@@ -10,21 +10,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from armsim.kinematics.urdf import load_robot as _load_robot
 from armsim.kinematics.urdf import load_urdf
 
-__all__ = ["NAMES", "load", "path"]
+__all__ = ["NAMES", "TREES", "load", "load_robot", "path"]
 
+#: the shipped arms (serial chains; the chain benchmarks run on each)
 NAMES = ("panda", "ur5", "iiwa14", "snake20")
+#: the shipped whole robots (kinematic trees: several tools, mimic joints), loaded with
+#: :func:`load_robot`: a dual-arm robot on a turning torso, and the Panda with its hand
+TREES = ("dual_arm", "panda_hand")
 _DIR = Path(__file__).resolve().parent / "models"
 
 
 def path(name) -> Path:
     """The URDF file of a shipped robot."""
-    if not isinstance(name, str) or name not in NAMES:
-        raise ValueError(f"unknown robot {str(name)[:40]!r}; choose one of {', '.join(NAMES)}")
+    if not isinstance(name, str) or name not in NAMES + TREES:
+        raise ValueError(f"unknown robot {str(name)[:40]!r}; choose one of "
+                         f"{', '.join(NAMES + TREES)}")
     return _DIR / f"{name}.urdf"
 
 
 def load(name, base=None, tip=None):
-    """The spatial chain of a shipped robot (see :data:`NAMES`)."""
+    """The spatial chain of a shipped robot (see :data:`NAMES`; of a tree in :data:`TREES`,
+    the chain to ``tip``, by default its deepest leaf)."""
     return load_urdf(path(name), base=base, tip=tip)
+
+
+def load_robot(name, tips=None, base_joint=None):
+    """A shipped robot as a whole (:class:`~armsim.kinematics.tree.Robot`): any name of
+    :data:`NAMES` or :data:`TREES` (``tips`` default: every leaf)."""
+    return _load_robot(path(name), tips=tips, base_joint=base_joint)
