@@ -1,0 +1,255 @@
+"""Several tools of one robot in one solve: armsim's kinematic trees, measured in one run.
+
+Part 1, armsim alone (issue 24's goals), on poses it never tuned on: targets are the forward
+kinematics of joint vectors uniform within the limits, ``default_rng(2026)`` (the solver's
+defaults are the chain's, chosen on ``default_rng(31337)`` by ``bench/ik_spatial_settings.py``;
+nothing here was tuned on 2026).  Every answer is judged by the same rule: for every tool,
+position error < 1e-5 m and rotation angle < 1e-5 rad by forward kinematics (armsim's
+``Robot.frames``, equal to yourdfpy's to 4e-16).
+
+* ``dual_arm``: ``left_tool`` and ``right_tool`` as full poses (15 joints, 12 rows);
+  ``panda_hand``: both fingertips as full poses (8 joints, one finger a mimic of the other).
+* one ``armsim.solve`` per pose: success, mean and median time, and the ratio of the mean to
+  one Panda solve (``panda.urdf``, its tool to poses from the same seed) in the same run;
+* ``armsim.solve_batch`` of B = 10,000 (``--quick``: 1,000) poses: solves per second, and
+  the Panda's in the same run.
+
+Part 2, side by side with pink and placo (``bench/tree_peers.py``: their own success tests,
+their settings tuned there on seed 100): the same poses (``default_rng(2027)``), the same start
+(the middle of the limits), the same wall-clock cap per solve (armsim's ``timeout=``), the
+same judge (yourdfpy's forward kinematics).  armsim runs twice: as shipped (restarts from its
+table when a start fails) and with ``restarts=0`` (one descent from the start until the cap or
+its own stall rule, as the peers).
+Means include the failures, which run to the cap; the median and the mean over solved poses
+are given too.
+
+    python bench/ik_tree.py                      # 2,000 poses (part 1), 300 (part 2)
+    python bench/ik_tree.py --quick              # 300 and 100
+    python bench/ik_tree.py --json out.json --markdown    # docs/solvers.md and README blocks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import armsim  # noqa: E402
+from armsim.kinematics.spatial import rotation_vector  # noqa: E402
+
+TOL = 1e-5
+SEED = 2026            # part 1's poses
+PEER_SEED = 2027       # part 2's poses
+TASKS = {"dual_arm": ("left_tool", "right_tool"),
+         "panda_hand": ("panda_leftfinger_tip", "panda_rightfinger_tip")}
+
+
+def _uniform(limits, count, rng):
+    lo = np.where(np.isfinite(limits[:, 0]), limits[:, 0], -np.pi)
+    hi = np.where(np.isfinite(limits[:, 1]), limits[:, 1], np.pi)
+    return rng.uniform(lo, hi, (count, len(limits)))
+
+
+def judged(robot, q, targets):
+    """(B,) bool: every tool within TOL [m] and TOL [rad] of its target by FK."""
+    F = robot.frames(np.atleast_2d(q), list(targets))
+    ok = np.ones(len(np.atleast_2d(q)), dtype=bool)
+    for link, T in targets.items():
+        A, T = F[link], np.reshape(T, (-1, 4, 4))
+        pos = np.linalg.norm(A[:, :3, 3] - T[:, :3, 3], axis=-1)
+        ang = np.linalg.norm(rotation_vector(T[:, :3, :3] @ np.swapaxes(A[:, :3, :3], -1, -2)),
+                             axis=-1)
+        ok &= (pos < TOL) & (ang < TOL)
+    return ok
+
+
+def _ms(seconds):
+    return 1e3 * float(np.mean(seconds)), 1e3 * float(np.median(seconds))
+
+
+def part1(count, batch):
+    rows = []
+    panda = armsim.robots.load("panda")
+    rng = np.random.default_rng(SEED)
+    Tp = panda.matrix(_uniform(panda.limits, max(count, batch), rng))
+    armsim.solve(panda, Tp[0])
+    secs, ok = [], 0
+    for T in Tp[:count]:
+        t0 = time.perf_counter()
+        r = armsim.solve(panda, T, tol=TOL)
+        secs.append(time.perf_counter() - t0)
+        ok += bool(r.success) and _chain_ok(panda, r.q, T)
+    panda_mean = float(np.mean(secs))
+    t0 = time.perf_counter()
+    rb = armsim.solve_batch(panda, Tp[:batch], tol=TOL)
+    panda_rate = batch / (time.perf_counter() - t0)
+    rows.append({"robot": "panda (chain)", "poses": count, "success": ok / count,
+                 "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1], "ratio": 1.0,
+                 "batch": batch, "batch_success": float(rb.success.mean()),
+                 "batch_per_s": panda_rate})
+    for name, tips in TASKS.items():
+        robot = armsim.robots.load_robot(name, tips=list(tips))
+        rng = np.random.default_rng(SEED)
+        T = robot.frames(_uniform(robot.limits, max(count, batch), rng), list(tips))
+        armsim.solve(robot, {k: v[0] for k, v in T.items()})
+        secs, good, claimed_bad = [], 0, 0
+        for i in range(count):
+            one = {k: v[i] for k, v in T.items()}
+            t0 = time.perf_counter()
+            r = armsim.solve(robot, one, tol=TOL)
+            secs.append(time.perf_counter() - t0)
+            fk = bool(judged(robot, r.q, one)[0])
+            good += fk
+            claimed_bad += bool(r.success) and not fk
+        t0 = time.perf_counter()
+        rb = armsim.solve_batch(robot, {k: v[:batch] for k, v in T.items()}, tol=TOL)
+        rate = batch / (time.perf_counter() - t0)
+        fk_b = judged(robot, rb.q, {k: v[:batch] for k, v in T.items()})
+        rows.append({"robot": name, "poses": count, "success": good / count,
+                     "false_success": claimed_bad,
+                     "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1],
+                     "ratio": float(np.mean(secs)) / panda_mean,
+                     "batch": batch, "batch_success": float(fk_b.mean()),
+                     "batch_false_success": int(np.sum(rb.success & ~fk_b)),
+                     "batch_per_s": rate})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def _chain_ok(chain, q, T):
+    A = chain.matrix(q)
+    ang = np.linalg.norm(rotation_vector((T[:3, :3] @ A[:3, :3].T)[None])[0])
+    return np.linalg.norm(A[:3, 3] - T[:3, 3]) < TOL and ang < TOL
+
+
+def part2(count, cap, peers):
+    import tree_peers
+    import yourdfpy
+    rows = []
+    for name, tips in TASKS.items():
+        path = str(armsim.robots.path(name))
+        robot = armsim.robots.load_robot(name, tips=list(tips))
+        urdf = yourdfpy.URDF.load(path, build_scene_graph=True, load_meshes=False)
+        names = list(robot.joint_names)
+        mid = robot.limits.mean(axis=1)
+        q0 = dict(zip(names, mid))
+        rng = np.random.default_rng(PEER_SEED)
+        T = robot.frames(_uniform(robot.limits, count, rng), list(tips))
+        poses = [[T[k][i] for k in tips] for i in range(count)]
+        solvers = {"armsim": None, "armsim restarts=0": 0}
+        solvers.update({p: p for p in peers})
+        for label, how in solvers.items():
+            secs, ok, own = [], [], []
+            if how is None or how == 0:
+                # one descent, its budget left to the cap as the peers' (max_iter: the most)
+                kw = {} if how is None else {"restarts": 0, "max_iter": 100_000}
+                armsim.solve(robot, dict(zip(tips, poses[0])), q0=mid, timeout=cap, **kw)
+                for targets in poses:
+                    t0 = time.perf_counter()
+                    r = armsim.solve(robot, dict(zip(tips, targets)), q0=mid, tol=TOL,
+                                     timeout=cap, **kw)
+                    secs.append(time.perf_counter() - t0)
+                    own.append(bool(r.success))
+                    ok.append(_peer_judge(tree_peers, urdf, dict(zip(names, r.q)), tips,
+                                          targets))
+            else:
+                solve = tree_peers.PEERS[how]
+                try:
+                    solve(path, list(tips), poses[0], q0, TOL, 0.01)     # build, untimed
+                except ImportError as exc:
+                    print(f"{name} {label}: skipped ({exc})", flush=True)
+                    continue
+                for targets in poses:
+                    q, seconds, own_ok, _ = solve(path, list(tips), targets, q0, TOL, cap)
+                    secs.append(seconds)
+                    own.append(bool(own_ok))
+                    ok.append(_peer_judge(tree_peers, urdf, q, tips, targets))
+            ok = np.array(ok)
+            secs = np.array(secs)
+            rows.append({"robot": name, "solver": label, "poses": count, "cap_ms": 1e3 * cap,
+                         "success": float(ok.mean()), "own_success": float(np.mean(own)),
+                         "false_success": int(np.sum(np.array(own) & ~ok)),
+                         "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1],
+                         "solved_mean_ms": 1e3 * float(secs[ok].mean()) if ok.any() else math.nan})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def _peer_judge(tree_peers, urdf, q, tips, targets):
+    """The common rule by yourdfpy's forward kinematics (the mimic rule applied by it)."""
+    cfg = {k: float(v) for k, v in q.items() if k in urdf.actuated_joint_names}
+    errs = tree_peers.fk_errors(urdf, cfg, list(tips), targets)
+    return all(p < TOL and a < TOL for p, a in errs)
+
+
+def markdown(res):
+    out = ["armsim alone: every tool within 1e-5 m and 1e-5 rad by forward kinematics "
+           f"(poses of `default_rng({SEED})`).", "",
+           "| robot | poses | solve: success | mean / median ms | mean / Panda's | "
+           "solve_batch B | success | solves/s |", "|---|---|---|---|---|---|---|---|"]
+    for r in res["alone"]:
+        out.append(f"| {r['robot']} | {r['poses']:,} | {100 * r['success']:.2f} % | "
+                   f"{r['mean_ms']:.3f} / {r['median_ms']:.3f} | {r['ratio']:.2f} | "
+                   f"{r['batch']:,} | {100 * r['batch_success']:.2f} % | "
+                   f"{r['batch_per_s']:,.0f} |")
+    out += ["", f"Side by side (poses of `default_rng({PEER_SEED})`, start at the middle of the "
+            f"limits, cap {res['peers'][0]['cap_ms']:.0f} ms per solve for every solver, judged "
+            "by yourdfpy's forward kinematics):" if res["peers"] else "", ""]
+    if res["peers"]:
+        out += ["| robot | solver | success | own test | mean / median ms | mean ms, solved |",
+                "|---|---|---|---|---|---|"]
+        for r in res["peers"]:
+            out.append(f"| {r['robot']} | {r['solver']} | {100 * r['success']:.1f} % | "
+                       f"{100 * r['own_success']:.1f} % | {r['mean_ms']:.2f} / "
+                       f"{r['median_ms']:.2f} | {r['solved_mean_ms']:.2f} |")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    from _docs import add_markdown_argument, write_blocks
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="300 / 100 poses, B = 1,000")
+    ap.add_argument("--poses", type=int, help="part 1's single solves per robot")
+    ap.add_argument("--batch", type=int, help="part 1's solve_batch size")
+    ap.add_argument("--peer-poses", type=int, help="part 2's poses per robot")
+    ap.add_argument("--cap", type=float, default=0.05, help="part 2's cap per solve [s]")
+    ap.add_argument("--peers", default="pink,placo", help="comma-separated, or 'none'")
+    ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) the "
+                    "tables of a run saved with --json, without running")
+    add_markdown_argument(ap, "docs/solvers.md")
+    args = ap.parse_args(argv)
+    if args.from_json:
+        text = markdown(json.loads(Path(args.from_json).read_text()))
+        print(text)
+        if args.markdown:
+            command = (f"python bench/ik_tree.py --json {args.from_json}` then "
+                       f"`python bench/ik_tree.py --from-json {args.from_json} --markdown")
+            for doc in dict.fromkeys([args.markdown, "README.md"]):
+                write_blocks(doc, {"bench/ik_tree.py": text}, command)
+        return
+    count = args.poses or (300 if args.quick else 2000)
+    batch = args.batch or (1000 if args.quick else 10000)
+    peer_count = args.peer_poses or (100 if args.quick else 300)
+    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    res = {"alone": part1(count, batch), "peers": part2(peer_count, args.cap, peers)}
+    text = markdown(res)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    if args.markdown:
+        command = "python bench/ik_tree.py" + (" --quick" if args.quick else "") + " --markdown"
+        for doc in dict.fromkeys([args.markdown, "README.md"]):
+            write_blocks(doc, {"bench/ik_tree.py": text}, command)
+
+
+if __name__ == "__main__":
+    main()
