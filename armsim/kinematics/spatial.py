@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ad import twist
 from armsim.kinematics import batch, validate
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
@@ -173,61 +174,47 @@ def forward(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frames=False
 
     Returns
     -------
-    R (..., 3, 3), p (..., 3): the tool pose in the base frame; with ``frames``
-    also the lists of the n link frames (rotation, position) after each joint.
+    R (..., 3, 3), p (..., 3): the tool pose in the base frame (Duals when anything given
+    is one); with ``frames`` also the lists of the n link frames (rotation, position)
+    after each joint.  The pass is :func:`forward_motion`'s: derivatives ride as twists
+    (:mod:`armsim.ad.twist`) and become Duals at the end.
     """
-    n = len(prismatic)
-    R = p = None
-    Rs, ps = [], []
-    for i in range(n):
-        local_R, local_p = joint_transform(q[..., i], origin_R[i], origin_p[i], axes[i],
-                                           prismatic[i])
-        if R is None:
-            R, p = local_R, local_p
-        else:
-            p = p + _rotate(R, local_p)
-            R = ad.matmul(R, local_R)
-        if frames:
-            Rs.append(R)
-            ps.append(p)
-    tool_pos = p + _rotate(R, tool_p)
-    tool_rot = ad.matmul(R, tool_R)
+    tool, links = forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p,
+                                 frames=frames)
+    tool_rot, tool_pos = tool.duals()
     if frames:
-        return tool_rot, tool_pos, Rs, ps
+        pairs = [m.duals() for m in links]
+        return tool_rot, tool_pos, [r for r, _ in pairs], [x for _, x in pairs]
     return tool_rot, tool_pos
 
 
-def joint_transform(qi, R0, p0, axis, prismatic):
-    """One joint's transform from the previous link's frame, (R (..., 3, 3), p (..., 3)),
-    for its value ``qi`` (...): the origin ``(R0, p0)`` then a turn about (Rodrigues,
-    ``R0 (I + sin q K + (1 - cos q) K^2)``) or a slide along its unit ``axis``.  Arrays and
-    Duals; the chain (:func:`forward`) and the tree (:mod:`armsim.kinematics.tree`) share it."""
-    if prismatic:
-        return R0, p0 + _expand(qi) * ad.matmul(R0, axis)      # origin slid along the axis
-    k = _skew(axis)
-    c, s = ad.cos_sin(qi)
-    c, s = _expand(c, 2), _expand(s, 2)
-    return R0 + s * ad.matmul(R0, k) + (1.0 - c) * ad.matmul(R0, k @ k), p0
+def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frames=False,
+                   seed=None):
+    """:func:`forward` as :class:`~armsim.ad.twist.Motion` values: the tool and (with
+    ``frames``) the n link frames, each carrying its derivatives as twists.
 
-
-def _expand(x, count=1):
-    """Append ``count`` unit axes (arrays and Duals)."""
-    shape = tuple(np.shape(ad.value_of(x))) + (1,) * count
-    return ad.reshape(x, shape)
-
-
-def _rotate(R, v):
-    """``R @ v`` for rotations (..., 3, 3) and vectors (3,) or (..., 3)."""
-    if np.ndim(ad.value_of(v)) == 1:
-        return ad.matmul(R, v)
-    return ad.matmul(R, _expand(v))[..., 0]
-
-
-def _angular(R):
-    """Angular velocity columns (..., 3, K) of a Dual rotation: the axial vector of dR R^T."""
-    w = np.einsum("...ijk,...lj->...ilk", R.tangent, R.value)      # (dR R^T)[i, l] per column
-    return 0.5 * np.stack([w[..., 2, 1, :] - w[..., 1, 2, :], w[..., 0, 2, :] - w[..., 2, 0, :],
-                           w[..., 1, 0, :] - w[..., 0, 1, :]], axis=-2)
+    ``seed = (k, offset)`` seeds q (an array) one-hot without a Dual: joint i's value is
+    direction ``offset + i`` of ``k`` (the joints' Jacobian columns), so each joint's
+    product adds one column.  Each joint is its origin (a constant, or Duals: an origin
+    being calibrated) times its turn about (or slide along) its axis."""
+    n = len(prismatic)
+    dual_q = isinstance(q, ad.Dual)
+    T = None
+    links = []
+    for i in range(n):
+        qi = q[..., i]
+        if seed is not None and not dual_q:
+            k, offset = seed
+            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i], k, offset + i)
+        else:
+            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i])
+        O = twist.from_duals(origin_R[i], origin_p[i])
+        local = twist.compose(O, J)
+        T = local if T is None else twist.compose(T, local)
+        if frames:
+            links.append(T)
+    tool = twist.compose(T, twist.from_duals(tool_R, tool_p))
+    return tool, links
 
 
 class SpatialChain:
@@ -484,13 +471,9 @@ class SpatialChain:
         for w in wrt:
             offset[w] = at
             at += sizes[w]
-        if "joints" in wrt:
-            eye = np.zeros((n, k))
-            eye[np.arange(n), offset["joints"] + np.arange(n)] = 1.0
-            qd = ad.Dual(q, np.broadcast_to(eye, batch + (n, k)))
-        else:
-            qd = ad.Dual(q, np.zeros(batch + (n, k)))
-        origins = None
+        # the joint values seeded one-hot without a Dual: joint i's column is its own
+        seed = (k, offset["joints"]) if "joints" in wrt else None
+        R0, p0 = self._R0, self.xyz
         if "origins" in wrt:
             # columns per joint: x, y, z, roll, pitch, yaw
             o = offset["origins"]
@@ -499,8 +482,14 @@ class SpatialChain:
             for i in range(n):
                 tx[i, np.arange(3), o + 6 * i + np.arange(3)] = 1.0
                 tr[i, np.arange(3), o + 6 * i + 3 + np.arange(3)] = 1.0
-            origins = (ad.Dual(self.xyz, tx), ad.Dual(self.rpy, tr))
-        return self._forward(qd, origins=origins)
+            p0 = ad.Dual(self.xyz, tx)
+            R0 = rpy_matrix(ad.Dual(self.rpy, tr))
+        tool, _ = forward_motion(q, R0, p0, self.axes, self.prismatic, self._tool_R,
+                                 self.tool_xyz, seed=seed)
+        if tool.v is None:        # origins only, and no origin given a direction: constant
+            tool = twist.Motion(tool.R, tool.p, np.zeros(batch + (3, k)),
+                                np.zeros(batch + (3, k)), 0, k)
+        return tool
 
     def pose_and_jacobian(self, q, wrt="joints", structured=True):
         """Tool pose R (..., 3, 3), p (..., 3) and its Jacobian (..., 6, K) from one forward pass.
@@ -530,9 +519,8 @@ class SpatialChain:
                 return T[..., :3, :3], p, np.concatenate([lin, z], axis=-2)
             lin = np.where(self._rev, lin, z)
             return T[..., :3, :3], p, np.concatenate([lin, np.where(self._rev, z, 0.0)], axis=-2)
-        R, p = self._seeded(q, wrt)
-        jac = np.concatenate([p.tangent, _angular(R)], axis=-2)
-        return R.value, p.value, jac
+        tool = self._seeded(q, wrt)
+        return tool.R, tool.p, tool.jacobian()
 
     def jacobian(self, q, wrt="joints", structured=True):
         """Pose Jacobian (..., 6, K) by forward-mode AD (see :meth:`pose_and_jacobian`)."""

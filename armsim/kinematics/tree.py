@@ -17,10 +17,11 @@ its origin and axis as in a :class:`~armsim.kinematics.spatial.SpatialChain`.  B
   the root of a file that has none.
 
 Every link frame comes from one pass over the links in tree order (:meth:`Robot.poses`),
-written once with :func:`~armsim.kinematics.spatial.joint_transform` (the chain's own joint
-transform), so it runs on floats, arrays with a leading batch axis, and
-:class:`~armsim.ad.dual.Dual` (the Jacobian of any function of any link's frame is one
-forward pass).  A serial chain is the tree with one leaf: :meth:`Robot.chain` gives the
+written once with the chain's products (:mod:`armsim.ad.twist`: a link is its parent's frame
+times its joint's origin times its turn or slide), so it runs on floats, arrays with a
+leading batch axis, and :class:`~armsim.ad.dual.Dual` (the derivatives ride as twists and
+become Duals at the end: the Jacobian of any function of any link's frame is one forward
+pass).  A serial chain is the tree with one leaf: :meth:`Robot.chain` gives the
 :class:`SpatialChain` from the root to a link with the map from ``q`` to its joint values,
 so a solve reuses the chain's fast passes.
 """
@@ -34,7 +35,8 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.kinematics import validate
-from armsim.kinematics.spatial import Joint, SpatialChain, joint_transform, matrix_rpy, rpy_matrix
+from armsim.ad import twist
+from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.validate import shown
 
 __all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS"]
@@ -292,25 +294,21 @@ class Robot:
         v = self.joint_values(q)
         want = self._wanted(links)
         last = max(self._index[link] for link in want)
-        Rs, ps = [None] * (last + 1), [None] * (last + 1)   # None: the root's identity
+        T = [None] * (last + 1)            # Motions; None: the root's identity
         for i, (parent, R0, p0, axis, prismatic, vi) in enumerate(self._steps[:last], start=1):
-            if vi < 0:
-                lR, lp = R0, p0
-            else:
-                lR, lp = joint_transform(v[..., vi], R0, p0, axis, prismatic)
-            PR, Pp = Rs[parent], ps[parent]
-            if PR is None:
-                Rs[i], ps[i] = lR, lp
-            else:
-                Rs[i] = ad.matmul(PR, lR)
-                ps[i] = Pp + _rotate(PR, lp)
+            local = twist.constant(R0, p0)
+            if vi >= 0:
+                move = twist.slide if prismatic else twist.turn
+                local = twist.compose(local, move(v[..., vi], axis))
+            T[i] = local if T[parent] is None else twist.compose(T[parent], local)
         batch = np.shape(ad.value_of(q))[:-1]
         out = {}
         for link in want:
-            i = self._index[link]
-            R, p = Rs[i], ps[i]
-            if R is None:
+            m = T[self._index[link]]
+            if m is None:
                 R, p = np.eye(3), np.zeros(3)
+            else:
+                R, p = m.duals()
             if isinstance(R, ad.Dual) or isinstance(p, ad.Dual):
                 out[link] = (R, p)
             else:
@@ -417,12 +415,6 @@ def _transform(j):
     T[:3, :3] = rpy_matrix(np.asarray(j.rpy, dtype=float))
     T[:3, 3] = j.xyz
     return T
-
-
-def _rotate(R, v):
-    if np.ndim(ad.value_of(v)) == 1:
-        return ad.matmul(R, v)
-    return ad.matmul(R, ad.reshape(v, tuple(np.shape(ad.value_of(v))) + (1,)))[..., 0]
 
 
 def _frozen(a):

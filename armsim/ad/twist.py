@@ -1,0 +1,204 @@
+"""Forward mode on rigid transforms: tangents carried as twists.
+
+A :class:`Motion` is a rigid transform ``T = (R, p)`` whose derivative along each of K
+directions is carried as a *spatial twist* ``(v_k, w_k)``: ``dT/dx_k = [w_k]^ T`` with
+``[w]^`` the 4 x 4 matrix of angular velocity ``w`` and linear velocity ``v``, that is
+``dR = w^ R`` and ``dp = w x p + v``.  Six numbers a direction instead of the twelve of a
+:class:`~armsim.ad.dual.Dual` holding ``dR`` and ``dp``, and the chain rule of a product is
+the adjoint map: for ``T = A B``,
+
+    ``(v, w) = (v_A + R_A v_B + p_A x (R_A w_B),  w_A + R_A w_B)``,
+
+a rotation and a cross product per direction (a ``Dual`` product multiplies 3 x 3 blocks).
+This is the same forward-mode derivative, in the coordinates a rigid motion has: seeds,
+products and read-out follow the chain rule with nothing written per robot.  A joint's turn
+``Rot(a, q)`` about its origin has the twist ``(0, a dq)``, a slide ``(a dq, 0)``; a
+transform given as Duals (an origin being calibrated) enters by :func:`from_duals`.
+
+Tangents may be known zero outside a range of columns (``lo``): the twist arrays then hold
+columns ``lo`` onwards only.  A chain seeded one-hot on its joint values thus grows one
+column a joint, and a product of a transform by one joint's costs one column, not K.
+
+Arrays carry any leading batch shape: values ``R (..., 3, 3)``, ``p (..., 3)``, twists
+``v, w (..., 3, K - lo)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.ad import dual as ad
+
+__all__ = ["Motion", "constant", "turn", "slide", "from_duals", "compose"]
+
+
+class Motion:
+    """A rigid transform ``(R, p)`` with twist tangents ``v``, ``w`` (None: constant) for
+    columns ``lo`` to ``k`` (see the module)."""
+
+    __slots__ = ("R", "p", "v", "w", "lo", "k")
+
+    def __init__(self, R, p, v=None, w=None, lo=0, k=0):
+        self.R, self.p, self.v, self.w, self.lo, self.k = R, p, v, w, lo, k
+
+    @property
+    def constant(self) -> bool:
+        return self.v is None
+
+    def full(self):
+        """The twists over all K columns, ``(v, w)`` each (..., 3, K) (zeros where known)."""
+        shape = np.broadcast_shapes(np.shape(self.p)) + (self.k,)
+        if self.v is None:
+            z = np.zeros(shape)
+            return z, z.copy()
+        if self.lo == 0 and self.v.shape[-1] == self.k:
+            return self.v, self.w
+        v, w = np.zeros(self.v.shape[:-1] + (self.k,)), np.zeros(self.w.shape[:-1] + (self.k,))
+        v[..., self.lo:self.lo + self.v.shape[-1]] = self.v
+        w[..., self.lo:self.lo + self.w.shape[-1]] = self.w
+        return v, w
+
+    def point_velocity(self, x=None):
+        """Velocity (..., 3, K) of the point ``p + R x`` (x in the moving frame; None: the
+        origin ``p``): ``v + w x point``."""
+        v, w = self.full()
+        at = self.p if x is None else self.p + _rot(self.R, x)
+        return v + _cross(w, np.broadcast_to(at[..., :, None], w.shape))
+
+    def jacobian(self, x=None):
+        """The pose Jacobian (..., 6, K) of the frame (its point ``x``): the linear velocity
+        of the point, then the angular velocity."""
+        v, w = self.full()
+        return np.concatenate([self.point_velocity(x), w], axis=-2)
+
+    def duals(self):
+        """``(R, p)`` as :class:`~armsim.ad.dual.Dual` (constants: arrays):
+        ``dR = w^ R`` column by column, ``dp = v + w x p``."""
+        if self.v is None:
+            return self.R, self.p
+        v, w = self.full()
+        dR = np.stack([_cross(w, np.broadcast_to(self.R[..., :, j, None], w.shape))
+                       for j in range(3)], axis=-2)          # (..., 3 rows, 3 cols, K)
+        dp = v - _cross(np.broadcast_to(self.p[..., :, None], w.shape), w)     # v + w x p
+        return ad.Dual(self.R, dR), ad.Dual(self.p, dp)
+
+
+def _cross(a, b):
+    """a x b over axis -2 (the 3 coordinates; the last axis the directions)."""
+    a0, a1, a2 = a[..., 0, :], a[..., 1, :], a[..., 2, :]
+    b0, b1, b2 = b[..., 0, :], b[..., 1, :], b[..., 2, :]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-2)
+
+
+def _rot(R, x):
+    return np.matmul(R, x[..., None])[..., 0] if np.ndim(x) > 1 else R @ x
+
+
+def constant(R, p):
+    return Motion(np.asarray(R, dtype=float), np.asarray(p, dtype=float))
+
+
+def _scalar_tangent(q):
+    """(value, tangent (..., K - lo), lo, K) of a Dual scalar q (...)."""
+    t = q.tangent
+    k = t.shape[-1]
+    lo = getattr(q, "lo", 0)
+    return q.value, t, lo, k
+
+
+def turn(q, axis, k=None, lo=0):
+    """``Rot(axis, q)`` about the origin: q a float array (...) or a Dual; its twist is
+    ``(0, axis dq)``.  ``k``, ``lo``: a one-hot seed given without a Dual (q an array:
+    its tangent is column ``lo`` of ``k``, equal to 1)."""
+    axis = np.asarray(axis, dtype=float)
+    K = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]],
+                  [-axis[1], axis[0], 0.0]])
+    if isinstance(q, ad.Dual):
+        qv, dq, lo, k = _scalar_tangent(q)
+    else:
+        qv, dq = np.asarray(q, dtype=float), None
+    c, s = np.cos(qv)[..., None, None], np.sin(qv)[..., None, None]
+    R = np.eye(3) + s * K + (1.0 - c) * (K @ K)
+    p = np.zeros(np.shape(qv) + (3,))
+    if dq is None and k is None:
+        return Motion(R, p)
+    if dq is None:                         # one-hot: d q / d x_lo = 1
+        w = np.broadcast_to(axis[:, None], np.shape(qv) + (3, 1)).copy()
+    else:
+        w = axis[:, None] * dq[..., None, :]
+    return Motion(R, p, np.zeros_like(w), w, lo, k)
+
+
+def slide(q, axis, k=None, lo=0):
+    """``Trans(axis q)``: its twist is ``(axis dq, 0)`` (see :func:`turn`)."""
+    axis = np.asarray(axis, dtype=float)
+    if isinstance(q, ad.Dual):
+        qv, dq, lo, k = _scalar_tangent(q)
+    else:
+        qv, dq = np.asarray(q, dtype=float), None
+    R = np.broadcast_to(np.eye(3), np.shape(qv) + (3, 3))
+    p = qv[..., None] * axis
+    if dq is None and k is None:
+        return Motion(R, p)
+    if dq is None:
+        v = np.broadcast_to(axis[:, None], np.shape(qv) + (3, 1)).copy()
+    else:
+        v = axis[:, None] * dq[..., None, :]
+    return Motion(R, p, v, np.zeros_like(v), lo, k)
+
+
+def from_duals(R, p):
+    """A transform given as Duals or arrays (a rotation R and a position p) as a
+    :class:`Motion`: ``w`` the axial vector of ``dR R^T``, ``v = dp - w x p``."""
+    if not (isinstance(R, ad.Dual) or isinstance(p, ad.Dual)):
+        return constant(R, p)
+    Rv, pv = ad.value_of(R), ad.value_of(p)
+    k = (R if isinstance(R, ad.Dual) else p).tangent.shape[-1]
+    shape = np.broadcast_shapes(Rv.shape[:-2], pv.shape[:-1])
+    if isinstance(R, ad.Dual):
+        m = np.einsum("...ijk,...lj->...ilk", R.tangent, Rv)        # dR R^T (skew)
+        w = 0.5 * np.stack([m[..., 2, 1, :] - m[..., 1, 2, :], m[..., 0, 2, :] - m[..., 2, 0, :],
+                            m[..., 1, 0, :] - m[..., 0, 1, :]], axis=-2)
+    else:
+        w = np.zeros(shape + (3, k))
+    dp = p.tangent if isinstance(p, ad.Dual) else np.zeros(shape + (3, k))
+    w = np.broadcast_to(w, shape + (3, k))
+    v = dp + _cross(np.broadcast_to(pv[..., :, None], w.shape), w)     # dp - w x p
+    return Motion(np.broadcast_to(Rv, shape + (3, 3)), np.broadcast_to(pv, shape + (3,)),
+                  v, w.copy(), 0, k)
+
+
+def compose(A, B):
+    """``A B`` (see the module): the values' product, the twists by the adjoint of A."""
+    R = np.matmul(A.R, B.R)
+    p = A.p + _rot(A.R, B.p)
+    if B.v is None:
+        return Motion(R, p, A.v, A.w, A.lo, A.k)
+    # B's twists seen from A's parent: (R_A v_B + p_A x (R_A w_B), R_A w_B)
+    wB = np.matmul(A.R, B.w)
+    vB = np.matmul(A.R, B.v) + _cross(np.broadcast_to(A.p[..., :, None], wB.shape), wB)
+    if A.v is None:
+        return Motion(R, p, vB, wB, B.lo, B.k)
+    if A.k != B.k:
+        raise ValueError(f"twists of {A.k} and {B.k} directions cannot be combined")
+    lo = min(A.lo, B.lo)
+    hi = max(A.lo + A.v.shape[-1], B.lo + B.v.shape[-1])
+    shape = np.broadcast_shapes(A.v.shape[:-1], vB.shape[:-1])
+    if A.lo == lo and A.v.shape[-1] == hi - lo and B.lo == lo and B.v.shape[-1] == hi - lo:
+        return Motion(R, p, A.v + vB, A.w + wB, lo, A.k)
+    if B.lo >= A.lo + A.v.shape[-1] and A.lo == lo:          # disjoint, B after A: append
+        gap = B.lo - (A.lo + A.v.shape[-1])
+        parts_v = [np.broadcast_to(A.v, shape + (A.v.shape[-1],))]
+        parts_w = [np.broadcast_to(A.w, shape + (A.w.shape[-1],))]
+        if gap:
+            parts_v.append(np.zeros(shape + (gap,)))
+            parts_w.append(np.zeros(shape + (gap,)))
+        parts_v.append(np.broadcast_to(vB, shape + (vB.shape[-1],)))
+        parts_w.append(np.broadcast_to(wB, shape + (wB.shape[-1],)))
+        return Motion(R, p, np.concatenate(parts_v, axis=-1), np.concatenate(parts_w, axis=-1),
+                      lo, A.k)
+    v, w = np.zeros(shape + (hi - lo,)), np.zeros(shape + (hi - lo,))
+    for src_v, src_w, at in ((A.v, A.w, A.lo), (vB, wB, B.lo)):
+        v[..., at - lo:at - lo + src_v.shape[-1]] += src_v
+        w[..., at - lo:at - lo + src_w.shape[-1]] += src_w
+    return Motion(R, p, v, w, lo, A.k)
