@@ -56,7 +56,7 @@ INSET_FRACTION = 0.3
 #: all the insets together take at most this fraction of the width (the panel the rest)
 INSETS_FRACTION = 0.62
 #: an inset's height as a fraction of the picture's height (at most)
-INSET_HEIGHT = 0.22
+INSET_HEIGHT = 0.25
 #: the robot and the cameras fill this fraction of the drawing area (its width or height)
 FILL = 0.7
 #: the picture size :func:`framing` fits to unless told (the scenes' default render size)
@@ -89,7 +89,10 @@ def calibration_layout(state, size, show_panel=True) -> Layout:
     ts = type_scale(w, h)
     margin = max(4, min(w, h) // 60)
     insets = inset_rects(state, (w, h))
-    label_h = _font(ts.small).get_linesize() if show_panel else 0
+    small = _font(ts.small)
+    widest = small.size(inset_label_widest(len(insets)))[0]
+    narrow = bool(insets) and widest > min(r.w for r in insets)       # then on two lines
+    label_h = small.get_linesize() * (2 if narrow else 1) if show_panel else 0
     labels = [pygame.Rect(r.x, r.y - label_h, r.w, label_h) for r in insets]
     top_insets = min([r.y for r in insets] + [h - margin]) - label_h - margin
     header = pygame.Rect(0, 0, w, 0)
@@ -260,6 +263,12 @@ def inset_label(state, cam) -> str:
     return f"camera {cam + 1}: {int(seen.sum())} points seen"
 
 
+def inset_label_widest(cameras) -> str:
+    """The widest :func:`inset_label` of a run with ``cameras`` cameras (at most 99 points
+    each): the labels' room is laid out for it, whatever the count says."""
+    return f"camera {max(cameras, 1)}: 99 points seen"
+
+
 def legend_entries(state, theme: Theme = DEFAULT_THEME) -> list:
     """(words, colour, mark) of the legend; mark "line", "disk", "dot" or "ring".  "replaced
     next" only with a learner that replaces candidates (not ``lm``)."""
@@ -276,10 +285,11 @@ def _panel_lines(state, status) -> list:
     rounds = f"round {int(state.round)}"
     if status and status["max_rounds"]:
         rounds += f" of {status['max_rounds']}"
-    learner = f"learner {state.learner}" + (f", generation {int(state.generation)}"
-                                            if state.learner != "lm" else "")
+    rounds += f", learner {state.learner}"
+    if state.learner != "lm":
+        rounds += f", generation {int(state.generation)}"
     pose = f"pose {int(state.pose) + 1}" + (f" of {status['poses']}" if status else "")
-    return [rounds, learner, pose, f"{len(state.candidates)} candidates"]
+    return [rounds, f"{pose}, {len(state.candidates)} candidates"]
 
 
 def _draw_mark(surface, color, mark, rect):
@@ -302,10 +312,12 @@ def _draw_text(surface, state, th, lay, status):
     for line in fit_lines([header_text(state, status)], title, lay.header.w, lay.header.h):
         surface.blit(title.render(line, True, th.text), (lay.header.x, y))
         y += title.get_linesize()
-    for cam, rect in enumerate(lay.labels):               # cut to the inset's width
-        text = fit_lines([inset_label(state, cam)], small, rect.w, small.get_linesize())
-        if text:
-            surface.blit(small.render(text[0], True, th.text), rect.topleft)
+    for cam, rect in enumerate(lay.labels):     # wrapped to the inset's width (two lines)
+        label = inset_label(state, cam)
+        if small.size(label)[0] > rect.w:
+            label = label.replace(": ", ":  ", 1)          # key, then the count under it
+        for k, text in enumerate(fit_lines([label], small, rect.w, rect.h)):
+            surface.blit(small.render(text, True, th.text), (rect.x, rect.y + k * small.get_linesize()))
     p = lay.panel                     # on the background, framed (one set of text shades)
     pygame.draw.rect(surface, th.background, p)
     pygame.draw.rect(surface, th.separator, p, 1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 import math
 import dataclasses
 from dataclasses import dataclass
@@ -168,6 +169,7 @@ def text_height(size: int) -> int:
     return _INK[size]
 
 
+@functools.lru_cache(maxsize=8)
 def _floor_size(px: int = MIN_TEXT_PX) -> int:
     """The smallest font size whose :func:`text_height` is at least ``px``."""
     size = 6
@@ -205,12 +207,17 @@ def type_scale(width, height) -> TypeScale:
 
 def wrap_lines(lines, font, width, indent="  ") -> list[str]:
     """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``;
-    continuation lines start with ``indent``; a word wider than ``width`` is cut, its end
-    replaced by "..."."""
+    continuation lines start with ``indent``; a "key  value" line (two spaces) too wide breaks
+    there first; a word wider than ``width`` is cut, its end replaced by "..."."""
     out = []
     for line in lines:
         line = str(line)
         lead = line[:len(line) - len(line.lstrip(" "))]
+        key, sep, value = line[len(lead):].partition("  ")
+        if sep and value.strip() and font.size(line)[0] > width:
+            # "key  value" too wide: the value goes under its key first
+            out += wrap_lines([lead + key, lead + indent + value.strip()], font, width, indent)
+            continue
         cur = lead
         for word in line[len(lead):].split(" "):
             trial = cur + " " + word if cur.strip() else cur + word
