@@ -159,7 +159,9 @@ def test_header_says_identifying_then_done_as_the_report_does():
         "stopped after 5 rounds, not identified: ")
 
 
-def test_the_window_puts_the_plot_over_the_drawing_area_not_the_panel(display_closed):
+def test_the_window_puts_the_plot_beside_the_panel_words(display_closed):
+    """A wide panel (1280x800) keeps its words left and takes the live plot on its right: the
+    plot covers neither the robot, the cameras, the insets nor the words."""
     import pygame
 
     from armsim.view import window as W
@@ -169,5 +171,13 @@ def test_the_window_puts_the_plot_over_the_drawing_area_not_the_panel(display_cl
     app.run(max_loops=3, close=False)
     lay = calibration_layout(app.sim.state, (1280, 800))
     rect = app.plot_rect()
-    assert lay.area.contains(rect) and not rect.colliderect(lay.panel)
+    assert rect == lay.plot and lay.panel.contains(rect) and rect.w > 0.25 * 1280
+    assert not rect.colliderect(lay.area)
     assert not any(rect.colliderect(r) for r in lay.insets + lay.labels)
+    th = scaled_theme(DEFAULT_THEME, (1280, 800))
+    words = pygame.Rect(lay.panel.x, lay.panel.y, rect.x - lay.panel.x, lay.panel.h)
+    assert count(app.last_frame, th.text, words) > 200
+    assert count(app.last_frame, th.goal, rect) > 50                # the loss curve
+    # a narrow picture's panel keeps its whole width; the plot goes over the area's corner
+    small = calibration_layout(app.sim.state, (640, 480))
+    assert small.area.contains(small.plot) and not small.plot.colliderect(small.panel)

@@ -61,6 +61,10 @@ INSET_HEIGHT = 0.25
 FILL = 0.7
 #: the picture size :func:`framing` fits to unless told (the scenes' default render size)
 FRAME_SIZE = (640, 480)
+#: a panel at least this fraction of the width wide keeps its words to its left
+#: :data:`TEXT_COLUMN` and leaves the rest to the window's live plot
+WIDE_PANEL = 0.5
+TEXT_COLUMN = 0.45
 #: the default view looks from this many degrees round (clockwise, from above) from the
 #: cameras' mean direction
 SIDE_DEG = 100.0
@@ -73,13 +77,16 @@ class Layout:
     """Where each part of the picture goes (``pygame.Rect`` each): ``header`` (top, the
     width; empty without the panel), ``area`` (the 3D scene), ``insets`` and their
     ``labels`` (one per camera, bottom left), ``panel`` (bottom right: the panel and the
-    legend; empty without the panel)."""
+    legend; empty without the panel), ``plot`` (where the window's live plot goes: the right
+    part of a wide panel, whose words keep to its left :data:`TEXT_COLUMN`; else the drawing
+    area's top right)."""
 
     header: pygame.Rect
     area: pygame.Rect
     insets: list
     labels: list
     panel: pygame.Rect
+    plot: pygame.Rect = None
 
 
 def calibration_layout(state, size, show_panel=True) -> Layout:
@@ -107,7 +114,13 @@ def calibration_layout(state, size, show_panel=True) -> Layout:
             pw = w // 3
             panel = pygame.Rect(w - pw - margin, header.bottom + margin, pw, h // 3)
     area = pygame.Rect(0, header.bottom, w, max(1, top_insets - header.bottom))
-    return Layout(header, area, insets, labels, panel)
+    if panel.w >= WIDE_PANEL * w and panel.h > 60:
+        tw = int(TEXT_COLUMN * panel.w)
+        plot = pygame.Rect(panel.x + tw, panel.y + margin, panel.w - tw - margin, panel.h - 2 * margin)
+    else:
+        pw = int(0.34 * w)
+        plot = pygame.Rect(w - pw - 6, area.y + 6, pw, int(0.45 * area.h))
+    return Layout(header, area, insets, labels, panel, plot)
 
 
 def framing(state, azimuth_deg=None, elevation_deg=15.0, fov_deg=45.0,
@@ -322,7 +335,7 @@ def _draw_text(surface, state, th, lay, status):
     pygame.draw.rect(surface, th.background, p)
     pygame.draw.rect(surface, th.separator, p, 1)
     pad = max(3, ts.small // 4)
-    y, inner = p.y + pad, p.w - 2 * pad
+    y, inner = p.y + pad, (lay.plot.x if p.contains(lay.plot) else p.right) - p.x - 2 * pad
     lines = fit_lines(_panel_lines(state, status), body, inner, p.h - 2 * pad)
     for line in lines:
         surface.blit(body.render(line, True, th.text), (p.x + pad, y))

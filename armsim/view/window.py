@@ -490,10 +490,8 @@ class App(SpatialControls):
         """Where the live plot goes: the plot slot of the (first) arm's panel band; in a
         calibration scene the bottom-right corner."""
         w, h = self.screen.get_size()
-        if self.camera is not None and not self.spatial:     # 3D calibration: over the
-            area = calibration_layout(self.sim.state, (w, h), self.show["panel"]).area
-            pw, ph = int(0.34 * w), int(0.45 * area.h)       # drawing area's top right
-            return pygame.Rect(w - pw - 6, area.y + 6, pw, ph)
+        if self.camera is not None and not self.spatial:     # 3D calibration: in its panel
+            return calibration_layout(self.sim.state, (w, h), self.show["panel"]).plot
         if self.camera is not None:               # bottom right; the panel takes a corner
             pw, ph = int(0.34 * w), int(0.30 * h)
             return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
