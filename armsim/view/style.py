@@ -367,9 +367,9 @@ def _polyline(surface, color, points_px, width):
 
 def _draw_text_box(surface, lines, theme):
     """Lines of text on a translucent box in the top-right corner, in the body size of the
-    surface's :func:`type_scale`, wrapped to at most half the width."""
+    surface's :func:`type_scale`, wrapped to at most 0.6 of the width."""
     font = _font(type_scale(*surface.get_size()).body)
-    lines = fit_lines(lines, font, surface.get_width() // 2, surface.get_height() // 2)
+    lines = fit_lines(lines, font, int(0.6 * surface.get_width()), surface.get_height() // 2)
     if not lines:
         return
     texts = [font.render(line, True, theme.text) for line in lines]
