@@ -167,7 +167,10 @@ def test_text_and_lines_scale_with_the_surface():
         off = render_spatial(state, cam, size, show_panel=False)
         ys = np.nonzero(np.any(on != off, axis=-1))[0]
         heights.append(ys.max() - ys.min())
-    assert heights[1] / heights[0] == pytest.approx(800 / 360, rel=0.15)
+    # issue 23: text follows one type scale of the size with an 11 px floor (a 480x360
+    # picture's panel is no scaled-down copy: it wraps its lines), so it grows, less than 2.2x
+    from armsim.view.style import type_scale
+    assert heights[1] >= heights[0] and type_scale(1280, 800).body > type_scale(480, 360).body
 
 
 def test_tool_frame_axes_are_red_green_blue_along_the_tool_axes():

@@ -237,7 +237,8 @@ def test_panel_text_scales_with_the_window():
     for size in ((480, 360), (1280, 800)):
         surf = pygame.Surface(size, 0, 24)
         heights.append(_draw_panel(surf, state, scaled_theme(DEFAULT_THEME, size)).h)
-    assert 1.6 < heights[1] / heights[0] < 2.6          # min side 360 -> 800
+    # min side 360 -> 800 (issue 23: by the type scale, whose small text keeps 11 px at 360)
+    assert 1.15 < heights[1] / heights[0] < 2.6
 
 
 def test_calibration_live_plot_shows_best_loss_and_true_errors_beside_the_canvas():

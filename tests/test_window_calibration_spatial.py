@@ -14,7 +14,7 @@ import pytest
 from armsim.scene import build_simulation, load
 from armsim.view import DEFAULT_THEME, scaled_theme
 from armsim.view import window as W
-from armsim.view.calibration_spatial import framing, render_calibration_spatial
+from armsim.view.calibration_spatial import calibration_status, framing, render_calibration_spatial
 from armsim.view.export import export_gif
 from armsim.view.window3d import ZOOM_PER_NOTCH
 from _pixels import count
@@ -92,8 +92,9 @@ pytestmark = pytest.mark.usefixtures("display_closed")
 # -- the GIF -------------------------------------------------------------------------------
 def _expected(frames, size):
     s = sim()
-    camera = framing(s.state)
-    return np.stack([render_calibration_spatial(s.step(), camera, size) for _ in range(frames)])
+    camera = framing(s.state, size=size)
+    return np.stack([render_calibration_spatial(s.step(), camera, size, status=calibration_status(s))
+                     for _ in range(frames)])
 
 
 def test_gif_frames_are_the_spatial_calibration_pictures(tmp_path):
@@ -123,16 +124,18 @@ def test_command_line_gif_is_the_same_picture(tmp_path):
 def test_window_draws_the_calibration_through_its_kept_camera():
     app = paused_app()
     # the framing of the first round, kept (a later round's framing differs)
-    assert app.camera.settings() == framing(sim().state).settings()
-    want = render_calibration_spatial(app.sim.state, app.camera, SIZE)
+    assert app.camera.settings() == framing(sim().state, size=SIZE).settings()
+    want = render_calibration_spatial(app.sim.state, app.camera, SIZE,
+                                      status=calibration_status(app.sim))
     banner = app.paused_rect()
     got = app.last_frame.copy()
     got[banner.top:banner.bottom, banner.left:banner.right] = \
         want[banner.top:banner.bottom, banner.left:banner.right]
     # the display is 32-bit, render_calibration_spatial's surface 24-bit: antialiased text
-    # blends differ by 1 (measured: 2,210 of 3,072,000 values), the rest is equal
+    # blends differ by 1 (measured: 11,546 of 3,072,000 values with the header, the inset
+    # labels and the panel in words), the rest is equal
     diff = np.abs(got.astype(int) - want.astype(int))
-    assert diff.max() <= 1 and np.count_nonzero(diff) < 5000
+    assert diff.max() <= 1 and np.count_nonzero(diff) < 20000
 
 
 def test_right_drag_orbits_and_v_restores_the_picture_bit_for_bit():

@@ -269,12 +269,14 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
-    from armsim.view.render import default_camera, draw_frame, is_spatial, spatial_obstacles
+    from armsim.view.calibration_spatial import calibration_status
+    from armsim.view.render import (default_camera, draw_frame, is_spatial, is_spatial_calibration,
+                                    spatial_obstacles)
     from armsim.view.solids import body_of
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
-    initial = default_camera(sim)               # None: a planar picture
+    initial = default_camera(sim, size)         # None: a planar picture
     camera = None if initial is None else (camera.copy() if camera is not None else initial)
     for k in range(frames):
         state = sim.step()
@@ -283,6 +285,8 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
         if is_spatial(state):
             draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim),
                        **{"body": body_of(getattr(sim, "chain", None)), **draw_options})
+        elif is_spatial_calibration(state):
+            draw_frame(surface, state, camera, status=calibration_status(sim), **draw_options)
         else:
             draw_frame(surface, state, camera, **draw_options)
         if camera is not None:

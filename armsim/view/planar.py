@@ -16,7 +16,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from armsim.view.style import (Theme, _SCREEN_MARGIN, _as_point, _as_points, _check_size,
-    _draw_arrow, _draw_target, _finite_positive, _font, _num, _pixel)
+    _draw_arrow, _draw_target, _finite_positive, _font, _num, _pixel, fit_lines, type_scale,
+    wrap_lines)
 
 #: the workspace circle's radius as a fraction of min(width, height) of its area
 WORKSPACE_FRACTION = 0.45
@@ -155,59 +156,33 @@ def status_lines(state) -> list[str]:
     return lines
 
 
-def _wrap(lines, font, width) -> list[str]:
-    """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``
-    (a single word wider than that stays whole)."""
-    out = []
-    for line in lines:
-        words, cur = line.split(" "), ""
-        for word in words:
-            trial = word if not cur else cur + " " + word
-            if cur and font.size(trial)[0] > width:
-                out.append(cur)
-                cur = "  " + word
-            else:
-                cur = trial
-        out.append(cur)
-    return out
-
-
-def _draw_status(surface, state, theme: Theme, rect) -> pygame.Rect | None:
-    """:func:`status_lines` in the warning colour, wrapped to fit ``rect`` (in the band,
-    under the panel).  Returns the box drawn, None without any."""
+def _draw_status(surface, state, theme: Theme, rect, size=None) -> pygame.Rect | None:
+    """:func:`status_lines` in the warning colour (font ``size``, default the body size of
+    the surface's :func:`~armsim.view.style.type_scale`), wrapped to fit ``rect`` (in the
+    band, under the panel).  Returns the box drawn, None without any."""
     lines = status_lines(state)
     if not lines or rect.w < 20 or rect.h < 10:
         return None
-    size = max(8, int(0.85 * theme.font_size))
-    pad = max(2, min(rect.w, rect.h) // 40)
-    lines = _wrap(lines, _font(size), rect.w - 2 * pad - 2)
     return _text_box(surface, lines, theme, rect, colors=[theme.warning] * len(lines), size=size)
 
 
-def _fitted_font(lines, size, width, height=None):
-    """The font of at most ``size`` px in which every line is at most ``width`` px wide
-    (and, given ``height``, all lines together at most that tall); never under 8 px."""
-    def fits(s):
-        font = _font(s)
-        w = max(font.size(line)[0] for line in lines)
-        return w <= width and (height is None or len(lines) * font.get_linesize() <= height)
-
-    lo, hi = 8, max(8, int(size))        # the largest size that fits, by bisection
-    if fits(hi):
-        return _font(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-    return _font(lo)
-
-
 def _text_box(surface, lines, theme, rect, colors=None, alpha=200, size=None) -> pygame.Rect:
-    """``lines`` on a translucent box inside ``rect`` (top-left), the font (``size``,
-    default the theme's) shrunk to fit.  Returns the box drawn."""
+    """``lines`` on a translucent box inside ``rect`` (top-left) in the font of ``size``
+    (default: the body size of the surface's :func:`~armsim.view.style.type_scale`): lines
+    too wide are wrapped, and the lines ``rect`` has no room for are left out (never a
+    smaller font).  Returns the box drawn."""
     pad = max(2, min(rect.w, rect.h) // 40)
-    font = _fitted_font(lines, size or theme.font_size, rect.w - 2 * pad - 2, rect.h - 2 * pad - 2)
+    font = _font(size or type_scale(*surface.get_size()).body)
     colors = colors or [theme.text] * len(lines)
-    texts = [font.render(line, True, c) for line, c in zip(lines, colors)]
+    shown, shown_colors = [], []
+    for line, c in zip(lines, colors):
+        parts = wrap_lines([line], font, rect.w - 2 * pad - 2)
+        shown += parts
+        shown_colors += [c] * len(parts)
+    keep = fit_lines(shown, font, rect.w - 2 * pad - 2, rect.h - 2 * pad)
+    if not keep:
+        return pygame.Rect(rect.x, rect.y, 0, 0)
+    texts = [font.render(line, True, c) for line, c in zip(keep, shown_colors)]
     w = min(max(t.get_width() for t in texts) + 2 * pad, rect.w)
     h = min(sum(t.get_height() for t in texts) + 2 * pad, rect.h)
     box = pygame.Surface((w, h), pygame.SRCALPHA)
@@ -238,11 +213,12 @@ def band_slots(band) -> tuple[pygame.Rect, pygame.Rect, pygame.Rect]:
             pygame.Rect(b.x + w1 + w2, b.y, b.w - w1 - w2, b.h))
 
 
-def _draw_panel(surface, state, theme: Theme, rect=None) -> pygame.Rect:
-    """The text panel inside ``rect`` (default: the panel slot of the band). Returns its box."""
+def _draw_panel(surface, state, theme: Theme, rect=None, size=None) -> pygame.Rect:
+    """The text panel inside ``rect`` (default: the panel slot of the band) in the font of
+    ``size`` (default: the body size of the surface's type scale). Returns its box."""
     if rect is None:
         rect = band_slots(bands(surface.get_size())[1])[0]
-    return _text_box(surface, _panel_lines(state), theme, rect)
+    return _text_box(surface, _panel_lines(state), theme, rect, size=size)
 
 
 def legend_lines(n) -> list[str]:
@@ -253,37 +229,48 @@ def legend_lines(n) -> list[str]:
             f"joints 1..{n}:"]
 
 
-def _draw_jacobian_legend(surface, state, theme: Theme, rect) -> pygame.Rect:
-    """Which colour is which joint, and the arrows' fixed scale, inside ``rect``."""
+def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pygame.Rect:
+    """Which colour is which joint, and the arrows' fixed scale, inside ``rect``, in the font
+    of ``size`` (default: the small size of the surface's
+    :func:`~armsim.view.style.type_scale`), the words wrapped to the width."""
     n = int(np.shape(getattr(state, "jacobian", np.zeros((2, 0))))[-1])
     if n == 0 or rect.w < 20 or rect.h < 20:
         return pygame.Rect(rect.x, rect.y, 0, 0)
-    words = legend_lines(n)
     pad = max(2, min(rect.w, rect.h) // 40)
-    font = _fitted_font(words, theme.font_size, rect.w - 2 * pad - 2, rect.h // 2)
+    font = _font(size or type_scale(*surface.get_size()).small)
+    words = legend_lines(n)
+    width = rect.w - 2 * pad - 2
+    head = wrap_lines([words[0], words[-1]], font, width)      # title, "joints 1..n:"
+    tail = wrap_lines(words[1:-1], font, width)                   # the scale
     line = font.get_linesize()
-    # the swatches: a grid of cells "■ i", as many columns as fit
-    small = _font(max(8, int(0.9 * font.get_height())))
-    cell_w = small.size(str(n))[0] + small.get_height() + 2 * pad
+    # the swatches (a grid of cells "■ i", as many columns as fit) come under the title; the
+    # words on the scale follow as far as the rect has room (lines left out, never shrunk)
+    sw = max(4, int(0.7 * font.get_height()))
+    cell_w = font.size(str(n))[0] + sw + 3 + 2 * pad
     cols = max(1, (rect.w - 2 * pad) // max(cell_w, 1))
     rows = -(-n // cols)
-    cell_h = small.get_linesize()
-    h = min(rect.h, 2 * pad + len(words) * line + rows * cell_h)
+    room = (rect.h - 2 * pad) // line - len(head) - rows
+    tail = fit_lines(tail, font, width, max(room, 0) * line)
+    h = min(rect.h, 2 * pad + (len(head) + rows + len(tail)) * line)
     box = pygame.Surface((rect.w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 200))
     surface.blit(box, rect.topleft)
     clip = surface.get_clip()
     surface.set_clip(pygame.Rect(rect.x, rect.y, rect.w, h).clip(clip))
     y = rect.y + pad
-    for word in words:
+    for word in head:
         surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
         y += line
-    sw = max(4, int(0.7 * small.get_height()))
     for j in range(n):
         cx = rect.x + pad + (j % cols) * cell_w
-        cy = y + (j // cols) * cell_h
-        pygame.draw.rect(surface, theme.segment_color(j), pygame.Rect(cx, cy + 1, sw, sw))
-        surface.blit(small.render(str(j + 1), True, theme.text), (cx + sw + 3, cy))
+        cy = y + (j // cols) * line
+        pygame.draw.rect(surface, theme.segment_color(j),
+                         pygame.Rect(cx, cy + (font.get_height() - sw) // 2, sw, sw))
+        surface.blit(font.render(str(j + 1), True, theme.text), (cx + sw + 3, cy))
+    y += rows * line
+    for word in tail:
+        surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
+        y += line
     surface.set_clip(clip)
     return pygame.Rect(rect.x, rect.y, rect.w, h)
 
@@ -365,9 +352,13 @@ def _draw_waypoints(surface, state, theme: Theme, view: View) -> None:
 
 
 def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, show_reach,
-              show_waypoints, view) -> View:
-    """:func:`draw` for one arm."""
+              show_waypoints, view, type_sizes=None, plot_slot=False) -> View:
+    """:func:`draw` for one arm; its text in ``type_sizes`` (the
+    :func:`~armsim.view.style.type_scale` of the whole window, so side-by-side arms share
+    it; default: of this surface).  ``plot_slot``: the band's plot slot is kept free (the
+    window's live plot is drawn there)."""
     size = surface.get_size()
+    ts = type_sizes or type_scale(*size)
     if view is None:
         view = View.fit(state, size)
     surface.fill(theme.background)
@@ -433,22 +424,30 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         _draw_target(surface, theme.target, _pixel(view.to_screen(target), size), theme.target_radius,
                      theme.line_width)
 
-    # the band: panel, then the words saying where the solver stops short, then the legend
+    # the band: panel, then the words saying where the solver stops short, then the legend.
+    # In a side band the panel may run into the legend's slot (by half of it) and the legend
+    # into the plot's slot when no live plot is there: the text is laid out, never shrunk
     band = bands(size)[1]
-    panel_rect, legend_rect, _ = band_slots(band)
+    panel_rect, legend_rect, plot_rect = band_slots(band)
     side = band.h >= band.w
-    gap = max(2, theme.font_size // 4)
+    gap = max(2, ts.small // 4)
+    legend_bottom = legend_rect.bottom if (plot_slot or not side) else plot_rect.bottom
+    if side:
+        panel_rect = pygame.Rect(panel_rect.x, panel_rect.y, panel_rect.w,
+                                 panel_rect.h + legend_rect.h // 2)
     y = panel_rect.y
     if show_panel:
-        y = _draw_panel(surface, state, theme, panel_rect).bottom + gap
+        y = _draw_panel(surface, state, theme, panel_rect, ts.body).bottom + gap
     bottom = legend_rect.bottom if side else panel_rect.bottom
-    status = _draw_status(surface, state, theme, pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y))
+    status = _draw_status(surface, state, theme, pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y),
+                          ts.body)
     if status is not None:
         y = status.bottom + gap
     if show_panel and show_jacobian:
         top = max(legend_rect.y, y) if side else legend_rect.y
         _draw_jacobian_legend(surface, state, theme,
-                              pygame.Rect(legend_rect.x, top, legend_rect.w, legend_rect.bottom - top))
+                              pygame.Rect(legend_rect.x, top, legend_rect.w, legend_bottom - top),
+                              ts.small)
     return view
 
 

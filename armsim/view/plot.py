@@ -17,7 +17,7 @@ import numpy as np
 
 import pygame
 
-from armsim.view.style import Theme, _font
+from armsim.view.style import Theme, _font, type_scale, wrap_lines
 
 __all__ = ["Series", "History", "RunHistory", "Axis", "draw_plot", "series_for", "values_of",
            "FLOOR", "LIVE_LENGTH"]
@@ -149,42 +149,66 @@ class Axis:
         return self.rect.left + 1 + (0.0 if span <= 0 else (float(frame) - self.f0) / span * inner)
 
 
-def draw_plot(surface, rect, history: History, theme: Theme, title="") -> list[Axis]:
+def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=None) -> list[Axis]:
     """Draw ``history`` into ``rect`` of ``surface`` (box, decade grid and labels, one
-    curve per series, legend).  Returns the :class:`Axis` of each row."""
+    curve per series, legend).  Returns the :class:`Axis` of each row.
+
+    The title is in the body size of the surface's :func:`~armsim.view.style.type_scale`,
+    the rest in its small size (wrapped or left out, never shrunk, where the rect is
+    narrow); each row's plot area starts half a label below its heading, so the top decade's
+    label never meets the heading.  ``placed``: a list that gets (text, ``pygame.Rect``) of
+    every word drawn."""
     rect = pygame.Rect(rect)
     if rect.w < 40 or rect.h < 40:
         return []
     box = pygame.Surface(rect.size, pygame.SRCALPHA)
     box.fill((*theme.panel, 215))
     surface.blit(box, rect.topleft)
-    font = _font(max(8, min(theme.font_size, rect.h // 9, rect.w // 14)))
+    sizes = type_scale(*surface.get_size())
+    font, title_font = _font(sizes.small), _font(sizes.body)
+    placed = [] if placed is None else placed
+
+    def put(text, color, xy, f=font):
+        t = f.render(text, True, color)
+        surface.blit(t, xy)
+        placed.append((text, pygame.Rect(xy, t.get_size())))
+        return t
+
     frames, values = history.arrays()
     rows = sorted({s.row for s in history.series})
     pad = max(3, font.get_height() // 3)
     label_w = font.size("1e-10")[0] + pad
     top = rect.y + pad
+    clip = surface.get_clip()
+    surface.set_clip(rect.clip(clip) if clip else rect)
     if title:
-        surface.blit(font.render(title, True, theme.text), (rect.x + pad, top))
-        top += font.get_linesize()
+        for line in wrap_lines([title], title_font, rect.w - 2 * pad):
+            put(line, theme.text, (rect.x + pad, top), title_font)
+            top += title_font.get_linesize()
     row_h = (rect.bottom - pad - top) / max(len(rows), 1)
     axes = []
-    clip = surface.get_clip()
+    line = font.get_linesize()
     for k, row in enumerate(rows):
         members = [i for i, s in enumerate(history.series) if s.row == row]
         head = history.series[members[0]].row_title
         ry = int(top + k * row_h)
-        x = rect.x + pad
-        t = font.render(head + (":" if len(members) > 1 else ""), True, theme.text)
-        surface.blit(t, (x, ry))
-        x += t.get_width()
-        if len(members) > 1:               # each curve's name in its colour
-            for i in members:
-                t = font.render("  " + history.series[i].name, True, history.series[i].color)
-                surface.blit(t, (x, ry))
-                x += t.get_width()
-        area = pygame.Rect(rect.x + label_w + pad, ry + font.get_linesize() + pad // 2,
-                           rect.w - label_w - 2 * pad, int(row_h) - font.get_linesize() - pad)
+        # the heading, then each curve's name in its colour, onto a new line when the width ends
+        words = [(head + (":" if len(members) > 1 else ""), theme.text)]
+        if len(members) > 1:
+            words += [(history.series[i].name, history.series[i].color) for i in members]
+        x, y = rect.x + pad, ry
+        for j, (word, color) in enumerate(words):
+            w = font.size(word)[0]
+            if j and x + font.size("  ")[0] + w > rect.right - pad:
+                x, y = rect.x + pad + font.size("  ")[0], y + line
+            elif j:
+                x += font.size("  ")[0]
+            x += put(word, color, (x, y)).get_width()
+        heading_bottom = y + font.get_height()
+        area_top = heading_bottom + font.get_height() // 2 + pad // 2   # room for half a label
+        area = pygame.Rect(rect.x + label_w + pad, area_top,
+                           rect.w - label_w - 2 * pad,
+                           int(ry + row_h) - area_top - pad - font.get_height() // 2)
         if area.w < 10 or area.h < 10:
             continue
         pick = [values[i] for i in members]
@@ -200,14 +224,19 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="") -> list[A
         axis = Axis(area, lo, hi, f0, f1)
         axes.append(axis)
         pygame.draw.rect(surface, theme.separator, area, 1)
-        step = max(1, -(-(hi - lo) // 4))            # at most about 5 labelled decades
+        # at most about 5 labelled decades, and never closer than a line apart
+        per_decade = (area.h - 3) / (hi - lo)
+        step = max(1, -(-(hi - lo) // 4), math.ceil(font.get_height() / max(per_decade, 1e-9)))
         for e in range(lo, hi + 1):
             y = int(round(axis.y(10.0 ** e)))
             if e not in (lo, hi):
                 pygame.draw.line(surface, theme.reach, (area.left + 1, y), (area.right - 2, y), 1)
             if (e - lo) % step == 0 or e == hi:
-                t = font.render(f"1e{e}", True, theme.text)
-                surface.blit(t, (area.left - t.get_width() - 2, y - t.get_height() // 2))
+                w, h = font.size(f"1e{e}")
+                spot = pygame.Rect(area.left - w - 2, y - h // 2, w, h)
+                if e == hi and any(spot.colliderect(r) for _, r in placed):
+                    continue                       # the top decade's label would meet another
+                put(f"1e{e}", theme.text, spot.topleft)
         surface.set_clip(area.clip(clip) if clip else area)
         for i in members:
             v = values[i]
@@ -218,5 +247,6 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="") -> list[A
                 pygame.draw.lines(surface, history.series[i].color, False, pts, 2)
             elif pts:
                 pygame.draw.circle(surface, history.series[i].color, pts[0], 2)
-        surface.set_clip(clip)
+        surface.set_clip(rect.clip(clip) if clip else rect)
+    surface.set_clip(clip)
     return axes

@@ -32,7 +32,7 @@ import pygame  # noqa: E402
 
 from armsim.view.calibration import CanvasView, draw_calibration
 from armsim.view.planar import View, _draw_one
-from armsim.view.style import DEFAULT_THEME, Theme, _check_size, scaled_theme
+from armsim.view.style import DEFAULT_THEME, Theme, _check_size, scaled_theme, type_scale
 
 def layout(state, size) -> list[tuple[pygame.Rect, View]]:
     """Where each arm of ``state`` is drawn: one panel per arm, side by side.
@@ -77,6 +77,7 @@ def draw(
     show_reach: bool = True,
     show_waypoints: bool = True,
     view: View | None = None,
+    plot_slot: bool = False,
 ) -> View:
     """Draw ``state`` onto ``surface``, covering it entirely.
 
@@ -98,6 +99,9 @@ def draw(
         waypoints (hollow until reached, then filled).
     view : View, optional
         World-to-screen mapping; :meth:`View.fit` of the state if None.
+    plot_slot : bool
+        Keep the panel band's plot slot free (the window's live plot is drawn there);
+        otherwise the Jacobian legend may use it.
         Ignored when several arms are drawn (each column fits its arm).
 
     Returns
@@ -123,13 +127,15 @@ def draw(
         return draw_calibration(surface, state, theme=theme, show_panel=show_panel,
                                 view=view if isinstance(view, CanvasView) else None)
     options = dict(theme=theme, show_jacobian=show_jacobian, show_trail=show_trail,
-                   show_panel=show_panel, show_reach=show_reach, show_waypoints=show_waypoints)
+                   show_panel=show_panel, show_reach=show_reach, show_waypoints=show_waypoints,
+                   plot_slot=plot_slot)
     if not getattr(state, "companions", None):
         return _draw_one(surface, state, view=view, **options)
     panels = layout(state, surface.get_size())
     states = [state] + list(state.companions)
+    sizes = type_scale(*surface.get_size())        # one type scale across the columns
     for (rect, panel_view), st in zip(panels, states):
-        _draw_one(surface.subsurface(rect), st, view=panel_view, **options)
+        _draw_one(surface.subsurface(rect), st, view=panel_view, type_sizes=sizes, **options)
     for rect, _ in panels[1:]:
         pygame.draw.line(surface, theme.separator, (rect.left, 0), (rect.left, rect.bottom), 1)
     return panels[0][1]
@@ -158,15 +164,16 @@ def is_spatial_calibration(state) -> bool:
     return isinstance(state, SpatialCalibrationState)
 
 
-def default_camera(sim):
+def default_camera(sim, size=None):
     """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
-    reach, or of a 3D calibration's robot and cameras; None for a planar picture."""
+    reach, or of a 3D calibration's robot and cameras (for a picture of ``size``, default
+    :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None for a planar picture."""
     from armsim.view.orbit import OrbitCamera, sim_points
     if is_spatial(sim.state):
         return OrbitCamera.framing(sim.chain.reach, points=sim_points(sim))
     if is_spatial_calibration(sim.state):
-        from armsim.view.calibration_spatial import framing
-        return framing(sim.state)
+        from armsim.view.calibration_spatial import FRAME_SIZE, framing
+        return framing(sim.state, size=size or FRAME_SIZE)
     return None
 
 
@@ -177,13 +184,15 @@ def draw_frame(surface, state, camera=None, **options):
     the options it takes (:data:`SPATIAL_OPTIONS`); a 3D calibration state through
     :func:`~armsim.view.calibration_spatial.draw_calibration_spatial` seen by ``camera``
     (default: its :func:`~armsim.view.calibration_spatial.framing`; pass one camera for
-    every frame and the view stays steady) with ``theme`` and ``show_panel``; any other
+    every frame and the view stays steady) with ``theme``, ``show_panel`` and ``status`` (the
+    run's :func:`~armsim.view.calibration_spatial.calibration_status`); any other
     state through :func:`draw`."""
     if is_spatial_calibration(state):
         from armsim.view.calibration_spatial import draw_calibration_spatial
         return draw_calibration_spatial(surface, state, camera,
                                         theme=options.get("theme") or DEFAULT_THEME,
-                                        show_panel=options.get("show_panel", True))
+                                        show_panel=options.get("show_panel", True),
+                                        status=options.get("status"))
     if not is_spatial(state):
         return draw(surface, state, **options)
     from armsim.view.orbit import OrbitCamera

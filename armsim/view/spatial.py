@@ -33,7 +33,7 @@ from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
 from armsim.view.solids import GENERIC, Body, chain_points as _chain_points, draw_solids
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
-                               scaled_theme)
+                               scaled_theme, type_scale, wrap_lines)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -365,8 +365,18 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
 
 
 def _draw_panel(surface, lines, arm_px, th, size):
-    fs = max(10, int(round(0.75 * th.font_size)))
-    texts = [_text(s, fs, c) for s, c in lines]
+    """The panel in the body size of the surface's type scale, in the corner the arm (and the
+    target) cover least; lines wider than a third of the width (at least 12 characters) are
+    wrapped, and lines the height has no room for left out."""
+    fs = type_scale(*size).body
+    font = _font(fs)
+    width = max(size[0] // 3, font.size("M" * 12)[0])
+    wrapped = [(part, c) for s, c in lines for part in wrap_lines([s], font, width)]
+    room = max(1, int(0.6 * size[1]) // font.get_linesize() - 1)
+    if len(wrapped) > room:                     # the last line kept says more were left out
+        wrapped = wrapped[:room]
+        wrapped[-1] = (wrapped[-1][0].rstrip(".") + "...", wrapped[-1][1])
+    texts = [_text(s, fs, c) for s, c in wrapped]
     axes_row = [_text(s, fs, c) for s, c in zip(("tool", "x", "y", "z"),
                                                  (th.text, *AXIS_COLORS))]
     pad, gap = max(2, fs // 4), max(1, fs // 10)
@@ -495,7 +505,7 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     if np.all(np.isfinite(target)) and np.all(np.isfinite(tool)):   # a target off the picture
         far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
         draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
-                             label=f"target {far:.2f} m", font=_font(max(10, th.font_size - 2)))
+                             label=f"target {far:.2f} m", font=_font(type_scale(*size).small))
     if np.all(np.isfinite(tool)):
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)

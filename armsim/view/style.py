@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 import math
 import dataclasses
 from dataclasses import dataclass
@@ -148,6 +149,109 @@ def _font(size: int) -> pygame.font.Font:
     return _FONTS[size]
 
 
+# -- the type scale: three sizes from the surface's size, never from what they show --------
+
+#: the smallest text's height [px]: the ink of "Hg", from the top of the H to the foot of the g
+MIN_TEXT_PX = 11
+#: title, body and small text as fractions of min(width, height) (pygame font sizes)
+TYPE_FRACTIONS = (0.040, 0.032, 0.025)
+
+_INK: dict[int, int] = {}
+
+
+def text_height(size: int) -> int:
+    """The measured height [px] of text at font ``size``: the ink rows of "Hg" rendered."""
+    size = int(size)
+    if size not in _INK:
+        img = pygame.surfarray.array3d(_font(size).render("Hg", True, (255, 255, 255), (0, 0, 0)))
+        rows = np.flatnonzero(img.max(axis=(0, 2)) > 96)
+        _INK[size] = int(rows[-1] - rows[0] + 1) if len(rows) else 0
+    return _INK[size]
+
+
+@functools.lru_cache(maxsize=8)
+def _floor_size(px: int = MIN_TEXT_PX) -> int:
+    """The smallest font size whose :func:`text_height` is at least ``px``."""
+    size = 6
+    while text_height(size) < px and size < 200:
+        size += 1
+    return size
+
+
+@dataclass(frozen=True)
+class TypeScale:
+    """The three font sizes of a picture (pygame sizes; :func:`text_height` gives pixels)."""
+
+    title: int
+    body: int
+    small: int
+
+    def font(self, role: str) -> pygame.font.Font:
+        """The font of ``role`` ("title", "body" or "small")."""
+        return _font(getattr(self, role))
+
+
+def type_scale(width, height) -> TypeScale:
+    """Title, body and small sizes for a surface of ``width`` x ``height``: the fractions
+    :data:`TYPE_FRACTIONS` of min(width, height), small never under :data:`MIN_TEXT_PX` of
+    measured height, each size at least three above the next smaller one.  Text that does
+    not fit is laid out (:func:`fit_lines`: wrapped, trimmed), never shrunk."""
+    w, h = _check_size((width, height))
+    m = min(w, h)
+    t, b, s = (int(round(f * m)) for f in TYPE_FRACTIONS)
+    small = max(s, _floor_size())
+    body = max(b, small + 3)
+    title = max(t, body + 3)
+    return TypeScale(title, body, small)
+
+
+def wrap_lines(lines, font, width, indent="  ") -> list[str]:
+    """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``;
+    continuation lines start with ``indent``; a "key  value" line (two spaces) too wide breaks
+    there first; a word wider than ``width`` is cut, its end replaced by "..."."""
+    out = []
+    for line in lines:
+        line = str(line)
+        lead = line[:len(line) - len(line.lstrip(" "))]
+        key, sep, value = line[len(lead):].partition("  ")
+        if sep and value.strip() and font.size(line)[0] > width:
+            # "key  value" too wide: the value goes under its key first
+            out += wrap_lines([lead + key, lead + indent + value.strip()], font, width, indent)
+            continue
+        cur = lead
+        for word in line[len(lead):].split(" "):
+            trial = cur + " " + word if cur.strip() else cur + word
+            if cur.strip() and font.size(trial)[0] > width:
+                out.append(cur.rstrip())
+                cur = indent + word
+            else:
+                cur = trial
+        out.append(cur)
+    return [_cut(line, font, width) for line in out]
+
+
+def _cut(line, font, width) -> str:
+    if font.size(line)[0] <= width:
+        return line
+    while line and font.size(line + "...")[0] > width:
+        line = line[:-1]
+    return line + "..."
+
+
+def fit_lines(lines, font, width, height=None) -> list[str]:
+    """:func:`wrap_lines`, then as many whole lines as ``height`` px holds (the last kept
+    line ends in "..." when some were left out)."""
+    out = wrap_lines(lines, font, width)
+    if height is None:
+        return out
+    room = max(int(height) // max(font.get_linesize(), 1), 0)
+    if len(out) > room:
+        out = out[:room]
+        if out:
+            out[-1] = _cut(out[-1].rstrip(".") + "...", font, width)
+    return out
+
+
 def _as_points(a) -> np.ndarray:
     """``a`` as a float array (M, 2); an empty (0, 2) array if it is not one."""
     try:
@@ -262,9 +366,12 @@ def _polyline(surface, color, points_px, width):
 
 
 def _draw_text_box(surface, lines, theme):
-    """Lines of text on a translucent box in the top-right corner (the font shrinks
-    on small surfaces so the box keeps to a corner)."""
-    font = _font(max(10, min(theme.font_size - 2, surface.get_height() // 26)))
+    """Lines of text on a translucent box in the top-right corner, in the body size of the
+    surface's :func:`type_scale`, wrapped to at most 0.6 of the width."""
+    font = _font(type_scale(*surface.get_size()).body)
+    lines = fit_lines(lines, font, int(0.6 * surface.get_width()), surface.get_height() // 2)
+    if not lines:
+        return
     texts = [font.render(line, True, theme.text) for line in lines]
     pad, gap = max(2, (2 * theme.font_size) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
@@ -287,20 +394,33 @@ def _text_panel(surface, texts, corner, box_size, pad, gap, color):
 
 
 def _draw_legend(surface, entries, theme):
-    """One row along the bottom edge: a short line in each colour, then its name."""
-    font = _font(max(10, min(theme.font_size - 4, surface.get_height() // 30)))
+    """Rows along the bottom edge: a short line in each colour, then its name (the small
+    size of the surface's :func:`type_scale`; a new row when the width ends)."""
+    font = _font(type_scale(*surface.get_size()).small)
     texts = [font.render(name, True, theme.text) for name, _ in entries]
-    swatch, gap, pad = 12, 12, 5
-    w = sum(t.get_width() + swatch + 4 for t in texts) + gap * (len(texts) - 1) + 2 * pad
-    h = max(t.get_height() for t in texts) + 2 * pad
-    x, y0 = 6, surface.get_height() - h - 6
+    swatch, gap, pad = max(12, font.get_height()), 12, 5
+    limit = surface.get_width() - 12 - 2 * pad
+    rows, row, used = [], [], 0
+    for (name, color), t in zip(entries, texts):
+        need = swatch + 4 + t.get_width() + (gap if row else 0)
+        if row and used + need > limit:
+            rows.append(row)
+            row, used, need = [], 0, swatch + 4 + t.get_width()
+        row.append((color, t))
+        used += need
+    rows.append(row)
+    line = font.get_linesize()
+    w = max(sum(swatch + 4 + t.get_width() for _, t in r) + gap * (len(r) - 1) for r in rows) + 2 * pad
+    h = line * len(rows) + 2 * pad
+    x0, y0 = 6, surface.get_height() - h - 6
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 170))
-    surface.blit(box, (x, y0))
-    x += pad
-    for (name, color), t in zip(entries, texts):
-        mid = y0 + h // 2
-        pygame.draw.line(surface, color, (x, mid), (x + swatch, mid), 4)
-        x += swatch + 4
-        surface.blit(t, (x, y0 + pad))
-        x += t.get_width() + gap
+    surface.blit(box, (x0, y0))
+    for k, r in enumerate(rows):
+        x, y = x0 + pad, y0 + pad + k * line
+        for color, t in r:
+            mid = y + t.get_height() // 2
+            pygame.draw.line(surface, color, (x, mid), (x + swatch, mid), 4)
+            x += swatch + 4
+            surface.blit(t, (x, y))
+            x += t.get_width() + gap

@@ -28,13 +28,15 @@ import numpy as np
 import pygame
 
 from armsim.files import Outputs
+from armsim.view.calibration_spatial import calibration_layout, calibration_status
 from armsim.view.state_out import write_state
-from armsim.view.planar import _fitted_font, band_slots, bands
+from armsim.view.overlay import banner_layout, draw_banner, draw_help
+from armsim.view.planar import band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
                                 spatial_obstacles, world_at)
-from armsim.view.style import DEFAULT_THEME, _font, scaled_theme
+from armsim.view.style import DEFAULT_THEME, scaled_theme
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
 
@@ -258,7 +260,7 @@ class App(SpatialControls):
         self.sim = sim
         self.spatial = is_spatial(sim.state)
         # the 3D view (a spatial arm or a 3D calibration): built once, kept until ``v``
-        initial = default_camera(sim)
+        initial = default_camera(sim, screen.get_size())
         self.camera = None if initial is None else (camera or initial)
         # the scene's orbit runs from the start; a still scene's camera waits for o
         self.orbiting = self.camera is not None and self.camera.orbit_deg_per_s != 0
@@ -477,14 +479,19 @@ class App(SpatialControls):
                         show_trail=self.show["trail"], show_panel=self.show["panel"],
                         obstacles=spatial_obstacles(self.sim), show_solids=self.show["solids"],
                         body=body_of(getattr(self.sim, "chain", None)))
+        if self.camera is not None:              # a 3D calibration: the header's words too
+            return dict(theme=self.theme, show_panel=self.show["panel"],
+                        status=calibration_status(self.sim))
         return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                     show_trail=self.show["trail"], show_reach=self.show["reach"],
-                    show_panel=self.show["panel"])
+                    show_panel=self.show["panel"], plot_slot=self.show_plot)
 
     def plot_rect(self) -> pygame.Rect:
         """Where the live plot goes: the plot slot of the (first) arm's panel band; in a
         calibration scene the bottom-right corner."""
         w, h = self.screen.get_size()
+        if self.camera is not None and not self.spatial:     # 3D calibration: in its panel
+            return calibration_layout(self.sim.state, (w, h), self.show["panel"]).plot
         if self.camera is not None:               # bottom right; the panel takes a corner
             pw, ph = int(0.34 * w), int(0.30 * h)
             return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
@@ -544,55 +551,14 @@ class App(SpatialControls):
 
     def paused_rect(self) -> pygame.Rect:
         """Where the PAUSED banner is drawn (top centre)."""
-        return self._banner_rect(["PAUSED  (space resumes)"], scaled_theme(self.theme, self.screen.get_size()),
-                                 "top")[0]
-
-    def _banner_rect(self, lines, theme, where):
-        w, h = self.screen.get_size()
-        font = _fitted_font(lines, int(theme.font_size * 1.3), int(0.9 * w), int(0.2 * h))
-        texts = [font.size(t) for t in lines]
-        pad = max(3, font.get_height() // 3)
-        bw = max(t[0] for t in texts) + 2 * pad
-        bh = sum(t[1] for t in texts) + 2 * pad
-        y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
-        return pygame.Rect((w - bw) // 2, y, bw, bh), font, pad
+        return banner_layout(self.screen.get_size(), ["PAUSED  (space resumes)"], "top")[0]
 
     def _banner(self, lines, theme, color, where):
-        rect, font, pad = self._banner_rect(lines, theme, where)
-        box = pygame.Surface(rect.size, pygame.SRCALPHA)
-        box.fill((*theme.panel, 225))
-        self.screen.blit(box, rect.topleft)
-        pygame.draw.rect(self.screen, color, rect, max(1, theme.line_width))
-        y = rect.y + pad
-        for line in lines:
-            t = font.render(line, True, color)
-            self.screen.blit(t, (rect.x + pad, y))
-            y += t.get_height()
+        draw_banner(self.screen, lines, theme, color, where)
 
     def _draw_help(self, theme):
-        rows = help_lines()
-        w, h = self.screen.get_size()
-        title = "armsim controls  (h or ? closes)"
-        key_col = max(rows, key=lambda r: len(r[0]))[0] + "MM"
-        font = _fitted_font([title] + [key_col + v for _, v in rows], int(theme.font_size * 1.2),
-                            int(0.9 * w), int(0.9 * h))
-        key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
-        line = font.get_linesize()
-        pad = max(4, line // 2)
-        bw = min(w, max(font.size(title)[0], key_w + max(font.size(v)[0] for _, v in rows)) + 2 * pad)
-        bh = min(h, line * (len(rows) + 1) + pad * 3)
-        rect = pygame.Rect((w - bw) // 2, (h - bh) // 2, bw, bh)
-        box = pygame.Surface(rect.size, pygame.SRCALPHA)
-        box.fill((*theme.panel, 235))
-        self.screen.blit(box, rect.topleft)
-        pygame.draw.rect(self.screen, theme.text, rect, 1)
-        self.screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
-        y = rect.y + 2 * pad + line
-        for k, v in rows:
-            self.screen.blit(font.render(k, True, theme.warning), (rect.x + pad, y))
-            self.screen.blit(font.render(v, True, theme.text), (rect.x + pad + key_w, y))
-            y += line
-        self.help_rect = rect
+        self.help_rect = draw_help(self.screen, "armsim controls  (h or ? closes)", help_lines(),
+                                   theme)
 
     def write_state(self, path):
         """:func:`_write_state` plus the window's switches (paused, help, plot, what is

@@ -1,0 +1,90 @@
+"""The window's overlays: a banner (a message, PAUSED) and the help, in the sizes of the
+window's :func:`~armsim.view.style.type_scale` (banners in the title size, the help in the
+body size).  Text that does not fit is wrapped, split into two columns or left out, never
+drawn smaller."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+from armsim.view.style import _font, fit_lines, type_scale, wrap_lines  # noqa: E402
+
+__all__ = ["banner_layout", "draw_banner", "draw_help"]
+
+
+def banner_layout(size, lines, where):
+    """(rect, font, pad, lines as wrapped) of a banner of ``lines`` on a window of ``size``:
+    centred, at the top (``where="top"``) or above the bottom edge."""
+    w, h = size
+    font = _font(type_scale(w, h).title)
+    pad = max(3, font.get_height() // 3)
+    shown = fit_lines(lines, font, int(0.9 * w) - 2 * pad, int(0.3 * h))
+    bw = max(font.size(t)[0] for t in shown) + 2 * pad
+    bh = len(shown) * font.get_linesize() + 2 * pad
+    y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
+    return pygame.Rect((w - bw) // 2, y, bw, bh), font, pad, shown
+
+
+def draw_banner(screen, lines, theme, color, where) -> pygame.Rect:
+    """A banner of ``lines`` in ``color`` on a translucent box; returns its rect."""
+    rect, font, pad, shown = banner_layout(screen.get_size(), lines, where)
+    box = pygame.Surface(rect.size, pygame.SRCALPHA)
+    box.fill((*theme.panel, 225))
+    screen.blit(box, rect.topleft)
+    pygame.draw.rect(screen, color, rect, max(1, theme.line_width))
+    y = rect.y + pad
+    for line in shown:
+        screen.blit(font.render(line, True, color), (rect.x + pad, y))
+        y += font.get_linesize()
+    return rect
+
+
+def _column(rows, font, key_w, value_w):
+    """The rows as (key, value line) pairs, values wrapped to ``value_w``."""
+    out = []
+    for k, v in rows:
+        for i, part in enumerate(wrap_lines([v], font, value_w)):
+            out.append((k if i == 0 else "", part))
+    return out
+
+
+def draw_help(screen, title, rows, theme) -> pygame.Rect:
+    """The help: ``title`` then (control, what it does) ``rows`` in the body size, on a box
+    in the middle of the window; one column, or two when one is taller than the window.
+    Returns the box."""
+    w, h = screen.get_size()
+    font = _font(type_scale(w, h).body)
+    line = font.get_linesize()
+    pad = max(4, line // 2)
+    key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
+    room = (h - 3 * pad - line) // line                 # rows of text the height holds
+    columns = 1
+    value_w = min(max(font.size(v)[0] for _, v in rows), w - 2 * pad - key_w)
+    lines = _column(rows, font, key_w, max(value_w, 40))
+    if len(lines) > room:                               # two columns side by side
+        columns = 2
+        value_w = max((w - 4 * pad) // 2 - key_w, 40)
+        lines = _column(rows, font, key_w, value_w)
+    per = -(-len(lines) // columns)
+    if per > room:
+        per = max(room, 1)                              # what does not fit is left out
+    col_w = key_w + max(font.size(v)[0] for _, v in lines)
+    bw = min(w, max(font.size(title)[0], columns * col_w + (columns - 1) * 2 * pad) + 2 * pad)
+    bh = min(h, line * (per + 1) + pad * 3)
+    rect = pygame.Rect((w - bw) // 2, (h - bh) // 2, bw, bh)
+    box = pygame.Surface(rect.size, pygame.SRCALPHA)
+    box.fill((*theme.panel, 235))
+    screen.blit(box, rect.topleft)
+    pygame.draw.rect(screen, theme.text, rect, 1)
+    screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
+    for c in range(columns):
+        x = rect.x + pad + c * (col_w + 2 * pad)
+        y = rect.y + 2 * pad + line
+        for k, v in lines[c * per:(c + 1) * per]:
+            screen.blit(font.render(k, True, theme.warning), (x, y))
+            screen.blit(font.render(v, True, theme.text), (x + key_w, y))
+            y += line
+    return rect

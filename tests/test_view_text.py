@@ -1,0 +1,176 @@
+"""Issue 23, item 6: one type scale (title, body, small) computed from the surface's size
+only; the smallest text at least 11 px (the ink of "Hg") at 1280x800 and at the README GIF's
+480x360; text that does not fit is laid out, never shrunk; the live plot's words never meet.
+
+Which font sizes a picture asks for is recorded at armsim.view.style's font cache (every
+text drawn goes through it), so the tests judge every word of the real pictures."""
+
+import copy
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from armsim.scene import build_simulation, default_scene, load
+from armsim.view import style
+from armsim.view.style import DEFAULT_THEME, MIN_TEXT_PX, scaled_theme, text_height, type_scale
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOW = (1280, 800)
+README_GIF = (480, 360)          # python run_arm.py --gif assets/demo.gif ... --size 480x360
+SIZES = (WINDOW, README_GIF, (640, 480), (800, 1000))
+
+
+class _Asked(dict):
+    """The font cache, noting every size looked up."""
+
+    def __init__(self, base):
+        super().__init__(base)
+        self.asked = set()
+
+    def __getitem__(self, size):
+        self.asked.add(size)
+        return super().__getitem__(size)
+
+
+@contextmanager
+def asked_sizes():
+    from armsim.view import spatial
+    spatial._TEXT_CACHE.clear()                 # cached words would skip the font cache
+    saved = style._FONTS
+    style._FONTS = rec = _Asked(saved)
+    try:
+        yield rec.asked
+    finally:
+        style._FONTS = saved
+        spatial._TEXT_CACHE.clear()
+
+
+def _planar(label=None, frames=30, scene=None):
+    sim = build_simulation(scene or default_scene())
+    for _ in range(frames):
+        st = sim.step()
+    if label is not None:
+        st = copy.copy(st)
+        st.label = label
+    return st
+
+
+LONG = ("a label far longer than any panel is wide, which the panel has to wrap onto "
+        "several lines instead of drawing every other line smaller")
+
+
+def _pictures(size):
+    """Every picture kind at ``size``: planar (short and long panel text), side by side, 3D
+    arm, 2D and 3D calibration, the live plot, the help and a banner."""
+    from armsim.view import render_array
+    from armsim.view.calibration_spatial import calibration_status, render_calibration_spatial
+    from armsim.view.orbit import OrbitCamera
+    from armsim.view.overlay import draw_banner, draw_help
+    from armsim.view.plot import History, draw_plot, series_for, values_of
+    from armsim.view.spatial import render_spatial
+    from armsim.view.window import help_lines
+    yield "planar", lambda: render_array(_planar(), size)
+    yield "planar, long label", lambda: render_array(_planar(LONG), size)
+    yield "side by side", lambda: render_array(
+        _planar(scene=load(ROOT / "scenes" / "original_vs_default.toml")), size)
+    panda = build_simulation(load(ROOT / "scenes" / "panda_circle.toml"))
+    st = panda.step()
+    yield "3D arm", lambda: render_spatial(st, OrbitCamera.framing(st.reach), size)
+    cal = build_simulation(load(ROOT / "scenes" / "calibrate-ga.toml"))
+    cst = cal.step()
+    yield "2D calibration", lambda: render_array(cst, size)
+    ur5 = build_simulation(load(ROOT / "scenes" / "calibrate-ur5-stereo.toml"))
+    ust = ur5.step()
+    yield "3D calibration", lambda: render_calibration_spatial(ust, None, size,
+                                                               status=calibration_status(ur5))
+
+    def overlays():
+        surf = pygame.Surface(size)
+        th = scaled_theme(DEFAULT_THEME, size)
+        h = History(series_for(cst, th))
+        for k in range(50):
+            h.add(k, values_of(cal.step()))
+        draw_plot(surf, pygame.Rect(size[0] // 2, size[1] // 2, size[0] // 2 - 6, size[1] // 2 - 6),
+                  h, th, title="last 600 frames, log scale")
+        draw_help(surf, "armsim controls  (h or ? closes)", help_lines(), th)
+        draw_banner(surf, ["PAUSED  (space resumes)"], th, th.warning, "top")
+    yield "plot, help, banner", overlays
+
+
+def test_type_scale_is_a_function_of_the_size_alone():
+    for size in SIZES:
+        ts = type_scale(*size)
+        assert ts == type_scale(*size) and ts.title > ts.body > ts.small
+        assert text_height(ts.title) > text_height(ts.body) >= text_height(ts.small) >= MIN_TEXT_PX
+    # larger windows, larger text (never smaller)
+    assert type_scale(1920, 1200).body > type_scale(*WINDOW).body > type_scale(*README_GIF).body
+
+
+@pytest.mark.parametrize("size", [WINDOW, README_GIF])
+def test_panel_text_keeps_its_size_whatever_it_says(size):
+    """Before: the panel's font shrank until the longest line fitted (a long label made all
+    its text smaller)."""
+    from armsim.view import render_array
+    with asked_sizes() as short:
+        render_array(_planar("arm"), size)
+    with asked_sizes() as long:
+        img = render_array(_planar(LONG), size)
+    assert short == long
+    assert short <= set(type_scale(*size).__dict__.values())
+    # the long label is laid out (wrapped and cut), not drawn across the workspace
+    from armsim.view.planar import band_slots, bands
+    band = bands(size)[1]
+    ys, xs = np.nonzero(np.all(img == DEFAULT_THEME.text, axis=-1))
+    assert len(xs) and xs.max() < band.right
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_picture_uses_the_three_sizes_and_none_under_11_px(size):
+    ts = type_scale(*size)
+    allowed = {ts.title, ts.body, ts.small}
+    heights = {}
+    for name, draw in _pictures(size):
+        with asked_sizes() as asked:
+            draw()
+        assert asked, name                         # the picture has words
+        assert asked <= allowed, (name, sorted(asked), ts)
+        heights[name] = min(text_height(s) for s in asked)
+    assert min(heights.values()) >= MIN_TEXT_PX, heights
+
+
+def test_text_height_is_measured_from_rendered_pixels():
+    font = style._font(type_scale(*WINDOW).small)
+    img = pygame.surfarray.array3d(font.render("Hg", True, (255, 255, 255), (0, 0, 0)))
+    rows = np.flatnonzero(img.max(axis=(0, 2)) > 96)
+    assert rows[-1] - rows[0] + 1 == text_height(type_scale(*WINDOW).small) >= 11
+
+
+def _rects_apart(placed):
+    for i, (a, ra) in enumerate(placed):
+        for b, rb in placed[i + 1:]:
+            assert not ra.colliderect(rb), (a, ra, b, rb)
+
+
+@pytest.mark.parametrize("rect", [(840, 200, 430, 300), (838, 540, 435, 240), (20, 20, 260, 170)])
+def test_plot_title_headings_and_axis_labels_never_meet(rect):
+    """Before: the top decade's label sat half over the row's heading (and, in the first row,
+    under the title)."""
+    from armsim.view.plot import History, draw_plot, series_for, values_of
+    th = scaled_theme(DEFAULT_THEME, WINDOW)
+    for scene in ("calibrate-ga.toml", "seven_link_figure8.toml"):
+        sim = build_simulation(load(ROOT / "scenes" / scene))
+        h = History(series_for(sim.state, th))
+        for k in range(120):
+            h.add(k, values_of(sim.step()))
+        surf = pygame.Surface(WINDOW)
+        placed = []
+        axes = draw_plot(surf, pygame.Rect(rect), h, th, title="last 600 frames, log scale",
+                         placed=placed)
+        assert axes and any(t == "last 600 frames, log scale" for t, _ in placed)
+        assert sum(t.startswith("1e") for t, _ in placed) >= 2 * len(axes)
+        _rects_apart(placed)
+        for t, r in placed:                       # and every word inside the plot's box
+            assert pygame.Rect(rect).contains(r), (t, r)
