@@ -293,6 +293,8 @@ def test_bad_targets_are_one_line_errors(two_arms):
     F = r.frames(np.zeros(r.n))
     with pytest.raises(ValueError, match=r"must be a dict from tool link to target"):
         armsim.solve(r, F["left_tool"])
+    with pytest.raises(ValueError, match=r"give at least one target, e.g. \{'left_tool': pose\}"):
+        armsim.solve(r, {})
     with pytest.raises(ValueError, match=r"no link named 'hand' \(a target\)"):
         armsim.solve(r, {"hand": F["left_tool"]})
     with pytest.raises(ValueError, match=r"target 'left_tool' must have shape \(3,\) or "

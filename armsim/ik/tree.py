@@ -285,7 +285,9 @@ _TREES = weakref.WeakKeyDictionary()    # robot -> {spec: its TreeTargets}
 
 def for_tree(robot, targets, batch):
     """The problem and target row(s) of ``solve(robot, {link: target, ...})``."""
-    if not isinstance(targets, dict) or not targets:
+    if isinstance(targets, dict) and not targets:
+        raise ValueError(f"give at least one target, e.g. {{{robot.tips[0]!r}: pose}}")
+    if not isinstance(targets, dict):
         raise ValueError(f"the targets of a robot (a kinematic tree) must be a dict from "
                          f"tool link to target, e.g. {{{', '.join(map(repr, robot.tips[:2]))}: "
                          f"pose}}, got {type(targets).__name__}")
