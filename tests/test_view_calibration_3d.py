@@ -51,7 +51,7 @@ def test_robot_and_cameras_fill_the_drawing_area(run, size):
     # and by pixels: the robot (blue) and the cameras (their colour) are drawn inside it
     img = render_calibration_spatial(state, camera, size, status=calibration_status(run))
     ref = scaled_theme(DEFAULT_THEME, size).reference
-    for color in (ref, CAMERA, CANDIDATE):
+    for color in (ref, CAMERA, CANDIDATE, scaled_theme(DEFAULT_THEME, size).sight):
         ys, xs = np.nonzero(np.all(img == color, axis=-1))
         inside = (ys >= area.top) & (ys < area.bottom)
         assert inside.sum() > 20, color
@@ -79,7 +79,7 @@ def test_legend_names_every_colour_drawn(run):
     state = run.state
     th = scaled_theme(DEFAULT_THEME, size)
     words = [w for w, _, _ in legend_entries(state, th)]
-    assert words[:2] == ["reference arm (hidden)", "candidates"] and "cameras" in words
+    assert words[:2] == ["reference arm (hidden)", "candidates"] and "cameras, lines of sight" in words
     assert "replaced next" not in words                      # lm replaces none
     img = render_calibration_spatial(state, None, size, status=calibration_status(run))
     panel = calibration_layout(state, size).panel

@@ -15,7 +15,8 @@ panel and the legend.  The 3D scene, back to front: the floor grid (as
 :mod:`armsim.view.spatial`); the hidden reference robot at the commanded pose shown (thick
 blue links, joint disks); every candidate at the same pose (thin lines, green; red for
 those the genetic algorithm replaces next); the true cameras as frusta (the apex, a filled
-disk, at the optical centre; the image rectangle at :data:`FRUSTUM_DEPTH`).  An inset: its
+disk, at the optical centre; the image rectangle at :data:`FRUSTUM_DEPTH`), with faint lines
+of sight to the points each observes.  An inset: its
 camera's image rectangle scaled to the inset, the observed pixels as dots and the best
 candidate's projections over them as rings.  Text comes in the sizes of
 :func:`~armsim.view.style.type_scale`.
@@ -289,7 +290,7 @@ def legend_entries(state, theme: Theme = DEFAULT_THEME) -> list:
            ("candidates", CANDIDATE, "line")]
     if state.learner != "lm":
         out.append(("replaced next", DOOMED, "line"))
-    out += [("cameras", CAMERA, "disk"), ("seen pixels", OBSERVED, "dot"),
+    out += [("cameras, lines of sight", CAMERA, "disk"), ("seen pixels", OBSERVED, "dot"),
             ("best candidate's pixels", CANDIDATE, "ring")]
     return out
 
@@ -368,8 +369,17 @@ def draw_calibration_spatial(surface, state, camera: OrbitCamera | None = None, 
     grid, axis_c = _mix(th.background, th.text, 0.13), _mix(th.background, th.text, 0.3)
     for a, b, is_axis in _grid(camera, size, reach):
         pygame.draw.line(surface, axis_c if is_axis else grid, a, b, 1)
-    # the hidden reference: thick blue links, joint disks
+    # what each camera sees: a faint line of sight from its centre to every point it observes
     ref = _polyline(state.reference)
+    for cam, c in enumerate(np.asarray(state.camera_positions, float).reshape(-1, 3)):
+        seen = np.asarray(state.seen[cam], dtype=bool)
+        to = ref[1:][seen[:len(ref) - 1]]
+        if len(to):
+            pa, pb, _, _, vis = camera.project_segments(np.repeat(c[None], len(to), 0), to, size)
+            pa, pb = _ipx(pa), _ipx(pb)
+            for i in np.flatnonzero(vis):
+                pygame.draw.line(surface, th.sight, pa[i], pb[i], 1)
+    # the hidden reference: thick blue links, joint disks
     _draw_lines(surface, camera, size, ref, [th.reference] * (len(ref) - 1), max(3, 3 * lw))
     j_px, _, j_front = camera.project(ref[1:], size)
     rj = max(3, th.joint_radius // 2 + 1)

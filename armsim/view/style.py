@@ -53,7 +53,7 @@ class Theme:
     segment_width: int = 7
     joint_radius: int = 6
     target_radius: int = 10
-    font_size: int = 20
+    font_size: int = 20       # the scale of paddings; text sizes come from type_scale()
     line_width: int = 2       # trail, Jacobian arrows, target ring
     warning: Color = (255, 196, 64)   # the words saying the solver stops short
     # calibration scenes (the same on both themes): the hidden reference arm, the
@@ -373,7 +373,7 @@ def _draw_text_box(surface, lines, theme):
     if not lines:
         return
     texts = [font.render(line, True, theme.text) for line in lines]
-    pad, gap = max(2, (2 * theme.font_size) // 5), 2
+    pad, gap = max(2, (2 * font.get_height()) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
     _text_panel(surface, texts, (surface.get_width() - w - 6, 6), (w, h), pad, gap, theme.panel)
