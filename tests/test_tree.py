@@ -396,3 +396,18 @@ def test_the_shipped_dual_arm_solves_both_tools_over_seeds():
         ok = np.all([(p < 1e-5) & (a < 1e-5) for p, a in judged.values()], axis=0)
         assert not np.any(res.success & ~ok)
         assert res.success.mean() >= 0.95
+
+
+def test_null_space_priority_serves_a_posture_without_moving_the_tools():
+    r = armsim.robots.load_robot("dual_arm")
+    rest = np.zeros(r.n)
+    for seed in (3, 4):
+        q = np.random.default_rng(seed).uniform(r.limits[:, 0], r.limits[:, 1], r.n)
+        F = r.frames(q, list(r.tips))
+        targets = {k: v[:3, 3] for k, v in F.items()}         # positions: 15 joints, 6 rows
+        plain = armsim.solve(r, targets, tol=1e-6)
+        served = armsim.solve(r, targets, objectives=[armsim.Posture(rest, 0.1)],
+                              priority=True, tol=1e-6)
+        assert plain.success and served.success
+        assert max(served.targets.values()) < 1e-6
+        assert np.linalg.norm(served.q - rest) < np.linalg.norm(plain.q - rest)
