@@ -42,13 +42,28 @@ def draw_banner(screen, lines, theme, color, where) -> pygame.Rect:
     return rect
 
 
-def _column(rows, font, key_w, value_w):
-    """The rows as (key, value line) pairs, values wrapped to ``value_w``."""
+def _rows(rows, font, value_w):
+    """Each row as its (key, value line) pairs, the value wrapped to ``value_w``."""
     out = []
     for k, v in rows:
-        for i, part in enumerate(wrap_lines([v], font, value_w)):
-            out.append((k if i == 0 else "", part))
+        out.append([(k if i == 0 else "", part)
+                    for i, part in enumerate(wrap_lines([v], font, value_w))])
     return out
+
+
+def _split(wrapped, columns, room):
+    """The rows' lines in ``columns`` columns of at most ``room`` lines, a row never split
+    between two columns (what does not fit is left out)."""
+    total = sum(len(r) for r in wrapped)
+    target = min(room, -(-total // columns))
+    cols, cur = [], []
+    for r in wrapped:
+        if cur and len(cur) + len(r) > target and len(cols) < columns - 1:
+            cols.append(cur)
+            cur = []
+        cur += r
+    cols.append(cur)
+    return [c[:room] for c in cols]
 
 
 def draw_help(screen, title, rows, theme) -> pygame.Rect:
@@ -60,17 +75,16 @@ def draw_help(screen, title, rows, theme) -> pygame.Rect:
     line = font.get_linesize()
     pad = max(4, line // 2)
     key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
-    room = (h - 3 * pad - line) // line                 # rows of text the height holds
-    columns = 1
+    room = max((h - 3 * pad - line) // line, 1)          # rows of text the height holds
     value_w = min(max(font.size(v)[0] for _, v in rows), w - 2 * pad - key_w)
-    lines = _column(rows, font, key_w, max(value_w, 40))
-    if len(lines) > room:                               # two columns side by side
+    wrapped = _rows(rows, font, max(value_w, 40))
+    columns = 1
+    if sum(len(r) for r in wrapped) > room:             # two columns side by side
         columns = 2
-        value_w = max((w - 4 * pad) // 2 - key_w, 40)
-        lines = _column(rows, font, key_w, value_w)
-    per = -(-len(lines) // columns)
-    if per > room:
-        per = max(room, 1)                              # what does not fit is left out
+        wrapped = _rows(rows, font, max((w - 4 * pad) // 2 - key_w, 40))
+    cols = _split(wrapped, columns, room)
+    lines = [x for c in cols for x in c]
+    per = max(len(c) for c in cols)
     col_w = key_w + max(font.size(v)[0] for _, v in lines)
     bw = min(w, max(font.size(title)[0], columns * col_w + (columns - 1) * 2 * pad) + 2 * pad)
     bh = min(h, line * (per + 1) + pad * 3)
@@ -80,10 +94,10 @@ def draw_help(screen, title, rows, theme) -> pygame.Rect:
     screen.blit(box, rect.topleft)
     pygame.draw.rect(screen, theme.text, rect, 1)
     screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
-    for c in range(columns):
+    for c, col in enumerate(cols):
         x = rect.x + pad + c * (col_w + 2 * pad)
         y = rect.y + 2 * pad + line
-        for k, v in lines[c * per:(c + 1) * per]:
+        for k, v in col:
             screen.blit(font.render(k, True, theme.warning), (x, y))
             screen.blit(font.render(v, True, theme.text), (x + key_w, y))
             y += line
