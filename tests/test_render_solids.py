@@ -210,7 +210,7 @@ def test_box_visuals_render_as_the_boxes(tmp_path):
     assert (inner & ~drawn).sum() < 0.03 * inner.sum()                 # the overlays only
 
 
-@pytest.mark.parametrize("ext", ["stl", "obj"])
+@pytest.mark.parametrize("ext", ["stl", "obj", "dae"])
 def test_a_mesh_file_renders_like_the_box(tmp_path, ext):
     trimesh = pytest.importorskip("trimesh")
     trimesh.creation.box(extents=BOX).export(tmp_path / f"box.{ext}")
