@@ -144,6 +144,9 @@ def _panel_lines(state, th):
                       th.text))
     for k, t in enumerate(state.tools):
         e = float(t.error)
+        if not np.all(np.isfinite(np.asarray(t.target, float))):     # a picture's bare tip
+            lines.append((f"{t.link}: no target", tool_color(k)))
+            continue
         words = f"{t.link}: {e * 1000:.1f} mm" if math.isfinite(e) else f"{t.link}: ?"
         if t.kind == "pose":
             o = math.degrees(float(t.orientation_error))
@@ -227,13 +230,15 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
                 if w_front[i] and np.all(np.isfinite(w_px[i])):
                     filled = i < len(reached) and reached[i]
                     pygame.draw.circle(surface, color, _ipx(w_px[i]), rw, 0 if filled else 1)
-        if not (np.all(np.isfinite(tool)) and np.all(np.isfinite(target))):
+        if not np.all(np.isfinite(tool)):
             continue
-        pa, pb, _, _, vis = camera.project_segments(tool[:3, 3], target[:3, 3], size)
-        if vis:
-            pygame.draw.line(surface, _mix(color, th.background, 0.3), _ipx(pa), _ipx(pb), 1)
-        t_px, _, t_front = camera.project(target[:3, 3], size)
-        if t_front:
+        aimed = bool(np.all(np.isfinite(target)))      # (a picture may have no target)
+        if aimed:
+            pa, pb, _, _, vis = camera.project_segments(tool[:3, 3], target[:3, 3], size)
+            if vis:
+                pygame.draw.line(surface, _mix(color, th.background, 0.3), _ipx(pa), _ipx(pb), 1)
+        t_px, _, t_front = camera.project(target[:3, 3] if aimed else tool[:3, 3], size)
+        if aimed and t_front:
             c = _ipx(t_px)
             keep_clear.append(np.asarray(t_px, float).reshape(1, 2))
             r = th.target_radius
@@ -243,9 +248,11 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
             pygame.draw.line(surface, color, (c[0], c[1] - arm), (c[0], c[1] + arm), max(1, lw))
             if t.kind == "pose":
                 _draw_frame(surface, camera, size, target, frame_len, lw, 0.35, th.background)
-        far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
-        draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
-                             label=f"{t.link} {far:.2f} m", font=_font(type_scale(*size).small))
+        if aimed:
+            far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
+            draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
+                                 label=f"{t.link} {far:.2f} m",
+                                 font=_font(type_scale(*size).small))
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)
         if p_front and np.all(np.isfinite(p_px)):
