@@ -472,8 +472,11 @@ def run(argv):
                 reason = _no_display_reason()
                 shown = False
                 if reason is None:
+                    from armsim.view import window, window_tree
                     from armsim.view.window import DisplayError, open_window
-                    from armsim.view.window_tree import run_window
+                    # a whole robot has its own window (window_tree.TreeApp)
+                    run_window = (window_tree.run_window if hasattr(sim.state, "tools")
+                                  else window.run_window)
                     try:
                         screen = open_window(args.size, title=scene_title(scene))
                     except DisplayError as exc:

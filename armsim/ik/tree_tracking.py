@@ -421,7 +421,8 @@ class TreeSimulation:
 
     def report(self) -> dict:
         """JSON-ready summary: frames, per tool its final errors and waypoints reached,
-        the largest tool error's final and mean value, iterations per frame."""
+        the largest tool error's final and mean value, iterations per frame, every tool's
+        waypoints reached (tools in order)."""
         n = max(self.frames_run, 1)
         st = self.state
         return {"label": self.label, "method": self.solver.method,
@@ -430,6 +431,7 @@ class TreeSimulation:
                 "mean_error": self._error_sum / n if self.frames_run else float(st.error),
                 "iterations_per_frame": self._iter_sum / n if self.frames_run else 0.0,
                 "final_orientation_error": float(st.orientation_error),
+                "waypoints_reached": [bool(r) for t in st.tools for r in t.reached],
                 "tools": {t.link: {"kind": t.kind, "final_error": float(t.error),
                                    "final_orientation_error": float(t.orientation_error),
                                    "out_of_reach": bool(t.out_of_reach),

@@ -329,12 +329,13 @@ def json_schema() -> dict:
         props[name] = dict(reg.cls.json_schema())
         props[name]["description"] = reg.doc
     ik = [n for n, r in SECTIONS.items() if r.required and (r.kinds is None or IK_KIND in r.kinds)]
+    tree = [n if n != "target" else "tool" for n in ik]       # a whole robot: [[tool]]
     marks = [n for n, r in SECTIONS.items() if r.marks]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "armsim scene",
             "description": "A scene file of armsim (TOML). Reference: docs/scenes.md.",
             "type": "object", "properties": props, "additionalProperties": False,
-            "anyOf": [{"required": ik}] + [{"required": [m]} for m in marks]}
+            "anyOf": [{"required": ik}, {"required": tree}] + [{"required": [m]} for m in marks]}
 
 
 # -- from a scene to a running simulation ----------------------------------------
