@@ -64,7 +64,7 @@ class ArmSection(Section):
                                 "(default: the root of the link tree)")
     tip_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the tool link "
                                "(default: the end of the longest chain)")
-    tips: tuple | None = key(ListOf(Text(), 1, 64), None, "a whole robot (`robot` or `urdf`, "
+    tips: tuple | None = key(ListOf(Text(), 1, 64, what="an array of link names"), None, "a whole robot (`robot` or `urdf`, "
                              "with `[[tool]]`): its tool links (default: every leaf)")
     dh: tuple | None = key(ListOf(ListOf(Number(ge=-BIG, le=BIG), 4, 4,
                                          what="[a, alpha, d, theta] [m, rad, m, rad]"), 1, 1000),
