@@ -113,3 +113,46 @@ def test_robot_dual_arm_opens_a_tree_with_a_mouse_target_per_tip(tmp_path):
     assert data["kind"] == "tree" and set(data["tools"]) == {"left_tool", "right_tool"}
     app.reset()
     assert app.user_targets == {} and app.picked is None
+
+
+@pytest.mark.skipif(not (__import__("shutil").which("Xvfb") and __import__("shutil").which("xdotool")),
+                    reason="Xvfb and xdotool not installed")
+def test_run_arm_robot_dual_arm_under_xvfb_drags_the_right_target(x_app):
+    """`run_arm.py --robot dual_arm` in a real window (Xvfb): pause, drag with xdotool from next
+    to the right tool's target, resume: that target moved where the mouse let go and its tool
+    reached it; the left target stayed and its tool too."""
+    import time
+
+    from _xvfb import wait_for
+    from armsim.view.orbit import OrbitCamera
+    x = x_app("--robot", "dual_arm", screen="1600x1000x24")
+    x0, y0, _, _ = x.geometry()
+    assert wait_for(lambda: x.state().get("frames", 0) > 5, 15), "the app wrote no state"
+    x.key("space")
+    assert wait_for(lambda: x.state().get("paused") is True, 10), x.state()
+    time.sleep(0.6)
+    s0 = x.state()
+    size = tuple(s0["window"])
+    camera = OrbitCamera(**s0["camera"])
+    right0 = np.array(s0["tools"]["right_tool"]["target"])
+    left0 = np.array(s0["tools"]["left_tool"]["target"])
+    px, _, _ = camera.project(right0, size)
+    start = (int(round(px[0])) + 3, int(round(px[1])) + 2)
+    end = (start[0] + 60, start[1] + 40)
+    x.drag((x0, y0), start, end)
+    x.key("space")
+    assert wait_for(lambda: x.state().get("paused") is False, 10), x.state()
+    time.sleep(2.0)
+    x.key("Escape")
+    x.app.wait(timeout=15)
+    assert x.app.returncode == 0, x.app.stderr.read()
+    s = x.state()
+    assert s["picked"] == "right_tool" and set(s["user_targets"]) == {"right_tool"}
+    right = np.array(s["tools"]["right_tool"]["target"])
+    expected = camera.unproject(end, size, through=right0)
+    metres_per_px = float((right0 - camera.eye) @ camera.basis()[2]) / camera.focal_px(size)
+    assert np.linalg.norm(right - expected) < 1.5 * metres_per_px
+    assert np.linalg.norm(right - right0) > 40 * metres_per_px
+    assert np.allclose(s["tools"]["left_tool"]["target"], left0)
+    for link in ("left_tool", "right_tool"):
+        assert s["tools"][link]["error"] < 1e-3, (link, s["tools"][link])
