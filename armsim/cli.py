@@ -75,10 +75,11 @@ KIND_OPTIONS = {"--method": "ik", "--correction": "ik", "--learner": "calibratio
 
 
 def robot_name(text):
-    """``--robot``'s value: one of the shipped robots."""
-    from armsim.kinematics.robots import NAMES
-    if text not in NAMES:
-        raise argparse.ArgumentTypeError(f"unknown robot '{text}'; choose one of {', '.join(NAMES)}")
+    """``--robot``'s value: one of the shipped robots (a chain or a whole robot)."""
+    from armsim.kinematics.robots import NAMES, TREES
+    if text not in NAMES + TREES:
+        raise argparse.ArgumentTypeError(f"unknown robot '{text}'; choose one of "
+                                         f"{', '.join(NAMES + TREES)}")
     return text
 
 
@@ -128,6 +129,8 @@ def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
     from armsim.kinematics import robots
     from armsim.kinematics.spatial import matrix_quaternion
     from armsim.kinematics.urdf import load_urdf
+    if urdf is None and name in robots.TREES and base is None and tip is None:
+        return tree_scene(name)
     chain = robots.load(name, base=base, tip=tip) if urdf is None else load_urdf(urdf, base, tip)
     shipped = urdf is None and base is None and tip is None
     start = np.asarray(ROBOT_STARTS[name], dtype=float) if shipped else comfortable_start(chain)
@@ -150,6 +153,36 @@ def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
         "seed": 0, "arm": arm, "target": target,
         "solver": {"method": "dls", "iterations_per_frame": 8},
         "render": {"size": [640, 480], "fps": 30, "frames": period}})
+
+
+#: ``--robot NAME`` of a whole robot: its start [rad or m] (``robot.joint_names`` order)
+TREE_STARTS = {
+    "dual_arm": (0.0,) + ROBOT_STARTS["panda"] * 2,
+    "panda_hand": ROBOT_STARTS["panda"] + (0.02,),
+}
+
+
+def tree_scene(name) -> str:
+    """The scene ``--robot NAME`` runs for a whole robot (:data:`armsim.kinematics.robots.
+    TREES`): the robot at :data:`TREE_STARTS`, one mouse target per tip at the tip's pose
+    there (drag each in the window; a GIF keeps them still)."""
+    import numpy as np
+    import tomli_w
+
+    from armsim.kinematics import robots
+    from armsim.kinematics.spatial import matrix_quaternion
+    robot = robots.load_robot(name)
+    start = np.asarray(TREE_STARTS[name], dtype=float)
+    frames = robot.frames(start)
+
+    def v(a):
+        return [float(f"{float(x):.6g}") for x in a]
+    tools = [{"link": t, "kind": "mouse", "start": v(frames[t][:3, 3]),
+              "quaternion": v(matrix_quaternion(frames[t][:3, :3]))} for t in robot.tips]
+    return f"# run_arm.py --robot {name}\n" + tomli_w.dumps({
+        "seed": 0, "arm": {"robot": name, "tips": list(robot.tips), "angles": v(start)},
+        "solver": {"method": "dls", "iterations_per_frame": 8},
+        "render": {"size": [640, 480], "fps": 30, "frames": 150}, "tool": tools})
 
 
 class UsageError(Exception):
@@ -185,10 +218,12 @@ def build_parser():
                    help="scene file (default: the built-in 7-link figure-eight scene), or a "
                         "robot's URDF file (PATH.urdf: the robot's tool circling slowly in "
                         "front of it, as with --robot)")
-    from armsim.kinematics.robots import NAMES
+    from armsim.kinematics.robots import NAMES, TREES
     p.add_argument("--robot", type=robot_name, metavar="NAME",
                    help=f"instead of SCENE: a shipped spatial robot, one of {', '.join(NAMES)}, "
-                        "its tool circling slowly in front of it (drag the target in the window)")
+                        "its tool circling slowly in front of it (drag the target in the window); "
+                        f"or a whole robot, one of {', '.join(TREES)}, a target on each tool "
+                        "(drag the one nearest the mouse)")
     p.add_argument("--tip", metavar="LINK",
                    help="with PATH.urdf or --robot: the tool link (default: the leaf with the "
                         "most movable joints on its way)")
@@ -437,7 +472,11 @@ def run(argv):
                 reason = _no_display_reason()
                 shown = False
                 if reason is None:
-                    from armsim.view.window import DisplayError, open_window, run_window
+                    from armsim.view import window, window_tree
+                    from armsim.view.window import DisplayError, open_window
+                    # a whole robot has its own window (window_tree.TreeApp)
+                    run_window = (window_tree.run_window if hasattr(sim.state, "tools")
+                                  else window.run_window)
                     try:
                         screen = open_window(args.size, title=scene_title(scene))
                     except DisplayError as exc:

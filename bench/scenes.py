@@ -46,8 +46,10 @@ def run_scene(path):
     for _ in range(scene.render.frames):
         sim.step()
     sims = [sim] + list(getattr(sim, "companions", []))
-    spatial = hasattr(sim.state, "frames_p")
     rep = sim.report()
+    if hasattr(sim.state, "tools"):           # a whole robot: its tools side by side
+        return tree_row(path, scene, sim, rep)
+    spatial = hasattr(sim.state, "frames_p")
     reps = [rep] + rep.get("companions", [])
     return {
         "scene": path.name, "frames": scene.render.frames,
@@ -64,6 +66,24 @@ def run_scene(path):
         "best": [float(s.state.best) for s in sims],
         "waypoints_reached": [sum(r["waypoints_reached"]) for r in reps],
         "waypoints": len(rep["waypoints_reached"]),
+    }
+
+
+def tree_row(path, scene, sim, rep):
+    """:func:`run_scene`'s row of a whole robot's scene: the tools' targets joined by "+",
+    the largest tool error, waypoints summed over the tools."""
+    tools = sim.state.tools
+    reached = [r for t in rep["tools"].values() for r in t["waypoints_reached"]]
+    return {
+        "scene": path.name, "frames": scene.render.frames, "links": sim.robot.n, "arms": 1,
+        "spatial": True, "robot": f"{scene.arm.robot or sim.robot.name} ({len(tools)} tools)",
+        "limited": bool(np.isfinite(sim.robot.limits).any()),
+        "final_orientation_error": (rep["final_orientation_error"]
+                                    if any(t.kind == "pose" for t in tools) else None),
+        "target": " + ".join(t.target.kind for t in scene.tool.items),
+        "solvers": [solver_name(sim)], "mean_error": [rep["mean_error"]],
+        "final_error": [rep["final_error"]], "best": [max(t.best for t in tools)],
+        "waypoints_reached": [sum(reached)], "waypoints": len(reached),
     }
 
 

@@ -149,6 +149,10 @@ def check(text):
         assert _finite(state.frames_p) and _finite(state.error) and _finite(state.target), text
         assert _finite(state.orientation_error) and _finite(state.jacobian), text
         return
+    if hasattr(state, "tools"):        # a whole robot's TreeState
+        assert _finite(state.link_p) and _finite(state.q), text
+        assert all(_finite(t.error) and _finite(t.target) for t in state.tools), text
+        return
     if scene.kind == sc.IK_KIND:
         assert _finite(state.joints) and _finite(state.error) and _finite(state.target), text
     img = render_array(state, (48, 36))

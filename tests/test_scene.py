@@ -412,6 +412,10 @@ def test_shipped_scenes_build_and_run(path):
     sim = build_simulation(s)
     for _ in range(5):
         state = sim.step()
+    if s.arm.tree is not None:      # a whole robot's TreeState (tests/test_scene_tree.py)
+        assert np.all(np.isfinite(state.link_p)) and state.frame == 5
+        assert len(state.q) == s.arm.tree.n
+        return
     if s.spatial:       # a SpatialState (tests/test_scene_spatial.py checks more)
         assert np.all(np.isfinite(state.frames_p)) and state.frame == 5
         assert len(state.q) == s.arm.chain.n

@@ -93,7 +93,8 @@ FIX = '[target]\nkind = "fixed"\npoint = [0.4, 0.1, 0.3]\n'
 PLANAR = '[arm]\nlengths = [1, 1]\n'
 INVALID = [
     ('[arm]\nrobot = "pandas"\n' + FIX,
-     "arm.robot: unknown robot 'pandas'; choose one of panda, ur5, iiwa14, snake20 "
+     "arm.robot: unknown robot 'pandas'; choose one of panda, ur5, iiwa14, snake20, dual_arm, "
+     "panda_hand "
      "(did you mean 'panda'?)"),
     ('[arm]\nurdf = "nowhere/robot.urdf"\n' + FIX,
      "arm.urdf: no such file '{folder}/nowhere/robot.urdf'"),

@@ -272,7 +272,8 @@ def test_robot_option(tmp_path, capsys):
     capsys.readouterr()
     assert main(["--robot", "nao", "--gif", str(out)]) == 2
     assert capsys.readouterr().err == ("armsim: error: argument --robot: unknown robot 'nao'; "
-                                       "choose one of panda, ur5, iiwa14, snake20\n")
+                                       "choose one of panda, ur5, iiwa14, snake20, dual_arm, "
+                                       "panda_hand\n")
     assert main([str(PANDA), "--robot", "panda"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("armsim: error: argument --robot: give a scene file or --robot, not both")

@@ -40,6 +40,8 @@ from armsim.files import InputError, read_regular
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
 from armsim.scene.sections import MouseTarget, SolverSection, TargetSection, check_spatial
+from armsim.scene.robot_arm import TREE
+from armsim.scene.tree import build_tree, check_tree
 
 __all__ = ["Scene", "from_table", "loads", "load", "default_scene", "override", "dumps",
            "json_schema", "build_simulation", "reference_markdown", "BUILDERS",
@@ -93,7 +95,8 @@ class Scene:
             return None
         from armsim.scene.sections import ViewSection
         view = self.sections.get("view") or ViewSection()
-        return view.settings(self.sections["arm"].chain.reach)
+        arm = self.sections["arm"]
+        return view.settings((arm.tree if arm.tree is not None else arm.chain).reach)
 
     @property
     def folder(self) -> Path:
@@ -168,6 +171,9 @@ def from_table(table: dict, source="<string>") -> Scene:
     seed = TOP_KEYS["seed"].metadata["spec"].parse(table["seed"], where.child("seed")) \
         if "seed" in table else TOP_KEYS["seed"].default
     kind = _kind_of(table)
+    arm = table.get("arm")
+    # a whole robot (arm.tips, or [[tool]] tables) has tools instead of one [target]
+    tree = kind == IK_KIND and ("tool" in table or (isinstance(arm, dict) and "tips" in arm))
     sections = {}
     for name, reg in SECTIONS.items():
         if reg.kinds is not None and kind not in reg.kinds:
@@ -178,13 +184,18 @@ def from_table(table: dict, source="<string>") -> Scene:
                 where.child(name).fail(f"a {kind} scene (one with [{_marker(kind)}]) has no [{name}] table")
             continue
         if name in table:
-            sections[name] = reg.cls.from_table(table[name], where.child(name))
-        elif reg.required:
+            token = TREE.set(name == "arm" and "tool" in table)
+            try:
+                sections[name] = reg.cls.from_table(table[name], where.child(name))
+            finally:
+                TREE.reset(token)
+        elif reg.required and not (tree and name == "target"):
             where.child(name).fail(f"missing table [{name}]")
         elif reg.implicit:
             sections[name] = reg.cls.from_table({}, where.child(name))
     if kind == IK_KIND:
         check_spatial(sections, where)
+        check_tree(sections, where, table, tree)
     if kind in KIND_CHECKS:
         KIND_CHECKS[kind](sections, where, table)
     for sec in list(sections.values()):     # rules of a table against the others
@@ -318,12 +329,13 @@ def json_schema() -> dict:
         props[name] = dict(reg.cls.json_schema())
         props[name]["description"] = reg.doc
     ik = [n for n, r in SECTIONS.items() if r.required and (r.kinds is None or IK_KIND in r.kinds)]
+    tree = [n if n != "target" else "tool" for n in ik]       # a whole robot: [[tool]]
     marks = [n for n, r in SECTIONS.items() if r.marks]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "armsim scene",
             "description": "A scene file of armsim (TOML). Reference: docs/scenes.md.",
             "type": "object", "properties": props, "additionalProperties": False,
-            "anyOf": [{"required": ik}] + [{"required": [m]} for m in marks]}
+            "anyOf": [{"required": ik}, {"required": tree}] + [{"required": [m]} for m in marks]}
 
 
 # -- from a scene to a running simulation ----------------------------------------
@@ -418,6 +430,8 @@ def _build_spatial(scene: Scene):
     from armsim.scene.sections import MouseTarget as Mouse
 
     arm, target = scene.arm, scene.target
+    if arm.tree is not None:                  # a whole robot: armsim.scene.tree
+        return build_tree(scene, _solver_kwargs(scene.solver, scene.source, scene.seed))
     chain = arm.chain
     q0 = SpatialTarget(chain, "position").default_start() if arm.angles is None else \
         SpatialTarget(chain, "position").clip(np.array(arm.angles, dtype=float))

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from armsim import ranges as R
+from armsim.scene.robot_arm import TREE, check_tree_arm
+from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_key,
+                                       _rpy_key, _unit_quaternion, _weights_key)
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
                                  NumberOrList, Point, Registered, SceneError, Section, Size, Table,
@@ -41,8 +44,8 @@ def _to_radians(values):
 
 
 def _robots():
-    from armsim.kinematics.robots import NAMES
-    return NAMES
+    from armsim.kinematics.robots import NAMES, TREES
+    return NAMES + TREES
 
 
 @section("arm", required=True, kinds=(IK_KIND,))
@@ -54,13 +57,15 @@ class ArmSection(Section):
                                 "planar: segment lengths, base first (give this, or one of "
                                 "`robot`, `urdf`, `dh` for a spatial arm)")
     base: tuple = key(Point(), (0.0, 0.0), "planar: position of the base")
-    robot: str | None = key(Choice("robot", _robots, "armsim.robots.NAMES"), None,
+    robot: str | None = key(Choice("robot", _robots, "armsim.robots.NAMES + TREES"), None,
                             "spatial: a shipped robot model")
     urdf: str | None = key(Text(), None, "spatial: a URDF file, relative to the scene file")
     base_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the first link "
                                 "(default: the root of the link tree)")
     tip_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the tool link "
                                "(default: the end of the longest chain)")
+    tips: tuple | None = key(ListOf(Text(), 1, 64, what="an array of link names"), None, "a whole robot (`robot` or `urdf`, "
+                             "with `[[tool]]`): its tool links (default: every leaf)")
     dh: tuple | None = key(ListOf(ListOf(Number(ge=-BIG, le=BIG), 4, 4,
                                          what="[a, alpha, d, theta] [m, rad, m, rad]"), 1, 1000),
                            None, "spatial: a Denavit-Hartenberg table, one row "
@@ -116,6 +121,11 @@ class ArmSection(Section):
         """The spatial chain (built and checked when the table was read); None if planar."""
         return self.__dict__.get("_chain")
 
+    @property
+    def tree(self):
+        """A whole robot's :class:`~armsim.kinematics.tree.Robot`; None for a chain."""
+        return self.__dict__.get("_tree")
+
     def check(self, where, keys):
         given = [k for k in ("lengths", "robot", "urdf", "dh") if getattr(self, k) is not None]
         if not given:
@@ -125,6 +135,8 @@ class ArmSection(Section):
             where.child(given[1]).fail(f"give one of arm.lengths, arm.robot, arm.urdf, arm.dh, "
                                        f"got arm.{given[0]} and arm.{given[1]}")
         kind = given[0]
+        if self.tips is not None or TREE.get():     # a whole robot: armsim.scene.tree
+            return check_tree_arm(self, where, keys, kind)
         for name, owners in (("base_link", ("robot", "urdf")), ("tip_link", ("robot", "urdf")),
                              ("dh_convention", ("dh",)), ("joint_types", ("dh",)),
                              ("limits", ("lengths", "dh"))):
@@ -246,76 +258,7 @@ _PERIOD = Number(gt=0, le=MAX_FRAMES, unit="frames")
 _PHASE = Number(ge=-1e4, le=1e4, unit="rad")
 _POSITION = ListOf(Number(ge=-BIG, le=BIG, unit="m"), 2, 3,
                    what="[x, y], or [x, y, z] for a spatial arm [m]")
-_QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
-_RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
-_WEIGHTS = ListOf(Number(ge=0, le=BIG), 3, 6,
-                  what="3 numbers >= 0 (x, y, z), or 6 with an orientation (x, y, z, rx, ry, rz)")
 _SPATIAL_ONLY = ("quaternion", "rpy", "quaternions", "weights", "normal")
-
-
-def _quaternion_key():
-    return key(_QUATERNION, None, "spatial: the target's orientation as a unit quaternion "
-                                  "(scalar first; or `rpy`)")
-
-
-def _rpy_key():
-    return key(_RPY, None, "spatial: the target's orientation as roll, pitch, yaw about the "
-                           "fixed x, y, z axes (or `quaternion`)")
-
-
-def _weights_key():
-    return key(_WEIGHTS, None, "spatial: per-axis weights of the error, 0 masks an axis "
-                               "(default all 1)")
-
-
-def _unit_quaternion(q, where):
-    from armsim.kinematics.spatial import QUATERNION_TOL
-    size = math.sqrt(sum(x * x for x in q))
-    if not abs(size - 1.0) <= QUATERNION_TOL:
-        where.fail(f"must have unit norm (|q| = 1 within {QUATERNION_TOL:g}), got |q| = {size:.6g}")
-
-
-class _Spatial:
-    """The spatial keys a target kind may have: an orientation (`quaternion` or `rpy`, or
-    one per waypoint), `weights` (masks), and their checks."""
-
-    def positions(self):
-        """(key, index or None, position) of every position this target gives (for the
-        dimension check against the arm)."""
-        return ()
-
-    def has_orientation(self) -> bool:
-        return getattr(self, "quaternion", None) is not None or getattr(self, "rpy", None) is not None
-
-    def rotation(self):
-        """The fixed orientation (3, 3) or None."""
-        from armsim.kinematics.spatial import quaternion_matrix, rpy_matrix
-        import numpy as np
-        if getattr(self, "quaternion", None) is not None:
-            return quaternion_matrix(self.quaternion)
-        if getattr(self, "rpy", None) is not None:
-            return rpy_matrix(np.array(self.rpy))
-        return None
-
-    def check_orientation(self, where):
-        if getattr(self, "quaternion", None) is not None and getattr(self, "rpy", None) is not None:
-            where.child("rpy").fail("give target.quaternion or target.rpy, not both")
-        if getattr(self, "quaternion", None) is not None:
-            _unit_quaternion(self.quaternion, where.child("quaternion"))
-        w = getattr(self, "weights", None)
-        if w is not None:
-            if len(w) not in (3, 6):
-                where.child("weights").fail(f"must have 3 or 6 items, got {len(w)}")
-            if not any(w):
-                where.child("weights").fail("must not be all 0")
-
-    def oriented(self, source):
-        """``source`` with this target's fixed orientation, if it has one."""
-        R = self.rotation()
-        if R is None:
-            return source
-        from armsim.scene.targets import Oriented
-        return Oriented(source, R)
 
 
 @target_kind("fixed")
@@ -548,15 +491,21 @@ def check_spatial(sections, where):
                 w = at.child(name) if i is None else at.child(name).item(i)
                 w.fail(f"a planar arm takes [x, y], got {len(p)} numbers")
         return
-    if target.kind not in SPATIAL_KINDS:
-        at.child("kind").fail(f"{target.kind!r} is for a planar arm; a spatial arm takes one "
-                              f"of {', '.join(SPATIAL_KINDS)}")
     if sections.get("compare") is not None:
         where.child("compare").fail("a spatial scene runs one arm: [compare] is for planar arms")
     solver = sections.get("solver")
     if solver is not None and solver.method == "fabrik":
         where.child("solver").child("method").fail(
             "'fabrik' needs a planar arm; a spatial arm takes dls, gradient, pinv or ccd")
+    check_spatial_target(target, at)
+
+
+def check_spatial_target(target, at):
+    """A spatial arm's target (or a whole robot's ``[[tool]]``, at ``at``): a kind of
+    :data:`SPATIAL_KINDS`, points of three numbers, weights of 3 (6 with an orientation)."""
+    if target.kind not in SPATIAL_KINDS:
+        at.child("kind").fail(f"{target.kind!r} is for a planar arm; a spatial arm takes one "
+                              f"of {', '.join(SPATIAL_KINDS)}")
     for name, i, p in target.positions():
         if len(p) != 3:
             w = at.child(name) if i is None else at.child(name).item(i)

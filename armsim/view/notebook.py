@@ -255,6 +255,9 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     ValueError (one line, naming the argument) for a bad robot, q, target, size or view.
     """
     from PIL import Image
+    from armsim.kinematics.tree import Robot
+    if isinstance(robot, Robot):
+        return _render_tree(robot, q, target, size, view, show_panel, theme, options)
     spatial = _is_spatial(robot)
     size = _check_size(size)
     q = _default_q(robot, spatial) if q is None else _check_q(robot, q, "q", spatial)
@@ -272,6 +275,44 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
         from armsim.view.render import render_array
         pixels = render_array(state, size, view=_planar_view(robot, view, size, show_panel),
                               **opts)
+    return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+
+
+def _render_tree(robot, q, target, size, view, show_panel, theme, options):
+    """:func:`render` of a whole robot (:class:`~armsim.kinematics.tree.Robot`): ``q`` (n,)
+    in ``robot.joint_names`` order (default: the middle of the joint ranges), ``target``
+    None or ``{tool link: (3,) position or (4, 4) pose}``; every tip's frame is drawn, a
+    tip with a target in that target's colour."""
+    from PIL import Image
+
+    from armsim.ik.tree_tracking import tree_snapshot
+    from armsim.view.orbit import arm_points
+    from armsim.view.tree3d import render_tree
+    size = _check_size(size)
+    if q is None:
+        q = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
+    q = np.asarray(q, dtype=float)
+    if q.shape != (robot.n,) or not np.all(np.isfinite(q)):
+        raise ValueError(f"q must be {robot.n} finite numbers (robot.joint_names), got shape "
+                         f"{q.shape}")
+    if not robot.within_limits(q, atol=1e-9):
+        raise ValueError("q must be within the joint limits (robot.limits)")
+    aims = {} if target is None else target
+    if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
+        raise ValueError(f"target of a robot must be None or a dict from tool link to a "
+                         f"(3,) position or (4, 4) pose; links: {', '.join(robot.tips)}, ...")
+    for link, t in aims.items():
+        if np.shape(t) not in ((3,), (4, 4)) or not np.all(np.isfinite(np.asarray(t, float))):
+            raise ValueError(f"target[{link!r}] must be a finite (3,) position or (4, 4) pose, "
+                             f"got shape {np.shape(t)}")
+    both = {**{k: aims[k] for k in aims}, **{k: np.full(3, np.nan) for k in robot.tips
+                                              if k not in aims}}
+    state = tree_snapshot(robot, q, both)
+    opts = _options(theme, show_panel, False, options)
+    opts.pop("show_jacobian")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    pixels = render_tree(state, _camera(robot, view, arm_points(state)[
+        np.all(np.isfinite(arm_points(state)), axis=1)]), size, **opts)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 

@@ -53,10 +53,13 @@ def arm_points(state) -> np.ndarray:
     joint origin, the target and the waypoints (a state without some of them gives the
     rest)."""
     out = []
-    for name in ("frames_p", "origins", "waypoints"):
+    for name in ("frames_p", "link_p", "origins", "waypoints"):
         v = getattr(state, name, None)
         if v is not None:
             out.append(np.asarray(v, float).reshape(-1, 3))
+    for t in getattr(state, "tools", ()):       # a whole robot: each tool's target, waypoints
+        out += [np.asarray(t.target, float)[:3, 3].reshape(1, 3),
+                np.asarray(t.waypoints, float).reshape(-1, 3)]
     target = getattr(state, "target", None)
     if target is not None:
         t = np.asarray(target, float)
@@ -72,8 +75,10 @@ def sim_points(sim) -> np.ndarray:
     """:func:`arm_points` of a spatial simulation's state and where its target path goes in
     :data:`PATH_FRAMES` (a path is a pure function of the frame)."""
     pts = [arm_points(sim.state)]
-    path = getattr(sim, "path", None)
-    if callable(path):
+    paths = list(getattr(sim, "paths", {}).values()) or [getattr(sim, "path", None)]
+    for path in paths:                           # a whole robot: every tool's path
+        if not callable(path):
+            continue
         for k in PATH_FRAMES:
             t = np.asarray(path(k), dtype=float)
             pts.append((t[:3, 3] if t.shape == (4, 4) else t.reshape(-1)[:3]).reshape(1, 3))

@@ -153,6 +153,12 @@ def spatial_obstacles(sim):
     return shapes(getattr(sim, "objectives", ()))
 
 
+def is_tree(state) -> bool:
+    """True for a :class:`~armsim.ik.tree_tracking.TreeState` (a whole robot, drawn in
+    perspective by :func:`~armsim.view.tree3d.draw_tree`)."""
+    return hasattr(state, "tools") and hasattr(state, "link_p")
+
+
 def is_spatial(state) -> bool:
     """True for a :class:`~armsim.ik.spatial_tracking.SpatialState` (drawn in perspective)."""
     return hasattr(state, "frames_p")
@@ -169,7 +175,7 @@ def default_camera(sim, size=None):
     reach, or of a 3D calibration's robot and cameras (for a picture of ``size``, default
     :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None for a planar picture."""
     from armsim.view.orbit import OrbitCamera, sim_points
-    if is_spatial(sim.state):
+    if is_spatial(sim.state) or is_tree(sim.state):
         return OrbitCamera.framing(sim.chain.reach, points=sim_points(sim))
     if is_spatial_calibration(sim.state):
         from armsim.view.calibration_spatial import FRAME_SIZE, framing
@@ -193,9 +199,18 @@ def draw_frame(surface, state, camera=None, **options):
                                         theme=options.get("theme") or DEFAULT_THEME,
                                         show_panel=options.get("show_panel", True),
                                         status=options.get("status"))
+    from armsim.view.orbit import OrbitCamera
+    if is_tree(state):
+        from armsim.view.tree3d import TREE_OPTIONS, draw_tree
+        if camera is None:
+            camera = OrbitCamera.framing(state.reach)
+        if options.get("theme") is None:
+            options.pop("theme", None)
+        draw_tree(surface, state, camera, **{k: v for k, v in options.items()
+                                             if k in TREE_OPTIONS})
+        return camera
     if not is_spatial(state):
         return draw(surface, state, **options)
-    from armsim.view.orbit import OrbitCamera
     from armsim.view.spatial import draw_spatial
     if camera is None:
         camera = OrbitCamera.framing(state.reach)

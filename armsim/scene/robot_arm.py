@@ -1,0 +1,74 @@
+"""The ``[arm]`` of a whole robot (a kinematic tree): its checks and its model.
+
+An ``[arm]`` with ``robot`` or ``urdf`` is a whole robot when it names its ``tips`` or when
+the scene has ``[[tool]]`` tables (:mod:`armsim.scene.tree`; the document says so through
+:data:`TREE` while it reads the arm).  :func:`check_tree_arm` is :meth:`ArmSection.check`
+for it: the robot is built (kept as ``arm.tree``) and its keys checked against it."""
+
+from __future__ import annotations
+
+import contextvars
+
+from armsim.scene.schema import shorten
+
+__all__ = ["TREE", "check_tree_arm"]
+
+#: True while the ``[arm]`` of a scene with ``[[tool]]`` tables is read (set by
+#: :func:`armsim.scene.document.from_table`): the arm is then a whole robot
+TREE = contextvars.ContextVar("armsim_scene_tree", default=False)
+
+
+def check_tree_arm(arm, where, keys, kind):
+    """:meth:`ArmSection.check` of a whole robot: ``robot`` or ``urdf``, no ``tip_link``,
+    ``base_link`` nor ``limits``; builds the robot (kept as ``arm.tree``) and checks
+    ``angles`` (one per free joint, ``robot.joint_names`` order) against its limits."""
+    import math
+
+    at = "tips" if arm.tips is not None else kind
+    if kind not in ("robot", "urdf"):
+        if arm.tips is not None:
+            where.child("tips").fail("only an arm with arm.robot or arm.urdf has this key")
+        where.child(kind).fail("a scene with [[tool]] moves a whole robot: give arm.robot or "
+                               "arm.urdf")
+    for name, why in (("tip_link", "its tools are arm.tips, or [[tool]] links"),
+                      ("base_link", "a whole robot starts at its root"),
+                      ("limits", "the model has its own limits")):
+        if getattr(arm, name) is not None:
+            where.child(keys.get(name, name)).fail(f"a whole robot has no {name} ({why})")
+    robot = _load(arm, where, kind, at)
+    object.__setattr__(arm, "_tree", robot)
+    if arm.angles is not None:
+        name = keys.get("angles", "angles")
+        if len(arm.angles) != robot.n:
+            where.child(name).fail(f"must have {robot.n} item(s), one per free joint of the "
+                                   f"robot (robot.joint_names), got {len(arm.angles)}")
+        deg = name.endswith("_deg")
+        conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
+        unit = "deg" if deg else "rad"
+        for i, (a, (lo, hi)) in enumerate(zip(arm.angles, robot.limits)):
+            if not lo - 1e-12 <= a <= hi + 1e-12:
+                where.child(name).item(i).fail(
+                    f"must be within the joint's limits [{conv(float(lo))!r}, "
+                    f"{conv(float(hi))!r}] {unit} ({robot.joint_names[i]}), got {conv(a)!r} {unit}")
+
+
+def _load(arm, where, kind, at):
+    from pathlib import Path
+
+    from armsim.kinematics import robots
+    from armsim.kinematics.urdf import load_robot
+    tips = None if arm.tips is None else list(arm.tips)
+    try:
+        if kind == "robot":
+            return robots.load_robot(arm.robot, tips=tips)
+        folder = Path.cwd() if where.source.startswith("<") else Path(where.source).resolve().parent
+        path = Path(arm.urdf).expanduser()
+        path = path if path.is_absolute() else folder / path
+        if not (path.exists() or path.is_symlink()):
+            where.child("urdf").fail(f"no such file {str(path)[:200]!r}")
+        return load_robot(path, tips=tips)
+    except (ValueError, OSError) as exc:
+        if hasattr(exc, "source") and hasattr(exc, "detail"):      # a SceneError
+            raise
+        text = str(exc).replace("\n", " ")
+        where.child(at if "tip" in text else kind).fail(shorten(text, 300))

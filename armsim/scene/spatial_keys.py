@@ -1,0 +1,81 @@
+"""The spatial keys a target kind may have (an orientation, weights) and their checks,
+shared by ``[target]`` and a whole robot's ``[[tool]]`` (:mod:`armsim.scene.sections`)."""
+
+from __future__ import annotations
+
+import math
+
+from armsim.scene.schema import BIG, ListOf, Number, key
+
+__all__ = ["_Spatial", "_quaternion_key", "_rpy_key", "_weights_key", "_unit_quaternion",
+           "_QUATERNION", "_RPY", "_WEIGHTS"]
+
+_QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
+_RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
+_WEIGHTS = ListOf(Number(ge=0, le=BIG), 3, 6,
+                  what="3 numbers >= 0 (x, y, z), or 6 with an orientation (x, y, z, rx, ry, rz)")
+
+
+def _quaternion_key():
+    return key(_QUATERNION, None, "spatial: the target's orientation as a unit quaternion "
+                                  "(scalar first; or `rpy`)")
+
+
+def _rpy_key():
+    return key(_RPY, None, "spatial: the target's orientation as roll, pitch, yaw about the "
+                           "fixed x, y, z axes (or `quaternion`)")
+
+
+def _weights_key():
+    return key(_WEIGHTS, None, "spatial: per-axis weights of the error, 0 masks an axis "
+                               "(default all 1)")
+
+
+def _unit_quaternion(q, where):
+    from armsim.kinematics.spatial import QUATERNION_TOL
+    size = math.sqrt(sum(x * x for x in q))
+    if not abs(size - 1.0) <= QUATERNION_TOL:
+        where.fail(f"must have unit norm (|q| = 1 within {QUATERNION_TOL:g}), got |q| = {size:.6g}")
+
+
+class _Spatial:
+    """The spatial keys a target kind may have: an orientation (`quaternion` or `rpy`, or
+    one per waypoint), `weights` (masks), and their checks."""
+
+    def positions(self):
+        """(key, index or None, position) of every position this target gives (for the
+        dimension check against the arm)."""
+        return ()
+
+    def has_orientation(self) -> bool:
+        return getattr(self, "quaternion", None) is not None or getattr(self, "rpy", None) is not None
+
+    def rotation(self):
+        """The fixed orientation (3, 3) or None."""
+        from armsim.kinematics.spatial import quaternion_matrix, rpy_matrix
+        import numpy as np
+        if getattr(self, "quaternion", None) is not None:
+            return quaternion_matrix(self.quaternion)
+        if getattr(self, "rpy", None) is not None:
+            return rpy_matrix(np.array(self.rpy))
+        return None
+
+    def check_orientation(self, where):
+        if getattr(self, "quaternion", None) is not None and getattr(self, "rpy", None) is not None:
+            where.child("rpy").fail("give target.quaternion or target.rpy, not both")
+        if getattr(self, "quaternion", None) is not None:
+            _unit_quaternion(self.quaternion, where.child("quaternion"))
+        w = getattr(self, "weights", None)
+        if w is not None:
+            if len(w) not in (3, 6):
+                where.child("weights").fail(f"must have 3 or 6 items, got {len(w)}")
+            if not any(w):
+                where.child("weights").fail("must not be all 0")
+
+    def oriented(self, source):
+        """``source`` with this target's fixed orientation, if it has one."""
+        R = self.rotation()
+        if R is None:
+            return source
+        from armsim.scene.targets import Oriented
+        return Oriented(source, R)

@@ -1,0 +1,134 @@
+"""Drawing a whole robot (armsim.view.tree3d), judged by the pixels of real pictures: each
+tool's target in its own colour where it projects, the robot filling a fair part of the
+frame, both arms there, the panel naming each tool; the GIF headless; armsim.render(Robot)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import armsim
+from armsim.cli import main
+from armsim.ik.tree_tracking import tree_snapshot
+from armsim.scene import build_simulation, load
+from armsim.view.orbit import OrbitCamera, arm_points
+from armsim.view.solids import shaded_colors
+from armsim.view.tree3d import _panel_lines, look_of, render_tree, tool_color
+from armsim.view.style import DEFAULT_THEME
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (640, 480)
+PANDA = (0.0, -0.3, 0.0, -2.2, 0.0, 1.9, 0.785)
+
+
+@pytest.fixture(scope="module")
+def picture():
+    """dual_arm at its start, each target 0.15 m off its tool (so targets and tools are apart):
+    the state, its camera and its pixels."""
+    robot = armsim.robots.load_robot("dual_arm")
+    q = np.array((0.0,) + PANDA * 2)
+    F = robot.frames(q)
+    targets = {}
+    for link, off in (("left_tool", [0.0, 0.15, 0.1]), ("right_tool", [0.0, -0.15, -0.1])):
+        T = F[link].copy()
+        T[:3, 3] += off
+        targets[link] = T
+    state = tree_snapshot(robot, q, targets)
+    camera = OrbitCamera.framing(robot.reach, points=arm_points(state))
+    return robot, state, camera, render_tree(state, camera, SIZE)
+
+
+def _near(pixels, center, radius):
+    x, y = int(round(center[0])), int(round(center[1]))
+    return pixels[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1]
+
+
+def _has(block, color):
+    return bool(np.all(block.reshape(-1, 3) == np.array(color), axis=1).any())
+
+
+def test_each_target_is_drawn_in_its_tool_colour_where_it_projects(picture):
+    robot, state, camera, px = picture
+    for k, t in enumerate(state.tools):
+        c, _, front = camera.project(t.target[:3, 3], SIZE)
+        assert front
+        block = _near(px, c, 12)
+        assert _has(block, tool_color(k)), t.link
+        other = tool_color(1 - k)
+        assert not _has(_near(px, c, 3), other)      # not the other tool's colour there
+
+
+def test_the_robot_fills_a_fair_part_and_both_arms_are_drawn(picture):
+    robot, state, camera, px = picture
+    shades = np.array(sorted(shaded_colors(look_of(state))))
+    flat = px.reshape(-1, 3)
+    # a pixel of the robot's solids: one of the shaded link / housing colours
+    def key(a):
+        a = a.astype(np.int64)
+        return a[:, 0] * 65536 + a[:, 1] * 256 + a[:, 2]
+    solid = np.isin(key(flat), key(shades)).reshape(px.shape[:2])
+    ys, xs = np.nonzero(solid)
+    assert solid.mean() > 0.05
+    assert (xs.max() - xs.min()) > 0.45 * SIZE[0]       # the framing: ~70 % of the view
+    for arm in ("left_link4", "right_link4", "torso"):
+        c, _, _ = camera.project(state.link_p[state.links.index(arm)], SIZE)
+        x, y = int(c[0]), int(c[1])
+        assert solid[max(0, y - 6):y + 7, max(0, x - 6):x + 7].any(), arm
+
+
+def test_the_panel_names_each_tool_with_its_errors_in_its_colour(picture):
+    robot, state, camera, px = picture
+    lines = _panel_lines(state, DEFAULT_THEME)
+    texts = [s for s, _ in lines]
+    for k, t in enumerate(state.tools):
+        row = f"{t.link}: {t.error * 1000:.1f} mm, {np.degrees(t.orientation_error):.1f} deg"
+        assert (row, tool_color(k)) in lines
+    assert not any("out of reach" in s for s in texts)
+    top_left = px[:120, :260]                   # the panel's corner: the colours of its rows
+    assert _has(top_left, tool_color(0)) and _has(top_left, tool_color(1))
+
+
+def test_out_of_reach_is_said_in_the_panel():
+    robot = armsim.robots.load_robot("dual_arm")
+    q = np.array((0.0,) + PANDA * 2)
+    state = tree_snapshot(robot, q, {"left_tool": np.array([6.0, 0.0, 1.0])})
+    texts = [s for s, _ in _panel_lines(state, DEFAULT_THEME)]
+    assert any(s.startswith("  left_tool out of reach (at least ") for s in texts)
+
+
+@pytest.mark.parametrize("name", ["dual_arm", "panda_hand"])
+def test_gif_export_of_a_tree_scene_works_headless(tmp_path, name):
+    out = tmp_path / f"{name}.gif"
+    assert main([str(ROOT / "scenes" / f"{name}.toml"), "--gif", str(out), "--frames", "4",
+                 "--size", "320x240"]) == 0
+    with Image.open(out) as im:
+        assert im.n_frames == 4 and im.size == (320, 240)
+        im.seek(3)
+        rgb = np.asarray(im.convert("RGB"))
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20      # a picture, not a blank
+
+
+def test_a_scene_frame_and_the_window_framing_show_both_tools():
+    scene = load(ROOT / "scenes" / "dual_arm.toml")
+    sim = build_simulation(scene)
+    from armsim.cli import scene_camera
+    camera = scene_camera(scene, sim)
+    st = sim.step()
+    px = render_tree(st, camera, SIZE)
+    for k, t in enumerate(st.tools):
+        c, _, front = camera.project(t.target[:3, 3], SIZE)
+        assert front and 0 <= c[0] < SIZE[0] and 0 <= c[1] < SIZE[1]
+        assert _has(_near(px, c, 14), tool_color(k))
+
+
+def test_armsim_render_draws_a_robot_and_refuses_bad_input():
+    robot = armsim.robots.load_robot("panda_hand")
+    img = armsim.render(robot, size=(320, 240))
+    assert img.size == (320, 240)
+    assert len(np.unique(np.asarray(img).reshape(-1, 3), axis=0)) > 20
+    with pytest.raises(ValueError, match=r"^q must be 8 finite numbers \(robot.joint_names\), "
+                                         r"got shape \(3,\)$"):
+        armsim.render(robot, np.zeros(3))
+    with pytest.raises(ValueError, match=r"^target\['panda_tcp'\] must be a finite"):
+        armsim.render(robot, target={"panda_tcp": np.zeros(2)})
