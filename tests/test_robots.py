@@ -54,5 +54,5 @@ def test_snake_is_spatial_and_unknown_names_are_refused():
     axes = snake.axes
     assert (axes[0::2] == [0, 0, 1]).all() and (axes[1::2] == [0, 1, 0]).all()
     with pytest.raises(ValueError, match=r"^unknown robot 'pr2'; choose one of panda, ur5, "
-                                         r"iiwa14, snake20$"):
+                                         r"iiwa14, snake20, dual_arm, panda_hand$"):
         armsim.robots.load("pr2")
