@@ -2,7 +2,7 @@
 
 Each image (640 x 480, a pinhole camera f = 800 px) holds four 4x4 ArUco markers
 (``DICT_4X4_50`` ids 0-3, OpenCV's marker images) on white cards over a grey background,
-each at a random pose: seen from 0 to 50 degrees off its normal, 50 to 110 px a side.
+each at a random pose: seen from 0 to 50 degrees off its normal, 40 to 90 px a side.
 Rendered at 8x (``cv2.warpPerspective``, bilinear) and averaged over 8 x 8 blocks (area
 sampling), so the true corners are known exactly: the projections of the marker's corners,
 pixels with (0, 0) at the centre of the top-left pixel.  Then Gaussian blur (sigma 0 and
@@ -43,7 +43,9 @@ SIDE = 0.05                     # marker side [m]
 DICTIONARY, BITS = "DICT_4X4_50", 4
 DARK, LIGHT, BACKGROUND = 40.0, 210.0, 110.0
 SUPER = 8                       # supersampling factor
-CARD = 0.3                      # white card around a marker, as a fraction of its side
+CARD = 0.5                      # white card around a marker, as a fraction of its side (narrower
+                                # cards against a darker background: OpenCV drops some markers,
+                                # taking the card for a marker too near: minMarkerDistanceRate)
 NOISES = (0.0, 1.0, 2.0)
 BLURS = (0.0, 0.7)
 METHODS = ("lines", "subpix", "none")
@@ -112,7 +114,7 @@ def _rotation(axis, angle):
     return np.eye(3) + np.sin(angle) * Kx + (1 - np.cos(angle)) * Kx @ Kx
 
 
-def random_scene(rng, width=WIDTH, height=HEIGHT, count=4, sides=(50.0, 110.0),
+def random_scene(rng, width=WIDTH, height=HEIGHT, count=4, sides=(40.0, 90.0),
                  max_tilt_deg=50.0):
     """``[(id, H)]``: markers ids 0..count-1, one in each cell of a 2 x 2 grid, at random
     poses whose cards stay inside their cell."""
@@ -130,8 +132,8 @@ def random_scene(rng, width=WIDTH, height=HEIGHT, count=4, sides=(50.0, 110.0),
             phi = rng.uniform(0, 2 * np.pi)
             R = _rotation([np.cos(phi), np.sin(phi), 0], tilt) @ np.diag([1.0, -1, -1]) \
                 @ _rotation([0, 0, 1], spin)
-            u = rng.uniform(box[0] + 40, box[2] - 40)
-            v = rng.uniform(box[1] + 40, box[3] - 40)
+            u = rng.uniform(box[0] + 60, box[2] - 60)
+            v = rng.uniform(box[1] + 60, box[3] - 60)
             t = z * np.array([(u - K[0, 2]) / FOCAL, (v - K[1, 2]) / FOCAL, 1.0])
             H = unit_homography(R, t, K)
             card = corners_of(H @ np.array([[1 + 2 * CARD, 0, -CARD],

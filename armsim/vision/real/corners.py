@@ -33,6 +33,7 @@ __all__ = ["refine_corners", "fit_edge", "intersect", "MIN_CONTRAST"]
 
 MIN_CONTRAST = 8.0        # grey levels between the light and dark sides of an edge, at least
 MIN_COLUMNS = 4           # pixel columns an edge is measured on, at least
+CLEAR = 2.5               # px from a window's pixel centres to the adjacent edges, at least
 
 
 def refine_corners(gray, quad, bits, passes=2):
@@ -57,12 +58,13 @@ def refine_corners(gray, quad, bits, passes=2):
         return None
     sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
     cell = float(sides.min()) / (bits + 2)
-    half = int(np.clip(np.floor(cell / 2) - 1, 2, 6))     # window: 2 * half + 1 pixels
+    half = int(np.clip(np.floor(cell / 2), 2, 6))     # window: 2 * half + 1 pixels
     centre = corners.mean(axis=0)
     for _ in range(passes):
         lines = []
         for i in range(4):
-            line = fit_edge(img, corners[i], corners[(i + 1) % 4], centre, half)
+            line = fit_edge(img, corners[i], corners[(i + 1) % 4], centre, half,
+                            corners[i - 1], corners[(i + 2) % 4])
             if line is None:
                 return None
             lines.append(line)
@@ -81,11 +83,17 @@ def intersect(l1, l2):
     return p[:2] / p[2]
 
 
-def fit_edge(img, a, b, centre, half):
+def fit_edge(img, a, b, centre, half, before=None, after=None):
     """The line (a, b, c) with ``a x + b y + c = 0`` through the edge from corner ``a`` to
     corner ``b`` (each (2,) [px]) of a dark marker whose centre is ``centre``; None when
-    it cannot be measured.  ``half``: the window runs ``half`` pixels each side."""
+    it cannot be measured.  ``half``: the window runs ``half`` pixels each side.
+    ``before`` and ``after``: the corners before ``a`` and after ``b``; a column is used
+    only where every pixel of its window is :data:`CLEAR` pixels or more from the lines
+    of the adjacent edges (``before``-``a`` and ``b``-``after``), so an acute corner seen
+    in perspective does not reach into the windows."""
     a, b, centre = (np.asarray(v, float) for v in (a, b, centre))
+    neighbours = [(np.asarray(p, float), q) for p, q in ((before, a), (after, b))
+                  if p is not None]
     d = b - a
     steep = abs(d[1]) > abs(d[0])          # closer to vertical: measure x along rows
     grid = img.T if steep else img         # grid[s, t]: t along the edge, s across it
@@ -94,6 +102,8 @@ def fit_edge(img, a, b, centre, half):
         ax, bx = bx, ax
     slope = (bx[1] - ax[1]) / (bx[0] - ax[0])
     margin = 2 * half + 2                  # keep clear of the corners (and their blur)
+    # the window reaches ``half`` pixels from the edge across it, not along the column
+    half = int(np.ceil(half * np.hypot(1.0, slope) - 1e-9))
     t = np.arange(np.ceil(ax[0] + margin), np.floor(bx[0] - margin) + 1)
     s_line = ax[1] + (t - ax[0]) * slope
     start = np.round(s_line).astype(int) - half
@@ -102,6 +112,15 @@ def fit_edge(img, a, b, centre, half):
     if len(t) < MIN_COLUMNS:
         return None
     rows = start[:, None] + np.arange(2 * half + 1)
+    for p, q in neighbours:                # the adjacent edges' lines: stay clear of them
+        n = np.array([q[1] - p[1], p[0] - q[0]])
+        n = n / (np.hypot(*n) or 1.0)
+        px = np.stack(np.broadcast_arrays(t[:, None], rows), axis=-1)   # (t, s) a pixel
+        xy = px[..., ::-1] if steep else px
+        clear = np.abs((xy - q) @ n).min(axis=1) >= CLEAR
+        t, s_line, start, rows = t[clear], s_line[clear], start[clear], rows[clear]
+    if len(t) < MIN_COLUMNS:
+        return None
     profile = grid[rows, t.astype(int)[:, None]]          # (K, 2 * half + 1)
     light_first = cx[1] > ax[1] + (cx[0] - ax[0]) * slope   # the marker lies at larger s
     if not light_first:

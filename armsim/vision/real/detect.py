@@ -122,7 +122,12 @@ def _decode(path):
         data = read_regular(path, MAX_IMAGE_BYTES)
     except InputError as exc:
         return None, f"cannot be read: {exc}"
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if not data:
+        return None, "cannot be read: the file is empty"
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        image = None
     if image is None:
         return None, "cannot be read: not a PNG or JPEG image OpenCV can decode"
     if image.dtype != np.uint8:
