@@ -34,6 +34,9 @@ __all__ = ["refine_corners", "fit_edge", "intersect", "MIN_CONTRAST"]
 MIN_CONTRAST = 8.0        # grey levels between the light and dark sides of an edge, at least
 MIN_COLUMNS = 4           # pixel columns an edge is measured on, at least
 CLEAR = 2.5               # px from a window's pixel centres to the adjacent edges, at least
+MAX_REACH = 6             # px a window reaches across an edge, at most
+THIN = 5.0                # px: a border thinner than this shows no black plateau once blurred;
+                          # its black is measured deeper inside the marker (dark_level)
 
 
 def refine_corners(gray, quad, bits, passes=2):
@@ -56,23 +59,76 @@ def refine_corners(gray, quad, bits, passes=2):
     corners = np.asarray(quad, dtype=float).reshape(4, 2)
     if not np.all(np.isfinite(corners)):
         return None
-    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
-    cell = float(sides.min()) / (bits + 2)
-    half = int(np.clip(np.floor(cell / 2), 2, 6))     # window: 2 * half + 1 pixels
     centre = corners.mean(axis=0)
     for _ in range(passes):
         lines = []
+        level = dark_level(img, corners)
         for i in range(4):
-            line = fit_edge(img, corners[i], corners[(i + 1) % 4], centre, half,
-                            corners[i - 1], corners[(i + 2) % 4])
+            a, b = corners[i], corners[(i + 1) % 4]
+            width = border_width(corners, i, bits)
+            dark, light = reach(width)
+            line = fit_edge(img, a, b, centre, dark, light, corners[i - 1], corners[(i + 2) % 4],
+                            dark_level=level if width < THIN else None)
             if line is None:
                 return None
             lines.append(line)
         new = np.array([intersect(lines[i - 1], lines[i]) for i in range(4)])
-        if not np.all(np.isfinite(new)) or np.max(np.abs(new - corners)) > 2 * half + 2:
+        if not np.all(np.isfinite(new)) or np.max(np.abs(new - corners)) > 2 * MAX_REACH + 2:
             return None
         corners = new
     return corners
+
+
+def border_width(corners, i, bits):
+    """The black border's width [px] across edge ``i`` (from corner ``i`` to ``i + 1``) of
+    the quadrilateral ``corners`` (4, 2): the marker's height across that edge, the mean
+    distance of the opposite corners from its line, over ``bits + 2`` cells."""
+    a, b = corners[i], corners[(i + 1) % 4]
+    d = b - a
+    n = np.array([-d[1], d[0]]) / (np.hypot(*d) or 1.0)
+    height = np.mean(np.abs((corners[[(i + 2) % 4, (i + 3) % 4]] - a) @ n))
+    return float(height) / (bits + 2)
+
+
+def dark_level(img, corners, depth=2):
+    """The marker's black, far from any light pixel: the mean grey level of the pixels
+    inside ``corners`` (4, 2) whose every neighbour within ``depth`` pixels (a square) is
+    darker than the midpoint of the quadrilateral's grey levels; None if there is none."""
+    lo = np.floor(corners.min(axis=0)).astype(int)
+    hi = np.ceil(corners.max(axis=0)).astype(int) + 1
+    lo, hi = np.maximum(lo, 0), np.minimum(hi, img.shape[::-1])
+    crop = img[lo[1]:hi[1], lo[0]:hi[0]]
+    if crop.shape[0] <= 2 * depth or crop.shape[1] <= 2 * depth:
+        return None
+    ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]]
+    inside = np.ones(crop.shape, dtype=bool)
+    for i in range(4):                     # on the marker's side of each edge
+        a, b = corners[i], corners[(i + 1) % 4]
+        c = corners.mean(axis=0)
+        side = lambda x, y: (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])
+        inside &= side(xs, ys) * side(*c) > 0
+    if not inside.any():
+        return None
+    mid = 0.5 * (crop[inside].min() + crop[inside].max())
+    dark = crop < mid
+    deep = dark.copy()
+    h, w = crop.shape
+    for dy in range(-depth, depth + 1):
+        for dx in range(-depth, depth + 1):
+            shifted = np.zeros_like(dark)
+            shifted[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+                dark[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+            deep &= shifted
+    deep &= inside
+    return float(crop[deep].mean()) if deep.any() else None
+
+
+def reach(width):
+    """How far (px, across the edge) a window reaches into the black border and out
+    onto the white margin: half the border (at least 2 px, at most :data:`MAX_REACH`),
+    and at least 3 px outside."""
+    dark = float(np.clip(width / 2, 2, MAX_REACH))
+    return dark, max(dark, 3.0)
 
 
 def intersect(l1, l2):
@@ -83,14 +139,17 @@ def intersect(l1, l2):
     return p[:2] / p[2]
 
 
-def fit_edge(img, a, b, centre, half, before=None, after=None):
+def fit_edge(img, a, b, centre, dark, light, before=None, after=None, dark_level=None):
     """The line (a, b, c) with ``a x + b y + c = 0`` through the edge from corner ``a`` to
     corner ``b`` (each (2,) [px]) of a dark marker whose centre is ``centre``; None when
-    it cannot be measured.  ``half``: the window runs ``half`` pixels each side.
+    it cannot be measured.  The window reaches ``dark`` pixels into the marker and
+    ``light`` pixels out of it, measured across the edge.
     ``before`` and ``after``: the corners before ``a`` and after ``b``; a column is used
     only where every pixel of its window is :data:`CLEAR` pixels or more from the lines
     of the adjacent edges (``before``-``a`` and ``b``-``after``), so an acute corner seen
-    in perspective does not reach into the windows."""
+    in perspective does not reach into the windows.  ``dark_level``: the marker's black
+    (:func:`dark_level`), for a border too thin to show it; else it is the mean of the
+    windows' dark ends."""
     a, b, centre = (np.asarray(v, float) for v in (a, b, centre))
     neighbours = [(np.asarray(p, float), q) for p, q in ((before, a), (after, b))
                   if p is not None]
@@ -101,38 +160,46 @@ def fit_edge(img, a, b, centre, half, before=None, after=None):
     if ax[0] > bx[0]:
         ax, bx = bx, ax
     slope = (bx[1] - ax[1]) / (bx[0] - ax[0])
-    margin = 2 * half + 2                  # keep clear of the corners (and their blur)
-    # the window reaches ``half`` pixels from the edge across it, not along the column
-    half = int(np.ceil(half * np.hypot(1.0, slope) - 1e-9))
+    margin = 1.0                           # (the corners are kept clear of below: CLEAR)
+    light_first = cx[1] > ax[1] + (cx[0] - ax[0]) * slope   # the marker lies at larger s
+    # the window reaches so far across the edge, which is further along the column; its
+    # end pixels' centres lie within the reach, so the pixels beyond (the marker's inner
+    # bits, past its border) stay out
+    stretch = np.hypot(1.0, slope)
+    ahead, behind = (light, dark) if light_first else (dark, light)
     t = np.arange(np.ceil(ax[0] + margin), np.floor(bx[0] - margin) + 1)
     s_line = ax[1] + (t - ax[0]) * slope
-    start = np.round(s_line).astype(int) - half
-    ok = (t >= 0) & (t < grid.shape[1]) & (start >= 0) & (start + 2 * half < grid.shape[0])
-    t, s_line, start = t[ok], s_line[ok], start[ok]
+    first = np.ceil(s_line - ahead * stretch - 1e-9).astype(int)
+    last = np.floor(s_line + behind * stretch + 1e-9).astype(int)
+    ok = (t >= 0) & (t < grid.shape[1]) & (first >= 0) & (last < grid.shape[0])
+    t, first, last = t[ok], first[ok], last[ok]
     if len(t) < MIN_COLUMNS:
         return None
-    rows = start[:, None] + np.arange(2 * half + 1)
+    size = int((last - first).max()) + 1
+    rows = np.minimum(first[:, None] + np.arange(size), last[:, None])   # (K, size)
     for p, q in neighbours:                # the adjacent edges' lines: stay clear of them
         n = np.array([q[1] - p[1], p[0] - q[0]])
         n = n / (np.hypot(*n) or 1.0)
         px = np.stack(np.broadcast_arrays(t[:, None], rows), axis=-1)   # (t, s) a pixel
         xy = px[..., ::-1] if steep else px
         clear = np.abs((xy - q) @ n).min(axis=1) >= CLEAR
-        t, s_line, start, rows = t[clear], s_line[clear], start[clear], rows[clear]
+        t, first, last, rows = t[clear], first[clear], last[clear], rows[clear]
     if len(t) < MIN_COLUMNS:
         return None
-    profile = grid[rows, t.astype(int)[:, None]]          # (K, 2 * half + 1)
-    light_first = cx[1] > ax[1] + (cx[0] - ax[0]) * slope   # the marker lies at larger s
-    if not light_first:
-        profile = profile[:, ::-1]
-    light, dark = profile[:, 0].mean(), profile[:, -1].mean()
+    cols = t.astype(int)
+    profile = grid[rows, cols[:, None]]                   # (K, size), the last row repeated
+    inside = first[:, None] + np.arange(size) <= last[:, None]
+    top, bottom = grid[first, cols], grid[last, cols]
+    light, dark = (top.mean(), bottom.mean()) if light_first else (bottom.mean(), top.mean())
+    if dark_level is not None:
+        dark = dark_level
     if light - dark < MIN_CONTRAST:
         return None
-    light_length = ((profile - dark) / (light - dark)).sum(axis=1)
+    light_length = np.where(inside, (profile - dark) / (light - dark), 0.0).sum(axis=1)
     if light_first:
-        s = start - 0.5 + light_length
-    else:
-        s = start + 2 * half + 0.5 - light_length
+        s = first - 0.5 + light_length
+    else:                                  # the light part is at the window's far end
+        s = last + 0.5 - light_length
     A = np.column_stack([np.ones_like(t), t])
     keep = np.ones(len(t), dtype=bool)
     for _ in range(2):                     # fit, drop outliers once, fit again
