@@ -211,3 +211,26 @@ def test_without_opencv_detection_names_the_extra(monkeypatch):
     assert str(err.value) == MISSING_OPENCV == ("marker detection needs OpenCV: pip install "
                                                 "armsim[vision] (or pip install "
                                                 "opencv-python-headless)")
+
+
+def test_the_data_formats_and_corners_load_no_opencv():
+    import subprocess
+    code = ("import sys, armsim.vision.real, armsim.vision.real.corners, "
+            "armsim.vision.real.detect\nprint('cv2' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_benchmark_measures_every_setting_and_method():
+    rows = bench.run(1, seed=7)
+    assert [(r["blur"], r["noise"], r["method"]) for r in rows] == \
+        [(b, n, m) for b in bench.BLURS for n in bench.NOISES for m in bench.METHODS]
+    for r in rows:
+        assert r["markers"] == 4 and r["found"] >= 3
+    lines = [r for r in rows if r["method"] == "lines"]
+    subpix = [r for r in rows if r["method"] == "subpix"]
+    assert max(abs(r["bias_px"]) for r in lines) < 0.05
+    assert min(r["bias_px"] for r in subpix) > 0.05       # the bias the issue describes
+    table = bench.table(rows)
+    assert len(table.splitlines()) == 2 + len(rows) and "| 0.7 | 2 | lines | " in table

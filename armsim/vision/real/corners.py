@@ -17,10 +17,13 @@ crosses the column's centre at
 
 Exact for a straight edge in an area-sampled image, with any blur whose kernel is
 symmetric, as long as the window holds the whole transition; pixel noise of zero mean
-adds scatter, not bias.  The edge's line is the least-squares fit of these crossings
-(one outlier pass); ``L`` and ``D`` are the mean grey levels at the window's two ends.
-Two passes: the first from the detector's quadrilateral, the second with the windows
-centred on the first pass's lines.
+adds scatter, not bias.  The window reaches half the black border into the marker and
+at least 3 px out of it, across the edge (so the marker's inner bits stay out); columns
+near the adjacent edges are skipped.  ``L`` and ``D`` are the mean grey levels at the
+windows' two ends, or for a border too thin to show its black once blurred, ``D`` is the
+mean of the marker's deep-dark pixels (:func:`dark_level`).  The edge's line is the
+least-squares fit of these crossings (one outlier pass).  Two passes: the first from the
+detector's quadrilateral, the second with the windows placed by the first pass's lines.
 
 Pure numpy: no OpenCV, no pygame.  Pixels have (0, 0) at the centre of the top-left pixel.
 """
