@@ -234,3 +234,29 @@ def test_the_benchmark_measures_every_setting_and_method():
     assert min(r["bias_px"] for r in subpix) > 0.05       # the bias the issue describes
     table = bench.table(rows)
     assert len(table.splitlines()) == 2 + len(rows) and "| 0.7 | 2 | lines | " in table
+
+
+def test_detections_write_obs_csv_that_reads_back_exactly(folder, tmp_path):
+    from armsim.vision.real import format_observations, read_observations, write_text
+    root, _, _ = folder
+    setup = parse_setup(SETUP, "setup.toml")
+    joints = _joints("p0", "p1", "p2", "p3")
+    det = detect_images(root, setup, joints)
+    path = tmp_path / "obs.csv"
+    write_text(path, format_observations(det.observations))
+    back = read_observations(path, setup, joints)
+    assert back.pose == det.observations.pose and back.camera == det.observations.camera
+    np.testing.assert_array_equal(back.marker, det.observations.marker)
+    np.testing.assert_array_equal(back.corner, det.observations.corner)
+    np.testing.assert_array_equal(back.uv, det.observations.uv)
+    assert len(back) == 4 * (4 + 2)
+
+
+def test_an_image_that_is_not_8_bit_is_reported(folder):
+    root, _, _ = folder
+    deep = (bench.render(_scene(1)).astype(np.uint16) * 257)
+    cv2.imwrite(str(root / "left" / "p2.png"), deep)
+    setup = parse_setup(SETUP, "setup.toml")
+    det = detect_images(root, setup)
+    p2 = next(r for r in det.images if r["pose"] == "p2")
+    assert p2["error"] == "cannot be read: uint16 pixels; expected 8-bit grey or colour"
