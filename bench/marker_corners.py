@@ -14,6 +14,10 @@ Per setting, on the same images and the same ArUco detections:
 * ``subpix``: OpenCV's ``CORNER_REFINE_SUBPIX`` (cornerSubPix, its default window);
 * ``none``: the detector's quadrilateral, unrefined.
 
+Then a few images with lens distortion (barrel, ``LENS``), blur 0.7 and noise 1: armsim's
+corners with the camera's lens given (edges fitted in the undistorted image), the same
+ignoring the lens, and cornerSubPix.
+
 Reported: detection rate (markers found / shown), bias (mean offset of a corner toward
 its marker's centre, px), RMS error (px) and the largest error.  Goal (issue 26):
 |bias| <= 0.05 px for ``lines``.  Seeded: ``default_rng(2026)``.
@@ -80,27 +84,43 @@ def corners_of(H):
     return (p[:2] / p[2]).T
 
 
-def render(placements, width=WIDTH, height=HEIGHT, blur=0.0, noise=0.0, rng=None):
+def render(placements, width=WIDTH, height=HEIGHT, blur=0.0, noise=0.0, rng=None, lens=None):
     """An 8-bit grey image of markers: ``placements`` is ``[(id, H)]``, ``H`` the map of
-    :func:`unit_homography`.  Cards must not overlap."""
+    :func:`unit_homography`.  Cards must not overlap.  ``lens``: a
+    :class:`armsim.vision.real.lens.Lens` whose distortion the image shows (each
+    supersample is undistorted and looked up in the marker: ``cv2.remap``)."""
     cv2 = opencv()
     canvas = np.full((height, width), BACKGROUND, np.float64)
     for marker_id, H in placements:
         src, n, pad = marker_source(marker_id)
         card_px = corners_of(H @ np.array([[1 + 2 * CARD, 0, -CARD], [0, 1 + 2 * CARD, -CARD],
                                            [0, 0, 1.0]]))
-        x0, y0 = np.floor(card_px.min(axis=0)).astype(int) - 2
-        x1, y1 = np.ceil(card_px.max(axis=0)).astype(int) + 3
+        extra = 2
+        if lens is not None:                   # the card's outline, distorted, with room
+            s = np.linspace(0, 1, 33)[:, None]
+            outline = np.concatenate([card_px[i] + s * (card_px[(i + 1) % 4] - card_px[i])
+                                      for i in range(4)])
+            card_px, extra = lens.distort(outline), 4
+        x0, y0 = np.floor(card_px.min(axis=0)).astype(int) - extra
+        x1, y1 = np.ceil(card_px.max(axis=0)).astype(int) + extra + 1
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
         # unit square -> source pixel index: u = (X * n + pad) - 0.5
         A_src = np.array([[n, 0, pad - 0.5], [0, n, pad - 0.5], [0, 0, 1.0]])
         # final pixel x (centre convention) -> high-res index: J = S (x - x0 + 0.5) - 0.5
         A_dst = np.array([[SUPER, 0, SUPER * (0.5 - x0) - 0.5],
                           [0, SUPER, SUPER * (0.5 - y0) - 0.5], [0, 0, 1.0]])
-        M = A_dst @ H @ np.linalg.inv(A_src)
-        hi = cv2.warpPerspective(src, M, ((x1 - x0) * SUPER, (y1 - y0) * SUPER),
-                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                 borderValue=BACKGROUND)
+        size = ((x1 - x0) * SUPER, (y1 - y0) * SUPER)
+        if lens is None:
+            M = A_dst @ H @ np.linalg.inv(A_src)
+            hi = cv2.warpPerspective(src, M, size, flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_CONSTANT, borderValue=BACKGROUND)
+        else:
+            ideal = _undistorted_grid(lens, x0, y0, size)
+            M = A_src @ np.linalg.inv(H)
+            p = ideal @ M[:, :2].T + M[:, 2]
+            maps = (p[..., :2] / p[..., 2:]).astype(np.float32)
+            hi = cv2.remap(src, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=BACKGROUND)
         low = hi.reshape(y1 - y0, SUPER, x1 - x0, SUPER).mean(axis=(1, 3), dtype=np.float64)
         canvas[y0:y1, x0:x1] = low
     if blur > 0:
@@ -108,6 +128,22 @@ def render(placements, width=WIDTH, height=HEIGHT, blur=0.0, noise=0.0, rng=None
     if noise > 0:
         canvas = canvas + (rng or np.random.default_rng(0)).normal(0.0, noise, canvas.shape)
     return np.clip(np.round(canvas), 0, 255).astype(np.uint8)
+
+
+def _undistorted_grid(lens, x0, y0, size, step=0.5):
+    """The ideal pixel (h, w, 2) of each supersample of the box at (x0, y0) of ``size``
+    supersamples: undistorted exactly on a grid ``step`` px apart, interpolated bilinearly
+    in between (the map's curvature makes that 3e-5 px off at most for k1 = -0.3)."""
+    w, h = size
+    gx = np.arange(0, w / SUPER + step, step)
+    gy = np.arange(0, h / SUPER + step, step)
+    grid = lens.undistort(np.stack(np.meshgrid(x0 - 0.5 + gx, y0 - 0.5 + gy), axis=-1))
+    fx = (np.arange(w) + 0.5) / SUPER / step
+    fy = (np.arange(h) + 0.5) / SUPER / step
+    jx, iy = np.floor(fx).astype(int), np.floor(fy).astype(int)
+    ax, ay = (fx - jx)[None, :, None], (fy - iy)[:, None, None]
+    rows = (1 - ax) * grid[:, jx] + ax * grid[:, jx + 1]          # along x, then along y
+    return (1 - ay) * rows[iy] + ay * rows[iy + 1]
 
 
 def _rotation(axis, angle):
@@ -194,6 +230,49 @@ def run(images, seed=SEED):
     return rows
 
 
+LENS = (-0.3, 0.1, 0.0, 0.0, 0.0)          # barrel distortion: 7 % at the image's corners
+LENS_METHODS = (("lines", True), ("lines", False), ("subpix", False))
+
+
+def run_lens(images, seed=SEED, blur=0.7, noise=1.0):
+    """Rows for images with lens distortion ``LENS``: armsim's corners fitted in the
+    undistorted image (the camera's lens given), the same ignoring the lens, cornerSubPix."""
+    from armsim.vision.real.lens import Lens
+    lens = Lens(FOCAL, FOCAL, (WIDTH - 1) / 2, (HEIGHT - 1) / 2, LENS)
+    rng = np.random.default_rng([seed, 99])
+    acc = {m: {"found": 0, "toward": [], "length": []} for m in LENS_METHODS}
+    shown = 0
+    for _ in range(images):
+        scene = random_scene(rng)
+        image = render(scene, blur=blur, noise=noise, rng=rng, lens=lens)
+        truth = {i: lens.distort(corners_of(H)) for i, H in scene}
+        shown += len(truth)
+        for m in LENS_METHODS:
+            found, _, _ = find_markers(image, DICTIONARY, refine=m[0], lens=lens if m[1] else None)
+            toward, length = errors(found, truth)
+            acc[m]["found"] += len(found)
+            acc[m]["toward"] += toward
+            acc[m]["length"] += length
+    rows = []
+    for (method, with_lens), a in acc.items():
+        L = np.array(a["length"])
+        rows.append({"blur": blur, "noise": noise, "distortion": list(LENS),
+                     "method": method + (" + lens" if with_lens else ""), "markers": shown,
+                     "found": a["found"], "rate": a["found"] / shown,
+                     "bias_px": float(np.mean(a["toward"])),
+                     "rms_px": float(np.sqrt(np.mean(L ** 2))), "max_px": float(L.max())})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def lens_table(rows):
+    lines = ["| method | found | bias px | RMS px | max px |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['method']} | {r['found']}/{r['markers']} | {r['bias_px']:+.4f} | "
+                     f"{r['rms_px']:.4f} | {r['max_px']:.3f} |")
+    return "\n".join(lines)
+
+
 def table(rows):
     lines = ["| blur σ px | noise grey | method | found | bias px | RMS px | max px | ms/image |",
              "|---|---|---|---|---|---|---|---|"]
@@ -214,20 +293,28 @@ def main(argv=None):
     args = ap.parse_args(argv)
     images = args.images or (12 if args.quick else 60)
     rows = run(images)
+    lens_images = max(2, images // 4)
+    lens_rows = run_lens(lens_images)
     print()
     print(f"bench/marker_corners.py: {images} images a setting, 4 markers an image, "
           f"seed {SEED}")
     print(table(rows))
     worst = max(abs(r["bias_px"]) for r in rows if r["method"] == "lines")
     print(f"\nlargest |bias| of the edge-line corners: {worst:.4f} px (goal <= 0.05)")
+    lens_note = (f"{lens_images} images with lens distortion (k1, k2) = ({LENS[0]:g}, {LENS[1]:g}), "
+                 "blur 0.7 px, noise 1 grey level:")
+    print("\n" + lens_note)
+    print(lens_table(lens_rows))
     if args.json:
-        Path(args.json).write_text(json.dumps({"images": images, "seed": SEED, "rows": rows},
-                                              indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({"images": images, "seed": SEED, "rows": rows,
+                                               "lens_images": lens_images,
+                                               "lens_rows": lens_rows}, indent=1) + "\n")
     if args.markdown:
         command = "python bench/marker_corners.py" + (" --quick" if args.quick else "") \
             + (f" --images {args.images}" if args.images else "") + " --markdown"
         body = (table(rows) + f"\n\n{images} images a setting, 4 markers an image; "
-                f"largest |bias| of armsim's corners: {worst:.4f} px (goal <= 0.05).")
+                f"largest |bias| of armsim's corners: {worst:.4f} px (goal <= 0.05).\n\n"
+                + lens_note + "\n\n" + lens_table(lens_rows))
         write_blocks(args.markdown, {"bench/marker_corners.py corners": body}, command)
 
 

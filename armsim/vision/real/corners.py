@@ -42,7 +42,7 @@ THIN = 5.0                # px: a border thinner than this shows no black platea
                           # its black is measured deeper inside the marker (dark_level)
 
 
-def refine_corners(gray, quad, bits, passes=2):
+def refine_corners(gray, quad, bits, lens=None, passes=2):
     """The four corners of a marker, refined.
 
     Parameters
@@ -52,6 +52,10 @@ def refine_corners(gray, quad, bits, passes=2):
                             (clockwise in the image from the marker's top-left) [px]
     bits : int              data bits a side (4 for DICT_4X4_*): the black border is one
                             cell of ``side / (bits + 2)``
+    lens : Lens or None     the camera's distortion (:class:`~armsim.vision.real.lens.Lens`):
+                            the edges, curved in the image, are straight lines once the
+                            points measured on them are undistorted; the lines are fitted
+                            and intersected there and the corners distorted back
 
     Returns
     -------
@@ -71,11 +75,13 @@ def refine_corners(gray, quad, bits, passes=2):
             width = border_width(corners, i, bits)
             dark, light = reach(width)
             line = fit_edge(img, a, b, centre, dark, light, corners[i - 1], corners[(i + 2) % 4],
-                            dark_level=level if width < THIN else None)
+                            dark_level=level if width < THIN else None, lens=lens)
             if line is None:
                 return None
             lines.append(line)
         new = np.array([intersect(lines[i - 1], lines[i]) for i in range(4)])
+        if lens is not None and lens.distorts and np.all(np.isfinite(new)):
+            new = lens.distort(new)
         if not np.all(np.isfinite(new)) or np.max(np.abs(new - corners)) > 2 * MAX_REACH + 2:
             return None
         corners = new
@@ -142,7 +148,8 @@ def intersect(l1, l2):
     return p[:2] / p[2]
 
 
-def fit_edge(img, a, b, centre, dark, light, before=None, after=None, dark_level=None):
+def fit_edge(img, a, b, centre, dark, light, before=None, after=None, dark_level=None,
+             lens=None):
     """The line (a, b, c) with ``a x + b y + c = 0`` through the edge from corner ``a`` to
     corner ``b`` (each (2,) [px]) of a dark marker whose centre is ``centre``; None when
     it cannot be measured.  The window reaches ``dark`` pixels into the marker and
@@ -152,7 +159,8 @@ def fit_edge(img, a, b, centre, dark, light, before=None, after=None, dark_level
     of the adjacent edges (``before``-``a`` and ``b``-``after``), so an acute corner seen
     in perspective does not reach into the windows.  ``dark_level``: the marker's black
     (:func:`dark_level`), for a border too thin to show it; else it is the mean of the
-    windows' dark ends."""
+    windows' dark ends.  ``lens``: the line is fitted to the undistorted points (and is a
+    line of the undistorted image)."""
     a, b, centre = (np.asarray(v, float) for v in (a, b, centre))
     neighbours = [(np.asarray(p, float), q) for p, q in ((before, a), (after, b))
                   if p is not None]
@@ -203,6 +211,11 @@ def fit_edge(img, a, b, centre, dark, light, before=None, after=None, dark_level
         s = first - 0.5 + light_length
     else:                                  # the light part is at the window's far end
         s = last + 0.5 - light_length
+    t = t.astype(float)
+    if lens is not None and lens.distorts:
+        xy = np.column_stack([s, t] if steep else [t, s])
+        xy = lens.undistort(xy)
+        t, s = (xy[:, 1], xy[:, 0]) if steep else (xy[:, 0], xy[:, 1])
     A = np.column_stack([np.ones_like(t), t])
     keep = np.ones(len(t), dtype=bool)
     for _ in range(2):                     # fit, drop outliers once, fit again

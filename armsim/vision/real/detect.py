@@ -25,6 +25,7 @@ import numpy as np
 from armsim.files import InputError, read_regular
 from armsim.vision.real.corners import refine_corners
 from armsim.vision.real.errors import DataError, NAME, show, suggest
+from armsim.vision.real.lens import Lens
 from armsim.vision.real.setup import DICTIONARIES
 from armsim.vision.real.tables import Observations
 
@@ -60,7 +61,7 @@ def _detector(dictionary, refine):
     return aruco.ArucoDetector(aruco.getPredefinedDictionary(code), params)
 
 
-def find_markers(gray, dictionary, refine="lines"):
+def find_markers(gray, dictionary, refine="lines", lens=None):
     """The markers of ``dictionary`` in one image.
 
     Parameters
@@ -69,6 +70,8 @@ def find_markers(gray, dictionary, refine="lines"):
     dictionary : str                e.g. ``"DICT_4X4_50"``
     refine : str                    ``"lines"`` (edges fitted, the default), ``"subpix"``
                                     (OpenCV's cornerSubPix, for comparison) or ``"none"``
+    lens : Lens or None             the camera's distortion, for ``"lines"``
+                                    (:class:`~armsim.vision.real.lens.Lens`)
 
     Returns
     -------
@@ -94,7 +97,7 @@ def find_markers(gray, dictionary, refine="lines"):
             continue
         quad = np.asarray(quad, float).reshape(4, 2)
         if refine == "lines":
-            quad = refine_corners(gray, quad, bits)
+            quad = refine_corners(gray, quad, bits, lens)
             if quad is None:
                 unrefined.append(i)
                 continue
@@ -204,7 +207,7 @@ def detect_images(directory, setup, poses=None, refine="lines"):
                             f"{cam.width}x{cam.height} in {setup.source}")
         seen = {}
         for dictionary, ids in sorted(by_dict.items()):
-            found, twice, unrefined = find_markers(image, dictionary, refine)
+            found, twice, unrefined = find_markers(image, dictionary, refine, Lens.of(cam))
             seen.update({i: q for i, q in found.items() if i in ids})
             report["twice"] += [i for i in twice if i in ids]
             report["unrefined"] += [i for i in unrefined if i in ids]
