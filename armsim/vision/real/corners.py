@@ -2,8 +2,8 @@
 
 OpenCV's corner refinement (``cornerSubPix``) finds where the image gradient is orthogonal
 to the rays from the corner; near a blurred, pixel-sampled corner that point lies inside
-the marker, about 0.25 px toward its centre (bench/marker_corners.py measures it).  A
-marker 1.5 % small makes a calibrated arm about 1 % large.  Here each of the four edges is
+the marker, 0.15 to 0.24 px toward its centre on bench/marker_corners.py's images; a
+marker that looks small makes a calibrated arm too large (issue 26).  Here each edge is
 located on its straight middle part, away from the corners, and the corners are where
 adjacent edges meet.
 
@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine_corners", "fit_edge", "intersect", "MIN_CONTRAST"]
+__all__ = ["refine_corners", "fit_edge", "intersect", "border_width", "reach", "dark_level",
+           "MIN_CONTRAST"]
 
 MIN_CONTRAST = 8.0        # grey levels between the light and dark sides of an edge, at least
 MIN_COLUMNS = 4           # pixel columns an edge is measured on, at least
