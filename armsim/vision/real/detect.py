@@ -1,0 +1,235 @@
+"""Markers in image files: OpenCV's ArUco detector, then corners without bias.
+
+The only module of armsim that imports OpenCV (``cv2``, from the ``vision`` extra:
+``pip install armsim[vision]``), and only when a function here is called.  Each marker
+the detector finds is refined by :func:`armsim.vision.real.corners.refine_corners` (lines
+fitted to its edges), not by OpenCV's ``cornerSubPix``, which pulls corners toward the
+marker's centre (bench/marker_corners.py).
+
+Images are ``DIR/<camera>/<pose>.png`` (or ``.jpg``/``.jpeg``), 8-bit grey or colour.
+:func:`detect_images` reports per image the markers seen, the markers of the setup not seen,
+markers seen twice (both copies dropped), markers whose edges could not be measured (dropped)
+and images that cannot be read; none of these is fatal unless no corner is left at all.
+A camera folder the setup does not name, an image of a pose ``joints.csv`` does not name, or
+an image of the wrong size is a :class:`~armsim.vision.real.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from armsim.files import InputError, read_regular
+from armsim.vision.real.corners import refine_corners
+from armsim.vision.real.errors import DataError, NAME, show, suggest
+from armsim.vision.real.lens import Lens
+from armsim.vision.real.setup import DICTIONARIES
+from armsim.vision.real.tables import Observations
+
+__all__ = ["opencv", "find_markers", "detect_images", "Detections", "REFINEMENTS",
+           "IMAGE_SUFFIXES", "MISSING_OPENCV"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MAX_IMAGE_BYTES = 256 << 20
+REFINEMENTS = ("lines", "subpix", "none")
+MISSING_OPENCV = ("marker detection needs OpenCV: pip install armsim[vision] "
+                  "(or pip install opencv-python-headless)")
+
+
+def opencv():
+    """The ``cv2`` module, or an ImportError of one line naming the extra to install."""
+    try:
+        import cv2
+    except ImportError:
+        raise ImportError(MISSING_OPENCV) from None
+    return cv2
+
+
+def _detector(dictionary, refine):
+    cv2 = opencv()
+    aruco = cv2.aruco
+    params = aruco.DetectorParameters()
+    params.cornerRefinementMethod = (aruco.CORNER_REFINE_SUBPIX if refine == "subpix"
+                                     else aruco.CORNER_REFINE_NONE)
+    # OpenCV 4.8+ spells the AprilTag names in capitals too; both are accepted here
+    code = getattr(aruco, dictionary, None)
+    if code is None:
+        code = getattr(aruco, dictionary.upper())
+    return aruco.ArucoDetector(aruco.getPredefinedDictionary(code), params)
+
+
+def find_markers(gray, dictionary, refine="lines", lens=None):
+    """The markers of ``dictionary`` in one image.
+
+    Parameters
+    ----------
+    gray : ndarray (H, W) uint8     the image
+    dictionary : str                e.g. ``"DICT_4X4_50"``
+    refine : str                    ``"lines"`` (edges fitted, the default), ``"subpix"``
+                                    (OpenCV's cornerSubPix, for comparison) or ``"none"``
+    lens : Lens or None             the camera's distortion, for ``"lines"``
+                                    (:class:`~armsim.vision.real.lens.Lens`)
+
+    Returns
+    -------
+    found : dict  ``{id: ndarray (4, 2)}``: corners in ArUco order [px], (0, 0) at the centre
+                  of the top-left pixel
+    twice : list  ids seen more than once (dropped from ``found``)
+    unrefined : list  ids whose edges could not be measured (dropped from ``found``)
+    """
+    if refine not in REFINEMENTS:
+        raise ValueError(f"unknown refinement {refine!r}; choose one of {', '.join(REFINEMENTS)}")
+    if dictionary not in DICTIONARIES:
+        raise ValueError(f"unknown dictionary {show(dictionary)}"
+                         + (suggest(dictionary, DICTIONARIES) or "; e.g. 'DICT_4X4_50'"))
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    corners, ids, _ = _detector(dictionary, refine).detectMarkers(gray)
+    ids = [] if ids is None else [int(i) for i in np.ravel(ids)]
+    counts = {i: ids.count(i) for i in ids}
+    twice = sorted(i for i, n in counts.items() if n > 1)
+    found, unrefined = {}, []
+    bits = DICTIONARIES[dictionary][0]
+    for i, quad in zip(ids, corners):
+        if counts[i] > 1:
+            continue
+        quad = np.asarray(quad, float).reshape(4, 2)
+        if refine == "lines":
+            quad = refine_corners(gray, quad, bits, lens)
+            if quad is None:
+                unrefined.append(i)
+                continue
+        found[i] = quad
+    return found, twice, sorted(unrefined)
+
+
+@dataclass(frozen=True)
+class Detections:
+    """What :func:`detect_images` found: ``observations`` (obs.csv's rows) and ``images``,
+    one report (a dict) per image or missing image::
+
+        {"camera": "left", "pose": "p3", "image": "DIR/left/p3.png", "size": [W, H],
+         "seen": [1, 2], "missing": [3], "twice": [], "unrefined": [], "other": [7],
+         "error": None}          # or "cannot be read: ..." / "no image"
+    """
+
+    observations: Observations
+    images: tuple
+
+
+def _decode(path):
+    cv2 = opencv()
+    try:
+        data = read_regular(path, MAX_IMAGE_BYTES)
+    except InputError as exc:
+        return None, f"cannot be read: {exc}"
+    if not data:
+        return None, "cannot be read: the file is empty"
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        image = None
+    if image is None:
+        return None, "cannot be read: not a PNG or JPEG image OpenCV can decode"
+    if image.dtype != np.uint8:
+        return None, f"cannot be read: {image.dtype} pixels; expected 8-bit grey or colour"
+    if image.ndim == 3:
+        code = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}.get(image.shape[2])
+        if code is None:
+            return None, f"cannot be read: {image.shape[2]} channels"
+        image = cv2.cvtColor(image, code)
+    return image, None
+
+
+def _images(directory, setup, poses):
+    """``[(camera, pose, path)]`` of every image under ``directory``, checked."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataError(directory, "", "no such folder of images")
+    cameras = setup.camera_names
+    out = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        if entry.name not in cameras:
+            raise DataError(root / entry.name, "", f"camera {entry.name!r} is not in the setup "
+                            f"(cameras: {', '.join(cameras)})" + suggest(entry.name, cameras))
+        seen = {}
+        for image in sorted(os.scandir(entry.path), key=lambda e: e.name):
+            path = Path(image.path)
+            if image.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            pose = path.stem
+            if not NAME.match(pose):
+                raise DataError(path, "", f"{show(pose)} is not a pose name (letters, digits, "
+                                "'_', '.' or '-')")
+            if poses is not None and pose not in poses:
+                raise DataError(path, "", f"pose {pose!r} is not in joints.csv"
+                                + suggest(pose, poses))
+            if pose in seen:
+                raise DataError(path, "", f"a second image of pose {pose!r} "
+                                f"(also {seen[pose].name})")
+            seen[pose] = path
+            out.append((entry.name, pose, path))
+    return out
+
+
+def detect_images(directory, setup, poses=None, refine="lines"):
+    """Detect the setup's markers in ``DIR/<camera>/<pose>.png``; a :class:`Detections`.
+
+    ``poses``: ``joints.csv``'s :class:`~armsim.vision.real.tables.Joints` (or pose names):
+    an image of another pose is refused, a pose with no image is reported.  Raises
+    :class:`DataError` for a camera folder or pose not named, an image of the wrong size,
+    or when no marker corner is found in any image."""
+    pose_names = None if poses is None else tuple(getattr(poses, "poses", poses))
+    files = _images(directory, setup, pose_names)
+    by_dict = {}
+    for m in setup.markers:
+        by_dict.setdefault(m.dictionary, set()).add(m.id)
+    wanted = set(setup.marker_ids)
+    reports, found_all = [], {}
+    for cam_name, pose, path in files:
+        cam = setup.camera(cam_name)
+        report = {"camera": cam_name, "pose": pose, "image": str(path), "size": None,
+                  "seen": [], "missing": sorted(wanted), "twice": [], "unrefined": [],
+                  "other": [], "error": None}
+        reports.append(report)
+        image, error = _decode(path)
+        if error:
+            report["error"] = error
+            continue
+        h, w = image.shape
+        report["size"] = [w, h]
+        if (w, h) != (cam.width, cam.height):
+            raise DataError(path, "", f"the image is {w}x{h} pixels; camera {cam_name!r} is "
+                            f"{cam.width}x{cam.height} in {setup.source}")
+        seen = {}
+        for dictionary, ids in sorted(by_dict.items()):
+            found, twice, unrefined = find_markers(image, dictionary, refine, Lens.of(cam))
+            seen.update({i: q for i, q in found.items() if i in ids})
+            report["twice"] += [i for i in twice if i in ids]
+            report["unrefined"] += [i for i in unrefined if i in ids]
+            report["other"] += [i for i in list(found) + twice + unrefined if i not in ids]
+        for key in ("twice", "unrefined", "other"):
+            report[key] = sorted(set(report[key]))
+        report["seen"] = sorted(seen)
+        report["missing"] = sorted(wanted - set(seen) - set(report["twice"])
+                                   - set(report["unrefined"]))
+        if seen:
+            found_all[(pose, cam_name)] = seen
+    if pose_names is not None:
+        have = {(c, p) for c, p, _ in files}
+        for cam_name in setup.camera_names:
+            for pose in pose_names:
+                if (cam_name, pose) not in have:
+                    reports.append({"camera": cam_name, "pose": pose, "image": None,
+                                    "size": None, "seen": [], "missing": sorted(wanted),
+                                    "twice": [], "unrefined": [], "other": [],
+                                    "error": "no image"})
+    if not found_all:
+        why = "no images" if not files else f"none of the {len(files)} images"
+        raise DataError(directory, "", f"no marker of the setup was found ({why}); "
+                        f"expected images DIR/<camera>/<pose>.png")
+    return Detections(Observations.from_images(found_all), tuple(reports))
