@@ -46,8 +46,8 @@ def test_the_tutorial_runs_headless_and_shows_its_pictures(tmp_path):
 
     pngs = [base64.b64decode(o.data["image/png"]) for o in outputs
             if o.output_type in ("execute_result", "display_data") and "image/png" in o.data]
-    # the chain's own picture, two renders, the answer and the side-by-side pair
-    assert len(pngs) >= 4
+    # the chain's own picture, two renders, the answer, the side-by-side pair, the two tools
+    assert len(pngs) >= 5
     for data in pngs:
         img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert np.any(img != img[0, 0], axis=-1).sum() > 1000      # a robot, not a blank
@@ -67,3 +67,7 @@ def test_the_tutorial_runs_headless_and_shows_its_pictures(tmp_path):
     assert float(pose.group(1)) < 1e-6 and float(pose.group(2)) < 1e-6
     fd = re.search(r"largest difference from finite differences: ([0-9.e+-]+)", text)
     assert float(fd.group(1)) < 1e-6
+    # the whole robot: both tools within the default tolerance
+    tools = re.search(r"success: True \| residuals: \{'left_tool': '([0-9.e+-]+)', "
+                      r"'right_tool': '([0-9.e+-]+)'\}", text)
+    assert tools and max(float(tools.group(1)), float(tools.group(2))) < 1e-5
