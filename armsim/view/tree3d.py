@@ -119,6 +119,7 @@ def _draw_skeleton(surface, state, camera, size, th, reach, r_world):
     t = (depth - near) / max(2 * reach, 1e-9)
     colors = _shades(np.array([th.base] * len(segs) + [th.joint_fill] * len(o)).reshape(-1, 3),
                      t, th.background)
+    rings = _shades(np.broadcast_to(np.asarray(th.joint), (len(t), 3)), t, th.background)
     f = camera.focal_px(size)
     radius = np.minimum(0.06 * min(size), np.maximum(1.0, f * r_world
                                                      / np.maximum(depth, camera.near)))
@@ -132,7 +133,10 @@ def _draw_skeleton(surface, state, camera, size, th, reach, r_world):
                 pygame.draw.circle(surface, colors[k], _ipx(pa[k]), ri)
                 pygame.draw.circle(surface, colors[k], _ipx(pb[k]), ri)
         elif np.all(np.isfinite(jp[k - len(segs)])):
-            pygame.draw.circle(surface, colors[k], _ipx(jp[k - len(segs)]), max(2, int(1.35 * ri)))
+            # a joint: a dark disk in a light ring (as a chain's skeleton draws it)
+            rj = max(2, int(1.35 * ri))
+            pygame.draw.circle(surface, colors[k], _ipx(jp[k - len(segs)]), rj)
+            pygame.draw.circle(surface, rings[k], _ipx(jp[k - len(segs)]), rj, max(1, rj // 4))
     return camera.project(p, size)[0]
 
 
