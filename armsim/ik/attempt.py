@@ -67,23 +67,20 @@ __all__ = ["FLOATS", "ARRAYS", "accepted", "damped", "recorded", "too_slow", "st
            "gave_up_count"]
 
 
-class _Floats:
-    """The backend of one row on Python floats."""
-
-    @staticmethod
-    def where(cond, a, b):
-        return a if cond else b
-
-    maximum, minimum = max, min
+def _pick(cond, a, b):
+    return a if cond else b
 
 
-class _Arrays:
-    """The backend of a batch of rows (numpy arrays)."""
+class _Backend:
+    """``where``, ``maximum`` and ``minimum`` of a kind of number (instance attributes:
+    called without a bound method)."""
 
-    where, maximum, minimum = staticmethod(np.where), np.maximum, np.minimum
+    def __init__(self, where, maximum, minimum):
+        self.where, self.maximum, self.minimum = where, maximum, minimum
 
 
-FLOATS, ARRAYS = _Floats(), _Arrays()
+#: one row on Python floats; a batch of rows (numpy arrays)
+FLOATS, ARRAYS = _Backend(_pick, max, min), _Backend(np.where, np.maximum, np.minimum)
 
 
 # -- one iteration ------------------------------------------------------------------------

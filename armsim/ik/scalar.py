@@ -15,8 +15,6 @@ equal the batch path's to rounding (tests: 1e-12, the same iterations and reason
 from __future__ import annotations
 
 import math
-from itertools import accumulate
-from operator import mul
 
 import numpy as np
 
@@ -34,20 +32,23 @@ _atan2, _hypot = np.arctan2, np.hypot
 
 
 def _tip(q, lengths, bx, by):
-    th = list(accumulate(q))          # the joints' absolute angles (the sums in order)
-    x = y = 0.0
-    for li, c, s in zip(lengths, map(math.cos, th), map(math.sin, th)):
-        x += li * c
-        y += li * s
+    th = x = y = 0.0
+    for qi, li in zip(q, lengths):
+        th += qi
+        x += li * math.cos(th)
+        y += li * math.sin(th)
     return x + bx, y + by
 
 
 def _tip_jac(q, lengths, bx, by):
     """Tip and the Jacobian's two rows d tip / d q (lists)."""
-    th = list(accumulate(q))
-    cs = list(map(mul, lengths, map(math.cos, th)))
-    ss = list(map(mul, lengths, map(math.sin, th)))
-    n = len(cs)
+    n = len(q)
+    cs, ss = [0.0] * n, [0.0] * n
+    th = 0.0
+    for j in range(n):
+        th += q[j]
+        cs[j] = lengths[j] * math.cos(th)
+        ss[j] = lengths[j] * math.sin(th)
     jx, jy = [0.0] * n, [0.0] * n
     ax = ay = 0.0
     for j in range(n - 1, -1, -1):
