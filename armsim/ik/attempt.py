@@ -17,7 +17,9 @@ From a start ``q`` (clipped to the limits) with the error ``f = |aim - y|^2 / 2`
 - **stop test**, before every iteration: the attempt ends when ``f < tol^2 / 2``
   (converged), when ``since >= PATIENCE`` (stalled), when ``k`` reaches its ``budget``, or
   when it is watched and too slow (:func:`too_slow`); a single spatial solve with a
-  timeout also ends when the deadline has passed (:func:`timed_out`).
+  timeout also ends when the deadline has passed (checked by
+  :func:`armsim.ik.spatial_scalar.run_one` after the stop test; the batch checks it before
+  every start).
 - **step**: the method's trial ``qt`` with its error ``ft`` (:mod:`armsim.ik.steps`).
 - **accept / reject**: the step is taken when ``ft < f`` (:func:`accepted`), else the
   attempt stays where it was.
@@ -43,7 +45,8 @@ The restarts
 - **continuation**: a ``q0`` within ``q0_radius`` that its first budget left unfinished
   goes on from where it stopped for ``max_iter - first`` more iterations before any
   restart (:func:`continuation`);
-- then the **restarts in order**, while the target is missed (``res >= tol``, or the
+- then the **restarts in order** (a batch runs the next k starts of its unfinished rows
+  as one batch, taken in order as if one after another), while the target is missed (``res >= tol``, or the
   distance to the aim for a planar target out of reach), no deadline has passed, and
   give-up has not ended them; each adds its iterations; a restart's answer replaces the
   best when it is lower (:func:`improved`);
