@@ -273,19 +273,20 @@ def test_one_row_value_and_error_equal_batch_rows(kind):
         np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-13)
 
 
-def test_solve_batch_of_one_row_uses_the_unbatched_attempt(monkeypatch):
+def test_solve_batch_of_one_row_uses_the_one_row_attempt(monkeypatch):
     """solve_batch with one row (and the batch's single-row restarts) go through
-    spatial_scalar.attempt_arrays; its answers equal solve's to 1e-9."""
+    Solver._attempt_one; its answers equal solve's to 1e-9."""
+    from armsim.ik.loop import Solver
     chain = armsim.robots.load("panda")
     T = _poses(chain, 6, seed=12)
     mid = chain.limits.mean(axis=1)
     calls = []
-    real = spatial_scalar.attempt_arrays
+    real = Solver._attempt_one
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         calls.append(args[-1])
-        return real(*args)
-    monkeypatch.setattr(spatial_scalar, "attempt_arrays", counted)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(Solver, "_attempt_one", counted)
     for i in range(len(T)):
         before = len(calls)
         b = armsim.solve_batch(chain, T[i:i + 1], q0=mid[None], tol=1e-5)

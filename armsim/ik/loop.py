@@ -31,8 +31,8 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
-from armsim.ik import rules as _rules, scalar, spatial_scalar
-from armsim.ik import settings as _settings
+from armsim.ik import attempt as rule, scalar, spatial_scalar
+from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (GIVE_UP_FACTOR, MAX_RESTARTS, MAX_TIMEOUT, _WORDS,  # noqa: F401
@@ -228,8 +228,8 @@ class Solver:
         self._scalar = (type(problem) is PlanarPoint and method == "dls"
                         and problem.n <= scalar.MAX_N and self.timeout is None
                         and self.give_up is None)
-        # one spatial dls problem runs on floats (solve) or unbatched arrays
-        # (spatial_scalar.attempt_arrays)
+        # one spatial dls problem runs on floats (solve; the array path when a Cholesky
+        # pivot of the float path fails)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
         # ... and so does one problem of a robot's several tools (their chains' float passes
         # side by side, :meth:`armsim.ik.tree.TreeTargets.float_pass`)
@@ -253,9 +253,6 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
-        if b == 1 and self._spatial_one:
-            one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
-            return spatial_scalar.attempt_arrays(self, targets, aim, q, int(one))
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -288,7 +285,6 @@ class Solver:
         since = np.zeros(b, dtype=int)
         written = np.zeros(b, dtype=bool)   # finished and recorded (still in the arrays)
         half_tol2 = 0.5 * self.tol**2
-        patience, lower = _rules.PATIENCE, _rules.LOWER     # the stall test (:mod:`rules`)
         per_row = np.ndim(budget) > 0
         bud = np.asarray(budget, dtype=int) if per_row else None
         watch = self._progress
@@ -297,10 +293,11 @@ class Solver:
         for k in range(int(np.max(budget, initial=0)) + 1):
             # every row of an attempt has made k iterations; the aim is the target when
             # it is reachable, the nearest point of the workspace otherwise
-            done = (f < half_tol2) | (since >= patience)
+            done = rule.stopped(f, since, half_tol2)
             if watch:
                 hist[k % len(hist)] = f
-                slow = (f > watch[1] * hist[(k - watch[0]) % len(hist)] if k >= watch[0]
+                slow = (rule.too_slow(f, hist[(k - watch[0]) % len(hist)], watch[1])
+                        if k >= watch[0]
                         else np.zeros(len(f), dtype=bool)) & watched
                 done |= slow
             if per_row:
@@ -311,7 +308,7 @@ class Solver:
             if new.any() if len(new) > 1 else new[0]:
                 fin = rows[new]
                 out_q[fin], out_tip[fin], iters[fin] = q[new], tip[new], k
-                stalled[fin] = (since[new] >= patience) | (slow[new] if watch else False)
+                stalled[fin] = rule.stalled(since[new], slow[new] if watch else False)
                 written |= new
                 if written.all():
                     break
@@ -331,39 +328,37 @@ class Solver:
                     mem = {key: v[keep] for key, v in mem.items()}
                     written = written[keep]
             q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
-            better = f < best * lower
-            best = np.where(better, f, best)
-            since = np.where(better, 0, since + 1)
+            best, since = rule.recorded(f, best, since, ARRAYS)
         res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
         return out_q, iters, res, off, stalled
 
     def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget, watched=True):
         """:meth:`_attempt` for one problem and one budget: the same iterations and the
-        same arithmetic, with the bookkeeping (stop tests, best error) on Python floats
-        instead of arrays of one row (a single solve's per-iteration overhead)."""
+        same arithmetic, the same rules (:mod:`armsim.ik.attempt`) on the FLOATS backend
+        instead of arrays of one row.  Routing one row through the batch loop instead gives
+        the same answers bit for bit (the fingerprints of 2,270 seeded solves) but costs a
+        single solve that is not a float case 10-18 % (objectives on the Panda; planar
+        ``give_up``), so this driver stays."""
         prob = self.problem
         half_tol2 = 0.5 * self.tol**2
         step = self._step
-        patience, lower = _rules.PATIENCE, _rules.LOWER
         best = float(f[0])
         since = 0
         k = 0
         watch, hist, slow = self._progress if watched else None, [best], False
         while True:
             fk = float(f[0])
-            slow = bool(watch) and k >= watch[0] and fk > watch[1] * hist[k - watch[0]]
-            if fk < half_tol2 or since >= patience or k == budget or slow:
+            slow = bool(watch) and k >= watch[0] and rule.too_slow(fk, hist[k - watch[0]],
+                                                                   watch[1])
+            if rule.stopped(fk, since, half_tol2) or k == budget or slow:
                 break
             q, tip, jac, f = step(self, q, tip, jac, f, aim, mem)
             fn = float(f[0])
-            if fn < best * lower:
-                best, since = fn, 0
-            else:
-                since += 1
+            best, since = rule.recorded(fn, best, since, FLOATS)
             k += 1
             hist.append(fn)
         res, off = prob.residual(targets, tip), prob.residual(aim, tip)
-        return (q.copy(), np.array([k]), res, off, np.array([since >= patience or slow]))
+        return (q.copy(), np.array([k]), res, off, np.array([rule.stalled(since, slow)]))
 
     def _attempts(self, targets, aim, reachable, q0, budget):
         """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
@@ -394,7 +389,7 @@ class Solver:
         q0 = np.asarray(q0, dtype=float)
         deadline = None if self.timeout is None else time.perf_counter() + self.timeout
         aim, reachable = prob.aim(targets)
-        first = self.max_iter if (self.first_iter is None or not self.restarts) else self.first_iter
+        first = rule.first_budget(self)
         timed_out = np.zeros(len(targets), dtype=bool)
         if not self.restarts:
             q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
@@ -422,7 +417,7 @@ class Solver:
                 # near, q0 goes first everywhere and that start is only drawn if needed)
                 qb = start_of(0, aim)
                 eb = prob.error(aim, prob.value(qb))
-                swap = (np.einsum("bi,bi->b", eb, eb) < ea2) & (ea2 > self.q0_radius**2)
+                swap = rule.swapped(ea2, np.einsum("bi,bi->b", eb, eb), self.q0_radius**2)
                 restarted = True
                 q0 = np.where(swap[:, None], qb, qa)
                 budgets[0] = np.where(swap, first, self.max_iter)
@@ -436,7 +431,7 @@ class Solver:
             # continuity: a q0 near its aim (the previous frame's answer, when tracking) that
             # its short budget left unfinished goes on from where it stopped, up to max_iter,
             # before any restart (a restart may land on another branch of solutions)
-            extra = np.where(ea2 <= self.q0_radius**2, np.maximum(self.max_iter - first, 0), 0)
+            extra = rule.continuation(ea2, self.q0_radius**2, self.max_iter, first, ARRAYS)
             if np.logical_or.reduce(extra[unfinished] > 0):
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
@@ -464,13 +459,12 @@ class Solver:
                     break
                 sl = slice(j * r, (j + 1) * r)
                 iters[rows[live]] += it2[sl][live]
-                better = live & np.where(reachable[rows], res2[sl] < res[rows],
-                                         off2[sl] < off[rows])
+                better = live & rule.improved(res2[sl], res[rows], off2[sl], off[rows],
+                                              reachable[rows], ARRAYS)
                 if self.give_up is not None:
-                    factor = _settings.GIVE_UP_FACTOR
-                    gain = np.where(reachable[rows], res2[sl] < factor * res[rows],
-                                    off2[sl] < factor * off[rows])
-                    since[rows[live]] = np.where(gain[live], 0, since[rows[live]] + 1)
+                    since[rows[live]] = rule.gave_up_count(
+                        since[rows], res2[sl], res[rows], off2[sl], off[rows], reachable[rows],
+                        ARRAYS)[live]
                 won = rows[better]
                 q[won], res[won], off[won], stalled[won] = (q2[sl][better], res2[sl][better],
                                                             off2[sl][better], st2[sl][better])

@@ -30,7 +30,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.ik import geometry
 from armsim.ik.problems import Problem
-from armsim.ik import rules
+from armsim.ik import attempt as rule
 
 __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
            "Capsule", "SelfCollision", "Smoothness", "Stack", "priority_dls", "capped"]
@@ -633,8 +633,7 @@ def priority_dls(ctx, q, y, jac, f0, aim, mem):
     f2t = 0.5 * np.einsum("bi,bi->b", et[:, m1:], et[:, m1:])
     done = 0.5 * (0.1 * ctx.tol) ** 2
     ok = np.where(f1 > done, f1t < f1, (f1t <= done) & (f2t < f2))
-    mem["nu"] = np.where(ok, np.maximum(nu * rules.NU_DOWN, rules.NU_MIN),
-                         np.minimum(nu * rules.NU_UP, rules.NU_MAX))
+    mem["nu"] = rule.damped(nu, ok, rule.ARRAYS)
     ft = f1t + f2t
     bad = ~ok
     qt[bad], yt[bad], jt[bad], ft[bad] = q[bad], y[bad], jac[bad], f0[bad]

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from armsim.ik import rules
+from armsim.ik import attempt as rule
 from armsim.ik.problems import SCALES, _restart_table
 from armsim.ik.rules import reason as _reason, whole_turns
 
@@ -42,13 +42,13 @@ def _tip(q, lengths, bx, by):
 
 def _tip_jac(q, lengths, bx, by):
     """Tip and the Jacobian's two rows d tip / d q (lists)."""
+    n = len(q)
+    cs, ss = [0.0] * n, [0.0] * n
     th = 0.0
-    cs, ss = [], []
-    for qi, li in zip(q, lengths):
-        th += qi
-        cs.append(li * math.cos(th))
-        ss.append(li * math.sin(th))
-    n = len(cs)
+    for j in range(n):
+        th += q[j]
+        cs[j] = lengths[j] * math.cos(th)
+        ss[j] = lengths[j] * math.sin(th)
     jx, jy = [0.0] * n, [0.0] * n
     ax = ay = 0.0
     for j in range(n - 1, -1, -1):
@@ -119,9 +119,6 @@ def run_one(solver, target, q0):
     half_tol2 = 0.5 * tol * tol
     floor2 = solver.lambda_floor2
     damping = solver.options.damping
-    # the rules (:mod:`armsim.ik.rules`), read on every call
-    patience, lower = rules.PATIENCE, rules.LOWER
-    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
     tgx, tgy = float(target[0]), float(target[1])
     # the aim: the target, or the nearest point of the workspace annulus
     rx, ry = tgx - bx, tgy - by
@@ -141,7 +138,7 @@ def run_one(solver, target, q0):
         f = 0.5 * (e0 * e0 + e1 * e1)
         nu = damping
         best, since, k = f, 0, 0
-        while not (f < half_tol2 or since >= patience or k == budget):
+        while not (rule.stopped(f, since, half_tol2) or k == budget):
             lam2 = nu * 2.0 * f + floor2
             a = b = c = 0.0
             for u, v in zip(jx, jy):
@@ -156,25 +153,21 @@ def run_one(solver, target, q0):
             xt, yt, jxt, jyt = _tip_jac(qt, lengths, bx, by)
             t0, t1 = amx - xt, amy - yt
             ft = 0.5 * (t0 * t0 + t1 * t1)
-            if ft < f:
-                nu = max(nu * nu_down, nu_min)
+            ok = rule.accepted(f, ft)
+            nu = rule.damped(nu, ok, rule.FLOATS)
+            if ok:
                 q, x, y, jx, jy, e0, e1, f = qt, xt, yt, jxt, jyt, t0, t1, ft
-            else:
-                nu = min(nu * nu_up, nu_max)
-            if f < best * lower:
-                best, since = f, 0
-            else:
-                since += 1
+            best, since = rule.recorded(f, best, since, rule.FLOATS)
             k += 1
         dx, dy = tgx - x, tgy - y
-        return q, k, math.sqrt(dx * dx + dy * dy), math.sqrt(e0 * e0 + e1 * e1), since >= patience
+        return (q, k, math.sqrt(dx * dx + dy * dy), math.sqrt(e0 * e0 + e1 * e1),
+                rule.stalled(since, False))
 
     def miss(res, off):
         return res >= tol if reachable else off >= tol
 
     q0 = [float(v) for v in q0]
-    first = (max_iter if (solver.first_iter is None or not solver.restarts)
-             else solver.first_iter)
+    first = rule.first_budget(solver)
     if not solver.restarts:
         q, iters, res, off, stalled = attempt(q0, first)
         return q, iters, res, _reason(res, tol, reachable, stalled)
@@ -205,7 +198,7 @@ def run_one(solver, target, q0):
             xb, yb = _tip(qb, lengths, bx, by)
             eb2 = (amx - xb) ** 2 + (amy - yb) ** 2
             restarted = True
-            if eb2 < ea2:
+            if rule.swapped(ea2, eb2, r2):
                 start, budgets[0], first = qb, first, max_iter
                 starts[0] = lambda: qa
             else:
@@ -213,7 +206,7 @@ def run_one(solver, target, q0):
                 starts[0] = lambda: qb
     q, iters, res, off, stalled = attempt(start, first)
     if nearer and miss(res, off):
-        extra = max(max_iter - first, 0) if ea2 <= r2 else 0
+        extra = rule.continuation(ea2, r2, max_iter, first, rule.FLOATS)
         if extra > 0:
             q_first = q
             starts.insert(0, lambda: q_first)
@@ -224,7 +217,7 @@ def run_one(solver, target, q0):
         restarted = True
         q2, it2, res2, off2, st2 = attempt(make(), budget)
         iters += it2
-        if (res2 < res) if reachable else (off2 < off):
+        if rule.improved(res2, res, off2, off, reachable, rule.FLOATS):
             q, res, off, stalled = q2, res2, off2, st2
     if restarted and True in P.free:
         # free joints turn by whole turns to within pi of the caller's start

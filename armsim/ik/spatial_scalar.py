@@ -31,12 +31,12 @@ import weakref
 
 import numpy as np
 
-from armsim.ik import restart_table, rules, settings
+from armsim.ik import attempt as rule, restart_table
+from armsim.ik.attempt import FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.rules import reason as _reason, whole_turns
-from armsim.kinematics.spatial import rotation_vector, rotation_vector_one
 
-__all__ = ["run_one", "attempt_arrays"]
+__all__ = ["run_one"]
 
 ZERO = 1e-15          # constants (rotation entries, offsets) this small count as 0
 _TWO_PI = 2.0 * math.pi
@@ -371,11 +371,6 @@ def run_one(solver, target, q0):
     evaluate = C.make(*tl)
     parts = C.parts
     gram, solve, move, lo, hi, wrap = C.gram, C.solve, C.move, C.lo, C.hi, C.wrap
-    # the rules (:mod:`armsim.ik.rules`, :data:`~armsim.ik.settings.GIVE_UP_FACTOR`), read on
-    # every call
-    patience, lower, give_up_factor = rules.PATIENCE, rules.LOWER, settings.GIVE_UP_FACTOR
-    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
-
     watch = solver._progress
     width, factor = watch if watch else (0, 0.0)
 
@@ -387,8 +382,8 @@ def run_one(solver, target, q0):
         g = None                      # the gram of cols (kept while steps are rejected)
         while True:
             # too slow (the progress rule): stalled, the next start runs
-            slow = k >= width and f > factor * hist[k - width] if watch else False
-            if f < half_tol2 or since >= patience or k == budget or slow:
+            slow = k >= width and rule.too_slow(f, hist[k - width], factor) if watch else False
+            if rule.stopped(f, since, half_tol2) or k == budget or slow:
                 break
             if deadline is not None and clock() > deadline:
                 timed[0] = True
@@ -409,19 +404,15 @@ def run_one(solver, target, q0):
             if wrap is not None:
                 qt = [(v + math.pi) % _TWO_PI - math.pi if wr else v for v, wr in zip(qt, wrap)]
             ft, et, colt, dt = evaluate(qt)
-            if ft < f:
-                nu = max(nu * nu_down, nu_min)
+            ok = rule.accepted(f, ft)
+            nu = rule.damped(nu, ok, FLOATS)
+            if ok:
                 q, f, e, cols, d, g = qt, ft, et, colt, dt, None
-            else:
-                nu = min(nu * nu_up, nu_max)
-            if f < best * lower:
-                best, since = f, 0
-            else:
-                since += 1
+            best, since = rule.recorded(f, best, since, FLOATS)
             k += 1
             hist.append(f)
         pr = parts(d)
-        return q, k, max(pr), since >= patience or slow, pr
+        return q, k, max(pr), rule.stalled(since, slow), pr
 
     def clip(q):
         q = list(map(min, map(max, q, lo), hi))
@@ -431,8 +422,7 @@ def run_one(solver, target, q0):
 
     try:
         q0 = q0.tolist()
-        first = (max_iter if (solver.first_iter is None or not solver.restarts)
-                 else solver.first_iter)
+        first = rule.first_budget(solver)
         qa = clip(q0)
         attainable = prob.attainable_one(tl)
 
@@ -458,14 +448,14 @@ def run_one(solver, target, q0):
             qb = start_of(0)
             evb = evaluate(qb)
             restarted = True
-            if 2.0 * evb[0] < ea2:
+            if rule.swapped(ea2, 2.0 * evb[0], r2):
                 start, ev, budgets[0], first = qb, evb, first, max_iter
                 starts[0] = qa
             else:
                 starts[0] = qb
         q, iters, res, stalled, pr = attempt(start, first, ev, watch if attainable else None)
         if nearer and res >= tol:
-            extra = max(max_iter - first, 0) if ea2 <= r2 else 0
+            extra = rule.continuation(ea2, r2, max_iter, first, FLOATS)
             if extra > 0:
                 starts.insert(0, q)
                 budgets.insert(0, extra)
@@ -480,8 +470,8 @@ def run_one(solver, target, q0):
             q2, it2, res2, st2, pr2 = attempt(      # clipped, as the batch's starts
                 clip(start_of(begin) if type(begin) is int else begin), budget)
             iters += it2
-            since = 0 if res2 < give_up_factor * res else since + 1
-            if res2 < res:
+            since = rule.gave_up_count(since, res2, res, res2, res, True, FLOATS)
+            if rule.improved(res2, res, res2, res, True, FLOATS):
                 q, res, stalled, pr = q2, res2, st2, pr2
             if give_up is not None and since >= give_up:
                 stalled = True
@@ -495,82 +485,6 @@ def run_one(solver, target, q0):
         return q, iters, res, reason(res, stalled), pr
     except _Fallback:
         return None
-
-
-def attempt_arrays(self, targets, aim, q, budget):
-    """``Solver._attempt`` (``self``: the :class:`~armsim.ik.loop.Solver`) of one
-    :class:`SpatialTarget` row with ``dls`` on unbatched arrays
-    (:meth:`SpatialChain._pose_and_jacobian_one`): the batch's arithmetic, fewer calls;
-    the fallback of :func:`run_one` when a Cholesky pivot fails."""
-    prob = self.problem
-    chain, w = prob.chain, prob.weights
-    wcol = w[:, None]
-    pose = prob.kind == "pose"
-    a_p = aim[0, :3]
-    a_R = aim[0, 3:].reshape(3, 3) if pose else None
-    lo, hi = prob.limits[:, 0], prob.limits[:, 1]
-    wrap = prob._wrap if prob._wrap.any() else None
-    eye, floor, solve = np.eye(prob.m), self.lambda_floor2, _steps._solve
-    patience, lower = rules.PATIENCE, rules.LOWER
-    nu_down, nu_min, nu_up, nu_max = rules.NU_DOWN, rules.NU_MIN, rules.NU_UP, rules.NU_MAX
-
-    def evaluate(qv):
-        T, J = chain._pose_and_jacobian_one(qv)
-        p = T[:3, 3]
-        if pose:
-            R = T[:3, :3]
-            y = np.concatenate([p, R.reshape(9)])
-            M = a_R @ R.T
-            dr = rotation_vector_one(M.ravel().tolist())
-            if dr is None:
-                dr = rotation_vector(M[None])[0]
-            e = np.concatenate([a_p - p, dr]) * w
-            J = J * wcol
-        else:
-            y = p.copy()
-            e = (a_p - p) * w
-            J = J[:3] * wcol
-        return y, J, e, 0.5 * float(np.einsum("i,i->", e, e))
-
-    qv = q[0]
-    y, J, e, f = evaluate(qv)
-    nu = float(self.options.damping)
-    half_tol2 = 0.5 * self.tol**2
-    best, since, k = f, 0, 0
-    # the progress rule watches an attempt that can succeed: not a target proved unattainable
-    watch = self._progress if (prob.retry_unattainable
-                               or prob.attainable_one(targets[0, :3].tolist())) else None
-    hist = [f]
-    while True:
-        slow = k >= watch[0] and f > watch[1] * hist[k - watch[0]] if watch else False
-        if f < half_tol2 or since >= patience or k == budget or slow:
-            break
-        lam2 = nu * 2.0 * f + floor
-        g = J @ J.T + lam2 * eye          # the bits of the batch's J J^T + lam2 I
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            dq = _steps._clamped_one(qv, np.einsum("in,i->n", J, solve(g, e[:, None])[:, 0]),
-                                     J, e, lam2, lo, hi, eye)     # joints at a limit leave
-        if not np.isfinite(dq).all():
-            dq = np.zeros_like(dq)     # singular to rounding: no move (rejected), as the batch
-        qt = np.minimum(np.maximum(qv + dq, lo), hi)      # np.clip, without its wrapper
-        if wrap is not None:
-            qt = np.where(wrap, (qt + np.pi) % (2 * np.pi) - np.pi, qt)
-        yt, Jt, et, ft = evaluate(qt)
-        if ft < f:
-            nu = max(nu * nu_down, nu_min)
-            qv, y, J, e, f = qt, yt, Jt, et, ft
-        else:
-            nu = min(nu * nu_up, nu_max)
-        if f < best * lower:
-            best, since = f, 0
-        else:
-            since += 1
-        k += 1
-        hist.append(f)
-    res = prob.residual(targets, y[None])
-    # the aim of a spatial target is the target itself (a restart gets an equal copy)
-    off = res if aim is targets or np.array_equal(aim, targets) else prob.residual(aim, y[None])
-    return (qv[None].copy(), np.array([k]), res, off, np.array([since >= patience or slow]))
 
 
 class _Starts:

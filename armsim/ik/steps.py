@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ik import planar as kin
-from armsim.ik import rules
+from armsim.ik import attempt as rule
 
 __all__ = ["STEPS", "NEEDS_JACOBIAN", "MEMORY"]
 
@@ -241,8 +241,8 @@ def _clamped(q, dq, jac, e, lam2, limits):
 
 def _clamped_one(q, dq, jac, e, lam2, lo, hi, eye):
     """:func:`_clamped` for one row (q, dq (n,), jac (m, n), e (m,), lam2 a float): the
-    same arithmetic on unbatched arrays (a single solve,
-    :func:`armsim.ik.spatial_scalar.attempt_arrays`)."""
+    same arithmetic on unbatched arrays (the reference the tests hold the float path's
+    clamp, :func:`armsim.ik.spatial_scalar._clamped`, to)."""
     free = None
     for _ in range(CLAMP_PASSES):
         qt = q + dq
@@ -269,8 +269,8 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     any pose ``|dq| <= 1 / (2 sqrt(nu))`` [rad], since ``s / (s^2 + lambda^2) <= 1 / (2 lambda)``
     for every singular value ``s``: no blow-up at singularities.  A step is
     taken only if it lowers the error (then ``nu *= 0.3``); otherwise it is
-    rejected and ``nu *= 10``, so the error never grows (the factors and bounds:
-    :mod:`armsim.ik.rules`).
+    rejected and ``nu *= 10``, so the error never grows (the rules:
+    :mod:`armsim.ik.attempt`, the factors and bounds: :mod:`armsim.ik.rules`).
     """
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
@@ -292,12 +292,10 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         # move, so the step is rejected and nu grows tenfold
         dq[~np.logical_and.reduce(finite, axis=1)] = 0.0
     qt, tt, jt, ft = _evaluate(ctx, ctx.problem.clip(q + dq), aim)
-    ok = ft < f0
+    ok = rule.accepted(f0, ft)
+    mem["nu"] = rule.damped(nu, ok, rule.ARRAYS)
     if ok.all():
-        mem["nu"] = np.maximum(nu * rules.NU_DOWN, rules.NU_MIN)
         return qt, tt, jt, ft
-    mem["nu"] = np.where(ok, np.maximum(nu * rules.NU_DOWN, rules.NU_MIN),
-                         np.minimum(nu * rules.NU_UP, rules.NU_MAX))
     bad = ~ok
     qt[bad], tt[bad], jt[bad], ft[bad] = q[bad], tip[bad], jac[bad], f0[bad]
     last = ctx._error             # (tt, aim, error at tt) from _evaluate: the rejected rows
