@@ -193,11 +193,8 @@ def test_no_import_cycles_at_import_time():
 #: Import cycles the next test lets pass, each with the work that removes it.  Exactly this
 #: pair, and only while it still exists (test_each_allowed_cycle_still_exists): when the view
 #: work removes it, that test fails and the entry goes.
-ALLOWED_CYCLES = {
-    # view/window.py imports window3d at the top, window3d imports window's PICK_PX and
-    # obstacle_at inside a method: removed with issue 23's view work
-    frozenset({"armsim.view.window", "armsim.view.window3d"}),
-}
+ALLOWED_CYCLES = set()      # none left (the last, view/window <-> window3d, went with
+                            # armsim/view/picking.py)
 
 
 def test_no_import_cycles_inside_or_between_rooms():

@@ -37,6 +37,7 @@ from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
                                 spatial_obstacles, world_at)
 from armsim.view.style import DEFAULT_THEME, scaled_theme
+from armsim.view.picking import PICK_PX, obstacle_at  # noqa: F401 (the window's API)
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
 
@@ -611,27 +612,11 @@ class App(SpatialControls):
         return self.frames
 
 
-#: a press this close to an obstacle's surface [px] picks it
-PICK_PX = 3.0
-
-
 def planar_obstacles(sim) -> list:
     """The obstacle objectives (circle, box, capsule; anything with ``move_to``) of a
     planar arm's simulation, in the order ``state.obstacles`` lists them."""
     from armsim.ik.objectives import Obstacle
     return [o for o in getattr(sim, "objectives", ()) if isinstance(o, Obstacle)]
-
-
-def obstacle_at(obstacles, point, tolerance=0.0):
-    """The last drawn (topmost) of ``obstacles`` whose surface is within ``tolerance`` [m]
-    of the world ``point`` (inside counts), else None."""
-    p = np.asarray(point, dtype=float)
-    seg = np.stack([p, p])[None]                 # a link of zero length at the point
-    for o in reversed(obstacles):
-        d = float(o.distance(seg)[0, 0]) + o.link_radius
-        if d <= tolerance:
-            return o
-    return None
 
 
 def run_window(sim, size=None, fps=60, max_frames=None, draw_options=None, screen=None, title=None,

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pygame
 
+from armsim.view.picking import PICK_PX, obstacle_at
+
 __all__ = ["SpatialControls", "ORBIT_DEG_PER_PX", "ZOOM_PER_NOTCH", "ALONG_VIEW_PER_NOTCH",
            "TURN_DEG"]
 
@@ -86,7 +88,6 @@ class SpatialControls:
         """(obstacle, its centre minus the grab point) for the nearest obstacle under the
         pixel ``pos`` (the grab point: on the plane through its centre facing the camera,
         within :data:`PICK_PX` pixels of its surface), else None."""
-        from armsim.view.window import PICK_PX, obstacle_at
         size = self.screen.get_size()
         hits = []
         for o in self.obstacles:
