@@ -341,7 +341,8 @@ class Solver:
         ``give_up``), so this driver stays."""
         prob = self.problem
         half_tol2 = 0.5 * self.tol**2
-        step = self._step
+        # one row of a spatial dls problem: the same step on unbatched arrays
+        step = _steps.dls_one if (self._spatial_one and self._step is _steps.dls) else self._step
         best = float(f[0])
         since = 0
         k = 0

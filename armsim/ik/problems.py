@@ -431,7 +431,12 @@ class SpatialTarget(Problem):
             if self.kind == "position":
                 return T[:, 3].T.copy(), jac
             return kin_batch.pose_rows(T), jac
-        R, p, jac = self.chain.pose_and_jacobian(q)
+        if type(q) is np.ndarray and q.shape == (1, self.n):
+            # one row (a restart of one problem): the unbatched pass, the same arithmetic
+            T, J = self.chain._pose_and_jacobian_one(self.chain._q(q[0]))
+            R, p, jac = T[None, :3, :3], T[None, :3, 3], J[None]
+        else:
+            R, p, jac = self.chain.pose_and_jacobian(q)
         if self.kind == "position":
             return p, jac[:, :3] * self.weights[:, None]
         y = np.concatenate([p, R.reshape(R.shape[:-2] + (9,))], axis=-1)

@@ -306,6 +306,34 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     return qt, tt, jt, ft
 
 
+def dls_one(ctx, q, tip, jac, f0, aim, mem):
+    """:func:`dls` for one row (q (1, n), a problem with clamps): the same step on unbatched
+    arrays (the damped solve as one row's ``J J^T + lam2 I``, the clamp
+    :func:`_clamped_one`), the same arithmetic, fewer numpy calls: the one-row attempts
+    of a batch's restarts (:meth:`armsim.ik.loop.Solver._attempt_one`)."""
+    e = _error(ctx, aim, tip)
+    nu = mem["nu"]
+    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2
+    J, e0, lam = jac[0], e[0], float(lam2[0])
+    prob = ctx.problem
+    eye = ctx.__dict__.get("_eye_one")
+    if eye is None or len(eye) != len(e0):
+        eye = ctx._eye_one = np.eye(len(e0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        g = J @ J.T + lam * eye                        # the bits of the batch's J J^T + lam2 I
+        dq = _clamped_one(q[0], np.einsum("in,i->n", J, _solve(g, e0[:, None])[:, 0]),
+                          J, e0, lam, prob.limits[:, 0], prob.limits[:, 1], eye)
+    if not np.isfinite(dq).all():
+        dq = np.zeros_like(dq)                        # singular to rounding: no move (rejected)
+    qt, tt, jt, ft = _evaluate(ctx, prob.clip(q + dq[None]), aim)
+    ok = rule.accepted(f0, ft)
+    mem["nu"] = rule.damped(nu, ok, rule.ARRAYS)
+    if ok.all():
+        return qt, tt, jt, ft
+    ctx._error = (tip, aim, e)            # back to the row's error (the next step reuses it)
+    return q, tip, jac, f0
+
+
 # -- pseudo-inverse ---------------------------------------------------------------------
 def _pinv2(jac, e):
     """``(J J^T)^+ e`` for a 2-row J, from the closed-form eigen-decomposition of the 2 x 2."""
