@@ -1,0 +1,72 @@
+"""The calibrated URDF: identified origins and zero offsets written into a copy of the input."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.vision.real.errors import DataError
+from armsim.vision.real.urdf_out import (JointCalibration, calibrated_urdf_text,
+                                         write_calibrated_urdf)
+
+
+def _identified(chain, urdf, rng):
+    """Each movable joint's origin as the file writes it, moved by up to 2 mm and 0.01 rad,
+    and a zero offset of up to 0.01 (rad or m)."""
+    from lxml import etree
+    root = etree.parse(str(urdf)).getroot()
+    out = {}
+    for j in root.findall("joint"):
+        if j.get("type") not in ("revolute", "continuous", "prismatic"):
+            continue
+        o = j.find("origin")
+        xyz = np.array([float(x) for x in (o.get("xyz", "0 0 0") if o is not None
+                                           else "0 0 0").split()])
+        rpy = np.array([float(x) for x in (o.get("rpy", "0 0 0") if o is not None
+                                           else "0 0 0").split()])
+        out[j.get("name")] = JointCalibration(tuple(xyz + rng.uniform(-2e-3, 2e-3, 3)),
+                                              tuple(rpy + rng.uniform(-0.01, 0.01, 3)),
+                                              float(rng.uniform(-0.01, 0.01)))
+    return out
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14"])
+def test_the_calibrated_file_gives_the_identified_kinematics_of_the_readings(tmp_path, name):
+    urdf = armsim.robots.path(name)
+    chain = armsim.load_urdf(urdf)
+    rng = np.random.default_rng(3)
+    cal = _identified(chain, urdf, rng)
+    # the identified model: the new origins, the offsets not folded (true = reading + offset)
+    plain = {k: JointCalibration(c.xyz, c.rpy, 0.0) for k, c in cal.items()}
+    write_calibrated_urdf(urdf, plain, tmp_path / "identified.urdf")
+    out = write_calibrated_urdf(urdf, cal, tmp_path / "calibrated.urdf")
+    model = armsim.load_urdf(tmp_path / "identified.urdf")
+    calibrated = armsim.load_urdf(out)
+    offsets = np.array([cal[n].zero_offset for n in calibrated.names])
+    readings = rng.uniform(calibrated.limits[:, 0], calibrated.limits[:, 1], (50, chain.n))
+    np.testing.assert_allclose(calibrated.matrix(readings), model.matrix(readings + offsets),
+                               rtol=0, atol=1e-12)
+    # the limits are the same physical range, read in readings
+    np.testing.assert_allclose(calibrated.limits, chain.limits - offsets[:, None], atol=1e-15)
+    # outside the joints, the file is the input's (the robot's name and every link)
+    assert calibrated.robot_name == chain.robot_name
+    assert (tmp_path / "calibrated.urdf").read_text().startswith('<?xml version="1.0"?>')
+
+
+def test_bad_calibrations_are_one_line_errors_and_write_nothing(tmp_path):
+    urdf = armsim.robots.path("panda")
+    good = JointCalibration((0, 0, 0.333), (0, 0, 0), 0.0)
+    with pytest.raises(DataError, match=r"panda.urdf: joint 'nope': no such joint in the URDF$"):
+        write_calibrated_urdf(urdf, {"nope": good}, tmp_path / "c.urdf")
+    with pytest.raises(DataError, match=r"joint 'panda_joint8': a fixed joint has no zero "
+                                        r"offset or motion to calibrate$"):
+        calibrated_urdf_text(urdf, {"panda_joint8": good})
+    with pytest.raises(DataError, match=r"joint 'panda_joint1': xyz must be 3 finite numbers"):
+        calibrated_urdf_text(urdf, {"panda_joint1": JointCalibration((0, np.nan, 0), (0, 0, 0))})
+    with pytest.raises(DataError, match=r"joint 'panda_joint1': zero_offset must be finite"):
+        calibrated_urdf_text(urdf, {"panda_joint1": JointCalibration((0, 0, 0), (0, 0, 0),
+                                                                     float("inf"))})
+    assert not list(tmp_path.iterdir())
+    hand = armsim.robots.path("panda_hand")
+    with pytest.raises(DataError, match=r"joint 'panda_finger_joint2': a mimic joint follows "
+                                        r"its source; calibrate the source$"):
+        calibrated_urdf_text(hand, {"panda_finger_joint2": good})
