@@ -160,18 +160,7 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
             raise ValueError("give tips= (a whole robot) or base=/tip= (one chain), not both")
         return load_robot(path, tips=tips, base_joint=base_joint)
     path = _path_of(path)
-    robot, elements = _parse(path)
-    links = [lk.name for lk in robot.links]
-    if not links:
-        raise ValueError(f"{path}: no <link> in the file")
-    try:
-        for j in robot.joints:
-            if j.parent is None or j.child is None:
-                raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
-                                 f"<child link=...>")
-        root, parent_joint, children = validate.tree(links, robot.joints)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    robot, elements, links, (root, parent_joint, children) = _tree_of(path)
     names = set(links)
     for which, name in (("base", base), ("tip", tip)):
         if name is not None and (not isinstance(name, str) or name not in names):
@@ -208,6 +197,23 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     return chain
 
 
+def _tree_of(path):
+    """The parsed file (:func:`_parse`), its link names and its one tree
+    (:func:`validate.tree`: root, parent joint of each link, children), or one line."""
+    robot, elements = _parse(path)
+    links = [lk.name for lk in robot.links]
+    if not links:
+        raise ValueError(f"{path}: no <link> in the file")
+    try:
+        for j in robot.joints:
+            if j.parent is None or j.child is None:
+                raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
+                                 f"<child link=...>")
+        return robot, elements, links, validate.tree(links, robot.joints)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
 def _path_of(path):
     try:
         return Path(path)
@@ -240,16 +246,8 @@ def load_robot(path, tips=None, base_joint=None):
     if base_joint not in (None, "floating", "planar"):
         raise ValueError(f"base_joint must be None, 'floating' or 'planar', got "
                          f"{str(base_joint)[:40]!r}")
-    robot, elements = _parse(path)
-    links = [lk.name for lk in robot.links]
-    if not links:
-        raise ValueError(f"{path}: no <link> in the file")
+    robot, elements, links, (root, _, _) = _tree_of(path)
     try:
-        for j in robot.joints:
-            if j.parent is None or j.child is None:
-                raise ValueError(f"joint {shown(j.name)} lacks its <parent link=...> or "
-                                 f"<child link=...>")
-        root, _, _ = validate.tree(links, robot.joints)
         joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
         if base_joint is not None:
             world = "world" if "world" not in links else "world_base"
