@@ -217,7 +217,20 @@ def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frame
     return tool, links
 
 
-class SpatialChain:
+class Limited:
+    """Joint limits (``self.limits`` (n, 2); continuous joints -inf, inf): what a chain and
+    a robot (:class:`~armsim.kinematics.tree.Robot`) do with them."""
+
+    def clip(self, q):
+        """Joint values within the limits (continuous joints unchanged)."""
+        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
+
+    def within_limits(self, q, atol=0.0) -> bool:
+        q = np.asarray(q, dtype=float)
+        return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
+
+
+class SpatialChain(Limited):
     """A spatial serial arm of revolute, continuous and prismatic joints.
 
     Parameters
@@ -307,14 +320,6 @@ class SpatialChain:
         if not np.all(np.abs(q) <= MAX_VALUE):
             raise ValueError(f"joint values must be finite and within +-{MAX_VALUE:g}")
         return q
-
-    def clip(self, q):
-        """Joint values within the limits (continuous joints unchanged)."""
-        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
-
-    def within_limits(self, q, atol=0.0) -> bool:
-        q = np.asarray(q, dtype=float)
-        return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
 
     # -- kinematics ---------------------------------------------------------------------
     def _forward(self, q, frames=False, origins=None):

@@ -36,7 +36,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.kinematics import validate
 from armsim.ad import twist
-from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
+from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.validate import shown
 
 __all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS"]
@@ -96,7 +96,7 @@ def _base_coordinates(j):
     return out
 
 
-class Robot:
+class Robot(Limited):
     """A robot as a kinematic tree (see the module's docstring).
 
     Parameters
@@ -264,14 +264,6 @@ class Robot:
         if not np.all((q >= lo) & (q <= hi)):
             raise ValueError(f"joint values must be finite and within +-{hi:g}")
         return q
-
-    def clip(self, q):
-        """Joint values within the limits (continuous joints unchanged)."""
-        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
-
-    def within_limits(self, q, atol=0.0) -> bool:
-        q = np.asarray(q, dtype=float)
-        return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
 
     def joint_values(self, q):
         """Every movable joint's value (..., M), mimic joints included (arrays and Duals),
