@@ -56,6 +56,7 @@ def _repr_png_(self):
 # gives the chains their picture
 Chain._repr_png_ = _repr_png_
 SpatialChain._repr_png_ = _repr_png_
+Robot._repr_png_ = _repr_png_
 
 __all__ = ["Chain", "SpatialChain", "Robot", "Target", "load_robot", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
            "joint_positions", "solve", "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning",

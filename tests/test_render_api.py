@@ -217,7 +217,7 @@ def test_a_bad_target_robot_or_size_is_one_line(panda):
 # -- in a notebook ----------------------------------------------------------------------
 
 def test_chains_show_themselves_as_png(panda):
-    for chain in (panda, armsim.Chain([0.4, 0.3, 0.2])):
+    for chain in (panda, armsim.Chain([0.4, 0.3, 0.2]), armsim.robots.load_robot("dual_arm")):
         data = chain._repr_png_()
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         img = Image.open(io.BytesIO(data))
