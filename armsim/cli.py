@@ -162,25 +162,36 @@ TREE_STARTS = {
 }
 
 
-def tree_scene(name) -> str:
+def tree_scene(name=None, urdf=None, tips=None) -> str:
     """The scene ``--robot NAME`` runs for a whole robot (:data:`armsim.kinematics.robots.
-    TREES`): the robot at :data:`TREE_STARTS`, one mouse target per tip at the tip's pose
-    there (drag each in the window; a GIF keeps them still)."""
+    TREES`), and ``PATH.urdf --tips A,B`` / ``--robot NAME --tips A,B`` for any: the robot at
+    :data:`TREE_STARTS` (other robots or tips: the middle of the limits, 0 for a continuous
+    joint), one mouse target per tip at the tip's pose there (drag each in the window; a GIF
+    keeps them still)."""
     import numpy as np
     import tomli_w
 
     from armsim.kinematics import robots
     from armsim.kinematics.spatial import matrix_quaternion
-    robot = robots.load_robot(name)
-    start = np.asarray(TREE_STARTS[name], dtype=float)
+    from armsim.kinematics.urdf import load_robot
+    robot = robots.load_robot(name, tips=tips) if urdf is None else load_robot(urdf, tips=tips)
+    if urdf is None and tips is None:
+        start = np.asarray(TREE_STARTS[name], dtype=float)
+    else:
+        lim = robot.limits
+        finite = np.isfinite(lim).all(axis=1)
+        start = np.where(finite, np.where(finite[:, None], lim, 0.0).mean(axis=1), 0.0)
     frames = robot.frames(start)
 
     def v(a):
         return [float(f"{float(x):.6g}") for x in a]
     tools = [{"link": t, "kind": "mouse", "start": v(frames[t][:3, 3]),
               "quaternion": v(matrix_quaternion(frames[t][:3, :3]))} for t in robot.tips]
-    return f"# run_arm.py --robot {name}\n" + tomli_w.dumps({
-        "seed": 0, "arm": {"robot": name, "tips": list(robot.tips), "angles": v(start)},
+    arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
+    arm.update({"tips": list(robot.tips), "angles": v(start)})
+    what = f"--robot {name}" if urdf is None else str(urdf)
+    return f"# run_arm.py {what}\n" + tomli_w.dumps({
+        "seed": 0, "arm": arm,
         "solver": {"method": "dls", "iterations_per_frame": 8},
         "render": {"size": [640, 480], "fps": 30, "frames": 150}, "tool": tools})
 
@@ -229,6 +240,9 @@ def build_parser():
                         "most movable joints on its way)")
     p.add_argument("--base", metavar="LINK",
                    help="with PATH.urdf or --robot: the first link (default: the root)")
+    p.add_argument("--tips", metavar="LINK,LINK",
+                   help="with PATH.urdf or --robot: the whole robot, a target on each of these "
+                        "tool links (drag the one nearest the mouse)")
     p.add_argument("--package-dir", type=package_dir, metavar="DIR", action="append",
                    dest="package_dirs", default=[],
                    help="where a URDF's package://NAME/... meshes are (DIR/NAME/... or DIR "
@@ -300,15 +314,20 @@ def _scene_from(args):
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
                          f"(got '{args.scene}' and --robot {args.robot})")
     urdf = args.scene if args.scene and args.scene.lower().endswith(".urdf") else None
-    for option, value in (("--tip", args.tip), ("--base", args.base)):
+    for option, value in (("--tip", args.tip), ("--base", args.base), ("--tips", args.tips)):
         if value is not None and not (args.robot or urdf):
             raise UsageError(f"argument {option}: only a robot (PATH.urdf or --robot NAME) "
                              f"has links to choose; {args.scene or 'the default scene'} is a "
                              f"scene file")
     try:
         if args.robot or urdf:
+            if args.tips is not None and (args.tip is not None or args.base is not None):
+                raise UsageError("argument --tips: a whole robot has no --tip or --base; give "
+                                 "--tips or --tip/--base")
             try:
-                text = robot_scene(args.robot, urdf, args.base, args.tip)
+                text = (robot_scene(args.robot, urdf, args.base, args.tip) if args.tips is None
+                        else tree_scene(args.robot, urdf,
+                                        [t for t in args.tips.split(",") if t]))
             except ValueError as exc:       # the robot's model cannot be read
                 raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
             scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")

@@ -118,3 +118,28 @@ def test_a_shipped_robot_with_another_tip(tmp_path):
     assert r.returncode == 0, r.stderr
     rep = _report(tmp_path)
     assert rep["kind"] == "position" and rep["final_error"] < 1e-6    # five joints: a position
+
+
+def test_a_whole_robot_from_any_urdf_with_tips(tmp_path):
+    """``--tips A,B``: the whole robot, a target on each named tool (no scene file)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_tree import TWO_ARMS
+    urdf = tmp_path / "two.urdf"
+    urdf.write_text(TWO_ARMS)
+    r = run([str(urdf), "--tips", "left_tool,right_tool", "--gif", "out.gif", "--frames", "12",
+             "--report", "r.json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    frames = iio.imread(tmp_path / "out.gif", index=None)
+    assert frames.shape[0] == 12
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "left_tool" in json.dumps(report) and "right_tool" in json.dumps(report)
+    bad = run([str(urdf), "--tips", "left_tool,hand", "--gif", "bad.gif"], tmp_path)
+    assert bad.returncode == 2 and not (tmp_path / "bad.gif").exists()
+    assert bad.stderr.strip().splitlines() == [
+        f"{urdf}: no link named 'hand' (a tip); links: base, torso, l1, l2, l3, left_tool, "
+        f"finger_a, finger_b, r1, r2, r3, right_tool"]
+    both = run([str(urdf), "--tips", "left_tool", "--tip", "right_tool"], tmp_path)
+    assert both.returncode == 2
+    assert both.stderr.strip() == ("armsim: error: argument --tips: a whole robot has no --tip "
+                                   "or --base; give --tips or --tip/--base")
