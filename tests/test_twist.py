@@ -73,3 +73,25 @@ def test_one_hot_seeds_store_only_their_columns_and_equal_dense_ones():
         assert sparse.lo == 0 and sparse.v.shape[-1] == i + 1      # one column a joint
     np.testing.assert_allclose(sparse.jacobian(), dense.jacobian(), atol=1e-14)
     np.testing.assert_allclose(sparse.R, dense.R, atol=0)
+
+
+def test_the_whole_seeded_product_equals_the_factor_by_factor_one():
+    """twist.seeded_product (every one-hot seed carried at once) against compose, factor by
+    factor, with revolute and prismatic joints."""
+    from armsim.kinematics.spatial import forward_motion
+    rng = np.random.default_rng(5)
+    n = 5
+    axes = rng.normal(size=(n, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    R0 = rpy_matrix(rng.uniform(-1, 1, (n, 3)))
+    p0 = rng.uniform(-0.3, 0.3, (n, 3))
+    prismatic = (False, True, False, False, True)
+    tool_R, tool_p = rpy_matrix(np.array([0.1, 0.2, 0.3])), np.array([0.0, 0.05, 0.1])
+    q = rng.uniform(-1, 1, (4, n))
+    whole = twist.seeded_product(q, R0, p0, axes, prismatic, tool_R, tool_p, n + 2, 1)
+    qd = ad.Dual(q, np.broadcast_to(np.eye(n + 2)[1:n + 1], (4, n, n + 2)).copy())
+    stepwise, _ = forward_motion(qd, R0, p0, axes, prismatic, tool_R, tool_p)
+    np.testing.assert_allclose(whole.R, stepwise.R, atol=1e-15)
+    np.testing.assert_allclose(whole.p, stepwise.p, atol=1e-15)
+    np.testing.assert_allclose(whole.jacobian(), stepwise.jacobian(), atol=1e-14)
+    assert not whole.jacobian()[..., [0, n + 1]].any()          # the unseeded columns

@@ -202,3 +202,56 @@ def compose(A, B):
         v[..., at - lo:at - lo + src_v.shape[-1]] += src_v
         w[..., at - lo:at - lo + src_w.shape[-1]] += src_w
     return Motion(R, p, v, w, lo, A.k)
+
+
+def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, offset=0):
+    """``O_0 J_0(q_0) O_1 J_1(q_1) ... T_tool`` with each ``q_i`` seeded one-hot (direction
+    ``offset + i`` of ``k``): the rule of :func:`compose` applied to the whole product at
+    once.  A factor's seed is one column, ``(0, a_i)`` for a turn and ``(a_i, 0)`` for a
+    slide, and the product before it carries it to the base unchanged by what follows
+    (``Ad`` of the factors on its left only), so column ``offset + i`` of the result is
+    ``Ad_{T_(i-1) O_i}`` of it: ``w = R a``, ``v = o x w`` (a turn about the axis through
+    the joint's origin ``o``) or ``v = R a``, ``w = 0`` (a slide).  The values are the
+    plain product; the local turns of all factors are formed at once.
+
+    q (..., n) floats; origin_R (n, 3, 3), origin_p (n, 3), axes (n, 3) unit, prismatic
+    (n,) bools, tool_R (3, 3), tool_p (3,).  Returns the tool's :class:`Motion` (twists
+    over all ``k`` columns)."""
+    q = np.asarray(q, dtype=float)
+    n = q.shape[-1]
+    batch = q.shape[:-1]
+    axes = np.asarray(axes, dtype=float)
+    slide = np.asarray(prismatic, dtype=bool)
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros(n)
+    K = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
+                  np.stack([-y, x, zero], -1)], axis=-2)                  # (n, 3, 3)
+    K = np.where(slide[:, None, None], 0.0, K)
+    a0 = np.einsum("nij,nj->ni", origin_R, axes)                          # axes, parent frame
+    # every factor O_i J_i(q_i) at once, homogeneous (..., n, 4, 4)
+    L = np.zeros(batch + (n, 4, 4))
+    s, c1 = np.sin(q)[..., None, None], (1.0 - np.cos(q))[..., None, None]
+    L[..., :3, :3] = origin_R + s * (origin_R @ K) + c1 * (origin_R @ (K @ K))
+    L[..., :3, 3] = origin_p + np.where(slide[:, None], q[..., None] * a0, 0.0)
+    L[..., 3, 3] = 1.0
+    # the product, keeping what stands left of each factor (T_(i-1); the base: identity)
+    left = np.empty(batch + (n, 4, 4))
+    left[..., 0, :, :] = np.eye(4)
+    T = L[..., 0, :, :]
+    for i in range(1, n):
+        left[..., i, :, :] = T
+        T = T @ L[..., i, :, :]
+    # each seed carried to the base by what stands left of its factor: its axis w = R a
+    # and the joint's origin o = R p0 + p, one product for all joints
+    M = np.zeros((n, 4, 2))
+    M[:, :3, 0], M[:, :3, 1], M[:, 3, 1] = a0, origin_p, 1.0
+    wo = left @ M                                                         # (..., n, 4, 2)
+    w, o = wo[..., :3, 0], wo[..., :3, 1]                                 # (..., n, 3)
+    turn_v = np.cross(o, w)                                               # v = o x w
+    V = np.zeros(batch + (3, k))
+    W = np.zeros(batch + (3, k))
+    cols = slice(offset, offset + n)
+    V[..., :, cols] = np.swapaxes(np.where(slide[:, None], w, turn_v), -1, -2)
+    W[..., :, cols] = np.swapaxes(np.where(slide[:, None], 0.0, w), -1, -2)
+    R, p = T[..., :3, :3], T[..., :3, 3]
+    return Motion(R @ tool_R, p + R @ tool_p, V, W, 0, k)

@@ -199,6 +199,11 @@ def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frame
     being calibrated) times its turn about (or slide along) its axis."""
     n = len(prismatic)
     dual_q = isinstance(q, ad.Dual)
+    if (seed is not None and not dual_q and not frames
+            and not any(isinstance(x, ad.Dual) for x in (origin_R, origin_p, tool_R, tool_p))):
+        # one-hot seeds only: the whole product at once (twist.seeded_product)
+        return twist.seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p,
+                                    *seed), []
     T = None
     links = []
     for i in range(n):
