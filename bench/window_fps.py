@@ -38,8 +38,11 @@ def main(argv=None):
     if args.segments:
         sim.set_segments(args.segments)
     screen = W.open_window(args.size, allow_headless=True)
-    app = W.App(sim, screen, fps=0, draw_options=draw_options(scene),    # fps 0: no cap
-                camera=scene_camera(scene, sim))
+    App = W.App
+    if hasattr(sim.state, "tools"):              # a whole robot: its own window (TreeApp)
+        from armsim.view.window_tree import TreeApp as App
+    app = App(sim, screen, fps=0, draw_options=draw_options(scene),      # fps 0: no cap
+              camera=scene_camera(scene, sim))
     spent = {"step": 0.0, "render": 0.0}
 
     def timed(name, f):
@@ -57,7 +60,7 @@ def main(argv=None):
     seconds = time.perf_counter() - start
     name = f"--robot {args.robot}" if args.robot else (args.scene or "default scene")
     print(f"{name}  {args.size[0]}x{args.size[1]}  driver "
-          f"{W.last_driver}  segments {sim.chain.n if hasattr(sim, 'chain') else '-'}  plot "
+          f"{W.last_driver}  joints {sim.chain.n if hasattr(sim, 'chain') else getattr(getattr(sim, 'robot', None), 'n', '-')}  plot "
           f"{'on' if args.plot else 'off'}  {args.frames} frames  {seconds:.2f} s  "
           f"{args.frames / seconds:.1f} frames/s  app step {1000 * spent['step'] / args.frames:.2f} ms"
           f" + render {1000 * spent['render'] / args.frames:.2f} ms per frame")
