@@ -411,3 +411,26 @@ def test_null_space_priority_serves_a_posture_without_moving_the_tools():
         assert plain.success and served.success
         assert max(served.targets.values()) < 1e-6
         assert np.linalg.norm(served.q - rest) < np.linalg.norm(plain.q - rest)
+
+
+def test_a_tool_beyond_reach_does_not_drag_the_others_away():
+    """The far tool weighs FAR_WEIGHT and the restarts still run for the others: the
+    reachable tool ends near its target (before: 0.19-0.56 m away), never a success."""
+    r = armsim.robots.load_robot("dual_arm")
+    chain = r.chain("right_tool")[0]
+    for seed in (4, 5):
+        q = np.random.default_rng(seed).uniform(r.limits[:, 0], r.limits[:, 1], r.n)
+        F = r.frames(q, list(r.tips))
+        far = F["right_tool"].copy()
+        far[:3, 3] = [0.0, -4.0, 0.9]                        # 4 m away: beyond the right arm
+        gap = np.linalg.norm(far[:3, 3] - chain.xyz[0]) - chain.reach
+        targets = {"left_tool": F["left_tool"], "right_tool": far}
+        one = armsim.solve(r, targets, tol=1e-6)
+        many = armsim.solve_batch(r, {k: v[None] for k, v in targets.items()}, tol=1e-6)
+        for res in (one, many):
+            assert not np.any(res.success)
+            assert np.all(np.atleast_1d(res.reason) == "unreachable")
+            assert np.atleast_1d(res.targets["left_tool"])[0] < 1e-3
+            right = np.atleast_1d(res.targets["right_tool"])[0]
+            assert right >= gap and np.isfinite(right)
+            assert np.atleast_1d(res.residual)[0] == pytest.approx(right)

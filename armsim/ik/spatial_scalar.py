@@ -425,6 +425,8 @@ def run_one(solver, target, q0):
         first = rule.first_budget(solver)
         qa = clip(q0)
         attainable = prob.attainable_one(tl)
+        if not attainable and prob.retry_unattainable:
+            return None        # several tools, one beyond reach: the array path's weighing
 
         def reason(res, stalled):
             if timed[0] and res >= tol and attainable:

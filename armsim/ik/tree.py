@@ -26,7 +26,12 @@ from armsim.ik import restart_table, spatial_scalar
 from armsim.ik.problems import Problem, SpatialTarget, real_array
 from armsim.kinematics.tree import Robot
 
-__all__ = ["Target", "TreeTargets", "for_tree", "Robot"]
+__all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
+
+#: while a tool's target is provably beyond its reach, its error counts this much against
+#: the other tools' (:meth:`TreeTargets.error`): the shared joints serve the tools that can
+#: arrive
+FAR_WEIGHT = 1e-3
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,9 @@ class TreeTargets(Problem):
     default_restarts = SpatialTarget.default_restarts
     default_damping = SpatialTarget.default_damping
     default_give_up = SpatialTarget.default_give_up
-    retry_unattainable = False
+    #: a tool beyond its reach does not end the search: the other tools still take the
+    #: restarts (the loop judges by :meth:`residual`, where the far tool counts FAR_WEIGHT)
+    retry_unattainable = True
 
     def __init__(self, robot, spec):
         self.robot = self.chain = robot      # (the restart table is kept per robot)
@@ -119,9 +126,22 @@ class TreeTargets(Problem):
             ok &= s.aim(rows)[1]
         return targets, ok
 
+    def _far(self, s, rows):
+        """(B,) whether each row's target of tool ``s`` is provably beyond its reach."""
+        if s._bound is None:
+            return np.zeros(len(rows), dtype=bool)
+        d = rows[:, :3] - s._origin
+        return np.einsum("bi,bi->b", d, d) > s._bound * s._bound
+
     def error(self, aim, y):
-        return np.concatenate([s.error(a, b) for s, a, b in
-                               zip(self.subs, self._split(aim), self._split(y))], axis=-1)
+        """Each tool's error side by side; a tool whose target is provably beyond its reach
+        weighs :data:`FAR_WEIGHT` (it still moves toward its target)."""
+        parts = []
+        for s, a, b in zip(self.subs, self._split(aim), self._split(y)):
+            e = s.error(a, b)
+            far = self._far(s, a)
+            parts.append(np.where(far[:, None], FAR_WEIGHT * e, e) if far.any() else e)
+        return np.concatenate(parts, axis=-1)
 
     def target_residuals(self, targets, y):
         """{tool link: its residual (B,)}: the larger of its position [m] and rotation
@@ -130,7 +150,14 @@ class TreeTargets(Problem):
                 zip(self.names, self.subs, self._split(targets), self._split(y))}
 
     def residual(self, targets, y):
-        return np.max(np.stack(list(self.target_residuals(targets, y).values())), axis=0)
+        """What the loop judges: the largest tool residual, a tool beyond its reach counting
+        :data:`FAR_WEIGHT` of its own (:meth:`finish` reports the plain one)."""
+        parts = []
+        for s, a, b in zip(self.subs, self._split(targets), self._split(y)):
+            r = s.residual(a, b)
+            far = self._far(s, a)
+            parts.append(np.where(far, FAR_WEIGHT * r, r) if far.any() else r)
+        return np.max(np.stack(parts), axis=0)
 
     def residual_parts(self, targets, y):
         parts = [s.residual_parts(a, b) for s, a, b in
@@ -178,9 +205,20 @@ class TreeTargets(Problem):
         return self._float
 
     def finish(self, out, targets, q0, tol, single):
-        """Each tool's residual in ``out.targets`` ({link: float or (B,)})."""
+        """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
+        ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
+        never counts as arrived)."""
         res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
-        out.targets = {k: float(v[0]) for k, v in res.items()} if single else res
+        worst = np.max(np.stack(list(res.values())), axis=0)
+        ok = worst < tol
+        reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
+        reason = np.where(ok, reason, np.where(reason == "converged", "unreachable", reason))
+        if single:
+            out.targets = {k: float(v[0]) for k, v in res.items()}
+            out.residual, out.success, out.reason = float(worst[0]), bool(ok[0]), str(reason[0])
+        else:
+            out.targets = res
+            out.residual, out.success, out.reason = worst, ok, reason.astype(str)
         return out
 
 
