@@ -40,7 +40,7 @@ from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
-           "for_target"]
+           "for_target", "check_rotations"]
 
 
 class Problem:
@@ -604,6 +604,23 @@ def real_array(name, value):
     return a.astype(float, copy=False)
 
 
+def check_rotations(R, prefix="target rotation", dev=None, det=None):
+    """Refuse target rotations that are not rotations, in one line beginning ``prefix``:
+    ``R`` (B, 3, 3) must satisfy ``R R^T = I`` within :data:`ORTHONORMAL_TOL` and have
+    determinant +1.  ``dev`` (the largest deviation) and ``det`` may be given already
+    computed (one target on floats); what is missing is computed from ``R``."""
+    if dev is None:
+        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+    if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
+        raise ValueError(f"{prefix} must be orthonormal (R R^T = I within "
+                         f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
+    if det is None:                # orthonormal, so finite: the determinant is +-1
+        det = np.linalg.det(R) if len(R) else np.ones(0)
+    if (det < 0).any():
+        raise ValueError(f"{prefix} must be a rotation (determinant +1), got a "
+                         f"reflection (determinant {det[np.argmin(det)]:.3g})")
+
+
 def for_target(task, target, batch=False):
     """The problem and target row(s) of ``solve(task, target)``: a spatial chain's problem
     is chosen by the target's shape (a position or a homogeneous pose); any other task is
@@ -629,14 +646,7 @@ def for_target(task, target, batch=False):
         R = rows[:, 3:].reshape(-1, 3, 3)
         dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
     if kind == "pose":
-        if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
-            raise ValueError(f"target rotation must be orthonormal (R R^T = I within "
-                             f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
-        if batch:                  # orthonormal, so finite: the determinant is +-1
-            det = np.linalg.det(R) if len(R) else np.ones(0)
-        if (det < 0).any():
-            raise ValueError("target rotation must be a rotation (determinant +1), got a "
-                             f"reflection (determinant {det[np.argmin(det)]:.3g})")
+        check_rotations(R if batch else None, dev=dev, det=None if batch else det)
     try:                     # one problem per chain and kind (a chain is immutable)
         prob = _SPATIAL.setdefault(task, {})[kind]
     except KeyError:

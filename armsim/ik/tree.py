@@ -23,7 +23,7 @@ import numpy as np
 import math
 
 from armsim.ik import restart_table, spatial_scalar
-from armsim.ik.problems import Problem, SpatialTarget, real_array
+from armsim.ik.problems import Problem, SpatialTarget, check_rotations, real_array
 from armsim.kinematics.tree import Robot
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
@@ -362,16 +362,7 @@ def for_tree(robot, targets, batch):
 
 
 def _check_rotations(rows, spec):
-    """Refuse a pose target whose rotation is not one (as a chain's target is refused)."""
+    """Refuse a pose target whose rotation is not one, as a chain's target is refused."""
     for r, (link, kind, _) in zip(rows, spec):
-        if kind != "pose":
-            continue
-        R = r[:, 3:].reshape(-1, 3, 3)
-        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
-        if not np.isfinite(dev) or dev > 1e-6:
-            raise ValueError(f"target {link!r}: rotation must be orthonormal (R R^T = I "
-                             f"within 1e-6), got a deviation of {dev:.3g}")
-        if len(R) and (np.linalg.det(R) < 0).any():
-            raise ValueError(f"target {link!r}: rotation must be a rotation (determinant "
-                             f"+1), got a reflection")
-
+        if kind == "pose":
+            check_rotations(r[:, 3:].reshape(-1, 3, 3), prefix=f"target {link!r}: rotation")
