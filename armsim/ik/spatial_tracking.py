@@ -19,7 +19,7 @@ from armsim.ik.tracking import (SHORT, STALL_WINDOW, RunStats, clearance, joints
                                 smooth_to)
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 
-__all__ = ["SpatialState", "snapshot", "SpatialSimulation"]
+__all__ = ["SpatialState", "snapshot", "SpatialSimulation", "restart_solver"]
 
 
 @dataclass
@@ -134,6 +134,15 @@ def snapshot(chain: SpatialChain, q, target, *, frame=0, kind=None, trail=None, 
 #: a waypoint with an orientation counts as reached when the tool's orientation is this
 #: close [rad] (and its position within ``reach_tolerance``)
 ORIENTATION_TOLERANCE = 0.05
+
+
+def restart_solver(problem):
+    """The solver of :func:`armsim.solve`'s restarts (the spatial defaults, ``"nearer"``
+    first start) on ``problem``: what a tracking simulation runs when the arm stalls."""
+    P = SpatialTarget
+    return Solver(problem, method="dls", max_iter=P.default_max_iter,
+                  first_iter=P.default_first_iter, restarts=P.default_restarts,
+                  give_up=P.default_give_up, damping=P.default_damping, first_start="nearer")
 
 
 class SpatialSimulation:
@@ -307,12 +316,7 @@ class SpatialSimulation:
         """The restarts of :func:`armsim.solve` from the current joints, once per target; the
         arm takes their answer when its error is lower (the state says ``restarted``)."""
         self._restarted_for = self._target.copy()
-        P = SpatialTarget
-        solver = Solver(self.solver.problem, method="dls", max_iter=P.default_max_iter,
-                        first_iter=P.default_first_iter, restarts=P.default_restarts,
-                        give_up=P.default_give_up, damping=P.default_damping,
-                        first_start="nearer")
-        q = solver.run(row[None], self.q[None])[0][0]
+        q = restart_solver(self.solver.problem).run(row[None], self.q[None])[0][0]
 
         def shortfall(st):
             return max(st.error, self.chain.reach * st.orientation_error)

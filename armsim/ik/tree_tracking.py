@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim.ik.loop import Solver
-from armsim.ik.problems import SpatialTarget
+from armsim.ik.spatial_tracking import restart_solver
 from armsim.ik.tracking import SHORT, STALL_WINDOW
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
@@ -367,12 +367,7 @@ class TreeSimulation:
         """:func:`armsim.solve`'s restarts from the current joints, once per set of targets;
         the robot takes their answer when it falls short by less."""
         self._restarted_for = {k: v.copy() for k, v in self._targets.items()}
-        P = SpatialTarget
-        solver = Solver(prob, method="dls", max_iter=P.default_max_iter,
-                        first_iter=P.default_first_iter, restarts=P.default_restarts,
-                        give_up=P.default_give_up, damping=P.default_damping,
-                        first_start="nearer")
-        q = solver.run(row[None], self.q[None])[0][0]
+        q = restart_solver(prob).run(row[None], self.q[None])[0][0]
         found = tree_snapshot(self.robot, q, self._targets)
         if np.all(np.isfinite(q)) and self._shortfall(found) < self._shortfall(self.state):
             self.q = q

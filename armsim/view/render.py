@@ -201,23 +201,17 @@ def draw_frame(surface, state, camera=None, **options):
                                         status=options.get("status"))
     from armsim.view.orbit import OrbitCamera
     if is_tree(state):
-        from armsim.view.tree3d import TREE_OPTIONS, draw_tree
-        if camera is None:
-            camera = OrbitCamera.framing(state.reach)
-        if options.get("theme") is None:
-            options.pop("theme", None)
-        draw_tree(surface, state, camera, **{k: v for k, v in options.items()
-                                             if k in TREE_OPTIONS})
-        return camera
-    if not is_spatial(state):
+        from armsim.view.tree3d import TREE_OPTIONS as keys, draw_tree as draw_3d
+    elif is_spatial(state):
+        from armsim.view.spatial import draw_spatial as draw_3d
+        keys = SPATIAL_OPTIONS
+    else:
         return draw(surface, state, **options)
-    from armsim.view.spatial import draw_spatial
     if camera is None:
         camera = OrbitCamera.framing(state.reach)
     if options.get("theme") is None:
         options.pop("theme", None)
-    draw_spatial(surface, state, camera, **{k: v for k, v in options.items()
-                                            if k in SPATIAL_OPTIONS})
+    draw_3d(surface, state, camera, **{k: v for k, v in options.items() if k in keys})
     return camera
 
 
