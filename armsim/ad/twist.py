@@ -94,6 +94,14 @@ def _rot(R, x):
     return np.matmul(R, x[..., None])[..., 0] if np.ndim(x) > 1 else R @ x
 
 
+def _skews(a):
+    """The cross-product matrices (n, 3, 3) of vectors a (n, 3): ``K x = a x x``."""
+    x, y, z = a[:, 0], a[:, 1], a[:, 2]
+    zero = np.zeros(len(a))
+    return np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
+                     np.stack([-y, x, zero], -1)], axis=-2)
+
+
 def constant(R, p):
     return Motion(np.asarray(R, dtype=float), np.asarray(p, dtype=float))
 
@@ -111,8 +119,7 @@ def turn(q, axis, k=None, lo=0):
     ``(0, axis dq)``.  ``k``, ``lo``: a one-hot seed given without a Dual (q an array:
     its tangent is column ``lo`` of ``k``, equal to 1)."""
     axis = np.asarray(axis, dtype=float)
-    K = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]],
-                  [-axis[1], axis[0], 0.0]])
+    K = _skews(axis[None])[0]
     if isinstance(q, ad.Dual):
         qv, dq, lo, k = _scalar_tangent(q)
     else:
@@ -222,11 +229,7 @@ def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, of
     batch = q.shape[:-1]
     axes = np.asarray(axes, dtype=float)
     slide = np.asarray(prismatic, dtype=bool)
-    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
-    zero = np.zeros(n)
-    K = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
-                  np.stack([-y, x, zero], -1)], axis=-2)                  # (n, 3, 3)
-    K = np.where(slide[:, None, None], 0.0, K)
+    K = np.where(slide[:, None, None], 0.0, _skews(axes))                # (n, 3, 3)
     a0 = np.einsum("nij,nj->ni", origin_R, axes)                          # axes, parent frame
     # every factor O_i J_i(q_i) at once, homogeneous (..., n, 4, 4)
     L = np.zeros(batch + (n, 4, 4))

@@ -358,7 +358,9 @@ def run_one(solver, target, q0):
     """``solver.run(target[None], q0[None])`` for one :class:`SpatialTarget` and
     ``method="dls"``: (q (list), iterations, residual, reason, position residual,
     orientation residual); None when a Cholesky pivot fails (the caller then takes
-    the array path, which solves by LU)."""
+    the array path, which solves by LU), and for a problem that retries unattainable
+    targets when its target is one (a robot's tools, one beyond its reach: the array
+    path weighs the far tool and runs the restarts for the others)."""
     prob = solver.problem
     clock = time.perf_counter
     deadline = None if solver.timeout is None else clock() + solver.timeout
