@@ -40,7 +40,7 @@ from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
-           "for_target", "check_rotations"]
+           "for_target", "check_rotations", "check_pose_rows"]
 
 
 class Problem:
@@ -621,6 +621,24 @@ def check_rotations(R, prefix="target rotation", dev=None, det=None):
                          f"reflection (determinant {det[np.argmin(det)]:.3g})")
 
 
+def check_pose_rows(rows, batch, prefix="target rotation"):
+    """:func:`check_rotations` of pose rows (B, 12); one row (not ``batch``) on floats (a
+    single solve's cost)."""
+    if batch:
+        R = rows[:, 3:].reshape(-1, 3, 3)
+        check_rotations(R, prefix, dev=np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(
+            initial=0.0))
+        return
+    a0, a1, a2, b0, b1, b2, c0, c1, c2 = rows[0, 3:].tolist()
+    devs = (abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
+            abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
+            abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
+    dev = np.nan if any(d != d for d in devs) else max(devs)
+    det = np.array([a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0)
+                    + a2 * (b0 * c1 - b1 * c0)])
+    check_rotations(None, prefix, dev=dev, det=det)
+
+
 def for_target(task, target, batch=False):
     """The problem and target row(s) of ``solve(task, target)``: a spatial chain's problem
     is chosen by the target's shape (a position or a homogeneous pose); any other task is
@@ -634,19 +652,8 @@ def for_target(task, target, batch=False):
                          f"{shapes} (positions or homogeneous poses), got "
                          f"{np.shape(target) if np.ndim(target) < 5 else 'more axes'}")
     kind, rows = found
-    if kind == "pose" and not batch:     # one rotation: on floats (a single solve's cost)
-        a0, a1, a2, b0, b1, b2, c0, c1, c2 = rows[0, 3:].tolist()
-        devs = (abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
-                abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
-                abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
-        dev = np.nan if any(d != d for d in devs) else max(devs)
-        det = np.array([a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0)
-                        + a2 * (b0 * c1 - b1 * c0)])
-    elif kind == "pose":
-        R = rows[:, 3:].reshape(-1, 3, 3)
-        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
     if kind == "pose":
-        check_rotations(R if batch else None, dev=dev, det=None if batch else det)
+        check_pose_rows(rows, batch)
     try:                     # one problem per chain and kind (a chain is immutable)
         prob = _SPATIAL.setdefault(task, {})[kind]
     except KeyError:

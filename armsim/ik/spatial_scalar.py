@@ -295,6 +295,7 @@ class _Compiled:
         self.source = src
         self.m = len(self.rows)
         self.solve, self.fix = _linear(self.m)
+        self.column = lambda cols, j, m=self.m: cols[j * m:(j + 1) * m]   # joint j's
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         space = {}
         exec(_flat_source(prob.n, self.m, self.lo, self.hi), space)
@@ -335,7 +336,7 @@ def _clamped(C, q, qt, cols, g, e, lam2):
     Gram of the others is ``g`` less the fixed joints' ``c c^T`` (:func:`_linear_source`'s
     ``fix``), equal to the batch's Gram of the Jacobian with those columns zeroed up to
     rounding."""
-    lo, hi, m = C.lo, C.hi, C.m
+    lo, hi = C.lo, C.hi
     fixed = {}                    # joint -> its step to the limit
     r = e
     for _ in range(_steps.CLAMP_PASSES):
@@ -344,7 +345,7 @@ def _clamped(C, q, qt, cols, g, e, lam2):
             break
         for j in out:
             x = fixed[j] = min(max(qt[j], lo[j]), hi[j]) - q[j]
-            g, r = C.fix(g, r, cols[j * m:(j + 1) * m], x)
+            g, r = C.fix(g, r, C.column(cols, j), x)
         y = C.solve(g, lam2, r)
         if y is None:
             return None
@@ -440,7 +441,9 @@ def run_one(solver, target, q0):
             return q, iters, res, reason(res, stalled), pr
         if not attainable:     # proved by the bound: one start, its full budget, unwatched
             first = max_iter
-        start_of = _Starts(prob, C, solver.restarts, solver.seed, target)
+        own = getattr(prob, "float_starts", None)      # a robot's tools: TreeTargets
+        start_of = (own(C, solver.restarts, solver.seed, target) if own is not None
+                    else _Starts(prob, C, solver.restarts, solver.seed, target))
         starts = list(range(solver.restarts))    # k: start_of(k); else a list of joints
         budgets = [max_iter] * solver.restarts
         restarted = False

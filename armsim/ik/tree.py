@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import math
-
 from armsim.ik import restart_table, spatial_scalar
-from armsim.ik.problems import Problem, SpatialTarget, check_rotations, real_array
+from armsim.ik.tree_float import TreeFloat
+from armsim.ik.tree_starts import OwnTable, own_chains
+from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
 from armsim.kinematics.tree import Robot
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
@@ -90,7 +90,7 @@ class TreeTargets(Problem):
         self._draw = draw
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
-        self._float = None
+        self._float = self._own = None
 
     @property
     def target_size(self):
@@ -177,10 +177,97 @@ class TreeTargets(Problem):
         return self.clip(np.where(self.robot.base_translations, 0.0, mid))
 
     def restart_starts(self, restarts, seed):
-        """Starts near the aim, from a table of sampled configurations of the whole robot
-        (:func:`armsim.ik.restart_table.restart_starts`: every tool's features side by
-        side)."""
-        return restart_table.restart_starts(self, restarts, seed)
+        """Starts near the aim: the entry of a table of sampled configurations of the whole
+        robot (:func:`armsim.ik.restart_table.restart_starts`: every tool's features side
+        by side) whose tools' own joints are then each set from that tool's table
+        (:meth:`_own_tables`)."""
+        whole = restart_table.restart_starts(self, restarts, seed)
+        own = self._own_tables(restarts, seed)
+        if not own:
+            return whole
+
+        def start(k, aim):
+            return self._own_starts(own, np.array(whole(k, aim)), aim, k)
+        return start
+
+    def float_starts(self, C, restarts, seed, target):
+        """The float path's ``start_of(k)`` (a list) for one target row: the whole table's
+        start, each tool's own joints then set from its own table, as :meth:`restart_starts`."""
+        whole = spatial_scalar._Starts(self, C, restarts, seed, target)
+        own = self._own_tables(restarts, seed)
+        if not own:
+            return whole
+        aim = np.asarray(target, dtype=float)[None]
+
+        def start(k):
+            return self._own_starts(own, np.array([whole(k)]), aim, k)[0].tolist()
+        return start
+
+    def _own_tables(self, restarts, seed):
+        """For each tool whose chain ends in joints no other tool moves (an arm below a
+        torso): (its index, how many joints of its chain come before them, their columns
+        of q, their :class:`_OwnTable`)."""
+        if not restarts:
+            return []
+        out = []
+        if self._own is None:
+            self._own = own_chains(self)
+        for t, (s, own) in enumerate(zip(self.subs, self._own)):
+            if own is not None:
+                split, tables, cols = own
+                key = (s.kind, seed, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT)
+                if key not in tables:
+                    if len(tables) >= 4:
+                        tables.clear()
+                    tables[key] = OwnTable(SpatialTarget(tables["chain"], s.kind), seed)
+                out.append((t, split, cols, tables[key]))
+        return out
+
+    def _own_starts(self, own, q, aim, k):
+        """q (B, n) with each tool's own joints set to the entry of its own table ``k``-th
+        nearest its target seen from the frame its own joints hang from (at q's shared
+        joints)."""
+        if len(q) == 1:
+            return self._own_start_one(own, q, aim[0], k)
+        rows = self._split(aim)
+        for t, split, cols, table in own:
+            r = rows[t]
+            M = np.empty((len(q), 3, r.shape[1] // 3))      # the target: [p | R] (B, 3, 1 or 4)
+            M[:, :, 0] = r[:, :3]
+            if r.shape[1] == 12:
+                M[:, :, 1:] = r[:, 3:].reshape(-1, 3, 3)
+            if split:
+                cmap, mult, off, _ = self._maps[t]
+                qt = q[:, cmap]
+                if mult is not None:
+                    qt = qt * mult + off
+                chain = self.subs[t].chain
+                F = (chain._frames_one(qt[0])[0][None] if len(q) == 1
+                     else chain._float_frames(qt)[0])[:, split - 1]
+                M[:, :, 0] -= F[:, :3, 3]
+                M = np.einsum("bji,bjk->bik", F[:, :3, :3], M)     # seen from F: F^-1 target
+            local = np.concatenate([M[:, :, 0], M[:, :, 1:].reshape(len(q), -1)], axis=-1)
+            q[:, cols] = table.nearest(local, k)
+        return q
+
+    def _own_start_one(self, own, q, row, k):
+        """:meth:`_own_starts` of one row (q (1, n), row the target row), unbatched."""
+        for t, split, cols, table in own:
+            a, b = self._rows[t], self._rows[t + 1]
+            p = row[a:a + 3]
+            if split:
+                cmap, mult, off, _ = self._maps[t]
+                qt = q[0, cmap] if mult is None else q[0, cmap] * mult + off
+                F = self.subs[t].chain._frames_one(qt)[0][split - 1]
+                R = F[:3, :3]
+                p = np.einsum("ji,j->i", R, p - F[:3, 3])
+                if b - a == 12:
+                    p = np.concatenate([p, np.einsum("ji,jk->ik", R, row[a + 3:b].reshape(3, 3))
+                                        .reshape(9)])
+            elif b - a == 12:
+                p = row[a:b]
+            q[:, cols] = table.nearest(p[None], k)
+        return q
 
     def table_features(self, rows):
         return np.concatenate([restart_table.features(s, r) for s, r in
@@ -201,14 +288,19 @@ class TreeTargets(Problem):
         on its joint values, their errors stacked and their Jacobian columns mapped onto the
         free joints (:func:`_tree_source`); built once per problem."""
         if self._float is None:
-            self._float = _TreeFloat(self)
+            self._float = TreeFloat(self)
         return self._float
 
     def finish(self, out, targets, q0, tol, single):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
         never counts as arrived)."""
-        res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
+        if single and self._float is not None:      # by the float pass: the same FK
+            d = self._float.make(*targets[0].tolist())(np.ravel(out.q).tolist())[3]
+            res = {name: np.array([max(parts(d[a:b]))]) for name, (parts, a, b) in
+                   zip(self.names, self._float.pieces)}
+        else:
+            res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
         worst = np.max(np.stack(list(res.values())), axis=0)
         ok = worst < tol
         reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
@@ -220,102 +312,6 @@ class TreeTargets(Problem):
             out.targets = res
             out.residual, out.success, out.reason = worst, ok, reason.astype(str)
         return out
-
-
-class _TreeFloat:
-    """The float pass of a :class:`TreeTargets` (the attributes
-    ``spatial_scalar._Compiled`` has, for the whole stack)."""
-
-    def __init__(self, prob):
-        subs = [spatial_scalar._compiled(s) for s in prob.subs]
-        src, pattern = _tree_source(prob, subs)
-        space = {f"make_{t}": c.make for t, c in enumerate(subs)}
-        exec(src, space)
-        self.make, self.source = space["make"], src
-        self.m = sum(c.m for c in subs)
-        self.solve, self.fix = spatial_scalar._linear(self.m)
-        self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
-        space = {}
-        exec(_sparse_source(prob.n, self.m, pattern, self.lo, self.hi), space)
-        self.gram, self.move = space["gram"], space["move"]
-        self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
-        probe = np.full((1, prob.n), 4.0 * np.pi)
-        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
-        sizes = np.cumsum([0] + [s.m for s in prob.subs]).tolist()
-        pieces = [(c.parts, a, b) for c, a, b in zip(subs, sizes[:-1], sizes[1:])]
-
-        def parts(d):
-            got = [f(d[a:b]) for f, a, b in pieces]
-            return max(p for p, _ in got), max(o for _, o in got)
-        self.parts = parts
-        self.tables = {}
-
-
-def _tree_source(prob, subs):
-    """Source of ``make(targets...) -> evaluate(q)`` for the stack, and its pattern: which
-    entries of the flat columns (column after column, m rows each) are not zero."""
-    n = prob.n
-    sizes = [s.target_size for s in prob.subs]
-    m = sum(c.m for c in subs)
-    args = [f"a{k}" for k in range(sum(sizes))]
-    lines = [f"def make({', '.join(args)}):"]
-    at = 0
-    for t, size in enumerate(sizes):
-        lines.append(f"    ev{t} = make_{t}({', '.join(args[at:at + size])})")
-        at += size
-    lines += ["    def evaluate(q):", f"        {', '.join(f'q{k}' for k in range(n))}, = q"]
-    entries = [["0.0"] * m for _ in range(n)]      # entries[j][row]
-    row0 = 0
-    for t, (c, (cols, mult, off, _)) in enumerate(zip(subs, prob._maps)):
-        ms = None if mult is None else mult.tolist()      # Python floats: their repr
-        os_ = None if off is None else off.tolist()
-        vals = [f"q{j}" if ms is None else f"q{j} * {ms[i]!r} + {os_[i]!r}"
-                for i, j in enumerate(cols.tolist())]
-        lines.append(f"        f{t}, e{t}, c{t}, d{t} = ev{t}(({', '.join(vals)},))")
-        k = len(cols)
-        lines.append(f"        {', '.join(f'c{t}_{x}' for x in range(k * c.m))}, = c{t}")
-        for i, j in enumerate(cols.tolist()):
-            factor = "" if ms is None or ms[i] == 1.0 else f"{ms[i]!r} * "
-            for r in range(c.m):
-                term = f"{factor}c{t}_{i * c.m + r}"
-                old = entries[j][row0 + r]
-                entries[j][row0 + r] = term if old == "0.0" else f"{old} + {term}"
-        row0 += c.m
-    T = len(subs)
-    flat = [entries[j][r] for j in range(n) for r in range(m)]
-    lines.append(f"        return ({' + '.join(f'f{t}' for t in range(T))}, "
-                 f"{' + '.join(f'e{t}' for t in range(T))}, ({', '.join(flat)},), "
-                 f"{' + '.join(f'd{t}' for t in range(T))})")
-    lines.append("    return evaluate")
-    pattern = [[entries[j][r] != "0.0" for r in range(m)] for j in range(n)]
-    return "\n".join(lines) + "\n", pattern
-
-
-def _sparse_source(n, m, pattern, lo, hi):
-    """``gram(cols)`` and ``move(q, cols, y)`` of ``spatial_scalar._flat_source`` for flat
-    columns whose zero entries (``pattern[j][r]`` False) are known: they are left out of
-    every sum (two tools share only the joints above both)."""
-    idx = [(i, j) for i in range(m) for j in range(i + 1)]
-    cs = ", ".join(f"c{k}" for k in range(n * m))
-    gs = []
-    for i, j in idx:
-        terms = [f"c{k * m + i} * c{k * m + j}" for k in range(n)
-                 if pattern[k][i] and pattern[k][j]]
-        gs.append(" + ".join(terms) if terms else "0.0")
-    ys = ", ".join(f"y{i}" for i in range(m))
-    qs = ", ".join(f"q{k}" for k in range(n))
-    dq = []
-    for k in range(n):
-        terms = [f"c{k * m + i} * y{i}" for i in range(m) if pattern[k][i]]
-        dq.append(f"q{k} + (" + " + ".join(terms) + ")" if terms else f"q{k}")
-    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
-             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
-             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
-    inside = " and ".join(t for t in tests if t is not None) or "True"
-    return "\n".join(["def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
-                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
-                      f"    {qs}, = q", *(f"    t{k} = {dq[k]}" for k in range(n)),
-                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
 
 
 _TREES = weakref.WeakKeyDictionary()    # robot -> {spec: its TreeTargets}
@@ -351,7 +347,7 @@ def for_tree(robot, targets, batch):
         w = None if weights is None else tuple(np.asarray(weights, dtype=float).reshape(-1))
         spec.append((link, kind, w))
         rows.append(r)
-    _check_rotations(rows, spec)
+    _check_rotations(rows, spec, batch)
     per_robot = _TREES.setdefault(robot, {})
     key = tuple(spec)
     prob = per_robot.get(key)
@@ -361,8 +357,8 @@ def for_tree(robot, targets, batch):
     return prob, (rows if batch else rows[0])
 
 
-def _check_rotations(rows, spec):
+def _check_rotations(rows, spec, batch):
     """Refuse a pose target whose rotation is not one, as a chain's target is refused."""
     for r, (link, kind, _) in zip(rows, spec):
         if kind == "pose":
-            check_rotations(r[:, 3:].reshape(-1, 3, 3), prefix=f"target {link!r}: rotation")
+            check_pose_rows(r, batch, prefix=f"target {link!r}: rotation")

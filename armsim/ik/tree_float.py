@@ -1,0 +1,293 @@
+"""The single solve of a robot's tools on Python floats: generated code for the stack.
+
+:class:`TreeFloat` has what :func:`armsim.ik.spatial_scalar.run_one` needs of a problem
+(``make``, ``gram``, ``solve``, ``fix``, ``column``, ``move``, ``parts``): each tool's
+generated chain pass (``spatial_scalar._compiled``) called side by side, their errors
+stacked and their columns mapped onto the robot's free joints (the chain rule through
+shared and mimic joints).  When the tools share few joints, ``J J^T + lam2 I`` is solved by
+Woodbury's identity, one small factor per tool (:func:`woodbury_plan`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from armsim.ik import spatial_scalar
+
+__all__ = ["TreeFloat", "woodbury_plan"]
+
+class TreeFloat:
+    """The float pass of a :class:`TreeTargets` (the attributes
+    ``spatial_scalar._Compiled`` has, for the whole stack)."""
+
+    def __init__(self, prob):
+        subs = [spatial_scalar._compiled(s) for s in prob.subs]
+        self.m = m = sum(c.m for c in subs)
+        self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+        blocks = list(zip(np.cumsum([0] + [c.m for c in subs]).tolist(), [c.m for c in subs]))
+        plan = woodbury_plan(prob.n, m, blocks, _tree_source(prob, subs, True)[1])
+        src, entries, names = _tree_source(prob, subs, plan is not None)
+        space = {f"make_{t}": c.make for t, c in enumerate(subs)}
+        exec(src, space)
+        self.make, self.source = space["make"], src
+        space = {"sqrt": math.sqrt}
+        if plan is not None:
+            exec(_woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo, self.hi),
+                 space)
+            fixes = space["FIXES"]
+            self.fix = lambda g, r, col, x: fixes[col[0]](g, r, col[1], x)
+            self.column = lambda cols, j: (j, cols)
+        else:
+            self.fix = spatial_scalar._linear(m)[1]
+            pattern = [[v != "0.0" for v in row] for row in entries]
+            exec(_sparse_source(prob.n, m, pattern, self.lo, self.hi), space)
+            space["solve"] = spatial_scalar._linear(m)[0]
+            self.column = lambda cols, j: cols[j * m:(j + 1) * m]
+        self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
+        self.woodbury = plan is not None
+        self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
+        probe = np.full((1, prob.n), 4.0 * np.pi)
+        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
+        sizes = np.cumsum([0] + [s.m for s in prob.subs]).tolist()
+        self.pieces = pieces = [(c.parts, a, b) for c, a, b in
+                                zip(subs, sizes[:-1], sizes[1:])]
+
+        def parts(d):
+            got = [f(d[a:b]) for f, a, b in pieces]
+            return max(p for p, _ in got), max(o for _, o in got)
+        self.parts = parts
+        self.tables = {}
+
+
+def woodbury_plan(n, m, blocks, entries):
+    """When the tools share few joints: (each joint's tool, or -1 for a shared joint and
+    None for a joint no tool moves; the shared joints); None when the dense solve of
+    ``J J^T + lam2 I`` costs fewer products.
+
+    ``J J^T = D + S S^T`` with ``D`` block-diagonal (each tool's rows, the joints only it
+    moves) and ``S`` the shared joints' columns; ``(D + lam2 I + S S^T)^-1`` by Woodbury's
+    identity costs a Cholesky factor per tool and one of ``I + S^T (D + lam2 I)^-1 S``
+    (s x s): fewer products than the m x m factor when s is small (a torso under two arms:
+    s = 1, two 6 x 6 factors for one 12 x 12)."""
+    owner, shared = [], []
+    for j in range(n):
+        tools = {t for t, (a, b) in enumerate(blocks)
+                 if any(entries[j][r] != "0.0" for r in range(a, a + b))}
+        if not tools:
+            owner.append(None)
+        elif len(tools) == 1:
+            owner.append(tools.pop())
+        else:
+            owner.append(-1)
+            shared.append(j)
+    s = len(shared)
+    own = sum(b ** 3 / 6 + b * b * (1 + s) for _, b in blocks) + m * s * s + s ** 3 / 6
+    if not shared or len(blocks) < 2 or own >= m ** 3 / 6 + m * m:
+        return None
+    return owner, shared
+
+
+def _cholesky_lines(size, entry, out, pivot_fail="return None"):
+    """Lines factoring the symmetric ``entry(i, j)`` (i >= j) expressions: ``<out>_i_j``
+    lower factor, ``<out>_i`` the inverse pivots."""
+    lines = []
+    for i in range(size):
+        for j in range(i + 1):
+            e = entry(i, j) + "".join(f" - {out}_{i}_{k} * {out}_{j}_{k}" for k in range(j))
+            if i == j:
+                lines += [f"    d = {e}", f"    if not d > 0.0: {pivot_fail}",
+                          f"    {out}_{i}_{i} = sqrt(d); {out}_{i} = 1.0 / {out}_{i}_{i}"]
+            else:
+                lines.append(f"    {out}_{i}_{j} = ({e}) * {out}_{j}")
+    return lines
+
+
+def _substitution_lines(size, fac, rhs, out):
+    """Lines solving ``L L^T x = rhs`` (``rhs(i)`` expressions) with the factor ``fac``:
+    ``<out>_i``."""
+    lines = []
+    for i in range(size):
+        lines.append(f"    {out}z{i} = ({rhs(i)}" + "".join(
+            f" - {fac}_{i}_{k} * {out}z{k}" for k in range(i)) + f") * {fac}_{i}")
+    for i in reversed(range(size)):
+        lines.append(f"    {out}_{i} = ({out}z{i}" + "".join(
+            f" - {fac}_{k}_{i} * {out}_{k}" for k in range(i + 1, size)) + f") * {fac}_{i}")
+    return lines
+
+
+def _woodbury_source(n, m, blocks, E, names, plan, lo, hi):
+    """``gram(cols)``, ``solve(g, lam2, r)``, ``move(q, cols, y)`` and ``FIXES[j](g, r,
+    cols, x)`` of a stack whose Jacobian is ``E`` (expressions of the ``names``, the tools'
+    columns side by side), solved by :func:`woodbury_plan`'s identity.  ``g`` holds each
+    tool's ``D`` (lower triangle, the joints only it moves) and the shared columns."""
+    owner, shared = plan
+    s = len(shared)
+    nz = lambda j, r: E[j][r] != "0.0"                               # noqa: E731
+    d_names = [f"D{t}_{a}_{b}" for t, (_, mt) in enumerate(blocks)
+               for a in range(mt) for b in range(a + 1)]
+    s_rows = [[r for r in range(m) if nz(j, r)] for j in shared]     # each shared column's rows
+    s_names = [f"S{k}_{r}" for k in range(s) for r in s_rows[k]]
+    g_names = d_names + s_names
+    unpack_c = f"    {', '.join(names)}, = cols"
+    unpack_g = f"    {', '.join(g_names)}, = g"
+    unpack_r = f"    {', '.join(f'r{i}' for i in range(m))}, = r"
+
+    def d_entry(t, a, b):
+        r0 = blocks[t][0]
+        terms = [f"({E[j][r0 + a]}) * ({E[j][r0 + b]})" for j in range(n)
+                 if owner[j] == t and nz(j, r0 + a) and nz(j, r0 + b)]
+        return " + ".join(terms) or "0.0"
+
+    gram = ["def gram(cols):", unpack_c, "    return (" + ", ".join(
+        [d_entry(t, a, b) for t, (_, mt) in enumerate(blocks) for a in range(mt)
+         for b in range(a + 1)] + [E[j][r] for k, j in enumerate(shared) for r in s_rows[k]])
+        + ",)"]
+
+    def s_val(k, r):
+        return f"S{k}_{r}" if r in s_rows[k] else None
+
+    solve = ["def solve(g, lam2, r):", unpack_g, unpack_r]
+    for t, (r0, mt) in enumerate(blocks):
+        solve += _cholesky_lines(mt, lambda i, j, t=t: f"D{t}_{i}_{j}" + (
+            " + lam2" if i == j else ""), f"L{t}")
+        solve += _substitution_lines(mt, f"L{t}", lambda i, r0=r0: f"r{r0 + i}", f"X{t}")
+        for k in range(s):
+            if any(s_val(k, r0 + i) for i in range(mt)):
+                solve += _substitution_lines(
+                    mt, f"L{t}", lambda i, k=k, r0=r0: s_val(k, r0 + i) or "0.0", f"W{t}_{k}")
+
+    def has_w(t, k):
+        r0, mt = blocks[t]
+        return any(s_val(k, r0 + i) for i in range(mt))
+
+    def cross(k1, vec):     # S_k1^T (D + lam2 I)^-1 vec, vec(t, i) -> the solved name
+        terms = [f"{s_val(k1, r0 + i)} * {vec(t, i)}" for t, (r0, mt) in enumerate(blocks)
+                 for i in range(mt) if s_val(k1, r0 + i) and vec(t, i)]
+        return " + ".join(terms) or "0.0"
+    for k1 in range(s):
+        for k2 in range(k1 + 1):
+            solve.append(f"    K_{k1}_{k2} = " + ("1.0 + " if k1 == k2 else "") + cross(
+                k1, lambda t, i, k2=k2: f"W{t}_{k2}_{i}" if has_w(t, k2) else None))
+        solve.append(f"    u{k1} = " + cross(k1, lambda t, i: f"X{t}_{i}"))
+    solve += _cholesky_lines(s, lambda i, j: f"K_{i}_{j}", "M")
+    solve += _substitution_lines(s, "M", lambda i: f"u{i}", "Z")
+    ys = []
+    for t, (r0, mt) in enumerate(blocks):
+        for i in range(mt):
+            ys.append(f"X{t}_{i}" + "".join(f" - W{t}_{k}_{i} * Z_{k}" for k in range(s)
+                                            if has_w(t, k)))
+    solve.append(f"    return ({', '.join(ys)},)")
+
+    qs = ", ".join(f"q{k}" for k in range(n))
+    move = ["def move(q, cols, y):", unpack_c, f"    {', '.join(f'y{i}' for i in range(m))}, = y",
+            f"    {qs}, = q"]
+    for j in range(n):
+        terms = [f"({E[j][r]}) * y{r}" for r in range(m) if nz(j, r)]
+        move.append(f"    t{j} = q{j} + (" + " + ".join(terms) + ")" if terms else f"    t{j} = q{j}")
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    inside = " and ".join(t for t in tests if t is not None) or "True"
+    move.append(f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}")
+
+    fixes = []
+    for j in range(n):
+        out = {name: name for name in g_names}
+        if owner[j] is None:
+            fixes.append(f"def fix{j}(g, r, cols, x):\n    return g, r\n")
+            continue
+        if owner[j] == -1:
+            k = shared.index(j)
+            for r in s_rows[k]:
+                out[f"S{k}_{r}"] = "0.0"
+        else:
+            t = owner[j]
+            r0, mt = blocks[t]
+            for a in range(mt):
+                for b in range(a + 1):
+                    if nz(j, r0 + a) and nz(j, r0 + b):
+                        out[f"D{t}_{a}_{b}"] = (f"D{t}_{a}_{b} - ({E[j][r0 + a]}) * "
+                                                f"({E[j][r0 + b]})")
+        rs = [f"r{r} - ({E[j][r]}) * x" if nz(j, r) else f"r{r}" for r in range(m)]
+        fixes.append("\n".join([f"def fix{j}(g, r, cols, x):", unpack_c, unpack_g, unpack_r,
+                                 f"    return ({', '.join(out[v] for v in g_names)},), "
+                                 f"({', '.join(rs)},)"]) + "\n")
+    return "\n".join(["\n".join(gram), "", "\n".join(solve), "", "\n".join(move), "",
+                      *fixes, f"FIXES = [{', '.join(f'fix{j}' for j in range(n))}]"]) + "\n"
+
+
+def _tree_source(prob, subs, compact):
+    """Source of ``make(targets...) -> evaluate(q)`` for the stack; ``entries[j][r]``, the
+    Jacobian's entry (row r, free joint j) as an expression of the chains' columns
+    (``c<tool>_<k>``; "0.0" where it is zero), and those names in the order of the
+    tools' columns side by side.  ``compact``: evaluate's columns are the tools' own, side
+    by side (the names); otherwise the Jacobian over q column after column."""
+    n = prob.n
+    sizes = [s.target_size for s in prob.subs]
+    m = sum(c.m for c in subs)
+    args = [f"a{k}" for k in range(sum(sizes))]
+    lines = [f"def make({', '.join(args)}):"]
+    at = 0
+    for t, size in enumerate(sizes):
+        lines.append(f"    ev{t} = make_{t}({', '.join(args[at:at + size])})")
+        at += size
+    lines += ["    def evaluate(q):", f"        {', '.join(f'q{k}' for k in range(n))}, = q"]
+    entries = [["0.0"] * m for _ in range(n)]      # entries[j][row]
+    row0 = 0
+    for t, (c, (cols, mult, off, _)) in enumerate(zip(subs, prob._maps)):
+        ms = None if mult is None else mult.tolist()      # Python floats: their repr
+        os_ = None if off is None else off.tolist()
+        vals = [f"q{j}" if ms is None else f"q{j} * {ms[i]!r} + {os_[i]!r}"
+                for i, j in enumerate(cols.tolist())]
+        lines.append(f"        f{t}, e{t}, c{t}, d{t} = ev{t}(({', '.join(vals)},))")
+        k = len(cols)
+        if not compact:
+            lines.append(f"        {', '.join(f'c{t}_{x}' for x in range(k * c.m))}, = c{t}")
+        for i, j in enumerate(cols.tolist()):
+            factor = "" if ms is None or ms[i] == 1.0 else f"{ms[i]!r} * "
+            for r in range(c.m):
+                term = f"{factor}c{t}_{i * c.m + r}"
+                old = entries[j][row0 + r]
+                entries[j][row0 + r] = term if old == "0.0" else f"{old} + {term}"
+        row0 += c.m
+    T = len(subs)
+    if compact:       # each tool's chain columns side by side (the Jacobian: ``entries``)
+        cols = " + ".join(f"c{t}" for t in range(T))
+    else:             # the Jacobian over q, column after column
+        cols = f"({', '.join(entries[j][r] for j in range(n) for r in range(m))},)"
+    lines.append(f"        return ({' + '.join(f'f{t}' for t in range(T))}, "
+                 f"{' + '.join(f'e{t}' for t in range(T))}, {cols}, "
+                 f"{' + '.join(f'd{t}' for t in range(T))})")
+    lines.append("    return evaluate")
+    names = [f"c{t}_{x}" for t, (c, mp) in enumerate(zip(subs, prob._maps))
+             for x in range(len(mp[0]) * c.m)]
+    return "\n".join(lines) + "\n", entries, names
+
+
+def _sparse_source(n, m, pattern, lo, hi):
+    """``gram(cols)`` and ``move(q, cols, y)`` of ``spatial_scalar._flat_source`` for flat
+    columns whose zero entries (``pattern[j][r]`` False) are known: they are left out of
+    every sum (two tools share only the joints above both)."""
+    idx = [(i, j) for i in range(m) for j in range(i + 1)]
+    cs = ", ".join(f"c{k}" for k in range(n * m))
+    gs = []
+    for i, j in idx:
+        terms = [f"c{k * m + i} * c{k * m + j}" for k in range(n)
+                 if pattern[k][i] and pattern[k][j]]
+        gs.append(" + ".join(terms) if terms else "0.0")
+    ys = ", ".join(f"y{i}" for i in range(m))
+    qs = ", ".join(f"q{k}" for k in range(n))
+    dq = []
+    for k in range(n):
+        terms = [f"c{k * m + i} * y{i}" for i in range(m) if pattern[k][i]]
+        dq.append(f"q{k} + (" + " + ".join(terms) + ")" if terms else f"q{k}")
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    inside = " and ".join(t for t in tests if t is not None) or "True"
+    return "\n".join(["def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
+                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
+                      f"    {qs}, = q", *(f"    t{k} = {dq[k]}" for k in range(n)),
+                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"

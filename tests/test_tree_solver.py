@@ -1,0 +1,139 @@
+"""A robot's tools solved together: the restarts from each tool's own table, the Woodbury
+solve of the float pass, and the single solve's residuals by the float pass."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ik import restart_table
+from armsim.ik.tree import for_tree
+from armsim.ik.tree_float import woodbury_plan
+from armsim.kinematics.spatial import rotation_vector
+
+DUAL = ("left_tool", "right_tool")
+
+
+def _targets(robot, tips, count, seed):
+    rng = np.random.default_rng(seed)
+    lim = robot.limits
+    q = rng.uniform(lim[:, 0], lim[:, 1], (count, robot.n))
+    return robot.frames(q, list(tips))
+
+
+@pytest.fixture(scope="module")
+def dual():
+    robot = armsim.robots.load_robot("dual_arm", tips=list(DUAL))
+    T = _targets(robot, DUAL, 6, 11)
+    prob, row = for_tree(robot, {k: v[0] for k, v in T.items()}, False)
+    return robot, prob, T
+
+
+def test_the_dual_arm_shares_only_the_torso_and_the_hand_shares_everything(dual):
+    robot, prob, _ = dual
+    C = prob.float_pass()
+    assert C.woodbury
+    owner, shared = woodbury_plan(prob.n, C.m, [(0, 6), (6, 6)],
+                                  _entries(prob))
+    assert [robot.joint_names[j] for j in shared] == ["torso_yaw"]
+    assert sorted(set(owner) - {-1}) == [0, 1]
+    hand = armsim.robots.load_robot("panda_hand", tips=["panda_leftfinger_tip",
+                                                        "panda_rightfinger_tip"])
+    T = _targets(hand, hand.tips, 1, 3)
+    hp, _ = for_tree(hand, {k: v[0] for k, v in T.items()}, False)
+    assert not hp.float_pass().woodbury      # every joint moves both fingertips: dense
+
+
+def _entries(prob):
+    from armsim.ik import spatial_scalar
+    from armsim.ik.tree_float import _tree_source
+    subs = [spatial_scalar._compiled(s) for s in prob.subs]
+    return _tree_source(prob, subs, True)[1]
+
+
+@pytest.mark.parametrize("lam2", [1e-1, 1e-6, 1e-14])
+def test_the_woodbury_solve_and_clamp_equal_the_dense_solve(dual, lam2):
+    robot, prob, T = dual
+    C = prob.float_pass()
+    rng = np.random.default_rng(5)
+    for i in range(1, 4):
+        row = np.concatenate([np.concatenate([T[k][i][:3, 3], T[k][i][:3, :3].ravel()])
+                              for k in DUAL])
+        q = rng.uniform(robot.limits[:, 0], robot.limits[:, 1])
+        f, e, cols, d = C.make(*row.tolist())(q.tolist())
+        J = prob.value_and_jacobian(q[None])[1][0]
+        e = np.array(e)
+        g = C.gram(cols)
+        want = np.linalg.solve(J @ J.T + lam2 * np.eye(12), e)
+        got = np.array(C.solve(g, lam2, tuple(e)))
+        assert np.abs(got - want).max() <= 1e-8 * np.abs(want).max()
+        qt, _ = C.move(q.tolist(), cols, tuple(got))
+        assert np.allclose(qt, q + J.T @ got, rtol=0, atol=1e-12)
+        for j in (0, 3, 12):                      # the shared torso, one of each arm's own
+            x = 0.05
+            g2, r2 = C.fix(g, tuple(e), C.column(cols, j), x)
+            Jf = J.copy()
+            Jf[:, j] = 0.0
+            want = np.linalg.solve(Jf @ Jf.T + lam2 * np.eye(12), e - J[:, j] * x)
+            got = np.array(C.solve(g2, lam2, r2))
+            assert np.abs(got - want).max() <= 1e-8 * np.abs(want).max(), (j, lam2)
+
+
+def _local_rows(robot, prob, q, T, tool):
+    """Brute force: tool target seen from the frame after the torso joint."""
+    t = prob.names.index(tool)
+    chain = prob.subs[t].chain
+    F = chain.frames(q[prob._maps[t][0]])
+    Rf, pf = F[0][1], F[1][1]                     # the link after joint 0 (the torso)
+    R = Rf.T @ T[tool][:3, :3]
+    p = Rf.T @ (T[tool][:3, 3] - pf)
+    return np.concatenate([p, R.ravel()])
+
+
+def test_a_restart_sets_each_arm_from_its_own_table(dual):
+    robot, prob, T = dual
+    start = prob.restart_starts(8, 0)
+    own = prob._own_tables(8, 0)
+    assert [(t, split) for t, split, _, _ in own] == [(0, 1), (1, 1)]
+    for i in range(3):
+        row = np.concatenate([np.concatenate([T[k][i][:3, 3], T[k][i][:3, :3].ravel()])
+                              for k in DUAL])
+        float_start = prob.float_starts(prob.float_pass(), 8, 0, row)
+        for k in (0, 1, 3):
+            q = start(k, row[None])[0]
+            assert np.array_equal(q, np.array(float_start(k)))
+            for t, split, cols, table in own:
+                local = _local_rows(robot, prob, q, {DUAL[t]: T[DUAL[t]][i]}, DUAL[t])
+                f = restart_table.features(table.prob, local[None])[0]
+                order = np.argsort(((table.feats_t.T - f) ** 2).sum(axis=1), kind="stable")
+                assert np.array_equal(q[cols], table.qs[order[k]])
+
+
+def test_own_table_starts_start_each_tool_nearer_its_target(dual):
+    robot, prob, _ = dual
+    T = _targets(robot, DUAL, 60, 2024)
+    rows = np.concatenate([np.concatenate([T[k][:, :3, 3], T[k][:, :3, :3].reshape(-1, 9)],
+                                          axis=1) for k in DUAL], axis=1)
+    whole = restart_table.restart_starts(prob, 4, 0)
+    ours = prob.restart_starts(4, 0)
+
+    def error(q):
+        F = robot.frames(q, list(DUAL))
+        return np.mean([np.linalg.norm(F[k][:, :3, 3] - T[k][:, :3, 3], axis=1)
+                        for k in DUAL])
+    assert error(ours(0, rows)) < 0.5 * error(whole(0, rows))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_single_solve_reports_each_tool_as_the_arrays_do(dual, seed):
+    robot, prob, _ = dual
+    T = _targets(robot, DUAL, 5, 40 + seed)
+    for i in range(5):
+        one = {k: v[i] for k, v in T.items()}
+        r = armsim.solve(robot, one, tol=1e-5)
+        F = robot.frames(r.q, list(DUAL))
+        for k in DUAL:
+            dp = np.linalg.norm(F[k][:3, 3] - one[k][:3, 3])
+            dr = np.linalg.norm(rotation_vector((one[k][:3, :3] @ F[k][:3, :3].T)[None])[0])
+            assert abs(r.targets[k] - max(dp, dr)) <= 1e-12
+        assert r.success == (max(r.targets.values()) < 1e-5)
+        assert r.success
