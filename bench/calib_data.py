@@ -11,8 +11,10 @@ its flange, fixed cameras with lens distortion, and the images they take, with t
     images/<camera>/<pose>.png
     obs_true.csv        each marker corner's true pixel (the noise-free projection)
     obs_drawn.csv       each corner as drawn: the true pixel plus the pixel noise
-    truth.json          deviations, parameters, marker and camera poses, 100 held-out poses
-                        (readings) with their true flange pose and marker centre
+    truth.json          deviations, every parameter's true value (``<joint>.x``, ``.y``,
+                        ``.z``: its origin in the parent link [m]; ``<joint>.offset`` [rad]),
+                        the marker's and cameras' poses, 100 held-out poses (readings) with
+                        their true flange pose and marker centre
 
 The deviations (seeded): each joint origin's position moves by 1 to 2 mm and each zero offset
 is 0.005 to 0.01 rad, random sign, **along the parameters the images can identify whatever
@@ -397,8 +399,7 @@ def make_dataset(folder, config=Config()):
         "deviations": {j.name: {"xyz": (j.p + d[:3]).tolist(), "dxyz": d[:3].tolist(),
                                 "zero_offset": float(d[3])} for j, d in zip(moving, dev)},
         "null_parameters": null,
-        "parameters": {n: float(v) for n, v, d in zip(pnames, nominal_values + dev.ravel(),
-                                                      dev.ravel()) if n not in null},
+        "parameters": {n: float(v) for n, v in zip(pnames, nominal_values + dev.ravel())},
         "marker": {"id": MARKER["id"], "dictionary": MARKER["dictionary"],
                    "size": MARKER["size"], "link": TOOL, "link_from_marker": M.tolist()},
         "cameras": {c["name"]: {"world_from_camera": look_at(c["eye"], c["target"]).tolist(),

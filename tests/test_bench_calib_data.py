@@ -104,7 +104,7 @@ def test_deviations_are_as_stated(sets):
         v = d["zero_offset"]
         assert v == 0.0 if name in null else 0.005 <= abs(v) <= 0.01, (name, v)
         moved += name not in null
-    assert moved == len(truth["parameters"]) == 11
+    assert moved == 11 and len(truth["parameters"]) == 4 * 7
     # true.urdf (written by urdf_out) is the deviated model of the readings
     chain = data.chain_of(folder / "nominal.urdf")
     dev = np.array([[*d["dxyz"], d["zero_offset"]] for d in truth["deviations"].values()])
