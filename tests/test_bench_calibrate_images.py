@@ -123,6 +123,9 @@ def test_run_case_judges_armsim_and_the_baseline(tmp_path, monkeypatch):
     assert bench.crlb_summary(row["parameters"])["z"] == pytest.approx(1.0)
     md = bench.table([row])
     assert md.count("\n") == 2 and "| t | 0.5 | 3 | 1 | yes | 3.000 / 0.500 |" in md
+    # with no deviation the baseline's tool error is 0: no ratio
+    assert bench._ratio(0.4, 0.0) is None and bench._ratio(1.0, 4.0) == 0.25
+    assert "| n/a | 0.01 |" in bench.table([{**row, "tool_ratio": None}])
 
 
 def test_a_report_without_the_marker_is_one_line():
