@@ -219,8 +219,12 @@ def calibrate(folder, out):
             "--out", str(out / "calibrated.urdf"), "--report", str(out / "report.json")]
     err = io.StringIO()
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-        status = armsim_main(argv)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            status = armsim_main(argv)
+    except Exception as exc:                  # a crash of the command: one line, not ours
+        raise BenchError(f"armsim calibrate raised {type(exc).__name__} on {folder}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
     seconds = time.perf_counter() - t0
     if status:
         last = (err.getvalue().strip().splitlines() or ["(nothing on stderr)"])[-1]
