@@ -434,8 +434,8 @@ def main(argv=None):
         return 2
     print(f"{args.folder}: {args.poses} poses x {args.cameras} camera(s) in "
           f"{truth['seconds']:.2f} s; deviated: "
-          + ", ".join(f"{k} {1e3 * v:+.2f}{' mrad' if k.endswith('offset') else ' mm'}"
-                      for k, v in _deviation_items(truth)))
+          + (", ".join(f"{k} {1e3 * v:+.2f}{' mrad' if k.endswith('offset') else ' mm'}"
+                       for k, v in _deviation_items(truth)) or "none"))
     return 0
 
 
