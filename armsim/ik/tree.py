@@ -90,7 +90,7 @@ class TreeTargets(Problem):
         self._draw = draw
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
-        self._float = self._own = None
+        self._float = self._own = self._start = None
 
     @property
     def target_size(self):
@@ -173,8 +173,11 @@ class TreeTargets(Problem):
 
     def default_start(self):
         """The middle of the joint ranges (0 for a continuous joint and a base's slides)."""
-        mid = np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1)
-        return self.clip(np.where(self.robot.base_translations, 0.0, mid))
+        if self._start is None:
+            mid = np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1)
+            self._start = self.clip(np.where(self.robot.base_translations, 0.0, mid))
+            self._start.setflags(write=False)
+        return self._start.copy()
 
     def restart_starts(self, restarts, seed):
         """Starts near the aim: the entry of a table of sampled configurations of the whole
@@ -258,7 +261,10 @@ class TreeTargets(Problem):
             if split:
                 cmap, mult, off, _ = self._maps[t]
                 qt = q[0, cmap] if mult is None else q[0, cmap] * mult + off
-                F = self.subs[t].chain._frames_one(qt)[0][split - 1]
+                local = self.subs[t].chain._local(np.sin(qt), 1.0 - np.cos(qt), qt)
+                F = local[0]
+                for i in range(1, split):       # the frame after the shared joints
+                    F = F @ local[i]
                 R = F[:3, :3]
                 p = np.einsum("ji,j->i", R, p - F[:3, 3])
                 if b - a == 12:
@@ -297,10 +303,14 @@ class TreeTargets(Problem):
         never counts as arrived)."""
         if single and self._float is not None:      # by the float pass: the same FK
             d = self._float.make(*targets[0].tolist())(np.ravel(out.q).tolist())[3]
-            res = {name: np.array([max(parts(d[a:b]))]) for name, (parts, a, b) in
-                   zip(self.names, self._float.pieces)}
-        else:
-            res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
+            out.targets = {name: max(parts(d[a:b])) for name, (parts, a, b) in
+                           zip(self.names, self._float.pieces)}
+            out.residual = worst = max(out.targets.values())
+            out.success = worst < tol
+            if not out.success and out.reason == "converged":
+                out.reason = "unreachable"
+            return out
+        res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
         worst = np.max(np.stack(list(res.values())), axis=0)
         ok = worst < tol
         reason = np.atleast_1d(np.asarray(out.reason, dtype=object))

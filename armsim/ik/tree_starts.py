@@ -75,7 +75,8 @@ class OwnTable:
         """The entries (B, own joints) ``k``-th nearest each aim row (B, 3 or 12) by their
         features.  k = 0: the argmin of ``sq - 2 f.F``, checked where the two nearest are
         closer than its rounding bound by exact elementwise distances (the same entry on
-        any BLAS); k > 0: the k-th of the sorted nearest (as the chain's table)."""
+        any BLAS); k > 0: the k-th of the sorted nearest (as the chain's table; below 8 by
+        k argmins, each taking out the nearest left)."""
         f = aims * self.scale
         if len(f) == 1 and k == 0:        # one row (a single solve): the same, unbatched
             d = f[0] @ self.minus2
@@ -103,6 +104,11 @@ class OwnTable:
                 for i in np.flatnonzero(~(gap > bound)):
                     j[i] = self._exact(fs[i]).argmin()
                 out[s:s + len(fs)] = j
+            elif k < 8:                  # k passes of argmin: cheaper than a partition
+                at = np.arange(len(fs))
+                for _ in range(k):
+                    d[at, d.argmin(axis=1)] = np.inf
+                out[s:s + len(fs)] = d.argmin(axis=1)
             else:
                 near = min(k + 1, d.shape[1])
                 top = np.argpartition(d, near - 1, axis=1)[:, :near]
