@@ -137,3 +137,35 @@ def test_the_single_solve_reports_each_tool_as_the_arrays_do(dual, seed):
             assert abs(r.targets[k] - max(dp, dr)) <= 1e-12
         assert r.success == (max(r.targets.values()) < 1e-5)
         assert r.success
+
+
+@pytest.mark.parametrize("shared", [[14], [0, 14]])
+def test_the_batch_block_solve_equals_the_dense_one(shared):
+    from armsim.ik.steps import _damped_last, damped_blocks_last
+    rng = np.random.default_rng(len(shared))
+    J = rng.normal(size=(12, 15, 400))
+    own = [[c for c in range(7) if c not in shared], [c for c in range(7, 15) if c not in shared]]
+    J[:6, own[1]] = 0.0
+    J[6:, own[0]] = 0.0
+    e = rng.normal(size=(12, 400))
+    for lam2 in (1e-2, 1e-8):
+        lam = np.full(400, lam2)
+        want = _damped_last(J, e.copy(), lam)
+        got = damped_blocks_last(J, e.copy(), lam, [(slice(0, 6), own[0]), (slice(6, 12), own[1])],
+                                 np.array(shared))
+        assert np.abs(got - want).max() <= 1e-9 * np.abs(want).max()
+
+
+def test_the_dual_arm_batch_takes_the_block_solve_and_the_hand_the_dense(dual):
+    robot, prob, _ = dual
+    assert prob.damped_last is not None
+    T = _targets(robot, DUAL, 400, 7)          # from 320 rows on, the batch-last solve
+    r = armsim.solve_batch(robot, T, tol=1e-5)
+    F = robot.frames(r.q, list(DUAL))
+    ok = np.all([np.linalg.norm(F[k][:, :3, 3] - T[k][:, :3, 3], axis=1) < 1e-5 for k in DUAL],
+                axis=0)
+    assert ok.mean() >= 0.99 and np.array_equal(r.success & ok, r.success)
+    hand = armsim.robots.load_robot("panda_hand", tips=["panda_leftfinger_tip",
+                                                        "panda_rightfinger_tip"])
+    Th = _targets(hand, hand.tips, 1, 3)
+    assert for_tree(hand, {k: v[0] for k, v in Th.items()}, False)[0].damped_last is None

@@ -62,6 +62,10 @@ class Problem:
     #: ``dls`` takes the joints a step would drive past a limit out of the step and
     #: solves again without them (:func:`armsim.ik.steps._clamped`) instead of clipping
     clamps: bool = False
+    #: ``dls``'s batch-last damped solve ``(J (m, n, B), e (m, B), lam2) -> (n, B)`` when the
+    #: problem knows a cheaper one than :func:`armsim.ik.steps._damped_last` (a robot's
+    #: tools: blocks and shared joints); None: the dense one
+    damped_last = None
     #: ``dls`` with restarts: (W, r) ends an attempt (stalled) when its ``f`` after k >= W
     #: iterations is above r times its ``f`` after k - W, so a slow attempt gives way to the
     #: next start; None: attempts end only by tolerance, budget or patience

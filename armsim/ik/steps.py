@@ -142,7 +142,7 @@ def _gram(jac):
             np.einsum("bj,bj->b", j1, j1))
 
 
-def _damped(jac, e, lam2):
+def _damped(jac, e, lam2, solve_last=None):
     """``J^T (J J^T + lam2 I)^-1 e`` (B, n) for J (B, m, n), e (B, m), lam2 (B,) > 0.
 
     From :data:`CHOLESKY_ROWS` rows on, elementwise over the batch (:func:`_damped_last`;
@@ -161,18 +161,33 @@ def _damped(jac, e, lam2):
     if not J.flags.c_contiguous:
         J = np.ascontiguousarray(J)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # as above
-        return _damped_last(J, np.array(e.T), lam2).T
+        return (solve_last or _damped_last)(J, np.array(e.T), lam2).T
 
 
 def _damped_last(J, y, lam2):
     """:func:`_damped` batch-last: J (m, n, B) C-contiguous, e (m, B) (overwritten: it is
     the solve's work array), lam2 (B,); returns (n, B).  The Gram matrix, its Cholesky factor
     and the two triangular solves elementwise over the batch (~80 array operations whatever B)."""
+    L, inv = _factor_last(J, lam2)
+    _solve_last(L, inv, y)
+    return np.einsum("mnb,mb->nb", J, y)
+
+
+def _factor_last(J, lam2):
+    """The lower Cholesky factor L (m, m, B) of ``J J^T + lam2 I`` for J (m, n, B)
+    C-contiguous, and the inverses of its diagonal (m, B): elementwise over the batch."""
     m, _, b = J.shape
     L = np.empty((m, m, b))                       # J J^T + lam2 I, then its factor (lower)
     for a in range(m):
         np.einsum("nb,knb->kb", J[a], J[a:], out=L[a:, a])
     L[range(m), range(m)] += lam2
+    return _cholesky_last(L)
+
+
+def _cholesky_last(L):
+    """Factor the symmetric (m, m, B) whose lower triangle L holds, in place: (L, the
+    inverses of its diagonal (m, B))."""
+    m, b = len(L), L.shape[-1]
     inv = np.empty((m, b))                        # 1 / L_jj
     for j in range(m):
         if j:
@@ -180,18 +195,55 @@ def _damped_last(J, y, lam2):
         np.sqrt(L[j, j], out=inv[j])
         np.divide(1.0, inv[j], out=inv[j])
         L[j + 1:, j] *= inv[j]
+    return L, inv
+
+
+def _solve_last(L, inv, y):
+    """``y`` (m, B) or (m, r, B) overwritten with ``(L L^T)^-1 y`` (:func:`_factor_last`'s
+    factor): L z = y, then L^T x = z, elementwise over the batch."""
+    m = len(L)
+    one = y.ndim == 2
     for j in range(m):                            # L z = e, then L^T y = z
         if j:
-            y[j] -= np.einsum("ib,ib->b", L[j, :j], y[:j])
+            y[j] -= (np.einsum("ib,ib->b", L[j, :j], y[:j]) if one else
+                     np.einsum("ib,irb->rb", L[j, :j], y[:j]))
         y[j] *= inv[j]
     for j in range(m - 1, -1, -1):
         if j < m - 1:
-            y[j] -= np.einsum("ib,ib->b", L[j + 1:, j], y[j + 1:])
+            y[j] -= (np.einsum("ib,ib->b", L[j + 1:, j], y[j + 1:]) if one else
+                     np.einsum("ib,irb->rb", L[j + 1:, j], y[j + 1:]))
         y[j] *= inv[j]
+    return y
+
+
+def damped_blocks_last(J, y, lam2, blocks, shared):
+    """:func:`_damped_last` for a Jacobian of blocks: ``blocks`` a list of (row slice,
+    columns) whose columns have no entry outside those rows, ``shared`` the other
+    columns (index array, s of them).  ``J J^T = D + S S^T`` (D block-diagonal: each block's
+    own columns; S the shared columns), and Woodbury's identity gives
+    ``(D + lam2 I + S S^T)^-1 y`` from one factor a block and one of
+    ``I + S^T (D + lam2 I)^-1 S`` (s x s): two 6 x 6 factors for one 12 x 12 when two
+    arms share a torso.  Returns (n, B); equal to :func:`_damped_last` to rounding."""
+    b, s = J.shape[2], len(shared)
+    S = J[:, shared]                              # (m, s, B)
+    K = np.zeros((s, s, b))
+    K[range(s), range(s)] = 1.0
+    u = np.zeros((s, b))
+    solved = []
+    for rows, cols in blocks:
+        L, inv = _factor_last(np.ascontiguousarray(J[rows][:, cols]), lam2)
+        rhs = np.concatenate([y[rows][:, None], S[rows]], axis=1)    # (m_t, 1 + s, B)
+        _solve_last(L, inv, rhs)
+        u += np.einsum("isb,ib->sb", S[rows], rhs[:, 0])
+        K += np.einsum("isb,itb->stb", S[rows], rhs[:, 1:])
+        solved.append(rhs)
+    z = u / K[0] if s == 1 else _solve_last(*_cholesky_last(K), u)
+    for (rows, _), rhs in zip(blocks, solved):
+        y[rows] = rhs[:, 0] - np.einsum("isb,sb->ib", rhs[:, 1:], z)
     return np.einsum("mnb,mb->nb", J, y)
 
 
-def _clamped(q, dq, jac, e, lam2, limits):
+def _clamped(q, dq, jac, e, lam2, limits, solve_last=None):
     """The DLS step with the joints it would drive past a limit taken out (an active set).
 
     A joint whose ``q + dq`` leaves its range moves exactly to the limit and leaves the
@@ -235,7 +287,7 @@ def _clamped(q, dq, jac, e, lam2, limits):
         r = np.einsum("inb,bn->ib", jr, fixed)
         np.subtract(e[rows].T, r, out=r)                  # e - J dq_fixed (m, rows)
         jr *= free.T
-        dq[rows] = (_damped_last(jr, r, lam2[rows]) + fixed.T).T
+        dq[rows] = ((solve_last or _damped_last)(jr, r, lam2[rows]) + fixed.T).T
     return dq
 
 
@@ -283,9 +335,9 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         y = y / (a * c - b * b)[:, None]
         dq = np.einsum("bin,bi->bn", jac, y)
     else:
-        dq = _damped(jac, e, lam2)
+        dq = _damped(jac, e, lam2, ctx.problem.damped_last)
     if ctx.problem.clamps:
-        dq = _clamped(q, dq, jac, e, lam2, ctx.problem.limits)
+        dq = _clamped(q, dq, jac, e, lam2, ctx.problem.limits, ctx.problem.damped_last)
     finite = np.isfinite(dq)
     if not finite.all():
         # a damped system singular to rounding (a singular pose, lam2 near its floor): no

@@ -15,12 +15,13 @@ forward kinematics.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ik import restart_table, spatial_scalar
+from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
@@ -90,7 +91,25 @@ class TreeTargets(Problem):
         self._draw = draw
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
-        self._float = self._own = self._start = None
+        self._float = self._own = self._start = self._blocks = None
+
+    @property
+    def damped_last(self):
+        """:func:`armsim.ik.steps.damped_blocks_last` with this robot's blocks (each tool's
+        rows and the joints only it moves) when Woodbury's identity saves products (the
+        float pass's :func:`~armsim.ik.tree_float.woodbury_plan`), else None."""
+        if self._blocks is None:
+            C = self.float_pass()
+            if not C.woodbury:
+                self._blocks = False
+            else:
+                rows = [slice(a, b) for a, b in zip(self._errs[:-1], self._errs[1:])]
+                blocks = [(r, np.flatnonzero(np.array(C.owner) == t))
+                          for t, r in enumerate(rows)]
+                shared = np.flatnonzero(np.array(C.owner) == -1)
+                self._blocks = functools.partial(steps.damped_blocks_last, blocks=blocks,
+                                                 shared=shared)
+        return self._blocks or None
 
     @property
     def target_size(self):

@@ -47,6 +47,7 @@ class TreeFloat:
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
         self.woodbury = plan is not None
+        self.owner = plan[0] if plan is not None else None   # each joint's tool; -1: shared
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
