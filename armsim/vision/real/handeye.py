@@ -109,8 +109,8 @@ def hand_eye(model, data, source="observations"):
                 A = [seen[key] for key in keys]                      # camera_from_marker
                 B = [_link_pose(frames, marker.link, key[0]) for key in keys]  # world_from_link
                 Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
-                    [a[:3, :3] for a in A], [a[:3, 3] for a in A],
-                    [b[:3, :3] for b in B], [b[:3, 3] for b in B],
+                    [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+                    [b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
                     method=cv2.CALIB_ROBOT_WORLD_HAND_EYE_SHAH)
                 X = np.eye(4)
                 X[:3, :3], X[:3, 3] = Rx, np.ravel(tx)               # marker_from_link
@@ -125,8 +125,8 @@ def hand_eye(model, data, source="observations"):
                     continue
                 A = [seen[key] for key in keys]
                 B = [_link_pose(frames, cam.link, key[0]) for key in keys]   # world_from_link
-                R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3] for b in B],
-                                            [a[:3, :3] for a in A], [a[:3, 3] for a in A],
+                R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
+                                            [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
                                             method=cv2.CALIB_HAND_EYE_PARK)
                 X = np.eye(4)
                 X[:3, :3], X[:3, 3] = R, np.ravel(t)                 # link_from_camera
