@@ -4,12 +4,14 @@
    ``SOLVEPNP_IPPE_SQUARE`` (the marker's corners in OpenCV's ArUco order,
    :func:`armsim.vision.real.model.corner_points`) on the camera's known intrinsics.
 2. A camera fixed in the world (eye-to-hand) watching a marker on a moving link:
-   ``cv2.calibrateRobotWorldHandEye`` on ``camera_from_marker_i  marker_from_link =
+   ``cv2.calibrateRobotWorldHandEye`` (Shah's and Li's methods, the one that reprojects
+   the corners best) on ``camera_from_marker_i  marker_from_link =
    camera_from_world  world_from_link_i`` (OpenCV's ``cTw wTb = cTg gTb`` with the marker
    as its "world" and the link as its "gripper"), ``world_from_link_i`` the nominal forward
    kinematics of the readings: gives world_from_camera and link_from_marker.
    A camera on a link (eye-in-hand) watching a marker on a link no joint moves:
-   ``cv2.calibrateHandEye`` gives link_from_camera, and the marker's pose is the mean of
+   ``cv2.calibrateHandEye`` (Tsai, Park, Horaud, Andreff, Daniilidis: the best
+   reprojection) gives link_from_camera, and the marker's pose is the mean of
    ``world_from_link_i link_from_camera camera_from_marker_i``.
    A marker seen by several cameras takes the estimate of the camera that saw it most.
    A fixed marker seen by a fixed camera is placed from that camera's pose.
@@ -82,6 +84,62 @@ def _link_pose(frames, link, p):
     return T
 
 
+def _rms(model, data, keys, c, k, camera_from_marker):
+    """RMS reprojection error [px] of marker ``k`` in camera ``c`` over the images
+    ``keys`` for the poses ``camera_from_marker`` (one per key)."""
+    cam = model.cameras[c]
+    corners = corner_points(model.markers[k].size)
+    err = []
+    for key, T in zip(keys, camera_from_marker):
+        Xc = corners @ T[:3, :3].T + T[:3, 3]
+        uv, _ = model.project(model.nominal, cam, Xc)
+        rows = (data.pose == key[0]) & (data.camera == c) & (data.marker == k)
+        err.append(uv[data.corner[rows]] - data.uv[rows])
+    return float(np.sqrt(np.mean(np.square(np.concatenate(err)))))
+
+
+def _matrix(R, t):
+    T = np.eye(4)
+    T[:3, :3], T[:3, 3] = R, np.ravel(t)
+    return T
+
+
+def _robot_world(cv2, model, data, keys, A, B, c, k):
+    """``calibrateRobotWorldHandEye`` by each of OpenCV's methods (Shah, Li); the one whose
+    poses reproject the corners best: (marker_from_link, camera_from_world)."""
+    best = None
+    for method in (cv2.CALIB_ROBOT_WORLD_HAND_EYE_SHAH, cv2.CALIB_ROBOT_WORLD_HAND_EYE_LI):
+        Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
+            [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+            [b[:3, :3] for b in B], [b[:3, 3:4] for b in B], method=method)
+        X, Z = _matrix(Rx, tx), _matrix(Rz, tz)
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Z))):
+            continue
+        rms = _rms(model, data, keys, c, k, [Z @ b @ invert(X) for b in B])
+        if best is None or rms < best[0]:
+            best = (rms, X, Z)
+    return best[1], best[2]
+
+
+def _hand_eye(cv2, model, data, keys, A, B, c, k):
+    """``calibrateHandEye`` by each of OpenCV's methods (Tsai, Park, Horaud, Andreff,
+    Daniilidis); the one whose poses reproject the corners best: link_from_camera."""
+    best = None
+    for method in (cv2.CALIB_HAND_EYE_TSAI, cv2.CALIB_HAND_EYE_PARK, cv2.CALIB_HAND_EYE_HORAUD,
+                   cv2.CALIB_HAND_EYE_ANDREFF, cv2.CALIB_HAND_EYE_DANIILIDIS):
+        R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
+                                    [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+                                    method=method)
+        X = _matrix(R, t)
+        if not np.all(np.isfinite(X)):
+            continue
+        world = mean_pose([b @ X @ a for a, b in zip(A, B)])      # world_from_marker
+        rms = _rms(model, data, keys, c, k, [invert(b @ X) @ world for b in B])
+        if best is None or rms < best[0]:
+            best = (rms, X)
+    return best[1]
+
+
 def hand_eye(model, data, source="observations"):
     """The start: the model's nominal parameters with every camera's and marker's pose
     from OpenCV's hand-eye methods (see the module's docstring).  Returns ``(theta,
@@ -108,14 +166,7 @@ def hand_eye(model, data, source="observations"):
                     continue
                 A = [seen[key] for key in keys]                      # camera_from_marker
                 B = [_link_pose(frames, marker.link, key[0]) for key in keys]  # world_from_link
-                Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
-                    [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
-                    [b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
-                    method=cv2.CALIB_ROBOT_WORLD_HAND_EYE_SHAH)
-                X = np.eye(4)
-                X[:3, :3], X[:3, 3] = Rx, np.ravel(tx)               # marker_from_link
-                Z = np.eye(4)
-                Z[:3, :3], Z[:3, 3] = Rz, np.ravel(tz)               # camera_from_world
+                X, Z = _robot_world(cv2, model, data, keys, A, B, c, k)
                 if best is None or len(keys) > best[0]:
                     best = (len(keys), invert(Z))
                 if marker.id not in marks or len(keys) > marks[marker.id][0]:
@@ -125,11 +176,7 @@ def hand_eye(model, data, source="observations"):
                     continue
                 A = [seen[key] for key in keys]
                 B = [_link_pose(frames, cam.link, key[0]) for key in keys]   # world_from_link
-                R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
-                                            [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
-                                            method=cv2.CALIB_HAND_EYE_PARK)
-                X = np.eye(4)
-                X[:3, :3], X[:3, 3] = R, np.ravel(t)                 # link_from_camera
+                X = _hand_eye(cv2, model, data, keys, A, B, c, k)     # link_from_camera
                 if best is None or len(keys) > best[0]:
                     best = (len(keys), X)
                 Ml = _link_pose(frames, marker.link, 0)
