@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -50,7 +51,7 @@ def test_the_round_trip_writes_a_urdf_whose_kinematics_are_the_identified_models
     out = capsys.readouterr().out
     assert "converged: True, identified: True" in out and "wrote" in out
     report = json.loads((d / "report.json").read_text())
-    pytest.importorskip("jsonschema").validate(report, SCHEMA)
+    jsonschema.validate(report, SCHEMA)
     assert report["converged"] and report["identified"] and report["rms_px_after"] < 0.6
     model = Model(synthetic.robot, synthetic.setup, synthetic.joints.names)
     theta = _theta(model, report)
@@ -160,7 +161,7 @@ def _bench():
 def _render_images(s, folder, rng):
     """One PNG per pose and camera: the marker where the truth puts it, rendered at 8x and
     area-sampled through the camera's lens (bench/marker_corners.py), blur 0.6 px, noise 1."""
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     bench = _bench()
     from armsim.vision.real.lens import Lens
     m = s.model
@@ -184,7 +185,6 @@ def _render_images(s, folder, rng):
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    pytest.importorskip("cv2")
     s = Synthetic(5, poses=12, heldout=50)
     d = tmp_path_factory.mktemp("images")
     _render_images(s, d / "images", np.random.default_rng(5))
@@ -203,7 +203,7 @@ def test_calibration_from_rendered_images(rendered, tmp_path, capsys):
     s, d = rendered
     assert main(_image_argv(d, tmp_path)) == 0
     report = json.loads((tmp_path / "r.json").read_text())
-    pytest.importorskip("jsonschema").validate(report, SCHEMA)
+    jsonschema.validate(report, SCHEMA)
     assert len(report["detections"]) == 24
     assert all(det["seen"] == [3] and det["error"] is None and det["size"] == [1280, 1024]
                for det in report["detections"])
@@ -219,7 +219,7 @@ def test_calibration_from_rendered_images(rendered, tmp_path, capsys):
 
 
 def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     s, d = rendered
     import shutil
     copy = tmp_path / "data"

@@ -9,6 +9,7 @@ poses; 0.5 px Gaussian noise), several seeds."""
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -46,7 +47,7 @@ def _heldout_mm(s, model, theta):
 
 
 def test_marker_corners_are_opencvs_ippe_square_object_points():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     s = 0.08
     pts = corner_points(s)
     assert pts.tolist() == [[-s / 2, s / 2, 0], [s / 2, s / 2, 0], [s / 2, -s / 2, 0],
@@ -63,7 +64,7 @@ def test_marker_corners_are_opencvs_ippe_square_object_points():
 
 
 def test_the_projection_is_opencvs():
-    cv2 = pytest.importorskip("cv2")
+    import cv2
     s = Synthetic(0, poses=3, heldout=1)
     m, cam = s.model, s.setup.cameras[0]
     Xc = np.array([[0.1, -0.2, 1.5], [-0.3, 0.25, 1.2], [0.0, 0.0, 2.0]])
@@ -223,7 +224,7 @@ def test_an_injected_outlier_is_flagged_and_does_not_spoil_the_fit():
 
 
 def test_the_report_validates_against_its_schema():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     s, res = _case(0)
     report = build_report(res, observation_detections(s.observations, s.setup, s.joints.poses))
     report = json.loads(json.dumps(report, allow_nan=False))
