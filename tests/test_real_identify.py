@@ -224,7 +224,6 @@ def test_an_injected_outlier_is_flagged_and_does_not_spoil_the_fit():
 
 
 def test_the_report_validates_against_its_schema():
-    import jsonschema
     s, res = _case(0)
     report = build_report(res, observation_detections(s.observations, s.setup, s.joints.poses))
     report = json.loads(json.dumps(report, allow_nan=False))
@@ -244,3 +243,82 @@ def test_the_report_validates_against_its_schema():
     del bad["start"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, SCHEMA)
+
+
+WRIST = """
+[[camera]]
+name = "wrist"
+width = 1280
+height = 1024
+fx = 900.0
+fy = 900.0
+cx = 639.5
+cy = 511.5
+distortion = [-0.05, 0.02, 0.0, 0.0, 0.0]
+link = "panda_link8"
+
+[[marker]]
+id = 7
+dictionary = "DICT_4X4_50"
+size = 0.1
+link = "panda_link0"
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_eye_in_hand_camera_is_calibrated_from_calibrate_hand_eye(seed):
+    """A camera on the flange watches a marker on the base: calibrateHandEye starts it;
+    the identified parameters are the truth within 4 sigma (rank 4 a joint + 6)."""
+    import armsim
+    from armsim.kinematics.spatial import rpy_matrix
+    from armsim.vision.real import Joints, Observations, parse_setup
+    from armsim.vision.real.identify import gauges
+    from armsim.vision.real.model import Data
+    rng = np.random.default_rng(seed)
+    robot = armsim.load_robot(armsim.robots.path("panda"))
+    setup = parse_setup(WRIST, "setup.toml", robot=robot)
+    m = Model(robot, setup, robot.joint_names)
+    theta = m.nominal.copy()
+    camera, marker = np.eye(4), np.eye(4)
+    camera[:3, :3], camera[:3, 3] = rpy_matrix(np.array([0.0, 0.0, 0.4])), (0.05, 0.0, 0.02)
+    marker[:3, :3], marker[:3, 3] = rpy_matrix(np.array([0.0, 0.0, 0.2])), (0.55, 0.05, 0.0)
+    m.set_pose(theta, "wrist", camera)
+    m.set_pose(theta, 7, marker)
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    qs = []
+    while len(qs) < 30:               # the camera looks down at the marker, which it sees whole
+        q = rng.uniform(lo, hi, (3000, 7))
+        pix, depth = m.pixels(theta, q)
+        uv = pix[:, 0, 0]
+        R, p = m.link_poses(theta, q)["panda_link8"]
+        axis = R @ camera[:3, 2]
+        below = marker[2, 3] - (p + R @ camera[:3, 3])[:, 2]
+        ok = ((depth[:, 0, 0] > 0.15).all(1) & (uv >= 20).all((1, 2))
+              & (uv[..., 0] <= 1260).all(1) & (uv[..., 1] <= 1004).all(1)
+              & (-axis[:, 2] > np.cos(np.radians(50))) & (below < -0.15))
+        qs += list(q[ok])
+    qs = np.array(qs[:30])
+    rows = np.array([(p, 0, 0, k) for p in range(30) for k in range(4)])
+    data = Data(tuple(range(30)), qs, *rows.T, np.zeros((len(rows), 2)), np.ones(2 * len(rows)))
+    _, jac = m.residuals(theta, data, np.ones(m.dim, bool))
+    _, held = gauges(m, jac)
+    truth = theta.copy()
+    for i, name in enumerate(m.names):
+        if name.startswith("panda") and i not in held:
+            size = 0.01 if name.endswith(".offset") else 2e-3
+            truth[i] += rng.uniform(-size, size)
+    uv = m.predict(truth, data)[0] + rng.normal(0.0, 0.5, (len(rows), 2))
+    poses = tuple(f"p{i:03d}" for i in range(30))
+    joints = Joints(tuple(robot.joint_names), poses, qs)
+    obs = Observations(tuple(poses[p] for p in rows[:, 0]), ("wrist",) * len(rows),
+                       np.full(len(rows), 7), rows[:, 3], uv)
+    model = Model(robot, setup, joints.names)
+    res = calibrate(model, model.data(obs, joints))
+    assert res.converged and res.identified and res.rank == 4 * 7 + 6
+    np.testing.assert_array_equal(np.flatnonzero(res.held), held)
+    assert res.rms_px_after < 0.6 < res.rms_px_before
+    positions = np.array([not (n.startswith(("camera", "marker")) and
+                               n.endswith(("rx", "ry", "rz"))) for n in model.names])
+    free = ~res.held & positions
+    z = (res.theta - truth)[free] / res.sigma[free]
+    assert np.all(np.abs(z) < 4.0), np.max(np.abs(z))

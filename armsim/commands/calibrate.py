@@ -122,7 +122,7 @@ def _plots(result, setup, detections, images_given):
 
 
 def _summary(result, written):
-    lines = [f"{PROG}: {result.data.poses.__len__()} poses, {len(result.data)} corners; "
+    lines = [f"{PROG}: {len(result.data.poses)} poses, {len(result.data)} corners; "
              f"RMS {result.rms_px_before:.3f} px at the hand-eye start, "
              f"{result.rms_px_nominal:.3f} px with the nominal kinematics, "
              f"{result.rms_px_after:.3f} px calibrated",
@@ -171,6 +171,9 @@ def calibrate_main(argv=None) -> int:
         return 2
     except ImportError as exc:       # OpenCV missing: one line naming the extra
         print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except np.linalg.LinAlgError as exc:   # data too poor for the solve (e.g. all one pose)
+        print(f"{PROG}: the calibration failed: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
         print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)

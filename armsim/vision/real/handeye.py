@@ -154,7 +154,7 @@ def hand_eye(model, data, source="observations"):
     for c in model.cameras:
         if c.link is not None:
             moved[c.link] = bool(model.robot._path(c.link)[1])
-    cams, marks, views = {}, {}, {}          # name -> T; id -> (views, T)
+    cams, marks = {}, {}          # name -> T; id -> (views, T)
     order = sorted(range(len(model.cameras)), key=lambda c: model.cameras[c].link is not None)
     for c in order:
         cam = model.cameras[c]
@@ -189,7 +189,6 @@ def hand_eye(model, data, source="observations"):
             raise DataError(source, f"camera {cam.name!r}", f"the hand-eye start needs "
                             f"{what} seen in at least {MIN_VIEWS} poses by this camera")
         cams[cam.name] = best[1]
-        views[cam.name] = best[0]
     # fixed markers seen by fixed cameras: placed from the camera's pose
     for k, marker in enumerate(model.markers):
         if marker.id in marks:
