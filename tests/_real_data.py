@@ -80,9 +80,11 @@ class Synthetic:
     """
 
     def __init__(self, seed=0, poses=30, sigma=0.5, origin=2e-3, offset=0.01, turn=2e-3,
-                 setup_text=SETUP, heldout=100):
+                 setup_text=SETUP, heldout=100, robot="panda"):
         rng = np.random.default_rng(seed)
-        self.robot = armsim.load_robot(armsim.robots.path("panda"))
+        self.robot = armsim.load_robot(armsim.robots.path(robot))
+        if robot != "panda":
+            setup_text = setup_text.replace(MARKER_LINK, self.robot.tips[0])
         self.setup = parse_setup(setup_text, "setup.toml", robot=self.robot)
         self.model = Model(self.robot, self.setup, self.robot.joint_names)
         m = self.model
@@ -99,7 +101,7 @@ class Synthetic:
         self.held = held
         dev = np.zeros(m.dim)
         for i, name in enumerate(m.names):
-            if not name.startswith("panda_joint") or i in held:
+            if name.split(".")[0] not in m.joints or i in held:
                 continue
             key = name.rsplit(".", 1)[1]
             size = {"offset": offset, "x": origin, "y": origin, "z": origin}.get(key, turn)

@@ -322,3 +322,16 @@ def test_an_eye_in_hand_camera_is_calibrated_from_calibrate_hand_eye(seed):
     free = ~res.held & positions
     z = (res.theta - truth)[free] / res.sigma[free]
     assert np.all(np.abs(z) < 4.0), np.max(np.abs(z))
+
+
+def test_a_ur5_with_parallel_joints_is_identified_within_4_sigma():
+    """Joints 2-4 of the UR5 are parallel: two more null directions (their offsets trade
+    against the origins between them), found numerically; rank 4 a joint + 6 + 6."""
+    s, res = _case(0, robot="ur5")
+    model = res.model
+    assert res.converged and res.identified and res.rank == 4 * 6 + 6 + 6
+    np.testing.assert_array_equal(res.held, np.isin(np.arange(model.dim), s.held))
+    kinematic = ~res.held & (np.arange(model.dim) < model.kinematic)
+    z = (res.theta - s.truth)[kinematic] / res.sigma[kinematic]
+    assert np.all(np.abs(z) < 4.0), np.max(np.abs(z))
+    assert _heldout_mm(s, model, res.theta) < 1.0
