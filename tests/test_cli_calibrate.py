@@ -233,3 +233,24 @@ def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
                                        f"pixels; camera 'right' is 1280x1024 in "
                                        f"{copy}/setup.toml\n")
     assert list(out.iterdir()) == []
+
+
+def test_columns_in_any_order_and_a_symlinked_output(tmp_path, synthetic, capsys):
+    """joints.csv's columns reversed give the same calibration; an output that is a
+    symbolic link keeps the link and gets its target replaced."""
+    from armsim.vision.real import Joints
+    d = _files(tmp_path, synthetic)
+    j = synthetic.joints
+    reversed_joints = Joints(j.names[::-1], j.poses, j.values[:, ::-1])
+    (d / "reversed.csv").write_text(format_joints(reversed_joints))
+    (d / "target.urdf").write_text("old")
+    (d / "link.urdf").symlink_to(d / "target.urdf")
+    argv = _argv(d, joints="reversed.csv")
+    argv[argv.index("--out") + 1] = str(d / "link.urdf")
+    assert main(argv) == 0
+    assert (d / "link.urdf").is_symlink() and (d / "target.urdf").read_text().startswith("<?xml")
+    first = json.loads((d / "report.json").read_text())
+    assert main(_argv(d)) == 0
+    second = json.loads((d / "report.json").read_text())
+    np.testing.assert_allclose([p["value"] for p in first["parameters"]],
+                               [p["value"] for p in second["parameters"]], atol=1e-9)
