@@ -335,3 +335,71 @@ def test_a_ur5_with_parallel_joints_is_identified_within_4_sigma():
     z = (res.theta - s.truth)[kinematic] / res.sigma[kinematic]
     assert np.all(np.abs(z) < 4.0), np.max(np.abs(z))
     assert _heldout_mm(s, model, res.theta) < 1.0
+
+
+SLIDER = """<?xml version="1.0"?>
+<robot name="slider">
+  <link name="base"/><link name="a"/><link name="b"/><link name="c"/><link name="tip"/>
+  <joint name="turn" type="revolute"><parent link="base"/><child link="a"/>
+    <origin xyz="0 0 0.3" rpy="0 0 0.1"/><axis xyz="0 0 1"/>
+    <limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
+  <joint name="slide" type="prismatic"><parent link="a"/><child link="b"/>
+    <origin xyz="0.1 0 0.2" rpy="0.3 0 0"/><axis xyz="0.6 0 0.8"/>
+    <limit lower="-0.2" upper="0.4" effort="1" velocity="1"/></joint>
+  <joint name="bend" type="continuous"><parent link="b"/><child link="c"/>
+    <origin xyz="0 0.2 0" rpy="1.5707963267948966 0 0"/><axis xyz="0 1 0"/></joint>
+  <joint name="mount" type="fixed"><parent link="c"/><child link="tip"/>
+    <origin xyz="0 0 0.1" rpy="0 0.2 0"/></joint>
+</robot>
+"""
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "slider"])
+def test_the_models_link_frames_at_nominal_are_armsims_forward_kinematics(tmp_path, name):
+    """Revolute, continuous, prismatic (an oblique axis) and fixed joints; every link on the
+    chains, at the nominal parameters, against Robot.frames."""
+    import armsim
+    from armsim.vision.real import parse_setup
+    if name == "slider":
+        (tmp_path / "slider.urdf").write_text(SLIDER)
+        robot = armsim.load_robot(tmp_path / "slider.urdf")
+    else:
+        robot = armsim.load_robot(armsim.robots.path(name))
+    tip = robot.tips[0]
+    text = SETUP.replace("panda_link8", tip)
+    model = Model(robot, parse_setup(text, "setup.toml", robot=robot), robot.joint_names)
+    rng = np.random.default_rng(0)
+    lo = np.maximum(robot.limits[:, 0], -3.0)
+    hi = np.minimum(robot.limits[:, 1], 3.0)
+    q = rng.uniform(lo, hi, (20, robot.n))
+    ours = model.link_poses(model.nominal, q)
+    theirs = robot.frames(q)
+    for link, (R, p) in ours.items():
+        np.testing.assert_allclose(R, theirs[link][:, :3, :3], atol=1e-12)
+        np.testing.assert_allclose(p, theirs[link][:, :3, 3], atol=1e-12)
+    assert tip in ours
+    # a zero offset is a reading added: for the prismatic joint too
+    if name == "slider":
+        theta = model.nominal.copy()
+        theta[model.index("slide.offset")] = 0.05
+        moved = model.link_poses(theta, q)[tip]
+        q2 = q.copy()
+        q2[:, robot.joint_names.index("slide")] += 0.05
+        np.testing.assert_allclose(moved[1], robot.frames(q2)[tip][:, :3, 3], atol=1e-12)
+        # and the Jacobian through the prismatic joint is the central differences'
+        from _real_data import look_at
+        from armsim.vision.real.model import Data
+        theta = model.nominal + rng.normal(0, 0.01, model.dim)
+        model.set_pose(theta, "left", look_at((1.5, -0.5, 0.8), (0.0, 0.0, 0.4)))
+        model.set_pose(theta, "right", look_at((1.5, 0.6, 0.9), (0.0, 0.0, 0.4)))
+        rows = np.array([(p, c, 0, k) for p in range(20) for c in range(2) for k in range(4)])
+        data = Data(tuple(range(20)), q, *rows.T, np.zeros((len(rows), 2)),
+                    np.ones(2 * len(rows)))
+        _, jac = model.residuals(theta, data, np.ones(model.dim, bool))
+        for i in range(model.dim):
+            up, down = theta.copy(), theta.copy()
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            numeric = (model.residuals(up, data)[0] - model.residuals(down, data)[0]) / 2e-6
+            np.testing.assert_allclose(jac[:, i], numeric, rtol=1e-5,
+                                       atol=1e-6 * (1 + np.abs(jac).max()))

@@ -62,11 +62,15 @@ def _T(R):
     return ad.moveaxis(R, -1, -2) if isinstance(R, ad.Dual) else np.swapaxes(R, -1, -2)
 
 
-def _axis_turn(axis, q):
-    """Rotation about the unit ``axis`` (3,) by ``q`` (P,): (P, 3, 3), arrays or Duals."""
-    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+def _axis_turns(axes, q):
+    """Rotations about the unit ``axes`` (n, 3) by ``q`` (P, n): (P, n, 3, 3), arrays or
+    Duals, in one pass."""
+    x, y, z = axes[:, 0], axes[:, 1], axes[:, 2]
+    zero = np.zeros_like(x)
+    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1),
+                  np.stack([-y, x, zero], -1)], axis=-2)                    # (n, 3, 3)
     c, s = ad.cos_sin(q)
-    shape = (-1, 1, 1)
+    shape = np.shape(ad.value_of(q)) + (1, 1)
     return np.eye(3) + ad.reshape(s, shape) * k + ad.reshape(1.0 - c, shape) * (k @ k)
 
 
@@ -185,9 +189,27 @@ class Model:
         theta[at + 3:at + 6] = 0.0
         return theta
 
-    def _pose(self, theta, at, key):
-        R0 = self.reference.get(key, np.eye(3))
-        return ad.matmul(R0, rpy_matrix(theta[at + 3:at + 6])), theta[at:at + 3]
+    def rotations(self, theta):
+        """``{index of a turn's first parameter: R (3, 3)}``: every joint origin's, marker's
+        and camera's rotation (nominal or reference times the turn), from one batched
+        :func:`rpy_matrix` (arrays or Duals)."""
+        starts, bases = [], []
+        for j, at, _ in self.steps:
+            if at is not None:
+                starts.append(at + 4)
+                bases.append(rpy_matrix(np.asarray(j.rpy, float)))
+        for key, at in list(self.marker_at.items()) + list(self.camera_at.items()):
+            starts.append(at + 3)
+            bases.append(self.reference.get(key, np.eye(3)))
+        idx = np.array(starts)[:, None] + np.arange(3)
+        R = ad.matmul(np.array(bases), rpy_matrix(theta[idx]))
+        return {s: R[i] for i, s in enumerate(starts)}
+
+    def _pose(self, theta, at, key, turns=None):
+        if turns is None:
+            R0 = self.reference.get(key, np.eye(3))
+            return ad.matmul(R0, rpy_matrix(theta[at + 3:at + 6])), theta[at:at + 3]
+        return turns[at + 3], theta[at:at + 3]
 
     def pose_matrix(self, theta, key):
         """link_from_marker (a marker id) or world/link_from_camera (a camera name), (4, 4)."""
@@ -212,46 +234,52 @@ class Model:
         raise KeyError(name)
 
     # -- the forward pass -----------------------------------------------------------------
-    def link_poses(self, theta, readings):
+    def link_poses(self, theta, readings, turns=None):
         """``{link: (R (P, 3, 3), p (P, 3))}`` in the root's frame for readings (P, J) of
-        ``joints.csv``'s columns; arrays or Duals."""
+        ``joints.csv``'s columns; arrays or Duals.  ``turns``: :meth:`rotations`."""
         readings = np.asarray(readings, float)
+        if turns is None:
+            turns = self.rotations(theta)
         P = readings.shape[0]
         frames = {self.robot.root: (np.broadcast_to(np.eye(3), (P, 3, 3)), np.zeros((P, 3)))}
+        moving = [(at, col, j.axis) for j, at, col in self.steps if at is not None]
+        if moving:
+            ats, cols, axes = zip(*moving)
+            axes = np.array(axes, float)
+            axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
+            q_all = readings[:, list(cols)] + theta[np.array(ats)]            # (P, n)
+            motions = _axis_turns(axes, q_all)                               # (P, n, 3, 3)
+            slot = {at: i for i, at in enumerate(ats)}
         for j, at, col in self.steps:
             Rp, pp = frames[j.parent]
-            R0 = rpy_matrix(np.asarray(j.rpy, float))
             if at is None:
-                R = ad.matmul(Rp, R0)
+                R = ad.matmul(Rp, rpy_matrix(np.asarray(j.rpy, float)))
                 p = pp + ad.matmul(Rp, np.asarray(j.xyz, float))
             else:
-                Ro = ad.matmul(R0, rpy_matrix(theta[at + 4:at + 7]))
-                Rb = ad.matmul(Rp, Ro)
+                Rb = ad.matmul(Rp, turns[at + 4])
                 p = pp + _rotate(Rp, theta[at + 1:at + 4])
-                q = readings[:, col] + theta[at]
-                axis = np.asarray(j.axis, float)
-                axis = axis / np.linalg.norm(axis)
+                i = slot[at]
                 if j.type == "prismatic":
                     R = Rb
-                    p = p + ad.reshape(q, (-1, 1)) * ad.matmul(Rb, axis)
+                    p = p + ad.reshape(q_all[:, i], (-1, 1)) * ad.matmul(Rb, axes[i])
                 else:
-                    R = ad.matmul(Rb, _axis_turn(axis, q))
+                    R = ad.matmul(Rb, motions[:, i])
             frames[j.child] = (R, p)
         return frames
 
-    def world_from_camera(self, theta, camera, frames):
+    def world_from_camera(self, theta, camera, frames, turns=None):
         """(R, p) of a camera in the world: (3, 3), (3,) when fixed, (P, ...) on a link."""
-        R, p = self._pose(theta, self.camera_at[camera.name], camera.name)
+        R, p = self._pose(theta, self.camera_at[camera.name], camera.name, turns)
         if camera.link is None:
             return R, p
         Rl, pl = frames[camera.link]
         return ad.matmul(Rl, R), pl + _rotate(Rl, p)
 
-    def marker_corners(self, theta, frames):
+    def marker_corners(self, theta, frames, turns=None):
         """World corners (P, M, 4, 3) of every marker."""
         out = []
         for k, m in enumerate(self.markers):
-            R, p = self._pose(theta, self.marker_at[m.id], m.id)
+            R, p = self._pose(theta, self.marker_at[m.id], m.id, turns)
             Rl, pl = frames[m.link]
             Rw = ad.matmul(Rl, R)                                  # (P, 3, 3)
             pw = pl + _rotate(Rl, p)                               # (P, 3)
@@ -261,12 +289,13 @@ class Model:
 
     def pixels(self, theta, readings):
         """Pixels (P, C, M, 4, 2) and depths (P, C, M, 4) of every corner in every camera."""
-        frames = self.link_poses(theta, readings)
-        X = self.marker_corners(theta, frames)                     # (P, M, 4, 3)
+        turns = self.rotations(theta)
+        frames = self.link_poses(theta, readings, turns)
+        X = self.marker_corners(theta, frames, turns)              # (P, M, 4, 3)
         P = np.shape(readings)[0]
         pix, depth = [], []
         for cam in self.cameras:
-            R, p = self.world_from_camera(theta, cam, frames)
+            R, p = self.world_from_camera(theta, cam, frames, turns)
             if cam.link is None:
                 R, p = ad.broadcast_to(R, (P, 3, 3)), ad.broadcast_to(p, (P, 3))
             # camera coordinates: R^T (X - p), per pose
