@@ -14,16 +14,17 @@ forward-mode Jacobian) under a **Huber loss** by iteratively reweighted least sq
 residual (one pixel coordinate) ``r`` gets the weight ``min(1, c / |r|)`` with ``c`` =
 :data:`HUBER` x the robust sigma of the residuals (1.4826 x their median absolute value);
 ``c`` is set after the first, unweighted solve; the weights are recomputed after each
-solve until none changes by more than 0.01.  A
-corner whose residual is longer than :data:`OUTLIER` robust sigmas is flagged an outlier.
+solve until none changes by more than 0.01.  A corner whose residual is longer than
+:data:`OUTLIER` robust sigmas is flagged an outlier.
 
 **Identifiability**: rank, condition and null directions of the column-scaled Jacobian
 (:func:`armsim.vision.spatial_calibration.identify`), one parameter held per null direction,
 chosen in this order of preference: with fixed cameras the world is the URDF's root, so
 the first joint's origin (x, y, z, rx, ry, rz) and zero offset, and the second joint's
 position along the first joint's axis, only move the world against the cameras; then each
-joint's origin turn about its own axis (its zero offset's twin) and its position along its
-own axis (the next joint's twin); then the rest in parameter order.  A preferred parameter
+joint's origin turn about its own axis (its zero offset's twin), and its position along
+and turn about the axis of the joint above it (that joint's position along its axis, and
+its zero offset, do the same); then the rest in parameter order (joints, markers, cameras).  A preferred parameter
 is held when its share of the null space is at least 0.1 % of the largest share left.
 
 **Uncertainty**: sigma of each free parameter from the Cramér-Rao bound ``s^2 (J^T W
