@@ -11,9 +11,10 @@ images, or given in ``obs.csv``), identifies the joints' zero offsets and origin
 markers' and cameras' poses and the intrinsics asked for
 (:func:`armsim.vision.real.identify.calibrate`), and writes the calibrated URDF
 (:mod:`armsim.vision.real.urdf_out`: zero offsets folded into the origins), ``report.json``
-(:mod:`armsim.vision.real.report`) and, with ``--plots``, one PNG per image: every corner
-seen (green circle), its reprojection at the hand-eye start (red cross) and after the
-calibration (blue plus), on the image (or a white canvas with ``--observations``).
+(:mod:`armsim.vision.real.report`) and, with ``--plots``, one PNG per image with a marker
+seen: every corner seen (green circle), its reprojection at the hand-eye start (red cross)
+and after the calibration (blue plus), on the image (or a white canvas with
+``--observations``).
 
 Every output is opened before the work (:class:`armsim.files.Outputs`) and all are written
 together at the end, or none.  Bad data (a file that cannot be read, an unknown camera,
