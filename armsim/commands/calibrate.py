@@ -96,7 +96,7 @@ def plot_image(image, observed, start, after, scale=1):
     return out
 
 
-def _plots(result, setup, detections, images_given):
+def _plots(result, detections, images_given):
     """``[(file name, PNG bytes)]``: one per image with corners."""
     from armsim.vision.real.detect import _decode, opencv
     cv2 = opencv()
@@ -149,14 +149,20 @@ def calibrate_main(argv=None) -> int:
                 dests["out"] = outs.add(args.out, "--out")
             if args.report:
                 dests["report"] = outs.add(args.report, "--report")
-            result, detections = _run(args)
+            model, data, detections, source = _read(args)
+            plots = {}
+            if args.plots:                    # opened before the work, as the others
+                for c, p in sorted(set(zip(data.camera.tolist(), data.pose.tolist()))):
+                    name = f"{model.cameras[c].name}_{data.poses[p]}.png"
+                    plots[name] = outs.add(str(Path(args.plots) / name), "--plots",
+                                           make_parents=True)
+            from armsim.vision.real.identify import calibrate
+            result = calibrate(model, data, source=source)
             written = []
-            if args.plots:
-                for name, png in _plots(result, result.model.setup, detections,
-                                        args.images is not None):
-                    dest = outs.add(str(Path(args.plots) / name), "--plots", make_parents=True)
-                    dest.file.write(png)
-                written.append(f"{args.plots}/ (plots)")
+            if plots:
+                for name, png in _plots(result, detections, args.images is not None):
+                    plots[name].file.write(png)
+                written.append(f"{args.plots}/ ({len(plots)} plots)")
             if "out" in dests:
                 dests["out"].file.write(_urdf_text(args.urdf, result).encode("utf-8"))
                 written.append(args.out)
@@ -193,11 +199,10 @@ def _urdf_text(urdf, result):
     return '<?xml version="1.0"?>\n' + calibrated_urdf_text(urdf, joints)
 
 
-def _run(args):
-    """Read everything, detect, calibrate: ``(result, detections)``."""
+def _read(args):
+    """Read everything and detect: ``(model, data, detections, source)``."""
     from armsim.kinematics.urdf import load_robot
     from armsim.vision.real import read_joints, read_observations, read_setup
-    from armsim.vision.real.identify import calibrate
     from armsim.vision.real.model import Model
     from armsim.vision.real.report import observation_detections
     robot = load_robot(args.urdf)
@@ -212,5 +217,4 @@ def _run(args):
         detections = observation_detections(observations, setup, joints.poses)
     source = args.images if args.images is not None else args.observations
     model = Model(robot, setup, joints.names, source=args.joints)
-    data = model.data(observations, joints)
-    return calibrate(model, data, source=source), detections
+    return model, model.data(observations, joints), detections, source
