@@ -254,3 +254,13 @@ def test_columns_in_any_order_and_a_symlinked_output(tmp_path, synthetic, capsys
     second = json.loads((d / "report.json").read_text())
     np.testing.assert_allclose([p["value"] for p in first["parameters"]],
                                [p["value"] for p in second["parameters"]], atol=1e-9)
+
+
+def test_an_unwritable_plots_folder_is_one_line_and_nothing_is_written(tmp_path, synthetic,
+                                                                       capsys):
+    d = _files(tmp_path, synthetic)
+    (d / "afile").write_text("")
+    assert main(_argv(d, extra=["--plots", str(d / "afile")])) == 2
+    assert capsys.readouterr().err == (f"argument --plots: cannot write '{d}/afile/left_p000.png"
+                                       f"': '{d}/afile' is not a folder\n")
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
