@@ -196,6 +196,19 @@ def test_held_out_marker_positions_beat_the_hand_eye_start_20x():
     assert np.median(ratios) >= 20.0, ratios
 
 
+def test_the_kinematic_errors_are_at_the_cramer_rao_bound():
+    """Pooled over seeds 0-5 (22 free kinematic parameters each), the RMS of error / sigma
+    is within [0.8, 1.2]: the fit is efficient and its sigmas are honest (issue 26's goal:
+    parameter RMS error <= 1.2 x the bound at 0.5 px, 30 poses)."""
+    z = []
+    for seed in range(6):
+        s, res = _case(seed)
+        kinematic = ~res.held & (np.arange(res.model.dim) < res.model.kinematic)
+        z.append((res.theta - s.truth)[kinematic] / res.sigma[kinematic])
+    rms = float(np.sqrt(np.mean(np.square(np.concatenate(z)))))
+    assert 0.8 <= rms <= 1.2, rms
+
+
 def test_learned_intrinsics_are_the_truth_within_4_sigma():
     text = SETUP.replace('cy = 513.0\n', 'cy = 513.0\nlearn_intrinsics = true\n')
     s, res = _case(4, setup_text=text, poses=40)
