@@ -7,6 +7,7 @@
                       [--learner L] [--rounds-per-frame N] [--orbit DEG_PER_S]
     armsim ops --segments 10                # forward- vs reverse-mode operation counts
     armsim sweep SCENE --vary segments=1:6 --vary population=2:6 --csv out.csv  # calibration grid
+    armsim calibrate ROBOT.urdf --joints J.csv --observations O.csv --setup S.toml --out C.urdf
 
 A scene with a ``[calibration]`` table is a calibration scene: the window and
 the GIF show a population learning a hidden arm from what cameras see
@@ -608,6 +609,7 @@ SUBCOMMANDS = {
     "ops": ("armsim.commands.ops", "ops_main"),
     "sweep": ("armsim.commands.sweep", "sweep_command"),
     "schema": ("armsim.commands.schema", "schema_main"),
+    "calibrate": ("armsim.commands.calibrate", "calibrate_main"),
 }
 
 

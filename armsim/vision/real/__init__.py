@@ -4,8 +4,14 @@
 :mod:`~armsim.vision.real.tables` (``joints.csv`` and ``obs.csv``),
 :mod:`~armsim.vision.real.corners` (marker corners without bias: lines fitted to the edges,
 pure numpy) and :mod:`~armsim.vision.real.detect` (ArUco detection in image files; the only
-module that imports OpenCV, from the ``vision`` extra: ``pip install armsim[vision]``).
-The formats are described in docs/calibrate_real.md.
+module that imports OpenCV, from the ``vision`` extra: ``pip install armsim[vision]``; the
+others get it from :func:`~armsim.vision.real.detect.opencv`, when called).  The
+identification: :mod:`~armsim.vision.real.model` (parameters -> marker corner pixels, on
+forward-mode Duals), :mod:`~armsim.vision.real.handeye` (OpenCV's hand-eye start),
+:mod:`~armsim.vision.real.identify` (LM under a Huber loss, gauges, Cramér-Rao sigmas),
+:mod:`~armsim.vision.real.report` (report.json) and :mod:`~armsim.vision.real.urdf_out`
+(the calibrated URDF).  The formats and ``armsim calibrate`` are described in
+docs/calibrate_real.md.
 """
 
 from armsim.vision.real.errors import DataError

@@ -1,0 +1,220 @@
+"""``armsim calibrate``: calibrate a real arm and its cameras from images, write the URDF.
+
+::
+
+    armsim calibrate ROBOT.urdf --joints joints.csv (--images DIR | --observations obs.csv)
+                     --setup setup.toml [--out calibrated.urdf] [--report report.json]
+                     [--plots DIR]
+
+Reads the robot, its joint readings, the setup and the marker corners (detected in the
+images, or given in ``obs.csv``), identifies the joints' zero offsets and origins, the
+markers' and cameras' poses and the intrinsics asked for
+(:func:`armsim.vision.real.identify.calibrate`), and writes the calibrated URDF
+(:mod:`armsim.vision.real.urdf_out`: zero offsets folded into the origins), ``report.json``
+(:mod:`armsim.vision.real.report`) and, with ``--plots``, one PNG per image with a marker
+seen: every corner seen (green circle), its reprojection at the hand-eye start (red cross)
+and after the calibration (blue plus), on the image (or a white canvas with
+``--observations``).
+
+Every output is opened before the work (:class:`armsim.files.Outputs`) and all are written
+together at the end, or none.  Bad data (a file that cannot be read, an unknown camera,
+joint or marker, a pose missing from ``joints.csv``, duplicate rows, a value that is not
+finite, an image of the wrong size) is one line on stderr naming the file and the item,
+exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from armsim.files import OutputError, Outputs
+
+__all__ = ["calibrate_main", "plot_image"]
+
+PROG = "armsim calibrate"
+#: BGR colours of the plots: corners seen, start reprojection, calibrated reprojection
+SEEN, START, AFTER = (0, 160, 0), (0, 0, 220), (220, 80, 0)
+
+
+class _Usage(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, no usage dump
+        raise _Usage(message)
+
+
+def _parser():
+    p = _Parser(prog=PROG, description="Calibrate a real arm (joint zero offsets and origins) "
+                "and its cameras from ArUco markers seen in images, and write the calibrated "
+                "URDF.")
+    p.add_argument("urdf", metavar="ROBOT.urdf", help="the robot's URDF")
+    p.add_argument("--joints", required=True, metavar="CSV",
+                   help="joints.csv: pose,<joint>,... one row per pose (encoder readings)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--images", metavar="DIR", help="images DIR/<camera>/<pose>.png")
+    src.add_argument("--observations", metavar="CSV",
+                     help="obs.csv: pose,camera,marker,corner,u,v (marker corners)")
+    p.add_argument("--setup", required=True, metavar="TOML", help="setup.toml: cameras, markers")
+    p.add_argument("--out", metavar="URDF", help="write the calibrated URDF here")
+    p.add_argument("--report", metavar="JSON", help="write report.json here")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write one PNG per image: corners seen, start and calibrated reprojection")
+    return p
+
+
+def _point(uv):
+    """cv2 drawing coordinates with 4 fractional bits (pixel centres at integers)."""
+    return (int(round(uv[0] * 16)), int(round(uv[1] * 16)))
+
+
+def plot_image(image, observed, start, after, scale=1):
+    """A BGR picture (H, W, 3) uint8: ``image`` (grey (H, W) or None: white) with the
+    corners ``observed`` (N, 2) as green circles, ``start`` as red crosses and ``after``
+    as blue pluses [px]."""
+    from armsim.vision.real.detect import opencv
+    cv2 = opencv()
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    out = np.ascontiguousarray(image)
+    r = 6 * 16
+    for uv in observed:
+        cv2.circle(out, _point(uv), r, SEEN, 1, cv2.LINE_AA, 4)
+    for uv in start:
+        x, y = _point(uv)
+        cv2.line(out, (x - r, y - r), (x + r, y + r), START, 1, cv2.LINE_AA, 4)
+        cv2.line(out, (x - r, y + r), (x + r, y - r), START, 1, cv2.LINE_AA, 4)
+    for uv in after:
+        x, y = _point(uv)
+        cv2.line(out, (x - r, y), (x + r, y), AFTER, 1, cv2.LINE_AA, 4)
+        cv2.line(out, (x, y - r), (x, y + r), AFTER, 1, cv2.LINE_AA, 4)
+    return out
+
+
+def _plots(result, detections, images_given):
+    """``[(file name, PNG bytes)]``: one per image with corners."""
+    from armsim.vision.real.detect import _decode, opencv
+    cv2 = opencv()
+    model, data = result.model, result.data
+    start, _ = model.predict(result.start, data)
+    after, _ = model.predict(result.theta, data)
+    paths = {(d["camera"], d["pose"]): d.get("image") for d in detections}
+    out = []
+    for c, cam in enumerate(model.cameras):
+        for p, pose in enumerate(data.poses):
+            rows = np.flatnonzero((data.camera == c) & (data.pose == p))
+            if not rows.size:
+                continue
+            image = None
+            path = paths.get((cam.name, pose))
+            if images_given and path:
+                image, _ = _decode(path)
+            if image is None:
+                image = np.full((cam.height, cam.width), 255, np.uint8)
+            picture = plot_image(image, data.uv[rows], start[rows], after[rows])
+            ok, png = cv2.imencode(".png", picture)
+            out.append((f"{cam.name}_{pose}.png", png.tobytes()))
+    return out
+
+
+def _summary(result, written):
+    lines = [f"{PROG}: {len(result.data.poses)} poses, {len(result.data)} corners; "
+             f"RMS {result.rms_px_before:.3f} px at the hand-eye start, "
+             f"{result.rms_px_nominal:.3f} px with the nominal kinematics, "
+             f"{result.rms_px_after:.3f} px calibrated",
+             f"rank {result.rank} of {result.model.dim} parameters ({int(result.held.sum())} "
+             f"held), condition {result.condition:.3g}; converged: {result.converged}, "
+             f"identified: {result.identified}; outliers: {len(result.outliers)}; "
+             f"{result.seconds:.2f} s"]
+    lines += [f"wrote {w}" for w in written]
+    return "\n".join(lines)
+
+
+def calibrate_main(argv=None) -> int:
+    from armsim.vision.real.errors import DataError
+    try:
+        args = _parser().parse_args(argv)
+    except _Usage as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Outputs() as outs:
+            dests = {}
+            if args.out:
+                dests["out"] = outs.add(args.out, "--out")
+            if args.report:
+                dests["report"] = outs.add(args.report, "--report")
+            model, data, detections, source = _read(args)
+            plots = {}
+            if args.plots:                    # opened before the work, as the others
+                for c, p in sorted(set(zip(data.camera.tolist(), data.pose.tolist()))):
+                    name = f"{model.cameras[c].name}_{data.poses[p]}.png"
+                    plots[name] = outs.add(str(Path(args.plots) / name), "--plots",
+                                           make_parents=True)
+            from armsim.vision.real.identify import calibrate
+            result = calibrate(model, data, source=source)
+            written = []
+            if plots:
+                for name, png in _plots(result, detections, args.images is not None):
+                    plots[name].file.write(png)
+                written.append(f"{args.plots}/ ({len(plots)} plots)")
+            if "out" in dests:
+                dests["out"].file.write(_urdf_text(args.urdf, result).encode("utf-8"))
+                written.append(args.out)
+            if "report" in dests:
+                import json
+                from armsim.vision.real.report import build_report
+                text = json.dumps(build_report(result, detections), indent=1,
+                                  allow_nan=False) + "\n"
+                dests["report"].file.write(text.encode("utf-8"))
+                written.append(args.report)
+    except (DataError, OutputError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ImportError as exc:       # OpenCV missing: one line naming the extra
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except np.linalg.LinAlgError as exc:   # data too poor for the solve (e.g. all one pose)
+        print(f"{PROG}: the calibration failed: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
+        print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
+        return 2
+    print(_summary(result, written))
+    return 0
+
+
+def _urdf_text(urdf, result):
+    from armsim.vision.real.urdf_out import JointCalibration, calibrated_urdf_text
+    model = result.model
+    joints = {}
+    for name in model.joints:
+        xyz, rpy, d = model.joint_origin(result.theta, name)
+        joints[name] = JointCalibration(tuple(xyz), tuple(rpy), d)
+    return '<?xml version="1.0"?>\n' + calibrated_urdf_text(urdf, joints)
+
+
+def _read(args):
+    """Read everything and detect: ``(model, data, detections, source)``."""
+    from armsim.kinematics.urdf import load_robot
+    from armsim.vision.real import read_joints, read_observations, read_setup
+    from armsim.vision.real.model import Model
+    from armsim.vision.real.report import observation_detections
+    robot = load_robot(args.urdf)
+    setup = read_setup(args.setup, robot)
+    joints = read_joints(args.joints, robot)
+    if args.images is not None:
+        from armsim.vision.real.detect import detect_images
+        found = detect_images(args.images, setup, joints)
+        observations, detections = found.observations, list(found.images)
+    else:
+        observations = read_observations(args.observations, setup, joints)
+        detections = observation_detections(observations, setup, joints.poses)
+    source = args.images if args.images is not None else args.observations
+    model = Model(robot, setup, joints.names, source=args.joints)
+    return model, model.data(observations, joints), detections, source

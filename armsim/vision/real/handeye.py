@@ -1,0 +1,211 @@
+"""The start of a real calibration: OpenCV's hand-eye solution on the nominal kinematics.
+
+1. Each marker in each image: its pose in the camera, ``cv2.solvePnP`` with
+   ``SOLVEPNP_IPPE_SQUARE`` (the marker's corners in OpenCV's ArUco order,
+   :func:`armsim.vision.real.model.corner_points`) on the camera's known intrinsics.
+2. A camera fixed in the world (eye-to-hand) watching a marker on a moving link:
+   ``cv2.calibrateRobotWorldHandEye`` (Shah's and Li's methods, the one that reprojects
+   the corners best) on ``camera_from_marker_i  marker_from_link =
+   camera_from_world  world_from_link_i`` (OpenCV's ``cTw wTb = cTg gTb`` with the marker
+   as its "world" and the link as its "gripper"), ``world_from_link_i`` the nominal forward
+   kinematics of the readings: gives world_from_camera and link_from_marker.
+   A camera on a link (eye-in-hand) watching a marker on a link no joint moves:
+   ``cv2.calibrateHandEye`` (Tsai, Park, Horaud, Andreff, Daniilidis: the best
+   reprojection) gives link_from_camera, and the marker's pose is the mean of
+   ``world_from_link_i link_from_camera camera_from_marker_i``.
+   A marker seen by several cameras takes the estimate of the camera that saw it most.
+   A fixed marker seen by a fixed camera is placed from that camera's pose.
+
+OpenCV is imported when called (:func:`armsim.vision.real.detect.opencv`).  The poses are
+those of the nominal kinematics: this is the baseline of armsim's calibration (OpenCV's
+hand-eye methods assume the arm is exact).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.vision.real.errors import DataError
+from armsim.vision.real.model import corner_points
+
+__all__ = ["marker_poses", "hand_eye", "mean_pose", "invert"]
+
+MIN_VIEWS = 3          # hand-eye needs at least 3 poses (2 motions)
+
+
+def invert(T):
+    """The inverse of a rigid transform (4, 4)."""
+    out = np.eye(4)
+    out[:3, :3] = T[:3, :3].T
+    out[:3, 3] = -T[:3, :3].T @ T[:3, 3]
+    return out
+
+
+def mean_pose(Ts):
+    """The mean of rigid transforms (k, 4, 4): the positions averaged, the rotations
+    averaged and projected back on a rotation (SVD)."""
+    Ts = np.asarray(Ts, float)
+    U, _, Vt = np.linalg.svd(Ts[:, :3, :3].sum(axis=0))
+    R = U @ np.diag([1.0, 1.0, np.linalg.det(U @ Vt)]) @ Vt
+    out = np.eye(4)
+    out[:3, :3], out[:3, 3] = R, Ts[:, :3, 3].mean(axis=0)
+    return out
+
+
+def marker_poses(model, data):
+    """``{(pose index, camera index, marker index): camera_from_marker (4, 4)}`` by
+    ``cv2.solvePnP`` (IPPE_SQUARE) of every marker seen, on each camera's intrinsics."""
+    from armsim.vision.real.detect import opencv
+    cv2 = opencv()
+    groups = {}
+    for i, key in enumerate(zip(data.pose, data.camera, data.marker)):
+        groups.setdefault(tuple(int(k) for k in key), np.zeros((4, 2)))[data.corner[i]] = \
+            data.uv[i]
+    out = {}
+    for (p, c, m), uv in groups.items():
+        cam = model.cameras[c]
+        K = np.array([[cam.fx, 0.0, cam.cx], [0.0, cam.fy, cam.cy], [0.0, 0.0, 1.0]])
+        ok, rvec, tvec = cv2.solvePnP(corner_points(model.markers[m].size), uv, K,
+                                      np.asarray(cam.distortion, float),
+                                      flags=cv2.SOLVEPNP_IPPE_SQUARE)
+        if not ok:
+            continue
+        T = np.eye(4)
+        T[:3, :3] = cv2.Rodrigues(rvec)[0]
+        T[:3, 3] = np.ravel(tvec)
+        out[(p, c, m)] = T
+    return out
+
+
+def _link_pose(frames, link, p):
+    R, t = frames[link]
+    T = np.eye(4)
+    T[:3, :3], T[:3, 3] = R[p], t[p]
+    return T
+
+
+def _rms(model, data, keys, c, k, camera_from_marker):
+    """RMS reprojection error [px] of marker ``k`` in camera ``c`` over the images
+    ``keys`` for the poses ``camera_from_marker`` (one per key)."""
+    cam = model.cameras[c]
+    corners = corner_points(model.markers[k].size)
+    err = []
+    for key, T in zip(keys, camera_from_marker):
+        Xc = corners @ T[:3, :3].T + T[:3, 3]
+        uv, _ = model.project(model.nominal, cam, Xc)
+        rows = (data.pose == key[0]) & (data.camera == c) & (data.marker == k)
+        err.append(uv[data.corner[rows]] - data.uv[rows])
+    return float(np.sqrt(np.mean(np.square(np.concatenate(err)))))
+
+
+def _matrix(R, t):
+    T = np.eye(4)
+    T[:3, :3], T[:3, 3] = R, np.ravel(t)
+    return T
+
+
+def _robot_world(cv2, model, data, keys, A, B, c, k):
+    """``calibrateRobotWorldHandEye`` by each of OpenCV's methods (Shah, Li); the one whose
+    poses reproject the corners best: (marker_from_link, camera_from_world)."""
+    best = None
+    for method in (cv2.CALIB_ROBOT_WORLD_HAND_EYE_SHAH, cv2.CALIB_ROBOT_WORLD_HAND_EYE_LI):
+        Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
+            [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+            [b[:3, :3] for b in B], [b[:3, 3:4] for b in B], method=method)
+        X, Z = _matrix(Rx, tx), _matrix(Rz, tz)
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Z))):
+            continue
+        rms = _rms(model, data, keys, c, k, [Z @ b @ invert(X) for b in B])
+        if best is None or rms < best[0]:
+            best = (rms, X, Z)
+    return best[1], best[2]
+
+
+def _hand_eye(cv2, model, data, keys, A, B, c, k):
+    """``calibrateHandEye`` by each of OpenCV's methods (Tsai, Park, Horaud, Andreff,
+    Daniilidis); the one whose poses reproject the corners best: link_from_camera."""
+    best = None
+    for method in (cv2.CALIB_HAND_EYE_TSAI, cv2.CALIB_HAND_EYE_PARK, cv2.CALIB_HAND_EYE_HORAUD,
+                   cv2.CALIB_HAND_EYE_ANDREFF, cv2.CALIB_HAND_EYE_DANIILIDIS):
+        R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
+                                    [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+                                    method=method)
+        X = _matrix(R, t)
+        if not np.all(np.isfinite(X)):
+            continue
+        world = mean_pose([b @ X @ a for a, b in zip(A, B)])      # world_from_marker
+        rms = _rms(model, data, keys, c, k, [invert(b @ X) @ world for b in B])
+        if best is None or rms < best[0]:
+            best = (rms, X)
+    return best[1]
+
+
+def hand_eye(model, data, source="observations"):
+    """The start: the model's nominal parameters with every camera's and marker's pose
+    from OpenCV's hand-eye methods (see the module's docstring).  Returns ``(theta,
+    poses)``: ``poses`` maps each camera name and marker id to its (4, 4) as OpenCV gave it
+    (``world_from_camera`` or ``link_from_camera``; ``link_from_marker``)."""
+    from armsim.vision.real.detect import opencv
+    cv2 = opencv()
+    theta = model.nominal.copy()
+    frames = model.link_poses(theta, data.readings)
+    seen = marker_poses(model, data)
+    moved = {m.link: bool(model.robot._path(m.link)[1]) for m in model.markers}
+    for c in model.cameras:
+        if c.link is not None:
+            moved[c.link] = bool(model.robot._path(c.link)[1])
+    cams, marks = {}, {}          # name -> T; id -> (views, T)
+    order = sorted(range(len(model.cameras)), key=lambda c: model.cameras[c].link is not None)
+    for c in order:
+        cam = model.cameras[c]
+        best = None
+        for k, marker in enumerate(model.markers):
+            keys = sorted(key for key in seen if key[1] == c and key[2] == k)
+            if cam.link is None and moved[marker.link]:
+                if len(keys) < MIN_VIEWS:
+                    continue
+                A = [seen[key] for key in keys]                      # camera_from_marker
+                B = [_link_pose(frames, marker.link, key[0]) for key in keys]  # world_from_link
+                X, Z = _robot_world(cv2, model, data, keys, A, B, c, k)
+                if best is None or len(keys) > best[0]:
+                    best = (len(keys), invert(Z))
+                if marker.id not in marks or len(keys) > marks[marker.id][0]:
+                    marks[marker.id] = (len(keys), invert(X))
+            elif cam.link is not None and not moved[marker.link]:
+                if len(keys) < MIN_VIEWS:
+                    continue
+                A = [seen[key] for key in keys]
+                B = [_link_pose(frames, cam.link, key[0]) for key in keys]   # world_from_link
+                X = _hand_eye(cv2, model, data, keys, A, B, c, k)     # link_from_camera
+                if best is None or len(keys) > best[0]:
+                    best = (len(keys), X)
+                Ml = _link_pose(frames, marker.link, 0)
+                world = mean_pose([b @ X @ a for a, b in zip(A, B)])
+                if marker.id not in marks or len(keys) > marks[marker.id][0]:
+                    marks[marker.id] = (len(keys), invert(Ml) @ world)
+        if best is None:
+            what = "a marker on a moving link" if cam.link is None else \
+                "a marker on a link no joint moves"
+            raise DataError(source, f"camera {cam.name!r}", f"the hand-eye start needs "
+                            f"{what} seen in at least {MIN_VIEWS} poses by this camera")
+        cams[cam.name] = best[1]
+    # fixed markers seen by fixed cameras: placed from the camera's pose
+    for k, marker in enumerate(model.markers):
+        if marker.id in marks:
+            continue
+        for c, cam in enumerate(model.cameras):
+            keys = [key for key in seen if key[1] == c and key[2] == k]
+            if cam.link is None and not moved[marker.link] and keys:
+                Ml = _link_pose(frames, marker.link, 0)
+                marks[marker.id] = (len(keys), invert(Ml) @ mean_pose(
+                    [cams[cam.name] @ seen[key] for key in keys]))
+                break
+        else:
+            raise DataError(source, f"marker {marker.id}", "the hand-eye start cannot place "
+                            f"it: seen in no {MIN_VIEWS} poses of a camera that can")
+    poses = dict(cams)
+    for mid, (_, T) in marks.items():
+        poses[mid] = T
+    for key, T in poses.items():
+        model.set_pose(theta, key, T)
+    return theta, poses

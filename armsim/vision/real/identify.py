@@ -1,0 +1,236 @@
+"""Identification of a real robot, its cameras and markers from marker corners.
+
+:func:`calibrate` runs three stages on the :class:`~armsim.vision.real.model.Model`:
+
+1. **start**: OpenCV's hand-eye solution on the nominal kinematics
+   (:func:`armsim.vision.real.handeye.hand_eye`);
+2. **cameras and markers**: their poses refined by :func:`lm` with the kinematics (and the
+   intrinsics) held at nominal;
+3. **everything**: joint zero offsets, joint origins, marker and camera poses and the
+   intrinsics asked for, with one parameter held per null direction (:func:`gauges`).
+
+:func:`lm` is :func:`armsim.vision.spatial_calibration.solve_lm` (Levenberg-Marquardt on the
+forward-mode Jacobian) under a **Huber loss** by iteratively reweighted least squares: a
+residual (one pixel coordinate) ``r`` gets the weight ``min(1, c / |r|)`` with ``c`` =
+:data:`HUBER` x the robust sigma of the residuals (1.4826 x their median absolute value);
+``c`` is set after the first, unweighted solve; the weights are recomputed after each
+solve until none changes by more than 0.01.  A corner whose residual is longer than
+:data:`OUTLIER` robust sigmas is flagged an outlier.
+
+**Identifiability**: rank, condition and null directions of the column-scaled Jacobian
+(:func:`armsim.vision.spatial_calibration.identify`), one parameter held per null direction,
+chosen in this order of preference: with fixed cameras the world is the URDF's root, so
+the first joint's origin (x, y, z, rx, ry, rz) and zero offset, and the second joint's
+position along the first joint's axis, only move the world against the cameras; then each
+joint's origin turn about its own axis (its zero offset's twin), and its position along
+and turn about the axis of the joint above it (that joint's position along its axis, and
+its zero offset, do the same); then the rest in parameter order (joints, markers, cameras).  A preferred parameter
+is held when its share of the null space is at least 0.1 % of the largest share left.
+
+**Uncertainty**: sigma of each free parameter from the Cramér-Rao bound ``s^2 (J^T W
+J)^-1``, ``s`` the measured pixel noise (the weighted residual's RMS over the degrees of
+freedom left).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from armsim.kinematics.spatial import rpy_matrix
+from armsim.vision.real.handeye import hand_eye
+from armsim.vision.spatial_calibration import identify, solve_lm
+
+__all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "HUBER",
+           "OUTLIER"]
+
+HUBER = 1.345           # Huber threshold in robust sigmas (95 % efficiency on Gaussian noise)
+OUTLIER = 5.0           # a corner whose residual is longer than this many robust sigmas
+MAX_REWEIGHTS = 20
+SETTLED = 0.01          # the weights have settled when none changes by more than this
+TIE = 0.999           # a preferred parameter is held at >= (1 - TIE) of the largest share
+
+
+def robust_sigma(r):
+    """1.4826 x the median absolute residual (the standard deviation for Gaussian noise)."""
+    r = np.abs(np.asarray(r, float))
+    return float(1.4826 * np.median(r)) if r.size else 0.0
+
+
+def _huber(r, c):
+    a = np.abs(r)
+    return np.where(a <= c, 1.0, c / np.maximum(a, 1e-300))
+
+
+@dataclass
+class Fit:
+    theta: np.ndarray
+    weights: np.ndarray
+    rounds: int
+    converged: bool
+    threshold: float
+
+
+def lm(model, data, theta, free, max_rounds=200):
+    """Levenberg-Marquardt under the Huber loss (see the module's docstring): the
+    threshold ``c`` is set from the residuals of the first, unweighted solve and kept; the
+    weights are then recomputed after each solve until none changes by more than
+    :data:`SETTLED`."""
+    w = np.ones(2 * len(data))
+    rounds, converged, c = 0, False, None
+    for _ in range(MAX_REWEIGHTS):
+        sol = solve_lm(model, data.weighted(w), theta, free, max_rounds=max_rounds)
+        rounds += sol.rounds
+        theta = sol.theta
+        r, _ = model.residuals(theta, data.weighted(np.ones_like(w)))
+        if c is None:
+            c = HUBER * max(robust_sigma(r), 1e-9)
+        new = _huber(r, c)
+        settled = float(np.max(np.abs(new - w), initial=0.0)) <= SETTLED
+        w = new
+        if settled:
+            converged = sol.reason == "converged"
+            break
+    return Fit(theta, w, rounds, converged, c)
+
+
+def _aligned(v):
+    """The coordinate (0, 1, 2) the unit vector ``v`` lies along, or None."""
+    v = np.asarray(v, float) / np.linalg.norm(v)
+    i = int(np.argmax(np.abs(v)))
+    return i if abs(v[i]) > 0.99 else None
+
+
+def preferred(model):
+    """Parameter indices in the order they are held when null (module's docstring)."""
+    out = []
+    movable = [(j, at) for j, at, _ in model.steps if at is not None]
+    fixed_cameras = all(c.link is None for c in model.cameras)
+    if fixed_cameras and movable:
+        out += list(range(movable[0][1], movable[0][1] + 7))
+    # each link's frame relative to the child frame of the nearest movable joint above it
+    above = {model.robot.root: (None, np.eye(3))}
+    for j, at, _ in model.steps:
+        up, R = above[j.parent]
+        R_origin = rpy_matrix(np.asarray(j.rpy, float))
+        if at is None:
+            above[j.child] = (up, R @ R_origin)
+            continue
+        axis = np.asarray(j.axis, float) / np.linalg.norm(j.axis)
+        own = _aligned(axis)
+        if own is not None:
+            out.append(at + 4 + own)                          # its turn about its own axis
+        if up is not None:
+            prev = R.T @ up                                   # the axis above, in the parent
+            k = _aligned(prev)
+            if k is not None:
+                out.append(at + 1 + k)                        # position along the axis above
+            k = _aligned(R_origin.T @ prev)
+            if k is not None:
+                out.append(at + 4 + k)                        # turn about the axis above
+        above[j.child] = (axis, np.eye(3))
+    seen = []
+    for i in out + list(range(model.dim)):
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def gauges(model, jac):
+    """:class:`~armsim.vision.spatial_calibration.Identifiability` of the Jacobian (R, D)
+    of every parameter, and the held parameters (indices, one per null direction, chosen
+    by :func:`preferred`)."""
+    order = np.array(preferred(model))
+    ident = identify(jac[:, order], [model.names[i] for i in order], tie=TIE)
+    return ident, np.sort(order[ident.held])
+
+
+@dataclass
+class Result:
+    """What :func:`calibrate` found; ``theta`` and ``sigma`` are (D,) in ``model.names``
+    order (``sigma`` is 0 for a held parameter)."""
+
+    model: object
+    data: object
+    theta: np.ndarray
+    start: np.ndarray
+    nominal_fit: np.ndarray
+    start_poses: dict
+    sigma: np.ndarray
+    held: np.ndarray
+    rank: int
+    condition: float
+    gauges: list
+    rms_px_before: float
+    rms_px_nominal: float
+    rms_px_after: float
+    noise_px: float
+    huber_px: float
+    outliers: np.ndarray
+    converged: bool
+    identified: bool
+    rounds: int
+    seconds: float
+    residuals: np.ndarray = field(repr=False, default=None)
+    start_residuals: np.ndarray = field(repr=False, default=None)
+
+
+def _rms(r):
+    return float(np.sqrt(np.mean(np.square(r)))) if r.size else 0.0
+
+
+def calibrate(model, data, source="observations", max_rounds=200):
+    """Calibrate ``model`` on ``data`` (:class:`~armsim.vision.real.model.Data`): a
+    :class:`Result` (stages in the module's docstring)."""
+    t0 = time.perf_counter()
+    start, poses = hand_eye(model, data, source)
+    plain = data.weighted(np.ones(2 * len(data)))
+    r_start, _ = model.residuals(start, plain)
+    # stage 2: the cameras' and markers' poses, kinematics and intrinsics at nominal
+    free = np.zeros(model.dim, bool)
+    for at in list(model.marker_at.values()) + list(model.camera_at.values()):
+        free[at:at + 6] = True
+    fit = lm(model, data, start, free, max_rounds)
+    nominal_fit, rounds = fit.theta, fit.rounds
+    r_nominal, _ = model.residuals(nominal_fit, plain)
+    # stage 3: everything, one parameter held per null direction
+    everything = np.ones(model.dim, bool)
+    _, jac = model.residuals(nominal_fit, plain, everything)
+    ident, held = gauges(model, jac)
+    theta = nominal_fit
+    for _stage in range(3):
+        free = np.ones(model.dim, bool)
+        free[held] = False
+        fit = lm(model, data, theta, free, max_rounds)
+        theta, rounds = fit.theta, rounds + fit.rounds
+        _, jac = model.residuals(theta, plain, everything)
+        again, held_again = gauges(model, jac)
+        if again.deficit >= len(held):
+            ident = again
+            break
+        ident, held = again, held_again
+    r, jac_free = model.residuals(theta, data.weighted(fit.weights), free)
+    dof = max(r.size - int(free.sum()), 1)
+    noise = float(np.sqrt(r @ r / dof))
+    a = jac_free.T @ jac_free
+    sigma = np.zeros(model.dim)
+    s = np.linalg.svd(a / np.sqrt(np.outer(np.diag(a), np.diag(a)) + 1e-300),
+                      compute_uv=False)
+    identified = bool(s[-1] > 1e-12 * s[0]) and ident.deficit == len(held)
+    if identified:
+        cov = noise ** 2 * np.linalg.inv(a)
+        sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    else:
+        sigma[free] = np.nan
+    r_after, _ = model.residuals(theta, plain)
+    corner = np.hypot(*r_after.reshape(-1, 2).T)
+    outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
+    mask = np.zeros(model.dim, bool)
+    mask[held] = True
+    return Result(model, data, theta, start, nominal_fit, poses, sigma, mask, ident.rank,
+                  float(ident.condition), list(ident.directions), _rms(r_start),
+                  _rms(r_nominal), _rms(r_after), noise, fit.threshold, outliers,
+                  bool(fit.converged), identified, rounds, time.perf_counter() - t0,
+                  r_after, r_start)

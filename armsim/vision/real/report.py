@@ -1,0 +1,138 @@
+"""``report.json`` of a real calibration: what was identified, how well, and from what.
+
+:func:`build_report` turns a :class:`~armsim.vision.real.identify.Result` into plain JSON
+data; docs/calibrate_report.schema.json is its JSON Schema (tests/test_real_identify.py
+validates a produced report against it).  The keys:
+
+* ``cameras``: ``{name: {"world_from_camera": 4x4, "fx", "fy", "cx", "cy", "distortion"}}``
+  for a fixed camera, ``{"link": ..., "link_from_camera": 4x4, ...}`` for one on a link;
+* ``markers``: ``{"<id>": {"link": ..., "link_from_marker": 4x4}}``;
+* ``start``: the same two blocks as OpenCV's hand-eye methods gave them on the nominal
+  kinematics (the baseline of the benchmark);
+* ``joints``: ``{name: {"xyz", "rpy", "zero_offset"}}``, the identified origins (as the
+  calibrated URDF writes them before folding the offsets in);
+* ``parameters``: ``[{"name", "value", "sigma", "held"}]`` (``sigma`` 0 for a held
+  parameter, null when the free parameters are not all identifiable);
+* ``rms_px_before`` (at the hand-eye start), ``rms_px_nominal`` (cameras and markers
+  refined, kinematics nominal), ``rms_px_after``; ``noise_px`` (the measured pixel noise
+  the sigmas use), ``huber_px`` (the Huber threshold), ``outlier_px``;
+* ``rank``, ``dim``, ``condition``, ``gauges`` (the null directions, named), ``held``;
+* ``detections``: one entry per image, as :func:`armsim.vision.real.detect.detect_images`
+  reports it (or built from ``obs.csv``); ``outliers``: the corners flagged;
+* ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.vision.real.identify import OUTLIER, robust_sigma
+
+__all__ = ["build_report", "observation_detections", "REPORT_KEYS"]
+
+REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_before",
+               "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "rank",
+               "dim", "condition", "gauges", "held", "detections", "outliers", "converged",
+               "identified", "rounds", "seconds", "poses", "corners")
+
+
+def _matrix(T):
+    return [[float(x) for x in row] for row in np.asarray(T, float)]
+
+
+def _cameras(model, theta, poses=None):
+    out = {}
+    for cam in model.cameras:
+        fx, fy, cx, cy, d = model.intrinsics(np.asarray(theta, float), cam)
+        T = model.pose_matrix(theta, cam.name) if poses is None else poses[cam.name]
+        entry = {}
+        if cam.link is None:
+            entry["world_from_camera"] = _matrix(T)
+        else:
+            entry["link"] = cam.link
+            entry["link_from_camera"] = _matrix(T)
+        entry.update(fx=float(fx), fy=float(fy), cx=float(cx), cy=float(cy),
+                     distortion=[float(x) for x in d])
+        out[cam.name] = entry
+    return out
+
+
+def _markers(model, theta, poses=None):
+    return {str(m.id): {"link": m.link,
+                        "link_from_marker": _matrix(model.pose_matrix(theta, m.id)
+                                                    if poses is None else poses[m.id])}
+            for m in model.markers}
+
+
+def observation_detections(observations, setup, poses):
+    """Per-image entries (as detect_images reports them) for corners read from ``obs.csv``:
+    one for each camera and pose of ``joints.csv``."""
+    seen = {}
+    for p, c, m in zip(observations.pose, observations.camera, observations.marker):
+        seen.setdefault((c, p), set()).add(int(m))
+    wanted = set(setup.marker_ids)
+    out = []
+    for cam in setup.camera_names:
+        for pose in poses:
+            got = seen.get((cam, pose), set())
+            out.append({"camera": cam, "pose": pose, "image": None, "size": None,
+                        "seen": sorted(got), "missing": sorted(wanted - got), "twice": [],
+                        "unrefined": [], "other": [], "error": None})
+    return out
+
+
+def _finite(x):
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def build_report(result, detections):
+    """The report (a dict of plain JSON data) of ``result``; ``detections`` is the list of
+    per-image entries."""
+    model, data, theta = result.model, result.data, result.theta
+    names = model.names
+    params = []
+    for i, name in enumerate(names):
+        sigma = 0.0 if result.held[i] else _finite(result.sigma[i])
+        params.append({"name": name, "value": float(theta[i]), "sigma": sigma,
+                       "held": bool(result.held[i])})
+    joints = {}
+    for j in model.joints:
+        xyz, rpy, d = model.joint_origin(theta, j)
+        joints[j] = {"xyz": [float(v) for v in xyz], "rpy": [float(v) for v in rpy],
+                     "zero_offset": float(d)}
+    cams = [c.name for c in model.cameras]
+    ids = [m.id for m in model.markers]
+    r = result.residuals.reshape(-1, 2)
+    outliers = [{"pose": data.poses[data.pose[i]], "camera": cams[data.camera[i]],
+                 "marker": int(ids[data.marker[i]]), "corner": int(data.corner[i]),
+                 "residual_px": [float(r[i, 0]), float(r[i, 1])]} for i in result.outliers]
+    start_poses = result.start_poses
+    report = {
+        "cameras": _cameras(model, theta),
+        "markers": _markers(model, theta),
+        "start": {"cameras": _cameras(model, result.start, start_poses),
+                  "markers": _markers(model, result.start, start_poses)},
+        "joints": joints,
+        "parameters": params,
+        "rms_px_before": result.rms_px_before,
+        "rms_px_nominal": result.rms_px_nominal,
+        "rms_px_after": result.rms_px_after,
+        "noise_px": result.noise_px,
+        "huber_px": result.huber_px,
+        "outlier_px": OUTLIER * robust_sigma(result.residuals),
+        "rank": int(result.rank),
+        "dim": int(model.dim),
+        "condition": _finite(result.condition),
+        "gauges": list(result.gauges),
+        "held": [names[i] for i in np.flatnonzero(result.held)],
+        "detections": list(detections),
+        "outliers": outliers,
+        "converged": bool(result.converged),
+        "identified": bool(result.identified),
+        "rounds": int(result.rounds),
+        "seconds": float(result.seconds),
+        "poses": len(data.poses),
+        "corners": len(data),
+    }
+    return report

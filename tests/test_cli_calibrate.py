@@ -1,0 +1,266 @@
+"""``armsim calibrate`` (issue 26): the round trip from files to the calibrated URDF and
+report.json, bad data as one line with exit status 2 and nothing written, plots, and one
+small run from rendered images (``--images``)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+import armsim
+from _real_data import SETUP, Synthetic
+from armsim.cli import main
+from armsim.vision.real import format_joints, format_observations
+from armsim.vision.real.model import Model
+
+ROOT = Path(__file__).resolve().parents[1]
+URDF = armsim.robots.path("panda")
+SCHEMA = json.loads((ROOT / "docs" / "calibrate_report.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return Synthetic(0)
+
+
+def _files(tmp_path, s):
+    (tmp_path / "joints.csv").write_text(format_joints(s.joints))
+    (tmp_path / "obs.csv").write_text(format_observations(s.observations))
+    (tmp_path / "setup.toml").write_text(SETUP)
+    return tmp_path
+
+
+def _argv(d, joints="joints.csv", obs="obs.csv", extra=()):
+    return ["calibrate", str(URDF), "--joints", str(d / joints), "--observations",
+            str(d / obs), "--setup", str(d / "setup.toml"), "--out", str(d / "out.urdf"),
+            "--report", str(d / "report.json"), *extra]
+
+
+def _theta(model, report):
+    values = {p["name"]: p["value"] for p in report["parameters"]}
+    return np.array([values[n] for n in model.names])
+
+
+def test_the_round_trip_writes_a_urdf_whose_kinematics_are_the_identified_models(
+        tmp_path, synthetic, capsys):
+    d = _files(tmp_path, synthetic)
+    assert main(_argv(d, extra=["--plots", str(d / "plots")])) == 0
+    out = capsys.readouterr().out
+    assert "converged: True, identified: True" in out and "wrote" in out
+    report = json.loads((d / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["converged"] and report["identified"] and report["rms_px_after"] < 0.6
+    model = Model(synthetic.robot, synthetic.setup, synthetic.joints.names)
+    theta = _theta(model, report)
+    calibrated = armsim.load_robot(d / "out.urdf")
+    readings = np.vstack([synthetic.readings, synthetic.heldout])
+    ours = model.link_poses(theta, readings)
+    for link in ("panda_link3", "panda_link6", "panda_link8"):
+        T = calibrated.frames(readings, [link])[link]
+        np.testing.assert_allclose(T[:, :3, :3], ours[link][0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(T[:, :3, 3], ours[link][1], rtol=0, atol=1e-12)
+    # the identified model is the truth's kinematics within a millimetre on held-out poses
+    truth = synthetic.model.link_poses(synthetic.truth, synthetic.heldout)["panda_link8"][1]
+    assert np.max(np.linalg.norm(ours["panda_link8"][1][len(synthetic.readings):] - truth,
+                                 axis=1)) < 2e-3
+    # one picture per image with corners, PNG, the image's size
+    plots = sorted((d / "plots").iterdir())
+    assert len(plots) == 2 * len(synthetic.joints.poses)
+    import imageio.v3 as iio
+    picture = iio.imread(plots[0])
+    assert picture.shape == (1024, 1280, 3)
+    assert (picture != 255).any(axis=2).sum() > 100          # the marks are drawn
+
+
+def _edit_lines(text, line, edit):
+    lines = text.splitlines(keepends=True)
+    lines[line - 1] = edit(lines[line - 1])
+    return "".join(lines)
+
+
+BAD = {
+    "unknown joint": ("joints.csv", 1, lambda s: s.replace("panda_joint3", "panda_jointX"),
+                      "{d}/bad.csv: line 1: joint 'panda_jointX' is not in the URDF (did you "
+                      "mean 'panda_joint7'?)"),
+    "duplicate pose": ("joints.csv", 3, lambda s: s.replace("p001", "p000"),
+                       "{d}/bad.csv: line 3 (pose 'p000'): pose 'p000' appears twice (first "
+                       "on line 2)"),
+    "not finite": ("joints.csv", 4, lambda s: s.replace(s.split(",")[2], "nan"),
+                   "{d}/bad.csv: line 4 (pose 'p002'): panda_joint2: not a finite number: "
+                   "'nan'"),
+    "missing pose": ("obs.csv", 2, lambda s: s.replace("p000", "p999"),
+                     "{d}/bad.csv: line 2: pose 'p999' is not in joints.csv"),
+    "unknown camera": ("obs.csv", 2, lambda s: s.replace(",left,", ",middle,"),
+                       "{d}/bad.csv: line 2 (pose 'p000', camera 'middle'): camera 'middle' "
+                       "is not in the setup (cameras: left, right)"),
+    "unknown marker": ("obs.csv", 2, lambda s: s.replace(",left,3,", ",left,9,"),
+                       "{d}/bad.csv: line 2 (pose 'p000', camera 'left'): marker 9 is not in "
+                       "the setup (markers: 3)"),
+    "duplicate corner": ("obs.csv", 3, lambda s: s.replace(",left,3,1,", ",left,3,0,"),
+                         "{d}/bad.csv: line 3 (pose 'p000', camera 'left'): marker 3 corner 0 "
+                         "appears twice (first on line 2)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_data_is_one_line_exit_2_and_nothing_written(tmp_path, synthetic, capsys, case):
+    d = _files(tmp_path, synthetic)
+    name, line, edit, message = BAD[case]
+    (d / "bad.csv").write_text(_edit_lines((d / name).read_text(), line, edit))
+    argv = _argv(d, **{"joints" if name == "joints.csv" else "obs": "bad.csv"},
+                 extra=["--plots", str(d / "plots")])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == message.format(d=d) + "\n"
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+    assert not (d / "plots").exists()
+    assert sorted(p.name for p in d.iterdir()) == sorted(["joints.csv", "obs.csv",
+                                                          "setup.toml", "bad.csv"])
+
+
+def test_a_joint_that_moves_the_marker_must_have_readings(tmp_path, synthetic, capsys):
+    d = _files(tmp_path, synthetic)
+    rows = [line.split(",") for line in (d / "joints.csv").read_text().splitlines()]
+    (d / "bad.csv").write_text("".join(",".join(r[:3] + r[4:]) + "\n" for r in rows))
+    assert main(_argv(d, joints="bad.csv")) == 2
+    assert capsys.readouterr().err == (f"{d}/bad.csv: line 1: no column for joint "
+                                       "'panda_joint3', which moves a marker or a camera; "
+                                       "give its readings\n")
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+
+
+def test_an_existing_output_is_kept_when_the_data_is_bad(tmp_path, synthetic, capsys):
+    d = _files(tmp_path, synthetic)
+    (d / "out.urdf").write_text("old")
+    (d / "bad.csv").write_text("pose,panda_joint1\np0,inf\n")
+    assert main(_argv(d, joints="bad.csv")) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert (d / "out.urdf").read_text() == "old"
+
+
+def test_usage_errors_are_one_line(capsys):
+    assert main(["calibrate", str(URDF), "--joints", "j.csv", "--setup", "s.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("armsim calibrate: error: one of the arguments --images --observations "
+                   "is required\n")
+
+
+# -- from images ---------------------------------------------------------------------------
+
+def _bench():
+    path = ROOT / "bench" / "marker_corners.py"
+    spec = importlib.util.spec_from_file_location("bench_marker_corners", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _render_images(s, folder, rng):
+    """One PNG per pose and camera: the marker where the truth puts it, rendered at 8x and
+    area-sampled through the camera's lens (bench/marker_corners.py), blur 0.6 px, noise 1."""
+    import cv2
+    bench = _bench()
+    from armsim.vision.real.lens import Lens
+    m = s.model
+    marker = s.setup.markers[0]
+    frames = m.link_poses(s.truth, s.readings)
+    Rl, pl = frames[marker.link]
+    T_lm = m.pose_matrix(s.truth, marker.id)
+    for cam in s.setup.cameras:
+        (folder / cam.name).mkdir(parents=True)
+        W = m.pose_matrix(s.truth, cam.name)
+        K = np.array([[cam.fx, 0, cam.cx], [0, cam.fy, cam.cy], [0, 0, 1.0]])
+        for p, pose in enumerate(s.joints.poses):
+            T_wm = np.eye(4)
+            T_wm[:3, :3], T_wm[:3, 3] = Rl[p] @ T_lm[:3, :3], pl[p] + Rl[p] @ T_lm[:3, 3]
+            T = np.linalg.inv(W) @ T_wm
+            H = bench.unit_homography(T[:3, :3], T[:3, 3], K, side=marker.size)
+            image = bench.render([(marker.id, H)], cam.width, cam.height, blur=0.6, noise=1.0,
+                                 rng=rng, lens=Lens.of(cam))
+            cv2.imwrite(str(folder / cam.name / f"{pose}.png"), image)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    s = Synthetic(5, poses=12, heldout=50)
+    d = tmp_path_factory.mktemp("images")
+    _render_images(s, d / "images", np.random.default_rng(5))
+    (d / "joints.csv").write_text(format_joints(s.joints))
+    (d / "setup.toml").write_text(SETUP)
+    return s, d
+
+
+def _image_argv(d, out):
+    return ["calibrate", str(URDF), "--joints", str(d / "joints.csv"), "--images",
+            str(d / "images"), "--setup", str(d / "setup.toml"), "--out", str(out / "c.urdf"),
+            "--report", str(out / "r.json"), "--plots", str(out / "plots")]
+
+
+def test_calibration_from_rendered_images(rendered, tmp_path, capsys):
+    s, d = rendered
+    assert main(_image_argv(d, tmp_path)) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert len(report["detections"]) == 24
+    assert all(det["seen"] == [3] and det["error"] is None and det["size"] == [1280, 1024]
+               for det in report["detections"])
+    assert report["corners"] == 96 and report["converged"] and report["identified"]
+    assert report["rms_px_after"] < 0.1            # corners without bias, no noise beyond 1 grey
+    model = Model(s.robot, s.setup, s.joints.names)
+    theta = _theta(model, report)
+    truth = s.marker_world(s.model, s.truth, s.heldout)
+    ours = s.marker_world(model, theta, s.heldout)
+    assert np.sqrt(np.mean(np.sum((ours - truth) ** 2, axis=1))) < 1e-3
+    assert len(list((tmp_path / "plots").iterdir())) == 24
+    assert (tmp_path / "c.urdf").exists()
+
+
+def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
+    import cv2
+    s, d = rendered
+    import shutil
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+    image = cv2.imread(str(copy / "images" / "right" / "p004.png"), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(copy / "images" / "right" / "p004.png"), image[:480, :640])
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 2
+    assert capsys.readouterr().err == (f"{copy}/images/right/p004.png: the image is 640x480 "
+                                       f"pixels; camera 'right' is 1280x1024 in "
+                                       f"{copy}/setup.toml\n")
+    assert list(out.iterdir()) == []
+
+
+def test_columns_in_any_order_and_a_symlinked_output(tmp_path, synthetic, capsys):
+    """joints.csv's columns reversed give the same calibration; an output that is a
+    symbolic link keeps the link and gets its target replaced."""
+    from armsim.vision.real import Joints
+    d = _files(tmp_path, synthetic)
+    j = synthetic.joints
+    reversed_joints = Joints(j.names[::-1], j.poses, j.values[:, ::-1])
+    (d / "reversed.csv").write_text(format_joints(reversed_joints))
+    (d / "target.urdf").write_text("old")
+    (d / "link.urdf").symlink_to(d / "target.urdf")
+    argv = _argv(d, joints="reversed.csv")
+    argv[argv.index("--out") + 1] = str(d / "link.urdf")
+    assert main(argv) == 0
+    assert (d / "link.urdf").is_symlink() and (d / "target.urdf").read_text().startswith("<?xml")
+    first = json.loads((d / "report.json").read_text())
+    assert main(_argv(d)) == 0
+    second = json.loads((d / "report.json").read_text())
+    np.testing.assert_allclose([p["value"] for p in first["parameters"]],
+                               [p["value"] for p in second["parameters"]], atol=1e-9)
+
+
+def test_an_unwritable_plots_folder_is_one_line_and_nothing_is_written(tmp_path, synthetic,
+                                                                       capsys):
+    d = _files(tmp_path, synthetic)
+    (d / "afile").write_text("")
+    assert main(_argv(d, extra=["--plots", str(d / "afile")])) == 2
+    assert capsys.readouterr().err == (f"argument --plots: cannot write '{d}/afile/left_p000.png"
+                                       f"': '{d}/afile' is not a folder\n")
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
