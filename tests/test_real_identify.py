@@ -416,3 +416,25 @@ def test_the_models_link_frames_at_nominal_are_armsims_forward_kinematics(tmp_pa
             numeric = (model.residuals(up, data)[0] - model.residuals(down, data)[0]) / 2e-6
             np.testing.assert_allclose(jac[:, i], numeric, rtol=1e-5,
                                        atol=1e-6 * (1 + np.abs(jac).max()))
+
+
+def test_the_chi_square_quantile_is_the_tables():
+    from armsim.vision.real.identify import chi2_quantile
+    # upper-tail 0.001 quantiles from the chi-square tables
+    for dof, want in [(10, 29.588), (20, 45.315), (26, 54.052), (40, 73.402), (60, 99.607)]:
+        assert abs(chi2_quantile(dof, 1e-3) / want - 1.0) < 0.01, dof
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kinematics_the_data_do_not_show_deviating_are_the_urdfs(seed):
+    """No deviation in the truth: the likelihood ratio stays under its limit and the
+    calibration keeps the URDF's kinematics (freeing them would fit the noise); with the
+    deviations of the other tests it is far above."""
+    s, res = _case(seed, origin=0.0, offset=0.0, turn=0.0)
+    k = res.model.kinematic
+    assert not res.deviation.deviate and res.deviation.statistic <= res.deviation.limit
+    assert res.deviation.dof > 20
+    np.testing.assert_array_equal(res.theta[:k], res.model.nominal[:k])
+    assert _heldout_mm(s, res.model, res.theta) < _heldout_mm(s, res.model, res.start) / 10
+    _, dev = _case(seed)
+    assert dev.deviation.deviate and dev.deviation.statistic > 10 * dev.deviation.limit

@@ -131,6 +131,11 @@ def _summary(result, written):
              f"held), condition {result.condition:.3g}; converged: {result.converged}, "
              f"identified: {result.identified}; outliers: {len(result.outliers)}; "
              f"{result.seconds:.2f} s"]
+    dev = result.deviation
+    lines.append(f"kinematics: {'deviate from the URDF' if dev.deviate else 'no deviation shown'}"
+                 f" (likelihood ratio {dev.statistic:.1f} {'>' if dev.deviate else '<='} "
+                 f"{dev.limit:.1f}, {dev.dof} parameters)"
+                 + ("" if dev.deviate else "; the URDF's kept"))
     lines += [f"wrote {w}" for w in written]
     return "\n".join(lines)
 

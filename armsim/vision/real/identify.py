@@ -4,8 +4,8 @@
 
 1. **start**: OpenCV's hand-eye solution on the nominal kinematics
    (:func:`armsim.vision.real.handeye.hand_eye`);
-2. **cameras and markers**: their poses refined by :func:`lm` with the kinematics (and the
-   intrinsics) held at nominal;
+2. **cameras and markers**: their poses (and the intrinsics asked for) refined by :func:`lm`
+   with the kinematics held at nominal;
 3. **everything**: joint zero offsets, joint origins, marker and camera poses and the
    intrinsics asked for, with one parameter held per null direction (:func:`gauges`).
 
@@ -27,6 +27,13 @@ and turn about the axis of the joint above it (that joint's position along its a
 its zero offset, do the same); then the rest in parameter order (joints, markers, cameras).  A preferred parameter
 is held when its share of the null space is at least 0.1 % of the largest share left.
 
+**Do the kinematics deviate?**  The fall of the (Huber-weighted) squared residual from
+stage 2 to stage 3, over the pixel noise variance, is chi-square with as many degrees of
+freedom as kinematic parameters identified when the URDF is right (a likelihood-ratio
+test).  Below its quantile of upper tail :data:`SIGNIFICANCE`, the data do not show a
+deviation and the calibration keeps the URDF's kinematics (stage 2's cameras and markers):
+fitting them anyway would only fit the pixel noise (:class:`Deviation`).
+
 **Uncertainty**: sigma of each free parameter from the Cramér-Rao bound ``s^2 (J^T W
 J)^-1``, ``s`` the measured pixel noise (the weighted residual's RMS over the degrees of
 freedom left).
@@ -34,6 +41,7 @@ freedom left).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -41,16 +49,18 @@ import numpy as np
 
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.vision.real.handeye import hand_eye
+from armsim.vision.real.model import INTRINSICS
 from armsim.vision.spatial_calibration import identify, solve_lm
 
-__all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "HUBER",
-           "OUTLIER"]
+__all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "Deviation",
+           "chi2_quantile", "HUBER", "OUTLIER", "SIGNIFICANCE"]
 
 HUBER = 1.345           # Huber threshold in robust sigmas (95 % efficiency on Gaussian noise)
 OUTLIER = 5.0           # a corner whose residual is longer than this many robust sigmas
 MAX_REWEIGHTS = 20
 SETTLED = 0.01          # the weights have settled when none changes by more than this
 TIE = 0.999           # a preferred parameter is held at >= (1 - TIE) of the largest share
+SIGNIFICANCE = 1e-3     # the kinematics deviate when a fit this unlikely under the URDF
 
 
 def robust_sigma(r):
@@ -175,6 +185,45 @@ class Result:
     seconds: float
     residuals: np.ndarray = field(repr=False, default=None)
     start_residuals: np.ndarray = field(repr=False, default=None)
+    deviation: object = None
+
+
+@dataclass
+class Deviation:
+    """The likelihood-ratio test of the kinematics against the URDF: ``statistic`` is the
+    fall of the weighted squared residual, in units of the pixel noise variance, from the
+    nominal kinematics (stage 2) to the identified ones (stage 3); chi-square with ``dof``
+    (the kinematic parameters identified) degrees of freedom when the URDF is right.
+    ``deviate``: above ``limit``, its (1 - :data:`SIGNIFICANCE`) quantile; otherwise the
+    calibration keeps the URDF's kinematics (stage 2's answer)."""
+
+    deviate: bool
+    statistic: float
+    dof: int
+    limit: float
+
+
+def chi2_quantile(dof, tail):
+    """The chi-square quantile with ``dof`` degrees of freedom whose upper tail is ``tail``
+    (Wilson and Hilferty's cube-root normal approximation, within 1 % from 10 degrees of
+    freedom at 0.001)."""
+    if dof <= 0:
+        return 0.0
+    z = _normal_quantile(1.0 - tail)
+    a = 2.0 / (9.0 * dof)
+    return float(dof * (1.0 - a + z * np.sqrt(a)) ** 3)
+
+
+def _normal_quantile(p):
+    """The standard normal quantile by bisection on math.erf (p in (0, 1))."""
+    lo, hi = -10.0, 10.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if 0.5 * (1.0 + math.erf(mid / math.sqrt(2.0))) < p:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def _rms(r):
@@ -192,6 +241,8 @@ def calibrate(model, data, source="observations", max_rounds=200):
     free = np.zeros(model.dim, bool)
     for at in list(model.marker_at.values()) + list(model.camera_at.values()):
         free[at:at + 6] = True
+    for at in model.intrinsics_at.values():          # the intrinsics asked for
+        free[at:at + len(INTRINSICS)] = True
     fit = lm(model, data, start, free, max_rounds)
     nominal_fit, rounds = fit.theta, fit.rounds
     r_nominal, _ = model.residuals(nominal_fit, plain)
@@ -224,6 +275,15 @@ def calibrate(model, data, source="observations", max_rounds=200):
         sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
     else:
         sigma[free] = np.nan
+    # do the data show the kinematics deviate from the URDF?  The likelihood ratio of the
+    # two fits, on the same weights, against the chi-square quantile of its degrees of freedom
+    k = int(free[:model.kinematic].sum())
+    r2, _ = model.residuals(nominal_fit, data.weighted(fit.weights))
+    statistic = float((r2 @ r2 - r @ r) / max(noise, 1e-12) ** 2)
+    limit = chi2_quantile(k, SIGNIFICANCE)
+    deviate = bool(statistic > limit) if k else False
+    if not deviate:               # the nominal kinematics explain the data: keep them
+        theta = nominal_fit
     r_after, _ = model.residuals(theta, plain)
     corner = np.hypot(*r_after.reshape(-1, 2).T)
     outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
@@ -233,4 +293,4 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   float(ident.condition), list(ident.directions), _rms(r_start),
                   _rms(r_nominal), _rms(r_after), noise, fit.threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
-                  r_after, r_start)
+                  r_after, r_start, Deviation(deviate, statistic, k, limit))

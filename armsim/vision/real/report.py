@@ -19,6 +19,9 @@ validates a produced report against it).  The keys:
 * ``rank``, ``dim``, ``condition``, ``gauges`` (the null directions, named), ``held``;
 * ``detections``: one entry per image, as :func:`armsim.vision.real.detect.detect_images`
   reports it (or built from ``obs.csv``); ``outliers``: the corners flagged;
+* ``kinematics``: the likelihood-ratio test of the kinematics against the URDF
+  (:class:`~armsim.vision.real.identify.Deviation`: ``deviate``, ``statistic``, ``dof``,
+  ``limit``, ``significance``); when they do not deviate, the URDF's are kept;
 * ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``.
 """
 
@@ -26,13 +29,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from armsim.vision.real.identify import OUTLIER, robust_sigma
+from armsim.vision.real.identify import OUTLIER, SIGNIFICANCE, robust_sigma
 
 __all__ = ["build_report", "observation_detections", "REPORT_KEYS"]
 
 REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_before",
                "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "rank",
-               "dim", "condition", "gauges", "held", "detections", "outliers", "converged",
+               "dim", "condition", "gauges", "held", "detections", "outliers", "kinematics",
+               "converged",
                "identified", "rounds", "seconds", "poses", "corners")
 
 
@@ -128,6 +132,10 @@ def build_report(result, detections):
         "held": [names[i] for i in np.flatnonzero(result.held)],
         "detections": list(detections),
         "outliers": outliers,
+        "kinematics": {"deviate": bool(result.deviation.deviate),
+                       "statistic": _finite(result.deviation.statistic),
+                       "dof": int(result.deviation.dof), "limit": float(result.deviation.limit),
+                       "significance": SIGNIFICANCE},
         "converged": bool(result.converged),
         "identified": bool(result.identified),
         "rounds": int(result.rounds),
