@@ -29,7 +29,8 @@ import numpy as np
 
 from armsim.ad import dual as ad
 
-__all__ = ["Motion", "constant", "turn", "slide", "from_duals", "compose"]
+__all__ = ["Motion", "constant", "turn", "slide", "from_duals", "compose", "seeded_product",
+           "seeded"]
 
 
 class Motion:
@@ -61,33 +62,50 @@ class Motion:
     def point_velocity(self, x=None):
         """Velocity (..., 3, K) of the point ``p + R x`` (x in the moving frame; None: the
         origin ``p``): ``v + w x point``."""
+        return self._point_velocity(x, None)
+
+    def _point_velocity(self, x, out):
         v, w = self.full()
         at = self.p if x is None else self.p + _rot(self.R, x)
-        return v + _cross(w, np.broadcast_to(at[..., :, None], w.shape))
+        if out is None:
+            out = np.empty(np.broadcast_shapes(v.shape, w.shape, at.shape + (1,)))
+        np.multiply(w[..., _N, :], at[..., _L, None], out=out)        # w x point
+        out -= w[..., _L, :] * at[..., _N, None]
+        out += v
+        return out
 
     def jacobian(self, x=None):
         """The pose Jacobian (..., 6, K) of the frame (its point ``x``): the linear velocity
         of the point, then the angular velocity."""
         v, w = self.full()
-        return np.concatenate([self.point_velocity(x), w], axis=-2)
+        at = self.p if x is None else self.p + _rot(self.R, x)
+        shape = np.broadcast_shapes(v.shape, w.shape, at.shape + (1,))
+        J = np.empty(shape[:-2] + (6, shape[-1]))
+        self._point_velocity(x, J[..., :3, :])
+        J[..., 3:, :] = w
+        return J
 
     def duals(self):
         """``(R, p)`` as :class:`~armsim.ad.dual.Dual` (constants: arrays):
         ``dR = w^ R`` column by column, ``dp = v + w x p``."""
         if self.v is None:
             return self.R, self.p
-        v, w = self.full()
-        dR = np.stack([_cross(w, np.broadcast_to(self.R[..., :, j, None], w.shape))
-                       for j in range(3)], axis=-2)          # (..., 3 rows, 3 cols, K)
-        dp = v - _cross(np.broadcast_to(self.p[..., :, None], w.shape), w)     # v + w x p
-        return ad.Dual(self.R, dR), ad.Dual(self.p, dp)
+        R = self.R
+        w = self.full()[1]
+        # dR[i, j] = (w x R[:, j])_i = w_(i+1) R_(i+2)j - w_(i+2) R_(i+1)j, every i, j at once
+        dR = w[..., _N, None, :] * R[..., _L, :, None]
+        dR -= w[..., _L, None, :] * R[..., _N, :, None]              # (..., 3 rows, 3 cols, K)
+        return ad.Dual(R, dR), ad.Dual(self.p, self._point_velocity(None, None))
+
+
+_N, _L = np.array([1, 2, 0]), np.array([2, 0, 1])   # (a x b)_i = a_N[i] b_L[i] - a_L[i] b_N[i]
 
 
 def _cross(a, b):
     """a x b over axis -2 (the 3 coordinates; the last axis the directions)."""
-    a0, a1, a2 = a[..., 0, :], a[..., 1, :], a[..., 2, :]
-    b0, b1, b2 = b[..., 0, :], b[..., 1, :], b[..., 2, :]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-2)
+    out = a[..., _N, :] * b[..., _L, :]
+    out -= a[..., _L, :] * b[..., _N, :]
+    return out
 
 
 def _rot(R, x):
@@ -249,12 +267,27 @@ def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, of
     M = np.zeros((n, 4, 2))
     M[:, :3, 0], M[:, :3, 1], M[:, 3, 1] = a0, origin_p, 1.0
     wo = left @ M                                                         # (..., n, 4, 2)
-    w, o = wo[..., :3, 0], wo[..., :3, 1]                                 # (..., n, 3)
-    turn_v = np.cross(o, w)                                               # v = o x w
-    V = np.zeros(batch + (3, k))
-    W = np.zeros(batch + (3, k))
-    cols = slice(offset, offset + n)
-    V[..., :, cols] = np.swapaxes(np.where(slide[:, None], w, turn_v), -1, -2)
-    W[..., :, cols] = np.swapaxes(np.where(slide[:, None], 0.0, w), -1, -2)
+    z, o = np.swapaxes(wo[..., :3, 0], -1, -2), np.swapaxes(wo[..., :3, 1], -1, -2)
     R, p = T[..., :3, :3], T[..., :3, 3]
-    return Motion(R @ tool_R, p + R @ tool_p, V, W, 0, k)
+    return seeded(R @ tool_R, p + R @ tool_p, z, o, prismatic, k, offset)
+
+
+def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None):
+    """The tool ``(R, p)`` of a chain as a :class:`Motion` with joint ``i`` seeded one-hot
+    (direction ``offset + i`` of ``k``, default n), given each joint's axis ``z_i`` and a
+    point ``o_i`` on it in the base frame, (..., 3, n) each, after the product: the seed
+    ``(0, a_i)`` of a turn carried to the base by the factors on its left is the twist
+    ``(o_i x z_i, z_i)``, that ``(a_i, 0)`` of a slide ``(z_i, 0)`` (see
+    :func:`seeded_product`), and nothing after joint i changes it.
+
+    ``dq`` (..., n, K): the joint values' own tangents (a :class:`~armsim.ad.dual.Dual`'s),
+    instead of one-hot seeds: the chain rule gives the tool's twists as those of the
+    one-hot seeds times ``dq``, K columns."""
+    v = _cross(o, z)                                                      # o x z
+    w = z
+    if any(prismatic):
+        slide = np.asarray(prismatic, dtype=bool)
+        v, w = np.where(slide, z, v), np.where(slide, 0.0, z)
+    if dq is not None:
+        return Motion(R, p, np.matmul(v, dq), np.matmul(w, dq), 0, dq.shape[-1])
+    return Motion(R, p, v, w, offset, z.shape[-1] if k is None else k)

@@ -199,11 +199,6 @@ def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frame
     being calibrated) times its turn about (or slide along) its axis."""
     n = len(prismatic)
     dual_q = isinstance(q, ad.Dual)
-    if (seed is not None and not dual_q and not frames
-            and not any(isinstance(x, ad.Dual) for x in (origin_R, origin_p, tool_R, tool_p))):
-        # one-hot seeds only: the whole product at once (twist.seeded_product)
-        return twist.seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p,
-                                    *seed), []
     T = None
     links = []
     for i in range(n):
@@ -328,6 +323,10 @@ class SpatialChain(Limited):
 
     # -- kinematics ---------------------------------------------------------------------
     def _forward(self, q, frames=False, origins=None):
+        if (not frames and origins is None and type(q) is ad.Dual and not ad.instrumented()
+                and type(q.tangent) is np.ndarray):      # the chain rule on one-hot seeds
+            return twist.seeded(*self._axes_origins(q.value), self.prismatic,
+                                dq=q.tangent).duals()
         R0, p0, tR, tp = self._R0, self.xyz, self._tool_R, self.tool_xyz
         if origins is not None:
             xyz, rpy = origins
@@ -353,6 +352,17 @@ class SpatialChain(Limited):
             frames[:, i] = T
         tool = T @ self._tool_T
         return frames.reshape(batch + (self.n, 4, 4)), tool.reshape(batch + (4, 4))
+
+    def _axes_origins(self, q):
+        """The tool's R (..., 3, 3), p (..., 3) and each joint's axis and origin in the base
+        frame, (..., 3, n) each, by the float pass (batch-last from LAST_ROWS rows on)."""
+        if q.ndim == 2 and len(q) >= batch.LAST_ROWS:
+            G, T = batch.last_frames(self, q)
+            y = batch.pose_rows(T)
+            return y[:, 3:].reshape(-1, 3, 3), y[:, :3], G[:, :, 2].T, G[:, :, 3].T
+        frames, T = self._float_frames(q)
+        return (T[..., :3, :3], T[..., :3, 3], self._axes_base(frames),
+                np.swapaxes(frames[..., :3, 3], -1, -2))
 
     def _local(self, s, c1, q):
         """The local transforms (..., n, 4, 4) from sin q, 1 - cos q and q (..., n):
@@ -481,17 +491,15 @@ class SpatialChain(Limited):
         for w in wrt:
             offset[w] = at
             at += sizes[w]
+        if wrt == ("joints",):           # one-hot seeds on the float pass (twist.seeded)
+            return twist.seeded(*self._axes_origins(q), self.prismatic)
         # the joint values seeded one-hot without a Dual: joint i's column is its own
         seed = (k, offset["joints"]) if "joints" in wrt else None
         R0, p0 = self._R0, self.xyz
         if "origins" in wrt:
             # columns per joint: x, y, z, roll, pitch, yaw
             o = offset["origins"]
-            tx = np.zeros((n, 3, k))
-            tr = np.zeros((n, 3, k))
-            for i in range(n):
-                tx[i, np.arange(3), o + 6 * i + np.arange(3)] = 1.0
-                tr[i, np.arange(3), o + 6 * i + 3 + np.arange(3)] = 1.0
+            tx, tr = np.moveaxis(np.eye(k)[o:o + 6 * n].reshape(n, 2, 3, k), 1, 0)
             p0 = ad.Dual(self.xyz, tx)
             R0 = rpy_matrix(ad.Dual(self.rpy, tr))
         tool, _ = forward_motion(q, R0, p0, self.axes, self.prismatic, self._tool_R,
