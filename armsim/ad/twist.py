@@ -272,7 +272,7 @@ def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, of
     return seeded(R @ tool_R, p + R @ tool_p, z, o, prismatic, k, offset)
 
 
-def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None):
+def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
     """The tool ``(R, p)`` of a chain as a :class:`Motion` with joint ``i`` seeded one-hot
     (direction ``offset + i`` of ``k``, default n), given each joint's axis ``z_i`` and a
     point ``o_i`` on it in the base frame, (..., 3, n) each, after the product: the seed
@@ -282,12 +282,29 @@ def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None):
 
     ``dq`` (..., n, K): the joint values' own tangents (a :class:`~armsim.ad.dual.Dual`'s),
     instead of one-hot seeds: the chain rule gives the tool's twists as those of the
-    one-hot seeds times ``dq``, K columns."""
+    one-hot seeds times ``dq``, K columns.  With ``counts`` (m,) as well, ``R``, ``p`` are m
+    frames (..., m, 3, 3), (..., m, 3) along the chain, frame f after the first
+    ``counts[f]`` joints, whose twists are those of these joints times their ``dq``."""
     v = _cross(o, z)                                                      # o x z
     w = z
     if any(prismatic):
         slide = np.asarray(prismatic, dtype=bool)
         v, w = np.where(slide, z, v), np.where(slide, 0.0, z)
+    if counts is not None:                  # (..., m, 3, n): joint j counts in frame f
+        upto = np.arange(z.shape[-1]) < np.asarray(counts)[:, None, None]
+        v, w, dq = v[..., None, :, :] * upto, w[..., None, :, :] * upto, dq[..., None, :, :]
     if dq is not None:
-        return Motion(R, p, np.matmul(v, dq), np.matmul(w, dq), 0, dq.shape[-1])
+        return Motion(R, p, _times(v, dq), _times(w, dq), 0, dq.shape[-1])
     return Motion(R, p, v, w, offset, z.shape[-1] if k is None else k)
+
+
+def _times(x, t):
+    """``x @ t`` for x (..., r, n), t (..., n, K); a t shared by a large batch (strides 0:
+    one seed for every row, as broadcast_to gives) as one (rows, n) x (n, K) product."""
+    if t.ndim > 2 and x.size > 4096 and not any(t.strides[:-2]):
+        t = t[(0,) * (t.ndim - 2)]
+    if t.ndim == 2 and x.ndim > 2:
+        shape = np.broadcast_shapes(x.shape[:-2], t.shape[:-2]) + x.shape[-2:-1] + t.shape[-1:]
+        return np.matmul(np.broadcast_to(x, shape[:-1] + x.shape[-1:]).reshape(-1, x.shape[-1]),
+                         t).reshape(shape)
+    return np.matmul(x, t)

@@ -203,11 +203,8 @@ def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frame
     links = []
     for i in range(n):
         qi = q[..., i]
-        if seed is not None and not dual_q:
-            k, offset = seed
-            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i], k, offset + i)
-        else:
-            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i])
+        one_hot = (seed[0], seed[1] + i) if seed is not None and not dual_q else ()
+        J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i], *one_hot)
         O = twist.from_duals(origin_R[i], origin_p[i])
         local = twist.compose(O, J)
         T = local if T is None else twist.compose(T, local)
@@ -323,8 +320,7 @@ class SpatialChain(Limited):
 
     # -- kinematics ---------------------------------------------------------------------
     def _forward(self, q, frames=False, origins=None):
-        if (not frames and origins is None and type(q) is ad.Dual and not ad.instrumented()
-                and type(q.tangent) is np.ndarray):      # the chain rule on one-hot seeds
+        if not frames and origins is None and _plain(q):    # the chain rule on one-hot seeds
             return twist.seeded(*self._axes_origins(q.value), self.prismatic,
                                 dq=q.tangent).duals()
         R0, p0, tR, tp = self._R0, self.xyz, self._tool_R, self.tool_xyz
@@ -435,11 +431,15 @@ class SpatialChain(Limited):
         the link after each joint, and the tool last."""
         q = self._q(q)
         batch = np.shape(ad.value_of(q))[:-1]
-        if not isinstance(q, ad.Dual):
-            links, tool = self._float_frames(q)
+        if not isinstance(q, ad.Dual) or _plain(q):
+            links, tool = self._float_frames(ad.value_of(q))
             T = np.concatenate([np.broadcast_to(np.eye(4), batch + (1, 4, 4)), links,
                                 tool[..., None, :, :]], axis=-3)
-            return T[..., :3, :3], T[..., :3, 3]
+            if not isinstance(q, ad.Dual):
+                return T[..., :3, :3], T[..., :3, 3]
+            return twist.seeded(T[..., :3, :3], T[..., :3, 3], self._axes_base(links),
+                                np.swapaxes(links[..., :3, 3], -1, -2), self.prismatic,
+                                dq=q.tangent, counts=np.minimum(range(self.n + 2), self.n)).duals()
         tR, tp, Rs, ps = self._forward(q, frames=True)
         base_R = np.broadcast_to(np.eye(3), batch + (3, 3))
         base_p = np.zeros(batch + (3,))
@@ -484,13 +484,8 @@ class SpatialChain(Limited):
             raise ValueError(f"wrt must name one or more of {', '.join(WRT_SPATIAL)} "
                              f"(each at most once), got {wrt!r}")
         n, batch = self.n, q.shape[:-1]
-        sizes = {"joints": n, "origins": 6 * n}
-        k = sum(sizes[w] for w in wrt)
-        offset = {}
-        at = 0
-        for w in wrt:
-            offset[w] = at
-            at += sizes[w]
+        sizes = [n if w == "joints" else 6 * n for w in wrt]
+        k, offset = sum(sizes), dict(zip(wrt, np.cumsum([0] + sizes[:-1]).tolist()))
         if wrt == ("joints",):           # one-hot seeds on the float pass (twist.seeded)
             return twist.seeded(*self._axes_origins(q), self.prismatic)
         # the joint values seeded one-hot without a Dual: joint i's column is its own
@@ -505,8 +500,7 @@ class SpatialChain(Limited):
         tool, _ = forward_motion(q, R0, p0, self.axes, self.prismatic, self._tool_R,
                                  self.tool_xyz, seed=seed)
         if tool.v is None:        # origins only, and no origin given a direction: constant
-            tool = twist.Motion(tool.R, tool.p, np.zeros(batch + (3, k)),
-                                np.zeros(batch + (3, k)), 0, k)
+            tool = twist.Motion(tool.R, tool.p, *np.zeros((2,) + batch + (3, k)), 0, k)
         return tool
 
     def pose_and_jacobian(self, q, wrt="joints", structured=True):
@@ -522,7 +516,8 @@ class SpatialChain(Limited):
         known the moment the pass reaches joint i: angular velocity ``z_i`` (its axis in the
         base frame) and, at the tool, linear velocity ``z_i x (p - o_i)`` (revolute) or
         ``z_i`` (prismatic).  One float pass then gives the pose and all n columns, equal to
-        the Dual pass (``structured=False``) to rounding (tests: 1e-12).
+        the general forward pass (``structured=False``: the float pass's frames, then
+        :func:`armsim.ad.twist.seeded`, the rule a Dual q takes too) to rounding (1e-12).
         """
         if structured and wrt in ("joints", ("joints",)):
             q = np.asarray(self._q(q), dtype=float)
@@ -612,6 +607,11 @@ def _vector(what, v, bound):
         raise ValueError(f"{what} must be three finite numbers within +-{bound:g}, "
                          f"got {str(a.tolist())[:60]}")
     return a
+
+
+def _plain(q):
+    """A Dual with a dense tangent, no hook watching each operation: the chain rule applies."""
+    return type(q) is ad.Dual and type(q.tangent) is np.ndarray and not ad.instrumented()
 
 
 def _frozen(a):
