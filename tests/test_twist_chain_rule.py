@@ -53,7 +53,9 @@ def test_the_pose_of_a_dual_equals_the_factor_by_factor_product(shape, shared):
     assert R.tangent.shape == q.shape[:-1] + (3, 3, k) and p.tangent.shape == q.shape[:-1] + (3, k)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+# and batches whose rotation tangents are computed in blocks (Motion.duals: uneven blocks
+# of rows, and blocks along the first of two batch axes)
+@pytest.mark.parametrize("shape", SHAPES + [(200,), (4, 60)])
 @pytest.mark.parametrize("shared", [False, True])
 def test_every_frame_of_a_dual_equals_the_factor_by_factor_product(shape, shared):
     chain = _mixed_chain()

@@ -92,13 +92,20 @@ class Motion:
             return self.R, self.p
         R = self.R
         w = self.full()[1]
-        # dR[i, j] = (w x R[:, j])_i = w_(i+1) R_(i+2)j - w_(i+2) R_(i+1)j, every i, j at once
-        dR = w[..., _N, None, :] * R[..., _L, :, None]
-        dR -= w[..., _L, None, :] * R[..., _N, :, None]              # (..., 3 rows, 3 cols, K)
+        dR = np.empty(np.broadcast_shapes(R.shape[:-2], w.shape[:-2]) + (3, 3, w.shape[-1]))
+        # a large batch in blocks of _BLOCK numbers (the short loops over K stay in cache)
+        rows = len(dR) if R.ndim == w.ndim == dR.ndim - 1 and len(R) == len(w) else 0
+        step = max(1, rows * _BLOCK // dR.size) if dR.size > _BLOCK else rows
+        for at in [slice(None)] if not rows else (slice(s, s + step) for s in range(0, rows, step)):
+            # dR[i, j] = (w x R[:, j])_i = w_(i+1) R_(i+2)j - w_(i+2) R_(i+1)j, all i, j at once
+            Ra, wa, out = R[at], w[at], dR[at]                     # (..., 3 rows, 3 cols, K)
+            np.multiply(wa[..., _N, None, :], Ra[..., _L, :, None], out=out)
+            out -= wa[..., _L, None, :] * Ra[..., _N, :, None]
         return ad.Dual(R, dR), ad.Dual(self.p, self._point_velocity(None, None))
 
 
 _N, _L = np.array([1, 2, 0]), np.array([2, 0, 1])   # (a x b)_i = a_N[i] b_L[i] - a_L[i] b_N[i]
+_BLOCK = 32768                                       # numbers a block of Motion.duals' dR
 
 
 def _cross(a, b):
@@ -294,17 +301,6 @@ def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
         upto = np.arange(z.shape[-1]) < np.asarray(counts)[:, None, None]
         v, w, dq = v[..., None, :, :] * upto, w[..., None, :, :] * upto, dq[..., None, :, :]
     if dq is not None:
-        return Motion(R, p, _times(v, dq), _times(w, dq), 0, dq.shape[-1])
+        return Motion(R, p, np.matmul(v, dq), np.matmul(w, dq), 0, dq.shape[-1])
     return Motion(R, p, v, w, offset, z.shape[-1] if k is None else k)
 
-
-def _times(x, t):
-    """``x @ t`` for x (..., r, n), t (..., n, K); a t shared by a large batch (strides 0:
-    one seed for every row, as broadcast_to gives) as one (rows, n) x (n, K) product."""
-    if t.ndim > 2 and x.size > 4096 and not any(t.strides[:-2]):
-        t = t[(0,) * (t.ndim - 2)]
-    if t.ndim == 2 and x.ndim > 2:
-        shape = np.broadcast_shapes(x.shape[:-2], t.shape[:-2]) + x.shape[-2:-1] + t.shape[-1:]
-        return np.matmul(np.broadcast_to(x, shape[:-1] + x.shape[-1:]).reshape(-1, x.shape[-1]),
-                         t).reshape(shape)
-    return np.matmul(x, t)
