@@ -48,9 +48,8 @@ class Motion:
 
     def full(self):
         """The twists over all K columns, ``(v, w)`` each (..., 3, K) (zeros where known)."""
-        shape = np.broadcast_shapes(np.shape(self.p)) + (self.k,)
         if self.v is None:
-            z = np.zeros(shape)
+            z = np.zeros(np.shape(self.p) + (self.k,))
             return z, z.copy()
         if self.lo == 0 and self.v.shape[-1] == self.k:
             return self.v, self.w
@@ -62,28 +61,27 @@ class Motion:
     def point_velocity(self, x=None):
         """Velocity (..., 3, K) of the point ``p + R x`` (x in the moving frame; None: the
         origin ``p``): ``v + w x point``."""
-        return self._point_velocity(x, None)
-
-    def _point_velocity(self, x, out):
-        v, w = self.full()
-        at = self.p if x is None else self.p + _rot(self.R, x)
-        if out is None:
-            out = np.empty(np.broadcast_shapes(v.shape, w.shape, at.shape + (1,)))
-        np.multiply(w[..., _N, :], at[..., _L, None], out=out)        # w x point
-        out -= w[..., _L, :] * at[..., _N, None]
-        out += v
-        return out
+        return self._velocities(x, 3)
 
     def jacobian(self, x=None):
         """The pose Jacobian (..., 6, K) of the frame (its point ``x``): the linear velocity
         of the point, then the angular velocity."""
+        return self._velocities(x, 6)
+
+    def _velocities(self, x, rows):
+        """The point's velocity (rows = 3), with the angular velocity below it (rows = 6)."""
         v, w = self.full()
         at = self.p if x is None else self.p + _rot(self.R, x)
-        shape = np.broadcast_shapes(v.shape, w.shape, at.shape + (1,))
-        J = np.empty(shape[:-2] + (6, shape[-1]))
-        self._point_velocity(x, J[..., :3, :])
-        J[..., 3:, :] = w
-        return J
+        shape = v.shape if v.shape == w.shape and at.shape == v.shape[:-1] else \
+            np.broadcast_shapes(v.shape, w.shape, at.shape + (1,))
+        out = np.empty(shape[:-2] + (rows, shape[-1]))
+        lin = out[..., :3, :]
+        np.multiply(w[..., _N, :], at[..., _L, None], out=lin)        # w x point
+        lin -= w[..., _L, :] * at[..., _N, None]
+        lin += v
+        if rows == 6:
+            out[..., 3:, :] = w
+        return out
 
     def duals(self):
         """``(R, p)`` as :class:`~armsim.ad.dual.Dual` (constants: arrays):
@@ -101,7 +99,7 @@ class Motion:
             Ra, wa, out = R[at], w[at], dR[at]                     # (..., 3 rows, 3 cols, K)
             np.multiply(wa[..., _N, None, :], Ra[..., _L, :, None], out=out)
             out -= wa[..., _L, None, :] * Ra[..., _N, :, None]
-        return ad.Dual(R, dR), ad.Dual(self.p, self._point_velocity(None, None))
+        return ad.Dual(R, dR), ad.Dual(self.p, self._velocities(None, 3))
 
 
 _N, _L = np.array([1, 2, 0]), np.array([2, 0, 1])   # (a x b)_i = a_N[i] b_L[i] - a_L[i] b_N[i]

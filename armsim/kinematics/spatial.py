@@ -483,11 +483,11 @@ class SpatialChain(Limited):
         if not wrt or any(w not in WRT_SPATIAL for w in wrt) or len(set(wrt)) != len(wrt):
             raise ValueError(f"wrt must name one or more of {', '.join(WRT_SPATIAL)} "
                              f"(each at most once), got {wrt!r}")
+        if wrt == ("joints",):           # one-hot seeds on the float pass (twist.seeded)
+            return twist.seeded(*self._axes_origins(q), self.prismatic)
         n, batch = self.n, q.shape[:-1]
         sizes = [n if w == "joints" else 6 * n for w in wrt]
         k, offset = sum(sizes), dict(zip(wrt, np.cumsum([0] + sizes[:-1]).tolist()))
-        if wrt == ("joints",):           # one-hot seeds on the float pass (twist.seeded)
-            return twist.seeded(*self._axes_origins(q), self.prismatic)
         # the joint values seeded one-hot without a Dual: joint i's column is its own
         seed = (k, offset["joints"]) if "joints" in wrt else None
         R0, p0 = self._R0, self.xyz
