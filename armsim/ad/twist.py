@@ -113,6 +113,13 @@ def _cross(a, b):
     return out
 
 
+def _cross_point(p, w):
+    """p x w for points p (..., 3) and twists' vectors w (..., 3, K)."""
+    out = p[..., _N, None] * w[..., _L, :]
+    out -= p[..., _L, None] * w[..., _N, :]
+    return out
+
+
 def _rot(R, x):
     return np.matmul(R, x[..., None])[..., 0] if np.ndim(x) > 1 else R @ x
 
@@ -142,7 +149,8 @@ def turn(q, axis, k=None, lo=0):
     ``(0, axis dq)``.  ``k``, ``lo``: a one-hot seed given without a Dual (q an array:
     its tangent is column ``lo`` of ``k``, equal to 1)."""
     axis = np.asarray(axis, dtype=float)
-    K = _skews(axis[None])[0]
+    x, y, z = axis.tolist()
+    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])            # K u = axis x u
     if isinstance(q, ad.Dual):
         qv, dq, lo, k = _scalar_tangent(q)
     else:
@@ -186,14 +194,13 @@ def from_duals(R, p):
     k = (R if isinstance(R, ad.Dual) else p).tangent.shape[-1]
     shape = np.broadcast_shapes(Rv.shape[:-2], pv.shape[:-1])
     if isinstance(R, ad.Dual):
-        m = np.einsum("...ijk,...lj->...ilk", R.tangent, Rv)        # dR R^T (skew)
-        w = 0.5 * np.stack([m[..., 2, 1, :] - m[..., 1, 2, :], m[..., 0, 2, :] - m[..., 2, 0, :],
-                            m[..., 1, 0, :] - m[..., 0, 1, :]], axis=-2)
+        m = np.matmul(Rv[..., None, :, :], R.tangent)    # (dR R^T)[i, l] as m[..., i, l, :]
+        w = 0.5 * (m[..., _L, _N, :] - m[..., _N, _L, :])  # its axial vector (m is skew)
     else:
         w = np.zeros(shape + (3, k))
     dp = p.tangent if isinstance(p, ad.Dual) else np.zeros(shape + (3, k))
     w = np.broadcast_to(w, shape + (3, k))
-    v = dp + _cross(np.broadcast_to(pv[..., :, None], w.shape), w)     # dp - w x p
+    v = dp + _cross_point(pv, w)                                       # dp - w x p
     return Motion(np.broadcast_to(Rv, shape + (3, 3)), np.broadcast_to(pv, shape + (3,)),
                   v, w.copy(), 0, k)
 
@@ -206,7 +213,7 @@ def compose(A, B):
         return Motion(R, p, A.v, A.w, A.lo, A.k)
     # B's twists seen from A's parent: (R_A v_B + p_A x (R_A w_B), R_A w_B)
     wB = np.matmul(A.R, B.w)
-    vB = np.matmul(A.R, B.v) + _cross(np.broadcast_to(A.p[..., :, None], wB.shape), wB)
+    vB = np.matmul(A.R, B.v) + _cross_point(A.p, wB)
     if A.v is None:
         return Motion(R, p, vB, wB, B.lo, B.k)
     if A.k != B.k:
