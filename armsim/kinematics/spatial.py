@@ -356,7 +356,7 @@ class SpatialChain(Limited):
             G, T = batch.last_frames(self, q)
             y = batch.pose_rows(T)
             return y[:, 3:].reshape(-1, 3, 3), y[:, :3], G[:, :, 2].T, G[:, :, 3].T
-        frames, T = self._float_frames(q)
+        frames, T = (self._frames_one if q.ndim == 1 else self._float_frames)(q)
         return (T[..., :3, :3], T[..., :3, 3], self._axes_base(frames),
                 np.swapaxes(frames[..., :3, 3], -1, -2))
 
