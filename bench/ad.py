@@ -15,9 +15,25 @@ in the same run:
   installed (float64; memory: XLA's planned buffers, ``memory_analysis()`` of the
   compiled function, arguments excluded), and the issue's goal for the row.
 
+With ``--only spatial`` (and in every full run) it times the Panda's pose Jacobian by the
+general forward pass against the structured one (issue 25's goal: within 2x at every B),
+best of interleaved repeats at B = 1, 10, 100, 1000:
+
+* ``structured``: ``pose_and_jacobian(q)``, one-hot seeds read off as ``z x (p - o)``;
+* ``general``: ``pose_and_jacobian(q, structured=False)``, the forward pass with twist
+  tangents (:mod:`armsim.ad.twist`);
+* ``Dual pose``: ``chain.pose(Dual(q, I))``, a Dual q seeded with the identity as objectives
+  and user functions seed it (the tool's R and p as Duals);
+* ``Dual frames``: ``chain.frames(Dual(q, I))``, every link frame as Duals (what objectives
+  read their points from);
+* ``geometric``: ``geometric_jacobian(q)``, the textbook formula written out in numpy;
+
+and the largest differences of the general and the Dual Jacobians from the structured one,
+and of the general one from central differences (step 1e-6).
+
 Usage::
 
-    python bench/ad.py [--quick] [--json PATH] [--markdown]
+    python bench/ad.py [--quick] [--json PATH] [--markdown] [--only spatial]
 """
 
 from __future__ import annotations
@@ -164,6 +180,91 @@ def run(quick=False, seed=0):
     return rows
 
 
+SPATIAL_BATCHES = (1, 10, 100, 1000)
+SPATIAL_CALLS = 200           # calls a timing at B = 1 (SPATIAL_CALLS // B at B)
+SPATIAL_PASSES = ("structured", "general", "Dual pose", "Dual frames", "geometric")
+
+
+def _axial(M):
+    """The axial vectors (..., 3) of skew matrices M (..., 3, 3)."""
+    return 0.5 * np.stack([M[..., 2, 1] - M[..., 1, 2], M[..., 0, 2] - M[..., 2, 0],
+                           M[..., 1, 0] - M[..., 0, 1]], axis=-1)
+
+
+def spatial_run(repeats=20, seed=0):
+    """The Panda's Jacobian passes (see the module) at each B: best time of ``repeats``
+    interleaved rounds (each round times every pass in turn), ratios to the structured pass
+    and the largest differences."""
+    import armsim
+    from armsim.ad import dual as ad
+    chain = armsim.robots.load("panda")
+    n = chain.n
+    rows = []
+    for b in SPATIAL_BATCHES:
+        q = np.random.default_rng(seed).uniform(chain.limits[:, 0], chain.limits[:, 1], (b, n))
+        eye = np.broadcast_to(np.eye(n), (b, n, n))
+        passes = {
+            "structured": lambda: chain.pose_and_jacobian(q),
+            "general": lambda: chain.pose_and_jacobian(q, structured=False),
+            "Dual pose": lambda: chain.pose(ad.Dual(q, eye)),
+            "Dual frames": lambda: chain.frames(ad.Dual(q, eye)),
+            "geometric": lambda: chain.geometric_jacobian(q),
+        }
+        calls = max(1, SPATIAL_CALLS // b)
+        best = dict.fromkeys(passes, np.inf)
+        for f in passes.values():
+            f()
+        for _ in range(repeats):
+            for name, f in passes.items():
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    f()
+                best[name] = min(best[name], (time.perf_counter() - t0) / calls)
+        J = passes["structured"]()[2]
+        G = passes["general"]()[2]
+        R, p = passes["Dual pose"]()
+        # the Dual pose's Jacobian: dp, and the axial vector of dR R^T
+        W = np.einsum("bijk,blj->bkil", R.tangent, R.value)                # (B, K, 3, 3)
+        D = np.concatenate([p.tangent, np.swapaxes(_axial(W), -1, -2)], axis=-2)
+        h, fd = 1e-6, np.empty_like(J)
+        for i in range(n):
+            dq = np.zeros(n)
+            dq[i] = h
+            (Rp, pp), (Rm, pm) = chain.pose(q + dq), chain.pose(q - dq)
+            fd[:, :3, i] = (pp - pm) / (2 * h)
+            fd[:, 3:, i] = _axial((Rp - Rm) / (2 * h) @ np.swapaxes(R.value, -1, -2))
+        row = {"B": b, "calls": calls, "repeats": repeats,
+               **{f"{name}_ms": t * 1e3 for name, t in best.items()},
+               **{f"{name}_over_structured": t / best["structured"] for name, t in best.items()},
+               "max_general_vs_structured": float(np.abs(G - J).max()),
+               "max_dual_vs_structured": float(np.abs(D - J).max()),
+               "max_general_vs_fd": float(np.abs(G - fd).max())}
+        rows.append(row)
+    return rows
+
+
+def spatial_markdown(rows):
+    lines = ["| B | structured | general | Dual pose | Dual frames | geometric | "
+             "max \\|general − structured\\| | max \\|Dual − structured\\| | "
+             "max \\|general − FD\\| |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        cells = [f"{r['structured_ms']:.3f} ms"] + [
+            f"{r[name + '_ms']:.3f} ms ({r[name + '_over_structured']:.2f}x)"
+            for name in SPATIAL_PASSES[1:]]
+        lines.append(f"| {r['B']:,} | " + " | ".join(cells) + f" | "
+                     f"{r['max_general_vs_structured']:.1e} | {r['max_dual_vs_structured']:.1e} | "
+                     f"{r['max_general_vs_fd']:.1e} |")
+    r = rows[0]
+    lines.append("")
+    lines.append(f"Panda (n = 7). Each pass's best time of {r['repeats']} rounds, every round "
+                 f"timing the passes in turn ({SPATIAL_CALLS} / B calls each), in one process; in "
+                 f"brackets its ratio to the structured pass (issue 25's goal: the general "
+                 f"pass within 2x). Dual pose and Dual frames seed a Dual q with the identity "
+                 f"(as objectives and user functions do) and include building it.")
+    return "\n".join(lines)
+
+
 def _f(x, spec):
     return "-" if x is None else format(x, spec)
 
@@ -210,7 +311,23 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--markdown", action="store_true",
                    help="write the table into the README's generated block")
+    p.add_argument("--only", choices=["spatial"],
+                   help="only the Panda's Jacobian passes (their block)")
     args = p.parse_args(argv)
+    spatial = spatial_run(repeats=5 if args.quick else 20, seed=args.seed)
+    print(spatial_markdown(spatial))
+    if args.only == "spatial":
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps({"benchmark": "ad", "spatial": spatial},
+                                                  indent=2))
+        if args.markdown:
+            command = ("python bench/ad.py --only spatial" + (" --quick" if args.quick else "")
+                       + " --markdown")
+            write_blocks(ROOT / "README.md", {"bench/ad.py spatial": spatial_markdown(spatial)},
+                         command)
+            print("wrote the spatial table into README.md")
+        return 0
     rows = run(quick=args.quick, seed=args.seed)
     print(f"{'N':>5} {'B':>5} {'|AD-analytic|':>14} {'|AD-FD|':>10} {'AD [s]':>10} "
           f"{'analytic [s]':>12} {'AD/an time':>10} {'AD/an mem':>9} {'jax/an time':>11} "
@@ -223,11 +340,14 @@ def main(argv=None):
               f"{_f(r.get('memory_jax_over_analytic'), '.2f'):>10}  {r['goal'] or ''}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"benchmark": "ad", "rows": rows}, indent=2))
+        Path(args.json).write_text(json.dumps({"benchmark": "ad", "rows": rows,
+                                               "spatial": spatial}, indent=2))
     if args.markdown:
         command = "python bench/ad.py" + (" --quick" if args.quick else "") + " --markdown"
-        write_blocks(ROOT / "README.md", {"bench/ad.py jacobian": markdown(rows)}, command)
-        print("wrote the table into README.md")
+        write_blocks(ROOT / "README.md", {"bench/ad.py jacobian": markdown(rows),
+                                          "bench/ad.py spatial": spatial_markdown(spatial)},
+                     command)
+        print("wrote the tables into README.md")
     return 0
 
 

@@ -29,7 +29,8 @@ import numpy as np
 
 from armsim.ad import dual as ad
 
-__all__ = ["Motion", "constant", "turn", "slide", "from_duals", "compose"]
+__all__ = ["Motion", "constant", "turn", "slide", "from_duals", "compose", "seeded_product",
+           "seeded"]
 
 
 class Motion:
@@ -47,9 +48,8 @@ class Motion:
 
     def full(self):
         """The twists over all K columns, ``(v, w)`` each (..., 3, K) (zeros where known)."""
-        shape = np.broadcast_shapes(np.shape(self.p)) + (self.k,)
         if self.v is None:
-            z = np.zeros(shape)
+            z = np.zeros(np.shape(self.p) + (self.k,))
             return z, z.copy()
         if self.lo == 0 and self.v.shape[-1] == self.k:
             return self.v, self.w
@@ -61,33 +61,63 @@ class Motion:
     def point_velocity(self, x=None):
         """Velocity (..., 3, K) of the point ``p + R x`` (x in the moving frame; None: the
         origin ``p``): ``v + w x point``."""
-        v, w = self.full()
-        at = self.p if x is None else self.p + _rot(self.R, x)
-        return v + _cross(w, np.broadcast_to(at[..., :, None], w.shape))
+        return self._velocities(x, 3)
 
     def jacobian(self, x=None):
         """The pose Jacobian (..., 6, K) of the frame (its point ``x``): the linear velocity
         of the point, then the angular velocity."""
+        return self._velocities(x, 6)
+
+    def _velocities(self, x, rows):
+        """The point's velocity (rows = 3), with the angular velocity below it (rows = 6)."""
         v, w = self.full()
-        return np.concatenate([self.point_velocity(x), w], axis=-2)
+        at = self.p if x is None else self.p + _rot(self.R, x)
+        shape = v.shape if v.shape == w.shape and at.shape == v.shape[:-1] else \
+            np.broadcast_shapes(v.shape, w.shape, at.shape + (1,))
+        out = np.empty(shape[:-2] + (rows, shape[-1]))
+        lin = out[..., :3, :]
+        np.multiply(w[..., _N, :], at[..., _L, None], out=lin)        # w x point
+        lin -= w[..., _L, :] * at[..., _N, None]
+        lin += v
+        if rows == 6:
+            out[..., 3:, :] = w
+        return out
 
     def duals(self):
         """``(R, p)`` as :class:`~armsim.ad.dual.Dual` (constants: arrays):
         ``dR = w^ R`` column by column, ``dp = v + w x p``."""
         if self.v is None:
             return self.R, self.p
-        v, w = self.full()
-        dR = np.stack([_cross(w, np.broadcast_to(self.R[..., :, j, None], w.shape))
-                       for j in range(3)], axis=-2)          # (..., 3 rows, 3 cols, K)
-        dp = v - _cross(np.broadcast_to(self.p[..., :, None], w.shape), w)     # v + w x p
-        return ad.Dual(self.R, dR), ad.Dual(self.p, dp)
+        R = self.R
+        w = self.full()[1]
+        dR = np.empty(np.broadcast_shapes(R.shape[:-2], w.shape[:-2]) + (3, 3, w.shape[-1]))
+        # a large batch in blocks of _BLOCK numbers (the short loops over K stay in cache)
+        rows = len(dR) if R.ndim == w.ndim == dR.ndim - 1 and len(R) == len(w) else 0
+        step = max(1, rows * _BLOCK // dR.size) if dR.size > _BLOCK else rows
+        for at in [slice(None)] if not rows else (slice(s, s + step) for s in range(0, rows, step)):
+            # dR[i, j] = (w x R[:, j])_i = w_(i+1) R_(i+2)j - w_(i+2) R_(i+1)j, all i, j at once
+            Ra, wa, out = R[at], w[at], dR[at]                     # (..., 3 rows, 3 cols, K)
+            np.multiply(wa[..., _N, None, :], Ra[..., _L, :, None], out=out)
+            out -= wa[..., _L, None, :] * Ra[..., _N, :, None]
+        return ad.Dual(R, dR), ad.Dual(self.p, self._velocities(None, 3))
+
+
+_N, _L = np.array([1, 2, 0]), np.array([2, 0, 1])   # (a x b)_i = a_N[i] b_L[i] - a_L[i] b_N[i]
+_BLOCK = 32768                                       # numbers a block of Motion.duals' dR
 
 
 def _cross(a, b):
     """a x b over axis -2 (the 3 coordinates; the last axis the directions)."""
-    a0, a1, a2 = a[..., 0, :], a[..., 1, :], a[..., 2, :]
-    b0, b1, b2 = b[..., 0, :], b[..., 1, :], b[..., 2, :]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-2)
+    out = a[..., _N, :] * b[..., _L, :]
+    out -= a[..., _L, :] * b[..., _N, :]
+    return out
+
+
+def _cross_point(p, w):
+    """p x w for points p (..., 3) and twists' vectors w (..., 3, K)."""
+    out = p[..., _N, None] * w[..., _L, :]
+    out -= p[..., _L, None] * w[..., _N, :]
+    return out
 
 
 def _rot(R, x):
@@ -119,7 +149,8 @@ def turn(q, axis, k=None, lo=0):
     ``(0, axis dq)``.  ``k``, ``lo``: a one-hot seed given without a Dual (q an array:
     its tangent is column ``lo`` of ``k``, equal to 1)."""
     axis = np.asarray(axis, dtype=float)
-    K = _skews(axis[None])[0]
+    x, y, z = axis.tolist()
+    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])            # K u = axis x u
     if isinstance(q, ad.Dual):
         qv, dq, lo, k = _scalar_tangent(q)
     else:
@@ -163,14 +194,13 @@ def from_duals(R, p):
     k = (R if isinstance(R, ad.Dual) else p).tangent.shape[-1]
     shape = np.broadcast_shapes(Rv.shape[:-2], pv.shape[:-1])
     if isinstance(R, ad.Dual):
-        m = np.einsum("...ijk,...lj->...ilk", R.tangent, Rv)        # dR R^T (skew)
-        w = 0.5 * np.stack([m[..., 2, 1, :] - m[..., 1, 2, :], m[..., 0, 2, :] - m[..., 2, 0, :],
-                            m[..., 1, 0, :] - m[..., 0, 1, :]], axis=-2)
+        m = np.matmul(Rv[..., None, :, :], R.tangent)    # (dR R^T)[i, l] as m[..., i, l, :]
+        w = 0.5 * (m[..., _L, _N, :] - m[..., _N, _L, :])  # its axial vector (m is skew)
     else:
         w = np.zeros(shape + (3, k))
     dp = p.tangent if isinstance(p, ad.Dual) else np.zeros(shape + (3, k))
     w = np.broadcast_to(w, shape + (3, k))
-    v = dp + _cross(np.broadcast_to(pv[..., :, None], w.shape), w)     # dp - w x p
+    v = dp + _cross_point(pv, w)                                       # dp - w x p
     return Motion(np.broadcast_to(Rv, shape + (3, 3)), np.broadcast_to(pv, shape + (3,)),
                   v, w.copy(), 0, k)
 
@@ -183,7 +213,7 @@ def compose(A, B):
         return Motion(R, p, A.v, A.w, A.lo, A.k)
     # B's twists seen from A's parent: (R_A v_B + p_A x (R_A w_B), R_A w_B)
     wB = np.matmul(A.R, B.w)
-    vB = np.matmul(A.R, B.v) + _cross(np.broadcast_to(A.p[..., :, None], wB.shape), wB)
+    vB = np.matmul(A.R, B.v) + _cross_point(A.p, wB)
     if A.v is None:
         return Motion(R, p, vB, wB, B.lo, B.k)
     if A.k != B.k:
@@ -249,12 +279,33 @@ def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, of
     M = np.zeros((n, 4, 2))
     M[:, :3, 0], M[:, :3, 1], M[:, 3, 1] = a0, origin_p, 1.0
     wo = left @ M                                                         # (..., n, 4, 2)
-    w, o = wo[..., :3, 0], wo[..., :3, 1]                                 # (..., n, 3)
-    turn_v = np.cross(o, w)                                               # v = o x w
-    V = np.zeros(batch + (3, k))
-    W = np.zeros(batch + (3, k))
-    cols = slice(offset, offset + n)
-    V[..., :, cols] = np.swapaxes(np.where(slide[:, None], w, turn_v), -1, -2)
-    W[..., :, cols] = np.swapaxes(np.where(slide[:, None], 0.0, w), -1, -2)
+    z, o = np.swapaxes(wo[..., :3, 0], -1, -2), np.swapaxes(wo[..., :3, 1], -1, -2)
     R, p = T[..., :3, :3], T[..., :3, 3]
-    return Motion(R @ tool_R, p + R @ tool_p, V, W, 0, k)
+    return seeded(R @ tool_R, p + R @ tool_p, z, o, prismatic, k, offset)
+
+
+def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
+    """The tool ``(R, p)`` of a chain as a :class:`Motion` with joint ``i`` seeded one-hot
+    (direction ``offset + i`` of ``k``, default n), given each joint's axis ``z_i`` and a
+    point ``o_i`` on it in the base frame, (..., 3, n) each, after the product: the seed
+    ``(0, a_i)`` of a turn carried to the base by the factors on its left is the twist
+    ``(o_i x z_i, z_i)``, that ``(a_i, 0)`` of a slide ``(z_i, 0)`` (see
+    :func:`seeded_product`), and nothing after joint i changes it.
+
+    ``dq`` (..., n, K): the joint values' own tangents (a :class:`~armsim.ad.dual.Dual`'s),
+    instead of one-hot seeds: the chain rule gives the tool's twists as those of the
+    one-hot seeds times ``dq``, K columns.  With ``counts`` (m,) as well, ``R``, ``p`` are m
+    frames (..., m, 3, 3), (..., m, 3) along the chain, frame f after the first
+    ``counts[f]`` joints, whose twists are those of these joints times their ``dq``."""
+    v = _cross(o, z)                                                      # o x z
+    w = z
+    if any(prismatic):
+        slide = np.asarray(prismatic, dtype=bool)
+        v, w = np.where(slide, z, v), np.where(slide, 0.0, z)
+    if counts is not None:                  # (..., m, 3, n): joint j counts in frame f
+        upto = np.arange(z.shape[-1]) < np.asarray(counts)[:, None, None]
+        v, w, dq = v[..., None, :, :] * upto, w[..., None, :, :] * upto, dq[..., None, :, :]
+    if dq is not None:
+        return Motion(R, p, np.matmul(v, dq), np.matmul(w, dq), 0, dq.shape[-1])
+    return Motion(R, p, v, w, offset, z.shape[-1] if k is None else k)
+

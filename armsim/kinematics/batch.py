@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LAST_ROWS", "constants", "last_pass", "pose_and_jacobian", "pose_rows",
+__all__ = ["LAST_ROWS", "constants", "last_frames", "last_pass", "pose_and_jacobian", "pose_rows",
            "rotation_error", "z_to"]
 
 #: batches of at least this many rows take the batch-last pass
@@ -58,10 +58,11 @@ def constants(axes, origin_R, origin_p, tool_R, tool_p):
     return out
 
 
-def last_pass(chain, q, jacobian=True):
-    """The tool (3, 4, B) (rotation in columns 0..2, position in column 3) and, with
-    ``jacobian``, the pose Jacobian (6, n, B), of a spatial chain at joint values q (B, n)
-    already checked (numpy; the chain's ``_batch`` holds its :func:`constants`)."""
+def last_frames(chain, q):
+    """The frames ``G_i`` (n, 3, 4, B) (column 2 joint i's axis in the base frame, column 3
+    its origin) and the tool (3, 4, B) (rotation in columns 0..2, position in column 3) of a
+    spatial chain at joint values q (B, n) already checked (numpy; the chain's ``_batch``
+    holds its :func:`constants`)."""
     CT, tool_CT, C0 = chain._batch
     revolute = chain._rev
     n, b = len(CT), q.shape[0]
@@ -83,9 +84,16 @@ def last_pass(chain, q, jacobian=True):
             np.add(t1, t2, out=g[:, :2])
         else:
             g[:, 3] += g[:, 2] * qT[i]
-    T = np.matmul(tool_CT, G[-1])                               # (3, 4, B)
+    return G, np.matmul(tool_CT, G[-1])                         # (3, 4, B)
+
+
+def last_pass(chain, q, jacobian=True):
+    """The tool (3, 4, B) and, with ``jacobian``, the pose Jacobian (6, n, B), of a spatial
+    chain at joint values q (B, n) already checked (from :func:`last_frames`)."""
+    G, T = last_frames(chain, q)
     if not jacobian:
         return T, None
+    revolute, n, b = chain._rev, len(G), q.shape[0]
     z, o = G[:, :, 2], G[:, :, 3]                               # (n, 3, B)
     lever = T[None, :, 3] - o
     J = np.empty((6, n, b))

@@ -199,20 +199,12 @@ def forward_motion(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, frame
     being calibrated) times its turn about (or slide along) its axis."""
     n = len(prismatic)
     dual_q = isinstance(q, ad.Dual)
-    if (seed is not None and not dual_q and not frames
-            and not any(isinstance(x, ad.Dual) for x in (origin_R, origin_p, tool_R, tool_p))):
-        # one-hot seeds only: the whole product at once (twist.seeded_product)
-        return twist.seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p,
-                                    *seed), []
     T = None
     links = []
     for i in range(n):
         qi = q[..., i]
-        if seed is not None and not dual_q:
-            k, offset = seed
-            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i], k, offset + i)
-        else:
-            J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i])
+        one_hot = (seed[0], seed[1] + i) if seed is not None and not dual_q else ()
+        J = (twist.slide if prismatic[i] else twist.turn)(qi, axes[i], *one_hot)
         O = twist.from_duals(origin_R[i], origin_p[i])
         local = twist.compose(O, J)
         T = local if T is None else twist.compose(T, local)
@@ -328,6 +320,9 @@ class SpatialChain(Limited):
 
     # -- kinematics ---------------------------------------------------------------------
     def _forward(self, q, frames=False, origins=None):
+        if not frames and origins is None and _plain(q):    # the chain rule on one-hot seeds
+            return twist.seeded(*self._axes_origins(q.value), self.prismatic,
+                                dq=q.tangent).duals()
         R0, p0, tR, tp = self._R0, self.xyz, self._tool_R, self.tool_xyz
         if origins is not None:
             xyz, rpy = origins
@@ -353,6 +348,17 @@ class SpatialChain(Limited):
             frames[:, i] = T
         tool = T @ self._tool_T
         return frames.reshape(batch + (self.n, 4, 4)), tool.reshape(batch + (4, 4))
+
+    def _axes_origins(self, q):
+        """The tool's R (..., 3, 3), p (..., 3) and each joint's axis and origin in the base
+        frame, (..., 3, n) each, by the float pass (batch-last from LAST_ROWS rows on)."""
+        if q.ndim == 2 and len(q) >= batch.LAST_ROWS:
+            G, T = batch.last_frames(self, q)
+            y = batch.pose_rows(T)
+            return y[:, 3:].reshape(-1, 3, 3), y[:, :3], G[:, :, 2].T, G[:, :, 3].T
+        frames, T = (self._frames_one if q.ndim == 1 else self._float_frames)(q)
+        return (T[..., :3, :3], T[..., :3, 3], self._axes_base(frames),
+                np.swapaxes(frames[..., :3, 3], -1, -2))
 
     def _local(self, s, c1, q):
         """The local transforms (..., n, 4, 4) from sin q, 1 - cos q and q (..., n):
@@ -425,11 +431,15 @@ class SpatialChain(Limited):
         the link after each joint, and the tool last."""
         q = self._q(q)
         batch = np.shape(ad.value_of(q))[:-1]
-        if not isinstance(q, ad.Dual):
-            links, tool = self._float_frames(q)
+        if not isinstance(q, ad.Dual) or _plain(q):
+            links, tool = self._float_frames(ad.value_of(q))
             T = np.concatenate([np.broadcast_to(np.eye(4), batch + (1, 4, 4)), links,
                                 tool[..., None, :, :]], axis=-3)
-            return T[..., :3, :3], T[..., :3, 3]
+            if not isinstance(q, ad.Dual):
+                return T[..., :3, :3], T[..., :3, 3]
+            return twist.seeded(T[..., :3, :3], T[..., :3, 3], self._axes_base(links),
+                                np.swapaxes(links[..., :3, 3], -1, -2), self.prismatic,
+                                dq=q.tangent, counts=np.minimum(range(self.n + 2), self.n)).duals()
         tR, tp, Rs, ps = self._forward(q, frames=True)
         base_R = np.broadcast_to(np.eye(3), batch + (3, 3))
         base_p = np.zeros(batch + (3,))
@@ -473,32 +483,24 @@ class SpatialChain(Limited):
         if not wrt or any(w not in WRT_SPATIAL for w in wrt) or len(set(wrt)) != len(wrt):
             raise ValueError(f"wrt must name one or more of {', '.join(WRT_SPATIAL)} "
                              f"(each at most once), got {wrt!r}")
+        if wrt == ("joints",):           # one-hot seeds on the float pass (twist.seeded)
+            return twist.seeded(*self._axes_origins(q), self.prismatic)
         n, batch = self.n, q.shape[:-1]
-        sizes = {"joints": n, "origins": 6 * n}
-        k = sum(sizes[w] for w in wrt)
-        offset = {}
-        at = 0
-        for w in wrt:
-            offset[w] = at
-            at += sizes[w]
+        sizes = [n if w == "joints" else 6 * n for w in wrt]
+        k, offset = sum(sizes), dict(zip(wrt, np.cumsum([0] + sizes[:-1]).tolist()))
         # the joint values seeded one-hot without a Dual: joint i's column is its own
         seed = (k, offset["joints"]) if "joints" in wrt else None
         R0, p0 = self._R0, self.xyz
         if "origins" in wrt:
             # columns per joint: x, y, z, roll, pitch, yaw
             o = offset["origins"]
-            tx = np.zeros((n, 3, k))
-            tr = np.zeros((n, 3, k))
-            for i in range(n):
-                tx[i, np.arange(3), o + 6 * i + np.arange(3)] = 1.0
-                tr[i, np.arange(3), o + 6 * i + 3 + np.arange(3)] = 1.0
+            tx, tr = np.moveaxis(np.eye(k)[o:o + 6 * n].reshape(n, 2, 3, k), 1, 0)
             p0 = ad.Dual(self.xyz, tx)
             R0 = rpy_matrix(ad.Dual(self.rpy, tr))
         tool, _ = forward_motion(q, R0, p0, self.axes, self.prismatic, self._tool_R,
                                  self.tool_xyz, seed=seed)
         if tool.v is None:        # origins only, and no origin given a direction: constant
-            tool = twist.Motion(tool.R, tool.p, np.zeros(batch + (3, k)),
-                                np.zeros(batch + (3, k)), 0, k)
+            tool = twist.Motion(tool.R, tool.p, *np.zeros((2,) + batch + (3, k)), 0, k)
         return tool
 
     def pose_and_jacobian(self, q, wrt="joints", structured=True):
@@ -514,7 +516,8 @@ class SpatialChain(Limited):
         known the moment the pass reaches joint i: angular velocity ``z_i`` (its axis in the
         base frame) and, at the tool, linear velocity ``z_i x (p - o_i)`` (revolute) or
         ``z_i`` (prismatic).  One float pass then gives the pose and all n columns, equal to
-        the Dual pass (``structured=False``) to rounding (tests: 1e-12).
+        the general forward pass (``structured=False``: the float pass's frames, then
+        :func:`armsim.ad.twist.seeded`, the rule a Dual q takes too) to rounding (1e-12).
         """
         if structured and wrt in ("joints", ("joints",)):
             q = np.asarray(self._q(q), dtype=float)
@@ -604,6 +607,11 @@ def _vector(what, v, bound):
         raise ValueError(f"{what} must be three finite numbers within +-{bound:g}, "
                          f"got {str(a.tolist())[:60]}")
     return a
+
+
+def _plain(q):
+    """A Dual with a dense tangent, no hook watching each operation: the chain rule applies."""
+    return type(q) is ad.Dual and type(q.tangent) is np.ndarray and not ad.instrumented()
 
 
 def _frozen(a):
