@@ -18,9 +18,14 @@ targets, the time to give up on targets beyond the reach (1.05, 1.2 and 2 x the 
 bound from the first joint), and the AD Jacobian against a hand-written geometric one
 (n = 7, B = 1000).
 
-Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), loading
-the same URDF files; each is skipped with a printed reason when it cannot be imported
-(``pip install 'armsim[bench]'``).
+Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), and
+robotics-toolbox's C++ ``ik_LM`` and Klampt's ``IKSolver`` (:mod:`peers_spatial`: their
+tolerances, settings, restart seeds and the check that their kinematics are armsim's; they
+run at the largest cap), loading the same URDF files; each is skipped with a printed reason
+when it cannot be imported (``pip install 'armsim[bench]'``).  Robots: the shipped ones and
+two arms the defaults never saw, the PUMA 560 and the Stanford arm (URDFs written from their
+published DH tables by :func:`peers_spatial.write_unseen`).  First use of every solver (the
+first solve in a fresh process less the median of later ones): :func:`peers_spatial.first_use`.
 
 Timing (the machine is shared: loads come and go): after an untimed first use of each
 solver, a full run makes 3 rounds of armsim's ``solve_batch`` (both thread settings), and
@@ -32,7 +37,8 @@ sides always solve the same poses (``--quick`` too).
 
     python bench/ik_spatial.py            # 10,000 poses per robot, each one solve (IKPy: 200)
     python bench/ik_spatial.py --quick    # a few minutes
-    python bench/ik_spatial.py --json out.json --markdown   # README block
+    python bench/ik_spatial.py --json out.json --markdown   # README blocks, docs/solvers.md's
+                                                            # peers block
 """
 
 from __future__ import annotations

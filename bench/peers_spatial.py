@@ -488,8 +488,13 @@ def peers_markdown(results):
     passed = [f"{name} {kind} {v['own_but_failed']}" for name, r in results["robots"].items()
               for kind in ("ik_LM", "Klampt") if isinstance(v := r[kind], dict)
               and v.get("own_but_failed")]
+    late = [f"{name} {kind} {v['over_cap']}" for name, r in results["robots"].items()
+            for kind in ("ik_LM", "Klampt", "ikpy") if isinstance(v := r[kind], dict)
+            and v.get("over_cap")]
     lines += ["", "Answers that passed the solver's own test and failed the common rule (the "
-              "fastest round): " + (", ".join(passed) or "none") + "."]
+              "fastest round): " + (", ".join(passed) or "none") + ". Answers after the cap "
+              "(ik_LM and IKPy have no time limit; Klampt's is checked between attempts): "
+              + (", ".join(late) or "none") + "."]
     lag = behind(table)
     grouped = {}
     for robot, col, kind, _, _ in lag:
