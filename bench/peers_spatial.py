@@ -432,7 +432,8 @@ def rows(r, cap):
     a = r["capped"][str(cap)]["armsim"]
     out = {"armsim": dict(success=a["success"], own=a["own_success"], mean=a["mean_ms"],
                           median=a["median_ms"], count=a["count"],
-                          batch=r["armsim"]["batch_default_threads_per_s"])}
+                          batch=r["armsim"]["batch_default_threads_per_s"],
+                          batch_one=r["armsim"]["batch_per_s"])}
     for kind, v in (("ik_LM", r["ik_LM"]), ("TRAC-IK", r["capped"][str(cap)]["tracik"]),
                     ("Klampt", r["Klampt"])):
         out[kind] = v if isinstance(v, str) else dict(
@@ -469,6 +470,11 @@ def behind(table):
     return out
 
 
+def pct(x):
+    """A success rate; one short of 100 % is never printed as 100.00 %."""
+    return f"{100 * x:.3f} %" if 0.99995 <= x < 1 else f"{100 * x:.2f} %"
+
+
 def peers_markdown(results):
     cap = max(results["caps_ms"])
     table = {name: rows(r, cap) for name, r in results["robots"].items()}
@@ -480,7 +486,8 @@ def peers_markdown(results):
              "the solver's own test. First use: the first solve in a fresh process after "
              "import and loading, less the median of the next 30 (median of "
              f"{results['first_runs']} processes, the first pose). Batch: armsim's "
-             "`solve_batch` of every pose (default threads); the peers have no batch mode.",
+             "`solve_batch` of every pose, no cap (the maths library's default threads, and "
+             "one); the peers have no batch mode.",
              "", "| robot | solver | success, common / own | mean / median ms | first use ms "
              "| batch solves/s |", "|---|---|---|---|---|---|"]
     for name, solvers in table.items():
@@ -489,13 +496,14 @@ def peers_markdown(results):
             if isinstance(v, str):
                 lines.append(f"| {name} | {kind} | skipped: {v} | | | |")
                 continue
-            own = "none" if v["own"] is None else f"{100 * v['own']:.2f} %"
+            own = "none" if v["own"] is None else pct(v["own"])
             if "uncapped" in v:
                 own += f" ({100 * v['uncapped']:.1f} % uncapped)"
             fu = "?" if v["first_use"] is None else f"{v['first_use']:.2f}"
-            batch = "none" if v["batch"] is None else f"{v['batch']:,.0f}"
+            batch = "none" if v["batch"] is None else (
+                f"{v['batch']:,.0f} (one thread {v['batch_one']:,.0f})")
             bold = "**" if kind == "armsim" else ""
-            lines.append(f"| {name} | {bold}{kind}{bold} | {100 * v['success']:.2f} % / {own} "
+            lines.append(f"| {name} | {bold}{kind}{bold} | {pct(v['success'])} / {own} "
                          f"| {v['mean']:.3f} / {v['median']:.3f} | {fu} | {batch} |")
     passed = [f"{name} {kind} {v['own_but_failed']}" for name, r in results["robots"].items()
               for kind in ("ik_LM", "Klampt") if isinstance(v := r[kind], dict)

@@ -85,3 +85,9 @@ def test_behind_lists_each_column_a_peer_leads():
                        "Klampt": "skipped", "IKPy": dict(a, first_use=None)}}
     assert peers.behind(table) == [("panda", "mean", "ik_LM", 0.1, 0.2),
                                    ("panda", "first use", "ik_LM", 0.2, 5.0)]
+
+
+def test_a_rate_short_of_one_is_never_printed_as_100_percent():
+    assert peers.pct(1.0) == "100.00 %"
+    assert peers.pct(0.99997) == "99.997 %"
+    assert peers.pct(0.9934) == "99.34 %"
