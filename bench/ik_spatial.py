@@ -18,9 +18,14 @@ targets, the time to give up on targets beyond the reach (1.05, 1.2 and 2 x the 
 bound from the first joint), and the AD Jacobian against a hand-written geometric one
 (n = 7, B = 1000).
 
-Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), loading
-the same URDF files; each is skipped with a printed reason when it cannot be imported
-(``pip install 'armsim[bench]'``).
+Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), and
+robotics-toolbox's C++ ``ik_LM`` and Klampt's ``IKSolver`` (:mod:`peers_spatial`: their
+tolerances, settings, restart seeds and the check that their kinematics are armsim's; they
+run at the largest cap), loading the same URDF files; each is skipped with a printed reason
+when it cannot be imported (``pip install 'armsim[bench]'``).  Robots: the shipped ones and
+two arms the defaults never saw, the PUMA 560 and the Stanford arm (URDFs written from their
+published DH tables by :func:`peers_spatial.write_unseen`).  First use of every solver (the
+first solve in a fresh process less the median of later ones): :func:`peers_spatial.first_use`.
 
 Timing (the machine is shared: loads come and go): after an untimed first use of each
 solver, a full run makes 3 rounds of armsim's ``solve_batch`` (both thread settings), and
@@ -32,7 +37,8 @@ sides always solve the same poses (``--quick`` too).
 
     python bench/ik_spatial.py            # 10,000 poses per robot, each one solve (IKPy: 200)
     python bench/ik_spatial.py --quick    # a few minutes
-    python bench/ik_spatial.py --json out.json --markdown   # README block
+    python bench/ik_spatial.py --json out.json --markdown   # README blocks, docs/solvers.md's
+                                                            # peers block
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ POSE_SEED = 2026
 ROUNDS = 3
 #: IKPy's poses are solved in blocks of this many by IKPy, then by armsim
 IKPY_BLOCK = 50
+#: fresh processes per first-use figure (their median; --quick: 1)
+FIRST_RUNS = 3
 SETTINGS = dict(max_iter=SpatialTarget.default_max_iter,
                 first_iter=SpatialTarget.default_first_iter,
                 restarts=SpatialTarget.default_restarts, tol=TOL)
@@ -205,14 +213,14 @@ def run_position(chain, T, seed_q):
     return {"success": float(np.mean(err < TOL)), "batch_per_s": len(p) / dt}
 
 
-def tracik_solver(name, chain, cap_ms):
+def tracik_solver(path, chain, cap_ms):
     """TRAC-IK's solver object (Speed, timeout cap_ms, eps TRACIK_EPS), or why it is
     skipped (a str)."""
     try:
         import pytracik
     except ImportError as exc:
         return f"pytracik not importable ({exc})"
-    urdf = armsim.robots.path(name).read_text()
+    urdf = Path(path).read_text()
     return pytracik.TRAC_IK(chain.base, chain.tip, urdf, cap_ms / 1e3, TRACIK_EPS,
                             pytracik.SolveType.Speed)
 
@@ -274,16 +282,16 @@ def give_up_times(chain, seed_q, tracik, count):
     return out
 
 
-def run_ikpy(name, chain, T, seed_q, count):
+def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
     try:
         from ikpy.chain import Chain as IkpyChain
     except ImportError as exc:
         return f"ikpy not importable ({exc})"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ik = IkpyChain.from_urdf_file(str(armsim.robots.path(name)), base_elements=[chain.base])
+        ik = IkpyChain.from_urdf_file(str(path), base_elements=[chain.base])
         mask = [link.joint_type != "fixed" for link in ik.links]
-        ik = IkpyChain.from_urdf_file(str(armsim.robots.path(name)), base_elements=[chain.base],
+        ik = IkpyChain.from_urdf_file(str(path), base_elements=[chain.base],
                                       active_links_mask=mask)
     active = np.flatnonzero(mask)
     if len(active) != chain.n:
@@ -305,8 +313,13 @@ def run_ikpy(name, chain, T, seed_q, count):
             q_out[i] = sol[active]
         ours += armsim_singles(chain, T[s:s + IKPY_BLOCK], seed_q,
                                min(IKPY_BLOCK, count - s))[0]
-    out = stats(times, fk_success(chain, q_out, T[:count]))
+    good = fk_success(chain, q_out, T[:count])
+    late = np.asarray(times) > cap_ms / 1e3       # IKPy has no time limit of its own
+    out = stats(times, good)
+    out["success_within_cap"] = float(np.mean(good & ~late))
+    out["over_cap"] = int(late.sum())
     out["armsim_mean_ms"] = float(np.mean(ours) * 1e3)
+    out["armsim_median_ms"] = float(np.median(ours) * 1e3)
     return out
 
 
@@ -437,8 +450,83 @@ def markdown(results):
     return "\n".join(lines)
 
 
+def robots(folder):
+    """{name: URDF path}: the shipped robots and the two unseen arms (written into folder)."""
+    from peers_spatial import write_unseen
+    return {**{n: armsim.robots.path(n) for n in armsim.robots.NAMES}, **write_unseen(folder)}
+
+
+def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs):
+    """Every measurement of one robot (see the module's docstring)."""
+    import peers_spatial as peers
+    chain = armsim.load_urdf(path)
+    rng = np.random.default_rng(POSE_SEED)
+    T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
+    seed_q = chain.limits.mean(axis=1)
+    big = max(CAPS_MS)
+    warm_ms = warm_up(chain, seed_q)
+    trackers = {cap: tracik_solver(path, chain, cap) for cap in CAPS_MS}
+    compiled = {kind: peers.make_peer(kind, path, chain, seed_q, big)
+                for kind in ("ik_LM", "Klampt")}
+    for kind in compiled.values():
+        if not isinstance(kind, str):
+            kind.solve(T[0])      # untimed first use, as armsim's warm_up
+    # rounds: armsim's batch (both thread settings), then for each cap armsim's one
+    # solves and TRAC-IK, then (at the largest cap) ik_LM and Klampt, in turn, so that every
+    # solver meets the same load; each measurement keeps its fastest round
+    batches = {"default": [], "one": []}
+    singles = {cap: [] for cap in CAPS_MS}
+    tracik_rounds = {cap: [] for cap in CAPS_MS}
+    peer_rounds = {kind: [] for kind in compiled}
+    for _ in range(rounds):
+        for threads in ("default", "one"):
+            batches[threads].append(armsim_batch(chain, T, seed_q, threads))
+        for cap in CAPS_MS:
+            singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
+            if not isinstance(trackers[cap], str):
+                tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q))
+        for kind, peer in compiled.items():
+            if not isinstance(peer, str):
+                peer_rounds[kind].append(peers.peer_round(peer, chain, T, fk_success, stats, big))
+    a = armsim_summary(chain, T, batches, singles[big])
+    a["first_use_ms"] = warm_ms
+    capped = {}
+    for cap in CAPS_MS:
+        tracik = trackers[cap]
+        if not isinstance(tracik, str):
+            tracik = fastest(tracik_rounds[cap])
+        capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik}
+    compiled = {kind: peer if isinstance(peer, str) else
+                dict(fastest(peer_rounds[kind]), fk_difference=peer.fk_difference)
+                for kind, peer in compiled.items()}
+    first = {kind: peers.first_use(kind, path, chain, T[0], seed_q, first_runs)
+             for kind in ("armsim", "ik_LM", "TRAC-IK", "Klampt", "IKPy")}
+    r = {"n": chain.n, "poses": poses, "armsim": a, "capped": capped, **compiled,
+         "first_use": first, "position": run_position(chain, T, seed_q),
+         "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count),
+         "ikpy": run_ikpy(path, chain, T, seed_q, ikpy_count)}
+    for peer in ("ikpy", "ik_LM", "Klampt"):
+        if isinstance(r[peer], str):
+            print(f"{name}: {peer} skipped: {r[peer]}")
+    if isinstance(trackers[big], str):
+        print(f"{name}: tracik skipped: {trackers[big]}")
+    return r
+
+
+def fastest(rs):
+    """A random solver's rounds: the fastest round's times, success as the mean of the
+    rounds (a capped solve may time out in one round and not another)."""
+    out = dict(min(rs, key=lambda t: t["mean_ms"]))
+    out["mean_ms_rounds"] = [t["mean_ms"] for t in rs]
+    out["success"] = float(np.mean([t["success"] for t in rs]))
+    out["own_success"] = float(np.mean([t["own_success"] for t in rs]))
+    return out
+
+
 def main(argv=None):
+    import tempfile
     from _docs import add_markdown_argument, write_blocks
+    from peers_spatial import peers_markdown
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer poses (a few minutes)")
     ap.add_argument("--poses", type=int, default=None, help="poses per robot (default 10000)")
@@ -460,64 +548,32 @@ def main(argv=None):
     ikpy_count = min(poses, 10 if args.quick else 200)
     give_up_count = 10 if args.quick else GIVE_UP_TARGETS
     rounds = 1 if args.quick else ROUNDS
+    first_runs = 1 if args.quick else FIRST_RUNS
     from armsim.ik import restart_table
     results = {"poses": poses, "tol": TOL, "tracik_eps": TRACIK_EPS, "caps_ms": list(CAPS_MS),
                "settings": SETTINGS, "robots": {}, "rounds": rounds,
-               "give_up_targets": give_up_count,
+               "give_up_targets": give_up_count, "ikpy_poses": ikpy_count,
+               "first_runs": first_runs, "pose_seed": POSE_SEED,
                "table": {"size": restart_table.TABLE_SIZE, "nearest": restart_table.NEAREST}}
-    for name in armsim.robots.NAMES:
-        chain = armsim.robots.load(name)
-        rng = np.random.default_rng(POSE_SEED)
-        T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
-        seed_q = chain.limits.mean(axis=1)
-        warm_ms = warm_up(chain, seed_q)
-        trackers = {cap: tracik_solver(name, chain, cap) for cap in CAPS_MS}
-        # rounds: armsim's batch (both thread settings), then for each cap armsim's one
-        # solves and TRAC-IK, in turn, so that every solver meets the same load; each
-        # measurement keeps its fastest round
-        batches = {"default": [], "one": []}
-        singles = {cap: [] for cap in CAPS_MS}
-        tracik_rounds = {cap: [] for cap in CAPS_MS}
-        for _ in range(rounds):
-            for threads in ("default", "one"):
-                batches[threads].append(armsim_batch(chain, T, seed_q, threads))
-            for cap in CAPS_MS:
-                singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
-                if not isinstance(trackers[cap], str):
-                    tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q))
-        a = armsim_summary(chain, T, batches, singles[max(CAPS_MS)])
-        a["first_use_ms"] = warm_ms
-        capped = {}
-        for cap in CAPS_MS:
-            tracik = trackers[cap]
-            if not isinstance(tracik, str):
-                rs = tracik_rounds[cap]
-                tracik = dict(min(rs, key=lambda t: t["mean_ms"]))
-                tracik["mean_ms_rounds"] = [t["mean_ms"] for t in rs]
-                # TRAC-IK is random and timed out: its success is the mean of the rounds
-                tracik["success"] = float(np.mean([t["success"] for t in rs]))
-                tracik["own_success"] = float(np.mean([t["own_success"] for t in rs]))
-            capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik}
-        r = {"n": chain.n, "poses": poses, "armsim": a, "capped": capped,
-             "position": run_position(chain, T, seed_q),
-             "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count),
-             "ikpy": run_ikpy(name, chain, T, seed_q, ikpy_count)}
-        for peer, v in (("tracik", trackers[min(CAPS_MS)]), ("ikpy", r["ikpy"])):
-            if isinstance(v, str):
-                print(f"{name}: {peer} skipped: {v}")
-        results["robots"][name] = r
-        print(f"{name}: " + json.dumps(r, default=float)[:600], flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, path in robots(folder).items():
+            r = run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs)
+            results["robots"][name] = r
+            print(f"{name}: " + json.dumps(r, default=float)[:600], flush=True)
     results["jacobian"] = jacobian_timing(3 if args.quick else 20)
-    text = markdown(results)
+    text, peers_text = markdown(results), peers_markdown(results)
     print(text)
+    print(peers_text)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
     if args.markdown:
         cmd = "python bench/ik_spatial.py" + (" --quick" if args.quick else "") + (
-            f" --poses {args.poses}" if args.poses else "")
+            f" --poses {args.poses}" if args.poses else "") + " --markdown"
         write_blocks(args.markdown, {"bench/ik_spatial.py robots": text,
                                      "bench/ik_spatial.py jacobian":
                                      jacobian_markdown(results["jacobian"])}, cmd)
+        write_blocks(ROOT / "docs" / "solvers.md", {"bench/ik_spatial.py peers": peers_text},
+                     cmd)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+"""bench/peers_spatial.py: ik_LM's tolerance means |e| < 1e-5, the unseen arms' URDFs are
+their DH tables, a peer is checked against armsim's kinematics, and the table names where
+armsim does not lead."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import armsim
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import peers_spatial as peers  # noqa: E402
+
+
+def test_rtb_tol_is_its_test_of_a_6_vector_shorter_than_1e5():
+    assert peers.RTB_TOL == pytest.approx(5e-11, rel=1e-12)
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        u = rng.normal(size=6)
+        u /= np.linalg.norm(u)
+        inside, outside = 0.999e-5 * u, 1.001e-5 * u
+        # ik_LM's own test (ets/cpp-extensions/ik.cpp): E = 0.5 e.e < tol
+        assert 0.5 * inside @ inside < peers.RTB_TOL
+        assert not 0.5 * outside @ outside < peers.RTB_TOL
+        # |e| < 1e-5 bounds both halves of the common rule
+        assert np.linalg.norm(inside[:3]) < 1e-5 and np.linalg.norm(inside[3:]) < 1e-5
+
+
+@pytest.mark.parametrize("name", sorted(peers.UNSEEN))
+def test_an_unseen_arms_urdf_is_its_dh_table(name, tmp_path):
+    path = peers.write_unseen(tmp_path)[name]
+    chain = armsim.load_urdf(path)
+    table = peers.UNSEEN[name]
+    assert (chain.base, chain.tip, chain.n) == ("base", "tool", len(table))
+    assert np.array_equal(chain.limits, [[lo, hi] for *_, lo, hi in table])
+    q = np.random.default_rng(1).uniform(chain.limits[:, 0], chain.limits[:, 1], (20, chain.n))
+    M = chain.matrix(q)
+    for x, m in zip(q, M):
+        np.testing.assert_allclose(m, peers.dh_pose(table, x), atol=1e-12)
+
+
+def test_a_peer_whose_kinematics_differ_is_refused():
+    chain = armsim.robots.load("ur5")
+
+    class Peer:
+        name, n, limits = "fake", chain.n, chain.limits.copy()
+
+        def __init__(self, shift):
+            self.shift = shift
+
+        def fk(self, q):
+            M = chain.matrix(q)
+            M[0, 3] += self.shift
+            return M
+    assert peers.check_peer(Peer(0.0), chain).fk_difference == 0.0
+    assert peers.check_peer(Peer(1e-6), chain) == (
+        "fake's forward kinematics differ from armsim's by 1.0e-06")
+    wrong = Peer(0.0)
+    wrong.limits = chain.limits * 0.5
+    assert peers.check_peer(wrong, chain) == "fake's joint limits differ from armsim's"
+
+
+def test_rtb_ik_lm_reads_the_same_urdf_and_meets_the_common_rule():
+    pytest.importorskip("roboticstoolbox")
+    chain = armsim.robots.load("panda")
+    q0 = chain.limits.mean(axis=1)
+    peer = peers.make_peer("ik_LM", armsim.robots.path("panda"), chain, q0, 20.0)
+    assert not isinstance(peer, str), peer
+    assert peer.fk_difference < 1e-12
+    q = np.random.default_rng(4).uniform(chain.limits[:, 0], chain.limits[:, 1], (5, 7))
+    for M in chain.matrix(q):
+        _, x, ok = peer.solve(M)
+        A = chain.matrix(x)
+        assert ok and np.linalg.norm(A[:3, 3] - M[:3, 3]) < 1e-5
+        assert chain.within_limits(x)
+
+
+def test_behind_lists_each_column_a_peer_leads():
+    a = dict(success=1.0, mean=0.2, median=0.1, first_use=5.0)
+    table = {"panda": {"armsim": a, "ik_LM": dict(success=1.0, mean=0.1, median=0.2,
+                                                   first_use=0.2),
+                       "Klampt": "skipped", "IKPy": dict(a, first_use=None)}}
+    assert peers.behind(table) == [("panda", "mean", "ik_LM", 0.1, 0.2),
+                                   ("panda", "first use", "ik_LM", 0.2, 5.0)]
+
+
+def test_a_rate_short_of_one_is_never_printed_as_100_percent():
+    assert peers.pct(1.0) == "100.00 %"
+    assert peers.pct(0.99997) == "99.997 %"
+    assert peers.pct(0.9934) == "99.34 %"
