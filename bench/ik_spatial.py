@@ -325,8 +325,8 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
 
 def jacobian_timing(repeats):
     """The Panda's pose Jacobian at B = 1,000 and B = 1: the structured pass (one-hot seeds
-    carried as twists), the general forward pass (:mod:`armsim.ad.twist`, dense tangents:
-    ``structured=False``) and the hand-written geometric formula (numpy), best of
+    carried as twists), the general forward pass (:mod:`armsim.ad.twist`: each joint's
+    one-hot seed read as its twist after the plain product, ``structured=False``) and the hand-written geometric formula (numpy), best of
     ``repeats``; the largest differences between them."""
     chain = armsim.robots.load("panda")
     out = {}
@@ -360,7 +360,8 @@ def jacobian_markdown(j):
                      f"{r['dual_over_ad']:.1f} | {r['geometric_ms']:.3f} ms | "
                      f"{r['max_difference']:.1e} |")
     return ("Pose Jacobian of the Panda (n = 7): the structured pass (one-hot seeds carried as "
-            "twists), the general forward pass (twist tangents, dense; `structured=False`) and "
+            "twists), the general forward pass (each joint's seed as its twist, `twist.seeded`; "
+            "`structured=False`) and "
             "the hand-written geometric formula:\n\n" + "\n".join(lines))
 
 
