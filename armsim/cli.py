@@ -236,9 +236,10 @@ def build_parser():
                         "its tool circling slowly in front of it (drag the target in the window); "
                         f"or a whole robot, one of {', '.join(TREES)}, a target on each tool "
                         "(drag the one nearest the mouse)")
-    p.add_argument("--tip", metavar="LINK",
+    p.add_argument("--tip", metavar="LINK", action="append",
                    help="with PATH.urdf or --robot: the tool link (default: the leaf with the "
-                        "most movable joints on its way)")
+                        "most movable joints on its way); given twice or more, the whole robot "
+                        "with a target on each (as --tips)")
     p.add_argument("--base", metavar="LINK",
                    help="with PATH.urdf or --robot: the first link (default: the root)")
     p.add_argument("--tips", metavar="LINK,LINK",
@@ -315,6 +316,14 @@ def _scene_from(args):
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
                          f"(got '{args.scene}' and --robot {args.robot})")
     urdf = args.scene if args.scene and args.scene.lower().endswith(".urdf") else None
+    tips = [args.tip] if isinstance(args.tip, str) else (args.tip or [])
+    if len(tips) > 1:             # --tip A --tip B: the whole robot, as --tips A,B
+        if args.tips is not None or args.base is not None:
+            raise UsageError("argument --tip: several --tip name a whole robot's tools; give "
+                             "them without --tips or --base")
+        args.tips, args.tip = ",".join(tips), None
+    else:
+        args.tip = tips[0] if tips else None
     for option, value in (("--tip", args.tip), ("--base", args.base), ("--tips", args.tips)):
         if value is not None and not (args.robot or urdf):
             raise UsageError(f"argument {option}: only a robot (PATH.urdf or --robot NAME) "

@@ -143,3 +143,24 @@ def test_a_whole_robot_from_any_urdf_with_tips(tmp_path):
     assert both.returncode == 2
     assert both.stderr.strip() == ("armsim: error: argument --tips: a whole robot has no --tip "
                                    "or --base; give --tips or --tip/--base")
+
+
+def test_tip_given_twice_is_the_whole_robot(tmp_path):
+    """``--tip A --tip B`` (issue 24's form): the same run as ``--tips A,B``; one ``--tip``
+    is still a chain; several with --tips or --base is one line, exit 2."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_tree import TWO_ARMS
+    urdf = tmp_path / "two_arms.urdf"
+    urdf.write_text(TWO_ARMS)
+    r = run([str(urdf), "--tip", "left_tool", "--tip", "right_tool", "--gif", "two.gif",
+             "--frames", "6", "--size", "160x120"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    ref = run([str(urdf), "--tips", "left_tool,right_tool", "--gif", "ref.gif", "--frames", "6",
+               "--size", "160x120"], tmp_path)
+    assert ref.returncode == 0, ref.stderr
+    assert (tmp_path / "two.gif").read_bytes() == (tmp_path / "ref.gif").read_bytes()
+    bad = run([str(urdf), "--tip", "left_tool", "--tip", "right_tool", "--base", "torso"],
+              tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "armsim: error: argument --tip: several --tip name a whole robot's tools; give them "
+        "without --tips or --base")
