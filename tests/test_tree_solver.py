@@ -169,3 +169,24 @@ def test_the_dual_arm_batch_takes_the_block_solve_and_the_hand_the_dense(dual):
                                                         "panda_rightfinger_tip"])
     Th = _targets(hand, hand.tips, 1, 3)
     assert for_tree(hand, {k: v[0] for k, v in Th.items()}, False)[0].damped_last is None
+
+
+def test_own_table_nearest_entries_are_the_exact_ones_in_a_batch(dual):
+    """k = 0 on many rows (float32, screened) and k = 2 (float64) pick the entries that exact
+    elementwise distances rank there; one row gives the same as a batch."""
+    robot, prob, _ = dual
+    table = prob._own_tables(8, 0)[0][3]
+    rng = np.random.default_rng(9)
+    F = table.prob.chain.matrix(rng.uniform(table.prob.chain.limits[:, 0],
+                                            table.prob.chain.limits[:, 1], (600, 7)))
+    aims = np.concatenate([F[:, :3, 3], F[:, :3, :3].reshape(-1, 9)], axis=1)
+    E = table.prob.chain.matrix(table.qs[:50])             # entries themselves: distance 0
+    aims[:50] = np.concatenate([E[:, :3, 3], E[:, :3, :3].reshape(-1, 9)], axis=1)
+    f = aims * table.scale
+    exact = np.array([table._exact(r) for r in f])
+    order = np.argsort(exact, axis=1, kind="stable")
+    for k in (0, 2):
+        got = table.nearest(aims, k)
+        assert np.array_equal(got, table.qs[order[:, k]]), k
+        one = np.concatenate([table.nearest(a[None], k) for a in aims[:40]])
+        assert np.array_equal(one, got[:40])

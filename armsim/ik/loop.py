@@ -239,7 +239,8 @@ class Solver:
         # start (:attr:`Problem.progress`); every attempt is watched, the last one too
         self._progress = (problem.progress if method == "dls" and restarts and not priority
                           else None)
-        per_row = problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
+        per_row = (problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
+                   if problem.row_floats is None else problem.row_floats(self._needs_jac))
         self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
 
     # -- one start --------------------------------------------------------------

@@ -66,6 +66,9 @@ class Problem:
     #: problem knows a cheaper one than :func:`armsim.ik.steps._damped_last` (a robot's
     #: tools: blocks and shared joints); None: the dense one
     damped_last = None
+    #: ``row_floats(jacobian) -> int``: the floats one row of a batch holds while it is
+    #: solved (the size of its chunks); None: ``target_size x n`` (x n with a Jacobian)
+    row_floats = None
     #: ``dls`` with restarts: (W, r) ends an attempt (stalled) when its ``f`` after k >= W
     #: iterations is above r times its ``f`` after k - W, so a slow attempt gives way to the
     #: next start; None: attempts end only by tolerance, budget or patience

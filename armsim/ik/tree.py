@@ -93,6 +93,12 @@ class TreeTargets(Problem):
         self.weights = np.concatenate([s.weights for s in self.subs])
         self._float = self._own = self._start = self._blocks = None
 
+    def row_floats(self, jacobian):
+        """A row's floats while it is solved: each tool's chain's (as a chain's problem
+        counts them) and the stacked error and Jacobian over the robot's joints."""
+        return (sum(s.target_size * s.n * (s.n if jacobian else 1) for s in self.subs)
+                + self.m * (self.n if jacobian else 1))
+
     @property
     def damped_last(self):
         """:func:`armsim.ik.steps.damped_blocks_last` with this robot's blocks (each tool's

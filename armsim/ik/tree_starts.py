@@ -61,7 +61,30 @@ class OwnTable:
         self.feats_t = np.ascontiguousarray(feats.T)            # (features, entries)
         self.minus2 = -2.0 * self.feats_t
         self.top = float(self.sq.max(initial=0.0))
+        self._f32 = None
         self.scale = restart_table.features(prob, np.ones((1, prob.target_size)))[0]
+
+    def _argmin32(self, fs):
+        """The nearest entries of feature rows fs (rows, F) by ``sq - 2 f.F`` in float32
+        (half the work of float64), screened: where a row's smallest distance is below its
+        second smallest by more than twice the float32 rounding bound, it is the nearest
+        whatever the rounding; the other rows take :meth:`_exact` distances."""
+        if self._f32 is None:
+            self._f32 = (self.minus2.astype(np.float32), self.sq.astype(np.float32))
+        m32, sq32 = self._f32
+        d = fs.astype(np.float32) @ m32
+        d += sq32
+        j = d.argmin(axis=1)
+        at = np.arange(len(fs))
+        best = d[at, j].astype(float)
+        d[at, j] = np.inf
+        gap = d.min(axis=1) - best
+        fn = np.sqrt(np.einsum("ij,ij->i", fs, fs))
+        bound = restart_table.SCREEN_ULPS * 2.0**-24 * (2.0 * fn * math.sqrt(self.top)
+                                                        + self.top)
+        for i in np.flatnonzero(~(gap > 2.0 * bound)):
+            j[i] = self._exact(fs[i]).argmin()
+        return j
 
     def _exact(self, f):
         """Squared distances of the features f to every entry, elementwise (no sum whose
@@ -91,20 +114,12 @@ class OwnTable:
         out = np.empty(len(f), dtype=np.intp)
         for s in range(0, len(f), restart_table.NEAREST_ROWS):
             fs = f[s:s + restart_table.NEAREST_ROWS]
+            if k == 0:
+                out[s:s + len(fs)] = self._argmin32(fs)
+                continue
             d = fs @ self.minus2
             d += self.sq
-            if k == 0:
-                j = d.argmin(axis=1)
-                at = np.arange(len(fs))
-                best = d[at, j]
-                d[at, j] = np.inf
-                gap = d.min(axis=1) - best
-                fn = np.sqrt(np.einsum("ij,ij->i", fs, fs))
-                bound = 64 * 2.0**-52 * (2.0 * fn * np.sqrt(self.top) + self.top + fn * fn)
-                for i in np.flatnonzero(~(gap > bound)):
-                    j[i] = self._exact(fs[i]).argmin()
-                out[s:s + len(fs)] = j
-            elif k < 8:                  # k passes of argmin: cheaper than a partition
+            if k < 8:                  # k passes of argmin: cheaper than a partition
                 at = np.arange(len(fs))
                 for _ in range(k):
                     d[at, d.argmin(axis=1)] = np.inf
