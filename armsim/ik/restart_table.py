@@ -15,6 +15,10 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+# numpy >= 2 imports numpy.random on the first use of ``np.random`` (9-20 ms): imported with
+# the package, so the first solve that draws a start (a planar chain's restart table, a
+# spatial table not on disk) does not pay it (bench/first_solve.py)
+import numpy.random  # noqa: F401
 
 from armsim.ik import disk_cache
 
