@@ -7,9 +7,11 @@ filled by an untimed run first: an installed package has its ``.pyc`` files), th
 of ``--runs`` processes (the machine is shared).
 
 **Import and load**: ``import armsim`` (numpy with it) and ``armsim.load_urdf`` of a shipped
-robot (a planar ``armsim.Chain`` of seven 0.3 m links is built instead), timed with
+robot (a planar ``armsim.Chain`` of seven 0.3 m links, joints within +-1.5 rad, is built
+instead), timed with
 ``time.perf_counter`` in the process, and whether trimesh, scipy, pygame or imageio were
-imported by then.
+imported by then; and the same with ``import trimesh`` first (what yourdfpy's own import
+of trimesh, scipy and networkx costs, which ``load_urdf`` defers).
 
 **First solve** (Panda, UR5, iiwa14 from ``assets/robots``; the planar chain): one
 ``armsim.solve`` (the defaults) right after the load, then ``LATER`` more of the same pose
@@ -62,6 +64,7 @@ ROBOTS = ("panda", "ur5", "iiwa14", "planar")
 CASES = ("near", "first start", "restarts")
 STATES = ("off", "cold", "warm")
 PLANAR = (0.3,) * 7       # the planar chain's link lengths [m]
+PLANAR_LIMIT = 1.5        # and its joints' limits, +-[rad] (some poses then need restarts)
 WATCHED = ("trimesh", "scipy", "networkx", "pygame", "imageio", "numpy.random")
 DOC = ROOT / "docs" / "solvers.md"
 BLOCK = "bench/first_solve.py first use"
@@ -86,13 +89,15 @@ def _timer(spent):
 
 def _robot(armsim, robot, root):
     if robot == "planar":
-        return armsim.Chain(PLANAR)
+        return armsim.Chain(PLANAR, limits=[(-PLANAR_LIMIT, PLANAR_LIMIT)] * len(PLANAR))
     return armsim.load_urdf(Path(root) / "assets" / "robots" / f"{robot}.urdf")
 
 
-def _worker_import(robot, root):
+def _worker_import(robot, root, trimesh_first=False):
     t0 = time.perf_counter()
     sys.path.insert(0, root)
+    if trimesh_first:          # what yourdfpy's own import costs: trimesh with it
+        import trimesh  # noqa: F401
     import armsim
     t1 = time.perf_counter()
     _robot(armsim, robot, root)
@@ -187,17 +192,16 @@ def _aim(robot, chain, q):
 
 def _poses(robot, chain, np):
     rng = np.random.default_rng(POSE_SEED)
-    if robot == "planar":
-        return rng.uniform(-np.pi, np.pi, (500, chain.n))
     return rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (500, chain.n))
 
 
 def _pose(robot, case, index, chain, np):
-    """(target, q0) of a case."""
+    """(target, q0) of a case (the joint vectors come from the select worker: the timed
+    process draws nothing, so it does not import numpy.random for the bench's sake)."""
     q0 = _start(robot, chain, np)
     if case == "near":
         return _aim(robot, chain, q0 + 0.05), q0
-    return _aim(robot, chain, _poses(robot, chain, np)[index[case]]), q0
+    return _aim(robot, chain, np.array(index[case]["q"])), q0
 
 
 def _worker_select(robot, root):
@@ -213,12 +217,13 @@ def _worker_select(robot, root):
         draws.clear()
         armsim.solve(chain, _aim(robot, chain, q), q0)
         n = _draws(draws, robot)
+        pose = {"index": i, "q": q.tolist()}
         if n == 0 and draws:
-            out.setdefault("first start", i)
+            out.setdefault("first start", pose)
         elif n >= 5:
-            out.setdefault("restarts", i)
+            out.setdefault("restarts", pose)
         if n > most[0]:
-            most = (n, i)
+            most = (n, pose)
         if len(out) == 2:
             break
     out.setdefault("restarts", most[1])
@@ -370,6 +375,10 @@ def import_load(runner, runs):
         runner.run("import", robot)                  # untimed: the bytecode cache filled
         rs = [runner.run("import", robot) for _ in range(runs)]
         out[robot] = {k: _median(rs, k) for k in ("import_ms", "load_ms", "total_ms")}
+        if robot != "planar":
+            runner.run("import", robot, "trimesh")       # untimed: trimesh's bytecode
+            out[robot]["with_trimesh_ms"] = _median(
+                [runner.run("import", robot, "trimesh") for _ in range(runs)], "total_ms")
         out[robot]["modules"] = sorted({m for r in rs for m in r["modules"]})
         out[robot]["file"] = rs[0]["file"]
     return out
@@ -446,10 +455,15 @@ def report(results):
     runs = results["runs"]
     lines = [f"Import and load in a fresh process (median of {runs} processes; ms; bytecode "
              f"cache on)", "",
-             "| robot | import armsim | load | total | imported by then |", "|---|---|---|---|---|"]
+             "| robot | import armsim | load | total | total, trimesh imported first | "
+             "imported by then |", "|---|---|---|---|---|---|"]
     for robot, r in results["import_load"].items():
+        with_trimesh = f"{r['with_trimesh_ms']:.0f}" if "with_trimesh_ms" in r else "-"
         lines.append(f"| {robot} | {r['import_ms']:.0f} | {r['load_ms']:.1f} | "
-                     f"{r['total_ms']:.0f} | {', '.join(r['modules']) or '-'} |")
+                     f"{r['total_ms']:.0f} | {with_trimesh} | "
+                     f"{', '.join(r['modules']) or '-'} |")
+    lines += ["", "(trimesh imported first: what the load cost when yourdfpy's import brought "
+              "trimesh, scipy and networkx with it)"]
     lines += ["", f"The first solve after the load, less the median of {LATER} later solves of "
               f"the same pose on the same chain (median of {runs} processes; ms), with the "
               f"disk cache off, cold (built, then written) and warm", "",
@@ -506,7 +520,7 @@ def main(argv=None):
         elif kind == "select":
             out = _worker_select(rest[0], rest[1])
         elif kind == "import":
-            out = _worker_import(rest[0], rest[1])
+            out = _worker_import(rest[0], rest[-1], trimesh_first=rest[1:-1] == ["trimesh"])
         elif kind == "numba":
             out = _worker_numba(rest[0], scipy_first=rest[1:] == ["scipy"])
         else:

@@ -14,7 +14,7 @@ Windows).
 What an entry is keyed by (a BLAKE2b hash in its file name, and the key again inside):
 what the entry is (``table`` or ``pass``), every number that enters it (the chain's
 joints, tool, limits; the problem's kind, weights and draw ranges; the table's seed and
-settings; the Python bytecode's magic number for compiled code), armsim's version, and
+settings; the interpreter's version for compiled code), armsim's version, and
 the size and modification time of each module whose code builds an entry
 (:data:`BUILDERS`: an edited module never meets an entry built by its old code).
 
@@ -38,7 +38,6 @@ temporary files of writers that died more than :data:`STALE_SECONDS` ago.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import marshal
 import math
 import os
@@ -261,8 +260,9 @@ def _unlink(path):
 
 
 def bytecode_tag():
-    """What compiled code depends on: the interpreter's bytecode magic number."""
-    return importlib.util.MAGIC_NUMBER
+    """What compiled code depends on: the interpreter (its cache tag and full version, which
+    name its bytecode's format)."""
+    return f"{sys.implementation.cache_tag};{sys.version}"
 
 
 def problem_parts(prob):

@@ -6,8 +6,9 @@ joint vectors drawn uniformly within the limits (``SpatialTarget._draw``: a cont
 joint in [-pi, pi), a revolute joint wider than a turn in the turn around its middle) and
 their tool poses' features (the
 position and :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's
-weights), built once per chain, kind, weights and seed.  The float solve
-(:mod:`armsim.ik.spatial_scalar`) reads the same table.
+weights), built once per chain, kind, weights and seed, and kept on disk for a plain
+spatial target (:mod:`armsim.ik.disk_cache`: a later process reads it back, the same bits).
+The float solve (:mod:`armsim.ik.spatial_scalar`) reads the same table.
 """
 
 from __future__ import annotations

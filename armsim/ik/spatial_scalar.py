@@ -16,7 +16,9 @@ is a turn about its local z (four products per matrix row), the fixed origins ar
 constants in the code and their zero entries drop out.  (Constants below
 :data:`ZERO` -- the ``cos(pi/2)`` of a quarter-turn ``rpy`` -- count as zero: a
 change below the rounding of the sums they enter.)  The code is generated and
-compiled once per chain, kind and weights (about 1-3 ms; kept while the chain lives).  The m x m system
+compiled once per chain, kind and weights (kept while the chain lives), and its compiled
+code kept on disk for a plain spatial target (:mod:`armsim.ik.disk_cache`: a later process
+reads it back instead of generating and compiling it; ``bench/first_solve.py``).  The m x m system
 ``(J J^T + lambda^2 I) y = e`` is solved by a Cholesky factorisation written out for
 each m.  The arithmetic is the batch path's up to rounding (the order of sums, LU
 against Cholesky), so the answers equal it to rounding (tests: the same success and
