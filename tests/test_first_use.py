@@ -282,24 +282,34 @@ def test_concurrent_processes_share_one_cache(tmp_path):
 def test_the_cache_keeps_at_most_max_files_and_max_bytes_newest_first(tmp_path, monkeypatch):
     monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
     monkeypatch.setattr(disk_cache, "MAX_FILES", 3)
+
+    def written(i, when=None):   # entry i last used `when` (default i) s after 1970
+        path = tmp_path / (disk_cache.key("t", (i,)) + disk_cache.SUFFIX)
+        when = i if when is None else when
+        os.utime(path, ns=(when * 10**9, when * 10**9))
     for i in range(6):
         disk_cache.store("t", (i,), i, [np.full(100, float(i))])
-        os.utime(_entries(tmp_path)[0])   # (mtimes apart whatever the clock's resolution)
-        for j, p in enumerate(sorted(_entries(tmp_path), key=lambda p: p.stat().st_mtime_ns)):
-            os.utime(p, ns=(j * 10**9, j * 10**9))
-    kept = [i for i in range(6) if disk_cache.load("t", (i,)) is not None]
-    assert len(_entries(tmp_path)) == 3 and kept == [3, 4, 5]
+        written(i)
+    assert len(_entries(tmp_path)) == 3
+    assert [i for i in range(6) if disk_cache.load("t", (i,)) is not None] == [3, 4, 5]
     payload, (a,) = disk_cache.load("t", (5,))
     assert payload == 5 and np.array_equal(a, np.full(100, 5.0)) and not a.flags.writeable
-    # bytes: entries of ~8 kB under a 20 kB cap -> two kept
+    # a hit is a use: entry 3, read last, outlives 4 and 5 when two more are written
+    for i in (3, 4, 5):
+        written(i)
+    disk_cache.load("t", (3,))
+    for i in (6, 7):
+        disk_cache.store("t", (i,), i)
+        written(i, i + 100)
+    assert [i for i in range(8) if disk_cache.load("t", (i,)) is not None] == [3, 6, 7]
+    # bytes: entries of ~8 kB under a 20 kB cap -> two kept, the newest
     monkeypatch.setattr(disk_cache, "MAX_FILES", 100)
     monkeypatch.setattr(disk_cache, "MAX_BYTES", 20_000)
     for i in range(10, 14):
         disk_cache.store("t", (i,), None, [np.zeros(1000)])
-        for j, p in enumerate(sorted(_entries(tmp_path), key=lambda p: p.stat().st_mtime_ns)):
-            os.utime(p, ns=(j * 10**9, j * 10**9))
+        written(i, i + 100)
     assert sum(p.stat().st_size for p in _entries(tmp_path)) <= 20_000
-    assert disk_cache.load("t", (13,)) is not None and disk_cache.load("t", (10,)) is None
+    assert [i for i in range(10, 14) if disk_cache.load("t", (i,)) is not None] == [12, 13]
     # a dead writer's temporary file is removed once it is stale
     stale = tmp_path / ".tmp-dead.bin"
     stale.write_bytes(b"x")
