@@ -17,7 +17,9 @@ of trimesh, scipy and networkx costs, which ``load_urdf`` defers).
 ``armsim.solve`` (the defaults) right after the load, then ``LATER`` more of the same pose
 on the same chain: ``first``, ``later`` (their median) and ``extra`` = first - later.  Three
 poses per robot, from a start at the middle of the limits (planar: 0.3 rad per joint):
-``near`` (the start's pose turned by 0.05 rad per joint: within ``q0_radius``, no table),
+``near`` (from the middle turned by 0.3 rad per joint -- the iiwa14's middle is a singular
+pose -- to that start's pose turned by 0.05 rad per joint, or 0.02, 0.01, 0.005: the
+largest whose solve draws no start from the table, its start within ``q0_radius``),
 ``first start`` (the first pose of ``default_rng(2026)``'s draws whose solve takes the
 table's nearest entry and no restart) and ``restarts`` (the first that draws 5 or more
 restart starts, else the most).  Three states of the disk cache
@@ -60,6 +62,8 @@ from _docs import add_markdown_argument, write_blocks  # noqa: E402
 
 POSE_SEED = 2026          # bench/ik_spatial.py's poses
 LATER = 30                # later solves of the same pose (their median)
+NEAR_TURNS = (0.05, 0.02, 0.01, 0.005)   # [rad per joint] the near pose's turn, tried in turn
+NEAR_FROM = 0.3           # [rad per joint] the near pose's start: the middle turned by this
 ROBOTS = ("panda", "ur5", "iiwa14", "planar")
 CASES = ("near", "first start", "restarts")
 STATES = ("off", "cold", "warm")
@@ -198,9 +202,8 @@ def _poses(robot, chain, np):
 def _pose(robot, case, index, chain, np):
     """(target, q0) of a case (the joint vectors come from the select worker: the timed
     process draws nothing, so it does not import numpy.random for the bench's sake)."""
-    q0 = _start(robot, chain, np)
-    if case == "near":
-        return _aim(robot, chain, q0 + 0.05), q0
+    q0 = index[case].get("q0")
+    q0 = _start(robot, chain, np) if q0 is None else np.array(q0)
     return _aim(robot, chain, np.array(index[case]["q"])), q0
 
 
@@ -213,6 +216,13 @@ def _worker_select(robot, root):
     draws = _counter(armsim, robot)
     q0 = _start(robot, chain, np)
     out, most = {}, (-1, None)
+    qn = q0 + NEAR_FROM       # away from the middle (the iiwa14's is a singular pose)
+    for turn in NEAR_TURNS:        # near: the largest turn whose solve draws no start
+        draws.clear()
+        armsim.solve(chain, _aim(robot, chain, qn + turn), qn)
+        if not draws:
+            out["near"] = {"turn": turn, "q": (qn + turn).tolist(), "q0": qn.tolist()}
+            break
     for i, q in enumerate(_poses(robot, chain, np)):
         draws.clear()
         armsim.solve(chain, _aim(robot, chain, q), q0)
@@ -224,7 +234,7 @@ def _worker_select(robot, root):
             out.setdefault("restarts", pose)
         if n > most[0]:
             most = (n, pose)
-        if len(out) == 2:
+        if len(out) == 3:
             break
     out.setdefault("restarts", most[1])
     return out
@@ -472,8 +482,10 @@ def report(results):
     for robot, r in results["first_solve"].items():
         for case, c in r["cases"].items():
             o = c["off"]
+            name = (f"near ({r['indices']['near']['turn']:g} rad)" if case == "near"
+                    else f"{case} (#{r['indices'][case]['index']})")
             lines.append(
-                f"| {robot} | {case} | {o['iterations']} ({o['reason']}) | "
+                f"| {robot} | {name} | {o['iterations']} ({o['reason']}) | "
                 f"{o['restart_draws']} | {c['warm']['later_ms']:.3f} | {o['extra_ms']:.2f} | "
                 f"{c['cold']['extra_ms']:.2f} | {c['warm']['extra_ms']:.2f} | "
                 f"{'yes' if c['same_result_all_states'] else 'NO'} |")

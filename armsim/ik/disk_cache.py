@@ -86,20 +86,29 @@ def folder():
         return None
 
 
+def _files_salt():
+    """The (size, modification time) of each of :data:`BUILDERS`' source files, found by
+    path (the package's folder), so it can be taken when this module is imported."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = []
+    for name in BUILDERS:
+        path = os.path.join(root, *name.split(".")[1:]) + ".py"
+        try:
+            st = os.stat(path)
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{name}:?")
+    return ";".join(parts)
+
+
 def _salt():
-    """armsim's version and the size and modification time of each module whose code
-    builds an entry (:data:`BUILDERS`; once per process)."""
+    """armsim's version, the interpreter's and the builders' files (:func:`_files_salt`,
+    taken at import: the first solve does not pay for it)."""
     if _state["salt"] is None:
-        h = hashlib.blake2b(digest_size=16)
         package = sys.modules.get("armsim")
-        h.update(f"{getattr(package, '__version__', '?')};{sys.version_info[:2]};".encode())
-        for name in BUILDERS:
-            try:
-                st = os.stat(sys.modules[name].__file__)
-                h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
-            except (KeyError, AttributeError, TypeError, OSError):
-                h.update(f"{name}:?;".encode())
-        _state["salt"] = h.digest()
+        _state["salt"] = hashlib.blake2b(
+            f"{getattr(package, '__version__', '?')};{sys.version_info[:2]};{_FILES}".encode(),
+            digest_size=16).digest()
     return _state["salt"]
 
 
@@ -277,3 +286,6 @@ def problem_parts(prob):
     c = prob.chain
     return (prob.kind, prob.n, prob.m, prob.weights, prob.limits, prob._wrap, prob._active,
             prob._draw, c.types, c.xyz, c.rpy, c.axes, c.limits, c.tool_xyz, c.tool_rpy)
+
+
+_FILES = _files_salt()
