@@ -45,6 +45,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 import zlib
 from pathlib import Path
 
@@ -235,7 +236,6 @@ def _aligned(at):
 def _prune(where):
     """Remove the least recently used entries beyond MAX_FILES / MAX_BYTES and stale
     temporary files (errors ignored: another process may prune at the same time)."""
-    import time
     with _lock:
         try:
             found = []
