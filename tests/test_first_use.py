@@ -350,3 +350,27 @@ def test_a_table_of_no_seed_and_a_subclassed_problem_are_not_kept(tmp_path, monk
     restart_table.table(SpatialTarget(chain), None)
     spatial_scalar._Compiled(Mine(chain))
     assert counted == {"hit": [], "miss": [], "store": []} and not list(tmp_path.iterdir())
+
+
+def test_a_blas_loaded_after_the_first_solve_batch_runs_on_one_thread_too():
+    """load_urdf no longer brings scipy (and its own BLAS) in, so a program may load it after
+    its first solve_batch: the next solve_batch limits that library as well."""
+    pytest.importorskip("scipy")
+    out = _python("""
+        import json, numpy as np, armsim
+        from threadpoolctl import threadpool_info
+        from armsim.ik import loop, settings
+        chain = armsim.load_urdf("assets/robots/panda.urdf")
+        T = chain.matrix(np.random.default_rng(0).uniform(
+            chain.limits[:, 0], chain.limits[:, 1], (settings.BATCH_BLAS_ROWS, 7)))
+        armsim.solve_batch(chain, T)
+        import scipy.linalg
+        seen, run = [], loop.Solver.run
+        def spy(self, targets, q0):
+            seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+            return run(self, targets, q0)
+        loop.Solver.run = spy
+        armsim.solve_batch(chain, T)
+        print(json.dumps(seen))
+    """, dict(os.environ, OPENBLAS_NUM_THREADS="2"))
+    assert len(out) == 1 and len(out[0]) >= 2 and set(out[0]) == {1}
