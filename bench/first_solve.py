@@ -367,6 +367,7 @@ class Runner:
         path = self.tmp / "caches" / name
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
+        path.chmod(0o700)          # private: disk_cache uses no folder others can write to
         return path
 
 

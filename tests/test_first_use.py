@@ -251,11 +251,13 @@ def test_an_unwritable_cache_folder_solves_the_same_and_writes_nothing(where, tm
         monkeypatch.setenv("HOME", str(blocker))
         assert disk_cache.folder() == blocker / ".cache" / "armsim"
     monkeypatch.setattr(disk_cache, "_refused", set())
+    monkeypatch.setattr(disk_cache, "_checked", {})
     assert _results("ur5", targets) == off
     assert _results("ur5", targets) == off
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
     assert not os.path.exists("/proc/armsim-cache")
-    assert len(disk_cache._refused) == 1      # tried once in the process, then left alone
+    # decided once in the process (not a folder: not used; cannot be made: refused)
+    assert len(disk_cache._refused) + list(disk_cache._checked.values()).count(False) == 1
 
 
 def test_concurrent_processes_share_one_cache(tmp_path):
@@ -374,3 +376,24 @@ def test_a_blas_loaded_after_the_first_solve_batch_runs_on_one_thread_too():
         print(json.dumps(seen))
     """, dict(os.environ, OPENBLAS_NUM_THREADS="2"))
     assert len(out) == 1 and len(out[0]) >= 2 and set(out[0]) == {1}
+
+
+def test_a_folder_others_can_write_to_is_not_used(tmp_path, monkeypatch, counted):
+    """Entries hold compiled code: a shared folder (mode 0777, as /tmp) is neither read nor
+    written, and the solves are the same."""
+    chain = armsim.robots.load("panda")
+    targets = _poses(chain, 4, seed=9)
+    monkeypatch.setenv(disk_cache.ENV, "")
+    off = _results("panda", targets)
+    shared = tmp_path / "shared"
+    monkeypatch.setenv(disk_cache.ENV, str(shared))
+    _results("panda", targets)                     # written while the folder is private
+    assert len(_entries(shared)) == 2
+    shared.chmod(0o777)
+    monkeypatch.setattr(disk_cache, "_checked", {})
+    counted["hit"].clear()
+    assert _results("panda", targets) == off
+    assert counted["hit"] == [] and len(_entries(shared)) == 2
+    monkeypatch.setattr(disk_cache, "_checked", {})
+    shared.chmod(0o700)
+    assert _results("panda", targets) == off and set(counted["hit"]) == {"pass", "table"}

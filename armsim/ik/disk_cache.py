@@ -28,7 +28,9 @@ match; anything else -- a missing, truncated, corrupt or foreign file, an unread
 unwritable folder, a read-only home -- is a miss, and the caller builds the entry as if
 there were no cache (the same bits either way).  An entry is written to a temporary file
 in the folder and renamed over its name (``os.replace``), so concurrent processes see a
-whole entry or none.  A folder that refused a write is not tried again in the process.
+whole entry or none.  A folder that refused a write is not tried again in the process.  Entries
+hold compiled code, so a folder is used only when it is this user's and no one else can
+write to it (a shared ``/tmp`` given as ``$ARMSIM_CACHE_DIR`` is not used).
 
 Bounded: at most :data:`MAX_FILES` entries and :data:`MAX_BYTES` bytes; each write
 removes the least recently used entries beyond them (a hit touches its entry) and the
@@ -68,6 +70,7 @@ BUILDERS = ("armsim.ik.disk_cache", "armsim.ik.restart_table", "armsim.ik.spatia
             "armsim.ad.twist", "armsim.ad.dual")
 _state = {"salt": None}
 _refused = set()                # folders that refused a write in this process
+_checked = {}                   # folder -> whether it is private (_private)
 _lock = threading.Lock()
 
 
@@ -126,6 +129,24 @@ def key(what, parts):
     return f"{what}-{h.hexdigest()}"
 
 
+def _private(where):
+    """Whether the folder may hold entries (they include compiled code that is run): it
+    does not exist yet (:func:`store` makes it, mode 0700), or it is a folder of this user
+    that no one else can write to.  Decided once per folder and process."""
+    verdict = _checked.get(str(where))
+    if verdict is None:
+        try:
+            st = os.stat(where)
+            verdict = stat.S_ISDIR(st.st_mode) and not st.st_mode & 0o022 and (
+                not hasattr(os, "getuid") or st.st_uid == os.getuid())
+        except FileNotFoundError:
+            return True                 # made by store (mode 0700), checked after that
+        except (OSError, ValueError):
+            verdict = False
+        _checked[str(where)] = verdict
+    return verdict
+
+
 def _read(path):
     """The bytes of ``path`` when it is a regular file of at most MAX_FILE_BYTES, else None."""
     try:
@@ -155,7 +176,7 @@ def load(what, parts):
     """(payload, arrays) stored under (what, parts) -- the arrays read-only views of the
     file's bytes -- or None (a miss, whatever the reason)."""
     where = folder()
-    if where is None:
+    if where is None or not _private(where):
         return None
     name = key(what, parts)
     path = os.path.join(where, name + SUFFIX)
@@ -192,7 +213,7 @@ def store(what, parts, payload, arrays=()):
     bytes) under (what, parts); silent on any failure (the cache is then switched off for
     that folder in this process)."""
     where = folder()
-    if where is None or str(where) in _refused:
+    if where is None or str(where) in _refused or not _private(where):
         return
     name = key(what, parts)
     arrays = [np.ascontiguousarray(a) for a in arrays]
