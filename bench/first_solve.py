@@ -1,38 +1,46 @@
-"""The first solve on a chain just loaded: what it costs, piece by piece; and numba's own costs.
+"""The first use of armsim in a fresh process: import and load, then the first solve on the
+chain, against the later solves of the same pose; and numba's own costs.
 
-**First solve** (the Panda, ``assets/robots/panda.urdf``): each run is a fresh process that
-imports armsim, loads the URDF, and times one ``armsim.solve`` of a 6-D pose from the middle
-of the joint ranges (the solve's own defaults), with ``time.perf_counter`` around the pieces
-of a chain's first use:
+Every figure comes from fresh processes (``subprocess``), run with Python's bytecode cache
+on (``PYTHONDONTWRITEBYTECODE`` removed, ``PYTHONPYCACHEPREFIX`` a temporary folder
+filled by an untimed run first: an installed package has its ``.pyc`` files), the median
+of ``--runs`` processes (the machine is shared).
 
-- ``problem``: the :class:`~armsim.ik.problems.SpatialTarget` of the chain (made once per
-  chain and kind);
-- ``restart_table``: the restart table (:func:`armsim.ik.spatial_scalar._table`: 4,096
-  sampled poses and their features, once per chain, kind, weights and seed);
-- ``float_pass``: the generated float pass (:class:`armsim.ik.spatial_scalar._Compiled`:
-  its source, ``_compile``; the m x m solve, ``_linear``, once per process and m; the
-  ``exec`` of them all);
-- ``rest``: the solve less those pieces -- the iterations and the per-call work.
+**Import and load**: ``import armsim`` (numpy with it) and ``armsim.load_urdf`` of a shipped
+robot (a planar ``armsim.Chain`` of seven 0.3 m links, joints within +-1.5 rad, is built
+instead), timed with
+``time.perf_counter`` in the process, and whether trimesh, scipy, pygame or imageio were
+imported by then; and the same with ``import trimesh`` first (what yourdfpy's own import
+of trimesh, scipy and networkx costs, which ``load_urdf`` defers).
 
-``later``: the median of 30 more solves of the same pose on the same chain (the same
-iterations, nothing left to build).  Then, in the same process, the URDF is loaded again
-and the same pose solved on that new chain (``fresh chain``: what a second robot costs).
-Three poses: ``near`` (q0's pose turned by 0.05 rad per joint: q0 is within ``q0_radius``,
-no table), ``first start`` (the first pose of ``default_rng(2026)``'s draws that no restart
-start is drawn for) and ``restarts`` (the first that draws 5 or more).
+**First solve** (Panda, UR5, iiwa14 from ``assets/robots``; the planar chain): one
+``armsim.solve`` (the defaults) right after the load, then ``LATER`` more of the same pose
+on the same chain: ``first``, ``later`` (their median) and ``extra`` = first - later.  Three
+poses per robot, from a start at the middle of the limits (planar: 0.3 rad per joint):
+``near`` (from the middle turned by 0.3 rad per joint -- the iiwa14's middle is a singular
+pose -- to that start's pose turned by 0.05 rad per joint, or 0.02, 0.01, 0.005: the
+largest whose solve draws no start from the table, its start within ``q0_radius``),
+``first start`` (the first pose of ``default_rng(2026)``'s draws whose solve takes the
+table's nearest entry and no restart) and ``restarts`` (the first that draws 5 or more
+restart starts, else the most).  Three states of the disk cache
+(:mod:`armsim.ik.disk_cache`): ``off`` (``ARMSIM_CACHE_DIR=''``: everything built in the
+process), ``cold`` (an empty folder: built, then written) and ``warm`` (the folder an
+untimed process with the same pose wrote).  The pieces of the first solve are timed too:
+``problem`` (the :class:`~armsim.ik.problems.SpatialTarget`), ``table`` (the restart table,
+:func:`armsim.ik.restart_table.table`), ``float pass`` (``spatial_scalar._Compiled``),
+``cache read`` / ``cache write`` (:func:`disk_cache.load` / :func:`disk_cache.store`).
 
-**numba** (optional; skipped with a reason when it is not installed): in fresh processes,
-``import numba`` (after numpy), and the first call of a small ``@njit(cache=True)`` kernel
-of one dls step (the Gram J J^T of a 6 x 7 Jacobian, the damped Cholesky solve, the step
-clipped to the limits) with an empty cache (compile and write) and with the cache written
-by that run (load; and load with ``scipy.linalg`` imported first: numba's first dispatch
-imports it when scipy is installed); then its cost per call against the generated float
-pass's step (``gram``, ``solve``, ``move`` of the Panda).
-
-Figures: the median of ``--runs`` processes (the machine is shared).
+**numba** (optional; skipped with a reason when it is not installed, or with
+``--no-numba``): in fresh processes, ``import numba`` (after numpy), and the first call of a
+small ``@njit(cache=True)`` kernel of one dls step (the Gram J J^T of a 6 x 7 Jacobian, the
+damped Cholesky solve, the step clipped to the limits) with an empty cache (compile and
+write) and with the cache written by that run (load; and load with ``scipy.linalg``
+imported first: numba's first dispatch imports it when scipy is installed); then its cost
+per call against the generated float pass's step (``gram``, ``solve``, ``move`` of the Panda).
 
     python bench/first_solve.py                      # 7 processes per figure
-    python bench/first_solve.py --quick --json out.json
+    python bench/first_solve.py --quick --json out.json --markdown
+    python bench/first_solve.py --root OTHER_CHECKOUT  # the same figures of another tree
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,25 +57,29 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-URDF = ROOT / "assets" / "robots" / "panda.urdf"
+sys.path.insert(0, str(ROOT / "bench"))
+from _docs import add_markdown_argument, write_blocks  # noqa: E402
+
 POSE_SEED = 2026          # bench/ik_spatial.py's poses
 LATER = 30                # later solves of the same pose (their median)
+NEAR_TURNS = (0.05, 0.02, 0.01, 0.005)   # [rad per joint] the near pose's turn, tried in turn
+NEAR_FROM = 0.3           # [rad per joint] the near pose's start: the middle turned by this
+ROBOTS = ("panda", "ur5", "iiwa14", "planar")
 CASES = ("near", "first start", "restarts")
+STATES = ("off", "cold", "warm")
+PLANAR = (0.3,) * 7       # the planar chain's link lengths [m]
+PLANAR_LIMIT = 1.5        # and its joints' limits, +-[rad] (some poses then need restarts)
+WATCHED = ("trimesh", "scipy", "networkx", "pygame", "imageio", "numpy.random")
+DOC = ROOT / "docs" / "solvers.md"
+BLOCK = "bench/first_solve.py first use"
+
 
 # -- the first solve, in a fresh process ---------------------------------------------------
-
-
-def _worker_first(case):
-    t0 = time.perf_counter()
-    sys.path.insert(0, str(ROOT))
-    import numpy as np
-    import armsim
-    from armsim.ik import problems, spatial_scalar
-    import_ms = (time.perf_counter() - t0) * 1e3
-    spent = {}
-
+def _timer(spent):
     def timed(owner, name, label):
-        real = getattr(owner, name)
+        real = getattr(owner, name, None)
+        if real is None:                   # an older tree (--root): not there
+            return
 
         def wrapper(*args, **kw):
             t = time.perf_counter()
@@ -75,96 +88,155 @@ def _worker_first(case):
             finally:
                 spent[label] = spent.get(label, 0.0) + (time.perf_counter() - t) * 1e3
         setattr(owner, name, wrapper)
+    return timed
 
-    timed(problems.SpatialTarget, "__init__", "problem")
-    timed(spatial_scalar, "_table", "restart_table")
-    timed(spatial_scalar._Compiled, "__init__", "float_pass")
-    timed(spatial_scalar, "_compile", "float_pass source")
-    timed(spatial_scalar, "_linear", "float_pass linear")
+
+def _robot(armsim, robot, root):
+    if robot == "planar":
+        return armsim.Chain(PLANAR, limits=[(-PLANAR_LIMIT, PLANAR_LIMIT)] * len(PLANAR))
+    return armsim.load_urdf(Path(root) / "assets" / "robots" / f"{robot}.urdf")
+
+
+def _worker_import(robot, root, trimesh_first=False):
+    t0 = time.perf_counter()
+    sys.path.insert(0, root)
+    if trimesh_first:          # what yourdfpy's own import costs: trimesh with it
+        import trimesh  # noqa: F401
+    import armsim
+    t1 = time.perf_counter()
+    _robot(armsim, robot, root)
+    t2 = time.perf_counter()
+    return {"import_ms": (t1 - t0) * 1e3, "load_ms": (t2 - t1) * 1e3,
+            "total_ms": (t2 - t0) * 1e3, "file": armsim.__file__,
+            "modules": [m for m in WATCHED if m in sys.modules]}
+
+
+def _counter(armsim, robot):
+    """A list that grows by one for each restart start drawn (start 0, the "nearer" test,
+    included: see _draws)."""
     draws = []
-    timed_call = spatial_scalar._Starts.__call__
+    if robot == "planar":
+        from armsim.ik import scalar
+        real = scalar._pointed
 
-    def counted(self, k):
-        draws.append(k)
-        return timed_call(self, k)
-    spatial_scalar._Starts.__call__ = counted
+        def pointed(*args):
+            draws.append(None)
+            return real(*args)
+        scalar._pointed = pointed
+    else:
+        from armsim.ik import spatial_scalar
+        real = spatial_scalar._Starts.__call__
 
+        def counted(self, k):
+            draws.append(k)
+            return real(self, k)
+        spatial_scalar._Starts.__call__ = counted
+    return draws
+
+
+def _draws(draws, robot):
+    """Restart starts drawn beyond start 0 (the nearest entry, drawn for the "nearer" test)."""
+    if robot == "planar":
+        return max(len(draws) - 1, 0)
+    return len(draws) - 1 if draws and draws[0] == 0 else len(draws)
+
+
+def _worker_first(robot, case, index, root):
+    t0 = time.perf_counter()
+    sys.path.insert(0, root)
+    import numpy as np
+    import armsim
+    from armsim.ik import problems, restart_table, spatial_scalar
+    try:
+        from armsim.ik import disk_cache
+    except ImportError:               # an older tree (--root)
+        disk_cache = None
+    import_ms = (time.perf_counter() - t0) * 1e3
+    spent = {}
+    timed = _timer(spent)
+    timed(problems.SpatialTarget, "__init__", "problem")
+    timed(restart_table, "table", "table")
+    timed(spatial_scalar._Compiled, "__init__", "float pass")
+    if robot == "planar":
+        from armsim.ik import scalar
+        timed(scalar, "_restart_table", "table")
+    if disk_cache is not None:
+        timed(disk_cache, "load", "cache read")
+        timed(disk_cache, "store", "cache write")
+    draws = _counter(armsim, robot)
     t = time.perf_counter()
-    chain = armsim.load_urdf(URDF)
+    chain = _robot(armsim, robot, root)
     load_ms = (time.perf_counter() - t) * 1e3
-    target, q0 = _pose(case, armsim.load_urdf(URDF), np)   # the pose, on another chain
-
-    def one(c):
-        spent.clear()
-        draws.clear()
-        t = time.perf_counter()
-        r = armsim.solve(c, target, q0)
-        total = (time.perf_counter() - t) * 1e3
-        out = {"total": total, **{k: spent.get(k, 0.0) for k in
-                                  ("problem", "restart_table", "float_pass",
-                                   "float_pass source", "float_pass linear")}}
-        out["rest"] = total - out["problem"] - out["restart_table"] - out["float_pass"]
-        out.update(iterations=r.iterations, reason=r.reason, restart_draws=len(draws) - 1
-                   if draws and draws[0] == 0 else len(draws))
-        return out
-
-    first = one(chain)
+    target, q0 = _pose(robot, case, index, _robot(armsim, robot, root), np)
+    spent.clear()
+    draws.clear()
+    t = time.perf_counter()
+    r = armsim.solve(chain, target, q0)
+    first = (time.perf_counter() - t) * 1e3
+    pieces = dict(spent)
+    restarts = _draws(draws, robot)
     later = []
     for _ in range(LATER):
         t = time.perf_counter()
         armsim.solve(chain, target, q0)
         later.append((time.perf_counter() - t) * 1e3)
-    t = time.perf_counter()
-    again = armsim.load_urdf(URDF)
-    load_again_ms = (time.perf_counter() - t) * 1e3
-    fresh = one(again)
-    return {"import_ms": import_ms, "load_ms": load_ms, "load_again_ms": load_again_ms,
-            "first": first,
-            "later_ms": statistics.median(later), "fresh_chain": fresh}
+    return {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
+            "later_ms": statistics.median(later), "pieces": pieces,
+            "iterations": int(r.iterations), "reason": r.reason, "restart_draws": restarts,
+            "q": np.asarray(r.q).tolist()}
 
 
-def _pose(case, chain, np):
-    """(target 4 x 4, q0) of a case."""
-    q0 = chain.limits.mean(axis=1)
-    if case == "near":
-        return chain.matrix(q0 + 0.05), q0
+def _start(robot, chain, np):
+    return np.full(chain.n, 0.3) if robot == "planar" else chain.limits.mean(axis=1)
+
+
+def _aim(robot, chain, q):
+    return chain.tip(q) if robot == "planar" else chain.matrix(q)
+
+
+def _poses(robot, chain, np):
     rng = np.random.default_rng(POSE_SEED)
-    qs = rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (500, chain.n))
-    index = _INDEX[case]
-    return chain.matrix(qs[index]), q0
+    return rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (500, chain.n))
 
 
-_INDEX = {}
+def _pose(robot, case, index, chain, np):
+    """(target, q0) of a case (the joint vectors come from the select worker: the timed
+    process draws nothing, so it does not import numpy.random for the bench's sake)."""
+    q0 = index[case].get("q0")
+    q0 = _start(robot, chain, np) if q0 is None else np.array(q0)
+    return _aim(robot, chain, np.array(index[case]["q"])), q0
 
 
-def _worker_select():
+def _worker_select(robot, root):
     """The indices of the 'first start' and 'restarts' poses (restart starts drawn)."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, root)
     import numpy as np
     import armsim
-    from armsim.ik import spatial_scalar
-    chain = armsim.load_urdf(URDF)
-    draws = []
-    real = spatial_scalar._Starts.__call__
-
-    def counted(self, k):
-        draws.append(k)
-        return real(self, k)
-    spatial_scalar._Starts.__call__ = counted
-    rng = np.random.default_rng(POSE_SEED)
-    qs = rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (500, chain.n))
-    q0 = chain.limits.mean(axis=1)
-    out = {}
-    for i, q in enumerate(qs):
+    chain = _robot(armsim, robot, root)
+    draws = _counter(armsim, robot)
+    q0 = _start(robot, chain, np)
+    out, most = {}, (-1, None)
+    qn = q0 + NEAR_FROM       # away from the middle (the iiwa14's is a singular pose)
+    for turn in NEAR_TURNS:        # near: the largest turn whose solve draws no start
         draws.clear()
-        armsim.solve(chain, chain.matrix(q), q0)
-        n = len(draws) - 1 if draws and draws[0] == 0 else len(draws)
-        if n == 0:
-            out.setdefault("first start", i)
-        elif n >= 5:
-            out.setdefault("restarts", i)
-        if len(out) == 2:
+        armsim.solve(chain, _aim(robot, chain, qn + turn), qn)
+        if not draws:
+            out["near"] = {"turn": turn, "q": (qn + turn).tolist(), "q0": qn.tolist()}
             break
+    for i, q in enumerate(_poses(robot, chain, np)):
+        draws.clear()
+        armsim.solve(chain, _aim(robot, chain, q), q0)
+        n = _draws(draws, robot)
+        pose = {"index": i, "q": q.tolist()}
+        if n == 0 and draws:
+            out.setdefault("first start", pose)
+        elif n >= 5:
+            out.setdefault("restarts", pose)
+        if n > most[0]:
+            most = (n, pose)
+        if len(out) == 3:
+            break
+    out.setdefault("restarts", most[1])
     return out
 
 
@@ -247,14 +319,14 @@ def _worker_numba(folder, scipy_first=False):
             "cache_misses": sum(stats.cache_misses.values()), "version": numba.__version__}
 
 
-def _worker_floats():
+def _worker_floats(root):
     """The generated float pass's dls step (gram, solve, move) of the Panda, per call."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, root)
     import numpy as np
     import armsim
     from armsim.ik import spatial_scalar
     from armsim.ik.problems import SpatialTarget
-    chain = armsim.load_urdf(URDF)
+    chain = _robot(armsim, "panda", root)
     prob = SpatialTarget(chain)
     C = spatial_scalar._compiled(prob)
     q = chain.limits.mean(axis=1)
@@ -271,40 +343,96 @@ def _worker_floats():
 
 
 # -- the runs -------------------------------------------------------------------------------
-def _run(kind, *args, env=None):
-    out = subprocess.run([sys.executable, __file__, "--worker", kind, *args],
-                         capture_output=True, text=True, cwd=ROOT, env=env, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Runner:
+    """Fresh processes of this script's workers, with the bytecode cache on (in a temporary
+    folder, filled by an untimed run first)."""
+
+    def __init__(self, tmp, root):
+        self.tmp, self.root = Path(tmp), str(root)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(self.tmp / "pyc")
+        env["ARMSIM_CACHE_DIR"] = ""
+        self.env = env
+
+    def run(self, kind, *args, cache=""):
+        env = dict(self.env, ARMSIM_CACHE_DIR=str(cache))
+        out = subprocess.run([sys.executable, __file__, "--worker", kind, *args, self.root],
+                             capture_output=True, text=True, cwd=self.tmp, env=env)
+        if out.returncode:
+            raise SystemExit(f"worker {kind} {args} failed:\n{out.stderr[-3000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def cache(self, name):
+        """An empty cache folder."""
+        path = self.tmp / "caches" / name
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        path.chmod(0o700)          # private: disk_cache uses no folder others can write to
+        return path
 
 
 def _median(dicts, *path):
     vals = []
     for d in dicts:
         for p in path:
-            d = d[p]
+            d = d.get(p, 0.0) if isinstance(d, dict) else d
         vals.append(d)
     return statistics.median(vals)
 
 
-def first_solve(runs):
-    index = _run("select")
-    out = {"indices": index, "cases": {}}
-    for case in CASES:
-        rs = [_run("first", case, json.dumps(index)) for _ in range(runs)]
-        pieces = ("total", "problem", "restart_table", "float_pass", "float_pass source",
-                  "float_pass linear", "rest")
-        out["cases"][case] = {
-            "import_ms": _median(rs, "import_ms"), "load_ms": _median(rs, "load_ms"),
-            "load_again_ms": _median(rs, "load_again_ms"),
-            "later_ms": _median(rs, "later_ms"),
-            "first": {p: _median(rs, "first", p) for p in pieces},
-            "fresh_chain": {p: _median(rs, "fresh_chain", p) for p in pieces},
-            "iterations": rs[0]["first"]["iterations"], "reason": rs[0]["first"]["reason"],
-            "restart_draws": rs[0]["first"]["restart_draws"], "runs": rs}
+def import_load(runner, runs):
+    out = {}
+    for robot in ROBOTS:
+        runner.run("import", robot)                  # untimed: the bytecode cache filled
+        rs = [runner.run("import", robot) for _ in range(runs)]
+        out[robot] = {k: _median(rs, k) for k in ("import_ms", "load_ms", "total_ms")}
+        if robot != "planar":
+            runner.run("import", robot, "trimesh")       # untimed: trimesh's bytecode
+            out[robot]["with_trimesh_ms"] = _median(
+                [runner.run("import", robot, "trimesh") for _ in range(runs)], "total_ms")
+        out[robot]["modules"] = sorted({m for r in rs for m in r["modules"]})
+        out[robot]["file"] = rs[0]["file"]
     return out
 
 
-def numba_costs(runs):
+PIECES = ("problem", "table", "float pass", "cache read", "cache write")
+
+
+def first_solve(runner, runs):
+    out = {}
+    for robot in ROBOTS:
+        index = runner.run("select", robot)
+        out[robot] = {"indices": index, "cases": {}}
+        for case in CASES:
+            args = (robot, case, json.dumps(index))
+            row = {}
+            for state in STATES:
+                rs = []
+                for i in range(runs):
+                    if state == "off":
+                        rs.append(runner.run("first", *args))
+                    elif state == "cold":
+                        rs.append(runner.run("first", *args, cache=runner.cache(f"c{i}")))
+                    else:
+                        folder = runner.cache(f"w{i}")
+                        runner.run("first", *args, cache=folder)      # untimed: writes
+                        rs.append(runner.run("first", *args, cache=folder))
+                same = all(r["q"] == rs[0]["q"] and r["iterations"] == rs[0]["iterations"]
+                           for r in rs)
+                row[state] = {
+                    "first_ms": _median(rs, "first_ms"), "later_ms": _median(rs, "later_ms"),
+                    "extra_ms": statistics.median(r["first_ms"] - r["later_ms"] for r in rs),
+                    "pieces": {p: _median(rs, "pieces", p) for p in PIECES},
+                    "same_result": same, "q": rs[0]["q"], "iterations": rs[0]["iterations"],
+                    "reason": rs[0]["reason"], "restart_draws": rs[0]["restart_draws"]}
+            row["same_result_all_states"] = all(
+                row[s]["q"] == row["off"]["q"] and row[s]["iterations"] == row["off"]["iterations"]
+                and row[s]["same_result"] for s in STATES)
+            out[robot]["cases"][case] = row
+    return out
+
+
+def numba_costs(runner, runs):
     try:
         import numba
     except ImportError as exc:
@@ -315,10 +443,10 @@ def numba_costs(runs):
         for i in range(runs):
             cache = Path(tmp, f"cache{i}")
             env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
-            cold.append(_run("numba", tmp, env=env))     # an empty cache: compile, write
-            warm.append(_run("numba", tmp, env=env))     # the cache that run wrote: load
-            scipy_first.append(_run("numba", tmp, "scipy", env=env))
-    floats = [_run("floats") for _ in range(runs)]
+            cold.append(_run_plain("numba", tmp, env=env))     # an empty cache: compile, write
+            warm.append(_run_plain("numba", tmp, env=env))     # the cache that run wrote: load
+            scipy_first.append(_run_plain("numba", tmp, "scipy", env=env))
+    floats = [runner.run("floats") for _ in range(runs)]
     keys = ("numpy_import_ms", "import_ms", "module_ms", "first_call_ms", "per_call_us",
             "cache_hits", "cache_misses")
     return {"version": numba.__version__,
@@ -328,31 +456,51 @@ def numba_costs(runs):
             "float_pass_step_us": _median(floats, "per_call_us")}
 
 
+def _run_plain(kind, *args, env=None):
+    out = subprocess.run([sys.executable, __file__, "--worker", kind, *args],
+                         capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def report(results):
-    lines = [f"First armsim.solve on the Panda in a fresh process (median of "
-             f"{results['runs']} processes; ms)", "",
-             "| pose | iterations | restart starts | total | problem | restart table | "
-             "float pass (source / linear / exec) | rest | later solves | fresh chain: total / "
-             "table / float pass |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for case, c in results["first_solve"]["cases"].items():
-        f, g = c["first"], c["fresh_chain"]
-        lines.append(
-            f"| {case} | {c['iterations']} ({c['reason']}) | {c['restart_draws']} | "
-            f"{f['total']:.2f} | {f['problem']:.2f} | {f['restart_table']:.2f} | "
-            f"{f['float_pass']:.2f} ({f['float_pass source']:.2f} / "
-            f"{f['float_pass linear']:.2f} / "
-            f"{f['float_pass'] - f['float_pass source'] - f['float_pass linear']:.2f}) | "
-            f"{f['rest']:.2f} | {c['later_ms']:.3f} | "
-            f"{g['total']:.2f} / {g['restart_table']:.2f} / {g['float_pass']:.2f} |")
-    c = results["first_solve"]["cases"][CASES[0]]
-    lines += ["", f"import armsim {c['import_ms']:.0f} ms; load_urdf(panda.urdf) "
-              f"{c['load_ms']:.0f} ms the first time (yourdfpy's import with it), "
-              f"{c['load_again_ms']:.1f} ms again in the same process"]
-    nb = results["numba"]
+    runs = results["runs"]
+    lines = [f"Import and load in a fresh process (median of {runs} processes; ms; bytecode "
+             f"cache on)", "",
+             "| robot | import armsim | load | total | total, trimesh imported first | "
+             "imported by then |", "|---|---|---|---|---|---|"]
+    for robot, r in results["import_load"].items():
+        with_trimesh = f"{r['with_trimesh_ms']:.0f}" if "with_trimesh_ms" in r else "-"
+        lines.append(f"| {robot} | {r['import_ms']:.0f} | {r['load_ms']:.1f} | "
+                     f"{r['total_ms']:.0f} | {with_trimesh} | "
+                     f"{', '.join(r['modules']) or '-'} |")
+    lines += ["", "(trimesh imported first: what the load cost when yourdfpy's import brought "
+              "trimesh, scipy and networkx with it)"]
+    lines += ["", f"The first solve after the load, less the median of {LATER} later solves of "
+              f"the same pose on the same chain (median of {runs} processes; ms), with the "
+              f"disk cache off, cold (built, then written) and warm", "",
+              "| robot | pose | iterations | restart starts | later | extra: off | cold | "
+              "warm | same q and iterations |", "|---|---|---|---|---|---|---|---|---|"]
+    for robot, r in results["first_solve"].items():
+        for case, c in r["cases"].items():
+            o = c["off"]
+            name = (f"near ({r['indices']['near']['turn']:g} rad)" if case == "near"
+                    else f"{case} (#{r['indices'][case]['index']})")
+            lines.append(
+                f"| {robot} | {name} | {o['iterations']} ({o['reason']}) | "
+                f"{o['restart_draws']} | {c['warm']['later_ms']:.3f} | {o['extra_ms']:.2f} | "
+                f"{c['cold']['extra_ms']:.2f} | {c['warm']['extra_ms']:.2f} | "
+                f"{'yes' if c['same_result_all_states'] else 'NO'} |")
+    lines += ["", "The pieces of the Panda's first solve (ms, medians): problem / restart table "
+              "/ float pass / cache read / cache write", "",
+              "| pose | off | cold | warm |", "|---|---|---|---|"]
+    for case, c in results["first_solve"]["panda"]["cases"].items():
+        cells = [" / ".join(f"{c[s]['pieces'][p]:.2f}" for p in PIECES) for s in STATES]
+        lines.append(f"| {case} | {' | '.join(cells)} |")
+    nb = results.get("numba")
     if isinstance(nb, str):
         lines += ["", f"numba: skipped: {nb}"]
-    else:
-        lines += ["", f"numba {nb['version']} (median of {results['runs']} processes): "
+    elif nb:
+        lines += ["", f"numba {nb['version']} (median of {runs} processes): "
                   f"import numba {nb['cold']['import_ms']:.0f} ms (after numpy, "
                   f"{nb['cold']['numpy_import_ms']:.0f} ms); the dls-step kernel's first call "
                   f"{nb['cold']['first_call_ms']:.0f} ms with an empty cache (compile, write), "
@@ -372,27 +520,41 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="3 processes per figure")
     ap.add_argument("--runs", type=int, default=None, help="processes per figure (default 7)")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    ap.add_argument("--root", default=str(ROOT),
+                    help="the armsim tree to measure (default: this one)")
+    ap.add_argument("--no-numba", action="store_true", help="skip numba's figures")
+    add_markdown_argument(ap, str(DOC.relative_to(ROOT)))
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         kind, *rest = args.worker
         if kind == "first":
-            _INDEX.update(json.loads(rest[1]))
-            out = _worker_first(rest[0])
+            out = _worker_first(rest[0], rest[1], json.loads(rest[2]), rest[3])
         elif kind == "select":
-            out = _worker_select()
+            out = _worker_select(rest[0], rest[1])
+        elif kind == "import":
+            out = _worker_import(rest[0], rest[-1], trimesh_first=rest[1:-1] == ["trimesh"])
         elif kind == "numba":
             out = _worker_numba(rest[0], scipy_first=rest[1:] == ["scipy"])
         else:
-            out = _worker_floats()
+            out = _worker_floats(rest[0])
         print(json.dumps(out))
         return
     runs = args.runs or (3 if args.quick else 7)
-    results = {"runs": runs, "urdf": str(URDF.relative_to(ROOT)),
-               "first_solve": first_solve(runs), "numba": numba_costs(runs)}
-    print(report(results))
+    root = Path(args.root).resolve()
+    with tempfile.TemporaryDirectory(prefix="first_solve.") as tmp:
+        runner = Runner(tmp, root)
+        results = {"runs": runs, "root": str(root), "import_load": import_load(runner, runs),
+                   "first_solve": first_solve(runner, runs),
+                   "numba": None if args.no_numba else numba_costs(runner, runs)}
+    text = report(results)
+    print(text)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+    if args.markdown:
+        command = "python bench/first_solve.py" + (f" --runs {args.runs}" if args.runs else
+                                                   " --quick" if args.quick else "")
+        write_blocks(ROOT / args.markdown, {BLOCK: text}, command + " --markdown")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
-"""Headless by default (set before anything imports pygame); the x_app fixture of the window
-tests run under Xvfb (tests/_xvfb.py)."""
+"""Headless by default (set before anything imports pygame); a private disk cache for the run;
+the x_app fixture of the window tests run under Xvfb (tests/_xvfb.py)."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
+# the disk cache of first-use work (armsim.ik.disk_cache) in a private folder of this run:
+# the tests neither read the user's cache nor fill it (subprocesses inherit the folder)
+if "ARMSIM_CACHE_DIR" not in os.environ:
+    os.environ["ARMSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="armsim-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ARMSIM_CACHE_DIR"], True)
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

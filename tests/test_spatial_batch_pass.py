@@ -106,7 +106,8 @@ def test_restart_zero_is_the_nearest_table_entry_whatever_is_asked_first():
     chain = armsim.robots.load("iiwa14")
     prob = SpatialTarget(chain)
     aim = prob.value(_q(chain, 40, 4))
-    qs, feats, sq = restart_table.table(prob, 0)
+    qs, _, sq = restart_table.table(prob, 0)
+    feats = restart_table.features(prob, prob.value(np.array(qs)))
     d = ((restart_table.features(prob, aim)[:, None, :] - feats[None]) ** 2).sum(-1)
     order = np.argsort(d, axis=1)
     start = prob.restart_starts(20, 0)
@@ -189,7 +190,8 @@ def test_target_jacobian_from_cholesky_rows_on_is_the_batch_last_view(kind, weig
 def test_restart_zero_screened_in_float32_is_the_float64_argmin_even_at_ties(name):
     chain = armsim.robots.load(name)
     prob = SpatialTarget(chain)
-    qs, feats, sq = restart_table.table(prob, 0)
+    qs, _, sq = restart_table.table(prob, 0)
+    feats = restart_table.features(prob, prob.value(np.array(qs)))
     table_rows = prob.value(qs)
     # a row's nearest other entry, and the midpoint of the two (an exact tie, to rounding)
     d = sq[:300, None] - 2.0 * feats[:300] @ feats.T + sq[None]

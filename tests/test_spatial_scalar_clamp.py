@@ -86,8 +86,10 @@ def test_table_features_are_the_problems_features_bit_for_bit(kind, weights):
     prob = SpatialTarget(chain, kind, weights)
     C = spatial_scalar._compiled(prob)
     qs, scale, minus2, sq = spatial_scalar._table(prob, C, 0)
-    ref_qs, feats, ref_sq = restart_table.table(prob, 0)
-    assert qs is ref_qs and sq is ref_sq and np.array_equal(minus2, -2.0 * feats.T)
+    ref_qs, ref_minus2, ref_sq = restart_table.table(prob, 0)
+    feats = restart_table.features(prob, prob.value(np.array(ref_qs)))
+    assert qs is ref_qs and sq is ref_sq and minus2 is ref_minus2
+    assert np.array_equal(minus2, -2.0 * feats.T)
     T = chain.matrix(np.random.default_rng(1).uniform(chain.limits[:, 0], chain.limits[:, 1],
                                                      (20, chain.n)))
     rows = T[:, :3, 3] if kind == "position" else np.concatenate(

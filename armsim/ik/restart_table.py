@@ -6,8 +6,9 @@ joint vectors drawn uniformly within the limits (``SpatialTarget._draw``: a cont
 joint in [-pi, pi), a revolute joint wider than a turn in the turn around its middle) and
 their tool poses' features (the
 position and :data:`ROTATION_WEIGHT` times the rotation matrix, under the problem's
-weights), built once per chain, kind, weights and seed.  The float solve
-(:mod:`armsim.ik.spatial_scalar`) reads the same table.
+weights), built once per chain, kind, weights and seed, and kept on disk for a plain
+spatial target (:mod:`armsim.ik.disk_cache`: a later process reads it back, the same bits).
+The float solve (:mod:`armsim.ik.spatial_scalar`) reads the same table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+# numpy >= 2 imports numpy.random on the first use of ``np.random`` (9-20 ms): imported with
+# the package, so the first solve that draws a start (a planar chain's restart table, a
+# spatial table not on disk) does not pay it (bench/first_solve.py)
+import numpy.random  # noqa: F401
+
+from armsim.ik import disk_cache
 
 __all__ = ["restart_starts", "features", "table"]
 
@@ -53,8 +60,7 @@ def restart_starts(prob, restarts, seed):
         return np.broadcast_to(draws[0][k], (len(aim), prob.n)).copy()
     if not near:
         return drawn
-    qs, feats, sq = table(prob, seed)
-    minus2 = np.ascontiguousarray(-2.0 * feats.T)   # (-2 is exact: one pass less)
+    qs, minus2, sq = table(prob, seed)
     nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
     first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
     buf, buf32 = [], []
@@ -133,17 +139,52 @@ def features(prob, rows):
     return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
 
 def table(prob, seed):
+    """(joint vectors (TABLE_SIZE, n), -2 times their features transposed (3 or 12,
+    TABLE_SIZE; C-contiguous: an aim's distances are ``f @ minus2 + sq``), the features'
+    squared norms (TABLE_SIZE,)), read-only; kept per chain and seed in the process, and on
+    disk for a plain spatial target (:mod:`armsim.ik.disk_cache`)."""
     key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT, prob._draw.tobytes())
     cache = _TABLES.setdefault(prob.chain, {}) if seed is not None else {}
     if (seed, key) not in cache:
-        rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])
-        qs = rng.uniform(prob._draw[:, 0], prob._draw[:, 1], size=(TABLE_SIZE, prob.n))
-        qs.setflags(write=False)
-        feats = features(prob, prob.value(qs))
-        sq = np.einsum("ij,ij->i", feats, feats)
-        feats.setflags(write=False)
-        sq.setflags(write=False)
+        parts = _disk_parts(prob, seed)
+        built = None if parts is None else _from_disk(disk_cache.load("table", parts), prob)
+        if built is None:
+            rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])
+            qs = rng.uniform(prob._draw[:, 0], prob._draw[:, 1], size=(TABLE_SIZE, prob.n))
+            feats = features(prob, prob.value(qs))
+            sq = np.einsum("ij,ij->i", feats, feats)
+            built = qs, np.ascontiguousarray(-2.0 * feats.T), sq   # (-2 is exact)
+            if parts is not None:
+                disk_cache.store("table", parts, None, built)
+        for a in built:
+            a.setflags(write=False)
         if seed is None:
-            return qs, feats, sq
-        cache[(seed, key)] = (qs, feats, sq)
+            return built
+        cache[(seed, key)] = built
     return cache[(seed, key)]
+
+
+def _disk_parts(prob, seed):
+    """What the table of ``prob`` and ``seed`` is kept on disk under
+    (:mod:`armsim.ik.disk_cache`); None when it is not kept (a seed of None, a problem
+    other than a plain spatial target)."""
+    if seed is None:
+        return None
+    parts = disk_cache.problem_parts(prob)
+    if parts is None:
+        return None
+    return parts + (int(seed), TABLE_SIZE, ROTATION_WEIGHT, TABLE_STREAM)
+
+
+def _from_disk(hit, prob):
+    """(joint vectors, -2 features^T, squared norms) of a stored table, or None when it is
+    not one of this problem's shape (a miss)."""
+    if hit is None or len(hit[1]) != 3:
+        return None
+    qs, minus2, sq = hit[1]
+    width = 3 if prob.kind == "position" else 12
+    if (qs.shape, minus2.shape, sq.shape) != ((TABLE_SIZE, prob.n), (width, TABLE_SIZE),
+                                              (TABLE_SIZE,)) or not all(
+            a.dtype == np.float64 for a in (qs, minus2, sq)):
+        return None
+    return qs, minus2, sq

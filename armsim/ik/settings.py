@@ -4,6 +4,7 @@ the give-up and timeout constants, and the maths library's threads during a batc
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import numpy as np
 
@@ -21,7 +22,7 @@ MAX_TIMEOUT = 1e6     # [s] largest timeout (about 11 days)
 BATCH_BLAS_THREADS = 1
 #: ... from this many rows on (below, the limit's cost, about 50 us, is not worth it)
 BATCH_BLAS_ROWS = 64
-_BLAS = []            # the threadpoolctl controller, made on first use
+_BLAS = []            # (modules imported then, the threadpoolctl controller made then)
 
 
 def blas_threads(rows):
@@ -30,10 +31,11 @@ def blas_threads(rows):
     the process's while it lasts (threadpoolctl)."""
     if BATCH_BLAS_THREADS is None or rows < BATCH_BLAS_ROWS:
         return contextlib.nullcontext()
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=BATCH_BLAS_THREADS, user_api="blas")
+    from threadpoolctl import ThreadpoolController
+    modules = len(sys.modules)
+    if not _BLAS or _BLAS[0][0] != modules:   # a BLAS loaded since is unknown to the old one
+        _BLAS[:] = [(modules, ThreadpoolController())]
+    return _BLAS[0][1].limit(limits=BATCH_BLAS_THREADS, user_api="blas")
 
 
 def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):

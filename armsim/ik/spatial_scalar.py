@@ -16,7 +16,9 @@ is a turn about its local z (four products per matrix row), the fixed origins ar
 constants in the code and their zero entries drop out.  (Constants below
 :data:`ZERO` -- the ``cos(pi/2)`` of a quarter-turn ``rpy`` -- count as zero: a
 change below the rounding of the sums they enter.)  The code is generated and
-compiled once per chain, kind and weights (about 1-3 ms; kept while the chain lives).  The m x m system
+compiled once per chain, kind and weights (kept while the chain lives), and its compiled
+code kept on disk for a plain spatial target (:mod:`armsim.ik.disk_cache`: a later process
+reads it back instead of generating and compiling it; ``bench/first_solve.py``).  The m x m system
 ``(J J^T + lambda^2 I) y = e`` is solved by a Cholesky factorisation written out for
 each m.  The arithmetic is the batch path's up to rounding (the order of sums, LU
 against Cholesky), so the answers equal it to rounding (tests: the same success and
@@ -31,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from armsim.ik import attempt as rule, restart_table
+from armsim.ik import attempt as rule, disk_cache, restart_table
 from armsim.ik.attempt import FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.rules import reason as _reason, whole_turns
@@ -41,7 +43,9 @@ __all__ = ["run_one"]
 ZERO = 1e-15          # constants (rotation entries, offsets) this small count as 0
 _TWO_PI = 2.0 * math.pi
 _COMPILED = weakref.WeakKeyDictionary()   # chain -> {(kind, weights): _Compiled}
-_LINEAR = {}                              # m -> the generated gram, solve, jty, minus
+_LINEAR = {}                              # m -> the generated solve, fix
+_LINEAR_CODE = {}                         # m -> their compiled source
+_CodeType = type(compile("", "<string>", "exec"))
 
 
 # -- code generation --------------------------------------------------------------------
@@ -274,42 +278,77 @@ def _flat_source(n, m, lo, hi):
                       f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
 
 
-def _linear(m):
+def _linear(m, code=None):
+    """``solve`` and ``fix`` of :func:`_linear_source` for m rows (once per process and m;
+    ``code``: their compiled source, when it is at hand)."""
     fns = _LINEAR.get(m)
     if fns is None:
         space = {"sqrt": math.sqrt}
-        exec(_linear_source(m), space)
+        exec(_linear_code(m) if code is None else code, space)
         fns = _LINEAR[m] = (space["solve"], space["fix"])
     return fns
+
+
+def _linear_code(m):
+    code = _LINEAR_CODE.get(m)
+    if code is None:
+        code = _LINEAR_CODE[m] = compile(_linear_source(m), "<string>", "exec")
+    return code
+
+
+def _pass_code(prob):
+    """(source, rows, and the code of make, of gram and move, of parts, of the m x m
+    solve) of a problem's float pass: built (:func:`_compile`, :func:`_flat_source`, the
+    residual norms), or read from the disk cache (:mod:`armsim.ik.disk_cache`: the same
+    code; a plain spatial target only), where a build is stored."""
+    parts = disk_cache.problem_parts(prob)
+    if parts is not None:
+        parts += (disk_cache.bytecode_tag(), ZERO)
+        hit = disk_cache.load("pass", parts)
+        hit = None if hit is None else hit[0]
+        if (type(hit) is tuple and len(hit) == 6 and all(
+                isinstance(c, _CodeType) for c in hit[2:]) and type(hit[1]) is tuple):
+            return hit
+    src, rows = _compile(prob)
+    m = len(rows)
+    lo, hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
+    a = prob._active
+    # parts(d) -> the position and orientation residuals of the unweighted (dp, dr)
+    norm = [" + ".join(f"d[{j}] * d[{j}]" for j in js if a[j]) for js in
+            (range(3), range(3, prob.m))]
+    out = (src, tuple(rows), compile(src, "<string>", "exec"),
+           compile(_flat_source(prob.n, m, lo, hi), "<string>", "exec"),
+           compile(f"def parts(d):\n    return {f'sqrt({norm[0]})' if norm[0] else '0.0'}, "
+                   f"{f'sqrt({norm[1]})' if norm[1] else '0.0'}\n", "<string>", "exec"),
+           _linear_code(m))
+    if parts is not None:
+        disk_cache.store("pass", parts, out)
+    return out
 
 
 class _Compiled:
     """What the float path needs of a chain for one kind of target and weights."""
 
     def __init__(self, prob):
-        src, self.rows = _compile(prob)
+        src, rows, make, flat, parts, linear = _pass_code(prob)
+        self.rows = list(rows)
         space = {"cos": math.cos, "sin": math.sin, "sqrt": math.sqrt, "atan2": math.atan2,
                  "_wide": _wide}
-        exec(src, space)
+        exec(make, space)
         self.make = space["make"]
         self.source = src
         self.m = len(self.rows)
-        self.solve, self.fix = _linear(self.m)
+        self.solve, self.fix = _linear(self.m, linear)
         self.column = lambda cols, j, m=self.m: cols[j * m:(j + 1) * m]   # joint j's
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         space = {}
-        exec(_flat_source(prob.n, self.m, self.lo, self.hi), space)
+        exec(flat, space)
         self.gram, self.move = space["gram"], space["move"]     # of the flat columns
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
-        a = prob._active
-        # parts(d) -> the position and orientation residuals of the unweighted (dp, dr)
-        norm = [" + ".join(f"d[{j}] * d[{j}]" for j in js if a[j]) for js in
-                (range(3), range(3, prob.m))]
         space = {"sqrt": math.sqrt}
-        exec(f"def parts(d):\n    return {f'sqrt({norm[0]})' if norm[0] else '0.0'}, "
-             f"{f'sqrt({norm[1]})' if norm[1] else '0.0'}\n", space)
+        exec(parts, space)
         self.parts = space["parts"]
         self.tables = {}     # (seed, table settings) -> what _Starts needs of the table
 
@@ -532,8 +571,8 @@ def _table(prob, C, seed):
     key = (seed, rt.TABLE_SIZE, rt.ROTATION_WEIGHT, rt.TABLE_STREAM, prob._draw.tobytes())
     hit = C.tables.get(key) if seed is not None else None
     if hit is None:
-        qs, feats, sq = rt.table(prob, seed)
-        hit = (qs, prob.feature_scale, np.ascontiguousarray(-2.0 * feats.T), sq)
+        qs, minus2, sq = rt.table(prob, seed)
+        hit = (qs, prob.feature_scale, minus2, sq)
         if seed is not None:
             if len(C.tables) >= 4:
                 C.tables.clear()

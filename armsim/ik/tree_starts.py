@@ -57,9 +57,8 @@ class OwnTable:
 
     def __init__(self, prob, seed):
         self.prob = prob
-        self.qs, feats, self.sq = restart_table.table(prob, seed)
-        self.feats_t = np.ascontiguousarray(feats.T)            # (features, entries)
-        self.minus2 = -2.0 * self.feats_t
+        self.qs, self.minus2, self.sq = restart_table.table(prob, seed)
+        self.feats_t = -0.5 * self.minus2            # (features, entries); exact
         self.top = float(self.sq.max(initial=0.0))
         self._f32 = None
         self.scale = restart_table.features(prob, np.ones((1, prob.target_size)))[0]

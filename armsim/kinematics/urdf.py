@@ -27,8 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import io
 import os
+import sys
+import threading
+import types
 import warnings
 from pathlib import Path
 
@@ -89,10 +93,80 @@ def parse_root(path):
     return root
 
 
+# -- yourdfpy without trimesh ----------------------------------------------------------------
+# yourdfpy's module imports trimesh at its top (and trimesh imports scipy, networkx, ...:
+# about 400 ms of the first load_urdf), but what armsim asks of it -- URDF._parse_robot of
+# links and joints without origins or geometry -- never touches trimesh.  So while yourdfpy
+# is imported (and trimesh is not imported yet), the names 'trimesh' and
+# 'trimesh.transformations' are stand-ins (_Deferred) that import the real trimesh on the
+# first use of any attribute and then rebind yourdfpy.urdf's names to the real modules:
+# everything of yourdfpy that uses trimesh (meshes, scenes, its forward kinematics) works
+# as before, and pays for trimesh when it is used.  Two attributes read while yourdfpy's
+# module runs, the annotations ``trimesh.Trimesh`` and ``trimesh.Scene``, are the strings
+# ``from __future__ import annotations`` would make them (in the importing thread only);
+# any other attribute imports the real trimesh at once.  The stand-ins leave sys.modules
+# when yourdfpy's import ends (bench/first_solve.py: import armsim + load_urdf).
+_DEFERRED_NAMES = ("trimesh", "trimesh.transformations")
+_ANNOTATIONS = ("Trimesh", "Scene")
+_IMPORT_LOCK = threading.RLock()
+_importing = [None]          # the thread importing yourdfpy under the stand-ins
+
+
+class _Deferred(types.ModuleType):
+    """A stand-in for trimesh (or trimesh.transformations): the real module on first use."""
+
+    def __getattr__(self, attr):
+        if (attr in _ANNOTATIONS and self.__name__ == "trimesh"
+                and _importing[0] == threading.get_ident()):
+            return f"trimesh.{attr}"
+        return getattr(_real_trimesh(self.__name__), attr)
+
+
+def _real_trimesh(name):
+    """The real module ``name`` (trimesh or trimesh.transformations), imported now; the
+    stand-ins leave sys.modules and yourdfpy.urdf's names point to the real modules."""
+    with _IMPORT_LOCK:
+        for n in _DEFERRED_NAMES:
+            if isinstance(sys.modules.get(n), _Deferred):
+                del sys.modules[n]
+        real = importlib.import_module(name)
+        module = sys.modules.get("yourdfpy.urdf")
+        if module is not None:
+            for attr, target in (("trimesh", "trimesh"), ("tra", "trimesh.transformations")):
+                if isinstance(vars(module).get(attr), _Deferred):
+                    setattr(module, attr, importlib.import_module(target))
+        return real
+
+
+def _yourdfpy():
+    """yourdfpy, imported without trimesh when neither is imported yet (see above);
+    ImportError when it is missing."""
+    if "yourdfpy" in sys.modules or "trimesh" in sys.modules:
+        import yourdfpy
+        return yourdfpy
+    with _IMPORT_LOCK:
+        if "yourdfpy" in sys.modules or "trimesh" in sys.modules:
+            import yourdfpy
+            return yourdfpy
+        tra = _Deferred("trimesh.transformations")
+        stand_in = _Deferred("trimesh")
+        stand_in.transformations = tra
+        sys.modules["trimesh"], sys.modules["trimesh.transformations"] = stand_in, tra
+        _importing[0] = threading.get_ident()
+        try:
+            import yourdfpy
+        finally:
+            _importing[0] = None
+            for n, mod in zip(_DEFERRED_NAMES, (stand_in, tra)):
+                if sys.modules.get(n) is mod:
+                    del sys.modules[n]
+        return yourdfpy
+
+
 def _parse(path):
     """The file's <robot> element (lxml) and yourdfpy's robot of its links and joints."""
     try:
-        import yourdfpy
+        yourdfpy = _yourdfpy()
     except ImportError:
         raise ValueError(f"{path}: reading URDF needs yourdfpy, a dependency of armsim: "
                          "pip install yourdfpy") from None
