@@ -240,6 +240,18 @@ class Robot(Limited):
             raise ValueError("tips must name at least one link")
         return out
 
+    def path(self, link):
+        """The joints from the root to ``link`` (root first, fixed ones included) and the
+        movable ones among them."""
+        self._wanted([link])
+        return self._path(link)
+
+    @property
+    def link_order(self):
+        """Every link, parents before children (the order of one pass over the tree; a
+        moving base's hidden links between its coordinates included)."""
+        return self._link_order
+
     def _path(self, link):
         """The joints from the root to ``link`` (root first), and the movable ones."""
         path = []

@@ -150,10 +150,10 @@ def hand_eye(model, data, source="observations"):
     theta = model.nominal.copy()
     frames = model.link_poses(theta, data.readings)
     seen = marker_poses(model, data)
-    moved = {m.link: bool(model.robot._path(m.link)[1]) for m in model.markers}
+    moved = {m.link: bool(model.robot.path(m.link)[1]) for m in model.markers}
     for c in model.cameras:
         if c.link is not None:
-            moved[c.link] = bool(model.robot._path(c.link)[1])
+            moved[c.link] = bool(model.robot.path(c.link)[1])
     cams, marks = {}, {}          # name -> T; id -> (views, T)
     order = sorted(range(len(model.cameras)), key=lambda c: model.cameras[c].link is not None)
     for c in order:

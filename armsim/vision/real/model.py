@@ -125,13 +125,13 @@ class Model:
         targets = [m.link for m in self.markers] + [c.link for c in self.cameras if c.link]
         steps, seen = [], set()
         for link in targets:
-            path, _ = robot._path(link)       # the joints from the root to ``link``
+            path, _ = robot.path(link)       # the joints from the root to ``link``
             for j in path:
                 if j.name in seen:
                     continue
                 seen.add(j.name)
                 steps.append(j)
-        order = {link: i for i, link in enumerate(robot._link_order)}
+        order = {link: i for i, link in enumerate(robot.link_order)}
         steps.sort(key=lambda j: order[j.child])
         names, nominal, self.steps = [], [], []
         column = {n: i for i, n in enumerate(self.joint_names)}
