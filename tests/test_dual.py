@@ -170,3 +170,14 @@ def test_jacobian_shapes_and_constant_function():
 def test_mismatched_tangent_shape_is_an_error():
     with pytest.raises(ValueError, match="does not fit"):
         Dual(np.zeros(3), np.zeros((4, 2)))
+
+
+def test_variables_of_seeds_only_the_picked_entries():
+    from armsim.ad.dual import Dual
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    a = Dual.variables_of(x, np.array([False, True, False, True]))
+    b = Dual.variables_of(x, [1, 3])
+    assert np.array_equal(a.tangent, b.tangent) and a.tangent.shape == (4, 2)
+    assert np.array_equal(a.tangent, [[0, 0], [1, 0], [0, 0], [0, 1]])
+    y = (a * a).tangent                      # d(x_i^2)/d(x_1, x_3)
+    assert np.array_equal(y, [[0, 0], [4, 0], [0, 0], [0, 8]])

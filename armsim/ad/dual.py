@@ -125,6 +125,16 @@ class Dual:
         return cls(x, np.eye(x.size).reshape(x.shape + (x.size,)))
 
     @classmethod
+    def variables_of(cls, x, free):
+        """Seed the entries of the vector ``x`` (D,) that ``free`` picks (a boolean mask (D,)
+        or indices) with identity tangents: K = as many directions, the others constant."""
+        x = np.asarray(x, dtype=float)
+        cols = np.flatnonzero(free) if np.asarray(free).dtype == bool else np.asarray(free)
+        tangent = np.zeros((x.size, cols.size))
+        tangent[cols, np.arange(cols.size)] = 1.0
+        return cls(x, tangent)
+
+    @classmethod
     def constant(cls, x, k):
         x = np.asarray(x, dtype=float)
         return cls(x, np.zeros(x.shape + (k,)))

@@ -23,7 +23,7 @@ import numpy.random  # noqa: F401
 
 from armsim.ik import disk_cache
 
-__all__ = ["restart_starts", "features", "table"]
+__all__ = ["restart_starts", "features", "table", "argmin32"]
 
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 64            # restarts started from the table (the k-th nearest entry); see below
@@ -91,18 +91,8 @@ def restart_starts(prob, restarts, seed):
         out = np.empty(len(rows), dtype=np.intp)
         for s in range(0, len(rows), NEAREST_ROWS):
             f = features(prob, rows[s:s + NEAREST_ROWS])
-            d = d32[:len(f)]
-            np.matmul(f.astype(np.float32), m32, out=d)
-            d += sq32
-            j = d.argmin(axis=1)
-            at = np.arange(len(f))
-            v1 = d[at, j].astype(float)
-            d[at, j] = np.inf
-            gap = d.min(axis=1) - v1
-            fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-            bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+            j, tie = argmin32(f, m32, sq32, top, d32[:len(f)])
             out[s:s + len(f)] = j
-            tie = np.flatnonzero(~(gap > 2.0 * bound))
             if tie.size:
                 out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
                                 for dd in d64]
@@ -126,6 +116,25 @@ def restart_starts(prob, restarts, seed):
                 nearest[keys[i]] = idx
         return qs[[nearest[key][k] for key in keys]]
     return start
+
+def argmin32(f, m32, sq32, top, out=None):
+    """The nearest table entries of feature rows f (rows, F) by ``sq - 2 f.F`` in float32
+    (``m32`` = -2 F^T, ``sq32`` the squared norms, ``top`` their largest, ``out`` an optional
+    (rows, entries) float32 buffer): (each row's argmin, the rows the screen cannot decide).
+    Where a row's smallest distance is below its second smallest by more than twice the
+    float32 error bound (:data:`SCREEN_ULPS`), it is the nearest entry whatever the
+    rounding; the others (near ties, non-finite) need exact distances."""
+    d = np.matmul(f.astype(np.float32), m32, out=out)
+    d += sq32
+    j = d.argmin(axis=1)
+    at = np.arange(len(f))
+    v1 = d[at, j].astype(float)
+    d[at, j] = np.inf
+    gap = d.min(axis=1) - v1
+    fn = np.sqrt(np.einsum("ij,ij->i", f, f))
+    bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    return j, np.flatnonzero(~(gap > 2.0 * bound))
+
 
 def features(prob, rows):
     """Table coordinates of aims / pose rows (B, 3 or 12; a problem with several tools:

@@ -64,24 +64,14 @@ class OwnTable:
         self.scale = restart_table.features(prob, np.ones((1, prob.target_size)))[0]
 
     def _argmin32(self, fs):
-        """The nearest entries of feature rows fs (rows, F) by ``sq - 2 f.F`` in float32
-        (half the work of float64), screened: where a row's smallest distance is below its
-        second smallest by more than twice the float32 rounding bound, it is the nearest
-        whatever the rounding; the other rows take :meth:`_exact` distances."""
+        """The nearest entries of feature rows fs (rows, F): float32 distances, screened
+        (:func:`armsim.ik.restart_table.argmin32`; half the work of float64); the rows the
+        screen cannot decide take :meth:`_exact` distances."""
         if self._f32 is None:
             self._f32 = (self.minus2.astype(np.float32), self.sq.astype(np.float32))
         m32, sq32 = self._f32
-        d = fs.astype(np.float32) @ m32
-        d += sq32
-        j = d.argmin(axis=1)
-        at = np.arange(len(fs))
-        best = d[at, j].astype(float)
-        d[at, j] = np.inf
-        gap = d.min(axis=1) - best
-        fn = np.sqrt(np.einsum("ij,ij->i", fs, fs))
-        bound = restart_table.SCREEN_ULPS * 2.0**-24 * (2.0 * fn * math.sqrt(self.top)
-                                                        + self.top)
-        for i in np.flatnonzero(~(gap > 2.0 * bound)):
+        j, tie = restart_table.argmin32(fs, m32, sq32, self.top)
+        for i in tie:
             j[i] = self._exact(fs[i]).argmin()
         return j
 

@@ -221,10 +221,7 @@ class SpatialModel:
         parameters, from one forward pass over the whole batch."""
         theta = np.asarray(theta, dtype=float)
         if free is not None:
-            cols = np.flatnonzero(free) if np.asarray(free).dtype == bool else np.asarray(free)
-            seed = np.zeros((theta.size, cols.size))
-            seed[cols, np.arange(cols.size)] = 1.0
-            theta = ad.Dual(theta, seed)
+            theta = ad.Dual.variables_of(theta, free)
         pix, _ = self.pixels(theta, data.qs)
         seen = pix[data.seen]                     # (R/2, 2)
         r = ad.reshape(seen - data.observed[data.seen], (-1,))

@@ -333,10 +333,7 @@ class Model:
         one forward pass over every pose."""
         theta = np.asarray(theta, dtype=float)
         if free is not None:
-            cols = np.flatnonzero(free) if np.asarray(free).dtype == bool else np.asarray(free)
-            seed = np.zeros((theta.size, cols.size))
-            seed[cols, np.arange(cols.size)] = 1.0
-            theta = ad.Dual(theta, seed)
+            theta = ad.Dual.variables_of(theta, free)
         uv, _ = self.predict(theta, data)
         w = np.sqrt(data.weights)
         r = ad.reshape(uv - data.uv, (-1,)) * w
