@@ -73,6 +73,10 @@ def test_the_round_trip_writes_a_urdf_whose_kinematics_are_the_identified_models
     picture = iio.imread(plots[0])
     assert picture.shape == (1024, 1280, 3)
     assert (picture != 255).any(axis=2).sum() > 100          # the marks are drawn
+    band = picture[:int(1024 / 60 * 4.6), :400].astype(int)   # the legend: four lines
+    red = (band[..., 0] > 150) & (band[..., 1] < 90) & (band[..., 2] < 90)
+    blue = (band[..., 2] > 150) & (band[..., 0] < 90)
+    assert red.sum() > 50 and blue.sum() > 50               # the start's and the fit's lines
 
 
 def _edit_lines(text, line, edit):

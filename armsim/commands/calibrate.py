@@ -73,10 +73,11 @@ def _point(uv):
     return (int(round(uv[0] * 16)), int(round(uv[1] * 16)))
 
 
-def plot_image(image, observed, start, after, scale=1):
+def plot_image(image, observed, start, after, scale=1, title=None):
     """A BGR picture (H, W, 3) uint8: ``image`` (grey (H, W) or None: white) with the
     corners ``observed`` (N, 2) as green circles, ``start`` as red crosses and ``after``
-    as blue pluses [px]."""
+    as blue pluses [px]; with ``title``, a legend in the top left corner: the title, then
+    each mark with its RMS distance to the corners seen."""
     from armsim.vision.real.detect import opencv
     cv2 = opencv()
     if image.ndim == 2:
@@ -93,7 +94,30 @@ def plot_image(image, observed, start, after, scale=1):
         x, y = _point(uv)
         cv2.line(out, (x - r, y), (x + r, y), AFTER, 1, cv2.LINE_AA, 4)
         cv2.line(out, (x, y - r), (x, y + r), AFTER, 1, cv2.LINE_AA, 4)
+    if title is not None:
+        _legend(cv2, out, [(title, (0, 0, 0)),
+                           ("o  corners seen", SEEN),
+                           (f"x  OpenCV hand-eye start: RMS {_rms_px(start, observed):.2f} px",
+                            START),
+                           (f"+  calibrated: RMS {_rms_px(after, observed):.2f} px", AFTER)])
     return out
+
+
+def _rms_px(a, b):
+    return float(np.sqrt(np.mean(np.sum((np.asarray(a) - np.asarray(b)) ** 2, axis=1))))
+
+
+def _legend(cv2, out, lines):
+    """Lines of text, each in its colour, on a white band in the top left corner of ``out``
+    (sized to the picture: 1/60 of its larger side a line, at least 14 px)."""
+    h = max(14, max(out.shape[:2]) // 60)
+    scale = h / 30.0
+    width = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for t, _ in lines)
+    cv2.rectangle(out, (0, 0), (min(out.shape[1] - 1, width + h), int(h * (len(lines) + 0.6))),
+                  (255, 255, 255), -1)
+    for i, (text, colour) in enumerate(lines):
+        cv2.putText(out, text, (h // 2, int(h * (i + 1))), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    colour, 1, cv2.LINE_AA)
 
 
 def _plots(result, detections, images_given):
@@ -116,7 +140,8 @@ def _plots(result, detections, images_given):
                 image, _ = _decode(path)
             if image is None:
                 image = np.full((cam.height, cam.width), 255, np.uint8)
-            picture = plot_image(image, data.uv[rows], start[rows], after[rows])
+            picture = plot_image(image, data.uv[rows], start[rows], after[rows],
+                                 title=f"camera {cam.name}, pose {pose}: {rows.size} corners")
             ok, png = cv2.imencode(".png", picture)
             out.append((f"{cam.name}_{pose}.png", png.tobytes()))
     return out
