@@ -502,6 +502,8 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs):
                 for kind, peer in compiled.items()}
     first = {kind: peers.first_use(kind, path, chain, T[0], seed_q, first_runs)
              for kind in ("armsim", "ik_LM", "TRAC-IK", "Klampt", "IKPy")}
+    first["armsim warm"] = peers.first_use("armsim", path, chain, T[0], seed_q, first_runs,
+                                           cache="warm")
     r = {"n": chain.n, "poses": poses, "armsim": a, "capped": capped, **compiled,
          "first_use": first, "position": run_position(chain, T, seed_q),
          "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count),
