@@ -224,7 +224,8 @@ def build_parser():
                     "shows a population of models learning a hidden arm from cameras instead "
                     "(drag the target the hidden arm chases). Options override the scene; "
                     "the defaults below are the built-in default scene's. Subcommands: "
-                    "'armsim sweep --help', 'armsim ops --help', 'armsim schema --help'.",
+                    "'armsim sweep --help', 'armsim ops --help', 'armsim schema --help', "
+                    "'armsim calibrate --help'.",
     )
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene), or a "
