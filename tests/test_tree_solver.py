@@ -32,8 +32,7 @@ def test_the_dual_arm_shares_only_the_torso_and_the_hand_shares_everything(dual)
     robot, prob, _ = dual
     C = prob.float_pass()
     assert C.woodbury
-    owner, shared = woodbury_plan(prob.n, C.m, [(0, 6), (6, 6)],
-                                  _entries(prob))
+    owner, shared = woodbury_plan(prob)
     assert [robot.joint_names[j] for j in shared] == ["torso_yaw"]
     assert sorted(set(owner) - {-1}) == [0, 1]
     hand = armsim.robots.load_robot("panda_hand", tips=["panda_leftfinger_tip",
@@ -41,13 +40,6 @@ def test_the_dual_arm_shares_only_the_torso_and_the_hand_shares_everything(dual)
     T = _targets(hand, hand.tips, 1, 3)
     hp, _ = for_tree(hand, {k: v[0] for k, v in T.items()}, False)
     assert not hp.float_pass().woodbury      # every joint moves both fingertips: dense
-
-
-def _entries(prob):
-    from armsim.ik import spatial_scalar
-    from armsim.ik.tree_float import _tree_source
-    subs = [spatial_scalar._compiled(s) for s in prob.subs]
-    return _tree_source(prob, subs, True)[1]
 
 
 @pytest.mark.parametrize("lam2", [1e-1, 1e-6, 1e-14])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ik import restart_table, spatial_scalar, steps
-from armsim.ik.tree_float import TreeFloat
+from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
 from armsim.kinematics.tree import Robot
@@ -102,19 +102,18 @@ class TreeTargets(Problem):
     @property
     def damped_last(self):
         """:func:`armsim.ik.steps.damped_blocks_last` with this robot's blocks (each tool's
-        rows and the joints only it moves) when Woodbury's identity saves products (the
-        float pass's :func:`~armsim.ik.tree_float.woodbury_plan`), else None."""
+        rows and the joints only it moves) when Woodbury's identity saves products
+        (:func:`~armsim.ik.tree_float.woodbury_plan`), else None."""
         if self._blocks is None:
-            C = self.float_pass()
-            if not C.woodbury:
+            plan = woodbury_plan(self)
+            if plan is None:
                 self._blocks = False
             else:
-                rows = [slice(a, b) for a, b in zip(self._errs[:-1], self._errs[1:])]
-                blocks = [(r, np.flatnonzero(np.array(C.owner) == t))
-                          for t, r in enumerate(rows)]
-                shared = np.flatnonzero(np.array(C.owner) == -1)
+                owner = np.array([-2 if o is None else o for o in plan[0]])
+                blocks = [(slice(a, b), np.flatnonzero(owner == t))
+                          for t, (a, b) in enumerate(zip(self._errs[:-1], self._errs[1:]))]
                 self._blocks = functools.partial(steps.damped_blocks_last, blocks=blocks,
-                                                 shared=shared)
+                                                 shared=np.array(plan[1]))
         return self._blocks or None
 
     @property
@@ -255,8 +254,6 @@ class TreeTargets(Problem):
         """q (B, n) with each tool's own joints set to the entry of its own table ``k``-th
         nearest its target seen from the frame its own joints hang from (at q's shared
         joints)."""
-        if len(q) == 1:
-            return self._own_start_one(own, q, aim[0], k)
         rows = self._split(aim)
         for t, split, cols, table in own:
             r = rows[t]
@@ -266,38 +263,15 @@ class TreeTargets(Problem):
                 M[:, :, 1:] = r[:, 3:].reshape(-1, 3, 3)
             if split:
                 cmap, mult, off, _ = self._maps[t]
-                qt = q[:, cmap]
-                if mult is not None:
-                    qt = qt * mult + off
-                chain = self.subs[t].chain
-                F = (chain._frames_one(qt[0])[0][None] if len(q) == 1
-                     else chain._float_frames(qt)[0])[:, split - 1]
+                qt = q[:, cmap] if mult is None else q[:, cmap] * mult + off
+                local = self.subs[t].chain._local(np.sin(qt), 1.0 - np.cos(qt), qt)
+                F = local[:, 0]
+                for i in range(1, split):           # the frame after the shared joints
+                    F = F @ local[:, i]
                 M[:, :, 0] -= F[:, :3, 3]
                 M = np.einsum("bji,bjk->bik", F[:, :3, :3], M)     # seen from F: F^-1 target
-            local = np.concatenate([M[:, :, 0], M[:, :, 1:].reshape(len(q), -1)], axis=-1)
-            q[:, cols] = table.nearest(local, k)
-        return q
-
-    def _own_start_one(self, own, q, row, k):
-        """:meth:`_own_starts` of one row (q (1, n), row the target row), unbatched."""
-        for t, split, cols, table in own:
-            a, b = self._rows[t], self._rows[t + 1]
-            p = row[a:a + 3]
-            if split:
-                cmap, mult, off, _ = self._maps[t]
-                qt = q[0, cmap] if mult is None else q[0, cmap] * mult + off
-                local = self.subs[t].chain._local(np.sin(qt), 1.0 - np.cos(qt), qt)
-                F = local[0]
-                for i in range(1, split):       # the frame after the shared joints
-                    F = F @ local[i]
-                R = F[:3, :3]
-                p = np.einsum("ji,j->i", R, p - F[:3, 3])
-                if b - a == 12:
-                    p = np.concatenate([p, np.einsum("ji,jk->ik", R, row[a + 3:b].reshape(3, 3))
-                                        .reshape(9)])
-            elif b - a == 12:
-                p = row[a:b]
-            q[:, cols] = table.nearest(p[None], k)
+            local_rows = np.concatenate([M[:, :, 0], M[:, :, 1:].reshape(len(q), -1)], axis=-1)
+            q[:, cols] = table.nearest(local_rows, k)
         return q
 
     def table_features(self, rows):

@@ -27,7 +27,7 @@ class TreeFloat:
         self.m = m = sum(c.m for c in subs)
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         blocks = list(zip(np.cumsum([0] + [c.m for c in subs]).tolist(), [c.m for c in subs]))
-        plan = woodbury_plan(prob.n, m, blocks, _tree_source(prob, subs, True)[1])
+        plan = woodbury_plan(prob)
         src, entries, names = _tree_source(prob, subs, plan is not None)
         space = {f"make_{t}": c.make for t, c in enumerate(subs)}
         exec(src, space)
@@ -47,7 +47,6 @@ class TreeFloat:
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
         self.woodbury = plan is not None
-        self.owner = plan[0] if plan is not None else None   # each joint's tool; -1: shared
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         probe = np.full((1, prob.n), 4.0 * np.pi)
         self.free = (prob.clip(probe)[0] == probe[0]).tolist()
@@ -62,30 +61,26 @@ class TreeFloat:
         self.tables = {}
 
 
-def woodbury_plan(n, m, blocks, entries):
-    """When the tools share few joints: (each joint's tool, or -1 for a shared joint and
-    None for a joint no tool moves; the shared joints); None when the dense solve of
-    ``J J^T + lam2 I`` costs fewer products.
+def woodbury_plan(prob):
+    """When the tools of ``prob`` (a :class:`~armsim.ik.tree.TreeTargets`) share few
+    joints: (each joint's tool, or -1 for a shared joint and None for a joint no tool moves;
+    the shared joints); None when the dense solve of ``J J^T + lam2 I`` costs fewer products.
 
     ``J J^T = D + S S^T`` with ``D`` block-diagonal (each tool's rows, the joints only it
     moves) and ``S`` the shared joints' columns; ``(D + lam2 I + S S^T)^-1`` by Woodbury's
     identity costs a Cholesky factor per tool and one of ``I + S^T (D + lam2 I)^-1 S``
     (s x s): fewer products than the m x m factor when s is small (a torso under two arms:
     s = 1, two 6 x 6 factors for one 12 x 12)."""
-    owner, shared = [], []
-    for j in range(n):
-        tools = {t for t, (a, b) in enumerate(blocks)
-                 if any(entries[j][r] != "0.0" for r in range(a, a + b))}
-        if not tools:
-            owner.append(None)
-        elif len(tools) == 1:
-            owner.append(tools.pop())
-        else:
-            owner.append(-1)
-            shared.append(j)
-    s = len(shared)
-    own = sum(b ** 3 / 6 + b * b * (1 + s) for _, b in blocks) + m * s * s + s ** 3 / 6
-    if not shared or len(blocks) < 2 or own >= m ** 3 / 6 + m * m:
+    tools = [set() for _ in range(prob.n)]
+    for t, (cols, _, _, _) in enumerate(prob._maps):     # joint j moves tool t's rows
+        for j in cols.tolist():
+            tools[j].add(t)
+    owner = [None if not ts else next(iter(ts)) if len(ts) == 1 else -1 for ts in tools]
+    shared = [j for j, o in enumerate(owner) if o == -1]
+    sizes = [sub.m for sub in prob.subs]
+    m, s = sum(sizes), len(shared)
+    own = sum(b ** 3 / 6 + b * b * (1 + s) for b in sizes) + m * s * s + s ** 3 / 6
+    if not shared or len(sizes) < 2 or own >= m ** 3 / 6 + m * m:
         return None
     return owner, shared
 

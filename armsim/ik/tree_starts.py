@@ -9,7 +9,6 @@ seen from that frame: each arm starts near its own target whatever the other nee
 
 from __future__ import annotations
 
-import math
 import weakref
 
 import numpy as np
@@ -85,21 +84,10 @@ class OwnTable:
 
     def nearest(self, aims, k):
         """The entries (B, own joints) ``k``-th nearest each aim row (B, 3 or 12) by their
-        features.  k = 0: the argmin of ``sq - 2 f.F``, checked where the two nearest are
-        closer than its rounding bound by exact elementwise distances (the same entry on
+        features.  k = 0: the argmin of ``sq - 2 f.F`` (:meth:`_argmin32`: the same entry on
         any BLAS); k > 0: the k-th of the sorted nearest (as the chain's table; below 8 by
         k argmins, each taking out the nearest left)."""
         f = aims * self.scale
-        if len(f) == 1 and k == 0:        # one row (a single solve): the same, unbatched
-            d = f[0] @ self.minus2
-            d += self.sq
-            j = int(d.argmin())
-            best, d[j] = d[j], np.inf
-            fn = float(np.sqrt(f[0] @ f[0]))
-            if not d.min() - best > 64 * 2.0**-52 * (2.0 * fn * math.sqrt(self.top) + self.top
-                                                     + fn * fn):
-                j = int(self._exact(f[0]).argmin())
-            return self.qs[j][None]
         out = np.empty(len(f), dtype=np.intp)
         for s in range(0, len(f), restart_table.NEAREST_ROWS):
             fs = f[s:s + restart_table.NEAREST_ROWS]
