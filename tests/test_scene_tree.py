@@ -123,3 +123,22 @@ def test_a_bad_tree_scene_exits_2_with_one_line(tmp_path, capsys):
     assert err == (f"{bad}: tool[0].link: 'left_link3' is not a tip of the robot; its tips: "
                    f"left_tool, right_tool\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("robot", ["panda", "dual_arm"])
+def test_a_circle_whose_path_leaves_the_coordinate_range_is_refused(robot):
+    """A circle of centre 1e6 and radius 0.12 would move its target past +-1e6 m (found by
+    tests/test_fuzz_cli.py: a ValueError mid-run); the scene refuses it up front, for a
+    chain's target and a whole robot's tool alike."""
+    if robot == "panda":
+        text = ('[arm]\nrobot = "panda"\n[target]\nkind = "circle"\n'
+                'center = [0.4, 0.0, 1000000.0]\nradius = 0.12\nperiod = 240\n')
+        where = "target.center"
+    else:
+        text = (ROOT / "scenes" / "dual_arm.toml").read_text().replace(
+            "center = [0.4635, -0.4828, 0.95]", "center = [0.4635, -0.4828, 1000000.0]")
+        where = "tool[1].center"
+    with pytest.raises(SceneError) as err:
+        loads(text, source="s.toml")
+    assert str(err.value) == (f"s.toml: {where}: with radius 0.12 the target's path leaves "
+                              "+-1e+06 m (largest coordinate 1e+06)")

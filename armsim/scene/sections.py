@@ -506,10 +506,14 @@ def check_spatial_target(target, at):
     if target.kind not in SPATIAL_KINDS:
         at.child("kind").fail(f"{target.kind!r} is for a planar arm; a spatial arm takes one "
                               f"of {', '.join(SPATIAL_KINDS)}")
+    spread = getattr(target, "radius", None) or 0.0    # a circle's, a random target's points
     for name, i, p in target.positions():
+        w = at.child(name) if i is None else at.child(name).item(i)
         if len(p) != 3:
-            w = at.child(name) if i is None else at.child(name).item(i)
             w.fail(f"a spatial arm takes [x, y, z], got {len(p)} numbers")
+        if spread and max(abs(v) for v in p) + spread > BIG:
+            w.fail(f"with radius {spread:g} the target's path leaves +-{BIG:g} m "
+                   f"(largest coordinate {max(abs(v) for v in p):g})")
     w = getattr(target, "weights", None)
     need = 6 if target.has_orientation() else 3
     if w is not None and len(w) != need:
