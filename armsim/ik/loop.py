@@ -31,7 +31,7 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
-from armsim.ik import attempt as rule, scalar, spatial_scalar
+from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
@@ -364,6 +364,8 @@ class Solver:
 
     def _attempts(self, targets, aim, reachable, q0, budget):
         """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
+        if self._float_one and len(q0) > 1 and compiled.enabled():
+            return compiled.attempts(self, aim, reachable, q0, budget)
         b, c = len(q0), self._chunk
         parts = [self._attempt(targets[s:s + c], aim[s:s + c], reachable[s:s + c], q0[s:s + c],
                                budget[s:s + c] if np.ndim(budget) else budget)

@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from armsim.ik import attempt as rule, disk_cache, restart_table
+from armsim.ik import attempt as rule, compiled, disk_cache, restart_table, rotvec
 from armsim.ik.attempt import FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.rules import reason as _reason, whole_turns
@@ -49,31 +49,6 @@ _CodeType = type(compile("", "<string>", "exec"))
 
 
 # -- code generation --------------------------------------------------------------------
-def _axis_frame(a):
-    """A rotation C (3, 3) with C e_z = a (exact for an axis along a base vector)."""
-    a = np.asarray(a, dtype=float)
-    if np.array_equal(a, [0.0, 0.0, 1.0]):
-        return np.eye(3)
-    h = np.zeros(3)
-    h[int(np.argmin(np.abs(a)))] = 1.0
-    u = np.cross(h, a)
-    u /= np.linalg.norm(u)
-    return np.stack([u, np.cross(a, u), a], axis=1)
-
-
-def _folded(chain):
-    """The constant transforms A_0 .. A_n (rotation (3, 3), translation (3,)) between the
-    joints, each joint a turn about (or a slide along) its local z:
-    ``T(q) = A_0 Z(q_0) A_1 Z(q_1) ... Z(q_n-1) A_n``."""
-    out, prev = [], np.eye(3)
-    for i in range(chain.n):
-        C = _axis_frame(chain.axes[i])
-        out.append((prev.T @ chain._R0[i] @ C, prev.T @ chain.xyz[i]))
-        prev = C
-    out.append((prev.T @ chain._tool_R, prev.T @ chain.tool_xyz))
-    return out
-
-
 def _neg(x):
     if isinstance(x, float):
         return -x
@@ -138,7 +113,7 @@ def _compile(prob):
     R = [[1.0 if r == c else 0.0 for c in range(3)] for r in range(3)]
     p = [0.0, 0.0, 0.0]
     axes, origins = [], []
-    for i, (A, t) in enumerate(_folded(chain)):
+    for i, (A, t) in enumerate(compiled.folded(chain)):
         A, t = A.tolist(), t.tolist()
         p = [em.sum([(1.0, p[r])] + [(R[r][k], t[k]) for k in range(3)]) for r in range(3)]
         R = [[em.sum([(R[r][k], A[k][c]) for k in range(3)]) for c in range(3)] for r in range(3)]
@@ -204,23 +179,6 @@ def _weighted(x, wj):
     if isinstance(x, float):
         return repr(x * wj)
     return x if wj == 1.0 else f"{wj!r} * {x}"
-
-
-def _wide(m00, m01, m02, m10, m11, m12, m20, m21, m22):
-    """The rotation vector of M past pi/2: the axis from the largest column of the
-    symmetric part ``(M + M^T) / 2 - cos I`` (:func:`rotation_vector`'s rule) on floats."""
-    c = max(0.5 * (m00 + m11 + m22 - 1.0), -1.0)
-    v = (0.5 * (m21 - m12), 0.5 * (m02 - m20), 0.5 * (m10 - m01))
-    angle = math.atan2(math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]), c)
-    sym = ((m00 - c, 0.5 * (m01 + m10), 0.5 * (m02 + m20)),
-           (0.5 * (m10 + m01), m11 - c, 0.5 * (m12 + m21)),
-           (0.5 * (m20 + m02), 0.5 * (m21 + m12), m22 - c))
-    diag = (sym[0][0], sym[1][1], sym[2][2])
-    i = diag.index(max(diag))
-    col = (sym[0][i], sym[1][i], sym[2][i])
-    size = math.sqrt(col[0] * col[0] + col[1] * col[1] + col[2] * col[2])
-    k = (-angle if col[0] * v[0] + col[1] * v[1] + col[2] * v[2] < 0.0 else angle) / size
-    return col[0] * k, col[1] * k, col[2] * k
 
 
 def _linear_source(m):
@@ -333,7 +291,7 @@ class _Compiled:
         src, rows, make, flat, parts, linear = _pass_code(prob)
         self.rows = list(rows)
         space = {"cos": math.cos, "sin": math.sin, "sqrt": math.sqrt, "atan2": math.atan2,
-                 "_wide": _wide}
+                 "_wide": rotvec.wide}
         exec(make, space)
         self.make = space["make"]
         self.source = src
@@ -455,6 +413,20 @@ def run_one(solver, target, q0):
             hist.append(f)
         pr = parts(d)
         return q, k, max(pr), rule.stalled(since, slow), pr
+
+    if compiled.enabled():       # the attempt in numba (:mod:`armsim.ik.compiled`)
+        row = np.ascontiguousarray(target, dtype=float)
+
+        def attempt(q, budget, ev=None, watch=watch):      # noqa: F811
+            if deadline is not None and clock() > deadline:
+                timed[0] = True
+                budget = 0
+            got = compiled.attempt_one(prob, q, budget, row, half_tol2, damping, floor2,
+                                       watch)
+            if got is None:
+                raise _Fallback
+            q, k, _, st, pr = got
+            return q.tolist(), k, max(pr), st, pr
 
     def clip(q):
         q = list(map(min, map(max, q, lo), hi))

@@ -157,6 +157,12 @@ class TreeTargets(Problem):
         d = rows[:, :3] - s._origin
         return np.einsum("bi,bi->b", d, d) > s._bound * s._bound
 
+    def tool_scales(self, aim):
+        """(B, tools): :data:`FAR_WEIGHT` for a tool whose target is provably beyond its
+        reach, 1 otherwise (how :meth:`error` and :meth:`residual` weigh each tool)."""
+        return np.stack([np.where(self._far(s, a), FAR_WEIGHT, 1.0) for s, a in
+                         zip(self.subs, self._split(aim))], axis=-1)
+
     def error(self, aim, y):
         """Each tool's error side by side; a tool whose target is provably beyond its reach
         weighs :data:`FAR_WEIGHT` (it still moves toward its target)."""

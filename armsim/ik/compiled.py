@@ -1,0 +1,187 @@
+"""The compiled path of the spatial ``dls`` solve: one attempt in numba, for one row and
+for a batch (``pip install 'armsim[fast]'``; on with :func:`use` or ``ARMSIM_COMPILED=1``).
+
+The single solve (:func:`armsim.ik.spatial_scalar.run_one`) and the batch
+(:meth:`armsim.ik.loop.Solver._attempts`) keep their starts, restarts, give-up and
+reasons (Python, :mod:`armsim.ik.attempt`); what runs compiled is the attempt itself, the
+same function for a row and for each row of a batch (:mod:`armsim.ik._kernel`), with
+:mod:`armsim.ik.attempt`'s rule functions compiled in.  A robot's tools and a chain are one
+model (:func:`model`): each tool's chain of joints, each joint a turn about (or a slide
+along) its local z, its value ``q[free] * multiplier + offset``.
+
+Off by default: numba's import and the first call of the cached kernels cost about
+0.25 s a process (``python bench/first_solve.py``), more than a thousand solves of one
+pose; a first use with an empty cache compiles for seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+
+from armsim.ik import rules, steps
+
+__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts"]
+
+_ON = [os.environ.get("ARMSIM_COMPILED", "") == "1"]
+_KERNEL = []            # the loaded kernel module, once
+
+
+def available() -> bool:
+    """Whether numba can be imported (the ``fast`` extra)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def use(on: bool = True) -> bool:
+    """Turn the compiled attempt on (or off) for later solves; returns the previous
+    setting.  ValueError when on and numba is not installed."""
+    if on and not available():
+        raise ValueError("the compiled solve needs numba: pip install 'armsim[fast]'")
+    old = _ON[0]
+    _ON[0] = bool(on)
+    return old
+
+
+def enabled() -> bool:
+    return _ON[0] and (bool(_KERNEL) or available())
+
+
+def kernel():
+    """The kernel module, loaded (and compiled, or read from numba's cache) on first use;
+    compiled again when a constant of :mod:`armsim.ik.rules` differs from the one compiled
+    in."""
+    if not _KERNEL:
+        from armsim.ik import _kernel
+        _KERNEL.append(_kernel)
+    k = _KERNEL[0]
+    now = (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
+           rules.LOWER)
+    if k.frozen() != now:
+        for f in (k.frozen, k.accepted, k.damped, k.recorded, k.too_slow, k.stopped,
+                  k.stalled, k.evaluate, k.attempt, k.attempt_rows):
+            f.recompile()
+    return k
+
+
+# -- the model --------------------------------------------------------------------------
+def _axis_frame(a):
+    """A rotation C (3, 3) with C e_z = a (exact for an axis along a base vector)."""
+    a = np.asarray(a, dtype=float)
+    if np.array_equal(a, [0.0, 0.0, 1.0]):
+        return np.eye(3)
+    h = np.zeros(3)
+    h[int(np.argmin(np.abs(a)))] = 1.0
+    u = np.cross(h, a)
+    u /= np.linalg.norm(u)
+    return np.stack([u, np.cross(a, u), a], axis=1)
+
+
+def folded(chain):
+    """The constant transforms A_0 .. A_n (rotation (3, 3), translation (3,)) between the
+    joints, each joint a turn about (or a slide along) its local z:
+    ``T(q) = A_0 Z(q_0) A_1 Z(q_1) ... Z(q_n-1) A_n``."""
+    out, prev = [], np.eye(3)
+    for i in range(chain.n):
+        C = _axis_frame(chain.axes[i])
+        out.append((prev.T @ chain._R0[i] @ C, prev.T @ chain.xyz[i]))
+        prev = C
+    out.append((prev.T @ chain._tool_R, prev.T @ chain.tool_xyz))
+    return out
+
+
+def model(prob):
+    """The arrays the kernel reads for a :class:`~armsim.ik.problems.SpatialTarget` or a
+    robot's :class:`~armsim.ik.tree.TreeTargets` (kept on the problem): per joint of each
+    tool's chain its folded frame, free joint, multiplier, offset and kind; per tool its
+    last frame, pose or position, rows counted (weight > 0), weights and where its target
+    row starts; then (lo, hi, wrap, m)."""
+    got = getattr(prob, "_compiled_model", None)
+    if got is not None:
+        return got
+    if hasattr(prob, "subs"):
+        subs = [(s, cols, mult, off) for s, (cols, mult, off, _) in zip(prob.subs, prob._maps)]
+    else:
+        subs = [(prob, np.arange(prob.n), None, None)]
+    JR, Jt, jfree, jmult, joff, jpris, ER, Et = [], [], [], [], [], [], [], []
+    starts, pose, rows, nrows, w, act, toff = [0], [], [], [], [], [], [0]
+    for s, cols, mult, off in subs:
+        frames = folded(s.chain)
+        for i in range(s.chain.n):
+            JR.append(frames[i][0])
+            Jt.append(frames[i][1])
+            jfree.append(int(cols[i]))
+            jmult.append(1.0 if mult is None else float(mult[i]))
+            joff.append(0.0 if off is None else float(off[i]))
+            jpris.append(bool(s.chain.prismatic[i]))
+        ER.append(frames[-1][0])
+        Et.append(frames[-1][1])
+        starts.append(starts[-1] + s.chain.n)
+        ws = np.zeros(6)
+        ws[:s.m] = s.weights
+        r = [i for i in range(6) if ws[i] > 0]
+        rows.append(r + [0] * (6 - len(r)))
+        nrows.append(len(r))
+        w.append(ws)
+        act.append(ws > 0)
+        pose.append(s.kind == "pose")
+        toff.append(toff[-1] + s.target_size)
+    k = max(len(JR), 1)
+    arr = lambda x, shape, dt=float: (np.array(x, dtype=dt).reshape(shape)  # noqa: E731
+                                      if x else np.zeros(shape, dtype=dt))
+    M = (np.array(starts, dtype=np.int64), arr(JR, (k, 3, 3)), arr(Jt, (k, 3)),
+         arr(jfree, (k,), np.int64), arr(jmult, (k,)), arr(joff, (k,)),
+         arr(jpris, (k,), np.bool_), np.array(ER, dtype=float), np.array(Et, dtype=float),
+         np.array(pose, dtype=np.bool_), np.array(rows, dtype=np.int64),
+         np.array(nrows, dtype=np.int64), np.array(w, dtype=float),
+         np.array(act, dtype=np.bool_), np.array(toff, dtype=np.int64))
+    lim = np.asarray(prob.limits, dtype=float)
+    got = (M, np.ascontiguousarray(lim[:, 0]), np.ascontiguousarray(lim[:, 1]),
+           np.asarray(prob._wrap, dtype=np.bool_).copy(), int(sum(nrows)))
+    prob._compiled_model = got
+    return got
+
+
+# -- the calls ----------------------------------------------------------------------------
+def attempt_one(prob, q, budget, target, half_tol2, damping, floor2, watch):
+    """One attempt on one row (q clipped): (q (n,), iterations, f, stalled, (position,
+    orientation residuals)), or None when a Cholesky pivot failed."""
+    k = kernel()
+    M, lo, hi, wrap, m = model(prob)
+    width, factor = watch if watch else (0, 0.0)
+    out = np.empty(5)
+    q = np.array(q, dtype=float)
+    if not k.attempt(q, int(budget), M, target, np.ones(len(M[0]) - 1), lo, hi, wrap, m,
+                     half_tol2, damping, floor2, int(width), float(factor),
+                     steps.CLAMP_PASSES, True, out):
+        return None
+    k, f, st, pos, ori = out.tolist()
+    return q, int(k), f, st > 0.0, (pos, ori)
+
+
+def attempts(solver, aim, reachable, q0, budget):
+    """:meth:`armsim.ik.loop.Solver._attempts` of a ``dls`` solver on a spatial chain or a
+    robot's tools, by the compiled attempt row after row: (q, iterations, residual,
+    distance to the aim, stalled).  A robot's tool beyond its reach weighs
+    ``FAR_WEIGHT`` (:meth:`~armsim.ik.tree.TreeTargets.tool_scales`); a step whose Cholesky
+    pivot fails is no move (the array step's rule for a step that is not finite)."""
+    prob = solver.problem
+    k = kernel()
+    M, lo, hi, wrap, m = model(prob)
+    width, factor = solver._progress or (0, 0.0)
+    b = len(q0)
+    Q = np.array(prob.clip(np.asarray(q0, dtype=float)), dtype=float, order="C")
+    out = np.empty((b, 5))
+    scales = (prob.tool_scales(aim) if hasattr(prob, "tool_scales")
+              else np.ones((b, 1)))
+    watched = True if prob.retry_unattainable else np.asarray(reachable, dtype=bool)
+    k.attempt_rows(Q, np.array(np.broadcast_to(budget, (b,)), dtype=np.int64), M,
+                   np.ascontiguousarray(aim, dtype=float),
+                   np.ascontiguousarray(scales, dtype=float), lo, hi, wrap, m,
+                   0.5 * solver.tol ** 2, float(solver.options.damping),
+                   solver.lambda_floor2,
+                   np.where(watched, int(width), 0).astype(np.int64) * np.ones(b, np.int64),
+                   float(factor), steps.CLAMP_PASSES, out)
+    res = np.maximum(out[:, 3], out[:, 4])
+    return Q, out[:, 0].astype(int), res, res.copy(), out[:, 2] > 0.0
