@@ -203,7 +203,7 @@ def test_wide_rotation_vector_on_floats():
     ref = rotation_vector(M)
     for i in range(len(M)):
         assert np.trace(M[i]) < 1.0 + 1e-12
-        np.testing.assert_allclose(spatial_scalar._wide(*M[i].ravel().tolist()), ref[i],
+        np.testing.assert_allclose(rotvec.wide(*M[i].ravel().tolist()), ref[i],
                                    rtol=0, atol=1e-12)
 
 

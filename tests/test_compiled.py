@@ -1,0 +1,184 @@
+"""The compiled attempt (armsim.ik.compiled): the same solves as the float and array paths."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ik import compiled, rules
+from armsim.ik.loop import Solver
+from armsim.ik.problems import SpatialTarget
+from armsim.kinematics.spatial import Joint, SpatialChain
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def on():
+    old = compiled.use(True)
+    yield
+    compiled.use(old)
+
+
+def _both(fn):
+    """fn() with the compiled attempt off, then on."""
+    old = compiled.use(False)
+    try:
+        a = fn()
+        compiled.use(True)
+        return a, fn()
+    finally:
+        compiled.use(old)
+
+
+def _poses(chain, count, seed):
+    lo = np.where(np.isfinite(chain.limits[:, 0]), chain.limits[:, 0], -np.pi)
+    hi = np.where(np.isfinite(chain.limits[:, 1]), chain.limits[:, 1], np.pi)
+    q = np.random.default_rng(seed).uniform(lo, hi, (count, chain.n))
+    R, p = chain.pose(q)
+    T = np.tile(np.eye(4), (count, 1, 1))
+    T[:, :3, :3], T[:, :3, 3] = R, p
+    return T
+
+
+def _prismatic_chain():
+    """Revolute, prismatic and continuous joints, off-axis origins."""
+    return SpatialChain([
+        Joint("a", "revolute", (0, 0, 0.1), (0, 0, 0), (0, 0, 1), -2.5, 2.5),
+        Joint("b", "prismatic", (0.1, 0, 0.2), (0.3, 0, 0), (0, 1, 0), -0.2, 0.3),
+        Joint("c", "revolute", (0, 0.05, 0.3), (0, 1.2, 0), (1, 0, 0), -2.0, 2.0),
+        Joint("d", "continuous", (0.2, 0, 0), (0, 0, 0.4), (0, 0.6, 0.8), -np.inf, np.inf),
+        Joint("e", "revolute", (0, 0, 0.15), (0.2, 0, 0), (0, 0, 1), -2.8, 2.8),
+        Joint("f", "revolute", (0.1, 0, 0), (0, 0, 0), (0, 1, 0), -2.0, 2.0),
+    ], tool_xyz=(0, 0, 0.08))
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "snake20", "prismatic"])
+@pytest.mark.parametrize("kind", ["pose", "position"])
+def test_single_solves_equal_the_float_path(name, kind):
+    """Every solve: the same iterations and reason, q to 1e-9, success by FK."""
+    chain = _prismatic_chain() if name == "prismatic" else armsim.robots.load(name)
+    T = _poses(chain, 40, 5)
+    targets = T if kind == "pose" else T[:, :3, 3]
+    a, b = _both(lambda: [armsim.solve(chain, t, tol=1e-6) for t in targets])
+    for ra, rb in zip(a, b):
+        assert (ra.iterations, ra.reason, ra.success) == (rb.iterations, rb.reason, rb.success)
+        np.testing.assert_allclose(rb.q, ra.q, rtol=0, atol=1e-9)
+    assert sum(r.success for r in b) >= 39
+    R, p = chain.pose(np.array([r.q for r in b if r.success]))
+    want = targets[[r.success for r in b]]
+    assert np.abs(p - (want[:, :3, 3] if kind == "pose" else want)).max() < 1e-6
+
+
+def test_weighted_targets_equal_the_float_path():
+    chain = armsim.robots.load("iiwa14")
+    T = _poses(chain, 30, 6)
+    prob = SpatialTarget(chain, "pose", (1.0, 0.0, 2.0, 1.0, 3.0, 0.5))
+    s = Solver(prob)
+    rows = np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
+    a, b = _both(lambda: [s.solve(r, prob.default_start()) for r in rows])
+    for ra, rb in zip(a, b):
+        assert ra.iterations == rb.iterations and ra.reason == rb.reason
+        np.testing.assert_allclose(rb.q, ra.q, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, tips", [("dual_arm", ("left_tool", "right_tool")),
+                                        ("panda_hand", ("panda_leftfinger_tip",
+                                                        "panda_rightfinger_tip"))])
+def test_tree_solves_equal_the_float_path(name, tips):
+    """A robot's tools (shared joints, a mimic finger): the same solves."""
+    robot = armsim.robots.load_robot(name, tips=list(tips))
+    lo = np.where(np.isfinite(robot.limits[:, 0]), robot.limits[:, 0], -np.pi)
+    hi = np.where(np.isfinite(robot.limits[:, 1]), robot.limits[:, 1], np.pi)
+    F = robot.frames(np.random.default_rng(7).uniform(lo, hi, (30, robot.n)), list(tips))
+    targets = [{k: v[i] for k, v in F.items()} for i in range(30)]
+    a, b = _both(lambda: [armsim.solve(robot, t, tol=1e-6) for t in targets])
+    for ra, rb in zip(a, b):
+        assert ra.iterations == rb.iterations and ra.success == rb.success
+        np.testing.assert_allclose(rb.q, ra.q, rtol=0, atol=1e-8)
+    assert all(r.success for r in b)
+
+
+def test_batches_equal_the_array_path():
+    """solve_batch: the same iterations per row, q to 1e-7, the same success (a chain, a
+    tree with one tool out of reach in some rows)."""
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 300, 8)
+    a, b = _both(lambda: armsim.solve_batch(chain, T, tol=1e-6))
+    assert np.array_equal(a.iterations, b.iterations) and np.array_equal(a.success, b.success)
+    np.testing.assert_allclose(b.q, a.q, rtol=0, atol=1e-7)
+    assert b.success.mean() > 0.99
+
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    lo, hi = robot.limits[:, 0], robot.limits[:, 1]
+    F = robot.frames(np.random.default_rng(9).uniform(lo, hi, (120, robot.n)),
+                     ["left_tool", "right_tool"])
+    F["right_tool"][::4, :3, 3] += 5.0           # beyond the reach: FAR_WEIGHT rows
+    a, b = _both(lambda: armsim.solve_batch(robot, F, tol=1e-6))
+    near = np.arange(120) % 4 != 0
+    assert np.array_equal(a.iterations[near], b.iterations[near])
+    assert np.array_equal(a.success, b.success)
+    np.testing.assert_allclose(b.q[near], a.q[near], rtol=0, atol=1e-7)
+    # the far rows run restarts to give-up on both paths (their answers part by rounding):
+    # the far tool as near as the search found, the other near its target
+    assert not b.success[::4].any() and b.success[near].all()
+    assert np.isfinite(b.q).all() and (b.targets["left_tool"][::4] < 0.05).all()
+
+
+def test_the_kernel_reads_the_rules_it_was_compiled_with(monkeypatch):
+    """A constant of rules.py that differs from the compiled one compiles the kernel
+    again (the rule lives in one place)."""
+    k = compiled.kernel()
+    calls = []
+    for f in (k.frozen, k.attempt, k.damped):
+        monkeypatch.setattr(f, "recompile", lambda f=f: calls.append(f))
+    compiled.kernel()
+    assert calls == []
+    monkeypatch.setattr(rules, "NU_UP", rules.NU_UP * 2)
+    compiled.kernel()
+    assert k.frozen in calls and k.attempt in calls and k.damped in calls
+
+
+def test_a_failed_pivot_is_reported():
+    k = compiled.kernel()
+    G = np.array([[1.0, 1.0], [1.0, 1.0]])
+    L, y = np.empty((2, 2)), np.empty(2)
+    assert not k._solve(G, 0.0, np.ones(2), L, y)
+    assert k._solve(G, 1.0, np.array([3.0, 1.0]), L, y)
+    np.testing.assert_allclose((G + np.eye(2)) @ y, [3.0, 1.0], rtol=0, atol=1e-14)
+
+
+def test_the_model_is_the_chain(on):
+    """The kernel's forward pass: the chain's pose, and its Jacobian against central
+    differences (a prismatic and a continuous joint)."""
+    chain = _prismatic_chain()
+    prob = SpatialTarget(chain, "pose")
+    M, lo, hi, wrap, m = compiled.model(prob)
+    k = compiled.kernel()
+    q = np.array([0.3, 0.1, -0.7, 2.0, 0.4, -1.1])
+    R, p = chain.pose(q[None])
+    row = np.concatenate([p[0] + [0.01, -0.02, 0.03], R[0].ravel()])
+    e, J, parts = np.empty(m), np.empty((m, 6)), np.empty(2)
+    f = k.evaluate(q, M, row, np.ones(1), e, J, parts)
+    np.testing.assert_allclose(e, [0.01, -0.02, 0.03, 0, 0, 0], rtol=0, atol=1e-15)
+    assert f == pytest.approx(0.5 * (0.01**2 + 0.02**2 + 0.03**2), rel=1e-12)
+    np.testing.assert_allclose(parts, [np.sqrt(14e-4), 0.0], rtol=1e-12, atol=1e-15)
+    h = 1e-6
+    for j in range(6):
+        ep, em = np.empty(m), np.empty(m)
+        dq = np.zeros(6)
+        dq[j] = h
+        k.evaluate(q + dq, M, row, np.ones(1), ep, np.empty((m, 6)), np.empty(2))
+        k.evaluate(q - dq, M, row, np.ones(1), em, np.empty((m, 6)), np.empty(2))
+        # e = aim - y: de/dq = -J
+        np.testing.assert_allclose(-(ep - em) / (2 * h), J[:, j], rtol=0, atol=1e-8)
+
+
+def test_use_without_numba_is_one_clear_error(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "numba" else real(name, *a))
+    with pytest.raises(ValueError, match=r"^the compiled solve needs numba: "
+                                         r"pip install 'armsim\[fast\]'$"):
+        compiled.use(True)
