@@ -18,7 +18,8 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from armsim.ik import attempt as rule, rotvec, rules
+from armsim.ik import attempt as rule, rotvec, rules, settings
+from armsim.ik.restart_table import SCREEN_ULPS
 
 _jit = nb.njit(cache=True, nogil=True)
 
@@ -60,9 +61,10 @@ def evaluate(q, M, tg, sc, e, J, parts):
     the target row ``tg``, each tool's error and residuals scaled by ``sc`` (T,) (1, or
     :data:`armsim.ik.tree.FAR_WEIGHT` for a tool beyond its reach): fills the weighted
     error e (m,), the weighted Jacobian J (m, n) and ``parts`` (the largest position and
-    orientation residuals of the tools); returns f = |e|^2 / 2."""
+    orientation residuals of the tools, then, when it is longer, each tool's residual);
+    returns f = |e|^2 / 2."""
     (starts, JR, Jt, jfree, jmult, joff, jpris, ER, Et, pose, rows, nrows, w, act,
-     toff) = M
+     toff) = M[:15]
     J[:, :] = 0.0
     R = np.empty((3, 3))
     R2 = np.empty((3, 3))
@@ -128,8 +130,11 @@ def evaluate(q, M, tg, sc, e, J, parts):
                 sp += d[a] * d[a]
             if pose[t] and act[t, 3 + a]:
                 so += d[3 + a] * d[3 + a]
-        parts[0] = max(parts[0], sc[t] * math.sqrt(sp))
-        parts[1] = max(parts[1], sc[t] * math.sqrt(so))
+        sp, so = math.sqrt(sp), math.sqrt(so)
+        parts[0] = max(parts[0], sc[t] * sp)
+        parts[1] = max(parts[1], sc[t] * so)
+        if parts.shape[0] > 2:
+            parts[2 + t] = max(sp, so)
         for i in range(nrows[t]):
             r = rows[t, i]
             e[row0 + i] = d[r] * w[t, r] if w[t, r] != 1.0 else d[r]
@@ -186,29 +191,42 @@ def _solve(G, lam2, r, L, y):
 
 
 @_jit
-def _move(q, J, y, qt):
-    """qt = q + J^T y."""
+def _move(q, J, y, qt, M):
+    """qt = q + J^T y, each sum over the rows of the tools joint j moves (the entries of the
+    others are zeros: the same sums)."""
+    pairs, npair, row0 = M[16], M[17], M[18]
     for j in range(q.shape[0]):
-        s = 0.0
-        for i in range(y.shape[0]):
-            s += J[i, j] * y[i]
-        qt[j] = q[j] + s
+        qt[j] = 0.0
+    for t in range(npair.shape[0]):
+        for jj in range(npair[t, t]):
+            j = pairs[t, t, jj]
+            s = qt[j]
+            for i in range(row0[t], row0[t + 1]):
+                s += J[i, j] * y[i]
+            qt[j] = s
+    for j in range(q.shape[0]):
+        qt[j] += q[j]
 
 
 @_jit
-def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed):
+def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
     """The clamped dls step (:func:`armsim.ik.steps._clamped_one`): qt; False when a
-    Cholesky pivot fails."""
+    Cholesky pivot fails.  The Gram ``J J^T`` sums over the joints moving both rows' tools
+    (the same sums as over every joint: the others' entries are zeros)."""
     m, n = J.shape
+    rowtool, pairs, npair = M[15], M[16], M[17]
     for a in range(m):
+        ta = rowtool[a]
         for b in range(a + 1):
+            tb = rowtool[b]
             s = 0.0
-            for j in range(n):
+            for jj in range(npair[ta, tb]):
+                j = pairs[ta, tb, jj]
                 s += J[a, j] * J[b, j]
             G[a, b] = s
     if not _solve(G, lam2, e, L, y):
         return False
-    _move(q, J, y, qt)
+    _move(q, J, y, qt, M)
     inside = True
     for j in range(n):
         if qt[j] < lo[j] or qt[j] > hi[j]:
@@ -235,7 +253,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed):
             break
         if not _solve(G, lam2, r, L, y):
             return False
-        _move(q, J, y, qt)
+        _move(q, J, y, qt, M)
         for j in range(n):
             if isfixed[j]:
                 qt[j] = q[j] + fixed[j]
@@ -273,7 +291,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
         if stopped(f, since, half_tol2) or k == budget or slow:
             break
         lam2 = nu * 2.0 * f + floor2
-        if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed):
+        if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
             if strict:
                 return False
             qt[:] = q
@@ -311,3 +329,280 @@ def attempt_rows(Q, budgets, M, T, SC, lo, hi, wrap, m, half_tol2, damping, floo
                        damping, floor2, widths[b], factor, passes, False, out[b]):
             return b
     return -1
+
+
+# -- the whole single solve: starts, restarts, give-up (armsim.ik.spatial_scalar.run_one) --
+swapped, continuation = _jit(rule.swapped), _jit(rule.continuation)
+improved, gave_up_count = _jit(rule.improved), _jit(rule.gave_up_count)
+
+
+@_jit
+def frozen_restarts():
+    """The restart constants as compiled (see :func:`frozen`)."""
+    return (settings.GIVE_UP_FACTOR,)
+
+
+@_jit
+def _kth(d, k, idx, val):
+    """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
+    smallest in ``idx``, ``val`` (work arrays of at least k + 1)."""
+    size = 0
+    for j in range(d.shape[0]):
+        v = d[j]
+        if size == k + 1 and not v < val[k]:
+            continue
+        i = size if size < k + 1 else k
+        while i > 0 and v < val[i - 1]:
+            if i < k + 1:
+                val[i], idx[i] = val[i - 1], idx[i - 1]
+            i -= 1
+        val[i], idx[i] = v, j
+        if size < k + 1:
+            size += 1
+    return idx[min(k, size - 1)]
+
+
+@_jit
+def _nearest(k, f, size, T, exact, d, d32, idx, val):
+    """The index of the table entry k-th nearest the features f[:size] in T = (joint
+    vectors, -2 features^T, squared norms, -2 features^T and squared norms in float32,
+    the largest squared norm).  k = 0: ``sq - 2 f.F`` in float32, screened as
+    :func:`armsim.ik.restart_table.argmin32` (the nearest entry whatever the rounding when
+    the two smallest stand apart by more than twice the error bound); otherwise, and for
+    k > 0, float64 distances: exact squared ones (``exact``: entry minus aim, feature after
+    feature) or ``sq - 2 f.F``."""
+    minus2, sq, m32, sq32, top = T[1], T[2], T[3], T[4], T[5]
+    E = sq.shape[0]
+    if k == 0:
+        for j in range(E):
+            d32[j] = sq32[j]
+        fn = 0.0
+        for i in range(size):
+            fn += f[i] * f[i]
+            fi = np.float32(f[i])
+            for j in range(E):
+                d32[j] += fi * m32[i, j]
+        j1, v1, v2 = 0, np.inf, np.inf
+        for j in range(E):
+            v = d32[j]
+            if v < v1:
+                j1, v1, v2 = j, v, v1
+            elif v < v2:
+                v2 = v
+        bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
+        if float(v2) - float(v1) > 2.0 * bound:
+            return j1
+    if exact:
+        for j in range(E):
+            d[j] = 0.0
+        for i in range(size):
+            fi = f[i]
+            for j in range(E):
+                v = -0.5 * minus2[i, j] - fi
+                d[j] += v * v
+    else:
+        for j in range(E):
+            d[j] = sq[j]
+        for i in range(size):
+            fi = f[i]
+            for j in range(E):
+                d[j] += fi * minus2[i, j]
+    return _kth(d[:E], k, idx, val)
+
+
+@_jit
+def _own_starts(q, k, M, OW, tg, d, d32, idx, val):
+    """q with each tool's own joints set to the entry of its own table k-th nearest its
+    target seen from the frame they hang from (:meth:`armsim.ik.tree.TreeTargets._own_starts`)."""
+    (tools, split, cols, ncols, oqs, minus2, sq, m32, sq32, top, scale, unfold) = OW
+    starts, JR, Jt, jfree, jmult, joff, jpris = M[0], M[1], M[2], M[3], M[4], M[5], M[6]
+    toff = M[14]
+    R = np.empty((3, 3))
+    R2 = np.empty((3, 3))
+    p = np.empty(3)
+    f = np.empty(12)
+    for o in range(tools.shape[0]):
+        t = tools[o]
+        for a in range(3):
+            p[a] = 0.0
+            for b in range(3):
+                R[a, b] = 1.0 if a == b else 0.0
+        for kk in range(starts[t], starts[t] + split[o]):
+            for a in range(3):
+                p[a] += R[a, 0] * Jt[kk, 0] + R[a, 1] * Jt[kk, 1] + R[a, 2] * Jt[kk, 2]
+            for a in range(3):
+                for b in range(3):
+                    R2[a, b] = R[a, 0] * JR[kk, 0, b] + R[a, 1] * JR[kk, 1, b] + R[a, 2] * JR[kk, 2, b]
+            x = q[jfree[kk]] * jmult[kk] + joff[kk]
+            if jpris[kk]:
+                R[:, :] = R2
+                for a in range(3):
+                    p[a] += x * R2[a, 2]
+            else:
+                c, s = math.cos(x), math.sin(x)
+                for a in range(3):
+                    R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
+                    R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
+                    R[a, 2] = R2[a, 2]
+        for a in range(3):          # the frame's rotation (unfolded)
+            for b in range(3):
+                R2[a, b] = R[a, 0] * unfold[o, 0, b] + R[a, 1] * unfold[o, 1, b] + R[a, 2] * unfold[o, 2, b]
+        o0 = toff[t]
+        size = toff[t + 1] - o0
+        for a in range(3):          # F^-1 target, features
+            f[a] = ((tg[o0] - p[0]) * R2[0, a] + (tg[o0 + 1] - p[1]) * R2[1, a]
+                    + (tg[o0 + 2] - p[2]) * R2[2, a]) * scale[o, a]
+        if size == 12:
+            for a in range(3):
+                for b in range(3):
+                    f[3 + 3 * a + b] = (R2[0, a] * tg[o0 + 3 + b] + R2[1, a] * tg[o0 + 6 + b]
+                                        + R2[2, a] * tg[o0 + 9 + b]) * scale[o, 3 + 3 * a + b]
+        e = _nearest(k, f, size, (oqs[o], minus2[o], sq[o], m32[o], sq32[o], top[o]), True,
+                     d, d32, idx, val)
+        for i in range(ncols[o]):
+            q[cols[o, i]] = oqs[o, e, i]
+
+
+@_jit
+def _clip(q, lo, hi, wrap):
+    for j in range(q.shape[0]):
+        q[j] = min(max(q[j], lo[j]), hi[j])
+        if wrap[j]:
+            q[j] = (q[j] + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@_jit
+def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val):
+    """Restart k's start, clipped: the whole table's entry k-th nearest the target's
+    features (k < near; W = (joint vectors, -2 features^T, squared norms, their float32,
+    the largest norm, feature scale)), else the k-th uniform draw D[k]; then each tool's own
+    joints from its own table."""
+    if k < near:
+        scale = W[6]
+        f = np.empty(scale.shape[0])
+        for i in range(scale.shape[0]):
+            f[i] = tg[i] * scale[i]
+        q = W[0][_nearest(k, f, f.shape[0], W, False, d, d32, idx, val)].copy()
+    else:
+        q = D[k].copy()
+    if OW[0].shape[0]:
+        _own_starts(q, k, M, OW, tg, d, d32, idx, val)
+    _clip(q, lo, hi, wrap)
+    return q
+
+
+@_jit
+def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
+    """:func:`armsim.ik.spatial_scalar.run_one` for a problem without a deadline: the
+    "nearer" first start, the first budget and its continuation, the restarts in order,
+    give-up, whole turns of free joints.  ``S`` = (tol, max_iter, first budget, restarts,
+    nearer, q0_radius^2, give_up (-1: none), progress width, factor, damping, lambda
+    floor^2, clamp passes, attainable, starts from the table).  Returns q; ``out`` =
+    (iterations, residual, stalled, position, orientation, a start other than q0 ran);
+    None when a Cholesky pivot failed (the caller takes the array path)."""
+    (tol, max_iter, first, restarts, nearer, r2, give_up, width, factor, damping, floor2,
+     passes, attainable, near) = S
+    half_tol2 = 0.5 * tol * tol
+    n = q0.shape[0]
+    sc = np.ones(M[0].shape[0] - 1)
+    res_out = np.empty(5)
+    E = max(W[2].shape[0], OW[6].shape[1])
+    d, d32 = np.empty(E), np.empty(E, dtype=np.float32)
+    cap = max(restarts, 1) + 1
+    idx = np.empty(cap, dtype=np.int64)
+    val = np.empty(cap)
+    e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
+    qa = q0.copy()
+    _clip(qa, lo, hi, wrap)
+    w0 = width if attainable else 0
+    if restarts == 0:
+        q = qa.copy()
+        if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
+                       width, factor, passes, True, res_out):
+            return None
+        out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
+        out[3], out[4], out[5] = res_out[3], res_out[4], 0.0
+        return q
+    if not attainable:
+        first = max_iter
+    # the starts: -1 the caller's clipped q0, -2 a continuation, else restart k
+    order = np.arange(restarts + 1) - 1      # slot 0 for a continuation
+    budgets = np.full(restarts + 1, max_iter)
+    lo_slot = 1
+    restarted = False
+    start = qa
+    ea2 = 2.0 * evaluate(qa, M, tg, sc, e, J, pr)
+    if nearer and not ea2 <= r2:
+        qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val)
+        eb2 = 2.0 * evaluate(qb, M, tg, sc, e, J, pr)
+        restarted = True
+        if swapped(ea2, eb2, r2):
+            start = qb
+            budgets[1] = first
+            first = max_iter
+            order[1] = -1
+    q = start.copy()
+    if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
+                   factor, passes, True, res_out):
+        return None
+    iters = int(res_out[0])
+    res = max(res_out[3], res_out[4])
+    stalled_ = res_out[2] > 0.0
+    pos, ori = res_out[3], res_out[4]
+    qc = q.copy()
+    if nearer and res >= tol:
+        extra = continuation(ea2, r2, max_iter, first, NB)
+        if extra > 0:
+            lo_slot = 0
+            order[0] = -2
+            budgets[0] = extra
+    since = 0
+    for slot in range(lo_slot, restarts + 1):
+        if res < tol or not attainable:
+            break
+        restarted = True
+        k = order[slot]
+        if k == -2:
+            q2 = qc.copy()
+            _clip(q2, lo, hi, wrap)
+        elif k == -1:
+            q2 = qa.copy()
+        else:
+            q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val)
+        if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
+                       floor2, width, factor, passes, True, res_out):
+            return None
+        iters += int(res_out[0])
+        res2 = max(res_out[3], res_out[4])
+        since = gave_up_count(since, res2, res, res2, res, True, NB)
+        if improved(res2, res, res2, res, True, NB):
+            q, res, stalled_, pos, ori = q2, res2, res_out[2] > 0.0, res_out[3], res_out[4]
+        if give_up >= 0 and since >= give_up:
+            stalled_ = True
+            break
+    if restarted:
+        turned = False
+        for j in range(n):
+            if free[j]:
+                v = q[j] + 2.0 * math.pi * np.rint((q0[j] - q[j]) / (2.0 * math.pi))
+                if v != q[j]:
+                    q[j] = v
+                    turned = True
+        if turned:
+            evaluate(q, M, tg, sc, e, J, pr)
+            pos, ori = pr[0], pr[1]
+            res = max(pos, ori)
+    out[0], out[1], out[2] = iters, res, 1.0 if stalled_ else 0.0
+    out[3], out[4], out[5] = pos, ori, 1.0 if restarted else 0.0
+    return q
+
+
+
+@_jit
+def tool_residuals(q, M, tg, m, out):
+    """Each tool's residual at q (the larger of its position and orientation residuals,
+    unweighted): ``out`` (tools,)."""
+    T = M[0].shape[0] - 1
+    pr = np.empty(2 + T)
+    evaluate(q, M, tg, np.ones(T), np.empty(m), np.empty((m, q.shape[0])), pr)
+    out[:] = pr[2:]

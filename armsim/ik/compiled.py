@@ -21,9 +21,9 @@ import os
 
 import numpy as np
 
-from armsim.ik import rules, steps
+from armsim.ik import restart_table, rules, settings, steps
 
-__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts"]
+__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "run_one"]
 
 _ON = [os.environ.get("ARMSIM_COMPILED", "") == "1"]
 _KERNEL = []            # the loaded kernel module, once
@@ -58,9 +58,10 @@ def kernel():
     k = _KERNEL[0]
     now = (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
            rules.LOWER)
-    if k.frozen() != now:
-        for f in (k.frozen, k.accepted, k.damped, k.recorded, k.too_slow, k.stopped,
-                  k.stalled, k.evaluate, k.attempt, k.attempt_rows):
+    if k.frozen() != now or k.frozen_restarts() != (settings.GIVE_UP_FACTOR,):
+        for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
+                  k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation, k.improved,
+                  k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows, k.solve_one):
             f.recompile()
     return k
 
@@ -136,6 +137,18 @@ def model(prob):
          np.array(pose, dtype=np.bool_), np.array(rows, dtype=np.int64),
          np.array(nrows, dtype=np.int64), np.array(w, dtype=float),
          np.array(act, dtype=np.bool_), np.array(toff, dtype=np.int64))
+    # the sparsity of J: each row's tool, the joints moving both of two tools
+    T, n = len(nrows), prob.n
+    moves = np.zeros((T, n), dtype=bool)
+    for t in range(T):
+        moves[t, M[3][starts[t]:starts[t + 1]]] = True
+    pairs, npair = np.zeros((T, T, max(n, 1)), np.int64), np.zeros((T, T), np.int64)
+    for a in range(T):
+        for b in range(T):
+            both = np.flatnonzero(moves[a] & moves[b])
+            pairs[a, b, :len(both)], npair[a, b] = both, len(both)
+    M += (np.repeat(np.arange(T), nrows).astype(np.int64), pairs, npair,
+          np.cumsum([0] + nrows).astype(np.int64))
     lim = np.asarray(prob.limits, dtype=float)
     got = (M, np.ascontiguousarray(lim[:, 0]), np.ascontiguousarray(lim[:, 1]),
            np.asarray(prob._wrap, dtype=np.bool_).copy(), int(sum(nrows)))
@@ -185,3 +198,94 @@ def attempts(solver, aim, reachable, q0, budget):
                    float(factor), steps.CLAMP_PASSES, out)
     res = np.maximum(out[:, 3], out[:, 4])
     return Q, out[:, 0].astype(int), res, res.copy(), out[:, 2] > 0.0
+
+
+def _table_arrays(qs, minus2, sq):
+    """A restart table as the kernel reads it: joint vectors, -2 features^T, squared norms,
+    those two in float32, the largest squared norm."""
+    return (np.ascontiguousarray(qs, dtype=float), np.ascontiguousarray(minus2, dtype=float),
+            np.ascontiguousarray(sq, dtype=float), np.ascontiguousarray(minus2, np.float32),
+            np.ascontiguousarray(sq, np.float32), float(np.max(sq, initial=0.0)))
+
+
+def _starts(solver, C, prob):
+    """What :func:`armsim.ik._kernel.solve_one` reads of the restarts (kept on ``C`` per
+    seed and count): the whole table (joint vectors, -2 features^T, squared norms, feature
+    scale), the uniform draws, each tool's own table, the free joints."""
+    seed, restarts = solver.seed, solver.restarts
+    key = ("compiled", seed, restarts, restart_table.TABLE_SIZE,
+           restart_table.ROTATION_WEIGHT, restart_table.NEAREST)
+    got = C.tables.get(key) if seed is not None else None
+    if got is not None:
+        return got
+    n = prob.n
+    if restarts and min(restarts, restart_table.NEAREST):
+        W = _table_arrays(*restart_table.table(prob, seed)) + (
+            np.ascontiguousarray(prob.feature_scale, dtype=float),)
+    else:
+        W = _table_arrays(np.zeros((1, n)), np.zeros((1, 1)), np.zeros(1)) + (np.zeros(1),)
+    D = (np.random.default_rng(seed).uniform(prob._draw[:, 0], prob._draw[:, 1],
+                                              size=(restarts, n))
+         if restarts > restart_table.NEAREST else np.zeros((max(restarts, 1), n)))
+    own = prob._own_tables(restarts, seed) if hasattr(prob, "_own_tables") else []
+    E = max([tb.qs.shape[0] for *_, tb in own], default=1)
+    K = max([len(cols) for _, _, cols, _ in own], default=1)
+    O = len(own)
+    OW = [np.array([t for t, *_ in own], dtype=np.int64),
+          np.array([split for _, split, _, _ in own], dtype=np.int64),
+          np.zeros((O, K), np.int64), np.array([len(c) for _, _, c, _ in own], dtype=np.int64),
+          np.zeros((O, E, K)), np.zeros((O, 12, E)), np.zeros((O, E)),
+          np.zeros((O, 12, E), np.float32), np.zeros((O, E), np.float32), np.zeros(O),
+          np.zeros((O, 12)), np.tile(np.eye(3), (O, 1, 1))]
+    for o, (t, split, cols, tb) in enumerate(own):
+        qs, minus2, sq, m32, sq32, top = _table_arrays(tb.qs, tb.minus2, tb.sq)
+        OW[2][o, :len(cols)] = cols
+        OW[4][o, :, :len(cols)] = qs
+        OW[5][o, :len(minus2)], OW[6][o], OW[9][o] = minus2, sq, top
+        OW[7][o, :len(minus2)], OW[8][o] = m32, sq32
+        OW[10][o, :len(tb.scale)] = tb.scale
+        if split:
+            OW[11][o] = _axis_frame(prob.subs[t].chain.axes[split - 1]).T
+    OW = tuple(OW)
+    probe = np.full((1, n), 4.0 * np.pi)
+    free = prob.clip(probe)[0] == probe[0]
+    got = (W, D, OW, free)
+    if seed is not None:
+        if len(C.tables) >= 8:
+            C.tables.clear()
+        C.tables[key] = got
+    return got
+
+
+def run_one(solver, C, target, q0, first, attainable):
+    """:func:`armsim.ik.spatial_scalar.run_one` compiled (no deadline): (q (list),
+    iterations, residual, stalled, (position, orientation residuals)), or None when a
+    Cholesky pivot failed."""
+    prob = solver.problem
+    k = kernel()
+    M, lo, hi, wrap, m = model(prob)
+    W, D, OW, free = _starts(solver, C, prob)
+    width, factor = solver._progress or (0, 0.0)
+    give_up = -1 if solver.give_up is None else int(solver.give_up)
+    S = (float(solver.tol), int(solver.max_iter), int(first), int(solver.restarts),
+         solver.first_start == "nearer", float(solver.q0_radius) ** 2, give_up, int(width),
+         float(factor), float(solver.options.damping), float(solver.lambda_floor2),
+         int(steps.CLAMP_PASSES), bool(attainable),
+         int(min(solver.restarts, restart_table.NEAREST)))
+    out = np.empty(6)
+    q = k.solve_one(np.asarray(q0, dtype=float), M, np.ascontiguousarray(target, dtype=float),
+                    lo, hi, wrap, free, m, S, W, D, OW, out)
+    if q is None:
+        return None
+    iters, res, stalled, pos, ori, _ = out.tolist()
+    return q.tolist(), int(iters), res, stalled > 0.0, (pos, ori)
+
+
+def tool_residuals(prob, q, target):
+    """Each tool's residual at q (n,) for the target row: a list (the forward pass of the
+    compiled solve)."""
+    M, lo, hi, wrap, m = model(prob)
+    out = np.empty(len(M[0]) - 1)
+    kernel().tool_residuals(np.asarray(q, dtype=float), M,
+                            np.ascontiguousarray(target, dtype=float), m, out)
+    return out.tolist()

@@ -441,6 +441,12 @@ def run_one(solver, target, q0):
         attainable = prob.attainable_one(tl)
         if not attainable and prob.retry_unattainable:
             return None        # several tools, one beyond reach: the array path's weighing
+        if deadline is None and compiled.enabled():   # the whole solve compiled
+            got = compiled.run_one(solver, C, target, q0, first, attainable)
+            if got is None:
+                raise _Fallback
+            q, iters, res, stalled, pr = got
+            return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr
 
         def reason(res, stalled):
             if timed[0] and res >= tol and attainable:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ik import restart_table, spatial_scalar, steps
+from armsim.ik import compiled, restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
@@ -306,15 +306,15 @@ class TreeTargets(Problem):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
         never counts as arrived)."""
+        if single and compiled.enabled():           # by the compiled pass: the same FK
+            out.targets = dict(zip(self.names, compiled.tool_residuals(
+                self, np.ravel(out.q), targets[0])))
+            return self._judged(out, tol)
         if single and self._float is not None:      # by the float pass: the same FK
             d = self._float.make(*targets[0].tolist())(np.ravel(out.q).tolist())[3]
             out.targets = {name: max(parts(d[a:b])) for name, (parts, a, b) in
                            zip(self.names, self._float.pieces)}
-            out.residual = worst = max(out.targets.values())
-            out.success = worst < tol
-            if not out.success and out.reason == "converged":
-                out.reason = "unreachable"
-            return out
+            return self._judged(out, tol)
         res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
         worst = np.max(np.stack(list(res.values())), axis=0)
         ok = worst < tol
@@ -326,6 +326,16 @@ class TreeTargets(Problem):
         else:
             out.targets = res
             out.residual, out.success, out.reason = worst, ok, reason.astype(str)
+        return out
+
+
+    @staticmethod
+    def _judged(out, tol):
+        """One solve's residual, success and reason from its tools' residuals."""
+        out.residual = worst = max(out.targets.values())
+        out.success = worst < tol
+        if not out.success and out.reason == "converged":
+            out.reason = "unreachable"
         return out
 
 
