@@ -160,7 +160,7 @@ def test_the_model_is_the_chain(on):
     R, p = chain.pose(q[None])
     row = np.concatenate([p[0] + [0.01, -0.02, 0.03], R[0].ravel()])
     e, J, parts = np.empty(m), np.empty((m, 6)), np.empty(2)
-    f = k.evaluate(q, M, row, np.ones(1), e, J, parts)
+    f = k.evaluate(q, M, row, np.ones(1), e, J, parts, k.scratch(M))
     np.testing.assert_allclose(e, [0.01, -0.02, 0.03, 0, 0, 0], rtol=0, atol=1e-15)
     assert f == pytest.approx(0.5 * (0.01**2 + 0.02**2 + 0.03**2), rel=1e-12)
     np.testing.assert_allclose(parts, [np.sqrt(14e-4), 0.0], rtol=1e-12, atol=1e-15)
@@ -169,8 +169,10 @@ def test_the_model_is_the_chain(on):
         ep, em = np.empty(m), np.empty(m)
         dq = np.zeros(6)
         dq[j] = h
-        k.evaluate(q + dq, M, row, np.ones(1), ep, np.empty((m, 6)), np.empty(2))
-        k.evaluate(q - dq, M, row, np.ones(1), em, np.empty((m, 6)), np.empty(2))
+        k.evaluate(q + dq, M, row, np.ones(1), ep, np.empty((m, 6)), np.empty(2),
+                   k.scratch(M))
+        k.evaluate(q - dq, M, row, np.ones(1), em, np.empty((m, 6)), np.empty(2),
+                   k.scratch(M))
         # e = aim - y: de/dq = -J
         np.testing.assert_allclose(-(ep - em) / (2 * h), J[:, j], rtol=0, atol=1e-8)
 

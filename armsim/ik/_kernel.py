@@ -56,23 +56,25 @@ def frozen():
 
 
 @_jit
-def evaluate(q, M, tg, sc, e, J, parts):
+def scratch(M):
+    """The work arrays of :func:`evaluate` (allocated once an attempt)."""
+    k = M[1].shape[0]
+    return (np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty((k, 3)),
+            np.empty((k, 3)), np.empty(6), np.empty(6))
+
+
+@_jit
+def evaluate(q, M, tg, sc, e, J, parts, work):
     """One forward pass of the stack ``M`` (:func:`armsim.ik.compiled.model`) at q (n,) for
     the target row ``tg``, each tool's error and residuals scaled by ``sc`` (T,) (1, or
     :data:`armsim.ik.tree.FAR_WEIGHT` for a tool beyond its reach): fills the weighted
     error e (m,), the weighted Jacobian J (m, n) and ``parts`` (the largest position and
     orientation residuals of the tools, then, when it is longer, each tool's residual);
-    returns f = |e|^2 / 2."""
+    returns f = |e|^2 / 2.  ``work``: :func:`scratch`'s arrays."""
     (starts, JR, Jt, jfree, jmult, joff, jpris, ER, Et, pose, rows, nrows, w, act,
      toff) = M[:15]
     J[:, :] = 0.0
-    R = np.empty((3, 3))
-    R2 = np.empty((3, 3))
-    p = np.empty(3)
-    zs = np.empty((JR.shape[0], 3))
-    os_ = np.empty((JR.shape[0], 3))
-    d = np.empty(6)
-    col = np.empty(6)
+    R, R2, p, zs, os_, d, col = work
     parts[0] = 0.0
     parts[1] = 0.0
     f = 0.0
@@ -280,7 +282,8 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     qt, fixed = np.empty(n), np.empty(n)
     isfixed = np.zeros(n, dtype=np.bool_)
     hist = np.empty(budget + 1)
-    f = evaluate(q, M, tg, sc, e, J, pr)
+    work = scratch(M)
+    f = evaluate(q, M, tg, sc, e, J, pr, work)
     nu = damping
     best, since, k = f, 0, 0
     hist[0] = f
@@ -298,7 +301,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
         for j in range(n):
             if wrap[j]:
                 qt[j] = (qt[j] + math.pi) % two_pi - math.pi
-        ft = evaluate(qt, M, tg, sc, et, Jt, prt)
+        ft = evaluate(qt, M, tg, sc, et, Jt, prt, work)
         ok = accepted(f, ft)
         nu = damped(nu, ok, NB)
         if ok:
@@ -472,17 +475,25 @@ def _clip(q, lo, hi, wrap):
 
 
 @_jit
-def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val):
+def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest):
     """Restart k's start, clipped: the whole table's entry k-th nearest the target's
     features (k < near; W = (joint vectors, -2 features^T, squared norms, their float32,
-    the largest norm, feature scale)), else the k-th uniform draw D[k]; then each tool's own
+    the largest norm, feature scale); the ``near`` nearest kept in ``nearest`` once found,
+    ``nearest[0]`` = -1 until then), else the k-th uniform draw D[k]; then each tool's own
     joints from its own table."""
     if k < near:
         scale = W[6]
         f = np.empty(scale.shape[0])
         for i in range(scale.shape[0]):
             f[i] = tg[i] * scale[i]
-        q = W[0][_nearest(k, f, f.shape[0], W, False, d, d32, idx, val)].copy()
+        if k == 0 and nearest[0] < 0:
+            e = _nearest(0, f, f.shape[0], W, False, d, d32, idx, val)
+        else:
+            if nearest[0] < 0:
+                _nearest(near - 1, f, f.shape[0], W, False, d, d32, idx, val)
+                nearest[:] = idx[:near]
+            e = nearest[k]
+        q = W[0][e].copy()
     else:
         q = D[k].copy()
     if OW[0].shape[0]:
@@ -511,7 +522,9 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
     cap = max(restarts, 1) + 1
     idx = np.empty(cap, dtype=np.int64)
     val = np.empty(cap)
+    nearest = np.full(max(near, 1), -1, dtype=np.int64)   # the whole table's, once found
     e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
+    work = scratch(M)
     qa = q0.copy()
     _clip(qa, lo, hi, wrap)
     w0 = width if attainable else 0
@@ -531,10 +544,10 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
     lo_slot = 1
     restarted = False
     start = qa
-    ea2 = 2.0 * evaluate(qa, M, tg, sc, e, J, pr)
+    ea2 = 2.0 * evaluate(qa, M, tg, sc, e, J, pr, work)
     if nearer and not ea2 <= r2:
-        qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val)
-        eb2 = 2.0 * evaluate(qb, M, tg, sc, e, J, pr)
+        qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest)
+        eb2 = 2.0 * evaluate(qb, M, tg, sc, e, J, pr, work)
         restarted = True
         if swapped(ea2, eb2, r2):
             start = qb
@@ -568,7 +581,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
         elif k == -1:
             q2 = qa.copy()
         else:
-            q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val)
+            q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
                        floor2, width, factor, passes, True, res_out):
             return None
@@ -589,7 +602,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
                     q[j] = v
                     turned = True
         if turned:
-            evaluate(q, M, tg, sc, e, J, pr)
+            evaluate(q, M, tg, sc, e, J, pr, work)
             pos, ori = pr[0], pr[1]
             res = max(pos, ori)
     out[0], out[1], out[2] = iters, res, 1.0 if stalled_ else 0.0
@@ -604,5 +617,5 @@ def tool_residuals(q, M, tg, m, out):
     unweighted): ``out`` (tools,)."""
     T = M[0].shape[0] - 1
     pr = np.empty(2 + T)
-    evaluate(q, M, tg, np.ones(T), np.empty(m), np.empty((m, q.shape[0])), pr)
+    evaluate(q, M, tg, np.ones(T), np.empty(m), np.empty((m, q.shape[0])), pr, scratch(M))
     out[:] = pr[2:]

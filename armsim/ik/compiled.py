@@ -61,7 +61,8 @@ def kernel():
     if k.frozen() != now or k.frozen_restarts() != (settings.GIVE_UP_FACTOR,):
         for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
                   k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation, k.improved,
-                  k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows, k.solve_one):
+                  k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows, k.solve_one,
+                  k.tool_residuals):
             f.recompile()
     return k
 
@@ -286,6 +287,6 @@ def tool_residuals(prob, q, target):
     compiled solve)."""
     M, lo, hi, wrap, m = model(prob)
     out = np.empty(len(M[0]) - 1)
-    kernel().tool_residuals(np.asarray(q, dtype=float), M,
+    (_KERNEL[0] if _KERNEL else kernel()).tool_residuals(np.asarray(q, dtype=float), M,
                             np.ascontiguousarray(target, dtype=float), m, out)
     return out.tolist()
