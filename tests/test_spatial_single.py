@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import loop, spatial_scalar
+from armsim.ik import loop, rotvec, spatial_scalar
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget, for_target
 from armsim.kinematics.spatial import Joint, SpatialChain, rotation_vector, rotation_vector_one

@@ -366,25 +366,27 @@ def _kth(d, k, idx, val):
 
 
 @_jit
-def _nearest(k, f, size, T, exact, d, d32, idx, val):
+def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
     """The index of the table entry k-th nearest the features f[:size] in T = (joint
-    vectors, -2 features^T, squared norms, -2 features^T and squared norms in float32,
-    the largest squared norm).  k = 0: ``sq - 2 f.F`` in float32, screened as
-    :func:`armsim.ik.restart_table.argmin32` (the nearest entry whatever the rounding when
-    the two smallest stand apart by more than twice the error bound); otherwise, and for
-    k > 0, float64 distances: exact squared ones (``exact``: entry minus aim, feature after
-    feature) or ``sq - 2 f.F``."""
+    vectors, -2 features^T, squared norms, those two in float32, the largest squared norm),
+    with ``idx[:k + 1]`` the k + 1 nearest in order.  The distances ``sq - 2 f.F`` in float32
+    screen the table (the error bound of :func:`armsim.ik.restart_table.argmin32`): every
+    entry within twice the bound of the k-th smallest is a candidate, and the candidates
+    alone take float64 distances -- exact squared ones (``exact``: entry minus aim,
+    feature after feature) or ``sq - 2 f.F`` -- so the answer is the float64 scan's, at a
+    float32 scan's cost."""
     minus2, sq, m32, sq32, top = T[1], T[2], T[3], T[4], T[5]
     E = sq.shape[0]
-    if k == 0:
+    for j in range(E):
+        d32[j] = sq32[j]
+    fn = 0.0
+    for i in range(size):
+        fn += f[i] * f[i]
+        fi = np.float32(f[i])
         for j in range(E):
-            d32[j] = sq32[j]
-        fn = 0.0
-        for i in range(size):
-            fn += f[i] * f[i]
-            fi = np.float32(f[i])
-            for j in range(E):
-                d32[j] += fi * m32[i, j]
+            d32[j] += fi * m32[i, j]
+    bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
+    if k == 0:              # the nearest alone: the two smallest, one pass
         j1, v1, v2 = 0, np.inf, np.inf
         for j in range(E):
             v = d32[j]
@@ -392,29 +394,43 @@ def _nearest(k, f, size, T, exact, d, d32, idx, val):
                 j1, v1, v2 = j, v, v1
             elif v < v2:
                 v2 = v
-        bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
         if float(v2) - float(v1) > 2.0 * bound:
+            idx[0] = j1
             return j1
-    if exact:
-        for j in range(E):
-            d[j] = 0.0
-        for i in range(size):
-            fi = f[i]
-            for j in range(E):
-                v = -0.5 * minus2[i, j] - fi
-                d[j] += v * v
+        limit = float(v1) + 2.0 * bound
     else:
+        _kth(d32[:E], k, idx, val)
+        limit = val[min(k, E - 1)] + 2.0 * bound
+    c = 0
+    for j in range(E):
+        if d32[j] <= limit:
+            cand[c] = j
+            c += 1
+    if not c > k:                         # not finite: every entry a candidate
+        c = E
         for j in range(E):
-            d[j] = sq[j]
-        for i in range(size):
-            fi = f[i]
-            for j in range(E):
-                d[j] += fi * minus2[i, j]
-    return _kth(d[:E], k, idx, val)
+            cand[j] = j
+    for ci in range(c):
+        j = cand[ci]
+        if exact:
+            s2 = 0.0
+            for i in range(size):
+                v = -0.5 * minus2[i, j] - f[i]
+                s2 += v * v
+        else:
+            s2 = 0.0
+            for i in range(size):
+                s2 += f[i] * minus2[i, j]
+            s2 += sq[j]
+        d[ci] = s2
+    r = _kth(d[:c], k, idx, val)
+    for i in range(min(k + 1, c)):
+        idx[i] = cand[idx[i]]
+    return cand[r]
 
 
 @_jit
-def _own_starts(q, k, M, OW, tg, d, d32, idx, val):
+def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
     """q with each tool's own joints set to the entry of its own table k-th nearest its
     target seen from the frame they hang from (:meth:`armsim.ik.tree.TreeTargets._own_starts`)."""
     (tools, split, cols, ncols, oqs, minus2, sq, m32, sq32, top, scale, unfold) = OW
@@ -461,7 +477,7 @@ def _own_starts(q, k, M, OW, tg, d, d32, idx, val):
                     f[3 + 3 * a + b] = (R2[0, a] * tg[o0 + 3 + b] + R2[1, a] * tg[o0 + 6 + b]
                                         + R2[2, a] * tg[o0 + 9 + b]) * scale[o, 3 + 3 * a + b]
         e = _nearest(k, f, size, (oqs[o], minus2[o], sq[o], m32[o], sq32[o], top[o]), True,
-                     d, d32, idx, val)
+                     d, d32, cand, idx, val)
         for i in range(ncols[o]):
             q[cols[o, i]] = oqs[o, e, i]
 
@@ -475,7 +491,7 @@ def _clip(q, lo, hi, wrap):
 
 
 @_jit
-def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest):
+def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest):
     """Restart k's start, clipped: the whole table's entry k-th nearest the target's
     features (k < near; W = (joint vectors, -2 features^T, squared norms, their float32,
     the largest norm, feature scale); the ``near`` nearest kept in ``nearest`` once found,
@@ -487,30 +503,31 @@ def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest):
         for i in range(scale.shape[0]):
             f[i] = tg[i] * scale[i]
         if k == 0 and nearest[0] < 0:
-            e = _nearest(0, f, f.shape[0], W, False, d, d32, idx, val)
+            e = _nearest(0, f, f.shape[0], W, False, d, d32, cand, idx, val)
         else:
             if nearest[0] < 0:
-                _nearest(near - 1, f, f.shape[0], W, False, d, d32, idx, val)
+                _nearest(near - 1, f, f.shape[0], W, False, d, d32, cand, idx, val)
                 nearest[:] = idx[:near]
             e = nearest[k]
         q = W[0][e].copy()
     else:
         q = D[k].copy()
     if OW[0].shape[0]:
-        _own_starts(q, k, M, OW, tg, d, d32, idx, val)
+        _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val)
     _clip(q, lo, hi, wrap)
     return q
 
 
 @_jit
-def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
+def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
     """:func:`armsim.ik.spatial_scalar.run_one` for a problem without a deadline: the
     "nearer" first start, the first budget and its continuation, the restarts in order,
     give-up, whole turns of free joints.  ``S`` = (tol, max_iter, first budget, restarts,
     nearer, q0_radius^2, give_up (-1: none), progress width, factor, damping, lambda
     floor^2, clamp passes, attainable, starts from the table).  Returns q; ``out`` =
-    (iterations, residual, stalled, position, orientation, a start other than q0 ran);
-    None when a Cholesky pivot failed (the caller takes the array path)."""
+    (iterations, residual, stalled, position, orientation, a start other than q0 ran),
+    ``tools`` each tool's residual at q; None when a Cholesky pivot failed (the caller takes
+    the array path)."""
     (tol, max_iter, first, restarts, nearer, r2, give_up, width, factor, damping, floor2,
      passes, attainable, near) = S
     half_tol2 = 0.5 * tol * tol
@@ -518,7 +535,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
     sc = np.ones(M[0].shape[0] - 1)
     res_out = np.empty(5)
     E = max(W[2].shape[0], OW[6].shape[1])
-    d, d32 = np.empty(E), np.empty(E, dtype=np.float32)
+    d, d32, cand = np.empty(E), np.empty(E, dtype=np.float32), np.empty(E, dtype=np.int64)
     cap = max(restarts, 1) + 1
     idx = np.empty(cap, dtype=np.int64)
     val = np.empty(cap)
@@ -535,6 +552,8 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
             return None
         out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
         out[3], out[4], out[5] = res_out[3], res_out[4], 0.0
+        if tools.shape[0] > 1:
+            tool_residuals(q, M, tg, m, tools)
         return q
     if not attainable:
         first = max_iter
@@ -546,7 +565,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
     start = qa
     ea2 = 2.0 * evaluate(qa, M, tg, sc, e, J, pr, work)
     if nearer and not ea2 <= r2:
-        qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest)
+        qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         eb2 = 2.0 * evaluate(qb, M, tg, sc, e, J, pr, work)
         restarted = True
         if swapped(ea2, eb2, r2):
@@ -581,7 +600,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
         elif k == -1:
             q2 = qa.copy()
         else:
-            q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, idx, val, nearest)
+            q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
                        floor2, width, factor, passes, True, res_out):
             return None
@@ -607,6 +626,8 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out):
             res = max(pos, ori)
     out[0], out[1], out[2] = iters, res, 1.0 if stalled_ else 0.0
     out[3], out[4], out[5] = pos, ori, 1.0 if restarted else 0.0
+    if tools.shape[0] > 1:
+        tool_residuals(q, M, tg, m, tools)
     return q
 
 

@@ -260,8 +260,8 @@ def _starts(solver, C, prob):
 
 def run_one(solver, C, target, q0, first, attainable):
     """:func:`armsim.ik.spatial_scalar.run_one` compiled (no deadline): (q (list),
-    iterations, residual, stalled, (position, orientation residuals)), or None when a
-    Cholesky pivot failed."""
+    iterations, residual, stalled, (position, orientation residuals), each tool's residual
+    (several tools; else None)), or None when a Cholesky pivot failed."""
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
@@ -273,20 +273,12 @@ def run_one(solver, C, target, q0, first, attainable):
          float(factor), float(solver.options.damping), float(solver.lambda_floor2),
          int(steps.CLAMP_PASSES), bool(attainable),
          int(min(solver.restarts, restart_table.NEAREST)))
-    out = np.empty(6)
+    out, tools = np.empty(6), np.empty(len(M[0]) - 1)
     q = k.solve_one(np.asarray(q0, dtype=float), M, np.ascontiguousarray(target, dtype=float),
-                    lo, hi, wrap, free, m, S, W, D, OW, out)
+                    lo, hi, wrap, free, m, S, W, D, OW, out, tools)
     if q is None:
         return None
     iters, res, stalled, pos, ori, _ = out.tolist()
-    return q.tolist(), int(iters), res, stalled > 0.0, (pos, ori)
+    return (q.tolist(), int(iters), res, stalled > 0.0, (pos, ori),
+            tools.tolist() if len(tools) > 1 else None)
 
-
-def tool_residuals(prob, q, target):
-    """Each tool's residual at q (n,) for the target row: a list (the forward pass of the
-    compiled solve)."""
-    M, lo, hi, wrap, m = model(prob)
-    out = np.empty(len(M[0]) - 1)
-    (_KERNEL[0] if _KERNEL else kernel()).tool_residuals(np.asarray(q, dtype=float), M,
-                            np.ascontiguousarray(target, dtype=float), m, out)
-    return out.tolist()

@@ -514,11 +514,12 @@ class Solver:
         one = (self._scalar and scalar.run_one(self, target, q0) + ((None, None),)) or (
             self._float_one and spatial_scalar.run_one(self, target, q0))
         if one:
-            q, iters, res, reason, (pos, ori) = one
+            q, iters, res, reason, (pos, ori), *tools = one    # tools: the compiled solve's
             out = IKResult(q=np.array(q), success=res < self.tol, iterations=iters, residual=res,
                            reason=reason, position_residual=pos, orientation_residual=ori)
             if isinstance(prob, TreeTargets):
-                out = prob.finish(out, target[None], q0[None], self.tol, single=True)
+                out = prob.finish(out, target[None], q0[None], self.tol, single=True,
+                                  tools=tools[0] if tools else None)
             return out
         q, iters, res, reasons = self.run(target[None], q0[None])
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),

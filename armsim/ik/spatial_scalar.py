@@ -445,8 +445,8 @@ def run_one(solver, target, q0):
             got = compiled.run_one(solver, C, target, q0, first, attainable)
             if got is None:
                 raise _Fallback
-            q, iters, res, stalled, pr = got
-            return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr
+            q, iters, res, stalled, pr, tools = got
+            return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr, tools
 
         def reason(res, stalled):
             if timed[0] and res >= tol and attainable:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ik import compiled, restart_table, spatial_scalar, steps
+from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
@@ -302,13 +302,13 @@ class TreeTargets(Problem):
             self._float = TreeFloat(self)
         return self._float
 
-    def finish(self, out, targets, q0, tol, single):
+    def finish(self, out, targets, q0, tol, single, tools=None):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
-        never counts as arrived)."""
-        if single and compiled.enabled():           # by the compiled pass: the same FK
-            out.targets = dict(zip(self.names, compiled.tool_residuals(
-                self, np.ravel(out.q), targets[0])))
+        never counts as arrived); ``tools``: those residuals when the compiled solve gave
+        them."""
+        if single and tools is not None:           # the compiled solve's, by its FK
+            out.targets = dict(zip(self.names, tools))
             return self._judged(out, tol)
         if single and self._float is not None:      # by the float pass: the same FK
             d = self._float.make(*targets[0].tolist())(np.ravel(out.q).tolist())[3]
