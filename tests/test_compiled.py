@@ -184,3 +184,34 @@ def test_use_without_numba_is_one_clear_error(monkeypatch):
     with pytest.raises(ValueError, match=r"^the compiled solve needs numba: "
                                          r"pip install 'armsim\[fast\]'$"):
         compiled.use(True)
+
+
+@pytest.mark.parametrize("name", ["panda", "dual_arm", "panda_hand"])
+def test_a_compiled_batch_is_its_single_solves(on, name):
+    """solve_batch runs the single solve on each row (on every thread): row i is exactly
+    solve(targets[i]) -- q, iterations, residual and reason."""
+    if name == "panda":
+        robot = armsim.robots.load("panda")
+        T = _poses(robot, 60, 11)
+        rows = list(T)
+    else:
+        tips = (["left_tool", "right_tool"] if name == "dual_arm"
+                else ["panda_leftfinger_tip", "panda_rightfinger_tip"])
+        robot = armsim.robots.load_robot(name, tips=tips)
+        lo = np.where(np.isfinite(robot.limits[:, 0]), robot.limits[:, 0], -np.pi)
+        hi = np.where(np.isfinite(robot.limits[:, 1]), robot.limits[:, 1], np.pi)
+        T = robot.frames(np.random.default_rng(11).uniform(lo, hi, (60, robot.n)), tips)
+        rows = [{k: v[i] for k, v in T.items()} for i in range(60)]
+    batch = armsim.solve_batch(robot, T, tol=1e-6)
+    for i, row in enumerate(rows):
+        one = armsim.solve(robot, row, tol=1e-6)
+        if one.iterations != batch.iterations[i]:
+            # a failed Cholesky pivot: the single solve takes the LU array path, the batch
+            # makes no move (each path's rule); both still judged by FK
+            assert one.success == batch.success[i]
+            continue
+        np.testing.assert_array_equal(batch.q[i], one.q)
+        # (a robot's batch judges its tools by the array FK: the residual to rounding)
+        assert batch.residual[i] == pytest.approx(one.residual, rel=1e-6, abs=1e-15)
+        assert batch.reason[i] == one.reason and batch.success[i] == one.success
+    assert batch.success.mean() > 0.98

@@ -519,15 +519,16 @@ def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, neare
 
 
 @_jit
-def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
+def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=True):
     """:func:`armsim.ik.spatial_scalar.run_one` for a problem without a deadline: the
     "nearer" first start, the first budget and its continuation, the restarts in order,
     give-up, whole turns of free joints.  ``S`` = (tol, max_iter, first budget, restarts,
     nearer, q0_radius^2, give_up (-1: none), progress width, factor, damping, lambda
     floor^2, clamp passes, attainable, starts from the table).  Returns q; ``out`` =
     (iterations, residual, stalled, position, orientation, a start other than q0 ran),
-    ``tools`` each tool's residual at q; None when a Cholesky pivot failed (the caller takes
-    the array path)."""
+    ``tools`` each tool's residual at q; None when a Cholesky pivot failed and ``strict``
+    (the caller takes the array path, which solves by LU; else the step is no move, as the
+    batch's)."""
     (tol, max_iter, first, restarts, nearer, r2, give_up, width, factor, damping, floor2,
      passes, attainable, near) = S
     half_tol2 = 0.5 * tol * tol
@@ -548,7 +549,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
     if restarts == 0:
         q = qa.copy()
         if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
-                       width, factor, passes, True, res_out):
+                       width, factor, passes, strict, res_out):
             return None
         out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
         out[3], out[4], out[5] = res_out[3], res_out[4], 0.0
@@ -575,7 +576,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
             order[1] = -1
     q = start.copy()
     if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
-                   factor, passes, True, res_out):
+                   factor, passes, strict, res_out):
         return None
     iters = int(res_out[0])
     res = max(res_out[3], res_out[4])
@@ -602,7 +603,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
         else:
             q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
-                       floor2, width, factor, passes, True, res_out):
+                       floor2, width, factor, passes, strict, res_out):
             return None
         iters += int(res_out[0])
         res2 = max(res_out[3], res_out[4])
@@ -640,3 +641,20 @@ def tool_residuals(q, M, tg, m, out):
     pr = np.empty(2 + T)
     evaluate(q, M, tg, np.ones(T), np.empty(m), np.empty((m, q.shape[0])), pr, scratch(M))
     out[:] = pr[2:]
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def solve_rows(Q0, M, T, attainable, lo, hi, wrap, free, m, S, W, D, OW, out, tools, Q):
+    """:func:`solve_one` for each row of Q0 (B, n) and T (B, target size), on every thread
+    (the rows are independent: the same answers as one after another): Q (B, n), ``out``
+    (B, 6), ``tools`` (B, tools); a step whose Cholesky pivot fails is no move (the
+    batch's rule).  ``attainable`` (B,) replaces ``S``'s flag."""
+    for b in nb.prange(Q0.shape[0]):
+        Sb = (S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9], S[10], S[11],
+              attainable[b], S[13])
+        q = solve_one(Q0[b], M, T[b], lo, hi, wrap, free, m, Sb, W, D, OW, out[b], tools[b],
+                      False)
+        if q is None:
+            out[b, 0] = -1.0
+        else:
+            Q[b] = q

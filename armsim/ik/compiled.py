@@ -22,8 +22,10 @@ import os
 import numpy as np
 
 from armsim.ik import restart_table, rules, settings, steps
+from armsim.ik.attempt import first_budget as rule_first_budget
 
-__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "run_one"]
+__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "run_one",
+           "run_rows"]
 
 _ON = [os.environ.get("ARMSIM_COMPILED", "") == "1"]
 _KERNEL = []            # the loaded kernel module, once
@@ -62,7 +64,7 @@ def kernel():
         for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
                   k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation, k.improved,
                   k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows, k.solve_one,
-                  k.tool_residuals):
+                  k.tool_residuals, k.solve_rows):
             f.recompile()
     return k
 
@@ -209,14 +211,15 @@ def _table_arrays(qs, minus2, sq):
             np.ascontiguousarray(sq, np.float32), float(np.max(sq, initial=0.0)))
 
 
-def _starts(solver, C, prob):
-    """What :func:`armsim.ik._kernel.solve_one` reads of the restarts (kept on ``C`` per
-    seed and count): the whole table (joint vectors, -2 features^T, squared norms, feature
+def _starts(solver, prob):
+    """What :func:`armsim.ik._kernel.solve_one` reads of the restarts (kept on the problem
+    per seed and count): the whole table (joint vectors, -2 features^T, squared norms, feature
     scale), the uniform draws, each tool's own table, the free joints."""
     seed, restarts = solver.seed, solver.restarts
     key = ("compiled", seed, restarts, restart_table.TABLE_SIZE,
            restart_table.ROTATION_WEIGHT, restart_table.NEAREST)
-    got = C.tables.get(key) if seed is not None else None
+    kept = prob.__dict__.setdefault("_compiled_starts", {})
+    got = kept.get(key) if seed is not None else None
     if got is not None:
         return got
     n = prob.n
@@ -252,27 +255,67 @@ def _starts(solver, C, prob):
     free = prob.clip(probe)[0] == probe[0]
     got = (W, D, OW, free)
     if seed is not None:
-        if len(C.tables) >= 8:
-            C.tables.clear()
-        C.tables[key] = got
+        if len(kept) >= 8:
+            kept.clear()
+        kept[key] = got
     return got
 
 
-def run_one(solver, C, target, q0, first, attainable):
+def _settings(solver, first, attainable):
+    """The settings tuple of :func:`armsim.ik._kernel.solve_one`."""
+    width, factor = solver._progress or (0, 0.0)
+    give_up = -1 if solver.give_up is None else int(solver.give_up)
+    return (float(solver.tol), int(solver.max_iter), int(first), int(solver.restarts),
+            solver.first_start == "nearer", float(solver.q0_radius) ** 2, give_up, int(width),
+            float(factor), float(solver.options.damping), float(solver.lambda_floor2),
+            int(steps.CLAMP_PASSES), bool(attainable),
+            int(min(solver.restarts, restart_table.NEAREST)))
+
+
+def run_rows(solver, targets, q0):
+    """:meth:`armsim.ik.loop.Solver.run` by the compiled single solve on each row (every
+    thread): (q, iterations, residual, reasons).  Rows it does not take -- a robot's tool
+    beyond its reach (the array path weighs it), a failed Cholesky pivot -- run the array
+    path."""
+    prob = solver.problem
+    k = kernel()
+    M, lo, hi, wrap, m = model(prob)
+    W, D, OW, free = _starts(solver, prob)
+    aim, reachable = prob.aim(targets)
+    first = rule_first_budget(solver)
+    b = len(targets)
+    out, tools = np.empty((b, 6)), np.empty((b, len(M[0]) - 1))
+    Q = np.empty((b, prob.n))
+    k.solve_rows(np.ascontiguousarray(q0, dtype=float), M,
+                 np.ascontiguousarray(targets, dtype=float), reachable.astype(np.bool_), lo,
+                 hi, wrap, free, m, _settings(solver, first, True), W, D, OW, out, tools, Q)
+    rest = out[:, 0] < 0
+    if prob.retry_unattainable:
+        rest |= ~reachable
+    q, iters, stalled = Q, out[:, 0].astype(int), out[:, 2] > 0.0
+    got = solver._finish(q, iters, out[:, 1].copy(), reachable, stalled,
+                         np.zeros(b, dtype=bool))
+    if rest.any():
+        idx = np.flatnonzero(rest)
+        q2, it2, res2, reasons2 = solver._run(targets[idx], q0[idx])
+        q[idx], iters[idx] = q2, it2
+        r, reasons = got[2], got[3]
+        r[idx] = res2
+        for i, why in zip(idx.tolist(), reasons2):
+            reasons[i] = why
+        got = (q, iters, r, reasons)
+    return got
+
+
+def run_one(solver, target, q0, first, attainable):
     """:func:`armsim.ik.spatial_scalar.run_one` compiled (no deadline): (q (list),
     iterations, residual, stalled, (position, orientation residuals), each tool's residual
     (several tools; else None)), or None when a Cholesky pivot failed."""
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
-    W, D, OW, free = _starts(solver, C, prob)
-    width, factor = solver._progress or (0, 0.0)
-    give_up = -1 if solver.give_up is None else int(solver.give_up)
-    S = (float(solver.tol), int(solver.max_iter), int(first), int(solver.restarts),
-         solver.first_start == "nearer", float(solver.q0_radius) ** 2, give_up, int(width),
-         float(factor), float(solver.options.damping), float(solver.lambda_floor2),
-         int(steps.CLAMP_PASSES), bool(attainable),
-         int(min(solver.restarts, restart_table.NEAREST)))
+    W, D, OW, free = _starts(solver, prob)
+    S = _settings(solver, first, attainable)
     out, tools = np.empty(6), np.empty(len(M[0]) - 1)
     q = k.solve_one(np.asarray(q0, dtype=float), M, np.ascontiguousarray(target, dtype=float),
                     lo, hi, wrap, free, m, S, W, D, OW, out, tools)

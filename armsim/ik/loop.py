@@ -334,12 +334,9 @@ class Solver:
         return out_q, iters, res, off, stalled
 
     def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget, watched=True):
-        """:meth:`_attempt` for one problem and one budget: the same iterations and the
-        same arithmetic, the same rules (:mod:`armsim.ik.attempt`) on the FLOATS backend
-        instead of arrays of one row.  Routing one row through the batch loop instead gives
-        the same answers bit for bit (the fingerprints of 2,270 seeded solves) but costs a
-        single solve that is not a float case 10-18 % (objectives on the Panda; planar
-        ``give_up``), so this driver stays."""
+        """:meth:`_attempt` for one problem and one budget: the same iterations, arithmetic
+        and rules (:mod:`armsim.ik.attempt`) on the FLOATS backend (the batch loop on one
+        row gives the same answers bit for bit but costs 10-18 % more)."""
         prob = self.problem
         half_tol2 = 0.5 * self.tol**2
         # one row of a spatial dls problem: the same step on unbatched arrays
@@ -388,9 +385,13 @@ class Solver:
         residual : ndarray (B,) [m]
         reasons : list of str (B,)
         """
+        targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
+        if self._float_one and self.timeout is None and len(q0) > 1 and compiled.enabled():
+            return compiled.run_rows(self, targets, q0)    # the compiled single solve, per row
+        return self._run(targets, q0)
+
+    def _run(self, targets, q0):
         prob = self.problem
-        targets = np.asarray(targets, dtype=float)
-        q0 = np.asarray(q0, dtype=float)
         deadline = None if self.timeout is None else time.perf_counter() + self.timeout
         aim, reachable = prob.aim(targets)
         first = rule.first_budget(self)

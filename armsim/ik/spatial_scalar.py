@@ -442,7 +442,7 @@ def run_one(solver, target, q0):
         if not attainable and prob.retry_unattainable:
             return None        # several tools, one beyond reach: the array path's weighing
         if deadline is None and compiled.enabled():   # the whole solve compiled
-            got = compiled.run_one(solver, C, target, q0, first, attainable)
+            got = compiled.run_one(solver, target, q0, first, attainable)
             if got is None:
                 raise _Fallback
             q, iters, res, stalled, pr, tools = got
