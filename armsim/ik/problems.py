@@ -568,11 +568,8 @@ class SpatialTarget(Problem):
         (4, 4) / (B, 4, 4); None when the shape is neither; a ValueError when the numbers
         are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
         t = real_array("targets" if batch else "target", target)
-        if not batch and t.shape == (4, 4):          # one pose: on floats (a solve's cost)
-            (a, b, c, d) = t.tolist()
-            if d == [0.0, 0.0, 0.0, 1.0]:
-                return "pose", np.array([[a[3], b[3], c[3], a[0], a[1], a[2], b[0], b[1], b[2],
-                                          c[0], c[1], c[2]]])
+        if not batch and t.shape == (4, 4) and t[3].tolist() == [0.0, 0.0, 0.0, 1.0]:
+            return "pose", np.concatenate([t[:3, 3], t[:3, :3].ravel()])[None]   # one pose
         single = t.shape in ((3,), (4, 4))
         if not batch and single:
             t = t[None]
