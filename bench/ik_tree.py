@@ -12,14 +12,19 @@ position error < 1e-5 m and rotation angle < 1e-5 rad by forward kinematics (arm
 * one ``armsim.solve`` per pose: success, mean and median time, and the ratio of the mean to
   one Panda solve (``panda.urdf``, its tool to poses from the same seed) in the same run;
 * ``armsim.solve_batch`` of B = 10,000 (``--quick``: 1,000) poses: solves per second, and
-  the Panda's in the same run.
+  the Panda's in the same run;
+* both on each solve path: ``Python`` (the default) and ``compiled`` (``armsim[fast]``,
+  :mod:`armsim.ik.compiled`: the single solve in numba, the batch that solve on each row on
+  every thread), each after one untimed solve and one untimed batch of 10 (the compiled
+  path's first call reads numba's cache).
 
 Part 2, side by side with pink and placo (``bench/tree_peers.py``: their own success tests,
 their settings tuned there on seed 100): the same poses (``default_rng(2027)``), the same start
 (the middle of the limits), the same wall-clock cap per solve (armsim's ``timeout=``), the
-same judge (yourdfpy's forward kinematics).  armsim runs twice: as shipped (restarts from its
-table when a start fails) and with ``restarts=0`` (one descent from the start until the cap or
-its own stall rule, as the peers).
+same judge (yourdfpy's forward kinematics).  armsim runs three times: as shipped (restarts
+from its table when a start fails), with ``restarts=0`` (one descent from the start until the
+cap or its own stall rule, as the peers), and compiled (as shipped; with a cap the attempts
+run compiled and the deadline is checked between them).
 Means include the failures, which run to the cap; the median and the mean over solved poses
 are given too.
 
@@ -75,12 +80,24 @@ def _ms(seconds):
     return 1e3 * float(np.mean(seconds)), 1e3 * float(np.median(seconds))
 
 
-def part1(count, batch):
+def part1(count, batch, path="Python"):
+    """Part 1 on one solve path: "Python" (the default) or "compiled"
+    (:mod:`armsim.ik.compiled`, numba), each robot's Panda reference on the same path."""
+    from armsim.ik import compiled
+    old = compiled.use(path == "compiled")
+    try:
+        return _part1(count, batch, path)
+    finally:
+        compiled.use(old)
+
+
+def _part1(count, batch, path):
     rows = []
     panda = armsim.robots.load("panda")
     rng = np.random.default_rng(SEED)
     Tp = panda.matrix(_uniform(panda.limits, max(count, batch), rng))
     armsim.solve(panda, Tp[0])
+    armsim.solve_batch(panda, Tp[:10], tol=TOL)         # untimed: the first batch call
     secs, ok = [], 0
     for T in Tp[:count]:
         t0 = time.perf_counter()
@@ -91,7 +108,7 @@ def part1(count, batch):
     t0 = time.perf_counter()
     rb = armsim.solve_batch(panda, Tp[:batch], tol=TOL)
     panda_rate = batch / (time.perf_counter() - t0)
-    rows.append({"robot": "panda (chain)", "poses": count, "success": ok / count,
+    rows.append({"robot": "panda (chain)", "path": path, "poses": count, "success": ok / count,
                  "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1], "ratio": 1.0,
                  "batch": batch, "batch_success": float(rb.success.mean()),
                  "batch_per_s": panda_rate})
@@ -100,6 +117,7 @@ def part1(count, batch):
         rng = np.random.default_rng(SEED)
         T = robot.frames(_uniform(robot.limits, max(count, batch), rng), list(tips))
         armsim.solve(robot, {k: v[0] for k, v in T.items()})
+        armsim.solve_batch(robot, {k: v[:10] for k, v in T.items()}, tol=TOL)   # untimed
         secs, good, claimed_bad = [], 0, 0
         for i in range(count):
             one = {k: v[i] for k, v in T.items()}
@@ -113,7 +131,7 @@ def part1(count, batch):
         rb = armsim.solve_batch(robot, {k: v[:batch] for k, v in T.items()}, tol=TOL)
         rate = batch / (time.perf_counter() - t0)
         fk_b = judged(robot, rb.q, {k: v[:batch] for k, v in T.items()})
-        rows.append({"robot": name, "poses": count, "success": good / count,
+        rows.append({"robot": name, "path": path, "poses": count, "success": good / count,
                      "false_success": claimed_bad,
                      "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1],
                      "ratio": float(np.mean(secs)) / panda_mean,
@@ -133,6 +151,7 @@ def _chain_ok(chain, q, T):
 def part2(count, cap, peers):
     import tree_peers
     import yourdfpy
+    from armsim.ik import compiled
     rows = []
     for name, tips in TASKS.items():
         path = str(armsim.robots.path(name))
@@ -145,12 +164,15 @@ def part2(count, cap, peers):
         T = robot.frames(_uniform(robot.limits, count, rng), list(tips))
         poses = [[T[k][i] for k in tips] for i in range(count)]
         solvers = {"armsim": None, "armsim restarts=0": 0}
+        if compiled.available():
+            solvers["armsim compiled"] = "compiled"
         solvers.update({p: p for p in peers})
         for label, how in solvers.items():
             secs, ok, own = [], [], []
-            if how is None or how == 0:
+            compiled.use(how == "compiled")
+            if how is None or how == 0 or how == "compiled":
                 # one descent, its budget left to the cap as the peers' (max_iter: the most)
-                kw = {} if how is None else {"restarts": 0, "max_iter": 100_000}
+                kw = {"restarts": 0, "max_iter": 100_000} if how == 0 else {}
                 armsim.solve(robot, dict(zip(tips, poses[0])), q0=mid, timeout=cap, **kw)
                 for targets in poses:
                     t0 = time.perf_counter()
@@ -160,6 +182,7 @@ def part2(count, cap, peers):
                     own.append(bool(r.success))
                     ok.append(_peer_judge(tree_peers, urdf, dict(zip(names, r.q)), tips,
                                           targets))
+                compiled.use(False)
             else:
                 solve = tree_peers.PEERS[how]
                 try:
@@ -193,10 +216,11 @@ def _peer_judge(tree_peers, urdf, q, tips, targets):
 def markdown(res):
     out = ["armsim alone: every tool within 1e-5 m and 1e-5 rad by forward kinematics "
            f"(poses of `default_rng({SEED})`).", "",
-           "| robot | poses | solve: success | mean / median ms | mean / Panda's | "
-           "solve_batch B | success | solves/s |", "|---|---|---|---|---|---|---|---|"]
+           "| robot | path | poses | solve: success | mean / median ms | mean / Panda's | "
+           "solve_batch B | success | solves/s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in res["alone"]:
-        out.append(f"| {r['robot']} | {r['poses']:,} | {100 * r['success']:.2f} % | "
+        out.append(f"| {r['robot']} | {r.get('path', 'Python')} | {r['poses']:,} | "
+                   f"{100 * r['success']:.2f} % | "
                    f"{r['mean_ms']:.3f} / {r['median_ms']:.3f} | {r['ratio']:.2f} | "
                    f"{r['batch']:,} | {100 * r['batch_success']:.2f} % | "
                    f"{r['batch_per_s']:,.0f} |")
@@ -240,7 +264,14 @@ def main(argv=None):
     batch = args.batch or (1000 if args.quick else 10000)
     peer_count = args.peer_poses or (100 if args.quick else 300)
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
-    res = {"alone": part1(count, batch), "peers": part2(peer_count, args.cap, peers)}
+    from armsim.ik import compiled
+    alone = part1(count, batch)
+    if compiled.available():
+        alone += part1(count, batch, "compiled")
+    else:
+        print("the compiled path: skipped (numba is not installed: pip install "
+              "'armsim[fast]')", flush=True)
+    res = {"alone": alone, "peers": part2(peer_count, args.cap, peers)}
     text = markdown(res)
     print(text)
     if args.json:
