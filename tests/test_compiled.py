@@ -11,7 +11,7 @@ from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
 from armsim.kinematics.spatial import Joint, SpatialChain
 
-pytest.importorskip("numba")
+# numba is in the test extra: these run wherever the tests do (no skip)
 
 
 @pytest.fixture
