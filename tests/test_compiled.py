@@ -215,3 +215,26 @@ def test_a_compiled_batch_is_its_single_solves(on, name):
         assert batch.residual[i] == pytest.approx(one.residual, rel=1e-6, abs=1e-15)
         assert batch.reason[i] == one.reason and batch.success[i] == one.success
     assert batch.success.mean() > 0.98
+
+
+def test_the_environment_switch_without_numba_warns_and_stays_off():
+    """ARMSIM_COMPILED=1 where numba cannot be imported: one warning line, the default
+    path, the same answer."""
+    import os
+    import subprocess
+    import sys
+    code = ("import importlib.util, sys; sys.modules.pop('numba', None)\n"
+            "real = importlib.util.find_spec\n"
+            "importlib.util.find_spec = lambda n, *a: None if n == 'numba' else real(n, *a)\n"
+            "import warnings; warnings.simplefilter('always')\n"
+            "import numpy as np, armsim\n"
+            "from armsim.ik import compiled\n"
+            "arm = armsim.robots.load('ur5')\n"
+            "r = armsim.solve(arm, arm.matrix(np.full(6, 0.4)))\n"
+            "print(compiled.enabled(), r.success)\n")
+    env = dict(os.environ, ARMSIM_COMPILED="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
+    assert "ARMSIM_COMPILED=1 is ignored: the compiled solve needs numba" in out.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
@@ -27,13 +28,19 @@ from armsim.ik.attempt import first_budget as rule_first_budget
 __all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "run_one",
            "run_rows"]
 
-_ON = [os.environ.get("ARMSIM_COMPILED", "") == "1"]
 _KERNEL = []            # the loaded kernel module, once
 
 
 def available() -> bool:
     """Whether numba can be imported (the ``fast`` extra)."""
     return importlib.util.find_spec("numba") is not None
+
+
+_ON = [os.environ.get("ARMSIM_COMPILED", "") == "1"]
+if _ON[0] and not available():
+    _ON[0] = False
+    warnings.warn("ARMSIM_COMPILED=1 is ignored: the compiled solve needs numba "
+                  "(pip install 'armsim[fast]')", stacklevel=2)
 
 
 def use(on: bool = True) -> bool:
