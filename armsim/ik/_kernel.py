@@ -56,6 +56,31 @@ def frozen():
 
 
 @_jit
+def _through(R, R2, p, A, v):
+    """Across the constant frame (A, v) before a joint: p += R v, R2 = R A."""
+    for a in range(3):
+        p[a] += R[a, 0] * v[0] + R[a, 1] * v[1] + R[a, 2] * v[2]
+    for a in range(3):
+        for b in range(3):
+            R2[a, b] = R[a, 0] * A[0, b] + R[a, 1] * A[1, b] + R[a, 2] * A[2, b]
+
+
+@_jit
+def _turn(R, R2, p, x, prismatic):
+    """The joint's motion x about (along) R2's z: R (and p)."""
+    if prismatic:
+        R[:, :] = R2
+        for a in range(3):
+            p[a] += x * R2[a, 2]
+    else:
+        c, s = math.cos(x), math.sin(x)
+        for a in range(3):
+            R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
+            R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
+            R[a, 2] = R2[a, 2]
+
+
+@_jit
 def scratch(M):
     """The work arrays of :func:`evaluate` (allocated once an attempt)."""
     k = M[1].shape[0]
@@ -88,28 +113,14 @@ def evaluate(q, M, tg, sc, e, J, parts, work):
             last = k == starts[t + 1]
             A = ER[t] if last else JR[k]
             v = Et[t] if last else Jt[k]
-            for a in range(3):
-                p[a] += R[a, 0] * v[0] + R[a, 1] * v[1] + R[a, 2] * v[2]
-            for a in range(3):
-                for b in range(3):
-                    R2[a, b] = R[a, 0] * A[0, b] + R[a, 1] * A[1, b] + R[a, 2] * A[2, b]
+            _through(R, R2, p, A, v)
             if last:
                 R[:, :] = R2
                 break
-            x = q[jfree[k]] * jmult[k] + joff[k]
             for a in range(3):
                 zs[k, a] = R2[a, 2]
                 os_[k, a] = p[a]
-            if jpris[k]:
-                R[:, :] = R2
-                for a in range(3):
-                    p[a] += x * R2[a, 2]
-            else:
-                c, s = math.cos(x), math.sin(x)
-                for a in range(3):
-                    R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
-                    R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
-                    R[a, 2] = R2[a, 2]
+            _turn(R, R2, p, q[jfree[k]] * jmult[k] + joff[k], jpris[k])
         o = toff[t]
         for a in range(3):
             d[a] = tg[o + a] - p[a]
@@ -447,22 +458,8 @@ def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
             for b in range(3):
                 R[a, b] = 1.0 if a == b else 0.0
         for kk in range(starts[t], starts[t] + split[o]):
-            for a in range(3):
-                p[a] += R[a, 0] * Jt[kk, 0] + R[a, 1] * Jt[kk, 1] + R[a, 2] * Jt[kk, 2]
-            for a in range(3):
-                for b in range(3):
-                    R2[a, b] = R[a, 0] * JR[kk, 0, b] + R[a, 1] * JR[kk, 1, b] + R[a, 2] * JR[kk, 2, b]
-            x = q[jfree[kk]] * jmult[kk] + joff[kk]
-            if jpris[kk]:
-                R[:, :] = R2
-                for a in range(3):
-                    p[a] += x * R2[a, 2]
-            else:
-                c, s = math.cos(x), math.sin(x)
-                for a in range(3):
-                    R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
-                    R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
-                    R[a, 2] = R2[a, 2]
+            _through(R, R2, p, JR[kk], Jt[kk])
+            _turn(R, R2, p, q[jfree[kk]] * jmult[kk] + joff[kk], jpris[kk])
         for a in range(3):          # the frame's rotation (unfolded)
             for b in range(3):
                 R2[a, b] = R[a, 0] * unfold[o, 0, b] + R[a, 1] * unfold[o, 1, b] + R[a, 2] * unfold[o, 2, b]
