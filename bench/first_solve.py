@@ -38,6 +38,19 @@ write) and with the cache written by that run (load; and load with ``scipy.linal
 imported first: numba's first dispatch imports it when scipy is installed); then its cost
 per call against the generated float pass's step (``gram``, ``solve``, ``move`` of the Panda).
 
+**The compiled path** (:mod:`armsim.ik.compiled`; skipped with a reason when numba is not
+importable, or with ``--no-numba``): the same first solves of the spatial robots' poses in
+fresh processes with ``ARMSIM_COMPILED=1`` (the whole solve in numba, ``solve_one``): with
+numba's cache written by an untimed process before (numba's default place, beside the
+kernels' source in ``armsim/ik/__pycache__``, or ``NUMBA_CACHE_DIR`` when it is set), the
+disk cache off and warm: ``first``, ``later`` and ``extra`` as above, the ``kernel import``
+piece (:func:`armsim.ik.compiled.kernel`'s first call: numba's import, the kernels' module and
+the check of the constants compiled in, numba's first load), whether the iterations are the
+default path's (disk cache off) and the largest difference of q from its q (not bit for
+bit: ``tests/test_compiled.py`` holds the two paths' q equal to 1e-9); then the
+Panda's near pose with an empty numba cache (``NUMBA_CACHE_DIR`` an empty temporary folder
+per process, so the package's cache is not read: numba compiles the kernels).
+
     python bench/first_solve.py                      # 7 processes per figure
     python bench/first_solve.py --quick --json out.json --markdown
     python bench/first_solve.py --root OTHER_CHECKOUT  # the same figures of another tree
@@ -163,6 +176,12 @@ def _worker_first(robot, case, index, root):
     if disk_cache is not None:
         timed(disk_cache, "load", "cache read")
         timed(disk_cache, "store", "cache write")
+    try:
+        from armsim.ik import compiled
+    except ImportError:               # an older tree (--root)
+        compiled = None
+    if compiled is not None:
+        timed(compiled, "kernel", "kernel import")    # numba's import, the kernels' module
     draws = _counter(armsim, robot)
     t = time.perf_counter()
     chain = _robot(armsim, robot, root)
@@ -180,10 +199,16 @@ def _worker_first(robot, case, index, root):
         t = time.perf_counter()
         armsim.solve(chain, target, q0)
         later.append((time.perf_counter() - t) * 1e3)
-    return {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
-            "later_ms": statistics.median(later), "pieces": pieces,
-            "iterations": int(r.iterations), "reason": r.reason, "restart_draws": restarts,
-            "q": np.asarray(r.q).tolist()}
+    out = {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
+           "later_ms": statistics.median(later), "pieces": pieces,
+           "iterations": int(r.iterations), "reason": r.reason, "restart_draws": restarts,
+           "q": np.asarray(r.q).tolist(),
+           "compiled": compiled is not None and compiled.enabled()}
+    if out["compiled"] and "armsim.ik._kernel" in sys.modules:
+        st = sys.modules["armsim.ik._kernel"].solve_one.stats    # numba's cache, this process
+        out["numba_cache"] = {"hits": sum(st.cache_hits.values()),
+                              "misses": sum(st.cache_misses.values())}
+    return out
 
 
 def _start(robot, chain, np):
@@ -352,10 +377,11 @@ class Runner:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(self.tmp / "pyc")
         env["ARMSIM_CACHE_DIR"] = ""
+        env["ARMSIM_COMPILED"] = ""          # the default path unless a run asks
         self.env = env
 
-    def run(self, kind, *args, cache=""):
-        env = dict(self.env, ARMSIM_CACHE_DIR=str(cache))
+    def run(self, kind, *args, cache="", env=None):
+        env = dict(self.env, ARMSIM_CACHE_DIR=str(cache), **(env or {}))
         out = subprocess.run([sys.executable, __file__, "--worker", kind, *args, self.root],
                              capture_output=True, text=True, cwd=self.tmp, env=env)
         if out.returncode:
@@ -430,6 +456,76 @@ def first_solve(runner, runs):
                 and row[s]["same_result"] for s in STATES)
             out[robot]["cases"][case] = row
     return out
+
+
+#: the compiled path's rows: the spatial robots (the planar chain is not a spatial solve)
+COMPILED_ROBOTS = ("panda", "ur5", "iiwa14")
+#: the disk cache's states for them (numba's cache written before)
+COMPILED_STATES = ("off", "warm")
+
+
+def compiled_first(runner, runs, first):
+    """The first solve by the compiled path (``ARMSIM_COMPILED=1``), the poses of
+    :func:`first_solve` (``first``): numba's cache written before (an untimed process
+    fills it: numba's default, beside the kernels' source, or ``NUMBA_CACHE_DIR`` if set),
+    the disk cache off and warm; and the Panda's near pose with an empty numba cache
+    (``NUMBA_CACHE_DIR`` an empty folder of each process's own: the kernel compiled)."""
+    try:
+        import numba  # noqa: F401
+    except Exception as exc:
+        return f"numba not importable ({type(exc).__name__}: {exc})"
+    on = {"ARMSIM_COMPILED": "1"}
+    out = {"robots": {}}
+    fill = ("panda", "near", json.dumps(first["panda"]["indices"]))
+    if not runner.run("first", *fill, env=on)["compiled"]:       # untimed: numba's cache
+        return "the compiled path did not run (armsim.ik.compiled missing or numba absent)"
+    for robot in COMPILED_ROBOTS:
+        index = first[robot]["indices"]
+        out["robots"][robot] = {}
+        for case in CASES:
+            args = (robot, case, json.dumps(index))
+            row = {}
+            for state in COMPILED_STATES:
+                rs = []
+                for i in range(runs):
+                    if state == "off":
+                        rs.append(runner.run("first", *args, env=on))
+                    else:
+                        folder = runner.cache(f"cw{i}")
+                        runner.run("first", *args, cache=folder, env=on)   # untimed: writes
+                        rs.append(runner.run("first", *args, cache=folder, env=on))
+                row[state] = _compiled_row(rs)
+            default = first[robot]["cases"][case]["off"]
+            # the default path's iterations, the same answer in every process; q to rounding
+            row["same_as_default"] = all(
+                row[s]["iterations"] == default["iterations"] and row[s]["same_result"]
+                for s in COMPILED_STATES)
+            row["default_iterations"] = default["iterations"]
+            row["largest_q_difference"] = max(
+                abs(a - b) for s in COMPILED_STATES for a, b in zip(row[s]["q"], default["q"]))
+            out["robots"][robot][case] = row
+    args = ("panda", "near", json.dumps(first["panda"]["indices"]))
+    rs = []
+    with tempfile.TemporaryDirectory(prefix="numba_empty.") as tmp:
+        for i in range(runs):
+            folder = Path(tmp, f"n{i}")
+            folder.mkdir()
+            rs.append(runner.run("first", *args, env=dict(on, NUMBA_CACHE_DIR=str(folder))))
+    out["empty_numba_cache"] = _compiled_row(rs)
+    return out
+
+
+def _compiled_row(rs):
+    if not all(r["compiled"] for r in rs):
+        raise SystemExit("a worker with ARMSIM_COMPILED=1 did not run the compiled path")
+    return {"first_ms": _median(rs, "first_ms"), "later_ms": _median(rs, "later_ms"),
+            "extra_ms": statistics.median(r["first_ms"] - r["later_ms"] for r in rs),
+            "kernel_import_ms": _median(rs, "pieces", "kernel import"),
+            "cache_hits": _median(rs, "numba_cache", "hits"),
+            "cache_misses": _median(rs, "numba_cache", "misses"),
+            "same_result": all(r["q"] == rs[0]["q"] and r["iterations"] == rs[0]["iterations"]
+                               for r in rs),
+            "q": rs[0]["q"], "iterations": rs[0]["iterations"], "reason": rs[0]["reason"]}
 
 
 def numba_costs(runner, runs):
@@ -512,7 +608,42 @@ def report(results):
                   f"{nb['warm']['per_call_us']:.2f} us against "
                   f"{nb['float_pass_step_us']:.2f} us for the generated float pass's step "
                   f"(gram, solve, move)"]
+    lines += compiled_report(results.get("compiled"), runs)
     return "\n".join(lines)
+
+
+def compiled_report(c, runs):
+    """The compiled path's lines (none when --no-numba)."""
+    if c is None:
+        return []
+    if isinstance(c, str):
+        return ["", f"The compiled path: skipped: {c}"]
+    lines = ["", "The first solve by the compiled path (`ARMSIM_COMPILED=1`), numba's cache "
+             "written before, less the median of "
+             f"{LATER} later solves of the same pose (median of {runs} processes; ms): numba's "
+             "import, the kernels' module and the check of the constants compiled in (its "
+             "first kernel loaded), then the load of the whole solve's kernel from numba's "
+             "cache, are in the first solve; with the disk cache off and warm", "",
+             "| robot | pose | iterations | later | first: off | extra: off | warm | numba "
+             "import, kernels' module, constants checked | iterations as the default path's "
+             "(largest difference of q) |", "|---|---|---|---|---|---|---|---|---|"]
+    for robot, cases in c["robots"].items():
+        for case, row in cases.items():
+            o = row["off"]
+            same = (f"yes ({row['largest_q_difference']:.1e})" if row["same_as_default"]
+                    else f"NO: {row.get('default_iterations')} by the default path "
+                         f"({row['largest_q_difference']:.1e})")
+            lines.append(f"| {robot} | {case} | {o['iterations']} ({o['reason']}) | "
+                         f"{row['warm']['later_ms']:.3f} | {o['first_ms']:.1f} | "
+                         f"{o['extra_ms']:.1f} | {row['warm']['extra_ms']:.1f} | "
+                         f"{o['kernel_import_ms']:.1f} | {same} |")
+    e = c["empty_numba_cache"]
+    lines += ["", f"With an empty numba cache (`NUMBA_CACHE_DIR` an empty folder per process; "
+              f"the disk cache off), the Panda's near pose: first solve {e['first_ms']:.0f} ms "
+              f"(the kernels compiled and written), later {e['later_ms']:.3f} ms, numba's "
+              f"import, the kernels' module and the constants checked (compiled) "
+              f"{e['kernel_import_ms']:.0f} ms."]
+    return lines
 
 
 def main(argv=None):
@@ -547,6 +678,8 @@ def main(argv=None):
         results = {"runs": runs, "root": str(root), "import_load": import_load(runner, runs),
                    "first_solve": first_solve(runner, runs),
                    "numba": None if args.no_numba else numba_costs(runner, runs)}
+        results["compiled"] = (None if args.no_numba else
+                               compiled_first(runner, runs, results["first_solve"]))
     text = report(results)
     print(text)
     if args.json:

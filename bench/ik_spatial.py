@@ -27,6 +27,19 @@ two arms the defaults never saw, the PUMA 560 and the Stanford arm (URDFs writte
 published DH tables by :func:`peers_spatial.write_unseen`).  First use of every solver (the
 first solve in a fresh process less the median of later ones): :func:`peers_spatial.first_use`.
 
+**armsim compiled**: armsim's compiled path (:mod:`armsim.ik.compiled`, numba) is a row of its
+own beside the default path, measured the same way -- the same poses, settings, caps and
+rule, its batches, one solves, IKPy blocks, give-up and position-only batch right after the
+default path's, with ``compiled.use(True)`` around them and ``compiled.use(False)`` after
+(``ARMSIM_COMPILED=1`` in the environment is ignored: the ``armsim`` rows are always the
+default path).  A solve with a cap runs the Python restarts with compiled attempts, one
+without the whole solve compiled; its ``solve_batch`` runs on numba's threads, one per core,
+whatever the maths library's thread setting.  Its untimed first use (numba's import and the
+load of its kernels from numba's cache, a compile when that is empty) comes before its
+timing; its first-use figure is the default path's, in fresh processes with
+``ARMSIM_COMPILED=1`` (numba's cache as the untimed first use left it).  When numba cannot
+be imported its rows are skipped with the reason printed.
+
 Timing (the machine is shared: loads come and go): after an untimed first use of each
 solver, a full run makes 3 rounds of armsim's ``solve_batch`` (both thread settings), and
 for each cap armsim's one ``solve`` per pose and TRAC-IK's one solve per pose, in turn,
@@ -39,11 +52,13 @@ sides always solve the same poses (``--quick`` too).
     python bench/ik_spatial.py --quick    # a few minutes
     python bench/ik_spatial.py --json out.json --markdown   # README blocks, docs/solvers.md's
                                                             # peers block
+    python bench/ik_spatial.py --from-json out.json [--markdown]   # the blocks of a saved run
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -59,7 +74,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import armsim  # noqa: E402
 from armsim.kinematics.spatial import rotation_vector  # noqa: E402
+from ik_jacobian import jacobian_markdown, jacobian_timing  # noqa: E402
 
+from armsim.ik import compiled as ik_compiled  # noqa: E402
 from armsim.ik import settings as ik_settings  # noqa: E402
 from armsim.ik.problems import SpatialTarget  # noqa: E402
 
@@ -86,6 +103,27 @@ FIRST_RUNS = 3
 SETTINGS = dict(max_iter=SpatialTarget.default_max_iter,
                 first_iter=SpatialTarget.default_first_iter,
                 restarts=SpatialTarget.default_restarts, tol=TOL)
+#: the row of armsim's compiled path (numba, :mod:`armsim.ik.compiled`)
+COMPILED = "armsim compiled"
+
+
+def compiled_skip():
+    """Why armsim's compiled rows are skipped (numba cannot be imported), or None."""
+    try:
+        import numba  # noqa: F401
+    except Exception as exc:        # not installed, or it fails to import
+        return f"numba not importable ({type(exc).__name__}: {exc}; pip install 'armsim[fast]')"
+    return None
+
+
+@contextlib.contextmanager
+def compiled_path():
+    """armsim's compiled path on (``compiled.use(True)``) inside, off after (the default)."""
+    ik_compiled.use(True)
+    try:
+        yield
+    finally:
+        ik_compiled.use(False)
 
 
 def fk_success(chain, q, T):
@@ -168,6 +206,20 @@ def warm_up(chain, seed_q):
     return (time.perf_counter() - t0) * 1e3
 
 
+def warm_up_compiled(chain, seed_q, cap_ms):
+    """The untimed first use of the compiled path on a chain: :func:`warm_up`'s solves with
+    it on, the batch of two rows (one row takes the Python path) and one capped solve (its
+    compiled attempts): numba's import and the load of each kernel from numba's cache (a
+    compile when it is empty) come first in a process: milliseconds it took."""
+    Q = np.stack([seed_q, seed_q])
+    with compiled_path():
+        t0 = time.perf_counter()
+        armsim.solve_batch(chain, chain.matrix(Q), q0=Q, **SETTINGS)
+        armsim.solve(chain, chain.matrix(seed_q), q0=seed_q, **SETTINGS)
+        armsim.solve(chain, chain.matrix(seed_q), q0=seed_q, timeout=cap_ms / 1e3, **SETTINGS)
+        return (time.perf_counter() - t0) * 1e3
+
+
 def armsim_capped(singles):
     """armsim's one-solve figures at one cap: the fastest round's times, success (by the
     common rule and by its flag) and timeouts as the mean of the rounds."""
@@ -204,13 +256,19 @@ def armsim_summary(chain, T, batches, singles):
     return single
 
 
-def run_position(chain, T, seed_q):
+def run_position(chain, T, seed_q, compiled=False):
+    """Position-only targets, one ``solve_batch`` (``compiled``: also by the compiled
+    path, its figures under ``"compiled"``)."""
     p = T[:, :3, 3]
     t0 = time.perf_counter()
     r = armsim.solve_batch(chain, p, q0=np.broadcast_to(seed_q, (len(p), chain.n)), **SETTINGS)
     dt = time.perf_counter() - t0
     err = np.linalg.norm(chain.pose(r.q)[1] - p, axis=-1)
-    return {"success": float(np.mean(err < TOL)), "batch_per_s": len(p) / dt}
+    out = {"success": float(np.mean(err < TOL)), "batch_per_s": len(p) / dt}
+    if compiled:
+        with compiled_path():
+            out["compiled"] = run_position(chain, T, seed_q)
+    return out
 
 
 def tracik_solver(path, chain, cap_ms):
@@ -261,20 +319,28 @@ def beyond_targets(chain, scale, count, seed=POSE_SEED + 1):
     return T
 
 
-def give_up_times(chain, seed_q, tracik, count):
+def _give_up(chain, T, seed_q):
+    ts, reasons = [], {}
+    for M in T:
+        t0 = time.perf_counter()
+        r = armsim.solve(chain, M, q0=seed_q, **SETTINGS)
+        ts.append(time.perf_counter() - t0)
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    return {"mean_ms": float(np.mean(ts) * 1e3), "max_ms": float(np.max(ts) * 1e3),
+            "reasons": reasons}
+
+
+def give_up_times(chain, seed_q, tracik, count, compiled=False):
     """Time to give up on targets beyond the reach (no cap for armsim; TRAC-IK at its
-    cap): {scale: {"armsim": (mean, max ms, reasons), "tracik": (mean, max ms)}}."""
+    cap): {scale: {"armsim": (mean, max ms, reasons), "tracik": (mean, max ms)}}, and
+    ``COMPILED`` as "armsim" by the compiled path (``compiled``)."""
     out = {}
     for scale in BEYOND:
         T = beyond_targets(chain, scale, count)
-        ts, reasons = [], {}
-        for M in T:
-            t0 = time.perf_counter()
-            r = armsim.solve(chain, M, q0=seed_q, **SETTINGS)
-            ts.append(time.perf_counter() - t0)
-            reasons[r.reason] = reasons.get(r.reason, 0) + 1
-        row = {"armsim": {"mean_ms": float(np.mean(ts) * 1e3), "max_ms": float(np.max(ts) * 1e3),
-                          "reasons": reasons}}
+        row = {"armsim": _give_up(chain, T, seed_q)}
+        if compiled:
+            with compiled_path():
+                row[COMPILED] = _give_up(chain, T, seed_q)
         if not isinstance(tracik, str):
             tt = [tracik_solve(tracik, M, seed_q)[0] for M in T]
             row["tracik"] = {"mean_ms": float(np.mean(tt) * 1e3), "max_ms": float(np.max(tt) * 1e3)}
@@ -282,7 +348,7 @@ def give_up_times(chain, seed_q, tracik, count):
     return out
 
 
-def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
+def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS), compiled=False):
     try:
         from ikpy.chain import Chain as IkpyChain
     except ImportError as exc:
@@ -299,10 +365,11 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
     full = np.zeros(len(ik.links))
     full[active] = seed_q
     q_out = np.full((count, chain.n), np.nan)
-    times, ours = [], []
+    times, ours, ours_c = [], [], []
     for s in range(0, count, IKPY_BLOCK):
-        # a block of poses by IKPy, then the same block by armsim: the two means see the
-        # same load, each solver solving back to back as in its own timing
+        # a block of poses by IKPy, then the same block by armsim (then by its compiled
+        # path): the means see the same load, each solver solving back to back as in its
+        # own timing
         for i in range(s, min(s + IKPY_BLOCK, count)):
             t0 = time.perf_counter()
             with warnings.catch_warnings():
@@ -313,6 +380,10 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
             q_out[i] = sol[active]
         ours += armsim_singles(chain, T[s:s + IKPY_BLOCK], seed_q,
                                min(IKPY_BLOCK, count - s))[0]
+        if compiled:
+            with compiled_path():
+                ours_c += armsim_singles(chain, T[s:s + IKPY_BLOCK], seed_q,
+                                         min(IKPY_BLOCK, count - s))[0]
     good = fk_success(chain, q_out, T[:count])
     late = np.asarray(times) > cap_ms / 1e3       # IKPy has no time limit of its own
     out = stats(times, good)
@@ -320,53 +391,10 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS)):
     out["over_cap"] = int(late.sum())
     out["armsim_mean_ms"] = float(np.mean(ours) * 1e3)
     out["armsim_median_ms"] = float(np.median(ours) * 1e3)
+    if compiled:
+        out["armsim_compiled_mean_ms"] = float(np.mean(ours_c) * 1e3)
+        out["armsim_compiled_median_ms"] = float(np.median(ours_c) * 1e3)
     return out
-
-
-def jacobian_timing(repeats):
-    """The Panda's pose Jacobian at B = 1,000 and B = 1: the structured pass (one-hot seeds
-    carried as twists), the general forward pass (:mod:`armsim.ad.twist`: each joint's
-    one-hot seed read as its twist after the plain product, ``structured=False``) and the hand-written geometric formula (numpy), best of
-    ``repeats``; the largest differences between them."""
-    chain = armsim.robots.load("panda")
-    out = {}
-    for b in (1000, 1):
-        q = np.random.default_rng(0).uniform(chain.limits[:, 0], chain.limits[:, 1], (b, 7))
-        calls = max(1, 1000 // b)
-
-        def best(f):
-            ts = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                for _ in range(calls):
-                    f(q)
-                ts.append((time.perf_counter() - t0) / calls)
-            return min(ts) * 1e3
-        J, G = chain.jacobian(q), chain.geometric_jacobian(q)
-        D = chain.jacobian(q, structured=False)
-        ad_ms, geo_ms = best(chain.jacobian), best(chain.geometric_jacobian)
-        dual_ms = best(lambda x: chain.jacobian(x, structured=False))
-        out[str(b)] = {"ad_ms": ad_ms, "dual_ms": dual_ms, "geometric_ms": geo_ms,
-                       "dual_over_ad": dual_ms / ad_ms,
-                       "max_difference": float(max(np.abs(J - G).max(), np.abs(D - G).max()))}
-    return out
-
-
-def jacobian_markdown(j):
-    lines = ["| B | structured pass | general forward pass | its ratio | hand-written geometric "
-             "| largest difference |", "|---|---|---|---|---|---|"]
-    for b, r in j.items():
-        lines.append(f"| {int(b):,} | {r['ad_ms']:.3f} ms | {r['dual_ms']:.3f} ms | "
-                     f"{r['dual_over_ad']:.1f} | {r['geometric_ms']:.3f} ms | "
-                     f"{r['max_difference']:.1e} |")
-    return ("Pose Jacobian of the Panda (n = 7): the structured pass (one-hot seeds carried as "
-            "twists), the general forward pass (each joint's seed as its twist, `twist.seeded`; "
-            "`structured=False`) and "
-            "the hand-written geometric formula:\n\n" + "\n".join(lines))
-
-
-def fmt(x, spec=".2f"):
-    return "skipped" if x is None else format(x, spec)
 
 
 def _pct(x):
@@ -393,6 +421,16 @@ def markdown(results):
             lines.append(f"| {name} | {cap:g} ms | {_pct(a['own_success'])} / {_pct(a['success'])} | "
                          f"{a['mean_ms']:.3f} / {a['median_ms']:.3f} / {a['p95_ms']:.3f} | "
                          f"{a['timeouts']:.1f} | {tr} |")
+            c = r["capped"][str(cap)].get(COMPILED)
+            if isinstance(c, dict):
+                ratio = (f"{c['mean_ms'] / t['mean_ms']:.2f}" if isinstance(t, dict)
+                         else "skipped")
+                lines.append(f"| {name}, compiled | {cap:g} ms | {_pct(c['own_success'])} / "
+                             f"{_pct(c['success'])} | {c['mean_ms']:.3f} / {c['median_ms']:.3f}"
+                             f" / {c['p95_ms']:.3f} | {c['timeouts']:.1f} | as above | "
+                             f"as above | {ratio} |")
+            elif c is not None:
+                lines.append(f"| {name}, compiled | {cap:g} ms | skipped: {c} | | | | | |")
     big = str(max(caps))
     lines += ["", "Batches and the other peers (one `solve_batch` of every pose, no cap; its "
               "solves/s with the maths library's default threads and with one, which "
@@ -412,6 +450,19 @@ def markdown(results):
                      f"{a['batch_default_threads_per_s']:.0f} / {a['batch_per_s']:.0f} | "
                      f"{a['batch_per_s'] / a['batch_default_threads_per_s']:.2f} | {vs_t} | {kp} | "
                      f"{_pct(p['success'])} |")
+        c = r.get(COMPILED)
+        if isinstance(c, dict):
+            vs_t = (f"{c['batch_per_s'] * t['mean_ms'] / 1e3:.1f}" if isinstance(t, dict)
+                    else "skipped")
+            kp = (f"as above | as above | {k['mean_ms'] / k['armsim_compiled_mean_ms']:.1f}"
+                  if isinstance(k, dict) and "armsim_compiled_mean_ms" in k else "| | ")
+            pc = p.get("compiled")
+            lines.append(f"| {name}, compiled | {r['n']} | {_pct(c['batch_success'])} | "
+                         f"{c['batch_default_threads_per_s']:.0f} / {c['batch_per_s']:.0f} | "
+                         f"{c['batch_per_s'] / c['batch_default_threads_per_s']:.2f} | {vs_t} | "
+                         f"{kp} | {_pct(pc['success']) if pc else ''} |")
+        elif c is not None:
+            lines.append(f"| {name}, compiled | {r['n']} | skipped: {c} | | | | | | | |")
     lines += ["", "Time to give up on pose targets beyond the reach (position at 1.05, 1.2 and 2 x "
               f"the reach bound from the first joint, {results['give_up_targets']} each; armsim "
               f"uncapped, TRAC-IK at {min(caps):g} ms): armsim mean / max ms (its reason), "
@@ -424,6 +475,10 @@ def markdown(results):
             g = r["give_up"][str(b)]
             reasons = ", ".join(sorted(g["armsim"]["reasons"]))
             cell = f"{g['armsim']['mean_ms']:.2f} / {g['armsim']['max_ms']:.2f} ({reasons})"
+            if COMPILED in g:
+                gc = g[COMPILED]
+                cell += (f"; compiled {gc['mean_ms']:.2f} / {gc['max_ms']:.2f} "
+                         f"({', '.join(sorted(gc['reasons']))})")
             if "tracik" in g:
                 cell += f"; TRAC-IK {g['tracik']['mean_ms']:.2f} / {g['tracik']['max_ms']:.2f}"
             cells.append(cell)
@@ -442,13 +497,30 @@ def markdown(results):
               f"builds it and compiles the float pass, is untimed: "
               + ", ".join(f"{n} {r['armsim']['first_use_ms']:.0f} ms"
                           for n, r in results["robots"].items())
-              + f"). Timing: {results['rounds']} round(s) of armsim's batch (both thread "
-              f"settings), and for each cap armsim's one solves and TRAC-IK, in turn, each "
+              + f"{compiled_note(results)}). Timing: {results['rounds']} round(s) of armsim's "
+              f"batch (both thread settings; then by the compiled path), and for each cap "
+              f"armsim's one solves (then by the compiled path) and TRAC-IK, in turn, each "
               f"measurement's fastest round (success: the mean of the rounds); IKPy's poses are "
-              f"solved in blocks of {IKPY_BLOCK}, by IKPy and then by armsim. The poses' joint "
+              f"solved in blocks of {IKPY_BLOCK}, by IKPy and then by armsim (then by its "
+              f"compiled path). The poses' joint "
               f"vectors are drawn from default_rng({POSE_SEED}) (the defaults were tuned on other "
               f"seeds), apart from the solver's restart seed 0."]
     return "\n".join(lines)
+
+
+def compiled_note(results):
+    """The compiled rows' first use in the settings line (or why they were skipped)."""
+    got = {n: r.get(COMPILED) for n, r in results["robots"].items()}
+    if all(v is None for v in got.values()):
+        return ""
+    skipped = sorted({v for v in got.values() if isinstance(v, str)})
+    if skipped:
+        return "; the compiled rows skipped: " + "; ".join(skipped)
+    return ("; the compiled path's first use in the process (numba's import, its kernels "
+            "loaded from numba's cache or compiled), untimed too: "
+            + ", ".join(f"{n} {v['first_use_ms']:.0f} ms" for n, v in got.items())
+            + "; `name, compiled`: `compiled.use(True)`, the same poses, settings and caps; "
+            "its batch runs on numba's threads, one per core, in both thread settings")
 
 
 def robots(folder):
@@ -457,33 +529,47 @@ def robots(folder):
     return {**{n: armsim.robots.path(n) for n in armsim.robots.NAMES}, **write_unseen(folder)}
 
 
-def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs):
-    """Every measurement of one robot (see the module's docstring)."""
+def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
+              skip_compiled=None):
+    """Every measurement of one robot (see the module's docstring); armsim's compiled path
+    as a row of its own (``COMPILED``) unless ``skip_compiled`` says why not."""
     import peers_spatial as peers
+    comp = skip_compiled is None
     chain = armsim.load_urdf(path)
     rng = np.random.default_rng(POSE_SEED)
     T = chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (poses, chain.n)))
     seed_q = chain.limits.mean(axis=1)
     big = max(CAPS_MS)
     warm_ms = warm_up(chain, seed_q)
+    warm_c_ms = warm_up_compiled(chain, seed_q, big) if comp else None
     trackers = {cap: tracik_solver(path, chain, cap) for cap in CAPS_MS}
     compiled = {kind: peers.make_peer(kind, path, chain, seed_q, big)
                 for kind in ("ik_LM", "Klampt")}
     for kind in compiled.values():
         if not isinstance(kind, str):
             kind.solve(T[0])      # untimed first use, as armsim's warm_up
-    # rounds: armsim's batch (both thread settings), then for each cap armsim's one
-    # solves and TRAC-IK, then (at the largest cap) ik_LM and Klampt, in turn, so that every
-    # solver meets the same load; each measurement keeps its fastest round
+    # rounds: armsim's batch (both thread settings; then by the compiled path), then for
+    # each cap armsim's one solves (then by the compiled path) and TRAC-IK, then (at the
+    # largest cap) ik_LM and Klampt, in turn, so that every solver meets the same load;
+    # each measurement keeps its fastest round
     batches = {"default": [], "one": []}
     singles = {cap: [] for cap in CAPS_MS}
+    batches_c = {"default": [], "one": []}
+    singles_c = {cap: [] for cap in CAPS_MS}
     tracik_rounds = {cap: [] for cap in CAPS_MS}
     peer_rounds = {kind: [] for kind in compiled}
     for _ in range(rounds):
         for threads in ("default", "one"):
             batches[threads].append(armsim_batch(chain, T, seed_q, threads))
+        if comp:
+            with compiled_path():
+                for threads in ("default", "one"):
+                    batches_c[threads].append(armsim_batch(chain, T, seed_q, threads))
         for cap in CAPS_MS:
             singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
+            if comp:
+                with compiled_path():
+                    singles_c[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
             if not isinstance(trackers[cap], str):
                 tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q))
         for kind, peer in compiled.items():
@@ -491,12 +577,18 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs):
                 peer_rounds[kind].append(peers.peer_round(peer, chain, T, fk_success, stats, big))
     a = armsim_summary(chain, T, batches, singles[big])
     a["first_use_ms"] = warm_ms
+    if comp:
+        a_c = armsim_summary(chain, T, batches_c, singles_c[big])
+        a_c["first_use_ms"] = warm_c_ms
+    else:
+        a_c = skip_compiled
     capped = {}
     for cap in CAPS_MS:
         tracik = trackers[cap]
         if not isinstance(tracik, str):
             tracik = fastest(tracik_rounds[cap])
-        capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik}
+        capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik,
+                            COMPILED: armsim_capped(singles_c[cap]) if comp else skip_compiled}
     compiled = {kind: peer if isinstance(peer, str) else
                 dict(fastest(peer_rounds[kind]), fk_difference=peer.fk_difference)
                 for kind, peer in compiled.items()}
@@ -504,10 +596,19 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs):
              for kind in ("armsim", "ik_LM", "TRAC-IK", "Klampt", "IKPy")}
     first["armsim warm"] = peers.first_use("armsim", path, chain, T[0], seed_q, first_runs,
                                            cache="warm")
-    r = {"n": chain.n, "poses": poses, "armsim": a, "capped": capped, **compiled,
-         "first_use": first, "position": run_position(chain, T, seed_q),
-         "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count),
-         "ikpy": run_ikpy(path, chain, T, seed_q, ikpy_count)}
+    for cache, key in (("cold", COMPILED), ("warm", COMPILED + " warm")):
+        # ARMSIM_COMPILED=1: numba's import and the load of solve_one from numba's cache
+        # (the package's, which warm_up_compiled filled) are in the first solve
+        first[key] = (peers.first_use("armsim", path, chain, T[0], seed_q, first_runs,
+                                      cache=cache, compiled=True)
+                      if comp else skip_compiled)
+    r = {"n": chain.n, "poses": poses, "armsim": a, COMPILED: a_c, "capped": capped,
+         **compiled, "first_use": first, "position": run_position(chain, T, seed_q, comp),
+         "give_up": give_up_times(chain, seed_q, trackers[min(CAPS_MS)], give_up_count,
+                                  comp),
+         "ikpy": run_ikpy(path, chain, T, seed_q, ikpy_count, compiled=comp)}
+    if not comp:
+        print(f"{name}: {COMPILED} skipped: {skip_compiled}")
     for peer in ("ikpy", "ik_LM", "Klampt"):
         if isinstance(r[peer], str):
             print(f"{name}: {peer} skipped: {r[peer]}")
@@ -535,8 +636,24 @@ def main(argv=None):
     ap.add_argument("--poses", type=int, default=None, help="poses per robot (default 10000)")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
     ap.add_argument("--only", choices=["jacobian"], help="only the Jacobian timing (its block)")
+    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) the "
+                    "blocks of a run saved with --json, without running")
     add_markdown_argument(ap, str(ROOT / "README.md"))
     args = ap.parse_args(argv)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        text, peers_text = markdown(results), peers_markdown(results)
+        print(text)
+        print(peers_text)
+        if args.markdown:
+            cmd = (f"python bench/ik_spatial.py --json {args.from_json}` then "
+                   f"`python bench/ik_spatial.py --from-json {args.from_json} --markdown")
+            write_blocks(args.markdown, {"bench/ik_spatial.py robots": text,
+                                         "bench/ik_spatial.py jacobian":
+                                         jacobian_markdown(results["jacobian"])}, cmd)
+            write_blocks(ROOT / "docs" / "solvers.md",
+                         {"bench/ik_spatial.py peers": peers_text}, cmd)
+        return
     if args.only == "jacobian":
         j = jacobian_timing(3 if args.quick else 20)
         text = jacobian_markdown(j)
@@ -553,6 +670,13 @@ def main(argv=None):
     rounds = 1 if args.quick else ROUNDS
     first_runs = 1 if args.quick else FIRST_RUNS
     from armsim.ik import restart_table
+    if ik_compiled.enabled():
+        print("ARMSIM_COMPILED=1 ignored: the armsim rows are the default path, the compiled "
+              "path has its own rows")
+    ik_compiled.use(False)
+    skip_compiled = compiled_skip()
+    if skip_compiled:
+        print(f"{COMPILED} skipped: {skip_compiled}")
     results = {"poses": poses, "tol": TOL, "tracik_eps": TRACIK_EPS, "caps_ms": list(CAPS_MS),
                "settings": SETTINGS, "robots": {}, "rounds": rounds,
                "give_up_targets": give_up_count, "ikpy_poses": ikpy_count,
@@ -560,7 +684,8 @@ def main(argv=None):
                "table": {"size": restart_table.TABLE_SIZE, "nearest": restart_table.NEAREST}}
     with tempfile.TemporaryDirectory() as folder:
         for name, path in robots(folder).items():
-            r = run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs)
+            r = run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
+                          skip_compiled)
             results["robots"][name] = r
             print(f"{name}: " + json.dumps(r, default=float)[:600], flush=True)
     results["jacobian"] = jacobian_timing(3 if args.quick else 20)

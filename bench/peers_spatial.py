@@ -35,7 +35,13 @@ were tuned on the shipped robots only.
 **First use** (:func:`first_use`): in a fresh process per solver, robot and repeat, after the
 solver's import and loading, the time of its first solve of one pose less the median of
 :data:`LATER` more solves of the same pose (armsim as ``bench/first_solve.py`` measures it,
-on any URDF).
+on any URDF); armsim's compiled path (``armsim compiled``) the same, with
+``ARMSIM_COMPILED=1`` (numba's import and its kernel's load from numba's cache are in it).
+
+**The table** (:func:`peers_markdown`): armsim's two entries, its default path and its
+compiled path (``bench/ik_spatial.py`` measures both), and the peers; per robot, which armsim
+entry leads each column (success, mean, median, first use; no peer ahead of the better
+entry, :func:`leads`) and where neither does (a peer ahead of both, :func:`behind`).
 
     python bench/peers_spatial.py --tune     # ik_LM's settings on the tuning poses
     python bench/peers_spatial.py --first armsim PATH BASE TIP TARGET Q0   # the worker
@@ -391,7 +397,8 @@ def _worker(kind, path, base, tip, target, q0):
         solve()
         later.append((time.perf_counter() - t) * 1e3)
     return {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
-            "later_ms": statistics.median(later), "success": bool(ok)}
+            "later_ms": statistics.median(later), "success": bool(ok),
+            "numba": "numba" in sys.modules}
 
 
 def _quaternion(R):
@@ -404,19 +411,23 @@ def _quaternion(R):
     return w / n, x / n, y / n, z / n
 
 
-def first_use(kind, path, chain, M, q0, runs, cache="cold"):
+def first_use(kind, path, chain, M, q0, runs, cache="cold", compiled=False):
     """The median over ``runs`` fresh processes of the first solve's cost: {first_ms,
     later_ms, first_use_ms (first - later), import_ms, load_ms}, or why it failed (str).
     armsim keeps first-use work on disk (``armsim.ik.disk_cache``): ``cache="cold"`` gives
     each process an empty cache folder of its own (a new machine), ``"warm"`` one folder a
-    process before the timed ones has filled (every later run on that machine)."""
+    process before the timed ones has filled (every later run on that machine).  armsim
+    runs its default path (``ARMSIM_COMPILED`` empty), or with ``compiled`` its compiled
+    path (``ARMSIM_COMPILED=1``: numba's import and the load of its kernel from numba's
+    cache, where the caller's process left it, are in the first solve)."""
     rs = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         os.chmod(base, 0o700)
         for i in range(runs + (cache == "warm")):
             folder = base / ("shared" if cache == "warm" else f"cold{i}")
-            env = dict(os.environ, ARMSIM_CACHE_DIR=str(folder))
+            env = dict(os.environ, ARMSIM_CACHE_DIR=str(folder),
+                       ARMSIM_COMPILED="1" if compiled else "")
             out = subprocess.run(
                 [sys.executable, __file__, "--first", kind, str(path), chain.base, chain.tip,
                  json.dumps(np.asarray(M).ravel().tolist()), json.dumps(list(map(float, q0)))],
@@ -431,6 +442,9 @@ def first_use(kind, path, chain, M, q0, runs, cache="cold"):
         if out.returncode != 0:
             return f"{kind}: " + (out.stderr.strip().splitlines() or ["failed"])[-1]
         rs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        if kind == "armsim" and rs[-1].get("numba", compiled) != compiled:
+            return (f"{kind}: the worker's solve {'did not run' if compiled else 'ran'} "
+                    "the compiled path")
     med = {k: statistics.median(r[k] for r in rs)
            for k in ("import_ms", "load_ms", "first_ms", "later_ms")}
     med["first_use_ms"] = statistics.median(r["first_ms"] - r["later_ms"] for r in rs)
@@ -439,7 +453,12 @@ def first_use(kind, path, chain, M, q0, runs, cache="cold"):
 
 
 # -- the table ----------------------------------------------------------------------------------
-SOLVERS = ("armsim", "ik_LM", "TRAC-IK", "Klampt", "IKPy")
+SOLVERS = ("armsim", "armsim compiled", "ik_LM", "TRAC-IK", "Klampt", "IKPy")
+#: armsim's entries: its default path and its compiled path (``bench/ik_spatial.py``)
+ARMSIM = ("armsim", "armsim compiled")
+#: the columns where a solver may lead: (name, key, higher is better)
+COLUMNS = (("success", "success", True), ("mean", "mean", False),
+           ("median", "median", False), ("first use", "first_use", False))
 
 
 def rows(r, cap):
@@ -447,10 +466,16 @@ def rows(r, cap):
     answers within the cap), own success, mean and median ms, first use, batch solves/s."""
     first = r["first_use"]
     a = r["capped"][str(cap)]["armsim"]
-    out = {"armsim": dict(success=a["success"], own=a["own_success"], mean=a["mean_ms"],
-                          median=a["median_ms"], count=a["count"],
-                          batch=r["armsim"]["batch_default_threads_per_s"],
-                          batch_one=r["armsim"]["batch_per_s"])}
+    out = {}
+    for kind in ARMSIM:
+        a, whole = r["capped"][str(cap)].get(kind), r.get(kind)
+        if isinstance(a, dict) and isinstance(whole, dict):
+            out[kind] = dict(success=a["success"], own=a["own_success"], mean=a["mean_ms"],
+                             median=a["median_ms"], count=a["count"],
+                             batch=whole["batch_default_threads_per_s"],
+                             batch_one=whole["batch_per_s"])
+        elif whole is not None:          # skipped (a run before the compiled rows: absent)
+            out[kind] = whole if isinstance(whole, str) else str(a)
     for kind, v in (("ik_LM", r["ik_LM"]), ("TRAC-IK", r["capped"][str(cap)]["tracik"]),
                     ("Klampt", r["Klampt"])):
         out[kind] = v if isinstance(v, str) else dict(
@@ -464,29 +489,54 @@ def rows(r, cap):
         if isinstance(v, dict):
             f = first.get(kind)
             v["first_use"] = f["first_use_ms"] if isinstance(f, dict) else None
-    warm = first.get("armsim warm")
-    out["armsim"]["first_use_warm"] = (warm["first_use_ms"] if isinstance(warm, dict)
-                                       else None)
+    for kind in ARMSIM:
+        if isinstance(out.get(kind), dict):
+            warm = first.get(kind + " warm")
+            out[kind]["first_use_warm"] = (warm["first_use_ms"] if isinstance(warm, dict)
+                                           else None)
+    return out
+
+
+def _better(x, y, higher):
+    return x > y if higher else x < y
+
+
+def _armsim_best(solvers, key, higher):
+    """armsim's better figure in a column and the entries that have it ([] when none has
+    the figure)."""
+    got = {k: solvers[k][key] for k in ARMSIM
+           if isinstance(solvers.get(k), dict) and solvers[k].get(key) is not None}
+    if not got:
+        return None, []
+    best = (max if higher else min)(got.values())
+    return best, [k for k, v in got.items() if v == best]
+
+
+def leads(table):
+    """Which armsim entry leads each column (its figure the better armsim's, no peer's
+    better): [(robot, column, [entries])]."""
+    out = []
+    lag = {(robot, col) for robot, col, *_ in behind(table)}
+    for robot, solvers in table.items():
+        for col, key, higher in COLUMNS:
+            best, who = _armsim_best(solvers, key, higher)
+            if who and (robot, col) not in lag:
+                out.append((robot, col, who))
     return out
 
 
 def behind(table):
-    """Where armsim does not lead: [(robot, column, the peer, its figure, armsim's)]."""
+    """Where neither armsim entry leads (its default path, its compiled path when it ran):
+    [(robot, column, the peer, its figure, armsim's better figure)]."""
     out = []
     for robot, solvers in table.items():
-        a = solvers["armsim"]
         for kind, v in solvers.items():
-            if kind == "armsim" or isinstance(v, str):
+            if kind in ARMSIM or isinstance(v, str):
                 continue
-            for col, better in (("success", v["success"] > a["success"]),
-                                ("mean", v["mean"] < a["mean"]),
-                                ("median", v["median"] < a["median"]),
-                                ("first use", v["first_use"] is not None
-                                 and a["first_use"] is not None
-                                 and v["first_use"] < a["first_use"])):
-                if better:
-                    key = {"first use": "first_use"}.get(col, col)
-                    out.append((robot, col, kind, v[key], a[key]))
+            for col, key, higher in COLUMNS:
+                best, _ = _armsim_best(solvers, key, higher)
+                if best is not None and v[key] is not None and _better(v[key], best, higher):
+                    out.append((robot, col, kind, v[key], best))
     return out
 
 
@@ -514,6 +564,8 @@ def peers_markdown(results):
              "| batch solves/s |", "|---|---|---|---|---|---|"]
     for name, solvers in table.items():
         for kind in SOLVERS:
+            if kind not in solvers:
+                continue
             v = solvers[kind]
             if isinstance(v, str):
                 lines.append(f"| {name} | {kind} | skipped: {v} | | | |")
@@ -526,7 +578,7 @@ def peers_markdown(results):
                 fu += f" (warm {v['first_use_warm']:.2f})"
             batch = "none" if v["batch"] is None else (
                 f"{v['batch']:,.0f} (one thread {v['batch_one']:,.0f})")
-            bold = "**" if kind == "armsim" else ""
+            bold = "**" if kind in ARMSIM else ""
             lines.append(f"| {name} | {bold}{kind}{bold} | {pct(v['success'])} / {own} "
                          f"| {v['mean']:.3f} / {v['median']:.3f} | {fu} | {batch} |")
     passed = [f"{name} {kind} {v['own_but_failed']}" for name, r in results["robots"].items()
@@ -543,12 +595,24 @@ def peers_markdown(results):
     grouped = {}
     for robot, col, kind, _, _ in lag:
         grouped.setdefault(robot, {}).setdefault(kind, []).append(col)
-    lines += ["", "Where armsim does not lead (a peer ahead in success, mean, median or first "
-              "use): " + ("; ".join(
+    ahead = {}
+    for robot, col, who in leads(table):
+        who = "both entries" if len(who) > 1 else who[0]
+        ahead.setdefault(robot, {}).setdefault(who, []).append(col)
+    lines += ["", "Where armsim leads (no peer ahead of its better entry), and which entry: "
+              + ("; ".join(f"{robot}: " + ", ".join(f"{who} ({', '.join(cols)})"
+                                                    for who, cols in kinds.items())
+                           for robot, kinds in ahead.items()) or "nowhere") + "."]
+    lines += ["", "Where neither armsim entry leads (a peer ahead of both in success, mean, "
+              "median or first use): " + ("; ".join(
                   f"{robot}: " + ", ".join(f"{kind} ({', '.join(cols)})"
                                            for kind, cols in kinds.items())
                   for robot, kinds in grouped.items()) or "nowhere") + "."]
-    lines += ["", f"Settings: armsim its defaults (tol {TOL:g}, timeout {cap:g} ms); ik_LM "
+    lines += ["", f"Settings: armsim its defaults (tol {TOL:g}, timeout {cap:g} ms; "
+              "**armsim compiled**: the same with `armsim.ik.compiled.use(True)`, numba's "
+              "kernels, its first use with `ARMSIM_COMPILED=1` and numba's cache written "
+              "before, numba's import and the kernel's load in it; its batch on numba's "
+              "threads, one per core); ik_LM "
               f"tol = 0.5 x (1e-5)^2 = {RTB_TOL:.0e} on 0.5 e.e, ilimit "
               f"{RTB_SETTINGS['ilimit']}, slimit {RTB_SETTINGS['slimit']}, k "
               f"{RTB_SETTINGS['k']:g} (chosen on the tuning poses by `python bench/peers_spatial.py "

@@ -91,3 +91,25 @@ def test_a_rate_short_of_one_is_never_printed_as_100_percent():
     assert peers.pct(1.0) == "100.00 %"
     assert peers.pct(0.99997) == "99.997 %"
     assert peers.pct(0.9934) == "99.34 %"
+
+
+def test_behind_weighs_both_armsim_entries_and_leads_names_the_one_ahead():
+    a = dict(success=1.0, mean=0.2, median=0.1, first_use=5.0)
+    c = dict(success=1.0, mean=0.05, median=0.04, first_use=400.0)
+    lm = dict(success=0.99, mean=0.1, median=0.08, first_use=0.2)
+    table = {"panda": {"armsim": a, "armsim compiled": c, "ik_LM": lm}}
+    # ik_LM is ahead of the default path's mean and median, not of the compiled path's
+    assert peers.behind(table) == [("panda", "first use", "ik_LM", 0.2, 5.0)]
+    assert peers.leads(table) == [("panda", "success", ["armsim", "armsim compiled"]),
+                                  ("panda", "mean", ["armsim compiled"]),
+                                  ("panda", "median", ["armsim compiled"])]
+    # the compiled path skipped (numba missing) or not measured: the default path alone
+    for compiled in ("numba not importable", dict(c, first_use=None)):
+        table["panda"]["armsim compiled"] = compiled
+        lag = peers.behind(table)
+        if isinstance(compiled, str):
+            assert lag == [("panda", "mean", "ik_LM", 0.1, 0.2),
+                           ("panda", "median", "ik_LM", 0.08, 0.1),
+                           ("panda", "first use", "ik_LM", 0.2, 5.0)]
+        else:           # its first use unknown: the default path's counts
+            assert lag == [("panda", "first use", "ik_LM", 0.2, 5.0)]

@@ -1,0 +1,149 @@
+"""bench/ik_spatial.py: armsim's compiled path is a row of its own, measured as the default
+path (the same poses and settings, the path off after), skipped with its reason when numba
+cannot be imported, and the blocks print from a saved run (--from-json)."""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ik import compiled
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import ik_spatial as bench  # noqa: E402
+
+needs_numba = pytest.mark.skipif(not compiled.available(), reason="numba not installed")
+
+
+@needs_numba
+def test_the_compiled_path_is_on_inside_and_off_after_an_error():
+    assert not compiled.enabled()
+    with pytest.raises(RuntimeError, match="inside"):
+        with bench.compiled_path():
+            assert compiled.enabled()
+            raise RuntimeError("inside")
+    assert not compiled.enabled()
+
+
+@needs_numba
+def test_the_compiled_rows_solve_the_same_poses_to_the_default_paths_answers():
+    chain = armsim.robots.load("ur5")
+    seed_q = chain.limits.mean(axis=1)
+    T = chain.matrix(np.random.default_rng(bench.POSE_SEED).uniform(
+        chain.limits[:, 0], chain.limits[:, 1], (6, chain.n)))
+    assert bench.warm_up_compiled(chain, seed_q, 20.0) > 0.0
+    assert not compiled.enabled()
+    _, good, its, own, reasons = bench.armsim_singles(chain, T, seed_q, len(T))
+    with bench.compiled_path():
+        _, good_c, its_c, own_c, reasons_c = bench.armsim_singles(chain, T, seed_q, len(T))
+        _, r_c = bench.armsim_batch(chain, T, seed_q, "one")
+    assert (good_c, its_c, own_c, reasons_c) == (good, its, own, reasons)
+    _, r = bench.armsim_batch(chain, T, seed_q, "one")
+    np.testing.assert_array_equal(r_c.iterations, r.iterations)
+    np.testing.assert_array_equal(bench.fk_success(chain, r_c.q, T),
+                                  bench.fk_success(chain, r.q, T))
+
+
+def test_the_compiled_rows_are_skipped_with_the_reason_when_numba_cannot_be_imported(
+        monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)       # import numba raises ImportError
+    why = bench.compiled_skip()
+    assert why.startswith("numba not importable (ModuleNotFoundError: import of numba halted")
+    assert why.endswith("; pip install 'armsim[fast]')")
+    if compiled.available():
+        monkeypatch.delitem(sys.modules, "numba")
+        assert bench.compiled_skip() is None
+
+
+def _stats(mean, success=1.0):
+    return {"success": success, "own_success": success, "mean_ms": mean,
+            "median_ms": mean / 2, "p95_ms": 2 * mean, "count": 50, "timeouts": 0.0,
+            "over_cap": 0, "own_but_failed": 0}
+
+
+def _armsim(batch, first):
+    return {"batch_success": 1.0, "batch_per_s": batch, "batch_default_threads_per_s":
+            2 * batch, "over_100_iterations": 0, "over_100_share": 0.0, "most_iterations": 9,
+            "most_iterations_ms": 0.5, "first_use_ms": first}
+
+
+def fake_run():
+    """A saved run of one robot with every row (figures made up, the shape of --json's)."""
+    give = {"mean_ms": 0.3, "max_ms": 0.5, "reasons": {"unreachable": 10}}
+    first = {"first_use_ms": 8.0}
+    r = {"n": 7, "poses": 50, "armsim": _armsim(1000.0, 2.0),
+         bench.COMPILED: _armsim(4000.0, 400.0),
+         "capped": {str(c): {"armsim": _stats(0.2), bench.COMPILED: _stats(0.1),
+                             "tracik": _stats(0.4)} for c in bench.CAPS_MS},
+         "ik_LM": dict(_stats(0.15), fk_difference=3e-16),
+         "Klampt": dict(_stats(0.3), fk_difference=4e-16),
+         "first_use": {"armsim": first, "armsim warm": {"first_use_ms": 1.0},
+                       bench.COMPILED: {"first_use_ms": 420.0},
+                       bench.COMPILED + " warm": {"first_use_ms": 410.0},
+                       "ik_LM": {"first_use_ms": 0.2}, "TRAC-IK": {"first_use_ms": 9.0},
+                       "Klampt": {"first_use_ms": 0.3}, "IKPy": {"first_use_ms": 9.0}},
+         "position": {"success": 1.0, "batch_per_s": 900.0,
+                      "compiled": {"success": 1.0, "batch_per_s": 3000.0}},
+         "give_up": {str(b): {"armsim": give, bench.COMPILED: dict(give, mean_ms=0.1),
+                              "tracik": {"mean_ms": 5.0, "max_ms": 5.1}}
+                     for b in bench.BEYOND},
+         "ikpy": dict(_stats(8.0, 0.9), success_within_cap=0.8, armsim_mean_ms=0.2,
+                      armsim_compiled_mean_ms=0.1)}
+    return {"poses": 50, "caps_ms": list(bench.CAPS_MS), "settings": bench.SETTINGS,
+            "robots": {"panda": r}, "rounds": 1, "give_up_targets": 10, "ikpy_poses": 10,
+            "first_runs": 1, "pose_seed": bench.POSE_SEED,
+            "table": {"size": 4096, "nearest": 64},
+            "jacobian": {"1": {"ad_ms": 0.01, "dual_ms": 0.02, "geometric_ms": 0.03,
+                               "dual_over_ad": 2.0, "max_difference": 1e-16}}}
+
+
+def _printed(tmp_path, capsys, results):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(results))
+    bench.main(["--from-json", str(path)])
+    return capsys.readouterr().out.splitlines()
+
+
+def test_from_json_prints_the_compiled_rows_beside_the_default_path(tmp_path, capsys):
+    lines = _printed(tmp_path, capsys, fake_run())
+    assert ("| panda, compiled | 20 ms | 100.00 % / 100.00 % | 0.100 / 0.050 / 0.200 | 0.0 | "
+            "as above | as above | 0.25 |") in lines
+    assert ("| panda, compiled | 7 | 100.00 % | 8000 / 4000 | 0.50 | 1.6 | as above | "
+            "as above | 80.0 | 100.00 % |") in lines
+    assert ("| panda | **armsim compiled** | 100.00 % / 100.00 % | 0.100 / 0.050 | "
+            "420.00 (warm 410.00) | 8,000 (one thread 4,000) |") in lines
+    # ik_LM is ahead of the default path's mean (0.15 < 0.2), not of the compiled path's
+    # (0.1); ik_LM and Klampt start faster than both (the default path 8 ms)
+    assert ("Where armsim leads (no peer ahead of its better entry), and which entry: "
+            "panda: both entries (success), armsim compiled (mean, median).") in lines
+    assert ("Where neither armsim entry leads (a peer ahead of both in success, mean, median "
+            "or first use): panda: ik_LM (first use), Klampt (first use).") in lines
+
+
+def test_from_json_of_a_run_without_numba_prints_why_and_of_an_older_run_no_row(
+        tmp_path, capsys):
+    why = "numba not importable (ImportError: no numba)"
+    res = fake_run()
+    r = res["robots"]["panda"]
+    r[bench.COMPILED] = r["first_use"][bench.COMPILED] = why
+    for c in r["capped"].values():
+        c[bench.COMPILED] = why
+    lines = _printed(tmp_path, capsys, res)
+    assert f"| panda, compiled | 20 ms | skipped: {why} | | | | | |" in lines
+    assert f"| panda | armsim compiled | skipped: {why} | | | |" in lines
+    old = copy.deepcopy(fake_run())
+    r = old["robots"]["panda"]
+    del r[bench.COMPILED], r["position"]["compiled"], r["ikpy"]["armsim_compiled_mean_ms"]
+    for c in r["capped"].values():
+        del c[bench.COMPILED]
+    for g in r["give_up"].values():
+        del g[bench.COMPILED]
+    lines = _printed(tmp_path, capsys, old)
+    assert not any("compiled" in line for line in lines if line.startswith("|"))
+    assert ("| panda | **armsim** | 100.00 % / 100.00 % | 0.200 / 0.100 | 8.00 (warm 1.00) | "
+            "2,000 (one thread 1,000) |") in lines
