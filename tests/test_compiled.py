@@ -126,18 +126,39 @@ def test_batches_equal_the_array_path():
     assert np.isfinite(b.q).all() and (b.targets["left_tool"][::4] < 0.05).all()
 
 
-def test_the_kernel_reads_the_rules_it_was_compiled_with(monkeypatch):
-    """A constant of rules.py that differs from the compiled one compiles the kernel
-    again (the rule lives in one place)."""
-    k = compiled.kernel()
+def test_a_rule_constant_changed_at_run_time_takes_the_default_path(on, monkeypatch):
+    """The kernel holds the rule constants it was compiled with; while one of rules.py's
+    differs (a patch), solves take the default path, which reads it, and the compiled one
+    again once it is back: the rule has one place."""
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 12, 21)
+    compiled.kernel()
+    assert compiled.enabled()
+    before = [armsim.solve(chain, t).iterations for t in T]
+    monkeypatch.setattr(rules, "NU_UP", rules.NU_UP * 3)
+    assert not compiled.enabled()
+    changed = [armsim.solve(chain, t).iterations for t in T]
+    old = compiled.use(False)
+    assert [armsim.solve(chain, t).iterations for t in T] == changed   # the default path's
+    compiled.use(old)
+    assert changed != before, "the change changed nothing"
+    monkeypatch.undo()
+    assert compiled.enabled()
+    assert [armsim.solve(chain, t).iterations for t in T] == before
+
+
+def test_a_kernel_compiled_with_other_constants_is_compiled_again(monkeypatch):
+    """On first load, a kernel whose constants are not the rules' (a cache written before
+    rules.py changed) is compiled again, every function."""
+    from armsim.ik import _kernel as k
+    monkeypatch.setattr(compiled, "_KERNEL", [])
+    monkeypatch.setattr(compiled, "_FROZEN", [None])
     calls = []
-    for f in (k.frozen, k.attempt, k.damped):
+    for f in (k.frozen, k.attempt, k.solve_one, k.solve_rows):
         monkeypatch.setattr(f, "recompile", lambda f=f: calls.append(f))
-    compiled.kernel()
-    assert calls == []
     monkeypatch.setattr(rules, "NU_UP", rules.NU_UP * 2)
-    compiled.kernel()
-    assert k.frozen in calls and k.attempt in calls and k.damped in calls
+    assert compiled.kernel() is k
+    assert calls == [k.frozen, k.attempt, k.solve_one, k.solve_rows]
 
 
 def test_a_failed_pivot_is_reported():

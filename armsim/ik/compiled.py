@@ -29,6 +29,7 @@ __all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "r
            "run_rows"]
 
 _KERNEL = []            # the loaded kernel module, once
+_FROZEN = [None]        # the rule constants the loaded kernel holds
 
 
 def available() -> bool:
@@ -53,27 +54,40 @@ def use(on: bool = True) -> bool:
     return old
 
 
+def _constants():
+    """The rule constants the kernel compiles in (:mod:`armsim.ik.rules`'s and
+    ``settings.GIVE_UP_FACTOR``), as they are now."""
+    return (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
+            rules.LOWER, settings.GIVE_UP_FACTOR)
+
+
 def enabled() -> bool:
-    return _ON[0] and (bool(_KERNEL) or available())
+    """Whether a solve takes the compiled path now: on, numba there, and the rule constants
+    those the kernel was compiled with (a constant changed while the process runs -- a
+    test's patch -- sends solves to the default path, which reads it, until it is back)."""
+    if not _ON[0]:
+        return False
+    if _KERNEL:
+        return _FROZEN[0] == _constants()
+    return available()
 
 
 def kernel():
-    """The kernel module, loaded (and compiled, or read from numba's cache) on first use;
-    compiled again when a constant of :mod:`armsim.ik.rules` differs from the one compiled
-    in."""
+    """The kernel module, loaded (read from numba's cache, or compiled) on first use, and
+    compiled again then if the constants it holds are not the rules' (the sources changed
+    since the cache was written)."""
     if not _KERNEL:
-        from armsim.ik import _kernel
-        _KERNEL.append(_kernel)
-    k = _KERNEL[0]
-    now = (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
-           rules.LOWER)
-    if k.frozen() != now or k.frozen_restarts() != (settings.GIVE_UP_FACTOR,):
-        for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
-                  k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation, k.improved,
-                  k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows, k.solve_one,
-                  k.tool_residuals, k.solve_rows):
-            f.recompile()
-    return k
+        from armsim.ik import _kernel as k
+        now = _constants()
+        if k.frozen() + k.frozen_restarts() != now:
+            for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
+                      k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation,
+                      k.improved, k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows,
+                      k.solve_one, k.tool_residuals, k.solve_rows):
+                f.recompile()
+        _FROZEN[0] = now
+        _KERNEL.append(k)
+    return _KERNEL[0]
 
 
 # -- the model --------------------------------------------------------------------------

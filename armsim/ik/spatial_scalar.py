@@ -360,6 +360,17 @@ def run_one(solver, target, q0):
     targets when its target is one (a robot's tools, one beyond its reach: the array
     path weighs the far tool and runs the restarts for the others)."""
     prob = solver.problem
+    if solver.timeout is None and compiled.enabled():       # the whole solve compiled
+        tl = target.tolist()
+        attainable = prob.attainable_one(tl)
+        if not attainable and prob.retry_unattainable:
+            return None        # several tools, one beyond reach: the array path's weighing
+        got = compiled.run_one(solver, target, q0, rule.first_budget(solver), attainable)
+        if got is None:
+            return None        # a Cholesky pivot failed: the array path (LU)
+        q, iters, res, stalled, pr, tools = got
+        tol = solver.tol
+        return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr, tools
     clock = time.perf_counter
     deadline = None if solver.timeout is None else clock() + solver.timeout
     timed = [False]              # the deadline passed (set inside attempt)
@@ -441,12 +452,6 @@ def run_one(solver, target, q0):
         attainable = prob.attainable_one(tl)
         if not attainable and prob.retry_unattainable:
             return None        # several tools, one beyond reach: the array path's weighing
-        if deadline is None and compiled.enabled():   # the whole solve compiled
-            got = compiled.run_one(solver, target, q0, first, attainable)
-            if got is None:
-                raise _Fallback
-            q, iters, res, stalled, pr, tools = got
-            return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr, tools
 
         def reason(res, stalled):
             if timed[0] and res >= tol and attainable:
