@@ -259,3 +259,18 @@ def test_the_environment_switch_without_numba_warns_and_stays_off():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "True"]
     assert "ARMSIM_COMPILED=1 is ignored: the compiled solve needs numba" in out.stderr
+
+
+def test_a_deadline_ends_the_compiled_solve(on):
+    """timeout= runs in the kernel too: a generous one changes nothing; one that passes
+    before a target no start can meet (tol below the rounding) is met ends the search with
+    reason "timeout", after fewer iterations than the search without it."""
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 20, 31)
+    a, b = _both(lambda: [armsim.solve(chain, t, timeout=5.0) for t in T])
+    assert [r.iterations for r in a] == [r.iterations for r in b]
+    assert [r.reason for r in a] == [r.reason for r in b] == ["converged"] * 20
+    full = armsim.solve(chain, T[0], tol=1e-17)
+    cut = armsim.solve(chain, T[0], tol=1e-17, timeout=1e-4)
+    assert full.reason == "stalled" and cut.reason == "timeout"
+    assert cut.iterations < full.iterations

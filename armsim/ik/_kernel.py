@@ -13,6 +13,7 @@ Compiled once per install (numba's cache, beside the sources).
 from __future__ import annotations
 
 import math
+import time
 from collections import namedtuple
 
 import numba as nb
@@ -45,6 +46,15 @@ NB = namedtuple("Backend", "where maximum minimum")(_where, _maximum, _minimum)
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
 small, wide = _jit(rotvec.small), _jit(rotvec.wide)
+
+
+@nb.njit(cache=True)
+def now():
+    """``time.perf_counter()`` (numba has no clock of its own: one call into Python, about
+    0.3 us, only where a deadline is set)."""
+    with nb.objmode(t="float64"):
+        t = time.perf_counter()
+    return t
 
 
 @_jit
@@ -277,10 +287,12 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
 
 @_jit
 def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, width,
-            factor, passes, strict, out):
+            factor, passes, strict, out, deadline=np.inf):
     """One attempt from q (n,, changed in place) for at most ``budget`` iterations (the
-    progress rule when ``width`` > 0): ``out`` = (iterations, f, stalled, position
-    residual, orientation residual).  A Cholesky pivot that fails (``J J^T + lam2 I``
+    progress rule when ``width`` > 0) and, when ``deadline`` is finite, until
+    ``time.perf_counter()`` passes it (checked after the stop test of every iteration, as
+    the float path does): ``out`` = (iterations, f, stalled, position residual, orientation
+    residual, the deadline passed).  A Cholesky pivot that fails (``J J^T + lam2 I``
     singular to rounding) ends the attempt with False when ``strict`` (the caller takes the
     array path, which solves by LU), else the step is no move (rejected, as the batch's
     step that is not finite)."""
@@ -298,11 +310,14 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     nu = damping
     best, since, k = f, 0, 0
     hist[0] = f
-    slow = False
+    slow = timed = False
     two_pi = 2.0 * math.pi
     while True:
         slow = width > 0 and k >= width and too_slow(f, hist[k - width], factor)
         if stopped(f, since, half_tol2) or k == budget or slow:
+            break
+        if deadline < np.inf and now() > deadline:
+            timed = True
             break
         lam2 = nu * 2.0 * f + floor2
         if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
@@ -329,6 +344,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     out[2] = 1.0 if stalled(since, slow) else 0.0
     out[3] = pr[0]
     out[4] = pr[1]
+    out[5] = 1.0 if timed else 0.0
     return True
 
 
@@ -516,13 +532,16 @@ def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, neare
 
 
 @_jit
-def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=True):
-    """:func:`armsim.ik.spatial_scalar.run_one` for a problem without a deadline: the
-    "nearer" first start, the first budget and its continuation, the restarts in order,
-    give-up, whole turns of free joints.  ``S`` = (tol, max_iter, first budget, restarts,
+def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=True,
+              deadline=np.inf):
+    """:func:`armsim.ik.spatial_scalar.run_one`: the "nearer" first start, the first budget
+    and its continuation, the restarts in order, give-up, whole turns of free joints, and a
+    ``deadline`` (``time.perf_counter()``; checked in every iteration and before every
+    restart, as the float path does).  ``S`` = (tol, max_iter, first budget, restarts,
     nearer, q0_radius^2, give_up (-1: none), progress width, factor, damping, lambda
     floor^2, clamp passes, attainable, starts from the table).  Returns q; ``out`` =
-    (iterations, residual, stalled, position, orientation, a start other than q0 ran),
+    (iterations, residual, stalled, position, orientation, a start other than q0 ran, the
+    deadline passed),
     ``tools`` each tool's residual at q; None when a Cholesky pivot failed and ``strict``
     (the caller takes the array path, which solves by LU; else the step is no move, as the
     batch's)."""
@@ -531,7 +550,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     half_tol2 = 0.5 * tol * tol
     n = q0.shape[0]
     sc = np.ones(M[0].shape[0] - 1)
-    res_out = np.empty(5)
+    res_out = np.empty(6)
     E = max(W[2].shape[0], OW[6].shape[1])
     d, d32, cand = np.empty(E), np.empty(E, dtype=np.float32), np.empty(E, dtype=np.int64)
     cap = max(restarts, 1) + 1
@@ -546,10 +565,10 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     if restarts == 0:
         q = qa.copy()
         if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
-                       width, factor, passes, strict, res_out):
+                       width, factor, passes, strict, res_out, deadline):
             return None
         out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
-        out[3], out[4], out[5] = res_out[3], res_out[4], 0.0
+        out[3], out[4], out[5], out[6] = res_out[3], res_out[4], 0.0, res_out[5]
         if tools.shape[0] > 1:
             tool_residuals(q, M, tg, m, tools)
         return q
@@ -573,8 +592,9 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             order[1] = -1
     q = start.copy()
     if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
-                   factor, passes, strict, res_out):
+                   factor, passes, strict, res_out, deadline):
         return None
+    timed = res_out[5] > 0.0
     iters = int(res_out[0])
     res = max(res_out[3], res_out[4])
     stalled_ = res_out[2] > 0.0
@@ -588,7 +608,10 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             budgets[0] = extra
     since = 0
     for slot in range(lo_slot, restarts + 1):
-        if res < tol or not attainable:
+        if res < tol or not attainable or timed:
+            break
+        if deadline < np.inf and now() > deadline:
+            timed = True
             break
         restarted = True
         k = order[slot]
@@ -600,8 +623,9 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
         else:
             q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
-                       floor2, width, factor, passes, strict, res_out):
+                       floor2, width, factor, passes, strict, res_out, deadline):
             return None
+        timed = timed or res_out[5] > 0.0
         iters += int(res_out[0])
         res2 = max(res_out[3], res_out[4])
         since = gave_up_count(since, res2, res, res2, res, True, NB)
@@ -624,6 +648,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             res = max(pos, ori)
     out[0], out[1], out[2] = iters, res, 1.0 if stalled_ else 0.0
     out[3], out[4], out[5] = pos, ori, 1.0 if restarted else 0.0
+    out[6] = 1.0 if timed else 0.0
     if tools.shape[0] > 1:
         tool_residuals(q, M, tg, m, tools)
     return q

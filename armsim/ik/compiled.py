@@ -25,8 +25,7 @@ import numpy as np
 from armsim.ik import restart_table, rules, settings, steps
 from armsim.ik.attempt import first_budget as rule_first_budget
 
-__all__ = ["available", "use", "enabled", "model", "attempt_one", "attempts", "run_one",
-           "run_rows"]
+__all__ = ["available", "use", "enabled", "model", "attempts", "run_one", "run_rows"]
 
 _KERNEL = []            # the loaded kernel module, once
 _FROZEN = [None]        # the rule constants the loaded kernel holds
@@ -181,22 +180,6 @@ def model(prob):
 
 
 # -- the calls ----------------------------------------------------------------------------
-def attempt_one(prob, q, budget, target, half_tol2, damping, floor2, watch):
-    """One attempt on one row (q clipped): (q (n,), iterations, f, stalled, (position,
-    orientation residuals)), or None when a Cholesky pivot failed."""
-    k = kernel()
-    M, lo, hi, wrap, m = model(prob)
-    width, factor = watch if watch else (0, 0.0)
-    out = np.empty(5)
-    q = np.array(q, dtype=float)
-    if not k.attempt(q, int(budget), M, target, np.ones(len(M[0]) - 1), lo, hi, wrap, m,
-                     half_tol2, damping, floor2, int(width), float(factor),
-                     steps.CLAMP_PASSES, True, out):
-        return None
-    k, f, st, pos, ori = out.tolist()
-    return q, int(k), f, st > 0.0, (pos, ori)
-
-
 def attempts(solver, aim, reachable, q0, budget):
     """:meth:`armsim.ik.loop.Solver._attempts` of a ``dls`` solver on a spatial chain or a
     robot's tools, by the compiled attempt row after row: (q, iterations, residual,
@@ -209,7 +192,7 @@ def attempts(solver, aim, reachable, q0, budget):
     width, factor = solver._progress or (0, 0.0)
     b = len(q0)
     Q = np.array(prob.clip(np.asarray(q0, dtype=float)), dtype=float, order="C")
-    out = np.empty((b, 5))
+    out = np.empty((b, 6))
     scales = (prob.tool_scales(aim) if hasattr(prob, "tool_scales")
               else np.ones((b, 1)))
     watched = True if prob.retry_unattainable else np.asarray(reachable, dtype=bool)
@@ -305,7 +288,7 @@ def run_rows(solver, targets, q0):
     aim, reachable = prob.aim(targets)
     first = rule_first_budget(solver)
     b = len(targets)
-    out, tools = np.empty((b, 6)), np.empty((b, len(M[0]) - 1))
+    out, tools = np.empty((b, 7)), np.empty((b, len(M[0]) - 1))
     Q = np.empty((b, prob.n))
     k.solve_rows(np.ascontiguousarray(q0, dtype=float), M,
                  np.ascontiguousarray(targets, dtype=float), reachable.astype(np.bool_), lo,
@@ -328,21 +311,23 @@ def run_rows(solver, targets, q0):
     return got
 
 
-def run_one(solver, target, q0, first, attainable):
-    """:func:`armsim.ik.spatial_scalar.run_one` compiled (no deadline): (q (list),
-    iterations, residual, stalled, (position, orientation residuals), each tool's residual
-    (several tools; else None)), or None when a Cholesky pivot failed."""
+def run_one(solver, target, q0, first, attainable, deadline=None):
+    """:func:`armsim.ik.spatial_scalar.run_one` compiled: (q (list), iterations, residual,
+    stalled, (position, orientation residuals), each tool's residual (several tools; else
+    None), whether the ``deadline`` (``time.perf_counter()``) passed), or None when a
+    Cholesky pivot failed."""
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
     W, D, OW, free = _starts(solver, prob)
     S = _settings(solver, first, attainable)
-    out, tools = np.empty(6), np.empty(len(M[0]) - 1)
+    out, tools = np.empty(7), np.empty(len(M[0]) - 1)
     q = k.solve_one(np.asarray(q0, dtype=float), M, np.ascontiguousarray(target, dtype=float),
-                    lo, hi, wrap, free, m, S, W, D, OW, out, tools)
+                    lo, hi, wrap, free, m, S, W, D, OW, out, tools, True,
+                    np.inf if deadline is None else float(deadline))
     if q is None:
         return None
-    iters, res, stalled, pos, ori, _ = out.tolist()
+    iters, res, stalled, pos, ori, _, timed = out.tolist()
     return (q.tolist(), int(iters), res, stalled > 0.0, (pos, ori),
-            tools.tolist() if len(tools) > 1 else None)
+            tools.tolist() if len(tools) > 1 else None, timed > 0.0)
 

@@ -360,17 +360,20 @@ def run_one(solver, target, q0):
     targets when its target is one (a robot's tools, one beyond its reach: the array
     path weighs the far tool and runs the restarts for the others)."""
     prob = solver.problem
-    if solver.timeout is None and compiled.enabled():       # the whole solve compiled
-        tl = target.tolist()
-        attainable = prob.attainable_one(tl)
+    if compiled.enabled():               # the whole solve compiled
+        deadline = None if solver.timeout is None else time.perf_counter() + solver.timeout
+        attainable = prob.attainable_one(target.tolist())
         if not attainable and prob.retry_unattainable:
             return None        # several tools, one beyond reach: the array path's weighing
-        got = compiled.run_one(solver, target, q0, rule.first_budget(solver), attainable)
+        got = compiled.run_one(solver, target, q0, rule.first_budget(solver), attainable,
+                               deadline)
         if got is None:
             return None        # a Cholesky pivot failed: the array path (LU)
-        q, iters, res, stalled, pr, tools = got
+        q, iters, res, stalled, pr, tools, timed = got
         tol = solver.tol
-        return q, iters, res, _reason(res, tol, res < tol or attainable, stalled), pr, tools
+        why = ("timeout" if timed and res >= tol and attainable
+               else _reason(res, tol, res < tol or attainable, stalled))
+        return q, iters, res, why, pr, tools
     clock = time.perf_counter
     deadline = None if solver.timeout is None else clock() + solver.timeout
     timed = [False]              # the deadline passed (set inside attempt)
@@ -424,20 +427,6 @@ def run_one(solver, target, q0):
             hist.append(f)
         pr = parts(d)
         return q, k, max(pr), rule.stalled(since, slow), pr
-
-    if compiled.enabled():       # the attempt in numba (:mod:`armsim.ik.compiled`)
-        row = np.ascontiguousarray(target, dtype=float)
-
-        def attempt(q, budget, ev=None, watch=watch):      # noqa: F811
-            if deadline is not None and clock() > deadline:
-                timed[0] = True
-                budget = 0
-            got = compiled.attempt_one(prob, q, budget, row, half_tol2, damping, floor2,
-                                       watch)
-            if got is None:
-                raise _Fallback
-            q, k, _, st, pr = got
-            return q.tolist(), k, max(pr), st, pr
 
     def clip(q):
         q = list(map(min, map(max, q, lo), hi))
