@@ -1,17 +1,18 @@
-"""The compiled path of the spatial ``dls`` solve: one attempt in numba, for one row and
-for a batch (``pip install 'armsim[fast]'``; on with :func:`use` or ``ARMSIM_COMPILED=1``).
+"""The compiled path of the spatial ``dls`` solve, in numba (``pip install 'armsim[fast]'``;
+on with :func:`use` or ``ARMSIM_COMPILED=1``).
 
-The single solve (:func:`armsim.ik.spatial_scalar.run_one`) and the batch
-(:meth:`armsim.ik.loop.Solver._attempts`) keep their starts, restarts, give-up and
-reasons (Python, :mod:`armsim.ik.attempt`); what runs compiled is the attempt itself, the
-same function for a row and for each row of a batch (:mod:`armsim.ik._kernel`), with
-:mod:`armsim.ik.attempt`'s rule functions compiled in.  A robot's tools and a chain are one
-model (:func:`model`): each tool's chain of joints, each joint a turn about (or a slide
-along) its local z, its value ``q[free] * multiplier + offset``.
+One function, :func:`armsim.ik._kernel.solve_one`, is the whole single solve of
+:func:`armsim.ik.spatial_scalar.run_one` (its starts, restarts, give-up, whole turns and
+deadline), and ``solve_batch`` runs it on each row, on every core
+(:func:`armsim.ik._kernel.solve_rows`, :func:`run_rows`); :mod:`armsim.ik.attempt`'s rule
+functions are compiled into it from their source.  A batch with a ``timeout`` keeps the
+Python restarts around compiled attempts (:func:`attempts`).  A robot's tools and a chain
+are one model (:func:`model`): each tool's chain of joints, each joint a turn about (or a
+slide along) its local z, its value ``q[free] * multiplier + offset``.
 
-Off by default: numba's import and the first call of the cached kernels cost about
-0.25 s a process (``python bench/first_solve.py``), more than a thousand solves of one
-pose; a first use with an empty cache compiles for seconds.
+Off by default: in a fresh process numba's import and the loading of the cached kernels
+cost about a third of a second, and the first use after an install compiles them for tens
+of seconds (``python bench/first_solve.py``).
 """
 
 from __future__ import annotations
