@@ -1,11 +1,12 @@
-"""The compiled attempt: :mod:`armsim.ik.compiled`'s numba kernels (imported only there, on
+"""The compiled solve: :mod:`armsim.ik.compiled`'s numba kernels (imported only there, on
 first use, so ``import armsim`` never loads numba).
 
-One attempt of ``dls`` on one row (:func:`attempt`), and on rows one after another
-(:func:`attempt_rows`, the batch: the same function per row).  The rule is
-:mod:`armsim.ik.attempt`'s own functions, compiled here with :data:`NB` for their backend
-(``where``, ``maximum`` and ``minimum`` on numbers); the forward pass carries each joint's
-one-hot tangent as its twist (:func:`evaluate`: the tool's pose and, per joint, the
+:func:`solve_one` is one whole solve (starts, restarts, give-up, whole turns, deadline);
+:func:`solve_rows` runs it on each row of a batch, on every core; :func:`attempt` is one
+attempt (:func:`attempt_rows`: one per row, for a batch whose restarts Python keeps).  The
+rule is :mod:`armsim.ik.attempt`'s own functions, compiled here with :data:`NB` for their
+backend (``where``, ``maximum`` and ``minimum`` on numbers); the forward pass carries each
+joint's one-hot tangent as its twist (:func:`evaluate`: the tool's pose and, per joint, the
 velocity its unit rate gives the tool, ``(z x (p - o), z)``, times the mimic multiplier).
 Compiled once per install (numba's cache, beside the sources).
 """
