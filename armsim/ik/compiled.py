@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = ["available", "use", "enabled", "model", "attempts", "run_one", "run_r
 
 _KERNEL = []            # the loaded kernel module, once
 _FROZEN = [None]        # the rule constants the loaded kernel holds
+_PARALLEL = threading.Lock()    # solve_rows from several Python threads: one at a time
 
 
 def available() -> bool:
@@ -291,9 +293,11 @@ def run_rows(solver, targets, q0):
     b = len(targets)
     out, tools = np.empty((b, 7)), np.empty((b, len(M[0]) - 1))
     Q = np.empty((b, prob.n))
-    k.solve_rows(np.ascontiguousarray(q0, dtype=float), M,
-                 np.ascontiguousarray(targets, dtype=float), reachable.astype(np.bool_), lo,
-                 hi, wrap, free, m, _settings(solver, first, True), W, D, OW, out, tools, Q)
+    with _PARALLEL:     # numba's thread pool takes one parallel call at a time
+        k.solve_rows(np.ascontiguousarray(q0, dtype=float), M,
+                     np.ascontiguousarray(targets, dtype=float), reachable.astype(np.bool_),
+                     lo, hi, wrap, free, m, _settings(solver, first, True), W, D, OW, out,
+                     tools, Q)
     rest = out[:, 0] < 0
     if prob.retry_unattainable:
         rest |= ~reachable
