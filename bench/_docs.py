@@ -14,12 +14,13 @@ whose markers are missing is an error (the docs name where each table goes).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_blocks", "add_markdown_argument"]
+__all__ = ["write_blocks", "add_markdown_argument", "publish"]
 
 
 def _pattern(name):
@@ -49,3 +50,15 @@ def write_blocks(path, blocks, command):
 def add_markdown_argument(parser, default_doc):
     parser.add_argument("--markdown", nargs="?", const=default_doc, metavar="DOC",
                         help=f"write the tables into DOC's generated blocks (default {default_doc})")
+
+
+def publish(args, name, text, data, command, docs=()):
+    """A benchmark's ending: print its table ``text``; with ``--json`` write ``data``; with
+    ``--markdown`` write the table into the block ``name`` of ``args.markdown`` and of each
+    of ``docs`` (once per file)."""
+    print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, indent=1, default=float))
+    if args.markdown:
+        for doc in dict.fromkeys([args.markdown, *docs]):
+            write_blocks(doc, {name: text}, command)

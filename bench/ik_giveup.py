@@ -103,7 +103,7 @@ def markdown(results):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, publish
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1,000 poses per robot")
     ap.add_argument("--json", metavar="PATH")
@@ -119,12 +119,8 @@ def main(argv=None):
                                    "out_of_reach": out_of_reach(chain, count)}
         print(name, json.dumps(results["robots"][name]), flush=True)
     text = markdown(results)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
-    if args.markdown:
-        write_blocks(args.markdown, {"bench/ik_giveup.py": text},
-                     "python bench/ik_giveup.py" + (" --quick" if args.quick else ""))
+    publish(args, "bench/ik_giveup.py", text, results,
+            "python bench/ik_giveup.py" + (" --quick" if args.quick else ""))
 
 
 if __name__ == "__main__":

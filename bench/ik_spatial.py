@@ -629,7 +629,7 @@ def fastest(rs):
 
 def main(argv=None):
     import tempfile
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, publish, write_blocks
     from peers_spatial import peers_markdown
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer poses (a few minutes)")
@@ -657,12 +657,8 @@ def main(argv=None):
     if args.only == "jacobian":
         j = jacobian_timing(3 if args.quick else 20)
         text = jacobian_markdown(j)
-        print(text)
-        if args.json:
-            Path(args.json).write_text(json.dumps(j, indent=1))
-        if args.markdown:
-            write_blocks(args.markdown, {"bench/ik_spatial.py jacobian": text},
-                         "python bench/ik_spatial.py --only jacobian --markdown")
+        publish(args, "bench/ik_spatial.py jacobian", text, j,
+                "python bench/ik_spatial.py --only jacobian --markdown")
         return
     poses = args.poses or (300 if args.quick else 10_000)
     ikpy_count = min(poses, 10 if args.quick else 200)

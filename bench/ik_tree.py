@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -246,7 +245,7 @@ def markdown(res):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, publish, write_blocks
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="300 / 100 poses, B = 1,000")
     ap.add_argument("--poses", type=int, help="part 1's single solves per robot")
@@ -280,14 +279,9 @@ def main(argv=None):
         print("the compiled path: skipped (numba is not installed: pip install "
               "'armsim[fast]')", flush=True)
     res = {"alone": alone, "peers": part2(peer_count, args.cap, peers)}
-    text = markdown(res)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=1))
-    if args.markdown:
-        command = "python bench/ik_tree.py" + (" --quick" if args.quick else "") + " --markdown"
-        for doc in dict.fromkeys([args.markdown, "README.md"]):
-            write_blocks(doc, {"bench/ik_tree.py": text}, command)
+    publish(args, "bench/ik_tree.py", markdown(res), res,
+            "python bench/ik_tree.py" + (" --quick" if args.quick else "") + " --markdown",
+            docs=["README.md"])
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def markdown(rows):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, publish
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--poses", type=int, default=300)
     ap.add_argument("--json", metavar="PATH")
@@ -91,12 +91,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     rows = [r for name in TASKS for r in run(name, args.poses)]
     text = markdown(rows)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
-    if args.markdown:
-        write_blocks(args.markdown, {"bench/tree_restarts.py": text},
-                     "python bench/tree_restarts.py --markdown")
+    publish(args, "bench/tree_restarts.py", text, rows,
+            "python bench/tree_restarts.py --markdown")
 
 
 if __name__ == "__main__":
