@@ -667,17 +667,17 @@ def tool_residuals(q, M, tg, m, out):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def solve_rows(Q0, M, T, attainable, lo, hi, wrap, free, m, S, W, D, OW, out, tools, Q):
+def solve_rows(Q0, M, T, attainable, lo, hi, wrap, free, m, S, W, D, OW, out, tools):
     """:func:`solve_one` for each row of Q0 (B, n) and T (B, target size), on every thread
-    (the rows are independent: the same answers as one after another): Q (B, n), ``out``
-    (B, 6), ``tools`` (B, tools); a step whose Cholesky pivot fails is no move (the
-    batch's rule).  ``attainable`` (B,) replaces ``S``'s flag."""
+    (the rows are independent: the same answers as one after another): returns Q (B, n)
+    and fills ``out`` (B, 7) and ``tools`` (B, tools); a step whose Cholesky pivot fails is
+    no move (the batch's rule).  ``attainable`` (B,) replaces ``S``'s flag."""
+    Q = np.empty_like(Q0)
     for b in nb.prange(Q0.shape[0]):
         Sb = (S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9], S[10], S[11],
               attainable[b], S[13])
         q = solve_one(Q0[b], M, T[b], lo, hi, wrap, free, m, Sb, W, D, OW, out[b], tools[b],
                       False)
-        if q is None:
-            out[b, 0] = -1.0
-        else:
+        if q is not None:           # (not strict: always an answer)
             Q[b] = q
+    return Q

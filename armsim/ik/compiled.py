@@ -47,7 +47,7 @@ if _ON[0] and not available():
 
 
 def use(on: bool = True) -> bool:
-    """Turn the compiled attempt on (or off) for later solves; returns the previous
+    """Turn the compiled solve on (or off) for later solves; returns the previous
     setting.  ValueError when on and numba is not installed."""
     if on and not available():
         raise ValueError("the compiled solve needs numba: pip install 'armsim[fast]'")
@@ -198,13 +198,13 @@ def attempts(solver, aim, reachable, q0, budget):
     out = np.empty((b, 6))
     scales = (prob.tool_scales(aim) if hasattr(prob, "tool_scales")
               else np.ones((b, 1)))
-    watched = True if prob.retry_unattainable else np.asarray(reachable, dtype=bool)
+    watched = np.broadcast_to(True if prob.retry_unattainable else reachable, (b,))
     k.attempt_rows(Q, np.array(np.broadcast_to(budget, (b,)), dtype=np.int64), M,
                    np.ascontiguousarray(aim, dtype=float),
                    np.ascontiguousarray(scales, dtype=float), lo, hi, wrap, m,
                    0.5 * solver.tol ** 2, float(solver.options.damping),
                    solver.lambda_floor2,
-                   np.where(watched, int(width), 0).astype(np.int64) * np.ones(b, np.int64),
+                   np.where(watched, int(width), 0).astype(np.int64),
                    float(factor), steps.CLAMP_PASSES, out)
     res = np.maximum(out[:, 3], out[:, 4])
     return Q, out[:, 0].astype(int), res, res.copy(), out[:, 2] > 0.0
@@ -281,39 +281,34 @@ def _settings(solver, first, attainable):
 
 def run_rows(solver, targets, q0):
     """:meth:`armsim.ik.loop.Solver.run` by the compiled single solve on each row (every
-    thread): (q, iterations, residual, reasons).  Rows it does not take -- a robot's tool
-    beyond its reach (the array path weighs it), a failed Cholesky pivot -- run the array
-    path."""
+    thread): (q, iterations, residual, reasons).  A robot's row with a tool beyond its reach
+    runs the array path instead (it weighs that tool and restarts for the others)."""
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
     W, D, OW, free = _starts(solver, prob)
     aim, reachable = prob.aim(targets)
-    first = rule_first_budget(solver)
     b = len(targets)
-    out, tools = np.empty((b, 7)), np.empty((b, len(M[0]) - 1))
-    Q = np.empty((b, prob.n))
+    far = ~reachable if prob.retry_unattainable else np.zeros(b, dtype=bool)
+    take = np.flatnonzero(~far)
+    out, got = np.zeros((b, 7)), np.empty((len(take), 7))
+    q = np.array(q0, dtype=float)
     with _PARALLEL:     # numba's thread pool takes one parallel call at a time
-        k.solve_rows(np.ascontiguousarray(q0, dtype=float), M,
-                     np.ascontiguousarray(targets, dtype=float), reachable.astype(np.bool_),
-                     lo, hi, wrap, free, m, _settings(solver, first, True), W, D, OW, out,
-                     tools, Q)
-    rest = out[:, 0] < 0
-    if prob.retry_unattainable:
-        rest |= ~reachable
-    q, iters, stalled = Q, out[:, 0].astype(int), out[:, 2] > 0.0
-    got = solver._finish(q, iters, out[:, 1].copy(), reachable, stalled,
-                         np.zeros(b, dtype=bool))
-    if rest.any():
-        idx = np.flatnonzero(rest)
-        q2, it2, res2, reasons2 = solver._run(targets[idx], q0[idx])
-        q[idx], iters[idx] = q2, it2
-        r, reasons = got[2], got[3]
-        r[idx] = res2
-        for i, why in zip(idx.tolist(), reasons2):
+        q[take] = k.solve_rows(np.ascontiguousarray(q0[take], dtype=float), M,
+                               np.ascontiguousarray(targets[take], dtype=float),
+                               reachable[take].astype(np.bool_), lo, hi, wrap, free, m,
+                               _settings(solver, rule_first_budget(solver), True), W, D, OW,
+                               got, np.empty((len(take), len(M[0]) - 1)))
+    out[take] = got
+    iters, res, reasons = solver._finish(q, out[:, 0].astype(int), out[:, 1].copy(),
+                                         reachable, out[:, 2] > 0.0,
+                                         np.zeros(b, dtype=bool))[1:]
+    if far.any():
+        idx = np.flatnonzero(far)
+        q[idx], iters[idx], res[idx], far_reasons = solver._run(targets[idx], q0[idx])
+        for i, why in zip(idx.tolist(), far_reasons):
             reasons[i] = why
-        got = (q, iters, r, reasons)
-    return got
+    return q, iters, res, reasons
 
 
 def run_one(solver, target, q0, first, attainable, deadline=None):
