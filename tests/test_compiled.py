@@ -277,6 +277,7 @@ def test_a_deadline_ends_the_compiled_solve(on):
     reason "timeout", after fewer iterations than the search without it."""
     chain = armsim.robots.load("panda")
     T = _poses(chain, 20, 31)
+    armsim.solve(chain, T[0])       # the kernel loaded (compiled, with an empty cache) first
     a, b = _both(lambda: [armsim.solve(chain, t, timeout=5.0) for t in T])
     assert [r.iterations for r in a] == [r.iterations for r in b]
     assert [r.reason for r in a] == [r.reason for r in b] == ["converged"] * 20
@@ -284,6 +285,20 @@ def test_a_deadline_ends_the_compiled_solve(on):
     cut = armsim.solve(chain, T[0], tol=1e-17, timeout=1e-4)
     assert full.reason == "stalled" and cut.reason == "timeout"
     assert cut.iterations < full.iterations
+
+
+def test_the_kernel_clock_is_perf_counter(on):
+    """The kernel's clock (a deadline's) reads ``time.perf_counter``'s: between two Python
+    reads of it, five times over."""
+    import time
+
+    from armsim.ik import compiled
+    now = compiled.kernel().now
+    for _ in range(5):
+        a = time.perf_counter()
+        t = now()
+        b = time.perf_counter()
+        assert a <= t <= b
 
 
 def test_batches_from_several_threads_at_once(on):
