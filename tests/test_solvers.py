@@ -482,3 +482,60 @@ def test_single_solve_overhead_in_python_calls():
         np.testing.assert_allclose(b.q[0], r.q, rtol=0, atol=1e-12)
         assert b.iterations[0] == r.iterations and b.reason[0] == r.reason
         assert b.residual[0] == pytest.approx(r.residual, abs=1e-12) and r.success
+
+
+def test_solve_makes_its_solver_once_per_settings(monkeypatch):
+    """``solve`` keeps the solver of its settings (per thread): the same settings again
+    make none, and the answer is the same; any other setting, a value of another type
+    (1 and 1.0 are checked apart), a changed module setting the solver read, or another
+    thread makes its own; objectives are never kept."""
+    import threading
+
+    from armsim.ik import loop
+    made = []
+    init = loop.Solver.__init__
+    monkeypatch.setattr(loop.Solver, "__init__",
+                        lambda self, *a, **k: made.append(1) or init(self, *a, **k))
+    monkeypatch.setattr(loop, "_SOLVERS", threading.local())
+    c = Chain(np.full(5, 0.2))
+    target, start = np.array([0.5, 0.3]), np.full(5, 0.3)
+    a = solve(c, target, start, first_start="q0", tol=1e-6)
+    b = solve(c, target, start, first_start="q0", tol=1e-6)
+    assert len(made) == 1
+    np.testing.assert_array_equal(a.q, b.q)
+    assert a.iterations == b.iterations and a.reason == b.reason
+    loose = solve(c, target, start, first_start="q0", tol=1e-2)
+    assert len(made) == 2 and a.residual < 1e-6 < loose.residual < 1e-2      # its own tol
+    solve(c, target, start, first_start="q0", tol=1e-6, max_iter=10)
+    assert len(made) == 3
+    with pytest.raises(ValueError, match="max_iter must be an integer >= 0, got 10.0"):
+        solve(c, target, start, first_start="q0", tol=1e-6, max_iter=10.0)        # not the kept max_iter=10
+    monkeypatch.setattr(loop, "Q0_RADIUS", 0.5)
+    solve(c, target, start, first_start="q0", tol=1e-6)
+    assert len(made) == 5
+    monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 1e5)
+    solve(c, target, start, first_start="q0", tol=1e-6)
+    assert len(made) == 6
+    other = []
+    threading.Thread(target=lambda: other.append(solve(c, target, start, first_start="q0", tol=1e-6))).start()
+    while not other:
+        threading.Event().wait(0.01)
+    assert len(made) == 7
+    np.testing.assert_array_equal(other[0].q, a.q)
+    post = armsim.Posture(np.zeros(5), weight=1e-3)
+    solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
+    solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
+    assert len(made) == 9
+
+
+def test_solve_keeps_a_bounded_number_of_solvers(monkeypatch):
+    """At most :data:`armsim.ik.loop.SOLVERS_KEPT` solvers per thread: many settings in
+    turn never grow the store past it."""
+    import threading
+
+    from armsim.ik import loop
+    monkeypatch.setattr(loop, "_SOLVERS", threading.local())
+    c = Chain(np.full(3, 0.3))
+    for k in range(3 * loop.SOLVERS_KEPT):
+        solve(c, [0.4, 0.2], tol=1e-6 * (1 + k))
+        assert len(loop._SOLVERS.kept) <= loop.SOLVERS_KEPT

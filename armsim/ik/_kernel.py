@@ -14,17 +14,13 @@ Compiled once per install (numba's cache, beside the sources).
 from __future__ import annotations
 
 import math
-import sys
-import time
 from collections import namedtuple
 
 import numba as nb
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from armsim.ik import attempt as rule, rotvec, rules, settings
+from armsim.ik._clock import now
 from armsim.ik.restart_table import SCREEN_ULPS
 
 _jit = nb.njit(cache=True, nogil=True)
@@ -51,45 +47,6 @@ NB = namedtuple("Backend", "where maximum minimum")(_where, _maximum, _minimum)
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
 small, wide = _jit(rotvec.small), _jit(rotvec.wide)
-
-
-_CLOCK_MONOTONIC = 1        # Linux's <time.h>
-#: ``time.perf_counter`` is ``clock_gettime(CLOCK_MONOTONIC)`` (Linux): read it in the
-#: kernel (about 25 ns); elsewhere call into Python (about 0.4 us)
-NATIVE_CLOCK = sys.platform.startswith("linux") and time.get_clock_info(
-    "perf_counter").implementation == "clock_gettime(CLOCK_MONOTONIC)"
-
-
-@intrinsic
-def _monotonic(typingctx):
-    """``clock_gettime(CLOCK_MONOTONIC)`` in seconds, the clock of ``time.perf_counter`` on
-    Linux (called by its symbol, so numba's cache keeps it)."""
-    def codegen(context, builder, signature, args):
-        i64, f64 = ir.IntType(64), ir.DoubleType()
-        spec = ir.LiteralStructType([i64, i64])                 # struct timespec
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.IntType(32), [ir.IntType(32), spec.as_pointer()]),
-            "clock_gettime")
-        ts = cgutils.alloca_once(builder, spec)
-        builder.call(fn, [ir.Constant(ir.IntType(32), _CLOCK_MONOTONIC), ts])
-        sec = builder.sitofp(builder.load(cgutils.gep_inbounds(builder, ts, 0, 0)), f64)
-        nsec = builder.sitofp(builder.load(cgutils.gep_inbounds(builder, ts, 0, 1)), f64)
-        return builder.fadd(sec, builder.fmul(nsec, ir.Constant(f64, 1e-9)))
-    return nb.types.float64(), codegen
-
-
-if NATIVE_CLOCK:
-    @nb.njit(cache=True)
-    def now():
-        """``time.perf_counter()``, read only where a deadline is set."""
-        return _monotonic()
-else:
-    @nb.njit(cache=True)
-    def now():
-        """``time.perf_counter()``, read only where a deadline is set."""
-        with nb.objmode(t="float64"):
-            t = time.perf_counter()
-        return t
 
 
 @_jit

@@ -22,6 +22,7 @@ that point, or when the error stops falling; it reports ``success=False``,
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -35,8 +36,9 @@ from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
-from armsim.ik.settings import (GIVE_UP_FACTOR, MAX_RESTARTS, MAX_TIMEOUT, _WORDS,  # noqa: F401
-                                _check_choice, _count, _real, blas_threads)
+from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
+                                MAX_TIMEOUT, _WORDS, _check_choice, _count, _defaults,
+                                _real, blas_threads)
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
@@ -46,11 +48,6 @@ CORRECTIONS = ("none", "clip", "norm", "backtrack")
 REASONS = ("converged", "unreachable", "stalled", "max_iter", "timeout")
 FIRST_STARTS = ("q0", "nearer")
 _REASONS = np.array(REASONS)
-
-#: the settings of :func:`solve` and :func:`solve_batch` when none are given
-#: (the best measured by ``bench/ik.py``; see docs)
-DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
-                seed=0, first_start="nearer")
 
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
@@ -502,12 +499,12 @@ class Solver:
         """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
         target = _array("target", target)
-        if target.shape != (prob.target_size,) or not np.all(np.abs(target) <= MAX_COORDINATE):
+        if target.shape != (prob.target_size,) or not (np.abs(target) <= MAX_COORDINATE).all():
             count = _WORDS.get(prob.target_size, str(prob.target_size))
             raise ValueError(f"target must be {count} numbers within +-{MAX_COORDINATE:g}, "
                              f"got {str(target.tolist())[:80]}")
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
-        if q0.shape != (prob.n,) or not np.all(np.abs(q0) <= MAX_ANGLE):
+        if q0.shape != (prob.n,) or not (np.abs(q0) <= MAX_ANGLE).all():
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         # one dls problem on Python floats: planar (:mod:`scalar`) or spatial
@@ -571,36 +568,6 @@ def default_start(task):
     return as_problem(task).default_start()
 
 
-class _Default:
-    """The value of a setting left to the problem: its ``default_<name>`` attribute when it
-    has one (a spatial target), else :data:`DEFAULTS` (the planar figures)."""
-
-    def __repr__(self):
-        return "default"
-
-
-DEFAULT = _Default()
-
-
-def _defaults(problem, max_iter, first_iter, restarts, method, options):
-    """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`;
-    ``options`` gets the problem's ``default_damping`` when it has one and none is given,
-    and its ``default_give_up`` (else None) when ``give_up`` is left at its default."""
-    if options.get("damping") is None and hasattr(problem, "default_damping"):
-        options["damping"] = problem.default_damping
-    if options.get("give_up", DEFAULT) is DEFAULT:
-        options["give_up"] = getattr(problem, f"default_{method}_give_up",
-                                     getattr(problem, "default_give_up", None))
-    out = []
-    for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
-                        ("restarts", restarts)):
-        if value is DEFAULT:
-            value = getattr(problem, f"default_{method}_{name}",
-                            getattr(problem, f"default_{name}", DEFAULTS[name]))
-        out.append(value)
-    return tuple(out)
-
-
 def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS["correction"],
           tol=None, max_iter=DEFAULT, first_iter=DEFAULT,
           restarts=DEFAULT, seed=DEFAULTS["seed"],
@@ -662,6 +629,22 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     """
     chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
                      for_target(chain, target, batch=False))   # a spatial chain: by shape
+    # the solver of these settings, made once per thread (without objectives: they are
+    # objects a caller may change between solves), and again when what it read of the
+    # problem and this module has changed (a benchmark's or test's other setting)
+    key = None
+    if objectives is None and not priority and max_step is None:
+        key = (chain, method, correction, tol, max_iter, first_iter, restarts, seed,
+               first_start, q0_radius, give_up, timeout, *options.items())
+        key += tuple(map(type, key)) + (getattr(chain, "progress", None), Q0_RADIUS,
+                                        CHUNK_ELEMENTS, scalar.MAX_N, STEPS.get(method))
+        kept = _SOLVERS.__dict__.setdefault("kept", {})
+        try:
+            made = kept.get(key)
+        except TypeError:                 # a setting that is not hashable: made each time
+            made = key = None
+        if made is not None:
+            return made.solve(target, q0)
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
@@ -669,7 +652,16 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
                     priority=priority, max_step=max_step, timeout=timeout, **options)
+    if key is not None:
+        if len(kept) >= SOLVERS_KEPT:
+            kept.clear()
+        kept[key] = solver
     return solver.solve(target, q0)
+
+
+#: :func:`solve` keeps this many solvers per thread (their settings differ); then starts over
+SOLVERS_KEPT = 16
+_SOLVERS = threading.local()
 
 
 def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],

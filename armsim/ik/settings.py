@@ -70,3 +70,38 @@ _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 def _check_choice(kind, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}")
+
+
+#: the settings of :func:`solve` and :func:`solve_batch` when none are given
+#: (the best measured by ``bench/ik.py``; see docs)
+DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
+                seed=0, first_start="nearer")
+
+class _Default:
+    """The value of a setting left to the problem: its ``default_<name>`` attribute when it
+    has one (a spatial target), else :data:`DEFAULTS` (the planar figures)."""
+
+    def __repr__(self):
+        return "default"
+
+
+DEFAULT = _Default()
+
+
+def _defaults(problem, max_iter, first_iter, restarts, method, options):
+    """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`;
+    ``options`` gets the problem's ``default_damping`` when it has one and none is given,
+    and its ``default_give_up`` (else None) when ``give_up`` is left at its default."""
+    if options.get("damping") is None and hasattr(problem, "default_damping"):
+        options["damping"] = problem.default_damping
+    if options.get("give_up", DEFAULT) is DEFAULT:
+        options["give_up"] = getattr(problem, f"default_{method}_give_up",
+                                     getattr(problem, "default_give_up", None))
+    out = []
+    for name, value in (("max_iter", max_iter), ("first_iter", first_iter),
+                        ("restarts", restarts)):
+        if value is DEFAULT:
+            value = getattr(problem, f"default_{method}_{name}",
+                            getattr(problem, f"default_{name}", DEFAULTS[name]))
+        out.append(value)
+    return tuple(out)
