@@ -54,6 +54,7 @@ per process, so the package's cache is not read: numba compiles the kernels).
     python bench/first_solve.py                      # 7 processes per figure
     python bench/first_solve.py --quick --json out.json --markdown
     python bench/first_solve.py --root OTHER_CHECKOUT  # the same figures of another tree
+    python bench/first_solve.py --from-json out.json --markdown   # the blocks of a saved run
 """
 
 from __future__ import annotations
@@ -655,8 +656,18 @@ def main(argv=None):
                     help="the armsim tree to measure (default: this one)")
     ap.add_argument("--no-numba", action="store_true", help="skip numba's figures")
     add_markdown_argument(ap, str(DOC.relative_to(ROOT)))
+    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) "
+                    "the report of a run saved with --json, without running")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.from_json:
+        text = report(json.loads(Path(args.from_json).read_text()))
+        print(text)
+        if args.markdown:
+            command = (f"python bench/first_solve.py --json {args.from_json}` then "
+                       f"`python bench/first_solve.py --from-json {args.from_json}")
+            write_blocks(ROOT / args.markdown, {BLOCK: text}, command + " --markdown")
+        return
     if args.worker:
         kind, *rest = args.worker
         if kind == "first":

@@ -210,8 +210,9 @@ def test_use_without_numba_is_one_clear_error(monkeypatch):
 @pytest.mark.parametrize("name", ["panda", "dual_arm", "panda_hand"])
 def test_a_compiled_batch_is_its_single_solves(on, name, monkeypatch):
     """solve_batch runs the single solve on each row (on every thread): row i is exactly
-    solve(targets[i]) -- q, iterations, residual and reason -- unless that single solve
-    handed over to the array path (a Cholesky pivot that failed: its LU is BLAS's)."""
+    solve(targets[i]) -- q, iterations, the residuals (each tool's too) and reason -- unless
+    that single solve handed over to the array path (a Cholesky pivot that failed: its LU
+    is BLAS's)."""
     handed = []
     kernel_solve = compiled.run_one
 
@@ -242,8 +243,12 @@ def test_a_compiled_batch_is_its_single_solves(on, name, monkeypatch):
             assert one.success == batch.success[i]
             continue
         np.testing.assert_array_equal(batch.q[i], one.q)
-        # (a robot's batch judges its tools by the array FK: the residual to rounding)
-        assert batch.residual[i] == pytest.approx(one.residual, rel=1e-6, abs=1e-15)
+        # the residuals as the kernel measured them, in the batch as in the single solve
+        assert batch.residual[i] == one.residual
+        assert batch.position_residual[i] == one.position_residual
+        assert batch.orientation_residual[i] == one.orientation_residual
+        if name != "panda":
+            assert {k: v[i] for k, v in batch.targets.items()} == one.targets
         assert batch.reason[i] == one.reason and batch.success[i] == one.success
     assert batch.success.mean() > 0.98
 

@@ -368,9 +368,9 @@ def test_a_blas_loaded_after_the_first_solve_batch_runs_on_one_thread_too():
         armsim.solve_batch(chain, T)
         import scipy.linalg
         seen, run = [], loop.Solver.run
-        def spy(self, targets, q0):
+        def spy(self, targets, q0, *details):
             seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
-            return run(self, targets, q0)
+            return run(self, targets, q0, *details)
         loop.Solver.run = spy
         armsim.solve_batch(chain, T)
         print(json.dumps(seen))

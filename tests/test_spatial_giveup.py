@@ -137,9 +137,9 @@ def test_solve_batch_runs_blas_on_one_thread_and_restores_it(panda, monkeypatch)
     seen = []
     run = loop.Solver.run
 
-    def spy(self, targets, q0):
+    def spy(self, targets, q0, *details):
         seen.append((len(targets), blas()))
-        return run(self, targets, q0)
+        return run(self, targets, q0, *details)
 
     monkeypatch.setattr(loop.Solver, "run", spy)
     T = panda.matrix(np.random.default_rng(0).uniform(panda.limits[:, 0], panda.limits[:, 1],

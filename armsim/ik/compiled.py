@@ -279,10 +279,13 @@ def _settings(solver, first, attainable):
             int(min(solver.restarts, restart_table.NEAREST)))
 
 
-def run_rows(solver, targets, q0):
+def run_rows(solver, targets, q0, details=None):
     """:meth:`armsim.ik.loop.Solver.run` by the compiled single solve on each row (every
-    thread): (q, iterations, residual, reasons).  A robot's row with a tool beyond its reach
-    runs the array path instead (it weighs that tool and restarts for the others)."""
+    thread): (q, iterations, residual, reasons); ``details`` (a dict) gets the rows'
+    position and orientation residuals (``"parts"``) and, with several tools, each tool's
+    (``"tools"``), as the kernel measured them, when it solved every row.  A robot's row
+    with a tool beyond its reach runs the array path instead (it weighs that tool and
+    restarts for the others)."""
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
@@ -292,14 +295,19 @@ def run_rows(solver, targets, q0):
     far = ~reachable if prob.retry_unattainable else np.zeros(b, dtype=bool)
     take = np.flatnonzero(~far)
     out, got = np.zeros((b, 7)), np.empty((len(take), 7))
+    tools = np.empty((len(take), len(M[0]) - 1))
     q = np.array(q0, dtype=float)
     with _PARALLEL:     # numba's thread pool takes one parallel call at a time
         q[take] = k.solve_rows(np.ascontiguousarray(q0[take], dtype=float), M,
                                np.ascontiguousarray(targets[take], dtype=float),
                                reachable[take].astype(np.bool_), lo, hi, wrap, free, m,
                                _settings(solver, rule_first_budget(solver), True), W, D, OW,
-                               got, np.empty((len(take), len(M[0]) - 1)))
+                               got, tools)
     out[take] = got
+    if details is not None and not far.any():
+        details["parts"] = (got[:, 3].copy(), got[:, 4].copy())
+        if tools.shape[1] > 1:
+            details["tools"] = tools
     iters, res, reasons = solver._finish(q, out[:, 0].astype(int), out[:, 1].copy(),
                                          reachable, out[:, 2] > 0.0,
                                          np.zeros(b, dtype=bool))[1:]

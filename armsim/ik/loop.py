@@ -367,13 +367,17 @@ class Solver:
         return parts[0] if len(parts) == 1 else tuple(np.concatenate(a) for a in zip(*parts))
 
     # -- the loop with restarts ------------------------------------------------------
-    def run(self, targets, q0):
+    def run(self, targets, q0, details=None):
         """Solve a batch.
 
         Parameters
         ----------
         targets : array_like (B, m)
         q0 : array_like (B, n)
+        details : dict, optional
+            Filled, when the compiled solve ran every row, with what it measured at the
+            answers by its forward kinematics: ``"parts"`` (position, orientation residuals)
+            and, with several tools, ``"tools"`` (B, tools).
 
         Returns
         -------
@@ -384,7 +388,7 @@ class Solver:
         """
         targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
         if self._float_one and self.timeout is None and len(q0) > 1 and compiled.enabled():
-            return compiled.run_rows(self, targets, q0)    # the compiled single solve, per row
+            return compiled.run_rows(self, targets, q0, details)    # the single solve, per row
         return self._run(targets, q0)
 
     def _run(self, targets, q0):
@@ -545,17 +549,20 @@ class Solver:
             raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         # one run over the whole batch: its restarts pool the unfinished rows of all chunks
+        details = {}            # the compiled rows' residuals (else measured here)
         with blas_threads(b):
-            q, iters, res, reasons = (self.run(targets, q0) if b else
+            q, iters, res, reasons = (self.run(targets, q0, details) if b else
                                       (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0),
                                        []))
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                        reason=np.array(reasons, dtype=str))
-        parts = prob.residual_parts(targets, prob.value(q)) if b else None
+        parts = details.get("parts") or (prob.residual_parts(targets, prob.value(q)) if b
+                                         else None)
         if parts is not None:
             out.position_residual, out.orientation_residual = parts
         if isinstance(prob, Stack) or (isinstance(prob, TreeTargets) and b):
-            out = prob.finish(out, targets, q0, self.tol, single=False)
+            out = prob.finish(out, targets, q0, self.tol, single=False,
+                              **({"tools": details["tools"]} if "tools" in details else {}))
         return out
 
 

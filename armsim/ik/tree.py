@@ -306,7 +306,7 @@ class TreeTargets(Problem):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
         never counts as arrived); ``tools``: those residuals when the compiled solve gave
-        them."""
+        them (one solve: (tools,); a batch: (B, tools))."""
         if single and tools is not None:           # the compiled solve's, by its FK
             out.targets = dict(zip(self.names, tools))
             return self._judged(out, tol)
@@ -315,7 +315,9 @@ class TreeTargets(Problem):
             out.targets = {name: max(parts(d[a:b])) for name, (parts, a, b) in
                            zip(self.names, self._float.pieces)}
             return self._judged(out, tol)
-        res = self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
+        res = (self.target_residuals(targets, self.value(np.atleast_2d(out.q)))
+               if tools is None else {name: np.array(tools[:, i]) for i, name in
+                                      enumerate(self.names)})
         worst = np.max(np.stack(list(res.values())), axis=0)
         ok = worst < tol
         reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
