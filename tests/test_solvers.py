@@ -516,16 +516,20 @@ def test_solve_makes_its_solver_once_per_settings(monkeypatch):
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 1e5)
     solve(c, target, start, first_start="q0", tol=1e-6)
     assert len(made) == 6
+    monkeypatch.setitem(loop.DEFAULTS, "restarts", 3)        # a default the solver read
+    solve(c, target, start, first_start="q0", tol=1e-6)
+    assert len(made) == 7
+    monkeypatch.setitem(loop.DEFAULTS, "restarts", 8)
     other = []
     threading.Thread(target=lambda: other.append(solve(c, target, start, first_start="q0", tol=1e-6))).start()
     while not other:
         threading.Event().wait(0.01)
-    assert len(made) == 7
+    assert len(made) == 8
     np.testing.assert_array_equal(other[0].q, a.q)
     post = armsim.Posture(np.zeros(5), weight=1e-3)
     solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
     solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
-    assert len(made) == 9
+    assert len(made) == 10
 
 
 def test_solve_keeps_a_bounded_number_of_solvers(monkeypatch):

@@ -636,13 +636,16 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     """
     chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
                      for_target(chain, target, batch=False))   # a spatial chain: by shape
+    options["give_up"] = give_up
+    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
+                                            options)
     # the solver of these settings, made once per thread (without objectives: they are
-    # objects a caller may change between solves), and again when what it read of the
-    # problem and this module has changed (a benchmark's or test's other setting)
+    # objects a caller may change between solves), and again when a setting, the problem's
+    # default of one, or what the solver read of the problem and this module has changed
     key = None
     if objectives is None and not priority and max_step is None:
         key = (chain, method, correction, tol, max_iter, first_iter, restarts, seed,
-               first_start, q0_radius, give_up, timeout, *options.items())
+               first_start, q0_radius, timeout, *options.items())
         key += tuple(map(type, key)) + (getattr(chain, "progress", None), Q0_RADIUS,
                                         CHUNK_ELEMENTS, scalar.MAX_N, STEPS.get(method))
         kept = _SOLVERS.__dict__.setdefault("kept", {})
@@ -652,9 +655,6 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
             made = key = None
         if made is not None:
             return made.solve(target, q0)
-    options["give_up"] = give_up
-    max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
-                                            options)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
