@@ -506,10 +506,10 @@ def test_solve_makes_its_solver_once_per_settings(monkeypatch):
     assert a.iterations == b.iterations and a.reason == b.reason
     loose = solve(c, target, start, first_start="q0", tol=1e-2)
     assert len(made) == 2 and a.residual < 1e-6 < loose.residual < 1e-2      # its own tol
-    solve(c, target, start, first_start="q0", tol=1e-6, max_iter=10)
+    solve(c, target, start, first_start="q0", tol=1e-6, max_iter=11)
     assert len(made) == 3
-    with pytest.raises(ValueError, match="max_iter must be an integer >= 0, got 10.0"):
-        solve(c, target, start, first_start="q0", tol=1e-6, max_iter=10.0)        # not the kept max_iter=10
+    with pytest.raises(ValueError, match="max_iter must be an integer >= 0, got 11.0"):
+        solve(c, target, start, first_start="q0", tol=1e-6, max_iter=11.0)        # not the kept 11
     monkeypatch.setattr(loop, "Q0_RADIUS", 0.5)
     solve(c, target, start, first_start="q0", tol=1e-6)
     assert len(made) == 5
