@@ -20,7 +20,8 @@ import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_blocks", "add_markdown_argument", "publish"]
+__all__ = ["write_blocks", "add_markdown_argument", "publish", "add_from_json_argument",
+           "republish"]
 
 
 def _pattern(name):
@@ -62,3 +63,21 @@ def publish(args, name, text, data, command, docs=()):
     if args.markdown:
         for doc in dict.fromkeys([args.markdown, *docs]):
             write_blocks(doc, {name: text}, command)
+
+
+def add_from_json_argument(parser):
+    parser.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) "
+                        "the tables of a run saved with --json, without running")
+
+
+def republish(args, script, texts, blocks):
+    """A saved run's ending (``--from-json``): print each of ``texts``; with ``--markdown``
+    write ``blocks`` ({doc path: {block name: text}}) naming both commands (the run that
+    saved it and this one)."""
+    for text in texts:
+        print(text)
+    if args.markdown:
+        command = (f"python bench/{script} --json {args.from_json}` then "
+                   f"`python bench/{script} --from-json {args.from_json} --markdown")
+        for doc, named in blocks.items():
+            write_blocks(doc, named, command)

@@ -72,7 +72,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from _docs import add_markdown_argument, write_blocks  # noqa: E402
+from _docs import (add_from_json_argument, add_markdown_argument, republish,  # noqa: E402
+                   write_blocks)
 
 POSE_SEED = 2026          # bench/ik_spatial.py's poses
 LATER = 30                # later solves of the same pose (their median)
@@ -656,17 +657,12 @@ def main(argv=None):
                     help="the armsim tree to measure (default: this one)")
     ap.add_argument("--no-numba", action="store_true", help="skip numba's figures")
     add_markdown_argument(ap, str(DOC.relative_to(ROOT)))
-    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) "
-                    "the report of a run saved with --json, without running")
+    add_from_json_argument(ap)
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.from_json:
         text = report(json.loads(Path(args.from_json).read_text()))
-        print(text)
-        if args.markdown:
-            command = (f"python bench/first_solve.py --json {args.from_json}` then "
-                       f"`python bench/first_solve.py --from-json {args.from_json}")
-            write_blocks(ROOT / args.markdown, {BLOCK: text}, command + " --markdown")
+        republish(args, "first_solve.py", [text], {ROOT / str(args.markdown): {BLOCK: text}})
         return
     if args.worker:
         kind, *rest = args.worker

@@ -629,30 +629,24 @@ def fastest(rs):
 
 def main(argv=None):
     import tempfile
-    from _docs import add_markdown_argument, publish, write_blocks
+    from _docs import (add_from_json_argument, add_markdown_argument, publish, republish,
+                       write_blocks)
     from peers_spatial import peers_markdown
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer poses (a few minutes)")
     ap.add_argument("--poses", type=int, default=None, help="poses per robot (default 10000)")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
     ap.add_argument("--only", choices=["jacobian"], help="only the Jacobian timing (its block)")
-    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) the "
-                    "blocks of a run saved with --json, without running")
+    add_from_json_argument(ap)
     add_markdown_argument(ap, str(ROOT / "README.md"))
     args = ap.parse_args(argv)
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
         text, peers_text = markdown(results), peers_markdown(results)
-        print(text)
-        print(peers_text)
-        if args.markdown:
-            cmd = (f"python bench/ik_spatial.py --json {args.from_json}` then "
-                   f"`python bench/ik_spatial.py --from-json {args.from_json} --markdown")
-            write_blocks(args.markdown, {"bench/ik_spatial.py robots": text,
-                                         "bench/ik_spatial.py jacobian":
-                                         jacobian_markdown(results["jacobian"])}, cmd)
-            write_blocks(ROOT / "docs" / "solvers.md",
-                         {"bench/ik_spatial.py peers": peers_text}, cmd)
+        republish(args, "ik_spatial.py", [text, peers_text], {
+            args.markdown: {"bench/ik_spatial.py robots": text, "bench/ik_spatial.py jacobian":
+                            jacobian_markdown(results["jacobian"])},
+            ROOT / "docs" / "solvers.md": {"bench/ik_spatial.py peers": peers_text}})
         return
     if args.only == "jacobian":
         j = jacobian_timing(3 if args.quick else 20)

@@ -245,7 +245,7 @@ def markdown(res):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, publish, write_blocks
+    from _docs import add_from_json_argument, add_markdown_argument, publish, republish
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="300 / 100 poses, B = 1,000")
     ap.add_argument("--poses", type=int, help="part 1's single solves per robot")
@@ -254,18 +254,13 @@ def main(argv=None):
     ap.add_argument("--cap", type=float, default=0.05, help="part 2's cap per solve [s]")
     ap.add_argument("--peers", default="pink,placo", help="comma-separated, or 'none'")
     ap.add_argument("--json", metavar="PATH")
-    ap.add_argument("--from-json", metavar="PATH", help="print (and with --markdown write) the "
-                    "tables of a run saved with --json, without running")
+    add_from_json_argument(ap)
     add_markdown_argument(ap, "docs/solvers.md")
     args = ap.parse_args(argv)
     if args.from_json:
         text = markdown(json.loads(Path(args.from_json).read_text()))
-        print(text)
-        if args.markdown:
-            command = (f"python bench/ik_tree.py --json {args.from_json}` then "
-                       f"`python bench/ik_tree.py --from-json {args.from_json} --markdown")
-            for doc in dict.fromkeys([args.markdown, "README.md"]):
-                write_blocks(doc, {"bench/ik_tree.py": text}, command)
+        republish(args, "ik_tree.py", [text], {doc: {"bench/ik_tree.py": text} for doc in
+                                               dict.fromkeys([args.markdown, "README.md"])})
         return
     count = args.poses or (300 if args.quick else 2000)
     batch = args.batch or (1000 if args.quick else 10000)
