@@ -330,7 +330,6 @@ class TreeTargets(Problem):
             out.residual, out.success, out.reason = worst, ok, reason.astype(str)
         return out
 
-
     @staticmethod
     def _judged(out, tol):
         """One solve's residual, success and reason from its tools' residuals."""
