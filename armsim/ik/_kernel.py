@@ -24,6 +24,11 @@ from armsim.ik._clock import now
 from armsim.ik.restart_table import SCREEN_ULPS
 
 _jit = nb.njit(cache=True, nogil=True)
+#: the small helpers of the iteration, inlined where they are called (no call, and no
+#: count of references to their arrays on the way in and out: about a quarter of an
+#: iteration's time, ad hoc; inlining :func:`evaluate` or :func:`_step` as well doubled the
+#: compile for little more)
+_jit_in = nb.njit(cache=True, nogil=True, inline="always")
 
 
 @_jit
@@ -57,17 +62,17 @@ def frozen():
             rules.LOWER)
 
 
-@_jit
-def _through(R, R2, p, A, v):
-    """Across the constant frame (A, v) before a joint: p += R v, R2 = R A."""
+@_jit_in
+def _through(R, R2, p, A, v, i):
+    """Across the constant frame (A[i], v[i]) before a joint: p += R v, R2 = R A."""
     for a in range(3):
-        p[a] += R[a, 0] * v[0] + R[a, 1] * v[1] + R[a, 2] * v[2]
+        p[a] += R[a, 0] * v[i, 0] + R[a, 1] * v[i, 1] + R[a, 2] * v[i, 2]
     for a in range(3):
         for b in range(3):
-            R2[a, b] = R[a, 0] * A[0, b] + R[a, 1] * A[1, b] + R[a, 2] * A[2, b]
+            R2[a, b] = R[a, 0] * A[i, 0, b] + R[a, 1] * A[i, 1, b] + R[a, 2] * A[i, 2, b]
 
 
-@_jit
+@_jit_in
 def _turn(R, R2, p, x, prismatic):
     """The joint's motion x about (along) R2's z: R (and p)."""
     if prismatic:
@@ -113,9 +118,10 @@ def evaluate(q, M, tg, sc, e, J, parts, work):
                 R[a, b] = 1.0 if a == b else 0.0
         for k in range(starts[t], starts[t + 1] + 1):
             last = k == starts[t + 1]
-            A = ER[t] if last else JR[k]
-            v = Et[t] if last else Jt[k]
-            _through(R, R2, p, A, v)
+            if last:
+                _through(R, R2, p, ER, Et, t)
+            else:
+                _through(R, R2, p, JR, Jt, k)
             if last:
                 R[:, :] = R2
                 break
@@ -158,16 +164,16 @@ def evaluate(q, M, tg, sc, e, J, parts, work):
             f += e[row0 + i] * e[row0 + i]
         # each joint's twist at the tool, times its multiplier, onto its free joint
         for k in range(starts[t], starts[t + 1]):
-            z = zs[k]
+            z0, z1, z2 = zs[k, 0], zs[k, 1], zs[k, 2]
             if jpris[k]:
-                col[0], col[1], col[2] = z[0], z[1], z[2]
+                col[0], col[1], col[2] = z0, z1, z2
                 col[3] = col[4] = col[5] = 0.0
             else:
                 l0, l1, l2 = p[0] - os_[k, 0], p[1] - os_[k, 1], p[2] - os_[k, 2]
-                col[0] = z[1] * l2 - z[2] * l1
-                col[1] = z[2] * l0 - z[0] * l2
-                col[2] = z[0] * l1 - z[1] * l0
-                col[3], col[4], col[5] = z[0], z[1], z[2]
+                col[0] = z1 * l2 - z2 * l1
+                col[1] = z2 * l0 - z0 * l2
+                col[2] = z0 * l1 - z1 * l0
+                col[3], col[4], col[5] = z0, z1, z2
             j, mu = jfree[k], jmult[k] * sc[t]
             for i in range(nrows[t]):
                 r = rows[t, i]
@@ -176,7 +182,7 @@ def evaluate(q, M, tg, sc, e, J, parts, work):
     return 0.5 * f
 
 
-@_jit
+@_jit_in
 def _solve(G, lam2, r, L, y):
     """y with (G + lam2 I) y = r by Cholesky (L the work factor); False when a pivot is
     not positive."""
@@ -205,11 +211,19 @@ def _solve(G, lam2, r, L, y):
     return True
 
 
-@_jit
-def _move(q, J, y, qt, M):
+@_jit_in
+def _sparsity(M):
+    """The sparsity of J in the model ``M``: each row's tool, the joints moving both of two
+    tools (and how many), where each tool's rows start (the four arrays of it a step reads,
+    passed alone: a call counts a reference to each array it is given)."""
+    return M[15], M[16], M[17], M[18]
+
+
+@_jit_in
+def _move(q, J, y, qt, S):
     """qt = q + J^T y, each sum over the rows of the tools joint j moves (the entries of the
-    others are zeros: the same sums)."""
-    pairs, npair, row0 = M[16], M[17], M[18]
+    others are zeros: the same sums); ``S``: :func:`_sparsity`."""
+    pairs, npair, row0 = S[1], S[2], S[3]
     for j in range(q.shape[0]):
         qt[j] = 0.0
     for t in range(npair.shape[0]):
@@ -224,12 +238,13 @@ def _move(q, J, y, qt, M):
 
 
 @_jit
-def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
+def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
     """The clamped dls step (:func:`armsim.ik.steps._clamped_one`): qt; False when a
     Cholesky pivot fails.  The Gram ``J J^T`` sums over the joints moving both rows' tools
-    (the same sums as over every joint: the others' entries are zeros)."""
+    (the same sums as over every joint: the others' entries are zeros); ``S``:
+    :func:`_sparsity`."""
     m, n = J.shape
-    rowtool, pairs, npair = M[15], M[16], M[17]
+    rowtool, pairs, npair = S[0], S[1], S[2]
     for a in range(m):
         ta = rowtool[a]
         for b in range(a + 1):
@@ -241,7 +256,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
             G[a, b] = s
     if not _solve(G, lam2, e, L, y):
         return False
-    _move(q, J, y, qt, M)
+    _move(q, J, y, qt, S)
     inside = True
     for j in range(n):
         if qt[j] < lo[j] or qt[j] > hi[j]:
@@ -268,7 +283,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
             break
         if not _solve(G, lam2, r, L, y):
             return False
-        _move(q, J, y, qt, M)
+        _move(q, J, y, qt, S)
         for j in range(n):
             if isfixed[j]:
                 qt[j] = q[j] + fixed[j]
@@ -298,6 +313,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     isfixed = np.zeros(n, dtype=np.bool_)
     hist = np.empty(budget + 1)
     work = scratch(M)
+    sparse = _sparsity(M)
     f = evaluate(q, M, tg, sc, e, J, pr, work)
     nu = damping
     best, since, k = f, 0, 0
@@ -312,7 +328,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
             timed = True
             break
         lam2 = nu * 2.0 * f + floor2
-        if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, M):
+        if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, sparse):
             if strict:
                 return False
             qt[:] = q
@@ -466,7 +482,7 @@ def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
             for b in range(3):
                 R[a, b] = 1.0 if a == b else 0.0
         for kk in range(starts[t], starts[t] + split[o]):
-            _through(R, R2, p, JR[kk], Jt[kk])
+            _through(R, R2, p, JR, Jt, kk)
             _turn(R, R2, p, q[jfree[kk]] * jmult[kk] + joff[kk], jpris[kk])
         for a in range(3):          # the frame's rotation (unfolded)
             for b in range(3):
