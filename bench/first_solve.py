@@ -207,7 +207,7 @@ def _worker_first(robot, case, index, root):
            "q": np.asarray(r.q).tolist(),
            "compiled": compiled is not None and compiled.enabled()}
     if out["compiled"] and "armsim.ik._kernel" in sys.modules:
-        st = sys.modules["armsim.ik._kernel"].solve_one.stats    # numba's cache, this process
+        st = sys.modules["armsim.ik._kernel"].solve_packed.stats   # numba's cache, this process
         out["numba_cache"] = {"hits": sum(st.cache_hits.values()),
                               "misses": sum(st.cache_misses.values())}
     return out

@@ -154,11 +154,11 @@ def test_a_kernel_compiled_with_other_constants_is_compiled_again(monkeypatch):
     monkeypatch.setattr(compiled, "_KERNEL", [])
     monkeypatch.setattr(compiled, "_FROZEN", [None])
     calls = []
-    for f in (k.frozen, k.attempt, k.solve_one, k.solve_rows):
+    for f in (k.frozen, k.attempt, k.solve_one, k.solve_packed, k.solve_rows):
         monkeypatch.setattr(f, "recompile", lambda f=f: calls.append(f))
     monkeypatch.setattr(rules, "NU_UP", rules.NU_UP * 2)
     assert compiled.kernel() is k
-    assert calls == [k.frozen, k.attempt, k.solve_one, k.solve_rows]
+    assert calls == [k.frozen, k.attempt, k.solve_one, k.solve_packed, k.solve_rows]
 
 
 def test_a_failed_pivot_is_reported():

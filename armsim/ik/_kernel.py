@@ -14,40 +14,14 @@ Compiled once per install (numba's cache, beside the sources).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numba as nb
 import numpy as np
 
 from armsim.ik import attempt as rule, rotvec, rules, settings
 from armsim.ik._clock import now
-from armsim.ik.restart_table import SCREEN_ULPS
-
-_jit = nb.njit(cache=True, nogil=True)
-#: the small helpers of the iteration, inlined where they are called (no call, and no
-#: count of references to their arrays on the way in and out: about a quarter of an
-#: iteration's time, ad hoc; inlining :func:`evaluate` or :func:`_step` as well doubled the
-#: compile for little more)
-_jit_in = nb.njit(cache=True, nogil=True, inline="always")
-
-
-@_jit
-def _where(c, a, b):
-    return a if c else b
-
-
-@_jit
-def _maximum(a, b):
-    return a if a > b else b
-
-
-@_jit
-def _minimum(a, b):
-    return a if a < b else b
-
-
-#: the backend the compiled rule runs on (numbers, like :data:`armsim.ik.attempt.FLOATS`)
-NB = namedtuple("Backend", "where maximum minimum")(_where, _maximum, _minimum)
+from armsim.ik._kernel_parts import (NB, _clip, _jit, _jit_in, _nearest, _through, _turn,
+                                     _view1, _view2, _view3)
 
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
@@ -60,31 +34,6 @@ def frozen():
     :mod:`armsim.ik.rules`' and compiles again when a constant changed)."""
     return (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
             rules.LOWER)
-
-
-@_jit_in
-def _through(R, R2, p, A, v, i):
-    """Across the constant frame (A[i], v[i]) before a joint: p += R v, R2 = R A."""
-    for a in range(3):
-        p[a] += R[a, 0] * v[i, 0] + R[a, 1] * v[i, 1] + R[a, 2] * v[i, 2]
-    for a in range(3):
-        for b in range(3):
-            R2[a, b] = R[a, 0] * A[i, 0, b] + R[a, 1] * A[i, 1, b] + R[a, 2] * A[i, 2, b]
-
-
-@_jit_in
-def _turn(R, R2, p, x, prismatic):
-    """The joint's motion x about (along) R2's z: R (and p)."""
-    if prismatic:
-        R[:, :] = R2
-        for a in range(3):
-            p[a] += x * R2[a, 2]
-    else:
-        c, s = math.cos(x), math.sin(x)
-        for a in range(3):
-            R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
-            R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
-            R[a, 2] = R2[a, 2]
 
 
 @_jit
@@ -381,90 +330,6 @@ def frozen_restarts():
 
 
 @_jit
-def _kth(d, k, idx, val):
-    """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
-    smallest in ``idx``, ``val`` (work arrays of at least k + 1)."""
-    size = 0
-    for j in range(d.shape[0]):
-        v = d[j]
-        if size == k + 1 and not v < val[k]:
-            continue
-        i = size if size < k + 1 else k
-        while i > 0 and v < val[i - 1]:
-            if i < k + 1:
-                val[i], idx[i] = val[i - 1], idx[i - 1]
-            i -= 1
-        val[i], idx[i] = v, j
-        if size < k + 1:
-            size += 1
-    return idx[min(k, size - 1)]
-
-
-@_jit
-def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
-    """The index of the table entry k-th nearest the features f[:size] in T = (joint
-    vectors, -2 features^T, squared norms, those two in float32, the largest squared norm),
-    with ``idx[:k + 1]`` the k + 1 nearest in order.  The distances ``sq - 2 f.F`` in float32
-    screen the table (the error bound of :func:`armsim.ik.restart_table.argmin32`): every
-    entry within twice the bound of the k-th smallest is a candidate, and the candidates
-    alone take float64 distances -- exact squared ones (``exact``: entry minus aim,
-    feature after feature) or ``sq - 2 f.F`` -- so the answer is the float64 scan's, at a
-    float32 scan's cost."""
-    minus2, sq, m32, sq32, top = T[1], T[2], T[3], T[4], T[5]
-    E = sq.shape[0]
-    for j in range(E):
-        d32[j] = sq32[j]
-    fn = 0.0
-    for i in range(size):
-        fn += f[i] * f[i]
-        fi = np.float32(f[i])
-        for j in range(E):
-            d32[j] += fi * m32[i, j]
-    bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
-    if k == 0:              # the nearest alone: the two smallest, one pass
-        j1, v1, v2 = 0, np.inf, np.inf
-        for j in range(E):
-            v = d32[j]
-            if v < v1:
-                j1, v1, v2 = j, v, v1
-            elif v < v2:
-                v2 = v
-        if float(v2) - float(v1) > 2.0 * bound:
-            idx[0] = j1
-            return j1
-        limit = float(v1) + 2.0 * bound
-    else:
-        _kth(d32[:E], k, idx, val)
-        limit = val[min(k, E - 1)] + 2.0 * bound
-    c = 0
-    for j in range(E):
-        if d32[j] <= limit:
-            cand[c] = j
-            c += 1
-    if not c > k:                         # not finite: every entry a candidate
-        c = E
-        for j in range(E):
-            cand[j] = j
-    for ci in range(c):
-        j = cand[ci]
-        if exact:
-            s2 = 0.0
-            for i in range(size):
-                v = -0.5 * minus2[i, j] - f[i]
-                s2 += v * v
-        else:
-            s2 = 0.0
-            for i in range(size):
-                s2 += f[i] * minus2[i, j]
-            s2 += sq[j]
-        d[ci] = s2
-    r = _kth(d[:c], k, idx, val)
-    for i in range(min(k + 1, c)):
-        idx[i] = cand[idx[i]]
-    return cand[r]
-
-
-@_jit
 def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
     """q with each tool's own joints set to the entry of its own table k-th nearest its
     target seen from the frame they hang from (:meth:`armsim.ik.tree.TreeTargets._own_starts`)."""
@@ -501,14 +366,6 @@ def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
                      d, d32, cand, idx, val)
         for i in range(ncols[o]):
             q[cols[o, i]] = oqs[o, e, i]
-
-
-@_jit
-def _clip(q, lo, hi, wrap):
-    for j in range(q.shape[0]):
-        q[j] = min(max(q[j], lo[j]), hi[j])
-        if wrap[j]:
-            q[j] = (q[j] + math.pi) % (2.0 * math.pi) - math.pi
 
 
 @_jit
@@ -661,6 +518,27 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
         tool_residuals(q, M, tg, m, tools)
     return q
 
+
+
+@_jit
+def solve_packed(q0, tg, F, F32, I, B, H, top, m, S, out, tools, deadline):
+    """:func:`solve_one` (strict) of the model, limits and restart tables that
+    :func:`armsim.ik.compiled.packed` put in four buffers (float64 ``F``, float32 ``F32``,
+    int64 ``I``, bool ``B``) and ``H`` (each array's start and shape), in the order of
+    :func:`armsim.ik.compiled.one_arrays`; ``top``: the table's largest squared norm."""
+    M = (_view1(I, H, 0), _view3(F, H, 1), _view2(F, H, 2), _view1(I, H, 3), _view1(F, H, 4),
+         _view1(F, H, 5), _view1(B, H, 6), _view3(F, H, 7), _view2(F, H, 8), _view1(B, H, 9),
+         _view2(I, H, 10), _view1(I, H, 11), _view2(F, H, 12), _view2(B, H, 13),
+         _view1(I, H, 14), _view1(I, H, 15), _view3(I, H, 16), _view2(I, H, 17),
+         _view1(I, H, 18))
+    W = (_view2(F, H, 23), _view2(F, H, 24), _view1(F, H, 25), _view2(F32, H, 26),
+         _view1(F32, H, 27), top, _view1(F, H, 28))
+    OW = (_view1(I, H, 30), _view1(I, H, 31), _view2(I, H, 32), _view1(I, H, 33),
+          _view3(F, H, 34), _view3(F, H, 35), _view2(F, H, 36), _view3(F32, H, 37),
+          _view2(F32, H, 38), _view1(F, H, 39), _view2(F, H, 40), _view3(F, H, 41))
+    return solve_one(q0, M, tg, _view1(F, H, 19), _view1(F, H, 20), _view1(B, H, 21),
+                     _view1(B, H, 22), m, S, W, _view2(F, H, 29), OW, out, tools, True,
+                     deadline)
 
 
 @_jit

@@ -85,7 +85,7 @@ def kernel():
             for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
                       k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation,
                       k.improved, k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows,
-                      k.solve_one, k.tool_residuals, k.solve_rows):
+                      k.solve_one, k.solve_packed, k.tool_residuals, k.solve_rows):
                 f.recompile()
         _FROZEN[0] = now
         _KERNEL.append(k)
@@ -319,23 +319,64 @@ def run_rows(solver, targets, q0, details=None):
     return q, iters, res, reasons
 
 
-def run_one(solver, target, q0, first, attainable, deadline=None):
-    """:func:`armsim.ik.spatial_scalar.run_one` compiled: (q (list), iterations, residual,
-    stalled, (position, orientation residuals), each tool's residual (several tools; else
-    None), whether the ``deadline`` (``time.perf_counter()``) passed), or None when a
-    Cholesky pivot failed."""
+def one_arrays(M, lo, hi, wrap, free, W, D, OW):
+    """The arrays of one solve in the order :func:`armsim.ik._kernel.solve_packed` reads
+    them: the model's 19, lo, hi, wrap, free, the table's (W but its largest norm), D, and
+    each tool's own tables (OW's 12)."""
+    return list(M) + [lo, hi, wrap, free] + list(W[:5]) + [W[6], D] + list(OW)
+
+
+def packed(arrays):
+    """``arrays`` (float64, float32, int64 or bool; up to 3 axes) in four flat buffers by
+    type, in that order, and H (len(arrays), 4): each one's start in its buffer and its
+    shape."""
+    kinds = [np.dtype(float), np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)]
+    parts, ends = {d: [] for d in kinds}, dict.fromkeys(kinds, 0)
+    H = np.zeros((len(arrays), 4), dtype=np.int64)
+    for i, a in enumerate(arrays):
+        a = np.asarray(a)
+        H[i, 0], H[i, 1:1 + a.ndim] = ends[a.dtype], a.shape
+        parts[a.dtype].append(a.ravel())
+        ends[a.dtype] += a.size
+    return tuple(np.concatenate(parts[d] or [np.zeros(0, d)]) for d in kinds) + (H,)
+
+
+def _one_arguments(solver, first):
+    """What :func:`armsim.ik._kernel.solve_packed` reads of a solver and its problem, kept
+    on the solver (with a seed: without one every solve draws its own restarts) and made
+    again when what they were made from changed -- the seed, the first budget, or a setting
+    of :mod:`~armsim.ik.restart_table` or :mod:`~armsim.ik.steps` they hold: (the kernel's
+    ``solve_packed``, the packed arrays, the table's largest norm, m, the settings tuple
+    for an attainable target and for one beyond reach, the number of tools)."""
+    made_of = (solver.seed, first, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT,
+               restart_table.NEAREST, steps.CLAMP_PASSES)
+    kept = solver.__dict__.get("_compiled_one")
+    if kept is not None and kept[0] == made_of:
+        return kept[1]
     prob = solver.problem
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
     W, D, OW, free = _starts(solver, prob)
-    S = _settings(solver, first, attainable)
-    out, tools = np.empty(7), np.empty(len(M[0]) - 1)
-    q = k.solve_one(np.asarray(q0, dtype=float), M, np.ascontiguousarray(target, dtype=float),
-                    lo, hi, wrap, free, m, S, W, D, OW, out, tools, True,
-                    np.inf if deadline is None else float(deadline))
+    got = (k.solve_packed, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW)), W[5], m,
+           {True: _settings(solver, first, True), False: _settings(solver, first, False)},
+           len(M[0]) - 1)
+    if solver.seed is not None:
+        solver._compiled_one = (made_of, got)
+    return got
+
+
+def run_one(solver, target, q0, first, attainable, deadline=None):
+    """:func:`armsim.ik.spatial_scalar.run_one` compiled: (q (n,), iterations, residual,
+    stalled, (position, orientation residuals), each tool's residual (several tools; else
+    None), whether the ``deadline`` (``time.perf_counter()``) passed), or None when a
+    Cholesky pivot failed."""
+    solve, (F, F32, I, B, H), top, m, S, tools = _one_arguments(solver, first)
+    out, each = np.empty(7), np.empty(tools)
+    q = solve(np.asarray(q0, dtype=float), np.ascontiguousarray(target, dtype=float), F, F32,
+              I, B, H, top, m, S[attainable], out, each,
+              np.inf if deadline is None else float(deadline))
     if q is None:
         return None
     iters, res, stalled, pos, ori, _, timed = out.tolist()
-    return (q.tolist(), int(iters), res, stalled > 0.0, (pos, ori),
-            tools.tolist() if len(tools) > 1 else None, timed > 0.0)
-
+    return (q, int(iters), res, stalled > 0.0, (pos, ori),
+            each.tolist() if tools > 1 else None, timed > 0.0)

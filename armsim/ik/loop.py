@@ -31,7 +31,8 @@ import numpy as np
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree
-from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, real_array
+from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target
+from armsim.ik.inputs import real_array, within
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
@@ -503,12 +504,12 @@ class Solver:
         """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
         target = _array("target", target)
-        if target.shape != (prob.target_size,) or not (np.abs(target) <= MAX_COORDINATE).all():
+        if not within(target, prob.target_size, MAX_COORDINATE):
             count = _WORDS.get(prob.target_size, str(prob.target_size))
             raise ValueError(f"target must be {count} numbers within +-{MAX_COORDINATE:g}, "
                              f"got {str(target.tolist())[:80]}")
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
-        if q0.shape != (prob.n,) or not (np.abs(q0) <= MAX_ANGLE).all():
+        if not within(q0, prob.n, MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
                              f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
         # one dls problem on Python floats: planar (:mod:`scalar`) or spatial
@@ -517,7 +518,7 @@ class Solver:
             self._float_one and spatial_scalar.run_one(self, target, q0))
         if one:
             q, iters, res, reason, (pos, ori), *tools = one    # tools: the compiled solve's
-            out = IKResult(q=np.array(q), success=res < self.tol, iterations=iters, residual=res,
+            out = IKResult(q=np.asarray(q), success=res < self.tol, iterations=iters, residual=res,
                            reason=reason, position_residual=pos, orientation_residual=ori)
             if isinstance(prob, TreeTargets):
                 out = prob.finish(out, target[None], q0[None], self.tol, single=True,

@@ -36,6 +36,7 @@ from armsim.ad import dual as ad
 from armsim.ik import planar as kin
 from armsim.ik import restart_table
 from armsim.ik import steps
+from armsim.ik.inputs import check_pose_rows, check_rotations, real_array  # noqa: F401
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 
@@ -554,8 +555,10 @@ class SpatialTarget(Problem):
         return self.clip(q)
 
     def default_start(self):
-        """The middle of the joint ranges (0 for a continuous joint)."""
-        return self.clip(np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1))
+        """The middle of the joint ranges (0 for a continuous joint); made once."""
+        if self.__dict__.get("_start") is None:
+            self._start = self.clip(np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1))
+        return self._start.copy()
 
     def restart_starts(self, restarts, seed):
         """Starts near the aim, from the table of sampled poses
@@ -569,7 +572,7 @@ class SpatialTarget(Problem):
         are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
         t = real_array("targets" if batch else "target", target)
         if not batch and t.shape == (4, 4) and t[3].tolist() == [0.0, 0.0, 0.0, 1.0]:
-            return "pose", np.concatenate([t[:3, 3], t[:3, :3].ravel()])[None]   # one pose
+            return "pose", t.take(_POSE_ROW)[None]   # one pose
         single = t.shape in ((3,), (4, 4))
         if not batch and single:
             t = t[None]
@@ -587,65 +590,7 @@ class SpatialTarget(Problem):
 
 
 CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
-
-
-#: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
-ORTHONORMAL_TOL = 1e-6
-_ORTHONORMAL_TEXT = "1e-6"      # as the messages print it
-
-
-def real_array(name, value):
-    """``value`` as a float array, or a one-line ValueError naming the argument: complex
-    numbers (their imaginary part would be dropped), strings, objects and other non-numbers
-    are refused, never converted with a warning."""
-    try:
-        a = np.asarray(value)
-    except (TypeError, ValueError, OverflowError):
-        a = None
-    if a is not None and a.dtype.kind == "c":
-        raise ValueError(f"{name} must be real numbers, got complex numbers "
-                         f"({str(value)[:40]})")
-    if a is not None and a.dtype.kind == "O":
-        raise ValueError(f"{name} must be an array of numbers, got an array of Python "
-                         f"objects ({str(value)[:40]})")
-    if a is None or a.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
-    return a.astype(float, copy=False)
-
-
-def check_rotations(R, prefix="target rotation", dev=None, det=None):
-    """Refuse target rotations that are not rotations, in one line beginning ``prefix``:
-    ``R`` (B, 3, 3) must satisfy ``R R^T = I`` within :data:`ORTHONORMAL_TOL` and have
-    determinant +1.  ``dev`` (the largest deviation) and ``det`` may be given already
-    computed (one target on floats); what is missing is computed from ``R``."""
-    if dev is None:
-        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
-    if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
-        raise ValueError(f"{prefix} must be orthonormal (R R^T = I within "
-                         f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
-    if det is None:                # orthonormal, so finite: the determinant is +-1
-        det = np.linalg.det(R) if len(R) else np.ones(0)
-    if (det < 0).any():
-        raise ValueError(f"{prefix} must be a rotation (determinant +1), got a "
-                         f"reflection (determinant {det[np.argmin(det)]:.3g})")
-
-
-def check_pose_rows(rows, batch, prefix="target rotation"):
-    """:func:`check_rotations` of pose rows (B, 12); one row (not ``batch``) on floats (a
-    single solve's cost)."""
-    if batch:
-        R = rows[:, 3:].reshape(-1, 3, 3)
-        check_rotations(R, prefix, dev=np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(
-            initial=0.0))
-        return
-    a0, a1, a2, b0, b1, b2, c0, c1, c2 = rows[0, 3:].tolist()
-    devs = (abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
-            abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
-            abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
-    dev = np.nan if any(d != d for d in devs) else max(devs)
-    det = (a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0))
-    if not (dev <= ORTHONORMAL_TOL and det >= 0.0):     # a rotation passes on floats
-        check_rotations(None, prefix, dev=dev, det=np.array([det]))
+_POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
 
 
 def for_target(task, target, batch=False):

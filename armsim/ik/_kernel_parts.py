@@ -1,0 +1,179 @@
+"""The parts of the compiled solve (:mod:`armsim.ik._kernel`) that hold no rule: numba's
+settings, the rule's backend on numbers (:data:`NB`), a joint's frame and motion, the search
+of a restart table for its k-th nearest entry, the clip to the limits, and the views of one
+solve's packed arrays."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numba as nb
+import numpy as np
+
+from armsim.ik.restart_table import SCREEN_ULPS
+
+_jit = nb.njit(cache=True, nogil=True)
+#: the small helpers of the iteration, inlined where they are called (no call, and no
+#: count of references to their arrays on the way in and out: about a quarter of an
+#: iteration's time, ad hoc; inlining :func:`evaluate` or :func:`_step` as well doubled the
+#: compile for little more)
+_jit_in = nb.njit(cache=True, nogil=True, inline="always")
+
+
+@_jit
+def _where(c, a, b):
+    return a if c else b
+
+
+@_jit
+def _maximum(a, b):
+    return a if a > b else b
+
+
+@_jit
+def _minimum(a, b):
+    return a if a < b else b
+
+
+#: the backend the compiled rule runs on (numbers, like :data:`armsim.ik.attempt.FLOATS`)
+NB = namedtuple("Backend", "where maximum minimum")(_where, _maximum, _minimum)
+
+
+@_jit_in
+def _through(R, R2, p, A, v, i):
+    """Across the constant frame (A[i], v[i]) before a joint: p += R v, R2 = R A."""
+    for a in range(3):
+        p[a] += R[a, 0] * v[i, 0] + R[a, 1] * v[i, 1] + R[a, 2] * v[i, 2]
+    for a in range(3):
+        for b in range(3):
+            R2[a, b] = R[a, 0] * A[i, 0, b] + R[a, 1] * A[i, 1, b] + R[a, 2] * A[i, 2, b]
+
+
+@_jit_in
+def _turn(R, R2, p, x, prismatic):
+    """The joint's motion x about (along) R2's z: R (and p)."""
+    if prismatic:
+        R[:, :] = R2
+        for a in range(3):
+            p[a] += x * R2[a, 2]
+    else:
+        c, s = math.cos(x), math.sin(x)
+        for a in range(3):
+            R[a, 0] = c * R2[a, 0] + s * R2[a, 1]
+            R[a, 1] = c * R2[a, 1] - s * R2[a, 0]
+            R[a, 2] = R2[a, 2]
+
+
+@_jit
+def _kth(d, k, idx, val):
+    """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
+    smallest in ``idx``, ``val`` (work arrays of at least k + 1)."""
+    size = 0
+    for j in range(d.shape[0]):
+        v = d[j]
+        if size == k + 1 and not v < val[k]:
+            continue
+        i = size if size < k + 1 else k
+        while i > 0 and v < val[i - 1]:
+            if i < k + 1:
+                val[i], idx[i] = val[i - 1], idx[i - 1]
+            i -= 1
+        val[i], idx[i] = v, j
+        if size < k + 1:
+            size += 1
+    return idx[min(k, size - 1)]
+
+
+@_jit
+def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
+    """The index of the table entry k-th nearest the features f[:size] in T = (joint
+    vectors, -2 features^T, squared norms, those two in float32, the largest squared norm),
+    with ``idx[:k + 1]`` the k + 1 nearest in order.  The distances ``sq - 2 f.F`` in float32
+    screen the table (the error bound of :func:`armsim.ik.restart_table.argmin32`): every
+    entry within twice the bound of the k-th smallest is a candidate, and the candidates
+    alone take float64 distances -- exact squared ones (``exact``: entry minus aim,
+    feature after feature) or ``sq - 2 f.F`` -- so the answer is the float64 scan's, at a
+    float32 scan's cost."""
+    minus2, sq, m32, sq32, top = T[1], T[2], T[3], T[4], T[5]
+    E = sq.shape[0]
+    for j in range(E):
+        d32[j] = sq32[j]
+    fn = 0.0
+    for i in range(size):
+        fn += f[i] * f[i]
+        fi = np.float32(f[i])
+        for j in range(E):
+            d32[j] += fi * m32[i, j]
+    bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
+    if k == 0:              # the nearest alone: the two smallest, one pass
+        j1, v1, v2 = 0, np.inf, np.inf
+        for j in range(E):
+            v = d32[j]
+            if v < v1:
+                j1, v1, v2 = j, v, v1
+            elif v < v2:
+                v2 = v
+        if float(v2) - float(v1) > 2.0 * bound:
+            idx[0] = j1
+            return j1
+        limit = float(v1) + 2.0 * bound
+    else:
+        _kth(d32[:E], k, idx, val)
+        limit = val[min(k, E - 1)] + 2.0 * bound
+    c = 0
+    for j in range(E):
+        if d32[j] <= limit:
+            cand[c] = j
+            c += 1
+    if not c > k:                         # not finite: every entry a candidate
+        c = E
+        for j in range(E):
+            cand[j] = j
+    for ci in range(c):
+        j = cand[ci]
+        if exact:
+            s2 = 0.0
+            for i in range(size):
+                v = -0.5 * minus2[i, j] - f[i]
+                s2 += v * v
+        else:
+            s2 = 0.0
+            for i in range(size):
+                s2 += f[i] * minus2[i, j]
+            s2 += sq[j]
+        d[ci] = s2
+    r = _kth(d[:c], k, idx, val)
+    for i in range(min(k + 1, c)):
+        idx[i] = cand[idx[i]]
+    return cand[r]
+
+
+@_jit
+def _clip(q, lo, hi, wrap):
+    for j in range(q.shape[0]):
+        q[j] = min(max(q[j], lo[j]), hi[j])
+        if wrap[j]:
+            q[j] = (q[j] + math.pi) % (2.0 * math.pi) - math.pi
+
+
+# -- one solve's arguments in five arrays (a call costs about 75 ns per array it is given) --
+@_jit_in
+def _view1(buf, H, i):
+    """The i-th array :func:`armsim.ik.compiled.packed` put in ``buf``: 1 axis."""
+    o = H[i, 0]
+    return buf[o:o + H[i, 1]]
+
+
+@_jit_in
+def _view2(buf, H, i):
+    """... 2 axes."""
+    o, a, b = H[i, 0], H[i, 1], H[i, 2]
+    return buf[o:o + a * b].reshape((a, b))
+
+
+@_jit_in
+def _view3(buf, H, i):
+    """... 3 axes."""
+    o, a, b, c = H[i, 0], H[i, 1], H[i, 2], H[i, 3]
+    return buf[o:o + a * b * c].reshape((a, b, c))
