@@ -325,3 +325,21 @@ def test_batches_from_several_threads_at_once(on):
     for r in got:
         np.testing.assert_array_equal(r.q, alone.q)
         assert np.array_equal(r.iterations, alone.iterations)
+
+
+@pytest.mark.parametrize("size", [1, 15, 16, 17, 4096, 4100])
+def test_the_lowest_entry_is_the_first_smallest(size):
+    """_lowest (side-by-side minima) is numpy's argmin, the first of equal smallest values,
+    whatever the length (a tail past the lanes too), with NaN and infinite entries skipped."""
+    from armsim.ik import _kernel_parts as parts
+    compiled.kernel()
+    rng = np.random.default_rng(size)
+    for trial in range(20):
+        d = rng.integers(0, 50, size).astype(np.float32)   # many ties
+        if trial % 3 == 1:
+            d[rng.integers(0, size, max(1, size // 5))] = np.nan
+        if trial % 3 == 2:
+            d[rng.integers(0, size, max(1, size // 5))] = np.inf
+        want = int(np.nanargmin(np.where(np.isnan(d), np.inf, d))) if np.isfinite(d).any() else 0
+        assert parts._lowest(d, size) == want
+    assert parts._lowest(np.full(size, np.nan, dtype=np.float32), size) == 0

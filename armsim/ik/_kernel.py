@@ -243,7 +243,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
 
 @_jit
 def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, width,
-            factor, passes, strict, out, deadline=np.inf):
+            factor, passes, strict, out, deadline=np.inf, ev=None):
     """One attempt from q (n,, changed in place) for at most ``budget`` iterations (the
     progress rule when ``width`` > 0) and, when ``deadline`` is finite, until
     ``time.perf_counter()`` passes it (checked after the stop test of every iteration, as
@@ -251,11 +251,10 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     residual, the deadline passed).  A Cholesky pivot that fails (``J J^T + lam2 I``
     singular to rounding) ends the attempt with False when ``strict`` (the caller takes the
     array path, which solves by LU), else the step is no move (rejected, as the batch's
-    step that is not finite)."""
+    step that is not finite).  ``ev``: q's forward pass when the caller made it, (f, e, J,
+    parts) of :func:`evaluate` (the arrays are the attempt's to change)."""
     n = q.shape[0]
-    e, et = np.empty(m), np.empty(m)
-    J, Jt = np.empty((m, n)), np.empty((m, n))
-    pr, prt = np.empty(2), np.empty(2)
+    et, Jt, prt = np.empty(m), np.empty((m, n)), np.empty(2)
     G, L = np.empty((m, m)), np.empty((m, m))
     y, r = np.empty(m), np.empty(m)
     qt, fixed = np.empty(n), np.empty(n)
@@ -263,7 +262,11 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     hist = np.empty(budget + 1)
     work = scratch(M)
     sparse = _sparsity(M)
-    f = evaluate(q, M, tg, sc, e, J, pr, work)
+    if ev is None:
+        e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
+        f = evaluate(q, M, tg, sc, e, J, pr, work)
+    else:
+        f, e, J, pr = ev
     nu = damping
     best, since, k = f, 0, 0
     hist[0] = f
@@ -423,6 +426,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     val = np.empty(cap)
     nearest = np.full(max(near, 1), -1, dtype=np.int64)   # the whole table's, once found
     e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
+    eb, Jb, prb = np.empty(m), np.empty((m, n)), np.empty(2)
     work = scratch(M)
     qa = q0.copy()
     _clip(qa, lo, hi, wrap)
@@ -445,19 +449,22 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     lo_slot = 1
     restarted = False
     start = qa
-    ea2 = 2.0 * evaluate(qa, M, tg, sc, e, J, pr, work)
+    fa = evaluate(qa, M, tg, sc, e, J, pr, work)
+    ea2 = 2.0 * fa
+    ev = (fa, e, J, pr)          # the first start's forward pass, the attempt's first
     if nearer and not ea2 <= r2:
         qb = _start(0, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
-        eb2 = 2.0 * evaluate(qb, M, tg, sc, e, J, pr, work)
+        fb = evaluate(qb, M, tg, sc, eb, Jb, prb, work)
         restarted = True
-        if swapped(ea2, eb2, r2):
+        if swapped(ea2, 2.0 * fb, r2):
             start = qb
+            ev = (fb, eb, Jb, prb)
             budgets[1] = first
             first = max_iter
             order[1] = -1
     q = start.copy()
     if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
-                   factor, passes, strict, res_out, deadline):
+                   factor, passes, strict, res_out, deadline, ev):
         return None
     timed = res_out[5] > 0.0
     iters = int(res_out[0])

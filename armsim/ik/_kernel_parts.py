@@ -85,6 +85,34 @@ def _kth(d, k, idx, val):
     return idx[min(k, size - 1)]
 
 
+#: :func:`_lowest` keeps this many running minima side by side (vector registers' width)
+LANES = 16
+
+
+@_jit
+def _lowest(d, E):
+    """The index of the smallest of d[:E] (the first of equal ones; 0 when none is a
+    number), with :data:`LANES` running minima side by side (a loop the compiler turns
+    into vector instructions; one minimum carried from entry to entry cannot be)."""
+    low = np.full(LANES, np.inf, dtype=d.dtype)
+    at = np.zeros(LANES, dtype=np.int64)
+    top = E - E % LANES
+    for j0 in range(0, top, LANES):
+        for a in range(LANES):
+            v = d[j0 + a]
+            if v < low[a]:
+                low[a] = v
+                at[a] = j0 + a
+    best, where = np.inf, 0
+    for a in range(LANES):
+        if low[a] < best or (low[a] == best and at[a] < where):
+            best, where = low[a], at[a]
+    for j in range(top, E):
+        if d[j] < best:
+            best, where = d[j], j
+    return where
+
+
 @_jit
 def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
     """The index of the table entry k-th nearest the features f[:size] in T = (joint
@@ -106,18 +134,15 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
         for j in range(E):
             d32[j] += fi * m32[i, j]
     bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
-    if k == 0:              # the nearest alone: the two smallest, one pass
-        j1, v1, v2 = 0, np.inf, np.inf
+    if k == 0:              # the nearest alone: the smallest, and whether it is alone
+        j1 = _lowest(d32, E)
+        limit = float(d32[j1]) + 2.0 * bound
+        near = 0
         for j in range(E):
-            v = d32[j]
-            if v < v1:
-                j1, v1, v2 = j, v, v1
-            elif v < v2:
-                v2 = v
-        if float(v2) - float(v1) > 2.0 * bound:
+            near += 1 if d32[j] <= limit else 0
+        if near == 1:
             idx[0] = j1
             return j1
-        limit = float(v1) + 2.0 * bound
     else:
         _kth(d32[:E], k, idx, val)
         limit = val[min(k, E - 1)] + 2.0 * bound
