@@ -173,6 +173,14 @@ def _move(q, J, y, qt, S):
     """qt = q + J^T y, each sum over the rows of the tools joint j moves (the entries of the
     others are zeros: the same sums); ``S``: :func:`_sparsity`."""
     pairs, npair, row0 = S[1], S[2], S[3]
+    n = q.shape[0]
+    if npair.shape[0] == 1 and npair[0, 0] == n:    # one tool that every joint moves
+        for j in range(n):
+            s = 0.0
+            for i in range(J.shape[0]):
+                s += J[i, j] * y[i]
+            qt[j] = s + q[j]
+        return
     for j in range(q.shape[0]):
         qt[j] = 0.0
     for t in range(npair.shape[0]):
@@ -186,14 +194,10 @@ def _move(q, J, y, qt, S):
         qt[j] += q[j]
 
 
-@_jit
-def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
-    """The clamped dls step (:func:`armsim.ik.steps._clamped_one`): qt; False when a
-    Cholesky pivot fails.  The Gram ``J J^T`` sums over the joints moving both rows' tools
-    (the same sums as over every joint: the others' entries are zeros); ``S``:
-    :func:`_sparsity`."""
-    m, n = J.shape
-    rowtool, pairs, npair = S[0], S[1], S[2]
+@_jit_in
+def _gram(J, G, rowtool, pairs, npair):
+    """G = J J^T (its lower triangle), each sum over the joints moving both rows' tools."""
+    m = J.shape[0]
     for a in range(m):
         ta = rowtool[a]
         for b in range(a + 1):
@@ -203,6 +207,25 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
                 j = pairs[ta, tb, jj]
                 s += J[a, j] * J[b, j]
             G[a, b] = s
+
+
+@_jit
+def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
+    """The clamped dls step (:func:`armsim.ik.steps._clamped_one`): qt; False when a
+    Cholesky pivot fails.  The Gram ``J J^T`` sums over the joints moving both rows' tools
+    (the same sums as over every joint: the others' entries are zeros); ``S``:
+    :func:`_sparsity`."""
+    m, n = J.shape
+    rowtool, pairs, npair = S[0], S[1], S[2]
+    if npair.shape[0] == 1 and npair[0, 0] == n:    # one tool that every joint moves
+        for a in range(m):
+            for b in range(a + 1):
+                s = 0.0
+                for j in range(n):
+                    s += J[a, j] * J[b, j]
+                G[a, b] = s
+    else:
+        _gram(J, G, rowtool, pairs, npair)
     if not _solve(G, lam2, e, L, y):
         return False
     _move(q, J, y, qt, S)
