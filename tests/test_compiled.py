@@ -343,3 +343,35 @@ def test_the_lowest_entry_is_the_first_smallest(size):
         want = int(np.nanargmin(np.where(np.isnan(d), np.inf, d))) if np.isfinite(d).any() else 0
         assert parts._lowest(d, size) == want
     assert parts._lowest(np.full(size, np.nan, dtype=np.float32), size) == 0
+
+
+def test_a_solver_keeps_its_kernel_arguments_until_what_they_hold_changes(on, monkeypatch):
+    """The packed arguments a solver keeps for its single solves are made again when the
+    restart table's settings or the seed change: each solve equals a new solver's."""
+    from armsim.ik import restart_table
+    chain = armsim.robots.load("panda")
+    T = _poses(chain, 12, 3)
+    kept = Solver(chain, tol=1e-6, max_iter=15, first_iter=25, restarts=150, seed=0,
+                  first_start="nearer", damping=0.01, give_up=40)
+
+    def fresh():
+        return Solver(chain, tol=1e-6, max_iter=15, first_iter=25, restarts=150, seed=kept.seed,
+                      first_start="nearer", damping=0.01, give_up=40)
+
+    def same(a, b):
+        assert (a.iterations, a.reason) == (b.iterations, b.reason)
+        np.testing.assert_array_equal(a.q, b.q)
+
+    prob = kept.problem
+    rows = [SpatialTarget.target_rows(t, False)[1][0] for t in T]
+    before = [kept.solve(r) for r in rows]
+    monkeypatch.setattr(restart_table, "TABLE_SIZE", 1024)     # another table
+    after = [kept.solve(r) for r in rows]
+    for a, r in zip(after, rows):
+        same(a, fresh().solve(r))
+    assert [a.iterations for a in after] != [b.iterations for b in before]
+    monkeypatch.undo()
+    kept.seed = 5
+    for r in rows:
+        same(kept.solve(r), fresh().solve(r))
+    assert prob is kept.problem
