@@ -174,7 +174,7 @@ def _move(q, J, y, qt, S):
     others are zeros: the same sums); ``S``: :func:`_sparsity`."""
     pairs, npair, row0 = S[1], S[2], S[3]
     n = q.shape[0]
-    if npair.shape[0] == 1 and npair[0, 0] == n:    # one tool that every joint moves
+    if _one_tool(npair, n):
         for j in range(n):
             s = 0.0
             for i in range(J.shape[0]):
@@ -195,9 +195,24 @@ def _move(q, J, y, qt, S):
 
 
 @_jit_in
+def _one_tool(npair, n):
+    """Whether the model is one tool that every joint moves (J has no zero blocks: the sums
+    run over every joint, in order, without the index table)."""
+    return npair.shape[0] == 1 and npair[0, 0] == n
+
+
+@_jit_in
 def _gram(J, G, rowtool, pairs, npair):
     """G = J J^T (its lower triangle), each sum over the joints moving both rows' tools."""
-    m = J.shape[0]
+    m, n = J.shape
+    if _one_tool(npair, n):
+        for a in range(m):
+            for b in range(a + 1):
+                s = 0.0
+                for j in range(n):
+                    s += J[a, j] * J[b, j]
+                G[a, b] = s
+        return
     for a in range(m):
         ta = rowtool[a]
         for b in range(a + 1):
@@ -216,16 +231,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
     (the same sums as over every joint: the others' entries are zeros); ``S``:
     :func:`_sparsity`."""
     m, n = J.shape
-    rowtool, pairs, npair = S[0], S[1], S[2]
-    if npair.shape[0] == 1 and npair[0, 0] == n:    # one tool that every joint moves
-        for a in range(m):
-            for b in range(a + 1):
-                s = 0.0
-                for j in range(n):
-                    s += J[a, j] * J[b, j]
-                G[a, b] = s
-    else:
-        _gram(J, G, rowtool, pairs, npair)
+    _gram(J, G, S[0], S[1], S[2])
     if not _solve(G, lam2, e, L, y):
         return False
     _move(q, J, y, qt, S)

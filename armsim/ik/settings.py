@@ -77,6 +77,7 @@ def _check_choice(kind, value, choices):
 DEFAULTS = dict(method="dls", correction="backtrack", max_iter=10, first_iter=3, restarts=8,
                 seed=0, first_start="nearer")
 
+
 class _Default:
     """The value of a setting left to the problem: its ``default_<name>`` attribute when it
     has one (a spatial target), else :data:`DEFAULTS` (the planar figures)."""

@@ -360,8 +360,7 @@ def for_tree(robot, targets, batch):
         if link not in robot.links:
             raise ValueError(f"no link named {str(link)[:60]!r} (a target); links: "
                              f"{', '.join(robot.links[:12])[:300]}")
-        found = SpatialTarget.target_rows(t if t.__class__ is np.ndarray and t.dtype == float
-                                          else real_array(f"target {link!r}", t), batch)
+        found = SpatialTarget.target_rows(real_array(f"target {link!r}", t), batch)
         if found is None:
             shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
             raise ValueError(f"target {link!r} must have shape {shapes} (a position or a "
