@@ -13,19 +13,43 @@ Compiled once per install (numba's cache, beside the sources).
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numba as nb
 import numpy as np
 
-from armsim.ik import attempt as rule, rotvec, rules, settings
+from armsim.ik import (_clock, _kernel_parts, attempt as rule, restart_table, rotvec, rules,
+                       settings)
 from armsim.ik._clock import now
-from armsim.ik._kernel_parts import (NB, _clip, _jit, _jit_in, _nearest, _through, _turn,
-                                     _view1, _view2, _view3)
+from armsim.ik._kernel_parts import (NB, _clip, _jit, _jit_in, _part1, _part2, _start,
+                                     _through, _turn, _view1, _view2, _view3)
 
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
 small, wide = _jit(rotvec.small), _jit(rotvec.wide)
+
+
+def _fingerprint():
+    """A fingerprint of the other sources compiled into these kernels: numba's cache of a
+    function is checked against its own file's content only, so a change to a function or
+    constant it calls from another module would otherwise keep the old code."""
+    h = hashlib.sha256()
+    for mod in (_kernel_parts, _clock, rule, rotvec, rules, settings, restart_table):
+        with open(mod.__file__, "rb") as f:
+            h.update(f.read())
+    return int(h.hexdigest()[:15], 16)
+
+
+#: the fingerprint of the sources now (:func:`frozen_sources`: as compiled)
+SOURCES = _fingerprint()
+
+
+@_jit
+def frozen_sources():
+    """:data:`SOURCES` as compiled (:func:`armsim.ik.compiled.kernel` compiles every
+    function again when it differs)."""
+    return SOURCES
 
 
 @_jit
@@ -42,6 +66,22 @@ def scratch(M):
     k = M[1].shape[0]
     return (np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty((k, 3)),
             np.empty((k, 3)), np.empty(6), np.empty(6))
+
+
+@_jit_in
+def _scratch_in(M, ws, at):
+    """:func:`scratch`'s arrays as views of the workspace ``ws`` from ``at`` (33 + 6 k
+    floats, k the model's frames)."""
+    k = M[1].shape[0]
+    return (_part2(ws, at, 3, 3), _part2(ws, at + 9, 3, 3), _part1(ws, at + 18, 3),
+            _part2(ws, at + 21, k, 3), _part2(ws, at + 21 + 3 * k, k, 3),
+            _part1(ws, at + 21 + 6 * k, 6), _part1(ws, at + 27 + 6 * k, 6))
+
+
+@_jit_in
+def space(M, m, n, budget):
+    """The floats of the workspace :func:`attempt` takes for this budget."""
+    return 4 * m + 2 * m * n + 2 * m * m + 3 * n + budget + 1 + 4 + 33 + 6 * M[1].shape[0]
 
 
 @_jit
@@ -272,7 +312,7 @@ def _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, S):
 
 @_jit
 def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, width,
-            factor, passes, strict, out, deadline=np.inf, ev=None):
+            factor, passes, strict, out, ws, deadline=np.inf, ev=None):
     """One attempt from q (n,, changed in place) for at most ``budget`` iterations (the
     progress rule when ``width`` > 0) and, when ``deadline`` is finite, until
     ``time.perf_counter()`` passes it (checked after the stop test of every iteration, as
@@ -281,18 +321,28 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     singular to rounding) ends the attempt with False when ``strict`` (the caller takes the
     array path, which solves by LU), else the step is no move (rejected, as the batch's
     step that is not finite).  ``ev``: q's forward pass when the caller made it, (f, e, J,
-    parts) of :func:`evaluate` (the arrays are the attempt's to change)."""
+    parts) of :func:`evaluate` (the arrays are the attempt's to change).  ``ws``: the
+    caller's workspace of at least :func:`space` floats, where the attempt's arrays are
+    views without a reference count of their own."""
     n = q.shape[0]
-    et, Jt, prt = np.empty(m), np.empty((m, n)), np.empty(2)
-    G, L = np.empty((m, m)), np.empty((m, m))
-    y, r = np.empty(m), np.empty(m)
-    qt, fixed = np.empty(n), np.empty(n)
-    isfixed = np.zeros(n, dtype=np.bool_)
-    hist = np.empty(budget + 1)
-    work = scratch(M)
+    if ws.shape[0] < space(M, m, n, budget):
+        raise ValueError("attempt: workspace too small")
+    o = 0
+    et, Jt, prt = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
+    o += m + m * n + 2
+    G, L = _part2(ws, o, m, m), _part2(ws, o + m * m, m, m)
+    o += 2 * m * m
+    y, r = _part1(ws, o, m), _part1(ws, o + m, m)
+    o += 2 * m
+    qt, fixed, isfixed = _part1(ws, o, n), _part1(ws, o + n, n), _part1(ws, o + 2 * n, n)
+    o += 3 * n
+    hist = _part1(ws, o, budget + 1)
+    o += budget + 1
+    work = _scratch_in(M, ws, o)
+    o += 33 + 6 * M[1].shape[0]
     sparse = _sparsity(M)
     if ev is None:
-        e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
+        e, J, pr = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
         f = evaluate(q, M, tg, sc, e, J, pr, work)
     else:
         f, e, J, pr = ev
@@ -343,9 +393,10 @@ def attempt_rows(Q, budgets, M, T, SC, lo, hi, wrap, m, half_tol2, damping, floo
     """:func:`attempt` for each row of Q (B, n) with its budget, target row (T (B, size)),
     tool scales (SC (B, tools)) and progress width (0: unwatched), one after another:
     ``out`` (B, 5); returns -1."""
+    ws = np.empty(space(M, m, Q.shape[1], budgets.max()) if Q.shape[0] else 0)
     for b in range(Q.shape[0]):
         if not attempt(Q[b], budgets[b], M, T[b], SC[b], lo, hi, wrap, m, half_tol2,
-                       damping, floor2, widths[b], factor, passes, False, out[b]):
+                       damping, floor2, widths[b], factor, passes, False, out[b], ws):
             return b
     return -1
 
@@ -359,73 +410,6 @@ improved, gave_up_count = _jit(rule.improved), _jit(rule.gave_up_count)
 def frozen_restarts():
     """The restart constants as compiled (see :func:`frozen`)."""
     return (settings.GIVE_UP_FACTOR,)
-
-
-@_jit
-def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
-    """q with each tool's own joints set to the entry of its own table k-th nearest its
-    target seen from the frame they hang from (:meth:`armsim.ik.tree.TreeTargets._own_starts`)."""
-    (tools, split, cols, ncols, oqs, minus2, sq, m32, sq32, top, scale, unfold) = OW
-    starts, JR, Jt, jfree, jmult, joff, jpris = M[0], M[1], M[2], M[3], M[4], M[5], M[6]
-    toff = M[14]
-    R = np.empty((3, 3))
-    R2 = np.empty((3, 3))
-    p = np.empty(3)
-    f = np.empty(12)
-    for o in range(tools.shape[0]):
-        t = tools[o]
-        for a in range(3):
-            p[a] = 0.0
-            for b in range(3):
-                R[a, b] = 1.0 if a == b else 0.0
-        for kk in range(starts[t], starts[t] + split[o]):
-            _through(R, R2, p, JR, Jt, kk)
-            _turn(R, R2, p, q[jfree[kk]] * jmult[kk] + joff[kk], jpris[kk])
-        for a in range(3):          # the frame's rotation (unfolded)
-            for b in range(3):
-                R2[a, b] = R[a, 0] * unfold[o, 0, b] + R[a, 1] * unfold[o, 1, b] + R[a, 2] * unfold[o, 2, b]
-        o0 = toff[t]
-        size = toff[t + 1] - o0
-        for a in range(3):          # F^-1 target, features
-            f[a] = ((tg[o0] - p[0]) * R2[0, a] + (tg[o0 + 1] - p[1]) * R2[1, a]
-                    + (tg[o0 + 2] - p[2]) * R2[2, a]) * scale[o, a]
-        if size == 12:
-            for a in range(3):
-                for b in range(3):
-                    f[3 + 3 * a + b] = (R2[0, a] * tg[o0 + 3 + b] + R2[1, a] * tg[o0 + 6 + b]
-                                        + R2[2, a] * tg[o0 + 9 + b]) * scale[o, 3 + 3 * a + b]
-        e = _nearest(k, f, size, (oqs[o], minus2[o], sq[o], m32[o], sq32[o], top[o]), True,
-                     d, d32, cand, idx, val)
-        for i in range(ncols[o]):
-            q[cols[o, i]] = oqs[o, e, i]
-
-
-@_jit
-def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest):
-    """Restart k's start, clipped: the whole table's entry k-th nearest the target's
-    features (k < near; W = (joint vectors, -2 features^T, squared norms, their float32,
-    the largest norm, feature scale); the ``near`` nearest kept in ``nearest`` once found,
-    ``nearest[0]`` = -1 until then), else the k-th uniform draw D[k]; then each tool's own
-    joints from its own table."""
-    if k < near:
-        scale = W[6]
-        f = np.empty(scale.shape[0])
-        for i in range(scale.shape[0]):
-            f[i] = tg[i] * scale[i]
-        if k == 0 and nearest[0] < 0:
-            e = _nearest(0, f, f.shape[0], W, False, d, d32, cand, idx, val)
-        else:
-            if nearest[0] < 0:
-                _nearest(near - 1, f, f.shape[0], W, False, d, d32, cand, idx, val)
-                nearest[:] = idx[:near]
-            e = nearest[k]
-        q = W[0][e].copy()
-    else:
-        q = D[k].copy()
-    if OW[0].shape[0]:
-        _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val)
-    _clip(q, lo, hi, wrap)
-    return q
 
 
 @_jit
@@ -457,13 +441,14 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
     eb, Jb, prb = np.empty(m), np.empty((m, n)), np.empty(2)
     work = scratch(M)
+    ws = np.empty(space(M, m, n, max(max_iter, first)))     # the attempts' workspace
     qa = q0.copy()
     _clip(qa, lo, hi, wrap)
     w0 = width if attainable else 0
     if restarts == 0:
         q = qa.copy()
         if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
-                       width, factor, passes, strict, res_out, deadline):
+                       width, factor, passes, strict, res_out, ws, deadline):
             return None
         out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
         out[3], out[4], out[5], out[6] = res_out[3], res_out[4], 0.0, res_out[5]
@@ -493,7 +478,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             order[1] = -1
     q = start.copy()
     if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
-                   factor, passes, strict, res_out, deadline, ev):
+                   factor, passes, strict, res_out, ws, deadline, ev):
         return None
     timed = res_out[5] > 0.0
     iters = int(res_out[0])
@@ -524,7 +509,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
         else:
             q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
-                       floor2, width, factor, passes, strict, res_out, deadline):
+                       floor2, width, factor, passes, strict, res_out, ws, deadline):
             return None
         timed = timed or res_out[5] > 0.0
         iters += int(res_out[0])
@@ -575,6 +560,68 @@ def solve_packed(q0, tg, F, F32, I, B, H, top, m, S, out, tools, deadline):
     return solve_one(q0, M, tg, _view1(F, H, 19), _view1(F, H, 20), _view1(B, H, 21),
                      _view1(B, H, 22), m, S, W, _view2(F, H, 29), OW, out, tools, True,
                      deadline)
+
+
+@_jit
+def solve_target(q0, target, F, F32, I, B, H, top, m, S, far, check, out, tools, deadline):
+    """:func:`solve_packed` of a chain's target as the caller gave it, flat (a 4 x 4 pose's
+    16 numbers, or a position's 3), with the caller's checks made here, each one as strict
+    as :mod:`armsim.ik.inputs`' or stricter: every number of the target's row within
+    +-``check[0]`` and each of q0 within +-``check[1]`` (NaN is not), a pose's bottom row
+    [0, 0, 0, 1], its rotation's deviations from orthonormal within half ``check[2]`` and
+    its determinant above 0.5.  Whether the target is attainable is decided here when its
+    distance from the origin ``check[4:7]`` is clear of the bound ``check[3]`` (-1: none)
+    by a relative 1e-9.  ``out[7]`` = 1 when a check fails or the distance is that near
+    the bound (nothing solved: the caller's checks then decide, on its own path), else
+    ``out[8]`` = 1 when attainable; ``S`` and ``far`` are the settings of an attainable
+    target and of one beyond reach."""
+    maxc, maxa, otol, bound = check[0], check[1], check[2], check[3]
+    out[7] = 1.0
+    qa = q0.copy()
+    for j in range(qa.shape[0]):
+        if not (-maxa <= qa[j] <= maxa):
+            return qa
+    size = 12 if target.shape[0] == 16 else 3
+    tg = np.empty(size)
+    if size == 12:
+        if not (target[12] == 0.0 and target[13] == 0.0 and target[14] == 0.0
+                and target[15] == 1.0):
+            return qa
+        for a in range(3):
+            tg[a] = target[4 * a + 3]
+            for b in range(3):
+                tg[3 + 3 * a + b] = target[4 * a + b]
+        a0, a1, a2, b0, b1, b2, c0, c1, c2 = (tg[3], tg[4], tg[5], tg[6], tg[7], tg[8],
+                                              tg[9], tg[10], tg[11])
+        dev = max(abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
+                  abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
+                  abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
+        det = a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0)
+        if not (dev <= 0.5 * otol and det > 0.5):
+            return qa
+    else:
+        for a in range(3):
+            tg[a] = target[a]
+    for a in range(size):
+        if not (-maxc <= tg[a] <= maxc):
+            return qa
+    attainable = True
+    if bound >= 0.0:
+        d2 = ((tg[0] - check[4]) ** 2 + (tg[1] - check[5]) ** 2 + (tg[2] - check[6]) ** 2)
+        if d2 <= (bound * (1.0 - 1e-9)) ** 2:
+            attainable = True
+        elif d2 >= (bound * (1.0 + 1e-9)) ** 2:
+            attainable = False
+        else:
+            return qa
+    out[7] = 0.0
+    out[8] = 1.0 if attainable else 0.0
+    q = solve_packed(qa, tg, F, F32, I, B, H, top, m, S if attainable else far, out, tools,
+                     deadline)
+    if q is None:
+        out[7] = 2.0
+        return qa
+    return q
 
 
 @_jit

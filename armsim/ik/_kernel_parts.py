@@ -1,7 +1,7 @@
 """The parts of the compiled solve (:mod:`armsim.ik._kernel`) that hold no rule: numba's
 settings, the rule's backend on numbers (:data:`NB`), a joint's frame and motion, the search
-of a restart table for its k-th nearest entry, the clip to the limits, and the views of one
-solve's packed arrays."""
+of a restart table for its k-th nearest entry and a restart's start made from it, the clip
+to the limits, and views of a buffer (one solve's packed arrays, an attempt's workspace)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections import namedtuple
 
 import numba as nb
 import numpy as np
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from armsim.ik.restart_table import SCREEN_ULPS
 
@@ -185,6 +187,73 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
 
 
 @_jit
+def _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val):
+    """q with each tool's own joints set to the entry of its own table k-th nearest its
+    target seen from the frame they hang from (:meth:`armsim.ik.tree.TreeTargets._own_starts`)."""
+    (tools, split, cols, ncols, oqs, minus2, sq, m32, sq32, top, scale, unfold) = OW
+    starts, JR, Jt, jfree, jmult, joff, jpris = M[0], M[1], M[2], M[3], M[4], M[5], M[6]
+    toff = M[14]
+    R = np.empty((3, 3))
+    R2 = np.empty((3, 3))
+    p = np.empty(3)
+    f = np.empty(12)
+    for o in range(tools.shape[0]):
+        t = tools[o]
+        for a in range(3):
+            p[a] = 0.0
+            for b in range(3):
+                R[a, b] = 1.0 if a == b else 0.0
+        for kk in range(starts[t], starts[t] + split[o]):
+            _through(R, R2, p, JR, Jt, kk)
+            _turn(R, R2, p, q[jfree[kk]] * jmult[kk] + joff[kk], jpris[kk])
+        for a in range(3):          # the frame's rotation (unfolded)
+            for b in range(3):
+                R2[a, b] = R[a, 0] * unfold[o, 0, b] + R[a, 1] * unfold[o, 1, b] + R[a, 2] * unfold[o, 2, b]
+        o0 = toff[t]
+        size = toff[t + 1] - o0
+        for a in range(3):          # F^-1 target, features
+            f[a] = ((tg[o0] - p[0]) * R2[0, a] + (tg[o0 + 1] - p[1]) * R2[1, a]
+                    + (tg[o0 + 2] - p[2]) * R2[2, a]) * scale[o, a]
+        if size == 12:
+            for a in range(3):
+                for b in range(3):
+                    f[3 + 3 * a + b] = (R2[0, a] * tg[o0 + 3 + b] + R2[1, a] * tg[o0 + 6 + b]
+                                        + R2[2, a] * tg[o0 + 9 + b]) * scale[o, 3 + 3 * a + b]
+        e = _nearest(k, f, size, (oqs[o], minus2[o], sq[o], m32[o], sq32[o], top[o]), True,
+                     d, d32, cand, idx, val)
+        for i in range(ncols[o]):
+            q[cols[o, i]] = oqs[o, e, i]
+
+
+@_jit
+def _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest):
+    """Restart k's start, clipped: the whole table's entry k-th nearest the target's
+    features (k < near; W = (joint vectors, -2 features^T, squared norms, their float32,
+    the largest norm, feature scale); the ``near`` nearest kept in ``nearest`` once found,
+    ``nearest[0]`` = -1 until then), else the k-th uniform draw D[k]; then each tool's own
+    joints from its own table."""
+    if k < near:
+        scale = W[6]
+        f = np.empty(scale.shape[0])
+        for i in range(scale.shape[0]):
+            f[i] = tg[i] * scale[i]
+        if k == 0 and nearest[0] < 0:
+            e = _nearest(0, f, f.shape[0], W, False, d, d32, cand, idx, val)
+        else:
+            if nearest[0] < 0:
+                _nearest(near - 1, f, f.shape[0], W, False, d, d32, cand, idx, val)
+                nearest[:] = idx[:near]
+            e = nearest[k]
+        q = W[0][e].copy()
+    else:
+        q = D[k].copy()
+    if OW[0].shape[0]:
+        _own_starts(q, k, M, OW, tg, d, d32, cand, idx, val)
+    _clip(q, lo, hi, wrap)
+    return q
+
+
+@_jit
 def _clip(q, lo, hi, wrap):
     for j in range(q.shape[0]):
         q[j] = min(max(q[j], lo[j]), hi[j])
@@ -193,22 +262,45 @@ def _clip(q, lo, hi, wrap):
 
 
 # -- one solve's arguments in five arrays (a call costs about 75 ns per array it is given) --
+@intrinsic
+def _pointer(typingctx, address):
+    """The address (an integer) as a pointer, for :func:`numba.carray`."""
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+    return types.voidptr(types.intp), codegen
+
+
+# The views are numba.carray arrays over the buffer's memory: arrays without a reference
+# count of their own (the buffer must outlive them: the caller's argument).  numba counts a
+# reference to an array each time a variable or a called function takes it, an atomic
+# operation on the buffer's count, about 180 an iteration; on these views it is a test of
+# a null pointer (ad hoc: a Panda forward pass 0.82 -> 0.67 us).
+@_jit_in
+def _part1(buf, at, a):
+    """buf[at:at + a] as a view without a reference count."""
+    return nb.carray(_pointer(buf.ctypes.data + at * buf.itemsize), (a,), buf.dtype)
+
+
+@_jit_in
+def _part2(buf, at, a, b):
+    """buf[at:at + a * b] as an (a, b) view without a reference count."""
+    return nb.carray(_pointer(buf.ctypes.data + at * buf.itemsize), (a, b), buf.dtype)
+
+
 @_jit_in
 def _view1(buf, H, i):
     """The i-th array :func:`armsim.ik.compiled.packed` put in ``buf``: 1 axis."""
-    o = H[i, 0]
-    return buf[o:o + H[i, 1]]
+    return _part1(buf, H[i, 0], H[i, 1])
 
 
 @_jit_in
 def _view2(buf, H, i):
     """... 2 axes."""
-    o, a, b = H[i, 0], H[i, 1], H[i, 2]
-    return buf[o:o + a * b].reshape((a, b))
+    return _part2(buf, H[i, 0], H[i, 1], H[i, 2])
 
 
 @_jit_in
 def _view3(buf, H, i):
     """... 3 axes."""
-    o, a, b, c = H[i, 0], H[i, 1], H[i, 2], H[i, 3]
-    return buf[o:o + a * b * c].reshape((a, b, c))
+    return nb.carray(_pointer(buf.ctypes.data + H[i, 0] * buf.itemsize),
+                     (H[i, 1], H[i, 2], H[i, 3]), buf.dtype)

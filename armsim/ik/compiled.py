@@ -26,6 +26,8 @@ import numpy as np
 
 from armsim.ik import restart_table, rules, settings, steps
 from armsim.ik.attempt import first_budget as rule_first_budget
+from armsim.ik.inputs import ORTHONORMAL_TOL
+from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 
 __all__ = ["available", "use", "enabled", "model", "attempts", "run_one", "run_rows"]
 
@@ -63,6 +65,12 @@ def _constants():
             rules.LOWER, settings.GIVE_UP_FACTOR)
 
 
+def on() -> bool:
+    """Whether the compiled path is switched on (:func:`enabled` says whether a solve
+    takes it now)."""
+    return _ON[0]
+
+
 def enabled() -> bool:
     """Whether a solve takes the compiled path now: on, numba there, and the rule constants
     those the kernel was compiled with (a constant changed while the process runs -- a
@@ -76,17 +84,16 @@ def enabled() -> bool:
 
 def kernel():
     """The kernel module, loaded (read from numba's cache, or compiled) on first use, and
-    compiled again then if the constants it holds are not the rules' (the sources changed
-    since the cache was written)."""
+    compiled again then if the constants it holds are not the rules', or the sources it
+    compiled in from other modules changed since the cache was written."""
     if not _KERNEL:
         from armsim.ik import _kernel as k
         now = _constants()
-        if k.frozen() + k.frozen_restarts() != now:
-            for f in (k.frozen, k.frozen_restarts, k.accepted, k.damped, k.recorded,
-                      k.too_slow, k.stopped, k.stalled, k.swapped, k.continuation,
-                      k.improved, k.gave_up_count, k.evaluate, k.attempt, k.attempt_rows,
-                      k.solve_one, k.solve_packed, k.tool_residuals, k.solve_rows):
-                f.recompile()
+        if k.frozen() + k.frozen_restarts() != now or k.frozen_sources() != k.SOURCES:
+            from numba.core.dispatcher import Dispatcher
+            for f in list(vars(k).values()):    # every kernel (one not loaded: its cache)
+                if isinstance(f, Dispatcher):
+                    f.recompile()
         _FROZEN[0] = now
         _KERNEL.append(k)
     return _KERNEL[0]
@@ -345,9 +352,10 @@ def _one_arguments(solver, first):
     """What :func:`armsim.ik._kernel.solve_packed` reads of a solver and its problem, kept
     on the solver (with a seed: without one every solve draws its own restarts) and made
     again when what they were made from changed -- the seed, the first budget, or a setting
-    of :mod:`~armsim.ik.restart_table` or :mod:`~armsim.ik.steps` they hold: (the kernel's
-    ``solve_packed``, the packed arrays, the table's largest norm, m, the settings tuple
-    for an attainable target and for one beyond reach, the number of tools)."""
+    of :mod:`~armsim.ik.restart_table` or :mod:`~armsim.ik.steps` they hold: (the kernel,
+    the packed arrays, the table's largest norm, m, the settings tuple for an attainable
+    target and for one beyond reach, the number of tools, the checks of
+    :func:`~armsim.ik._kernel.solve_target`)."""
     made_of = (solver.seed, first, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT,
                restart_table.NEAREST, steps.CLAMP_PASSES)
     kept = solver.__dict__.get("_compiled_one")
@@ -357,12 +365,23 @@ def _one_arguments(solver, first):
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
     W, D, OW, free = _starts(solver, prob)
-    got = (k.solve_packed, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW)), W[5], m,
+    bound = getattr(prob, "_bound", None)
+    origin = getattr(prob, "_origin", np.zeros(3))
+    got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW)), W[5], m,
            {True: _settings(solver, first, True), False: _settings(solver, first, False)},
-           len(M[0]) - 1)
+           len(M[0]) - 1,
+           (float(MAX_COORDINATE), float(MAX_ANGLE), float(ORTHONORMAL_TOL),
+            -1.0 if bound is None else float(bound), *map(float, origin[:3])))
     if solver.seed is not None:
         solver._compiled_one = (made_of, got)
     return got
+
+
+def _outcome(q, out, each, tools):
+    """:func:`run_one`'s answer from the kernel's ``out`` (as a list) and ``each``."""
+    iters, res, stalled, pos, ori, _, timed = out[:7]
+    return (q, int(iters), res, stalled > 0.0, (pos, ori),
+            each.tolist() if tools > 1 else None, timed > 0.0)
 
 
 def run_one(solver, target, q0, first, attainable, deadline=None):
@@ -370,13 +389,26 @@ def run_one(solver, target, q0, first, attainable, deadline=None):
     stalled, (position, orientation residuals), each tool's residual (several tools; else
     None), whether the ``deadline`` (``time.perf_counter()``) passed), or None when a
     Cholesky pivot failed."""
-    solve, (F, F32, I, B, H), top, m, S, tools = _one_arguments(solver, first)
+    k, (F, F32, I, B, H), top, m, S, tools, _ = _one_arguments(solver, first)
     out, each = np.empty(7), np.empty(tools)
-    q = solve(np.asarray(q0, dtype=float), np.ascontiguousarray(target, dtype=float), F, F32,
-              I, B, H, top, m, S[attainable], out, each,
-              np.inf if deadline is None else float(deadline))
-    if q is None:
+    q = k.solve_packed(np.asarray(q0, dtype=float), np.ascontiguousarray(target, dtype=float),
+                       F, F32, I, B, H, top, m, S[attainable], out, each,
+                       np.inf if deadline is None else float(deadline))
+    return None if q is None else _outcome(q, out.tolist(), each, tools)
+
+
+def run_target(solver, target, q0, deadline):
+    """:func:`run_one` of a chain's target as the caller gave it (a float array, 4 x 4 or
+    3, C-ordered and writeable) with q0 (n,), the caller's checks of both made in the
+    kernel (:func:`armsim.ik._kernel.solve_target`): (:func:`run_one`'s answer, whether the
+    target is attainable), or None when a check refused them, the target lies at the edge
+    of reach, or a Cholesky pivot failed (the caller's own path then checks and solves)."""
+    k, (F, F32, I, B, H), top, m, S, tools, check = _one_arguments(
+        solver, rule_first_budget(solver))
+    out, each = np.empty(9), np.empty(tools)
+    q = k.solve_target(q0, target.reshape(-1), F, F32, I, B, H, top, m, S[True], S[False],
+                       check, out, each, deadline)
+    got = out.tolist()
+    if got[7] != 0.0:
         return None
-    iters, res, stalled, pos, ori, _, timed = out.tolist()
-    return (q, int(iters), res, stalled > 0.0, (pos, ori),
-            each.tolist() if tools > 1 else None, timed > 0.0)
+    return _outcome(q, got, each, tools), got[8] > 0.0

@@ -67,6 +67,15 @@ def check_pose_rows(rows, batch, prefix="target rotation"):
         check_rotations(None, prefix, dev=dev, det=np.array([det]))
 
 
+def plain(a, shape):
+    """Whether ``a`` is a float array of this shape, C-ordered and writeable (the arrays a
+    compiled function takes without compiling again for another kind)."""
+    if a.__class__ is not np.ndarray or a.dtype is not _FLOAT or a.shape != shape:
+        return False
+    flags = a.flags
+    return flags.c_contiguous and flags.writeable
+
+
 def within(a, size, bound):
     """Whether the float array ``a`` has shape ``(size,)`` and every entry within
     ``+-bound`` (NaN is not), on Python floats (a single solve's cost: a third of numpy's)."""

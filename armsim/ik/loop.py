@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree
-from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target
-from armsim.ik.inputs import real_array, within
+from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
+from armsim.ik.inputs import plain, real_array, within
+from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
@@ -53,48 +54,6 @@ _REASONS = np.array(REASONS)
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
-
-@dataclass
-class IKResult:
-    """Outcome of a solve (fields carry a leading batch axis B for :func:`solve_batch`).
-
-    Attributes
-    ----------
-    q : ndarray (N,) or (B, N) [rad]
-        Final joint angles (within the joint limits).
-    success : bool or ndarray (B,) of bool
-        True only when ``residual < tol``.
-    iterations : int or ndarray (B,) of int
-        Iterations spent, summed over restarts.
-    residual : float or ndarray (B,) [m]
-        Distance from the tip to the (true) target at ``q``.
-    position_residual, orientation_residual : float or ndarray (B,), or None
-        A spatial problem's two residuals at ``q`` [m] and [rad] (None otherwise);
-        ``residual`` is then the larger and ``success`` needs both under ``tol``.
-    reason : str or ndarray (B,) of str
-        ``"converged"``; ``"unreachable"`` (planar: the target lies outside the
-        workspace annulus, the tip ends at its nearest point; spatial: the target's
-        position is farther from the first joint than the chain's reach, the tool ends
-        as near as the restarts bring it); ``"stalled"``
-        (the error stopped falling, e.g. a local minimum against joint
-        limits, or ``give_up`` restarts in a row found no better start); ``"max_iter"``
-        (budget spent while still improving); ``"timeout"`` (``timeout`` seconds passed
-        before a start succeeded).
-    """
-
-    q: np.ndarray
-    success: object
-    iterations: object
-    residual: object
-    reason: object
-    history: list = field(default_factory=list, repr=False)
-    position_residual: object = None
-    orientation_residual: object = None
-    #: with objectives: {name: norm of the objective's final weighted residual}
-    objectives: object = None
-    #: a robot's several tools (:mod:`armsim.ik.tree`): {tool link: its residual}
-    targets: object = None
-
 
 @dataclass
 class Options:
@@ -534,6 +493,23 @@ class Solver:
             out = prob.finish(out, target[None], q0[None], self.tol, single=True)
         return out
 
+    def solve_raw(self, target, q0=None):
+        """:meth:`solve` of a spatial chain's target as the caller gave it (a float array,
+        4 x 4 or 3, of the problem's kind: :func:`~armsim.ik.problems.raw_problem`): by the
+        compiled solve with its checks (:func:`armsim.ik.compiled.run_target`) when it
+        takes them, else checked here (:func:`~armsim.ik.problems.for_target`)."""
+        prob = self.problem
+        if q0 is None:
+            q0 = prob.default_start()
+        if self._spatial_one and compiled.enabled() and plain(q0, (prob.n,)):
+            got = compiled.run_target(self, target, q0, np.inf if self.timeout is None
+                                      else time.perf_counter() + self.timeout)
+            if got is not None:
+                (q, iters, res, stalled, (pos, ori), _, timed), attainable = got
+                why = spatial_scalar.compiled_reason(res, self.tol, attainable, stalled, timed)
+                return IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
+        return self.solve(for_target(prob.chain, target)[1], q0)
+
     def solve_batch(self, targets, q0=None):
         """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
         prob = self.problem
@@ -635,8 +611,13 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
-    chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
-                     for_target(chain, target, batch=False))   # a spatial chain: by shape
+    # a chain's float pose or position whose problem is known: checked in the compiled solve
+    raw = compiled.on() and chain.__class__ is not Robot and raw_problem(chain, target)
+    if raw:
+        chain = raw
+    else:
+        chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
+                         for_target(chain, target, batch=False))   # a spatial chain: by shape
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
@@ -655,7 +636,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         except TypeError:                 # a setting that is not hashable: made each time
             made = key = None
         if made is not None:
-            return made.solve(target, q0)
+            return made.solve_raw(target, q0) if raw else made.solve(target, q0)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
@@ -664,7 +645,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         if len(kept) >= SOLVERS_KEPT:
             kept.clear()
         kept[key] = solver
-    return solver.solve(target, q0)
+    return solver.solve_raw(target, q0) if raw else solver.solve(target, q0)
 
 
 #: :func:`solve` keeps this many solvers per thread (their settings differ); then starts over

@@ -352,6 +352,13 @@ def _clamped(C, q, qt, cols, g, e, lam2):
     return qt
 
 
+def compiled_reason(res, tol, attainable, stalled, timed):
+    """The reason of a compiled solve's answer: ``"timeout"`` when its deadline passed
+    before an attainable target was reached, else :func:`armsim.ik.rules.reason`'s."""
+    return ("timeout" if timed and res >= tol and attainable
+            else _reason(res, tol, res < tol or attainable, stalled))
+
+
 def run_one(solver, target, q0):
     """``solver.run(target[None], q0[None])`` for one :class:`SpatialTarget` and
     ``method="dls"``: (q (list), iterations, residual, reason, position residual,
@@ -370,9 +377,7 @@ def run_one(solver, target, q0):
         if got is None:
             return None        # a Cholesky pivot failed: the array path (LU)
         q, iters, res, stalled, pr, tools, timed = got
-        tol = solver.tol
-        why = ("timeout" if timed and res >= tol and attainable
-               else _reason(res, tol, res < tol or attainable, stalled))
+        why = compiled_reason(res, solver.tol, attainable, stalled, timed)
         return q, iters, res, why, pr, tools
     clock = time.perf_counter
     deadline = None if solver.timeout is None else clock() + solver.timeout
