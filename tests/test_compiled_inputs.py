@@ -74,7 +74,7 @@ def test_what_the_kernel_refuses_gets_the_checked_paths_line(on):
 
 def _solver(chain):
     armsim.solve(chain, _pose(chain, 0), tol=1e-6, seed=0)
-    prob = loop.raw_problem(chain, _pose(chain, 0))
+    prob = loop.raw_problem(chain, _pose(chain, 0))[0]
     return next(s for s in loop._SOLVERS.kept.values() if s.problem is prob)
 
 
@@ -94,7 +94,7 @@ def test_what_the_kernel_takes_the_checked_path_takes_with_the_same_answer(seed,
         T[:3, :3] += rng.uniform(-dev, dev, (3, 3))
         T[:3, 3] *= scale
         q0 = chain.limits.mean(axis=1)
-        got = compiled.run_target(solver, T, q0, np.inf)
+        got = compiled.run_target(solver, T.reshape(-1), q0, np.inf)
         if got is None:
             return
         row = SpatialTarget.target_rows(T, False)[1]
@@ -121,14 +121,14 @@ def test_a_target_at_the_edge_of_reach_takes_the_checked_path(on):
     T = _pose(chain, 2)
     for r in (prob._bound, prob._bound * (1 + 5e-10), prob._bound * (1 - 5e-10)):
         T[:3, 3] = prob._origin + d / np.linalg.norm(d) * r
-        assert compiled.run_target(solver, T, chain.limits.mean(axis=1), np.inf) is None
+        assert compiled.run_target(solver, T.reshape(-1), chain.limits.mean(axis=1), np.inf) is None
         one = armsim.solve(chain, T, tol=1e-6, seed=0)
         row = SpatialTarget.target_rows(T, False)[1][0]
         two = solver.solve(row, prob.default_start())
         np.testing.assert_array_equal(one.q, two.q)
         assert (one.iterations, one.reason) == (two.iterations, two.reason)
     T[:3, 3] = prob._origin + d / np.linalg.norm(d) * prob._bound * 1.01   # clearly beyond
-    got = compiled.run_target(solver, T, chain.limits.mean(axis=1), np.inf)
+    got = compiled.run_target(solver, T.reshape(-1), chain.limits.mean(axis=1), np.inf)
     assert got is not None and got[1] is False
     assert armsim.solve(chain, T, tol=1e-6, seed=0).reason == "unreachable"
 
@@ -186,3 +186,61 @@ def test_sources_compiled_in_from_other_modules_are_compiled_again(monkeypatch):
     assert {k.frozen_sources, k.evaluate, k.attempt, k.solve_one, k.solve_target, k._start,
             k._clip, k.accepted} <= set(calls)
     assert k._fingerprint() == k.SOURCES - 1
+
+
+def _dual():
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    q = np.random.default_rng(5).uniform(robot.limits[:, 0], robot.limits[:, 1])
+    T = robot.frames(q[None], ["left_tool", "right_tool"])
+    return robot, {k: v[0] for k, v in T.items()}
+
+
+def test_a_robots_targets_are_checked_in_the_kernel_as_in_python(on):
+    """A robot's dict of float poses (and positions): each refusal the checked path's line,
+    naming the tool, after a good solve made the problem."""
+    robot, targets = _dual()
+    armsim.solve(robot, targets)
+    armsim.solve(robot, {"left_tool": targets["left_tool"],
+                         "right_tool": targets["right_tool"][:3, 3].copy()})
+    q0 = robot.limits.mean(axis=1)
+    bad = []
+    for i, j, v in [(0, 3, np.nan), (3, 3, 2.0), (1, 1, 1.5), (2, 3, 2 * MAX_COORDINATE)]:
+        t = targets["right_tool"].copy()
+        t[i, j] = v
+        bad.append(({"left_tool": targets["left_tool"], "right_tool": t}, q0))
+    bad.append(({"left_tool": targets["left_tool"],
+                 "right_tool": np.array([0.2, np.inf, 0.1])}, q0))
+    q = q0.copy()
+    q[3] = np.nan
+    bad.append((targets, q))
+    for t, q in bad:
+        assert loop.raw_tree(robot, t) is not None
+        got = _error(lambda: armsim.solve(robot, t, q))
+        compiled.use(False)
+        want = _error(lambda: armsim.solve(robot, t, q))
+        compiled.use(True)
+        assert got == want and "\n" not in got
+
+
+def test_a_robots_tool_beyond_reach_takes_the_checked_path(on):
+    """One tool's target beyond its reach: the kernel leaves it to the checked path (the
+    array path, which weighs that tool and restarts for the other), the same answer; a
+    reachable pair is solved in the kernel, every tool judged."""
+    robot, targets = _dual()
+    armsim.solve(robot, targets, seed=0)
+    solver = next(s for s in loop._SOLVERS.kept.values()
+                  if s.problem is loop.raw_tree(robot, targets)[0])
+    prob, flat = loop.raw_tree(robot, targets)
+    q0 = robot.limits.mean(axis=1)
+    got = compiled.run_target(solver, flat, q0, np.inf)
+    assert got is not None and got[1] is True
+    one = armsim.solve(robot, targets, q0, seed=0)
+    assert one.success and set(one.targets) == {"left_tool", "right_tool"}
+    far = dict(targets)
+    far["right_tool"] = targets["right_tool"].copy()
+    far["right_tool"][:3, 3] += 10.0
+    assert compiled.run_target(solver, loop.raw_tree(robot, far)[1], q0, np.inf) is None
+    a = armsim.solve(robot, far, q0, seed=0)
+    b = solver.solve(loop.for_tree(robot, far, batch=False)[1], q0)      # the checked path
+    np.testing.assert_array_equal(a.q, b.q)
+    assert (a.reason, a.targets) == (b.reason, b.targets) and a.reason == "unreachable"

@@ -564,56 +564,70 @@ def solve_packed(q0, tg, F, F32, I, B, H, top, m, S, out, tools, deadline):
 
 @_jit
 def solve_target(q0, target, F, F32, I, B, H, top, m, S, far, check, out, tools, deadline):
-    """:func:`solve_packed` of a chain's target as the caller gave it, flat (a 4 x 4 pose's
-    16 numbers, or a position's 3), with the caller's checks made here, each one as strict
-    as :mod:`armsim.ik.inputs`' or stricter: every number of the target's row within
-    +-``check[0]`` and each of q0 within +-``check[1]`` (NaN is not), a pose's bottom row
-    [0, 0, 0, 1], its rotation's deviations from orthonormal within half ``check[2]`` and
-    its determinant above 0.5.  Whether the target is attainable is decided here when its
-    distance from the origin ``check[4:7]`` is clear of the bound ``check[3]`` (-1: none)
-    by a relative 1e-9.  ``out[7]`` = 1 when a check fails or the distance is that near
-    the bound (nothing solved: the caller's checks then decide, on its own path), else
-    ``out[8]`` = 1 when attainable; ``S`` and ``far`` are the settings of an attainable
-    target and of one beyond reach."""
-    maxc, maxa, otol, bound = check[0], check[1], check[2], check[3]
+    """:func:`solve_packed` of the targets as the caller gave them, flat, one after another
+    in the model's order of tools (a 4 x 4 pose's 16 numbers, or a position's 3), with the
+    caller's checks made here, each as strict as :mod:`armsim.ik.inputs`' or stricter:
+    every number of a target's row within +-``check[0]`` and each of q0 within
+    +-``check[1]`` (NaN is not), a pose's bottom row [0, 0, 0, 1], its rotation's
+    deviations from orthonormal within half ``check[2]`` and its determinant above 0.5.
+    Whether a tool's target is attainable is decided here when its distance from the
+    tool's origin (``check[5 + 4 t:8 + 4 t]``) is clear of its bound (``check[4 + 4 t]``,
+    -1: none) by a relative 1e-9.  ``out[7]`` = 1 when a check fails, a distance is that
+    near its bound, or a target is beyond reach and ``check[3]`` (a robot's tools: the
+    caller's path weighs that tool) -- nothing solved: the caller's own path then decides
+    --, else ``out[8]`` = 1 when every target is attainable; ``S`` and ``far`` are the
+    settings of an attainable target and of one beyond reach."""
+    maxc, maxa, otol, retry = check[0], check[1], check[2], check[3] > 0.0
     out[7] = 1.0
     qa = q0.copy()
     for j in range(qa.shape[0]):
         if not (-maxa <= qa[j] <= maxa):
             return qa
-    size = 12 if target.shape[0] == 16 else 3
-    tg = np.empty(size)
-    if size == 12:
-        if not (target[12] == 0.0 and target[13] == 0.0 and target[14] == 0.0
-                and target[15] == 1.0):
-            return qa
-        for a in range(3):
-            tg[a] = target[4 * a + 3]
-            for b in range(3):
-                tg[3 + 3 * a + b] = target[4 * a + b]
-        a0, a1, a2, b0, b1, b2, c0, c1, c2 = (tg[3], tg[4], tg[5], tg[6], tg[7], tg[8],
-                                              tg[9], tg[10], tg[11])
-        dev = max(abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
-                  abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
-                  abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
-        det = a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0)
-        if not (dev <= 0.5 * otol and det > 0.5):
-            return qa
-    else:
-        for a in range(3):
-            tg[a] = target[a]
-    for a in range(size):
-        if not (-maxc <= tg[a] <= maxc):
-            return qa
+    toff = _view1(I, H, 14)
+    tg = np.empty(toff[toff.shape[0] - 1])
+    src = 0
     attainable = True
-    if bound >= 0.0:
-        d2 = ((tg[0] - check[4]) ** 2 + (tg[1] - check[5]) ** 2 + (tg[2] - check[6]) ** 2)
-        if d2 <= (bound * (1.0 - 1e-9)) ** 2:
-            attainable = True
-        elif d2 >= (bound * (1.0 + 1e-9)) ** 2:
-            attainable = False
-        else:
+    for t in range(toff.shape[0] - 1):
+        o = toff[t]
+        pose = toff[t + 1] - o == 12
+        if src + (16 if pose else 3) > target.shape[0]:
             return qa
+        if pose:
+            if not (target[src + 12] == 0.0 and target[src + 13] == 0.0
+                    and target[src + 14] == 0.0 and target[src + 15] == 1.0):
+                return qa
+            for a in range(3):
+                tg[o + a] = target[src + 4 * a + 3]
+                for b in range(3):
+                    tg[o + 3 + 3 * a + b] = target[src + 4 * a + b]
+            a0, a1, a2, b0, b1, b2, c0, c1, c2 = (tg[o + 3], tg[o + 4], tg[o + 5], tg[o + 6],
+                                                  tg[o + 7], tg[o + 8], tg[o + 9], tg[o + 10],
+                                                  tg[o + 11])
+            dev = max(abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),
+                      abs(a0 * c0 + a1 * c1 + a2 * c2), abs(b0 * b0 + b1 * b1 + b2 * b2 - 1),
+                      abs(b0 * c0 + b1 * c1 + b2 * c2), abs(c0 * c0 + c1 * c1 + c2 * c2 - 1))
+            det = (a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0)
+                   + a2 * (b0 * c1 - b1 * c0))
+            if not (dev <= 0.5 * otol and det > 0.5):
+                return qa
+            src += 16
+        else:
+            for a in range(3):
+                tg[o + a] = target[src + a]
+            src += 3
+        for a in range(o, toff[t + 1]):
+            if not (-maxc <= tg[a] <= maxc):
+                return qa
+        bound = check[4 + 4 * t]
+        if bound >= 0.0:
+            d2 = ((tg[o] - check[5 + 4 * t]) ** 2 + (tg[o + 1] - check[6 + 4 * t]) ** 2
+                  + (tg[o + 2] - check[7 + 4 * t]) ** 2)
+            if d2 >= (bound * (1.0 + 1e-9)) ** 2:
+                attainable = False
+            elif not d2 <= (bound * (1.0 - 1e-9)) ** 2:
+                return qa
+    if src != target.shape[0] or (retry and not attainable):
+        return qa
     out[7] = 0.0
     out[8] = 1.0 if attainable else 0.0
     q = solve_packed(qa, tg, F, F32, I, B, H, top, m, S if attainable else far, out, tools,

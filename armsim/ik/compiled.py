@@ -365,13 +365,12 @@ def _one_arguments(solver, first):
     k = kernel()
     M, lo, hi, wrap, m = model(prob)
     W, D, OW, free = _starts(solver, prob)
-    bound = getattr(prob, "_bound", None)
-    origin = getattr(prob, "_origin", np.zeros(3))
+    check = [MAX_COORDINATE, MAX_ANGLE, ORTHONORMAL_TOL, prob.retry_unattainable]
+    for sub in getattr(prob, "subs", [prob]):       # each tool's bound of reach, its origin
+        check += [-1.0 if sub._bound is None else sub._bound, *sub._origin[:3]]
     got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW)), W[5], m,
            {True: _settings(solver, first, True), False: _settings(solver, first, False)},
-           len(M[0]) - 1,
-           (float(MAX_COORDINATE), float(MAX_ANGLE), float(ORTHONORMAL_TOL),
-            -1.0 if bound is None else float(bound), *map(float, origin[:3])))
+           len(M[0]) - 1, np.array(check, dtype=float))
     if solver.seed is not None:
         solver._compiled_one = (made_of, got)
     return got
@@ -398,16 +397,17 @@ def run_one(solver, target, q0, first, attainable, deadline=None):
 
 
 def run_target(solver, target, q0, deadline):
-    """:func:`run_one` of a chain's target as the caller gave it (a float array, 4 x 4 or
-    3, C-ordered and writeable) with q0 (n,), the caller's checks of both made in the
-    kernel (:func:`armsim.ik._kernel.solve_target`): (:func:`run_one`'s answer, whether the
-    target is attainable), or None when a check refused them, the target lies at the edge
-    of reach, or a Cholesky pivot failed (the caller's own path then checks and solves)."""
+    """:func:`run_one` of the targets as the caller gave them, flat, one after another in
+    the order of the problem's tools (float, each 4 x 4 or 3 numbers) with q0 (n,), the
+    caller's checks of both made in the kernel (:func:`armsim.ik._kernel.solve_target`):
+    (:func:`run_one`'s answer, whether every target is attainable), or None when a check
+    refused them, a target lies at the edge of its reach (or, a robot's, beyond it), or a
+    Cholesky pivot failed (the caller's own path then checks and solves)."""
     k, (F, F32, I, B, H), top, m, S, tools, check = _one_arguments(
         solver, rule_first_budget(solver))
     out, each = np.empty(9), np.empty(tools)
-    q = k.solve_target(q0, target.reshape(-1), F, F32, I, B, H, top, m, S[True], S[False],
-                       check, out, each, deadline)
+    q = k.solve_target(q0, target, F, F32, I, B, H, top, m, S[True], S[False], check, out,
+                       each, deadline)
     got = out.tolist()
     if got[7] != 0.0:
         return None

@@ -30,7 +30,7 @@ import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
-from armsim.ik.tree import Robot, TreeTargets, for_tree
+from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
 from armsim.ik.inputs import plain, real_array, within
 from armsim.ik.result import IKResult
@@ -493,22 +493,27 @@ class Solver:
             out = prob.finish(out, target[None], q0[None], self.tol, single=True)
         return out
 
-    def solve_raw(self, target, q0=None):
-        """:meth:`solve` of a spatial chain's target as the caller gave it (a float array,
-        4 x 4 or 3, of the problem's kind: :func:`~armsim.ik.problems.raw_problem`): by the
-        compiled solve with its checks (:func:`armsim.ik.compiled.run_target`) when it
-        takes them, else checked here (:func:`~armsim.ik.problems.for_target`)."""
+    def solve_raw(self, flat, q0, target):
+        """:meth:`solve` of ``target`` as the caller gave it, a spatial chain's float array
+        or a robot's dict of them (:func:`~armsim.ik.problems.raw_problem`,
+        :func:`~armsim.ik.tree.raw_tree`: the numbers ``flat``), by the compiled solve with
+        its checks (:func:`armsim.ik.compiled.run_target`) when it takes them, else checked
+        here (:func:`~armsim.ik.problems.for_target`, :func:`~armsim.ik.tree.for_tree`)."""
         prob = self.problem
         if q0 is None:
             q0 = prob.default_start()
-        if self._spatial_one and compiled.enabled() and plain(q0, (prob.n,)):
-            got = compiled.run_target(self, target, q0, np.inf if self.timeout is None
+        if self._float_one and compiled.enabled() and plain(q0, (prob.n,)):
+            got = compiled.run_target(self, flat, q0, np.inf if self.timeout is None
                                       else time.perf_counter() + self.timeout)
             if got is not None:
-                (q, iters, res, stalled, (pos, ori), _, timed), attainable = got
+                (q, iters, res, stalled, (pos, ori), tools, timed), attainable = got
                 why = spatial_scalar.compiled_reason(res, self.tol, attainable, stalled, timed)
-                return IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
-        return self.solve(for_target(prob.chain, target)[1], q0)
+                out = IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
+                return out if tools is None else prob.finish(out, None, None, self.tol,
+                                                             single=True, tools=tools)
+        tree = prob.__class__ is TreeTargets
+        return self.solve((for_tree if tree else for_target)(prob.chain, target, batch=False)[1],
+                          q0)
 
     def solve_batch(self, targets, q0=None):
         """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
@@ -611,10 +616,12 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
-    # a chain's float pose or position whose problem is known: checked in the compiled solve
-    raw = compiled.on() and chain.__class__ is not Robot and raw_problem(chain, target)
+    # float poses or positions whose problem is known: checked in the compiled solve
+    raw = (compiled.on() and objectives is None and not priority and max_step is None
+           and (raw_tree(chain, target) if chain.__class__ is Robot else
+                raw_problem(chain, target)))
     if raw:
-        chain = raw
+        chain, flat = raw
     else:
         chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
                          for_target(chain, target, batch=False))   # a spatial chain: by shape
@@ -636,7 +643,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         except TypeError:                 # a setting that is not hashable: made each time
             made = key = None
         if made is not None:
-            return made.solve_raw(target, q0) if raw else made.solve(target, q0)
+            return made.solve_raw(flat, q0, target) if raw else made.solve(target, q0)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
@@ -645,7 +652,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         if len(kept) >= SOLVERS_KEPT:
             kept.clear()
         kept[key] = solver
-    return solver.solve_raw(target, q0) if raw else solver.solve(target, q0)
+    return solver.solve_raw(flat, q0, target) if raw else solver.solve(target, q0)
 
 
 #: :func:`solve` keeps this many solvers per thread (their settings differ); then starts over

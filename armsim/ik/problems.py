@@ -623,16 +623,17 @@ _SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind: its SpatialTarget}
 
 def raw_problem(task, target):
     """The problem :func:`for_target` chose before for a spatial chain's one ``target`` of
-    this shape, when ``target`` is a plain float array (:func:`~armsim.ik.inputs.plain`) of
-    shape (4, 4) or (3,); its numbers are not checked here (the caller checks them).  None
-    otherwise, and before :func:`for_target` made the problem."""
+    this shape, and the target flat, when ``target`` is a plain float array
+    (:func:`~armsim.ik.inputs.plain`) of shape (4, 4) or (3,); its numbers are not checked
+    here (the caller checks them).  None otherwise, and before :func:`for_target` made the
+    problem."""
     if target.__class__ is not np.ndarray:
         return None
     kind = _RAW_KINDS.get(target.shape)
     if kind is None or not plain(target, target.shape):
         return None
     try:
-        return _SPATIAL[task][kind]
+        return _SPATIAL[task][kind], target.reshape(-1)
     except (KeyError, TypeError):
         return None
 

@@ -24,7 +24,9 @@ import numpy as np
 from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
-from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
+from armsim.ik.inputs import plain
+from armsim.ik.problems import (_RAW_KINDS, Problem, SpatialTarget, check_pose_rows,
+                                real_array)
 from armsim.kinematics.tree import Robot
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
@@ -381,6 +383,29 @@ def for_tree(robot, targets, batch):
         prob = per_robot[key] = TreeTargets(robot, spec)
     rows = np.concatenate(rows, axis=-1)
     return prob, (rows if batch else rows[0])
+
+
+def raw_tree(robot, targets):
+    """(The problem :func:`for_tree` chose before for these tools and kinds, the targets
+    flat one after another) when ``targets`` is a dict of plain float arrays
+    (:func:`~armsim.ik.inputs.plain`), each (4, 4) or (3,), without weights; their numbers
+    are not checked here (the caller checks them).  None otherwise, and before
+    :func:`for_tree` made the problem."""
+    if targets.__class__ is not dict:
+        return None
+    spec = []
+    for link, t in targets.items():
+        if t.__class__ is not np.ndarray:
+            return None
+        kind = _RAW_KINDS.get(t.shape)
+        if kind is None or not plain(t, t.shape):
+            return None
+        spec.append((link, kind, None))
+    try:
+        prob = _TREES[robot][tuple(spec)]
+    except (KeyError, TypeError):
+        return None
+    return prob, np.concatenate([t.reshape(-1) for t in targets.values()])
 
 
 def _check_rotations(rows, spec, batch):
