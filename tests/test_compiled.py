@@ -333,6 +333,35 @@ def test_batches_from_several_threads_at_once(on):
         assert np.array_equal(r.iterations, alone.iterations)
 
 
+def test_the_kth_entry_is_the_sorted_buffers_and_numpys():
+    """_kth (a heap from HEAP_FROM on) keeps the same k + 1 entries in the same order as the
+    sorted buffer (_kth_serial) -- ties by the lower index, infinities, NaN among the first
+    k + 1 or after them -- and, without NaN, numpy's stable sort's first k + 1."""
+    from armsim.ik import _kernel_parts as parts
+    compiled.kernel()
+    rng = np.random.default_rng(3)
+    idx, val = np.empty(300, dtype=np.int64), np.empty(300)
+    idx2, val2 = np.empty(300, dtype=np.int64), np.empty(300)
+    for trial in range(1200):
+        n = int(rng.integers(1, 400))
+        d = [rng.random(n), rng.integers(0, 6, n).astype(float),
+             rng.choice([0.0, -0.0, 1.0, np.inf, -np.inf, 2.0], n)][trial % 3]
+        if trial % 5 == 4:
+            d[rng.integers(0, n)] = np.nan
+        if trial % 2:
+            d = d.astype(np.float32)
+        k = int(rng.integers(parts.HEAP_FROM, 250)) if trial % 4 else int(rng.integers(0, 250))
+        m = min(k + 1, n)
+        got = parts._kth(d, k, idx, val)
+        assert got == parts._kth_serial(d, k, idx2, val2)
+        np.testing.assert_array_equal(idx[:m], idx2[:m])
+        np.testing.assert_array_equal(val[:m], val2[:m])
+        if not np.isnan(d).any():
+            order = np.argsort(d, kind="stable")[:m]
+            np.testing.assert_array_equal(idx[:m], order)
+            assert got == order[min(k, n - 1)]
+
+
 @pytest.mark.parametrize("size", [1, 15, 16, 17, 4096, 4100])
 def test_the_lowest_entry_is_the_first_smallest(size):
     """_lowest (side-by-side minima) is numpy's argmin, the first of equal smallest values,

@@ -67,10 +67,16 @@ def _turn(R, R2, p, x, prismatic):
             R[a, 2] = R2[a, 2]
 
 
+#: :func:`_kth` keeps a heap from this k on, a sorted buffer below it (ad hoc, of 4,096
+#: float32 distances: 2.3 against 3.1 us at k = 1, 9.4 against 6.4 at k = 63, 30 against 10
+#: at k = 150)
+HEAP_FROM = 40
+
+
 @_jit
-def _kth(d, k, idx, val):
-    """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
-    smallest in ``idx``, ``val`` (work arrays of at least k + 1)."""
+def _kth_serial(d, k, idx, val):
+    """:func:`_kth` by a sorted buffer the entries are inserted into (the rule for any d,
+    NaN too: a NaN stays where it was inserted)."""
     size = 0
     for j in range(d.shape[0]):
         v = d[j]
@@ -84,6 +90,70 @@ def _kth(d, k, idx, val):
         val[i], idx[i] = v, j
         if size < k + 1:
             size += 1
+    return idx[min(k, size - 1)]
+
+
+@_jit_in
+def _after(va, ia, vb, ib):
+    """Whether (value va, index ia) comes after (vb, ib): the larger value, of equal ones the
+    later index (numbers, not the arrays: a function given an array counts a reference to
+    it)."""
+    return va > vb or (va == vb and ia > ib)
+
+
+@_jit
+def _sift(val, idx, i, size):
+    """Entry i moved down the heap val[:size], idx[:size] (its largest on top) to its place."""
+    v, j = val[i], idx[i]
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and _after(val[c + 1], idx[c + 1], val[c], idx[c]):
+            c += 1
+        if not _after(val[c], idx[c], v, j):
+            break
+        val[i], idx[i] = val[c], idx[c]
+        i = c
+    val[i], idx[i] = v, j
+
+
+@_jit
+def _kth(d, k, idx, val):
+    """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
+    smallest in order in ``idx``, ``val`` (work arrays of at least k + 1): a heap of the
+    k + 1 smallest so far, its largest on top, that a smaller entry replaces (log k steps
+    where a sorted buffer shifts about k / 2), then sorted; the same entries in the same
+    order as :func:`_kth_serial`, which takes a d with a NaN among its first k + 1 (a NaN
+    after them is skipped by both) and a k below :data:`HEAP_FROM`."""
+    n = d.shape[0]
+    if k < HEAP_FROM:
+        return _kth_serial(d, k, idx, val)
+    size = min(k + 1, n)
+    for j in range(size):           # fill: each entry up to its place
+        v = d[j]
+        if v != v:
+            return _kth_serial(d, k, idx, val)
+        i = j
+        while i > 0:
+            parent = (i - 1) // 2
+            if not _after(v, j, val[parent], idx[parent]):
+                break
+            val[i], idx[i] = val[parent], idx[parent]
+            i = parent
+        val[i], idx[i] = v, j
+    top = val[0]
+    for j in range(size, n):
+        v = d[j]
+        if v < top:                 # smaller than the largest kept: it takes its place
+            val[0], idx[0] = v, j
+            _sift(val, idx, 0, size)
+            top = val[0]
+    for last in range(size - 1, 0, -1):     # heap sort: ascending (value, index)
+        v, j = val[last], idx[last]
+        val[last], idx[last] = val[0], idx[0]
+        val[0], idx[0] = v, j
+        _sift(val, idx, 0, last)
     return idx[min(k, size - 1)]
 
 
