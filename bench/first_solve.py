@@ -207,9 +207,10 @@ def _worker_first(robot, case, index, root):
            "q": np.asarray(r.q).tolist(),
            "compiled": compiled is not None and compiled.enabled()}
     if out["compiled"] and "armsim.ik._kernel" in sys.modules:
-        st = sys.modules["armsim.ik._kernel"].solve_packed.stats   # numba's cache, this process
-        out["numba_cache"] = {"hits": sum(st.cache_hits.values()),
-                              "misses": sum(st.cache_misses.values())}
+        k = sys.modules["armsim.ik._kernel"]      # numba's cache, this process
+        st = [f.stats for f in (k.solve_packed, k.solve_target)]
+        out["numba_cache"] = {"hits": sum(sum(s.cache_hits.values()) for s in st),
+                              "misses": sum(sum(s.cache_misses.values()) for s in st)}
     return out
 
 

@@ -22,8 +22,9 @@ import numpy as np
 from armsim.ik import (_clock, _kernel_parts, attempt as rule, restart_table, rotvec, rules,
                        settings)
 from armsim.ik._clock import now
-from armsim.ik._kernel_parts import (NB, _clip, _jit, _jit_in, _part1, _part2, _start,
-                                     _through, _turn, _view1, _view2, _view3)
+from armsim.ik._kernel_parts import (NB, _clip, _floats32, _ints, _jit, _jit_in, _part1,
+                                     _part2, _scratch_in, _start, _through, _turn, _view1,
+                                     _view2, _view3, scratch)
 
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
@@ -58,24 +59,6 @@ def frozen():
     :mod:`armsim.ik.rules`' and compiles again when a constant changed)."""
     return (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
             rules.LOWER)
-
-
-@_jit
-def scratch(M):
-    """The work arrays of :func:`evaluate` (allocated once an attempt)."""
-    k = M[1].shape[0]
-    return (np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty((k, 3)),
-            np.empty((k, 3)), np.empty(6), np.empty(6))
-
-
-@_jit_in
-def _scratch_in(M, ws, at):
-    """:func:`scratch`'s arrays as views of the workspace ``ws`` from ``at`` (33 + 6 k
-    floats, k the model's frames)."""
-    k = M[1].shape[0]
-    return (_part2(ws, at, 3, 3), _part2(ws, at + 9, 3, 3), _part1(ws, at + 18, 3),
-            _part2(ws, at + 21, k, 3), _part2(ws, at + 21 + 3 * k, k, 3),
-            _part1(ws, at + 21 + 6 * k, 6), _part1(ws, at + 27 + 6 * k, 6))
 
 
 @_jit_in
@@ -412,8 +395,19 @@ def frozen_restarts():
     return (settings.GIVE_UP_FACTOR,)
 
 
+@_jit_in
+def one_space(M, m, n, S, W, OW):
+    """The floats of the workspace :func:`solve_one` takes (its arrays and its attempts')."""
+    restarts, near, budget = S[3], S[13], max(S[1], S[2])
+    E = max(W[2].shape[0], OW[6].shape[1])
+    cap = max(restarts, 1) + 1
+    return (M[0].shape[0] - 1 + 6 + E + cap + 2 * (m + m * n + 2) + 33 + 6 * M[1].shape[0]
+            + 5 * n + E + cap + max(near, 1) + 2 * (restarts + 1) + (E + 1) // 2
+            + space(M, m, n, budget))
+
+
 @_jit
-def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=True,
+def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, ws, strict=True,
               deadline=np.inf):
     """:func:`armsim.ik.spatial_scalar.run_one`: the "nearer" first start, the first budget
     and its continuation, the restarts in order, give-up, whole turns of free joints, and a
@@ -425,41 +419,61 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     deadline passed),
     ``tools`` each tool's residual at q; None when a Cholesky pivot failed and ``strict``
     (the caller takes the array path, which solves by LU; else the step is no move, as the
-    batch's)."""
+    batch's).  ``ws``: the caller's workspace of at least :func:`one_space` floats, where
+    the solve's arrays are views without a reference count of their own."""
     (tol, max_iter, first, restarts, nearer, r2, give_up, width, factor, damping, floor2,
      passes, attainable, near) = S
     half_tol2 = 0.5 * tol * tol
     n = q0.shape[0]
-    sc = np.ones(M[0].shape[0] - 1)
-    res_out = np.empty(6)
+    if ws.shape[0] < one_space(M, m, n, S, W, OW):
+        raise ValueError("solve_one: workspace too small")
+    T = M[0].shape[0] - 1
     E = max(W[2].shape[0], OW[6].shape[1])
-    d, d32, cand = np.empty(E), np.empty(E, dtype=np.float32), np.empty(E, dtype=np.int64)
     cap = max(restarts, 1) + 1
-    idx = np.empty(cap, dtype=np.int64)
-    val = np.empty(cap)
-    nearest = np.full(max(near, 1), -1, dtype=np.int64)   # the whole table's, once found
-    e, J, pr = np.empty(m), np.empty((m, n)), np.empty(2)
-    eb, Jb, prb = np.empty(m), np.empty((m, n)), np.empty(2)
-    work = scratch(M)
-    ws = np.empty(space(M, m, n, max(max_iter, first)))     # the attempts' workspace
-    qa = q0.copy()
+    o = 0
+    sc, res_out, d, val = (_part1(ws, o, T), _part1(ws, o + T, 6), _part1(ws, o + T + 6, E),
+                           _part1(ws, o + T + 6 + E, cap))
+    sc[:] = 1.0
+    o += T + 6 + E + cap
+    e, J, pr = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
+    o += m + m * n + 2
+    eb, Jb, prb = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
+    o += m + m * n + 2
+    work = _scratch_in(M, ws, o)
+    o += 33 + 6 * M[1].shape[0]
+    qa, q1, qc, q_cont, q_first = (_part1(ws, o, n), _part1(ws, o + n, n),
+                                   _part1(ws, o + 2 * n, n), _part1(ws, o + 3 * n, n),
+                                   _part1(ws, o + 4 * n, n))
+    o += 5 * n
+    cand, idx = _ints(ws, o, E), _ints(ws, o + E, cap)
+    o += E + cap
+    nearest = _ints(ws, o, max(near, 1))     # the whole table's, once found
+    nearest[:] = -1
+    o += max(near, 1)
+    # the starts: -1 the caller's clipped q0, -2 a continuation, else restart k
+    order, budgets = _ints(ws, o, restarts + 1), _ints(ws, o + restarts + 1, restarts + 1)
+    o += 2 * (restarts + 1)
+    d32 = _floats32(ws, o, E)
+    o += (E + 1) // 2
+    wa = ws[o:]                         # the attempts' workspace
+    qa[:] = q0
     _clip(qa, lo, hi, wrap)
     w0 = width if attainable else 0
     if restarts == 0:
-        q = qa.copy()
-        if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
-                       width, factor, passes, strict, res_out, ws, deadline):
+        q1[:] = qa
+        if not attempt(q1, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2,
+                       width, factor, passes, strict, res_out, wa, deadline):
             return None
         out[0], out[1], out[2] = res_out[0], max(res_out[3], res_out[4]), res_out[2]
         out[3], out[4], out[5], out[6] = res_out[3], res_out[4], 0.0, res_out[5]
         if tools.shape[0] > 1:
-            tool_residuals(q, M, tg, m, tools)
-        return q
+            tool_residuals(q1, M, tg, m, tools)
+        return q1.copy()
     if not attainable:
         first = max_iter
-    # the starts: -1 the caller's clipped q0, -2 a continuation, else restart k
-    order = np.arange(restarts + 1) - 1      # slot 0 for a continuation
-    budgets = np.full(restarts + 1, max_iter)
+    for i in range(restarts + 1):
+        order[i] = i - 1                # slot 0 for a continuation
+        budgets[i] = max_iter
     lo_slot = 1
     restarted = False
     start = qa
@@ -476,16 +490,17 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             budgets[1] = first
             first = max_iter
             order[1] = -1
-    q = start.copy()
+    q = q1
+    q[:] = start
     if not attempt(q, first, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w0,
-                   factor, passes, strict, res_out, ws, deadline, ev):
+                   factor, passes, strict, res_out, wa, deadline, ev):
         return None
     timed = res_out[5] > 0.0
     iters = int(res_out[0])
     res = max(res_out[3], res_out[4])
     stalled_ = res_out[2] > 0.0
     pos, ori = res_out[3], res_out[4]
-    qc = q.copy()
+    qc[:] = q
     if nearer and res >= tol:
         extra = continuation(ea2, r2, max_iter, first, NB)
         if extra > 0:
@@ -501,15 +516,17 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
             break
         restarted = True
         k = order[slot]
-        if k == -2:
-            q2 = qc.copy()
+        if k == -2:                 # (each of these two runs once: its own slot)
+            q2 = q_cont
+            q2[:] = qc
             _clip(q2, lo, hi, wrap)
         elif k == -1:
-            q2 = qa.copy()
+            q2 = q_first
+            q2[:] = qa
         else:
             q2 = _start(k, M, W, D, OW, tg, lo, hi, wrap, near, d, d32, cand, idx, val, nearest)
         if not attempt(q2, budgets[slot], M, tg, sc, lo, hi, wrap, m, half_tol2, damping,
-                       floor2, width, factor, passes, strict, res_out, ws, deadline):
+                       floor2, width, factor, passes, strict, res_out, wa, deadline):
             return None
         timed = timed or res_out[5] > 0.0
         iters += int(res_out[0])
@@ -537,16 +554,26 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, strict=
     out[6] = 1.0 if timed else 0.0
     if tools.shape[0] > 1:
         tool_residuals(q, M, tg, m, tools)
-    return q
+    return q.copy()                     # (q may be a view of the workspace)
 
+
+@_jit_in
+def _settings_in(s):
+    """:func:`solve_one`'s settings tuple from its numbers (``s``, float64)."""
+    return (s[0], int(s[1]), int(s[2]), int(s[3]), s[4] != 0.0, s[5], int(s[6]), int(s[7]),
+            s[8], s[9], s[10], int(s[11]), s[12] != 0.0, int(s[13]))
 
 
 @_jit
-def solve_packed(q0, tg, F, F32, I, B, H, top, m, S, out, tools, deadline):
-    """:func:`solve_one` (strict) of the model, limits and restart tables that
+def solve_packed(q0, tg, F, F32, I, B, H, attainable, out, tools, deadline):
+    """:func:`solve_one` (strict) of the model, limits, restart tables and settings that
     :func:`armsim.ik.compiled.packed` put in four buffers (float64 ``F``, float32 ``F32``,
     int64 ``I``, bool ``B``) and ``H`` (each array's start and shape), in the order of
-    :func:`armsim.ik.compiled.one_arrays`; ``top``: the table's largest squared norm."""
+    :func:`armsim.ik.compiled.one_arrays`: the settings for a target ``attainable`` or not,
+    the table's largest squared norm and m among them (a tuple of numbers given to numba
+    costs about 0.15 us a call to type, an array a tenth of that)."""
+    S = _settings_in(_view1(F, H, 42 if attainable else 43))
+    top, m = F[H[45, 0]], int(F[H[45, 0] + 1])
     M = (_view1(I, H, 0), _view3(F, H, 1), _view2(F, H, 2), _view1(I, H, 3), _view1(F, H, 4),
          _view1(F, H, 5), _view1(B, H, 6), _view3(F, H, 7), _view2(F, H, 8), _view1(B, H, 9),
          _view2(I, H, 10), _view1(I, H, 11), _view2(F, H, 12), _view2(B, H, 13),
@@ -557,13 +584,14 @@ def solve_packed(q0, tg, F, F32, I, B, H, top, m, S, out, tools, deadline):
     OW = (_view1(I, H, 30), _view1(I, H, 31), _view2(I, H, 32), _view1(I, H, 33),
           _view3(F, H, 34), _view3(F, H, 35), _view2(F, H, 36), _view3(F32, H, 37),
           _view2(F32, H, 38), _view1(F, H, 39), _view2(F, H, 40), _view3(F, H, 41))
+    ws = np.empty(one_space(M, m, q0.shape[0], S, W, OW))
     return solve_one(q0, M, tg, _view1(F, H, 19), _view1(F, H, 20), _view1(B, H, 21),
-                     _view1(B, H, 22), m, S, W, _view2(F, H, 29), OW, out, tools, True,
+                     _view1(B, H, 22), m, S, W, _view2(F, H, 29), OW, out, tools, ws, True,
                      deadline)
 
 
 @_jit
-def solve_target(q0, target, F, F32, I, B, H, top, m, S, far, check, out, tools, deadline):
+def solve_target(q0, target, F, F32, I, B, H, out, tools, deadline):
     """:func:`solve_packed` of the targets as the caller gave them, flat, one after another
     in the model's order of tools (a 4 x 4 pose's 16 numbers, or a position's 3), with the
     caller's checks made here, each as strict as :mod:`armsim.ik.inputs`' or stricter:
@@ -575,8 +603,9 @@ def solve_target(q0, target, F, F32, I, B, H, top, m, S, far, check, out, tools,
     -1: none) by a relative 1e-9.  ``out[7]`` = 1 when a check fails, a distance is that
     near its bound, or a target is beyond reach and ``check[3]`` (a robot's tools: the
     caller's path weighs that tool) -- nothing solved: the caller's own path then decides
-    --, else ``out[8]`` = 1 when every target is attainable; ``S`` and ``far`` are the
-    settings of an attainable target and of one beyond reach."""
+    --, else ``out[8]`` = 1 when every target is attainable.  ``check`` is among the packed
+    arrays."""
+    check = _view1(F, H, 44)
     maxc, maxa, otol, retry = check[0], check[1], check[2], check[3] > 0.0
     out[7] = 1.0
     qa = q0.copy()
@@ -630,8 +659,7 @@ def solve_target(q0, target, F, F32, I, B, H, top, m, S, far, check, out, tools,
         return qa
     out[7] = 0.0
     out[8] = 1.0 if attainable else 0.0
-    q = solve_packed(qa, tg, F, F32, I, B, H, top, m, S if attainable else far, out, tools,
-                     deadline)
+    q = solve_packed(qa, tg, F, F32, I, B, H, attainable, out, tools, deadline)
     if q is None:
         out[7] = 2.0
         return qa
@@ -658,8 +686,9 @@ def solve_rows(Q0, M, T, attainable, lo, hi, wrap, free, m, S, W, D, OW, out, to
     for b in nb.prange(Q0.shape[0]):
         Sb = (S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9], S[10], S[11],
               attainable[b], S[13])
+        ws = np.empty(one_space(M, m, Q0.shape[1], Sb, W, OW))
         q = solve_one(Q0[b], M, T[b], lo, hi, wrap, free, m, Sb, W, D, OW, out[b], tools[b],
-                      False)
+                      ws, False)
         if q is not None:           # (not strict: always an answer)
             Q[b] = q
     return Q

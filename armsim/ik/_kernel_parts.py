@@ -163,26 +163,29 @@ LANES = 16
 
 @_jit
 def _lowest(d, E):
-    """The index of the smallest of d[:E] (the first of equal ones; 0 when none is a
-    number), with :data:`LANES` running minima side by side (a loop the compiler turns
-    into vector instructions; one minimum carried from entry to entry cannot be)."""
+    """The index of the smallest of d[:E] (the first of equal ones; 0 when none is a number
+    below infinity): the smallest value with :data:`LANES` running minima side by side (a
+    loop of selects the compiler turns into vector instructions; one minimum carried from
+    entry to entry cannot be), then the first entry equal to it."""
     low = np.full(LANES, np.inf, dtype=d.dtype)
-    at = np.zeros(LANES, dtype=np.int64)
     top = E - E % LANES
     for j0 in range(0, top, LANES):
         for a in range(LANES):
             v = d[j0 + a]
-            if v < low[a]:
-                low[a] = v
-                at[a] = j0 + a
-    best, where = np.inf, 0
+            low[a] = v if v < low[a] else low[a]
+    best = np.inf
     for a in range(LANES):
-        if low[a] < best or (low[a] == best and at[a] < where):
-            best, where = low[a], at[a]
+        if low[a] < best:
+            best = low[a]
     for j in range(top, E):
         if d[j] < best:
-            best, where = d[j], j
-    return where
+            best = d[j]
+    if not best < np.inf:
+        return 0
+    for j in range(E):
+        if d[j] == best:
+            return j
+    return 0
 
 
 @_jit
@@ -355,6 +358,38 @@ def _part1(buf, at, a):
 def _part2(buf, at, a, b):
     """buf[at:at + a * b] as an (a, b) view without a reference count."""
     return nb.carray(_pointer(buf.ctypes.data + at * buf.itemsize), (a, b), buf.dtype)
+
+
+@_jit_in
+def _ints(buf, at, a):
+    """buf[at:at + a] (8-byte slots) as int64, a view without a reference count."""
+    return nb.carray(_pointer(buf.ctypes.data + at * buf.itemsize), (a,), np.int64)
+
+
+@_jit_in
+def _floats32(buf, at, a):
+    """a float32 from buf[at] on (a / 2 slots of 8 bytes), a view without a reference
+    count."""
+    return nb.carray(_pointer(buf.ctypes.data + at * buf.itemsize), (a,), np.float32)
+
+
+@_jit
+def scratch(M):
+    """The work arrays of :func:`evaluate`, allocated (an attempt takes views of its
+    workspace: :func:`_scratch_in`)."""
+    k = M[1].shape[0]
+    return (np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty((k, 3)),
+            np.empty((k, 3)), np.empty(6), np.empty(6))
+
+
+@_jit_in
+def _scratch_in(M, ws, at):
+    """:func:`scratch`'s arrays as views of the workspace ``ws`` from ``at`` (33 + 6 k
+    floats, k the model's frames)."""
+    k = M[1].shape[0]
+    return (_part2(ws, at, 3, 3), _part2(ws, at + 9, 3, 3), _part1(ws, at + 18, 3),
+            _part2(ws, at + 21, k, 3), _part2(ws, at + 21 + 3 * k, k, 3),
+            _part1(ws, at + 21 + 6 * k, 6), _part1(ws, at + 27 + 6 * k, 6))
 
 
 @_jit_in

@@ -353,9 +353,9 @@ def _one_arguments(solver, first):
     on the solver (with a seed: without one every solve draws its own restarts) and made
     again when what they were made from changed -- the seed, the first budget, or a setting
     of :mod:`~armsim.ik.restart_table` or :mod:`~armsim.ik.steps` they hold: (the kernel,
-    the packed arrays, the table's largest norm, m, the settings tuple for an attainable
-    target and for one beyond reach, the number of tools, the checks of
-    :func:`~armsim.ik._kernel.solve_target`)."""
+    the packed arrays -- :func:`one_arrays`, then the settings of a target attainable and
+    of one beyond reach, the checks of :func:`~armsim.ik._kernel.solve_target`, the table's
+    largest squared norm and m --, the number of tools)."""
     made_of = (solver.seed, first, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT,
                restart_table.NEAREST, steps.CLAMP_PASSES)
     kept = solver.__dict__.get("_compiled_one")
@@ -368,9 +368,10 @@ def _one_arguments(solver, first):
     check = [MAX_COORDINATE, MAX_ANGLE, ORTHONORMAL_TOL, prob.retry_unattainable]
     for sub in getattr(prob, "subs", [prob]):       # each tool's bound of reach, its origin
         check += [-1.0 if sub._bound is None else sub._bound, *sub._origin[:3]]
-    got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW)), W[5], m,
-           {True: _settings(solver, first, True), False: _settings(solver, first, False)},
-           len(M[0]) - 1, np.array(check, dtype=float))
+    numbers = [np.array(_settings(solver, first, True), dtype=float),
+               np.array(_settings(solver, first, False), dtype=float),
+               np.array(check, dtype=float), np.array([W[5], m], dtype=float)]
+    got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW) + numbers), len(M[0]) - 1)
     if solver.seed is not None:
         solver._compiled_one = (made_of, got)
     return got
@@ -388,10 +389,10 @@ def run_one(solver, target, q0, first, attainable, deadline=None):
     stalled, (position, orientation residuals), each tool's residual (several tools; else
     None), whether the ``deadline`` (``time.perf_counter()``) passed), or None when a
     Cholesky pivot failed."""
-    k, (F, F32, I, B, H), top, m, S, tools, _ = _one_arguments(solver, first)
+    k, (F, F32, I, B, H), tools = _one_arguments(solver, first)
     out, each = np.empty(7), np.empty(tools)
     q = k.solve_packed(np.asarray(q0, dtype=float), np.ascontiguousarray(target, dtype=float),
-                       F, F32, I, B, H, top, m, S[attainable], out, each,
+                       F, F32, I, B, H, bool(attainable), out, each,
                        np.inf if deadline is None else float(deadline))
     return None if q is None else _outcome(q, out.tolist(), each, tools)
 
@@ -403,11 +404,9 @@ def run_target(solver, target, q0, deadline):
     (:func:`run_one`'s answer, whether every target is attainable), or None when a check
     refused them, a target lies at the edge of its reach (or, a robot's, beyond it), or a
     Cholesky pivot failed (the caller's own path then checks and solves)."""
-    k, (F, F32, I, B, H), top, m, S, tools, check = _one_arguments(
-        solver, rule_first_budget(solver))
+    k, (F, F32, I, B, H), tools = _one_arguments(solver, rule_first_budget(solver))
     out, each = np.empty(9), np.empty(tools)
-    q = k.solve_target(q0, target, F, F32, I, B, H, top, m, S[True], S[False], check, out,
-                       each, deadline)
+    q = k.solve_target(q0, target, F, F32, I, B, H, out, each, deadline)
     got = out.tolist()
     if got[7] != 0.0:
         return None
