@@ -334,23 +334,26 @@ def test_batches_from_several_threads_at_once(on):
 
 
 def test_the_kth_entry_is_the_sorted_buffers_and_numpys():
-    """_kth (a heap from HEAP_FROM on) keeps the same k + 1 entries in the same order as the
-    sorted buffer (_kth_serial) -- ties by the lower index, infinities, NaN among the first
-    k + 1 or after them -- and, without NaN, numpy's stable sort's first k + 1."""
+    """_kth (from SAMPLE_FROM on, a long d screened by a sample first) keeps the same
+    k + 1 entries in the same order as the sorted buffer (_kth_serial) -- ties by the lower
+    index, infinities, NaN among the first k + 1 or after them, falling order -- and,
+    without NaN, numpy's stable sort's first k + 1."""
     from armsim.ik import _kernel_parts as parts
     compiled.kernel()
     rng = np.random.default_rng(3)
     idx, val = np.empty(300, dtype=np.int64), np.empty(300)
     idx2, val2 = np.empty(300, dtype=np.int64), np.empty(300)
     for trial in range(1200):
-        n = int(rng.integers(1, 400))
+        n = int(rng.integers(1, 400)) if trial % 6 else int(rng.integers(400, 5000))
         d = [rng.random(n), rng.integers(0, 6, n).astype(float),
              rng.choice([0.0, -0.0, 1.0, np.inf, -np.inf, 2.0], n)][trial % 3]
+        if trial % 7 == 3:                  # in falling order (every entry a new smallest)
+            d = np.sort(d)[::-1].copy()
         if trial % 5 == 4:
             d[rng.integers(0, n)] = np.nan
         if trial % 2:
             d = d.astype(np.float32)
-        k = int(rng.integers(parts.HEAP_FROM, 250)) if trial % 4 else int(rng.integers(0, 250))
+        k = int(rng.integers(parts.SAMPLE_FROM, 250)) if trial % 4 else int(rng.integers(0, 250))
         m = min(k + 1, n)
         got = parts._kth(d, k, idx, val)
         assert got == parts._kth_serial(d, k, idx2, val2)

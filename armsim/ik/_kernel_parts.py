@@ -67,16 +67,18 @@ def _turn(R, R2, p, x, prismatic):
             R[a, 2] = R2[a, 2]
 
 
-#: :func:`_kth` keeps a heap from this k on, a sorted buffer below it (ad hoc, of 4,096
-#: float32 distances: 2.3 against 3.1 us at k = 1, 9.4 against 6.4 at k = 63, 30 against 10
-#: at k = 150)
-HEAP_FROM = 40
+#: :func:`_kth` screens a long d by a sample from this k on (below it the sorted buffer over
+#: every entry is faster; ad hoc, of 4,096 table distances, fresh each call: 12.8 against 11.5
+#: us at k = 40, 39 against 23 at k = 150)
+SAMPLE_FROM = 40
+#: ... by every SAMPLE_STEP-th entry
+SAMPLE_STEP = 16
 
 
 @_jit
 def _kth_serial(d, k, idx, val):
-    """:func:`_kth` by a sorted buffer the entries are inserted into (the rule for any d,
-    NaN too: a NaN stays where it was inserted)."""
+    """:func:`_kth` by a sorted buffer of the k + 1 smallest so far, each entry inserted in
+    turn (the rule for any d, NaN too: a NaN stays where it was inserted)."""
     size = 0
     for j in range(d.shape[0]):
         v = d[j]
@@ -93,68 +95,45 @@ def _kth_serial(d, k, idx, val):
     return idx[min(k, size - 1)]
 
 
-@_jit_in
-def _after(va, ia, vb, ib):
-    """Whether (value va, index ia) comes after (vb, ib): the larger value, of equal ones the
-    later index (numbers, not the arrays: a function given an array counts a reference to
-    it)."""
-    return va > vb or (va == vb and ia > ib)
-
-
-@_jit
-def _sift(val, idx, i, size):
-    """Entry i moved down the heap val[:size], idx[:size] (its largest on top) to its place."""
-    v, j = val[i], idx[i]
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and _after(val[c + 1], idx[c + 1], val[c], idx[c]):
-            c += 1
-        if not _after(val[c], idx[c], v, j):
-            break
-        val[i], idx[i] = val[c], idx[c]
-        i = c
-    val[i], idx[i] = v, j
-
-
 @_jit
 def _kth(d, k, idx, val):
     """The index of the k-th smallest of d (ties: the lower index first), keeping the k + 1
-    smallest in order in ``idx``, ``val`` (work arrays of at least k + 1): a heap of the
-    k + 1 smallest so far, its largest on top, that a smaller entry replaces (log k steps
-    where a sorted buffer shifts about k / 2), then sorted; the same entries in the same
-    order as :func:`_kth_serial`, which takes a d with a NaN among its first k + 1 (a NaN
-    after them is skipped by both) and a k below :data:`HEAP_FROM`."""
+    smallest in order in ``idx``, ``val`` (work arrays of at least k + 1), as
+    :func:`_kth_serial` finds them.  From k = :data:`SAMPLE_FROM` on, a long d is screened
+    first: the smallest of every :data:`SAMPLE_STEP`-th entry give a bound that about
+    ``SAMPLE_STEP * (k / SAMPLE_STEP + 5)`` entries are under; when at least k + 1 are (else,
+    and with a NaN, the whole d), those alone, in order, are searched: every entry up to the
+    k-th smallest is among them."""
     n = d.shape[0]
-    if k < HEAP_FROM:
+    ns = n // SAMPLE_STEP
+    q = (k + 1) // SAMPLE_STEP + 4          # the sample's q-th smallest: the bound
+    if k < SAMPLE_FROM or ns < 4 * q:
         return _kth_serial(d, k, idx, val)
-    size = min(k + 1, n)
-    for j in range(size):           # fill: each entry up to its place
+    sample = np.empty(ns, dtype=d.dtype)
+    for i in range(ns):
+        sample[i] = d[i * SAMPLE_STEP]
+    sidx, sval = np.empty(q + 1, dtype=np.int64), np.empty(q + 1)
+    bound = sample[_kth_serial(sample, q, sidx, sval)]
+    count = 0
+    nan = False
+    for j in range(n):
         v = d[j]
-        if v != v:
-            return _kth_serial(d, k, idx, val)
-        i = j
-        while i > 0:
-            parent = (i - 1) // 2
-            if not _after(v, j, val[parent], idx[parent]):
-                break
-            val[i], idx[i] = val[parent], idx[parent]
-            i = parent
-        val[i], idx[i] = v, j
-    top = val[0]
-    for j in range(size, n):
-        v = d[j]
-        if v < top:                 # smaller than the largest kept: it takes its place
-            val[0], idx[0] = v, j
-            _sift(val, idx, 0, size)
-            top = val[0]
-    for last in range(size - 1, 0, -1):     # heap sort: ascending (value, index)
-        v, j = val[last], idx[last]
-        val[last], idx[last] = val[0], idx[0]
-        val[0], idx[0] = v, j
-        _sift(val, idx, 0, last)
-    return idx[min(k, size - 1)]
+        count += 1 if v <= bound else 0
+        nan = nan or v != v
+    if count < k + 1 or nan:
+        return _kth_serial(d, k, idx, val)
+    at = np.empty(count, dtype=np.int64)
+    sub = np.empty(count, dtype=d.dtype)
+    c = 0
+    for j in range(n):
+        if d[j] <= bound:
+            at[c] = j
+            sub[c] = d[j]
+            c += 1
+    r = _kth_serial(sub, k, idx, val)
+    for i in range(min(k + 1, count)):
+        idx[i] = at[idx[i]]
+    return at[r]
 
 
 #: :func:`_lowest` keeps this many running minima side by side (vector registers' width)
@@ -191,7 +170,8 @@ def _lowest(d, E):
 @_jit
 def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
     """The index of the table entry k-th nearest the features f[:size] in T = (joint
-    vectors, -2 features^T, squared norms, those two in float32, the largest squared norm),
+    vectors, -2 features entry by entry, squared norms, -2 features^T and the squared norms
+    in float32, the largest squared norm: :func:`armsim.ik.compiled._table_arrays`),
     with ``idx[:k + 1]`` the k + 1 nearest in order.  The distances ``sq - 2 f.F`` in float32
     screen the table (the error bound of :func:`armsim.ik.restart_table.argmin32`): every
     entry within twice the bound of the k-th smallest is a candidate, and the candidates
@@ -245,12 +225,12 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
         if exact:
             s2 = 0.0
             for i in range(size):
-                v = -0.5 * minus2[i, j] - f[i]
+                v = -0.5 * minus2[j, i] - f[i]
                 s2 += v * v
         else:
             s2 = 0.0
             for i in range(size):
-                s2 += f[i] * minus2[i, j]
+                s2 += f[i] * minus2[j, i]
             s2 += sq[j]
         d[ci] = s2
     r = _kth(d[:c], k, idx, val)

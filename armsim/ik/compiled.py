@@ -218,9 +218,12 @@ def attempts(solver, aim, reachable, q0, budget):
 
 
 def _table_arrays(qs, minus2, sq):
-    """A restart table as the kernel reads it: joint vectors, -2 features^T, squared norms,
-    those two in float32, the largest squared norm."""
-    return (np.ascontiguousarray(qs, dtype=float), np.ascontiguousarray(minus2, dtype=float),
+    """A restart table as the kernel reads it: joint vectors, -2 features entry by entry
+    (E, features: an entry's float64 distance reads one run of memory), squared norms, -2
+    features^T and the squared norms in float32 (features, E: the float32 scan of every
+    entry reads runs of entries), the largest squared norm."""
+    return (np.ascontiguousarray(qs, dtype=float),
+            np.ascontiguousarray(np.asarray(minus2, dtype=float).T),
             np.ascontiguousarray(sq, dtype=float), np.ascontiguousarray(minus2, np.float32),
             np.ascontiguousarray(sq, np.float32), float(np.max(sq, initial=0.0)))
 
@@ -252,15 +255,15 @@ def _starts(solver, prob):
     OW = [np.array([t for t, *_ in own], dtype=np.int64),
           np.array([split for _, split, _, _ in own], dtype=np.int64),
           np.zeros((O, K), np.int64), np.array([len(c) for _, _, c, _ in own], dtype=np.int64),
-          np.zeros((O, E, K)), np.zeros((O, 12, E)), np.zeros((O, E)),
+          np.zeros((O, E, K)), np.zeros((O, E, 12)), np.zeros((O, E)),
           np.zeros((O, 12, E), np.float32), np.zeros((O, E), np.float32), np.zeros(O),
           np.zeros((O, 12)), np.tile(np.eye(3), (O, 1, 1))]
     for o, (t, split, cols, tb) in enumerate(own):
         qs, minus2, sq, m32, sq32, top = _table_arrays(tb.qs, tb.minus2, tb.sq)
         OW[2][o, :len(cols)] = cols
         OW[4][o, :, :len(cols)] = qs
-        OW[5][o, :len(minus2)], OW[6][o], OW[9][o] = minus2, sq, top
-        OW[7][o, :len(minus2)], OW[8][o] = m32, sq32
+        OW[5][o, :, :minus2.shape[1]], OW[6][o], OW[9][o] = minus2, sq, top
+        OW[7][o, :len(m32)], OW[8][o] = m32, sq32
         OW[10][o, :len(tb.scale)] = tb.scale
         if split:
             OW[11][o] = _axis_frame(prob.subs[t].chain.axes[split - 1]).T
