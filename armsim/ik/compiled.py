@@ -29,7 +29,8 @@ from armsim.ik.attempt import first_budget as rule_first_budget
 from armsim.ik.inputs import ORTHONORMAL_TOL
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 
-__all__ = ["available", "use", "enabled", "model", "attempts", "run_one", "run_rows"]
+__all__ = ["available", "use", "on", "enabled", "model", "attempts", "run_one", "run_target",
+           "run_rows"]
 
 _KERNEL = []            # the loaded kernel module, once
 _FROZEN = [None]        # the rule constants the loaded kernel holds
