@@ -174,6 +174,28 @@ def test_a_failed_pivot_is_reported():
     np.testing.assert_allclose((G + np.eye(2)) @ y, [3.0, 1.0], rtol=0, atol=1e-14)
 
 
+def test_a_workspace_too_small_is_refused_before_it_is_touched(on):
+    """An attempt's arrays are views of the workspace it is given: one float short of
+    space() is one line of ValueError (nothing read or written past the end); space() is
+    enough, and the attempt from the answer's own joints converges at once."""
+    chain = armsim.robots.load("panda")
+    prob = SpatialTarget(chain, "pose")
+    M, lo, hi, wrap, m = compiled.model(prob)
+    k = compiled.kernel()
+    q = chain.limits.mean(axis=1)
+    R, p = chain.pose(q[None])
+    row = np.concatenate([p[0], R[0].ravel()])
+    need = k.space(M, m, chain.n, 10)
+    out = np.empty(6)
+
+    def run(size):
+        return k.attempt(q.copy(), 10, M, row, np.ones(1), lo, hi, wrap, m, 5e-13, 0.01,
+                         1e-24, 0, 0.0, 3, True, out, np.empty(size))
+    with pytest.raises(ValueError, match=r"^attempt: workspace too small$"):
+        run(need - 1)
+    assert run(need) and out[0] == 0 and out[1] < 1e-20
+
+
 def test_the_model_is_the_chain(on):
     """The kernel's forward pass: the chain's pose, and its Jacobian against central
     differences (a prismatic and a continuous joint)."""

@@ -308,8 +308,6 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     caller's workspace of at least :func:`space` floats, where the attempt's arrays are
     views without a reference count of their own."""
     n = q.shape[0]
-    if ws.shape[0] < space(M, m, n, budget):
-        raise ValueError("attempt: workspace too small")
     o = 0
     et, Jt, prt = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
     o += m + m * n + 2
@@ -323,6 +321,8 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     o += budget + 1
     work = _scratch_in(M, ws, o)
     o += 33 + 6 * M[1].shape[0]
+    if o + m + m * n + 2 > ws.shape[0]:     # the views' end (space sums the same)
+        raise ValueError("attempt: workspace too small")
     sparse = _sparsity(M)
     if ev is None:
         e, J, pr = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
@@ -425,15 +425,12 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, ws, str
      passes, attainable, near) = S
     half_tol2 = 0.5 * tol * tol
     n = q0.shape[0]
-    if ws.shape[0] < one_space(M, m, n, S, W, OW):
-        raise ValueError("solve_one: workspace too small")
     T = M[0].shape[0] - 1
     E = max(W[2].shape[0], OW[6].shape[1])
     cap = max(restarts, 1) + 1
     o = 0
     sc, res_out, d, val = (_part1(ws, o, T), _part1(ws, o + T, 6), _part1(ws, o + T + 6, E),
                            _part1(ws, o + T + 6 + E, cap))
-    sc[:] = 1.0
     o += T + 6 + E + cap
     e, J, pr = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
     o += m + m * n + 2
@@ -448,13 +445,18 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, ws, str
     cand, idx = _ints(ws, o, E), _ints(ws, o + E, cap)
     o += E + cap
     nearest = _ints(ws, o, max(near, 1))     # the whole table's, once found
-    nearest[:] = -1
     o += max(near, 1)
     # the starts: -1 the caller's clipped q0, -2 a continuation, else restart k
     order, budgets = _ints(ws, o, restarts + 1), _ints(ws, o + restarts + 1, restarts + 1)
     o += 2 * (restarts + 1)
     d32 = _floats32(ws, o, E)
     o += (E + 1) // 2
+    # the views end at o, and the attempts' begin there: nothing is read or written before
+    # the workspace is known to hold both (one_space, the callers' size, sums the same)
+    if o + space(M, m, n, max(max_iter, first)) > ws.shape[0]:
+        raise ValueError("solve_one: workspace too small")
+    sc[:] = 1.0
+    nearest[:] = -1
     wa = ws[o:]                         # the attempts' workspace
     qa[:] = q0
     _clip(qa, lo, hi, wrap)
