@@ -387,22 +387,31 @@ def test_the_kth_entry_is_the_sorted_buffers_and_numpys():
             assert got == order[min(k, n - 1)]
 
 
-@pytest.mark.parametrize("size", [1, 15, 16, 17, 4096, 4100])
-def test_the_lowest_entry_is_the_first_smallest(size):
-    """_lowest (side-by-side minima) is numpy's argmin, the first of equal smallest values,
-    whatever the length (a tail past the lanes too), with NaN and infinite entries skipped."""
+@pytest.mark.parametrize("size", [1, 2, 15, 16, 17, 4096, 4100])
+def test_the_two_lowest_are_the_first_smallest_and_the_next(size):
+    """_two_lowest (side-by-side pairs of minima): the index is numpy's argmin, the first of
+    equal smallest values, and the value the second of numpy's sorted ones (the smallest
+    again when it is there twice), whatever the length (a tail past the lanes too), with NaN
+    skipped and infinities counted; with no number below infinity, (0, -inf)."""
     from armsim.ik import _kernel_parts as parts
     compiled.kernel()
     rng = np.random.default_rng(size)
-    for trial in range(20):
-        d = rng.integers(0, 50, size).astype(np.float32)   # many ties
+    for trial in range(30):
+        d = rng.integers(0, 50 if trial % 2 else 10**6, size).astype(np.float32)  # ties, or few
         if trial % 3 == 1:
             d[rng.integers(0, size, max(1, size // 5))] = np.nan
         if trial % 3 == 2:
             d[rng.integers(0, size, max(1, size // 5))] = np.inf
-        want = int(np.nanargmin(np.where(np.isnan(d), np.inf, d))) if np.isfinite(d).any() else 0
-        assert parts._lowest(d, size) == want
-    assert parts._lowest(np.full(size, np.nan, dtype=np.float32), size) == 0
+        if trial == 5:
+            d[:] = np.inf
+        at, second = parts._two_lowest(d, size)
+        if not (d < np.inf).any():
+            assert (at, second) == (0, -np.inf)
+            continue
+        assert at == int(np.nanargmin(np.where(np.isnan(d), np.inf, d)))
+        ranked = np.sort(d[~np.isnan(d)])
+        assert second == (ranked[1] if ranked.size > 1 else np.inf)
+    assert parts._two_lowest(np.full(size, np.nan, dtype=np.float32), size) == (0, -np.inf)
 
 
 def test_a_solver_keeps_its_kernel_arguments_until_what_they_hold_changes(on, monkeypatch):

@@ -136,35 +136,48 @@ def _kth(d, k, idx, val):
     return at[r]
 
 
-#: :func:`_lowest` keeps this many running minima side by side (vector registers' width)
+#: :func:`_two_lowest` keeps this many running minima side by side (vector registers' width)
 LANES = 16
 
 
 @_jit
-def _lowest(d, E):
-    """The index of the smallest of d[:E] (the first of equal ones; 0 when none is a number
-    below infinity): the smallest value with :data:`LANES` running minima side by side (a
-    loop of selects the compiler turns into vector instructions; one minimum carried from
-    entry to entry cannot be), then the first entry equal to it."""
-    low = np.full(LANES, np.inf, dtype=d.dtype)
+def _two_lowest(d, E):
+    """(The index of the smallest of d[:E], the first of equal ones (0 when none is a number
+    below infinity); the second smallest value, the smallest itself when it is there twice), in one pass of
+    :data:`LANES` running pairs side by side (selects the compiler turns into vector
+    instructions; a NaN is no smaller than anything, as in ``<``).  With no number below
+    infinity: (0, -infinity): no entry is known to be alone."""
+    m1 = np.full(LANES, np.inf, dtype=d.dtype)
+    m2 = np.full(LANES, np.inf, dtype=d.dtype)
+    i1 = np.zeros(LANES, dtype=np.int64)
     top = E - E % LANES
     for j0 in range(0, top, LANES):
         for a in range(LANES):
             v = d[j0 + a]
-            low[a] = v if v < low[a] else low[a]
-    best = np.inf
-    for a in range(LANES):
-        if low[a] < best:
-            best = low[a]
+            lower = v < m1[a]
+            t = m1[a] if lower else v           # NaN: itself, below nothing
+            m2[a] = t if t < m2[a] else m2[a]
+            m1[a] = v if lower else m1[a]
+            i1[a] = j0 + a if lower else i1[a]
     for j in range(top, E):
-        if d[j] < best:
-            best = d[j]
+        a = j - top
+        v = d[j]
+        lower = v < m1[a]
+        t = m1[a] if lower else v
+        m2[a] = t if t < m2[a] else m2[a]
+        if lower:
+            m1[a], i1[a] = v, j
+    best, at = np.inf, E
+    for a in range(LANES):
+        if m1[a] < best or (m1[a] == best and i1[a] < at):
+            best, at = m1[a], i1[a]
     if not best < np.inf:
-        return 0
-    for j in range(E):
-        if d[j] == best:
-            return j
-    return 0
+        return 0, -np.inf
+    second = np.inf
+    for a in range(LANES):
+        v = m2[a] if i1[a] == at and m1[a] == best else m1[a]
+        second = v if v < second else second
+    return at, float(second)
 
 
 @_jit
@@ -200,14 +213,11 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
         i += 1
     bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
     if k == 0:              # the nearest alone: the smallest, and whether it is alone
-        j1 = _lowest(d32, E)
-        limit = float(d32[j1]) + 2.0 * bound
-        near = 0
-        for j in range(E):
-            near += 1 if d32[j] <= limit else 0
-        if near == 1:
+        j1, second = _two_lowest(d32, E)
+        if second > float(d32[j1]) + 2.0 * bound:
             idx[0] = j1
             return j1
+        limit = float(d32[j1]) + 2.0 * bound
     else:
         _kth(d32[:E], k, idx, val)
         limit = val[min(k, E - 1)] + 2.0 * bound
