@@ -41,7 +41,10 @@ timing; its first-use figure is the default path's, in fresh processes with
 be imported its rows are skipped with the reason printed.
 
 Timing (the machine is shared: loads come and go): after an untimed first use of each
-solver, a full run makes 3 rounds of armsim's ``solve_batch`` (both thread settings), and
+solver, a full run makes 3 rounds of armsim's ``solve_batch`` (the compiled path's first,
+then the default path's with one thread and with the maths library's default threads: a
+BLAS call on several threads leaves OpenBLAS's threads spinning for about 0.1 s, on the
+cores numba's threads want), and
 for each cap armsim's one ``solve`` per pose and TRAC-IK's one solve per pose, in turn,
 and keeps each measurement's fastest round (success figures: the mean of the rounds, as
 a capped solve may time out in one round and not another); IKPy's poses are solved in
@@ -503,7 +506,9 @@ def markdown(results):
               + ", ".join(f"{n} {r['armsim']['first_use_ms']:.0f} ms"
                           for n, r in results["robots"].items())
               + f"{compiled_note(results)}). Timing: {results['rounds']} round(s) of armsim's "
-              f"batch (both thread settings; then by the compiled path), and for each cap "
+              f"batch (by the compiled path, then the default path with one thread and with the "
+              f"default threads: a BLAS call on several threads leaves OpenBLAS's threads "
+              f"spinning for about 0.1 s, on the cores numba's threads want), and for each cap "
               f"armsim's one solves (then by the compiled path) and TRAC-IK, in turn, each "
               f"measurement's fastest round (success: the mean of the rounds); IKPy's poses are "
               f"solved in blocks of {IKPY_BLOCK}, by IKPy and then by armsim (then by its "
@@ -564,12 +569,18 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
     tracik_rounds = {cap: [] for cap in CAPS_MS}
     peer_rounds = {kind: [] for kind in compiled}
     for _ in range(rounds):
-        for threads in ("default", "one"):
-            batches[threads].append(armsim_batch(chain, T, seed_q, threads))
+        # the compiled batches first: a BLAS call on several threads (the default path's
+        # batch with the default threads) leaves OpenBLAS's threads spinning for about 0.1 s,
+        # on the cores numba's threads then want (ad hoc, stanford's compiled batch of 1,000
+        # right after it: 43,000-68,000 solves/s, against 86,000-93,000 after the one-thread
+        # batch, and 93,000-98,000 right after it with OPENBLAS_THREAD_TIMEOUT=4, which puts
+        # them to sleep at once)
         if comp:
             with compiled_path():
                 for threads in ("default", "one"):
                     batches_c[threads].append(armsim_batch(chain, T, seed_q, threads))
+        for threads in ("one", "default"):
+            batches[threads].append(armsim_batch(chain, T, seed_q, threads))
         for cap in CAPS_MS:
             singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
             if comp:
