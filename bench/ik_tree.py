@@ -11,6 +11,8 @@ position error < 1e-5 m and rotation angle < 1e-5 rad by forward kinematics (arm
   ``panda_hand``: both fingertips as full poses (8 joints, one finger a mimic of the other).
 * one ``armsim.solve`` per pose: success, mean and median time, and the ratio of the mean to
   one Panda solve (``panda.urdf``, its tool to poses from the same seed) in the same run;
+  :data:`ROUNDS` rounds of the three robots in turn, each robot keeping its fastest round (a
+  stall of the shared machine lands in one round, not in the ratio);
 * ``armsim.solve_batch`` of B = 10,000 (``--quick``: 1,000) poses: solves per second, and
   the Panda's in the same run;
 * both on each solve path: ``Python`` (the default) and ``compiled`` (``armsim[fast]``,
@@ -51,6 +53,7 @@ from armsim.kinematics.spatial import rotation_vector  # noqa: E402
 
 TOL = 1e-5
 SEED = 2026            # part 1's poses
+ROUNDS = 3             # part 1's rounds of one solve per pose (each robot: its fastest)
 PEER_SEED = 2027       # part 2's poses
 TASKS = {"dual_arm": ("left_tool", "right_tool"),
          "panda_hand": ("panda_leftfinger_tip", "panda_rightfinger_tip")}
@@ -79,33 +82,60 @@ def _ms(seconds):
     return 1e3 * float(np.mean(seconds)), 1e3 * float(np.median(seconds))
 
 
-def part1(count, batch, path="Python"):
+def part1(count, batch, path="Python", rounds=ROUNDS):
     """Part 1 on one solve path: "Python" (the default) or "compiled"
     (:mod:`armsim.ik.compiled`, numba), each robot's Panda reference on the same path."""
     from armsim.ik import compiled
     old = compiled.use(path == "compiled")
     try:
-        return _part1(count, batch, path)
+        return _part1(count, batch, path, rounds)
     finally:
         compiled.use(old)
 
 
-def _part1(count, batch, path):
+def _timed(solve, targets):
+    """One timed solve per target: (seconds, results)."""
+    secs, answers = [], []
+    for t in targets:
+        t0 = time.perf_counter()
+        r = solve(t)
+        secs.append(time.perf_counter() - t0)
+        answers.append(r)
+    return secs, answers
+
+
+def _part1(count, batch, path, rounds):
     rows = []
     panda = armsim.robots.load("panda")
     rng = np.random.default_rng(SEED)
     Tp = panda.matrix(_uniform(panda.limits, max(count, batch), rng))
-    for _ in range(2):      # untimed: the first call makes the problem, the second takes the
-        armsim.solve(panda, Tp[0], tol=TOL)      # path every later call does (raw_problem)
-    armsim.solve_batch(panda, Tp[:10], tol=TOL)         # untimed: the first batch call
-    # every answer is judged after the last timed solve (a check between two would leave
-    # the caches colder for the next solve)
-    secs, answers = [], []
-    for T in Tp[:count]:
-        t0 = time.perf_counter()
-        r = armsim.solve(panda, T, tol=TOL)
-        secs.append(time.perf_counter() - t0)
-        answers.append(r)
+    robots, targets, solves = {}, {}, {}
+    solves["panda"] = lambda T: armsim.solve(panda, T, tol=TOL)
+    targets["panda"] = list(Tp[:count])
+    for name, tips in TASKS.items():
+        robot = armsim.robots.load_robot(name, tips=list(tips))
+        rng = np.random.default_rng(SEED)
+        T = robot.frames(_uniform(robot.limits, max(count, batch), rng), list(tips))
+        robots[name] = (robot, T)
+        targets[name] = [{k: v[i] for k, v in T.items()} for i in range(count)]
+        solves[name] = lambda one, robot=robot: armsim.solve(robot, one, tol=TOL)
+    for name in solves:         # untimed: the first call makes the problem, the second takes
+        for _ in range(2):      # the path every later call does (raw_problem, raw_tree)
+            solves[name](targets[name][0])
+    armsim.solve_batch(panda, Tp[:10], tol=TOL)          # untimed: the first batch calls
+    for name, (robot, T) in robots.items():
+        armsim.solve_batch(robot, {k: v[:10] for k, v in T.items()}, tol=TOL)
+    # the robots in turn, round after round; each keeps its fastest round (a stall of the
+    # shared machine, or anything left to load, lands in one round, not in the ratio).  The
+    # answers are the same each round; they are judged after the last timed solve (a check
+    # between two would leave the caches colder for the next solve)
+    kept = {}
+    for _ in range(rounds):
+        for name, solve in solves.items():
+            got = _timed(solve, targets[name])
+            if name not in kept or np.mean(got[0]) < np.mean(kept[name][0]):
+                kept[name] = got
+    secs, answers = kept["panda"]
     ok = sum(bool(r.success) and _chain_ok(panda, r.q, T) for r, T in zip(answers, Tp))
     panda_mean = float(np.mean(secs))
     t0 = time.perf_counter()
@@ -114,21 +144,9 @@ def _part1(count, batch, path):
     rows.append({"robot": "panda (chain)", "path": path, "poses": count, "success": ok / count,
                  "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1], "ratio": 1.0,
                  "batch": batch, "batch_success": float(rb.success.mean()),
-                 "batch_per_s": panda_rate})
-    for name, tips in TASKS.items():
-        robot = armsim.robots.load_robot(name, tips=list(tips))
-        rng = np.random.default_rng(SEED)
-        T = robot.frames(_uniform(robot.limits, max(count, batch), rng), list(tips))
-        for _ in range(2):                                  # untimed, as the Panda's
-            armsim.solve(robot, {k: v[0] for k, v in T.items()}, tol=TOL)
-        armsim.solve_batch(robot, {k: v[:10] for k, v in T.items()}, tol=TOL)   # untimed
-        secs, answers = [], []
-        for i in range(count):
-            one = {k: v[i] for k, v in T.items()}
-            t0 = time.perf_counter()
-            r = armsim.solve(robot, one, tol=TOL)
-            secs.append(time.perf_counter() - t0)
-            answers.append(r)
+                 "batch_per_s": panda_rate, "rounds": rounds})
+    for name, (robot, T) in robots.items():
+        secs, answers = kept[name]
         fk = judged(robot, np.array([r.q for r in answers]),
                     {k: v[:count] for k, v in T.items()})
         good = int(fk.sum())
@@ -143,7 +161,7 @@ def _part1(count, batch, path):
                      "ratio": float(np.mean(secs)) / panda_mean,
                      "batch": batch, "batch_success": float(fk_b.mean()),
                      "batch_false_success": int(np.sum(rb.success & ~fk_b)),
-                     "batch_per_s": rate})
+                     "batch_per_s": rate, "rounds": rounds})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -220,8 +238,11 @@ def _peer_judge(tree_peers, urdf, q, tips, targets):
 
 
 def markdown(res):
+    rounds = res["alone"][0].get("rounds", 1) if res["alone"] else 1
     out = ["armsim alone: every tool within 1e-5 m and 1e-5 rad by forward kinematics "
-           f"(poses of `default_rng({SEED})`).", "",
+           f"(poses of `default_rng({SEED})`); one solve per pose, "
+           + (f"{rounds} rounds of the robots in turn, each robot's fastest round (the mean)"
+              if rounds > 1 else "one round") + ", after two untimed solves.", "",
            "| robot | path | poses | solve: success | mean / median ms | mean / Panda's | "
            "solve_batch B | success | solves/s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in res["alone"]:
@@ -260,6 +281,7 @@ def main(argv=None):
     ap.add_argument("--peer-poses", type=int, help="part 2's poses per robot")
     ap.add_argument("--cap", type=float, default=0.05, help="part 2's cap per solve [s]")
     ap.add_argument("--peers", default="pink,placo", help="comma-separated, or 'none'")
+    ap.add_argument("--rounds", type=int, help=f"part 1's rounds (default {ROUNDS}; --quick 1)")
     ap.add_argument("--json", metavar="PATH")
     add_from_json_argument(ap)
     add_markdown_argument(ap, "docs/solvers.md")
@@ -273,10 +295,11 @@ def main(argv=None):
     batch = args.batch or (1000 if args.quick else 10000)
     peer_count = args.peer_poses or (100 if args.quick else 300)
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    rounds = args.rounds or (1 if args.quick else ROUNDS)
     from armsim.ik import compiled
-    alone = part1(count, batch)
+    alone = part1(count, batch, rounds=rounds)
     if compiled.available():
-        alone += part1(count, batch, "compiled")
+        alone += part1(count, batch, "compiled", rounds)
     else:
         print("the compiled path: skipped (numba is not installed: pip install "
               "'armsim[fast]')", flush=True)
