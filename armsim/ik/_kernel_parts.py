@@ -142,11 +142,11 @@ LANES = 16
 
 @_jit
 def _two_lowest(d, E):
-    """(The index of the smallest of d[:E], the first of equal ones (0 when none is a number
-    below infinity); the second smallest value, the smallest itself when it is there twice), in one pass of
-    :data:`LANES` running pairs side by side (selects the compiler turns into vector
-    instructions; a NaN is no smaller than anything, as in ``<``).  With no number below
-    infinity: (0, -infinity): no entry is known to be alone."""
+    """(The index of the smallest of d[:E], the first of equal ones; the second smallest
+    value, the smallest again when it is there twice), in one pass of :data:`LANES` running
+    pairs side by side (selects the compiler turns into vector instructions; a NaN is no
+    smaller than anything, as in ``<``).  With no number below infinity: (0, -infinity),
+    no entry known to be alone."""
     m1 = np.full(LANES, np.inf, dtype=d.dtype)
     m2 = np.full(LANES, np.inf, dtype=d.dtype)
     i1 = np.zeros(LANES, dtype=np.int64)
@@ -214,10 +214,10 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
     bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
     if k == 0:              # the nearest alone: the smallest, and whether it is alone
         j1, second = _two_lowest(d32, E)
-        if second > float(d32[j1]) + 2.0 * bound:
+        limit = float(d32[j1]) + 2.0 * bound
+        if second > limit:              # no other entry within the bound
             idx[0] = j1
             return j1
-        limit = float(d32[j1]) + 2.0 * bound
     else:
         _kth(d32[:E], k, idx, val)
         limit = val[min(k, E - 1)] + 2.0 * bound
