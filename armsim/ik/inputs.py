@@ -76,6 +76,17 @@ def plain(a, shape):
     return flags.c_contiguous and flags.writeable
 
 
+#: the shapes of a target a solve hands over as it is (:func:`raw_kind`), and their kind
+RAW_KINDS = {(4, 4): "pose", (3,): "position"}
+
+
+def raw_kind(target):
+    """The kind (:data:`RAW_KINDS`) of a target that is a plain float array
+    (:func:`plain`) of shape (4, 4) or (3,), else None."""
+    kind = RAW_KINDS.get(getattr(target, "shape", None))
+    return kind if kind is not None and plain(target, target.shape) else None
+
+
 def within(a, size, bound):
     """Whether the float array ``a`` has shape ``(size,)`` and every entry within
     ``+-bound`` (NaN is not), on Python floats (a single solve's cost: a third of numpy's)."""

@@ -36,7 +36,7 @@ from armsim.ad import dual as ad
 from armsim.ik import planar as kin
 from armsim.ik import restart_table
 from armsim.ik import steps
-from armsim.ik.inputs import (check_pose_rows, check_rotations, plain,  # noqa: F401
+from armsim.ik.inputs import (check_pose_rows, check_rotations, raw_kind,  # noqa: F401
                               real_array)
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
@@ -623,22 +623,16 @@ _SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind: its SpatialTarget}
 
 def raw_problem(task, target):
     """The problem :func:`for_target` chose before for a spatial chain's one ``target`` of
-    this shape, and the target flat, when ``target`` is a plain float array
-    (:func:`~armsim.ik.inputs.plain`) of shape (4, 4) or (3,); its numbers are not checked
-    here (the caller checks them).  None otherwise, and before :func:`for_target` made the
-    problem."""
-    if target.__class__ is not np.ndarray:
-        return None
-    kind = _RAW_KINDS.get(target.shape)
-    if kind is None or not plain(target, target.shape):
+    this shape, and the target flat, when ``target`` is a plain float array of shape (4, 4)
+    or (3,) (:func:`~armsim.ik.inputs.raw_kind`); its numbers are not checked here (the
+    caller checks them).  None otherwise, and before :func:`for_target` made the problem."""
+    kind = raw_kind(target)
+    if kind is None:
         return None
     try:
         return _SPATIAL[task][kind], target.reshape(-1)
     except (KeyError, TypeError):
         return None
-
-
-_RAW_KINDS = {(4, 4): "pose", (3,): "position"}
 
 
 _PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)

@@ -24,9 +24,8 @@ import numpy as np
 from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
-from armsim.ik.inputs import plain
-from armsim.ik.problems import (_RAW_KINDS, Problem, SpatialTarget, check_pose_rows,
-                                real_array)
+from armsim.ik.inputs import raw_kind
+from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
 from armsim.kinematics.tree import Robot
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
@@ -387,25 +386,24 @@ def for_tree(robot, targets, batch):
 
 def raw_tree(robot, targets):
     """(The problem :func:`for_tree` chose before for these tools and kinds, the targets
-    flat one after another) when ``targets`` is a dict of plain float arrays
-    (:func:`~armsim.ik.inputs.plain`), each (4, 4) or (3,), without weights; their numbers
+    flat one after another) when ``targets`` is a dict of plain float arrays, each (4, 4) or
+    (3,) (:func:`~armsim.ik.inputs.raw_kind`), without weights; their numbers
     are not checked here (the caller checks them).  None otherwise, and before
     :func:`for_tree` made the problem."""
     if targets.__class__ is not dict:
         return None
-    spec = []
+    spec, flat = [], []
     for link, t in targets.items():
-        if t.__class__ is not np.ndarray:
-            return None
-        kind = _RAW_KINDS.get(t.shape)
-        if kind is None or not plain(t, t.shape):
+        kind = raw_kind(t)
+        if kind is None:
             return None
         spec.append((link, kind, None))
+        flat.append(t.reshape(-1))
     try:
         prob = _TREES[robot][tuple(spec)]
     except (KeyError, TypeError):
         return None
-    return prob, np.concatenate([t.reshape(-1) for t in targets.values()])
+    return prob, np.concatenate(flat)
 
 
 def _check_rotations(rows, spec, batch):
