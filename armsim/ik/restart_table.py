@@ -23,7 +23,7 @@ import numpy.random  # noqa: F401
 
 from armsim.ik import disk_cache
 
-__all__ = ["restart_starts", "features", "table", "argmin32"]
+__all__ = ["restart_starts", "features", "table", "argmin32", "screen32", "nearest32"]
 
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
 NEAREST = 64            # restarts started from the table (the k-th nearest entry); see below
@@ -32,6 +32,7 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged; measured before the
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+KTH_PASSES = 8         # nearest32: below this k, k + 1 argmin passes (cheaper than a partition)
 SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
@@ -63,39 +64,30 @@ def restart_starts(prob, restarts, seed):
     qs, minus2, sq = table(prob, seed)
     nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
     first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
-    buf, buf32 = [], []
+    buf32, screen = [], []
 
-    def distances(rows):
-        """sq - 2 f.F (rows, TABLE_SIZE), at most NEAREST_ROWS rows at a time (into one
-        buffer: the same bits as a fresh array)."""
-        if not buf:
-            buf.append(np.empty((NEAREST_ROWS, len(sq))))
-        for s in range(0, len(rows), NEAREST_ROWS):
-            f = features(prob, rows[s:s + NEAREST_ROWS])
-            d = buf[0][:len(f)]
-            np.matmul(f, minus2, out=d)
-            d += sq
-            yield s, d
+    def screens():
+        """(:func:`screen32` of the table, -2 F entry by entry (TABLE_SIZE, F)), on first use."""
+        if not screen:
+            screen.extend((screen32(minus2, sq), np.ascontiguousarray(minus2.T)))
+        return screen
 
     def argmin(rows):
-        """The float64 ``distances``' argmin of each row (rows, ), screened in float32:
-        where a row's smallest float32 distance is below its second smallest by more
-        than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest
-        entry whatever the rounding; the other rows (near ties, non-finite) take the
-        float64 distances."""
+        """The nearest entry of each aim row (rows, ), screened in float32: where a row's
+        smallest float32 distance is below its second smallest by more than twice the
+        float32 error bound (:data:`SCREEN_ULPS`), it is the nearest entry whatever the
+        rounding; the other rows (near ties, non-finite) take :func:`nearest32`."""
         if not buf32:
-            buf32.extend((np.empty((NEAREST_ROWS, len(sq)), np.float32),
-                          minus2.astype(np.float32), sq.astype(np.float32)))
-        d32, m32, sq32 = buf32
-        top = float(sq.max(initial=0.0))
+            buf32.append(np.empty((NEAREST_ROWS, len(sq)), np.float32))
+        (m32, by_entry), top = screens(), float(sq.max(initial=0.0))
         out = np.empty(len(rows), dtype=np.intp)
         for s in range(0, len(rows), NEAREST_ROWS):
             f = features(prob, rows[s:s + NEAREST_ROWS])
-            j, tie = argmin32(f, m32, sq32, top, d32[:len(f)])
-            out[s:s + len(f)] = j
+            j, tie = argmin32(f, m32, top, buf32[0][:len(f)])
             if tie.size:
-                out[s + tie] = [dd.argmin() for _, d64 in distances(rows[s + tie])
-                                for dd in d64]
+                j[tie] = nearest32(f[tie], m32, top, 0,
+                                   product_distances(f[tie], by_entry, sq))[:, 0]
+            out[s:s + len(f)] = j
         return out
 
     def start(k, aim):
@@ -109,23 +101,36 @@ def restart_starts(prob, restarts, seed):
                 first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
             return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
         new = [i for i, key in enumerate(keys) if key not in nearest]
-        for s, d in distances(aim[new]):
-            top = np.argpartition(d, near - 1, axis=1)[:, :near]
-            top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
-            for i, idx in zip(new[s:s + NEAREST_ROWS], top):
-                nearest[keys[i]] = idx
+        if new:
+            m32, by_entry = screens()
+            top = float(sq.max(initial=0.0))
+            for s in range(0, len(new), NEAREST_ROWS):
+                f = features(prob, aim[new[s:s + NEAREST_ROWS]])
+                got = nearest32(f, m32, top, near - 1, product_distances(f, by_entry, sq))
+                for i, idx in zip(new[s:s + NEAREST_ROWS], got):
+                    nearest[keys[i]] = idx
         return qs[[nearest[key][k] for key in keys]]
     return start
 
-def argmin32(f, m32, sq32, top, out=None):
+
+def screen32(minus2, sq):
+    """The float32 table :func:`argmin32` reads: ``-2 F^T`` (F, entries) with the squared
+    norms as one more row (F + 1, entries), C-contiguous."""
+    return np.ascontiguousarray(np.vstack([minus2, sq[None]]), dtype=np.float32)
+
+
+def argmin32(f, m32, top, out=None):
     """The nearest table entries of feature rows f (rows, F) by ``sq - 2 f.F`` in float32
-    (``m32`` = -2 F^T, ``sq32`` the squared norms, ``top`` their largest, ``out`` an optional
-    (rows, entries) float32 buffer): (each row's argmin, the rows the screen cannot decide).
-    Where a row's smallest distance is below its second smallest by more than twice the
-    float32 error bound (:data:`SCREEN_ULPS`), it is the nearest entry whatever the
-    rounding; the others (near ties, non-finite) need exact distances."""
-    d = np.matmul(f.astype(np.float32), m32, out=out)
-    d += sq32
+    (``m32`` = :func:`screen32`'s ``[-2 F^T; sq]``, so one matrix product with f and a
+    column of ones gives the distances; ``top`` the largest squared norm, ``out`` an
+    optional (rows, entries) float32 buffer): (each row's argmin, the rows the screen
+    cannot decide).  Where a row's smallest distance is below its second smallest by more
+    than twice the float32 error bound (:data:`SCREEN_ULPS`), it is the nearest entry
+    whatever the rounding; the others (near ties, non-finite) need exact distances."""
+    fx = np.empty((len(f), f.shape[1] + 1), dtype=np.float32)
+    fx[:, :-1] = f
+    fx[:, -1] = 1.0
+    d = np.matmul(fx, m32, out=out)
     j = d.argmin(axis=1)
     at = np.arange(len(f))
     v1 = d[at, j].astype(float)
@@ -134,6 +139,74 @@ def argmin32(f, m32, sq32, top, out=None):
     fn = np.sqrt(np.einsum("ij,ij->i", f, f))
     bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
     return j, np.flatnonzero(~(gap > 2.0 * bound))
+
+
+def nearest32(f, m32, top, k, distances):
+    """The k + 1 entries nearest each feature row of f (rows, F), in order (rows, k + 1),
+    by the float64 ``distances(rows, entries)`` of (row, entry) pairs (ties: the lower
+    index first), screened in float32 as :func:`argmin32` (``m32`` from
+    :func:`screen32`): every entry within twice the error bound of the k-th smallest
+    float32 distance is a candidate, and the candidates alone take float64 distances (a
+    row whose screen is not finite: every entry).  The compiled solve's rule
+    (:func:`armsim.ik._kernel_parts._nearest`), at a float32 scan's cost.  The k + 1
+    smallest float32 distances: below :data:`KTH_PASSES`, by k + 1 argmins, each taking
+    out the smallest left; else by a partition."""
+    fx = np.empty((len(f), f.shape[1] + 1), dtype=np.float32)
+    fx[:, :-1] = f
+    fx[:, -1] = 1.0
+    d = fx @ m32
+    at = np.arange(len(f))
+    k = min(k, d.shape[1] - 1)
+    if k < KTH_PASSES:
+        taken = np.empty((k + 1, len(f)), dtype=np.intp)
+        for i in range(k + 1):
+            taken[i] = d.argmin(axis=1)
+            v = d[at, taken[i]].astype(float)
+            d[at, taken[i]] = np.inf
+    else:
+        taken = np.ascontiguousarray(np.argpartition(d, k, axis=1)[:, :k + 1].T)
+        v = d[at, taken].max(axis=0).astype(float)
+        d[at, taken] = np.inf
+    fn = np.sqrt(np.einsum("ij,ij->i", f, f))
+    limit = v + 2.0 * SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    limit[~np.isfinite(limit)] = np.inf             # every entry a candidate
+    cand = np.sort(taken.T, axis=1)                 # (rows, k + 1), each row by index
+    dist = distances(np.repeat(at, k + 1), cand.ravel()).reshape(cand.shape)
+    out = np.take_along_axis(cand, np.argsort(dist, axis=1, kind="stable"), axis=1)
+    more = np.flatnonzero(d.min(axis=1) <= limit)   # entries left within the limit: few
+    if more.size:                                   # rows have any
+        er, ej = np.nonzero(d[more] <= limit[more, None])
+        rows = np.concatenate([np.repeat(more, k + 1), more[er]])
+        ents = np.concatenate([cand[more].ravel(), ej])
+        order = np.lexsort((ents, distances(rows, ents), rows))
+        count = np.bincount(rows, minlength=len(f))[more]
+        out[more] = ents[order[(np.cumsum(count) - count)[:, None] + np.arange(k + 1)]]
+    return out
+
+
+def exact_distances(f, entries):
+    """``distances`` of :func:`nearest32`: the squared distance of each pair, entry
+    (``entries`` (entries, F)) minus aim, summed feature after feature."""
+    def distances(rows, ents):
+        return _in_order((entries[ents] - f[rows]) ** 2)
+    return distances
+
+
+def product_distances(f, entries, sq):
+    """``distances`` of :func:`nearest32`: ``sq - 2 f.F`` of each pair, the products
+    summed feature after feature, then the squared norm (``entries`` = -2 F entry by
+    entry (entries, F))."""
+    def distances(rows, ents):
+        return _in_order(f[rows] * entries[ents]) + sq[ents]
+    return distances
+
+
+def _in_order(terms):
+    """The sums of the rows of terms (pairs, F), term after term (a fixed order)."""
+    out = terms[:, 0].copy()
+    for c in range(1, terms.shape[1]):
+        out += terms[:, c]
+    return out
 
 
 def features(prob, rows):

@@ -270,7 +270,7 @@ class TreeTargets(Problem):
                 M[:, :, 1:] = r[:, 3:].reshape(-1, 3, 3)
             if split:
                 cmap, mult, off, _ = self._maps[t]
-                qt = q[:, cmap] if mult is None else q[:, cmap] * mult + off
+                qt = (q[:, cmap] if mult is None else q[:, cmap] * mult + off)[:, :split]
                 local = self.subs[t].chain._local(np.sin(qt), 1.0 - np.cos(qt), qt)
                 F = local[:, 0]
                 for i in range(1, split):           # the frame after the shared joints

@@ -62,14 +62,17 @@ class OwnTable:
         self._f32 = None
         self.scale = restart_table.features(prob, np.ones((1, prob.target_size)))[0]
 
+    def _screen(self):
+        if self._f32 is None:
+            self._f32 = (restart_table.screen32(self.minus2, self.sq),
+                         np.ascontiguousarray(self.feats_t.T))
+        return self._f32
+
     def _argmin32(self, fs):
         """The nearest entries of feature rows fs (rows, F): float32 distances, screened
         (:func:`armsim.ik.restart_table.argmin32`; half the work of float64); the rows the
         screen cannot decide take :meth:`_exact` distances."""
-        if self._f32 is None:
-            self._f32 = (self.minus2.astype(np.float32), self.sq.astype(np.float32))
-        m32, sq32 = self._f32
-        j, tie = restart_table.argmin32(fs, m32, sq32, self.top)
+        j, tie = restart_table.argmin32(fs, self._screen()[0], self.top)
         for i in tie:
             j[i] = self._exact(fs[i]).argmin()
         return j
@@ -84,26 +87,17 @@ class OwnTable:
 
     def nearest(self, aims, k):
         """The entries (B, own joints) ``k``-th nearest each aim row (B, 3 or 12) by their
-        features.  k = 0: the argmin of ``sq - 2 f.F`` (:meth:`_argmin32`: the same entry on
-        any BLAS); k > 0: the k-th of the sorted nearest (as the chain's table; below 8 by
-        k argmins, each taking out the nearest left)."""
+        features' exact squared distances (ties: the lower index first; the compiled
+        solve's rule).  k = 0: :meth:`_argmin32`; k > 0: screened in float32
+        (:func:`armsim.ik.restart_table.nearest32`)."""
         f = aims * self.scale
         out = np.empty(len(f), dtype=np.intp)
         for s in range(0, len(f), restart_table.NEAREST_ROWS):
             fs = f[s:s + restart_table.NEAREST_ROWS]
             if k == 0:
                 out[s:s + len(fs)] = self._argmin32(fs)
-                continue
-            d = fs @ self.minus2
-            d += self.sq
-            if k < 8:                  # k passes of argmin: cheaper than a partition
-                at = np.arange(len(fs))
-                for _ in range(k):
-                    d[at, d.argmin(axis=1)] = np.inf
-                out[s:s + len(fs)] = d.argmin(axis=1)
             else:
-                near = min(k + 1, d.shape[1])
-                top = np.argpartition(d, near - 1, axis=1)[:, :near]
-                top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, 1), 1), 1)
-                out[s:s + len(fs)] = top[:, min(k, near - 1)]
+                m32, entries = self._screen()
+                out[s:s + len(fs)] = restart_table.nearest32(
+                    fs, m32, self.top, k, restart_table.exact_distances(fs, entries))[:, k]
         return self.qs[out]

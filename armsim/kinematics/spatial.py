@@ -363,13 +363,15 @@ class SpatialChain(Limited):
     def _local(self, s, c1, q):
         """The local transforms (..., n, 4, 4) from sin q, 1 - cos q and q (..., n):
         ``T0 + (s TK + (1 - c) TKK + q TA)``, elementwise (the term of a kind of joint the
-        chain lacks is zero and left out), the same arithmetic for a batch and one row."""
-        TK, TKK, TA = self._TKA
+        chain lacks is zero and left out), the same arithmetic for a batch and one row;
+        with q (..., j), j < n, those of the first j joints."""
+        j = q.shape[-1]
+        TK, TKK, TA = (T[:j] for T in self._TKA)
         d = s[..., None, None] * TK
         d += c1[..., None, None] * TKK
         if not self._all_revolute:
             d += q[..., None, None] * TA
-        d += self._T0
+        d += self._T0[:j]
         return d
 
     def _axes_base(self, frames):
