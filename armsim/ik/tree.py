@@ -138,12 +138,28 @@ class TreeTargets(Problem):
         return np.concatenate([s.value(qt) for s, qt in zip(self.subs, self._joints(q))], axis=-1)
 
     def value_and_jacobian(self, q):
+        """The stacked tools' values and Jacobian over the free joints (B, m, n), by the
+        chain rule: chain joint i of a tool moves free joint ``cols[i]`` times its
+        multiplier.  From :data:`~armsim.ik.steps.CHOLESKY_ROWS` rows on, the Jacobian is
+        a batch-last view (m, n, B) as a chain's (what the elementwise damped solve takes;
+        each chain's columns added into their free joints' columns); below, C-contiguous
+        (``J @ A``, the same numbers)."""
         ys, js = [], []
-        for s, qt, (_, _, _, A) in zip(self.subs, self._joints(q), self._maps):
+        for s, qt in zip(self.subs, self._joints(q)):
             y, J = s.value_and_jacobian(qt)
             ys.append(y)
-            js.append(J @ A)       # the chain rule: d(chain joints)/dq
-        return np.concatenate(ys, axis=-1), np.concatenate(js, axis=-2)
+            js.append(J)
+        y = np.concatenate(ys, axis=-1)
+        if len(q) < steps.CHOLESKY_ROWS:
+            return y, np.concatenate([J @ A for J, (_, _, _, A) in zip(js, self._maps)],
+                                     axis=-2)
+        last = np.zeros((self.m, self.n, len(q)))
+        for a, b, J, (cols, mult, _, _) in zip(self._errs[:-1], self._errs[1:], js,
+                                              self._maps):
+            J = np.moveaxis(J, 0, -1)                   # (rows, chain joints, B)
+            for i, c in enumerate(cols.tolist()):
+                last[a:b, c] += J[:, i] if mult is None else J[:, i] * mult[i]
+        return y, np.moveaxis(last, -1, 0)
 
     def aim(self, targets):
         ok = np.ones(len(targets), dtype=bool)
