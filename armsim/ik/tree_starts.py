@@ -25,7 +25,9 @@ def own_chains(prob):
     """Per tool of ``prob``: None, or (the chain before its own joints, the chain of its own
     joints to the tool, how many joints come before them, their columns of q): its own
     joints are the last of its chain that no other tool's chain holds, free (not mimics) and
-    unweighted targets (a table's nearest entry in a turned frame ignores weights)."""
+    unweighted targets (a table's nearest entry in a turned frame ignores weights); None
+    too when those joints make no chain a model may be (they only turn the tool about
+    itself: a finger's one joint at its tip)."""
     counts = np.zeros(prob.n, dtype=int)
     for cols, _, _, _ in prob._maps:
         counts[np.unique(cols)] += 1
@@ -39,13 +41,16 @@ def own_chains(prob):
             while split > 0 and counts[cols[split - 1]] == 1 and (
                     mult is None or (mult[split - 1] == 1.0 and off[split - 1] == 0.0)):
                 split -= 1
-            if split == chain.n or (split == 0 and len(prob.subs) == 1):
-                per[key] = None
-            else:
-                sub = SpatialChain(chain.joints[split:], chain.tool_xyz, chain.tool_rpy,
-                                   base=chain.base, tip=chain.tip,
-                                   name=f"link {chain.tip}'s own joints")
-                per[key] = (split, {"chain": sub}, np.asarray(cols[split:]))
+            per[key] = None
+            if not (split == chain.n or (split == 0 and len(prob.subs) == 1)):
+                try:
+                    sub = SpatialChain(chain.joints[split:], chain.tool_xyz, chain.tool_rpy,
+                                       base=chain.base, tip=chain.tip,
+                                       name=f"link {chain.tip}'s own joints")
+                except ValueError:      # no chain of its own to sample: its joints turn
+                    pass                # the tool about itself (a reach under 1 mm)
+                else:
+                    per[key] = (split, {"chain": sub}, np.asarray(cols[split:]))
         out.append(per[key] if s.weights is None or np.all(s.weights == 1.0) else None)
     return out
 
