@@ -104,3 +104,40 @@ frames = 6
                                             "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "g.gif").stat().st_size > 0
+
+
+def _hedgehog(arms):
+    """A base with ``arms`` two-joint arms, each ending in a tool 0.2 m out."""
+    out = ['<robot name="hedgehog">', '  <link name="base"/>']
+    for i in range(arms):
+        a = 2 * np.pi * i / arms
+        out += [f'  <link name="u{i}"/><link name="t{i}"/><link name="e{i}"/>',
+                f'  <joint name="ja{i}" type="revolute"><parent link="base"/><child link="u{i}"/>'
+                f'<origin xyz="{0.3 * np.cos(a):.6f} {0.3 * np.sin(a):.6f} 0"/><axis xyz="0 0 1"/>'
+                '<limit lower="-1" upper="1"/></joint>',
+                f'  <joint name="jb{i}" type="revolute"><parent link="u{i}"/><child link="t{i}"/>'
+                '<origin xyz="0.1 0 0"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint>',
+                f'  <joint name="je{i}" type="fixed"><parent link="t{i}"/><child link="e{i}"/>'
+                '<origin xyz="0.2 0 0"/></joint>']
+    return "\n".join(out + ["</robot>"])
+
+
+def test_many_tools_solve_on_the_arrays_in_bounded_memory(tmp_path):
+    from armsim.ik import restart_table
+    from armsim.ik.loop import FLOAT_ROWS, Solver
+    from armsim.ik.tree import for_tree
+    robot = armsim.load_robot(_write(tmp_path, "h.urdf", _hedgehog(17)))
+    q = np.random.default_rng(4).uniform(-0.9, 0.9, robot.n)
+    F = robot.frames(q, list(robot.tips))
+    targets = {k: F[k][:3, 3] for k in robot.tips}
+    prob, _ = for_tree(robot, targets, batch=False)
+    assert prob.m == 51 > FLOAT_ROWS
+    solver = Solver(prob)
+    assert not solver._float_one        # no generated solve of 51 rows
+    r = armsim.solve(robot, targets, tol=1e-7)
+    assert r.success and _fk_ok(robot, r.q, targets, 1e-6)
+    # a table of many features holds fewer entries: at most TABLE_BYTES of features
+    assert restart_table.table_entries(12) == restart_table.TABLE_SIZE
+    wide = 12 * 1024
+    assert restart_table.table_entries(wide) * wide * 8 <= restart_table.TABLE_BYTES
+    assert restart_table.table_entries(10**9) == restart_table.NEAREST

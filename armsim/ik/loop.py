@@ -54,6 +54,7 @@ _REASONS = np.array(REASONS)
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
+FLOAT_ROWS = 48        # a robot's single solve on floats up to this many error rows (8 poses)
 
 @dataclass
 class Options:
@@ -189,9 +190,10 @@ class Solver:
         # pivot of the float path fails)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
         # ... and so does one problem of a robot's several tools (their chains' float passes
-        # side by side, :meth:`armsim.ik.tree.TreeTargets.float_pass`)
+        # side by side, :meth:`armsim.ik.tree.TreeTargets.float_pass`), up to FLOAT_ROWS
+        # error rows (its generated solve grows as their cube)
         self._float_one = self._spatial_one or (problem.__class__ is TreeTargets and method == "dls"
-                                                and not priority)
+                                                and not priority and problem.m <= FLOAT_ROWS)
         # dls with restarts: an attempt whose error falls too slowly gives way to the next
         # start (:attr:`Problem.progress`); every attempt is watched, the last one too
         self._progress = (problem.progress if method == "dls" and restarts and not priority

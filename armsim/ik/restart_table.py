@@ -26,6 +26,7 @@ from armsim.ik import disk_cache
 __all__ = ["restart_starts", "features", "table", "argmin32", "screen32", "nearest32"]
 
 TABLE_SIZE = 4096       # sampled poses of the restarts' table (SpatialTarget)
+TABLE_BYTES = 64 << 20  # ... fewer when their features would take more (a robot of many tools)
 NEAREST = 64            # restarts started from the table (the k-th nearest entry); see below
 # (10,000 poses per robot, defaults: NEAREST 16 / 32 / 64 / 150 gave Panda mean iterations
 # 13.15 / 13.17 / 13.00 / 13.03, unsolved 1 / 1 / 0 / 0, the most 1825 / 1825 / 876 / 1164;
@@ -220,11 +221,19 @@ def features(prob, rows):
     rot = rows[:, 3:].reshape(-1, 3, 3) * (ROTATION_WEIGHT * prob.weights[3:, None])
     return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
 
+
+def table_entries(width):
+    """How many sampled poses a table of ``width`` features holds: :data:`TABLE_SIZE`, or
+    as many as :data:`TABLE_BYTES` of float64 features hold (at least :data:`NEAREST`)."""
+    return int(min(TABLE_SIZE, max(NEAREST, TABLE_BYTES // (8 * width))))
+
+
 def table(prob, seed):
-    """(joint vectors (TABLE_SIZE, n), -2 times their features transposed (3 or 12,
-    TABLE_SIZE; C-contiguous: an aim's distances are ``f @ minus2 + sq``), the features'
-    squared norms (TABLE_SIZE,)), read-only; kept per chain and seed in the process, and on
-    disk for a plain spatial target (:mod:`armsim.ik.disk_cache`)."""
+    """(joint vectors (E, n), -2 times their features transposed (F, E; C-contiguous: an
+    aim's distances are ``f @ minus2 + sq``), the features' squared norms (E,)), with E =
+    :func:`table_entries` (F) (:data:`TABLE_SIZE` but for a robot of many tools),
+    read-only; kept per chain and seed in the process, and on disk for a plain spatial
+    target (:mod:`armsim.ik.disk_cache`)."""
     key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT, prob._draw.tobytes())
     cache = _TABLES.setdefault(prob.chain, {}) if seed is not None else {}
     if (seed, key) not in cache:
@@ -232,7 +241,8 @@ def table(prob, seed):
         built = None if parts is None else _from_disk(disk_cache.load("table", parts), prob)
         if built is None:
             rng = np.random.default_rng(None if seed is None else [int(seed), TABLE_STREAM])
-            qs = rng.uniform(prob._draw[:, 0], prob._draw[:, 1], size=(TABLE_SIZE, prob.n))
+            qs = rng.uniform(prob._draw[:, 0], prob._draw[:, 1],
+                             size=(table_entries(prob.target_size), prob.n))
             feats = features(prob, prob.value(qs))
             sq = np.einsum("ij,ij->i", feats, feats)
             built = qs, np.ascontiguousarray(-2.0 * feats.T), sq   # (-2 is exact)

@@ -361,10 +361,9 @@ class SpatialChain(Limited):
                 np.swapaxes(frames[..., :3, 3], -1, -2))
 
     def _local(self, s, c1, q):
-        """The local transforms (..., n, 4, 4) from sin q, 1 - cos q and q (..., n):
-        ``T0 + (s TK + (1 - c) TKK + q TA)``, elementwise (the term of a kind of joint the
-        chain lacks is zero and left out), the same arithmetic for a batch and one row;
-        with q (..., j), j < n, those of the first j joints."""
+        """The local transforms (..., j, 4, 4) of the first j joints from sin q, 1 - cos q
+        and q (..., j): ``T0 + (s TK + (1 - c) TKK + q TA)``, elementwise (the term of a kind
+        of joint the chain lacks is zero and left out), the same for a batch and one row."""
         j = q.shape[-1]
         TK, TKK, TA = (T[:j] for T in self._TKA)
         d = s[..., None, None] * TK
