@@ -322,7 +322,7 @@ def _scene_from(args):
         if args.tips is not None or args.base is not None:
             raise UsageError("argument --tip: several --tip name a whole robot's tools; give "
                              "them without --tips or --base")
-        args.tips, args.tip = ",".join(tips), None
+        args.tips, args.tip = list(tips), None       # each as given (a name may hold a comma)
     else:
         args.tip = tips[0] if tips else None
     for option, value in (("--tip", args.tip), ("--base", args.base), ("--tips", args.tips)):
@@ -337,8 +337,8 @@ def _scene_from(args):
                                  "--tips or --tip/--base")
             try:
                 text = (robot_scene(args.robot, urdf, args.base, args.tip) if args.tips is None
-                        else tree_scene(args.robot, urdf,
-                                        [t for t in args.tips.split(",") if t]))
+                        else tree_scene(args.robot, urdf, args.tips if isinstance(args.tips, list)
+                                        else [t for t in args.tips.split(",") if t]))
             except ValueError as exc:       # the robot's model cannot be read
                 raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
             scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")
@@ -623,6 +623,11 @@ SUBCOMMANDS = {
 }
 
 
+def _one_line(exc):
+    """The message of ``exc`` on one line (a parser's message may hold a line break)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv=None):
     """Entry point of ``run_arm.py`` and the ``armsim`` console script."""
     from armsim.files import Terminated
@@ -634,10 +639,10 @@ def main(argv=None):
             return getattr(importlib.import_module(module), func)(argv[1:])
         return run(argv)
     except _SceneFailure as exc:
-        print(exc, file=sys.stderr)
+        print(_one_line(exc), file=sys.stderr)
         return 2
     except UsageError as exc:
-        print(f"armsim: error: {exc}", file=sys.stderr)
+        print(f"armsim: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()

@@ -357,14 +357,15 @@ class Outputs:
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
+                current = None      # the destination being finished or published
                 try:
-                    for dest in self.destinations:
-                        dest._finish()
-                    for dest in self.destinations:
-                        dest._publish()
+                    for current in self.destinations:
+                        current._finish()
+                    for current in self.destinations:
+                        current._publish()
                 except OSError as err:
                     self._discard()
-                    raise self._error(err) from None
+                    raise self._error(err, current) from None
                 return False
             self._discard()
             if isinstance(exc, OSError):
@@ -379,11 +380,13 @@ class Outputs:
         for dest in self.destinations:
             dest.discard()
 
-    def _error(self, exc):
+    def _error(self, exc, current=None):
+        """The :class:`OutputError` of the destination ``exc`` names (its file name), else
+        of ``current`` (the one being finished when it was raised), else of the first."""
         name = getattr(exc, "filename", None)
         for dest in self.destinations:
             if name is not None and name in (dest._tmp, str(dest.path), dest.name):
                 return dest.error(exc)
         if not self.destinations:
             return OutputError(_why(exc))
-        return self.destinations[0].error(exc)
+        return (current or self.destinations[0]).error(exc)

@@ -29,11 +29,11 @@ GRIPPER = """<robot name="gripper">
 STACK = """<robot name="stack">
   <link name="base"/><link name="l1"/><link name="l2"/><link name="l3"/>
   <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
-    <origin xyz="0 0 0.2"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+    <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
   <joint name="j2" type="revolute"><parent link="l1"/><child link="l2"/>
     <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
   <joint name="j3" type="revolute"><parent link="l2"/><child link="l3"/>
-    <origin xyz="0.3 0 0"/><axis xyz="1 0 0"/><limit lower="-2" upper="2"/></joint>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
 </robot>
 """
 
@@ -141,3 +141,111 @@ def test_many_tools_solve_on_the_arrays_in_bounded_memory(tmp_path):
     wide = 12 * 1024
     assert restart_table.table_entries(wide) * wide * 8 <= restart_table.TABLE_BYTES
     assert restart_table.table_entries(10**9) == restart_table.NEAREST
+
+
+def _run(tmp_path, *args):
+    return subprocess.run([sys.executable, str(ROOT / "run_arm.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin",
+                               "PYTHONPATH": str(ROOT)})
+
+
+def test_a_parser_message_with_a_line_break_is_one_line(tmp_path):
+    path = tmp_path / "nul.urdf"
+    path.write_bytes(b'<robot name="r">\0<link name="a"/></robot>')
+    with pytest.raises(ValueError, match="not well-formed XML") as got:
+        armsim.load_robot(path)
+    assert "\n" not in str(got.value)
+    out = _run(tmp_path, path, "--gif", tmp_path / "n.gif")
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+    assert "not well-formed XML" in out.stderr and not (tmp_path / "n.gif").exists()
+
+
+def test_a_planar_joint_with_no_axis_is_named_in_one_line(tmp_path):
+    path = _write(tmp_path, "p.urdf", """<robot name="p">
+  <link name="world"/><link name="base"/><link name="tool"/>
+  <joint name="fb" type="planar"><parent link="world"/><child link="base"/><axis xyz="0 0 0"/></joint>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="tool"/>
+    <origin xyz="0.3 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+</robot>""")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"joint 'fb': a planar joint's axis \(the normal "
+                                             r"of its plane\) must not be zero$"):
+            armsim.load_robot(path)
+
+
+CAMERA = """<robot name="cam">
+  <link name="base"/><link name="l1"/><link name="tool"/><link name="camera"/>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="j2" type="revolute"><parent link="l1"/><child link="tool"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="mount" type="fixed"><parent link="base"/><child link="camera"/>
+    <origin xyz="0.2 0 0.5"/></joint>
+</robot>"""
+
+
+def test_the_default_tools_are_the_leaves_a_joint_moves(tmp_path):
+    robot = armsim.load_robot(_write(tmp_path, "c.urdf", CAMERA))
+    assert robot.tips == ("tool",)
+    assert robot.reach == pytest.approx(0.3)
+    assert robot.frames(np.zeros(2), []) == {}
+    fixed = CAMERA.replace('type="revolute"', 'type="fixed"')
+    with pytest.raises(ValueError, match="no link is moved by a joint|movable"):
+        armsim.load_robot(_write(tmp_path, "f.urdf", fixed))
+    with pytest.raises(ValueError, match="tips must be a list of link names, got int$"):
+        armsim.load_robot(tmp_path / "c.urdf", tips=5)
+
+
+def test_link_names_with_marks_and_generated_base_names_do_not_clash(tmp_path):
+    text = STACK.replace('"l3"', '"l#3"').replace('"l1"', '"world_base"')
+    robot = armsim.load_robot(_write(tmp_path, "s.urdf", text), base_joint="floating")
+    assert "l#3" in robot.links and "world_base" in robot.links
+    q = np.zeros(robot.n)
+    q[-3:] = (0.2, 0.4, 0.3)
+    target = robot.frames(q, ["l#3"])["l#3"]
+    r = armsim.solve(robot, {"l#3": target}, q0=q * 0.9, tol=1e-7)
+    assert r.success and _fk_ok(robot, r.q, {"l#3": target}, 1e-6)
+    # the file's own names are kept; the added base takes the next free ones
+    clash = STACK.replace('name="j1"', 'name="base_x"').replace('"base"', '"world"')
+    robot = armsim.load_robot(_write(tmp_path, "w.urdf", clash), base_joint="planar")
+    assert robot.root == "world_2" and robot.joint_names[:4] == (
+        "base_2_x", "base_2_y", "base_2_yaw", "base_x")
+
+
+def test_a_repeated_tip_is_taken_as_one_name_and_the_report_error_names_its_file(tmp_path):
+    _write(tmp_path, "c.urdf", GRIPPER.replace('"fb"', '"f,b"'))
+    out = _run(tmp_path, "c.urdf", "--tip", "fa", "--tip", "f,b", "--gif", "g.gif",
+               "--frames", "2", "--size", "120x90")
+    assert out.returncode == 0, out.stderr
+    if Path("/dev/full").exists():
+        out = _run(tmp_path, "c.urdf", "--tip", "fa", "--tip", "f,b", "--gif", "h.gif",
+                   "--report", "/dev/full", "--frames", "2", "--size", "120x90")
+        assert out.returncode == 2 and out.stderr.strip() == (
+            "armsim: error: cannot write '/dev/full': No space left on device")
+        assert not (tmp_path / "h.gif").exists()
+
+
+@pytest.mark.parametrize("weights", [[object(), 1, 1], [1j, 1, 1], "abc", [1e300, 1, 1],
+                                     [1e-9, 1, 1], [1, 1]])
+def test_bad_weights_are_one_line_errors(tmp_path, weights):
+    robot = armsim.load_robot(_write(tmp_path, "g.urdf", GRIPPER))
+    with pytest.raises(ValueError, match=r"^the weights of target 'fa' must be 3 finite "
+                                         r"numbers >= 0, not all 0, within a ratio of 1e\+06"):
+        armsim.solve(robot, {"fa": armsim.Target(np.zeros(3), weights=weights)})
+    from armsim.ik.problems import SpatialTarget
+    arm = armsim.load_urdf(tmp_path / "g.urdf", tip="fa")
+    with pytest.raises(ValueError, match=r"^weights must be 3 finite numbers >= 0"):
+        SpatialTarget(arm, "position", weights=weights)
+
+
+def test_priority_with_a_main_task_of_lower_rank_stays_finite(tmp_path):
+    arm = armsim.load_urdf(_write(tmp_path, "s.urdf", STACK), tip="l3")   # l3 on j3's axis
+    p = arm.pose(np.array([0.3, 0.4, -0.5]))[1]
+    r = armsim.solve(arm, p, objectives=[armsim.Posture(np.zeros(3))], priority=True,
+                     tol=1e-7)
+    assert np.isfinite(r.q).all() and r.success
+    assert np.linalg.norm(arm.pose(r.q)[1] - p) < 1e-6
+    assert abs(r.q[2]) < 1e-6          # j3 moves nothing of the task: the posture keeps it 0

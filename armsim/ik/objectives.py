@@ -31,6 +31,7 @@ from armsim.ad import dual as ad
 from armsim.ik import geometry
 from armsim.ik.problems import Problem
 from armsim.ik import attempt as rule
+from armsim.ik.steps import _solve
 
 __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
            "Capsule", "SelfCollision", "Smoothness", "Stack", "priority_dls", "capped"]
@@ -585,6 +586,15 @@ def capped(q, q0, max_step, clip=None):
 CORRECTIONS = 2   # priority_dls: Gauss-Newton steps back onto the primary task per step
 
 
+def _solved(g, e):
+    """The solutions x (B, m) of g x = e, a row whose g is singular to rounding (a main
+    task of lower rank than its rows, near its target) giving zeros: no move."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        x = _solve(g, e[..., None])[..., 0]
+    x[~np.isfinite(x).all(axis=-1)] = 0.0
+    return x
+
+
 def priority_dls(ctx, q, y, jac, f0, aim, mem):
     """One damped least-squares step with task priority.
 
@@ -609,13 +619,13 @@ def priority_dls(ctx, q, y, jac, f0, aim, mem):
     n = q.shape[1]
     lam2 = nu * 2.0 * f1 + ctx.lambda_floor2
     g = np.einsum("bin,bjn->bij", j1, j1) + lam2[:, None, None] * np.eye(m1)
-    dq1 = np.einsum("bin,bi->bn", j1, np.linalg.solve(g, e1[..., None])[..., 0])
+    dq1 = np.einsum("bin,bi->bn", j1, _solved(g, e1))
     null = np.eye(n) - np.linalg.pinv(j1, rcond=1e-10) @ j1
     j2n = j2 @ null
     r2 = e2 - np.einsum("bkn,bn->bk", j2, dq1)
     mu = nu * 2.0 * f2 + 1e-12
     h = np.einsum("bkn,bkm->bnm", j2n, j2n) + mu[:, None, None] * np.eye(n)
-    dq2 = np.linalg.solve(h, np.einsum("bkn,bk->bn", j2n, r2)[..., None])[..., 0]
+    dq2 = _solved(h, np.einsum("bkn,bk->bn", j2n, r2))
     dq = dq1 + np.einsum("bnm,bm->bn", null, dq2)
     qt = prob.clip(q + dq)
     yt, jt = prob.value_and_jacobian(qt)
@@ -625,8 +635,7 @@ def priority_dls(ctx, q, y, jac, f0, aim, mem):
         # moves it to second order); the local convergence is quadratic
         j1t, e1t = jt[:, :m1], et[:, :m1]
         g = np.einsum("bin,bjn->bij", j1t, j1t) + ctx.lambda_floor2 * np.eye(m1)
-        qt = prob.clip(qt + np.einsum("bin,bi->bn", j1t,
-                                      np.linalg.solve(g, e1t[..., None])[..., 0]))
+        qt = prob.clip(qt + np.einsum("bin,bi->bn", j1t, _solved(g, e1t)))
         yt, jt = prob.value_and_jacobian(qt)
         et = prob.error(aim, yt)
     f1t = 0.5 * np.einsum("bi,bi->b", et[:, :m1], et[:, :m1])

@@ -280,6 +280,24 @@ class FunctionProblem(Problem):
         return y.value, y.tangent
 
 
+MAX_WEIGHT_RATIO = 1e6     # a target's weights: the largest over the smallest not 0
+
+
+def check_weights(weights, m, where="weights"):
+    """``weights`` as m floats >= 0, not all 0, the largest at most
+    :data:`MAX_WEIGHT_RATIO` times the smallest that is not 0; else one-line ValueError."""
+    bad = ValueError(f"{where} must be {m} finite numbers >= 0, not all 0, within a ratio "
+                     f"of {MAX_WEIGHT_RATIO:g} of each other, got {str(weights)[:60]}")
+    try:
+        w = np.array(weights, dtype=float).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise bad from None
+    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any() \
+            or w.max() > MAX_WEIGHT_RATIO * w[w > 0].min():
+        raise bad
+    return w
+
+
 class SpatialTarget(Problem):
     """The tool of a :class:`~armsim.kinematics.spatial.SpatialChain` sent to a position
     (``kind="position"``, m = 3) or a pose (``kind="pose"``, m = 6).
@@ -365,10 +383,7 @@ class SpatialTarget(Problem):
         if weights is None:
             w = np.ones(self.m)
         else:
-            w = np.asarray(weights, dtype=float).reshape(-1)
-            if w.shape != (self.m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any():
-                raise ValueError(f"weights must be {self.m} finite numbers >= 0, not all 0, "
-                                 f"got {str(w.tolist())[:60]}")
+            w = check_weights(weights, self.m)
             w = w / w[w > 0].min()
         self.weights = w
         self._active = w > 0

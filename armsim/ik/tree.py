@@ -25,7 +25,8 @@ from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
-from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, real_array
+from armsim.ik.problems import (Problem, SpatialTarget, check_pose_rows, check_weights,
+                                 real_array)
 from armsim.kinematics.tree import Robot
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
@@ -387,7 +388,8 @@ def for_tree(robot, targets, batch):
             raise ValueError(f"every target needs the same number of rows: {link!r} has "
                              f"{len(r)}, the first had {size}")
         size = len(r)
-        w = None if weights is None else tuple(np.asarray(weights, dtype=float).reshape(-1))
+        w = None if weights is None else tuple(check_weights(
+            weights, 3 if kind == "position" else 6, f"the weights of target {link!r}"))
         spec.append((link, kind, w))
         rows.append(r)
     _check_rotations(rows, spec, batch)

@@ -50,7 +50,9 @@ BASE_TRAVEL = 100.0
 MAX_TREE_JOINTS = 1024
 #: a mimic multiplier's magnitude, at most
 MAX_MULTIPLIER = 1e3
-_HIDDEN = "#"      # hidden links between a base joint's coordinates: "<child>#1", "<child>#2" ...
+#: hidden links between a base joint's coordinates: "<child>\x1f1", "<child>\x1f2" ... (a
+#: character XML 1.0 does not allow, so no link of a URDF file has it)
+_HIDDEN = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,11 @@ def _base_coordinates(j):
                  ("pitch", "continuous", (0, 1, 0)), ("roll", "continuous", (1, 0, 0))]
     else:       # planar: two slides in the plane normal to the axis, the turn about it
         a = np.asarray(j.axis, dtype=float)
-        a = a / np.linalg.norm(a)
+        size = float(np.linalg.norm(a)) if np.isfinite(a).all() else 0.0
+        if not size >= validate.AXIS_MIN_NORM:
+            raise ValueError(f"joint {validate.shown(j.name)}: a planar joint's axis (the "
+                             f"normal of its plane) must not be zero")
+        a = a / size
         u = np.cross(a, (1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
         u = u / np.linalg.norm(u)
         v = np.cross(a, u)
@@ -124,6 +130,7 @@ class Robot(Limited):
             else:
                 expanded.append(j)
         hidden = [j.child for j in expanded if _HIDDEN in j.child and j.child not in links]
+        self._hidden = frozenset(hidden)
         all_links = list(links) + hidden
         root, parent_joint, children = validate.tree(all_links, expanded)
         order = []                      # depth-first, children in file order
@@ -181,7 +188,10 @@ class Robot(Limited):
         self._steps = tuple(steps)
         self._parent_joint = parent_joint
         self._children = children
-        leaves = [link for link in self.links if not children[link]]
+        # the default tools: every leaf some joint moves (not a camera fixed to the base)
+        leaves = [link for link in self.links if not children[link] and self._path(link)[1]]
+        if tips is None and not leaves:
+            raise ValueError("no link is moved by a joint: the robot has no tool to solve")
         self.tips = tuple(leaves if tips is None else self._check_tips(tips))
         self._chains = {}
 
@@ -224,9 +234,14 @@ class Robot(Limited):
     def _check_tips(self, tips):
         if isinstance(tips, str):
             tips = [tips]
+        try:
+            tips = list(tips)
+        except TypeError:
+            raise ValueError(f"tips must be a list of link names, got "
+                             f"{type(tips).__name__}") from None
         out = []
         for t in tips:
-            if not isinstance(t, str) or t not in self._index or _HIDDEN in t:
+            if not isinstance(t, str) or t not in self._index or t in self._hidden:
                 raise ValueError(f"no link named {shown(t)} (a tip); links: "
                                  f"{', '.join(self.links[:12])[:300]}"
                                  f"{', ...' if len(self.links) > 12 else ''}")
@@ -297,6 +312,8 @@ class Robot(Limited):
         for ``links`` (default: all), from one pass over the tree; arrays or Duals."""
         v = self.joint_values(q)
         want = self._wanted(links)
+        if not want:
+            return {}
         last = max(self._index[link] for link in want)
         T = [None] * (last + 1)            # Motions; None: the root's identity
         for i, (parent, R0, p0, axis, prismatic, vi) in enumerate(self._steps[:last], start=1):
@@ -339,7 +356,7 @@ class Robot(Limited):
         if isinstance(links, str):
             links = [links]
         for link in links:
-            if not isinstance(link, str) or link not in self._index or _HIDDEN in link:
+            if not isinstance(link, str) or link not in self._index or link in self._hidden:
                 raise ValueError(f"no link named {shown(link)}; links: "
                                  f"{', '.join(self.links[:12])[:300]}"
                                  f"{', ...' if len(self.links) > 12 else ''}")

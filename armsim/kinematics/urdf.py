@@ -79,7 +79,8 @@ def parse_root(path):
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise ValueError(f"{path}: not well-formed XML: {exc.msg}") from None
+        raise ValueError(f"{path}: not well-formed XML: {' '.join(str(exc.msg).split())}") \
+            from None
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise ValueError(f"{path}: XML entity declarations (<!ENTITY ...>) are not accepted "
@@ -308,8 +309,9 @@ def load_robot(path, tips=None, base_joint=None):
         The tool links (default: every leaf of the tree).
     base_joint : None, "floating" or "planar"
         Add a moving base above the file's root (6 or 3 free coordinates, named
-        ``base_x``, ``base_y``, ...); a file's own ``floating`` or ``planar`` joint is read
-        as one.
+        ``base_x``, ``base_y``, ..., below a link ``world``; ``base_2_x``, ``world_2`` ...
+        when the file has those names); a file's own ``floating`` or ``planar`` joint is
+        read as one.
 
     Raises
     ------
@@ -324,14 +326,32 @@ def load_robot(path, tips=None, base_joint=None):
     try:
         joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
         if base_joint is not None:
-            world = "world" if "world" not in links else "world_base"
+            world, name = _base_names(links, [j.name for j in joints])
             links = [world] + links
-            joints.insert(0, TreeJoint("base", base_joint, world, root, axis=(0.0, 0.0, 1.0)))
+            joints.insert(0, TreeJoint(name, base_joint, world, root, axis=(0.0, 0.0, 1.0)))
         tree = Robot(links, joints, tips=tips, name=str(robot.name))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     tree.urdf = path
     return tree
+
+
+def _base_names(links, joints):
+    """The added base's link and joint names: ``world`` and ``base`` (its coordinates
+    ``base_x``, ``base_y``, ...), or with ``_2``, ``_3``, ... when the file uses them."""
+    links, joints = set(links), set(joints)
+    world = next(w for w in (f"world{s}" for s in _suffixes()) if w not in links)
+    name = next(b for b in (f"base{s}" for s in _suffixes()) if not any(
+        b + part in joints for part in ("", "_x", "_y", "_z", "_yaw", "_pitch", "_roll")))
+    return world, name
+
+
+def _suffixes():
+    yield ""
+    i = 2
+    while True:
+        yield f"_{i}"
+        i += 1
 
 
 def _tree_joint(j, element):
