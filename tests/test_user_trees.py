@@ -249,3 +249,19 @@ def test_priority_with_a_main_task_of_lower_rank_stays_finite(tmp_path):
     assert np.isfinite(r.q).all() and r.success
     assert np.linalg.norm(arm.pose(r.q)[1] - p) < 1e-6
     assert abs(r.q[2]) < 1e-6          # j3 moves nothing of the task: the posture keeps it 0
+
+
+def test_a_moving_base_does_not_loosen_the_default_tolerance(tmp_path):
+    from armsim.ik.tree import for_tree
+    robot = armsim.load_robot(_write(tmp_path, "g.urdf", GRIPPER), base_joint="floating")
+    assert robot.reach > 300.0                       # its slides' travel: 100 m each
+    q = np.zeros(robot.n)
+    q[:6] = (0.4, -0.2, 0.1, 0.3, 0.0, 0.0)
+    q[6:] = (0.5, 0.3, -0.2)
+    F = robot.frames(q, list(robot.tips))
+    targets = {k: F[k][:3, 3] for k in robot.tips}
+    prob, _ = for_tree(robot, targets, batch=False)
+    # the arm's reach from the base: the palm 0.3 m up, a finger 0.112 m from the wrist
+    assert prob.tol_scale == pytest.approx(0.3 + np.hypot(0.05, 0.1))
+    r = armsim.solve(robot, targets)                 # the default tol: 1e-6 x the arm's reach
+    assert r.success and _fk_ok(robot, r.q, targets, 1e-6 * 0.5)

@@ -159,7 +159,8 @@ class Solver:
             "q0_radius", q0_radius, closed=True)
         self.method = method
         self.correction = correction
-        self.tol = 1e-6 * problem.scale if tol is None else _real("tol", tol)
+        self.tol = (1e-6 * getattr(problem, "tol_scale", problem.scale) if tol is None
+                    else _real("tol", tol))
         self.max_iter = _count("max_iter", max_iter)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
@@ -579,7 +580,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     q0 : array_like (N,) [rad], optional (default :func:`default_start`)
     method : str, one of :data:`METHODS`
     correction : str, one of :data:`CORRECTIONS` (``method="gradient"`` only)
-    tol : float [m], optional (default ``1e-6 * reach``)
+    tol : float [m], optional (default ``1e-6 * reach``; a robot's: without a moving
+        base's travel)
     max_iter : int
         Iteration budget of each start.
     first_iter : int or None

@@ -447,6 +447,7 @@ class Stack(Problem):
             raise ValueError(f"max_step must be a number > 0, got {max_step}")
         self.n = primary.n
         self.scale, self.limits = primary.scale, primary.limits
+        self.tol_scale = getattr(primary, "tol_scale", primary.scale)
         self.curvature = None
         self._width = primary.target_size
         self.primary_rows = primary.m
