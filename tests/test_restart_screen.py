@@ -74,3 +74,16 @@ def test_a_row_that_is_not_finite_takes_every_entry_and_stays_in_bounds():
                        rt.exact_distances(f, ent))
     assert got.shape == (2, 3) and ((got >= 0) & (got < 50)).all()
     assert got[1].tolist() == np.lexsort((np.arange(50), _exact(ent, f[1])))[:3].tolist()
+
+
+def test_the_bound_grows_with_the_features():
+    assert rt.screen_ulps(3) == rt.screen_ulps(28) == rt.SCREEN_ULPS
+    assert rt.screen_ulps(100) == 104
+    # a wide table (a robot of many tools): the screen still gives the float64 ranking
+    rng = np.random.default_rng(8)
+    ent, minus2, sq = _table(rng, 500, 96, "rounded")
+    f = np.concatenate([rng.normal(size=(10, 96)), ent[:5]])
+    m32, top = rt.screen32(minus2, sq), float(sq.max())
+    got = rt.nearest32(f, m32, top, 3, rt.exact_distances(f, ent))
+    for i, row in enumerate(f):
+        assert got[i].tolist() == np.lexsort((np.arange(500), _exact(ent, row)))[:4].tolist()

@@ -211,7 +211,8 @@ def _nearest(k, f, size, T, exact, d, d32, cand, idx, val):
         for j in range(E):
             d32[j] += fi * m32[i, j]
         i += 1
-    bound = SCREEN_ULPS * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top) + top)
+    bound = max(SCREEN_ULPS, size + 4) * 2.0 ** -24 * (2.0 * math.sqrt(fn) * math.sqrt(top)
+                                                        + top)
     if k == 0:              # the nearest alone: the smallest, and whether it is alone
         j1, second = _two_lowest(d32, E)
         limit = float(d32[j1]) + 2.0 * bound

@@ -34,7 +34,8 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
 KTH_PASSES = 8         # nearest32: below this k, k + 1 argmin passes (cheaper than a partition)
-SCREEN_ULPS = 32        # restart 0's float32 screen: its distance error bound, in float32 ulps
+SCREEN_ULPS = 32        # the float32 screens' distance error bound, in float32 ulps (at least
+                        # features + 4: a sum of F + 1 rounded products, in any order)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
@@ -138,8 +139,16 @@ def argmin32(f, m32, top, out=None):
     d[at, j] = np.inf
     gap = d.min(axis=1) - v1
     fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-    bound = SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    bound = screen_ulps(f.shape[1]) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
     return j, np.flatnonzero(~(gap > 2.0 * bound))
+
+
+def screen_ulps(features):
+    """The screens' error bound in float32 ulps for rows of ``features`` features:
+    :data:`SCREEN_ULPS`, or features + 4 when more (the float32 distance is a sum of
+    features + 1 products of rounded numbers; each term's error and the sum's, in any
+    order of summation, stay within that many ulps of the sum of their sizes)."""
+    return max(SCREEN_ULPS, features + 4)
 
 
 def nearest32(f, m32, top, k, distances):
@@ -169,7 +178,7 @@ def nearest32(f, m32, top, k, distances):
         v = d[at, taken].max(axis=0).astype(float)
         d[at, taken] = np.inf
     fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-    limit = v + 2.0 * SCREEN_ULPS * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    limit = v + 2.0 * screen_ulps(f.shape[1]) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
     limit[~np.isfinite(limit)] = np.inf             # every entry a candidate
     cand = np.sort(taken.T, axis=1)                 # (rows, k + 1), each row by index
     dist = distances(np.repeat(at, k + 1), cand.ravel()).reshape(cand.shape)
