@@ -413,6 +413,28 @@ def test_null_space_priority_serves_a_posture_without_moving_the_tools():
         assert np.linalg.norm(served.q - rest) < np.linalg.norm(plain.q - rest)
 
 
+def test_the_tools_that_can_arrive_do_beside_one_out_of_reach():
+    """The restarts end once the tools that can arrive have (the far tool does not keep
+    them going), and the far tool's weight leaves the shared torso to the other arm: over
+    12 targets, the left tool within tol in at least 10 (ad hoc, before: 5 of 12, 150 ms a
+    solve; after: 11 of 12, 20 ms)."""
+    r = armsim.robots.load_robot("dual_arm")
+    rng = np.random.default_rng(2)
+    arrived, iters = 0, []
+    for i in range(12):
+        q = rng.uniform(r.limits[:, 0], r.limits[:, 1])
+        F = r.frames(q)
+        far = np.array([5.0, -5.0, 0.95]) if i % 2 else np.array([-4.0, 3.0, 2.0])
+        res = armsim.solve(r, {"left_tool": F["left_tool"], "right_tool": far}, tol=1e-6)
+        assert not res.success and res.reason == "unreachable" and np.isfinite(res.q).all()
+        G = r.frames(res.q, ["left_tool"])["left_tool"]
+        arrived += bool(np.linalg.norm(G[:3, 3] - F["left_tool"][:3, 3]) < 1e-6
+                        and res.targets["left_tool"] < 1e-6)
+        iters.append(res.iterations)
+    assert arrived >= 10
+    assert np.median(iters) < 100          # the search ends once the left tool is there
+
+
 def test_a_tool_beyond_reach_does_not_drag_the_others_away():
     """The far tool weighs FAR_WEIGHT and the restarts still run for the others: the
     reachable tool ends near its target (before: 0.19-0.56 m away), never a success."""
@@ -430,7 +452,7 @@ def test_a_tool_beyond_reach_does_not_drag_the_others_away():
         for res in (one, many):
             assert not np.any(res.success)
             assert np.all(np.atleast_1d(res.reason) == "unreachable")
-            assert np.atleast_1d(res.targets["left_tool"])[0] < 1e-3
+            assert np.atleast_1d(res.targets["left_tool"])[0] < 1e-6   # within tol
             right = np.atleast_1d(res.targets["right_tool"])[0]
             assert right >= gap and np.isfinite(right)
             assert np.atleast_1d(res.residual)[0] == pytest.approx(right)

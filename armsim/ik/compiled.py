@@ -215,7 +215,9 @@ def attempts(solver, aim, reachable, q0, budget):
                    np.where(watched, int(width), 0).astype(np.int64),
                    float(factor), steps.CLAMP_PASSES, out)
     res = np.maximum(out[:, 3], out[:, 4])
-    return Q, out[:, 0].astype(int), res, res.copy(), out[:, 2] > 0.0
+    off = (prob.aim_residual(aim, prob.value(Q)) if scales.min(initial=1.0) < 1.0
+           else res.copy())             # a tool beyond its reach: the others' residual
+    return Q, out[:, 0].astype(int), res, off, out[:, 2] > 0.0
 
 
 def _table_arrays(qs, minus2, sq):

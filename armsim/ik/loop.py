@@ -290,7 +290,7 @@ class Solver:
                     written = written[keep]
             q, tip, jac, f = self._step(self, q, tip, jac, f, am, mem)
             best, since = rule.recorded(f, best, since, ARRAYS)
-        res, off = prob.residual(targets, out_tip), prob.residual(aim, out_tip)
+        res, off = prob.residual(targets, out_tip), prob.aim_residual(aim, out_tip)
         return out_q, iters, res, off, stalled
 
     def _attempt_one(self, targets, aim, q, tip, jac, f, mem, budget, watched=True):
@@ -316,7 +316,7 @@ class Solver:
             best, since = rule.recorded(fn, best, since, FLOATS)
             k += 1
             hist.append(fn)
-        res, off = prob.residual(targets, tip), prob.residual(aim, tip)
+        res, off = prob.residual(targets, tip), prob.aim_residual(aim, tip)
         return (q.copy(), np.array([k]), res, off, np.array([rule.stalled(since, slow)]))
 
     def _attempts(self, targets, aim, reachable, q0, budget):

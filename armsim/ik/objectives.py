@@ -500,12 +500,15 @@ class Stack(Problem):
             return e
         return np.concatenate([e, -y[:, self._width:]], axis=-1)
 
-    def residual(self, targets, y):
-        res = self.primary.residual(targets, y[:, :self._width])
+    def residual(self, targets, y, of="residual"):
+        res = getattr(self.primary, of)(targets, y[:, :self._width])
         if self._hard.any():
             h = y[:, self._width:][:, self._hard]
             res = np.maximum(res, np.sqrt(np.einsum("bi,bi->b", h, h)))
         return res
+
+    def aim_residual(self, aim, y):
+        return self.residual(aim, y, "aim_residual")
 
     def residual_parts(self, targets, y):
         return self.primary.residual_parts(targets, y[:, :self._width])

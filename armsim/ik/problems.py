@@ -96,6 +96,11 @@ class Problem:
         e = self.error(targets, y)
         return np.sqrt(np.einsum("bi,bi->b", e, e))
 
+    def aim_residual(self, aim, y):
+        """How far y is from the aim (B,), what ends the restarts of a target out of reach
+        (:meth:`residual` by default; a robot's tools: of the tools that can arrive)."""
+        return self.residual(aim, y)
+
     def residual_parts(self, targets, y):
         """(position, orientation) residuals (B,) each, or None (not a spatial problem)."""
         return None

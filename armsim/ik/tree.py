@@ -34,7 +34,11 @@ __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
 #: while a tool's target is provably beyond its reach, its error counts this much against
 #: the other tools' (:meth:`TreeTargets.error`): the shared joints serve the tools that can
 #: arrive
-FAR_WEIGHT = 1e-3
+#: a tool whose target is provably beyond its reach weighs this in the step: it still moves
+#: toward its target, and pulls the joints it shares with the others too little to keep
+#: them from their targets (1e-3 left the other arm up to 1e-4 m off, ad hoc: the weight
+#: squared times the far tool's distance, over the other's Jacobian squared)
+FAR_WEIGHT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,19 @@ class TreeTargets(Problem):
             r = s.residual(a, b)
             far = self._far(s, a)
             parts.append(np.where(far, FAR_WEIGHT * r, r) if far.any() else r)
+        return np.max(np.stack(parts), axis=0)
+
+    def aim_residual(self, aim, y):
+        """What ends a row's restarts when a tool is beyond its reach: the largest residual
+        of the tools that can arrive (0 when none can).  The far tool still moves toward
+        its target in every step (it weighs FAR_WEIGHT there), but a start is kept for the
+        tools that can arrive, and the search ends once they have (the shared joints serve
+        them first)."""
+        parts = [np.zeros(len(y))]
+        for s, a, b in zip(self.subs, self._split(aim), self._split(y)):
+            r = s.residual(a, b)
+            far = self._far(s, a)
+            parts.append(np.where(far, 0.0, r) if far.any() else r)
         return np.max(np.stack(parts), axis=0)
 
     def residual_parts(self, targets, y):
