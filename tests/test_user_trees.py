@@ -265,3 +265,66 @@ def test_a_moving_base_does_not_loosen_the_default_tolerance(tmp_path):
     assert prob.tol_scale == pytest.approx(0.3 + np.hypot(0.05, 0.1))
     r = armsim.solve(robot, targets)                 # the default tol: 1e-6 x the arm's reach
     assert r.success and _fk_ok(robot, r.q, targets, 1e-6 * 0.5)
+
+
+# -- objectives on whole robots ----------------------------------------------------------------
+def _dual_targets(seed):
+    robot = armsim.robots.load_robot("dual_arm")
+    q = np.random.default_rng(seed).uniform(robot.limits[:, 0], robot.limits[:, 1])
+    F = robot.frames(q)
+    return robot, q, {t: F[t] for t in robot.tips}
+
+
+def test_an_objective_no_joint_can_change_is_refused_or_left_out():
+    robot, q, targets = _dual_targets(5)
+    with pytest.raises(ValueError, match=r"^PointTarget: 'base_link' is not moved by any joint$"):
+        armsim.solve(robot, targets, objectives=[armsim.PointTarget("base_link", [1.0, 0, 0])])
+    panda = armsim.robots.load("panda")
+    with pytest.raises(ValueError, match=r"^PointTarget: point 1 is not moved by any joint$"):
+        armsim.solve(panda, np.eye(4), objectives=[armsim.PointTarget(1, [1.0, 0, 0])])
+    # a slab the fixed pedestal passes through: the pedestal is left out, the arms are not
+    slab = armsim.Box([0, 0, 0.2], [1.0, 1.0, 0.1])
+    r = armsim.solve(robot, targets, objectives=[slab])
+    assert r.success and slab.clearance_of(robot, r.q[None])[0] > 0
+    assert _fk_ok(robot, r.q, targets, 1e-5)
+
+
+def test_self_collision_leaves_out_pairs_no_pose_parts():
+    """Panda links 2-3 and 4-5 are joined by a 0.0825 m offset: with 0.05 m capsules they
+    always touch, so the pair is left out (before: every solve ran out its restarts and the
+    hand never succeeded, 0 of 8)."""
+    robot = armsim.robots.load_robot("panda_hand")
+    sc = armsim.SelfCollision(link_radius=0.05)
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        q = rng.uniform(robot.limits[:, 0], robot.limits[:, 1])
+        F = robot.frames(q)
+        targets = {t: F[t] for t in robot.tips}
+        r = armsim.solve(robot, targets, objectives=[sc])
+        assert r.success and r.iterations < 600 and _fk_ok(robot, r.q, targets, 1e-5)
+        if sc.clearance_of(robot, q[None])[0] > sc._margin:   # the targets' own pose is clear
+            assert sc.clearance_of(robot, r.q[None])[0] > 0.0
+    pairs = set(zip(sc._i.tolist(), sc._j.tolist()))
+    d = sc.distance(armsim.ik.geometry.chain_points(
+        robot, armsim.ik.geometry.samples(robot, 256, seed=11)))
+    assert np.all(d.max(axis=0) > sc._margin) and len(pairs) == d.shape[1]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: armsim.PointTarget([], []), r"^point must be numbers >= 0, got \[\]$"),
+    (lambda: armsim.Obstacle([0.5, 0, 0.5], 1e300), r"^radius must be at most 1e\+06, got 1e\+300$"),
+    (lambda: armsim.Obstacle([1e300, 0, 0], 0.1), r"^center must be numbers within \+-1e\+06"),
+])
+def test_objective_values_out_of_range_are_one_line_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_one_objective_may_be_given_alone():
+    robot, q, targets = _dual_targets(3)
+    one = armsim.solve(robot, targets, objectives=armsim.Posture(q))
+    listed = armsim.solve(robot, targets, objectives=[armsim.Posture(q)])
+    np.testing.assert_array_equal(one.q, listed.q)
+    with pytest.raises(ValueError, match=r"^objectives must be a list of armsim objectives, "
+                                         r"got int$"):
+        armsim.solve(robot, targets, objectives=3)

@@ -191,3 +191,40 @@ def segment_box_distance(a, b, center, half):
     best = np.take_along_axis(cand, np.argmin(np.stack([f(cand[..., i]) for i in range(3)], -1),
                                               -1)[..., None], -1)[..., 0]
     return point_box_distance(a + _col(best) * (b - a), c, h)
+
+
+def samples(chain, count, seed=0):
+    """``count`` joint vectors (count, n) drawn within the joint limits (each range cut to
+    [-pi, pi]; a chain without limits: [-pi, pi]), the first the middle of the ranges."""
+    n = chain.n
+    lim = getattr(chain, "limits", None)
+    lim = np.tile([-np.pi, np.pi], (n, 1)) if lim is None else np.asarray(lim, dtype=float)
+    lo, hi = np.maximum(lim[:, 0], -np.pi), np.minimum(lim[:, 1], np.pi)
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    q = np.random.default_rng(seed).uniform(lo, hi, (count, n))
+    q[0] = 0.5 * (lo + hi)
+    return q
+
+
+def moving_points(chain):
+    """(P,) whether each of the chain's points (:func:`chain_points`) moves with
+    some joint (in 4 configurations within the limits: a point no joint moves -- the
+    base, a link fixed to it -- is the same in all)."""
+    pts = np.asarray(chain_points(chain, samples(chain, 4, seed=7)), dtype=float)
+    return np.any(np.linalg.norm(pts - pts[:1], axis=-1) > 1e-9, axis=0)
+
+
+def apart_pairs(pts, ia, ib):
+    """A robot's pairs of segments (of nonzero length) that share no end point: ends at
+    one place (a joint with no offset) count as one point, so links joined through a
+    zero-length segment are neighbours, as in a chain."""
+    length = np.linalg.norm(pts[ib] - pts[ia], axis=-1)
+    links = np.flatnonzero(length > 1e-12)
+    same = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= 1e-12     # (P, P)
+    pairs = []
+    for x, i in enumerate(links):
+        for j in links[x + 1:]:
+            if not (same[ia[i], ia[j]] or same[ia[i], ib[j]] or same[ib[i], ia[j]]
+                    or same[ib[i], ib[j]]):
+                pairs.append((i, j))
+    return pairs

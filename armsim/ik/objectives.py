@@ -37,13 +37,19 @@ __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle
            "Capsule", "SelfCollision", "Smoothness", "Stack", "priority_dls", "capped"]
 
 
+#: an objective's numbers (lengths [m], weights, coordinates) stay within this size
+MAX_SIZE = 1e6
+
+
 def _weight(weight, what="weight"):
     try:
         w = float(weight)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         w = float("nan")
     if isinstance(weight, bool) or not (np.isfinite(w) and w >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, got {str(weight)[:40]}")
+    if w > MAX_SIZE:
+        raise ValueError(f"{what} must be at most {MAX_SIZE:g}, got {w:g}")
     return w
 
 
@@ -55,6 +61,9 @@ def _vector(name, value, size=None):
     if not np.all(np.isfinite(v)) or (size is not None and v.shape != (size,)):
         want = f"{size} finite numbers" if size is not None else "finite numbers"
         raise ValueError(f"{name} must be {want}, got {str(v.tolist())[:60]}")
+    if np.any(np.abs(v) > MAX_SIZE):
+        raise ValueError(f"{name} must be numbers within +-{MAX_SIZE:g}, got "
+                         f"{str(v.tolist())[:60]}")
     return v
 
 
@@ -132,8 +141,11 @@ class PointTarget(Objective):
             point = np.arange(len(names))
         else:
             self.links = None
-        pts = np.atleast_1d(np.asarray(point, dtype=float))
-        if pts.ndim != 1 or not np.all(np.isfinite(pts)) or np.any(pts < 0):
+        try:
+            pts = np.atleast_1d(np.asarray(point, dtype=float))
+        except (TypeError, ValueError):
+            pts = np.array([np.nan])
+        if pts.ndim != 1 or not pts.size or not np.all(np.isfinite(pts)) or np.any(pts < 0):
             raise ValueError(f"point must be numbers >= 0, got {str(point)[:40]}")
         tgt = _vector("target", target)
         tgt = tgt.reshape(len(pts), -1) if tgt.size % len(pts) == 0 else tgt
@@ -153,7 +165,7 @@ class PointTarget(Objective):
             if self.targets.shape[1] != 3:
                 raise ValueError(f"PointTarget: targets need 3 coordinates for this robot, "
                                  f"got {self.targets.shape[1]}")
-            return self
+            return self._check_moving(chain)
         if self.links is not None:
             raise ValueError("PointTarget: link names need a robot (load_robot); a chain's "
                              "points are numbers")
@@ -165,6 +177,16 @@ class PointTarget(Objective):
         if np.any(self.points > last):
             raise ValueError(f"PointTarget: point must be within [0, {last}] "
                              f"(0 the base, {last} the tip), got {self.points.tolist()}")
+        return self._check_moving(chain)
+
+    def _check_moving(self, chain):
+        """ValueError for a point no joint moves (the objective could never change)."""
+        moving = geometry.moving_points(chain)
+        for i, s in enumerate(self.points):
+            k = int(s)
+            if not (moving[k] or (s > k and k + 1 < len(moving) and moving[k + 1])):
+                what = repr(self.links[i]) if self.links is not None else f"point {s:g}"
+                raise ValueError(f"PointTarget: {what} is not moved by any joint")
         return self
 
     def raw(self, ctx):
@@ -244,7 +266,8 @@ class Obstacle(Objective):
     ``clearance``, its square continuously differentiable (one row per obstacle, so
     obstacles never outnumber the joints in the stack).
     ``clearance`` defaults to 2 % of the chain's reach.  Hard: a start is finished only
-    when no link is inside the margin.
+    when no link is inside the margin.  Links no joint moves (a pedestal fixed to the
+    base) are left out: no solve could take them out.
     """
 
     name = "obstacle"
@@ -268,12 +291,16 @@ class Obstacle(Objective):
                              f"got {self.center.size}")
         self._margin = (self.CLEARANCE * chain.reach if self.clearance is None
                         else self.clearance)
-        # the links of zero length (a rigid link keeps its length): left out
+        # the links of zero length (a rigid link keeps its length), and those no joint
+        # moves (a pedestal fixed to the base: the solve cannot take it out): left out
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
         self._ends = geometry.segment_ends(chain)
         a, b = _ends(pts[None], self._ends)
-        self._links = np.flatnonzero(np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
+        moving = geometry.moving_points(chain)[None, :, None]
+        ma, mb = _ends(moving, self._ends)
+        self._links = np.flatnonzero((np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
+                                     & (ma | mb)[0, :, 0])
         self._segments = a.shape[1]
         return self
 
@@ -352,10 +379,15 @@ class SelfCollision(Objective):
     each pair of links with at least one link between them (links of zero length left
     out) at a surface distance ``d = dist(segment_i, segment_j) - 2 link_radius``; the
     residual is one number, ``weight * sqrt(sum_pairs max(0, margin - d)^2)``.  Hard, as
-    :class:`Obstacle`.  ``margin`` defaults to 2 % of the reach."""
+    :class:`Obstacle`.  ``margin`` defaults to 2 % of the reach.  A pair within the margin
+    in every one of :attr:`SEPARATE_SAMPLES` configurations drawn in the limits (links
+    joined by a rigid offset shorter than their thickness) is left out too: no solve could
+    part them."""
 
     name = "self_collision"
     hard = True
+
+    SEPARATE_SAMPLES = 256
 
     def __init__(self, link_radius=0.0, margin=None, weight=1.0):
         self.link_radius = _weight(link_radius, "link_radius")
@@ -372,9 +404,17 @@ class SelfCollision(Objective):
             pairs = [(links[i], links[j]) for i in range(len(links))
                      for j in range(i + 2, len(links))]
         else:
-            pairs = _apart(pts, *self._ends)
+            pairs = geometry.apart_pairs(pts, *self._ends)
         self._i = np.array([p[0] for p in pairs], dtype=int)
         self._j = np.array([p[1] for p in pairs], dtype=int)
+        if len(self._i):
+            # pairs no configuration takes past the margin (two links joined by a short
+            # rigid offset, thicker than it; two links no joint moves) are left out, as
+            # neighbours are: those within it in every one of SEPARATE_SAMPLES configurations
+            d = self.distance(geometry.chain_points(chain, geometry.samples(
+                chain, self.SEPARATE_SAMPLES, seed=11)))
+            apart = np.any(d > self._margin, axis=0)
+            self._i, self._j = self._i[apart], self._j[apart]
         return self
 
     def distance(self, points):
@@ -404,22 +444,6 @@ def _ends(points, ends):
     return points[:, ends[0]], points[:, ends[1]]
 
 
-def _apart(pts, ia, ib):
-    """A robot's pairs of segments (of nonzero length) that share no end point: ends at
-    one place (a joint with no offset) count as one point, so links joined through a
-    zero-length segment are neighbours, as in a chain."""
-    length = np.linalg.norm(pts[ib] - pts[ia], axis=-1)
-    links = np.flatnonzero(length > 1e-12)
-    same = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= 1e-12     # (P, P)
-    pairs = []
-    for x, i in enumerate(links):
-        for j in links[x + 1:]:
-            if not (same[ia[i], ia[j]] or same[ia[i], ib[j]] or same[ib[i], ia[j]]
-                    or same[ib[i], ib[j]]):
-                pairs.append((i, j))
-    return pairs
-
-
 class Stack(Problem):
     """The primary problem (its rows first) and the objectives' residuals below.
 
@@ -434,7 +458,13 @@ class Stack(Problem):
 
     def __init__(self, primary, chain, objectives=(), priority=False, max_step=None):
         self.primary, self.chain = primary, chain
-        objectives = list(objectives)
+        if isinstance(objectives, Objective):
+            objectives = [objectives]          # one objective: a list of one
+        try:
+            objectives = list(objectives)
+        except TypeError:
+            raise ValueError(f"objectives must be a list of armsim objectives, got "
+                             f"{type(objectives).__name__}") from None
         for o in objectives:
             if not isinstance(o, Objective):
                 raise ValueError(f"objectives must be armsim objectives (Objective, Posture, "
