@@ -127,8 +127,25 @@ def test_armsim_render_draws_a_robot_and_refuses_bad_input():
     img = armsim.render(robot, size=(320, 240))
     assert img.size == (320, 240)
     assert len(np.unique(np.asarray(img).reshape(-1, 3), axis=0)) > 20
-    with pytest.raises(ValueError, match=r"^q must be 8 finite numbers \(robot.joint_names\), "
-                                         r"got shape \(3,\)$"):
+    with pytest.raises(ValueError, match=r"^q must have shape \(8,\): the values of "
+                                         r"robot.joint_names, got shape \(3,\)$"):
         armsim.render(robot, np.zeros(3))
-    with pytest.raises(ValueError, match=r"^target\['panda_tcp'\] must be a finite"):
+    with pytest.raises(ValueError, match=r"^target 'panda_tcp' must have shape \(3,\) or "
+                                         r"\(4, 4\)"):
         armsim.render(robot, target={"panda_tcp": np.zeros(2)})
+    mid = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
+    for kwargs, message in [
+            (dict(q={"a": 1}), r"^q must be an array of numbers"),
+            (dict(q=np.r_[np.nan, mid[1:]]), r"^q\[0\] must be a finite number, got nan$"),
+            (dict(q=mid, target={"panda_tcp": np.ones((4, 4))}),
+             r"^target: a homogeneous pose's bottom row must be \[0, 0, 0, 1\]"),
+            (dict(q=mid, target={"panda_tcp": [1e300, 0, 0]}),
+             r"^target\['panda_tcp'\] must be within \+-1e\+06 m"),
+            (dict(q=mid, bogus_option=1), r"^unknown option 'bogus_option'; the options: ")]:
+        with pytest.raises(ValueError, match=message):
+            armsim.render(robot, **kwargs)
+    chain = armsim.robots.load("panda")
+    with pytest.raises(ValueError, match=r"^unknown option 'bogus_option'; the options: "):
+        armsim.render(chain, bogus_option=1)
+    with pytest.raises(ValueError, match=r"^target must be within \+-1e\+06 m"):
+        armsim.render(chain, target=[1e300, 0.0, 0.0])

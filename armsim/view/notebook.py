@@ -105,11 +105,45 @@ def _at(name, k):
     return "" if name == "q" else f"[{k}]"
 
 
+#: a drawn target's coordinates stay within this [m] (a scene's bound)
+MAX_TARGET = 1e6
+
+
+def _check_reach(t, name):
+    """A one-line ValueError for a target (a point or a pose) beyond :data:`MAX_TARGET`."""
+    p = t[:3, 3] if t.shape == (4, 4) else t
+    if np.any(np.abs(p) > MAX_TARGET):
+        raise ValueError(f"{name} must be within +-{MAX_TARGET:g} m, got "
+                         f"{str(p.tolist())[:60]}")
+
+
+def _check_options(options, kind):
+    """A one-line ValueError for a drawing option the routine of ``kind`` ("planar",
+    "spatial", "tree") does not take."""
+    import inspect
+    if kind == "planar":
+        from armsim.view.render import draw as routine
+    elif kind == "spatial":
+        from armsim.view.spatial import draw_spatial as routine
+    else:
+        from armsim.view.tree3d import TREE_OPTIONS
+        routine = None
+    known = (set(TREE_OPTIONS) if routine is None else
+             {n for n, p in inspect.signature(routine).parameters.items()
+              if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and n not in
+                                               ("surface", "state", "camera"))})
+    known -= {"theme", "show_panel", "show_jacobian", "view", "body"}
+    bad = sorted(set(options) - known)
+    if bad:
+        raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
+
+
 def _check_target(chain, target, spatial, name="target"):
     """One target: (2,) planar; (3,) or (4, 4) spatial; a one-line ValueError otherwise."""
     t = real_array(name, target)
     if not np.all(np.isfinite(t)):
         raise ValueError(f"{name} must be finite numbers, got {str(t.tolist())[:60]}")
+    _check_reach(t, name)
     if not spatial:
         if t.shape != (2,):
             raise ValueError(f"{name} of a planar chain must be a point (x, y), got shape "
@@ -252,7 +286,8 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
 
     Raises
     ------
-    ValueError (one line, naming the argument) for a bad robot, q, target, size or view.
+    ValueError (one line, naming the argument) for a bad robot, q, target (a coordinate
+    past 1e6 m too), size, view or option (one the drawing routine does not take).
     """
     from PIL import Image
     from armsim.kinematics.tree import Robot
@@ -262,6 +297,7 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     size = _check_size(size)
     q = _default_q(robot, spatial) if q is None else _check_q(robot, q, "q", spatial)
     target = None if target is None else _check_target(robot, target, spatial)
+    _check_options(options, "spatial" if spatial else "planar")
     opts = _options(theme, show_panel, show_jacobian, options)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     state = _state(robot, q, target, spatial)
@@ -288,23 +324,33 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     from armsim.ik.tree_tracking import tree_snapshot
     from armsim.view.orbit import arm_points
     from armsim.view.tree3d import render_tree
+    from armsim.ik.tree import for_tree
     size = _check_size(size)
     if q is None:
         q = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
-    q = np.asarray(q, dtype=float)
-    if q.shape != (robot.n,) or not np.all(np.isfinite(q)):
-        raise ValueError(f"q must be {robot.n} finite numbers (robot.joint_names), got shape "
-                         f"{q.shape}")
+    q = real_array("q", q)
+    if q.shape != (robot.n,):
+        raise ValueError(f"q must have shape ({robot.n},): the values of robot.joint_names, "
+                         f"got shape {q.shape}")
+    if not np.all(np.isfinite(q)):
+        j = int(np.flatnonzero(~np.isfinite(q))[0])
+        raise ValueError(f"q[{j}] must be a finite number, got {q[j]}")
     if not robot.within_limits(q, atol=1e-9):
         raise ValueError("q must be within the joint limits (robot.limits)")
     aims = {} if target is None else target
     if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
         raise ValueError(f"target of a robot must be None or a dict from tool link to a "
                          f"(3,) position or (4, 4) pose; links: {', '.join(robot.tips)}, ...")
-    for link, t in aims.items():
-        if np.shape(t) not in ((3,), (4, 4)) or not np.all(np.isfinite(np.asarray(t, float))):
-            raise ValueError(f"target[{link!r}] must be a finite (3,) position or (4, 4) pose, "
-                             f"got shape {np.shape(t)}")
+    if aims:
+        try:
+            for_tree(robot, aims, batch=False)   # the solver's checks: shape, rotation
+        except ValueError as exc:
+            text = str(exc)
+            raise ValueError(text if text.startswith("target") else f"target: {text}") \
+                from None
+        for link, t in aims.items():
+            _check_reach(np.asarray(t, dtype=float), f"target[{link!r}]")
+    _check_options(options, "tree")
     both = {**{k: aims[k] for k in aims}, **{k: np.full(3, np.nan) for k in robot.tips
                                               if k not in aims}}
     state = tree_snapshot(robot, q, both)
