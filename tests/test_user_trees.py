@@ -328,3 +328,27 @@ def test_one_objective_may_be_given_alone():
     with pytest.raises(ValueError, match=r"^objectives must be a list of armsim objectives, "
                                          r"got int$"):
         armsim.solve(robot, targets, objectives=3)
+
+
+def test_a_tiny_circle_normal_is_named_with_its_file_and_key(tmp_path):
+    scene = _write(tmp_path, "n.toml", """[arm]
+robot = "dual_arm"
+[[tool]]
+link = "left_tool"
+kind = "circle"
+center = [0.4, 0.4, 0.9]
+radius = 0.1
+period = 60
+[[tool]]
+link = "right_tool"
+kind = "circle"
+center = [0.4, -0.4, 0.9]
+radius = 0.1
+period = 60
+normal = [1e-300, 0.0, 0.0]
+""")
+    out = _run(tmp_path, scene, "--gif", tmp_path / "x.gif")
+    assert out.returncode == 2 and out.stderr.strip() == (
+        f"{scene}: tool[1].normal: must be three finite numbers of length at least 1e-12, "
+        f"got [1e-300, 0.0, 0.0]")
+    assert not (tmp_path / "x.gif").exists()

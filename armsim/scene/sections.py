@@ -514,6 +514,13 @@ def check_spatial_target(target, at):
         if spread and max(abs(v) for v in p) + spread > BIG:
             w.fail(f"with radius {spread:g} the target's path leaves +-{BIG:g} m "
                    f"(largest coordinate {max(abs(v) for v in p):g})")
+    normal = getattr(target, "normal", None)
+    if normal is not None:
+        from armsim.scene.targets import plane_basis
+        try:
+            plane_basis(normal)
+        except ValueError as exc:
+            at.child("normal").fail(str(exc).removeprefix("normal "))
     w = getattr(target, "weights", None)
     need = 6 if target.has_orientation() else 3
     if w is not None and len(w) != need:

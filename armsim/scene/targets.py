@@ -43,7 +43,8 @@ def plane_basis(normal):
     n = np.array(normal, dtype=float).reshape(-1)
     size = np.linalg.norm(n) if n.shape == (3,) else 0.0
     if not np.isfinite(size) or size < 1e-12:
-        raise ValueError(f"normal must be three finite numbers, not all 0, got {n.tolist()}")
+        raise ValueError(f"normal must be three finite numbers of length at least 1e-12, "
+                         f"got {n.tolist()}")
     n = n / size
     a = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
     u = a - (a @ n) * n
