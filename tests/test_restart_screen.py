@@ -49,8 +49,13 @@ def test_the_nearest_in_order_are_the_float64_ones(kind, k):
             # np.lexsort: by distance, equal ones by index
             want = np.lexsort((np.arange(entries), _exact(ent, row)))[:kk + 1]
             assert got[i].tolist() == want.tolist()
+            one = f[i:i + 1]                   # a row alone (the few rows' path)
+            assert rt.nearest32(one, m32, top, k, rt.exact_distances(one, ent))[0].tolist() \
+                == want.tolist()
             want = np.lexsort((np.arange(entries), _products(ent, row, sq)))[:kk + 1]
             assert prod[i].tolist() == want.tolist()
+            assert rt.nearest32(one, m32, top, k, rt.product_distances(
+                one, -2.0 * ent, sq))[0].tolist() == want.tolist()
 
 
 def test_the_screened_argmin_is_the_float64_argmin():

@@ -13,6 +13,7 @@ The float solve (:mod:`armsim.ik.spatial_scalar`) reads the same table.
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
@@ -34,6 +35,7 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
 KTH_PASSES = 8         # nearest32: below this k, k + 1 argmin passes (cheaper than a partition)
+FEW_ROWS = 4           # nearest32: up to this many rows, one at a time (fewer numpy calls)
 SCREEN_ULPS = 32        # the float32 screens' distance error bound, in float32 ulps (at least
                         # features + 4: a sum of F + 1 rounded products, in any order)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
@@ -167,6 +169,35 @@ def nearest32(f, m32, top, k, distances):
     d = fx @ m32
     at = np.arange(len(f))
     k = min(k, d.shape[1] - 1)
+    ulps = 2.0 * screen_ulps(f.shape[1]) * 2.0**-24
+    if len(f) <= FEW_ROWS:          # row by row: the same candidates, fewer calls
+        out = np.empty((len(f), k + 1), dtype=np.intp)
+        for r, row in enumerate(f.tolist()):
+            bound = ulps * (2.0 * math.sqrt(math.fsum(x * x for x in row)) * math.sqrt(top)
+                            + top)
+            dr = d[r]
+            if k < KTH_PASSES:
+                taken = []
+                for _ in range(k + 1):
+                    j = int(dr.argmin())
+                    taken.append(j)
+                    v = float(dr[j])
+                    dr[j] = np.inf
+                taken = np.array(taken)
+            else:
+                taken = np.argpartition(dr, k)[:k + 1]
+                v = float(dr[taken].max())
+                dr[taken] = np.inf
+            limit = v + bound
+            if not math.isfinite(limit):            # every entry a candidate
+                cand = np.arange(len(dr))
+            elif dr.min() <= limit:                 # entries left within the limit
+                cand = np.concatenate([taken, np.flatnonzero(dr <= limit)])
+            else:
+                cand = taken
+            dist = distances(np.full(len(cand), r), cand)
+            out[r] = cand[np.lexsort((cand, dist))[:k + 1]]
+        return out
     if k < KTH_PASSES:
         taken = np.empty((k + 1, len(f)), dtype=np.intp)
         for i in range(k + 1):
@@ -178,7 +209,7 @@ def nearest32(f, m32, top, k, distances):
         v = d[at, taken].max(axis=0).astype(float)
         d[at, taken] = np.inf
     fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-    limit = v + 2.0 * screen_ulps(f.shape[1]) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    limit = v + ulps * (2.0 * fn * np.sqrt(top) + top)
     limit[~np.isfinite(limit)] = np.inf             # every entry a candidate
     cand = np.sort(taken.T, axis=1)                 # (rows, k + 1), each row by index
     dist = distances(np.repeat(at, k + 1), cand.ravel()).reshape(cand.shape)
@@ -198,6 +229,14 @@ def exact_distances(f, entries):
     """``distances`` of :func:`nearest32`: the squared distance of each pair, entry
     (``entries`` (entries, F)) minus aim, summed feature after feature."""
     def distances(rows, ents):
+        if len(ents) <= 8:          # a few pairs on Python floats: the same operations
+            out = []
+            for e, x in zip(entries[ents].tolist(), f[rows].tolist()):
+                total = (e[0] - x[0]) * (e[0] - x[0])
+                for a, b in zip(e[1:], x[1:]):
+                    total += (a - b) * (a - b)
+                out.append(total)
+            return np.array(out, dtype=float)
         return _in_order((entries[ents] - f[rows]) ** 2)
     return distances
 
@@ -207,6 +246,14 @@ def product_distances(f, entries, sq):
     summed feature after feature, then the squared norm (``entries`` = -2 F entry by
     entry (entries, F))."""
     def distances(rows, ents):
+        if len(ents) <= 8:          # a few pairs on Python floats: the same operations
+            out = []
+            for x, e, s2 in zip(f[rows].tolist(), entries[ents].tolist(), sq[ents].tolist()):
+                total = x[0] * e[0]
+                for a, b in zip(x[1:], e[1:]):
+                    total += a * b
+                out.append(total + s2)
+            return np.array(out, dtype=float)
         return _in_order(f[rows] * entries[ents]) + sq[ents]
     return distances
 
