@@ -32,12 +32,10 @@ from armsim.kinematics.tree import Robot
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
 
 #: while a tool's target is provably beyond its reach, its error counts this much against
-#: the other tools' (:meth:`TreeTargets.error`): the shared joints serve the tools that can
-#: arrive
-#: a tool whose target is provably beyond its reach weighs this in the step: it still moves
-#: toward its target, and pulls the joints it shares with the others too little to keep
-#: them from their targets (1e-3 left the other arm up to 1e-4 m off, ad hoc: the weight
-#: squared times the far tool's distance, over the other's Jacobian squared)
+#: the other tools' (:meth:`TreeTargets.error`): it still moves toward its target, and pulls
+#: the joints it shares with them too little to keep them from theirs (the shared joints
+#: serve the tools that can arrive; 1e-3 left the other arm up to 1e-4 m off, ad hoc: the
+#: weight squared times the far tool's distance, over the other's Jacobian squared)
 FAR_WEIGHT = 1e-6
 
 
