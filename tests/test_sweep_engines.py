@@ -312,3 +312,27 @@ def test_a_task_that_fails_on_the_cluster_is_one_line(scene, capsys, monkeypatch
     assert capsys.readouterr().err == ("armsim sweep: error: the dask engine failed: ModuleNotFoundError: No module "
                                        "named 'armsim'; kept 0 of 8 runs in o.csv.partial; the same command with "
                                        "--resume continues\n")
+
+
+def test_a_second_cluster_on_the_machine_gives_no_warning():
+    """dask binds port 8787 for its HTTP server even with the dashboard off, and warns on
+    stderr when another cluster holds it; armsim's local cluster takes a free port."""
+    import socket
+    import warnings
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))
+        holder.listen(1)
+    except OSError:
+        pass                                   # held already: the case itself
+    try:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            client = dask_client(workers=1, processes=False)
+            try:
+                assert client.submit(sum, [1, 2]).result() == 3
+            finally:
+                close_client(client)
+        assert not [w for w in got if "8787" in str(w.message) or "in use" in str(w.message)]
+    finally:
+        holder.close()

@@ -311,7 +311,8 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
 
     The local cluster has ``workers`` single-threaded workers (default: one per core, at most
     :func:`process_limit`), worker processes unless ``processes=False`` (then threads of this
-    process) and no dashboard.  A scheduler gets ``timeout`` seconds (default
+    process) and its HTTP server (dask's dashboard, when bokeh is installed) on a free local
+    port: a second cluster on the machine gives no warning.  A scheduler gets ``timeout`` seconds (default
     :data:`CONNECT_TIMEOUT`) to accept a TCP connection, as many for dask's handshake, and as
     many more to have a worker.  Close the client with :func:`close_client`.
 
@@ -332,8 +333,10 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
             check_processes(workers, "--workers")
         except ValueError as exc:
             raise EngineError(str(exc)) from None
+    # its HTTP server on a free port of this machine only: dask binds port 8787 even with
+    # the dashboard off (None), and warns on stderr when another cluster holds it
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0")
     try:
         return Client(cluster, set_as_default=False)
     except BaseException:
