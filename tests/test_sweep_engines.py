@@ -336,3 +336,19 @@ def test_a_second_cluster_on_the_machine_gives_no_warning():
         assert not [w for w in got if "8787" in str(w.message) or "in use" in str(w.message)]
     finally:
         holder.close()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_an_output_that_cannot_be_written_keeps_the_journal(scene, serial_csv, capsys,
+                                                            monkeypatch):
+    """Every run done, the plot fails: the journal keeps all 8 rows (it was removed, and
+    the runs with it), and --resume writes the outputs without running anything."""
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--plot", "/dev/full"]) == 2
+    assert capsys.readouterr().err == (
+        "armsim sweep: error: cannot write '/dev/full': No space left on device; kept 8 of 8 "
+        "runs in o.csv.partial; the same command with --resume writes the outputs\n")
+    assert listing(scene) == ["o.csv.partial", "s.toml", "serial.csv"]
+    monkeypatch.setattr(sweep_mod, "_one", None)        # nothing may run again
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+    assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]

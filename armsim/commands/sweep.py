@@ -23,7 +23,8 @@ extra).  Every engine gives the serial run's rows in the serial order.
 
 Resume: with ``--csv OUT.csv`` (a file), each row is appended and flushed to
 ``OUT.csv.partial`` as soon as it and every row before it are done; the CSV
-itself is still written only once complete, and the journal is then removed.
+itself is still written only once complete, and the journal is then removed (when
+the CSV or the plot cannot be written, it is kept, and the error line says so).
 After an interruption the same command with ``--resume`` reads the journal
 (refused when it names another sweep), runs the remaining tasks on any engine and
 writes the CSV; without ``--resume`` an existing journal is refused, never
@@ -368,6 +369,11 @@ def _sweep(argv, status) -> int:
                     except OSError as exc:
                         raise dest.error(exc) from None
     except OutputError as exc:
+        if journal is not None:     # the runs are done, an output failed: keep them all
+            kept = (f"; kept {len(rows)} of {len(expected)} runs in {journal.path}; the same "
+                    f"command with --resume writes the outputs")
+            journal = None
+            raise SweepError(f"{exc}{kept}") from None
         raise SweepError(str(exc)) from None
     except (Terminated, KeyboardInterrupt):
         if journal is not None:     # stopped after the runs, before the CSV: keep them all
