@@ -352,3 +352,41 @@ def test_an_output_that_cannot_be_written_keeps_the_journal(scene, serial_csv, c
     assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
     assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
     assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]
+
+
+def test_a_cluster_whose_workers_all_stopped_ends_the_wait(monkeypatch):
+    """Every worker gone mid-run: the wait for a result ends after CONNECT_TIMEOUT seconds
+    without one (it never ended), while a cluster with workers is waited for."""
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT", 0.05)
+
+    class Future:
+        def __init__(self, after):
+            self.calls, self.after = 0, after
+
+        def result(self, timeout):
+            self.calls += 1
+            if self.calls > self.after:
+                return "row"
+            time.sleep(timeout)
+            raise TimeoutError
+
+    class Client:
+        def __init__(self, workers):
+            self.workers = workers
+
+        def nthreads(self):
+            return self.workers
+
+    assert sweep_mod._result(Future(after=5), Client({"w": 1})) == "row"
+    with pytest.raises(sweep_mod.EngineError, match=r"^the cluster has had no workers for "
+                                                    r"0\.05 s \(they stopped\)$"):
+        sweep_mod._result(Future(after=10**6), Client({}))
+
+
+def test_quiet_dask_silences_loggers_with_levels_of_their_own():
+    import logging
+    pytest.importorskip("distributed")
+    import distributed  # noqa: F401  (its configuration sets distributed.client's level)
+    with sweep_mod.quiet_dask():
+        assert not logging.getLogger("distributed.client").isEnabledFor(logging.ERROR)
+        assert not logging.getLogger("distributed.worker").isEnabledFor(logging.ERROR)

@@ -41,6 +41,7 @@ import math
 import os
 import sys
 import threading
+import time
 from multiprocessing import get_context
 
 import numpy as np
@@ -290,7 +291,7 @@ def _dask_rows(todo, client):
         for task in itertools.islice(it, window):
             pending.append(client.submit(_one, task, pure=False))
         while pending:
-            row = pending.popleft().result()
+            row = _result(pending.popleft(), client)
             for task in itertools.islice(it, 1):
                 pending.append(client.submit(_one, task, pure=False))
             yield row
@@ -300,6 +301,24 @@ def _dask_rows(todo, client):
                 client.cancel(list(pending))
             except Exception:       # a client already closing: nothing left to cancel
                 pass
+
+
+def _result(future, client):
+    """The future's result; EngineError when the cluster has had no worker for
+    :data:`CONNECT_TIMEOUT` seconds (every worker died: the wait would never end)."""
+    alone = None            # since when no worker was seen
+    while True:
+        try:
+            return future.result(timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            pass
+        if client.nthreads():
+            alone = None
+        elif alone is None:
+            alone = time.monotonic()
+        elif time.monotonic() - alone >= CONNECT_TIMEOUT:
+            raise EngineError(f"the cluster has had no workers for {CONNECT_TIMEOUT:g} s "
+                              f"(they stopped)")
 
 
 class EngineError(Exception):
@@ -480,7 +499,10 @@ def quiet_dask():
     import logging
     import dask
     names = ("distributed", "tornado", "asyncio")
-    loggers = [logging.getLogger(n) for n in names]
+    # dask's configuration gives some of their loggers levels of their own
+    # (distributed.client: warning): each one is silenced, not only the parents
+    loggers = [logging.getLogger(n) for n in sorted(set(names) | {
+        n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in names})]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL + 1)
