@@ -92,3 +92,21 @@ def test_help_lists_options_with_defaults(tmp_path):
     for opt in ("--gif", "--frames", "--fps", "--size", "--seed", "--method", "--correction"):
         assert opt in r.stdout
     assert "default: scene render.frames; 240" in r.stdout
+
+
+def test_schema_refuses_one_file_for_both_outputs_and_a_document_not_utf8(tmp_path, capsys):
+    from armsim.cli import main
+    doc = tmp_path / "d.md"
+    doc.write_text("<!-- begin: reference -->\n<!-- end: reference -->\n")
+    with pytest.raises(SystemExit) as got:
+        main(["schema", "--json", str(doc), "--markdown", str(doc)])
+    assert got.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"argument --markdown: the same file as --json: {doc}")
+    doc.write_bytes(b"\xff\xfe<!-- begin: reference -->\n<!-- end: reference -->\n")
+    with pytest.raises(SystemExit) as got:
+        main(["schema", "--markdown", str(doc)])
+    assert got.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith(f"argument --markdown: '{doc}' is not UTF-8 text")
+    assert len(err.strip().splitlines()) == 1

@@ -268,3 +268,38 @@ def test_an_unwritable_plots_folder_is_one_line_and_nothing_is_written(tmp_path,
     assert capsys.readouterr().err == (f"argument --plots: cannot write '{d}/afile/left_p000.png"
                                        f"': '{d}/afile' is not a folder\n")
     assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+
+
+def test_outputs_that_clash_or_fail_are_named_and_the_summary_leaves_stdout(
+        tmp_path, synthetic, capfd):
+    d = _files(tmp_path, synthetic)
+    base = ["calibrate", str(URDF), "--joints", str(d / "joints.csv"), "--observations",
+            str(d / "obs.csv"), "--setup", str(d / "setup.toml")]
+    assert main(base + ["--out", str(d / "x"), "--report", str(d / "x")]) == 2
+    assert capfd.readouterr().err == (f"armsim calibrate: error: --out and --report are the "
+                                       f"same file: {d / 'x'}\n")
+    if Path("/dev/full").exists():      # the report fails, not the URDF: --report is named
+        assert main(base + ["--out", str(d / "o.urdf"), "--report", "/dev/full"]) == 2
+        assert capfd.readouterr().err == (
+            "argument --report: cannot write '/dev/full': No space left on device\n")
+        assert not (d / "o.urdf").exists()
+    assert main(base + ["--out", "-"]) == 0     # the URDF on stdout, the summary on stderr
+    got = capfd.readouterr()
+    assert got.out.rstrip().endswith("</robot>")
+    assert "converged: True" in got.err
+
+
+def test_a_header_only_file_and_intrinsics_no_pose_fits_are_one_line(tmp_path, synthetic,
+                                                                      capsys):
+    d = _files(tmp_path, synthetic)
+    (d / "bad.csv").write_text((d / "obs.csv").read_text().splitlines()[0] + "\n")
+    assert main(_argv(d, obs="bad.csv")) == 2
+    assert capsys.readouterr().err == f"{d}/bad.csv: no observations: the file has its header only\n"
+    text = (d / "setup.toml").read_text()
+    cx = next(line for line in text.splitlines() if line.strip().startswith("cx"))
+    (d / "setup.toml").write_text(text.replace(cx, "cx = 1e300", 1))
+    assert main(_argv(d)) == 2
+    assert capsys.readouterr().err == ("armsim calibrate: the calibration failed: no hand-eye "
+                                       "method gave a finite pose (are the cameras' "
+                                       "intrinsics right?)\n")
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()

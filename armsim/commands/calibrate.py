@@ -26,6 +26,7 @@ exit status 2, and nothing is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -172,6 +173,13 @@ def calibrate_main(argv=None) -> int:
     except _Usage as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    named = [a for a in (args.out, args.report) if a]
+    if len(named) == 2 and (named[0] == named[1] == "-" or (
+            "-" not in named and os.path.abspath(named[0]) == os.path.abspath(named[1]))):
+        print(f"{PROG}: error: --out and --report are the same file: {named[0]}",
+              file=sys.stderr)
+        return 2
+    note = sys.stderr if "-" in named else sys.stdout     # stdout carries an output
     try:
         with Outputs() as outs:
             dests = {}
@@ -191,17 +199,17 @@ def calibrate_main(argv=None) -> int:
             written = []
             if plots:
                 for name, png in _plots(result, detections, args.images is not None):
-                    plots[name].file.write(png)
+                    _write(plots[name], png)
                 written.append(f"{args.plots}/ ({len(plots)} plots)")
             if "out" in dests:
-                dests["out"].file.write(_urdf_text(args.urdf, result).encode("utf-8"))
+                _write(dests["out"], _urdf_text(args.urdf, result).encode("utf-8"))
                 written.append(args.out)
             if "report" in dests:
                 import json
                 from armsim.vision.real.report import build_report
                 text = json.dumps(build_report(result, detections), indent=1,
                                   allow_nan=False) + "\n"
-                dests["report"].file.write(text.encode("utf-8"))
+                _write(dests["report"], text.encode("utf-8"))
                 written.append(args.report)
     except (DataError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
@@ -215,8 +223,17 @@ def calibrate_main(argv=None) -> int:
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
         print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
         return 2
-    print(_summary(result, written))
+    print(_summary(result, written), file=note)
     return 0
+
+
+def _write(dest, data):
+    """``data`` to an output; its own OutputError when the write fails (a device has no
+    file name for :class:`~armsim.files.Outputs` to tell which output failed)."""
+    try:
+        dest.file.write(data)
+    except OSError as exc:
+        raise dest.error(exc) from None
 
 
 def _urdf_text(urdf, result):
@@ -244,6 +261,10 @@ def _read(args):
         observations, detections = found.observations, list(found.images)
     else:
         observations = read_observations(args.observations, setup, joints)
+        if not len(observations):
+            from armsim.vision.real.errors import DataError
+            raise DataError(str(args.observations), "",
+                            "no observations: the file has its header only")
         detections = observation_detections(observations, setup, joints.poses)
     source = args.images if args.images is not None else args.observations
     model = Model(robot, setup, joints.names, source=args.joints)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from armsim.files import OutputError, Outputs
@@ -47,6 +48,8 @@ def schema_main(argv=None) -> int:
                 doc = fh.read()
         except OSError as exc:
             p.error(f"argument --markdown: cannot read '{args.markdown}': {exc.strerror or exc}")
+        except UnicodeDecodeError:
+            p.error(f"argument --markdown: '{args.markdown}' is not UTF-8 text")
         if BEGIN not in doc or END not in doc.split(BEGIN, 1)[1]:
             p.error(f"argument --markdown: '{args.markdown}' has no reference block")
         head, rest = doc.split(BEGIN, 1)
@@ -54,6 +57,9 @@ def schema_main(argv=None) -> int:
     if not args.json and not args.markdown:
         sys.stdout.write(text)
         return 0
+    if args.json and args.markdown and (args.json == "-" and args.markdown == "-" or os.path.abspath(
+            args.json) == os.path.abspath(args.markdown)):
+        p.error(f"argument --markdown: the same file as --json: {args.markdown}")
     try:
         with Outputs() as outs:
             writes = []

@@ -118,6 +118,9 @@ def _robot_world(cv2, model, data, keys, A, B, c, k):
         rms = _rms(model, data, keys, c, k, [Z @ b @ invert(X) for b in B])
         if best is None or rms < best[0]:
             best = (rms, X, Z)
+    if best is None:
+        raise np.linalg.LinAlgError("no hand-eye method gave a finite pose (are the "
+                                    "cameras' intrinsics right?)")
     return best[1], best[2]
 
 
@@ -137,6 +140,9 @@ def _hand_eye(cv2, model, data, keys, A, B, c, k):
         rms = _rms(model, data, keys, c, k, [invert(b @ X) @ world for b in B])
         if best is None or rms < best[0]:
             best = (rms, X)
+    if best is None:
+        raise np.linalg.LinAlgError("no hand-eye method gave a finite pose (are the "
+                                    "cameras' intrinsics right?)")
     return best[1]
 
 
