@@ -303,3 +303,30 @@ def test_a_header_only_file_and_intrinsics_no_pose_fits_are_one_line(tmp_path, s
                                        "method gave a finite pose (are the cameras' "
                                        "intrinsics right?)\n")
     assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+
+
+def test_an_image_declaring_a_huge_size_is_refused_by_its_header(rendered, tmp_path, capsys):
+    """A small file may declare a huge image: the size is read from the header and the
+    image refused before its pixels are decoded (a 0.95 MB PNG of 30000 x 30000 took
+    1.8 GB to refuse)."""
+    import shutil
+    import struct
+    import zlib
+    s, d = rendered
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0,
+                                                             0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\0" * 30001 * 4)) + chunk(b"IEND", b""))
+    (copy / "images" / "right" / "p004.png").write_bytes(png)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 2
+    assert capsys.readouterr().err == (f"{copy}/images/right/p004.png: the image is 30000x30000 "
+                                       f"pixels; camera 'right' is 1280x1024 in "
+                                       f"{copy}/setup.toml\n")
+    assert list(out.iterdir()) == []

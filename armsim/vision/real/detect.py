@@ -16,6 +16,7 @@ an image of the wrong size is a :class:`~armsim.vision.real.errors.DataError`.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,27 @@ class Detections:
     images: tuple
 
 
-def _decode(path):
+def _header_size(data):
+    """(width, height) an image file's header declares, or None when PIL cannot tell (read
+    without decoding the pixels)."""
+    try:
+        from PIL import Image
+    except ImportError:         # pragma: no cover (pillow comes with imageio)
+        return None
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # the header only: no
+    try:                                                           # pixels are decoded
+        with Image.open(io.BytesIO(data)) as img:
+            return tuple(int(v) for v in img.size)
+    except Exception:           # not an image PIL knows: OpenCV's decoder says why
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _decode(path, size=None):
+    """(grey image, None), or (None, why it cannot be read); with ``size`` = (w, h), an
+    image whose header declares another size is (None, (w, h)) before any decoding (a
+    small file may declare a huge image)."""
     cv2 = opencv()
     try:
         data = read_regular(path, MAX_IMAGE_BYTES)
@@ -127,6 +148,9 @@ def _decode(path):
         return None, f"cannot be read: {exc}"
     if not data:
         return None, "cannot be read: the file is empty"
+    declared = None if size is None else _header_size(data)
+    if declared is not None and declared != tuple(size):
+        return None, declared
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:
@@ -196,7 +220,11 @@ def detect_images(directory, setup, poses=None, refine="lines"):
                   "seen": [], "missing": sorted(wanted), "twice": [], "unrefined": [],
                   "other": [], "error": None}
         reports.append(report)
-        image, error = _decode(path)
+        image, error = _decode(path, (cam.width, cam.height))
+        if isinstance(error, tuple):            # the header's size, not the camera's
+            w, h = error
+            raise DataError(path, "", f"the image is {w}x{h} pixels; camera {cam_name!r} is "
+                            f"{cam.width}x{cam.height} in {setup.source}")
         if error:
             report["error"] = error
             continue
