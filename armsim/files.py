@@ -377,7 +377,8 @@ class Outputs:
                 self._old_handler = None
 
     def _discard(self):
-        for dest in self.destinations:
+        # the last added first: a folder the first one created is empty by its turn
+        for dest in reversed(self.destinations):
             dest.discard()
 
     def _error(self, exc, current=None):

@@ -330,3 +330,36 @@ def test_an_image_declaring_a_huge_size_is_refused_by_its_header(rendered, tmp_p
                                        f"pixels; camera 'right' is 1280x1024 in "
                                        f"{copy}/setup.toml\n")
     assert list(out.iterdir()) == []
+
+
+def test_plots_of_a_large_camera_are_drawn_scaled_and_names_that_clash_are_refused(
+        tmp_path, synthetic, capsys):
+    """A camera wider than PLOT_SIDE is plotted scaled down (a 30000 px camera's white
+    canvases took 6.3 GB); two (camera, pose) pairs giving one file name are refused up
+    front, and a folder the plots would have made is not left behind."""
+    from armsim.commands.calibrate import PLOT_SIDE
+    d = _files(tmp_path, synthetic)
+    text = (d / "setup.toml").read_text()
+    (d / "setup.toml").write_text(text.replace("width = 1280", "width = 9000")
+                                  .replace("height = 1024", "height = 7200"))
+    assert main(_argv(d, extra=["--plots", str(d / "plots")])) == 0
+    capsys.readouterr()
+    from PIL import Image
+    pictures = sorted((d / "plots").iterdir())
+    assert pictures
+    for p in pictures[:3]:
+        with Image.open(p) as img:
+            assert img.size == (PLOT_SIDE, round(7200 * PLOT_SIDE / 9000))
+            assert len(np.unique(np.asarray(img.convert("L")))) > 2   # marks drawn on white
+    # camera 'left' at pose 'x_p000' and camera 'left_x' at pose 'p000': left_x_p000.png
+    e = tmp_path / "clash"
+    e.mkdir()
+    (e / "setup.toml").write_text(SETUP.replace('"right"', '"left_x"'))
+    (e / "joints.csv").write_text((d / "joints.csv").read_text().replace("p001,", "x_p000,"))
+    (e / "obs.csv").write_text((d / "obs.csv").read_text().replace(",right,", ",left_x,")
+                               .replace("p001,", "x_p000,"))
+    assert main(_argv(e, extra=["--plots", str(e / "new" / "plots")])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("argument --plots: camera ") and err.endswith(
+        "would both be left_x_p000.png; rename a camera or a pose\n")
+    assert sorted(p.name for p in e.iterdir()) == ["joints.csv", "obs.csv", "setup.toml"]

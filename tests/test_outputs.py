@@ -331,11 +331,17 @@ def test_sweep_csv_is_atomic(tmp_path, monkeypatch, capsys):
         real(rows[:1], binary)
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(sweep, "_csv_to", full)
-    assert cli.main(["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1", "--csv", "o.csv"]) == 2
-    assert capsys.readouterr().err == "armsim sweep: error: cannot write 'o.csv': No space left on device\n"
+    one = ["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1", "--csv", "o.csv"]
+    assert cli.main(one) == 2
+    assert capsys.readouterr().err == ("armsim sweep: error: cannot write 'o.csv': No space left "
+                                       "on device; kept 1 of 1 runs in o.csv.partial; the same "
+                                       "command with --resume writes the outputs\n")
     assert (tmp_path / "o.csv").read_text() == "old,csv\n"
-    assert listing(tmp_path) == ["o.csv", "s.toml"]
+    assert listing(tmp_path) == ["o.csv", "o.csv.partial", "s.toml"]     # the runs kept
     monkeypatch.setattr(sweep, "_csv_to", real)
+    assert cli.main(one + ["--resume"]) == 0
+    assert listing(tmp_path) == ["o.csv", "s.toml"]
+    assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 1
     assert cli.main(["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1,2", "--csv", "o.csv"]) == 0
     assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 2
 

@@ -77,21 +77,27 @@ def _point(uv):
 def plot_image(image, observed, start, after, scale=1, title=None):
     """A BGR picture (H, W, 3) uint8: ``image`` (grey (H, W) or None: white) with the
     corners ``observed`` (N, 2) as green circles, ``start`` as red crosses and ``after``
-    as blue pluses [px]; with ``title``, a legend in the top left corner: the title, then
-    each mark with its RMS distance to the corners seen."""
+    as blue pluses [px of the camera's image]; ``scale`` the picture's pixels per image
+    pixel (``image`` already at that size); with ``title``, a legend in the top left
+    corner: the title, then each mark with its RMS distance to the corners seen [px of the
+    camera's image]."""
     from armsim.vision.real.detect import opencv
     cv2 = opencv()
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     out = np.ascontiguousarray(image)
     r = 6 * 16
-    for uv in observed:
+
+    def drawn(points):
+        points = np.asarray(points, dtype=float)
+        return points if scale == 1 else (points + 0.5) * scale - 0.5
+    for uv in drawn(observed):
         cv2.circle(out, _point(uv), r, SEEN, 1, cv2.LINE_AA, 4)
-    for uv in start:
+    for uv in drawn(start):
         x, y = _point(uv)
         cv2.line(out, (x - r, y - r), (x + r, y + r), START, 1, cv2.LINE_AA, 4)
         cv2.line(out, (x - r, y + r), (x + r, y - r), START, 1, cv2.LINE_AA, 4)
-    for uv in after:
+    for uv in drawn(after):
         x, y = _point(uv)
         cv2.line(out, (x - r, y), (x + r, y), AFTER, 1, cv2.LINE_AA, 4)
         cv2.line(out, (x, y - r), (x, y + r), AFTER, 1, cv2.LINE_AA, 4)
@@ -121,15 +127,18 @@ def _legend(cv2, out, lines):
                     colour, 1, cv2.LINE_AA)
 
 
+#: a plot's larger side, at most [px]: a larger camera's plot is drawn scaled down
+PLOT_SIDE = 4096
+
+
 def _plots(result, detections, images_given):
-    """``[(file name, PNG bytes)]``: one per image with corners."""
+    """``(file name, PNG bytes)`` one after another: one per image with corners."""
     from armsim.vision.real.detect import _decode, opencv
     cv2 = opencv()
     model, data = result.model, result.data
     start, _ = model.predict(result.start, data)
     after, _ = model.predict(result.theta, data)
     paths = {(d["camera"], d["pose"]): d.get("image") for d in detections}
-    out = []
     for c, cam in enumerate(model.cameras):
         for p, pose in enumerate(data.poses):
             rows = np.flatnonzero((data.camera == c) & (data.pose == p))
@@ -139,13 +148,18 @@ def _plots(result, detections, images_given):
             path = paths.get((cam.name, pose))
             if images_given and path:
                 image, _ = _decode(path)
+            # a picture of at most PLOT_SIDE pixels a side (a large camera's canvas took
+            # gigabytes)
+            f = min(1.0, PLOT_SIDE / max(cam.width, cam.height))
+            size = (max(1, round(cam.width * f)), max(1, round(cam.height * f)))
             if image is None:
-                image = np.full((cam.height, cam.width), 255, np.uint8)
-            picture = plot_image(image, data.uv[rows], start[rows], after[rows],
+                image = np.full(size[::-1], 255, np.uint8)
+            elif f < 1.0:
+                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            picture = plot_image(image, data.uv[rows], start[rows], after[rows], scale=f,
                                  title=f"camera {cam.name}, pose {pose}: {rows.size} corners")
             ok, png = cv2.imencode(".png", picture)
-            out.append((f"{cam.name}_{pose}.png", png.tobytes()))
-    return out
+            yield f"{cam.name}_{pose}.png", png.tobytes()     # one at a time: bounded memory
 
 
 def _summary(result, written):
@@ -190,8 +204,17 @@ def calibrate_main(argv=None) -> int:
             model, data, detections, source = _read(args)
             plots = {}
             if args.plots:                    # opened before the work, as the others
-                for c, p in sorted(set(zip(data.camera.tolist(), data.pose.tolist()))):
+                pairs = sorted(set(zip(data.camera.tolist(), data.pose.tolist())))
+                _open_files(len(pairs))
+                of = {}
+                for c, p in pairs:
                     name = f"{model.cameras[c].name}_{data.poses[p]}.png"
+                    if name in of:
+                        raise OutputError(
+                            f"argument --plots: camera {model.cameras[c].name!r} at pose "
+                            f"{data.poses[p]!r} and camera {of[name][0]!r} at pose "
+                            f"{of[name][1]!r} would both be {name}; rename a camera or a pose")
+                    of[name] = (model.cameras[c].name, data.poses[p])
                     plots[name] = outs.add(str(Path(args.plots) / name), "--plots",
                                            make_parents=True)
             from armsim.vision.real.identify import calibrate
@@ -225,6 +248,26 @@ def calibrate_main(argv=None) -> int:
         return 2
     print(_summary(result, written), file=note)
     return 0
+
+
+def _open_files(plots):
+    """Room for ``plots`` open files (each plot's temporary file is open until the end):
+    the soft limit raised toward the hard one, else OutputError up front."""
+    try:
+        import resource
+    except ImportError:             # pragma: no cover (not on POSIX)
+        return
+    need = plots + 64               # and the files every run has open
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        top = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+        except (ValueError, OSError):
+            top = soft
+        if top < need:
+            raise OutputError(f"argument --plots: {plots} plots need {need} open files; this "
+                              f"system allows {top} (ulimit -n)")
 
 
 def _write(dest, data):
