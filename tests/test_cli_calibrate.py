@@ -363,3 +363,16 @@ def test_plots_of_a_large_camera_are_drawn_scaled_and_names_that_clash_are_refus
     assert err.startswith("argument --plots: camera ") and err.endswith(
         "would both be left_x_p000.png; rename a camera or a pose\n")
     assert sorted(p.name for p in e.iterdir()) == ["joints.csv", "obs.csv", "setup.toml"]
+
+
+def test_more_corners_than_a_calibration_takes_are_refused_up_front(tmp_path, synthetic,
+                                                                    capsys, monkeypatch):
+    from armsim.commands import calibrate as command
+    monkeypatch.setattr(command, "MAX_CORNERS", 50)
+    d = _files(tmp_path, synthetic)
+    assert main(_argv(d)) == 2
+    n = len((d / "obs.csv").read_text().splitlines()) - 1
+    assert capsys.readouterr().err == (f"{d}/obs.csv: {n:,} corners; at most 50 (the solve's "
+                                       f"memory grows with them: 192,000 took 3 GB and 4 "
+                                       f"minutes)\n")
+    assert not (d / "out.urdf").exists()

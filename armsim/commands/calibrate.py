@@ -129,6 +129,8 @@ def _legend(cv2, out, lines):
 
 #: a plot's larger side, at most [px]: a larger camera's plot is drawn scaled down
 PLOT_SIDE = 4096
+#: corners a calibration takes, at most (real setups: hundreds of poses, a few cameras)
+MAX_CORNERS = 100_000
 
 
 def _plots(result, detections, images_given):
@@ -310,5 +312,10 @@ def _read(args):
                             "no observations: the file has its header only")
         detections = observation_detections(observations, setup, joints.poses)
     source = args.images if args.images is not None else args.observations
+    if len(observations) > MAX_CORNERS:
+        from armsim.vision.real.errors import DataError
+        raise DataError(str(source), "", f"{len(observations):,} corners; at most "
+                        f"{MAX_CORNERS:,} (the solve's memory grows with them: 192,000 took "
+                        f"3 GB and 4 minutes)")
     model = Model(robot, setup, joints.names, source=args.joints)
     return model, model.data(observations, joints), detections, source

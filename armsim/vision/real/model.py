@@ -346,9 +346,10 @@ class Model:
         :class:`~armsim.vision.real.tables.Joints` it refers to (its poses only)."""
         cams = {c.name: i for i, c in enumerate(self.cameras)}
         marks = {m.id: i for i, m in enumerate(self.markers)}
-        used = sorted(set(observations.pose), key=joints.poses.index)
+        where = {p: i for i, p in enumerate(joints.poses)}      # (an index: P lookups)
+        used = sorted(set(observations.pose), key=where.__getitem__)
         at = {p: i for i, p in enumerate(used)}
-        readings = np.array([joints.reading(p) for p in used]).reshape(len(used), -1)
+        readings = joints.values[[where[p] for p in used]].reshape(len(used), -1)
         return Data(tuple(used), readings,
                     np.array([at[p] for p in observations.pose], int),
                     np.array([cams[c] for c in observations.camera], int),
