@@ -390,3 +390,21 @@ def test_quiet_dask_silences_loggers_with_levels_of_their_own():
     with sweep_mod.quiet_dask():
         assert not logging.getLogger("distributed.client").isEnabledFor(logging.ERROR)
         assert not logging.getLogger("distributed.worker").isEnabledFor(logging.ERROR)
+
+
+def test_a_journal_that_is_a_link_goes_with_its_file(scene, serial_csv, capsys, monkeypatch):
+    """A journal given as a symbolic link: the rows go to the file it names, and a finished
+    sweep removes both (the file stayed behind, every row in it)."""
+    real = sweep_mod._csv_to
+
+    def stopped(rows, binary):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweep_mod, "_csv_to", stopped)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    capsys.readouterr()
+    os.replace(scene / "o.csv.partial", scene / "real.partial")
+    os.symlink("real.partial", scene / "o.csv.partial")
+    monkeypatch.setattr(sweep_mod, "_csv_to", real)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
+    assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]

@@ -218,10 +218,19 @@ class Journal:
         self._file.close()
 
     def remove(self):
+        """Close and remove the journal; one that is a symbolic link goes with the file it
+        names (the rows were written there)."""
         try:
             self.close()
         except OSError:             # its last write failed: it goes anyway
             pass
+        if self.path.is_symlink():
+            try:
+                target = self.path.resolve(strict=True)
+                if target.is_file():
+                    target.unlink()
+            except OSError:
+                pass
         self.path.unlink(missing_ok=True)
 
 
