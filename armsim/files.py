@@ -257,7 +257,11 @@ class Destination:
         if not parent.is_dir():
             self._fail(f"cannot write '{shown}': '{parent}' is not a folder")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+            # .NAME.xxxxxxxx.tmp, or .armsim.xxxxxxxx.tmp when that would pass the file
+            # system's longest name (a valid NAME of 242-255 bytes was refused)
+            prefix = (f".{path.name}." if len(os.fsencode(path.name)) <= _NAME_MAX - 14
+                      else ".armsim.")
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
         except OSError as exc:
             self._rmdirs()
             if exc.errno in (errno.EACCES, errno.EPERM) and not os.access(parent, os.W_OK):
@@ -323,6 +327,9 @@ def same_destination(a, b) -> bool:
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
     return stat.S_ISREG(sa.st_mode) and (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+_NAME_MAX = 255         # bytes in a file name (the common file systems' limit)
 
 
 class Outputs:

@@ -400,3 +400,15 @@ def test_fuzz_output_options_exit_0_with_a_gif_or_2_with_one_line(gif, report, f
             assert len(text.splitlines()) == 1 and text.endswith("\n"), text
             assert after == before and listing(Path(d) / "sub") == []
 
+
+
+def test_a_name_near_the_longest_a_file_system_takes_is_written(tmp_path):
+    """A 249-byte name: its temporary file takes a short name (.NAME.xxxxxxxx.tmp would be
+    263 bytes, and the output was refused as 'File name too long')."""
+    from armsim.files import Outputs
+    name = tmp_path / ("a" * 245 + ".csv")
+    with Outputs() as outs:
+        dest = outs.add(str(name))
+        dest.file.write(b"x,y\n")
+    assert name.read_bytes() == b"x,y\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name.name]
