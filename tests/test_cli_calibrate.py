@@ -230,10 +230,15 @@ def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     shutil.copytree(d, copy)
     image = cv2.imread(str(copy / "images" / "right" / "p004.png"), cv2.IMREAD_GRAYSCALE)
     cv2.imwrite(str(copy / "images" / "right" / "p004.png"), image[:480, :640])
+    _refused_size(copy, tmp_path, capsys, "640x480")
+
+
+def _refused_size(copy, tmp_path, capsys, size):
+    """The run on ``copy`` is one line naming right/p004.png's ``size``, nothing written."""
     out = tmp_path / "out"
     out.mkdir()
     assert main(_image_argv(copy, out)) == 2
-    assert capsys.readouterr().err == (f"{copy}/images/right/p004.png: the image is 640x480 "
+    assert capsys.readouterr().err == (f"{copy}/images/right/p004.png: the image is {size} "
                                        f"pixels; camera 'right' is 1280x1024 in "
                                        f"{copy}/setup.toml\n")
     assert list(out.iterdir()) == []
@@ -323,13 +328,7 @@ def test_an_image_declaring_a_huge_size_is_refused_by_its_header(rendered, tmp_p
                                                              0, 0, 0))
            + chunk(b"IDAT", zlib.compress(b"\0" * 30001 * 4)) + chunk(b"IEND", b""))
     (copy / "images" / "right" / "p004.png").write_bytes(png)
-    out = tmp_path / "out"
-    out.mkdir()
-    assert main(_image_argv(copy, out)) == 2
-    assert capsys.readouterr().err == (f"{copy}/images/right/p004.png: the image is 30000x30000 "
-                                       f"pixels; camera 'right' is 1280x1024 in "
-                                       f"{copy}/setup.toml\n")
-    assert list(out.iterdir()) == []
+    _refused_size(copy, tmp_path, capsys, "30000x30000")
 
 
 def test_plots_of_a_large_camera_are_drawn_scaled_and_names_that_clash_are_refused(

@@ -385,7 +385,6 @@ def test_a_cluster_whose_workers_all_stopped_ends_the_wait(monkeypatch):
 
 def test_quiet_dask_silences_loggers_with_levels_of_their_own():
     import logging
-    pytest.importorskip("distributed")
     import distributed  # noqa: F401  (its configuration sets distributed.client's level)
     with sweep_mod.quiet_dask():
         assert not logging.getLogger("distributed.client").isEnabledFor(logging.ERROR)
