@@ -416,8 +416,8 @@ def test_null_space_priority_serves_a_posture_without_moving_the_tools():
 def test_the_tools_that_can_arrive_do_beside_one_out_of_reach():
     """The restarts end once the tools that can arrive have (the far tool does not keep
     them going), and the far tool's weight leaves the shared torso to the other arm: over
-    12 targets, the left tool within tol in at least 10 (ad hoc, before: 5 of 12, 150 ms a
-    solve; after: 11 of 12, 20 ms)."""
+    12 targets, the left tool within tol in at least 10 (ad hoc, before: 2 of 12, 120 ms a
+    solve; after: 11 of 12, 17 ms)."""
     r = armsim.robots.load_robot("dual_arm")
     rng = np.random.default_rng(2)
     arrived, iters = 0, []
