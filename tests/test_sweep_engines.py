@@ -407,3 +407,39 @@ def test_a_journal_that_is_a_link_goes_with_its_file(scene, serial_csv, capsys, 
     assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
     assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
     assert listing(scene) == ["o.csv", "s.toml", "serial.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "getppid") or sys.platform == "win32", reason="POSIX")
+def test_a_killed_sweeps_pool_workers_end_quietly(tmp_path):
+    """SIGKILL of a --jobs 2 sweep while its workers run tasks: they see the parent gone and
+    end at once, without a traceback (they ran their task on and printed BrokenPipeError)."""
+    args = ["sweep", "--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3",
+            "--max-rounds", "20000", "--jobs", "2", "--csv", "o.csv"]
+    err = tmp_path / "err.txt"
+    with err.open("w") as fh:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), *args], cwd=tmp_path,
+                                env=ENV, stdout=subprocess.DEVNULL, stderr=fh)
+    journal = tmp_path / "o.csv.partial"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 3:   # a row: workers run
+            break
+        time.sleep(0.01)
+    kids = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                           text=True).stdout.split()]
+    if proc.poll() is not None or not kids:
+        pytest.skip("the sweep ended before it could be killed")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    def running(pid):
+        try:
+            return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+        except OSError:
+            return False
+    end = time.monotonic() + 5
+    while any(running(k) for k in kids) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not any(running(k) for k in kids)
+    time.sleep(0.5)
+    assert "Traceback" not in err.read_text()

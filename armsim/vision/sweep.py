@@ -276,8 +276,26 @@ def _rows(todo, engine, jobs, client):
             yield _one(task)
     else:
         check_processes(jobs)
-        with get_context("spawn").Pool(min(jobs, len(todo))) as pool:
+        with get_context("spawn").Pool(min(jobs, len(todo)), initializer=_watch_parent) as pool:
             yield from pool.imap(_one, todo)
+
+
+#: seconds between a pool worker's looks at whether the sweep's process is still there
+PARENT_POLL = 0.2
+
+
+def _watch_parent():
+    """A pool worker's initializer: end the worker quietly once the sweep's process is gone
+    (a SIGKILL runs no handler: its workers ran their task on, then printed a
+    ``BrokenPipeError`` traceback sending the result to no one)."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(0)
+    threading.Thread(target=watch, name="armsim-parent-watch", daemon=True).start()
 
 
 def _dask_rows(todo, client):
