@@ -352,3 +352,39 @@ normal = [1e-300, 0.0, 0.0]
         f"{scene}: tool[1].normal: must be three finite numbers of length at least 1e-12, "
         f"got [1e-300, 0.0, 0.0]")
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_a_row_that_restarts_does_not_turn_another_rows_joints():
+    """A row whose own solve never restarted keeps its answer when another row of the batch
+    restarts (the whole-turn rule ran on every row: a 2 pi jump from the single solve)."""
+    ch = armsim.Chain([0.4, 0.3, 0.2, 0.1])
+    T = np.array([[0.01091582, 0.12839364], [0.0, 0.0]])
+    kw = dict(method="ccd", first_start="q0")
+    one = armsim.solve(ch, T[0], **kw)
+    both = armsim.solve_batch(ch, T, **kw)
+    np.testing.assert_allclose(both.q[0], one.q, rtol=0, atol=1e-12)
+    assert both.iterations[0] == one.iterations
+
+
+def test_views_trails_and_long_labels_are_checked_or_cut_fast():
+    import pygame
+    from armsim.view.style import _cut
+    with pytest.raises(ValueError, match=r"^view.azimuth_deg: expected a number, got '90'$"):
+        armsim.render(armsim.robots.load("panda"), view={"azimuth_deg": "90"})
+    ch = armsim.Chain([0.5, 0.5])
+    for bad in (float("inf"), None, 10**20, float("nan"), -1):
+        with pytest.raises(ValueError, match=r"^trail_length must be an integer from 0 to "):
+            armsim.animate(ch, np.zeros((3, 2)), trail_length=bad)
+    pygame.font.init()
+    real = pygame.font.Font(None, 16)
+
+    class Counted:                      # the measurements a cut takes
+        calls = 0
+
+        def size(self, text):
+            Counted.calls += 1
+            return real.size(text)
+    cut = _cut("x" * 30000, Counted(), 150)
+    assert Counted.calls < 40           # bisection (one character at a time: 30,000)
+    assert cut.endswith("...") and real.size(cut)[0] <= 150
+    assert real.size("x" * (len(cut) - 2) + "...")[0] > 150     # the longest that fits

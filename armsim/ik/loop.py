@@ -373,7 +373,8 @@ class Solver:
         starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
         budgets = [self.max_iter] * self.restarts
         caller = q0
-        restarted = False    # a start other than q0 ran (its answer may be turns away from q0)
+        restarted = np.zeros(len(targets), dtype=bool)   # rows where a start other than q0
+        # ran (their answer may be turns away from q0; each row as its own solve would)
         if self.first_start == "nearer":
             # iterate first from q0 if its tip is within q0_radius of the aim or no farther
             # than the first pattern's start, from that start otherwise; the start not taken
@@ -387,7 +388,7 @@ class Solver:
                 qb = start_of(0, aim)
                 eb = prob.error(aim, prob.value(qb))
                 swap = rule.swapped(ea2, np.einsum("bi,bi->b", eb, eb), self.q0_radius**2)
-                restarted = True
+                restarted |= ~(ea2 <= self.q0_radius**2)
                 q0 = np.where(swap[:, None], qb, qa)
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
@@ -414,7 +415,7 @@ class Solver:
             # row alone: k = 1) run as one batch, taken in order as if one after another
             rows = np.flatnonzero(unfinished)
             k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
-            restarted = True
+            restarted[rows] = True
             idx = np.tile(rows, k)
             q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
             bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
@@ -442,16 +443,17 @@ class Solver:
                     quit_[gave], stalled[gave] = True, True
                 unfinished = np.where(reachable, res >= self.tol, off >= self.tol) & ~quit_
             i, grow = i + k, 2 * grow
-        free = prob.__dict__.get("_free_joints") if restarted else None
-        if restarted and free is None:
+        again = np.logical_or.reduce(restarted)
+        free = prob.__dict__.get("_free_joints") if again else None
+        if again and free is None:
             probe = np.array([[4.0 * np.pi] * prob.n])
             free = prob._free_joints = prob.clip(probe)[0] == probe[0]
-        if restarted and np.logical_or.reduce(free):
+        if again and np.logical_or.reduce(free):
             # joints the problem leaves unbounded turn by whole turns to within pi of the
             # caller's start: the same pose, without a 2 pi jump when a restart won
             turned = np.where(free, q + 2.0 * np.pi * np.rint((caller - q) / (2.0 * np.pi)),
                               q)
-            moved = np.logical_or.reduce(turned != q, axis=-1)
+            moved = np.logical_or.reduce(turned != q, axis=-1) & restarted
             if np.logical_or.reduce(moved):
                 q[moved] = turned[moved]
                 res[moved] = prob.residual(targets[moved], prob.value(q[moved]))
@@ -676,7 +678,9 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     (B, N) [rad] or None.  Problem ``i`` gets the answer
     ``solve(chain, targets[i], q0[i], ...)`` gives: the same iterations, success and reason,
     its joints equal up to rounding (arrays of B rows round differently from one row's
-    floats: ad hoc, up to 1e-12 rad on the Panda and 6e-11 on the dual arm).
+    floats: ad hoc, up to 1e-12 rad on the Panda and 6e-11 on the dual arm), unless that
+    rounding flips a step's accept/reject (an error that barely changes, pressed on a
+    limit): from there the two go on apart.
 
     Returns
     -------

@@ -35,6 +35,8 @@ __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 SIZE_RANGE = (16, 4096)
 #: the tool positions an animation's trail keeps (the scene's default ``trail_length``)
 TRAIL_LENGTH = 60
+#: ... at most (a scene's ``trail_length`` bound)
+MAX_TRAIL = 100_000
 #: slack [rad or m] on a joint limit before a joint value counts as outside it
 LIMIT_SLACK = 1e-9
 
@@ -495,8 +497,14 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
         frames, fps, size = check_export(count, fps, size)
     except ExportError as exc:
         raise ValueError(str(exc)) from None
-    if isinstance(trail_length, bool) or int(trail_length) != trail_length or trail_length < 0:
-        raise ValueError(f"trail_length must be an integer >= 0, got {trail_length!r}")
+    try:
+        whole = (not isinstance(trail_length, bool) and int(trail_length) == trail_length
+                 and 0 <= trail_length <= MAX_TRAIL)
+    except (TypeError, ValueError, OverflowError):       # None, a string, inf, nan
+        whole = False
+    if not whole:
+        raise ValueError(f"trail_length must be an integer from 0 to {MAX_TRAIL:,}, got "
+                         f"{str(trail_length)[:40]}")
     targets = _targets(robot, target, frames, spatial)
     opts = _options(theme, show_panel, show_jacobian, options)
     if not trail_length:

@@ -192,6 +192,10 @@ class OrbitCamera:
         if unknown:
             raise ValueError(f"view: unknown key {unknown[0]!r}; expected one of "
                              f"{', '.join(VIEW_KEYS)}")
+        for key in ("azimuth_deg", "elevation_deg", "fov_deg", "orbit_deg_per_s"):
+            v = view.get(key, 0.0)      # numbers before the framing does arithmetic on them
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"view.{key}: expected a number, got {str(v)[:40]!r}")
         frame = cls.framing(reach, azimuth_deg=view.get("azimuth_deg", DEFAULT_AZIMUTH),
                             elevation_deg=view.get("elevation_deg", DEFAULT_ELEVATION),
                             fov_deg=view.get("fov_deg", DEFAULT_FOV), points=points,

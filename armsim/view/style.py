@@ -231,11 +231,20 @@ def wrap_lines(lines, font, width, indent="  ") -> list[str]:
 
 
 def _cut(line, font, width) -> str:
+    """``line``, or its longest start that fits ``width`` px with "..." after it (found by
+    bisection: one character at a time took seconds for a long word)."""
     if font.size(line)[0] <= width:
         return line
-    while line and font.size(line + "...")[0] > width:
-        line = line[:-1]
-    return line + "..."
+    lo, hi = 0, len(line)           # line[:lo] + "..." fits; line[:hi] + "..." does not
+    if font.size(line + "...")[0] <= width:
+        return line + "..."
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if font.size(line[:mid] + "...")[0] <= width:
+            lo = mid
+        else:
+            hi = mid
+    return line[:lo] + "..."
 
 
 def fit_lines(lines, font, width, height=None) -> list[str]:
