@@ -310,6 +310,14 @@ class Destination:
                 break
         self._made = []
 
+    def write(self, data):
+        """Write ``data`` (bytes); an OSError becomes this destination's OutputError (a
+        device's write error has no file name to tell which output failed)."""
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            raise self.error(exc) from None
+
     def error(self, exc: OSError) -> OutputError:
         """The one-line error for a write to this destination that failed."""
         where = f"argument {self.label}: " if self.label else ""

@@ -26,13 +26,12 @@ exit status 2, and nothing is written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from armsim.files import OutputError, Outputs
+from armsim.files import OutputError, Outputs, same_destination
 
 __all__ = ["calibrate_main", "plot_image"]
 
@@ -190,8 +189,7 @@ def calibrate_main(argv=None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     named = [a for a in (args.out, args.report) if a]
-    if len(named) == 2 and (named[0] == named[1] == "-" or (
-            "-" not in named and os.path.abspath(named[0]) == os.path.abspath(named[1]))):
+    if len(named) == 2 and same_destination(*named):
         print(f"{PROG}: error: --out and --report are the same file: {named[0]}",
               file=sys.stderr)
         return 2
@@ -224,17 +222,17 @@ def calibrate_main(argv=None) -> int:
             written = []
             if plots:
                 for name, png in _plots(result, detections, args.images is not None):
-                    _write(plots[name], png)
+                    plots[name].write(png)
                 written.append(f"{args.plots}/ ({len(plots)} plots)")
             if "out" in dests:
-                _write(dests["out"], _urdf_text(args.urdf, result).encode("utf-8"))
+                dests["out"].write(_urdf_text(args.urdf, result).encode("utf-8"))
                 written.append(args.out)
             if "report" in dests:
                 import json
                 from armsim.vision.real.report import build_report
                 text = json.dumps(build_report(result, detections), indent=1,
                                   allow_nan=False) + "\n"
-                _write(dests["report"], text.encode("utf-8"))
+                dests["report"].write(text.encode("utf-8"))
                 written.append(args.report)
     except (DataError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
@@ -272,15 +270,6 @@ def _open_files(plots):
                               f"system allows {top} (ulimit -n)")
 
 
-def _write(dest, data):
-    """``data`` to an output; its own OutputError when the write fails (a device has no
-    file name for :class:`~armsim.files.Outputs` to tell which output failed)."""
-    try:
-        dest.file.write(data)
-    except OSError as exc:
-        raise dest.error(exc) from None
-
-
 def _urdf_text(urdf, result):
     from armsim.vision.real.urdf_out import JointCalibration, calibrated_urdf_text
     model = result.model
@@ -296,6 +285,7 @@ def _read(args):
     from armsim.kinematics.urdf import load_robot
     from armsim.vision.real import read_joints, read_observations, read_setup
     from armsim.vision.real.model import Model
+    from armsim.vision.real.errors import DataError
     from armsim.vision.real.report import observation_detections
     robot = load_robot(args.urdf)
     setup = read_setup(args.setup, robot)
@@ -307,13 +297,11 @@ def _read(args):
     else:
         observations = read_observations(args.observations, setup, joints)
         if not len(observations):
-            from armsim.vision.real.errors import DataError
             raise DataError(str(args.observations), "",
                             "no observations: the file has its header only")
         detections = observation_detections(observations, setup, joints.poses)
     source = args.images if args.images is not None else args.observations
     if len(observations) > MAX_CORNERS:
-        from armsim.vision.real.errors import DataError
         raise DataError(str(source), "", f"{len(observations):,} corners; at most "
                         f"{MAX_CORNERS:,} (the solve's memory grows with them: 192,000 took "
                         f"3 GB and 4 minutes)")

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-from armsim.files import OutputError, Outputs
+from armsim.files import OutputError, Outputs, same_destination
 
 __all__ = ["schema_main"]
 
@@ -57,8 +56,7 @@ def schema_main(argv=None) -> int:
     if not args.json and not args.markdown:
         sys.stdout.write(text)
         return 0
-    if args.json and args.markdown and (args.json == "-" and args.markdown == "-" or os.path.abspath(
-            args.json) == os.path.abspath(args.markdown)):
+    if args.json and args.markdown and same_destination(args.json, args.markdown):
         p.error(f"argument --markdown: the same file as --json: {args.markdown}")
     try:
         with Outputs() as outs:
@@ -68,7 +66,7 @@ def schema_main(argv=None) -> int:
             if doc is not None:
                 writes.append((outs.add(args.markdown, "--markdown"), doc))
             for dest, content in writes:
-                dest.file.write(content.encode("utf-8"))
+                dest.write(content.encode("utf-8"))
     except OutputError as exc:
         print(f"armsim schema: error: {str(exc)}", file=sys.stderr)
         return 2

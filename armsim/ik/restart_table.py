@@ -36,6 +36,7 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
 KTH_PASSES = 8         # nearest32: below this k, k + 1 argmin passes (cheaper than a partition)
 FEW_ROWS = 4           # nearest32: up to this many rows, one at a time (fewer numpy calls)
+FEW_PAIRS = 8          # ... and up to this many (row, entry) distances on Python floats
 SCREEN_ULPS = 32        # the float32 screens' distance error bound, in float32 ulps (at least
                         # features + 4: a sum of F + 1 rounded products, in any order)
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
@@ -140,8 +141,7 @@ def argmin32(f, m32, top, out=None):
     v1 = d[at, j].astype(float)
     d[at, j] = np.inf
     gap = d.min(axis=1) - v1
-    fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-    bound = screen_ulps(f.shape[1]) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    bound = screen_bound(np.sqrt(np.einsum("ij,ij->i", f, f)), top, f.shape[1])
     return j, np.flatnonzero(~(gap > 2.0 * bound))
 
 
@@ -151,6 +151,12 @@ def screen_ulps(features):
     features + 1 products of rounded numbers; each term's error and the sum's, in any
     order of summation, stay within that many ulps of the sum of their sizes)."""
     return max(SCREEN_ULPS, features + 4)
+
+
+def screen_bound(fn, top, features):
+    """The float32 distance's error bound for a feature row of norm ``fn`` (a float or
+    (rows,)) against a table whose largest squared norm is ``top``."""
+    return screen_ulps(features) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
 
 
 def nearest32(f, m32, top, k, distances):
@@ -169,12 +175,11 @@ def nearest32(f, m32, top, k, distances):
     d = fx @ m32
     at = np.arange(len(f))
     k = min(k, d.shape[1] - 1)
-    ulps = 2.0 * screen_ulps(f.shape[1]) * 2.0**-24
     if len(f) <= FEW_ROWS:          # row by row: the same candidates, fewer calls
         out = np.empty((len(f), k + 1), dtype=np.intp)
         for r, row in enumerate(f.tolist()):
-            bound = ulps * (2.0 * math.sqrt(math.fsum(x * x for x in row)) * math.sqrt(top)
-                            + top)
+            bound = 2.0 * screen_bound(math.sqrt(math.fsum(x * x for x in row)), top,
+                                       f.shape[1])
             dr = d[r]
             if k < KTH_PASSES:
                 taken = []
@@ -208,8 +213,7 @@ def nearest32(f, m32, top, k, distances):
         taken = np.ascontiguousarray(np.argpartition(d, k, axis=1)[:, :k + 1].T)
         v = d[at, taken].max(axis=0).astype(float)
         d[at, taken] = np.inf
-    fn = np.sqrt(np.einsum("ij,ij->i", f, f))
-    limit = v + ulps * (2.0 * fn * np.sqrt(top) + top)
+    limit = v + 2.0 * screen_bound(np.sqrt(np.einsum("ij,ij->i", f, f)), top, f.shape[1])
     limit[~np.isfinite(limit)] = np.inf             # every entry a candidate
     cand = np.sort(taken.T, axis=1)                 # (rows, k + 1), each row by index
     dist = distances(np.repeat(at, k + 1), cand.ravel()).reshape(cand.shape)
@@ -229,14 +233,8 @@ def exact_distances(f, entries):
     """``distances`` of :func:`nearest32`: the squared distance of each pair, entry
     (``entries`` (entries, F)) minus aim, summed feature after feature."""
     def distances(rows, ents):
-        if len(ents) <= 8:          # a few pairs on Python floats: the same operations
-            out = []
-            for e, x in zip(entries[ents].tolist(), f[rows].tolist()):
-                total = (e[0] - x[0]) * (e[0] - x[0])
-                for a, b in zip(e[1:], x[1:]):
-                    total += (a - b) * (a - b)
-                out.append(total)
-            return np.array(out, dtype=float)
+        if len(ents) <= FEW_PAIRS:
+            return np.array(_few_sums(entries[ents], f[rows], lambda a, b: (a - b) * (a - b)))
         return _in_order((entries[ents] - f[rows]) ** 2)
     return distances
 
@@ -246,16 +244,22 @@ def product_distances(f, entries, sq):
     summed feature after feature, then the squared norm (``entries`` = -2 F entry by
     entry (entries, F))."""
     def distances(rows, ents):
-        if len(ents) <= 8:          # a few pairs on Python floats: the same operations
-            out = []
-            for x, e, s2 in zip(f[rows].tolist(), entries[ents].tolist(), sq[ents].tolist()):
-                total = x[0] * e[0]
-                for a, b in zip(x[1:], e[1:]):
-                    total += a * b
-                out.append(total + s2)
-            return np.array(out, dtype=float)
+        if len(ents) <= FEW_PAIRS:
+            return np.array(_few_sums(f[rows], entries[ents], lambda a, b: a * b)) + sq[ents]
         return _in_order(f[rows] * entries[ents]) + sq[ents]
     return distances
+
+
+def _few_sums(xs, es, term):
+    """:func:`_in_order` of ``term(x, e)`` over the features of each pair, on Python
+    floats (the same operations in the same order, fewer calls for a few pairs)."""
+    out = []
+    for x, e in zip(xs.tolist(), es.tolist()):
+        total = term(x[0], e[0])
+        for a, b in zip(x[1:], e[1:]):
+            total += term(a, b)
+        out.append(total)
+    return out
 
 
 def _in_order(terms):
