@@ -33,10 +33,10 @@ def _products(ent, f, sq):
 
 
 @pytest.mark.parametrize("kind", ["plain", "rounded", "repeated"])
-@pytest.mark.parametrize("k", [0, 1, 3, 7, 8, 20])
+@pytest.mark.parametrize("k", [0, 1, 3, 4, 5, 8, 20, 63])
 def test_the_nearest_in_order_are_the_float64_ones(kind, k):
     rng = np.random.default_rng([k, len(kind)])
-    for entries, features in ((1, 3), (9, 12), (300, 12), (4096, 3)):
+    for entries, features in ((1, 3), (9, 12), (300, 12), (1000, 12), (4096, 3)):
         ent, minus2, sq = _table(rng, entries, features, kind)
         f = np.concatenate([rng.normal(size=(20, features)),
                             ent[rng.integers(0, entries, size=10)]])   # aims on entries
@@ -79,6 +79,22 @@ def test_a_row_that_is_not_finite_takes_every_entry_and_stays_in_bounds():
                        rt.exact_distances(f, ent))
     assert got.shape == (2, 3) and ((got >= 0) & (got < 50)).all()
     assert got[1].tolist() == np.lexsort((np.arange(50), _exact(ent, f[1])))[:3].tolist()
+
+
+def test_rows_not_finite_beside_finite_ones_in_the_blocks_path():
+    # k >= KTH_PASSES on a table of many blocks: the finite rows take the blocks' bound,
+    # the others every entry; each finite row gets the float64 ranking
+    rng = np.random.default_rng(9)
+    ent, minus2, sq = _table(rng, 1000, 3, "rounded")
+    f = rng.normal(size=(12, 3))
+    f[[2, 7], 1] = [np.nan, np.inf]
+    k = rt.KTH_PASSES + 6
+    with np.errstate(invalid="ignore"):     # the rows not finite
+        got = rt.nearest32(f, rt.screen32(minus2, sq), float(sq.max()), k,
+                           rt.exact_distances(f, ent))
+    assert got.shape == (12, k + 1) and ((got >= 0) & (got < 1000)).all()
+    for i in set(range(12)) - {2, 7}:
+        assert got[i].tolist() == np.lexsort((np.arange(1000), _exact(ent, f[i])))[:k + 1].tolist()
 
 
 def test_the_bound_grows_with_the_features():

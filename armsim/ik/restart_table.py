@@ -34,7 +34,8 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged; measured before the
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
 NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
-KTH_PASSES = 8         # nearest32: below this k, k + 1 argmin passes (cheaper than a partition)
+KTH_PASSES = 5         # nearest32: below this k, k + 1 argmin passes (cheaper than blocks)
+SCREEN_GROUPS = 16     # nearest32 from KTH_PASSES on: the table's entries in blocks of 16
 FEW_ROWS = 4           # nearest32: up to this many rows, one at a time (fewer numpy calls)
 FEW_PAIRS = 8          # ... and up to this many (row, entry) distances on Python floats
 SCREEN_ULPS = 32        # the float32 screens' distance error bound, in float32 ulps (at least
@@ -159,7 +160,7 @@ def screen_bound(fn, top, features):
     return screen_ulps(features) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
 
 
-def nearest32(f, m32, top, k, distances):
+def nearest32(f, m32, top, k, distances, d=None):
     """The k + 1 entries nearest each feature row of f (rows, F), in order (rows, k + 1),
     by the float64 ``distances(rows, entries)`` of (row, entry) pairs (ties: the lower
     index first), screened in float32 as :func:`argmin32` (``m32`` from
@@ -168,11 +169,14 @@ def nearest32(f, m32, top, k, distances):
     row whose screen is not finite: every entry).  The compiled solve's rule
     (:func:`armsim.ik._kernel_parts._nearest`), at a float32 scan's cost.  The k + 1
     smallest float32 distances: below :data:`KTH_PASSES`, by k + 1 argmins, each taking
-    out the smallest left; else by a partition."""
-    fx = np.empty((len(f), f.shape[1] + 1), dtype=np.float32)
-    fx[:, :-1] = f
-    fx[:, -1] = 1.0
-    d = fx @ m32
+    out the smallest left; else from blocks' minima (:func:`_nearest_blocks`), or by a
+    partition (given ``d``, the float32 distances, or a table of few blocks)."""
+    blocks = d is None          # (given d: the float32 distances, and no blocks)
+    if blocks:
+        fx = np.empty((len(f), f.shape[1] + 1), dtype=np.float32)
+        fx[:, :-1] = f
+        fx[:, -1] = 1.0
+        d = fx @ m32
     at = np.arange(len(f))
     k = min(k, d.shape[1] - 1)
     if len(f) <= FEW_ROWS:          # row by row: the same candidates, fewer calls
@@ -203,6 +207,9 @@ def nearest32(f, m32, top, k, distances):
             dist = distances(np.full(len(cand), r), cand)
             out[r] = cand[np.lexsort((cand, dist))[:k + 1]]
         return out
+    groups = d.shape[1] // SCREEN_GROUPS
+    if blocks and k >= KTH_PASSES and groups + d.shape[1] % SCREEN_GROUPS > k:
+        return _nearest_blocks(f, d, top, k, distances, groups)
     if k < KTH_PASSES:
         taken = np.empty((k + 1, len(f)), dtype=np.intp)
         for i in range(k + 1):
@@ -227,6 +234,43 @@ def nearest32(f, m32, top, k, distances):
         count = np.bincount(rows, minlength=len(f))[more]
         out[more] = ents[order[(np.cumsum(count) - count)[:, None] + np.arange(k + 1)]]
     return out
+
+
+def _nearest_blocks(f, d, top, k, distances, width):
+    """:func:`nearest32`'s answer for k >= :data:`KTH_PASSES` without a partition of every
+    row: the entries fall in blocks (entry j in block ``j % width``, the few past
+    ``SCREEN_GROUPS x width`` one each); the (k + 1)-th smallest of the blocks' float32
+    minima bounds the (k + 1)-th smallest distance from above (k + 1 blocks, each with an
+    entry at or below it), so the entries within twice the error bound of it hold every
+    candidate of :func:`nearest32`'s rule, and the same exact distances and order pick
+    the same k + 1.  Rows whose bound is not finite take :func:`nearest32`'s own pass."""
+    rows, n = d.shape
+    mins = d[:, :SCREEN_GROUPS * width].reshape(rows, SCREEN_GROUPS, width).min(axis=1)
+    if n > SCREEN_GROUPS * width:
+        mins = np.concatenate([mins, d[:, SCREEN_GROUPS * width:]], axis=1)
+    limit = np.partition(mins, k, axis=1)[:, k].astype(float) + 2.0 * screen_bound(
+        np.sqrt(np.einsum("ij,ij->i", f, f)), top, f.shape[1])
+    finite = np.isfinite(limit)
+    if not finite.all():            # a row whose screen is not finite: the partition's pass
+        out = np.empty((rows, k + 1), dtype=np.intp)
+        bad, good = np.flatnonzero(~finite), np.flatnonzero(finite)
+        out[bad] = nearest32(f[bad], None, top, k, lambda r, e: distances(bad[r], e),
+                             d=d[bad])
+        if good.size:
+            out[good] = _nearest_blocks(f[good], d[good], top, k,
+                                        lambda r, e: distances(good[r], e), width)
+        return out
+    # float32 limits rounded up (a larger set of candidates picks the same entries)
+    limit32 = np.nextafter(limit.astype(np.float32), np.float32(np.inf))
+    er, ej = np.divmod(np.flatnonzero(d <= limit32[:, None]), n)   # by row, then entry
+    count = np.bincount(er, minlength=rows)
+    at = np.arange(len(er)) - (np.cumsum(count) - count)[er]       # place in its row
+    dist = np.full((rows, count.max()), np.inf)      # each row's candidates, inf after them
+    dist[er, at] = distances(er, ej)
+    ents = np.zeros(dist.shape, dtype=np.intp)
+    ents[er, at] = ej
+    # a stable sort of entries in index order: ties, the lower index first
+    return np.take_along_axis(ents, np.argsort(dist, axis=1, kind="stable")[:, :k + 1], axis=1)
 
 
 def exact_distances(f, entries):
