@@ -427,19 +427,11 @@ def _outputs(args, scene):
 
 
 def _check_suffix(option, name, suffix, what):
-    """A file the option writes is named for what it holds: a regular file or a new path
-    must end in ``suffix`` (any case); ``-``, devices and FIFOs (``/dev/null``, a pipe) are
-    written through whatever their name."""
-    path = Path(name)
-    if name == "-" or path.suffix.lower() == suffix:
-        return
-    try:
-        if not path.is_file() and path.exists():     # a device, a FIFO (a folder fails later)
-            return
-    except OSError:
-        return                                      # the output's own check names it
-    raise UsageError(f"argument {option}: '{name}' would hold {what} under another name; "
-                     f"end it in {suffix} (e.g. '{path.with_suffix(suffix).name}')")
+    """A file the option writes is named for what it holds (:func:`armsim.files.suffix_problem`)."""
+    from armsim.files import suffix_problem
+    problem = suffix_problem(name, suffix, what)
+    if problem:
+        raise UsageError(f"argument {option}: {problem}")
 
 
 def _check_gif(args, scene):

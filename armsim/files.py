@@ -47,7 +47,8 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "FIFO_WAIT",
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
+           "suffix_problem", "FIFO_WAIT",
            "InputError", "read_regular", "file_type"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
@@ -335,6 +336,24 @@ def same_destination(a, b) -> bool:
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
     return stat.S_ISREG(sa.st_mode) and (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def suffix_problem(name, suffix, what):
+    """None when a file named ``name`` may hold ``what`` (a description, e.g. "a GIF");
+    else the sentence saying why not.  A regular file or a new path must end in ``suffix``
+    (any case); ``-``, devices and FIFOs (``/dev/null``, a pipe) are written through
+    whatever their name."""
+    name = os.fspath(name)
+    path = Path(name)
+    if name == "-" or path.suffix.lower() == suffix:
+        return None
+    try:
+        if not path.is_file() and path.exists():     # a device, a FIFO (a folder fails later)
+            return None
+    except (OSError, ValueError):
+        return None                                 # the output's own check names it
+    return (f"'{name}' would hold {what} under another name; end it in {suffix} "
+            f"(e.g. '{path.with_suffix(suffix).name if path.name else 'out' + suffix}')")
 
 
 _NAME_MAX = 255         # bytes in a file name (the common file systems' limit)

@@ -8,7 +8,8 @@ e.g. ``must be <= 170, got 179.5``).  A quantity computed from others (the camer
 distance framing an arm's reach, the distance after zooming) is :meth:`Range.clamp`-ed
 into its range instead of refused.
 
-This module imports nothing from armsim, so every layer can import it.
+This module imports nothing from armsim, so every layer can import it; it also says
+what counts as an array of numbers (:func:`real_array`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import math
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Range", "BIG", "VIEW_AZIMUTH_DEG", "VIEW_ELEVATION_DEG", "VIEW_DISTANCE",
-           "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES"]
+           "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES",
+           "real_array"]
 
 #: largest accepted coordinate or length [m] (the scene's ``BIG``)
 BIG = 1.0e6
@@ -151,3 +155,27 @@ VIEW_ZOOM = Range(0.05, 20.0)
 VIEW_RANGES = {"azimuth_deg": VIEW_AZIMUTH_DEG, "elevation_deg": VIEW_ELEVATION_DEG,
                "distance": VIEW_DISTANCE, "center": VIEW_CENTER, "fov_deg": VIEW_FOV_DEG,
                "orbit_deg_per_s": VIEW_ORBIT_DEG_PER_S}
+
+
+_FLOAT = np.dtype(float)
+
+
+def real_array(name, value):
+    """``value`` as a float array, or a one-line ValueError naming the argument: complex
+    numbers (their imaginary part would be dropped), strings, objects and other non-numbers
+    are refused, never converted with a warning."""
+    if value.__class__ is np.ndarray and value.dtype is _FLOAT:
+        return value            # already one (the common case, and a single solve's cost)
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        a = None
+    if a is not None and a.dtype.kind == "c":
+        raise ValueError(f"{name} must be real numbers, got complex numbers "
+                         f"({str(value)[:40]})")
+    if a is not None and a.dtype.kind == "O":
+        raise ValueError(f"{name} must be an array of numbers, got an array of Python "
+                         f"objects ({str(value)[:40]})")
+    if a is None or a.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
+    return a.astype(float, copy=False)

@@ -15,8 +15,8 @@ ALLOWED = {
     "files": set(),
     "ranges": set(),            # the accepted ranges shared by the scene, view and API
     "ad": set(),
-    "kinematics": {"ad", "files"},
-    "ik": {"ad", "kinematics"},
+    "kinematics": {"ad", "files", "ranges"},
+    "ik": {"ad", "kinematics", "ranges"},
     "vision": {"ad", "kinematics", "files", "ranges"},
     "scene": {"ad", "kinematics", "ik", "vision", "files", "ranges"},
     "view": {"ad", "kinematics", "ik", "vision", "scene", "files", "ranges"},

@@ -304,6 +304,12 @@ def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
     one_line_error(lambda: anim.save(missing / "x.gif"),
                    f"cannot write '{missing / 'x.gif'}': folder '{missing}' does not exist")
     assert not missing.exists()
+    # a GIF under another name is refused, as the CLI's --gif refuses it (was written)
+    png = ROOT / "no-such-folder.png"
+    one_line_error(lambda: anim.save(png), f"'{png}' would hold a GIF under another name; "
+                   "end it in .gif (e.g. 'no-such-folder.gif')")
+    assert not png.exists()
+    one_line_error(lambda: anim.save(3), "path must be a file name, got 3")
 
 
 def test_import_armsim_loads_no_pygame_until_a_picture_is_asked():

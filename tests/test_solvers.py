@@ -377,6 +377,8 @@ _NONNEG = "must be a number >= 0 and <= 1e+50, got"
     (dict(tol=1e200), f"tol {_POS} 1e+200"),             # issue 9 item 13: was OverflowError
     (dict(tol=float("nan")), f"tol {_POS} nan"),
     (dict(tol="x"), f"tol {_POS} x"),
+    (dict(tol="1e-3"), f"tol {_POS} 1e-3"),              # text is not a number (was taken)
+    (dict(damping=b"0.1"), f"damping {_POS} b'0.1'"),
     (dict(max_iter=-1), "max_iter must be an integer >= 0, got -1"),
     (dict(max_iter=2.5), "max_iter must be an integer >= 0, got 2.5"),
     (dict(max_iter=float("nan")), "max_iter must be an integer >= 0, got nan"),

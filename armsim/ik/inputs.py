@@ -5,31 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from armsim.ranges import real_array  # noqa: F401  (here for the solve's callers)
+
 #: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
 ORTHONORMAL_TOL = 1e-6
-_ORTHONORMAL_TEXT = "1e-6"      # as the messages print it
 _FLOAT = np.dtype(float)
-
-
-def real_array(name, value):
-    """``value`` as a float array, or a one-line ValueError naming the argument: complex
-    numbers (their imaginary part would be dropped), strings, objects and other non-numbers
-    are refused, never converted with a warning."""
-    if value.__class__ is np.ndarray and value.dtype is _FLOAT:
-        return value            # already one (the common case, and a single solve's cost)
-    try:
-        a = np.asarray(value)
-    except (TypeError, ValueError, OverflowError):
-        a = None
-    if a is not None and a.dtype.kind == "c":
-        raise ValueError(f"{name} must be real numbers, got complex numbers "
-                         f"({str(value)[:40]})")
-    if a is not None and a.dtype.kind == "O":
-        raise ValueError(f"{name} must be an array of numbers, got an array of Python "
-                         f"objects ({str(value)[:40]})")
-    if a is None or a.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
-    return a.astype(float, copy=False)
+_ORTHONORMAL_TEXT = "1e-6"      # as the messages print it
 
 
 def check_rotations(R, prefix="target rotation", dev=None, det=None):

@@ -42,7 +42,7 @@ def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
     """``value`` as a float in (low, high] (``[low, high]`` with ``closed``), or a
     ValueError naming the argument."""
     try:
-        v = float(value)
+        v = None if isinstance(value, (str, bytes)) else float(value)   # not text: "1e-3"
     except (TypeError, ValueError, OverflowError):
         v = None
     if isinstance(value, bool) or v is None or not (

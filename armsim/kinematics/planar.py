@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ranges import real_array
 
 __all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES", "MIN_LENGTH", "MAX_LENGTH",
            "MAX_COORDINATE", "MAX_ANGLE", "memory_budget", "tip_jacobian",
@@ -273,7 +274,7 @@ class Chain:
     limits: np.ndarray | None
 
     def __init__(self, lengths, base=(0.0, 0.0), limits=None):
-        lengths = np.array(lengths, dtype=float).reshape(-1)
+        lengths = np.array(real_array("lengths", lengths), dtype=float).reshape(-1)
         if lengths.size == 0:
             raise ValueError("a chain needs at least one segment")
         bad = ~((lengths >= MIN_LENGTH) & (lengths <= MAX_LENGTH))
@@ -281,12 +282,12 @@ class Chain:
             i = int(np.argmax(bad))
             raise ValueError(f"lengths[{i}] must be within [{MIN_LENGTH:g}, {MAX_LENGTH:g}], "
                              f"got {float(lengths[i])!r}")
-        base = np.array(base, dtype=float).reshape(-1)
+        base = np.array(real_array("base", base), dtype=float).reshape(-1)
         if base.shape != (2,) or not np.all(np.abs(base) <= MAX_COORDINATE):
             raise ValueError(f"base must be two numbers within +-{MAX_COORDINATE:g}, "
                              f"got {base.tolist()[:2]}{'...' if base.size > 2 else ''}")
         if limits is not None:
-            limits = np.array(limits, dtype=float)
+            limits = np.array(real_array("limits", limits), dtype=float)
             if limits.shape != (lengths.size, 2):
                 raise ValueError(f"limits must have shape ({lengths.size}, 2), got {limits.shape}")
             lo, hi = limits[:, 0], limits[:, 1]

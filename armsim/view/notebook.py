@@ -426,9 +426,14 @@ class Animation:
 
     def save(self, path):
         """Write the GIF to ``path`` (replaced atomically, as the CLI's ``--gif``; a
-        device or FIFO written through).  Returns the path written; ValueError (one
+        device or FIFO written through; a file's name must end in ``.gif``).  Returns the path written; ValueError (one
         line) when it cannot be written."""
-        from armsim.files import OutputError, Outputs
+        from armsim.files import OutputError, Outputs, suffix_problem
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"path must be a file name, got {str(path)[:40]}")
+        problem = suffix_problem(path, ".gif", "a GIF")
+        if problem:
+            raise ValueError(problem)
         try:
             with Outputs() as outs:
                 dest = outs.add(path)
