@@ -182,7 +182,9 @@ def test_batch_gives_the_single_answers():
      "PointTarget: point must be within [0, 7] (0 the base, 7 the tip), got [9.0]"),
     (dict(priority=True, method="gradient"), "priority=True needs method 'dls', got 'gradient'"),
     (dict(max_step=-1), "max_step must be a finite number >= 0, got -1"),
-    (dict(method="ccd", objectives=[]), "method 'ccd' needs a planar chain; for this problem "
+    # a planar chain takes ccd; objectives do not (the message said "needs a planar chain")
+    (dict(method="ccd", objectives=[]), "method 'ccd' cannot take objectives (obstacles, "
+                                        "posture, smoothness, ...); for this problem "
                                         "choose one of dls, gradient, pinv"),
 ])
 def test_bad_objectives_name_what_is_wrong(kwargs, message):

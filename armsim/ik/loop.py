@@ -150,7 +150,10 @@ class Solver:
             if priority and method != "dls":
                 raise ValueError(f"priority=True needs method 'dls', got {method!r}")
         if method not in problem.supports:
-            raise ValueError(f"method {method!r} needs a planar chain; for this problem "
+            need = ("cannot take objectives (obstacles, posture, smoothness, ...)"
+                    if isinstance(problem, Stack) and method in as_problem(task).supports
+                    else "needs a planar chain")
+            raise ValueError(f"method {method!r} {need}; for this problem "
                              f"choose one of {', '.join(problem.supports)}")
         self.problem = problem
         self.chain = getattr(problem, "chain", None)
