@@ -26,7 +26,7 @@ __all__ = [
     "sin", "cos", "cos_sin", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
     "tanh", "sigmoid", "hypot", "abs", "absolute", "square", "cumsum", "sum",
     "stack", "concatenate", "where", "maximum", "minimum", "clip", "matmul",
-    "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES",
+    "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES", "as_output", "pow_slope",
 ]
 
 # Hooks for instrumentation (operation counts in :mod:`armsim.ad.opcount`, tangent
@@ -83,6 +83,25 @@ def _k_of(*args) -> int:
         if isinstance(a, Dual):
             return a.tangent.shape[-1]
     raise TypeError("no Dual among the arguments")
+
+
+def _same_k(a, b):
+    """Two Duals combine only with the same directions (K); numpy would broadcast K = 1."""
+    ka, kb = a.tangent.shape[-1], b.tangent.shape[-1]
+    if ka != kb:
+        raise ValueError(f"Duals of {ka} and {kb} directions cannot be combined (seed every "
+                         "input of one evaluation together)")
+
+
+def pow_slope(x, p):
+    """``d x^p / dx = p x^(p-1)`` elementwise (written without dividing by x): 0 where
+    ``p = 0`` (x^0 is constant, even at x = 0), and taken as 0 at x = 0 where it is not
+    finite (a fractional power's slope there, as :func:`sqrt`'s), so the other directions
+    of a tangent stay finite (inf times their 0 was NaN)."""
+    x, p = np.asarray(x, dtype=float), np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = p * x ** (p - 1.0)
+    return np.where((p == 0) | ((x == 0) & ~np.isfinite(d)), 0.0, d)
 
 
 def _col(d):
@@ -193,6 +212,7 @@ class Dual:
     # -- arithmetic: each computes value and tangent together -------------
     def __add__(self, other):
         if isinstance(other, Dual):
+            _same_k(self, other)
             return _make("add", self.value + other.value, self.tangent + other.tangent, (self, other))
         other = np.asarray(other, dtype=float)
         v = self.value + other
@@ -203,6 +223,7 @@ class Dual:
 
     def __sub__(self, other):
         if isinstance(other, Dual):
+            _same_k(self, other)
             return _make("sub", self.value - other.value, self.tangent - other.tangent, (self, other))
         other = np.asarray(other, dtype=float)
         v = self.value - other
@@ -219,6 +240,7 @@ class Dual:
 
     def __mul__(self, other):
         if isinstance(other, Dual):
+            _same_k(self, other)
             v = self.value * other.value
             t = self.tangent * _col(other.value) + _col(self.value) * other.tangent
             return _make("mul", v, t, (self, other))
@@ -230,6 +252,7 @@ class Dual:
 
     def __truediv__(self, other):
         if isinstance(other, Dual):
+            _same_k(self, other)
             inv = 1.0 / other.value
             v = self.value * inv
             t = self.tangent * _col(inv) - _col(v * inv) * other.tangent
@@ -248,9 +271,7 @@ class Dual:
             return exp(other * log(self))
         p = np.asarray(other, dtype=float)
         v = self.value ** p
-        # d x^p = p x^(p-1); written without dividing by x so x = 0 stays finite
-        d = p * self.value ** (p - 1.0) if np.all(p != 0) else np.zeros_like(v)
-        return _make("pow", v, _col(d) * self.tangent, (self,))
+        return _make("pow", v, _col(pow_slope(self.value, p)) * self.tangent, (self,))
 
     def __rpow__(self, other):  # other ** self
         other = np.asarray(other, dtype=float)
@@ -564,6 +585,19 @@ def matmul(a, b):
 # Jacobians
 # ---------------------------------------------------------------------------
 
+def as_output(y):
+    """A function's output as one Dual or array: a list or tuple (nested too) holding
+    Duals is stacked (:func:`stack`), as numpy would make an array of one of numbers
+    (its Duals' tangents were dropped: ``np.asarray`` took each 0-d Dual's float)."""
+    if isinstance(y, np.ndarray) and y.dtype == object:
+        y = y.tolist()
+    if isinstance(y, (list, tuple)):
+        parts = [as_output(v) for v in y]
+        if any(isinstance(v, Dual) for v in parts):
+            return stack(parts)
+    return y
+
+
 def seed(x, batch_dims=0):
     """Seed ``x`` with identity tangents per batch element.
 
@@ -584,7 +618,7 @@ def value_and_jacobian(f, x):
     Returns ``(f(x), J)`` with ``J.shape == f(x).shape + x.shape``.
     """
     x = np.asarray(x, dtype=float)
-    y = f(Dual.variables(x))
+    y = as_output(f(Dual.variables(x)))
     if not isinstance(y, Dual):  # f does not depend on x
         y = np.asarray(y, dtype=float)
         return y, np.zeros(y.shape + x.shape)

@@ -510,7 +510,7 @@ def jacobian(f, x, k=None, at="every", representation="dense"):
     """
     x = np.asarray(x, dtype=float)
     with prune(k, at=at, representation=representation):
-        y = f(ad.Dual.variables(x))
+        y = ad.as_output(f(ad.Dual.variables(x)))
     if not isinstance(y, ad.Dual):
         y = np.asarray(y, dtype=float)
         return np.zeros(y.shape + x.shape)

@@ -251,7 +251,7 @@ def _pow(a, b):
     if isinstance(b, Var):                      # x ** y = exp(y log x), as in dual
         return np.exp(b * np.log(a))
     v = av ** bv
-    d = bv * av ** (bv - 1.0) if np.all(bv != 0) else np.zeros_like(v)
+    d = ad.pow_slope(av, bv)
     return _node("pow", v, [(a, lambda g: _unbroadcast(g * d, av.shape), "mul")])
 
 

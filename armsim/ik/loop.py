@@ -150,9 +150,8 @@ class Solver:
             if priority and method != "dls":
                 raise ValueError(f"priority=True needs method 'dls', got {method!r}")
         if method not in problem.supports:
-            need = ("cannot take objectives (obstacles, posture, smoothness, ...)"
-                    if isinstance(problem, Stack) and method in as_problem(task).supports
-                    else "needs a planar chain")
+            need = ("cannot take objectives (obstacles, posture, smoothness, ...)" if method
+                    in as_problem(task).supports else "needs a planar chain")   # a Stack's
             raise ValueError(f"method {method!r} {need}; for this problem "
                              f"choose one of {', '.join(problem.supports)}")
         self.problem = problem

@@ -109,7 +109,7 @@ class Objective:
 
     def raw(self, ctx):
         """The unweighted residual (B, k) at ``ctx.q``."""
-        r = self.fun(ctx.q, ctx.chain)
+        r = ad.as_output(self.fun(ctx.q, ctx.chain))
         shape = np.shape(ad.value_of(r))
         if len(shape) == 1:
             r = ad.reshape(r, shape + (1,))

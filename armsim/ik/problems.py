@@ -273,16 +273,24 @@ class FunctionProblem(Problem):
         self.curvature = None if curvature is None else float(curvature)
 
     def value(self, q):
-        return np.asarray(self.fun(q), dtype=float)
+        return self._checked(np.asarray(ad.value_of(ad.as_output(self.fun(q))), dtype=float),
+                             len(q))
 
     def value_and_jacobian(self, q):
         b, n = q.shape
         seed = np.broadcast_to(np.eye(n), (b, n, n))
-        y = self.fun(ad.Dual(q, seed))
+        y = ad.as_output(self.fun(ad.Dual(q, seed)))
         if not isinstance(y, ad.Dual):               # y does not depend on q
-            y = np.asarray(y, dtype=float)
+            y = self._checked(np.asarray(y, dtype=float), b)
             return y, np.zeros(y.shape + (n,))
+        self._checked(y.value, b)
         return y.value, y.tangent
+
+    def _checked(self, y, b):
+        if y.shape != (b, self.m):
+            raise ValueError(f"the function must return (B, m) = ({b}, {self.m}) values for "
+                             f"q of shape ({b}, {self.n}), got shape {y.shape}")
+        return y
 
 
 MAX_WEIGHT_RATIO = 1e6     # a target's weights: the largest over the smallest not 0

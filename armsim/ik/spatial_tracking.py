@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from armsim.ik.inputs import check_rotations
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
 from armsim.ik.tracking import (SHORT, STALL_WINDOW, RunStats, clearance, joints_at_limit,
@@ -247,12 +248,8 @@ class SpatialSimulation:
             raise ValueError(f"target must be a position (3,) or a pose (4, 4) of finite "
                              f"numbers within +-{MAX_OFFSET:g}, got shape {t.shape}")
         kind, rows = SpatialTarget.target_rows(t, batch=False)
-        if kind == "pose":
-            R = t[:3, :3]
-            dev = float(np.abs(R @ R.T - np.eye(3)).max())
-            if dev > 1e-6:
-                raise ValueError(f"target rotation must be orthonormal (R R^T = I within "
-                                 f"1e-6), got a deviation of {dev:.3g}")
+        if kind == "pose":      # a rotation, as armsim.solve takes (not a reflection)
+            check_rotations(t[None, :3, :3])
         return kind, rows[0]
 
     @property
@@ -292,10 +289,10 @@ class SpatialSimulation:
 
     def step(self, target=None) -> SpatialState:
         """Advance one frame.  ``target`` ((3,) or (4, 4)) overrides the scripted path."""
-        self.frame += 1
         if target is None:
-            target = self.path(self.frame)
+            target = self.path(self.frame + 1)
         kind, row = self._rows(target)
+        self.frame += 1                     # (a refused target leaves the frame as it was)
         solver = self._solver(kind)
         self._target, self._kind = np.asarray(target, dtype=float).copy(), kind
         smooth_to(self.objectives, self.q)

@@ -409,10 +409,15 @@ def pinv(ctx, q, tip, jac, f, aim, mem):
     ``J^+ e = J^T V diag(1/s) V^T e`` from the eigen-decomposition of the m x m
     ``J J^T`` (closed form for m = 2); eigenvalues under ``1e-10`` of the largest
     are dropped.  The largest joint change is capped to ``max_joint_step`` [rad]
-    (near a singularity ``J^+`` asks for huge steps); nothing else safeguards it.
+    (near a singularity ``J^+`` asks for huge steps), and a row whose error or Jacobian
+    is not finite does not move; nothing else safeguards it.
     """
     o = ctx.options
     e = ctx.problem.error(aim, tip)
+    bad = ~(np.logical_and.reduce(np.isfinite(e), axis=-1)
+            & np.isfinite(jac).reshape(len(jac), -1).all(axis=-1))
+    if bad.any():       # a function not finite at q (NaN for eigh): such a row stays put
+        e, jac = np.where(bad[:, None], 0.0, e), np.where(bad[:, None, None], 0.0, jac)
     if e.shape[-1] == 2:
         y = _pinv2(jac, e)
     else:

@@ -294,12 +294,12 @@ class Simulation:
 
     def step(self, target=None):
         """Advance one frame.  ``target`` (2,) overrides the scripted path."""
-        self.frame += 1
         if target is None:
-            target = self.path(self.frame)
+            target = self.path(self.frame + 1)
         target = np.asarray(target, dtype=float)
         if target.shape != (2,) or not np.all(np.isfinite(target)):
             raise ValueError(f"target must be two finite numbers, got {target.tolist()}")
+        self.frame += 1                     # (a refused target leaves the frame as it was)
         for other in self.companions:
             other.step(target)
         self._target = target

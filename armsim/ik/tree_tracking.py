@@ -336,9 +336,13 @@ class TreeSimulation:
     def step(self, targets=None) -> TreeState:
         """Advance one frame.  ``targets``: ``{link: (3,) or (4, 4)}`` overriding the scripted
         paths of those tools (the window's dragged targets); the others follow their paths."""
-        self.frame += 1
-        self._targets = self._targets_at(self.frame, targets)
-        prob, row = self._problem(self._targets)
+        unknown = sorted(set(targets or ()) - set(self.paths))
+        if unknown:
+            raise ValueError(f"targets name no tool of this simulation: {unknown[0]!r} (its "
+                             f"tools: {', '.join(self.paths)})")
+        new = self._targets_at(self.frame + 1, targets)
+        prob, row = self._problem(new)      # (a refused target changes nothing)
+        self.frame, self._targets = self.frame + 1, new
         solver = self._solver(prob)
         q, iters, _, _ = solver.run(row[None], self.q[None])
         q = q[0]

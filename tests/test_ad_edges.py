@@ -1,0 +1,125 @@
+"""Edges of the forward-mode AD a user writes functions with, and of the tracking
+simulations' step (a fifth audit): each case failed on the code before it."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ad import dual as ad
+from armsim.ad import reverse
+from armsim.ik.problems import FunctionProblem
+from armsim.ik.spatial_tracking import SpatialSimulation
+from armsim.ik.tracking import Simulation
+from armsim.ik.tree_tracking import TreeSimulation
+
+
+def _central(f, x, h=1e-6):
+    x = np.asarray(x, dtype=float)
+    cols = []
+    for i in range(x.size):
+        d = np.zeros_like(x)
+        d.flat[i] = h
+        cols.append((np.asarray(f(x + d)) - np.asarray(f(x - d))) / (2 * h))
+    return np.stack(cols, axis=-1)
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_a_function_returning_a_list_of_duals_gets_its_jacobian(container):
+    # was all zeros: np.asarray took each 0-d Dual's float and dropped its tangent
+    def f(v):
+        return container([v[0] * v[1], ad.sin(v[0])])
+    J = ad.jacobian(f, [1.0, 2.0])
+    assert np.allclose(J, [[2.0, 1.0], [np.cos(1.0), 0.0]], atol=1e-15)
+    nested = ad.jacobian(lambda v: [[v[0], v[1]], [v[1] * v[0], 1.0]], [3.0, 5.0])
+    assert np.array_equal(nested, [[[1, 0], [0, 1]], [[5, 3], [0, 0]]])
+
+
+def test_a_power_with_a_zero_in_its_exponents_keeps_the_other_slopes():
+    # was every slope 0 as soon as one exponent was 0 (forward and reverse alike)
+    J = ad.jacobian(lambda v: v ** np.array([0.0, 2.0]), [2.0, 3.0])
+    assert np.array_equal(J, [[0.0, 0.0], [0.0, 6.0]])
+    g = reverse.grad(lambda v: (v ** np.array([0.0, 2.0])).sum(), np.array([2.0, 3.0]))
+    assert np.array_equal(g, [0.0, 6.0])
+
+
+def test_a_fractional_power_at_zero_is_finite_in_every_direction():
+    # was [nan, nan]: the power's infinite slope at 0 times the other direction's 0
+    f = lambda v: (v[0] ** 2 + v[1] ** 2) ** 0.5 + v[1]     # noqa: E731
+    assert np.array_equal(ad.jacobian(f, [0.0, 0.0]), [0.0, 1.0])
+    x = [0.3, -0.4]
+    assert np.allclose(ad.jacobian(f, x), _central(f, x), atol=1e-8)
+    assert np.array_equal(ad.jacobian(lambda v: v ** 1.5, [0.0]), [[0.0]])
+
+
+def test_duals_of_different_directions_do_not_combine():
+    with pytest.raises(ValueError) as err:
+        ad.Dual(1.0, [1.0]) * ad.Dual(1.0, [1.0, 2.0])
+    assert str(err.value) == ("Duals of 1 and 2 directions cannot be combined (seed every "
+                              "input of one evaluation together)")
+    for op in (lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a / b):
+        with pytest.raises(ValueError, match="cannot be combined"):
+            op(ad.Dual(1.0, [1.0, 0.0]), ad.Dual(2.0, [1.0]))
+
+
+def test_a_function_problem_names_the_shape_it_needs():
+    # a list of per-column arrays: was a numpy broadcasting error naming nothing
+    prob = FunctionProblem(lambda q: [q[:, 0] + q[:, 1], q[:, 1] * 2.0], 2, 2)
+    with pytest.raises(ValueError) as err:
+        armsim.solve(prob, [1.0, 0.5])
+    assert str(err.value) == ("the function must return (B, m) = (1, 2) values for q of "
+                              "shape (1, 2), got shape (2, 1)")
+    good = FunctionProblem(lambda q: ad.stack([q[:, 0] + q[:, 1], q[:, 1] * 2.0], axis=-1), 2, 2)
+    res = armsim.solve(good, [1.0, 0.5])
+    assert res.success and np.allclose([res.q[0] + res.q[1], 2 * res.q[1]], [1.0, 0.5],
+                                       atol=1e-5)
+
+
+def test_pinv_leaves_a_row_whose_function_is_not_finite_where_it_is():
+    # was LinAlgError "Eigenvalues did not converge" from a NaN J J^T
+    chain = armsim.Chain([0.2] * 7)
+    bad = armsim.Objective(lambda q, c: ad.sqrt(q[:, :1] - 5.0))     # NaN everywhere
+    with np.errstate(invalid="ignore"):
+        res = armsim.solve(chain, [0.5, 0.3], method="pinv", objectives=[bad])
+    assert not res.success and np.all(np.isfinite(res.q))
+
+
+def test_a_pose_target_that_is_a_reflection_is_refused_while_tracking():
+    arm = armsim.robots.load("panda")
+    q = arm.clip(np.array([0.0, -0.3, 0.0, -2.2, 0.0, 1.9, 0.785]))
+    T0 = arm.matrix(q)
+    mirror = T0.copy()
+    mirror[:3, :3] = mirror[:3, :3] @ np.diag([1.0, 1.0, -1.0])
+    sim = SpatialSimulation(arm, lambda f: T0, q)
+    with pytest.raises(ValueError) as err:
+        sim.step(mirror)
+    assert str(err.value) == ("target rotation must be a rotation (determinant +1), got a "
+                              "reflection (determinant -1)")
+    assert sim.frame == 0           # a refused target leaves the frame as it was
+    sim.step()
+    assert sim.frame == 1 and sim.state.error < 1e-9
+
+
+def test_a_refused_target_does_not_advance_a_planar_simulation():
+    sim = Simulation(armsim.Chain([0.5, 0.4]), lambda f: np.array([0.3, 0.4]), np.zeros(2))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="target must be two finite numbers"):
+            sim.step([np.nan, 0.0])
+    assert sim.frame == 0
+    sim.step()
+    assert sim.frame == 1
+
+
+def test_a_tree_simulation_refuses_unknown_tools_and_keeps_its_targets():
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    q = np.mean(robot.limits, axis=1)
+    F = robot.frames(q, ["left_tool", "right_tool"])
+    sim = TreeSimulation(robot, {k: (lambda f, T=v: T) for k, v in F.items()}, q)
+    with pytest.raises(ValueError) as err:
+        sim.step({"nope": [0.0, 0.0, 0.0]})
+    assert str(err.value) == ("targets name no tool of this simulation: 'nope' (its tools: "
+                              "left_tool, right_tool)")
+    skew = F["left_tool"].copy()
+    skew[:3, :3] *= 2.0
+    with pytest.raises(ValueError, match="orthonormal"):
+        sim.step({"left_tool": skew})
+    assert sim.frame == 0 and np.array_equal(sim._targets["left_tool"], F["left_tool"])
