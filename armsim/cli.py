@@ -393,6 +393,7 @@ def _outputs(args, scene):
         if scene.output.gif is None:
             raise UsageError(f"--export: the scene {scene.source} has no [output] gif; give --gif OUT")
         gif = str(scene.resolve(scene.output.gif))
+        _check_suffix(f"--export ([output] gif of {scene.source})", gif, ".gif", "a GIF")
         if scene.output.report is not None:
             report = str(scene.resolve(scene.output.report))
     if args.report is not None:

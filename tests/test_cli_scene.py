@@ -132,6 +132,13 @@ def test_export_writes_the_scene_outputs_next_to_the_scene(tmp_path):
     r = run_cli("t.toml", "--export", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr == "armsim: error: --export: the scene t.toml has no [output] gif; give --gif OUT\n"
+    # a scene's gif under another name: refused as --gif refuses it (was written as a GIF)
+    (tmp_path / "p.toml").write_text(ARM + FIXED + '[output]\ngif = "x.png"\n')
+    r = run_cli("p.toml", "--export", cwd=tmp_path)
+    assert r.returncode == 2 and not (tmp_path / "x.png").exists()
+    assert r.stderr == (f"armsim: error: argument --export ([output] gif of p.toml): "
+                        f"'{tmp_path / 'x.png'}' would hold a GIF under another name; end it "
+                        f"in .gif (e.g. 'x.gif')\n")
 
 
 @pytest.mark.parametrize("path", SHIPPED_IK, ids=[p.name for p in SHIPPED_IK])

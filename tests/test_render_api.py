@@ -357,3 +357,36 @@ def test_a_pose_target_must_be_a_rotation(panda):
     one_line_error(lambda: armsim.render(panda, target=T),
                    "target rotation must be orthonormal (R R^T = I within 1e-6), got a "
                    "deviation of 0.21")
+
+
+def test_animate_checks_its_options_and_draws_the_obstacles_given():
+    # an unknown option was a TypeError (planar) or ignored (spatial); obstacles= was a
+    # TypeError ("got multiple values for keyword argument 'obstacles'")
+    panda = armsim.robots.load("panda")
+    q = panda.clip(np.zeros(7))
+    one_line_error(lambda: armsim.animate(armsim.Chain([0.4, 0.3]), np.zeros((2, 2)), foo=1),
+                   "unknown option 'foo'; the options: plot_slot, show_reach, show_trail, "
+                   "show_waypoints")
+    one_line_error(lambda: armsim.animate(panda, [q, q], show_reach=True),
+                   "unknown option 'show_reach'; the options: jacobian_scale, obstacles, "
+                   "show_grid, show_limits, show_solids, show_trail")
+    ball = {"kind": "sphere", "center": [0.4, 0.0, 0.4], "radius": 0.1}
+    plain = armsim.animate(panda, [q, q], size=(64, 48))
+    assert armsim.animate(panda, [q, q], size=(64, 48), obstacles=[ball]).data != plain.data
+    assert armsim.animate(panda, [q, q], size=(64, 48),
+                          obstacles=[armsim.Obstacle([0.4, 0.0, 0.4], 0.1)]).data != plain.data
+    one_line_error(lambda: armsim.render(panda, q, obstacles=[{"kind": "sphere"}]),
+                   "obstacles[0]['center'] must be 3 finite numbers within +-1e+06, got None")
+    one_line_error(lambda: armsim.render(panda, q, obstacles="x"),
+                   "obstacles must be a list of obstacles, got x")
+    one_line_error(lambda: armsim.render(panda, q, obstacles=[{**ball, "radius": -1}]),
+                   "obstacles[0]['radius'] must be 1 finite number >= 0 within +-1e+06, got -1")
+    box = np.asarray(armsim.render(panda, q, size=(64, 48), obstacles=[
+        {"kind": "box", "center": [0.4, 0.0, 0.4], "size": [0.1, 0.1, 0.1]}]))
+    assert (box != np.asarray(armsim.render(panda, q, size=(64, 48)))).any()
+
+
+def test_a_robot_target_that_is_nan_is_refused():
+    robot = armsim.robots.load_robot("dual_arm")
+    one_line_error(lambda: armsim.render(robot, target={"left_tool": [np.nan, 0, 0]}),
+                   "target['left_tool'] must be finite numbers, got [nan, 0.0, 0.0]")

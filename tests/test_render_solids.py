@@ -368,3 +368,22 @@ def test_the_framing_puts_the_arm_in_70_percent_of_the_view(orbit):
         assert off <= FRAME_FILL * half + 1e-6, (turn, off)
         worst.append(off)
     assert max(worst) > FRAME_FILL * half - 2         # and no farther than it needs
+
+
+@pytest.mark.parametrize("name, content, message", [
+    # an archive would be unpacked without a bound (186 KB of zip took 4 GB)
+    ("m.zip", b"PK\x03\x04", "mesh format '.zip' is not read (the formats: stl, obj, dae, "
+                              "ply, off, glb)"),
+    # vertices past the URDF lengths' range: one line, not a screen of overflow warnings
+    ("far.obj", b"v 0 0 1e300\nv 1e300 0 0\nv 0 1e300 0\nf 1 2 3\n",
+     "the mesh's vertices must be within +-1000 m, got 1e+300 m"),
+])
+def test_meshes_past_the_bounds_warn_in_one_line(tmp_path, capsys, name, content, message):
+    pytest.importorskip("trimesh")
+    (tmp_path / name).write_bytes(content)
+    chain = load_urdf(write_urdf(tmp_path, f'<mesh filename="{name}"/>'))
+    assert chain_visuals(chain, warn=print) == [[], []]
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [f"{tmp_path / name}: {message}; drawing a generated "
+                                    f"shape for link 'arm'"]
+    assert out.err == ""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,11 @@ __all__ = ["Visual", "chain_visuals", "decimate", "resolve_mesh", "MAX_TRIANGLES
 MAX_TRIANGLES = 2000
 #: the largest mesh file read [bytes]
 MAX_MESH_BYTES = 64 << 20
+#: the mesh formats read (trimesh's plain ones: its archives, zip, zae, 3mf, tar, bz2,
+#: would unpack without a bound, 186 KB of zip to 4 GB)
+MESH_FORMATS = ("stl", "obj", "dae", "ply", "off", "glb")
+#: a mesh vertex's largest coordinate after its scale [m] (a URDF length's range)
+MAX_VERTEX = 1.0e3
 KINDS = ("box", "cylinder", "sphere", "mesh")
 
 
@@ -153,6 +159,10 @@ def decimate(vertices, faces, budget=MAX_TRIANGLES):
 
 def _load_mesh(path, scale):
     """(vertices, faces) of a mesh file read by trimesh, scaled; ValueError if unreadable."""
+    kind = path.suffix.lstrip(".").lower()
+    if kind not in MESH_FORMATS:
+        raise ValueError(f"mesh format {path.suffix or '(none)'!r} is not read (the formats: "
+                         f"{', '.join(MESH_FORMATS)})")
     try:
         data = read_regular(path, MAX_MESH_BYTES)
     except InputError as exc:
@@ -165,12 +175,15 @@ def _load_mesh(path, scale):
     level = log.level
     log.setLevel(logging.CRITICAL)          # its own messages stay quiet: ours is one line
     try:
-        mesh = trimesh.load(io.BytesIO(data), file_type=path.suffix.lstrip(".").lower(),
-                            force="mesh", process=True)
-        try:
-            mesh.fix_normals()          # one winding, outward: the view drops back faces
-        except Exception:               # needs a graph library trimesh may lack: keep as is
-            pass
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # (huge vertices: ours is the one line)
+            mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=True)
+            V = np.asarray(mesh.vertices, float)
+            if len(V) and np.all(np.isfinite(V)) and np.abs(V * scale).max() <= MAX_VERTEX:
+                try:
+                    mesh.fix_normals()  # one winding, outward: the view drops back faces
+                except Exception:       # needs a graph library trimesh may lack: keep as is
+                    pass
         V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
     except Exception as exc:            # trimesh raises many types for a bad file
         text = (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -179,7 +192,11 @@ def _load_mesh(path, scale):
         log.setLevel(level)
     if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
         raise ValueError("the mesh has no triangles")
-    return decimate(V * scale, F)
+    V = V * scale
+    if np.abs(V).max() > MAX_VERTEX:
+        raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
+                         f"{np.abs(V).max():.3g} m")
+    return decimate(V, F)
 
 
 def _tree(root):

@@ -283,8 +283,9 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
         if history is not None:
             history.add(k + 1, values_of(state))
         if is_spatial(state):
-            draw_frame(surface, state, camera, obstacles=spatial_obstacles(sim),
-                       **{"body": body_of(getattr(sim, "chain", None)), **draw_options})
+            draw_frame(surface, state, camera, **{      # the caller's obstacles win
+                "obstacles": spatial_obstacles(sim), "body": body_of(getattr(sim, "chain", None)),
+                **draw_options})
         elif is_spatial_calibration(state):
             draw_frame(surface, state, camera, status=calibration_status(sim), **draw_options)
         else:

@@ -114,6 +114,8 @@ MAX_TARGET = 1e6
 def _check_reach(t, name):
     """A one-line ValueError for a target (a point or a pose) beyond :data:`MAX_TARGET`."""
     p = t[:3, 3] if t.shape == (4, 4) else t
+    if not np.all(np.isfinite(t)):          # (NaN passed the range test below)
+        raise ValueError(f"{name} must be finite numbers, got {str(p.tolist())[:60]}")
     if np.any(np.abs(p) > MAX_TARGET):
         raise ValueError(f"{name} must be within +-{MAX_TARGET:g} m, got "
                          f"{str(p.tolist())[:60]}")
@@ -138,6 +140,43 @@ def _check_options(options, kind):
     bad = sorted(set(options) - known)
     if bad:
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
+    if options.get("obstacles") is not None:
+        options["obstacles"] = _check_obstacles(options["obstacles"])
+
+
+#: what each kind of obstacle dict (:func:`armsim.ik.tracking.shapes`) holds: points, lengths
+_OBSTACLE_KEYS = {"circle": (("center",), ("radius",)), "sphere": (("center",), ("radius",)),
+                  "box": (("center", "size"), ()), "capsule": (("a", "b"), ("radius",))}
+
+
+def _check_obstacles(obstacles):
+    """The ``obstacles`` option: armsim's obstacle objectives or the dicts they are drawn
+    from, as those dicts; a one-line ValueError naming what is wrong otherwise."""
+    from armsim.ik.objectives import Obstacle
+    from armsim.ik.tracking import shapes
+    if not isinstance(obstacles, (list, tuple)):
+        raise ValueError(f"obstacles must be a list of obstacles, got {str(obstacles)[:40]}")
+    out = []
+    for i, ob in enumerate(obstacles):
+        if isinstance(ob, Obstacle):
+            out.extend(shapes([ob]))
+            continue
+        keys = _OBSTACLE_KEYS.get(ob.get("kind")) if isinstance(ob, dict) else None
+        if keys is None:
+            raise ValueError(f"obstacles[{i}] must be an Obstacle or a dict of kind "
+                             f"{', '.join(_OBSTACLE_KEYS)}, got {str(ob)[:40]}")
+        ob = dict(ob)
+        for key, n in [(k, 3) for k in keys[0]] + [(k, 1) for k in keys[1]]:
+            v = np.asarray(real_array(f"obstacles[{i}][{key!r}]", ob.get(key, [])))
+            if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (n == 1 and v.min() < 0):
+                raise ValueError(f"obstacles[{i}][{key!r}] must be {n} finite number"
+                                 f"{'s' if n > 1 else ' >= 0'} within +-{MAX_TARGET:g}, got "
+                                 f"{str(ob.get(key))[:40]}")
+            ob[key] = v.reshape(n) if n > 1 else float(v.reshape(-1)[0])
+        if ob["kind"] == "capsule":
+            ob.setdefault("center", 0.5 * (ob["a"] + ob["b"]))
+        out.append(ob)
+    return tuple(out)
 
 
 def _check_target(chain, target, spatial, name="target"):
@@ -511,6 +550,7 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
         raise ValueError(f"trail_length must be an integer from 0 to {MAX_TRAIL:,}, got "
                          f"{str(trail_length)[:40]}")
     targets = _targets(robot, target, frames, spatial)
+    _check_options(options, "spatial" if spatial else "planar")
     opts = _options(theme, show_panel, show_jacobian, options)
     if not trail_length:
         opts.setdefault("show_trail", False)
