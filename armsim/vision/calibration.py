@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 TWO_PI = 2.0 * math.pi
+#: [rad] an unwrapped angle stays within this (a turn count far past any run: a step that
+#: overflows would make NaN of every sum of angles)
+MAX_UNWRAPPED = 1.0e6
 # cos(theta + pi/2) = -sin(theta), cos(theta + 0) = cos(theta): the gecco step along local +y
 _PHASE = np.array([[math.pi / 2.0, 0.0]])
 
@@ -306,11 +309,14 @@ class CalibrationRun:
 
     # -- the problem interface used by window learners ------------------------
     def project(self, params):
-        """Angles wrapped to [0, 2 pi) (unless ``variant.angles`` is ``"unwrapped"``),
-        lengths clipped to the length range (in a copy)."""
+        """Angles wrapped to [0, 2 pi) (unless ``variant.angles`` is ``"unwrapped"``: then
+        clipped to +-:data:`MAX_UNWRAPPED`), lengths clipped to the length range (in a
+        copy)."""
         out = np.array(params, dtype=float)
         if self._wrap_angles:
             out[:, :self.n] = np.mod(out[:, :self.n], TWO_PI)
+        else:           # unwrapped: within MAX_UNWRAPPED (their sums stay finite)
+            np.clip(out[:, :self.n], -MAX_UNWRAPPED, MAX_UNWRAPPED, out=out[:, :self.n])
         np.clip(out[:, self.n:], self._lo, self._hi, out=out[:, self.n:])
         return out
 
@@ -376,7 +382,11 @@ class CalibrationRun:
             self._hist_count += 1
         self.losses = self._round_losses
         self.accumulated += self.losses
-        self.params = self.project(self.learner.step(self.params, self._grad, self.rates, self))
+        with np.errstate(over="ignore", invalid="ignore"):
+            new = self.learner.step(self.params, self._grad, self.rates, self)
+        # a step that overflows (a large rate on unwrapped angles) leaves that number as it
+        # was, so every parameter stays finite (as the 3D population's)
+        self.params = self.project(np.where(np.isfinite(new), new, self.params))
         self.round += 1
         if self.round % cal.check_period == 0:
             self.checked_loss = float(self.accumulated[self.stop_index()] / self.n)

@@ -140,7 +140,10 @@ class LevenbergMarquardt(Learner):
         diag = np.einsum("mdd->md", normal)
         scale = diag + 1e-12 * (diag.max(axis=1, keepdims=True) + 1.0)
         lhs = normal + (self.damping[:, None] * scale)[:, :, None] * np.eye(self.dim)
-        delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
+        try:
+            delta = np.linalg.solve(lhs, -g[..., None])[..., 0]
+        except np.linalg.LinAlgError:   # a damping too small to lift a rank-short window
+            delta = -(np.linalg.pinv(lhs) @ g[..., None])[..., 0]
         trial = problem.project(params + delta)
         r_trial, _ = problem.window_residuals(trial, jacobian=False)
         trial_loss = np.einsum("mr,mr->m", r_trial, r_trial)
