@@ -6,17 +6,9 @@ import pytest
 from armsim import Chain, joint_positions
 from armsim.ad import dual as ad
 
+from _differences import fd
+
 RNG = np.random.default_rng(7)
-
-
-def fd(f, x, h=1e-6):
-    x = np.asarray(x, dtype=float)
-    cols = []
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[i] = h
-        cols.append((f(x + e) - f(x - e)) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 def analytic_jacobian(lengths, q):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from armsim.ranges import real_array  # noqa: F401  (here for the solve's callers)
-
 #: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
 ORTHONORMAL_TOL = 1e-6
 _FLOAT = np.dtype(float)

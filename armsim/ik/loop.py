@@ -32,7 +32,7 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
-from armsim.ik.inputs import plain, real_array, within
+from armsim.ik.inputs import plain, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
@@ -41,6 +41,7 @@ from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
                                 MAX_TIMEOUT, _WORDS, _check_choice, _count, _defaults,
                                 _real, blas_threads)
+from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS"]
@@ -553,9 +554,6 @@ class Solver:
             out = prob.finish(out, targets, q0, self.tol, single=False,
                               **({"tools": details["tools"]} if "tools" in details else {}))
         return out
-
-
-_array = real_array     # ``value`` as a float array, or a ValueError naming the argument
 
 
 def default_start(task):

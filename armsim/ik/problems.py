@@ -36,10 +36,10 @@ from armsim.ad import dual as ad
 from armsim.ik import planar as kin
 from armsim.ik import restart_table
 from armsim.ik import steps
-from armsim.ik.inputs import (check_pose_rows, check_rotations, raw_kind,  # noqa: F401
-                              real_array)
+from armsim.ik.inputs import check_pose_rows, check_rotations, raw_kind  # noqa: F401
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
+from armsim.ranges import real_array
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
            "for_target", "check_rotations", "check_pose_rows"]

@@ -171,8 +171,8 @@ def nearest32(f, m32, top, k, distances, d=None):
     smallest float32 distances: below :data:`KTH_PASSES`, by k + 1 argmins, each taking
     out the smallest left; else from blocks' minima (:func:`_nearest_blocks`), or by a
     partition (given ``d``, the float32 distances, or a table of few blocks)."""
-    blocks = d is None          # (given d: the float32 distances, and no blocks)
-    if blocks:
+    screened = d is None        # (given d: the float32 distances, and no blocks)
+    if screened:
         fx = np.empty((len(f), f.shape[1] + 1), dtype=np.float32)
         fx[:, :-1] = f
         fx[:, -1] = 1.0
@@ -207,9 +207,9 @@ def nearest32(f, m32, top, k, distances, d=None):
             dist = distances(np.full(len(cand), r), cand)
             out[r] = cand[np.lexsort((cand, dist))[:k + 1]]
         return out
-    groups = d.shape[1] // SCREEN_GROUPS
-    if blocks and k >= KTH_PASSES and groups + d.shape[1] % SCREEN_GROUPS > k:
-        return _nearest_blocks(f, d, top, k, distances, groups)
+    width = d.shape[1] // SCREEN_GROUPS         # blocks of SCREEN_GROUPS entries, and the
+    if screened and k >= KTH_PASSES and width + d.shape[1] % SCREEN_GROUPS > k:   # rest alone
+        return _nearest_blocks(f, d, top, k, distances, width)
     if k < KTH_PASSES:
         taken = np.empty((k + 1, len(f)), dtype=np.intp)
         for i in range(k + 1):

@@ -25,9 +25,9 @@ from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
-from armsim.ik.problems import (Problem, SpatialTarget, check_pose_rows, check_weights,
-                                 real_array)
+from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, check_weights
 from armsim.kinematics.tree import Robot
+from armsim.ranges import real_array
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
 

@@ -178,8 +178,8 @@ def _load_mesh(path, scale):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # (huge vertices: ours is the one line)
             mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=True)
-            V = np.asarray(mesh.vertices, float)
-            if len(V) and np.all(np.isfinite(V)) and np.abs(V * scale).max() <= MAX_VERTEX:
+            far = float(np.abs(np.asarray(mesh.vertices, float) * scale).max(initial=0.0))
+            if far <= MAX_VERTEX:       # (also not NaN)
                 try:
                     mesh.fix_normals()  # one winding, outward: the view drops back faces
                 except Exception:       # needs a graph library trimesh may lack: keep as is
@@ -192,11 +192,10 @@ def _load_mesh(path, scale):
         log.setLevel(level)
     if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
         raise ValueError("the mesh has no triangles")
-    V = V * scale
-    if np.abs(V).max() > MAX_VERTEX:
+    if far > MAX_VERTEX:
         raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
-                         f"{np.abs(V).max():.3g} m")
-    return decimate(V, F)
+                         f"{far:.3g} m")
+    return decimate(V * scale, F)
 
 
 def _tree(root):

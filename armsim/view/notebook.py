@@ -25,9 +25,10 @@ from collections import deque
 
 import numpy as np
 
-from armsim.ik.problems import SpatialTarget, as_problem, for_target, real_array
+from armsim.ik.problems import SpatialTarget, as_problem, for_target
 from armsim.ik.spatial_tracking import snapshot
 from armsim.ik.tracking import State
+from armsim.ranges import real_array
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 
@@ -161,7 +162,8 @@ def _check_obstacles(obstacles):
         if isinstance(ob, Obstacle):
             out.extend(shapes([ob]))
             continue
-        keys = _OBSTACLE_KEYS.get(ob.get("kind")) if isinstance(ob, dict) else None
+        kind = ob.get("kind") if isinstance(ob, dict) else None
+        keys = _OBSTACLE_KEYS.get(kind) if isinstance(kind, str) else None
         if keys is None:
             raise ValueError(f"obstacles[{i}] must be an Obstacle or a dict of kind "
                              f"{', '.join(_OBSTACLE_KEYS)}, got {str(ob)[:40]}")
@@ -465,8 +467,8 @@ class Animation:
 
     def save(self, path):
         """Write the GIF to ``path`` (replaced atomically, as the CLI's ``--gif``; a
-        device or FIFO written through; a file's name must end in ``.gif``).  Returns the path written; ValueError (one
-        line) when it cannot be written."""
+        device or FIFO written through; a file's name must end in ``.gif``).  Returns the
+        path written; ValueError (one line) when it cannot be written."""
         from armsim.files import OutputError, Outputs, suffix_problem
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file name, got {str(path)[:40]}")

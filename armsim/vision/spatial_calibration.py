@@ -400,9 +400,10 @@ def identify(jac, names, tol=1e-9, tie=1e-9):
     jac = np.asarray(jac, dtype=float)
     norms = np.linalg.norm(jac, axis=0)
     norms = np.where(norms > 0, norms, 1.0)
-    # every null direction, also when there are fewer residuals than parameters (full
-    # matrices: vt is D x D; the reduced one dropped the D - R directions past the rows)
-    _, s, vt = np.linalg.svd(jac / norms, full_matrices=True)
+    # every null direction, also when there are fewer residuals R than parameters D: then
+    # vt in full (D x D; the reduced one drops the D - R directions past the rows, and for
+    # R >= D the full U would be R x R)
+    _, s, vt = np.linalg.svd(jac / norms, full_matrices=jac.shape[0] < jac.shape[1])
     rank = int(np.sum(s > tol * s[0]))
     cond = float(s[0] / s[rank - 1])
     basis = vt[rank:]                                      # (k, D), orthonormal rows
