@@ -1,6 +1,7 @@
 """Edges of the visual problem found by an audit: each case failed on the code before."""
 
 import numpy as np
+import pytest
 
 from armsim.vision import PRESETS, CalibrationRun
 from armsim.vision.spatial_calibration import identify
@@ -28,3 +29,23 @@ def test_identify_holds_a_parameter_per_null_direction_with_few_residuals():
     info = identify(np.array([[1.0, 2.0, 3.0]]), ["a", "b", "c"])
     assert (info.rank, info.deficit) == (1, 2)
     assert len(info.held) == 2 and len(info.directions) == 2
+
+
+def test_sizes_whose_round_cannot_fit_are_refused_up_front():
+    # population 1e9 was a MemoryError; each size alone within its limit, the scene below
+    # (16 cameras, lm's window 1000) needed about 22 GB and failed midway
+    with pytest.raises(ValueError) as err:
+        PRESETS["lm"].with_value("population", 10**9).validate()
+    assert str(err.value).startswith(
+        "a round of population 1000000000, segments 3, 1 camera(s), window 30 would need "
+        "about 12606.4 GiB of memory, more than the ")
+    assert str(err.value).endswith(" GiB allowed (half the physical memory); use fewer")
+    focuses = tuple((600.0, float(i)) for i in range(1, 17))
+    big = (PRESETS["lm"].with_value("segments", 20).with_value("population", 100)
+           .with_value("window", 1000).with_value("camera.focuses", focuses))
+    assert big.round_bytes() == 3 * 8 * (100 * 21 + 99 * 1000 * 20) * 16 * 40
+    with pytest.raises(ValueError, match=r"^a round of population 100, segments 20, 16 "
+                                         r"camera\(s\), window 1000 would need about 28.4 GiB"):
+        big.validate()
+    # the same sizes with window 20: about 0.6 GiB, accepted (0.49 GB measured at its peak)
+    assert big.with_value("window", 20).validate().round_bytes() < 0.6 * 2**30 + 2**26

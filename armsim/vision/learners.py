@@ -166,8 +166,13 @@ class LevenbergMarquardt(Learner):
 _CLASSES = {"plain": Plain, "proportional": Proportional, "adam": Adam, "lm": LevenbergMarquardt}
 
 
-def make_learner(name, count, dim, units, **options):
-    """Build the step rule ``name`` (one of :data:`LEARNERS`)."""
+def learner_class(name):
+    """The class of the step rule ``name`` (one of :data:`LEARNERS`)."""
     if name not in _CLASSES:
         raise ValueError(f"unknown learner {name!r}; choose one of {', '.join(LEARNERS)}")
-    return _CLASSES[name](count, dim, units, **options)
+    return _CLASSES[name]
+
+
+def make_learner(name, count, dim, units, **options):
+    """Build the step rule ``name`` (one of :data:`LEARNERS`)."""
+    return learner_class(name)(count, dim, units, **options)
