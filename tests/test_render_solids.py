@@ -294,12 +294,14 @@ def test_fixed_links_move_with_the_joint_before_them(tmp_path):
     np.testing.assert_allclose(tool.scale, [0.04] * 3)
 
 
-def test_a_bad_visual_number_is_one_line_naming_the_link(tmp_path):
+def test_a_bad_visual_number_is_one_line_naming_the_link(tmp_path, capsys):
+    # the shape is left out with one warning line (it raised, and the caller dropped every
+    # visual of the robot)
     chain = load_urdf(write_urdf(tmp_path, '<box size="0.1 -0.2 0.3"/>'))
-    with pytest.raises(ValueError) as e:
-        chain_visuals(chain)
-    assert str(e.value) == (f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be "
-                            f"positive, got '0.1 -0.2 0.3'")
+    assert chain_visuals(chain, warn=print) == [[], []]
+    assert capsys.readouterr().out == (
+        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, got "
+        f"'0.1 -0.2 0.3'; drawing a generated shape for link 'arm'\n")
 
 
 def test_decimation_keeps_the_shape_within_the_budget():
@@ -387,3 +389,36 @@ def test_meshes_past_the_bounds_warn_in_one_line(tmp_path, capsys, name, content
     assert out.out.splitlines() == [f"{tmp_path / name}: {message}; drawing a generated "
                                     f"shape for link 'arm'"]
     assert out.err == ""
+
+
+def test_a_mirrored_mesh_renders_like_the_box_it_mirrors(tmp_path):
+    # a negative scale (a mirrored mesh, ordinary in URDFs) dropped every visual of the robot
+    trimesh = pytest.importorskip("trimesh")
+    trimesh.creation.box(extents=(1.0, 1.0, 1.0)).export(tmp_path / "unit.stl")
+    mirrored = load_urdf(write_urdf(tmp_path, f'<mesh filename="unit.stl" scale="{BOX[0]} '
+                                              f'{-BOX[1]} {BOX[2]}"/>'))
+    item = chain_visuals(mirrored)[1][0]
+    np.testing.assert_allclose(np.ptp(item.vertices, axis=0), BOX, atol=1e-12)
+    box_dir = tmp_path / "b"
+    box_dir.mkdir()
+    box_chain = load_urdf(write_urdf(box_dir, f'<box size="{BOX[0]} {BOX[1]} {BOX[2]}"/>'))
+    q = np.array([-0.5])
+    cam = OrbitCamera(40, 30, 1.6, (0, 0, 0.3), 45)
+    a, b = clay_mask(box_render(mirrored, q, cam)), clay_mask(box_render(box_chain, q, cam))
+    assert a.sum() > 2000 and (a ^ b).sum() < 0.02 * a.sum()    # outward faces: all drawn
+
+
+def test_a_bad_shape_leaves_out_that_shape_alone(tmp_path, capsys):
+    # a box of size 0 beside a good box on the same link: the good one is kept (the error
+    # dropped the visuals of the whole robot)
+    two = (f'<box size="0 0.3 0.6"/></geometry></visual><visual><origin xyz="0.05 0 0.3"/>'
+           f'<geometry><box size="{BOX[0]} {BOX[1]} {BOX[2]}"/>')
+    chain = load_urdf(write_urdf(tmp_path, two))
+    items = chain_visuals(chain, warn=print)
+    assert [len(i) for i in items] == [0, 1] and items[1][0].kind == "box"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, got "
+        f"'0 0.3 0.6'; drawing a generated shape for link 'arm'"]
+    with pytest.raises(ValueError, match="mesh scale must not be zero"):
+        from armsim.kinematics.visuals import _nonzero
+        _nonzero("1 0 1", "mesh scale", 3)

@@ -90,6 +90,14 @@ def _positive(text, what, size=1):
     return v
 
 
+def _nonzero(text, what, size=1):
+    """A mesh scale: lengths that are not zero (a negative one mirrors the mesh)."""
+    v = validate.vector(text if text is not None else "", "length", what, size)
+    if np.any(v == 0):
+        raise ValueError(f"{what} must not be zero, got {str(text)[:40]!r}")
+    return v
+
+
 def _color(material, named):
     """RGB 0-255 of a ``<material>`` (inline colour or one named at the top level)."""
     if material is None:
@@ -195,6 +203,8 @@ def _load_mesh(path, scale):
     if far > MAX_VERTEX:
         raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
                          f"{far:.3g} m")
+    if np.prod(np.sign(scale)) < 0:         # mirrored: the faces keep their outward winding
+        F = F[:, ::-1]
     return decimate(V * scale, F)
 
 
@@ -260,7 +270,12 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
         if element is None:
             continue
         for vis in element.findall("visual"):
-            item = _item(vis, name, T_link, path, package_dirs, named, warn)
+            try:
+                item = _item(vis, name, T_link, path, package_dirs, named, warn)
+            except ValueError as exc:      # a bad shape: this item alone is left out
+                if warn is not None:
+                    warn(f"{exc}; drawing a generated shape for link {shown(name)}")
+                item = None
             if item is not None:
                 out[k].append(item)
     return out
@@ -286,7 +301,7 @@ def _item(vis, link, T_link, path, package_dirs, named, warn):
         return Visual("sphere", np.array([r, r, r]), origin, link, color)
     filename = shape.get("filename")
     scale = np.ones(3) if shape.get("scale") is None else \
-        _positive(shape.get("scale"), f"{where}: mesh scale", 3)
+        _nonzero(shape.get("scale"), f"{where}: mesh scale", 3)
     found = None if filename is None else resolve_mesh(filename, path, package_dirs)
     if found is None:
         if warn is not None:
