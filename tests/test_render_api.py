@@ -390,3 +390,18 @@ def test_a_robot_target_that_is_nan_is_refused():
     robot = armsim.robots.load_robot("dual_arm")
     one_line_error(lambda: armsim.render(robot, target={"left_tool": [np.nan, 0, 0]}),
                    "target['left_tool'] must be finite numbers, got [nan, 0.0, 0.0]")
+
+
+def test_a_far_target_leaves_the_robot_framed():
+    # a target 10-100 m away set the camera's distance: the Panda was a few pixels (76 at
+    # 100 m against 1645 at 2 m in the audit's count), and framed again at 1e6 m
+    panda = armsim.robots.load("panda")
+    q = panda.clip(np.zeros(7))
+
+    def robot_pixels(target):
+        img = np.asarray(armsim.render(panda, q, target=target, size=(320, 240)))
+        return int((img.min(axis=2) > 200).sum())       # the white housings
+    near = robot_pixels([0.5, 0.0, 0.3])
+    assert near > 100
+    for far in (10.0, 100.0, 9.9e5):
+        assert robot_pixels([far, 0.0, 0.3]) > 0.8 * near

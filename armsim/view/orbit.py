@@ -46,6 +46,9 @@ DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
 #: goes into the rest), the links' thickness that must stay in view, and the least
 #: half-view at their middle (both x reach)
 FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.08, 0.25
+#: a point farther than this many reaches from the first (the arm's base) is left out of
+#: the framing (a far target: the view's border arrow points at it), so the arm stays large
+FRAME_FAR = 3.0
 
 
 def arm_points(state) -> np.ndarray:
@@ -147,7 +150,8 @@ class OrbitCamera:
         :data:`FRAME_MARGIN` reach (the links' thickness), within the view, and no nearer
         than a half-view of :data:`FRAME_MIN_RADIUS` reach at the middle; a camera that
         orbits (``orbit_deg_per_s`` not 0) looks at the middle of their bounding box in the
-        world and keeps them so at every eighth of a turn.  The
+        world and keeps them so at every eighth of a turn; points farther than
+        :data:`FRAME_FAR` reach from the first are left out.  The
         distance and the centre are clamped into their ranges (a reach of 1e-7 m or 2e6 m is
         framed as well as they allow, never refused); a reach that is not a positive number
         counts as 1 m, and points that are not finite are left out."""
@@ -156,6 +160,8 @@ class OrbitCamera:
         half = math.sin(math.radians(fov) / 2)
         pts = np.zeros((0, 3)) if points is None else np.asarray(points, float).reshape(-1, 3)
         pts = pts[np.all(np.isfinite(pts) & (np.abs(pts) < 1e6), axis=1)]
+        if len(pts):
+            pts = pts[np.linalg.norm(pts - pts[0], axis=1) <= FRAME_FAR * reach]
         if len(pts) == 0:
             distance = VIEW_DISTANCE.clamp(0.9 * reach / half)
             return cls(azimuth_deg, elevation_deg, distance,
