@@ -540,9 +540,11 @@ class ViewSection(Section):
     elevation_deg: float = key(Number(range=R.VIEW_ELEVATION_DEG), 25.0,
                                "camera height angle above the floor plane (90: straight down)")
     distance: float | None = key(Number(range=R.VIEW_DISTANCE), None, "camera distance from "
-                                 "`center` (default 2.5 x the arm's reach, clamped to the range)")
+                                 "`center` (default: the window and the GIF frame the arm and "
+                                 "its target path; `scene.view` holds 2.5 x the arm's reach)")
     center: tuple | None = key(ListOf(Number(range=R.VIEW_CENTER), 3, 3, what="[x, y, z] [m]"),
-                               None, "the point looked at (default [0, 0, 0.4 x reach])")
+                               None, "the point looked at (default: the framing's; "
+                               "`scene.view` holds [0, 0, 0.4 x reach])")
     fov_deg: float = key(Number(range=R.VIEW_FOV_DEG), 45.0,
                          "angle spanned by the shorter side of the picture")
     orbit_deg_per_s: float = key(Number(range=R.VIEW_ORBIT_DEG_PER_S), 0.0,
