@@ -115,3 +115,37 @@ def test_a_tree_simulation_refuses_unknown_tools_and_keeps_its_targets():
     with pytest.raises(ValueError, match="orthonormal"):
         sim.step({"left_tool": skew})
     assert sim.frame == 0 and np.array_equal(sim._targets["left_tool"], F["left_tool"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    # inf was an OverflowError naming nothing; -5 was accepted
+    (dict(iterations_per_frame=float("inf")), "iterations_per_frame must be an integer >= 1, got inf"),
+    (dict(iterations_per_frame=float("nan")), "iterations_per_frame must be an integer >= 1, got nan"),
+    (dict(trail_length=-5), "trail_length must be an integer from 0 to 100,000, got -5"),
+    (dict(trail_length=float("inf")), "trail_length must be an integer from 0 to 100,000, got inf"),
+])
+def test_the_simulations_refuse_counts_that_are_not_whole(kwargs, message):
+    chain = armsim.Chain([0.5, 0.4])
+    panda = armsim.robots.load("panda")
+    T = panda.matrix(panda.clip(np.zeros(7)))
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    F = robot.frames(np.mean(robot.limits, axis=1), ["left_tool", "right_tool"])
+    for make in (lambda: Simulation(chain, lambda f: np.array([0.3, 0.4]), np.zeros(2), **kwargs),
+                 lambda: SpatialSimulation(panda, lambda f: T, **kwargs),
+                 lambda: TreeSimulation(robot, {k: (lambda f, v=v: v) for k, v in F.items()},
+                                        **kwargs)):
+        with pytest.raises(ValueError) as err:
+            make()
+        assert str(err.value) == message
+    sim = Simulation(chain, lambda f: np.array([0.3, 0.4]), np.zeros(2))
+    with pytest.raises(ValueError, match=r"^segments must be an integer, got inf$"):
+        sim.set_segments(float("inf"))
+    assert sim.set_segments(10**6) == 50 and sim.set_segments(-3) == 1    # clamped, as the keys
+
+
+def test_pruning_refuses_a_k_that_is_not_whole():
+    from armsim.ad.pruning import prune
+    for k in (float("inf"), float("nan"), "3"):
+        with pytest.raises(ValueError, match=r"^k must be None or an integer >= 1, got "):
+            with prune(k):
+                pass

@@ -58,6 +58,8 @@ def test_ops_command_prints_table_and_json(capsys):
 @pytest.mark.parametrize("argv, msg", [
     (["--convention", "sparse"], "unknown convention 'sparse'; choose one of nonzero, dense"),
     (["--wrt", "angle"], "unknown parameter group 'angle'; choose one of angles, lengths, base"),
+    # a group twice was counted twice (K = 20 for N = 10)
+    (["--wrt", "angles", "angles"], "wrt: each parameter group at most once, got angles angles"),
     (["--segments", "0"], "--segments must be >= 1"),
     (["--segments", "x"], "argument --segments: invalid int value: 'x'"),
     # issue 9 item 12: refused up front instead of a MemoryError traceback

@@ -65,7 +65,11 @@ def _check_choice(kind, value, choices):
 def _check_k(k):
     if k is None:
         return None
-    if isinstance(k, bool) or int(k) != k or k < 1:
+    try:
+        ok = not isinstance(k, (bool, str, bytes)) and int(k) == k and k >= 1
+    except (TypeError, ValueError, OverflowError):      # inf, NaN
+        ok = False
+    if not ok:
         raise ValueError(f"k must be None or an integer >= 1, got {k!r}")
     return int(k)
 

@@ -47,6 +47,14 @@ def _arm_loss(z, n, wrt, lengths, target):
     return ad.sum(ad.square(tip - target))
 
 
+def _check_wrt(wrt):
+    """Known parameter groups, each at most once (twice, K counted it twice: 20 for N = 10)."""
+    for w in wrt:
+        _check_choice("parameter group", w, WRT_CHOICES)
+    if len(set(wrt)) != len(wrt):
+        raise ValueError(f"wrt: each parameter group at most once, got {' '.join(wrt)}")
+
+
 def arm_counts(n, wrt=("angles",), convention="nonzero", seed=0):
     """Counts for the squared tip error of an ``n``-segment arm, both modes.
 
@@ -64,8 +72,7 @@ def arm_counts(n, wrt=("angles",), convention="nonzero", seed=0):
     """
     if isinstance(wrt, str):
         wrt = (wrt,)
-    for w in wrt:
-        _check_choice("parameter group", w, WRT_CHOICES)
+    _check_wrt(wrt)
     rng = np.random.default_rng(seed)
     lengths = np.full(n, 1.0 / n)
     z = np.concatenate([{"angles": rng.uniform(-1, 1, n), "lengths": lengths,
@@ -156,8 +163,7 @@ def ops_main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         _check_choice("convention", args.convention, CONVENTIONS)
-        for w in args.wrt:
-            _check_choice("parameter group", w, WRT_CHOICES)
+        _check_wrt(args.wrt)
         if any(n < 1 for n in args.segments):
             raise ValueError("--segments must be >= 1")
         big = max(args.segments)

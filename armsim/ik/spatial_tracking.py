@@ -16,8 +16,8 @@ import numpy as np
 from armsim.ik.inputs import check_rotations
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
-from armsim.ik.tracking import (SHORT, STALL_WINDOW, RunStats, clearance, joints_at_limit,
-                                smooth_to)
+from armsim.ik.tracking import (MAX_TRAIL, SHORT, STALL_WINDOW, RunStats, clearance,
+                                joints_at_limit, smooth_to, whole)
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 
 __all__ = ["SpatialState", "snapshot", "SpatialSimulation", "restart_solver"]
@@ -212,10 +212,7 @@ class SpatialSimulation:
                                 else float(reach_tolerance))
         if not np.isfinite(self.reach_tolerance) or self.reach_tolerance <= 0:
             raise ValueError(f"reach_tolerance must be > 0, got {reach_tolerance}")
-        if isinstance(iterations_per_frame, bool) or int(iterations_per_frame) != \
-                iterations_per_frame or iterations_per_frame < 1:
-            raise ValueError(f"iterations_per_frame must be an integer >= 1, "
-                             f"got {iterations_per_frame}")
+        iterations_per_frame = whole("iterations_per_frame", iterations_per_frame, 1)
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self._settings = dict(method=method, correction=correction,
                               max_iter=int(iterations_per_frame), **solver_options)
@@ -228,7 +225,7 @@ class SpatialSimulation:
         self.q0 = self.solver.problem.clip(np.array(start, dtype=float))
         if self.q0.shape != (chain.n,) or not np.all(np.isfinite(self.q0)):
             raise ValueError(f"q0 must be {chain.n} finite numbers, got shape {self.q0.shape}")
-        self.trail_length = int(trail_length)
+        self.trail_length = whole("trail_length", trail_length, 0, MAX_TRAIL)
         self.reset()
 
     def _solver(self, kind):

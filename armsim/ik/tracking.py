@@ -15,7 +15,8 @@ from armsim.kinematics.planar import Chain
 from armsim.ik import METHODS, Solver
 from armsim.ik.planar import workspace
 
-__all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS"]
+__all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS",
+           "MAX_TRAIL", "whole"]
 
 
 @dataclass
@@ -76,6 +77,24 @@ class State:
     #: the obstacles to draw: dicts with "kind" (circle, box, capsule), their geometry
     #: ("center", "radius", "size", "a", "b") and "margin" (clearance plus link radius) [m]
     obstacles: tuple = ()
+
+
+#: the tip positions a trail keeps at most (a scene's ``trail_length`` bound)
+MAX_TRAIL = 100_000
+
+
+def whole(name, value, low, high=None):
+    """``value`` as an int from ``low`` (to ``high``): a whole float counts; inf, NaN,
+    text and bools get a one-line ValueError naming ``name`` (inf was an OverflowError)."""
+    try:
+        ok = (not isinstance(value, (bool, str, bytes)) and int(value) == value
+              and low <= value and (high is None or value <= high))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        span = f">= {low}" if high is None else f"from {low} to {high:,}"
+        raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
+    return int(value)
 
 
 #: the most segments :meth:`Simulation.set_segments` gives an arm
@@ -201,15 +220,13 @@ class Simulation:
         self.q0 = chain.clip(np.array(q0, dtype=float))
         if self.q0.shape != (chain.n,):
             raise ValueError(f"q0 must have shape ({chain.n},), got {self.q0.shape}")
-        if int(iterations_per_frame) != iterations_per_frame or iterations_per_frame < 1:
-            raise ValueError(f"iterations_per_frame must be an integer >= 1, got {iterations_per_frame}")
-        self.iterations_per_frame = int(iterations_per_frame)
+        self.iterations_per_frame = whole("iterations_per_frame", iterations_per_frame, 1)
         self._solver_options = dict(solver_options)
         if self.objectives:
             self._solver_options["objectives"] = self.objectives
         self.solver = Solver(chain, method=method, correction=correction,
                              max_iter=self.iterations_per_frame, **self._solver_options)
-        self.trail_length = int(trail_length)
+        self.trail_length = whole("trail_length", trail_length, 0, MAX_TRAIL)
         self.reset()
 
     # -- live changes (the window's keys) -------------------------------------------
@@ -236,7 +253,10 @@ class Simulation:
         so that the reach (and so the workspace and every target path) is
         unchanged.  Companions get the same arm.  Returns the new count.
         """
-        n = int(min(max(int(n), 1), MAX_SEGMENTS))
+        try:                                # clamped into the range (the window's keys)
+            n = int(min(max(int(n), 1), MAX_SEGMENTS))
+        except (TypeError, ValueError, OverflowError):      # inf, NaN, text
+            raise ValueError(f"segments must be an integer, got {str(n)[:40]}") from None
         chain = self.chain
         if n == chain.n:
             return n

@@ -18,7 +18,7 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.spatial_tracking import restart_solver
-from armsim.ik.tracking import SHORT, STALL_WINDOW
+from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW, whole
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
 
@@ -237,10 +237,7 @@ class TreeSimulation:
                                  f"{', '.join(robot.links[:12])[:300]}")
             if not callable(path):
                 raise ValueError(f"the path of {link!r} must be callable (frame -> target)")
-        if isinstance(iterations_per_frame, bool) or int(iterations_per_frame) != \
-                iterations_per_frame or iterations_per_frame < 1:
-            raise ValueError(f"iterations_per_frame must be an integer >= 1, "
-                             f"got {iterations_per_frame}")
+        iterations_per_frame = whole("iterations_per_frame", iterations_per_frame, 1)
         self.robot, self.paths = robot, dict(paths)
         self.label = str(label)
         self.restart_on_stall = bool(restart_on_stall)
@@ -264,7 +261,7 @@ class TreeSimulation:
             raise ValueError(f"q0 must be {robot.n} finite numbers (the joints of "
                              f"robot.joint_names), got shape {q0.shape}")
         self.q0 = prob.clip(q0[None])[0]
-        self.trail_length = int(trail_length)
+        self.trail_length = whole("trail_length", trail_length, 0, MAX_TRAIL)
         self.reset()
 
     # -- targets and solvers ------------------------------------------------------------

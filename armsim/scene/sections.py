@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from armsim import ranges as R
+from armsim.ik.tracking import MAX_TRAIL
 from armsim.scene.robot_arm import TREE, check_tree_arm
 from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_key,
                                        _rpy_key, _unit_quaternion, _weights_key)
@@ -650,7 +651,7 @@ class RenderSection(Section):
     show_panel: bool = key(Boolean(), True, "the text panel (frame, error, solver, step)")
     show_reach: bool = key(Boolean(), True, "the reach circle")
     show_waypoints: bool = key(Boolean(), True, "waypoints (hollow until reached)")
-    trail_length: int = key(Integer(ge=0, le=100000, unit="frames"), 60, "tip positions kept in the trail")
+    trail_length: int = key(Integer(ge=0, le=MAX_TRAIL, unit="frames"), 60, "tip positions kept in the trail")
 
 
 @section("output")

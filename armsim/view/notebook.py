@@ -27,7 +27,7 @@ import numpy as np
 
 from armsim.ik.problems import SpatialTarget, as_problem, for_target
 from armsim.ik.spatial_tracking import snapshot
-from armsim.ik.tracking import State
+from armsim.ik.tracking import MAX_TRAIL, State, whole
 from armsim.ranges import real_array
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
@@ -36,8 +36,6 @@ __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 SIZE_RANGE = (16, 4096)
 #: the tool positions an animation's trail keeps (the scene's default ``trail_length``)
 TRAIL_LENGTH = 60
-#: ... at most (a scene's ``trail_length`` bound)
-MAX_TRAIL = 100_000
 #: slack [rad or m] on a joint limit before a joint value counts as outside it
 LIMIT_SLACK = 1e-9
 
@@ -543,14 +541,7 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
         frames, fps, size = check_export(count, fps, size)
     except ExportError as exc:
         raise ValueError(str(exc)) from None
-    try:
-        whole = (not isinstance(trail_length, bool) and int(trail_length) == trail_length
-                 and 0 <= trail_length <= MAX_TRAIL)
-    except (TypeError, ValueError, OverflowError):       # None, a string, inf, nan
-        whole = False
-    if not whole:
-        raise ValueError(f"trail_length must be an integer from 0 to {MAX_TRAIL:,}, got "
-                         f"{str(trail_length)[:40]}")
+    trail_length = whole("trail_length", trail_length, 0, MAX_TRAIL)
     targets = _targets(robot, target, frames, spatial)
     _check_options(options, "spatial" if spatial else "planar")
     opts = _options(theme, show_panel, show_jacobian, options)
