@@ -9,7 +9,7 @@ distance framing an arm's reach, the distance after zooming) is :meth:`Range.cla
 into its range instead of refused.
 
 This module imports nothing from armsim, so every layer can import it; it also says
-what counts as an array of numbers (:func:`real_array`).
+what counts as an array of numbers (:func:`real_array`) and as a whole number (:func:`whole`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["Range", "BIG", "VIEW_AZIMUTH_DEG", "VIEW_ELEVATION_DEG", "VIEW_DISTANCE",
            "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES",
-           "real_array"]
+           "real_array", "whole"]
 
 #: largest accepted coordinate or length [m] (the scene's ``BIG``)
 BIG = 1.0e6
@@ -179,3 +179,17 @@ def real_array(name, value):
     if a is None or a.dtype.kind not in "fiu":
         raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
     return a.astype(float, copy=False)
+
+
+def whole(name, value, low, high=None):
+    """``value`` as an int from ``low`` (to ``high``): a whole float counts; inf, NaN,
+    text and bools get a one-line ValueError naming ``name`` (inf was an OverflowError)."""
+    try:
+        ok = (not isinstance(value, (bool, str, bytes)) and int(value) == value
+              and low <= value and (high is None or value <= high))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        span = f">= {low}" if high is None else f"from {low} to {high:,}"
+        raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
+    return int(value)

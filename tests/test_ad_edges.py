@@ -149,3 +149,17 @@ def test_pruning_refuses_a_k_that_is_not_whole():
         with pytest.raises(ValueError, match=r"^k must be None or an integer >= 1, got "):
             with prune(k):
                 pass
+
+
+def test_objectives_on_a_function_problem():
+    # Posture reads only n: it binds to the function (was AttributeError: 'NoneType' ...);
+    # an obstacle needs the links' geometry: one line
+    prob = FunctionProblem(lambda q: ad.stack([q[:, 0] + q[:, 1], q[:, 1] * 2.0], axis=-1), 2, 2)
+    res = armsim.solve(prob, [1.0, 0.5], objectives=[armsim.Posture([0.0, 0.0], 1e-3)])
+    assert np.allclose([res.q[0] + res.q[1], 2 * res.q[1]], [1.0, 0.5], atol=1e-5)
+    with pytest.raises(ValueError) as err:
+        armsim.solve(prob, [1.0, 0.5], objectives=[armsim.Obstacle([0.0, 0.0], 0.1)])
+    assert str(err.value) == ("Obstacle needs a chain or a robot (the links' geometry); this "
+                              "problem has none")
+    with pytest.raises(ValueError, match=r"^Posture: q_rest must have 2 numbers, got 3$"):
+        armsim.solve(prob, [1.0, 0.5], objectives=[armsim.Posture([0.0, 0.0, 0.0])])

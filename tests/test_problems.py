@@ -104,7 +104,12 @@ def test_planar_chain_is_the_m2_problem():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(n=0, m=3), "n and m must be >= 1"),
+    (dict(n=0, m=3), "n must be an integer from 1 to 100,000, got 0"),
+    # a fraction was cut to its integer; a size past any Jacobian was a MemoryError later
+    (dict(n=3.7, m=3), "n must be an integer from 1 to 100,000, got 3.7"),
+    (dict(n=3, m=10**12), "m must be an integer from 1 to 100,000, got 1000000000000"),
+    (dict(n=3, m=3, curvature=float("nan")), "curvature must be a number > 0 and <= 1e"),
+    (dict(n=3, m=3, curvature=-1), "curvature must be a number > 0 and <= 1e"),
     (dict(n=3, m=3, scale=0.0), "scale must be a finite number > 0"),
     (dict(n=3, m=3, limits=[[1, 0]] * 3), r"limits must have shape \(3, 2\) with low <= high"),
 ])

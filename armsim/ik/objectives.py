@@ -92,6 +92,7 @@ class Objective:
     """
 
     name = "objective"
+    geometric = False       # it reads the links' positions: it needs a chain or a robot
     hard = False
 
     def __init__(self, fun, weight=1.0, name=None, hard=False):
@@ -132,6 +133,7 @@ class PointTarget(Objective):
     """
 
     name = "point_target"
+    geometric = True
     hard = True
 
     def __init__(self, point, target, weight=1.0):
@@ -271,6 +273,7 @@ class Obstacle(Objective):
     """
 
     name = "obstacle"
+    geometric = True
     hard = True
     CLEARANCE = 0.02   # default clearance, in reaches
 
@@ -385,6 +388,7 @@ class SelfCollision(Objective):
     part them."""
 
     name = "self_collision"
+    geometric = True
     hard = True
 
     SEPARATE_SAMPLES = 256
@@ -469,7 +473,10 @@ class Stack(Problem):
             if not isinstance(o, Objective):
                 raise ValueError(f"objectives must be armsim objectives (Objective, Posture, "
                                  f"Obstacle, ...), got {type(o).__name__}")
-            o.bind(chain)
+            if chain is None and o.geometric:
+                raise ValueError(f"{type(o).__name__} needs a chain or a robot (the links' "
+                                 f"geometry); this problem has none")
+            o.bind(primary if chain is None else chain)     # (a function's: its n, limits)
         self.objectives = objectives
         self.priority = bool(priority)
         self.max_step = None if max_step is None else _weight(max_step, "max_step")

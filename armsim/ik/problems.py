@@ -37,9 +37,10 @@ from armsim.ik import planar as kin
 from armsim.ik import restart_table
 from armsim.ik import steps
 from armsim.ik.inputs import check_pose_rows, check_rotations, raw_kind  # noqa: F401
+from armsim.ik.settings import _real
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
-from armsim.ranges import real_array
+from armsim.ranges import real_array, whole
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
            "for_target", "check_rotations", "check_pose_rows"]
@@ -237,6 +238,10 @@ def _make_restart_table(lengths, restarts, seed):
     return shapes, dist
 
 
+#: a function problem's n and m at most (its Jacobian holds B x m x n floats)
+MAX_FUNCTION_SIZE = 100_000
+
+
 class FunctionProblem(Problem):
     """Any task ``y = fun(q)`` written with :mod:`armsim.ad.dual`'s operators.
 
@@ -259,9 +264,8 @@ class FunctionProblem(Problem):
 
     def __init__(self, fun, n, m, scale=1.0, limits=None, curvature=None):
         self.fun = fun
-        self.n, self.m = int(n), int(m)
-        if self.n < 1 or self.m < 1:
-            raise ValueError(f"n and m must be >= 1, got n={n}, m={m}")
+        # whole numbers (3.7 was taken as 3), and sizes a Jacobian (B, m, n) can hold
+        self.n, self.m = whole("n", n, 1, MAX_FUNCTION_SIZE), whole("m", m, 1, MAX_FUNCTION_SIZE)
         self.scale = float(scale)
         if not np.isfinite(self.scale) or self.scale <= 0:
             raise ValueError(f"scale must be a finite number > 0, got {scale}")
@@ -270,7 +274,7 @@ class FunctionProblem(Problem):
             if limits.shape != (self.n, 2) or not np.all(limits[:, 0] <= limits[:, 1]):
                 raise ValueError(f"limits must have shape ({self.n}, 2) with low <= high")
         self.limits = limits
-        self.curvature = None if curvature is None else float(curvature)
+        self.curvature = None if curvature is None else _real("curvature", curvature)
 
     def value(self, q):
         return self._checked(np.asarray(ad.value_of(ad.as_output(self.fun(q))), dtype=float),

@@ -17,8 +17,9 @@ from armsim.ik.inputs import check_rotations
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
 from armsim.ik.tracking import (MAX_TRAIL, SHORT, STALL_WINDOW, RunStats, clearance,
-                                joints_at_limit, smooth_to, whole)
+                                joints_at_limit, smooth_to)
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
+from armsim.ranges import whole
 
 __all__ = ["SpatialState", "snapshot", "SpatialSimulation", "restart_solver"]
 

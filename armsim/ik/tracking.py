@@ -14,9 +14,10 @@ import numpy as np
 from armsim.kinematics.planar import Chain
 from armsim.ik import METHODS, Solver
 from armsim.ik.planar import workspace
+from armsim.ranges import whole
 
 __all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS",
-           "MAX_TRAIL", "whole"]
+           "MAX_TRAIL"]
 
 
 @dataclass
@@ -81,20 +82,6 @@ class State:
 
 #: the tip positions a trail keeps at most (a scene's ``trail_length`` bound)
 MAX_TRAIL = 100_000
-
-
-def whole(name, value, low, high=None):
-    """``value`` as an int from ``low`` (to ``high``): a whole float counts; inf, NaN,
-    text and bools get a one-line ValueError naming ``name`` (inf was an OverflowError)."""
-    try:
-        ok = (not isinstance(value, (bool, str, bytes)) and int(value) == value
-              and low <= value and (high is None or value <= high))
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        span = f">= {low}" if high is None else f"from {low} to {high:,}"
-        raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
-    return int(value)
 
 
 #: the most segments :meth:`Simulation.set_segments` gives an arm

@@ -18,9 +18,10 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.spatial_tracking import restart_solver
-from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW, whole
+from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
+from armsim.ranges import whole
 
 __all__ = ["ToolState", "TreeState", "tree_snapshot", "TreeSimulation", "joint_axes"]
 

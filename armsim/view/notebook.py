@@ -27,8 +27,8 @@ import numpy as np
 
 from armsim.ik.problems import SpatialTarget, as_problem, for_target
 from armsim.ik.spatial_tracking import snapshot
-from armsim.ik.tracking import MAX_TRAIL, State, whole
-from armsim.ranges import real_array
+from armsim.ik.tracking import MAX_TRAIL, State
+from armsim.ranges import real_array, whole
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 
