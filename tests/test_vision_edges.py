@@ -49,3 +49,18 @@ def test_sizes_whose_round_cannot_fit_are_refused_up_front():
         big.validate()
     # the same sizes with window 20: about 0.6 GiB, accepted (0.49 GB measured at its peak)
     assert big.with_value("window", 20).validate().round_bytes() < 0.6 * 2**30 + 2**26
+
+
+def test_a_placed_target_stays_the_users_at_every_target_jump():
+    # the scripted jump replaced it for one round at each target_period (0.025 rad apart)
+    from armsim.vision.simulation import CalibrationSimulation
+    angles = []
+    for period in (100, 10**8):
+        sim = CalibrationSimulation(PRESETS["lm"].with_value("calibration.target_period", period),
+                                    seed=1, rounds_per_frame=1)
+        sim.step(target=(300.0, 500.0))
+        for _ in range(149):
+            sim.step()
+        angles.append(sim.run.ref_angles)
+        assert np.array_equal(sim.run.target, [300.0, 500.0])
+    assert np.array_equal(angles[0], angles[1])

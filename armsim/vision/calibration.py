@@ -277,6 +277,7 @@ class CalibrationRun:
         self.learner = make_learner(cal.learner, m, 2 * n, units, **options)
         self.replace_count = gen.replace_count
         self.target = np.array(cal.target_start, dtype=float)
+        self.held_target = None           # a target the user placed (set_target(hold=True))
         self._lo, self._hi = lo, hi
         self._limit = cal.max_speed
         # window of past reference poses and bearings (order is irrelevant to the loss)
@@ -347,12 +348,16 @@ class CalibrationRun:
         return r.value.reshape(m, -1), r.tangent.reshape(m, -1, 2 * n)
 
     # -- the round ------------------------------------------------------------
-    def set_target(self, xy):
-        """Move the target the reference chases (e.g. dragged in the window) [px]."""
+    def set_target(self, xy, hold=False):
+        """Move the target the reference chases [px]; with ``hold`` (a target the user
+        placed, e.g. dragged in the window) it stays there instead of jumping every
+        ``target_period`` rounds."""
         xy = np.asarray(xy, dtype=float)
         if xy.shape != (2,) or not np.all(np.isfinite(xy)):
             raise ValueError(f"target must be two finite numbers, got {xy.tolist()}")
         self.target = xy.copy()
+        if hold:
+            self.held_target = xy.copy()
 
     def reference_increment(self):
         """The original law: per joint, (unit vector to target) . (Jacobian column),
@@ -368,7 +373,8 @@ class CalibrationRun:
         """Advance one round: move, observe, learn, and maybe check and breed."""
         cal = self.settings
         if self.round and self.round % cal.target_period == 0:
-            self.target = self.rng.uniform((0.0, 0.0), cal.canvas)
+            drawn = self.rng.uniform((0.0, 0.0), cal.canvas)    # drawn either way: the same
+            self.target = drawn if self.held_target is None else self.held_target   # stream
         dq = self.reference_increment()
         self.ref_angles = self.ref_angles + dq
         if self._wrap_angles:

@@ -76,18 +76,15 @@ class CalibrationSimulation:
             target = np.asarray(target, dtype=float).reshape(-1)
             if target.shape == (2,) and np.all(np.isfinite(target)):
                 self.user_target = target.copy()
+                self.run.set_target(target, hold=True)      # it stays the user's
         run = self.run
         start = time.perf_counter()
         for _ in range(self.rounds_per_frame):
             if run.round >= self.max_rounds:
                 break
-            if self.user_target is not None:
-                run.set_target(self.user_target)
             run.step()
             if run.converged and self.converged_round is None:
                 self.converged_round = run.round
-        if self.user_target is not None:
-            run.set_target(self.user_target)
         self.seconds += time.perf_counter() - start
         self.frame += 1
         return self.state
