@@ -163,3 +163,17 @@ def test_objectives_on_a_function_problem():
                               "problem has none")
     with pytest.raises(ValueError, match=r"^Posture: q_rest must have 2 numbers, got 3$"):
         armsim.solve(prob, [1.0, 0.5], objectives=[armsim.Posture([0.0, 0.0, 0.0])])
+
+
+def test_crossing_segments_have_a_zero_distance_slope():
+    # the distance is 0 all around crossing segments; the slope was a unit vector in a
+    # direction rounding picked (or 0), 25 % of a Capsule residual's Jacobian in the audit
+    from armsim.ik import geometry
+    c, d = np.array([0.3, 0.2]), np.array([0.5, 0.1])
+    f = lambda x: geometry.segment_segment_distance(x[:2], x[2:], c, d)    # noqa: E731
+    for x in ([0.4295106, 0.18297095, 0.47640183, 0.06172239], [0.35, 0.3, 0.45, 0.0],
+              [0.43, 0.2, 0.47, 0.05]):
+        assert np.array_equal(ad.jacobian(f, np.array(x)), np.zeros(4))
+        assert np.allclose(fd(f, np.array(x)), 0.0, atol=1e-9)
+    apart = np.array([0.0, 0.5, 0.2, 0.6])               # segments apart: the slope as before
+    assert np.allclose(ad.jacobian(f, apart), fd(f, apart), atol=1e-8)

@@ -31,6 +31,7 @@ __all__ = ["chain_points", "is_spatial", "is_tree", "segment_ends", "dot", "norm
            "point_box_distance", "segment_box_distance"]
 
 EPS2 = 1e-24    # [m^2] a segment shorter than 1e-12 m counts as a point
+MEET = 1e-12    # closest points nearer than this times the coordinates' size have met
 
 
 def is_spatial(chain) -> bool:
@@ -145,7 +146,13 @@ def segment_segment_distance(a, b, c, d):
     s, t = closest_params(a, b, c, d)
     p = a + _col(s) * (b - a)
     q = c + _col(t) * (d - c)
-    return norm(p - q)
+    # segments that cross meet at the closest points up to rounding: a difference of 1e-17
+    # is 0 (the distance is 0 all around, so its slope is; norm's slope at 1e-17 was a unit
+    # vector in a direction rounding picked)
+    diff = p - q
+    size = 1.0 + max(float(np.max(np.abs(_val(x)), initial=0.0)) for x in (a, b, c, d))
+    apart = np.sqrt(np.sum(_val(diff) ** 2, axis=-1)) > MEET * size
+    return norm(diff * _col(apart.astype(float)))
 
 
 def point_box_distance(p, center, half):
