@@ -64,3 +64,23 @@ def test_a_placed_target_stays_the_users_at_every_target_jump():
         angles.append(sim.run.ref_angles)
         assert np.array_equal(sim.run.target, [300.0, 500.0])
     assert np.array_equal(angles[0], angles[1])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    # an argmin of nothing, a negative dimension, a TypeError, a ZeroDivisionError, an
+    # IndexError; NaN spread or noise made every learned parameter NaN; -5 px was taken
+    (dict(population=1), "population must be an integer from 2 to 100, got 1"),
+    (dict(population=2.5), "population must be an integer from 2 to 100, got 2.5"),
+    (dict(period=0, learner="adam"), "period must be an integer >= 1, got 0"),
+    (dict(occlude=[True]), "occlude must be 2 flag(s), one a camera, got [True]"),
+    (dict(spread=float("nan")), "spread must be a number from 0 to 100, got nan"),
+    (dict(sigmas=[float("nan"), 0.0]), "sigmas must be 2 number(s) from 0 to 1000 px, got "
+                                       "[nan, 0.0]"),
+    (dict(sigmas=[-5, 0]), "sigmas must be 2 number(s) from 0 to 1000 px, got [-5.0, 0.0]"),
+])
+def test_the_3d_calibration_refuses_bad_settings_in_one_line(kwargs, message):
+    from armsim.vision.spatial_calibration import SpatialSetup
+    from armsim.vision.spatial_simulation import SpatialCalibrationSimulation
+    with pytest.raises(ValueError) as err:
+        SpatialCalibrationSimulation(SpatialSetup(poses=10, cameras=2), **kwargs)
+    assert str(err.value) == message

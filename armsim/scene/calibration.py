@@ -34,6 +34,8 @@ from armsim.vision.camera import CAMERA_PRESETS, CameraSettings
 from armsim.vision.genetic import GeneticSettings
 from armsim.vision.learners import LEARNERS
 from armsim.vision import spatial_calibration as spatial
+from armsim.vision.population import MAX_POPULATION
+from armsim.vision.spatial_run import MAX_SPREAD
 from armsim.vision.camera3d import Camera, Intrinsics
 from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, SceneError,
                           Section, key, section)
@@ -45,7 +47,6 @@ __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSec
 
 KIND = "calibration"
 MAX_SEGMENTS = 20          # bounds that keep one round of the whole population cheap
-MAX_POPULATION = 100
 MAX_WINDOW = 1000
 MAX_ROUNDS = 10**8
 
@@ -136,7 +137,7 @@ class CalibrationSection(Section):
                                      "known, one unknown pose) or two independent cameras")
     occlusion_radius: float = key(Number(gt=0, le=1, unit="m"), 0.05,
                                   "3D: link capsule radius of a camera with occlusion = true")
-    spread: float = key(Number(ge=0, le=100), 1.0,
+    spread: float = key(Number(ge=0, le=MAX_SPREAD), 1.0,
                         "3D: candidates after the first start off by uniform draws of this many "
                         "deviation sizes")
 
@@ -212,7 +213,7 @@ class CameraSection(Section):
     cy: float = key(Number(ge=-BIG, le=BIG, unit="px"), _K.cy, "principal point y")
     width: int = key(Integer(ge=1, le=100_000, unit="px"), _K.width, "image width")
     height: int = key(Integer(ge=1, le=100_000, unit="px"), _K.height, "image height")
-    sigma: float = key(Number(ge=0, le=1000, unit="px"), 0.0, "Gaussian pixel noise")
+    sigma: float = key(Number(ge=0, le=spatial.MAX_SIGMA, unit="px"), 0.0, "Gaussian pixel noise")
     occlusion: bool = key(Boolean(), False, "joints hidden behind a link capsule (radius "
                                             "calibration.occlusion_radius) are not observed")
 

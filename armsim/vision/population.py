@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from armsim.ranges import whole
 from armsim.vision import genetic
 
 __all__ = ["Population", "LEARNERS", "ADAM_RATE"]
 
 #: the learners of the spatial problem
 LEARNERS = ("lm", "proportional", "adam")
+MAX_POPULATION = 100   # candidates plus the reference, at most (a scene's bound too)
 #: the largest Adam rate [rad or m per round]: a tenth of the deviations' size
 ADAM_RATE = 1e-3
 
@@ -45,6 +47,10 @@ class Population:
     def _init(self, model, data, theta0, free, rng, learner, population, period, mutation):
         if learner not in LEARNERS:
             raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
+        # the reference and one candidate at least (1 was an argmin of nothing, 2.5 a
+        # TypeError); a period of 0 divided by zero
+        population = whole("population", population, 2, MAX_POPULATION)
+        period = whole("period", period, 1)
         self.model, self.data, self.learner, self.rng = model, data, learner, rng
         self.theta0 = np.array(theta0, dtype=float)
         self.free = free

@@ -51,6 +51,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.kinematics import robots
 from armsim.kinematics.spatial import forward, matrix_rpy, rpy_matrix
+from armsim.ranges import real_array
 from armsim.vision import genetic
 from armsim.vision.camera3d import Camera, Intrinsics, observe, project
 from armsim.vision.population import ADAM_RATE, LEARNERS, Population
@@ -69,6 +70,9 @@ LOOK_AT = (0.0, 0.0, 0.4)
 FLOOR = 0.01
 #: the nominal tool point: a marker 5 cm off the flange axis and 5 cm out along it [m]
 MARKER = (0.05, 0.0, 0.05)
+
+#: the largest pixel noise of a camera [px] (a scene's bound too)
+MAX_SIGMA = 1000.0
 
 
 @dataclass(frozen=True)
@@ -324,8 +328,13 @@ def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
             R1, c1 = cams[0].rotation, np.asarray(cams[0].position, float)
             rel = [(np.eye(3), np.zeros(3)),
                    (R1.T @ cams[1].rotation, R1.T @ (np.asarray(cams[1].position, float) - c1))]
-    sigmas = np.full(len(cams), setup.sigma) if sigmas is None else np.asarray(sigmas, float)
+    sigmas = np.full(len(cams), setup.sigma) if sigmas is None else real_array("sigmas", sigmas)
+    if sigmas.shape != (len(cams),) or not np.all((sigmas >= 0) & (sigmas <= MAX_SIGMA)):
+        raise ValueError(f"sigmas must be {len(cams)} number(s) from 0 to {MAX_SIGMA:g} px, "
+                         f"got {str(sigmas.tolist())[:40]}")
     occlude = [True] * len(cams) if occlude is None else list(occlude)
+    if len(occlude) != len(cams):
+        raise ValueError(f"occlude must be {len(cams)} flag(s), one a camera, got {occlude}")
     model = SpatialModel(chain, [c.intrinsics for c in cams], rel, setup.marker)
     blocks = [cams[0].pose] if (rel is not None or len(cams) == 1) else [c.pose for c in cams]
     nominal = model.nominal(blocks)

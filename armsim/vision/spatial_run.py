@@ -20,6 +20,9 @@ from armsim.vision import genetic
 from armsim.vision.population import Population
 from armsim.vision.spatial_calibration import gauge_truth, identify, relative_errors
 
+#: the largest ``spread`` (times the setup's deviation sizes; a scene's bound too)
+MAX_SPREAD = 100.0
+
 __all__ = ["SpatialCalibrationRun", "SpatialCalibrationState"]
 
 
@@ -51,6 +54,11 @@ class SpatialCalibrationRun(Population):
 
     def __init__(self, problem, learner="lm", population=6, period=50, mutation=0.2, seed=0,
                  spread=0.0):
+        if isinstance(spread, bool) or not (isinstance(spread, (int, float, np.integer,
+                                                                np.floating))
+                                            and 0.0 <= spread <= MAX_SPREAD):
+            raise ValueError(f"spread must be a number from 0 to {MAX_SPREAD:g}, got "
+                             f"{str(spread)[:40]}")
         model = problem.model
         _, jac = model.residuals(problem.start, problem, np.ones(model.dim, dtype=bool))
         held = identify(jac, model.names).held
