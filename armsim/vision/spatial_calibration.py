@@ -72,7 +72,7 @@ FLOOR = 0.01
 MARKER = (0.05, 0.0, 0.05)
 
 #: the largest pixel noise of a camera [px] (a scene's bound too)
-MAX_SIGMA = 1000.0
+MAX_SIGMA = 1000
 
 
 @dataclass(frozen=True)

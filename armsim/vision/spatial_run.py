@@ -21,7 +21,7 @@ from armsim.vision.population import Population
 from armsim.vision.spatial_calibration import gauge_truth, identify, relative_errors
 
 #: the largest ``spread`` (times the setup's deviation sizes; a scene's bound too)
-MAX_SPREAD = 100.0
+MAX_SPREAD = 100
 
 __all__ = ["SpatialCalibrationRun", "SpatialCalibrationState"]
 
