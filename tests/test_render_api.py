@@ -405,3 +405,13 @@ def test_a_far_target_leaves_the_robot_framed():
     assert near > 100
     for far in (10.0, 100.0, 9.9e5):
         assert robot_pixels([far, 0.0, 0.3]) > 0.8 * near
+
+
+@pytest.mark.parametrize("size", [(480, 360), (640, 480)])
+def test_the_default_panda_picture_is_not_cut_at_the_top(size):
+    # the framing's margin (0.08 reach) was under the housings' half-diagonal: 43 solid
+    # pixels of the Panda in the top row at 480 x 360, 57 at 640 x 480
+    img = np.asarray(armsim.render(armsim.robots.load("panda"), size=size)).astype(int)
+    solid = (img.min(axis=2) > 90) & (np.ptp(img, axis=2) < 25)
+    assert solid.sum() > 1000
+    assert not solid[0].any() and not solid[:, 0].any() and not solid[:, -1].any()

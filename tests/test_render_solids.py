@@ -355,21 +355,33 @@ def test_k_in_the_window_switches_solids_and_skeleton():
 
 @pytest.mark.parametrize("orbit", [0.0, 30.0])
 def test_the_framing_puts_the_arm_in_70_percent_of_the_view(orbit):
-    from armsim.view.orbit import FRAME_FILL
+    from armsim.view.orbit import FRAME_FILL, FRAME_MARGIN
     chain = robots.load("panda")
     q = chain.clip(np.array([0.3, -0.4, 0.2, -1.8, 0.1, 1.6, 0.5]))
     pts = np.asarray(chain.frames(q)[1])
     cam = OrbitCamera.framing(chain.reach, points=pts, orbit_deg_per_s=orbit)
     size = (640, 480)
     half = 0.5 * min(size)
-    worst = []
+    tan = np.tan(np.radians(cam.fov_deg) / 2)
+
+    def fits(c):
+        """Every point within FRAME_FILL of the half-view, and grown by the links'
+        thickness (FRAME_MARGIN reach) within the view."""
+        x = c.to_camera(pts)
+        side = np.abs(x[:, :2]).max(axis=1)
+        return bool(np.all(side / (x[:, 2] * tan) <= FRAME_FILL + 1e-9)
+                    and np.all((side + FRAME_MARGIN * chain.reach) / (x[:, 2] * tan) <= 1 + 1e-9))
+    near_enough = False
     for turn in range(0, 360, 45 if orbit else 360):
         c = cam.copy()
         c.orbit(turn, 0)
         off = np.abs(c.project(pts, size)[0] - [320, 240]).max()
         assert off <= FRAME_FILL * half + 1e-6, (turn, off)
-        worst.append(off)
-    assert max(worst) > FRAME_FILL * half - 2         # and no farther than it needs
+        assert fits(c)
+        closer = c.copy()
+        closer.distance *= 0.98
+        near_enough |= not fits(closer)
+    assert near_enough                                # and no farther than it needs
 
 
 @pytest.mark.parametrize("name, content, message", [

@@ -45,7 +45,7 @@ DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
 #: a framing with points: the share of the shorter side they span (the links' thickness
 #: goes into the rest), the links' thickness that must stay in view, and the least
 #: half-view at their middle (both x reach)
-FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.08, 0.25
+FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.12, 0.25
 #: a point farther than this many reaches from the first (the arm's base) is left out of
 #: the framing (a far target: the view's border arrow points at it), so the arm stays large
 FRAME_FAR = 3.0
