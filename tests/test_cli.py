@@ -28,7 +28,8 @@ def test_gif_export(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--size", "0x5"], "armsim: error: argument --size: width and height must be >= 16, got '0x5'"),
     (["--size", "abc"], "armsim: error: argument --size: expected WxH (e.g. 480x360), got 'abc'"),
-    (["--fps", "0"], "armsim: error: argument --fps: must be > 0, got 0"),
+    (["--fps", "0"], "armsim: error: argument --fps: must be a finite number > 0, got 0"),
+    (["--fps", "inf"], "armsim: error: argument --fps: must be a finite number > 0, got inf"),
     (["--frames", "0"], "armsim: error: argument --frames: must be >= 1, got 0"),
     (["--method", "newton"], "armsim: error: argument --method: unknown method 'newton'; choose one of"),
     (["--gif", "missing/out.gif"], "armsim: error: cannot write 'missing/out.gif': folder 'missing' does not exist"),

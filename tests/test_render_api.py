@@ -295,6 +295,9 @@ def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
                    "fps must be <= 50 for a GIF, got 60: GIF delays are whole hundredths of a "
                    "second and viewers play delays under 2 as 10 (the window can run at any "
                    "rate)")
+    # text and bools are not rates ("30" was taken, True was 1 fps)
+    one_line_error(lambda: armsim.animate(panda, [q, q], fps="30"), "fps must be a number, got '30'")
+    one_line_error(lambda: armsim.animate(panda, [q, q], fps=True), "fps must be a number, got 'True'")
     one_line_error(lambda: armsim.animate(panda, [q, q], target=np.zeros((3, 3))),
                    "target must be one target, or one per pose (2), got 3")
     one_line_error(lambda: armsim.animate(panda, [q, q], size=(10, 10)),

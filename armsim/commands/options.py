@@ -44,5 +44,5 @@ def positive_float(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
     if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return v

@@ -98,19 +98,30 @@ def _mib(n):
     return f"{n / 2**20:,.0f} MiB"
 
 
+def _whole(v) -> bool:
+    """A whole number (not a bool, inf or NaN: int() of those raised)."""
+    try:
+        return not isinstance(v, (bool, str, bytes)) and int(v) == v
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def check_export(frames, fps, size):
     """Refuse, before any work, an export the GIF format or this machine cannot do.
 
     Raises :class:`ExportError` with one line saying the real range.
     """
-    if isinstance(frames, bool) or int(frames) != frames or frames < 1:
+    if not _whole(frames) or frames < 1:
         raise ExportError(f"frames must be an integer >= 1, got {frames}")
     if frames > MAX_GIF_FRAMES:
         raise ExportError(f"frames must be <= {MAX_GIF_FRAMES:,} for a GIF export, got {frames}")
-    try:
-        fps = float(fps)
+    try:            # a number, not text or a bool (True was 1 fps, "30" was taken)
+        rate = None if isinstance(fps, (bool, str, bytes)) else float(fps)
     except (TypeError, ValueError):
-        raise ExportError(f"fps must be a number, got {fps!r}") from None
+        rate = None
+    if rate is None:
+        raise ExportError(f"fps must be a number, got {str(fps)[:40]!r}")
+    fps = rate
     if not np.isfinite(fps) or fps <= 0:
         raise ExportError(f"fps must be > 0, got {fps}")
     if fps > MAX_GIF_FPS:
@@ -124,7 +135,7 @@ def check_export(frames, fps, size):
         w, h = size
     except (TypeError, ValueError):
         raise ExportError(f"size must be two integers, got {size!r}") from None
-    if any(isinstance(v, bool) or int(v) != v or v < 1 for v in (w, h)):
+    if not all(_whole(v) and v >= 1 for v in (w, h)):
         raise ExportError(f"size must be two integers >= 1, got {w}x{h}")
     if w > MAX_GIF_SIDE or h > MAX_GIF_SIDE:
         raise ExportError(f"size must be at most {MAX_GIF_SIDE}x{MAX_GIF_SIDE}, got {w}x{h}")
