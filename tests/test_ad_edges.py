@@ -177,3 +177,27 @@ def test_crossing_segments_have_a_zero_distance_slope():
         assert np.allclose(fd(f, np.array(x)), 0.0, atol=1e-9)
     apart = np.array([0.0, 0.5, 0.2, 0.6])               # segments apart: the slope as before
     assert np.allclose(ad.jacobian(f, apart), fd(f, apart), atol=1e-8)
+
+
+def test_complex_values_are_refused_not_cast():
+    # each was cast with a ComplexWarning, its imaginary part dropped
+    for call, message in [
+        (lambda: ad.Dual.variables(np.array([1 + 2j])),
+         "a Dual's values must be real numbers, got complex numbers ([(1+2j)])"),
+        (lambda: armsim.Chain([0.5, 0.4]).jacobian(np.zeros(2) + 1j),
+         "angles must be real numbers, got complex numbers ([0.+1.j 0.+1.j])"),
+        (lambda: armsim.robots.load("ur5").pose(np.zeros(6) + 1j),
+         "joint values must be real numbers, got complex numbers ([0.+1.j 0.+1.j 0.+1.j 0.+1.j "
+         "0.+1.j 0.+1)"),
+    ]:
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == message
+
+
+def test_the_smaller_dual_corners():
+    # variables_of with no free entry was an IndexError; cumsum over axis=None a TypeError
+    assert ad.Dual.variables_of(np.ones(3), []).tangent.shape == (3, 0)
+    J = ad.jacobian(lambda v: ad.cumsum(v, axis=None), np.ones((2, 2)))
+    assert np.array_equal(J.reshape(4, 4), np.tril(np.ones((4, 4))))
+    assert np.array_equal(ad.cumsum(ad.Dual.variables(np.array(2.0))).value, [2.0])

@@ -85,6 +85,16 @@ def _k_of(*args) -> int:
     raise TypeError("no Dual among the arguments")
 
 
+def _real(x):
+    """``x`` as a float array; complex numbers are refused (a cast dropped their imaginary
+    part with only a warning)."""
+    x = np.asarray(x)
+    if x.dtype.kind == "c":
+        raise ValueError(f"a Dual's values must be real numbers, got complex numbers "
+                         f"({str(x.tolist())[:40]})")
+    return x.astype(float, copy=False)
+
+
 def _same_k(a, b):
     """Two Duals combine only with the same directions (K); numpy would broadcast K = 1."""
     ka, kb = a.tangent.shape[-1], b.tangent.shape[-1]
@@ -140,15 +150,16 @@ class Dual:
     @classmethod
     def variables(cls, x):
         """Seed ``x`` (shape S) with identity tangents: K = x.size directions."""
-        x = np.asarray(x, dtype=float)
+        x = _real(x)
         return cls(x, np.eye(x.size).reshape(x.shape + (x.size,)))
 
     @classmethod
     def variables_of(cls, x, free):
         """Seed the entries of the vector ``x`` (D,) that ``free`` picks (a boolean mask (D,)
         or indices) with identity tangents: K = as many directions, the others constant."""
-        x = np.asarray(x, dtype=float)
-        cols = np.flatnonzero(free) if np.asarray(free).dtype == bool else np.asarray(free)
+        x = _real(x)
+        free = np.asarray(free)
+        cols = np.flatnonzero(free) if free.dtype == bool else free.astype(np.intp)   # ([] too)
         tangent = np.zeros((x.size, cols.size))
         tangent[cols, np.arange(cols.size)] = 1.0
         return cls(x, tangent)
@@ -450,6 +461,8 @@ def cumsum(x, axis=-1):
     """Cumulative sum along ``axis`` (of the value)."""
     if not isinstance(x, Dual):
         return np.cumsum(x, axis=axis)
+    if axis is None or x.ndim == 0:         # numpy's: over the flattened array
+        x, axis = reshape(x, (-1,)), -1
     ax = _axis(axis, x.ndim)
     n = x.value.shape[ax] if x.ndim else 1
     if ax == x.ndim - 1 and n <= _TRI_MAX and type(x.tangent) is np.ndarray:
@@ -605,7 +618,7 @@ def seed(x, batch_dims=0):
     tangent shape ``batch + S + (K,)``, so every batch element gets its own
     identity.  ``batch_dims=0`` is :meth:`Dual.variables`.
     """
-    x = np.asarray(x, dtype=float)
+    x = _real(x)
     inner = x.shape[batch_dims:]
     k = int(np.prod(inner, dtype=int))
     eye = np.eye(k).reshape(inner + (k,))
@@ -617,7 +630,7 @@ def value_and_jacobian(f, x):
 
     Returns ``(f(x), J)`` with ``J.shape == f(x).shape + x.shape``.
     """
-    x = np.asarray(x, dtype=float)
+    x = _real(x)
     y = as_output(f(Dual.variables(x)))
     if not isinstance(y, Dual):  # f does not depend on x
         y = np.asarray(y, dtype=float)

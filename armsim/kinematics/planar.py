@@ -318,7 +318,7 @@ class Chain:
         return float(self.lengths.sum())
 
     def _q(self, q):
-        q = np.asarray(q, dtype=float)
+        q = real_array("angles", q)         # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
             raise ValueError(f"angles must have shape (..., {self.n}), got {q.shape}")
         if not np.all(np.abs(q) <= MAX_ANGLE):

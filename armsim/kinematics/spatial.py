@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ad import dual as ad
-from armsim.ad import twist
+from armsim.ad import dual as ad, twist
 from armsim.kinematics import batch, validate
+from armsim.ranges import real_array
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
            "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
@@ -311,7 +311,7 @@ class SpatialChain(Limited):
     def _q(self, q):
         if isinstance(q, ad.Dual):
             return q
-        q = np.asarray(q, dtype=float)
+        q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
             raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
         if not np.all(np.abs(q) <= MAX_VALUE):
