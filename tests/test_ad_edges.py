@@ -201,3 +201,22 @@ def test_the_smaller_dual_corners():
     J = ad.jacobian(lambda v: ad.cumsum(v, axis=None), np.ones((2, 2)))
     assert np.array_equal(J.reshape(4, 4), np.tril(np.ones((4, 4))))
     assert np.array_equal(ad.cumsum(ad.Dual.variables(np.array(2.0))).value, [2.0])
+
+
+def test_the_clamped_resolve_of_a_singular_batch_stays_quiet():
+    # from CHOLESKY_ROWS rows on, the clamp's solve again ran outside the damped solve's
+    # errstate: a system singular to rounding printed "divide by zero" (solve_batch of
+    # 10,000 dual-arm poses with restarts=0 and max_iter=25 did); the NaN step is rejected
+    import warnings
+    from armsim.ik import steps
+    B, n = steps.CHOLESKY_ROWS + 80, 3
+    jac = np.zeros((B, 2, n))
+    jac[:, 0] = [1e8, 1.0, 0.0]
+    jac[:, 1] = [1e8, 1.0 + 1e-8, 0.0]
+    dq = np.zeros((B, n))
+    dq[:, 2] = 5.0                                   # joint 2 driven past its limit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = steps._clamped(np.zeros((B, n)), dq, jac, np.ones((B, 2)), np.full(B, 1e-300),
+                             np.array([[-1.0, 1.0]] * n))
+    assert out.shape == (B, n)          # NaN rows: dls moves them by nothing (its finite test)

@@ -287,7 +287,9 @@ def _clamped(q, dq, jac, e, lam2, limits, solve_last=None):
         r = np.einsum("inb,bn->ib", jr, fixed)
         np.subtract(e[rows].T, r, out=r)                  # e - J dq_fixed (m, rows)
         jr *= free.T.astype(float)      # (a float mask: 3x faster than a bool one)
-        dq[rows] = ((solve_last or _damped_last)(jr, r, lam2[rows]) + fixed.T).T
+        # as in _damped: a system singular to rounding gives NaN, a step dls rejects
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            dq[rows] = ((solve_last or _damped_last)(jr, r, lam2[rows]) + fixed.T).T
     return dq
 
 
