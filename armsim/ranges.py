@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["Range", "BIG", "VIEW_AZIMUTH_DEG", "VIEW_ELEVATION_DEG", "VIEW_DISTANCE",
            "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES",
-           "real_array", "whole"]
+           "real_array", "is_whole", "whole"]
 
 #: largest accepted coordinate or length [m] (the scene's ``BIG``)
 BIG = 1.0e6
@@ -181,15 +181,19 @@ def real_array(name, value):
     return a.astype(float, copy=False)
 
 
-def whole(name, value, low, high=None):
-    """``value`` as an int from ``low`` (to ``high``): a whole float counts; inf, NaN,
-    text and bools get a one-line ValueError naming ``name`` (inf was an OverflowError)."""
+def is_whole(value) -> bool:
+    """Whether ``value`` is a whole number (a whole float counts; not a bool, text, inf or
+    NaN, whose int() is wrong or raises)."""
     try:
-        ok = (not isinstance(value, (bool, str, bytes)) and int(value) == value
-              and low <= value and (high is None or value <= high))
+        return not isinstance(value, (bool, str, bytes)) and int(value) == value
     except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
+        return False
+
+
+def whole(name, value, low, high=None):
+    """``value`` as an int from ``low`` (to ``high``) (:func:`is_whole`), or a one-line
+    ValueError naming ``name`` (inf was an OverflowError)."""
+    if not (is_whole(value) and low <= value and (high is None or value <= high)):
         span = f">= {low}" if high is None else f"from {low} to {high:,}"
         raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
     return int(value)

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from armsim.ranges import is_whole
+
 __all__ = ["ExportError", "export_gif", "write_plot", "PLOT_SIZE", "GifWriter", "gif_delays", "read_durations", "export_memory",
            "check_export", "progress_bar", "MAX_GIF_FPS", "MIN_GIF_FPS", "MAX_GIF_FRAMES",
            "MAX_GIF_SIDE"]
@@ -98,20 +100,12 @@ def _mib(n):
     return f"{n / 2**20:,.0f} MiB"
 
 
-def _whole(v) -> bool:
-    """A whole number (not a bool, inf or NaN: int() of those raised)."""
-    try:
-        return not isinstance(v, (bool, str, bytes)) and int(v) == v
-    except (TypeError, ValueError, OverflowError):
-        return False
-
-
 def check_export(frames, fps, size):
     """Refuse, before any work, an export the GIF format or this machine cannot do.
 
     Raises :class:`ExportError` with one line saying the real range.
     """
-    if not _whole(frames) or frames < 1:
+    if not is_whole(frames) or frames < 1:
         raise ExportError(f"frames must be an integer >= 1, got {frames}")
     if frames > MAX_GIF_FRAMES:
         raise ExportError(f"frames must be <= {MAX_GIF_FRAMES:,} for a GIF export, got {frames}")
@@ -135,7 +129,7 @@ def check_export(frames, fps, size):
         w, h = size
     except (TypeError, ValueError):
         raise ExportError(f"size must be two integers, got {size!r}") from None
-    if not all(_whole(v) and v >= 1 for v in (w, h)):
+    if not all(is_whole(v) and v >= 1 for v in (w, h)):
         raise ExportError(f"size must be two integers >= 1, got {w}x{h}")
     if w > MAX_GIF_SIDE or h > MAX_GIF_SIDE:
         raise ExportError(f"size must be at most {MAX_GIF_SIDE}x{MAX_GIF_SIDE}, got {w}x{h}")
