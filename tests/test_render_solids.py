@@ -217,14 +217,19 @@ def test_a_mesh_file_renders_like_the_box(tmp_path, ext):
     mesh_chain = load_urdf(write_urdf(tmp_path, f'<mesh filename="box.{ext}"/>'))
     items = chain_visuals(mesh_chain)
     assert items[1][0].kind == "mesh" and len(items[1][0].faces) == 12
+    a, b = _beside_the_box(tmp_path, mesh_chain)
+    assert a.sum() > 2000
+    assert (a ^ b).sum() < 0.02 * a.sum()        # the same silhouette (edges may differ)
+
+
+def _beside_the_box(tmp_path, chain):
+    """The clay pixels of ``chain`` and of the chain with a BOX visual, seen alike."""
     box_dir = tmp_path / "b"
     box_dir.mkdir()
     box_chain = load_urdf(write_urdf(box_dir, f'<box size="{BOX[0]} {BOX[1]} {BOX[2]}"/>'))
     q = np.array([-0.5])
     cam = OrbitCamera(40, 30, 1.6, (0, 0, 0.3), 45)
-    a, b = clay_mask(box_render(mesh_chain, q, cam)), clay_mask(box_render(box_chain, q, cam))
-    assert a.sum() > 2000
-    assert (a ^ b).sum() < 0.02 * a.sum()        # the same silhouette (edges may differ)
+    return clay_mask(box_render(chain, q, cam)), clay_mask(box_render(box_chain, q, cam))
 
 
 def test_a_mesh_scale_is_applied(tmp_path):
@@ -411,12 +416,7 @@ def test_a_mirrored_mesh_renders_like_the_box_it_mirrors(tmp_path):
                                               f'{-BOX[1]} {BOX[2]}"/>'))
     item = chain_visuals(mirrored)[1][0]
     np.testing.assert_allclose(np.ptp(item.vertices, axis=0), BOX, atol=1e-12)
-    box_dir = tmp_path / "b"
-    box_dir.mkdir()
-    box_chain = load_urdf(write_urdf(box_dir, f'<box size="{BOX[0]} {BOX[1]} {BOX[2]}"/>'))
-    q = np.array([-0.5])
-    cam = OrbitCamera(40, 30, 1.6, (0, 0, 0.3), 45)
-    a, b = clay_mask(box_render(mirrored, q, cam)), clay_mask(box_render(box_chain, q, cam))
+    a, b = _beside_the_box(tmp_path, mirrored)
     assert a.sum() > 2000 and (a ^ b).sum() < 0.02 * a.sum()    # outward faces: all drawn
 
 
