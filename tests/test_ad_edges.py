@@ -220,3 +220,12 @@ def test_the_clamped_resolve_of_a_singular_batch_stays_quiet():
         out = steps._clamped(np.zeros((B, n)), dq, jac, np.ones((B, 2)), np.full(B, 1e-300),
                              np.array([[-1.0, 1.0]] * n))
     assert out.shape == (B, n)          # NaN rows: dls moves them by nothing (its finite test)
+
+
+def test_maximum_and_minimum_of_a_nan_are_nan_as_numpy():
+    # maximum(Dual(nan), 0) was 0 (the comparison with NaN is False)
+    nan = ad.Dual(np.nan, [1.0])
+    for f in (ad.maximum, ad.minimum):
+        assert np.isnan(f(nan, 0.0).value) and np.isnan(f(0.0, nan).value)
+        assert np.isnan(f(ad.Dual(1.0, [1.0]), np.nan).value)
+        assert f(ad.Dual(2.0, [1.0]), 1.0).value == (2.0 if f is ad.maximum else 1.0)

@@ -23,6 +23,10 @@ def test_gif_export(tmp_path):
     assert r.returncode == 0, r.stderr
     frames = iio.imread(tmp_path / "out.gif")
     assert frames.shape[:3] == (6, 80, 100)
+    # a name holding a line break: the message stays one line (it spanned two)
+    r = run(["--gif", "a\nb.gif", "--frames", "2", "--size", "100x80"], tmp_path)
+    assert r.returncode == 0 and (tmp_path / "a\nb.gif").is_file()
+    assert r.stdout == "armsim: wrote 'a\\nb.gif' (2 frames, 100x80, 30 frames/s)\n"
 
 
 @pytest.mark.parametrize("args, message", [

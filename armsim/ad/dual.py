@@ -419,16 +419,19 @@ def hypot(x, y):
 
 
 def maximum(a, b):
-    """Elementwise maximum; the derivative follows the larger argument."""
+    """Elementwise maximum; the derivative follows the larger argument (a NaN wins, as
+    numpy's)."""
     if not (isinstance(a, Dual) or isinstance(b, Dual)):
         return np.maximum(a, b)
-    return where(value_of(a) >= value_of(b), a, b)
+    va = np.asarray(value_of(a))
+    return where((va >= value_of(b)) | np.isnan(va), a, b)
 
 
 def minimum(a, b):
     if not (isinstance(a, Dual) or isinstance(b, Dual)):
         return np.minimum(a, b)
-    return where(value_of(a) <= value_of(b), a, b)
+    va = np.asarray(value_of(a))
+    return where((va <= value_of(b)) | np.isnan(va), a, b)
 
 
 def clip(x, lo, hi):
