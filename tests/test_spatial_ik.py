@@ -172,6 +172,7 @@ def test_restarts_run_in_groups_with_the_answers_of_one_at_a_time(monkeypatch):
     assert len(restarted) >= 20          # the poses exercise the restarts
     monkeypatch.setattr(loop, "GROUP_ROWS", 1)
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 5 * 12 * 7 * 7)     # chunks of 5 rows
+    monkeypatch.setattr(loop, "CHUNK_ROWS", 1)
     single = armsim.solve_batch(chain, T, **kw)
     # (groups of 32 rows or more take the batch-last pass, chunks of 5 the stacked one:
     # q equal to rounding (1e-9: the two paths sum in other orders, and a converging dls

@@ -53,7 +53,8 @@ FIRST_STARTS = ("q0", "nearer")
 _REASONS = np.array(REASONS)
 
 Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this close (x reach)
-CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats
+CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats,
+CHUNK_ROWS, CHUNK_MAX = 6000, 1.2e7   # or this many rows when more, up to CHUNK_MAX floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
 FLOAT_ROWS = 48        # a robot's single solve on floats up to this many error rows (8 poses)
 
@@ -204,7 +205,7 @@ class Solver:
                           else None)
         per_row = (problem.target_size * problem.n * (problem.n if self._needs_jac else 1)
                    if problem.row_floats is None else problem.row_floats(self._needs_jac))
-        self._chunk = max(1, int(CHUNK_ELEMENTS // per_row))
+        self._chunk = int(max(1, min(max(CHUNK_ELEMENTS, CHUNK_ROWS * per_row), CHUNK_MAX) // per_row))
 
     # -- one start --------------------------------------------------------------
     def _attempt(self, targets, aim, reachable, q0, budget):
@@ -642,7 +643,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         key = (chain, method, correction, tol, max_iter, first_iter, restarts, seed,
                first_start, q0_radius, timeout, *options.items())
         key += tuple(map(type, key)) + (getattr(chain, "progress", None), Q0_RADIUS,
-                                        CHUNK_ELEMENTS, scalar.MAX_N, STEPS.get(method))
+                                        CHUNK_ELEMENTS, CHUNK_ROWS, CHUNK_MAX, scalar.MAX_N,
+                                        STEPS.get(method))
         kept = _SOLVERS.__dict__.setdefault("kept", {})
         try:
             made = kept.get(key)

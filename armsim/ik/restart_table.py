@@ -33,7 +33,7 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # 13.15 / 13.17 / 13.00 / 13.03, unsolved 1 / 1 / 0 / 0, the most 1825 / 1825 / 876 / 1164;
 # UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged; measured before the
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
-NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE)
+NEAREST_ROWS = 64       # aims compared with the table at once (memory: rows x TABLE_SIZE)
 KTH_PASSES = 5         # nearest32: below this k, k + 1 argmin passes (cheaper than blocks)
 SCREEN_GROUPS = 16     # nearest32 from KTH_PASSES on: the table's entries in blocks of 16
 FEW_ROWS = 4           # nearest32: up to this many rows, one at a time (fewer numpy calls)

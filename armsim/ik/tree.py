@@ -16,6 +16,7 @@ forward kinematics.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from dataclasses import dataclass
 
@@ -268,11 +269,52 @@ class TreeTargets(Problem):
         own = self._own_tables(restarts, seed)
         if not own:
             return whole
-        aim = np.asarray(target, dtype=float)[None]
+        rows = [target[a:b].tolist() for a, b in zip(self._rows[:-1], self._rows[1:])]
+        seen = [(cols.tolist(), table, self._seen_one(t, split, rows[t]))
+                for t, split, cols, table in own]
 
         def start(k):
-            return self._own_starts(own, np.array([whole(k)]), aim, k)[0].tolist()
+            q = whole(k)
+            for cols, table, local in seen:
+                got = (table.nearest_one(local(q)) if k == 0 else
+                       table.nearest(np.array([local(q)]), k)[0].tolist())
+                for c, v in zip(cols, got):
+                    q[c] = v
+            return q
         return start
+
+    def _seen_one(self, t, split, row):
+        """:meth:`_own_starts`'s target row of tool ``t`` seen from the frame after its first
+        ``split`` joints, on Python floats for one joint vector (a list): a function of it
+        (the same products and sums as the batch's, in the same order)."""
+        cmap, mult, off, _ = self._maps[t]
+        chain = self.subs[t].chain
+        T0 = chain._T0[:split].tolist()
+        TK, TKK, TA = (T[:split].tolist() for T in chain._TKA)
+        revolute = chain._all_revolute
+        joints = [(int(cmap[i]), None if mult is None else (float(mult[i]), float(off[i])))
+                  for i in range(split)]
+        p = row[:3]
+        R = [row[3 + 3 * j:6 + 3 * j] for j in range(3)] if len(row) == 12 else None
+
+        def local(q):
+            F = None
+            for i, (c, m) in enumerate(joints):
+                v = q[c] if m is None else q[c] * m[0] + m[1]
+                s, c1 = math.sin(v), 1.0 - math.cos(v)
+                L = [[s * a + c1 * b for a, b in zip(ra, rb)] for ra, rb in zip(TK[i], TKK[i])]
+                if not revolute:
+                    L = [[x + v * a for x, a in zip(rl, ra)] for rl, ra in zip(L, TA[i])]
+                L = [[x + a for x, a in zip(rl, ra)] for rl, ra in zip(L, T0[i])]
+                F = L if F is None else [[((r[0] * L[0][k] + r[1] * L[1][k]) + r[2] * L[2][k])
+                                          + r[3] * L[3][k] for k in range(4)] for r in F]
+            d = [p[j] - F[j][3] for j in range(3)]
+            out = [(F[0][i] * d[0] + F[1][i] * d[1]) + F[2][i] * d[2] for i in range(3)]
+            if R is not None:
+                out += [(F[0][i] * R[0][k] + F[1][i] * R[1][k]) + F[2][i] * R[2][k]
+                        for i in range(3) for k in range(3)]
+            return out
+        return local
 
     def _own_tables(self, restarts, seed):
         """For each tool whose chain ends in joints no other tool moves (an arm below a
