@@ -102,6 +102,7 @@ class TreeTargets(Problem):
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
         self._float = self._own = self._start = self._blocks = None
+        self._seen = {}       # (tool, split) -> _seen_one's function and columns
 
     def row_floats(self, jacobian):
         """A row's floats while it is solved: each tool's chain's (as a chain's problem
@@ -270,23 +271,26 @@ class TreeTargets(Problem):
         if not own:
             return whole
         rows = [target[a:b].tolist() for a, b in zip(self._rows[:-1], self._rows[1:])]
-        seen = [(cols.tolist(), table, self._seen_one(t, split, rows[t]))
-                for t, split, cols, table in own]
+        seen = [self._seen_one(t, split) + (table, rows[t]) for t, split, _, table in own]
 
         def start(k):
             q = whole(k)
-            for cols, table, local in seen:
-                got = (table.nearest_one(local(q)) if k == 0 else
-                       table.nearest(np.array([local(q)]), k)[0].tolist())
+            for local, cols, table, row in seen:
+                got = (table.nearest_one(local(q, row)) if k == 0 else
+                       table.nearest(np.array([local(q, row)]), k)[0].tolist())
                 for c, v in zip(cols, got):
                     q[c] = v
             return q
         return start
 
-    def _seen_one(self, t, split, row):
+    def _seen_one(self, t, split):
         """:meth:`_own_starts`'s target row of tool ``t`` seen from the frame after its first
-        ``split`` joints, on Python floats for one joint vector (a list): a function of it
-        (the same products and sums as the batch's, in the same order)."""
+        ``split`` joints, on Python floats for one joint vector and target row (lists): (a
+        function of them (the same products and sums as the batch's, in the same order),
+        the columns of q the tool's own joints take), kept per tool."""
+        kept = self._seen.get((t, split))
+        if kept is not None:
+            return kept
         cmap, mult, off, _ = self._maps[t]
         chain = self.subs[t].chain
         T0 = chain._T0[:split].tolist()
@@ -294,10 +298,8 @@ class TreeTargets(Problem):
         revolute = chain._all_revolute
         joints = [(int(cmap[i]), None if mult is None else (float(mult[i]), float(off[i])))
                   for i in range(split)]
-        p = row[:3]
-        R = [row[3 + 3 * j:6 + 3 * j] for j in range(3)] if len(row) == 12 else None
 
-        def local(q):
+        def local(q, row):
             F = None
             for i, (c, m) in enumerate(joints):
                 v = q[c] if m is None else q[c] * m[0] + m[1]
@@ -308,13 +310,14 @@ class TreeTargets(Problem):
                 L = [[x + a for x, a in zip(rl, ra)] for rl, ra in zip(L, T0[i])]
                 F = L if F is None else [[((r[0] * L[0][k] + r[1] * L[1][k]) + r[2] * L[2][k])
                                           + r[3] * L[3][k] for k in range(4)] for r in F]
-            d = [p[j] - F[j][3] for j in range(3)]
+            d = [row[j] - F[j][3] for j in range(3)]
             out = [(F[0][i] * d[0] + F[1][i] * d[1]) + F[2][i] * d[2] for i in range(3)]
-            if R is not None:
-                out += [(F[0][i] * R[0][k] + F[1][i] * R[1][k]) + F[2][i] * R[2][k]
+            if len(row) == 12:
+                out += [(F[0][i] * row[3 + k] + F[1][i] * row[6 + k]) + F[2][i] * row[9 + k]
                         for i in range(3) for k in range(3)]
             return out
-        return local
+        got = self._seen[(t, split)] = (local, self._own[t][2].tolist())
+        return got
 
     def _own_tables(self, restarts, seed):
         """For each tool whose chain ends in joints no other tool moves (an arm below a
