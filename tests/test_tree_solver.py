@@ -100,6 +100,76 @@ def test_a_restart_sets_each_arm_from_its_own_table(dual):
                 assert np.array_equal(q[cols], table.qs[order[k]])
 
 
+# a lift (prismatic), a yaw and a joint that mimics the yaw under two 3-joint arms: each
+# arm's own joints hang from the frame after three shared joints
+LIFTED = """<robot name="lifted">
+  <link name="base"/><link name="mast"/><link name="torso"/><link name="top"/>
+  <link name="l1"/><link name="l2"/><link name="l3"/><link name="lt"/>
+  <link name="r1"/><link name="r2"/><link name="r3"/><link name="rt"/>
+  <joint name="lift" type="prismatic"><parent link="base"/><child link="mast"/>
+    <origin xyz="0 0 0.4"/><axis xyz="0 0 1"/><limit lower="0" upper="0.4"/></joint>
+  <joint name="yaw" type="revolute"><parent link="mast"/><child link="torso"/>
+    <origin xyz="0.1 0 0.2" rpy="0 0.2 0"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+  <joint name="yaw2" type="revolute"><parent link="torso"/><child link="top"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/>
+    <mimic joint="yaw" multiplier="0.5" offset="0.1"/></joint>
+  <joint name="l_j1" type="revolute"><parent link="top"/><child link="l1"/>
+    <origin xyz="0 0.2 0.2" rpy="-1.5708 0 0"/><axis xyz="0 0 1"/><limit lower="-2.8" upper="2.8"/></joint>
+  <joint name="l_j2" type="revolute"><parent link="l1"/><child link="l2"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="l_j3" type="revolute"><parent link="l2"/><child link="l3"/>
+    <origin xyz="0 0 0.3"/><axis xyz="1 0 0"/><limit lower="-2.5" upper="2.5"/></joint>
+  <joint name="l_tool" type="fixed"><parent link="l3"/><child link="lt"/>
+    <origin xyz="0.05 0 0.1"/></joint>
+  <joint name="r_j1" type="revolute"><parent link="top"/><child link="r1"/>
+    <origin xyz="0 -0.2 0.2" rpy="1.5708 0 0"/><axis xyz="0 0 1"/><limit lower="-2.8" upper="2.8"/></joint>
+  <joint name="r_j2" type="revolute"><parent link="r1"/><child link="r2"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="r_j3" type="revolute"><parent link="r2"/><child link="r3"/>
+    <origin xyz="0 0 0.3"/><axis xyz="1 0 0"/><limit lower="-2.5" upper="2.5"/></joint>
+  <joint name="r_tool" type="fixed"><parent link="r3"/><child link="rt"/>
+    <origin xyz="0 0 0.1"/></joint>
+</robot>
+"""
+
+
+def test_the_single_solve_starts_as_the_batch_under_several_shared_joints(tmp_path):
+    """The float path's starts (each arm's frame after a lift, a yaw and a mimic of it, on
+    Python floats) are the batch's, for the nearest entry and later ones."""
+    path = tmp_path / "lifted.urdf"
+    path.write_text(LIFTED)
+    robot = armsim.load_urdf(path, tips=["lt", "rt"])
+    T = _targets(robot, ("lt", "rt"), 8, 5)
+    prob, _ = for_tree(robot, {k: v[0] for k, v in T.items()}, False)
+    own = prob._own_tables(8, 0)
+    assert [(t, split) for t, split, _, _ in own] == [(0, 3), (1, 3)]
+    start = prob.restart_starts(8, 0)
+    for i in range(8):
+        row = np.concatenate([np.concatenate([T[k][i][:3, 3], T[k][i][:3, :3].ravel()])
+                              for k in ("lt", "rt")])
+        float_start = prob.float_starts(prob.float_pass(), 8, 0, row)
+        local = prob._seen_one(0, 3)[0]
+        for k in (0, 1, 5):
+            q = start(k, row[None])[0]
+            assert np.array_equal(q, np.array(float_start(k)))
+            # the frame's view of the target agrees with the batch's arithmetic to rounding
+            seen = _Rows()
+            prob._own_starts([(0, 3, own[0][2], seen)], q[None].copy(), row[None], k)
+            assert np.allclose(local(q.tolist(), row[:12].tolist()), seen.rows[0],
+                               rtol=0, atol=1e-14)
+
+
+class _Rows:
+    """An own table that records the rows it is asked about (and answers with entry 0)."""
+
+    def __init__(self):
+        self.rows = []
+
+    def nearest(self, rows, k):
+        self.rows.extend(rows.tolist())
+        return np.zeros((len(rows), 3))
+
+
 def test_own_table_starts_start_each_tool_nearer_its_target(dual):
     robot, prob, _ = dual
     T = _targets(robot, DUAL, 60, 2024)
