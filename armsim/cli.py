@@ -41,6 +41,7 @@ import os
 import sys
 from pathlib import Path
 
+from armsim.kinematics.validate import shown as _shown
 from armsim.commands.options import integer, parse_size, positive_float, positive_int
 
 __all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_json"]
@@ -149,7 +150,7 @@ def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
               "radius": float(f"{radius * chain.reach:.4g}"), "period": period}
     if chain.n >= 6:
         target["quaternion"] = v(matrix_quaternion(R))
-    what = f"--robot {name}" if urdf is None else str(urdf)
+    what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
     return f"# run_arm.py {what}\n" + tomli_w.dumps({
         "seed": 0, "arm": arm, "target": target,
         "solver": {"method": "dls", "iterations_per_frame": 8},
@@ -190,7 +191,7 @@ def tree_scene(name=None, urdf=None, tips=None) -> str:
               "quaternion": v(matrix_quaternion(frames[t][:3, :3]))} for t in robot.tips]
     arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
     arm.update({"tips": list(robot.tips), "angles": v(start)})
-    what = f"--robot {name}" if urdf is None else str(urdf)
+    what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
     return f"# run_arm.py {what}\n" + tomli_w.dumps({
         "seed": 0, "arm": arm,
         "solver": {"method": "dls", "iterations_per_frame": 8},

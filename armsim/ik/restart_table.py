@@ -13,6 +13,7 @@ The float solve (:mod:`armsim.ik.spatial_scalar`) reads the same table.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 
@@ -125,6 +126,17 @@ def screen32(minus2, sq):
     return np.ascontiguousarray(np.vstack([minus2, sq[None]]), dtype=np.float32)
 
 
+def _float32_screen(fn):
+    """``fn`` without numpy's warnings of its float32 screen: an aim past float32's range
+    casts to inf (its distances inf or NaN), which the screen sends to the exact path."""
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+    return quiet
+
+
+@_float32_screen
 def argmin32(f, m32, top, out=None):
     """The nearest table entries of feature rows f (rows, F) by ``sq - 2 f.F`` in float32
     (``m32`` = :func:`screen32`'s ``[-2 F^T; sq]``, so one matrix product with f and a
@@ -160,6 +172,7 @@ def screen_bound(fn, top, features):
     return screen_ulps(features) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
 
 
+@_float32_screen
 def nearest32(f, m32, top, k, distances, d=None):
     """The k + 1 entries nearest each feature row of f (rows, F), in order (rows, k + 1),
     by the float64 ``distances(rows, entries)`` of (row, entry) pairs (ties: the lower
@@ -236,6 +249,7 @@ def nearest32(f, m32, top, k, distances, d=None):
     return out
 
 
+@_float32_screen
 def _nearest_blocks(f, d, top, k, distances, width):
     """:func:`nearest32`'s answer for k >= :data:`KTH_PASSES` without a partition of every
     row: the entries fall in blocks (entry j in block ``j % width``, the few past

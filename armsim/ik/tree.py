@@ -28,9 +28,10 @@ from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, check_weights
 from armsim.kinematics.tree import Robot
+from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
-__all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
+__all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
 
 #: while a tool's target is provably beyond its reach, its error counts this much against
 #: the other tools' (:meth:`TreeTargets.error`): it still moves toward its target, and pulls
@@ -38,6 +39,11 @@ __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT"]
 #: serve the tools that can arrive; 1e-3 left the other arm up to 1e-4 m off, ad hoc: the
 #: weight squared times the far tool's distance, over the other's Jacobian squared)
 FAR_WEIGHT = 1e-6
+#: ... and less beyond this many reaches: FAR_WEIGHT x FAR_REACHES x reach / distance
+FAR_REACHES = 100.0
+#: tools (targets) in one solve, at most (the stacked error's rows: 6 a pose; the batch's
+#: J J^T is rows x rows)
+MAX_TOOLS = 64
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,9 @@ class TreeTargets(Problem):
 
     def row_floats(self, jacobian):
         """A row's floats while it is solved: each tool's chain's (as a chain's problem
-        counts them) and the stacked error and Jacobian over the robot's joints."""
+        counts them) and the stacked error, Jacobian over the robot's joints and J J^T."""
         return (sum(s.target_size * s.n * (s.n if jacobian else 1) for s in self.subs)
-                + self.m * (self.n if jacobian else 1))
+                + self.m * (self.n + self.m if jacobian else 1))     # (and J J^T)
 
     @property
     def damped_last(self):
@@ -184,20 +190,31 @@ class TreeTargets(Problem):
         d = rows[:, :3] - s._origin
         return np.einsum("bi,bi->b", d, d) > s._bound * s._bound
 
+    def _weight(self, s, rows):
+        """(B,) how much tool ``s`` counts in each row: 1, or :data:`FAR_WEIGHT` when its
+        target is provably beyond its reach, less past :data:`FAR_REACHES` times the reach
+        (so that its pull on the joints it shares, weight times distance, stays bounded:
+        the other tools still arrive whatever its distance)."""
+        far = self._far(s, rows)
+        if not far.any():
+            return np.ones(len(rows))
+        d = np.sqrt(np.einsum("bi,bi->b", rows[:, :3] - s._origin, rows[:, :3] - s._origin))
+        return np.where(far, FAR_WEIGHT * np.minimum(1.0, FAR_REACHES * s._bound / d), 1.0)
+
     def tool_scales(self, aim):
-        """(B, tools): :data:`FAR_WEIGHT` for a tool whose target is provably beyond its
-        reach, 1 otherwise (how :meth:`error` and :meth:`residual` weigh each tool)."""
-        return np.stack([np.where(self._far(s, a), FAR_WEIGHT, 1.0) for s, a in
-                         zip(self.subs, self._split(aim))], axis=-1)
+        """(B, tools): each tool's :meth:`_weight` (how :meth:`error` and :meth:`residual`
+        weigh each tool)."""
+        return np.stack([self._weight(s, a) for s, a in zip(self.subs, self._split(aim))],
+                        axis=-1)
 
     def error(self, aim, y):
         """Each tool's error side by side; a tool whose target is provably beyond its reach
-        weighs :data:`FAR_WEIGHT` (it still moves toward its target)."""
+        weighs :meth:`_weight` (it still moves toward its target)."""
         parts = []
         for s, a, b in zip(self.subs, self._split(aim), self._split(y)):
             e = s.error(a, b)
             far = self._far(s, a)
-            parts.append(np.where(far[:, None], FAR_WEIGHT * e, e) if far.any() else e)
+            parts.append(e * self._weight(s, a)[:, None] if far.any() else e)
         return np.concatenate(parts, axis=-1)
 
     def target_residuals(self, targets, y):
@@ -213,7 +230,7 @@ class TreeTargets(Problem):
         for s, a, b in zip(self.subs, self._split(targets), self._split(y)):
             r = s.residual(a, b)
             far = self._far(s, a)
-            parts.append(np.where(far, FAR_WEIGHT * r, r) if far.any() else r)
+            parts.append(r * self._weight(s, a) if far.any() else r)
         return np.max(np.stack(parts), axis=0)
 
     def aim_residual(self, aim, y):
@@ -434,6 +451,8 @@ def for_tree(robot, targets, batch):
         raise ValueError(f"the targets of a robot (a kinematic tree) must be a dict from "
                          f"tool link to target, e.g. {{{', '.join(map(repr, robot.tips[:2]))}: "
                          f"pose}}, got {type(targets).__name__}")
+    if len(targets) > MAX_TOOLS:
+        raise ValueError(f"give at most {MAX_TOOLS} targets in one solve, got {len(targets)}")
     spec, rows = [], []
     size = None
     for link, t in targets.items():
@@ -441,8 +460,8 @@ def for_tree(robot, targets, batch):
         if isinstance(t, Target):
             t, weights = t.pose, t.weights
         if link not in robot.links:
-            raise ValueError(f"no link named {str(link)[:60]!r} (a target); links: "
-                             f"{', '.join(robot.links[:12])[:300]}")
+            raise ValueError(f"no link named {shown(link)} (a target); links: "
+                             f"{', '.join(map(shown, robot.links[:12]))[:300]}")
         found = SpatialTarget.target_rows(real_array(f"target {link!r}", t), batch)
         if found is None:
             shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"

@@ -97,14 +97,16 @@ class OwnTable:
         is the nearest whatever the rounding) on one row with fewer numpy calls, a near
         tie by :meth:`_exact`."""
         f = [a * s for a, s in zip(aim, self.scale.tolist())]
-        fx = np.array(f + [1.0], dtype=np.float32)
-        d = fx @ self._screen()[0]
-        j = int(d.argmin())
-        v1 = float(d[j])
-        d[j] = np.inf
+        with np.errstate(over="ignore", invalid="ignore"):   # past float32: the exact path
+            fx = np.array(f + [1.0], dtype=np.float32)
+            d = fx @ self._screen()[0]
+            j = int(d.argmin())
+            v1 = float(d[j])
+            d[j] = np.inf
+            gap = float(d.min()) - v1
         bound = restart_table.screen_bound(math.sqrt(math.fsum(x * x for x in f)), self.top,
                                            len(f))
-        if not float(d.min()) - v1 > 2.0 * bound:
+        if not gap > 2.0 * bound:
             j = int(self._exact(np.array(f)).argmin())
         return self.qs[j].tolist()
 

@@ -38,6 +38,7 @@ from armsim.kinematics import validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.validate import shown
+from armsim.ranges import real_array
 
 __all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS"]
 
@@ -86,8 +87,9 @@ def _base_coordinates(j):
         if not size >= validate.AXIS_MIN_NORM:
             raise ValueError(f"joint {validate.shown(j.name)}: a planar joint's axis (the "
                              f"normal of its plane) must not be zero")
-        a = a / size
-        u = np.cross(a, (1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
+        a = a / size        # x: the parent's x (else y) in the plane; y = axis x x
+        ref = np.array((1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
+        u = ref - (ref @ a) * a
         u = u / np.linalg.norm(u)
         v = np.cross(a, u)
         parts = [("x", "prismatic", tuple(u)), ("y", "prismatic", tuple(v)),
@@ -152,6 +154,8 @@ class Robot(Limited):
         by_name = {j.name: j for j in expanded}
         free = [j for j in movable if j.mimic is None]
         if not free:
+            for j in movable:        # a mimic cycle, or of a fixed joint: named
+                self._resolve(j, by_name, {})
             raise ValueError("the robot has no movable joint")
         self.joint_names = tuple(j.name for j in free)
         column = {name: i for i, name in enumerate(self.joint_names)}
@@ -171,6 +175,13 @@ class Robot(Limited):
         self._value_index = {j.name: i for i, j in enumerate(movable)}
         checked = {j.name: validate.joint(_as_joint(j)) for j in expanded}
         self.limits = _frozen(np.array([checked[j.name][3] for j in free], dtype=float))
+        for name, (source, m, o) in self.mimic.items():     # a mimic's range: its own kind's
+            slide = by_name[name].type == "prismatic"
+            lo, hi = _mimic_range(self.limits[column[source]], m, o, slide)
+            r_lo, r_hi, unit = validate.LENGTH_RANGE if slide else validate.ANGLE_RANGE
+            if math.isfinite(lo) and not (r_lo <= lo and hi <= r_hi):
+                raise ValueError(f"joint {shown(name)}: its mimic rule moves it over [{lo:g}, "
+                                 f"{hi:g}] {unit}, beyond [{r_lo:g}, {r_hi:g}]")
         self.types = tuple(j.type for j in free)
         self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
         #: which free coordinates are a floating or planar base's slides (their restarts
@@ -229,6 +240,11 @@ class Robot(Limited):
                                  f"{' -> '.join(map(shown, seen + [source.name]))}")
             mult, off = mult * m, mult * o + off
             j = source
+            if not (abs(mult) <= MAX_MULTIPLIER and lo <= off <= hi):
+                raise ValueError(f"joint {shown(seen[0])}: its mimic rules followed to joint "
+                                 f"{shown(j.name)} multiply it by {mult:g} and add {off:g}; "
+                                 f"each must stay within +-{MAX_MULTIPLIER:g} and [{lo:g}, "
+                                 f"{hi:g}]")
         return column[j.name], mult, off
 
     def _check_tips(self, tips):
@@ -243,7 +259,7 @@ class Robot(Limited):
         for t in tips:
             if not isinstance(t, str) or t not in self._index or t in self._hidden:
                 raise ValueError(f"no link named {shown(t)} (a tip); links: "
-                                 f"{', '.join(self.links[:12])[:300]}"
+                                 f"{', '.join(map(shown, self.links[:12]))[:300]}"
                                  f"{', ...' if len(self.links) > 12 else ''}")
             if t in out:
                 raise ValueError(f"tip {shown(t)} is named twice")
@@ -282,10 +298,10 @@ class Robot(Limited):
             if q.shape[-1:] != (self.n,):
                 raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
             return q
-        q = np.asarray(q, dtype=float)
+        q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
             raise ValueError(f"joint values must have shape (..., {self.n}) (the joints "
-                             f"{', '.join(self.joint_names[:6])}{', ...' if self.n > 6 else ''}"
+                             f"{', '.join(map(shown, self.joint_names[:6]))}{', ...' if self.n > 6 else ''}"
                              f"), got {q.shape}")
         lo, hi, _ = validate.JOINT_VALUE_RANGE
         if not np.all((q >= lo) & (q <= hi)):
@@ -353,14 +369,17 @@ class Robot(Limited):
     def _wanted(self, links):
         if links is None:
             return list(self.links)
-        if isinstance(links, str):
-            links = [links]
+        try:
+            links = [links] if isinstance(links, str) else list(links)    # (once: an iterator)
+        except TypeError:
+            raise ValueError(f"links must be a link name or a list of them, got "
+                             f"{type(links).__name__}") from None
         for link in links:
             if not isinstance(link, str) or link not in self._index or link in self._hidden:
                 raise ValueError(f"no link named {shown(link)}; links: "
-                                 f"{', '.join(self.links[:12])[:300]}"
+                                 f"{', '.join(map(shown, self.links[:12]))[:300]}"
                                  f"{', ...' if len(self.links) > 12 else ''}")
-        return list(links)
+        return links
 
     @property
     def segments(self):
@@ -400,12 +419,10 @@ class Robot(Limited):
                 vi = self._value_index[j.name]
                 lo, hi, kind = j.lower, j.upper, j.type
                 if j.mimic is not None:   # its range is its source's under the mimic rule
-                    s_lo, s_hi = self.limits[self._src[vi]]
-                    ends = (self._mult[vi] * s_lo + self._off[vi],
-                            self._mult[vi] * s_hi + self._off[vi])
-                    lo, hi = min(ends), max(ends)
+                    lo, hi = _mimic_range(self.limits[self._src[vi]], self._mult[vi],
+                                          self._off[vi], kind == "prismatic")
                     if not (math.isfinite(lo) and math.isfinite(hi)):
-                        kind, lo, hi = "continuous", -math.inf, math.inf
+                        kind = "continuous"       # a turn driven by a continuous joint
                 joints.append(Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                                     tuple(j.axis), lo, hi))
                 cols.append(int(self._src[vi]))
@@ -429,6 +446,21 @@ def _as_joint(j):
     kind = "continuous" if j.type == "fixed" else j.type
     return Joint(j.name, kind, j.xyz, j.rpy, j.axis if j.type != "fixed" else (0.0, 0.0, 1.0),
                  j.lower, j.upper)
+
+
+def _mimic_range(limits, mult, off, slide):
+    """A mimic joint's range from its source's ``limits`` under ``value * mult + off``: a
+    multiplier of 0 holds it at ``off``; a slide driven by a continuous joint moves over
+    the turn its source is wrapped to, [-pi, pi) (a turn: unbounded, -inf, inf)."""
+    s_lo, s_hi = limits
+    if mult == 0.0:
+        return off, off
+    if slide and not (math.isfinite(s_lo) and math.isfinite(s_hi)):
+        s_lo, s_hi = -math.pi, math.pi
+    if not (math.isfinite(s_lo) and math.isfinite(s_hi)):
+        return -math.inf, math.inf
+    ends = (mult * s_lo + off, mult * s_hi + off)
+    return min(ends), max(ends)
 
 
 def _transform(j):

@@ -41,6 +41,9 @@ __all__ = ["Visual", "chain_visuals", "decimate", "resolve_mesh", "MAX_TRIANGLES
 
 #: triangles a mesh keeps at most (more are merged by vertex clustering)
 MAX_TRIANGLES = 2000
+#: visual items of one chain, at most (each mesh at most MAX_TRIANGLES): the rest are left
+#: out with one warning line
+MAX_VISUALS = 256
 #: the largest mesh file read [bytes]
 MAX_MESH_BYTES = 64 << 20
 #: the mesh formats read (trimesh's plain ones: its archives, zip, zae, 3mf, tar, bz2,
@@ -129,12 +132,20 @@ def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
         for d in dirs:
             d = Path(d)
             for cand in ((d / sub) if d.name == pkg else None, d / pkg / sub):
-                if cand is not None and cand.is_file():
+                if cand is not None and _is_file(cand):
                     return cand
         return None
     p = Path(name)
     p = p if p.is_absolute() else Path(urdf_path).resolve().parent / p
-    return p if p.is_file() else None
+    return p if _is_file(p) else None
+
+
+def _is_file(p):
+    """Whether p is a file (a name the system refuses, too long or not encodable: no)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def decimate(vertices, faces, budget=MAX_TRIANGLES):
@@ -265,13 +276,20 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
             placed[c] = (fk, fT @ _pose(j.find("origin"), f"joint {shown(j.get('name'))}"))
             stack.append(c)
     out = [[] for _ in range(chain.n + 1)]
+    count, meshes = 0, {}                   # meshes: each file and scale read once
     for name, (k, T_link) in placed.items():
         element = links.get(name)
         if element is None:
             continue
         for vis in element.findall("visual"):
+            if count == MAX_VISUALS:
+                if warn is not None:
+                    warn(f"{path}: the chain has more than {MAX_VISUALS} visuals; the rest "
+                         f"(from link {shown(name)} on) are left out")
+                return out
+            count += 1
             try:
-                item = _item(vis, name, T_link, path, package_dirs, named, warn)
+                item = _item(vis, name, T_link, path, package_dirs, named, warn, meshes)
             except ValueError as exc:      # a bad shape: this item alone is left out
                 if warn is not None:
                     warn(f"{exc}; drawing a generated shape for link {shown(name)}")
@@ -281,7 +299,7 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
     return out
 
 
-def _item(vis, link, T_link, path, package_dirs, named, warn):
+def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
     where = f"{path}: link {shown(link)}: visual"
     geom = vis.find("geometry")
     shape = None if geom is None else next((g for g in geom if g.tag in KINDS), None)
@@ -309,7 +327,10 @@ def _item(vis, link, T_link, path, package_dirs, named, warn):
                  f"a generated shape")
         return None
     try:
-        V, F = _load_mesh(found, scale)
+        key = (str(found), tuple(scale.tolist()))
+        if key not in meshes:
+            meshes[key] = _load_mesh(found, scale)
+        V, F = meshes[key]
     except ValueError as exc:
         if warn is not None:
             warn(f"{found}: {exc}; drawing a generated shape for link {shown(link)}")

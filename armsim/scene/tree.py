@@ -18,13 +18,13 @@ import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
+from armsim.ik.tree import MAX_TOOLS
 from armsim.scene.schema import IK_KIND, Section, Text, describe, section, shorten
 from armsim.scene.sections import SPATIAL_KINDS, TargetSection, check_spatial_target
 
 __all__ = ["ToolList", "Tool", "check_tree", "build_tree", "MAX_TOOLS", "TREE_METHODS"]
 
 #: ``[[tool]]`` items in one scene, at most
-MAX_TOOLS = 64
 #: the methods that move a whole robot (:class:`armsim.ik.tree.TreeTargets`)
 TREE_METHODS = ("dls", "gradient", "pinv")
 @dataclass(frozen=True)

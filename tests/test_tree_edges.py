@@ -1,0 +1,226 @@
+"""A user's URDF at its edges: mimic rules (a slide driven by a continuous joint, a multiplier
+of 0, rules chained past their bounds, every joint a mimic), the planar base's axes, many
+tools, many visuals, odd names and paths, and targets far beyond reach."""
+
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.ik.tree import MAX_TOOLS
+from armsim.kinematics.visuals import MAX_VISUALS, chain_visuals
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+SCREW = """<robot name="screw"><link name="a"/><link name="b"/><link name="c"/><link name="d"/>
+<joint name="spin" type="continuous"><parent link="a"/><child link="b"/>
+  <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/></joint>
+<joint name="lead" type="prismatic"><parent link="b"/><child link="c"/>
+  <origin xyz="0.2 0 0"/><axis xyz="1 0 0"/><limit lower="0" upper="1"/>
+  <mimic joint="spin" multiplier="{m}" offset="{o}"/></joint>
+<joint name="tool" type="fixed"><parent link="c"/><child link="d"/><origin xyz="0.1 0 0"/></joint>
+</robot>"""
+
+
+@pytest.mark.parametrize("m, o", [(0.05, 0.0), (0.0, 0.03)])
+def test_a_slide_driven_by_a_continuous_joint_stays_a_slide(tmp_path, m, o):
+    robot = armsim.load_robot(_write(tmp_path, "screw.urdf", SCREW.format(m=m, o=o)))
+    q = np.array([2.0])
+    # by hand: turn 2 rad about z at 0.1 m up, then slide along the turned x by 2 m + o
+    c, s = math.cos(2.0), math.sin(2.0)
+    reach = 0.2 + 2.0 * m + o + 0.1
+    want = np.array([c * reach, s * reach, 0.1])
+    assert np.allclose(robot.frames(q)["d"][:3, 3], want, rtol=0, atol=1e-12)
+    chain, cols, mult, off = robot.chain("d")
+    assert [j.type for j in chain.joints] == ["continuous", "prismatic"]
+    assert np.allclose(chain.matrix(q[cols] * mult + off)[:3, 3], want, rtol=0, atol=1e-12)
+    lo, hi = chain.joints[1].lower, chain.joints[1].upper
+    assert (lo, hi) == ((o, o) if m == 0.0 else (-math.pi * m, math.pi * m))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no 0 x inf on the way
+        r = armsim.solve(robot, {"d": robot.frames(q)["d"][:3, 3]}, tol=1e-9)
+    assert r.success and np.allclose(robot.frames(r.q)["d"][:3, 3], want, rtol=0, atol=1e-9)
+
+
+def _mimic_chain(levels, mult):
+    links = "".join(f'<link name="l{i}"/>' for i in range(levels + 1))
+    joints = "".join(
+        f'<joint name="j{i}" type="revolute"><parent link="l{i}"/><child link="l{i + 1}"/>'
+        f'<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/>'
+        + (f'<mimic joint="j{i - 1}" multiplier="{mult}"/>' if i else "") + "</joint>"
+        for i in range(levels))
+    return f'<robot name="m">{links}{joints}</robot>'
+
+
+def test_mimic_rules_followed_past_their_bounds_are_refused_at_load(tmp_path):
+    path = _write(tmp_path, "m.urdf", _mimic_chain(4, 1000))
+    with pytest.raises(ValueError, match=r"^.*m\.urdf: joint 'j2': its mimic rules followed to "
+                                         r"joint 'j0' multiply it by 1e\+06 and add 0; each "
+                                         r"must stay within \+-1000 and \[-1e\+06, 1e\+06\]$"):
+        armsim.load_robot(path)
+    armsim.load_robot(_write(tmp_path, "ok.urdf", _mimic_chain(4, 10)))     # 1000: bounded
+
+
+@pytest.mark.parametrize("text, message", [
+    ('<joint name="j1" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>'
+     '<limit lower="-1" upper="1"/><mimic joint="j1"/></joint>',
+     "mimic joints form a cycle: 'j1' -> 'j1'"),
+    ('<joint name="j1" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>'
+     '<limit lower="-1" upper="1"/><mimic joint="j2"/></joint>'
+     '<joint name="j2" type="revolute"><parent link="b"/><child link="c"/><axis xyz="0 0 1"/>'
+     '<limit lower="-1" upper="1"/><mimic joint="j1"/></joint>',
+     "mimic joints form a cycle: 'j1' -> 'j2' -> 'j1'"),
+    ('<joint name="j0" type="fixed"><parent link="a"/><child link="b"/></joint>'
+     '<joint name="j1" type="revolute"><parent link="b"/><child link="c"/><axis xyz="0 0 1"/>'
+     '<limit lower="-1" upper="1"/><mimic joint="j0"/></joint>',
+     "joint 'j1' mimics 'j0', which is not a movable joint of the robot"),
+])
+def test_a_robot_of_mimics_alone_names_the_rule_at_fault(tmp_path, text, message):
+    links = '<link name="a"/><link name="b"/>' + ('<link name="c"/>' if 'link="c"' in text else "")
+    path = _write(tmp_path, "r.urdf", f'<robot name="r">{links}{text}</robot>')
+    with pytest.raises(ValueError) as err:
+        armsim.load_robot(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_the_planar_base_slides_along_its_planes_x_and_y(tmp_path):
+    arm = _write(tmp_path, "arm.urdf", """<robot name="r"><link name="a"/><link name="b"/>
+      <joint name="j" type="revolute"><parent link="a"/><child link="b"/>
+      <origin xyz="0.3 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint></robot>""")
+    robot = armsim.load_robot(arm, base_joint="planar")
+    assert robot.joint_names[:3] == ("base_x", "base_y", "base_yaw")
+    for i, want in enumerate(([1.0, 0, 0], [0, 1.0, 0])):
+        q = np.zeros(robot.n)
+        q[i] = 1.0
+        assert np.allclose(robot.frames(q)["a"][:3, 3], want, rtol=0, atol=1e-15)
+    # a planar joint in the file whose plane is the y-z plane: x along the parent's y
+    side = _write(tmp_path, "side.urdf", """<robot name="s"><link name="a"/><link name="b"/>
+      <link name="c"/><joint name="p" type="planar"><parent link="a"/><child link="b"/>
+      <axis xyz="1 0 0"/></joint><joint name="j" type="revolute"><parent link="b"/>
+      <child link="c"/><origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/>
+      </joint></robot>""")
+    robot = armsim.load_robot(side)
+    q = np.zeros(robot.n)
+    q[0], q[1] = 1.0, 2.0
+    assert np.allclose(robot.frames(q)["b"][:3, 3], [0, 1.0, 2.0], rtol=0, atol=1e-15)
+
+
+def test_a_solve_takes_at_most_max_tools_targets(tmp_path):
+    tips = "".join(f'<link name="t{i}"/><joint name="f{i}" type="fixed"><parent link="hub"/>'
+                   f'<child link="t{i}"/><origin xyz="0.1 {0.001 * i} 0"/></joint>'
+                   for i in range(MAX_TOOLS + 1))
+    path = _write(tmp_path, "fan.urdf", f"""<robot name="fan"><link name="root"/>
+      <link name="hub"/><joint name="j0" type="revolute"><parent link="root"/>
+      <child link="hub"/><origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>
+      <limit lower="-1" upper="1"/></joint>{tips}</robot>""")
+    robot = armsim.load_robot(path)
+    F = robot.frames(np.array([0.3]))
+    with pytest.raises(ValueError, match=rf"^give at most {MAX_TOOLS} targets in one solve, "
+                                         rf"got {MAX_TOOLS + 1}$"):
+        armsim.solve(robot, {t: F[t] for t in robot.tips})
+    r = armsim.solve(robot, {t: F[t] for t in robot.tips[:MAX_TOOLS]}, tol=1e-9)
+    assert r.success and abs(r.q[0] - 0.3) < 1e-8
+
+
+def test_many_visuals_are_cut_with_one_warning_and_a_mesh_is_read_once(tmp_path, monkeypatch):
+    from armsim.kinematics import visuals
+    read = []
+    real = visuals._load_mesh
+    monkeypatch.setattr(visuals, "_load_mesh", lambda *a: read.append(a) or real(*a))
+    (tmp_path / "box.obj").write_text("v 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nv 0 0 0.1\n"
+                                      "f 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
+    vis = '<visual><geometry><mesh filename="box.obj"/></geometry></visual>' * (MAX_VISUALS + 5)
+    path = _write(tmp_path, "many.urdf", f"""<robot name="r"><link name="a"/>
+      <link name="b">{vis}</link><link name="c"/>
+      <joint name="j" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>
+      <limit lower="-1" upper="1"/></joint><joint name="k" type="revolute"><parent link="b"/>
+      <child link="c"/><origin xyz="0.3 0 0"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/>
+      </joint></robot>""")
+    warned = []
+    got = chain_visuals(armsim.load_urdf(path, tip="c"), warn=warned.append)
+    assert sum(map(len, got)) == MAX_VISUALS and len(read) == 1
+    assert warned == [f"{path}: the chain has more than {MAX_VISUALS} visuals; the rest (from "
+                      f"link 'b' on) are left out"]
+
+
+def test_a_mesh_name_the_system_refuses_is_a_missing_mesh(tmp_path):
+    path = _write(tmp_path, "long.urdf", f"""<robot name="r"><link name="a"/>
+      <link name="b"><visual><geometry><mesh filename="{'a' * 5000}.stl"/></geometry>
+      </visual></link><link name="c"/>
+      <joint name="j" type="revolute"><parent link="a"/><child link="b"/>
+      <origin xyz="0.3 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+      <joint name="t" type="fixed"><parent link="b"/><child link="c"/><origin xyz="0.3 0 0"/>
+      </joint></robot>""")
+    warned = []
+    assert chain_visuals(armsim.load_urdf(path), warn=warned.append) == [[], []]
+    assert len(warned) == 1 and "not found; drawing a generated shape" in warned[0]
+
+
+def test_frames_refuses_what_is_not_joint_values_or_link_names(tmp_path):
+    robot = armsim.robots.load_robot("dual_arm")
+    q = np.zeros(robot.n)
+    for bad, message in (
+            (np.array([object()] * robot.n, dtype=object), "joint values must be an array of "
+                                                           "numbers"),
+            ([10 ** 400] + [0] * (robot.n - 1), "joint values must be an array of numbers"),
+            (q + 0.5j, "joint values must be real numbers, got complex numbers")):
+        with pytest.raises(ValueError, match=f"^{message}"):
+            robot.frames(bad)
+    with pytest.raises(ValueError, match="^links must be a link name or a list of them, "
+                                         "got int$"):
+        robot.frames(q, 3)
+    assert list(robot.frames(q, (link for link in ["left_tool"]))) == ["left_tool"]
+
+
+def test_messages_quote_link_names_with_line_breaks(tmp_path):
+    path = _write(tmp_path, "odd.urdf", """<robot name="r"><link name="root"/>
+      <link name="new&#10;line"/><joint name="j" type="revolute"><parent link="root"/>
+      <child link="new&#10;line"/><origin xyz="0.3 0 0"/><axis xyz="0 0 1"/>
+      <limit lower="-1" upper="1"/></joint></robot>""")
+    robot = armsim.load_robot(path)
+    for call in (lambda: armsim.load_robot(path, tips=["zz"]),
+                 lambda: robot.frames(np.zeros(1), ["zz"]),
+                 lambda: armsim.solve(robot, {"zz": np.zeros(3)})):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert "\n" not in str(err.value) and r"'new\nline'" in str(err.value)
+
+
+def test_a_urdf_path_with_a_line_break_runs_on_the_command_line(tmp_path):
+    path = _write(tmp_path, "odd\nname.urdf", SCREW.format(m=0.05, o=0.0))
+    out = tmp_path / "out.gif"
+    run = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), str(path), "--tips", "d",
+                          "--gif", str(out), "--frames", "2", "--size", "64x48"],
+                         capture_output=True, text=True, timeout=120,
+                         env={"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin",
+                              "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("far", [10.0, 1e6, 1e45])
+def test_a_target_however_far_leaves_the_other_tools_solved(far):
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    F = robot.frames(np.full(robot.n, 0.3), ["left_tool", "right_tool"])
+    T = np.eye(4)
+    T[0, 3] = far
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # no float32 overflow from the restart tables
+        one = armsim.solve(robot, {"left_tool": T, "right_tool": F["right_tool"]})
+        batch = armsim.solve_batch(robot, {"left_tool": T[None],
+                                           "right_tool": F["right_tool"][None]})
+    assert one.reason == "unreachable" and one.targets["right_tool"] < 1e-6
+    assert batch.reason[0] == "unreachable" and batch.targets["right_tool"][0] < 1e-6
+    assert np.isfinite(one.q).all() and np.isfinite(batch.q).all()
