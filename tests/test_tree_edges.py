@@ -195,7 +195,7 @@ def test_messages_quote_link_names_with_line_breaks(tmp_path):
                  lambda: armsim.solve(robot, {"zz": np.zeros(3)})):
         with pytest.raises(ValueError) as err:
             call()
-        assert "\n" not in str(err.value) and r"'new\nline'" in str(err.value)
+        assert "\n" not in str(err.value) and r"root, 'new\nline'" in str(err.value)
 
 
 def test_a_urdf_path_with_a_line_break_runs_on_the_command_line(tmp_path):

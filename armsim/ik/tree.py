@@ -28,7 +28,7 @@ from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
 from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, check_weights
 from armsim.kinematics.tree import Robot
-from armsim.kinematics.validate import shown
+from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
@@ -461,7 +461,7 @@ def for_tree(robot, targets, batch):
             t, weights = t.pose, t.weights
         if link not in robot.links:
             raise ValueError(f"no link named {shown(link)} (a target); links: "
-                             f"{', '.join(map(shown, robot.links[:12]))[:300]}")
+                             f"{listed(robot.links)}")
         found = SpatialTarget.target_rows(real_array(f"target {link!r}", t), batch)
         if found is None:
             shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"

@@ -21,6 +21,7 @@ from armsim.ik.spatial_tracking import restart_solver
 from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
+from armsim.kinematics.validate import listed, shown
 from armsim.ranges import whole
 
 __all__ = ["ToolState", "TreeState", "tree_snapshot", "TreeSimulation", "joint_axes"]
@@ -234,8 +235,8 @@ class TreeSimulation:
             raise ValueError("paths must be a non-empty dict from tool link to target path")
         for link, path in paths.items():
             if link not in robot.links:
-                raise ValueError(f"no link named {str(link)[:60]!r} (a tool); links: "
-                                 f"{', '.join(robot.links[:12])[:300]}")
+                raise ValueError(f"no link named {shown(link)} (a tool); links: "
+                                 f"{listed(robot.links)}")
             if not callable(path):
                 raise ValueError(f"the path of {link!r} must be callable (frame -> target)")
         iterations_per_frame = whole("iterations_per_frame", iterations_per_frame, 1)

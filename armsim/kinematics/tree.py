@@ -259,8 +259,7 @@ class Robot(Limited):
         for t in tips:
             if not isinstance(t, str) or t not in self._index or t in self._hidden:
                 raise ValueError(f"no link named {shown(t)} (a tip); links: "
-                                 f"{', '.join(map(shown, self.links[:12]))[:300]}"
-                                 f"{', ...' if len(self.links) > 12 else ''}")
+                                 f"{validate.listed(self.links)}")
             if t in out:
                 raise ValueError(f"tip {shown(t)} is named twice")
             if not self._path(t)[1]:
@@ -301,7 +300,7 @@ class Robot(Limited):
         q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
             raise ValueError(f"joint values must have shape (..., {self.n}) (the joints "
-                             f"{', '.join(map(shown, self.joint_names[:6]))}{', ...' if self.n > 6 else ''}"
+                             f"{validate.listed(self.joint_names, 6)}"
                              f"), got {q.shape}")
         lo, hi, _ = validate.JOINT_VALUE_RANGE
         if not np.all((q >= lo) & (q <= hi)):
@@ -377,8 +376,7 @@ class Robot(Limited):
         for link in links:
             if not isinstance(link, str) or link not in self._index or link in self._hidden:
                 raise ValueError(f"no link named {shown(link)}; links: "
-                                 f"{', '.join(map(shown, self.links[:12]))[:300]}"
-                                 f"{', ...' if len(self.links) > 12 else ''}")
+                                 f"{validate.listed(self.links)}")
         return links
 
     @property

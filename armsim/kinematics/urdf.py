@@ -240,7 +240,7 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     for which, name in (("base", base), ("tip", tip)):
         if name is not None and (not isinstance(name, str) or name not in names):
             raise ValueError(f"{path}: no link named {shown(name)} (the {which}); links: "
-                             f"{', '.join(links[:12])[:300]}{', ...' if len(links) > 12 else ''}")
+                             f"{validate.listed(links)}")
     base = root if base is None else base
     if tip is None:
         tip = _deepest(base, children, parent_joint)

@@ -48,7 +48,7 @@ import math
 
 import numpy as np
 
-__all__ = ["RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
+__all__ = ["listed", "RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
            "JOINT_VALUE_RANGE",
            "AXIS_MIN_NORM", "MAX_URDF_BYTES", "MAX_TAGS", "MAX_ATTRIBUTES", "MAX_LINKS",
            "MAX_JOINTS", "MAX_CHAIN_JOINTS", "number", "vector", "joint", "reach", "chain_size",
@@ -86,6 +86,18 @@ def shown(name, size=60) -> str:
     """``repr`` of a name, cut to ``size`` characters (a message stays one short line)."""
     text = str(name)
     return repr(text[:size] + "...") if len(text) > size else repr(text)
+
+
+def listed(names, count=12, size=300) -> str:
+    """The first ``count`` names joined by commas for a message, cut to ``size``
+    characters: a plain name as it is, one with a line break, a comma or a quote as
+    :func:`shown` gives it (the message stays one line)."""
+    def one(n):
+        n = str(n)
+        return n if n.isprintable() and not any(c in n for c in ",'\"") else shown(n)
+    names = list(names)
+    return (", ".join(map(one, names[:count]))[:size]
+            + (", ..." if len(names) > count else ""))
 
 
 def _interval(quantity) -> str:

@@ -28,6 +28,7 @@ import numpy as np
 from armsim.ik.problems import SpatialTarget, as_problem, for_target
 from armsim.ik.spatial_tracking import snapshot
 from armsim.ik.tracking import MAX_TRAIL, State
+from armsim.kinematics.validate import listed
 from armsim.ranges import real_array, whole
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
@@ -381,7 +382,7 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     aims = {} if target is None else target
     if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
         raise ValueError(f"target of a robot must be None or a dict from tool link to a "
-                         f"(3,) position or (4, 4) pose; links: {', '.join(robot.tips)}, ...")
+                         f"(3,) position or (4, 4) pose; links: {listed(robot.tips)}, ...")
     if aims:
         try:
             for_tree(robot, aims, batch=False)   # the solver's checks: shape, rotation
