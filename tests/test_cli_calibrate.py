@@ -145,6 +145,25 @@ def test_an_existing_output_is_kept_when_the_data_is_bad(tmp_path, synthetic, ca
     assert (d / "out.urdf").read_text() == "old"
 
 
+@pytest.mark.parametrize("option, given, what", [
+    ("--out", "urdf", "the URDF"), ("--report", "joints.csv", "--joints"),
+    ("--out", "obs.csv", "--observations"), ("--report", "setup.toml", "--setup")])
+def test_an_output_that_is_an_input_is_refused_untouched(tmp_path, synthetic, capsys, option,
+                                                        given, what):
+    d = _files(tmp_path, synthetic)
+    robot = d / "robot.urdf"
+    robot.write_bytes(URDF.read_bytes())
+    argv = _argv(d)
+    argv[1] = str(robot)
+    target = robot if given == "urdf" else d / given
+    before = target.read_bytes()
+    argv[argv.index(option) + 1] = str(target)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"armsim calibrate: error: argument {option}: refusing "
+                                       f"to overwrite {what} '{target}' (an input)\n")
+    assert target.read_bytes() == before
+
+
 def test_usage_errors_are_one_line(capsys):
     assert main(["calibrate", str(URDF), "--joints", "j.csv", "--setup", "s.toml"]) == 2
     err = capsys.readouterr().err

@@ -381,3 +381,109 @@ def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, m
     with pytest.raises(OSError, match="No space left on device"):
         journal_mod.Journal.open(tmp_path / "o.csv.partial", ["a"], {"runs": 1}, None)
     assert listing(tmp_path) == []
+
+
+# -- 7. a worker that dies, outputs that would replace inputs, what cannot be shown -----------
+
+def test_a_worker_killed_midway_ends_the_sweep_in_one_line_and_resumes(tmp_path):
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds",
+            "4000", "--jobs", "2", "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    journal = tmp_path / "o.csv.partial"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and journal.read_text().count("\n") >= 3:     # a row: workers run
+                break
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.skip("the sweep ended before a worker could be stopped")
+        workers = [p for p in descendants(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)          # as the out-of-memory killer would
+        out, err = proc.communicate(timeout=60)      # (the pool waited on it forever)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    kept = journal.read_text().count("\n") - 2
+    assert proc.returncode == 2
+    assert err == (f"armsim sweep: error: a worker process ended before its run was done "
+                   f"(killed, or out of memory); kept {kept} of 8 runs in o.csv.partial; the "
+                   f"same command with --resume continues\n")
+    code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path, timeout=120, memory=False)
+    assert code == 0, err
+    assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 8
+
+
+def test_ctrl_c_to_every_process_is_one_line(tmp_path):
+    # a terminal's Ctrl-C reaches the workers too: they leave it to the sweep (no tracebacks)
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds",
+            "4000", "--jobs", "2", "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    journal = tmp_path / "o.csv.partial"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            journal.exists() and journal.read_text().count("\n") >= 3):
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130)
+    if proc.returncode == 130:
+        assert len(err.splitlines()) == 1 and err.startswith("armsim sweep: interrupted; kept ")
+
+
+@pytest.mark.parametrize("option", ["--csv", "--plot"])
+def test_an_output_that_is_the_scene_or_a_journal_is_refused_untouched(scene, option):
+    before = digest(scene / "s.toml")
+    code, _, err, _ = sweep(*GRID, option, "s.toml", cwd=scene)
+    assert code == 2 and err == (f"armsim sweep: error: argument {option}: refusing to overwrite "
+                                 f"the scene file 's.toml'\n")
+    assert digest(scene / "s.toml") == before
+    (scene / "x.csv.partial").write_text("someone's journal\n")
+    code, _, err, _ = sweep(*GRID, option, "x.csv.partial", cwd=scene)
+    assert code == 2 and err == (f"armsim sweep: error: argument {option}: a name ending in "
+                                 f".partial is a sweep's journal's; choose another\n")
+    assert (scene / "x.csv.partial").read_text() == "someone's journal\n"
+
+
+@pytest.mark.parametrize("values", ["segments=,", "segments= , "])
+def test_a_vary_list_with_no_values_is_one_line(scene, values):
+    code, _, err, _ = sweep("s.toml", "--vary", values, "--seeds", "1", cwd=scene)
+    assert code == 2 and err == (f"armsim sweep: error: --vary {values!r}: no values; expected "
+                                 f"KEY=A:B or KEY=X,Y,...\n")
+
+
+def test_a_summary_that_cannot_be_shown_is_one_line(scene):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", "s.toml",
+                               "--seeds", "1", "--max-rounds", "20", "--csv", "o.csv"],
+                              cwd=scene, env=ENV, stdout=full, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("armsim sweep: error: cannot write the summary to standard output: "
+                           "No space left on device\n")
+    assert (scene / "o.csv").exists()            # the outputs were written before
+
+
+def test_a_journal_write_that_fails_is_named_and_resumes(scene):
+    def small_files():
+        cap_memory()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+    args = ["s.toml", "--seeds", "1,2,3", "--vary", "segments=1:4", "--max-rounds", "20",
+            "--csv", "f.csv"]
+    proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=scene,
+                          env=ENV, capture_output=True, text=True, timeout=120,
+                          preexec_fn=small_files)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("armsim sweep: error: cannot write the sweep's journal "
+                                  "'f.csv.partial': File too large; kept ")
+    code, out, err, _ = sweep(*args, "--resume", cwd=scene, timeout=120)
+    assert code == 0, err
+    assert len(list(csv.DictReader((scene / "f.csv").open()))) == 12

@@ -193,6 +193,13 @@ def calibrate_main(argv=None) -> int:
         print(f"{PROG}: error: --out and --report are the same file: {named[0]}",
               file=sys.stderr)
         return 2
+    for option, out in (("--out", args.out), ("--report", args.report)):
+        for what, given in (("the URDF", args.urdf), ("--joints", args.joints),
+                            ("--observations", args.observations), ("--setup", args.setup)):
+            if out and out != "-" and given and same_destination(out, given):
+                print(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
+                      f"'{given}' (an input)", file=sys.stderr)
+                return 2
     note = sys.stderr if "-" in named else sys.stdout     # stdout carries an output
     try:
         with Outputs() as outs:

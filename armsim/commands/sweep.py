@@ -292,6 +292,14 @@ def _sweep(argv, status) -> int:
             raise SweepError(f"argument {option}: expected a file name (or - for standard output), got ''")
     if args.csv is not None and args.plot is not None and same_destination(args.csv, args.plot):
         raise SweepError("argument --plot: the plot and the CSV are the same file")
+    from armsim.vision.journal import JOURNAL_SUFFIX
+    for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
+        if path and path != "-" and path.endswith(JOURNAL_SUFFIX):
+            raise SweepError(f"argument {option}: a name ending in {JOURNAL_SUFFIX} is a sweep's "
+                             f"journal's; choose another")
+        if path and path != "-" and args.scene and same_destination(path, args.scene):
+            raise SweepError(f"argument {option}: refusing to overwrite the scene file "
+                             f"'{args.scene}'")
     if args.engine == "local" and (args.workers is not None or args.scheduler is not None):
         raise SweepError(f"argument {'--workers' if args.workers is not None else '--scheduler'}: "
                          f"only with --engine dask (the local engine's processes are --jobs)")
@@ -384,10 +392,18 @@ def _sweep(argv, status) -> int:
     finally:
         if journal is not None:     # every run is done: the CSV is written, or failed for good
             journal.remove()
-    print(table, file=note)
-    for name in (args.csv, args.plot):
-        if name and name != "-":
-            print(f"wrote {name}", file=note)
+    try:
+        print(table, file=note)
+        for name in (args.csv, args.plot):
+            if name and name != "-":
+                print(f"wrote {name}", file=note)
+        note.flush()
+    except OSError as exc:      # the outputs are written; the summary cannot be shown
+        with contextlib.suppress(OSError, ValueError):    # (what is left in its buffer: dropped)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), note.fileno())
+        raise SweepError(f"cannot write the summary to standard "
+                         f"{'error' if note is sys.stderr else 'output'}: "
+                         f"{exc.strerror or exc}") from None
     return 0
 
 
@@ -418,8 +434,8 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
     (and says so in ``status["kept"]``).  Every row, computed or read back from the journal,
     is checked by :func:`armsim.vision.sweep.check_row`.
     """
-    from armsim.vision.sweep import (JOURNAL_SUFFIX, Journal, JournalError, check_row, fingerprint,
-                                     known_columns, round_limit, sweep, tasks)
+    from armsim.vision.sweep import (JOURNAL_SUFFIX, EngineError, Journal, JournalError, check_row,
+                                     fingerprint, known_columns, round_limit, sweep, tasks)
     todo = tasks(base, changes, args.seeds, args.max_rounds)
 
     def known(i):
@@ -456,13 +472,19 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
             raise SweepError(f"run {i + 1} (seed {row['seed']}) gave {problem[0]} = {row[problem[0]]!r}: "
                              f"{problem[1]}")
         if journal is not None:
-            journal.write(row)
+            try:
+                journal.write(row)
+            except OSError as exc:
+                raise SweepError(f"cannot write the sweep's journal '{journal.path}': "
+                                 f"{exc.strerror or exc}") from None
         rows.append(row)
 
     try:
         try:
             sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
                   engine=args.engine, client=client, skip=len(done), on_row=keep)
+        except EngineError as exc:  # a worker process died
+            raise SweepError(str(exc)) from None
         except Exception as exc:    # a task's error as the cluster gives it back (a worker
             if args.engine != "dask" or isinstance(exc, SweepError):    # without armsim...)
                 raise
@@ -471,7 +493,8 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
                              f"{': ' + why[0] if why else ''}") from None
     except BaseException:
         if journal is not None:
-            journal.close()
+            with contextlib.suppress(OSError):     # its last write failed: what it holds stays
+                journal.close()
             status["kept"] = (f"kept {len(rows)} of {len(expected)} runs in {journal.path}; "
                               f"the same command with --resume continues")
         raise

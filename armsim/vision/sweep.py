@@ -39,6 +39,7 @@ import io
 import itertools
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -99,7 +100,10 @@ def read_vary(spec):
         if lo > hi:
             raise ValueError(f"--vary {spec!r}: empty range {lo}:{hi}")
         return key, range(lo, hi + 1)
-    return key, [_scalar(v) for v in values.split(",") if v.strip()]
+    listed = [_scalar(v) for v in values.split(",") if v.strip()]
+    if not listed:
+        raise ValueError(f"--vary {spec!r}: no values; expected KEY=A:B or KEY=X,Y,...")
+    return key, listed
 
 
 def count(values) -> int:
@@ -276,8 +280,44 @@ def _rows(todo, engine, jobs, client):
             yield _one(task)
     else:
         check_processes(jobs)
-        with get_context("spawn").Pool(min(jobs, len(todo)), initializer=_watch_parent) as pool:
-            yield from pool.imap(_one, todo)
+        yield from _pool_rows(todo, min(jobs, len(todo)))
+
+
+def _pool_rows(todo, jobs):
+    """The rows of ``todo`` from ``jobs`` worker processes, in order, a bounded window
+    submitted at a time.  A worker that dies (killed, out of memory) ends the sweep with an
+    :class:`EngineError` (its task would never come back); leaving early (an error, Ctrl-C)
+    stops the workers at once."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_start)
+    pending = collections.deque()
+    it = iter(todo)
+    try:
+        for task in itertools.islice(it, IN_FLIGHT * jobs):
+            pending.append(pool.submit(_one, task))
+        while pending:
+            try:
+                row = pending.popleft().result()
+            except BrokenProcessPool:
+                raise EngineError("a worker process ended before its run was done (killed, or "
+                                  "out of memory)") from None
+            for task in itertools.islice(it, 1):
+                pending.append(pool.submit(_one, task))
+            yield row
+    finally:
+        if pending:             # stopped early: the runs under way end now, not when done
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start():
+    """A pool worker's initializer: Ctrl-C (which a terminal sends to every process of the
+    sweep) is the sweep's to handle, not each worker's (a traceback each); and
+    :func:`_watch_parent`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
 
 
 #: seconds between a pool worker's looks at whether the sweep's process is still there
