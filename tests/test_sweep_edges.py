@@ -153,13 +153,15 @@ def alive(pid):
         return False
 
 
-@pytest.mark.parametrize("engine", [["--engine", "dask", "--workers", "2"], ["--jobs", "2"]])
-def test_sigterm_ends_a_run_its_workers_and_says_so_in_one_line(tmp_path, engine):
-    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds", "4000",
-            *engine, "--csv", "o.csv"]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    journal = tmp_path / "o.csv.partial"
+def stopped(folder, engine, stop, **popen):
+    """Run a small gecco sweep on ``engine`` into o.csv, call ``stop(proc)`` once its journal
+    has a row (its workers are running), then end it: (returncode, stderr, rows kept)."""
+    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds",
+            "4000", *engine, "--csv", "o.csv"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=folder,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **popen)
+    journal = folder / "o.csv.partial"
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
@@ -168,20 +170,30 @@ def test_sigterm_ends_a_run_its_workers_and_says_so_in_one_line(tmp_path, engine
             time.sleep(0.02)
         if proc.poll() is not None:
             pytest.skip("the sweep ended before it could be stopped")
-        below = descendants(proc.pid)
-        assert below                                    # the worker processes
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(alive(p) for p in below):
-            time.sleep(0.05)
-        assert [p for p in below if alive(p)] == []
+        stop(proc)
+        _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    kept = journal.read_text().count("\n") - 2
-    assert proc.returncode == 143
+    return proc.returncode, err, journal.read_text().count("\n") - 2 if journal.exists() else 0
+
+
+@pytest.mark.parametrize("engine", [["--engine", "dask", "--workers", "2"], ["--jobs", "2"]])
+def test_sigterm_ends_a_run_its_workers_and_says_so_in_one_line(tmp_path, engine):
+    below = []
+
+    def stop(proc):
+        below.extend(descendants(proc.pid))
+        assert below                                    # the worker processes
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(alive(p) for p in below):
+            time.sleep(0.05)
+    code, err, kept = stopped(tmp_path, engine, stop)
+    assert [p for p in below if alive(p)] == []
+    assert code == 143
     assert err == (f"armsim sweep: terminated (SIGTERM); kept {kept} of 8 runs in o.csv.partial; "
                    f"the same command with --resume continues\n")
     assert not (tmp_path / "o.csv").exists()
@@ -386,57 +398,30 @@ def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, m
 # -- 7. a worker that dies, outputs that would replace inputs, what cannot be shown -----------
 
 def test_a_worker_killed_midway_ends_the_sweep_in_one_line_and_resumes(tmp_path):
-    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds",
-            "4000", "--jobs", "2", "--csv", "o.csv"]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    journal = tmp_path / "o.csv.partial"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            if journal.exists() and journal.read_text().count("\n") >= 3:     # a row: workers run
-                break
-            time.sleep(0.02)
-        if proc.poll() is not None:
-            pytest.skip("the sweep ended before a worker could be stopped")
+    def stop(proc):             # as the out-of-memory killer would (the pool waited forever)
         workers = [p for p in descendants(proc.pid)
                    if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert workers
-        os.kill(workers[0], signal.SIGKILL)          # as the out-of-memory killer would
-        out, err = proc.communicate(timeout=60)      # (the pool waited on it forever)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    kept = journal.read_text().count("\n") - 2
-    assert proc.returncode == 2
+        os.kill(workers[0], signal.SIGKILL)
+    code, err, kept = stopped(tmp_path, ["--jobs", "2"], stop)
+    assert code == 2
     assert err == (f"armsim sweep: error: a worker process ended before its run was done "
                    f"(killed, or out of memory); kept {kept} of 8 runs in o.csv.partial; the "
                    f"same command with --resume continues\n")
-    code, out, err, _ = sweep(*args, "--resume", cwd=tmp_path, timeout=120, memory=False)
+    code, out, err, _ = sweep("--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4",
+                              "--max-rounds", "4000", "--jobs", "2", "--csv", "o.csv", "--resume",
+                              cwd=tmp_path, timeout=120, memory=False)
     assert code == 0, err
     assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 8
 
 
 def test_ctrl_c_to_every_process_is_one_line(tmp_path):
     # a terminal's Ctrl-C reaches the workers too: they leave it to the sweep (no tracebacks)
-    args = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4", "--max-rounds",
-            "4000", "--jobs", "2", "--csv", "o.csv"]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=tmp_path,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    journal = tmp_path / "o.csv.partial"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None and not (
-            journal.exists() and journal.read_text().count("\n") >= 3):
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode in (0, 130)
-    if proc.returncode == 130:
-        assert len(err.splitlines()) == 1 and err.startswith("armsim sweep: interrupted; kept ")
+    code, err, kept = stopped(tmp_path, ["--jobs", "2"], lambda p: os.killpg(p.pid, signal.SIGINT),
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert code == 130
+    assert err == (f"armsim sweep: interrupted; kept {kept} of 8 runs in o.csv.partial; the same "
+                   f"command with --resume continues\n")
 
 
 @pytest.mark.parametrize("option", ["--csv", "--plot"])
