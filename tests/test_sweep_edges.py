@@ -415,9 +415,10 @@ def test_a_worker_killed_midway_ends_the_sweep_in_one_line_and_resumes(tmp_path)
     assert len(list(csv.DictReader((tmp_path / "o.csv").open()))) == 8
 
 
-def test_ctrl_c_to_every_process_is_one_line(tmp_path):
+@pytest.mark.parametrize("engine", [["--engine", "dask", "--workers", "2"], ["--jobs", "2"]])
+def test_ctrl_c_to_every_process_is_one_line(tmp_path, engine):
     # a terminal's Ctrl-C reaches the workers too: they leave it to the sweep (no tracebacks)
-    code, err, kept = stopped(tmp_path, ["--jobs", "2"], lambda p: os.killpg(p.pid, signal.SIGINT),
+    code, err, kept = stopped(tmp_path, engine, lambda p: os.killpg(p.pid, signal.SIGINT),
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert code == 130
     assert err == (f"armsim sweep: interrupted; kept {kept} of 8 runs in o.csv.partial; the same "

@@ -412,13 +412,29 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
             raise EngineError(str(exc)) from None
     # its HTTP server on a free port of this machine only: dask binds port 8787 even with
     # the dashboard off (None), and warns on stderr when another cluster holds it
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                           dashboard_address="127.0.0.1:0")
+    with _sigint_ignored(processes):    # its processes leave Ctrl-C to the sweep
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                               dashboard_address="127.0.0.1:0")
     try:
         return Client(cluster, set_as_default=False)
     except BaseException:
         cluster.close(timeout=timeout)
         raise
+
+
+@contextlib.contextmanager
+def _sigint_ignored(on=True):
+    """SIGINT ignored while processes start (in the main thread): a new Python process that
+    inherits the ignore keeps it, so the Ctrl-C a terminal sends to every process is the
+    sweep's alone (each dask worker printed a traceback)."""
+    if not on or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _remote_client(Client, scheduler, timeout):
