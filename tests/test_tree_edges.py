@@ -224,3 +224,59 @@ def test_a_target_however_far_leaves_the_other_tools_solved(far):
     assert one.reason == "unreachable" and one.targets["right_tool"] < 1e-6
     assert batch.reason[0] == "unreachable" and batch.targets["right_tool"][0] < 1e-6
     assert np.isfinite(one.q).all() and np.isfinite(batch.q).all()
+
+
+def _one_far(robot, rows=(0,)):
+    F = robot.frames(np.array(robot.limits).mean(axis=1))
+    far = F["right_tool"][:3, 3] + [0.0, -1.5, 0.0]          # beyond the right arm's reach
+    return F["left_tool"], far
+
+
+@pytest.mark.parametrize("kw", [{"priority": True}, {"max_step": 10.0},
+                                {"objectives": [armsim.Obstacle([5.0, 5.0, 5.0], 0.1)]}])
+def test_objectives_never_turn_a_tool_beyond_reach_into_success(kw):
+    # the loop's residual weighs a far tool 1e-6 of its miss; success is every tool's own
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    left, far = _one_far(robot)
+    one = armsim.solve(robot, {"left_tool": left, "right_tool": far}, **kw)
+    batch = armsim.solve_batch(robot, {"left_tool": left[None], "right_tool": far[None]}, **kw)
+    for success, reason, residual in ((one.success, one.reason, one.residual),
+                                      (batch.success[0], batch.reason[0], batch.residual[0])):
+        assert not success and reason == "unreachable" and abs(residual - 1.5) < 1e-6
+    assert one.targets["left_tool"] < 1e-6
+
+
+def test_a_compiled_batch_row_with_a_tool_beyond_reach_is_the_default_paths():
+    from armsim.ik import compiled
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    rng = np.random.default_rng(9)
+    Q = rng.uniform(robot.limits[:, 0], robot.limits[:, 1], (40, robot.n))
+    F = robot.frames(Q, ["left_tool", "right_tool"])
+    L, P = F["left_tool"], F["right_tool"][:, :3, 3].copy()
+    P[::7] += [0.0, -1.5, 0.0]                  # rows 0, 7, 14, ...: the right tool out of reach
+    got = {}
+    for on in (False, True):
+        compiled.use(on)
+        try:
+            for rows in ([7], [7, 14], list(range(40))):
+                b = armsim.solve_batch(robot, {"left_tool": L[rows], "right_tool": P[rows]})
+                got[on, len(rows)] = (b.q, b.iterations)
+        finally:
+            compiled.use(False)
+    for n in (1, 2, 40):
+        assert np.array_equal(got[True, n][1], got[False, n][1])
+        assert np.allclose(got[True, n][0], got[False, n][0], rtol=0, atol=1e-9)
+    assert np.allclose(got[True, 2][0][0], got[True, 1][0][0], rtol=0, atol=1e-9)  # row 7 alone
+    assert got[True, 2][1][0] == got[True, 1][1][0]                                 # or not
+
+
+def test_many_weights_on_one_robot_keep_a_bounded_cache():
+    from armsim.ik import tree
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    F = robot.frames(np.array(robot.limits).mean(axis=1))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        armsim.solve(robot, {"left_tool": armsim.Target(F["left_tool"],
+                                                        weights=rng.uniform(0.5, 1.5, 6)),
+                             "right_tool": F["right_tool"]})
+    assert len(tree._TREES[robot]) <= 32

@@ -29,8 +29,8 @@ from armsim.ik.attempt import first_budget as rule_first_budget
 from armsim.ik.inputs import ORTHONORMAL_TOL
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 
-__all__ = ["available", "use", "on", "enabled", "model", "attempts", "run_one", "run_target",
-           "run_rows"]
+__all__ = ["available", "use", "on", "enabled", "model", "alike", "attempts", "run_one",
+           "run_target", "run_rows"]
 
 _KERNEL = []            # the loaded kernel module, once
 _FROZEN = [None]        # the rule constants the loaded kernel holds
@@ -191,6 +191,14 @@ def model(prob):
 
 
 # -- the calls ----------------------------------------------------------------------------
+def alike(solver, aim):
+    """Whether :func:`attempts` weighs ``aim``'s rows as the array path does: no robot's
+    tool beyond its reach (the array path weighs such a tool's error alone, the kernel its
+    rows of the Jacobian too: rows with one run on the array path, as the single solve's)."""
+    scales = getattr(solver.problem, "tool_scales", None)
+    return scales is None or scales(aim).min(initial=1.0) >= 1.0
+
+
 def attempts(solver, aim, reachable, q0, budget):
     """:meth:`armsim.ik.loop.Solver._attempts` of a ``dls`` solver on a spatial chain or a
     robot's tools, by the compiled attempt row after row: (q, iterations, residual,

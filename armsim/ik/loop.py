@@ -325,7 +325,7 @@ class Solver:
 
     def _attempts(self, targets, aim, reachable, q0, budget):
         """:meth:`_attempt` on chunks of ``self._chunk`` rows (bounded memory, the same answers)."""
-        if self._float_one and len(q0) > 1 and compiled.enabled():
+        if self._float_one and len(q0) > 1 and compiled.enabled() and compiled.alike(self, aim):
             return compiled.attempts(self, aim, reachable, q0, budget)
         b, c = len(q0), self._chunk
         parts = [self._attempt(targets[s:s + c], aim[s:s + c], reachable[s:s + c], q0[s:s + c],

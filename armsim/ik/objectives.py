@@ -578,10 +578,16 @@ class Stack(Problem):
             q = capped(q, q0, self.max_step, self.primary.clip)
             out.q = q[0] if single else q
         y = self.primary.value(q)
-        res = self.primary.residual(targets, y)
+        short = "stalled"
+        if hasattr(self.primary, "target_residuals"):    # a robot's tools: each one's own
+            res = np.max(np.stack(list(self.primary.target_residuals(targets, y).values())),
+                         axis=0)                       # (its residual weighs a far tool less)
+            short = np.where(self.primary.aim(targets)[1], "stalled", "unreachable")
+        else:
+            res = self.primary.residual(targets, y)
         ok = res < tol
         reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
-        reason = np.where(ok, "converged", np.where(reason == "converged", "stalled", reason))
+        reason = np.where(ok, "converged", np.where(reason == "converged", short, reason))
         parts = self.primary.residual_parts(targets, y)
         objs = self.objective_residuals(q)
         if hasattr(self.primary, "finish"):          # a robot's tools: each one's residual

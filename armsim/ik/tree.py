@@ -481,6 +481,8 @@ def for_tree(robot, targets, batch):
     key = tuple(spec)
     prob = per_robot.get(key)
     if prob is None:
+        if len(per_robot) >= 32:        # many weights on one robot: bounded memory
+            per_robot.clear()
         prob = per_robot[key] = TreeTargets(robot, spec)
     rows = np.concatenate(rows, axis=-1)
     return prob, (rows if batch else rows[0])
