@@ -280,3 +280,25 @@ def test_many_weights_on_one_robot_keep_a_bounded_cache():
                                                         weights=rng.uniform(0.5, 1.5, 6)),
                              "right_tool": F["right_tool"]})
     assert len(tree._TREES[robot]) <= 32
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"weights": {"left_tool": "abc"}}, "the weights of 'left_tool' must be an array of numbers, "
+                                        "got abc"),
+    ({"reach_tolerance": "x"}, r"reach_tolerance must be a number > 0 and <= 1e\+50, got x"),
+    ({"q0": "x"}, "q0 must be an array of numbers, got x"),
+    ({"weights": {"left_tool": [1, 1]}}, r"the weights of target 'left_tool' must be 6 finite "
+                                         r"numbers .*, got \(1.0, 1.0\)"),
+    ({"path": "abc"}, r"the target of 'left_tool' \(frame 0\) must be an array of numbers, "
+                      r"got abc"),
+    ({"path": [np.nan, 0.0, 0.0]}, r"target of 'left_tool' must be a position \(3,\) or a pose "
+                                   r"\(4, 4\) of finite numbers within \+-1e\+06, got numbers "
+                                   r"that are not finite or beyond it"),
+])
+def test_a_tree_simulation_names_the_argument_at_fault(kw, message):
+    from armsim.ik.tree_tracking import TreeSimulation
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    T0 = robot.frames(np.array(robot.limits).mean(axis=1))["left_tool"]
+    target = kw.pop("path", T0)
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        TreeSimulation(robot, {"left_tool": lambda k: target}, **kw)

@@ -22,7 +22,8 @@ from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
 from armsim.kinematics.validate import listed, shown
-from armsim.ranges import whole
+from armsim.ik.settings import _real
+from armsim.ranges import real_array, whole
 
 __all__ = ["ToolState", "TreeState", "tree_snapshot", "TreeSimulation", "joint_axes"]
 
@@ -243,22 +244,21 @@ class TreeSimulation:
         self.robot, self.paths = robot, dict(paths)
         self.label = str(label)
         self.restart_on_stall = bool(restart_on_stall)
-        self.weights = {k: (None if w is None else tuple(np.asarray(w, float).reshape(-1)))
-                        for k, w in (weights or {}).items()}
+        self.weights = {k: (None if w is None else tuple(
+            real_array(f"the weights of {shown(k)}", w).reshape(-1).tolist()))
+            for k, w in (weights or {}).items()}
         for link in self.weights:
             if link not in self.paths:
                 raise ValueError(f"weights name {link!r}, which has no path")
         self.reach_tolerance = (0.02 * robot.reach if reach_tolerance is None
-                                else float(reach_tolerance))
-        if not np.isfinite(self.reach_tolerance) or self.reach_tolerance <= 0:
-            raise ValueError(f"reach_tolerance must be > 0, got {reach_tolerance}")
+                                else _real("reach_tolerance", reach_tolerance))
         self._settings = dict(method=method, correction=correction,
                               max_iter=int(iterations_per_frame), **solver_options)
         self._solvers = {}
         prob, _ = self._problem(self._targets_at(0))
         self.solver = self._solver(prob)                 # checks method and options
         start = prob.default_start() if q0 is None else q0
-        q0 = np.array(start, dtype=float)
+        q0 = np.array(real_array("q0", start), dtype=float)
         if q0.shape != (robot.n,) or not np.all(np.isfinite(q0)):
             raise ValueError(f"q0 must be {robot.n} finite numbers (the joints of "
                              f"robot.joint_names), got shape {q0.shape}")
@@ -281,12 +281,12 @@ class TreeSimulation:
         out = {}
         for link, path in self.paths.items():
             t = path(frame) if override is None or override.get(link) is None else override[link]
-            t = np.asarray(t, dtype=float)
-            if t.shape not in ((3,), (4, 4)) or not np.all(np.isfinite(t)) or \
-                    not np.all(np.abs(t) <= MAX_OFFSET):
-                raise ValueError(f"target of {link!r} must be a position (3,) or a pose "
-                                 f"(4, 4) of finite numbers within +-{MAX_OFFSET:g}, got "
-                                 f"shape {t.shape}")
+            t = real_array(f"the target of {shown(link)} (frame {frame})", t)
+            if t.shape not in ((3,), (4, 4)) or not np.all(np.abs(t) <= MAX_OFFSET):
+                got = (f"shape {t.shape}" if t.shape not in ((3,), (4, 4)) else
+                       "numbers that are not finite or beyond it")
+                raise ValueError(f"target of {shown(link)} must be a position (3,) or a pose "
+                                 f"(4, 4) of finite numbers within +-{MAX_OFFSET:g}, got {got}")
             out[link] = t.copy()
         return out
 
