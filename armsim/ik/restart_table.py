@@ -249,7 +249,6 @@ def nearest32(f, m32, top, k, distances, d=None):
     return out
 
 
-@_float32_screen
 def _nearest_blocks(f, d, top, k, distances, width):
     """:func:`nearest32`'s answer for k >= :data:`KTH_PASSES` without a partition of every
     row: the entries fall in blocks (entry j in block ``j % width``, the few past

@@ -194,27 +194,30 @@ class TreeTargets(Problem):
         """(B,) how much tool ``s`` counts in each row: 1, or :data:`FAR_WEIGHT` when its
         target is provably beyond its reach, less past :data:`FAR_REACHES` times the reach
         (so that its pull on the joints it shares, weight times distance, stays bounded:
-        the other tools still arrive whatever its distance)."""
-        far = self._far(s, rows)
+        the other tools still arrive whatever its distance); None when every row's is 1."""
+        if s._bound is None:
+            return None
+        d = rows[:, :3] - s._origin
+        d2 = np.einsum("bi,bi->b", d, d)
+        far = d2 > s._bound * s._bound                  # (as :meth:`_far`)
         if not far.any():
-            return np.ones(len(rows))
-        d = np.sqrt(np.einsum("bi,bi->b", rows[:, :3] - s._origin, rows[:, :3] - s._origin))
-        return np.where(far, FAR_WEIGHT * np.minimum(1.0, FAR_REACHES * s._bound / d), 1.0)
+            return None
+        near = FAR_REACHES * s._bound / np.sqrt(np.maximum(d2, s._bound * s._bound))
+        return np.where(far, FAR_WEIGHT * np.minimum(1.0, near), 1.0)
 
     def tool_scales(self, aim):
         """(B, tools): each tool's :meth:`_weight` (how :meth:`error` and :meth:`residual`
         weigh each tool)."""
-        return np.stack([self._weight(s, a) for s, a in zip(self.subs, self._split(aim))],
-                        axis=-1)
+        weights = [self._weight(s, a) for s, a in zip(self.subs, self._split(aim))]
+        return np.stack([np.ones(len(aim)) if w is None else w for w in weights], axis=-1)
 
     def error(self, aim, y):
         """Each tool's error side by side; a tool whose target is provably beyond its reach
         weighs :meth:`_weight` (it still moves toward its target)."""
         parts = []
         for s, a, b in zip(self.subs, self._split(aim), self._split(y)):
-            e = s.error(a, b)
-            far = self._far(s, a)
-            parts.append(e * self._weight(s, a)[:, None] if far.any() else e)
+            e, w = s.error(a, b), self._weight(s, a)
+            parts.append(e if w is None else e * w[:, None])
         return np.concatenate(parts, axis=-1)
 
     def target_residuals(self, targets, y):
@@ -228,9 +231,8 @@ class TreeTargets(Problem):
         :data:`FAR_WEIGHT` of its own (:meth:`finish` reports the plain one)."""
         parts = []
         for s, a, b in zip(self.subs, self._split(targets), self._split(y)):
-            r = s.residual(a, b)
-            far = self._far(s, a)
-            parts.append(r * self._weight(s, a) if far.any() else r)
+            r, w = s.residual(a, b), self._weight(s, a)
+            parts.append(r if w is None else r * w)
         return np.max(np.stack(parts), axis=0)
 
     def aim_residual(self, aim, y):

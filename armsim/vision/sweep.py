@@ -284,32 +284,48 @@ def _rows(todo, engine, jobs, client):
 
 
 def _pool_rows(todo, jobs):
-    """The rows of ``todo`` from ``jobs`` worker processes, in order, a bounded window
-    submitted at a time.  A worker that dies (killed, out of memory) ends the sweep with an
-    :class:`EngineError` (its task would never come back); leaving early (an error, Ctrl-C)
-    stops the workers at once."""
+    """The rows of ``todo`` from ``jobs`` worker processes, in order (:func:`_windowed`).  A
+    worker that dies (killed, out of memory) ends the sweep with an :class:`EngineError`
+    (its task would never come back); leaving early (an error, Ctrl-C) stops the workers at
+    once."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_start)
+
+    def result(future):
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise EngineError("a worker process ended before its run was done (killed, or "
+                              "out of memory)") from None
+
+    def stop(pending):          # the runs under way end now, not when done
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    try:
+        yield from _windowed(todo, IN_FLIGHT * jobs, lambda task: pool.submit(_one, task),
+                             result, stop)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _windowed(todo, window, submit, result, stop):
+    """``result(submit(task))`` of each task of ``todo``, in task order, at most ``window``
+    submitted at a time (bounded memory; a slow task holds back the later ones' rows);
+    ``stop(pending)`` is given the futures left when the caller leaves early."""
     pending = collections.deque()
     it = iter(todo)
     try:
-        for task in itertools.islice(it, IN_FLIGHT * jobs):
-            pending.append(pool.submit(_one, task))
+        for task in itertools.islice(it, window):
+            pending.append(submit(task))
         while pending:
-            try:
-                row = pending.popleft().result()
-            except BrokenProcessPool:
-                raise EngineError("a worker process ended before its run was done (killed, or "
-                                  "out of memory)") from None
+            row = result(pending.popleft())
             for task in itertools.islice(it, 1):
-                pending.append(pool.submit(_one, task))
+                pending.append(submit(task))
             yield row
     finally:
-        if pending:             # stopped early: the runs under way end now, not when done
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pending:
+            stop(pending)
 
 
 def _worker_start():
@@ -339,26 +355,19 @@ def _watch_parent():
 
 
 def _dask_rows(todo, client):
-    """Submit ``todo`` to a dask client, a bounded window at a time; yield rows in task order."""
+    """Submit ``todo`` to a dask client, a bounded window at a time (:func:`_windowed`); yield
+    rows in task order."""
     if client is None:
         raise ValueError("engine='dask' needs a client (see armsim.vision.sweep.dask_client)")
-    window = max(1, IN_FLIGHT * sum(client.nthreads().values()))
-    pending = collections.deque()
-    it = iter(todo)
-    try:
-        for task in itertools.islice(it, window):
-            pending.append(client.submit(_one, task, pure=False))
-        while pending:
-            row = _result(pending.popleft(), client)
-            for task in itertools.islice(it, 1):
-                pending.append(client.submit(_one, task, pure=False))
-            yield row
-    finally:
-        if pending:
-            try:
-                client.cancel(list(pending))
-            except Exception:       # a client already closing: nothing left to cancel
-                pass
+
+    def stop(pending):
+        try:
+            client.cancel(list(pending))
+        except Exception:       # a client already closing: nothing left to cancel
+            pass
+    yield from _windowed(todo, max(1, IN_FLIGHT * sum(client.nthreads().values())),
+                         lambda task: client.submit(_one, task, pure=False),
+                         lambda future: _result(future, client), stop)
 
 
 def _result(future, client):
