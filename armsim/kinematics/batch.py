@@ -58,11 +58,13 @@ def constants(axes, origin_R, origin_p, tool_R, tool_p):
     return out
 
 
-def last_frames(chain, q):
+def last_frames(chain, q, keep=True):
     """The frames ``G_i`` (n, 3, 4, B) (column 2 joint i's axis in the base frame, column 3
     its origin) and the tool (3, 4, B) (rotation in columns 0..2, position in column 3) of a
     spatial chain at joint values q (B, n) already checked (numpy; the chain's ``_batch``
-    holds its :func:`constants`)."""
+    holds its :func:`constants`).  With ``keep`` False, the frames are not kept (two
+    buffers in turn; the tool is the same bits): a restart table's first pass in a new
+    process does not fault in fresh pages for frames it would not read."""
     CT, tool_CT, C0 = chain._batch
     revolute = chain._rev
     n, b = len(CT), q.shape[0]
@@ -71,26 +73,27 @@ def last_frames(chain, q):
     sn = np.sin(qT)
     S = np.empty((n, 2, b))
     S[:, 0], S[:, 1] = sn, -sn          # column 0 gets + s col 1, column 1 gets - s col 0
-    G = np.empty((n, 3, 4, b))
+    slots = n if keep else min(n, 2)
+    G = np.empty((slots, 3, 4, b))
     t1, t2 = np.empty((2, 3, 2, b))
     G[0] = C0[:, :, None]
     for i in range(n):
-        g = G[i]
+        g = G[i % slots]
         if i:
-            np.matmul(CT[i], G[i - 1], out=g)
+            np.matmul(CT[i], G[(i - 1) % slots], out=g)
         if revolute[i]:            # columns 0, 1 <- (c col0 + s col1, c col1 - s col0)
             np.multiply(g[:, :2], c[i], out=t1)
             np.multiply(g[:, 1::-1], S[i], out=t2)
             np.add(t1, t2, out=g[:, :2])
         else:
             g[:, 3] += g[:, 2] * qT[i]
-    return G, np.matmul(tool_CT, G[-1])                         # (3, 4, B)
+    return G, np.matmul(tool_CT, G[(n - 1) % slots])             # (3, 4, B)
 
 
 def last_pass(chain, q, jacobian=True):
     """The tool (3, 4, B) and, with ``jacobian``, the pose Jacobian (6, n, B), of a spatial
     chain at joint values q (B, n) already checked (from :func:`last_frames`)."""
-    G, T = last_frames(chain, q)
+    G, T = last_frames(chain, q, keep=jacobian)
     if not jacobian:
         return T, None
     revolute, n, b = chain._rev, len(G), q.shape[0]
