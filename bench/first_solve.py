@@ -14,8 +14,12 @@ imported by then; and the same with ``import trimesh`` first (what yourdfpy's ow
 of trimesh, scipy and networkx costs, which ``load_urdf`` defers).
 
 **First solve** (Panda, UR5, iiwa14 from ``assets/robots``; the planar chain): one
-``armsim.solve`` (the defaults) right after the load, then ``LATER`` more of the same pose
-on the same chain: ``first``, ``later`` (their median) and ``extra`` = first - later.  Three
+``armsim.solve`` (the defaults) right after the load, then more of the same pose on the
+same chain: a new chain's float pass runs from its program until it has been evaluated
+``spatial_scalar.COMPILE_AFTER`` times, then is compiled, so the solves are counted until
+it is (``tier_solves``, and ``tier_extra_ms``: their time over ``later``, in all, the
+compile in the last of them), then ``LATER`` more: ``first``, ``later`` (their median: the
+compiled pass) and ``extra`` = first - later.  Three
 poses per robot, from a start at the middle of the limits (planar: 0.3 rad per joint):
 ``near`` (from the middle turned by 0.3 rad per joint -- the iiwa14's middle is a singular
 pose -- to that start's pose turned by 0.05 rad per joint, or 0.02, 0.01, 0.005: the
@@ -27,8 +31,9 @@ restart starts, else the most).  Three states of the disk cache
 process), ``cold`` (an empty folder: built, then written) and ``warm`` (the folder an
 untimed process with the same pose wrote).  The pieces of the first solve are timed too:
 ``problem`` (the :class:`~armsim.ik.problems.SpatialTarget`), ``table`` (the restart table,
-:func:`armsim.ik.restart_table.table`), ``float pass`` (``spatial_scalar._Compiled``),
-``cache read`` / ``cache write`` (:func:`disk_cache.load` / :func:`disk_cache.store`).
+:func:`armsim.ik.restart_table.table`), ``float pass`` (``spatial_scalar._Compiled``:
+the pass's program, or its code read from the disk cache), ``compile``
+(``_Compiled.tier``, when the first solve compiles), ``cache read`` / ``cache write`` (:func:`disk_cache.load` / :func:`disk_cache.store`).
 
 **numba** (optional; skipped with a reason when it is not installed, or with
 ``--no-numba``): in fresh processes, ``import numba`` (after numpy), and the first call of a
@@ -76,7 +81,8 @@ from _docs import (add_from_json_argument, add_markdown_argument, republish,  # 
                    write_blocks)
 
 POSE_SEED = 2026          # bench/ik_spatial.py's poses
-LATER = 30                # later solves of the same pose (their median)
+LATER = 30                # later solves of the same pose (their median), once compiled
+TIER_MAX = 400            # at most this many solves from the program before those
 NEAR_TURNS = (0.05, 0.02, 0.01, 0.005)   # [rad per joint] the near pose's turn, tried in turn
 NEAR_FROM = 0.3           # [rad per joint] the near pose's start: the middle turned by this
 ROBOTS = ("panda", "ur5", "iiwa14", "planar")
@@ -104,6 +110,13 @@ def _timer(spent):
                 spent[label] = spent.get(label, 0.0) + (time.perf_counter() - t) * 1e3
         setattr(owner, name, wrapper)
     return timed
+
+
+def _interpreted(spatial_scalar, chain):
+    """Whether a chain's float pass still runs from its program (an older tree, --root:
+    never)."""
+    passes = getattr(spatial_scalar, "_COMPILED", {}).get(chain, {})
+    return any(getattr(c, "interpreted", False) for c in passes.values())
 
 
 def _robot(armsim, robot, root):
@@ -172,6 +185,8 @@ def _worker_first(robot, case, index, root):
     timed(problems.SpatialTarget, "__init__", "problem")
     timed(restart_table, "table", "table")
     timed(spatial_scalar._Compiled, "__init__", "float pass")
+    if hasattr(spatial_scalar._Compiled, "tier"):
+        timed(spatial_scalar._Compiled, "tier", "compile")
     if robot == "planar":
         from armsim.ik import scalar
         timed(scalar, "_restart_table", "table")
@@ -196,13 +211,25 @@ def _worker_first(robot, case, index, root):
     first = (time.perf_counter() - t) * 1e3
     pieces = dict(spent)
     restarts = _draws(draws, robot)
+    # a new chain's float pass runs from its program, then is compiled: the solves until
+    # it is (the tier-up), then LATER solves at the steady cost
+    tier = []
+    for _ in range(TIER_MAX):
+        if not _interpreted(spatial_scalar, chain):
+            break
+        t = time.perf_counter()
+        armsim.solve(chain, target, q0)
+        tier.append((time.perf_counter() - t) * 1e3)
     later = []
     for _ in range(LATER):
         t = time.perf_counter()
         armsim.solve(chain, target, q0)
         later.append((time.perf_counter() - t) * 1e3)
+    steady = statistics.median(later)
     out = {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
-           "later_ms": statistics.median(later), "pieces": pieces,
+           "later_ms": steady, "pieces": pieces, "tier_solves": len(tier),
+           "tier_extra_ms": sum(t - steady for t in tier),
+           "compiled_after": not _interpreted(spatial_scalar, chain),
            "iterations": int(r.iterations), "reason": r.reason, "restart_draws": restarts,
            "q": np.asarray(r.q).tolist(),
            "compiled": compiled is not None and compiled.enabled()}
@@ -424,7 +451,7 @@ def import_load(runner, runs):
     return out
 
 
-PIECES = ("problem", "table", "float pass", "cache read", "cache write")
+PIECES = ("problem", "table", "float pass", "compile", "cache read", "cache write")
 
 
 def first_solve(runner, runs):
@@ -452,6 +479,9 @@ def first_solve(runner, runs):
                     "first_ms": _median(rs, "first_ms"), "later_ms": _median(rs, "later_ms"),
                     "extra_ms": statistics.median(r["first_ms"] - r["later_ms"] for r in rs),
                     "pieces": {p: _median(rs, "pieces", p) for p in PIECES},
+                    "tier_solves": _median(rs, "tier_solves"),
+                    "tier_extra_ms": _median(rs, "tier_extra_ms"),
+                    "compiled_after": all(r.get("compiled_after", True) for r in rs),
                     "same_result": same, "q": rs[0]["q"], "iterations": rs[0]["iterations"],
                     "reason": rs[0]["reason"], "restart_draws": rs[0]["restart_draws"]}
             row["same_result_all_states"] = all(
@@ -575,10 +605,14 @@ def report(results):
     lines += ["", "(trimesh imported first: what the load cost when yourdfpy's import brought "
               "trimesh, scipy and networkx with it)"]
     lines += ["", f"The first solve after the load, less the median of {LATER} later solves of "
-              f"the same pose on the same chain (median of {runs} processes; ms), with the "
-              f"disk cache off, cold (built, then written) and warm", "",
+              f"the same pose on the same chain once its float pass is compiled (median of "
+              f"{runs} processes; ms), with the disk cache off, cold (built, then written) and "
+              f"warm; then, cold, the solves between the first and the compiled ones (the pass "
+              f"run from its program, the compile in the last of them) and their time over the "
+              f"later median, in all", "",
               "| robot | pose | iterations | restart starts | later | extra: off | cold | "
-              "warm | same q and iterations |", "|---|---|---|---|---|---|---|---|---|"]
+              "warm | then, cold: solves, extra | same q and iterations |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for robot, r in results["first_solve"].items():
         for case, c in r["cases"].items():
             o = c["off"]
@@ -588,9 +622,10 @@ def report(results):
                 f"| {robot} | {name} | {o['iterations']} ({o['reason']}) | "
                 f"{o['restart_draws']} | {c['warm']['later_ms']:.3f} | {o['extra_ms']:.2f} | "
                 f"{c['cold']['extra_ms']:.2f} | {c['warm']['extra_ms']:.2f} | "
+                f"{_tier_cell(c['cold'])} | "
                 f"{'yes' if c['same_result_all_states'] else 'NO'} |")
     lines += ["", "The pieces of the Panda's first solve (ms, medians): problem / restart table "
-              "/ float pass / cache read / cache write", "",
+              "/ float pass (its program) / compile / cache read / cache write", "",
               "| pose | off | cold | warm |", "|---|---|---|---|"]
     for case, c in results["first_solve"]["panda"]["cases"].items():
         cells = [" / ".join(f"{c[s]['pieces'][p]:.2f}" for p in PIECES) for s in STATES]
@@ -613,6 +648,16 @@ def report(results):
                   f"(gram, solve, move)"]
     lines += compiled_report(results.get("compiled"), runs)
     return "\n".join(lines)
+
+
+def _tier_cell(row):
+    if "tier_solves" not in row:
+        return "-"
+    if not row.get("compiled_after", True):
+        return f"not compiled after {TIER_MAX}"
+    if not row["tier_solves"]:
+        return "0"
+    return f"{row['tier_solves']:.0f}, {row['tier_extra_ms']:.2f}"
 
 
 def compiled_report(c, runs):

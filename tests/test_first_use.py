@@ -29,6 +29,14 @@ def _python(code, env=None, timeout=120):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(autouse=True)
+def _compiled_at_once(monkeypatch):
+    """These tests are of the disk cache: a chain's float pass compiled (and stored) when
+    it is built.  (A new chain's pass first runs from its program, compiled after
+    spatial_scalar.COMPILE_AFTER evaluations: tests/test_float_code.py.)"""
+    monkeypatch.setattr(spatial_scalar, "COMPILE_AFTER", 0)
+
+
 # -- import armsim, load_urdf ----------------------------------------------------------------
 def test_import_load_and_solve_import_no_mesh_or_picture_library():
     out = _python(f"""
@@ -161,7 +169,8 @@ def test_a_hit_gives_the_same_q_and_iterations_as_a_miss_and_as_no_cache(
 def test_a_hit_in_a_new_process_gives_the_same_results(tmp_path):
     code = f"""
         import json, numpy as np, armsim
-        from armsim.ik import disk_cache
+        from armsim.ik import disk_cache, spatial_scalar
+        spatial_scalar.COMPILE_AFTER = 0      # the pass compiled (and stored) at once
         hits = []
         real = disk_cache.load
         disk_cache.load = lambda *a: hits.append(real(*a) is not None) or real(*a)
@@ -263,6 +272,8 @@ def test_an_unwritable_cache_folder_solves_the_same_and_writes_nothing(where, tm
 def test_concurrent_processes_share_one_cache(tmp_path):
     code = """
         import json, numpy as np, armsim
+        from armsim.ik import spatial_scalar
+        spatial_scalar.COMPILE_AFTER = 0      # the pass compiled (and stored) at once
         chain = armsim.load_urdf("assets/robots/iiwa14.urdf")
         q = np.random.default_rng(11).uniform(chain.limits[:, 0], chain.limits[:, 1], (6, 7))
         out = [armsim.solve(chain, T, chain.limits.mean(axis=1)) for T in chain.matrix(q)]

@@ -64,10 +64,11 @@ MAGIC = b"armsimC1"
 _HEAD = 16                      # magic, CRC-32 of the rest, length of the marshalled part
 SUFFIX = ".bin"
 #: the modules whose code builds an entry: the table (the draws, the batch forward pass,
-#: the features) and the float pass (its generator)
+#: the features) and the float pass (its program and source, the folded frames)
 BUILDERS = ("armsim.ik.disk_cache", "armsim.ik.restart_table", "armsim.ik.spatial_scalar",
-            "armsim.ik.problems", "armsim.kinematics.spatial", "armsim.kinematics.batch",
-            "armsim.ad.twist", "armsim.ad.dual")
+            "armsim.ik.float_code", "armsim.ik.compiled", "armsim.ik.problems",
+            "armsim.kinematics.spatial", "armsim.kinematics.batch", "armsim.ad.twist",
+            "armsim.ad.dual")
 _state = {"salt": None}
 _refused = set()                # folders that refused a write in this process
 _checked = {}                   # folder -> whether it is private (_private)

@@ -23,7 +23,7 @@ class TreeFloat:
     ``spatial_scalar._Compiled`` has, for the whole stack)."""
 
     def __init__(self, prob):
-        subs = [spatial_scalar._compiled(s) for s in prob.subs]
+        subs = [spatial_scalar._compiled(s, now=True) for s in prob.subs]
         self.m = m = sum(c.m for c in subs)
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         blocks = list(zip(np.cumsum([0] + [c.m for c in subs]).tolist(), [c.m for c in subs]))
@@ -59,6 +59,11 @@ class TreeFloat:
             return max(p for p, _ in got), max(o for _, o in got)
         self.parts = parts
         self.tables = {}
+
+    def due(self):
+        """False: a robot's pass is compiled when it is built (``spatial_scalar._Compiled``'s
+        test of whether to compile it now)."""
+        return False
 
 
 def woodbury_plan(prob):
@@ -263,7 +268,7 @@ def _tree_source(prob, subs, compact):
 
 
 def _sparse_source(n, m, pattern, lo, hi):
-    """``gram(cols)`` and ``move(q, cols, y)`` of ``spatial_scalar._flat_source`` for flat
+    """``gram(cols)`` and ``move(q, cols, y)`` of ``float_code.flat_source`` for flat
     columns whose zero entries (``pattern[j][r]`` False) are known: they are left out of
     every sum (two tools share only the joints above both)."""
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
