@@ -383,7 +383,10 @@ def _worker_floats(root):
     from armsim.ik.problems import SpatialTarget
     chain = _robot(armsim, "panda", root)
     prob = SpatialTarget(chain)
-    C = spatial_scalar._compiled(prob)
+    try:
+        C = spatial_scalar._compiled(prob, now=True)   # the compiled pass
+    except TypeError:
+        C = spatial_scalar._compiled(prob)             # an older tree (--root): compiled
     q = chain.limits.mean(axis=1)
     target = chain.matrix(q + 0.3)
     row = np.concatenate([target[:3, 3], target[:3, :3].ravel()]).tolist()

@@ -52,7 +52,7 @@ _TIER_LOCK = threading.Lock()             # one compile of a pass at a time
 
 
 # -- the float pass: interpreted, then compiled -------------------------------------
-COMPILE_AFTER = 64   # a chain's pass runs from its program for this many evaluations, then
+COMPILE_AFTER = 48   # a chain's pass runs from its program for this many evaluations, then
                      # is compiled: about when the time lost to running the program would
                      # pass the compile's (a step from the program costs a few times more)
 
@@ -259,15 +259,17 @@ def run_one(solver, target, q0):
 
     def attempt(q, budget, ev=None, watch=watch):
         nonlocal evaluate, parts, gram, solve, move
-        if C.due():         # the pass has run from its program long enough: compiled now
-            C.tier()
-            evaluate, parts, gram, solve, move = C.make(*tl), C.parts, C.gram, C.solve, C.move
         f, e, cols, d = evaluate(q) if ev is None else ev
         nu = damping
         best, since, k = f, 0, 0
         hist = [f]                    # f after k iterations (the progress rule)
         g = None                      # the gram of cols (kept while steps are rejected)
+        program = C.interpreted
         while True:
+            if program and C.due():   # run from its program long enough: compiled now
+                C.tier()
+                evaluate, parts, gram = C.make(*tl), C.parts, C.gram
+                solve, move, program = C.solve, C.move, False
             # too slow (the progress rule): stalled, the next start runs
             slow = k >= width and rule.too_slow(f, hist[k - width], factor) if watch else False
             if rule.stopped(f, since, half_tol2) or k == budget or slow:
