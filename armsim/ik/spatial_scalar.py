@@ -52,9 +52,10 @@ _TIER_LOCK = threading.Lock()             # one compile of a pass at a time
 
 
 # -- the float pass: interpreted, then compiled -------------------------------------
-COMPILE_AFTER = 48   # a chain's pass runs from its program for this many evaluations, then
-                     # is compiled: about when the time lost to running the program would
-                     # pass the compile's (a step from the program costs a few times more)
+COMPILE_AFTER = 16   # a chain's pass runs from its program for this many evaluations, then
+                     # is compiled: a solve that needs no restart (a few steps) does not
+                     # wait for the compile, a longer one is compiled early (a step from
+                     # the program costs a few times more: bench/first_solve.py)
 
 
 def _linear(m, code=None):
