@@ -1,12 +1,12 @@
-"""A chain's float pass as one program, run two ways: from a table, or as compiled Python.
+"""A chain's float pass as one program, run two ways: from its steps, or as compiled Python.
 
 :func:`program` folds a chain's forward pass and pose Jacobian into straight-line
 arithmetic on Python floats (:class:`_Emit`: each joint's axis folded into its frame, so
 a revolute joint is a turn about its local z, the fixed origins constants, their zero
 entries dropped).  :func:`source` writes the program as Python source, which
 :mod:`armsim.ik.spatial_scalar` compiles (the fast tier, a few microseconds a pass);
-:func:`interpreted` runs the same steps from a table of registers, with no source and
-no compile (the first solves on a new chain, which would otherwise wait for the compile).
+:func:`interpreted` runs the same steps on a dict of named values, with no source and no
+compile (the first solves on a new chain, which would otherwise wait for the compile).
 Both evaluate every sum left to right over the same terms, so they give the same bits
 (tests: ``tests/test_float_code.py``).  The same holds for the Gram, the step and the
 Cholesky solve: :func:`flat_source` and :func:`linear_source` are the compiled forms,
