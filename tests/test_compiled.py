@@ -9,7 +9,7 @@ import armsim
 from armsim.ik import compiled, rules
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
-from armsim.kinematics.spatial import Joint, SpatialChain
+from _chains import prismatic_chain
 
 # numba is in the test extra: these run wherever the tests do (no skip)
 
@@ -42,23 +42,11 @@ def _poses(chain, count, seed):
     return T
 
 
-def _prismatic_chain():
-    """Revolute, prismatic and continuous joints, off-axis origins."""
-    return SpatialChain([
-        Joint("a", "revolute", (0, 0, 0.1), (0, 0, 0), (0, 0, 1), -2.5, 2.5),
-        Joint("b", "prismatic", (0.1, 0, 0.2), (0.3, 0, 0), (0, 1, 0), -0.2, 0.3),
-        Joint("c", "revolute", (0, 0.05, 0.3), (0, 1.2, 0), (1, 0, 0), -2.0, 2.0),
-        Joint("d", "continuous", (0.2, 0, 0), (0, 0, 0.4), (0, 0.6, 0.8), -np.inf, np.inf),
-        Joint("e", "revolute", (0, 0, 0.15), (0.2, 0, 0), (0, 0, 1), -2.8, 2.8),
-        Joint("f", "revolute", (0.1, 0, 0), (0, 0, 0), (0, 1, 0), -2.0, 2.0),
-    ], tool_xyz=(0, 0, 0.08))
-
-
 @pytest.mark.parametrize("name", ["panda", "ur5", "snake20", "prismatic"])
 @pytest.mark.parametrize("kind", ["pose", "position"])
 def test_single_solves_equal_the_float_path(name, kind):
     """Every solve: the same iterations and reason, q to 1e-9, success by FK."""
-    chain = _prismatic_chain() if name == "prismatic" else armsim.robots.load(name)
+    chain = prismatic_chain() if name == "prismatic" else armsim.robots.load(name)
     T = _poses(chain, 40, 5)
     targets = T if kind == "pose" else T[:, :3, 3]
     a, b = _both(lambda: [armsim.solve(chain, t, tol=1e-6) for t in targets])
@@ -199,7 +187,7 @@ def test_a_workspace_too_small_is_refused_before_it_is_touched(on):
 def test_the_model_is_the_chain(on):
     """The kernel's forward pass: the chain's pose, and its Jacobian against central
     differences (a prismatic and a continuous joint)."""
-    chain = _prismatic_chain()
+    chain = prismatic_chain()
     prob = SpatialTarget(chain, "pose")
     M, lo, hi, wrap, m = compiled.model(prob)
     k = compiled.kernel()

@@ -10,22 +10,11 @@ import pytest
 import armsim
 from armsim.ik import disk_cache, float_code, spatial_scalar
 from armsim.ik.problems import SpatialTarget
-from armsim.kinematics.spatial import Joint, SpatialChain
-
-
-def _prismatic_chain():
-    """Revolute, prismatic and continuous joints, off-axis origins and a tilted axis."""
-    return SpatialChain([
-        Joint("a", "revolute", (0, 0, 0.1), (0, 0, 0), (0, 0, 1), -2.5, 2.5),
-        Joint("b", "prismatic", (0.1, 0, 0.2), (0.3, 0, 0), (0, 1, 0), -0.2, 0.3),
-        Joint("c", "revolute", (0, 0.05, 0.3), (0, 1.2, 0), (1, 0, 0), -2.0, 2.0),
-        Joint("d", "continuous", (0.2, 0, 0), (0, 0, 0.4), (0, 0.6, 0.8), -np.inf, np.inf),
-        Joint("e", "revolute", (0, 0, 0.15), (0.2, 0, 0), (0, 0, 1), -2.8, 2.8),
-    ], tool_xyz=(0, 0, 0.08))
+from _chains import prismatic_chain
 
 
 def _chain(name):
-    return _prismatic_chain() if name == "prismatic" else armsim.robots.load(name)
+    return prismatic_chain() if name == "prismatic" else armsim.robots.load(name)
 
 
 CASES = [("panda", "pose", None), ("ur5", "position", None),

@@ -19,8 +19,8 @@ import math
 
 from armsim.ik import compiled, rotvec
 
-__all__ = ["ZERO", "program", "source", "interpreted", "flat_source", "flat_loops",
-           "linear_source", "linear_loops", "parts_text", "parts_loop"]
+__all__ = ["ZERO", "program", "source", "interpreted", "flat_source", "inside_text",
+           "flat_loops", "linear_source", "linear_loops", "parts_text", "parts_loop"]
 
 ZERO = 1e-15          # constants (rotation entries, offsets) this small count as 0
 
@@ -304,27 +304,40 @@ def linear_source(m):
     return "\n".join(out) + "\n"
 
 
-def flat_source(n, m, lo, hi):
+def flat_source(n, m, lo, hi, pattern=None):
     """For n columns of m rows given flat: ``gram(cols)`` -> the lower triangle of
     G = sum of c c^T, row after row (:func:`linear_source`'s ``solve`` takes it), and
     ``move(q, cols, y)`` -> (qt, inside): the list ``qt = q + J^T y`` and whether every
-    joint of it is within its limits ``lo``, ``hi`` (written in as constants)."""
+    joint of it is within its limits ``lo``, ``hi`` (written in as constants).  With
+    ``pattern``, the columns' zero entries (``pattern[j][r]`` False) are left out of every
+    sum (a robot's tools share only the joints above both)."""
+    keep = (lambda k, i: True) if pattern is None else (lambda k, i: pattern[k][i])
     idx = [(i, j) for i in range(m) for j in range(i + 1)]
     cs = ", ".join(f"c{k}" for k in range(n * m))
-    gs = [" + ".join(f"c{k * m + i} * c{k * m + j}" for k in range(n)) for i, j in idx]
+    gs = []
+    for i, j in idx:
+        terms = [f"c{k * m + i} * c{k * m + j}" for k in range(n) if keep(k, i) and keep(k, j)]
+        gs.append(" + ".join(terms) if terms else "0.0")
     ys = ", ".join(f"y{i}" for i in range(m))
     qs = ", ".join(f"q{k}" for k in range(n))
-    dq = [f"q{k} + (" + " + ".join(f"c{k * m + i} * y{i}" for i in range(m)) + ")"
-          for k in range(n)]
-    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
-             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
-             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
-    inside = " and ".join(t for t in tests if t is not None) or "True"
+    dq = []
+    for k in range(n):
+        terms = [f"c{k * m + i} * y{i}" for i in range(m) if keep(k, i)]
+        dq.append(f"q{k} + (" + " + ".join(terms) + ")" if terms else f"q{k}")
+    inside = inside_text(n, lo, hi)
     return "\n".join(["def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
                       "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
                       f"    {qs}, = q",
                       *(f"    t{k} = {dq[k]}" for k in range(n)),
                       f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
+
+
+def inside_text(n, lo, hi):
+    """The test that ``t0`` .. ``t(n-1)`` are within their finite limits, as source."""
+    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
+             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
+             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
+    return " and ".join(t for t in tests if t is not None) or "True"
 
 
 def flat_loops(n, m, lo, hi):

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from armsim.ik import spatial_scalar
+from armsim.ik import float_code, spatial_scalar
 
 __all__ = ["TreeFloat", "woodbury_plan"]
 
@@ -42,7 +42,7 @@ class TreeFloat:
         else:
             self.fix = spatial_scalar._linear(m)[1]
             pattern = [[v != "0.0" for v in row] for row in entries]
-            exec(_sparse_source(prob.n, m, pattern, self.lo, self.hi), space)
+            exec(float_code.flat_source(prob.n, m, self.lo, self.hi, pattern), space)
             space["solve"] = spatial_scalar._linear(m)[0]
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
@@ -187,11 +187,8 @@ def _woodbury_source(n, m, blocks, E, names, plan, lo, hi):
     for j in range(n):
         terms = [f"({E[j][r]}) * y{r}" for r in range(m) if nz(j, r)]
         move.append(f"    t{j} = q{j} + (" + " + ".join(terms) + ")" if terms else f"    t{j} = q{j}")
-    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
-             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
-             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
-    inside = " and ".join(t for t in tests if t is not None) or "True"
-    move.append(f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}")
+    move.append(f"    return [{', '.join(f't{k}' for k in range(n))}], "
+                f"{float_code.inside_text(n, lo, hi)}")
 
     fixes = []
     for j in range(n):
@@ -267,28 +264,3 @@ def _tree_source(prob, subs, compact):
     return "\n".join(lines) + "\n", entries, names
 
 
-def _sparse_source(n, m, pattern, lo, hi):
-    """``gram(cols)`` and ``move(q, cols, y)`` of ``float_code.flat_source`` for flat
-    columns whose zero entries (``pattern[j][r]`` False) are known: they are left out of
-    every sum (two tools share only the joints above both)."""
-    idx = [(i, j) for i in range(m) for j in range(i + 1)]
-    cs = ", ".join(f"c{k}" for k in range(n * m))
-    gs = []
-    for i, j in idx:
-        terms = [f"c{k * m + i} * c{k * m + j}" for k in range(n)
-                 if pattern[k][i] and pattern[k][j]]
-        gs.append(" + ".join(terms) if terms else "0.0")
-    ys = ", ".join(f"y{i}" for i in range(m))
-    qs = ", ".join(f"q{k}" for k in range(n))
-    dq = []
-    for k in range(n):
-        terms = [f"c{k * m + i} * y{i}" for i in range(m) if pattern[k][i]]
-        dq.append(f"q{k} + (" + " + ".join(terms) + ")" if terms else f"q{k}")
-    tests = [f"{lo[k]!r} <= t{k} <= {hi[k]!r}" if math.isfinite(lo[k]) and math.isfinite(hi[k])
-             else f"{lo[k]!r} <= t{k}" if math.isfinite(lo[k])
-             else f"t{k} <= {hi[k]!r}" if math.isfinite(hi[k]) else None for k in range(n)]
-    inside = " and ".join(t for t in tests if t is not None) or "True"
-    return "\n".join(["def gram(cols):", f"    {cs}, = cols", f"    return ({', '.join(gs)},)",
-                      "", "def move(q, cols, y):", f"    {cs}, = cols", f"    {ys}, = y",
-                      f"    {qs}, = q", *(f"    t{k} = {dq[k]}" for k in range(n)),
-                      f"    return [{', '.join(f't{k}' for k in range(n))}], {inside}"]) + "\n"
