@@ -60,9 +60,10 @@ class TreeFloat:
         self.parts = parts
         self.tables = {}
 
+    interpreted = False      # a robot's pass is compiled when it is built
+
     def due(self):
-        """False: a robot's pass is compiled when it is built (``spatial_scalar._Compiled``'s
-        test of whether to compile it now)."""
+        """False (``spatial_scalar._Compiled``'s test of whether to compile it now)."""
         return False
 
 
