@@ -74,3 +74,22 @@ def within(a, size, bound):
     v = a.tolist()
     total = sum(v)       # NaN when an entry is; an infinity is refused by the bounds
     return total == total and (not v or (-bound <= min(v) and max(v) <= bound))
+
+
+def real_residual(what, r, q):
+    """The value of a user function's residual ``r`` (an array or a Dual) at joints ``q``
+    (B, n; an array or a Dual), checked: ValueError naming ``what`` when it is not real
+    numbers or holds a NaN or an infinity (either would fail every step's comparison), with
+    the joint row where it happened."""
+    v = np.asarray(getattr(r, "value", r))
+    if v.dtype.kind not in "fiub":
+        raise ValueError(f"{what}: fun must return real numbers, got dtype {v.dtype}")
+    finite = np.isfinite(v)
+    if not finite.all():
+        bad = tuple(np.argwhere(~finite)[0])
+        q = np.asarray(getattr(q, "value", q), dtype=float)
+        row = np.array2string(q[bad[0] if bad else 0] if q.ndim > 1 else q, precision=6,
+                              separator=", ")
+        raise ValueError(f"{what}: fun returned {float(v[bad])!r}, not a finite number, at "
+                         f"q = {row}")
+    return v

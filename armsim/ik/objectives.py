@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import dual as ad
-from armsim.ik import geometry
+from armsim.ik import geometry, inputs
 from armsim.ik.problems import Problem
 from armsim.ik import attempt as rule
 from armsim.ik.steps import _solve
@@ -111,7 +111,7 @@ class Objective:
     def raw(self, ctx):
         """The unweighted residual (B, k) at ``ctx.q``."""
         r = ad.as_output(self.fun(ctx.q, ctx.chain))
-        shape = np.shape(ad.value_of(r))
+        shape = np.shape(inputs.real_residual(f"objective {self.name!r}", r, ctx.q))
         if len(shape) == 1:
             r = ad.reshape(r, shape + (1,))
         elif len(shape) != 2:
