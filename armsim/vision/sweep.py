@@ -533,10 +533,12 @@ def _check_address(address):
     try:
         scheme, _ = parse_address(address)
         get_backend(scheme)
-        if scheme != "inproc":
-            port = get_address_host_port(address)[1]
-            if not 0 < port < 65536:
-                raise ValueError(f"port {port} is not in 1..65535")
+        if scheme == "inproc":      # dask's address of a scheduler inside one process
+            raise ValueError("an inproc:// scheduler lives inside one process; a sweep "
+                             "connects to a cluster's")
+        port = get_address_host_port(address)[1]
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is not in 1..65535")
     except (ValueError, TypeError) as exc:
         raise EngineError(f"argument --scheduler: expected an address like tcp://HOST:PORT, "
                           f"got '{address}' ({exc})") from None
