@@ -103,10 +103,10 @@ def test_missing_dask_is_one_line_before_anything_is_written(scene):
     (["--scheduler", "nonsense://x"],
      "armsim sweep: error: argument --scheduler: expected an address like tcp://HOST:PORT, got 'nonsense://x' "
      "(unknown address scheme 'nonsense' (known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', 'wss']))"),
-    (["--scheduler", "inproc://x"],      # dask's in-process address: said so (it said "not
+    (["--scheduler", "inproc://x"],      # no in-process scheduler there: said so (it said "not
      # enough values to unpack (expected 3, got 1)")
-     "armsim sweep: error: argument --scheduler: expected an address like tcp://HOST:PORT, got 'inproc://x' "
-     "(an inproc:// scheduler lives inside one process; a sweep connects to a cluster's)"),
+     "armsim sweep: error: argument --scheduler: no scheduler at 'inproc://x' in this process (an "
+     "inproc:// address is reachable only from the process that started it)"),
     (["--scheduler", "localhost"],
      "armsim sweep: error: argument --scheduler: expected an address like tcp://HOST:PORT, got 'localhost' "
      "(missing port number in address 'localhost')"),

@@ -531,18 +531,31 @@ def _check_address(address):
     from distributed.comm import get_address_host_port, parse_address
     from distributed.comm.registry import get_backend
     try:
-        scheme, _ = parse_address(address)
+        scheme, where = parse_address(address)
         get_backend(scheme)
-        if scheme == "inproc":      # dask's address of a scheduler inside one process
-            raise ValueError("an inproc:// scheduler lives inside one process; a sweep "
-                             "connects to a cluster's")
-        port = get_address_host_port(address)[1]
-        if not 0 < port < 65536:
-            raise ValueError(f"port {port} is not in 1..65535")
+        if scheme == "inproc":      # a scheduler inside this process (a Python caller's)
+            if not _inproc_listening(where):
+                raise EngineError(f"argument --scheduler: no scheduler at '{address}' in this "
+                                  f"process (an inproc:// address is reachable only from the "
+                                  f"process that started it)")
+        else:
+            port = get_address_host_port(address)[1]
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not in 1..65535")
     except (ValueError, TypeError) as exc:
         raise EngineError(f"argument --scheduler: expected an address like tcp://HOST:PORT, "
                           f"got '{address}' ({exc})") from None
     return scheme
+
+
+def _inproc_listening(where):
+    """Whether dask's in-process registry has a listener at ``where`` (True when the
+    registry cannot be read: the connection then says what is wrong)."""
+    try:
+        from distributed.comm.inproc import global_manager
+        return where in global_manager.listeners
+    except Exception:
+        return True
 
 
 def close_client(client, timeout=None):
