@@ -111,7 +111,7 @@ class Objective:
     def raw(self, ctx):
         """The unweighted residual (B, k) at ``ctx.q``."""
         r = ad.as_output(self.fun(ctx.q, ctx.chain))
-        shape = np.shape(inputs.real_residual(f"objective {self.name!r}", r, ctx.q))
+        shape = np.shape(inputs.real_residual(f"objective {self.name!r}", r))
         if len(shape) == 1:
             r = ad.reshape(r, shape + (1,))
         elif len(shape) != 2:
