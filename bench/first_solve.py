@@ -115,8 +115,7 @@ def _timer(spent):
 def _interpreted(spatial_scalar, chain):
     """Whether a chain's float pass still runs from its program (an older tree, --root:
     never)."""
-    passes = getattr(spatial_scalar, "_COMPILED", {}).get(chain, {})
-    return any(getattr(c, "interpreted", False) for c in passes.values())
+    return getattr(spatial_scalar, "from_program", lambda chain: False)(chain)
 
 
 def _robot(armsim, robot, root):

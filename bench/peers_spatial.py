@@ -397,8 +397,7 @@ def _worker(kind, path, base, tip, target, q0):
         # a new chain's float pass runs from its program, then is compiled: the later solves
         # are timed once it is (the steady cost; bench/first_solve.py times the solves between)
         from armsim.ik import spatial_scalar
-        passes = getattr(spatial_scalar, "_COMPILED", {}).get(chain, {})
-        while tier < 400 and any(getattr(c, "interpreted", False) for c in passes.values()):
+        while tier < 400 and spatial_scalar.from_program(chain):
             solve()
             tier += 1
     later = []

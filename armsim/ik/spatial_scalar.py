@@ -41,7 +41,7 @@ from armsim.ik.attempt import FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.rules import reason as _reason, whole_turns
 
-__all__ = ["run_one"]
+__all__ = ["run_one", "from_program"]
 
 _TWO_PI = 2.0 * math.pi
 _COMPILED = weakref.WeakKeyDictionary()   # chain -> {(kind, weights): _Compiled}
@@ -111,7 +111,8 @@ class _Compiled:
             if hit is not None:
                 self._install(hit)
                 return
-        self.active, self.n, self.mm = list(prob._active), prob.n, prob.m
+        # what the compile needs of the problem: its rows (masked or not), joints
+        self.active, self.n, self.full_m = list(prob._active), prob.n, prob.m
         self.program = float_code.program(prob)
         if now or COMPILE_AFTER <= 0:
             self.tier()
@@ -122,12 +123,15 @@ class _Compiled:
         self.make = float_code.interpreted(self.program, self.count)
         self.solve, self.fix = _LINEAR.get(m) or float_code.linear_loops(m)
         self.gram, self.move = float_code.flat_loops(self.n, m, self.lo, self.hi)
-        self.parts = float_code.parts_loop(self.active, self.mm)
-        self.column = lambda cols, j, m=m: cols[j * m:(j + 1) * m]   # joint j's
+        self.parts = float_code.parts_loop(self.active, self.full_m)
 
     @property
     def interpreted(self):
         return self.source is None
+
+    def column(self, cols, j):
+        """Joint j's column of the flat columns."""
+        return cols[j * self.m:(j + 1) * self.m]
 
     def due(self):
         """Whether the pass runs from its program and has run :data:`COMPILE_AFTER` times."""
@@ -146,7 +150,7 @@ class _Compiled:
         out = (src, tuple(prog.rows), compile(src, "<string>", "exec"),
                compile(float_code.flat_source(self.n, m, self.lo, self.hi), "<string>",
                        "exec"),
-               compile(float_code.parts_text(self.active, self.mm), "<string>", "exec"),
+               compile(float_code.parts_text(self.active, self.full_m), "<string>", "exec"),
                _linear_code(m))
         if self.key is not None:
             disk_cache.store("pass", self.key, out)
@@ -163,13 +167,17 @@ class _Compiled:
         self.source = src
         self.m = m = len(self.rows)
         self.solve, self.fix = _linear(m, linear)
-        self.column = lambda cols, j, m=m: cols[j * m:(j + 1) * m]   # joint j's
         space = {}
         exec(flat, space)
         self.gram, self.move = space["gram"], space["move"]     # of the flat columns
         space = {"sqrt": math.sqrt}
         exec(parts, space)
         self.parts = space["parts"]
+
+
+def from_program(chain):
+    """Whether a pass of ``chain`` still runs from its program (not compiled yet)."""
+    return any(c.interpreted for c in _COMPILED.get(chain, {}).values())
 
 
 def _compiled(prob, now=False):
