@@ -238,6 +238,7 @@ def interpreted(prog, counter):
                     consts[c] = c
             ops.append((minus, a, x))
         tape.append((dst, *ops[0], tuple(ops[1:])))
+
     def make(*aim):
         base = dict(consts)
         base.update(zip(args, map(float, aim)))
