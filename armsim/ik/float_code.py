@@ -47,11 +47,13 @@ def _neg(x):
 class _Emit:
     """Straight-line code: a symbol is a Python float (a constant), a local name, or a
     name with a leading minus; equal sums share one local.  A sum is kept as its terms
-    ``(minus, coefficient, name)``: the coefficient None (the name alone), a float (its
-    absolute value) or a name; a constant term has no name."""
+    ``(minus, a, x)``, each the product of two registers: a name times a coefficient (a
+    positive float, 1.0 for the name alone, or a name), or 1.0 times a positive constant;
+    ``consts`` holds the floats among them."""
 
     def __init__(self):
         self.steps, self.names = [], {}   # ("let", name, terms) / ("trig", i, names)
+        self.consts = {1.0: 1.0, -1.0: -1.0}
 
     def let(self, terms):
         name = self.names.get(terms)
@@ -62,7 +64,7 @@ class _Emit:
 
     def sum(self, terms):
         """The sum of the products ``a * x`` (symbols), constants folded, let."""
-        const, parts = 0.0, []
+        const, parts, consts = 0.0, [], self.consts
         for a, x in terms:
             if a.__class__ is float:
                 if x.__class__ is float:
@@ -77,29 +79,34 @@ class _Emit:
                 else:
                     a = a[1:] if a[0] == "-" else "-" + a
             if a.__class__ is float:
-                if abs(a) <= ZERO:
+                k = abs(a)
+                if k <= ZERO:
                     continue
-                parts.append((a < 0, None if abs(a) == 1.0 else abs(a), x))
+                consts[k] = k
+                parts.append((a < 0, k, x))
             else:
                 parts.append((a[0] == "-", a.lstrip("-"), x))
         if not parts:
             return const if abs(const) > ZERO else 0.0
         if abs(const) > ZERO:
-            parts.append((const < 0, abs(const), None))
+            k = abs(const)
+            consts[k] = k
+            parts.append((const < 0, 1.0, k))
         if len(parts) == 1:
             minus, a, x = parts[0]
-            return ("-" if minus else "") + (x if a is None else self.let(((False, a, x),)))
+            return ("-" if minus else "") + (x if a == 1.0 else self.let(((False, a, x),)))
         return self.let(tuple(parts))
 
 
 class Program:
     """A chain's float pass: ``steps`` (lets and turns), the target rotation's product
     ``M`` (pose targets), the unweighted error ``d``, and ``e`` and ``cols`` as (symbol,
-    weight) pairs, the unmasked ``rows``."""
+    weight) pairs, the unmasked ``rows``, the ``consts`` of the steps' terms."""
 
-    def __init__(self, n, pose, steps, M, d, e, cols, rows):
+    def __init__(self, n, pose, steps, M, d, e, cols, rows, consts):
         self.n, self.pose, self.steps, self.M = n, pose, steps, M
         self.d, self.e, self.cols, self.rows = d, e, cols, rows
+        self.consts = consts
 
     @property
     def args(self):
@@ -154,7 +161,8 @@ def program(prob):
         M = [[em.sum([(f"t{i}{k}", R[j][k]) for k in range(3)]) for j in range(3)]
              for i in range(3)]
         d += ["d3", "d4", "d5"]
-    return Program(n, pose, em.steps, M, d, [(d[j], w[j]) for j in rows], cols, rows)
+    return Program(n, pose, em.steps, M, d, [(d[j], w[j]) for j in rows], cols, rows,
+                   em.consts)
 
 
 def _weighted(x, wj):
@@ -164,8 +172,9 @@ def _weighted(x, wj):
 
 
 def _term_text(a, x):
-    return repr(a) if x is None else x if a is None else (
-        f"{a!r} * {x}" if isinstance(a, float) else f"{a} * {x}")
+    if x.__class__ is float:          # a constant (times 1.0)
+        return repr(x)
+    return x if a == 1.0 else f"{a!r} * {x}" if a.__class__ is float else f"{a} * {x}"
 
 
 def source(prog):
@@ -204,7 +213,7 @@ def interpreted(prog, counter):
     # every term a product of two registers: a constant is its own register (a float key),
     # a name alone is times 1.0, so is a constant alone; an output is its register times
     # +-1 or +-its weight (all exact: the same bits as the source's signs and weights)
-    consts = {1.0: 1.0, -1.0: -1.0}
+    consts = dict(prog.consts)
 
     def symbol(x, wj=1.0):
         """(register, factor) of a symbol times a weight."""
@@ -222,22 +231,9 @@ def interpreted(prog, counter):
     names = [f"q{i}" for i in range(prog.n)]
     args, pose = prog.args, prog.pose
     small, wide, cos, sin = rotvec.small, rotvec.wide, math.cos, math.sin
-    tape = []
-    for kind, dst, terms in prog.steps:
-        if kind == "trig":
-            tape.append((None, None, None, None, terms))
-            continue
-        ops = []
-        for minus, a, x in terms:
-            if a is None:
-                a = 1.0
-            elif x is None:
-                a, x = 1.0, a
-            for c in (a, x):
-                if c.__class__ is float:
-                    consts[c] = c
-            ops.append((minus, a, x))
-        tape.append((dst, *ops[0], tuple(ops[1:])))
+    # a turn: (None, None, None, None, (q_i, c_i, s_i)); a let: (name, its first term, the rest)
+    tape = [(None, None, None, None, terms) if kind == "trig" else (dst, *terms[0], terms[1:])
+            for kind, dst, terms in prog.steps]
 
     def make(*aim):
         base = dict(consts)
