@@ -5,6 +5,7 @@ import pytest
 
 from armsim.ad import dual as ad
 from armsim.ad.dual import Dual, jacobian
+from armsim.ad.reverse import Var
 
 RNG = np.random.default_rng(1234)
 H = 1e-6
@@ -181,3 +182,19 @@ def test_variables_of_seeds_only_the_picked_entries():
     assert np.array_equal(a.tangent, [[0, 0], [1, 0], [0, 0], [0, 1]])
     y = (a * a).tangent                      # d(x_i^2)/d(x_1, x_3)
     assert np.array_equal(y, [[0, 0], [4, 0], [0, 0], [0, 8]])
+
+
+@pytest.mark.parametrize("make", [lambda v: Dual(v, np.ones(np.shape(v) + (1,))),
+                                  lambda v: Var(v)],
+                         ids=["Dual", "Var"])
+def test_equality_compares_values_like_the_other_comparisons(make):
+    # == and != look at values, elementwise, as <, <=, > and >= do (they compared identity:
+    # a Dual equal to 0.5 was "not equal" to 0.5, and np.where(q == 0, ...) got a bare False)
+    x = make(np.array([0.5, 1.0, 2.0]))
+    assert (x == 1.0).tolist() == [False, True, False]
+    assert (1.0 == x).tolist() == [False, True, False]
+    assert (x != np.array([0.5, 0.0, 2.0])).tolist() == [False, True, False]
+    assert (x == make(np.array([0.5, 1.0, 3.0]))).tolist() == [True, True, False]
+    assert (make(0.5) == 0.5) is np.True_
+    with pytest.raises(TypeError):      # like a numpy array: no hash by identity
+        hash(x)

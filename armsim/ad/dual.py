@@ -295,7 +295,16 @@ class Dual:
     def __rmatmul__(self, other):  # other @ self
         return matmul(other, self)
 
-    # comparisons look at values only (for masks and clipping)
+    # comparisons look at values only (for masks and clipping), == and != too (elementwise,
+    # as numpy's; so, as a numpy array, a Dual has no hash)
+    __hash__ = None
+
+    def __eq__(self, other):
+        return self.value == value_of(other)
+
+    def __ne__(self, other):
+        return self.value != value_of(other)
+
     def __lt__(self, other):
         return self.value < value_of(other)
 

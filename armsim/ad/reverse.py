@@ -192,6 +192,15 @@ class Var:
     def reshape(self, *shape):
         return _reshape(self, shape[0] if len(shape) == 1 else shape)
 
+    # comparisons look at values (== and != too, elementwise; no hash, as a numpy array)
+    __hash__ = None
+
+    def __eq__(self, o):
+        return self.value == _val(o)
+
+    def __ne__(self, o):
+        return self.value != _val(o)
+
     def __lt__(self, o):
         return self.value < _val(o)
 
