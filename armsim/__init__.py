@@ -18,7 +18,7 @@ armsim`` never imports pygame.
 
 from armsim.ad import dual, pruning, reverse
 from armsim.ad.dual import Dual, jacobian, value_and_jacobian
-from armsim.ik import IKResult, Solver, solve, solve_batch
+from armsim.ik import IKResult, Solver, prepare, solve, solve_batch
 from armsim.ik.objectives import (Box, Capsule, JointLimitBarrier, Objective, Obstacle,
                                   PointTarget, Posture, SelfCollision, Smoothness)
 from armsim.kinematics import Chain, SpatialChain, joint_positions
@@ -59,6 +59,6 @@ SpatialChain._repr_png_ = _repr_png_
 Robot._repr_png_ = _repr_png_
 
 __all__ = ["Chain", "SpatialChain", "Robot", "Target", "load_robot", "load_urdf", "pose", "robots", "Dual", "IKResult", "Solver", "jacobian",
-           "joint_positions", "solve", "solve_batch", "value_and_jacobian", "dual", "reverse", "pruning",
+           "joint_positions", "solve", "solve_batch", "prepare", "value_and_jacobian", "dual", "reverse", "pruning",
            "__version__", "Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Smoothness",
            "Box", "Capsule", "SelfCollision", "render", "animate"]

@@ -88,6 +88,7 @@ NEAR_FROM = 0.3           # [rad per joint] the near pose's start: the middle tu
 ROBOTS = ("panda", "ur5", "iiwa14", "planar")
 CASES = ("near", "first start", "restarts")
 STATES = ("off", "cold", "warm")
+PREPARED = "prepared"     # the disk cache off, armsim.prepare called after the load
 PLANAR = (0.3,) * 7       # the planar chain's link lengths [m]
 PLANAR_LIMIT = 1.5        # and its joints' limits, +-[rad] (some poses then need restarts)
 WATCHED = ("trimesh", "scipy", "networkx", "pygame", "imageio", "numpy.random")
@@ -168,7 +169,7 @@ def _draws(draws, robot):
     return len(draws) - 1 if draws and draws[0] == 0 else len(draws)
 
 
-def _worker_first(robot, case, index, root):
+def _worker_first(robot, case, index, root, prepared=False):
     t0 = time.perf_counter()
     sys.path.insert(0, root)
     import numpy as np
@@ -203,6 +204,11 @@ def _worker_first(robot, case, index, root):
     chain = _robot(armsim, robot, root)
     load_ms = (time.perf_counter() - t) * 1e3
     target, q0 = _pose(robot, case, index, _robot(armsim, robot, root), np)
+    prepare_ms = None
+    if prepared:            # armsim.prepare after the load, as a control loop's start-up
+        t = time.perf_counter()
+        armsim.prepare(chain, target)
+        prepare_ms = (time.perf_counter() - t) * 1e3
     spent.clear()
     draws.clear()
     t = time.perf_counter()
@@ -225,7 +231,7 @@ def _worker_first(robot, case, index, root):
         armsim.solve(chain, target, q0)
         later.append((time.perf_counter() - t) * 1e3)
     steady = statistics.median(later)
-    out = {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first,
+    out = {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first, "prepare_ms": prepare_ms,
            "later_ms": steady, "pieces": pieces, "tier_solves": len(tier),
            "tier_extra_ms": sum(t - steady for t in tier),
            "compiled_after": not _interpreted(spatial_scalar, chain),
@@ -411,6 +417,7 @@ class Runner:
         env["ARMSIM_CACHE_DIR"] = ""
         env["ARMSIM_COMPILED"] = ""          # the default path unless a run asks
         self.env = env
+        self.has_prepare = (Path(root) / "armsim" / "ik" / "prepare.py").exists()
 
     def run(self, kind, *args, cache="", env=None):
         env = dict(self.env, ARMSIM_CACHE_DIR=str(cache), **(env or {}))
@@ -486,9 +493,20 @@ def first_solve(runner, runs):
                     "compiled_after": all(r.get("compiled_after", True) for r in rs),
                     "same_result": same, "q": rs[0]["q"], "iterations": rs[0]["iterations"],
                     "reason": rs[0]["reason"], "restart_draws": rs[0]["restart_draws"]}
+            # armsim.prepare after the load (the disk cache off): its cost, then the first
+            # solve's extra (a tree without armsim.prepare: --root of an older one, skipped)
+            rs = ([runner.run("first", *args, "prepared") for _ in range(runs)]
+                  if runner.has_prepare else [])
+            if rs:
+                row[PREPARED] = {
+                    "prepare_ms": _median(rs, "prepare_ms"),
+                    "extra_ms": statistics.median(r["first_ms"] - r["later_ms"] for r in rs),
+                    "same_result": all(r["q"] == rs[0]["q"] and
+                                       r["iterations"] == rs[0]["iterations"] for r in rs),
+                    "q": rs[0]["q"], "iterations": rs[0]["iterations"]}
             row["same_result_all_states"] = all(
                 row[s]["q"] == row["off"]["q"] and row[s]["iterations"] == row["off"]["iterations"]
-                and row[s]["same_result"] for s in STATES)
+                and row[s]["same_result"] for s in STATES + ((PREPARED,) if rs else ()))
             out[robot]["cases"][case] = row
     return out
 
@@ -611,10 +629,13 @@ def report(results):
               f"{runs} processes; ms), with the disk cache off, cold (built, then written) and "
               f"warm; then, cold, the solves between the first and the compiled ones (the pass "
               f"run from its program, the compile in the last of them) and their time over the "
-              f"later median, in all", "",
+              f"later median, in all; and, the disk cache off, with `armsim.prepare(chain, "
+              f"target)` called after the load: its time, and the first solve's extra after "
+              f"it", "",
               "| robot | pose | iterations | restart starts | later | extra: off | cold | "
-              "warm | then, cold: solves, extra | same q and iterations |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "warm | then, cold: solves, extra | prepared: prepare, extra | "
+              "same q and iterations |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for robot, r in results["first_solve"].items():
         for case, c in r["cases"].items():
             o = c["off"]
@@ -624,7 +645,7 @@ def report(results):
                 f"| {robot} | {name} | {o['iterations']} ({o['reason']}) | "
                 f"{o['restart_draws']} | {c['warm']['later_ms']:.3f} | {o['extra_ms']:.2f} | "
                 f"{c['cold']['extra_ms']:.2f} | {c['warm']['extra_ms']:.2f} | "
-                f"{_tier_cell(c['cold'])} | "
+                f"{_tier_cell(c['cold'])} | {_prepared_cell(c.get(PREPARED))} | "
                 f"{'yes' if c['same_result_all_states'] else 'NO'} |")
     lines += ["", "The pieces of the Panda's first solve (ms, medians): problem / restart table "
               "/ float pass (its program) / compile / cache read / cache write", "",
@@ -650,6 +671,12 @@ def report(results):
                   f"(gram, solve, move)"]
     lines += compiled_report(results.get("compiled"), runs)
     return "\n".join(lines)
+
+
+def _prepared_cell(row):
+    if row is None:
+        return "-"
+    return f"{row['prepare_ms']:.2f}, {row['extra_ms']:.2f}"
 
 
 def _tier_cell(row):
@@ -715,7 +742,8 @@ def main(argv=None):
     if args.worker:
         kind, *rest = args.worker
         if kind == "first":
-            out = _worker_first(rest[0], rest[1], json.loads(rest[2]), rest[3])
+            out = _worker_first(rest[0], rest[1], json.loads(rest[2]), rest[-1],
+                                prepared=rest[3:-1] == ["prepared"])
         elif kind == "select":
             out = _worker_select(rest[0], rest[1])
         elif kind == "import":

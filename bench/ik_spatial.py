@@ -81,7 +81,6 @@ from ik_jacobian import jacobian_markdown, jacobian_timing  # noqa: E402
 
 from armsim.ik import compiled as ik_compiled  # noqa: E402
 from armsim.ik import settings as ik_settings  # noqa: E402
-from armsim.ik import spatial_scalar  # noqa: E402
 from armsim.ik.problems import SpatialTarget  # noqa: E402
 
 TOL = 1e-5
@@ -214,7 +213,7 @@ def warm_up(chain, seed_q):
     armsim.solve(chain, chain.matrix(seed_q), q0=seed_q, **SETTINGS)
     # the float pass runs from its program for its first evaluations, then is compiled:
     # compiled here, so the timed solves do not hold the compile
-    spatial_scalar._compiled(SpatialTarget(chain), now=True)
+    armsim.prepare(chain, chain.matrix(seed_q))
     return (time.perf_counter() - t0) * 1e3
 
 

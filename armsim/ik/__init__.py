@@ -14,8 +14,9 @@ target frame by frame (what the window and the GIFs show).
 
 from armsim.ik.loop import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult,
                             Options, Solver, default_start, solve, solve_batch)
+from armsim.ik.prepare import prepare
 from armsim.ik.problems import FunctionProblem, PlanarPoint, Problem, SpatialTarget, as_problem
 
-__all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "default_start",
+__all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "prepare", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS",
            "Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem"]
