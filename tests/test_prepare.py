@@ -102,3 +102,13 @@ def test_a_planar_chain_prepares_its_restart_patterns(monkeypatch):
         (r.q.tobytes(), r.iterations, r.reason) for r in plain]
     with pytest.raises(AssertionError, match="built after"):  # another seed's: built
         armsim.solve(prepared, [0.2, 1.6], seed=12)
+
+
+def test_a_planar_target_is_checked_as_solve_checks_it():
+    chain = armsim.Chain([1.0, 0.5])
+    for bad in ("x", [1.0, 2.0, 3.0], [np.nan, 1.0]):
+        with pytest.raises(ValueError) as by_solve:
+            armsim.solve(chain, bad)
+        with pytest.raises(ValueError) as by_prepare:
+            armsim.prepare(chain, bad)
+        assert str(by_prepare.value) == str(by_solve.value)

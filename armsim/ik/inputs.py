@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from armsim.ik.settings import _WORDS
+from armsim.ranges import real_array
+
 #: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
 ORTHONORMAL_TOL = 1e-6
 _FLOAT = np.dtype(float)
@@ -74,6 +77,17 @@ def within(a, size, bound):
     v = a.tolist()
     total = sum(v)       # NaN when an entry is; an infinity is refused by the bounds
     return total == total and (not v or (-bound <= min(v) and max(v) <= bound))
+
+
+def solve_target(target, size, bound):
+    """``target`` as a float array of shape ``(size,)``, every entry within ``+-bound``:
+    one solve's target (:meth:`armsim.ik.loop.Solver.solve`, :func:`armsim.ik.prepare`),
+    else the one-line ValueError naming it."""
+    t = real_array("target", target)
+    if not within(t, size, bound):
+        raise ValueError(f"target must be {_WORDS.get(size, str(size))} numbers within "
+                         f"+-{bound:g}, got {str(t.tolist())[:80]}")
+    return t
 
 
 def real_residual(what, r):

@@ -32,14 +32,14 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
-from armsim.ik.inputs import plain, within
+from armsim.ik.inputs import plain, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
-                                MAX_TIMEOUT, _WORDS, _check_choice, _count, _defaults,
+                                MAX_TIMEOUT, _check_choice, _count, _defaults,
                                 _real, blas_threads)
 from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
@@ -471,11 +471,7 @@ class Solver:
     def solve(self, target, q0=None):
         """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
-        target = _array("target", target)
-        if not within(target, prob.target_size, MAX_COORDINATE):
-            count = _WORDS.get(prob.target_size, str(prob.target_size))
-            raise ValueError(f"target must be {count} numbers within +-{MAX_COORDINATE:g}, "
-                             f"got {str(target.tolist())[:80]}")
+        target = solve_target(target, prob.target_size, MAX_COORDINATE)
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
         if not within(q0, prob.n, MAX_ANGLE):
             raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "

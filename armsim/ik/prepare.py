@@ -10,9 +10,11 @@ start-up instead, and its first solve costs what the later ones do.
 from __future__ import annotations
 
 from armsim.ik import compiled, restart_table, spatial_scalar
+from armsim.ik.inputs import solve_target
 from armsim.ik.problems import PlanarPoint, _restart_table, as_problem, for_target
 from armsim.ik.settings import DEFAULTS
 from armsim.ik.tree import Robot, for_tree
+from armsim.kinematics.planar import MAX_COORDINATE
 
 __all__ = ["prepare"]
 
@@ -23,15 +25,16 @@ def prepare(task, target, seed=DEFAULTS["seed"]):
     (4, 4) pose or a (3,) position, or a robot's dict of them), its float pass compiled,
     its restart table for ``seed`` (a robot's tools' own tables too) and, with the compiled
     solve on (``armsim[fast]``), the compiled kernel loaded; for a planar chain, its restart
-    patterns (for ``seed`` and solve's default restarts).  ``target`` gives the kind: its
-    shape and a pose's rotation are checked as a solve checks them, its values are not
-    used.  Later solves give the same answers as without it.  Returns None."""
+    patterns (for ``seed`` and solve's default restarts).  ``target`` gives the kind: it is
+    checked as a solve checks it (a spatial target's shape and a pose's rotation, a planar
+    one's values too), and not used further.  Later solves give the same answers as without it.  Returns None."""
     if isinstance(task, Robot):
         prob, _ = for_tree(task, target, False)
     else:
         prob, _ = for_target(task, target)
         if not hasattr(prob, "kind"):            # not a spatial chain: as solve takes it
             prob = as_problem(prob)
+            solve_target(target, prob.target_size, MAX_COORDINATE)
             if isinstance(prob, PlanarPoint) and seed is not None:
                 _restart_table(prob.chain.lengths, DEFAULTS["restarts"], seed)
             return None
