@@ -9,6 +9,13 @@ import armsim
 from armsim.ik import float_code, problems, restart_table, spatial_scalar, tree_starts
 
 
+@pytest.fixture(autouse=True)
+def _no_disk_cache(monkeypatch):
+    """The disk cache off: what a solve needs is built in this process or not at all (a
+    pass or table another test stored would be read back instead of built)."""
+    monkeypatch.setenv("ARMSIM_CACHE_DIR", "")
+
+
 def _refuse_building(monkeypatch):
     """Any pass or table built from here on fails the test."""
     def built(*args, **kwargs):
