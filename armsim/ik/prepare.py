@@ -4,7 +4,7 @@ A new chain's first solves build their problem, their restart table (when a star
 from it) and their float pass, which runs from its program until it is compiled after
 :data:`armsim.ik.spatial_scalar.COMPILE_AFTER` evaluations: a few milliseconds spread over
 the first solves.  A control loop that must keep its period calls :func:`prepare` at
-start-up instead, and its first solve costs what the later ones do.
+start-up instead, and its first solves build nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def prepare(task, target, seed=DEFAULTS["seed"]):
     solve on (``armsim[fast]``), the compiled kernel loaded; for a planar chain, its restart
     patterns (for ``seed`` and solve's default restarts).  ``target`` gives the kind: it is
     checked as a solve checks it (a spatial target's shape and a pose's rotation, a planar
-    one's values too), and not used further.  Later solves give the same answers as without it.  Returns None."""
+    one's values too), and not used further.  Later solves give the same answers as
+    without it.  Returns None."""
     if isinstance(task, Robot):
         prob, _ = for_tree(task, target, False)
     else:
