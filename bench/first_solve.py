@@ -34,6 +34,8 @@ untimed process with the same pose wrote).  The pieces of the first solve are ti
 :func:`armsim.ik.restart_table.table`), ``float pass`` (``spatial_scalar._Compiled``:
 the pass's program, or its code read from the disk cache), ``compile``
 (``_Compiled.tier``, when the first solve compiles), ``cache read`` / ``cache write`` (:func:`disk_cache.load` / :func:`disk_cache.store`).
+And ``prepared``: the disk cache off, ``armsim.prepare(chain, target)`` called after the
+load (``prepare_ms``), then the same solves (``extra`` after it).
 
 **numba** (optional; skipped with a reason when it is not installed, or with
 ``--no-numba``): in fresh processes, ``import numba`` (after numpy), and the first call of a
