@@ -34,8 +34,9 @@ untimed process with the same pose wrote).  The pieces of the first solve are ti
 :func:`armsim.ik.restart_table.table`), ``float pass`` (``spatial_scalar._Compiled``:
 the pass's program, or its code read from the disk cache), ``compile``
 (``_Compiled.tier``, when the first solve compiles), ``cache read`` / ``cache write`` (:func:`disk_cache.load` / :func:`disk_cache.store`).
-And ``prepared``: the disk cache off, ``armsim.prepare(chain, target)`` called after the
-load (``prepare_ms``), then the same solves (``extra`` after it).
+And ``prepared``: the disk cache off, ``armsim.prepare(chain, start)`` called after the
+load with the pose of the start q0 (not the timed target; ``prepare_ms``), then the same
+solves (``extra`` after it).
 
 **numba** (optional; skipped with a reason when it is not installed, or with
 ``--no-numba``): in fresh processes, ``import numba`` (after numpy), and the first call of a
@@ -207,9 +208,10 @@ def _worker_first(robot, case, index, root, prepared=False):
     load_ms = (time.perf_counter() - t) * 1e3
     target, q0 = _pose(robot, case, index, _robot(armsim, robot, root), np)
     prepare_ms = None
-    if prepared:            # armsim.prepare after the load, as a control loop's start-up
+    if prepared:            # armsim.prepare after the load, as a control loop's start-up,
+        example = _aim(robot, chain, q0)         # with its start pose (not the timed target)
         t = time.perf_counter()
-        armsim.prepare(chain, target)
+        armsim.prepare(chain, example)
         prepare_ms = (time.perf_counter() - t) * 1e3
     spent.clear()
     draws.clear()
@@ -632,8 +634,8 @@ def report(results):
               f"warm; then, cold, the solves between the first and the compiled ones (the pass "
               f"run from its program, the compile in the last of them) and their time over the "
               f"later median, in all; and, the disk cache off, with `armsim.prepare(chain, "
-              f"target)` called after the load: its time, and the first solve's extra after "
-              f"it", "",
+              f"start)` called after the load (the pose of the start q0, not the target): its "
+              f"time, and the first solve's extra after it", "",
               "| robot | pose | iterations | restart starts | later | extra: off | cold | "
               "warm | then, cold: solves, extra | prepared: prepare, extra | "
               "same q and iterations |",

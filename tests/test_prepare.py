@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import float_code, problems, restart_table, spatial_scalar, tree_starts
+from armsim.ik import float_code, loop, problems, restart_table, spatial_scalar, tree_starts
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +30,10 @@ def _poses(chain, count, seed):
     return chain.matrix(rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (count, chain.n)))
 
 
+def _start_pose(chain):
+    return chain.matrix(chain.limits.mean(axis=1))
+
+
 def _answers(task, targets):
     out = [armsim.solve(task, t) for t in targets]
     return [(r.q.tobytes(), r.iterations, r.reason, r.success) for r in out]
@@ -42,7 +46,7 @@ def test_a_prepared_chain_builds_nothing_and_answers_the_same(monkeypatch):
     plain = _answers(other, targets)                         # built along the way
     assert other in restart_table._TABLES                    # the solves read the table
     chain = armsim.load_urdf(path)
-    assert armsim.prepare(chain, np.eye(4)) is None
+    assert armsim.prepare(chain, _start_pose(chain)) is None
     assert not spatial_scalar.from_program(chain)             # compiled at once
     _refuse_building(monkeypatch)
     assert _answers(chain, targets) == plain
@@ -53,7 +57,7 @@ def test_a_prepared_chain_builds_nothing_and_answers_the_same(monkeypatch):
 
 def test_a_position_target_prepares_the_position_pass(monkeypatch):
     chain = armsim.load_urdf(armsim.robots.path("ur5"))
-    armsim.prepare(chain, [0.3, 0.1, 0.4])
+    armsim.prepare(chain, _start_pose(chain)[:3, 3])
     _refuse_building(monkeypatch)
     points = _poses(chain, 5, 7)[:, :3, 3]
     assert all(armsim.solve(chain, p).success for p in points)
@@ -68,10 +72,24 @@ def test_a_prepared_robot_solves_its_tools_without_building(monkeypatch):
     T = robot.frames(rng.uniform(robot.limits[:, 0], robot.limits[:, 1], (8, robot.n)), tips)
     targets = [{t: T[t][i] for t in tips} for i in range(8)]
     plain = _answers(load(), targets)
-    armsim.prepare(robot, {t: np.eye(4) for t in tips})
+    start = robot.frames(robot.limits.mean(axis=1)[None], tips)
+    armsim.prepare(robot, {t: start[t][0] for t in tips})
     _refuse_building(monkeypatch)
     assert _answers(robot, targets) == plain
     assert all(ok for *_, ok in plain)
+
+
+def test_the_solver_of_the_settings_is_kept(monkeypatch):
+    chain = armsim.load_urdf(armsim.robots.path("iiwa14"))
+    armsim.prepare(chain, _start_pose(chain), tol=1e-6, restarts=40)
+
+    def made(*args, **kwargs):
+        raise AssertionError("a new solver")
+    monkeypatch.setattr(loop.Solver, "__init__", made)
+    target = _poses(chain, 1, 3)[0]
+    assert armsim.solve(chain, target, tol=1e-6, restarts=40).success
+    with pytest.raises(AssertionError, match="a new solver"):     # other settings: made
+        armsim.solve(chain, target, tol=1e-7, restarts=40)
 
 
 def test_prepare_refuses_what_solve_refuses():

@@ -9,41 +9,46 @@ start-up instead, and its first solves build nothing.
 
 from __future__ import annotations
 
-from armsim.ik import compiled, restart_table, spatial_scalar
-from armsim.ik.inputs import solve_target
+from armsim.ik import restart_table, spatial_scalar
+from armsim.ik.loop import solve
 from armsim.ik.problems import PlanarPoint, _restart_table, as_problem, for_target
-from armsim.ik.settings import DEFAULTS
+from armsim.ik.settings import DEFAULT, DEFAULTS
 from armsim.ik.tree import Robot, for_tree
-from armsim.kinematics.planar import MAX_COORDINATE
 
 __all__ = ["prepare"]
 
 
-def prepare(task, target, seed=DEFAULTS["seed"]):
-    """Build now what solving ``task`` toward targets like ``target`` needs: the problem
-    (as :func:`~armsim.ik.loop.solve` makes it from the target's kind and weights: a
-    (4, 4) pose or a (3,) position, or a robot's dict of them), its float pass compiled,
-    its restart table for ``seed`` (a robot's tools' own tables too) and, with the compiled
-    solve on (``armsim[fast]``), the compiled kernel loaded; for a planar chain, its restart
-    patterns (for ``seed`` and solve's default restarts).  ``target`` gives the kind: it is
-    checked as a solve checks it (a spatial target's shape and a pose's rotation, a planar
-    one's values too), and not used further.  Later solves give the same answers as
-    without it.  Returns None."""
+def prepare(task, target, **settings):
+    """Build now what the solves of ``task`` toward targets like ``target`` need, so that
+    the first of them builds nothing: the problem (as :func:`~armsim.ik.loop.solve` makes
+    it from the target's kind and weights: a (4, 4) pose or a (3,) position, or a robot's
+    dict of them), its float pass compiled (else it runs from its program for its first
+    evaluations and is compiled between two steps of a later solve), its restart tables for
+    the settings' seed (a robot's tools' own tables too; a planar chain's restart
+    patterns), and two solves of ``target`` with ``settings`` (:func:`solve`'s keyword
+    arguments, as the later solves will pass them; their answers are not kept), which make
+    and keep the solver of those settings in this thread and, with the compiled solve on
+    (``armsim[fast]``), load its kernels.  ``target`` is checked as a solve checks it:
+    choose one the solves will meet (a start pose), since a target out of reach runs every
+    restart.  Later solves give the same answers as without it.  Returns None."""
+    # the first solve makes the problem and the solver (kept); the second takes the path
+    # of every later solve once the problem is known (a float array target skips Python's
+    # checks there: with the compiled solve on, it goes to another kernel)
+    for _ in range(2):
+        solve(task, target, **settings)
+    seed = settings.get("seed", DEFAULTS["seed"])
     if isinstance(task, Robot):
         prob, _ = for_tree(task, target, False)
     else:
         prob, _ = for_target(task, target)
-        if not hasattr(prob, "kind"):            # not a spatial chain: as solve takes it
-            prob = as_problem(prob)
-            solve_target(target, prob.target_size, MAX_COORDINATE)
-            if isinstance(prob, PlanarPoint) and seed is not None:
-                _restart_table(prob.chain.lengths, DEFAULTS["restarts"], seed)
-            return None
-    C = spatial_scalar._compiled(prob, now=True)
-    if seed is not None:                        # a table of seed None is new every solve
-        spatial_scalar._table(prob, C, seed)
-        if isinstance(task, Robot):
-            prob._own_tables(restart_table.NEAREST, seed)
-    if compiled.enabled():
-        compiled.kernel()
+    if hasattr(prob, "kind"):                       # a spatial chain or robot
+        C = spatial_scalar._compiled(prob, now=True)
+        if seed is not None:                        # a table of seed None is new every solve
+            spatial_scalar._table(prob, C, seed)
+            if isinstance(task, Robot):
+                prob._own_tables(restart_table.NEAREST, seed)
+    elif isinstance(as_problem(prob), PlanarPoint) and seed is not None:
+        restarts = settings.get("restarts", DEFAULT)
+        _restart_table(as_problem(prob).chain.lengths,
+                       DEFAULTS["restarts"] if restarts is DEFAULT else restarts, seed)
     return None
