@@ -81,8 +81,8 @@ def within(a, size, bound):
 
 def solve_target(target, size, bound):
     """``target`` as a float array of shape ``(size,)``, every entry within ``+-bound``:
-    one solve's target (:meth:`armsim.ik.loop.Solver.solve`, :func:`armsim.ik.prepare`),
-    else the one-line ValueError naming it."""
+    one solve's target (:meth:`armsim.ik.loop.Solver.solve`), else the one-line ValueError
+    naming it."""
     t = real_array("target", target)
     if not within(t, size, bound):
         raise ValueError(f"target must be {_WORDS.get(size, str(size))} numbers within "

@@ -41,14 +41,16 @@ def prepare(task, target, **settings):
         prob, _ = for_tree(task, target, False)
     else:
         prob, _ = for_target(task, target)
-    if hasattr(prob, "kind"):                       # a spatial chain or robot
-        C = spatial_scalar._compiled(prob, now=True)
-        if seed is not None:                        # a table of seed None is new every solve
-            spatial_scalar._table(prob, C, seed)
-            if isinstance(task, Robot):
-                prob._own_tables(restart_table.NEAREST, seed)
-    elif isinstance(as_problem(prob), PlanarPoint) and seed is not None:
-        restarts = settings.get("restarts", DEFAULT)
-        _restart_table(as_problem(prob).chain.lengths,
-                       DEFAULTS["restarts"] if restarts is DEFAULT else restarts, seed)
+    if not hasattr(prob, "kind"):                   # a planar chain, or another problem
+        prob = as_problem(prob)
+        if isinstance(prob, PlanarPoint) and seed is not None:
+            restarts = settings.get("restarts", DEFAULT)
+            _restart_table(prob.chain.lengths,
+                           DEFAULTS["restarts"] if restarts is DEFAULT else restarts, seed)
+        return None
+    C = spatial_scalar._compiled(prob, now=True)     # a spatial chain or robot
+    if seed is not None:                            # a table of seed None is new every solve
+        spatial_scalar._table(prob, C, seed)
+        if isinstance(task, Robot):
+            prob._own_tables(restart_table.NEAREST, seed)
     return None
