@@ -368,8 +368,8 @@ def test_animate_checks_its_options_and_draws_the_obstacles_given():
     panda = armsim.robots.load("panda")
     q = panda.clip(np.zeros(7))
     one_line_error(lambda: armsim.animate(armsim.Chain([0.4, 0.3]), np.zeros((2, 2)), foo=1),
-                   "unknown option 'foo'; the options: plot_slot, show_reach, show_trail, "
-                   "show_waypoints")
+                   "unknown option 'foo'; the options: obstacles, plot_slot, show_reach, "
+                   "show_trail, show_waypoints")
     one_line_error(lambda: armsim.animate(panda, [q, q], show_reach=True),
                    "unknown option 'show_reach'; the options: jacobian_scale, obstacles, "
                    "show_grid, show_limits, show_solids, show_trail")
@@ -418,3 +418,29 @@ def test_the_default_panda_picture_is_not_cut_at_the_top(size):
     solid = (img.min(axis=2) > 90) & (np.ptp(img, axis=2) < 25)
     assert solid.sum() > 1000
     assert not solid[0].any() and not solid[:, 0].any() and not solid[:, -1].any()
+
+
+def test_a_planar_chain_draws_the_obstacles_given():
+    # obstacles= was refused for a planar chain ("unknown option 'obstacles'") though the
+    # README offers it to render and animate; a dict may leave its kind to its keys
+    chain = armsim.Chain([0.4, 0.3, 0.2, 0.1])
+    plain = np.asarray(armsim.render(chain, size=(200, 150)))
+    ball = armsim.Obstacle([0.3, 0.2], 0.05)
+    drawn = np.asarray(armsim.render(chain, size=(200, 150), obstacles=[ball]))
+    changed = np.argwhere((drawn != plain).any(axis=2))
+    # the base at the centre, 0.45 x 150 px per metre: the ball's centre at (120, 61)
+    assert len(changed) > 20
+    assert np.abs(changed.mean(axis=0) - [75 - 0.2 * 67.5, 100 + 0.3 * 67.5]).max() < 2
+    keyed = np.asarray(armsim.render(chain, size=(200, 150),
+                                     obstacles=[{"center": [0.3, 0.2], "radius": 0.05}]))
+    assert (keyed == drawn).all()
+    still = np.zeros((2, 4))
+    assert (armsim.animate(chain, still, size=(64, 48), obstacles=[ball]).data
+            != armsim.animate(chain, still, size=(64, 48)).data)
+    one_line_error(lambda: armsim.render(chain, obstacles=[armsim.Obstacle([0.3, 0.2, 0], 0.1)]),
+                   "obstacles[0] must be a planar obstacle (its center 2 numbers), got 3 "
+                   "numbers")
+    one_line_error(lambda: armsim.render(chain, obstacles=[{"radius": 1}]),
+                   "obstacles[0] must be an Obstacle or a dict with \"kind\" one of circle, "
+                   "sphere, box, capsule (or its keys: center and radius, center and size, "
+                   "a, b and radius), got {'radius': 1}")

@@ -137,11 +137,14 @@ def _check_options(options, kind):
               if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and n not in
                                                ("surface", "state", "camera"))})
     known -= {"theme", "show_panel", "show_jacobian", "view", "body"}
+    if kind == "planar":
+        known.add("obstacles")            # drawn from the state (see _with_obstacles)
     bad = sorted(set(options) - known)
     if bad:
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
     if options.get("obstacles") is not None:
-        options["obstacles"] = _check_obstacles(options["obstacles"])
+        options["obstacles"] = _check_obstacles(options["obstacles"],
+                                                2 if kind == "planar" else 3)
 
 
 #: what each kind of obstacle dict (:func:`armsim.ik.tracking.shapes`) holds: points, lengths
@@ -149,9 +152,25 @@ _OBSTACLE_KEYS = {"circle": (("center",), ("radius",)), "sphere": (("center",), 
                   "box": (("center", "size"), ()), "capsule": (("a", "b"), ("radius",))}
 
 
-def _check_obstacles(obstacles):
+def _kind_of(ob, dim):
+    """A dict's ``kind``: as given, else by its keys (``a`` and ``b``: a capsule;
+    ``size``: a box; ``center`` and ``radius``: a circle (planar) or a sphere)."""
+    if "kind" in ob:
+        return ob["kind"]
+    if "a" in ob and "b" in ob:
+        return "capsule"
+    if "size" in ob:
+        return "box"
+    if "center" in ob and "radius" in ob:
+        return "circle" if dim == 2 else "sphere"
+    return None
+
+
+def _check_obstacles(obstacles, dim=3):
     """The ``obstacles`` option: armsim's obstacle objectives or the dicts they are drawn
-    from, as those dicts; a one-line ValueError naming what is wrong otherwise."""
+    from (``kind`` may be left out: :func:`_kind_of`), as those dicts, their points of
+    ``dim`` coordinates (2: a planar chain's); a one-line ValueError naming what is wrong
+    otherwise."""
     from armsim.ik.objectives import Obstacle
     from armsim.ik.tracking import shapes
     if not isinstance(obstacles, (list, tuple)):
@@ -159,15 +178,20 @@ def _check_obstacles(obstacles):
     out = []
     for i, ob in enumerate(obstacles):
         if isinstance(ob, Obstacle):
+            if ob.center.shape != (dim,):
+                raise ValueError(f"obstacles[{i}] must be a {'planar' if dim == 2 else 'spatial'}"
+                                 f" obstacle (its center {dim} numbers), got "
+                                 f"{ob.center.size} numbers")
             out.extend(shapes([ob]))
             continue
-        kind = ob.get("kind") if isinstance(ob, dict) else None
+        kind = _kind_of(ob, dim) if isinstance(ob, dict) else None
         keys = _OBSTACLE_KEYS.get(kind) if isinstance(kind, str) else None
         if keys is None:
-            raise ValueError(f"obstacles[{i}] must be an Obstacle or a dict of kind "
-                             f"{', '.join(_OBSTACLE_KEYS)}, got {str(ob)[:40]}")
-        ob = dict(ob)
-        for key, n in [(k, 3) for k in keys[0]] + [(k, 1) for k in keys[1]]:
+            raise ValueError(f"obstacles[{i}] must be an Obstacle or a dict with \"kind\" one "
+                             f"of {', '.join(_OBSTACLE_KEYS)} (or its keys: center and radius, "
+                             f"center and size, a, b and radius), got {str(ob)[:40]}")
+        ob = {**ob, "kind": kind}
+        for key, n in [(k, dim) for k in keys[0]] + [(k, 1) for k in keys[1]]:
             v = np.asarray(real_array(f"obstacles[{i}][{key!r}]", ob.get(key, [])))
             if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (n == 1 and v.min() < 0):
                 raise ValueError(f"obstacles[{i}][{key!r}] must be {n} finite number"
@@ -343,6 +367,8 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     opts = _options(theme, show_panel, show_jacobian, options)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     state = _state(robot, q, target, spatial)
+    if not spatial:             # a planar frame draws its state's obstacles
+        state.obstacles = opts.pop("obstacles", None) or ()
     if spatial:
         from armsim.view.spatial import render_spatial
         from armsim.view.solids import body_of
@@ -420,15 +446,22 @@ class _Replay:
 
     objectives = ()
 
-    def __init__(self, chain, qs, targets, spatial, trail_length):
+    def __init__(self, chain, qs, targets, spatial, trail_length, obstacles=()):
         self.chain, self.qs, self.targets, self.spatial = chain, qs, targets, spatial
         self._trail = deque(maxlen=max(int(trail_length), 1))
         self.frame = 0
-        self.state = _state(chain, qs[0], targets[0], spatial)
+        self.obstacles = obstacles          # a planar chain's (its states draw them)
+        self.state = self._state(0)
+
+    def _state(self, k):
+        state = _state(self.chain, self.qs[k], self.targets[k], self.spatial)
+        if self.obstacles:
+            state.obstacles = self.obstacles
+        return state
 
     def step(self):
         k = self.frame
-        self.state = _state(self.chain, self.qs[k], self.targets[k], self.spatial)
+        self.state = self._state(k)
         tool = self.state.tool[:3, 3] if self.spatial else self.state.joints[-1]
         self._trail.append(np.array(tool, float))
         self.state.trail = np.array(self._trail)
@@ -558,7 +591,8 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
         camera = None
         opts["view"] = _planar_view(robot, view, size, show_panel)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    replay = _Replay(robot, qs, targets, spatial, trail_length)
+    replay = _Replay(robot, qs, targets, spatial, trail_length,
+                     () if spatial else opts.pop("obstacles", None) or ())
     dest = _Memory()
     write_frames(replay, dest, frames=frames, fps=fps, size=size, camera=camera, **opts)
     return Animation(dest.file.getvalue(), frames, size, fps)
