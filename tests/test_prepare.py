@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import float_code, loop, problems, restart_table, spatial_scalar, tree_starts
+from armsim.ik import float_code, loop, planar, problems, restart_table, spatial_scalar, tree_starts
 
 
 @pytest.fixture(autouse=True)
@@ -115,13 +115,13 @@ def test_a_planar_chain_prepares_its_restart_patterns(monkeypatch):
     plain = [armsim.solve(chain(), t, seed=11) for t in targets]
     assert [r.reason for r in plain] == ["converged", "converged", "max_iter"]
     assert plain[1].iterations > 10                        # took restarts
-    problems._restart_table_cached.cache_clear()
+    planar._restart_table_cached.cache_clear()
     prepared = chain()
     assert armsim.prepare(prepared, [1.0, 0.7], seed=11) is None
 
     def built(*args):
         raise AssertionError("built after armsim.prepare")
-    monkeypatch.setattr(problems, "_make_restart_table", built)
+    monkeypatch.setattr(planar, "_make_restart_table", built)
     again = [armsim.solve(prepared, t, seed=11) for t in targets]
     assert [(r.q.tobytes(), r.iterations, r.reason) for r in again] == [
         (r.q.tobytes(), r.iterations, r.reason) for r in plain]

@@ -4,15 +4,18 @@ The tip Jacobian is the structured forward-mode pass of
 :meth:`armsim.Chain.jacobian` (one-hot tangents on the absolute angles, then the
 triangular chain rule of their cumulative sum), without the validation: the
 solvers call it every iteration.  Plain positions (no derivatives) are plain numpy.
+The restarts' bending patterns (:func:`_restart_table`) are here too.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
 from armsim.kinematics.planar import tip_and_angle_jacobian
 
-__all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap"]
+__all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap", "SCALES"]
 
 
 def tip(chain, q):
@@ -96,3 +99,30 @@ def aim_points(chain, targets, radii=None):
 def wrap(a):
     """Angles wrapped to [-pi, pi)."""
     return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
+SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the geometric restart starts
+
+
+def _restart_table(lengths, restarts, seed):
+    """Bending patterns of the restarts (restarts, n), uniform in [-1, 1) per joint, drawn
+    from ``default_rng(seed)``, and the tip's distance from the base at each of the
+    :data:`SCALES` (restarts, 64).  Cached for an integer seed."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return _restart_table_cached(lengths.tobytes(), restarts, int(seed))
+    return _make_restart_table(lengths, restarts, seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _restart_table_cached(lengths_bytes, restarts, seed):
+    return _make_restart_table(np.frombuffer(lengths_bytes), restarts, seed)
+
+
+def _make_restart_table(lengths, restarts, seed):
+    rng = np.random.default_rng(seed)
+    shapes = rng.uniform(-1.0, 1.0, size=(restarts, lengths.size))
+    theta = np.cumsum(SCALES[None, :, None] * shapes[:, None, :], axis=-1)
+    dist = np.hypot((lengths * np.cos(theta)).sum(-1), (lengths * np.sin(theta)).sum(-1))
+    shapes.setflags(write=False)
+    dist.setflags(write=False)
+    return shapes, dist

@@ -34,6 +34,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
+from armsim.ik.planar import SCALES, _restart_table  # noqa: F401  (the planar restarts)
 from armsim.ik import restart_table
 from armsim.ik import steps
 from armsim.ik.inputs import check_pose_rows, check_rotations, raw_kind  # noqa: F401
@@ -209,33 +210,6 @@ class PlanarPoint(Problem):
         t = kin.tip(chain, start) - chain.base
         start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
         return chain.clip(start)
-
-
-SCALES = np.linspace(0.0, np.pi, 64)   # bend scales of the geometric restart starts
-
-
-def _restart_table(lengths, restarts, seed):
-    """Bending patterns of the restarts (restarts, n), uniform in [-1, 1) per joint, drawn
-    from ``default_rng(seed)``, and the tip's distance from the base at each of the
-    :data:`SCALES` (restarts, 64).  Cached for an integer seed."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return _restart_table_cached(lengths.tobytes(), restarts, int(seed))
-    return _make_restart_table(lengths, restarts, seed)
-
-
-@functools.lru_cache(maxsize=64)
-def _restart_table_cached(lengths_bytes, restarts, seed):
-    return _make_restart_table(np.frombuffer(lengths_bytes), restarts, seed)
-
-
-def _make_restart_table(lengths, restarts, seed):
-    rng = np.random.default_rng(seed)
-    shapes = rng.uniform(-1.0, 1.0, size=(restarts, lengths.size))
-    theta = np.cumsum(SCALES[None, :, None] * shapes[:, None, :], axis=-1)
-    dist = np.hypot((lengths * np.cos(theta)).sum(-1), (lengths * np.sin(theta)).sum(-1))
-    shapes.setflags(write=False)
-    dist.setflags(write=False)
-    return shapes, dist
 
 
 #: a function problem's n and m at most (its Jacobian holds B x m x n floats)
