@@ -87,6 +87,40 @@ def test_mask_and_continuous_joints_wrap():
         SpatialTarget(chain, "pose", weights=[0] * 6)
 
 
+def test_a_weighted_target_takes_a_pose_as_it_is():
+    # SpatialTarget(arm, "pose", weights=...) took only its 12-number rows (a 4 x 4 pose:
+    # "target must be 12 numbers"), and a chain refused armsim.Target (a robot's tools take it)
+    panda = armsim.robots.load("panda")
+    rng = np.random.default_rng(5)
+    T = panda.matrix(rng.uniform(panda.limits[:, 0], panda.limits[:, 1], (40, 7)))
+    w = [1, 1, 1, 1, 1, 0]                      # the rotation about z masked
+    prob = SpatialTarget(panda, "pose", weights=w)
+    rows = np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
+    by_rows = armsim.solve_batch(prob, rows, tol=1e-5)
+    for got in (armsim.solve_batch(prob, T, tol=1e-5),
+                armsim.solve_batch(panda, armsim.Target(T, weights=w), tol=1e-5)):
+        assert np.array_equal(got.q, by_rows.q) and np.array_equal(got.success, by_rows.success)
+    assert by_rows.success.mean() >= 0.95
+    one = [armsim.solve(prob, T[0], tol=1e-5), armsim.solve(panda, armsim.Target(T[0], w),
+                                                            tol=1e-5)]
+    assert one[0].q.tobytes() == one[1].q.tobytes() and one[0].success
+    # round trip by FK: the position, and the rotation vector of R_target R^T (the
+    # orientation error) without its x and y parts (only the rotation about z is free)
+    M = panda.matrix(by_rows.q[by_rows.success])
+    Ts = T[by_rows.success]
+    assert np.abs(M[:, :3, 3] - Ts[:, :3, 3]).max() < 1e-5
+    turn = rotation_vector(Ts[:, :3, :3] @ np.swapaxes(M[:, :3, :3], -1, -2))
+    assert np.abs(turn[:, :2]).max() < 1e-5 and np.abs(turn[:, 2]).max() > 0.1
+    # a position with weights; the errors
+    p = armsim.solve(panda, armsim.Target(T[0, :3, 3], weights=[1, 1, 0]), tol=1e-5)
+    assert p.success and np.abs(panda.matrix(p.q)[:2, 3] - T[0, :2, 3]).max() < 1e-5
+    with pytest.raises(ValueError, match=r"^target of a position problem must be a position "
+                                         r"\(3,\), got a pose \(4, 4\)$"):
+        armsim.solve(SpatialTarget(panda, "position"), T[0])
+    with pytest.raises(ValueError, match=r"^weights must be 6 finite numbers >= 0"):
+        armsim.solve(panda, armsim.Target(T[0], weights=[1, 1, 1]))
+
+
 def test_refusals():
     chain = armsim.robots.load("ur5")
     with pytest.raises(ValueError, match=r"^method 'fabrik' needs a planar chain; for this "

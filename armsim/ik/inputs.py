@@ -99,3 +99,21 @@ def real_residual(what, r):
     if v.dtype.kind not in "fiub":
         raise ValueError(f"{what}: fun must return real numbers, got dtype {v.dtype}")
     return v
+
+
+MAX_WEIGHT_RATIO = 1e6     # a target's weights: the largest over the smallest not 0
+
+
+def check_weights(weights, m, where="weights"):
+    """``weights`` as m floats >= 0, not all 0, the largest at most
+    :data:`MAX_WEIGHT_RATIO` times the smallest that is not 0; else one-line ValueError."""
+    bad = ValueError(f"{where} must be {m} finite numbers >= 0, not all 0, within a ratio "
+                     f"of {MAX_WEIGHT_RATIO:g} of each other, got {str(weights)[:60]}")
+    try:
+        w = np.array(weights, dtype=float).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise bad from None
+    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any() \
+            or w.max() > MAX_WEIGHT_RATIO * w[w > 0].min():
+        raise bad
+    return w

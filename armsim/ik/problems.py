@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,7 +38,8 @@ from armsim.ik import planar as kin
 from armsim.ik.planar import SCALES, _restart_table  # noqa: F401  (the planar restarts)
 from armsim.ik import restart_table
 from armsim.ik import steps
-from armsim.ik.inputs import check_pose_rows, check_rotations, raw_kind  # noqa: F401
+from armsim.ik.inputs import (MAX_WEIGHT_RATIO, check_pose_rows, check_rotations,  # noqa: F401
+                              check_weights, raw_kind)
 from armsim.ik.settings import _real
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
@@ -269,24 +271,6 @@ class FunctionProblem(Problem):
             raise ValueError(f"the function must return (B, m) = ({b}, {self.m}) values for "
                              f"q of shape ({b}, {self.n}), got shape {y.shape}")
         return y
-
-
-MAX_WEIGHT_RATIO = 1e6     # a target's weights: the largest over the smallest not 0
-
-
-def check_weights(weights, m, where="weights"):
-    """``weights`` as m floats >= 0, not all 0, the largest at most
-    :data:`MAX_WEIGHT_RATIO` times the smallest that is not 0; else one-line ValueError."""
-    bad = ValueError(f"{where} must be {m} finite numbers >= 0, not all 0, within a ratio "
-                     f"of {MAX_WEIGHT_RATIO:g} of each other, got {str(weights)[:60]}")
-    try:
-        w = np.array(weights, dtype=float).reshape(-1)
-    except (TypeError, ValueError, OverflowError):
-        raise bad from None
-    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any() \
-            or w.max() > MAX_WEIGHT_RATIO * w[w > 0].min():
-        raise bad
-    return w
 
 
 class SpatialTarget(Problem):
@@ -600,12 +584,30 @@ CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc o
 _POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
 
 
+@dataclass(frozen=True)
+class Target:
+    """A tool's target with per-axis weights: ``pose`` is a position (3,) or a homogeneous
+    pose (4, 4) (batch: (B, 3) or (B, 4, 4)); ``weights`` 3 (position) or 6 (pose: x, y,
+    z, then rotation about x, y, z) numbers >= 0, a 0 masking that axis.  A chain's
+    target (``solve(chain, Target(T, weights))``) or a robot's tool's."""
+
+    pose: object
+    weights: object = None
+
+
 def for_target(task, target, batch=False):
     """The problem and target row(s) of ``solve(task, target)``: a spatial chain's problem
-    is chosen by the target's shape (a position or a homogeneous pose); any other task is
-    :func:`as_problem` with the target unchanged."""
+    is chosen by the target's shape (a position or a homogeneous pose), with the weights of
+    a :class:`Target`; a :class:`SpatialTarget` the caller made takes its rows or a pose
+    (4, 4) (batch: (B, 4, 4)); any other task is :func:`as_problem` with the target
+    unchanged."""
+    if isinstance(task, SpatialTarget):
+        return task, _given_rows(task, target, batch)
     if not (hasattr(task, "pose") and hasattr(task, "pose_and_jacobian")):
         return task, target
+    weights = None
+    if isinstance(target, Target):
+        target, weights = target.pose, target.weights
     found = SpatialTarget.target_rows(target, batch)
     if found is None:
         shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
@@ -615,16 +617,38 @@ def for_target(task, target, batch=False):
     kind, rows = found
     if kind == "pose":
         check_pose_rows(rows, batch)
-    try:                     # one problem per chain and kind (a chain is immutable)
-        prob = _SPATIAL.setdefault(task, {})[kind]
+    key = kind                # one problem per chain, kind and weights (a chain is immutable)
+    if weights is not None:
+        key = (kind, tuple(check_weights(weights, 6 if kind == "pose" else 3).tolist()))
+    try:
+        kept = _SPATIAL.setdefault(task, {})
+        prob = kept[key]
     except KeyError:
-        prob = _SPATIAL[task][kind] = SpatialTarget(task, kind)
+        if len(kept) >= 32:    # many weights: bounded
+            kept.clear()
+        prob = kept[key] = SpatialTarget(task, kind, None if weights is None else key[1])
     except TypeError:        # not weakly referenceable: no cache
-        prob = SpatialTarget(task, kind)
+        prob = SpatialTarget(task, kind, None if weights is None else key[1])
     return prob, (rows if batch else rows[0])
 
 
-_SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind: its SpatialTarget}
+def _given_rows(prob, target, batch):
+    """A target of a :class:`SpatialTarget` the caller made: a pose's (4, 4) (batch:
+    (B, 4, 4)) as its rows; anything else as given (the solve checks it)."""
+    if np.shape(target)[-2:] != (4, 4) or isinstance(target, Target):
+        return target
+    found = SpatialTarget.target_rows(target, batch)
+    if found is None:
+        return target
+    if prob.kind != "pose":
+        raise ValueError(f"target{'s' if batch else ''} of a position problem must be "
+                         f"{'(B, 3) positions' if batch else 'a position (3,)'}, got "
+                         f"{'poses' if batch else 'a pose'} {np.shape(target)}")
+    check_pose_rows(found[1], batch)
+    return found[1] if batch else found[1][0]
+
+
+_SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind or (kind, weights): its problem}
 
 
 def raw_problem(task, target):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import math
 import weakref
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +25,8 @@ from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
-from armsim.ik.problems import Problem, SpatialTarget, check_pose_rows, check_weights
+from armsim.ik.problems import (Problem, SpatialTarget, Target, check_pose_rows,  # noqa: F401
+                                check_weights)
 from armsim.kinematics.tree import Robot
 from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array
@@ -44,16 +44,6 @@ FAR_REACHES = 100.0
 #: tools (targets) in one solve, at most (the stacked error's rows: 6 a pose; the batch's
 #: J J^T is rows x rows)
 MAX_TOOLS = 64
-
-
-@dataclass(frozen=True)
-class Target:
-    """A tool's target with per-axis weights: ``pose`` is a position (3,) or a homogeneous
-    pose (4, 4) (batch: (B, 3) or (B, 4, 4)); ``weights`` 3 (position) or 6 (pose: x, y,
-    z, then rotation about x, y, z) numbers >= 0, a 0 masking that axis."""
-
-    pose: object
-    weights: object = None
 
 
 class TreeTargets(Problem):
