@@ -409,10 +409,13 @@ def _outputs(args, scene):
                              "exported run)")
         plot = args.plot
     from armsim.files import same_destination
-    if args.scene:
+    inputs = [("the scene file", args.scene)] if args.scene else []
+    if getattr(getattr(scene, "arm", None), "urdf", None):      # the URDF the scene loads
+        inputs.append(("the scene's URDF", str(scene.resolve(scene.arm.urdf))))
+    for what, name in inputs:
         for path, option in ((gif, "--gif"), (report, "--report"), (plot, "--plot")):
-            if path is not None and path != "-" and same_destination(path, args.scene):
-                raise UsageError(f"argument {option}: refusing to overwrite the scene file '{args.scene}'")
+            if path is not None and path != "-" and same_destination(path, name):
+                raise UsageError(f"argument {option}: refusing to overwrite {what} '{name}'")
     if gif is not None and report is not None and same_destination(gif, report):
         raise UsageError("argument --report: the report and the GIF are the same file")
     if plot is not None:

@@ -10,6 +10,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import armsim
 from armsim import cli
 from armsim.scene import load
 from armsim.ik import METHODS
@@ -116,6 +117,30 @@ def test_bad_options_with_a_scene(tmp_path, args, message):
     assert r.returncode == 2 and r.stderr.startswith(message), r.stderr
     assert len(r.stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_the_urdf_a_scene_loads_is_never_an_output(tmp_path):
+    # --report, --gif through a link and [output] report overwrote the URDF the scene names
+    # (the scene file itself, and a URDF given as the scene, were refused)
+    import shutil
+    shutil.copy(armsim.robots.path("ur5"), tmp_path / "my.urdf")
+    body = ('seed = 0\n[arm]\nurdf = "my.urdf"\n[target]\nkind = "fixed"\n'
+            'point = [0.3, 0.1, 0.4]\n')
+    (tmp_path / "s.toml").write_text(body)
+    (tmp_path / "e.toml").write_text(body + '[output]\ngif = "o.gif"\nreport = "my.urdf"\n')
+    (tmp_path / "link.gif").symlink_to("my.urdf")
+    before = (tmp_path / "my.urdf").read_bytes()
+    urdf = tmp_path / "my.urdf"
+    for args, option in ((["s.toml", "--gif", "q.gif", "--report", "my.urdf"], "--report"),
+                         (["s.toml", "--gif", "link.gif"], "--gif"),
+                         (["e.toml", "--export"], "--report")):
+        r = run_cli(*args, "--frames", 2, cwd=tmp_path)
+        assert r.returncode == 2 and r.stderr == (
+            f"armsim: error: argument {option}: refusing to overwrite the scene's URDF "
+            f"'{urdf}'\n"), r.stderr
+    assert (tmp_path / "my.urdf").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.toml", "link.gif", "my.urdf",
+                                                           "s.toml"]
 
 
 def test_export_writes_the_scene_outputs_next_to_the_scene(tmp_path):
