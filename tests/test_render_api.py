@@ -444,3 +444,25 @@ def test_a_planar_chain_draws_the_obstacles_given():
                    "obstacles[0] must be an Obstacle or a dict with \"kind\" one of circle, "
                    "sphere, box, capsule (or its keys: center and radius, center and size, "
                    "a, b and radius), got {'radius': 1}")
+
+
+def test_an_obstacle_far_larger_than_the_picture_is_drawn_by_its_pixels():
+    # a radius of 1e6 m (1e8 px) took seconds a frame in pygame's circle (a scene's GIF of
+    # 240 frames: half an hour), and one whose centre was off the screen was not drawn at all
+    from armsim.view.style import DEFAULT_THEME as theme
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    size = (200, 150)
+    big = {"center": [0.3, 1e6], "radius": 1e6 - 0.5}      # its edge 0.5 m above the base
+    got = np.asarray(armsim.render(chain, size=size, obstacles=[big]))
+    plain = np.asarray(armsim.render(chain, size=size))
+    scale = 0.45 * 150 / chain.reach                      # px per m; the base at the centre
+    edge = 75 - 0.5 * scale                                # the edge's row
+    col = got[:, 150]                                      # a column clear of the arm
+    assert (col[:int(edge) - 1] == theme.separator[:3]).all()
+    assert (col[int(edge) + 2:] == plain[int(edge) + 2:, 150]).all()
+    assert (col[int(edge) - 1:int(edge) + 2] == theme.waypoint[:3]).all(axis=1).any()
+    # a huge box and a huge margin: the same rule
+    box = np.asarray(armsim.render(chain, size=size, obstacles=[
+        {"kind": "box", "center": [0.0, -5e5 - 0.5], "size": [1e6, 1e6]}]))
+    assert (box[int(75 + 0.5 * scale) + 2:, 150] == theme.separator[:3]).all()
+    assert (box[:int(75 + 0.5 * scale) - 1, 150] == plain[:int(75 + 0.5 * scale) - 1, 150]).all()

@@ -300,13 +300,67 @@ def _stadium(surface, color, a, b, r, width=0) -> None:
         pygame.draw.circle(surface, color, (int(round(c[0])), int(round(c[1]))), ri)
 
 
+#: rows of pixels a large obstacle is rasterised in at a time (bounded memory)
+_RASTER_ROWS = 256
+
+
+def _core_distance(ob, view, xs, ys):
+    """The distance [px] of pixel centres (xs (w,), ys (rows,)) from an obstacle's core:
+    a circle's centre, a capsule's segment, a box's rectangle (signed: below 0 inside)."""
+    px, py = xs[None, :], ys[:, None]
+    if ob.get("kind") == "box":
+        c = view.to_screen(ob["center"])
+        half = np.abs(np.asarray(ob["size"], float)) * view.scale / 2
+        dx, dy = np.abs(px - c[0]) - half[0], np.abs(py - c[1]) - half[1]
+        return np.hypot(np.maximum(dx, 0.0), np.maximum(dy, 0.0)) + np.minimum(
+            np.maximum(dx, dy), 0.0)
+    if ob.get("kind") == "capsule":
+        a, b = view.to_screen(ob["a"]), view.to_screen(ob["b"])
+    else:
+        a = b = view.to_screen(ob["center"])
+    d = b - a
+    dd = float(d @ d)
+    t = 0.0 if dd == 0.0 else np.clip(((px - a[0]) * d[0] + (py - a[1]) * d[1]) / dd, 0.0, 1.0)
+    return np.hypot(px - a[0] - t * d[0], py - a[1] - t * d[1])
+
+
+def _raster_obstacle(surface, ob, theme: Theme, view: View, r, m) -> None:
+    """:func:`draw_obstacles` of an obstacle far larger than the surface, pixel by pixel
+    (pygame's circles, arcs and rounded rectangles take time in their radius: a radius of
+    1e8 px took seconds a frame): the points within ``r`` [px] of its core filled, their
+    outline, and the outline of the margin ``m`` [px]."""
+    w, h = surface.get_size()
+    xs = np.arange(w) + 0.5
+    pixels = pygame.surfarray.pixels3d(surface)       # (w, h, 3), locked while it lives
+    try:
+        for y0 in range(0, h, _RASTER_ROWS):
+            ys = np.arange(y0, min(h, y0 + _RASTER_ROWS)) + 0.5
+            dist = _core_distance(ob, view, xs, ys).T           # (w, rows)
+            block = pixels[:, y0:y0 + len(ys)]
+            block[dist <= r] = theme.separator[:3]
+            block[(dist <= r) & (dist > r - 1.0)] = theme.waypoint[:3]
+            if m >= 1:
+                block[(dist <= r + m) & (dist > r + m - 1.0)] = theme.reach[:3]
+    finally:
+        del pixels
+
+
 def draw_obstacles(surface, obstacles, theme: Theme, view: View) -> None:
     """The obstacles (``state.obstacles``: circle, box, capsule) filled, each with a
     faint outline of its clearance margin (where the links' centre lines stay outside)."""
+    big = 2.0 * max(surface.get_size())
     for ob in obstacles or ():
         kind, m = ob.get("kind"), float(ob.get("margin", 0.0)) * view.scale
         c = view.to_screen(ob["center"])
-        if not np.all(np.isfinite(c)) or np.any(np.abs(c) > _SCREEN_MARGIN):
+        r = 0.0 if kind == "box" else float(ob["radius"]) * view.scale
+        size = (max(np.abs(np.asarray(ob["size"], float))) * view.scale if kind == "box"
+                else 0.0)
+        if not np.all(np.isfinite(c)) or not np.isfinite(r + m + size):
+            continue
+        if max(r + m, size) > big:              # larger than the picture: by its pixels
+            _raster_obstacle(surface, ob, theme, view, r, m)
+            continue
+        if np.any(np.abs(c) > _SCREEN_MARGIN):
             continue
         if kind == "box":
             w, h = np.asarray(ob["size"], float) * view.scale
