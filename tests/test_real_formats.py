@@ -111,6 +111,9 @@ def _edit(old, new, count=1):
      "setup.toml: camera[0].width: must be an integer, got True"),
     (_edit('height = 480', 'height = 200000'),
      "setup.toml: camera[0].height: must be <= 100000, got 200000"),
+    (_edit('width = 640\nheight = 480', 'width = 30000\nheight = 30000'),  # a 1 MB PNG
+     "setup.toml: camera[0]: width x height must be at most 120,000,000 pixels (an image is "
+     "decoded whole), got 30,000 x 30,000 = 900,000,000"),
     (_edit('distortion = [0.1, -0.02, 0.001, 0.0, 0.0]', 'distortion = [0.1, 0.2]'),
      "setup.toml: camera[0].distortion: must be 5 numbers [k1, k2, p1, p2, k3], got [0.1, 0.2]"),
     (_edit('distortion = [0.1, -0.02, 0.001, 0.0, 0.0]', 'distortion = [0.1, 0, 0, 0, inf]'),

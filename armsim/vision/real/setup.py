@@ -38,6 +38,9 @@ __all__ = ["Camera", "Marker", "Setup", "read_setup", "parse_setup", "DICTIONARI
 
 MAX_SETUP_BYTES = 1 << 20
 MAX_PIXELS = 100_000                 # largest accepted image side [px]
+#: largest accepted image [px]: its decoded copy, grey copy and the detector's buffers in
+#: memory (ad hoc: 256 megapixels took 1.2 GB; 900 megapixels failed at 2.7 GB)
+MAX_IMAGE_PIXELS = 120_000_000
 MAX_SIZE = 100.0                     # largest accepted marker side [m]
 
 #: the ArUco dictionaries OpenCV names: name -> (bits a side, number of ids)
@@ -212,6 +215,10 @@ def _camera(t, source, where, links) -> Camera:
     name = check_name(t["name"], "a camera name", source, f"{where}.name")
     w = _number(t, "width", source, where, 0, integer=True, high=MAX_PIXELS)
     h = _number(t, "height", source, where, 0, integer=True, high=MAX_PIXELS)
+    if w * h > MAX_IMAGE_PIXELS:
+        raise DataError(source, where, f"width x height must be at most "
+                        f"{MAX_IMAGE_PIXELS:,} pixels (an image is decoded whole), got "
+                        f"{w:,} x {h:,} = {w * h:,}")
     fx = _number(t, "fx", source, where, 0)
     fy = _number(t, "fy", source, where, 0)
     cx = _number(t, "cx", source, where)
