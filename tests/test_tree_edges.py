@@ -95,6 +95,29 @@ def test_a_robot_of_mimics_alone_names_the_rule_at_fault(tmp_path, text, message
     assert str(err.value) == f"{path}: {message}"
 
 
+def test_a_tool_of_no_reach_is_refused_at_load(tmp_path):
+    # load_robot returned the robot; its reach, a solve or a picture then raised without the
+    # file's name (load_urdf refused the same file at load)
+    def robot(tool):
+        return ('<robot name="r"><link name="a"/><link name="b"/><link name="cam"/>'
+                '<joint name="j" type="revolute"><parent link="a"/><child link="b"/>'
+                '<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/>'
+                '</joint><joint name="m" type="fixed"><parent link="a"/><child link="cam"/>'
+                '<origin xyz="0.2 0 0"/></joint>' + tool + '</robot>')
+    path = _write(tmp_path, "z.urdf", robot(""))
+    with pytest.raises(ValueError) as err:
+        armsim.load_robot(path)
+    assert str(err.value) == (f"{path}: the arm from link 'a' to link 'b' reaches 0 m from its "
+                              f"first joint; a robot model's reach must be within [0.001, "
+                              f"1000] m")
+    # a tool 0.1 m off the axis loads; the fixed mount on the base (no joint moves it) is
+    # not a tool
+    ok = armsim.load_robot(_write(tmp_path, "ok.urdf", robot(
+        '<link name="t"/><joint name="k" type="fixed"><parent link="b"/><child link="t"/>'
+        '<origin xyz="0.1 0 0"/></joint>')))
+    assert list(ok.tips) == ["t"] and ok.reach == pytest.approx(0.1)
+
+
 def test_the_planar_base_slides_along_its_planes_x_and_y(tmp_path):
     arm = _write(tmp_path, "arm.urdf", """<robot name="r"><link name="a"/><link name="b"/>
       <joint name="j" type="revolute"><parent link="a"/><child link="b"/>
@@ -188,7 +211,8 @@ def test_messages_quote_link_names_with_line_breaks(tmp_path):
     path = _write(tmp_path, "odd.urdf", """<robot name="r"><link name="root"/>
       <link name="new&#10;line"/><joint name="j" type="revolute"><parent link="root"/>
       <child link="new&#10;line"/><origin xyz="0.3 0 0"/><axis xyz="0 0 1"/>
-      <limit lower="-1" upper="1"/></joint></robot>""")
+      <limit lower="-1" upper="1"/></joint><link name="tool"/><joint name="f" type="fixed">
+      <parent link="new&#10;line"/><child link="tool"/><origin xyz="0.1 0 0"/></joint></robot>""")
     robot = armsim.load_robot(path)
     for call in (lambda: armsim.load_robot(path, tips=["zz"]),
                  lambda: robot.frames(np.zeros(1), ["zz"]),

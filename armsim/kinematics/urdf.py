@@ -330,6 +330,9 @@ def load_robot(path, tips=None, base_joint=None):
             links = [world] + links
             joints.insert(0, TreeJoint(name, base_joint, world, root, axis=(0.0, 0.0, 1.0)))
         tree = Robot(links, joints, tips=tips, name=str(robot.name))
+        for tip in tree.tips:       # each tool's arm checked now (its reach), as load_urdf
+            if tree._path(tip)[1]:  # checks a chain's, not at its first use
+                tree.chain(tip)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     tree.urdf = path
