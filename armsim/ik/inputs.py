@@ -90,6 +90,20 @@ def solve_target(target, size, bound):
     return t
 
 
+def rows_error(name, a, shape, bound, unit=""):
+    """The one-line ValueError of an array ``a`` (floats) that is not of ``shape`` (a tuple;
+    "B" for any length) with every entry within ``+-bound``: its shape, or the first row
+    (or the vector) that is not finite numbers within the bound."""
+    text = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    if a.ndim != len(shape) or any(w != "B" and w != d for w, d in zip(shape, a.shape)):
+        return ValueError(f"{name} must have shape {text}, got shape {a.shape}")
+    rule = f"must be finite numbers within +-{bound:g}{unit}"
+    if a.ndim == 1:
+        return ValueError(f"{name} {rule}, got {str(a.tolist())[:80]}")
+    i = int(np.flatnonzero(~np.all(np.abs(a) <= bound, axis=1))[0])
+    return ValueError(f"{name}[{i}] {rule}, got {str(a[i].tolist())[:80]}")
+
+
 def real_residual(what, r):
     """The value of a user function's residual ``r`` (an array or a Dual), checked to be
     real numbers (ValueError naming ``what`` otherwise).  A NaN or an infinity is let

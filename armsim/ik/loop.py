@@ -32,7 +32,7 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.objectives import Stack, priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
-from armsim.ik.inputs import plain, solve_target, within
+from armsim.ik.inputs import plain, rows_error, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
@@ -474,8 +474,7 @@ class Solver:
         target = solve_target(target, prob.target_size, MAX_COORDINATE)
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
         if not within(q0, prob.n, MAX_ANGLE):
-            raise ValueError(f"q0 must have shape ({prob.n},) and be finite within "
-                             f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
+            raise rows_error("q0", q0, (prob.n,), MAX_ANGLE, " rad")
         # one dls problem on Python floats: planar (:mod:`scalar`) or spatial
         # (:mod:`spatial_scalar`; None: it hands over to the arrays)
         one = (self._scalar and scalar.run_one(self, target, q0) + ((None, None),)) or (
@@ -526,15 +525,13 @@ class Solver:
         m, n = prob.target_size, prob.n
         targets = _array("targets", targets)
         if targets.ndim != 2 or targets.shape[1] != m or not np.all(np.abs(targets) <= MAX_COORDINATE):
-            raise ValueError(f"targets must have shape (B, {m}), each within +-{MAX_COORDINATE:g}, "
-                             f"got shape {targets.shape}")
+            raise rows_error("targets", targets, ("B", m), MAX_COORDINATE)
         b = targets.shape[0]
         if q0 is None:
             q0 = np.broadcast_to(prob.default_start(), (b, n))
         q0 = _array("q0", q0)
         if q0.shape != (b, n) or not np.all(np.abs(q0) <= MAX_ANGLE):
-            raise ValueError(f"q0 must have shape ({b}, {n}) and be finite within "
-                             f"+-{MAX_ANGLE:g} rad, got shape {q0.shape}")
+            raise rows_error("q0", q0, (b, n), MAX_ANGLE, " rad")
         # one run over the whole batch: its restarts pool the unfinished rows of all chunks
         details = {}            # the compiled rows' residuals (else measured here)
         with blas_threads(b):
