@@ -553,3 +553,13 @@ def test_solve_keeps_a_bounded_number_of_solvers(monkeypatch):
     for k in range(3 * loop.SOLVERS_KEPT):
         solve(c, [0.4, 0.2], tol=1e-6 * (1 + k))
         assert len(loop._SOLVERS.kept) <= loop.SOLVERS_KEPT
+
+
+def test_solve_documents_the_spatial_defaults_it_takes():
+    # the docstring said give_up's spatial default was 40 (it is 60)
+    from armsim.ik.problems import SpatialTarget as S
+    doc = " ".join(solve.__doc__.split())
+    assert (f"a spatial target: {S.default_max_iter}, {S.default_first_iter}, "
+            f"{S.default_restarts} with ``dls``") in doc
+    assert f"``default_give_up``, spatial {S.default_give_up};" in doc
+    assert f"(spatial: {S.default_damping}," in doc

@@ -606,7 +606,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     give_up : int or None
         Restarts end once this many in a row found no start that lowers the best residual
         below :data:`GIVE_UP_FACTOR` times itself (default: the problem's
-        ``default_give_up``, spatial 40; planar None, every restart runs).
+        ``default_give_up``, spatial 60; planar None, every restart runs).
     timeout : float [s], optional
         Wall-clock cap of the call; a problem unsolved by then has reason ``"timeout"``
         (see :class:`Solver`).  None (default): no cap.

@@ -410,12 +410,11 @@ def _joints(chain, elements):
     lo_len, hi_len, _ = validate.LENGTH_RANGE
     for j in chain:
         where = f"joint {shown(j.name)}"
-        if j.mimic is not None:
-            raise ValueError(f"{where} is a mimic joint; mimic, floating and planar joints are "
-                             f"not supported")
-        if j.type in REFUSED:
-            raise ValueError(f"{where} is {j.type}; mimic, floating and planar joints are not "
-                             f"supported")
+        if j.mimic is not None or j.type in REFUSED:
+            what = "a mimic joint" if j.mimic is not None else j.type
+            raise ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
+                             f"floating or planar joint: load the whole robot "
+                             f"(armsim.load_robot; on the command line --tips)")
         if j.type != "fixed" and j.type not in MOVABLE:
             raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
         element = elements[j.name]
