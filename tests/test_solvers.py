@@ -563,3 +563,19 @@ def test_solve_documents_the_spatial_defaults_it_takes():
             f"{S.default_restarts} with ``dls``") in doc
     assert f"``default_give_up``, spatial {S.default_give_up};" in doc
     assert f"(spatial: {S.default_damping}," in doc
+
+
+def test_a_max_iter_given_bounds_the_first_start_too():
+    # max_iter=0 ran the first start's own budget (3 planar, 25 spatial) and could succeed
+    chain = Chain([0.4, 0.3, 0.2, 0.1])
+    r = solve(chain, [0.5, 0.4], q0=[0.3] * 4, max_iter=0)
+    assert r.iterations == 0 and not r.success
+    panda = armsim.robots.load("panda")
+    r = armsim.solve(panda, [0.4, 0.1, 0.5], max_iter=0)
+    assert r.iterations == 0 and not r.success
+    # a first_iter given is kept; a larger max_iter leaves the problem's default
+    assert 0 < solve(chain, [0.5, 0.4], q0=[0.3] * 4, max_iter=0, first_iter=2).iterations <= 2
+    far = panda.matrix(panda.clip(np.full(7, 1.0)))
+    a = armsim.solve(panda, far, max_iter=40, restarts=1)
+    b = armsim.solve(panda, far, max_iter=40, first_iter=25, restarts=1)
+    assert (a.iterations, a.q.tobytes()) == (b.iterations, b.q.tobytes())

@@ -93,8 +93,8 @@ class Solver:
     max_iter : int
         Iteration budget of each start.
     first_iter : int or None
-        Budget of the caller's start ``q0`` when restarts follow (default
-        ``max_iter``).  A good start converges in a few iterations (the local
+        Budget of the caller's start ``q0`` when restarts follow (default: the problem's,
+        at most a ``max_iter`` given).  A good start converges in a few iterations (the local
         convergence of ``dls`` is fast); a short budget hands a bad one over to
         the restarts early.
     restarts : int
@@ -581,8 +581,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     max_iter : int
         Iteration budget of each start.
     first_iter : int or None
-        Budget of the caller's start ``q0`` when restarts follow (default
-        ``max_iter``).  A good start converges in a few iterations (the local
+        Budget of the caller's start ``q0`` when restarts follow (default: the problem's,
+        at most a ``max_iter`` given).  A good start converges in a few iterations (the local
         convergence of ``dls`` is fast); a short budget hands a bad one over to
         the restarts early.
     restarts : int

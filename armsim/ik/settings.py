@@ -104,5 +104,7 @@ def _defaults(problem, max_iter, first_iter, restarts, method, options):
         if value is DEFAULT:
             value = getattr(problem, f"default_{method}_{name}",
                             getattr(problem, f"default_{name}", DEFAULTS[name]))
+            if name == "first_iter" and max_iter is not DEFAULT and value is not None:
+                value = min(value, max_iter)     # a max_iter given bounds every start
         out.append(value)
     return tuple(out)
