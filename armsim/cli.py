@@ -537,7 +537,8 @@ def _say_written(scene, gif, report, plot):
         return
     r = scene.render
     shown = [n if n is None or n.isprintable() else repr(n) for n in (gif, report, plot)]
-    parts = [f"{shown[0]} ({r.frames} frames, {r.size[0]}x{r.size[1]}, {r.fps:g} frames/s)"]
+    parts = [f"{shown[0]} ({r.frames} frame{'s' if r.frames != 1 else ''}, "
+             f"{r.size[0]}x{r.size[1]}, {r.fps:g} frames/s)"]
     parts += [name for name in shown[1:] if name is not None]
     print("armsim: wrote " + ", ".join(parts))      # one line, whatever the names hold
 

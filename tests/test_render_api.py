@@ -203,7 +203,8 @@ def test_a_bad_target_robot_or_size_is_one_line(panda):
     one_line_error(lambda: armsim.render(armsim.Chain([1.0]), target=[0.1, 0.2, 0.3]),
                    "target of a planar chain must be a point (x, y), got shape (3,)")
     one_line_error(lambda: armsim.render("panda"),
-                   "robot must be an armsim.Chain or an armsim.SpatialChain, got str")
+                   "robot must be an armsim.Chain, an armsim.SpatialChain or an armsim.Robot, got "
+                   "str")
     # the scene's render.size rule, in its words
     one_line_error(lambda: armsim.render(panda, size=(8, 100)), "size[0]: must be >= 16, got 8")
     one_line_error(lambda: armsim.render(panda, size=(640, 5000)),
@@ -392,7 +393,7 @@ def test_animate_checks_its_options_and_draws_the_obstacles_given():
 def test_a_robot_target_that_is_nan_is_refused():
     robot = armsim.robots.load_robot("dual_arm")
     one_line_error(lambda: armsim.render(robot, target={"left_tool": [np.nan, 0, 0]}),
-                   "target['left_tool'] must be finite numbers, got [nan, 0.0, 0.0]")
+                   "target 'left_tool' must be finite numbers within +-1e+50, got [nan, 0.0, 0.0]")
 
 
 def test_a_far_target_leaves_the_robot_framed():

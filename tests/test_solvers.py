@@ -579,3 +579,11 @@ def test_a_max_iter_given_bounds_the_first_start_too():
     a = armsim.solve(panda, far, max_iter=40, restarts=1)
     b = armsim.solve(panda, far, max_iter=40, first_iter=25, restarts=1)
     assert (a.iterations, a.q.tobytes()) == (b.iterations, b.q.tobytes())
+
+
+def test_a_method_given_as_a_numpy_string_is_named_as_text():
+    # "method np.str_('fabrik') needs a planar chain"
+    with pytest.raises(ValueError) as err:
+        armsim.solve(armsim.robots.load("panda"), [0.3, 0.1, 0.4], method=np.str_("fabrik"))
+    assert str(err.value) == ("method 'fabrik' needs a planar chain; for this problem choose "
+                              "one of dls, gradient, pinv, ccd")

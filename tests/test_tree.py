@@ -291,8 +291,21 @@ def test_bad_trees_are_one_line_errors(two_arms, tmp_path):
 def test_bad_targets_are_one_line_errors(two_arms):
     r = load_robot(two_arms, tips=["left_tool", "right_tool"])
     F = r.frames(np.zeros(r.n))
-    with pytest.raises(ValueError, match=r"must be a dict from tool link to target"):
+    with pytest.raises(ValueError) as err:       # its example was {'left_tool', 'right_tool': pose}
         armsim.solve(r, F["left_tool"])
+    assert str(err.value) == ("the targets of a robot (a kinematic tree) must be a dict from "
+                              "tool link to target, e.g. {'left_tool': pose, 'right_tool': "
+                              "pose}, got ndarray")
+    # a tool's numbers not finite: named by the tool (and the row), not the stack's
+    # "target must be three numbers"
+    with pytest.raises(ValueError) as err:
+        armsim.solve(r, {"left_tool": [np.nan, 0, 0], "right_tool": F["right_tool"]})
+    assert str(err.value) == ("target 'left_tool' must be finite numbers within +-1e+50, got "
+                              "[nan, 0.0, 0.0]")
+    with pytest.raises(ValueError) as err:
+        armsim.solve_batch(r, {"left_tool": [[0.3, 0.2, 0.5], [np.inf, 0, 0]]})
+    assert str(err.value) == ("target 'left_tool'[1] must be finite numbers within +-1e+50, "
+                              "got [inf, 0.0, 0.0]")
     with pytest.raises(ValueError, match=r"give at least one target, e.g. \{'left_tool': pose\}"):
         armsim.solve(r, {})
     with pytest.raises(ValueError, match=r"no link named 'hand' \(a target\)"):

@@ -154,7 +154,7 @@ class Solver:
         if method not in problem.supports:
             need = ("cannot take objectives (obstacles, posture, smoothness, ...)" if method
                     in as_problem(task).supports else "needs a planar chain")   # a Stack's
-            raise ValueError(f"method {method!r} {need}; for this problem "
+            raise ValueError(f"method {str(method)!r} {need}; for this problem "
                              f"choose one of {', '.join(problem.supports)}")
         self.problem = problem
         self.chain = getattr(problem, "chain", None)

@@ -27,6 +27,7 @@ from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
 from armsim.ik.problems import (Problem, SpatialTarget, Target, check_pose_rows,  # noqa: F401
                                 check_weights)
+from armsim.kinematics.planar import MAX_COORDINATE
 from armsim.kinematics.tree import Robot
 from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array
@@ -441,8 +442,9 @@ def for_tree(robot, targets, batch):
         raise ValueError(f"give at least one target, e.g. {{{robot.tips[0]!r}: pose}}")
     if not isinstance(targets, dict):
         raise ValueError(f"the targets of a robot (a kinematic tree) must be a dict from "
-                         f"tool link to target, e.g. {{{', '.join(map(repr, robot.tips[:2]))}: "
-                         f"pose}}, got {type(targets).__name__}")
+                         f"tool link to target, e.g. {{"
+                         f"{', '.join(f'{t!r}: pose' for t in robot.tips[:2])}}}, got "
+                         f"{type(targets).__name__}")
     if len(targets) > MAX_TOOLS:
         raise ValueError(f"give at most {MAX_TOOLS} targets in one solve, got {len(targets)}")
     spec, rows = [], []
@@ -460,6 +462,11 @@ def for_tree(robot, targets, batch):
             raise ValueError(f"target {link!r} must have shape {shapes} (a position or a "
                              f"homogeneous pose), got {np.shape(t)}")
         kind, r = found
+        if not np.all(np.abs(r) <= MAX_COORDINATE):        # named here, not in the stack
+            i = int(np.flatnonzero(~np.all(np.abs(r) <= MAX_COORDINATE, axis=1))[0])
+            got = (np.asarray(t, float)[i] if batch else np.asarray(t, float)).tolist()
+            raise ValueError(f"target {link!r}{f'[{i}]' if batch else ''} must be finite "
+                             f"numbers within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
         if size is not None and len(r) != size:
             raise ValueError(f"every target needs the same number of rows: {link!r} has "
                              f"{len(r)}, the first had {size}")

@@ -49,8 +49,8 @@ def _is_spatial(robot) -> bool:
         return True
     if isinstance(robot, Chain):
         return False
-    raise ValueError(f"robot must be an armsim.Chain or an armsim.SpatialChain, "
-                     f"got {type(robot).__name__}")
+    raise ValueError(f"robot must be an armsim.Chain, an armsim.SpatialChain or an "
+                     f"armsim.Robot, got {type(robot).__name__}")
 
 
 def _check_size(size) -> tuple[int, int]:
