@@ -228,6 +228,8 @@ def build_parser():
                     "'armsim sweep --help', 'armsim ops --help', 'armsim schema --help', "
                     "'armsim calibrate --help'.",
     )
+    from armsim import __version__
+    p.add_argument("--version", action="version", version=f"armsim {__version__}")
     p.add_argument("scene", nargs="?", metavar="SCENE",
                    help="scene file (default: the built-in 7-link figure-eight scene), or a "
                         "robot's URDF file (PATH.urdf: the robot's tool circling slowly in "
@@ -334,8 +336,10 @@ def _scene_from(args):
     try:
         if args.robot or urdf:
             if args.tips is not None and (args.tip is not None or args.base is not None):
-                raise UsageError("argument --tips: a whole robot has no --tip or --base; give "
-                                 "--tips or --tip/--base")
+                raise UsageError("argument --base: not with --tips (a whole robot's tools hang "
+                                 "from its root)" if args.base is not None else
+                                 "argument --tip: not with --tips (name the tools once: --tips "
+                                 "A,B or --tip A --tip B)")
             try:
                 text = (robot_scene(args.robot, urdf, args.base, args.tip) if args.tips is None
                         else tree_scene(args.robot, urdf, args.tips if isinstance(args.tips, list)

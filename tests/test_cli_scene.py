@@ -233,3 +233,8 @@ def test_subcommand_dispatch_and_methods_listed_in_help(tmp_path):
     for opt in ("SCENE", "--export", "--report", "--gif", "--frames", "--fps", "--size", "--seed",
                 "--method", "--correction"):
         assert opt in r.stdout
+
+
+def test_version():
+    r = run_cli("--version", cwd=ROOT)
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"armsim {armsim.__version__}\n", "")

@@ -141,8 +141,12 @@ def test_a_whole_robot_from_any_urdf_with_tips(tmp_path):
         f"finger_a, finger_b, r1, r2, r3, right_tool"]
     both = run([str(urdf), "--tips", "left_tool", "--tip", "right_tool"], tmp_path)
     assert both.returncode == 2
-    assert both.stderr.strip() == ("armsim: error: argument --tips: a whole robot has no --tip "
-                                   "or --base; give --tips or --tip/--base")
+    assert both.stderr.strip() == ("armsim: error: argument --tip: not with --tips (name the "
+                                   "tools once: --tips A,B or --tip A --tip B)")
+    based = run([str(urdf), "--tips", "left_tool,right_tool", "--base", "torso"], tmp_path)
+    assert based.returncode == 2 and based.stderr.strip() == (
+        "armsim: error: argument --base: not with --tips (a whole robot's tools hang from its "
+        "root)")
 
 
 def test_tip_given_twice_is_the_whole_robot(tmp_path):
