@@ -90,7 +90,13 @@ CASES = {
     "</joint></robot>": "joint 'j': origin xyz[1] must be a number, got 'x'",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<parent link='a'/><child link='b'/><limit lower='x' upper='1'/>"
-    "</joint></robot>": "not a valid URDF (could not convert string to float: 'x')",
+    "</joint></robot>": "joint 'j': <limit> lower must be a number, got 'x'",   # was "not a
+    # valid URDF (could not convert string to float: 'x')", the joint unnamed
+    "<robot name='r'><link name='a'/><link name='b'/><link name='c'/><joint name='j' "
+    "type='revolute'><parent link='a'/><child link='b'/><limit lower='-1' upper='1'/></joint>"
+    "<joint name='k' type='revolute'><parent link='b'/><child link='c'/><limit lower='-1' "
+    "upper='1'/><mimic joint='j' multiplier='two'/></joint></robot>":
+        "joint 'k': <mimic> multiplier must be a number, got 'two'",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<child link='b'/><limit lower='-1' upper='1'/></joint></robot>":
         "joint 'j' lacks its <parent link=...>",

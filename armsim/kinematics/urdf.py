@@ -164,6 +164,16 @@ def _yourdfpy():
         return yourdfpy
 
 
+def _number_text(path, joint, tag, key, value):
+    """A joint's ``<tag key=value>`` that yourdfpy reads with ``float()``: a one-line
+    ValueError naming the joint and the attribute when it is not a number."""
+    try:
+        float(value)
+    except ValueError:
+        raise ValueError(f"{path}: joint {shown(joint.get('name'))}: <{tag}> {key} must be a "
+                         f"number, got {str(value)[:40]!r}") from None
+
+
 def _parse(path):
     """The file's <robot> element (lxml) and yourdfpy's robot of its links and joints."""
     try:
@@ -189,6 +199,11 @@ def _parse(path):
                 raise ValueError(f"{path}: joint {shown(j.get('name'))} lacks its <{tag} "
                                  f"link=...>")
             if element is not None:
+                if tag in ("limit", "mimic"):       # yourdfpy's float(): named here
+                    for key, value in element.attrib.items():
+                        if key in ("lower", "upper", "effort", "velocity", "multiplier",
+                                   "offset"):
+                            _number_text(path, j, tag, key, value)
                 etree.SubElement(copy, tag, dict(element.attrib))
     sink = io.StringIO()
     try:
