@@ -254,6 +254,17 @@ def test_a_missing_mesh_warns_once_and_draws_the_generated_shape(tmp_path, capsy
     assert painted(img, GENERIC).sum() > 500 and not clay_mask(img).any()
 
 
+
+def test_a_mesh_that_is_a_device_or_folder_is_named_for_what_it_is(tmp_path, capsys):
+    # "mesh 'file:///dev/zero' not found": it exists, and is not read (not a regular file)
+    (tmp_path / "meshes").mkdir()
+    for name in ("file:///dev/zero", "meshes"):
+        chain = load_urdf(write_urdf(tmp_path, f'<mesh filename="{name}"/>'))
+        assert body_of(chain) is not None
+        err = capsys.readouterr().err.splitlines()
+        assert err == [f"armsim: warning: {tmp_path / 'boxy.urdf'}: link 'arm': mesh "
+                       f"{name!r} is not a regular file; drawing a generated shape"], err
+
 def test_an_unreadable_mesh_warns_once(tmp_path, capsys):
     (tmp_path / "bad.stl").write_bytes(b"solid nothing\nthis is not an stl\n")
     chain = load_urdf(write_urdf(tmp_path, '<mesh filename="bad.stl"/>'))

@@ -140,6 +140,20 @@ def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
     return p if _is_file(p) else None
 
 
+def _missing(filename, urdf_path):
+    """Why :func:`resolve_mesh` found no file: "not found", or "is not a regular file" (a
+    device, pipe or folder of that name)."""
+    name = str(filename)
+    if filename is None or name.startswith("package://"):
+        return "not found"
+    p = Path(name[len("file://"):] if name.startswith("file://") else name)
+    p = p if p.is_absolute() else Path(urdf_path).resolve().parent / p
+    try:
+        return "is not a regular file" if p.exists() else "not found"
+    except (OSError, ValueError):
+        return "not found"
+
+
 def _is_file(p):
     """Whether p is a file (a name the system refuses, too long or not encodable: no)."""
     try:
@@ -323,8 +337,8 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
     found = None if filename is None else resolve_mesh(filename, path, package_dirs)
     if found is None:
         if warn is not None:
-            warn(f"{path}: link {shown(link)}: mesh {shown(filename)} not found; drawing "
-                 f"a generated shape")
+            warn(f"{path}: link {shown(link)}: mesh {shown(filename)} "
+                 f"{_missing(filename, path)}; drawing a generated shape")
         return None
     try:
         key = (str(found), tuple(scale.tolist()))
