@@ -520,8 +520,9 @@ def run(argv):
                     _check_gif(args, scene)
                     fallback = fallback_gif(scene)
                     gif_dest = outs.add(fallback)
-                    print(f"armsim: no display available ({reason}); writing {fallback} instead",
-                          file=sys.stderr)
+                    also = "" if report is None else f" (and the report, {report})"
+                    print(f"armsim: no display available ({reason}); writing {fallback} "
+                          f"instead{also}", file=sys.stderr)
                     _export(sim, gif_dest, scene, options, camera=camera)
             if report_dest is not None:
                 summary = {"scene": scene.source, "seed": scene.seed,

@@ -77,6 +77,14 @@ def test_the_fallback_gif_is_named_after_what_runs(tmp_path, args, name):
     assert iio.imread(tmp_path / name).shape[:3] == (2, 48, 64)
 
 
+def test_the_fallback_names_the_report_it_writes_too(tmp_path):
+    # the one line named only the GIF, though --report was written beside it
+    r = run(["--frames", "2", "--size", "64x48", "--report", "r.json"], tmp_path,
+            drop=("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().endswith("writing armsim-demo.gif instead (and the report, r.json)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["armsim-demo.gif", "r.json"]
+
 def test_a_display_that_cannot_be_reached_is_named(tmp_path):
     """DISPLAY set with no server behind it: the line says the connection failed (it blamed
     SDL's fallback driver), and the demo GIF is written instead."""
