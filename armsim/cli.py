@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -207,6 +208,12 @@ class _SceneFailure(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a word that starts with a minus and a digit ("--size -10x10") is a value, which the
+        # option's own check names, not an option ("expected one argument")
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def error(self, message):  # one line, status 2, no usage dump
         raise UsageError(message)
 

@@ -104,6 +104,8 @@ def test_options_override_the_scene(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--size", "8x100"], "armsim: error: argument --size: must be >= 16, got 8"),
+    (["--size", "-10x10"],        # was argparse's "expected one argument"
+     "armsim: error: argument --size: width and height must be >= 16, got '-10x10'"),
     (["--seed", "-1"], "armsim: error: argument --seed: must be >= 0, got -1"),
     (["--correction", "clp"], "armsim: error: argument --correction: unknown correction 'clp'"),
     (["--gif", "s.toml"], "armsim: error: argument --gif: refusing to overwrite the scene file 's.toml'"),
