@@ -2,7 +2,7 @@
 the whole turns of free joints and the reason a single solve ends with.
 
 Every speed path reads these: the batch loop (:meth:`armsim.ik.loop.Solver._attempt`),
-the array steps (:func:`armsim.ik.steps.dls`, :func:`armsim.ik.objectives.priority_dls`),
+the array steps (:func:`armsim.ik.steps.dls`, :func:`armsim.ik.priority.priority_dls`),
 the planar float path (:mod:`armsim.ik.scalar`) and the spatial ones
 (:mod:`armsim.ik.spatial_scalar`).  Each reads a constant as ``rules.NAME`` when it runs,
 never a copy bound at import, so a change made here (in the source, or patched by a test)
