@@ -355,3 +355,26 @@ def test_self_collision_keeps_a_folding_seven_link_arm_clear():
         res = armsim.solve(SEVEN, target, objectives=[armsim.SelfCollision(0.01, 0.02)])
         assert res.success and res.residual < 1e-6
         assert sc.clearance_of(SEVEN, res.q)[0] >= 0.02 - 1e-6
+
+
+def test_an_objective_undefined_at_the_start_is_named():
+    # a user objective NaN (or infinite) at q0: no step could be judged, and the solve ran
+    # every start's budget (1190 iterations on the Panda) to report {'mine': nan}
+    arm = armsim.robots.load("panda")
+    T = arm.matrix(arm.limits.mean(axis=1) + 0.3)
+    for value, shown in ((np.nan, "nan"), (np.inf, "inf")):
+        with pytest.raises(ValueError) as err:
+            armsim.solve(arm, T, objectives=[armsim.Objective(
+                lambda q, chain, v=value: q[:, 0] * 0.0 + v, name="mine")])
+        assert str(err.value) == (f"objective 'mine' is not finite at the start q0 ({shown}); "
+                                  f"a solve starts where every objective is defined")
+    undefined_left = armsim.Objective(lambda q, chain: q[:, 0] ** 0.5 * 1e-3, name="root")
+    q0 = np.stack([arm.clip(np.full(7, 0.5)), arm.clip(np.full(7, -0.5))])
+    with pytest.raises(ValueError, match=r"^objective 'root' is not finite at the start "
+                                         r"q0\[1\] \(nan\)"):
+        with np.errstate(invalid="ignore"):
+            armsim.solve_batch(arm, np.stack([T, T]), q0=q0, objectives=[undefined_left])
+    # defined at q0 (a limited domain): it solves
+    with np.errstate(invalid="ignore"):
+        r = armsim.solve(arm, T, q0=q0[0], objectives=[undefined_left], tol=1e-5)
+    assert np.isfinite(r.objectives["root"]) and np.isfinite(r.q).all()

@@ -560,6 +560,18 @@ class Stack(Problem):
     def restart_starts(self, restarts, seed):
         return self.primary.restart_starts(restarts, seed)
 
+    def check_start(self, q0):
+        """A one-line ValueError when an objective is not finite at a start ``q0`` (B, n),
+        within the limits: no step from there can be judged (a step is taken when it lowers
+        the error), so a solve would run every start's budget and end with a NaN."""
+        q0 = self.clip(np.asarray(q0, dtype=float))
+        for name, v in self.objective_residuals(q0).items():
+            if not np.isfinite(v).all():
+                i = int(np.flatnonzero(~np.isfinite(v))[0])
+                raise ValueError(f"objective {name!r} is not finite at the start "
+                                 f"{'q0' if len(q0) == 1 else f'q0[{i}]'} ({v[i]}); a solve "
+                                 f"starts where every objective is defined")
+
     def objective_residuals(self, q):
         """{name: norm of the weighted residual (B,)} at q (B, n)."""
         out = {}
