@@ -241,6 +241,24 @@ def test_calibration_from_rendered_images(rendered, tmp_path, capsys):
     assert (tmp_path / "c.urdf").exists()
 
 
+@pytest.mark.parametrize("option, inside", [("--out", "right/p004.png"),
+                                            ("--report", "r.json"), ("--plots", "left"),
+                                            ("--plots", ".")])
+def test_no_output_goes_into_the_images(rendered, tmp_path, capsys, option, inside):
+    # --out over an input image wrote the URDF into it (and the next run calibrated on
+    # fewer corners without a word); --plots into the images made the next run fail
+    s, d = rendered
+    images = d / "images"
+    before = {p: p.read_bytes() for p in images.rglob("*") if p.is_file()}
+    argv = _image_argv(d, tmp_path)
+    argv[argv.index(option) + 1] = str(images / inside)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"armsim calibrate: error: argument {option}: refusing "
+                                       f"to write into --images '{images}' (the inputs: a "
+                                       f"file there is read as an image)\n")
+    assert {p: p.read_bytes() for p in images.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.iterdir())
+
 def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     import cv2
     s, d = rendered

@@ -181,6 +181,15 @@ def _summary(result, written):
     return "\n".join(lines)
 
 
+def _inside(path, folder):
+    """Whether ``path`` is ``folder`` or lies under it (links followed)."""
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
 def calibrate_main(argv=None) -> int:
     from armsim.vision.real.errors import DataError
     try:
@@ -200,6 +209,14 @@ def calibrate_main(argv=None) -> int:
                 print(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
                       f"'{given}' (an input)", file=sys.stderr)
                 return 2
+    images = getattr(args, "images", None)
+    for option, out in (("--out", args.out), ("--report", args.report),
+                        ("--plots", getattr(args, "plots", None))):
+        if images and out and out != "-" and _inside(out, images):
+            print(f"{PROG}: error: argument {option}: refusing to write into --images "
+                  f"'{images}' (the inputs: a file there is read as an image)",
+                  file=sys.stderr)
+            return 2
     note = sys.stderr if "-" in named else sys.stdout     # stdout carries an output
     try:
         with Outputs() as outs:
