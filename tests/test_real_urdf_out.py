@@ -52,6 +52,34 @@ def test_the_calibrated_file_gives_the_identified_kinematics_of_the_readings(tmp
     assert (tmp_path / "calibrated.urdf").read_text().startswith('<?xml version="1.0"?>')
 
 
+def test_every_joint_position_moves_with_the_offset_and_the_header_stays(tmp_path):
+    # the soft limits and the homing edges stayed where they were (a soft upper limit then
+    # lay past the hard one), and the comment before <robot> (a licence, the source of the
+    # numbers) was dropped
+    from lxml import etree
+    text = armsim.robots.path("panda").read_text().replace(
+        '<joint name="panda_joint2" type="revolute">',
+        '<joint name="panda_joint2" type="revolute"><safety_controller k_position="100" '
+        'k_velocity="40" soft_lower_limit="-1.7628" soft_upper_limit="1.7628"/>'
+        '<calibration rising="0.5" falling="-0.25"/>')
+    urdf = tmp_path / "robot.urdf"
+    urdf.write_text(text)
+    d = 0.0125
+    cal = {"panda_joint2": JointCalibration((0.0, 0.0, 0.0), (-np.pi / 2, 0.0, 0.0), d)}
+    out = write_calibrated_urdf(urdf, cal, tmp_path / "c.urdf")
+    written = out.read_text()
+    j = {e.get("name"): e for e in etree.fromstring(written.encode()).findall("joint")}
+    j2 = j["panda_joint2"]
+    assert float(j2.find("limit").get("upper")) == pytest.approx(1.7628 - d, abs=1e-12)
+    sc, homing = j2.find("safety_controller"), j2.find("calibration")
+    assert (float(sc.get("soft_lower_limit")), float(sc.get("soft_upper_limit"))) == (
+        -1.7628 - d, 1.7628 - d)
+    assert (sc.get("k_position"), sc.get("k_velocity")) == ("100", "40")
+    assert (float(homing.get("rising")), float(homing.get("falling"))) == (0.5 - d, -0.25 - d)
+    header = text[text.index("<!--"):text.index("-->") + 3]
+    assert written.startswith('<?xml version="1.0"?>\n' + header)
+    assert armsim.load_urdf(out).n == 7
+
 def test_bad_calibrations_are_one_line_errors_and_write_nothing(tmp_path):
     urdf = armsim.robots.path("panda")
     good = JointCalibration((0, 0, 0.333), (0, 0, 0), 0.0)

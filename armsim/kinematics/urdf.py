@@ -65,16 +65,18 @@ def _read(path) -> bytes:
         raise ValueError(f"{path}: cannot read the file: {exc}") from None
 
 
-def parse_root(path):
+def parse_root(path, comments=False):
     """The file's <robot> element (lxml), after checks 1 and 2 of the module's docstring:
-    a bounded regular file, bounded markup, strict XML without entities, bounded counts."""
+    a bounded regular file, bounded markup, strict XML without entities, bounded counts;
+    ``comments``: the file's comments kept in its tree (a file written back)."""
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
     data = _read(path)
     try:
         validate.markup(data)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+    parser = etree.XMLParser(resolve_entities=False, no_network=True,
+                             remove_comments=not comments,
                              remove_pis=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)

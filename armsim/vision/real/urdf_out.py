@@ -11,7 +11,9 @@ joint:
   commutes with the joint's motion, so the reading drives the calibrated joint exactly as
   ``reading + d`` drives the identified one); for a prismatic joint, ``T_origin Trans(axis
   d)``;
-* ``<limit lower upper>`` shifts by ``-d``, so the same physical range is read in readings.
+* ``<limit lower upper>`` shifts by ``-d``, so the same physical range is read in readings;
+  so do ``<safety_controller soft_lower_limit soft_upper_limit>`` and ``<calibration
+  rising falling>``.
 
 Loading the file with :func:`armsim.load_urdf` then gives the identified model's forward
 kinematics of the readings (``tests/test_real_urdf_out.py``: to 1e-12).  Numbers are written
@@ -64,7 +66,7 @@ def calibrated_urdf_text(path, joints) -> str:
     unknown, fixed or mimic joint, or a number that is not finite."""
     from lxml import etree
     try:
-        root = parse_root(path)
+        root = parse_root(path, comments=True)
     except ValueError as exc:                     # already "PATH: what is wrong"
         text = str(exc)
         prefix = f"{path}: "
@@ -105,12 +107,29 @@ def calibrated_urdf_text(path, joints) -> str:
             origin = etree.SubElement(j, "origin")
         origin.set("xyz", _fmt(xyz))
         origin.set("rpy", _fmt(rpy))
-        limit = j.find("limit")
-        if limit is not None and d != 0.0:
-            for key in ("lower", "upper"):
-                if limit.get(key) is not None:
-                    limit.set(key, repr(float(limit.get(key)) - d))
-    return etree.tostring(root, encoding="unicode", xml_declaration=False) + "\n"
+        for tag, keys in _POSITIONS:
+            element = j.find(tag)
+            if element is not None and d != 0.0:
+                for key in keys:
+                    value = element.get(key)
+                    if value is not None and _is_number(value):
+                        element.set(key, repr(float(value) - d))
+    # the whole document: comments and processing instructions around <robot> kept
+    return etree.tostring(root.getroottree(), encoding="unicode", xml_declaration=False) + "\n"
+
+
+#: a joint's positions in its readings, each shifted by -d (the same physical place):
+#: the hard limits, the safety controller's soft limits, the homing switch's edges
+_POSITIONS = (("limit", ("lower", "upper")),
+              ("safety_controller", ("soft_lower_limit", "soft_upper_limit")),
+              ("calibration", ("rising", "falling")))
+
+
+def _is_number(text):
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def write_calibrated_urdf(path, joints, out):
