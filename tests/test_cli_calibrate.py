@@ -79,6 +79,30 @@ def test_the_round_trip_writes_a_urdf_whose_kinematics_are_the_identified_models
     assert red.sum() > 50 and blue.sum() > 50               # the start's and the fit's lines
 
 
+
+def test_each_cameras_fit_is_reported_and_a_wrong_camera_is_named(tmp_path, synthetic,
+                                                                   capsys):
+    # a camera set up with a wrong focal length (4 %) fitted worse than the other, and only
+    # a tally of report.json's outliers showed which one
+    d = _files(tmp_path, synthetic)
+    assert main(_argv(d)) == 0
+    out = capsys.readouterr().out
+    report = json.loads((d / "report.json").read_text())
+    per = report["by_camera"]
+    assert sorted(per) == ["left", "right"] and "warning" not in out
+    assert sum(c["corners"] for c in per.values()) == report["corners"]
+    assert all(c["rms_px"] < 2 * report["noise_px"] for c in per.values())
+    assert ", ".join(f"{n} {c['rms_px']:.3f} px ({c['corners']} corners, {c['outliers']} "
+                     f"outliers)" for n, c in per.items()) in out
+    (d / "setup.toml").write_text(SETUP.replace("fx = 1100.0", "fx = 1144.0"))
+    assert main(_argv(d)) == 0
+    out = capsys.readouterr().out
+    per = json.loads((d / "report.json").read_text())["by_camera"]
+    assert per["right"]["rms_px"] > 2 * per["left"]["rms_px"]
+    assert (f"warning: camera 'right' fits worse than the others ({per['right']['rms_px']:.3f}"
+            f" px against at most {per['left']['rms_px']:.3f}): check its intrinsics, its "
+            f"distortion and its images") in out
+
 def _edit_lines(text, line, edit):
     lines = text.splitlines(keepends=True)
     lines[line - 1] = edit(lines[line - 1])

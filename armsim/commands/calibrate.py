@@ -172,6 +172,17 @@ def _summary(result, written):
              f"held), condition {result.condition:.3g}; converged: {result.converged}, "
              f"identified: {result.identified}; outliers: {len(result.outliers)}; "
              f"{result.seconds:.2f} s"]
+    from armsim.vision.real.report import by_camera
+    per = by_camera(result)
+    lines.append("per camera: " + ", ".join(
+        f"{name} {c['rms_px']:.3f} px ({c['corners']} corners, {c['outliers']} outliers)"
+        for name, c in per.items()))
+    for name, c in per.items():
+        others = [o["rms_px"] for k, o in per.items() if k != name and o["corners"]]
+        if others and c["corners"] >= 20 and c["rms_px"] > 2.0 * max(others):
+            lines.append(f"warning: camera {name!r} fits worse than the others ({c['rms_px']:.3f}"
+                         f" px against at most {max(others):.3f}): check its intrinsics, its "
+                         f"distortion and its images")
     dev = result.deviation
     lines.append(f"kinematics: {'deviate from the URDF' if dev.deviate else 'no deviation shown'}"
                  f" (likelihood ratio {dev.statistic:.1f} {'>' if dev.deviate else '<='} "

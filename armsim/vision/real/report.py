@@ -22,7 +22,10 @@ validates a produced report against it).  The keys:
 * ``kinematics``: the likelihood-ratio test of the kinematics against the URDF
   (:class:`~armsim.vision.real.identify.Deviation`: ``deviate``, ``statistic``, ``dof``,
   ``limit``, ``significance``); when they do not deviate, the URDF's are kept;
-* ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``.
+* ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``;
+* ``by_camera``: ``{name: {"corners", "rms_px", "outliers"}}``, each camera's own fit
+  (``rms_px`` per coordinate, as ``rms_px_after``): a camera whose setup is wrong (its focal
+  length, its distortion) fits worse than the others (:func:`by_camera`).
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ import numpy as np
 
 from armsim.vision.real.identify import OUTLIER, SIGNIFICANCE, robust_sigma
 
-__all__ = ["build_report", "observation_detections", "REPORT_KEYS"]
+__all__ = ["build_report", "observation_detections", "by_camera", "REPORT_KEYS"]
 
 REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_before",
                "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "rank",
                "dim", "condition", "gauges", "held", "detections", "outliers", "kinematics",
                "converged",
-               "identified", "rounds", "seconds", "poses", "corners")
+               "identified", "rounds", "seconds", "poses", "corners", "by_camera")
 
 
 def _matrix(T):
@@ -142,5 +145,23 @@ def build_report(result, detections):
         "seconds": float(result.seconds),
         "poses": len(data.poses),
         "corners": len(data),
+        "by_camera": by_camera(result),
     }
     return report
+
+
+def by_camera(result):
+    """``{camera name: {"corners", "rms_px", "outliers"}}`` of a calibration's residuals at
+    its answer: each camera's corners, their RMS per coordinate [px] and how many of them
+    were flagged outliers."""
+    data, cams = result.data, [c.name for c in result.model.cameras]
+    r = np.asarray(result.residuals, float).reshape(-1, 2)
+    flagged = np.bincount(np.asarray(data.camera)[np.asarray(result.outliers, dtype=int)],
+                          minlength=len(cams))
+    out = {}
+    for c, name in enumerate(cams):
+        rows = np.flatnonzero(np.asarray(data.camera) == c)
+        out[name] = {"corners": int(rows.size),
+                     "rms_px": float(np.sqrt(np.mean(r[rows] ** 2))) if rows.size else 0.0,
+                     "outliers": int(flagged[c])}
+    return out
