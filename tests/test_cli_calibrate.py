@@ -283,6 +283,27 @@ def test_no_output_goes_into_the_images(rendered, tmp_path, capsys, option, insi
     assert {p: p.read_bytes() for p in images.rglob("*") if p.is_file()} == before
     assert not list(tmp_path.iterdir())
 
+
+def test_markers_the_images_do_not_match_are_named(rendered, tmp_path, capsys):
+    # a wrong id said "no marker of the setup was found ... expected images
+    # DIR/<camera>/<pose>.png" (the images were fine); a marker never seen said "the
+    # hand-eye start cannot place it: seen in no 3 poses of a camera that can"
+    s, d = rendered
+    for setup, message in (
+            (SETUP.replace("id = 3", "id = 5"),
+             f"{d / 'images'}: no marker of the setup was found (none of the 24 images); found "
+             f"marker(s) 3, which the setup does not list (its markers: 5)"),
+            (SETUP + '\n[[marker]]\nid = 9\ndictionary = "DICT_4X4_50"\nsize = 0.05\n'
+                     'link = "panda_link0"\n',
+             f"{d / 'images'}: marker 9: seen in no image; take it out of the setup, or add "
+             f"images where it is seen")):
+        (tmp_path / "s.toml").write_text(setup)
+        argv = _image_argv(d, tmp_path)
+        argv[argv.index("--setup") + 1] = str(tmp_path / "s.toml")
+        assert main(argv) == 2
+        assert capsys.readouterr().err == message + "\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
 def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     import cv2
     s, d = rendered

@@ -258,6 +258,9 @@ def detect_images(directory, setup, poses=None, refine="lines"):
                                     "error": "no image"})
     if not found_all:
         why = "no images" if not files else f"none of the {len(files)} images"
-        raise DataError(directory, "", f"no marker of the setup was found ({why}); "
-                        f"expected images DIR/<camera>/<pose>.png")
+        other = sorted({i for r in reports for i in r["other"]})
+        hint = (f"; found marker(s) {', '.join(map(str, other[:10]))}, which the setup does "
+                f"not list (its markers: {', '.join(map(str, sorted(wanted)))})" if other else
+                "; expected images DIR/<camera>/<pose>.png")
+        raise DataError(directory, "", f"no marker of the setup was found ({why}){hint}")
     return Detections(Observations.from_images(found_all), tuple(reports))

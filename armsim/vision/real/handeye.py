@@ -213,8 +213,12 @@ def hand_eye(model, data, source="observations"):
                     [cams[cam.name] @ seen[key] for key in keys]))
                 break
         else:
-            raise DataError(source, f"marker {marker.id}", "the hand-eye start cannot place "
-                            f"it: seen in no {MIN_VIEWS} poses of a camera that can")
+            views = sum(1 for key in seen if key[2] == k)
+            raise DataError(source, f"marker {marker.id}", (
+                "seen in no image; take it out of the setup, or add images where it is seen"
+                if not views else
+                f"seen in {views} image(s), too few to place it: the hand-eye start needs "
+                f"it in at least {MIN_VIEWS} poses of one camera"))
     poses = dict(cams)
     for mid, (_, T) in marks.items():
         poses[mid] = T
