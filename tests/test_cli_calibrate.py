@@ -304,6 +304,23 @@ def test_markers_the_images_do_not_match_are_named(rendered, tmp_path, capsys):
         assert capsys.readouterr().err == message + "\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
+
+def test_the_summary_counts_what_the_images_lacked(rendered, tmp_path, capsys):
+    # an unreadable image and a pose with no image were only in report.json's entries
+    import shutil
+    s, d = rendered
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+    (copy / "images" / "left" / "p000.png").write_bytes(b"not a picture")
+    (copy / "images" / "right" / "p001.png").unlink()
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 0
+    assert ("\nimages: 1 could not be read, 1 missing (no image of a pose) (each one's "
+            "entry: --report, 'detections')\n") in capsys.readouterr().out
+    assert main(_image_argv(d, out)) == 0
+    assert "\nimages: " not in capsys.readouterr().out
+
 def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     import cv2
     s, d = rendered

@@ -163,7 +163,28 @@ def _plots(result, detections, images_given):
             yield f"{cam.name}_{pose}.png", png.tobytes()     # one at a time: bounded memory
 
 
-def _summary(result, written):
+def _images_line(detections):
+    """What the images lacked, counted (each image's entry in the report says which), or
+    None: images that could not be read, poses with no image, images with a marker of the
+    setup missing, seen twice or not measured."""
+    if not detections or not any(d.get("image") is not None or d.get("error") == "no image"
+                                 for d in detections):
+        return None           # (corners from obs.csv: no images)
+    counts = {
+        "could not be read": sum(1 for d in detections if d.get("error") not in (None,
+                                                                               "no image")),
+        "missing (no image of a pose)": sum(1 for d in detections
+                                            if d.get("error") == "no image"),
+        "without a marker of the setup": sum(1 for d in detections if d.get("error") is None
+                                             and d.get("missing")),
+        "with a marker seen twice or not measured": sum(
+            1 for d in detections if d.get("twice") or d.get("unrefined"))}
+    parts = [f"{n} {what}" for what, n in counts.items() if n]
+    return None if not parts else ("images: " + ", ".join(parts)
+                                   + " (each one's entry: --report, 'detections')")
+
+
+def _summary(result, written, detections=None):
     lines = [f"{PROG}: {len(result.data.poses)} poses, {len(result.data)} corners; "
              f"RMS {result.rms_px_before:.3f} px at the hand-eye start, "
              f"{result.rms_px_nominal:.3f} px with the nominal kinematics, "
@@ -183,6 +204,9 @@ def _summary(result, written):
             lines.append(f"warning: camera {name!r} fits worse than the others ({c['rms_px']:.3f}"
                          f" px against at most {max(others):.3f}): check its intrinsics, its "
                          f"distortion and its images")
+    seen = _images_line(detections)
+    if seen:
+        lines.append(seen)
     dev = result.deviation
     lines.append(f"kinematics: {'deviate from the URDF' if dev.deviate else 'no deviation shown'}"
                  f" (likelihood ratio {dev.statistic:.1f} {'>' if dev.deviate else '<='} "
@@ -281,7 +305,7 @@ def calibrate_main(argv=None) -> int:
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
         print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
         return 2
-    print(_summary(result, written), file=note)
+    print(_summary(result, written, detections), file=note)
     return 0
 
 
