@@ -98,3 +98,10 @@ def test_bad_calibrations_are_one_line_errors_and_write_nothing(tmp_path):
     with pytest.raises(DataError, match=r"joint 'panda_finger_joint2': a mimic joint follows "
                                         r"its source; calibrate the source$"):
         calibrated_urdf_text(hand, {"panda_finger_joint2": good})
+
+
+@pytest.mark.parametrize("name", ["panda", "ur5", "iiwa14"])
+def test_a_file_no_joint_of_which_changes_is_written_back_byte_for_byte(name):
+    # the comment before <robot> was dropped, then joined to it on one line
+    path = armsim.robots.path(name)
+    assert '<?xml version="1.0"?>\n' + calibrated_urdf_text(path, {}) == path.read_text()

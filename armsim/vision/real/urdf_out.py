@@ -114,8 +114,10 @@ def calibrated_urdf_text(path, joints) -> str:
                     value = element.get(key)
                     if value is not None and _is_number(value):
                         element.set(key, repr(float(value) - d))
-    # the whole document: comments and processing instructions around <robot> kept
-    return etree.tostring(root.getroottree(), encoding="unicode", xml_declaration=False) + "\n"
+    # the whole document: the comments before and after <robot> kept, each on its own line
+    nodes = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    return "\n".join(etree.tostring(n, encoding="unicode", with_tail=False)
+                     for n in nodes) + "\n"
 
 
 #: a joint's positions in its readings, each shifted by -d (the same physical place):
