@@ -321,6 +321,22 @@ def test_the_summary_counts_what_the_images_lacked(rendered, tmp_path, capsys):
     assert main(_image_argv(d, out)) == 0
     assert "\nimages: " not in capsys.readouterr().out
 
+
+def test_what_is_written_and_a_file_given_as_the_images_are_said(rendered, tmp_path, capsys):
+    s, d = rendered
+    argv = [a for a in _image_argv(d, tmp_path)]
+    argv[argv.index("--images") + 1] = str(d / "joints.csv")     # said "no such folder"
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"{d / 'joints.csv'}: not a folder of images (a file)\n"
+    bare = argv[:argv.index("--out")]                           # nothing to write: said so
+    bare[bare.index("--images") + 1] = str(d / "images")
+    assert main(bare) == 0
+    assert capsys.readouterr().out.endswith(
+        "\nnothing written: give --out CALIBRATED.urdf (and --report REPORT.json)\n")
+    assert main(bare + ["--out", "-"]) == 0                     # said "wrote -"
+    got = capsys.readouterr()
+    assert got.err.endswith("\nwrote the URDF to standard output\n")
+
 def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     import cv2
     s, d = rendered

@@ -213,6 +213,8 @@ def _summary(result, written, detections=None):
                  f"{dev.limit:.1f}, {dev.dof} parameters)"
                  + ("" if dev.deviate else "; the URDF's kept"))
     lines += [f"wrote {w}" for w in written]
+    if not written:
+        lines.append("nothing written: give --out CALIBRATED.urdf (and --report REPORT.json)")
     return "\n".join(lines)
 
 
@@ -285,14 +287,15 @@ def calibrate_main(argv=None) -> int:
                 written.append(f"{args.plots}/ ({len(plots)} plots)")
             if "out" in dests:
                 dests["out"].write(_urdf_text(args.urdf, result).encode("utf-8"))
-                written.append(args.out)
+                written.append("the URDF to standard output" if args.out == "-" else args.out)
             if "report" in dests:
                 import json
                 from armsim.vision.real.report import build_report
                 text = json.dumps(build_report(result, detections), indent=1,
                                   allow_nan=False) + "\n"
                 dests["report"].write(text.encode("utf-8"))
-                written.append(args.report)
+                written.append("the report to standard output" if args.report == "-"
+                               else args.report)
     except (DataError, OutputError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

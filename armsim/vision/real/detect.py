@@ -171,7 +171,8 @@ def _images(directory, setup, poses):
     """``[(camera, pose, path)]`` of every image under ``directory``, checked."""
     root = Path(directory)
     if not root.is_dir():
-        raise DataError(directory, "", "no such folder of images")
+        raise DataError(directory, "", "not a folder of images (a file)" if root.exists()
+                        else "no such folder of images")
     cameras = setup.camera_names
     out = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
