@@ -158,6 +158,31 @@ def test_the_panel_states_the_scale_and_never_covers_the_arm():
                 assert not panel[y, x], (az, x, y)
 
 
+
+@pytest.mark.parametrize("size", [(500, 300), (300, 200), (640, 400)])
+def test_the_panel_stays_inside_and_off_the_live_plot(size, monkeypatch):
+    # the window's live plot (the bottom-right corner) was drawn over the panel when the arm
+    # left that corner the freest (--robot panda --size 500x300, key l)
+    import pygame
+    chain, state = panda_state()
+    W, H = size
+    plot = pygame.Rect(W - int(0.34 * W) - 6, H - int(0.30 * H) - 6, int(0.34 * W),
+                       int(0.30 * H))
+    lines = sp._panel_lines(state, True, sp.JACOBIAN_SCALE, DEFAULT_THEME)
+    arm = np.array([[0.1 * W, 0.1 * H], [0.9 * W, 0.1 * H], [0.1 * W, 0.9 * H],
+                    [0.15 * W, 0.85 * H], [0.85 * W, 0.15 * H]])   # every corner but one
+    boxes = []
+    monkeypatch.setattr(sp, "_text_panel", lambda surf, texts, corner, box, *a: boxes.append(
+        pygame.Rect(corner, box)) or corner[1])
+    surface = pygame.Surface(size)
+    sp._draw_panel(surface, lines, arm, DEFAULT_THEME, size)
+    sp._draw_panel(surface, lines, arm, DEFAULT_THEME, size, keep_out=(plot,))
+    free, kept = boxes
+    assert free.colliderect(plot)                  # the freest corner: the plot's
+    assert not kept.colliderect(plot)
+    for box in boxes:                              # inside the picture, whatever its width
+        assert box.left >= 0 and box.right <= W and box.top >= 0 and box.bottom <= H
+
 def test_text_and_lines_scale_with_the_surface():
     chain, state = panda_state()
     heights = []

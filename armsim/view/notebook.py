@@ -136,7 +136,7 @@ def _check_options(options, kind):
              {n for n, p in inspect.signature(routine).parameters.items()
               if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and n not in
                                                ("surface", "state", "camera"))})
-    known -= {"theme", "show_panel", "show_jacobian", "view", "body"}
+    known -= {"theme", "show_panel", "show_jacobian", "view", "body", "keep_out"}
     if kind == "planar":
         known.add("obstacles")            # drawn from the state (see _with_obstacles)
     bad = sorted(set(options) - known)

@@ -143,7 +143,7 @@ def draw(
 
 #: the options of :func:`armsim.view.spatial.draw_spatial` (a spatial frame ignores the rest)
 SPATIAL_OPTIONS = ("theme", "show_jacobian", "show_trail", "show_limits", "show_panel",
-                   "show_grid", "jacobian_scale", "obstacles", "show_solids", "body")
+                   "show_grid", "jacobian_scale", "obstacles", "show_solids", "body", "keep_out")
 
 
 def spatial_obstacles(sim):

@@ -364,13 +364,18 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
     return lines
 
 
-def _draw_panel(surface, lines, arm_px, th, size):
+def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     """The panel in the body size of the surface's type scale, in the corner the arm (and the
-    target) cover least; lines wider than a third of the width (at least 12 characters) are
-    wrapped, and lines the height has no room for left out."""
+    target) cover least, never one whose box meets a rectangle of ``keep_out`` (the live
+    plot's) while another is free; lines wider than a third of the width (at least 12
+    characters, at most the width less the margins) are wrapped, and lines the height has
+    no room for left out."""
     fs = type_scale(*size).body
     font = _font(fs)
-    width = max(size[0] // 3, font.size("M" * 12)[0])
+    margin = max(4, int(min(size) * 0.012))
+    pad = max(2, fs // 4)
+    width = max(1, min(max(size[0] // 3, font.size("M" * 12)[0]),
+                       size[0] - 2 * margin - 2 * pad))
     wrapped = [(part, c) for s, c in lines for part in wrap_lines([s], font, width)]
     room = max(1, int(0.6 * size[1]) // font.get_linesize() - 1)
     if len(wrapped) > room:                     # the last line kept says more were left out
@@ -379,14 +384,16 @@ def _draw_panel(surface, lines, arm_px, th, size):
     texts = [_text(s, fs, c) for s, c in wrapped]
     axes_row = [_text(s, fs, c) for s, c in zip(("tool", "x", "y", "z"),
                                                  (th.text, *AXIS_COLORS))]
-    pad, gap = max(2, fs // 4), max(1, fs // 10)
-    w = max([t.get_width() for t in texts] + [sum(t.get_width() for t in axes_row)
-                                              + 3 * pad]) + 2 * pad
-    h = sum(t.get_height() for t in texts) + axes_row[0].get_height() + gap * len(texts) + 2 * pad
-    margin = max(4, int(min(size) * 0.012))
+    gap = max(1, fs // 10)
     W, H = size
+    w = min(max([t.get_width() for t in texts] + [sum(t.get_width() for t in axes_row)
+                                                  + 3 * pad]) + 2 * pad, W - 2 * margin)
+    h = sum(t.get_height() for t in texts) + axes_row[0].get_height() + gap * len(texts) + 2 * pad
     corners = [(margin, margin), (W - w - margin, margin), (margin, H - h - margin),
                (W - w - margin, H - h - margin)]
+    free = [c for c in corners
+            if not any(pygame.Rect(c, (w, h)).colliderect(r) for r in keep_out)]
+    corners = free or corners
     pts = arm_px[np.all(np.isfinite(arm_px), axis=1)]
 
     def covered(c):
@@ -395,6 +402,8 @@ def _draw_panel(surface, lines, arm_px, th, size):
                           & (pts[:, 1] >= y0 - margin) & (pts[:, 1] <= y0 + h + margin)))
 
     x0, y0 = min(corners, key=covered)           # first corner wins a tie: top left
+    texts = [t.subsurface(pygame.Rect(0, 0, min(t.get_width(), w - 2 * pad), t.get_height()))
+             for t in texts]                      # a word wider than the panel: cut at its edge
     y = _text_panel(surface, texts, (x0, y0), (w, h), pad, gap, th.panel)
     x = x0 + pad
     for t in axes_row:
@@ -407,7 +416,7 @@ def _draw_panel(surface, lines, arm_px, th, size):
 def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
                  show_jacobian=True, show_trail=True, show_limits=True, show_panel=True,
                  show_grid=True, jacobian_scale=JACOBIAN_SCALE, obstacles=None,
-                 show_solids=True, body=None) -> None:
+                 show_solids=True, body=None, keep_out=()) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.spatial_tracking.SpatialState`) as ``camera``
     sees it onto ``surface`` (the whole surface; its size is the viewport).
 
@@ -523,7 +532,7 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     if show_panel:
         keep_clear = np.vstack([arm_px, camera.project(target[:3, 3], size)[0][None]])
         _draw_panel(surface, _panel_lines(state, show_jacobian, jacobian_scale, th), keep_clear,
-                    th, size)
+                    th, size, keep_out)
 
 
 def render_spatial(state, camera: OrbitCamera, size=(480, 360), **options) -> np.ndarray:

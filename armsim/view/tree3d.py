@@ -42,7 +42,7 @@ TOOL_COLORS = ((255, 140, 0), (0, 200, 255), (230, 60, 230), (250, 225, 40),
                (140, 240, 60), (255, 120, 160))
 #: the options :func:`draw_tree` takes (the window and the GIF pass theirs through)
 TREE_OPTIONS = ("theme", "show_trail", "show_panel", "show_grid", "show_solids",
-                "show_waypoints")
+                "show_waypoints", "keep_out")
 
 
 def tool_color(k: int):
@@ -174,7 +174,7 @@ def _panel_lines(state, th):
 
 def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
               show_trail=True, show_panel=True, show_grid=True, show_solids=True,
-              show_waypoints=True) -> None:
+              show_waypoints=True, keep_out=()) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.tree_tracking.TreeState`) as ``camera`` sees
     it onto ``surface`` (the whole surface is the viewport); see the module's docstring."""
     size = surface.get_size()
@@ -262,7 +262,7 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
         if p_front and np.all(np.isfinite(p_px)):
             pygame.draw.circle(surface, color, _ipx(p_px), max(2, th.joint_radius // 2 + 1))
     if show_panel:
-        _draw_panel(surface, _panel_lines(state, th), np.vstack(keep_clear), th, size)
+        _draw_panel(surface, _panel_lines(state, th), np.vstack(keep_clear), th, size, keep_out)
 
 
 def render_tree(state, camera: OrbitCamera, size=(480, 360), **options) -> np.ndarray:

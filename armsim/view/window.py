@@ -479,7 +479,8 @@ class App(SpatialControls):
             return dict(self.options, theme=self.theme, show_jacobian=self.show["jacobian"],
                         show_trail=self.show["trail"], show_panel=self.show["panel"],
                         obstacles=spatial_obstacles(self.sim), show_solids=self.show["solids"],
-                        body=body_of(getattr(self.sim, "chain", None)))
+                        body=body_of(getattr(self.sim, "chain", None)),
+                        keep_out=(self.plot_rect(),) if self.show_plot else ())
         if self.camera is not None:              # a 3D calibration: the header's words too
             return dict(theme=self.theme, show_panel=self.show["panel"],
                         status=calibration_status(self.sim))

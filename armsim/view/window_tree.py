@@ -152,7 +152,8 @@ class TreeApp(App):
 
     def draw_options(self):
         return dict(self.options, theme=self.theme, show_trail=self.show["trail"],
-                    show_panel=self.show["panel"], show_solids=self.show["solids"])
+                    show_panel=self.show["panel"], show_solids=self.show["solids"],
+                    keep_out=(self.plot_rect(),) if self.show_plot else ())
 
     def plot_rect(self) -> pygame.Rect:
         w, h = self.screen.get_size()
