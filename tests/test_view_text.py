@@ -174,3 +174,36 @@ def test_plot_title_headings_and_axis_labels_never_meet(rect):
         _rects_apart(placed)
         for t, r in placed:                       # and every word inside the plot's box
             assert pygame.Rect(rect).contains(r), (t, r)
+
+
+@pytest.mark.parametrize("size, left", [((300, 200), True), ((640, 400), True),
+                                        ((1400, 900), False)])
+def test_the_help_fits_its_box_and_says_what_it_left_out(size, left, monkeypatch):
+    # at 300 x 200 the help kept two columns whose words ran past the window's edge, and at
+    # 640 x 400 it dropped the last rows without a word
+    from armsim.view import overlay
+    from armsim.view.style import _font
+    from armsim.view.window import help_lines
+    seen = []
+    split = overlay._split
+
+    def spy(wrapped, columns, room):
+        got = split(wrapped, columns, room)
+        seen.append((columns, got))
+        return got
+    monkeypatch.setattr(overlay, "_split", spy)
+    surf = pygame.Surface(size)
+    rows = help_lines()
+    rect = overlay.draw_help(surf, "armsim controls  (h or ? closes)", rows,
+                             scaled_theme(DEFAULT_THEME, size))
+    columns, (cols, _) = seen[-1]
+    font = _font(type_scale(*size).body)
+    pad = max(4, font.get_linesize() // 2)
+    key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
+    widest = max(key_w + font.size(v)[0] for col in cols for _, v in col)
+    assert columns * widest + (columns - 1) * 2 * pad + 2 * pad <= rect.w <= size[0]
+    shown = [v for col in cols for _, v in col]
+    assert any(v.startswith("... ") and "more" in v for v in shown) == left
+    if left:
+        n = int(next(v for v in shown if v.startswith("... ")).split()[1])
+        assert n == len(rows) - sum(1 for col in cols for k, _ in col if k)

@@ -53,17 +53,22 @@ def _rows(rows, font, value_w):
 
 def _split(wrapped, columns, room):
     """The rows' lines in ``columns`` columns of at most ``room`` lines, a row never split
-    between two columns (what does not fit is left out)."""
+    between two columns, and how many rows were left out (those past the last column's
+    room)."""
     total = sum(len(r) for r in wrapped)
     target = min(room, -(-total // columns))
     cols, cur = [], []
+    shown = 0
     for r in wrapped:
         if cur and len(cur) + len(r) > target and len(cols) < columns - 1:
             cols.append(cur)
             cur = []
+        if len(cur) + len(r) > room:
+            break
         cur += r
+        shown += 1
     cols.append(cur)
-    return [c[:room] for c in cols]
+    return cols, len(wrapped) - shown
 
 
 def draw_help(screen, title, rows, theme) -> pygame.Rect:
@@ -79,10 +84,17 @@ def draw_help(screen, title, rows, theme) -> pygame.Rect:
     value_w = min(max(font.size(v)[0] for _, v in rows), w - 2 * pad - key_w)
     wrapped = _rows(rows, font, max(value_w, 40))
     columns = 1
-    if sum(len(r) for r in wrapped) > room:             # two columns side by side
-        columns = 2
-        wrapped = _rows(rows, font, max((w - 4 * pad) // 2 - key_w, 40))
-    cols = _split(wrapped, columns, room)
+    half = (w - 4 * pad) // 2 - key_w
+    if sum(len(r) for r in wrapped) > room and half >= font.size("M" * 8)[0]:
+        columns = 2                                     # two columns side by side, when
+        wrapped = _rows(rows, font, half)               # each holds 8 letters a line
+    width = half if columns == 2 else max(value_w, 40)
+    cols, left = _split(wrapped, columns, room)
+    if left:                          # the last lines say how many rows were left out
+        note = wrap_lines([f"... {left} more: a larger window shows them"], font, width)
+        cols, left = _split(wrapped, columns, max(room - len(note), 1))
+        note = wrap_lines([f"... {left} more: a larger window shows them"], font, width)
+        cols[-1] += [("", part) for part in note]
     lines = [x for c in cols for x in c]
     per = max(len(c) for c in cols)
     col_w = key_w + max(font.size(v)[0] for _, v in lines)

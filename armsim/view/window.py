@@ -81,7 +81,8 @@ BINDINGS = (
     Binding("k", (pygame.K_k,), (), "toggle_solids", "3D: solid robot / skeleton"),
     Binding("l", (pygame.K_l,), (), "toggle_plot", "live error plot on / off"),
     Binding("s", (pygame.K_s,), (), "screenshot", "save a PNG screenshot here"),
-    Binding("r", (pygame.K_r,), (), "reset", "reset the scene (and the target)"),
+    Binding("r", (pygame.K_r,), (), "reset",
+            "restart the run: arm, target, trail (your method and segments stay)"),
     Binding("v", (pygame.K_v,), (), "reset_view", "3D: back to the scene's camera view"),
     Binding("o", (pygame.K_o,), (), "toggle_orbit",
             "3D: slow camera orbit on / off (the scene's view.orbit_deg_per_s; "
