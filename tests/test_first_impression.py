@@ -31,7 +31,7 @@ def test_default_scene_reaches_the_issue_targets():
         st = sim.step(target=(1.35, 0.0))
     assert st.best == pytest.approx(0.35)
     assert st.error - st.best < 5e-3          # the original law: 0.03 m more
-    assert status_lines(st)[0].startswith("target out of reach: 0.35")
+    assert status_lines(st)[0].startswith("target out of reach: the tip 0.35")
 
 
 def test_original_law_freezes_and_says_so():

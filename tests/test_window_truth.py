@@ -57,7 +57,8 @@ def test_a_target_out_of_reach_is_said_in_millimetres():
         st = sim.step()
     assert st.best > 0 and not st.restarted
     lines = [text for text, _ in _panel_lines(st, False, 0.3, DEFAULT_THEME)]
-    want = f"target out of reach: {st.error * 1000:.0f} mm short (at least {st.best * 1000:.0f} mm)"
+    want = (f"target out of reach: the tool {st.error * 1000:.0f} mm from it (at least "
+            f"{st.best * 1000:.0f} mm)")
     assert want in lines
 
 

@@ -142,7 +142,7 @@ def status_lines(state) -> list[str]:
     if not (math.isfinite(error) and math.isfinite(best)):
         return lines
     if best > 0:
-        lines.append(f"target out of reach: {error:.3f} m short (best {best:.3f} m)")
+        lines.append(f"target out of reach: the tip {error:.3f} m from it (best {best:.3f} m)")
     if getattr(state, "stalled", False):
         if best > 0:
             lines.append(f"stalled: {error - best:.3f} m over the best, not falling")

@@ -349,7 +349,7 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
                       th.warning if math.isfinite(c) and c < 0 else th.text))
     best = float(getattr(state, "best", 0.0) or 0.0)
     if best > 0 and math.isfinite(err):      # no pose comes nearer than best: say so
-        lines.append((f"target out of reach: {err * 1000:.0f} mm short (at least "
+        lines.append((f"target out of reach: the tool {err * 1000:.0f} mm from it (at least "
                       f"{best * 1000:.0f} mm)", th.warning))
     if getattr(state, "restarted", False):
         lines.append(("restarted (the solver was stuck; new starts found a better pose)",
