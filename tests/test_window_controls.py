@@ -246,6 +246,21 @@ def test_every_key_code_of_a_binding_triggers_it():
             assert W.binding_for(key(pygame.K_UNKNOWN, c)) is b
 
 
+
+def test_a_key_held_with_ctrl_is_not_its_binding():
+    # Ctrl+C switched the correction (c); a character typed with a modifier still counts
+    for b in W.BINDINGS:
+        for k in b.keys:
+            for mod in (pygame.KMOD_LCTRL, pygame.KMOD_RCTRL, pygame.KMOD_META):
+                ev = pygame.event.Event(pygame.KEYDOWN, key=k, unicode="", mod=mod)
+                assert W.binding_for(ev) is None, (b.label, k, mod)
+    shifted = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SLASH, unicode="?",
+                                 mod=pygame.KMOD_LSHIFT)
+    assert W.binding_for(shifted).action == "toggle_help"
+    numpad = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_KP_PLUS, unicode="+",
+                                mod=pygame.KMOD_NUM)
+    assert W.binding_for(numpad) is not None
+
 # -- item 1: title ---------------------------------------------------------------------------
 def test_title_names_the_scene():
     from armsim.cli import scene_title

@@ -514,7 +514,8 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     if np.all(np.isfinite(target)) and np.all(np.isfinite(tool)):   # a target off the picture
         far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
         draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
-                             label=f"target {far:.2f} m", font=_font(type_scale(*size).small))
+                             label=f"target, {far:.2f} m from the tool",
+                             font=_font(type_scale(*size).small))
     if np.all(np.isfinite(tool)):
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)

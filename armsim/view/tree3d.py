@@ -255,7 +255,7 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
         if aimed:
             far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
             draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
-                                 label=f"{t.link} {far:.2f} m",
+                                 label=f"{t.link}'s target, {far:.2f} m from it",
                                  font=_font(type_scale(*size).small))
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)

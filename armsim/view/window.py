@@ -128,6 +128,8 @@ def binding_for(event) -> Binding | None:
     for b in BINDINGS:
         if char and char in b.chars:
             return b
+    if getattr(event, "mod", 0) & (pygame.KMOD_CTRL | pygame.KMOD_META):
+        return None             # Ctrl+C is not c (a character typed with them matched above)
     for b in BINDINGS:
         if event.key in b.keys:
             return b
