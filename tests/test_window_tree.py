@@ -156,3 +156,18 @@ def test_run_arm_robot_dual_arm_under_xvfb_drags_the_right_target(x_app):
     assert np.allclose(s["tools"]["left_tool"]["target"], left0)
     for link in ("left_tool", "right_tool"):
         assert s["tools"][link]["error"] < 1e-3, (link, s["tools"][link])
+
+
+def test_the_turn_keys_say_about_which_axis_the_target_turned():
+    # "right_tool's target turned +10 deg": the chain's window names the axis
+    app = make_app(load(ROOT / "scenes" / "dual_arm.toml"))
+    before = [T.copy() for T in app.tool_targets()]
+    for k, name in ((pygame.K_RIGHT, "world z"), (pygame.K_UP, "camera x"),
+                    (pygame.K_PAGEDOWN, "its z")):
+        app.turn_target(k)
+        sign = "-" if k == pygame.K_PAGEDOWN else "+"
+        assert app.message == f"{app.sim.state.tools[0].link}'s target turned {sign}10 deg " \
+                              f"about {name}"
+    after = app.tool_targets()
+    assert not np.allclose(after[0][:3, :3], before[0][:3, :3])
+    assert np.allclose(after[1], before[1]) and np.allclose(after[0][:3, 3], before[0][:3, 3])

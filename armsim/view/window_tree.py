@@ -126,14 +126,17 @@ class TreeApp(App):
         T = self.tool_targets()[k]
         if key in (pygame.K_LEFT, pygame.K_RIGHT):
             R = _axis_angle((0.0, 0.0, 1.0), math.radians(sign * TURN_DEG)) @ T[:3, :3]
+            name = "world z"
         elif key in (pygame.K_UP, pygame.K_DOWN):
             R = _axis_angle(self.camera.basis()[0], math.radians(sign * TURN_DEG)) @ T[:3, :3]
+            name = "camera x"
         else:
             R = T[:3, :3] @ _axis_angle((0.0, 0.0, 1.0), math.radians(sign * TURN_DEG))
+            name = "its z"
         u, _, vt = np.linalg.svd(R)
         T[:3, :3] = u @ vt
         self._set_tool_target(k, T)
-        self.say(f"{tool.link}'s target turned {sign * TURN_DEG:+g} deg")
+        self.say(f"{tool.link}'s target turned {sign * TURN_DEG:+g} deg about {name}")
 
     # -- the rest of the window ------------------------------------------------------------
     def step(self):
