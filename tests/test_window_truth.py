@@ -12,6 +12,7 @@ from armsim.scene import build_simulation, load
 from armsim.view import window as W
 from armsim.view.offscreen import offscreen_direction
 from armsim.view.orbit import OrbitCamera
+from armsim.view.render import default_camera
 from armsim.view.spatial import _panel_lines, render_spatial
 from armsim.view.style import DEFAULT_THEME
 from pathlib import Path
@@ -109,3 +110,26 @@ def test_a_drag_while_paused_moves_the_target_on_screen(display_closed):
     was = before[int(goal[1]) - 12:int(goal[1]) + 13, int(goal[0]) - 12:int(goal[0]) + 13]
     close = lambda img: int((np.abs(img.astype(int) - target).sum(-1) < 40).sum())   # noqa: E731
     assert close(near) > 10 and close(was) == 0
+
+
+def test_the_panel_measures_to_the_target_moved_while_paused(display_closed):
+    # the panel kept the error to the old target while the new one was drawn
+    sim = build_simulation(load(ROOT / "scenes" / "seven_link_figure8.toml"))
+    app = W.App(sim, W.open_window((640, 480), allow_headless=True), fps=10_000)
+    app.run(max_loops=2, close=False)
+    app.toggle_pause()
+    app.user_target = np.array([0.3, -0.4])
+    shown = app._shown_target(app.sim.state)
+    tip = np.asarray(app.sim.state.joints, float)[-1]
+    assert shown.error == pytest.approx(np.linalg.norm(tip - [0.3, -0.4]), abs=1e-12)
+    assert app.sim.state.error != pytest.approx(shown.error)
+    panda = build_simulation(load(ROOT / "scenes" / "panda_circle.toml"))
+    papp = W.App(panda, W.open_window((640, 480), allow_headless=True), fps=10_000,
+                 camera=default_camera(panda))
+    papp.run(max_loops=2, close=False)
+    st = papp.sim.state
+    T = np.array(st.tool, dtype=float)
+    T[:3, 3] += [0.0, 0.0, 0.05]
+    papp.user_target = T
+    shown = papp._shown_target(st)
+    assert shown.error == pytest.approx(0.05, abs=1e-12) and shown.orientation_error < 1e-9

@@ -36,6 +36,7 @@ from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
                                 spatial_obstacles, world_at)
+from armsim.kinematics.spatial import rotation_vector
 from armsim.view.style import DEFAULT_THEME, scaled_theme
 from armsim.view.picking import PICK_PX, obstacle_at  # noqa: F401 (the window's API)
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
@@ -550,8 +551,14 @@ class App(SpatialControls):
             else:
                 T[:3, 3] = u
             shown.target = T
+            tool = np.asarray(state.tool, dtype=float)          # the panel's errors: to it
+            shown.error = float(np.linalg.norm(T[:3, 3] - tool[:3, 3]))
+            if state.kind == "pose":
+                shown.orientation_error = float(np.linalg.norm(rotation_vector(
+                    T[:3, :3] @ tool[:3, :3].T)))
         else:
             shown.target = u.copy()
+            shown.error = float(np.linalg.norm(u - np.asarray(state.joints, float)[-1]))
         return shown
 
     def paused_rect(self) -> pygame.Rect:
