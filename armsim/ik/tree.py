@@ -462,11 +462,6 @@ def for_tree(robot, targets, batch):
             raise ValueError(f"target {link!r} must have shape {shapes} (a position or a "
                              f"homogeneous pose), got {np.shape(t)}")
         kind, r = found
-        if not np.all(np.abs(r) <= MAX_COORDINATE):        # named here, not in the stack
-            i = int(np.flatnonzero(~np.all(np.abs(r) <= MAX_COORDINATE, axis=1))[0])
-            got = (np.asarray(t, float)[i] if batch else np.asarray(t, float)).tolist()
-            raise ValueError(f"target {link!r}{f'[{i}]' if batch else ''} must be finite "
-                             f"numbers within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
         if size is not None and len(r) != size:
             raise ValueError(f"every target needs the same number of rows: {link!r} has "
                              f"{len(r)}, the first had {size}")
@@ -484,7 +479,22 @@ def for_tree(robot, targets, batch):
             per_robot.clear()
         prob = per_robot[key] = TreeTargets(robot, spec)
     rows = np.concatenate(rows, axis=-1)
+    if not np.all(np.abs(rows) <= MAX_COORDINATE):          # named by its tool and row
+        _bad_number(targets, spec, rows, batch)
     return prob, (rows if batch else rows[0])
+
+
+def _bad_number(targets, spec, rows, batch):
+    """The one-line ValueError of the first tool target (and row) whose numbers are not
+    finite within :data:`MAX_COORDINATE` (``rows``: the tools' rows side by side)."""
+    i, j = (int(v[0]) for v in np.nonzero(~(np.abs(rows) <= MAX_COORDINATE)))
+    ends = np.cumsum([3 if kind == "position" else 12 for _, kind, _ in spec])
+    link = spec[int(np.searchsorted(ends, j, side="right"))][0]
+    t = targets[link]
+    t = np.asarray(t.pose if isinstance(t, Target) else t, dtype=float)
+    got = (t[i] if batch else t).tolist()
+    raise ValueError(f"target {link!r}{f'[{i}]' if batch else ''} must be finite numbers "
+                     f"within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
 
 
 def raw_tree(robot, targets):
