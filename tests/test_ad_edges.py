@@ -69,10 +69,15 @@ def test_a_function_problem_names_the_shape_it_needs():
 def test_pinv_leaves_a_row_whose_function_is_not_finite_where_it_is():
     # was LinAlgError "Eigenvalues did not converge" from a NaN J J^T
     chain = armsim.Chain([0.2] * 7)
-    bad = armsim.Objective(lambda q, c: ad.sqrt(q[:, :1] - 5.0))     # NaN everywhere
+    edge = armsim.Objective(lambda q, c: ad.sqrt(q[:, :1] - 0.29))   # NaN a step away from q0
     with np.errstate(invalid="ignore"):
-        res = armsim.solve(chain, [0.5, 0.3], method="pinv", objectives=[bad])
-    assert not res.success and np.all(np.isfinite(res.q))
+        res = armsim.solve(chain, [0.5, 0.3], method="pinv", objectives=[edge])
+    assert np.all(np.isfinite(res.q))
+    bad = armsim.Objective(lambda q, c: ad.sqrt(q[:, :1] - 5.0))     # NaN everywhere:
+    with np.errstate(invalid="ignore"), pytest.raises(ValueError, match=r"^objective "
+                                                      r"'objective' is not finite at the "
+                                                      r"start q0 \(nan\)"):
+        armsim.solve(chain, [0.5, 0.3], method="pinv", objectives=[bad])   # named at once
 
 
 def test_a_pose_target_that_is_a_reflection_is_refused_while_tracking():
