@@ -395,6 +395,23 @@ def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, m
     assert listing(tmp_path) == []
 
 
+
+def test_a_stopped_sweep_counts_the_rows_its_journal_holds(tmp_path):
+    # "kept N" came from the rows the sweep had counted: a signal between a row's write and
+    # its count said one fewer than the journal held (seen as a flaky SIGTERM test)
+    from armsim.vision import journal as journal_mod
+    path = tmp_path / "o.csv.partial"
+    j, done = journal_mod.Journal.open(path, ["a", "b"], {"runs": 5}, None)
+    assert done == [] and j.kept() == 0
+    for k in range(3):
+        j.write({"a": k, "b": 2 * k})
+    assert j.kept() == 3
+    j._file.write("7,1")                  # a row cut short by the signal: not kept
+    j.close()
+    assert j.kept() == 3
+    path.unlink()
+    assert j.kept() is None
+
 # -- 7. a worker that dies, outputs that would replace inputs, what cannot be shown -----------
 
 def test_a_worker_killed_midway_ends_the_sweep_in_one_line_and_resumes(tmp_path):

@@ -500,8 +500,11 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
         if journal is not None:
             with contextlib.suppress(OSError):     # its last write failed: what it holds stays
                 journal.close()
-            status["kept"] = (f"kept {len(rows)} of {len(expected)} runs in {journal.path}; "
-                              f"the same command with --resume continues")
+            # what the file holds (a signal between a row's write and its count here said
+            # one row fewer than the journal kept)
+            kept = journal.kept()
+            status["kept"] = (f"kept {len(rows) if kept is None else kept} of {len(expected)} "
+                              f"runs in {journal.path}; the same command with --resume continues")
         raise
     if journal is not None:
         journal.close()

@@ -217,6 +217,15 @@ class Journal:
     def close(self):
         self._file.close()
 
+    def kept(self):
+        """The complete rows the file holds after its two header lines (what ``--resume``
+        finds: a row cut short by a signal is not one), or None when it cannot be read."""
+        try:
+            with open(self.path, "rb") as f:
+                return max(f.read().count(b"\n") - 2, 0)
+        except OSError:
+            return None
+
     def remove(self):
         """Close and remove the journal; one that is a symbolic link goes with the file it
         names (the rows were written there)."""
