@@ -97,6 +97,12 @@ def test_a_display_that_cannot_be_reached_is_named(tmp_path):
     assert (f"armsim: no display available (cannot connect to the display DISPLAY='{display}' "
             "(is an X or Wayland server running there?)") in r.stderr
     assert (tmp_path / "armsim-demo.gif").exists()
+    # without XDG_RUNTIME_DIR, SDL's Wayland probe printed "error: XDG_RUNTIME_DIR is invalid
+    # or not set in the environment." before armsim's one line
+    r = run(["--frames", "2", "--size", "64x48"], tmp_path, env_extra={"DISPLAY": display},
+            drop=("SDL_VIDEODRIVER", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR"))
+    assert r.returncode == 0 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("armsim: no display available (cannot connect")
 
 
 def test_help_lists_options_with_defaults(tmp_path):

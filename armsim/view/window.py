@@ -17,6 +17,7 @@ loops (paused or not) and on quit, so a test can drive it from outside.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
@@ -164,7 +165,8 @@ def open_window(size=None, allow_headless=False, title=None):
     ``title``: the scene's name, shown in the caption (``armsim — NAME``).
     """
     try:
-        pygame.display.init()
+        with _sdl_quiet():
+            pygame.display.init()
         pygame.font.init()
         global last_driver
         driver = last_driver = pygame.display.get_driver()
@@ -186,6 +188,25 @@ def open_window(size=None, allow_headless=False, title=None):
         raise
     pygame.display.set_caption(caption(title))
     return screen
+
+
+@contextlib.contextmanager
+def _sdl_quiet():
+    """Standard error silenced at the file level while SDL picks its video driver: probing
+    Wayland without XDG_RUNTIME_DIR prints "error: XDG_RUNTIME_DIR is invalid or not set"
+    before armsim's own line (a driver that fails raises, and armsim names it)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _headless_reason(driver):
