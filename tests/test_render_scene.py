@@ -76,3 +76,17 @@ def test_themes_and_colour_overrides():
     img = render_array(build_simulation(s).state, (120, 90), theme=theme, show_panel=False)
     assert tuple(img[-1, -1]) == (16, 32, 48)
     assert (img.reshape(-1, 3) == (255, 0, 0)).all(axis=1).any()      # the segments are red
+
+
+def test_a_pixel_past_the_panels_is_taken_at_their_edge():
+    # a drag released outside the window left the target off the picture (only the line
+    # from the tip pointed at it)
+    from armsim.ik.tracking import default_simulation
+    sim = default_simulation()
+    panels = layout(sim.state, (480, 360))
+    rect = panels[0][0]
+    far = world_at(panels, (5000, -5000))
+    np.testing.assert_allclose(far, world_at(panels, (rect.right - 1, rect.top)), atol=0)
+    inside = world_at(panels, (200, 100))
+    assert np.all(np.isfinite(inside))
+    np.testing.assert_allclose(world_at(panels, (-30, 100)), world_at(panels, (rect.left, 100)))

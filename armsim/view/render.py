@@ -57,8 +57,13 @@ def layout(state, size) -> list[tuple[pygame.Rect, View]]:
 
 
 def world_at(panels, pos) -> np.ndarray:
-    """The world point [m] under pixel ``pos`` of a surface laid out by :func:`layout`."""
+    """The world point [m] under pixel ``pos`` of a surface laid out by :func:`layout`; a
+    pixel past the panels (a drag released outside the window) is taken at their edge, so a
+    dropped target stays on the picture."""
     x, y = float(pos[0]), float(pos[1])
+    left, right = min(r.left for r, _ in panels), max(r.right for r, _ in panels)
+    top, bottom = min(r.top for r, _ in panels), max(r.bottom for r, _ in panels)
+    x, y = min(max(x, left), right - 1), min(max(y, top), bottom - 1)
     for rect, view in panels:
         if rect.left <= x < rect.right:
             return view.to_world(np.array([x - rect.left, y - rect.top]))
