@@ -176,6 +176,10 @@ def stopped(folder, engine, stop, **popen):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
+    if proc.returncode == 0:        # every run ended between the look and the signal (a
+        csv = folder / "o.csv"      # loaded machine): the whole sweep is written, no journal
+        assert csv.read_text().count("\n") == 9 and not journal.exists(), err
+        pytest.skip("the sweep ended before the signal arrived")
     return proc.returncode, err, journal.read_text().count("\n") - 2 if journal.exists() else 0
 
 
