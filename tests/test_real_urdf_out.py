@@ -9,9 +9,9 @@ from armsim.vision.real.urdf_out import (JointCalibration, calibrated_urdf_text,
                                          write_calibrated_urdf)
 
 
-def _identified(chain, urdf, rng):
-    """Each movable joint's origin as the file writes it, moved by up to 2 mm and 0.01 rad,
-    and a zero offset of up to 0.01 (rad or m)."""
+def _identified(chain, urdf, rng, spread=1.0):
+    """Each movable joint's origin as the file writes it, moved by up to 2 mm and 0.01 rad
+    (times ``spread``), and a zero offset of up to 0.01 (rad or m)."""
     from lxml import etree
     root = etree.parse(str(urdf)).getroot()
     out = {}
@@ -23,8 +23,8 @@ def _identified(chain, urdf, rng):
                                            else "0 0 0").split()])
         rpy = np.array([float(x) for x in (o.get("rpy", "0 0 0") if o is not None
                                            else "0 0 0").split()])
-        out[j.get("name")] = JointCalibration(tuple(xyz + rng.uniform(-2e-3, 2e-3, 3)),
-                                              tuple(rpy + rng.uniform(-0.01, 0.01, 3)),
+        out[j.get("name")] = JointCalibration(tuple(xyz + spread * rng.uniform(-2e-3, 2e-3, 3)),
+                                              tuple(rpy + spread * rng.uniform(-0.01, 0.01, 3)),
                                               float(rng.uniform(-0.01, 0.01)))
     return out
 
@@ -105,3 +105,9 @@ def test_a_file_no_joint_of_which_changes_is_written_back_byte_for_byte(name):
     # the comment before <robot> was dropped, then joined to it on one line
     path = armsim.robots.path(name)
     assert '<?xml version="1.0"?>\n' + calibrated_urdf_text(path, {}) == path.read_text()
+    # every joint named with the origin the file gives it and no offset: its text stays
+    # ("0 0 0" was rewritten "0.0 -0.0 0.0")
+    same = {k: JointCalibration(c.xyz, c.rpy, 0.0) for k, c in _identified(
+        None, path, np.random.default_rng(0), spread=0.0).items()}
+    assert len(same) >= 6
+    assert '<?xml version="1.0"?>\n' + calibrated_urdf_text(path, same) == path.read_text()

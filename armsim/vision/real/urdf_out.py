@@ -57,7 +57,22 @@ def _numbers(values, size, what):
 
 
 def _fmt(v):
-    return " ".join(repr(float(x)) for x in v)
+    return " ".join(repr(float(x) + 0.0) for x in v)      # (+ 0.0: -0.0 written as 0.0)
+
+
+def _set_numbers(element, key, values):
+    """``element``'s attribute ``key`` set to ``values``, unless it already reads as those
+    numbers (the file's own text kept: "0 0 0" stays, not "0.0 0.0 0.0")."""
+    old = element.get(key)
+    if old is not None:
+        try:
+            same = np.array_equal(np.array([float(x) for x in old.split()]),
+                                  np.asarray(values, float))
+        except ValueError:
+            same = False
+        if same:
+            return
+    element.set(key, _fmt(values))
 
 
 def calibrated_urdf_text(path, joints) -> str:
@@ -105,8 +120,8 @@ def calibrated_urdf_text(path, joints) -> str:
         origin = j.find("origin")
         if origin is None:
             origin = etree.SubElement(j, "origin")
-        origin.set("xyz", _fmt(xyz))
-        origin.set("rpy", _fmt(rpy))
+        _set_numbers(origin, "xyz", xyz)
+        _set_numbers(origin, "rpy", rpy)
         for tag, keys in _POSITIONS:
             element = j.find(tag)
             if element is not None and d != 0.0:
