@@ -385,7 +385,8 @@ def test_an_unwritable_plots_folder_is_one_line_and_nothing_is_written(tmp_path,
     d = _files(tmp_path, synthetic)
     (d / "afile").write_text("")
     assert main(_argv(d, extra=["--plots", str(d / "afile")])) == 2
-    assert capsys.readouterr().err == (f"argument --plots: cannot write '{d}/afile/left_p000.png"
+    assert capsys.readouterr().err == (f"armsim calibrate: error: argument --plots: cannot "
+                                       f"write '{d}/afile/left_p000.png"
                                        f"': '{d}/afile' is not a folder\n")
     assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
 
@@ -401,7 +402,8 @@ def test_outputs_that_clash_or_fail_are_named_and_the_summary_leaves_stdout(
     if Path("/dev/full").exists():      # the report fails, not the URDF: --report is named
         assert main(base + ["--out", str(d / "o.urdf"), "--report", "/dev/full"]) == 2
         assert capfd.readouterr().err == (
-            "argument --report: cannot write '/dev/full': No space left on device\n")
+            "armsim calibrate: error: argument --report: cannot write '/dev/full': No space "
+            "left on device\n")
         assert not (d / "o.urdf").exists()
     assert main(base + ["--out", "-"]) == 0     # the URDF on stdout, the summary on stderr
     got = capfd.readouterr()
@@ -474,7 +476,7 @@ def test_plots_of_a_large_camera_are_drawn_scaled_and_names_that_clash_are_refus
                                .replace("p001,", "x_p000,"))
     assert main(_argv(e, extra=["--plots", str(e / "new" / "plots")])) == 2
     err = capsys.readouterr().err
-    assert err.startswith("argument --plots: camera ") and err.endswith(
+    assert err.startswith("armsim calibrate: error: argument --plots: camera ") and err.endswith(
         "would both be left_x_p000.png; rename a camera or a pose\n")
     assert sorted(p.name for p in e.iterdir()) == ["joints.csv", "obs.csv", "setup.toml"]
 

@@ -296,8 +296,9 @@ def calibrate_main(argv=None) -> int:
                 dests["report"].write(text.encode("utf-8"))
                 written.append("the report to standard output" if args.report == "-"
                                else args.report)
-    except (DataError, OutputError) as exc:
-        print(str(exc), file=sys.stderr)
+    except (DataError, OutputError) as exc:      # an output's as the other commands': prefixed
+        print(f"{PROG}: error: {exc}" if isinstance(exc, OutputError) else str(exc),
+              file=sys.stderr)
         return 2
     except ImportError as exc:       # OpenCV missing: one line naming the extra
         print(f"{PROG}: {exc}", file=sys.stderr)
