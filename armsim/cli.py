@@ -421,8 +421,8 @@ def _outputs(args, scene):
         plot = args.plot
     from armsim.files import same_destination
     inputs = [("the scene file", args.scene)] if args.scene else []
-    if getattr(getattr(scene, "arm", None), "urdf", None):      # the URDF the scene loads
-        inputs.append(("the scene's URDF", str(scene.resolve(scene.arm.urdf))))
+    if scene.urdf_file is not None:                              # the URDF the scene loads
+        inputs.append(("the scene's URDF", str(scene.urdf_file)))
     for what, name in inputs:
         for path, option in ((gif, "--gif"), (report, "--report"), (plot, "--plot")):
             if path is not None and path != "-" and same_destination(path, name):

@@ -332,11 +332,11 @@ def _sweep(argv, status) -> int:
         scene = load(args.scene)
         if scene.kind != "calibration":
             raise SweepError(f"{args.scene} is not a calibration scene (it has no [calibration] table)")
-        urdf = getattr(getattr(scene, "arm", None), "urdf", None)    # the URDF it loads
+        urdf = scene.urdf_file                                     # the URDF it loads
         for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
-            if urdf and path and path != "-" and same_destination(path, str(scene.resolve(urdf))):
+            if urdf is not None and path and path != "-" and same_destination(path, str(urdf)):
                 raise SweepError(f"argument {option}: refusing to overwrite the scene's URDF "
-                                 f"'{scene.resolve(urdf)}'")
+                                 f"'{urdf}'")
     else:
         name = args.preset or "gecco"
         if name not in PRESETS:

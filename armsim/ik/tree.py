@@ -480,16 +480,16 @@ def for_tree(robot, targets, batch):
         prob = per_robot[key] = TreeTargets(robot, spec)
     rows = np.concatenate(rows, axis=-1)
     if not np.all(np.abs(rows) <= MAX_COORDINATE):          # named by its tool and row
-        _bad_number(targets, spec, rows, batch)
+        _bad_number(targets, prob, rows, batch)
     return prob, (rows if batch else rows[0])
 
 
-def _bad_number(targets, spec, rows, batch):
+def _bad_number(targets, prob, rows, batch):
     """The one-line ValueError of the first tool target (and row) whose numbers are not
-    finite within :data:`MAX_COORDINATE` (``rows``: the tools' rows side by side)."""
+    finite within :data:`MAX_COORDINATE` (``rows``: the tools' rows side by side, as
+    ``prob``, the :class:`TreeTargets`, lays them out)."""
     i, j = (int(v[0]) for v in np.nonzero(~(np.abs(rows) <= MAX_COORDINATE)))
-    ends = np.cumsum([3 if kind == "position" else 12 for _, kind, _ in spec])
-    link = spec[int(np.searchsorted(ends, j, side="right"))][0]
+    link = prob.names[int(np.searchsorted(prob._rows, j, side="right")) - 1]
     t = targets[link]
     t = np.asarray(t.pose if isinstance(t, Target) else t, dtype=float)
     got = (t[i] if batch else t).tolist()

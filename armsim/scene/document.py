@@ -110,6 +110,13 @@ class Scene:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.folder / p
 
+    @property
+    def urdf_file(self) -> Path | None:
+        """The URDF file the scene's ``[arm]`` loads (resolved), or None: an input no
+        output may replace."""
+        urdf = getattr(self.sections.get("arm"), "urdf", None)
+        return None if not urdf else self.resolve(urdf)
+
     def to_table(self) -> dict:
         out = {"seed": self.seed}
         for name, sec in self.sections.items():

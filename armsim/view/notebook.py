@@ -138,7 +138,7 @@ def _check_options(options, kind):
                                                ("surface", "state", "camera"))})
     known -= {"theme", "show_panel", "show_jacobian", "view", "body", "keep_out"}
     if kind == "planar":
-        known.add("obstacles")            # drawn from the state (see _with_obstacles)
+        known.add("obstacles")            # drawn from the state (render, _Replay)
     bad = sorted(set(options) - known)
     if bad:
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
