@@ -119,6 +119,25 @@ def test_restart_zero_is_the_nearest_table_entry_whatever_is_asked_first():
     assert np.array_equal(other(0, aim), qs[order[:, 0]])
 
 
+def test_restart_k_is_the_kth_nearest_entry_whichever_restarts_came_before():
+    # a row's first restarts take its first FIRST_NEAR entries, a row that comes back for
+    # more the whole NEAREST: the k-th entry is the same whichever way it was found
+    chain = armsim.robots.load("panda")
+    prob = SpatialTarget(chain)
+    aim = prob.value(_q(chain, 30, 9))
+    qs, _, _ = restart_table.table(prob, 0)
+    feats = restart_table.features(prob, prob.value(np.array(qs)))
+    d = ((restart_table.features(prob, aim)[:, None, :] - feats[None]) ** 2).sum(-1)
+    order = np.argsort(d, axis=1)
+    first = restart_table.FIRST_NEAR
+    assert 1 < first < restart_table.NEAREST
+    start = prob.restart_starts(restart_table.NEAREST, 0)
+    assert np.array_equal(start(1, aim), qs[order[:, 1]])               # the first few
+    assert np.array_equal(start(first, aim[:7]), qs[order[:7, first]])   # all, for 7 rows
+    for k in (first - 1, 2, first + 3, restart_table.NEAREST - 1):       # the two mixed
+        assert np.array_equal(start(k, aim), qs[order[:, k]])
+
+
 @pytest.mark.parametrize("name", armsim.robots.NAMES)
 def test_solve_batch_round_trip_through_the_batch_pass(name):
     # 600 poses: chunks of hundreds of rows (the batch-last pass and the elementwise solve)

@@ -34,8 +34,11 @@ NEAREST = 64            # restarts started from the table (the k-th nearest entr
 # 13.15 / 13.17 / 13.00 / 13.03, unsolved 1 / 1 / 0 / 0, the most 1825 / 1825 / 876 / 1164;
 # UR5 15.31 / 15.27 / 15.27 / 15.27; iiwa14 and snake20 unchanged; measured before the
 # progress rule and the spatial damping, as bench/ik_spatial.py's iterations)
-NEAREST_ROWS = 64       # aims compared with the table at once (memory: rows x TABLE_SIZE)
+NEAREST_ROWS = 256      # aims compared with the table at once (memory: rows x TABLE_SIZE
+                        # float32, 4 MB; 64 rows: the batch of 10,000 3-5 % slower, ad hoc)
 KTH_PASSES = 5         # nearest32: below this k, k + 1 argmin passes (cheaper than blocks)
+FIRST_NEAR = KTH_PASSES  # restarts 1 to 4 of a batch row take its first 5 entries; restart 5
+                        # on, all NEAREST (ad hoc, B = 10,000: 13 us a row for 64, ~1,300 rows)
 SCREEN_GROUPS = 16     # nearest32 from KTH_PASSES on: the table's entries in blocks of 16
 FEW_ROWS = 4           # nearest32: up to this many rows, one at a time (fewer numpy calls)
 FEW_PAIRS = 8          # ... and up to this many (row, entry) distances on Python floats
@@ -69,7 +72,7 @@ def restart_starts(prob, restarts, seed):
     if not near:
         return drawn
     qs, minus2, sq = table(prob, seed)
-    nearest = {}     # aim row (bytes) -> its `near` nearest table entries, nearest first
+    nearest = {}     # aim row (bytes) -> its first FIRST_NEAR or `near` table entries, in order
     first = {}       # aim row (bytes) -> its nearest entry (restart 0 alone: an argmin)
     buf32, screen = [], []
 
@@ -107,13 +110,16 @@ def restart_starts(prob, restarts, seed):
             if new:
                 first.update(zip([keys[i] for i in new], argmin(aim[new]).tolist()))
             return qs[[nearest[key][0] if key in nearest else first[key] for key in keys]]
-        new = [i for i, key in enumerate(keys) if key not in nearest]
+        new = [i for i, key in enumerate(keys) if len(nearest.get(key, ())) <= k]
         if new:
+            # the first FIRST_NEAR entries (most rows need no more: k + 1 argmin passes),
+            # then all `near` for the rows that come back for more (the same entries)
+            many = (near if k >= FIRST_NEAR else min(FIRST_NEAR, near)) - 1
             m32, by_entry = screens()
             top = float(sq.max(initial=0.0))
             for s in range(0, len(new), NEAREST_ROWS):
                 f = features(prob, aim[new[s:s + NEAREST_ROWS]])
-                got = nearest32(f, m32, top, near - 1, product_distances(f, by_entry, sq))
+                got = nearest32(f, m32, top, many, product_distances(f, by_entry, sq))
                 for i, idx in zip(new[s:s + NEAREST_ROWS], got):
                     nearest[keys[i]] = idx
         return qs[[nearest[key][k] for key in keys]]
