@@ -539,6 +539,12 @@ def run(argv):
         raise UsageError(str(exc)) from None
     if gif is not None:                  # an export the user asked for: say what was written
         _say_written(scene, gif, report, plot)
+        method = scene.solver.method if scene.kind == "ik" else None
+        if args.correction is not None and method not in (None, "gradient"):
+            # (a window keeps it for a switch to gradient; an export never switches)
+            print(f"armsim: note: --correction {args.correction} was not used: only the "
+                  f"gradient method takes a correction, and this run's is {method}",
+                  file=sys.stderr)
     return 0
 
 

@@ -29,6 +29,19 @@ def test_gif_export(tmp_path):
     assert r.stdout == "armsim: wrote 'a\\nb.gif' (2 frames, 100x80, 30 frames/s)\n"
 
 
+def test_a_correction_an_export_does_not_use_is_named(tmp_path):
+    # only the gradient method takes a correction; an export never switches method (a
+    # window keeps the correction for a switch to gradient), so it says it went unused
+    r = run(["--gif", "o.gif", "--frames", "2", "--size", "100x80", "--method", "dls",
+             "--correction", "clip"], tmp_path)
+    assert r.returncode == 0 and (tmp_path / "o.gif").is_file()
+    assert r.stderr == ("armsim: note: --correction clip was not used: only the gradient "
+                        "method takes a correction, and this run's is dls\n")
+    r = run(["--gif", "o.gif", "--frames", "2", "--size", "100x80", "--method", "gradient",
+             "--correction", "clip"], tmp_path)
+    assert r.returncode == 0 and r.stderr == ""
+
+
 @pytest.mark.parametrize("args, message", [
     (["--size", "0x5"], "armsim: error: argument --size: width and height must be >= 16, got '0x5'"),
     (["--size", "abc"], "armsim: error: argument --size: expected WxH (e.g. 480x360), got 'abc'"),
