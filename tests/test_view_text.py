@@ -171,6 +171,11 @@ def test_plot_title_headings_and_axis_labels_never_meet(rect):
                          placed=placed)
         assert axes and any(t == "last 600 frames, log scale" for t, _ in placed)
         assert sum(t.startswith("1e") for t, _ in placed) >= 2 * len(axes)
+        # the frames under the last row (the plot had no x labels): the last one always,
+        # the first where both fit, each below the row's frame
+        words = dict(placed)
+        assert words["119"].top >= axes[-1].rect.bottom
+        assert ("frame 0" in words) == (rect[2] > 200)
         _rects_apart(placed)
         for t, r in placed:                       # and every word inside the plot's box
             assert pygame.Rect(rect).contains(r), (t, r)

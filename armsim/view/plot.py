@@ -151,7 +151,7 @@ class Axis:
 
 def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=None) -> list[Axis]:
     """Draw ``history`` into ``rect`` of ``surface`` (box, decade grid and labels, one
-    curve per series, legend).  Returns the :class:`Axis` of each row.
+    curve per series, legend, the first and last frame under the last row).  Returns the :class:`Axis` of each row.
 
     The title is in the body size of the surface's :func:`~armsim.view.style.type_scale`,
     the rest in its small size (wrapped or left out, never shrunk, where the rect is
@@ -185,9 +185,9 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
         for line in wrap_lines([title], title_font, rect.w - 2 * pad):
             put(line, theme.text, (rect.x + pad, top), title_font)
             top += title_font.get_linesize()
-    row_h = (rect.bottom - pad - top) / max(len(rows), 1)
-    axes = []
     line = font.get_linesize()
+    row_h = (rect.bottom - pad - top - line) / max(len(rows), 1)   # a line left for frames
+    axes = []
     for k, row in enumerate(rows):
         members = [i for i, s in enumerate(history.series) if s.row == row]
         head = history.series[members[0]].row_title
@@ -248,5 +248,13 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
             elif pts:
                 pygame.draw.circle(surface, history.series[i].color, pts[0], 2)
         surface.set_clip(rect.clip(clip) if clip else rect)
+    if axes:            # the frames under the last row: its first (named) and its last
+        last = axes[-1]
+        y = last.rect.bottom + max(2, pad // 2)
+        first, end = f"frame {last.f0:.0f}", f"{last.f1:.0f}"
+        w_end = font.size(end)[0]
+        if last.rect.left + font.size(first)[0] + 2 * pad < last.rect.right - w_end:
+            put(first, theme.text, (last.rect.left, y))
+        put(end, theme.text, (last.rect.right - w_end, y))
     surface.set_clip(clip)
     return axes
