@@ -67,17 +67,60 @@ def _vector(name, value, size=None):
 
 class _Pass:
     """One evaluation of every objective at q (an array or a Dual (B, n)); the chain's
-    points are computed once and shared."""
+    points are computed once and shared: all rows, their values alone (no tangents), or
+    some rows."""
 
     def __init__(self, q, chain):
         self.q, self.chain = q, chain
-        self._points = None
+        self._points = self._plain = None
+        self._some = {}
 
     @property
     def points(self):
         if self._points is None:
             self._points = geometry.chain_points(self.chain, self.q)
         return self._points
+
+    @property
+    def plain_points(self):
+        """The points' values (no tangents, whatever q is)."""
+        if not isinstance(self.q, ad.Dual):
+            return self.points
+        if self._plain is None:
+            self._plain = (self._points.value if self._points is not None else
+                           geometry.chain_points(self.chain, self.q.value))
+        return self._plain
+
+    def points_of(self, rows):
+        """The points of the rows ``rows`` (indices) of q."""
+        if self._points is not None:
+            return self._points[rows]
+        key = rows.tobytes()
+        if key not in self._some:
+            if len(self._some) >= 8:
+                self._some.clear()
+            self._some[key] = geometry.chain_points(self.chain, self.q[rows])
+        return self._some[key]
+
+
+def _margin_residual(ctx, distance, margin):
+    """``sqrt(sum max(0, margin - d)^2)`` (B, 1) of the distances ``distance(points)``
+    (B, k).  With a Dual q, a row whose every distance is at least the margin is 0 with a
+    zero derivative: those rows take no Dual pass, and with none left, the answer is a
+    plain zero array (far from every obstacle, the common case)."""
+    if not isinstance(ctx.q, ad.Dual):
+        return geometry.norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
+    d = distance(ctx.plain_points)
+    near = np.flatnonzero(~np.all(d >= margin, axis=-1))     # NaN too: the Dual pass
+    if not near.size:
+        return np.zeros((len(d), 1))
+    if near.size == len(d):
+        return geometry.norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
+    r = geometry.norm(ad.maximum(margin - distance(ctx.points_of(near)), 0.0))[:, None]
+    value = np.zeros((len(d), 1))
+    tangent = np.zeros((len(d), 1, r.tangent.shape[-1]))
+    value[near], tangent[near] = r.value, r.tangent
+    return ad.Dual(value, tangent)
 
 
 class Objective:
@@ -326,8 +369,7 @@ class Obstacle(Objective):
         self.center = _vector("center", center, self.center.size)
 
     def raw(self, ctx):
-        s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
-        return geometry.norm(s)[:, None]
+        return _margin_residual(ctx, self.distance, self._margin)
 
 
 class Box(Obstacle):
@@ -434,8 +476,7 @@ class SelfCollision(Objective):
     def raw(self, ctx):
         if not len(self._i):
             return np.zeros((np.shape(ad.value_of(ctx.q))[0], 1))
-        s = ad.maximum(self._margin - self.distance(ctx.points), 0.0)
-        return geometry.norm(s)[:, None]
+        return _margin_residual(ctx, self.distance, self._margin)
 
 
 def _ends(points, ends):
