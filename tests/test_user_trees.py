@@ -38,6 +38,16 @@ STACK = """<robot name="stack">
 """
 
 
+# two arms straight from the root: no joint comes before either arm's own joints
+TWO_ARMS = """<robot name="two">
+  <link name="torso"/><link name="a1"/><link name="a2"/><link name="b1"/><link name="b2"/>
+""" + "".join(f"""  <joint name="j{s}1" type="revolute"><parent link="torso"/><child link="{s}1"/>
+    <origin xyz="0 {y} 0"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+  <joint name="j{s}2" type="revolute"><parent link="{s}1"/><child link="{s}2"/>
+    <origin xyz="0.3 0 0"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+""" for s, y in (("a", 0.2), ("b", -0.2))) + "</robot>\n"
+
+
 def _write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
@@ -67,6 +77,18 @@ def test_a_tool_whose_own_joint_turns_it_about_itself_is_solved(tmp_path, text, 
                                        for k, v in targets.items()}, tol=1e-7)
         assert b.success.all()
         assert all(_fk_ok(robot, qb, targets, 1e-6) for qb in b.q)
+
+
+def test_tools_that_share_no_joint_restart_from_their_own_tables(tmp_path):
+    # the single solve's restart read the frame its own joints hang from, which a tool
+    # whose first joint hangs from the root has not: a TypeError on the first restart
+    robot = armsim.load_robot(_write(tmp_path, "two.urdf", TWO_ARMS))
+    assert list(robot.joint_names) == ["ja1", "ja2", "jb1", "jb2"]
+    targets = {"a2": np.array([0.0, 0.5, 0.0]), "b2": np.array([0.0, -0.5, 0.0])}
+    res = armsim.solve(robot, targets)
+    assert res.success and _fk_ok(robot, res.q, targets, 1e-6)
+    batch = armsim.solve_batch(robot, {k: v[None] for k, v in targets.items()})
+    np.testing.assert_allclose(batch.q[0], res.q, atol=1e-9)
 
 
 def test_the_gripper_runs_from_a_scene_with_restarts(tmp_path):

@@ -310,6 +310,8 @@ class TreeTargets(Problem):
                   for i in range(split)]
 
         def local(q, row):
+            if not joints:          # no joint before its own: the target as it is
+                return list(row)
             F = None
             for i, (c, m) in enumerate(joints):
                 v = q[c] if m is None else q[c] * m[0] + m[1]
