@@ -289,6 +289,44 @@ def test_a_moving_base_does_not_loosen_the_default_tolerance(tmp_path):
     assert r.success and _fk_ok(robot, r.q, targets, 1e-6 * 0.5)
 
 
+MOBILE = """<robot name="mp">
+  <link name="world"/><link name="chassis"/><link name="a1"/><link name="a2"/><link name="tool"/>
+  <joint name="plane" type="planar"><parent link="world"/><child link="chassis"/>
+    <axis xyz="0 0 1"/></joint>
+  <joint name="aj1" type="revolute"><parent link="chassis"/><child link="a1"/>
+    <origin xyz="0 0 0.2"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+  <joint name="aj2" type="revolute"><parent link="a1"/><child link="a2"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="aj3" type="fixed"><parent link="a2"/><child link="tool"/>
+    <origin xyz="0.4 0 0"/></joint>
+</robot>
+"""
+
+
+@pytest.mark.parametrize("travel", [10.0, 30.0])
+def test_a_moving_base_is_not_turned_by_whole_turns_after_a_restart(tmp_path, travel):
+    # a restart's answer had its unbounded joints turned by whole turns towards the start,
+    # the base's slides too: 2 pi metres (a target 10 m away ended 4 pi m from the tool)
+    robot = armsim.load_robot(_write(tmp_path, "m.urdf", MOBILE))
+    assert list(robot.joint_names)[:2] == ["plane_x", "plane_y"]
+    q = np.zeros(robot.n)
+    q[0] = travel
+    targets = {"tool": robot.frames(q, ["tool"])["tool"][:3, 3]}
+    res = armsim.solve(robot, targets)
+    assert res.success and _fk_ok(robot, res.q, targets, 1e-6)
+    assert robot.n == 5 and list(armsim.ik.tree.for_tree(robot, targets, False)[0]
+                                  .turnable()) == [False] * 5     # (yaw: wrapped by clip)
+
+
+def test_a_function_s_variables_are_not_turned_by_whole_turns():
+    # a FunctionProblem's variable is no angle: turning a restart's answer by -2 pi left
+    # q^3 - 4 q = 20 unsolved (residual 37, success False)
+    from armsim.ik.problems import FunctionProblem
+    res = armsim.solve(FunctionProblem(lambda q: q**3 - 4 * q, n=1, m=1), [20.0], q0=[-3.0],
+                       restarts=5)
+    assert res.success and abs(res.q[0] ** 3 - 4 * res.q[0] - 20.0) < 1e-5
+
+
 # -- objectives on whole robots ----------------------------------------------------------------
 def _dual_targets(seed):
     robot = armsim.robots.load_robot("dual_arm")

@@ -279,8 +279,7 @@ def _starts(solver, prob):
         if split:
             OW[11][o] = _axis_frame(prob.subs[t].chain.axes[split - 1]).T
     OW = tuple(OW)
-    probe = np.full((1, n), 4.0 * np.pi)
-    free = prob.clip(probe)[0] == probe[0]
+    free = prob.turnable()
     got = (W, D, OW, free)
     if seed is not None:
         if len(kept) >= 8:

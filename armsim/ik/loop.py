@@ -451,12 +451,9 @@ class Solver:
                 unfinished = np.where(reachable, res >= self.tol, off >= self.tol) & ~quit_
             i, grow = i + k, 2 * grow
         again = np.logical_or.reduce(restarted)
-        free = prob.__dict__.get("_free_joints") if again else None
-        if again and free is None:
-            probe = np.array([[4.0 * np.pi] * prob.n])
-            free = prob._free_joints = prob.clip(probe)[0] == probe[0]
+        free = prob.turnable() if again else None
         if again and np.logical_or.reduce(free):
-            # joints the problem leaves unbounded turn by whole turns to within pi of the
+            # angles the problem leaves unbounded turn by whole turns to within pi of the
             # caller's start: the same pose, without a 2 pi jump when a restart won
             turned = np.where(free, q + 2.0 * np.pi * np.rint((caller - q) / (2.0 * np.pi)),
                               q)

@@ -595,6 +595,9 @@ class Stack(Problem):
     def clip(self, q):
         return self.primary.clip(q)
 
+    def angles(self):
+        return self.primary.angles()
+
     def default_start(self):
         return self.primary.default_start()
 

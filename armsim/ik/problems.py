@@ -126,6 +126,24 @@ class Problem:
             return q
         return np.clip(q, self.limits[:, 0], self.limits[:, 1])
 
+    def angles(self):
+        """(n,) bool: the joint values that are angles (a whole turn leaves the task
+        value as it is): every joint of a planar chain by default."""
+        return np.ones(self.n, dtype=bool)
+
+    def turnable(self):
+        """(n,) bool, kept: the angles the problem leaves unbounded (its ``clip`` keeps
+        4 pi), which a solve that restarted turns by whole turns to within pi of the
+        caller's start.  Not a slide (a prismatic joint, a moving base's travel: a turn of
+        it would move the tool 2 pi metres) nor a function's variable."""
+        got = self.__dict__.get("_turnable")
+        if got is None:
+            probe = np.full((1, self.n), 4.0 * np.pi)
+            got = (self.clip(probe)[0] == probe[0]) & self.angles()
+            got.setflags(write=False)
+            self._turnable = got
+        return got
+
     def default_start(self):
         """The start when none is given: zeros, within the limits."""
         return self.clip(np.zeros(self.n))
@@ -237,6 +255,10 @@ class FunctionProblem(Problem):
 
     The Jacobian is one forward-mode pass with identity tangents on q.
     """
+
+    def angles(self):
+        """None of a function's variables is known to be an angle."""
+        return np.zeros(self.n, dtype=bool)
 
     def __init__(self, fun, n, m, scale=1.0, limits=None, curvature=None):
         self.fun = fun
@@ -477,6 +499,9 @@ class SpatialTarget(Problem):
     def residual(self, targets, y):
         pos, ori = self.residual_parts(targets, y)
         return np.maximum(pos, ori)
+
+    def angles(self):
+        return ~np.asarray(self.chain.prismatic, dtype=bool)
 
     def clip(self, q):
         q = np.clip(q, self.limits[:, 0], self.limits[:, 1])

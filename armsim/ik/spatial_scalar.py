@@ -101,8 +101,7 @@ class _Compiled:
         self.m = self.source = None
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
-        probe = np.full((1, prob.n), 4.0 * np.pi)
-        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
+        self.free = prob.turnable().tolist()
         self.tables = {}     # (seed, table settings) -> what _Starts needs of the table
         self.key = disk_cache.problem_parts(prob)
         if self.key is not None:

@@ -245,6 +245,9 @@ class TreeTargets(Problem):
         return (np.max(np.stack([p for p, _ in parts]), axis=0),
                 np.max(np.stack([o for _, o in parts]), axis=0))
 
+    def angles(self):
+        return np.array([t != "prismatic" for t in self.robot.types], dtype=bool)
+
     def clip(self, q):
         q = np.clip(q, self.limits[:, 0], self.limits[:, 1])
         if self._wrap.any():

@@ -48,8 +48,7 @@ class TreeFloat:
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
         self.woodbury = plan is not None
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
-        probe = np.full((1, prob.n), 4.0 * np.pi)
-        self.free = (prob.clip(probe)[0] == probe[0]).tolist()
+        self.free = prob.turnable().tolist()
         sizes = np.cumsum([0] + [s.m for s in prob.subs]).tolist()
         self.pieces = pieces = [(c.parts, a, b) for c, a, b in
                                 zip(subs, sizes[:-1], sizes[1:])]
