@@ -355,6 +355,21 @@ def test_rows_beyond_every_margin_skip_the_dual_pass_and_keep_their_jacobian():
     assert len(calls) == 1          # q seeded; no Dual built from a chain point onwards
 
 
+def test_clearance_of_one_pose_is_the_clearance_of_that_pose():
+    # one pose (n,) was read as n poses of one joint: 0.15 m for a link through the disc's
+    # centre (planar), a broadcasting error (spatial)
+    two = armsim.Chain([0.4, 0.3])
+    assert armsim.Obstacle([0.2, 0.0], 0.05).clearance_of(two, np.zeros(2)) == \
+        pytest.approx(-0.05, abs=1e-15)
+    assert armsim.Box([0.2, 0.0], [0.1, 0.1]).clearance_of(two, np.zeros(2)) == \
+        pytest.approx(-0.05, abs=1e-8)          # (a box's inside: a smooth corner)
+    sphere = armsim.Obstacle([0.0, 0.0, 0.3], 0.05)
+    one = sphere.clearance_of(PANDA, PANDA_Q)
+    assert isinstance(one, float) and one == sphere.clearance_of(PANDA, PANDA_Q[None])[0]
+    self_c = armsim.SelfCollision(0.02).bind(PANDA)
+    assert self_c.clearance_of(PANDA, PANDA_Q) == self_c.clearance_of(PANDA, PANDA_Q[None])[0]
+
+
 @pytest.mark.parametrize("make", [
     lambda p: armsim.Box(p, [0.1, 0.06]),
     lambda p: armsim.Capsule(p - [0.04, 0.0], p + [0.04, 0.02], 0.03)])

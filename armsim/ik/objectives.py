@@ -361,8 +361,11 @@ class Obstacle(Objective):
         return d[:, keep]
 
     def clearance_of(self, chain, q):
-        """The smallest surface distance (B,) over the links at joint values q (B, n)."""
-        return np.min(self.distance(geometry.chain_points(chain, np.asarray(q, float))), axis=-1)
+        """The smallest surface distance over the links [m]: (B,) at joint values q (B, n),
+        a float at one pose q (n,)."""
+        q = np.asarray(q, dtype=float)
+        d = np.min(self.distance(geometry.chain_points(chain, np.atleast_2d(q))), axis=-1)
+        return float(d[0]) if q.ndim == 1 else d
 
     def move_to(self, center):
         """Put the obstacle's centre at ``center`` (the shape moves with it)."""
@@ -469,9 +472,12 @@ class SelfCollision(Objective):
                 - 2.0 * self.link_radius)
 
     def clearance_of(self, chain, q):
-        """The smallest surface distance (B,) over the pairs (inf without pairs)."""
-        d = self.distance(geometry.chain_points(chain, np.atleast_2d(np.asarray(q, float))))
-        return np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
+        """The smallest surface distance over the pairs [m] (inf without pairs): (B,) at
+        joint values q (B, n), a float at one pose q (n,)."""
+        q = np.asarray(q, dtype=float)
+        d = self.distance(geometry.chain_points(chain, np.atleast_2d(q)))
+        d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
+        return float(d[0]) if q.ndim == 1 else d
 
     def raw(self, ctx):
         if not len(self._i):
