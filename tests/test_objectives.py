@@ -401,10 +401,10 @@ def test_self_collision_keeps_a_folding_seven_link_arm_clear():
     assert len(sc._i) == 15                                          # 7 links: 15 pairs
     for target in ([0.05, 0.0], [0.1, 0.1], [-0.1, 0.05]):          # folded onto itself
         plain = armsim.solve(SEVEN, target)
-        assert sc.clearance_of(SEVEN, plain.q)[0] < 0                # plain: links cross
+        assert sc.clearance_of(SEVEN, plain.q) < 0                   # plain: links cross
         res = armsim.solve(SEVEN, target, objectives=[armsim.SelfCollision(0.01, 0.02)])
         assert res.success and res.residual < 1e-6
-        assert sc.clearance_of(SEVEN, res.q)[0] >= 0.02 - 1e-6
+        assert sc.clearance_of(SEVEN, res.q) >= 0.02 - 1e-6
 
 
 def test_an_objective_undefined_at_the_start_is_named():
