@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -494,3 +495,30 @@ def test_a_journal_write_that_fails_is_named_and_resumes(scene):
     code, out, err, _ = sweep(*args, "--resume", cwd=scene, timeout=120)
     assert code == 0, err
     assert len(list(csv.DictReader((scene / "f.csv").open()))) == 12
+
+
+def test_the_summary_keeps_every_varied_key_apart(scene):
+    # the table and the plot grouped by segments and population alone: two learners (or
+    # two windows) were pooled into one median that described neither
+    from armsim.vision.sweep import summarise, varied_columns
+    code, out, err, _ = sweep("s.toml", "--vary", "learner=lm,plain", "--vary", "window=10,20",
+                              "--seeds", "5,6", "--max-rounds", "40", "--csv", "o.csv",
+                              "--plot", "o.png", cwd=scene)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["segments", "P", "learner", "window", "runs", "conv", "rounds",
+                                "seconds"]
+    rows = list(csv.DictReader((scene / "o.csv").open(newline="")))
+    assert varied_columns(rows) == ["learner", "calibration.window"]
+    assert len(summarise([{**r, "rounds": float(r["rounds"]), "seconds": 0.0}
+                          for r in rows])) == 4
+    assert len(lines) == 5 + 2                     # the table, then the two files written
+    shown = {}
+    for line in lines[1:5]:
+        s, p, learner, window, runs, conv, rounds, secs = line.split()
+        shown[learner, window] = (int(runs), float(rounds))
+    for (learner, window), (runs, rounds) in shown.items():
+        mine = [float(r["rounds"]) for r in rows
+                if r["learner"] == learner and r["calibration.window"] == window]
+        assert runs == 2 and rounds == round(float(np.median(mine)))
+    assert set(shown) == {(a, b) for a in ("lm", "plain") for b in ("10", "20")}

@@ -217,10 +217,17 @@ def grid_experiments(scene, varies, seeds=1):
 
 
 def _table(rows):
-    from armsim.vision.sweep import summarise
-    lines = [f"{'segments':>8} {'P':>3} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
-    for (s, p), (k, c, rounds, secs) in summarise(rows).items():
-        lines.append(f"{s:>8} {p:>3} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
+    """Medians over seeds, a row per grid point: segments, population and every other
+    varied key (its own column), never pooled."""
+    from armsim.vision.sweep import summarise, varied_columns
+    other = [k.rpartition(".")[2] for k in varied_columns(rows)]
+    table = summarise(rows)
+    widths = [max([len(n)] + [len(str(key[2 + i])) for key in table]) for i, n in enumerate(other)]
+    head = "".join(f" {n:>{w}}" for n, w in zip(other, widths))
+    lines = [f"{'segments':>8} {'P':>3}{head} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
+    for key, (k, c, rounds, secs) in table.items():
+        vals = "".join(f" {str(v):>{w}}" for v, w in zip(key[2:], widths))
+        lines.append(f"{key[0]:>8} {key[1]:>3}{vals} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
     return "\n".join(lines)
 
 

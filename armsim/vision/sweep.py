@@ -52,7 +52,7 @@ from armsim.vision.dask_remote import EngineError, remote_client
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
 __all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client",
-           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
+           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise", "varied_columns",
            "known_columns", "round_limit", "check_row", "check_processes", "process_limit",
            "quiet_dask", "stop_workers", "MAX_RUNS"]
 
@@ -549,11 +549,28 @@ def _csv_to(rows, binary):
         text.detach()           # leave ``binary`` open for its owner
 
 
+#: the CSV columns that say what ran (the others: the seed and what a run measured)
+SETTING_FIELDS = ("segments", "population", "learner", "cameras", "criterion")
+
+
+def varied_columns(rows):
+    """The columns besides segments and population that say what ran and differ between
+    the rows (a learner, any other varied key): :func:`summarise` keeps their values apart."""
+    measured = set(CSV_FIELDS) - set(SETTING_FIELDS)
+    names = list(SETTING_FIELDS[2:]) + sorted({k for r in rows for k in r} - set(CSV_FIELDS))
+    return [k for k in names if k not in measured
+            and len({repr(r.get(k)) for r in rows}) > 1]
+
+
 def summarise(rows):
-    """Medians over seeds: {(segments, population): (runs, converged, median rounds, median s)}."""
+    """Medians over seeds: {(segments, population, *the values of
+    :func:`varied_columns`): (runs, converged, median rounds, median s)}; (segments,
+    population) alone when nothing else varies."""
     groups = {}
+    other = varied_columns(rows)
     for r in rows:
-        groups.setdefault((r["segments"], r["population"]), []).append(r)
+        key = (r["segments"], r["population"]) + tuple(r.get(k) for k in other)
+        groups.setdefault(key, []).append(r)
     out = {}
     for key in sorted(groups):
         g = groups[key]
@@ -563,7 +580,8 @@ def summarise(rows):
 
 
 def plot(rows, path, format=None):
-    """Rounds and seconds (medians over seeds) against population, one line per segment count.
+    """Rounds and seconds (medians over seeds) against population, one line per segment count
+    and values of the other varied keys (:func:`varied_columns`).
 
     ``path`` is a file name or a binary file object (then ``format``, e.g. ``"png"``,
     says what to write).
@@ -579,17 +597,21 @@ def plot(rows, path, format=None):
     except ImportError:
         raise RuntimeError("plotting needs matplotlib: pip install matplotlib") from None
     table = summarise(rows)
+    other = varied_columns(rows)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for segments in sorted({s for s, _ in table}):
-        pops = sorted(p for s, p in table if s == segments)
+    for line in sorted({(k[0],) + k[2:] for k in table}, key=repr):
+        # one line per segment count and values of the other varied keys
+        pops = sorted(k[1] for k in table if (k[0],) + k[2:] == line)
+        label = f"{line[0]} segment{'s' if line[0] > 1 else ''}" + "".join(
+            f", {name.rpartition('.')[2]} {value}" for name, value in zip(other, line[1:]))
         for ax, col in zip(axes, (2, 3)):
-            ax.plot(pops, [table[(segments, p)][col] for p in pops], marker="o",
-                    label=f"{segments} segment{'s' if segments > 1 else ''}")
+            ax.plot(pops, [table[(line[0], p) + line[1:]][col] for p in pops], marker="o",
+                    label=label)
     for ax, label in zip(axes, ("rounds (median over seeds)", "seconds (median over seeds)")):
         ax.set_xlabel("population P (reference included)")
         ax.set_ylabel(label)
         ax.set_yscale("log")
-        ax.set_xticks(sorted({p for _, p in table}))
+        ax.set_xticks(sorted({k[1] for k in table}))
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
