@@ -522,3 +522,12 @@ def test_the_summary_keeps_every_varied_key_apart(scene):
                 if r["learner"] == learner and r["calibration.window"] == window]
         assert runs == 2 and rounds == round(float(np.median(mine)))
     assert set(shown) == {(a, b) for a in ("lm", "plain") for b in ("10", "20")}
+
+
+def test_a_seed_past_the_scene_s_bound_is_refused(scene):
+    # --seeds had no upper bound while the scene's seed has one
+    code, out, err, _ = sweep(*GRID[:-4], "--seeds", "5," + str(2**63), "--max-rounds", "30",
+                              cwd=scene)
+    assert code == 2 and out == ""
+    assert err == ("armsim sweep: error: argument --seeds: a seed must be <= "
+                   f"{2**63 - 1} (as the scene's seed), got {2**63}\n")

@@ -83,6 +83,9 @@ def _seeds(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
     if not seeds or min(seeds) < 0:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 0, got '{text}'")
+    if max(seeds) > 2**63 - 1:          # the scene's own bound on seed
+        raise argparse.ArgumentTypeError(f"a seed must be <= {2**63 - 1} (as the scene's seed), "
+                                         f"got {max(seeds)}")
     return seeds
 
 
