@@ -551,7 +551,8 @@ def run(argv):
 def _say_written(scene, gif, report, plot):
     """One line on standard output naming what an export wrote (nothing when standard
     output carries the GIF, ``--gif -``)."""
-    if "-" in (gif, report, plot):
+    from armsim.files import names_stdout
+    if any(n is not None and names_stdout(n) for n in (gif, report, plot)):
         return
     r = scene.render
     shown = [n if n is None or n.isprintable() else repr(n) for n in (gif, report, plot)]

@@ -47,7 +47,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "names_stdout",
            "suffix_problem", "FIFO_WAIT",
            "InputError", "read_regular", "file_type"]
 
@@ -177,7 +177,7 @@ class Destination:
             self._fail("expected a file name (or - for standard output), got ''")
         if "\0" in name:
             self._fail("a file name cannot contain a NUL character")
-        if name == "-":
+        if name == "-" or names_stdout(name):      # /dev/stdout: as "-"
             if os.isatty(1):
                 self._fail("refusing to write binary data to a terminal; redirect standard output")
             self.kind, self.path = "stdout", Path("-")
@@ -325,6 +325,20 @@ class Destination:
         return OutputError(f"{where}cannot write '{self.name}': {_why(exc)}")
 
 
+def names_stdout(name) -> bool:
+    """Whether ``name`` is ``-`` or a path to this process's standard output
+    (``/dev/stdout``, ``/proc/self/fd/1``, or the file standard output was sent to): an
+    output written there is the data on standard output, and the status lines go to
+    standard error."""
+    name = os.fspath(name)
+    if name == "-":
+        return True
+    try:
+        return os.path.samestat(os.stat(name), os.fstat(1))
+    except (OSError, ValueError):
+        return False
+
+
 def same_destination(a, b) -> bool:
     """Whether two names would write the same file (both ``-`` count as the same;
     a device or FIFO can take both, like ``/dev/null``)."""
@@ -345,7 +359,7 @@ def suffix_problem(name, suffix, what):
     whatever their name."""
     name = os.fspath(name)
     path = Path(name)
-    if name == "-" or path.suffix.lower() == suffix:
+    if names_stdout(name) or path.suffix.lower() == suffix:
         return None
     try:
         if not path.is_file() and path.exists():     # a device, a FIFO (a folder fails later)

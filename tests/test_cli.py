@@ -42,6 +42,22 @@ def test_a_correction_an_export_does_not_use_is_named(tmp_path):
     assert r.returncode == 0 and r.stderr == ""
 
 
+def test_an_output_named_by_its_path_to_standard_output_is_standard_output(tmp_path):
+    # /dev/stdout was an ordinary file name: the "wrote" line followed the JSON report (and
+    # the sweep's table its CSV), and --gif /dev/stdout was refused for its suffix
+    import json
+    r = run(["--gif", "a.gif", "--frames", "2", "--size", "64x48", "--report", "/dev/stdout"],
+            tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout)["gif"] == "a.gif"
+    r = subprocess.run(RUN + ["--gif", "/dev/stdout", "--frames", "2", "--size", "64x48"],
+                       cwd=tmp_path, capture_output=True, timeout=120)
+    assert r.returncode == 0 and iio.imread(r.stdout).shape[:3] == (2, 48, 64)
+    r = run(["sweep", "--preset", "lm", "--vary", "segments=1:2", "--seeds", "1",
+             "--max-rounds", "20", "--csv", "/dev/stdout"], tmp_path)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].startswith("segments,population,")
+    assert len(r.stdout.splitlines()) == 3 and "segments   P" in r.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--size", "0x5"], "armsim: error: argument --size: width and height must be >= 16, got '0x5'"),
     (["--size", "abc"], "armsim: error: argument --size: expected WxH (e.g. 480x360), got 'abc'"),

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from armsim.files import OutputError, Outputs, same_destination
+from armsim.files import OutputError, Outputs, names_stdout, same_destination
 
 __all__ = ["calibrate_main", "plot_image"]
 
@@ -254,7 +254,8 @@ def calibrate_main(argv=None) -> int:
                   f"'{images}' (the inputs: a file there is read as an image)",
                   file=sys.stderr)
             return 2
-    note = sys.stderr if "-" in named else sys.stdout     # stdout carries an output
+    note = (sys.stderr if any(n and names_stdout(n) for n in named)    # stdout carries
+            else sys.stdout)                                           # an output
     try:
         with Outputs() as outs:
             dests = {}

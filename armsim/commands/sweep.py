@@ -57,7 +57,7 @@ import sys
 from pathlib import Path
 
 from armsim.commands.options import positive_int
-from armsim.files import OutputError, Outputs, same_destination
+from armsim.files import OutputError, Outputs, names_stdout, same_destination
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
@@ -367,7 +367,8 @@ def _sweep(argv, status) -> int:
     k = len(args.seeds)
     expected = [dict(extras[i // k], seed=seed) for i in range(len(points) * k)
                 for seed in [args.seeds[i % k]]]
-    note = sys.stderr if "-" in (args.csv, args.plot) else sys.stdout
+    note = (sys.stderr if any(n and names_stdout(n) for n in (args.csv, args.plot))
+            else sys.stdout)
     journal = None
     try:
         with Outputs() as outs:     # opened (temporary files made) before the runs
