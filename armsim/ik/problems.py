@@ -36,7 +36,8 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.ik import planar as kin
 from armsim.ik.planar import SCALES, _restart_table  # noqa: F401  (the planar restarts)
-from armsim.ik import restart_table
+from armsim.ik import restart_table, spatial_ccd
+from armsim.ik.spatial_ccd import CCD_LENGTH  # noqa: F401  (its constant, where it was)
 from armsim.ik import steps
 from armsim.ik.inputs import (MAX_WEIGHT_RATIO, check_pose_rows, check_rotations,  # noqa: F401
                               check_weights, raw_kind)
@@ -510,65 +511,9 @@ class SpatialTarget(Problem):
         return q
 
     def ccd_sweep(self, q, aim):
-        """One sweep of cyclic coordinate descent (the ``ccd`` method), tool joint first.
-
-        Each joint in turn takes the value that best aligns the tool with the aim while
-        the others hold, the joints beyond it moving rigidly with it:
-
-        * revolute / continuous, position target: the turn about its axis ``z`` (through
-          its origin ``o``) that brings ``a = p - o`` closest to ``b = p_aim - o``
-          (the angle between their projections on the plane normal to ``z``);
-        * revolute, pose target: the turn ``d`` maximising
-          ``w_p^2 b . Rot(d) a + (w_r L)^2 tr(R_aim^T Rot(d) R)``, i.e. minimising
-          ``w_p^2 |b - Rot(d) a|^2 / 2 + (w_r L)^2 |R_aim - Rot(d) R|_F^2 / 4`` (an
-          orientation error counts as an arc of length ``L`` = :data:`CCD_LENGTH` x reach);
-          both terms are ``A cos d + B sin d + C``, so ``d = atan2(B, A)`` exactly;
-        * prismatic: the slide along ``z`` that brings the tool nearest the aim position.
-
-        ``w_p``, ``w_r`` are the root-mean-square position and orientation weights (a
-        mask of all orientation axes gives the position rule).  The value is clipped to
-        the joint's limits (continuous joints wrap).  Joints before the one moved do not
-        move, so their axes and origins come from one pass; only the tool is updated.
-        """
-        q = self.clip(np.array(q, dtype=float))
-        z, o = self.chain.joint_axes(q)                 # (B, n, 3) each
-        R, p = self.chain.pose(q)
-        R, p = R.copy(), p.copy()
-        target_p = aim[:, :3]
-        wp2 = float(np.mean(self.weights[:3] ** 2))
-        pose = self.kind == "pose" and np.any(self.weights[3:] > 0)
-        if pose:
-            target_R = aim[:, 3:].reshape(-1, 3, 3)
-            wr2 = float(np.mean(self.weights[3:] ** 2)) * (CCD_LENGTH * self.scale) ** 2
-        lo, hi = self.limits[:, 0], self.limits[:, 1]
-        for j in range(self.n - 1, -1, -1):
-            zj, oj = z[:, j], o[:, j]
-            if self.chain.prismatic[j]:
-                d = np.einsum("bi,bi->b", zj, target_p - p)
-                new = np.clip(q[:, j] + d, lo[j], hi[j])
-                p = p + (new - q[:, j])[:, None] * zj
-                q[:, j] = new
-                continue
-            a, b = p - oj, target_p - oj
-            # t . Rot(d) v = cos d (t . v - (z.t)(z.v)) + sin d (t . (z x v)) + (z.t)(z.v)
-            A = wp2 * (np.einsum("bi,bi->b", b, a)
-                       - np.einsum("bi,bi->b", zj, b) * np.einsum("bi,bi->b", zj, a))
-            B = wp2 * np.einsum("bi,bi->b", b, np.cross(zj, a))
-            if pose:
-                zR = np.einsum("bi,bij->bj", zj, R)              # z . (columns of R)
-                zT = np.einsum("bi,bij->bj", zj, target_R)
-                A = A + wr2 * (np.einsum("bij,bij->b", target_R, R)
-                               - np.einsum("bj,bj->b", zT, zR))
-                B = B + wr2 * np.einsum("bij,bij->b", target_R, np.cross(zj[:, :, None], R,
-                                                                         axis=1))
-            d = np.arctan2(B, A)
-            if not self._wrap[j]:
-                d = np.clip(q[:, j] + d, lo[j], hi[j]) - q[:, j]
-            q[:, j] = q[:, j] + d
-            rot = kin_spatial.axis_angles_matrices(zj, d)   # (B, 3, 3)
-            p = oj + np.einsum("bij,bj->bi", rot, a)
-            R = rot @ R
-        return self.clip(q)
+        """One sweep of cyclic coordinate descent (the ``ccd`` method), tool joint first
+        (:func:`armsim.ik.spatial_ccd.sweep`)."""
+        return spatial_ccd.sweep(self, q, aim)
 
     def default_start(self):
         """The middle of the joint ranges (0 for a continuous joint); made once."""
@@ -605,7 +550,6 @@ class SpatialTarget(Problem):
         return "pose", rows
 
 
-CCD_LENGTH = 0.2        # ccd on a pose: an orientation error weighs as an arc of this x reach
 _POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
 
 
