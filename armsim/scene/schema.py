@@ -479,9 +479,9 @@ class Section:
         for name in cls.extra_keys:
             props[name] = dict(cls.alias_specs[name].schema()) if name in cls.alias_specs else {}
         out = {"type": "object", "properties": props, "additionalProperties": False}
-        doc = (cls.__doc__ or "").strip().splitlines()
+        doc = first_paragraph(cls.__doc__)
         if doc:
-            out["description"] = doc[0]
+            out["description"] = doc
         if required:
             out["required"] = required
         return out
@@ -516,6 +516,16 @@ TOP_KEYS = {"seed": key(Integer(ge=0, le=2**63 - 1), 0,
                         "seed of every random thing in the run (random targets, ...)")}
 
 
+def first_paragraph(doc) -> str:
+    """A docstring's first paragraph on one line (a sentence may run over several lines)."""
+    lines = []
+    for line in (doc or "").strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
 def section(name, *, required=False, implicit=True, doc="", kinds=None, marks=""):
     """Class decorator: register a :class:`Section` dataclass as table ``[name]``.
 
@@ -539,7 +549,7 @@ def section(name, *, required=False, implicit=True, doc="", kinds=None, marks=""
     def register(cls):
         if name in SECTIONS or name in TOP_KEYS:
             raise ValueError(f"section {name!r} is already registered")
-        SECTIONS[name] = Registered(cls, required, implicit, doc or (cls.__doc__ or "").strip().splitlines()[0],
+        SECTIONS[name] = Registered(cls, required, implicit, doc or first_paragraph(cls.__doc__),
                                     None if kinds is None else tuple(kinds), marks)
         cls.section_name = name
         return cls
