@@ -273,6 +273,31 @@ def test_animate_a_planar_chain_with_a_target_per_frame():
         assert target_pixels(frames[k], centre, 10) > 10
 
 
+def test_animate_a_whole_robot_with_a_target_per_frame():
+    # animate refused a Robot ("must be ... or an armsim.Robot, got Robot") that render draws
+    robot = armsim.robots.load_robot("dual_arm")
+    mid = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
+    qs = np.tile(mid, (6, 1))
+    qs[:, 1] += np.linspace(0.0, 0.6, 6)            # the left arm's shoulder lifts
+    qs = robot.clip(qs)
+    path = np.stack([robot.frames(q, ["left_tool"])["left_tool"][:3, 3] for q in qs])
+    anim = armsim.animate(robot, qs, target={"left_tool": path}, size=(200, 150), fps=10)
+    frames = frames_of(anim.data)
+    assert frames.shape == (6, 150, 200, 3) and anim.frames == 6
+    assert not np.array_equal(frames[0], frames[-1])                 # it moves
+    plain = frames_of(armsim.animate(robot, qs, size=(200, 150), fps=10).data)
+    assert np.any(frames[-1] != plain[-1], axis=-1).sum() > 20        # the target drawn
+    hand = armsim.robots.load_robot("panda_hand")
+    one_line_error(lambda: armsim.animate(hand, np.zeros((2, hand.n + 1))),
+                   f"qs must have shape (frames, {hand.n}): the values of robot.joint_names, "
+                   f"got shape (2, {hand.n + 1})")
+    one_line_error(lambda: armsim.animate(hand, np.full((2, hand.n), 50.0)),
+                   "qs[0] must be within the joint limits (robot.limits)")
+    one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": path[:2]}),
+                   "target 'left_tool' must have shape (3,) or (4, 4) (a position or a "
+                   "homogeneous pose), got (2, 3)")
+
+
 def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
     q = panda.clip(np.zeros(7))
     too_many = np.broadcast_to(q, (100_001, 7))           # no memory: refused before drawing

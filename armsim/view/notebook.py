@@ -392,42 +392,99 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     from armsim.ik.tree_tracking import tree_snapshot
     from armsim.view.orbit import arm_points
     from armsim.view.tree3d import render_tree
-    from armsim.ik.tree import for_tree
     size = _check_size(size)
     if q is None:
         q = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
-    q = real_array("q", q)
-    if q.shape != (robot.n,):
-        raise ValueError(f"q must have shape ({robot.n},): the values of robot.joint_names, "
-                         f"got shape {q.shape}")
-    if not np.all(np.isfinite(q)):
-        j = int(np.flatnonzero(~np.isfinite(q))[0])
-        raise ValueError(f"q[{j}] must be a finite number, got {q[j]}")
-    if not robot.within_limits(q, atol=1e-9):
-        raise ValueError("q must be within the joint limits (robot.limits)")
-    aims = {} if target is None else target
-    if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
-        raise ValueError(f"target of a robot must be None or a dict from tool link to a "
-                         f"(3,) position or (4, 4) pose; links: {listed(robot.tips)}, ...")
-    if aims:
-        try:
-            for_tree(robot, aims, batch=False)   # the solver's checks: shape, rotation
-        except ValueError as exc:
-            text = str(exc)
-            raise ValueError(text if text.startswith("target") else f"target: {text}") \
-                from None
-        for link, t in aims.items():
-            _check_reach(np.asarray(t, dtype=float), f"target[{link!r}]")
+    q = _tree_q(robot, q, "q")[0]
+    aims = _tree_targets(robot, target, None)
     _check_options(options, "tree")
-    both = {**{k: aims[k] for k in aims}, **{k: np.full(3, np.nan) for k in robot.tips
-                                              if k not in aims}}
-    state = tree_snapshot(robot, q, both)
+    state = tree_snapshot(robot, q, _every_tip(robot, aims))
     opts = _options(theme, show_panel, False, options)
     opts.pop("show_jacobian")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     pixels = render_tree(state, _camera(robot, view, arm_points(state)[
         np.all(np.isfinite(arm_points(state)), axis=1)]), size, **opts)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+
+
+def _tree_q(robot, q, name):
+    """``q`` (n,) or ``qs`` (frames, n) of a whole robot, checked: (frames, n)."""
+    q = real_array(name, q)
+    one = name == "q"
+    if q.shape != ((robot.n,) if one else (len(q), robot.n)) or q.ndim != (1 if one else 2):
+        shape = f"({robot.n},)" if one else f"(frames, {robot.n})"
+        raise ValueError(f"{name} must have shape {shape}: the values of robot.joint_names, "
+                         f"got shape {q.shape}")
+    q = np.atleast_2d(q)
+    if not np.all(np.isfinite(q)):
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(q))[0])
+        where = f"[{at[1]}]" if one else f"[{at[0]}, {at[1]}]"
+        raise ValueError(f"{name}{where} must be a finite number, got {q[at]}")
+    for k, row in enumerate(q):
+        if not robot.within_limits(row, atol=1e-9):
+            raise ValueError(f"{name}{'' if one else f'[{k}]'} must be within the joint "
+                             f"limits (robot.limits)")
+    return q
+
+
+def _tree_targets(robot, target, frames):
+    """``target`` of a whole robot, checked: {tool link: (3,) or (4, 4)}, or with ``frames``
+    each value one for every frame or one per frame ((frames, 3), (frames, 4, 4))."""
+    aims = {} if target is None else target
+    if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
+        raise ValueError(f"target of a robot must be None or a dict from tool link to a "
+                         f"(3,) position or (4, 4) pose; links: {listed(robot.tips)}, ...")
+    from armsim.ik.tree import for_tree
+    out = {}
+    for link, t in aims.items():
+        t = np.asarray(real_array(f"target[{link!r}]", t), dtype=float)
+        per = frames is not None and t.ndim in (2, 3) and t.shape[:1] == (frames,) and \
+            t.shape[1:] in ((3,), (4, 4))
+        try:            # the solver's checks: shape, rotation
+            for_tree(robot, {link: t}, batch=per)
+        except ValueError as exc:
+            text = str(exc)
+            raise ValueError(text if text.startswith("target") else f"target: {text}") \
+                from None
+        for row in (t if per else [t]):
+            _check_reach(row, f"target[{link!r}]")
+        out[link] = t if per else np.broadcast_to(t, ((frames or 1),) + t.shape)
+    return out if frames is not None else {k: v[0] for k, v in out.items()}
+
+
+def _every_tip(robot, aims):
+    """``aims`` and every other tip with no target (NaN: drawn without one)."""
+    return {**aims, **{k: np.full(3, np.nan) for k in robot.tips if k not in aims}}
+
+
+class _TreeReplay:
+    """:class:`_Replay` of a whole robot: each frame's :func:`tree_snapshot`, every tool's
+    trail its recent positions."""
+
+    objectives = ()
+
+    def __init__(self, robot, qs, targets, trail_length):
+        self.robot, self.qs, self.targets = robot, qs, targets
+        self.chain = robot              # (what the export frames and draws solids of)
+        self._trails = {}
+        self._length = max(int(trail_length), 1)
+        self.frame = 0
+        self.state = self._state(0)
+
+    def _state(self, k):
+        from armsim.ik.tree_tracking import tree_snapshot
+        return tree_snapshot(self.robot, self.qs[k], _every_tip(
+            self.robot, {link: t[k] for link, t in self.targets.items()}), frame=k)
+
+    def step(self):
+        k = self.frame
+        self.state = self._state(k)
+        for tool in self.state.tools:
+            trail = self._trails.setdefault(tool.link, deque(maxlen=self._length))
+            trail.append(tool.frame[:3, 3].copy())
+            tool.trail = np.array(trail)
+        self.frame += 1
+        return self.state
 
 
 def png(robot, size=(480, 360)) -> bytes:
@@ -540,13 +597,14 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
 
     Parameters
     ----------
-    robot : armsim.Chain or armsim.SpatialChain
+    robot : armsim.Chain, armsim.SpatialChain or armsim.Robot (a whole robot)
     qs : array_like (frames, n)
-        Joint values of each frame, within the limits; 1 to
-        :data:`~armsim.view.export.MAX_GIF_FRAMES` frames.
+        Joint values of each frame, within the limits (a robot's: ``robot.joint_names``
+        order); 1 to :data:`~armsim.view.export.MAX_GIF_FRAMES` frames.
     target : array_like, optional
         One target for every frame, or one per frame: (2,) / (frames, 2) planar;
-        (3,), (4, 4), (frames, 3) or (frames, 4, 4) spatial.
+        (3,), (4, 4), (frames, 3) or (frames, 4, 4) spatial; a robot's: a dict from tool
+        link to such a target.
     size : (int, int)    16 to 4096 px a side
     fps : float          frames per second, as a GIF can play them (see the export)
     view : as :func:`render`; a ``[view]`` dict's ``orbit_deg_per_s`` turns the camera
@@ -558,7 +616,9 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     Animation   (``data``: the GIF's bytes; ``save(path)``; shown inline by a notebook)
     """
     from armsim.view.export import MAX_GIF_FRAMES, ExportError, check_export, write_frames
-    spatial = _is_spatial(robot)
+    from armsim.kinematics.tree import Robot
+    tree = isinstance(robot, Robot)
+    spatial = tree or _is_spatial(robot)
     try:
         count = len(qs)
     except TypeError:
@@ -569,13 +629,16 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
                          f"frame limit), got {count:,}")
     if count < 1:
         raise ValueError("qs must hold at least one pose, got none")
-    qs = _check_q(robot, qs, "qs", spatial)
+    qs = _tree_q(robot, qs, "qs") if tree else _check_q(robot, qs, "qs", spatial)
     size = _check_size(size)
     try:
         frames, fps, size = check_export(count, fps, size)
     except ExportError as exc:
         raise ValueError(str(exc)) from None
     trail_length = whole("trail_length", trail_length, 0, MAX_TRAIL)
+    if tree:
+        return _animate_tree(robot, qs, _tree_targets(robot, target, frames), size, fps,
+                             view, show_panel, theme, trail_length, options)
     targets = _targets(robot, target, frames, spatial)
     _check_options(options, "spatial" if spatial else "planar")
     opts = _options(theme, show_panel, show_jacobian, options)
@@ -596,3 +659,25 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     dest = _Memory()
     write_frames(replay, dest, frames=frames, fps=fps, size=size, camera=camera, **opts)
     return Animation(dest.file.getvalue(), frames, size, fps)
+
+
+def _animate_tree(robot, qs, targets, size, fps, view, show_panel, theme, trail_length,
+                  options):
+    """:func:`animate` of a whole robot (checked arguments)."""
+    from armsim.view.export import write_frames
+    from armsim.view.orbit import arm_points
+    _check_options(options, "tree")
+    opts = _options(theme, show_panel, False, options)
+    opts.pop("show_jacobian")
+    if not trail_length:
+        opts.setdefault("show_trail", False)
+    replay = _TreeReplay(robot, qs, targets, trail_length)
+    seen = [arm_points(replay._state(k)) for k in range(0, len(qs), max(1, -(-len(qs) // 50)))]
+    seen += [np.reshape(t[..., :3, 3] if t.shape[-2:] == (4, 4) else t, (-1, 3))
+             for t in targets.values()]
+    points = np.vstack(seen)
+    camera = _camera(robot, view, points[np.all(np.isfinite(points), axis=1)])
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    dest = _Memory()
+    write_frames(replay, dest, frames=len(qs), fps=fps, size=size, camera=camera, **opts)
+    return Animation(dest.file.getvalue(), len(qs), size, fps)
