@@ -579,12 +579,12 @@ def scene_camera(scene, sim):
     """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``), else None."""
     if not getattr(scene, "spatial", False):
         return None
-    from armsim.view.orbit import OrbitCamera, sim_points
+    from armsim.view.orbit import OrbitCamera, sim_points, view_reach
     view, given = dict(scene.view), scene.sections.get("view")
     for k in ("distance", "center"):      # not in the file: the framing of the arm as it starts
         if given is None or getattr(given, k) is None:
             view.pop(k)
-    return OrbitCamera.from_view(view, reach=sim.chain.reach, points=sim_points(sim))
+    return OrbitCamera.from_view(view, reach=view_reach(sim.chain), points=sim_points(sim))
 
 
 def scene_title(scene) -> str:

@@ -492,3 +492,22 @@ def test_an_obstacle_far_larger_than_the_picture_is_drawn_by_its_pixels():
         {"kind": "box", "center": [0.0, -5e5 - 0.5], "size": [1e6, 1e6]}]))
     assert (box[int(75 + 0.5 * scale) + 2:, 150] == theme.separator[:3]).all()
     assert (box[:int(75 + 0.5 * scale) - 1, 150] == plain[:int(75 + 0.5 * scale) - 1, 150]).all()
+
+
+def test_a_robot_on_a_moving_base_is_framed_by_its_own_size(tmp_path):
+    # the view was scaled by the reach with the base's travel (100 m a slide): the robot
+    # was a dot under its tool's axes
+    text = """<robot name="m"><link name="world"/><link name="chassis"/><link name="a1"/>
+      <link name="a2"/><link name="tool"/>
+      <joint name="f" type="floating"><parent link="world"/><child link="chassis"/></joint>
+      <joint name="j1" type="revolute"><parent link="chassis"/><child link="a1"/>
+        <origin xyz="0 0 0.3"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+      <joint name="j2" type="revolute"><parent link="a1"/><child link="a2"/>
+        <origin xyz="0 0 0.4"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+      <joint name="j3" type="fixed"><parent link="a2"/><child link="tool"/>
+        <origin xyz="0.3 0 0"/></joint></robot>"""
+    (tmp_path / "m.urdf").write_text(text)
+    robot = armsim.load_robot(tmp_path / "m.urdf")
+    assert robot.reach > 300.0 and robot.arm_reach == pytest.approx(1.0)
+    img = pixels(armsim.render(robot, size=(320, 240)))
+    assert inked(img, pygame.Rect(0, 0, 320, 240)) > 0.08 * 320 * 240

@@ -80,7 +80,7 @@ class TreeState:
     segments : list of (i, j)   ``robot.segments``: link i's origin -> link j's origin
     origins, axes : ndarray (M, 3)  each movable joint's origin [m] and unit axis (world)
     tools : list of ToolState   one per tool, in the order of the simulation's paths
-    reach : float [m]           ``robot.reach``
+    reach : float [m]           ``robot.arm_reach`` (a moving base's travel left out)
     error : float [m]           the largest tool error;  orientation_error [rad] likewise
     method, correction : str;  iterations : int (this frame);  step : float [rad or m]
     stalled, restarted : bool   as :class:`~armsim.ik.spatial_tracking.SpatialState`'s
@@ -192,7 +192,7 @@ def tree_snapshot(robot, q, targets, *, frame=0, **extra) -> TreeState:
                                trail=F[link][None, :3, 3].copy()))
     return TreeState(frame=int(frame), q=q.copy(), links=links, link_R=R, link_p=p,
                      segments=list(robot.segments), origins=origins, axes=axes, tools=tools,
-                     reach=float(robot.reach),
+                     reach=float(robot.arm_reach),
                      error=max((t.error for t in tools), default=0.0),
                      orientation_error=max((t.orientation_error for t in tools), default=0.0),
                      name=robot.name, **extra)

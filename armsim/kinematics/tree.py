@@ -438,6 +438,19 @@ class Robot(Limited):
         """The largest reach of a tip's chain (a task-space length for tolerances)."""
         return max(self.chain(t)[0].reach for t in self.tips)
 
+    @property
+    def arm_reach(self) -> float:
+        """:attr:`reach` without a moving base's travel (its slides' largest extension,
+        100 m each): the robot's own size, what a view frames."""
+        slides = {n for n, b in zip(self.joint_names, self.base_translations) if b}
+        out = 0.0
+        for t in self.tips:
+            chain = self.chain(t)[0]
+            travel = sum(max(abs(j.lower), abs(j.upper)) for j in chain.joints
+                         if j.name in slides)
+            out = max(out, chain.reach - travel)
+        return out
+
 
 def _as_joint(j):
     """A :class:`TreeJoint` as the chain's :class:`Joint` (for :func:`validate.joint`)."""

@@ -96,7 +96,8 @@ class Scene:
         from armsim.scene.sections import ViewSection
         view = self.sections.get("view") or ViewSection()
         arm = self.sections["arm"]
-        return view.settings((arm.tree if arm.tree is not None else arm.chain).reach)
+        arm = arm.tree if arm.tree is not None else arm.chain   # (a moving base: its own size)
+        return view.settings(float(getattr(arm, "arm_reach", arm.reach)))
 
     @property
     def folder(self) -> Path:

@@ -257,13 +257,13 @@ def _camera(chain, view, points=None):
     """The spatial view: None frames the robot (as the window does: the ``points`` it
     stands at, see :meth:`~armsim.view.orbit.OrbitCamera.framing`), a dict is a scene's
     ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used as is (a copy)."""
-    from armsim.view.orbit import OrbitCamera
+    from armsim.view.orbit import OrbitCamera, view_reach
     if view is None:
-        return OrbitCamera.framing(chain.reach, points=points)
+        return OrbitCamera.framing(view_reach(chain), points=points)
     if isinstance(view, OrbitCamera):
         return view.copy()
     if isinstance(view, dict):
-        return OrbitCamera.from_view(view, chain.reach, points=points)
+        return OrbitCamera.from_view(view, view_reach(chain), points=points)
     raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
                      f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got "
                      f"{type(view).__name__}")

@@ -23,7 +23,7 @@ import numpy as np
 from armsim.ranges import (VIEW_AZIMUTH_DEG, VIEW_CENTER, VIEW_DISTANCE, VIEW_ELEVATION_DEG,
                            VIEW_FOV_DEG, VIEW_ORBIT_DEG_PER_S, VIEW_ZOOM)
 
-__all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points"]
+__all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points", "view_reach"]
 
 #: the keys of a scene's ``[view]`` table
 VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
@@ -105,6 +105,12 @@ def _clamp_center(center) -> np.ndarray:
     subnormal coordinates become 0)."""
     return np.array([VIEW_CENTER.clamp(c, fallback=0.0) for c in np.asarray(center, float)])
 
+
+
+def view_reach(robot) -> float:
+    """The length a view of ``robot`` is scaled by: its reach, a whole robot's without a
+    moving base's travel (:attr:`~armsim.kinematics.tree.Robot.arm_reach`)."""
+    return float(getattr(robot, "arm_reach", robot.reach))
 
 class OrbitCamera:
     """A perspective camera orbiting ``center``.
