@@ -327,6 +327,33 @@ def test_a_function_s_variables_are_not_turned_by_whole_turns():
     assert res.success and abs(res.q[0] ** 3 - 4 * res.q[0] - 20.0) < 1e-5
 
 
+FINGERS = """<robot name="g">
+  <link name="palm"/><link name="f1"/><link name="f2"/>
+  <joint name="finger1" type="prismatic"><parent link="palm"/><child link="f1"/>
+    <origin xyz="0 0.02 0.05"/><axis xyz="0 1 0"/><limit lower="0" upper="0.04"/></joint>
+  <joint name="finger2" type="prismatic"><parent link="palm"/><child link="f2"/>
+    <origin xyz="0 -0.02 0.05"/><axis xyz="0 1 0"/><limit lower="{lo}" upper="{hi}"/>
+    <mimic joint="finger1" multiplier="-1" offset="0.01"/></joint>
+</robot>
+"""
+
+
+def test_a_mimic_s_own_limits_bound_the_joint_it_mimics(tmp_path):
+    # finger2 = 0.01 - finger1 within [-0.01, 0.01] holds finger1 in [0, 0.02]; its limits
+    # were ignored (a solve left finger2 at -0.025 and said success)
+    robot = armsim.load_robot(_write(tmp_path, "g.urdf", FINGERS.format(lo=-0.01, hi=0.01)))
+    assert robot.limits.tolist() == [[0.0, 0.02]]
+    far = {"f1": robot.frames(np.array([0.02]), ["f1"])["f1"][:3, 3] + [0, 0.015, 0]}
+    res = armsim.solve(robot, far)
+    assert not res.success and res.q[0] == pytest.approx(0.02)
+    F = robot.frames(res.q, ["f2"])["f2"]
+    assert F[1, 3] == pytest.approx(-0.02 + (0.01 - 0.02), abs=1e-12)   # finger2 at -0.01
+    with pytest.raises(ValueError, match=r"b.urdf: joint 'finger2': its limits \[0.5, 0.6\] allow no "
+                                         r"value of joint 'finger1' \(it mimics it\) within "
+                                         r"\[0, 0.04\]$"):
+        armsim.load_robot(_write(tmp_path, "b.urdf", FINGERS.format(lo=0.5, hi=0.6)))
+
+
 # -- objectives on whole robots ----------------------------------------------------------------
 def _dual_targets(seed):
     robot = armsim.robots.load_robot("dual_arm")

@@ -174,7 +174,11 @@ class Robot(Limited):
         self._movable = tuple(j.name for j in movable)
         self._value_index = {j.name: i for i, j in enumerate(movable)}
         checked = {j.name: validate.joint(_as_joint(j)) for j in expanded}
-        self.limits = _frozen(np.array([checked[j.name][3] for j in free], dtype=float))
+        limits = np.array([checked[j.name][3] for j in free], dtype=float)
+        for name, (source, m, o) in self.mimic.items():     # a mimic's own limits bound
+            limits[column[source]] = _within_mimic(         # its source (not a turn)
+                name, source, checked[name][3], limits[column[source]], m, o)
+        self.limits = _frozen(limits)
         for name, (source, m, o) in self.mimic.items():     # a mimic's range: its own kind's
             slide = by_name[name].type == "prismatic"
             lo, hi = _mimic_range(self.limits[column[source]], m, o, slide)
@@ -457,6 +461,27 @@ def _as_joint(j):
     kind = "continuous" if j.type == "fixed" else j.type
     return Joint(j.name, kind, j.xyz, j.rpy, j.axis if j.type != "fixed" else (0.0, 0.0, 1.0),
                  j.lower, j.upper)
+
+
+def _within_mimic(name, source, own, limits, mult, off):
+    """The source's ``limits`` narrowed to the values whose mimic ``value * mult + off``
+    stays within the mimic's ``own`` limits (a mimic with no limits, or of a continuous
+    source, which turns, leaves them as they are); a ValueError naming both when none do."""
+    lo, hi = (float(v) for v in own)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not np.all(np.isfinite(limits)):
+        return limits
+    if mult == 0.0:
+        if lo <= off <= hi:
+            return limits
+        raise ValueError(f"joint {shown(name)}: its mimic rule holds it at {off:g}, outside "
+                         f"its limits [{lo:g}, {hi:g}]")
+    a, b = sorted(((lo - off) / mult, (hi - off) / mult))
+    new = np.array([max(limits[0], a), min(limits[1], b)])
+    if new[0] > new[1]:
+        raise ValueError(f"joint {shown(name)}: its limits [{lo:g}, {hi:g}] allow no value of "
+                         f"joint {shown(source)} (it mimics it) within [{limits[0]:g}, "
+                         f"{limits[1]:g}]")
+    return new
 
 
 def _mimic_range(limits, mult, off, slide):
