@@ -400,9 +400,9 @@ def _tree_joint(j, element):
     if mimic_el is not None:
         if j.type not in MOVABLE:
             raise ValueError(f"{where} is {j.type} and cannot mimic another joint")
-        mult = validate.number(mimic_el.get("multiplier", "1"), "angle",
+        mult = validate.number(mimic_el.get("multiplier", "1"), "multiplier",
                                f"{where}: mimic multiplier")
-        off = validate.number(mimic_el.get("offset", "0"), "angle", f"{where}: mimic offset")
+        off = validate.number(mimic_el.get("offset", "0"), "joint", f"{where}: mimic offset")
         mimic = (str(mimic_el.get("joint")), mult, off)
     return TreeJoint(str(j.name), str(j.type), str(j.parent), str(j.child),
                      tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), lo, hi, mimic)

@@ -62,6 +62,7 @@ RANGES = {
     "reach": (1e-3, 1e3, "m"),
     "position": (-1e6, 1e6, "m"),
     "joint": (-1e6, 1e6, "rad or m"),
+    "multiplier": (-1e3, 1e3, ""),      # a mimic's (armsim.kinematics.tree.MAX_MULTIPLIER)
 }
 LENGTH_RANGE = RANGES["length"]
 ANGLE_RANGE = RANGES["angle"]
