@@ -350,7 +350,8 @@ def _scene_from(args):
             try:
                 text = (robot_scene(args.robot, urdf, args.base, args.tip) if args.tips is None
                         else tree_scene(args.robot, urdf, args.tips if isinstance(args.tips, list)
-                                        else [t for t in args.tips.split(",") if t]))
+                                        else [t.strip() for t in args.tips.split(",")
+                                              if t.strip()]))   # "a, b": the names a and b
             except ValueError as exc:       # the robot's model cannot be read
                 raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
             scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")

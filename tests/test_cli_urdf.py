@@ -126,8 +126,8 @@ def test_a_whole_robot_from_any_urdf_with_tips(tmp_path):
     from test_tree import TWO_ARMS
     urdf = tmp_path / "two.urdf"
     urdf.write_text(TWO_ARMS)
-    r = run([str(urdf), "--tips", "left_tool,right_tool", "--gif", "out.gif", "--frames", "12",
-             "--report", "r.json"], tmp_path)
+    r = run([str(urdf), "--tips", "left_tool, right_tool", "--gif", "out.gif", "--frames", "12",
+             "--report", "r.json"], tmp_path)           # (a space after the comma: no name)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
     frames = iio.imread(tmp_path / "out.gif", index=None)
