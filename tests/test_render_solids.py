@@ -445,3 +445,61 @@ def test_a_bad_shape_leaves_out_that_shape_alone(tmp_path, capsys):
     with pytest.raises(ValueError, match="mesh scale must not be zero"):
         from armsim.kinematics.visuals import _nonzero
         _nonzero("1 0 1", "mesh scale", 3)
+
+
+TREE = """<?xml version="1.0"?>
+<robot name="twoboxy">
+  <material name="clay"><color rgba="0.9 0.5 0.2 1"/></material>
+  <link name="torso"/>
+  <link name="left">
+    <visual>
+      <origin xyz="0.05 0.0 0.3" rpy="0 0 0.4"/>
+      <geometry><box size="{b[0]} {b[1]} {b[2]}"/></geometry>
+      <material name="clay"/>
+    </visual>
+  </link>
+  <link name="right"><visual><geometry>{right}</geometry></visual></link>
+  <link name="lt"/><link name="rt"/>
+  <joint name="jl" type="revolute"><parent link="torso"/><child link="left"/>
+    <origin xyz="0 0.4 0"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+  <joint name="jr" type="revolute"><parent link="torso"/><child link="right"/>
+    <origin xyz="0 -0.4 0"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+  <joint name="fl" type="fixed"><parent link="left"/><child link="lt"/>
+    <origin xyz="0 0 0.6"/></joint>
+  <joint name="fr" type="revolute"><parent link="right"/><child link="rt"/>
+    <origin xyz="0 0 0.6"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+</robot>
+"""
+
+
+def test_a_whole_robot_draws_its_urdf_visuals_on_their_links(tmp_path, capsys):
+    # a whole robot (a tree) drew generated shapes only, whatever its URDF's visuals
+    from scipy.ndimage import binary_dilation
+    from armsim.ik.tree_tracking import tree_snapshot
+    from armsim.kinematics.spatial import rpy_matrix
+    from armsim.view.solids import tree_body_of
+    from armsim.view.tree3d import render_tree
+    path = tmp_path / "two.urdf"
+    path.write_text(TREE.format(b=BOX, right='<mesh filename="gone.stl"/>'))
+    robot = armsim.load_robot(path)
+    q = np.array([0.7, -0.3, 0.4])
+    cam = OrbitCamera(40, 30, 2.4, (0, 0, 0.3), 45)
+    body = tree_body_of(robot)
+    img = render_tree(tree_snapshot(robot, q, {}), cam, SIZE, body=body, show_panel=False,
+                      show_trail=False)
+    corners = np.array([[x, y, z] for x in (-.5, .5) for y in (-.5, .5) for z in (-.5, .5)]) * BOX
+    F = robot.frames(q, ["left"])["left"]
+    world = (corners @ rpy_matrix(np.array([0, 0, 0.4])).T + [0.05, 0, 0.3]) @ F[:3, :3].T \
+        + F[:3, 3]
+    hull = hull_mask(cam.project(world, SIZE)[0], SIZE)
+    drawn = clay_mask(img)
+    assert drawn.sum() > 1000 and not np.any(drawn & ~binary_dilation(hull, iterations=2))
+    assert painted(img, GENERIC).sum() > 300       # the right arm: its mesh is missing
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"armsim: warning: {path}: link 'right': mesh 'gone.stl' not found; "
+                   f"drawing a generated shape"]
+    # through the Python drawing and the GIF too
+    assert clay_mask(np.asarray(armsim.render(robot, q, size=SIZE))).sum() > 1000
+    anim = armsim.animate(robot, np.stack([q, q]), size=SIZE)
+    import imageio.v3 as iio
+    assert clay_mask(iio.imread(anim.data, index=0)[..., :3]).sum() > 500

@@ -36,7 +36,7 @@ from armsim.kinematics import validate
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.kinematics.validate import shown
 
-__all__ = ["Visual", "chain_visuals", "decimate", "resolve_mesh", "MAX_TRIANGLES",
+__all__ = ["Visual", "chain_visuals", "link_visuals", "decimate", "resolve_mesh", "MAX_TRIANGLES",
            "MAX_MESH_BYTES"]
 
 #: triangles a mesh keeps at most (more are merged by vertex clustering)
@@ -304,6 +304,38 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
             count += 1
             try:
                 item = _item(vis, name, T_link, path, package_dirs, named, warn, meshes)
+            except ValueError as exc:      # a bad shape: this item alone is left out
+                if warn is not None:
+                    warn(f"{exc}; drawing a generated shape for link {shown(name)}")
+                item = None
+            if item is not None:
+                out[k].append(item)
+    return out
+
+
+def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]]:
+    """The visual items of each link of ``links`` (names; a whole robot's, every link has
+    its own frame) read from the URDF file ``urdf``, each ``origin`` in its own link's frame
+    (a link the file does not have, or without visuals: an empty list); the same checks,
+    warnings and bound (:data:`MAX_VISUALS` items in all) as :func:`chain_visuals`."""
+    from armsim.kinematics.urdf import parse_root
+    path = Path(urdf)
+    root = parse_root(path)
+    elements = {lk.get("name"): lk for lk in root.findall("link")}
+    named = {m.get("name"): m.find("color") for m in root.findall("material")}
+    out = [[] for _ in links]
+    count, meshes = 0, {}
+    for k, name in enumerate(links):
+        element = elements.get(name)
+        for vis in ([] if element is None else element.findall("visual")):
+            if count == MAX_VISUALS:
+                if warn is not None:
+                    warn(f"{path}: the robot has more than {MAX_VISUALS} visuals; the rest "
+                         f"(from link {shown(name)} on) are left out")
+                return out
+            count += 1
+            try:
+                item = _item(vis, name, np.eye(4), path, package_dirs, named, warn, meshes)
             except ValueError as exc:      # a bad shape: this item alone is left out
                 if warn is not None:
                     warn(f"{exc}; drawing a generated shape for link {shown(name)}")

@@ -276,8 +276,8 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
 
     from armsim.view.calibration_spatial import calibration_status
     from armsim.view.render import (default_camera, draw_frame, is_spatial, is_spatial_calibration,
-                                    spatial_obstacles)
-    from armsim.view.solids import body_of
+                                    is_tree, spatial_obstacles)
+    from armsim.view.solids import body_of, tree_body_of
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
@@ -291,6 +291,9 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
             draw_frame(surface, state, camera, **{      # the caller's obstacles win
                 "obstacles": spatial_obstacles(sim), "body": body_of(getattr(sim, "chain", None)),
                 **draw_options})
+        elif is_tree(state):        # a whole robot: its URDF's visuals when it has them
+            draw_frame(surface, state, camera, **{"body": tree_body_of(sim.chain),
+                                                  **draw_options})
         elif is_spatial_calibration(state):
             draw_frame(surface, state, camera, status=calibration_status(sim), **draw_options)
         else:

@@ -402,8 +402,9 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     opts = _options(theme, show_panel, False, options)
     opts.pop("show_jacobian")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from armsim.view.solids import tree_body_of
     pixels = render_tree(state, _camera(robot, view, arm_points(state)[
-        np.all(np.isfinite(arm_points(state)), axis=1)]), size, **opts)
+        np.all(np.isfinite(arm_points(state)), axis=1)]), size, body=tree_body_of(robot), **opts)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 

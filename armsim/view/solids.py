@@ -32,7 +32,8 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
-__all__ = ["Look", "LOOKS", "GENERIC", "Body", "body_of", "draw_solids", "generated_parts",
+__all__ = ["Look", "LOOKS", "GENERIC", "Body", "body_of", "tree_body_of", "draw_solids",
+           "generated_parts",
            "shaded_colors", "use_package_dirs", "PACKAGE_DIRS", "AMBIENT", "LIGHT", "SIDES"]
 
 #: the unlit share of a face's colour
@@ -298,6 +299,27 @@ def body_of(chain, package_dirs=None) -> Body:
         _BODIES[chain] = (key, body)
     except TypeError:
         pass
+    return body
+
+
+def tree_body_of(robot, package_dirs=None) -> Body:
+    """:func:`body_of` of a whole robot (:class:`~armsim.kinematics.tree.Robot`): its
+    URDF's visuals per link, in ``robot.links`` order (cached per robot)."""
+    package_dirs = list(PACKAGE_DIRS if package_dirs is None else package_dirs)
+    key = ("tree", tuple(map(str, package_dirs)), os.environ.get("ROS_PACKAGE_PATH", ""))
+    hit = _BODIES.get(robot)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    visuals = None
+    if getattr(robot, "urdf", None) is not None:
+        from armsim.kinematics.visuals import link_visuals
+        try:
+            visuals = link_visuals(robot.urdf, list(robot.links), package_dirs=package_dirs,
+                                   warn=_warn)
+        except ValueError as exc:
+            _warn(f"{exc}; drawing generated shapes")
+    body = Body(LOOKS.get(getattr(robot, "name", None), GENERIC), visuals)
+    _BODIES[robot] = (key, body)
     return body
 
 

@@ -42,7 +42,7 @@ TOOL_COLORS = ((255, 140, 0), (0, 200, 255), (230, 60, 230), (250, 225, 40),
                (140, 240, 60), (255, 120, 160))
 #: the options :func:`draw_tree` takes (the window and the GIF pass theirs through)
 TREE_OPTIONS = ("theme", "show_trail", "show_panel", "show_grid", "show_solids",
-                "show_waypoints", "keep_out")
+                "show_waypoints", "keep_out", "body")
 
 
 def tool_color(k: int):
@@ -74,14 +74,23 @@ def _radius(state, look, reach):
     return min(r, 0.3 * float(np.median(lengths))) if len(lengths) else r
 
 
-def tree_parts(state, look, reach):
+def tree_parts(state, look, reach, body=None):
     """The robot as solids in the world: (vertices (V, 3), faces (F, K), colour) per
     segment (a cylinder) and per movable joint (its housing along the axis; a sphere for a
-    rounded look)."""
+    rounded look); with a ``body`` that has the URDF's visuals (:func:`tree_body_of`), those
+    on their links, and a cylinder for each segment to a link that has none."""
     p = np.asarray(state.link_p, dtype=float)
     r = _radius(state, look, reach)
     parts = []
+    meshes = [] if body is None else body._meshes
+    if any(meshes):
+        R = np.asarray(state.link_R, dtype=float)
+        for k, items in enumerate(meshes[:len(p)]):
+            for v, f, c in items:
+                parts.append((v @ R[k].T + p[k], f, c))
     for i, j in state.segments:
+        if any(meshes) and j < len(meshes) and meshes[j]:
+            continue
         a, b = p[i], p[j]
         length = float(np.linalg.norm(b - a))
         if not (np.isfinite(length) and length > 1e-9):
@@ -90,6 +99,8 @@ def tree_parts(state, look, reach):
         T[:3, :2] *= r
         v, f = _cylinder(SIDES, int(min(12, max(1, length // (1.5 * r)))))
         parts.append((v @ T[:3, :3].T + T[:3, 3], f, look.link))
+    if any(meshes):             # the visuals hold the joints' housings
+        return parts
     rh, hl = look.housing_radius * r, look.housing_length * r
     cv, cf = _cylinder()
     sv, sf = _sphere()
@@ -174,7 +185,7 @@ def _panel_lines(state, th):
 
 def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
               show_trail=True, show_panel=True, show_grid=True, show_solids=True,
-              show_waypoints=True, keep_out=()) -> None:
+              show_waypoints=True, keep_out=(), body=None) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.tree_tracking.TreeState`) as ``camera`` sees
     it onto ``surface`` (the whole surface is the viewport); see the module's docstring."""
     size = surface.get_size()
@@ -209,7 +220,7 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
                 for i in np.flatnonzero(vis):
                     pygame.draw.line(surface, color, pa[i], pb[i], lw)
     if show_solids:
-        robot_px = draw_solids(surface, tree_parts(state, look, reach), camera, size)
+        robot_px = draw_solids(surface, tree_parts(state, look, reach, body), camera, size)
         o = np.asarray(state.origins, float).reshape(-1, 3)
         a = np.asarray(state.axes, float).reshape(-1, 3)
         half = 0.75 * look.housing_length * r_world
