@@ -56,6 +56,27 @@ def test_bad_objective_and_obstacle_tables_give_one_line(base, extra, message):
     assert str(err.value) == message
 
 
+@pytest.mark.parametrize("extra, message", [
+    ('kind = "circle"\ncenter = [0, 0]\nradius = 0.1\n', "Obstacle: the robot's point (0, 0)"),
+    ('kind = "box"\ncenter = [0.02, 0]\nsize = [0.1, 0.1]\n', "Box: the robot's point (0, 0)"),
+    ('kind = "capsule"\na = [-0.1, 0]\nb = [0.1, 0]\nradius = 0.05\n',
+     "Capsule: the robot's point (0, 0)"),
+])
+def test_an_obstacle_that_holds_the_base_is_refused(extra, message):
+    # no pose takes the base out of it: it was accepted, and the arm ran through it
+    scene = loads(PLANAR + "[[obstacle]]\n" + extra, "x.toml")
+    with pytest.raises(SceneError) as err:
+        build_simulation(scene)
+    assert str(err.value) == (f"x.toml: obstacle[0]: {message}, which no joint moves (its "
+                              f"base), is inside it: no pose can clear it")
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    with pytest.raises(ValueError, match=r"^Obstacle: the robot's point \(0, 0\)"):
+        armsim.solve(chain, [0.5, 0.3], objectives=[armsim.Obstacle([0.0, 0.0], 0.1)])
+    # a table under the base (its top through the base) is no obstacle to a pose
+    table = armsim.Box([0.0, -0.05], [1.0, 0.1])
+    assert armsim.solve(chain, [0.5, 0.3], objectives=[table]).success
+
+
 def test_shipped_obstacle_scenes_round_trip_and_keep_clear():
     for name, frames in (("scenes/obstacle_reach.toml", 240), ("scenes/panda_obstacle.toml", 120)):
         scene = load(name)

@@ -346,6 +346,16 @@ class Obstacle(Objective):
         self._links = np.flatnonzero((np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
                                      & (ma | mb)[0, :, 0])
         self._segments = a.shape[1]
+        # a kept link's end that no joint moves (the base) inside the shape: no pose clears it
+        k = self._links
+        still = np.concatenate([a[0, k][~ma[0, k, 0]], b[0, k][~mb[0, k, 0]]])
+        if len(still):
+            d = self._core(still[None], still[None])[0] - self.link_radius
+            if np.any(d < 0.0):
+                where = ", ".join(f"{v:.4g}" for v in still[int(np.argmin(d))])
+                raise ValueError(f"{type(self).__name__}: the robot's point ({where}), which "
+                                 f"no joint moves (its base), is inside it: no pose can "
+                                 f"clear it")
         return self
 
     def _core(self, a, b):

@@ -409,7 +409,7 @@ def build_simulation(scene: Scene):
     tol = getattr(target, "tolerance", None)
 
     from armsim.scene.objectives import objectives_for
-    objectives = objectives_for(scene, chain.clip(q0))     # shared by the arms (dragged)
+    objectives = objectives_for(scene, chain.clip(q0), chain)   # shared by the arms (dragged)
 
     def make(solver_section, label):
         path = target.make(chain, scene.seed)
@@ -448,7 +448,7 @@ def _build_spatial(scene: Scene):
         target = dataclasses.replace(target, start=tuple(float(v) for v in chain.pose(q0)[1]))
     kwargs = _solver_kwargs(scene.solver, scene.source, scene.seed)
     from armsim.scene.objectives import objectives_for
-    objectives = objectives_for(scene, q0)
+    objectives = objectives_for(scene, q0, chain)
     if objectives:
         kwargs["objectives"] = objectives
     try:

@@ -281,9 +281,11 @@ class ObstacleList(ItemList):
     WORD: ClassVar[str] = "obstacle"
 
 
-def objectives_for(scene, q0) -> list:
+def objectives_for(scene, q0, chain=None) -> list:
     """The :mod:`armsim.ik.objectives` objects of a scene's ``[[objective]]`` and
-    ``[[obstacle]]`` items (``q0``: the arm's start, the default posture rest)."""
+    ``[[obstacle]]`` items (``q0``: the arm's start, the default posture rest); with the
+    ``chain``, each obstacle is checked against it (one that holds the base no pose
+    clears: a SceneError naming the item)."""
     import numpy as np
 
     import armsim.ik.objectives as ob
@@ -302,6 +304,7 @@ def objectives_for(scene, q0) -> list:
             out.append(ob.Smoothness(q0, item.weight))
         else:
             out.append(ob.SelfCollision(item.link_radius, item.margin, item.weight))
+    n_obj = len(out)
     for item in getattr(scene.sections.get("obstacle"), "items", ()):
         common = dict(clearance=item.clearance, link_radius=item.link_radius, weight=item.weight)
         if item.kind in ("circle", "sphere"):
@@ -310,4 +313,11 @@ def objectives_for(scene, q0) -> list:
             out.append(ob.Box(item.center, item.size, **common))
         else:
             out.append(ob.Capsule(item.a, item.b, item.radius, **common))
+        if chain is not None:
+            try:
+                out[-1].bind(chain)
+            except ValueError as exc:
+                from armsim.scene.schema import SceneError
+                raise SceneError(scene.source, f"obstacle[{len(out) - 1 - n_obj}]",
+                                 str(exc)) from None
     return out
