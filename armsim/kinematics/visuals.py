@@ -289,16 +289,22 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
             fk, fT = placed[link]
             placed[c] = (fk, fT @ _pose(j.find("origin"), f"joint {shown(j.get('name'))}"))
             stack.append(c)
-    out = [[] for _ in range(chain.n + 1)]
+    return _collect([(name, k, T) for name, (k, T) in placed.items()], chain.n + 1, links,
+                    path, package_dirs, named, warn, "chain")
+
+
+def _collect(placed, size, elements, path, package_dirs, named, warn, what):
+    """``size`` lists: in list k the items of each (link name, k, its pose ``T_link`` in
+    frame k) of ``placed``; at most :data:`MAX_VISUALS` in all (``what``: "chain" or
+    "robot", for the warning), a bad shape left out alone."""
+    out = [[] for _ in range(size)]
     count, meshes = 0, {}                   # meshes: each file and scale read once
-    for name, (k, T_link) in placed.items():
-        element = links.get(name)
-        if element is None:
-            continue
-        for vis in element.findall("visual"):
+    for name, k, T_link in placed:
+        element = elements.get(name)
+        for vis in ([] if element is None else element.findall("visual")):
             if count == MAX_VISUALS:
                 if warn is not None:
-                    warn(f"{path}: the chain has more than {MAX_VISUALS} visuals; the rest "
+                    warn(f"{path}: the {what} has more than {MAX_VISUALS} visuals; the rest "
                          f"(from link {shown(name)} on) are left out")
                 return out
             count += 1
@@ -323,26 +329,8 @@ def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]
     root = parse_root(path)
     elements = {lk.get("name"): lk for lk in root.findall("link")}
     named = {m.get("name"): m.find("color") for m in root.findall("material")}
-    out = [[] for _ in links]
-    count, meshes = 0, {}
-    for k, name in enumerate(links):
-        element = elements.get(name)
-        for vis in ([] if element is None else element.findall("visual")):
-            if count == MAX_VISUALS:
-                if warn is not None:
-                    warn(f"{path}: the robot has more than {MAX_VISUALS} visuals; the rest "
-                         f"(from link {shown(name)} on) are left out")
-                return out
-            count += 1
-            try:
-                item = _item(vis, name, np.eye(4), path, package_dirs, named, warn, meshes)
-            except ValueError as exc:      # a bad shape: this item alone is left out
-                if warn is not None:
-                    warn(f"{exc}; drawing a generated shape for link {shown(name)}")
-                item = None
-            if item is not None:
-                out[k].append(item)
-    return out
+    return _collect([(name, k, np.eye(4)) for k, name in enumerate(links)], len(links),
+                    elements, path, package_dirs, named, warn, "robot")
 
 
 def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
