@@ -197,7 +197,59 @@ def segment_box_distance(a, b, center, half):
     cand = np.stack([np.zeros(shape), t, np.ones(shape)], -1)
     best = np.take_along_axis(cand, np.argmin(np.stack([f(cand[..., i]) for i in range(3)], -1),
                                               -1)[..., None], -1)[..., 0]
-    return point_box_distance(a + _col(best) * (b - a), c, h)
+    d = point_box_distance(a + _col(best) * (b - a), c, h)
+    if not isinstance(d, ad.Dual):
+        return d
+    return _inside_kink(d, a, b, av, bv, best, c, h)
+
+
+def _inside_kink(d, a, b, av, bv, t, c, h):
+    """:func:`segment_box_distance`'s derivative where the smallest distance along the
+    segment lies inside the box between its ends: there ``V = min_t max_k e_k(t)`` (``e_k``
+    the depth past face k) sits on a kink where two faces' depths meet, and the point moves
+    along the segment as q moves, so the derivative is not one face's at a fixed t.  With
+    ``s_k = de_k/dt`` (of opposite signs) it is ``(s_i e_j' - s_j e_i') / (s_i - s_j)``,
+    the derivative of the meeting point's depth; elsewhere (outside the box, or at an
+    end) the minimum is smooth in t or at a fixed t, and ``d`` stands."""
+    p = av + t[..., None] * (bv - av)
+    rel = p - c
+    e = np.abs(rel) - h                                     # each face's depth (..., dim)
+    inside = np.all(e < 0.0, axis=-1) & (t > 0.0) & (t < 1.0)
+    if not np.any(inside):
+        return d
+    order = np.argsort(e, axis=-1)
+    i, j = order[..., -1], order[..., -2]                   # the two deepest-reaching faces
+    slope = np.sign(rel) * (bv - av)                        # de_k/dt
+    si = np.take_along_axis(slope, i[..., None], -1)[..., 0]
+    sj = np.take_along_axis(slope, j[..., None], -1)[..., 0]
+    ei = np.take_along_axis(e, i[..., None], -1)[..., 0]
+    ej = np.take_along_axis(e, j[..., None], -1)[..., 0]
+    scale = 1.0 + np.max(np.abs(h))
+    kink = inside & (si * sj < 0.0) & (np.abs(ei - ej) <= 1e-6 * scale)
+    if not np.any(kink):
+        return d
+    # the depths as Duals at the found t (their slopes in q at a fixed t)
+    pd = a + _col(t) * (b - a)
+    depth = ad.abs(pd - c) - h
+    di = _pick(depth, i)
+    dj = _pick(depth, j)
+    wi = np.where(kink, -sj / np.where(kink, si - sj, 1.0), 0.0)   # weights summing to 1
+    wj = np.where(kink, si / np.where(kink, si - sj, 1.0), 0.0)
+    keep = np.where(kink, 0.0, 1.0)
+    # the value stays d's (e_i = e_j there up to the search's bracket)
+    mixed = d * keep + (di * wi + dj * wj)
+    return ad.Dual(ad.value_of(d), mixed.tangent)
+
+
+def _pick(x, index):
+    """``x[..., index]`` along the last axis, ``index`` an int array of x's leading shape
+    (duals welcome)."""
+    v = ad.value_of(x)
+    out = None
+    for k in range(np.shape(v)[-1]):
+        term = x[..., k] * (index == k).astype(float)
+        out = term if out is None else out + term
+    return out
 
 
 def samples(chain, count, seed=0):

@@ -390,9 +390,10 @@ class Box(Obstacle):
     widths [m]: the link's distance is the smallest signed distance of the box
     (:func:`~armsim.ik.geometry.segment_box_distance`) along the link, minus
     ``link_radius``.  Outside the box that distance is continuously differentiable (the
-    distance to a convex set); inside, where the deepest face changes, it has a kink,
-    which the barrier only meets on a link already inside.  Otherwise as
-    :class:`Obstacle`."""
+    distance to a convex set); inside, it is differentiable where the link's deepest
+    point sits between its ends on two faces (the derivative of that point's depth), and
+    has a kink where the deepest faces trade places, which the barrier only meets on a link
+    already inside.  Otherwise as :class:`Obstacle`."""
 
     name = "box"
 
