@@ -104,10 +104,9 @@ class _Pass:
 
 
 def _margin_residual(ctx, distance, margin):
-    """``sqrt(sum max(0, margin - d)^2)`` (B, 1) of the distances ``distance(points)``
-    (B, k).  With a Dual q, a row whose every distance is at least the margin is 0 with a
-    zero derivative: those rows take no Dual pass, and with none left, the answer is a
-    plain zero array (far from every obstacle, the common case)."""
+    """``sqrt(sum max(0, margin - d)^2)`` (B, 1) of ``distance(points)`` (B, k).  With a
+    Dual q, a row whose every distance is at least the margin is 0 with a zero derivative:
+    it takes no Dual pass (none left: a plain zero array, far from every obstacle)."""
     if not isinstance(ctx.q, ad.Dual):
         return geometry.norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
     d = distance(ctx.plain_points)
