@@ -222,14 +222,17 @@ def test_for_target_keeps_one_problem_per_chain_and_kind():
                                         (1.0 + 2e-6, "4e-06")])
 @pytest.mark.filterwarnings("ignore:overflow encountered")
 def test_rotation_check_one_pose_equals_batch(entry, dev):
-    """One pose's orthonormality check (on floats) says what the batch check says."""
+    """One pose's orthonormality check (on floats) says what the batch check says (a
+    batch's names the row)."""
     chain = armsim.robots.load("iiwa14")
     T = np.eye(4)
     T[1, 1] = entry
     for batch in (False, True):
-        with pytest.raises(ValueError, match=r"^target rotation must be orthonormal \(R R\^T = I "
-                                             rf"within 1e-6\), got a deviation of {dev}$"):
-            for_target(chain, T[None] if batch else T, batch=batch)
+        row = r" \(row 1\)" if batch else ""
+        with pytest.raises(ValueError, match=rf"^target rotation{row} must be orthonormal \(R "
+                                             rf"R\^T = I within 1e-6\), got a deviation of "
+                                             rf"{dev}$"):
+            for_target(chain, np.stack([np.eye(4), T]) if batch else T, batch=batch)
     T[1, 1] = 1.0 + 4e-7                           # 8e-7, within 1e-6: accepted by both
     assert for_target(chain, T)[0].kind == for_target(chain, T[None], batch=True)[0].kind
 
@@ -294,3 +297,19 @@ def test_solve_batch_of_one_row_uses_the_one_row_attempt(monkeypatch):
         one = armsim.solve(chain, T[i], q0=mid, tol=1e-5)
         np.testing.assert_allclose(one.q, b.q[0], rtol=0, atol=TOL)
         assert one.iterations == b.iterations[0] and one.success == b.success[0]
+
+
+def test_a_pose_problem_s_own_rows_are_checked_as_its_poses():
+    # rows (p, R row by row) given to a SpatialTarget the caller made skipped the rotation
+    # check a 4x4 has: R scaled by 2 ran 540 iterations and ended "stalled"
+    chain = armsim.robots.load("panda")
+    T = chain.matrix(chain.clip(np.array([0.1, -0.3, 0.2, -2.0, 0.1, 1.8, 0.5])))
+    prob = SpatialTarget(chain, "pose")
+    row = np.r_[T[:3, 3], T[:3, :3].ravel()]
+    assert armsim.solve(prob, row).success
+    for bad, dev in ((np.r_[row[:3], 2.0 * row[3:]], "3"), (np.r_[row[:3], np.zeros(9)], "1")):
+        with pytest.raises(ValueError, match=r"^target rotation must be orthonormal \(R R\^T = I "
+                                             rf"within 1e-6\), got a deviation of {dev}$"):
+            armsim.solve(prob, bad)
+        with pytest.raises(ValueError, match=r"^target rotation \(row 1\) must be orthonormal"):
+            armsim.solve_batch(prob, np.stack([row, bad]))

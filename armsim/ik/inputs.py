@@ -36,8 +36,13 @@ def check_pose_rows(rows, batch, prefix="target rotation"):
     single solve's cost)."""
     if batch:
         R = rows[:, 3:].reshape(-1, 3, 3)
-        check_rotations(R, prefix, dev=np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(
-            initial=0.0))
+        with np.errstate(invalid="ignore", over="ignore"):
+            devs = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(axis=(1, 2), initial=0.0)
+        bad = ~(devs <= ORTHONORMAL_TOL)
+        if bad.any():                   # named by its row
+            i = int(np.flatnonzero(bad)[0])
+            check_rotations(R[i:i + 1], f"{prefix} (row {i})", dev=devs[i])
+        check_rotations(R, prefix, dev=0.0)
         return
     a0, a1, a2, b0, b1, b2, c0, c1, c2 = rows[0, 3:].tolist()
     devs = (abs(a0 * a0 + a1 * a1 + a2 * a2 - 1), abs(a0 * b0 + a1 * b1 + a2 * b2),

@@ -605,6 +605,14 @@ def _given_rows(prob, target, batch):
     """A target of a :class:`SpatialTarget` the caller made: a pose's (4, 4) (batch:
     (B, 4, 4)) as its rows; anything else as given (the solve checks it)."""
     if np.shape(target)[-2:] != (4, 4) or isinstance(target, Target):
+        if (prob.kind == "pose" and not isinstance(target, Target)
+                and np.shape(target)[-1:] == (12,) and np.ndim(target) == (2 if batch else 1)):
+            try:                        # rows (p, R row by row): R must be a rotation too
+                rows = np.asarray(target, dtype=float).reshape(-1, 12)
+            except (TypeError, ValueError):
+                return target           # (the solve names what it is)
+            if np.all(np.isfinite(rows)):
+                check_pose_rows(rows, batch)
         return target
     found = SpatialTarget.target_rows(target, batch)
     if found is None:
