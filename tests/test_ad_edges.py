@@ -234,3 +234,21 @@ def test_maximum_and_minimum_of_a_nan_are_nan_as_numpy():
         assert np.isnan(f(nan, 0.0).value) and np.isnan(f(0.0, nan).value)
         assert np.isnan(f(ad.Dual(1.0, [1.0]), np.nan).value)
         assert f(ad.Dual(2.0, [1.0]), 1.0).value == (2.0 if f is ad.maximum else 1.0)
+
+
+def test_a_function_undefined_at_the_start_is_named():
+    # FunctionProblem returned q0 with residual NaN (and numpy's warnings) where an
+    # objective undefined at the start is one line
+    import warnings
+    from armsim.ik.problems import FunctionProblem
+    fp = FunctionProblem(lambda q: ad.sqrt(q - 10.0), n=3, m=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^the function is not finite at the start q0 "
+                                             r"\(\[nan, nan, nan\]\); a solve starts where it "
+                                             r"is defined$"):
+            armsim.solve(fp, [0.3, 0.4, 0.6])
+        with pytest.raises(ValueError, match=r"at the start q0\[1\] \(\[nan\]\)"):
+            armsim.solve_batch(FunctionProblem(lambda q: ad.sqrt(q - 10.0), n=1, m=1),
+                               [[0.3], [0.4]], q0=[[11.0], [0.0]])
+    assert armsim.solve(FunctionProblem(lambda q: ad.sqrt(q + 10.0), n=1, m=1), [3.3]).success

@@ -357,8 +357,9 @@ class Solver:
         targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
         if self._float_one and self.timeout is None and len(q0) > 1 and compiled.enabled():
             return compiled.run_rows(self, targets, q0, details)    # the single solve, per row
-        if isinstance(self.problem, Stack):     # objectives undefined at a start: named
-            self.problem.check_start(q0)
+        check = getattr(self.problem, "check_start", None)
+        if check is not None:       # a function or objectives undefined at a start: named
+            check(q0)
         return self._run(targets, q0)
 
     def _run(self, targets, q0):

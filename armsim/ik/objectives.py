@@ -67,8 +67,7 @@ def _vector(name, value, size=None):
 
 class _Pass:
     """One evaluation of every objective at q (an array or a Dual (B, n)); the chain's
-    points are computed once and shared: all rows, their values alone (no tangents), or
-    some rows."""
+    points are computed once and shared: all rows, their values alone, or some rows."""
 
     def __init__(self, q, chain):
         self.q, self.chain = q, chain
@@ -625,6 +624,7 @@ class Stack(Problem):
         within the limits: no step from there can be judged (a step is taken when it lowers
         the error), so a solve would run every start's budget and end with a NaN."""
         q0 = self.clip(np.asarray(q0, dtype=float))
+        getattr(self.primary, "check_start", lambda q: None)(q0)
         for name, v in self.objective_residuals(q0).items():
             if not np.isfinite(v).all():
                 i = int(np.flatnonzero(~np.isfinite(v))[0])

@@ -289,6 +289,17 @@ class FunctionProblem(Problem):
         self._checked(y.value, b)
         return y.value, y.tangent
 
+    def check_start(self, q0):
+        """A one-line ValueError when the function is not finite at a start ``q0`` (B, n),
+        within the limits (no step from there can be judged: a NaN answer)."""
+        with np.errstate(all="ignore"):
+            y = self.value(self.clip(np.asarray(q0, dtype=float)))
+        if not np.isfinite(y).all():
+            i = int(np.flatnonzero(~np.isfinite(y).all(axis=1))[0])
+            raise ValueError(f"the function is not finite at the start "
+                             f"{'q0' if len(y) == 1 else f'q0[{i}]'} "
+                             f"({str(y[i].tolist())[:60]}); a solve starts where it is defined")
+
     def _checked(self, y, b):
         if y.shape != (b, self.m):
             raise ValueError(f"the function must return (B, m) = ({b}, {self.m}) values for "
