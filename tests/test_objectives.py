@@ -186,6 +186,12 @@ def test_batch_gives_the_single_answers():
     (dict(method="ccd", objectives=[]), "method 'ccd' cannot take objectives (obstacles, "
                                         "posture, smoothness, ...); for this problem "
                                         "choose one of dls, gradient, pinv"),
+    # a user function's rows must be q's (numpy's concatenate error, or a TypeError, before)
+    (dict(objectives=[armsim.Objective(lambda q, c: np.zeros((3, 1)), name="mine")]),
+     "objective 'mine': fun must return (B, k) or (B,) with B = 1 (a row per row of q), got "
+     "shape (3, 1)"),
+    (dict(objectives=[armsim.Objective(lambda q, c: [["a"]], name="mine")]),
+     "objective 'mine': fun must return real numbers, got dtype <U1"),
 ])
 def test_bad_objectives_name_what_is_wrong(kwargs, message):
     with pytest.raises(ValueError) as err:
@@ -454,3 +460,12 @@ def test_an_objective_undefined_at_the_start_is_named():
     with np.errstate(invalid="ignore"):
         r = armsim.solve(arm, T, q0=q0[0], objectives=[undefined_left], tol=1e-5)
     assert np.isfinite(r.objectives["root"]) and np.isfinite(r.q).all()
+
+
+def test_an_objective_may_return_a_list_and_a_planar_target_takes_no_weights():
+    res = armsim.solve(SEVEN, [0.5, 0.3], objectives=[armsim.Objective(lambda q, c: [[0.0]])])
+    assert res.success
+    with pytest.raises(ValueError, match=r"^per-axis weights \(armsim.Target\) take a spatial "
+                                         r"chain or a robot; a Chain's target is its plain "
+                                         r"point$"):
+        armsim.solve(SEVEN, armsim.Target([0.5, 0.4], weights=[1, 0]))

@@ -151,12 +151,12 @@ class Objective:
         """The unweighted residual (B, k) at ``ctx.q``."""
         r = ad.as_output(self.fun(ctx.q, ctx.chain))
         shape = np.shape(inputs.real_residual(f"objective {self.name!r}", r))
-        if len(shape) == 1:
-            r = ad.reshape(r, shape + (1,))
-        elif len(shape) != 2:
-            raise ValueError(f"objective {self.name!r}: fun must return (B, k) or (B,), "
-                             f"got shape {shape}")
-        return r
+        r = np.asarray(r, dtype=float) if isinstance(r, (list, tuple)) else r   # (numbers)
+        b = np.shape(ad.value_of(ctx.q))[0]
+        if len(shape) not in (1, 2) or shape[0] != b:
+            raise ValueError(f"objective {self.name!r}: fun must return (B, k) or (B,) with "
+                             f"B = {b} (a row per row of q), got shape {shape}")
+        return ad.reshape(r, shape + (1,)) if len(shape) == 1 else r
 
     def residual(self, ctx):
         return self.raw(ctx) * self.weight

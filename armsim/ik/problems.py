@@ -584,6 +584,10 @@ def for_target(task, target, batch=False):
     if isinstance(task, SpatialTarget):
         return task, _given_rows(task, target, batch)
     if not (hasattr(task, "pose") and hasattr(task, "pose_and_jacobian")):
+        if isinstance(target, Target):
+            raise ValueError(f"per-axis weights (armsim.Target) take a spatial chain or a "
+                             f"robot; a {type(task).__name__}'s target is its plain "
+                             f"{'rows' if batch else 'point'}")
         return task, target
     weights = None
     if isinstance(target, Target):
