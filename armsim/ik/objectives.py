@@ -645,7 +645,7 @@ class Stack(Problem):
         and ``success`` of the primary target alone, and ``objectives``."""
         q = np.atleast_2d(np.asarray(out.q, dtype=float))
         if self.max_step is not None:
-            q = capped(q, q0, self.max_step, self.primary.clip)
+            q = capped(q, self.primary.clip(np.asarray(q0, float)), self.max_step, self.primary.clip)
             out.q = q[0] if single else q
         y = self.primary.value(q)
         short = "stalled"
