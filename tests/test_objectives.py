@@ -159,11 +159,11 @@ def test_max_step_is_a_hard_cap_and_smoothness_shrinks_the_change():
     assert a.success and b.success
     assert np.linalg.norm(b.q - q0) < np.linalg.norm(a.q - q0) - 0.005
     assert b.objectives["smoothness"] == pytest.approx(0.05 * np.linalg.norm(b.q - q0))
-    # a q0 past the limits: the cap counts from where the solve starts, q0 clipped (the
-    # answer moved 2 rad from the caller's q0 under max_step=0.01)
+    # a q0 past the limits: the cap counts from where the solve starts, q0 clipped (it
+    # counted from the caller's q0, 2 rad away: the step was scaled by 0.005, not to 0.01)
     limited = armsim.Chain([0.4, 0.3, 0.2], limits=[[-1.0, 1.0]] * 3)
     r = armsim.solve(limited, [0.5, 0.3], q0=[3.0, 0.0, 0.0], max_step=0.01)
-    assert np.abs(r.q - [1.0, 0.0, 0.0]).max() <= 0.01 + 1e-12
+    assert np.abs(r.q - [1.0, 0.0, 0.0]).max() == pytest.approx(0.01, abs=1e-12)
 
 
 def test_batch_gives_the_single_answers():
