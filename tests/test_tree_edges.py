@@ -326,3 +326,28 @@ def test_a_tree_simulation_names_the_argument_at_fault(kw, message):
     target = kw.pop("path", T0)
     with pytest.raises(ValueError, match=f"^{message}$"):
         TreeSimulation(robot, {"left_tool": lambda k: target}, **kw)
+
+
+def test_a_tool_beyond_reach_stretches_toward_its_target_by_its_own_joints():
+    # it weighs 1e-6 in the solve: the other tool arrived at once and the far arm did not
+    # move at all (the README says it stretches toward its target)
+    from armsim.ik import compiled
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    mid = np.array(robot.limits).mean(axis=1)
+    left, far = _one_far(robot)
+    targets = {"left_tool": left, "right_tool": far}
+    one = armsim.solve(robot, targets, q0=mid)
+    assert one.reason == "unreachable" and one.targets["left_tool"] < 1e-9
+    assert one.targets["right_tool"] < 1.5 - 0.3                 # closer by its own joints
+    own = [i for i, n in enumerate(robot.joint_names) if n.startswith("right_")]
+    assert np.abs(np.delete(one.q - mid, own)).max() < 1e-9     # the others held
+    batch = armsim.solve_batch(robot, {k: v[None] for k, v in targets.items()}, q0=mid[None])
+    np.testing.assert_allclose(batch.q[0], one.q, atol=1e-9)
+    assert batch.targets["right_tool"][0] == pytest.approx(one.targets["right_tool"], abs=1e-9)
+    if compiled.available():                    # the compiled solve (numba), stretched too
+        old = compiled.use(True)
+        try:
+            fast = armsim.solve(robot, targets, q0=mid)
+        finally:
+            compiled.use(old)
+        assert fast.targets["right_tool"] == pytest.approx(one.targets["right_tool"], abs=1e-6)

@@ -514,8 +514,10 @@ class Solver:
                 (q, iters, res, stalled, (pos, ori), tools, timed), attainable = got
                 why = spatial_scalar.compiled_reason(res, self.tol, attainable, stalled, timed)
                 out = IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
-                return out if tools is None else prob.finish(out, None, None, self.tol,
-                                                             single=True, tools=tools)
+                if tools is None:
+                    return out
+                rows = None if out.success else for_tree(prob.robot, target, False)[1][None]
+                return prob.finish(out, rows, None, self.tol, single=True, tools=tools)
         tree = prob.__class__ is TreeTargets
         return self.solve((for_tree if tree else for_target)(prob.chain, target, batch=False)[1],
                           q0)

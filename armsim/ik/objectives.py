@@ -661,7 +661,7 @@ class Stack(Problem):
         parts = self.primary.residual_parts(targets, y)
         objs = self.objective_residuals(q)
         if hasattr(self.primary, "finish"):          # a robot's tools: each one's residual
-            out = self.primary.finish(out, targets, q0, tol, single)
+            out = self.primary.finish(out, targets, q0, tol, single, stretch=False)
         if single:
             out.residual, out.success, out.reason = float(res[0]), bool(ok[0]), str(reason[0])
             out.objectives = {k: float(v[0]) for k, v in objs.items()}

@@ -42,6 +42,9 @@ __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOL
 FAR_WEIGHT = 1e-6
 #: ... and less beyond this many reaches: FAR_WEIGHT x FAR_REACHES x reach / distance
 FAR_REACHES = 100.0
+#: a tool beyond its reach is then stretched toward its target by its own joints: at most
+#: this many damped steps (TreeTargets._stretch)
+STRETCH_STEPS = 30
 #: tools (targets) in one solve, at most (the stacked error's rows: 6 a pose; the batch's
 #: J J^T is rows x rows)
 MAX_TOOLS = 64
@@ -103,7 +106,7 @@ class TreeTargets(Problem):
         self._draw = draw
         self.kind = ("tree",) + tuple((link, s.kind) for link, s in zip(self.names, self.subs))
         self.weights = np.concatenate([s.weights for s in self.subs])
-        self._float = self._own = self._start = self._blocks = None
+        self._float = self._own = self._start = self._blocks = self._far_check = None
         self._seen = {}       # (tool, split) -> _seen_one's function and columns
 
     def row_floats(self, jacobian):
@@ -405,11 +408,67 @@ class TreeTargets(Problem):
             self._float = TreeFloat(self)
         return self._float
 
-    def finish(self, out, targets, q0, tol, single, tools=None):
+    def _far_any(self, targets):
+        """Whether any row's target of any tool is provably beyond its reach (:meth:`_far`
+        of every tool at once: the check a solve with every target in reach pays)."""
+        if self._far_check is None:         # (first column, origin, bound^2) of each tool
+            self._far_check = [(int(a), *s._origin.tolist(), s._bound * s._bound)
+                               for s, a in zip(self.subs, self._rows[:-1])
+                               if s._bound is not None]
+        if np.ndim(targets) == 1 or len(targets) == 1:      # one row: on floats
+            row = np.ravel(targets).tolist()
+            return any((row[a] - x) ** 2 + (row[a + 1] - y) ** 2 + (row[a + 2] - z) ** 2 > b2
+                       for a, x, y, z, b2 in self._far_check)
+        return any(bool(self._far(s, r).any()) for s, r in zip(self.subs, self._split(targets)))
+
+    def _stretch(self, q, targets):
+        """Each tool whose target is provably beyond its reach and that has joints of its own
+        (no other tool moves them) stretched toward it by those joints alone, the others
+        held (the solve weighs such a tool :data:`FAR_WEIGHT`: its own joints barely moved):
+        up to :data:`STRETCH_STEPS` damped steps, each taken only where it lowers the error.
+        ``q`` (B, n) is changed in place; returns whether any row changed."""
+        if self._own is None:
+            self._own = own_chains(self)
+        changed = False
+        for t, (s, own, rows) in enumerate(zip(self.subs, self._own, self._split(targets))):
+            far = np.flatnonzero(self._far(s, rows)) if own is not None else ()
+            if not len(far):
+                continue
+            split, tables, cols = own
+            sub = SpatialTarget(tables["chain"], s.kind)
+            local, _ = self._seen_one(t, split)
+            aim = np.array([local(q[b].tolist(), rows[b].tolist()) for b in far])
+            qs = q[np.ix_(far, cols)]
+            y, J = sub.value_and_jacobian(qs)
+            e = sub.error(aim, y)
+            f = np.einsum("bi,bi->b", e, e)
+            nu = np.full(len(far), 0.01)
+            eye = np.eye(e.shape[1])
+            for _ in range(STRETCH_STEPS):
+                with np.errstate(all="ignore"):
+                    g = J @ np.swapaxes(J, 1, 2) + (nu * f + 1e-12)[:, None, None] * eye
+                    dq = np.einsum("bmn,bm->bn", J, np.linalg.solve(g, e[..., None])[..., 0])
+                qn = sub.clip(qs + dq)
+                yn, Jn = sub.value_and_jacobian(qn)
+                en = sub.error(aim, yn)
+                fn = np.einsum("bi,bi->b", en, en)
+                ok = fn < f
+                qs[ok], J[ok], e[ok], f[ok] = qn[ok], Jn[ok], en[ok], fn[ok]
+                nu = np.where(ok, nu * 0.3, nu * 10.0)
+                changed |= bool(ok.any())
+            q[np.ix_(far, cols)] = qs
+        return changed
+
+    def finish(self, out, targets, q0, tol, single, tools=None, stretch=True):
         """Each tool's residual in ``out.targets`` ({link: float or (B,)}), and ``residual``,
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
-        never counts as arrived); ``tools``: those residuals when the compiled solve gave
-        them (one solve: (tools,); a batch: (B, tools))."""
+        never counts as arrived; stretched toward it first, :meth:`_stretch`); ``tools``:
+        those residuals when the compiled solve gave them (one solve: (tools,); a batch:
+        (B, tools)); ``stretch=False``: no stretch (objectives hold the answer)."""
+        if stretch and targets is not None and self._far_any(targets):
+            q = np.array(np.atleast_2d(out.q), dtype=float)
+            if self._stretch(q, np.atleast_2d(targets)):
+                out.q, tools = (q[0] if single else q), None    # (measured again below)
         if single and tools is not None:           # the compiled solve's, by its FK
             out.targets = dict(zip(self.names, tools))
             return self._judged(out, tol)
