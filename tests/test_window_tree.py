@@ -171,3 +171,23 @@ def test_the_turn_keys_say_about_which_axis_the_target_turned():
     after = app.tool_targets()
     assert not np.allclose(after[0][:3, :3], before[0][:3, :3])
     assert np.allclose(after[1], before[1]) and np.allclose(after[0][:3, 3], before[0][:3, 3])
+
+
+def test_a_drag_while_paused_shows_the_errors_to_the_moved_target():
+    # the panel said "right_tool: 0.0 mm" with its target dragged far away (a chain's
+    # paused drag measured to the moved target already)
+    app = make_app(load(ROOT / "scenes" / "dual_arm.toml"))
+    app.paused = True
+    names = [t.link for t in app.sim.state.tools]
+    right = names.index("right_tool")
+    c = pixel_of(app, app.tool_targets()[right][:3, 3])
+    start = (int(c[0]) + 4, int(c[1]) - 3)
+    drag(app, start, (start[0] + 60, start[1] + 50))
+    shown = app._shown_target(app.sim.state).tool("right_tool")
+    tool = app.sim.state.tool("right_tool")
+    moved = app.tool_targets()[right]
+    assert np.allclose(tool.frame, app.sim.state.tool("right_tool").frame)   # it stayed
+    assert shown.error == pytest.approx(np.linalg.norm(moved[:3, 3] - tool.frame[:3, 3]))
+    assert shown.error > 0.05 and tool.error < 1e-6
+    assert any(f"{1e3 * shown.error:.1f} mm" in line for line, _ in
+               _panel_lines(app._shown_target(app.sim.state), app.theme))

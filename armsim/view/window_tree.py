@@ -166,11 +166,19 @@ class TreeApp(App):
         return pygame.Rect(w - pw - 6, h - ph - 6, pw, ph)
 
     def _shown_target(self, state):
-        """While paused, the state drawn with the targets where the user put them."""
+        """While paused, the state drawn with the targets where the user put them, each
+        tool's errors (and out-of-reach bound) measured to them (the panel said 0.0 mm)."""
+        from armsim.ik.tree_tracking import _best, _tool_errors
         shown = copy.copy(state)
         shown.tools = [copy.copy(t) for t in state.tools]
         for t, T in zip(shown.tools, self.tool_targets()):
             t.target = T
+            t.error, t.orientation_error = _tool_errors(t.frame, T, t.kind)
+            t.best = _best(self.sim.robot, t.link, np.asarray(T, float)[:3, 3])
+            t.out_of_reach = t.best > 0
+        if shown.tools:
+            shown.error = max(t.error for t in shown.tools)
+            shown.orientation_error = max(t.orientation_error for t in shown.tools)
         return shown
 
     def toggle_reach(self):
