@@ -169,8 +169,8 @@ def tree_scene(name=None, urdf=None, tips=None) -> str:
     """The scene ``--robot NAME`` runs for a whole robot (:data:`armsim.kinematics.robots.
     TREES`), and ``PATH.urdf --tips A,B`` / ``--robot NAME --tips A,B`` for any: the robot at
     :data:`TREE_STARTS` (other robots or tips: the middle of the limits, 0 for a continuous
-    joint), one mouse target per tip at the tip's pose there (drag each in the window; a GIF
-    keeps them still)."""
+    joint), one mouse target per tip at the tip's pose there (its position for a tip fewer
+    than six joints move; drag each in the window; a GIF keeps them still)."""
     import numpy as np
     import tomli_w
 
@@ -188,8 +188,11 @@ def tree_scene(name=None, urdf=None, tips=None) -> str:
 
     def v(a):
         return [float(f"{float(x):.6g}") for x in a]
+    # a tool moved by fewer than six joints tracks its position (as a chain's does): held
+    # as a pose it pulled the other tools off theirs
     tools = [{"link": t, "kind": "mouse", "start": v(frames[t][:3, 3]),
-              "quaternion": v(matrix_quaternion(frames[t][:3, :3]))} for t in robot.tips]
+              **({"quaternion": v(matrix_quaternion(frames[t][:3, :3]))}
+                 if len(np.unique(robot.chain(t)[1])) >= 6 else {})} for t in robot.tips]
     arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
     arm.update({"tips": list(robot.tips), "angles": v(start)})
     what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)

@@ -491,3 +491,36 @@ def test_views_trails_and_long_labels_are_checked_or_cut_fast():
     assert Counted.calls < 40           # bisection (one character at a time: 30,000)
     assert cut.endswith("...") and real.size(cut)[0] <= 150
     assert real.size("x" * (len(cut) - 2) + "...")[0] > 150     # the longest that fits
+
+
+def test_a_tool_moved_by_fewer_than_six_joints_tracks_its_position_in_the_window(tmp_path):
+    # as a chain of fewer than six joints does; held as a full pose, a small drag of one
+    # tool pulled the other off its target (26 mm and 25 mm, stalled)
+    from armsim.cli import tree_scene
+    from armsim.scene import build_simulation, loads
+    arm = "".join(f"""  <joint name="{s}{i}" type="revolute"><parent link="{p}"/><child link="{s}{i}l"/>
+    <origin xyz="{x}"/><axis xyz="{ax}"/><limit lower="-2" upper="2"/></joint>
+""" for s, y in (("a", 0.2), ("b", -0.2)) for i, (p, x, ax) in enumerate(
+        [("torso", f"0 {y} 0.3", "0 0 1"), (f"{s}0l", "0 0 0.1", "0 1 0"),
+         (f"{s}1l", "0.3 0 0", "0 1 0")]))
+    links = "".join(f'<link name="{s}{i}l"/>' for s in "ab" for i in range(3))
+    text = (f'<robot name="w"><link name="base"/><link name="torso"/>{links}'
+            '<link name="a"/><link name="b"/>'
+            '<joint name="waist" type="revolute"><parent link="base"/><child link="torso"/>'
+            '<axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>' + arm +
+            '<joint name="ta" type="fixed"><parent link="a2l"/><child link="a"/>'
+            '<origin xyz="0.25 0 0"/></joint>'
+            '<joint name="tb" type="fixed"><parent link="b2l"/><child link="b"/>'
+            '<origin xyz="0.25 0 0"/></joint></robot>')
+    path = _write(tmp_path, "w.urdf", text)
+    scene = loads(tree_scene(urdf=str(path), tips=["a", "b"]), "<w>")
+    assert all(t.target.quaternion is None for t in scene.sections["tool"].items)
+    sim = build_simulation(scene)
+    start = {t.link: np.array(t.target, float) for t in sim.state.tools}
+    a = start["a"][:3, 3] + [-0.05, 0.03, -0.04]        # (inward: the arms start straight)
+    for _ in range(10):
+        sim.step(targets={"a": a})
+    st = sim.state
+    assert st.tool("a").error < 1e-6 and st.tool("b").error < 1e-6
+    dual = loads(tree_scene("dual_arm"), "<dual>")
+    assert all(t.target.quaternion is not None for t in dual.sections["tool"].items)
