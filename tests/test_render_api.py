@@ -511,3 +511,12 @@ def test_a_robot_on_a_moving_base_is_framed_by_its_own_size(tmp_path):
     assert robot.reach > 300.0 and robot.arm_reach == pytest.approx(1.0)
     img = pixels(armsim.render(robot, size=(320, 240)))
     assert inked(img, pygame.Rect(0, 0, 320, 240)) > 0.08 * 320 * 240
+    # the base's travel is no link and its coordinates no joints: a rod from the world's
+    # origin to the chassis, and housings at the origin, were drawn
+    from armsim.ik.tree_tracking import tree_snapshot
+    q = np.zeros(robot.n)
+    q[:2] = (0.6, 0.4)
+    st = tree_snapshot(robot, q, {})
+    assert robot.base_joints == {f"f_{c}" for c in ("x", "y", "z", "yaw", "pitch", "roll")}
+    assert [st.links[j] for _, j in st.segments] == ["a1", "a2", "tool"]
+    assert len(st.origins) == 2 and np.allclose(st.origins[0], [0.6, 0.4, 0.3])

@@ -142,7 +142,7 @@ def joint_axes(robot, q):
             continue
         a, o = chain.joint_axes(np.asarray(q, dtype=float)[cols] * mult + off)
         for k, j in enumerate(chain.joints):
-            if j.name not in seen:
+            if j.name not in seen and j.name not in robot.base_joints:   # (a base: no housing)
                 seen.add(j.name)
                 axes.append(np.asarray(a)[k])
                 origins.append(np.asarray(o)[k])
@@ -190,8 +190,11 @@ def tree_snapshot(robot, q, targets, *, frame=0, **extra) -> TreeState:
         best = _best(robot, link, T[:3, 3])
         tools.append(ToolState(link, F[link].copy(), T, kind, e, o, best, best > 0,
                                trail=F[link][None, :3, 3].copy()))
+    # a moving base's segment (from the root to the link it carries) is its travel, not a link
+    segments = [(i, j) for i, j in robot.segments
+                if robot._parent_joint[links[j]].name not in robot.base_joints]
     return TreeState(frame=int(frame), q=q.copy(), links=links, link_R=R, link_p=p,
-                     segments=list(robot.segments), origins=origins, axes=axes, tools=tools,
+                     segments=segments, origins=origins, axes=axes, tools=tools,
                      reach=float(robot.arm_reach),
                      error=max((t.error for t in tools), default=0.0),
                      orientation_error=max((t.orientation_error for t in tools), default=0.0),

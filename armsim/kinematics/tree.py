@@ -133,6 +133,8 @@ class Robot(Limited):
                 expanded.append(j)
         hidden = [j.child for j in expanded if _HIDDEN in j.child and j.child not in links]
         self._hidden = frozenset(hidden)
+        #: the coordinates of a floating or planar base (joint names: not drawn as joints)
+        self.base_joints = frozenset(base)
         all_links = list(links) + hidden
         root, parent_joint, children = validate.tree(all_links, expanded)
         order = []                      # depth-first, children in file order
