@@ -170,6 +170,7 @@ def check_reset(app):
     app.user_target = np.array([0.2, 0.2])
     press(app, key(pygame.K_r, "r"), loops=1)
     assert app.sim.state.frame == 1 and app.user_target is None and len(app.history.frames) == 1
+    assert list(app.history.frames) == [1]      # the run's frame, as the panel (was the loop's)
 
 
 def check_quit(app):

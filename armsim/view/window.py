@@ -497,7 +497,9 @@ class App(SpatialControls):
             self.camera.advance(1.0 / (self.fps or 60))
         self.sim.step(target=self.user_target)
         self.frames += 1
-        self.history.add(self.frames, values_of(self.sim.state))
+        # the plot's frames are the run's (the panel's): a reset starts them again
+        state = self.sim.state
+        self.history.add(getattr(state, "frame", self.frames), values_of(state))
 
     def draw_options(self):
         if self.spatial:
