@@ -40,6 +40,9 @@ __all__ = ["draw_tree", "render_tree", "tool_color", "TOOL_COLORS", "tree_parts"
 #: yellow, lime, pink; far from the robot's greys and from the frames' red, green, blue
 TOOL_COLORS = ((255, 140, 0), (0, 200, 255), (230, 60, 230), (250, 225, 40),
                (140, 240, 60), (255, 120, 160))
+#: the skeleton's (``show_solids=False``) link radius, a fraction of the solids' (a chain's
+#: skeleton is as thin: at the solids' own, a dual arm's joints were rings a link wide)
+SKELETON = 0.4
 #: the options :func:`draw_tree` takes (the window and the GIF pass theirs through)
 TREE_OPTIONS = ("theme", "show_trail", "show_panel", "show_grid", "show_solids",
                 "show_waypoints", "keep_out", "body")
@@ -230,7 +233,7 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
         for i in np.flatnonzero(ok):
             pygame.draw.line(surface, th.joint, pa[i], pb[i], 1)
     else:
-        robot_px = _draw_skeleton(surface, state, camera, size, th, reach, r_world)
+        robot_px = _draw_skeleton(surface, state, camera, size, th, reach, SKELETON * r_world)
     frame_len = 0.07 * reach
     keep_clear = [robot_px.reshape(-1, 2)]
     for k, t in enumerate(tools):
