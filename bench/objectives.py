@@ -88,7 +88,10 @@ def _draw_scene(chain, rng):
                 f = rng.uniform(0.3, 0.7)
                 c = p0 + f * (target - p0) + rng.normal(0, 0.05 * chain.reach, p0.shape)
                 r = rng.uniform(0.04, 0.12) * chain.reach
-                o = armsim.Obstacle(c, r, link_radius=link).bind(chain)
+                try:
+                    o = armsim.Obstacle(c, r, link_radius=link).bind(chain)
+                except ValueError:      # it holds the base, which no pose clears: on_fixed
+                    continue
                 near_target = np.linalg.norm(c - target) < r + link + 0.05 * chain.reach
                 on_fixed = o.distance(fixed[None])[0, 0] < 0.02 * chain.reach
                 if not (near_target or on_fixed):
