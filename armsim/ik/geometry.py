@@ -28,7 +28,7 @@ from armsim.kinematics.planar import joint_positions
 
 __all__ = ["chain_points", "is_spatial", "is_tree", "segment_ends", "dot", "norm", "point_segment_distance",
            "segment_distances", "point_at", "closest_params", "segment_segment_distance",
-           "point_box_distance", "segment_box_distance"]
+           "point_box_distance", "segment_box_distance", "margin_residual"]
 
 EPS2 = 1e-24    # [m^2] a segment shorter than 1e-12 m counts as a point
 MEET = 1e-12    # closest points nearer than this times the coordinates' size have met
@@ -287,3 +287,29 @@ def apart_pairs(pts, ia, ib):
                     or same[ib[i], ib[j]]):
                 pairs.append((i, j))
     return pairs
+
+
+def margin_residual(ctx, distance, margin, owner):
+    """An obstacle's or self-collision's residual (``owner`` the objective; ``ctx`` its
+    pass, :class:`armsim.ik.objectives._Pass`):
+    ``sqrt(sum max(0, margin - d)^2)`` (B, 1) of ``distance(points)`` (B, k).  With a
+    Dual q, a row whose every distance is at least the margin is 0 with a zero derivative:
+    it takes no Dual pass (none left: a plain zero array, far from every obstacle); after
+    a call whose every row was near, the next takes the Dual pass at once (the same bits)."""
+    if not isinstance(ctx.q, ad.Dual) or owner.__dict__.get("_all_near"):
+        r = norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
+        if isinstance(ctx.q, ad.Dual):
+            owner._all_near = bool(np.all(ad.value_of(r) > 0.0))
+        return r
+    d = distance(ctx.plain_points)
+    near = np.flatnonzero(~np.all(d >= margin, axis=-1))     # NaN too: the Dual pass
+    owner._all_near = near.size == len(d)
+    if not near.size:
+        return np.zeros((len(d), 1))
+    if near.size == len(d):
+        return norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
+    r = norm(ad.maximum(margin - distance(ctx.points_of(near)), 0.0))[:, None]
+    value = np.zeros((len(d), 1))
+    tangent = np.zeros((len(d), 1, r.tangent.shape[-1]))
+    value[near], tangent[near] = r.value, r.tangent
+    return ad.Dual(value, tangent)

@@ -102,25 +102,6 @@ class _Pass:
         return self._some[key]
 
 
-def _margin_residual(ctx, distance, margin):
-    """``sqrt(sum max(0, margin - d)^2)`` (B, 1) of ``distance(points)`` (B, k).  With a
-    Dual q, a row whose every distance is at least the margin is 0 with a zero derivative:
-    it takes no Dual pass (none left: a plain zero array, far from every obstacle)."""
-    if not isinstance(ctx.q, ad.Dual):
-        return geometry.norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
-    d = distance(ctx.plain_points)
-    near = np.flatnonzero(~np.all(d >= margin, axis=-1))     # NaN too: the Dual pass
-    if not near.size:
-        return np.zeros((len(d), 1))
-    if near.size == len(d):
-        return geometry.norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
-    r = geometry.norm(ad.maximum(margin - distance(ctx.points_of(near)), 0.0))[:, None]
-    value = np.zeros((len(d), 1))
-    tangent = np.zeros((len(d), 1, r.tangent.shape[-1]))
-    value[near], tangent[near] = r.value, r.tangent
-    return ad.Dual(value, tangent)
-
-
 class Objective:
     """A user objective: ``weight * fun(q, chain)``.
 
@@ -380,7 +361,7 @@ class Obstacle(Objective):
         self.center = _vector("center", center, self.center.size)
 
     def raw(self, ctx):
-        return _margin_residual(ctx, self.distance, self._margin)
+        return geometry.margin_residual(ctx, self.distance, self._margin, self)
 
 
 class Box(Obstacle):
@@ -491,7 +472,7 @@ class SelfCollision(Objective):
     def raw(self, ctx):
         if not len(self._i):
             return np.zeros((np.shape(ad.value_of(ctx.q))[0], 1))
-        return _margin_residual(ctx, self.distance, self._margin)
+        return geometry.margin_residual(ctx, self.distance, self._margin, self)
 
 
 def _ends(points, ends):
