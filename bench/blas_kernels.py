@@ -11,7 +11,6 @@ algorithm's choices must not).  Poses: joint vectors uniform in the limits,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _docs import write_blocks  # noqa: E402
+from _docs import add_markdown_argument, publish  # noqa: E402
 
 ROBOTS = ("panda", "ur5", "iiwa14", "snake20")
 KERNELS = {"default": None, "Haswell": "Haswell"}
@@ -82,20 +81,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--poses", type=int, default=1000)
     ap.add_argument("--json", metavar="PATH")
-    ap.add_argument("--markdown", action="store_true",
-                    help="write the table into README.md's generated block")
+    add_markdown_argument(ap, ROOT / "README.md")
     ap.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
         return _solve(a.poses, a.child)
     rows = run(a.poses)
-    text = markdown(rows)
-    print(text)
-    if a.json:
-        Path(a.json).write_text(json.dumps(rows, indent=1))
-    if a.markdown:
-        write_blocks(ROOT / "README.md", {"bench/blas_kernels.py": text},
-                     "python bench/blas_kernels.py --markdown")
+    publish(a, "bench/blas_kernels.py", markdown(rows), rows, "python bench/blas_kernels.py --markdown")
 
 
 if __name__ == "__main__":

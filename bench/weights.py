@@ -9,7 +9,6 @@ of joint vectors uniform in the limits, ``default_rng(11)``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import armsim  # noqa: E402
-from _docs import write_blocks  # noqa: E402
+from _docs import add_markdown_argument, publish  # noqa: E402
 from armsim.kinematics.spatial import rotation_vector  # noqa: E402
 
 ROBOTS = ("panda", "ur5")
@@ -72,17 +71,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--poses", type=int, default=100)
     ap.add_argument("--json", metavar="PATH")
-    ap.add_argument("--markdown", action="store_true",
-                    help="write the table into docs/solvers.md's generated block")
+    add_markdown_argument(ap, ROOT / "docs/solvers.md")
     a = ap.parse_args(argv)
     rows = run(a.poses)
-    text = markdown(rows)
-    print(text)
-    if a.json:
-        Path(a.json).write_text(json.dumps(rows, indent=1))
-    if a.markdown:
-        write_blocks(ROOT / "docs" / "solvers.md", {"bench/weights.py": text},
-                     "python bench/weights.py --markdown")
+    publish(a, "bench/weights.py", markdown(rows), rows, "python bench/weights.py --markdown")
 
 
 if __name__ == "__main__":
