@@ -212,3 +212,17 @@ def test_the_help_fits_its_box_and_says_what_it_left_out(size, left, monkeypatch
     if left:
         n = int(next(v for v in shown if v.startswith("... ")).split()[1])
         assert n == len(rows) - sum(1 for col in cols for k, _ in col if k)
+
+
+@pytest.mark.parametrize("size", [(700, 500), (1280, 800)])
+def test_a_message_stays_off_the_live_plot(size):
+    # "+/- (segments): planar arms only ..." was drawn across the live plot's lower half
+    from armsim.view.overlay import banner_layout
+    w, h = size
+    plot = pygame.Rect(w - int(0.34 * w) - 6, h - int(0.30 * h) - 6, int(0.34 * w), int(0.30 * h))
+    line = ["+/- (segments): planar arms only (a spatial arm is its model)"]
+    assert banner_layout(size, line, "bottom")[0].colliderect(plot)        # as it was drawn
+    rect = banner_layout(size, line, "bottom", avoid=plot)[0]
+    assert not rect.colliderect(plot) and rect.top >= 0
+    assert banner_layout(size, line, "bottom", avoid=pygame.Rect(0, 0, 10, 10))[0] == \
+        banner_layout(size, line, "bottom")[0]                            # nothing in the way

@@ -326,3 +326,20 @@ def test_readme_controls_table_is_the_bindings_table():
     text = (ROOT / "README.md").read_text()
     block = text.split("<!-- begin: controls -->\n", 1)[1].split("<!-- end: controls -->", 1)[0]
     assert W.controls_markdown() in block
+
+
+def test_a_message_is_drawn_above_the_live_plot(monkeypatch):
+    # the message banner ("live plot on", "3 segments (reach 1 m)") covered the plot's
+    # lower half when the window was narrow
+    app = make_app(size=(640, 420))
+    drawn = []
+    real = W.draw_banner
+
+    def spy(screen, lines, theme, color, where, avoid=None):
+        drawn.append((lines[0], real(screen, lines, theme, color, where, avoid)))
+        return drawn[-1][1]
+    monkeypatch.setattr(W, "draw_banner", spy)
+    press(app, key(pygame.K_l, "l"), key(pygame.K_PLUS, "+"), loops=3)
+    assert app.show_plot and drawn
+    for text, rect in drawn:
+        assert not rect.colliderect(app.plot_rect()), (text, rect, app.plot_rect())

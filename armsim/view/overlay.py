@@ -15,9 +15,10 @@ from armsim.view.style import _font, fit_lines, type_scale, wrap_lines  # noqa: 
 __all__ = ["banner_layout", "draw_banner", "draw_help"]
 
 
-def banner_layout(size, lines, where):
+def banner_layout(size, lines, where, avoid=None):
     """(rect, font, pad, lines as wrapped) of a banner of ``lines`` on a window of ``size``:
-    centred, at the top (``where="top"``) or above the bottom edge."""
+    centred, at the top (``where="top"``) or above the bottom edge, and then above the
+    rect ``avoid`` (the live plot) when it would cover it and there is room."""
     w, h = size
     font = _font(type_scale(w, h).title)
     pad = max(3, font.get_height() // 3)
@@ -25,12 +26,17 @@ def banner_layout(size, lines, where):
     bw = max(font.size(t)[0] for t in shown) + 2 * pad
     bh = len(shown) * font.get_linesize() + 2 * pad
     y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
-    return pygame.Rect((w - bw) // 2, y, bw, bh), font, pad, shown
+    rect = pygame.Rect((w - bw) // 2, y, bw, bh)
+    if where != "top" and avoid is not None and rect.colliderect(avoid) \
+            and avoid.top - bh - 6 >= 0:
+        rect.bottom = avoid.top - 6
+    return rect, font, pad, shown
 
 
-def draw_banner(screen, lines, theme, color, where) -> pygame.Rect:
-    """A banner of ``lines`` in ``color`` on a translucent box; returns its rect."""
-    rect, font, pad, shown = banner_layout(screen.get_size(), lines, where)
+def draw_banner(screen, lines, theme, color, where, avoid=None) -> pygame.Rect:
+    """A banner of ``lines`` in ``color`` on a translucent box (:func:`banner_layout`);
+    returns its rect."""
+    rect, font, pad, shown = banner_layout(screen.get_size(), lines, where, avoid)
     box = pygame.Surface(rect.size, pygame.SRCALPHA)
     box.fill((*theme.panel, 225))
     screen.blit(box, rect.topleft)

@@ -554,7 +554,8 @@ class App(SpatialControls):
             self.plot_axes = draw_plot(screen, self.plot_rect(), self.history, theme,
                                        title=f"last {self.history.length} frames, log scale")
         if self.message and time.monotonic() < self._message_until:
-            self._banner([self.message], theme, theme.text, where="bottom")
+            self._banner([self.message], theme, theme.text, where="bottom",
+                         avoid=self.plot_rect() if self.show_plot else None)
         if self.paused:
             self._banner(["PAUSED  (space resumes)"], theme, theme.warning, where="top")
         if self.show_help:
@@ -588,8 +589,8 @@ class App(SpatialControls):
         """Where the PAUSED banner is drawn (top centre)."""
         return banner_layout(self.screen.get_size(), ["PAUSED  (space resumes)"], "top")[0]
 
-    def _banner(self, lines, theme, color, where):
-        draw_banner(self.screen, lines, theme, color, where)
+    def _banner(self, lines, theme, color, where, avoid=None):
+        draw_banner(self.screen, lines, theme, color, where, avoid)
 
     def _draw_help(self, theme):
         self.help_rect = draw_help(self.screen, "armsim controls  (h or ? closes)", help_lines(),
