@@ -87,7 +87,8 @@ def main(argv=None):
     if a.child:
         return _solve(a.poses, a.child)
     rows = run(a.poses)
-    publish(a, "bench/blas_kernels.py", markdown(rows), rows, "python bench/blas_kernels.py --markdown")
+    publish(a, "bench/blas_kernels.py", markdown(rows), rows,
+            "python bench/blas_kernels.py --markdown")
 
 
 if __name__ == "__main__":
