@@ -21,6 +21,7 @@ import weakref
 
 import numpy as np
 
+from armsim.ik import attempt as rule
 from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
@@ -442,19 +443,15 @@ class TreeTargets(Problem):
             y, J = sub.value_and_jacobian(qs)
             e = sub.error(aim, y)
             f = np.einsum("bi,bi->b", e, e)
-            nu = np.full(len(far), 0.01)
-            eye = np.eye(e.shape[1])
-            for _ in range(STRETCH_STEPS):
-                with np.errstate(all="ignore"):
-                    g = J @ np.swapaxes(J, 1, 2) + (nu * f + 1e-12)[:, None, None] * eye
-                    dq = np.einsum("bmn,bm->bn", J, np.linalg.solve(g, e[..., None])[..., 0])
-                qn = sub.clip(qs + dq)
+            nu = np.full(len(far), SpatialTarget.default_damping)
+            for _ in range(STRETCH_STEPS):      # the loop's damped step and its rules
+                qn = sub.clip(qs + steps._damped(J, e, nu * f + 1e-12))
                 yn, Jn = sub.value_and_jacobian(qn)
                 en = sub.error(aim, yn)
                 fn = np.einsum("bi,bi->b", en, en)
-                ok = fn < f
+                ok = rule.accepted(f, fn)
                 qs[ok], J[ok], e[ok], f[ok] = qn[ok], Jn[ok], en[ok], fn[ok]
-                nu = np.where(ok, nu * 0.3, nu * 10.0)
+                nu = rule.damped(nu, ok, rule.ARRAYS)
                 changed |= bool(ok.any())
             q[np.ix_(far, cols)] = qs
         return changed
