@@ -296,8 +296,10 @@ def margin_residual(ctx, distance, margin, owner):
     Dual q, a row whose every distance is at least the margin is 0 with a zero derivative:
     it takes no Dual pass (none left: a plain zero array, far from every obstacle); after
     a call whose every row was near, the next takes the Dual pass at once (the same bits)."""
+    def residual(points):
+        return norm(ad.maximum(margin - distance(points), 0.0))[:, None]
     if not isinstance(ctx.q, ad.Dual) or owner.__dict__.get("_all_near"):
-        r = norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
+        r = residual(ctx.points)
         if isinstance(ctx.q, ad.Dual):
             owner._all_near = bool(np.all(ad.value_of(r) > 0.0))
         return r
@@ -307,8 +309,8 @@ def margin_residual(ctx, distance, margin, owner):
     if not near.size:
         return np.zeros((len(d), 1))
     if near.size == len(d):
-        return norm(ad.maximum(margin - distance(ctx.points), 0.0))[:, None]
-    r = norm(ad.maximum(margin - distance(ctx.points_of(near)), 0.0))[:, None]
+        return residual(ctx.points)
+    r = residual(ctx.points_of(near))
     value = np.zeros((len(d), 1))
     tangent = np.zeros((len(d), 1, r.tangent.shape[-1]))
     value[near], tangent[near] = r.value, r.tangent
