@@ -272,55 +272,57 @@ def _warn(message):
         print(f"armsim: warning: {message}", file=sys.stderr)
 
 
+def _cached_body(obj, package_dirs, kind, read) -> Body:
+    """The :class:`Body` ``read(package_dirs)`` makes for ``obj``, kept per object, search
+    folders and ``ROS_PACKAGE_PATH`` (``package_dirs`` default: :data:`PACKAGE_DIRS`)."""
+    package_dirs = list(PACKAGE_DIRS if package_dirs is None else package_dirs)
+    key = (kind, tuple(map(str, package_dirs)), os.environ.get("ROS_PACKAGE_PATH", ""))
+    try:
+        hit = _BODIES.get(obj)
+    except TypeError:
+        hit = None
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    body = read(package_dirs)
+    try:
+        _BODIES[obj] = (key, body)
+    except TypeError:
+        pass
+    return body
+
+
 def body_of(chain, package_dirs=None) -> Body:
     """The :class:`Body` of a :class:`~armsim.kinematics.spatial.SpatialChain` (cached per
     chain): its URDF's visuals (when the chain was read from a file that has them; meshes
     found through ``package_dirs`` and ``ROS_PACKAGE_PATH``) and the look :data:`LOOKS`
     gives its robot's name (:data:`GENERIC` otherwise).  ``package_dirs`` default:
     :data:`PACKAGE_DIRS`."""
-    package_dirs = list(PACKAGE_DIRS if package_dirs is None else package_dirs)
-    key = (tuple(map(str, package_dirs)), os.environ.get("ROS_PACKAGE_PATH", ""))
-    try:
-        hit = _BODIES.get(chain)
-    except TypeError:
-        hit = None
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    look = LOOKS.get(getattr(chain, "robot_name", None), GENERIC)
-    visuals = None
-    if getattr(chain, "urdf", None) is not None:
-        from armsim.kinematics.visuals import chain_visuals
-        try:
-            visuals = chain_visuals(chain, package_dirs=package_dirs, warn=_warn)
-        except ValueError as exc:
-            _warn(f"{exc}; drawing generated shapes")
-    body = Body(look, visuals)
-    try:
-        _BODIES[chain] = (key, body)
-    except TypeError:
-        pass
-    return body
+    def read(dirs):
+        visuals = None
+        if getattr(chain, "urdf", None) is not None:
+            from armsim.kinematics.visuals import chain_visuals
+            try:
+                visuals = chain_visuals(chain, package_dirs=dirs, warn=_warn)
+            except ValueError as exc:
+                _warn(f"{exc}; drawing generated shapes")
+        return Body(LOOKS.get(getattr(chain, "robot_name", None), GENERIC), visuals)
+    return _cached_body(chain, package_dirs, "chain", read)
 
 
 def tree_body_of(robot, package_dirs=None) -> Body:
     """:func:`body_of` of a whole robot (:class:`~armsim.kinematics.tree.Robot`): its
     URDF's visuals per link, in ``robot.links`` order (cached per robot)."""
-    package_dirs = list(PACKAGE_DIRS if package_dirs is None else package_dirs)
-    key = ("tree", tuple(map(str, package_dirs)), os.environ.get("ROS_PACKAGE_PATH", ""))
-    hit = _BODIES.get(robot)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    visuals = None
-    if getattr(robot, "urdf", None) is not None:
-        from armsim.kinematics.visuals import link_visuals
-        try:
-            visuals = link_visuals(robot.urdf, list(robot.links), package_dirs=package_dirs,
-                                   warn=_warn)
-        except ValueError as exc:
-            _warn(f"{exc}; drawing generated shapes")
-    body = Body(LOOKS.get(getattr(robot, "name", None), GENERIC), visuals)
-    _BODIES[robot] = (key, body)
-    return body
+    def read(dirs):
+        visuals = None
+        if getattr(robot, "urdf", None) is not None:
+            from armsim.kinematics.visuals import link_visuals
+            try:
+                visuals = link_visuals(robot.urdf, list(robot.links), package_dirs=dirs,
+                                       warn=_warn)
+            except ValueError as exc:
+                _warn(f"{exc}; drawing generated shapes")
+        return Body(LOOKS.get(getattr(robot, "name", None), GENERIC), visuals)
+    return _cached_body(robot, package_dirs, "tree", read)
 
 
 # -- drawing -------------------------------------------------------------------------

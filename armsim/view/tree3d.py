@@ -86,13 +86,14 @@ def tree_parts(state, look, reach, body=None):
     r = _radius(state, look, reach)
     parts = []
     meshes = [] if body is None else body._meshes
-    if any(meshes):
+    has = any(meshes)
+    if has:
         R = np.asarray(state.link_R, dtype=float)
         for k, items in enumerate(meshes[:len(p)]):
             for v, f, c in items:
                 parts.append((v @ R[k].T + p[k], f, c))
     for i, j in state.segments:
-        if any(meshes) and j < len(meshes) and meshes[j]:
+        if has and j < len(meshes) and meshes[j]:
             continue
         a, b = p[i], p[j]
         length = float(np.linalg.norm(b - a))
@@ -102,7 +103,7 @@ def tree_parts(state, look, reach, body=None):
         T[:3, :2] *= r
         v, f = _cylinder(SIDES, int(min(12, max(1, length // (1.5 * r)))))
         parts.append((v @ T[:3, :3].T + T[:3, 3], f, look.link))
-    if any(meshes):             # the visuals hold the joints' housings
+    if has:                     # the visuals hold the joints' housings
         return parts
     rh, hl = look.housing_radius * r, look.housing_length * r
     cv, cf = _cylinder()
