@@ -47,7 +47,8 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination", "names_stdout",
+__all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
+           "names_stdout",
            "suffix_problem", "FIFO_WAIT",
            "InputError", "read_regular", "file_type"]
 

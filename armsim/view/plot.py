@@ -151,7 +151,8 @@ class Axis:
 
 def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=None) -> list[Axis]:
     """Draw ``history`` into ``rect`` of ``surface`` (box, decade grid and labels, one
-    curve per series, legend, the first and last frame under the last row).  Returns the :class:`Axis` of each row.
+    curve per series, legend, the first and last frame under the last row).  Returns the
+    :class:`Axis` of each row.
 
     The title is in the body size of the surface's :func:`~armsim.view.style.type_scale`,
     the rest in its small size (wrapped or left out, never shrunk, where the rect is
