@@ -52,7 +52,8 @@ from armsim.vision.dask_remote import EngineError, remote_client
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
 __all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client",
-           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise", "varied_columns",
+           "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
+           "varied_columns",
            "known_columns", "round_limit", "check_row", "check_processes", "process_limit",
            "quiet_dask", "stop_workers", "MAX_RUNS"]
 
@@ -556,10 +557,8 @@ SETTING_FIELDS = ("segments", "population", "learner", "cameras", "criterion")
 def varied_columns(rows):
     """The columns besides segments and population that say what ran and differ between
     the rows (a learner, any other varied key): :func:`summarise` keeps their values apart."""
-    measured = set(CSV_FIELDS) - set(SETTING_FIELDS)
     names = list(SETTING_FIELDS[2:]) + sorted({k for r in rows for k in r} - set(CSV_FIELDS))
-    return [k for k in names if k not in measured
-            and len({repr(r.get(k)) for r in rows}) > 1]
+    return [k for k in names if len({repr(r.get(k)) for r in rows}) > 1]
 
 
 def summarise(rows):
