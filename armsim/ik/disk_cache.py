@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import math
+import mmap
 import os
 import stat
 import sys
@@ -59,6 +60,7 @@ ENV = "ARMSIM_CACHE_DIR"
 MAX_FILES = 256                 # entries kept (a table and a pass per chain, kind, weights)
 MAX_BYTES = 64 << 20            # bytes kept (the Panda: a table 0.66 MB, a pass 25 kB)
 MAX_FILE_BYTES = 32 << 20       # an entry larger than this is neither written nor read
+MAP_BYTES = 64 << 10          # an entry this large is mapped, not read (_read)
 STALE_SECONDS = 600             # a temporary file this old is a dead writer's
 MAGIC = b"armsimC1"
 _HEAD = 16                      # magic, CRC-32 of the rest, length of the marshalled part
@@ -69,14 +71,27 @@ BUILDERS = ("armsim.ik.disk_cache", "armsim.ik.restart_table", "armsim.ik.spatia
             "armsim.ik.float_code", "armsim.ik.compiled", "armsim.ik.problems",
             "armsim.kinematics.spatial", "armsim.kinematics.batch", "armsim.ad.twist",
             "armsim.ad.dual")
-_state = {"salt": None}
+_state = {"salt": None, "base": None}
 _refused = set()                # folders that refused a write in this process
 _checked = {}                   # folder -> whether it is private (_private)
 _lock = threading.Lock()
+_folders = {}                   # (the variables folder() reads) -> its answer
 
 
 def folder():
-    """The cache folder (a Path), or None when the cache is switched off."""
+    """The cache folder (a Path), or None when the cache is switched off (found once per
+    value of the variables it reads)."""
+    env = os.environ
+    probe = tuple(env.get(v) for v in (ENV, "LOCALAPPDATA", "XDG_CACHE_HOME", "HOME",
+                                       "USERPROFILE"))
+    if probe not in _folders:
+        if len(_folders) >= 16:
+            _folders.clear()
+        _folders[probe] = _folder()
+    return _folders[probe]
+
+
+def _folder():
     env = os.environ.get(ENV)
     if env is not None:
         return Path(env) if env else None
@@ -114,12 +129,14 @@ def _salt():
         _state["salt"] = hashlib.blake2b(
             f"{getattr(package, '__version__', '?')};{sys.version_info[:2]};{_FILES}".encode(),
             digest_size=16).digest()
+        _state["base"] = hashlib.blake2b(_state["salt"], digest_size=20)
     return _state["salt"]
 
 
 def key(what, parts):
     """The entry's name: ``what`` and a hash of ``parts`` (numbers, strings, arrays)."""
-    h = hashlib.blake2b(_salt(), digest_size=20)
+    _salt()
+    h = _state["base"].copy()
     h.update(what.encode())
     for p in parts:
         if isinstance(p, np.ndarray):
@@ -149,7 +166,10 @@ def _private(where):
 
 
 def _read(path):
-    """The bytes of ``path`` when it is a regular file of at most MAX_FILE_BYTES, else None."""
+    """The bytes of ``path`` when it is a regular file of at most MAX_FILE_BYTES, else None:
+    a read-only map of the file from :data:`MAP_BYTES` on (a table: no copy into fresh
+    memory, about half its read; entries are never changed in place, only replaced by a
+    rename, so a map stays whole), else a ``bytes``."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
@@ -159,6 +179,8 @@ def _read(path):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
+        if st.st_size >= MAP_BYTES and os.name == "posix":
+            return mmap.mmap(fd, st.st_size, access=mmap.ACCESS_READ)
         chunks, size = [], 0
         while size <= st.st_size:
             chunk = os.read(fd, st.st_size + 1 - size)
@@ -167,7 +189,7 @@ def _read(path):
             chunks.append(chunk)
             size += len(chunk)
         return b"".join(chunks) if size == st.st_size else None
-    except OSError:
+    except (OSError, ValueError):
         return None
     finally:
         os.close(fd)
@@ -311,3 +333,4 @@ def problem_parts(prob):
 
 
 _FILES = _files_salt()
+hashlib.blake2b(_FILES.encode())    # the hash's first use (about 0.1 ms) at import, not a solve
