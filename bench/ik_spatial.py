@@ -96,6 +96,8 @@ GIVE_UP_TARGETS = 100
 #: the poses' seed; not the solver's restart seed (0): with default_rng(0) the poses' joint
 #: vectors were the solver's uniform restart draws, so restart k started at pose k's solution
 POSE_SEED = 2026
+#: the smaller batch measured beside the whole one: the first this many poses
+SMALL_BATCH = 1000
 # the spatial problem's own defaults (what solve uses when the caller gives none)
 #: timing rounds (full run): each solver's fastest round of this many counts
 ROUNDS = 3
@@ -264,6 +266,16 @@ def armsim_summary(chain, T, batches, singles):
     single["batch_default_threads_per_s_rounds"] = [len(T) / b[0] for b in batches["default"]]
     single["batch_iterations"] = float(np.mean(r.iterations))
     single["flag_agrees"] = bool(np.array_equal(ok, r.success))
+    small = batches.get("small_one")
+    if small:
+        b = len(small[0][1].q)
+        single["batch_small_rows"] = b
+        single["batch_small_per_s"] = b / min(x[0] for x in small)
+        single["batch_small_per_s_rounds"] = [b / x[0] for x in small]
+        single["batch_small_default_threads_per_s"] = b / min(
+            x[0] for x in batches["small_default"])
+        single["batch_small_success"] = float(np.mean(
+            [fk_success(chain, x[1].q, T[:b]).mean() for x in small]))
     return single
 
 
@@ -315,7 +327,9 @@ def tracik_round(solver, chain, T, seed_q):
         own.append(q is not None)
         if q is not None:
             q_out[i] = q
-    return stats(times, fk_success(chain, q_out, T), own=own)
+    out = stats(times, fk_success(chain, q_out, T), own=own)
+    out["head_mean_ms"] = float(np.mean(times[:SMALL_BATCH]) * 1e3)   # the small batch's poses
+    return out
 
 
 def beyond_targets(chain, scale, count, seed=POSE_SEED + 1):
@@ -474,6 +488,7 @@ def markdown(results):
                          f"{kp} | {_pct(pc['success']) if pc else ''} |")
         elif c is not None:
             lines.append(f"| {name}, compiled | {r['n']} | skipped: {c} | | | | | | | |")
+    lines += batch_sizes_markdown(results, big)
     lines += ["", "Time to give up on pose targets beyond the reach (position at 1.05, 1.2 and 2 x "
               f"the reach bound from the first joint, {results['give_up_targets']} each; armsim "
               f"uncapped, TRAC-IK at {min(caps):g} ms): armsim mean / max ms (its reason), "
@@ -565,9 +580,11 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
     # each cap armsim's one solves (then by the compiled path) and TRAC-IK, then (at the
     # largest cap) ik_LM and Klampt, in turn, so that every solver meets the same load;
     # each measurement keeps its fastest round
-    batches = {"default": [], "one": []}
+    small = SMALL_BATCH if poses > SMALL_BATCH else 0   # the first poses alone
+    kinds = ("default", "one") + (("small_one", "small_default") if small else ())
+    batches = {k: [] for k in kinds}
     singles = {cap: [] for cap in CAPS_MS}
-    batches_c = {"default": [], "one": []}
+    batches_c = {k: [] for k in kinds}
     singles_c = {cap: [] for cap in CAPS_MS}
     tracik_rounds = {cap: [] for cap in CAPS_MS}
     peer_rounds = {kind: [] for kind in compiled}
@@ -582,8 +599,14 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
             with compiled_path():
                 for threads in ("default", "one"):
                     batches_c[threads].append(armsim_batch(chain, T, seed_q, threads))
+                    if small:
+                        batches_c["small_" + threads].append(
+                            armsim_batch(chain, T[:small], seed_q, threads))
         for threads in ("one", "default"):
             batches[threads].append(armsim_batch(chain, T, seed_q, threads))
+            if small:
+                batches["small_" + threads].append(armsim_batch(chain, T[:small], seed_q,
+                                                                threads))
         for cap in CAPS_MS:
             singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
             if comp:
@@ -634,6 +657,36 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
     if isinstance(trackers[big], str):
         print(f"{name}: tracik skipped: {trackers[big]}")
     return r
+
+
+def batch_sizes_markdown(results, big):
+    """The table of ``solve_batch`` at B = :data:`SMALL_BATCH` (the first poses) and at every
+    pose, against TRAC-IK's one-solve rate on the same poses (issue 25's goal: 10x at
+    both); no lines for a run without the small batch (``--quick``, an older run)."""
+    rows = []
+    for name, r in results["robots"].items():
+        a, t = r["armsim"], r["capped"][big]["tracik"]
+        if "batch_small_per_s" not in a or not isinstance(t, dict) or "head_mean_ms" not in t:
+            continue
+        c = r.get(COMPILED) if isinstance(r.get(COMPILED), dict) else None
+        for b, key, trac_ms in ((a["batch_small_rows"], "batch_small_", t["head_mean_ms"]),
+                                (r["poses"], "batch_", t["mean_ms"])):
+            one, default = a[key + "per_s"], a[key + "default_threads_per_s"]
+            cell = (f"{c[key + 'per_s']:,.0f} | {c[key + 'per_s'] * trac_ms / 1e3:.1f}"
+                    if c is not None and key + "per_s" in c else "skipped | ")
+            rows.append(f"| {name} | {b:,} | {1e3 / trac_ms:,.0f} | {default:,.0f} / {one:,.0f} "
+                        f"| {one * trac_ms / 1e3:.1f} | {cell} |")
+    if not rows:
+        return []
+    return ["", f"`solve_batch` at B = {SMALL_BATCH:,} (the first poses) and at every pose, "
+            "against TRAC-IK's one-solve rate on the same poses (its mean time at the "
+            f"{big} ms cap; the goal of issue 25: 10x at both sizes): solves/s (the default "
+            "path with the maths library's default threads / one thread, which "
+            "`solve_batch` sets; the compiled path on numba's threads, one per core) and "
+            "the one-thread rate over TRAC-IK's:", "",
+            "| robot | B | TRAC-IK solves/s | armsim solves/s, default threads / one thread | "
+            "armsim / TRAC-IK | armsim compiled solves/s | compiled / TRAC-IK |",
+            "|---|---|---|---|---|---|---|", *rows]
 
 
 def fastest(rs):

@@ -147,3 +147,18 @@ def test_from_json_of_a_run_without_numba_prints_why_and_of_an_older_run_no_row(
     assert not any("compiled" in line for line in lines if line.startswith("|"))
     assert ("| panda | **armsim** | 100.00 % / 100.00 % | 0.200 / 0.100 | 8.00 (warm 1.00) | "
             "2,000 (one thread 1,000) |") in lines
+
+
+def test_from_json_prints_the_batch_at_both_sizes_against_trac_ik_on_the_same_poses(
+        tmp_path, capsys):
+    res = fake_run()
+    r = res["robots"]["panda"]
+    assert not any("at B = 1,000" in line for line in _printed(tmp_path, capsys, res))
+    for kind, rate in (("armsim", 500.0), (bench.COMPILED, 2500.0)):
+        r[kind].update(batch_small_rows=1000, batch_small_per_s=rate,
+                       batch_small_default_threads_per_s=2 * rate)
+    r["capped"]["20.0"]["tracik"]["head_mean_ms"] = 0.5      # 2,000 solves/s on those poses
+    lines = _printed(tmp_path, capsys, res)
+    # B = 1,000: 500 / 2,000 = 0.25; the whole batch (50 poses): 1,000 x 0.4 ms = 0.4
+    assert "| panda | 1,000 | 2,000 | 1,000 / 500 | 0.2 | 2,500 | 1.2 |" in lines
+    assert "| panda | 50 | 2,500 | 2,000 / 1,000 | 0.4 | 4,000 | 1.6 |" in lines
