@@ -276,27 +276,45 @@ def test_one_row_value_and_error_equal_batch_rows(kind):
         np.testing.assert_allclose(prob.error(aim[i:i + 1], yi), e[i:i + 1], rtol=0, atol=1e-13)
 
 
-def test_solve_batch_of_one_row_uses_the_one_row_attempt(monkeypatch):
-    """solve_batch with one row (and the batch's single-row restarts) go through
-    Solver._attempt_one; its answers equal solve's to 1e-9."""
-    from armsim.ik.loop import Solver
+def test_a_batch_s_one_row_attempts_run_on_floats_and_equal_the_single_solve(monkeypatch):
+    """solve_batch with one row, and a batch's restarts of its last unfinished row, run
+    each attempt on floats (spatial_scalar.attempt_row); the answers equal solve's to
+    1e-9, and when a Cholesky pivot fails there, the arrays' one-row attempt runs."""
     chain = armsim.robots.load("panda")
-    T = _poses(chain, 6, seed=12)
+    T = _poses(chain, 89, seed=12)[[0, 1, 2, 3, 4, 5, 88]]    # #88: restarts (55 iterations)
     mid = chain.limits.mean(axis=1)
-    calls = []
-    real = Solver._attempt_one
+    calls = {"floats": 0, "arrays": 0}
+    real_row, real_one = spatial_scalar.attempt_row, Solver._attempt_one
 
-    def counted(*args, **kwargs):
-        calls.append(args[-1])
-        return real(*args, **kwargs)
-    monkeypatch.setattr(Solver, "_attempt_one", counted)
-    for i in range(len(T)):
-        before = len(calls)
+    def on_floats(*args, **kwargs):
+        calls["floats"] += 1
+        return real_row(*args, **kwargs)
+
+    def on_arrays(*args, **kwargs):
+        calls["arrays"] += 1
+        return real_one(*args, **kwargs)
+    monkeypatch.setattr(spatial_scalar, "attempt_row", on_floats)
+    monkeypatch.setattr(Solver, "_attempt_one", on_arrays)
+    singles = [armsim.solve(chain, M, q0=mid, tol=1e-5) for M in T]
+    for i in range(6):
         b = armsim.solve_batch(chain, T[i:i + 1], q0=mid[None], tol=1e-5)
-        assert len(calls) > before          # every one-row attempt took the unbatched path
-        one = armsim.solve(chain, T[i], q0=mid, tol=1e-5)
-        np.testing.assert_allclose(one.q, b.q[0], rtol=0, atol=TOL)
-        assert one.iterations == b.iterations[0] and one.success == b.success[0]
+        np.testing.assert_allclose(singles[i].q, b.q[0], rtol=0, atol=TOL)
+        assert singles[i].iterations == b.iterations[0] and b.success[0]
+    assert calls["floats"] >= 6 and calls["arrays"] == 0
+    calls["floats"] = 0
+    b = armsim.solve_batch(chain, T, q0=np.tile(mid, (len(T), 1)), tol=1e-5)
+    assert calls["floats"] > 0 and calls["arrays"] == 0    # a last row's restarts, on floats
+    for one, q, it in zip(singles, b.q, b.iterations):
+        np.testing.assert_allclose(one.q, q, rtol=0, atol=TOL)
+        assert one.iterations == it
+    assert b.success.all()
+    # a pivot that fails on floats: the arrays' attempt (LU), the same answer to rounding
+    prob = SpatialTarget(chain)
+    monkeypatch.setattr(spatial_scalar._compiled(prob), "solve", lambda g, lam2, r: None)
+    b = armsim.solve_batch(chain, T[:1], q0=mid[None], tol=1e-5)
+    assert calls["arrays"] > 0
+    np.testing.assert_allclose(singles[0].q, b.q[0], rtol=0, atol=TOL)
+    assert singles[0].iterations == b.iterations[0]
 
 
 def test_a_pose_problem_s_own_rows_are_checked_as_its_poses():

@@ -57,6 +57,7 @@ Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats,
 CHUNK_ROWS, CHUNK_MAX = 6000, 1.2e7   # or this many rows when more, up to CHUNK_MAX floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
+GROUP_FIRST = 2       # restarts: k of the first group, then doubling (2: B = 1,000 +1-9 %)
 FLOAT_ROWS = 48        # a robot's single solve on floats up to this many error rows (8 poses)
 
 @dataclass
@@ -219,6 +220,12 @@ class Solver:
         prob = self.problem
         q = prob.clip(np.array(q0, dtype=float))
         b = q.shape[0]
+        if b == 1 and self._spatial_one and np.array_equal(targets, aim):
+            # one row (a batch's restarts of its last unfinished row): on floats, 3-4x faster
+            got = spatial_scalar.attempt_row(self, aim[0], q[0], int(np.reshape(budget, -1)[0]),
+                                             bool(prob.retry_unattainable or reachable[0]))
+            if got is not None:
+                return got
         if self._needs_jac:
             tip, jac = prob.value_and_jacobian(q)
         else:
@@ -336,24 +343,11 @@ class Solver:
 
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0, details=None):
-        """Solve a batch.
-
-        Parameters
-        ----------
-        targets : array_like (B, m)
-        q0 : array_like (B, n)
-        details : dict, optional
-            Filled, when the compiled solve ran every row, with what it measured at the
-            answers by its forward kinematics: ``"parts"`` (position, orientation residuals)
-            and, with several tools, ``"tools"`` (B, tools).
-
-        Returns
-        -------
-        q : ndarray (B, n)
-        iterations : ndarray (B,) of int
-        residual : ndarray (B,) [m]
-        reasons : list of str (B,)
-        """
+        """Solve a batch: targets (B, m) and q0 (B, n) give q (B, n), iterations (B,) of int,
+        residual (B,) [m] and reasons (a list of B str).  ``details`` (a dict, optional) is
+        filled, when the compiled solve ran every row, with what it measured at the answers
+        by its forward kinematics: ``"parts"`` (position, orientation residuals) and, with
+        several tools, ``"tools"`` (B, tools)."""
         targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
         if self._float_one and self.timeout is None and len(q0) > 1 and compiled.enabled():
             return compiled.run_rows(self, targets, q0, details)    # the single solve, per row
@@ -414,13 +408,14 @@ class Solver:
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
-        i, grow = 0, 1
+        i, grow = 0, GROUP_FIRST
         while i < len(starts) and True in unfinished:
             if deadline is not None and time.perf_counter() > deadline:
                 timed_out |= unfinished
                 break
             # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS; one
-            # row alone: k = 1) run as one batch, taken in order as if one after another
+            # row alone: k = 1, on floats) run as one batch, taken in order as if one after
+            # another
             rows = np.flatnonzero(unfinished)
             k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
             restarted[rows] = True

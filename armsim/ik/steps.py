@@ -363,8 +363,9 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
 def dls_one(ctx, q, tip, jac, f0, aim, mem):
     """:func:`dls` for one row (q (1, n), a problem with clamps): the same step on unbatched
     arrays (the damped solve as one row's ``J J^T + lam2 I``, the clamp
-    :func:`_clamped_one`), the same arithmetic, fewer numpy calls: the one-row attempts
-    of a batch's restarts (:meth:`armsim.ik.loop.Solver._attempt_one`)."""
+    :func:`_clamped_one`), the same arithmetic, fewer numpy calls: one row's attempts
+    by the arrays (:meth:`armsim.ik.loop.Solver._attempt_one`, when the float path's
+    Cholesky pivot failed)."""
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
     lam2 = nu * 2.0 * f0 + ctx.lambda_floor2
