@@ -57,7 +57,7 @@ Q0_RADIUS = 0.2       # first_start="nearer": q0 goes first when its tip is this
 CHUNK_ELEMENTS = 3e6   # solve_batch works on chunks of about this many Jacobian (or joint) floats,
 CHUNK_ROWS, CHUNK_MAX = 6000, 1.2e7   # or this many rows when more, up to CHUNK_MAX floats
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
-GROUP_FIRST = 2       # restarts: k of the first group, then doubling (2: B = 1,000 +1-9 %)
+GROUP_FIRST = 2       # restarts: a spatial dls batch's first k, then doubling (B = 1,000 +1-9 %)
 FLOAT_ROWS = 48        # a robot's single solve on floats up to this many error rows (8 poses)
 
 @dataclass
@@ -408,7 +408,7 @@ class Solver:
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
                 budgets.insert(0, extra)
-        i, grow = 0, GROUP_FIRST
+        i, grow = 0, GROUP_FIRST if self._spatial_one else 1     # (tuned on spatial dls)
         while i < len(starts) and True in unfinished:
             if deadline is not None and time.perf_counter() > deadline:
                 timed_out |= unfinished
