@@ -60,7 +60,7 @@ ENV = "ARMSIM_CACHE_DIR"
 MAX_FILES = 256                 # entries kept (a table and a pass per chain, kind, weights)
 MAX_BYTES = 64 << 20            # bytes kept (the Panda: a table 0.66 MB, a pass 25 kB)
 MAX_FILE_BYTES = 32 << 20       # an entry larger than this is neither written nor read
-MAP_BYTES = 64 << 10          # an entry this large is mapped, not read (_read)
+MAP_BYTES = 64 << 10            # an entry this large is mapped, not read (_read)
 STALE_SECONDS = 600             # a temporary file this old is a dead writer's
 MAGIC = b"armsimC1"
 _HEAD = 16                      # magic, CRC-32 of the rest, length of the marshalled part
@@ -333,4 +333,3 @@ def problem_parts(prob):
 
 
 _FILES = _files_salt()
-hashlib.blake2b(_FILES.encode())    # the hash's first use (about 0.1 ms) at import, not a solve
