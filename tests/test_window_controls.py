@@ -343,3 +343,40 @@ def test_a_message_is_drawn_above_the_live_plot(monkeypatch):
     assert app.show_plot and drawn
     for text, rect in drawn:
         assert not rect.colliderect(app.plot_rect()), (text, rect, app.plot_rect())
+
+
+def test_a_message_stays_off_every_arm_s_text_in_a_comparison(monkeypatch):
+    # original_vs_default at 1600 x 1000: "reset" was drawn over the right-hand arm's panel
+    app = make_app(build_simulation(load(ROOT / "scenes" / "original_vs_default.toml")),
+                   size=(1600, 1000))
+    drawn = []
+    real = W.draw_banner
+
+    def spy(screen, lines, theme, color, where, avoid=None):
+        drawn.append((lines[0], real(screen, lines, theme, color, where, avoid)))
+        return drawn[-1][1]
+    monkeypatch.setattr(W, "draw_banner", spy)
+    press(app, key(pygame.K_r, "r"), loops=2)
+    texts = [bands(rect.size)[1].move(rect.topleft) for rect, _ in app.panels]
+    assert len(texts) == 2 and drawn and drawn[-1][0] == "reset"
+    for _, rect in drawn:
+        assert not any(rect.colliderect(t) for t in texts), (rect, texts)
+        assert rect.top >= 0
+
+
+def test_every_waypoint_is_inside_its_arm_s_picture():
+    # original_vs_default's waypoint beyond the reach was cut by the column's edge
+    from armsim.view.planar import View
+    app = make_app(build_simulation(load(ROOT / "scenes" / "original_vs_default.toml")),
+                   size=(1600, 1000))
+    state = app.sim.state
+    for (rect, view), st in zip(app.panels, [state] + list(state.companions)):
+        free = bands(rect.size)[0]
+        px = view.to_screen(np.asarray(st.waypoints, float))
+        r = scaled_theme(DEFAULT_THEME, (1600, 1000)).joint_radius     # a waypoint's circle
+        assert np.all(px[:, 0] - r >= free.left) and np.all(px[:, 0] + r <= free.right)
+        assert np.all(px[:, 1] - r >= free.top) and np.all(px[:, 1] + r <= free.bottom)
+    # a scene whose waypoints sit within the picture keeps the usual scale
+    near = build_simulation(default_scene()).state
+    assert View.fit(near, (800, 600)).scale == pytest.approx(
+        0.45 * min(bands((800, 600))[0].size) / near.reach)

@@ -18,7 +18,8 @@ __all__ = ["banner_layout", "draw_banner", "draw_help"]
 def banner_layout(size, lines, where, avoid=None):
     """(rect, font, pad, lines as wrapped) of a banner of ``lines`` on a window of ``size``:
     centred, at the top (``where="top"``) or above the bottom edge, and then above the
-    rect ``avoid`` (the live plot) when it would cover it and there is room."""
+    rects ``avoid`` (a rect or several: the live plot, the panels' text) it would cover,
+    when there is room."""
     w, h = size
     font = _font(type_scale(w, h).title)
     pad = max(3, font.get_height() // 3)
@@ -27,9 +28,10 @@ def banner_layout(size, lines, where, avoid=None):
     bh = len(shown) * font.get_linesize() + 2 * pad
     y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
     rect = pygame.Rect((w - bw) // 2, y, bw, bh)
-    if where != "top" and avoid is not None and rect.colliderect(avoid) \
-            and avoid.top - bh - 6 >= 0:
-        rect.bottom = avoid.top - 6
+    rects = [avoid] if isinstance(avoid, pygame.Rect) else list(avoid or ())
+    hit = [r for r in rects if rect.colliderect(r)]
+    if where != "top" and hit and min(r.top for r in hit) - bh - 6 >= 0:
+        rect.bottom = min(r.top for r in hit) - 6
     return rect, font, pad, shown
 
 

@@ -21,6 +21,7 @@ from armsim.view.style import (Theme, _SCREEN_MARGIN, _as_point, _as_points, _ch
 
 #: the workspace circle's radius as a fraction of min(width, height) of its area
 WORKSPACE_FRACTION = 0.45
+WAYPOINT_MARGIN = 0.03     # View.fit: a far waypoint stays this fraction of the area inside
 #: the panel band's width (wide surface) or height (tall one), as a fraction of min(width, height)
 PANEL_FRACTION = 0.34
 #: the Jacobian arrows' fixed scale [rad]: arrow i is the tip's motion for this turn of joint i
@@ -84,7 +85,13 @@ class View:
         if base.shape != (2,) or not np.all(np.isfinite(base)):
             base = np.zeros(2)
         free, _ = bands((width, height))
-        return cls((width, height), base.copy(), WORKSPACE_FRACTION * min(free.size) / reach,
+        scale = WORKSPACE_FRACTION * min(free.size) / reach
+        # waypoints past that picture (beyond about 1.1 x the reach): the scale shrinks so
+        # the farthest sits inside the area, WAYPOINT_MARGIN of it from its edge
+        far = _farthest(getattr(state, "waypoints", None), base)
+        if far * scale > (0.5 - WAYPOINT_MARGIN) * min(free.size):
+            scale = (0.5 - WAYPOINT_MARGIN) * min(free.size) / far
+        return cls((width, height), base.copy(), scale,
                    (free.x + free.w / 2.0, free.y + free.h / 2.0))
 
     def _pc(self):
@@ -109,6 +116,17 @@ class View:
         out[..., 0] = self.center[0] + (px[..., 0] - cx) / self.scale
         out[..., 1] = self.center[1] - (px[..., 1] - cy) / self.scale
         return out
+
+
+def _farthest(points, base) -> float:
+    """The largest finite distance of ``points`` (W, 2) from ``base`` (0 for none)."""
+    try:
+        p = np.asarray(points, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        return 0.0
+    d = np.hypot(*(p - base).T) if len(p) else np.zeros(0)
+    d = d[np.isfinite(d)]
+    return float(d.max()) if len(d) else 0.0
 
 
 def _panel_lines(state) -> list[str]:

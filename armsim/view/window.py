@@ -537,6 +537,13 @@ class App(SpatialControls):
         slot = band_slots(bands(rect.size)[1])[2]
         return slot.move(rect.topleft)
 
+    def _bands(self):
+        """The text bands of a planar scene's arms (each column's panel band): what a
+        message banner keeps off."""
+        if self.panels is None or self.camera is not None:
+            return []
+        return [bands(rect.size)[1].move(rect.topleft) for rect, _ in self.panels]
+
     def render(self):
         screen = self.screen
         if screen.get_size() != self._panels_size:
@@ -555,7 +562,7 @@ class App(SpatialControls):
                                        title=f"last {self.history.length} frames, log scale")
         if self.message and time.monotonic() < self._message_until:
             self._banner([self.message], theme, theme.text, where="bottom",
-                         avoid=self.plot_rect() if self.show_plot else None)
+                         avoid=([self.plot_rect()] if self.show_plot else []) + self._bands())
         if self.paused:
             self._banner(["PAUSED  (space resumes)"], theme, theme.warning, where="top")
         if self.show_help:
