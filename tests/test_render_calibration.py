@@ -131,3 +131,19 @@ def test_a_running_scene_renders_every_frame_finite_and_the_draw_returns_its_vie
     assert count(img, T.reference) > 0 and count(img, T.sight) > 0
     bare = render_array(sim.state, (160, 120), show_panel=False)
     assert count(bare, T.camera) > 0
+
+
+def test_the_panel_keeps_to_the_free_column_beside_the_canvas():
+    # at 1280 x 800 the panel ran 50 px into the canvas and over its camera
+    size = (1280, 800)
+    state = make_state()
+    bare = render_array(state, size, show_panel=False)
+    with_panel = render_array(state, size, show_panel=True)
+    view = CanvasView.fit(state, size)
+    right = max(view.to_screen([600.0, 600.0])[0], view.to_screen(state.focuses)[:, 0].max() + 12)
+    changed = np.flatnonzero(np.any(with_panel[:size[1] // 2] != bare[:size[1] // 2], axis=(0, 2)))
+    assert changed.size and changed.min() > right           # drawn, and all of it beside
+    # a narrow window has no such column: the panel keeps its top-right corner
+    small = render_array(state, SIZE, show_panel=True)
+    small_bare = render_array(state, SIZE, show_panel=False)
+    assert not np.array_equal(small[:60, -120:], small_bare[:60, -120:])

@@ -177,7 +177,9 @@ def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: 
         _draw_target(surface, theme.goal, _pixel(view.to_screen(target), size), theme.target_radius)
 
     if show_panel:
-        _draw_text_box(surface, _calibration_panel_lines(state), theme)
+        xs = focus_px[:, 0][np.isfinite(focus_px[:, 0])] if len(focus_px) else []
+        right = max([rect.right] + [int(x) + 12 for x in xs])       # the canvas, the cameras
+        _draw_text_box(surface, _calibration_panel_lines(state), theme, room=size[0] - right)
         legend = [("reference", theme.reference), ("candidates", theme.candidate)]
         if doomed.any():       # red appears only when some candidate is marked
             legend.append(("replaced next", theme.doomed))

@@ -374,15 +374,20 @@ def _polyline(surface, color, points_px, width):
             pygame.draw.line(surface, color, a, b, width)
 
 
-def _draw_text_box(surface, lines, theme):
+def _draw_text_box(surface, lines, theme, room=None):
     """Lines of text on a translucent box in the top-right corner, in the body size of the
-    surface's :func:`type_scale`, wrapped to at most 0.6 of the width."""
+    surface's :func:`type_scale`, wrapped to at most 0.6 of the width, or to ``room`` (the
+    free column at the right edge, px) when that is at least 0.15 of the width: the box
+    then stays in it, off the picture beside it."""
     font = _font(type_scale(*surface.get_size()).body)
-    lines = fit_lines(lines, font, int(0.6 * surface.get_width()), surface.get_height() // 2)
+    pad, gap = max(2, (2 * font.get_height()) // 5), 2
+    width = int(0.6 * surface.get_width())
+    if room is not None and room >= 0.15 * surface.get_width():
+        width = min(width, int(room) - 12 - 2 * pad)
+    lines = fit_lines(lines, font, width, surface.get_height() // 2)
     if not lines:
         return
     texts = [font.render(line, True, theme.text) for line in lines]
-    pad, gap = max(2, (2 * font.get_height()) // 5), 2
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
     _text_panel(surface, texts, (surface.get_width() - w - 6, 6), (w, h), pad, gap, theme.panel)
