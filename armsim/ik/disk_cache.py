@@ -42,7 +42,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import math
-import mmap
 import os
 import stat
 import sys
@@ -60,7 +59,6 @@ ENV = "ARMSIM_CACHE_DIR"
 MAX_FILES = 256                 # entries kept (a table and a pass per chain, kind, weights)
 MAX_BYTES = 64 << 20            # bytes kept (the Panda: a table 0.66 MB, a pass 25 kB)
 MAX_FILE_BYTES = 32 << 20       # an entry larger than this is neither written nor read
-MAP_BYTES = 64 << 10            # an entry this large is mapped, not read (_read)
 STALE_SECONDS = 600             # a temporary file this old is a dead writer's
 MAGIC = b"armsimC1"
 _HEAD = 16                      # magic, CRC-32 of the rest, length of the marshalled part
@@ -84,11 +82,12 @@ def folder():
     env = os.environ
     probe = tuple(env.get(v) for v in (ENV, "LOCALAPPDATA", "XDG_CACHE_HOME", "HOME",
                                        "USERPROFILE"))
-    if probe not in _folders:
+    got = _folders.get(probe, _folders)          # (the dict itself: not found)
+    if got is _folders:
         if len(_folders) >= 16:
             _folders.clear()
-        _folders[probe] = _folder()
-    return _folders[probe]
+        got = _folders[probe] = _folder()
+    return got
 
 
 def _folder():
@@ -124,19 +123,23 @@ def _files_salt():
 def _salt():
     """armsim's version, the interpreter's and the builders' files (:func:`_files_salt`,
     taken at import: the first solve does not pay for it)."""
-    if _state["salt"] is None:
+    if _state["base"] is None:
         package = sys.modules.get("armsim")
-        _state["salt"] = hashlib.blake2b(
+        salt = hashlib.blake2b(
             f"{getattr(package, '__version__', '?')};{sys.version_info[:2]};{_FILES}".encode(),
             digest_size=16).digest()
-        _state["base"] = hashlib.blake2b(_state["salt"], digest_size=20)
+        _state["salt"] = salt
+        _state["base"] = hashlib.blake2b(salt, digest_size=20)     # set last: key() reads it
     return _state["salt"]
 
 
 def key(what, parts):
     """The entry's name: ``what`` and a hash of ``parts`` (numbers, strings, arrays)."""
-    _salt()
-    h = _state["base"].copy()
+    base = _state["base"]
+    if base is None:
+        _salt()
+        base = _state["base"]
+    h = base.copy()
     h.update(what.encode())
     for p in parts:
         if isinstance(p, np.ndarray):
@@ -166,10 +169,10 @@ def _private(where):
 
 
 def _read(path):
-    """The bytes of ``path`` when it is a regular file of at most MAX_FILE_BYTES, else None:
-    a read-only map of the file from :data:`MAP_BYTES` on (a table: no copy into fresh
-    memory, about half its read; entries are never changed in place, only replaced by a
-    rename, so a map stays whole), else a ``bytes``."""
+    """The bytes of ``path`` when it is a regular file of at most MAX_FILE_BYTES, else None.
+    (Read, not mapped: a map would hold a file descriptor as long as the table lives, and
+    a file truncated under it -- another program, a network home's stale handle -- would
+    end the process with SIGBUS.)"""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
@@ -179,8 +182,6 @@ def _read(path):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        if st.st_size >= MAP_BYTES and os.name == "posix":
-            return mmap.mmap(fd, st.st_size, access=mmap.ACCESS_READ)
         chunks, size = [], 0
         while size <= st.st_size:
             chunk = os.read(fd, st.st_size + 1 - size)
@@ -189,7 +190,7 @@ def _read(path):
             chunks.append(chunk)
             size += len(chunk)
         return b"".join(chunks) if size == st.st_size else None
-    except (OSError, ValueError):
+    except OSError:
         return None
     finally:
         os.close(fd)
