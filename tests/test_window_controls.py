@@ -380,3 +380,23 @@ def test_every_waypoint_is_inside_its_arm_s_picture():
     near = build_simulation(default_scene()).state
     assert View.fit(near, (800, 600)).scale == pytest.approx(
         0.45 * min(bands((800, 600))[0].size) / near.reach)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (640, 420)])
+def test_a_long_message_stays_off_the_live_plot_beside_a_side_band(size, monkeypatch):
+    # a wide window's text band is as tall as the window: a banner that met both the band
+    # and the plot stayed where it was, over the plot
+    app = make_app(size=size)
+    drawn = []
+    real = W.draw_banner
+
+    def spy(screen, lines, theme, color, where, avoid=None):
+        drawn.append(real(screen, lines, theme, color, where, avoid))
+        return drawn[-1]
+    monkeypatch.setattr(W, "draw_banner", spy)
+    press(app, key(pygame.K_l, "l"), loops=2)
+    app.say("correction: backtrack - only meaningful for gradient (method now dls)")
+    drawn.clear()
+    press(app, loops=1)
+    assert app.show_plot and drawn
+    assert not drawn[-1].colliderect(app.plot_rect()), (drawn[-1], app.plot_rect())

@@ -22,9 +22,9 @@ import numpy as np
 from armsim.ik import (_clock, _kernel_parts, attempt as rule, restart_table, rotvec, rules,
                        settings)
 from armsim.ik._clock import now
-from armsim.ik._kernel_parts import (NB, _clip, _floats32, _ints, _jit, _jit_in, _part1,
-                                     _part2, _scratch_in, _start, _through, _turn, _view1,
-                                     _view2, _view3, scratch)
+from armsim.ik._kernel_parts import (NB, _clip, _floats32, _ints, _jit, _jit_in, _lambda2,
+                                     _part1, _part2, _scratch_in, _start, _through, _turn,
+                                     _view1, _view2, _view3, scratch)
 
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
@@ -324,6 +324,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     if o + m + m * n + 2 > ws.shape[0]:     # the views' end (space sums the same)
         raise ValueError("attempt: workspace too small")
     sparse = _sparsity(M)
+    ds = M[19]
     if ev is None:
         e, J, pr = _part1(ws, o, m), _part2(ws, o + m, m, n), _part1(ws, o + m + m * n, 2)
         f = evaluate(q, M, tg, sc, e, J, pr, work)
@@ -341,7 +342,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
         if deadline < np.inf and now() > deadline:
             timed = True
             break
-        lam2 = nu * 2.0 * f + floor2
+        lam2 = _lambda2(nu, f, e, ds, floor2)
         if not _step(q, J, e, lam2, lo, hi, passes, G, L, y, r, qt, fixed, isfixed, sparse):
             if strict:
                 return False
@@ -580,7 +581,7 @@ def solve_packed(q0, tg, F, F32, I, B, H, attainable, out, tools, deadline):
          _view1(F, H, 5), _view1(B, H, 6), _view3(F, H, 7), _view2(F, H, 8), _view1(B, H, 9),
          _view2(I, H, 10), _view1(I, H, 11), _view2(F, H, 12), _view2(B, H, 13),
          _view1(I, H, 14), _view1(I, H, 15), _view3(I, H, 16), _view2(I, H, 17),
-         _view1(I, H, 18))
+         _view1(I, H, 18), _view1(F, H, 46))
     W = (_view2(F, H, 23), _view2(F, H, 24), _view1(F, H, 25), _view2(F32, H, 26),
          _view1(F32, H, 27), top, _view1(F, H, 28))
     OW = (_view1(I, H, 30), _view1(I, H, 31), _view2(I, H, 32), _view1(I, H, 33),

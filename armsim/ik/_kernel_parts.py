@@ -75,6 +75,19 @@ SAMPLE_FROM = 40
 SAMPLE_STEP = 16
 
 
+@_jit_in
+def _lambda2(nu, f, e, ds, floor2):
+    """dls's damping ``nu |e|^2 + floor2`` (f = |e|^2 / 2), or for a weighted target
+    (``ds``, its rows' 1 / w^2; empty otherwise) ``nu sum_i e_i^2 ds_i + floor2``: the
+    damping of its unweighted error (:func:`armsim.ik.steps._damping`)."""
+    if ds.shape[0] == 0:
+        return nu * 2.0 * f + floor2
+    s = 0.0
+    for i in range(ds.shape[0]):
+        s += e[i] * e[i] * ds[i]
+    return nu * s + floor2
+
+
 @_jit
 def _kth_serial(d, k, idx, val):
     """:func:`_kth` by a sorted buffer of the k + 1 smallest so far, each entry inserted in

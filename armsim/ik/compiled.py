@@ -181,8 +181,11 @@ def model(prob):
         for b in range(T):
             both = np.flatnonzero(moves[a] & moves[b])
             pairs[a, b, :len(both)], npair[a, b] = both, len(both)
+    # a weighted spatial target's damping scale per error row (steps._damping; else none)
+    ds = getattr(prob, "damping_scale", None) if not hasattr(prob, "subs") else None
     M += (np.repeat(np.arange(T), nrows).astype(np.int64), pairs, npair,
-          np.cumsum([0] + nrows).astype(np.int64))
+          np.cumsum([0] + nrows).astype(np.int64),
+          np.zeros(0) if ds is None else np.array([ds[r] for r in rows[0][:nrows[0]]], float))
     lim = np.asarray(prob.limits, dtype=float)
     got = (M, np.ascontiguousarray(lim[:, 0]), np.ascontiguousarray(lim[:, 1]),
            np.asarray(prob._wrap, dtype=np.bool_).copy(), int(sum(nrows)))
@@ -341,9 +344,10 @@ def run_rows(solver, targets, q0, details=None):
 
 def one_arrays(M, lo, hi, wrap, free, W, D, OW):
     """The arrays of one solve in the order :func:`armsim.ik._kernel.solve_packed` reads
-    them: the model's 19, lo, hi, wrap, free, the table's (W but its largest norm), D, and
-    each tool's own tables (OW's 12)."""
-    return list(M) + [lo, hi, wrap, free] + list(W[:5]) + [W[6], D] + list(OW)
+    them: the model's first 19, lo, hi, wrap, free, the table's (W but its largest norm), D,
+    and each tool's own tables (OW's 12); the model's damping scale (its 20th) comes last,
+    after the settings (:func:`_one_arguments`)."""
+    return list(M[:19]) + [lo, hi, wrap, free] + list(W[:5]) + [W[6], D] + list(OW)
 
 
 def packed(arrays):
@@ -384,7 +388,8 @@ def _one_arguments(solver, first):
     numbers = [np.array(_settings(solver, first, True), dtype=float),
                np.array(_settings(solver, first, False), dtype=float),
                np.array(check, dtype=float), np.array([W[5], m], dtype=float)]
-    got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW) + numbers), len(M[0]) - 1)
+    got = (k, packed(one_arrays(M, lo, hi, wrap, free, W, D, OW) + numbers + [M[19]]),
+           len(M[0]) - 1)
     if solver.seed is not None:
         solver._compiled_one = (made_of, got)
     return got

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from armsim.ik.settings import _real
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
 from armsim.ranges import real_array, whole
+from armsim.ik.recent import Recent
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
            "for_target", "check_rotations", "check_pose_rows"]
@@ -396,8 +396,16 @@ class SpatialTarget(Problem):
             w = w / w[w > 0].min()
         self.weights = w
         self._active = w > 0
+        # dls damps by the error in metres and radians, whatever the weights: they steer
+        # the step, not its damping (lambda^2 = nu sum_i (e_i / w_i)^2 of the weighted e).
+        # None when every counted axis weighs 1 (the plain rule, the same bits)
+        self.damping_scale = (None if np.all(w[self._active] == 1.0) else
+                              np.where(self._active, 1.0 / np.where(self._active, w, 1.0)**2,
+                                       0.0))
         for a in (lim, self._wrap, self._draw, w, self._active):   # shared (for_target)
             a.setflags(write=False)
+        if self.damping_scale is not None:
+            self.damping_scale.setflags(write=False)
         # a position farther from the first joint than the chain's reach (an upper bound of
         # the tool's distance from it) cannot be attained, when every position axis counts
         self._origin = np.array(chain.xyz[0], dtype=float)
@@ -421,7 +429,7 @@ class SpatialTarget(Problem):
     def feature_scale(self):
         """A target row times this is its restart-table features
         (:func:`armsim.ik.restart_table.features`)."""
-        w = self.weights
+        w = self._active.astype(float)          # (the weights' sizes: not in the metric)
         return w[:3] if self.kind == "position" else np.concatenate(
             [w[:3], np.repeat(restart_table.ROTATION_WEIGHT * w[3:], 3)])
 
@@ -604,15 +612,12 @@ def for_target(task, target, batch=False):
     key = kind                # one problem per chain, kind and weights (a chain is immutable)
     if weights is not None:
         key = (kind, tuple(check_weights(weights, 6 if kind == "pose" else 3).tolist()))
-    try:
-        kept = _SPATIAL.setdefault(task, {})
-        prob = kept[key]
-    except KeyError:
+    kept = _SPATIAL.setdefault(task, {})
+    prob = kept.get(key)
+    if prob is None:
         if len(kept) >= 32:    # many weights: bounded
             kept.clear()
         prob = kept[key] = SpatialTarget(task, kind, None if weights is None else key[1])
-    except TypeError:        # not weakly referenceable: no cache
-        prob = SpatialTarget(task, kind, None if weights is None else key[1])
     return prob, (rows if batch else rows[0])
 
 
@@ -640,7 +645,9 @@ def _given_rows(prob, target, batch):
     return found[1] if batch else found[1][0]
 
 
-_SPATIAL = weakref.WeakKeyDictionary()  # chain -> {kind or (kind, weights): its problem}
+#: chain -> {kind or (kind, weights): its problem}, for the 16 chains solved last (a problem
+#: holds its chain: a weak-key dict would keep every chain; :mod:`armsim.ik.recent`)
+_SPATIAL = Recent(16)
 
 
 def raw_problem(task, target):
@@ -653,11 +660,11 @@ def raw_problem(task, target):
         return None
     try:
         return _SPATIAL[task][kind], target.reshape(-1)
-    except (KeyError, TypeError):
+    except KeyError:
         return None
 
 
-_PLANAR = weakref.WeakKeyDictionary()   # chain -> its PlanarPoint (a Chain is immutable)
+_PLANAR = Recent(16)    # chain -> its PlanarPoint (a Chain is immutable), the 16 used last
 
 
 def as_problem(task):
@@ -666,15 +673,9 @@ def as_problem(task):
     if isinstance(task, Problem):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):
-        try:
-            return _PLANAR[task]
-        except (KeyError, TypeError):
-            pass
-        prob = PlanarPoint(task)
-        try:
-            _PLANAR[task] = prob
-        except TypeError:            # not weakly referenceable: no cache
-            pass
+        prob = _PLANAR.get(task)
+        if prob is None:
+            prob = _PLANAR.setdefault(task, PlanarPoint(task))
         return prob
     if hasattr(task, "pose_and_jacobian"):
         return SpatialTarget(task, "pose")

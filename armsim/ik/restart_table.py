@@ -338,10 +338,14 @@ def features(prob, rows):
     its ``table_features``)."""
     if hasattr(prob, "table_features"):
         return prob.table_features(rows)
-    w = prob.weights[:3]
+    # an axis the weights mask (0) is left out; the weights' sizes are not: an entry near
+    # the aim on every counted axis is a good start whatever the step's weights (with
+    # them, a heavy axis chose entries far off on the others)
+    a = prob._active.astype(float)
+    w = a[:3]
     if prob.kind == "position":
         return rows * w
-    rot = rows[:, 3:].reshape(-1, 3, 3) * (ROTATION_WEIGHT * prob.weights[3:, None])
+    rot = rows[:, 3:].reshape(-1, 3, 3) * (ROTATION_WEIGHT * a[3:, None])
     return np.concatenate([rows[:, :3] * w, rot.reshape(-1, 9)], axis=-1)
 
 

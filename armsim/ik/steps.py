@@ -64,6 +64,16 @@ def _error(ctx, aim, y):
     return ctx.problem.error(aim, y)
 
 
+def _damping(ctx, nu, f0, e):
+    """dls's ``lambda^2 = nu |e|^2 + floor`` (``2 f0 = |e|^2``), or, for a problem whose
+    ``damping_scale`` s the solver keeps (a weighted spatial target), ``nu sum_i e_i^2 s_i
+    + floor``: the error unweighted."""
+    s = getattr(ctx, "_damping_scale", None)
+    if s is None:
+        return nu * 2.0 * f0 + ctx.lambda_floor2
+    return nu * np.einsum("...i,i->...", e * e, s) + ctx.lambda_floor2
+
+
 def _jte(jac, e):
     """J^T e: (m, N)."""
     return np.einsum("bij,bi->bj", jac, e)
@@ -328,7 +338,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     """
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
-    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2           # > 0: J J^T + lam2 I is invertible
+    lam2 = _damping(ctx, nu, f0, e)                    # > 0: J J^T + lam2 I is invertible
     if e.shape[-1] == 2:
         # closed form of the 2 x 2 solve (the planar point)
         g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (B, 2, 2)
@@ -368,7 +378,7 @@ def dls_one(ctx, q, tip, jac, f0, aim, mem):
     Cholesky pivot failed)."""
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
-    lam2 = nu * 2.0 * f0 + ctx.lambda_floor2
+    lam2 = _damping(ctx, nu, f0, e)
     J, e0, lam = jac[0], e[0], float(lam2[0])
     prob = ctx.problem
     eye = ctx.__dict__.get("_eye_one")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from armsim.kinematics.planar import MAX_COORDINATE
 from armsim.kinematics.tree import Robot
 from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array
+from armsim.ik.recent import Recent
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
 
@@ -499,7 +499,7 @@ class TreeTargets(Problem):
         return out
 
 
-_TREES = weakref.WeakKeyDictionary()    # robot -> {spec: its TreeTargets}
+_TREES = Recent(16)     # robot -> {spec: its TreeTargets}, the 16 robots solved last
 
 
 def for_tree(robot, targets, batch):
@@ -580,7 +580,7 @@ def raw_tree(robot, targets):
         flat.append(t.reshape(-1))
     try:
         prob = _TREES[robot][tuple(spec)]
-    except (KeyError, TypeError):
+    except KeyError:
         return None
     return prob, np.concatenate(flat)
 

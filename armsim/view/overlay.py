@@ -29,8 +29,9 @@ def banner_layout(size, lines, where, avoid=None):
     y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
     rect = pygame.Rect((w - bw) // 2, y, bw, bh)
     rects = [avoid] if isinstance(avoid, pygame.Rect) else list(avoid or ())
-    hit = [r for r in rects if rect.colliderect(r)]
-    if where != "top" and hit and min(r.top for r in hit) - bh - 6 >= 0:
+    # the rects it covers and can clear (a side band as tall as the window it cannot)
+    hit = [r for r in rects if rect.colliderect(r) and r.top - bh - 6 >= 0]
+    if where != "top" and hit:
         rect.bottom = min(r.top for r in hit) - 6
     return rect, font, pad, shown
 

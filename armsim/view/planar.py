@@ -77,8 +77,9 @@ class View:
     def fit(cls, state, size) -> "View":
         """The default view of ``state``: base at the centre of the workspace area
         (:func:`bands`: the whole surface, or what the panel's band leaves), ``state.reach``
-        filling 0.45·min(width, height) of that area.  Degenerate reach or base values
-        fall back to 1 m and the origin."""
+        filling 0.45·min(width, height) of that area, or less so that the farthest
+        waypoint stays inside it (down to half that scale).  Degenerate reach or base
+        values fall back to 1 m and the origin."""
         width, height = _check_size(size)
         reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
         base = np.asarray(getattr(state, "base", (0.0, 0.0)), dtype=float).reshape(-1)
@@ -87,10 +88,11 @@ class View:
         free, _ = bands((width, height))
         scale = WORKSPACE_FRACTION * min(free.size) / reach
         # waypoints past that picture (beyond about 1.1 x the reach): the scale shrinks so
-        # the farthest sits inside the area, WAYPOINT_MARGIN of it from its edge
+        # the farthest sits inside the area, WAYPOINT_MARGIN of it from its edge (at most
+        # to half: a waypoint far away does not shrink the arm to a few pixels)
         far = _farthest(getattr(state, "waypoints", None), base)
         if far * scale > (0.5 - WAYPOINT_MARGIN) * min(free.size):
-            scale = (0.5 - WAYPOINT_MARGIN) * min(free.size) / far
+            scale = max(0.5 * scale, (0.5 - WAYPOINT_MARGIN) * min(free.size) / far)
         return cls((width, height), base.copy(), scale,
                    (free.x + free.w / 2.0, free.y + free.h / 2.0))
 
