@@ -122,7 +122,13 @@ def test_click_after_resize_side_by_side():
     # 0.34 x 400 = 136 px on the left and the workspace (base at its centre) the other 364
     free, band = bands((500, 400))
     assert tuple(band) == (0, 0, 136, 400) and tuple(free) == (136, 0, 364, 400)
-    scale = 0.45 * 364 / sim.chain.reach
+    # reach filling 0.45 x 364 px, or less so that the farthest waypoint (this scene's last,
+    # beyond the reach) sits 0.47 x 364 px from the base
+    base = np.asarray(sim.state.base, float)
+    far = max(np.hypot(*(np.asarray(w, float) - base)) for w in sim.state.waypoints)
+    scale = max(0.5 * 0.45 * 364 / sim.chain.reach,
+                min(0.45 * 364 / sim.chain.reach, 0.47 * 364 / far))
+    assert scale < 0.45 * 364 / sim.chain.reach          # (the waypoint is that far)
     assert st.target == pytest.approx([(250 - (136 + 182)) / scale, (200 - 300) / scale])
 
 
