@@ -328,10 +328,8 @@ def test_readme_controls_table_is_the_bindings_table():
     assert W.controls_markdown() in block
 
 
-def test_a_message_is_drawn_above_the_live_plot(monkeypatch):
-    # the message banner ("live plot on", "3 segments (reach 1 m)") covered the plot's
-    # lower half when the window was narrow
-    app = make_app(size=(640, 420))
+def _banners(monkeypatch):
+    """The banners the window draws from now on: a list of (first line, rect)."""
     drawn = []
     real = W.draw_banner
 
@@ -339,6 +337,14 @@ def test_a_message_is_drawn_above_the_live_plot(monkeypatch):
         drawn.append((lines[0], real(screen, lines, theme, color, where, avoid)))
         return drawn[-1][1]
     monkeypatch.setattr(W, "draw_banner", spy)
+    return drawn
+
+
+def test_a_message_is_drawn_above_the_live_plot(monkeypatch):
+    # the message banner ("live plot on", "3 segments (reach 1 m)") covered the plot's
+    # lower half when the window was narrow
+    app = make_app(size=(640, 420))
+    drawn = _banners(monkeypatch)
     press(app, key(pygame.K_l, "l"), key(pygame.K_PLUS, "+"), loops=3)
     assert app.show_plot and drawn
     for text, rect in drawn:
@@ -349,13 +355,7 @@ def test_a_message_stays_off_every_arm_s_text_in_a_comparison(monkeypatch):
     # original_vs_default at 1600 x 1000: "reset" was drawn over the right-hand arm's panel
     app = make_app(build_simulation(load(ROOT / "scenes" / "original_vs_default.toml")),
                    size=(1600, 1000))
-    drawn = []
-    real = W.draw_banner
-
-    def spy(screen, lines, theme, color, where, avoid=None):
-        drawn.append((lines[0], real(screen, lines, theme, color, where, avoid)))
-        return drawn[-1][1]
-    monkeypatch.setattr(W, "draw_banner", spy)
+    drawn = _banners(monkeypatch)
     press(app, key(pygame.K_r, "r"), loops=2)
     texts = [bands(rect.size)[1].move(rect.topleft) for rect, _ in app.panels]
     assert len(texts) == 2 and drawn and drawn[-1][0] == "reset"
@@ -387,16 +387,10 @@ def test_a_long_message_stays_off_the_live_plot_beside_a_side_band(size, monkeyp
     # a wide window's text band is as tall as the window: a banner that met both the band
     # and the plot stayed where it was, over the plot
     app = make_app(size=size)
-    drawn = []
-    real = W.draw_banner
-
-    def spy(screen, lines, theme, color, where, avoid=None):
-        drawn.append(real(screen, lines, theme, color, where, avoid))
-        return drawn[-1]
-    monkeypatch.setattr(W, "draw_banner", spy)
+    drawn = _banners(monkeypatch)
     press(app, key(pygame.K_l, "l"), loops=2)
     app.say("correction: backtrack - only meaningful for gradient (method now dls)")
     drawn.clear()
     press(app, loops=1)
     assert app.show_plot and drawn
-    assert not drawn[-1].colliderect(app.plot_rect()), (drawn[-1], app.plot_rect())
+    assert not drawn[-1][1].colliderect(app.plot_rect()), (drawn[-1], app.plot_rect())
