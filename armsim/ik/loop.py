@@ -185,7 +185,7 @@ class Solver:
             if val is not None:
                 setattr(opts, name, _real(name, val))
         self.options = opts
-        self.lambda_floor2 = (1e-12 * problem.scale) ** 2
+        self.lambda_floor2 = _steps.lambda_floor2(problem.scale)
         self._step = priority_dls if priority else STEPS[method]
         self._needs_jac = NEEDS_JACOBIAN[method]
         # one planar dls problem at small N runs on Python floats (:mod:`armsim.ik.scalar`)

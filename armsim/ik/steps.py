@@ -32,6 +32,7 @@ ARMIJO_C = 1e-4          # sufficient-decrease constant of the line search
 ARMIJO_HALVINGS = 40     # trial steps per iteration before giving up (2^-40 of the first)
 CLAMP_PASSES = 3         # dls with clamps: re-solves after joints are fixed at a limit
 CHOLESKY_ROWS = 320      # dls: from this many rows on, the damped solve is elementwise
+LAMBDA_FLOOR = 1e-12    # dls: lambda^2 is at least (this x the problem's scale)^2 (lambda_floor2)
 PINV_RCOND = 1e-10       # pinv: eigenvalues of J J^T below this fraction of the largest are dropped
 
 
@@ -62,6 +63,12 @@ def _error(ctx, aim, y):
     if last is not None and last[0] is y and last[1] is aim:
         return last[2]
     return ctx.problem.error(aim, y)
+
+
+def lambda_floor2(scale):
+    """The floor of dls's ``lambda^2`` for a problem of size ``scale`` [m]: J J^T + lambda^2 I
+    stays invertible at a singular pose with a reached target."""
+    return (LAMBDA_FLOOR * scale) ** 2
 
 
 def _damping(ctx, nu, f0, e):

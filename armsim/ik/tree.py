@@ -445,7 +445,7 @@ class TreeTargets(Problem):
             f = np.einsum("bi,bi->b", e, e)
             nu = np.full(len(far), SpatialTarget.default_damping)
             for _ in range(STRETCH_STEPS):      # the loop's damped step and its rules
-                qn = sub.clip(qs + steps._damped(J, e, nu * f + 1e-12))
+                qn = sub.clip(qs + steps._damped(J, e, nu * f + steps.lambda_floor2(sub.scale)))
                 yn, Jn = sub.value_and_jacobian(qn)
                 en = sub.error(aim, yn)
                 fn = np.einsum("bi,bi->b", en, en)
