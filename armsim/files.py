@@ -48,9 +48,8 @@ import time
 from pathlib import Path
 
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
-           "names_stdout",
-           "suffix_problem", "FIFO_WAIT",
-           "InputError", "read_regular", "file_type"]
+           "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
+           "file_type"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0

@@ -186,6 +186,14 @@ def armsim_batch(chain, T, seed_q, threads):
         ik_settings.BATCH_BLAS_THREADS = keep
 
 
+def _time_batches(store, chain, T, seed_q, threads, small):
+    """One :func:`armsim_batch` of every pose into ``store[threads]``, then, when ``small``,
+    one of the first ``small`` poses into ``store["small_" + threads]``."""
+    store[threads].append(armsim_batch(chain, T, seed_q, threads))
+    if small:
+        store["small_" + threads].append(armsim_batch(chain, T[:small], seed_q, threads))
+
+
 def armsim_singles(chain, T, seed_q, count, cap_ms=None):
     """One timed ``solve`` per pose of the first ``count`` (``timeout`` cap_ms):
     (times, good by the common rule, iterations, own flags, reasons).  The answers are
@@ -598,15 +606,9 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
         if comp:
             with compiled_path():
                 for threads in ("default", "one"):
-                    batches_c[threads].append(armsim_batch(chain, T, seed_q, threads))
-                    if small:
-                        batches_c["small_" + threads].append(
-                            armsim_batch(chain, T[:small], seed_q, threads))
+                    _time_batches(batches_c, chain, T, seed_q, threads, small)
         for threads in ("one", "default"):
-            batches[threads].append(armsim_batch(chain, T, seed_q, threads))
-            if small:
-                batches["small_" + threads].append(armsim_batch(chain, T[:small], seed_q,
-                                                                threads))
+            _time_batches(batches, chain, T, seed_q, threads, small)
         for cap in CAPS_MS:
             singles[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
             if comp:

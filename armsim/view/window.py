@@ -495,11 +495,15 @@ class App(SpatialControls):
             return
         if self.camera is not None and self.frames > 0 and self.orbiting and not self._buttons:
             self.camera.advance(1.0 / (self.fps or 60))
-        self.sim.step(target=self.user_target)
+        self._advance()
         self.frames += 1
         # the plot's frames are the run's (the panel's): a reset starts them again
         state = self.sim.state
         self.history.add(getattr(state, "frame", self.frames), values_of(state))
+
+    def _advance(self):
+        """One frame of the simulation, toward the user's target."""
+        self.sim.step(target=self.user_target)
 
     def draw_options(self):
         if self.spatial:

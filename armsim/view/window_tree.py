@@ -21,7 +21,6 @@ import numpy as np
 import pygame
 
 from armsim.files import Outputs
-from armsim.view.plot import values_of
 from armsim.view.render import is_tree
 from armsim.view.solids import tree_body_of
 from armsim.view.window import App, open_window
@@ -140,16 +139,9 @@ class TreeApp(App):
         self.say(f"{tool.link}'s target turned {sign * TURN_DEG:+g} deg about {name}")
 
     # -- the rest of the window ------------------------------------------------------------
-    def step(self):
-        if self.paused:
-            return
-        if self.frames > 0 and self.orbiting and not self._buttons:
-            self.camera.advance(1.0 / (self.fps or 60))
+    def _advance(self):
+        """One frame of the simulation, toward the user's targets (App.step does the rest)."""
         self.sim.step(targets=dict(self.user_targets) or None)
-        self.frames += 1
-        # the plot's frames are the run's (the panel's): a reset starts them again
-        state = self.sim.state
-        self.history.add(getattr(state, "frame", self.frames), values_of(state))
 
     def reset(self):
         self.user_targets = {}
