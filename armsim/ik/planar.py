@@ -15,7 +15,8 @@ import numpy as np
 
 from armsim.kinematics.planar import tip_and_angle_jacobian
 
-__all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap", "SCALES"]
+__all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap", "SCALES",
+           "fold_plan", "folded"]
 
 
 def tip(chain, q):
@@ -58,6 +59,44 @@ def workspace(chain):
     """
     reach = chain.reach
     return max(0.0, 2.0 * float(chain.lengths.max()) - reach), reach
+
+
+def fold_plan(lengths):
+    """How an arm with a hole (its longest segment longer than all the others together)
+    folds so that its tip lies at a distance r from the base near the inner circle, where
+    the restarts' bending patterns cannot reach (that takes turns of pi): the segments
+    before the longest one straight and folded back on it (its joint at pi), those after it
+    straight and bent by ``arccos((r^2 - a) / b)`` at their first joint (or, when the
+    longest is the last, the segments before it bent so at its joint).  Returns (the joint
+    bent, the joint at pi or -1, a, b), exact for r from the inner radius up to
+    ``l_max - A + C`` (A, C: the lengths before and after the longest); None for an arm
+    of one segment."""
+    lengths = np.asarray(lengths, dtype=float)
+    m = int(np.argmax(lengths))
+    before, after, longest = float(lengths[:m].sum()), float(lengths[m + 1:].sum()), float(
+        lengths[m])
+    if after > 0.0:
+        near = longest - before
+        return m + 1, (m if m > 0 else -1), near * near + after * after, 2.0 * near * after
+    if before > 0.0:
+        return m, -1, before * before + longest * longest, 2.0 * before * longest
+    return None
+
+
+def folded(plan, r, shape, limits=None):
+    """The arm folded so that its tip is at the distances r (k,) from the base
+    (:func:`fold_plan`'s ``plan``), bent to the side of the sign of the pattern ``shape``
+    (n,) at the bent joint, base angle 0: (which rows the limits (n, 2) allow (k,), the
+    joint vectors (k, n))."""
+    j, flip, a, b = plan
+    fold = np.zeros((len(r), len(shape)))
+    if flip >= 0:
+        fold[:, flip] = np.pi
+    bend = np.arccos(np.clip((r * r - a) / b, -1.0, 1.0))
+    fold[:, j] = bend if shape[j] >= 0.0 else -bend
+    if limits is None:
+        return np.ones(len(r), dtype=bool), fold
+    return np.logical_and.reduce((fold >= limits[:, 0]) & (fold <= limits[:, 1]), axis=1), fold
 
 
 def aim_points(chain, targets, radii=None):

@@ -181,6 +181,8 @@ class PlanarPoint(Problem):
         to_tip = np.cumsum(chain.lengths[::-1])[::-1]
         self.curvature = float(np.sum(to_tip**2))
         self._radii = kin.workspace(chain)
+        # an arm with a hole: starts near the inner circle fold it (kin.fold_plan)
+        self._fold = kin.fold_plan(chain.lengths) if self._radii[0] > 0.0 else None
 
     def value(self, q):
         return kin.tip(self.chain, q)
@@ -215,7 +217,9 @@ class PlanarPoint(Problem):
         interpolated between the distances ``dist`` (64,) of the tip at the scales
         :data:`SCALES`), then turned at the base so the tip points at the aim: a
         random start, already close to a solution.  (For an aim at full reach the
-        least bent scale is 0: the straight arm.)
+        least bent scale is 0: the straight arm.  For an aim nearer the base than the
+        pattern's most bent shape on an arm with a hole: the folded shape at its distance,
+        :func:`~armsim.ik.planar.fold_plan`.)
         """
         chain = self.chain
         scales, d = SCALES, dist
@@ -228,6 +232,12 @@ class PlanarPoint(Problem):
         w = np.where(d0 > d1, (d0 - r) / np.where(d0 > d1, d0 - d1, 1.0), 0.0)
         c = scales[k0] + np.clip(w, 0.0, 1.0) * (scales[k] - scales[k0])
         start = c[:, None] * shape
+        if self._fold is not None and not below.any(axis=1).all():
+            # an aim nearer the base than the pattern's most bent shape on an arm with a
+            # hole: the arm folded at its distance, where the limits allow (kin.folded)
+            near = np.flatnonzero(~below.any(axis=1))
+            ok, fold = kin.folded(self._fold, r[near], shape, chain.limits)
+            start[near[ok]] = fold[ok]
         t = kin.tip(chain, start) - chain.base
         start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
         return chain.clip(start)

@@ -83,6 +83,7 @@ class _Planar:
             probe = 4.0 * math.pi
             self.free = [min(max(probe, a), b) == probe for a, b in zip(self.lo, self.hi)]
         self.r_in, self.r_out = prob._radii
+        self.fold = prob._fold
         self.tables = {}
 
 
@@ -97,13 +98,24 @@ def _pointed(P, shape, dist, scales, ax, ay):
     """:meth:`PlanarPoint.pointed` for one aim."""
     rx, ry = ax - P.bx, ay - P.by
     r = float(_hypot(rx, ry))
-    last = len(scales) - 1
-    k = next((i for i, d in enumerate(dist) if d <= r), last)
-    k0 = k - 1 if k > 0 else 0
-    d0, d1 = dist[k0], dist[k]
-    w = (d0 - r) / (d0 - d1) if d0 > d1 else 0.0
-    c = scales[k0] + min(max(w, 0.0), 1.0) * (scales[k] - scales[k0])
-    start = [c * v for v in shape]
+    k = next((i for i, d in enumerate(dist) if d <= r), None)
+    start = None
+    if k is None and P.fold is not None:        # the folded shape (kin.fold_plan)
+        j, flip, a, b = P.fold
+        start = [0.0] * len(shape)
+        if flip >= 0:
+            start[flip] = math.pi
+        bend = float(np.arccos(min(max((r * r - a) / b, -1.0), 1.0)))
+        start[j] = bend if shape[j] >= 0.0 else -bend
+        if P.lo is not None and not all(lo <= v <= hi for v, lo, hi in zip(start, P.lo, P.hi)):
+            start = None                        # the limits forbid it: the pattern's
+    if start is None:
+        k = len(scales) - 1 if k is None else k
+        k0 = k - 1 if k > 0 else 0
+        d0, d1 = dist[k0], dist[k]
+        w = (d0 - r) / (d0 - d1) if d0 > d1 else 0.0
+        c = scales[k0] + min(max(w, 0.0), 1.0) * (scales[k] - scales[k0])
+        start = [c * v for v in shape]
     tx, ty = _tip(start, P.lengths, P.bx, P.by)
     start[0] += _wrap(float(_atan2(ry, rx)) - float(_atan2(ty - P.by, tx - P.bx)))
     return _clip(start, P.lo, P.hi)
