@@ -248,6 +248,51 @@ def test_joint_limits_are_never_violated(method, correction):
         assert res.success[:10].all()
 
 
+@pytest.mark.parametrize("width", [0.5, 1.0, 1.5, 2.0])
+def test_the_defaults_solve_limited_planar_arms(width):
+    """Joint limits of +-width rad: a restart's bending pattern, turned at the base to point
+    at the aim, is clipped by them and lands far away; such starts take the table of joint
+    vectors sampled within the limits instead (its k-th nearest tip).  Before, the defaults
+    missed a few percent of these targets (reachable: the tips of joint vectors within the
+    limits), and even 64 restarts missed some; this fails without the table."""
+    rng = np.random.default_rng(int(width * 10))
+    for _ in range(40):
+        n = int(rng.integers(2, 8))
+        chain = Chain(rng.uniform(0.1, 0.4, n), base=rng.uniform(-1, 1, 2),
+                      limits=np.tile([-width, width], (n, 1)))
+        targets = chain.tip(rng.uniform(-width, width, (6, n)))
+        res = solve_batch(chain, targets)
+        check_round_trip(chain, targets, res)
+        assert all(chain.within_limits(q) for q in res.q)
+        for i in (0, 5):                    # the single solve (floats): the same solve
+            one = solve(chain, targets[i])
+            assert one.iterations == res.iterations[i]
+            np.testing.assert_allclose(one.q, res.q[i], rtol=0, atol=1e-12)
+
+
+def test_a_limited_planar_restart_keeps_a_pattern_start_inside_the_limits():
+    chain = Chain([0.4, 0.3, 0.2], limits=[[-3.0, 3.0]] * 3)
+    prob = Solver(chain).problem
+    start = prob.restart_starts(4, 0)
+    shapes, dists = kin._restart_table(chain.lengths, 4, 0)
+    qs, tips = kin.limited_table(chain, 0)
+    assert qs.shape == (kin.LIMITED_TABLE, 3) and np.all(np.abs(qs) <= 3.0)
+    np.testing.assert_array_equal(tips, chain.tip(qs))
+    aim = chain.tip(np.random.default_rng(0).uniform(-3.0, 3.0, (20, 3)))
+    kinds = []
+    for k in range(4):
+        got, pattern = start(k, aim), prob.pointed(shapes[k], dists[k], aim, clip=False)
+        for row in range(len(aim)):
+            kinds.append(chain.within_limits(pattern[row]))
+            if kinds[-1]:
+                np.testing.assert_array_equal(got[row], pattern[row])
+            else:                       # the table's entry whose tip is k-th nearest the aim
+                d = np.sum((tips - aim[row]) ** 2, axis=1)
+                np.testing.assert_array_equal(got[row], qs[np.argsort(d, kind="stable")[k]])
+    assert 0 < sum(kinds) < len(kinds)                     # both kinds of start were drawn
+    assert kin.limited_table(chain, 0)[0] is qs            # kept per chain and seed
+
+
 # -- restarts and batches ----------------------------------------------------------------------
 def test_restarts_rescue_a_bad_start_and_are_deterministic():
     chain = Chain(np.full(20, 0.05))

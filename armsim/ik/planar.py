@@ -16,7 +16,8 @@ import numpy as np
 from armsim.kinematics.planar import tip_and_angle_jacobian
 
 __all__ = ["tip", "tip_and_jacobian", "joints", "workspace", "aim_points", "wrap", "SCALES",
-           "fold_plan", "folded"]
+           "fold_plan", "folded", "limited_table", "nearest_entry",
+           "limited_start"]
 
 
 def tip(chain, q):
@@ -165,3 +166,60 @@ def _make_restart_table(lengths, restarts, seed):
     shapes.setflags(write=False)
     dist.setflags(write=False)
     return shapes, dist
+
+
+#: a planar chain with joint limits restarts from this many joint vectors sampled within
+#: them (the patterns, turned at the base to point at the aim, are clipped by the limits)
+LIMITED_TABLE = 1024
+LIMITED_STREAM = 0x11A17   # the table's random stream: default_rng([seed, LIMITED_STREAM])
+_LIMITED = {}              # (lengths, base, limits, seed) -> (joint vectors, tips)
+
+
+def limited_table(chain, seed):
+    """Joint vectors (LIMITED_TABLE, n) uniform within the limits of a planar chain, drawn
+    from ``default_rng([seed, LIMITED_STREAM])``, and their tips (LIMITED_TABLE, 2),
+    read-only; kept for an integer seed (a few chains at a time)."""
+    key = None
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        key = (chain.lengths.tobytes(), np.asarray(chain.base, float).tobytes(),
+               chain.limits.tobytes(), int(seed))
+        hit = _LIMITED.get(key)
+        if hit is not None:
+            return hit
+    rng = np.random.default_rng(None if key is None else [int(seed), LIMITED_STREAM])
+    qs = rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (LIMITED_TABLE, chain.n))
+    tips = tip(chain, qs)
+    for a in (qs, tips):
+        a.setflags(write=False)
+    if key is not None:
+        if len(_LIMITED) >= 16:
+            _LIMITED.clear()
+        _LIMITED[key] = (qs, tips)
+    return qs, tips
+
+
+def nearest_entry(tips, aim, k):
+    """The index (B,) of the entry whose tip is the k-th nearest each aim (B, 2) (squared
+    distances, elementwise: the same bits for one aim or many; ties the lower index first),
+    in blocks of 256 aims."""
+    out = np.empty(len(aim), dtype=np.intp)
+    for s in range(0, len(aim), 256):
+        a = aim[s:s + 256]
+        dx = tips[None, :, 0] - a[:, 0, None]
+        dy = tips[None, :, 1] - a[:, 1, None]
+        d = dx * dx + dy * dy
+        out[s:s + len(a)] = (d.argmin(axis=1) if k == 0 else
+                             np.argsort(d, axis=1, kind="stable")[:, k])
+    return out
+
+
+def limited_start(chain, table, q, aim, k):
+    """Restart ``k``'s starts (B, n) on a chain with limits: each pattern's start of q
+    (B, n, not clipped), or where it leaves the limits, the entry of ``table``
+    (:func:`limited_table`) whose tip is the k-th nearest the aim (B, 2); clipped."""
+    qs, tips = table
+    lo, hi = chain.limits[:, 0], chain.limits[:, 1]
+    out = np.flatnonzero(np.logical_or.reduce((q < lo) | (q > hi), axis=1))
+    if k < len(qs) and out.size:
+        q[out] = qs[nearest_entry(tips, aim[out], k)]
+    return chain.clip(q)

@@ -205,11 +205,18 @@ class PlanarPoint(Problem):
 
     def restart_starts(self, restarts, seed):
         """Geometric starts: restart ``k`` bends the arm by a random pattern, scaled so
-        the tip sits at the aim's distance and turned to point at it (:meth:`pointed`)."""
+        the tip sits at the aim's distance and turned to point at it (:meth:`pointed`); with
+        joint limits, the entry of a table of joint vectors
+        sampled within them whose tip is the k-th nearest the aim
+        (:func:`~armsim.ik.planar.limited_table`) where the pattern's start leaves them."""
         shapes, dists = _restart_table(self.chain.lengths, restarts, seed)
-        return lambda k, aim: self.pointed(shapes[k], dists[k], aim)
+        if self.chain.limits is None:
+            return lambda k, aim: self.pointed(shapes[k], dists[k], aim)
+        table = kin.limited_table(self.chain, seed)
+        return lambda k, aim: kin.limited_start(
+            self.chain, table, self.pointed(shapes[k], dists[k], aim, clip=False), aim, k)
 
-    def pointed(self, shape, dist, aim):
+    def pointed(self, shape, dist, aim, clip=True):
         """One start per problem from a bending pattern ``shape`` (n,).
 
         The pattern is scaled, ``c * shape`` with ``c`` in [0, pi], until the tip is
@@ -240,7 +247,7 @@ class PlanarPoint(Problem):
             start[near[ok]] = fold[ok]
         t = kin.tip(chain, start) - chain.base
         start[:, 0] += kin.wrap(np.arctan2(rel[:, 1], rel[:, 0]) - np.arctan2(t[:, 1], t[:, 0]))
-        return chain.clip(start)
+        return chain.clip(start) if clip else start
 
 
 #: a function problem's n and m at most (its Jacobian holds B x m x n floats)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from armsim.ik import attempt as rule
+from armsim.ik import planar as kin
 from armsim.ik.problems import SCALES, _restart_table
 from armsim.ik.rules import reason as _reason, whole_turns
 
@@ -94,7 +95,7 @@ def _planar(prob):
     return data
 
 
-def _pointed(P, shape, dist, scales, ax, ay):
+def _pointed(P, shape, dist, scales, ax, ay, clip=True):
     """:meth:`PlanarPoint.pointed` for one aim."""
     rx, ry = ax - P.bx, ay - P.by
     r = float(_hypot(rx, ry))
@@ -118,7 +119,7 @@ def _pointed(P, shape, dist, scales, ax, ay):
         start = [c * v for v in shape]
     tx, ty = _tip(start, P.lengths, P.bx, P.by)
     start[0] += _wrap(float(_atan2(ry, rx)) - float(_atan2(ty - P.by, tx - P.bx)))
-    return _clip(start, P.lo, P.hi)
+    return _clip(start, P.lo, P.hi) if clip else start
 
 
 def run_one(solver, target, q0):
@@ -192,8 +193,18 @@ def run_one(solver, target, q0):
         lists = P.tables[key] = (shapes, shapes.tolist(), dists.tolist(), SCALES.tolist())
     _, shape_l, dist_l, scales = lists
 
+    if P.lo is not None:        # limits: the table of sampled joint vectors (the batch's)
+        qs, tips = kin.limited_table(prob.chain, solver.seed)
+        aim_row = np.array([[amx, amy]])
+
     def start_of(k):
-        return _pointed(P, shape_l[k], dist_l[k], scales, amx, amy)
+        if P.lo is None:
+            return _pointed(P, shape_l[k], dist_l[k], scales, amx, amy)
+        # limits: the pattern's start, or where it leaves them, the table's k-th nearest
+        q = _pointed(P, shape_l[k], dist_l[k], scales, amx, amy, clip=False)
+        if k < len(qs) and not all(lo <= v <= hi for v, lo, hi in zip(q, P.lo, P.hi)):
+            return qs[int(kin.nearest_entry(tips, aim_row, k)[0])].tolist()
+        return _clip(q, P.lo, P.hi)
 
     starts = [(lambda k=k: start_of(k)) for k in range(solver.restarts)]
     budgets = [max_iter] * solver.restarts
