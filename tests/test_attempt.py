@@ -21,6 +21,8 @@ def _cases():
     rng = np.random.default_rng(3)
     chain = Chain(rng.uniform(0.2, 1.0, 7), limits=np.tile([-2.0, 2.0], (7, 1)))
     targets = chain.reach * rng.uniform(-0.9, 0.9, (8, 2))
+    # straight behind the base: in the annulus, out of the limits' reach (restarts run)
+    targets = np.concatenate([targets, [[-0.999 * chain.reach, 0.0]]])
     panda = armsim.robots.load("panda")
     poses = panda.matrix(np.random.default_rng(4).uniform(
         panda.limits[:, 0], panda.limits[:, 1], (6, 7)))
