@@ -34,16 +34,22 @@ def _cases():
     batch = {k: np.asarray(v) for k, v in frames.items()}
 
     def planar_single():
-        s = Solver(chain, **armsim.ik.DEFAULTS)
-        assert s._scalar          # the float path
-        return [s.solve(t).iterations for t in targets]
+        # the defaults, and one start from the default start (the limited chain's table
+        # starts solve most targets in an iteration or two, whatever the damping)
+        out = []
+        for restarts in (8, 0):
+            s = Solver(chain, **{**armsim.ik.DEFAULTS, "restarts": restarts})
+            assert s._scalar          # the float path
+            out += [s.solve(t).iterations for t in targets]
+        return out
 
     return {
         "planar single": planar_single,
-        "planar batch": lambda: armsim.solve_batch(chain, targets).iterations.tolist(),
+        "planar batch": lambda: [i for r in (8, 0) for i in armsim.solve_batch(
+            chain, targets, restarts=r).iterations.tolist()],
         # give_up: the array path of one row (Solver._attempt_one)
-        "planar one-row batch": lambda: [armsim.solve(chain, t, give_up=3).iterations
-                                         for t in targets],
+        "planar one-row batch": lambda: [armsim.solve(chain, t, give_up=3, restarts=r).iterations
+                                         for r in (8, 0) for t in targets],
         "spatial single": lambda: [armsim.solve(panda, p).iterations for p in poses],
         "spatial batch": lambda: armsim.solve_batch(panda, poses).iterations.tolist(),
         "tree single": lambda: [armsim.solve(robot, t).iterations for t in one],
