@@ -332,6 +332,43 @@ def test_decimation_keeps_the_shape_within_the_budget():
     assert np.array_equal(again[1], F) and np.array_equal(again[0], V)   # deterministic
 
 
+def _decimate_by_rows(V, F, budget):
+    """The clustering written with row sorts (np.unique(axis=0)), the obvious way: what
+    decimate's integer keys must give, bit for bit."""
+    lo, extent = V.min(axis=0), float(np.max(V.max(axis=0) - V.min(axis=0))) or 1.0
+    cells = max(2, int(np.sqrt(budget / 2.0)))
+    while True:
+        key = np.floor((V - lo) / (extent / cells)).astype(np.int64)
+        _, cluster, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        cluster = cluster.reshape(-1)
+        merged = np.zeros((len(counts), 3))
+        np.add.at(merged, cluster, V)
+        merged /= counts[:, None]
+        G = cluster[F]
+        G = G[(G[:, 0] != G[:, 1]) & (G[:, 1] != G[:, 2]) & (G[:, 0] != G[:, 2])]
+        G = G[np.unique(np.sort(G, axis=1), axis=0, return_index=True)[1]]
+        if len(G) <= budget or cells <= 2:
+            return merged, G
+        cells = max(2, int(cells / 1.4))
+
+
+def test_decimation_equals_the_row_sort_clustering():
+    rng = np.random.default_rng(4)
+    for faces, budget in ((3000, 2000), (3000, 40), (20000, 500)):
+        V = rng.normal(size=(faces // 2, 3)) * [1.0, 0.2, 3.0]
+        F = rng.integers(0, len(V), (faces, 3))
+        got, want = decimate(V, F, budget), _decimate_by_rows(V, F, budget)
+        assert len(got[1]) <= budget
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    # by hand: a budget of 1 triangle; cells = 2 (step 0.5 of the extent 1): the corners
+    # (0,0,0) and (0.1,0,0) share cell (0,0,0), (1,0,0) is cell (2,0,0), (0,1,0) cell (0,2,0)
+    V = np.array([[0.0, 0, 0], [0.1, 0, 0], [1.0, 0, 0], [0.0, 1, 0]])
+    F = np.array([[0, 1, 2], [1, 2, 3], [0, 2, 3], [2, 3, 0]])
+    M, G = decimate(V, F, 1)
+    np.testing.assert_allclose(M, [[0.05, 0, 0], [0, 1, 0], [1, 0, 0]])   # x, then y, then z
+    assert G.tolist() == [[0, 2, 1]]        # the three repeats of one triangle: its first
+
+
 def test_the_cli_finds_package_meshes_through_package_dir(tmp_path, capsys):
     trimesh = pytest.importorskip("trimesh")
     from armsim.cli import main

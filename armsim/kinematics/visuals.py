@@ -165,7 +165,10 @@ def _is_file(p):
 def decimate(vertices, faces, budget=MAX_TRIANGLES):
     """At most ``budget`` triangles of a mesh by vertex clustering: vertices snapped to a
     grid (coarser until the triangles fit) and merged into their cell's mean; triangles
-    that collapse or repeat are dropped.  Deterministic."""
+    that collapse or repeat are dropped.  Deterministic.  The clusters are numbered in the
+    order of their cells (x, then y, then z) and a repeated triangle keeps its first
+    copy, in the order of its sorted corners: each cell and each triangle is one integer
+    key (a 1-D sort, not a sort of rows)."""
     V = np.asarray(vertices, dtype=float)
     F = np.asarray(faces, dtype=int)
     if len(F) <= budget:
@@ -176,15 +179,19 @@ def decimate(vertices, faces, budget=MAX_TRIANGLES):
     while True:
         step = extent / cells
         key = np.floor((V - lo) / step).astype(np.int64)
-        _, cluster, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        size = key.max(axis=0) + 1                          # cells along x, y, z
+        flat = (key[:, 0] * size[1] + key[:, 1]) * size[2] + key[:, 2]
+        _, cluster, counts = np.unique(flat, return_inverse=True, return_counts=True)
         cluster = cluster.reshape(-1)
-        merged = np.zeros((len(counts), 3))
-        np.add.at(merged, cluster, V)
+        merged = np.stack([np.bincount(cluster, weights=V[:, i], minlength=len(counts))
+                           for i in range(3)], axis=1)
         merged /= counts[:, None]
         G = cluster[F]
         keep = (G[:, 0] != G[:, 1]) & (G[:, 1] != G[:, 2]) & (G[:, 0] != G[:, 2])
         G = G[keep]
-        G = G[np.unique(np.sort(G, axis=1), axis=0, return_index=True)[1]]
+        S = np.sort(G, axis=1)
+        m = np.int64(len(counts))
+        G = G[np.unique((S[:, 0] * m + S[:, 1]) * m + S[:, 2], return_index=True)[1]]
         if len(G) <= budget or cells <= 2:
             return merged, G
         cells = max(2, int(cells / 1.4))
