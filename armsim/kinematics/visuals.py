@@ -181,8 +181,14 @@ def decimate(vertices, faces, budget=MAX_TRIANGLES):
         key = np.floor((V - lo) / step).astype(np.int64)
         size = key.max(axis=0) + 1                          # cells along x, y, z
         flat = (key[:, 0] * size[1] + key[:, 1]) * size[2] + key[:, 2]
-        _, cluster, counts = np.unique(flat, return_inverse=True, return_counts=True)
-        cluster = cluster.reshape(-1)
+        if int(np.prod(size)) <= max(4 * len(V), 1 << 16):
+            # few cells: counted (no sort); the occupied ones numbered in order
+            counts = np.bincount(flat)
+            rank = np.cumsum(counts > 0) - 1
+            cluster, counts = rank[flat], counts[counts > 0]
+        else:
+            _, cluster, counts = np.unique(flat, return_inverse=True, return_counts=True)
+            cluster = cluster.reshape(-1)
         merged = np.stack([np.bincount(cluster, weights=V[:, i], minlength=len(counts))
                            for i in range(3)], axis=1)
         merged /= counts[:, None]
@@ -217,27 +223,35 @@ def _load_mesh(path, scale):
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # (huge vertices: ours is the one line)
-            mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=True)
-            far = float(np.abs(np.asarray(mesh.vertices, float) * scale).max(initial=0.0))
-            if far <= MAX_VERTEX:       # (also not NaN)
+            # read as stored: the decimation merges the vertices of a large mesh anyway, and
+            # trimesh's processing of a million triangles takes seconds
+            mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=False)
+            V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+            far = float(np.abs(V * scale).max(initial=0.0)) if V.ndim == 2 else 0.0
+            ok = (F.ndim == 2 and F.shape[1:] == (3,) and len(F) > 0 and V.ndim == 2
+                  and V.shape[1:] == (3,) and np.all(np.isfinite(V)) and far <= MAX_VERTEX
+                  and np.all((F >= 0) & (F < len(V))))
+            if ok:
+                V, F = decimate(V, F)
+                mesh = trimesh.Trimesh(V, F, process=True)     # shared corners merged
                 try:
                     mesh.fix_normals()  # one winding, outward: the view drops back faces
                 except Exception:       # needs a graph library trimesh may lack: keep as is
                     pass
-        V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+                V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
     except Exception as exc:            # trimesh raises many types for a bad file
         text = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise ValueError(f"cannot read the mesh ({text[:100]})") from None
     finally:
         log.setLevel(level)
-    if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
-        raise ValueError("the mesh has no triangles")
     if far > MAX_VERTEX:
         raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
                          f"{far:.3g} m")
+    if not ok or len(F) == 0:
+        raise ValueError("the mesh has no triangles")
     if np.prod(np.sign(scale)) < 0:         # mirrored: the faces keep their outward winding
         F = F[:, ::-1]
-    return decimate(V * scale, F)
+    return V * scale, F
 
 
 def _tree(root):
