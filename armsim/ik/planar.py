@@ -213,13 +213,16 @@ def nearest_entry(tips, aim, k):
     return out
 
 
-def limited_start(chain, table, q, aim, k):
+def limited_start(chain, table, seed, q, aim, k):
     """Restart ``k``'s starts (B, n) on a chain with limits: each pattern's start of q
-    (B, n, not clipped), or where it leaves the limits, the entry of ``table``
-    (:func:`limited_table`) whose tip is the k-th nearest the aim (B, 2); clipped."""
-    qs, tips = table
+    (B, n, not clipped), or where it leaves the limits, the entry of the table
+    (:func:`limited_table` of ``seed``, kept in the list ``table`` when first needed) whose
+    tip is the k-th nearest the aim (B, 2); clipped."""
     lo, hi = chain.limits[:, 0], chain.limits[:, 1]
     out = np.flatnonzero(np.logical_or.reduce((q < lo) | (q > hi), axis=1))
-    if k < len(qs) and out.size:
+    if out.size and k < LIMITED_TABLE:
+        if not table:
+            table.extend(limited_table(chain, seed))
+        qs, tips = table
         q[out] = qs[nearest_entry(tips, aim[out], k)]
     return chain.clip(q)

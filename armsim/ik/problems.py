@@ -212,9 +212,9 @@ class PlanarPoint(Problem):
         shapes, dists = _restart_table(self.chain.lengths, restarts, seed)
         if self.chain.limits is None:
             return lambda k, aim: self.pointed(shapes[k], dists[k], aim)
-        table = kin.limited_table(self.chain, seed)
+        table = []          # drawn when a start first leaves the limits
         return lambda k, aim: kin.limited_start(
-            self.chain, table, self.pointed(shapes[k], dists[k], aim, clip=False), aim, k)
+            self.chain, table, seed, self.pointed(shapes[k], dists[k], aim, clip=False), aim, k)
 
     def pointed(self, shape, dist, aim, clip=True):
         """One start per problem from a bending pattern ``shape`` (n,).

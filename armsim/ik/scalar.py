@@ -193,17 +193,19 @@ def run_one(solver, target, q0):
         lists = P.tables[key] = (shapes, shapes.tolist(), dists.tolist(), SCALES.tolist())
     _, shape_l, dist_l, scales = lists
 
-    if P.lo is not None:        # limits: the table of sampled joint vectors (the batch's)
-        qs, tips = kin.limited_table(prob.chain, solver.seed)
-        aim_row = np.array([[amx, amy]])
+    table = []                  # limits: the batch's table of joint vectors, when needed
 
     def start_of(k):
         if P.lo is None:
             return _pointed(P, shape_l[k], dist_l[k], scales, amx, amy)
         # limits: the pattern's start, or where it leaves them, the table's k-th nearest
         q = _pointed(P, shape_l[k], dist_l[k], scales, amx, amy, clip=False)
-        if k < len(qs) and not all(lo <= v <= hi for v, lo, hi in zip(q, P.lo, P.hi)):
-            return qs[int(kin.nearest_entry(tips, aim_row, k)[0])].tolist()
+        if k < kin.LIMITED_TABLE and not all(lo <= v <= hi for v, lo, hi in
+                                             zip(q, P.lo, P.hi)):
+            if not table:
+                table.extend(kin.limited_table(prob.chain, solver.seed))
+            i = int(kin.nearest_entry(table[1], np.array([[amx, amy]]), k)[0])
+            return table[0][i].tolist()
         return _clip(q, P.lo, P.hi)
 
     starts = [(lambda k=k: start_of(k)) for k in range(solver.restarts)]
