@@ -111,18 +111,22 @@ def test_prepare_refuses_what_solve_refuses():
 def test_a_planar_chain_prepares_its_restart_patterns(monkeypatch):
     def chain():
         return armsim.Chain([1.0, 0.8, 0.5], limits=[(-1.5, 1.5)] * 3)
-    targets = [[1.9, 0.9], [0.2, 1.6], [-1.2, 0.9]]     # converged, restarts, out of limits
+    targets = [[1.9, 0.9], [0.55, -0.92], [-1.2, 0.9]]   # converged, restarts, out of limits
     plain = [armsim.solve(chain(), t, seed=11) for t in targets]
     assert [r.reason for r in plain] == ["converged", "converged", "max_iter"]
     assert plain[1].iterations > 10                        # took restarts
     planar._restart_table_cached.cache_clear()
+    planar._LIMITED.clear()
     prepared = chain()
     assert armsim.prepare(prepared, [1.0, 0.7], seed=11) is None
+    assert len(planar._LIMITED) == 1            # the limits' table of joint vectors too
+    table = next(iter(planar._LIMITED.values()))
 
     def built(*args):
         raise AssertionError("built after armsim.prepare")
     monkeypatch.setattr(planar, "_make_restart_table", built)
     again = [armsim.solve(prepared, t, seed=11) for t in targets]
+    assert list(planar._LIMITED.values()) == [table]       # the same one, not drawn again
     assert [(r.q.tobytes(), r.iterations, r.reason) for r in again] == [
         (r.q.tobytes(), r.iterations, r.reason) for r in plain]
     with pytest.raises(AssertionError, match="built after"):  # another seed's: built

@@ -9,6 +9,7 @@ start-up instead, and its first solves build nothing.
 
 from __future__ import annotations
 
+from armsim.ik import planar as kin
 from armsim.ik import restart_table, spatial_scalar
 from armsim.ik.loop import solve
 from armsim.ik.problems import PlanarPoint, _restart_table, as_problem, for_target
@@ -25,7 +26,7 @@ def prepare(task, target, **settings):
     dict of them), its float pass compiled (else it runs from its program for its first
     evaluations and is compiled between two steps of a later solve), its restart tables for
     the settings' seed (a robot's tools' own tables too; a planar chain's restart
-    patterns), and two solves of ``target`` with ``settings`` (:func:`solve`'s keyword
+    patterns, and with limits its table of joint vectors), and two solves of ``target`` with ``settings`` (:func:`solve`'s keyword
     arguments, as the later solves will pass them; their answers are not kept), which make
     and keep the solver of those settings in this thread and, with the compiled solve on
     (``armsim[fast]``), load its kernels.  ``target`` is checked as a solve checks it:
@@ -47,6 +48,8 @@ def prepare(task, target, **settings):
             restarts = settings.get("restarts", DEFAULT)
             _restart_table(prob.chain.lengths,
                            DEFAULTS["restarts"] if restarts is DEFAULT else restarts, seed)
+            if prob.chain.limits is not None:       # its table of joint vectors
+                kin.limited_table(prob.chain, seed)
         return None
     C = spatial_scalar._compiled(prob, now=True)     # a spatial chain or robot
     if seed is not None:                            # a table of seed None is new every solve
