@@ -360,6 +360,14 @@ def test_decimation_equals_the_row_sort_clustering():
         got, want = decimate(V, F, budget), _decimate_by_rows(V, F, budget)
         assert len(got[1]) <= budget
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    # past the clusters whose triangle keys fit in int64: the rows' sort, the same answer
+    import armsim.kinematics.visuals as visuals
+    kept, visuals._KEY_CLUSTERS = visuals._KEY_CLUSTERS, 10
+    try:
+        got = decimate(V, F, budget)
+    finally:
+        visuals._KEY_CLUSTERS = kept
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
     # by hand: a budget of 1 triangle; cells = 2 (step 0.5 of the extent 1): the corners
     # (0,0,0) and (0.1,0,0) share cell (0,0,0), (1,0,0) is cell (2,0,0), (0,1,0) cell (0,2,0)
     V = np.array([[0.0, 0, 0], [0.1, 0, 0], [1.0, 0, 0], [0.0, 1, 0]])

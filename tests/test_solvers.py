@@ -195,14 +195,16 @@ def test_targets_on_the_rim_of_the_hole_are_solved(lengths):
 
 def test_a_fold_the_limits_forbid_leaves_the_patterns_start():
     # joints limited to +-2.6 rad cannot turn by pi: the start near the rim is the bending
-    # pattern's (the problem's without its fold), inside the limits; unlimited, it folds
+    # pattern's (a problem without its fold: a problem of its own, not the solver's kept
+    # one), inside the limits; unlimited, it folds
+    from armsim.ik.problems import PlanarPoint
     limited = Chain([0.6, 0.2, 0.1], limits=[[-2.6, 2.6]] * 3)
-    prob, plain = Solver(limited).problem, Solver(limited).problem
-    assert prob._fold is not None
+    prob, plain = PlanarPoint(limited), PlanarPoint(limited)
+    assert prob._fold is not None and prob is not plain
     plain._fold = None
     shapes, dists = kin._restart_table(limited.lengths, 4, 0)
     aim = np.array([[0.3 + 1e-6, 0.0]])
-    free = Solver(Chain([0.6, 0.2, 0.1])).problem
+    free = PlanarPoint(Chain([0.6, 0.2, 0.1]))
     for k in range(4):
         start = prob.pointed(shapes[k], dists[k], aim)
         assert np.array_equal(start, plain.pointed(shapes[k], dists[k], aim))
@@ -210,6 +212,16 @@ def test_a_fold_the_limits_forbid_leaves_the_patterns_start():
         folded = free.pointed(shapes[k], dists[k], aim)
         assert abs(abs(folded[0, 1]) - np.pi) < 0.01       # the fold: joint 1 near pi
         assert np.linalg.norm(Chain([0.6, 0.2, 0.1]).tip(folded) - aim) < 1e-12
+
+
+def test_the_fold_is_taken_only_where_it_reaches():
+    # l_max - A + C = 1.35 - 0.88 + 0.37 = 0.84: a target 1.07 m from the base is beyond
+    # the fold's reach (and nearer than every pattern's most bent shape): the patterns'
+    # starts, which solve it (the fold's, clipped, missed it by 0.2 m)
+    chain = Chain([0.25, 0.24, 0.39, 1.35, 0.37], base=(0.18, 0.16))
+    for target in ([0.80, 1.03], [-0.84, 0.25]):
+        res = solve(chain, target)
+        assert res.success and np.linalg.norm(chain.tip(res.q) - target) < 1e-6 * chain.reach
 
 
 @pytest.mark.parametrize("method, correction", CONFIGS, ids=IDS)
@@ -268,6 +280,34 @@ def test_the_defaults_solve_limited_planar_arms(width):
             one = solve(chain, targets[i])
             assert one.iterations == res.iterations[i]
             np.testing.assert_allclose(one.q, res.q[i], rtol=0, atol=1e-12)
+
+
+def test_limits_open_on_a_side_and_seed_sequences_make_a_table():
+    # a side left open: the turn next to the other side (both open: [-pi, pi]); the table's
+    # draws stay within the limits and the solves run (an open side raised OverflowError)
+    chain = Chain([0.4, 0.3, 0.2], limits=[[-np.inf, np.inf], [0.0, np.inf], [-np.inf, 1.0]])
+    qs, tips = kin.limited_table(chain, 0)
+    assert np.all(np.abs(qs[:, 0]) <= np.pi)
+    assert np.all((qs[:, 1] >= 0.0) & (qs[:, 1] <= 2 * np.pi))
+    assert np.all((qs[:, 2] >= 1.0 - 2 * np.pi) & (qs[:, 2] <= 1.0))
+    res = solve_batch(chain, [[0.3, 0.5], [-0.5, 0.1]])
+    assert np.all(np.isfinite(res.q)) and all(chain.within_limits(q) for q in res.q)
+    # only a joint open on both sides is turned by whole turns after a restart (a turn of
+    # [0, inf) toward the start crossed 0)
+    assert Solver(chain).problem.turnable().tolist() == [True, False, False]
+    for t in ([0.3, 0.5], [-0.5, 0.1]):
+        assert chain.within_limits(solve(chain, t).q)
+    # a SeedSequence seed: the same table (and answers) each time, single as batch
+    limited = Chain([0.4, 0.3, 0.2], limits=[[-1.0, 1.0]] * 3)
+    seq = np.random.SeedSequence(3)
+    a, b = kin.limited_table(limited, seq), kin.limited_table(limited, np.random.SeedSequence(3))
+    assert np.array_equal(a[0], b[0])
+    targets = limited.tip(np.random.default_rng(1).uniform(-1.0, 1.0, (6, 3)))
+    batch = solve_batch(limited, targets, seed=np.random.SeedSequence(3))
+    for i, t in enumerate(targets):
+        one = solve(limited, t, seed=np.random.SeedSequence(3))
+        assert one.iterations == batch.iterations[i]
+        np.testing.assert_allclose(one.q, batch.q[i], rtol=0, atol=1e-12)
 
 
 def test_a_limited_planar_restart_keeps_a_pattern_start_inside_the_limits():

@@ -87,17 +87,21 @@ def fold_plan(lengths):
 def folded(plan, r, shape, limits=None):
     """The arm folded so that its tip is at the distances r (k,) from the base
     (:func:`fold_plan`'s ``plan``), bent to the side of the sign of the pattern ``shape``
-    (n,) at the bent joint, base angle 0: (which rows the limits (n, 2) allow (k,), the
-    joint vectors (k, n))."""
+    (n,) at the bent joint, base angle 0: (which rows it reaches, within the limits (n, 2)
+    (k,), the joint vectors (k, n)).  Past ``l_max - A + C`` it cannot reach r (the bend
+    would be 0 and the tip nearer): those rows keep the pattern's start."""
     j, flip, a, b = plan
     fold = np.zeros((len(r), len(shape)))
     if flip >= 0:
         fold[:, flip] = np.pi
-    bend = np.arccos(np.clip((r * r - a) / b, -1.0, 1.0))
+    c = (r * r - a) / b
+    bend = np.arccos(np.clip(c, -1.0, 1.0))
     fold[:, j] = bend if shape[j] >= 0.0 else -bend
+    exact = c <= 1.0                # beyond, the fold cannot reach r: the pattern's start
     if limits is None:
-        return np.ones(len(r), dtype=bool), fold
-    return np.logical_and.reduce((fold >= limits[:, 0]) & (fold <= limits[:, 1]), axis=1), fold
+        return exact, fold
+    return exact & np.logical_and.reduce((fold >= limits[:, 0]) & (fold <= limits[:, 1]),
+                                         axis=1), fold
 
 
 def aim_points(chain, targets, radii=None):
@@ -176,9 +180,11 @@ _LIMITED = {}              # (lengths, base, limits, seed) -> (joint vectors, ti
 
 
 def limited_table(chain, seed):
-    """Joint vectors (LIMITED_TABLE, n) uniform within the limits of a planar chain, drawn
-    from ``default_rng([seed, LIMITED_STREAM])``, and their tips (LIMITED_TABLE, 2),
-    read-only; kept for an integer seed (a few chains at a time)."""
+    """Joint vectors (LIMITED_TABLE, n) uniform within the limits of a planar chain (a side
+    left open: the turn next to the other side, or [-pi, pi] with both open), drawn from
+    ``default_rng([seed, LIMITED_STREAM])`` (a SeedSequence: that stream spawned from it;
+    any other seed: ``default_rng(seed)``), and their tips (LIMITED_TABLE, 2), read-only;
+    kept for an integer seed (a few chains at a time)."""
     key = None
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         key = (chain.lengths.tobytes(), np.asarray(chain.base, float).tobytes(),
@@ -186,8 +192,17 @@ def limited_table(chain, seed):
         hit = _LIMITED.get(key)
         if hit is not None:
             return hit
-    rng = np.random.default_rng(None if key is None else [int(seed), LIMITED_STREAM])
-    qs = rng.uniform(chain.limits[:, 0], chain.limits[:, 1], (LIMITED_TABLE, chain.n))
+        rng = np.random.default_rng([int(seed), LIMITED_STREAM])
+    elif isinstance(seed, np.random.SeedSequence):
+        rng = np.random.default_rng(np.random.SeedSequence(
+            seed.entropy, spawn_key=tuple(seed.spawn_key) + (LIMITED_STREAM,),
+            pool_size=seed.pool_size))
+    else:
+        rng = np.random.default_rng(seed)
+    lo, hi = chain.limits[:, 0], chain.limits[:, 1]
+    lo, hi = (np.where(np.isfinite(lo), lo, np.where(np.isfinite(hi), hi - 2.0 * np.pi, -np.pi)),
+              np.where(np.isfinite(hi), hi, np.where(np.isfinite(lo), lo + 2.0 * np.pi, np.pi)))
+    qs = rng.uniform(lo, hi, (LIMITED_TABLE, chain.n))
     tips = tip(chain, qs)
     for a in (qs, tips):
         a.setflags(write=False)

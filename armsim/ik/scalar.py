@@ -82,7 +82,8 @@ class _Planar:
         else:
             self.lo, self.hi = chain.limits[:, 0].tolist(), chain.limits[:, 1].tolist()
             probe = 4.0 * math.pi
-            self.free = [min(max(probe, a), b) == probe for a, b in zip(self.lo, self.hi)]
+            self.free = [min(max(probe, a), b) == probe and min(max(-probe, a), b) == -probe
+                         for a, b in zip(self.lo, self.hi)]     # (as Problem.turnable)
         self.r_in, self.r_out = prob._radii
         self.fold = prob._fold
         self.tables = {}
@@ -106,10 +107,12 @@ def _pointed(P, shape, dist, scales, ax, ay, clip=True):
         start = [0.0] * len(shape)
         if flip >= 0:
             start[flip] = math.pi
-        bend = float(np.arccos(min(max((r * r - a) / b, -1.0), 1.0)))
+        c = (r * r - a) / b
+        bend = float(np.arccos(min(max(c, -1.0), 1.0)))
         start[j] = bend if shape[j] >= 0.0 else -bend
-        if P.lo is not None and not all(lo <= v <= hi for v, lo, hi in zip(start, P.lo, P.hi)):
-            start = None                        # the limits forbid it: the pattern's
+        if not c <= 1.0 or (P.lo is not None and not all(
+                lo <= v <= hi for v, lo, hi in zip(start, P.lo, P.hi))):
+            start = None        # it cannot reach r, or the limits forbid it: the pattern's
     if start is None:
         k = len(scales) - 1 if k is None else k
         k0 = k - 1 if k > 0 else 0

@@ -162,13 +162,16 @@ def _is_file(p):
         return False
 
 
+_KEY_CLUSTERS = 1 << 21     # decimate: a triangle's corners as one int64 key below this many
+
+
 def decimate(vertices, faces, budget=MAX_TRIANGLES):
     """At most ``budget`` triangles of a mesh by vertex clustering: vertices snapped to a
     grid (coarser until the triangles fit) and merged into their cell's mean; triangles
     that collapse or repeat are dropped.  Deterministic.  The clusters are numbered in the
     order of their cells (x, then y, then z) and a repeated triangle keeps its first
     copy, in the order of its sorted corners: each cell and each triangle is one integer
-    key (a 1-D sort, not a sort of rows)."""
+    key (a 1-D sort, not a sort of rows; rows past :data:`_KEY_CLUSTERS` clusters)."""
     V = np.asarray(vertices, dtype=float)
     F = np.asarray(faces, dtype=int)
     if len(F) <= budget:
@@ -196,8 +199,12 @@ def decimate(vertices, faces, budget=MAX_TRIANGLES):
         keep = (G[:, 0] != G[:, 1]) & (G[:, 1] != G[:, 2]) & (G[:, 0] != G[:, 2])
         G = G[keep]
         S = np.sort(G, axis=1)
-        m = np.int64(len(counts))
-        G = G[np.unique((S[:, 0] * m + S[:, 1]) * m + S[:, 2], return_index=True)[1]]
+        m = len(counts)
+        if m < _KEY_CLUSTERS:           # (m^3 < 2^63: the key fits in int64)
+            first = np.unique((S[:, 0] * m + S[:, 1]) * m + S[:, 2], return_index=True)[1]
+        else:
+            first = np.unique(S, axis=0, return_index=True)[1]
+        G = G[first]
         if len(G) <= budget or cells <= 2:
             return merged, G
         cells = max(2, int(cells / 1.4))
@@ -223,35 +230,27 @@ def _load_mesh(path, scale):
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # (huge vertices: ours is the one line)
-            # read as stored: the decimation merges the vertices of a large mesh anyway, and
-            # trimesh's processing of a million triangles takes seconds
-            mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=False)
-            V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
-            far = float(np.abs(V * scale).max(initial=0.0)) if V.ndim == 2 else 0.0
-            ok = (F.ndim == 2 and F.shape[1:] == (3,) and len(F) > 0 and V.ndim == 2
-                  and V.shape[1:] == (3,) and np.all(np.isfinite(V)) and far <= MAX_VERTEX
-                  and np.all((F >= 0) & (F < len(V))))
-            if ok:
-                V, F = decimate(V, F)
-                mesh = trimesh.Trimesh(V, F, process=True)     # shared corners merged
+            mesh = trimesh.load(io.BytesIO(data), file_type=kind, force="mesh", process=True)
+            far = float(np.abs(np.asarray(mesh.vertices, float) * scale).max(initial=0.0))
+            if far <= MAX_VERTEX:       # (also not NaN)
                 try:
                     mesh.fix_normals()  # one winding, outward: the view drops back faces
                 except Exception:       # needs a graph library trimesh may lack: keep as is
                     pass
-                V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+        V, F = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
     except Exception as exc:            # trimesh raises many types for a bad file
         text = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise ValueError(f"cannot read the mesh ({text[:100]})") from None
     finally:
         log.setLevel(level)
+    if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
+        raise ValueError("the mesh has no triangles")
     if far > MAX_VERTEX:
         raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
                          f"{far:.3g} m")
-    if not ok or len(F) == 0:
-        raise ValueError("the mesh has no triangles")
     if np.prod(np.sign(scale)) < 0:         # mirrored: the faces keep their outward winding
         F = F[:, ::-1]
-    return V * scale, F
+    return decimate(V * scale, F)
 
 
 def _tree(root):
