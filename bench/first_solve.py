@@ -150,9 +150,9 @@ def _counter(armsim, robot):
         from armsim.ik import scalar
         real = scalar._pointed
 
-        def pointed(*args):
+        def pointed(*args, **kwargs):
             draws.append(None)
-            return real(*args)
+            return real(*args, **kwargs)
         scalar._pointed = pointed
     else:
         from armsim.ik import spatial_scalar

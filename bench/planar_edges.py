@@ -8,7 +8,8 @@
   (``LIMITED_TABLE = 0``: every restart the clipped pattern, the rule before).
 * **The hole.**  Chains whose longest segment is longer than the others together (its
   place and the lengths random); targets at ``r_in (1 + x)`` from the base, at random
-  angles.  ``armsim.solve`` with its defaults, with the folded start near the inner circle
+  angles, and at the tips of joint vectors uniform in [-pi, pi) (anywhere in the annulus).
+  ``armsim.solve`` with its defaults, with the folded start near the inner circle
   (``fold_plan``) and without it.
 
 Success: the tip within the solve's tolerance (1e-6 of the reach) of the target, by forward
@@ -39,6 +40,7 @@ SEED = 2026
 WIDTHS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)        # [rad] the limits, +-w
 RIMS = (0.0, 1e-9, 1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 1e-3, 1e-2)   # x: targets at r_in (1 + x)
 TARGETS = 5                                     # a chain's targets (limits)
+ANYWHERE = 20       # a chain's targets with a hole at the tips of joint vectors in [-pi, pi)
 
 
 def _solved(chain, targets):
@@ -87,22 +89,25 @@ def hole(chains):
         lengths = rng.uniform(0.05, 0.3, n)
         m = int(rng.integers(0, n))
         lengths[m] = lengths.sum() - lengths[m] + rng.uniform(0.01, 0.5)
-        problems.append((lengths, rng.uniform(-np.pi, np.pi, len(RIMS))))
-    rows = {x: {"targets": chains} for x in RIMS}
+        problems.append((lengths, rng.uniform(-np.pi, np.pi, len(RIMS)),
+                         rng.uniform(-np.pi, np.pi, (ANYWHERE, n))))
+    rows = {x: {"targets": chains} for x in RIMS + ("anywhere",)}
+    rows["anywhere"]["targets"] = chains * ANYWHERE
     for name in ("fold", "patterns"):
         kept = planar.fold_plan
         if name == "patterns":
             planar.fold_plan = lambda lengths: None
         try:
-            for lengths, angles in problems:
+            for lengths, angles, qs in problems:
                 chain = armsim.Chain(lengths)          # a new chain: its problem made here
                 r_in = planar.workspace(chain)[0]
-                for x, a in zip(RIMS, angles):
-                    t = r_in * (1.0 + x) * np.array([np.cos(a), np.sin(a)])
-                    got = _solved(chain, [t])
+                targets = [r_in * (1.0 + x) * np.array([np.cos(a), np.sin(a)])
+                           for x, a in zip(RIMS, angles)]
+                for x, t in zip(RIMS + ("anywhere",), targets + [chain.tip(qs)]):
+                    got = _solved(chain, [t] if x != "anywhere" else t)
                     row = rows[x].setdefault(name, {"solved": 0, "iterations": 0})
                     row["solved"] += got[0]
-                    row["iterations"] += got[1] / chains
+                    row["iterations"] += got[1] / rows[x]["targets"]
         finally:
             planar.fold_plan = kept
     return [{"x": x, **row} for x, row in rows.items()]
@@ -126,7 +131,9 @@ def markdown(res):
     for r in res["hole"]:
         cells = [f"{r[k]['solved']} of {r['targets']} / {r[k]['iterations']:.1f}"
                  for k in ("fold", "patterns")]
-        lines.append(f"| {r['x']:g} | {cells[0]} | {cells[1]} |")
+        x = (f"anywhere ({ANYWHERE} a chain: the tips of joint vectors in [-pi, pi))"
+             if r["x"] == "anywhere" else f"{r['x']:g}")
+        lines.append(f"| {x} | {cells[0]} | {cells[1]} |")
     lines += ["", f"Poses: default_rng({SEED}) (nothing tuned on them)."]
     return "\n".join(lines)
 

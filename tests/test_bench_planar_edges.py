@@ -22,8 +22,12 @@ def test_a_small_run_compares_each_rule_with_the_one_before(tmp_path, capsys):
         assert r["targets"] == 3 * bench.TARGETS
         assert r["table"]["solved"] == r["targets"]           # the rule solves them all
         assert 0 <= r["patterns"]["solved"] <= r["targets"]
-    assert [r["x"] for r in res["hole"]] == list(bench.RIMS)
-    assert all(r["fold"]["solved"] == 3 and r["fold"]["iterations"] == 0 for r in res["hole"])
+    assert [r["x"] for r in res["hole"]] == list(bench.RIMS) + ["anywhere"]
+    assert all(r["fold"]["solved"] == 3 and r["fold"]["iterations"] == 0
+               for r in res["hole"][:-1])
+    anywhere = res["hole"][-1]
+    assert anywhere["targets"] == 3 * bench.ANYWHERE
+    assert anywhere["fold"]["solved"] == anywhere["targets"]      # nothing lost elsewhere
     # the rim itself: the patterns alone miss some (the defect the fold mends)
     assert res["hole"][0]["patterns"]["solved"] < 3
     text = capsys.readouterr().out
