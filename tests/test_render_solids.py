@@ -375,6 +375,9 @@ def test_decimation_equals_the_row_sort_clustering():
     M, G = decimate(V, F, 1)
     np.testing.assert_allclose(M, [[0.05, 0, 0], [0, 1, 0], [1, 0, 0]])   # x, then y, then z
     assert G.tolist() == [[0, 2, 1]]        # the three repeats of one triangle: its first
+    V[1, 2] = np.nan                        # (a mesh's loader refuses these first)
+    with pytest.raises(ValueError, match="^decimate: the vertices must be finite$"):
+        decimate(V, F, 1)
 
 
 def test_the_cli_finds_package_meshes_through_package_dir(tmp_path, capsys):

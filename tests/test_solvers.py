@@ -292,9 +292,6 @@ def test_limits_open_on_a_side_and_seed_sequences_make_a_table():
     assert np.all((qs[:, 2] >= 1.0 - 2 * np.pi) & (qs[:, 2] <= 1.0))
     res = solve_batch(chain, [[0.3, 0.5], [-0.5, 0.1]])
     assert np.all(np.isfinite(res.q)) and all(chain.within_limits(q) for q in res.q)
-    # only a joint open on both sides is turned by whole turns after a restart (a turn of
-    # [0, inf) toward the start crossed 0)
-    assert Solver(chain).problem.turnable().tolist() == [True, False, False]
     for t in ([0.3, 0.5], [-0.5, 0.1]):
         assert chain.within_limits(solve(chain, t).q)
     # a SeedSequence seed: the same table (and answers) each time, single as batch
@@ -302,12 +299,38 @@ def test_limits_open_on_a_side_and_seed_sequences_make_a_table():
     seq = np.random.SeedSequence(3)
     a, b = kin.limited_table(limited, seq), kin.limited_table(limited, np.random.SeedSequence(3))
     assert np.array_equal(a[0], b[0])
+    # its own stream, spawned from the seed's (not the seed's own draws, which the
+    # restarts' patterns take)
+    own = np.random.default_rng(np.random.SeedSequence(3, spawn_key=(kin.LIMITED_STREAM,)))
+    np.testing.assert_array_equal(a[0], own.uniform(-1.0, 1.0, (kin.LIMITED_TABLE, 3)))
     targets = limited.tip(np.random.default_rng(1).uniform(-1.0, 1.0, (6, 3)))
     batch = solve_batch(limited, targets, seed=np.random.SeedSequence(3))
     for i, t in enumerate(targets):
         one = solve(limited, t, seed=np.random.SeedSequence(3))
         assert one.iterations == batch.iterations[i]
         np.testing.assert_allclose(one.q, batch.q[i], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("limits, q0, target", [
+    ([[-13.0, 13.0]] * 2, [12.72, 10.73], [0.1858, 0.6533]),    # wider than a turn each way
+    ([[0.0, np.inf], [-1.0, 20.0]], [0.2, 2.9], [-0.5, 0.2]),   # open on one side
+])
+def test_a_restart_s_whole_turn_toward_q0_stays_within_the_limits(limits, q0, target):
+    """After a restart, an angle open (or wider than 4 pi) on its upper side is turned by
+    whole turns to within pi of q0 -- only where the turned angle stays within its limits
+    (the turn crossed a bound: 14.48 with limits of +-13)."""
+    chain = Chain([0.5, 0.4], limits=limits)
+    one, batch = solve(chain, target, q0=q0), solve_batch(chain, [target], [q0])
+    for q in (one.q, batch.q[0]):
+        assert chain.within_limits(q)
+        assert np.linalg.norm(chain.tip(q) - target) < 1e-6 * chain.reach
+    np.testing.assert_allclose(one.q, batch.q[0], rtol=0, atol=1e-12)
+    # the pose is the one solved: each angle within pi of q0 where a turn could bring it
+    # there inside the limits
+    lo, hi = np.array(limits, dtype=float).T
+    for v, c, a, b in zip(one.q, q0, lo, hi):
+        turned = v + 2 * np.pi * np.rint((c - v) / (2 * np.pi))
+        assert abs(v - c) <= np.pi + 1e-12 or not (a <= turned <= b)
 
 
 def test_a_limited_planar_restart_keeps_a_pattern_start_inside_the_limits():

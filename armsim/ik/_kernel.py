@@ -545,7 +545,7 @@ def solve_one(q0, M, tg, lo, hi, wrap, free, m, S, W, D, OW, out, tools, ws, str
         for j in range(n):
             if free[j]:
                 v = q[j] + 2.0 * math.pi * np.rint((q0[j] - q[j]) / (2.0 * math.pi))
-                if v != q[j]:
+                if v != q[j] and lo[j] <= v <= hi[j]:
                     q[j] = v
                     turned = True
         if turned:

@@ -455,6 +455,7 @@ class Solver:
             # caller's start: the same pose, without a 2 pi jump when a restart won
             turned = np.where(free, q + 2.0 * np.pi * np.rint((caller - q) / (2.0 * np.pi)),
                               q)
+            turned = np.where(prob.clip(turned) == turned, turned, q)   # within the limits
             moved = np.logical_or.reduce(turned != q, axis=-1) & restarted
             if np.logical_or.reduce(moved):
                 q[moved] = turned[moved]

@@ -134,14 +134,13 @@ class Problem:
 
     def turnable(self):
         """(n,) bool, kept: the angles the problem leaves unbounded (its ``clip`` keeps
-        +-4 pi: a turn would cross a bounded side), which a solve that restarted turns by
-        whole turns to within pi of the caller's start.  Not a slide (a prismatic joint, a
-        moving base's travel) nor a function's variable."""
+        4 pi), which a solve that restarted turns by whole turns to within pi of the
+        caller's start where the turned angle stays within the limits.  Not a slide (a
+        prismatic joint, a moving base's travel) nor a function's variable."""
         got = self.__dict__.get("_turnable")
         if got is None:
-            probe = np.full((2, self.n), 4.0 * np.pi)
-            probe[1] *= -1.0
-            got = np.logical_and.reduce(self.clip(probe) == probe) & self.angles()
+            probe = np.full((1, self.n), 4.0 * np.pi)
+            got = (self.clip(probe)[0] == probe[0]) & self.angles()
             got.setflags(write=False)
             self._turnable = got
         return got

@@ -37,8 +37,13 @@ def reason(res, tol, reachable, stalled):
     return "stalled" if stalled else "max_iter"
 
 
-def whole_turns(q, q0, free):
-    """q (a list) with each free (unbounded) joint turned by whole turns to within pi of q0:
-    the same pose, without a 2 pi jump from the caller's start."""
-    return [v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
-            for v, c, fr in zip(q, q0, free)]
+def whole_turns(q, q0, free, lo=None, hi=None):
+    """q (a list) with each free (unbounded) joint turned by whole turns to within pi of q0
+    where the turned angle stays within its limits (lists ``lo``, ``hi``; a side left open
+    or wider than a turn would be crossed): the same pose, without a 2 pi jump from the
+    caller's start."""
+    out = []
+    for i, (v, c, fr) in enumerate(zip(q, q0, free)):
+        t = v + _TWO_PI * round((c - v) / _TWO_PI) if fr else v
+        out.append(t if lo is None or lo[i] <= t <= hi[i] else v)
+    return out

@@ -82,8 +82,7 @@ class _Planar:
         else:
             self.lo, self.hi = chain.limits[:, 0].tolist(), chain.limits[:, 1].tolist()
             probe = 4.0 * math.pi
-            self.free = [min(max(probe, a), b) == probe and min(max(-probe, a), b) == -probe
-                         for a, b in zip(self.lo, self.hi)]     # (as Problem.turnable)
+            self.free = [min(max(probe, a), b) == probe for a, b in zip(self.lo, self.hi)]
         self.r_in, self.r_out = prob._radii
         self.fold = prob._fold
         self.tables = {}
@@ -249,7 +248,7 @@ def run_one(solver, target, q0):
             q, res, off, stalled = q2, res2, off2, st2
     if restarted and True in P.free:
         # free joints turn by whole turns to within pi of the caller's start
-        turned = whole_turns(q, q0, P.free)
+        turned = whole_turns(q, q0, P.free, P.lo, P.hi)
         if turned != q:
             q = turned
             x, y = _tip(q, lengths, bx, by)

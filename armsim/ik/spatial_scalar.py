@@ -416,7 +416,7 @@ def run_one(solver, target, q0):
                 stalled = True
                 break
         if restarted and True in C.free:
-            turned = whole_turns(q, q0, C.free)
+            turned = whole_turns(q, q0, C.free, C.lo, C.hi)
             if turned != q:
                 q = turned
                 pr = live[1](live[0](q)[3])

@@ -176,6 +176,8 @@ def decimate(vertices, faces, budget=MAX_TRIANGLES):
     F = np.asarray(faces, dtype=int)
     if len(F) <= budget:
         return V, F
+    if not np.all(np.isfinite(V)):
+        raise ValueError("decimate: the vertices must be finite")
     lo, hi = V.min(axis=0), V.max(axis=0)
     extent = float(np.max(hi - lo)) or 1.0
     cells = max(2, int(np.sqrt(budget / 2.0)))
