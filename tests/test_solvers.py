@@ -333,6 +333,39 @@ def test_a_restart_s_whole_turn_toward_q0_stays_within_the_limits(limits, q0, ta
         assert abs(v - c) <= np.pi + 1e-12 or not (a <= turned <= b)
 
 
+def test_random_planar_arms_and_limits_keep_every_answer_inside_them():
+    """Arms of 1 to 6 segments (a third with a hole), limits asymmetric, open on one side,
+    wider than a turn or none, q0 anywhere, targets reachable and not: every answer, single
+    and batch, is finite and within the limits, a success is one by forward kinematics, and
+    the single solve takes the batch's iterations.  (Before the whole turn was kept within the
+    limits, many of these answers left them.)"""
+    rng = np.random.default_rng(99)
+    for _ in range(80):
+        n = int(rng.integers(1, 7))
+        lengths = rng.uniform(0.05, 0.5, n)
+        if rng.uniform() < 0.3:
+            m = int(rng.integers(0, n))
+            lengths[m] = lengths.sum() - lengths[m] + rng.uniform(0.01, 0.3)
+        kind = rng.integers(0, 4)
+        lo, hi = rng.uniform(-4, 0, n), rng.uniform(0, 4, n)
+        if kind == 1:
+            hi = np.where(rng.uniform(size=n) < 0.5, np.inf, hi)
+        if kind == 2:
+            lo, hi = np.where(rng.uniform(size=n) < 0.5, -np.inf, lo), hi + 10.0
+        limits = None if kind == 3 else np.stack([lo, hi], axis=1)
+        chain = Chain(lengths, base=rng.uniform(-1, 1, 2), limits=limits)
+        qa = rng.uniform(np.maximum(lo, -7.0), np.minimum(hi, 7.0), (4, n))
+        targets = np.concatenate([chain.tip(qa), rng.uniform(-2, 2, (2, 2))])
+        q0 = rng.uniform(-8, 8, (len(targets), n))
+        batch = solve_batch(chain, targets, q0)
+        for i, t in enumerate(targets):
+            one = solve(chain, t, q0=q0[i])
+            assert one.iterations == batch.iterations[i]
+            for q, ok in ((one.q, one.success), (batch.q[i], batch.success[i])):
+                assert np.all(np.isfinite(q)) and chain.within_limits(q), (limits, q)
+                assert not ok or np.linalg.norm(chain.tip(q) - t) < 1e-6 * chain.reach
+
+
 def test_a_limited_planar_restart_keeps_a_pattern_start_inside_the_limits():
     chain = Chain([0.4, 0.3, 0.2], limits=[[-3.0, 3.0]] * 3)
     prob = Solver(chain).problem
