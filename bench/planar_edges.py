@@ -14,7 +14,8 @@
 
 Success: the tip within the solve's tolerance (1e-6 of the reach) of the target, by forward
 kinematics.  Time (limits): the mean of one solve a target, each chain's targets solved
-twice in a row and the second pass timed (the first makes the chain's problem and tables).  Poses: ``default_rng(2026)``; nothing was tuned on them.
+twice in a row and the second pass timed (the first makes the chain's problem and tables).
+Poses: ``default_rng(2026)``; nothing was tuned on them.
 
     python bench/planar_edges.py [--chains N] [--json PATH] [--markdown]
 """

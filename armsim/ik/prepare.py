@@ -26,8 +26,9 @@ def prepare(task, target, **settings):
     dict of them), its float pass compiled (else it runs from its program for its first
     evaluations and is compiled between two steps of a later solve), its restart tables for
     the settings' seed (a robot's tools' own tables too; a planar chain's restart
-    patterns, and with limits its table of joint vectors), and two solves of ``target`` with ``settings`` (:func:`solve`'s keyword
-    arguments, as the later solves will pass them; their answers are not kept), which make
+    patterns, and with limits its table of joint vectors), and two solves of ``target``
+    with ``settings`` (:func:`solve`'s keyword arguments, as the later solves will pass
+    them; their answers are not kept), which make
     and keep the solver of those settings in this thread and, with the compiled solve on
     (``armsim[fast]``), load its kernels.  ``target`` is checked as a solve checks it:
     choose one the solves will meet (a start pose), since a target out of reach runs every

@@ -206,9 +206,9 @@ class PlanarPoint(Problem):
     def restart_starts(self, restarts, seed):
         """Geometric starts: restart ``k`` bends the arm by a random pattern, scaled so
         the tip sits at the aim's distance and turned to point at it (:meth:`pointed`); with
-        joint limits, the entry of a table of joint vectors
-        sampled within them whose tip is the k-th nearest the aim
-        (:func:`~armsim.ik.planar.limited_table`) where the pattern's start leaves them."""
+        joint limits, where the pattern's start leaves them, the entry of a table of joint
+        vectors sampled within them whose tip is the k-th nearest the aim
+        (:func:`~armsim.ik.planar.limited_start`)."""
         shapes, dists = _restart_table(self.chain.lengths, restarts, seed)
         if self.chain.limits is None:
             return lambda k, aim: self.pointed(shapes[k], dists[k], aim)

@@ -95,6 +95,11 @@ def _planar(prob):
     return data
 
 
+def _within(q, P):
+    """Whether the joint values q (a list) are within P's limits (True without)."""
+    return P.lo is None or all(lo <= v <= hi for v, lo, hi in zip(q, P.lo, P.hi))
+
+
 def _pointed(P, shape, dist, scales, ax, ay, clip=True):
     """:meth:`PlanarPoint.pointed` for one aim."""
     rx, ry = ax - P.bx, ay - P.by
@@ -109,8 +114,7 @@ def _pointed(P, shape, dist, scales, ax, ay, clip=True):
         c = (r * r - a) / b
         bend = float(np.arccos(min(max(c, -1.0), 1.0)))
         start[j] = bend if shape[j] >= 0.0 else -bend
-        if not c <= 1.0 or (P.lo is not None and not all(
-                lo <= v <= hi for v, lo, hi in zip(start, P.lo, P.hi))):
+        if not c <= 1.0 or not _within(start, P):
             start = None        # it cannot reach r, or the limits forbid it: the pattern's
     if start is None:
         k = len(scales) - 1 if k is None else k
@@ -202,8 +206,7 @@ def run_one(solver, target, q0):
             return _pointed(P, shape_l[k], dist_l[k], scales, amx, amy)
         # limits: the pattern's start, or where it leaves them, the table's k-th nearest
         q = _pointed(P, shape_l[k], dist_l[k], scales, amx, amy, clip=False)
-        if k < kin.LIMITED_TABLE and not all(lo <= v <= hi for v, lo, hi in
-                                             zip(q, P.lo, P.hi)):
+        if k < kin.LIMITED_TABLE and not _within(q, P):
             if not table:
                 table.extend(kin.limited_table(prob.chain, solver.seed))
             i = int(kin.nearest_entry(table[1], np.array([[amx, amy]]), k)[0])

@@ -303,8 +303,9 @@ def _float_attempt(solver, C, tl, deadline, timed):
 def attempt_row(solver, target, q0, budget, watched):
     """One attempt of the batch loop (:meth:`armsim.ik.loop.Solver._attempt`) for a single
     row, on floats: a batch's restarts of one unfinished row, 3-4x faster an attempt than
-    the loop's one-row arrays (:meth:`~armsim.ik.loop.Solver._attempt_one`).  ``target`` (m,) the row (its aim), ``q0`` (n,) clipped,
-    ``budget`` an int, ``watched``: the progress rule applies.  Returns the loop's
+    the loop's one-row arrays (:meth:`~armsim.ik.loop.Solver._attempt_one`).  ``target``
+    (m,) the row (its aim), ``q0`` (n,) clipped, ``budget`` an int, ``watched``: the progress
+    rule applies.  Returns the loop's
     (q (1, n), iterations (1,), residual (1,), the same again for the aim, stalled (1,)),
     equal to the arrays' to rounding; None when a Cholesky pivot fails (the arrays' LU
     then runs)."""
