@@ -266,3 +266,26 @@ def test_own_table_nearest_entries_are_the_exact_ones_in_a_batch(dual):
     assert len(ties) >= 5
     for a, want in list(zip(aims, order[:, 0])) + ties:
         assert table.nearest_one(a.tolist()) == table.qs[want].tolist()
+
+
+def test_several_restarts_at_once_are_the_starts_one_by_one(dual):
+    """``start.many(ks, aim)`` (what a batch's restarts take: each own table searched once
+    for every k) equals ``start(k, aim)`` for each k, stacked, bit for bit: k below and past
+    the table's passes and its nearest entries, and more rows than a block of the screen;
+    and one own table's per-row k equals its k one at a time."""
+    robot, prob, _ = dual
+    start = prob.restart_starts(restart_table.NEAREST + 12, 0)
+    T = _targets(robot, DUAL, restart_table.NEAREST_ROWS + 40, 23)
+    aim = np.concatenate([np.concatenate([T[k][:, :3, 3], T[k][:, :3, :3].reshape(-1, 9)],
+                                         axis=1) for k in DUAL], axis=1)
+    for ks in ([0, 1], [1, 2, 3, 4], [2, 5, 9, 17], list(range(restart_table.NEAREST - 2,
+                                                              restart_table.NEAREST + 10))):
+        rows = aim if len(ks) < 8 else aim[:5]
+        got = start.many(ks, rows)
+        assert np.array_equal(got, np.concatenate([start(k, rows) for k in ks])), ks
+    table = prob._own_tables(8, 0)[1][3]
+    local = aim[:, 12:]
+    ks = np.random.default_rng(4).integers(0, 40, len(local))
+    ks[:restart_table.NEAREST_ROWS] = 0                # a block of k = 0 alone (argmin)
+    one = np.array([table.nearest(local[i:i + 1], int(k))[0] for i, k in enumerate(ks)])
+    assert np.array_equal(table.nearest(local, ks), one)

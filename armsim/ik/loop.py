@@ -375,6 +375,8 @@ class Solver:
         start_of = prob.restart_starts(self.restarts, self.seed)
         # the later starts in order, one per restart, each with its budget
         starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
+        plain = list(range(self.restarts))      # each start's k of start_of (None: another)
+        many = getattr(start_of, "many", None)  # several k at once (the same starts, stacked)
         budgets = [self.max_iter] * self.restarts
         caller = q0
         restarted = np.zeros(len(targets), dtype=bool)   # rows where a start other than q0
@@ -397,6 +399,7 @@ class Solver:
                 budgets[0] = np.where(swap, first, self.max_iter)
                 first = np.where(swap, self.max_iter, first)
                 starts[0] = lambda rows: np.where(swap[rows, None], qa[rows], qb[rows])
+                plain[0] = None
         q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
         quit_ = proved.copy()      # rows whose restarts end unsolved (proved, give_up, timeout)
         unfinished = np.where(reachable, res >= self.tol, off >= self.tol) & ~quit_
@@ -409,6 +412,7 @@ class Solver:
             if np.logical_or.reduce(extra[unfinished] > 0):
                 q_first = q.copy()
                 starts.insert(0, lambda rows: q_first[rows])
+                plain.insert(0, None)
                 budgets.insert(0, extra)
         i, grow = 0, GROUP_FIRST if self._spatial_one else 1     # (tuned on spatial dls)
         while i < len(starts) and True in unfinished:
@@ -422,7 +426,9 @@ class Solver:
             k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
             restarted[rows] = True
             idx = np.tile(rows, k)
-            q_st = np.concatenate([starts[j](rows) for j in range(i, i + k)])
+            ks = plain[i:i + k]
+            q_st = (many(ks, aim[rows]) if many is not None and k > 1 and None not in ks else
+                    np.concatenate([starts[j](rows) for j in range(i, i + k)]))
             bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
                                   for j in range(i, i + k)])
             q2, it2, res2, off2, st2 = self._attempts(targets[idx], aim[idx], reachable[idx],

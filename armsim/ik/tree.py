@@ -283,6 +283,13 @@ class TreeTargets(Problem):
 
         def start(k, aim):
             return self._own_starts(own, np.array(whole(k, aim)), aim, k)
+
+        def many(ks, aim):
+            """``start(k, aim)`` for each k of ks, stacked: each table searched once."""
+            q = np.concatenate([np.asarray(whole(k, aim)) for k in ks])
+            return self._own_starts(own, q, np.tile(aim, (len(ks), 1)),
+                                    np.repeat(np.asarray(ks, dtype=np.intp), len(aim)))
+        start.many = many
         return start
 
     def float_starts(self, C, restarts, seed, target):
@@ -366,7 +373,7 @@ class TreeTargets(Problem):
     def _own_starts(self, own, q, aim, k):
         """q (B, n) with each tool's own joints set to the entry of its own table ``k``-th
         nearest its target seen from the frame its own joints hang from (at q's shared
-        joints)."""
+        joints); k an int, or one per row (B,)."""
         rows = self._split(aim)
         for t, split, cols, table in own:
             r = rows[t]

@@ -114,15 +114,20 @@ class OwnTable:
         """The entries (B, own joints) ``k``-th nearest each aim row (B, 3 or 12) by their
         features' exact squared distances (ties: the lower index first; the compiled
         solve's rule).  k = 0: :meth:`_argmin32`; k > 0: screened in float32
-        (:func:`armsim.ik.restart_table.nearest32`)."""
+        (:func:`armsim.ik.restart_table.nearest32`).  ``k`` may be one per row (B,): each
+        block of rows then takes its largest k's entries, in order, and each row its own
+        k-th of them (the same entry)."""
         f = aims * self.scale
         out = np.empty(len(f), dtype=np.intp)
+        ks = np.broadcast_to(np.asarray(k, dtype=np.intp), (len(f),))
         for s in range(0, len(f), restart_table.NEAREST_ROWS):
-            fs = f[s:s + restart_table.NEAREST_ROWS]
-            if k == 0:
+            fs, kr = f[s:s + restart_table.NEAREST_ROWS], ks[s:s + restart_table.NEAREST_ROWS]
+            top_k = int(kr.max(initial=0))
+            if top_k == 0:
                 out[s:s + len(fs)] = self._argmin32(fs)
             else:
                 m32, entries = self._screen()
-                out[s:s + len(fs)] = restart_table.nearest32(
-                    fs, m32, self.top, k, restart_table.exact_distances(fs, entries))[:, k]
+                got = restart_table.nearest32(fs, m32, self.top, top_k,
+                                              restart_table.exact_distances(fs, entries))
+                out[s:s + len(fs)] = got[np.arange(len(fs)), kr]
         return self.qs[out]
