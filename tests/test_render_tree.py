@@ -151,3 +151,22 @@ def test_armsim_render_draws_a_robot_and_refuses_bad_input():
         armsim.render(chain, bogus_option=1)
     with pytest.raises(ValueError, match=r"^target must be within \+-1e\+06 m"):
         armsim.render(chain, target=[1e300, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("size", [(200, 150), (240, 160), (320, 200)])
+def test_a_small_picture_s_panel_leaves_lines_out_rather_than_cover_the_robot(picture, size):
+    """At 200x150 every corner's full panel met the robot (the panel took 60 % of the
+    height: 20 of its 24 link origins and targets under it, 15 at 240x160, 8 at 320x200);
+    it now leaves lines out from the end, down to two, until a corner is clear or covers
+    least: at most one point under it (none from 320x200), and its first line still drawn."""
+    robot, state, camera, _ = picture
+    cam = OrbitCamera.framing(robot.reach, points=arm_points(state))
+    on = render_tree(state, cam, size)
+    off = render_tree(state, cam, size, show_panel=False)
+    panel = np.any(on != off, axis=-1)
+    assert panel.sum() > 300
+    pts = np.vstack([state.link_p] + [t.target[:3, 3][None] for t in state.tools])
+    xy = [(x, y) for x, y in np.floor(cam.project(pts, size)[0]).astype(int)
+          if 0 <= x < size[0] and 0 <= y < size[1]]
+    assert len(xy) == len(pts)
+    assert sum(bool(panel[y, x]) for x, y in xy) <= (1 if size[0] < 320 else 0)

@@ -43,6 +43,8 @@ __all__ = ["draw_spatial", "render_spatial", "joint_color", "shade", "link_radiu
 
 #: metres drawn per m/rad (m/m for a prismatic joint) of a Jacobian column
 JACOBIAN_SCALE = 0.3
+#: the lines the panel keeps at least when it leaves some out to clear the arm
+PANEL_MIN_LINES = 2
 #: the tool and target frames' axes: x red, y green, z blue
 AXIS_COLORS: tuple[Color, Color, Color] = ((235, 70, 60), (70, 200, 90), (70, 130, 255))
 #: link radius as a fraction of the arm's reach
@@ -369,7 +371,9 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     target) cover least, never one whose box meets a rectangle of ``keep_out`` (the live
     plot's) while another is free; lines wider than a third of the width (at least 12
     characters, at most the width less the margins) are wrapped, and lines the height has
-    no room for left out."""
+    no room for (60 % of it) left out.  Where every corner's box would cover some of the
+    arm (a small surface), lines are left out from the end, down to
+    :data:`PANEL_MIN_LINES`, until one corner covers none (or covers least)."""
     fs = type_scale(*size).body
     font = _font(fs)
     margin = max(4, int(min(size) * 0.012))
@@ -378,30 +382,44 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
                        size[0] - 2 * margin - 2 * pad))
     wrapped = [(part, c) for s, c in lines for part in wrap_lines([s], font, width)]
     room = max(1, int(0.6 * size[1]) // font.get_linesize() - 1)
-    if len(wrapped) > room:                     # the last line kept says more were left out
-        wrapped = wrapped[:room]
-        wrapped[-1] = (wrapped[-1][0].rstrip(".") + "...", wrapped[-1][1])
-    texts = [_text(s, fs, c) for s, c in wrapped]
     axes_row = [_text(s, fs, c) for s, c in zip(("tool", "x", "y", "z"),
                                                  (th.text, *AXIS_COLORS))]
     gap = max(1, fs // 10)
     W, H = size
-    w = min(max([t.get_width() for t in texts] + [sum(t.get_width() for t in axes_row)
-                                                  + 3 * pad]) + 2 * pad, W - 2 * margin)
-    h = sum(t.get_height() for t in texts) + axes_row[0].get_height() + gap * len(texts) + 2 * pad
-    corners = [(margin, margin), (W - w - margin, margin), (margin, H - h - margin),
-               (W - w - margin, H - h - margin)]
-    free = [c for c in corners
-            if not any(pygame.Rect(c, (w, h)).colliderect(r) for r in keep_out)]
-    corners = free or corners
     pts = arm_px[np.all(np.isfinite(arm_px), axis=1)]
 
-    def covered(c):
-        x0, y0 = c
-        return int(np.sum((pts[:, 0] >= x0 - margin) & (pts[:, 0] <= x0 + w + margin)
-                          & (pts[:, 1] >= y0 - margin) & (pts[:, 1] <= y0 + h + margin)))
+    def placed(count):
+        """(points covered, corner, texts, w, h) of the panel with the first ``count`` lines
+        (the last kept says more were left out)."""
+        shown = wrapped[:count]
+        if count < len(wrapped):
+            shown[-1] = (shown[-1][0].rstrip(".") + "...", shown[-1][1])
+        texts = [_text(s, fs, c) for s, c in shown]
+        w = min(max([t.get_width() for t in texts] + [sum(t.get_width() for t in axes_row)
+                                                      + 3 * pad]) + 2 * pad, W - 2 * margin)
+        h = (sum(t.get_height() for t in texts) + axes_row[0].get_height()
+             + gap * len(texts) + 2 * pad)
+        corners = [(margin, margin), (W - w - margin, margin), (margin, H - h - margin),
+                   (W - w - margin, H - h - margin)]
+        free = [c for c in corners
+                if not any(pygame.Rect(c, (w, h)).colliderect(r) for r in keep_out)]
 
-    x0, y0 = min(corners, key=covered)           # first corner wins a tie: top left
+        def covered(c):
+            x0, y0 = c
+            return int(np.sum((pts[:, 0] >= x0 - margin) & (pts[:, 0] <= x0 + w + margin)
+                              & (pts[:, 1] >= y0 - margin) & (pts[:, 1] <= y0 + h + margin)))
+        corner = min(free or corners, key=covered)     # first corner wins a tie: top left
+        return covered(corner), corner, texts, w, h
+
+    count = min(len(wrapped), room)
+    got = placed(count)
+    best = got
+    while got[0] and count > min(PANEL_MIN_LINES, len(wrapped)):
+        count -= 1
+        got = placed(count)
+        if got[0] < best[0]:
+            best = got
+    _, (x0, y0), texts, w, h = best
     texts = [t.subsurface(pygame.Rect(0, 0, min(t.get_width(), w - 2 * pad), t.get_height()))
              for t in texts]                      # a word wider than the panel: cut at its edge
     y = _text_panel(surface, texts, (x0, y0), (w, h), pad, gap, th.panel)
