@@ -72,6 +72,18 @@ def test_render_returns_an_image_of_the_size_asked(panda):
     assert armsim.render(armsim.Chain([0.5, 0.5]), size=(100, 300)).size == (100, 300)
 
 
+@pytest.mark.parametrize("width", [16, 17, 18])
+def test_the_narrowest_pictures_render_with_the_panel_asked(panda, width):
+    # 16 and 17 px wide (the smallest sizes allowed) raised pygame's "Parameter 'width' is
+    # invalid": the panel's text was cut to a width of 0; now a panel with no room for a
+    # letter is left out
+    for thing in (panda, armsim.robots.load_robot("dual_arm")):
+        for h in (16, 200):
+            img = armsim.render(thing, size=(width, h), show_panel=True)
+            assert img.size == (width, h)
+            assert (pixels(img) != BG).any()
+
+
 def test_a_panda_render_shows_the_robot_where_it_projects(panda):
     q = panda.clip(np.array([0.3, -0.4, 0.2, -1.8, 0.1, 1.6, 0.5]))
     size = (640, 480)

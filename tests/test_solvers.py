@@ -1,5 +1,7 @@
 """IK solvers: round trips, unreachable targets, limits, restarts, batches, option validation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -789,3 +791,23 @@ def test_a_method_given_as_a_numpy_string_is_named_as_text():
         armsim.solve(armsim.robots.load("panda"), [0.3, 0.1, 0.4], method=np.str_("fabrik"))
     assert str(err.value) == ("method 'fabrik' needs a planar chain; for this problem choose "
                               "one of dls, gradient, pinv, ccd")
+
+
+@pytest.mark.parametrize("limits", [None, [(-np.inf, -0.5)]])
+def test_a_tight_tol_on_one_segment_is_no_division_by_zero(limits):
+    """One segment: J J^T has rank 1, and with lam2 far below |J|^2 (a tol of 1e-10 or
+    less) its determinant rounds to 0.  The float path raised ZeroDivisionError and the
+    arrays warned; now the step is rejected (no move) on both, and every answer is honest."""
+    chain = armsim.Chain([1.0], limits=limits)
+    for target, tol in (([2.0, 0.3], 1e-10), ([-0.5, 0.1], 1e-11), ([0.6, 0.8], 1e-14),
+                        ([0.0, 0.0], 1e-12)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            one = armsim.solve(chain, target, tol=tol)
+            rows = armsim.solve_batch(chain, np.array([target]), tol=tol)
+        for q, ok, res in ((one.q, one.success, one.residual),
+                           (rows.q[0], rows.success[0], rows.residual[0])):
+            assert np.isfinite(q).all() and np.isfinite(res)
+            assert ok == (np.linalg.norm(chain.tip(q) - target) < tol)
+            if limits:
+                assert q[0] <= -0.5

@@ -167,8 +167,14 @@ def run_one(solver, target, q0):
             a += lam2
             c += lam2
             det = a * c - b * b
-            y0, y1 = (c * e0 - b * e1) / det, (a * e1 - b * e0) / det
-            qt = _clip([qi + u * y0 + v * y1 for qi, u, v in zip(q, jx, jy)], lo, hi)
+            if det != 0.0:
+                y0, y1 = (c * e0 - b * e1) / det, (a * e1 - b * e0) / det
+                qt = [qi + u * y0 + v * y1 for qi, u, v in zip(q, jx, jy)]
+            if det == 0.0 or not all(map(math.isfinite, qt)):
+                # J J^T + lam2 I singular to rounding (lam2 far below |J|^2: one segment,
+                # a tight tol): no move, so the step is rejected, as on the arrays
+                qt = q
+            qt = _clip(qt, lo, hi)
             xt, yt, jxt, jyt = _tip_jac(qt, lengths, bx, by)
             t0, t1 = amx - xt, amy - yt
             ft = 0.5 * (t0 * t0 + t1 * t1)

@@ -351,8 +351,9 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
         g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (B, 2, 2)
         a, b, c = g[:, 0, 0] + lam2, g[:, 0, 1], g[:, 1, 1] + lam2
         y = np.stack([c * e[:, 0] - b * e[:, 1], a * e[:, 1] - b * e[:, 0]], axis=-1)
-        y = y / (a * c - b * b)[:, None]
-        dq = np.einsum("bin,bi->bn", jac, y)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # as below
+            y = y / (a * c - b * b)[:, None]
+            dq = np.einsum("bin,bi->bn", jac, y)
     else:
         dq = _damped(jac, e, lam2, ctx.problem.damped_last)
     if ctx.problem.clamps:

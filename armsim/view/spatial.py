@@ -420,6 +420,8 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
         if got[0] < best[0]:
             best = got
     _, (x0, y0), texts, w, h = best
+    if w - 2 * pad < 1:
+        return                  # no room for a letter (a surface 16 or 17 px wide)
     texts = [t.subsurface(pygame.Rect(0, 0, min(t.get_width(), w - 2 * pad), t.get_height()))
              for t in texts]                      # a word wider than the panel: cut at its edge
     y = _text_panel(surface, texts, (x0, y0), (w, h), pad, gap, th.panel)
