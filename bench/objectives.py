@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import armsim  # noqa: E402
 from armsim.ik.geometry import chain_points  # noqa: E402
-from armsim.ik.objectives import Stack  # noqa: E402
+from armsim.ik.stack import Stack  # noqa: E402
 from armsim.ik.problems import SpatialTarget, as_problem  # noqa: E402
 from armsim.ik.tracking import figure_eight  # noqa: E402
 

@@ -7,7 +7,7 @@ import pytest
 import armsim
 from armsim import dual as ad
 from armsim.ik.geometry import chain_points
-from armsim.ik.objectives import Stack
+from armsim.ik.stack import Stack
 from armsim.ik.problems import as_problem, SpatialTarget
 from armsim.ik.tracking import figure_eight
 
@@ -475,3 +475,49 @@ def test_an_objective_may_return_a_list_and_a_planar_target_takes_no_weights():
                                          r"chain or a robot; a Chain's target is its plain "
                                          r"point$"):
         armsim.solve(SEVEN, armsim.Target([0.5, 0.4], weights=[1, 0]))
+
+
+# -- memory: a row's objectives counted in the solve's chunks, refused when no memory holds one
+
+def test_a_row_no_memory_holds_is_refused_before_any_pass(monkeypatch):
+    """SelfCollision on 2,000 segments (2e6 pairs) tried to allocate 7.6 GiB in its bind;
+    now one ValueError line says what a row would need (here the budget is made small)."""
+    from armsim.ik import objectives, stack
+    long = armsim.Chain([0.005] * 100)
+    for mod in (objectives, stack):
+        monkeypatch.setattr(mod, "memory_budget", lambda: 10 << 20)
+    with pytest.raises(ValueError) as info:
+        armsim.SelfCollision(1e-4).bind(long)
+    assert str(info.value) == ("SelfCollision: 4,851 pairs of links on 100 joints would need "
+                               "about 30 MiB of memory a row, more than the 10 MiB budget "
+                               "(half the memory)")
+    with pytest.raises(ValueError, match=r"^objectives obstacle: one row of a solve would "
+                                         r"need about .* more than the 1 MiB budget"):
+        monkeypatch.setattr(stack, "memory_budget", lambda: 1 << 20)
+        armsim.solve(armsim.Chain([0.005] * 300), [0.3, 0.2],
+                     objectives=[armsim.Obstacle([0.5, 0.5], 0.1)])
+
+
+def test_objectives_evaluated_in_blocks_give_the_same_numbers(monkeypatch):
+    """The objectives' values (the loop's value, the start check, the report) are taken in
+    blocks of rows, and the solve's chunks count each objective's evaluation: the same
+    answers, bit for bit, whatever the block."""
+    from armsim.ik import objectives, stack
+    objs = [armsim.SelfCollision(0.01, 0.02), armsim.Obstacle([0.35, 0.2], 0.05)]
+    targets = np.random.default_rng(3).uniform(-0.6, 0.6, (40, 2))
+    q0 = np.tile(np.linspace(0.1, 0.7, SEVEN.n), (40, 1))
+    whole = armsim.solve_batch(SEVEN, targets, q0=q0, objectives=objs)
+    prob = Stack(as_problem(SEVEN), SEVEN, objs)
+    v, r = prob.value(q0 + 0.1), prob.objective_residuals(q0 + 0.1)
+    monkeypatch.setattr(stack, "VALUE_CHUNK", 1)             # one row a block
+    assert prob._value_rows() == 1
+    assert np.array_equal(prob.value(q0 + 0.1), v)
+    assert all(np.array_equal(prob.objective_residuals(q0 + 0.1)[k], r[k]) for k in r)
+    blocks = armsim.solve_batch(SEVEN, targets, q0=q0, objectives=objs)
+    assert np.array_equal(blocks.q, whole.q) and np.array_equal(blocks.residual, whole.residual)
+    assert all(np.array_equal(blocks.objectives[k], whole.objectives[k]) for k in r)
+    # a long chain's pairs make a row big: the solve's chunks shrink to a few rows
+    long = armsim.Chain([0.01] * 100)
+    plain = armsim.Solver(as_problem(long))._chunk
+    heavy = armsim.Solver(Stack(as_problem(long), long, [armsim.SelfCollision(1e-3)]))._chunk
+    assert plain > 100 * heavy and heavy >= 1

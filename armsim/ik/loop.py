@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
-from armsim.ik.objectives import Stack
+from armsim.ik.stack import Stack
 from armsim.ik.priority import priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem

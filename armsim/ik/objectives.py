@@ -2,7 +2,7 @@
 
 An objective is a function ``r(q)`` (B, k) written with :mod:`armsim.ad.dual`'s
 operators, times a weight; forward-mode AD gives its Jacobian, no derivative is written
-by hand.  :class:`Stack` puts the primary task (the tool to its target: a
+by hand.  :class:`~armsim.ik.stack.Stack` puts the primary task (the tool to its target: a
 :class:`~armsim.ik.problems.PlanarPoint` or :class:`~armsim.ik.problems.SpatialTarget`)
 and the objectives' residuals into one :class:`~armsim.ik.problems.Problem`: the loop's
 ``dls`` solves the stacked least squares, the gradient methods descend the summed loss
@@ -29,14 +29,15 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ik import geometry, inputs
-from armsim.ik.problems import Problem
+from armsim.kinematics.planar import _gib, memory_budget
 
 __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
-           "Capsule", "SelfCollision", "Smoothness", "Stack", "capped"]
+           "Capsule", "SelfCollision", "Smoothness"]
 
 
 #: an objective's numbers (lengths [m], weights, coordinates) stay within this size
 MAX_SIZE = 1e6
+VALUE_CHUNK = 1 << 23   # floats of objectives' values evaluated at once (their rows in blocks)
 
 
 def _weight(weight, what="weight"):
@@ -124,9 +125,26 @@ class Objective:
         if name is not None:
             self.name = str(name)
 
+    #: the floats one row holds while the residual is evaluated, per element of its work
+    #: (:meth:`row_floats`), with and without its Jacobian (peaks measured by tracemalloc,
+    #: rounded up: a chain's self-collision pairs 9.6 x pairs x d x n and 13.4 x pairs x d)
+    JACOBIAN_FLOATS, VALUE_FLOATS = 4, 16
+
     def bind(self, chain):
         """Check the objective against ``chain`` (raises ValueError); returns self."""
         return self
+
+    def work(self, size):
+        """What one row's evaluation grows with (the elements the residual is reduced from):
+        its ``size`` rows, or a geometric objective's links (or pairs of links) times d."""
+        return size
+
+    def row_floats(self, n, size, jacobian):
+        """The floats one row of a batch holds while this objective's residual (``size``
+        rows) is evaluated at n joints, with its Jacobian or not (the solve's chunks, and
+        the refusal of a row no memory holds)."""
+        w = self.work(size)
+        return (self.JACOBIAN_FLOATS * w * (n + 1) if jacobian else self.VALUE_FLOATS * w)
 
     def raw(self, ctx):
         """The unweighted residual (B, k) at ``ctx.q``."""
@@ -337,6 +355,9 @@ class Obstacle(Objective):
                                  f"clear it")
         return self
 
+    def work(self, size):
+        return self._segments * self.center.size
+
     def _core(self, a, b):
         """Distance from link segments ``a``-``b`` (B, L, d) to the obstacle's surface."""
         return geometry.point_segment_distance(self.center, a, b)[0] - self.radius
@@ -444,15 +465,28 @@ class SelfCollision(Objective):
             pairs = geometry.apart_pairs(pts, *self._ends)
         self._i = np.array([p[0] for p in pairs], dtype=int)
         self._j = np.array([p[1] for p in pairs], dtype=int)
+        self._dim = pts.shape[-1]
+        need = 8 * self.row_floats(chain.n, 1, True)
+        if need > memory_budget():      # refused before any pass over the pairs
+            raise ValueError(f"SelfCollision: {len(self._i):,} pairs of links on {chain.n} "
+                             f"joints would need about {_gib(need)} of memory a row, more "
+                             f"than the {_gib(memory_budget())} budget (half the memory)")
         if len(self._i):
             # pairs no configuration takes past the margin (two links joined by a short
             # rigid offset, thicker than it; two links no joint moves) are left out, as
             # neighbours are: those within it in every one of SEPARATE_SAMPLES configurations
-            d = self.distance(geometry.chain_points(chain, geometry.samples(
-                chain, self.SEPARATE_SAMPLES, seed=11)))
-            apart = np.any(d > self._margin, axis=0)
+            # (the samples in blocks of VALUE_CHUNK floats: bounded memory)
+            q = geometry.samples(chain, self.SEPARATE_SAMPLES, seed=11)
+            rows = max(1, int(VALUE_CHUNK // self.row_floats(chain.n, 1, False)))
+            apart = np.zeros(len(self._i), dtype=bool)
+            for s in range(0, len(q), rows):
+                d = self.distance(geometry.chain_points(chain, q[s:s + rows]))
+                apart |= np.any(d > self._margin, axis=0)
             self._i, self._j = self._i[apart], self._j[apart]
         return self
+
+    def work(self, size):
+        return max(len(self._i), 1) * self._dim
 
     def distance(self, points):
         """Surface distance of every non-adjacent pair (B, pairs) [m]."""
@@ -481,201 +515,3 @@ def _ends(points, ends):
     if ends is None:
         return points[:, :-1], points[:, 1:]
     return points[:, ends[0]], points[:, ends[1]]
-
-
-class Stack(Problem):
-    """The primary problem (its rows first) and the objectives' residuals below.
-
-    ``value`` is the primary value (``primary.target_size`` columns) followed by the
-    weighted residuals; ``error`` is the primary error followed by ``-residual``; the
-    Jacobian rows are the primary's then each objective's, by one forward-mode pass.
-    ``residual`` (what the loop's restarts judge) is the larger of the primary residual
-    and the norm of the hard objectives' residuals; :meth:`finish` reports the primary's.
-    """
-
-    supports = ("dls", "gradient", "pinv")
-
-    def __init__(self, primary, chain, objectives=(), priority=False, max_step=None):
-        self.primary, self.chain = primary, chain
-        if isinstance(objectives, Objective):
-            objectives = [objectives]          # one objective: a list of one
-        try:
-            objectives = list(objectives)
-        except TypeError:
-            raise ValueError(f"objectives must be a list of armsim objectives, got "
-                             f"{type(objectives).__name__}") from None
-        for o in objectives:
-            if not isinstance(o, Objective):
-                raise ValueError(f"objectives must be armsim objectives (Objective, Posture, "
-                                 f"Obstacle, ...), got {type(o).__name__}")
-            if chain is None and o.geometric:
-                raise ValueError(f"{type(o).__name__} needs a chain or a robot (the links' "
-                                 f"geometry); this problem has none")
-            o.bind(primary if chain is None else chain)     # (a function's: its n, limits)
-        self.objectives = objectives
-        self.priority = bool(priority)
-        self.max_step = None if max_step is None else _weight(max_step, "max_step")
-        if self.max_step is not None and self.max_step <= 0:
-            raise ValueError(f"max_step must be a number > 0, got {max_step}")
-        self.n = primary.n
-        self.scale, self.limits = primary.scale, primary.limits
-        self.tol_scale = getattr(primary, "tol_scale", primary.scale)
-        self.curvature = None
-        self._width = primary.target_size
-        self.primary_rows = primary.m
-        # the objectives' sizes, from one plain evaluation at the default start
-        q = np.asarray(primary.default_start(), dtype=float)[None]
-        self.sizes = [np.shape(ad.value_of(o.residual(_Pass(q, chain))))[1] for o in objectives]
-        self.m = primary.m + int(sum(self.sizes))
-        self._hard = np.concatenate([np.full(k, o.hard) for o, k in
-                                     zip(objectives, self.sizes)] or [np.zeros(0, bool)])
-        self.names = _names(objectives)
-        for key in ("default_max_iter", "default_first_iter", "default_restarts"):
-            if hasattr(primary, key):
-                setattr(self, key, getattr(primary, key))
-
-    @property
-    def target_size(self):
-        return self.primary.target_size
-
-    def _objectives(self, q):
-        ctx = _Pass(q, self.chain)
-        return [o.residual(ctx) for o in self.objectives]
-
-    def value(self, q):
-        y = self.primary.value(q)
-        if not self.objectives:
-            return y
-        return np.concatenate([y] + [np.asarray(ad.value_of(r)) for r in self._objectives(q)],
-                              axis=-1)
-
-    def value_and_jacobian(self, q):
-        y, jac = self.primary.value_and_jacobian(q)
-        if not self.objectives:
-            return y, jac
-        b, n = q.shape
-        qd = ad.Dual(q, np.broadcast_to(np.eye(n), (b, n, n)))
-        vals, jacs = [y], [jac]
-        for r in self._objectives(qd):
-            if isinstance(r, ad.Dual):
-                vals.append(r.value)
-                jacs.append(np.broadcast_to(r.tangent, r.value.shape + (n,)))
-            else:
-                r = np.broadcast_to(np.asarray(r, dtype=float), (b, np.shape(r)[-1]))
-                vals.append(r)
-                jacs.append(np.zeros(r.shape + (n,)))
-        return np.concatenate(vals, axis=-1), np.concatenate(jacs, axis=-2)
-
-    def error(self, aim, y):
-        e = self.primary.error(aim, y[:, :self._width])
-        if not self.objectives:
-            return e
-        return np.concatenate([e, -y[:, self._width:]], axis=-1)
-
-    def residual(self, targets, y, of="residual"):
-        res = getattr(self.primary, of)(targets, y[:, :self._width])
-        if self._hard.any():
-            h = y[:, self._width:][:, self._hard]
-            res = np.maximum(res, np.sqrt(np.einsum("bi,bi->b", h, h)))
-        return res
-
-    def aim_residual(self, aim, y):
-        return self.residual(aim, y, "aim_residual")
-
-    def residual_parts(self, targets, y):
-        return self.primary.residual_parts(targets, y[:, :self._width])
-
-    def aim(self, targets):
-        return self.primary.aim(targets)
-
-    def clip(self, q):
-        return self.primary.clip(q)
-
-    def angles(self):
-        return self.primary.angles()
-
-    def default_start(self):
-        return self.primary.default_start()
-
-    def restart_starts(self, restarts, seed):
-        return self.primary.restart_starts(restarts, seed)
-
-    def check_start(self, q0):
-        """A one-line ValueError when an objective is not finite at a start ``q0`` (B, n),
-        within the limits: no step from there can be judged (a step is taken when it lowers
-        the error), so a solve would run every start's budget and end with a NaN."""
-        q0 = self.clip(np.asarray(q0, dtype=float))
-        getattr(self.primary, "check_start", lambda q: None)(q0)
-        for name, v in self.objective_residuals(q0).items():
-            if not np.isfinite(v).all():
-                i = int(np.flatnonzero(~np.isfinite(v))[0])
-                raise ValueError(f"objective {name!r} is not finite at the start "
-                                 f"{'q0' if len(q0) == 1 else f'q0[{i}]'} ({v[i]}); a solve "
-                                 f"starts where every objective is defined")
-
-    def objective_residuals(self, q):
-        """{name: norm of the weighted residual (B,)} at q (B, n)."""
-        out = {}
-        for name, r in zip(self.names, self._objectives(np.asarray(q, dtype=float))):
-            r = np.asarray(ad.value_of(r))
-            out[name] = np.sqrt(np.einsum("bi,bi->b", r, r))
-        return out
-
-    def finish(self, out, targets, q0, tol, single):
-        """Rewrite the loop's result: the hard step cap (``max_step``), then ``residual``
-        and ``success`` of the primary target alone, and ``objectives``."""
-        q = np.atleast_2d(np.asarray(out.q, dtype=float))
-        if self.max_step is not None:
-            q = capped(q, self.primary.clip(np.asarray(q0, float)), self.max_step, self.primary.clip)
-            out.q = q[0] if single else q
-        y = self.primary.value(q)
-        short = "stalled"
-        if hasattr(self.primary, "target_residuals"):    # a robot's tools: each one's own
-            res = np.max(np.stack(list(self.primary.target_residuals(targets, y).values())),
-                         axis=0)                       # (its residual weighs a far tool less)
-            short = np.where(self.primary.aim(targets)[1], "stalled", "unreachable")
-        else:
-            res = self.primary.residual(targets, y)
-        ok = res < tol
-        reason = np.atleast_1d(np.asarray(out.reason, dtype=object))
-        reason = np.where(ok, "converged", np.where(reason == "converged", short, reason))
-        parts = self.primary.residual_parts(targets, y)
-        objs = self.objective_residuals(q)
-        if hasattr(self.primary, "finish"):          # a robot's tools: each one's residual
-            out = self.primary.finish(out, targets, q0, tol, single, stretch=False)
-        if single:
-            out.residual, out.success, out.reason = float(res[0]), bool(ok[0]), str(reason[0])
-            out.objectives = {k: float(v[0]) for k, v in objs.items()}
-            if parts is not None:
-                out.position_residual, out.orientation_residual = (float(parts[0][0]),
-                                                                   float(parts[1][0]))
-        else:
-            out.residual, out.success, out.reason = res, ok, reason.astype(str)
-            out.objectives = objs
-            if parts is not None:
-                out.position_residual, out.orientation_residual = parts
-        return out
-
-
-def _names(objectives):
-    """Each objective's name, with ``[i]`` appended when a name repeats."""
-    base = [o.name for o in objectives]
-    out, seen = [], {}
-    for name in base:
-        if base.count(name) > 1:
-            i = seen.get(name, 0)
-            seen[name] = i + 1
-            name = f"{name}[{i}]"
-        out.append(name)
-    return out
-
-
-def capped(q, q0, max_step, clip=None):
-    """q moved back towards q0 along the straight line so no joint changes by more than
-    ``max_step`` [rad]: ``q0 + s (q - q0)`` with the largest ``s <= 1`` that allows."""
-    q0 = np.broadcast_to(np.asarray(q0, dtype=float), q.shape)
-    d = q - q0
-    big = np.max(np.abs(d), axis=-1, keepdims=True)
-    s = np.minimum(1.0, max_step / np.where(big > 0, big, 1.0))
-    out = q0 + s * d
-    return out if clip is None else clip(out)
