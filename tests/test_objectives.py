@@ -521,3 +521,37 @@ def test_objectives_evaluated_in_blocks_give_the_same_numbers(monkeypatch):
     plain = armsim.Solver(as_problem(long))._chunk
     heavy = armsim.Solver(Stack(as_problem(long), long, [armsim.SelfCollision(1e-3)]))._chunk
     assert plain > 100 * heavy and heavy >= 1
+
+
+def test_clearance_of_names_a_wrong_pose_or_chain_and_a_locked_arm_has_none():
+    """clearance_of raised numpy's "operands could not be broadcast" for a q of the wrong
+    length or a chain of the other dimension, returned nan for a NaN q, and a scene of an
+    arm with every joint locked and an obstacle stopped with "zero-size array to reduction
+    operation minimum" (no link counts): now one ValueError line, and inf (none)."""
+    four = armsim.Chain([0.3] * 4)
+    cases = [(armsim.Obstacle([0.5, 0.0], 0.01), four, [0.0, 0.0],
+              "Obstacle.clearance_of: q must be 4 finite joint values (n,) or (B, 4) for this "
+              "chain, got shape (2,)"),
+             (armsim.Obstacle([0.5, 0.0], 0.01), four, [0.0, 0.0, np.nan, 0.0],
+              "Obstacle.clearance_of: q must be 4 finite joint values (n,) or (B, 4) for this "
+              "chain, got shape (4,) with a non-finite value"),
+             (armsim.Obstacle([0.5, 0.0], 0.01), PANDA, np.zeros(7),
+              "Obstacle.clearance_of: this chain needs a centre of 3 coordinates, the "
+              "obstacle has 2"),
+             (armsim.SelfCollision(0.01), four, [0.0, 0.0],
+              "SelfCollision.clearance_of: q must be 4 finite joint values (n,) or (B, 4) for "
+              "this chain, got shape (2,)")]
+    for obj, chain, q, message in cases:
+        with pytest.raises(ValueError) as info:
+            obj.clearance_of(chain, q)
+        assert str(info.value) == message
+    # SelfCollision on a chain it was not bound to: bound to it (its pairs are that chain's)
+    sc = armsim.SelfCollision(0.01).bind(SEVEN)
+    assert sc.clearance_of(four, [0.0, 0.5, 0.5, 0.5]) == pytest.approx(0.28)
+    locked = armsim.Chain([1.0, 1.0], limits=[[0.0, 0.0], [0.0, 0.0]])
+    far = armsim.Obstacle([5.0, 5.0], 0.1).bind(locked)
+    assert far.clearance_of(locked, [0.0, 0.0]) == np.inf
+    from armsim.ik.tracking import clearance
+    assert clearance([far], locked, [0.0, 0.0]) is None
+    res = armsim.solve(locked, [1.0, 1.0], objectives=[far])
+    assert np.isfinite(res.residual) and np.isfinite(res.objectives["obstacle"])

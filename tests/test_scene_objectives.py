@@ -135,3 +135,27 @@ def test_planar_drawing_shows_obstacles_margins_and_the_clearance():
     y = px([0.3, -0.3])[1]
     x0 = px([0.15, 0])[0]
     assert theme.reach in [surface.get_at((x, y))[:3] for x in range(x0 - 2, x0 + 3)]
+
+
+@pytest.mark.parametrize("arm", ['lengths = [1.0, 1.0]\nlimits = [[0, 0], [0, 0]]\n',
+                                 'dh = [[0.1, 0.0, 0.3, 0.0], [0.0, 0.0, 0.3, 0.0]]\n'
+                                 'limits = [[0, 0], [0, 0]]\n'])
+def test_an_arm_with_every_joint_locked_runs_beside_an_obstacle(tmp_path, arm):
+    """A scene of an arm whose joints are all locked and an obstacle was refused with
+    numpy's "zero-size array to reduction operation minimum" (no link counts for the
+    obstacle): it now runs, the arm standing still, the report finite."""
+    from armsim.cli import main
+    spatial = arm.startswith("dh")
+    ob = ('kind = "sphere"\ncenter = [5, 5, 5]' if spatial else
+          'kind = "circle"\ncenter = [5, 5]')
+    scene = tmp_path / "locked.toml"
+    scene.write_text(f'[arm]\n{arm}[target]\nkind = "fixed"\n'
+                     f'point = {"[0.3, 0.3, 0.3]" if spatial else "[1, 1]"}\n'
+                     f'[[obstacle]]\n{ob}\nradius = 0.1\n')
+    gif, report = tmp_path / "o.gif", tmp_path / "r.json"
+    assert main([str(scene), "--gif", str(gif), "--frames", "3", "--size", "160x120",
+                 "--report", str(report)]) == 0
+    import json
+    text = report.read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text)["frames"] == 3 and gif.stat().st_size > 0

@@ -66,6 +66,20 @@ def _vector(name, value, size=None):
     return v
 
 
+def _pose_q(who, chain, q):
+    """q for ``who``'s clearance_of: (n,) or (B, n) finite numbers, n the chain's joints."""
+    try:
+        q = np.asarray(q, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}.clearance_of: q must be numbers, got {str(q)[:40]}") from None
+    n = chain.n
+    if q.ndim not in (1, 2) or q.shape[-1] != n or not np.isfinite(q).all():
+        raise ValueError(f"{who}.clearance_of: q must be {n} finite joint values (n,) or "
+                         f"(B, {n}) for this chain, got shape {q.shape}"
+                         + ("" if np.isfinite(q).all() else " with a non-finite value"))
+    return q
+
+
 class _Pass:
     """One evaluation of every objective at q (an array or a Dual (B, n)); the chain's
     points are computed once and shared: all rows, their values alone, or some rows."""
@@ -372,9 +386,15 @@ class Obstacle(Objective):
 
     def clearance_of(self, chain, q):
         """The smallest surface distance over the links [m]: (B,) at joint values q (B, n),
-        a float at one pose q (n,)."""
-        q = np.asarray(q, dtype=float)
-        d = np.min(self.distance(geometry.chain_points(chain, np.atleast_2d(q))), axis=-1)
+        a float at one pose q (n,); inf when no link counts (every joint locked)."""
+        who = type(self).__name__
+        q = _pose_q(who, chain, q)
+        d = 3 if geometry.is_spatial(chain) else 2
+        if self.center.size != d:
+            raise ValueError(f"{who}.clearance_of: this chain needs a centre of {d} "
+                             f"coordinates, the obstacle has {self.center.size}")
+        d = self.distance(geometry.chain_points(chain, np.atleast_2d(q)))
+        d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
         return float(d[0]) if q.ndim == 1 else d
 
     def move_to(self, center):
@@ -465,7 +485,7 @@ class SelfCollision(Objective):
             pairs = geometry.apart_pairs(pts, *self._ends)
         self._i = np.array([p[0] for p in pairs], dtype=int)
         self._j = np.array([p[1] for p in pairs], dtype=int)
-        self._dim = pts.shape[-1]
+        self._dim, self._bound = pts.shape[-1], chain
         need = 8 * self.row_floats(chain.n, 1, True)
         if need > memory_budget():      # refused before any pass over the pairs
             raise ValueError(f"SelfCollision: {len(self._i):,} pairs of links on {chain.n} "
@@ -497,8 +517,11 @@ class SelfCollision(Objective):
 
     def clearance_of(self, chain, q):
         """The smallest surface distance over the pairs [m] (inf without pairs): (B,) at
-        joint values q (B, n), a float at one pose q (n,)."""
-        q = np.asarray(q, dtype=float)
+        joint values q (B, n), a float at one pose q (n,).  Its pairs are those of the chain
+        it was bound to (a solve binds it); another chain's binds it to that one."""
+        q = _pose_q("SelfCollision", chain, q)
+        if getattr(self, "_bound", None) is not chain:
+            self.bind(chain)
         d = self.distance(geometry.chain_points(chain, np.atleast_2d(q)))
         d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
         return float(d[0]) if q.ndim == 1 else d

@@ -401,9 +401,10 @@ def shapes(objectives) -> tuple:
 
 def clearance(objectives, chain, q):
     """The smallest surface distance [m] of the obstacles and self-collision objectives
-    at ``q`` (None without any)."""
+    at ``q`` (None without any, or when no link counts: every joint locked)."""
     values = [float(o.clearance_of(chain, np.asarray(q, float)[None])[0])
               for o in objectives if hasattr(o, "clearance_of")]
+    values = [v for v in values if v < np.inf]
     return min(values) if values else None
 
 
