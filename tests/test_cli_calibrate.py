@@ -322,6 +322,22 @@ def test_the_summary_counts_what_the_images_lacked(rendered, tmp_path, capsys):
     assert "\nimages: " not in capsys.readouterr().out
 
 
+def test_opencv_s_own_log_lines_stay_off_stderr(rendered, tmp_path, capfd):
+    # a truncated PNG (its signature, then garbage) made OpenCV print "[ WARN:0@0.040]
+    # global grfmt_png.cpp ..." and "[ERROR:...]" lines on stderr beside armsim's summary
+    import shutil
+    s, d = rendered
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+    (copy / "images" / "left" / "p000.png").write_bytes(b"\x89PNG\r\n\x1a\ngarbage")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 0
+    got = capfd.readouterr()
+    assert "\nimages: 1 could not be read" in got.out
+    assert "WARN" not in got.err and "ERROR" not in got.err, got.err
+
+
 def test_what_is_written_and_a_file_given_as_the_images_are_said(rendered, tmp_path, capsys):
     s, d = rendered
     argv = [a for a in _image_argv(d, tmp_path)]
@@ -492,3 +508,32 @@ def test_more_corners_than_a_calibration_takes_are_refused_up_front(tmp_path, sy
                                        f"memory grows with them: 192,000 took 3 GB and 4 "
                                        f"minutes)\n")
     assert not (d / "out.urdf").exists()
+
+
+@pytest.mark.parametrize("turned", [6, None])
+def test_poses_turning_the_marker_about_one_axis_are_one_line(tmp_path, synthetic, capsys,
+                                                                turned):
+    # twelve poses that differ only in the last joint (or not at all): OpenCV's hand-eye
+    # raised cv2.error ("determinant(R) is null") through the command as a traceback
+    from _real_data import Joints, Observations
+    s = synthetic
+    readings = np.repeat(s.readings[:1], 12, axis=0)
+    if turned is not None:
+        readings[:, turned] += np.linspace(-0.3, 0.3, 12)
+    data = s._data(s.truth, readings, visible_only=True)
+    uv = s.model.predict(s.truth, data)[0]
+    names = tuple(f"p{i:03d}" for i in range(12))
+    cams = [c.name for c in s.setup.cameras]
+    ids = [mk.id for mk in s.setup.markers]
+    (tmp_path / "joints.csv").write_text(format_joints(Joints(tuple(s.robot.joint_names),
+                                                              names, readings)))
+    (tmp_path / "obs.csv").write_text(format_observations(Observations(
+        tuple(names[p] for p in data.pose), tuple(cams[c] for c in data.camera),
+        np.array([ids[k] for k in data.marker]), data.corner.copy(), uv)))
+    (tmp_path / "setup.toml").write_text(SETUP)
+    assert main(_argv(tmp_path)) == 2
+    assert capsys.readouterr().err == (
+        "armsim calibrate: the calibration failed: no hand-eye method gave a finite pose: the "
+        "poses must turn the marker (or the camera) about at least two different axes, and "
+        "the cameras' intrinsics be right\n")
+    assert not (tmp_path / "out.urdf").exists() and not (tmp_path / "report.json").exists()

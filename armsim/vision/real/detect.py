@@ -46,6 +46,11 @@ def opencv():
         import cv2
     except ImportError:
         raise ImportError(MISSING_OPENCV) from None
+    try:        # OpenCV's own log lines (a truncated PNG's) stay off stderr: armsim says
+        from cv2.utils import logging as cv_log        # what it could not read, once
+        cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
+    except (ImportError, AttributeError):
+        pass
     return cv2
 
 

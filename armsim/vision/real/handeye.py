@@ -110,14 +110,21 @@ def _matrix(R, t):
     return T
 
 
+_NO_POSE = ("no hand-eye method gave a finite pose: the poses must turn the marker (or the "
+            "camera) about at least two different axes, and the cameras' intrinsics be right")
+
+
 def _robot_world(cv2, model, data, keys, A, B, c, k):
     """``calibrateRobotWorldHandEye`` by each of OpenCV's methods (Shah, Li); the one whose
     poses reproject the corners best: (marker_from_link, camera_from_world)."""
     best = None
     for method in (cv2.CALIB_ROBOT_WORLD_HAND_EYE_SHAH, cv2.CALIB_ROBOT_WORLD_HAND_EYE_LI):
-        Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
-            [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
-            [b[:3, :3] for b in B], [b[:3, 3:4] for b in B], method=method)
+        try:
+            Rx, tx, Rz, tz = cv2.calibrateRobotWorldHandEye(
+                [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+                [b[:3, :3] for b in B], [b[:3, 3:4] for b in B], method=method)
+        except cv2.error:       # degenerate motions (one axis): OpenCV's own assertion
+            continue
         X, Z = _matrix(Rx, tx), _matrix(Rz, tz)
         if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Z))):
             continue
@@ -125,8 +132,7 @@ def _robot_world(cv2, model, data, keys, A, B, c, k):
         if best is None or rms < best[0]:
             best = (rms, X, Z)
     if best is None:
-        raise np.linalg.LinAlgError("no hand-eye method gave a finite pose (are the "
-                                    "cameras' intrinsics right?)")
+        raise np.linalg.LinAlgError(_NO_POSE)
     return best[1], best[2]
 
 
@@ -136,9 +142,12 @@ def _hand_eye(cv2, model, data, keys, A, B, c, k):
     best = None
     for method in (cv2.CALIB_HAND_EYE_TSAI, cv2.CALIB_HAND_EYE_PARK, cv2.CALIB_HAND_EYE_HORAUD,
                    cv2.CALIB_HAND_EYE_ANDREFF, cv2.CALIB_HAND_EYE_DANIILIDIS):
-        R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
-                                    [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
-                                    method=method)
+        try:
+            R, t = cv2.calibrateHandEye([b[:3, :3] for b in B], [b[:3, 3:4] for b in B],
+                                        [a[:3, :3] for a in A], [a[:3, 3:4] for a in A],
+                                        method=method)
+        except cv2.error:       # degenerate motions (one axis): OpenCV's own assertion
+            continue
         X = _matrix(R, t)
         if not np.all(np.isfinite(X)):
             continue
@@ -147,8 +156,7 @@ def _hand_eye(cv2, model, data, keys, A, B, c, k):
         if best is None or rms < best[0]:
             best = (rms, X)
     if best is None:
-        raise np.linalg.LinAlgError("no hand-eye method gave a finite pose (are the "
-                                    "cameras' intrinsics right?)")
+        raise np.linalg.LinAlgError(_NO_POSE)
     return best[1]
 
 
