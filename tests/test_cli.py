@@ -158,3 +158,19 @@ def test_schema_refuses_one_file_for_both_outputs_and_a_document_not_utf8(tmp_pa
     err = capsys.readouterr().err
     assert err.strip().endswith(f"argument --markdown: '{doc}' is not UTF-8 text")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_schema_reads_no_device_pipe_or_folder_as_its_document(tmp_path, capsys):
+    # --markdown /dev/zero read without bound (memory grew until killed); a FIFO blocked
+    import os
+    from armsim.cli import main
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, why in (("/dev/zero", "it is a character device, not a regular file"),
+                      (str(fifo), "it is a pipe (FIFO), not a regular file"),
+                      (str(tmp_path), "it is a directory, not a regular file")):
+        with pytest.raises(SystemExit) as got:
+            main(["schema", "--markdown", path])
+        assert got.value.code == 2
+        err = capsys.readouterr().err
+        assert err == f"armsim schema: error: argument --markdown: cannot read '{path}': {why}\n"

@@ -16,7 +16,9 @@ import argparse
 import json
 import sys
 
-from armsim.files import OutputError, Outputs, same_destination
+from armsim.files import InputError, OutputError, Outputs, read_regular, same_destination
+
+MAX_DOC_BYTES = 16 << 20     # a markdown document --markdown rewrites: at most this size
 
 __all__ = ["schema_main"]
 
@@ -43,10 +45,9 @@ def schema_main(argv=None) -> int:
     doc = None
     if args.markdown:
         try:
-            with open(args.markdown, encoding="utf-8") as fh:
-                doc = fh.read()
-        except OSError as exc:
-            p.error(f"argument --markdown: cannot read '{args.markdown}': {exc.strerror or exc}")
+            doc = read_regular(args.markdown, MAX_DOC_BYTES).decode("utf-8")
+        except InputError as exc:       # a device, a pipe, a folder or a huge file: refused
+            p.error(f"argument --markdown: cannot read '{args.markdown}': {exc}")
         except UnicodeDecodeError:
             p.error(f"argument --markdown: '{args.markdown}' is not UTF-8 text")
         if BEGIN not in doc or END not in doc.split(BEGIN, 1)[1]:
