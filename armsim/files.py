@@ -14,8 +14,11 @@ What a name means:
 * a regular file or a new path: a temporary file ``.NAME.xxxx.tmp`` is created
   in the same folder when the destination is added (so a read-only folder,
   ``/proc``, ``/sys`` or a disk without free inodes fails up front), written,
-  flushed to disk, given the usual mode (``0666`` less the umask) and renamed
-  over ``NAME`` when the group ends.  If anything fails, every temporary file
+  flushed to disk, given the mode of the file it replaces (a new file: the usual
+  ``0666`` less the umask) and renamed over ``NAME`` when the group ends.  A file
+  that is read-only (no write permission), or that has other hard links (a rename
+  would leave them with the old contents), is refused, not replaced.  If anything fails,
+  every temporary file
   is removed, an older file at the path is left untouched, and folders the
   group created (``make_parents``) are removed again.
 * a character device or a FIFO (``/dev/null``, a named pipe, a terminal) is
@@ -161,7 +164,7 @@ class Destination:
         self.kind = None
         self.path = None
         self.file = None
-        self._tmp = None
+        self._tmp = self._mode = None   # (the mode of the file replaced)
         self._made = []             # folders created for this destination, deepest last
         self._open(make_parents)
 
@@ -199,6 +202,13 @@ class Destination:
             self._fail(f"cannot write '{name}': {_why(exc)}")
         mode = st.st_mode
         if stat.S_ISREG(mode):
+            if not mode & 0o222 or not os.access(path, os.W_OK):
+                self._fail(f"cannot write '{name}': it is read-only (mode "
+                           f"{stat.S_IMODE(mode):04o}); refusing to replace it")
+            if st.st_nlink > 1:
+                self._fail(f"cannot write '{name}': it has {st.st_nlink - 1} other hard "
+                           f"link(s), which a new file would not reach; refusing to replace it")
+            self._mode = stat.S_IMODE(mode)     # the replaced file's permissions, kept
             return self._open_file(Path(os.path.realpath(path)), False)
         if stat.S_ISDIR(mode):
             self._fail(f"cannot write '{name}': it is a directory")
@@ -279,7 +289,8 @@ class Destination:
         self.file.flush()
         if self.kind == "file":
             os.fsync(self.file.fileno())
-            os.fchmod(self.file.fileno(), 0o666 & ~_umask())
+            os.fchmod(self.file.fileno(), 0o666 & ~_umask() if self._mode is None
+                      else self._mode)
         self.file.close()
 
     def _publish(self):

@@ -412,3 +412,31 @@ def test_a_name_near_the_longest_a_file_system_takes_is_written(tmp_path):
         dest.file.write(b"x,y\n")
     assert name.read_bytes() == b"x,y\n"
     assert [p.name for p in tmp_path.iterdir()] == [name.name]
+
+
+def test_a_read_only_or_hard_linked_file_is_refused_and_a_replaced_one_keeps_its_mode(
+        tmp_path, monkeypatch, capsys):
+    # a read-only GIF was replaced (its mode widened to 0644), a private report (0600)
+    # became 0644, and a report with another hard link was split from it: now the first
+    # and the last are refused in one line before any frame, and a replaced file keeps
+    # its permissions
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    (tmp_path / "ro.gif").write_bytes(b"precious")
+    os.chmod(tmp_path / "ro.gif", 0o444)
+    assert cli.main(["--gif", "ro.gif", *SMALL]) == 2
+    assert capsys.readouterr().err == ("armsim: error: cannot write 'ro.gif': it is read-only "
+                                       "(mode 0444); refusing to replace it\n")
+    assert (tmp_path / "ro.gif").read_bytes() == b"precious"
+    (tmp_path / "private.json").write_bytes(b"old")
+    os.chmod(tmp_path / "private.json", 0o600)
+    assert cli.main(["--gif", "a.gif", "--report", "private.json", *SMALL]) == 0
+    capsys.readouterr()
+    assert stat.S_IMODE(os.stat(tmp_path / "private.json").st_mode) == 0o600
+    assert json.loads((tmp_path / "private.json").read_text())["frames"] > 0
+    os.link(tmp_path / "private.json", tmp_path / "other.json")
+    assert cli.main(["--gif", "b.gif", "--report", "private.json", *SMALL]) == 2
+    assert capsys.readouterr().err == (
+        "armsim: error: cannot write 'private.json': it has 1 other hard link(s), which a new "
+        "file would not reach; refusing to replace it\n")
+    assert listing(tmp_path) == ["a.gif", "other.json", "private.json", "ro.gif"]
