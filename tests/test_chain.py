@@ -169,8 +169,8 @@ def test_jacobian_refuses_before_allocating_what_cannot_fit(monkeypatch):
     tracemalloc.stop()
     assert str(info.value) == (
         "the Jacobian of 1000 arm(s) of 1000 segments with 1000 columns would need about "
-        "92 MiB of memory, more than the 64 MiB allowed (0.5 of the physical memory); "
-        "pass fewer arms at a time")
+        "92 MiB of memory, more than the 64 MiB allowed (0.5 of the memory this process may "
+        "use); pass fewer arms at a time")
     assert peak < 16 << 20         # refused before any big array was made (q itself is 8 MB)
     small = c.jacobian(q[:10])     # a batch that fits still works
     assert small.shape == (10, 2, 1000)

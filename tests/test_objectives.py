@@ -490,7 +490,7 @@ def test_a_row_no_memory_holds_is_refused_before_any_pass(monkeypatch):
         armsim.SelfCollision(1e-4).bind(long)
     assert str(info.value) == ("SelfCollision: 4,851 pairs of links on 100 joints would need "
                                "about 30 MiB of memory a row, more than the 10 MiB budget "
-                               "(half the memory)")
+                               "(half the memory this process may use)")
     with pytest.raises(ValueError, match=r"^objectives obstacle: one row of a solve would "
                                          r"need about .* more than the 1 MiB budget"):
         monkeypatch.setattr(stack, "memory_budget", lambda: 1 << 20)

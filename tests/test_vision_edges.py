@@ -1,10 +1,14 @@
 """Edges of the visual problem found by an audit: each case failed on the code before."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from armsim.vision import PRESETS, CalibrationRun
 from armsim.vision.spatial_calibration import identify
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_large_rate_on_unwrapped_angles_keeps_every_parameter_finite():
@@ -39,7 +43,7 @@ def test_sizes_whose_round_cannot_fit_are_refused_up_front():
     assert str(err.value).startswith(
         "a round of population 1000000000, segments 3, 1 camera(s), window 30 would need "
         "about 12606.4 GiB of memory, more than the ")
-    assert str(err.value).endswith(" GiB allowed (half the physical memory); use fewer")
+    assert str(err.value).endswith(" GiB allowed (half the memory this process may use); use fewer")
     focuses = tuple((600.0, float(i)) for i in range(1, 17))
     big = (PRESETS["lm"].with_value("segments", 20).with_value("population", 100)
            .with_value("window", 1000).with_value("camera.focuses", focuses))
@@ -84,3 +88,39 @@ def test_the_3d_calibration_refuses_bad_settings_in_one_line(kwargs, message):
     with pytest.raises(ValueError) as err:
         SpatialCalibrationSimulation(SpatialSetup(poses=10, cameras=2), **kwargs)
     assert str(err.value) == message
+
+
+def test_a_3d_run_too_big_for_memory_is_refused_before_its_first_pass(monkeypatch, tmp_path,
+                                                                      capsys):
+    # a 3D calibration scene at its documented largest sizes (10,000 poses, population
+    # 100) ran out of memory while it was built, a traceback after 35 s: now refused in
+    # one line, naming the scene key, from the estimate of its bytes
+    from armsim.cli import main
+    from armsim.vision import spatial_run
+    from armsim.vision.spatial_calibration import SpatialSetup, make_problem
+    prob = make_problem(SpatialSetup(robot="ur5", cameras=2, rig=True, poses=40))
+    assert spatial_run.round_bytes(prob, 10) == 2 * 40 * 7 * (prob.model.dim + 1) * 8 * (12 + 20)
+    monkeypatch.setattr(spatial_run, "memory_budget", lambda: 1 << 20)
+    with pytest.raises(ValueError) as err:
+        spatial_run.SpatialCalibrationRun(prob, population=10)
+    assert str(err.value) == (
+        "population: 10 candidates over 40 poses and 2 camera(s) would need about 0.0 GiB of "
+        "memory, more than the 0.0 GiB allowed (half the memory this process may use); use "
+        "fewer poses or a smaller population")
+    scene = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
+    assert main([str(scene), "--gif", str(tmp_path / "o.gif"), "--frames", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{scene}: genetic.population: ") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_memory_budget_is_half_of_an_address_space_limit(tmp_path):
+    # under `ulimit -v` the budget was half the physical memory, so sizes that could not
+    # fit were let through and failed midway with MemoryError
+    import subprocess
+    import sys
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)); "
+            "from armsim.kinematics.planar import memory_budget; print(memory_budget())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert int(out.stdout) == (3 << 30) // 2

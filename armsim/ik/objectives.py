@@ -490,7 +490,8 @@ class SelfCollision(Objective):
         if need > memory_budget():      # refused before any pass over the pairs
             raise ValueError(f"SelfCollision: {len(self._i):,} pairs of links on {chain.n} "
                              f"joints would need about {_gib(need)} of memory a row, more "
-                             f"than the {_gib(memory_budget())} budget (half the memory)")
+                             f"than the {_gib(memory_budget())} budget (half the memory this "
+                             f"process may use)")
         if len(self._i):
             # pairs no configuration takes past the margin (two links joined by a short
             # rigid offset, thicker than it; two links no joint moves) are left out, as

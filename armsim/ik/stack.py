@@ -65,7 +65,8 @@ class Stack(Problem):
         if objectives and need > memory_budget():
             raise ValueError(f"objectives {', '.join(self.names)}: one row of a solve would "
                              f"need about {_gib(need)} of memory, more than the "
-                             f"{_gib(memory_budget())} budget (half the memory)")
+                             f"{_gib(memory_budget())} budget (half the memory this process "
+                             f"may use)")
         for key in ("default_max_iter", "default_first_iter", "default_restarts"):
             if hasattr(primary, key):
                 setattr(self, key, getattr(primary, key))

@@ -56,12 +56,13 @@ _PASS_FLOATS = {"tip": 4, "tip+": 6, "joints": 12}
 #: (B, N) angles, by number of seeded groups among angles and lengths (0, 1, 2),
 #: plus 8 bytes per output entry: measured with tracemalloc, rounded up.
 _TIP_FLOATS = (6, 10, 14)
-MEMORY_FRACTION = 0.5      # a Jacobian may take at most this fraction of the physical memory
+MEMORY_FRACTION = 0.5      # a Jacobian may take at most this fraction of the memory (see below)
 
 
 def memory_budget() -> int:
     """Bytes a dense Jacobian may take: :data:`MEMORY_FRACTION` of the physical memory
-    (``os.sysconf``; 8 GiB when the system does not say)."""
+    (``os.sysconf``; 8 GiB when the system does not say), or of the process's address-space
+    limit when that is smaller (``ulimit -v``)."""
     import os
     try:
         total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -69,6 +70,13 @@ def memory_budget() -> int:
         total = 8 << 30
     if total <= 0:
         total = 8 << 30
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY and 0 < soft < total:
+            total = soft
+    except (ImportError, ValueError, OSError):
+        pass
     return int(MEMORY_FRACTION * total)
 
 
@@ -381,7 +389,8 @@ class Chain:
             raise ValueError(
                 f"the Jacobian of {arms} arm(s) of {n} segments with {k} columns "
                 f"would need about {_gib(need)} of memory, more than the {_gib(memory_budget())} "
-                f"allowed ({MEMORY_FRACTION:g} of the physical memory); pass fewer arms at a time")
+                f"allowed ({MEMORY_FRACTION:g} of the memory this process may use); pass "
+                f"fewer arms at a time")
         if structured:
             return tip_jacobian(q, self.lengths, self.base, wrt)
         offset = 0

@@ -425,6 +425,7 @@ def spatial_simulation(scene):
                                             tolerance=cal.length_tolerance)
     except ValueError as exc:
         where, _, detail = str(exc).partition(": ")
+        where = "genetic.population" if where == "population" else where   # its scene key
         raise SceneError(scene.source, where, detail) from None
 
 

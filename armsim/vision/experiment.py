@@ -218,7 +218,7 @@ class Experiment:
                 f"a round of population {self.genetic.population}, segments {cal.segments}, "
                 f"{self.camera.count} camera(s){window} would need about {need / 2**30:.1f} "
                 f"GiB of memory, more than the {budget / 2**30:.1f} GiB allowed (half the "
-                f"physical memory); use fewer")
+                f"memory this process may use); use fewer")
         return self
 
     def round_bytes(self) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from armsim.kinematics.planar import memory_budget
 from armsim.vision import genetic
 from armsim.vision.population import Population
 from armsim.vision.spatial_calibration import gauge_truth, identify, relative_errors
@@ -24,6 +25,21 @@ from armsim.vision.spatial_calibration import gauge_truth, identify, relative_er
 MAX_SPREAD = 100
 
 __all__ = ["SpatialCalibrationRun", "SpatialCalibrationState"]
+
+
+#: bytes a run holds per pixel coordinate's tangent (cameras x poses x points x (D + 1)
+#: floats): the whole problem's pass, and one per candidate (tracemalloc, UR5 stereo, 500 to
+#: 2,000 poses, population 20 and 100: 10.5 and 1.5 of them; rounded up)
+RUN_PASSES, CANDIDATE_PASSES = 12, 2
+
+
+def round_bytes(problem, population) -> int:
+    """Bytes a :class:`SpatialCalibrationRun` of ``population`` candidates on ``problem``
+    holds at its peak, about (the start's identification pass and a round)."""
+    model = problem.model
+    tangent = (len(model.intrinsics) * len(problem.qs) * (model.chain.n + 1)
+               * (model.dim + 1) * 8)
+    return tangent * (RUN_PASSES + CANDIDATE_PASSES * int(population))
 
 
 class SpatialCalibrationRun(Population):
@@ -60,6 +76,13 @@ class SpatialCalibrationRun(Population):
             raise ValueError(f"spread must be a number from 0 to {MAX_SPREAD:g}, got "
                              f"{str(spread)[:40]}")
         model = problem.model
+        need, budget = round_bytes(problem, population), memory_budget()
+        if need > budget:               # refused before the first pass over the poses
+            raise ValueError(
+                f"population: {population} candidates over {len(problem.qs)} poses and "
+                f"{len(model.intrinsics)} camera(s) would need about {need / 2**30:.1f} GiB "
+                f"of memory, more than the {budget / 2**30:.1f} GiB allowed (half the memory "
+                f"this process may use); use fewer poses or a smaller population")
         _, jac = model.residuals(problem.start, problem, np.ones(model.dim, dtype=bool))
         held = identify(jac, model.names).held
         free = np.ones(model.dim, dtype=bool)
