@@ -79,7 +79,9 @@ def test_mask_and_continuous_joints_wrap():
     rows = np.concatenate([T[:, :3, 3], T[:, :3, :3].reshape(-1, 9)], axis=1)
     r = armsim.Solver(prob, max_iter=50, restarts=10).solve_batch(rows, np.full((2, 3), 3.1))
     assert r.success.all() and np.all(r.orientation_residual == 0)
-    assert np.all(np.abs(r.q[:, [0, 2]]) <= np.pi)
+    # the continuous joints: within pi of their start 3.1 (wrapped while solved, then
+    # turned by whole turns there: the same pose)
+    assert np.all(np.abs(r.q[:, [0, 2]] - 3.1) <= np.pi)
     assert np.all(prob.weights == [1, 1, 1, 0, 0, 0])
     assert np.all(SpatialTarget(chain, "pose", weights=[2, 2, 2, 4, 4, 4]).weights
                   == [1, 1, 1, 2, 2, 2])
@@ -278,3 +280,36 @@ def test_the_restart_table_measures_counted_axes_unweighted():
     f = restart_table.features(masked, rows)
     assert np.all(f[:, 2] == 0) and np.array_equal(np.delete(f, 2, 1), np.delete(plain, 2, 1))
     assert np.array_equal(heavy.feature_scale * rows, plain)     # the float path's scale too
+
+
+@pytest.mark.parametrize("compiled_on", [False, True])
+def test_continuous_joints_answer_near_the_start_so_tracking_never_jumps_a_turn(compiled_on):
+    """A continuous joint's answer was wrapped to [-pi, pi): a start of q + 2 pi came back
+    2 pi away (0 iterations), and a spinning joint tracked with q0 = the last answer jumped
+    6.18 rad when it passed pi.  Now it is turned by whole turns to within pi of q0, on
+    every path, with the residual of the returned q."""
+    from armsim.ik import compiled
+    if compiled_on and not compiled.available():
+        pytest.skip("numba not installed")
+    arm = SpatialChain([Joint("a", "continuous", (0, 0, 0), (0, 0, 0), (0, 0, 1)),
+                        Joint("b", "continuous", (0, 0, 0.2), (0, 0, 0), (0, 1, 0)),
+                        Joint("c", "continuous", (0.3, 0, 0), (0, 0, 0), (0, 1, 0))],
+                       tool_xyz=(0.2, 0, 0))
+    old = compiled.use(compiled_on)
+    try:
+        q0 = np.array([0.3, 0.5, -0.8]) + 2 * np.pi
+        one = armsim.solve(arm, arm.matrix(q0), q0=q0)
+        assert one.success and np.allclose(one.q, q0, atol=1e-9)
+        rows = armsim.solve_batch(arm, arm.matrix(np.tile(q0, (3, 1))), q0=np.tile(q0, (3, 1)))
+        assert rows.success.all() and np.allclose(rows.q, q0, atol=1e-9)
+        prev, jumps = np.array([3.0, 0.5, -0.8]), []
+        for k in range(40):                     # the first joint spins past pi
+            want = arm.matrix(np.array([3.0 + 0.05 * k, 0.5, -0.8]))
+            got = armsim.solve(arm, want, q0=prev)
+            assert got.success                  # judged at the returned q, by its kinematics
+            assert np.linalg.norm(arm.matrix(got.q) - want) < 1e-5
+            jumps.append(np.abs(got.q - prev).max())
+            prev = got.q
+        assert max(jumps) < 0.06 and prev[0] == pytest.approx(4.95, abs=1e-6)
+    finally:
+        compiled.use(old)

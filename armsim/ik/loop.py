@@ -4,28 +4,14 @@ One loop (:class:`Solver`) owns the iteration budget, the tolerance, joint
 limits, unreachable targets, random restarts and the :class:`IKResult`; a
 method (:mod:`armsim.ik.steps`) only says how one iteration moves the
 angles.  Everything is batched: angles (B, N), targets (B, 2); a single
-problem is the batch B = 1, and no Python loop runs over problems.
-
-Unreachable targets
--------------------
-The tip is never sent to a point it cannot reach: a target outside the
-workspace annulus of the chain (farther than the reach ``R``, or inside the
-hole ``2 max(l) - R`` of an arm with one long segment) is replaced, for the
-steps, by the nearest point of the annulus (:func:`~armsim.ik.planar.aim_points`).
-Every method then minimises the distance to a point it can reach, so its
-step sizes shrink to zero there (the original ``clip`` law, whose limit is
-proportional to the distance, would otherwise keep a constant limit beyond
-reach and oscillate).  The problem ends when the tip is within ``tol`` of
-that point, or when the error stops falling; it reports ``success=False``,
-``reason="unreachable"``, and ``residual`` measured to the true target.
+problem is the batch B = 1, and no Python loop runs over problems (unreachable planar
+targets: :mod:`armsim.ik.planar`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-
 import numpy as np
 
 from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
@@ -40,7 +26,7 @@ from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
-                                MAX_TIMEOUT, _check_choice, _count, _defaults,
+                                MAX_TIMEOUT, Options, _check_choice, _count, _defaults,
                                 _real, blas_threads)
 from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
@@ -59,28 +45,6 @@ CHUNK_ROWS, CHUNK_MAX = 6000, 1.2e7   # or this many rows when more, up to CHUNK
 GROUP_ROWS = 512       # restarts: rows x starts iterated as one batch (then split into chunks)
 GROUP_FIRST = 2       # restarts: a spatial dls batch's first k, then doubling (B = 1,000 +1-9 %)
 FLOAT_ROWS = 48        # a robot's single solve on floats up to this many error rows (8 poses)
-
-@dataclass
-class Options:
-    """Settings of the methods (validated in :class:`Solver`).
-
-    step_size : gradient ``none``/``norm`` step, and first trial of ``backtrack``:
-        ``dq = step_size * J^T e / C`` with ``C = sum_j (distance from joint j to the
-        tip at full stretch)^2``, the largest ``|J|_F^2`` can be, so ``step_size < 2``
-        is stable near any solution whatever the number of joints.
-    max_angular_speed : [rad per iteration] gradient ``clip``: per-joint limit at a
-        distance of one reach; gradient ``norm``: cap on ``|dq|_2``.
-    damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``); :func:`solve`
-        and :func:`solve_batch` take a problem's ``default_damping`` when none is given
-        (:class:`SpatialTarget`: 0.01).
-    max_joint_step : [rad] pinv: cap on the largest joint change.
-    """
-
-    step_size: float = 1.0
-    max_angular_speed: float = 0.2
-    damping: float = 1.0
-    max_joint_step: float = 0.5
-
 
 class Solver:
     """The loop shared by every method.
@@ -486,13 +450,24 @@ class Solver:
             self._float_one and spatial_scalar.run_one(self, target, q0))
         if one:
             q, iters, res, reason, (pos, ori), *tools = one    # tools: the compiled solve's
-            out = IKResult(q=np.asarray(q), success=res < self.tol, iterations=iters, residual=res,
+            q = np.asarray(q)
+            turned, res2 = self._whole_turns(q[None], q0[None], target[None], np.array([res]))
+            if turned is not None:          # continuous joints: near q0 (the same pose)
+                q, res = turned[0], float(res2[0])
+                parts = prob.residual_parts(target[None], prob.value(turned))
+                pos, ori = (None, None) if parts is None else (float(parts[0][0]),
+                                                               float(parts[1][0]))
+                tools = ()
+            out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                            reason=reason, position_residual=pos, orientation_residual=ori)
             if isinstance(prob, TreeTargets):
                 out = prob.finish(out, target[None], q0[None], self.tol, single=True,
                                   tools=tools[0] if tools else None)
             return out
         q, iters, res, reasons = self.run(target[None], q0[None])
+        turned, res2 = self._whole_turns(q, q0[None], target[None], res)
+        if turned is not None:
+            q, res = turned, res2
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])
         parts = prob.residual_parts(target[None], prob.value(q))
@@ -501,6 +476,25 @@ class Solver:
         if isinstance(prob, (Stack, TreeTargets)):
             out = prob.finish(out, target[None], q0[None], self.tol, single=True)
         return out
+
+    def _whole_turns(self, q, q0, targets, res):
+        """Continuous joints (wrapped to [-pi, pi) while solved) turned by whole turns to
+        within pi of the caller's start ``q0`` (B, n): the same pose, no 2 pi jump from a
+        tracking solve's last answer.  (q, residual), the moved rows' by forward kinematics
+        (a row kept where the turn changes whether it is within tol); None, None: none."""
+        wrap = getattr(getattr(self.problem, "primary", self.problem), "_wrap", None)
+        if wrap is None or not np.logical_or.reduce(wrap):
+            return None, None
+        turned = np.where(wrap, q + 2.0 * np.pi * np.rint((q0 - q) / (2.0 * np.pi)), q)
+        moved = np.flatnonzero(np.logical_or.reduce(turned != q, axis=-1))
+        if not moved.size:
+            return None, None
+        prob, res = self.problem, np.array(res, dtype=float)
+        new = prob.residual(targets[moved], prob.value(turned[moved]))
+        keep = (new < self.tol) != (res[moved] < self.tol)
+        turned[moved[keep]] = q[moved[keep]]
+        res[moved[~keep]] = new[~keep]
+        return turned, res
 
     def solve_raw(self, flat, q0, target):
         """:meth:`solve` of ``target`` as the caller gave it, a spatial chain's float array
@@ -511,7 +505,8 @@ class Solver:
         prob = self.problem
         if q0 is None:
             q0 = prob.default_start()
-        if self._float_one and compiled.enabled() and plain(q0, (prob.n,)):
+        if (self._float_one and compiled.enabled() and plain(q0, (prob.n,))
+                and not np.logical_or.reduce(prob._wrap)):     # (continuous: _whole_turns)
             got = compiled.run_target(self, flat, q0, np.inf if self.timeout is None
                                       else time.perf_counter() + self.timeout)
             if got is not None:
@@ -545,6 +540,10 @@ class Solver:
             q, iters, res, reasons = (self.run(targets, q0, details) if b else
                                       (np.zeros((0, n)), np.zeros(0, dtype=int), np.zeros(0),
                                        []))
+        turned, res2 = self._whole_turns(q, q0, targets, res) if b else (None, None)
+        if turned is not None:      # continuous joints: near q0 (the same pose)
+            q, res = turned, res2
+            details = {}            # (the compiled rows' residuals were at the wrapped q)
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                        reason=np.array(reasons, dtype=str))
         parts = details.get("parts") or (prob.residual_parts(targets, prob.value(q)) if b

@@ -5,6 +5,19 @@ The tip Jacobian is the structured forward-mode pass of
 triangular chain rule of their cumulative sum), without the validation: the
 solvers call it every iteration.  Plain positions (no derivatives) are plain numpy.
 The restarts' bending patterns (:func:`_restart_table`) are here too.
+
+Unreachable targets
+-------------------
+The tip is never sent to a point it cannot reach: a target outside the
+workspace annulus of the chain (farther than the reach ``R``, or inside the
+hole ``2 max(l) - R`` of an arm with one long segment) is replaced, for the
+steps, by the nearest point of the annulus (:func:`~armsim.ik.planar.aim_points`).
+Every method then minimises the distance to a point it can reach, so its
+step sizes shrink to zero there (the original ``clip`` law, whose limit is
+proportional to the distance, would otherwise keep a constant limit beyond
+reach and oscillate).  The problem ends when the tip is within ``tol`` of
+that point, or when the error stops falling; it reports ``success=False``,
+``reason="unreachable"``, and ``residual`` measured to the true target.
 """
 
 from __future__ import annotations

@@ -339,7 +339,8 @@ class SpatialTarget(Problem):
     means every unmasked axis is under it.  The residuals are unweighted: the norm of
     the unmasked position error [m] and of the unmasked rotation vector [rad];
     ``residual`` is the larger, so ``success`` means both are under ``tol``.
-    Joint limits are honoured; continuous joints wrap to [-pi, pi).
+    Joint limits are honoured; continuous joints wrap to [-pi, pi) while solved (the
+    solver turns its answer by whole turns to within pi of the caller's start).
     """
 
     #: The loop settings for a spatial problem when the caller gives none.  Every one is

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -108,3 +109,26 @@ def _defaults(problem, max_iter, first_iter, restarts, method, options):
                 value = min(value, max_iter)     # a max_iter given bounds every start
         out.append(value)
     return tuple(out)
+
+
+@dataclass
+class Options:
+    """Settings of the methods (validated in :class:`~armsim.ik.loop.Solver`).
+
+    step_size : gradient ``none``/``norm`` step, and first trial of ``backtrack``:
+        ``dq = step_size * J^T e / C`` with ``C = sum_j (distance from joint j to the
+        tip at full stretch)^2``, the largest ``|J|_F^2`` can be, so ``step_size < 2``
+        is stable near any solution whatever the number of joints.
+    max_angular_speed : [rad per iteration] gradient ``clip``: per-joint limit at a
+        distance of one reach; gradient ``norm``: cap on ``|dq|_2``.
+    damping : initial multiplier ``nu`` of DLS (``lambda^2 = nu |e|^2``);
+        :func:`~armsim.ik.loop.solve` and :func:`~armsim.ik.loop.solve_batch` take a problem's
+        ``default_damping`` when none is given (:class:`~armsim.ik.problems.SpatialTarget`:
+        0.01).
+    max_joint_step : [rad] pinv: cap on the largest joint change.
+    """
+
+    step_size: float = 1.0
+    max_angular_speed: float = 0.2
+    damping: float = 1.0
+    max_joint_step: float = 0.5
