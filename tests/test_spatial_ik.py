@@ -313,3 +313,32 @@ def test_continuous_joints_answer_near_the_start_so_tracking_never_jumps_a_turn(
         assert max(jumps) < 0.06 and prev[0] == pytest.approx(4.95, abs=1e-6)
     finally:
         compiled.use(old)
+
+
+@pytest.mark.parametrize("reach", [1.02e-3, 0.01, 999.0])
+def test_a_pose_of_an_arm_far_from_a_metre_in_size_is_solved(reach):
+    """The Panda's geometry scaled to a reach of 1 mm solved 0 of 40 poses (stalled, the
+    position 28 % of the reach off), 1 cm 22 and 1 km 37: its position rows in metres
+    weighed next to nothing (or everything) beside the radians.  They now weigh in units of
+    reach / SpatialTarget.LENGTHS' nearer bound; arms within the bounds are unchanged."""
+    panda = armsim.robots.load("panda")
+    s = reach / panda.reach
+    arm = SpatialChain([Joint(f"j{i}", panda.types[i], tuple(panda.xyz[i] * s),
+                              tuple(panda.rpy[i]), tuple(panda.axes[i]), panda.limits[i, 0],
+                              panda.limits[i, 1]) for i in range(7)],
+                       tool_xyz=tuple(np.asarray(panda.tool_xyz) * s),
+                       tool_rpy=tuple(panda.tool_rpy))
+    q = np.random.default_rng(1).uniform(panda.limits[:, 0], panda.limits[:, 1], (20, 7))
+    T = arm.matrix(q)
+    got = armsim.solve_batch(arm, T)
+    assert got.success.all()
+    R, p = arm.pose(got.q)
+    assert np.linalg.norm(p - T[:, :3, 3], axis=-1).max() < 1e-5 * max(reach, 1.0)
+    assert np.abs(R - T[:, :3, :3]).max() < 2e-5
+    one = armsim.solve(arm, T[3])
+    assert one.success and np.allclose(one.q, got.q[3], atol=1e-6)
+    w = SpatialTarget(arm, "pose").weights
+    assert np.allclose(w, [0.5 / reach] * 3 + [1.0] * 3 if reach < 0.5
+                       else [1.0] * 3 + [reach / 2.5] * 3)
+    for name in armsim.robots.NAMES:            # the shipped arms: as they were
+        assert np.all(SpatialTarget(armsim.robots.load(name), "pose").weights == 1.0)
