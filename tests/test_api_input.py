@@ -75,3 +75,28 @@ def test_a_valid_pose_still_solves(ur5, pose):
     assert r.success.all()
     # integer arrays are numbers
     assert armsim.solve(armsim.Chain([0.5, 0.5]), np.array([0, 1])).success
+
+
+def test_unclear_messages_now_name_what_is_wrong(ur5, pose):
+    # a NaN in a 4 x 4 pose read "target must be 12 numbers within +-1e+50, got [nan, ...",
+    # a bottom row 1e-12 off printed as [0. 0. 0. 1.], lengths [[0.4, 0.3]] were two
+    # segments, and compiled.use("no") switched the compiled solve on
+    from armsim.ik import compiled
+    T = pose.copy()
+    T[0, 3] = np.nan
+    _refused(lambda: armsim.solve(ur5, T),
+             r"^target: a homogeneous pose must be finite numbers, got nan at \[0, 3\]$")
+    _refused(lambda: armsim.solve_batch(ur5, np.stack([pose, T])),
+             r"^targets: a homogeneous pose must be finite numbers, got nan at \[0, 3\] of "
+             r"pose 1$")
+    T = pose.copy()
+    T[3, 3] = 1.0 + 1e-12
+    _refused(lambda: armsim.solve(ur5, T), r"^target: a homogeneous pose's bottom row must be "
+                                           r"\[0, 0, 0, 1\], got \[0\.0, 0\.0, 0\.0, "
+                                           r"1\.000000000001\]$")
+    _refused(lambda: armsim.Chain([[0.4, 0.3]]),
+             r"^lengths must be a list of numbers \(N,\), got shape \(1, 2\)$")
+    assert armsim.Chain(0.5).n == 1
+    before = compiled.on()
+    _refused(lambda: compiled.use("no"), r"^use\(\) takes True or False, got 'no'$")
+    assert compiled.on() == before

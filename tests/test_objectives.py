@@ -186,7 +186,11 @@ def test_batch_gives_the_single_answers():
     (dict(objectives=[armsim.PointTarget(9, [0, 0])]),
      "PointTarget: point must be within [0, 7] (0 the base, 7 the tip), got [9.0]"),
     (dict(priority=True, method="gradient"), "priority=True needs method 'dls', got 'gradient'"),
-    (dict(max_step=-1), "max_step must be a finite number >= 0, got -1"),
+    # one rule and one message for every max_step refused (-1 and 0 read differently)
+    (dict(max_step=-1), "max_step must be a number > 0 and at most 1e+06 [rad], got -1"),
+    (dict(max_step=0), "max_step must be a number > 0 and at most 1e+06 [rad], got 0"),
+    (dict(max_step=float("nan")), "max_step must be a number > 0 and at most 1e+06 [rad], "
+                                  "got nan"),
     # a planar chain takes ccd; objectives do not (the message said "needs a planar chain")
     (dict(method="ccd", objectives=[]), "method 'ccd' cannot take objectives (obstacles, "
                                         "posture, smoothness, ...); for this problem "

@@ -52,6 +52,8 @@ if _ON[0] and not available():
 def use(on: bool = True) -> bool:
     """Turn the compiled solve on (or off) for later solves; returns the previous
     setting.  ValueError when on and numba is not installed."""
+    if not (isinstance(on, (bool, np.bool_)) or (isinstance(on, int) and on in (0, 1))):
+        raise ValueError(f"use() takes True or False, got {on!r}")   # ("no" is truthy)
     if on and not available():
         raise ValueError("the compiled solve needs numba: pip install 'armsim[fast]'")
     old = _ON[0]

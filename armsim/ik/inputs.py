@@ -136,3 +136,35 @@ def check_weights(weights, m, where="weights"):
             or w.max() > MAX_WEIGHT_RATIO * w[w > 0].min():
         raise bad
     return w
+
+
+_POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
+
+
+def target_rows(target, batch):
+    """(kind, rows (B, 3 or 12)) from positions (3,) / (B, 3) or homogeneous poses
+    (4, 4) / (B, 4, 4); None when the shape is neither; a ValueError when the numbers
+    are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
+    t = real_array("targets" if batch else "target", target)
+    if (not batch and t.shape == (4, 4) and t[3].tolist() == [0.0, 0.0, 0.0, 1.0]
+            and np.isfinite(t).all()):
+        return "pose", t.take(_POSE_ROW)[None]   # one pose
+    single = t.shape in ((3,), (4, 4))
+    if not batch and single:
+        t = t[None]
+    elif not (batch and t.ndim >= 2 and t.shape[1:] in ((3,), (4, 4))):
+        return None
+    if t.shape[1:] == (3,):
+        return "position", t
+    if not np.isfinite(t[:, :3]).all():     # (flattened, it read "must be 12 numbers")
+        b, i, j = (int(v[0]) for v in np.nonzero(~np.isfinite(t[:, :3])))
+        raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose must be finite "
+                         f"numbers, got {t[b, i, j]} at [{i}, {j}]"
+                         + (f" of pose {b}" if batch else ""))
+    bottom = t[:, 3, :]
+    if not (bottom == (0.0, 0.0, 0.0, 1.0)).all():
+        bad = bottom[np.flatnonzero(~(bottom == (0.0, 0.0, 0.0, 1.0)).all(axis=-1))[0]]
+        raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose's bottom row "
+                         f"must be [0, 0, 0, 1], got {[float(v) for v in bad]}")
+    rows = np.concatenate([t[:, :3, 3], t[:, :3, :3].reshape(-1, 9)], axis=-1)
+    return "pose", rows

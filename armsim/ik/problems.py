@@ -39,11 +39,11 @@ from armsim.ik import restart_table, spatial_ccd
 from armsim.ik.spatial_ccd import CCD_LENGTH  # noqa: F401  (its constant, where it was)
 from armsim.ik import steps
 from armsim.ik.inputs import (MAX_WEIGHT_RATIO, check_pose_rows, check_rotations,  # noqa: F401
-                              check_weights, raw_kind)
+                              check_weights, raw_kind, target_rows)
 from armsim.ik.settings import _real
 from armsim.kinematics import batch as kin_batch
 from armsim.kinematics import spatial as kin_spatial
-from armsim.ranges import real_array, whole
+from armsim.ranges import whole
 from armsim.ik.recent import Recent
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
@@ -563,31 +563,7 @@ class SpatialTarget(Problem):
         (:func:`armsim.ik.restart_table.restart_starts`)."""
         return restart_table.restart_starts(self, restarts, seed)
 
-    @staticmethod
-    def target_rows(target, batch):
-        """(kind, rows (B, 3 or 12)) from positions (3,) / (B, 3) or homogeneous poses
-        (4, 4) / (B, 4, 4); None when the shape is neither; a ValueError when the numbers
-        are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
-        t = real_array("targets" if batch else "target", target)
-        if not batch and t.shape == (4, 4) and t[3].tolist() == [0.0, 0.0, 0.0, 1.0]:
-            return "pose", t.take(_POSE_ROW)[None]   # one pose
-        single = t.shape in ((3,), (4, 4))
-        if not batch and single:
-            t = t[None]
-        elif not (batch and t.ndim >= 2 and t.shape[1:] in ((3,), (4, 4))):
-            return None
-        if t.shape[1:] == (3,):
-            return "position", t
-        bottom = t[:, 3, :]
-        if not (bottom == (0.0, 0.0, 0.0, 1.0)).all():
-            bad = bottom[np.flatnonzero(~(bottom == (0.0, 0.0, 0.0, 1.0)).all(axis=-1))[0]]
-            raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose's bottom row "
-                             f"must be [0, 0, 0, 1], got {np.array2string(bad, precision=6)}")
-        rows = np.concatenate([t[:, :3, 3], t[:, :3, :3].reshape(-1, 9)], axis=-1)
-        return "pose", rows
-
-
-_POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
+    target_rows = staticmethod(target_rows)       # (a position or a 4 x 4 pose's rows)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import dual as ad
-from armsim.ik.objectives import VALUE_CHUNK, Objective, _Pass, _weight
+from armsim.ik.objectives import MAX_SIZE, VALUE_CHUNK, Objective, _Pass, _weight
 from armsim.ik.problems import Problem
 from armsim.kinematics.planar import _gib, memory_budget
 
@@ -45,9 +45,15 @@ class Stack(Problem):
             o.bind(primary if chain is None else chain)     # (a function's: its n, limits)
         self.objectives = objectives
         self.priority = bool(priority)
-        self.max_step = None if max_step is None else _weight(max_step, "max_step")
-        if self.max_step is not None and self.max_step <= 0:
-            raise ValueError(f"max_step must be a number > 0, got {max_step}")
+        if max_step is not None:        # one rule, one message (> 0: 0 would never move)
+            try:
+                ok = _weight(max_step, "max_step") > 0
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"max_step must be a number > 0 and at most {MAX_SIZE:g} "
+                                 f"[rad], got {str(max_step)[:40]}")
+        self.max_step = None if max_step is None else float(max_step)
         self.n = primary.n
         self.scale, self.limits = primary.scale, primary.limits
         self.tol_scale = getattr(primary, "tol_scale", primary.scale)

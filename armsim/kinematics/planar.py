@@ -282,7 +282,11 @@ class Chain:
     limits: np.ndarray | None
 
     def __init__(self, lengths, base=(0.0, 0.0), limits=None):
-        lengths = np.array(real_array("lengths", lengths), dtype=float).reshape(-1)
+        lengths = np.array(real_array("lengths", lengths), dtype=float)
+        if lengths.ndim > 1:            # ([[0.4, 0.3]] was taken as two segments)
+            raise ValueError(f"lengths must be a list of numbers (N,), got shape "
+                             f"{lengths.shape}")
+        lengths = lengths.reshape(-1)
         if lengths.size == 0:
             raise ValueError("a chain needs at least one segment")
         bad = ~((lengths >= MIN_LENGTH) & (lengths <= MAX_LENGTH))
@@ -290,7 +294,7 @@ class Chain:
             i = int(np.argmax(bad))
             raise ValueError(f"lengths[{i}] must be within [{MIN_LENGTH:g}, {MAX_LENGTH:g}], "
                              f"got {float(lengths[i])!r}")
-        base = np.array(real_array("base", base), dtype=float).reshape(-1)
+        base = np.array(real_array("base", base), dtype=float)
         if base.shape != (2,) or not np.all(np.abs(base) <= MAX_COORDINATE):
             raise ValueError(f"base must be two numbers within +-{MAX_COORDINATE:g}, "
                              f"got {base.tolist()[:2]}{'...' if base.size > 2 else ''}")
