@@ -532,3 +532,15 @@ def test_a_robot_on_a_moving_base_is_framed_by_its_own_size(tmp_path):
     assert robot.base_joints == {f"f_{c}" for c in ("x", "y", "z", "yaw", "pitch", "roll")}
     assert [st.links[j] for _, j in st.segments] == ["a1", "a2", "tool"]
     assert len(st.origins) == 2 and np.allclose(st.origins[0], [0.6, 0.4, 0.3])
+
+
+def test_jacobian_arrows_asked_of_a_whole_robot_are_refused_not_ignored():
+    robot = armsim.robots.load_robot("dual_arm")
+    message = ("show_jacobian: a whole robot's picture has no Jacobian arrows (a chain's has: "
+               "load it with tip=...)")
+    for call in (lambda: armsim.render(robot, show_jacobian=True),
+                 lambda: armsim.animate(robot, [np.zeros(robot.n)], show_jacobian=True)):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+    assert armsim.render(robot, size=(64, 48)).size == (64, 48)

@@ -358,6 +358,9 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     from PIL import Image
     from armsim.kinematics.tree import Robot
     if isinstance(robot, Robot):
+        if show_jacobian:       # (it was ignored)
+            raise ValueError("show_jacobian: a whole robot's picture has no Jacobian arrows "
+                             "(a chain's has: load it with tip=...)")
         return _render_tree(robot, q, target, size, view, show_panel, theme, options)
     spatial = _is_spatial(robot)
     size = _check_size(size)
@@ -620,6 +623,9 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     from armsim.kinematics.tree import Robot
     tree = isinstance(robot, Robot)
     spatial = tree or _is_spatial(robot)
+    if tree and show_jacobian:
+        raise ValueError("show_jacobian: a whole robot's picture has no Jacobian arrows "
+                         "(a chain's has: load it with tip=...)")
     try:
         count = len(qs)
     except TypeError:
