@@ -111,3 +111,27 @@ def test_a_file_no_joint_of_which_changes_is_written_back_byte_for_byte(name):
         None, path, np.random.default_rng(0), spread=0.0).items()}
     assert len(same) >= 6
     assert '<?xml version="1.0"?>\n' + calibrated_urdf_text(path, same) == path.read_text()
+
+
+def test_relative_mesh_paths_are_rewritten_for_the_output_s_folder(tmp_path):
+    # calibrate --out into another folder copied <mesh filename="meshes/box.obj"/> as it was:
+    # the calibrated URDF then named a file that is not there ("drawing a generated shape")
+    from armsim.vision.real.urdf_out import calibrated_urdf_text
+    src = tmp_path / "in"
+    (src / "meshes").mkdir(parents=True)
+    (src / "meshes" / "box.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    text = (armsim.robots.path("panda")).read_text()
+    text = text.replace('<link name="panda_link3"/>', '<link name="panda_link3"><visual>'
+                        '<geometry><mesh filename="meshes/box.obj"/></geometry></visual>'
+                        '<visual><geometry><mesh filename="package://p/m.stl"/></geometry>'
+                        '</visual></link>', 1)
+    assert "meshes/box.obj" in text
+    (src / "r.urdf").write_text(text)
+    out = tmp_path / "elsewhere" / "deeper" / "cal.urdf"
+    out.parent.mkdir(parents=True)
+    got = calibrated_urdf_text(src / "r.urdf", {}, out)
+    assert 'filename="../../in/meshes/box.obj"' in got
+    assert (out.parent / "../../in/meshes/box.obj").resolve() == (src / "meshes" / "box.obj")
+    assert 'filename="package://p/m.stl"' in got                  # a package path: kept
+    assert 'filename="meshes/box.obj"' in calibrated_urdf_text(src / "r.urdf", {}, None)
+    assert 'filename="meshes/box.obj"' in calibrated_urdf_text(src / "r.urdf", {}, src / "c.urdf")

@@ -287,7 +287,9 @@ def calibrate_main(argv=None) -> int:
                     plots[name].write(png)
                 written.append(f"{args.plots}/ ({len(plots)} plots)")
             if "out" in dests:
-                dests["out"].write(_urdf_text(args.urdf, result).encode("utf-8"))
+                dest = dests["out"]     # (relative mesh paths: rewritten for its folder)
+                dests["out"].write(_urdf_text(args.urdf, result, dest.path if dest.kind == "file"
+                                              else None).encode("utf-8"))
                 written.append("the URDF to standard output" if args.out == "-" else args.out)
             if "report" in dests:
                 import json
@@ -334,14 +336,14 @@ def _open_files(plots):
                               f"system allows {top} (ulimit -n)")
 
 
-def _urdf_text(urdf, result):
+def _urdf_text(urdf, result, out=None):
     from armsim.vision.real.urdf_out import JointCalibration, calibrated_urdf_text
     model = result.model
     joints = {}
     for name in model.joints:
         xyz, rpy, d = model.joint_origin(result.theta, name)
         joints[name] = JointCalibration(tuple(xyz), tuple(rpy), d)
-    return '<?xml version="1.0"?>\n' + calibrated_urdf_text(urdf, joints)
+    return '<?xml version="1.0"?>\n' + calibrated_urdf_text(urdf, joints, out)
 
 
 def _read(args):

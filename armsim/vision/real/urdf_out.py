@@ -3,8 +3,8 @@
 What a calibration identifies for each joint it names: the origin (``xyz`` [m], ``rpy``
 [rad], in the parent link's frame, as URDF writes it) and the zero offset ``d``: the joint's
 true value is its reading plus ``d``.  The file written is the input, byte for byte outside
-the joints it corrects (comments, visuals, inertias, other joints kept); in each corrected
-joint:
+the joints it corrects (comments, visuals, inertias, other joints kept; a relative mesh or
+texture path rewritten for the output's folder); in each corrected joint:
 
 * ``<origin xyz rpy>`` is the identified origin with the zero offset folded in: for a
   revolute or continuous joint, ``T_origin Rot(axis, d)`` (a turn about the joint's own axis
@@ -24,7 +24,9 @@ whole or not at all (:class:`armsim.files.Outputs`): a failure leaves no partial
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -75,10 +77,12 @@ def _set_numbers(element, key, values):
     element.set(key, _fmt(values))
 
 
-def calibrated_urdf_text(path, joints) -> str:
+def calibrated_urdf_text(path, joints, out=None) -> str:
     """The calibrated URDF's text for the input ``path`` and ``joints`` ({joint name:
     :class:`JointCalibration`}); a :class:`~armsim.vision.real.errors.DataError` names an
-    unknown, fixed or mimic joint, or a number that is not finite."""
+    unknown, fixed or mimic joint, or a number that is not finite.  With ``out`` (the path it
+    will be written to; not ``-``), a relative ``filename`` (a mesh's, a texture's) is
+    rewritten relative to ``out``'s folder, so it names the same file from there."""
     from lxml import etree
     try:
         root = parse_root(path, comments=True)
@@ -129,6 +133,8 @@ def calibrated_urdf_text(path, joints) -> str:
                     value = element.get(key)
                     if value is not None and _is_number(value):
                         element.set(key, repr(float(value) - d))
+    if out is not None and str(out) != "-":
+        _moved_files(root, Path(path).resolve().parent, Path(out).resolve().parent)
     # the whole document: the comments before and after <robot> kept, each on its own line
     nodes = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
     return "\n".join(etree.tostring(n, encoding="unicode", with_tail=False)
@@ -142,6 +148,18 @@ _POSITIONS = (("limit", ("lower", "upper")),
               ("calibration", ("rising", "falling")))
 
 
+def _moved_files(root, src, dst):
+    """Each relative ``filename`` attribute (not ``package://``, ``file://`` or absolute)
+    rewritten from folder ``src`` to folder ``dst``; the same file named."""
+    if src == dst:
+        return
+    for element in root.iter():
+        name = element.get("filename") if isinstance(element.tag, str) else None
+        if not name or "://" in name or os.path.isabs(name):
+            continue
+        element.set("filename", Path(os.path.relpath(src / name, dst)).as_posix())
+
+
 def _is_number(text):
     try:
         return math.isfinite(float(text))
@@ -151,7 +169,7 @@ def _is_number(text):
 
 def write_calibrated_urdf(path, joints, out):
     """Write :func:`calibrated_urdf_text` to ``out``, whole or not at all."""
-    text = calibrated_urdf_text(path, joints)
+    text = calibrated_urdf_text(path, joints, out)
     with Outputs() as outs:
         dest = outs.add(out, "--out")
         dest.file.write(('<?xml version="1.0"?>\n' + text).encode("utf-8"))
