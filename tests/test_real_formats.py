@@ -101,7 +101,12 @@ def _edit(old, new, count=1):
      "setup.toml: camera[0].zoom: unknown key; expected one of name, width, height, fx, fy, "
      "cx, cy, distortion, learn_intrinsics, link"),
     (_edit('fy = 801.0\n', ''), "setup.toml: camera[0]: no 'fy'; give it"),
-    (_edit('fx = 800.0', 'fx = -800.0'), "setup.toml: camera[0].fx: must be > 0, got -800.0"),
+    (_edit('fx = 800.0', 'fx = -800.0'), "setup.toml: camera[0].fx: must be >= 1.0, got -800.0"),
+    # values past their ranges failed later, blamed on obs.csv (a hand-eye start not found)
+    (_edit('fx = 800.0', 'fx = 1e300'), "setup.toml: camera[0].fx: must be <= 1e+06, got 1e+300"),
+    (_edit('fx = 800.0', 'fx = 1e-320'),
+     "setup.toml: camera[0].fx: must be >= 1.0, got 1e-320"),
+    (_edit('cy = 239.5', 'cy = 1e300'), "setup.toml: camera[0].cy: must be <= 1e+06, got 1e+300"),
     (_edit('fx = 800.0', 'fx = nan'), "setup.toml: camera[0].fx: must be a finite number, got nan"),
     (_edit('fx = 800.0', 'fx = "800"'), "setup.toml: camera[0].fx: must be a number, got '800'"),
     (_edit('width = 640', 'width = 640.0'),
@@ -117,7 +122,11 @@ def _edit(old, new, count=1):
     (_edit('distortion = [0.1, -0.02, 0.001, 0.0, 0.0]', 'distortion = [0.1, 0.2]'),
      "setup.toml: camera[0].distortion: must be 5 numbers [k1, k2, p1, p2, k3], got [0.1, 0.2]"),
     (_edit('distortion = [0.1, -0.02, 0.001, 0.0, 0.0]', 'distortion = [0.1, 0, 0, 0, inf]'),
-     "setup.toml: camera[0].distortion: must be finite, got [0.1, 0, 0, 0, inf]"),
+     "setup.toml: camera[0].distortion: must be finite numbers within +-10000, got "
+     "[0.1, 0, 0, 0, inf]"),
+    (_edit('distortion = [0.1, -0.02, 0.001, 0.0, 0.0]', 'distortion = [1e300, 0, 0, 0, 0]'),
+     "setup.toml: camera[0].distortion: must be finite numbers within +-10000, got "
+     "[1e+300, 0, 0, 0, 0]"),
     (_edit('learn_intrinsics = true', 'learn_intrinsics = "yes"'),
      "setup.toml: camera[0].learn_intrinsics: must be true or false, got 'yes'"),
     (_edit('name = "wrist"', 'name = "left"'),
@@ -136,7 +145,9 @@ def _edit(old, new, count=1):
      "'DICT_5X5_100'?)"),
     (_edit('"DICT_5X5_100"', '"QR"'),
      "setup.toml: marker[1].dictionary: unknown dictionary 'QR'; e.g. 'DICT_4X4_50'"),
-    (_edit('size = 0.04', 'size = 0'), "setup.toml: marker[1].size: must be > 0, got 0"),
+    (_edit('size = 0.04', 'size = 0'), "setup.toml: marker[1].size: must be >= 0.0001, got 0"),
+    (_edit('size = 0.04', 'size = 1e-300'),
+     "setup.toml: marker[1].size: must be >= 0.0001, got 1e-300"),
     (_edit('size = 0.04', 'sise = 0.04'),
      "setup.toml: marker[1].sise: unknown key (did you mean 'size'?)"),
     (_edit('link = "panda_link0"', 'link = "base"'),

@@ -42,6 +42,10 @@ MAX_PIXELS = 100_000                 # largest accepted image side [px]
 #: memory (ad hoc: 256 megapixels took 1.2 GB; 900 megapixels failed at 2.7 GB)
 MAX_IMAGE_PIXELS = 120_000_000
 MAX_SIZE = 100.0                     # largest accepted marker side [m]
+MIN_SIZE = 1e-4                      # smallest accepted marker side [m] (0.1 mm)
+FOCAL_RANGE = (1.0, 1e6)             # accepted focal lengths fx, fy [px]
+MAX_CENTRE = 1e6                     # accepted principal point cx, cy: within +- [px]
+MAX_DISTORTION = 1e4                 # accepted distortion coefficients: within +-
 
 #: the ArUco dictionaries OpenCV names: name -> (bits a side, number of ids)
 DICTIONARIES = {
@@ -219,10 +223,11 @@ def _camera(t, source, where, links) -> Camera:
         raise DataError(source, where, f"width x height must be at most "
                         f"{MAX_IMAGE_PIXELS:,} pixels (an image is decoded whole), got "
                         f"{w:,} x {h:,} = {w * h:,}")
-    fx = _number(t, "fx", source, where, 0)
-    fy = _number(t, "fy", source, where, 0)
-    cx = _number(t, "cx", source, where)
-    cy = _number(t, "cy", source, where)
+    # (values past these ranges, fx = 1e300 or 1e-320, failed later, blamed on obs.csv)
+    fx = _number(t, "fx", source, where, FOCAL_RANGE[0], strict=False, high=FOCAL_RANGE[1])
+    fy = _number(t, "fy", source, where, FOCAL_RANGE[0], strict=False, high=FOCAL_RANGE[1])
+    cx = _number(t, "cx", source, where, -MAX_CENTRE, strict=False, high=MAX_CENTRE)
+    cy = _number(t, "cy", source, where, -MAX_CENTRE, strict=False, high=MAX_CENTRE)
     dist = (0.0,) * 5
     if "distortion" in t:
         d = t["distortion"]
@@ -230,8 +235,9 @@ def _camera(t, source, where, links) -> Camera:
                 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in d)):
             raise DataError(source, f"{where}.distortion",
                             f"must be 5 numbers [k1, k2, p1, p2, k3], got {show(d)}")
-        if not all(math.isfinite(x) for x in d):
-            raise DataError(source, f"{where}.distortion", f"must be finite, got {show(d)}")
+        if not all(math.isfinite(x) and abs(x) <= MAX_DISTORTION for x in d):
+            raise DataError(source, f"{where}.distortion", f"must be finite numbers within "
+                                                          f"+-{MAX_DISTORTION:g}, got {show(d)}")
         dist = tuple(float(x) for x in d)
     learn = t.get("learn_intrinsics", False)
     if not isinstance(learn, bool):
@@ -251,5 +257,5 @@ def _marker(t, source, where, links) -> Marker:
     id = _number(t, "id", source, where, 0, strict=False, integer=True)
     if id >= count:
         raise DataError(source, f"{where}.id", f"{d} has ids 0 to {count - 1}, got {id}")
-    size = _number(t, "size", source, where, 0, high=MAX_SIZE)
+    size = _number(t, "size", source, where, MIN_SIZE, strict=False, high=MAX_SIZE)
     return Marker(id, d, size, _link(t, source, where, links))
