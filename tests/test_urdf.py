@@ -100,6 +100,16 @@ CASES = {
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<child link='b'/><limit lower='-1' upper='1'/></joint></robot>":
         "joint 'j' lacks its <parent link=...>",
+    # Python's float() read "1_0" as 10 and full-width digits as digits
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><origin xyz='0 0 1_0'/><limit lower='-1' upper='1'/>"
+    "</joint></robot>": "joint 'j': origin xyz[2] must be a number, got '1_0'",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><origin xyz='0 0 \uff10.\uff13'/><limit lower='-1' "
+    "upper='1'/></joint></robot>": "joint 'j': origin xyz[2] must be a number, got '\uff10.\uff13'",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><origin xyz='0 0 1'/><limit lower='-1_0' upper='1'/>"
+    "</joint></robot>": "joint 'j': <limit> lower must be a number, got '-1_0'",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
         "no movable joint between links 'a' and 'b'",

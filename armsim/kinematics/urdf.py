@@ -169,11 +169,9 @@ def _yourdfpy():
 def _number_text(path, joint, tag, key, value):
     """A joint's ``<tag key=value>`` that yourdfpy reads with ``float()``: a one-line
     ValueError naming the joint and the attribute when it is not a number."""
-    try:
-        float(value)
-    except ValueError:
+    if not validate.number_text(value):     # (float() takes "1_0" and full-width digits)
         raise ValueError(f"{path}: joint {shown(joint.get('name'))}: <{tag}> {key} must be a "
-                         f"number, got {str(value)[:40]!r}") from None
+                         f"number, got {str(value)[:40]!r}")
 
 
 def _parse(path):

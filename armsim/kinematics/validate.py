@@ -45,6 +45,7 @@ Every check raises a one-line ``ValueError`` without the file's name (the loader
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -106,8 +107,21 @@ def _interval(quantity) -> str:
     return f"[{lo:g}, {hi:g}]" + (f" {unit}" if unit else "")
 
 
+#: a number as a URDF (or any text) writes it: ASCII digits, an optional sign, point and
+#: exponent, or inf / nan (Python's float() also takes "1_0" as 10 and full-width digits)
+NUMBER_TEXT = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                         r"|(?i:inf|infinity|nan))")
+
+
+def number_text(text) -> bool:
+    """Whether the string ``text`` (spaces around it aside) is a number as text writes it."""
+    return NUMBER_TEXT.fullmatch(text.strip()) is not None
+
+
 def number(value, quantity, what) -> float:
     """``value`` as a float within the range of ``quantity`` (a key of :data:`RANGES`)."""
+    if isinstance(value, str) and not number_text(value):
+        raise ValueError(f"{what} must be a number, got {value[:40]!r}")
     try:
         v = float(value)
     except OverflowError:                    # an integer beyond the floats
