@@ -550,3 +550,12 @@ def test_json_schema_flags_what_the_loader_refuses(doc, fragment):
     assert fragment in messages
     with pytest.raises(SceneError):
         sc.from_table(doc)
+
+
+def test_a_scene_with_a_byte_order_mark_loads(tmp_path):
+    # a BOM (some editors write one first) read "line 1, column 1: invalid TOML: Invalid
+    # statement", with no hint of it
+    text = (ROOT / "scenes" / "two_link_reach.toml").read_text()
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert dumps(load(p)) == dumps(load(ROOT / "scenes" / "two_link_reach.toml"))

@@ -278,8 +278,8 @@ def load(path) -> Scene:
     """Load the scene file at ``path`` (str or Path): a regular file of at most
     :data:`MAX_SCENE_BYTES` bytes of UTF-8 TOML."""
     data = _read_scene_bytes(path)
-    try:
-        text = data.decode("utf-8")
+    try:       # (a byte-order mark, which some editors write first, is not TOML: skipped)
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SceneError(path, "", f"not UTF-8 text (byte {exc.start})") from None
     return loads(text, source=str(path))
