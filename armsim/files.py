@@ -183,8 +183,12 @@ class Destination:
         if name == "-" or names_stdout(name):      # /dev/stdout: as "-"
             if os.isatty(1):
                 self._fail("refusing to write binary data to a terminal; redirect standard output")
+            try:
+                fd = os.dup(1)
+            except OSError as exc:      # (it said only "Bad file descriptor")
+                self._fail(f"cannot write to standard output: {_why(exc)} (is it closed?)")
             self.kind, self.path = "stdout", Path("-")
-            self.file = os.fdopen(os.dup(1), "wb")
+            self.file = os.fdopen(fd, "wb")
             return
         if name.endswith(os.sep) and not os.path.isdir(name):
             self._fail(f"cannot write '{name}': a name ending in '{os.sep}' names a folder")

@@ -440,3 +440,14 @@ def test_a_read_only_or_hard_linked_file_is_refused_and_a_replaced_one_keeps_its
         "armsim: error: cannot write 'private.json': it has 1 other hard link(s), which a new "
         "file would not reach; refusing to replace it\n")
     assert listing(tmp_path) == ["a.gif", "other.json", "private.json", "ro.gif"]
+
+
+def test_a_closed_standard_output_is_named(tmp_path):
+    # `--gif - >&-` said only "armsim: error: Bad file descriptor"
+    r = subprocess.run([sys.executable, "run_arm.py", "--gif", "-", *SMALL],
+                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+                       preexec_fn=lambda: os.close(1))
+    assert r.returncode == 2
+    assert r.stderr == ("armsim: error: cannot write to standard output: Bad file descriptor "
+                        "(is it closed?)\n")
