@@ -401,6 +401,7 @@ def _outputs(args, scene):
     that are the same file, a GIF the format or the memory cannot hold.
     """
     gif = report = plot = None
+    gif_label, report_label = "--gif", "--report"   # (a scene's [output] keys under --export)
     if args.gif is not None:
         if args.gif == "":
             raise UsageError("argument --gif: expected a file name (or - for standard output), got ''")
@@ -409,13 +410,15 @@ def _outputs(args, scene):
         if scene.output.gif is None:
             raise UsageError(f"--export: the scene {scene.source} has no [output] gif; give --gif OUT")
         gif = str(scene.resolve(scene.output.gif))
-        _check_suffix(f"--export ([output] gif of {scene.source})", gif, ".gif", "a GIF")
+        gif_label = f"--export ([output] gif of {scene.source})"
+        _check_suffix(gif_label, gif, ".gif", "a GIF")
         if scene.output.report is not None:
             report = str(scene.resolve(scene.output.report))
+            report_label = f"--export ([output] report of {scene.source})"
     if args.report is not None:
         if args.report == "":
             raise UsageError("argument --report: expected a file name (or - for standard output), got ''")
-        report = args.report
+        report, report_label = args.report, "--report"
     if getattr(args, "plot", None) is not None:
         if args.plot == "":
             raise UsageError("argument --plot: expected a file name (or - for standard output), got ''")
@@ -428,11 +431,11 @@ def _outputs(args, scene):
     if scene.urdf_file is not None:                              # the URDF the scene loads
         inputs.append(("the scene's URDF", str(scene.urdf_file)))
     for what, name in inputs:
-        for path, option in ((gif, "--gif"), (report, "--report"), (plot, "--plot")):
+        for path, option in ((gif, gif_label), (report, report_label), (plot, "--plot")):
             if path is not None and path != "-" and same_destination(path, name):
                 raise UsageError(f"argument {option}: refusing to overwrite {what} '{name}'")
     if gif is not None and report is not None and same_destination(gif, report):
-        raise UsageError("argument --report: the report and the GIF are the same file")
+        raise UsageError(f"argument {report_label}: the report and the GIF are the same file")
     if plot is not None:
         for other, what in ((gif, "the GIF"), (report, "the report")):
             if other is not None and same_destination(plot, other):

@@ -135,7 +135,7 @@ def test_the_urdf_a_scene_loads_is_never_an_output(tmp_path):
     urdf = tmp_path / "my.urdf"
     for args, option in ((["s.toml", "--gif", "q.gif", "--report", "my.urdf"], "--report"),
                          (["s.toml", "--gif", "link.gif"], "--gif"),
-                         (["e.toml", "--export"], "--report")):
+                         (["e.toml", "--export"], "--export ([output] report of e.toml)")):
         r = run_cli(*args, "--frames", 2, cwd=tmp_path)
         assert r.returncode == 2 and r.stderr == (
             f"armsim: error: argument {option}: refusing to overwrite the scene's URDF "

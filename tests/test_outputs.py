@@ -451,3 +451,18 @@ def test_a_closed_standard_output_is_named(tmp_path):
     assert r.returncode == 2
     assert r.stderr == ("armsim: error: cannot write to standard output: Bad file descriptor "
                         "(is it closed?)\n")
+
+
+def test_a_scene_s_own_outputs_are_named_as_its_keys_not_as_options(tmp_path, capsys):
+    # under --export, a scene whose [output] report is its gif (or the scene itself) was
+    # reported as "argument --report: ...", an option the user never typed
+    head = '[arm]\nlengths = [0.5, 0.5]\n[target]\nkind = "fixed"\npoint = [0.5, 0.5]\n'
+    for report, end in (("same.gif", "the report and the GIF are the same file"),
+                        ("s.toml", "refusing to overwrite the scene file '{scene}'")):
+        scene = tmp_path / "s.toml"
+        scene.write_text(head + f'[output]\ngif = "same.gif"\nreport = "{report}"\n')
+        assert cli.main([str(scene), "--export"]) == 2
+        assert capsys.readouterr().err == (
+            f"armsim: error: argument --export ([output] report of {scene}): "
+            + end.format(scene=scene) + "\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
