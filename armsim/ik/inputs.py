@@ -156,8 +156,10 @@ def target_rows(target, batch):
         return None
     if t.shape[1:] == (3,):
         return "position", t
-    if not np.isfinite(t[:, :3]).all():     # (flattened, it read "must be 12 numbers")
-        b, i, j = (int(v[0]) for v in np.nonzero(~np.isfinite(t[:, :3])))
+    if not np.isfinite(t[:, :3, 3]).all():  # (flattened, it read "must be 12 numbers"; a
+        # rotation's NaN: its orthonormality check's deviation)
+        b, i = (int(v[0]) for v in np.nonzero(~np.isfinite(t[:, :3, 3])))
+        j = 3
         raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose must be finite "
                          f"numbers, got {t[b, i, j]} at [{i}, {j}]"
                          + (f" of pose {b}" if batch else ""))
