@@ -174,3 +174,13 @@ def test_schema_reads_no_device_pipe_or_folder_as_its_document(tmp_path, capsys)
         assert got.value.code == 2
         err = capsys.readouterr().err
         assert err == f"armsim schema: error: argument --markdown: cannot read '{path}': {why}\n"
+
+
+def test_schema_rewrites_a_document_with_crlf_line_endings(tmp_path):
+    # read as bytes, a CRLF document "had no reference block" (text mode read it before)
+    from armsim.cli import main
+    doc = tmp_path / "d.md"
+    doc.write_bytes(b"# D\r\n<!-- begin: reference -->\r\nOLD-XYZ\r\n<!-- end: reference -->\r\ntail\r\n")
+    assert main(["schema", "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    assert "OLD-XYZ" not in text and text.endswith("<!-- end: reference -->\ntail\n")

@@ -124,7 +124,8 @@ def test_relative_mesh_paths_are_rewritten_for_the_output_s_folder(tmp_path):
     text = text.replace('<link name="panda_link3"/>', '<link name="panda_link3"><visual>'
                         '<geometry><mesh filename="meshes/box.obj"/></geometry></visual>'
                         '<visual><geometry><mesh filename="package://p/m.stl"/></geometry>'
-                        '</visual></link>', 1)
+                        '</visual></link><gazebo><plugin name="c" filename="libc.so"/></gazebo>',
+                        1)
     assert "meshes/box.obj" in text
     (src / "r.urdf").write_text(text)
     out = tmp_path / "elsewhere" / "deeper" / "cal.urdf"
@@ -133,5 +134,6 @@ def test_relative_mesh_paths_are_rewritten_for_the_output_s_folder(tmp_path):
     assert 'filename="../../in/meshes/box.obj"' in got
     assert (out.parent / "../../in/meshes/box.obj").resolve() == (src / "meshes" / "box.obj")
     assert 'filename="package://p/m.stl"' in got                  # a package path: kept
+    assert 'filename="libc.so"' in got          # a Gazebo plugin's library name: kept
     assert 'filename="meshes/box.obj"' in calibrated_urdf_text(src / "r.urdf", {}, None)
     assert 'filename="meshes/box.obj"' in calibrated_urdf_text(src / "r.urdf", {}, src / "c.urdf")

@@ -342,3 +342,35 @@ def test_a_pose_of_an_arm_far_from_a_metre_in_size_is_solved(reach):
                        else [1.0] * 3 + [reach / 2.5] * 3)
     for name in armsim.robots.NAMES:            # the shipped arms: as they were
         assert np.all(SpatialTarget(armsim.robots.load(name), "pose").weights == 1.0)
+
+
+def test_the_whole_turn_leaves_objectives_max_step_and_mimic_sources_as_solved(tmp_path):
+    """The turn of continuous joints toward q0 is only for plain targets: with max_step (it
+    capped against the wrapped q0, and a solve that succeeded failed), with a joint-space
+    objective (a posture then read 0.663 for 0.038) and for a mimic's source (a whole turn
+    moves a mimic of multiplier 0.5 by pi: another pose) the answer stays as solved."""
+    arm = SpatialChain([Joint("a", "continuous", (0, 0, 0), (0, 0, 0), (0, 0, 1)),
+                        Joint("b", "continuous", (0, 0, 0.2), (0, 0, 0), (0, 1, 0)),
+                        Joint("c", "continuous", (0.3, 0, 0), (0, 0, 0), (0, 1, 0))],
+                       tool_xyz=(0.2, 0, 0))
+    q0 = np.array([0.3, 0.5, -0.8]) + 2 * np.pi
+    capped = armsim.solve(arm, arm.matrix(q0 + [0.05, 0.02, 0.01]), q0=q0, max_step=0.1)
+    assert capped.success and np.all(np.abs(capped.q) <= np.pi)
+    posed = armsim.solve(arm, arm.matrix(q0), q0=q0, objectives=[armsim.Posture(np.zeros(3))])
+    assert np.all(np.abs(posed.q) <= np.pi)
+    assert posed.objectives["posture"] == pytest.approx(0.1 * np.linalg.norm(posed.q), rel=1e-9)
+    urdf = tmp_path / "mimic.urdf"
+    urdf.write_text(
+        "<robot name='m'><link name='base'/><link name='a'/><link name='tip'/><link name='b'/>"
+        "<link name='tip2'/><joint name='j1' type='continuous'><parent link='base'/>"
+        "<child link='a'/><axis xyz='0 0 1'/></joint><joint name='j2' type='revolute'>"
+        "<parent link='a'/><child link='tip'/><origin xyz='0.3 0 0'/><axis xyz='0 1 0'/>"
+        "<limit lower='-2' upper='2'/></joint><joint name='jm' type='revolute'>"
+        "<parent link='base'/><child link='b'/><origin xyz='0 0 0.2'/><axis xyz='1 0 0'/>"
+        "<limit lower='-10' upper='10'/><mimic joint='j1' multiplier='0.5'/></joint>"
+        "<joint name='t2' type='fixed'><parent link='b'/><child link='tip2'/>"
+        "<origin xyz='0 0.3 0'/></joint></robot>")
+    robot = armsim.load_robot(urdf, tips=["tip", "tip2"])
+    got = armsim.solve(robot, {"tip": [0.3, -0.2, 0.1], "tip2": [1.0, 0.5, -0.4]},
+                       q0=np.array([9.0, 0.3]), restarts=0)
+    assert abs(got.q[0]) <= np.pi             # j1 drives the mimic: not turned toward 9

@@ -469,3 +469,15 @@ def test_a_tool_beyond_reach_does_not_drag_the_others_away():
             right = np.atleast_1d(res.targets["right_tool"])[0]
             assert right >= gap and np.isfinite(right)
             assert np.atleast_1d(res.residual)[0] == pytest.approx(right)
+
+
+def test_a_moving_base_s_slides_do_not_set_a_tool_s_length_unit():
+    # SpatialTarget.LENGTHS took the tool chain's reach with the base's 100 m slides: a
+    # Panda on a floating base weighed position 1 : 120 to rotation, and took 2-4x the
+    # iterations
+    from armsim.ik.tree import TreeTargets
+    for base in ("floating", "planar", None):
+        robot = (armsim.robots.load_robot("panda", base_joint=base) if base
+                 else armsim.robots.load_robot("panda"))
+        t = TreeTargets(robot, [(robot.tips[0], "pose", None)])
+        assert np.all(t.subs[0].weights == 1.0), base

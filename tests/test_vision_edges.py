@@ -124,3 +124,14 @@ def test_the_memory_budget_is_half_of_an_address_space_limit(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert int(out.stdout) == (3 << 30) // 2
+
+
+@pytest.mark.parametrize("population, message", [
+    (None, "population"), ("x", "population"), (10**30, "population")])
+def test_a_bad_population_gets_its_own_message_before_any_memory_estimate(population, message):
+    from armsim.vision import spatial_run
+    from armsim.vision.spatial_calibration import SpatialSetup, make_problem
+    prob = make_problem(SpatialSetup(robot="ur5", cameras=1, poses=10))
+    with pytest.raises(ValueError) as err:
+        spatial_run.SpatialCalibrationRun(prob, population=population)
+    assert str(err.value).startswith(message) and "GiB" not in str(err.value)

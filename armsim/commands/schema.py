@@ -46,6 +46,7 @@ def schema_main(argv=None) -> int:
     if args.markdown:
         try:
             doc = read_regular(args.markdown, MAX_DOC_BYTES).decode("utf-8")
+            doc = doc.replace("\r\n", "\n").replace("\r", "\n")   # (as text mode read it)
         except InputError as exc:       # a device, a pipe, a folder or a huge file: refused
             p.error(f"argument --markdown: cannot read '{args.markdown}': {exc}")
         except UnicodeDecodeError:

@@ -150,7 +150,9 @@ def segment_segment_distance(a, b, c, d):
     # is 0 (the distance is 0 all around, so its slope is; norm's slope at 1e-17 was a unit
     # vector in a direction rounding picked)
     diff = p - q
-    size = 1.0 + max(float(np.max(np.abs(_val(x)), initial=0.0)) for x in (a, b, c, d))
+    # (each pair's own size: one of the whole batch made a row's answer depend on the others)
+    size = 1.0 + np.max(np.stack(np.broadcast_arrays(
+        *(np.max(np.abs(_val(x)), axis=-1) for x in (a, b, c, d)))), axis=0)
     apart = np.sqrt(np.sum(_val(diff) ** 2, axis=-1)) > MEET * size
     return norm(diff * _col(apart.astype(float)))
 

@@ -455,9 +455,8 @@ class Solver:
             if turned is not None:          # continuous joints: near q0 (the same pose)
                 q, res = turned[0], float(res2[0])
                 parts = prob.residual_parts(target[None], prob.value(turned))
-                pos, ori = (None, None) if parts is None else (float(parts[0][0]),
-                                                               float(parts[1][0]))
-                tools = ()
+                pos, ori, tools = (None, None, ()) if parts is None else (
+                    float(parts[0][0]), float(parts[1][0]), ())
             out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                            reason=reason, position_residual=pos, orientation_residual=ori)
             if isinstance(prob, TreeTargets):
@@ -466,8 +465,7 @@ class Solver:
             return out
         q, iters, res, reasons = self.run(target[None], q0[None])
         turned, res2 = self._whole_turns(q, q0[None], target[None], res)
-        if turned is not None:
-            q, res = turned, res2
+        q, res = (q, res) if turned is None else (turned, res2)
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])
         parts = prob.residual_parts(target[None], prob.value(q))
@@ -478,22 +476,25 @@ class Solver:
         return out
 
     def _whole_turns(self, q, q0, targets, res):
-        """Continuous joints (wrapped to [-pi, pi) while solved) turned by whole turns to
-        within pi of the caller's start ``q0`` (B, n): the same pose, no 2 pi jump from a
-        tracking solve's last answer.  (q, residual), the moved rows' by forward kinematics
-        (a row kept where the turn changes whether it is within tol); None, None: none."""
-        wrap = getattr(getattr(self.problem, "primary", self.problem), "_wrap", None)
+        """Continuous joints (wrapped to [-pi, pi) while solved) turned by whole turns to within
+        pi of the caller's ``q0`` (B, n): the same pose.  (q, residual): moved rows' by forward
+        kinematics (a row kept if its success would change); (None, None): none moved."""
+        prob = self.problem                     # (a Stack has no _wrap: objectives and
+        wrap = getattr(prob, "_wrap", None)     # max_step measure q as solved, not turned)
         if wrap is None or not np.logical_or.reduce(wrap):
             return None, None
+        mimic = getattr(getattr(prob, "robot", None), "mimic", None)
+        if mimic:       # a mimic's source: a whole turn moves the mimic by its multiple
+            wrap = wrap.copy()
+            wrap[[prob.robot.joint_names.index(src) for src, _, _ in mimic.values()]] = False
         turned = np.where(wrap, q + 2.0 * np.pi * np.rint((q0 - q) / (2.0 * np.pi)), q)
         moved = np.flatnonzero(np.logical_or.reduce(turned != q, axis=-1))
         if not moved.size:
             return None, None
-        prob, res = self.problem, np.array(res, dtype=float)
-        new = prob.residual(targets[moved], prob.value(turned[moved]))
+        res, new = np.array(res, dtype=float), prob.residual(targets[moved],
+                                                             prob.value(turned[moved]))
         keep = (new < self.tol) != (res[moved] < self.tol)
-        turned[moved[keep]] = q[moved[keep]]
-        res[moved[~keep]] = new[~keep]
+        turned[moved[keep]], res[moved[~keep]] = q[moved[keep]], new[~keep]
         return turned, res
 
     def solve_raw(self, flat, q0, target):

@@ -390,7 +390,9 @@ class SpatialTarget(Problem):
     #: metre in size weighs them in units of reach / the nearer bound, so that metres and
     #: radians weigh alike (a 1 mm Panda: 6 of 200 poses, now 199; ``bench/arm_sizes.py``)
     LENGTHS = (0.5, 2.5)
-    def __init__(self, chain, kind="pose", weights=None):
+    def __init__(self, chain, kind="pose", weights=None, length=None):
+        """``length``: the arm's size for :data:`LENGTHS` (default its reach; a robot's tool
+        on a moving base: without the base's slides)."""
         if kind not in ("pose", "position"):
             raise ValueError(f"kind must be 'pose' or 'position', got {kind!r}")
         self.chain, self.kind = chain, kind
@@ -409,8 +411,9 @@ class SpatialTarget(Problem):
         draw[wide] = lim[wide].mean(axis=1)[:, None] + np.array([-np.pi, np.pi])
         self._draw = draw
         w = np.ones(self.m) if weights is None else check_weights(weights, self.m)
+        size = chain.reach if length is None else float(length)
         if kind == "pose":          # position rows in units of reach / LENGTHS (see there)
-            w[:3] *= min(max(chain.reach, self.LENGTHS[0]), self.LENGTHS[1]) / chain.reach
+            w[:3] *= min(max(size, self.LENGTHS[0]), self.LENGTHS[1]) / size
         w = w / w[w > 0].min()
         self.weights = w
         self._active = w > 0

@@ -76,9 +76,13 @@ class TreeTargets(Problem):
         self.n = robot.n
         self.names = tuple(link for link, _, _ in spec)
         self.subs, self._maps = [], []
+        slides = np.asarray(robot.base_translations, dtype=bool)
         for link, kind, weights in spec:
             chain, cols, mult, off = robot.chain(link)
-            self.subs.append(SpatialTarget(chain, kind, weights))
+            travel = float(np.abs(chain.limits[slides[cols]]).max(axis=1, initial=0.0).sum())
+            # (its size for SpatialTarget.LENGTHS: the arm, not a moving base's 100 m slides)
+            self.subs.append(SpatialTarget(chain, kind, weights,
+                                           length=max(chain.reach - travel, 1e-3)))
             A = np.zeros((chain.n, robot.n))
             np.add.at(A, (np.arange(chain.n), cols), mult)
             plain = bool(np.all(mult == 1.0) and np.all(off == 0.0))
@@ -89,7 +93,6 @@ class TreeTargets(Problem):
         self.scale = max(s.scale for s in self.subs)
         # the default tol's length: the largest tool's reach without a moving base's slides
         # (their travel, 100 m each, would loosen tol = 1e-6 * scale a thousandfold)
-        slides = np.asarray(robot.base_translations, dtype=bool)
         self.tol_scale = max(s.scale - float(np.abs(s.chain.limits[slides[cols]]).max(
             axis=1, initial=0.0).sum()) for s, (cols, _, _, _) in zip(self.subs, self._maps))
         self.limits = np.array(robot.limits, dtype=float)

@@ -76,7 +76,9 @@ class SpatialCalibrationRun(Population):
             raise ValueError(f"spread must be a number from 0 to {MAX_SPREAD:g}, got "
                              f"{str(spread)[:40]}")
         model = problem.model
-        need, budget = round_bytes(problem, population), memory_budget()
+        sized = isinstance(population, (int, np.integer)) and not isinstance(population, bool)
+        need, budget = (round_bytes(problem, population) if sized and 0 < population <= 10**6
+                        else 0), memory_budget()      # (else _init's own message, below)
         if need > budget:               # refused before the first pass over the poses
             raise ValueError(
                 f"population: {population} candidates over {len(problem.qs)} poses and "

@@ -46,12 +46,23 @@ def opencv():
         import cv2
     except ImportError:
         raise ImportError(MISSING_OPENCV) from None
-    try:        # OpenCV's own log lines (a truncated PNG's) stay off stderr: armsim says
-        from cv2.utils import logging as cv_log        # what it could not read, once
+    return cv2
+
+
+def _decoded(cv2, data):
+    """``cv2.imdecode`` of the bytes ``data`` with OpenCV's own log lines (a truncated
+    PNG's) kept off stderr while it runs (armsim says once what it could not read); the
+    process's log level is put back after."""
+    try:
+        from cv2.utils import logging as cv_log
+        level = cv_log.getLogLevel()
         cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
     except (ImportError, AttributeError):
-        pass
-    return cv2
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    finally:
+        cv_log.setLogLevel(level)
 
 
 def _detector(dictionary, refine):
@@ -157,7 +168,7 @@ def _decode(path, size=None):
     if declared is not None and declared != tuple(size):
         return None, declared
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        image = _decoded(cv2, data)
     except cv2.error:
         image = None
     if image is None:

@@ -149,12 +149,12 @@ _POSITIONS = (("limit", ("lower", "upper")),
 
 
 def _moved_files(root, src, dst):
-    """Each relative ``filename`` attribute (not ``package://``, ``file://`` or absolute)
-    rewritten from folder ``src`` to folder ``dst``; the same file named."""
+    """Each relative ``filename`` of a ``<mesh>`` or ``<texture>`` (not ``package://``,
+    ``file://`` or absolute) rewritten from folder ``src`` to folder ``dst``; the same file."""
     if src == dst:
         return
-    for element in root.iter():
-        name = element.get("filename") if isinstance(element.tag, str) else None
+    for element in root.iter("mesh", "texture"):    # (a Gazebo plugin's filename is a
+        name = element.get("filename")                # library's name: kept)
         if not name or "://" in name or os.path.isabs(name):
             continue
         element.set("filename", Path(os.path.relpath(src / name, dst)).as_posix())
