@@ -374,3 +374,21 @@ def test_the_whole_turn_leaves_objectives_max_step_and_mimic_sources_as_solved(t
     got = armsim.solve(robot, {"tip": [0.3, -0.2, 0.1], "tip2": [1.0, 0.5, -0.4]},
                        q0=np.array([9.0, 0.3]), restarts=0)
     assert abs(got.q[0]) <= np.pi             # j1 drives the mimic: not turned toward 9
+
+
+def test_a_tracking_simulation_s_step_takes_a_continuous_joint_the_short_way():
+    """armsim's own tracking (the window, the GIFs) reported a step of 6.23 rad as a
+    continuous joint passed pi (its value wrapped, its pose the same): the step now takes
+    such a joint the short way round."""
+    from armsim.ik.spatial_tracking import SpatialSimulation
+    arm = SpatialChain([Joint("a", "continuous", (0, 0, 0), (0, 0, 0), (0, 0, 1)),
+                        Joint("b", "revolute", (0, 0, 0.2), (0, 0, 0), (0, 1, 0), -2.0, 2.0),
+                        Joint("c", "revolute", (0.3, 0, 0), (0, 0, 0), (0, 1, 0), -2.0, 2.0)],
+                       tool_xyz=(0.2, 0, 0))
+    path = lambda k: arm.matrix(np.array([3.0 + 0.02 * k, 0.5, -0.8]))  # noqa: E731
+    sim = SpatialSimulation(arm, path, q0=np.array([3.0, 0.5, -0.8]), iterations_per_frame=8)
+    steps = [sim.step().step for _ in range(20)]
+    assert max(steps) < 0.1 and sim.state.error < 1e-6
+    from armsim.ik.tracking import joint_step
+    assert joint_step([3.1, 0.0], [-3.1, 0.0], [True, False]) == pytest.approx(2 * np.pi - 6.2)
+    assert joint_step([3.1, 0.0], [-3.1, 0.0], [False, False]) == pytest.approx(6.2)

@@ -16,7 +16,7 @@ import numpy as np
 from armsim.ik.inputs import check_rotations
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
-from armsim.ik.tracking import (MAX_TRAIL, SHORT, STALL_WINDOW, RunStats, clearance,
+from armsim.ik.tracking import (MAX_TRAIL, SHORT, STALL_WINDOW, RunStats, clearance, joint_step,
                                 joints_at_limit, smooth_to)
 from armsim.kinematics.spatial import MAX_OFFSET, SpatialChain, rotation_vector
 from armsim.ranges import whole
@@ -295,7 +295,7 @@ class SpatialSimulation:
         self._target, self._kind = np.asarray(target, dtype=float).copy(), kind
         smooth_to(self.objectives, self.q)
         q, iters, _, _ = solver.run(row[None], self.q[None])
-        self._last_step = float(np.max(np.abs(q[0] - self.q)))
+        self._last_step = joint_step(q[0], self.q, self.chain.continuous)
         self._last_iters = int(iters[0])
         self.q = q[0]
         self.solver = solver

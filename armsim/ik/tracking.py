@@ -371,6 +371,17 @@ class Simulation:
         )
 
 
+def joint_step(q, prev, continuous) -> float:
+    """The largest joint change from ``prev`` to ``q`` [rad or m], a continuous joint's taken
+    the short way round (wrapped to [-pi, pi) while solved, it changes by 2 pi in numbers, not
+    in pose, as it passes pi)."""
+    d = np.asarray(q, dtype=float) - prev
+    wrap = np.asarray(continuous, dtype=bool)
+    if wrap.any():
+        d = np.where(wrap, (d + np.pi) % (2.0 * np.pi) - np.pi, d)
+    return float(np.max(np.abs(d), initial=0.0))
+
+
 def smooth_to(objectives, q):
     """Give every :class:`~armsim.ik.objectives.Smoothness` the previous angles ``q``."""
     from armsim.ik.objectives import Smoothness

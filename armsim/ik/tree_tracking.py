@@ -18,7 +18,7 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.spatial_tracking import restart_solver
-from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW
+from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW, joint_step
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
 from armsim.kinematics.validate import listed, shown
@@ -350,7 +350,7 @@ class TreeSimulation:
         q = q[0]
         if not np.all(np.isfinite(q)):         # never expected; the pose stays finite
             q = self.q.copy()
-        self._last_step = float(np.max(np.abs(q - self.q)))
+        self._last_step = joint_step(q, self.q, self.robot.continuous)
         self._last_iters = int(iters[0])
         self.q, self.solver = q, solver
         self.state = self._make_state()
