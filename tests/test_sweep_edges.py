@@ -531,3 +531,12 @@ def test_a_seed_past_the_scene_s_bound_is_refused(scene):
     assert code == 2 and out == ""
     assert err == ("armsim sweep: error: argument --seeds: a seed must be <= "
                    f"{2**63 - 1} (as the scene's seed), got {2**63}\n")
+
+
+def test_a_seed_given_twice_is_refused(scene):
+    # --seeds 1,1 ran the same experiment twice and counted it twice in the table
+    code, out, err, _ = sweep("s.toml", "--seeds", "3,1,3", "--csv", "o.csv", cwd=scene,
+                              timeout=30)
+    assert (code, out) == (2, "")
+    assert err.endswith("argument --seeds: seed 3 is given twice\n") and err.count("\n") == 1
+    assert listing(scene) == ["s.toml"]

@@ -110,6 +110,14 @@ CASES = {
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<parent link='a'/><child link='b'/><origin xyz='0 0 1'/><limit lower='-1_0' upper='1'/>"
     "</joint></robot>": "joint 'j': <limit> lower must be a number, got '-1_0'",
+    # two <origin> (or <parent>) in a joint: the first was read, the second ignored
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><child link='b'/><origin xyz='0 0 1'/><origin xyz='0 0 2'/>"
+    "<limit lower='-1' upper='1'/></joint></robot>":
+        "joint 'j' has 2 <origin> elements; a joint has one",
+    "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
+    "<parent link='a'/><parent link='b'/><child link='b'/><limit lower='-1' upper='1'/>"
+    "</joint></robot>": "joint 'j' has 2 <parent> elements; a joint has one",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
         "no movable joint between links 'a' and 'b'",

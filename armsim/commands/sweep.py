@@ -86,6 +86,9 @@ def _seeds(text):
     if max(seeds) > 2**63 - 1:          # the scene's own bound on seed
         raise argparse.ArgumentTypeError(f"a seed must be <= {2**63 - 1} (as the scene's seed), "
                                          f"got {max(seeds)}")
+    twice = next((s for i, s in enumerate(seeds) if s in seeds[:i]), None)
+    if twice is not None:               # (the same experiment run twice, counted twice)
+        raise argparse.ArgumentTypeError(f"seed {twice} is given twice")
     return seeds
 
 

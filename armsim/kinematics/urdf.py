@@ -192,6 +192,10 @@ def _parse(path):
     for link in links:
         etree.SubElement(lean, "link", dict(link.attrib))
     for j in joints:
+        for tag in ("parent", "child", "origin", "axis", "limit", "mimic"):
+            if len(j.findall(tag)) > 1:     # (the first was read, the others ignored)
+                raise ValueError(f"{path}: joint {shown(j.get('name'))} has "
+                                 f"{len(j.findall(tag))} <{tag}> elements; a joint has one")
         copy = etree.SubElement(lean, "joint", dict(j.attrib))
         for tag in ("parent", "child", "limit", "mimic"):
             element = j.find(tag)
