@@ -362,6 +362,9 @@ def _scene_from(args):
             scene = load(args.scene) if args.scene else default_scene()
     except SceneError as exc:
         raise _SceneFailure(str(exc)) from None
+    if getattr(args, "package_dirs", None) and not scene.spatial:     # (it was ignored)
+        raise UsageError(f"argument --package-dir: only a spatial robot (a URDF's) has meshes "
+                         f"to find; {args.scene or 'the default scene'} is not one")
     values = {}
     for option, attr, key in OVERRIDES:
         v = getattr(args, attr)

@@ -184,3 +184,13 @@ def test_schema_rewrites_a_document_with_crlf_line_endings(tmp_path):
     assert main(["schema", "--markdown", str(doc)]) == 0
     text = doc.read_text()
     assert "OLD-XYZ" not in text and text.endswith("<!-- end: reference -->\ntail\n")
+
+
+def test_package_dir_with_a_planar_scene_is_refused_not_ignored(tmp_path, capsys):
+    from armsim.cli import main
+    assert main(["--package-dir", str(tmp_path), "--gif", str(tmp_path / "o.gif"),
+                 "--frames", "2"]) == 2
+    assert capsys.readouterr().err == ("armsim: error: argument --package-dir: only a spatial "
+                                       "robot (a URDF's) has meshes to find; the default scene "
+                                       "is not one\n")
+    assert list(tmp_path.iterdir()) == []
