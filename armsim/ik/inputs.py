@@ -159,9 +159,8 @@ def target_rows(target, batch):
     if not np.isfinite(t[:, :3, 3]).all():  # (flattened, it read "must be 12 numbers"; a
         # rotation's NaN: its orthonormality check's deviation)
         b, i = (int(v[0]) for v in np.nonzero(~np.isfinite(t[:, :3, 3])))
-        j = 3
         raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose must be finite "
-                         f"numbers, got {t[b, i, j]} at [{i}, {j}]"
+                         f"numbers, got {t[b, i, 3]} at [{i}, 3]"
                          + (f" of pose {b}" if batch else ""))
     bottom = t[:, 3, :]
     if not (bottom == (0.0, 0.0, 0.0, 1.0)).all():

@@ -18,7 +18,8 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.stack import Stack
 from armsim.ik.priority import priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
-from armsim.ik.problems import PlanarPoint, SpatialTarget, as_problem, for_target, raw_problem
+from armsim.ik.problems import (PlanarPoint, SpatialTarget, as_problem, for_target,
+                                raw_problem, turned_joints)
 from armsim.ik.inputs import plain, rows_error, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
@@ -167,6 +168,7 @@ class Solver:
         # error rows (its generated solve grows as their cube)
         self._float_one = self._spatial_one or (problem.__class__ is TreeTargets and method == "dls"
                                                 and not priority and problem.m <= FLOAT_ROWS)
+        self._turns = turned_joints(problem)       # continuous joints an answer turns to q0
         # dls with restarts: an attempt whose error falls too slowly gives way to the next
         # start (:attr:`Problem.progress`); every attempt is watched, the last one too
         self._progress = (problem.progress if method == "dls" and restarts and not priority
@@ -451,12 +453,13 @@ class Solver:
         if one:
             q, iters, res, reason, (pos, ori), *tools = one    # tools: the compiled solve's
             q = np.asarray(q)
-            turned, res2 = self._whole_turns(q[None], q0[None], target[None], np.array([res]))
+            turned, res2 = (self._whole_turns(q[None], q0[None], target[None], [res])
+                            if self._turns is not None else (None, None))
             if turned is not None:          # continuous joints: near q0 (the same pose)
-                q, res = turned[0], float(res2[0])
+                q, res, tools = turned[0], float(res2[0]), ()
                 parts = prob.residual_parts(target[None], prob.value(turned))
-                pos, ori, tools = (None, None, ()) if parts is None else (
-                    float(parts[0][0]), float(parts[1][0]), ())
+                pos, ori = (None, None) if parts is None else (float(parts[0][0]),
+                                                               float(parts[1][0]))
             out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                            reason=reason, position_residual=pos, orientation_residual=ori)
             if isinstance(prob, TreeTargets):
@@ -464,7 +467,8 @@ class Solver:
                                   tools=tools[0] if tools else None)
             return out
         q, iters, res, reasons = self.run(target[None], q0[None])
-        turned, res2 = self._whole_turns(q, q0[None], target[None], res)
+        turned, res2 = (self._whole_turns(q, q0[None], target[None], res)
+                        if self._turns is not None else (None, None))
         q, res = (q, res) if turned is None else (turned, res2)
         out = IKResult(q=q[0], success=bool(res[0] < self.tol), iterations=int(iters[0]),
                        residual=float(res[0]), reason=reasons[0])
@@ -479,15 +483,10 @@ class Solver:
         """Continuous joints (wrapped to [-pi, pi) while solved) turned by whole turns to within
         pi of the caller's ``q0`` (B, n): the same pose.  (q, residual): moved rows' by forward
         kinematics (a row kept if its success would change); (None, None): none moved."""
-        prob = self.problem                     # (a Stack has no _wrap: objectives and
-        wrap = getattr(prob, "_wrap", None)     # max_step measure q as solved, not turned)
-        if wrap is None or not np.logical_or.reduce(wrap):
+        if self._turns is None:
             return None, None
-        mimic = getattr(getattr(prob, "robot", None), "mimic", None)
-        if mimic:       # a mimic's source: a whole turn moves the mimic by its multiple
-            wrap = wrap.copy()
-            wrap[[prob.robot.joint_names.index(src) for src, _, _ in mimic.values()]] = False
-        turned = np.where(wrap, q + 2.0 * np.pi * np.rint((q0 - q) / (2.0 * np.pi)), q)
+        prob = self.problem
+        turned = np.where(self._turns, q + 2.0 * np.pi * np.rint((q0 - q) / (2.0 * np.pi)), q)
         moved = np.flatnonzero(np.logical_or.reduce(turned != q, axis=-1))
         if not moved.size:
             return None, None
@@ -507,7 +506,7 @@ class Solver:
         if q0 is None:
             q0 = prob.default_start()
         if (self._float_one and compiled.enabled() and plain(q0, (prob.n,))
-                and not np.logical_or.reduce(prob._wrap)):     # (continuous: _whole_turns)
+                and self._turns is None):       # (continuous joints: _whole_turns)
             got = compiled.run_target(self, flat, q0, np.inf if self.timeout is None
                                       else time.perf_counter() + self.timeout)
             if got is not None:

@@ -677,3 +677,18 @@ def as_problem(task):
     if hasattr(task, "pose_and_jacobian"):
         return SpatialTarget(task, "pose")
     raise ValueError(f"expected a Chain or a Problem, got {type(task).__name__}")
+
+
+def turned_joints(problem):
+    """(n,) bool: the continuous joints (wrapped to [-pi, pi) while solved) whose answer
+    :meth:`armsim.ik.loop.Solver._whole_turns` turns to q0; None when there are none.  Not
+    with objectives or max_step (a Stack has no ``_wrap``: they measure q as solved), nor a
+    mimic's source (a whole turn moves the mimic by its multiple)."""
+    wrap = getattr(problem, "_wrap", None)
+    if wrap is None or not wrap.any():
+        return None
+    wrap = wrap.copy()
+    robot = getattr(problem, "robot", None)
+    for src, _, _ in getattr(robot, "mimic", {}).values():
+        wrap[robot.joint_names.index(src)] = False
+    return wrap if wrap.any() else None
