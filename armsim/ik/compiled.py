@@ -106,7 +106,7 @@ def kernel():
 def _axis_frame(a):
     """A rotation C (3, 3) with C e_z = a (exact for an axis along a base vector)."""
     a = np.asarray(a, dtype=float)
-    if np.array_equal(a, [0.0, 0.0, 1.0]):
+    if a.tolist() == [0.0, 0.0, 1.0]:
         return np.eye(3)
     h = np.zeros(3)
     h[int(np.argmin(np.abs(a)))] = 1.0

@@ -62,6 +62,20 @@ class _Emit:
             self.steps.append(("let", name, terms))
         return name
 
+    def scaled(self, x, v):
+        """``sum([(x, v)])`` for a symbol x and a float v != 0, with fewer steps (the same
+        symbol, the same lets in the same order)."""
+        if x.__class__ is float:
+            x *= v
+            return x if abs(x) > ZERO else 0.0
+        if x[0] == "-":
+            x, v = x[1:], -v
+        k = abs(v)
+        if k <= ZERO:
+            return 0.0
+        self.consts[k] = k
+        return ("-" if v < 0 else "") + (x if k == 1.0 else self.let(((False, k, x),)))
+
     def sum(self, terms):
         """The sum of the products ``a * x`` (symbols), constants folded, let."""
         const, parts, consts = 0.0, [], self.consts
@@ -131,7 +145,8 @@ def program(prob):
         A, t = A.tolist(), [(k, v) for k, v in enumerate(t.tolist()) if v != 0.0]
         A = [[(k, A[k][c]) for k in range(3) if A[k][c] != 0.0] for c in range(3)]
         p = [em.sum([(1.0, p[r])] + [(R[r][k], v) for k, v in t]) for r in range(3)]
-        R = [[em.sum([(R[r][k], v) for k, v in A[c]]) for c in range(3)] for r in range(3)]
+        R = [[em.scaled(R[r][A[c][0][0]], A[c][0][1]) if len(A[c]) == 1 else
+              em.sum([(R[r][k], v) for k, v in A[c]]) for c in range(3)] for r in range(3)]
         if i == n:
             break
         axes.append([R[r][2] for r in range(3)])
