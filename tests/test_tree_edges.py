@@ -108,8 +108,9 @@ def test_a_tool_of_no_reach_is_refused_at_load(tmp_path):
     with pytest.raises(ValueError) as err:
         armsim.load_robot(path)
     assert str(err.value) == (f"{path}: the arm from link 'a' to link 'b' reaches 0 m from its "
-                              f"first joint; a robot model's reach must be within [0.001, "
-                              f"1000] m")
+                              f"first joint (a tool this close to the first joint barely "
+                              f"moves: name a link farther out as the tool; lengths are in "
+                              f"metres); a robot model's reach must be within [0.001, 1000] m")
     # a tool 0.1 m off the axis loads; the fixed mount on the base (no joint moves it) is
     # not a tool
     ok = armsim.load_robot(_write(tmp_path, "ok.urdf", robot(

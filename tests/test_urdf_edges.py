@@ -259,14 +259,18 @@ def test_fifo_device_and_folder_are_named(tmp_path):
 def test_zero_reach_dh_arm_is_refused_naming_it():
     with pytest.raises(ValueError) as err:
         SpatialChain.from_dh([[0, 0, 0, 0], [0, 1.5, 0, 0], [0, 0, 0, 0]])
-    assert str(err.value) == ("the DH arm (3 joints) reaches 0 m from its first joint; a robot "
+    assert str(err.value) == ("the DH arm (3 joints) reaches 0 m from its first joint "
+                              "(a tool this close to the first joint barely moves: name a "
+                              "link farther out as the tool; lengths are in metres); a robot "
                               "model's reach must be within [0.001, 1000] m")
 
 
 def test_tiny_dh_arm_is_refused():
     with pytest.raises(ValueError) as err:
         SpatialChain.from_dh([[1e-7, 0, 0, 0]] * 3)
-    assert str(err.value) == ("the DH arm (3 joints) reaches 3e-07 m from its first joint; a robot "
+    assert str(err.value) == ("the DH arm (3 joints) reaches 3e-07 m from its first joint "
+                              "(a tool this close to the first joint barely moves: name a "
+                              "link farther out as the tool; lengths are in metres); a robot "
                               "model's reach must be within [0.001, 1000] m")
 
 
@@ -284,7 +288,9 @@ def test_dh_table_numbers_are_checked_before_any_arithmetic():
 def test_zero_reach_urdf_and_joint_list_are_refused(tmp_path):
     p = write(tmp_path, robot(["a", "b"], [joint("j", "a", "b")]))
     assert refused(p) == (f"{p}: the arm from link 'a' to link 'b' reaches 0 m from its first "
-                          f"joint; a robot model's reach must be within [0.001, 1000] m")
+                          f"joint (a tool this close to the first joint barely moves: name a "
+                          f"link farther out as the tool; lengths are in metres); a robot "
+                          f"model's reach must be within [0.001, 1000] m")
     with pytest.raises(ValueError) as err:
         SpatialChain([Joint("x", "revolute", (1e3, 0, 0)), Joint("y", "revolute", (1e3, 0, 0))],
                      tool_xyz=(1e3, 0, 0))

@@ -188,7 +188,9 @@ def reach(value, arm) -> float:
     [m] is outside :data:`REACH_RANGE`."""
     lo, hi, unit = REACH_RANGE
     if not lo <= value <= hi:
-        raise ValueError(f"{arm} reaches {value:g} {unit} from its first joint; a robot "
+        why = (" (a tool this close to the first joint barely moves: name a link farther "
+               "out as the tool; lengths are in metres)" if value < lo else "")
+        raise ValueError(f"{arm} reaches {value:g} {unit} from its first joint{why}; a robot "
                          f"model's reach must be within {_interval('reach')}")
     return value
 
