@@ -313,7 +313,15 @@ def test_observations_round_trip_exactly(tmp_path, setup):
     (["p0,left,4,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker 4 is not in the "
      "setup (markers: 3, 7)"),
     (["p0,left,x,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker: not an integer "
-     "id: 'x'"),
+     "id (digits, no sign, no leading zero): 'x'"),
+    (["p0,left,03,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker: not an integer "
+     "id (digits, no sign, no leading zero): '03'"),
+    (["p0,left,+3,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker: not an integer "
+     "id (digits, no sign, no leading zero): '+3'"),
+    (["p0,left,3_0,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker: not an integer "
+     "id (digits, no sign, no leading zero): '3_0'"),
+    (["p0,left,\u0663,0,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): marker: not an "
+     "integer id (digits, no sign, no leading zero): '\u0663'"),
     (["p0,left,3,4,1,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): corner must be 0, 1, 2 "
      "or 3, got '4'"),
     (["p0,left,3,0,nan,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): u: not a finite "

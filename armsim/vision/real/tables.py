@@ -180,10 +180,12 @@ def parse_observations(text, setup, source="<obs>", poses=None) -> Observations:
         if cam not in cameras:
             raise DataError(source, where, f"camera {show(cam)} is not in the setup "
                             f"(cameras: {', '.join(cameras)})" + suggest(cam, cameras))
-        try:
-            marker = int(marker)
-        except ValueError:
-            raise DataError(source, where, f"marker: not an integer id: {show(marker)}") from None
+        if not (marker.isascii() and marker.isdigit()) or (marker[0] == "0" and marker != "0"):
+            # as setup.toml writes an id (Python's int() also reads "1_0", " 3", "+3" and
+            # other scripts' digits; "03" would match marker 3 by a name it never had)
+            raise DataError(source, where, f"marker: not an integer id (digits, no sign, "
+                            f"no leading zero): {show(marker)}")
+        marker = int(marker)
         if marker not in markers:
             raise DataError(source, where, f"marker {marker} is not in the setup "
                             f"(markers: {', '.join(str(m) for m in sorted(markers))})")
