@@ -269,10 +269,9 @@ class SpatialChain(Limited):
         self.base, self.tip = str(base), str(tip)
         self.prismatic = tuple(t == "prismatic" for t in self.types)
         self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
-        ext = np.where(self.prismatic, np.max(np.abs(self.limits), axis=1), 0.0)
-        self._reach = float(np.linalg.norm(self.xyz[1:], axis=1).sum()
-                            + np.linalg.norm(self.tool_xyz) + ext.sum())
-        validate.reach(self._reach, name)
+        ext = np.where(self.prismatic, np.max(np.abs(self.limits), axis=1), 0.0).sum()
+        self._reach = validate.reach(float(np.linalg.norm(self.xyz[1:], axis=1).sum()
+                                           + np.linalg.norm(self.tool_xyz) + ext), name)
         self._R0 = _frozen(rpy_matrix(self.rpy))
         self._tool_R = _frozen(rpy_matrix(self.tool_rpy))
         # the float pass (:meth:`_float_frames`): each joint's local transform is
@@ -306,8 +305,7 @@ class SpatialChain(Limited):
     @property
     def reach(self) -> float:
         """An upper bound of the tool's distance from the first joint: the sum of the
-        offsets (prismatic joints at their largest extension); worked out once (the
-        chain's numbers are frozen)."""
+        offsets (prismatic joints at their largest extension; once: the numbers are frozen)."""
         return self._reach
 
     def _q(self, q):
