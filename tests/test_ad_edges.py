@@ -106,6 +106,27 @@ def test_a_refused_target_does_not_advance_a_planar_simulation():
     assert sim.frame == 1
 
 
+def test_huge_gradient_steps_keep_an_unlimited_planar_arm_running():
+    # gradient steps of 1e6 with no correction: the angles of joints without limits grew
+    # by about 1e6 rad a frame until the chain refused them (a traceback from a valid scene)
+    from armsim.ik.tracking import TURN_BACK
+    chain = armsim.Chain([1.0, 1.0])
+    sim = Simulation(chain, lambda f: np.array([0.4, 0.4]), np.zeros(2), method="gradient",
+                     correction="none", step_size=1e6)
+    for _ in range(40):
+        sim.step()
+        assert np.all(np.abs(sim.q) <= TURN_BACK) and np.isfinite(sim.state.error)
+        # the pose drawn is the pose solved: only whole turns are taken off
+        assert np.allclose(sim.state.joints[-1], chain.tip(sim.q))
+    assert sim.frame == 40 and sim._last_step > TURN_BACK     # (the steps were that large)
+
+
+def test_ordinary_planar_tracking_is_not_turned_back():
+    sim = Simulation(armsim.Chain([0.5, 0.4]), lambda f: np.array([0.3, 0.4]), np.array([7.0, 0]))
+    sim.step()
+    assert sim.q[0] > 2 * np.pi       # well within TURN_BACK: left as solved
+
+
 def test_a_tree_simulation_refuses_unknown_tools_and_keeps_its_targets():
     robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
     q = np.mean(robot.limits, axis=1)

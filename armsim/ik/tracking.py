@@ -90,6 +90,9 @@ MAX_SEGMENTS = 50
 STALL_WINDOW = 30
 #: an error this far over the best possible (x reach) counts as short of it
 SHORT = 1e-3
+#: an unlimited joint's angle is brought back by whole turns (the same pose) once it passes
+#: this many radians: a long run, or a large gradient step, stays within the chain's +-1e6 rad
+TURN_BACK = 1e3
 
 
 @dataclass
@@ -312,9 +315,12 @@ class Simulation:
         self._target = target
         smooth_to(self.objectives, self.q)
         q, iters, _, _ = self.solver.run(target[None], self.q[None])
-        self._last_step = float(np.max(np.abs(q[0] - self.q))) if self.chain.n else 0.0
+        q = q[0]
+        self._last_step = float(np.max(np.abs(q - self.q))) if self.chain.n else 0.0
         self._last_iters = int(iters[0])
-        self.q = q[0]
+        if self.chain.limits is None and np.max(np.abs(q), initial=0.0) > TURN_BACK:
+            q = np.where(np.abs(q) > TURN_BACK, (q + np.pi) % (2.0 * np.pi) - np.pi, q)
+        self.q = q
         self.state = self._make_state()
         self._record()
         self.state.reached = self.stats.reached.copy()
