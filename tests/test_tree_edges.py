@@ -106,7 +106,11 @@ def test_a_tool_of_no_reach_is_refused_at_load(tmp_path):
                 '<origin xyz="0.2 0 0"/></joint>' + tool + '</robot>')
     path = _write(tmp_path, "z.urdf", robot(""))
     with pytest.raises(ValueError) as err:
-        armsim.load_robot(path)
+        armsim.load_robot(path)             # its only leaf on the axis: no default tool
+    assert str(err.value) == (f"{path}: no leaf link is carried 1 mm or more by a joint: the "
+                              f"robot has no tool to solve (name the tools: tips=[...])")
+    with pytest.raises(ValueError) as err:
+        armsim.load_robot(path, tips=["b"])
     assert str(err.value) == (f"{path}: the arm from link 'a' to link 'b' reaches 0 m from its "
                               f"first joint (a tool this close to the first joint barely "
                               f"moves: name a link farther out as the tool; lengths are in "
@@ -352,3 +356,86 @@ def test_a_tool_beyond_reach_stretches_toward_its_target_by_its_own_joints():
         finally:
             compiled.use(old)
         assert fast.targets["right_tool"] == pytest.approx(one.targets["right_tool"], abs=1e-6)
+
+
+MOBILE = """<robot name="mobile">
+<link name="base_link"/><link name="wheel"/><link name="l1"/><link name="gripper"/>
+<joint name="wheel_joint" type="continuous"><parent link="base_link"/><child link="wheel"/>
+  <origin xyz="0 0.2 0.05"/><axis xyz="0 1 0"/></joint>
+<joint name="a1" type="revolute"><parent link="base_link"/><child link="l1"/>
+  <origin xyz="0 0 0.3"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+<joint name="a2" type="revolute"><parent link="l1"/><child link="gripper"/>
+  <origin xyz="0.4 0 0"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+</robot>"""
+
+
+def test_a_wheel_turning_on_its_axis_is_not_a_default_tool(tmp_path):
+    # every moved leaf was a default tool: a mobile robot's wheel (reach 0 from its joint)
+    # made load_robot refuse the whole file
+    path = _write(tmp_path, "mobile.urdf", MOBILE)
+    robot = armsim.load_robot(path)
+    assert robot.tips == ("gripper",) and "wheel_joint" in robot.joint_names
+    q = np.array([0.3, 0.4, 0.5])
+    T = robot.frames(q, ["gripper"])["gripper"]
+    r = armsim.solve(robot, {"gripper": T[:3, 3]})
+    got = robot.frames(r.q, ["gripper"])["gripper"][:3, 3]
+    assert r.success and np.linalg.norm(got - T[:3, 3]) < 1e-5
+    with pytest.raises(ValueError, match="the arm from link 'base_link' to link 'wheel' "
+                       "reaches 0 m from its first joint"):
+        armsim.load_robot(path, tips=["gripper", "wheel"])     # named: refused as before
+
+
+ARM = """<robot name="arm2"><link name="base"/><link name="l1"/><link name="l2"/>
+<link name="hand"/><link name="hand_tip"/>
+<joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
+  <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+<joint name="j2" type="revolute"><parent link="l1"/><child link="l2"/>
+  <origin xyz="0 0 0.2"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+<joint name="j3" type="revolute"><parent link="l2"/><child link="hand"/>
+  <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+<joint name="t" type="fixed"><parent link="hand"/><child link="hand_tip"/>
+  <origin xyz="0 0 0.2"/></joint></robot>"""
+
+
+def test_a_robots_only_tool_beyond_reach_stretches_as_its_chain_does(tmp_path):
+    # the far tool weighed 1e-6 with no other tool to weigh it against: 3 steps of nothing,
+    # 0.97 m short where the same arm as a chain ends 0.4 m short (the best there is)
+    from armsim.ik import compiled
+    path = _write(tmp_path, "arm.urdf", ARM)
+    robot, chain = armsim.load_robot(path), armsim.load_urdf(path, tip="hand_tip")
+    target = np.array([0.9, 0.0, 0.3])            # 0.9 m from the first joint; reach 0.7 m
+    c = armsim.solve(chain, target)
+    assert c.reason == "unreachable" and c.residual == pytest.approx(0.4, abs=1e-6)
+    runs = [armsim.solve(robot, {"hand_tip": target}).residual,
+            armsim.solve_batch(robot, {"hand_tip": np.array([target] * 3)}).residual]
+    if compiled.available():
+        old = compiled.use(True)
+        try:
+            runs += [armsim.solve(robot, {"hand_tip": target}).residual,
+                     armsim.solve_batch(robot, {"hand_tip": np.array([target] * 3)}).residual]
+        finally:
+            compiled.use(old)
+    for got in runs:
+        np.testing.assert_allclose(got, 0.4, atol=1e-6)
+
+
+def test_a_tools_own_joints_never_count_a_mimic_and_its_source_apart(tmp_path):
+    # the tool's last joints: a, e and a mimic of a; its own table sampled a and the
+    # mimic as two joints and wrote both into a's column
+    from armsim.ik.tree import for_tree
+    from armsim.ik.tree_starts import own_chains
+    text = ARM.replace('<link name="hand_tip"/>', '<link name="hand_tip"/><link name="m"/>'
+                       '<link name="other"/>').replace(
+        '<joint name="t" type="fixed"><parent link="hand"/><child link="hand_tip"/>',
+        '<joint name="mm" type="revolute"><parent link="hand"/><child link="m"/>'
+        '<origin xyz="0 0 0.1"/><axis xyz="1 0 0"/><limit lower="-3" upper="3"/>'
+        '<mimic joint="j2"/></joint><joint name="o" type="fixed"><parent link="l1"/>'
+        '<child link="other"/><origin xyz="0.3 0 0"/></joint>'
+        '<joint name="t" type="fixed"><parent link="m"/><child link="hand_tip"/>')
+    robot = armsim.load_robot(_write(tmp_path, "m.urdf", text), tips=["hand_tip", "other"])
+    q = np.array([0.1, 0.2, 0.3])
+    F = robot.frames(q, ["hand_tip", "other"])
+    prob, _ = for_tree(robot, {k: v for k, v in F.items()}, batch=False)
+    for own, (cols, _, _, _) in zip(own_chains(prob), prob._maps):
+        if own is not None:
+            assert len(set(own[2].tolist())) == len(own[2])     # each column once

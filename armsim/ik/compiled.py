@@ -219,7 +219,7 @@ def attempts(solver, aim, reachable, q0, budget):
     out = np.empty((b, 6))
     scales = (prob.tool_scales(aim) if hasattr(prob, "tool_scales")
               else np.ones((b, 1)))
-    watched = np.broadcast_to(True if prob.retry_unattainable else reachable, (b,))
+    watched = np.broadcast_to(~prob.proved(aim, np.asarray(reachable, dtype=bool)), (b,))
     k.attempt_rows(Q, np.array(np.broadcast_to(budget, (b,)), dtype=np.int64), M,
                    np.ascontiguousarray(aim, dtype=float),
                    np.ascontiguousarray(scales, dtype=float), lo, hi, wrap, m,

@@ -191,7 +191,7 @@ class Solver:
         if b == 1 and self._spatial_one and np.array_equal(targets, aim):
             # one row (a batch's restarts of its last unfinished row): on floats, 3-4x faster
             got = spatial_scalar.attempt_row(self, aim[0], q[0], int(np.reshape(budget, -1)[0]),
-                                             bool(prob.retry_unattainable or reachable[0]))
+                                             not prob.proved(aim, reachable)[0])
             if got is not None:
                 return got
         if self._needs_jac:
@@ -211,8 +211,7 @@ class Solver:
         f = 0.5 * np.einsum("bi,bi->b", e, e)
         # the progress rule watches attempts that can succeed: not a target the problem
         # proves unattainable (its one start runs on while its error falls)
-        watched = (np.ones(b, dtype=bool) if prob.retry_unattainable
-                   else np.array(reachable, dtype=bool))
+        watched = ~prob.proved(aim, np.asarray(reachable, dtype=bool))
         if b == 1:
             one = budget if np.ndim(budget) == 0 else np.reshape(budget, -1)[0]
             return self._attempt_one(targets, aim, q, tip, jac, f, mem, int(one),
@@ -335,7 +334,7 @@ class Solver:
             return self._finish(q, iters, res, reachable, stalled, timed_out)
         # a target the problem proves unattainable: its first start runs the full budget,
         # and no restart follows
-        proved = (~reachable) if not prob.retry_unattainable else np.zeros_like(reachable)
+        proved = prob.proved(aim, reachable)
         if proved.any():
             first = np.where(proved, self.max_iter, first)
         start_of = prob.restart_starts(self.restarts, self.seed)

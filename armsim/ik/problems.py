@@ -85,6 +85,12 @@ class Problem:
     #: reach it, the first start runs its full budget and no restart follows
     retry_unattainable: bool = True
 
+    def proved(self, aim, reachable):
+        """(B,) the rows whose targets no start can reach (:attr:`retry_unattainable`
+        False and :meth:`aim` flags them): their first start runs its full budget, not
+        cut short by the progress rule, and no restart follows."""
+        return np.zeros(len(reachable), dtype=bool) if self.retry_unattainable else ~reachable
+
     @property
     def target_size(self) -> int:
         """Numbers per target row (and per task value y): m unless the error is not

@@ -68,8 +68,18 @@ class TreeTargets(Problem):
     default_damping = SpatialTarget.default_damping
     default_give_up = SpatialTarget.default_give_up
     #: a tool beyond its reach does not end the search: the other tools still take the
-    #: restarts (the loop judges by :meth:`residual`, where the far tool counts FAR_WEIGHT)
+    #: restarts (the loop judges by :meth:`residual`, where the far tool counts FAR_WEIGHT);
+    #: a row whose every tool is beyond is :meth:`proved` as a chain's
     retry_unattainable = True
+
+    def proved(self, aim, reachable):
+        """Rows where every tool's target is provably beyond its reach (as a chain's: one
+        start, its full budget, no restart)."""
+        out = ~np.asarray(reachable, dtype=bool)
+        for s, rows in zip(self.subs, self._split(aim)):
+            if out.any():
+                out &= self._far(s, rows)
+        return out
 
     def __init__(self, robot, spec):
         self.robot = self.chain = robot      # (the restart table is kept per robot)
@@ -208,18 +218,28 @@ class TreeTargets(Problem):
         near = FAR_REACHES * s._bound / np.sqrt(np.maximum(d2, s._bound * s._bound))
         return np.where(far, FAR_WEIGHT * np.minimum(1.0, near), 1.0)
 
+    def _weights(self, aim):
+        """Each tool's :meth:`_weight` (B,) or None, over the row's largest: a tool beyond
+        its reach weighs little beside the tools that can arrive, and as much as a chain's
+        where every tool is beyond (the only tool, too: it stretches toward its target)."""
+        ws = [self._weight(s, a) for s, a in zip(self.subs, self._split(aim))]
+        if all(w is None for w in ws):
+            return ws
+        top = np.max([np.ones(len(aim)) if w is None else w for w in ws], axis=0)
+        return [None if w is None else w / top for w in ws]
+
     def tool_scales(self, aim):
-        """(B, tools): each tool's :meth:`_weight` (how :meth:`error` and :meth:`residual`
+        """(B, tools): each tool's :meth:`_weights` (how :meth:`error` and :meth:`residual`
         weigh each tool)."""
-        weights = [self._weight(s, a) for s, a in zip(self.subs, self._split(aim))]
-        return np.stack([np.ones(len(aim)) if w is None else w for w in weights], axis=-1)
+        return np.stack([np.ones(len(aim)) if w is None else w for w in self._weights(aim)],
+                        axis=-1)
 
     def error(self, aim, y):
         """Each tool's error side by side; a tool whose target is provably beyond its reach
-        weighs :meth:`_weight` (it still moves toward its target)."""
+        weighs :meth:`_weights` (it still moves toward its target)."""
         parts = []
-        for s, a, b in zip(self.subs, self._split(aim), self._split(y)):
-            e, w = s.error(a, b), self._weight(s, a)
+        for s, w, a, b in zip(self.subs, self._weights(aim), self._split(aim), self._split(y)):
+            e = s.error(a, b)
             parts.append(e if w is None else e * w[:, None])
         return np.concatenate(parts, axis=-1)
 
@@ -233,8 +253,9 @@ class TreeTargets(Problem):
         """What the loop judges: the largest tool residual, a tool beyond its reach counting
         :data:`FAR_WEIGHT` of its own (:meth:`finish` reports the plain one)."""
         parts = []
-        for s, a, b in zip(self.subs, self._split(targets), self._split(y)):
-            r, w = s.residual(a, b), self._weight(s, a)
+        for s, w, a, b in zip(self.subs, self._weights(targets), self._split(targets),
+                              self._split(y)):
+            r = s.residual(a, b)
             parts.append(r if w is None else r * w)
         return np.max(np.stack(parts), axis=0)
 

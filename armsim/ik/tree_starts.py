@@ -39,7 +39,8 @@ def own_chains(prob):
         if key not in per:
             chain = s.chain
             split = chain.n
-            while split > 0 and counts[cols[split - 1]] == 1 and (
+            mine = np.bincount(cols, minlength=prob.n)   # (a mimic shares its source's column)
+            while split > 0 and counts[cols[split - 1]] == 1 and mine[cols[split - 1]] == 1 and (
                     mult is None or (mult[split - 1] == 1.0 and off[split - 1] == 0.0)):
                 split -= 1
             per[key] = None

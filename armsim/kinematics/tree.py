@@ -205,12 +205,27 @@ class Robot(Limited):
         self._steps = tuple(steps)
         self._parent_joint = parent_joint
         self._children = children
-        # the default tools: every leaf some joint moves (not a camera fixed to the base)
-        leaves = [link for link in self.links if not children[link] and self._path(link)[1]]
-        if tips is None and not leaves:
-            raise ValueError("no link is moved by a joint: the robot has no tool to solve")
-        self.tips = tuple(leaves if tips is None else self._check_tips(tips))
+        # the default tools: every leaf some joint moves (not a camera fixed to the base),
+        # and carries 1 mm or more from its first joint (not a wheel turning about itself)
         self._chains = {}
+        leaves = [link for link in self.links if not children[link] and self._path(link)[1]]
+        if tips is None:
+            leaves = [link for link in leaves if self._carried(link)]
+            if not leaves:
+                raise ValueError("no leaf link is carried 1 mm or more by a joint: the robot "
+                                 "has no tool to solve (name the tools: tips=[...])")
+        self.tips = tuple(leaves if tips is None else self._check_tips(tips))
+
+    def _carried(self, link):
+        """Whether ``link``'s chain is an arm (a reach within the models' range), False when
+        it is too short to be one (a wheel, a sensor on its joint's axis)."""
+        try:
+            self.chain(link)
+        except validate.ReachError as exc:
+            if exc.short:
+                return False
+            raise
+        return True
 
     def __repr__(self):
         return (f"Robot({self.name!r}, n={self.n}, links={len(self.links)}, "
