@@ -439,3 +439,17 @@ def test_a_tools_own_joints_never_count_a_mimic_and_its_source_apart(tmp_path):
     for own, (cols, _, _, _) in zip(own_chains(prob), prob._maps):
         if own is not None:
             assert len(set(own[2].tolist())) == len(own[2])     # each column once
+
+
+def test_a_target_on_a_link_only_the_moving_base_carries_can_succeed(tmp_path):
+    # the default tol's length left the base's travel out of the reach: 0 m for the base
+    # link itself, so tol was 0 and 923 iterations ended 'stalled' at a residual of 0.0
+    robot = armsim.load_robot(_write(tmp_path, "arm.urdf", ARM), tips=["base", "hand_tip"],
+                              base_joint="floating")
+    T = np.eye(4)
+    T[:3, 3] = [1.0, 2.0, 0.5]
+    for r in (armsim.solve(robot, {"base": T}),
+              armsim.solve_batch(robot, {"base": T[None]})):
+        assert np.all(r.success) and np.all(r.iterations < 50)
+        got = robot.frames(np.atleast_2d(r.q)[0], ["base"])["base"]
+        assert np.abs(got - T).max() < 1e-9

@@ -102,9 +102,10 @@ class TreeTargets(Problem):
         self._errs = np.cumsum([0] + [s.m for s in self.subs])
         self.scale = max(s.scale for s in self.subs)
         # the default tol's length: the largest tool's reach without a moving base's slides
-        # (their travel, 100 m each, would loosen tol = 1e-6 * scale a thousandfold)
-        self.tol_scale = max(s.scale - float(np.abs(s.chain.limits[slides[cols]]).max(
-            axis=1, initial=0.0).sum()) for s, (cols, _, _, _) in zip(self.subs, self._maps))
+        # (their travel, 100 m each, would loosen tol = 1e-6 * scale a thousandfold), at
+        # least 1 mm as a chain's (a tool the base alone moves has none: tol would be 0)
+        self.tol_scale = max(1e-3, max(s.scale - float(np.abs(s.chain.limits[slides[cols]]).max(
+            axis=1, initial=0.0).sum()) for s, (cols, _, _, _) in zip(self.subs, self._maps)))
         self.limits = np.array(robot.limits, dtype=float)
         self._wrap = np.asarray(robot.continuous, dtype=bool)
         wide = ~self._wrap & np.array([t == "revolute" for t in robot.types]) & (
