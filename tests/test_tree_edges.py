@@ -47,7 +47,10 @@ def test_a_slide_driven_by_a_continuous_joint_stays_a_slide(tmp_path, m, o):
     assert [j.type for j in chain.joints] == ["continuous", "prismatic"]
     assert np.allclose(chain.matrix(q[cols] * mult + off)[:3, 3], want, rtol=0, atol=1e-12)
     lo, hi = chain.joints[1].lower, chain.joints[1].upper
-    assert (lo, hi) == ((o, o) if m == 0.0 else (-math.pi * m, math.pi * m))
+    # the slide's own limits [0, 1] bound its source (it no longer turns): 0 to 20 rad
+    assert (lo, hi) == ((o, o) if m == 0.0 else (0.0, 1.0))
+    assert robot.continuous[0] == (m == 0.0) and list(robot.limits[0]) == (
+        [-math.inf, math.inf] if m == 0.0 else [0.0, 20.0])      # (held at o: it turns)
     with warnings.catch_warnings():
         warnings.simplefilter("error")            # no 0 x inf on the way
         r = armsim.solve(robot, {"d": robot.frames(q)["d"][:3, 3]}, tol=1e-9)
@@ -453,3 +456,55 @@ def test_a_target_on_a_link_only_the_moving_base_carries_can_succeed(tmp_path):
         assert np.all(r.success) and np.all(r.iterations < 50)
         got = robot.frames(np.atleast_2d(r.q)[0], ["base"])["base"]
         assert np.abs(got - T).max() < 1e-9
+
+
+GEAR = """<robot name="g"><link name="base"/><link name="l1"/><link name="l2"/><link name="tool"/>
+<joint name="a" type="{a}"><parent link="base"/><child link="l1"/><origin xyz="0 0 0.1"/>
+  <axis xyz="0 0 1"/>{a_limit}</joint>
+<joint name="b" type="revolute"><parent link="l1"/><child link="l2"/><origin xyz="0 0 0.2"/>
+  <axis xyz="0 1 0"/>{b_limit}<mimic joint="a" multiplier="{m}"/></joint>
+<joint name="e" type="revolute"><parent link="l2"/><child link="tool"/><origin xyz="0.3 0 0"/>
+  <axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint></robot>"""
+
+
+def _gear(tmp_path, a="revolute", a_limit='<limit lower="-3" upper="3"/>', b_limit="", m=2):
+    return armsim.load_robot(_write(tmp_path, "g.urdf", GEAR.format(
+        a=a, a_limit=a_limit, b_limit=b_limit, m=m)))
+
+
+def _solves(robot, qs):
+    out = []
+    for q in qs:
+        T = robot.frames(np.array([q, 0.3]), ["tool"])["tool"]
+        one, many = armsim.solve(robot, {"tool": T}), armsim.solve_batch(robot, {"tool": T[None]})
+        for q_got in (one.q, many.q[0]):
+            out.append(np.abs(robot.frames(q_got, ["tool"])["tool"] - T).max() < 1e-5)
+        assert one.success == out[-2] and many.success[0] == out[-1]
+    return out
+
+
+def test_a_mimic_without_limits_leaves_its_sources_range(tmp_path):
+    # it got the default (-pi, pi) as its own limits, which narrowed its source (x 2) to
+    # (-pi/2, pi/2): the file's -3..3 silently lost, a pose at a = 2.5 'stalled'
+    robot = _gear(tmp_path)
+    assert list(robot.limits[0]) == [-3.0, 3.0]
+    assert all(_solves(robot, [2.5, -2.9]))
+
+
+def test_a_continuous_joint_a_mimics_limits_bound_has_limits(tmp_path):
+    # b (-0.5 to 0.5) mimics a continuous joint: its limits were ignored (b at 2.0 'solved')
+    robot = _gear(tmp_path, a="continuous", a_limit="", b_limit='<limit lower="-0.5" '
+                  'upper="0.5"/>', m=1)
+    assert list(robot.limits[0]) == [-0.5, 0.5] and not robot.continuous[0]
+    assert all(_solves(robot, [0.4, -0.45]))
+    T = robot.frames(np.array([2.0, 0.3]), ["tool"])["tool"]
+    r = armsim.solve(robot, {"tool": T})
+    assert not r.success and np.all(np.abs(r.q[0]) <= 0.5)
+
+
+def test_a_continuous_joint_driving_a_half_rate_gear_is_not_wrapped(tmp_path):
+    # wrapped to [-pi, pi) (and turned back by whole turns), it moved the gear by pi: a
+    # pose at a = 3.3 'stalled'; now it is solved anywhere over the gear's two turns
+    robot = _gear(tmp_path, a="continuous", a_limit="", m=0.5)
+    assert not robot.continuous[0] and list(robot.limits[0]) == [-math.inf, math.inf]
+    assert all(_solves(robot, np.linspace(-6.0, 6.0, 9)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -41,6 +42,9 @@ __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOL
 #: serve the tools that can arrive; 1e-3 left the other arm up to 1e-4 m off, ad hoc: the
 #: weight squared times the far tool's distance, over the other's Jacobian squared)
 FAR_WEIGHT = 1e-6
+#: a continuous joint driving a gear (a mimic) of ratio p/q turns q times before the pose
+#: repeats: its restarts are drawn over those turns, q at most this (ratios rounded)
+MAX_GEAR = 16
 #: ... and less beyond this many reaches: FAR_WEIGHT x FAR_REACHES x reach / distance
 FAR_REACHES = 100.0
 #: a tool beyond its reach is then stretched toward its target by its own joints: at most
@@ -110,7 +114,16 @@ class TreeTargets(Problem):
         self._wrap = np.asarray(robot.continuous, dtype=bool)
         wide = ~self._wrap & np.array([t == "revolute" for t in robot.types]) & (
             self.limits[:, 1] - self.limits[:, 0] > 2.0 * np.pi)
-        draw = np.where(self._wrap[:, None], [-np.pi, np.pi], self.limits)
+        # (a turn, or a continuous joint that does not turn: it drives a gear of another
+        # ratio, drawn over the turns after which the gear's pose repeats too)
+        draw = np.where(self._wrap[:, None] | ~np.isfinite(self.limits), [-np.pi, np.pi],
+                        self.limits)
+        for source, m, _ in robot.mimic.values():
+            c = robot.joint_names.index(source)
+            if source in robot._geared and not np.isfinite(self.limits[c]).all():
+                turns = math.lcm(int(round(-draw[c, 0] / np.pi)),
+                                 Fraction(m).limit_denominator(MAX_GEAR).denominator)
+                draw[c] = [-turns * np.pi, turns * np.pi]
         draw[wide] = self.limits[wide].mean(axis=1)[:, None] + np.array([-np.pi, np.pi])
         draw[robot.base_translations] = 0.0   # a moving base's restarts start where it is
         if np.any(robot.base_translations):
@@ -280,7 +293,12 @@ class TreeTargets(Problem):
                 np.max(np.stack([o for _, o in parts]), axis=0))
 
     def angles(self):
-        return np.array([t != "prismatic" for t in self.robot.types], dtype=bool)
+        """The angles a whole turn leaves the pose as it is: not a slide, nor the source of
+        a gear of a ratio that is not whole or of a slide (the turn would move them)."""
+        out = np.array([t != "prismatic" for t in self.robot.types], dtype=bool)
+        for source in self.robot._no_turn:
+            out[self.robot.joint_names.index(source)] = False
+        return out
 
     def clip(self, q):
         q = np.clip(q, self.limits[:, 0], self.limits[:, 1])
@@ -291,7 +309,8 @@ class TreeTargets(Problem):
     def default_start(self):
         """The middle of the joint ranges (0 for a continuous joint and a base's slides)."""
         if self._start is None:
-            mid = np.where(self._wrap[:, None], 0.0, self.limits).mean(axis=1)
+            mid = np.where(self._wrap[:, None] | ~np.isfinite(self.limits), 0.0,
+                           self.limits).mean(axis=1)
             self._start = self.clip(np.where(self.robot.base_translations, 0.0, mid))
             self._start.setflags(write=False)
         return self._start.copy()

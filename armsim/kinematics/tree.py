@@ -189,7 +189,20 @@ class Robot(Limited):
                 raise ValueError(f"joint {shown(name)}: its mimic rule moves it over [{lo:g}, "
                                  f"{hi:g}] {unit}, beyond [{r_lo:g}, {r_hi:g}]")
         self.types = tuple(j.type for j in free)
-        self.continuous = _frozen(np.array([t == "continuous" for t in self.types]))
+        # which joints turn (wrapped to [-pi, pi) while solved, the same pose): not a
+        # continuous joint a mimic's own limits bound (it has limits), nor one driving a
+        # turning mimic by a ratio that is not whole (a turn would move it elsewhere; a
+        # slide it drives without limits moves over the turn it is wrapped to, as before)
+        turns = (np.array([t == "continuous" for t in self.types])
+                 & ~np.isfinite(self.limits).all(axis=1))
+        self._geared = frozenset(source for name, (source, m, _) in self.mimic.items()
+                                 if by_name[name].type != "prismatic" and m != round(m))
+        # the joints a whole turn moves to another pose: those and a slide's sources
+        self._no_turn = self._geared | {source for name, (source, m, _) in self.mimic.items()
+                                        if by_name[name].type == "prismatic" and m != 0.0}
+        for source in self._geared:
+            turns[column[source]] = False
+        self.continuous = _frozen(turns)
         #: which free coordinates are a floating or planar base's slides (their restarts
         #: start where the base is)
         self.base_translations = _frozen(np.array([j.type == "prismatic" and j.name in base
@@ -221,8 +234,8 @@ class Robot(Limited):
         it is too short to be one (a wheel, a sensor on its joint's axis)."""
         try:
             self.chain(link)
-        except validate.ReachError as exc:
-            if exc.short:
+        except ValueError as exc:
+            if getattr(exc, "reach_short", False):
                 return False
             raise
         return True
@@ -476,16 +489,19 @@ class Robot(Limited):
 def _as_joint(j):
     """A :class:`TreeJoint` as the chain's :class:`Joint` (for :func:`validate.joint`)."""
     kind = "continuous" if j.type == "fixed" else j.type
+    if j.mimic is not None and not (math.isfinite(j.lower) or math.isfinite(j.upper)):
+        kind = "continuous"     # a mimic with no limits of its own: none to check
     return Joint(j.name, kind, j.xyz, j.rpy, j.axis if j.type != "fixed" else (0.0, 0.0, 1.0),
                  j.lower, j.upper)
 
 
 def _within_mimic(name, source, own, limits, mult, off):
     """The source's ``limits`` narrowed to the values whose mimic ``value * mult + off``
-    stays within the mimic's ``own`` limits (a mimic with no limits, or of a continuous
-    source, which turns, leaves them as they are); a ValueError naming both when none do."""
+    stays within the mimic's ``own`` limits (a mimic with no limits leaves them as they are;
+    a continuous source gets limits, and no longer turns); a ValueError naming both when
+    none do."""
     lo, hi = (float(v) for v in own)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not np.all(np.isfinite(limits)):
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return limits
     if mult == 0.0:
         if lo <= off <= hi:

@@ -396,8 +396,8 @@ def _tree_joint(j, element):
             hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
         elif mimic_el is None:
             raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
-        elif j.type == "prismatic":
-            lo, hi = -1.0, 1.0      # a mimic joint's own range is never used
+        else:               # a mimic without limits of its own: none (its source's rule)
+            lo, hi = -np.inf, np.inf
     mimic = None
     if mimic_el is not None:
         if j.type not in MOVABLE:

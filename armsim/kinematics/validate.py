@@ -183,23 +183,18 @@ def joint(j):
     return xyz, rpy, axis / size, (lo, hi)
 
 
-class ReachError(ValueError):
-    """An arm refused by :func:`reach`; ``short``: its reach is under the range's bottom."""
-
-    def __init__(self, message, short):
-        super().__init__(message)
-        self.short = short
-
-
 def reach(value, arm) -> float:
     """Refuse an arm (named ``arm``, e.g. ``"the arm from 'base' to 'tool'"``) whose reach
-    [m] is outside :data:`REACH_RANGE` (a :class:`ReachError`)."""
+    [m] is outside :data:`REACH_RANGE` (the ValueError's ``reach_short``: True when under
+    its bottom)."""
     lo, hi, unit = REACH_RANGE
     if not lo <= value <= hi:
         why = (" (a tool this close to the first joint barely moves: name a link farther "
                "out as the tool; lengths are in metres)" if value < lo else "")
-        raise ReachError(f"{arm} reaches {value:g} {unit} from its first joint{why}; a robot "
-                         f"model's reach must be within {_interval('reach')}", value < lo)
+        err = ValueError(f"{arm} reaches {value:g} {unit} from its first joint{why}; a robot "
+                         f"model's reach must be within {_interval('reach')}")
+        err.reach_short = value < lo
+        raise err
     return value
 
 
