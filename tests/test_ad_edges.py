@@ -43,6 +43,60 @@ def test_a_fractional_power_at_zero_is_finite_in_every_direction():
     assert np.array_equal(ad.jacobian(lambda v: v ** 1.5, [0.0]), [[0.0]])
 
 
+def _varying_powers(v):
+    # bases -2, 0, 0, 1.5 and 0.7; exponents 2, 3, 2 (constant at -2 and at the first 0: no
+    # tangent), then 2.5 and -1.3 varying; the last two also as a float base to a Dual power
+    base, expo = v[:5], v[5:] * np.array([0.0, 0.0, 1.0, 1.0, 1.0]) + np.array([2, 3, 0, 0, 0])
+    return ad.concatenate([base ** expo, 3.0 ** v[8:], 0.0 ** v[7:8]])
+
+
+def test_a_power_with_a_varying_exponent_is_numpys_where_it_is_finite():
+    # was exp(y log x): NaN at every base <= 0 (and in the tangent of 0 ** y)
+    x = np.array([-2.0, 0.0, 0.0, 1.5, 0.7, 0.0, 0.0, 2.0, 2.5, -1.3])
+    y, J = ad.value_and_jacobian(_varying_powers, x)
+    assert np.array_equal(y[:3], [4.0, 0.0, 0.0]) and y[-1] == 0.0
+    np.testing.assert_allclose(y, _varying_powers(x), rtol=1e-15)
+    np.testing.assert_allclose(J, fd(_varying_powers, x), rtol=1e-7, atol=1e-8)
+    assert J[0, 0] == -4.0 and J[3, 3] == 2.5 * 1.5 ** 1.5       # y x^(y-1) by hand
+    assert J[3, 8] == 1.5 ** 2.5 * np.log(1.5)                    # x^y log x by hand
+    assert not J[1].any() and not J[2].any() and not J[-1].any()  # 0^y: flat for y > 0
+    x0 = ad.Dual.variables([0.0])
+    y0 = x0 ** (x0 * 0)                                  # 0^0 = 1, the exponent constant
+    assert y0.value == 1.0 and y0.tangent[0, 0] == 0.0
+    f = lambda u: u[0] ** u[1] + 3.0 ** u[1]            # noqa: E731
+    for v in ([1.5, 2.5], [0.7, -1.3], [0.0, 2.0]):      # reverse mode, the same numbers
+        val, g = reverse.value_and_grad(f, np.array(v))
+        assert val == pytest.approx(v[0] ** v[1] + 3.0 ** v[1], rel=1e-15)
+        np.testing.assert_allclose(g, ad.jacobian(f, v), rtol=1e-14, atol=0)
+        np.testing.assert_allclose(g, fd(f, v), rtol=1e-7, atol=1e-8)
+    assert (reverse.Var(-2.0) ** reverse.Var(2.0)).value == 4.0
+    assert ((-2.0) ** reverse.Var(np.array([2.0]))).value == 4.0
+
+
+_ZERO_TO_MINUS_ONE = "with respect to {} is undefined at x = 0, y = -1"
+
+
+@pytest.mark.parametrize("f, x, message, reverse_message", [
+    (lambda v: v[0] ** v[1], [-2.0, 2.0], "with respect to y is undefined at x = -2, y = 2 "
+     r"\(a negative base\); keep the exponent constant there$", None),
+    (lambda v: (-2.0) ** v, [2.0], "with respect to y is undefined at x = -2, y = 2", None),
+    (lambda v: 0.0 ** v, [0.0], r"to y is undefined at x = 0, y = 0 \(0 \*\* y with y <= 0\)",
+     None),
+    (lambda v: v[0] ** v[1], [0.0, -1.0], _ZERO_TO_MINUS_ONE.format("y"), None),
+    # the exponent's tangent is zero, its adjoint (reverse mode) is not
+    (lambda v: v[0] ** (v[1] * 0.0 - 1.0), [0.0, 1.0], _ZERO_TO_MINUS_ONE.format("x")
+     + r" \(0 \*\* y with y < 0 is infinite\)$", _ZERO_TO_MINUS_ONE.format("y")),
+    (lambda v: v[0] ** v[1], [-2.0, 0.5], r"^x \*\* y is not a real number at x = -2, y = 0.5 "
+     r"\(a negative base needs an integer exponent\)$", None),
+])
+def test_an_undefined_power_or_slope_raises_one_clear_error(f, x, message, reverse_message):
+    # each was a NaN value or a NaN slope, forward and reverse alike
+    with pytest.raises(ValueError, match=message):
+        ad.jacobian(f, x)
+    with pytest.raises(ValueError, match=reverse_message or message):
+        reverse.grad(lambda u: ad.sum(f(u)), np.array(x))
+
+
 def test_duals_of_different_directions_do_not_combine():
     with pytest.raises(ValueError) as err:
         ad.Dual(1.0, [1.0]) * ad.Dual(1.0, [1.0, 2.0])

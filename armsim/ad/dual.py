@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from armsim.ad import power
+from armsim.ad.power import pow_slope
+
 __all__ = [
     "Dual", "jacobian", "value_and_jacobian", "seed", "is_dual", "value_of", "instrumented",
     "sin", "cos", "cos_sin", "tan", "atan", "arctan", "atan2", "arctan2", "sqrt", "exp", "log",
@@ -95,23 +98,17 @@ def _real(x):
     return x.astype(float, copy=False)
 
 
+def _varies(t):
+    """Per value element: does its tangent have a non-zero entry (sparse ones read densely)?"""
+    return np.any((t if isinstance(t, np.ndarray) else t.to_dense()) != 0, axis=-1)
+
+
 def _same_k(a, b):
     """Two Duals combine only with the same directions (K); numpy would broadcast K = 1."""
     ka, kb = a.tangent.shape[-1], b.tangent.shape[-1]
     if ka != kb:
         raise ValueError(f"Duals of {ka} and {kb} directions cannot be combined (seed every "
                          "input of one evaluation together)")
-
-
-def pow_slope(x, p):
-    """``d x^p / dx = p x^(p-1)`` elementwise (written without dividing by x): 0 where
-    ``p = 0`` (x^0 is constant, even at x = 0), and taken as 0 at x = 0 where it is not
-    finite (a fractional power's slope there, as :func:`sqrt`'s), so the other directions
-    of a tangent stay finite (inf times their 0 was NaN)."""
-    x, p = np.asarray(x, dtype=float), np.asarray(p, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = p * x ** (p - 1.0)
-    return np.where((p == 0) | ((x == 0) & ~np.isfinite(d)), 0.0, d)
 
 
 def _col(d):
@@ -279,15 +276,14 @@ class Dual:
 
     def __pow__(self, other):
         if isinstance(other, Dual):
-            return exp(other * log(self))
+            _same_k(self, other)
+            return _power(self, other)
         p = np.asarray(other, dtype=float)
         v = self.value ** p
         return _make("pow", v, _col(pow_slope(self.value, p)) * self.tangent, (self,))
 
     def __rpow__(self, other):  # other ** self
-        other = np.asarray(other, dtype=float)
-        v = other ** self.value
-        return _make("rpow", v, _col(v * np.log(other)) * self.tangent, (self,))
+        return _power(np.asarray(other, dtype=float), self)
 
     def __matmul__(self, other):
         return matmul(self, other)
@@ -316,6 +312,19 @@ class Dual:
 
     def __ge__(self, other):
         return self.value >= value_of(other)
+
+
+def _power(x, y):
+    """``x ** y`` for a Dual exponent ``y`` (``x`` a Dual or a constant): numpy's value;
+    a slope that is undefined where a tangent is non-zero raises (:mod:`armsim.ad.power`)."""
+    xv = value_of(x)
+    v, dx, dy, bad_x, bad_y = power.partials(xv, y.value)
+    power.refuse(bad_y, lambda: _varies(y.tangent), "y", xv, y.value)
+    t = _col(dy) * y.tangent
+    if not isinstance(x, Dual):
+        return _make("rpow", v, t, (y,))
+    power.refuse(bad_x, lambda: _varies(x.tangent), "x", xv, y.value)
+    return _make("pow", v, _col(dx) * x.tangent + t, (x, y))
 
 
 def _bcast(tangent, shape):

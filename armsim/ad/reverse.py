@@ -25,6 +25,7 @@ import itertools
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ad import power
 
 __all__ = ["Var", "grad", "value_and_grad", "VJP_RULES"]
 
@@ -257,11 +258,28 @@ def _neg(a):
 
 def _pow(a, b):
     av, bv = _val(a), _val(b)
-    if isinstance(b, Var):                      # x ** y = exp(y log x), as in dual
-        return np.exp(b * np.log(a))
+    if isinstance(b, Var):      # a varying exponent: the slopes of armsim.ad.power, as in dual
+        return _pow_var(a, b, av, bv)
     v = av ** bv
     d = ad.pow_slope(av, bv)
     return _node("pow", v, [(a, lambda g: _unbroadcast(g * d, av.shape), "mul")])
+
+
+def _pow_var(a, b, av, bv):
+    """``a ** b`` for a Var exponent; an undefined slope raises once a non-zero adjoint
+    reaches it (in the backward sweep), so the value itself is numpy's.  An adjoint does
+    not know that the exponent's own derivative is zero (``x ** (0 * x)`` at x = 0), so
+    reverse mode refuses there too where forward mode does not."""
+    v, dx, dy, bad_x, bad_y = power.partials(av, bv)
+
+    def va(g):
+        power.refuse(bad_x, lambda: np.asarray(g) != 0, "x", av, bv)
+        return _unbroadcast(g * dx, av.shape)
+
+    def vb(g):
+        power.refuse(bad_y, lambda: np.asarray(g) != 0, "y", av, bv)
+        return _unbroadcast(g * dy, bv.shape)
+    return _node("pow", v, [(b, vb, "mul"), (a, va, "mul")])     # the exponent's check first
 
 
 def _atan2(y, x):
