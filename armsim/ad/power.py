@@ -24,8 +24,8 @@ __all__ = ["pow_slope", "partials", "refuse"]
 def pow_slope(x, p):
     """``d x^p / dx = p x^(p-1)`` elementwise (written without dividing by x): 0 where
     ``p = 0`` (x^0 is constant, even at x = 0), and taken as 0 at x = 0 where it is not
-    finite (a fractional power's slope there, as :func:`armsim.ad.dual.sqrt`'s), so the other directions
-    of a tangent stay finite (inf times their 0 was NaN)."""
+    finite (a fractional power's slope there, as :func:`armsim.ad.dual.sqrt`'s), so the
+    other directions of a tangent stay finite (inf times their 0 was NaN)."""
     x, p = np.asarray(x, dtype=float), np.asarray(p, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         d = p * x ** (p - 1.0)
