@@ -161,6 +161,58 @@ def test_sparse_equals_dense_when_nothing_is_dropped(f):
         np.testing.assert_allclose(ad.jacobian(f, x), dense, rtol=0, atol=1e-14)
 
 
+# functions that use the seed itself, not only its entries: its tangent is dense (no
+# operation made it) and meets the slots of the operations' results
+_ON_THE_SEED = {
+    "product": lambda x: (x + 1.0) * x,
+    "quotient": lambda x: x / (x + 1),
+    "atan2": lambda x: ad.atan2(x[0], x[1]) * x,
+    "hypot": lambda x: ad.hypot(x[0], x[1]) * x,
+    "concatenate": lambda x: ad.concatenate([x, 2 * x]),
+    "power": lambda x: x ** x,
+    "cumsum": lambda x: ad.sin(x[0] * x[1]) + ad.cumsum(x) * x,
+    "stack, sum, where": lambda x: ad.where(x > 0.4, ad.stack([x, x * x]), -x) * ad.sum(x * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ON_THE_SEED))
+def test_sparse_equals_dense_on_functions_of_the_seed(name):
+    # was TypeError "cannot mix a non-zero dense tangent with a sparse one" (k = K) and
+    # ValueError "Duals of 1 and 3 directions cannot be combined" (k < K)
+    f, x = _ON_THE_SEED[name], np.array([0.3, 0.5, 0.7])
+    dense = ad.jacobian(f, x)
+    np.testing.assert_allclose(jacobian(f, x, k=3, representation="sparse"), dense,
+                               rtol=1e-15, atol=1e-15)
+    xs = np.random.default_rng(5).uniform(0.2, 1.0, (4, 3))        # a batch of seeds
+    with prune(3, representation="sparse"):
+        y = f(ad.seed(xs, batch_dims=1))
+    np.testing.assert_allclose(dense_tangent(y.tangent), f(ad.seed(xs, batch_dims=1)).tangent,
+                               rtol=1e-15, atol=1e-15)
+    for k in (1, 2):
+        pruned = jacobian(f, x, k=k, representation="sparse")
+        assert np.count_nonzero(pruned, axis=-1).max() <= k
+        if np.count_nonzero(dense, axis=-1).max() <= k:                 # nothing to drop
+            np.testing.assert_allclose(pruned, dense, rtol=1e-15, atol=1e-15)
+
+
+def test_sparse_prunes_a_function_of_the_seed_as_the_merge_rule_says():
+    f = lambda x: (x + 1.0) * x                                          # noqa: E731
+    for k in (1, 2):            # one entry per row: nothing to drop (was an error at k = 1)
+        J = jacobian(f, [0.3, 0.5], k=k, representation="sparse")
+        np.testing.assert_allclose(J, [[1.6, 0.0], [0.0, 2.0]], rtol=1e-15)
+    # x * x[0]: row 1 is x0 e1 (the seed's, arriving first) + x1 e0 (x[0]'s slots); with one
+    # slot e0 replaces e1 only if strictly larger
+    g = lambda x: x * x[0]                                               # noqa: E731
+    J = jacobian(g, [0.3, 0.5], k=1, representation="sparse")
+    np.testing.assert_allclose(J, [[0.6, 0.0], [0.5, 0.0]], rtol=1e-15)
+    J = jacobian(g, [0.5, 0.3], k=1, representation="sparse")
+    np.testing.assert_allclose(J, [[1.0, 0.0], [0.0, 0.5]], rtol=1e-15)
+    J = jacobian(g, [0.4, 0.4], k=1, representation="sparse")          # a tie: e0 dropped
+    np.testing.assert_allclose(J, [[0.8, 0.0], [0.0, 0.4]], rtol=1e-15)
+    masked = jacobian(g, [0.4, 0.4], k=1, representation="dense")      # the mask keeps ties
+    np.testing.assert_allclose(masked, [[0.8, 0.0], [0.4, 0.4]], rtol=1e-15)
+
+
 def test_sparse_tangents_flow_through_the_arm_with_batches():
     c = Chain([0.4, 0.3, 0.2, 0.1])
     q = np.random.default_rng(2).uniform(-1, 1, (3, 4))

@@ -98,6 +98,12 @@ def _real(x):
     return x.astype(float, copy=False)
 
 
+def _directions(t):
+    """K of a tangent: its last axis, or the direction count ``n`` of a sparse tangent
+    (:class:`armsim.ad.pruning.Slots`, whose last axis holds its k slots)."""
+    return t.shape[-1] if isinstance(t, np.ndarray) else t.n
+
+
 def _varies(t):
     """Per value element: does its tangent have a non-zero entry (sparse ones read densely)?"""
     return np.any((t if isinstance(t, np.ndarray) else t.to_dense()) != 0, axis=-1)
@@ -105,7 +111,7 @@ def _varies(t):
 
 def _same_k(a, b):
     """Two Duals combine only with the same directions (K); numpy would broadcast K = 1."""
-    ka, kb = a.tangent.shape[-1], b.tangent.shape[-1]
+    ka, kb = _directions(a.tangent), _directions(b.tangent)
     if ka != kb:
         raise ValueError(f"Duals of {ka} and {kb} directions cannot be combined (seed every "
                          "input of one evaluation together)")

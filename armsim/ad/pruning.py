@@ -231,13 +231,17 @@ class Slots:
 
 
 def _as_slots(x, like):
-    """``x`` as Slots; a dense operand must be all zeros (a constant's tangent)."""
+    """``x`` as Slots of ``like``'s k and K.  A dense tangent is a constant's zeros or one
+    that no operation made (a seed, :meth:`Dual.variables`): it goes into slots as every new
+    dense tangent does (:func:`to_slots`)."""
     if isinstance(x, Slots):
         return x
     x = np.asarray(x, dtype=float)
-    if np.any(x):
-        raise TypeError("cannot mix a non-zero dense tangent with a sparse one")
-    return Slots.empty(x.shape[:-1], like.k, like.n)
+    if not np.any(x):
+        return Slots.empty(x.shape[:-1], like.k, like.n)
+    if x.shape[-1] != like.n:
+        raise ValueError(f"direction counts differ: {x.shape[-1]} and {like.n}")
+    return to_slots(x, like.k)
 
 
 def _merge_one(ids, vals, in_id, in_val):
