@@ -213,6 +213,15 @@ def test_sparse_prunes_a_function_of_the_seed_as_the_merge_rule_says():
     np.testing.assert_allclose(masked, [[0.8, 0.0], [0.4, 0.4]], rtol=1e-15)
 
 
+def test_a_varying_power_reads_sparse_tangents_where_a_slope_is_undefined():
+    # the exponent's slope at a negative base is undefined: it matters only where the
+    # exponent's tangent (here slots) is non-zero
+    J = jacobian(lambda x: x[0] ** (x[1] * 0.0 + 2.0), [-2.0, 5.0], k=1, representation="sparse")
+    np.testing.assert_array_equal(J, [-4.0, 0.0])
+    with pytest.raises(ValueError, match="with respect to y is undefined at x = -2, y = 2"):
+        jacobian(lambda x: x[0] ** x[1], [-2.0, 2.0], k=1, representation="sparse")
+
+
 def test_sparse_tangents_flow_through_the_arm_with_batches():
     c = Chain([0.4, 0.3, 0.2, 0.1])
     q = np.random.default_rng(2).uniform(-1, 1, (3, 4))
