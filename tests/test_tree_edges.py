@@ -508,3 +508,22 @@ def test_a_continuous_joint_driving_a_half_rate_gear_is_not_wrapped(tmp_path):
     robot = _gear(tmp_path, a="continuous", a_limit="", m=0.5)
     assert not robot.continuous[0] and list(robot.limits[0]) == [-math.inf, math.inf]
     assert all(_solves(robot, np.linspace(-6.0, 6.0, 9)))
+
+
+def test_every_path_reports_each_tools_residual(tmp_path):
+    # the compiled solve of a one-tool robot gave targets=None from its second solve on
+    # (its shortcut returned before the robot's finish), and a batch of 0 rows gave None
+    from armsim.ik import compiled
+    robot = armsim.load_robot(_write(tmp_path, "arm.urdf", ARM))
+    empty = armsim.solve_batch(robot, {"hand_tip": np.zeros((0, 3))})
+    assert list(empty.targets) == ["hand_tip"] and empty.targets["hand_tip"].shape == (0,)
+    runs = [False] + ([True] if compiled.available() else [])
+    for use in runs:
+        old = compiled.use(use)
+        try:
+            for q in ([0.3, 0.4, 0.5], [0.1, -0.2, 0.3], [0.2, 0.1, 0.1]):
+                T = robot.frames(np.array(q), ["hand_tip"])["hand_tip"]
+                r = armsim.solve(robot, {"hand_tip": T})
+                assert r.success and r.targets["hand_tip"] == r.residual < 1e-5
+        finally:
+            compiled.use(old)

@@ -512,8 +512,9 @@ class Solver:
                 (q, iters, res, stalled, (pos, ori), tools, timed), attainable = got
                 why = spatial_scalar.compiled_reason(res, self.tol, attainable, stalled, timed)
                 out = IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
-                if tools is None:
+                if tools is None and prob.__class__ is not TreeTargets:
                     return out
+                tools = [res] if tools is None else tools   # one tool: the solve's residual
                 rows = None if out.success else for_tree(prob.robot, target, False)[1][None]
                 return prob.finish(out, rows, None, self.tol, single=True, tools=tools)
         tree = prob.__class__ is TreeTargets
@@ -552,6 +553,8 @@ class Solver:
         if isinstance(prob, Stack) or (isinstance(prob, TreeTargets) and b):
             out = prob.finish(out, targets, q0, self.tol, single=False,
                               **({"tools": details["tools"]} if "tools" in details else {}))
+        elif isinstance(prob, TreeTargets):
+            out.targets = {name: np.zeros(0) for name in prob.names}    # no rows: none
         return out
 
 
@@ -633,9 +636,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
-    # the solver of these settings, made once per thread (without objectives: they are
-    # objects a caller may change between solves), and again when a setting, the problem's
-    # default of one, or what the solver read of the problem and this module has changed
+    # the solver of these settings, made once per thread (not with objectives: a caller may
+    # change them), and again when a setting, its default or what the solver read changed
     key = None
     if objectives is None and not priority and max_step is None:
         key = (chain, method, correction, tol, max_iter, first_iter, restarts, seed,
