@@ -113,6 +113,11 @@ def comfortable_start(chain, draws=512):
     import numpy as np
     lo = np.where(np.isfinite(chain.limits[:, 0]), chain.limits[:, 0], -np.pi)
     hi = np.where(np.isfinite(chain.limits[:, 1]), chain.limits[:, 1], np.pi)
+    # a revolute joint's range wider than a turn: the turn in it nearest 0 (every angle has
+    # an equal one there, and a scene takes angles within +-1e4 rad)
+    wide = ~np.array(chain.prismatic, dtype=bool) & (hi - lo > 2.0 * np.pi)
+    mid = np.clip(0.0, lo + np.pi, hi - np.pi)
+    lo, hi = np.where(wide, mid - np.pi, lo), np.where(wide, mid + np.pi, hi)
     q = np.random.default_rng(0).uniform(lo, hi, (draws, chain.n))
     q[0] = 0.5 * (lo + hi)
     p = chain.pose(q)[1] - np.asarray(chain.xyz[0], dtype=float)

@@ -76,6 +76,17 @@ def test_a_urdf_never_seen_runs_in_one_command(tmp_path, four_joints):
     assert rep["final_error"] < 1e-6 and np.isfinite(rep["mean_error"])
 
 
+def test_a_joint_of_a_huge_range_gets_a_start_a_scene_takes(tmp_path):
+    # the start was drawn anywhere in +-1e5 rad; a scene takes angles within +-1e4, so the
+    # command refused its own scene ("arm.angles[0]: must be <= 10000"), by chance of a draw
+    path = _write(tmp_path / "wide.urdf", [
+        ("j1", "revolute", "base", "l1", "0 0 0.1", "0 0 1", -1e5, 1e5),
+        ("j2", "revolute", "l1", "l2", "0 0 0.2", "0 1 0", -2.0, 2.0),
+        ("j3", "revolute", "l2", "tool", "0 0 0.3", "0 1 0", -2.0, 2.0)])
+    r = run([path.name, "--gif", "out.gif", "--frames", "3", "--size", "64x48"], tmp_path)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
 def test_six_joints_track_a_pose_and_armsim_takes_the_same_arguments(tmp_path, six_joints):
     r = run([six_joints.name, "--gif", "out.gif", "--frames", "12", "--size", "160x120",
              "--report", "r.json"], tmp_path, module=True)
