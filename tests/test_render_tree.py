@@ -138,7 +138,7 @@ def test_armsim_render_draws_a_robot_and_refuses_bad_input():
             (dict(q={"a": 1}), r"^q must be an array of numbers"),
             (dict(q=np.r_[np.nan, mid[1:]]), r"^q\[0\] must be a finite number, got nan$"),
             (dict(q=mid, target={"panda_tcp": np.ones((4, 4))}),
-             r"^target: a homogeneous pose's bottom row must be \[0, 0, 0, 1\]"),
+             r"^target 'panda_tcp': a homogeneous pose's bottom row must be \[0, 0, 0, 1\]"),
             (dict(q=mid, target={"panda_tcp": [1e7, 0, 0]}),
              r"^target\['panda_tcp'\] must be within \+-1e\+06 m"),
             (dict(q=mid, target={"panda_tcp": [1e300, 0, 0]}),     # past the solver's range

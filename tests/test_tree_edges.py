@@ -527,3 +527,24 @@ def test_every_path_reports_each_tools_residual(tmp_path):
                 assert r.success and r.targets["hand_tip"] == r.residual < 1e-5
         finally:
             compiled.use(old)
+
+
+def test_a_bad_tool_target_names_its_tool_in_one_short_line(tmp_path):
+    # a pose's NaN or bottom row said only "target:", and a 5,000-character link name
+    # made a 5,085-character line
+    long = "k" * 5000
+    robot = armsim.load_robot(_write(tmp_path, "arm.urdf", ARM.replace("hand_tip", long)),
+                              tips=["hand", long])
+    T = np.eye(4)
+    T[0, 3] = np.nan
+    with pytest.raises(ValueError) as err:
+        armsim.solve(robot, {"hand": np.array([0, 0, 0.5]), long: T})
+    assert "a homogeneous pose must be finite numbers, got nan at [0, 3]" in str(err.value)
+    assert str(err.value).startswith("target 'kkkk") and len(str(err.value)) < 300
+    with pytest.raises(ValueError) as err:
+        armsim.solve(robot, {"hand": np.eye(4) * 2})
+    assert str(err.value).startswith("target 'hand': a homogeneous pose's bottom row must be")
+    for bad in (np.zeros(5), armsim.Target(np.zeros(3), weights=[1, 2])):
+        with pytest.raises(ValueError) as err:
+            armsim.solve(robot, {long: bad})
+        assert len(str(err.value)) < 300

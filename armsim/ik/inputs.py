@@ -141,11 +141,13 @@ def check_weights(weights, m, where="weights"):
 _POSE_ROW = np.array([3, 7, 11, 0, 1, 2, 4, 5, 6, 8, 9, 10])   # a 4 x 4 pose's row, flat
 
 
-def target_rows(target, batch):
+def target_rows(target, batch, name=None):
     """(kind, rows (B, 3 or 12)) from positions (3,) / (B, 3) or homogeneous poses
     (4, 4) / (B, 4, 4); None when the shape is neither; a ValueError when the numbers
-    are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``."""
-    t = real_array("targets" if batch else "target", target)
+    are not real (:func:`real_array`) or a pose's bottom row is not ``[0, 0, 0, 1]``
+    (``name``: the target in messages, default "target" or "targets")."""
+    name = name or ("targets" if batch else "target")
+    t = real_array(name, target)
     if (not batch and t.shape == (4, 4) and t[3].tolist() == [0.0, 0.0, 0.0, 1.0]
             and np.isfinite(t).all()):
         return "pose", t.take(_POSE_ROW)[None]   # one pose
@@ -159,13 +161,13 @@ def target_rows(target, batch):
     if not np.isfinite(t[:, :3, 3]).all():  # (flattened, it read "must be 12 numbers"; a
         # rotation's NaN: its orthonormality check's deviation)
         b, i = (int(v[0]) for v in np.nonzero(~np.isfinite(t[:, :3, 3])))
-        raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose must be finite "
+        raise ValueError(f"{name}: a homogeneous pose must be finite "
                          f"numbers, got {t[b, i, 3]} at [{i}, 3]"
                          + (f" of pose {b}" if batch else ""))
     bottom = t[:, 3, :]
     if not (bottom == (0.0, 0.0, 0.0, 1.0)).all():
         bad = bottom[np.flatnonzero(~(bottom == (0.0, 0.0, 0.0, 1.0)).all(axis=-1))[0]]
-        raise ValueError(f"target{'s' if batch else ''}: a homogeneous pose's bottom row "
+        raise ValueError(f"{name}: a homogeneous pose's bottom row "
                          f"must be [0, 0, 0, 1], got {[float(v) for v in bad]}")
     rows = np.concatenate([t[:, :3, 3], t[:, :3, :3].reshape(-1, 9)], axis=-1)
     return "pose", rows

@@ -31,7 +31,6 @@ from armsim.ik.problems import (Problem, SpatialTarget, Target, check_pose_rows,
 from armsim.kinematics.planar import MAX_COORDINATE
 from armsim.kinematics.tree import Robot
 from armsim.kinematics.validate import listed, shown
-from armsim.ranges import real_array
 from armsim.ik.recent import Recent
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
@@ -573,18 +572,18 @@ def for_tree(robot, targets, batch):
         if link not in robot.links:
             raise ValueError(f"no link named {shown(link)} (a target); links: "
                              f"{listed(robot.links)}")
-        found = SpatialTarget.target_rows(real_array(f"target {link!r}", t), batch)
+        found = SpatialTarget.target_rows(t, batch, f"target {shown(link)}")
         if found is None:
             shapes = "(B, 3) or (B, 4, 4)" if batch else "(3,) or (4, 4)"
-            raise ValueError(f"target {link!r} must have shape {shapes} (a position or a "
+            raise ValueError(f"target {shown(link)} must have shape {shapes} (a position or a "
                              f"homogeneous pose), got {np.shape(t)}")
         kind, r = found
         if size is not None and len(r) != size:
-            raise ValueError(f"every target needs the same number of rows: {link!r} has "
+            raise ValueError(f"every target needs the same number of rows: {shown(link)} has "
                              f"{len(r)}, the first had {size}")
         size = len(r)
         w = None if weights is None else tuple(check_weights(
-            weights, 3 if kind == "position" else 6, f"the weights of target {link!r}"))
+            weights, 3 if kind == "position" else 6, f"the weights of target {shown(link)}"))
         spec.append((link, kind, w))
         rows.append(r)
     _check_rotations(rows, spec, batch)
@@ -610,7 +609,7 @@ def _bad_number(targets, prob, rows, batch):
     t = targets[link]
     t = np.asarray(t.pose if isinstance(t, Target) else t, dtype=float)
     got = (t[i] if batch else t).tolist()
-    raise ValueError(f"target {link!r}{f'[{i}]' if batch else ''} must be finite numbers "
+    raise ValueError(f"target {shown(link)}{f'[{i}]' if batch else ''} must be finite numbers "
                      f"within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
 
 
@@ -640,4 +639,4 @@ def _check_rotations(rows, spec, batch):
     """Refuse a pose target whose rotation is not one, as a chain's target is refused."""
     for r, (link, kind, _) in zip(rows, spec):
         if kind == "pose":
-            check_pose_rows(r, batch, prefix=f"target {link!r}: rotation")
+            check_pose_rows(r, batch, prefix=f"target {shown(link)}: rotation")
