@@ -153,3 +153,21 @@ def test_cli_override_with_a_long_value_is_short(capsys):
     assert cli.main(["--method", "m" * 100_000, "--gif", "/nonexistent-dir/x.gif"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) < 300 and "(100000 characters)" in err
+
+
+@pytest.mark.parametrize("hold, loop, message", [
+    # the summed period rounded to the last start: "period must be > the last start ..."
+    ("[1e6, 1e-11]", "true", "x.toml: target.hold[1]: 1e-11 frames are lost beside the 1e+06 "
+     "frames before (the sum of the holds keeps about 16 digits)"),
+    ("[1e6, 1e-11, 1]", "false", "x.toml: target.hold[1]: 1e-11 frames are lost beside the "
+     "1e+06 frames before (the sum of the holds keeps about 16 digits)"),
+    ("[1e6, 1e-11]", "false", None),          # (no loop: the last hold ends nothing)
+])
+def test_a_hold_lost_to_rounding_is_named(hold, loop, message):
+    text = ('[arm]\nlengths = [0.35, 0.3]\n[target]\nkind = "waypoints"\n'
+            f'points = [[0.1, 0.1], [0.2, 0.1]{", [0.1, 0.2]" * (hold.count(",") - 1)}]\n'
+            f'hold = {hold}\nloop = {loop}\n')
+    if message is None:
+        assert loads(text, source="x.toml")
+    else:
+        assert error_of(text) == message

@@ -8,6 +8,7 @@ weights) for the second, checked across tables by :func:`check_spatial`."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -347,6 +348,17 @@ class WaypointsTarget(_Spatial, TargetSection):
             where.child("hold").fail("give exactly one of target.hold [frames] and target.times [frames]")
         if isinstance(self.hold, tuple) and len(self.hold) != n:
             where.child("hold").fail(f"must have {n} item(s), one per waypoint, got {len(self.hold)}")
+        if self.hold is not None and (not isinstance(self.hold, tuple) or len(self.hold) == n):
+            # each hold must move the time on (with a loop, the last one too), not be lost
+            # to rounding beside the frames before it
+            holds = self.hold if isinstance(self.hold, tuple) else (self.hold,) * n
+            ends = list(itertools.accumulate(float(h) for h in holds))   # (as np.cumsum)
+            for k in range(1, n if self.loop else n - 1):
+                if ends[k] <= ends[k - 1]:
+                    at = where.child("hold")
+                    (at.item(k) if isinstance(self.hold, tuple) else at).fail(
+                        f"{holds[k]!r} frames are lost beside the {ends[k - 1]:g} frames "
+                        f"before (the sum of the holds keeps about 16 digits)")
         if self.times is not None:
             if len(self.times) != n:
                 where.child("times").fail(f"must have {n} item(s), one per waypoint, got {len(self.times)}")
