@@ -159,3 +159,23 @@ def test_an_arm_with_every_joint_locked_runs_beside_an_obstacle(tmp_path, arm):
     text = report.read_text()
     assert "Infinity" not in text and "NaN" not in text
     assert json.loads(text)["frames"] == 3 and gif.stat().st_size > 0
+
+
+def test_a_point_objective_no_joint_moves_is_named_by_its_item(tmp_path):
+    # "armsim: error: PointTarget: point 0 is not moved by any joint": no file, no key
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    scene = tmp_path / "p.toml"
+    scene.write_text('[arm]\nlengths = [0.35, 0.3]\n[target]\nkind = "fixed"\n'
+                     'point = [0.1, 0.1]\n[[objective]]\nkind = "point"\npoint = 0\n'
+                     'target = [0.1, 0.1]\n')
+    r = subprocess.run([sys.executable, str(root / "run_arm.py"), str(scene), "--gif",
+                        str(tmp_path / "p.gif"), "--frames", "2", "--size", "16x16"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**__import__("os").environ, "SDL_VIDEODRIVER": "dummy",
+                            "PYTHONPATH": str(root)})
+    assert r.returncode == 2 and r.stderr == (
+        f"{scene}: objective[0].point: point 0 is not moved by any joint\n")
+    assert not (tmp_path / "p.gif").exists()

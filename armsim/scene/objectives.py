@@ -92,7 +92,8 @@ class PointItem(_Item):
     """A point of the chain sent to a fixed target (`armsim.PointTarget`)."""
 
     point: float = key(Number(ge=0, le=1000), doc="the chain point: 0 the base, k the k-th "
-                       "joint, the last the tip; a fraction lies along the next link")
+                       "joint, the last the tip; a fraction lies along the next link (a "
+                       "point no joint moves is refused)")
     target: tuple = key(_point("[x, y] or [x, y, z]"), doc="where that point should be")
     weight: float = key(_WEIGHT, 1.0, "weight of the point's error")
 
@@ -291,7 +292,7 @@ def objectives_for(scene, q0, chain=None) -> list:
     import armsim.ik.objectives as ob
 
     out = []
-    for item in getattr(scene.sections.get("objective"), "items", ()):
+    for i, item in enumerate(getattr(scene.sections.get("objective"), "items", ())):
         k = item.kind
         if k == "posture":
             rest = q0 if item.rest is None else np.array(item.rest)
@@ -300,6 +301,13 @@ def objectives_for(scene, q0, chain=None) -> list:
             out.append(ob.JointLimitBarrier(item.margin, item.weight))
         elif k == "point":
             out.append(ob.PointTarget(item.point, [item.target], item.weight))
+            if chain is not None:           # a point no joint moves: named by its item
+                try:
+                    out[-1].bind(chain)
+                except ValueError as exc:
+                    from armsim.scene.schema import SceneError
+                    raise SceneError(scene.source, f"objective[{i}].point",
+                                     str(exc).removeprefix("PointTarget: ")) from None
         elif k == "smoothness":
             out.append(ob.Smoothness(q0, item.weight))
         else:
