@@ -67,7 +67,8 @@ class ArmSection(Section):
     tip_link: str | None = key(Text(), None, "spatial (`robot` or `urdf`): the tool link "
                                "(default: the end of the longest chain)")
     tips: tuple | None = key(ListOf(Text(), 1, 64, what="an array of link names"), None, "a whole robot (`robot` or `urdf`, "
-                             "with `[[tool]]`): its tool links (default: every leaf)")
+                             "with `[[tool]]`): its tool links (default: every leaf carried 1 mm "
+                             "or more by a joint)")
     dh: tuple | None = key(ListOf(ListOf(Number(ge=-BIG, le=BIG), 4, 4,
                                          what="[a, alpha, d, theta] [m, rad, m, rad]"), 1, 1000),
                            None, "spatial: a Denavit-Hartenberg table, one row "
