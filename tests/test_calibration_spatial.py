@@ -72,6 +72,52 @@ def test_occlusion_hides_a_subset_of_the_points():
     assert hidden.seen.sum() < plain.seen.sum()
 
 
+def test_occlusion_by_hand_own_links_never_hide_a_joint():
+    # camera at x = 2; an arm p0 (1, 0, 0) - p1 (0, 0, 0) - p2 (0, 0, 0.5) - p3 (-1, 0, 0.5)
+    centre = np.array([2.0, 0.0, 0.0])
+    pts = np.array([[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.5], [-1.0, 0.0, 0.5]]])
+    links = [(0, 1), (1, 2), (2, 3)]
+    # p1 is seen along its own link (0, 1); p3 is behind link (1, 2)
+    assert occluded(centre, pts, links, 0.05).tolist() == [[False, False, False, True]]
+    # link (0, 1) passes 0.24 m from p2's line of sight
+    assert occluded(centre, pts, links, 0.3).tolist() == [[False, False, True, True]]
+    # a joint 4 cm behind another link is hidden (4 cm of sight left, less than 2 radii)
+    near = np.array([[[1.0, -0.5, 0.0], [1.0, 0.5, 0.0], [0.96, 0.0, 0.0], [0.96, 0.0, 1.0]]])
+    assert occluded(centre, near, [(0, 1), (2, 3)], 0.05).tolist() == [[False] * 2 + [True, False]]
+
+
+def test_occlusion_by_a_ball_and_by_joints_at_one_place():
+    centre = np.array([2.0, 0.0, 0.0])
+    # a zero-length capsule (a ball at x = 1) hides the point behind it
+    ball = np.array([[[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    assert occluded(centre, ball, [(0, 1)], 0.05).tolist() == [[False, False, True]]
+    # joints 0 and 1 at one place, link (1, 2) pointing at the camera: joint 0 is inside
+    # link (1, 2) unless that link is marked as its own too
+    pts = np.array([[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]])
+    links = [(0, 1), (1, 2)]
+    assert occluded(centre, pts, links, 0.05).tolist() == [[True, False, False]]
+    own = [[True, True, False], [True, True, True]]
+    assert occluded(centre, pts, links, 0.05, own).tolist() == [[False, False, False]]
+    with pytest.raises(ValueError, match=r"^own: must be 2 x 3 flags \(links x points\), got "
+                                         r"shape \(3, 3\)$"):
+        occluded(centre, pts, links, 0.05, own + [[True] * 3])
+
+
+def test_a_wider_capsule_hides_more_joints():
+    cam = Camera.look_at((1.55, -1.45, 1.0), (0.0, 0.0, 0.4))
+    plain = sc.make_problem(sc.SpatialSetup(poses=12), 0, [cam]).seen
+    before = np.zeros_like(plain)
+    for r in [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]:
+        hidden = plain & ~sc.make_problem(sc.SpatialSetup(poses=12, occlusion=r), 0, [cam]).seen
+        assert np.all(hidden[before]), r                   # what a thinner capsule hid
+        before = hidden
+    assert before.sum() == plain.sum()                     # 1 m capsules bury every joint
+    # the UR5's shoulder joints share a place (a zero-length link): one is never hidden
+    # inside the other's capsules
+    near = sc.make_problem(sc.SpatialSetup(poses=12, occlusion=0.05), 0, [cam]).seen
+    assert np.all(near[..., :2] == plain[..., :2])
+
+
 # -- the forward-mode Jacobian -------------------------------------------------------------
 @pytest.mark.parametrize("robot,cameras,rig", [("ur5", 2, True), ("ur5", 2, False), ("panda", 1, True)])
 def test_jacobian_matches_central_differences(robot, cameras, rig):

@@ -136,7 +136,9 @@ class CalibrationSection(Section):
     rig: bool = key(Boolean(), True, "3D, two cameras: a stereo rig (their relative pose "
                                      "known, one unknown pose) or two independent cameras")
     occlusion_radius: float = key(Number(gt=0, le=1, unit="m"), 0.05,
-                                  "3D: link capsule radius of a camera with occlusion = true")
+                                  "3D: link capsule radius of a camera with occlusion = true: a "
+                                  "joint is hidden when its line of sight comes this close to a "
+                                  "link it is not on (a wider radius hides more)")
     spread: float = key(Number(ge=0, le=MAX_SPREAD), 1.0,
                         "3D: candidates after the first start off by uniform draws of this many "
                         "deviation sizes")

@@ -145,58 +145,65 @@ def _segment_distance(p0, p1, q0, q1):
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.where(denom > 1e-18, np.clip((b * f - c * e) / denom, 0.0, 1.0), 0.0)
         t = np.where(e > 1e-18, (b * s + f) / e, 0.0)
-        # t outside [0, 1]: clamp it and recompute s for that end
+        # t outside [0, 1], or q0-q1 a point: clamp t and recompute s for that end
         t_c = np.clip(t, 0.0, 1.0)
-        s = np.where(t == t_c, s, np.where(a > 1e-18, np.clip((b * t_c - c) / a, 0.0, 1.0), 0.0))
+        s = np.where((t == t_c) & (e > 1e-18), s,
+                     np.where(a > 1e-18, np.clip((b * t_c - c) / a, 0.0, 1.0), 0.0))
     t = t_c
     gap = (p0 + s[..., None] * d1) - (q0 + t[..., None] * d2)
     return np.sqrt(np.einsum("...i,...i->...", gap, gap))
 
 
-def occluded(centre, points, links, radius, margin=None):
+def occluded(centre, points, links, radius, own=None):
     """Mask (B, P) of points hidden from ``centre`` behind a link capsule.
 
     Parameters
     ----------
     centre : (3,) the camera's optical centre [m]
     points : ndarray (B, P, 3) the observed points (joints, tool) of B poses [m]
-    links : sequence of (i, j) index pairs into the P points: capsule axes
+    links : sequence of L (i, j) index pairs into the P points: capsule axes
     radius : float  capsule radius [m]
-    margin : float  the sight line's last ``margin`` [m] before the point is not tested
-        (a joint is not hidden by the capsules it sits in); default ``2 * radius``
+    own : bool array (L, P), optional  ``own[l, p]``: capsule ``l`` is one of point ``p``'s
+        own and never hides it; default: the capsules that end at the point
 
-    A point is hidden when its line of sight, shortened by ``margin`` at the point's
-    end, passes within ``radius`` of a capsule axis that does not end at that point.
+    A point is hidden when its line of sight (the whole segment from ``centre`` to the
+    point) passes within ``radius`` of the axis of a capsule that is not its own: the
+    point is behind or inside a link it does not belong to.  The distances do not
+    depend on ``radius``, so a larger radius hides every point a smaller one hides.
     """
     points = np.asarray(points, dtype=float)
     centre = np.asarray(centre, dtype=float)
-    margin = 2.0 * radius if margin is None else margin
-    sight = points - centre
-    length = np.linalg.norm(sight, axis=-1, keepdims=True)
-    end = centre + sight * np.clip(1.0 - margin / np.maximum(length, 1e-12), 0.0, 1.0)
+    links = list(links)
+    if own is None:
+        own = np.zeros((len(links), points.shape[1]), dtype=bool)
+        for k, (i, j) in enumerate(links):
+            own[k, [i, j]] = True
+    own = np.asarray(own, dtype=bool)
+    if own.shape != (len(links), points.shape[1]):
+        raise ValueError(f"own: must be {len(links)} x {points.shape[1]} flags (links x "
+                         f"points), got shape {own.shape}")
+    start = np.broadcast_to(centre, points.shape)
     hidden = np.zeros(points.shape[:2], dtype=bool)
-    for i, j in links:
-        a, b = points[:, i], points[:, j]                           # (B, 3)
-        dist = _segment_distance(np.broadcast_to(centre, end.shape), end, a[:, None], b[:, None])
-        near = dist < radius
-        near[:, [i, j]] = False                                     # its own capsules
-        hidden |= near
+    for k, (i, j) in enumerate(links):
+        a, b = points[:, i, None], points[:, j, None]                 # (B, 1, 3)
+        hidden |= (_segment_distance(start, points, a, b) < radius) & ~own[k]
     return hidden
 
 
-def observe(camera, points, sigma=0.0, rng=None, links=None, radius=None):
+def observe(camera, points, sigma=0.0, rng=None, links=None, radius=None, own=None):
     """What ``camera`` sees of world points (B, P, 3): noisy pixels and the mask.
 
     Returns ``(pixels (B, P, 2) [px], seen (B, P) bool)``: the true projection plus
     independent Gaussian noise of standard deviation ``sigma`` [px] on each coordinate
     (drawn from ``rng`` for every point, seen or not, so the draws do not depend on
     the mask), and the points in front of the camera, inside the image and (when
-    ``links`` and ``radius`` are given) not hidden behind a link capsule.
+    ``links`` and ``radius`` are given) not hidden behind a link capsule
+    (:func:`occluded`, with ``own``).
     """
     pixels, depth = camera.project(points)
     seen = visible(pixels, depth, camera.intrinsics)
     if links is not None and radius:
-        seen &= ~occluded(camera.position, points, links, radius)
+        seen &= ~occluded(camera.position, points, links, radius, own)
     if sigma:
         if rng is None:
             raise ValueError("observe: a noise level needs an rng")

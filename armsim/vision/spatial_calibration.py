@@ -288,9 +288,16 @@ def _cameras(setup, rng):
     return [first, at(az + 1.2)], None
 
 
-def _links(n):
-    """Capsule axes between consecutive observed points (joint origins, tool)."""
-    return [(i, i + 1) for i in range(n)]
+def _capsules(model):
+    """Capsule axes between consecutive observed points (joint origins, tool), and which
+    points own each (:func:`~armsim.vision.camera3d.occluded`): the two it joins, and
+    every point at the same place in the nominal model (joints joined by a zero length)."""
+    n = model.chain.n
+    lengths = np.linalg.norm(np.vstack([model.chain.xyz[1:], model.tool_nominal]), axis=1)
+    place = np.concatenate([[0], np.cumsum(lengths > 1e-9)])     # of each of the n + 1 points
+    links = [(i, i + 1) for i in range(n)]
+    own = np.array([[place[p] in (place[i], place[j]) for p in range(n + 1)] for i, j in links])
+    return links, own
 
 
 @functools.lru_cache(maxsize=None)
@@ -349,8 +356,10 @@ def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
     qs = rng.uniform(lo, hi, size=(setup.poses, n))
     X = model.world_points(truth, qs)
     clean, seen = [], []
+    links, own = _capsules(model)
     for cam, hide in zip(cams, occlude):
-        pix, s = observe(cam, X, 0.0, links=_links(n), radius=setup.occlusion if hide else None)
+        pix, s = observe(cam, X, 0.0, links=links, radius=setup.occlusion if hide else None,
+                         own=own)
         clean.append(pix)
         seen.append(s)
     clean = np.stack(clean)
