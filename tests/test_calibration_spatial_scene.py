@@ -104,6 +104,15 @@ def test_a_camera_that_sees_nothing_is_a_scene_error():
                                "poses (point it at the robot)")
 
 
+def test_capsules_that_bury_every_point_are_named_as_the_cause():
+    text = BASE.replace("poses = 8", "poses = 8\nocclusion_radius = 0.5") + "occlusion = true\n"
+    with pytest.raises(SceneError) as info:
+        build_simulation(loads(text, "scenes/x.toml"))
+    assert str(info.value) == ("scenes/x.toml: camera[0]: sees none of the robot's points in 8 "
+                               "poses (link capsules of radius 0.5 m hide them all: make it "
+                               "smaller)")
+
+
 def test_a_3d_scene_is_no_planar_experiment():
     from armsim.scene.calibration import experiment
     with pytest.raises(SceneError, match="calibration.robot: a 3D calibration is not a planar"):

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from armsim.vision.camera3d import visible
 from armsim.vision.simulation import _finite_or_none
 from armsim.vision.spatial_calibration import make_problem, relative_errors
 from armsim.vision.spatial_run import SpatialCalibrationRun
@@ -54,13 +55,22 @@ class SpatialCalibrationSimulation:
         for k, count in enumerate(seen):
             if count == 0:
                 raise ValueError(f"camera[{k}]: sees none of the robot's points in "
-                                 f"{setup.poses} poses (point it at the robot)")
+                                 f"{setup.poses} poses ({self._blind_hint(k)})")
         self.seed = seed
         self.options = dict(learner=learner, population=population, period=period,
                             mutation=mutation, spread=spread)
         self.rounds_per_frame = int(rounds_per_frame)
         self.max_rounds = int(max_rounds)
         self.reset()
+
+    def _blind_hint(self, k):
+        """What to change when camera ``k`` sees nothing: its aim, or the capsule radius
+        (a radius wider than the spacing of the joints buries them all)."""
+        p = self.problem
+        pix, depth = p.model.pixels(p.truth, p.qs)
+        if p.setup.occlusion and visible(pix[k], depth[k], p.model.intrinsics[k]).any():
+            return f"link capsules of radius {p.setup.occlusion:g} m hide them all: make it smaller"
+        return "point it at the robot"
 
     def reset(self):
         """Start again from round 0 (same problem, same seed)."""
