@@ -22,10 +22,14 @@ import numpy as np
 
 __all__ = ["Range", "BIG", "VIEW_AZIMUTH_DEG", "VIEW_ELEVATION_DEG", "VIEW_DISTANCE",
            "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES",
-           "real_array", "is_whole", "whole"]
+           "real_array", "is_whole", "whole", "MAX_SEED", "MAX_ROUNDS", "seed", "rounds"]
 
 #: largest accepted coordinate or length [m] (the scene's ``BIG``)
 BIG = 1.0e6
+#: largest seed: a scene's ``seed`` and the command line's ``--seed`` / ``--seeds``
+MAX_SEED = 2**63 - 1
+#: most rounds of a run: a scene's ``max_rounds`` and periods, ``armsim sweep --max-rounds``
+MAX_ROUNDS = 10**8
 
 
 def _num(x) -> str:
@@ -197,3 +201,15 @@ def whole(name, value, low, high=None):
         span = f">= {low}" if high is None else f"from {low} to {high:,}"
         raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
     return int(value)
+
+
+def seed(value, name="seed"):
+    """``value`` as a seed: an int from 0 to :data:`MAX_SEED`, as a scene and the command
+    line take it (numpy took 1.5 and -1 with a message naming nothing), else ValueError."""
+    return whole(name, value, 0, MAX_SEED)
+
+
+def rounds(name, value):
+    """``value`` as a count of rounds: an int from 1 to :data:`MAX_ROUNDS`, as a scene and
+    the command line take it (0 rounds measure nothing), else ValueError."""
+    return whole(name, value, 1, MAX_ROUNDS)

@@ -135,3 +135,33 @@ def test_a_bad_population_gets_its_own_message_before_any_memory_estimate(popula
     with pytest.raises(ValueError) as err:
         spatial_run.SpatialCalibrationRun(prob, population=population)
     assert str(err.value).startswith(message) and "GiB" not in str(err.value)
+
+
+# -- seeds and counts of rounds: one ValueError naming the argument and its range -----------
+SEED = "seed must be an integer from 0 to 9,223,372,036,854,775,807, got "
+ROUNDS = "max_rounds must be an integer from 1 to 100,000,000, got "
+
+
+@pytest.mark.parametrize("seed, max_rounds, message", [
+    (1, 0, ROUNDS + "0"), (1, -1, ROUNDS + "-1"), (1, 2.5, ROUNDS + "2.5"),
+    (1, True, ROUNDS + "True"), (1, float("inf"), ROUNDS + "inf"),
+    (1, 10**8 + 1, ROUNDS + "100000001"),
+    (1.5, 10, SEED + "1.5"), (-1, 10, SEED + "-1"), (True, 10, SEED + "True"),
+    ("1", 10, SEED + "1"), (2**63, 10, SEED + "9223372036854775808"),
+])
+def test_a_calibration_run_refuses_a_bad_seed_or_round_count(seed, max_rounds, message):
+    # max_rounds 0 returned final_loss inf, 2.5 ran 2 rounds; seed 1.5 was numpy's TypeError
+    # and -1 its ValueError naming nothing
+    from armsim.vision import calibration
+    with pytest.raises(ValueError) as info:
+        calibration.run(PRESETS["lm"], seed, max_rounds)
+    assert str(info.value) == message
+
+
+def test_a_run_never_checked_has_no_final_loss_and_a_whole_float_counts():
+    from armsim.vision import calibration
+    unchecked = calibration.run(PRESETS["gecco"], 1, 1)    # gecco checks every 100 rounds
+    assert unchecked.final_loss is None                     # (was inf)
+    done = calibration.run(PRESETS["lm"], 1, 2.0)
+    assert done.rounds == 2 and np.isfinite(done.final_loss)
+

@@ -37,6 +37,7 @@ from armsim.vision import spatial_calibration as spatial
 from armsim.vision.population import MAX_POPULATION
 from armsim.vision.spatial_run import MAX_SPREAD
 from armsim.vision.camera3d import Camera, Intrinsics
+from armsim import ranges
 from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, SceneError,
                           Section, key, section)
 from armsim.scene.document import KIND_CHECKS
@@ -48,7 +49,7 @@ __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSec
 KIND = "calibration"
 MAX_SEGMENTS = 20          # bounds that keep one round of the whole population cheap
 MAX_WINDOW = 1000
-MAX_ROUNDS = 10**8
+MAX_ROUNDS = ranges.MAX_ROUNDS
 
 _CAL = CalibrationSettings()
 _GEN = GeneticSettings()

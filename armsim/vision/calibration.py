@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from armsim import ranges
 from armsim.ad import dual as ad
 from armsim.vision.camera import residuals, slope_angle, wrap, wrap_positive
 from armsim.vision.experiment import CRITERIA, PRESETS, CalibrationSettings, Experiment, VariantSettings
@@ -230,7 +231,8 @@ class CalibrationResult:
     converged: bool
     rounds: int
     seconds: float
-    final_loss: float             # best accumulated loss / n at the last check [rad^2]
+    final_loss: float | None      # best accumulated loss / n at the last check [rad^2]
+    #                               (None before the first check)
     length_error_px: float        # of the candidate with the lowest round loss
     length_error_pct: float
     angle_error: float
@@ -258,8 +260,8 @@ class CalibrationRun:
         self.variant = var = experiment.variant
         self._wrap_angles = var.angles == "wrapped"
         self.settings = cal
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.seed = ranges.seed(seed)
+        self.rng = np.random.default_rng(self.seed)
         n, m = cal.segments, gen.candidates
         self.n, self.m = n, m
         lo, hi = cal.length_range
@@ -457,7 +459,8 @@ class CalibrationRun:
             segments=self.n, population=exp.genetic.population, seed=self.seed,
             learner=self.settings.learner, cameras=exp.camera.count, criterion=self.settings.criterion,
             converged=self.converged, rounds=self.round, seconds=float(seconds),
-            final_loss=self.checked_loss, length_error_px=float(lpx[best]),
+            final_loss=self.checked_loss if math.isfinite(self.checked_loss) else None,
+            length_error_px=float(lpx[best]),
             length_error_pct=float(100.0 * lrel[best]), angle_error=float(ang[best]),
             generations=self.generation)
 
@@ -468,16 +471,21 @@ def run(experiment=None, seed=0, max_rounds=None):
     Parameters
     ----------
     experiment : Experiment, default the ``gecco`` preset
-    seed : int
-    max_rounds : int, optional (default ``experiment.calibration.max_rounds``)
+    seed : int from 0 to 2**63 - 1 (as a scene's ``seed``)
+    max_rounds : int from 1 to 10**8, optional (default ``experiment.calibration.max_rounds``;
+        the range of the scene key and of ``armsim sweep --max-rounds``)
 
     Returns
     -------
-    CalibrationResult  (``seconds`` is wall time of the rounds, set-up included)
+    CalibrationResult  (``seconds`` is wall time of the rounds, set-up included;
+    ``final_loss`` None when the criterion was never checked)
+
+    Raises ValueError naming ``seed`` or ``max_rounds`` when it is out of its range.
     """
     start = time.perf_counter()
+    limit = None if max_rounds is None else ranges.rounds("max_rounds", max_rounds)
     sim = CalibrationRun(experiment, seed)
-    limit = sim.settings.max_rounds if max_rounds is None else int(max_rounds)
+    limit = sim.settings.max_rounds if limit is None else limit
     step = sim.step
     while sim.round < limit and not step():
         pass

@@ -15,12 +15,15 @@ import time
 
 import numpy as np
 
+from armsim.ranges import seed as whole_seed, whole
 from armsim.vision.calibration import CalibrationRun
 
 __all__ = ["CalibrationSimulation"]
 
 
 def _finite_or_none(x):
+    if x is None:                       # (a result's final_loss before the first check)
+        return None
     x = float(x)
     return x if math.isfinite(x) else None
 
@@ -41,11 +44,10 @@ class CalibrationSimulation:
     kind = "calibration"
 
     def __init__(self, experiment, seed=0, rounds_per_frame=10):
-        if int(rounds_per_frame) != rounds_per_frame or rounds_per_frame < 1:
-            raise ValueError(f"rounds_per_frame must be an integer >= 1, got {rounds_per_frame!r}")
+        rounds_per_frame = whole("rounds_per_frame", rounds_per_frame, 1)
         self.experiment = experiment
-        self.seed = seed
-        self.rounds_per_frame = int(rounds_per_frame)
+        self.seed = whole_seed(seed)
+        self.rounds_per_frame = rounds_per_frame
         self.reset()
 
     def reset(self):
