@@ -165,3 +165,56 @@ def test_a_run_never_checked_has_no_final_loss_and_a_whole_float_counts():
     done = calibration.run(PRESETS["lm"], 1, 2.0)
     assert done.rounds == 2 and np.isfinite(done.final_loss)
 
+
+def _spatial_calls():
+    from armsim.vision import genetic, sweep
+    from armsim.vision import spatial_calibration as sc
+    from armsim.vision.simulation import CalibrationSimulation
+    from armsim.vision.spatial_run import SpatialCalibrationRun
+    from armsim.vision.spatial_simulation import SpatialCalibrationSimulation
+    setup = sc.SpatialSetup(poses=4)
+    p = sc.make_problem(setup, 0)
+    free = np.ones(p.model.dim, dtype=bool)
+    rng = np.random.default_rng(0)
+    gen = (np.zeros((3, 2)), np.ones((3, 2)), np.arange(3.0))
+    rounds = ROUNDS.replace("max_rounds", "rounds")
+    return [
+        (lambda: sc.make_problem(setup, 1.5), SEED + "1.5"),
+        (lambda: sc.run(setup, -1), SEED + "-1"),
+        (lambda: sc.run(setup, 0, max_rounds=0), ROUNDS + "0"),
+        (lambda: sc.run(setup, 0, "adam", rounds=2.5), rounds + "2.5"),
+        (lambda: sc.solve_lm(p.model, p, p.start, free, max_rounds=-1), ROUNDS + "-1"),
+        (lambda: sc.solve_proportional(p.model, p, p.start, free, rng, rounds=0), rounds + "0"),
+        (lambda: sc.solve_adam(p.model, p, p.start, free, rng, rounds=True), rounds + "True"),
+        (lambda: SpatialCalibrationRun(p, seed=2.5), SEED + "2.5"),
+        (lambda: SpatialCalibrationSimulation(setup, -3), SEED + "-3"),
+        (lambda: SpatialCalibrationSimulation(setup, max_rounds=2.5), ROUNDS + "2.5"),
+        (lambda: SpatialCalibrationSimulation(setup, rounds_per_frame=float("inf")),
+         "rounds_per_frame must be an integer >= 1, got inf"),
+        (lambda: CalibrationSimulation(PRESETS["lm"], seed=-1), SEED + "-1"),
+        (lambda: CalibrationSimulation(PRESETS["lm"], rounds_per_frame=float("inf")),
+         "rounds_per_frame must be an integer >= 1, got inf"),
+        (lambda: sweep.tasks(PRESETS["lm"], [{}], [1, 1.5]), SEED + "1.5"),
+        (lambda: sweep.tasks(PRESETS["lm"], [{}], [-1]), SEED + "-1"),
+        (lambda: sweep.tasks(PRESETS["lm"], [{}], [1], 0), ROUNDS + "0"),
+        (lambda: genetic.next_generation(*gen, -1, 0.2, (0, 1), rng),
+         "count must be an integer >= 0, got -1"),
+        (lambda: genetic.next_generation(*gen, 1.5, 0.2, (0, 1), rng),
+         "count must be an integer >= 0, got 1.5"),
+    ]
+
+
+def test_every_vision_entry_point_refuses_a_bad_seed_or_count_alike():
+    # each was accepted (0 or -1 rounds, seed 1.5 truncated to 1 by a sweep, a negative
+    # count) or raised numpy's TypeError / an OverflowError naming nothing
+    failures = []
+    for k, (call, message) in enumerate(_spatial_calls()):
+        try:
+            call()
+            failures.append((k, "accepted"))
+        except ValueError as exc:
+            if str(exc) != message:
+                failures.append((k, str(exc)))
+        except Exception as exc:                                    # noqa: BLE001
+            failures.append((k, f"{type(exc).__name__}: {exc}"))
+    assert failures == []

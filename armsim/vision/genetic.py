@@ -140,8 +140,10 @@ def next_generation(params, rates, losses, count, mutation, rate_range, rng, sec
     if second_parent not in SECOND_PARENTS:
         raise ValueError(f"unknown second parent {second_parent!r}; choose one of {', '.join(SECOND_PARENTS)}")
     m, d = params.shape
+    if not (_is_int(count) and count >= 0):     # (2.5 was a TypeError; -1 replaced none)
+        raise ValueError(f"count must be an integer >= 0, got {str(count)[:40]}")
     order = rank(losses)
-    if count <= 0 or m < 2:
+    if count == 0 or m < 2:
         empty = np.zeros(0, dtype=int)
         return Generation(order, empty, empty, empty)
     if count > m - 1:

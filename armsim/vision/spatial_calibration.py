@@ -51,6 +51,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.kinematics import robots
 from armsim.kinematics.spatial import forward, matrix_rpy, rpy_matrix
+from armsim import ranges
 from armsim.ranges import real_array
 from armsim.vision import genetic
 from armsim.vision.camera3d import Camera, Intrinsics, observe, project
@@ -321,7 +322,7 @@ def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
         radius ``setup.occlusion`` (default: every camera, when ``setup.occlusion`` is set)
     """
     setup = (setup or SpatialSetup()).validate()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(ranges.seed(seed))
     chain = _robot(setup.robot)
     n = chain.n
     if cameras is None:
@@ -475,6 +476,7 @@ def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-10
     ``max_rounds`` rounds.
     """
     t0 = time.perf_counter()
+    max_rounds = ranges.rounds("max_rounds", max_rounds)
     theta = np.array(theta0, dtype=float)
     free = np.asarray(free, dtype=bool)
     r, jac = model.residuals(theta, data, free)
@@ -546,6 +548,7 @@ def solve_adam(model, data, theta0, free, rng, rounds=500, population=6, period=
 def _solve_population(learner, model, data, theta0, free, rng, rounds, population, period,
                       mutation):
     t0 = time.perf_counter()
+    rounds = ranges.rounds("rounds", rounds)
     run = Population.from_parts(model, data, theta0, free, rng, learner=learner,
                                 population=population, period=period, mutation=mutation)
     for step in range(1, rounds + 1):
@@ -593,6 +596,7 @@ def run(setup=None, seed=0, learner="lm", **options):
     """
     if learner not in LEARNERS:
         raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
+    seed = ranges.seed(seed)
     problem = make_problem(setup, seed)
     setup, model = problem.setup, problem.model
     everything = np.ones(model.dim, dtype=bool)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.kinematics.planar import memory_budget
+from armsim.ranges import seed as whole_seed
 from armsim.vision import genetic
 from armsim.vision.population import Population
 from armsim.vision.spatial_calibration import gauge_truth, identify, relative_errors
@@ -89,7 +90,7 @@ class SpatialCalibrationRun(Population):
         held = identify(jac, model.names).held
         free = np.ones(model.dim, dtype=bool)
         free[held] = False
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(whole_seed(seed))
         self._init(model, problem, problem.start, free, rng, learner, population, period,
                    mutation)
         self.problem = problem

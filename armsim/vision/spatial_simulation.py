@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from armsim import ranges
 from armsim.vision.camera3d import visible
 from armsim.vision.simulation import _finite_or_none
 from armsim.vision.spatial_calibration import make_problem, relative_errors
@@ -48,8 +49,9 @@ class SpatialCalibrationSimulation:
         if not (math.isfinite(float(tolerance)) and tolerance > 0):
             raise ValueError(f"tolerance must be a number > 0, got {tolerance!r}")
         self.tolerance = float(tolerance)
-        if int(rounds_per_frame) != rounds_per_frame or rounds_per_frame < 1:
-            raise ValueError(f"rounds_per_frame must be an integer >= 1, got {rounds_per_frame!r}")
+        rounds_per_frame = ranges.whole("rounds_per_frame", rounds_per_frame, 1)
+        max_rounds = ranges.rounds("max_rounds", max_rounds)
+        seed = ranges.seed(seed)
         self.problem = make_problem(setup, seed, cameras, sigmas, occlude)
         seen = self.problem.seen.reshape(len(self.problem.seen), -1).sum(axis=1)
         for k, count in enumerate(seen):

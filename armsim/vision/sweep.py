@@ -47,6 +47,7 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from armsim import ranges
 from armsim.vision.calibration import run
 from armsim.vision.dask_remote import EngineError, remote_client
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
@@ -171,6 +172,9 @@ def tasks(base, grid, seeds, max_rounds=None):
     """
     if len(grid) * len(seeds) > MAX_RUNS:
         raise ValueError(f"the sweep has {len(grid) * len(seeds)} runs; at most {MAX_RUNS}")
+    seeds = [ranges.seed(s) for s in seeds]     # (1.5 was seed 1, -1 failed in a worker)
+    if max_rounds is not None:
+        max_rounds = ranges.rounds("max_rounds", max_rounds)
     out = []
     for point in grid:
         exp = base
@@ -178,7 +182,7 @@ def tasks(base, grid, seeds, max_rounds=None):
             exp = exp.with_value(key, value)
         exp.validate()
         for seed in seeds:
-            out.append((exp, int(seed), point, max_rounds))
+            out.append((exp, seed, point, max_rounds))
     return out
 
 
