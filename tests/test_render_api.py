@@ -544,3 +544,24 @@ def test_jacobian_arrows_asked_of_a_whole_robot_are_refused_not_ignored():
             call()
         assert str(info.value) == message
     assert armsim.render(robot, size=(64, 48)).size == (64, 48)
+
+
+@pytest.mark.parametrize("kw, message", [
+    # each was drawn: a box of negative sides, "no" as True, an array's ambiguous truth
+    (dict(obstacles=[{"center": [0.2, 0.1], "size": [-1, -1]}]),
+     "obstacles[0]['size'] must be 2 finite numbers >= 0 within +-1e+06, got [-1, -1]"),
+    (dict(show_trail="no"), "show_trail must be True or False, got no"),
+    (dict(show_reach=np.array([1, 2])), "show_reach must be True or False, got [1 2]"),
+    (dict(show_panel=1), "show_panel must be True or False, got 1"),
+])
+def test_a_planar_pictures_bad_option_is_one_line(kw, message):
+    with pytest.raises(ValueError) as err:
+        armsim.render(armsim.Chain([0.3, 0.2, 0.1]), size=(16, 16), **kw)
+    assert str(err.value) == message
+    assert armsim.render(armsim.Chain([0.3, 0.2]), size=(16, 16),
+                         show_trail=np.bool_(False)).size == (16, 16)
+
+
+def test_an_obstacle_radius_is_a_number_not_text():
+    with pytest.raises(ValueError, match=r"^radius must be a finite number >= 0, got 0.1$"):
+        armsim.Obstacle([0.2, 0.1], "0.1")

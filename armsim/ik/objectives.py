@@ -45,7 +45,7 @@ def _weight(weight, what="weight"):
         w = float(weight)
     except (TypeError, ValueError, OverflowError):
         w = float("nan")
-    if isinstance(weight, bool) or not (np.isfinite(w) and w >= 0):
+    if isinstance(weight, (bool, str, bytes)) or not (np.isfinite(w) and w >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, got {str(weight)[:40]}")
     if w > MAX_SIZE:
         raise ValueError(f"{what} must be at most {MAX_SIZE:g}, got {w:g}")

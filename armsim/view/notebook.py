@@ -193,10 +193,11 @@ def _check_obstacles(obstacles, dim=3):
         ob = {**ob, "kind": kind}
         for key, n in [(k, dim) for k in keys[0]] + [(k, 1) for k in keys[1]]:
             v = np.asarray(real_array(f"obstacles[{i}][{key!r}]", ob.get(key, [])))
-            if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (n == 1 and v.min() < 0):
+            least = n == 1 or key == "size"          # (a radius, a box's sides)
+            if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (least and v.min() < 0):
                 raise ValueError(f"obstacles[{i}][{key!r}] must be {n} finite number"
-                                 f"{'s' if n > 1 else ' >= 0'} within +-{MAX_TARGET:g}, got "
-                                 f"{str(ob.get(key))[:40]}")
+                                 f"{'s' if n > 1 else ''}{' >= 0' if least else ''} within "
+                                 f"+-{MAX_TARGET:g}, got {str(ob.get(key))[:40]}")
             ob[key] = v.reshape(n) if n > 1 else float(v.reshape(-1)[0])
         if ob["kind"] == "capsule":
             ob.setdefault("center", 0.5 * (ob["a"] + ob["b"]))
@@ -304,6 +305,12 @@ def _state(chain, q, target, spatial, trail=None, frame=0):
 
 
 def _options(theme, show_panel, show_jacobian, options):
+    """The drawing options; a ``show_...`` switch must be True or False ("no" read as
+    True, an array as numpy's ambiguous truth)."""
+    for name, v in [("show_panel", show_panel), ("show_jacobian", show_jacobian),
+                    *[(k, v) for k, v in options.items() if k.startswith("show_")]]:
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {str(v)[:40]}")
     out = dict(theme=_theme(theme), show_panel=bool(show_panel),
                show_jacobian=bool(show_jacobian))
     out.update(options)
