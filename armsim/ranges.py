@@ -72,8 +72,10 @@ class Range:
             if end is not None and not inside(v, *end):
                 return f"must be {end[0]} {_num(end[1])}, got {value!r}"
         if v != 0 and abs(v) < sys.float_info.min:
-            return (f"must be 0 or at least {sys.float_info.min:.4g} in size (a normal "
-                    f"float), got {value!r}")
+            zero = all(end is None or inside(0.0, *end)           # (0 itself in the range)
+                       for end, inside in zip(self._ends(), (_above, _below)))
+            return (f"must be {'0 or ' if zero else ''}at least {sys.float_info.min:.4g} in "
+                    f"size (a normal float), got {value!r}")
         return None
 
     def __contains__(self, value) -> bool:

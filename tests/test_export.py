@@ -130,7 +130,8 @@ def test_interrupt_during_export_leaves_no_temporary_file(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(frames=0), "frames must be an integer >= 1"),
     (dict(frames=MAX_GIF_FRAMES + 1), "frames must be <= 100,000 for a GIF export, got 100001"),
-    (dict(fps=0), "fps must be > 0"),
+    (dict(fps=0), "fps must be a finite number > 0, got 0"),
+    (dict(fps=float("inf")), "fps must be a finite number > 0, got inf"),   # ("> 0": it is)
     (dict(fps=0.001), r"fps must be >= 100/65535 = 0.0015259 for a GIF \(a frame lasts at most 655.35 s\)"),
     (dict(fps=60), "fps must be <= 50 for a GIF, got 60: GIF delays are whole hundredths"),
     (dict(size=(0, 10)), "size must be two integers >= 1"),

@@ -45,9 +45,18 @@ def test_lengths_outside_the_stated_range(lengths, message):
 
 def test_subnormal_numbers_are_refused_everywhere():
     assert error_of(ARM + "[solver]\ndamping = 1e-320\n") == (
-        "x.toml: solver.damping: must be 0 or at least 2.225e-308 in size (a normal float), got 1e-320")
+        "x.toml: solver.damping: must be at least 2.225e-308 in size (a normal float), got 1e-320")
     assert error_of(ARM.replace("[0.5, 0.2]", "[0.5, 5e-324]")) == (
         "x.toml: target.point[1]: must be 0 or at least 2.225e-308 in size (a normal float), got 5e-324")
+
+
+def test_a_subnormal_where_0_is_refused_too_is_not_offered_0():
+    # "must be 0 or at least 2.225e-308" for a key that must be > 0 (0 refused as well)
+    from armsim.ranges import Range
+    assert Range(0.0, None, lo_open=True).problem(5e-324) == (
+        "must be at least 2.225e-308 in size (a normal float), got 5e-324")
+    assert Range(0.0, None).problem(5e-324) == (
+        "must be 0 or at least 2.225e-308 in size (a normal float), got 5e-324")
 
 
 def test_calibration_canvas_and_lengths_ranges():

@@ -117,7 +117,7 @@ def check_export(frames, fps, size):
         raise ExportError(f"fps must be a number, got {str(fps)[:40]!r}")
     fps = rate
     if not np.isfinite(fps) or fps <= 0:
-        raise ExportError(f"fps must be > 0, got {fps}")
+        raise ExportError(f"fps must be a finite number > 0, got {fps}")
     if fps > MAX_GIF_FPS:
         raise ExportError(f"fps must be <= {MAX_GIF_FPS:g} for a GIF, got {fps:g}: GIF delays are "
                           "whole hundredths of a second and viewers play delays under 2 as 10 "
