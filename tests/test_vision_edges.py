@@ -218,3 +218,13 @@ def test_every_vision_entry_point_refuses_a_bad_seed_or_count_alike():
         except Exception as exc:                                    # noqa: BLE001
             failures.append((k, f"{type(exc).__name__}: {exc}"))
     assert failures == []
+
+
+def test_a_calibration_runs_text_target_is_named():
+    # "could not convert string to float: 'ab'" (numpy's; no argument named)
+    from armsim.vision import calibration as C
+    run = C.CalibrationRun(C.PRESETS["lm"], 1)
+    with pytest.raises(ValueError, match=r"^target must be an array of numbers, got ab$"):
+        run.set_target("ab")
+    run.set_target([1.0, 2.0])
+    assert run.target.tolist() == [1.0, 2.0]

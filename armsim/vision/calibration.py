@@ -354,7 +354,7 @@ class CalibrationRun:
         """Move the target the reference chases [px]; with ``hold`` (a target the user
         placed, e.g. dragged in the window) it stays there instead of jumping every
         ``target_period`` rounds."""
-        xy = np.asarray(xy, dtype=float)
+        xy = ranges.real_array("target", xy)      # (text: named, not numpy's message)
         if xy.shape != (2,) or not np.all(np.isfinite(xy)):
             raise ValueError(f"target must be two finite numbers, got {xy.tolist()}")
         self.target = xy.copy()
