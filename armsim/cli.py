@@ -417,7 +417,8 @@ def _outputs(args, scene):
     elif args.export:
         if scene.output.gif is None:
             raise UsageError(f"--export: the scene {scene.source} has no [output] gif; give --gif OUT")
-        gif = str(scene.resolve(scene.output.gif))
+        gif = str(scene.resolve(scene.output.gif)) + (      # (a folder's slash kept)
+            "/" if scene.output.gif.endswith(("/", os.sep)) else "")
         gif_label = f"--export ([output] gif of {scene.source})"
         _check_suffix(gif_label, gif, ".gif", "a GIF")
         if scene.output.report is not None:

@@ -374,6 +374,8 @@ def suffix_problem(name, suffix, what):
     whatever their name."""
     name = os.fspath(name)
     path = Path(name)
+    if name.endswith(("/", os.sep)):
+        return f"'{name}' names a folder (it ends in '{name[-1]}'); name a file ending in {suffix}"
     if names_stdout(name) or path.suffix.lower() == suffix:
         return None
     try:

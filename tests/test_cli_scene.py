@@ -240,3 +240,21 @@ def test_subcommand_dispatch_and_methods_listed_in_help(tmp_path):
 def test_version():
     r = run_cli("--version", cwd=ROOT)
     assert (r.returncode, r.stdout, r.stderr) == (0, f"armsim {armsim.__version__}\n", "")
+
+
+def test_a_scene_gif_named_as_a_folder_keeps_its_slash_in_the_message(tmp_path):
+    # "'.../sub' would hold a GIF under another name": the slash the user wrote was dropped
+    import os as _os
+    import subprocess as _sp
+    import sys as _sys
+    root = Path(__file__).resolve().parents[1]
+    scene = tmp_path / "o.toml"
+    scene.write_text('[arm]\nlengths = [0.35, 0.3]\n[target]\nkind = "fixed"\n'
+                     'point = [0.1, 0.1]\n[output]\ngif = "sub/"\n')
+    env = dict(_os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(root))
+    r = _sp.run([_sys.executable, str(root / "run_arm.py"), str(scene), "--export"],
+                capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and r.stderr == (
+        f"armsim: error: argument --export ([output] gif of {scene}): '{tmp_path}/sub/' names "
+        f"a folder (it ends in '/'); name a file ending in .gif\n")
+    assert list(tmp_path.iterdir()) == [scene]
