@@ -65,9 +65,10 @@ def scene(tmp_path):
 
 @pytest.mark.parametrize("vary, message", [
     (["--vary", "segments=1:1000000000"],
-     "s.toml: calibration.segments: must be <= 20, got 1000000000"),
+     "armsim sweep: error: --vary calibration.segments: must be <= 20, got 1000000000"),
     (["--vary", "calibration.max_rounds=1:1000000000"],
-     "s.toml: calibration.max_rounds: must be <= 100000000, got 1000000000"),
+     "armsim sweep: error: --vary calibration.max_rounds: must be <= 100000000, got "
+     "1000000000"),
     (["--vary", "calibration.max_rounds=1:99999999"],        # within the key's own limit: counted
      "armsim sweep: error: --vary calibration.max_rounds: 99999999 values; a sweep has at most 100000 runs"),
     (["--vary", "segments=1:20", "--vary", "population=2:100", "--vary", "window=1:1000"],

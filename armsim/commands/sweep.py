@@ -162,13 +162,16 @@ def _spec(full):
 def _check_values(scene, full, values):
     """Each value of one ``--vary`` against its key's own limits, before the grid is made: a
     range by its two ends (the limits are bounds), a list value by value (argv-sized)."""
-    from armsim.scene.schema import Where
+    from armsim.scene.schema import SceneError, Where
     spec = _spec(full)
     if spec is None:
         return
     ends = (values[0], values[-1]) if isinstance(values, range) else values
-    for value in ends:      # the scene's own one-line error for a value it refuses
-        spec.parse(value, Where(scene.source, tuple(full.split("."))))
+    for value in ends:      # the scene's own rule for a value it refuses, blamed on --vary
+        try:
+            spec.parse(value, Where(scene.source, tuple(full.split("."))))
+        except SceneError as exc:
+            raise SweepError(f"--vary {exc.key}: {exc.detail}") from None
 
 
 def grid_experiments(scene, varies, seeds=1):
