@@ -60,7 +60,7 @@ def test_ops_command_prints_table_and_json(capsys):
     (["--wrt", "angle"], "unknown parameter group 'angle'; choose one of angles, lengths, base"),
     # a group twice was counted twice (K = 20 for N = 10)
     (["--wrt", "angles", "angles"], "wrt: each parameter group at most once, got angles angles"),
-    (["--segments", "0"], "--segments must be >= 1"),
+    (["--segments", "0"], "argument --segments: at least 1 segment, got 0"),   # (as the top)
     (["--segments", "x"], "argument --segments: invalid int value: 'x'"),
     # issue 9 item 12: refused up front instead of a MemoryError traceback
     (["--segments", "100000"], "argument --segments: at most 2000 segments (the count takes "

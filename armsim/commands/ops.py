@@ -165,7 +165,7 @@ def ops_main(argv=None) -> int:
         _check_choice("convention", args.convention, CONVENTIONS)
         _check_wrt(args.wrt)
         if any(n < 1 for n in args.segments):
-            raise ValueError("--segments must be >= 1")
+            raise ValueError(f"argument --segments: at least 1 segment, got {min(args.segments)}")
         big = max(args.segments)
         if big > MAX_SEGMENTS:
             raise ValueError(f"argument --segments: at most {MAX_SEGMENTS} segments (the count "
