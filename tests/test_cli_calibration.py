@@ -165,7 +165,8 @@ def test_sweep_short_names_and_presets(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["s.toml", "--vary", "segments=0:1"], "s.toml: calibration.segments: must be >= 1, got 0"),
+    (["s.toml", "--vary", "segments=0:1"],
+     "armsim sweep: error: --vary calibration.segments: must be >= 1, got 0"),
     (["s.toml", "--vary", "genetic.popultion=2:3"],
      "armsim sweep: error: --vary genetic.popultion: unknown key; choose one of "),
     (["s.toml", "--vary", "segments=3:1"], "armsim sweep: error: --vary 'segments=3:1': empty range 3:1"),

@@ -371,9 +371,14 @@ def test_the_whole_turn_leaves_objectives_max_step_and_mimic_sources_as_solved(t
         "<joint name='t2' type='fixed'><parent link='b'/><child link='tip2'/>"
         "<origin xyz='0 0.3 0'/></joint></robot>")
     robot = armsim.load_robot(urdf, tips=["tip", "tip2"])
-    got = armsim.solve(robot, {"tip": [0.3, -0.2, 0.1], "tip2": [1.0, 0.5, -0.4]},
-                       q0=np.array([9.0, 0.3]), restarts=0)
-    assert abs(got.q[0]) <= np.pi             # j1 drives the mimic: not turned toward 9
+    targets = {"tip": np.array([0.3, -0.2, 0.1]), "tip2": np.array([1.0, 0.5, -0.4])}
+    got = armsim.solve(robot, targets, q0=np.array([9.0, 0.3]), restarts=0)
+    # j1 drives a half-rate mimic (whose +-10 bound it to +-20): never wrapped nor turned
+    # by a whole turn (either would move the mimic); the residuals are those of the q given
+    assert list(robot.limits[0]) == [-20.0, 20.0] and not robot.continuous[0]
+    F = robot.frames(got.q, ["tip", "tip2"])
+    for link, t in targets.items():
+        assert got.targets[link] == pytest.approx(np.linalg.norm(F[link][:3, 3] - t), abs=1e-12)
 
 
 def test_a_tracking_simulation_s_step_takes_a_continuous_joint_the_short_way():
