@@ -521,16 +521,46 @@ def _armsim_best(solvers, key, higher):
     return best, [k for k, v in got.items() if v == best]
 
 
+def _peer_figure(v, key):
+    """A peer's figure in a column, as it could best claim it: its success by its own test
+    when that is higher (a lead must not come from a peer's test passing answers the common
+    rule fails), a first use below 0 (a difference of noisy times) as 0."""
+    x = v[key]
+    if x is None:
+        return None
+    if key == "success" and v.get("own") is not None:
+        return max(x, v["own"])
+    return max(x, 0.0) if key == "first_use" else x
+
+
 def leads(table):
-    """Which armsim entry leads each column (its figure the better armsim's, no peer's
-    better): [(robot, column, [entries])]."""
+    """Which armsim entry leads each column (its figure the better armsim's, every peer's
+    figure (:func:`_peer_figure`) strictly worse; a tie is no lead): [(robot, column,
+    [entries])]."""
     out = []
-    lag = {(robot, col) for robot, col, *_ in behind(table)}
     for robot, solvers in table.items():
         for col, key, higher in COLUMNS:
             best, who = _armsim_best(solvers, key, higher)
-            if who and (robot, col) not in lag:
+            if not who:
+                continue
+            peers = [_peer_figure(v, key) for kind, v in solvers.items()
+                     if kind not in ARMSIM and isinstance(v, dict)]
+            if all(x is None or _better(best, x, higher) for x in peers):
                 out.append((robot, col, who))
+    return out
+
+
+def tied(table):
+    """Where a peer's figure (:func:`_peer_figure`) equals armsim's better one:
+    [(robot, column, the peer)]."""
+    out = []
+    for robot, solvers in table.items():
+        for col, key, higher in COLUMNS:
+            best, _ = _armsim_best(solvers, key, higher)
+            for kind, v in solvers.items():
+                if (best is not None and kind not in ARMSIM and isinstance(v, dict)
+                        and _peer_figure(v, key) == best):
+                    out.append((robot, col, kind))
     return out
 
 
@@ -544,8 +574,9 @@ def behind(table):
                 continue
             for col, key, higher in COLUMNS:
                 best, _ = _armsim_best(solvers, key, higher)
-                if best is not None and v[key] is not None and _better(v[key], best, higher):
-                    out.append((robot, col, kind, v[key], best))
+                x = _peer_figure(v, key)
+                if best is not None and x is not None and _better(x, best, higher):
+                    out.append((robot, col, kind, x, best))
     return out
 
 
@@ -561,9 +592,13 @@ def peers_markdown(results):
              f"robot; IKPy the first {results['ikpy_poses']}), every solver on the same URDF "
              f"and poses, a wall-clock cap of {cap:g} ms per solve for all; **success by the "
              f"common rule** (armsim's forward kinematics of the answer: position < {TOL:g} m, "
-             f"rotation < {TOL:g} rad, inside the limits; an answer after the cap fails) / by "
+             f"rotation < {TOL:g} rad; every solver keeps its answers inside the joint "
+             "limits, which are not judged again; an answer that comes back after the cap "
+             "fails: ik_LM, Klampt and IKPy are timed against it, armsim and TRAC-IK stop at "
+             "it themselves) / by "
              "the solver's own test. First use: the first solve in a fresh process after "
-             "import and loading, less the median of the next 30 (armsim's once its float "
+             "import and loading, less the median of the next 30 (below 0, a difference of "
+             "noisy times: printed as such and counted as 0; armsim's once its float "
              "pass, run from its program for its first evaluations, is compiled; median of "
              f"{results['first_runs']} processes, the first pose; armsim with an empty "
              "disk cache of its own, a new machine, and in brackets with the cache a "
@@ -583,7 +618,8 @@ def peers_markdown(results):
             own = "none" if v["own"] is None else pct(v["own"])
             if "uncapped" in v:
                 own += f" ({100 * v['uncapped']:.1f} % uncapped)"
-            fu = "?" if v["first_use"] is None else f"{v['first_use']:.2f}"
+            fu = ("?" if v["first_use"] is None else f"{v['first_use']:.2f}"
+                  if v["first_use"] >= 0 else f"< 0 (noise: {v['first_use']:.3f})")
             if v.get("first_use_warm") is not None:
                 fu += f" (warm {v['first_use_warm']:.2f})"
             batch = "none" if v["batch"] is None else (
@@ -609,10 +645,18 @@ def peers_markdown(results):
     for robot, col, who in leads(table):
         who = "both entries" if len(who) > 1 else who[0]
         ahead.setdefault(robot, {}).setdefault(who, []).append(col)
-    lines += ["", "Where armsim leads (no peer ahead of its better entry), and which entry: "
+    lines += ["", "Where armsim leads (every peer behind its better entry; a peer's success "
+              "taken by its own test where that is higher), and which entry: "
               + ("; ".join(f"{robot}: " + ", ".join(f"{who} ({', '.join(cols)})"
                                                     for who, cols in kinds.items())
                            for robot, kinds in ahead.items()) or "nowhere") + "."]
+    even = {}
+    for robot, col, kind in tied(table):
+        even.setdefault(robot, {}).setdefault(col, []).append(kind)
+    lines += ["", "Where a peer ties armsim's better entry (no lead either way): "
+              + ("; ".join(f"{robot}: " + ", ".join(f"{col} ({', '.join(kinds)})"
+                                                    for col, kinds in cols.items())
+                           for robot, cols in even.items()) or "nowhere") + "."]
     lines += ["", "Where neither armsim entry leads (a peer ahead of both in success, mean, "
               "median or first use): " + ("; ".join(
                   f"{robot}: " + ", ".join(f"{kind} ({', '.join(cols)})"

@@ -119,7 +119,8 @@ def test_from_json_prints_the_compiled_rows_beside_the_default_path(tmp_path, ca
             "420.00 (warm 410.00) | 8,000 (one thread 4,000) |") in lines
     # ik_LM is ahead of the default path's mean (0.15 < 0.2), not of the compiled path's
     # (0.1); ik_LM and Klampt start faster than both (the default path 8 ms)
-    assert ("Where armsim leads (no peer ahead of its better entry), and which entry: "
+    assert ("Where armsim leads (every peer behind its better entry; a peer's success taken "
+            "by its own test where that is higher), and which entry: "
             "panda: both entries (success), armsim compiled (mean, median).") in lines
     assert ("Where neither armsim entry leads (a peer ahead of both in success, mean, median "
             "or first use): panda: ik_LM (first use), Klampt (first use).") in lines

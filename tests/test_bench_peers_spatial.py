@@ -113,3 +113,19 @@ def test_behind_weighs_both_armsim_entries_and_leads_names_the_one_ahead():
                            ("panda", "first use", "ik_LM", 0.2, 5.0)]
         else:           # its first use unknown: the default path's counts
             assert lag == [("panda", "first use", "ik_LM", 0.2, 5.0)]
+
+
+def test_a_tie_is_no_lead_and_a_peers_own_success_counts():
+    # "armsim leads (success)" was claimed where ik_LM scored the same 100 %, and over Klampt
+    # where only Klampt's own test (passing answers the common rule fails) put it behind
+    a = dict(success=1.0, mean=0.2, median=0.1, first_use=0.7)
+    lm = dict(success=1.0, own=1.0, mean=0.3, median=0.2, first_use=-2.35)
+    kl = dict(success=0.9994, own=0.9999, mean=0.3, median=0.2, first_use=1.0)
+    table = {"ur5": {"armsim": a, "ik_LM": lm}, "panda": {"armsim": dict(a, success=0.9999),
+                                                         "Klampt": kl}}
+    got = peers.leads(table)
+    assert ("ur5", "success", ["armsim"]) not in got and ("ur5", "mean", ["armsim"]) in got
+    assert ("panda", "success", ["armsim"]) not in got
+    assert peers.tied(table) == [("ur5", "success", "ik_LM"), ("panda", "success", "Klampt")]
+    # a first use below 0 (a difference of noisy times) counts as 0: still ahead of 0.7
+    assert peers.behind(table) == [("ur5", "first use", "ik_LM", 0.0, 0.7)]
