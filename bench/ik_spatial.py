@@ -467,7 +467,9 @@ def markdown(results):
     big = str(max(caps))
     lines += ["", "Batches and the other peers (one `solve_batch` of every pose, no cap; its "
               "solves/s with the maths library's default threads and with one, which "
-              f"`solve_batch` sets; against TRAC-IK's one-solve rate at the {big} ms cap):", "",
+              "`solve_batch` sets; the compiled rows run on numba's threads, one per core, "
+              "in both; against TRAC-IK's one-solve rate at the "
+              f"{big} ms cap, one core):", "",
               "| robot | n | batch success | batch solves/s, default threads / one thread | "
               "one / default | batch / TRAC-IK solves/s | IKPy success (common rule) | "
               "IKPy mean ms | IKPy mean / armsim mean, same poses | position-only success |",
@@ -684,7 +686,8 @@ def batch_sizes_markdown(results, big):
             "against TRAC-IK's one-solve rate on the same poses (its mean time at the "
             f"{big} ms cap; the goal of issue 25: 10x at both sizes): solves/s (the default "
             "path with the maths library's default threads / one thread, which "
-            "`solve_batch` sets; the compiled path on numba's threads, one per core) and "
+            "`solve_batch` sets; the compiled path on numba's threads, one per core: its "
+            "ratio is two cores' rate over TRAC-IK's one) and "
             "the one-thread rate over TRAC-IK's:", "",
             "| robot | B | TRAC-IK solves/s | armsim solves/s, default threads / one thread | "
             "armsim / TRAC-IK | armsim compiled solves/s | compiled / TRAC-IK |",

@@ -604,7 +604,8 @@ def peers_markdown(results):
              "disk cache of its own, a new machine, and in brackets with the cache a "
              "previous process filled). Batch: armsim's "
              "`solve_batch` of every pose, no cap (the maths library's default threads, and "
-             "one); the peers have no batch mode.",
+             "one; the compiled path on numba's threads, one per core, in both); the peers "
+             "have no batch mode.",
              "", "| robot | solver | success, common / own | mean / median ms | first use ms "
              "| batch solves/s |", "|---|---|---|---|---|---|"]
     for name, solvers in table.items():
