@@ -119,6 +119,10 @@ BAD = {
     "not finite": ("joints.csv", 4, lambda s: s.replace(s.split(",")[2], "nan"),
                    "{d}/bad.csv: line 4 (pose 'p002'): panda_joint2: not a finite number: "
                    "'nan'"),
+    "beyond the limits": ("joints.csv", 4, lambda s: s.replace(s.split(",")[2], "90.0"),
+                          "{d}/bad.csv: line 4 (pose 'p002'): panda_joint2: 90 rad is outside "
+                          "the URDF's limits [-1.7628, 1.7628] rad (by more than 0.1 rad; "
+                          "degrees given as radians?)"),
     "missing pose": ("obs.csv", 2, lambda s: s.replace("p000", "p999"),
                      "{d}/bad.csv: line 2: pose 'p999' is not in joints.csv"),
     "unknown camera": ("obs.csv", 2, lambda s: s.replace(",left,", ",middle,"),

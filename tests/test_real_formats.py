@@ -195,7 +195,7 @@ def test_dictionaries_match_opencv():
 
 JOINTS = ("pose,panda_joint1,panda_joint2\n"
           "p0,0.1,-0.2\n"
-          "p1,1e-3,2\n"
+          "p1,1e-3,1\n"
           "\n"
           "p2, 0.5 ,0\n")
 
@@ -203,14 +203,15 @@ JOINTS = ("pose,panda_joint1,panda_joint2\n"
 def test_joints_read(panda):
     j = parse_joints(JOINTS, "joints.csv", panda)
     assert j.names == ("panda_joint1", "panda_joint2") and j.poses == ("p0", "p1", "p2")
-    np.testing.assert_array_equal(j.values, [[0.1, -0.2], [1e-3, 2.0], [0.5, 0.0]])
-    np.testing.assert_array_equal(j.reading("p1"), [1e-3, 2.0])
+    np.testing.assert_array_equal(j.values, [[0.1, -0.2], [1e-3, 1.0], [0.5, 0.0]])
+    np.testing.assert_array_equal(j.reading("p1"), [1e-3, 1.0])
 
 
 def test_joints_round_trip_exactly(tmp_path, panda):
     rng = np.random.default_rng(5)
+    values = rng.normal(size=(20, 7)) * 10.0 ** rng.integers(-8, 1, (20, 7))
     j = Joints(panda.joint_names, tuple(f"pose-{i}" for i in range(20)),
-               rng.normal(size=(20, 7)) * 10.0 ** rng.integers(-8, 3, (20, 7)))
+               np.clip(values, panda.limits[:, 0], panda.limits[:, 1]))   # readings: in them
     path = tmp_path / "joints.csv"
     write_text(path, format_joints(j))
     back = read_joints(path, panda)
@@ -240,11 +241,32 @@ def test_joints_round_trip_exactly(tmp_path, panda):
     ("pose,panda_joint1\n../x,0.1\n", "joints.csv: line 2: a pose name must be 1 to 100 "
      "letters, digits, '_', '.' or '-' (not starting with '.' or '-'), got '../x'"),
     ('pose,panda_joint1\n"p0\n', "joints.csv: line 2: not CSV: unexpected end of data"),
+    # a reading beyond its joint's limits (degrees given as radians gave a URDF metres off)
+    ("pose,panda_joint1,panda_joint7\np0,0.1,0.2\np1,0.1,9\n",
+     "joints.csv: line 3 (pose 'p1'): panda_joint7: 9 rad is outside the URDF's limits "
+     "[-2.8973, 2.8973] rad (by more than 0.1 rad; degrees given as radians?)"),
+    ("pose,panda_joint4\np0,-0.0697\np1,5.7\n",
+     "joints.csv: line 3 (pose 'p1'): panda_joint4: 5.7 rad is outside the URDF's limits "
+     "[-3.0718, -0.0698] rad (by more than 0.1 rad; degrees given as radians?)"),
 ])
 def test_each_bad_joints_file_gets_one_exact_line(text, message, panda):
     with pytest.raises(DataError) as err:
         parse_joints(text, "joints.csv", panda)
     assert str(err.value) == message
+
+
+def test_a_reading_beyond_a_limit_by_more_than_a_zero_offset_is_refused(panda):
+    # the limits bound reading + zero offset: 0.09 rad beyond is read, 0.11 rad refused
+    lo, hi = -2.8973, 2.8973
+    j = parse_joints(f"pose,panda_joint7\np0,{hi + 0.09}\np1,{lo - 0.09}\n", "joints.csv",
+                     panda)
+    np.testing.assert_array_equal(j.values[:, 0], [hi + 0.09, lo - 0.09])
+    with pytest.raises(DataError, match=r"^joints.csv: line 2 \(pose 'p0'\): panda_joint7: "
+                       r"-3.0073 rad is outside the URDF's limits \[-2.8973, 2.8973\] rad"):
+        parse_joints(f"pose,panda_joint7\np0,{lo - 0.11}\n", "joints.csv", panda)
+    # without a robot (or with names only) nothing bounds the readings
+    j = parse_joints("pose,panda_joint7\np0,9\n", "j.csv", ("panda_joint7",))
+    assert j.values[0, 0] == 9
 
 
 def test_a_mimic_joint_is_named_with_its_leader():

@@ -9,7 +9,8 @@ detector can write it too.
 
 Readers refuse, with one :class:`~armsim.vision.real.errors.DataError` line naming the file,
 the line and the pose, joint or camera: a wrong header, a non-finite value, a duplicate row,
-a name the URDF or the setup does not know.
+a name the URDF or the setup does not know, a joint reading beyond the URDF's limits by more
+than :data:`LIMIT_SLACK`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ __all__ = ["Joints", "Observations", "read_joints", "parse_joints", "format_join
 
 MAX_CSV_BYTES = 256 << 20
 OBS_HEADER = ("pose", "camera", "marker", "corner", "u", "v")
+#: how far a reading may lie beyond its joint's URDF limits [rad for a revolute joint, m for
+#: a prismatic one].  The limits bound the true joint value, which is the reading plus the
+#: zero offset the calibration learns, so a reading at a limit may lie beyond it by that
+#: offset (an encoder mounted a few mrad off; the benchmark draws 5 to 10 mrad); 0.1 rad
+#: (5.7 degrees) and 1 cm leave room for that and for an overshoot at a limit, and refuse
+#: readings in other units (degrees given as radians: up to 170 for the Panda's 2.9 rad).
+LIMIT_SLACK = {"revolute": 0.1, "prismatic": 0.01}
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
     if not names:
         raise DataError(source, f"line {line}", "no joint columns after 'pose'")
     known = None if robot is None else tuple(getattr(robot, "joint_names", robot))
+    bounds = _bounds(robot)
     mimic = {} if robot is None else dict(getattr(robot, "mimic", {}) or {})
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -131,10 +140,40 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
                             f"(first on line {first_line[pose]})")
         first_line[pose] = line
         poses.append(pose)
-        values.append([finite(v, source, where, name) for name, v in zip(names, row[1:])])
+        row_values = [finite(v, source, where, name) for name, v in zip(names, row[1:])]
+        for name, v in zip(names, row_values):
+            if name in bounds:
+                _within(v, bounds[name], source, where, name)
+        values.append(row_values)
     if not poses:
         raise DataError(source, "", "no poses; give one row per robot pose after the header")
     return Joints(tuple(names), tuple(poses), np.array(values, float))
+
+
+def _bounds(robot):
+    """``{joint: (lower, upper, kind)}`` of ``robot``'s free joints with finite limits ({}
+    for a sequence of names or None)."""
+    limits, types = getattr(robot, "limits", None), getattr(robot, "types", None)
+    if limits is None or types is None:
+        return {}
+    out = {}
+    for name, (lo, hi), kind in zip(robot.joint_names, np.asarray(limits, float), types):
+        if np.isfinite(lo) and np.isfinite(hi):
+            out[name] = (float(lo), float(hi), "prismatic" if kind == "prismatic" else
+                         "revolute")
+    return out
+
+
+def _within(value, bound, source, where, name):
+    """Refuse a reading beyond its joint's limits by more than :data:`LIMIT_SLACK`."""
+    lo, hi, kind = bound
+    slack = LIMIT_SLACK[kind]
+    if lo - slack <= value <= hi + slack:
+        return
+    unit = "m" if kind == "prismatic" else "rad"
+    hint = "" if kind == "prismatic" else "; degrees given as radians?"
+    raise DataError(source, where, f"{name}: {value:g} {unit} is outside the URDF's limits "
+                    f"[{lo:g}, {hi:g}] {unit} (by more than {slack:g} {unit}{hint})")
 
 
 def format_joints(joints) -> str:
