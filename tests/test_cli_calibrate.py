@@ -95,13 +95,55 @@ def test_each_cameras_fit_is_reported_and_a_wrong_camera_is_named(tmp_path, synt
     assert ", ".join(f"{n} {c['rms_px']:.3f} px ({c['corners']} corners, {c['outliers']} "
                      f"outliers)" for n, c in per.items()) in out
     (d / "setup.toml").write_text(SETUP.replace("fx = 1100.0", "fx = 1144.0"))
-    assert main(_argv(d)) == 0
+    assert main(_argv(d)) == 3       # and the fit is far worse than the corners' noise
     out = capsys.readouterr().out
     per = json.loads((d / "report.json").read_text())["by_camera"]
     assert per["right"]["rms_px"] > 2 * per["left"]["rms_px"]
     assert (f"warning: camera 'right' fits worse than the others ({per['right']['rms_px']:.3f}"
             f" px against at most {per['left']['rms_px']:.3f}): check its intrinsics, its "
             f"distortion and its images") in out
+
+def test_a_fit_far_worse_than_the_corners_noise_is_written_said_and_exit_3(tmp_path, synthetic,
+                                                                           capsys):
+    # both cameras' focal lengths 3x off: 11.8 px calibrated against 0.5 px of noise, and
+    # exit 0 with no word (the per-camera check compares the cameras with each other)
+    d = _files(tmp_path, synthetic)
+    (d / "setup.toml").write_text(SETUP.replace("fx = 1150.0\nfy = 1148.0",
+                                                "fx = 3450.0\nfy = 3444.0")
+                                  .replace("fx = 1100.0\nfy = 1101.0",
+                                           "fx = 3300.0\nfy = 3303.0"))
+    assert main(_argv(d)) == 3
+    captured = capsys.readouterr()
+    report = json.loads((d / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    floor, rms = report["corner_noise_px"], report["rms_px_after"]
+    assert 0.3 < floor < 0.7 and rms > 3 * floor and (d / "out.urdf").exists()
+    assert captured.err == (
+        f"armsim calibrate: warning: the calibrated RMS, {rms:.3f} px, is {rms / floor:.3g} "
+        f"times the corners' own scatter ({floor:.3f} px, each marker fitted alone; at most 3 "
+        f"times expected): the model does not fit the data; check the cameras' intrinsics and "
+        f"distortion, the markers' size and the joint readings\n"
+        "armsim calibrate: the outputs are written for inspection; do not use them as a "
+        "calibration (exit status 3)\n")
+    assert "wrote" in captured.out
+
+
+def test_a_calibration_that_did_not_converge_is_written_said_and_exit_3(tmp_path, synthetic,
+                                                                        capsys, monkeypatch):
+    # converged: False was only printed in the summary, and the exit status was 0
+    import armsim.vision.real.identify as identify
+    d = _files(tmp_path, synthetic)
+    monkeypatch.setattr(identify, "MAX_REWEIGHTS", 1)     # the Huber weights cannot settle
+    assert main(_argv(d)) == 3
+    captured = capsys.readouterr()
+    report = json.loads((d / "report.json").read_text())
+    assert not report["converged"] and (d / "out.urdf").exists()
+    assert captured.err == (
+        f"armsim calibrate: warning: the calibration did not converge in {report['rounds']} "
+        "rounds (the solve or its Huber weights did not settle)\n"
+        "armsim calibrate: the outputs are written for inspection; do not use them as a "
+        "calibration (exit status 3)\n")
+
 
 def _edit_lines(text, line, edit):
     lines = text.splitlines(keepends=True)

@@ -21,6 +21,12 @@ together at the end, or none.  Bad data (a file that cannot be read, an unknown 
 joint or marker, a pose missing from ``joints.csv``, duplicate rows, a value that is not
 finite, an image of the wrong size) is one line on stderr naming the file and the item,
 exit status 2, and nothing is written.
+
+A calibration that ran but is not to be trusted writes its outputs (for inspection), says
+why on stderr and exits with status 3 (:data:`SUSPECT`): its solve did not converge, or its
+RMS pixel residual is over :data:`FIT_LIMIT` times the corners' own scatter (each marker
+fitted alone in its image: :func:`armsim.vision.real.handeye.corner_noise`), which no
+calibration of a right model goes much above (wrong intrinsics, marker sizes or readings).
 """
 
 from __future__ import annotations
@@ -36,6 +42,13 @@ from armsim.files import OutputError, Outputs, names_stdout, same_destination
 __all__ = ["calibrate_main", "plot_image"]
 
 PROG = "armsim calibrate"
+#: the exit status of a calibration whose outputs are written but not to be trusted
+SUSPECT = 3
+#: a calibrated RMS over this many times the corners' own scatter is a fit gone wrong: on
+#: a right model it is 1.1 times it (0.471 against 0.429 px, the documented example); one
+#: camera's focal length 4 % off gave 4.7 times (tests/test_cli_calibrate.py), both
+#: cameras' 3.4 times too long 20 times
+FIT_LIMIT = 3.0
 #: BGR colours of the plots: corners seen, start reprojection, calibrated reprojection
 SEEN, START, AFTER = (0, 160, 0), (0, 0, 220), (220, 80, 0)
 
@@ -313,7 +326,30 @@ def calibrate_main(argv=None) -> int:
         print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
         return 2
     print(_summary(result, written, detections), file=note)
+    doubts = _doubts(result)
+    for line in doubts:
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
+    if doubts:
+        print(f"{PROG}: the outputs are written for inspection; do not use them as a "
+              f"calibration (exit status {SUSPECT})", file=sys.stderr)
+        return SUSPECT
     return 0
+
+
+def _doubts(result):
+    """Why ``result`` is not to be trusted (lines), or []: see the module's docstring."""
+    out = []
+    if not result.converged:
+        out.append(f"the calibration did not converge in {result.rounds} rounds (the solve "
+                   f"or its Huber weights did not settle)")
+    floor = result.corner_noise_px
+    if result.rms_px_after > FIT_LIMIT * floor:
+        out.append(f"the calibrated RMS, {result.rms_px_after:.3f} px, is "
+                   f"{result.rms_px_after / max(floor, 1e-12):.3g} times the corners' own "
+                   f"scatter ({floor:.3f} px, each marker fitted alone; at most {FIT_LIMIT:g} "
+                   f"times expected): the model does not fit the data; check the cameras' "
+                   f"intrinsics and distortion, the markers' size and the joint readings")
+    return out
 
 
 def _open_files(plots):

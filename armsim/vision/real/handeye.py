@@ -28,7 +28,7 @@ import numpy as np
 from armsim.vision.real.errors import DataError
 from armsim.vision.real.model import corner_points
 
-__all__ = ["marker_poses", "hand_eye", "mean_pose", "invert"]
+__all__ = ["marker_poses", "hand_eye", "mean_pose", "invert", "corner_noise"]
 
 MIN_VIEWS = 3          # hand-eye needs at least 3 poses (2 motions)
 
@@ -75,6 +75,37 @@ def marker_poses(model, data):
         T[:3, 3] = np.ravel(tvec)
         out[(p, c, m)] = T
     return out
+
+
+def corner_noise(model, data):
+    """The corners' own scatter [px per coordinate]: each marker seen in an image fitted by
+    a pose of its own (``cv2.solvePnP``, IPPE_SQUARE, then ``cv2.solvePnPRefineLM``) on its
+    camera's intrinsics, and the RMS of the reprojection residuals over the degrees of
+    freedom left (8 coordinates - 6 pose parameters = 2 per marker seen).  Nothing of the
+    arm, its joints or the cameras' poses enters, so it is the detection noise that a
+    calibration's own residual cannot go much below; 0.0 when no marker could be fitted."""
+    from armsim.vision.real.detect import opencv
+    cv2 = opencv()
+    groups = {}
+    for i, key in enumerate(zip(data.pose, data.camera, data.marker)):
+        groups.setdefault(tuple(int(k) for k in key), np.zeros((4, 2)))[data.corner[i]] = \
+            data.uv[i]
+    total, dof = 0.0, 0
+    for (_, c, m), uv in groups.items():
+        cam = model.cameras[c]
+        K = np.array([[cam.fx, 0.0, cam.cx], [0.0, cam.fy, cam.cy], [0.0, 0.0, 1.0]])
+        dist = np.asarray(cam.distortion, float)
+        X = corner_points(model.markers[m].size)
+        ok, rvec, tvec = cv2.solvePnP(X, uv, K, dist, flags=cv2.SOLVEPNP_IPPE_SQUARE)
+        if not ok:
+            continue
+        rvec, tvec = cv2.solvePnPRefineLM(X, uv, K, dist, rvec, tvec)
+        got, _ = cv2.projectPoints(X, rvec, tvec, K, dist)
+        r = got.reshape(-1, 2) - uv
+        if np.all(np.isfinite(r)):
+            total += float(np.sum(r * r))
+            dof += 2
+    return float(np.sqrt(total / dof)) if dof else 0.0
 
 
 def _link_pose(frames, link, p):

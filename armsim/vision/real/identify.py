@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from armsim.kinematics.spatial import rpy_matrix
-from armsim.vision.real.handeye import hand_eye
+from armsim.vision.real.handeye import corner_noise, hand_eye
 from armsim.vision.real.model import INTRINSICS
 from armsim.vision.spatial_calibration import identify, solve_lm
 
@@ -202,6 +202,7 @@ class Result:
     residuals: np.ndarray = field(repr=False, default=None)
     start_residuals: np.ndarray = field(repr=False, default=None)
     deviation: object = None
+    corner_noise_px: float = 0.0
 
 
 @dataclass
@@ -310,4 +311,5 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   float(ident.condition), list(ident.directions), _rms(r_start),
                   _rms(r_nominal), _rms(r_after), noise, fit.threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
-                  r_after, r_start, Deviation(deviate, statistic, k, limit))
+                  r_after, r_start, Deviation(deviate, statistic, k, limit),
+                  corner_noise(model, data))

@@ -15,7 +15,9 @@ validates a produced report against it).  The keys:
   parameter, null when the free parameters are not all identifiable);
 * ``rms_px_before`` (at the hand-eye start), ``rms_px_nominal`` (cameras and markers
   refined, kinematics nominal), ``rms_px_after``; ``noise_px`` (the measured pixel noise
-  the sigmas use), ``huber_px`` (the Huber threshold), ``outlier_px``;
+  the sigmas use), ``huber_px`` (the Huber threshold), ``outlier_px``; ``corner_noise_px``
+  (the corners' own scatter, each marker in each image fitted by a pose of its own:
+  :func:`armsim.vision.real.handeye.corner_noise`);
 * ``rank``, ``dim``, ``condition``, ``gauges`` (the null directions, named), ``held``;
 * ``detections``: one entry per image, as :func:`armsim.vision.real.detect.detect_images`
   reports it (or built from ``obs.csv``); ``outliers``: the corners flagged;
@@ -37,7 +39,7 @@ from armsim.vision.real.identify import OUTLIER, SIGNIFICANCE, robust_sigma
 __all__ = ["build_report", "observation_detections", "by_camera", "REPORT_KEYS"]
 
 REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_before",
-               "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "rank",
+               "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "corner_noise_px", "rank",
                "dim", "condition", "gauges", "held", "detections", "outliers", "kinematics",
                "converged",
                "identified", "rounds", "seconds", "poses", "corners", "by_camera")
@@ -128,6 +130,7 @@ def build_report(result, detections):
         "noise_px": result.noise_px,
         "huber_px": result.huber_px,
         "outlier_px": OUTLIER * robust_sigma(result.residuals),
+        "corner_noise_px": float(result.corner_noise_px),
         "rank": int(result.rank),
         "dim": int(model.dim),
         "condition": _finite(result.condition),
