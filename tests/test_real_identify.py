@@ -425,6 +425,37 @@ def test_the_chi_square_quantile_is_the_tables():
         assert abs(chi2_quantile(dof, 1e-3) / want - 1.0) < 0.01, dof
 
 
+def test_the_f_quantile_is_the_tables():
+    from armsim.vision.real.identify import beta_upper, f_quantile
+    # upper-tail quantiles of F(d1, d2) from the F tables
+    for d1, d2, tail, want in [(1, 1, 0.05, 161.45), (1, 10, 0.05, 4.96), (2, 3, 0.05, 9.55),
+                               (5, 20, 0.01, 4.10), (120, 120, 0.01, 1.53),
+                               (6, 24, 1e-3, 5.55), (10, 30, 1e-3, 4.24)]:
+        assert abs(f_quantile(d1, d2, tail) / want - 1.0) < 0.005, (d1, d2, tail)
+    # k F(k, m) tends to the chi-square quantile as m grows (54.052 for 26 at 0.001)
+    assert abs(26 * f_quantile(26, 10 ** 7, 1e-3) / 54.052 - 1.0) < 1e-3
+    # the incomplete beta function: I_x(1, 1) = x, I_x(a, 1) = x^a, both sides of its switch
+    for x in (0.1, 0.5, 0.9):
+        assert abs(beta_upper(1.0, 1.0, x) - (1.0 - x)) < 1e-12
+        assert abs(beta_upper(3.0, 1.0, x) - (1.0 - x ** 3)) < 1e-12
+
+
+def test_with_few_poses_the_deviation_limit_is_the_f_quantile():
+    # with 3 poses the noise was estimated from 24 degrees of freedom and the chi-square
+    # limit (22.7 for 6 parameters, not k F's 33.3) passed kinematics fitted to the noise, a
+    # metre off; here 4 poses of a true URDF, the noise from 34 degrees of freedom
+    from armsim.vision.real.identify import SIGNIFICANCE, chi2_quantile, f_quantile
+    s, res = _case(1, poses=4, origin=0.0, offset=0.0, turn=0.0)
+    dev = res.deviation
+    assert dev.residual_dof == 2 * len(res.data) - int((~res.held).sum()) < 40
+    assert dev.limit == pytest.approx(dev.dof * f_quantile(dev.dof, dev.residual_dof,
+                                                           SIGNIFICANCE), rel=1e-12)
+    assert dev.limit > 1.3 * chi2_quantile(dev.dof, SIGNIFICANCE)
+    assert not dev.deviate
+    np.testing.assert_array_equal(res.theta[:res.model.kinematic],
+                                  res.model.nominal[:res.model.kinematic])
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_kinematics_the_data_do_not_show_deviating_are_the_urdfs(seed):
     """No deviation in the truth: the likelihood ratio stays under its limit and the

@@ -29,8 +29,12 @@ is held when its share of the null space is at least 0.1 % of the largest share 
 
 **Do the kinematics deviate?**  The fall of the (Huber-weighted) squared residual from
 stage 2 to stage 3, over the pixel noise variance, is chi-square with as many degrees of
-freedom as kinematic parameters identified when the URDF is right (a likelihood-ratio
-test).  Below its quantile of upper tail :data:`SIGNIFICANCE`, the data do not show a
+freedom ``k`` as kinematic parameters identified when the URDF is right (a likelihood-ratio
+test).  The variance is not known but estimated from stage 3's own residual, with ``m`` =
+residuals - free parameters degrees of freedom, so the statistic is ``k F(k, m)``, and its
+limit ``k`` x the F quantile of upper tail :data:`SIGNIFICANCE` (:func:`f_quantile`; the
+chi-square quantile it tends to as ``m`` grows passed noise-fitted kinematics with 3 poses,
+``m`` = 24: 22.7 against 33.3).  Below it, the data do not show a
 deviation and the calibration keeps the URDF's kinematics (stage 2's cameras and markers):
 fitting them anyway would only fit the pixel noise (:class:`Deviation`).
 
@@ -55,7 +59,7 @@ from armsim.vision.real.model import INTRINSICS
 from armsim.vision.spatial_calibration import identify, solve_lm
 
 __all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "Deviation",
-           "chi2_quantile", "HUBER", "OUTLIER", "SIGNIFICANCE"]
+           "chi2_quantile", "f_quantile", "beta_upper", "HUBER", "OUTLIER", "SIGNIFICANCE"]
 
 HUBER = 1.345           # Huber threshold in robust sigmas (95 % efficiency on Gaussian noise)
 OUTLIER = 5.0           # a corner whose residual is longer than this many robust sigmas
@@ -208,9 +212,10 @@ class Result:
 @dataclass
 class Deviation:
     """The likelihood-ratio test of the kinematics against the URDF: ``statistic`` is the
-    fall of the weighted squared residual, in units of the pixel noise variance, from the
-    nominal kinematics (stage 2) to the identified ones (stage 3); chi-square with ``dof``
-    (the kinematic parameters identified) degrees of freedom when the URDF is right.
+    fall of the weighted squared residual, in units of the pixel noise variance estimated
+    from stage 3's residual (``residual_dof`` degrees of freedom), from the nominal
+    kinematics (stage 2) to the identified ones (stage 3); ``dof`` x F(``dof``,
+    ``residual_dof``) when the URDF is right, ``dof`` the kinematic parameters identified.
     ``deviate``: above ``limit``, its (1 - :data:`SIGNIFICANCE`) quantile; otherwise the
     calibration keeps the URDF's kinematics (stage 2's answer)."""
 
@@ -218,6 +223,7 @@ class Deviation:
     statistic: float
     dof: int
     limit: float
+    residual_dof: int = 0
 
 
 def chi2_quantile(dof, tail):
@@ -229,6 +235,56 @@ def chi2_quantile(dof, tail):
     z = _normal_quantile(1.0 - tail)
     a = 2.0 / (9.0 * dof)
     return float(dof * (1.0 - a + z * np.sqrt(a)) ** 3)
+
+
+def _beta_fraction(a, b, x):
+    """The continued fraction of the incomplete beta function (modified Lentz), good for
+    ``x < (a + 1) / (a + b + 2)``."""
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def beta_upper(a, b, x):
+    """``1 - I_x(a, b)``, the upper tail of the regularized incomplete beta function
+    (a, b > 0, x in [0, 1]), by its continued fraction on the side where it converges."""
+    if x <= 0.0:
+        return 1.0
+    if x >= 1.0:
+        return 0.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return 1.0 - front * _beta_fraction(a, b, x) / a
+    return front * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def f_quantile(d1, d2, tail):
+    """The quantile of Fisher's F(``d1``, ``d2``) whose upper tail is ``tail``: the ``f``
+    with ``P(F > f) = tail``, ``P(F > f) = 1 - I_x(d1/2, d2/2)`` at ``x = d1 f / (d1 f +
+    d2)``; bisection on ``x`` (the tail falls as ``x`` grows)."""
+    if d1 <= 0 or d2 <= 0:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if beta_upper(0.5 * d1, 0.5 * d2, mid) > tail:
+            lo = mid
+        else:
+            hi = mid
+    x = 0.5 * (lo + hi)
+    return float(d2 * x / (d1 * (1.0 - x))) if x < 1.0 else math.inf
 
 
 def _normal_quantile(p):
@@ -294,11 +350,12 @@ def calibrate(model, data, source="observations", max_rounds=200):
     else:
         sigma[free] = np.nan
     # do the data show the kinematics deviate from the URDF?  The likelihood ratio of the
-    # two fits, on the same weights, against the chi-square quantile of its degrees of freedom
+    # two fits, on the same weights, over the variance estimated with dof degrees of
+    # freedom: k F(k, dof) when the URDF is right
     k = int(free[:model.kinematic].sum())
     r2, _ = model.residuals(nominal_fit, data.weighted(fit.weights))
     statistic = float((r2 @ r2 - r @ r) / max(spread, 1e-12) ** 2)
-    limit = chi2_quantile(k, SIGNIFICANCE)
+    limit = k * f_quantile(k, dof, SIGNIFICANCE)
     deviate = bool(statistic > limit) if k else False
     if not deviate:               # the nominal kinematics explain the data: keep them
         theta = nominal_fit
@@ -311,5 +368,5 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   float(ident.condition), list(ident.directions), _rms(r_start),
                   _rms(r_nominal), _rms(r_after), noise, fit.threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
-                  r_after, r_start, Deviation(deviate, statistic, k, limit),
+                  r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
                   corner_noise(model, data))

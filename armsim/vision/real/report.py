@@ -23,7 +23,7 @@ validates a produced report against it).  The keys:
   reports it (or built from ``obs.csv``); ``outliers``: the corners flagged;
 * ``kinematics``: the likelihood-ratio test of the kinematics against the URDF
   (:class:`~armsim.vision.real.identify.Deviation`: ``deviate``, ``statistic``, ``dof``,
-  ``limit``, ``significance``); when they do not deviate, the URDF's are kept;
+  ``residual_dof``, ``limit``, ``significance``); when they do not deviate, the URDF's are kept;
 * ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``;
 * ``by_camera``: ``{name: {"corners", "rms_px", "outliers"}}``, each camera's own fit
   (``rms_px`` per coordinate, as ``rms_px_after``): a camera whose setup is wrong (its focal
@@ -140,7 +140,9 @@ def build_report(result, detections):
         "outliers": outliers,
         "kinematics": {"deviate": bool(result.deviation.deviate),
                        "statistic": _finite(result.deviation.statistic),
-                       "dof": int(result.deviation.dof), "limit": float(result.deviation.limit),
+                       "dof": int(result.deviation.dof),
+                       "residual_dof": int(result.deviation.residual_dof),
+                       "limit": float(result.deviation.limit),
                        "significance": SIGNIFICANCE},
         "converged": bool(result.converged),
         "identified": bool(result.identified),
