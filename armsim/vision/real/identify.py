@@ -35,8 +35,9 @@ residuals - free parameters degrees of freedom, so the statistic is ``k F(k, m)`
 limit ``k`` x the F quantile of upper tail :data:`SIGNIFICANCE` (:func:`f_quantile`; the
 chi-square quantile it tends to as ``m`` grows passed noise-fitted kinematics with 3 poses,
 ``m`` = 24: 22.7 against 33.3).  Below it, the data do not show a
-deviation and the calibration keeps the URDF's kinematics (stage 2's cameras and markers):
-fitting them anyway would only fit the pixel noise (:class:`Deviation`).
+deviation and the calibration keeps the URDF's kinematics (stage 2's cameras and markers,
+with stage 2's sigmas; the kinematic parameters are then held, sigma 0): fitting them
+anyway would only fit the pixel noise (:class:`Deviation`).
 
 **Uncertainty**: sigma of each free parameter from the Cramér-Rao bound ``s^2 (J^T W
 J)^-1``, ``s`` the measured pixel noise: the weighted residual's RMS over the degrees of
@@ -180,7 +181,10 @@ def gauges(model, jac):
 @dataclass
 class Result:
     """What :func:`calibrate` found; ``theta`` and ``sigma`` are (D,) in ``model.names``
-    order (``sigma`` is 0 for a held parameter)."""
+    order (``sigma`` is 0 for a held parameter).  ``held``: the parameters not free in the
+    stage whose values are given (stage 3's gauges; every kinematic parameter when the
+    URDF's kinematics are kept, and then ``sigma``, ``noise_px`` and ``huber_px`` are
+    stage 2's)."""
 
     model: object
     data: object
@@ -303,6 +307,26 @@ def _rms(r):
     return float(np.sqrt(np.mean(np.square(r)))) if r.size else 0.0
 
 
+def _uncertainty(model, data, theta, free, fit):
+    """The weighted residual ``r`` of ``fit`` at ``theta``, the sigma (D,) of the ``free``
+    parameters (0 elsewhere), the pixel noise, the weighted residual's own RMS over its
+    degrees of freedom and whether the free parameters' Jacobian has full rank (if not,
+    the sigmas are meaningless)."""
+    r, jac_free = model.residuals(theta, data.weighted(fit.weights), free)
+    dof = max(r.size - int(free.sum()), 1)
+    spread = float(np.sqrt(r @ r / dof))           # the weighted residual's own RMS
+    noise = huber_scale(spread, fit.threshold)     # the pixel noise sigma it reads
+    a = jac_free.T @ jac_free
+    sigma = np.zeros(model.dim)
+    s = np.linalg.svd(a / np.sqrt(np.outer(np.diag(a), np.diag(a)) + 1e-300),
+                      compute_uv=False)
+    full = bool(s[-1] > 1e-12 * s[0])
+    if full:
+        cov = noise ** 2 * np.linalg.inv(a)
+        sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    return r, sigma, noise, spread, full
+
+
 def calibrate(model, data, source="observations", max_rounds=200):
     """Calibrate ``model`` on ``data`` (:class:`~armsim.vision.real.model.Data`): a
     :class:`Result` (stages in the module's docstring)."""
@@ -318,6 +342,7 @@ def calibrate(model, data, source="observations", max_rounds=200):
         free[at:at + len(INTRINSICS)] = True
     fit = lm(model, data, start, free, max_rounds)
     nominal_fit, rounds = fit.theta, fit.rounds
+    stage2 = (fit, free)
     r_nominal, _ = model.residuals(nominal_fit, plain)
     # stage 3: everything, one parameter held per null direction
     everything = np.ones(model.dim, bool)
@@ -335,20 +360,11 @@ def calibrate(model, data, source="observations", max_rounds=200):
             ident = again
             break
         ident, held = again, held_again
-    r, jac_free = model.residuals(theta, data.weighted(fit.weights), free)
-    dof = max(r.size - int(free.sum()), 1)
-    spread = float(np.sqrt(r @ r / dof))           # the weighted residual's own RMS
-    noise = huber_scale(spread, fit.threshold)     # the pixel noise sigma it reads
-    a = jac_free.T @ jac_free
-    sigma = np.zeros(model.dim)
-    s = np.linalg.svd(a / np.sqrt(np.outer(np.diag(a), np.diag(a)) + 1e-300),
-                      compute_uv=False)
-    identified = bool(s[-1] > 1e-12 * s[0]) and ident.deficit == len(held)
-    if identified:
-        cov = noise ** 2 * np.linalg.inv(a)
-        sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    else:
+    r, sigma, noise, spread, full = _uncertainty(model, data, theta, free, fit)
+    identified = full and ident.deficit == len(held)
+    if not identified:
         sigma[free] = np.nan
+    dof = max(r.size - int(free.sum()), 1)
     # do the data show the kinematics deviate from the URDF?  The likelihood ratio of the
     # two fits, on the same weights, over the variance estimated with dof degrees of
     # freedom: k F(k, dof) when the URDF is right
@@ -357,16 +373,22 @@ def calibrate(model, data, source="observations", max_rounds=200):
     statistic = float((r2 @ r2 - r @ r) / max(spread, 1e-12) ** 2)
     limit = k * f_quantile(k, dof, SIGNIFICANCE)
     deviate = bool(statistic > limit) if k else False
-    if not deviate:               # the nominal kinematics explain the data: keep them
-        theta = nominal_fit
+    mask = np.zeros(model.dim, bool)
+    mask[held] = True
+    threshold = fit.threshold
+    if not deviate:               # the nominal kinematics explain the data: keep them,
+        theta = nominal_fit       # with stage 2's cameras and markers, their sigmas and
+        fit, free = stage2        # noise, and the kinematics held (sigma 0)
+        _, sigma, noise, _, full = _uncertainty(model, data, theta, free, fit)
+        if not full:
+            sigma[free] = np.nan
+        mask, threshold = ~free, fit.threshold
     r_after, _ = model.residuals(theta, plain)
     corner = np.hypot(*r_after.reshape(-1, 2).T)
     outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
-    mask = np.zeros(model.dim, bool)
-    mask[held] = True
     return Result(model, data, theta, start, nominal_fit, poses, sigma, mask, ident.rank,
                   float(ident.condition), list(ident.directions), _rms(r_start),
-                  _rms(r_nominal), _rms(r_after), noise, fit.threshold, outliers,
+                  _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
                   corner_noise(model, data))
