@@ -410,6 +410,37 @@ def test_an_image_of_the_wrong_size_is_one_line(rendered, tmp_path, capsys):
     _refused_size(copy, tmp_path, capsys, "640x480")
 
 
+@pytest.mark.parametrize("case", ["no folder", "unreadable", "blank"])
+def test_a_camera_without_usable_images_is_said_so(rendered, tmp_path, capsys, case):
+    # all three said only "the hand-eye start needs a marker on a moving link seen in at
+    # least 3 poses by this camera", not that camera 'right' had no image, none readable
+    # (16-bit PNGs) or no marker in any
+    import shutil
+    import cv2
+    s, d = rendered
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+    folder = copy / "images" / "right"
+    if case == "no folder":
+        shutil.rmtree(folder)
+    for png in sorted(folder.glob("*.png")):
+        image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+        if case == "unreadable":
+            cv2.imwrite(str(png), image.astype(np.uint16) * 257)
+        else:
+            cv2.imwrite(str(png), np.full_like(image, 255))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 2
+    want = {"no folder": f"no images (expected {folder}/<pose>.png for the poses of "
+                         f"joints.csv)",
+            "unreadable": "none of its 12 images could be read (p000.png: cannot be read: "
+                          "uint16 pixels; expected 8-bit grey or colour)",
+            "blank": "no marker of the setup seen in any of its 12 images"}[case]
+    assert capsys.readouterr().err == f"{copy / 'images'}: camera 'right': {want}\n"
+    assert list(out.iterdir()) == []
+
+
 def _refused_size(copy, tmp_path, capsys, size):
     """The run on ``copy`` is one line naming right/p004.png's ``size``, nothing written."""
     out = tmp_path / "out"
@@ -576,8 +607,13 @@ def test_poses_turning_the_marker_about_one_axis_are_one_line(tmp_path, syntheti
         np.array([ids[k] for k in data.marker]), data.corner.copy(), uv)))
     (tmp_path / "setup.toml").write_text(SETUP)
     assert main(_argv(tmp_path)) == 2
+    # one line naming joints.csv and what is wrong (it said "armsim calibrate: the
+    # calibration failed: ..." naming neither the file nor the camera)
     assert capsys.readouterr().err == (
-        "armsim calibrate: the calibration failed: no hand-eye method gave a finite pose: the "
-        "poses must turn the marker (or the camera) about at least two different axes, and "
-        "the cameras' intrinsics be right\n")
+        f"{tmp_path}/joints.csv: all 12 poses have the same readings: the arm must move "
+        "between poses, turning each marker (or camera) about at least two different axes\n"
+        if turned is None else
+        f"{tmp_path}/joints.csv: camera 'left', marker 3: no hand-eye method gave a finite "
+        "pose: the poses must turn the marker (or the camera) about at least two different "
+        "axes, and the cameras' intrinsics be right\n")
     assert not (tmp_path / "out.urdf").exists() and not (tmp_path / "report.json").exists()

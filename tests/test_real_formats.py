@@ -226,7 +226,9 @@ def test_joints_round_trip_exactly(tmp_path, panda):
     ("pose\np0\n", "joints.csv: line 1: no joint columns after 'pose'"),
     ("pose,panda_joint9\n", "joints.csv: line 1: joint 'panda_joint9' is not in the URDF "
      "(did you mean 'panda_joint7'?)"),
-    ("pose,elbow\n", "joints.csv: line 1: joint 'elbow' is not in the URDF"),
+    ("pose,elbow\n", "joints.csv: line 1: joint 'elbow' is not in the URDF (its joints: "
+     "panda_joint1, panda_joint2, panda_joint3, panda_joint4, panda_joint5, panda_joint6, "
+     "panda_joint7)"),
     ("pose,panda_joint1,panda_joint1\n", "joints.csv: line 1: joint 'panda_joint1' appears twice"),
     ("pose,panda_joint1\np0,0.1\np0,0.2\n",
      "joints.csv: line 3 (pose 'p0'): pose 'p0' appears twice (first on line 2)"),
@@ -267,6 +269,14 @@ def test_a_reading_beyond_a_limit_by_more_than_a_zero_offset_is_refused(panda):
     # without a robot (or with names only) nothing bounds the readings
     j = parse_joints("pose,panda_joint7\np0,9\n", "j.csv", ("panda_joint7",))
     assert j.values[0, 0] == 9
+
+
+def test_an_unknown_joint_lists_the_urdfs_joints_shortened():
+    names = tuple(f"link_{i}_joint" for i in range(20))
+    with pytest.raises(DataError) as err:
+        parse_joints("pose,elbow\np0,0\n", "joints.csv", names)
+    assert str(err.value) == ("joints.csv: line 1: joint 'elbow' is not in the URDF (its "
+                              "joints: " + ", ".join(names[:8]) + ", ... (20 in all))")
 
 
 def test_a_mimic_joint_is_named_with_its_leader():

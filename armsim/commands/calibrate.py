@@ -382,6 +382,26 @@ def _urdf_text(urdf, result, out=None):
     return '<?xml version="1.0"?>\n' + calibrated_urdf_text(urdf, joints, out)
 
 
+def _each_camera_saw(images, setup, detections):
+    """A :class:`DataError` for a camera of the setup with no image, none that could be
+    read, or no marker seen in any (the hand-eye start named only what it lacked)."""
+    from armsim.vision.real.errors import DataError
+    for cam in setup.camera_names:
+        mine = [d for d in detections if d["camera"] == cam and d.get("image") is not None]
+        where = f"camera {cam!r}"
+        if not mine:
+            raise DataError(str(images), where, f"no images (expected "
+                            f"{Path(images) / cam}/<pose>.png for the poses of joints.csv)")
+        unread = [d for d in mine if d.get("error")]
+        if len(unread) == len(mine):
+            raise DataError(str(images), where, f"none of its {len(mine)} images could be "
+                            f"read ({Path(unread[0]['image']).name}: {unread[0]['error']})")
+        if not any(d.get("seen") for d in mine):
+            also = f" ({len(unread)} could not be read)" if unread else ""
+            raise DataError(str(images), where, f"no marker of the setup seen in any of its "
+                            f"{len(mine)} images{also}")
+
+
 def _read(args):
     """Read everything and detect: ``(model, data, detections, source)``."""
     from armsim.kinematics.urdf import load_robot
@@ -392,10 +412,15 @@ def _read(args):
     robot = load_robot(args.urdf)
     setup = read_setup(args.setup, robot)
     joints = read_joints(args.joints, robot)
+    if len(joints.poses) > 1 and not np.ptp(joints.values, axis=0).any():
+        raise DataError(str(args.joints), "", f"all {len(joints.poses)} poses have the same "
+                        f"readings: the arm must move between poses, turning each marker "
+                        f"(or camera) about at least two different axes")
     if args.images is not None:
         from armsim.vision.real.detect import detect_images
         found = detect_images(args.images, setup, joints)
         observations, detections = found.observations, list(found.images)
+        _each_camera_saw(args.images, setup, detections)
     else:
         observations = read_observations(args.observations, setup, joints)
         if not len(observations):

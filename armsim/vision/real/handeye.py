@@ -191,6 +191,19 @@ def _hand_eye(cv2, model, data, keys, A, B, c, k):
     return best[1]
 
 
+def _degenerate(method, model, cam, marker):
+    """``method`` whose failure (no finite pose: the poses' motions are degenerate) is a
+    :class:`DataError` naming ``joints.csv`` (the model's source), the camera and the
+    marker."""
+    def run(*args):
+        try:
+            return method(*args)
+        except np.linalg.LinAlgError:
+            raise DataError(getattr(model, "source", "joints.csv"),
+                            f"camera {cam.name!r}, marker {marker.id}", _NO_POSE) from None
+    return run
+
+
 def hand_eye(model, data, source="observations"):
     """The start: the model's nominal parameters with every camera's and marker's pose
     from OpenCV's hand-eye methods (see the module's docstring).  Returns ``(theta,
@@ -217,7 +230,8 @@ def hand_eye(model, data, source="observations"):
                     continue
                 A = [seen[key] for key in keys]                      # camera_from_marker
                 B = [_link_pose(frames, marker.link, key[0]) for key in keys]  # world_from_link
-                X, Z = _robot_world(cv2, model, data, keys, A, B, c, k)
+                X, Z = _degenerate(_robot_world, model, cam, marker)(
+                    cv2, model, data, keys, A, B, c, k)
                 if best is None or len(keys) > best[0]:
                     best = (len(keys), invert(Z))
                 if marker.id not in marks or len(keys) > marks[marker.id][0]:
@@ -227,7 +241,8 @@ def hand_eye(model, data, source="observations"):
                     continue
                 A = [seen[key] for key in keys]
                 B = [_link_pose(frames, cam.link, key[0]) for key in keys]   # world_from_link
-                X = _hand_eye(cv2, model, data, keys, A, B, c, k)     # link_from_camera
+                X = _degenerate(_hand_eye, model, cam, marker)(       # link_from_camera
+                    cv2, model, data, keys, A, B, c, k)
                 if best is None or len(keys) > best[0]:
                     best = (len(keys), X)
                 Ml = _link_pose(frames, marker.link, 0)

@@ -120,6 +120,7 @@ class Model:
 
     def __init__(self, robot, setup, joint_names, source="joints.csv"):
         self.robot, self.setup = robot, setup
+        self.source = str(source)
         self.joint_names = tuple(joint_names)
         self.cameras, self.markers = tuple(setup.cameras), tuple(setup.markers)
         targets = [m.link for m in self.markers] + [c.link for c in self.cameras if c.link]

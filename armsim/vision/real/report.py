@@ -39,10 +39,10 @@ from armsim.vision.real.identify import OUTLIER, SIGNIFICANCE, robust_sigma
 __all__ = ["build_report", "observation_detections", "by_camera", "REPORT_KEYS"]
 
 REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_before",
-               "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px", "corner_noise_px", "rank",
-               "dim", "condition", "gauges", "held", "detections", "outliers", "kinematics",
-               "converged",
-               "identified", "rounds", "seconds", "poses", "corners", "by_camera")
+               "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px",
+               "corner_noise_px", "rank", "dim", "condition", "gauges", "held", "detections",
+               "outliers", "kinematics", "converged", "identified", "rounds", "seconds",
+               "poses", "corners", "by_camera")
 
 
 def _matrix(T):

@@ -127,7 +127,7 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
                 raise DataError(source, f"line {line}", f"joint {show(name)} mimics "
                                 f"{mimic[name][0]!r}; give {mimic[name][0]!r} instead")
             raise DataError(source, f"line {line}", f"joint {show(name)} is not in the URDF"
-                            + suggest(name, known))
+                            + (suggest(name, known) or _listed(known)))
     poses, values, first_line = [], [], {}
     for line, row in rows:
         pose = check_name(row[0], "a pose name", source, f"line {line}")
@@ -148,6 +148,13 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
     if not poses:
         raise DataError(source, "", "no poses; give one row per robot pose after the header")
     return Joints(tuple(names), tuple(poses), np.array(values, float))
+
+
+def _listed(names, shown=8):
+    """``" (its joints: a, b, ...)"``: the first ``shown`` names, and how many in all."""
+    names = list(names)
+    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
+    return f" (its joints: {', '.join(names[:shown])}{more})"
 
 
 def _bounds(robot):
