@@ -165,3 +165,21 @@ def test_from_view_names_what_is_wrong(view, message):
     assert str(e.value).startswith(message)
     if "unknown key" not in message:            # the whole message, one line
         assert str(e.value) == message
+
+
+def test_a_point_behind_the_camera_is_dragged_with_the_mouse():
+    # unprojected on its own plane (a negative depth), a target behind the camera moved
+    # against the mouse: right went left
+    cam = OrbitCamera(azimuth_deg=30, elevation_deg=20, distance=2.0, center=(0, 0, 0.3),
+                      fov_deg=60)
+    right, _, forward = cam.basis()
+    behind = cam.eye - 0.13 * forward
+    size = (640, 480)
+    xs = [float((cam.unproject((px, 240), size, through=behind) - cam.eye) @ right)
+          for px in (400, 450, 500, 550, 600)]
+    assert all(b > a for a, b in zip(xs, xs[1:]))                # with the mouse
+    p = cam.unproject((320, 240), size, through=behind)          # the centre pixel: the
+    np.testing.assert_allclose(p, cam.center, atol=1e-12)       # view's centre plane
+    front = cam.eye + 1.0 * forward                               # in front: its own plane
+    assert float((cam.unproject((100, 80), size, through=front) - cam.eye) @ forward) == \
+        pytest.approx(1.0)

@@ -394,3 +394,28 @@ def test_a_long_message_stays_off_the_live_plot_beside_a_side_band(size, monkeyp
     press(app, loops=1)
     assert app.show_plot and drawn
     assert not drawn[-1][1].colliderect(app.plot_rect()), (drawn[-1], app.plot_rect())
+
+
+def test_a_screenshot_that_cannot_be_written_leaves_the_window_running(tmp_path, monkeypatch,
+                                                                       capsys):
+    # from a folder where no file can be written (/proc), 's' ended the whole window with
+    # exit status 2
+    monkeypatch.chdir("/proc")
+    app = make_app()
+    press(app, key(pygame.K_s, "s"), loops=2)
+    assert app.screenshots == [] and app.message == "screenshot not saved (see the terminal)"
+    err = capsys.readouterr().err
+    assert err.startswith("armsim: screenshot not saved: ") and err.count("\n") == 1
+    press(app, loops=2)               # it goes on
+
+
+@pytest.mark.parametrize("size", [(300, 50), (16, 16), (40, 30)])
+def test_a_banner_in_a_window_too_low_for_a_line_is_left_out(size):
+    # under about 60 px not one title line fits 0.3 x the height: max() of nothing (a
+    # traceback from pressing space, or any key with a message)
+    from armsim.view.overlay import banner_layout
+    rect, _, _, shown = banner_layout(size, ["PAUSED  (space resumes)"], "top")
+    assert shown == [] and rect.size == (0, 0)
+    app = make_app(size=size)
+    press(app, key(pygame.K_SPACE, " "), key(pygame.K_p, "p"), loops=3)
+    assert app.paused and app.last_frame.shape[:2] == (size[1], size[0])

@@ -316,10 +316,15 @@ class OrbitCamera:
 
     def unproject(self, pixel, size, through) -> np.ndarray:
         """The world point (3,) under ``pixel`` on the plane through ``through`` (3,) facing
-        the camera (normal = the view axis): where a dragged target goes."""
+        the camera (normal = the view axis): where a dragged target goes.  A point behind
+        the camera, or nearer than twice the near plane, takes the plane through the view's
+        centre instead (on its own plane a drag moved it against the mouse)."""
         right, up, forward = self.basis()
         through = np.asarray(through, dtype=float)
         depth = float((through - self.eye) @ forward)
+        if depth < 2 * self.near:
+            depth = max(float((np.asarray(self.center, float) - self.eye) @ forward),
+                        2 * self.near)
         f = self.focal_px(size)
         x = (float(pixel[0]) - 0.5 * size[0]) / f
         y = (0.5 * size[1] - float(pixel[1])) / f

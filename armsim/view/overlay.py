@@ -24,6 +24,8 @@ def banner_layout(size, lines, where, avoid=None):
     font = _font(type_scale(w, h).title)
     pad = max(3, font.get_height() // 3)
     shown = fit_lines(lines, font, int(0.9 * w) - 2 * pad, int(0.3 * h))
+    if not shown:           # not one line fits (a window under about 60 px): left out
+        return pygame.Rect(w // 2, 0, 0, 0), font, pad, []
     bw = max(font.size(t)[0] for t in shown) + 2 * pad
     bh = len(shown) * font.get_linesize() + 2 * pad
     y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
@@ -40,6 +42,8 @@ def draw_banner(screen, lines, theme, color, where, avoid=None) -> pygame.Rect:
     """A banner of ``lines`` in ``color`` on a translucent box (:func:`banner_layout`);
     returns its rect."""
     rect, font, pad, shown = banner_layout(screen.get_size(), lines, where, avoid)
+    if not shown:
+        return rect
     box = pygame.Surface(rect.size, pygame.SRCALPHA)
     box.fill((*theme.panel, 225))
     screen.blit(box, rect.topleft)

@@ -21,6 +21,7 @@ import contextlib
 import copy
 import io
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from armsim.files import Outputs
+from armsim.files import OutputError, Outputs
 from armsim.view.calibration_spatial import calibration_layout, calibration_status
 from armsim.view.state_out import write_state
 from armsim.view.overlay import banner_layout, draw_banner, draw_help
@@ -429,8 +430,13 @@ class App(SpatialControls):
     def screenshot(self, folder="."):
         path = screenshot_name(folder)
         data = png_bytes(self.screen)
-        with Outputs() as outs:
-            outs.add(str(path)).file.write(data)
+        try:
+            with Outputs() as outs:
+                outs.add(str(path)).file.write(data)
+        except OutputError as exc:      # the window goes on: said there and on stderr
+            print(f"armsim: screenshot not saved: {exc}", file=sys.stderr, flush=True)
+            self.say("screenshot not saved (see the terminal)")
+            return
         self.screenshots.append(path)
         print(f"armsim: screenshot saved to {path.resolve()}", flush=True)
         self.say(f"saved {path.name}")
