@@ -565,3 +565,11 @@ def test_a_planar_pictures_bad_option_is_one_line(kw, message):
 def test_an_obstacle_radius_is_a_number_not_text():
     with pytest.raises(ValueError, match=r"^radius must be a finite number >= 0, got 0.1$"):
         armsim.Obstacle([0.2, 0.1], "0.1")
+
+
+def test_a_planar_pictures_panel_says_no_method_as_the_3d_one():
+    # a pose drawn from Python has no solver: "method ?" (the 3D panel: "method -")
+    from armsim.view.notebook import _state
+    from armsim.view.planar import _panel_lines
+    lines = _panel_lines(_state(armsim.Chain([0.3, 0.2]), np.zeros(2), None, False))
+    assert "method  -" in lines and "method  ?" not in lines

@@ -132,7 +132,7 @@ def _farthest(points, base) -> float:
 
 
 def _panel_lines(state) -> list[str]:
-    method = str(getattr(state, "method", "") or "?")
+    method = str(getattr(state, "method", "") or "-")   # (no solver: as in 3D)
     correction = str(getattr(state, "correction", "") or "")
     chosen = str(getattr(state, "chosen_correction", "") or "")
     unused = not correction and bool(chosen)
