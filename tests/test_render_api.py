@@ -573,3 +573,8 @@ def test_a_planar_pictures_panel_says_no_method_as_the_3d_one():
     from armsim.view.planar import _panel_lines
     lines = _panel_lines(_state(armsim.Chain([0.3, 0.2]), np.zeros(2), None, False))
     assert "method  -" in lines and "method  ?" not in lines
+    assert "error  - m" in lines                      # no target: none (it read "nan m")
+    # 4 significant digits: 1e-5 m read "0.0000", 141421 m was cut to "141420..."
+    from armsim.view.style import _num
+    assert [_num(x) for x in (1.2e-5, 0.44721, 141421.356)] == ["1.2e-05", "0.4472",
+                                                                "1.414e+05"]

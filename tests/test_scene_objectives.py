@@ -122,7 +122,7 @@ def test_planar_drawing_shows_obstacles_margins_and_the_clearance():
                                  'b = [-0.2, 0.4]\nradius = 0.05\n', "x.toml"))
     st = sim.step()
     assert [o["kind"] for o in st.obstacles] == ["box", "capsule"]
-    assert f"clearance  {st.clearance:.4f} m" in _panel_lines(st) and st.clearance > 0.019
+    assert f"clearance  {st.clearance:.4g} m" in _panel_lines(st) and st.clearance > 0.019
     surface = pygame.Surface((400, 400))
     theme = Theme()
     view = View((400, 400), np.zeros(2), 200.0)

@@ -308,10 +308,13 @@ def _draw_arrow(surface, color, start, end, width=2, head=9.0) -> None:
 
 
 def _num(x) -> str:
+    """A panel's number in 4 significant digits (an error of 1e-5 m read "0.0000", a far
+    target's 141421 m was cut to "141420..."); "-" for none (NaN: no target)."""
     try:
-        return f"{float(x):.4f}"
+        x = float(x)
     except (TypeError, ValueError):
         return "?"
+    return "-" if math.isnan(x) else f"{x:.4g}"
 
 
 LIGHT_THEME = Theme(
