@@ -51,13 +51,14 @@ def _edge_point(direction, size, margin):
 
 
 def draw_offscreen_arrow(surface, camera, point, color, *, scale=1.0, label=None,
-                         font=None, text_color=None) -> bool:
-    """Draw the arrow toward ``point`` if it is off the picture; returns whether it did.
+                         font=None, text_color=None):
+    """Draw the arrow toward ``point`` if it is off the picture; returns the rectangle it
+    and its label cover (what a panel must keep clear of), None when it drew nothing.
     ``label``: a short text drawn beside the arrow (e.g. the distance)."""
     size = surface.get_size()
     d = offscreen_direction(camera, point, size)
     if d is None:
-        return False
+        return None
     s = max(1.0, float(scale))
     tip = _edge_point(d, size, MARGIN * s)
     length, half = 18.0 * s, 8.0 * s
@@ -68,10 +69,14 @@ def draw_offscreen_arrow(surface, camera, point, color, *, scale=1.0, label=None
     tail = base - 1.2 * length * d
     pygame.draw.line(surface, color, (int(tail[0]), int(tail[1])), (int(base[0]), int(base[1])),
                      max(2, int(round(3 * s))))
+    xs, ys = [p[0] for p in pts] + [tail[0]], [p[1] for p in pts] + [tail[1]]
+    covered = pygame.Rect(int(min(xs)), int(min(ys)), int(max(xs) - min(xs)) + 1,
+                          int(max(ys) - min(ys)) + 1)
     if label and font is not None:
         img = font.render(label, True, text_color or color)
         at = tail - (0.8 * length) * d
         rect = img.get_rect(center=(int(at[0]), int(at[1])))
         rect.clamp_ip(surface.get_rect())
         surface.blit(img, rect)
-    return True
+        covered.union_ip(rect)
+    return covered

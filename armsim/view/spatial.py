@@ -531,11 +531,12 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
                 arm = r + 2 * lw
                 pygame.draw.line(surface, th.target, (c[0] - arm, c[1]), (c[0] + arm, c[1]), 1)
                 pygame.draw.line(surface, th.target, (c[0], c[1] - arm), (c[0], c[1] + arm), 1)
+    arrow = None
     if np.all(np.isfinite(target)) and np.all(np.isfinite(tool)):   # a target off the picture
         far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
-        draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
-                             label=f"target, {far:.2f} m from the tool",
-                             font=_font(type_scale(*size).small))
+        arrow = draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
+                                     label=f"target, {far:.2f} m from the tool",
+                                     font=_font(type_scale(*size).small))
     if np.all(np.isfinite(tool)):
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)
@@ -553,7 +554,7 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
     if show_panel:
         keep_clear = np.vstack([arm_px, camera.project(target[:3, 3], size)[0][None]])
         _draw_panel(surface, _panel_lines(state, show_jacobian, jacobian_scale, th), keep_clear,
-                    th, size, keep_out)
+                    th, size, tuple(keep_out) + ((arrow,) if arrow else ()))
 
 
 def render_spatial(state, camera: OrbitCamera, size=(480, 360), **options) -> np.ndarray:
