@@ -83,8 +83,9 @@ def _seeds(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
     if not seeds or min(seeds) < 0:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 0, got '{text}'")
-    if max(seeds) > 2**63 - 1:          # the scene's own bound on seed
-        raise argparse.ArgumentTypeError(f"a seed must be <= {2**63 - 1} (as the scene's seed), "
+    from armsim.ranges import MAX_SEED
+    if max(seeds) > MAX_SEED:           # the scene's own bound on seed
+        raise argparse.ArgumentTypeError(f"a seed must be <= {MAX_SEED} (as the scene's seed), "
                                          f"got {max(seeds)}")
     twice = next((s for i, s in enumerate(seeds) if s in seeds[:i]), None)
     if twice is not None:               # (the same experiment run twice, counted twice)

@@ -21,7 +21,7 @@ import re
 from dataclasses import MISSING, dataclass, field
 from typing import ClassVar
 
-from armsim.ranges import BIG, Range  # BIG: largest accepted coordinate or length [m]
+from armsim.ranges import BIG, MAX_SEED, Range  # BIG: largest accepted coordinate or length [m]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scene package
 SMALL = 1.0e-6                      # smallest accepted segment length [m] (see docs/scenes.md)
@@ -512,7 +512,7 @@ IK_KIND = "ik"
 
 
 SECTIONS: dict[str, Registered] = {}
-TOP_KEYS = {"seed": key(Integer(ge=0, le=2**63 - 1), 0,
+TOP_KEYS = {"seed": key(Integer(ge=0, le=MAX_SEED), 0,
                         "seed of every random thing in the run (random targets, ...)")}
 
 

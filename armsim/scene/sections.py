@@ -471,7 +471,7 @@ class RandomTarget(TargetSection):
     center: tuple | None = key(Point(), None, "centre of the disc (default: the arm base)")
     radius: float | None = key(Number(gt=0, le=BIG, unit="m"), None,
                                "radius of the disc (default: 0.9 x the arm's reach)")
-    seed: int | None = key(Integer(ge=0, le=2**63 - 1), None, "default: the scene seed")
+    seed: int | None = key(Integer(ge=0, le=R.MAX_SEED), None, "default: the scene seed")
 
     def make(self, chain, seed):
         from armsim.scene.targets import RandomPoints
