@@ -228,3 +228,14 @@ def test_a_calibration_runs_text_target_is_named():
         run.set_target("ab")
     run.set_target([1.0, 2.0])
     assert run.target.tolist() == [1.0, 2.0]
+
+
+def test_a_3d_run_names_an_option_its_learner_does_not_take():
+    # run(learner="lm", rounds=5) raised the solve's TypeError after the problem was made
+    from armsim.vision import spatial_calibration as S
+    with pytest.raises(ValueError, match=r"^learner 'lm' takes no option 'rounds'; its options: "
+                       r"max_rounds, damping, xtol, ftol$"):
+        S.run(seed=1, learner="lm", rounds=5)
+    with pytest.raises(ValueError, match=r"^learner 'adam' takes no option 'max_rounds'; its "
+                       r"options: rounds, population, period, mutation$"):
+        S.run(seed=1, learner="adam", max_rounds=5)

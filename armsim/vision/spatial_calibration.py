@@ -43,6 +43,7 @@ of the learned parameters at the gauge truth (:func:`crlb`).
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 from dataclasses import dataclass
 
@@ -596,6 +597,12 @@ def run(setup=None, seed=0, learner="lm", **options):
     """
     if learner not in LEARNERS:
         raise ValueError(f"unknown learner {learner!r}; choose one of {', '.join(LEARNERS)}")
+    takes = [n for n in inspect.signature(solve_lm if learner == "lm" else solve_adam).parameters
+             if n not in ("model", "data", "theta0", "free", "rng")]
+    bad = sorted(set(options) - set(takes))
+    if bad:             # (a TypeError from the solve, after the problem was made)
+        raise ValueError(f"learner {learner!r} takes no option {bad[0]!r}; its options: "
+                         f"{', '.join(takes)}")
     seed = ranges.seed(seed)
     problem = make_problem(setup, seed)
     setup, model = problem.setup, problem.model
