@@ -170,3 +170,20 @@ def test_a_small_picture_s_panel_leaves_lines_out_rather_than_cover_the_robot(pi
           if 0 <= x < size[0] and 0 <= y < size[1]]
     assert len(xy) == len(pts)
     assert sum(bool(panel[y, x]) for x, y in xy) <= (1 if size[0] < 320 else 0)
+
+
+def test_the_robots_panel_never_covers_the_arrows_to_targets_off_the_picture():
+    # only the chain's view kept clear of them: 1,030 of the arrows' 1,579 pixels hidden
+    import armsim.view.tree3d as t3
+    robot = armsim.robots.load_robot("dual_arm")
+    targets = {t: np.array([100.0, 50.0, 3.0]) for t in robot.tips[:2]}
+    off = np.asarray(armsim.render(robot, target=targets, show_panel=False, size=(320, 240)))
+    on = np.asarray(armsim.render(robot, target=targets, show_panel=True, size=(320, 240)))
+    draw, t3.draw_offscreen_arrow = t3.draw_offscreen_arrow, lambda *a, **k: None
+    try:
+        bare = np.asarray(armsim.render(robot, target=targets, show_panel=False,
+                                        size=(320, 240)))
+    finally:
+        t3.draw_offscreen_arrow = draw
+    arrows = np.any(off != bare, axis=-1)
+    assert arrows.sum() > 500 and not np.any(arrows & np.any(on != off, axis=-1))

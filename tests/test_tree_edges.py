@@ -548,3 +548,89 @@ def test_a_bad_tool_target_names_its_tool_in_one_short_line(tmp_path):
         with pytest.raises(ValueError) as err:
             armsim.solve(robot, {long: bad})
         assert len(str(err.value)) < 300
+
+
+def _urdf(tmp_path, name, body):
+    return _write(tmp_path, name, f'<robot name="r">{body}</robot>')
+
+
+def _links(*names):
+    return "".join(f'<link name="{n}"/>' for n in names)
+
+
+def test_a_stretch_keeps_a_continuous_source_within_its_mimics_limits(tmp_path):
+    # the tool beyond its reach was stretched by its own joint j1 to 2 rad: j1's mimic (its
+    # own limits +-0.5 bound j1) went 1.5 rad past its limit
+    path = _urdf(tmp_path, "s.urdf", _links("base", "l1", "A", "lb", "B", "lm", "mt") + (
+        '<joint name="j1" type="continuous"><parent link="base"/><child link="l1"/>'
+        '<axis xyz="0 0 1"/></joint><joint name="ja" type="fixed"><parent link="l1"/>'
+        '<child link="A"/><origin xyz="1 0 0"/></joint><joint name="j0" type="revolute">'
+        '<parent link="base"/><child link="lb"/><origin xyz="0 0 1"/><axis xyz="0 0 1"/>'
+        '<limit lower="-2" upper="2"/></joint><joint name="jb" type="fixed"><parent link="lb"/>'
+        '<child link="B"/><origin xyz="1 0 0"/></joint><joint name="jm" type="revolute">'
+        '<parent link="base"/><child link="lm"/><origin xyz="0 0 -1"/><axis xyz="0 0 1"/>'
+        '<limit lower="-0.5" upper="0.5"/><mimic joint="j1"/></joint>'
+        '<joint name="jt" type="fixed"><parent link="lm"/><child link="mt"/>'
+        '<origin xyz="0.3 0 0"/></joint>'))
+    robot = armsim.load_robot(path, tips=["A", "B"])
+    far = np.array([3 * np.cos(2), 3 * np.sin(2), 0.0])
+    near = robot.frames(np.array([0.0, 1.0]), ["B"])["B"][:3, 3]
+    for got in (armsim.solve(robot, {"A": far, "B": near}).q,
+                armsim.solve_batch(robot, {"A": far[None], "B": near[None]}).q[0]):
+        assert np.all(got >= robot.limits[:, 0]) and np.all(got <= robot.limits[:, 1])
+
+
+def test_a_slide_of_a_geared_continuous_joint_needs_limits(tmp_path):
+    # the joint no longer turns (it drives a half-rate gear), so the slide it drives without
+    # limits is unbounded; its reach was taken over one turn, and a reachable pose 'unreachable'
+    body = _links("base", "l1", "l2", "l3", "tool") + (
+        '<joint name="j1" type="continuous"><parent link="base"/><child link="l1"/>'
+        '<axis xyz="0 0 1"/></joint><joint name="j2" type="prismatic"><parent link="l1"/>'
+        '<child link="l2"/><origin xyz="0.2 0 0"/><axis xyz="1 0 0"/>{lim}'
+        '<mimic joint="j1" multiplier="0.5"/></joint><joint name="j3" type="revolute">'
+        '<parent link="l2"/><child link="l3"/><origin xyz="0.1 0 0"/><axis xyz="0 0 1"/>'
+        '<mimic joint="j1" multiplier="0.5"/></joint><joint name="jt" type="fixed">'
+        '<parent link="l3"/><child link="tool"/><origin xyz="0.1 0 0"/></joint>')
+    path = _urdf(tmp_path, "g.urdf", body.format(lim=""))
+    with pytest.raises(ValueError) as err:
+        armsim.load_robot(path)
+    assert str(err.value) == (f"{path}: joint 'j2': a slide driven by continuous joint 'j1', "
+                              f"which also drives a gear of a ratio that is not whole (so it "
+                              f"does not turn within [-pi, pi)): give 'j2' a <limit>")
+    robot = armsim.load_robot(_urdf(tmp_path, "h.urdf", body.format(
+        lim='<limit lower="0" upper="1"/>')))            # its limits bound j1: 0 to 2 rad
+    assert list(robot.limits[0]) == [0.0, 2.0]
+    for a in (0.3, 1.5, 1.9):
+        T = robot.frames(np.array([a]), ["tool"])["tool"]
+        r = armsim.solve(robot, {"tool": T[:3, 3]})
+        assert r.success and np.linalg.norm(
+            robot.frames(r.q, ["tool"])["tool"][:3, 3] - T[:3, 3]) < 1e-5
+
+
+def test_a_revolute_joint_wider_than_a_turn_driving_a_gear_draws_over_its_turns(tmp_path):
+    # restarts over one turn: 16 of 40 poses over -9 to 9 rad solved (continuous: 40)
+    path = _urdf(tmp_path, "w.urdf", _links("base", "l1", "l2", "tool") + (
+        '<joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>'
+        '<axis xyz="0 0 1"/><limit lower="-9" upper="9"/></joint><joint name="j2" '
+        'type="revolute"><parent link="l1"/><child link="l2"/><origin xyz="1 0 0"/>'
+        '<axis xyz="0 0 1"/><mimic joint="j1" multiplier="0.5"/></joint><joint name="jt" '
+        'type="fixed"><parent link="l2"/><child link="tool"/><origin xyz="1 0 0"/></joint>'))
+    robot = armsim.load_robot(path)
+    ok = [armsim.solve(robot, {"tool": robot.frames(np.array([a]), ["tool"])["tool"][:3, 3]})
+          .success for a in np.linspace(-8.9, 8.9, 20)]
+    assert all(ok)
+
+
+def test_a_robot_built_directly_works_out_its_default_tools_when_asked():
+    # every leaf's chain was built at construction: a 201-link comb took 0.4 s (8 ms
+    # before) and a 130-joint serial tree, which frames() takes, was refused outright
+    from armsim.kinematics.tree import Robot, TreeJoint
+    links, joints, prev = ["base"], [], "base"
+    for i in range(130):
+        links.append(f"s{i}")
+        joints.append(TreeJoint(f"j{i}", "revolute", prev, f"s{i}", (0.05, 0, 0), (0, 0, 0),
+                                (0, 0, 1), -1, 1))
+        prev = f"s{i}"
+    robot = Robot(links, joints)
+    assert robot.tips == ("s129",)             # (its chain, over 128 joints, is refused
+    assert np.all(np.isfinite(robot.frames(np.zeros(130))["s129"]))   # where it is used)

@@ -117,13 +117,18 @@ class TreeTargets(Problem):
         # ratio, drawn over the turns after which the gear's pose repeats too)
         draw = np.where(self._wrap[:, None] | ~np.isfinite(self.limits), [-np.pi, np.pi],
                         self.limits)
-        for source, m, _ in robot.mimic.values():
-            c = robot.joint_names.index(source)
-            if source in robot._geared and not np.isfinite(self.limits[c]).all():
-                turns = math.lcm(int(round(-draw[c, 0] / np.pi)),
-                                 Fraction(m).limit_denominator(MAX_GEAR).denominator)
-                draw[c] = [-turns * np.pi, turns * np.pi]
         draw[wide] = self.limits[wide].mean(axis=1)[:, None] + np.array([-np.pi, np.pi])
+        gear_turns = {}
+        for source, m, _ in robot.mimic.values():
+            if source in robot._geared:
+                gear_turns[source] = math.lcm(gear_turns.get(source, 1), Fraction(
+                    m).limit_denominator(MAX_GEAR).denominator)
+        for source, turns in gear_turns.items():     # (unbounded, or a range over a turn)
+            c = robot.joint_names.index(source)
+            lo, hi = self.limits[c]
+            mid = 0.0 if not np.isfinite([lo, hi]).all() else 0.5 * (lo + hi)
+            if hi - lo > 2.0 * np.pi:
+                draw[c] = [max(lo, mid - turns * np.pi), min(hi, mid + turns * np.pi)]
         draw[robot.base_translations] = 0.0   # a moving base's restarts start where it is
         if np.any(robot.base_translations):
             # a base that drives to a far target closes the distance steadily, not by
@@ -504,6 +509,9 @@ class TreeTargets(Problem):
                 nu = rule.damped(nu, ok, rule.ARRAYS)
                 changed |= bool(ok.any())
             q[np.ix_(far, cols)] = qs
+            # within the robot's limits, which a mimic's own limits may narrow beyond the
+            # tool chain's (a continuous source of a limited mimic)
+            q[far] = np.clip(q[far], self.limits[:, 0], self.limits[:, 1])
         return changed
 
     def finish(self, out, targets, q0, tol, single, tools=None, stretch=True):

@@ -202,6 +202,14 @@ class Robot(Limited):
                                         if by_name[name].type == "prismatic" and m != 0.0}
         for source in self._geared:
             turns[column[source]] = False
+            for name, (other, m, _) in self.mimic.items():      # a slide it drives would
+                if (other == source and by_name[name].type == "prismatic" and m != 0.0  # be
+                        and not np.isfinite(self.limits[column[source]]).all()):  # unbounded
+                    raise ValueError(
+                        f"joint {shown(name)}: a slide driven by continuous joint "
+                        f"{shown(source)}, which also drives a gear of a ratio that is not "
+                        f"whole (so it does not turn within [-pi, pi)): give "
+                        f"{shown(name)} a <limit>")
         self.continuous = _frozen(turns)
         #: which free coordinates are a floating or planar base's slides (their restarts
         #: start where the base is)
@@ -219,30 +227,43 @@ class Robot(Limited):
         self._parent_joint = parent_joint
         self._children = children
         # the default tools: every leaf some joint moves (not a camera fixed to the base),
-        # and carries 1 mm or more from its first joint (not a wheel turning about itself)
+        # and carries 1 mm or more from its first joint (not a wheel turning about itself:
+        # :attr:`tips`, worked out on first use, as it builds each leaf's chain)
         self._chains = {}
         leaves = [link for link in self.links if not children[link] and self._path(link)[1]]
-        if tips is None:
-            leaves = [link for link in leaves if self._carried(link)]
-            if not leaves:
+        if tips is None and not leaves:
+            raise ValueError("no link is moved by a joint: the robot has no tool to solve")
+        self._leaves = tuple(leaves)
+        self._tips = None if tips is None else tuple(self._check_tips(tips))
+
+    @property
+    def tips(self) -> tuple:
+        """The tool links: as given, else every leaf some joint moves and carries 1 mm or
+        more from its first joint (a ValueError when none does)."""
+        if self._tips is None:
+            carried = tuple(link for link in self._leaves if self._carried(link))
+            if not carried:
                 raise ValueError("no leaf link is carried 1 mm or more by a joint: the robot "
                                  "has no tool to solve (name the tools: tips=[...])")
-        self.tips = tuple(leaves if tips is None else self._check_tips(tips))
+            self._tips = carried
+        return self._tips
 
     def _carried(self, link):
-        """Whether ``link``'s chain is an arm (a reach within the models' range), False when
-        it is too short to be one (a wheel, a sensor on its joint's axis)."""
+        """Whether ``link``'s chain is an arm, False when it is too short to be one (a
+        wheel, a sensor on its joint's axis); a chain refused for another reason (more
+        joints than a chain takes) is kept: that refusal comes where it is used."""
         try:
             self.chain(link)
         except ValueError as exc:
-            if getattr(exc, "reach_short", False):
-                return False
-            raise
+            return not getattr(exc, "reach_short", False)
         return True
 
     def __repr__(self):
-        return (f"Robot({self.name!r}, n={self.n}, links={len(self.links)}, "
-                f"tips={list(self.tips)!r})")
+        try:
+            tips = list(self.tips)
+        except ValueError:          # (no default tool: said where the tools are used)
+            tips = []
+        return f"Robot({self.name!r}, n={self.n}, links={len(self.links)}, tips={tips!r})"
 
     @property
     def n(self) -> int:

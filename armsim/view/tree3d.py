@@ -237,6 +237,7 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
         robot_px = _draw_skeleton(surface, state, camera, size, th, reach, SKELETON * r_world)
     frame_len = 0.07 * reach
     keep_clear = [robot_px.reshape(-1, 2)]
+    arrows = []             # the rectangles of the arrows to targets off the picture
     for k, t in enumerate(tools):
         color = tool_color(k)
         tool, target = np.asarray(t.frame, float), np.asarray(t.target, float)
@@ -269,15 +270,18 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
                 _draw_frame(surface, camera, size, target, frame_len, lw, 0.35, th.background)
         if aimed:
             far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
-            draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
-                                 label=f"{t.link}'s target, {far:.2f} m from it",
-                                 font=_font(type_scale(*size).small))
+            arrow = draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
+                                         label=f"{t.link}'s target, {far:.2f} m from it",
+                                         font=_font(type_scale(*size).small))
+            if arrow:           # the panel keeps clear of it and its label
+                arrows.append(arrow)
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)
         if p_front and np.all(np.isfinite(p_px)):
             pygame.draw.circle(surface, color, _ipx(p_px), max(2, th.joint_radius // 2 + 1))
     if show_panel:
-        _draw_panel(surface, _panel_lines(state, th), np.vstack(keep_clear), th, size, keep_out)
+        _draw_panel(surface, _panel_lines(state, th), np.vstack(keep_clear), th, size,
+                    tuple(keep_out) + tuple(arrows))
 
 
 def render_tree(state, camera: OrbitCamera, size=(480, 360), **options) -> np.ndarray:
