@@ -191,25 +191,23 @@ class Robot(Limited):
         self.types = tuple(j.type for j in free)
         # which joints turn (wrapped to [-pi, pi) while solved, the same pose): not a
         # continuous joint a mimic's own limits bound (it has limits), nor one driving a
-        # turning mimic by a ratio that is not whole (a turn would move it elsewhere; a
-        # slide it drives without limits moves over the turn it is wrapped to, as before)
+        # turning mimic by a ratio that is not whole (a turn would move it elsewhere)
         turns = (np.array([t == "continuous" for t in self.types])
                  & ~np.isfinite(self.limits).all(axis=1))
         self._geared = frozenset(source for name, (source, m, _) in self.mimic.items()
                                  if by_name[name].type != "prismatic" and m != round(m))
+        slid = {source: name for name, (source, m, _) in self.mimic.items()   # slides'
+                if by_name[name].type == "prismatic" and m != 0.0}            # sources
         # the joints a whole turn moves to another pose: those and a slide's sources
-        self._no_turn = self._geared | {source for name, (source, m, _) in self.mimic.items()
-                                        if by_name[name].type == "prismatic" and m != 0.0}
+        self._no_turn = self._geared | set(slid)
         for source in self._geared:
             turns[column[source]] = False
-            for name, (other, m, _) in self.mimic.items():      # a slide it drives would
-                if (other == source and by_name[name].type == "prismatic" and m != 0.0  # be
-                        and not np.isfinite(self.limits[column[source]]).all()):  # unbounded
-                    raise ValueError(
-                        f"joint {shown(name)}: a slide driven by continuous joint "
-                        f"{shown(source)}, which also drives a gear of a ratio that is not "
-                        f"whole (so it does not turn within [-pi, pi)): give "
-                        f"{shown(name)} a <limit>")
+            if source in slid and not np.isfinite(self.limits[column[source]]).all():
+                raise ValueError(       # (a slide it drives would be unbounded)
+                    f"joint {shown(slid[source])}: a slide driven by continuous joint "
+                    f"{shown(source)}, which also drives a gear of a ratio that is not "
+                    f"whole (so it does not turn within [-pi, pi)): give "
+                    f"{shown(slid[source])} a <limit>")
         self.continuous = _frozen(turns)
         #: which free coordinates are a floating or planar base's slides (their restarts
         #: start where the base is)
