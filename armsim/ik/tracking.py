@@ -13,7 +13,7 @@ import numpy as np
 
 from armsim.kinematics.planar import Chain
 from armsim.ik import METHODS, Solver
-from armsim.ik.planar import workspace
+from armsim.ik.planar import workspace, wrap
 from armsim.ranges import whole
 
 __all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS",
@@ -319,7 +319,7 @@ class Simulation:
         self._last_step = float(np.max(np.abs(q - self.q))) if self.chain.n else 0.0
         self._last_iters = int(iters[0])
         if self.chain.limits is None and np.max(np.abs(q), initial=0.0) > TURN_BACK:
-            q = np.where(np.abs(q) > TURN_BACK, (q + np.pi) % (2.0 * np.pi) - np.pi, q)
+            q = np.where(np.abs(q) > TURN_BACK, wrap(q), q)
         self.q = q
         self.state = self._make_state()
         self._record()
