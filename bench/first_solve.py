@@ -9,7 +9,8 @@ of ``--runs`` processes (the machine is shared).
 **Import and load**: ``import armsim`` (numpy with it) and ``armsim.load_urdf`` of a shipped
 robot (a planar ``armsim.Chain`` of seven 0.3 m links, joints within +-1.5 rad, is built
 instead), timed with
-``time.perf_counter`` in the process, and whether trimesh, scipy, pygame or imageio were
+``time.perf_counter`` in the process (the load's part that builds the chain's float pass for
+pose targets, ``armsim.ik.prepare.on_load``, timed too), and whether trimesh, scipy, pygame or imageio were
 imported by then; and the same with ``import trimesh`` first (what yourdfpy's own import
 of trimesh, scipy and networkx costs, which ``load_urdf`` defers).
 
@@ -135,9 +136,13 @@ def _worker_import(robot, root, trimesh_first=False):
         import trimesh  # noqa: F401
     import armsim
     t1 = time.perf_counter()
+    spent = {}
+    from armsim.ik import spatial_scalar
+    _timer(spent)(spatial_scalar._Compiled, "__init__", "float pass")
     _robot(armsim, robot, root)
     t2 = time.perf_counter()
     return {"import_ms": (t1 - t0) * 1e3, "load_ms": (t2 - t1) * 1e3,
+            "pass_ms": spent.get("float pass", 0.0),
             "total_ms": (t2 - t0) * 1e3, "file": armsim.__file__,
             "modules": [m for m in WATCHED if m in sys.modules]}
 
@@ -454,7 +459,8 @@ def import_load(runner, runs):
     for robot in ROBOTS:
         runner.run("import", robot)                  # untimed: the bytecode cache filled
         rs = [runner.run("import", robot) for _ in range(runs)]
-        out[robot] = {k: _median(rs, k) for k in ("import_ms", "load_ms", "total_ms")}
+        out[robot] = {k: _median(rs, k) for k in ("import_ms", "load_ms", "pass_ms",
+                                                  "total_ms")}
         if robot != "planar":
             runner.run("import", robot, "trimesh")       # untimed: trimesh's bytecode
             out[robot]["with_trimesh_ms"] = _median(
@@ -619,15 +625,19 @@ def report(results):
     runs = results["runs"]
     lines = [f"Import and load in a fresh process (median of {runs} processes; ms; bytecode "
              f"cache on)", "",
-             "| robot | import armsim | load | total | total, trimesh imported first | "
-             "imported by then |", "|---|---|---|---|---|---|"]
+             "| robot | import armsim | load | of which the float pass | total | "
+             "total, trimesh imported first | imported by then |",
+             "|---|---|---|---|---|---|---|"]
     for robot, r in results["import_load"].items():
         with_trimesh = f"{r['with_trimesh_ms']:.0f}" if "with_trimesh_ms" in r else "-"
-        lines.append(f"| {robot} | {r['import_ms']:.0f} | {r['load_ms']:.1f} | "
+        built = f"{r['pass_ms']:.2f}" if r.get("pass_ms") else "-"
+        lines.append(f"| {robot} | {r['import_ms']:.0f} | {r['load_ms']:.1f} | {built} | "
                      f"{r['total_ms']:.0f} | {with_trimesh} | "
                      f"{', '.join(r['modules']) or '-'} |")
-    lines += ["", "(trimesh imported first: what the load cost when yourdfpy's import brought "
-              "trimesh, scipy and networkx with it)"]
+    lines += ["", "(the float pass: loading a chain builds its pass for pose targets, "
+              "`armsim.ik.prepare.on_load`, as a peer builds its solver when it loads a "
+              "robot; trimesh imported first: what the load cost when yourdfpy's import "
+              "brought trimesh, scipy and networkx with it)"]
     lines += ["", f"The first solve after the load, less the median of {LATER} later solves of "
               f"the same pose on the same chain once its float pass is compiled (median of "
               f"{runs} processes; ms), with the disk cache off, cold (built, then written) and "

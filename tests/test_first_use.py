@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import armsim
-from armsim.ik import disk_cache, restart_table, spatial_scalar
+from armsim.ik import disk_cache, float_code, restart_table, spatial_scalar
 from armsim.ik.loop import Solver
 from armsim.ik.problems import SpatialTarget
 
@@ -157,7 +157,10 @@ def test_a_hit_gives_the_same_q_and_iterations_as_a_miss_and_as_no_cache(
     monkeypatch.setenv(disk_cache.ENV, str(tmp_path / "cache"))
     miss = _results(name, targets, **kw)
     assert set(counted["miss"]) == {"pass", "table"} and counted["hit"] == []
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["pass", "table"]
+    # loading builds the pass of a plain pose target too (compiled here at once: stored)
+    passes = 1 if kind == "pose" and weights is None else 2
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == (
+        ["pass"] * passes + ["table"])
     counted["miss"].clear()
     hit = _results(name, targets, **kw)
     assert counted["miss"] == [] and set(counted["hit"]) == {"pass", "table"}
@@ -347,15 +350,18 @@ def test_an_entry_is_keyed_by_every_number_it_is_built_from(tmp_path, monkeypatc
                                  for j, lo_hi in zip(chain.joints, lim)],
                                 chain.tool_xyz, chain.tool_rpy)
     armsim.solve(other, T, q0.clip(lim[:, 0], lim[:, 1]))
-    assert counted["hit"] == ["pass"]
+    assert counted["hit"] == ["pass", "pass"]     # the second and third panda's loads
     kinds = sorted(p.name.split("-")[0] for p in _entries(tmp_path))
     assert kinds == ["pass"] * 3 + ["table"] * 4
 
 
 def test_a_table_of_no_seed_and_a_subclassed_problem_are_not_kept(tmp_path, monkeypatch,
                                                                  counted):
-    monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
+    monkeypatch.setenv(disk_cache.ENV, "")          # (loading builds a pass: not kept)
     chain = armsim.robots.load("ur5")
+    for seen in counted.values():
+        seen.clear()
+    monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
 
     class Mine(SpatialTarget):
         pass
@@ -433,3 +439,25 @@ def test_chains_a_process_solved_and_let_go_are_freed():
     del planar, c
     gc.collect()
     assert sum(r() is not None for r in refs) <= problems._PLANAR.size
+
+
+def test_a_loaded_chain_solves_its_first_pose_without_building_its_pass(monkeypatch):
+    """load_urdf builds the float pass of a pose target (armsim.ik.prepare.on_load, as a
+    peer builds its solver when it loads a robot): the first pose solves build no program,
+    and answer as a chain built directly, whose first solve builds it, to the bit."""
+    monkeypatch.setenv(disk_cache.ENV, "")
+    chain = armsim.robots.load("panda")
+    direct = armsim.SpatialChain(chain.joints, chain.tool_xyz, chain.tool_rpy)
+    targets = _poses(chain, 4, seed=5)
+    q0 = chain.limits.mean(axis=1)
+    built, real = [], float_code.program
+    monkeypatch.setattr(float_code, "program", lambda prob: built.append(prob) or real(prob))
+    expected = [armsim.solve(direct, T, q0) for T in targets]
+    assert len(built) == 1                              # the direct chain's, at its first solve
+    got = [armsim.solve(chain, T, q0) for T in targets]
+    assert len(built) == 1
+    assert [r.q.tolist() for r in got] == [r.q.tolist() for r in expected]
+    assert [r.iterations for r in got] == [r.iterations for r in expected]
+    assert all(r.success for r in got)
+    armsim.solve(chain, targets[0][:3, 3], q0)          # a position target: built when met
+    assert len(built) == 2

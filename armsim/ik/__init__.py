@@ -14,8 +14,11 @@ target frame by frame (what the window and the GIFs show).
 
 from armsim.ik.loop import (CORRECTIONS, DEFAULTS, FIRST_STARTS, METHODS, REASONS, IKResult,
                             Options, Solver, default_start, solve, solve_batch)
-from armsim.ik.prepare import prepare
+from armsim.ik.prepare import on_load, prepare
+from armsim.kinematics import urdf as _urdf
 from armsim.ik.problems import FunctionProblem, PlanarPoint, Problem, SpatialTarget, as_problem
+
+_urdf.ON_LOAD.append(on_load)     # loading a chain builds its float pass for pose targets
 
 __all__ = ["Solver", "IKResult", "Options", "solve", "solve_batch", "prepare", "default_start",
            "METHODS", "CORRECTIONS", "REASONS", "FIRST_STARTS", "DEFAULTS",

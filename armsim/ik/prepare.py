@@ -9,6 +9,8 @@ start-up instead, and its first solves build nothing.
 
 from __future__ import annotations
 
+import numpy as np
+
 from armsim.ik import planar as kin
 from armsim.ik import restart_table, spatial_scalar
 from armsim.ik.loop import solve
@@ -16,7 +18,10 @@ from armsim.ik.problems import PlanarPoint, _restart_table, as_problem, for_targ
 from armsim.ik.settings import DEFAULT, DEFAULTS
 from armsim.ik.tree import Robot, for_tree
 
-__all__ = ["prepare"]
+__all__ = ["prepare", "on_load"]
+
+_POSE = np.eye(4)
+_POSE.setflags(write=False)
 
 
 def prepare(task, target, **settings):
@@ -58,3 +63,13 @@ def prepare(task, target, **settings):
         if isinstance(task, Robot):
             prob._own_tables(restart_table.NEAREST, seed)
     return None
+
+
+def on_load(chain):
+    """What loading a spatial chain builds (:data:`armsim.kinematics.urdf.ON_LOAD`): the
+    problem of a pose target without weights and its float pass (from its program, or the
+    compiled pass the disk cache holds), which its first pose solve would build otherwise,
+    as a peer builds its solver object when it loads a robot.  Nothing else (no restart
+    table, no compile)."""
+    prob, _ = for_target(chain, _POSE)
+    spatial_scalar._compiled(prob)

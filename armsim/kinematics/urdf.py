@@ -48,6 +48,9 @@ __all__ = ["load_urdf", "load_robot"]
 
 MOVABLE = ("revolute", "continuous", "prismatic")
 REFUSED = ("floating", "planar")
+# functions :func:`load_urdf` gives each chain it returns (:mod:`armsim.ik` adds one that
+# builds the chain's float pass for pose targets, as a peer builds its solver when it loads)
+ON_LOAD = []
 
 
 def _read(path) -> bytes:
@@ -288,6 +291,8 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
         raise ValueError(f"{path}: {exc}") from None
     # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
     chain.urdf, chain.robot_name = path, str(robot.name)
+    for built in ON_LOAD:
+        built(chain)
     return chain
 
 
