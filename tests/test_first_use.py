@@ -146,6 +146,8 @@ CASES = [("panda", "pose", None), ("ur5", "position", None),
 def test_a_hit_gives_the_same_q_and_iterations_as_a_miss_and_as_no_cache(
         name, kind, weights, tmp_path, monkeypatch, counted):
     chain = armsim.robots.load(name)
+    for seen in counted.values():       # (its load may read the pass another test stored)
+        seen.clear()
     targets = _poses(chain, 40 if name == "panda" else 12)
     if kind == "position":
         targets = targets[:, :3, 3]
