@@ -342,17 +342,19 @@ class TreeTargets(Problem):
 
     def float_starts(self, C, restarts, seed, target):
         """The float path's ``start_of(k)`` (a list) for one target row: the whole table's
-        start, each tool's own joints then set from its own table, as :meth:`restart_starts`."""
+        start, each tool's own joints then set from its own table, as :meth:`restart_starts`
+        (the tables built by the first start drawn: a solve that draws none builds none)."""
         whole = spatial_scalar._Starts(self, C, restarts, seed, target)
-        own = self._own_tables(restarts, seed)
-        if not own:
-            return whole
-        rows = [target[a:b].tolist() for a, b in zip(self._rows[:-1], self._rows[1:])]
-        seen = [self._seen_one(t, split) + (table, rows[t]) for t, split, _, table in own]
+        seen = []
 
         def start(k):
             q = whole(k)
-            for local, cols, table, row in seen:
+            if not seen:
+                own = self._own_tables(restarts, seed)
+                rows = [target[a:b].tolist() for a, b in zip(self._rows[:-1], self._rows[1:])]
+                seen.append([self._seen_one(t, split) + (table, rows[t])
+                             for t, split, _, table in own])
+            for local, cols, table, row in seen[0]:
                 got = (table.nearest_one(local(q, row)) if k == 0 else
                        table.nearest(np.array([local(q, row)]), k)[0].tolist())
                 for c, v in zip(cols, got):

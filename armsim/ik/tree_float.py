@@ -14,9 +14,24 @@ import math
 
 import numpy as np
 
-from armsim.ik import float_code, spatial_scalar
+from armsim.ik import disk_cache, float_code, spatial_scalar
 
 __all__ = ["TreeFloat", "woodbury_plan"]
+
+_CodeType = type(compile("", "<string>", "exec"))
+
+
+def _code(text):
+    """``text`` (generated source) compiled, through the disk cache (:mod:`armsim.ik.disk_cache`,
+    keyed by the text itself: a later process reads the same code back instead of
+    compiling it again, most of a robot's float pass)."""
+    hit = disk_cache.load("code", (text,))
+    if hit is not None and isinstance(hit[0], _CodeType):
+        return hit[0]
+    code = compile(text, "<string>", "exec")
+    disk_cache.store("code", (text,), code)
+    return code
+
 
 class TreeFloat:
     """The float pass of a :class:`TreeTargets` (the attributes
@@ -30,19 +45,19 @@ class TreeFloat:
         plan = woodbury_plan(prob)
         src, entries, names = _tree_source(prob, subs, plan is not None)
         space = {f"make_{t}": c.make for t, c in enumerate(subs)}
-        exec(src, space)
+        exec(_code(src), space)
         self.make, self.source = space["make"], src
         space = {"sqrt": math.sqrt}
         if plan is not None:
-            exec(_woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo, self.hi),
-                 space)
+            exec(_code(_woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo,
+                                        self.hi)), space)
             fixes = space["FIXES"]
             self.fix = lambda g, r, col, x: fixes[col[0]](g, r, col[1], x)
             self.column = lambda cols, j: (j, cols)
         else:
             self.fix = spatial_scalar._linear(m)[1]
             pattern = [[v != "0.0" for v in row] for row in entries]
-            exec(float_code.flat_source(prob.n, m, self.lo, self.hi, pattern), space)
+            exec(_code(float_code.flat_source(prob.n, m, self.lo, self.hi, pattern)), space)
             space["solve"] = spatial_scalar._linear(m)[0]
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]

@@ -31,7 +31,7 @@ def own_chains(prob):
     itself: a finger's one joint at its tip)."""
     counts = np.zeros(prob.n, dtype=int)
     for cols, _, _, _ in prob._maps:
-        counts[np.unique(cols)] += 1
+        counts[np.bincount(cols, minlength=prob.n) > 0] += 1    # (np.unique: numpy.ma)
     per = _OWN.setdefault(prob.robot, {})
     out = []
     for link, s, (cols, mult, off, _) in zip(prob.names, prob.subs, prob._maps):

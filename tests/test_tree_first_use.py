@@ -1,0 +1,87 @@
+"""A robot's first solves: what they build, and what the disk cache keeps of it."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+import armsim
+from armsim.ik import disk_cache, tree_starts
+
+ROOT = Path(__file__).resolve().parents[1]
+TIPS = ["left_tool", "right_tool"]
+
+
+def _robot():
+    return armsim.robots.load_robot("dual_arm", tips=TIPS)
+
+
+def _near(robot):
+    """A start in the middle of the limits and a target 0.05 rad from it (no start drawn
+    from a table), and a target from joints drawn within the limits (its start is)."""
+    q0 = robot.limits.mean(axis=1)
+    near = robot.frames(q0 + 0.05, TIPS)
+    far = robot.frames(np.random.default_rng(4).uniform(*robot.limits.T), TIPS)
+    return q0, dict(near), dict(far)
+
+
+def test_a_solve_that_draws_no_start_builds_no_tools_own_table(monkeypatch):
+    built = []
+    real = tree_starts.OwnTable.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(1)
+        real(self, *args, **kwargs)
+    monkeypatch.setattr(tree_starts.OwnTable, "__init__", counted)
+    robot = _robot()
+    q0, near, far = _near(robot)
+    r = armsim.solve(robot, near, q0)
+    assert r.success and r.iterations <= 5 and built == []
+    r = armsim.solve(robot, far, q0)            # its first start: from the tables
+    assert r.success and len(built) == 2          # one table per arm
+
+
+def test_a_robots_solves_import_no_masked_arrays():
+    """numpy.ma costs 6-8 ms to import (np.unique's first call imported it)."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        import numpy as np, armsim
+        robot = armsim.robots.load_robot("dual_arm", tips={TIPS!r})
+        q0 = robot.limits.mean(axis=1)
+        far = robot.frames(np.random.default_rng(4).uniform(*robot.limits.T), {TIPS!r})
+        ok = armsim.solve(robot, dict(far), q0).success
+        ok &= bool(armsim.solve_batch(robot, {{k: v[None] for k, v in far.items()}}).success[0])
+        print(json.dumps([bool(ok), "numpy.ma" in sys.modules]))
+    """)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, False]
+
+
+def test_a_robots_generated_code_is_read_back_from_the_disk_cache(tmp_path, monkeypatch):
+    seen = []
+    load = disk_cache.load
+
+    def counted(what, parts):
+        got = load(what, parts)
+        seen.append((what, got is not None))
+        return got
+    monkeypatch.setattr(disk_cache, "load", counted)
+    results = []
+    for folder in ("", str(tmp_path), str(tmp_path)):     # off, cold (written), warm (read)
+        monkeypatch.setenv(disk_cache.ENV, folder)
+        seen.clear()
+        robot = _robot()
+        q0, near, far = _near(robot)
+        got = [armsim.solve(robot, T, q0) for T in (near, far)]
+        results.append([(r.q.tolist(), r.iterations, r.reason) for r in got])
+        codes = [hit for what, hit in seen if what == "code"]
+        assert codes == ([False, False] if folder == "" or len(results) == 2 else [True, True])
+    assert results[0] == results[1] == results[2]
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()).count("code") == 2
