@@ -4,7 +4,7 @@
 
     armsim calibrate ROBOT.urdf --joints joints.csv (--images DIR | --observations obs.csv)
                      --setup setup.toml [--out calibrated.urdf] [--report report.json]
-                     [--plots DIR]
+                     [--plots DIR] [--max-tool-sigma MM]
 
 Reads the robot, its joint readings, the setup and the marker corners (detected in the
 images, or given in ``obs.csv``), identifies the joints' zero offsets and origins, the
@@ -26,7 +26,12 @@ A calibration that ran but is not to be trusted writes its outputs (for inspecti
 why on stderr and exits with status 3 (:data:`SUSPECT`): its solve did not converge, or its
 RMS pixel residual is over :data:`FIT_LIMIT` times the corners' own scatter (each marker
 fitted alone in its image: :func:`armsim.vision.real.handeye.corner_noise`), which no
-calibration of a right model goes much above (wrong intrinsics, marker sizes or readings).
+calibration of a right model goes much above (wrong intrinsics, marker sizes or readings),
+or the tool is not determined: its predicted 1-sigma position uncertainty
+(:func:`armsim.vision.real.tool.tool_sigma`, the parameters' covariance carried to the
+tool over poses within the joint limits) is over ``--max-tool-sigma`` (default
+:data:`~armsim.vision.real.tool.MAX_TOOL_SIGMA_MM` mm) or not finite: few poses fit the
+pixels with kinematics that put the tool centimetres off elsewhere.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from armsim.commands.options import positive_float
 from armsim.files import OutputError, Outputs, names_stdout, same_destination
 
 __all__ = ["calibrate_main", "plot_image"]
@@ -78,6 +84,11 @@ def _parser():
     p.add_argument("--report", metavar="JSON", help="write report.json here")
     p.add_argument("--plots", metavar="DIR",
                    help="write one PNG per image: corners seen, start and calibrated reprojection")
+    from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM
+    p.add_argument("--max-tool-sigma", type=positive_float, default=MAX_TOOL_SIGMA_MM,
+                   metavar="MM", help="the largest predicted 1-sigma tool position uncertainty "
+                   f"[mm] of a calibration to use (else exit status 3; default "
+                   f"{MAX_TOOL_SIGMA_MM:g})")
     return p
 
 
@@ -197,7 +208,18 @@ def _images_line(detections):
                                    + " (each one's entry: --report, 'detections')")
 
 
-def _summary(result, written, detections=None):
+def _tool_line(tool, limit, kept=False):
+    """The summary's line on the tool's predicted position uncertainty."""
+    if tool.link is None:
+        return "tool: no calibrated joint moves a marker or a camera"
+    if not np.isfinite(tool.sigma_mm):
+        return f"tool {tool.link}: predicted position sigma not finite (not identified)"
+    return (f"tool {tool.link}: predicted position sigma {tool.sigma_mm:.3f} mm (RMS over "
+            f"{tool.poses} poses, largest {tool.max_mm:.3f}; at most {limit:g} accepted)"
+            + ("; the URDF's kinematics kept" if kept else ""))
+
+
+def _summary(result, written, detections=None, max_tool_sigma=None):
     lines = [f"{PROG}: {len(result.data.poses)} poses, {len(result.data)} corners; "
              f"RMS {result.rms_px_before:.3f} px at the hand-eye start, "
              f"{result.rms_px_nominal:.3f} px with the nominal kinematics, "
@@ -225,6 +247,10 @@ def _summary(result, written, detections=None):
                  f" (likelihood ratio {dev.statistic:.1f} {'>' if dev.deviate else '<='} "
                  f"{dev.limit:.1f}, {dev.dof} parameters)"
                  + ("" if dev.deviate else "; the URDF's kept"))
+    if result.tool is not None:
+        from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM
+        lines.append(_tool_line(result.tool, MAX_TOOL_SIGMA_MM if max_tool_sigma is None
+                                else max_tool_sigma, not dev.deviate))
     lines += [f"wrote {w}" for w in written]
     if not written:
         lines.append("nothing written: give --out CALIBRATED.urdf (and --report REPORT.json)")
@@ -307,8 +333,8 @@ def calibrate_main(argv=None) -> int:
             if "report" in dests:
                 import json
                 from armsim.vision.real.report import build_report
-                text = json.dumps(build_report(result, detections), indent=1,
-                                  allow_nan=False) + "\n"
+                text = json.dumps(build_report(result, detections, args.max_tool_sigma),
+                                  indent=1, allow_nan=False) + "\n"
                 dests["report"].write(text.encode("utf-8"))
                 written.append("the report to standard output" if args.report == "-"
                                else args.report)
@@ -325,8 +351,8 @@ def calibrate_main(argv=None) -> int:
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
         print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
         return 2
-    print(_summary(result, written, detections), file=note)
-    doubts = _doubts(result)
+    print(_summary(result, written, detections, args.max_tool_sigma), file=note)
+    doubts = _doubts(result, args.max_tool_sigma)
     for line in doubts:
         print(f"{PROG}: warning: {line}", file=sys.stderr)
     if doubts:
@@ -336,19 +362,33 @@ def calibrate_main(argv=None) -> int:
     return 0
 
 
-def _doubts(result):
+def _doubts(result, max_tool_sigma=None):
     """Why ``result`` is not to be trusted (lines), or []: see the module's docstring."""
     out = []
     if not result.converged:
         out.append(f"the calibration did not converge in {result.rounds} rounds (the solve "
                    f"or its Huber weights did not settle)")
     floor = result.corner_noise_px
-    if result.rms_px_after > FIT_LIMIT * floor:
+    misfit = result.rms_px_after > FIT_LIMIT * floor
+    if misfit:
         out.append(f"the calibrated RMS, {result.rms_px_after:.3f} px, is "
                    f"{result.rms_px_after / max(floor, 1e-12):.3g} times the corners' own "
                    f"scatter ({floor:.3f} px, each marker fitted alone; at most {FIT_LIMIT:g} "
                    f"times expected): the model does not fit the data; check the cameras' "
                    f"intrinsics and distortion, the markers' size and the joint readings")
+    # (the tool's sigma scales with the pixel noise measured from the residuals, which a
+    # model that does not fit inflates: that warning says why)
+    tool = result.tool
+    if max_tool_sigma is None:
+        from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM as max_tool_sigma
+    if (tool is not None and tool.link is not None and not misfit
+            and not tool.sigma_mm <= max_tool_sigma):
+        what = ("is not finite (the parameters freed are not all identified)"
+                if not np.isfinite(tool.sigma_mm) else f"is {tool.sigma_mm:.3g} mm, over "
+                f"{max_tool_sigma:g} mm (--max-tool-sigma)")
+        out.append(f"the tool's ({tool.link}) predicted position sigma over {tool.poses} poses "
+                   f"within the joint limits {what}: the poses do not determine the "
+                   f"kinematics; take more poses, turning each joint over its range")
     return out
 
 

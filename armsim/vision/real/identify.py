@@ -43,7 +43,10 @@ anyway would only fit the pixel noise (:class:`Deviation`).
 J)^-1``, ``s`` the measured pixel noise: the weighted residual's RMS over the degrees of
 freedom left, read as the sigma of Gaussian noise under the Huber weights
 (:func:`huber_scale`; the RMS alone is low by 9 %).  The deviation test divides by the RMS
-itself, the variance of the weighted residuals it compares.
+itself, the variance of the weighted residuals it compares.  The whole covariance is kept
+(:attr:`Result.covariance`) and carried to the tool's position
+(:func:`armsim.vision.real.tool.tool_sigma`): few poses can fit the pixels with kinematics
+that place the tool centimetres off elsewhere.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ import numpy as np
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.vision.real.handeye import corner_noise, hand_eye
 from armsim.vision.real.model import INTRINSICS
+from armsim.vision.real.tool import tool_sigma
 from armsim.vision.spatial_calibration import identify, solve_lm
 
 __all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "Deviation",
@@ -184,7 +188,9 @@ class Result:
     order (``sigma`` is 0 for a held parameter).  ``held``: the parameters not free in the
     stage whose values are given (stage 3's gauges; every kinematic parameter when the
     URDF's kinematics are kept, and then ``sigma``, ``noise_px`` and ``huber_px`` are
-    stage 2's)."""
+    stage 2's).  ``covariance`` (D, D): the free parameters' (``sigma`` its diagonal's
+    root), 0 in a held parameter's row and column, NaN where ``sigma`` is; ``tool``: the
+    tool's position uncertainty it gives (:class:`~armsim.vision.real.tool.ToolSigma`)."""
 
     model: object
     data: object
@@ -211,6 +217,8 @@ class Result:
     start_residuals: np.ndarray = field(repr=False, default=None)
     deviation: object = None
     corner_noise_px: float = 0.0
+    covariance: np.ndarray = field(repr=False, default=None)
+    tool: object = None
 
 
 @dataclass
@@ -318,13 +326,17 @@ def _uncertainty(model, data, theta, free, fit):
     noise = huber_scale(spread, fit.threshold)     # the pixel noise sigma it reads
     a = jac_free.T @ jac_free
     sigma = np.zeros(model.dim)
+    covariance = np.zeros((model.dim, model.dim))
     s = np.linalg.svd(a / np.sqrt(np.outer(np.diag(a), np.diag(a)) + 1e-300),
                       compute_uv=False)
     full = bool(s[-1] > 1e-12 * s[0])
     if full:
         cov = noise ** 2 * np.linalg.inv(a)
         sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    return r, sigma, noise, spread, full
+        covariance[np.ix_(free, free)] = cov
+    else:
+        covariance[np.ix_(free, free)] = np.nan
+    return r, sigma, noise, spread, full, covariance
 
 
 def calibrate(model, data, source="observations", max_rounds=200):
@@ -360,10 +372,11 @@ def calibrate(model, data, source="observations", max_rounds=200):
             ident = again
             break
         ident, held = again, held_again
-    r, sigma, noise, spread, full = _uncertainty(model, data, theta, free, fit)
+    r, sigma, noise, spread, full, cov = _uncertainty(model, data, theta, free, fit)
     identified = full and ident.deficit == len(held)
     if not identified:
         sigma[free] = np.nan
+        cov[np.ix_(free, free)] = np.nan
     dof = max(r.size - int(free.sum()), 1)
     # do the data show the kinematics deviate from the URDF?  The likelihood ratio of the
     # two fits, on the same weights, over the variance estimated with dof degrees of
@@ -379,7 +392,7 @@ def calibrate(model, data, source="observations", max_rounds=200):
     if not deviate:               # the nominal kinematics explain the data: keep them,
         theta = nominal_fit       # with stage 2's cameras and markers, their sigmas and
         fit, free = stage2        # noise, and the kinematics held (sigma 0)
-        _, sigma, noise, _, full = _uncertainty(model, data, theta, free, fit)
+        _, sigma, noise, _, full, cov = _uncertainty(model, data, theta, free, fit)
         if not full:
             sigma[free] = np.nan
         mask, threshold = ~free, fit.threshold
@@ -391,4 +404,4 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
-                  corner_noise(model, data))
+                  corner_noise(model, data), cov, tool_sigma(model, theta, cov, data.readings))

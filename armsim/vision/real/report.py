@@ -27,7 +27,12 @@ validates a produced report against it).  The keys:
 * ``converged``, ``identified``, ``rounds``, ``seconds``, ``poses``, ``corners``;
 * ``by_camera``: ``{name: {"corners", "rms_px", "outliers"}}``, each camera's own fit
   (``rms_px`` per coordinate, as ``rms_px_after``): a camera whose setup is wrong (its focal
-  length, its distortion) fits worse than the others (:func:`by_camera`).
+  length, its distortion) fits worse than the others (:func:`by_camera`);
+* ``tool``: ``{"link", "sigma_mm", "max_mm", "poses", "limit_mm"}``, the tool's predicted
+  1-sigma position uncertainty [mm], the parameters' covariance carried to the link a
+  marker (or camera) is on (:func:`armsim.vision.real.tool.tool_sigma`: RMS and largest
+  over ``poses`` poses, the calibration's and a fixed sample within the joint limits; null
+  when not identified), and the largest accepted (``armsim calibrate --max-tool-sigma``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.vision.real.identify import OUTLIER, SIGNIFICANCE, robust_sigma
+from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM
 
 __all__ = ["build_report", "observation_detections", "by_camera", "REPORT_KEYS"]
 
@@ -42,7 +48,7 @@ REPORT_KEYS = ("cameras", "markers", "start", "joints", "parameters", "rms_px_be
                "rms_px_nominal", "rms_px_after", "noise_px", "huber_px", "outlier_px",
                "corner_noise_px", "rank", "dim", "condition", "gauges", "held", "detections",
                "outliers", "kinematics", "converged", "identified", "rounds", "seconds",
-               "poses", "corners", "by_camera")
+               "poses", "corners", "by_camera", "tool")
 
 
 def _matrix(T):
@@ -95,9 +101,9 @@ def _finite(x):
     return x if np.isfinite(x) else None
 
 
-def build_report(result, detections):
+def build_report(result, detections, max_tool_sigma_mm=MAX_TOOL_SIGMA_MM):
     """The report (a dict of plain JSON data) of ``result``; ``detections`` is the list of
-    per-image entries."""
+    per-image entries; ``max_tool_sigma_mm`` the tool sigma accepted (``tool.limit_mm``)."""
     model, data, theta = result.model, result.data, result.theta
     names = model.names
     params = []
@@ -151,6 +157,9 @@ def build_report(result, detections):
         "poses": len(data.poses),
         "corners": len(data),
         "by_camera": by_camera(result),
+        "tool": {"link": result.tool.link, "sigma_mm": _finite(result.tool.sigma_mm),
+                 "max_mm": _finite(result.tool.max_mm), "poses": int(result.tool.poses),
+                 "limit_mm": float(max_tool_sigma_mm)},
     }
     return report
 
