@@ -107,7 +107,7 @@ def _truthful(folder, out):
     report = {"markers": marker, "start": {"markers": marker, "cameras": {}}, "cameras": {},
               "parameters": params, "rms_px_before": 3.0, "rms_px_after": 0.5,
               "converged": True, "identified": True}
-    return report, out / "calibrated.urdf", 0.01
+    return report, out / "calibrated.urdf", 0.01, 0
 
 
 def test_run_case_judges_armsim_and_the_baseline(tmp_path, monkeypatch):
@@ -125,7 +125,7 @@ def test_run_case_judges_armsim_and_the_baseline(tmp_path, monkeypatch):
     assert md.count("\n") == 2 and "| t | 0.5 | 3 | 1 | yes | 3.000 / 0.500 |" in md
     # with no deviation the baseline's tool error is 0: no ratio
     assert bench._ratio(0.4, 0.0) is None and bench._ratio(1.0, 4.0) == 0.25
-    assert "| n/a | 0.01 |" in bench.table([{**row, "tool_ratio": None}])
+    assert "| n/a | 0 | 0.01 |" in bench.table([{**row, "tool_ratio": None}])
 
 
 def test_a_report_without_the_marker_is_one_line():
