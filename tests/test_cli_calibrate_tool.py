@@ -64,8 +64,9 @@ def test_a_few_poses_leave_the_tool_undetermined_exit_3_and_say_so(tmp_path, cap
 
 
 def test_the_tool_sigma_tracks_the_held_out_tool_error(tmp_path, capsys):
-    # measured on seeds 0-4: held-out RMS error / predicted sigma, pooled over seeds 0-2,
-    # 1.26 at 5 poses, 0.83 at 10, 0.69 at 30 (one run's ratio: 0.5 to 2.0)
+    # held-out RMS error / predicted sigma, pooled over seeds 0-2 (the root of the mean
+    # squares' ratio): measured 1.32 at 5 poses, 0.81 at 10, 0.74 at 30 (one run's ratio,
+    # seeds 0-4: 0.5 to 2.0)
     sigma = {}
     for poses in (5, 10, 30):
         err, sig = [], []
