@@ -142,3 +142,31 @@ def test_a_bad_max_tool_sigma_is_one_line_exit_2_and_nothing_written(tmp_path, c
     assert capsys.readouterr().err == (f"armsim calibrate: error: argument --max-tool-sigma: "
                                        f"{message}\n")
     assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+
+
+def test_the_tool_sigma_is_the_covariance_carried_by_the_tools_jacobian():
+    # against central differences of the flange's position and a covariance made up here
+    from armsim.vision.real.tool import position_sigma, sample_readings, tool_links
+    s = Synthetic(2, poses=6)
+    m = s.model
+    assert tool_links(m) == ["panda_link8"]
+    q = sample_readings(m, 5, seed=3)
+    assert np.all((q >= s.robot.limits[:, 0]) & (q <= s.robot.limits[:, 1]))
+    np.testing.assert_array_equal(q, sample_readings(m, 5, seed=3))      # seeded
+    use = np.array([0, 2, 8, 12, 20, 30])                   # kinematic parameters
+    A = np.random.default_rng(0).normal(size=(6, 6)) * 1e-3
+    C = np.zeros((m.dim, m.dim))
+    C[np.ix_(use, use)] = A @ A.T
+    C[m.kinematic, m.kinematic] = 1.0           # a marker's variance moves no link
+    J = np.zeros((len(q), 3, use.size))
+    for k, i in enumerate(use):
+        step = np.zeros(m.dim)
+        step[i] = 1e-6
+        up = m.link_poses(s.truth + step, q)["panda_link8"][1]
+        down = m.link_poses(s.truth - step, q)["panda_link8"][1]
+        J[:, :, k] = (up - down) / 2e-6
+    want = np.sqrt(np.einsum("pif,fg,pig->p", J, A @ A.T, J))
+    np.testing.assert_allclose(position_sigma(m, s.truth, C, q, "panda_link8"), want,
+                               rtol=1e-6)
+    C[use[0], use[0]] = np.nan                  # not identified: not finite
+    assert np.isnan(position_sigma(m, s.truth, C, q, "panda_link8")).all()
