@@ -214,9 +214,12 @@ def _tool_line(tool, limit, kept=False):
         return "tool: no calibrated joint moves a marker or a camera"
     if not np.isfinite(tool.sigma_mm):
         return f"tool {tool.link}: predicted position sigma not finite (not identified)"
+    unseen = ("" if tool.unseen_mm is None else
+              f" (freed: {tool.unseen_mm:.3f} mm)" if np.isfinite(tool.unseen_mm) else
+              " (freed: not identified)")
     return (f"tool {tool.link}: predicted position sigma {tool.sigma_mm:.3f} mm (RMS over "
             f"{tool.poses} poses, largest {tool.max_mm:.3f}; at most {limit:g} accepted)"
-            + ("; the URDF's kinematics kept" if kept else ""))
+            + ("; the URDF's kinematics kept" + unseen if kept else ""))
 
 
 def _summary(result, written, detections=None, max_tool_sigma=None):
@@ -381,7 +384,16 @@ def _doubts(result, max_tool_sigma=None):
     tool = result.tool
     if max_tool_sigma is None:
         from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM as max_tool_sigma
-    if (tool is not None and tool.link is not None and not misfit
+    unseen = None if tool is None else tool.unseen_mm
+    if (tool is not None and tool.link is not None and not misfit and unseen is not None
+            and not unseen <= max_tool_sigma):
+        size = ("is not determined (the parameters freed are not all identified)"
+                if not np.isfinite(unseen) else f"may be {unseen:.3g} mm off, over "
+                f"{max_tool_sigma:g} mm (--max-tool-sigma)")
+        out.append(f"the data show no deviation of the kinematics, so the URDF's are kept, "
+                   f"but with no deviation these poses could show the tool ({tool.link}) "
+                   f"{size}: take more poses, turning each joint over its range")
+    elif (tool is not None and tool.link is not None and not misfit
             and not tool.sigma_mm <= max_tool_sigma):
         what = ("is not finite (the parameters freed are not all identified)"
                 if not np.isfinite(tool.sigma_mm) else f"is {tool.sigma_mm:.3g} mm, over "

@@ -389,7 +389,11 @@ def calibrate(model, data, source="observations", max_rounds=200):
     mask = np.zeros(model.dim, bool)
     mask[held] = True
     threshold = fit.threshold
+    unseen = None
     if not deviate:               # the nominal kinematics explain the data: keep them,
+        # (how far off the tool may be with no deviation these data could show: the tool's
+        # sigma of the fit that freed them)
+        unseen = tool_sigma(model, theta, cov, data.readings).sigma_mm
         theta = nominal_fit       # with stage 2's cameras and markers, their sigmas and
         fit, free = stage2        # noise, and the kinematics held (sigma 0)
         _, sigma, noise, _, full, cov = _uncertainty(model, data, theta, free, fit)
@@ -399,9 +403,12 @@ def calibrate(model, data, source="observations", max_rounds=200):
     r_after, _ = model.residuals(theta, plain)
     corner = np.hypot(*r_after.reshape(-1, 2).T)
     outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
+    tool = tool_sigma(model, theta, cov, data.readings)
+    if tool.link is not None:
+        tool.unseen_mm = unseen
     return Result(model, data, theta, start, nominal_fit, poses, sigma, mask, ident.rank,
                   float(ident.condition), list(ident.directions), _rms(r_start),
                   _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
-                  corner_noise(model, data), cov, tool_sigma(model, theta, cov, data.readings))
+                  corner_noise(model, data), cov, tool)

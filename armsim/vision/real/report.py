@@ -28,11 +28,14 @@ validates a produced report against it).  The keys:
 * ``by_camera``: ``{name: {"corners", "rms_px", "outliers"}}``, each camera's own fit
   (``rms_px`` per coordinate, as ``rms_px_after``): a camera whose setup is wrong (its focal
   length, its distortion) fits worse than the others (:func:`by_camera`);
-* ``tool``: ``{"link", "sigma_mm", "max_mm", "poses", "limit_mm"}``, the tool's predicted
-  1-sigma position uncertainty [mm], the parameters' covariance carried to the link a
-  marker (or camera) is on (:func:`armsim.vision.real.tool.tool_sigma`: RMS and largest
-  over ``poses`` poses, the calibration's and a fixed sample within the joint limits; null
-  when not identified), and the largest accepted (``armsim calibrate --max-tool-sigma``).
+* ``tool``: ``{"link", "sigma_mm", "max_mm", "poses", "unseen_mm", "limit_mm"}``, the tool's
+  predicted 1-sigma position uncertainty [mm], the parameters' covariance carried to the
+  link a marker (or camera) is on (:func:`armsim.vision.real.tool.tool_sigma`: RMS and
+  largest over ``poses`` poses, the calibration's and a fixed sample within the joint
+  limits; null when not identified); ``unseen_mm``, when the URDF's kinematics are kept,
+  the ``sigma_mm`` of the fit that freed them (how far off the tool may be with no
+  deviation these data could show; null otherwise, or when not identified); and the
+  largest accepted (``armsim calibrate --max-tool-sigma``).
 """
 
 from __future__ import annotations
@@ -159,6 +162,8 @@ def build_report(result, detections, max_tool_sigma_mm=MAX_TOOL_SIGMA_MM):
         "by_camera": by_camera(result),
         "tool": {"link": result.tool.link, "sigma_mm": _finite(result.tool.sigma_mm),
                  "max_mm": _finite(result.tool.max_mm), "poses": int(result.tool.poses),
+                 "unseen_mm": (None if result.tool.unseen_mm is None
+                               else _finite(result.tool.unseen_mm)),
                  "limit_mm": float(max_tool_sigma_mm)},
     }
     return report

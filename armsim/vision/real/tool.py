@@ -46,12 +46,15 @@ class ToolSigma:
     """The tool's 1-sigma position uncertainty [mm]: ``sigma_mm`` the RMS over ``poses``
     poses (the calibration's and the drawn ones), ``max_mm`` the largest; ``link`` the
     tool's link (None when no joint moves a marker or camera: then 0).  NaN when the free
-    parameters are not all identified."""
+    parameters are not all identified.  ``unseen_mm``: when the URDF's kinematics are kept
+    (held: ``sigma_mm`` 0), the ``sigma_mm`` the fit that freed them gave, how far off the
+    tool may be with no deviation the data could show; else None."""
 
     link: object
     sigma_mm: float
     max_mm: float
     poses: int
+    unseen_mm: object = None
 
 
 def tool_links(model):
