@@ -263,6 +263,7 @@ def run_case(root, case, seed, config, timed=False):
         row[key] = report.get(key)
     row["tool_sigma_mm"] = (report.get("tool") or {}).get("sigma_mm")
     row["tool_sigma_max_mm"] = (report.get("tool") or {}).get("max_mm")
+    row["tool_unseen_mm"] = (report.get("tool") or {}).get("unseen_mm")
     row["kept"] = not (report.get("kinematics") or {}).get("deviate", True)
     if "start" not in report:
         raise BenchError(f"{folder / 'out' / 'report.json'}: no 'start' block (the baseline)")
@@ -376,7 +377,9 @@ def tool_table(rows):
     for r in rows:
         err, sigma = r["armsim"]["tool_mm_mean"], r.get("tool_sigma_mm")
         ratio = err / sigma if sigma else None
-        lines.append(f"| {r['poses']} | {r['seed']} | {'kept' if r.get('kept') else 'deviate'} | "
+        kept = (f"kept (freed: {_fmt(r.get('tool_unseen_mm'), '.2f')})" if r.get("kept")
+                else "deviate")
+        lines.append(f"| {r['poses']} | {r['seed']} | {kept} | "
                      f"{_pair(r['armsim'], 'tool_mm', '.2f')} | {_fmt(sigma, '.2f')} / "
                      f"{_fmt(r.get('tool_sigma_max_mm'), '.2f')} | {_fmt(ratio, '.2f')} | "
                      f"{r.get('status', 0)} |")
@@ -390,7 +393,8 @@ def tool_table(rows):
                           f"({len(sized)} runs)")
     return ("\n".join(lines) + "\n\nMean / max over 100 held-out poses; tool σ: report.json's "
             "tool.sigma_mm and max_mm (n/a: not identified); kept: the URDF's kinematics kept "
-            "(no deviation shown).\n\n* held-out mean tool error / predicted σ, the root of "
+            "(no deviation shown; freed: tool.unseen_mm, the tool σ of the fit that freed "
+            "them, judged against --max-tool-sigma).\n\n* held-out mean tool error / predicted σ, the root of "
             "the mean squares' ratio over the seeds: " + (", ".join(pooled) or "none") + ".")
 
 
