@@ -137,13 +137,14 @@ def test_a_report_without_the_marker_is_one_line():
 
 
 def test_the_tool_table_pools_the_errors_over_the_sigmas():
-    def row(poses, seed, err, sigma, status, kept=False):
+    def row(poses, seed, err, sigma, status, kept=False, unseen=None):
         return {"poses": poses, "seed": seed, "kept": kept, "status": status,
                 "armsim": {"tool_mm_mean": err, "tool_mm_max": 2 * err},
-                "tool_sigma_mm": sigma, "tool_sigma_max_mm": None if sigma is None else 2 * sigma}
+                "tool_sigma_mm": sigma, "tool_sigma_max_mm": None if sigma is None else 2 * sigma,
+                "tool_unseen_mm": unseen}
     md = bench.tool_table([row(5, 1, 30.0, 40.0, 3), row(5, 2, 40.0, 30.0, 3),
-                           row(5, 3, 9.0, None, 3), row(4, 1, 5.0, 0.0, 0, kept=True)])
+                           row(5, 3, 9.0, None, 3), row(4, 1, 5.0, 0.0, 3, True, 54.8)])
     assert "| 5 | 1 | deviate | 30.00 / 60.00 | 40.00 / 80.00 | 0.75 | 3 |" in md
     assert "| 5 | 3 | deviate | 9.00 / 18.00 | n/a / n/a | n/a | 3 |" in md
-    assert "| 4 | 1 | kept | 5.00 / 10.00 | 0.00 / 0.00 | n/a | 0 |" in md
+    assert "| 4 | 1 | kept (freed: 54.80) | 5.00 / 10.00 | 0.00 / 0.00 | n/a | 3 |" in md
     assert md.endswith("over the seeds: 5 poses 1.00 (2 runs).")
