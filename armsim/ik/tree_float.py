@@ -18,15 +18,13 @@ from armsim.ik import disk_cache, float_code, spatial_scalar
 
 __all__ = ["TreeFloat", "woodbury_plan"]
 
-_CodeType = type(compile("", "<string>", "exec"))
-
 
 def _code(text):
-    """``text`` (generated source) compiled, through the disk cache (:mod:`armsim.ik.disk_cache`,
-    keyed by the text itself: a later process reads the same code back instead of
-    compiling it again, most of a robot's float pass)."""
+    """``text`` (generated source) compiled, through the disk cache
+    (:mod:`armsim.ik.disk_cache`, keyed by the text itself: a later process reads the same
+    code back instead of compiling it again, most of a robot's float pass)."""
     hit = disk_cache.load("code", (text,))
-    if hit is not None and isinstance(hit[0], _CodeType):
+    if hit is not None and isinstance(hit[0], spatial_scalar._CodeType):
         return hit[0]
     code = compile(text, "<string>", "exec")
     disk_cache.store("code", (text,), code)
