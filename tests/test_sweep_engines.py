@@ -447,3 +447,26 @@ def test_a_killed_sweeps_pool_workers_end_quietly(tmp_path):
     assert not any(running(k) for k in kids)
     time.sleep(0.5)
     assert "Traceback" not in err.read_text()
+
+
+@pytest.mark.parametrize("option, name", [("--plot", "p.png"), ("--csv", "c.csv")])
+def test_an_output_that_links_to_the_journal_is_refused(scene, capsys, monkeypatch, option, name):
+    """An output given as a link to the journal: it replaced the journal when written, then
+    the journal's removal deleted it ('wrote p.png', a link to nothing left)."""
+    interrupt_after(monkeypatch, 2)
+    csv_name = "c.csv" if option == "--plot" else "o.csv"
+    assert cli.main(["sweep", *GRID, "--csv", csv_name]) == 130
+    monkeypatch.undo()
+    monkeypatch.chdir(scene)
+    capsys.readouterr()
+    journal = scene / "c.csv.partial"
+    if option == "--csv":
+        os.replace(scene / "o.csv.partial", journal)
+    before = journal.read_bytes()
+    os.symlink("c.csv.partial", scene / name)
+    args = ["--csv", "c.csv", "--plot", "p.png"] if option == "--plot" else ["--csv", "c.csv"]
+    assert cli.main(["sweep", *GRID, *args, "--resume"]) == 2
+    assert capsys.readouterr().err == (
+        f"armsim sweep: error: argument {option}: '{name}' resolves to '{journal}', a name "
+        f"ending in .partial (a sweep's journal's); choose another\n")
+    assert journal.read_bytes() == before and os.readlink(scene / name) == "c.csv.partial"

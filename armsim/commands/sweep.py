@@ -314,6 +314,12 @@ def _sweep(argv, status) -> int:
         if path and path != "-" and path.endswith(JOURNAL_SUFFIX):
             raise SweepError(f"argument {option}: a name ending in {JOURNAL_SUFFIX} is a sweep's "
                              f"journal's; choose another")
+        # a link to a journal (this sweep's: the output replaced it, then the journal's
+        # removal deleted the output; or another's) is refused as one
+        real = os.path.realpath(path) if path and not names_stdout(path) else ""
+        if real.endswith(JOURNAL_SUFFIX):
+            raise SweepError(f"argument {option}: '{path}' resolves to '{real}', a name ending "
+                             f"in {JOURNAL_SUFFIX} (a sweep's journal's); choose another")
         if path and path != "-" and args.scene and same_destination(path, args.scene):
             raise SweepError(f"argument {option}: refusing to overwrite the scene file "
                              f"'{args.scene}'")
