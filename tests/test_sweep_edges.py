@@ -541,3 +541,23 @@ def test_a_seed_given_twice_is_refused(scene):
     assert (code, out) == (2, "")
     assert err.endswith("argument --seeds: seed 3 is given twice\n") and err.count("\n") == 1
     assert listing(scene) == ["s.toml"]
+
+
+@pytest.mark.parametrize("csv_name, plot_name", [("-", "/dev/stdout"), ("/dev/stdout", "-"),
+                                                 ("/dev/stdout", "/proc/self/fd/1")])
+def test_the_csv_and_the_plot_both_on_standard_output_are_refused(scene, csv_name, plot_name):
+    # '-' and /dev/stdout (a pipe) were two names: the CSV and the PNG went out mixed
+    code, out, err, _ = sweep("s.toml", "--seeds", "1", "--max-rounds", "5", "--csv", csv_name,
+                              "--plot", plot_name, cwd=scene)
+    assert (code, out) == (2, "")
+    assert err == "armsim sweep: error: argument --plot: the plot and the CSV are the same file\n"
+    assert listing(scene) == ["s.toml"]
+
+
+def test_standard_output_in_dev_null_takes_both(scene):
+    with open(os.devnull, "w") as null:
+        proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", "s.toml",
+                               "--seeds", "1", "--max-rounds", "5", "--csv", "-", "--plot",
+                               "/dev/stdout"], cwd=scene, env=ENV, stdout=null,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
