@@ -8,6 +8,7 @@ memory is capped with RLIMIT_AS where a case could otherwise take it all).
 import csv
 import hashlib
 import os
+import re
 import resource
 import signal
 import socket
@@ -561,3 +562,21 @@ def test_standard_output_in_dev_null_takes_both(scene):
                                "/dev/stdout"], cwd=scene, env=ENV, stdout=null,
                               stderr=subprocess.PIPE, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_limits_the_docs_quote_are_the_command_s_own_lines(tmp_path):
+    # the table quoted '<preset lm>: calibration.segments: must be <= 20, ...', a message the
+    # command no longer gives: each example of the Limits block is run and compared
+    from armsim.vision.sweep import process_limit
+    doc = (ROOT / "docs" / "calibration.md").read_text()
+    block = doc.split("**Limits.**", 1)[1].split("```", 2)[1]
+    lines = block.strip().splitlines()
+    examples = [(a[2:], b) for a, b in zip(lines, lines[1:]) if a.startswith("$ armsim sweep ")]
+    table = doc.split("**Limits.**", 1)[1].split("```", 1)[0]
+    quoted = re.findall(r"`([^`]*, got [^`]*)`", table)     # a message quoted in the table
+    assert set(quoted) <= {want.partition(": error: ")[2] for _, want in examples}, quoted
+    for cmd, want in examples:
+        if "on this machine" in want and process_limit() != 8:
+            continue                                    # (the docs' machine: 2 cores)
+        code, out, err, _ = sweep(*cmd.split()[2:], cwd=tmp_path)
+        assert (code, err) == (2, want + "\n"), cmd
