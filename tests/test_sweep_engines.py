@@ -470,3 +470,48 @@ def test_an_output_that_links_to_the_journal_is_refused(scene, capsys, monkeypat
         f"armsim sweep: error: argument {option}: '{name}' resolves to '{journal}', a name "
         f"ending in .partial (a sweep's journal's); choose another\n")
     assert journal.read_bytes() == before and os.readlink(scene / name) == "c.csv.partial"
+
+
+def test_the_journal_is_checked_before_the_cluster_starts(scene, serial_csv, capsys, monkeypatch):
+    """A journal refused, or one that holds every run, starts no cluster (a local one took
+    2-3 s to start and stop, a --scheduler with no workers 5 s, before the journal's line);
+    a cluster that cannot start leaves no journal behind."""
+    started = []
+
+    def no_cluster(**kwargs):
+        started.append(kwargs)
+        raise sweep_mod.EngineError("argument --scheduler: cannot connect to 'tcp://x:1': no")
+    monkeypatch.setattr(sweep_mod, "dask_client", no_cluster)
+    dask = ["--engine", "dask", "--workers", "2"]
+    (scene / "o.csv.partial").write_text("notes\n")
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", *dask]) == 2
+    assert capsys.readouterr().err.startswith("armsim sweep: error: 'o.csv.partial' is not an "
+                                              "armsim sweep journal")
+    assert started == [] and (scene / "o.csv.partial").read_text() == "notes\n"
+    os.remove(scene / "o.csv.partial")
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", *dask]) == 2     # no journal left
+    assert capsys.readouterr().err == ("armsim sweep: error: argument --scheduler: cannot "
+                                       "connect to 'tcp://x:1': no\n")
+    assert len(started) == 1 and listing(scene) == ["s.toml", "serial.csv"]
+
+    interrupt_after(monkeypatch, 3)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume", *dask]) == 2    # kept
+    assert capsys.readouterr().err.endswith("no; kept 3 of 8 runs in o.csv.partial; the same "
+                                            "command with --resume continues\n")
+    os.remove(scene / "o.csv.partial")
+    monkeypatch.undo()
+    monkeypatch.chdir(scene)
+    real = sweep_mod._csv_to
+
+    def stopped(rows, binary):          # stopped after the runs, before the CSV
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweep_mod, "_csv_to", stopped)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130             # every run kept
+    monkeypatch.setattr(sweep_mod, "_csv_to", real)
+    monkeypatch.setattr(sweep_mod, "dask_client", no_cluster)
+    capsys.readouterr()
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume", *dask]) == 0
+    assert capsys.readouterr().out.startswith("resuming o.csv.partial: 8 of 8 runs already done\n")
+    assert len(started) == 2 and without_seconds(read(scene / "o.csv")) == without_seconds(
+        serial_csv)

@@ -296,7 +296,7 @@ def _sweep(argv, status) -> int:
     from armsim.files import Terminated
     from armsim.scene.calibration import MAX_ROUNDS
     from armsim.vision.sweep import CSV_FIELDS, check_processes, close_client, plot, quiet_dask, \
-        read_vary, write_csv
+        read_vary, tasks, write_csv
     args = build_parser().parse_args(argv)
     try:
         varies = [read_vary(v) for v in args.vary]
@@ -389,11 +389,22 @@ def _sweep(argv, status) -> int:
             plot_dest = outs.add(args.plot) if args.plot else None
             if args.resume and (csv_dest is None or csv_dest.kind != "file"):
                 raise SweepError("argument --resume: needs --csv with a file name")
+            todo = tasks(base, changes, args.seeds, args.max_rounds)
+            # the journal before the cluster: one refused starts no process, and a finished
+            # one needs none
+            opened, done, created = _open_journal(args, base, changes, todo, expected, fields,
+                                                  csv_dest, note)
             with (quiet_dask() if args.engine == "dask" else contextlib.nullcontext()):
-                client = _client(args) if args.engine == "dask" else None
                 try:
-                    rows, journal = _run(args, base, changes, fields, expected, csv_dest, client, note,
-                                         status)
+                    client = (_client(args) if args.engine == "dask" and len(done) < len(expected)
+                              else None)
+                except BaseException:
+                    _abandon(opened, created, len(done), len(expected), status)
+                    raise
+                try:
+                    rows = _run(args, base, changes, todo, fields, expected, opened, done, client,
+                                status)
+                    journal = opened
                 finally:
                     if client is not None:
                         close_client(client)
@@ -455,39 +466,64 @@ def _client(args):
         raise SweepError(str(exc)) from None
 
 
-def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
-    """The sweep's rows and journal (None without a CSV file).
-
-    With a CSV file, each row is also appended to the journal ``OUT.csv.partial`` as soon as
-    it and every row before it are done; an interruption leaves the journal for ``--resume``
-    (and says so in ``status["kept"]``).  Every row, computed or read back from the journal,
-    is checked by :func:`armsim.vision.sweep.check_row`.
-    """
-    from armsim.vision.sweep import (JOURNAL_SUFFIX, EngineError, Journal, JournalError, check_row,
-                                     fingerprint, known_columns, round_limit, sweep, tasks)
-    todo = tasks(base, changes, args.seeds, args.max_rounds)
-
-    def known(i):
-        return {**known_columns(todo[i]), **expected[i]}
-
-    journal, done = None, []
-    if csv_dest is not None and csv_dest.kind == "file":
-        path = Path(args.csv + JOURNAL_SUFFIX)      # beside the name given (a link's too)
-        params = {"runs": len(expected), "seeds": len(args.seeds), "max_rounds": args.max_rounds,
-                  "vary": args.vary_keys,
-                  "sweep": fingerprint(base, changes, args.seeds, args.max_rounds)}
-        existed = os.path.lexists(path)
+def _open_journal(args, base, changes, todo, expected, fields, csv_dest, note):
+    """``(journal, done, created)``: the sweep's journal ``OUT.csv.partial`` (None without a
+    CSV file), the rows it already holds, typed and checked like computed ones
+    (:func:`armsim.vision.sweep.check_row`), and whether it was made now.  A journal that is
+    not this sweep's is refused (:class:`SweepError`) untouched."""
+    from armsim.vision.sweep import (JOURNAL_SUFFIX, Journal, JournalError, fingerprint,
+                                     round_limit)
+    if csv_dest is None or csv_dest.kind != "file":
+        return None, [], False
+    path = Path(args.csv + JOURNAL_SUFFIX)      # beside the name given (a link's too)
+    params = {"runs": len(expected), "seeds": len(args.seeds), "max_rounds": args.max_rounds,
+              "vary": args.vary_keys,
+              "sweep": fingerprint(base, changes, args.seeds, args.max_rounds)}
+    existed = os.path.lexists(path)
+    try:
+        journal, done = Journal.open(
+            path, fields, params, lambda i: (_known(todo, expected, i), round_limit(todo[i])),
+            resume=args.resume)
+    except JournalError as exc:
+        raise SweepError(str(exc)) from None
+    except OSError as exc:
+        raise SweepError(f"cannot use '{path}' as the sweep's journal: {exc.strerror or exc}") from None
+    if args.resume:
         try:
-            journal, done = Journal.open(path, fields, params, lambda i: (known(i), round_limit(todo[i])),
-                                         resume=args.resume)
-        except JournalError as exc:
-            raise SweepError(str(exc)) from None
-        except OSError as exc:
-            raise SweepError(f"cannot use '{path}' as the sweep's journal: {exc.strerror or exc}") from None
-        if args.resume:
             print(f"resuming {path}: {len(done)} of {len(expected)} runs already done" if existed
                   else f"nothing to resume ({path} does not exist): running all {len(expected)} runs",
                   file=note)
+        except BaseException:
+            _abandon(journal, not existed, len(done), len(expected), {})
+            raise
+    return journal, done, not existed
+
+
+def _abandon(journal, created, kept, runs, status):
+    """A journal given up on before any run: removed when it was made now (it holds no row),
+    else closed as it is (``status["kept"]`` says so)."""
+    if journal is None:
+        return
+    if created:
+        journal.remove()
+        return
+    with contextlib.suppress(OSError):
+        journal.close()
+    status["kept"] = (f"kept {kept} of {runs} runs in {journal.path}; the same command with "
+                      f"--resume continues")
+
+
+def _known(todo, expected, i):
+    from armsim.vision.sweep import known_columns
+    return {**known_columns(todo[i]), **expected[i]}
+
+
+def _run(args, base, changes, todo, fields, expected, journal, done, client, status):
+    """The sweep's rows: ``done`` (read back from the journal), then those of the remaining
+    runs, each checked by :func:`armsim.vision.sweep.check_row` and appended to the journal
+    (when there is one) as soon as it and every row before it are done.  An interruption
+    leaves the journal for ``--resume`` (and says so in ``status["kept"]``)."""
+    from armsim.vision.sweep import EngineError, check_row, round_limit, sweep
     rows = list(done)
 
     def keep(i, row):
@@ -496,7 +532,7 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
         for key in fields:
             if key not in row:
                 row[key] = expected[i][key]     # a varied key that is not a standard column
-        problem = check_row(row, known(i), round_limit(todo[i]))
+        problem = check_row(row, _known(todo, expected, i), round_limit(todo[i]))
         if problem is not None:
             raise SweepError(f"run {i + 1} (seed {row['seed']}) gave {problem[0]} = {row[problem[0]]!r}: "
                              f"{problem[1]}")
@@ -510,8 +546,9 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
 
     try:
         try:
-            sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
-                  engine=args.engine, client=client, skip=len(done), on_row=keep)
+            if len(done) < len(todo):
+                sweep(base, changes, args.seeds, jobs=args.jobs, max_rounds=args.max_rounds,
+                      engine=args.engine, client=client, skip=len(done), on_row=keep)
         except EngineError as exc:  # a worker process died
             raise SweepError(str(exc)) from None
         except Exception as exc:    # a task's error as the cluster gives it back (a worker
@@ -532,7 +569,7 @@ def _run(args, base, changes, fields, expected, csv_dest, client, note, status):
         raise
     if journal is not None:
         journal.close()
-    return rows, journal
+    return rows
 
 
 def _toml_ready(value):
