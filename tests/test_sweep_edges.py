@@ -580,3 +580,24 @@ def test_the_limits_the_docs_quote_are_the_command_s_own_lines(tmp_path):
             continue                                    # (the docs' machine: 2 cores)
         code, out, err, _ = sweep(*cmd.split()[2:], cwd=tmp_path)
         assert (code, err) == (2, want + "\n"), cmd
+
+
+def test_a_name_that_is_not_printable_is_one_line_on_any_stream(scene):
+    # 'wrote NAME' and 'resuming NAME...' printed the name as it was: a line break made two
+    # lines, and a byte that is not UTF-8 a UnicodeEncodeError traceback (a strict stdout)
+    env = dict(ENV, PYTHONIOENCODING="utf-8")
+    for name, shown in ((b"\xff.csv", "\\udcff.csv"), (b"a\nb.csv", "a\\nb.csv")):
+        for resume in ([], ["--resume"]):
+            proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", "s.toml",
+                                   "--seeds", "1", "--max-rounds", "5", "--csv", name, *resume],
+                                  cwd=scene, env=env, capture_output=True, timeout=120)
+            assert proc.returncode == 0, proc.stderr
+            lines = proc.stdout.decode().splitlines()
+            assert lines[-1] == f"wrote {shown}"
+            if resume:
+                assert lines[0] == (f"nothing to resume ({shown}.partial does not exist): "
+                                    f"running all 1 runs")
+    proc = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", "s.toml", "--csv",
+                           b"a\n/b.csv"], cwd=scene, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.decode() == (
+        "armsim sweep: error: cannot write 'a\\n/b.csv': folder 'a\\n' does not exist\n")

@@ -264,19 +264,28 @@ def sweep_command(argv) -> int:
     try:
         return _sweep(argv, status)
     except SweepError as exc:
-        print(f"armsim sweep: error: {exc}{_kept(status)}", file=sys.stderr)
+        print(_line(f"armsim sweep: error: {exc}{_kept(status)}"), file=sys.stderr)
         return 2
     except SceneError as exc:
-        print(exc, file=sys.stderr)
+        print(_line(str(exc)), file=sys.stderr)
         return 2
     except Terminated:
         _stop_workers()
-        print(f"armsim sweep: terminated (SIGTERM){_kept(status, '; no output written')}", file=sys.stderr)
+        print(_line(f"armsim sweep: terminated (SIGTERM){_kept(status, '; no output written')}"),
+              file=sys.stderr)
         return 143
     except KeyboardInterrupt:
         _stop_workers()
-        print(f"armsim sweep: interrupted{_kept(status, '; no output written')}", file=sys.stderr)
+        print(_line(f"armsim sweep: interrupted{_kept(status, '; no output written')}"),
+              file=sys.stderr)
         return 130
+
+
+def _line(text):
+    """``text`` as one line that any stream can take: a character that is not printable (a
+    line break, an undecodable byte of a file name) as its escape, ``\\n``, ``\\udcff``."""
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _kept(status, otherwise=""):
@@ -436,7 +445,7 @@ def _sweep(argv, status) -> int:
         print(table, file=note)
         for name in (args.csv, args.plot):
             if name and name != "-":
-                print(f"wrote {name}", file=note)
+                print(_line(f"wrote {name}"), file=note)
         note.flush()
     except OSError as exc:      # the outputs are written; the summary cannot be shown
         with contextlib.suppress(OSError, ValueError):    # (what is left in its buffer: dropped)
@@ -490,9 +499,9 @@ def _open_journal(args, base, changes, todo, expected, fields, csv_dest, note):
         raise SweepError(f"cannot use '{path}' as the sweep's journal: {exc.strerror or exc}") from None
     if args.resume:
         try:
-            print(f"resuming {path}: {len(done)} of {len(expected)} runs already done" if existed
-                  else f"nothing to resume ({path} does not exist): running all {len(expected)} runs",
-                  file=note)
+            print(_line(f"resuming {path}: {len(done)} of {len(expected)} runs already done"
+                        if existed else f"nothing to resume ({path} does not exist): running "
+                        f"all {len(expected)} runs"), file=note)
         except BaseException:
             _abandon(journal, not existed, len(done), len(expected), {})
             raise
