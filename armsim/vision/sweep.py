@@ -249,7 +249,7 @@ IN_FLIGHT = 4
 CONNECT_TIMEOUT = 5
 
 #: worker processes (``jobs``, a local cluster's ``workers``) per core this process may use:
-#: the runs are CPU-bound, so more only adds memory (a worker is a Python process of ~100 MB)
+#: the runs are CPU-bound, so more only adds memory (a worker's peak: bench/sweep.py)
 PROCESSES_PER_CORE = 4
 
 
