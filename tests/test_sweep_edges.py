@@ -402,6 +402,21 @@ def test_a_journal_whose_header_cannot_be_written_is_not_left_behind(tmp_path, m
     assert listing(tmp_path) == []
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, "in use"])
+def test_a_journal_stopped_before_its_header_is_not_left_behind(tmp_path, monkeypatch, stop):
+    # a second sweep that opened the new file first (its lock: 'in use'), or a signal before
+    # the header was written, left an empty file: refused as not a journal ever after
+    from armsim.vision import journal as journal_mod
+
+    def lock(path, fd):
+        if stop == "in use":
+            raise journal_mod.JournalError(f"'{path}' is in use by another armsim sweep")
+        raise stop
+    monkeypatch.setattr(journal_mod, "_lock", lock)
+    with pytest.raises(journal_mod.JournalError if stop == "in use" else stop):
+        journal_mod.Journal.open(tmp_path / "o.csv.partial", ["a"], {"runs": 1}, None)
+    assert listing(tmp_path) == []
+
 
 def test_a_stopped_sweep_counts_the_rows_its_journal_holds(tmp_path):
     # "kept N" came from the rows the sweep had counted: a signal between a row's write and

@@ -35,6 +35,7 @@ killed while writing it) is cut off, and new rows are appended.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import json
@@ -185,18 +186,20 @@ class Journal:
         except FileExistsError:
             fd = None
         if fd is not None:
+            journal = None
             try:
-                _lock(path, fd)
-            except JournalError:
-                os.close(fd)
-                raise
-            journal = cls(path, fields, fd)
-            try:
+                _lock(path, fd)         # (another sweep that opened it first: in use)
+                journal = cls(path, fields, fd)
                 journal._file.write(head + "\r\n")
                 journal._writer.writeheader()
                 journal._file.flush()
-            except BaseException:       # a disk full: no half-made journal left behind
-                journal.remove()
+            except BaseException:       # in use, a disk full, a signal: no half-made journal
+                with contextlib.suppress(OSError):      # left behind (an empty one was refused
+                    if journal is not None:             # as not a journal ever after)
+                        journal.close()
+                    else:
+                        os.close(fd)
+                path.unlink(missing_ok=True)
                 raise
             return journal, []
         fd = os.open(path, (os.O_RDWR if resume else os.O_RDONLY) | os.O_NONBLOCK | flags)
