@@ -152,6 +152,16 @@ INVALID = [
      "a spatial arm takes dls, gradient, pinv or ccd"),
     (ARM + FIX + '[compare]\nmethod = "pinv"\n',
      "compare: a spatial scene runs one arm: [compare] is for planar arms"),
+    # a planar-only kind written for the spatial arm is refused by its kind, before its keys
+    # are read (they said 'target.center: must have at most 2 item(s)', 'target.every: missing')
+    (ARM + '[target]\nkind = "figure8"\ncenter = [0.4, 0, 0.4]\nsize = [0.1, 0.1]\nperiod = 9\n',
+     "target.kind: 'figure8' is for a planar arm; a spatial arm takes one of fixed, mouse, "
+     "waypoints, circle, line"),
+    (ARM + '[target]\nkind = "figure8"\ncenter = [0.4, 0, 0.4]\nradius = 0.1\nperiod = 9\n',
+     "target.kind: 'figure8' is for a planar arm; a spatial arm takes one of fixed, mouse, "
+     "waypoints, circle, line"),
+    (ARM + '[target]\nkind = "random"\n', "target.kind: 'random' is for a planar arm; a "
+     "spatial arm takes one of fixed, mouse, waypoints, circle, line"),
 ]
 
 

@@ -71,6 +71,12 @@ BAD = [
     ('[[tool]]\nlink = "left_tool"\nkind = "figure8"\nsize = [1, 1]\nperiod = 3\n',
      "tool[0].kind: 'figure8' is for a planar arm; a spatial arm takes one of fixed, mouse, "
      "waypoints, circle, line"),
+    ('[[tool]]\nlink = "left_tool"\nkind = "figure8"\ncenter = [0.4, 0, 0.4]\nperiod = 3\n',
+     "tool[0].kind: 'figure8' is for a planar arm; a spatial arm takes one of fixed, mouse, "
+     "waypoints, circle, line"),
+    ('[[tool]]\nlink = "left_tool"\nkind = "random"\n',
+     "tool[0].kind: 'random' is for a planar arm; a spatial arm takes one of fixed, mouse, "
+     "waypoints, circle, line"),
     ('[[tool]]\nlink = "left_tool"\nkind = "fixed"\npoint = [1, 1]\n',
      "tool[0].point: a spatial arm takes [x, y, z], got 2 numbers"),
     ('[[tool]]\nkind = "fixed"\npoint = [1, 1, 1]\n',

@@ -39,7 +39,8 @@ import tomli_w
 from armsim.files import InputError, read_regular
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
-from armsim.scene.sections import MouseTarget, SolverSection, TargetSection, check_spatial
+from armsim.scene.sections import (MouseTarget, SolverSection, TargetSection, check_spatial,
+                                   check_spatial_kind)
 from armsim.scene.robot_arm import TREE
 from armsim.scene.tree import build_tree, check_tree
 
@@ -192,6 +193,9 @@ def from_table(table: dict, source="<string>") -> Scene:
                 where.child(name).fail(f"a {kind} scene (one with [{_marker(kind)}]) has no [{name}] table")
             continue
         if name in table:
+            if name == "target" and getattr(sections.get("arm"), "spatial", False) and \
+                    isinstance(table[name], dict):      # by its kind, before its keys
+                check_spatial_kind(table[name].get("kind"), where.child(name))
             token = TREE.set(name == "arm" and "tool" in table)
             try:
                 sections[name] = reg.cls.from_table(table[name], where.child(name))

@@ -514,12 +514,19 @@ def check_spatial(sections, where):
     check_spatial_target(target, at)
 
 
+def check_spatial_kind(kind, at):
+    """A spatial arm's target kind (``at`` its table): one of :data:`SPATIAL_KINDS`.  Also
+    called on the raw table's ``kind`` before its keys are read, so a planar-only kind
+    written for a spatial arm is refused by its kind, not by a key of that kind."""
+    if isinstance(kind, str) and kind in TARGET_KINDS and kind not in SPATIAL_KINDS:
+        at.child("kind").fail(f"{kind!r} is for a planar arm; a spatial arm takes one "
+                              f"of {', '.join(SPATIAL_KINDS)}")
+
+
 def check_spatial_target(target, at):
     """A spatial arm's target (or a whole robot's ``[[tool]]``, at ``at``): a kind of
     :data:`SPATIAL_KINDS`, points of three numbers, weights of 3 (6 with an orientation)."""
-    if target.kind not in SPATIAL_KINDS:
-        at.child("kind").fail(f"{target.kind!r} is for a planar arm; a spatial arm takes one "
-                              f"of {', '.join(SPATIAL_KINDS)}")
+    check_spatial_kind(target.kind, at)
     spread = getattr(target, "radius", None) or 0.0    # a circle's, a random target's points
     for name, i, p in target.positions():
         w = at.child(name) if i is None else at.child(name).item(i)

@@ -20,7 +20,8 @@ from typing import ClassVar
 
 from armsim.ik.tree import MAX_TOOLS
 from armsim.scene.schema import IK_KIND, Section, Text, describe, section, shorten
-from armsim.scene.sections import SPATIAL_KINDS, TargetSection, check_spatial_target
+from armsim.scene.sections import (SPATIAL_KINDS, TargetSection, check_spatial_kind,
+                                   check_spatial_target)
 
 __all__ = ["ToolList", "Tool", "check_tree", "build_tree", "MAX_TOOLS", "TREE_METHODS"]
 
@@ -67,6 +68,7 @@ class ToolList(Section):
                                       f"robot)")
             link = cls.LINK.parse(table["link"], at.child("link"))
             rest = {k: v for k, v in table.items() if k != "link"}
+            check_spatial_kind(rest.get("kind"), at)        # by its kind, before its keys
             target = TargetSection.from_table(rest, at)
             check_spatial_target(target, at)
             items.append(Tool(link, target))
