@@ -143,7 +143,15 @@ def test_armsim_render_draws_a_robot_and_refuses_bad_input():
              r"^target\['panda_tcp'\] must be within \+-1e\+06 m"),
             (dict(q=mid, target={"panda_tcp": [1e300, 0, 0]}),     # past the solver's range
              r"^target 'panda_tcp' must be finite numbers within \+-1e\+50, got \[1e\+300"),
-            (dict(q=mid, bogus_option=1), r"^unknown option 'bogus_option'; the options: ")]:
+            (dict(q=mid, bogus_option=1), r"^unknown option 'bogus_option'; the options: "),
+            # the line names the key that is no link (it said only what a target must be)
+            (dict(q=mid, target={"nope": [0.3, 0, 0.5]}),
+             r"^target of a robot: no link named 'nope'; tools: panda_tcp, "
+             r"panda_leftfinger_tip, panda_rightfinger_tip$"),
+            (dict(q=mid, target=[0.3, 0, 0.5]),
+             r"^target of a robot: must be None or a dict from tool link to a \(3,\) position "
+             r"or \(4, 4\) pose, not list; tools: panda_tcp, panda_leftfinger_tip, "
+             r"panda_rightfinger_tip$")]:
         with pytest.raises(ValueError, match=message):
             armsim.render(robot, **kwargs)
     chain = armsim.robots.load("panda")

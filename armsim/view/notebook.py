@@ -28,7 +28,7 @@ import numpy as np
 from armsim.ik.problems import SpatialTarget, as_problem, for_target
 from armsim.ik.spatial_tracking import snapshot
 from armsim.ik.tracking import MAX_TRAIL, State
-from armsim.kinematics.validate import listed
+from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array, whole
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
@@ -442,9 +442,12 @@ def _tree_targets(robot, target, frames):
     """``target`` of a whole robot, checked: {tool link: (3,) or (4, 4)}, or with ``frames``
     each value one for every frame or one per frame ((frames, 3), (frames, 4, 4))."""
     aims = {} if target is None else target
-    if not isinstance(aims, dict) or any(k not in robot.links for k in aims):
-        raise ValueError(f"target of a robot must be None or a dict from tool link to a "
-                         f"(3,) position or (4, 4) pose; links: {listed(robot.tips)}, ...")
+    bad = [k for k in aims if k not in robot.links] if isinstance(aims, dict) else [aims]
+    if bad:         # one line naming the key that is no link, or what the target is
+        what = f"no link named {shown(str(bad[0]))}" if isinstance(aims, dict) else (
+            f"must be None or a dict from tool link to a (3,) position or (4, 4) pose, not "
+            f"{type(aims).__name__}")
+        raise ValueError(f"target of a robot: {what}; tools: {listed(robot.tips)}")
     from armsim.ik.tree import for_tree
     out = {}
     for link, t in aims.items():
