@@ -2,6 +2,7 @@
 stops short, the first command works headless, and the window can be resized."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,36 @@ def test_sizes_scale_with_the_window():
         return int(np.all(p == DEFAULT_THEME.segments[0], axis=-1).sum())
     # twice the size: about 4 times the pixels of the first segment (twice long, twice wide)
     assert 3.0 < segment_pixels(large) / segment_pixels(small) < 5.0
+
+
+# -- the README's pictures are what the commands beside them write -----------------------------
+README_GIFS = [(m.group(1), m.group(2)) for m in re.finditer(
+    r"\(`python (run_arm\.py [^`]*--gif (assets/[\w.-]+\.gif)[^`]*)` writes it", (
+        ROOT / "README.md").read_text(encoding="utf-8"))]
+
+
+def test_the_readme_names_a_command_for_each_of_its_gifs():
+    shown = sorted(set(re.findall(r"\]\((assets/[\w.-]+\.gif)\)",
+                                  (ROOT / "README.md").read_text("utf-8"))))
+    assert shown and sorted(gif for _, gif in README_GIFS) == shown
+
+
+@pytest.mark.parametrize("command, gif", README_GIFS, ids=[g for _, g in README_GIFS])
+def test_each_readme_gif_starts_as_its_command_draws_it_today(tmp_path, command, gif):
+    # the first frames of the command's output, against those of the committed GIF: a
+    # change to the picture that leaves the README's GIF behind fails here (assets/demo.gif
+    # had kept an old panel: 'error 0.0047 m' where the command draws 'error 0.004709 m')
+    args = command.split()[1:]
+    args[args.index("--gif") + 1] = str(tmp_path / "out.gif")
+    if "--frames" in args:
+        args[args.index("--frames") + 1] = "3"
+    else:
+        args += ["--frames", "3"]
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), *args], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    fresh = iio.imread(tmp_path / "out.gif", index=None)
+    kept = iio.imread(ROOT / gif, index=None)[:3]
+    assert fresh.shape == kept.shape
+    assert np.array_equal(fresh, kept), f"{gif} is not what `python {command}` draws"
