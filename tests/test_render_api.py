@@ -590,3 +590,43 @@ def test_the_panel_never_covers_the_arrow_to_a_target_off_the_picture(panda, tar
     on = armsim.render(panda, target=target, show_panel=True, size=(320, 240))
     off = armsim.render(panda, target=target, show_panel=False, size=(320, 240))
     assert red(off) > 300 and red(on) == red(off)
+
+
+MOUNTED = """<robot name="m"><link name="world"/><link name="base"/><link name="a1"/>
+  <link name="a2"/><link name="a3"/><link name="tool"/>
+  <joint name="mount" type="fixed"><parent link="world"/><child link="base"/>
+    <origin xyz="{mount}"/></joint>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="a1"/>
+    <origin xyz="0 0 0.2"/><axis xyz="0 0 1"/><limit lower="-2" upper="2"/></joint>
+  <joint name="j2" type="revolute"><parent link="a1"/><child link="a2"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="j3" type="revolute"><parent link="a2"/><child link="a3"/>
+    <origin xyz="0.3 0 0"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="t" type="fixed"><parent link="a3"/><child link="tool"/>
+    <origin xyz="0.2 0 0"/></joint></robot>"""
+
+
+@pytest.mark.parametrize("mount", ["100 100 0", "0 0 50", "5 -5 0"])
+def test_a_robot_mounted_far_from_its_root_frame_is_drawn_in_the_picture(tmp_path, mount):
+    # a URDF whose root is a world frame with the arm mounted metres away: the framing left
+    # out every point farther than 3 reaches from the first point, the root's origin, and
+    # looked at it: the picture held the floor and a disc (or the rod to the mount), never
+    # the arm (its tool frame: 0 pixels of the axis colours against 131 unmounted)
+    def tool_axes(img):             # red, green and blue pixels: the tool frame's axes
+        i = np.asarray(img).astype(int)
+        r, g, b = i[..., 0], i[..., 1], i[..., 2]
+        return int(((r > 150) & (g < 120) & (b < 120)).sum() + ((g > 150) & (r < 120) & (
+            b < 140)).sum() + ((b > 200) & (r < 120) & (g < 160)).sum())
+    (tmp_path / "home.urdf").write_text(MOUNTED.format(mount="0 0 0"))
+    (tmp_path / "away.urdf").write_text(MOUNTED.format(mount=mount))
+    for load in (armsim.load_urdf, armsim.load_robot):
+        home, away = (load(tmp_path / f) for f in ("home.urdf", "away.urdf"))
+        near = tool_axes(armsim.render(home, size=(320, 240)))
+        assert near > 60
+        assert tool_axes(armsim.render(away, size=(320, 240))) > near / 2
+    gifs = [iio.imread(armsim.animate(chain, np.linspace(
+        chain.clip(np.zeros(3)), chain.clip(np.full(3, 0.5)), 3), size=(320, 240)).data,
+        index=None) for chain in map(armsim.load_urdf, (tmp_path / "home.urdf",
+                                                       tmp_path / "away.urdf"))]
+    for at_home, away in zip(*gifs):
+        assert tool_axes(away) > tool_axes(at_home) / 2 > 30

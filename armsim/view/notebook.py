@@ -664,8 +664,8 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     if spatial:
         pick = np.asarray(qs, float).reshape(len(qs), -1)[::max(1, -(-len(qs) // 50))]
         aims = [np.asarray(t, float) for t in targets if t is not None]
-        camera = _camera(robot, view, np.vstack(
-            [np.asarray(robot.frames(q)[1]).reshape(-1, 3) for q in pick]
+        camera = _camera(robot, view, np.vstack(        # the first joint first (arm_points)
+            [np.roll(np.asarray(robot.frames(q)[1]).reshape(-1, 3), -1, axis=0) for q in pick]
             + [(t[:3, 3] if t.shape == (4, 4) else t).reshape(1, 3) for t in aims]))
     else:
         camera = None

@@ -46,16 +46,23 @@ DEFAULT_AZIMUTH, DEFAULT_ELEVATION, DEFAULT_FOV = 35.0, 25.0, 45.0
 #: goes into the rest), the links' thickness that must stay in view, and the least
 #: half-view at their middle (both x reach)
 FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.12, 0.25
-#: a point farther than this many reaches from the first (the arm's base) is left out of
-#: the framing (a far target: the view's border arrow points at it), so the arm stays large
+#: a point farther than this many reaches from the first (the arm's first joint) is left out
+#: of the framing (a far target: the view's border arrow points at it), so the arm stays large
 FRAME_FAR = 3.0
 
 
 def arm_points(state) -> np.ndarray:
-    """The points of a spatial arm's state a framing keeps in view (k, 3): every frame and
-    joint origin, the target and the waypoints (a state without some of them gives the
-    rest)."""
+    """The points of a spatial arm's state a framing keeps in view (k, 3): the first joint's
+    origin first (what lies far from it is left out: a root frame the arm is mounted metres
+    from, not the arm), every frame and joint origin, the target and the waypoints (a state
+    without some of them gives the rest)."""
     out = []
+    for name, first in (("frames_p", 1), ("origins", 0)):      # a chain's, a whole robot's
+        v = getattr(state, name, None)
+        v = None if v is None else np.asarray(v, float).reshape(-1, 3)
+        if v is not None and len(v) > first:
+            out.append(v[first:first + 1])
+            break
     for name in ("frames_p", "link_p", "origins", "waypoints"):
         v = getattr(state, name, None)
         if v is not None:
