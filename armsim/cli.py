@@ -129,7 +129,7 @@ def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
     """The scene text ``--robot NAME`` (or ``run_arm.py PATH.urdf``) runs: the robot at
     :data:`ROBOT_STARTS` (a URDF, or another base or tip: :func:`comfortable_start`), its
     tool pose there the centre of a circle (:data:`ROBOT_CIRCLE`) in the vertical plane
-    facing the base, tracked by damped least squares as a full pose (its orientation
+    facing the first joint, tracked by damped least squares as a full pose (its orientation
     held), or as a position for a chain of fewer than six joints."""
     import numpy as np
     import tomli_w
@@ -143,7 +143,7 @@ def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
     shipped = urdf is None and base is None and tip is None
     start = np.asarray(ROBOT_STARTS[name], dtype=float) if shipped else comfortable_start(chain)
     R, p = chain.pose(start)
-    out = np.array([p[0], p[1], 0.0])
+    out = np.array([*(p - np.asarray(chain.xyz[0], dtype=float))[:2], 0.0])   # from joint 1
     normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
     radius, period = ROBOT_CIRCLE
 

@@ -179,3 +179,22 @@ def test_tip_given_twice_is_the_whole_robot(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "armsim: error: argument --tip: several --tip name a whole robot's tools; give them "
         "without --tips or --base")
+
+
+def test_a_robot_mounted_away_from_its_root_circles_as_it_does_at_the_root(tmp_path):
+    # the circle's plane faces the robot's first joint: it faced the root frame's origin, so
+    # the same arm mounted at (50, 50, 0) in a world frame circled in a plane turned 45 deg
+    import tomllib
+
+    from armsim.cli import robot_scene
+    arm = [("j1", "revolute", "base", "l1", "0 0 0.1", "0 0 1", -3.0, 3.0),
+           ("j2", "revolute", "l1", "l2", "0 0 0.05", "0 1 0", -2.0, 2.0),
+           ("j3", "revolute", "l2", "l3", "0 0 0.3", "0 1 0"),
+           ("j4", "revolute", "l3", "tool", "0 0 0.25", "1 0 0")]
+    home = _write(tmp_path / "home.urdf", arm)
+    away = _write(tmp_path / "away.urdf", [("mount", "fixed", "world", "base", "50 50 0",
+                                            "1 0 0")] + arm)
+    a, b = (tomllib.loads(robot_scene(urdf=p))["target"] for p in (home, away))
+    assert np.allclose(a["normal"], b["normal"], atol=1e-5)
+    assert np.allclose(np.subtract(b["center"], a["center"]), [50, 50, 0], atol=1e-4)
+    assert a["radius"] == b["radius"]
