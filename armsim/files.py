@@ -356,16 +356,13 @@ def names_stdout(name) -> bool:
 
 def same_destination(a, b) -> bool:
     """Whether two names would write the same file (both ``-`` count as the same, and so do
-    two names of standard output, ``-`` and ``/dev/stdout`` say, unless it is a character
-    device; a device or FIFO can take both, like ``/dev/null``)."""
+    two names of standard output, ``-`` and ``/dev/stdout`` say: one stream, unless it is
+    ``/dev/null``; another device or FIFO can take both, like ``/dev/null``)."""
     a, b = os.fspath(a), os.fspath(b)
     if a == b == "-":
         return True
-    if names_stdout(a) and names_stdout(b):     # two data mixed on standard output (a pipe)
-        try:
-            return not stat.S_ISCHR(os.fstat(1).st_mode)    # (/dev/null takes both)
-        except OSError:
-            return False
+    if names_stdout(a) and names_stdout(b) and not names_stdout(os.devnull):
+        return True         # two data mixed in one stream (a pipe, a terminal, a file)
     if a == "-" or b == "-":
         return False
     try:

@@ -152,6 +152,17 @@ def test_report_to_standard_output_with_a_gif(tmp_path):
     assert listing(tmp_path) == ["a.gif"]
 
 
+@pytest.mark.parametrize("gif, report", [("/dev/stdout", "-"), ("-", "/dev/stdout"),
+                                         ("/dev/fd/1", "-"), ("/dev/stdout", "/dev/stdout")])
+def test_two_outputs_to_standard_output_are_refused_however_it_is_named(tmp_path, gif, report):
+    # '-' and '-' were refused, but '/dev/stdout' and '-' wrote the GIF and then the JSON
+    # into one stream, status 0 (a pipe is no regular file, so its names were not compared)
+    r = run_cli("--gif", gif, "--report", report, *SMALL, cwd=tmp_path, text=False)
+    assert r.returncode == 2 and r.stdout == b"" and listing(tmp_path) == []
+    assert r.stderr == (b"armsim: error: argument --report: the report and the GIF are the "
+                        b"same file\n")
+
+
 def test_a_link_to_standard_output_is_written_through_and_kept(tmp_path):
     (tmp_path / "out.gif").symlink_to("/dev/stdout")     # -> /proc/self/fd/1 -> our pipe
     r = run_cli("--gif", "out.gif", *SMALL, cwd=tmp_path, text=False)
