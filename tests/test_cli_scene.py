@@ -258,3 +258,15 @@ def test_a_scene_gif_named_as_a_folder_keeps_its_slash_in_the_message(tmp_path):
         f"armsim: error: argument --export ([output] gif of {scene}): '{tmp_path}/sub/' names "
         f"a folder (it ends in '/'); name a file ending in .gif\n")
     assert list(tmp_path.iterdir()) == [scene]
+
+
+@pytest.mark.parametrize("name", ["arm.xml", "arm.urdf.xml", "arm.xacro", "arm.toml"])
+def test_a_urdf_under_another_name_is_named_as_xml_not_as_bad_toml(tmp_path, name):
+    # a robot's URDF named .xml (or a .xacro) was read as a scene: "line 1, column 1:
+    # invalid TOML: Invalid statement", with no word of XML or of the .urdf name it needs
+    text = (ROOT / "assets" / "robots" / "ur5.urdf").read_text()
+    (tmp_path / name).write_text("\n  " + text)
+    r = run_cli(name, "--gif", "out.gif", "--frames", 2, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and not (tmp_path / "out.gif").exists()
+    assert r.stderr == (f"{name}: not a scene (TOML): the file is XML; a URDF runs from a "
+                        f"name ending in .urdf (expand a .xacro to a URDF first)\n")

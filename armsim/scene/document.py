@@ -249,6 +249,9 @@ def loads(text: str, source="<string>") -> Scene:
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        if text.lstrip("\ufeff \t\r\n").startswith("<"):      # a URDF under another name
+            raise SceneError(source, "", "not a scene (TOML): the file is XML; a URDF runs from "
+                             "a name ending in .urdf (expand a .xacro to a URDF first)") from None
         msg = str(exc)
         m = _POSITION.search(msg)
         if m:
