@@ -188,4 +188,7 @@ def test_each_readme_gif_starts_as_its_command_draws_it_today(tmp_path, command,
     fresh = iio.imread(tmp_path / "out.gif", index=None)
     kept = iio.imread(ROOT / gif, index=None)[:3]
     assert fresh.shape == kept.shape
-    assert np.array_equal(fresh, kept), f"{gif} is not what `python {command}` draws"
+    # (not bit for bit: another machine's maths library may move an edge by a pixel; the
+    # stale demo.gif differed in 11,535-15,215 of its 172,800 pixels a frame)
+    differ = np.any(fresh != kept, axis=-1).reshape(len(fresh), -1).mean(axis=1)
+    assert differ.max() <= 0.005, f"{gif} is not what `python {command}` draws ({differ})"
