@@ -729,5 +729,10 @@ if __name__ == "__main__":
         kind, path, base, tip, target, q0 = sys.argv[2:]
         print(json.dumps(_worker(kind, path, base, tip, json.loads(target), json.loads(q0))))
     else:
-        sys.exit("usage: python bench/peers_spatial.py --tune | --first SOLVER URDF BASE TIP "
+        usage = ("usage: python bench/peers_spatial.py --tune | --first SOLVER URDF BASE TIP "
                  "TARGET Q0 (run bench/ik_spatial.py for the benchmark)")
+        if sys.argv[1:] in (["-h"], ["--help"]):
+            print(usage)
+        else:
+            print(usage, file=sys.stderr)
+            sys.exit(2)
