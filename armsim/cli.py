@@ -355,11 +355,15 @@ def _scene_from(args):
                                  "from its root)" if args.base is not None else
                                  "argument --tip: not with --tips (name the tools once: --tips "
                                  "A,B or --tip A --tip B)")
+            tips = args.tips
+            if isinstance(tips, str):                   # "a, b": the names a and b
+                tips = [t.strip() for t in tips.split(",")]
+                if "" in tips:
+                    raise UsageError(f"argument --tips: an empty link name in "
+                                     f"{_shown(args.tips)} (give LINK,LINK)")
             try:
-                text = (robot_scene(args.robot, urdf, args.base, args.tip) if args.tips is None
-                        else tree_scene(args.robot, urdf, args.tips if isinstance(args.tips, list)
-                                        else [t.strip() for t in args.tips.split(",")
-                                              if t.strip()]))   # "a, b": the names a and b
+                text = (robot_scene(args.robot, urdf, args.base, args.tip) if tips is None
+                        else tree_scene(args.robot, urdf, tips))
             except ValueError as exc:       # the robot's model cannot be read
                 raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
             scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")

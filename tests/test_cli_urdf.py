@@ -158,6 +158,11 @@ def test_a_whole_robot_from_any_urdf_with_tips(tmp_path):
     assert based.returncode == 2 and based.stderr.strip() == (
         "armsim: error: argument --base: not with --tips (a whole robot's tools hang from its "
         "root)")
+    for tips in ("left_tool,,right_tool", ",", "left_tool, "):    # an empty name was dropped
+        empty = run([str(urdf), "--tips", tips, "--gif", "empty.gif"], tmp_path)
+        assert empty.returncode == 2 and not (tmp_path / "empty.gif").exists()
+        assert empty.stderr.strip() == (f"armsim: error: argument --tips: an empty link name "
+                                        f"in {tips!r} (give LINK,LINK)")
 
 
 def test_tip_given_twice_is_the_whole_robot(tmp_path):
