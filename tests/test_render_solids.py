@@ -316,7 +316,8 @@ def test_a_bad_visual_number_is_one_line_naming_the_link(tmp_path, capsys):
     chain = load_urdf(write_urdf(tmp_path, '<box size="0.1 -0.2 0.3"/>'))
     assert chain_visuals(chain, warn=print) == [[], []]
     assert capsys.readouterr().out == (
-        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, got "
+        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, at most "
+        f"1000 m, got "
         f"'0.1 -0.2 0.3'; drawing a generated shape for link 'arm'\n")
 
 
@@ -488,7 +489,8 @@ def test_a_bad_shape_leaves_out_that_shape_alone(tmp_path, capsys):
     items = chain_visuals(chain, warn=print)
     assert [len(i) for i in items] == [0, 1] and items[1][0].kind == "box"
     assert capsys.readouterr().out.splitlines() == [
-        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, got "
+        f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, at most "
+        f"1000 m, got "
         f"'0 0.3 0.6'; drawing a generated shape for link 'arm'"]
     with pytest.raises(ValueError, match="mesh scale must not be zero"):
         from armsim.kinematics.visuals import _nonzero
@@ -551,3 +553,23 @@ def test_a_whole_robot_draws_its_urdf_visuals_on_their_links(tmp_path, capsys):
     anim = armsim.animate(robot, np.stack([q, q]), size=SIZE)
     import imageio.v3 as iio
     assert clay_mask(iio.imread(anim.data, index=0)[..., :3]).sum() > 500
+
+
+@pytest.mark.parametrize("geometry, message", [
+    ('<cylinder radius="1e6" length="0.1"/>', "cylinder radius must be positive, at most "
+     "1000 m, got '1e6'"),                  # (it said "radius[0] must be within [-1000, 1000]")
+    ('<sphere radius="-0.1"/>', "sphere radius must be positive, at most 1000 m, got '-0.1'")])
+def test_a_radius_out_of_range_is_named_as_a_radius(tmp_path, capsys, geometry, message):
+    chain = load_urdf(write_urdf(tmp_path, geometry))
+    assert chain_visuals(chain, warn=print) == [[], []]
+    assert capsys.readouterr().out == (f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: "
+                                       f"{message}; drawing a generated shape for link 'arm'\n")
+
+
+def test_a_mesh_whose_only_triangle_has_a_vertex_not_a_number_says_so(tmp_path):
+    pytest.importorskip("trimesh")
+    from armsim.kinematics.visuals import _load_mesh
+    path = tmp_path / "nan.obj"
+    path.write_text("v 0 0 0\nv 1 0 0\nv nan 1 0\nf 1 2 3\n")   # ("the mesh has no triangles")
+    with pytest.raises(ValueError, match="^the mesh has no triangles of finite vertices$"):
+        _load_mesh(path, np.ones(3))

@@ -87,9 +87,17 @@ def _pose(element, where):
 
 
 def _positive(text, what, size=1):
-    v = validate.vector(text if text is not None else "", "length", what, size)
-    if np.any(v <= 0):
-        raise ValueError(f"{what} must be positive, got {str(text)[:40]!r}")
+    """Lengths > 0 and at most the length range's bound (a size, a radius)."""
+    try:
+        v = validate.vector(text if text is not None else "", "length", what, size)
+    except ValueError as exc:
+        if "must be within" not in str(exc):        # not numbers, or not `size` of them
+            raise
+        v = None
+    top = validate.LENGTH_RANGE[1]
+    if v is None or np.any(v <= 0):
+        raise ValueError(f"{what} must be positive, at most {top:g} m, got "
+                         f"{str(text)[:40]!r}")
     return v
 
 
@@ -246,7 +254,8 @@ def _load_mesh(path, scale):
     finally:
         log.setLevel(level)
     if F.ndim != 2 or F.shape[1] != 3 or len(F) == 0 or not np.all(np.isfinite(V)):
-        raise ValueError("the mesh has no triangles")
+        # (trimesh drops a triangle with a vertex that is not a number)
+        raise ValueError("the mesh has no triangles of finite vertices")
     if far > MAX_VERTEX:
         raise ValueError(f"the mesh's vertices must be within +-{MAX_VERTEX:g} m, got "
                          f"{far:.3g} m")
