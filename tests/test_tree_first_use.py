@@ -82,6 +82,31 @@ def test_a_robots_generated_code_is_read_back_from_the_disk_cache(tmp_path, monk
         got = [armsim.solve(robot, T, q0) for T in (near, far)]
         results.append([(r.q.tolist(), r.iterations, r.reason) for r in got])
         codes = [hit for what, hit in seen if what == "code"]
-        assert codes == ([False, False] if folder == "" or len(results) == 2 else [True, True])
+        # the stack's pass, its Woodbury solve, and the clamp's code (the far pose clamps)
+        assert codes == [folder != "" and len(results) == 3] * 3
     assert results[0] == results[1] == results[2]
-    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()).count("code") == 2
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()).count("code") == 3
+
+
+def test_the_clamps_code_is_compiled_by_the_first_clamp(monkeypatch):
+    """A robot's Woodbury code for the clamp (a function per joint: most of the generated
+    code) is compiled when a step first drives a joint past its limit."""
+    from armsim.ik import tree_float
+    texts = []
+    real = tree_float._code
+
+    def code(text):
+        texts.append("def fix0(" in text)
+        return real(text)
+    monkeypatch.setattr(tree_float, "_code", code)
+    robot = _robot()
+    q0, near, _ = _near(robot)
+    assert armsim.solve(robot, near, q0).success
+    assert texts and not any(texts)
+    hi = robot.limits[:, 1]
+    at = np.where(np.isfinite(hi), hi, 0.0) - 1e-3          # a target beside the upper limits
+    edge = dict(robot.frames(at, TIPS))
+    r = armsim.solve(robot, edge, q0)
+    assert r.success and sum(texts) == 1
+    armsim.solve(robot, edge, q0 + 0.01)
+    assert sum(texts) == 1                                    # once

@@ -47,10 +47,19 @@ class TreeFloat:
         self.make, self.source = space["make"], src
         space = {"sqrt": math.sqrt}
         if plan is not None:
-            exec(_code(_woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo,
-                                        self.hi)), space)
-            fixes = space["FIXES"]
-            self.fix = lambda g, r, col, x: fixes[col[0]](g, r, col[1], x)
+            text, fix_text = _woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo,
+                                              self.hi)
+            exec(_code(text), space)
+            fixes = []          # compiled by the first clamp (most of the code: a solve that
+                                # drives no joint past a limit does not wait for it)
+
+            def fix(g, r, col, x):
+                if not fixes:
+                    found = {}
+                    exec(_code(fix_text), found)
+                    fixes.extend(found["FIXES"])
+                return fixes[col[0]](g, r, col[1], x)
+            self.fix = fix
             self.column = lambda cols, j: (j, cols)
         else:
             self.fix = spatial_scalar._linear(m)[1]
@@ -132,10 +141,11 @@ def _substitution_lines(size, fac, rhs, out):
 
 
 def _woodbury_source(n, m, blocks, E, names, plan, lo, hi):
-    """``gram(cols)``, ``solve(g, lam2, r)``, ``move(q, cols, y)`` and ``FIXES[j](g, r,
-    cols, x)`` of a stack whose Jacobian is ``E`` (expressions of the ``names``, the tools'
-    columns side by side), solved by :func:`woodbury_plan`'s identity.  ``g`` holds each
-    tool's ``D`` (lower triangle, the joints only it moves) and the shared columns."""
+    """Two sources: ``gram(cols)``, ``solve(g, lam2, r)`` and ``move(q, cols, y)``; and
+    ``FIXES[j](g, r, cols, x)`` (the clamp's), of a stack whose Jacobian is ``E``
+    (expressions of the ``names``, the tools' columns side by side), solved by
+    :func:`woodbury_plan`'s identity.  ``g`` holds each tool's ``D`` (lower triangle, the
+    joints only it moves) and the shared columns."""
     owner, shared = plan
     s = len(shared)
     nz = lambda j, r: E[j][r] != "0.0"                               # noqa: E731
@@ -225,8 +235,8 @@ def _woodbury_source(n, m, blocks, E, names, plan, lo, hi):
         fixes.append("\n".join([f"def fix{j}(g, r, cols, x):", unpack_c, unpack_g, unpack_r,
                                  f"    return ({', '.join(out[v] for v in g_names)},), "
                                  f"({', '.join(rs)},)"]) + "\n")
-    return "\n".join(["\n".join(gram), "", "\n".join(solve), "", "\n".join(move), "",
-                      *fixes, f"FIXES = [{', '.join(f'fix{j}' for j in range(n))}]"]) + "\n"
+    return ("\n".join(["\n".join(gram), "", "\n".join(solve), "", "\n".join(move)]) + "\n",
+            "\n".join([*fixes, f"FIXES = [{', '.join(f'fix{j}' for j in range(n))}]"]) + "\n")
 
 
 def _tree_source(prob, subs, compact):
