@@ -183,7 +183,10 @@ def _compiled(prob, now=False):
     """The float pass of a problem (kept per chain, kind and weights); ``now``: compiled
     at once (else from its program until :meth:`_Compiled.due`)."""
     if hasattr(prob, "float_pass"):      # several tools: their chains' passes side by side
-        return prob.float_pass()
+        c = prob.float_pass()
+        if c.due() or (now and c.interpreted):
+            c.tier()
+        return c
     key = (prob.kind, tuple(prob.weights.tolist()))
     per_chain = _COMPILED.get(prob.chain)
     if per_chain is None:

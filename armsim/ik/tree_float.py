@@ -36,13 +36,15 @@ class TreeFloat:
     ``spatial_scalar._Compiled`` has, for the whole stack)."""
 
     def __init__(self, prob):
-        subs = [spatial_scalar._compiled(s, now=True) for s in prob.subs]
+        # each tool's chain pass, from its program until it is due (:meth:`tier`); called
+        # through the pass (the compiled functions once it is)
+        self.chains = subs = [spatial_scalar._compiled(s) for s in prob.subs]
         self.m = m = sum(c.m for c in subs)
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         blocks = list(zip(np.cumsum([0] + [c.m for c in subs]).tolist(), [c.m for c in subs]))
         plan = woodbury_plan(prob)
         src, entries, names = _tree_source(prob, subs, plan is not None)
-        space = {f"make_{t}": c.make for t, c in enumerate(subs)}
+        space = {f"make_{t}": (lambda *aim, c=c: c.make(*aim)) for t, c in enumerate(subs)}
         exec(_code(src), space)
         self.make, self.source = space["make"], src
         space = {"sqrt": math.sqrt}
@@ -72,7 +74,7 @@ class TreeFloat:
         self.wrap = [bool(v) for v in prob._wrap] if prob._wrap.any() else None
         self.free = prob.turnable().tolist()
         sizes = np.cumsum([0] + [s.m for s in prob.subs]).tolist()
-        self.pieces = pieces = [(c.parts, a, b) for c, a, b in
+        self.pieces = pieces = [((lambda d, c=c: c.parts(d)), a, b) for c, a, b in
                                 zip(subs, sizes[:-1], sizes[1:])]
 
         def parts(d):
@@ -81,11 +83,20 @@ class TreeFloat:
         self.parts = parts
         self.tables = {}
 
-    interpreted = False      # a robot's pass is compiled when it is built
+    @property
+    def interpreted(self):
+        """Whether a tool's chain pass still runs from its program (the stack's own code is
+        compiled when it is built)."""
+        return any(c.interpreted for c in self.chains)
 
     def due(self):
-        """False (``spatial_scalar._Compiled``'s test of whether to compile it now)."""
-        return False
+        """Whether a tool's chain pass is due to be compiled (``_Compiled.due``)."""
+        return any(c.due() for c in self.chains)
+
+    def tier(self):
+        """Compile the tools' chain passes (the same bits)."""
+        for c in self.chains:
+            c.tier()
 
 
 def woodbury_plan(prob):
