@@ -255,6 +255,64 @@ def _worker_first(robot, case, index, root, prepared=False):
     return out
 
 
+def _worker_robot(name, root):
+    """A robot's first solve of two targets: ``near`` (every tool's pose 0.05 rad a joint
+    from the middle of the limits, from that middle) and ``from the tables`` (the tools'
+    poses at joints drawn from ``default_rng(2026)`` within the limits, from the middle),
+    each in a new robot object, less the median of LATER more solves of it."""
+    sys.path.insert(0, root)
+    import numpy as np
+    import armsim
+    t = time.perf_counter()
+    robot = armsim.robots.load_robot(name)
+    load_ms = (time.perf_counter() - t) * 1e3
+    out = {"load_ms": load_ms, "tips": list(robot.tips)}
+    q0 = robot.limits.mean(axis=1)
+    drawn = np.random.default_rng(2026).uniform(*robot.limits.T)
+    for case, q in (("near", q0 + 0.05), ("from the tables", drawn)):
+        if case != "near":
+            robot = armsim.robots.load_robot(name)
+        target = dict(robot.frames(np.clip(q, *robot.limits.T), list(robot.tips)))
+        t = time.perf_counter()
+        r = armsim.solve(robot, target, q0)
+        first = (time.perf_counter() - t) * 1e3
+        later = []
+        for _ in range(LATER):
+            t = time.perf_counter()
+            armsim.solve(robot, target, q0)
+            later.append((time.perf_counter() - t) * 1e3)
+        steady = statistics.median(later)
+        out[case] = {"first_ms": first, "later_ms": steady, "extra_ms": first - steady,
+                     "iterations": int(r.iterations), "reason": r.reason}
+    return out
+
+
+#: the robots of the robot rows (several tools: the dual arm's two, the hand's three)
+ROBOT_ROWS = ("dual_arm", "panda_hand")
+
+
+def robot_first(runner, runs):
+    """:func:`_worker_robot` in fresh processes, the disk cache off and warm (a folder an
+    untimed process filled); medians."""
+    out = {}
+    for name in ROBOT_ROWS:
+        runner.run("robot", name)                    # untimed: the bytecode cache filled
+        row = {}
+        for state in ("off", "warm"):
+            rs = []
+            for i in range(runs):
+                folder = "" if state == "off" else runner.cache(f"r{name}{i}")
+                if folder:
+                    runner.run("robot", name, cache=folder)      # untimed: writes
+                rs.append(runner.run("robot", name, cache=folder))
+            row[state] = {case: {k: _median(rs, case, k) for k in ("extra_ms", "later_ms")}
+                          for case in ("near", "from the tables")}
+            row[state]["iterations"] = {c: rs[0][c]["iterations"] for c in
+                                        ("near", "from the tables")}
+        out[name] = row
+    return out
+
+
 def _start(robot, chain, np):
     return np.full(chain.n, 0.3) if robot == "planar" else chain.limits.mean(axis=1)
 
@@ -667,6 +725,22 @@ def report(results):
     for case, c in results["first_solve"]["panda"]["cases"].items():
         cells = [" / ".join(f"{c[s]['pieces'][p]:.2f}" for p in PIECES) for s in STATES]
         lines.append(f"| {case} | {' | '.join(cells)} |")
+    rob = results.get("robots")
+    if rob:
+        lines += ["", f"A whole robot's first solve (`armsim.robots.load_robot(name)`, every "
+                  f"tool a pose; median of {runs} processes; ms over the median of {LATER} "
+                  f"later solves of the same target, each case in a new robot object): "
+                  f"`near`, every tool's pose 0.05 rad a joint from the middle of the "
+                  f"limits, from that middle; `from the tables`, at joints drawn within the "
+                  f"limits (default_rng(2026)); the disk cache off and warm", "",
+                  "| robot | pose | iterations | later | extra: off | warm |",
+                  "|---|---|---|---|---|---|"]
+        for name, row in rob.items():
+            for case in ("near", "from the tables"):
+                lines.append(f"| {name} | {case} | {row['off']['iterations'][case]} | "
+                             f"{row['warm'][case]['later_ms']:.3f} | "
+                             f"{row['off'][case]['extra_ms']:.2f} | "
+                             f"{row['warm'][case]['extra_ms']:.2f} |")
     nb = results.get("numba")
     if isinstance(nb, str):
         lines += ["", f"numba: skipped: {nb}"]
@@ -760,6 +834,8 @@ def main(argv=None):
                                 prepared=rest[3:-1] == ["prepared"])
         elif kind == "select":
             out = _worker_select(rest[0], rest[1])
+        elif kind == "robot":
+            out = _worker_robot(rest[0], rest[-1])
         elif kind == "import":
             out = _worker_import(rest[0], rest[-1], trimesh_first=rest[1:-1] == ["trimesh"])
         elif kind == "numba":
@@ -774,6 +850,7 @@ def main(argv=None):
         runner = Runner(tmp, root)
         results = {"runs": runs, "root": str(root), "import_load": import_load(runner, runs),
                    "first_solve": first_solve(runner, runs),
+                   "robots": robot_first(runner, runs),
                    "numba": None if args.no_numba else numba_costs(runner, runs)}
         results["compiled"] = (None if args.no_numba else
                                compiled_first(runner, runs, results["first_solve"]))

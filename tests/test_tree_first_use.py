@@ -133,3 +133,30 @@ def test_a_robots_chain_passes_run_from_their_programs_until_they_are_due(monkey
     assert not stack.interpreted                    # compiled once due
     assert [(r.q.tolist(), r.iterations) for r in got] == [
         (r.q.tolist(), r.iterations) for r in want]
+
+
+def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, monkeypatch):
+    """panda_hand's tools share most joints: its damped solve is the dense one, whose
+    generated code (6.4 ms of compile) a later process reads back."""
+    from armsim.ik import spatial_scalar
+    monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
+    robot = armsim.robots.load_robot("panda_hand")
+    q0 = robot.limits.mean(axis=1)
+    target = dict(robot.frames(np.clip(q0 + 0.05, *robot.limits.T), list(robot.tips)))
+    first = armsim.solve(robot, target, q0)
+    assert robot_problem(robot, target).float_pass().woodbury is False
+    seen = []
+    load = disk_cache.load
+    monkeypatch.setattr(disk_cache, "load", lambda what, parts: seen.append(
+        (what, parts)) or load(what, parts))
+    monkeypatch.setattr(spatial_scalar, "_LINEAR", {})           # as in a new process
+    again = armsim.robots.load_robot("panda_hand")
+    r = armsim.solve(again, target, q0)
+    hits = [p for w, p in seen if w == "code" and "def solve(g, lam2, r)" in p[0]]
+    assert len(hits) == 1 and load("code", hits[0]) is not None
+    assert r.q.tolist() == first.q.tolist() and r.iterations == first.iterations
+
+
+def robot_problem(robot, target):
+    from armsim.ik.tree import for_tree
+    return for_tree(robot, target, False)[0]

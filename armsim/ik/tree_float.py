@@ -64,10 +64,13 @@ class TreeFloat:
             self.fix = fix
             self.column = lambda cols, j: (j, cols)
         else:
-            self.fix = spatial_scalar._linear(m)[1]
+            # the m x m solve, once per process and m (its code from the disk cache)
+            linear = spatial_scalar._LINEAR.get(m) or spatial_scalar._linear(
+                m, _code(float_code.linear_source(m)))
+            self.fix = linear[1]
             pattern = [[v != "0.0" for v in row] for row in entries]
             exec(_code(float_code.flat_source(prob.n, m, self.lo, self.hi, pattern)), space)
-            space["solve"] = spatial_scalar._linear(m)[0]
+            space["solve"] = linear[0]
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
         self.woodbury = plan is not None
