@@ -152,7 +152,7 @@ def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, 
     monkeypatch.setattr(spatial_scalar, "_LINEAR", {})           # as in a new process
     again = armsim.robots.load_robot("panda_hand")
     r = armsim.solve(again, target, q0)
-    hits = [p for w, p in seen if w == "code" and "def solve(g, lam2, r)" in p[0]]
+    hits = [p for w, p in seen if w == "code" and "def solve(g, lam2, r)" in p[-1]]
     assert len(hits) == 1 and load("code", hits[0]) is not None
     assert r.q.tolist() == first.q.tolist() and r.iterations == first.iterations
 
@@ -160,3 +160,23 @@ def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, 
 def robot_problem(robot, target):
     from armsim.ik.tree import for_tree
     return for_tree(robot, target, False)[0]
+
+
+def test_a_robots_generated_code_is_kept_per_interpreter(tmp_path, monkeypatch):
+    """Compiled code is marshalled: another interpreter (a patch release that changed the
+    bytecode, PyPy of the same version) must not read it back (a chain's pass is keyed by
+    :func:`disk_cache.bytecode_tag` too)."""
+    from armsim.ik import tree_float
+    monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
+    compiled = []
+
+    def counted(*args):
+        compiled.append(args[0])
+        return compile(*args)
+    monkeypatch.setattr(tree_float, "compile", counted, raising=False)
+    text = "def make():\n    return 1.0\n"
+    first = tree_float._code(text)
+    assert tree_float._code(text).co_code == first.co_code and len(compiled) == 1   # read back
+    monkeypatch.setattr(disk_cache, "bytecode_tag", lambda: "another interpreter")
+    tree_float._code(text)
+    assert len(compiled) == 2            # compiled again, not the other interpreter's code

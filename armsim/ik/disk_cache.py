@@ -12,9 +12,10 @@ else ``$XDG_CACHE_HOME/armsim``, ``~/.cache/armsim`` (``%LOCALAPPDATA%\\armsim``
 Windows).
 
 What an entry is keyed by (a BLAKE2b hash in its file name, and the key again inside):
-what the entry is (``table`` or ``pass``), every number that enters it (the chain's
-joints, tool, limits; the problem's kind, weights and draw ranges; the table's seed and
-settings; the interpreter's version for compiled code), armsim's version, and
+what the entry is (``table``, ``pass`` or a robot's ``code``: its text), every number that
+enters it (the chain's joints, tool, limits; the problem's kind, weights and draw ranges;
+the table's seed and settings; the interpreter's version for compiled code), armsim's
+version, and
 the size and modification time of each module whose code builds an entry
 (:data:`BUILDERS`: an edited module never meets an entry built by its old code).
 

@@ -21,13 +21,15 @@ __all__ = ["TreeFloat", "woodbury_plan"]
 
 def _code(text):
     """``text`` (generated source) compiled, through the disk cache
-    (:mod:`armsim.ik.disk_cache`, keyed by the text itself: a later process reads the same
-    code back instead of compiling it again, most of a robot's float pass)."""
-    hit = disk_cache.load("code", (text,))
+    (:mod:`armsim.ik.disk_cache`, keyed by the text itself and the interpreter that compiled
+    it, as a chain's pass: a later process of the same interpreter reads the same code back
+    instead of compiling it again, most of a robot's float pass)."""
+    parts = (disk_cache.bytecode_tag(), text)
+    hit = disk_cache.load("code", parts)
     if hit is not None and isinstance(hit[0], spatial_scalar._CodeType):
         return hit[0]
     code = compile(text, "<string>", "exec")
-    disk_cache.store("code", (text,), code)
+    disk_cache.store("code", parts, code)
     return code
 
 
