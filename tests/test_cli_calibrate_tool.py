@@ -194,3 +194,17 @@ def test_the_tool_sigma_is_the_covariance_carried_by_the_tools_jacobian():
                                rtol=1e-6)
     C[use[0], use[0]] = np.nan                  # not identified: not finite
     assert np.isnan(position_sigma(m, s.truth, C, q, "panda_link8")).all()
+
+
+def test_a_tool_link_whose_sigma_is_not_finite_is_the_tool_whatever_the_order(monkeypatch):
+    # two marker links, one not determined (NaN): the figure is NaN (exit 3), whichever of
+    # the two comes first (a finite one after the NaN replaced it: 'not finite <= NaN')
+    from armsim.vision.real import tool as tool_module
+    s = Synthetic(2, poses=6)
+    C = np.zeros((s.model.dim, s.model.dim))
+    for order in (["a", "b"], ["b", "a"]):
+        monkeypatch.setattr(tool_module, "tool_links", lambda model, order=order: order)
+        monkeypatch.setattr(tool_module, "position_sigma", lambda model, theta, cov, q, link:
+                            np.full(len(q), np.nan if link == "a" else 1e-3))
+        got = tool_module.tool_sigma(s.model, s.truth, C, s.readings)
+        assert got.link == "a" and np.isnan(got.sigma_mm), order

@@ -116,6 +116,7 @@ def tool_sigma(model, theta, covariance, readings, samples=SAMPLES, seed=SEED):
     for link in links:
         s = 1e3 * position_sigma(model, theta, covariance, poses, link)
         figure = ToolSigma(link, float(np.sqrt(np.mean(s ** 2))), float(np.max(s)), len(s))
-        if best is None or not figure.sigma_mm <= best.sigma_mm:     # (NaN wins)
+        if best is None or not (figure.sigma_mm <= best.sigma_mm          # (NaN wins,
+                                or math.isnan(best.sigma_mm)):            # and stays)
             best = figure
     return best
