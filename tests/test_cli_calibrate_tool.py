@@ -208,3 +208,19 @@ def test_a_tool_link_whose_sigma_is_not_finite_is_the_tool_whatever_the_order(mo
                             np.full(len(q), np.nan if link == "a" else 1e-3))
         got = tool_module.tool_sigma(s.model, s.truth, C, s.readings)
         assert got.link == "a" and np.isnan(got.sigma_mm), order
+
+
+@pytest.mark.parametrize("sigma, unseen", [(40.0, None), (float("nan"), None), (0.0, 60.0)])
+def test_a_tool_link_with_a_line_break_keeps_each_line_one_line(sigma, unseen):
+    # a URDF's link name may hold a line break ('b&#10;c'): the summary's tool line and the
+    # warnings show it escaped, a plain name as it is
+    from types import SimpleNamespace
+    from armsim.commands.calibrate import _doubts, _tool_line
+    from armsim.vision.real.tool import ToolSigma
+    for link, shown in (("b\nc", "'b\\nc'"), ("panda_link8", "panda_link8")):
+        tool = ToolSigma(link, sigma, sigma, 205, unseen)
+        result = SimpleNamespace(converged=True, rounds=3, corner_noise_px=0.5,
+                                 rms_px_after=0.5, tool=tool)
+        lines = _doubts(result, 5.0) + [_tool_line(tool, 5.0, kept=unseen is not None)]
+        assert len(lines) == 2 and all("\n" not in line for line in lines)
+        assert f"({shown})" in lines[0] and lines[1].startswith(f"tool {shown}: ")

@@ -208,16 +208,24 @@ def _images_line(detections):
                                    + " (each one's entry: --report, 'detections')")
 
 
+def _link(name):
+    """A link's name for a line: as it is, or quoted with its escapes when it holds a line
+    break or another character that is not printable (the line stays one line)."""
+    from armsim.kinematics.validate import listed
+    return listed([name])
+
+
 def _tool_line(tool, limit, kept=False):
     """The summary's line on the tool's predicted position uncertainty."""
     if tool.link is None:
         return "tool: no calibrated joint moves a marker or a camera"
+    link = _link(tool.link)
     if not np.isfinite(tool.sigma_mm):
-        return f"tool {tool.link}: predicted position sigma not finite (not identified)"
+        return f"tool {link}: predicted position sigma not finite (not identified)"
     unseen = ("" if tool.unseen_mm is None else
               f" (freed: {tool.unseen_mm:.3f} mm)" if np.isfinite(tool.unseen_mm) else
               " (freed: not identified)")
-    return (f"tool {tool.link}: predicted position sigma {tool.sigma_mm:.3f} mm (RMS over "
+    return (f"tool {link}: predicted position sigma {tool.sigma_mm:.3f} mm (RMS over "
             f"{tool.poses} poses, largest {tool.max_mm:.3f}; at most {limit:g} accepted)"
             + ("; the URDF's kinematics kept" + unseen if kept else ""))
 
@@ -391,14 +399,14 @@ def _doubts(result, max_tool_sigma=None):
                 if not np.isfinite(unseen) else f"may be {unseen:.3g} mm off, over "
                 f"{max_tool_sigma:g} mm (--max-tool-sigma)")
         out.append(f"the data show no deviation of the kinematics, so the URDF's are kept, "
-                   f"but with no deviation these poses could show the tool ({tool.link}) "
+                   f"but with no deviation these poses could show the tool ({_link(tool.link)}) "
                    f"{size}: take more poses, turning each joint over its range")
     elif (tool is not None and tool.link is not None and not misfit
             and not tool.sigma_mm <= max_tool_sigma):
         what = ("is not finite (the parameters freed are not all identified)"
                 if not np.isfinite(tool.sigma_mm) else f"is {tool.sigma_mm:.3g} mm, over "
                 f"{max_tool_sigma:g} mm (--max-tool-sigma)")
-        out.append(f"the tool's ({tool.link}) predicted position sigma over {tool.poses} poses "
+        out.append(f"the tool's ({_link(tool.link)}) predicted position sigma over {tool.poses} poses "
                    f"within the joint limits {what}: the poses do not determine the "
                    f"kinematics; take more poses, turning each joint over its range")
     return out
