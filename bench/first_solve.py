@@ -234,12 +234,7 @@ def _worker_first(robot, case, index, root, prepared=False):
         t = time.perf_counter()
         armsim.solve(chain, target, q0)
         tier.append((time.perf_counter() - t) * 1e3)
-    later = []
-    for _ in range(LATER):
-        t = time.perf_counter()
-        armsim.solve(chain, target, q0)
-        later.append((time.perf_counter() - t) * 1e3)
-    steady = statistics.median(later)
+    steady = _later(armsim.solve, chain, target, q0)
     out = {"import_ms": import_ms, "load_ms": load_ms, "first_ms": first, "prepare_ms": prepare_ms,
            "later_ms": steady, "pieces": pieces, "tier_solves": len(tier),
            "tier_extra_ms": sum(t - steady for t in tier),
@@ -253,6 +248,16 @@ def _worker_first(robot, case, index, root, prepared=False):
         out["numba_cache"] = {"hits": sum(sum(s.cache_hits.values()) for s in st),
                               "misses": sum(sum(s.cache_misses.values()) for s in st)}
     return out
+
+
+def _later(solve, *args):
+    """The median time [ms] of LATER more calls of ``solve(*args)``."""
+    later = []
+    for _ in range(LATER):
+        t = time.perf_counter()
+        solve(*args)
+        later.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(later)
 
 
 def _worker_robot(name, root):
@@ -276,12 +281,7 @@ def _worker_robot(name, root):
         t = time.perf_counter()
         r = armsim.solve(robot, target, q0)
         first = (time.perf_counter() - t) * 1e3
-        later = []
-        for _ in range(LATER):
-            t = time.perf_counter()
-            armsim.solve(robot, target, q0)
-            later.append((time.perf_counter() - t) * 1e3)
-        steady = statistics.median(later)
+        steady = _later(armsim.solve, robot, target, q0)
         out[case] = {"first_ms": first, "later_ms": steady, "extra_ms": first - steady,
                      "iterations": int(r.iterations), "reason": r.reason}
     return out
