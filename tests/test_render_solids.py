@@ -558,8 +558,11 @@ def test_a_whole_robot_draws_its_urdf_visuals_on_their_links(tmp_path, capsys):
 @pytest.mark.parametrize("geometry, message", [
     ('<cylinder radius="1e6" length="0.1"/>', "cylinder radius must be positive, at most "
      "1000 m, got '1e6'"),                  # (it said "radius[0] must be within [-1000, 1000]")
-    ('<sphere radius="-0.1"/>', "sphere radius must be positive, at most 1000 m, got '-0.1'")])
-def test_a_radius_out_of_range_is_named_as_a_radius(tmp_path, capsys, geometry, message):
+    ('<sphere radius="-0.1"/>', "sphere radius must be positive, at most 1000 m, got '-0.1'"),
+    ('<sphere/>', "sphere radius is missing (give a length in metres)"),  # ("must be 1 numbers")
+    ('<sphere radius="0.1 0.2"/>', "sphere radius must be one number, got '0.1 0.2'"),
+    ('<box/>', "box size is missing (give 3 lengths in metres)")])
+def test_a_size_or_radius_out_of_range_or_missing_is_named_so(tmp_path, capsys, geometry, message):
     chain = load_urdf(write_urdf(tmp_path, geometry))
     assert chain_visuals(chain, warn=print) == [[], []]
     assert capsys.readouterr().out == (f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: "

@@ -88,6 +88,11 @@ def _pose(element, where):
 
 def _positive(text, what, size=1):
     """Lengths > 0 and at most the length range's bound (a size, a radius)."""
+    if text is None or not str(text).strip():
+        lengths = "a length" if size == 1 else f"{size} lengths"
+        raise ValueError(f"{what} is missing (give {lengths} in metres)")
+    if size == 1 and len(str(text).split()) != 1:
+        raise ValueError(f"{what} must be one number, got {str(text)[:40]!r}")
     try:
         v = validate.vector(text if text is not None else "", "length", what, size)
     except ValueError as exc:
