@@ -88,22 +88,18 @@ def _pose(element, where):
 
 def _positive(text, what, size=1):
     """Lengths > 0 and at most the length range's bound (a size, a radius)."""
-    if text is None or not str(text).strip():
+    items = [] if text is None else str(text).split()
+    if not items:
         lengths = "a length" if size == 1 else f"{size} lengths"
         raise ValueError(f"{what} is missing (give {lengths} in metres)")
-    if size == 1 and len(str(text).split()) != 1:
+    if size == 1 and len(items) != 1:
         raise ValueError(f"{what} must be one number, got {str(text)[:40]!r}")
-    try:
-        v = validate.vector(text if text is not None else "", "length", what, size)
-    except ValueError as exc:
-        if "must be within" not in str(exc):        # not numbers, or not `size` of them
-            raise
-        v = None
     top = validate.LENGTH_RANGE[1]
-    if v is None or np.any(v <= 0):
+    if len(items) == size and all(validate.number_text(x) for x in items) and not all(
+            0.0 < float(x) <= top for x in items):
         raise ValueError(f"{what} must be positive, at most {top:g} m, got "
                          f"{str(text)[:40]!r}")
-    return v
+    return validate.vector(text, "length", what, size)     # (not numbers, or not `size`)
 
 
 def _nonzero(text, what, size=1):
