@@ -180,3 +180,53 @@ def test_a_robots_generated_code_is_kept_per_interpreter(tmp_path, monkeypatch):
     monkeypatch.setattr(disk_cache, "bytecode_tag", lambda: "another interpreter")
     tree_float._code(text)
     assert len(compiled) == 2            # compiled again, not the other interpreter's code
+
+
+def test_a_whole_robots_restart_table_is_read_back_from_the_disk_cache(tmp_path, monkeypatch):
+    """The whole robot's table (4,096 poses of both arms: 10-20 ms to build) is kept on disk
+    as a chain's is; a later process reads it back and solves to the same bits."""
+    from armsim.ik import restart_table
+    seen = []
+    load = disk_cache.load
+
+    def counted(what, parts):
+        got = load(what, parts)
+        seen.append((what, parts[0], got is not None))
+        return got
+    monkeypatch.setattr(disk_cache, "load", counted)
+    results = []
+    for folder in ("", str(tmp_path), str(tmp_path)):     # off, cold (written), warm (read)
+        monkeypatch.setenv(disk_cache.ENV, folder)
+        monkeypatch.setattr(restart_table, "_TABLES", type(restart_table._TABLES)())
+        seen.clear()
+        robot = _robot()
+        q0, _, far = _near(robot)
+        r = armsim.solve(robot, far, q0)              # its first start: from the tables
+        assert r.success
+        results.append((r.q.tolist(), r.iterations, r.reason))
+        trees = [hit for what, first, hit in seen if what == "table" and first == "tree"]
+        assert trees == [folder != "" and len(results) == 3]
+    assert results[0] == results[1] == results[2]
+
+
+def _hand(tmp_path, multiplier):
+    text = (ROOT / "assets/robots/panda_hand.urdf").read_text()
+    text = text.replace('multiplier="1" offset="0"', f'multiplier="{multiplier}" offset="0"')
+    path = tmp_path / f"hand{multiplier}.urdf"
+    path.write_text(text)
+    return armsim.load_urdf(path, tips=["panda_leftfinger_tip", "panda_rightfinger_tip"])
+
+
+def test_a_whole_robots_table_is_keyed_by_its_mimic_rule(tmp_path):
+    """Two robots that differ only in a mimic's multiplier draw the same joints but reach
+    other poses: their tables must not share an entry."""
+    from armsim.ik import restart_table
+    keys = []
+    for multiplier in ("1", "0.5"):
+        robot = _hand(tmp_path, multiplier)
+        prob = robot_problem(robot, dict(robot.frames(robot.limits.mean(axis=1),
+                                                      list(robot.tips))))
+        parts = restart_table._disk_parts(prob, 0)
+        assert parts is not None and parts[0] == "tree"
+        keys.append(disk_cache.key("table", parts))
+    assert keys[0] != keys[1]

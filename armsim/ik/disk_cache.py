@@ -13,7 +13,8 @@ Windows).
 
 What an entry is keyed by (a BLAKE2b hash in its file name, and the key again inside):
 what the entry is (``table``, ``pass`` or a robot's ``code``: its text), every number that
-enters it (the chain's joints, tool, limits; the problem's kind, weights and draw ranges;
+enters it (the chain's joints, tool, limits -- a robot's table: each tool's and how its
+joints map onto q; the problem's kind, weights and draw ranges;
 the table's seed and settings; the interpreter's version for compiled code), armsim's
 version, and
 the size and modification time of each module whose code builds an entry
@@ -69,7 +70,7 @@ SUFFIX = ".bin"
 BUILDERS = ("armsim.ik.disk_cache", "armsim.ik.restart_table", "armsim.ik.spatial_scalar",
             "armsim.ik.float_code", "armsim.ik.compiled", "armsim.ik.problems",
             "armsim.kinematics.spatial", "armsim.kinematics.batch", "armsim.ad.twist",
-            "armsim.ad.dual")
+            "armsim.ad.dual", "armsim.ik.tree")
 _state = {"salt": None, "base": None}
 _refused = set()                # folders that refused a write in this process
 _checked = {}                   # folder -> whether it is private (_private)
@@ -323,15 +324,33 @@ def bytecode_tag():
 def problem_parts(prob):
     """The numbers of a plain spatial target (a :class:`~armsim.ik.problems.SpatialTarget`
     of a :class:`~armsim.kinematics.spatial.SpatialChain`, neither subclassed) that its
-    table and float pass are built from; None for any other problem (not cached)."""
+    table and float pass are built from, or of a whole robot's tools (:func:`_tree_parts`);
+    None for any other problem (not cached)."""
     from armsim.kinematics.spatial import SpatialChain
     cls = type(prob)
+    if (cls.__name__, cls.__module__) == ("TreeTargets", "armsim.ik.tree"):
+        return _tree_parts(prob)
     if (cls.__name__, cls.__module__) != ("SpatialTarget", "armsim.ik.problems") \
             or type(prob.chain) is not SpatialChain:
         return None
     c = prob.chain
     return (prob.kind, prob.n, prob.m, prob.weights, prob.limits, prob._wrap, prob._active,
             prob._draw, c.types, c.xyz, c.rpy, c.axes, c.limits, c.tool_xyz, c.tool_rpy)
+
+
+def _tree_parts(prob):
+    """The numbers a whole robot's restart table is built from (a
+    :class:`~armsim.ik.tree.TreeTargets`, not subclassed): its joints' draw ranges, and per
+    tool its plain target's numbers (:func:`problem_parts`) and the map of its chain's
+    joints onto q (columns, and a mimic's multiplier and offset); None when a tool's target
+    is not a plain one."""
+    parts = ("tree", prob.n, prob.m, prob.target_size, prob._draw)
+    for s, (cols, mult, off, _) in zip(prob.subs, prob._maps):
+        sub = problem_parts(s)
+        if sub is None:
+            return None
+        parts += sub + (np.asarray(cols, dtype=np.intp), mult, off)
+    return parts
 
 
 _FILES = _files_salt()

@@ -392,7 +392,7 @@ def _disk_parts(prob, seed):
     parts = disk_cache.problem_parts(prob)
     if parts is None:
         return None
-    return parts + (int(seed), TABLE_SIZE, ROTATION_WEIGHT, TABLE_STREAM)
+    return parts + (int(seed), table_entries(prob.target_size), ROTATION_WEIGHT, TABLE_STREAM)
 
 
 def _from_disk(hit, prob):
@@ -401,9 +401,10 @@ def _from_disk(hit, prob):
     if hit is None or len(hit[1]) != 3:
         return None
     qs, minus2, sq = hit[1]
-    width = 3 if prob.kind == "position" else 12
-    if (qs.shape, minus2.shape, sq.shape) != ((TABLE_SIZE, prob.n), (width, TABLE_SIZE),
-                                              (TABLE_SIZE,)) or not all(
+    width = prob.target_size            # (3 or 12 a tool)
+    size = table_entries(width)
+    if (qs.shape, minus2.shape, sq.shape) != ((size, prob.n), (width, size),
+                                              (size,)) or not all(
             a.dtype == np.float64 for a in (qs, minus2, sq)):
         return None
     return qs, minus2, sq
