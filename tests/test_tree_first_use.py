@@ -81,11 +81,31 @@ def test_a_robots_generated_code_is_read_back_from_the_disk_cache(tmp_path, monk
         q0, near, far = _near(robot)
         got = [armsim.solve(robot, T, q0) for T in (near, far)]
         results.append([(r.q.tolist(), r.iterations, r.reason) for r in got])
-        codes = [hit for what, hit in seen if what == "code"]
-        # the stack's pass, its Woodbury solve, and the clamp's code (the far pose clamps)
+        codes = [hit for what, hit in seen if what in ("code", "woodbury")]
+        # the stack's pass, its Woodbury solve (keyed by what its source is written from:
+        # a later process does not write it), and the clamp's code (the far pose clamps)
         assert codes == [folder != "" and len(results) == 3] * 3
     assert results[0] == results[1] == results[2]
-    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()).count("code") == 3
+    kinds = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
+    assert (kinds.count("code"), kinds.count("woodbury")) == (2, 1)
+
+
+def test_a_robots_woodbury_source_is_not_written_again_in_a_later_process(tmp_path,
+                                                                          monkeypatch):
+    from armsim.ik import tree_float
+    monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
+    written = []
+    real = tree_float._woodbury_source
+    monkeypatch.setattr(tree_float, "_woodbury_source",
+                        lambda *a: written.append(1) or real(*a))
+    answers = []
+    for _ in range(2):                        # the second as a new process: a new robot
+        robot = _robot()
+        q0, near, _ = _near(robot)
+        r = armsim.solve(robot, near, q0)
+        answers.append((r.q.tolist(), r.iterations))
+        assert robot_problem(robot, near).float_pass().woodbury
+    assert written == [1] and answers[0] == answers[1]
 
 
 def test_the_clamps_code_is_compiled_by_the_first_clamp(monkeypatch):

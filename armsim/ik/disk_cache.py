@@ -12,7 +12,8 @@ else ``$XDG_CACHE_HOME/armsim``, ``~/.cache/armsim`` (``%LOCALAPPDATA%\\armsim``
 Windows).
 
 What an entry is keyed by (a BLAKE2b hash in its file name, and the key again inside):
-what the entry is (``table``, ``pass`` or a robot's ``code``: its text), every number that
+what the entry is (``table``, ``pass``, a robot's ``code``: its text, or its
+``woodbury`` code: what its source is written from), every number that
 enters it (the chain's joints, tool, limits -- a robot's table: each tool's and how its
 joints map onto q; the problem's kind, weights and draw ranges;
 the table's seed and settings; the interpreter's version for compiled code), armsim's
@@ -70,7 +71,7 @@ SUFFIX = ".bin"
 BUILDERS = ("armsim.ik.disk_cache", "armsim.ik.restart_table", "armsim.ik.spatial_scalar",
             "armsim.ik.float_code", "armsim.ik.compiled", "armsim.ik.problems",
             "armsim.kinematics.spatial", "armsim.kinematics.batch", "armsim.ad.twist",
-            "armsim.ad.dual", "armsim.ik.tree")
+            "armsim.ad.dual", "armsim.ik.tree", "armsim.ik.tree_float")
 _state = {"salt": None, "base": None}
 _refused = set()                # folders that refused a write in this process
 _checked = {}                   # folder -> whether it is private (_private)

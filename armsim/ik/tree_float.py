@@ -33,6 +33,21 @@ def _code(text):
     return code
 
 
+def _woodbury(*args):
+    """(:func:`_woodbury_source` (``args``)'s first source compiled, its second source),
+    through the disk cache keyed by the arguments and the interpreter: a later process
+    neither writes the sources (the dual arm's: 2-5 ms) nor compiles the first."""
+    parts = (disk_cache.bytecode_tag(), repr(args))
+    hit = disk_cache.load("woodbury", parts)
+    if hit is not None and isinstance(hit[0], tuple) and len(hit[0]) == 2 and isinstance(
+            hit[0][0], spatial_scalar._CodeType) and isinstance(hit[0][1], str):
+        return hit[0]
+    text, fix_text = _woodbury_source(*args)
+    out = (compile(text, "<string>", "exec"), fix_text)
+    disk_cache.store("woodbury", parts, out)
+    return out
+
+
 class TreeFloat:
     """The float pass of a :class:`TreeTargets` (the attributes
     ``spatial_scalar._Compiled`` has, for the whole stack)."""
@@ -51,9 +66,9 @@ class TreeFloat:
         self.make, self.source = space["make"], src
         space = {"sqrt": math.sqrt}
         if plan is not None:
-            text, fix_text = _woodbury_source(prob.n, m, blocks, entries, names, plan, self.lo,
-                                              self.hi)
-            exec(_code(text), space)
+            code, fix_text = _woodbury(prob.n, m, blocks, entries, names, plan, self.lo,
+                                       self.hi)
+            exec(code, space)
             fixes = []          # compiled by the first clamp (most of the code: a solve that
                                 # drives no joint past a limit does not wait for it)
 
