@@ -1,5 +1,6 @@
 """A robot's first solves: what they build, and what the disk cache keeps of it."""
 
+import functools
 import json
 import os
 import subprocess
@@ -158,7 +159,7 @@ def test_a_robots_chain_passes_run_from_their_programs_until_they_are_due(monkey
 def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, monkeypatch):
     """panda_hand's tools share most joints: its damped solve is the dense one, whose
     generated code (6.4 ms of compile) a later process reads back."""
-    from armsim.ik import spatial_scalar
+    from armsim.ik import float_code, spatial_scalar
     monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
     robot = armsim.robots.load_robot("panda_hand")
     q0 = robot.limits.mean(axis=1)
@@ -170,10 +171,16 @@ def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, 
     monkeypatch.setattr(disk_cache, "load", lambda what, parts: seen.append(
         (what, parts)) or load(what, parts))
     monkeypatch.setattr(spatial_scalar, "_LINEAR", {})           # as in a new process
+    written = []
+    for name in ("linear_source", "flat_source"):     # the sources are not written again
+        real = getattr(float_code, name)
+        monkeypatch.setattr(float_code, name, functools.wraps(real)(
+            lambda *a, real=real: written.append(real.__name__) or real(*a)))
     again = armsim.robots.load_robot("panda_hand")
     r = armsim.solve(again, target, q0)
-    hits = [p for w, p in seen if w == "code" and "def solve(g, lam2, r)" in p[-1]]
-    assert len(hits) == 1 and load("code", hits[0]) is not None
+    hits = [p for w, p in seen if w == "generated"]
+    assert [p[1].rsplit(".", 1)[1] for p in hits] == ["linear_source", "flat_source"]
+    assert all(load("generated", p) is not None for p in hits) and written == []
     assert r.q.tolist() == first.q.tolist() and r.iterations == first.iterations
 
 

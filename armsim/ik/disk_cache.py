@@ -13,7 +13,7 @@ Windows).
 
 What an entry is keyed by (a BLAKE2b hash in its file name, and the key again inside):
 what the entry is (``table``, ``pass``, a robot's ``code``: its text, or its
-``woodbury`` code: what its source is written from), every number that
+``woodbury`` and ``generated`` code: what their sources are written from), every number that
 enters it (the chain's joints, tool, limits -- a robot's table: each tool's and how its
 joints map onto q; the problem's kind, weights and draw ranges;
 the table's seed and settings; the interpreter's version for compiled code), armsim's

@@ -33,6 +33,19 @@ def _code(text):
     return code
 
 
+def _generated(make, *args):
+    """The source ``make(*args)`` compiled, through the disk cache keyed by ``make``, the
+    arguments and the interpreter: a later process neither writes the source (the hand's
+    dense solve: a few ms) nor compiles it."""
+    parts = (disk_cache.bytecode_tag(), f"{make.__module__}.{make.__qualname__}", repr(args))
+    hit = disk_cache.load("generated", parts)
+    if hit is not None and isinstance(hit[0], spatial_scalar._CodeType):
+        return hit[0]
+    code = compile(make(*args), "<string>", "exec")
+    disk_cache.store("generated", parts, code)
+    return code
+
+
 def _woodbury(*args):
     """(:func:`_woodbury_source` (``args``)'s first source compiled, its second source),
     through the disk cache keyed by the arguments and the interpreter: a later process
@@ -83,10 +96,11 @@ class TreeFloat:
         else:
             # the m x m solve, once per process and m (its code from the disk cache)
             linear = spatial_scalar._LINEAR.get(m) or spatial_scalar._linear(
-                m, _code(float_code.linear_source(m)))
+                m, _generated(float_code.linear_source, m))
             self.fix = linear[1]
             pattern = [[v != "0.0" for v in row] for row in entries]
-            exec(_code(float_code.flat_source(prob.n, m, self.lo, self.hi, pattern)), space)
+            exec(_generated(float_code.flat_source, prob.n, m, self.lo, self.hi, pattern),
+                 space)
             space["solve"] = linear[0]
             self.column = lambda cols, j: cols[j * m:(j + 1) * m]
         self.gram, self.move, self.solve = space["gram"], space["move"], space["solve"]
