@@ -24,7 +24,7 @@ tolerances, settings, restart seeds and the check that their kinematics are arms
 run at the largest cap), loading the same URDF files; each is skipped with a printed reason
 when it cannot be imported (``pip install 'armsim[bench]'``).  Robots: the shipped ones and
 two arms the defaults never saw, the PUMA 560 and the Stanford arm (URDFs written from their
-published DH tables by :func:`peers_spatial.write_unseen`).  First use of every solver (the
+published DH tables by :func:`unseen_arms.write_unseen`).  First use of every solver (the
 first solve in a fresh process less the median of later ones): :func:`peers_spatial.first_use`.
 
 **armsim compiled**: armsim's compiled path (:mod:`armsim.ik.compiled`, numba) is a row of its
@@ -563,7 +563,7 @@ def compiled_note(results):
 
 def robots(folder):
     """{name: URDF path}: the shipped robots and the two unseen arms (written into folder)."""
-    from peers_spatial import write_unseen
+    from unseen_arms import write_unseen
     return {**{n: armsim.robots.path(n) for n in armsim.robots.NAMES}, **write_unseen(folder)}
 
 

@@ -13,6 +13,7 @@ import armsim
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import peers_spatial as peers  # noqa: E402
+import unseen_arms  # noqa: E402
 
 
 def test_rtb_tol_is_its_test_of_a_6_vector_shorter_than_1e5():
@@ -29,17 +30,17 @@ def test_rtb_tol_is_its_test_of_a_6_vector_shorter_than_1e5():
         assert np.linalg.norm(inside[:3]) < 1e-5 and np.linalg.norm(inside[3:]) < 1e-5
 
 
-@pytest.mark.parametrize("name", sorted(peers.UNSEEN))
+@pytest.mark.parametrize("name", sorted(unseen_arms.UNSEEN))
 def test_an_unseen_arms_urdf_is_its_dh_table(name, tmp_path):
-    path = peers.write_unseen(tmp_path)[name]
+    path = unseen_arms.write_unseen(tmp_path)[name]
     chain = armsim.load_urdf(path)
-    table = peers.UNSEEN[name]
+    table = unseen_arms.UNSEEN[name]
     assert (chain.base, chain.tip, chain.n) == ("base", "tool", len(table))
     assert np.array_equal(chain.limits, [[lo, hi] for *_, lo, hi in table])
     q = np.random.default_rng(1).uniform(chain.limits[:, 0], chain.limits[:, 1], (20, chain.n))
     M = chain.matrix(q)
     for x, m in zip(q, M):
-        np.testing.assert_allclose(m, peers.dh_pose(table, x), atol=1e-12)
+        np.testing.assert_allclose(m, unseen_arms.dh_pose(table, x), atol=1e-12)
 
 
 def test_a_peer_whose_kinematics_differ_is_refused():
