@@ -145,6 +145,13 @@ def _edit(old, new, count=1):
      "'DICT_5X5_100'?)"),
     (_edit('"DICT_5X5_100"', '"QR"'),
      "setup.toml: marker[1].dictionary: unknown dictionary 'QR'; e.g. 'DICT_4X4_50'"),
+    # a list or a table was looked up in the dictionaries: TypeError, a traceback
+    (_edit('"DICT_5X5_100"', '["DICT_5X5_100"]'),
+     "setup.toml: marker[1].dictionary: must be a dictionary's name, e.g. 'DICT_4X4_50', got "
+     "['DICT_5X5_100']"),
+    (_edit('"DICT_5X5_100"', '{ name = "DICT_5X5_100" }'),
+     "setup.toml: marker[1].dictionary: must be a dictionary's name, e.g. 'DICT_4X4_50', got "
+     "{'name': 'DICT_5X5_100'}"),
     (_edit('size = 0.04', 'size = 0'), "setup.toml: marker[1].size: must be >= 0.0001, got 0"),
     (_edit('size = 0.04', 'size = 1e-300'),
      "setup.toml: marker[1].size: must be >= 0.0001, got 1e-300"),

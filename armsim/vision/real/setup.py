@@ -250,6 +250,9 @@ def _camera(t, source, where, links) -> Camera:
 def _marker(t, source, where, links) -> Marker:
     _keys(t, MARKER_KEYS, source, where)
     d = t["dictionary"]
+    if not isinstance(d, str):        # (a list or a table is no key of DICTIONARIES)
+        raise DataError(source, f"{where}.dictionary", f"must be a dictionary's name, e.g. "
+                        f"'DICT_4X4_50', got {show(d)}")
     if d not in DICTIONARIES:
         raise DataError(source, f"{where}.dictionary", f"unknown dictionary {show(d)}"
                         + (suggest(d, DICTIONARIES) or "; e.g. 'DICT_4X4_50'"))
