@@ -384,6 +384,32 @@ def test_opencv_s_own_log_lines_stay_off_stderr(rendered, tmp_path, capfd):
     assert "WARN" not in got.err and "ERROR" not in got.err, got.err
 
 
+@pytest.mark.parametrize("damage", ["truncated", "crc"])
+def test_libpng_s_own_error_lines_stay_off_stderr(rendered, tmp_path, capfd, damage):
+    # a PNG cut in half printed "libpng error: PNG input buffer is incomplete", one whose
+    # pixels were damaged "libpng error: IDAT: CRC error", on stderr past OpenCV's log level
+    import shutil
+    s, d = rendered
+    copy = tmp_path / "data"
+    shutil.copytree(d, copy)
+    image = copy / "images" / "left" / "p000.png"
+    data = bytearray(image.read_bytes())
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    image.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(_image_argv(copy, out)) == 0
+    got = capfd.readouterr()
+    assert "\nimages: 1 could not be read" in got.out
+    assert got.err == ""
+    report = json.loads((out / "r.json").read_text())
+    entry = [e for e in report["detections"] if e["image"] == str(image)]
+    assert entry[0]["error"] == "cannot be read: not a PNG or JPEG image OpenCV can decode"
+
+
 def test_what_is_written_and_a_file_given_as_the_images_are_said(rendered, tmp_path, capsys):
     s, d = rendered
     argv = [a for a in _image_argv(d, tmp_path)]

@@ -16,8 +16,10 @@ an image of the wrong size is a :class:`~armsim.vision.real.errors.DataError`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,17 +54,39 @@ def opencv():
 def _decoded(cv2, data):
     """``cv2.imdecode`` of the bytes ``data`` with OpenCV's own log lines (a truncated
     PNG's) kept off stderr while it runs (armsim says once what it could not read); the
-    process's log level is put back after."""
+    process's log level is put back after.  libpng prints its own errors ("libpng error:
+    IDAT: CRC error") on the process's standard error, past OpenCV's log: that is silenced
+    at the file level while the image is decoded."""
+    with _stderr_silenced():
+        try:
+            from cv2.utils import logging as cv_log
+            level = cv_log.getLogLevel()
+            cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
+        except (ImportError, AttributeError):
+            return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        try:
+            return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        finally:
+            cv_log.setLogLevel(level)
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """File descriptor 2 sent to the null device while the block runs (what a C library
+    prints there), then put back; as it is when it cannot be duplicated."""
     try:
-        from cv2.utils import logging as cv_log
-        level = cv_log.getLogLevel()
-        cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
-    except (ImportError, AttributeError):
-        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
     try:
-        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
     finally:
-        cv_log.setLogLevel(level)
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _detector(dictionary, refine):
