@@ -128,6 +128,34 @@ def test_a_fit_far_worse_than_the_corners_noise_is_written_said_and_exit_3(tmp_p
     assert "wrote" in captured.out
 
 
+@pytest.mark.parametrize("size, scale", [(0.16, 2.0), (0.8, 10.0)])
+def test_a_marker_size_in_the_wrong_unit_is_said_and_exit_3(tmp_path, synthetic, capsys,
+                                                            size, scale):
+    # the marker's size is the only length scale: 2 or 10 times too large fitted the
+    # corners as well, wrote an arm 2 or 10 times the URDF's and exited 0 (2 times) or
+    # blamed too few poses (10 times: the tool's sigma grows with the arm)
+    d = _files(tmp_path, synthetic)
+    (d / "setup.toml").write_text(SETUP.replace("size = 0.08", f"size = {size}"))
+    assert main(_argv(d)) == 3
+    captured = capsys.readouterr()
+    report = json.loads((d / "report.json").read_text())
+    assert report["converged"] and report["rms_px_after"] < 3 * report["corner_noise_px"]
+    model = Model(synthetic.robot, synthetic.setup, synthetic.joints.names)
+    lengths = [np.linalg.norm(model.joint_origin(_theta(model, report), j)[0])
+               for j in ("panda_joint3", "panda_joint5")]
+    assert np.allclose(lengths, [scale * 0.316, scale * np.hypot(0.0825, 0.384)], rtol=0.02)
+    got = float(captured.err.split("the identified arm is ", 1)[1].split(" times", 1)[0])
+    assert abs(got - scale) < 0.02 * scale
+    assert captured.err == (
+        f"armsim calibrate: warning: the identified arm is {got:.3g} times the size of the "
+        "URDF's (its joint origins' positions; 0.833 to 1.2 expected): check the markers' "
+        "size in the setup (the black square's side, border included, in metres), the "
+        "calibration's only length scale\n"
+        "armsim calibrate: the outputs are written for inspection; do not use them as a "
+        "calibration (exit status 3)\n")
+    assert (d / "out.urdf").exists()
+
+
 def test_a_calibration_that_did_not_converge_is_written_said_and_exit_3(tmp_path, synthetic,
                                                                         capsys, monkeypatch):
     # converged: False was only printed in the summary, and the exit status was 0

@@ -211,16 +211,18 @@ def test_a_tool_link_whose_sigma_is_not_finite_is_the_tool_whatever_the_order(mo
 
 
 @pytest.mark.parametrize("sigma, unseen", [(40.0, None), (float("nan"), None), (0.0, 60.0)])
-def test_a_tool_link_with_a_line_break_keeps_each_line_one_line(sigma, unseen):
+def test_a_tool_link_with_a_line_break_keeps_each_line_one_line(sigma, unseen, monkeypatch):
     # a URDF's link name may hold a line break ('b&#10;c'): the summary's tool line and the
     # warnings show it escaped, a plain name as it is
     from types import SimpleNamespace
+    import armsim.commands.calibrate as command
     from armsim.commands.calibrate import _doubts, _tool_line
     from armsim.vision.real.tool import ToolSigma
+    monkeypatch.setattr(command, "arm_scale", lambda result: None)   # (no model here)
     for link, shown in (("b\nc", "'b\\nc'"), ("panda_link8", "panda_link8")):
         tool = ToolSigma(link, sigma, sigma, 205, unseen)
         result = SimpleNamespace(converged=True, rounds=3, corner_noise_px=0.5,
-                                 rms_px_after=0.5, tool=tool)
+                                 rms_px_after=0.5, tool=tool, identified=True)
         lines = _doubts(result, 5.0) + [_tool_line(tool, 5.0, kept=unseen is not None)]
         assert len(lines) == 2 and all("\n" not in line for line in lines)
         assert f"({shown})" in lines[0] and lines[1].startswith(f"tool {shown}: ")

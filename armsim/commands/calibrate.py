@@ -31,7 +31,10 @@ or the tool is not determined: its predicted 1-sigma position uncertainty
 (:func:`armsim.vision.real.tool.tool_sigma`, the parameters' covariance carried to the
 tool over poses within the joint limits) is over ``--max-tool-sigma`` (default
 :data:`~armsim.vision.real.tool.MAX_TOOL_SIGMA_MM` mm) or not finite: few poses fit the
-pixels with kinematics that put the tool centimetres off elsewhere.
+pixels with kinematics that put the tool centimetres off elsewhere; or the identified arm is
+over :data:`SCALE_LIMIT` times larger or smaller than the URDF's (:func:`arm_scale`): the
+markers' ``size`` is the calibration's only length scale, and one given in the wrong unit
+scales the whole arm and fits the pixels all the same.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import numpy as np
 from armsim.commands.options import positive_float
 from armsim.files import OutputError, Outputs, names_stdout, same_destination
 
-__all__ = ["calibrate_main", "plot_image"]
+__all__ = ["calibrate_main", "plot_image", "arm_scale"]
 
 PROG = "armsim calibrate"
 #: the exit status of a calibration whose outputs are written but not to be trusted
@@ -55,6 +58,11 @@ SUSPECT = 3
 #: camera's focal length 4 % off gave 4.7 times (tests/test_cli_calibrate.py), both
 #: cameras' 3.4 times too long 20 times
 FIT_LIMIT = 3.0
+#: the identified arm's size over the URDF's (:func:`arm_scale`), at most this either way:
+#: a marker's ``size`` x times too large makes the arm x times too large and fits the pixels
+#: as well (in cm instead of m: 100 times); calibrations of 4 to 30 poses of the tests'
+#: synthetic arm (1-2 mm deviations, 0.5 and 1 px of noise, seeds 0-3) gave 0.91 to 1.10
+SCALE_LIMIT = 1.2
 #: BGR colours of the plots: corners seen, start reprojection, calibrated reprojection
 SEEN, START, AFTER = (0, 160, 0), (0, 0, 220), (220, 80, 0)
 
@@ -387,13 +395,24 @@ def _doubts(result, max_tool_sigma=None):
                    f"scatter ({floor:.3f} px, each marker fitted alone; at most {FIT_LIMIT:g} "
                    f"times expected): the model does not fit the data; check the cameras' "
                    f"intrinsics and distortion, the markers' size and the joint readings")
+    # (a fit whose parameters are not all identified may take any size: the tool's line
+    # says so)
+    scale = arm_scale(result) if result.identified else None
+    scaled = (not misfit and scale is not None
+              and not 1.0 / SCALE_LIMIT <= scale <= SCALE_LIMIT)
+    if scaled:
+        out.append(f"the identified arm is {scale:.3g} times the size of the URDF's (its "
+                   f"joint origins' positions; {1.0 / SCALE_LIMIT:.3g} to {SCALE_LIMIT:g} "
+                   f"expected): check the markers' size in the setup (the black square's "
+                   f"side, border included, in metres), the calibration's only length scale")
     # (the tool's sigma scales with the pixel noise measured from the residuals, which a
-    # model that does not fit inflates: that warning says why)
+    # model that does not fit inflates, and with the arm's size: those warnings say why)
+    quiet = misfit or scaled
     tool = result.tool
     if max_tool_sigma is None:
         from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM as max_tool_sigma
     unseen = None if tool is None else tool.unseen_mm
-    if (tool is not None and tool.link is not None and not misfit and unseen is not None
+    if (tool is not None and tool.link is not None and not quiet and unseen is not None
             and not unseen <= max_tool_sigma):
         size = ("is not determined (the parameters freed are not all identified)"
                 if not np.isfinite(unseen) else f"may be {unseen:.3g} mm off, over "
@@ -401,7 +420,7 @@ def _doubts(result, max_tool_sigma=None):
         out.append(f"the data show no deviation of the kinematics, so the URDF's are kept, "
                    f"but with no deviation these poses could show the tool ({_link(tool.link)}) "
                    f"{size}: take more poses, turning each joint over its range")
-    elif (tool is not None and tool.link is not None and not misfit
+    elif (tool is not None and tool.link is not None and not quiet
             and not tool.sigma_mm <= max_tool_sigma):
         what = ("is not finite (the parameters freed are not all identified)"
                 if not np.isfinite(tool.sigma_mm) else f"is {tool.sigma_mm:.3g} mm, over "
@@ -410,6 +429,21 @@ def _doubts(result, max_tool_sigma=None):
                    f"within the joint limits {what}: the poses do not determine the "
                    f"kinematics; take more poses, turning each joint over its range")
     return out
+
+
+def arm_scale(result):
+    """The identified arm's size over the URDF's: the factor ``s`` that maps the free joint
+    origins' nominal positions best onto the identified ones (least squares), or None when
+    none is free (the URDF's kinematics kept) or they are all 0 in the URDF."""
+    model = result.model
+    k = model.kinematic
+    free = ~np.asarray(result.held[:k], bool) & np.array(
+        [n.rsplit(".", 1)[1] in ("x", "y", "z") for n in model.names[:k]], bool)
+    nominal, found = model.nominal[:k][free], np.asarray(result.theta[:k])[free]
+    size = float(nominal @ nominal)
+    if not free.any() or size == 0.0 or not np.all(np.isfinite(found)):
+        return None
+    return float(found @ nominal) / size
 
 
 def _open_files(plots):
