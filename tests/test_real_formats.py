@@ -245,6 +245,11 @@ def test_joints_round_trip_exactly(tmp_path, panda):
      "joints.csv: line 2 (pose 'p0'): panda_joint1: not a finite number: '-inf'"),
     ("pose,panda_joint1\np0,0.1x\n",
      "joints.csv: line 2 (pose 'p0'): panda_joint1: not a number: '0.1x'"),
+    # Python's float() read "1_0" as 10 rad and a full-width or Arabic-Indic digit as it
+    ("pose,panda_joint1\np0,1_0\n",
+     "joints.csv: line 2 (pose 'p0'): panda_joint1: not a number: '1_0'"),
+    ("pose,panda_joint1\np0,\uff11\n",
+     "joints.csv: line 2 (pose 'p0'): panda_joint1: not a number: '\uff11'"),
     ("pose,panda_joint1,panda_joint2\np0,0.1\n",
      "joints.csv: line 2 (pose 'p0'): 2 columns, expected 3 (pose and 2 joints)"),
     ("pose,panda_joint1\n../x,0.1\n", "joints.csv: line 2: a pose name must be 1 to 100 "
@@ -366,6 +371,10 @@ def test_observations_round_trip_exactly(tmp_path, setup):
     (["p0,left,3,0,nan,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): u: not a finite "
      "number: 'nan'"),
     (["p0,left,3,0,1,"], "obs.csv: line 2 (pose 'p0', camera 'left'): v: not a number: ''"),
+    (["p0,left,3,0,1_0,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): u: not a number: "
+     "'1_0'"),
+    (["p0,left,3,0,1,\u0661"], "obs.csv: line 2 (pose 'p0', camera 'left'): v: not a number: "
+     "'\u0661'"),
     (["p0,left,3,0,640,1"], "obs.csv: line 2 (pose 'p0', camera 'left'): u = 640 is outside "
      "camera 'left''s image (-0.5 to 639.5)"),
     (["p0,wrist,3,0,1,-0.6"], "obs.csv: line 2 (pose 'p0', camera 'wrist'): v = -0.6 is outside "

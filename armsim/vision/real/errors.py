@@ -74,8 +74,12 @@ def check_name(value, what, source, where):
 
 
 def finite(text, source, where, what):
-    """``float(text)``, refused with a :class:`DataError` unless finite."""
+    """``float(text)``, refused with a :class:`DataError` unless finite.  Python's
+    ``float`` also reads ``1_0`` as 10 and other scripts' digits (``'\u0661'`` as 1): a
+    joint reading or a pixel is refused unless written in ASCII without ``_``."""
     try:
+        if isinstance(text, str) and (not text.isascii() or "_" in text):
+            raise ValueError(text)
         value = float(text)
     except (TypeError, ValueError):
         raise DataError(source, where, f"{what}: not a number: {show(text)}") from None
