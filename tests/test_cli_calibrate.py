@@ -262,6 +262,23 @@ def test_an_output_that_is_an_input_is_refused_untouched(tmp_path, synthetic, ca
     assert target.read_bytes() == before
 
 
+@pytest.mark.parametrize("option, what", [
+    ("--out", "a file name (or - for standard output)"),
+    ("--report", "a file name (or - for standard output)"), ("--plots", "a folder name")])
+def test_an_empty_output_name_is_refused(tmp_path, synthetic, capsys, option, what):
+    """An empty name was taken as no option: 'nothing written', exit 0."""
+    d = _files(tmp_path, synthetic)
+    argv = _argv(d)
+    if option in argv:
+        argv[argv.index(option) + 1] = ""
+    else:
+        argv += [option, ""]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"armsim calibrate: error: argument {option}: "
+                                       f"expected {what}, got ''\n")
+    assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
+
+
 def test_usage_errors_are_one_line(capsys):
     assert main(["calibrate", str(URDF), "--joints", "j.csv", "--setup", "s.toml"]) == 2
     err = capsys.readouterr().err

@@ -292,6 +292,14 @@ def calibrate_main(argv=None) -> int:
     except _Usage as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    for option, out, what in (("--out", args.out, "a file name (or - for standard output)"),
+                              ("--report", args.report,
+                               "a file name (or - for standard output)"),
+                              ("--plots", getattr(args, "plots", None), "a folder name")):
+        if out == "":               # (else taken as not given: "nothing written", exit 0)
+            print(f"{PROG}: error: argument {option}: expected {what}, got ''",
+                  file=sys.stderr)
+            return 2
     named = [a for a in (args.out, args.report) if a]
     if len(named) == 2 and same_destination(*named):
         print(f"{PROG}: error: --out and --report are the same file: {named[0]}",
