@@ -662,8 +662,11 @@ SUBCOMMANDS = {
 
 
 def _one_line(exc):
-    """The message of ``exc`` on one line (a parser's message may hold a line break)."""
-    return " ".join(str(exc).split())
+    """The message of ``exc`` on one line (a parser's message may hold a line break), any
+    other character that is not printable (a file name's escape code) as its escape."""
+    text = " ".join(str(exc).split())
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def main(argv=None):

@@ -203,3 +203,17 @@ def test_a_robot_mounted_away_from_its_root_circles_as_it_does_at_the_root(tmp_p
     assert np.allclose(a["normal"], b["normal"], atol=1e-5)
     assert np.allclose(np.subtract(b["center"], a["center"]), [50, 50, 0], atol=1e-4)
     assert a["radius"] == b["radius"]
+
+
+def test_a_file_name_with_an_escape_code_is_shown_escaped(four_joints, tmp_path):
+    # a name holding ESC (a terminal's colour code) was printed as it was: the terminal
+    # turned red (or cleared) instead of showing the name
+    named = four_joints.rename(tmp_path / "arm\x1b[31m.urdf")
+    r = run([named.name, "--tip", "nowhere"], cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("arm\\x1b[31m.urdf: no link named 'nowhere' (the tip); links: base, "
+                        "camera, l1, l2, l3, tool\n")
+    r = run([named.name, "--gif", "\x1b[2J/out.gif"], cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("armsim: error: cannot write '\\x1b[2J/out.gif': folder '\\x1b[2J' "
+                        "does not exist\n")
