@@ -89,6 +89,12 @@ def test_mimic_rules_followed_past_their_bounds_are_refused_at_load(tmp_path):
      '<joint name="j1" type="revolute"><parent link="b"/><child link="c"/><axis xyz="0 0 1"/>'
      '<limit lower="-1" upper="1"/><mimic joint="j0"/></joint>',
      "joint 'j1' mimics 'j0', which is not a movable joint of the robot"),
+    # a <mimic/> without joint=: it said "mimics 'None'", and followed a joint named None
+    ('<joint name="None" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>'
+     '<limit lower="-1" upper="1"/></joint>'
+     '<joint name="j1" type="revolute"><parent link="b"/><child link="c"/><axis xyz="0 0 1"/>'
+     '<origin xyz="0 0 0.1"/><limit lower="-1" upper="1"/><mimic/></joint>',
+     "joint 'j1': its <mimic> lacks its joint=... (the joint it follows)"),
 ])
 def test_a_robot_of_mimics_alone_names_the_rule_at_fault(tmp_path, text, message):
     links = '<link name="a"/><link name="b"/>' + ('<link name="c"/>' if 'link="c"' in text else "")

@@ -407,6 +407,8 @@ def _tree_joint(j, element):
     if mimic_el is not None:
         if j.type not in MOVABLE:
             raise ValueError(f"{where} is {j.type} and cannot mimic another joint")
+        if mimic_el.get("joint") is None:       # (str(None) mimicked a joint named 'None')
+            raise ValueError(f"{where}: its <mimic> lacks its joint=... (the joint it follows)")
         mult = validate.number(mimic_el.get("multiplier", "1"), "multiplier",
                                f"{where}: mimic multiplier")
         off = validate.number(mimic_el.get("offset", "0"), "joint", f"{where}: mimic offset")
