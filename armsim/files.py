@@ -37,12 +37,14 @@ Errors are :class:`OutputError`, one line naming the path.
 Inputs (a scene, a URDF file) are read by :func:`read_regular`: a regular file of at most
 a given size, refused at once -- by what it is (a folder, a pipe, a device) or by its
 size -- before a byte is read; the error is :class:`InputError`, the reason without the path.
+:func:`long_toml_key` finds a TOML key too long to parse (a scene's, a setup's).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -52,7 +54,7 @@ from pathlib import Path
 
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
-           "file_type"]
+           "file_type", "long_toml_key", "MAX_KEY_PARTS"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -92,6 +94,27 @@ def file_type(mode) -> str:
     if stat.S_ISREG(mode):
         return "a regular file"
     return next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+
+
+#: dotted parts of one TOML key or table header, at most (a scene's deepest key has three:
+#: render.colors.text).  tomllib keeps every prefix of a dotted key, N parts take N^2 / 2
+#: entries: 50,000 parts (100 KB of text) took 10 GB; a long header is walked again for
+#: every key below it.
+MAX_KEY_PARTS = 32
+_TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_LONG_KEY = re.compile(rf"^([ \t]*\[{{0,2}}[ \t]*)({_TOML_KEY}(?:[ \t]*\.[ \t]*{_TOML_KEY})"
+                       rf"{{{MAX_KEY_PARTS},}})", re.MULTILINE)
+
+
+def long_toml_key(text):
+    """None, or ``(line, column, parts)`` of the first key or table header of the TOML
+    ``text`` with more than :data:`MAX_KEY_PARTS` dotted parts (checked before parsing)."""
+    m = _LONG_KEY.search(text)
+    if m is None:
+        return None
+    start = m.start(2)
+    return (text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start),
+            len(re.findall(_TOML_KEY, m.group(2))))
 
 
 def read_regular(path, limit) -> bytes:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import tomli_w
 
-from armsim.files import InputError, read_regular
+from armsim.files import MAX_KEY_PARTS, InputError, long_toml_key, read_regular
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
 from armsim.scene.sections import (MouseTarget, SolverSection, TargetSection, check_spatial,
@@ -246,6 +246,11 @@ def _long_integer(text: str, source):
 
 def loads(text: str, source="<string>") -> Scene:
     """Parse and validate scene ``text``; ``source`` names it in messages."""
+    long_key = long_toml_key(text)      # (tomllib's memory grows with its square)
+    if long_key:
+        raise SceneError(source, f"line {long_key[0]}, column {long_key[1]}",
+                         f"a key of {long_key[2]} dotted parts; at most {MAX_KEY_PARTS} are "
+                         f"accepted")
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
