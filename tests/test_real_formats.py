@@ -183,6 +183,11 @@ def test_a_toml_syntax_error_is_tomllibs_line():
         parse_setup("[[camera]\n", "setup.toml")
     assert str(err.value) == f"setup.toml: not TOML: {raw.value}"
     assert "(at line 1, column 9)" in str(err.value)
+    # a key of 2000 dotted parts (tomllib keeps each prefix: 50,000 parts took 10 GB)
+    with pytest.raises(DataError) as err:
+        parse_setup(SETUP + "a" + ".a" * 1999 + " = 1\n", "setup.toml")
+    assert str(err.value) == (f"setup.toml: line {SETUP.count(chr(10)) + 1}, column 1: a key "
+                              f"of 2000 dotted parts; at most 32 are accepted")
 
 
 def test_setup_links_are_checked_only_with_a_robot():

@@ -31,6 +31,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 
+from armsim.files import MAX_KEY_PARTS, long_toml_key
 from armsim.vision.real.errors import DataError, check_name, read_text, show, suggest
 
 __all__ = ["Camera", "Marker", "Setup", "read_setup", "parse_setup", "DICTIONARIES",
@@ -138,6 +139,11 @@ def read_setup(path, robot=None) -> Setup:
 
 def parse_setup(text, source="<setup>", robot=None) -> Setup:
     """:func:`read_setup` on the TOML ``text``."""
+    long_key = long_toml_key(text)      # (tomllib's memory grows with its square)
+    if long_key:
+        raise DataError(source, f"line {long_key[0]}, column {long_key[1]}",
+                        f"a key of {long_key[2]} dotted parts; at most {MAX_KEY_PARTS} are "
+                        f"accepted")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
