@@ -176,6 +176,21 @@ def test_schema_reads_no_device_pipe_or_folder_as_its_document(tmp_path, capsys)
         assert err == f"armsim schema: error: argument --markdown: cannot read '{path}': {why}\n"
 
 
+def test_schema_shows_a_names_escape_code_escaped(tmp_path, capsys):
+    # '--json <ESC>[2J/x.json' cleared the terminal in its error line
+    from armsim.cli import main
+    assert main(["schema", "--json", str(tmp_path / "\x1b[2J" / "x.json")]) == 2
+    assert capsys.readouterr().err == (
+        f"armsim schema: error: argument --json: cannot write '{tmp_path}/\\x1b[2J/x.json': "
+        f"folder '{tmp_path}/\\x1b[2J' does not exist\n")
+    with pytest.raises(SystemExit) as got:
+        main(["schema", "--markdown", str(tmp_path / "\x1b[2J.md")])
+    assert got.value.code == 2
+    assert capsys.readouterr().err == (
+        f"armsim schema: error: argument --markdown: cannot read '{tmp_path}/\\x1b[2J.md': "
+        f"No such file or directory\n")
+
+
 def test_schema_rewrites_a_document_with_crlf_line_endings(tmp_path):
     # read as bytes, a CRLF document "had no reference block" (text mode read it before)
     from armsim.cli import main
