@@ -661,17 +661,9 @@ SUBCOMMANDS = {
 }
 
 
-def _one_line(exc):
-    """The message of ``exc`` on one line (a parser's message may hold a line break), any
-    other character that is not printable (a file name's escape code) as its escape."""
-    text = " ".join(str(exc).split())
-    return text if text.isprintable() else "".join(
-        c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def main(argv=None):
     """Entry point of ``run_arm.py`` and the ``armsim`` console script."""
-    from armsim.files import Terminated
+    from armsim.files import Terminated, one_line as _one_line
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:

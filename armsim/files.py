@@ -54,7 +54,7 @@ from pathlib import Path
 
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
-           "file_type", "long_toml_key", "MAX_KEY_PARTS"]
+           "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -115,6 +115,15 @@ def long_toml_key(text):
     start = m.start(2)
     return (text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start),
             len(re.findall(_TOML_KEY, m.group(2))))
+
+
+def one_line(text) -> str:
+    """``text`` (a message) as one line a terminal shows as it is: runs of white space (a
+    parser's line breaks) as one space, any other character that is not printable (a file
+    name's escape code, an undecodable byte) as its escape, ``\\x1b``, ``\\udcff``."""
+    text = " ".join(str(text).split())
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def read_regular(path, limit) -> bytes:

@@ -279,6 +279,16 @@ def test_an_empty_output_name_is_refused(tmp_path, synthetic, capsys, option, wh
     assert not (d / "out.urdf").exists() and not (d / "report.json").exists()
 
 
+def test_a_names_escape_code_is_shown_escaped(tmp_path, synthetic, capsys):
+    """A file name's escape code printed raw would clear the terminal."""
+    d = _files(tmp_path, synthetic)
+    argv = _argv(d)
+    argv[argv.index("--joints") + 1] = str(d / "\x1b[2J.csv")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[2J.csv" in err and err.count("\n") == 1
+
+
 def test_usage_errors_are_one_line(capsys):
     assert main(["calibrate", str(URDF), "--joints", "j.csv", "--setup", "s.toml"]) == 2
     err = capsys.readouterr().err

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from armsim.commands.options import positive_float
-from armsim.files import OutputError, Outputs, names_stdout, same_destination
+from armsim.files import OutputError, Outputs, names_stdout, one_line, same_destination
 
 __all__ = ["calibrate_main", "plot_image", "arm_scale"]
 
@@ -285,40 +285,43 @@ def _inside(path, folder):
     return True
 
 
+def _said(text):
+    """One line on standard error, its names' escape codes shown escaped
+    (:func:`armsim.files.one_line`)."""
+    print(one_line(text), file=sys.stderr)
+
+
 def calibrate_main(argv=None) -> int:
     from armsim.vision.real.errors import DataError
     try:
         args = _parser().parse_args(argv)
     except _Usage as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _said(f"{PROG}: error: {exc}")
         return 2
     for option, out, what in (("--out", args.out, "a file name (or - for standard output)"),
                               ("--report", args.report,
                                "a file name (or - for standard output)"),
                               ("--plots", getattr(args, "plots", None), "a folder name")):
         if out == "":               # (else taken as not given: "nothing written", exit 0)
-            print(f"{PROG}: error: argument {option}: expected {what}, got ''",
-                  file=sys.stderr)
+            _said(f"{PROG}: error: argument {option}: expected {what}, got ''")
             return 2
     named = [a for a in (args.out, args.report) if a]
     if len(named) == 2 and same_destination(*named):
-        print(f"{PROG}: error: --out and --report are the same file: {named[0]}",
-              file=sys.stderr)
+        _said(f"{PROG}: error: --out and --report are the same file: {named[0]}")
         return 2
     for option, out in (("--out", args.out), ("--report", args.report)):
         for what, given in (("the URDF", args.urdf), ("--joints", args.joints),
                             ("--observations", args.observations), ("--setup", args.setup)):
             if out and out != "-" and given and same_destination(out, given):
-                print(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
-                      f"'{given}' (an input)", file=sys.stderr)
+                _said(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
+                      f"'{given}' (an input)")
                 return 2
     images = getattr(args, "images", None)
     for option, out in (("--out", args.out), ("--report", args.report),
                         ("--plots", getattr(args, "plots", None))):
         if images and out and out != "-" and _inside(out, images):
-            print(f"{PROG}: error: argument {option}: refusing to write into --images "
-                  f"'{images}' (the inputs: a file there is read as an image)",
-                  file=sys.stderr)
+            _said(f"{PROG}: error: argument {option}: refusing to write into --images "
+                  f"'{images}' (the inputs: a file there is read as an image)")
             return 2
     note = (sys.stderr if any(n and names_stdout(n) for n in named)    # stdout carries
             else sys.stdout)                                           # an output
@@ -366,25 +369,24 @@ def calibrate_main(argv=None) -> int:
                 written.append("the report to standard output" if args.report == "-"
                                else args.report)
     except (DataError, OutputError) as exc:      # an output's as the other commands': prefixed
-        print(f"{PROG}: error: {exc}" if isinstance(exc, OutputError) else str(exc),
-              file=sys.stderr)
+        _said(f"{PROG}: error: {exc}" if isinstance(exc, OutputError) else str(exc))
         return 2
     except ImportError as exc:       # OpenCV missing: one line naming the extra
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        _said(f"{PROG}: {exc}")
         return 2
     except np.linalg.LinAlgError as exc:   # data too poor for the solve (e.g. all one pose)
-        print(f"{PROG}: the calibration failed: {exc}", file=sys.stderr)
+        _said(f"{PROG}: the calibration failed: {exc}")
         return 2
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
-        print(str(exc).splitlines()[0] if str(exc) else repr(exc), file=sys.stderr)
+        _said(str(exc).splitlines()[0] if str(exc) else repr(exc))
         return 2
     print(_summary(result, written, detections, args.max_tool_sigma), file=note)
     doubts = _doubts(result, args.max_tool_sigma)
     for line in doubts:
-        print(f"{PROG}: warning: {line}", file=sys.stderr)
+        _said(f"{PROG}: warning: {line}")
     if doubts:
-        print(f"{PROG}: the outputs are written for inspection; do not use them as a "
-              f"calibration (exit status {SUSPECT})", file=sys.stderr)
+        _said(f"{PROG}: the outputs are written for inspection; do not use them as a "
+              f"calibration (exit status {SUSPECT})")
         return SUSPECT
     return 0
 

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from armsim.cli import _one_line   # (a name's escape code shown escaped)
+from armsim.files import one_line   # (a name's escape code shown escaped)
 from armsim.files import InputError, OutputError, Outputs, read_regular, same_destination
 
 MAX_DOC_BYTES = 16 << 20     # a markdown document --markdown rewrites: at most this size
@@ -28,7 +28,7 @@ BEGIN, END = "<!-- begin: reference -->\n", "<!-- end: reference -->"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, status 2, no usage dump
-        print(f"armsim schema: error: {_one_line(message)}", file=sys.stderr)
+        print(f"armsim schema: error: {one_line(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -71,6 +71,6 @@ def schema_main(argv=None) -> int:
             for dest, content in writes:
                 dest.write(content.encode("utf-8"))
     except OutputError as exc:
-        print(f"armsim schema: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"armsim schema: error: {one_line(exc)}", file=sys.stderr)
         return 2
     return 0
