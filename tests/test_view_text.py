@@ -181,6 +181,33 @@ def test_plot_title_headings_and_axis_labels_never_meet(rect):
             assert pygame.Rect(rect).contains(r), (t, r)
 
 
+@pytest.mark.parametrize("size, rect", [((300, 200), (192, 134, 102, 60)),
+                                        ((200, 150), (126, 99, 68, 45))])
+def test_a_small_plot_leaves_out_the_words_it_has_no_room_for(size, rect):
+    """Before: in a 300 x 200 window the live plot's heading ('tip error [m]') was drawn
+    half below the box's edge, cut; in a calibration scene the two rows' headings met."""
+    from armsim.view.plot import History, draw_plot, series_for, values_of
+    th = scaled_theme(DEFAULT_THEME, size)
+    for scene in ("calibrate-ga.toml", "seven_link_figure8.toml"):
+        sim = build_simulation(load(ROOT / "scenes" / scene))
+        h = History(series_for(sim.state, th))
+        for k in range(30):
+            h.add(k, values_of(sim.step()))
+        surf = pygame.Surface(size)
+        placed = []
+        draw_plot(surf, pygame.Rect(rect), h, th, title="last 600 frames, log scale",
+                  placed=placed)
+        assert placed                             # the box still says something
+        _rects_apart(placed)
+        for t, r in placed:
+            assert pygame.Rect(rect).contains(r), (scene, t, r)
+        # the pixels: the box's last row and column are its fill alone (no word runs into them)
+        img = pygame.surfarray.array3d(surf).transpose(1, 0, 2)
+        x, y, w, hh = rect
+        for edge in (img[y + hh - 1, x:x + w], img[y:y + hh, x + w - 1]):
+            assert np.all(edge == edge[0]), scene
+
+
 @pytest.mark.parametrize("size, left", [((300, 200), True), ((640, 400), True),
                                         ((1400, 900), False)])
 def test_the_help_fits_its_box_and_says_what_it_left_out(size, left, monkeypatch):

@@ -156,7 +156,8 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
 
     The title is in the body size of the surface's :func:`~armsim.view.style.type_scale`,
     the rest in its small size (wrapped or left out, never shrunk, where the rect is
-    narrow); each row's plot area starts half a label below its heading, so the top decade's
+    narrow, and left out where the rect is too small for them: no word is cut by its
+    edge); each row's plot area starts half a label below its heading, so the top decade's
     label never meets the heading.  ``placed``: a list that gets (text, ``pygame.Rect``) of
     every word drawn."""
     rect = pygame.Rect(rect)
@@ -168,11 +169,15 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
     sizes = type_scale(*surface.get_size())
     font, title_font = _font(sizes.small), _font(sizes.body)
     placed = [] if placed is None else placed
+    earlier = len(placed)
 
     def put(text, color, xy, f=font):
+        # a word that would be cut by the box or meet another is left out (a small box)
         t = f.render(text, True, color)
-        surface.blit(t, xy)
-        placed.append((text, pygame.Rect(xy, t.get_size())))
+        r = pygame.Rect(xy, t.get_size())
+        if rect.contains(r) and not any(r.colliderect(q) for _, q in placed[earlier:]):
+            surface.blit(t, xy)
+            placed.append((text, r))
         return t
 
     frames, values = history.arrays()
