@@ -191,3 +191,17 @@ def test_a_drag_while_paused_shows_the_errors_to_the_moved_target():
     assert shown.error > 0.05 and tool.error < 1e-6
     assert any(f"{1e3 * shown.error:.1f} mm" in line for line, _ in
                _panel_lines(app._shown_target(app.sim.state), app.theme))
+
+
+def test_j_says_a_whole_robot_has_no_jacobian_arrows():
+    # "Jacobian arrows off" / "on" was said while the picture has none to hide or show
+    app = make_app(load(ROOT / "scenes" / "dual_arm.toml"))
+    app.paused = True
+    app.run(max_loops=2, close=False)
+    before = pygame.surfarray.array3d(app.screen).copy()
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_j, mod=0, unicode="j"))
+    app.run(max_loops=2, close=False)
+    assert app.message == "j (Jacobian arrows): a chain's only (a whole robot's picture has none)"
+    app.say("")
+    app.run(max_loops=2, close=False)
+    assert np.array_equal(pygame.surfarray.array3d(app.screen), before)   # nothing changed

@@ -178,6 +178,9 @@ class TreeApp(App):
     def toggle_reach(self):
         self.say("w (reach circle): planar arms only")
 
+    def toggle_jacobian(self):
+        self.say("j (Jacobian arrows): a chain's only (a whole robot's picture has none)")
+
     def add_segment(self):
         self.say("+/- (segments): planar arms only (a robot is its model)")
 
