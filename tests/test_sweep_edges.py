@@ -616,3 +616,15 @@ def test_a_name_that_is_not_printable_is_one_line_on_any_stream(scene):
                            b"a\n/b.csv"], cwd=scene, env=env, capture_output=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.decode() == (
         "armsim sweep: error: cannot write 'a\\n/b.csv': folder 'a\\n' does not exist\n")
+
+
+def test_the_summary_prints_a_median_of_rounds_as_it_is():
+    # seeds of 4 and 7 rounds printed "6" (5.5 rounded half to even), a count no run took,
+    # while --plot drew 5.5
+    from armsim.commands.sweep import _table
+    rows = [dict(segments=2, population=2, seed=s, learner="lm", cameras=2,
+                 criterion="identified", converged=True, rounds=r, seconds=0.01)
+            for s, r in ((1, 4), (2, 7))]
+    assert _table(rows).splitlines()[1].split()[3:5] == ["2", "5.5"]
+    rows[1]["rounds"] = 6
+    assert _table(rows).splitlines()[1].split()[3:5] == ["2", "5"]

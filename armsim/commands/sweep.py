@@ -237,7 +237,8 @@ def _table(rows):
     lines = [f"{'segments':>8} {'P':>3}{head} {'runs':>4} {'conv':>4} {'rounds':>10} {'seconds':>9}"]
     for key, (k, c, rounds, secs) in table.items():
         vals = "".join(f" {str(v):>{w}}" for v, w in zip(key[2:], widths))
-        lines.append(f"{key[0]:>8} {key[1]:>3}{vals} {k:>4} {c:>4} {rounds:>10.0f} {secs:>9.3f}")
+        r = f"{rounds:.0f}" if rounds == int(rounds) else f"{rounds:.1f}"   # a median: x.5
+        lines.append(f"{key[0]:>8} {key[1]:>3}{vals} {k:>4} {c:>4} {r:>10} {secs:>9.3f}")
     return "\n".join(lines)
 
 
