@@ -592,6 +592,22 @@ def test_the_panel_never_covers_the_arrow_to_a_target_off_the_picture(panda, tar
     assert red(off) > 300 and red(on) == red(off)
 
 
+def test_the_words_by_the_arrow_to_a_target_off_the_picture_stand_on_a_box(panda):
+    # "target, 5.35 m from the tool" was drawn straight over the robot, red on its white
+    # links, and half of it could not be read
+    img = np.asarray(armsim.render(panda, target=armsim.pose([5.0, 3.0, 0.35],
+                                                              rpy=[np.pi, 0, 0]))).astype(int)
+    red = np.all(img == np.array(DEFAULT_THEME.target), axis=-1)
+    rows = [y for y in range(img.shape[0]) if red[y].any()
+            and np.ptp(np.flatnonzero(red[y])) > 100]          # the words' rows, not the arrow's
+    assert len(rows) >= 5
+    y0, y1 = min(rows), max(rows) + 1
+    xs = np.flatnonzero(red[y0:y1].any(axis=0))
+    words = img[y0:y1, xs.min():xs.max() + 1]
+    bright = (words.min(axis=-1) > 120) & ~red[y0:y1, xs.min():xs.max() + 1]
+    assert int(bright.sum()) == 0          # no white link shows between the letters
+
+
 MOUNTED = """<robot name="m"><link name="world"/><link name="base"/><link name="a1"/>
   <link name="a2"/><link name="a3"/><link name="tool"/>
   <joint name="mount" type="fixed"><parent link="world"/><child link="base"/>

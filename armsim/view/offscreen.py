@@ -51,10 +51,11 @@ def _edge_point(direction, size, margin):
 
 
 def draw_offscreen_arrow(surface, camera, point, color, *, scale=1.0, label=None,
-                         font=None, text_color=None):
+                         font=None, text_color=None, backing=None):
     """Draw the arrow toward ``point`` if it is off the picture; returns the rectangle it
     and its label cover (what a panel must keep clear of), None when it drew nothing.
-    ``label``: a short text drawn beside the arrow (e.g. the distance)."""
+    ``label``: a short text drawn beside the arrow (e.g. the distance), on a translucent
+    box of the colour ``backing`` when given (readable over the robot)."""
     size = surface.get_size()
     d = offscreen_direction(camera, point, size)
     if d is None:
@@ -77,6 +78,10 @@ def draw_offscreen_arrow(surface, camera, point, color, *, scale=1.0, label=None
         at = tail - (0.8 * length) * d
         rect = img.get_rect(center=(int(at[0]), int(at[1])))
         rect.clamp_ip(surface.get_rect())
+        if backing is not None:
+            box = pygame.Surface(rect.inflate(6, 2).size, pygame.SRCALPHA)
+            box.fill((*backing, 200))
+            surface.blit(box, rect.inflate(6, 2).topleft)
         surface.blit(img, rect)
-        covered.union_ip(rect)
+        covered.union_ip(rect.inflate(6, 2))
     return covered

@@ -536,7 +536,7 @@ def draw_spatial(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_
         far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
         arrow = draw_offscreen_arrow(surface, camera, target[:3, 3], th.target, scale=lw,
                                      label=f"target, {far:.2f} m from the tool",
-                                     font=_font(type_scale(*size).small))
+                                     font=_font(type_scale(*size).small), backing=th.panel)
     if np.all(np.isfinite(tool)):
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
         p_px, _, p_front = camera.project(tool[:3, 3], size)

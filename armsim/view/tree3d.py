@@ -272,7 +272,8 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
             far = float(np.linalg.norm(target[:3, 3] - tool[:3, 3]))
             arrow = draw_offscreen_arrow(surface, camera, target[:3, 3], color, scale=lw,
                                          label=f"{t.link}'s target, {far:.2f} m from it",
-                                         font=_font(type_scale(*size).small))
+                                         font=_font(type_scale(*size).small),
+                                         backing=th.panel)
             if arrow:           # the panel keeps clear of it and its label
                 arrows.append(arrow)
         _draw_frame(surface, camera, size, tool, frame_len, 2 * lw)
