@@ -133,3 +133,26 @@ def test_snapshot_and_bad_input(dual):
     sim = TreeSimulation(dual, {"left_tool": Fixed([1, 1, 1])}, q)
     with pytest.raises(ValueError, match=r"^target of 'left_tool' must be a position"):
         sim.step(targets={"left_tool": np.full(3, np.nan)})
+
+
+def test_a_tool_beyond_its_reach_stretches_toward_its_target_as_solve_does(dual):
+    # the window's dual arm with its left target dragged 2 m away: the left arm stayed folded
+    # (2.46 m from the target for good, 'stalled') while armsim.solve stretches it (1.68 m)
+    import armsim
+    q0 = _start(dual)
+    F = dual.frames(q0)
+    far = F["left_tool"].copy()
+    far[:3, 3] = [1.5, -1.5, 0.2]
+    right = F["right_tool"]
+    sim = TreeSimulation(dual, {"left_tool": Mouse(F["left_tool"][:3, 3]),
+                                "right_tool": Oriented(Fixed(right[:3, 3]), right[:3, :3])},
+                         q0, iterations_per_frame=8)
+    start = np.linalg.norm(far[:3, 3] - F["left_tool"][:3, 3])     # 2.46 m
+    for _ in range(20):
+        st = sim.step(targets={"left_tool": far})
+    solved = armsim.solve(dual, {"left_tool": far, "right_tool": right})
+    left = st.tool("left_tool")
+    assert left.out_of_reach and solved.reason == "unreachable"
+    assert left.error < 1.05 * solved.targets["left_tool"] < 0.75 * start
+    assert st.tool("right_tool").error < 1e-6             # the other tool stays on its target
+    assert dual.within_limits(st.q, atol=1e-12)

@@ -479,11 +479,11 @@ class TreeTargets(Problem):
                        for a, x, y, z, b2 in self._far_check)
         return any(bool(self._far(s, r).any()) for s, r in zip(self.subs, self._split(targets)))
 
-    def _stretch(self, q, targets):
+    def _stretch(self, q, targets, budget=STRETCH_STEPS):
         """Each tool whose target is provably beyond its reach and that has joints of its own
         (no other tool moves them) stretched toward it by those joints alone, the others
         held (the solve weighs such a tool :data:`FAR_WEIGHT`: its own joints barely moved):
-        up to :data:`STRETCH_STEPS` damped steps, each taken only where it lowers the error.
+        up to ``budget`` damped steps, each taken only where it lowers the error.
         ``q`` (B, n) is changed in place; returns whether any row changed."""
         if self._own is None:
             self._own = own_chains(self)
@@ -501,7 +501,7 @@ class TreeTargets(Problem):
             e = sub.error(aim, y)
             f = np.einsum("bi,bi->b", e, e)
             nu = np.full(len(far), SpatialTarget.default_damping)
-            for _ in range(STRETCH_STEPS):      # the loop's damped step and its rules
+            for _ in range(budget):             # the loop's damped step and its rules
                 qn = sub.clip(qs + steps._damped(J, e, nu * f + steps.lambda_floor2(sub.scale)))
                 yn, Jn = sub.value_and_jacobian(qn)
                 en = sub.error(aim, yn)

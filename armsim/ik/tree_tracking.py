@@ -206,7 +206,9 @@ class TreeSimulation:
 
     Each frame runs one solve of every tool at once (the :class:`~armsim.ik.tree.TreeTargets`
     problem, :class:`~armsim.ik.loop.Solver` with ``iterations_per_frame`` iterations, no
-    restarts) from the previous frame's joints, so the robot keeps its branch.
+    restarts) from the previous frame's joints, so the robot keeps its branch; a tool whose
+    target is provably beyond its reach is then stretched toward it by its own joints, as
+    :func:`armsim.solve` does, ``iterations_per_frame`` damped steps a frame.
 
     Parameters
     ----------
@@ -347,6 +349,8 @@ class TreeSimulation:
         self.frame, self._targets = self.frame + 1, new
         solver = self._solver(prob)
         q, iters, _, _ = solver.run(row[None], self.q[None])
+        if prob._far_any(row[None]):      # a tool beyond its reach: its own joints stretch
+            prob._stretch(q, row[None], budget=self._settings["max_iter"])    # (as solve's)
         q = q[0]
         if not np.all(np.isfinite(q)):         # never expected; the pose stays finite
             q = self.q.copy()
