@@ -379,11 +379,12 @@ def _scene_from(args):
         v = getattr(args, attr)
         if v is not None:
             if option == "--orbit" and not scene.spatial:
+                cal = scene.calibration if scene.kind == "calibration" else None
+                why = ("is planar" if scene.kind == "ik" else "is a 3D calibration scene, whose "
+                       "camera frames the robot and its cameras itself (o turns it in the window)"
+                       if getattr(cal, "robot", None) else f"is a {scene.kind} scene")
                 raise UsageError(f"argument --orbit: only a spatial scene (arm.robot, arm.urdf or "
-                                 f"arm.dh, or --robot) has a 3D camera; {scene.source} is planar"
-                                 if scene.kind == "ik" else
-                                 f"argument --orbit: only a spatial scene has a 3D camera; "
-                                 f"{scene.source} is a {scene.kind} scene")
+                                 f"arm.dh, or --robot) takes it; {scene.source} {why}")
             kind = KIND_OPTIONS.get(option)
             if kind is not None and kind != scene.kind:
                 what = "an IK scene (one with [arm])" if kind == "ik" else f"a {kind} scene (one with [{kind}])"

@@ -112,6 +112,18 @@ def test_calibration_options_refused_for_an_ik_scene(tmp_path):
                         "[calibration]) has this option; k.toml is an IK scene\n")
 
 
+def test_orbit_on_a_3d_calibration_scene_says_why_it_is_refused(tmp_path):
+    # it said "only a spatial scene has a 3D camera" of a scene drawn by a 3D camera that
+    # its window's o key turns
+    scene = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
+    r = run_cli(scene, "--gif", "a.gif", "--orbit", "10", cwd=tmp_path)
+    assert r.returncode == 2 and not (tmp_path / "a.gif").exists()
+    assert r.stderr == (f"armsim: error: argument --orbit: only a spatial scene (arm.robot, "
+                        f"arm.urdf or arm.dh, or --robot) takes it; {scene} is a 3D calibration "
+                        f"scene, whose camera frames the robot and its cameras itself (o turns "
+                        f"it in the window)\n")
+
+
 def test_bad_calibration_scene_is_one_line(tmp_path):
     (tmp_path / "s.toml").write_text("[calibration]\nsegments = 0\n")
     r = run_cli("s.toml", "--gif", "a.gif", cwd=tmp_path)
