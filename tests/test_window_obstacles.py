@@ -107,3 +107,20 @@ def test_obstacle_at_picks_inside_and_within_the_tolerance():
     assert W.obstacle_at(app.obstacles, c + [circle.radius + 0.01, 0]) is None
     assert W.obstacle_at(app.obstacles, c + [circle.radius + 0.01, 0], tolerance=0.011) is circle
     assert W.obstacle_at(app.obstacles, box.center + 0.5 * box.size - 1e-6) is box
+
+
+def test_m_in_a_3d_scene_with_obstacles_cycles_the_methods_it_can_use():
+    # the window of scenes/panda_obstacle.toml died with a traceback on the third m
+    # ("method 'ccd' cannot take objectives"): the 3D arm offered every method but fabrik
+    from armsim.cli import draw_options, scene_camera
+    scene = load(ROOT / "scenes" / "panda_obstacle.toml")
+    sim = build_simulation(scene)
+    app = press(W.App(sim, W.open_window(SIZE, allow_headless=True), fps=10_000,
+                      camera=scene_camera(scene, sim), draw_options=draw_options(scene)), loops=2)
+    seen = []
+    for _ in range(4):
+        press(app, pygame.event.Event(pygame.KEYDOWN, key=pygame.K_m, mod=0, unicode="m"))
+        seen.append(app.sim.solver.method)
+    assert seen == ["gradient", "pinv", "dls", "gradient"]
+    assert app.message == "method: gradient / backtrack"
+    assert app.running and np.all(np.isfinite(app.sim.state.q))

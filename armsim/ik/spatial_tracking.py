@@ -252,9 +252,10 @@ class SpatialSimulation:
 
     @property
     def methods(self) -> tuple:
-        """The methods a spatial chain can use (:data:`armsim.ik.METHODS` but fabrik)."""
+        """The methods this arm can use (:data:`armsim.ik.METHODS` its problem supports: no
+        fabrik; with objectives, no ccd either)."""
         from armsim.ik.loop import METHODS
-        return tuple(m for m in METHODS if m != "fabrik")
+        return tuple(m for m in METHODS if m in self.solver.problem.supports)
 
     def set_solver(self, method=None, correction=None) -> None:
         """Switch the method and/or the correction from the next frame on (the pose,
