@@ -51,7 +51,10 @@ class XApp:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             assert wait_for(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 10), "Xvfb did not start"
-            app_env = dict(os.environ, DISPLAY=self.display, SDL_VIDEODRIVER="x11",
+            # pygame's display init in this process (DISPLAY set: a desktop's terminal) puts
+            # SDL_VIDEO_X11_WMCLASS=__main__.py in the environment: the app's window class
+            app_env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEO_X11_WMCLASS"}
+            app_env.update(DISPLAY=self.display, SDL_VIDEODRIVER="x11",
                            ARMSIM_STATE_OUT=str(self.state_path), **(env or {}))
             self.app = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), *args],
                                         env=app_env, cwd=cwd, stdout=subprocess.PIPE,
