@@ -366,8 +366,12 @@ class Destination:
         except OSError as exc:
             raise self.error(exc) from None
 
-    def error(self, exc: OSError) -> OutputError:
-        """The one-line error for a write to this destination that failed."""
+    def error(self, exc: OSError) -> Exception:
+        """The one-line error for a write to this destination that failed; the
+        ``BrokenPipeError`` itself when its reader left standard output (``| head``: not an
+        error of the run, the command ends quietly)."""
+        if isinstance(exc, BrokenPipeError) and names_stdout(self.name):
+            return exc
         where = f"argument {self.label}: " if self.label else ""
         return OutputError(f"{where}cannot write '{self.name}': {_why(exc)}")
 

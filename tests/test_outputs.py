@@ -464,6 +464,20 @@ def test_a_closed_standard_output_is_named(tmp_path):
                         "(is it closed?)\n")
 
 
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
+    # `--gif - | head -c 10` said "armsim: error: cannot write '-': Broken pipe", exit 2,
+    # as if the input were bad
+    p = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "--gif", "-",
+                          "--frames", "60", "--size", "320x240"], cwd=tmp_path, env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.read(6) == b"GIF89a"
+    p.stdout.close()                          # the reader leaves, as head does
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 0
+    assert err == b""
+    assert os.listdir(tmp_path) == []         # nothing left behind
+
+
 def test_a_scene_s_own_outputs_are_named_as_its_keys_not_as_options(tmp_path, capsys):
     # under --export, a scene whose [output] report is its gif (or the scene itself) was
     # reported as "argument --report: ...", an option the user never typed
