@@ -19,46 +19,46 @@ from armsim.ik import disk_cache, float_code, spatial_scalar
 __all__ = ["TreeFloat", "woodbury_plan"]
 
 
-def _code(text):
-    """``text`` (generated source) compiled, through the disk cache
-    (:mod:`armsim.ik.disk_cache`, keyed by the text itself and the interpreter that compiled
-    it, as a chain's pass: a later process of the same interpreter reads the same code back
-    instead of compiling it again, most of a robot's float pass)."""
-    parts = (disk_cache.bytecode_tag(), text)
-    hit = disk_cache.load("code", parts)
-    if hit is not None and isinstance(hit[0], spatial_scalar._CodeType):
+def _cached(what, parts, build, valid):
+    """``build()``, through the disk cache (:mod:`armsim.ik.disk_cache`) under ``what`` and
+    ``parts`` (the interpreter that compiles its code is added): a stored entry that
+    ``valid`` accepts is read back instead of built (a later process of the same
+    interpreter, the same bits)."""
+    parts = (disk_cache.bytecode_tag(),) + tuple(parts)
+    hit = disk_cache.load(what, parts)
+    if hit is not None and valid(hit[0]):
         return hit[0]
-    code = compile(text, "<string>", "exec")
-    disk_cache.store("code", parts, code)
-    return code
+    out = build()
+    disk_cache.store(what, parts, out)
+    return out
+
+
+def _is_code(x):
+    return isinstance(x, spatial_scalar._CodeType)
+
+
+def _code(text):
+    """``text`` (generated source) compiled, keyed by the text itself (as a chain's pass: a
+    later process does not compile it again, most of a robot's float pass)."""
+    return _cached("code", (text,), lambda: compile(text, "<string>", "exec"), _is_code)
 
 
 def _generated(make, *args):
-    """The source ``make(*args)`` compiled, through the disk cache keyed by ``make``, the
-    arguments and the interpreter: a later process neither writes the source (the hand's
-    dense solve: a few ms) nor compiles it."""
-    parts = (disk_cache.bytecode_tag(), f"{make.__module__}.{make.__qualname__}", repr(args))
-    hit = disk_cache.load("generated", parts)
-    if hit is not None and isinstance(hit[0], spatial_scalar._CodeType):
-        return hit[0]
-    code = compile(make(*args), "<string>", "exec")
-    disk_cache.store("generated", parts, code)
-    return code
+    """The source ``make(*args)`` compiled, keyed by ``make`` and the arguments: a later
+    process neither writes the source (the hand's dense solve: a few ms) nor compiles it."""
+    return _cached("generated", (f"{make.__module__}.{make.__qualname__}", repr(args)),
+                   lambda: compile(make(*args), "<string>", "exec"), _is_code)
 
 
 def _woodbury(*args):
     """(:func:`_woodbury_source` (``args``)'s first source compiled, its second source),
-    through the disk cache keyed by the arguments and the interpreter: a later process
-    neither writes the sources (the dual arm's: 2-5 ms) nor compiles the first."""
-    parts = (disk_cache.bytecode_tag(), repr(args))
-    hit = disk_cache.load("woodbury", parts)
-    if hit is not None and isinstance(hit[0], tuple) and len(hit[0]) == 2 and isinstance(
-            hit[0][0], spatial_scalar._CodeType) and isinstance(hit[0][1], str):
-        return hit[0]
-    text, fix_text = _woodbury_source(*args)
-    out = (compile(text, "<string>", "exec"), fix_text)
-    disk_cache.store("woodbury", parts, out)
-    return out
+    keyed by the arguments: a later process neither writes the sources (the dual arm's:
+    2-5 ms) nor compiles the first."""
+    def build():
+        text, fix_text = _woodbury_source(*args)
+        return compile(text, "<string>", "exec"), fix_text
+    return _cached("woodbury", (repr(args),), build, lambda x: isinstance(x, tuple) and len(
+        x) == 2 and _is_code(x[0]) and isinstance(x[1], str))
 
 
 class TreeFloat:
