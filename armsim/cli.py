@@ -517,7 +517,7 @@ def run(argv):
         raise UsageError(str(exc)) from None
     gif, report, plot = _outputs(args, scene)
     options = draw_options(scene)
-    camera = scene_camera(scene, sim)
+    camera = scene_camera(scene, sim, None if gif is None else scene.render.frames)
     try:
         with Outputs() as outs:
             gif_dest = None if gif is None else outs.add(gif, None,
@@ -596,8 +596,10 @@ def fallback_gif(scene) -> str:
     return f"armsim-{stem}.gif"
 
 
-def scene_camera(scene, sim):
-    """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``), else None."""
+def scene_camera(scene, sim, frames=None):
+    """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``; what it
+    leaves out frames the arm as it starts and where it goes in ``frames`` frames, default
+    :data:`~armsim.view.orbit.PATH_FRAMES`), else None."""
     if not getattr(scene, "spatial", False):
         return None
     from armsim.view.orbit import OrbitCamera, sim_points, view_reach
@@ -605,7 +607,10 @@ def scene_camera(scene, sim):
     for k in ("distance", "center"):      # not in the file: the framing of the arm as it starts
         if given is None or getattr(given, k) is None:
             view.pop(k)
-    return OrbitCamera.from_view(view, reach=view_reach(sim.chain), points=sim_points(sim))
+    if "distance" in view and "center" in view:       # the file frames it: no preview
+        frames = 0
+    return OrbitCamera.from_view(view, reach=view_reach(sim.chain),
+                                 points=sim_points(sim, frames))
 
 
 def scene_title(scene) -> str:

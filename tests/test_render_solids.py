@@ -576,3 +576,35 @@ def test_a_mesh_whose_only_triangle_has_a_vertex_not_a_number_says_so(tmp_path):
     path.write_text("v 0 0 0\nv 1 0 0\nv nan 1 0\nf 1 2 3\n")   # ("the mesh has no triangles")
     with pytest.raises(ValueError, match="^the mesh has no triangles of finite vertices$"):
         _load_mesh(path, np.ones(3))
+
+
+def test_the_panda_stays_in_the_picture_for_its_whole_lap(tmp_path):
+    """``--robot panda``'s wrist rises during its lap: the framing covers where the arm goes
+    (a preview of the run), not only where it starts.  Every frame of the GIF keeps the
+    robot's grey solids off the picture's border (frames 52-99 touched the top before)."""
+    from PIL import Image
+
+    from armsim.cli import main
+    out = tmp_path / "panda.gif"
+    assert main(["--robot", "panda", "--frames", "100", "--size", "320x240", "--gif", str(out)]) == 0
+    im, touching = Image.open(out), []
+    for k in range(im.n_frames):
+        im.seek(k)
+        a = np.asarray(im.convert("RGB")).astype(int)
+        border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+        if (border.mean(axis=1) > 90).sum() > 2:          # a solid's lit grey, not the grid
+            touching.append(k)
+    assert im.n_frames == 100 and touching == []
+
+
+def test_the_preview_leaves_the_run_as_it_was():
+    """The framing's preview steps a copy: the simulation itself is still at frame 0, and
+    its frames are the same as a simulation's never previewed."""
+    from armsim.cli import robot_scene
+    from armsim.scene.document import build_simulation, loads
+    from armsim.view.orbit import sim_points
+    a, b = (build_simulation(loads(robot_scene("panda"))) for _ in range(2))
+    pts = sim_points(a, 40)
+    assert a.frame == 0 and len(pts) > len(sim_points(b, 0))
+    for _ in range(40):
+        np.testing.assert_array_equal(a.step().q, b.step().q)

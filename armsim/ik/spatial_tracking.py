@@ -120,7 +120,7 @@ def snapshot(chain: SpatialChain, q, target, *, frame=0, kind=None, trail=None, 
     orient = 0.0
     if kind == "pose":
         orient = float(np.linalg.norm(rotation_vector(T_target[:3, :3] @ R_tool.T)))
-    jac = np.asarray(chain.geometric_jacobian(q), dtype=float)
+    jac = np.asarray(chain.geometric_jacobian(q, (axes, origins), p_tool), dtype=float)
     if trail is None:
         trail = p_tool[None].copy()
     return SpatialState(

@@ -450,25 +450,22 @@ class SpatialChain(Limited):
 
     def joint_axes(self, q):
         """Each joint's axis z_i (..., n, 3) and origin p_i (..., n, 3) in the base frame
-        (what the geometric Jacobian and ``ccd`` need); numpy."""
+        (what the geometric Jacobian and ``ccd`` need); numpy, by the float pass (a
+        prismatic joint's origin is its link frame's less its travel ``q_i z_i``)."""
         q = np.asarray(self._q(q), dtype=float)
-        _, _, Rs, ps = self._forward(q, frames=True)
-        batch = q.shape[:-1]
-        z, o = [], []
-        prev_R, prev_p = np.broadcast_to(np.eye(3), batch + (3, 3)), np.zeros(batch + (3,))
-        for i in range(self.n):
-            Rf = prev_R @ self._R0[i]
-            z.append(Rf @ self.axes[i])
-            o.append(prev_p + prev_R @ self.xyz[i])
-            prev_R, prev_p = Rs[i], ps[i]
-        return np.stack(z, axis=-2), np.stack(o, axis=-2)
+        frames, _ = (self._frames_one if q.ndim == 1 else self._float_frames)(q)
+        z = np.swapaxes(self._axes_base(frames), -1, -2)
+        o = frames[..., :3, 3] - np.where(np.asarray(self.prismatic)[:, None], q[..., None] * z, 0)
+        return z, o
 
-    def geometric_jacobian(self, q):
+    def geometric_jacobian(self, q, axes=None, p=None):
         """The textbook pose Jacobian (..., 6, n): ``(z_i x (p - p_i), z_i)`` for a revolute
-        joint, ``(z_i, 0)`` for a prismatic one (numpy; the cross-check of :meth:`jacobian`)."""
+        joint, ``(z_i, 0)`` for a prismatic one (numpy; the cross-check of :meth:`jacobian`).
+        ``axes`` (:meth:`joint_axes` of q) and ``p`` (the tool's position) when the caller
+        has them."""
         q = np.asarray(self._q(q), dtype=float)
-        z, o = self.joint_axes(q)
-        p = self.pose(q)[1]
+        z, o = self.joint_axes(q) if axes is None else axes
+        p = self.pose(q)[1] if p is None else p
         lin = np.cross(z, p[..., None, :] - o)
         pri = np.asarray(self.prismatic)
         lin = np.where(pri[:, None], z, lin)

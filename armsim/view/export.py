@@ -275,14 +275,16 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     import pygame
 
     from armsim.view.calibration_spatial import calibration_status
-    from armsim.view.render import (default_camera, draw_frame, is_spatial, is_spatial_calibration,
-                                    is_tree, spatial_obstacles)
+    from armsim.view.render import (default_camera, draw_frame, drawn_in_3d, is_spatial,
+                                    is_spatial_calibration, is_tree, spatial_obstacles)
     from armsim.view.solids import body_of, tree_body_of
     surface = pygame.Surface(size, 0, 24)       # as armsim.view.render.render_array draws
     if history is not None:
         from armsim.view.plot import values_of
-    initial = default_camera(sim, size)         # None: a planar picture
-    camera = None if initial is None else (camera.copy() if camera is not None else initial)
+    if not drawn_in_3d(sim.state):              # a planar picture
+        camera = None
+    else:
+        camera = camera.copy() if camera is not None else default_camera(sim, size, frames)
     for k in range(frames):
         state = sim.step()
         if history is not None:

@@ -79,20 +79,53 @@ def arm_points(state) -> np.ndarray:
 
 #: the frames of a simulation's target path a framing keeps in view (10 s at 30 fps)
 PATH_FRAMES = range(0, 301, 5)
+#: a preview of the arm's motion (:func:`sim_points`) steps a copy of the simulation only
+#: for chains of at most this many joints (a 10,000-link chain is framed as it stands)
+PREVIEW_JOINTS = 64
+#: the preview's frames when no target moves (the arm settles on them in about a second)
+STILL_FRAMES = 30
 
 
-def sim_points(sim) -> np.ndarray:
-    """:func:`arm_points` of a spatial simulation's state and where its target path goes in
-    :data:`PATH_FRAMES` (a path is a pure function of the frame)."""
+def sim_points(sim, frames=None) -> np.ndarray:
+    """:func:`arm_points` of a spatial simulation's state, where its target path goes in
+    :data:`PATH_FRAMES`, and where the arm goes while it follows that path: a copy of
+    ``sim`` is stepped for ``frames`` frames (default, and at most, the last of
+    :data:`PATH_FRAMES`; :data:`STILL_FRAMES` when no target moves; 0 = no preview) and its
+    state taken every fifth frame (a path is a pure function of the frame and the
+    simulation deterministic, so this is the motion the view will show).  No preview for a
+    chain of more than :data:`PREVIEW_JOINTS` joints; a copy whose step fails keeps the
+    points before it."""
     pts = [arm_points(sim.state)]
     paths = list(getattr(sim, "paths", {}).values()) or [getattr(sim, "path", None)]
+    moving = False
     for path in paths:                           # a whole robot: every tool's path
         if not callable(path):
             continue
+        first = np.asarray(path(0), dtype=float)
         for k in PATH_FRAMES:
             t = np.asarray(path(k), dtype=float)
+            moving = moving or not np.array_equal(t, first)
             pts.append((t[:3, 3] if t.shape == (4, 4) else t.reshape(-1)[:3]).reshape(1, 3))
+    last = PATH_FRAMES[-1] if moving else STILL_FRAMES
+    last = last if frames is None else min(int(frames), last)
+    if last > 0 and getattr(getattr(sim, "chain", None), "n", PREVIEW_JOINTS + 1) \
+            <= PREVIEW_JOINTS and any(callable(p) for p in paths):
+        pts += _preview(sim, last)
     return np.vstack([p for p in pts if p.shape[-1] == 3])
+
+
+def _preview(sim, last) -> list:
+    """The arm's points every fifth frame of a copy of ``sim`` stepped ``last`` frames."""
+    import copy
+    ahead, out = copy.deepcopy(sim), []
+    for k in range(1, last + 1):
+        try:
+            state = ahead.step()
+        except (ValueError, ArithmeticError):     # the run itself will say what is wrong
+            break
+        if k % PATH_FRAMES.step == 0 or k == last:
+            out.append(arm_points(state))
+    return out
 
 
 def _vector3(name, value) -> np.ndarray:

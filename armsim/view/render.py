@@ -175,13 +175,20 @@ def is_spatial_calibration(state) -> bool:
     return isinstance(state, SpatialCalibrationState)
 
 
-def default_camera(sim, size=None):
+def drawn_in_3d(state) -> bool:
+    """True for a state drawn by a camera: a spatial arm, a whole robot, a 3D calibration."""
+    return is_spatial(state) or is_tree(state) or is_spatial_calibration(state)
+
+
+def default_camera(sim, size=None, frames=None):
     """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
-    reach, or of a 3D calibration's robot and cameras (for a picture of ``size``, default
-    :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None for a planar picture."""
+    reach and of where it goes in its first ``frames`` frames
+    (:func:`~armsim.view.orbit.sim_points`), or of a 3D calibration's robot and cameras (for
+    a picture of ``size``, default :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None
+    for a planar picture."""
     from armsim.view.orbit import OrbitCamera, sim_points, view_reach
     if is_spatial(sim.state) or is_tree(sim.state):
-        return OrbitCamera.framing(view_reach(sim.chain), points=sim_points(sim))
+        return OrbitCamera.framing(view_reach(sim.chain), points=sim_points(sim, frames))
     if is_spatial_calibration(sim.state):
         from armsim.view.calibration_spatial import FRAME_SIZE, framing
         return framing(sim.state, size=size or FRAME_SIZE)

@@ -36,8 +36,8 @@ from armsim.view.overlay import banner_layout, draw_banner, draw_help
 from armsim.view.planar import band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.solids import body_of
-from armsim.view.render import (default_camera, draw, draw_frame, is_spatial, layout,
-                                spatial_obstacles, world_at)
+from armsim.view.render import (default_camera, draw, draw_frame, drawn_in_3d, is_spatial,
+                                layout, spatial_obstacles, world_at)
 from armsim.kinematics.spatial import rotation_vector
 from armsim.view.style import DEFAULT_THEME, scaled_theme
 from armsim.view.picking import PICK_PX, obstacle_at  # noqa: F401 (the window's API)
@@ -287,8 +287,8 @@ class App(SpatialControls):
         self.sim = sim
         self.spatial = is_spatial(sim.state)
         # the 3D view (a spatial arm or a 3D calibration): built once, kept until ``v``
-        initial = default_camera(sim, screen.get_size())
-        self.camera = None if initial is None else (camera or initial)
+        self.camera = (None if not drawn_in_3d(sim.state)
+                       else camera or default_camera(sim, screen.get_size()))
         # the scene's orbit runs from the start; a still scene's camera waits for o
         self.orbiting = self.camera is not None and self.camera.orbit_deg_per_s != 0
         self._buttons = set()           # mouse buttons held (3D: no auto orbit meanwhile)
