@@ -253,3 +253,19 @@ def test_a_message_stays_off_the_live_plot(size):
     assert not rect.colliderect(plot) and rect.top >= 0
     assert banner_layout(size, line, "bottom", avoid=pygame.Rect(0, 0, 10, 10))[0] == \
         banner_layout(size, line, "bottom")[0]                            # nothing in the way
+
+
+def test_the_help_box_hides_what_lies_under_it():
+    """The help is drawn on an opaque box: over a white window its background is the
+    panel's colour exactly (it was 92 % opaque: the panel's words showed through it)."""
+    from armsim.view import overlay
+    from armsim.view.window import help_lines
+    size = (800, 600)
+    theme = scaled_theme(DEFAULT_THEME, size)
+    surf = pygame.Surface(size)
+    surf.fill((255, 255, 255))
+    rect = overlay.draw_help(surf, "armsim controls  (h or ? closes)", help_lines(), theme)
+    inside = pygame.surfarray.array3d(surf)[rect.x + 1:rect.right - 1, rect.y + 1:rect.bottom - 1]
+    colours, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
+    assert tuple(colours[counts.argmax()]) == tuple(theme.panel)[:3]
+    assert not np.any(np.all(inside == 255, axis=-1))         # no white shows through

@@ -87,7 +87,8 @@ def _split(wrapped, columns, room):
 def draw_help(screen, title, rows, theme) -> pygame.Rect:
     """The help: ``title`` then (control, what it does) ``rows`` in the body size, on a box
     in the middle of the window; one column, or two when one is taller than the window.
-    Returns the box."""
+    The box is opaque (what lies under it, the panel's words, would show through and mix
+    with the help's).  Returns the box."""
     w, h = screen.get_size()
     font = _font(type_scale(w, h).body)
     line = font.get_linesize()
@@ -114,9 +115,7 @@ def draw_help(screen, title, rows, theme) -> pygame.Rect:
     bw = min(w, max(font.size(title)[0], columns * col_w + (columns - 1) * 2 * pad) + 2 * pad)
     bh = min(h, line * (per + 1) + pad * 3)
     rect = pygame.Rect((w - bw) // 2, (h - bh) // 2, bw, bh)
-    box = pygame.Surface(rect.size, pygame.SRCALPHA)
-    box.fill((*theme.panel, 235))
-    screen.blit(box, rect.topleft)
+    screen.fill(theme.panel, rect)
     pygame.draw.rect(screen, theme.text, rect, 1)
     screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
     for c, col in enumerate(cols):
