@@ -269,3 +269,30 @@ def test_the_help_box_hides_what_lies_under_it():
     colours, counts = np.unique(inside.reshape(-1, 3), axis=0, return_counts=True)
     assert tuple(colours[counts.argmax()]) == tuple(theme.panel)[:3]
     assert not np.any(np.all(inside == 255, axis=-1))         # no white shows through
+
+
+@pytest.mark.parametrize("size", [(400, 300), (450, 300), (500, 200), (400, 250)])
+def test_a_short_legend_shows_every_joints_colour(size):
+    """A small window with the live plot's slot kept: the Jacobian legend's box is short,
+    and the swatches (what the legend is for) come before its title.  All seven joints'
+    colours are in the box (3-5 of 7 before: the rows under the title were cut off)."""
+    from armsim.view import planar
+    from armsim.view.render import draw
+    state = build_simulation(default_scene()).step()
+    boxes = []
+    legend = planar._draw_jacobian_legend
+
+    def spy(surface, state, theme, rect, size=None):
+        boxes.append((legend(surface, state, theme, rect, size), theme))
+        return boxes[-1][0]
+    planar._draw_jacobian_legend = spy
+    try:
+        surf = pygame.Surface(size)
+        draw(surf, state, plot_slot=True)
+    finally:
+        planar._draw_jacobian_legend = legend
+    (box, theme), = boxes
+    pixels = pygame.surfarray.array3d(surf)[box.x:box.right, box.y:box.bottom].reshape(-1, 3)
+    seen = [j + 1 for j in range(7)
+            if np.any(np.all(pixels == theme.segment_color(j)[:3], axis=1))]
+    assert seen == [1, 2, 3, 4, 5, 6, 7]

@@ -270,6 +270,9 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pyga
     cols = max(1, (rect.w - 2 * pad) // max(cell_w, 1))
     rows = -(-n // cols)
     room = (rect.h - 2 * pad) // line - len(head) - rows
+    if room < 0:            # a short box: the swatches before the title (the colours are
+        head = wrap_lines([words[-1]], font, width)    # what the legend is for)
+        room = (rect.h - 2 * pad) // line - len(head) - rows
     tail = fit_lines(tail, font, width, max(room, 0) * line)
     h = min(rect.h, 2 * pad + (len(head) + rows + len(tail)) * line)
     box = pygame.Surface((rect.w, h), pygame.SRCALPHA)
