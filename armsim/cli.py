@@ -517,7 +517,7 @@ def run(argv):
         raise UsageError(str(exc)) from None
     gif, report, plot = _outputs(args, scene)
     options = draw_options(scene)
-    camera = scene_camera(scene, sim, None if gif is None else scene.render.frames)
+    camera = scene_camera(scene, sim)
     try:
         with Outputs() as outs:
             gif_dest = None if gif is None else outs.add(gif, None,

@@ -85,8 +85,8 @@ def test_the_panel_names_each_tool_with_its_errors_in_its_colour(picture):
         row = f"{t.link}: {t.error * 1000:.1f} mm, {np.degrees(t.orientation_error):.1f} deg"
         assert (row, tool_color(k)) in lines
     assert not any("out of reach" in s for s in texts)
-    top_left = px[:120, :260]                   # the panel's corner: the colours of its rows
-    assert _has(top_left, tool_color(0)) and _has(top_left, tool_color(1))
+    top = px[:120]          # the panel's corner (the top right, clear of the arm): its rows'
+    assert _has(top, tool_color(0)) and _has(top, tool_color(1))      # colours
 
 
 def test_out_of_reach_is_said_in_the_panel():
@@ -195,3 +195,41 @@ def test_the_robots_panel_never_covers_the_arrows_to_targets_off_the_picture():
         t3.draw_offscreen_arrow = draw
     arrows = np.any(off != bare, axis=-1)
     assert arrows.sum() > 500 and not np.any(arrows & np.any(on != off, axis=-1))
+
+
+def test_the_panel_keeps_clear_of_the_hand(monkeypatch):
+    """``--robot panda_hand`` at 640x480: the hand hangs near the bottom-left corner, its
+    points 8 px from where the panel went (its frames and fingers, drawn about the points,
+    ran under the panel).  No corner is 6 % of the shorter side clear of every point here,
+    so the panel takes the corner they come least near: the bottom right, 24 px clear of
+    the base's disk."""
+    from armsim import cli
+    from armsim.scene.document import loads
+    from armsim.view import spatial
+    from armsim.view.solids import tree_body_of
+    scene = loads(cli.robot_scene("panda_hand"))
+    sim = build_simulation(scene)
+    camera = cli.scene_camera(scene, sim, 2)
+    seen, boxes = [], []
+    draw_panel, text_panel = spatial._draw_panel, spatial._text_panel
+
+    def panel(surface, lines, arm_px, th, size, keep_out=()):
+        seen.append(arm_px[np.all(np.isfinite(arm_px), axis=1)])
+        return draw_panel(surface, lines, arm_px, th, size, keep_out)
+
+    def box(surface, texts, at, wh, *rest):
+        boxes.append((*at, *wh))
+        return text_panel(surface, texts, at, wh, *rest)
+    monkeypatch.setattr("armsim.view.tree3d._draw_panel", panel)
+    monkeypatch.setattr(spatial, "_text_panel", box)
+    render_tree(sim.step(), camera, (640, 480), body=tree_body_of(sim.chain))
+    (pts,), ((x0, y0, w, h),) = seen, boxes
+
+    def clearance(x, y):
+        dx = np.maximum(np.maximum(x - pts[:, 0], pts[:, 0] - (x + w)), 0.0)
+        dy = np.maximum(np.maximum(y - pts[:, 1], pts[:, 1] - (y + h)), 0.0)
+        return float(np.hypot(dx, dy).min())
+    m = min(x0, 640 - w - x0)                     # the margin: the box sits in a corner
+    corners = {(x, y): clearance(x, y) for x in (m, 640 - w - m) for y in (m, 480 - h - m)}
+    assert (x0, y0) in corners and corners[(x0, y0)] == max(corners.values())
+    assert corners[(x0, y0)] > 20 and corners[(m, 480 - h - m)] < 10    # not bottom left

@@ -284,7 +284,7 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
     if not drawn_in_3d(sim.state):              # a planar picture
         camera = None
     else:
-        camera = camera.copy() if camera is not None else default_camera(sim, size, frames)
+        camera = camera.copy() if camera is not None else default_camera(sim, size)
     for k in range(frames):
         state = sim.step()
         if history is not None:

@@ -45,6 +45,9 @@ __all__ = ["draw_spatial", "render_spatial", "joint_color", "shade", "link_radiu
 JACOBIAN_SCALE = 0.3
 #: the lines the panel keeps at least when it leaves some out to clear the arm
 PANEL_MIN_LINES = 2
+#: the panel's corner is one the arm's points keep this share of the shorter side clear of,
+#: where one is (the parts drawn about a point, a tool's frame, a solid, reach past it)
+PANEL_CLEARANCE = 0.06
 #: the tool and target frames' axes: x red, y green, z blue
 AXIS_COLORS: tuple[Color, Color, Color] = ((235, 70, 60), (70, 200, 90), (70, 130, 255))
 #: link radius as a fraction of the arm's reach
@@ -368,7 +371,8 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
 
 def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     """The panel in the body size of the surface's type scale, in the corner the arm (and the
-    target) cover least, never one whose box meets a rectangle of ``keep_out`` (the live
+    target) cover least (of those, the first the points stay :data:`PANEL_CLEARANCE` clear
+    of, else the one they come least near), never one whose box meets a rectangle of ``keep_out`` (the live
     plot's) while another is free; lines wider than a third of the width (at least 12
     characters, at most the width less the margins) are wrapped, and lines the height has
     no room for (60 % of it) left out.  Where every corner's box would cover some of the
@@ -408,7 +412,19 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
             x0, y0 = c
             return int(np.sum((pts[:, 0] >= x0 - margin) & (pts[:, 0] <= x0 + w + margin)
                               & (pts[:, 1] >= y0 - margin) & (pts[:, 1] <= y0 + h + margin)))
-        corner = min(free or corners, key=covered)     # first corner wins a tie: top left
+
+        def near(c):
+            """How much nearer than :data:`PANEL_CLEARANCE` of the shorter side the
+            nearest point comes to the box (0: none does)."""
+            if not len(pts):
+                return 0.0
+            x0, y0 = c
+            dx = np.maximum(np.maximum(x0 - pts[:, 0], pts[:, 0] - (x0 + w)), 0.0)
+            dy = np.maximum(np.maximum(y0 - pts[:, 1], pts[:, 1] - (y0 + h)), 0.0)
+            return max(0.0, PANEL_CLEARANCE * min(W, H) - float(np.hypot(dx, dy).min()))
+        # the corner covering fewest points; of those, one the points keep clear of (the
+        # drawn parts, a tool's frame, a finger's solid, reach past them), else the first
+        corner = min(free or corners, key=lambda c: (covered(c), near(c)))
         return covered(corner), corner, texts, w, h
 
     count = min(len(wrapped), room)
