@@ -54,7 +54,7 @@ from pathlib import Path
 
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
-           "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line"]
+           "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -121,7 +121,14 @@ def one_line(text) -> str:
     """``text`` (a message) as one line a terminal shows as it is: runs of white space (a
     parser's line breaks) as one space, any other character that is not printable (a file
     name's escape code, an undecodable byte) as its escape, ``\\x1b``, ``\\udcff``."""
-    text = " ".join(str(text).split())
+    return escaped(" ".join(str(text).split()))
+
+
+def escaped(name) -> str:
+    """``name`` (a file name, for a message) with each character that is not printable as
+    its escape: a NUL as ``\\x00``, an escape code as ``\\x1b``, a line break as ``\\n``
+    (a space stays a space: the name is shown as it is, in one line)."""
+    text = str(name)
     return text if text.isprintable() else "".join(
         c if c.isprintable() else repr(c)[1:-1] for c in text)
 

@@ -217,3 +217,12 @@ def test_a_file_name_with_an_escape_code_is_shown_escaped(four_joints, tmp_path)
     assert r.returncode == 2
     assert r.stderr == ("armsim: error: cannot write '\\x1b[2J/out.gif': folder '\\x1b[2J' "
                         "does not exist\n")
+
+
+def test_a_nul_in_a_scenes_urdf_is_one_line_and_status_2(tmp_path):
+    # a shell cannot pass a NUL in an argument, but a scene's string can hold one
+    scene = tmp_path / "nul.toml"
+    scene.write_text('[arm]\nurdf = "a\\u0000b.urdf"\n')
+    r = run([str(scene)], cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == f"{scene}: arm.urdf: must not contain a NUL character\n"

@@ -250,7 +250,8 @@ def test_fifo_device_and_folder_are_named(tmp_path):
     loop = tmp_path / "loop.urdf"
     loop.symlink_to(loop)
     assert refused(loop) == f"{loop}: cannot read the file: Too many levels of symbolic links"
-    assert refused("a\0b.urdf") == "a\0b.urdf: cannot read the file: a file name cannot contain a NUL character"
+    assert refused("a\0b.urdf") == ("a\\x00b.urdf: cannot read the file: a file name cannot "
+                                   "contain a NUL character")       # (shown escaped)
     assert refused(None) == "a URDF file's path must be a string or a Path, got NoneType"
 
 
@@ -326,3 +327,20 @@ def test_a_scene_names_the_special_file_its_urdf_key_gives(tmp_path):
         full = name if name.startswith("/") else str(tmp_path / name)
         assert str(err.value) == (f"{path}: arm.urdf: {full}: cannot read the file: it is "
                                   f"{what}, not a regular file")
+
+
+def test_a_control_character_in_the_path_is_shown_escaped(tmp_path):
+    """A NUL in the path (no file can have one) or an escape code and a line break in a
+    file's name show as their escapes: the error stays one line a terminal prints as it is
+    (load_urdf and load_robot put the NUL in their message raw)."""
+    for load in (armsim.load_urdf, armsim.load_robot):
+        with pytest.raises(ValueError) as err:
+            load("a\x00b.urdf")
+        assert str(err.value) == ("a\\x00b.urdf: cannot read the file: a file name cannot "
+                                  "contain a NUL character")
+    p = write(tmp_path, robot(ARM_LINKS + LOOP_LINKS, ARM_JOINTS + LOOP_JOINTS),
+              "arm\x1b[2J\n.urdf")
+    for load in (armsim.load_urdf, armsim.load_robot):
+        with pytest.raises(ValueError) as err:
+            load(p)
+        assert str(err.value) == f"{tmp_path}/arm\\x1b[2J\\n.urdf: {LOOP_LINE}"
