@@ -344,3 +344,28 @@ def test_a_control_character_in_the_path_is_shown_escaped(tmp_path):
         with pytest.raises(ValueError) as err:
             load(p)
         assert str(err.value) == f"{tmp_path}/arm\\x1b[2J\\n.urdf: {LOOP_LINE}"
+
+
+@pytest.mark.parametrize("axis, line", [
+    ("nan 0 0", "axis[0] must be within [-1e+06, 1e+06], got nan"),
+    ("0 inf 0", "axis[1] must be within [-1e+06, 1e+06], got inf"),
+    ("1 0", "axis must be three numbers, got '1 0'"),
+])
+def test_a_fixed_joints_malformed_axis_is_refused_by_both_loaders(tmp_path, axis, line):
+    """A URDF's <axis> is read for every joint: a fixed joint's non-finite axis on the chain
+    is malformed for load_urdf as for load_robot, one line naming the joint (load_urdf took
+    it: the chain ignored a fixed joint's axis)."""
+    fixed = joint("t", "l2", "tool", "fixed", "0.2 0 0").replace("0 0 1'/>", f"{axis}'/>")
+    p = write(tmp_path, robot(ARM_LINKS, ARM_JOINTS[:2] + [fixed]))
+    for load in (armsim.load_urdf, armsim.load_robot):
+        with pytest.raises(ValueError) as err:
+            load(p)
+        assert str(err.value) == f"{p}: joint 't': {line}"
+
+
+def test_a_fixed_joint_without_an_axis_or_with_a_zero_one_loads_in_both(tmp_path):
+    for extra in ("", "<axis xyz='0 0 0'/>"):
+        fixed = (f"<joint name='t' type='fixed'><parent link='l2'/><child link='tool'/>"
+                 f"<origin xyz='0.2 0 0'/>{extra}</joint>")
+        p = write(tmp_path, robot(ARM_LINKS, ARM_JOINTS[:2] + [fixed]))
+        assert armsim.load_urdf(p).n == 2 and armsim.load_robot(p).tips == ("tool",)

@@ -15,9 +15,9 @@ in :mod:`armsim.kinematics.validate`):
    most movable joints below it), at most 128 movable joints long;
 5. each number on the chain is read from the file's text and checked against the range of
    its quantity (origins within +-1e3 m, angles within +-1e6 rad, a prismatic joint's
-   travel within +-1e3 m) before any arithmetic; fixed joints are then folded into the
-   next joint's origin (or the tool offset after the last one), and the arm's reach must be
-   within 1e-3 to 1e3 m.
+   travel within +-1e3 m; a fixed joint's axis too, as :func:`load_robot` reads it) before
+   any arithmetic; fixed joints are then folded into the next joint's origin (or the tool
+   offset after the last one), and the arm's reach must be within 1e-3 to 1e3 m.
 
 Mimic, floating and planar joints on the chain are refused (:func:`load_robot` reads them).  Anything wrong is one
 ``ValueError`` line: ``PATH: what is wrong``, naming the link or joint.
@@ -392,9 +392,7 @@ def _tree_joint(j, element):
     if j.type not in MOVABLE + REFUSED + ("fixed",):
         raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
     T = _origin(element, where)
-    axis_el = element.find("axis")
-    axis = validate.vector("1 0 0" if axis_el is None else axis_el.get("xyz", "1 0 0"),
-                           "axis", f"{where}: axis")
+    axis = _axis(element, where)
     lo, hi = -np.pi, np.pi
     mimic_el = element.find("mimic")
     if j.type in ("revolute", "prismatic"):
@@ -432,6 +430,15 @@ def _origin(element, where):
     return T
 
 
+def _axis(element, where):
+    """A joint's ``<axis xyz>`` (3,) from the file's text, each number checked first: read
+    for every joint (a fixed one's too), so a non-finite axis is malformed in any joint and
+    :func:`load_urdf` and :func:`load_robot` refuse it in the same words."""
+    axis_el = element.find("axis")
+    return validate.vector("1 0 0" if axis_el is None else axis_el.get("xyz", "1 0 0"),
+                           "axis", f"{where}: axis")
+
+
 def _joints(chain, elements):
     """The movable :class:`Joint` of ``chain`` (yourdfpy joints, base first) with the fixed
     joints folded in, and the tool offset (4, 4) after the last one."""
@@ -449,6 +456,7 @@ def _joints(chain, elements):
             raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
         element = elements[j.name]
         T = pending @ _origin(element, where)    # every entry within +-1e3 per joint: finite
+        axis = _axis(element, where)        # a fixed joint's too: its text is read, as load_robot
         if j.type == "fixed":
             pending = T
             continue
@@ -457,9 +465,6 @@ def _joints(chain, elements):
             raise ValueError(f"{where}: its origin with the fixed joints before it is "
                              f"[{', '.join(f'{x:g}' for x in T[:3, 3])}] m, beyond "
                              f"[{lo_len:g}, {hi_len:g}] m")
-        axis_el = element.find("axis")
-        axis = validate.vector("1 0 0" if axis_el is None else axis_el.get("xyz", "1 0 0"),
-                               "axis", f"{where}: axis")
         lo, hi = -np.inf, np.inf
         if j.type != "continuous":
             lim = j.limit
