@@ -32,7 +32,8 @@ What a name means:
   terminal.
 * anything else (a folder, a block device, a socket, an empty name) is refused.
 
-Errors are :class:`OutputError`, one line naming the path.
+Errors are :class:`OutputError`, one line naming the path (:func:`short_name`: a name's
+escape codes escaped, a name of more than :data:`SHOWN_NAME` characters by its start and end).
 
 Inputs (a scene, a URDF file) are read by :func:`read_regular`: a regular file of at most
 a given size, refused at once -- by what it is (a folder, a pipe, a device) or by its
@@ -54,7 +55,8 @@ from pathlib import Path
 
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
-           "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped"]
+           "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped",
+           "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -122,6 +124,31 @@ def one_line(text) -> str:
     parser's line breaks) as one space, any other character that is not printable (a file
     name's escape code, an undecodable byte) as its escape, ``\\x1b``, ``\\udcff``."""
     return escaped(" ".join(str(text).split()))
+
+
+#: characters of a file name a message shows, at most (a longer one: its start and end);
+#: a second name in the same message (its folder, a link's target) is cut to SHOWN_BESIDE
+#: when the first one is cut, so the line stays within about 200 characters
+SHOWN_NAME, SHOWN_BESIDE = 100, 24
+
+
+def short_name(name, size=SHOWN_NAME) -> str:
+    """``name`` (a file name) as a message shows it: :func:`escaped`, and when that is longer
+    than ``size`` characters, its start and its end with ``...`` between, ``size`` in all
+    (the folder it begins in and the file it ends in still named; a 5,000-character name
+    made a 5,000-character error line)."""
+    text = escaped(name)
+    if len(text) <= size:
+        return text
+    head = (size - 3) // 2
+    return f"{text[:head]}...{text[len(text) - (size - 3 - head):]}"
+
+
+def short_beside(name, other) -> str:
+    """``other`` (the folder of ``name``, the target of a link ``name``) as a message naming
+    both shows it: :func:`short_name`, cut to :data:`SHOWN_BESIDE` characters when ``name``
+    itself is cut."""
+    return short_name(other, SHOWN_NAME if len(escaped(name)) <= SHOWN_NAME else SHOWN_BESIDE)
 
 
 def escaped(name) -> str:
@@ -215,6 +242,7 @@ class Destination:
 
     def _open(self, make_parents):
         name = self.name
+        shown = short_name(name)
         if name == "":
             self._fail("expected a file name (or - for standard output), got ''")
         if "\0" in name:
@@ -230,45 +258,45 @@ class Destination:
             self.file = os.fdopen(fd, "wb")
             return
         if name.endswith(os.sep) and not os.path.isdir(name):
-            self._fail(f"cannot write '{name}': a name ending in '{os.sep}' names a folder")
+            self._fail(f"cannot write '{shown}': a name ending in '{os.sep}' names a folder")
         path = Path(name)
         try:
             st = os.stat(path)          # follows links
         except FileNotFoundError:
             if os.path.islink(path):
-                self._fail(f"cannot write '{name}': it is a symbolic link to a missing file "
-                           f"('{os.readlink(path)}')")
+                self._fail(f"cannot write '{shown}': it is a symbolic link to a missing file "
+                           f"('{short_beside(name, os.readlink(path))}')")
             return self._open_file(path, make_parents)
         except OSError as exc:
             if exc.errno == errno.ENOTDIR:
                 return self._open_file(path, make_parents)   # names the folder that is a file
-            self._fail(f"cannot write '{name}': {_why(exc)}")
+            self._fail(f"cannot write '{shown}': {_why(exc)}")
         mode = st.st_mode
         if stat.S_ISREG(mode):
             if not mode & 0o222 or not os.access(path, os.W_OK):
-                self._fail(f"cannot write '{name}': it is read-only (mode "
+                self._fail(f"cannot write '{shown}': it is read-only (mode "
                            f"{stat.S_IMODE(mode):04o}); refusing to replace it")
             if st.st_nlink > 1:
-                self._fail(f"cannot write '{name}': it has {st.st_nlink - 1} other hard "
+                self._fail(f"cannot write '{shown}': it has {st.st_nlink - 1} other hard "
                            f"link(s), which a new file would not reach; refusing to replace it")
             self._mode = stat.S_IMODE(mode)     # the replaced file's permissions, kept
             return self._open_file(Path(os.path.realpath(path)), False)
         if stat.S_ISDIR(mode):
-            self._fail(f"cannot write '{name}': it is a directory")
+            self._fail(f"cannot write '{shown}': it is a directory")
         if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
             try:        # no O_CREAT, no O_TRUNC: write into the node, never replace it
                 fd = self._open_node(path, stat.S_ISFIFO(mode))
             except OSError as exc:
                 if exc.errno == errno.ENXIO and stat.S_ISFIFO(mode):
-                    self._fail(f"cannot write '{name}': no process is reading the named pipe "
+                    self._fail(f"cannot write '{shown}': no process is reading the named pipe "
                                f"(waited {FIFO_WAIT:g} s)")
-                self._fail(f"cannot write '{name}': {_why(exc)}")
+                self._fail(f"cannot write '{shown}': {_why(exc)}")
             self.kind, self.path = "stream", path
             self.file = os.fdopen(fd, "wb")
             return
         what = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) \
             else "not a regular file"
-        self._fail(f"cannot write '{name}': it is {what}; refusing to replace or write it")
+        self._fail(f"cannot write '{shown}': it is {what}; refusing to replace or write it")
 
     @staticmethod
     def _open_node(path, fifo):
@@ -292,7 +320,7 @@ class Destination:
 
     def _open_file(self, path, make_parents):
         parent = path.parent
-        shown = self.name
+        shown, folder_shown = short_name(self.name), short_beside(self.name, parent)
         if make_parents and not parent.exists():
             missing = []
             p = parent
@@ -304,12 +332,12 @@ class Destination:
                     folder.mkdir()
                 except OSError as exc:
                     self._rmdirs()
-                    self._fail(f"cannot create folder '{folder}': {_why(exc)}")
+                    self._fail(f"cannot create folder '{short_name(folder)}': {_why(exc)}")
                 self._made.append(folder)
         if not parent.exists():
-            self._fail(f"cannot write '{shown}': folder '{parent}' does not exist")
+            self._fail(f"cannot write '{shown}': folder '{folder_shown}' does not exist")
         if not parent.is_dir():
-            self._fail(f"cannot write '{shown}': '{parent}' is not a folder")
+            self._fail(f"cannot write '{shown}': '{folder_shown}' is not a folder")
         try:
             # .NAME.xxxxxxxx.tmp, or .armsim.xxxxxxxx.tmp when that would pass the file
             # system's longest name (a valid NAME of 242-255 bytes was refused)
@@ -319,7 +347,7 @@ class Destination:
         except OSError as exc:
             self._rmdirs()
             if exc.errno in (errno.EACCES, errno.EPERM) and not os.access(parent, os.W_OK):
-                self._fail(f"cannot write '{shown}': folder '{parent}' is not writable")
+                self._fail(f"cannot write '{shown}': folder '{folder_shown}' is not writable")
             self._fail(f"cannot write '{shown}': {_why(exc)}")
         self._tmp = tmp
         self.kind, self.path = "file", path
@@ -380,7 +408,7 @@ class Destination:
         if isinstance(exc, BrokenPipeError) and names_stdout(self.name):
             return exc
         where = f"argument {self.label}: " if self.label else ""
-        return OutputError(f"{where}cannot write '{self.name}': {_why(exc)}")
+        return OutputError(f"{where}cannot write '{short_name(self.name)}': {_why(exc)}")
 
 
 def names_stdout(name) -> bool:
@@ -423,7 +451,8 @@ def suffix_problem(name, suffix, what):
     name = os.fspath(name)
     path = Path(name)
     if name.endswith(("/", os.sep)):
-        return f"'{name}' names a folder (it ends in '{name[-1]}'); name a file ending in {suffix}"
+        return (f"'{short_name(name)}' names a folder (it ends in '{name[-1]}'); name a file "
+                f"ending in {suffix}")
     if names_stdout(name) or path.suffix.lower() == suffix:
         return None
     try:
@@ -431,8 +460,9 @@ def suffix_problem(name, suffix, what):
             return None
     except (OSError, ValueError):
         return None                                 # the output's own check names it
-    return (f"'{name}' would hold {what} under another name; end it in {suffix} "
-            f"(e.g. '{path.with_suffix(suffix).name if path.name else 'out' + suffix}')")
+    example = path.with_suffix(suffix).name if path.name else "out" + suffix
+    return (f"'{short_name(name)}' would hold {what} under another name; end it in {suffix} "
+            f"(e.g. '{short_name(example)}')")
 
 
 _NAME_MAX = 255         # bytes in a file name (the common file systems' limit)

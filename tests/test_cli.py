@@ -209,3 +209,36 @@ def test_package_dir_with_a_planar_scene_is_refused_not_ignored(tmp_path, capsys
                                        "robot (a URDF's) has meshes to find; the default scene "
                                        "is not one\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def _cut(name):
+    """A long name as an error line shows it: its first 48 and last 49 characters."""
+    return f"{name[:48]}...{name[-49:]}"
+
+
+def test_a_5000_character_file_name_gives_a_line_of_at_most_200_characters(tmp_path):
+    # the line held the whole name: 5,044 characters for the scene, 5,049 for the GIF
+    scene = "/nonexistent/" + "s" * 4982 + ".toml"
+    gif = "/nonexistent/" + "g" * 4983 + ".gif"
+    assert len(scene) == len(gif) == 5000
+    for args, line in (
+            ([scene], f"{_cut(scene)}: cannot read scene file: File name too long"),
+            (["--gif", gif], f"armsim: error: cannot write '{_cut(gif)}': File name too long")):
+        r = run(args, tmp_path)
+        assert r.returncode == 2
+        assert r.stderr == line + "\n" and len(line) <= 200
+    # a name within the system's limit, in folders that do not exist: two names, one line
+    deep = "/nonexistent/" + "d" * 200 + ("/" + "d" * 200) * 14
+    r = run(["--gif", deep + "/out.gif"], tmp_path)
+    line = (f"armsim: error: cannot write '{_cut(deep + '/out.gif')}': folder "
+            f"'{deep[:10]}...{deep[-11:]}' does not exist")
+    assert r.returncode == 2 and r.stderr == line + "\n" and len(line) <= 200
+
+
+def test_a_scenes_long_urdf_name_is_shown_by_its_start_and_end(tmp_path):
+    # it was its first 200 characters (the file's name cut off): a 320-character line
+    urdf = "/nonexistent/" + "u" * 200 + ("/" + "u" * 200) * 14 + "/arm.urdf"
+    (tmp_path / "s.toml").write_text(f'[arm]\nurdf = "{urdf}"\n')
+    r = run([str(tmp_path / "s.toml")], tmp_path)
+    line = f"{tmp_path / 's.toml'}: arm.urdf: no such file '{_cut(urdf)}'"
+    assert r.returncode == 2 and r.stderr == line + "\n" and len(line) <= 200

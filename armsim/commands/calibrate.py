@@ -46,7 +46,8 @@ from pathlib import Path
 import numpy as np
 
 from armsim.commands.options import positive_float
-from armsim.files import OutputError, Outputs, names_stdout, one_line, same_destination
+from armsim.files import (OutputError, Outputs, names_stdout, one_line, same_destination,
+                          short_name)
 
 __all__ = ["calibrate_main", "plot_image", "arm_scale"]
 
@@ -307,21 +308,21 @@ def calibrate_main(argv=None) -> int:
             return 2
     named = [a for a in (args.out, args.report) if a]
     if len(named) == 2 and same_destination(*named):
-        _said(f"{PROG}: error: --out and --report are the same file: {named[0]}")
+        _said(f"{PROG}: error: --out and --report are the same file: {short_name(named[0])}")
         return 2
     for option, out in (("--out", args.out), ("--report", args.report)):
         for what, given in (("the URDF", args.urdf), ("--joints", args.joints),
                             ("--observations", args.observations), ("--setup", args.setup)):
             if out and out != "-" and given and same_destination(out, given):
                 _said(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
-                      f"'{given}' (an input)")
+                      f"'{short_name(given)}' (an input)")
                 return 2
     images = getattr(args, "images", None)
     for option, out in (("--out", args.out), ("--report", args.report),
                         ("--plots", getattr(args, "plots", None))):
         if images and out and out != "-" and _inside(out, images):
             _said(f"{PROG}: error: argument {option}: refusing to write into --images "
-                  f"'{images}' (the inputs: a file there is read as an image)")
+                  f"'{short_name(images)}' (the inputs: a file there is read as an image)")
             return 2
     note = (sys.stderr if any(n and names_stdout(n) for n in named)    # stdout carries
             else sys.stdout)                                           # an output

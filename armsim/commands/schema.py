@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from armsim.files import one_line   # (a name's escape code shown escaped)
+from armsim.files import one_line, short_name   # (a name's escape code shown escaped)
 from armsim.files import InputError, OutputError, Outputs, read_regular, same_destination
 
 MAX_DOC_BYTES = 16 << 20     # a markdown document --markdown rewrites: at most this size
@@ -49,18 +49,18 @@ def schema_main(argv=None) -> int:
             doc = read_regular(args.markdown, MAX_DOC_BYTES).decode("utf-8")
             doc = doc.replace("\r\n", "\n").replace("\r", "\n")   # (as text mode read it)
         except InputError as exc:       # a device, a pipe, a folder or a huge file: refused
-            p.error(f"argument --markdown: cannot read '{args.markdown}': {exc}")
+            p.error(f"argument --markdown: cannot read '{short_name(args.markdown)}': {exc}")
         except UnicodeDecodeError:
-            p.error(f"argument --markdown: '{args.markdown}' is not UTF-8 text")
+            p.error(f"argument --markdown: '{short_name(args.markdown)}' is not UTF-8 text")
         if BEGIN not in doc or END not in doc.split(BEGIN, 1)[1]:
-            p.error(f"argument --markdown: '{args.markdown}' has no reference block")
+            p.error(f"argument --markdown: '{short_name(args.markdown)}' has no reference block")
         head, rest = doc.split(BEGIN, 1)
         doc = head + BEGIN + scene.reference_markdown().strip() + "\n" + END + rest.split(END, 1)[1]
     if not args.json and not args.markdown:
         sys.stdout.write(text)
         return 0
     if args.json and args.markdown and same_destination(args.json, args.markdown):
-        p.error(f"argument --markdown: the same file as --json: {args.markdown}")
+        p.error(f"argument --markdown: the same file as --json: {short_name(args.markdown)}")
     try:
         with Outputs() as outs:
             writes = []

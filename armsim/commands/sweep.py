@@ -57,7 +57,7 @@ import sys
 from pathlib import Path
 
 from armsim.commands.options import positive_int
-from armsim.files import OutputError, Outputs, names_stdout, same_destination
+from armsim.files import OutputError, Outputs, names_stdout, same_destination, short_name
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
 
@@ -328,11 +328,12 @@ def _sweep(argv, status) -> int:
         # removal deleted the output; or another's) is refused as one
         real = os.path.realpath(path) if path and not names_stdout(path) else ""
         if real.endswith(JOURNAL_SUFFIX):
-            raise SweepError(f"argument {option}: '{path}' resolves to '{real}', a name ending "
+            raise SweepError(f"argument {option}: '{short_name(path)}' resolves to "
+                             f"'{short_name(real)}', a name ending "
                              f"in {JOURNAL_SUFFIX} (a sweep's journal's); choose another")
         if path and path != "-" and args.scene and same_destination(path, args.scene):
             raise SweepError(f"argument {option}: refusing to overwrite the scene file "
-                             f"'{args.scene}'")
+                             f"'{short_name(args.scene)}'")
     if args.engine == "local" and (args.workers is not None or args.scheduler is not None):
         raise SweepError(f"argument {'--workers' if args.workers is not None else '--scheduler'}: "
                          f"only with --engine dask (the local engine's processes are --jobs)")
@@ -364,12 +365,13 @@ def _sweep(argv, status) -> int:
             raise SweepError("argument --preset: give SCENE or --preset, not both")
         scene = load(args.scene)
         if scene.kind != "calibration":
-            raise SweepError(f"{args.scene} is not a calibration scene (it has no [calibration] table)")
+            raise SweepError(f"{short_name(args.scene)} is not a calibration scene (it has no "
+                             f"[calibration] table)")
         urdf = scene.urdf_file                                     # the URDF it loads
         for path, option in ((args.csv, "--csv"), (args.plot, "--plot")):
             if urdf is not None and path and path != "-" and same_destination(path, str(urdf)):
                 raise SweepError(f"argument {option}: refusing to overwrite the scene's URDF "
-                                 f"'{urdf}'")
+                                 f"'{short_name(urdf)}'")
     else:
         name = args.preset or "gecco"
         if name not in PRESETS:
@@ -497,11 +499,13 @@ def _open_journal(args, base, changes, todo, expected, fields, csv_dest, note):
     except JournalError as exc:
         raise SweepError(str(exc)) from None
     except OSError as exc:
-        raise SweepError(f"cannot use '{path}' as the sweep's journal: {exc.strerror or exc}") from None
+        raise SweepError(f"cannot use '{short_name(path)}' as the sweep's journal: "
+                         f"{exc.strerror or exc}") from None
     if args.resume:
         try:
-            print(_line(f"resuming {path}: {len(done)} of {len(expected)} runs already done"
-                        if existed else f"nothing to resume ({path} does not exist): running "
+            print(_line(f"resuming {short_name(path)}: {len(done)} of {len(expected)} runs "
+                        f"already done" if existed else
+                        f"nothing to resume ({short_name(path)} does not exist): running "
                         f"all {len(expected)} runs"), file=note)
         except BaseException:
             _abandon(journal, not existed, len(done), len(expected), {})
@@ -550,7 +554,7 @@ def _run(args, base, changes, todo, fields, expected, journal, done, client, sta
             try:
                 journal.write(row)
             except OSError as exc:
-                raise SweepError(f"cannot write the sweep's journal '{journal.path}': "
+                raise SweepError(f"cannot write the sweep's journal '{short_name(journal.path)}': "
                                  f"{exc.strerror or exc}") from None
         rows.append(row)
 

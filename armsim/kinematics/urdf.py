@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from armsim.files import InputError, escaped, read_regular
+from armsim.files import InputError, read_regular, short_beside, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.tree import Robot, TreeJoint
@@ -59,14 +59,15 @@ def _read(path) -> bytes:
     except InputError as exc:
         if exc.too_large:
             limit = validate.MAX_URDF_BYTES
-            raise ValueError(f"{escaped(path)}: URDF file too large: more than {limit} bytes "
+            raise ValueError(f"{short_name(path)}: URDF file too large: more than {limit} bytes "
                              f"({limit >> 20} MiB)") from None
         if exc.errno == errno.ENOENT:
             if os.path.islink(path):
-                raise ValueError(f"{escaped(path)}: no such file (a symbolic link to "
-                                 f"'{escaped(os.readlink(path))}', which does not exist)") from None
-            raise ValueError(f"{escaped(path)}: no such file") from None
-        raise ValueError(f"{escaped(path)}: cannot read the file: {exc}") from None
+                target = short_beside(path, os.readlink(path))
+                raise ValueError(f"{short_name(path)}: no such file (a symbolic link to "
+                                 f"'{target}', which does not exist)") from None
+            raise ValueError(f"{short_name(path)}: no such file") from None
+        raise ValueError(f"{short_name(path)}: cannot read the file: {exc}") from None
 
 
 def parse_root(path, comments=False):
@@ -78,26 +79,26 @@ def parse_root(path, comments=False):
     try:
         validate.markup(data)
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
     parser = etree.XMLParser(resolve_entities=False, no_network=True,
                              remove_comments=not comments,
                              remove_pis=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise ValueError(f"{escaped(path)}: not well-formed XML: {' '.join(str(exc.msg).split())}") \
-            from None
+        raise ValueError(f"{short_name(path)}: not well-formed XML: "
+                         f"{' '.join(str(exc.msg).split())}") from None
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise ValueError(f"{escaped(path)}: XML entity declarations (<!ENTITY ...>) are not accepted "
-                         f"in a URDF")
+        raise ValueError(f"{short_name(path)}: XML entity declarations (<!ENTITY ...>) are not "
+                         f"accepted in a URDF")
     if root.tag != "robot":
-        raise ValueError(f"{escaped(path)}: the root element must be <robot>, got "
+        raise ValueError(f"{short_name(path)}: the root element must be <robot>, got "
                          f"<{str(root.tag)[:40]}>")
     try:
         validate.counts(len(root.findall("link")), len(root.findall("joint")))
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
     return root
 
 
@@ -175,8 +176,8 @@ def _number_text(path, joint, tag, key, value):
     """A joint's ``<tag key=value>`` that yourdfpy reads with ``float()``: a one-line
     ValueError naming the joint and the attribute when it is not a number."""
     if not validate.number_text(value):     # (float() takes "1_0" and full-width digits)
-        raise ValueError(f"{escaped(path)}: joint {shown(joint.get('name'))}: <{tag}> {key} must be a "
-                         f"number, got {str(value)[:40]!r}")
+        raise ValueError(f"{short_name(path)}: joint {shown(joint.get('name'))}: <{tag}> {key} "
+                         f"must be a number, got {str(value)[:40]!r}")
 
 
 def _parse(path):
@@ -184,7 +185,7 @@ def _parse(path):
     try:
         yourdfpy = _yourdfpy()
     except ImportError:
-        raise ValueError(f"{escaped(path)}: reading URDF needs yourdfpy, a dependency of armsim: "
+        raise ValueError(f"{short_name(path)}: reading URDF needs yourdfpy, a dependency of armsim: "
                          "pip install yourdfpy") from None
     from lxml import etree
     root = parse_root(path)
@@ -199,13 +200,13 @@ def _parse(path):
     for j in joints:
         for tag in ("parent", "child", "origin", "axis", "limit", "mimic"):
             if len(j.findall(tag)) > 1:     # (the first was read, the others ignored)
-                raise ValueError(f"{escaped(path)}: joint {shown(j.get('name'))} has "
+                raise ValueError(f"{short_name(path)}: joint {shown(j.get('name'))} has "
                                  f"{len(j.findall(tag))} <{tag}> elements; a joint has one")
         copy = etree.SubElement(lean, "joint", dict(j.attrib))
         for tag in ("parent", "child", "limit", "mimic"):
             element = j.find(tag)
             if element is None and tag in ("parent", "child"):
-                raise ValueError(f"{escaped(path)}: joint {shown(j.get('name'))} lacks its <{tag} "
+                raise ValueError(f"{short_name(path)}: joint {shown(j.get('name'))} lacks its <{tag} "
                                  f"link=...>")
             if element is not None:
                 if tag in ("limit", "mimic"):       # yourdfpy's float(): named here
@@ -221,11 +222,11 @@ def _parse(path):
             warnings.simplefilter("ignore")
             robot = yourdfpy.URDF._parse_robot(xml_element=lean)
     except KeyError as exc:
-        raise ValueError(f"{escaped(path)}: a URDF element lacks its {exc.args[0]!r} "
+        raise ValueError(f"{short_name(path)}: a URDF element lacks its {exc.args[0]!r} "
                          f"attribute") from None
     except Exception as exc:   # yourdfpy's own errors carry no common type
         text = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ValueError(f"{escaped(path)}: not a valid URDF ({text[:120]})") from None
+        raise ValueError(f"{short_name(path)}: not a valid URDF ({text[:120]})") from None
     return robot, {j.get("name"): j for j in joints}
 
 
@@ -264,7 +265,7 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     names = set(links)
     for which, name in (("base", base), ("tip", tip)):
         if name is not None and (not isinstance(name, str) or name not in names):
-            raise ValueError(f"{escaped(path)}: no link named {shown(name)} (the {which}); links: "
+            raise ValueError(f"{short_name(path)}: no link named {shown(name)} (the {which}); links: "
                              f"{validate.listed(links)}")
     base = root if base is None else base
     if tip is None:
@@ -274,7 +275,7 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     while link != base:                  # the links form a tree: this ends at the root
         j = parent_joint.get(link)
         if j is None:
-            raise ValueError(f"{escaped(path)}: link {shown(tip)} is not below link {shown(base)}")
+            raise ValueError(f"{short_name(path)}: link {shown(tip)} is not below link {shown(base)}")
         chain.append(j)
         link = j.parent
     chain.reverse()
@@ -284,15 +285,15 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
                             f"the chain from link {shown(base)} to link {shown(tip)}")
         joints, tool = _joints(chain, elements)
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
     if not joints:
-        raise ValueError(f"{escaped(path)}: no movable joint between links {shown(base)} and "
+        raise ValueError(f"{short_name(path)}: no movable joint between links {shown(base)} and "
                          f"{shown(tip)}")
     try:
         chain = SpatialChain(joints, tool[:3, 3], matrix_rpy(tool[:3, :3]), base=base, tip=tip,
                              name=arm)
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
     # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
     chain.urdf, chain.robot_name = path, str(robot.name)
     for built in ON_LOAD:
@@ -306,7 +307,7 @@ def _tree_of(path):
     robot, elements = _parse(path)
     links = [lk.name for lk in robot.links]
     if not links:
-        raise ValueError(f"{escaped(path)}: no <link> in the file")
+        raise ValueError(f"{short_name(path)}: no <link> in the file")
     try:
         for j in robot.joints:
             if j.parent is None or j.child is None:
@@ -314,7 +315,7 @@ def _tree_of(path):
                                  f"<child link=...>")
         return robot, elements, links, validate.tree(links, robot.joints)
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
 
 
 def _path_of(path):
@@ -362,7 +363,7 @@ def load_robot(path, tips=None, base_joint=None):
             if tree._path(tip)[1]:  # checks a chain's, not at its first use
                 tree.chain(tip)
     except ValueError as exc:
-        raise ValueError(f"{escaped(path)}: {exc}") from None
+        raise ValueError(f"{short_name(path)}: {exc}") from None
     tree.urdf = path
     return tree
 

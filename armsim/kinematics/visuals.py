@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from armsim.files import InputError, escaped, read_regular
+from armsim.files import InputError, read_regular, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.kinematics.validate import shown
@@ -294,7 +294,7 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
         path_links.append(link)
         j = parent.get(link)
         if j is None:
-            raise ValueError(f"{escaped(path)}: link {shown(link)} is not below link "
+            raise ValueError(f"{short_name(path)}: link {shown(link)} is not below link "
                              f"{shown(chain.base)}")
         link = j.find("parent").get("link")
     path_links.append(chain.base)
@@ -336,8 +336,8 @@ def _collect(placed, size, elements, path, package_dirs, named, warn, what):
         for vis in ([] if element is None else element.findall("visual")):
             if count == MAX_VISUALS:
                 if warn is not None:
-                    warn(f"{escaped(path)}: the {what} has more than {MAX_VISUALS} visuals; the rest "
-                         f"(from link {shown(name)} on) are left out")
+                    warn(f"{short_name(path)}: the {what} has more than {MAX_VISUALS} visuals; "
+                         f"the rest (from link {shown(name)} on) are left out")
                 return out
             count += 1
             try:
@@ -366,7 +366,7 @@ def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]
 
 
 def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
-    where = f"{escaped(path)}: link {shown(link)}: visual"
+    where = f"{short_name(path)}: link {shown(link)}: visual"
     geom = vis.find("geometry")
     shape = None if geom is None else next((g for g in geom if g.tag in KINDS), None)
     if shape is None:
@@ -389,7 +389,7 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
     found = None if filename is None else resolve_mesh(filename, path, package_dirs)
     if found is None:
         if warn is not None:
-            warn(f"{escaped(path)}: link {shown(link)}: mesh {shown(filename)} "
+            warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
                  f"{_missing(filename, path)}; drawing a generated shape")
         return None
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 
+from armsim.files import short_name
 from armsim.scene.schema import shorten
 
 __all__ = ["TREE", "check_tree_arm"]
@@ -65,7 +66,7 @@ def _load(arm, where, kind, at):
         path = Path(arm.urdf).expanduser()
         path = path if path.is_absolute() else folder / path
         if not (path.exists() or path.is_symlink()):
-            where.child("urdf").fail(f"no such file {str(path)[:200]!r}")
+            where.child("urdf").fail(f"no such file '{short_name(path)}'")
         return load_robot(path, tips=tips)
     except (ValueError, OSError) as exc:
         if hasattr(exc, "source") and hasattr(exc, "detail"):      # a SceneError

@@ -21,6 +21,7 @@ import re
 from dataclasses import MISSING, dataclass, field
 from typing import ClassVar
 
+from armsim.files import short_name
 from armsim.ranges import BIG, MAX_SEED, Range  # BIG: largest accepted coordinate or length [m]
 
 DEFAULT_SCENE = "default.toml"      # inside the armsim.scene package
@@ -46,7 +47,7 @@ class SceneError(ValueError):
     def __init__(self, source, key, detail):
         self.source, self.key, self.detail = str(source), str(key), str(detail)
         where = f"{self.key}: " if self.key else ""
-        super().__init__(f"{self.source}: {where}{self.detail}")
+        super().__init__(f"{short_name(self.source)}: {where}{self.detail}")   # (a long one cut)
 
 
 # -- key paths -----------------------------------------------------------------

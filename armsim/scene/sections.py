@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from armsim import ranges as R
+from armsim.files import short_name
 from armsim.ik.tracking import MAX_TRAIL
 from armsim.scene.robot_arm import TREE, check_tree_arm
 from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_key,
@@ -191,7 +192,7 @@ class ArmSection(Section):
                 path = Path(self.urdf).expanduser()
                 path = path if path.is_absolute() else folder / path
                 if not (path.exists() or path.is_symlink()):   # a pipe or device: load_urdf names it
-                    where.child("urdf").fail(f"no such file {str(path)[:200]!r}")
+                    where.child("urdf").fail(f"no such file '{short_name(path)}'")
                 return load_urdf(path, base=self.base_link, tip=self.tip_link)
             n = len(self.dh)
             limits = None if self.limits is None else list(self.limits)

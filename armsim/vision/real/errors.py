@@ -14,7 +14,7 @@ import difflib
 import math
 import re
 
-from armsim.files import InputError, read_regular
+from armsim.files import InputError, read_regular, short_name
 
 __all__ = ["DataError", "read_text", "suggest", "show", "check_name", "NAME"]
 
@@ -36,7 +36,7 @@ class DataError(ValueError):
     def __init__(self, source, where, detail):
         self.source, self.where, self.detail = str(source), str(where), str(detail)
         place = f"{self.where}: " if self.where else ""
-        super().__init__(f"{self.source}: {place}{self.detail}")
+        super().__init__(f"{short_name(self.source)}: {place}{self.detail}")   # (a long one cut)
 
 
 def show(value) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from armsim.files import Outputs, escaped
+from armsim.files import Outputs, short_name
 from armsim.kinematics.spatial import axis_angle_matrix, matrix_rpy, rpy_matrix
 from armsim.kinematics.urdf import parse_root
 from armsim.vision.real.errors import DataError
@@ -88,7 +88,7 @@ def calibrated_urdf_text(path, joints, out=None) -> str:
         root = parse_root(path, comments=True)
     except ValueError as exc:                     # already "PATH: what is wrong"
         text = str(exc)
-        prefix = f"{escaped(path)}: "
+        prefix = f"{short_name(path)}: "
         raise DataError(path, "", text[len(prefix):] if text.startswith(prefix) else text) \
             from None
     by_name = {j.get("name"): j for j in root.findall("joint")}
