@@ -260,3 +260,27 @@ def test_an_image_that_is_not_8_bit_is_reported(folder):
     det = detect_images(root, setup)
     p2 = next(r for r in det.images if r["pose"] == "p2")
     assert p2["error"] == "cannot be read: uint16 pixels; expected 8-bit grey or colour"
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_marker_drawn_in_the_alpha_channel_alone_is_seen_over_white(tmp_path, mode):
+    """An image whose colour is one black everywhere and whose alpha draws the markers
+    (black ink on a transparent page; RGBA, or grey and alpha) is read as it looks,
+    composited over white: the markers and corners of the grey image it was made from (the
+    alpha was dropped, leaving all black: 'no marker of the setup was found')."""
+    from PIL import Image
+    (tmp_path / "left").mkdir()
+    s0 = _scene(1)
+    grey = bench.render(s0)
+    pixels = np.zeros(grey.shape + (len(mode),), np.uint8)      # colour: black everywhere
+    pixels[..., -1] = 255 - grey                                 # the ink: opaque where dark
+    Image.fromarray(pixels, mode).save(tmp_path / "left" / "p0.png")
+    opaque = np.full(grey.shape + (4,), 255, np.uint8)          # an opaque RGBA: as its grey
+    opaque[..., :3] = grey[..., None]
+    Image.fromarray(opaque, "RGBA").save(tmp_path / "left" / "p1.png")
+    det = detect_images(tmp_path, parse_setup(SETUP, "setup.toml"))
+    images = det.observations.images()
+    assert sorted(images[("p0", "left")]) == sorted(images[("p1", "left")]) == [0, 1, 2, 3]
+    for i, true in _truth(s0).items():
+        assert np.abs(images[("p0", "left")][i] - true).max() < 0.02
+        np.testing.assert_array_equal(images[("p0", "left")][i], images[("p1", "left")][i])

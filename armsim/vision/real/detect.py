@@ -6,7 +6,9 @@ the detector finds is refined by :func:`armsim.vision.real.corners.refine_corner
 fitted to its edges), not by OpenCV's ``cornerSubPix``, which pulls corners toward the
 marker's centre (bench/marker_corners.py).
 
-Images are ``DIR/<camera>/<pose>.png`` (or ``.jpg``/``.jpeg``), 8-bit grey or colour.
+Images are ``DIR/<camera>/<pose>.png`` (or ``.jpg``/``.jpeg``), 8-bit grey or colour.  An
+image with transparency (RGBA, grey and alpha, a palette's transparent colour) is read as it
+looks, composited over white (:func:`_over_white`).
 :func:`detect_images` reports per image the markers seen, the markers of the setup not seen,
 markers seen twice (both copies dropped), markers whose edges could not be measured (dropped)
 and images that cannot be read; none of these is fatal unless no corner is left at all.
@@ -203,8 +205,23 @@ def _decode(path, size=None):
         code = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}.get(image.shape[2])
         if code is None:
             return None, f"cannot be read: {image.shape[2]} channels"
-        image = cv2.cvtColor(image, code)
+        grey = cv2.cvtColor(image, code)
+        image = _over_white(grey, image[..., 3]) if image.shape[2] == 4 else grey
     return image, None
+
+
+def _over_white(grey, alpha):
+    """The grey image ``grey`` of an image with the transparency ``alpha`` (H, W) as it looks:
+    composited over white, ``(grey * alpha + 255 * (255 - alpha)) / 255`` rounded (an opaque
+    image as it is).  White, not black: a marker is black on white with a white margin, and
+    one saved with a transparent page (black ink, the white left out: the marker drawn in
+    the alpha channel alone) looks right on a white page, as a viewer or a print shows it;
+    over black its ink would vanish.  (OpenCV's grey conversion dropped the alpha: such an
+    image was all black, "no marker seen".)"""
+    if alpha.min() == 255:
+        return grey
+    a = alpha.astype(np.uint16)
+    return ((grey * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def _images(directory, setup, poses):
