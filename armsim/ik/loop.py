@@ -28,7 +28,7 @@ from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
                                 MAX_TIMEOUT, Options, _check_choice, _count, _defaults,
-                                _real, blas_threads)
+                                _real, _seed, blas_threads)
 from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
@@ -137,13 +137,7 @@ class Solver:
         self.first_iter = _count("first_iter", first_iter, none_ok=True)
         self.give_up = _count("give_up", give_up, none_ok=True)
         self.timeout = None if timeout is None else _real("timeout", timeout, high=MAX_TIMEOUT)
-        if not (seed is None or (type(seed) is int and seed >= 0)):   # the common cases, no rng
-            try:
-                np.random.default_rng(seed)
-            except (TypeError, ValueError):
-                raise ValueError(f"seed must be None or an integer >= 0, "
-                                 f"got {str(seed)[:40]}") from None
-        self.seed = seed
+        self.seed = _seed(seed, problem)
         opts = Options()
         for name, val in (("step_size", step_size), ("max_angular_speed", max_angular_speed),
                           ("damping", damping), ("max_joint_step", max_joint_step)):

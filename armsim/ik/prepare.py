@@ -15,7 +15,7 @@ from armsim.ik import planar as kin
 from armsim.ik import restart_table, spatial_scalar
 from armsim.ik.loop import solve
 from armsim.ik.problems import PlanarPoint, _restart_table, as_problem, for_target
-from armsim.ik.settings import DEFAULT, DEFAULTS
+from armsim.ik.settings import DEFAULT, DEFAULTS, _seed
 from armsim.ik.tree import Robot, for_tree
 
 __all__ = ["prepare", "on_load"]
@@ -58,6 +58,7 @@ def prepare(task, target, **settings):
                 kin.limited_table(prob.chain, seed)
         return None
     C = spatial_scalar._compiled(prob, now=True)     # a spatial chain or robot
+    seed = _seed(seed, prob)                        # as the solver keeps it
     if seed is not None:                            # a table of seed None is new every solve
         spatial_scalar._table(prob, C, seed)
         if isinstance(task, Robot):

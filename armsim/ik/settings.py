@@ -65,6 +65,26 @@ def _count(name, value, high=None, none_ok=False):
     return int(value)
 
 
+def _seed(seed, problem):
+    """``seed`` checked (None, an integer >= 0, or what else ``numpy.random.default_rng``
+    takes that draws the same each time: a SeedSequence, a list of integers; not a Generator
+    or BitGenerator, whose draws go on from call to call), or a ValueError naming it.  A
+    spatial problem's (its restart tables kept per seed) other than an integer is the integer
+    its SeedSequence generates."""
+    if seed is None or (type(seed) is int and seed >= 0):      # the common cases, no rng
+        return seed
+    try:
+        if isinstance(seed, (np.random.Generator, np.random.BitGenerator)):
+            raise TypeError
+        np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
+    if isinstance(seed, (int, np.integer)) or not hasattr(getattr(problem, "primary", problem), "kind"):
+        return seed
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return int.from_bytes(seq.generate_state(4).tobytes(), "little")
+
+
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 

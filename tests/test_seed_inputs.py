@@ -1,0 +1,39 @@
+"""Seeds other than an int: a SeedSequence or a list of integers is taken on every problem
+(the same answers each call, solve as solve_batch), a Generator is refused in one line."""
+
+import numpy as np
+import pytest
+
+import armsim
+
+SEED = "seed must be None or an integer >= 0, got "
+
+
+@pytest.fixture(scope="module")
+def robots():
+    return armsim.robots.load("panda"), armsim.robots.load_robot("dual_arm")
+
+
+@pytest.mark.parametrize("make", [lambda: np.random.SeedSequence(7), lambda: [7, 3]])
+def test_solve_takes_a_seed_sequence_or_a_list_on_a_spatial_chain_and_a_robot(robots, make):
+    panda, dual = robots
+    T = armsim.pose([-0.1, -0.5, 0.9], rpy=[0.3, 2.0, 0.0])
+    a, b = armsim.solve(panda, T, seed=make()), armsim.solve(panda, T, seed=make())
+    assert a.success and a.q.tobytes() == b.q.tobytes()
+    batch = armsim.solve_batch(panda, T[None], seed=make())
+    assert batch.iterations[0] == a.iterations
+    np.testing.assert_allclose(batch.q[0], a.q, rtol=0, atol=1e-9)
+    targets = {"left_tool": [0.3, 0.3, 0.5], "right_tool": [0.3, -0.3, 0.5]}
+    c, d = armsim.solve(dual, targets, seed=make()), armsim.solve(dual, targets, seed=make())
+    assert c.success and c.q.tobytes() == d.q.tobytes()
+    armsim.prepare(panda, T, seed=make())
+
+
+@pytest.mark.parametrize("seed", [np.random.default_rng(0), np.random.PCG64(1)])
+def test_solve_refuses_a_generator_seed_in_one_line(robots, seed):
+    panda, _ = robots
+    for task, target in ((panda, [0.3, 0.2, 0.4]), (armsim.Chain([0.4, 0.3]), [0.5, 0.2])):
+        with pytest.raises(ValueError, match="^" + SEED):
+            armsim.solve(task, target, seed=seed)
+        with pytest.raises(ValueError, match="^" + SEED):
+            armsim.solve_batch(task, [target], seed=seed)
