@@ -37,3 +37,23 @@ def test_solve_refuses_a_generator_seed_in_one_line(robots, seed):
             armsim.solve(task, target, seed=seed)
         with pytest.raises(ValueError, match="^" + SEED):
             armsim.solve_batch(task, [target], seed=seed)
+
+
+def test_solve_batch_refuses_too_many_rows_before_it_copies_them(robots):
+    """A broadcast view of 10^9 rows costs no memory; solve_batch copied it (and its
+    per-row arrays: about 1.5 kB a row) until the process was killed."""
+    panda, dual = robots
+    huge = 10 ** 9
+    msg = "^solve_batch takes at most 4,000,000 rows, got 1,000,000,000; solve them in parts$"
+    point, T = np.array([0.3, 0.2, 0.4]), armsim.pose([0.3, 0.2, 0.4])
+    for task, targets in (
+            (panda, np.broadcast_to(point, (huge, 3))),
+            (panda, np.broadcast_to(T, (huge, 4, 4))),
+            (panda, armsim.Target(np.broadcast_to(T, (huge, 4, 4)), weights=[1] * 6)),
+            (armsim.Chain([0.4, 0.3]), np.broadcast_to(point[:2], (huge, 2))),
+            (dual, {"left_tool": np.broadcast_to(point, (huge, 3))}),
+            (dual, {"left_tool": point[None], "right_tool": np.broadcast_to(T, (huge, 4, 4))})):
+        with pytest.raises(ValueError, match=msg):
+            armsim.solve_batch(task, targets)
+    with pytest.raises(ValueError, match=msg):
+        armsim.Solver(panda).solve_batch(np.broadcast_to(point, (huge, 3)))

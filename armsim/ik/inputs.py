@@ -54,6 +54,25 @@ def check_pose_rows(rows, batch, prefix="target rotation"):
         check_rotations(None, prefix, dev=dev, det=np.array([det]))
 
 
+#: solve_batch takes at most this many rows (about 1.5 kB a row at its peak on a 7-joint
+#: chain or the dual arm: 6 GB); more is refused before any array is made of them
+MAX_ROWS = 4_000_000
+
+
+def check_rows(targets):
+    """Refuse, in one line, a batch of more than :data:`MAX_ROWS` rows -- told from the
+    leading axis of an array (a broadcast view too), of a :class:`Target`'s pose, or of a
+    robot's dict of them -- before any copy of it is made."""
+    values = targets.values() if isinstance(targets, dict) else (targets,)
+    for v in values:
+        v = getattr(v, "pose", v)               # a Target: its array
+        shape = getattr(v, "shape", None)
+        if isinstance(shape, tuple) and shape and isinstance(shape[0], int) and (
+                shape[0] > MAX_ROWS):
+            raise ValueError(f"solve_batch takes at most {MAX_ROWS:,} rows, got "
+                             f"{shape[0]:,}; solve them in parts")
+
+
 def plain(a, shape):
     """Whether ``a`` is a float array of this shape, C-ordered and writeable (the arrays a
     compiled function takes without compiling again for another kind)."""

@@ -20,7 +20,7 @@ from armsim.ik.priority import priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import (PlanarPoint, SpatialTarget, as_problem, for_target,
                                 raw_problem, turned_joints)
-from armsim.ik.inputs import plain, rows_error, solve_target, within
+from armsim.ik.inputs import check_rows, plain, rows_error, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
 from armsim.ik.attempt import ARRAYS, FLOATS
@@ -519,6 +519,7 @@ class Solver:
         """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
         prob = self.problem
         m, n = prob.target_size, prob.n
+        check_rows(targets)
         targets = _array("targets", targets)
         if targets.ndim != 2 or targets.shape[1] != m or not np.all(np.abs(targets) <= MAX_COORDINATE):
             raise rows_error("targets", targets, ("B", m), MAX_COORDINATE)
@@ -682,6 +683,7 @@ def solve_batch(chain, targets, q0=None, method=DEFAULTS["method"],
     -------
     IKResult whose fields have a leading axis B.
     """
+    check_rows(targets)
     chain, targets = (for_tree(chain, targets, batch=True) if chain.__class__ is Robot else
                       for_target(chain, targets, batch=True))
     options["give_up"] = give_up
