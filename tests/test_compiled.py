@@ -269,6 +269,29 @@ def test_a_compiled_batch_is_its_single_solves(on, name, monkeypatch):
     assert batch.success.mean() > 0.98
 
 
+def test_a_compiled_batch_of_one_row_is_its_single_solve(on):
+    """A batch of one row took the array path (the single solve's hand-over) where a longer
+    batch runs the compiled solve: the Panda's stalled pose ended after 333 iterations, not
+    the single solve's 336, and 25 of 30 dual-arm rows had other bits in q."""
+    panda = armsim.robots.load("panda")
+    T = np.eye(4)
+    T[:3, 3] = [-0.50389729, -0.83216705, 0.17694084]      # near full stretch: stalls
+    one, batch = armsim.solve(panda, T, tol=1e-9), armsim.solve_batch(panda, T[None], tol=1e-9)
+    assert (batch.iterations[0], batch.reason[0]) == (one.iterations, one.reason)
+    assert batch.q[0].tobytes() == one.q.tobytes() and batch.residual[0] == one.residual
+    dual = armsim.robots.load_robot("dual_arm")
+    lo = np.where(np.isfinite(dual.limits[:, 0]), dual.limits[:, 0], -np.pi)
+    hi = np.where(np.isfinite(dual.limits[:, 1]), dual.limits[:, 1], np.pi)
+    F = dual.frames(np.random.default_rng(3).uniform(lo, hi, (8, dual.n)), dual.tips)
+    for i in range(8):
+        row = {k: v[i] for k, v in F.items()}
+        one = armsim.solve(dual, row)
+        batch = armsim.solve_batch(dual, {k: v[None] for k, v in row.items()})
+        assert batch.q[0].tobytes() == one.q.tobytes()
+        assert batch.iterations[0] == one.iterations and batch.reason[0] == one.reason
+        assert {k: v[0] for k, v in batch.targets.items()} == one.targets
+
+
 def test_the_environment_switch_without_numba_warns_and_stays_off():
     """ARMSIM_COMPILED=1 where numba cannot be imported: one warning line, the default
     path, the same answer."""

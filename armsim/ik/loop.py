@@ -308,9 +308,11 @@ class Solver:
         residual (B,) [m] and reasons (a list of B str).  ``details`` (a dict, optional) is
         filled, when the compiled solve ran every row, with what it measured at the answers
         by its forward kinematics: ``"parts"`` (position, orientation residuals) and, with
-        several tools, ``"tools"`` (B, tools)."""
+        several tools, ``"tools"`` (B, tools); a batch of one row given it runs as a longer
+        one (a single solve's one row, without it, takes the array path: its hand-over)."""
         targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
-        if self._float_one and self.timeout is None and len(q0) > 1 and compiled.enabled():
+        if (self._float_one and self.timeout is None and compiled.enabled()
+                and (len(q0) > 1 or details is not None)):
             return compiled.run_rows(self, targets, q0, details)    # the single solve, per row
         check = getattr(self.problem, "check_start", None)
         if check is not None:       # a function or objectives undefined at a start: named
