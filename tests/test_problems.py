@@ -80,8 +80,9 @@ def test_m3_restarts_are_seeded_and_deterministic():
     assert np.array_equal(a.q, b.q) and a.iterations == b.iterations and a.success
 
 
-def test_geometric_methods_need_a_planar_chain():
-    with pytest.raises(ValueError, match="method 'ccd' needs a planar chain; for this problem "
+def test_geometric_methods_need_a_chain():
+    with pytest.raises(ValueError, match="method 'ccd' needs a chain, planar or spatial; for "
+                                         "this problem "
                                          "choose one of dls, gradient, pinv"):
         Solver(problem(), method="ccd")
 

@@ -57,3 +57,13 @@ def test_solve_batch_refuses_too_many_rows_before_it_copies_them(robots):
             armsim.solve_batch(task, targets)
     with pytest.raises(ValueError, match=msg):
         armsim.Solver(panda).solve_batch(np.broadcast_to(point, (huge, 3)))
+
+
+def test_solve_names_what_ccd_needs_on_a_robot(robots):
+    """ccd on a robot said "needs a planar chain", but a spatial chain takes it too."""
+    panda, dual = robots
+    assert armsim.solve(panda, [0.3, 0.2, 0.4], method="ccd").success
+    with pytest.raises(ValueError) as err:
+        armsim.solve(dual, {"left_tool": [0.3, 0.3, 0.5]}, method="ccd")
+    assert str(err.value) == ("method 'ccd' needs a chain, planar or spatial; for this problem "
+                              "choose one of dls, gradient, pinv")

@@ -120,7 +120,8 @@ class Solver:
                 raise ValueError(f"priority=True needs method 'dls', got {method!r}")
         if method not in problem.supports:
             need = ("cannot take objectives (obstacles, posture, smoothness, ...)" if method
-                    in as_problem(task).supports else "needs a planar chain")   # a Stack's
+                    in as_problem(task).supports else "needs a planar chain" if method ==
+                    "fabrik" else "needs a chain, planar or spatial")   # (a Stack's first)
             raise ValueError(f"method {str(method)!r} {need}; for this problem "
                              f"choose one of {', '.join(problem.supports)}")
         self.problem = problem
