@@ -67,3 +67,28 @@ def test_solve_names_what_ccd_needs_on_a_robot(robots):
         armsim.solve(dual, {"left_tool": [0.3, 0.3, 0.5]}, method="ccd")
     assert str(err.value) == ("method 'ccd' needs a chain, planar or spatial; for this problem "
                               "choose one of dls, gradient, pinv")
+
+
+def _fields(res):
+    """Each array field of a batch's result: its shape past the rows (None when absent)."""
+    out = {}
+    for name in ("q", "success", "iterations", "residual", "reason", "position_residual",
+                 "orientation_residual", "objectives", "targets"):
+        v = getattr(res, name)
+        out[name] = (None if v is None else {k: np.shape(a)[1:] for k, a in v.items()}
+                     if isinstance(v, dict) else np.shape(v)[1:])
+    return out
+
+
+@pytest.mark.parametrize("kind", ["pose", "position"])
+def test_solve_batch_of_no_rows_has_the_fields_of_one_row(robots, kind):
+    """A batch of 0 rows of a spatial chain gave position_residual and orientation_residual
+    None where a batch of 1 gives (1,) arrays: `res.position_residual < tol` broke."""
+    panda, dual = robots
+    T = armsim.pose([0.3, 0.2, 0.4], rpy=[np.pi, 0.0, 0.0])
+    t = T if kind == "pose" else T[:3, 3]
+    for task, one, none in ((panda, t[None], t[None][:0]),
+                            (dual, {"left_tool": t[None]}, {"left_tool": t[None][:0]})):
+        a, b = armsim.solve_batch(task, one), armsim.solve_batch(task, none)
+        assert _fields(a) == _fields(b)
+        assert b.position_residual.shape == b.orientation_residual.shape == (0,)

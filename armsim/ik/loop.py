@@ -544,8 +544,8 @@ class Solver:
             details = {}            # (the compiled rows' residuals were at the wrapped q)
         out = IKResult(q=q, success=res < self.tol, iterations=iters, residual=res,
                        reason=np.array(reasons, dtype=str))
-        parts = details.get("parts") or (prob.residual_parts(targets, prob.value(q)) if b
-                                         else None)
+        parts = details.get("parts") or prob.residual_parts(  # (no rows: (0,) each, as B)
+            targets, prob.value(q) if b else np.zeros((0, m)))
         if parts is not None:
             out.position_residual, out.orientation_residual = parts
         if isinstance(prob, Stack) or (isinstance(prob, TreeTargets) and b):
