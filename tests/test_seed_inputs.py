@@ -92,3 +92,18 @@ def test_solve_batch_of_no_rows_has_the_fields_of_one_row(robots, kind):
         a, b = armsim.solve_batch(task, one), armsim.solve_batch(task, none)
         assert _fields(a) == _fields(b)
         assert b.position_residual.shape == b.orientation_residual.shape == (0,)
+
+
+def test_solve_names_an_unknown_option_in_one_line(robots):
+    """solve(panda, p, tolerance=1e-9) raised TypeError: Solver.__init__() got an unexpected
+    keyword argument 'tolerance' (a class the caller never named)."""
+    panda, dual = robots
+    msg = ("unknown option 'tolerance'; the options: damping, max_angular_speed, "
+           "max_joint_step, step_size (and the named parameters of solve)")
+    for call in (lambda: armsim.solve(panda, [0.3, 0.2, 0.4], tolerance=1e-9),
+                 lambda: armsim.solve_batch(panda, [[0.3, 0.2, 0.4]], tolerance=1e-9),
+                 lambda: armsim.solve(dual, {"left_tool": [0.3, 0.3, 0.5]}, tolerance=1e-9),
+                 lambda: armsim.solve(armsim.Chain([0.4, 0.3]), [0.3, 0.2], tolerance=1e-9)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == msg

@@ -79,10 +79,21 @@ def _seed(seed, problem):
         np.random.default_rng(seed)
     except (TypeError, ValueError):
         raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
-    if isinstance(seed, (int, np.integer)) or not hasattr(getattr(problem, "primary", problem), "kind"):
+    if isinstance(seed, (int, np.integer)) or not hasattr(getattr(problem, "primary", problem),
+                                                          "kind"):
         return seed
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return int.from_bytes(seq.generate_state(4).tobytes(), "little")
+
+
+def _check_options(options):
+    """Refuse, in one line, a keyword of solve / solve_batch that is none of its settings
+    (it went on to Solver as a TypeError naming ``Solver.__init__``)."""
+    known = ("step_size", "max_angular_speed", "damping", "max_joint_step")
+    bad = sorted(set(options) - set(known) - {"give_up"})     # (solve's, put in by it)
+    if bad:
+        raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}"
+                         " (and the named parameters of solve)")
 
 
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -114,6 +125,7 @@ def _defaults(problem, max_iter, first_iter, restarts, method, options):
     """Settings with :data:`DEFAULT` replaced: ``default_<method>_<name>``, else :class:`_Default`;
     ``options`` gets the problem's ``default_damping`` when it has one and none is given,
     and its ``default_give_up`` (else None) when ``give_up`` is left at its default."""
+    _check_options(options)
     if options.get("damping") is None and hasattr(problem, "default_damping"):
         options["damping"] = problem.default_damping
     if options.get("give_up", DEFAULT) is DEFAULT:
