@@ -107,3 +107,15 @@ def test_solve_names_an_unknown_option_in_one_line(robots):
         with pytest.raises(ValueError) as err:
             call()
         assert str(err.value) == msg
+
+
+def test_solve_on_a_robot_after_many_seeds(robots):
+    """The dual arm's fourth seed raised KeyError: 'chain', and so did every solve after it:
+    the cache of each arm's own restart tables, cleared at 4 entries, held its chain too."""
+    _, dual = robots
+    targets = {"left_tool": [0.3, 0.3, 0.5], "right_tool": [0.3, -0.3, 0.5]}
+    first = armsim.solve(dual, targets, seed=0)
+    for seed in range(1, 7):
+        assert armsim.solve(dual, targets, seed=seed).success
+        assert armsim.solve_batch(dual, {k: [v] for k, v in targets.items()}, seed=seed).success
+    assert armsim.solve(dual, targets, seed=0).q.tobytes() == first.q.tobytes()

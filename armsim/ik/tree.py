@@ -414,8 +414,10 @@ class TreeTargets(Problem):
                 split, tables, cols = own
                 key = (s.kind, seed, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT)
                 if key not in tables:
-                    if len(tables) >= 4:
+                    if len(tables) > 4:             # the chain and 4 tables: the chain kept
+                        chain = tables["chain"]
                         tables.clear()
+                        tables["chain"] = chain
                     tables[key] = OwnTable(SpatialTarget(tables["chain"], s.kind), seed)
                 out.append((t, split, cols, tables[key]))
         return out
