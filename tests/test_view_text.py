@@ -241,6 +241,53 @@ def test_the_help_fits_its_box_and_says_what_it_left_out(size, left, monkeypatch
         assert n == len(rows) - sum(1 for col in cols for k, _ in col if k)
 
 
+@pytest.mark.parametrize("size", [(200, 150), (160, 120), (120, 90)])
+def test_a_narrow_help_wraps_its_title_and_stays_in_its_box(size, monkeypatch):
+    # in a window 200 px wide the help's title ran past the window's edge ("armsim controls
+    # (h or ? clo"), the box had no right edge, and its every control was left out: the words
+    # "... 25 more: a larger window shows them" stood one to a line, cut ("lar...") at 160 px
+    from armsim.view import overlay
+    from armsim.view.window import help_lines
+    drawn = []
+    real = overlay._font
+
+    class Noting:
+        def __init__(self, font):
+            self.font = font
+
+        def __getattr__(self, name):
+            return getattr(self.font, name)
+
+        def render(self, text, *args):
+            drawn.append(text)
+            return self.font.render(text, *args)
+    monkeypatch.setattr(overlay, "_font", lambda n: Noting(real(n)))
+    theme = scaled_theme(DEFAULT_THEME, size)
+    surf = pygame.Surface(size)
+    rows = help_lines()
+    title = "armsim controls  (h or ? closes)"
+    rect = overlay.draw_help(surf, title, rows, theme)
+    assert pygame.Rect(0, 0, *size).contains(rect)
+    font = real(type_scale(*size).body)
+    pad = max(4, font.get_linesize() // 2)
+    words = [t for t in drawn if t.strip()]
+    for t in words:                                     # every line fits inside the box
+        assert font.size(t)[0] <= rect.w - 2 * pad, (t, rect)
+        assert not t.endswith("...") or t.strip().rstrip(".") in title, t     # none cut
+
+    said = " ".join(t.strip() for t in words if t.strip().split()[0] in title.split())
+    assert said.startswith("armsim controls")
+    img = pygame.surfarray.array3d(surf)                # the box's edges are whole
+    border = np.concatenate([img[rect.x, rect.y:rect.bottom], img[rect.right - 1, rect.y:rect.bottom],
+                             img[rect.x:rect.right, rect.y], img[rect.x:rect.right, rect.bottom - 1]])
+    assert np.all(border == theme.text[:3])
+    if size == (200, 150):                              # a control is shown, its words under it
+        keys = [k for k, _ in rows]
+        assert keys[0] in drawn and rows[0][1] in [t.strip() for t in drawn]
+        note = [t for t in words if t.startswith("... ")]
+        assert note and int(note[0].split()[1]) == len(rows) - sum(k in drawn for k in keys)
+
+
 @pytest.mark.parametrize("size", [(700, 500), (1280, 800)])
 def test_a_message_stays_off_the_live_plot(size):
     # "+/- (segments): planar arms only ..." was drawn across the live plot's lower half

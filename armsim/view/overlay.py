@@ -86,41 +86,55 @@ def _split(wrapped, columns, room):
 
 def draw_help(screen, title, rows, theme) -> pygame.Rect:
     """The help: ``title`` then (control, what it does) ``rows`` in the body size, on a box
-    in the middle of the window; one column, or two when one is taller than the window.
-    The box is opaque (what lies under it, the panel's words, would show through and mix
-    with the help's).  Returns the box."""
+    in the middle of the window; one column, or two when one is taller than the window; in
+    a window too narrow for a control and 8 letters beside it, each control on its line and
+    what it does under it.  The title is wrapped, never cut by the window's edge.  The box
+    is opaque (what lies under it, the panel's words, would show through and mix with the
+    help's).  Returns the box."""
     w, h = screen.get_size()
     font = _font(type_scale(w, h).body)
     line = font.get_linesize()
     pad = max(4, line // 2)
+    inner = max(w - 2 * pad, 1)
+    heads = fit_lines([title], font, inner, max(h - 3 * pad - line, line))
     key_w = max(font.size(k)[0] for k, _ in rows) + font.size("MM")[0]
-    room = max((h - 3 * pad - line) // line, 1)          # rows of text the height holds
-    value_w = min(max(font.size(v)[0] for _, v in rows), w - 2 * pad - key_w)
-    wrapped = _rows(rows, font, max(value_w, 40))
+    room = max((h - 3 * pad - line * len(heads)) // line, 1)   # rows of text the height holds
+    narrow = inner - key_w < font.size("M" * 8)[0]
+    if narrow:                                          # the words under their control
+        key_w = font.size("MM")[0]
+        wrapped = [[(k, "")] + [("", p) for p in wrap_lines([v], font, inner - key_w)]
+                   for k, v in rows]
+    else:
+        wrapped = _rows(rows, font, inner - key_w)
+    value_w = min(max(font.size(v)[0] for _, v in rows), inner - key_w)
     columns = 1
     half = (w - 4 * pad) // 2 - key_w
-    if sum(len(r) for r in wrapped) > room and half >= font.size("M" * 8)[0]:
+    if not narrow and sum(len(r) for r in wrapped) > room and half >= font.size("M" * 8)[0]:
         columns = 2                                     # two columns side by side, when
         wrapped = _rows(rows, font, half)               # each holds 8 letters a line
-    width = half if columns == 2 else max(value_w, 40)
+    width = half if columns == 2 else max(value_w, 1)
     cols, left = _split(wrapped, columns, room)
     if left:                          # the last lines say how many rows were left out
         note = wrap_lines([f"... {left} more: a larger window shows them"], font, width)
         cols, left = _split(wrapped, columns, max(room - len(note), 1))
         note = wrap_lines([f"... {left} more: a larger window shows them"], font, width)
+        if len(note) > max(room - len(cols[-1]), 1):     # no room to say why: the count
+            note = fit_lines([f"... {left} more"], font, width, line * max(room - len(cols[-1]), 1))
         cols[-1] += [("", part) for part in note]
     lines = [x for c in cols for x in c]
     per = max(len(c) for c in cols)
-    col_w = key_w + max(font.size(v)[0] for _, v in lines)
-    bw = min(w, max(font.size(title)[0], columns * col_w + (columns - 1) * 2 * pad) + 2 * pad)
-    bh = min(h, line * (per + 1) + pad * 3)
+    col_w = max([key_w + font.size(v)[0] for _, v in lines] + [font.size(k)[0] for k, _ in lines])
+    bw = min(w, max(max(font.size(t)[0] for t in heads),
+                    columns * col_w + (columns - 1) * 2 * pad) + 2 * pad)
+    bh = min(h, line * (per + len(heads)) + pad * 3)
     rect = pygame.Rect((w - bw) // 2, (h - bh) // 2, bw, bh)
     screen.fill(theme.panel, rect)
     pygame.draw.rect(screen, theme.text, rect, 1)
-    screen.blit(font.render(title, True, theme.warning), (rect.x + pad, rect.y + pad))
+    for i, t in enumerate(heads):
+        screen.blit(font.render(t, True, theme.warning), (rect.x + pad, rect.y + pad + i * line))
     for c, col in enumerate(cols):
         x = rect.x + pad + c * (col_w + 2 * pad)
-        y = rect.y + 2 * pad + line
+        y = rect.y + 2 * pad + line * len(heads)
         for k, v in col:
             screen.blit(font.render(k, True, theme.warning), (x, y))
             screen.blit(font.render(v, True, theme.text), (x + key_w, y))
