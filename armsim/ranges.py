@@ -166,6 +166,16 @@ VIEW_RANGES = {"azimuth_deg": VIEW_AZIMUTH_DEG, "elevation_deg": VIEW_ELEVATION_
 _FLOAT = np.dtype(float)
 
 
+def shown(value, size=40) -> str:
+    """``value`` as a message shows it: ``str(value)`` in one line (a numpy array's rows,
+    a dict of arrays, each on a line of its own, joined by spaces), cut to ``size``
+    characters with "..." when longer (a 2-D array's message spanned lines, cut mid-row)."""
+    text = " ".join(str(value).split())
+    text = text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1]
+                                                   for c in text)
+    return text if len(text) <= size else text[:size - 3] + "..."
+
+
 def real_array(name, value):
     """``value`` as a float array, or a one-line ValueError naming the argument: complex
     numbers (their imaginary part would be dropped), strings, objects and other non-numbers
@@ -178,12 +188,12 @@ def real_array(name, value):
         a = None
     if a is not None and a.dtype.kind == "c":
         raise ValueError(f"{name} must be real numbers, got complex numbers "
-                         f"({str(value)[:40]})")
+                         f"({shown(value)})")
     if a is not None and a.dtype.kind == "O":
         raise ValueError(f"{name} must be an array of numbers, got an array of Python "
-                         f"objects ({str(value)[:40]})")
+                         f"objects ({shown(value)})")
     if a is None or a.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}")
+        raise ValueError(f"{name} must be an array of numbers, got {shown(value)}")
     return a.astype(float, copy=False)
 
 
@@ -201,7 +211,7 @@ def whole(name, value, low, high=None):
     ValueError naming ``name`` (inf was an OverflowError)."""
     if not (is_whole(value) and low <= value and (high is None or value <= high)):
         span = f">= {low}" if high is None else f"from {low} to {high:,}"
-        raise ValueError(f"{name} must be an integer {span}, got {str(value)[:40]}")
+        raise ValueError(f"{name} must be an integer {span}, got {shown(value)}")
     return int(value)
 
 

@@ -68,6 +68,22 @@ def test_object_and_text_targets_are_refused(ur5, target, what):
     _refused(lambda: armsim.solve(ur5, target), rf"^target must be an array of numbers, got {what}")
 
 
+def test_a_refused_2d_array_is_shown_in_one_line(ur5):
+    # numpy prints a 2-D array a row a line: "q must be real numbers, got complex numbers
+    # ([[0.+0.j 0.+0.j 0.+0.j]\n [0.+0.j 0.+0.j )", the message in two lines, cut mid-row
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    _refused(lambda: armsim.render(chain, np.zeros((2, 3), complex)),
+             r"^q must be real numbers, got complex numbers "
+             r"\(\[\[0\.\+0\.j 0\.\+0\.j 0\.\+0\.j\] \[0\.\+0\.j 0\.\+0\.\.\.\.\)$")
+    _refused(lambda: armsim.Chain(np.array([["1", "2"], ["3", "4"]])),
+             r"^lengths must be an array of numbers, got \[\['1' '2'\] \['3' '4'\]\]$")
+    _refused(lambda: armsim.solve(ur5, {"tool0": armsim.pose([0.3, 0, 0.3])}),
+             r"^target must be an array of numbers, got an array of Python objects "
+             r"\(\{'tool0': array\(\[\[1\. , 0\. , 0\. , 0\.3\]\.\.\.\)$")
+    _refused(lambda: armsim.Obstacle([0.3, 0.2], 0.05, weight=np.ones((2, 2))),
+             r"^weight must be a finite number >= 0, got \[\[1\. 1\.\] \[1\. 1\.\]\]$")
+
+
 def test_a_valid_pose_still_solves(ur5, pose):
     r = armsim.solve(ur5, pose, tol=1e-6)
     assert r.success and np.allclose(ur5.matrix(r.q), pose, atol=1e-5)

@@ -321,8 +321,9 @@ def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
                    "qs must hold at most 3 poses (the GIF export's frame limit), got 4")
     one_line_error(lambda: armsim.animate(panda, []), "qs must hold at least one pose, got none")
     ragged = [q, q[:6]]
+    shown = " ".join(str(ragged).split())        # one line, cut with "..."
     one_line_error(lambda: armsim.animate(panda, ragged),
-                   f"qs must be an array of numbers, got {str(ragged)[:40]}")
+                   f"qs must be an array of numbers, got {shown[:37]}...")
     bad = np.array([q, q])
     bad[1, 3] = 0.5
     lo, hi = panda.limits[3]

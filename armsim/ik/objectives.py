@@ -30,6 +30,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.ik import geometry, inputs
 from armsim.kinematics.planar import _gib, memory_budget
+from armsim.ranges import shown
 
 __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
            "Capsule", "SelfCollision", "Smoothness"]
@@ -46,7 +47,7 @@ def _weight(weight, what="weight"):
     except (TypeError, ValueError, OverflowError):
         w = float("nan")
     if isinstance(weight, (bool, str, bytes)) or not (np.isfinite(w) and w >= 0):
-        raise ValueError(f"{what} must be a finite number >= 0, got {str(weight)[:40]}")
+        raise ValueError(f"{what} must be a finite number >= 0, got {shown(weight)}")
     if w > MAX_SIZE:
         raise ValueError(f"{what} must be at most {MAX_SIZE:g}, got {w:g}")
     return w
@@ -56,7 +57,7 @@ def _vector(name, value, size=None):
     try:
         v = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got {str(value)[:40]}") from None
+        raise ValueError(f"{name} must be an array of numbers, got {shown(value)}") from None
     if not np.all(np.isfinite(v)) or (size is not None and v.shape != (size,)):
         want = f"{size} finite numbers" if size is not None else "finite numbers"
         raise ValueError(f"{name} must be {want}, got {str(v.tolist())[:60]}")
