@@ -318,6 +318,36 @@ def test_the_help_box_hides_what_lies_under_it():
     assert not np.any(np.all(inside == 255, axis=-1))         # no white shows through
 
 
+@pytest.mark.parametrize("size", [(160, 120), (120, 300), (100, 60)])
+def test_a_legend_too_short_for_its_swatches_cuts_none_in_half(size):
+    """``--gif out.gif --size 160x120``: the legend's third swatch row was drawn half, cut by
+    the picture's bottom edge ("3" of joints 1..7), and at 120x300 the fifth.  Now only
+    whole rows are drawn, the last cell "..." when joints are left out: every swatch
+    colour in the box is a whole square, and the box lies inside the picture."""
+    from armsim.view import planar
+    from armsim.view.render import draw
+    state = build_simulation(default_scene()).step()
+    boxes = []
+    legend = planar._draw_jacobian_legend
+
+    def spy(surface, state, theme, rect, size=None):
+        boxes.append((legend(surface, state, theme, rect, size), theme, size))
+        return boxes[-1][0]
+    planar._draw_jacobian_legend = spy
+    try:
+        surf = pygame.Surface(size)
+        draw(surf, state)
+    finally:
+        planar._draw_jacobian_legend = legend
+    (box, theme, font_size), = boxes
+    assert pygame.Rect(0, 0, *size).contains(box)
+    sw = max(4, int(0.7 * style._font(font_size).get_height()))
+    pixels = pygame.surfarray.array3d(surf)[box.x:box.right, box.y:box.bottom].reshape(-1, 3)
+    for j in range(7):
+        n = int(np.sum(np.all(pixels == theme.segment_color(j)[:3], axis=1)))
+        assert n in (0, sw * sw), (j, n, sw)
+
+
 @pytest.mark.parametrize("size", [(400, 300), (450, 300), (500, 200), (400, 250)])
 def test_a_short_legend_shows_every_joints_colour(size):
     """A small window with the live plot's slot kept: the Jacobian legend's box is short,

@@ -274,7 +274,13 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pyga
         head = wrap_lines([words[-1]], font, width)    # what the legend is for)
         room = (rect.h - 2 * pad) // line - len(head) - rows
     tail = fit_lines(tail, font, width, max(room, 0) * line)
-    h = min(rect.h, 2 * pad + (len(head) + rows + len(tail)) * line)
+    head = fit_lines(head, font, width, rect.h - 2 * pad)
+    whole = (rect.h - pad - font.get_height()) // line + 1  # rows of text drawn whole
+    if whole - len(head) < rows:    # the swatches alone, as many whole rows as fit
+        head = []
+    fit = min(rows, max(whole - len(head), 0))
+    shown = n if fit == rows else fit * cols        # the last cell then says "..."
+    h = min(rect.h, 2 * pad + (len(head) + fit + len(tail)) * line)
     box = pygame.Surface((rect.w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 200))
     surface.blit(box, rect.topleft)
@@ -284,13 +290,16 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pyga
     for word in head:
         surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
         y += line
-    for j in range(n):
+    for j in range(shown):
         cx = rect.x + pad + (j % cols) * cell_w
         cy = y + (j // cols) * line
+        if j == shown - 1 < n - 1:
+            surface.blit(font.render("...", True, theme.text), (cx, cy))
+            break
         pygame.draw.rect(surface, theme.segment_color(j),
                          pygame.Rect(cx, cy + (font.get_height() - sw) // 2, sw, sw))
         surface.blit(font.render(str(j + 1), True, theme.text), (cx + sw + 3, cy))
-    y += rows * line
+    y += fit * line
     for word in tail:
         surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
         y += line
