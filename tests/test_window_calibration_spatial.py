@@ -216,6 +216,22 @@ def c_plot(app):
     assert not app.show_plot and count(app.last_frame, theme().goal, rect) == 0
 
 
+def test_the_live_plot_without_the_panel_keeps_off_the_scene():
+    # p then l in calibrate-ur5-stereo: the plot was drawn over the 3D scene's top right,
+    # on the cameras and their lines of sight, while the corner right of the insets, where
+    # the panel had been, stood empty
+    from armsim.view.calibration_spatial import calibration_layout
+    app = press(make_app(), loops=2)
+    before = calibration_layout(app.sim.state, SIZE, True)
+    press(app, key(pygame.K_p, "p"), key(pygame.K_l, "l"), loops=6)
+    lay = calibration_layout(app.sim.state, SIZE, False)
+    rect = app.plot_rect()
+    assert not app.show["panel"] and app.show_plot
+    assert not rect.colliderect(lay.area) and not any(rect.colliderect(r) for r in lay.insets)
+    assert before.panel.contains(rect) and pygame.Rect(0, 0, *SIZE).contains(rect)
+    assert count(app.last_frame, theme().goal, rect) > 100          # the best-loss curve
+
+
 def c_screenshot(app, tmp_path):
     press(app, key(pygame.K_SPACE, " "))
     press(app, key(pygame.K_s, "s"))

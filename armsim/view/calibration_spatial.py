@@ -79,8 +79,8 @@ class Layout:
     width; empty without the panel), ``area`` (the 3D scene), ``insets`` and their
     ``labels`` (one per camera, bottom left), ``panel`` (bottom right: the panel and the
     legend; empty without the panel), ``plot`` (where the window's live plot goes: the right
-    part of a wide panel, whose words keep to its left :data:`TEXT_COLUMN`; else the drawing
-    area's top right)."""
+    part of a wide panel, whose words keep to its left :data:`TEXT_COLUMN`; without the
+    panel, the room it had right of the insets; else the drawing area's top right)."""
 
     header: pygame.Rect
     area: pygame.Rect
@@ -105,12 +105,13 @@ def calibration_layout(state, size, show_panel=True) -> Layout:
     top_insets = min([r.y for r in insets] + [h - margin]) - label_h - margin
     header = pygame.Rect(0, 0, w, 0)
     panel = pygame.Rect(w - margin, top_insets, 0, 0)
+    right = max([r.right for r in insets] + [0])
+    beside = pygame.Rect(right + margin, top_insets + label_h // 2, w - right - 2 * margin,
+                         h - margin - top_insets - label_h // 2)      # right of the insets
     if show_panel:
         header = pygame.Rect(margin, margin // 2, w - 2 * margin,
                              HEADER_LINES * _font(ts.title).get_linesize())
-        right = max([r.right for r in insets] + [0])
-        panel = pygame.Rect(right + margin, top_insets + label_h // 2, w - right - 2 * margin,
-                            h - margin - top_insets - label_h // 2)
+        panel = beside
         if panel.w < w // 4:               # no room right of the insets: over the area's corner
             pw = w // 3
             panel = pygame.Rect(w - pw - margin, header.bottom + margin, pw, h // 3)
@@ -118,6 +119,8 @@ def calibration_layout(state, size, show_panel=True) -> Layout:
     if panel.w >= WIDE_PANEL * w and panel.h > 60:
         tw = int(TEXT_COLUMN * panel.w)
         plot = pygame.Rect(panel.x + tw, panel.y + margin, panel.w - tw - margin, panel.h - 2 * margin)
+    elif not show_panel and beside.w >= w // 4 and beside.h > 60 and insets:
+        plot = beside.inflate(0, -2 * margin)        # where the panel was, off the scene
     else:
         pw = int(0.34 * w)
         plot = pygame.Rect(w - pw - 6, area.y + 6, pw, int(0.45 * area.h))
