@@ -232,6 +232,21 @@ def test_the_live_plot_without_the_panel_keeps_off_the_scene():
     assert count(app.last_frame, theme().goal, rect) > 100          # the best-loss curve
 
 
+@pytest.mark.parametrize("size", [(700, 450), (560, 360)])
+def test_a_short_live_plot_draws_its_curves(size):
+    # at 700 x 450 the live plot's box held its title and both rows' headings, and no curve:
+    # each row's plot area came out under 10 px and was left out, the words kept
+    screen = W.open_window(size, allow_headless=True)
+    app = press(W.App(sim(), screen, fps=10_000), loops=2)
+    press(app, key(pygame.K_l, "l"), loops=8)
+    rect = app.plot_rect()
+    first = app.history.series[0]
+    assert first.name == "best loss"
+    assert count(app.last_frame, first.color, rect) > 50          # its curve is drawn
+    if size == (700, 450):                                         # and so is the other's
+        assert count(app.last_frame, app.history.series[1].color, rect) > 50
+
+
 def c_screenshot(app, tmp_path):
     press(app, key(pygame.K_SPACE, " "))
     press(app, key(pygame.K_s, "s"))

@@ -187,11 +187,19 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
     top = rect.y + pad
     clip = surface.get_clip()
     surface.set_clip(rect.clip(clip) if clip else rect)
-    if title:
-        for line in wrap_lines([title], title_font, rect.w - 2 * pad):
-            put(line, theme.text, (rect.x + pad, top), title_font)
-            top += title_font.get_linesize()
-    line = font.get_linesize()
+    line, fh = font.get_linesize(), font.get_height()
+    need = 11 + fh + 2 * (fh // 2) + pad + pad // 2     # a row: heading, labels, 10 px of curve
+    heads = wrap_lines([title], title_font, rect.w - 2 * pad) if title else []
+    room = rect.bottom - pad - top - line
+    titled = max(room - len(heads) * title_font.get_linesize(), 0)
+    if heads and min(titled // need, len(rows)) < min(max(room, 0) // need, len(rows)):
+        heads = []              # a short box: the curves before the title (more rows fit)
+    for words in heads:
+        put(words, theme.text, (rect.x + pad, top), title_font)
+        top += title_font.get_linesize()
+    room = rect.bottom - pad - top - line
+    if len(rows) > 1 and need <= room < need * len(rows):
+        rows = rows[:room // need]                      # the rows that fit, the first first
     row_h = (rect.bottom - pad - top - line) / max(len(rows), 1)   # a line left for frames
     axes = []
     for k, row in enumerate(rows):
