@@ -292,6 +292,33 @@ def test_a_compiled_batch_of_one_row_is_its_single_solve(on):
         assert {k: v[0] for k, v in batch.targets.items()} == one.targets
 
 
+def test_a_large_max_iter_is_taken_without_its_memory(on):
+    """The compiled attempt kept every iteration's error (a workspace of max_iter + 1
+    floats): max_iter=10**9 took 8 GB, 10**12 raised MemoryError; now a ring of at most
+    HISTORY + 1.  max_iter past MAX_ITER (2**64 overflowed int64) is one line."""
+    panda = armsim.robots.load("panda")
+    T = armsim.pose([0.45, 0.2, 0.35], rpy=[np.pi, 0, 0])
+    for mi in (10**9, 10**12):
+        assert armsim.solve(panda, T, max_iter=mi).success
+        assert armsim.solve(panda, T, first_iter=mi).success
+        assert armsim.solve_batch(panda, T[None], max_iter=mi).success.all()
+    for call in (armsim.solve, armsim.solve_batch):
+        with pytest.raises(ValueError, match=r"^max_iter must be an integer >= 0 and <= "
+                                             r"1000000000000, got 18446744073709551616$"):
+            call(panda, T if call is armsim.solve else T[None], max_iter=2**64)
+    # an attempt longer than the ring (a target beyond the reach runs its whole budget):
+    # the same iterations and joints as the default path
+    far = T.copy()
+    far[:3, 3] *= 3.0
+    a, b = _both(lambda: armsim.solve(panda, far, max_iter=300, first_iter=300, restarts=0))
+    assert a.iterations == b.iterations == 300 and a.reason == b.reason == "unreachable"
+    np.testing.assert_allclose(b.q, a.q, rtol=0, atol=1e-9)
+    a, b = _both(lambda: armsim.solve_batch(panda, np.stack([far, T]), max_iter=300,
+                                            first_iter=300, restarts=0))
+    assert a.iterations.tolist() == b.iterations.tolist()
+    np.testing.assert_allclose(b.q, a.q, rtol=0, atol=1e-9)
+
+
 def test_the_environment_switch_without_numba_warns_and_stays_off():
     """ARMSIM_COMPILED=1 where numba cannot be imported: one warning line, the default
     path, the same answer."""

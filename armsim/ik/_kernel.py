@@ -22,9 +22,9 @@ import numpy as np
 from armsim.ik import (_clock, _kernel_parts, attempt as rule, restart_table, rotvec, rules,
                        settings)
 from armsim.ik._clock import now
-from armsim.ik._kernel_parts import (NB, _clip, _floats32, _ints, _jit, _jit_in, _lambda2,
-                                     _part1, _part2, _scratch_in, _start, _through, _turn,
-                                     _view1, _view2, _view3, scratch)
+from armsim.ik._kernel_parts import (HISTORY, NB, _clip, _floats32, _ints, _jit, _jit_in,
+                                     _lambda2, _part1, _part2, _scratch_in, _start, _through, _turn,
+                                     _view1, _view2, _view3, scratch, space)
 
 accepted, damped, recorded = _jit(rule.accepted), _jit(rule.damped), _jit(rule.recorded)
 too_slow, stopped, stalled = _jit(rule.too_slow), _jit(rule.stopped), _jit(rule.stalled)
@@ -59,12 +59,6 @@ def frozen():
     :mod:`armsim.ik.rules`' and compiles again when a constant changed)."""
     return (rules.NU_MIN, rules.NU_MAX, rules.NU_DOWN, rules.NU_UP, float(rules.PATIENCE),
             rules.LOWER)
-
-
-@_jit_in
-def space(M, m, n, budget):
-    """The floats of the workspace :func:`attempt` takes for this budget."""
-    return 4 * m + 2 * m * n + 2 * m * m + 3 * n + budget + 1 + 4 + 33 + 6 * M[1].shape[0]
 
 
 @_jit
@@ -317,8 +311,11 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     o += 2 * m
     qt, fixed, isfixed = _part1(ws, o, n), _part1(ws, o + n, n), _part1(ws, o + 2 * n, n)
     o += 3 * n
-    hist = _part1(ws, o, budget + 1)
-    o += budget + 1
+    ring = min(budget, HISTORY) + 1     # f after k iterations in hist[k % ring]
+    if width >= ring and budget > HISTORY:
+        raise ValueError("attempt: a progress window longer than HISTORY")
+    hist = _part1(ws, o, ring)
+    o += ring
     work = _scratch_in(M, ws, o)
     o += 33 + 6 * M[1].shape[0]
     if o + m + m * n + 2 > ws.shape[0]:     # the views' end (space sums the same)
@@ -336,7 +333,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
     slow = timed = False
     two_pi = 2.0 * math.pi
     while True:
-        slow = width > 0 and k >= width and too_slow(f, hist[k - width], factor)
+        slow = width > 0 and k >= width and too_slow(f, hist[(k - width) % ring], factor)
         if stopped(f, since, half_tol2) or k == budget or slow:
             break
         if deadline < np.inf and now() > deadline:
@@ -361,7 +358,7 @@ def attempt(q, budget, M, tg, sc, lo, hi, wrap, m, half_tol2, damping, floor2, w
             pr, prt = prt, pr
         best, since = recorded(f, best, since, NB)
         k += 1
-        hist[k] = f
+        hist[k % ring] = f
     out[0] = k
     out[1] = f
     out[2] = 1.0 if stalled(since, slow) else 0.0

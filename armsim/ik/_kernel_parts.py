@@ -413,3 +413,15 @@ def _view3(buf, H, i):
     """... 3 axes."""
     return nb.carray(_pointer(buf.ctypes.data + H[i, 0] * buf.itemsize),
                      (H[i, 1], H[i, 2], H[i, 3]), buf.dtype)
+
+
+#: an attempt keeps the error of its last this many iterations at most (a ring: the
+#: progress rule reads ``width`` back), so its workspace is bounded whatever ``max_iter``
+HISTORY = 64
+
+
+@_jit_in
+def space(M, m, n, budget):
+    """The floats of the workspace :func:`attempt` takes for this budget."""
+    return (4 * m + 2 * m * n + 2 * m * m + 3 * n + min(budget, HISTORY) + 1 + 4 + 33
+            + 6 * M[1].shape[0])

@@ -27,7 +27,7 @@ from armsim.ik.attempt import ARRAYS, FLOATS
 from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
-                                MAX_TIMEOUT, Options, _check_choice, _count, _defaults,
+                                MAX_ITER, MAX_TIMEOUT, Options, _check_choice, _count, _defaults,
                                 _real, _seed, blas_threads)
 from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
@@ -133,9 +133,9 @@ class Solver:
         self.correction = correction
         self.tol = (1e-6 * getattr(problem, "tol_scale", problem.scale) if tol is None
                     else _real("tol", tol))
-        self.max_iter = _count("max_iter", max_iter)
+        self.max_iter = _count("max_iter", max_iter, MAX_ITER)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
-        self.first_iter = _count("first_iter", first_iter, none_ok=True)
+        self.first_iter = _count("first_iter", first_iter, MAX_ITER, none_ok=True)
         self.give_up = _count("give_up", give_up, none_ok=True)
         self.timeout = None if timeout is None else _real("timeout", timeout, high=MAX_TIMEOUT)
         self.seed = _seed(seed, problem)

@@ -11,6 +11,7 @@ import numpy as np
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
 MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
+MAX_ITER = 10**12     # largest max_iter and first_iter (counts stay within int64)
 #: give_up: a restart counts as progress when it lowers the best residual below this
 #: times itself (a new local minimum a hair lower is no progress)
 GIVE_UP_FACTOR = 0.9
