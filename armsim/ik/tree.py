@@ -413,13 +413,13 @@ class TreeTargets(Problem):
             if own is not None:
                 split, tables, cols = own
                 key = (s.kind, seed, restart_table.TABLE_SIZE, restart_table.ROTATION_WEIGHT)
-                if key not in tables:
+                table = tables.get(key)
+                if table is None:
                     if len(tables) > 4:             # the chain and 4 tables: the chain kept
-                        chain = tables["chain"]
-                        tables.clear()
-                        tables["chain"] = chain
-                    tables[key] = OwnTable(SpatialTarget(tables["chain"], s.kind), seed)
-                out.append((t, split, cols, tables[key]))
+                        for old in [k for k in tables if k != "chain"]:
+                            tables.pop(old, None)   # (never absent: another thread reads it)
+                    table = tables[key] = OwnTable(SpatialTarget(tables["chain"], s.kind), seed)
+                out.append((t, split, cols, table))
         return out
 
     def _own_starts(self, own, q, aim, k):
