@@ -268,7 +268,7 @@ def test_complex_values_are_refused_not_cast():
          "angles must be real numbers, got complex numbers ([0.+1.j 0.+1.j])"),
         (lambda: armsim.robots.load("ur5").pose(np.zeros(6) + 1j),
          "joint values must be real numbers, got complex numbers ([0.+1.j 0.+1.j 0.+1.j 0.+1.j "
-         "0.+1.j 0.+1)"),
+         "0.+1.j 0...)"),          # (cut: "..." says so, ranges.shown)
     ]:
         with pytest.raises(ValueError) as err:
             call()
