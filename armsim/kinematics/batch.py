@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LAST_ROWS", "constants", "last_frames", "last_pass", "pose_and_jacobian", "pose_rows",
-           "rotation_error", "z_to"]
+__all__ = ["LAST_ROWS", "constants", "local_constants", "last_frames", "last_pass",
+           "pose_and_jacobian", "pose_rows", "rotation_error", "z_to"]
 
 #: batches of at least this many rows take the batch-last pass
 LAST_ROWS = 32
@@ -53,6 +53,31 @@ def constants(axes, origin_R, origin_p, tool_R, tool_p):
     tool = np.eye(4)
     tool[:3, :3], tool[:3, 3] = prev.T @ tool_R, prev.T @ tool_p
     out = (np.swapaxes(C, -1, -2).copy(), tool.T.copy(), C[0, :3].copy())
+    for x in out:
+        x.setflags(write=False)
+    return out
+
+
+def local_constants(origin_R, origin_p, axes, prismatic):
+    """The constants of the stacked float pass of joints with origins ``origin_R`` (n, 3, 3),
+    ``origin_p`` (n, 3) and unit ``axes`` (n, 3): joint i's local transform (4, 4) is
+    ``T0 + s TK + (1 - c) TKK`` (revolute: Rodrigues with the origin folded in; s, c: sine
+    and cosine of its value q) or ``T0 + q TA`` (prismatic).  Returns T0 (n, 4, 4) and
+    (TK, TKK, TA) (3, n, 4, 4), read-only; each joint's own arithmetic (a chain's, and a
+    tree's joints one by one, get the same numbers)."""
+    n = len(axes)
+    a = np.asarray(axes, dtype=float)
+    k = np.zeros((n, 3, 3))             # the skew matrices [a]x
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -a[:, 2], a[:, 1], -a[:, 0]
+    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = a[:, 2], -a[:, 1], a[:, 0]
+    rev = ~np.array(prismatic, dtype=bool).reshape(n)[:, None, None]
+    T0 = np.zeros((n, 4, 4))
+    T0[:, :3, :3], T0[:, :3, 3], T0[:, 3, 3] = origin_R, origin_p, 1.0
+    TK, TKK, TA = np.zeros((3, n, 4, 4))
+    TK[:, :3, :3] = np.where(rev, origin_R @ k, 0.0)
+    TKK[:, :3, :3] = np.where(rev, origin_R @ k @ k, 0.0)
+    TA[:, :3, 3] = np.where(rev[:, :, 0], 0.0, np.einsum("nij,nj->ni", origin_R, a))
+    out = T0, np.stack([TK, TKK, TA])
     for x in out:
         x.setflags(write=False)
     return out

@@ -274,18 +274,9 @@ class SpatialChain(Limited):
                                            + np.linalg.norm(self.tool_xyz) + ext), name)
         self._R0 = _frozen(rpy_matrix(self.rpy))
         self._tool_R = _frozen(rpy_matrix(self.tool_rpy))
-        # the float pass (:meth:`_float_frames`): each joint's local transform is
-        # T0 + s * TK + (1 - c) * TKK (revolute, Rodrigues with the origin folded in) or
-        # T0 + q * TA (prismatic), as homogeneous (n, 4, 4)
-        k = np.array([_skew(a) for a in self.axes])
-        rev = ~np.array(self.prismatic)[:, None, None]
-        T0 = np.zeros((self.n, 4, 4))
-        T0[:, :3, :3], T0[:, :3, 3], T0[:, 3, 3] = self._R0, self.xyz, 1.0
-        TK, TKK, TA = np.zeros((3, self.n, 4, 4))
-        TK[:, :3, :3] = np.where(rev, self._R0 @ k, 0.0)
-        TKK[:, :3, :3] = np.where(rev, self._R0 @ k @ k, 0.0)
-        TA[:, :3, 3] = np.where(rev[:, :, 0], 0.0, np.einsum("nij,nj->ni", self._R0, self.axes))
-        self._T0, self._TKA = _frozen(T0), _frozen(np.stack([TK, TKK, TA]))
+        # the float pass (:meth:`_float_frames`): T0 + s TK + (1 - c) TKK + q TA per joint
+        self._T0, self._TKA = batch.local_constants(self._R0, self.xyz, self.axes,
+                                                    self.prismatic)
         tool = np.eye(4)
         tool[:3, :3], tool[:3, 3] = self._tool_R, self.tool_xyz
         self._tool_T = _frozen(tool)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
-from armsim.kinematics import validate
+from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.validate import shown
@@ -445,6 +445,58 @@ class Robot(Limited):
                 up = self._parent_joint[up].parent
             out.append((index[up], index[link]))
         return out
+
+    def joint_axes(self, q):
+        """Every movable joint's unit axis z (M, 3) and origin o (M, 3) in the root's frame
+        at ``q`` (n,), in the order of :attr:`movable_names` (a moving base's coordinates
+        included): one pass over the movable joints, each with the arithmetic of a chain's
+        float pass (:meth:`SpatialChain.joint_axes` of :meth:`chain` to any link below it
+        gives the same numbers), at a cost linear in the joints."""
+        up, T0, TKA, axes, slide = self._joint_pass()
+        q = np.asarray(self._q(q), dtype=float)
+        if q.ndim != 1:
+            raise ValueError(f"joint values must have shape ({self.n},), got {q.shape}")
+        v = q[self._src] * self._mult + self._off
+        local = np.sin(v)[:, None, None] * TKA[0]
+        local += (1.0 - np.cos(v))[:, None, None] * TKA[1]
+        if slide.any():
+            local += v[:, None, None] * TKA[2]
+        local += T0
+        frames = np.empty_like(local)
+        for k, u in enumerate(up):
+            frames[k] = local[k] if u < 0 else frames[u] @ local[k]
+        R = frames[:, :3, :3]
+        z = R[..., 0] * axes[:, None, 0]
+        z += R[..., 1] * axes[:, None, 1]
+        z += R[..., 2] * axes[:, None, 2]
+        return z, frames[:, :3, 3] - np.where(slide[:, None], v[:, None] * z, 0)
+
+    def _joint_pass(self):
+        """The constants of :meth:`joint_axes` (built once): per movable joint the index of
+        the movable joint above it (-1: none), the float pass's constants of its origin with
+        the fixed joints above it folded in as :meth:`chain` folds them, its unit axis, and
+        whether it slides."""
+        if getattr(self, "_pass", None) is None:
+            pending, up = {self.root: np.eye(4)}, {self.root: -1}
+            last, xyz, rpy, axes, slide = [], [], [], [], []
+            for link, (_, _, _, axis, prismatic, vi) in zip(self._link_order[1:], self._steps):
+                j = self._parent_joint[link]
+                T = pending[j.parent] @ _transform(j)
+                if vi < 0:
+                    pending[link], up[link] = T, up[j.parent]
+                    continue
+                last.append(up[j.parent])
+                pending[link], up[link] = np.eye(4), len(last) - 1
+                xyz.append(T[:3, 3].copy())
+                rpy.append(matrix_rpy(T[:3, :3]))
+                axes.append(axis)
+                slide.append(prismatic)
+            del pending
+            axes = np.array(axes, dtype=float).reshape(-1, 3)
+            T0, TKA = batch.local_constants(rpy_matrix(np.array(rpy, dtype=float)),
+                                            np.array(xyz, dtype=float), axes, slide)
+            self._pass = (tuple(last), T0, TKA, axes, np.array(slide, dtype=bool))
+        return self._pass
 
     # -- chains -------------------------------------------------------------------------
     def chain(self, link):

@@ -1,0 +1,73 @@
+"""Whole robots of thousands of links: what a frame costs grows with the links, not faster.
+
+A URDF may hold 10,000 links (armsim.kinematics.validate.MAX_LINKS) as one robot of 1,024
+movable joints at most; each tool's chain has at most 128.  The frame's joint housings came
+from a chain per leaf (leaves x depth: a 10,000-link comb of 1,000 joints took 2.5 minutes
+and 1.2 GB for 2 frames), the picture's faces were shaded all at once (a 10,000-link chain:
+500 MB)."""
+
+import numpy as np
+
+import armsim
+from armsim.ik.tree_tracking import joint_axes, tree_snapshot
+
+
+def comb(arm=30, teeth=300, every=1, fixed_teeth=False):
+    """Two arms of ``arm`` links from ``base`` (one joint in ``every`` revolute, the others
+    fixed; tools ``a{arm}`` and ``b{arm}``) and ``teeth`` one-link leaves hanging from the
+    arms' links (revolute, or fixed)."""
+    links, joints = ['<link name="base"/>'], []
+
+    def joint(name, kind, parent, child, xyz, i):
+        axis = ("0 0 1", "0 1 0", "1 0 0")[i % 3]
+        limit = '<limit lower="-1" upper="1"/>' if kind == "revolute" else ""
+        links.append(f'<link name="{child}"/>')
+        joints.append(f'<joint name="{name}" type="{kind}"><parent link="{parent}"/><child '
+                      f'link="{child}"/><axis xyz="{axis}"/>{limit}<origin xyz="{xyz}"/></joint>')
+    for side, x in (("a", 0.02), ("b", -0.02)):
+        for i in range(1, arm + 1):
+            joint(f"{side}j{i}", "revolute" if i % every == 0 else "fixed",
+                  "base" if i == 1 else f"{side}{i - 1}", f"{side}{i}", f"{x / every:g} 0 "
+                  f"{0.03 / every:g}", i)
+    for k in range(teeth):
+        joint(f"tj{k}", "fixed" if fixed_teeth else "revolute", f"{'ab'[k % 2]}{k // 2 % arm + 1}",
+              f"tooth{k}", "0 0.01 0", k)
+    return '<robot name="comb">\n' + "\n".join(links + joints) + "\n</robot>\n"
+
+
+def _robot(tmp_path, text, tips):
+    path = tmp_path / "big.urdf"
+    path.write_text(text)
+    return armsim.load_robot(path, tips=tips)
+
+
+def test_joint_axes_are_the_chains_numbers_without_a_chain_per_leaf(tmp_path):
+    # each leaf's chain was built (and kept) for the housings: 300 teeth, 300 chains
+    robot = _robot(tmp_path, comb(), ["a30", "b30"])
+    q = np.random.default_rng(0).uniform(-1, 1, robot.n)
+    targets = {t: robot.frames(q, [t])[t][:3, 3] for t in robot.tips}
+    state = tree_snapshot(robot, q, targets)
+    assert len(robot._chains) == 2                      # the tools' chains only
+    assert state.origins.shape == state.axes.shape == (360, 3)
+    names = list(robot.movable_names)
+    for leaf in ("a30", "tooth7", "tooth298"):
+        chain, cols, mult, off = robot.chain(leaf)
+        z, o = chain.joint_axes(q[cols] * mult + off)
+        rows = [names.index(j.name) for j in chain.joints]
+        assert np.array_equal(state.axes[rows], z) and np.array_equal(state.origins[rows], o)
+
+
+def test_every_movable_joint_has_a_housing_a_wheel_too(tmp_path):
+    # the housings came from the leaves' chains: a wheel's (reach 0, refused) had none
+    robot = _robot(tmp_path, """<robot name="mobile"><link name="base"/><link name="wheel"/>
+<link name="l1"/><link name="gripper"/>
+<joint name="wheel_joint" type="continuous"><parent link="base"/><child link="wheel"/>
+  <origin xyz="0 0.2 0.05"/><axis xyz="0 1 0"/></joint>
+<joint name="a1" type="revolute"><parent link="base"/><child link="l1"/>
+  <origin xyz="0 0 0.3"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+<joint name="a2" type="revolute"><parent link="l1"/><child link="gripper"/>
+  <origin xyz="0.4 0 0"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+</robot>""", None)
+    o, a = joint_axes(robot, np.array([0.3, 0.4, 0.5]))
+    assert np.allclose(o, [[0, 0.2, 0.05], [0, 0, 0.3], [0.4 * np.cos(0.4), 0.4 * np.sin(0.4), 0.3]])
+    assert np.allclose(a, [[0, 1, 0], [0, 0, 1], [-np.sin(0.4), np.cos(0.4), 0]])
