@@ -71,3 +71,43 @@ def test_every_movable_joint_has_a_housing_a_wheel_too(tmp_path):
     o, a = joint_axes(robot, np.array([0.3, 0.4, 0.5]))
     assert np.allclose(o, [[0, 0.2, 0.05], [0, 0, 0.3], [0.4 * np.cos(0.4), 0.4 * np.sin(0.4), 0.3]])
     assert np.allclose(a, [[0, 1, 0], [0, 0, 1], [-np.sin(0.4), np.cos(0.4), 0]])
+
+
+def test_a_frame_of_1200_links_takes_memory_in_proportion(tmp_path):
+    # building, stepping and drawing a 1,241-link robot peaked at 53 MB (its 37,000 faces
+    # shaded all at once; 60 MB with a chain per leaf); 7 MB now, 6 KB a link
+    import tracemalloc
+
+    from armsim.ik.tree_tracking import TreeSimulation
+    from armsim.view.orbit import OrbitCamera, arm_points
+    from armsim.view.tree3d import render_tree
+    robot = _robot(tmp_path, comb(arm=600, teeth=40, every=15), ["a600", "b600"])
+    assert len(robot.links) == 1241 and robot.n == 120
+    q0 = np.zeros(robot.n)
+    F = robot.frames(q0, robot.tips)
+
+    def frame():
+        sim = TreeSimulation(robot, {t: (lambda k, p=F[t][:3, 3].copy(): p) for t in F}, q0)
+        state = sim.step()
+        camera = OrbitCamera.framing(robot.arm_reach, points=arm_points(state))
+        return render_tree(state, camera, (320, 240))
+    frame()                     # (the first picture's fonts and imports are not counted)
+    tracemalloc.start()
+    try:
+        pixels = frame()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6, f"{peak / 1e6:.1f} MB"
+    assert (pixels != pixels[0, 0]).any(axis=2).mean() > 0.05      # the robot is drawn
+
+
+def test_the_faces_shaded_in_chunks_paint_the_same_pixels(monkeypatch):
+    # each face's numbers are its own: any chunk size gives the same picture
+    import armsim.view.solids as solids
+    robot = armsim.robots.load_robot("dual_arm")
+    lo, hi = robot.limits.T
+    q = lo + np.linspace(0.2, 0.8, robot.n) * (hi - lo)
+    whole = np.asarray(armsim.render(robot, q, size=(320, 240)))
+    monkeypatch.setattr(solids, "FACE_CHUNK", 7)
+    assert np.array_equal(np.asarray(armsim.render(robot, q, size=(320, 240))), whole)
