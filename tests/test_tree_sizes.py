@@ -111,3 +111,34 @@ def test_the_faces_shaded_in_chunks_paint_the_same_pixels(monkeypatch):
     whole = np.asarray(armsim.render(robot, q, size=(320, 240)))
     monkeypatch.setattr(solids, "FACE_CHUNK", 7)
     assert np.array_equal(np.asarray(armsim.render(robot, q, size=(320, 240))), whole)
+
+
+def test_the_framing_previews_a_small_robot_on_its_own_model_and_no_large_one(
+        tmp_path, monkeypatch):
+    # the preview stepped a deep copy: the model's copy stayed among the solver's 16 recent
+    # robots (a 10,000-link robot: 15 MB each), and a 10,000-link tree of 60 joints took 30
+    # of its frames (10 s) for a framing
+    import gc
+
+    from armsim.ik.tree_tracking import TreeSimulation
+    from armsim.kinematics.tree import Robot
+    from armsim.view import orbit
+
+    def simulation(robot):
+        q0 = np.zeros(robot.n)
+        F = robot.frames(q0, robot.tips)
+        return TreeSimulation(robot, {t: (lambda k, p=F[t][:3, 3].copy(): p + [0, 0, 1e-3 * k])
+                                      for t in F}, q0)
+    sim = simulation(_robot(tmp_path, comb(arm=20, teeth=0), None))
+    robots = sum(isinstance(o, Robot) for o in gc.get_objects())
+    points = orbit.sim_points(sim, 30)
+    gc.collect()
+    assert sim.frame == 0 and len(points) > len(orbit.sim_points(sim, 0))
+    assert sum(isinstance(o, Robot) for o in gc.get_objects()) == robots
+    steps = []
+    monkeypatch.setattr(orbit, "_preview", lambda sim, last: steps.append(last) or [])
+    big = _robot(tmp_path, comb(arm=200, teeth=0, every=8), None)
+    assert len(big.link_order) > orbit.PREVIEW_LINKS >= 256 and big.n <= orbit.PREVIEW_JOINTS
+    orbit.sim_points(simulation(big), 30)
+    orbit.sim_points(sim, 30)
+    assert steps == [30]                        # the small robot's only
