@@ -179,10 +179,9 @@ def tree_scene(name=None, urdf=None, tips=None) -> str:
     import numpy as np
     import tomli_w
 
-    from armsim.kinematics import robots
     from armsim.kinematics.spatial import matrix_quaternion
-    from armsim.kinematics.urdf import load_robot
-    robot = robots.load_robot(name, tips=tips) if urdf is None else load_robot(urdf, tips=tips)
+    from armsim.scene.robot_arm import load_model
+    robot = load_model("robot", name, tips) if urdf is None else load_model("urdf", urdf, tips)
     if urdf is None and tips is None:
         start = np.asarray(TREE_STARTS[name], dtype=float)
     else:
@@ -508,7 +507,9 @@ def run(argv):
     use_package_dirs(args.package_dirs)
     from armsim.files import OutputError, Outputs
     from armsim.scene import SceneError, build_simulation
-    scene = _scene_from(args)
+    from armsim.scene.robot_arm import reading
+    with reading():             # (a robot's file read once for the scene and its overrides)
+        scene = _scene_from(args)
     try:
         sim = build_simulation(scene)
     except SceneError as exc:

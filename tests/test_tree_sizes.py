@@ -142,3 +142,17 @@ def test_the_framing_previews_a_small_robot_on_its_own_model_and_no_large_one(
     orbit.sim_points(simulation(big), 30)
     orbit.sim_points(sim, 30)
     assert steps == [30]                        # the small robot's only
+
+
+def test_the_command_line_reads_a_robots_file_once(tmp_path, monkeypatch):
+    # the scene written for `PATH.urdf --tips`, the scene read and its overrides read the file
+    # three times (a 10,000-link file: 3 s and 20 MB each)
+    from armsim.cli import main
+    from armsim.kinematics import urdf
+    path = tmp_path / "comb.urdf"
+    path.write_text(comb(arm=6, teeth=4))
+    reads, load = [], urdf.load_robot
+    monkeypatch.setattr(urdf, "load_robot", lambda *a, **k: reads.append(a) or load(*a, **k))
+    out = tmp_path / "out.gif"
+    assert main([str(path), "--tips", "a6,b6", "--gif", str(out), "--frames", "1"]) == 0
+    assert out.stat().st_size > 0 and len(reads) == 1
