@@ -154,17 +154,24 @@ def _rects_apart(placed):
             assert not ra.colliderect(rb), (a, ra, b, rb)
 
 
+def _history(scene, th, frames):
+    """The live plot's History of a shipped scene after ``frames`` frames."""
+    from armsim.view.plot import History, series_for, values_of
+    sim = build_simulation(load(ROOT / "scenes" / scene))
+    h = History(series_for(sim.state, th))
+    for k in range(frames):
+        h.add(k, values_of(sim.step()))
+    return h
+
+
 @pytest.mark.parametrize("rect", [(840, 200, 430, 300), (838, 540, 435, 240), (20, 20, 260, 170)])
 def test_plot_title_headings_and_axis_labels_never_meet(rect):
     """Before: the top decade's label sat half over the row's heading (and, in the first row,
     under the title)."""
-    from armsim.view.plot import History, draw_plot, series_for, values_of
+    from armsim.view.plot import draw_plot
     th = scaled_theme(DEFAULT_THEME, WINDOW)
     for scene in ("calibrate-ga.toml", "seven_link_figure8.toml"):
-        sim = build_simulation(load(ROOT / "scenes" / scene))
-        h = History(series_for(sim.state, th))
-        for k in range(120):
-            h.add(k, values_of(sim.step()))
+        h = _history(scene, th, 120)
         surf = pygame.Surface(WINDOW)
         placed = []
         axes = draw_plot(surf, pygame.Rect(rect), h, th, title="last 600 frames, log scale",
@@ -186,13 +193,10 @@ def test_plot_title_headings_and_axis_labels_never_meet(rect):
 def test_a_small_plot_leaves_out_the_words_it_has_no_room_for(size, rect):
     """Before: in a 300 x 200 window the live plot's heading ('tip error [m]') was drawn
     half below the box's edge, cut; in a calibration scene the two rows' headings met."""
-    from armsim.view.plot import History, draw_plot, series_for, values_of
+    from armsim.view.plot import draw_plot
     th = scaled_theme(DEFAULT_THEME, size)
     for scene in ("calibrate-ga.toml", "seven_link_figure8.toml"):
-        sim = build_simulation(load(ROOT / "scenes" / scene))
-        h = History(series_for(sim.state, th))
-        for k in range(30):
-            h.add(k, values_of(sim.step()))
+        h = _history(scene, th, 30)
         surf = pygame.Surface(size)
         placed = []
         draw_plot(surf, pygame.Rect(rect), h, th, title="last 600 frames, log scale",
