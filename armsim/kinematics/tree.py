@@ -14,7 +14,9 @@ its origin and axis as in a :class:`~armsim.kinematics.spatial.SpatialChain`.  B
   two slides in the plane normal to the joint's axis, and the turn about it).  A URDF
   ``floating`` or ``planar`` joint becomes that many joints in a row (hidden links between
   them), each translation within +-:data:`BASE_TRAVEL` m; ``base_joint=`` adds one above
-  the root of a file that has none.
+  the root of a file that has none.  A ``prismatic`` joint with a limit beyond the accepted
+  travel (+-1000 m: ROS's unbounded slide, e.g. the +-999999 of a mobile base's virtual
+  joints) is such a base translation too, its limits clipped to +-:data:`BASE_TRAVEL` m.
 
 Every link frame comes from one pass over the links in tree order (:meth:`Robot.poses`),
 written once with the chain's products (:mod:`armsim.ad.twist`: a link is its parent's frame
@@ -29,7 +31,7 @@ so a solve reuses the chain's fast passes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,7 +42,7 @@ from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, 
 from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
-__all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS"]
+__all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS", "unbounded_slide"]
 
 MOVABLE = ("revolute", "continuous", "prismatic")
 BASE_JOINTS = ("floating", "planar")
@@ -104,6 +106,22 @@ def _base_coordinates(j):
     return out
 
 
+def unbounded_slide(j) -> bool:
+    """Whether ``j`` is a free prismatic joint with finite limits, lower <= upper, one of
+    them beyond the accepted travel (:data:`armsim.kinematics.validate.LENGTH_RANGE`), and
+    its range meeting +-:data:`BASE_TRAVEL`: read as a moving base's slide (other limits
+    are checked, and refused, as any joint's)."""
+    if j.type != "prismatic" or getattr(j, "mimic", None) is not None:
+        return False
+    try:
+        lo, hi = float(j.lower), float(j.upper)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    r_lo, r_hi, _ = validate.LENGTH_RANGE
+    return (math.isfinite(lo) and math.isfinite(hi) and (lo < r_lo or hi > r_hi)
+            and max(lo, -BASE_TRAVEL) <= min(hi, BASE_TRAVEL))
+
+
 class Robot(Limited):
     """A robot as a kinematic tree (see the module's docstring).
 
@@ -129,11 +147,16 @@ class Robot(Limited):
                 coords = _base_coordinates(j)
                 base.update(c.name for c in coords)
                 expanded.extend(coords)
+            elif unbounded_slide(j):     # a mobile base's virtual slide
+                base.add(j.name)
+                expanded.append(replace(j, lower=max(float(j.lower), -BASE_TRAVEL),
+                                        upper=min(float(j.upper), BASE_TRAVEL)))
             else:
                 expanded.append(j)
         hidden = [j.child for j in expanded if _HIDDEN in j.child and j.child not in links]
         self._hidden = frozenset(hidden)
-        #: the coordinates of a floating or planar base (joint names: not drawn as joints)
+        #: the coordinates of a floating or planar base, and the unbounded slides (joint
+        #: names: not drawn as joints)
         self.base_joints = frozenset(base)
         all_links = list(links) + hidden
         root, parent_joint, children = validate.tree(all_links, expanded)

@@ -41,7 +41,7 @@ import numpy as np
 from armsim.files import InputError, read_regular, short_beside, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
-from armsim.kinematics.tree import Robot, TreeJoint
+from armsim.kinematics.tree import Robot, TreeJoint, unbounded_slide
 from armsim.kinematics.validate import shown
 
 __all__ = ["load_urdf", "load_robot"]
@@ -399,7 +399,9 @@ def _tree_joint(j, element):
     if j.type in ("revolute", "prismatic"):
         lim = element.find("limit")
         if lim is not None and lim.get("lower") is not None and lim.get("upper") is not None:
-            quantity = "length" if j.type == "prismatic" else "angle"
+            # (a slide's up to +-1e6 m: beyond +-1000 m the tree reads it as unbounded, a
+            # moving base's, armsim.kinematics.tree.unbounded_slide)
+            quantity = "position" if j.type == "prismatic" else "angle"
             lo = validate.number(lim.get("lower"), quantity, f"{where}: limit lower")
             hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
         elif mimic_el is None:
@@ -474,6 +476,11 @@ def _joints(chain, elements):
             lo, hi = lim.lower, lim.upper
         joint = Joint(j.name, j.type, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), lo, hi)
+        if unbounded_slide(joint):
+            raise ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
+                             f"slide (a moving base's): a chain's travel must be within "
+                             f"[{lo_len:g}, {hi_len:g}] m; load the whole robot "
+                             f"(armsim.load_robot, or run_arm.py with --tips LINK)")
         validate.joint(joint)                    # this joint alone, named
         joints.append(joint)
     if not np.all((pending[:3, 3] >= lo_len) & (pending[:3, 3] <= hi_len)):

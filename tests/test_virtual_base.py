@@ -1,0 +1,102 @@
+"""A mobile base written as ROS writes it: slides with limits of +-999999 m (the Ridgeback's
+and the QUT Frankie's URDFs, robotics-toolbox's data) before the arm.  Such a slide is read
+by a whole robot as a moving base's translation (limits clipped to +-BASE_TRAVEL), and a
+chain names it and says how to load the robot."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.kinematics.tree import BASE_TRAVEL
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _urdf(lx="-999999", ux="999999", ly="-999999", uy="999999"):
+    return f"""<robot name="mobile">
+  <link name="world"/><link name="v1"/><link name="v2"/><link name="chassis"/>
+  <link name="a1"/><link name="a2"/><link name="tool"/>
+  <joint name="vx" type="prismatic"><parent link="world"/><child link="v1"/>
+    <axis xyz="1 0 0"/><limit lower="{lx}" upper="{ux}" effort="1" velocity="1"/></joint>
+  <joint name="vy" type="prismatic"><parent link="v1"/><child link="v2"/>
+    <axis xyz="0 1 0"/><limit lower="{ly}" upper="{uy}" effort="1" velocity="1"/></joint>
+  <joint name="yaw" type="continuous"><parent link="v2"/><child link="chassis"/>
+    <axis xyz="0 0 1"/></joint>
+  <joint name="aj1" type="revolute"><parent link="chassis"/><child link="a1"/>
+    <origin xyz="0 0 0.2"/><axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint>
+  <joint name="aj2" type="revolute"><parent link="a1"/><child link="a2"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="aj3" type="fixed"><parent link="a2"/><child link="tool"/>
+    <origin xyz="0.4 0 0"/></joint>
+</robot>
+"""
+
+
+def _write(tmp_path, text, name="m.urdf"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_unbounded_slides_are_a_moving_base(tmp_path):
+    robot = armsim.load_robot(_write(tmp_path, _urdf()))
+    assert robot.joint_names == ("vx", "vy", "yaw", "aj1", "aj2")
+    assert robot.limits[:2].tolist() == [[-BASE_TRAVEL, BASE_TRAVEL]] * 2
+    assert {"vx", "vy"} <= robot.base_joints
+    assert robot.base_translations.tolist() == [True, True, False, False, False]
+    # the robot's own size leaves the slides' travel out: 0.2 + 0.1 + 0.4 m from the yaw
+    assert robot.arm_reach == pytest.approx(0.7, rel=1e-9) and robot.reach > 200
+    # one side beyond the accepted travel: that side clipped, the other kept
+    robot = armsim.load_robot(_write(tmp_path, _urdf(lx="0", ly="-2", uy="5000"), "b.urdf"))
+    assert robot.limits[:2].tolist() == [[0.0, BASE_TRAVEL], [-2.0, BASE_TRAVEL]]
+
+
+def test_a_virtual_base_drives_to_a_far_pose(tmp_path):
+    robot = armsim.load_robot(_write(tmp_path, _urdf()))
+    for seed in range(3):
+        q = np.zeros(robot.n)
+        rng = np.random.default_rng(seed)
+        q[:2] = rng.uniform(-80, 80, 2)
+        q[2:] = rng.uniform(-1.5, 1.5, 3)
+        targets = {"tool": robot.frames(q, ["tool"])["tool"][:3, 3]}
+        res = armsim.solve(robot, targets)
+        tool = robot.frames(res.q, ["tool"])["tool"][:3, 3]
+        assert res.success and np.linalg.norm(tool - targets["tool"]) < 1e-5, seed
+        assert np.all(np.abs(res.q[:2]) <= BASE_TRAVEL)
+
+
+@pytest.mark.parametrize("limits, message", [
+    # a range wholly beyond +-BASE_TRAVEL is no base's: refused as any slide's
+    (dict(lx="-999999", ux="-500"), "joint 'vx': limits must be within [-1000, 1000] m "
+                                    "(a prismatic joint's travel), got (-999999, -500)"),
+    (dict(lx="-1e7"), "joint 'vx': limit lower must be within [-1e+06, 1e+06] m, got -1e+07"),
+])
+def test_slides_no_base_could_have_are_refused(tmp_path, limits, message):
+    path = _write(tmp_path, _urdf(**limits))
+    with pytest.raises(ValueError) as got:
+        armsim.load_robot(path)
+    assert str(got.value) == f"{path}: {message}"
+
+
+def test_a_chain_names_the_unbounded_slide_and_the_whole_robot(tmp_path):
+    path = _write(tmp_path, _urdf())
+    message = (f"{path}: joint 'vx': limits (-999999, 999999) m, an unbounded slide (a moving "
+               f"base's): a chain's travel must be within [-1000, 1000] m; load the whole "
+               f"robot (armsim.load_robot, or run_arm.py with --tips LINK)")
+    with pytest.raises(ValueError) as got:
+        armsim.load_urdf(path, tip="tool")
+    assert str(got.value) == message
+    env = {"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, str(ROOT / "run_arm.py"), str(path), "--frames", "2", "--gif"]
+    out = subprocess.run(run + [str(tmp_path / "a.gif"), "--tip", "tool"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 2 and out.stderr.strip() == message
+    assert not (tmp_path / "a.gif").exists()
+    out = subprocess.run(run + [str(tmp_path / "b.gif"), "--tips", "tool"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert (tmp_path / "b.gif").stat().st_size > 0
