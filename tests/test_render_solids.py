@@ -393,8 +393,9 @@ def test_the_cli_finds_package_meshes_through_package_dir(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
     assert main([str(urdf), "--gif", str(tmp_path / "b.gif"), "--frames", "2"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert err == [f"armsim: warning: {urdf}: link 'arm': mesh 'package://boxy_description/"
-                   f"b.stl' not found; drawing a generated shape"]
+    assert err == [f"armsim: warning: {urdf}: 1 mesh of package 'boxy_description' not found "
+                   f"(give the folder holding 'boxy_description' with --package-dir or "
+                   f"ROS_PACKAGE_PATH); drawing generated shapes for link 'arm'"]
     assert main([str(urdf), "--package-dir", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         f"argument --package-dir: '{tmp_path / 'nowhere'}' is not a folder")

@@ -15,9 +15,11 @@ read by trimesh (imported only when a mesh is named: STL, OBJ, and what else tri
 and decimated by vertex clustering to at most :data:`MAX_TRIANGLES` triangles a mesh.  A
 mesh path is relative to the URDF file; ``package://NAME/rest`` is looked up as
 ``DIR/NAME/rest`` (or ``DIR/rest`` when ``DIR`` is itself called NAME) in each of
-``package_dirs``, then of ``ROS_PACKAGE_PATH``.  A mesh that cannot be found or read is
-left out with one line to ``warn`` (its link then draws as generated shapes); a number out
-of its range is a ``ValueError`` naming the link.
+``package_dirs``, then of ``ROS_PACKAGE_PATH``, then the URDF's folder and each folder
+above it (a URDF inside its package, ``NAME/urdf/robot.urdf``).  A mesh that cannot be found
+or read is left out with one line to ``warn`` (its link then draws as generated shapes; the
+meshes of a package not found: one line for the package); a number out of its range is a
+``ValueError`` naming the link.
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def _color(material, named):
 
 def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
     """Where a ``<mesh filename>`` is: relative to the URDF's folder, ``file://`` absolute,
-    ``package://NAME/rest`` through ``package_dirs`` then ``ROS_PACKAGE_PATH``; None when
-    no candidate exists."""
+    ``package://NAME/rest`` through ``package_dirs``, ``ROS_PACKAGE_PATH``, then the URDF's
+    folder and each above it; None when no candidate exists."""
     name = str(filename)
     if name.startswith("file://"):
         name = name[len("file://"):]
@@ -138,6 +140,11 @@ def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
         pkg, _, sub = rest.partition("/")
         dirs = list(package_dirs or ()) + [d for d in os.environ.get("ROS_PACKAGE_PATH",
                                                                      "").split(os.pathsep) if d]
+        try:        # then the URDF's folder and those above it (a file inside its package)
+            here = Path(urdf_path).resolve().parent
+            dirs += [here, *here.parents]
+        except (OSError, RuntimeError, ValueError):
+            pass
         for d in dirs:
             d = Path(d)
             for cand in ((d / sub) if d.name == pkg else None, d / pkg / sub):
@@ -331,6 +338,7 @@ def _collect(placed, size, elements, path, package_dirs, named, warn, what):
     "robot", for the warning), a bad shape left out alone."""
     out = [[] for _ in range(size)]
     count, meshes = 0, {}                   # meshes: each file and scale read once
+    missing = {}                            # package -> links whose mesh in it is not found
     for name, k, T_link in placed:
         element = elements.get(name)
         for vis in ([] if element is None else element.findall("visual")):
@@ -338,17 +346,34 @@ def _collect(placed, size, elements, path, package_dirs, named, warn, what):
                 if warn is not None:
                     warn(f"{short_name(path)}: the {what} has more than {MAX_VISUALS} visuals; "
                          f"the rest (from link {shown(name)} on) are left out")
+                _unfound_packages(missing, path, warn)
                 return out
             count += 1
             try:
-                item = _item(vis, name, T_link, path, package_dirs, named, warn, meshes)
+                item = _item(vis, name, T_link, path, package_dirs, named, warn, meshes,
+                             missing)
             except ValueError as exc:      # a bad shape: this item alone is left out
                 if warn is not None:
                     warn(f"{exc}; drawing a generated shape for link {shown(name)}")
                 item = None
             if item is not None:
                 out[k].append(item)
+    _unfound_packages(missing, path, warn)
     return out
+
+
+def _unfound_packages(missing, path, warn):
+    """One warning line for each package of ``missing`` (name -> links whose
+    ``package://`` mesh was not found), naming its first links and where to point."""
+    if warn is None:
+        return
+    for pkg, links in missing.items():
+        some = ", ".join(shown(link) for link in links[:3]) + (", ..." if len(links) > 3
+                                                                else "")
+        warn(f"{short_name(path)}: {len(links)} mesh{'es' if len(links) > 1 else ''} of "
+             f"package {shown(pkg)} not found (give the folder holding {shown(pkg)} with "
+             f"--package-dir or ROS_PACKAGE_PATH); drawing generated shapes for link"
+             f"{'s' if len(links) > 1 else ''} {some}")
 
 
 def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]]:
@@ -365,7 +390,7 @@ def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]
                     elements, path, package_dirs, named, warn, "robot")
 
 
-def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
+def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=None):
     where = f"{short_name(path)}: link {shown(link)}: visual"
     geom = vis.find("geometry")
     shape = None if geom is None else next((g for g in geom if g.tag in KINDS), None)
@@ -388,7 +413,10 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes):
         _nonzero(shape.get("scale"), f"{where}: mesh scale", 3)
     found = None if filename is None else resolve_mesh(filename, path, package_dirs)
     if found is None:
-        if warn is not None:
+        pkg = str(filename)[len("package://"):].partition("/")[0]
+        if missing is not None and str(filename).startswith("package://") and pkg:
+            missing.setdefault(pkg, []).append(link)      # (one line per package)
+        elif warn is not None:
             warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
                  f"{_missing(filename, path)}; drawing a generated shape")
         return None
