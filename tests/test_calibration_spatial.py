@@ -297,6 +297,26 @@ def test_noisy_lm_is_near_the_cramer_rao_bound():
     assert 0.8 < ratio < 1.2
 
 
+def test_cramer_rao_bound_with_a_sigma_per_camera():
+    """One sigma per camera weighs each camera's rows: equal sigmas give the one-sigma bound;
+    the second camera 2x noisier, each variance between the one-sigma bounds at 1 and 2 px;
+    the first camera's rows alone weighed give the bound of that camera's information."""
+    p = sc.make_problem(sc.SpatialSetup(robot="ur5", cameras=2, poses=12), seed=3)
+    m = p.model
+    _, jac = m.residuals(p.start, p, np.ones(m.dim, dtype=bool))
+    free = np.ones(m.dim, dtype=bool)
+    free[sc.identify(jac, m.names).held] = False
+    one = sc.crlb(m, p, p.truth, free, 1.0)
+    np.testing.assert_allclose(sc.crlb(m, p, p.truth, free, [1.0, 1.0]), one, rtol=1e-9)
+    mixed = np.diag(sc.crlb(m, p, p.truth, free, [1.0, 2.0]))
+    assert np.all(mixed >= np.diag(one) * (1 - 1e-9)) and np.all(mixed <= 4 * np.diag(one))
+    assert np.any(mixed > 1.01 * np.diag(one))
+    _, j = m.residuals(p.truth, p, free)
+    rows = 2 * int(p.seen[0].sum())
+    info = j[:rows].T @ j[:rows] + j[rows:].T @ j[rows:] / 4.0
+    np.testing.assert_allclose(np.diag(np.linalg.inv(info)), mixed, rtol=1e-9)
+
+
 def test_same_seed_same_run_other_seed_other_run():
     setup = sc.SpatialSetup(robot="panda", poses=15, sigma=0.5)
     a, b = sc.run(setup, seed=9), sc.run(setup, seed=9)

@@ -1,11 +1,18 @@
 """A 3D calibration's --report has the keys every calibration report has: converged,
 identified (every free parameter of the best candidate within calibration.length_tolerance
-of the truth), converged_round."""
+of the truth), converged_round; and at_noise_floor (the learner at the least-squares minimum,
+every parameter within a few standard deviations of the Cramer-Rao bound)."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
+
+from armsim.scene import build_simulation, loads
+from armsim.vision.spatial_calibration import relative_errors, solve_lm
 
 ROOT = Path(__file__).resolve().parents[1]
 UR5 = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
@@ -30,8 +37,36 @@ def test_noise_free_pixels_are_identified_and_noisy_ones_say_not(tmp_path):
     assert clean["identified"] is True and clean["converged"] is True
     assert 1 <= clean["converged_round"] <= clean["rounds"] == 60
     assert clean["best_max_rel_error"] <= clean["tolerance"] == 0.01
+    assert clean["at_noise_floor"] is False and clean["bound_sigmas"] is None  # no noise
     noisy = _report(tmp_path, text, 60)
-    # 0.5 px of noise leaves a parameter about 30 % off (the Cramer-Rao bound's scale):
-    # never within 1 %, and the report says so
-    assert noisy["identified"] is False and noisy["converged"] is False
-    assert noisy["converged_round"] is None and noisy["best_max_rel_error"] > 0.01
+    # 0.5 px of noise leaves joint 5's zero offset 0.59 standard deviation of the Cramer-Rao
+    # bound relative (5.9 mrad): never within 1 %, and the report says so; the learner is at
+    # the noise floor from round 4 (0.478 px RMS, every parameter within 1.88 standard
+    # deviations of the bound), and the report says that too
+    assert noisy["identified"] is False and noisy["identified_round"] is None
+    assert noisy["best_max_rel_error"] == pytest.approx(0.7034, abs=1e-4)
+    assert noisy["bound_rel_sd"] == pytest.approx(0.5897, abs=1e-4)
+    assert noisy["at_noise_floor"] is True and noisy["converged"] is True
+    assert noisy["noise_floor_round"] == noisy["converged_round"] == 4
+    assert noisy["bound_sigmas"] == pytest.approx(1.875, abs=1e-3)
+    assert noisy["best_rms_px"] == pytest.approx(0.4782, abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_noisy_runs_reach_the_noise_floor_of_the_bound(seed):
+    """Over seeds, the learner ends where the noise leaves the least-squares estimate: every
+    parameter within a few standard deviations of the Cramer-Rao bound (measured: 1.85, 2.15,
+    3.79, 3.48; the least-squares minimum solved from the truth is the same point to 1e-7),
+    however far that is from the 1 % goal (joint 5's zero offset: 0.59 relative)."""
+    text = UR5.read_text().replace("seed = 7", f"seed = {seed}")
+    sim = build_simulation(loads(text, source=str(UR5)))
+    for _ in range(12):
+        sim.step()
+    r = sim.report()
+    assert r["at_noise_floor"] is True and r["converged"] is True
+    assert r["noise_floor_round"] <= 12 and r["bound_sigmas"] <= 4.0
+    assert r["bound_rel_sd"] > 0.5 and r["identified"] is False
+    run = sim.run
+    best = int(np.argmin(run.current))
+    ls = solve_lm(run.model, sim.problem, run.reference, run.free, max_rounds=500).theta
+    assert relative_errors(run.theta(best), ls, run.free).max() < 1e-5

@@ -11,9 +11,11 @@ import pytest
 
 from armsim.scene import build_simulation, load, loads
 from armsim.view import DEFAULT_THEME, scaled_theme
-from armsim.view.calibration_spatial import (CAMERA, CANDIDATE, DOOMED, FILL, _polyline, calibration_layout,
-                                             calibration_status, framing, header_text, inset_label,
-                                             legend_entries, render_calibration_spatial)
+from armsim.view.calibration_spatial import (CAMERA, CANDIDATE, DOOMED, FILL, _polyline,
+                                             calibration_layout, calibration_status, framing,
+                                             header_text, inset_label, legend_entries,
+                                             render_calibration_spatial)
+from armsim.view.style import _font, fit_lines, type_scale
 from _pixels import count
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,11 +154,34 @@ def test_header_says_identifying_then_done_as_the_report_does():
     th = scaled_theme(DEFAULT_THEME, size)
     assert count(img, th.text, header) > 150
     noisy = build_simulation(load(UR5))
-    noisy.max_rounds = 5
-    for _ in range(6):
+    noisy.max_rounds = 2            # (the noise floor is round 4's)
+    for _ in range(3):
         noisy.step()
     assert header_text(noisy.state, calibration_status(noisy)).startswith(
-        "stopped after 5 rounds, not identified: ")
+        "stopped after 2 rounds, not identified: ")
+
+
+def test_header_says_a_noisy_run_is_at_the_noise_floor():
+    """0.5 px of noise: the best candidate stops at 0.48 px RMS and 0.7 relative error, what
+    the noise allows (the Cramer-Rao bound's standard deviation: 0.59), never 0.01; the header
+    says so rather than "identifying" for ever."""
+    sim = build_simulation(load(UR5))
+    for _ in range(3):
+        sim.step()
+    assert header_text(sim.state, calibration_status(sim)).startswith("identifying: 26 ")
+    for _ in range(3):
+        sim.step()
+    assert header_text(sim.state, calibration_status(sim)) == (
+        "at the noise floor in 4 rounds: 0.48 px RMS, errors within 1.9 standard deviations "
+        "of the Cramér-Rao bound; relative error 0.7 (goal 0.01, the noise allows 0.59)")
+    size = (640, 480)
+    img = render_calibration_spatial(sim.state, None, size, status=calibration_status(sim))
+    lay = calibration_layout(sim.state, size)
+    ts = type_scale(*size)
+    lines = fit_lines([header_text(sim.state, calibration_status(sim))], _font(ts.title),
+                      lay.header.w, lay.header.h)
+    assert len(lines) == 2 and not lines[-1].endswith("...")       # the whole of it shown
+    assert count(img, scaled_theme(DEFAULT_THEME, size).text, lay.header) > 300
 
 
 def test_the_window_puts_the_plot_beside_the_panel_words(display_closed):

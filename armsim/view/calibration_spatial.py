@@ -235,13 +235,17 @@ def _draw_lines(surface, camera, size, pts, colors, width):
 def calibration_status(sim) -> dict | None:
     """What the header needs from a :class:`~armsim.vision.spatial_simulation.
     SpatialCalibrationSimulation` beyond its state, from its report: ``free`` (parameters
-    identified: all but the held ones), ``identified``, ``converged_round``, ``tolerance``,
+    identified: all but the held ones), ``identified``, ``converged_round`` (the round it
+    was identified), ``floor_round``, ``sigmas`` and ``rel_sd`` (the noise floor:
+    ``noise_floor_round``, ``bound_sigmas``, ``bound_rel_sd``), ``tolerance``,
     ``rounds``, ``max_rounds``, ``poses``.  None for anything without a report."""
     if not hasattr(sim, "report"):
         return None
     r = sim.report()
     return {"free": int(r["parameters"]) - len(r["held"]), "identified": bool(r["identified"]),
-            "converged_round": r["converged_round"], "tolerance": float(r["tolerance"]),
+            "converged_round": r.get("identified_round", r["converged_round"]),
+            "floor_round": r.get("noise_floor_round"), "sigmas": r.get("bound_sigmas"),
+            "rel_sd": r.get("bound_rel_sd"), "tolerance": float(r["tolerance"]),
             "rounds": int(r["rounds"]), "max_rounds": int(getattr(sim, "max_rounds", 0) or 0),
             "poses": int(r["poses"])}
 
@@ -254,7 +258,12 @@ def header_text(state, status=None) -> str:
     """The header in words: ``identifying: 37 parameters, 0.48 px RMS, largest relative
     parameter error 0.31 (goal 0.01)``; once the run's report says identified (every free
     parameter of the best candidate within the tolerance), ``done: identified in 31 rounds
-    ...``; a run that reached its last round without, ``stopped after 200 rounds, not
+    ...``; a run at the noise floor (the pixels' noise allows no better, the report's
+    ``at_noise_floor``) and not identified, ``at the noise floor in 4 rounds: 0.48 px RMS,
+    errors within 1.9 standard deviations of the Cramér-Rao bound; relative error 0.7
+    (goal 0.01, the noise allows 0.59)`` (every free parameter within 1.9 standard
+    deviations; 0.59 the bound's largest relative standard deviation); a run
+    that reached its last round without either, ``stopped after 200 rounds, not
     identified: ...``.  ``status``: :func:`calibration_status` (without it: what the state
     alone says)."""
     loss = float(state.best_loss)
@@ -267,6 +276,11 @@ def header_text(state, status=None) -> str:
     if status["identified"] and status["converged_round"] is not None:
         return (f"done: identified in {status['converged_round']} rounds: {status['free']} "
                 f"parameters, {_g(rms)} px RMS, {words}")
+    if status.get("floor_round") is not None:
+        return (f"at the noise floor in {status['floor_round']} rounds: {_g(rms)} px RMS, "
+                f"errors within {_g(status['sigmas'])} standard deviations of the "
+                f"Cramér-Rao bound; relative error {_g(err)} (goal {_g(status['tolerance'])}, "
+                f"the noise allows {_g(status['rel_sd'])})")
     if status["max_rounds"] and status["rounds"] >= status["max_rounds"]:
         return (f"stopped after {status['rounds']} rounds, not identified: {_g(rms)} px RMS, "
                 f"{words}{goal}")

@@ -82,6 +82,16 @@ class Population:
         t[self.free] = self.params[i]
         return t
 
+    def gauss_newton_step(self, i):
+        """The Gauss-Newton step (F,) of candidate ``i``: where the minimum of its
+        linearised residual is, from its parameters (``-(J^T J)^-1 J^T r``); None when
+        ``J^T J`` is singular."""
+        r, jac = self._r[i], self._j[i]
+        try:
+            return np.linalg.solve(jac.T @ jac, -(jac.T @ r))
+        except np.linalg.LinAlgError:
+            return None
+
     def _refresh(self):
         self._r, self._j = [], []
         for i in range(self.m):

@@ -575,8 +575,14 @@ def gauge_truth(problem, held, values):
 
 
 def crlb(model, data, theta, free, sigma):
-    """Cramér-Rao bound ``sigma^2 (J^T J)^-1`` (F, F) of the free parameters at ``theta``."""
+    """Cramér-Rao bound ``sigma^2 (J^T J)^-1`` (F, F) of the free parameters at ``theta``;
+    ``sigma`` [px] one number, or one a camera (> 0): ``(sum_k J_k^T J_k / sigma_k^2)^-1``."""
     _, jac = model.residuals(theta, data, free)
+    sigma = np.asarray(sigma, dtype=float)
+    if sigma.ndim:          # the residual stacks camera after camera, 2 rows a seen point
+        seen = np.asarray(data.seen).reshape(len(sigma), -1).sum(axis=1)
+        jac = jac / np.repeat(sigma, 2 * seen)[:, None]
+        return np.linalg.inv(jac.T @ jac)
     return sigma ** 2 * np.linalg.inv(jac.T @ jac)
 
 

@@ -16,10 +16,18 @@ import numpy as np
 from armsim import ranges
 from armsim.vision.camera3d import visible
 from armsim.vision.simulation import _finite_or_none
-from armsim.vision.spatial_calibration import make_problem, relative_errors
+from armsim.vision.spatial_calibration import FLOOR, crlb, make_problem, relative_errors
 from armsim.vision.spatial_run import SpatialCalibrationRun
 
-__all__ = ["SpatialCalibrationSimulation"]
+__all__ = ["SpatialCalibrationSimulation", "FLOOR_STEP", "FLOOR_SIGMAS"]
+
+#: at the noise floor: the best candidate's Gauss-Newton step moves no free parameter by more
+#: than this many of its Cramér-Rao standard deviations (further rounds cannot change it by
+#: any amount the noise would let one see) ...
+FLOOR_STEP = 0.01
+#: ... and every free parameter is within this many standard deviations of the truth (more
+#: is a local minimum, not the noise's error)
+FLOOR_SIGMAS = 5.0
 
 
 class SpatialCalibrationSimulation:
@@ -37,8 +45,16 @@ class SpatialCalibrationSimulation:
     tolerance : float        the report's ``identified``: every free parameter of the best
                              candidate within this relative error of the truth (the scene's
                              ``calibration.length_tolerance``, 1 % by default, as the planar
-                             lengths); a 3D run has no stopping criterion of its own, so its
-                             ``converged`` is ``identified``
+                             lengths)
+
+    A run whose pixels are noisy may never be within ``tolerance``: the Cramér-Rao bound
+    ``(sum_k J_k^T J_k / sigma_k^2)^-1`` at the truth (:func:`crlb`, every camera's
+    ``sigma`` above 0) says how far off the noise leaves the best possible estimate.  The
+    run is **at the noise floor** from the first round its best candidate is at the
+    least-squares minimum (its Gauss-Newton step at most :data:`FLOOR_STEP` standard
+    deviations of the bound in every free parameter) with every free parameter within
+    :data:`FLOOR_SIGMAS` standard deviations of the truth.  The report's ``converged`` is
+    ``identified`` or at the noise floor.
     """
 
     kind = "calibration_spatial"
@@ -58,6 +74,8 @@ class SpatialCalibrationSimulation:
             if count == 0:
                 raise ValueError(f"camera[{k}]: sees none of the robot's points in "
                                  f"{setup.poses} poses ({self._blind_hint(k)})")
+        self.sigmas = (np.full(setup.cameras, float(self.problem.setup.sigma)) if sigmas is None
+                       else np.asarray(sigmas, dtype=float))
         self.seed = seed
         self.options = dict(learner=learner, population=population, period=period,
                             mutation=mutation, spread=spread)
@@ -80,6 +98,40 @@ class SpatialCalibrationSimulation:
         self.frame = 0
         self.seconds = 0.0
         self.identified_round = None
+        self.floor_round = None
+        self.bound_sd = self._bound_sd()
+
+    def _bound_sd(self):
+        """The Cramér-Rao standard deviations (F,) of the free parameters at the truth in the
+        learner's gauge; None when a camera is noise-free (no floor: the pixels are exact)
+        or the bound is singular."""
+        run = self.run
+        if not np.all(self.sigmas > 0):
+            return None
+        try:
+            cov = crlb(self.problem.model, self.problem, run.reference, run.free, self.sigmas)
+        except np.linalg.LinAlgError:
+            return None
+        sd = np.sqrt(np.diag(cov))
+        return sd if np.all(np.isfinite(sd) & (sd > 0)) else None
+
+    def _sigmas_off(self, i):
+        """Candidate ``i``'s largest |error| of a free parameter in standard deviations of
+        the bound (None without one)."""
+        if self.bound_sd is None:
+            return None
+        run = self.run
+        err = run.theta(i)[run.free] - run.reference[run.free]
+        return float(np.max(np.abs(err) / self.bound_sd))
+
+    def _at_floor(self):
+        """Whether the best candidate is at the noise floor (see the class)."""
+        if self.bound_sd is None:
+            return False
+        best = int(np.argmin(self.run.current))
+        step = self.run.gauss_newton_step(best)
+        return bool(step is not None and np.all(np.abs(step) <= FLOOR_STEP * self.bound_sd)
+                    and self._sigmas_off(best) <= FLOOR_SIGMAS)
 
     def step(self, target=None):
         """Advance one frame (``rounds_per_frame`` rounds; ``target`` is ignored: the
@@ -91,6 +143,8 @@ class SpatialCalibrationSimulation:
             self.run.step()
             if self.identified_round is None and self._best_error() <= self.tolerance:
                 self.identified_round = int(self.run.round)
+            if self.floor_round is None and self._at_floor():
+                self.floor_round = int(self.run.round)
         self.seconds += time.perf_counter() - start
         self.frame += 1
         return self.state
@@ -108,15 +162,29 @@ class SpatialCalibrationSimulation:
 
     def report(self) -> dict:
         """JSON-ready summary: rounds, the best candidate's loss and parameter error, and
-        ``identified`` / ``converged`` (the best candidate's every free parameter within
-        :attr:`tolerance` of the truth), ``converged_round`` (the first round it was)."""
+        ``identified`` (the best candidate's every free parameter within :attr:`tolerance`
+        of the truth) and ``identified_round`` (the first round it was), ``at_noise_floor``
+        and ``noise_floor_round`` (see the class), ``converged`` (either) and
+        ``converged_round`` (the first round of either); ``bound_sigmas``, the best
+        candidate's largest error in standard deviations of the Cramér-Rao bound, and
+        ``bound_rel_sd``, the largest relative standard deviation it allows (as
+        ``best_max_rel_error``: against max(|value|, 1 cm or 10 mrad)), both None when a
+        camera is noise-free."""
         run, p = self.run, self.problem
         err = run.errors()
         best = int(np.argmin(run.current))
         identified = bool(err[best] <= self.tolerance)
+        rounds = [r for r in (self.identified_round, self.floor_round) if r is not None]
+        rel_sd = (None if self.bound_sd is None else float(np.max(
+            self.bound_sd / np.maximum(np.abs(run.reference[run.free]), FLOOR))))
         return {"kind": self.kind, "frames": self.frame, "rounds": run.round,
-                "converged": identified, "identified": identified,
-                "converged_round": self.identified_round, "tolerance": self.tolerance,
+                "converged": identified or self.floor_round is not None,
+                "identified": identified, "converged_round": min(rounds, default=None),
+                "identified_round": self.identified_round,
+                "at_noise_floor": self.floor_round is not None,
+                "noise_floor_round": self.floor_round,
+                "bound_sigmas": self._sigmas_off(best), "bound_rel_sd": rel_sd,
+                "tolerance": self.tolerance,
                 "rounds_per_frame": self.rounds_per_frame,
                 "seconds": round(float(self.seconds), 6), "learner": run.learner,
                 "robot": p.setup.robot, "cameras": p.setup.cameras, "poses": p.setup.poses,
