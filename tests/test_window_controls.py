@@ -333,8 +333,8 @@ def _banners(monkeypatch):
     drawn = []
     real = W.draw_banner
 
-    def spy(screen, lines, theme, color, where, avoid=None):
-        drawn.append((lines[0], real(screen, lines, theme, color, where, avoid)))
+    def spy(screen, lines, theme, color, where, avoid=None, prefer_off=None):
+        drawn.append((lines[0], real(screen, lines, theme, color, where, avoid, prefer_off)))
         return drawn[-1][1]
     monkeypatch.setattr(W, "draw_banner", spy)
     return drawn

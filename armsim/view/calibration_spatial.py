@@ -34,7 +34,7 @@ from armsim.ranges import VIEW_CENTER, VIEW_DISTANCE, VIEW_FOV_DEG
 from armsim.view.orbit import OrbitCamera
 from armsim.view.spatial import AXIS_COLORS, _grid, _ipx, _mix
 from armsim.view.style import (DEFAULT_THEME, Theme, _check_size, _font, fit_lines, scaled_theme,
-                               type_scale)
+                               type_scale, wrote)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -341,7 +341,9 @@ def _draw_text(surface, state, th, lay, status):
     title, body, small = _font(ts.title), _font(ts.body), _font(ts.small)
     y = lay.header.y
     for line in fit_lines([header_text(state, status)], title, lay.header.w, lay.header.h):
-        surface.blit(title.render(line, True, th.text), (lay.header.x, y))
+        img = title.render(line, True, th.text)
+        surface.blit(img, (lay.header.x, y))
+        wrote(surface, img.get_rect(topleft=(lay.header.x, y)))
         y += title.get_linesize()
     for cam, rect in enumerate(lay.labels):     # wrapped to the inset's width (two lines)
         label = inset_label(state, cam)
@@ -349,8 +351,10 @@ def _draw_text(surface, state, th, lay, status):
             label = label.replace(": ", ":  ", 1)          # key, then the count under it
         for k, text in enumerate(fit_lines([label], small, rect.w, rect.h)):
             surface.blit(small.render(text, True, th.text), (rect.x, rect.y + k * small.get_linesize()))
+        wrote(surface, rect)
     p = lay.panel                     # on the background, framed (one set of text shades)
     pygame.draw.rect(surface, th.background, p)
+    wrote(surface, p)
     pygame.draw.rect(surface, th.separator, p, 1)
     pad = max(3, ts.small // 4)
     y, inner = p.y + pad, (lay.plot.x if p.contains(lay.plot) else p.right) - p.x - 2 * pad

@@ -16,6 +16,8 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
+from armsim.view.style import wrote  # noqa: E402
+
 __all__ = ["offscreen_direction", "draw_offscreen_arrow"]
 
 #: the arrow's tip stays this many pixels (x the text scale) inside the border
@@ -83,5 +85,5 @@ def draw_offscreen_arrow(surface, camera, point, color, *, scale=1.0, label=None
             box.fill((*backing, 200))
             surface.blit(box, rect.inflate(6, 2).topleft)
         surface.blit(img, rect)
-        covered.union_ip(rect.inflate(6, 2))
+        covered.union_ip(wrote(surface, rect.inflate(6, 2)))
     return covered

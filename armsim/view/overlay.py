@@ -15,38 +15,83 @@ from armsim.view.style import _font, fit_lines, type_scale, wrap_lines  # noqa: 
 __all__ = ["banner_layout", "draw_banner", "draw_help"]
 
 
-def banner_layout(size, lines, where, avoid=None):
+def _as_rects(rects) -> list:
+    return [rects] if isinstance(rects, pygame.Rect) else [pygame.Rect(r) for r in rects or ()]
+
+
+def _free_spot(size, home, rects, least=False) -> pygame.Rect | None:
+    """The box ``home`` moved to where it meets none of ``rects`` and stays in the window,
+    as near ``home`` as such a place is (tried: beside each rect, at the window's edges,
+    centred), else None; ``least``: else the place it covers least of them."""
+    w, h = size
+    bw, bh = home.size
+    if bw > w or bh > h:
+        return None
+    xs = {home.x, 6, w - bw - 6} | {r.right + 6 for r in rects} | {r.left - 6 - bw for r in rects}
+    ys = {home.y, 6, h - bh - 6} | {r.bottom + 6 for r in rects} | {r.top - 6 - bh for r in rects}
+    xs = {min(max(x, 0), w - bw) for x in xs} | ({r.right for r in rects} if least else set())
+    ys = {min(max(y, 0), h - bh) for y in ys} | ({r.bottom for r in rects} if least else set())
+    spots = [pygame.Rect(x, y, bw, bh) for x in xs for y in ys if x + bw <= w and y + bh <= h]
+
+    def covered(r):
+        return sum(c.w * c.h for c in (r.clip(o) for o in rects)) if least else 0
+    spots = [r for r in spots if least or r.collidelist(rects) < 0]
+    if not spots:
+        return None
+    return min(spots, key=lambda r: (covered(r), abs(r.y - home.y) + abs(r.x - home.x), r.y, r.x))
+
+
+def banner_layout(size, lines, where, avoid=None, prefer_off=None):
     """(rect, font, pad, lines as wrapped) of a banner of ``lines`` on a window of ``size``:
-    centred, at the top (``where="top"``) or above the bottom edge, and then above the
-    rects ``avoid`` (a rect or several: the live plot, the panels' text) it would cover,
-    when there is room."""
+    centred, at the top (``where="top"``) or above the bottom edge; when that meets one of
+    the rects ``avoid`` (the panels' words, the live plot, another banner), moved to the
+    nearest place that meets none of them, and, where there is one, none of ``prefer_off``
+    either (the text bands, where words may come); wrapped narrower when only a narrower
+    box has such a place (beside the words).  With no place at all it goes where it covers
+    least of ``avoid``, its opaque box over what it covers (:func:`draw_banner`)."""
     w, h = size
     font = _font(type_scale(w, h).title)
     pad = max(3, font.get_height() // 3)
-    shown = fit_lines(lines, font, int(0.9 * w) - 2 * pad, int(0.3 * h))
-    if not shown:           # not one line fits (a window under about 60 px): left out
+    hard = _as_rects(avoid)
+    soft = hard + _as_rects(prefer_off)
+    widest = int(0.9 * w) - 2 * pad
+    widths = [widest] + sorted({x - 12 - 2 * pad for r in hard for x in (w - r.right, r.left)
+                                if font.size("M" * 8)[0] <= x - 12 - 2 * pad < widest},
+                               reverse=True)
+
+    def box(width):
+        shown = fit_lines(lines, font, width, int(0.3 * h))
+        if not shown:
+            return None, shown
+        bw = max(font.size(t)[0] for t in shown) + 2 * pad
+        bh = len(shown) * font.get_linesize() + 2 * pad
+        y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
+        return pygame.Rect((w - bw) // 2, y, bw, bh), shown
+
+    home, shown = box(widest)
+    if home is None:        # not one line fits (a window under about 60 px): left out
         return pygame.Rect(w // 2, 0, 0, 0), font, pad, []
-    bw = max(font.size(t)[0] for t in shown) + 2 * pad
-    bh = len(shown) * font.get_linesize() + 2 * pad
-    y = 6 if where == "top" else h - bh - 6 - int(0.06 * h)
-    rect = pygame.Rect((w - bw) // 2, y, bw, bh)
-    rects = [avoid] if isinstance(avoid, pygame.Rect) else list(avoid or ())
-    # the rects it covers and can clear (a side band as tall as the window it cannot)
-    hit = [r for r in rects if rect.colliderect(r) and r.top - bh - 6 >= 0]
-    if where != "top" and hit:
-        rect.bottom = min(r.top for r in hit) - 6
-    return rect, font, pad, shown
+    if home.collidelist(soft) < 0:
+        return home, font, pad, shown
+    for rects in (soft, hard):
+        for width in widths:
+            rect, lines_in = box(width)
+            if rect is None or (width < widest and                 # narrower: every word
+                                len(lines_in) < len(wrap_lines(lines, font, width))):
+                continue
+            spot = _free_spot(size, rect, rects)
+            if spot is not None:
+                return spot, font, pad, lines_in
+    return _free_spot(size, home, hard, least=True) or home, font, pad, shown
 
 
-def draw_banner(screen, lines, theme, color, where, avoid=None) -> pygame.Rect:
-    """A banner of ``lines`` in ``color`` on a translucent box (:func:`banner_layout`);
-    returns its rect."""
-    rect, font, pad, shown = banner_layout(screen.get_size(), lines, where, avoid)
+def draw_banner(screen, lines, theme, color, where, avoid=None, prefer_off=None) -> pygame.Rect:
+    """A banner of ``lines`` in ``color`` on an opaque box (:func:`banner_layout`: off
+    ``avoid`` and, where it can, ``prefer_off``); returns its rect."""
+    rect, font, pad, shown = banner_layout(screen.get_size(), lines, where, avoid, prefer_off)
     if not shown:
         return rect
-    box = pygame.Surface(rect.size, pygame.SRCALPHA)
-    box.fill((*theme.panel, 225))
-    screen.blit(box, rect.topleft)
+    screen.fill(theme.panel, rect)
     pygame.draw.rect(screen, color, rect, max(1, theme.line_width))
     y = rect.y + pad
     for line in shown:

@@ -17,7 +17,7 @@ import pygame  # noqa: E402
 
 from armsim.view.style import (Theme, _SCREEN_MARGIN, _as_point, _as_points, _check_size,
     _draw_arrow, _draw_target, _finite_positive, _font, _num, _pixel, fit_lines, type_scale,
-    wrap_lines)
+    wrap_lines, wrote)
 
 #: the workspace circle's radius as a fraction of min(width, height) of its area
 WORKSPACE_FRACTION = 0.45
@@ -212,7 +212,7 @@ def _text_box(surface, lines, theme, rect, colors=None, alpha=200, size=None) ->
     for t in texts:
         surface.blit(t, (rect.x + pad, y), area=pygame.Rect(0, 0, max(w - 2 * pad, 0), t.get_height()))
         y += t.get_height()
-    return pygame.Rect(rect.x, rect.y, w, h)
+    return wrote(surface, pygame.Rect(rect.x, rect.y, w, h))
 
 
 def _inset(rect, k=0.03) -> pygame.Rect:
@@ -304,7 +304,7 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pyga
         surface.blit(font.render(word, True, theme.text), (rect.x + pad, y))
         y += line
     surface.set_clip(clip)
-    return pygame.Rect(rect.x, rect.y, rect.w, h)
+    return wrote(surface, pygame.Rect(rect.x, rect.y, rect.w, h))
 
 
 def _stadium(surface, color, a, b, r, width=0) -> None:

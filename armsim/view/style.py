@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import colorsys
+import contextlib
 import functools
 import math
 import dataclasses
@@ -377,6 +378,31 @@ def _polyline(surface, color, points_px, width):
             pygame.draw.line(surface, color, a, b, width)
 
 
+# -- where the pictures wrote: the window keeps its messages off it -----------------------
+_WRITTEN: list | None = None
+
+
+@contextlib.contextmanager
+def text_rects():
+    """While inside, every block of text a picture writes (a panel, a legend, a header, a
+    label) notes its rect, in pixels of the top surface; yields the list of them."""
+    global _WRITTEN
+    outer, _WRITTEN = _WRITTEN, []
+    try:
+        yield _WRITTEN
+    finally:
+        _WRITTEN = outer
+
+
+def wrote(surface, rect) -> pygame.Rect:
+    """Note (for :func:`text_rects`) that ``surface`` has text in ``rect``; returns it."""
+    rect = pygame.Rect(rect)
+    if _WRITTEN is not None and rect.w > 0 and rect.h > 0:
+        top = surface.get_abs_parent().get_rect()
+        _WRITTEN.append(rect.move(surface.get_abs_offset()).clip(top))
+    return rect
+
+
 def _draw_text_box(surface, lines, theme, room=None):
     """Lines of text on a translucent box in the top-right corner, in the body size of the
     surface's :func:`type_scale`, wrapped to at most 0.6 of the width, or to ``room`` (the
@@ -403,6 +429,7 @@ def _text_panel(surface, texts, corner, box_size, pad, gap, color):
     box = pygame.Surface(box_size, pygame.SRCALPHA)
     box.fill((*color, 200))
     surface.blit(box, (x0, y0))
+    wrote(surface, pygame.Rect((x0, y0), box_size))
     y = y0 + pad
     for t in texts:
         surface.blit(t, (x0 + pad, y))
@@ -433,6 +460,7 @@ def _draw_legend(surface, entries, theme):
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 170))
     surface.blit(box, (x0, y0))
+    wrote(surface, pygame.Rect(x0, y0, w, h))
     for k, r in enumerate(rows):
         x, y = x0 + pad, y0 + pad + k * line
         for color, t in r:

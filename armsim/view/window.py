@@ -39,7 +39,7 @@ from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, drawn_in_3d, is_spatial,
                                 layout, spatial_obstacles, world_at)
 from armsim.kinematics.spatial import rotation_vector
-from armsim.view.style import DEFAULT_THEME, scaled_theme
+from armsim.view.style import DEFAULT_THEME, scaled_theme, text_rects
 from armsim.view.picking import PICK_PX, obstacle_at  # noqa: F401 (the window's API)
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
                                   ZOOM_PER_NOTCH, SpatialControls, _axis_angle)
@@ -52,6 +52,8 @@ CAPTION = "armsim"
 DEFAULT_WINDOW = (1280, 800)
 #: seconds a message (e.g. "method: dls") stays on screen
 MESSAGE_SECONDS = 2.5
+#: the banner while paused
+PAUSED = "PAUSED  (space resumes)"
 
 
 
@@ -316,6 +318,7 @@ class App(SpatialControls):
         self.target_history_len = 0     # mouse-set target positions since start / reset
         self.message = ""
         self._message_until = 0.0
+        self.written = []               # the rects of the words the last picture wrote
         self.screenshots = []
         self.history = History(series_for(sim.state, self.theme))
         self._relayout()
@@ -549,7 +552,7 @@ class App(SpatialControls):
 
     def _bands(self):
         """The text bands of a planar scene's arms (each column's panel band): what a
-        message banner keeps off."""
+        banner keeps off where it can."""
         if self.panels is None or self.camera is not None:
             return []
         return [bands(rect.size)[1].move(rect.topleft) for rect, _ in self.panels]
@@ -561,20 +564,24 @@ class App(SpatialControls):
         state = self.sim.state
         if self.paused and self.user_target is not None:
             state = self._shown_target(state)
-        if self.camera is not None:
-            draw_frame(screen, state, self.camera, **self.draw_options())
-        else:
-            draw(screen, state, **self.draw_options())
+        with text_rects() as written:
+            if self.camera is not None:
+                draw_frame(screen, state, self.camera, **self.draw_options())
+            else:
+                draw(screen, state, **self.draw_options())
+        self.written = list(written)
         theme = scaled_theme(self.theme, screen.get_size())
         self.plot_axes = []
         if self.show_plot:
             self.plot_axes = draw_plot(screen, self.plot_rect(), self.history, theme,
                                        title=f"last {self.history.length} frames, log scale")
-        if self.message and time.monotonic() < self._message_until:
-            self._banner([self.message], theme, theme.text, where="bottom",
-                         avoid=([self.plot_rect()] if self.show_plot else []) + self._bands())
         if self.paused:
-            self._banner(["PAUSED  (space resumes)"], theme, theme.warning, where="top")
+            self._banner([PAUSED], theme, theme.warning, where="top", avoid=self._taken(),
+                         prefer_off=self._bands())
+        if self.message and time.monotonic() < self._message_until:
+            paused = [self.paused_rect()] if self.paused else []
+            self._banner([self.message], theme, theme.text, where="bottom",
+                         avoid=self._taken() + paused, prefer_off=self._bands())
         if self.show_help:
             self._draw_help(theme)
 
@@ -602,12 +609,17 @@ class App(SpatialControls):
             shown.error = float(np.linalg.norm(u - np.asarray(state.joints, float)[-1]))
         return shown
 
-    def paused_rect(self) -> pygame.Rect:
-        """Where the PAUSED banner is drawn (top centre)."""
-        return banner_layout(self.screen.get_size(), ["PAUSED  (space resumes)"], "top")[0]
+    def _taken(self) -> list:
+        """What a banner keeps off: the words the last picture wrote and the live plot."""
+        return self.written + ([self.plot_rect()] if self.show_plot else [])
 
-    def _banner(self, lines, theme, color, where, avoid=None):
-        draw_banner(self.screen, lines, theme, color, where, avoid)
+    def paused_rect(self) -> pygame.Rect:
+        """Where the PAUSED banner is drawn (top centre, unless words are there)."""
+        return banner_layout(self.screen.get_size(), [PAUSED], "top", self._taken(),
+                             self._bands())[0]
+
+    def _banner(self, lines, theme, color, where, avoid=None, prefer_off=None):
+        draw_banner(self.screen, lines, theme, color, where, avoid, prefer_off=prefer_off)
 
     def _draw_help(self, theme):
         self.help_rect = draw_help(self.screen, "armsim controls  (h or ? closes)", help_lines(),
