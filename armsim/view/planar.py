@@ -17,7 +17,7 @@ import pygame  # noqa: E402
 
 from armsim.view.style import (Theme, _SCREEN_MARGIN, _as_point, _as_points, _check_size,
     _draw_arrow, _draw_target, _finite_positive, _font, _num, _pixel, fit_lines, type_scale,
-    wrap_lines, wrote)
+    readable, wrap_lines, wrote)
 
 #: the workspace circle's radius as a fraction of min(width, height) of its area
 WORKSPACE_FRACTION = 0.45
@@ -200,6 +200,8 @@ def _text_box(surface, lines, theme, rect, colors=None, alpha=200, size=None) ->
         shown += parts
         shown_colors += [c] * len(parts)
     keep = fit_lines(shown, font, rect.w - 2 * pad - 2, rect.h - 2 * pad)
+    said = readable(keep)                   # lines cut to "fr...", ".." say nothing
+    keep, shown_colors = [keep[i] for i in said], [shown_colors[i] for i in said]
     if not keep:
         return pygame.Rect(rect.x, rect.y, 0, 0)
     texts = [font.render(line, True, c) for line, c in zip(keep, shown_colors)]
@@ -280,6 +282,11 @@ def _draw_jacobian_legend(surface, state, theme: Theme, rect, size=None) -> pyga
         head = []
     fit = min(rows, max(whole - len(head), 0))
     shown = n if fit == rows else fit * cols        # the last cell then says "..."
+    if shown == 1 < n:                              # that cell alone: no colour at all
+        fit = shown = 0
+    head, tail = ([t[i] for i in readable(t)] for t in (head, tail))
+    if not (shown or head or tail):
+        return pygame.Rect(rect.x, rect.y, 0, 0)
     h = min(rect.h, 2 * pad + (len(head) + fit + len(tail)) * line)
     box = pygame.Surface((rect.w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 200))

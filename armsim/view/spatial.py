@@ -32,8 +32,8 @@ from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
 from armsim.view.solids import GENERIC, Body, chain_points as _chain_points, draw_solids
-from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _font, _text_panel,
-                               scaled_theme, type_scale, wrap_lines)
+from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _cut, _font,
+                               _text_panel, readable, scaled_theme, type_scale, wrap_lines)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -385,23 +385,32 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     width = max(1, min(max(size[0] // 3, font.size("M" * 12)[0]),
                        size[0] - 2 * margin - 2 * pad))
     wrapped = [(part, c) for s, c in lines for part in wrap_lines([s], font, width)]
-    room = max(1, int(0.6 * size[1]) // font.get_linesize() - 1)
     axes_row = [_text(s, fs, c) for s, c in zip(("tool", "x", "y", "z"),
                                                  (th.text, *AXIS_COLORS))]
     gap = max(1, fs // 10)
     W, H = size
+    row = axes_row[0].get_height() + gap
+    # the rows the height has room for (60 % of it, and all of it less the margins); the
+    # axes' row ("tool x y z") only where it fits whole beside and under a line of words
+    avail = H - 2 * margin - 2 * pad
+    if sum(t.get_width() for t in axes_row) + 3 * pad > W - 2 * margin - 2 * pad or avail < 2 * row:
+        axes_row = []
+    room = min(int(0.6 * size[1]) // font.get_linesize() - 1, avail // row - bool(axes_row))
+    if room < 1:
+        return                  # not one line of words fits
     pts = arm_px[np.all(np.isfinite(arm_px), axis=1)]
 
     def placed(count):
         """(points covered, corner, texts, w, h) of the panel with the first ``count`` lines
-        (the last kept says more were left out)."""
+        (the last kept says more were left out; lines cut to nothing readable left out)."""
         shown = wrapped[:count]
         if count < len(wrapped):
-            shown[-1] = (shown[-1][0].rstrip(".") + "...", shown[-1][1])
+            shown[-1] = (_cut(shown[-1][0].rstrip(".") + "...", font, width), shown[-1][1])
+        shown = [shown[i] for i in readable([s for s, _ in shown])]
         texts = [_text(s, fs, c) for s, c in shown]
         w = min(max([t.get_width() for t in texts] + [sum(t.get_width() for t in axes_row)
                                                       + 3 * pad]) + 2 * pad, W - 2 * margin)
-        h = (sum(t.get_height() for t in texts) + axes_row[0].get_height()
+        h = (sum(t.get_height() for t in texts) + (row - gap if axes_row else 0)
              + gap * len(texts) + 2 * pad)
         corners = [(margin, margin), (W - w - margin, margin), (margin, H - h - margin),
                    (W - w - margin, H - h - margin)]
@@ -436,8 +445,8 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
         if got[0] < best[0]:
             best = got
     _, (x0, y0), texts, w, h = best
-    if w - 2 * pad < 1:
-        return                  # no room for a letter (a surface 16 or 17 px wide)
+    if w - 2 * pad < 1 or not texts:
+        return                  # no room for a word (a surface 16 or 17 px wide)
     texts = [t.subsurface(pygame.Rect(0, 0, min(t.get_width(), w - 2 * pad), t.get_height()))
              for t in texts]                      # a word wider than the panel: cut at its edge
     y = _text_panel(surface, texts, (x0, y0), (w, h), pad, gap, th.panel)

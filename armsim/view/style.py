@@ -262,6 +262,26 @@ def fit_lines(lines, font, width, height=None) -> list[str]:
     return out
 
 
+#: a line cut short ("err...", "0.4...") still says something when it keeps this many
+#: characters (dots and spaces aside); a box none of whose lines keeps as many is left out
+READABLE_CHARS = 3
+
+
+def _kept(line) -> int:
+    """The characters of ``line`` besides spaces and its closing dots."""
+    return len(line.strip().rstrip(".").replace(" ", ""))
+
+
+def readable(lines) -> list[int]:
+    """The indices of the ``lines`` (as :func:`fit_lines` left them) that say something: a
+    whole line, or one cut to at least :data:`READABLE_CHARS` characters ("fr...", ".." do
+    not); none when no line keeps that many (a lone "0" under a cut key): the box that
+    would show them is then left out, never drawn as dots."""
+    keep = [i for i, t in enumerate(lines)
+            if _kept(t) >= READABLE_CHARS or (_kept(t) and not t.rstrip().endswith(".."))]
+    return keep if any(_kept(lines[i]) >= READABLE_CHARS for i in keep) else []
+
+
 def _as_points(a) -> np.ndarray:
     """``a`` as a float array (M, 2); an empty (0, 2) array if it is not one."""
     try:
@@ -414,6 +434,7 @@ def _draw_text_box(surface, lines, theme, room=None):
     if room is not None and room >= 0.15 * surface.get_width():
         width = min(width, int(room) - 12 - 2 * pad)
     lines = fit_lines(lines, font, width, surface.get_height() // 2)
+    lines = [lines[i] for i in readable(lines)]
     if not lines:
         return
     texts = [font.render(line, True, theme.text) for line in lines]

@@ -1,0 +1,82 @@
+"""armsim.render in tiny pictures (16 to 200 px a side): a panel with no room for one readable
+line is left out, never drawn as a column of ".." or words cut to a letter or two."""
+
+import numpy as np
+import pytest
+
+import armsim
+from armsim.view import style
+
+SIDES = [16, 24, 32, 48, 64, 96, 128, 160, 200]
+
+
+@pytest.fixture(scope="module")
+def things():
+    return {"planar": (armsim.Chain([0.4, 0.3, 0.2, 0.1]), [0.1, 0.2, 0.3, 0.4]),
+            "panda": (armsim.robots.load("panda"), None),
+            "dual_arm": (armsim.robots.load_robot("dual_arm"), None)}
+
+
+def picture(thing, size, panel):
+    """The picture with the panel or without; a planar chain seen the same way in both (by
+    default the panel's band moves it aside)."""
+    robot, q = thing
+    view = None
+    if isinstance(robot, armsim.Chain):
+        from armsim.view import View
+        view = View(size, np.zeros(2), 0.45 * min(size) / robot.reach)
+    return np.asarray(armsim.render(robot, q, size=size, show_panel=panel, view=view))
+
+
+@pytest.mark.parametrize("size", [(16, 600), (16, 200), (16, 40), (600, 16), (200, 16),
+                                  (40, 16), (16, 16), (24, 600)])
+@pytest.mark.parametrize("name", ["planar", "panda", "dual_arm"])
+def test_a_panel_with_no_room_for_a_word_is_left_out(things, name, size):
+    # render(chain, q, size=(16, 600), show_panel=True) drew a column of ".." (every line
+    # cut to its ellipsis); 3D pictures 16 px high a line cut through its middle
+    on, off = picture(things[name], size, True), picture(things[name], size, False)
+    changed = np.any(on != off, axis=-1)
+    assert not changed.any(), (changed.sum(), np.argwhere(changed)[:3])
+
+
+@pytest.mark.parametrize("name", ["planar", "panda", "dual_arm"])
+def test_a_panel_with_room_is_still_drawn(things, name):
+    for size in [(200, 200), (320, 240), (128, 200)]:
+        on, off = picture(things[name], size, True), picture(things[name], size, False)
+        assert np.any(on != off, axis=-1).sum() > 200, size
+
+
+class _Spy:
+    """A font that notes every string it renders."""
+
+    def __init__(self, font, seen):
+        self._font, self._seen = font, seen
+
+    def render(self, text, *args):
+        self._seen.append(text)
+        return self._font.render(text, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._font, name)
+
+
+@pytest.mark.parametrize("name", ["planar", "panda", "dual_arm"])
+def test_no_size_draws_a_word_cut_to_nothing(things, name, monkeypatch):
+    # 16..200 px a side: "..", "...", "fr...", "e..." and "to" (of "tool x y z") were drawn
+    seen = []
+    real = style._font
+    monkeypatch.setattr(style, "_FONTS", {})
+    for module in ("style", "planar", "spatial", "tree3d"):
+        mod = __import__(f"armsim.view.{module}", fromlist=["_font"])
+        if hasattr(mod, "_font"):
+            monkeypatch.setattr(mod, "_font", lambda size: _Spy(real(size), seen))
+    from armsim.view import spatial
+    monkeypatch.setattr(spatial, "_TEXT_CACHE", {})
+    for w in SIDES:
+        for h in SIDES:
+            picture(things[name], (w, h), True)
+    assert seen
+    said = [t for t in seen if t.strip()]
+    bad = [t for t in said if t.endswith("..") and len(t.strip().rstrip(".").replace(" ", "")) < 3]
+    assert not bad, sorted(set(bad))
+    assert "to" not in said and "too" not in said
