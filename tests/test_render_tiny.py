@@ -80,3 +80,27 @@ def test_no_size_draws_a_word_cut_to_nothing(things, name, monkeypatch):
     bad = [t for t in said if t.endswith("..") and len(t.strip().rstrip(".").replace(" ", "")) < 3]
     assert not bad, sorted(set(bad))
     assert "to" not in said and "too" not in said
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    from pathlib import Path
+    from armsim.scene import build_simulation, load
+    root = Path(__file__).resolve().parents[1]
+    sim = build_simulation(load(root / "scenes" / "calibrate-ga.toml"))
+    return sim.step()
+
+
+def test_a_2d_calibration_s_legend_never_covers_its_panel(calibration):
+    # at 120 x 90 (and 64..200 px a side) the legend's rows ran up over the panel's words
+    from armsim.view import render_array
+    for w in SIDES + [320]:
+        for h in SIDES + [240]:
+            with style.text_rects() as rects:
+                render_array(calibration, (w, h))
+            for i, a in enumerate(rects):
+                assert not any(a.colliderect(b) for b in rects[i + 1:]), ((w, h), rects)
+                assert a.top >= 0, ((w, h), rects)
+    with style.text_rects() as rects:
+        render_array(calibration, (320, 240))
+    assert len(rects) == 2                                   # both shown where they fit

@@ -179,10 +179,11 @@ def draw_calibration(surface, state, *, theme: Theme | None = None, show_panel: 
     if show_panel:
         xs = focus_px[:, 0][np.isfinite(focus_px[:, 0])] if len(focus_px) else []
         right = max([rect.right] + [int(x) + 12 for x in xs])       # the canvas, the cameras
-        _draw_text_box(surface, _calibration_panel_lines(state), theme, room=size[0] - right)
+        panel = _draw_text_box(surface, _calibration_panel_lines(state), theme,
+                               room=size[0] - right)
         legend = [("reference", theme.reference), ("candidates", theme.candidate)]
         if doomed.any():       # red appears only when some candidate is marked
             legend.append(("replaced next", theme.doomed))
         legend.append(("target", theme.goal))
-        _draw_legend(surface, legend, theme)
+        _draw_legend(surface, legend, theme, keep_off=panel)
     return view

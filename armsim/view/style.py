@@ -427,7 +427,7 @@ def _draw_text_box(surface, lines, theme, room=None):
     """Lines of text on a translucent box in the top-right corner, in the body size of the
     surface's :func:`type_scale`, wrapped to at most 0.6 of the width, or to ``room`` (the
     free column at the right edge, px) when that is at least 0.15 of the width: the box
-    then stays in it, off the picture beside it."""
+    then stays in it, off the picture beside it.  Returns the box (None: no line shown)."""
     font = _font(type_scale(*surface.get_size()).body)
     pad, gap = max(2, (2 * font.get_height()) // 5), 2
     width = int(0.6 * surface.get_width())
@@ -436,11 +436,12 @@ def _draw_text_box(surface, lines, theme, room=None):
     lines = fit_lines(lines, font, width, surface.get_height() // 2)
     lines = [lines[i] for i in readable(lines)]
     if not lines:
-        return
+        return None
     texts = [font.render(line, True, theme.text) for line in lines]
     w = max(t.get_width() for t in texts) + 2 * pad
     h = sum(t.get_height() for t in texts) + gap * (len(texts) - 1) + 2 * pad
     _text_panel(surface, texts, (surface.get_width() - w - 6, 6), (w, h), pad, gap, theme.panel)
+    return pygame.Rect(surface.get_width() - w - 6, 6, w, h)
 
 
 def _text_panel(surface, texts, corner, box_size, pad, gap, color):
@@ -458,9 +459,10 @@ def _text_panel(surface, texts, corner, box_size, pad, gap, color):
     return y
 
 
-def _draw_legend(surface, entries, theme):
+def _draw_legend(surface, entries, theme, keep_off=None):
     """Rows along the bottom edge: a short line in each colour, then its name (the small
-    size of the surface's :func:`type_scale`; a new row when the width ends)."""
+    size of the surface's :func:`type_scale`; a new row when the width ends); left out
+    where it would meet the rect ``keep_off`` (the panel's words) or leave the surface."""
     font = _font(type_scale(*surface.get_size()).small)
     texts = [font.render(name, True, theme.text) for name, _ in entries]
     swatch, gap, pad = max(12, font.get_height()), 12, 5
@@ -478,6 +480,9 @@ def _draw_legend(surface, entries, theme):
     w = max(sum(swatch + 4 + t.get_width() for _, t in r) + gap * (len(r) - 1) for r in rows) + 2 * pad
     h = line * len(rows) + 2 * pad
     x0, y0 = 6, surface.get_height() - h - 6
+    box_rect = pygame.Rect(x0, y0, w, h)
+    if y0 < 0 or x0 + w > surface.get_width() or (keep_off and box_rect.colliderect(keep_off)):
+        return
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((*theme.panel, 170))
     surface.blit(box, (x0, y0))
