@@ -396,9 +396,15 @@ def _tree_joint(j, element):
     axis = _axis(element, where)
     lo, hi = -np.pi, np.pi
     mimic_el = element.find("mimic")
+    kind = str(j.type)
     if j.type in ("revolute", "prismatic"):
         lim = element.find("limit")
-        if lim is not None and lim.get("lower") is not None and lim.get("upper") is not None:
+        if lim is not None and validate.unlimited_turn(j.type, lim.get("lower"),
+                                                       lim.get("upper")):
+            # +-1e16 (Gazebo's "no limit"): continuous; a mimic: no limits of its own
+            kind, lo, hi = ("revolute", -np.inf, np.inf) if mimic_el is not None else \
+                ("continuous", -np.pi, np.pi)
+        elif lim is not None and lim.get("lower") is not None and lim.get("upper") is not None:
             # (a slide's up to +-1e6 m: beyond +-1000 m the tree reads it as unbounded, a
             # moving base's, armsim.kinematics.tree.unbounded_slide)
             quantity = "position" if j.type == "prismatic" else "angle"
@@ -418,7 +424,7 @@ def _tree_joint(j, element):
                                f"{where}: mimic multiplier")
         off = validate.number(mimic_el.get("offset", "0"), "joint", f"{where}: mimic offset")
         mimic = (str(mimic_el.get("joint")), mult, off)
-    return TreeJoint(str(j.name), str(j.type), str(j.parent), str(j.child),
+    return TreeJoint(str(j.name), kind, str(j.parent), str(j.child),
                      tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), lo, hi, mimic)
 
 
@@ -474,7 +480,10 @@ def _joints(chain, elements):
             if lim is None or lim.lower is None or lim.upper is None:
                 raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
             lo, hi = lim.lower, lim.upper
-        joint = Joint(j.name, j.type, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
+        kind = j.type
+        if validate.unlimited_turn(kind, lo, hi):   # +-1e16: no limit, a continuous joint
+            kind, lo, hi = "continuous", -np.inf, np.inf
+        joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), lo, hi)
         if unbounded_slide(joint):
             raise ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "

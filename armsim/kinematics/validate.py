@@ -52,7 +52,8 @@ import numpy as np
 __all__ = ["listed", "RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
            "JOINT_VALUE_RANGE",
            "AXIS_MIN_NORM", "MAX_URDF_BYTES", "MAX_TAGS", "MAX_ATTRIBUTES", "MAX_LINKS",
-           "MAX_JOINTS", "MAX_CHAIN_JOINTS", "number", "vector", "joint", "reach", "chain_size",
+           "MAX_JOINTS", "MAX_CHAIN_JOINTS", "number", "vector", "joint", "unlimited_turn",
+           "reach", "chain_size",
            "markup", "counts", "tree", "dh", "shown"]
 
 #: quantity -> (lo, hi, unit), every bound inclusive; see the table above
@@ -181,6 +182,19 @@ def joint(j):
         raise ValueError(f"{where}: limits must be within {_interval(quantity)}{travel}, "
                          f"got ({lo:g}, {hi:g})")
     return xyz, rpy, axis / size, (lo, hi)
+
+
+def unlimited_turn(kind, lower, upper) -> bool:
+    """Whether a joint of type ``kind`` with these limits is a revolute joint limited on
+    neither side: both finite and beyond :data:`ANGLE_RANGE` (Gazebo's and SDF's
+    +-1e16 for "no limit"); the readers take it as continuous."""
+    if kind != "revolute":
+        return False
+    try:
+        lo, hi = float(lower), float(upper)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return math.isfinite(lo) and math.isfinite(hi) and lo < ANGLE_RANGE[0] and hi > ANGLE_RANGE[1]
 
 
 def reach(value, arm) -> float:

@@ -1,7 +1,12 @@
-"""A mobile base written as ROS writes it: slides with limits of +-999999 m (the Ridgeback's
-and the QUT Frankie's URDFs, robotics-toolbox's data) before the arm.  Such a slide is read
-by a whole robot as a moving base's translation (limits clipped to +-BASE_TRAVEL), and a
-chain names it and says how to load the robot."""
+"""Limits that mean "none", as real URDFs write them.
+
+* A mobile base written as ROS writes it: slides with limits of +-999999 m (the Ridgeback's
+  and the QUT Frankie's URDFs, robotics-toolbox's data) before the arm.  Such a slide is read
+  by a whole robot as a moving base's translation (limits clipped to +-BASE_TRAVEL), and a
+  chain names it and says how to load the robot.
+* A revolute joint limited to +-1e16 rad (Gazebo's and SDF's "no limit": the Iris drone of
+  example-robot-data) is continuous, on a chain and a tree; a mimic's: no limits of its own.
+"""
 
 import subprocess
 import sys
@@ -100,3 +105,40 @@ def test_a_chain_names_the_unbounded_slide_and_the_whole_robot(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path, env=env)
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert (tmp_path / "b.gif").stat().st_size > 0
+
+
+def _turns(lo="-1e+16", hi="1e+16", mimic=""):
+    return f"""<robot name="turns">
+  <link name="base"/><link name="l1"/><link name="l2"/><link name="f"/>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>
+    <limit lower="{lo}" upper="{hi}" effort="0" velocity="0"/></joint>
+  <joint name="j2" type="revolute"><parent link="l1"/><child link="l2"/>
+    <origin xyz="0.3 0 0"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="jf" type="revolute"><parent link="l2"/><child link="f"/>
+    <origin xyz="0.3 0 0"/><axis xyz="0 0 1"/>
+    <limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>{mimic}</joint>
+</robot>
+"""
+
+
+def test_a_turn_limited_to_1e16_is_continuous(tmp_path):
+    path = _write(tmp_path, _turns())
+    chain = armsim.load_urdf(path, tip="f")
+    assert [j.type for j in chain.joints] == ["continuous", "revolute", "continuous"]
+    assert np.isinf(chain.limits[[0, 2]]).all() and chain.limits[1].tolist() == [-2, 2]
+    robot = armsim.load_robot(path)
+    assert robot.types == ("continuous", "revolute", "continuous")
+    target = robot.frames(np.array([2.5, 0.7, 0.0]), ["f"])["f"][:3, 3]
+    res = armsim.solve(robot, {"f": target})
+    assert res.success and np.linalg.norm(
+        robot.frames(res.q, ["f"])["f"][:3, 3] - target) < 1e-5
+    # a mimic so limited has no limits of its own: its source keeps its range
+    robot = armsim.load_robot(_write(tmp_path, _turns(mimic='<mimic joint="j2"/>'), "m.urdf"))
+    assert robot.joint_names == ("j1", "j2") and robot.limits[1].tolist() == [-2, 2]
+    # one side limited: refused as any turn beyond the range
+    path = _write(tmp_path, _turns(hi="1"), "h.urdf")
+    with pytest.raises(ValueError) as got:
+        armsim.load_robot(path)
+    assert str(got.value) == (f"{path}: joint 'j1': limit lower must be within "
+                              f"[-1e+06, 1e+06] rad, got -1e+16")
