@@ -431,7 +431,7 @@ def test_animate_checks_its_options_and_draws_the_obstacles_given():
 def test_a_robot_target_that_is_nan_is_refused():
     robot = armsim.robots.load_robot("dual_arm")
     one_line_error(lambda: armsim.render(robot, target={"left_tool": [np.nan, 0, 0]}),
-                   "target 'left_tool' must be finite numbers within +-1e+50, got [nan, 0.0, 0.0]")
+                   "target['left_tool'] must be finite numbers, got [nan, 0.0, 0.0]")
 
 
 def test_a_far_target_leaves_the_robot_framed():

@@ -26,6 +26,7 @@ from armsim.ik import restart_table, spatial_scalar, steps
 from armsim.ik.tree_float import TreeFloat, woodbury_plan
 from armsim.ik.tree_starts import OwnTable, own_chains
 from armsim.ik.inputs import raw_kind
+from armsim.ik.settings import _WORDS
 from armsim.ik.problems import (Problem, SpatialTarget, Target, check_pose_rows,  # noqa: F401
                                 check_weights)
 from armsim.kinematics.planar import MAX_COORDINATE
@@ -608,21 +609,22 @@ def for_tree(robot, targets, batch):
         prob = per_robot[key] = TreeTargets(robot, spec)
     rows = np.concatenate(rows, axis=-1)
     if not np.all(np.abs(rows) <= MAX_COORDINATE):          # named by its tool and row
-        _bad_number(targets, prob, rows, batch)
+        _bad_number(prob, rows, batch)
     return prob, (rows if batch else rows[0])
 
 
-def _bad_number(targets, prob, rows, batch):
+def _bad_number(prob, rows, batch):
     """The one-line ValueError of the first tool target (and row) whose numbers are not
     finite within :data:`MAX_COORDINATE` (``rows``: the tools' rows side by side, as
-    ``prob``, the :class:`TreeTargets`, lays them out)."""
+    ``prob``, the :class:`TreeTargets`, lays them out), in a chain's words: the tool's
+    three numbers (a position) or 12 (a pose: its position, then its rotation's rows), as
+    ``armsim.solve(chain, target)`` says them."""
     i, j = (int(v[0]) for v in np.nonzero(~(np.abs(rows) <= MAX_COORDINATE)))
-    link = prob.names[int(np.searchsorted(prob._rows, j, side="right")) - 1]
-    t = targets[link]
-    t = np.asarray(t.pose if isinstance(t, Target) else t, dtype=float)
-    got = (t[i] if batch else t).tolist()
-    raise ValueError(f"target {shown(link)}{f'[{i}]' if batch else ''} must be finite numbers "
-                     f"within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
+    k = int(np.searchsorted(prob._rows, j, side="right")) - 1
+    got = rows[i, prob._rows[k]:prob._rows[k + 1]].tolist()
+    what = "finite" if batch else _WORDS.get(len(got), str(len(got)))
+    raise ValueError(f"target {shown(prob.names[k])}{f'[{i}]' if batch else ''} must be "
+                     f"{what} numbers within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
 
 
 def raw_tree(robot, targets):

@@ -454,14 +454,14 @@ def _tree_targets(robot, target, frames):
         t = np.asarray(real_array(f"target[{link!r}]", t), dtype=float)
         per = frames is not None and t.ndim in (2, 3) and t.shape[:1] == (frames,) and \
             t.shape[1:] in ((3,), (4, 4))
+        for row in (t if per else [t]):       # the picture's bound first, as a chain's
+            _check_reach(row, f"target[{link!r}]")
         try:            # the solver's checks: shape, rotation
             for_tree(robot, {link: t}, batch=per)
         except ValueError as exc:
             text = str(exc)
             raise ValueError(text if text.startswith("target") else f"target: {text}") \
                 from None
-        for row in (t if per else [t]):
-            _check_reach(row, f"target[{link!r}]")
         out[link] = t if per else np.broadcast_to(t, ((frames or 1),) + t.shape)
     return out if frames is not None else {k: v[0] for k, v in out.items()}
 
