@@ -725,26 +725,27 @@ def test_solve_makes_its_solver_once_per_settings(monkeypatch):
     assert len(made) == 3
     with pytest.raises(ValueError, match=f"max_iter {_ITER}, got 11.0"):
         solve(c, target, start, first_start="q0", tol=1e-6, max_iter=11.0)        # not the kept 11
+    assert len(made) == 3          # (refused before a solver is made)
     monkeypatch.setattr(loop, "Q0_RADIUS", 0.5)
     solve(c, target, start, first_start="q0", tol=1e-6)
-    assert len(made) == 5
+    assert len(made) == 4
     monkeypatch.setattr(loop, "CHUNK_ELEMENTS", 1e5)
     solve(c, target, start, first_start="q0", tol=1e-6)
-    assert len(made) == 6
+    assert len(made) == 5
     monkeypatch.setitem(loop.DEFAULTS, "restarts", 3)        # a default the solver read
     solve(c, target, start, first_start="q0", tol=1e-6)
-    assert len(made) == 7
+    assert len(made) == 6
     monkeypatch.setitem(loop.DEFAULTS, "restarts", 8)
     other = []
     threading.Thread(target=lambda: other.append(solve(c, target, start, first_start="q0", tol=1e-6))).start()
     while not other:
         threading.Event().wait(0.01)
-    assert len(made) == 8
+    assert len(made) == 7
     np.testing.assert_array_equal(other[0].q, a.q)
     post = armsim.Posture(np.zeros(5), weight=1e-3)
     solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
     solve(c, target, start, first_start="q0", tol=1e-6, objectives=[post])
-    assert len(made) == 10
+    assert len(made) == 9
 
 
 def test_solve_keeps_a_bounded_number_of_solvers(monkeypatch):

@@ -72,7 +72,7 @@ def _pose_q(who, chain, q):
     try:
         q = np.asarray(q, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{who}.clearance_of: q must be numbers, got {str(q)[:40]}") from None
+        raise ValueError(f"{who}.clearance_of: q must be numbers, got {shown(q)}") from None
     n = chain.n
     if q.ndim not in (1, 2) or q.shape[-1] != n or not np.isfinite(q).all():
         raise ValueError(f"{who}.clearance_of: q must be {n} finite joint values (n,) or "
@@ -201,7 +201,7 @@ class PointTarget(Objective):
         except (TypeError, ValueError):
             pts = np.array([np.nan])
         if pts.ndim != 1 or not pts.size or not np.all(np.isfinite(pts)) or np.any(pts < 0):
-            raise ValueError(f"point must be numbers >= 0, got {str(point)[:40]}")
+            raise ValueError(f"point must be numbers >= 0, got {shown(point)}")
         tgt = _vector("target", target)
         tgt = tgt.reshape(len(pts), -1) if tgt.size % len(pts) == 0 else tgt
         if tgt.ndim != 2 or tgt.shape[1] not in (2, 3):

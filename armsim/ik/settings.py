@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from armsim.ranges import shown
+
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
 MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
 MAX_ITER = 10**12     # largest max_iter and first_iter (counts stay within int64)
@@ -50,7 +52,7 @@ def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
     if isinstance(value, bool) or v is None or not (
             (v >= low if closed else v > low) and v <= high):
         raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
-                         f"<= {high:g}, got {str(value)[:40]}")
+                         f"<= {high:g}, got {shown(value)}")
     return v
 
 
@@ -62,7 +64,7 @@ def _count(name, value, high=None, none_ok=False):
             high is not None and value > high):
         what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
         raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
-                         f"got {str(value)[:40]}")
+                         f"got {shown(value)}")
     return int(value)
 
 
@@ -79,7 +81,7 @@ def _seed(seed, problem):
             raise TypeError
         np.random.default_rng(seed)
     except (TypeError, ValueError):
-        raise ValueError(f"seed must be None or an integer >= 0, got {str(seed)[:40]}") from None
+        raise ValueError(f"seed must be None or an integer >= 0, got {shown(seed)}") from None
     if isinstance(seed, (int, np.integer)) or not hasattr(getattr(problem, "primary", problem),
                                                           "kind"):
         return seed
@@ -139,7 +141,9 @@ def _defaults(problem, max_iter, first_iter, restarts, method, options):
             value = getattr(problem, f"default_{method}_{name}",
                             getattr(problem, f"default_{name}", DEFAULTS[name]))
             if name == "first_iter" and max_iter is not DEFAULT and value is not None:
-                value = min(value, max_iter)     # a max_iter given bounds every start
+                # a max_iter given bounds every start (checked first: an array's min()
+                # raised numpy's "truth value of an array is ambiguous")
+                value = min(value, _count("max_iter", max_iter, MAX_ITER))
         out.append(value)
     return tuple(out)
 

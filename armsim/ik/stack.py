@@ -10,6 +10,7 @@ from armsim.ad import dual as ad
 from armsim.ik.objectives import MAX_SIZE, VALUE_CHUNK, Objective, _Pass, _weight
 from armsim.ik.problems import Problem
 from armsim.kinematics.planar import _gib, memory_budget
+from armsim.ranges import shown
 
 __all__ = ["Stack", "capped"]
 
@@ -52,7 +53,7 @@ class Stack(Problem):
                 ok = False
             if not ok:
                 raise ValueError(f"max_step must be a number > 0 and at most {MAX_SIZE:g} "
-                                 f"[rad], got {str(max_step)[:40]}")
+                                 f"[rad], got {shown(max_step)}")
         self.max_step = None if max_step is None else float(max_step)
         self.n = primary.n
         self.scale, self.limits = primary.scale, primary.limits

@@ -14,7 +14,7 @@ import numpy as np
 from armsim.kinematics.planar import Chain
 from armsim.ik import METHODS, Solver
 from armsim.ik.planar import workspace, wrap
-from armsim.ranges import whole
+from armsim.ranges import shown, whole
 
 __all__ = ["State", "RunStats", "Simulation", "default_simulation", "figure_eight", "MAX_SEGMENTS",
            "MAX_TRAIL"]
@@ -246,7 +246,7 @@ class Simulation:
         try:                                # clamped into the range (the window's keys)
             n = int(min(max(int(n), 1), MAX_SEGMENTS))
         except (TypeError, ValueError, OverflowError):      # inf, NaN, text
-            raise ValueError(f"segments must be an integer, got {str(n)[:40]}") from None
+            raise ValueError(f"segments must be an integer, got {shown(n)}") from None
         chain = self.chain
         if n == chain.n:
             return n

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
-from armsim.ranges import real_array
+from armsim.ranges import real_array, shown
 
 __all__ = ["Chain", "joint_positions", "tip_position", "WRT_CHOICES", "MIN_LENGTH", "MAX_LENGTH",
            "MAX_COORDINATE", "MAX_ANGLE", "memory_budget", "tip_jacobian",
@@ -373,7 +373,7 @@ class Chain:
             raise ValueError(f"wrt must name at least one parameter group of {', '.join(WRT_CHOICES)}")
         for w in wrt:
             if not isinstance(w, str) or w not in WRT_CHOICES:
-                raise ValueError(f"wrt: unknown parameter group {str(w)[:40]!r}; "
+                raise ValueError(f"wrt: unknown parameter group {shown(w)!r}; "
                                  f"choose from {', '.join(WRT_CHOICES)}")
         if len(set(wrt)) != len(wrt):
             raise ValueError(f"wrt: each parameter group at most once, got {wrt!r}")

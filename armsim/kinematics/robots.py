@@ -12,6 +12,7 @@ from pathlib import Path
 
 from armsim.kinematics.urdf import load_robot as _load_robot
 from armsim.kinematics.urdf import load_urdf
+from armsim.ranges import shown
 
 __all__ = ["NAMES", "TREES", "load", "load_robot", "path"]
 
@@ -26,7 +27,7 @@ _DIR = Path(__file__).resolve().parent / "models"
 def path(name) -> Path:
     """The URDF file of a shipped robot."""
     if not isinstance(name, str) or name not in NAMES + TREES:
-        raise ValueError(f"unknown robot {str(name)[:40]!r}; choose one of "
+        raise ValueError(f"unknown robot {shown(name)!r}; choose one of "
                          f"{', '.join(NAMES + TREES)}")
     return _DIR / f"{name}.urdf"
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from armsim.ad import dual as ad, twist
 from armsim.kinematics import batch, validate
-from armsim.ranges import real_array
+from armsim.ranges import real_array, shown
 
 __all__ = ["Joint", "SpatialChain", "forward", "rpy_matrix", "matrix_rpy", "rotation_vector",
            "axis_angle_matrix", "axis_angles_matrices", "quaternion_matrix", "matrix_quaternion", "pose", "JOINT_TYPES",
@@ -591,7 +591,7 @@ def _vector(what, v, bound):
     try:
         a = np.asarray(v, dtype=float).reshape(-1)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be three numbers, got {str(v)[:40]}") from None
+        raise ValueError(f"{what} must be three numbers, got {shown(v)}") from None
     if a.shape != (3,) or not np.all(np.abs(a) <= bound):
         raise ValueError(f"{what} must be three finite numbers within +-{bound:g}, "
                          f"got {str(a.tolist())[:60]}")
@@ -622,7 +622,7 @@ def quaternion_matrix(quaternion):
         q = np.asarray(quaternion, dtype=float).reshape(-1)
     except (TypeError, ValueError):
         raise ValueError(f"quaternion must be four numbers (w, x, y, z), "
-                         f"got {str(quaternion)[:40]}") from None
+                         f"got {shown(quaternion)}") from None
     if q.shape != (4,) or not np.all(np.isfinite(q)):
         raise ValueError(f"quaternion must be four finite numbers (w, x, y, z), "
                          f"got {str(q.tolist())[:60]}")
@@ -671,7 +671,7 @@ def pose(position, quaternion=None, *, rotation=None, rpy=None):
             R = np.asarray(rotation, dtype=float)
         except (TypeError, ValueError):
             raise ValueError(f"rotation must be a 3 x 3 matrix of numbers, "
-                             f"got {str(rotation)[:40]}") from None
+                             f"got {shown(rotation)}") from None
         if R.shape != (3, 3) or not np.all(np.isfinite(R)):
             raise ValueError(f"rotation must be a finite 3 x 3 matrix, got shape {R.shape}")
         dev = float(np.abs(R @ R.T - np.eye(3)).max())

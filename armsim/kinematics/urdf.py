@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from armsim import ranges
 from armsim.files import InputError, read_regular, short_beside, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
@@ -94,7 +95,7 @@ def parse_root(path, comments=False):
                          f"accepted in a URDF")
     if root.tag != "robot":
         raise ValueError(f"{short_name(path)}: the root element must be <robot>, got "
-                         f"<{str(root.tag)[:40]}>")
+                         f"<{ranges.shown(root.tag)}>")
     try:
         validate.counts(len(root.findall("link")), len(root.findall("joint")))
     except ValueError as exc:
@@ -177,7 +178,7 @@ def _number_text(path, joint, tag, key, value):
     ValueError naming the joint and the attribute when it is not a number."""
     if not validate.number_text(value):     # (float() takes "1_0" and full-width digits)
         raise ValueError(f"{short_name(path)}: joint {shown(joint.get('name'))}: <{tag}> {key} "
-                         f"must be a number, got {str(value)[:40]!r}")
+                         f"must be a number, got {ranges.shown(value)!r}")
 
 
 def _parse(path):
@@ -350,7 +351,7 @@ def load_robot(path, tips=None, base_joint=None):
     path = _path_of(path)
     if base_joint not in (None, "floating", "planar"):
         raise ValueError(f"base_joint must be None, 'floating' or 'planar', got "
-                         f"{str(base_joint)[:40]!r}")
+                         f"{ranges.shown(base_joint)!r}")
     robot, elements, links, (root, _, _) = _tree_of(path)
     try:
         joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
@@ -391,7 +392,7 @@ def _tree_joint(j, element):
     checked first."""
     where = f"joint {shown(j.name)}"
     if j.type not in MOVABLE + REFUSED + ("fixed",):
-        raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
+        raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}")
     T = _origin(element, where)
     axis = _axis(element, where)
     lo, hi = -np.pi, np.pi
@@ -462,7 +463,7 @@ def _joints(chain, elements):
                              f"floating or planar joint: load the whole robot "
                              f"(armsim.load_robot; on the command line --tips)")
         if j.type != "fixed" and j.type not in MOVABLE:
-            raise ValueError(f"{where} has an unknown type {str(j.type)[:40]!r}")
+            raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}")
         element = elements[j.name]
         T = pending @ _origin(element, where)    # every entry within +-1e3 per joint: finite
         axis = _axis(element, where)        # a fixed joint's too: its text is read, as load_robot

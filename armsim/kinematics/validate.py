@@ -49,6 +49,8 @@ import re
 
 import numpy as np
 
+from armsim import ranges
+
 __all__ = ["listed", "RANGES", "LENGTH_RANGE", "ANGLE_RANGE", "AXIS_RANGE", "REACH_RANGE", "POSITION_RANGE",
            "JOINT_VALUE_RANGE",
            "AXIS_MIN_NORM", "MAX_URDF_BYTES", "MAX_TAGS", "MAX_ATTRIBUTES", "MAX_LINKS",
@@ -128,7 +130,7 @@ def number(value, quantity, what) -> float:
     except OverflowError:                    # an integer beyond the floats
         v = math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}") from None
+        raise ValueError(f"{what} must be a number, got {ranges.shown(value)!r}") from None
     lo, hi, _ = RANGES[quantity]
     if not lo <= v <= hi:           # also NaN
         raise ValueError(f"{what} must be within {_interval(quantity)}, got {v:g}")
@@ -147,7 +149,7 @@ def vector(values, quantity, what, size=3) -> np.ndarray:
             items = None
     if items is None or len(items) != size:
         words = {3: "three", 4: "four"}.get(size, str(size))
-        raise ValueError(f"{what} must be {words} numbers, got {str(values)[:40]!r}")
+        raise ValueError(f"{what} must be {words} numbers, got {ranges.shown(values)!r}")
     return np.array([number(x, quantity, f"{what}[{i}]") for i, x in enumerate(items)])
 
 
@@ -156,9 +158,9 @@ def joint(j):
     (3,) [m], ``rpy`` (3,) [rad], the unit ``axis`` (3,) and the limits ``(lo, hi)`` [rad or m]
     (a continuous joint: -inf, inf)."""
     where = f"joint {shown(j.name)}"
-    if j.type not in JOINT_TYPES:
+    if not isinstance(j.type, str) or j.type not in JOINT_TYPES:     # (an array: one line)
         raise ValueError(f"{where}: type must be one of {', '.join(JOINT_TYPES)}, "
-                         f"got {str(j.type)[:40]!r}")
+                         f"got {ranges.shown(j.type)!r}")
     xyz = vector(j.xyz, "length", f"{where}: xyz")
     rpy = vector(j.rpy, "angle", f"{where}: rpy")
     axis = vector(j.axis, "axis", f"{where}: axis")
@@ -344,8 +346,9 @@ def dh(table, convention, types, limits, tool, names):
         for k, (col, quantity) in enumerate(zip(("a", "alpha", "d", "theta"),
                                                 ("length", "angle", "length", "angle"))):
             out[i, k] = number(row[k], quantity, f"DH table row {i + 1}: {col}")
-    if convention not in ("standard", "modified"):
-        raise ValueError(f"convention must be 'standard' or 'modified', got {str(convention)[:40]!r}")
+    if not isinstance(convention, str) or convention not in ("standard", "modified"):
+        raise ValueError(f"convention must be 'standard' or 'modified', got "
+                         f"{ranges.shown(convention)!r}")
 
     def items(value, default, what):
         value = default if value is None else list(value)
@@ -360,7 +363,7 @@ def dh(table, convention, types, limits, tool, names):
             lo, hi = lim
         except (TypeError, ValueError):
             raise ValueError(f"DH table: limits[{i}] must be (lower, upper), got "
-                             f"{str(lim)[:40]}") from None
+                             f"{ranges.shown(lim)}") from None
     names = items(names, [f"joint{i + 1}" for i in range(n)], "names")
     if tool is None:
         return out, types, limits, np.eye(4), names
@@ -380,5 +383,5 @@ def _rows(value, count, what):
     except TypeError:
         rows = []
     if len(rows) != count:
-        raise ValueError(f"{what} must be a {count} x {count} matrix, got {str(value)[:40]}")
+        raise ValueError(f"{what} must be a {count} x {count} matrix, got {ranges.shown(value)}")
     return rows

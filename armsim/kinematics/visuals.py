@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from armsim import ranges
 from armsim.files import InputError, read_regular, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import rpy_matrix
@@ -95,12 +96,12 @@ def _positive(text, what, size=1):
         lengths = "a length" if size == 1 else f"{size} lengths"
         raise ValueError(f"{what} is missing (give {lengths} in metres)")
     if size == 1 and len(items) != 1:
-        raise ValueError(f"{what} must be one number, got {str(text)[:40]!r}")
+        raise ValueError(f"{what} must be one number, got {ranges.shown(text)!r}")
     top = validate.LENGTH_RANGE[1]
     if len(items) == size and all(validate.number_text(x) for x in items) and not all(
             0.0 < float(x) <= top for x in items):
         raise ValueError(f"{what} must be positive, at most {top:g} m, got "
-                         f"{str(text)[:40]!r}")
+                         f"{ranges.shown(text)!r}")
     return validate.vector(text, "length", what, size)     # (not numbers, or not `size`)
 
 
@@ -108,7 +109,7 @@ def _nonzero(text, what, size=1):
     """A mesh scale: lengths that are not zero (a negative one mirrors the mesh)."""
     v = validate.vector(text if text is not None else "", "length", what, size)
     if np.any(v == 0):
-        raise ValueError(f"{what} must not be zero, got {str(text)[:40]!r}")
+        raise ValueError(f"{what} must not be zero, got {ranges.shown(text)!r}")
     return v
 
 
