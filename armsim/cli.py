@@ -363,8 +363,9 @@ def _scene_from(args):
             try:
                 text = (robot_scene(args.robot, urdf, args.base, args.tip) if tips is None
                         else tree_scene(args.robot, urdf, tips))
-            except ValueError as exc:       # the robot's model cannot be read
-                raise _SceneFailure(str(exc) if urdf else f"--robot {args.robot}: {exc}") from None
+            except ValueError as exc:       # the robot's model cannot be read (a shipped
+                why = str(exc).removeprefix(f"{args.robot}: ")     # one's names the robot)
+                raise _SceneFailure(why if urdf else f"--robot {args.robot}: {why}") from None
             scene = loads(text, source=f"<{urdf}>" if urdf else f"<--robot {args.robot}>")
         else:
             scene = load(args.scene) if args.scene else default_scene()

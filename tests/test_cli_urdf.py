@@ -123,6 +123,39 @@ def test_tip_without_a_robot_is_refused(tmp_path):
                         "has links to choose; the default scene is a scene file\n")
 
 
+PANDA_LINKS = ("panda_link0, panda_link1, panda_link2, panda_link3, panda_link4, panda_link5, "
+               "panda_link6, panda_link7, panda_link8")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tips", "a,b"], "--robot panda: no link named 'a' (a tip); links: " + PANDA_LINKS),
+    (["--tip", "a"], "--robot panda: no link named 'a' (the tip); links: " + PANDA_LINKS),
+    (["--base", "x"], "--robot panda: no link named 'x' (the base); links: " + PANDA_LINKS),
+])
+def test_a_bad_link_of_a_shipped_robot_names_the_robot_not_its_file(tmp_path, args, message):
+    # it named the packaged file ("--robot panda: /.../armsim/kinematics/models/panda.urdf:
+    # no link named 'a'"), a path the user never gave
+    r = run(["--robot", "panda"] + args + ["--gif", "out.gif"], tmp_path)
+    assert (r.returncode, r.stderr) == (2, message + "\n")
+    assert not (tmp_path / "out.gif").exists()
+
+
+def test_a_bad_link_of_a_shipped_robot_names_the_robot_in_the_api_and_a_scene():
+    import armsim
+    from armsim.scene import SceneError, loads
+    with pytest.raises(ValueError) as err:
+        armsim.robots.load("panda", tip="a")
+    assert str(err.value) == "panda: no link named 'a' (the tip); links: " + PANDA_LINKS
+    with pytest.raises(ValueError) as err:
+        armsim.robots.load_robot("panda", tips=["a"])
+    assert str(err.value) == "panda: no link named 'a' (a tip); links: " + PANDA_LINKS
+    with pytest.raises(SceneError) as err:
+        loads('[arm]\nrobot = "panda"\ntips = ["a"]\n[[tool]]\nlink = "a"\nkind = "fixed"\n'
+              'point = [0.3, 0.0, 0.3]\n', source="s.toml")
+    assert str(err.value) == ("s.toml: arm.tips: panda: no link named 'a' (a tip); links: "
+                              + PANDA_LINKS)
+
+
 def test_a_shipped_robot_with_another_tip(tmp_path):
     r = run(["--robot", "panda", "--tip", "panda_link5", "--gif", "out.gif", "--frames", "6",
              "--size", "96x96", "--report", "r.json"], tmp_path)

@@ -150,12 +150,12 @@ NO_YOURDFPY = "reading URDF needs yourdfpy, a dependency of armsim: pip install 
 
 
 def test_missing_yourdfpy_is_one_line_and_status_2(monkeypatch, capsys, planar_file):
-    from armsim import cli, robots
+    from armsim import cli
     monkeypatch.setitem(sys.modules, "yourdfpy", None)      # `import yourdfpy` raises ImportError
     with pytest.raises(ValueError) as err:
         armsim.load_urdf(planar_file)
     assert str(err.value) == f"{planar_file}: {NO_YOURDFPY}"
     gif = planar_file.parent / "x.gif"
     assert cli.main(["--robot", "panda", "--gif", str(gif), "--frames", "1"]) == 2
-    assert capsys.readouterr() == ("", f"--robot panda: {robots.path('panda')}: {NO_YOURDFPY}\n")
+    assert capsys.readouterr() == ("", f"--robot panda: {NO_YOURDFPY}\n")   # (not its file)
     assert not gif.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from armsim.files import short_name
 from armsim.kinematics.urdf import load_robot as _load_robot
 from armsim.kinematics.urdf import load_urdf
 from armsim.ranges import shown
@@ -35,10 +36,24 @@ def path(name) -> Path:
 def load(name, base=None, tip=None):
     """The spatial chain of a shipped robot (see :data:`NAMES`; of a tree in :data:`TREES`,
     the chain to ``tip``, by default its deepest leaf)."""
-    return load_urdf(path(name), base=base, tip=tip)
+    return _named(name, lambda file: load_urdf(file, base=base, tip=tip))
 
 
 def load_robot(name, tips=None, base_joint=None):
     """A shipped robot as a whole (:class:`~armsim.kinematics.tree.Robot`): any name of
     :data:`NAMES` or :data:`TREES` (``tips`` default: every leaf)."""
-    return _load_robot(path(name), tips=tips, base_joint=base_joint)
+    return _named(name, lambda file: _load_robot(file, tips=tips, base_joint=base_joint))
+
+
+def _named(name, read):
+    """``read(path(name))``; its ValueError names the robot as the caller gave it
+    (``panda: no link named 'a' (the tip); ...``) where it named the packaged file, a path
+    inside the installed package the caller never gave."""
+    file = path(name)
+    try:
+        return read(file)
+    except ValueError as exc:
+        text, prefix = str(exc), f"{short_name(file)}: "
+        if text.startswith(prefix):
+            exc.args = (f"{name}: {text[len(prefix):]}",) + exc.args[1:]
+        raise
