@@ -213,6 +213,33 @@ def test_positions_weights_and_a_mimic_finger_in_one_solve(two_arms):
     assert 0.0 <= fa <= 0.04
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (6, 1), (1, 6)])
+def test_weights_not_in_one_row_are_refused_naming_the_tool_and_the_shape(two_arms, shape):
+    """Weights shaped (2, 3) or (6, 1) were flattened and taken as six weights."""
+    from armsim.ik.tree_tracking import TreeSimulation
+    r = load_robot(two_arms, tips=["left_tool", "right_tool"])
+    F = r.frames(np.zeros(r.n))
+    w = np.ones(shape)
+    with pytest.raises(ValueError) as err:
+        armsim.solve(r, {"left_tool": Target(F["left_tool"], weights=w)})
+    assert str(err.value) == (f"the weights of target 'left_tool' must be 6 numbers in one "
+                              f"row, shape (6,), got shape {shape}")
+    with pytest.raises(ValueError) as err:
+        armsim.solve_batch(r, {"right_tool": Target(F["right_tool"][None], weights=w)})
+    assert str(err.value) == (f"the weights of target 'right_tool' must be 6 numbers in one "
+                              f"row, shape (6,), got shape {shape}")
+    with pytest.raises(ValueError) as err:              # a chain's, alike
+        armsim.solve(armsim.robots.load("panda"),
+                     Target(np.eye(4)[:3, 3] + 0.3, weights=w))
+    assert str(err.value) == f"weights must be 3 numbers in one row, shape (3,), got shape {shape}"
+    with pytest.raises(ValueError) as err:              # a robot's moving targets
+        TreeSimulation(r, {"left_tool": lambda k: F["left_tool"]}, weights={"left_tool": w})
+    assert str(err.value) == (f"the weights of 'left_tool' must be 3 or 6 numbers in one row, "
+                              f"got shape {shape}")
+    ok = armsim.solve(r, {"left_tool": Target(F["left_tool"], weights=np.ones(6))})
+    assert ok.success
+
+
 def test_a_target_beyond_reach_is_never_a_success(two_arms):
     r = load_robot(two_arms, tips=["left_tool", "right_tool"])
     F = r.frames(np.zeros(r.n))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ik.settings import _WORDS
-from armsim.ranges import real_array
+from armsim.ranges import real_array, shown
 
 #: a pose target's rotation R must satisfy |R R^T - I| <= this (each entry)
 ORTHONORMAL_TOL = 1e-6
@@ -146,11 +146,14 @@ def check_weights(weights, m, where="weights"):
     """``weights`` as m floats >= 0, not all 0, the largest at most
     :data:`MAX_WEIGHT_RATIO` times the smallest that is not 0; else one-line ValueError."""
     bad = ValueError(f"{where} must be {m} finite numbers >= 0, not all 0, within a ratio "
-                     f"of {MAX_WEIGHT_RATIO:g} of each other, got {str(weights)[:60]}")
+                     f"of {MAX_WEIGHT_RATIO:g} of each other, got {shown(weights, 60)}")
     try:
-        w = np.array(weights, dtype=float).reshape(-1)
+        w = np.array(weights, dtype=float)
     except (TypeError, ValueError, OverflowError):
         raise bad from None
+    if w.ndim != 1:         # (flattened, (2, 3) or (6, 1) were taken as six weights)
+        raise ValueError(f"{where} must be {m} numbers in one row, shape ({m},), got shape "
+                         f"{w.shape}")
     if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.any() \
             or w.max() > MAX_WEIGHT_RATIO * w[w > 0].min():
         raise bad

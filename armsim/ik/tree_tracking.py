@@ -126,6 +126,15 @@ class TreeState:
         raise KeyError(link)
 
 
+def _row(name, w):
+    """A tool's weights as one row (3 or 6 of them, checked by its solve): a 2-D array is
+    refused (flattened, (2, 3) or (6, 1) were taken as six weights)."""
+    a = real_array(name, w)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 3 or 6 numbers in one row, got shape {a.shape}")
+    return tuple(a.tolist())
+
+
 def joint_axes(robot, q):
     """Every movable joint's world origin (M, 3) and unit axis (M, 3) at ``q`` (n,), each
     joint once, in tree order, a moving base's coordinates left out (no housing): by
@@ -237,9 +246,8 @@ class TreeSimulation:
         self.robot, self.paths = robot, dict(paths)
         self.label = str(label)
         self.restart_on_stall = bool(restart_on_stall)
-        self.weights = {k: (None if w is None else tuple(
-            real_array(f"the weights of {shown(k)}", w).reshape(-1).tolist()))
-            for k, w in (weights or {}).items()}
+        self.weights = {k: (None if w is None else _row(f"the weights of {shown(k)}", w))
+                        for k, w in (weights or {}).items()}
         for link in self.weights:
             if link not in self.paths:
                 raise ValueError(f"weights name {link!r}, which has no path")
