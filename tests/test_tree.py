@@ -315,6 +315,19 @@ def test_bad_trees_are_one_line_errors(two_arms, tmp_path):
         armsim.load_urdf(two_arms, tip="left_tool", tips=["left_tool"])
 
 
+@pytest.mark.parametrize("kind", [set, frozenset])
+def test_tips_given_as_a_set_are_refused(two_arms, kind):
+    """A set's order of strings changes from run to run (hash randomisation): the tools', and
+    so a solve's, order with it."""
+    for load in (load_robot, lambda path, tips: armsim.load_urdf(path, tips=tips),
+                 lambda path, tips: armsim.robots.load_robot("dual_arm", tips=tips)):
+        with pytest.raises(ValueError) as err:
+            load(two_arms, tips=kind(["left_tool", "right_tool"]))
+        assert str(err.value) == f"tips must be ordered: a list or tuple, got {kind.__name__}"
+    assert load_robot(two_arms, tips=("right_tool", "left_tool")).tips == ("right_tool",
+                                                                          "left_tool")
+
+
 def test_bad_targets_are_one_line_errors(two_arms):
     r = load_robot(two_arms, tips=["left_tool", "right_tool"])
     F = r.frames(np.zeros(r.n))

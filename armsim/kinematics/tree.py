@@ -122,6 +122,13 @@ def unbounded_slide(j) -> bool:
             and max(lo, -BASE_TRAVEL) <= min(hi, BASE_TRAVEL))
 
 
+def ordered_tips(tips) -> None:
+    """Refuse ``tips`` given as a set: the order of its strings changes from run to run
+    (hash randomisation), and the tools' order, a solve's rows, with it."""
+    if isinstance(tips, (set, frozenset)):
+        raise ValueError(f"tips must be ordered: a list or tuple, got {type(tips).__name__}")
+
+
 class Robot(Limited):
     """A robot as a kinematic tree (see the module's docstring).
 
@@ -129,7 +136,9 @@ class Robot(Limited):
     ----------
     links : sequence of str, the link names (file order)
     joints : sequence of :class:`TreeJoint`; the links and joints must form one tree
-    tips : sequence of str, optional; the tool links (default: every leaf, in tree order)
+    tips : list or tuple of str, optional; the tool links, in the order the solve's tools
+        take (a set is refused: its order changes between runs); default: every leaf, in
+        tree order
     name : str; the robot's name (messages, pictures)
 
     Attributes
@@ -326,6 +335,7 @@ class Robot(Limited):
     def _check_tips(self, tips):
         if isinstance(tips, str):
             tips = [tips]
+        ordered_tips(tips)
         try:
             tips = list(tips)
         except TypeError:

@@ -42,7 +42,7 @@ from armsim import ranges
 from armsim.files import InputError, read_regular, short_beside, short_name
 from armsim.kinematics import validate
 from armsim.kinematics.spatial import Joint, SpatialChain, matrix_rpy, rpy_matrix
-from armsim.kinematics.tree import Robot, TreeJoint, unbounded_slide
+from armsim.kinematics.tree import Robot, TreeJoint, ordered_tips, unbounded_slide
 from armsim.kinematics.validate import shown
 
 __all__ = ["load_urdf", "load_robot"]
@@ -335,8 +335,9 @@ def load_robot(path, tips=None, base_joint=None):
     ----------
     path : str or Path
         Checked as for :func:`load_urdf` (size, markup, one tree, every number's range).
-    tips : sequence of str, optional
-        The tool links (default: every leaf of the tree).
+    tips : list or tuple of str, optional
+        The tool links, in order (a set is refused: its order changes between runs;
+        default: every leaf of the tree).
     base_joint : None, "floating" or "planar"
         Add a moving base above the file's root (6 or 3 free coordinates, named
         ``base_x``, ``base_y``, ..., below a link ``world``; ``base_2_x``, ``world_2`` ...
@@ -352,6 +353,7 @@ def load_robot(path, tips=None, base_joint=None):
     if base_joint not in (None, "floating", "planar"):
         raise ValueError(f"base_joint must be None, 'floating' or 'planar', got "
                          f"{ranges.shown(base_joint)!r}")
+    ordered_tips(tips)
     robot, elements, links, (root, _, _) = _tree_of(path)
     try:
         joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
