@@ -44,21 +44,13 @@ from pathlib import Path
 
 from armsim.kinematics.validate import shown as _shown
 from armsim.commands.options import integer, parse_size, positive_float, positive_int
+from armsim.commands.robot_scenes import (ROBOT_CIRCLE, ROBOT_STARTS, TREE_STARTS,  # noqa: F401
+                                         comfortable_start, robot_scene, tree_scene)
 
 __all__ = ["main", "run", "build_parser", "parse_size", "SUBCOMMANDS", "write_json"]
 
 DEMO_GIF = "armsim-demo.gif"
 
-#: ``--robot NAME``: a comfortable start [rad] of each shipped robot (elbow bent, tool down
-#: or forward, inside the limits); the tool circles about where it starts
-ROBOT_STARTS = {
-    "panda": (0.0, -0.3, 0.0, -2.2, 0.0, 1.9, 0.785),
-    "ur5": (0.0, -1.2, 1.4, -1.8, -1.571, 0.0),
-    "iiwa14": (0.0, 0.5, 0.0, -1.4, 0.0, 1.2, 0.0),
-    "snake20": tuple([0.0, -0.2] * 10),
-}
-#: the circle of ``--robot``: radius as a fraction of the reach, frames per turn
-ROBOT_CIRCLE = (0.12, 300)
 
 # command-line option -> (attribute of the parsed arguments, scene key it overrides)
 OVERRIDES = (
@@ -103,107 +95,6 @@ def orbit_rate(text):
     if VIEW_ORBIT_DEG_PER_S.problem(v) is not None:
         raise argparse.ArgumentTypeError(VIEW_ORBIT_DEG_PER_S.problem(v))
     return v
-
-
-def comfortable_start(chain, draws=512):
-    """A start [rad] for a robot armsim has no start for: of ``draws`` joint vectors
-    drawn in the limits (``default_rng(0)``; continuous joints in [-pi, pi)), the one whose
-    tool lies nearest the point 0.6 x the reach in front of the first joint (along x,
-    37 degrees up): bent, inside the workspace, away from the axis above the base."""
-    import numpy as np
-    lo = np.where(np.isfinite(chain.limits[:, 0]), chain.limits[:, 0], -np.pi)
-    hi = np.where(np.isfinite(chain.limits[:, 1]), chain.limits[:, 1], np.pi)
-    # a revolute joint's range wider than a turn: the turn in it nearest 0 (every angle has
-    # an equal one there, and a scene takes angles within +-1e4 rad)
-    wide = ~np.array(chain.prismatic, dtype=bool) & (hi - lo > 2.0 * np.pi)
-    mid = np.clip(0.0, lo + np.pi, hi - np.pi)
-    lo, hi = np.where(wide, mid - np.pi, lo), np.where(wide, mid + np.pi, hi)
-    q = np.random.default_rng(0).uniform(lo, hi, (draws, chain.n))
-    q[0] = 0.5 * (lo + hi)
-    p = chain.pose(q)[1] - np.asarray(chain.xyz[0], dtype=float)
-    aim = 0.6 * chain.reach * np.array([0.8, 0.0, 0.6])
-    return q[int(np.argmin(np.linalg.norm(p - aim, axis=1)))]
-
-
-def robot_scene(name=None, urdf=None, base=None, tip=None) -> str:
-    """The scene text ``--robot NAME`` (or ``run_arm.py PATH.urdf``) runs: the robot at
-    :data:`ROBOT_STARTS` (a URDF, or another base or tip: :func:`comfortable_start`), its
-    tool pose there the centre of a circle (:data:`ROBOT_CIRCLE`) in the vertical plane
-    facing the first joint, tracked by damped least squares as a full pose (its orientation
-    held), or as a position for a chain of fewer than six joints."""
-    import numpy as np
-    import tomli_w
-
-    from armsim.kinematics import robots
-    from armsim.kinematics.spatial import matrix_quaternion
-    from armsim.kinematics.urdf import load_urdf
-    if urdf is None and name in robots.TREES and base is None and tip is None:
-        return tree_scene(name)
-    chain = robots.load(name, base=base, tip=tip) if urdf is None else load_urdf(urdf, base, tip)
-    shipped = urdf is None and base is None and tip is None
-    start = np.asarray(ROBOT_STARTS[name], dtype=float) if shipped else comfortable_start(chain)
-    R, p = chain.pose(start)
-    out = np.array([*(p - np.asarray(chain.xyz[0], dtype=float))[:2], 0.0])   # from joint 1
-    normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
-    radius, period = ROBOT_CIRCLE
-
-    def v(a):
-        return [float(f"{float(x):.6g}") for x in a]
-    arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
-    arm.update({k: val for k, val in (("base_link", base), ("tip_link", tip)) if val is not None})
-    arm["angles"] = v(start)
-    target = {"kind": "circle", "center": v(p), "normal": v(normal),
-              "radius": float(f"{radius * chain.reach:.4g}"), "period": period}
-    if chain.n >= 6:
-        target["quaternion"] = v(matrix_quaternion(R))
-    what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
-    return f"# run_arm.py {what}\n" + tomli_w.dumps({
-        "seed": 0, "arm": arm, "target": target,
-        "solver": {"method": "dls", "iterations_per_frame": 8},
-        "render": {"size": [640, 480], "fps": 30, "frames": period}})
-
-
-#: ``--robot NAME`` of a whole robot: its start [rad or m] (``robot.joint_names`` order)
-TREE_STARTS = {
-    "dual_arm": (0.0,) + ROBOT_STARTS["panda"] * 2,
-    "panda_hand": ROBOT_STARTS["panda"] + (0.02,),
-}
-
-
-def tree_scene(name=None, urdf=None, tips=None) -> str:
-    """The scene ``--robot NAME`` runs for a whole robot (:data:`armsim.kinematics.robots.
-    TREES`), and ``PATH.urdf --tips A,B`` / ``--robot NAME --tips A,B`` for any: the robot at
-    :data:`TREE_STARTS` (other robots or tips: the middle of the limits, 0 for a continuous
-    joint), one mouse target per tip at the tip's pose there (its position for a tip fewer
-    than six joints move; drag each in the window; a GIF keeps them still)."""
-    import numpy as np
-    import tomli_w
-
-    from armsim.kinematics.spatial import matrix_quaternion
-    from armsim.scene.robot_arm import load_model
-    robot = load_model("robot", name, tips) if urdf is None else load_model("urdf", urdf, tips)
-    if urdf is None and tips is None:
-        start = np.asarray(TREE_STARTS[name], dtype=float)
-    else:
-        lim = robot.limits
-        finite = np.isfinite(lim).all(axis=1)
-        start = np.where(finite, np.where(finite[:, None], lim, 0.0).mean(axis=1), 0.0)
-    frames = robot.frames(start)
-
-    def v(a):
-        return [float(f"{float(x):.6g}") for x in a]
-    # a tool moved by fewer than six joints tracks its position (as a chain's does): held
-    # as a pose it pulled the other tools off theirs
-    tools = [{"link": t, "kind": "mouse", "start": v(frames[t][:3, 3]),
-              **({"quaternion": v(matrix_quaternion(frames[t][:3, :3]))}
-                 if len(np.unique(robot.chain(t)[1])) >= 6 else {})} for t in robot.tips]
-    arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
-    arm.update({"tips": list(robot.tips), "angles": v(start)})
-    what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
-    return f"# run_arm.py {what}\n" + tomli_w.dumps({
-        "seed": 0, "arm": arm,
-        "solver": {"method": "dls", "iterations_per_frame": 8},
-        "render": {"size": [640, 480], "fps": 30, "frames": 150}, "tool": tools})
 
 
 class UsageError(Exception):
@@ -361,8 +252,9 @@ def _scene_from(args):
                     raise UsageError(f"argument --tips: an empty link name in "
                                      f"{_shown(args.tips)} (give LINK,LINK)")
             try:
-                text = (robot_scene(args.robot, urdf, args.base, args.tip) if tips is None
-                        else tree_scene(args.robot, urdf, tips))
+                text = (robot_scene(args.robot, urdf, args.base, args.tip,  # which leaf: said
+                                    note=lambda line: print(line, file=sys.stderr))
+                        if tips is None else tree_scene(args.robot, urdf, tips))
             except ValueError as exc:       # the robot's model cannot be read (a shipped
                 why = str(exc).removeprefix(f"{args.robot}: ")     # one's names the robot)
                 raise _SceneFailure(why if urdf else f"--robot {args.robot}: {why}") from None

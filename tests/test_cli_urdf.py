@@ -123,6 +123,25 @@ def test_tip_without_a_robot_is_refused(tmp_path):
                         "has links to choose; the default scene is a scene file\n")
 
 
+def test_a_urdf_of_several_tools_says_which_leaf_it_took(tmp_path):
+    """``PATH.urdf`` of a hand took a finger (the leaf with the most joints) as the tool,
+    silently; it says so in one line, and how to name another or several."""
+    hand = ROOT / "assets" / "robots" / "panda_hand.urdf"
+    r = run([str(hand), "--gif", "out.gif", "--frames", "2", "--size", "96x96"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == (
+        f"armsim: note: {hand} has 3 tools (panda_tcp, panda_leftfinger_tip, "
+        f"panda_rightfinger_tip); moving the chain to 'panda_leftfinger_tip', the one with the "
+        f"most joints (--tip LINK: another; --tips A,B: several tools at once)\n")
+    for args in (["--tip", "panda_tcp"], ["--tips", "panda_tcp,panda_leftfinger_tip"]):
+        r = run([str(hand), *args, "--gif", "out.gif", "--frames", "2", "--size", "96x96"],
+                tmp_path)
+        assert (r.returncode, r.stderr) == (0, "")      # a tool named: nothing to say
+    one = ROOT / "assets" / "robots" / "panda.urdf"      # one tool: as before, nothing said
+    r = run([str(one), "--gif", "out.gif", "--frames", "2", "--size", "96x96"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
 PANDA_LINKS = ("panda_link0, panda_link1, panda_link2, panda_link3, panda_link4, panda_link5, "
                "panda_link6, panda_link7, panda_link8")
 

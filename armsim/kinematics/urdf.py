@@ -269,8 +269,9 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
             raise ValueError(f"{short_name(path)}: no link named {shown(name)} (the {which}); links: "
                              f"{validate.listed(links)}")
     base = root if base is None else base
+    leaves = None
     if tip is None:
-        tip = _deepest(base, children, parent_joint)
+        tip, leaves = _deepest(base, children, parent_joint)
     chain = []
     link = tip
     while link != base:                  # the links form a tree: this ends at the root
@@ -297,6 +298,10 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
         raise ValueError(f"{short_name(path)}: {exc}") from None
     # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
     chain.urdf, chain.robot_name = path, str(robot.name)
+    # with no tip named: {leaf: its movable joints} of every leaf below the base that a
+    # joint moves, in file order (the tip, the one with the most, among them), for a caller
+    # to say which it took
+    chain.leaves = leaves
     for built in ON_LOAD:
         built(chain)
     return chain
@@ -503,7 +508,9 @@ def _joints(chain, elements):
 
 
 def _deepest(base, children, parent_joint):
-    """The leaf below ``base`` with the most movable joints on its way (first on a tie)."""
+    """The leaf below ``base`` with the most movable joints on its way (first on a tie), and
+    {leaf: its count} of every leaf with a movable joint on its way (depth-first, in file
+    order)."""
     best, best_count = base, -1
     stack = [(base, 0)]
     order = []
@@ -517,4 +524,4 @@ def _deepest(base, children, parent_joint):
     for link, count in order:       # depth-first, in file order
         if count > best_count:
             best, best_count = link, count
-    return best
+    return best, {link: count for link, count in order if count}
