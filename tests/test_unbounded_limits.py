@@ -142,3 +142,24 @@ def test_a_turn_limited_to_1e16_is_continuous(tmp_path):
         armsim.load_robot(path)
     assert str(got.value) == (f"{path}: joint 'j1': limit lower must be within "
                               f"[-1e+06, 1e+06] rad, got -1e+16")
+
+
+@pytest.mark.parametrize("text, why", [
+    (_urdf(), "joint 'vx' is an unbounded slide (a moving base's)"),
+    (_turns(mimic='<mimic joint="j2"/>'), "joint 'jf' is a mimic joint"),
+])
+def test_the_command_line_moves_the_whole_robot_when_the_leaf_needs_it(tmp_path, text, why):
+    # run_arm.py PATH.urdf named no tip: the leaf it takes hangs by a joint a chain does not
+    # take, so the whole robot runs with that leaf its tool (it was refused: the Ridgeback's,
+    # the Frankie's, PR2's and Talos's URDFs)
+    path = _write(tmp_path, text)
+    tip = "tool" if "mobile" in text else "f"
+    env = {"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), str(path), "--frames", "2",
+                          "--gif", str(tmp_path / "a.gif")],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [
+        f"armsim: note: {path}: {why}, which a chain does not take; moving the whole robot "
+        f"with '{tip}' as its tool (--tips A,B: several tools at once)"]
+    assert (tmp_path / "a.gif").stat().st_size > 0

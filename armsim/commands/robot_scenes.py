@@ -66,7 +66,10 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     tool pose there the centre of a circle (:data:`ROBOT_CIRCLE`) in the vertical plane
     facing the first joint, tracked by damped least squares as a full pose (its orientation
     held), or as a position for a chain of fewer than six joints.  ``note`` (a function
-    of one line) is told :func:`tip_note` when a URDF's tip was not named."""
+    of one line) is told :func:`tip_note` when a URDF's tip was not named.  A URDF whose
+    leaf taken hangs by a joint a chain does not take (a mimic, a floating or planar base,
+    an unbounded slide) runs as the whole robot with that leaf its one tool, said to
+    ``note``."""
     import numpy as np
     import tomli_w
 
@@ -75,7 +78,19 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     from armsim.kinematics.urdf import load_urdf
     if urdf is None and name in robots.TREES and base is None and tip is None:
         return tree_scene(name)
-    chain = robots.load(name, base=base, tip=tip) if urdf is None else load_urdf(urdf, base, tip)
+    try:
+        chain = (robots.load(name, base=base, tip=tip) if urdf is None
+                 else load_urdf(urdf, base, tip))
+    except ValueError as exc:   # the leaf taken has a joint only a whole robot reads: that
+        why = getattr(exc, "whole_robot", None)
+        if urdf is None or base is not None or tip is not None or not why:
+            raise
+        if note is not None:
+            from armsim.files import short_name
+            note(f"armsim: note: {short_name(urdf)}: {why}, which a chain does not take; "
+                 f"moving the whole robot with {_shown(exc.tip)} as its tool (--tips A,B: "
+                 f"several tools at once)")
+        return tree_scene(None, urdf, [exc.tip])
     said = None if note is None or urdf is None or tip is not None else tip_note(chain, urdf)
     if said:
         note(said)

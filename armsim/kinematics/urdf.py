@@ -287,7 +287,10 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
                             f"the chain from link {shown(base)} to link {shown(tip)}")
         joints, tool = _joints(chain, elements)
     except ValueError as exc:
-        raise ValueError(f"{short_name(path)}: {exc}") from None
+        err = ValueError(f"{short_name(path)}: {exc}")
+        # a joint only a whole robot reads: why (its caller may load the robot instead)
+        err.whole_robot, err.tip = getattr(exc, "whole_robot", None), tip
+        raise err from None
     if not joints:
         raise ValueError(f"{short_name(path)}: no movable joint between links {shown(base)} and "
                          f"{shown(tip)}")
@@ -466,9 +469,11 @@ def _joints(chain, elements):
         where = f"joint {shown(j.name)}"
         if j.mimic is not None or j.type in REFUSED:
             what = "a mimic joint" if j.mimic is not None else j.type
-            raise ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
+            err = ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
                              f"floating or planar joint: load the whole robot "
                              f"(armsim.load_robot; on the command line --tips)")
+            err.whole_robot = f"{where} is {what}"
+            raise err
         if j.type != "fixed" and j.type not in MOVABLE:
             raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}")
         element = elements[j.name]
@@ -494,10 +499,12 @@ def _joints(chain, elements):
         joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), lo, hi)
         if unbounded_slide(joint):
-            raise ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
+            err = ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
                              f"slide (a moving base's): a chain's travel must be within "
                              f"[{lo_len:g}, {hi_len:g}] m; load the whole robot "
                              f"(armsim.load_robot, or run_arm.py with --tips LINK)")
+            err.whole_robot = f"{where} is an unbounded slide (a moving base's)"
+            raise err
         validate.joint(joint)                    # this joint alone, named
         joints.append(joint)
     if not np.all((pending[:3, 3] >= lo_len) & (pending[:3, 3] <= hi_len)):
