@@ -120,7 +120,7 @@ CASES = {
     "</joint></robot>": "joint 'j' has 2 <parent> elements; a joint has one",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
-        "no movable joint between links 'a' and 'b'",
+        "no movable joint (revolute, continuous or prismatic): nothing to move",
 }
 
 
@@ -132,6 +132,24 @@ def test_malformed_urdf_is_one_line_naming_the_file(tmp_path, capsys, text, mess
         armsim.load_urdf(p)
     assert str(err.value) == f"{p}: {message}"
     assert capsys.readouterr() == ("", "")       # yourdfpy's chatter is swallowed
+
+
+def test_a_file_with_no_movable_joint_says_so(tmp_path):
+    # with no tip named it said "no movable joint between links 'a' and 'b'", a leaf the
+    # user never named (example-robot-data's drone bodies, every joint fixed)
+    p = tmp_path / "r.urdf"
+    p.write_text("<robot name='r'><link name='a'/><link name='b'/><link name='c'/>"
+                 "<joint name='j' type='fixed'><parent link='a'/><child link='b'/></joint>"
+                 "<joint name='k' type='fixed'><parent link='b'/><child link='c'/></joint>"
+                 "</robot>")
+    for kwargs, message in [
+            ({}, "no movable joint (revolute, continuous or prismatic): nothing to move"),
+            ({"base": "b"}, "no movable joint below link 'b' (revolute, continuous or "
+                            "prismatic): nothing to move"),
+            ({"tip": "c"}, "no movable joint between links 'a' and 'c'")]:
+        with pytest.raises(ValueError) as err:
+            armsim.load_urdf(p, **kwargs)
+        assert str(err.value) == f"{p}: {message}"
 
 
 def test_missing_file_and_unknown_links(tmp_path, planar_file):

@@ -272,6 +272,10 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     leaves = None
     if tip is None:
         tip, leaves = _deepest(base, children, parent_joint)
+        if not leaves:          # (every joint fixed: an object, a sensor rig, a drone's body)
+            below = "" if base == root else f" below link {shown(base)}"
+            raise ValueError(f"{short_name(path)}: no movable joint{below} (revolute, "
+                             f"continuous or prismatic): nothing to move")
     chain = []
     link = tip
     while link != base:                  # the links form a tree: this ends at the root
