@@ -33,7 +33,8 @@ from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
 from armsim.view.solids import GENERIC, Body, chain_points as _chain_points, draw_solids
 from armsim.view.style import (DEFAULT_THEME, Color, Theme, _check_size, _cut, _font,
-                               _text_panel, readable, scaled_theme, type_scale, wrap_lines)
+                               _text_panel, _words, readable, scaled_theme, type_scale,
+                               wrap_lines)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -369,6 +370,20 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
     return lines
 
 
+def _wrap_at_colon(line, font, width) -> list[str]:
+    """``line`` wrapped to ``width``: a "name: values" line after its colon when that takes
+    no more rows ("panda_1_hand:" over "  0.0 mm, 0.0 deg", not "...: 0.0 mm," over
+    "  0.0 deg")."""
+    rows = wrap_lines([line], font, width)
+    key, sep, value = line.partition(": ")
+    if len(rows) > 1 and sep and key.strip() and value.strip():
+        lead = line[:len(line) - len(line.lstrip(" "))]
+        split = wrap_lines([key + ":", lead + "  " + value], font, width)
+        if len(split) <= len(rows):
+            return split
+    return rows
+
+
 def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     """The panel in the body size of the surface's type scale, in the corner the arm (and the
     target) cover least (of those, the first the points stay :data:`PANEL_CLEARANCE` clear
@@ -382,9 +397,16 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     font = _font(fs)
     margin = max(4, int(min(size) * 0.012))
     pad = max(2, fs // 4)
-    width = max(1, min(max(size[0] // 3, font.size("M" * 12)[0]),
-                       size[0] - 2 * margin - 2 * pad))
-    wrapped = [(part, c) for s, c in lines for part in wrap_lines([s], font, width)]
+    most = size[0] - 2 * margin - 2 * pad
+    # a third of the width (at least 12 characters), more for a word (a tool's name, "0.0 deg")
+    # that would be cut, up to half the width
+    word = max((font.size(w)[0] for s, _ in lines for w in _words(s.strip())), default=0)
+    width = max(1, min(max(size[0] // 3, font.size("M" * 12)[0], min(word, size[0] // 2)),
+                       most))
+    groups = [_wrap_at_colon(s, font, width) for s, _ in lines]
+    wrapped = [(part, c) for g, (_, c) in zip(groups, lines) for part in g]
+    # where a line's rows start: lines are left out whole (a tool's "0.0 deg" never alone)
+    starts = set(np.cumsum([0] + [len(g) for g in groups]).tolist())
     axes_row = [_text(s, fs, c) for s, c in zip(("tool", "x", "y", "z"),
                                                  (th.text, *AXIS_COLORS))]
     gap = max(1, fs // 10)
@@ -403,6 +425,7 @@ def _draw_panel(surface, lines, arm_px, th, size, keep_out=()):
     def placed(count):
         """(points covered, corner, texts, w, h) of the panel with the first ``count`` lines
         (the last kept says more were left out; lines cut to nothing readable left out)."""
+        count = max([k for k in starts if 0 < k <= count] or [count])
         shown = wrapped[:count]
         if count < len(wrapped):
             shown[-1] = (_cut(shown[-1][0].rstrip(".") + "...", font, width), shown[-1][1])

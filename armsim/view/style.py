@@ -8,6 +8,7 @@ import contextlib
 import functools
 import math
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import os
@@ -206,10 +207,20 @@ def type_scale(width, height) -> TypeScale:
     return TypeScale(title, body, small)
 
 
+#: a space between a number and one of these units never breaks ("0.0" / "deg" read apart)
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:mm|cm|m|km|deg|rad|px|ms|s|Hz|%)(?![\w/]))")
+
+
+def _words(text) -> list[str]:
+    """``text`` split at its spaces, a number kept with its unit ("0.0 mm," is one word)."""
+    return [w.replace("\0", " ") for w in _UNIT_SPACE.sub("\0", text).split(" ")]
+
+
 def wrap_lines(lines, font, width, indent="  ") -> list[str]:
     """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``;
     continuation lines start with ``indent``; a "key  value" line (two spaces) too wide breaks
-    there first; a word wider than ``width`` is cut, its end replaced by "..."."""
+    there first; a number and its unit stay together; a word wider than ``width`` is cut, its
+    end replaced by "..."."""
     out = []
     for line in lines:
         line = str(line)
@@ -220,7 +231,7 @@ def wrap_lines(lines, font, width, indent="  ") -> list[str]:
             out += wrap_lines([lead + key, lead + indent + value.strip()], font, width, indent)
             continue
         cur = lead
-        for word in line[len(lead):].split(" "):
+        for word in _words(line[len(lead):]):
             trial = cur + " " + word if cur.strip() else cur + word
             if cur.strip() and font.size(trial)[0] > width:
                 out.append(cur.rstrip())
