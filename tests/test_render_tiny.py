@@ -104,3 +104,42 @@ def test_a_2d_calibration_s_legend_never_covers_its_panel(calibration):
     with style.text_rects() as rects:
         render_array(calibration, (320, 240))
     assert len(rects) == 2                                   # both shown where they fit
+
+
+@pytest.fixture(scope="module")
+def calibration_3d():
+    from pathlib import Path
+    from armsim.scene import build_simulation, load
+    root = Path(__file__).resolve().parents[1]
+    sim = build_simulation(load(root / "scenes" / "calibrate-ur5-stereo.toml"))
+    return sim.step()
+
+
+def test_a_3d_calibration_s_words_read_whole_at_every_size(calibration_3d, monkeypatch):
+    # at 200x150 the labels read "camera" / "  1:...", at 120x90 "ca..." / "  1:..." and the
+    # panel "rou..." / "  1,..."; at 48 px wide the panel "..."; at 16..48 px high the header's
+    # second line was cut through (drawn past the bottom) and ran over the labels and panel
+    from armsim.view import calibration_spatial as C
+    from armsim.view import render_array
+    seen, noted = [], []
+    real_font, real_wrote = style._font, C.wrote
+    monkeypatch.setattr(C, "_font", lambda size: _Spy(real_font(size), seen))
+
+    def wrote(surface, rect):
+        noted.append(style.pygame.Rect(rect))
+        return real_wrote(surface, rect)
+    monkeypatch.setattr(C, "wrote", wrote)
+    for w in SIDES + [320]:
+        for h in SIDES + [240]:
+            noted.clear()
+            render_array(calibration_3d, (w, h))
+            for i, a in enumerate(noted):
+                assert a.top >= 0 and a.bottom <= h and a.left >= 0 and a.right <= w, (
+                    (w, h), noted)                               # no line cut through
+                assert not any(a.colliderect(b) for b in noted[i + 1:]), ((w, h), noted)
+    said = [t for t in seen if t.strip()]
+    bad = [t for t in said if t.endswith("..") and len(t.strip().rstrip(".").replace(" ", "")) < 3]
+    assert not bad, sorted(set(bad))
+    with style.text_rects() as rects:
+        render_array(calibration_3d, (640, 480))
+    assert len(rects) == 4                       # the header, the panel and two labels shown

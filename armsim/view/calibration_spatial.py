@@ -33,8 +33,8 @@ import numpy as np
 from armsim.ranges import VIEW_CENTER, VIEW_DISTANCE, VIEW_FOV_DEG
 from armsim.view.orbit import OrbitCamera
 from armsim.view.spatial import AXIS_COLORS, _grid, _ipx, _mix
-from armsim.view.style import (DEFAULT_THEME, Theme, _check_size, _font, fit_lines, scaled_theme,
-                               type_scale, wrote)
+from armsim.view.style import (DEFAULT_THEME, Theme, _check_size, _font, fit_lines, readable,
+                               scaled_theme, type_scale, wrote)
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
@@ -335,42 +335,74 @@ def _draw_mark(surface, color, mark, rect):
         pygame.draw.circle(surface, color, rect.center, RING, 1)
 
 
-def _draw_text(surface, state, th, lay, status):
-    """The header, the insets' labels and the panel with the legend."""
-    ts = type_scale(*surface.get_size())
-    title, body, small = _font(ts.title), _font(ts.body), _font(ts.small)
-    y = lay.header.y
-    for line in fit_lines([header_text(state, status)], title, lay.header.w, lay.header.h):
-        img = title.render(line, True, th.text)
-        surface.blit(img, (lay.header.x, y))
-        wrote(surface, img.get_rect(topleft=(lay.header.x, y)))
-        y += title.get_linesize()
-    for cam, rect in enumerate(lay.labels):     # wrapped to the inset's width (two lines)
-        label = inset_label(state, cam)
-        if small.size(label)[0] > rect.w:
+def _label_lines(state, cam, font, rect) -> list:
+    """The lines of camera ``cam``'s label in ``rect``: the first of "camera 1: 7 points
+    seen", "camera 1: 7 seen", "cam 1: 7 seen", "cam 1" whose lines all fit whole (a word
+    cut to "ca..." says nothing), else the readable lines of the last."""
+    n = int(np.asarray(state.seen[cam], dtype=bool).sum())
+    for label in (inset_label(state, cam), f"camera {cam + 1}: {n} seen",
+                  f"cam {cam + 1}: {n} seen", f"cam {cam + 1}"):
+        if font.size(label)[0] > rect.w:
             label = label.replace(": ", ":  ", 1)          # key, then the count under it
-        for k, text in enumerate(fit_lines([label], small, rect.w, rect.h)):
-            surface.blit(small.render(text, True, th.text), (rect.x, rect.y + k * small.get_linesize()))
-        wrote(surface, rect)
-    p = lay.panel                     # on the background, framed (one set of text shades)
-    pygame.draw.rect(surface, th.background, p)
-    wrote(surface, p)
-    pygame.draw.rect(surface, th.separator, p, 1)
+        lines = fit_lines([label], font, rect.w, rect.h)
+        if lines and not any(t.endswith("...") for t in lines):
+            return lines
+    return [lines[i] for i in readable(lines)]
+
+
+def _blit_lines(surface, font, lines, color, x, y, note=True) -> pygame.Rect | None:
+    """``lines`` one under the other from (x, y); the rect of their words (None: no line),
+    noted (:func:`~armsim.view.style.wrote`) unless ``note`` is False."""
+    rect = None
+    for k, line in enumerate(lines):
+        img = font.render(line, True, color)
+        r = surface.blit(img, (x, y + k * font.get_linesize()))
+        rect = r if rect is None else rect.union(r)
+    return wrote(surface, rect) if rect and note else rect
+
+
+def _draw_text(surface, state, th, lay, status):
+    """The header, the insets' labels and the panel with the legend; every block only the
+    lines that fit whole in it and on the picture and read (:func:`~armsim.view.style.
+    readable`), a block with none left out; a label that would meet the header is too."""
+    W, H = surface.get_size()
+    ts = type_scale(W, H)
+    title, body, small = _font(ts.title), _font(ts.body), _font(ts.small)
     pad = max(3, ts.small // 4)
-    y, inner = p.y + pad, (lay.plot.x if p.contains(lay.plot) else p.right) - p.x - 2 * pad
+    p = lay.panel.clip(surface.get_rect())
+    bottom = min([r.top for r in lay.insets] + [H])       # the header keeps above the insets
+    room = min(lay.header.bottom, bottom) - lay.header.y
+    head = fit_lines([header_text(state, status)], title, lay.header.w, max(room, 0))
+    head = [head[i] for i in readable(head)]
+    drawn = [_blit_lines(surface, title, head, th.text, lay.header.x, lay.header.y)]
+    if drawn[0] and p.colliderect(drawn[0]):                # the panel starts under it
+        p = pygame.Rect(p.x, drawn[0].bottom + 1, p.w, max(p.bottom - drawn[0].bottom - 1, 0))
+    inner = (lay.plot.x if p.contains(lay.plot) else p.right) - p.x - 2 * pad
     lines = fit_lines(_panel_lines(state, status), body, inner, p.h - 2 * pad)
-    for line in lines:
-        surface.blit(body.render(line, True, th.text), (p.x + pad, y))
-        y += body.get_linesize()
+    lines = [lines[i] for i in readable(lines)]
     sw = 2 * small.get_height()
-    y += pad
+    legend, y = [], p.y + pad + len(lines) * body.get_linesize() + pad
     for words, color, mark in legend_entries(state, th):
         if y + small.get_linesize() > p.bottom - pad:
             break                            # no room: fewer entries, never a smaller font
-        _draw_mark(surface, color, mark, pygame.Rect(p.x + pad, y, sw, small.get_height()))
-        text = fit_lines([words], small, inner - sw - pad)[0]
-        surface.blit(small.render(text, True, th.text), (p.x + 2 * pad + sw, y))
-        y += small.get_linesize()
+        text = fit_lines([words], small, inner - sw - pad)
+        if readable(text):
+            legend.append((text[0], color, mark, y))
+            y += small.get_linesize()
+    if lines or legend:               # on the background, framed (one set of text shades)
+        pygame.draw.rect(surface, th.background, p)
+        drawn.append(wrote(surface, p))
+        pygame.draw.rect(surface, th.separator, p, 1)
+        _blit_lines(surface, body, lines, th.text, p.x + pad, p.y + pad, note=False)
+        for text, color, mark, y in legend:
+            _draw_mark(surface, color, mark, pygame.Rect(p.x + pad, y, sw, small.get_height()))
+            surface.blit(small.render(text, True, th.text), (p.x + 2 * pad + sw, y))
+    for cam, rect in enumerate(lay.labels):     # wrapped to the inset's width (two lines)
+        rect = rect.clip(surface.get_rect())
+        words = _label_lines(state, cam, small, rect)
+        at = pygame.Rect(rect.x, rect.y, rect.w, len(words) * small.get_linesize())
+        if words and not any(d and at.colliderect(d) for d in drawn):
+            _blit_lines(surface, small, words, th.text, rect.x, rect.y)
 
 
 def draw_calibration_spatial(surface, state, camera: OrbitCamera | None = None, *,
