@@ -39,6 +39,35 @@ def test_a_panel_with_no_room_for_a_word_is_left_out(things, name, size):
     assert not changed.any(), (changed.sum(), np.argwhere(changed)[:3])
 
 
+def test_a_planar_arm_is_centred_when_its_panel_is_left_out(things):
+    # render(chain, q, size=(96, 96), show_panel=True) drew the arm 16 px right of the centre,
+    # out of the way of a band that showed nothing (18 of the 66 sizes 16..200 px a side with
+    # no panel shown); now as with the panel off: centred
+    chain, q = things["planar"]
+    left_out = 0
+    for w in SIDES:
+        for h in SIDES:
+            with style.text_rects() as rects:
+                on = np.asarray(armsim.render(chain, q, size=(w, h), show_panel=True))
+            if rects:
+                continue
+            left_out += 1
+            off = np.asarray(armsim.render(chain, q, size=(w, h), show_panel=False))
+            assert np.array_equal(on, off), ((w, h), np.argwhere(np.any(on != off, -1))[:3])
+    assert left_out > 20
+
+
+def test_a_planar_arm_still_makes_room_for_a_panel_shown(things):
+    from armsim.view.style import DEFAULT_THEME
+    chain, q = things["planar"]
+
+    def base_x(panel):          # the middle of the base's square
+        px = np.asarray(armsim.render(chain, q, size=(320, 240), show_panel=panel))
+        return np.flatnonzero(np.all(px == DEFAULT_THEME.base, axis=-1).any(axis=0)).mean()
+    assert abs(base_x(False) - 160) < 2
+    assert abs(base_x(True) - (82 + 238 / 2)) < 2         # the middle of what the band leaves
+
+
 @pytest.mark.parametrize("name", ["planar", "panda", "dual_arm"])
 def test_a_panel_with_room_is_still_drawn(things, name):
     for size in [(200, 200), (320, 240), (128, 200)]:

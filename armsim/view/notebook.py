@@ -273,12 +273,11 @@ def _camera(chain, view, points=None):
 def _planar_view(chain, view, size, show_panel):
     """The planar view: None centres the base with the reach filling 0.45 x the shorter
     side (beside the panel's band when the panel is shown: :meth:`View.fit`)."""
-    from armsim.view.planar import WORKSPACE_FRACTION, View
+    from armsim.view.planar import View
     if view is None:
         if show_panel:
             return None                   # View.fit of the state, left of the panel
-        return View(size, np.asarray(chain.base, float).copy(),
-                    WORKSPACE_FRACTION * min(size) / chain.reach)
+        return View.centred(chain, size)
     if isinstance(view, View):
         return view
     raise ValueError(f"view of a planar chain must be None or an armsim.view.View, got "
@@ -386,9 +385,9 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
         pixels = render_spatial(state, _camera(robot, view, arm_points(state)), size,
                                 **{"body": body_of(robot), **opts})
     else:
-        from armsim.view.render import render_array
-        pixels = render_array(state, size, view=_planar_view(robot, view, size, show_panel),
-                              **opts)
+        from armsim.view.render import render_picture      # (centred when no panel shows)
+        pixels = render_picture(state, size, view=_planar_view(robot, view, size, show_panel),
+                                **opts)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 

@@ -96,6 +96,16 @@ class View:
         return cls((width, height), base.copy(), scale,
                    (free.x + free.w / 2.0, free.y + free.h / 2.0))
 
+    @classmethod
+    def centred(cls, state, size) -> "View":
+        """``state``'s (or a chain's) base at the centre of the surface, its ``reach`` filling
+        :data:`WORKSPACE_FRACTION` x min(width, height): the picture with no panel's band."""
+        width, height = _check_size(size)
+        base = np.asarray(getattr(state, "base", (0.0, 0.0)), dtype=float).reshape(-1)
+        base = base if base.shape == (2,) and np.all(np.isfinite(base)) else np.zeros(2)
+        reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
+        return cls((width, height), base.copy(), WORKSPACE_FRACTION * min(width, height) / reach)
+
     def _pc(self):
         if self.pixel_center is None:
             return self.size[0] / 2.0, self.size[1] / 2.0

@@ -32,7 +32,8 @@ import pygame  # noqa: E402
 
 from armsim.view.calibration import CanvasView, draw_calibration
 from armsim.view.planar import View, _draw_one
-from armsim.view.style import DEFAULT_THEME, Theme, _check_size, scaled_theme, type_scale
+from armsim.view.style import (DEFAULT_THEME, Theme, _check_size, scaled_theme, text_rects,
+                               type_scale)
 
 def layout(state, size) -> list[tuple[pygame.Rect, View]]:
     """Where each arm of ``state`` is drawn: one panel per arm, side by side.
@@ -248,3 +249,16 @@ def render_array(state, size=(480, 360), **options) -> np.ndarray:
     surface = pygame.Surface((width, height), 0, 24)
     draw(surface, state, **options)
     return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))
+
+
+def render_picture(state, size=(480, 360), **options) -> np.ndarray:
+    """:func:`render_array` of one picture (:func:`armsim.render`): a planar arm fitted
+    beside the panel's band (no ``view`` given) is drawn again centred
+    (:meth:`View.centred`) when the band shows no line (a picture too small for a readable
+    word has nothing to make room for)."""
+    with text_rects() as written:
+        pixels = render_array(state, size, **options)
+    if (written or options.get("view") is not None or drawn_in_3d(state)
+            or isinstance(state, CalibrationState) or getattr(state, "companions", None)):
+        return pixels
+    return render_array(state, size, **{**options, "view": View.centred(state, size)})

@@ -416,12 +416,15 @@ _WRITTEN: list | None = None
 @contextlib.contextmanager
 def text_rects():
     """While inside, every block of text a picture writes (a panel, a legend, a header, a
-    label) notes its rect, in pixels of the top surface; yields the list of them."""
+    label) notes its rect, in pixels of the top surface; yields the list of them (an outer
+    one's list gets them too)."""
     global _WRITTEN
     outer, _WRITTEN = _WRITTEN, []
     try:
         yield _WRITTEN
     finally:
+        if outer is not None:
+            outer.extend(_WRITTEN)
         _WRITTEN = outer
 
 
