@@ -163,3 +163,20 @@ def test_the_command_line_moves_the_whole_robot_when_the_leaf_needs_it(tmp_path,
         f"armsim: note: {path}: {why}, which a chain does not take; moving the whole robot "
         f"with '{tip}' as its tool (--tips A,B: several tools at once)"]
     assert (tmp_path / "a.gif").stat().st_size > 0
+
+
+def test_a_mimic_that_pins_its_source_at_zero_solves(tmp_path):
+    # PR2's gripper: a mimic of multiplier -1 whose own limits are its source's, [0, 0.548],
+    # pins the source at [0, -0.0]; the restart draw then raised numpy's "high - low < 0"
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
+        '<limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>',
+        '<limit lower="0" upper="0.548"/><mimic joint="j3" multiplier="-1"/>').replace(
+        "</robot>", '<link name="g"/><joint name="j3" type="revolute"><parent link="l2"/>'
+                    '<child link="g"/><axis xyz="1 0 0"/><limit lower="0" upper="0.548"/>'
+                    '</joint></robot>'), "pin.urdf")
+    robot = armsim.load_robot(path, tips=["f", "g"])
+    assert robot.joint_names == ("j1", "j2", "j3")
+    assert robot.limits[2].tolist() == [0.0, 0.0] and not np.signbit(robot.limits[2]).any()
+    target = robot.frames(np.array([0.5, 0.7, 0.0]), ["g"])["g"][:3, 3]
+    res = armsim.solve(robot, {"g": target})
+    assert res.success and np.linalg.norm(robot.frames(res.q, ["g"])["g"][:3, 3] - target) < 1e-5

@@ -613,7 +613,7 @@ def _within_mimic(name, source, own, limits, mult, off):
         raise ValueError(f"joint {shown(name)}: its mimic rule holds it at {off:g}, outside "
                          f"its limits [{lo:g}, {hi:g}]")
     a, b = sorted(((lo - off) / mult, (hi - off) / mult))
-    new = np.array([max(limits[0], a), min(limits[1], b)])
+    new = np.array([max(limits[0], a), min(limits[1], b)]) + 0.0     # (-0.0: 0.0)
     if new[0] > new[1]:
         raise ValueError(f"joint {shown(name)}: its limits [{lo:g}, {hi:g}] allow no value of "
                          f"joint {shown(source)} (it mimics it) within [{limits[0]:g}, "

@@ -183,7 +183,7 @@ def joint(j):
         travel = " (a prismatic joint's travel)" if j.type == "prismatic" else ""
         raise ValueError(f"{where}: limits must be within {_interval(quantity)}{travel}, "
                          f"got ({lo:g}, {hi:g})")
-    return xyz, rpy, axis / size, (lo, hi)
+    return xyz, rpy, axis / size, (lo + 0.0, hi + 0.0)    # (-0.0 as 0.0: a draw's hi - lo >= 0)
 
 
 def unlimited_turn(kind, lower, upper) -> bool:
