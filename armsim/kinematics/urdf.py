@@ -430,6 +430,8 @@ def _tree_joint(j, element):
         else:               # a mimic without limits of its own: none (its source's rule)
             lo, hi = -np.inf, np.inf
     mimic = None
+    if mimic_el is not None and j.type == "fixed":
+        mimic_el = None     # (it cannot move: Talos's reduced models keep their grippers' tags)
     if mimic_el is not None:
         if j.type not in MOVABLE:
             raise ValueError(f"{where} is {j.type} and cannot mimic another joint")

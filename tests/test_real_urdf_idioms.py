@@ -1,4 +1,6 @@
-"""Limits that mean "none", as real URDFs write them.
+"""What real URDFs write, read as their authors meant.
+
+Limits that mean "none":
 
 * A mobile base written as ROS writes it: slides with limits of +-999999 m (the Ridgeback's
   and the QUT Frankie's URDFs, robotics-toolbox's data) before the arm.  Such a slide is read
@@ -6,6 +8,9 @@
   chain names it and says how to load the robot.
 * A revolute joint limited to +-1e16 rad (Gazebo's and SDF's "no limit": the Iris drone of
   example-robot-data) is continuous, on a chain and a tree; a mimic's: no limits of its own.
+
+And a fixed joint that keeps a ``<mimic>`` (Talos's reduced models, their grippers made
+fixed): it cannot move, the tag is left aside.
 """
 
 import subprocess
@@ -180,3 +185,26 @@ def test_a_mimic_that_pins_its_source_at_zero_solves(tmp_path):
     target = robot.frames(np.array([0.5, 0.7, 0.0]), ["g"])["g"][:3, 3]
     res = armsim.solve(robot, {"g": target})
     assert res.success and np.linalg.norm(robot.frames(res.q, ["g"])["g"][:3, 3] - target) < 1e-5
+
+
+def test_a_fixed_joint_s_mimic_tag_is_left_aside(tmp_path):
+    # "joint 'gripper_left_inner_double_joint' is fixed and cannot mimic another joint":
+    # example-robot-data's talos_reduced.urdf and three more were refused as whole robots
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
+        '<joint name="jf" type="revolute">', '<joint name="jf" type="fixed">').replace(
+        '<limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>',
+        '<mimic joint="j2" multiplier="2"/>'), "fixed.urdf")
+    robot = armsim.load_robot(path)
+    assert robot.joint_names == ("j1", "j2") and robot.mimic == {}
+    q = np.array([0.3, 0.4])
+    F = robot.frames(q, ["l2", "f"])
+    assert np.array_equal(F["f"][:3, :3], F["l2"][:3, :3])      # f turns with l2 alone
+    assert np.allclose(F["f"][:3, 3], F["l2"][:3, 3] + F["l2"][:3, :3] @ [0.3, 0.0, 0.0])
+    # a base cannot mimic: still refused
+    bad = _write(tmp_path, _turns().replace('<joint name="jf" type="revolute">',
+                                            '<joint name="jf" type="planar">').replace(
+        '<limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>',
+        '<mimic joint="j2"/>'), "planar.urdf")
+    with pytest.raises(ValueError) as got:
+        armsim.load_robot(bad)
+    assert str(got.value) == f"{bad}: joint 'jf' is planar and cannot mimic another joint"
