@@ -30,6 +30,7 @@ import errno
 import importlib
 import io
 import os
+import re
 import sys
 import threading
 import types
@@ -71,12 +72,26 @@ def _read(path) -> bytes:
         raise ValueError(f"{short_name(path)}: cannot read the file: {exc}") from None
 
 
+# an XML declaration's version (at most 20 characters), after an optional byte-order mark
+_DECLARATION = re.compile(rb"\A(\xef\xbb\xbf)?(<\?xml\s+version\s*=\s*)(['\"])([^'\"]{0,20})\3")
+
+
+def _xml_version_one(data):
+    """``data`` with its XML declaration's version read as 1.0 when it is not 1.x: libxml2
+    refuses '0.0' (pybullet writes ``<?xml version="0.0" ?>`` in 26 of its URDF files),
+    where ROS's and pybullet's readers ignore the version."""
+    m = _DECLARATION.match(data)
+    if m is None or re.fullmatch(rb"1\.[0-9]+", m.group(4)):
+        return data
+    return data[:m.start(4)] + b"1.0" + data[m.end(4):]
+
+
 def parse_root(path, comments=False):
     """The file's <robot> element (lxml), after checks 1 and 2 of the module's docstring:
     a bounded regular file, bounded markup, strict XML without entities, bounded counts;
     ``comments``: the file's comments kept in its tree (a file written back)."""
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
-    data = _read(path)
+    data = _xml_version_one(_read(path))
     try:
         validate.markup(data)
     except ValueError as exc:

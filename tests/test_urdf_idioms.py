@@ -1,0 +1,26 @@
+"""URDF idioms of real files (pybullet's data among them) that a user expects to load: each
+file is written here, small, in the idiom's own words."""
+
+import armsim
+from armsim.kinematics.urdf import parse_root
+
+
+def arm(header='<?xml version="1.0"?>'):
+    return (f"{header}\n<robot name='two'><link name='base'/><link name='l1'/><link name='tip'/>"
+            "<joint name='j1' type='revolute'><parent link='base'/><child link='l1'/>"
+            "<origin xyz='0 0 0.3'/><axis xyz='0 0 1'/>"
+            "<limit lower='-1' upper='1' effort='1' velocity='1'/></joint>"
+            "<joint name='j2' type='continuous'><parent link='l1'/><child link='tip'/>"
+            "<origin xyz='0.4 0 0'/><axis xyz='0 1 0'/></joint></robot>")
+
+
+def test_xml_declaration_of_version_0_0_is_read(tmp_path):
+    # pybullet writes <?xml version="0.0" ?> (26 of its URDF files); libxml2 refused it:
+    # "not well-formed XML: Unsupported version '0.0', line 1, column 20"
+    for header in ('<?xml version="0.0" ?>', "\ufeff<?xml version = '2.0'?>"):
+        path = tmp_path / "robot.urdf"
+        path.write_text(arm(header), encoding="utf-8")
+        chain = armsim.load_urdf(path)
+        assert [j.name for j in chain.joints] == ["j1", "j2"]
+        assert parse_root(path).get("name") == "two"
+        assert armsim.load_robot(path).joint_names == ("j1", "j2")
