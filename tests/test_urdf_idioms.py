@@ -1,6 +1,8 @@
 """URDF idioms of real files (pybullet's data among them) that a user expects to load: each
 file is written here, small, in the idiom's own words."""
 
+import pytest
+
 import armsim
 from armsim.kinematics.urdf import parse_root
 
@@ -24,3 +26,18 @@ def test_xml_declaration_of_version_0_0_is_read(tmp_path):
         assert [j.name for j in chain.joints] == ["j1", "j2"]
         assert parse_root(path).get("name") == "two"
         assert armsim.load_robot(path).joint_names == ("j1", "j2")
+
+
+def test_blank_lines_before_the_declaration_and_a_trailing_nul_are_read(tmp_path):
+    # pybullet's biped2d_pybullet.urdf starts with three blank lines, its humanoid.urdf ends
+    # in a NUL byte: "XML declaration allowed only at the start of the document, line 4,
+    # column 6", "Extra content at the end of the document"
+    path = tmp_path / "robot.urdf"
+    for text in ("\n\n\n" + arm(), arm() + "\r\n\0", "\r\n " + arm() + "\0\0"):
+        path.write_text(text, encoding="utf-8")
+        assert [j.name for j in armsim.load_urdf(path).joints] == ["j1", "j2"]
+    # a later line keeps its number in a message: <robot ...> is the file's line 4
+    path.write_text("\n\n" + arm().replace("<link name='l1'/>", "<link name='l1'>"))
+    with pytest.raises(ValueError, match="not well-formed XML: Opening and ending tag mismatch: "
+                                         "link line 4 and robot, line 4, column 378$"):
+        armsim.load_urdf(path)

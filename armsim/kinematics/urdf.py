@@ -72,6 +72,22 @@ def _read(path) -> bytes:
         raise ValueError(f"{short_name(path)}: cannot read the file: {exc}") from None
 
 
+def _framed(data):
+    """``data`` without what ROS's and pybullet's readers skip around the document and libxml2
+    refuses: blank lines before the XML declaration (moved after it, so that every later
+    line keeps its number; pybullet's biped2d_pybullet.urdf, diff_ring.urdf) and NUL bytes
+    at its end (pybullet's humanoid.urdf ends in one)."""
+    data = data.rstrip(b"\0")
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    body = data[len(bom):]
+    start = len(body) - len(body.lstrip(b" \t\r\n"))
+    if start and body.startswith(b"<?xml", start):
+        end = body.find(b"?>", start)
+        if end > 0:
+            return bom + body[start:end + 2] + body[:start] + body[end + 2:]
+    return data
+
+
 # an XML declaration's version (at most 20 characters), after an optional byte-order mark
 _DECLARATION = re.compile(rb"\A(\xef\xbb\xbf)?(<\?xml\s+version\s*=\s*)(['\"])([^'\"]{0,20})\3")
 
@@ -91,7 +107,7 @@ def parse_root(path, comments=False):
     a bounded regular file, bounded markup, strict XML without entities, bounded counts;
     ``comments``: the file's comments kept in its tree (a file written back)."""
     from lxml import etree   # a dependency of yourdfpy: strict XML first, for a clear message
-    data = _xml_version_one(_read(path))
+    data = _xml_version_one(_framed(_read(path)))
     try:
         validate.markup(data)
     except ValueError as exc:
