@@ -1,6 +1,7 @@
 """URDF idioms of real files (pybullet's data among them) that a user expects to load: each
 file is written here, small, in the idiom's own words."""
 
+import numpy as np
 import pytest
 
 import armsim
@@ -41,3 +42,40 @@ def test_blank_lines_before_the_declaration_and_a_trailing_nul_are_read(tmp_path
     with pytest.raises(ValueError, match="not well-formed XML: Opening and ending tag mismatch: "
                                          "link line 4 and robot, line 4, column 378$"):
         armsim.load_urdf(path)
+
+
+def slider(tmp_path):
+    # pybullet's cube_no_rotation.urdf and biped2d_pybullet.urdf: lower > upper, "no limit"
+    nolimit = "<limit effort='0' lower='1' upper='-1' velocity='1000'/>"
+    text = ("<?xml version='1.0'?><robot name='slider'><link name='world'/><link name='x'/>"
+            "<link name='arm'/><link name='tip'/>"
+            "<joint name='x_to_world' type='prismatic'><parent link='world'/>"
+            f"<child link='x'/><axis xyz='1 0 0'/>{nolimit}</joint>"
+            "<joint name='turn' type='revolute'><parent link='x'/><child link='arm'/>"
+            f"<origin xyz='0 0 0.2'/><axis xyz='0 0 1'/>{nolimit}</joint>"
+            "<joint name='tool' type='fixed'><parent link='arm'/><child link='tip'/>"
+            "<origin xyz='0.3 0 0'/></joint></robot>")
+    path = tmp_path / "slider.urdf"
+    path.write_text(text)
+    return path
+
+
+def test_limits_lower_above_upper_are_no_limit(tmp_path):
+    # they were refused: "joint 'x_to_world': limits must be finite with lower <= upper,
+    # got (1.0, -1.0)"
+    path = slider(tmp_path)
+    arm = armsim.load_urdf(path, base="x")           # the revolute joint: a turn
+    assert arm.joints[0].type == "continuous"
+    assert arm.limits.tolist() == [[-np.inf, np.inf]]
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(path)
+    assert str(err.value) == (
+        f"{path}: joint 'x_to_world': limits lower 1 > upper -1, no limit (pybullet's rule), an "
+        "unbounded slide (a moving base's): a chain's travel must be within [-1000, 1000] m; "
+        "load the whole robot (armsim.load_robot, or run_arm.py with --tips LINK)")
+    robot = armsim.load_robot(path)                  # the slide: a moving base's
+    assert robot.joint_names == ("x_to_world", "turn")
+    assert robot.base_joints == {"x_to_world"}
+    assert robot.limits[0].tolist() == [-100.0, 100.0]
+    assert robot.types == ("prismatic", "continuous")
+    assert robot.limits[1].tolist() == [-np.inf, np.inf]

@@ -19,7 +19,9 @@ in :mod:`armsim.kinematics.validate`):
    any arithmetic; fixed joints are then folded into the next joint's origin (or the tool
    offset after the last one), and the arm's reach must be within 1e-3 to 1e3 m.
 
-Mimic, floating and planar joints on the chain are refused (:func:`load_robot` reads them).  Anything wrong is one
+Limits written lower > upper are pybullet's "no limit": a revolute joint is then read as a
+continuous one, a prismatic one as a moving base's slide (refused on a chain, as a slide
+beyond +-1e3 m is).  Mimic, floating and planar joints on the chain are refused (:func:`load_robot` reads them).  Anything wrong is one
 ``ValueError`` line: ``PATH: what is wrong``, naming the link or joint.
 """
 
@@ -49,6 +51,9 @@ from armsim.kinematics.validate import shown
 __all__ = ["load_urdf", "load_robot"]
 
 MOVABLE = ("revolute", "continuous", "prismatic")
+# a slide's limits when the file says lower > upper, pybullet's "no limit": beyond the
+# accepted travel, so the tree reads it as a moving base's (tree.unbounded_slide)
+UNLIMITED_SLIDE = 1e6
 REFUSED = ("floating", "planar")
 # functions :func:`load_urdf` gives each chain it returns (:mod:`armsim.ik` adds one that
 # builds the chain's float pass for pose targets, as a peer builds its solver when it loads)
@@ -456,6 +461,9 @@ def _tree_joint(j, element):
             quantity = "position" if j.type == "prismatic" else "angle"
             lo = validate.number(lim.get("lower"), quantity, f"{where}: limit lower")
             hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
+            if lo > hi:         # pybullet's "no limit": a turn, or a moving base's slide
+                kind, lo, hi = (("continuous", -np.pi, np.pi) if j.type == "revolute"
+                                else ("prismatic", -UNLIMITED_SLIDE, UNLIMITED_SLIDE))
         elif mimic_el is None:
             raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
         else:               # a mimic without limits of its own: none (its source's rule)
@@ -524,13 +532,22 @@ def _joints(chain, elements):
             raise ValueError(f"{where}: its origin with the fixed joints before it is "
                              f"[{', '.join(f'{x:g}' for x in T[:3, 3])}] m, beyond "
                              f"[{lo_len:g}, {hi_len:g}] m")
-        lo, hi = -np.inf, np.inf
+        lo, hi, kind = -np.inf, np.inf, j.type
         if j.type != "continuous":
             lim = j.limit
             if lim is None or lim.lower is None or lim.upper is None:
                 raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
             lo, hi = lim.lower, lim.upper
-        kind = j.type
+            if lo > hi and j.type == "revolute":     # pybullet's "no limit": a turn
+                lo, hi, kind = -np.inf, np.inf, "continuous"
+            elif lo > hi:
+                err = ValueError(f"{where}: limits lower {lo:g} > upper {hi:g}, no limit "
+                                 f"(pybullet's rule), an unbounded slide (a moving base's): a "
+                                 f"chain's travel must be within [{lo_len:g}, {hi_len:g}] m; "
+                                 f"load the whole robot (armsim.load_robot, or run_arm.py "
+                                 f"with --tips LINK)")
+                err.whole_robot = f"{where} is an unbounded slide (a moving base's)"
+                raise err
         if validate.unlimited_turn(kind, lo, hi):   # +-1e16: no limit, a continuous joint
             kind, lo, hi = "continuous", -np.inf, np.inf
         joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
