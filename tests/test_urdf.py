@@ -120,7 +120,7 @@ CASES = {
     "</joint></robot>": "joint 'j' has 2 <parent> elements; a joint has one",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='fixed'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
-        "no movable joint (revolute, continuous or prismatic): nothing to move",
+        "the robot has no movable joint (2 links, 1 fixed joint)",
 }
 
 
@@ -134,19 +134,19 @@ def test_malformed_urdf_is_one_line_naming_the_file(tmp_path, capsys, text, mess
     assert capsys.readouterr() == ("", "")       # yourdfpy's chatter is swallowed
 
 
-def test_a_file_with_no_movable_joint_says_so(tmp_path):
-    # with no tip named it said "no movable joint between links 'a' and 'b'", a leaf the
-    # user never named (example-robot-data's drone bodies, every joint fixed)
+def test_no_movable_joint_below_the_base_says_so(tmp_path):
+    # with no tip named it said "no movable joint between links 'b' and 'b'", a leaf the
+    # user never named
     p = tmp_path / "r.urdf"
     p.write_text("<robot name='r'><link name='a'/><link name='b'/><link name='c'/>"
-                 "<joint name='j' type='fixed'><parent link='a'/><child link='b'/></joint>"
+                 "<joint name='j' type='revolute'><parent link='a'/><child link='b'/>"
+                 "<limit lower='-1' upper='1'/><origin xyz='0 0 0.5'/></joint>"
                  "<joint name='k' type='fixed'><parent link='b'/><child link='c'/></joint>"
                  "</robot>")
     for kwargs, message in [
-            ({}, "no movable joint (revolute, continuous or prismatic): nothing to move"),
             ({"base": "b"}, "no movable joint below link 'b' (revolute, continuous or "
                             "prismatic): nothing to move"),
-            ({"tip": "c"}, "no movable joint between links 'a' and 'c'")]:
+            ({"base": "b", "tip": "c"}, "no movable joint between links 'b' and 'c'")]:
         with pytest.raises(ValueError) as err:
             armsim.load_urdf(p, **kwargs)
         assert str(err.value) == f"{p}: {message}"

@@ -79,3 +79,24 @@ def test_limits_lower_above_upper_are_no_limit(tmp_path):
     assert robot.limits[0].tolist() == [-100.0, 100.0]
     assert robot.types == ("prismatic", "continuous")
     assert robot.limits[1].tolist() == [-np.inf, np.inf]
+
+
+def test_an_object_without_movable_joints_is_named_so(tmp_path):
+    # pybullet's cube.urdf (one link) said "no movable joint between links 'baseLink' and
+    # 'baseLink'", its xarm/base.urdf "... between links 'world' and 'link_base'"
+    path = tmp_path / "cube.urdf"
+    path.write_text('<?xml version="1.0"?><robot name="cube"><link name="baseLink"/></robot>')
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(path)
+    assert str(err.value) == f"{path}: the robot has no movable joint (1 link, no fixed joints)"
+    path.write_text("<robot name='base'><link name='world'/><link name='b'/><joint name='w' "
+                    "type='fixed'><parent link='world'/><child link='b'/></joint></robot>")
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(path)
+    assert str(err.value) == f"{path}: the robot has no movable joint (2 links, 1 fixed joint)"
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(path, tip="world")      # any chain of it
+    assert str(err.value) == f"{path}: the robot has no movable joint (2 links, 1 fixed joint)"
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(slider(tmp_path), base="arm", tip="tip")
+    assert str(err.value).endswith("slider.urdf: no movable joint between links 'arm' and 'tip'")

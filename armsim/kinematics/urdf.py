@@ -308,10 +308,9 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     leaves = None
     if tip is None:
         tip, leaves = _deepest(base, children, parent_joint)
-        if not leaves:          # (every joint fixed: an object, a sensor rig, a drone's body)
-            below = "" if base == root else f" below link {shown(base)}"
-            raise ValueError(f"{short_name(path)}: no movable joint{below} (revolute, "
-                             f"continuous or prismatic): nothing to move")
+        if not leaves and base != root and any(j.type != "fixed" for j in robot.joints):
+            raise ValueError(f"{short_name(path)}: no movable joint below link {shown(base)} "
+                             f"(revolute, continuous or prismatic): nothing to move")
     chain = []
     link = tip
     while link != base:                  # the links form a tree: this ends at the root
@@ -331,6 +330,11 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
         # a joint only a whole robot reads: why (its caller may load the robot instead)
         err.whole_robot, err.tip = getattr(exc, "whole_robot", None), tip
         raise err from None
+    if not joints and not any(j.type != "fixed" for j in robot.joints):
+        fixed = len(robot.joints)           # (an object: load_robot says the same)
+        raise ValueError(f"{short_name(path)}: the robot has no movable joint ({len(links)} "
+                         f"link{'s' if len(links) > 1 else ''}, "
+                         f"{fixed or 'no'} fixed joint{'s' if fixed != 1 else ''})")
     if not joints:
         raise ValueError(f"{short_name(path)}: no movable joint between links {shown(base)} and "
                          f"{shown(tip)}")
