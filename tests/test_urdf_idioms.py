@@ -100,3 +100,16 @@ def test_an_object_without_movable_joints_is_named_so(tmp_path):
     with pytest.raises(ValueError) as err:
         armsim.load_urdf(slider(tmp_path), base="arm", tip="tip")
     assert str(err.value).endswith("slider.urdf: no movable joint between links 'arm' and 'tip'")
+
+
+def test_an_element_repeated_word_for_word_is_read_once(tmp_path):
+    # pybullet's spirit40newer.urdf repeats <axis xyz="0 1 0"/> in a joint: it was refused,
+    # "joint 'RL_lower_joint' has 2 <axis> elements; a joint has one"
+    path = tmp_path / "robot.urdf"
+    path.write_text(arm().replace("<axis xyz='0 1 0'/>", "<axis xyz='0 1 0'/><axis xyz='0 1 0' />"))
+    chain = armsim.load_urdf(path)
+    assert chain.joints[1].axis == (0.0, 1.0, 0.0)
+    path.write_text(arm().replace("<axis xyz='0 1 0'/>", "<axis xyz='0 1 0'/><axis xyz='1 0 0'/>"))
+    with pytest.raises(ValueError) as err:           # two that differ: which one is meant?
+        armsim.load_urdf(path)
+    assert str(err.value) == f"{path}: joint 'j2' has 2 <axis> elements; a joint has one"

@@ -21,8 +21,9 @@ in :mod:`armsim.kinematics.validate`):
 
 Limits written lower > upper are pybullet's "no limit": a revolute joint is then read as a
 continuous one, a prismatic one as a moving base's slide (refused on a chain, as a slide
-beyond +-1e3 m is).  Mimic, floating and planar joints on the chain are refused (:func:`load_robot` reads them).  Anything wrong is one
-``ValueError`` line: ``PATH: what is wrong``, naming the link or joint.
+beyond +-1e3 m is).  Mimic, floating and planar joints on the chain are refused
+(:func:`load_robot` reads them).  Anything wrong is one ``ValueError`` line: ``PATH: what is
+wrong``, naming the link or joint.
 """
 
 from __future__ import annotations
@@ -236,7 +237,10 @@ def _parse(path):
         etree.SubElement(lean, "link", dict(link.attrib))
     for j in joints:
         for tag in ("parent", "child", "origin", "axis", "limit", "mimic"):
-            if len(j.findall(tag)) > 1:     # (the first was read, the others ignored)
+            # (the first is read: one repeated word for word, as pybullet's spirit40newer.urdf
+            # repeats an <axis>, says nothing more; another would be ignored, so is refused)
+            found = [(dict(e.attrib), (e.text or "").strip(), len(e)) for e in j.findall(tag)]
+            if any(f != found[0] for f in found[1:]):
                 raise ValueError(f"{short_name(path)}: joint {shown(j.get('name'))} has "
                                  f"{len(j.findall(tag))} <{tag}> elements; a joint has one")
         copy = etree.SubElement(lean, "joint", dict(j.attrib))
