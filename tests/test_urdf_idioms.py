@@ -113,3 +113,29 @@ def test_an_element_repeated_word_for_word_is_read_once(tmp_path):
     with pytest.raises(ValueError) as err:           # two that differ: which one is meant?
         armsim.load_urdf(path)
     assert str(err.value) == f"{path}: joint 'j2' has 2 <axis> elements; a joint has one"
+
+
+def test_a_shape_of_size_zero_is_an_unseen_marker(tmp_path):
+    # pybullet's laikago_toes.urdf gives each toe a <sphere radius="0.0"/>: it warned "link
+    # 'toeFR': visual: sphere radius must be positive, at most 1000 m, got '0.0'; drawing a
+    # generated shape for link 'toeFR'" (4 lines for the four toes of --tips)
+    from armsim.kinematics.visuals import chain_visuals, link_visuals
+    path = tmp_path / "robot.urdf"
+    text = arm().replace("<link name='l1'/>", "<link name='l1'><visual><geometry><box size="
+                         "'0.1 0.1 0.4'/></geometry></visual></link>")
+    for zero in ("<sphere radius='0.0'/>", "<box size='0 0.1 0.1'/>",
+                 "<cylinder radius='0.01' length='0'/>"):
+        path.write_text(text.replace("<link name='tip'/>", "<link name='tip'><visual><geometry>"
+                                     f"{zero}</geometry></visual></link>"))
+        told = []
+        items = chain_visuals(armsim.load_urdf(path), warn=told.append)
+        assert [[(v.kind, v.link) for v in frame] for frame in items] == [[], [("box", "l1")], []]
+        robot = armsim.load_robot(path)
+        assert [len(v) for v in link_visuals(path, robot.links, warn=told.append)] == [0, 1, 0]
+        assert told == []
+    told = []                                        # (a negative size still warns)
+    path.write_text(text.replace("<link name='tip'/>", "<link name='tip'><visual><geometry>"
+                                 "<box size='0 -1 1'/></geometry></visual></link>"))
+    chain_visuals(armsim.load_urdf(path), warn=told.append)
+    assert told == [f"{path}: link 'tip': visual: box size must be positive, at most 1000 m, "
+                    "got '0 -1 1'; drawing a generated shape for link 'tip'"]

@@ -105,6 +105,16 @@ def _positive(text, what, size=1):
     return validate.vector(text, "length", what, size)     # (not numbers, or not `size`)
 
 
+def _empty(shape):
+    """Whether ``shape`` (a box, cylinder or sphere) has a size of exactly zero and none
+    negative: a marker the file means unseen (pybullet's laikago_toes.urdf gives each toe a
+    sphere of radius 0.0), drawn as nothing, without a warning."""
+    keys = {"box": ("size",), "cylinder": ("radius", "length"), "sphere": ("radius",)}
+    items = [x for key in keys.get(shape.tag, ()) for x in str(shape.get(key, "")).split()]
+    return (bool(items) and all(validate.number_text(x) for x in items)
+            and all(float(x) >= 0.0 for x in items) and any(float(x) == 0.0 for x in items))
+
+
 def _nonzero(text, what, size=1):
     """A mesh scale: lengths that are not zero (a negative one mirrors the mesh)."""
     v = validate.vector(text if text is not None else "", "length", what, size)
@@ -411,6 +421,8 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=No
         return None
     origin = T_link @ _pose(vis.find("origin"), where)
     color = _color(vis.find("material"), named)
+    if _empty(shape):
+        return None
     if shape.tag == "box":
         return Visual("box", _positive(shape.get("size"), f"{where}: box size", 3), origin,
                       link, color)
