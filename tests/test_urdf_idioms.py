@@ -139,3 +139,28 @@ def test_a_shape_of_size_zero_is_an_unseen_marker(tmp_path):
     chain_visuals(armsim.load_urdf(path), warn=told.append)
     assert told == [f"{path}: link 'tip': visual: box size must be positive, at most 1000 m, "
                     "got '0 -1 1'; drawing a generated shape for link 'tip'"]
+
+
+def test_meshes_not_found_are_one_warning_line(tmp_path):
+    # pybullet's racecar_differential.urdf names 12 meshes under 'differential/' beside it,
+    # none there: 12 warning lines, one a mesh; now one line (one mesh alone: as before)
+    from armsim.kinematics.visuals import chain_visuals, link_visuals
+    path = tmp_path / "robot.urdf"
+    mesh = "<visual><geometry><mesh filename='parts/{}.stl'/></geometry></visual>"
+    text = arm().replace("<link name='base'/>", f"<link name='base'>{mesh.format('a')}"
+                         f"{mesh.format('b')}</link>").replace(
+        "<link name='l1'/>", f"<link name='l1'>{mesh.format('c')}{mesh.format('d')}</link>")
+    path.write_text(text)
+    told = []
+    assert chain_visuals(armsim.load_urdf(path), warn=told.append) == [[], [], []]
+    assert told == [f"{path}: 4 meshes not found ('parts/a.stl', 'parts/b.stl', "
+                    "'parts/c.stl', ...); drawing generated shapes for links 'base', 'l1'"]
+    told = []
+    link_visuals(path, armsim.load_robot(path).links, warn=told.append)
+    assert len(told) == 1 and told[0].startswith(f"{path}: 4 meshes not found")
+    path.write_text(arm().replace("<link name='l1'/>", f"<link name='l1'>{mesh.format('c')}"
+                                  "</link>"))
+    told = []
+    chain_visuals(armsim.load_urdf(path), warn=told.append)
+    assert told == [f"{path}: link 'l1': mesh 'parts/c.stl' not found; drawing a generated "
+                    "shape"]

@@ -390,6 +390,17 @@ def _unfound_packages(missing, path, warn):
     ``package://`` mesh was not found), naming its first links and where to point."""
     if warn is None:
         return
+    files = missing.pop(None, [])       # meshes named by a path: one line for them all
+    if len(files) == 1:
+        warn(f"{short_name(path)}: link {shown(files[0][0])}: mesh {shown(files[0][1])} "
+             f"not found; drawing a generated shape")
+    elif files:
+        names = list(dict.fromkeys(str(f) for _, f in files))
+        links = list(dict.fromkeys(link for link, _ in files))
+        warn(f"{short_name(path)}: {len(files)} meshes not found ("
+             f"{', '.join(shown(f) for f in names[:3])}{', ...' if len(names) > 3 else ''}"
+             f"); drawing generated shapes for links {', '.join(shown(x) for x in links[:3])}"
+             f"{', ...' if len(links) > 3 else ''}")
     for pkg, links in missing.items():
         some = ", ".join(shown(link) for link in links[:3]) + (", ..." if len(links) > 3
                                                                 else "")
@@ -441,6 +452,8 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=No
         pkg = str(filename)[len("package://"):].partition("/")[0]
         if missing is not None and str(filename).startswith("package://") and pkg:
             missing.setdefault(pkg, []).append(link)      # (one line per package)
+        elif missing is not None and _missing(filename, path) == "not found":
+            missing.setdefault(None, []).append((link, filename))   # (one line for all)
         elif warn is not None:
             warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
                  f"{_missing(filename, path)}; drawing a generated shape")
