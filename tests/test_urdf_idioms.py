@@ -164,3 +164,18 @@ def test_meshes_not_found_are_one_warning_line(tmp_path):
     chain_visuals(armsim.load_urdf(path), warn=told.append)
     assert told == [f"{path}: link 'l1': mesh 'parts/c.stl' not found; drawing a generated "
                     "shape"]
+
+
+def test_a_limit_without_lower_and_upper_is_no_limit(tmp_path):
+    # pybullet's minitaur.urdf and quadruped.urdf write <limit effort="100" velocity="100"/>
+    # on revolute knees (pybullet's defaults: lower 0, upper -1, "no limit"); they were
+    # refused: "joint 'knee_front_rightR_link' (revolute) needs <limit lower=... upper=...>"
+    path = tmp_path / "robot.urdf"
+    path.write_text(arm().replace("lower='-1' upper='1' ", ""))
+    chain = armsim.load_urdf(path)
+    assert [j.type for j in chain.joints] == ["continuous", "continuous"]
+    assert armsim.load_robot(path).types == ("continuous", "continuous")
+    path.write_text(arm().replace("<limit lower='-1' upper='1' effort='1' velocity='1'/>", ""))
+    with pytest.raises(ValueError) as err:            # no <limit> at all: as before
+        armsim.load_urdf(path)
+    assert str(err.value) == f"{path}: joint 'j1' (revolute) needs <limit lower=... upper=...>"

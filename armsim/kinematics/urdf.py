@@ -29,6 +29,7 @@ wrong``, naming the link or joint.
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import importlib
 import io
@@ -458,6 +459,8 @@ def _tree_joint(j, element):
     kind = str(j.type)
     if j.type in ("revolute", "prismatic"):
         lim = element.find("limit")
+        if _unlimited(lim, mimic_el):       # pybullet's defaults: lower 0, upper -1
+            lim = _with(lim, lower="0", upper="-1")
         if lim is not None and validate.unlimited_turn(j.type, lim.get("lower"),
                                                        lim.get("upper")):
             # +-1e16 (Gazebo's "no limit"): continuous; a mimic: no limits of its own
@@ -490,6 +493,22 @@ def _tree_joint(j, element):
         mimic = (str(mimic_el.get("joint")), mult, off)
     return TreeJoint(str(j.name), kind, str(j.parent), str(j.child),
                      tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), lo, hi, mimic)
+
+
+def _unlimited(lim, mimic):
+    """Whether a joint's ``<limit>`` gives neither lower nor upper (pybullet's minitaur.urdf:
+    ``<limit effort="100" velocity="100"/>``) and the joint mimics none: pybullet's defaults
+    then, lower 0 and upper -1, its "no limit"."""
+    return (lim is not None and mimic is None and lim.get("lower") is None
+            and lim.get("upper") is None)
+
+
+def _with(element, **attrib):
+    """A copy of the lxml ``element`` with ``attrib`` set."""
+    out = copy.copy(element)
+    for key, value in attrib.items():
+        out.set(key, value)
+    return out
 
 
 def _origin(element, where):
@@ -543,6 +562,8 @@ def _joints(chain, elements):
         lo, hi, kind = -np.inf, np.inf, j.type
         if j.type != "continuous":
             lim = j.limit
+            if _unlimited(elements[j.name].find("limit"), elements[j.name].find("mimic")):
+                lim = types.SimpleNamespace(lower=0.0, upper=-1.0)   # pybullet's defaults
             if lim is None or lim.lower is None or lim.upper is None:
                 raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
             lo, hi = lim.lower, lim.upper
