@@ -21,6 +21,7 @@ the depth of their centres (painter's order), so near parts hide far ones.
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import os
 import sys
@@ -335,8 +336,10 @@ def draw_solids(surface, parts, camera, size) -> np.ndarray:
 
     The faces are shaded :data:`FACE_CHUNK` at a time (consecutive parts; each face's
     numbers are its own) and only what the sort and the painting need of those facing the
-    eye is kept (about 50 bytes a face), so the work arrays of a 10,000-link robot's 300,000
-    faces take about 25 MB (all at once: 200 MB)."""
+    eye is kept (about 30 bytes a face), so the work arrays of a 10,000-link robot's 300,000
+    faces take about 25 MB (all at once: 200 MB).  pygame truncates a corner's pixel to
+    ints, so the corners go to it truncated (the same picture), and a face whose corners all
+    lie past one edge of the surface's clip is not sent (it would paint nothing)."""
     if not parts:
         return np.zeros((0, 2))
     K = max(f.shape[1] for _, f, _ in parts)
@@ -344,8 +347,8 @@ def draw_solids(surface, parts, camera, size) -> np.ndarray:
     n_faces = sum(len(f) for _, f, _ in parts)
     index = np.int32 if n_verts < 2 ** 31 else np.intp
     px, front = np.empty((n_verts, 2)), np.empty(n_verts, dtype=bool)
-    key, shade = np.empty(n_faces), np.empty((n_faces, 3), dtype=int)
-    first, arity = np.empty((n_faces, min(K, 4)), dtype=index), np.empty(n_faces, dtype=index)
+    key, shade = np.empty(n_faces), np.empty((n_faces, 3), dtype=np.int16)
+    first, arity = np.empty((n_faces, min(K, 4)), dtype=index), np.empty(n_faces, np.int8)
     caps = []                               # (kept face, its K corners) of those with > 4
     base = kept = start = 0
     while start < len(parts):
@@ -353,64 +356,135 @@ def draw_solids(surface, parts, camera, size) -> np.ndarray:
         while stop < len(parts) and count + len(parts[stop][1]) <= FACE_CHUNK:
             count += len(parts[stop][1])
             stop += 1
-        p, f, k, s, F, a = _shade(parts[start:stop], K, camera, size)
+        p, f, k, s, F, a, big_F = _shade(parts[start:stop], K, camera, size)
         px[base:base + len(p)], front[base:base + len(p)] = p, f
         rows = slice(kept, kept + len(F))
-        key[rows], shade[rows], first[rows], arity[rows] = k, s, F[:, :min(K, 4)] + base, a
-        big = np.flatnonzero(a > 4)
-        if len(big):
-            caps.append((big + kept, (F[big] + base).astype(index)))
+        key[rows], shade[rows], first[rows] = k, s, F + base
+        arity[rows] = np.minimum(a, 5)                     # (5: a cap of more corners)
+        if len(big_F):
+            caps.append((np.flatnonzero(a > 4) + kept, (big_F + base).astype(index),
+                         a[a > 4]))
         base, kept, start = base + len(p), kept + len(F), stop
     order = np.argsort(key[:kept], kind="stable")
-    big_at = np.concatenate([b for b, _ in caps]) if caps else np.zeros(0, dtype=np.intp)
-    big_F = np.concatenate([c for _, c in caps]) if caps else np.zeros((0, K), dtype=index)
-    del caps, key
+    del key
+    # the caps' rows (ascending), their K corners and their number of corners
+    cap_at = [np.concatenate([c[i] for c in caps]) if caps else np.zeros(0, dtype=index)
+              for i in range(3)]
+    del caps
+    ipx = px.astype(index)                                 # as pygame truncates them
+    clip = surface.get_clip()
+    x, y = ipx[:, 0], ipx[:, 1]
+    # per vertex, the edges of the clip it lies past (bits: left, right, above, below)
+    past = ((x < clip.left) | (x >= clip.right) << 1 | (y < clip.top) << 2
+            | (y >= clip.bottom) << 3).astype(np.uint8)
+    del x, y
     draw = pygame.draw.polygon
-    for at in range(0, kept, FACE_CHUNK):
+    # the corner lists hold only ints: the cyclic collector has nothing to find in them,
+    # yet (with gc on) it walked every object of the program every few thousand faces
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _paint(surface, draw, order, ipx, first, arity, shade, cap_at, past)
+    finally:
+        if collecting:
+            gc.enable()
+    return px[front]
+
+
+def _paint(surface, draw, order, ipx, first, arity, shade, cap_at, past):
+    """Paint the kept faces in ``order`` (the loop of :func:`draw_solids`)."""
+    for at in range(0, len(order), FACE_CHUNK):
         rows = order[at:at + FACE_CHUNK]
-        P = px[first[rows]].tolist()                       # quads and triangles as they are
-        ar = arity[rows]
-        big = np.flatnonzero(ar > 4)
-        for i, pts in zip(big.tolist(), px[big_F[np.searchsorted(big_at, rows[big])]].tolist()):
-            P[i] = pts[:ar[i]]                             # a cap: all its corners
+        big = arity[rows] > 4
+        # a face whose corners all lie past one edge paints nothing (a cap: more corners)
+        shown = big | (np.bitwise_and.reduce(past[first[rows]], axis=1) == 0)
+        rows = rows[shown]
+        corners = ipx[first[rows]]                         # (n, 4, 2): triangles' last twice
+        # a triangle's fourth corner repeats its third: pygame paints the same without it
+        three = corners.shape[1] == 3 or np.array_equal(corners[:, 3], corners[:, 2])
+        P = corners[:, :3].tolist() if three else corners.tolist()
+        if big.any():
+            cap_rows, cap_F, cap_n = cap_at
+            for i in np.flatnonzero(big[shown]).tolist():
+                j = np.searchsorted(cap_rows, rows[i])
+                P[i] = ipx[cap_F[j, :cap_n[j]]].tolist()   # a cap: all its corners
         for pts, col in zip(P, shade[rows].tolist()):
             draw(surface, col, pts)
-    return px[front]
 
 
 def _shade(parts, K, camera, size):
     """The pixels (V, 2) and in-front flags (V,) of ``parts``' vertices and, per face that
     faces the eye (in order), its sort key (minus its centre's depth), shade (3,) ints,
-    corners (K, padded by repeating the last) and number of corners."""
-    verts, faces, colors, offset = [], [], [], 0
+    first corners (up to 4; padded by repeating the last) and number of corners; and the
+    ``K`` corners of those of more than 4 (in their order).
+
+    Triangles are worked on as (F, 3) (most of a mesh robot's faces), the others padded to
+    ``K``; a face's numbers come out the same either way (its padding adds zeros)."""
+    verts, groups, colors = [], {3: [], K: []}, []
+    offset = at = 0
     for v, f, c in parts:
         verts.append(v)
-        faces.append((f, offset, len(f)))
+        groups[3 if f.shape[1] == 3 else K].append((f, offset, at))
         colors.append((c, len(f)))
-        offset += len(v)
+        offset, at = offset + len(v), at + len(f)
     V = np.concatenate(verts)
-    F = np.concatenate([np.pad(f, ((0, 0), (0, K - f.shape[1])), mode="edge") + off
-                        for f, off, _ in faces])
     C = np.concatenate([np.broadcast_to(np.asarray(c, float), (m, 3)) for c, m in colors])
     cam = camera.to_camera(V)
     px, depth, front = camera.project(V, size)
-    fc = cam[F]                                            # (F, K, 3)
-    # the camera axes (right, up, depth) are left-handed: b x a is the outward normal there
-    normal = np.cross(fc[:, 2] - fc[:, 0], fc[:, 1] - fc[:, 0])
-    # a degenerate first corner (a cap or a pole): the next ones give the normal
-    weak = np.einsum("ij,ij->i", normal, normal) < 1e-30
-    if weak.any() and K > 3:
-        normal[weak] = np.cross(fc[weak, 3] - fc[weak, 0], fc[weak, 2] - fc[weak, 0])
-    # corners past a face's own are its last one repeated (padding): leave them out
-    arity = K - (F[:, 1:] == F[:, :-1]).sum(axis=1)
-    real = np.arange(K)[None, :] < arity[:, None]
-    centre = (fc * real[..., None]).sum(axis=1) / arity[:, None]
+    normal, centre = np.empty((at, 3)), np.empty((at, 3))
+    arity, seen = np.empty(at, dtype=np.intp), np.empty(at, dtype=bool)
+    first = np.empty((at, min(K, 4)), dtype=np.intp)
+    wide = np.zeros(at, dtype=bool)
+    for width, group in groups.items():
+        if not group:
+            continue
+        G = np.concatenate([_padded(f, width) + off for f, off, _ in group])
+        where = np.concatenate([np.arange(a, a + len(f)) for f, _, a in group])
+        first[where] = G[:, :min(K, 4)] if width > 3 or K == 3 else G[:, [0, 1, 2, 2]]
+        fc = cam[G]                                        # (F, width, 3)
+        # the camera axes (right, up, depth) are left-handed: b x a is the outward normal
+        nrm = _cross(fc[:, 2] - fc[:, 0], fc[:, 1] - fc[:, 0])
+        # a degenerate first corner (a cap or a pole): the next ones give the normal (a
+        # triangle's next corner is its last again, as padded to K: no normal)
+        weak = np.einsum("ij,ij->i", nrm, nrm) < 1e-30
+        if weak.any() and K > 3:
+            nrm[weak] = 0.0 if width == 3 else _cross(fc[weak, 3] - fc[weak, 0],
+                                                       fc[weak, 2] - fc[weak, 0])
+        # corners past a face's own are its last one repeated (padding): leave them out
+        ar = width - (G[:, 1:] == G[:, :-1]).sum(axis=1)
+        normal[where], arity[where] = nrm, ar
+        if width == 3 and (ar == 3).all():
+            centre[where] = (fc[:, 0] + fc[:, 1] + fc[:, 2]) / 3.0
+        else:
+            real = np.arange(width)[None, :] < ar[:, None]
+            centre[where] = (fc * real[..., None]).sum(axis=1) / ar[:, None]
+        seen[where] = front[G].all(axis=1)
+        if width > 4:
+            wide[where] = ar > 4
+            big = G[ar > 4]
     toward = np.einsum("ij,ij->i", normal, -centre)        # > 0: faces the eye
     nn = np.linalg.norm(normal, axis=1)
-    ok = (toward > 0) & front[F].all(axis=1) & (nn > 0) & np.isfinite(nn)
+    ok = (toward > 0) & seen & (nn > 0) & np.isfinite(nn)
     lam = np.clip((normal[ok] @ LIGHT) / nn[ok], 0.0, 1.0)
     shade = np.rint(C[ok] * (AMBIENT + (1.0 - AMBIENT) * lam)[:, None]).astype(int)
-    return px, front, -centre[ok, 2], shade, F[ok], arity[ok]
+    caps = big[ok[wide]] if wide.any() else np.zeros((0, K), dtype=np.intp)
+    return px, front, -centre[ok, 2], shade, first[ok], arity[ok], caps
+
+
+def _padded(f, width):
+    """Faces ``f`` (F, k) padded to ``width`` corners by repeating their last."""
+    if f.shape[1] == width:
+        return f
+    return np.concatenate([f, np.repeat(f[:, -1:], width - f.shape[1], axis=1)], axis=1)
+
+
+def _cross(a, b):
+    """``np.cross`` of (N, 3) rows (the same numbers, without its checks and copies)."""
+    out = np.empty(a.shape)
+    out[:, 0] = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
+    out[:, 1] = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
+    out[:, 2] = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    return out
 
 
 def shaded_colors(look: Look, levels=None):
