@@ -208,3 +208,54 @@ def test_a_fixed_joint_s_mimic_tag_is_left_aside(tmp_path):
     with pytest.raises(ValueError) as got:
         armsim.load_robot(bad)
     assert str(got.value) == f"{bad}: joint 'jf' is planar and cannot mimic another joint"
+
+
+def _rover(arm=True):
+    """A base with a steered wheel (two joints, turning in place) and, with ``arm``, a
+    one-joint arm 0.3 m long (without: a second wheel)."""
+    text = """<robot name="rover">
+  <link name="base"/><link name="hub"/><link name="wheel"/>
+  <joint name="steer" type="revolute"><parent link="base"/><child link="hub"/>
+    <origin xyz="0.2 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+  <joint name="spin" type="continuous"><parent link="hub"/><child link="wheel"/>
+    <axis xyz="0 1 0"/></joint>
+"""
+    if not arm:     # a second wheel
+        text += """  <link name="hub2"/><link name="wheel2"/>
+  <joint name="steer2" type="revolute"><parent link="base"/><child link="hub2"/>
+    <origin xyz="-0.2 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+  <joint name="spin2" type="continuous"><parent link="hub2"/><child link="wheel2"/>
+    <axis xyz="0 1 0"/></joint>
+"""
+    if arm:
+        text += """  <link name="boom"/><link name="hook"/>
+  <joint name="lift" type="revolute"><parent link="base"/><child link="boom"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-1" upper="1"/></joint>
+  <joint name="end" type="fixed"><parent link="boom"/><child link="hook"/>
+    <origin xyz="0.3 0 0"/></joint>
+"""
+    return text + "</robot>\n"
+
+
+def test_with_no_tip_a_leaf_turning_in_place_gives_way_to_one_that_moves(tmp_path):
+    # the leaf with the most joints (a steered wheel) reaches 0 m: the chain was refused
+    # with "name a link farther out", which a wheeled robot without an arm has none of
+    path = _write(tmp_path, _rover())
+    chain = armsim.load_urdf(path)
+    assert chain.tip == "hook" and chain.leaves == {"wheel": 2, "hook": 1}
+    wheels = _write(tmp_path, _rover(arm=False), "wheels.urdf")
+    with pytest.raises(ValueError) as got:
+        armsim.load_urdf(wheels)
+    assert str(got.value) == (f"{wheels}: no leaf below link 'base' is carried 1 mm or more "
+                              f"by its joints (wheels, rotors and fingers turning in place): "
+                              f"no tool to move")
+    with pytest.raises(ValueError, match="reaches 0 m from its first joint"):
+        armsim.load_urdf(path, tip="wheel")                 # named: as it was
+    env = {"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), str(path), "--frames", "2",
+                          "--gif", str(tmp_path / "a.gif")],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0 and out.stderr.splitlines() == [
+        f"armsim: note: {path} has 2 tools (wheel, hook); moving the chain to 'hook', the "
+        f"one with the most joints that does not turn in place (--tip LINK: another; --tips "
+        f"A,B: several tools at once)"], out.stderr

@@ -55,8 +55,10 @@ def tip_note(chain, urdf):
     tools = [leaf for leaf, n in counts.items() if 2 * n >= counts.get(chain.tip, 0)]
     if len(tools) < 2:
         return None
+    which = ("the one with the most joints" if counts.get(chain.tip) == max(counts.values())
+             else "the one with the most joints that does not turn in place")
     return (f"armsim: note: {short_name(urdf)} has {len(tools)} tools ({listed(tools, 6)}); "
-            f"moving the chain to {_shown(chain.tip)}, the one with the most joints (--tip "
+            f"moving the chain to {_shown(chain.tip)}, {which} (--tip "
             f"LINK: another; --tips A,B: several tools at once)")
 
 

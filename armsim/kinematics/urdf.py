@@ -57,6 +57,8 @@ MOVABLE = ("revolute", "continuous", "prismatic")
 # accepted travel, so the tree reads it as a moving base's (tree.unbounded_slide)
 UNLIMITED_SLIDE = 1e6
 REFUSED = ("floating", "planar")
+#: with no tip named, the leaves tried after the one with the most joints turns in place
+MAX_TRIED_LEAVES = 64
 # functions :func:`load_urdf` gives each chain it returns (:mod:`armsim.ik` adds one that
 # builds the chain's float pass for pose targets, as a peer builds its solver when it loads)
 ON_LOAD = []
@@ -316,6 +318,40 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
         if not leaves and base != root and any(j.type != "fixed" for j in robot.joints):
             raise ValueError(f"{short_name(path)}: no movable joint below link {shown(base)} "
                              f"(revolute, continuous or prismatic): nothing to move")
+    if leaves is None:
+        chain = _chain(path, robot, elements, links, parent_joint, base, tip)
+    else:       # the leaf taken, else (it turns in place) the next with most joints that moves
+        order = [leaf for leaf in sorted(leaves, key=lambda leaf: -leaves[leaf])   # (stable:
+                 if leaf != tip]                                             # file order)
+        for k, leaf in enumerate([tip] + order[:MAX_TRIED_LEAVES]):
+            try:
+                chain = _chain(path, robot, elements, links, parent_joint, base, leaf)
+                break
+            except ValueError as exc:
+                if not getattr(exc, "reach_short", False):
+                    raise
+                if k == 0:
+                    first = exc
+        else:       # (one leaf, or too many to try: what the first said)
+            if not order or len(order) > MAX_TRIED_LEAVES:
+                raise first
+            raise ValueError(f"{short_name(path)}: no leaf below link {shown(base)} is carried "
+                             f"1 mm or more by its joints (wheels, rotors and fingers turning "
+                             f"in place): no tool to move") from None
+    # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
+    chain.urdf, chain.robot_name = path, str(robot.name)
+    # with no tip named: {leaf: its movable joints} of every leaf below the base that a
+    # joint moves, in file order (the tip, the one with the most, among them), for a caller
+    # to say which it took
+    chain.leaves = leaves
+    for built in ON_LOAD:
+        built(chain)
+    return chain
+
+
+def _chain(path, robot, elements, links, parent_joint, base, tip):
+    """The :class:`SpatialChain` of the parsed file from ``base`` to ``tip``, or one line
+    (a chain whose reach is under 1 mm: its ValueError's ``reach_short``)."""
     chain = []
     link = tip
     while link != base:                  # the links form a tree: this ends at the root
@@ -347,15 +383,9 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
         chain = SpatialChain(joints, tool[:3, 3], matrix_rpy(tool[:3, :3]), base=base, tip=tip,
                              name=arm)
     except ValueError as exc:
-        raise ValueError(f"{short_name(path)}: {exc}") from None
-    # where it came from, for its <visual> geometry (armsim.kinematics.visuals) and look
-    chain.urdf, chain.robot_name = path, str(robot.name)
-    # with no tip named: {leaf: its movable joints} of every leaf below the base that a
-    # joint moves, in file order (the tip, the one with the most, among them), for a caller
-    # to say which it took
-    chain.leaves = leaves
-    for built in ON_LOAD:
-        built(chain)
+        err = ValueError(f"{short_name(path)}: {exc}")
+        err.reach_short = getattr(exc, "reach_short", False)
+        raise err from None
     return chain
 
 
