@@ -496,7 +496,7 @@ def scene_camera(scene, sim, frames=None):
     :data:`~armsim.view.orbit.PATH_FRAMES`), else None."""
     if not getattr(scene, "spatial", False):
         return None
-    from armsim.view.orbit import OrbitCamera, sim_points, view_reach
+    from armsim.view.orbit import OrbitCamera, sim_framing, view_reach
     view, given = dict(scene.view), scene.sections.get("view")
     for k in ("distance", "center"):      # not in the file: the framing of the arm as it starts
         if given is None or getattr(given, k) is None:
@@ -504,7 +504,7 @@ def scene_camera(scene, sim, frames=None):
     if "distance" in view and "center" in view:       # the file frames it: no preview
         frames = 0
     return OrbitCamera.from_view(view, reach=view_reach(sim.chain),
-                                 points=sim_points(sim, frames))
+                                 **sim_framing(sim, frames))
 
 
 def scene_title(scene) -> str:

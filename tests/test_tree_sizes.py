@@ -136,7 +136,7 @@ def test_the_framing_previews_a_small_robot_on_its_own_model_and_no_large_one(
     assert sim.frame == 0 and len(points) > len(orbit.sim_points(sim, 0))
     assert sum(isinstance(o, Robot) for o in gc.get_objects()) == robots
     steps = []
-    monkeypatch.setattr(orbit, "_preview", lambda sim, last: steps.append(last) or [])
+    monkeypatch.setattr(orbit, "_preview", lambda sim, last, boxes=None: steps.append(last) or [])
     big = _robot(tmp_path, comb(arm=200, teeth=0, every=8), None)
     assert len(big.link_order) > orbit.PREVIEW_LINKS >= 256 and big.n <= orbit.PREVIEW_JOINTS
     orbit.sim_points(simulation(big), 30)

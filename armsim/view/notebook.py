@@ -254,17 +254,17 @@ def _theme(theme):
     raise ValueError(f"theme must be a Theme or one of {', '.join(THEMES)}, got {theme!r}")
 
 
-def _camera(chain, view, points=None):
-    """The spatial view: None frames the robot (as the window does: the ``points`` it
-    stands at, see :meth:`~armsim.view.orbit.OrbitCamera.framing`), a dict is a scene's
-    ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used as is (a copy)."""
+def _camera(chain, view, points=None, solids=None):
+    """The spatial view: None frames the robot (as the window does: the ``points`` and the
+    ``solids`` it stands at, :meth:`~armsim.view.orbit.OrbitCamera.framing`), a dict is a
+    scene's ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used (a copy)."""
     from armsim.view.orbit import OrbitCamera, view_reach
     if view is None:
-        return OrbitCamera.framing(view_reach(chain), points=points)
+        return OrbitCamera.framing(view_reach(chain), points=points, solids=solids)
     if isinstance(view, OrbitCamera):
         return view.copy()
     if isinstance(view, dict):
-        return OrbitCamera.from_view(view, view_reach(chain), points=points)
+        return OrbitCamera.from_view(view, view_reach(chain), points=points, solids=solids)
     raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
                      f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got "
                      f"{type(view).__name__}")
@@ -381,9 +381,9 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     if spatial:
         from armsim.view.spatial import render_spatial
         from armsim.view.solids import body_of
-        from armsim.view.orbit import arm_points
-        pixels = render_spatial(state, _camera(robot, view, arm_points(state)), size,
-                                **{"body": body_of(robot), **opts})
+        from armsim.view.orbit import states_framing
+        pixels = render_spatial(state, _camera(robot, view, **states_framing(robot, [state])),
+                                size, **{"body": body_of(robot), **opts})
     else:
         from armsim.view.render import render_picture      # (centred when no panel shows)
         pixels = render_picture(state, size, view=_planar_view(robot, view, size, show_panel),
@@ -399,7 +399,7 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     from PIL import Image
 
     from armsim.ik.tree_tracking import tree_snapshot
-    from armsim.view.orbit import arm_points
+    from armsim.view.orbit import states_framing
     from armsim.view.tree3d import render_tree
     size = _check_size(size)
     if q is None:
@@ -412,8 +412,8 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     opts.pop("show_jacobian")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     from armsim.view.solids import tree_body_of
-    pixels = render_tree(state, _camera(robot, view, arm_points(state)[
-        np.all(np.isfinite(arm_points(state)), axis=1)]), size, body=tree_body_of(robot), **opts)
+    pixels = render_tree(state, _camera(robot, view, **states_framing(robot, [state])), size,
+                         body=tree_body_of(robot), **opts)     # (the framing: the finite)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 
@@ -663,9 +663,11 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
     if spatial:
         pick = np.asarray(qs, float).reshape(len(qs), -1)[::max(1, -(-len(qs) // 50))]
         aims = [np.asarray(t, float) for t in targets if t is not None]
+        from armsim.view.orbit import robot_solids
         camera = _camera(robot, view, np.vstack(        # the first joint first (arm_points)
             [np.roll(np.asarray(robot.frames(q)[1]).reshape(-1, 3), -1, axis=0) for q in pick]
-            + [(t[:3, 3] if t.shape == (4, 4) else t).reshape(1, 3) for t in aims]))
+            + [(t[:3, 3] if t.shape == (4, 4) else t).reshape(1, 3) for t in aims]),
+            np.vstack([robot_solids(robot, tuple(robot.frames(q))) for q in pick]))
     else:
         camera = None
         opts["view"] = _planar_view(robot, view, size, show_panel)
@@ -681,18 +683,17 @@ def _animate_tree(robot, qs, targets, size, fps, view, show_panel, theme, trail_
                   options):
     """:func:`animate` of a whole robot (checked arguments)."""
     from armsim.view.export import write_frames
-    from armsim.view.orbit import arm_points
+    from armsim.view.orbit import states_framing
     _check_options(options, "tree")
     opts = _options(theme, show_panel, False, options)
     opts.pop("show_jacobian")
     if not trail_length:
         opts.setdefault("show_trail", False)
     replay = _TreeReplay(robot, qs, targets, trail_length)
-    seen = [arm_points(replay._state(k)) for k in range(0, len(qs), max(1, -(-len(qs) // 50)))]
-    seen += [np.reshape(t[..., :3, 3] if t.shape[-2:] == (4, 4) else t, (-1, 3))
-             for t in targets.values()]
-    points = np.vstack(seen)
-    camera = _camera(robot, view, points[np.all(np.isfinite(points), axis=1)])
+    seen = states_framing(robot, map(replay._state, range(0, len(qs), max(1, -(-len(qs) // 50)))))
+    seen["points"] = np.vstack([seen["points"]] + [np.reshape(    # (the framing: the finite)
+        t[..., :3, 3] if t.shape[-2:] == (4, 4) else t, (-1, 3)) for t in targets.values()])
+    camera = _camera(robot, view, **seen)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     dest = _Memory()
     write_frames(replay, dest, frames=len(qs), fps=fps, size=size, camera=camera, **opts)

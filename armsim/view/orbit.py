@@ -1,4 +1,5 @@
-"""An orbit camera for the spatial view: world points to pixels and back (numpy, no pygame).
+"""An orbit camera for the spatial view: world points to pixels and back (numpy; no pygame
+but where :func:`sim_boxes` reads a robot's visuals through :mod:`armsim.view.solids`).
 
 The camera looks from its eye at ``center``; the eye sits ``distance`` metres away at
 azimuth (about the world z axis, from +x towards +y) and elevation (above the z = 0 floor).
@@ -17,13 +18,16 @@ with a slowly orbiting camera calls :meth:`~OrbitCamera.advance` once a frame.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
 from armsim.ranges import (VIEW_AZIMUTH_DEG, VIEW_CENTER, VIEW_DISTANCE, VIEW_ELEVATION_DEG,
                            VIEW_FOV_DEG, VIEW_ORBIT_DEG_PER_S, VIEW_ZOOM)
 
-__all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points", "view_reach"]
+__all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points", "sim_framing", "solid_boxes",
+           "place_boxes", "solid_points", "model_boxes", "sim_boxes", "robot_solids",
+           "states_framing", "view_reach"]
 
 #: the keys of a scene's ``[view]`` table
 VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
@@ -49,6 +53,11 @@ FRAME_FILL, FRAME_MARGIN, FRAME_MIN_RADIUS = 0.7, 0.12, 0.25
 #: a point farther than this many reaches from the first (the arm's first joint) is left out
 #: of the framing (a far target: the view's border arrow points at it), so the arm stays large
 FRAME_FAR = 3.0
+#: a framing with solids (the boxes of a URDF's visuals, :func:`solid_boxes`): the share of
+#: the half-view their corners may span (the whole robot as drawn on screen, with a border),
+#: and the least depth of a corner as a share of the distance (the eye outside every box,
+#: each box's faces before the near plane)
+SOLID_FILL, SOLID_NEAR = 0.9, 0.05
 
 
 def arm_points(state) -> np.ndarray:
@@ -98,7 +107,17 @@ def sim_points(sim, frames=None) -> np.ndarray:
     simulation deterministic, so this is the motion the view will show).  No preview for a
     chain of more than :data:`PREVIEW_JOINTS` joints, nor for a whole robot of more than
     :data:`PREVIEW_LINKS` links; a copy whose step fails keeps the points before it."""
-    pts = [arm_points(sim.state)]
+    return sim_framing(sim, frames, boxes=None)["points"]
+
+
+def sim_framing(sim, frames=None, boxes="body") -> dict:
+    """What a framing of a spatial simulation keeps in view, as :meth:`OrbitCamera.framing`
+    takes it: ``points`` (:func:`sim_points`) and ``solids``, the corners of the boxes of its
+    drawn visuals (``boxes``, :func:`solid_boxes`; default: :func:`sim_boxes` of ``sim``)
+    placed where its links are at the start and in the same preview (8 corners a visual a
+    frame, whatever its mesh)."""
+    boxes = sim_boxes(sim) if isinstance(boxes, str) else boxes
+    pts, solids = [arm_points(sim.state)], [solid_points(boxes, sim.state)]
     paths = list(getattr(sim, "paths", {}).values()) or [getattr(sim, "path", None)]
     moving = False
     for path in paths:                           # a whole robot: every tool's path
@@ -115,14 +134,18 @@ def sim_points(sim, frames=None) -> np.ndarray:
     if last > 0 and getattr(chain, "n", PREVIEW_JOINTS + 1) <= PREVIEW_JOINTS \
             and len(getattr(chain, "link_order", ())) <= PREVIEW_LINKS \
             and any(callable(p) for p in paths):
-        pts += _preview(sim, last)
-    return np.vstack([p for p in pts if p.shape[-1] == 3])
+        for seen, corners in _preview(sim, last, boxes):
+            pts.append(seen)
+            solids.append(corners)
+    return {"points": np.vstack([p for p in pts if p.shape[-1] == 3]),
+            "solids": np.vstack(solids)}
 
 
-def _preview(sim, last) -> list:
-    """The arm's points every fifth frame of a copy of ``sim`` stepped ``last`` frames (the
-    copy shares the arm's model, which stepping does not change: a copy of the model stayed
-    among the solver's recent robots)."""
+def _preview(sim, last, boxes=None) -> list:
+    """The arm's points and its solids' corners (:func:`solid_points` of ``boxes``) every
+    fifth frame of a copy of ``sim`` stepped ``last`` frames (the copy shares the arm's
+    model, which stepping does not change: a copy of the model stayed among the solver's
+    recent robots)."""
     import copy
     shared = [getattr(sim, name, None) for name in ("chain", "robot")]
     ahead, out = copy.deepcopy(sim, {id(m): m for m in shared if m is not None}), []
@@ -132,8 +155,101 @@ def _preview(sim, last) -> list:
         except (ValueError, ArithmeticError):     # the run itself will say what is wrong
             break
         if k % PATH_FRAMES.step == 0 or k == last:
-            out.append(arm_points(state))
+            out.append((arm_points(state), solid_points(boxes, state)))
     return out
+
+
+def states_framing(model, states) -> dict:
+    """What a framing keeps in view of ``model`` at each of ``states`` (an iterable, read
+    once): ``points`` (:func:`arm_points`) and ``solids`` (:func:`robot_solids`)."""
+    pts, solids = [np.zeros((0, 3))], [np.zeros((0, 3))]
+    for state in states:
+        pts.append(arm_points(state))
+        solids.append(robot_solids(model, state))
+    return {"points": np.vstack(pts), "solids": np.vstack(solids)}
+
+
+#: the corners of a box of size 1 about its centre
+_UNIT_BOX = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (-0.5, 0.5)])
+
+
+def solid_boxes(visuals):
+    """The boxes the drawn visual items fill, fixed per frame: ``(corners, frame)``, the 8
+    corners (8 m, 3) of each item's box in its frame and the frame of each (8 m,) int, from
+    ``visuals`` (per frame, a list of :class:`armsim.kinematics.visuals.Visual`); a box's
+    is itself, a cylinder's and a sphere's the box around it, a mesh's the bounding box of
+    its vertices in its own axes, each at the item's origin.  None when there are none."""
+    corners, frame = [], []
+    for k, items in enumerate(visuals or ()):
+        for it in items:
+            if it.kind == "mesh":
+                V = np.asarray(it.vertices, float).reshape(-1, 3)
+                V = V[np.all(np.isfinite(V), axis=1)]
+                if len(V) == 0:
+                    continue
+                lo, hi = V.min(axis=0), V.max(axis=0)
+                box = 0.5 * (lo + hi) + _UNIT_BOX * (hi - lo)
+            else:           # a cylinder's and a sphere's scale is (r, r, length), (r, r, r)
+                double = {"cylinder": [2.0, 2.0, 1.0], "sphere": 2.0}.get(it.kind, 1.0)
+                box = _UNIT_BOX * (np.abs(np.asarray(it.scale, float)) * double)
+            T = np.asarray(it.origin, float)
+            corners.append(box @ T[:3, :3].T + T[:3, 3])
+            frame += [k] * 8
+    if not corners:
+        return None
+    return np.vstack(corners), np.asarray(frame, dtype=int)
+
+
+def place_boxes(boxes, R, p) -> np.ndarray:
+    """The corners of ``boxes`` (:func:`solid_boxes`) in the world (k, 3), their frames at
+    rotations ``R`` (f, 3, 3) and origins ``p`` (f, 3) (a frame past ``p`` is left out)."""
+    if boxes is None:
+        return np.zeros((0, 3))
+    corners, frame = boxes
+    R, p = np.asarray(R, float), np.asarray(p, float).reshape(-1, 3)
+    keep = frame < min(len(R), len(p))
+    return np.einsum("kij,kj->ki", R[frame[keep]], corners[keep]) + p[frame[keep]]
+
+
+def solid_points(boxes, state) -> np.ndarray:
+    """:func:`place_boxes` at a state's frames: a chain's ``frames_R``/``frames_p``, a whole
+    robot's ``link_R``/``link_p``, or a pair (R, p) (a chain's ``frames(q)``); else none."""
+    if boxes is not None and isinstance(state, tuple) and len(state) == 2:
+        return place_boxes(boxes, *state)
+    for R, p in (("frames_R", "frames_p"), ("link_R", "link_p")):
+        if boxes is not None and hasattr(state, R) and hasattr(state, p):
+            return place_boxes(boxes, getattr(state, R), getattr(state, p))
+    return np.zeros((0, 3))
+
+
+_BOXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # Body -> solid_boxes
+
+
+def model_boxes(model, tree=False):
+    """:func:`solid_boxes` of what the view draws for ``model`` (a chain, or a whole robot
+    when ``tree``): the URDF's visuals of its :func:`~armsim.view.solids.body_of` (a whole
+    robot's ``tree_body_of``), read once and kept with the robot as the drawing reads them,
+    their boxes kept with them; None for a model without a file."""
+    if getattr(model, "urdf", None) is None:
+        return None
+    from armsim.view.solids import body_of, tree_body_of
+    body = (tree_body_of if tree else body_of)(model)
+    if body not in _BOXES:
+        _BOXES[body] = solid_boxes(body.visuals)
+    return _BOXES[body]
+
+
+def sim_boxes(sim):
+    """:func:`model_boxes` of a spatial simulation's robot (``sim.chain``)."""
+    tree = hasattr(sim.state, "link_R") and not hasattr(sim.state, "frames_R")
+    return model_boxes(getattr(sim, "chain", None), tree)
+
+
+def robot_solids(model, state) -> np.ndarray:
+    """The corners of ``model``'s drawn boxes (:func:`model_boxes`) at ``state`` (a
+    chain's or a whole robot's state, or a chain's frames (R, p)), for a framing."""
+    tree = hasattr(state, "link_R") and not hasattr(state, "frames_R")
+    return solid_points(model_boxes(model, tree), state)
 
 
 def _vector3(name, value) -> np.ndarray:
@@ -192,7 +308,8 @@ class OrbitCamera:
     # -- construction ----------------------------------------------------------------
     @classmethod
     def framing(cls, reach, *, azimuth_deg=DEFAULT_AZIMUTH, elevation_deg=DEFAULT_ELEVATION,
-                fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0, points=None) -> "OrbitCamera":
+                fov_deg=DEFAULT_FOV, orbit_deg_per_s=0.0, points=None,
+                solids=None) -> "OrbitCamera":
         """A camera that frames an arm of ``reach`` metres standing at the origin.
 
         Without ``points``: it looks at (0, 0, 0.4 reach) from far enough that a sphere of
@@ -205,7 +322,13 @@ class OrbitCamera:
         than a half-view of :data:`FRAME_MIN_RADIUS` reach at the middle; a camera that
         orbits (``orbit_deg_per_s`` not 0) looks at the middle of their bounding box in the
         world and keeps them so at every eighth of a turn; points farther than
-        :data:`FRAME_FAR` reach from the first are left out.  The
+        :data:`FRAME_FAR` reach from the first are left out.  ``solids`` (the corners of
+        the boxes of the drawn visuals, :func:`sim_framing`) go into the middle too, each
+        within :data:`SOLID_FILL` of the half-view at its depth (no margin: they are the
+        solids' extent) and at least :data:`SOLID_NEAR` of the distance in front of the eye
+        (outside every box), however far (what is drawn is the robot: pybullet's
+        cartpole.urdf, a 30 m rail its cart slides along, is framed whole); without points
+        they count for nothing.  The
         distance and the centre are clamped into their ranges (a reach of 1e-7 m or 2e6 m is
         framed as well as they allow, never refused); a reach that is not a positive number
         counts as 1 m, and points that are not finite are left out."""
@@ -214,6 +337,8 @@ class OrbitCamera:
         half = math.sin(math.radians(fov) / 2)
         pts = np.zeros((0, 3)) if points is None else np.asarray(points, float).reshape(-1, 3)
         pts = pts[np.all(np.isfinite(pts) & (np.abs(pts) < 1e6), axis=1)]
+        sol = np.zeros((0, 3)) if solids is None else np.asarray(solids, float).reshape(-1, 3)
+        sol = sol[np.all(np.isfinite(sol) & (np.abs(sol) < 1e6), axis=1)]
         if len(pts):
             pts = pts[np.linalg.norm(pts - pts[0], axis=1) <= FRAME_FAR * reach]
         if len(pts) == 0:
@@ -222,15 +347,16 @@ class OrbitCamera:
                        (0.0, 0.0, VIEW_CENTER.clamp(0.4 * reach)), fov, orbit_deg_per_s)
         tan = math.tan(math.radians(fov) / 2)
         turning = float(orbit_deg_per_s) != 0.0
-        centre = 0.5 * (pts.min(axis=0) + pts.max(axis=0))        # (an orbit turns about it)
+        every = np.vstack([pts, sol])
+        centre = 0.5 * (every.min(axis=0) + every.max(axis=0))    # (an orbit turns about it)
         distance = FRAME_MIN_RADIUS * reach / (FRAME_FILL * tan)
         for k in range(8 if turning else 1):
             cam = cls((azimuth_deg + 45.0 * k) % 360.0, elevation_deg, 1.0, (0.0, 0.0, 0.0),
                       fov, orbit_deg_per_s)
             B = cam.basis()                                        # rows right, up, forward
-            c = pts @ B.T
+            c = every @ B.T
             mid = centre @ B.T if turning else 0.5 * (c.min(axis=0) + c.max(axis=0))
-            rel = c - mid
+            rel, solid = c[:len(pts)] - mid, c[len(pts):] - mid
             if k == 0 and not turning:
                 centre = mid @ B
             # each point within FRAME_FILL of the half-view at its depth, and with the links'
@@ -238,13 +364,18 @@ class OrbitCamera:
             need = np.maximum(np.abs(rel[:, 0]), np.abs(rel[:, 1]))
             distance = max(distance, float(np.max(need / (FRAME_FILL * tan) - rel[:, 2])),
                            float(np.max((need + FRAME_MARGIN * reach) / tan - rel[:, 2])))
+            if len(solid):      # each corner within SOLID_FILL, SOLID_NEAR x distance deep
+                need = np.maximum(np.abs(solid[:, 0]), np.abs(solid[:, 1]))
+                distance = max(distance, float(np.max(need / (SOLID_FILL * tan) - solid[:, 2])),
+                               float(np.max(-solid[:, 2])) / (1.0 - SOLID_NEAR))
         return cls(azimuth_deg, elevation_deg, VIEW_DISTANCE.clamp(distance),
                    _clamp_center(centre), fov, orbit_deg_per_s)
 
     @classmethod
-    def from_view(cls, view, reach=1.0, points=None) -> "OrbitCamera":
+    def from_view(cls, view, reach=1.0, points=None, solids=None) -> "OrbitCamera":
         """The camera a scene's ``[view]`` table asks for (a dict with any of
-        :data:`VIEW_KEYS`; None or {} = :meth:`framing` of ``reach`` and ``points``).
+        :data:`VIEW_KEYS`; None or {} = :meth:`framing` of ``reach``, ``points`` and
+        ``solids``).
         Missing keys take the framing's values; a missing distance is the framing distance
         for the fov given."""
         view = dict(view or {})
@@ -259,6 +390,7 @@ class OrbitCamera:
         frame = cls.framing(reach, azimuth_deg=view.get("azimuth_deg", DEFAULT_AZIMUTH),
                             elevation_deg=view.get("elevation_deg", DEFAULT_ELEVATION),
                             fov_deg=view.get("fov_deg", DEFAULT_FOV), points=points,
+                            solids=solids,
                             orbit_deg_per_s=view.get("orbit_deg_per_s", 0.0))
         s = frame.settings()
         s.update({k: v for k, v in view.items()})

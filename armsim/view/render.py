@@ -183,12 +183,12 @@ def drawn_in_3d(state) -> bool:
 
 def default_camera(sim, size=None):
     """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
-    reach and of where it goes (:func:`~armsim.view.orbit.sim_points`), or of a 3D calibration's robot and cameras (for
-    a picture of ``size``, default :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None
-    for a planar picture."""
-    from armsim.view.orbit import OrbitCamera, sim_points, view_reach
+    reach and of where it and its solids go (:func:`~armsim.view.orbit.sim_framing`), or
+    of a 3D calibration's robot and cameras (for a picture of ``size``, default
+    :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None for a planar picture."""
+    from armsim.view.orbit import OrbitCamera, sim_framing, view_reach
     if is_spatial(sim.state) or is_tree(sim.state):
-        return OrbitCamera.framing(view_reach(sim.chain), points=sim_points(sim))
+        return OrbitCamera.framing(view_reach(sim.chain), **sim_framing(sim))
     if is_spatial_calibration(sim.state):
         from armsim.view.calibration_spatial import FRAME_SIZE, framing
         return framing(sim.state, size=size or FRAME_SIZE)
