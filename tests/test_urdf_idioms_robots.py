@@ -259,3 +259,21 @@ def test_with_no_tip_a_leaf_turning_in_place_gives_way_to_one_that_moves(tmp_pat
         f"armsim: note: {path} has 2 tools (wheel, hook); moving the chain to 'hook', the "
         f"one with the most joints that does not turn in place (--tip LINK: another; --tips "
         f"A,B: several tools at once)"], out.stderr
+
+
+@pytest.mark.parametrize("attr, message", [
+    ('<origin xyz="$(optenv IMU_XYZ 0.19 0 0.149)"/>',
+     "joint 'j2': origin xyz must be three numbers, got '$(optenv IMU_XYZ 0.19 0 0.149)'"),
+    ('<origin xyz="0 ${arm_len} 0"/>', "joint 'j2': origin xyz[1] must be a number, got "
+                                       "'${arm_len}'"),
+])
+def test_an_unexpanded_xacro_expression_is_named(tmp_path, attr, message):
+    # pybullet's husky.urdf keeps "$(optenv HUSKY_IMU_XYZ 0.19 0 0.149)": the line said only
+    # that three numbers were expected
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace('<origin xyz="0.3 0 0"/>', attr, 1),
+                  "x.urdf")
+    hint = " (an unexpanded xacro expression: expand the file with xacro first)"
+    for load in (armsim.load_robot, armsim.load_urdf):
+        with pytest.raises(ValueError) as got:
+            load(path)
+        assert str(got.value) == f"{path}: {message}{hint}"

@@ -121,10 +121,18 @@ def number_text(text) -> bool:
     return NUMBER_TEXT.fullmatch(text.strip()) is not None
 
 
+def _unexpanded(value) -> str:
+    """What to add when ``value`` is text holding a xacro expression (``$(...)`` or
+    ``${...}``: a ``.xacro`` file, or one expanded only in part, read as a URDF)."""
+    if isinstance(value, str) and ("$(" in value or "${" in value):
+        return " (an unexpanded xacro expression: expand the file with xacro first)"
+    return ""
+
+
 def number(value, quantity, what) -> float:
     """``value`` as a float within the range of ``quantity`` (a key of :data:`RANGES`)."""
     if isinstance(value, str) and not number_text(value):
-        raise ValueError(f"{what} must be a number, got {value[:40]!r}")
+        raise ValueError(f"{what} must be a number, got {value[:40]!r}{_unexpanded(value)}")
     try:
         v = float(value)
     except OverflowError:                    # an integer beyond the floats
@@ -149,7 +157,8 @@ def vector(values, quantity, what, size=3) -> np.ndarray:
             items = None
     if items is None or len(items) != size:
         words = {3: "three", 4: "four"}.get(size, str(size))
-        raise ValueError(f"{what} must be {words} numbers, got {ranges.shown(values)!r}")
+        raise ValueError(f"{what} must be {words} numbers, got {ranges.shown(values)!r}"
+                         f"{_unexpanded(values)}")
     return np.array([number(x, quantity, f"{what}[{i}]") for i, x in enumerate(items)])
 
 
