@@ -277,3 +277,15 @@ def test_an_unexpanded_xacro_expression_is_named(tmp_path, attr, message):
         with pytest.raises(ValueError) as got:
             load(path)
         assert str(got.value) == f"{path}: {message}{hint}"
+
+
+def test_a_spherical_joint_says_what_to_write_instead(tmp_path):
+    # pybullet's humanoid.urdf: "has an unknown type 'spherical'" and nothing more
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
+        '<joint name="j2" type="revolute">', '<joint name="j2" type="spherical">'), "b.urdf")
+    for load in (armsim.load_robot, armsim.load_urdf):
+        with pytest.raises(ValueError) as got:
+            load(path)
+        assert str(got.value) == (f"{path}: joint 'j2' has an unknown type 'spherical' (a ball "
+                                  f"joint, pybullet's own: write it as three revolute or "
+                                  f"continuous joints in a row)")

@@ -57,6 +57,11 @@ MOVABLE = ("revolute", "continuous", "prismatic")
 # accepted travel, so the tree reads it as a moving base's (tree.unbounded_slide)
 UNLIMITED_SLIDE = 1e6
 REFUSED = ("floating", "planar")
+# joint types some tools write that URDF does not define, and what to write instead
+_NOT_URDF = {"spherical": " (a ball joint, pybullet's own: write it as three revolute or "
+                          "continuous joints in a row)",
+             "ball": " (write a ball joint as three revolute or continuous joints in a row)",
+             "universal": " (write it as two revolute joints in a row)"}
 #: with no tip named, the leaves tried after the one with the most joints turns in place
 MAX_TRIED_LEAVES = 64
 # functions :func:`load_urdf` gives each chain it returns (:mod:`armsim.ik` adds one that
@@ -481,7 +486,8 @@ def _tree_joint(j, element):
     checked first."""
     where = f"joint {shown(j.name)}"
     if j.type not in MOVABLE + REFUSED + ("fixed",):
-        raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}")
+        raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}"
+                         f"{_NOT_URDF.get(j.type, '')}")
     T = _origin(element, where)
     axis = _axis(element, where)
     lo, hi = -np.pi, np.pi
@@ -577,7 +583,8 @@ def _joints(chain, elements):
             err.whole_robot = f"{where} is {what}"
             raise err
         if j.type != "fixed" and j.type not in MOVABLE:
-            raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}")
+            raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}"
+                         f"{_NOT_URDF.get(j.type, '')}")
         element = elements[j.name]
         T = pending @ _origin(element, where)    # every entry within +-1e3 per joint: finite
         axis = _axis(element, where)        # a fixed joint's too: its text is read, as load_robot
