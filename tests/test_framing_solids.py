@@ -32,7 +32,7 @@ BIG_BODY = f"""<robot name="bigbody">
 
 #: a 1 m cube on three slides and a hinge (pybullet's cube_no_rotation.urdf, --tips baseLink:
 #: a moving base's unlimited slides, then the cube)
-CUBE = f"""<robot name="cube"><link name="world"/>""" + "".join(f"""<link name="{a}"/>
+CUBE = """<robot name="cube"><link name="world"/>""" + "".join(f"""<link name="{a}"/>
   <joint name="slide_{a}" type="prismatic"><parent link="{p}"/><child link="{a}"/>
     <axis xyz="{v}"/><limit lower="1" upper="-1"/></joint>""" for a, p, v in (
     ("x", "world", "1 0 0"), ("y", "x", "0 1 0"), ("z", "y", "0 0 1"))) + f"""
