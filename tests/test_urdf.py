@@ -70,18 +70,21 @@ CASES = {
         "joint 'j' (revolute) needs <limit lower=... upper=...>",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='floating'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
-        "joint 'j' is floating; a chain (load_urdf, --tip) takes no mimic, floating or planar "
-        "joint: load the whole robot (armsim.load_robot; on the command line --tips)",
+        "joint 'j' is floating; a chain (load_urdf, --tip) takes no mimic, "
+        "floating, planar or spherical joint: load the whole robot (armsim.load_robot; on the "
+        "command line --tips)",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='planar'>"
     "<parent link='a'/><child link='b'/></joint></robot>":
-        "joint 'j' is planar; a chain (load_urdf, --tip) takes no mimic, floating or planar "
-        "joint: load the whole robot (armsim.load_robot; on the command line --tips)",
+        "joint 'j' is planar; a chain (load_urdf, --tip) takes no mimic, "
+        "floating, planar or spherical joint: load the whole robot (armsim.load_robot; on the "
+        "command line --tips)",
     "<robot name='r'><link name='a'/><link name='b'/><link name='c'/><joint name='j' "
     "type='revolute'><parent link='a'/><child link='b'/><limit lower='-1' upper='1'/></joint>"
     "<joint name='k' type='revolute'><parent link='b'/><child link='c'/><limit lower='-1' "
     "upper='1'/><mimic joint='j'/></joint></robot>":
-        "joint 'k' is a mimic joint; a chain (load_urdf, --tip) takes no mimic, floating or planar "
-        "joint: load the whole robot (armsim.load_robot; on the command line --tips)",
+        "joint 'k' is a mimic joint; a chain (load_urdf, --tip) takes no mimic, "
+        "floating, planar or spherical joint: load the whole robot (armsim.load_robot; on the "
+        "command line --tips)",
     "<robot name='r'><link name='a'/><link name='b'/><joint name='j' type='revolute'>"
     "<parent link='a'/><child link='b'/><axis xyz='0 0 0'/><limit lower='-1' upper='1'/>"
     "</joint></robot>": "joint 'j': axis must not be zero",

@@ -279,13 +279,79 @@ def test_an_unexpanded_xacro_expression_is_named(tmp_path, attr, message):
         assert str(got.value) == f"{path}: {message}{hint}"
 
 
-def test_a_spherical_joint_says_what_to_write_instead(tmp_path):
-    # pybullet's humanoid.urdf: "has an unknown type 'spherical'" and nothing more
+def _balls():
+    """Two ball joints (pybullet's spherical) in a row, 0.4 m apart, a tool 0.3 m out."""
+    return """<robot name="balls">
+  <link name="base"/><link name="upper"/><link name="lower"/><link name="tool"/>
+  <joint name="shoulder" type="spherical"><parent link="base"/><child link="upper"/>
+    <origin xyz="0 0 0.5"/></joint>
+  <joint name="elbow" type="spherical"><parent link="upper"/><child link="lower"/>
+    <origin xyz="0.4 0 0"/><limit lower="-1" upper="1"/></joint>
+  <joint name="end" type="fixed"><parent link="lower"/><child link="tool"/>
+    <origin xyz="0.3 0 0"/></joint>
+</robot>
+"""
+
+
+def _rot(yaw, pitch, roll):
+    cz, sz, cy, sy, cx, sx = (np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch),
+                              np.cos(roll), np.sin(roll))
+    Rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    Ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    Rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    return Rz @ Ry @ Rx
+
+
+def test_a_spherical_joint_is_three_turns(tmp_path):
+    # pybullet's humanoid.urdf (8 ball joints) was refused: "has an unknown type 'spherical'"
+    path = _write(tmp_path, _balls(), "b.urdf")
+    robot = armsim.load_robot(path)
+    assert robot.joint_names == ("shoulder_yaw", "shoulder_pitch", "shoulder_roll",
+                                 "elbow_yaw", "elbow_pitch", "elbow_roll")
+    assert robot.types == ("continuous",) * 6 and np.isinf(robot.limits).all()
+    assert robot.links == ("base", "upper", "lower", "tool")        # hidden links left out
+    q = np.array([0.4, -0.3, 0.2, 1.1, 0.5, -0.7])
+    R1, R2 = _rot(*q[:3]), _rot(*q[3:])
+    tool = robot.frames(q, ["tool"])["tool"]
+    np.testing.assert_allclose(tool[:3, :3], R1 @ R2, atol=1e-14)
+    np.testing.assert_allclose(tool[:3, 3], [0, 0, 0.5] + R1 @ ([0.4, 0, 0] + R2 @ [0.3, 0, 0]),
+                               atol=1e-14)
+    # the AD Jacobian through the turns against central differences
+    from armsim.ad import dual as ad
+
+    def f(x):
+        R, p = robot.poses(x, ["tool"])["tool"]
+        return ad.concatenate([p, ad.reshape(R, np.shape(ad.value_of(R))[:-2] + (9,))], axis=-1)
+    J = ad.jacobian(f, q)
+    h = 1e-6
+    fd = np.stack([(f(q + h * e) - f(q - h * e)) / (2 * h) for e in np.eye(6)], axis=-1)
+    np.testing.assert_allclose(J, fd, rtol=0, atol=1e-7)
+    # solved as a pose: by forward kinematics
+    for seed in range(3):
+        target = robot.frames(np.random.default_rng(seed).uniform(-2, 2, 6), ["tool"])["tool"]
+        res = armsim.solve(robot, {"tool": target})
+        got = robot.frames(res.q, ["tool"])["tool"]
+        assert res.success and np.abs(got - target).max() < 1e-5, seed
+
+
+def test_a_spherical_joint_on_a_chain_runs_the_whole_robot(tmp_path):
+    path = _write(tmp_path, _balls(), "b.urdf")
+    with pytest.raises(ValueError, match="joint 'shoulder' is spherical; a chain"):
+        armsim.load_urdf(path)
+    env = {"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), str(path), "--frames", "2",
+                          "--gif", str(tmp_path / "a.gif")],
+                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0 and out.stderr.splitlines() == [
+        f"armsim: note: {path}: joint 'shoulder' is spherical, which a chain does not take; "
+        f"moving the whole robot with 'tool' as its tool (--tips A,B: several tools at once)"]
+
+
+def test_a_ball_joint_type_says_what_to_write_instead(tmp_path):
     path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
-        '<joint name="j2" type="revolute">', '<joint name="j2" type="spherical">'), "b.urdf")
+        '<joint name="j2" type="revolute">', '<joint name="j2" type="ball">'), "b.urdf")
     for load in (armsim.load_robot, armsim.load_urdf):
         with pytest.raises(ValueError) as got:
             load(path)
-        assert str(got.value) == (f"{path}: joint 'j2' has an unknown type 'spherical' (a ball "
-                                  f"joint, pybullet's own: write it as three revolute or "
-                                  f"continuous joints in a row)")
+        assert str(got.value) == (f"{path}: joint 'j2' has an unknown type 'ball' (write a ball "
+                                  f"joint as three revolute or continuous joints in a row)")

@@ -9,6 +9,8 @@ its origin and axis as in a :class:`~armsim.kinematics.spatial.SpatialChain`.  B
   chain rule carries a mimic joint's effect into every Jacobian (the AD sees the product;
   :meth:`Robot.chain` folds it into a linear map).  A mimic of a mimic is followed to its
   free source; a cycle of mimics is refused.
+* a **spherical** joint (pybullet's ball joint, not URDF's own) as three continuous turns
+  about its frame's z, y and x (``NAME_yaw``, ``NAME_pitch``, ``NAME_roll``).
 * a **floating** base (6 free coordinates: ``x, y, z`` then ``yaw, pitch, roll``, so the
   base turns by ``Rz(yaw) Ry(pitch) Rx(roll)`` like a URDF ``rpy``) or a **planar** base (3:
   two slides in the plane normal to the joint's axis, and the turn about it).  A URDF
@@ -61,7 +63,7 @@ _HIDDEN = "\x1f"
 @dataclass(frozen=True)
 class TreeJoint:
     """One joint of a tree: ``type`` (fixed, revolute, continuous, prismatic, floating,
-    planar), the ``parent`` and ``child`` links, its origin ``xyz`` [m], ``rpy`` [rad] in the
+    planar, spherical), the ``parent`` and ``child`` links, its origin ``xyz`` [m], ``rpy`` [rad] in the
     parent's frame, its ``axis``, its limits, and ``mimic``: None or ``(joint, multiplier,
     offset)``."""
 
@@ -102,6 +104,21 @@ def _base_coordinates(j):
         origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         out.append(TreeJoint(f"{j.name}_{suffix}", kind, parent, child, origin[0], origin[1],
                              axis, -BASE_TRAVEL, BASE_TRAVEL))
+        parent = child
+    return out
+
+
+def _ball_coordinates(j):
+    """A spherical joint (pybullet's ball joint) as three turns in a row about its frame's
+    z, y and x (``_yaw``, ``_pitch``, ``_roll``: ``Rz Ry Rx`` like a URDF ``rpy``), each
+    continuous (hidden links between them; a ``<limit>``, pybullet's cone, is not read)."""
+    parts = [("yaw", (0, 0, 1)), ("pitch", (0, 1, 0)), ("roll", (1, 0, 0))]
+    out, parent = [], j.parent
+    for i, (suffix, axis) in enumerate(parts):
+        child = j.child if i == len(parts) - 1 else f"{j.child}{_HIDDEN}{i + 1}"
+        origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        out.append(TreeJoint(f"{j.name}_{suffix}", "continuous", parent, child, origin[0],
+                             origin[1], axis))
         parent = child
     return out
 
@@ -156,6 +173,8 @@ class Robot(Limited):
                 coords = _base_coordinates(j)
                 base.update(c.name for c in coords)
                 expanded.extend(coords)
+            elif j.type == "spherical":
+                expanded.extend(_ball_coordinates(j))
             elif unbounded_slide(j):     # a mobile base's virtual slide
                 base.add(j.name)
                 expanded.append(replace(j, lower=max(float(j.lower), -BASE_TRAVEL),

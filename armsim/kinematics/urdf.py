@@ -56,11 +56,9 @@ MOVABLE = ("revolute", "continuous", "prismatic")
 # a slide's limits when the file says lower > upper, pybullet's "no limit": beyond the
 # accepted travel, so the tree reads it as a moving base's (tree.unbounded_slide)
 UNLIMITED_SLIDE = 1e6
-REFUSED = ("floating", "planar")
+REFUSED = ("floating", "planar", "spherical")
 # joint types some tools write that URDF does not define, and what to write instead
-_NOT_URDF = {"spherical": " (a ball joint, pybullet's own: write it as three revolute or "
-                          "continuous joints in a row)",
-             "ball": " (write a ball joint as three revolute or continuous joints in a row)",
+_NOT_URDF = {"ball": " (write a ball joint as three revolute or continuous joints in a row)",
              "universal": " (write it as two revolute joints in a row)"}
 #: with no tip named, the leaves tried after the one with the most joints turns in place
 MAX_TRIED_LEAVES = 64
@@ -578,7 +576,7 @@ def _joints(chain, elements):
         if j.mimic is not None or j.type in REFUSED:
             what = "a mimic joint" if j.mimic is not None else j.type
             err = ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
-                             f"floating or planar joint: load the whole robot "
+                             f"floating, planar or spherical joint: load the whole robot "
                              f"(armsim.load_robot; on the command line --tips)")
             err.whole_robot = f"{where} is {what}"
             raise err
