@@ -355,3 +355,18 @@ def test_a_ball_joint_type_says_what_to_write_instead(tmp_path):
             load(path)
         assert str(got.value) == (f"{path}: joint 'j2' has an unknown type 'ball' (write a ball "
                                   f"joint as three revolute or continuous joints in a row)")
+
+
+def test_a_chain_leaves_a_fixed_joint_s_mimic_tag_aside_as_the_whole_robot_does(tmp_path):
+    # load_urdf refused it ("joint 'jf' is a mimic joint; a chain ... takes no mimic") where
+    # load_robot reads the same file: a fixed joint cannot move
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
+        '<joint name="jf" type="revolute">', '<joint name="jf" type="fixed">').replace(
+        '<limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>',
+        '<mimic joint="j2" multiplier="2"/>'), "fixed.urdf")
+    chain = armsim.load_urdf(path, tip="f")
+    robot = armsim.load_robot(path, tips=["f"])
+    assert [j.name for j in chain.joints] == list(robot.joint_names) == ["j1", "j2"]
+    q = np.array([0.3, 0.4])
+    R, p = chain.pose(q)
+    assert np.allclose(p, robot.frames(q, ["f"])["f"][:3, 3], atol=1e-12)

@@ -573,7 +573,8 @@ def _joints(chain, elements):
     lo_len, hi_len, _ = validate.LENGTH_RANGE
     for j in chain:
         where = f"joint {shown(j.name)}"
-        if j.mimic is not None or j.type in REFUSED:
+        if (j.mimic is not None and j.type != "fixed") or j.type in REFUSED:
+            # (a fixed joint's <mimic> is left aside, as load_robot does: it cannot move)
             what = "a mimic joint" if j.mimic is not None else j.type
             err = ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
                              f"floating, planar or spherical joint: load the whole robot "
