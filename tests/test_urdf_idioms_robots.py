@@ -370,3 +370,25 @@ def test_a_chain_leaves_a_fixed_joint_s_mimic_tag_aside_as_the_whole_robot_does(
     q = np.array([0.3, 0.4])
     R, p = chain.pose(q)
     assert np.allclose(p, robot.frames(q, ["f"])["f"][:3, 3], atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, axis", [("prismatic", "1 0 0"), ("revolute", "0 0 1")])
+def test_a_mimic_limited_lower_above_upper_has_no_limits_of_its_own(tmp_path, kind, axis):
+    # pybullet's "no limit" on a mimic slide was read as a moving base's +-1e6 m, then
+    # refused: "joint 'jf': limits must be within [-1000, 1000] m (a prismatic joint's
+    # travel), got (-1e+06, 1e+06)", figures the file never wrote
+    path = _write(tmp_path, _turns(lo="-3", hi="3").replace(
+        '<joint name="jf" type="revolute">', f'<joint name="jf" type="{kind}">').replace(
+        '<axis xyz="0 0 1"/>\n    <limit lower="-1e+16" upper="1e+16" effort="0" velocity="0"/>',
+        f'<axis xyz="{axis}"/>\n    <limit lower="1" upper="-1" effort="0" velocity="0"/>'
+        f'<mimic joint="j2" multiplier="0.5"/>'), "mimic.urdf")
+    robot = armsim.load_robot(path)
+    assert robot.joint_names == ("j1", "j2") and robot.mimic == {"jf": ("j2", 0.5, 0.0)}
+    assert robot.limits.tolist() == [[-3.0, 3.0], [-2.0, 2.0]]
+    F = robot.frames(np.array([0.0, 0.8]), ["l2", "f"])
+    moved = np.linalg.inv(F["l2"]) @ F["f"]
+    if kind == "prismatic":
+        assert np.allclose(moved[:3, 3], [0.3 + 0.4, 0.0, 0.0], atol=1e-12)
+    else:
+        c, s = np.cos(0.4), np.sin(0.4)
+        assert np.allclose(moved[:3, :3], [[c, -s, 0], [s, c, 0], [0, 0, 1]], atol=1e-12)

@@ -506,7 +506,9 @@ def _tree_joint(j, element):
             quantity = "position" if j.type == "prismatic" else "angle"
             lo = validate.number(lim.get("lower"), quantity, f"{where}: limit lower")
             hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
-            if lo > hi:         # pybullet's "no limit": a turn, or a moving base's slide
+            if lo > hi and mimic_el is not None:    # pybullet's "no limit": a mimic has
+                lo, hi = -np.inf, np.inf                # none of its own (its source's rule)
+            elif lo > hi:       # pybullet's "no limit": a turn, or a moving base's slide
                 kind, lo, hi = (("continuous", -np.pi, np.pi) if j.type == "revolute"
                                 else ("prismatic", -UNLIMITED_SLIDE, UNLIMITED_SLIDE))
         elif mimic_el is None:
