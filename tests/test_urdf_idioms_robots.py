@@ -392,3 +392,32 @@ def test_a_mimic_limited_lower_above_upper_has_no_limits_of_its_own(tmp_path, ki
     else:
         c, s = np.cos(0.4), np.sin(0.4)
         assert np.allclose(moved[:3, :3], [[c, -s, 0], [s, c, 0], [0, 0, 1]], atol=1e-12)
+
+
+@pytest.mark.parametrize("limits, message", [
+    (dict(lx="-1e7"), "joint 'vx': limit lower must be within [-1e+06, 1e+06] m, got -1e+07"),
+    (dict(lx="-1e16", ux="0"),
+     "joint 'vx': limit lower must be within [-1e+06, 1e+06] m, got -1e+16"),
+    (dict(lx="inf", ux="-inf"),
+     "joint 'vx': limit lower must be within [-1e+06, 1e+06] m, got inf"),
+])
+def test_a_chain_does_not_send_to_the_whole_robot_a_slide_it_refuses(tmp_path, limits, message):
+    # the chain said "an unbounded slide (a moving base's) ...: load the whole robot", which
+    # then refused the same limits
+    path = _write(tmp_path, _urdf(**limits))
+    for load in (armsim.load_robot, lambda p: armsim.load_urdf(p, tip="tool")):
+        with pytest.raises(ValueError) as got:
+            load(path)
+        assert str(got.value) == f"{path}: {message}"
+
+
+def test_a_chain_reads_a_turn_limited_lower_above_upper_as_the_whole_robot_does(tmp_path):
+    # (1e300, -1e300): the chain read a continuous joint, the whole robot refused it
+    path = _write(tmp_path, _turns(lo="1e300", hi="-1e300"))
+    message = f"{path}: joint 'j1': limit lower must be within [-1e+06, 1e+06] rad, got 1e+300"
+    for load in (armsim.load_robot, lambda p: armsim.load_urdf(p, tip="l2")):
+        with pytest.raises(ValueError) as got:
+            load(path)
+        assert str(got.value) == message
+    assert armsim.load_urdf(_write(tmp_path, _turns(lo="1", hi="-1"), "b.urdf"),
+                            tip="l2").joints[0].type == "continuous"

@@ -605,6 +605,8 @@ def _joints(chain, elements):
             if lim is None or lim.lower is None or lim.upper is None:
                 raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
             lo, hi = lim.lower, lim.upper
+            if lo > hi:         # each number within the whole robot's range first, as there
+                _tree_range(j, lo, hi, where)
             if lo > hi and j.type == "revolute":     # pybullet's "no limit": a turn
                 lo, hi, kind = -np.inf, np.inf, "continuous"
             elif lo > hi:
@@ -620,6 +622,7 @@ def _joints(chain, elements):
         joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), lo, hi)
         if unbounded_slide(joint):
+            _tree_range(j, lo, hi, where)   # (beyond it the whole robot refuses it too)
             err = ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
                              f"slide (a moving base's): a chain's travel must be within "
                              f"[{lo_len:g}, {hi_len:g}] m; load the whole robot "
@@ -633,6 +636,14 @@ def _joints(chain, elements):
                          f"[{', '.join(f'{x:g}' for x in pending[:3, 3])}] m, beyond "
                          f"[{lo_len:g}, {hi_len:g}] m")
     return joints, pending
+
+
+def _tree_range(j, lo, hi, where):
+    """Check limits as :func:`load_robot` reads them (each within +-1e6 rad or m): a chain
+    that sends its user to the whole robot says first what the whole robot would refuse."""
+    quantity = "position" if j.type == "prismatic" else "angle"
+    validate.number(lo, quantity, f"{where}: limit lower")
+    validate.number(hi, quantity, f"{where}: limit upper")
 
 
 def _deepest(base, children, parent_joint):
