@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import colorsys
 import contextlib
+import contextvars
 import functools
 import math
 import dataclasses
@@ -410,7 +411,8 @@ def _polyline(surface, color, points_px, width):
 
 
 # -- where the pictures wrote: the window keeps its messages off it -----------------------
-_WRITTEN: list | None = None
+# (one list per thread: pictures drawn in two threads at once keep their notes apart)
+_WRITTEN = contextvars.ContextVar("armsim_text_rects", default=None)
 
 
 @contextlib.contextmanager
@@ -418,22 +420,24 @@ def text_rects():
     """While inside, every block of text a picture writes (a panel, a legend, a header, a
     label) notes its rect, in pixels of the top surface; yields the list of them (an outer
     one's list gets them too)."""
-    global _WRITTEN
-    outer, _WRITTEN = _WRITTEN, []
+    written = []
+    token = _WRITTEN.set(written)
     try:
-        yield _WRITTEN
+        yield written
     finally:
+        _WRITTEN.reset(token)
+        outer = _WRITTEN.get()
         if outer is not None:
-            outer.extend(_WRITTEN)
-        _WRITTEN = outer
+            outer.extend(written)
 
 
 def wrote(surface, rect) -> pygame.Rect:
     """Note (for :func:`text_rects`) that ``surface`` has text in ``rect``; returns it."""
     rect = pygame.Rect(rect)
-    if _WRITTEN is not None and rect.w > 0 and rect.h > 0:
+    written = _WRITTEN.get()
+    if written is not None and rect.w > 0 and rect.h > 0:
         top = surface.get_abs_parent().get_rect()
-        _WRITTEN.append(rect.move(surface.get_abs_offset()).clip(top))
+        written.append(rect.move(surface.get_abs_offset()).clip(top))
     return rect
 
 
