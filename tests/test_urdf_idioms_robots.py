@@ -421,3 +421,19 @@ def test_a_chain_reads_a_turn_limited_lower_above_upper_as_the_whole_robot_does(
         assert str(got.value) == message
     assert armsim.load_urdf(_write(tmp_path, _turns(lo="1", hi="-1"), "b.urdf"),
                             tip="l2").joints[0].type == "continuous"
+
+
+def test_with_no_tip_many_leaves_turning_in_place_are_not_told_to_name_a_link_farther_out(
+        tmp_path):
+    # 100 wheels on a base: past the 65 leaves tried, the first's "name a link farther out
+    # as the tool" was said, of a wheel with no link beyond it
+    wheels = "".join(f'<link name="w{i}"/><joint name="j{i}" type="continuous"><parent '
+                     f'link="base"/><child link="w{i}"/><origin xyz="{0.01 * i} 0 0"/>'
+                     f'<axis xyz="0 1 0"/></joint>' for i in range(100))
+    path = _write(tmp_path, f'<robot name="w"><link name="base"/>{wheels}</robot>')
+    with pytest.raises(ValueError) as got:
+        armsim.load_urdf(path)
+    assert str(got.value) == (
+        f"{path}: none of the 65 leaves tried of the 100 below link 'base' (most joints "
+        f"first) is carried 1 mm or more by its joints (wheels, rotors and fingers turning "
+        f"in place): name the tool (tip=LINK; on the command line --tip LINK)")

@@ -335,9 +335,15 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
                     raise
                 if k == 0:
                     first = exc
-        else:       # (one leaf, or too many to try: what the first said)
-            if not order or len(order) > MAX_TRIED_LEAVES:
+        else:       # (one leaf: what it said)
+            if not order:
                 raise first
+            if len(order) > MAX_TRIED_LEAVES:   # (the others were not tried)
+                raise ValueError(f"{short_name(path)}: none of the {MAX_TRIED_LEAVES + 1} "
+                                 f"leaves tried of the {len(leaves)} below link {shown(base)} "
+                                 f"(most joints first) is carried 1 mm or more by its joints "
+                                 f"(wheels, rotors and fingers turning in place): name the "
+                                 f"tool (tip=LINK; on the command line --tip LINK)") from None
             raise ValueError(f"{short_name(path)}: no leaf below link {shown(base)} is carried "
                              f"1 mm or more by its joints (wheels, rotors and fingers turning "
                              f"in place): no tool to move") from None
