@@ -173,3 +173,20 @@ def test_armsim_render_frames_the_solids_too(tmp_path, text, tips):
     shot = np.asarray(armsim.render(robot, size=(320, 240)).convert("RGB"))
     solid = _magenta(shot)
     assert solid.sum() > 0.03 * solid.size and not _border(solid, 3).any()
+
+
+def test_a_small_solid_far_off_is_left_out_as_a_far_point(tmp_path):
+    # a 10 cm box 200 m beside the big body's arm: the camera framed it too, 254 m away, and
+    # the arm (and the body) were a dot; it is left out as a point 3 reaches off would be
+    text = BIG_BODY.replace('<link name="tool"/>', '<link name="tool"/>\n'
+                            '  <joint name="jf" type="fixed"><parent link="body"/>'
+                            '<child link="far"/><origin xyz="200 0 0"/></joint>\n'
+                            '  <link name="far"><visual><geometry><box size="0.1 0.1 0.1"/>'
+                            f'</geometry>{MAGENTA}</visual></link>')
+    shot = _gif(tmp_path, text, frames=1)[0]
+    solid = _magenta(shot)
+    assert solid.sum() > 0.03 * solid.size and not _border(solid, 3).any(), solid.sum()
+    # a solid about the arm stays however big (pybullet's cartpole rail)
+    near = np.array([[x, y, z] for x in (-15, 15) for y in (-0.1, 0.1) for z in (0, 0.1)])
+    cam = orbit.OrbitCamera.framing(0.5, points=[[0, 0, 0], [0.3, 0, 0.3]], solids=near)
+    assert cam.distance > 15

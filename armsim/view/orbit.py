@@ -252,6 +252,19 @@ def robot_solids(model, state) -> np.ndarray:
     return solid_points(model_boxes(model, tree), state)
 
 
+def _near_boxes(corners, origin, far) -> np.ndarray:
+    """The ``corners`` (8 a box, as :func:`place_boxes` gives them) of the boxes some part
+    of which may lie within ``far`` of ``origin`` (its centre's distance less its farthest
+    corner's); all of them when they are not whole boxes."""
+    if len(corners) % 8:
+        return corners
+    box = corners.reshape(-1, 8, 3)
+    mid = box.mean(axis=1)
+    size = np.linalg.norm(box - mid[:, None], axis=2).max(axis=1)
+    near = ~(np.linalg.norm(mid - origin, axis=1) - size > far)       # (NaN: kept, as was)
+    return box[near].reshape(-1, 3)
+
+
 def _vector3(name, value) -> np.ndarray:
     try:
         v = np.asarray(value, dtype=float)
@@ -326,8 +339,10 @@ class OrbitCamera:
         the boxes of the drawn visuals, :func:`sim_framing`) go into the middle too, each
         within :data:`SOLID_FILL` of the half-view at its depth (no margin: they are the
         solids' extent) and at least :data:`SOLID_NEAR` of the distance in front of the eye
-        (outside every box), however far (what is drawn is the robot: pybullet's
-        cartpole.urdf, a 30 m rail its cart slides along, is framed whole); without points
+        (outside every box), however far they reach (what is drawn is the robot: pybullet's
+        cartpole.urdf, a 30 m rail its cart slides along, is framed whole), but a box wholly
+        farther than :data:`FRAME_FAR` reach from the first point is left out as a point
+        would be (a 10 cm visual 200 m off shrank a 0.5 m arm to a dot); without points
         they count for nothing.  The
         distance and the centre are clamped into their ranges (a reach of 1e-7 m or 2e6 m is
         framed as well as they allow, never refused); a reach that is not a positive number
@@ -338,9 +353,10 @@ class OrbitCamera:
         pts = np.zeros((0, 3)) if points is None else np.asarray(points, float).reshape(-1, 3)
         pts = pts[np.all(np.isfinite(pts) & (np.abs(pts) < 1e6), axis=1)]
         sol = np.zeros((0, 3)) if solids is None else np.asarray(solids, float).reshape(-1, 3)
-        sol = sol[np.all(np.isfinite(sol) & (np.abs(sol) < 1e6), axis=1)]
         if len(pts):
             pts = pts[np.linalg.norm(pts - pts[0], axis=1) <= FRAME_FAR * reach]
+            sol = _near_boxes(sol, pts[0], FRAME_FAR * reach)
+        sol = sol[np.all(np.isfinite(sol) & (np.abs(sol) < 1e6), axis=1)]
         if len(pts) == 0:
             distance = VIEW_DISTANCE.clamp(0.9 * reach / half)
             return cls(azimuth_deg, elevation_deg, distance,
