@@ -3,6 +3,8 @@ and over the preview, so the whole robot as drawn is on screen and the eye is ou
 solid (pybullet's r2d2.urdf filled the frame with its body, cube_no_rotation.urdf with
 --tips put the eye inside the cube, minitaur.urdf's upper legs ran off the picture)."""
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -190,3 +192,30 @@ def test_a_small_solid_far_off_is_left_out_as_a_far_point(tmp_path):
     near = np.array([[x, y, z] for x in (-15, 15) for y in (-0.1, 0.1) for z in (0, 0.1)])
     cam = orbit.OrbitCamera.framing(0.5, points=[[0, 0, 0], [0.3, 0, 0.3]], solids=near)
     assert cam.distance > 15
+
+
+def test_a_skeleton_is_framed_without_the_solids_it_does_not_draw(tmp_path):
+    # armsim.render / animate with show_solids=False framed the big body's box though only
+    # the skeleton was drawn: the arm shrank to the middle of an empty picture; now the
+    # picture is the one of the same arm without the body (the framing of its points)
+    import armsim
+    bare = tmp_path / "bare.urdf"
+    bare.write_text(BIG_BODY.replace(BIG_BODY[BIG_BODY.index("<visual>"):
+                                              BIG_BODY.index("</link>")], ""))
+    full = tmp_path / "full.urdf"
+    full.write_text(BIG_BODY.replace('size="1.2 0.9 0.6"', 'size="12 9 6"'))
+    legs = tmp_path / "legs.urdf"
+    legs.write_text(LEGS.replace('size="0.6 0.3 0.1"', 'size="6 3 1"'))
+    bare_legs = tmp_path / "bare_legs.urdf"
+    bare_legs.write_text(LEGS.replace(LEGS[LEGS.index("<visual>"):LEGS.index("</link>")], ""))
+    for a, b, tips in ((full, bare, None), (legs, bare_legs, ["footA", "footB"])):
+        shots = []
+        for path in (a, b):
+            robot = armsim.load_urdf(path) if tips is None else armsim.load_robot(path, tips=tips)
+            shots.append(np.asarray(armsim.render(robot, size=(160, 120), show_solids=False)))
+            clip = armsim.animate(robot, [np.zeros(robot.n)] * 2, size=(160, 120),
+                                  show_solids=False)
+            shots.append(np.asarray(Image.open(io.BytesIO(clip.data))
+                                    .convert("RGB")))
+        np.testing.assert_array_equal(shots[0], shots[2])
+        np.testing.assert_array_equal(shots[1], shots[3])

@@ -143,8 +143,7 @@ def _check_options(options, kind):
     if bad:
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
     if options.get("obstacles") is not None:
-        options["obstacles"] = _check_obstacles(options["obstacles"],
-                                                2 if kind == "planar" else 3)
+        options["obstacles"] = _check_obstacles(options["obstacles"], 2 if kind == "planar" else 3)
 
 
 #: what each kind of obstacle dict (:func:`armsim.ik.tracking.shapes`) holds: points, lengths
@@ -254,11 +253,12 @@ def _theme(theme):
     raise ValueError(f"theme must be a Theme or one of {', '.join(THEMES)}, got {theme!r}")
 
 
-def _camera(chain, view, points=None, solids=None):
+def _camera(chain, view, points=None, solids=None, opts=None):
     """The spatial view: None frames the robot (as the window does: the ``points`` and the
-    ``solids`` it stands at, :meth:`~armsim.view.orbit.OrbitCamera.framing`), a dict is a
+    ``solids`` it stands at, but a skeleton's: ``opts`` show_solids False), a dict is a
     scene's ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used (a copy)."""
     from armsim.view.orbit import OrbitCamera, view_reach
+    solids = solids if (opts or {}).get("show_solids", True) else None    # (not drawn)
     if view is None:
         return OrbitCamera.framing(view_reach(chain), points=points, solids=solids)
     if isinstance(view, OrbitCamera):
@@ -382,8 +382,8 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
         from armsim.view.spatial import render_spatial
         from armsim.view.solids import body_of
         from armsim.view.orbit import states_framing
-        pixels = render_spatial(state, _camera(robot, view, **states_framing(robot, [state])),
-                                size, **{"body": body_of(robot), **opts})
+        camera = _camera(robot, view, opts=opts, **states_framing(robot, [state]))
+        pixels = render_spatial(state, camera, size, **{"body": body_of(robot), **opts})
     else:
         from armsim.view.render import render_picture      # (centred when no panel shows)
         pixels = render_picture(state, size, view=_planar_view(robot, view, size, show_panel),
@@ -412,8 +412,8 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     opts.pop("show_jacobian")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     from armsim.view.solids import tree_body_of
-    pixels = render_tree(state, _camera(robot, view, **states_framing(robot, [state])), size,
-                         body=tree_body_of(robot), **opts)     # (the framing: the finite)
+    camera = _camera(robot, view, opts=opts, **states_framing(robot, [state]))
+    pixels = render_tree(state, camera, size, body=tree_body_of(robot), **opts)   # (finite)
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 
@@ -667,7 +667,7 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
         camera = _camera(robot, view, np.vstack(        # the first joint first (arm_points)
             [np.roll(np.asarray(robot.frames(q)[1]).reshape(-1, 3), -1, axis=0) for q in pick]
             + [(t[:3, 3] if t.shape == (4, 4) else t).reshape(1, 3) for t in aims]),
-            np.vstack([robot_solids(robot, tuple(robot.frames(q))) for q in pick]))
+            np.vstack([robot_solids(robot, tuple(robot.frames(q))) for q in pick]), opts)
     else:
         camera = None
         opts["view"] = _planar_view(robot, view, size, show_panel)
@@ -693,7 +693,7 @@ def _animate_tree(robot, qs, targets, size, fps, view, show_panel, theme, trail_
     seen = states_framing(robot, map(replay._state, range(0, len(qs), max(1, -(-len(qs) // 50)))))
     seen["points"] = np.vstack([seen["points"]] + [np.reshape(    # (the framing: the finite)
         t[..., :3, 3] if t.shape[-2:] == (4, 4) else t, (-1, 3)) for t in targets.values()])
-    camera = _camera(robot, view, **seen)
+    camera = _camera(robot, view, opts=opts, **seen)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     dest = _Memory()
     write_frames(replay, dest, frames=len(qs), fps=fps, size=size, camera=camera, **opts)
