@@ -245,9 +245,14 @@ def calibration_status(sim) -> dict | None:
     return {"free": int(r["parameters"]) - len(r["held"]), "identified": bool(r["identified"]),
             "converged_round": r.get("identified_round", r["converged_round"]),
             "floor_round": r.get("noise_floor_round"), "sigmas": r.get("bound_sigmas"),
+            "bound": r.get("bound"),
             "rel_sd": r.get("bound_rel_sd"), "tolerance": float(r["tolerance"]),
             "rounds": int(r["rounds"]), "max_rounds": int(getattr(sim, "max_rounds", 0) or 0),
             "poses": int(r["poses"])}
+
+
+#: the header's words for the report's ``bound``
+_BOUNDS = {"cramer-rao": "Cramér-Rao bound", "unweighted fit": "noise's spread in the fit"}
 
 
 def _g(x, digits=2) -> str:
@@ -279,7 +284,8 @@ def header_text(state, status=None) -> str:
     if status.get("floor_round") is not None:
         return (f"at the noise floor in {status['floor_round']} rounds: {_g(rms)} px RMS, "
                 f"errors within {_g(status['sigmas'])} standard deviations of the "
-                f"Cramér-Rao bound; relative error {_g(err)} (goal {_g(status['tolerance'])}, "
+                f"{_BOUNDS.get(status.get('bound'), 'Cramér-Rao bound')}; relative error "
+                f"{_g(err)} (goal {_g(status['tolerance'])}, "
                 f"the noise allows {_g(status['rel_sd'])})")
     if status["max_rounds"] and status["rounds"] >= status["max_rounds"]:
         return (f"stopped after {status['rounds']} rounds, not identified: {_g(rms)} px RMS, "

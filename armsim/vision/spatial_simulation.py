@@ -48,8 +48,10 @@ class SpatialCalibrationSimulation:
                              lengths)
 
     A run whose pixels are noisy may never be within ``tolerance``: the Cramér-Rao bound
-    ``(sum_k J_k^T J_k / sigma_k^2)^-1`` at the truth (:func:`crlb`, every camera's
-    ``sigma`` above 0) says how far off the noise leaves the best possible estimate.  The
+    ``(sum_k J_k^T J_k / sigma_k^2)^-1`` at the truth (:func:`crlb`) says how far off the
+    noise leaves the best possible estimate (with cameras of unequal noise, or a noise-free
+    one beside noisy ones, the spread of the learner's fit, which weighs every pixel alike:
+    :meth:`_bound_sd`).  The
     run is **at the noise floor** from the first round its best candidate is at the
     least-squares minimum (its Gauss-Newton step at most :data:`FLOOR_STEP` standard
     deviations of the bound in every free parameter) with every free parameter within
@@ -102,14 +104,24 @@ class SpatialCalibrationSimulation:
         self.bound_sd = self._bound_sd()
 
     def _bound_sd(self):
-        """The Cramér-Rao standard deviations (F,) of the free parameters at the truth in the
-        learner's gauge; None when a camera is noise-free (no floor: the pixels are exact)
-        or the bound is singular."""
-        run = self.run
-        if not np.all(self.sigmas > 0):
+        """The standard deviations (F,) the pixels' noise leaves in the learner's fit of the
+        free parameters at the truth in its gauge: the Cramér-Rao bound when every camera's
+        noise is the same (:func:`crlb`); else the spread of the learner's fit, which weighs
+        every pixel alike: ``(J^T J)^-1 J^T diag(sigma^2) J (J^T J)^-1`` (a noise-free camera
+        beside noisy ones adds its exact pixels to ``J^T J`` alone).  None when every camera
+        is noise-free (the pixels are exact: no floor) or the fit is singular."""
+        run, sig = self.run, self.sigmas
+        if not np.any(sig > 0):
             return None
         try:
-            cov = crlb(self.problem.model, self.problem, run.reference, run.free, self.sigmas)
+            if np.all(sig == sig[0]):
+                cov = crlb(self.problem.model, self.problem, run.reference, run.free, sig)
+            else:
+                _, jac = self.problem.model.residuals(run.reference, self.problem, run.free)
+                seen = np.asarray(self.problem.seen).reshape(len(sig), -1).sum(axis=1)
+                A = np.linalg.inv(jac.T @ jac)
+                B = A @ jac.T
+                cov = (B * np.repeat(sig ** 2, 2 * seen)) @ B.T
         except np.linalg.LinAlgError:
             return None
         sd = np.sqrt(np.diag(cov))
@@ -166,10 +178,12 @@ class SpatialCalibrationSimulation:
         of the truth) and ``identified_round`` (the first round it was), ``at_noise_floor``
         and ``noise_floor_round`` (see the class), ``converged`` (either) and
         ``converged_round`` (the first round of either); ``bound_sigmas``, the best
-        candidate's largest error in standard deviations of the Cramér-Rao bound, and
-        ``bound_rel_sd``, the largest relative standard deviation it allows (as
-        ``best_max_rel_error``: against max(|value|, 1 cm or 10 mrad)), both None when a
-        camera is noise-free."""
+        candidate's largest error in standard deviations of the noise's bound (the
+        Cramér-Rao bound; with cameras of unequal noise the learner's unweighted fit's
+        spread: ``bound``, ``"cramer-rao"`` or ``"unweighted fit"``), and ``bound_rel_sd``,
+        the largest relative standard deviation it allows (as ``best_max_rel_error``:
+        against max(|value|, 1 cm or 10 mrad)), both None when every camera is
+        noise-free."""
         run, p = self.run, self.problem
         err = run.errors()
         best = int(np.argmin(run.current))
@@ -184,6 +198,8 @@ class SpatialCalibrationSimulation:
                 "at_noise_floor": self.floor_round is not None,
                 "noise_floor_round": self.floor_round,
                 "bound_sigmas": self._sigmas_off(best), "bound_rel_sd": rel_sd,
+                "bound": (None if self.bound_sd is None else "cramer-rao"
+                          if np.all(self.sigmas == self.sigmas[0]) else "unweighted fit"),
                 "tolerance": self.tolerance,
                 "rounds_per_frame": self.rounds_per_frame,
                 "seconds": round(float(self.seconds), 6), "learner": run.learner,
