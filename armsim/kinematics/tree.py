@@ -98,12 +98,19 @@ def _base_coordinates(j):
         v = np.cross(a, u)
         parts = [("x", "prismatic", tuple(u)), ("y", "prismatic", tuple(v)),
                  ("yaw", "continuous", tuple(a))]
+    return _in_a_row(j, parts, -BASE_TRAVEL, BASE_TRAVEL)
+
+
+def _in_a_row(j, parts, lower, upper):
+    """``j`` as one-axis joints in a row, one a part ``(suffix, kind, axis)``: the first at
+    ``j``'s origin, hidden links between them, the last's child ``j``'s (each limited to
+    ``lower``, ``upper``: a slide's travel; a continuous joint's are not read)."""
     out, parent = [], j.parent
     for i, (suffix, kind, axis) in enumerate(parts):
         child = j.child if i == len(parts) - 1 else f"{j.child}{_HIDDEN}{i + 1}"
         origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         out.append(TreeJoint(f"{j.name}_{suffix}", kind, parent, child, origin[0], origin[1],
-                             axis, -BASE_TRAVEL, BASE_TRAVEL))
+                             axis, lower, upper))
         parent = child
     return out
 
@@ -112,15 +119,9 @@ def _ball_coordinates(j):
     """A spherical joint (pybullet's ball joint) as three turns in a row about its frame's
     z, y and x (``_yaw``, ``_pitch``, ``_roll``: ``Rz Ry Rx`` like a URDF ``rpy``), each
     continuous (hidden links between them; a ``<limit>``, pybullet's cone, is not read)."""
-    parts = [("yaw", (0, 0, 1)), ("pitch", (0, 1, 0)), ("roll", (1, 0, 0))]
-    out, parent = [], j.parent
-    for i, (suffix, axis) in enumerate(parts):
-        child = j.child if i == len(parts) - 1 else f"{j.child}{_HIDDEN}{i + 1}"
-        origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
-        out.append(TreeJoint(f"{j.name}_{suffix}", "continuous", parent, child, origin[0],
-                             origin[1], axis))
-        parent = child
-    return out
+    parts = [("yaw", "continuous", (0, 0, 1)), ("pitch", "continuous", (0, 1, 0)),
+             ("roll", "continuous", (1, 0, 0))]
+    return _in_a_row(j, parts, -math.pi, math.pi)
 
 
 def unbounded_slide(j) -> bool:
