@@ -175,7 +175,7 @@ def screen_ulps(features):
 def screen_bound(fn, top, features):
     """The float32 distance's error bound for a feature row of norm ``fn`` (a float or
     (rows,)) against a table whose largest squared norm is ``top``."""
-    return screen_ulps(features) * 2.0**-24 * (2.0 * fn * np.sqrt(top) + top)
+    return screen_ulps(features) * 2.0**-24 * (2.0 * fn * math.sqrt(top) + top)
 
 
 @_float32_screen
@@ -201,30 +201,8 @@ def nearest32(f, m32, top, k, distances, d=None):
     if len(f) <= FEW_ROWS:          # row by row: the same candidates, fewer calls
         out = np.empty((len(f), k + 1), dtype=np.intp)
         for r, row in enumerate(f.tolist()):
-            bound = 2.0 * screen_bound(math.sqrt(math.fsum(x * x for x in row)), top,
-                                       f.shape[1])
-            dr = d[r]
-            if k < KTH_PASSES:
-                taken = []
-                for _ in range(k + 1):
-                    j = int(dr.argmin())
-                    taken.append(j)
-                    v = float(dr[j])
-                    dr[j] = np.inf
-                taken = np.array(taken)
-            else:
-                taken = np.argpartition(dr, k)[:k + 1]
-                v = float(dr[taken].max())
-                dr[taken] = np.inf
-            limit = v + bound
-            if not math.isfinite(limit):            # every entry a candidate
-                cand = np.arange(len(dr))
-            elif dr.min() <= limit:                 # entries left within the limit
-                cand = np.concatenate([taken, np.flatnonzero(dr <= limit)])
-            else:
-                cand = taken
-            dist = distances(np.full(len(cand), r), cand)
-            out[r] = cand[np.lexsort((cand, dist))[:k + 1]]
+            out[r] = row_nearest(row, d[r], top, k,
+                                 lambda cand, r=r: distances(np.full(len(cand), r), cand))
         return out
     width = d.shape[1] // SCREEN_GROUPS         # blocks of SCREEN_GROUPS entries, and the
     if screened and k >= KTH_PASSES and width + d.shape[1] % SCREEN_GROUPS > k:   # rest alone
@@ -253,6 +231,33 @@ def nearest32(f, m32, top, k, distances, d=None):
         count = np.bincount(rows, minlength=len(f))[more]
         out[more] = ents[order[(np.cumsum(count) - count)[:, None] + np.arange(k + 1)]]
     return out
+
+
+def row_nearest(row, dr, top, k, distances):
+    """:func:`nearest32`'s k + 1 entries nearest one feature row ``row`` (a list), in order,
+    from its float32 distances ``dr`` (entries,; the k + 1 smallest are set to infinity)
+    and ``distances(cand)``, the float64 distances of the candidate entries ``cand``."""
+    bound = 2.0 * screen_bound(math.sqrt(math.fsum(x * x for x in row)), top, len(row))
+    if k < KTH_PASSES:
+        taken = []
+        for _ in range(k + 1):
+            j = int(dr.argmin())
+            taken.append(j)
+            v = float(dr[j])
+            dr[j] = np.inf
+        taken = np.array(taken)
+    else:
+        taken = np.argpartition(dr, k)[:k + 1]
+        v = float(dr[taken].max())
+        dr[taken] = np.inf
+    limit = v + bound
+    if not math.isfinite(limit):            # every entry a candidate
+        cand = np.arange(len(dr))
+    elif dr.min() <= limit:                 # entries left within the limit
+        cand = np.concatenate([taken, np.flatnonzero(dr <= limit)])
+    else:
+        cand = taken
+    return cand[np.lexsort((cand, distances(cand)))[:k + 1]]
 
 
 def _nearest_blocks(f, d, top, k, distances, width):

@@ -356,9 +356,7 @@ class TreeTargets(Problem):
                 seen.append([self._seen_one(t, split) + (table, rows[t])
                              for t, split, _, table in own])
             for local, cols, table, row in seen[0]:
-                got = (table.nearest_one(local(q, row)) if k == 0 else
-                       table.nearest(np.array([local(q, row)]), k)[0].tolist())
-                for c, v in zip(cols, got):
+                for c, v in zip(cols, table.nearest_row(local(q, row), k)):
                     q[c] = v
             return q
         return start
@@ -373,8 +371,8 @@ class TreeTargets(Problem):
             return kept
         cmap, mult, off, _ = self._maps[t]
         chain = self.subs[t].chain
-        T0 = chain._T0[:split].tolist()
-        TK, TKK, TA = (T[:split].tolist() for T in chain._TKA)
+        flat = lambda T: [sum(m, []) for m in T[:split].tolist()]    # noqa: E731 (4 x 4 rows)
+        T0, (TK, TKK, TA) = flat(chain._T0), (flat(T) for T in chain._TKA)
         revolute = chain._all_revolute
         joints = [(int(cmap[i]), None if mult is None else (float(mult[i]), float(off[i])))
                   for i in range(split)]
@@ -382,20 +380,20 @@ class TreeTargets(Problem):
         def local(q, row):
             if not joints:          # no joint before its own: the target as it is
                 return list(row)
-            F = None
+            F = None                # the frame, row after row (16)
             for i, (c, m) in enumerate(joints):
                 v = q[c] if m is None else q[c] * m[0] + m[1]
                 s, c1 = math.sin(v), 1.0 - math.cos(v)
-                L = [[s * a + c1 * b for a, b in zip(ra, rb)] for ra, rb in zip(TK[i], TKK[i])]
-                if not revolute:
-                    L = [[x + v * a for x, a in zip(rl, ra)] for rl, ra in zip(L, TA[i])]
-                L = [[x + a for x, a in zip(rl, ra)] for rl, ra in zip(L, T0[i])]
-                F = L if F is None else [[((r[0] * L[0][k] + r[1] * L[1][k]) + r[2] * L[2][k])
-                                          + r[3] * L[3][k] for k in range(4)] for r in F]
-            d = [row[j] - F[j][3] for j in range(3)]
-            out = [(F[0][i] * d[0] + F[1][i] * d[1]) + F[2][i] * d[2] for i in range(3)]
+                L = ([s * a + c1 * b + t for a, b, t in zip(TK[i], TKK[i], T0[i])] if revolute
+                     else [s * a + c1 * b + v * x + t
+                           for a, b, x, t in zip(TK[i], TKK[i], TA[i], T0[i])])
+                F = L if F is None else [((F[r] * L[k] + F[r + 1] * L[4 + k])
+                                          + F[r + 2] * L[8 + k]) + F[r + 3] * L[12 + k]
+                                         for r in (0, 4, 8, 12) for k in range(4)]
+            d = [row[j] - F[4 * j + 3] for j in range(3)]
+            out = [(F[i] * d[0] + F[4 + i] * d[1]) + F[8 + i] * d[2] for i in range(3)]
             if len(row) == 12:
-                out += [(F[0][i] * row[3 + k] + F[1][i] * row[6 + k]) + F[2][i] * row[9 + k]
+                out += [(F[i] * row[3 + k] + F[4 + i] * row[6 + k]) + F[8 + i] * row[9 + k]
                         for i in range(3) for k in range(3)]
             return out
         got = self._seen[(t, split)] = (local, self._own[t][2].tolist())

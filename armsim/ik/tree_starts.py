@@ -111,6 +111,21 @@ class OwnTable:
             j = int(self._exact(np.array(f)).argmin())
         return self.qs[j].tolist()
 
+    def nearest_row(self, aim, k):
+        """:meth:`nearest` of one aim row (a list), as a list: :meth:`nearest_one` for k = 0,
+        else :func:`armsim.ik.restart_table.row_nearest` on the row's float32 distances
+        (the same candidates and exact distances, without a batch's arrays around them)."""
+        if k == 0:
+            return self.nearest_one(aim)
+        f = [a * s for a, s in zip(aim, self.scale.tolist())]
+        m32, entries = self._screen()
+        with np.errstate(over="ignore", invalid="ignore"):   # past float32: the exact path
+            d = np.array(f + [1.0], dtype=np.float32) @ m32
+        distances = restart_table.exact_distances(np.array([f]), entries)
+        got = restart_table.row_nearest(f, d, self.top, min(k, len(d) - 1),
+                                        lambda cand: distances(np.zeros(len(cand), int), cand))
+        return self.qs[got[-1]].tolist()
+
     def nearest(self, aims, k):
         """The entries (B, own joints) ``k``-th nearest each aim row (B, 3 or 12) by their
         features' exact squared distances (ties: the lower index first; the compiled
