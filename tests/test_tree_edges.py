@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -640,3 +641,31 @@ def test_a_robot_built_directly_works_out_its_default_tools_when_asked():
     robot = Robot(links, joints)
     assert robot.tips == ("s129",)             # (its chain, over 128 joints, is refused
     assert np.all(np.isfinite(robot.frames(np.zeros(130))["s129"]))   # where it is used)
+
+
+@pytest.mark.parametrize("lower, upper, message", [
+    (-1e17, 1e17, "joint 's': limit lower must be within [-1e+06, 1e+06] m, got -1e+17"),
+    (-5.0, 1e300, "joint 's': limit upper must be within [-1e+06, 1e+06] m, got 1e+300"),
+])
+def test_a_robot_built_directly_refuses_a_slide_load_robot_refuses(tmp_path, lower, upper,
+                                                                  message):
+    # a hand-built slide of +-1e17 m was read as a moving base's (clipped to +-100 m) where
+    # load_robot refuses the same limits in a URDF: now both say the same line
+    from armsim.kinematics.tree import Robot, TreeJoint
+    joints = [TreeJoint("s", "prismatic", "w", "a", axis=(1, 0, 0), lower=lower, upper=upper),
+              TreeJoint("j", "revolute", "a", "t", xyz=(0, 0, 0.1), axis=(0, 0, 1))]
+    with pytest.raises(ValueError) as got:
+        Robot(["w", "a", "t"], joints)
+    assert str(got.value) == message
+    path = tmp_path / "s.urdf"
+    path.write_text(f"""<robot name="r"><link name="w"/><link name="a"/><link name="t"/>
+  <joint name="s" type="prismatic"><parent link="w"/><child link="a"/><axis xyz="1 0 0"/>
+    <limit lower="{lower!r}" upper="{upper!r}"/></joint>
+  <joint name="j" type="revolute"><parent link="a"/><child link="t"/><origin xyz="0 0 0.1"/>
+    <axis xyz="0 0 1"/><limit lower="-3" upper="3"/></joint></robot>""")
+    with pytest.raises(ValueError) as got:
+        armsim.load_robot(path)
+    assert str(got.value) == f"{path}: {message}"
+    robot = Robot(["w", "a", "t"], [replace(joints[0], lower=-999999.0, upper=999999.0),
+                                    joints[1]])         # (within +-1e6 m: a moving base's)
+    assert robot.limits[0].tolist() == [-100.0, 100.0] and robot.base_joints == {"s"}

@@ -18,7 +18,8 @@ its origin and axis as in a :class:`~armsim.kinematics.spatial.SpatialChain`.  B
   them), each translation within +-:data:`BASE_TRAVEL` m; ``base_joint=`` adds one above
   the root of a file that has none.  A ``prismatic`` joint with a limit beyond the accepted
   travel (+-1000 m: ROS's unbounded slide, e.g. the +-999999 of a mobile base's virtual
-  joints) is such a base translation too, its limits clipped to +-:data:`BASE_TRAVEL` m.
+  joints) is such a base translation too, its limits (each within +-1e6 m, as a URDF's)
+  clipped to +-:data:`BASE_TRAVEL` m.
 
 Every link frame comes from one pass over the links in tree order (:meth:`Robot.poses`),
 written once with the chain's products (:mod:`armsim.ad.twist`: a link is its parent's frame
@@ -176,7 +177,10 @@ class Robot(Limited):
                 expanded.extend(coords)
             elif j.type == "spherical":
                 expanded.extend(_ball_coordinates(j))
-            elif unbounded_slide(j):     # a mobile base's virtual slide
+            elif unbounded_slide(j):     # a mobile base's virtual slide: within +-1e6 m,
+                for end in ("lower", "upper"):      # as a URDF's (load_robot) must be
+                    validate.number(getattr(j, end), "position",
+                                    f"joint {shown(j.name)}: limit {end}")
                 base.add(j.name)
                 expanded.append(replace(j, lower=max(float(j.lower), -BASE_TRAVEL),
                                         upper=min(float(j.upper), BASE_TRAVEL)))
