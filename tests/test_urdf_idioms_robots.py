@@ -437,3 +437,26 @@ def test_with_no_tip_many_leaves_turning_in_place_are_not_told_to_name_a_link_fa
         f"{path}: none of the 65 leaves tried of the 100 below link 'base' (most joints "
         f"first) is carried 1 mm or more by its joints (wheels, rotors and fingers turning "
         f"in place): name the tool (tip=LINK; on the command line --tip LINK)")
+
+
+@pytest.mark.parametrize("text, tip, message", [
+    (_turns(lo="-1", hi="1e7"), "f",
+     "joint 'j1': limit upper must be within [-1e+06, 1e+06] rad, got 1e+07"),
+    (_turns(lo="0", hi="inf"), "f",
+     "joint 'j1': limit upper must be within [-1e+06, 1e+06] rad, got inf"),
+    (_turns(lo="nan", hi="1"), "f",
+     "joint 'j1': limit lower must be within [-1e+06, 1e+06] rad, got nan"),
+    (_urdf(lx="200", ux="1e7"), "tool",
+     "joint 'vx': limit upper must be within [-1e+06, 1e+06] m, got 1e+07"),
+])
+def test_a_chain_refuses_limits_beyond_the_range_in_the_whole_robot_s_words(
+        tmp_path, text, tip, message):
+    # the chain said "limits must be within [-1e+06, 1e+06] rad, got (-1, 1e+07)", "limits
+    # must be finite with lower <= upper, got (0.0, inf)" or, of a slide, "limits must be
+    # within [-1000, 1000] m (a prismatic joint's travel), got (200, 1e+07)" where the whole
+    # robot names the one number beyond its range
+    path = _write(tmp_path, text)
+    for load in (armsim.load_robot, lambda p: armsim.load_urdf(p, tip=tip)):
+        with pytest.raises(ValueError) as got:
+            load(path)
+        assert str(got.value) == f"{path}: {message}"

@@ -611,8 +611,8 @@ def _joints(chain, elements):
             if lim is None or lim.lower is None or lim.upper is None:
                 raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
             lo, hi = lim.lower, lim.upper
-            if lo > hi:         # each number within the whole robot's range first, as there
-                _tree_range(j, lo, hi, where)
+            if not validate.unlimited_turn(j.type, lo, hi):   # each number within the whole
+                _tree_range(j, lo, hi, where)                  # robot's range first, as there
             if lo > hi and j.type == "revolute":     # pybullet's "no limit": a turn
                 lo, hi, kind = -np.inf, np.inf, "continuous"
             elif lo > hi:
@@ -628,7 +628,6 @@ def _joints(chain, elements):
         joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), lo, hi)
         if unbounded_slide(joint):
-            _tree_range(j, lo, hi, where)   # (beyond it the whole robot refuses it too)
             err = ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
                              f"slide (a moving base's): a chain's travel must be within "
                              f"[{lo_len:g}, {hi_len:g}] m; load the whole robot "
