@@ -29,7 +29,6 @@ wrong``, naming the link or joint.
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import importlib
 import io
@@ -494,33 +493,10 @@ def _tree_joint(j, element):
                          f"{_NOT_URDF.get(j.type, '')}")
     T = _origin(element, where)
     axis = _axis(element, where)
-    lo, hi = -np.pi, np.pi
     mimic_el = element.find("mimic")
-    kind = str(j.type)
-    if j.type in ("revolute", "prismatic"):
-        lim = element.find("limit")
-        if _unlimited(lim, mimic_el):       # pybullet's defaults: lower 0, upper -1
-            lim = _with(lim, lower="0", upper="-1")
-        if lim is not None and validate.unlimited_turn(j.type, lim.get("lower"),
-                                                       lim.get("upper")):
-            # +-1e16 (Gazebo's "no limit"): continuous; a mimic: no limits of its own
-            kind, lo, hi = ("revolute", -np.inf, np.inf) if mimic_el is not None else \
-                ("continuous", -np.pi, np.pi)
-        elif lim is not None and lim.get("lower") is not None and lim.get("upper") is not None:
-            # (a slide's up to +-1e6 m: beyond +-1000 m the tree reads it as unbounded, a
-            # moving base's, armsim.kinematics.tree.unbounded_slide)
-            quantity = "position" if j.type == "prismatic" else "angle"
-            lo = validate.number(lim.get("lower"), quantity, f"{where}: limit lower")
-            hi = validate.number(lim.get("upper"), quantity, f"{where}: limit upper")
-            if lo > hi and mimic_el is not None:    # pybullet's "no limit": a mimic has
-                lo, hi = -np.inf, np.inf                # none of its own (its source's rule)
-            elif lo > hi:       # pybullet's "no limit": a turn, or a moving base's slide
-                kind, lo, hi = (("continuous", -np.pi, np.pi) if j.type == "revolute"
-                                else ("prismatic", -UNLIMITED_SLIDE, UNLIMITED_SLIDE))
-        elif mimic_el is None:
-            raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
-        else:               # a mimic without limits of its own: none (its source's rule)
-            lo, hi = -np.inf, np.inf
+    kind, limits, _ = _limits(j.type, element.find("limit"), mimic_el is not None, where)
+    if limits is None:      # a mimic's: none of its own (its source's rule); else not read
+        limits = (-np.inf, np.inf) if kind in ("revolute", "prismatic") else (-np.pi, np.pi)
     mimic = None
     if mimic_el is not None and j.type == "fixed":
         mimic_el = None     # (it cannot move: Talos's reduced models keep their grippers' tags)
@@ -534,23 +510,41 @@ def _tree_joint(j, element):
         off = validate.number(mimic_el.get("offset", "0"), "joint", f"{where}: mimic offset")
         mimic = (str(mimic_el.get("joint")), mult, off)
     return TreeJoint(str(j.name), kind, str(j.parent), str(j.child),
-                     tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), lo, hi, mimic)
+                     tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])), tuple(axis), *limits, mimic)
 
 
-def _unlimited(lim, mimic):
-    """Whether a joint's ``<limit>`` gives neither lower nor upper (pybullet's minitaur.urdf:
-    ``<limit effort="100" velocity="100"/>``) and the joint mimics none: pybullet's defaults
-    then, lower 0 and upper -1, its "no limit"."""
-    return (lim is not None and mimic is None and lim.get("lower") is None
-            and lim.get("upper") is None)
-
-
-def _with(element, **attrib):
-    """A copy of the lxml ``element`` with ``attrib`` set."""
-    out = copy.copy(element)
-    for key, value in attrib.items():
-        out.set(key, value)
-    return out
+def _limits(kind, limit, mimic, where):
+    """A joint's limits as both readers take them (:func:`load_urdf`'s chain and
+    :func:`load_robot`'s tree), from the text of its ``<limit>`` element (or None) and whether
+    it mimics another joint: ``(kind, (lo, hi) or None, slide)``, the kind read, its limits
+    (None: none of its own) and, for an unbounded slide (a moving base's, which a chain
+    refuses), its limits in words (else None); or a one-line ValueError.  A revolute or
+    prismatic joint's limits are each within +-1e6 rad or m; the idioms of "no limit":
+    +-1e16 on a turn (SDF's, :func:`validate.unlimited_turn`), lower > upper (pybullet's),
+    a ``<limit>`` with neither (pybullet's defaults 0 and -1 then: minitaur.urdf) make a turn
+    continuous, a slide unbounded and a mimic free of limits of its own; a slide beyond
+    +-1e3 m is unbounded too (:func:`tree.unbounded_slide`)."""
+    if kind not in ("revolute", "prismatic"):
+        return kind, None, None
+    lower, upper = (None, None) if limit is None else (limit.get("lower"), limit.get("upper"))
+    if limit is not None and lower is None and upper is None and not mimic:
+        lower, upper = "0", "-1"      # pybullet's defaults
+    if validate.unlimited_turn(kind, lower, upper):
+        return ("revolute" if mimic else "continuous"), None, None
+    if lower is None or upper is None:
+        if mimic:
+            return kind, None, None
+        raise ValueError(f"{where} ({kind}) needs <limit lower=... upper=...>")
+    quantity = "position" if kind == "prismatic" else "angle"
+    lo = validate.number(lower, quantity, f"{where}: limit lower")
+    hi = validate.number(upper, quantity, f"{where}: limit upper")
+    if lo > hi and (mimic or kind == "revolute"):     # pybullet's "no limit"
+        return kind if mimic else "continuous", None, None
+    if lo > hi:
+        return kind, (-UNLIMITED_SLIDE, UNLIMITED_SLIDE), (f"limits lower {lo:g} > upper "
+                                                           f"{hi:g}, no limit (pybullet's rule)")
+    slide = not mimic and unbounded_slide(types.SimpleNamespace(type=kind, lower=lo, upper=hi))
+    return kind, (lo, hi), f"limits ({lo:g}, {hi:g}) m" if slide else None
 
 
 def _origin(element, where):
@@ -603,37 +597,16 @@ def _joints(chain, elements):
             raise ValueError(f"{where}: its origin with the fixed joints before it is "
                              f"[{', '.join(f'{x:g}' for x in T[:3, 3])}] m, beyond "
                              f"[{lo_len:g}, {hi_len:g}] m")
-        lo, hi, kind = -np.inf, np.inf, j.type
-        if j.type != "continuous":
-            lim = j.limit
-            if _unlimited(elements[j.name].find("limit"), elements[j.name].find("mimic")):
-                lim = types.SimpleNamespace(lower=0.0, upper=-1.0)   # pybullet's defaults
-            if lim is None or lim.lower is None or lim.upper is None:
-                raise ValueError(f"{where} ({j.type}) needs <limit lower=... upper=...>")
-            lo, hi = lim.lower, lim.upper
-            if not validate.unlimited_turn(j.type, lo, hi):   # each number within the whole
-                _tree_range(j, lo, hi, where)                  # robot's range first, as there
-            if lo > hi and j.type == "revolute":     # pybullet's "no limit": a turn
-                lo, hi, kind = -np.inf, np.inf, "continuous"
-            elif lo > hi:
-                err = ValueError(f"{where}: limits lower {lo:g} > upper {hi:g}, no limit "
-                                 f"(pybullet's rule), an unbounded slide (a moving base's): a "
-                                 f"chain's travel must be within [{lo_len:g}, {hi_len:g}] m; "
-                                 f"load the whole robot (armsim.load_robot, or run_arm.py "
-                                 f"with --tips LINK)")
-                err.whole_robot = f"{where} is an unbounded slide (a moving base's)"
-                raise err
-        if validate.unlimited_turn(kind, lo, hi):   # +-1e16: no limit, a continuous joint
-            kind, lo, hi = "continuous", -np.inf, np.inf
-        joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
-                      tuple(axis), lo, hi)
-        if unbounded_slide(joint):
-            err = ValueError(f"{where}: limits ({float(lo):g}, {float(hi):g}) m, an unbounded "
-                             f"slide (a moving base's): a chain's travel must be within "
-                             f"[{lo_len:g}, {hi_len:g}] m; load the whole robot "
-                             f"(armsim.load_robot, or run_arm.py with --tips LINK)")
+        kind, limits, slide = _limits(j.type, element.find("limit"), False, where)
+        if slide:
+            err = ValueError(f"{where}: {slide}, an unbounded slide (a moving base's): a "
+                             f"chain's travel must be within [{lo_len:g}, {hi_len:g}] m; load "
+                             f"the whole robot (armsim.load_robot, or run_arm.py with --tips "
+                             f"LINK)")
             err.whole_robot = f"{where} is an unbounded slide (a moving base's)"
             raise err
+        joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
+                      tuple(axis), *(limits or (-np.inf, np.inf)))
         validate.joint(joint)                    # this joint alone, named
         joints.append(joint)
     if not np.all((pending[:3, 3] >= lo_len) & (pending[:3, 3] <= hi_len)):
@@ -641,14 +614,6 @@ def _joints(chain, elements):
                          f"[{', '.join(f'{x:g}' for x in pending[:3, 3])}] m, beyond "
                          f"[{lo_len:g}, {hi_len:g}] m")
     return joints, pending
-
-
-def _tree_range(j, lo, hi, where):
-    """Check limits as :func:`load_robot` reads them (each within +-1e6 rad or m): a chain
-    that sends its user to the whole robot says first what the whole robot would refuse."""
-    quantity = "position" if j.type == "prismatic" else "angle"
-    validate.number(lo, quantity, f"{where}: limit lower")
-    validate.number(hi, quantity, f"{where}: limit upper")
 
 
 def _deepest(base, children, parent_joint):
