@@ -278,3 +278,28 @@ def test_a_nul_in_a_scenes_urdf_is_one_line_and_status_2(tmp_path):
     r = run([str(scene)], cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr == f"{scene}: arm.urdf: must not contain a NUL character\n"
+
+
+def test_a_robot_whose_only_leaf_turns_in_place_says_so_not_to_name_another(tmp_path):
+    # its one moving leaf 0.1 mm from its joint's axis was refused with "name a link farther
+    # out as the tool", of a file with no link farther out
+    one = _write(tmp_path / "one.urdf", [
+        ("j1", "revolute", "base", "wheel", "0 0 0.1", "0 0 1", -1.0, 1.0),
+        ("f", "fixed", "wheel", "tool", "0 0 0.0001", "1 0 0")])
+    r = run([str(one), "--gif", "out.gif", "--frames", "2"], tmp_path)
+    assert (r.returncode, r.stderr) == (2, (
+        f"{one}: the one leaf below link 'base' that a joint moves, 'tool', is carried less "
+        f"than 1 mm by its joints (a wheel, rotor or finger turning in place), and no link is "
+        f"farther out: no tool to move (a tool must be 1 mm or more from its first joint)\n"))
+    # named, a link farther out is what to try: as it was
+    r = run([str(one), "--tip", "wheel", "--gif", "out.gif"], tmp_path)
+    assert r.returncode == 2 and "name a link farther out as the tool" in r.stderr, r.stderr
+    # several leaves, each turning in place: one line, none named as the tool
+    wheels = _write(tmp_path / "wheels.urdf", [
+        ("s1", "continuous", "base", "w1", "0.2 0 0", "0 1 0"),
+        ("s2", "continuous", "base", "w2", "-0.2 0 0", "0 1 0")])
+    r = run([str(wheels), "--gif", "out.gif"], tmp_path)
+    assert (r.returncode, r.stderr) == (2, (
+        f"{wheels}: no leaf below link 'base' is carried 1 mm or more by its joints (wheels, "
+        f"rotors and fingers turning in place): no tool to move\n"))
+    assert not (tmp_path / "out.gif").exists()
