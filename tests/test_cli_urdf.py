@@ -303,3 +303,41 @@ def test_a_robot_whose_only_leaf_turns_in_place_says_so_not_to_name_another(tmp_
         f"{wheels}: no leaf below link 'base' is carried 1 mm or more by its joints (wheels, "
         f"rotors and fingers turning in place): no tool to move\n"))
     assert not (tmp_path / "out.gif").exists()
+
+
+def _mobile(arms):
+    """A base on four wheels (one continuous joint each, turning in place) with ``arms``
+    two-joint arms (a yaw and a pitch, a tool 0.3 m out)."""
+    joints = [(f"spin{i}", "continuous", "base", f"wheel{i}", f"{x} {y} 0", "0 1 0")
+              for i, (x, y) in enumerate([(0.2, 0.15), (0.2, -0.15), (-0.2, 0.15),
+                                          (-0.2, -0.15)])]
+    for side, y in list(zip(("left", "right"), (0.1, -0.1)))[:arms]:
+        joints += [(f"{side}_yaw", "revolute", "base", f"{side}_1", f"0 {y} 0.2", "0 0 1"),
+                   (f"{side}_pitch", "revolute", f"{side}_1", f"{side}_2", "0 0 0.1", "0 1 0"),
+                   (f"{side}_mount", "fixed", f"{side}_2", f"{side}_tool", "0.3 0 0", "1 0 0")]
+    return joints
+
+
+def test_the_note_of_a_urdf_of_several_tools_names_no_wheel(tmp_path):
+    # wheels were listed among the tools to pass to --tips ("has 6 tools (wheel0, wheel1,
+    # wheel2, wheel3, left_tool, right_tool)"), which the whole robot leaves out as turning
+    # in place
+    two = _write(tmp_path / "two.urdf", _mobile(2))
+    r = run([str(two), "--gif", "out.gif", "--frames", "2", "--size", "96x96"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, (
+        f"armsim: note: {two} has 2 tools (left_tool, right_tool); moving the chain to "
+        f"'left_tool', the one with the most joints (--tip LINK: another; --tips A,B: several "
+        f"tools at once)\n"))
+    one = _write(tmp_path / "one.urdf", _mobile(1))     # one arm: its tool, nothing to say
+    r = run([str(one), "--gif", "out.gif", "--frames", "2", "--size", "96x96"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, "")
+    # wheel0 steered and cambered (three joints about its centre: the most, turning in place)
+    steered = _write(tmp_path / "steered.urdf", [
+        ("steer0", "revolute", "base", "knuckle0", "0.2 0.15 0", "0 0 1"),
+        ("camber0", "revolute", "knuckle0", "hub0", "0 0 0", "1 0 0")] + [
+        ("spin0", "continuous", "hub0", "wheel0", "0 0 0", "0 1 0")] + _mobile(2)[1:])
+    r = run([str(steered), "--gif", "out.gif", "--frames", "2", "--size", "96x96"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, (
+        f"armsim: note: {steered} has 2 tools (left_tool, right_tool); moving the chain to "
+        f"'left_tool', the one with the most joints that does not turn in place (--tip LINK: "
+        f"another; --tips A,B: several tools at once)\n"))

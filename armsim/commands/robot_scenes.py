@@ -48,11 +48,20 @@ def tip_note(chain, urdf):
     """The line saying which leaf ``run_arm.py PATH.urdf`` took as the tool (the one with
     the most joints: a finger of a hand, where a user may have expected the hand) when the
     file has other leaves with at least half as many joints (another arm, the hand; not a
-    camera fixed on the first link), and how to name others; None otherwise."""
+    camera fixed on the first link) that are not wheels (a leaf its joints from the root
+    carry less than 1 mm: one the whole robot, ``--tips`` left out, does not take as a tool),
+    and how to name others; None otherwise."""
     from armsim.files import short_name
+    from armsim.kinematics.urdf import load_robot
     from armsim.kinematics.validate import listed
     counts = getattr(chain, "leaves", None) or {}
     tools = [leaf for leaf, n in counts.items() if 2 * n >= counts.get(chain.tip, 0)]
+    if len(tools) >= 2:
+        try:
+            moving = set(load_robot(urdf).tips)
+        except ValueError:          # (not read as a whole robot: every leaf, as it was)
+            moving = set(tools)
+        tools = [leaf for leaf in tools if leaf in moving or leaf == chain.tip]
     if len(tools) < 2:
         return None
     which = ("the one with the most joints" if counts.get(chain.tip) == max(counts.values())
