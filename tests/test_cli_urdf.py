@@ -11,6 +11,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import armsim
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -291,6 +293,10 @@ def test_a_robot_whose_only_leaf_turns_in_place_says_so_not_to_name_another(tmp_
         f"{one}: the one leaf below link 'base' that a joint moves, 'tool', is carried less "
         f"than 1 mm by its joints (a wheel, rotor or finger turning in place), and no link is "
         f"farther out: no tool to move (a tool must be 1 mm or more from its first joint)\n"))
+    # the same line from Python (load_urdf with no tip), where it came from
+    with pytest.raises(ValueError) as err:
+        armsim.load_urdf(one)
+    assert str(err.value) == r.stderr.rstrip("\n")
     # named, a link farther out is what to try: as it was
     r = run([str(one), "--tip", "wheel", "--gif", "out.gif"], tmp_path)
     assert r.returncode == 2 and "name a link farther out as the tool" in r.stderr, r.stderr

@@ -291,10 +291,15 @@ def test_dh_table_numbers_are_checked_before_any_arithmetic():
 
 def test_zero_reach_urdf_and_joint_list_are_refused(tmp_path):
     p = write(tmp_path, robot(["a", "b"], [joint("j", "a", "b")]))
-    assert refused(p) == (f"{p}: the arm from link 'a' to link 'b' reaches 0 m from its first "
-                          f"joint (a tool this close to the first joint barely moves: name a "
-                          f"link farther out as the tool; lengths are in metres); a robot "
-                          f"model's reach must be within [0.001, 1000] m")
+    # its one leaf: no link farther out to name as the tool (that hint is a named tip's)
+    assert refused(p) == (f"{p}: the one leaf below link 'a' that a joint moves, 'b', is "
+                          f"carried less than 1 mm by its joints (a wheel, rotor or finger "
+                          f"turning in place), and no link is farther out: no tool to move (a "
+                          f"tool must be 1 mm or more from its first joint)")
+    assert refused(p, tip="b") == (
+        f"{p}: the arm from link 'a' to link 'b' reaches 0 m from its first joint (a tool this "
+        f"close to the first joint barely moves: name a link farther out as the tool; lengths "
+        f"are in metres); a robot model's reach must be within [0.001, 1000] m")
     with pytest.raises(ValueError) as err:
         SpatialChain([Joint("x", "revolute", (1e3, 0, 0)), Joint("y", "revolute", (1e3, 0, 0))],
                      tool_xyz=(1e3, 0, 0))

@@ -71,33 +71,6 @@ def tip_note(chain, urdf):
             f"LINK: another; --tips A,B: several tools at once)")
 
 
-def _no_tool(urdf, base):
-    """The line for a URDF with no tip named whose one leaf a joint moves (below ``base``,
-    default the root) is carried less than 1 mm (load_urdf's "name a link farther out",
-    where there is none); None when the file has not exactly one such leaf."""
-    from armsim.files import short_name
-    from armsim.kinematics.urdf import parse_root
-    kids, children = {}, set()       # (the file is one tree: load_urdf read it so far)
-    for j in parse_root(urdf).findall("joint"):
-        parent, child = j.find("parent").get("link"), j.find("child").get("link")
-        kids.setdefault(parent, []).append((child, j.get("type") != "fixed"))
-        children.add(child)
-    if base is None:
-        base = next((p for p in kids if p not in children), None)
-    leaves, stack = [], [(base, False)]
-    while stack:
-        link, moved = stack.pop()
-        if link not in kids and moved:
-            leaves.append(link)
-        stack.extend((c, moved or m) for c, m in kids.get(link, ()))
-    if len(leaves) != 1:
-        return None
-    return (f"{short_name(urdf)}: the one leaf below link {_shown(base)} that a joint moves, "
-            f"{_shown(leaves[0])}, is carried less than 1 mm by its joints (a wheel, rotor or "
-            f"finger turning in place), and no link is farther out: no tool to move (a tool "
-            f"must be 1 mm or more from its first joint)")
-
-
 def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     """The scene text ``--robot NAME`` (or ``run_arm.py PATH.urdf``) runs: the robot at
     :data:`ROBOT_STARTS` (a URDF, or another base or tip: :func:`comfortable_start`), its
@@ -107,7 +80,7 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     of one line) is told :func:`tip_note` when a URDF's tip was not named.  A URDF whose
     leaf taken hangs by a joint a chain does not take (a mimic, a floating or planar base,
     an unbounded slide) runs as the whole robot with that leaf its one tool, said to
-    ``note``; one whose one moving leaf turns in place is refused saying so (:func:`_no_tool`)."""
+    ``note``."""
     import numpy as np
     import tomli_w
 
@@ -120,8 +93,6 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
         chain = (robots.load(name, base=base, tip=tip) if urdf is None
                  else load_urdf(urdf, base, tip))
     except ValueError as exc:   # the leaf taken has a joint only a whole robot reads: that
-        if urdf is not None and tip is None and getattr(exc, "reach_short", False):
-            raise ValueError(_no_tool(urdf, base) or str(exc)) from None
         why = getattr(exc, "whole_robot", None)
         if urdf is None or base is not None or tip is not None or not why:
             raise

@@ -325,18 +325,20 @@ def load_urdf(path, base=None, tip=None, tips=None, base_joint=None):
     else:       # the leaf taken, else (it turns in place) the next with most joints that moves
         order = [leaf for leaf in sorted(leaves, key=lambda leaf: -leaves[leaf])   # (stable:
                  if leaf != tip]                                             # file order)
-        for k, leaf in enumerate([tip] + order[:MAX_TRIED_LEAVES]):
+        for leaf in [tip] + order[:MAX_TRIED_LEAVES]:
             try:
                 chain = _chain(path, robot, elements, links, parent_joint, base, leaf)
                 break
             except ValueError as exc:
                 if not getattr(exc, "reach_short", False):
                     raise
-                if k == 0:
-                    first = exc
-        else:       # (one leaf: what it said)
-            if not order:
-                raise first
+        else:
+            if not order:       # no link farther out to name
+                raise ValueError(f"{short_name(path)}: the one leaf below link {shown(base)} "
+                                 f"that a joint moves, {shown(tip)}, is carried less than 1 mm "
+                                 f"by its joints (a wheel, rotor or finger turning in place), "
+                                 f"and no link is farther out: no tool to move (a tool must be "
+                                 f"1 mm or more from its first joint)") from None
             if len(order) > MAX_TRIED_LEAVES:   # (the others were not tried)
                 raise ValueError(f"{short_name(path)}: none of the {MAX_TRIED_LEAVES + 1} "
                                  f"leaves tried of the {len(leaves)} below link {shown(base)} "
