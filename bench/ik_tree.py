@@ -156,6 +156,7 @@ def _part1(count, batch, path, rounds):
     rb = results["panda"]
     rows.append({"robot": "panda (chain)", "path": path, "poses": count, "success": ok / count,
                  "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1], "ratio": 1.0,
+                 **_per_iteration(secs, answers),
                  "batch": batch, "batch_success": float(rb.success.mean()),
                  "batch_per_s": max(rates["panda"]), "batch_rounds_per_s": rates["panda"],
                  "rounds": rounds})
@@ -171,12 +172,21 @@ def _part1(count, batch, path, rounds):
                      "false_success": claimed_bad,
                      "mean_ms": _ms(secs)[0], "median_ms": _ms(secs)[1],
                      "ratio": float(np.mean(secs)) / panda_mean,
+                     **_per_iteration(secs, answers),
                      "batch": batch, "batch_success": float(fk_b.mean()),
                      "batch_false_success": int(np.sum(rb.success & ~fk_b)),
                      "batch_per_s": rate, "batch_rounds_per_s": rates[name],
                      "rounds": rounds})
         print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def _per_iteration(secs, answers):
+    """The solves' mean iterations and their time per iteration (all the time, restart
+    starts and the call's own work included, over all the iterations) [us]."""
+    its = sum(int(r.iterations) for r in answers)
+    return {"mean_iterations": its / len(answers),
+            "us_per_iteration": 1e6 * float(np.sum(secs)) / max(its, 1)}
 
 
 def _chain_ok(chain, q, T):
@@ -259,11 +269,14 @@ def markdown(res):
            + (f"{rounds} rounds of the batches in turn, each robot's fastest"
               if rounds > 1 else "one batch each") + ".", "",
            "| robot | path | poses | solve: success | mean / median ms | mean / Panda's | "
-           "solve_batch B | success | solves/s |", "|---|---|---|---|---|---|---|---|---|"]
+           "mean iterations | us per iteration | solve_batch B | success | solves/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["alone"]:
+        its = (f"{r['mean_iterations']:.2f} | {r['us_per_iteration']:.1f}"
+               if "mean_iterations" in r else "- | -")
         out.append(f"| {r['robot']} | {r.get('path', 'Python')} | {r['poses']:,} | "
                    f"{100 * r['success']:.2f} % | "
-                   f"{r['mean_ms']:.3f} / {r['median_ms']:.3f} | {r['ratio']:.2f} | "
+                   f"{r['mean_ms']:.3f} / {r['median_ms']:.3f} | {r['ratio']:.2f} | {its} | "
                    f"{r['batch']:,} | {100 * r['batch_success']:.2f} % | "
                    f"{r['batch_per_s']:,.0f} |")
     by = {(r["robot"], r.get("path", "Python")): r for r in res["alone"]}
@@ -273,7 +286,7 @@ def markdown(res):
                 "`solve_batch` at least 10,000 solves/s at B = 10,000): " + "; ".join(
                     f"{p} path {by[('dual_arm', p)]['ratio']:.2f} Panda solves and "
                     f"{by[('dual_arm', p)]['batch_per_s']:,.0f} solves/s at B = "
-                    f"{by[('dual_arm', p)]['batch']:,}" for p in paths) + "."]
+                    f"{by[('dual_arm', p)]['batch']:,}" + _split(by, p) for p in paths) + "."]
     out += ["", f"Side by side (poses of `default_rng({PEER_SEED})`, start at the middle of the "
             f"limits, cap {res['peers'][0]['cap_ms']:.0f} ms per solve for every solver, judged "
             "by yourdfpy's forward kinematics):" if res["peers"] else "", ""]
@@ -285,6 +298,15 @@ def markdown(res):
                        f"{100 * r['own_success']:.1f} % | {r['mean_ms']:.2f} / "
                        f"{r['median_ms']:.2f} | {r['solved_mean_ms']:.2f} |")
     return "\n".join(out)
+
+
+def _split(by, path):
+    """The dual arm's ratio to the Panda as iterations times time per iteration."""
+    d, p = by[("dual_arm", path)], by.get(("panda (chain)", path))
+    if p is None or "mean_iterations" not in d or "mean_iterations" not in p:
+        return ""
+    return (f" ({d['mean_iterations'] / p['mean_iterations']:.2f} x the Panda's iterations, "
+            f"each {d['us_per_iteration'] / p['us_per_iteration']:.2f} x its time)")
 
 
 def main(argv=None):
