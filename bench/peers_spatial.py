@@ -445,8 +445,24 @@ def rows(r, cap):
     return out
 
 
+#: a time within this fraction of another is a tie (no lead either way): the same solves
+#: timed twice in one run (armsim's rows at the two caps) differed by up to 6.3 % in their
+#: medians (run of 2026-12-07; :func:`cap_spread` prints a run's own)
+TIME_MARGIN = 0.10
+
+
 def _better(x, y, higher):
-    return x > y if higher else x < y
+    """Whether x beats y: a success rate by any amount, a time by :data:`TIME_MARGIN`."""
+    return x > y if higher else x * (1.0 + TIME_MARGIN) < y
+
+
+def cap_spread(results):
+    """The largest relative difference of armsim's medians at the two caps, or None."""
+    got = [[r["capped"][c].get(kind) for c in list(r["capped"])[:2]]
+           for r in results["robots"].values() if len(r.get("capped", {})) > 1 for kind in ARMSIM]
+    got = [(a["median_ms"], b["median_ms"]) for a, b in got
+           if isinstance(a, dict) and isinstance(b, dict)]
+    return max((abs(a - b) / min(a, b) for a, b in got), default=None)
 
 
 def _armsim_best(solvers, key, higher):
@@ -490,15 +506,17 @@ def leads(table):
 
 
 def tied(table):
-    """Where a peer's figure (:func:`_peer_figure`) equals armsim's better one:
+    """Where a peer's figure (:func:`_peer_figure`) and armsim's better one are even (a
+    success rate equal, a time neither better by :data:`TIME_MARGIN`):
     [(robot, column, the peer)]."""
     out = []
     for robot, solvers in table.items():
         for col, key, higher in COLUMNS:
             best, _ = _armsim_best(solvers, key, higher)
             for kind, v in solvers.items():
-                if (best is not None and kind not in ARMSIM and isinstance(v, dict)
-                        and _peer_figure(v, key) == best):
+                x = None if kind in ARMSIM or not isinstance(v, dict) else _peer_figure(v, key)
+                if (best is not None and x is not None and not _better(x, best, higher)
+                        and not _better(best, x, higher)):
                     out.append((robot, col, kind))
     return out
 
@@ -593,7 +611,12 @@ def peers_markdown(results):
     even = {}
     for robot, col, kind in tied(table):
         even.setdefault(robot, {}).setdefault(col, []).append(kind)
-    lines += ["", "Where a peer ties armsim's better entry (no lead either way): "
+    spread = cap_spread(results)
+    lines += ["", "Where a peer ties armsim's better entry (no lead either way; a time within "
+              f"{100 * TIME_MARGIN:g} % of the other is a tie"
+              + (f": the same solves timed twice in this run, armsim's at the two caps, differ "
+                 f"by up to {100 * spread:.1f} % in their medians" if spread is not None else "")
+              + "): "
               + ("; ".join(f"{robot}: " + ", ".join(f"{col} ({', '.join(kinds)})"
                                                     for col, kinds in cols.items())
                            for robot, cols in even.items()) or "nowhere") + "."]
