@@ -63,8 +63,9 @@ MAX_FILES = 256                 # entries kept (a table and a pass per chain, ki
 MAX_BYTES = 64 << 20            # bytes kept (the Panda: a table 0.66 MB, a pass 25 kB)
 MAX_FILE_BYTES = 32 << 20       # an entry larger than this is neither written nor read
 STALE_SECONDS = 600             # a temporary file this old is a dead writer's
-MAGIC = b"armsimC1"
-_HEAD = 16                      # magic, CRC-32 of the rest, length of the marshalled part
+MAGIC = b"armsimC2"
+_HEAD = 24                      # magic, CRC-32 of the head's rest and the marshalled part,
+                                # the part's length, :func:`_sum64` of the arrays' bytes
 SUFFIX = ".bin"
 #: the modules whose code builds an entry: the table (the draws, the batch forward pass,
 #: the features) and the float pass (its program and source, the folded frames)
@@ -211,9 +212,12 @@ def load(what, parts):
     if data is None or len(data) < _HEAD or data[:8] != MAGIC:
         return None
     view = memoryview(data)
-    if zlib.crc32(view[12:]) != int.from_bytes(data[8:12], "big"):
-        return None
     size = int.from_bytes(data[12:16], "big")
+    end = _aligned(_HEAD + size)             # the arrays start here
+    if (end > len(data) or (len(data) - end) % 8
+            or zlib.crc32(view[12:end]) != int.from_bytes(data[8:12], "big")
+            or _sum64(view[end:]) != int.from_bytes(data[16:24], "big")):
+        return None
     try:
         stored, payload, layout = marshal.loads(view[_HEAD:_HEAD + size])
         if stored != name:
@@ -255,18 +259,16 @@ def store(what, parts, payload, arrays=()):
     chunks.append(bytes(_aligned(at) - at))
     if _aligned(at) > MAX_FILE_BYTES:
         return
-    crc = len(meta).to_bytes(4, "big")
-    crc_value = zlib.crc32(crc)
-    for c in chunks:
-        crc_value = zlib.crc32(c, crc_value)
+    body = b"".join(chunks)
+    end = _aligned(_HEAD + len(meta)) - _HEAD            # the arrays' start in body
+    head = len(meta).to_bytes(4, "big") + _sum64(memoryview(body)[end:]).to_bytes(8, "big")
+    crc_value = zlib.crc32(memoryview(body)[:end], zlib.crc32(head))
     try:
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=where)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(MAGIC + crc_value.to_bytes(4, "big") + crc)
-                for c in chunks:
-                    fh.write(c)
+                fh.write(MAGIC + crc_value.to_bytes(4, "big") + head + body)
             os.replace(tmp, os.path.join(where, name + SUFFIX))
         except BaseException:
             _unlink(tmp)
@@ -279,6 +281,21 @@ def store(what, parts, payload, arrays=()):
 
 def _aligned(at):
     return (at + 7) & ~7
+
+
+def _sum64(view):
+    """A 64-bit check of the arrays' bytes (``view``, a multiple of 8 long): the sum, modulo
+    2^64, of each run of 64 words times its own odd factor (2 i + 1), and of the words past
+    the last run: any one word changed changes it, as a truncation, a run moved or stale
+    bytes from another entry do but by chance.  CRC-32 over a Panda's table (1.3 MB) took
+    0.57 ms of a warm first solve's 0.78 ms of cache read; this 0.07 ms (ad hoc, 2026-12-07)."""
+    w = np.frombuffer(view, dtype="<u8")
+    n = len(w) - len(w) % 64
+    runs = w[:n].reshape(-1, 64).sum(axis=1, dtype=np.uint64)
+    odd = np.arange(1, 2 * len(runs), 2, dtype=np.uint64)
+    parts = np.array([(runs * odd).sum(dtype=np.uint64), w[n:].sum(dtype=np.uint64)],
+                     dtype=np.uint64)
+    return int(parts.sum(dtype=np.uint64))
 
 
 def _prune(where):
