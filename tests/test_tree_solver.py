@@ -268,6 +268,35 @@ def test_own_table_nearest_entries_are_the_exact_ones_in_a_batch(dual):
         assert table.nearest_one(a.tolist()) == table.qs[want].tolist()
 
 
+def test_a_restart_past_an_own_table_s_entries_starts_from_its_farthest_entry(dual):
+    """restarts may pass an own table's 4,096 entries (up to MAX_RESTARTS, 10,000): restart
+    k >= entries sets a tool's own joints to the table's farthest entry on the batch path
+    (it raised IndexError: index 4096 is out of bounds), as the float path and the compiled
+    kernel do; the starts of a batch equal the float path's, row by row."""
+    robot, prob, T = dual
+    table = prob._own_tables(8, 0)[0][3]
+    entries = len(table.qs)
+    aim = np.concatenate([np.concatenate([T[k][:, :3, 3], T[k][:, :3, :3].reshape(-1, 9)],
+                                         axis=1) for k in DUAL], axis=1)
+    local = aim[:, :12]
+    far = [table.qs[int(np.argsort(table._exact(f), kind="stable")[-1])].tolist()
+           for f in local * table.scale]
+    for k in (entries - 1, entries, entries + 903):
+        assert table.nearest(local, k).tolist() == far, k
+        assert [table.nearest_row(a.tolist(), k) for a in local] == far, k
+    ks = [0, entries, entries + 1, 3, entries + 903, 1]
+    assert table.nearest(local, ks).tolist() == [
+        table.nearest(local[i:i + 1], k)[0].tolist() for i, k in enumerate(ks)]
+    restarts = entries + 10
+    start = prob.restart_starts(restarts, 0)
+    for i in range(2):
+        float_start = prob.float_starts(prob.float_pass(), restarts, 0, aim[i])
+        for k in (entries - 1, entries, entries + 9):
+            assert start(k, aim[i:i + 1])[0].tolist() == float_start(k), (i, k)
+    assert np.array_equal(start.many([entries, 2], aim[:2]),
+                          np.concatenate([start(entries, aim[:2]), start(2, aim[:2])]))
+
+
 def test_several_restarts_at_once_are_the_starts_one_by_one(dual):
     """``start.many(ks, aim)`` (what a batch's restarts take: each own table searched once
     for every k) equals ``start(k, aim)`` for each k, stacked, bit for bit: k below and past

@@ -132,10 +132,11 @@ class OwnTable:
         solve's rule).  k = 0: :meth:`_argmin32`; k > 0: screened in float32
         (:func:`armsim.ik.restart_table.nearest32`).  ``k`` may be one per row (B,): each
         block of rows then takes its largest k's entries, in order, and each row its own
-        k-th of them (the same entry)."""
+        k-th of them (the same entry); a k past the entries, the farthest."""
         f = aims * self.scale
         out = np.empty(len(f), dtype=np.intp)
-        ks = np.broadcast_to(np.asarray(k, dtype=np.intp), (len(f),))
+        ks = np.minimum(np.broadcast_to(np.asarray(k, dtype=np.intp), (len(f),)),
+                        len(self.qs) - 1)       # past the entries: the farthest (the kernel's)
         for s in range(0, len(f), restart_table.NEAREST_ROWS):
             fs, kr = f[s:s + restart_table.NEAREST_ROWS], ks[s:s + restart_table.NEAREST_ROWS]
             top_k = int(kr.max(initial=0))
