@@ -122,8 +122,10 @@ def test_from_json_prints_the_compiled_rows_beside_the_default_path(tmp_path, ca
     assert ("Where armsim leads (every peer behind its better entry; a peer's success taken "
             "by its own test where that is higher), and which entry: "
             "panda: armsim compiled (mean, median).") in lines
-    # every solver at 100 %: a tie, no lead
-    assert ("Where a peer ties armsim's better entry (no lead either way): panda: success "
+    # every solver at 100 %: a tie, no lead (the fake run's two caps time alike: 0.0 %)
+    assert ("Where a peer ties armsim's better entry (no lead either way; a time within 10 % "
+            "of the other is a tie: the same solves timed twice in this run, armsim's at the "
+            "two caps, differ by up to 0.0 % in their medians): panda: success "
             "(ik_LM, TRAC-IK, Klampt).") in lines
     assert ("Where neither armsim entry leads (a peer ahead of both in success, mean, median "
             "or first use): panda: ik_LM (first use), Klampt (first use).") in lines
