@@ -101,6 +101,9 @@ class SpatialCalibrationSimulation:
         self.seconds = 0.0
         self.identified_round = None
         self.floor_round = None
+        # the noise's bound: the Cramér-Rao one when every camera's noise is the same
+        self.bound_kind = ("cramer-rao" if np.all(self.sigmas == self.sigmas[0])
+                           else "unweighted fit")
         self.bound_sd = self._bound_sd()
 
     def _bound_sd(self):
@@ -114,7 +117,7 @@ class SpatialCalibrationSimulation:
         if not np.any(sig > 0):
             return None
         try:
-            if np.all(sig == sig[0]):
+            if self.bound_kind == "cramer-rao":
                 cov = crlb(self.problem.model, self.problem, run.reference, run.free, sig)
             else:
                 _, jac = self.problem.model.residuals(run.reference, self.problem, run.free)
@@ -198,8 +201,7 @@ class SpatialCalibrationSimulation:
                 "at_noise_floor": self.floor_round is not None,
                 "noise_floor_round": self.floor_round,
                 "bound_sigmas": self._sigmas_off(best), "bound_rel_sd": rel_sd,
-                "bound": (None if self.bound_sd is None else "cramer-rao"
-                          if np.all(self.sigmas == self.sigmas[0]) else "unweighted fit"),
+                "bound": None if self.bound_sd is None else self.bound_kind,
                 "tolerance": self.tolerance,
                 "rounds_per_frame": self.rounds_per_frame,
                 "seconds": round(float(self.seconds), 6), "learner": run.learner,
