@@ -39,7 +39,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -50,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _docs import write_blocks  # noqa: E402
+from _docs import write_blocks, write_json  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 
@@ -318,9 +317,7 @@ def main(argv=None):
     print(spatial_markdown(spatial))
     if args.only == "spatial":
         if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps({"benchmark": "ad", "spatial": spatial},
-                                                  indent=2))
+            write_json(args.json, {"benchmark": "ad", "spatial": spatial}, indent=2)
         if args.markdown:
             command = ("python bench/ad.py --only spatial" + (" --quick" if args.quick else "")
                        + " --markdown")
@@ -339,9 +336,7 @@ def main(argv=None):
               f"{r['memory_ad_over_analytic']:>9.2f} {_f(r.get('ratio_jax_over_analytic'), '.2f'):>11} "
               f"{_f(r.get('memory_jax_over_analytic'), '.2f'):>10}  {r['goal'] or ''}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"benchmark": "ad", "rows": rows,
-                                               "spatial": spatial}, indent=2))
+        write_json(args.json, {"benchmark": "ad", "rows": rows, "spatial": spatial}, indent=2)
     if args.markdown:
         command = "python bench/ad.py" + (" --quick" if args.quick else "") + " --markdown"
         write_blocks(ROOT / "README.md", {"bench/ad.py jacobian": markdown(rows),

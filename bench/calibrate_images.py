@@ -444,7 +444,7 @@ def goals_text(rows, crlb):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, write_blocks, write_json
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     what = ap.add_mutually_exclusive_group()
     what.add_argument("--quick", action="store_true",
@@ -476,7 +476,7 @@ def main(argv=None):
                 rows = run_tool(root)
                 print("\n" + tool_table(rows))
                 if args.json:
-                    Path(args.json).write_text(json.dumps({"tool": rows}, indent=1) + "\n")
+                    write_json(args.json, {"tool": rows})
                 if args.markdown:
                     write_blocks(args.markdown, {BLOCKS[2]: tool_table(rows)},
                                  "python bench/calibrate_images.py --tool-sweep --markdown")
@@ -496,8 +496,7 @@ def main(argv=None):
         print(table(rows))
         print("\n" + goals_text(rows, crlb))
     if args.json:
-        Path(args.json).write_text(json.dumps({"data": data_rows, "rows": rows, "crlb": crlb},
-                                              indent=1) + "\n")
+        write_json(args.json, {"data": data_rows, "rows": rows, "crlb": crlb})
     if args.markdown:
         flags = (" --quick" if args.quick else "") + (" --data-only" if args.data_only else "")
         blocks = {BLOCKS[0]: data_table(data_rows)}

@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _docs import write_blocks  # noqa: E402
+from _docs import write_blocks, write_json  # noqa: E402
 
 from armsim.ad import dual as ad  # noqa: E402
 from armsim.vision.calibration import PRESETS, CalibrationRun, VariantSettings  # noqa: E402
@@ -342,8 +342,7 @@ def main(argv=None):
         text = learners_table(by_kernel)
         print(text)
         if args.json:
-            with open(args.json, "w") as fh:
-                json.dump({"learners_strict": by_kernel}, fh, indent=1, default=float)
+            write_json(args.json, {"learners_strict": by_kernel})
         if args.markdown:
             root = os.path.join(os.path.dirname(__file__), "..")
             command = "python bench/calibration.py " + " ".join(sys.argv[1:] if argv is None
@@ -417,8 +416,7 @@ def main(argv=None):
     report["wall_seconds"] = time.perf_counter() - t0
     print(f"\nwall time {report['wall_seconds']:.1f} s")
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=1, default=float)
+        write_json(args.json, report)
     if args.markdown:
         root = os.path.join(os.path.dirname(__file__), "..")
         blocks = {"bench/calibration.py timing": timing_table(report["time_per_round"],

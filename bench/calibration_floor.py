@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _docs import (add_from_json_argument, add_markdown_argument, republish,  # noqa: E402
-                   write_blocks)
+                   write_blocks, write_json)
 
 from armsim.scene import build_simulation, from_table, load  # noqa: E402
 from armsim.vision.spatial_calibration import FLOOR, relative_errors, solve_lm  # noqa: E402
@@ -249,10 +249,7 @@ def main(argv=None):
         print(text)
     print(f"wall time {report['wall_seconds']:.0f} s")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(report, fh, indent=1, default=float)
-        os.replace(tmp, args.json)
+        write_json(args.json, report)
     if args.markdown:
         write_blocks(args.markdown, blocks, command)
         print(f"wrote the tables into {args.markdown}")

@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -37,7 +36,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _docs import add_markdown_argument, write_blocks  # noqa: E402
+from _docs import add_markdown_argument, write_blocks, write_json  # noqa: E402
 
 from armsim.vision import spatial_calibration as sc  # noqa: E402
 
@@ -244,10 +243,7 @@ def main(argv=None):
               f"{report['noise_free_max_rel_error']:.2e}", end=", ")
     print(f"wall time {report['wall_seconds']:.0f} s")
     if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(report, fh, indent=1, default=float)
-        os.replace(tmp, args.json)
+        write_json(args.json, report)
     if args.markdown:
         blocks = {"bench/calibration_spatial.py identifiability": identifiability_table(ident),
                   "bench/calibration_spatial.py grid": grid_table(table),

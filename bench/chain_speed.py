@@ -89,8 +89,9 @@ def main(argv=None):
               f"{table[name]['solve_ratio']:>8.3f} {o['batch_per_s']:>12,.0f} "
               f"{n['batch_per_s']:>8,.0f} {table[name]['batch_ratio']:>8.3f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"against": args.against, "rounds": runs,
-                                               "table": table}, indent=1))
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _docs import write_json
+        write_json(args.json, {"against": args.against, "rounds": runs, "table": table})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ number of faces the robot's solids have.  The rows go to ``--json`` too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -128,8 +127,8 @@ def main(argv=None):
     table = "\n".join(rows)
     print(table)
     if args.json:
-        Path(args.json).write_text(json.dumps({"draws": args.draws, "repeats": args.repeats,
-                                               "rows": results}, indent=1))
+        from _docs import write_json
+        write_json(args.json, {"draws": args.draws, "repeats": args.repeats, "rows": results})
     if args.markdown:
         from _docs import write_blocks
         command = "python bench/draw_spatial.py --markdown " + args.markdown

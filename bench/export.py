@@ -22,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -148,8 +147,9 @@ def main():
     for route, peaks in r["peak_rss_mib"].items():
         print(f"peak RSS {route:<5} " + ", ".join(f"{n} frames {m:.0f} MiB" for n, m in peaks.items()))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"benchmark": "export", **r}, indent=2))
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _docs import write_json
+        write_json(args.json, {"benchmark": "export", **r}, indent=2)
     if args.markdown:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _docs import write_blocks

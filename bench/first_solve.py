@@ -82,7 +82,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from _docs import (add_from_json_argument, add_markdown_argument, republish,  # noqa: E402
-                   write_blocks)
+                   write_blocks, write_json)
 from first_solve_report import (LATER, PIECES, PREPARED, STATES,  # noqa: E402
                                 TIER_MAX, report)
 from first_solve_numba import KERNEL, _worker_numba  # noqa: E402
@@ -643,7 +643,7 @@ def main(argv=None):
     text = report(results)
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+        write_json(args.json, results)
     if args.markdown:
         command = "python bench/first_solve.py" + (f" --runs {args.runs}" if args.runs else
                                                    " --quick" if args.quick else "")

@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -133,8 +132,9 @@ def main(argv=None):
         print(f"| {name} | {1e3 * r['seconds'] / frames:.2f} | {at['final_error']:.3g} | {cell(s['reachable'])} | {cell(s['unreachable'])} "
               f"| {f8['mean_error']:.4f} · {f8['max_error_lap2']:.4f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"settle": SETTLE, "targets": targets,
-                                               "results": results}, indent=1) + "\n")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _docs import write_json
+        write_json(args.json, {"settle": SETTLE, "targets": targets, "results": results})
     return 0
 
 

@@ -38,7 +38,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -50,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _docs import add_markdown_argument, write_blocks  # noqa: E402
+from _docs import add_markdown_argument, write_blocks, write_json  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 from armsim.ik import DEFAULTS, Solver  # noqa: E402
@@ -537,15 +536,13 @@ def main(argv=None):
         print(f"wrote the tables into {args.markdown} and README.md")
     if args.json:
         path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = dict(quick=args.quick, seed=args.seed, ns=list(ns), python=platform.python_version(),
                     numpy=np.__version__, machine=platform.machine(), tol=TOL,
                     unreachable_tol=UNREACH_TOL, solvers={k: SOLVERS[k] for k in chosen
                                                           if k in SOLVERS})
-        path.write_text(json.dumps(dict(meta=meta, rows=rows, throughput=tp, tracking=tr,
-                                        speedup_vs_ikpy=ratio, pooled_iterations=iters10,
-                                        q0_kept=kept, overhead=ov),
-                                   indent=1))
+        write_json(path, dict(meta=meta, rows=rows, throughput=tp, tracking=tr,
+                              speedup_vs_ikpy=ratio, pooled_iterations=iters10, q0_kept=kept,
+                              overhead=ov))
         np.savez_compressed(str(path) + ".problems.npz", **problems)
         print(f"wrote {path}")
 

@@ -533,7 +533,7 @@ def fastest(rs):
 def main(argv=None):
     import tempfile
     from _docs import (add_from_json_argument, add_markdown_argument, publish, republish,
-                       write_blocks)
+                       write_blocks, write_json)
     from peers_spatial import peers_markdown
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer poses (a few minutes)")
@@ -586,7 +586,7 @@ def main(argv=None):
     print(text)
     print(peers_text)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+        write_json(args.json, results)
     if args.markdown:
         cmd = "python bench/ik_spatial.py" + (" --quick" if args.quick else "") + (
             f" --poses {args.poses}" if args.poses else "") + " --markdown"

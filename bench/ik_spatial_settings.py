@@ -32,7 +32,6 @@ to the table's first row on the same poses in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -171,7 +170,7 @@ def held_out_table(rows):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, write_blocks, write_json
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1,000 poses per robot")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
@@ -194,9 +193,8 @@ def main(argv=None):
         text = held_out_table(rows)
         print(text)
         if args.json:
-            Path(args.json).write_text(json.dumps({"tuning_seed": TUNING_SEED,
-                                                   "reporting_seed": POSE_SEED,
-                                                   "held_out": rows}, indent=1))
+            write_json(args.json, {"tuning_seed": TUNING_SEED, "reporting_seed": POSE_SEED,
+                                   "held_out": rows})
         if args.markdown:
             cmd = (f"python bench/ik_spatial_settings.py --seeds "
                    f"{' '.join(map(str, args.seeds))}{quick}")
@@ -223,7 +221,7 @@ def main(argv=None):
             f"Tuning poses: `default_rng({TUNING_SEED})`, {poses:,} per robot.\n\n{text}")
         print(text, flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        write_json(args.json, results)
     if args.markdown:
         write_blocks(args.markdown, blocks, "python bench/ik_spatial_settings.py" + quick)
     return results

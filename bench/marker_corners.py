@@ -284,7 +284,7 @@ def table(rows):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, write_blocks, write_json
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="12 images a setting (else 60)")
     ap.add_argument("--images", type=int, default=None, help="images a setting")
@@ -306,9 +306,8 @@ def main(argv=None):
     print("\n" + lens_note)
     print(lens_table(lens_rows))
     if args.json:
-        Path(args.json).write_text(json.dumps({"images": images, "seed": SEED, "rows": rows,
-                                               "lens_images": lens_images,
-                                               "lens_rows": lens_rows}, indent=1) + "\n")
+        write_json(args.json, {"images": images, "seed": SEED, "rows": rows,
+                               "lens_images": lens_images, "lens_rows": lens_rows})
     if args.markdown:
         command = "python bench/marker_corners.py" + (" --quick" if args.quick else "") \
             + (f" --images {args.images}" if args.images else "") + " --markdown"

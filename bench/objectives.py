@@ -346,7 +346,7 @@ def markdown(res):
 
 
 def main(argv=None):
-    from _docs import add_markdown_argument, write_blocks
+    from _docs import add_markdown_argument, write_blocks, write_json
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer targets and frames (under a minute)")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON")
@@ -359,7 +359,7 @@ def main(argv=None):
     for text in blocks.values():
         print(text + "\n")
     if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=1, default=float))
+        write_json(args.json, res)
     if args.markdown:
         cmd = "python bench/objectives.py" + (" --quick" if args.quick else "") + " --markdown"
         write_blocks(args.markdown, blocks, cmd)

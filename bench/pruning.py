@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _docs import add_markdown_argument, write_blocks  # noqa: E402
+from _docs import add_markdown_argument, write_blocks, write_json  # noqa: E402
 
 from armsim import Chain  # noqa: E402
 from armsim.ad import dual as ad  # noqa: E402
@@ -549,7 +548,7 @@ def main(argv=None):
               "network_best_k_note": "(k by final validation MSE, k by tail mean)",
               "network_curves": nn_curves}
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        write_json(args.json, result)
         print(f"JSON written to {args.json}")
     if args.plot:
         plot(args.plot, nn_curves, corpora, ks, ik_rows)

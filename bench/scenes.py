@@ -18,7 +18,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _docs import write_blocks  # noqa: E402
+from _docs import write_blocks, write_json  # noqa: E402
 from armsim.scene import build_simulation, load  # noqa: E402
 
 DEFAULT = "seven_link_figure8.toml"
@@ -134,7 +133,7 @@ def main(argv=None):
             print(r["scene"], r["solvers"], "mean", r["mean_error"], "final", r["final_error"],
                   "best", r["best"])
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        write_json(args.json, rows)
     return 0
 
 
