@@ -218,8 +218,9 @@ def _no_display_reason():
     return None
 
 
-def _scene_from(args):
-    """The scene with the command-line overrides applied (raises on bad input)."""
+def _scene_from(args, notes=None):
+    """The scene with the command-line overrides applied (raises on bad input); its notes
+    (which tool a URDF's run took) appended to ``notes``, or printed when it is None."""
     from armsim.scene import SceneError, default_scene, load, loads, override
     if args.robot and args.scene:
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
@@ -253,7 +254,8 @@ def _scene_from(args):
                                      f"{_shown(args.tips)} (give LINK,LINK)")
             try:
                 text = (robot_scene(args.robot, urdf, args.base, args.tip,  # which leaf: said
-                                    note=lambda line: print(line, file=sys.stderr))
+                                    note=(notes.append if notes is not None else
+                                          lambda line: print(line, file=sys.stderr)))
                         if tips is None else tree_scene(args.robot, urdf, tips))
             except ValueError as exc:       # the robot's model cannot be read (a shipped
                 why = str(exc).removeprefix(f"{args.robot}: ")     # one's names the robot)
@@ -401,8 +403,9 @@ def run(argv):
     from armsim.files import OutputError, Outputs
     from armsim.scene import SceneError, build_simulation
     from armsim.scene.robot_arm import reading
+    notes = []                  # said once the run's input is all good (bad input: one line)
     with reading():             # (a robot's file read once for the scene and its overrides)
-        scene = _scene_from(args)
+        scene = _scene_from(args, notes)
     try:
         sim = build_simulation(scene)
     except SceneError as exc:
@@ -419,6 +422,8 @@ def run(argv):
             report_dest = None if report is None else outs.add(
                 report, None, make_parents=args.export)
             plot_dest = None if plot is None else outs.add(plot, None, make_parents=args.export)
+            for line in notes:
+                print(line, file=sys.stderr)
             if gif_dest is not None:
                 _export(sim, gif_dest, scene, options, plot_dest, camera)
             else:

@@ -347,3 +347,28 @@ def test_the_note_of_a_urdf_of_several_tools_names_no_wheel(tmp_path):
         f"armsim: note: {steered} has 2 tools (left_tool, right_tool); moving the chain to "
         f"'left_tool', the one with the most joints that does not turn in place (--tip LINK: "
         f"another; --tips A,B: several tools at once)\n"))
+
+
+def test_bad_input_after_the_note_of_which_tool_is_one_line(tmp_path):
+    # the note of the tool a URDF's run took was printed first, so bad input was two lines:
+    # the note and the error ("armsim: note: panda_hand.urdf has 3 tools ..." then "armsim:
+    # error: cannot write ..."; a mimic of a missing joint: "... moving the whole robot with
+    # 'f' as its tool" then "joint 'jf' mimics 'nosuch' ..."); it is said once all is good
+    hand = ROOT / "assets" / "robots" / "panda_hand.urdf"
+    for extra in (["--report", str(tmp_path / "no" / "r.json")], ["--fps", "100"],
+                  ["--learner", "adam"]):
+        r = run([str(hand), "--gif", "out.gif", "--frames", "2", *extra], tmp_path)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+        assert r.stderr.startswith("armsim: error: argument --" if extra[0] != "--report"
+                                   else "armsim: error: cannot write"), r.stderr
+    mimic = tmp_path / "mimic.urdf"
+    mimic.write_text(
+        '<robot name="m"><link name="b"/><link name="l1"/><link name="l2"/><link name="f"/>'
+        + _joint("j1", "revolute", "b", "l1", "0 0 0.1", "0 0 1")
+        + _joint("j2", "revolute", "l1", "l2", "0.3 0 0", "0 1 0")
+        + _joint("jf", "revolute", "l2", "f", "0.3 0 0", "0 0 1").replace(
+            "</joint>", '<mimic joint="nosuch"/></joint>') + "</robot>")
+    r = run([str(mimic), "--gif", "out.gif", "--frames", "2"], tmp_path)
+    assert (r.returncode, r.stderr) == (2, f"{mimic}: joint 'jf' mimics 'nosuch', which is not "
+                                           f"a movable joint of the robot\n")
+    assert not (tmp_path / "out.gif").exists()
