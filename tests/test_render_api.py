@@ -434,6 +434,23 @@ def test_a_robot_target_that_is_nan_is_refused():
                    "target['left_tool'] must be finite numbers, got [nan, 0.0, 0.0]")
 
 
+def test_a_robot_targets_nan_in_its_rotation_or_in_one_frame_is_named():
+    # a NaN in a pose's rotation was shown as its (finite) position: "target['left_tool'] must
+    # be finite numbers, got [0.45, 0.3, 0.9]"; one frame's of an animation named no frame
+    robot = armsim.robots.load_robot("dual_arm")
+    pose = armsim.pose([0.45, 0.3, 0.9])
+    bad = pose.copy()
+    bad[2, 2] = np.nan
+    one_line_error(lambda: armsim.render(robot, target={"left_tool": bad}),
+                   "target['left_tool'] must be finite numbers, got nan at [2, 2]")
+    qs = [robot.clip(np.zeros(robot.n))] * 2
+    one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": [pose, bad]}),
+                   "target['left_tool'][1] must be finite numbers, got nan at [2, 2]")
+    one_line_error(lambda: armsim.animate(robot, qs, target={"right_tool": [[0.4, 0, 0.9],
+                                                                          [0.4, np.inf, 0.9]]}),
+                   "target['right_tool'][1] must be finite numbers, got [0.4, inf, 0.9]")
+
+
 def test_a_far_target_leaves_the_robot_framed():
     # a target 10-100 m away set the camera's distance: the Panda was a few pixels (76 at
     # 100 m against 1645 at 2 m in the audit's count), and framed again at 1e6 m

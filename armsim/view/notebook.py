@@ -114,8 +114,9 @@ MAX_TARGET = 1e6
 def _check_reach(t, name):
     """A one-line ValueError for a target (a point or a pose) beyond :data:`MAX_TARGET`."""
     p = t[:3, 3] if t.shape == (4, 4) else t
-    if not np.all(np.isfinite(t)):          # (NaN passed the range test below)
-        raise ValueError(f"{name} must be finite numbers, got {str(p.tolist())[:60]}")
+    for at in np.argwhere(~np.isfinite(t))[:1]:     # (NaN passes the range test below)
+        got = f"{t[tuple(at)]} at {at.tolist()}" if np.isfinite(p).all() else p.tolist()
+        raise ValueError(f"{name} must be finite numbers, got {str(got)[:60]}")
     if np.any(np.abs(p) > MAX_TARGET):
         raise ValueError(f"{name} must be within +-{MAX_TARGET:g} m, got "
                          f"{str(p.tolist())[:60]}")
@@ -453,8 +454,8 @@ def _tree_targets(robot, target, frames):
         t = np.asarray(real_array(f"target[{link!r}]", t), dtype=float)
         per = frames is not None and t.ndim in (2, 3) and t.shape[:1] == (frames,) and \
             t.shape[1:] in ((3,), (4, 4))
-        for row in (t if per else [t]):       # the picture's bound first, as a chain's
-            _check_reach(row, f"target[{link!r}]")
+        for k, row in enumerate(t if per else [t]):     # the picture's bound first, as a
+            _check_reach(row, f"target[{link!r}]" + (f"[{k}]" if per else ""))   # chain's
         try:            # the solver's checks: shape, rotation
             for_tree(robot, {link: t}, batch=per)
         except ValueError as exc:
@@ -471,8 +472,7 @@ def _every_tip(robot, aims):
 
 
 class _TreeReplay:
-    """:class:`_Replay` of a whole robot: each frame's :func:`tree_snapshot`, every tool's
-    trail its recent positions."""
+    """:class:`_Replay` of a whole robot: each frame's :func:`tree_snapshot`, with trails."""
 
     objectives = ()
 
