@@ -664,3 +664,23 @@ def test_a_robot_mounted_far_from_its_root_frame_is_drawn_in_the_picture(tmp_pat
                                                        tmp_path / "away.urdf"))]
     for at_home, away in zip(*gifs):
         assert tool_axes(away) > tool_axes(at_home) / 2 > 30
+
+
+def test_a_continuous_joint_past_the_bound_is_not_said_outside_infinite_limits(tmp_path):
+    # a continuous joint's value past +-1e6 rad was said to be outside its limits
+    # "[-inf, inf]" (q[0] must be within joint 1 (j1)'s limits [-inf, inf], got 1e+07)
+    path = tmp_path / "turn.urdf"
+    path.write_text(
+        '<robot name="turn"><link name="b"/><link name="l1"/><link name="t"/>'
+        '<joint name="j1" type="continuous"><parent link="b"/><child link="l1"/>'
+        '<origin xyz="0 0 0.1"/><axis xyz="0 0 1"/></joint>'
+        '<joint name="j2" type="revolute"><parent link="l1"/><child link="t"/>'
+        '<origin xyz="0.3 0 0"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>'
+        '</robot>')
+    chain = armsim.load_urdf(path)
+    one_line_error(lambda: armsim.render(chain, [1e7, 0.0]),
+                   "q[0] must be within +-1e+06, got 1e+07")
+    one_line_error(lambda: armsim.animate(chain, [[0.0, 0.0], [-1e7, 0.0]]),
+                   "qs[1][0] must be within +-1e+06, got -1e+07")
+    one_line_error(lambda: armsim.render(chain, [0.0, 3.0]),      # a bounded joint: its limits
+                   "q[1] must be within joint 2 (j2)'s limits [-2, 2], got 3")

@@ -95,8 +95,8 @@ def _check_q(chain, q, name, spatial):
     if out.any():
         k, j = np.argwhere(out)[0]
         joint = f"joint {j + 1}" + (f" ({chain.names[j]})" if spatial else "")
-        if lo is None:
-            where = f"within +-{big:g}"
+        if lo is None or lo[j] - LIMIT_SLACK <= rows[k, j] <= hi[j] + LIMIT_SLACK:
+            where = f"within +-{big:g}"         # (a continuous joint's limits: +-inf)
         else:
             where = f"within {joint}'s limits [{lo[j]:.6g}, {hi[j]:.6g}]"
         raise ValueError(f"{name}{_at(name, k)}[{j}] must be {where}, got {rows[k, j]:.6g}")
