@@ -304,7 +304,8 @@ def test_animate_a_whole_robot_with_a_target_per_frame():
                    f"qs must have shape (frames, {hand.n}): the values of robot.joint_names, "
                    f"got shape (2, {hand.n + 1})")
     one_line_error(lambda: armsim.animate(hand, np.full((2, hand.n), 50.0)),
-                   "qs[0] must be within the joint limits (robot.limits)")
+                   "qs[0][0] must be within joint 1 (panda_joint1)'s limits [-2.8973, 2.8973], "
+                   "got 50")
     one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": path[:2]}),
                    "target 'left_tool' must have shape (3,) or (4, 4) (a position or a "
                    "homogeneous pose), got (2, 3)")
@@ -684,3 +685,24 @@ def test_a_continuous_joint_past_the_bound_is_not_said_outside_infinite_limits(t
                    "qs[1][0] must be within +-1e+06, got -1e+07")
     one_line_error(lambda: armsim.render(chain, [0.0, 3.0]),      # a bounded joint: its limits
                    "q[1] must be within joint 2 (j2)'s limits [-2, 2], got 3")
+
+
+def test_a_robots_joint_value_out_of_range_is_named_as_a_chains():
+    # a whole robot's said "q must be within the joint limits (robot.limits)", naming none
+    # of its 15 joints, and a continuous joint's past +-1e6 rad "joint values must be finite
+    # and within +-1e+06" (robot.frames's words, naming no argument)
+    robot = armsim.robots.load_robot("dual_arm")
+    q = robot.clip(np.zeros(robot.n))
+    q[14] = 100.0
+    one_line_error(lambda: armsim.render(robot, q),
+                   "q[14] must be within joint 15 (right_joint7)'s limits [-2.8973, 2.8973], "
+                   "got 100")
+    one_line_error(lambda: armsim.animate(robot, [robot.clip(q), q]),
+                   "qs[1][14] must be within joint 15 (right_joint7)'s limits [-2.8973, "
+                   "2.8973], got 100")
+    free = armsim.robots.load_robot("dual_arm", base_joint="floating")     # yaw: continuous
+    q = free.clip(np.zeros(free.n))
+    q[free.joint_names.index("base_yaw")] = 1e7
+    one_line_error(lambda: armsim.render(free, q), "q[3] must be within +-1e+06, got 1e+07")
+    one_line_error(lambda: armsim.animate(free, [q, q]),
+                   "qs[0][3] must be within +-1e+06, got 1e+07")

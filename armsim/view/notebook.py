@@ -66,16 +66,16 @@ def _check_size(size) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _check_q(chain, q, name, spatial):
-    """Joint values of ``chain`` (n,) when ``name`` is "q", (frames, n) otherwise; or a
-    one-line ValueError naming ``name``."""
+def _check_q(chain, q, name, spatial, values=None):
+    """Joint values of ``chain`` (or a whole robot) (n,) when ``name`` is "q", (frames, n)
+    otherwise; or a one-line ValueError naming ``name`` (and the joint)."""
     q = real_array(name, q)
     n = chain.n
     one = name == "q"
     if q.shape[-1:] != (n,) or q.ndim != (1 if one else 2):
         want = f"({n},)" if one else f"(frames, {n})"
-        raise ValueError(f"{name} must have shape {want}: {n} joint values per pose, "
-                         f"got shape {q.shape}")
+        raise ValueError(f"{name} must have shape {want}: "
+                         f"{values or f'{n} joint values per pose'}, got shape {q.shape}")
     rows = q.reshape(-1, n)
     bad = ~np.isfinite(rows)
     if bad.any():
@@ -94,7 +94,8 @@ def _check_q(chain, q, name, spatial):
         out |= (rows < lo - LIMIT_SLACK) | (rows > hi + LIMIT_SLACK)
     if out.any():
         k, j = np.argwhere(out)[0]
-        joint = f"joint {j + 1}" + (f" ({chain.names[j]})" if spatial else "")
+        names = getattr(chain, "joint_names", None) or getattr(chain, "names", None)
+        joint = f"joint {j + 1}" + (f" ({names[j]})" if spatial else "")
         if lo is None or lo[j] - LIMIT_SLACK <= rows[k, j] <= hi[j] + LIMIT_SLACK:
             where = f"within +-{big:g}"         # (a continuous joint's limits: +-inf)
         else:
@@ -419,23 +420,8 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
 
 
 def _tree_q(robot, q, name):
-    """``q`` (n,) or ``qs`` (frames, n) of a whole robot, checked: (frames, n)."""
-    q = real_array(name, q)
-    one = name == "q"
-    if q.shape != ((robot.n,) if one else (len(q), robot.n)) or q.ndim != (1 if one else 2):
-        shape = f"({robot.n},)" if one else f"(frames, {robot.n})"
-        raise ValueError(f"{name} must have shape {shape}: the values of robot.joint_names, "
-                         f"got shape {q.shape}")
-    q = np.atleast_2d(q)
-    if not np.all(np.isfinite(q)):
-        at = tuple(int(i) for i in np.argwhere(~np.isfinite(q))[0])
-        where = f"[{at[1]}]" if one else f"[{at[0]}, {at[1]}]"
-        raise ValueError(f"{name}{where} must be a finite number, got {q[at]}")
-    for k, row in enumerate(q):
-        if not robot.within_limits(row, atol=1e-9):
-            raise ValueError(f"{name}{'' if one else f'[{k}]'} must be within the joint "
-                             f"limits (robot.limits)")
-    return q
+    """``q`` (n,) or ``qs`` (frames, n) of a whole robot, checked as a chain's: (frames, n)."""
+    return np.atleast_2d(_check_q(robot, q, name, True, "the values of robot.joint_names"))
 
 
 def _tree_targets(robot, target, frames):
