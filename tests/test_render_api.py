@@ -307,8 +307,7 @@ def test_animate_a_whole_robot_with_a_target_per_frame():
                    "qs[0][0] must be within joint 1 (panda_joint1)'s limits [-2.8973, 2.8973], "
                    "got 50")
     one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": path[:2]}),
-                   "target 'left_tool' must have shape (3,) or (4, 4) (a position or a "
-                   "homogeneous pose), got (2, 3)")
+                   "target['left_tool'] must be one target, or one per pose (6), got 2")
 
 
 def test_animate_refuses_bad_input_in_one_line(panda, monkeypatch):
@@ -706,3 +705,20 @@ def test_a_robots_joint_value_out_of_range_is_named_as_a_chains():
     one_line_error(lambda: armsim.render(free, q), "q[3] must be within +-1e+06, got 1e+07")
     one_line_error(lambda: armsim.animate(free, [q, q]),
                    "qs[0][3] must be within +-1e+06, got 1e+07")
+
+
+def test_a_robots_target_per_pose_of_the_wrong_count_says_so():
+    # 2 targets for 3 poses said "target 'left_tool' must have shape (3,) or (4, 4) (a
+    # position or a homogeneous pose), got (2, 3)", leaving out the one per pose animate takes
+    robot = armsim.robots.load_robot("dual_arm")
+    qs = [robot.clip(np.zeros(robot.n))] * 3
+    pose = armsim.pose([0.45, 0.3, 0.9])
+    one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": [pose] * 2}),
+                   "target['left_tool'] must be one target, or one per pose (3), got 2")
+    one_line_error(lambda: armsim.animate(robot, qs, target={"left_tool": [[0.4, 0.3, 0.9]] * 4}),
+                   "target['left_tool'] must be one target, or one per pose (3), got 4")
+    one_line_error(lambda: armsim.animate(robot, qs[:1],
+                                          target={"left_tool": [[0.4, 0.3, 0.9]] * 2}),
+                   "target['left_tool'] must be one target, or one per pose (1), got 2")
+    assert armsim.animate(robot, qs, target={"left_tool": [pose] * 3}, size=(64, 48)).frames == 3
+    assert armsim.animate(robot, qs[:1], target={"left_tool": pose}, size=(64, 48)).frames == 1

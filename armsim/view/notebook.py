@@ -438,8 +438,10 @@ def _tree_targets(robot, target, frames):
     out = {}
     for link, t in aims.items():
         t = np.asarray(real_array(f"target[{link!r}]", t), dtype=float)
-        per = frames is not None and t.ndim in (2, 3) and t.shape[:1] == (frames,) and \
-            t.shape[1:] in ((3,), (4, 4))
+        per = frames is not None and t.ndim in (2, 3) and t.shape[1:] in ((3,), (4, 4))
+        if per and len(t) != frames:      # (as a chain's)
+            raise ValueError(f"target[{link!r}] must be one target, or one per pose "
+                             f"({frames}), got {len(t)}")
         for k, row in enumerate(t if per else [t]):     # the picture's bound first, as a
             _check_reach(row, f"target[{link!r}]" + (f"[{k}]" if per else ""))   # chain's
         try:            # the solver's checks: shape, rotation
