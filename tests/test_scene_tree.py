@@ -148,3 +148,30 @@ def test_a_circle_whose_path_leaves_the_coordinate_range_is_refused(robot):
         loads(text, source="s.toml")
     assert str(err.value) == (f"s.toml: {where}: with radius 0.12 the target's path leaves "
                               "+-1e+06 m (largest coordinate 1e+06)")
+
+
+WP = ('[[tool]]\nlink = "right_tool"\nkind = "waypoints"\n'
+      'points = [[0.4, 0.5, 0.9], [0.5, 0.5, 0.9]]\n')
+LINE = '[[tool]]\nlink = "right_tool"\nkind = "line"\nperiod = 60\nstart = [0.4, 0.5, 0.9]\n'
+
+
+@pytest.mark.parametrize("rest, message", [
+    (TOOL.format("left_tool") + 'quaternion = [1, 0, 0, 0]\nrpy = [0, 0, 0]\n',
+     "tool[0].rpy: give tool[0].quaternion or tool[0].rpy, not both"),
+    (TOOL.format("left_tool") + WP,
+     "tool[1].hold: give exactly one of tool[1].hold [frames] and tool[1].times [frames]"),
+    (TOOL.format("left_tool") + WP + 'times = [5, 5]\n',
+     "tool[1].times[1]: must be > tool[1].times[0] = 5.0, got 5.0"),
+    (TOOL.format("left_tool") + WP + 'times = [5, 6]\nloop = true\n',
+     "tool[1].loop: loop needs tool[1].hold, not tool[1].times"),
+    (WP + 'hold = 5\nquaternions = [[1, 0, 0, 0], [1, 0, 0, 0]]\nrpy = [[0, 0, 0], [0, 0, 0]]\n',
+     "tool[0].rpy: give tool[0].quaternions or tool[0].rpy, not both"),
+    (LINE + 'end = [0.4, 0.5, 0.9]\n', "tool[0].end: must differ from tool[0].start, got "
+                                       "[0.4, 0.5, 0.9]"),
+])
+def test_a_tools_message_names_its_own_keys_not_targets(rest, message):
+    # a [[tool]]'s keys were called a [target]'s in its messages: "tool[0].rpy: give
+    # target.quaternion or target.rpy, not both", "tool[1].times[1]: must be > target.times[0]"
+    with pytest.raises(SceneError) as err:
+        loads(ARM + rest, source="s.toml")
+    assert str(err.value) == f"s.toml: {message}"

@@ -346,8 +346,9 @@ class WaypointsTarget(_Spatial, TargetSection):
 
     def check(self, where, keys):
         n = len(self.points)
+        t = where.path              # "target", or a whole robot's "tool[k]"
         if (self.hold is None) == (self.times is None):
-            where.child("hold").fail("give exactly one of target.hold [frames] and target.times [frames]")
+            where.child("hold").fail(f"give exactly one of {t}.hold [frames] and {t}.times [frames]")
         if isinstance(self.hold, tuple) and len(self.hold) != n:
             where.child("hold").fail(f"must have {n} item(s), one per waypoint, got {len(self.hold)}")
         if self.hold is not None and (not isinstance(self.hold, tuple) or len(self.hold) == n):
@@ -367,11 +368,11 @@ class WaypointsTarget(_Spatial, TargetSection):
             for i in range(1, n):
                 if self.times[i] <= self.times[i - 1]:
                     where.child("times").item(i).fail(
-                        f"must be > target.times[{i - 1}] = {self.times[i - 1]!r}, got {self.times[i]!r}")
+                        f"must be > {t}.times[{i - 1}] = {self.times[i - 1]!r}, got {self.times[i]!r}")
             if self.loop:
-                where.child("loop").fail("loop needs target.hold, not target.times")
+                where.child("loop").fail(f"loop needs {t}.hold, not {t}.times")
         if self.quaternions is not None and self.rpy is not None:
-            where.child("rpy").fail("give target.quaternions or target.rpy, not both")
+            where.child("rpy").fail(f"give {t}.quaternions or {t}.rpy, not both")
         for name in ("quaternions", "rpy"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
@@ -451,11 +452,12 @@ class LineTarget(_Spatial, TargetSection):
         return (("start", None, self.start), ("end", None, self.end))
 
     def check(self, where, keys):
+        t = where.path              # "target", or a whole robot's "tool[k]"
         if len(self.start) != len(self.end):
-            where.child("end").fail(f"must have {len(self.start)} numbers like target.start, "
+            where.child("end").fail(f"must have {len(self.start)} numbers like {t}.start, "
                                     f"got {len(self.end)}")
         if self.start == self.end:
-            where.child("end").fail(f"must differ from target.start, got {list(self.end)}")
+            where.child("end").fail(f"must differ from {t}.start, got {list(self.end)}")
         self.check_orientation(where)
 
     def make(self, chain, seed):

@@ -62,7 +62,7 @@ class _Spatial:
 
     def check_orientation(self, where):
         if getattr(self, "quaternion", None) is not None and getattr(self, "rpy", None) is not None:
-            where.child("rpy").fail("give target.quaternion or target.rpy, not both")
+            where.child("rpy").fail(f"give {where.path}.quaternion or {where.path}.rpy, not both")
         if getattr(self, "quaternion", None) is not None:
             _unit_quaternion(self.quaternion, where.child("quaternion"))
         w = getattr(self, "weights", None)
