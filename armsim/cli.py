@@ -226,6 +226,12 @@ def _scene_from(args, notes=None):
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
                          f"(got '{args.scene}' and --robot {args.robot})")
     urdf = args.scene if args.scene and args.scene.lower().endswith(".urdf") else None
+    if args.scene and not os.path.lexists(args.scene):
+        from armsim.kinematics.urdf import shipped_name
+        name = shipped_name(args.scene)
+        if name is not None:        # "run_arm.py panda": a robot's name, not a file here
+            raise _SceneFailure(f"{args.scene}: no such file ({name!r} is a robot armsim "
+                                f"ships: --robot {name})")
     tips = [args.tip] if isinstance(args.tip, str) else (args.tip or [])
     if len(tips) > 1:             # --tip A --tip B: the whole robot, as --tips A,B
         if args.tips is not None or args.base is not None:

@@ -372,3 +372,16 @@ def test_bad_input_after_the_note_of_which_tool_is_one_line(tmp_path):
     assert (r.returncode, r.stderr) == (2, f"{mimic}: joint 'jf' mimics 'nosuch', which is not "
                                            f"a movable joint of the robot\n")
     assert not (tmp_path / "out.gif").exists()
+
+
+def test_a_shipped_robot_s_name_given_as_a_file_points_to_robot(tmp_path):
+    # "run_arm.py panda" said "panda: cannot read scene file: No such file or directory"
+    for args, name in ((["panda"], "panda"), (["dual_arm.urdf", "--tips", "a,b"], "dual_arm")):
+        r = run(args + ["--gif", "out.gif"], tmp_path)
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr == (f"{args[0]}: no such file ('{name}' is a robot armsim ships: "
+                            f"--robot {name})\n")
+    (tmp_path / "panda").mkdir()        # a folder of that name here: read as given
+    r = run(["panda", "--gif", "out.gif"], tmp_path)
+    assert r.returncode == 2 and "armsim ships" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["panda"]

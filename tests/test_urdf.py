@@ -180,3 +180,21 @@ def test_missing_yourdfpy_is_one_line_and_status_2(monkeypatch, capsys, planar_f
     assert cli.main(["--robot", "panda", "--gif", str(gif), "--frames", "1"]) == 2
     assert capsys.readouterr() == ("", f"--robot panda: {NO_YOURDFPY}\n")   # (not its file)
     assert not gif.exists()
+
+
+def test_a_missing_file_named_as_a_shipped_robot_says_how_to_load_it(tmp_path, monkeypatch):
+    # armsim.load_robot("dual_arm") said only "dual_arm: no such file"
+    monkeypatch.chdir(tmp_path)
+    for name, stem in (("dual_arm", "dual_arm"), ("panda.urdf", "panda")):
+        for load in (armsim.load_robot, armsim.load_urdf):
+            with pytest.raises(ValueError) as err:
+                load(name)
+            assert str(err.value) == (
+                f"{name}: no such file ('{stem}' is a robot armsim ships: "
+                f"armsim.robots.load_robot('{stem}') for the whole robot, "
+                f"armsim.robots.load('{stem}') for one chain)")
+    # a path in a folder, another name, or a file that exists: no hint
+    for name in ("robots/panda.urdf", "pandas", str(tmp_path / "ur5.urdf")):
+        with pytest.raises(ValueError) as err:
+            armsim.load_urdf(name)
+        assert str(err.value).endswith(": no such file")

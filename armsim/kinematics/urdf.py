@@ -79,8 +79,29 @@ def _read(path) -> bytes:
                 target = short_beside(path, os.readlink(path))
                 raise ValueError(f"{short_name(path)}: no such file (a symbolic link to "
                                  f"'{target}', which does not exist)") from None
-            raise ValueError(f"{short_name(path)}: no such file") from None
+            raise ValueError(f"{short_name(path)}: no such file{_shipped_hint(path)}") from None
         raise ValueError(f"{short_name(path)}: cannot read the file: {exc}") from None
+
+
+def shipped_name(path):
+    """The shipped robot a missing file's name names (``panda``, ``dual_arm.urdf``: no
+    folder), else None."""
+    name = os.fspath(path)
+    stem = name[:-5] if name.lower().endswith(".urdf") else name
+    if (not stem or os.sep in name or (os.altsep and os.altsep in name) or stem.startswith(".")
+            or not (Path(__file__).resolve().parent / "models" / f"{stem}.urdf").is_file()):
+        return None
+    return stem
+
+
+def _shipped_hint(path):
+    """What to call instead when a missing file's name is a shipped robot's: the functions
+    that load it by name."""
+    stem = shipped_name(path)
+    if stem is None:
+        return ""
+    return (f" ({stem!r} is a robot armsim ships: armsim.robots.load_robot({stem!r}) for the "
+            f"whole robot, armsim.robots.load({stem!r}) for one chain)")
 
 
 def _framed(data):
