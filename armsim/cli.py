@@ -542,7 +542,7 @@ def _export(sim, dest, scene, options, plot_dest=None, camera=None):
                      history=history, camera=camera, **options)
     if plot_dest is not None:
         write_plot(history, plot_dest, theme=options.get("theme"),
-                   title=f"{scene_title(scene)}: {r.frames} frames")
+                   title=f"{scene_title(scene)}: {r.frames} frame{'s' if r.frames != 1 else ''}")
 
 
 def _dump_json(dest, data):

@@ -722,3 +722,12 @@ def test_a_robots_target_per_pose_of_the_wrong_count_says_so():
                    "target['left_tool'] must be one target, or one per pose (1), got 2")
     assert armsim.animate(robot, qs, target={"left_tool": [pose] * 3}, size=(64, 48)).frames == 3
     assert armsim.animate(robot, qs[:1], target={"left_tool": pose}, size=(64, 48)).frames == 1
+
+
+def test_an_animation_of_one_pose_says_one_frame():
+    # it said "Animation(1 frames, ...)" and "armsim animation: 1 frames at 30 fps"
+    chain = armsim.Chain([0.4, 0.3])
+    one, two = armsim.animate(chain, [[0.1, 0.2]]), armsim.animate(chain, [[0.1, 0.2]] * 2)
+    assert repr(one).startswith("Animation(1 frame, ") and 'animation: 1 frame at' in (
+        one._repr_html_())
+    assert repr(two).startswith("Animation(2 frames, ")

@@ -43,6 +43,10 @@ LIMIT_SLACK = 1e-9
 
 # -- arguments ---------------------------------------------------------------------------
 
+def _frames(n) -> str:
+    return f"{n} frame{'s' if n != 1 else ''}"
+
+
 def _is_spatial(robot) -> bool:
     from armsim.kinematics import Chain, SpatialChain
     if isinstance(robot, SpatialChain):
@@ -580,11 +584,11 @@ class Animation:
         b64 = base64.b64encode(self.data).decode("ascii")
         w, h = self.size
         return (f'<img src="data:image/gif;base64,{b64}" width="{w}" height="{h}" '
-                f'alt="armsim animation: {self.frames} frames at {self.fps:g} fps"/>')
+                f'alt="armsim animation: {_frames(self.frames)} at {self.fps:g} fps"/>')
 
     def __repr__(self):
         w, h = self.size
-        return (f"Animation({self.frames} frames, {w}x{h}, {self.fps:g} fps, "
+        return (f"Animation({_frames(self.frames)}, {w}x{h}, {self.fps:g} fps, "
                 f"{len(self.data)} bytes)")
 
 
