@@ -224,6 +224,23 @@ def _over_white(grey, alpha):
     return ((grey * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
+def _listed(folder):
+    """The entries of ``folder`` by name; one that cannot be listed is a :class:`DataError`
+    naming it (an OSError escaping the read was blamed on the first output)."""
+    try:
+        return sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise DataError(folder, "", f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _folder(entry):
+    """Whether ``entry`` is a folder (links followed); a link loop is a :class:`DataError`."""
+    try:
+        return entry.is_dir()
+    except OSError as exc:
+        raise DataError(entry.path, "", f"cannot be read: {exc.strerror or exc}") from None
+
+
 def _images(directory, setup, poses):
     """``[(camera, pose, path)]`` of every image under ``directory``, checked."""
     root = Path(directory)
@@ -232,14 +249,14 @@ def _images(directory, setup, poses):
                         else "no such folder of images")
     cameras = setup.camera_names
     out = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith(".") or not entry.is_dir():
+    for entry in _listed(root):
+        if entry.name.startswith(".") or not _folder(entry):
             continue
         if entry.name not in cameras:
             raise DataError(root / entry.name, "", f"camera {entry.name!r} is not in the setup "
                             f"(cameras: {', '.join(cameras)})" + suggest(entry.name, cameras))
         seen = {}
-        for image in sorted(os.scandir(entry.path), key=lambda e: e.name):
+        for image in _listed(entry.path):
             path = Path(image.path)
             if image.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
