@@ -1,5 +1,6 @@
 """``armsim calibrate`` at the edges of its inputs and outputs: a folder of images that
-cannot be listed, outputs that clash; each one line, exit status 2, nothing written."""
+cannot be listed, an output that is the plots folder or one of its plots; each one line,
+exit status 2, nothing written."""
 
 import os
 
@@ -35,3 +36,37 @@ def test_a_camera_folder_that_is_a_symlink_loop_is_the_images_fault(tmp_path, ca
     assert (tmp_path / "out.urdf").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "joints.csv", "out.urdf",
                                                           "setup.toml"]
+
+
+def _observed(tmp_path):
+    """joints.csv, obs.csv and setup.toml of a small synthetic calibration."""
+    from _real_data import Synthetic
+    from armsim.vision.real import format_observations
+    s = Synthetic(1, poses=12, heldout=1)
+    (tmp_path / "joints.csv").write_text(format_joints(s.joints))
+    (tmp_path / "obs.csv").write_text(format_observations(s.observations))
+    (tmp_path / "setup.toml").write_text(SETUP)
+    return ["calibrate", str(URDF), "--joints", str(tmp_path / "joints.csv"),
+            "--observations", str(tmp_path / "obs.csv"), "--setup", str(tmp_path / "setup.toml")]
+
+
+def test_an_output_that_is_the_plots_folder_or_one_of_its_plots_is_refused(tmp_path, capsys):
+    argv = _observed(tmp_path)
+    given = sorted(p.name for p in tmp_path.iterdir())
+    plots = tmp_path / "plots"
+    for option in ("--out", "--report"):
+        assert main(argv + [option, str(plots), "--plots", str(plots)]) == 2
+        assert capsys.readouterr().err == (f"armsim calibrate: error: {option} and --plots are "
+                                           f"the same path: {plots}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == given
+    plots.mkdir()                  # (the URDF was written, then replaced by the plot: exit 0)
+    assert main(argv + ["--out", str(plots / "left_p000.png"), "--report",
+                        str(tmp_path / "r.json"), "--plots", str(plots)]) == 2
+    assert capsys.readouterr().err == (
+        f"armsim calibrate: error: argument --plots: the plot of camera 'left' at pose 'p000' "
+        f"would replace --out '{plots}/left_p000.png'; name another file\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(given + ["plots"])
+    assert not any(plots.iterdir())
+    assert main(argv + ["--out", str(plots / "c.urdf"), "--plots", str(plots)]) == 0  # beside
+    assert (plots / "c.urdf").read_text().startswith("<?xml")
+    assert (plots / "left_p000.png").read_bytes()[:4] == b"\x89PNG"

@@ -317,6 +317,11 @@ def calibrate_main(argv=None) -> int:
                 _said(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
                       f"'{short_name(given)}' (an input)")
                 return 2
+    plots_dir = getattr(args, "plots", None)
+    for option, out in (("--out", args.out), ("--report", args.report)):
+        if plots_dir and out and out != "-" and same_destination(out, plots_dir):
+            _said(f"{PROG}: error: {option} and --plots are the same path: {short_name(out)}")
+            return 2
     images = getattr(args, "images", None)
     for option, out in (("--out", args.out), ("--report", args.report),
                         ("--plots", getattr(args, "plots", None))):
@@ -347,8 +352,15 @@ def calibrate_main(argv=None) -> int:
                             f"{data.poses[p]!r} and camera {of[name][0]!r} at pose "
                             f"{of[name][1]!r} would both be {name}; rename a camera or a pose")
                     of[name] = (model.cameras[c].name, data.poses[p])
-                    plots[name] = outs.add(str(Path(args.plots) / name), "--plots",
-                                           make_parents=True)
+                    path = str(Path(args.plots) / name)
+                    for option in ("--out", "--report"):
+                        out = getattr(args, option[2:])
+                        if out and out != "-" and same_destination(out, path):
+                            raise OutputError(   # (else one replaced the other, exit 0)
+                                f"argument --plots: the plot of camera {of[name][0]!r} at "
+                                f"pose {of[name][1]!r} would replace {option} "
+                                f"'{short_name(out)}'; name another file")
+                    plots[name] = outs.add(path, "--plots", make_parents=True)
             from armsim.vision.real.identify import calibrate
             result = calibrate(model, data, source=source)
             written = []
