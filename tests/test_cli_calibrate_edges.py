@@ -70,3 +70,19 @@ def test_an_output_that_is_the_plots_folder_or_one_of_its_plots_is_refused(tmp_p
     assert main(argv + ["--out", str(plots / "c.urdf"), "--plots", str(plots)]) == 0  # beside
     assert (plots / "c.urdf").read_text().startswith("<?xml")
     assert (plots / "left_p000.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_suspect_calibration_with_no_output_does_not_say_it_wrote_them(tmp_path, capsys):
+    # the last line said "the outputs are written for inspection" with none given
+    argv = _observed(tmp_path)
+    (tmp_path / "setup.toml").write_text(SETUP.replace("size = 0.08", "size = 0.16"))
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    assert "nothing written: give --out CALIBRATED.urdf" in captured.out
+    assert captured.err.splitlines()[-1] == (
+        "armsim calibrate: nothing is written (no --out, --report or --plots); do not use "
+        "this calibration (exit status 3)")
+    assert main(argv + ["--out", str(tmp_path / "c.urdf")]) == 3
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "armsim calibrate: the outputs are written for inspection; do not use them as a "
+        "calibration (exit status 3)")

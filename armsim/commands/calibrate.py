@@ -398,8 +398,10 @@ def calibrate_main(argv=None) -> int:
     for line in doubts:
         _said(f"{PROG}: warning: {line}")
     if doubts:
-        _said(f"{PROG}: the outputs are written for inspection; do not use them as a "
-              f"calibration (exit status {SUSPECT})")
+        _said(f"{PROG}: " + ("the outputs are written for inspection; do not use them as a "
+                             "calibration" if written else "nothing is written (no --out, "
+                             "--report or --plots); do not use this calibration")
+              + f" (exit status {SUSPECT})")       # (the summary said "nothing written")
         return SUSPECT
     return 0
 
