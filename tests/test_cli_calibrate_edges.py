@@ -86,3 +86,18 @@ def test_a_suspect_calibration_with_no_output_does_not_say_it_wrote_them(tmp_pat
     assert capsys.readouterr().err.splitlines()[-1] == (
         "armsim calibrate: the outputs are written for inspection; do not use them as a "
         "calibration (exit status 3)")
+
+
+def test_markers_seen_but_not_placed_on_the_intrinsics_name_the_intrinsics(tmp_path, capsys):
+    # fx = fy = 1 (allowed): OpenCV's solvePnP placed the marker in 1 of its 12 poses; the
+    # line said only that a marker must be seen in 3 poses, not why it was not
+    argv = _observed(tmp_path)
+    (tmp_path / "setup.toml").write_text(SETUP.replace("fx = 1150.0\nfy = 1148.0",
+                                                       "fx = 1.0\nfy = 1.0"))
+    assert main(argv + ["--out", str(tmp_path / "c.urdf")]) == 2
+    assert capsys.readouterr().err == (
+        f"{tmp_path}/obs.csv: camera 'left': the hand-eye start needs a marker on a moving "
+        f"link seen in at least 3 poses by this camera; marker 3 is seen in 12 poses, but "
+        f"OpenCV's solvePnP placed it on this camera's intrinsics in 1 (check its fx, fy, "
+        f"cx, cy and distortion)\n")
+    assert not (tmp_path / "c.urdf").exists()

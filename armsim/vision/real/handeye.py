@@ -52,6 +52,26 @@ def mean_pose(Ts):
     return out
 
 
+def _unplaced(model, data, seen, c, moved):
+    """``"; marker 3 is seen in 12 poses, but ... placed it ... in 0 (check ...)"`` for the
+    marker the camera ``c`` saw in the most poses, when it saw it in enough but
+    ``cv2.solvePnP`` placed it in too few (intrinsics far off: fx = 1), else ``""``."""
+    cam = model.cameras[c]
+    best = (0, 0, None)
+    for k, marker in enumerate(model.markers):
+        if (cam.link is None) != moved[marker.link]:
+            continue                    # (not a pair the hand-eye start can use)
+        rows = (data.camera == c) & (data.marker == k)
+        views = len(set(data.pose[rows].tolist()))
+        placed = sum(1 for key in seen if key[1] == c and key[2] == k)
+        best = max(best, (views, -placed, marker.id))
+    views, placed, mid = best
+    if views < MIN_VIEWS:
+        return ""
+    return (f"; marker {mid} is seen in {views} poses, but OpenCV's solvePnP placed it on "
+            f"this camera's intrinsics in {-placed} (check its fx, fy, cx, cy and distortion)")
+
+
 def marker_poses(model, data):
     """``{(pose index, camera index, marker index): camera_from_marker (4, 4)}`` by
     ``cv2.solvePnP`` (IPPE_SQUARE) of every marker seen, on each camera's intrinsics."""
@@ -253,7 +273,8 @@ def hand_eye(model, data, source="observations"):
             what = "a marker on a moving link" if cam.link is None else \
                 "a marker on a link no joint moves"
             raise DataError(source, f"camera {cam.name!r}", f"the hand-eye start needs "
-                            f"{what} seen in at least {MIN_VIEWS} poses by this camera")
+                            f"{what} seen in at least {MIN_VIEWS} poses by this camera"
+                            + _unplaced(model, data, seen, c, moved))
         cams[cam.name] = best[1]
     # fixed markers seen by fixed cameras: placed from the camera's pose
     for k, marker in enumerate(model.markers):
