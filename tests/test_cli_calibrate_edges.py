@@ -101,3 +101,16 @@ def test_markers_seen_but_not_placed_on_the_intrinsics_name_the_intrinsics(tmp_p
         f"OpenCV's solvePnP placed it on this camera's intrinsics in 1 (check its fx, fy, "
         f"cx, cy and distortion)\n")
     assert not (tmp_path / "c.urdf").exists()
+
+
+def test_plots_to_standard_output_is_refused(tmp_path, capsys, monkeypatch):
+    # --plots - made a folder named '-' in the current folder ('-' is standard output for
+    # --out and --report)
+    argv = _observed(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    given = sorted(p.name for p in tmp_path.iterdir())
+    assert main(argv + ["--plots", "-"]) == 2
+    assert capsys.readouterr().err == (
+        "armsim calibrate: error: argument --plots: expected a folder name, got '-' (standard "
+        "output takes --out or --report, not a folder of PNGs)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == given

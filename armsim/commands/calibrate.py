@@ -306,6 +306,10 @@ def calibrate_main(argv=None) -> int:
         if out == "":               # (else taken as not given: "nothing written", exit 0)
             _said(f"{PROG}: error: argument {option}: expected {what}, got ''")
             return 2
+    if getattr(args, "plots", None) == "-":   # (made a folder named '-' in the current one)
+        _said(f"{PROG}: error: argument --plots: expected a folder name, got '-' (standard "
+              f"output takes --out or --report, not a folder of PNGs)")
+        return 2
     named = [a for a in (args.out, args.report) if a]
     if len(named) == 2 and same_destination(*named):
         _said(f"{PROG}: error: --out and --report are the same file: {short_name(named[0])}")
