@@ -415,7 +415,7 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
         raise EngineError("--engine dask needs dask.distributed: pip install 'armsim[dask]'") from None
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if scheduler is not None:
-        return remote_client(Client, scheduler, timeout, close_client)
+        return _drop_all_exit(remote_client(Client, scheduler, timeout, close_client))
     if workers is not None:
         try:
             check_processes(workers, "--workers")
@@ -427,10 +427,35 @@ def dask_client(workers=None, scheduler=None, processes=True, timeout=None):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                dashboard_address="127.0.0.1:0")
     try:
-        return Client(cluster, set_as_default=False)
+        return _drop_all_exit(Client(cluster, set_as_default=False))
     except BaseException:
         cluster.close(timeout=timeout)
         raise
+
+
+def _drop_all_exit(client):
+    """``client``, its event loop made to drop dask's internal ``AllExit`` when no one
+    retrieves it.  A wait for a result that times out while the result is being fetched (its
+    worker died holding it: the task runs again) leaves dask's fetch behind; once that task
+    fails or is cancelled, the fetch ends in ``AllExit``, a signal inside dask that nothing
+    reads, and asyncio printed "Task exception was never retrieved" and a traceback at exit,
+    after the sweep's one line.  Any other exception is handled as before."""
+    from distributed.client import AllExit
+    loop = client.loop.asyncio_loop
+    previous = loop.get_exception_handler()
+    if getattr(previous, "drops_all_exit", False):
+        return client
+
+    def handler(loop, context):
+        if isinstance(context.get("exception"), AllExit):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+    handler.drops_all_exit = True
+    loop.set_exception_handler(handler)
+    return client
 
 
 @contextlib.contextmanager
