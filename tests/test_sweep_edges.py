@@ -559,6 +559,22 @@ def test_a_seed_given_twice_is_refused(scene):
     assert listing(scene) == ["s.toml"]
 
 
+@pytest.mark.parametrize("vary, message", [
+    ("segments=2,1,2", "calibration.segments: 2 is given twice"),
+    ("learner=lm,adam,lm", "calibration.learner: lm is given twice"),
+    ("calibration.loss_threshold=1e-3,0.001", "calibration.loss_threshold: 0.001 is given twice"),
+    ("genetic.enabled=true,false,true", "genetic.enabled: true is given twice"),
+])
+def test_a_vary_value_given_twice_is_refused(scene, vary, message):
+    # --vary segments=2,1,2 ran every run of segments 2 twice, and the table counted each twice
+    # (its runs column said 2 per seed), as --seeds 3,1,3 is refused for
+    code, out, err, _ = sweep("s.toml", "--vary", vary, "--seeds", "1", "--csv", "o.csv",
+                              cwd=scene, timeout=30)
+    assert (code, out) == (2, "")
+    assert err == f"armsim sweep: error: --vary {message}\n"
+    assert listing(scene) == ["s.toml"]
+
+
 @pytest.mark.parametrize("csv_name, plot_name", [("-", "/dev/stdout"), ("/dev/stdout", "-"),
                                                  ("/dev/stdout", "/proc/self/fd/1")])
 def test_the_csv_and_the_plot_both_on_standard_output_are_refused(scene, csv_name, plot_name):

@@ -162,17 +162,25 @@ def _spec(full):
 
 def _check_values(scene, full, values):
     """Each value of one ``--vary`` against its key's own limits, before the grid is made: a
-    range by its two ends (the limits are bounds), a list value by value (argv-sized)."""
+    range by its two ends (the limits are bounds), a list value by value (argv-sized), and
+    no value of a list twice (as the key reads it: 1e-3 and 0.001 are one)."""
     from armsim.scene.schema import SceneError, Where
     spec = _spec(full)
     if spec is None:
         return
     ends = (values[0], values[-1]) if isinstance(values, range) else values
+    seen = set()
     for value in ends:      # the scene's own rule for a value it refuses, blamed on --vary
         try:
-            spec.parse(value, Where(scene.source, tuple(full.split("."))))
+            parsed = spec.parse(value, Where(scene.source, tuple(full.split("."))))
         except SceneError as exc:
             raise SweepError(f"--vary {exc.key}: {exc.detail}") from None
+        if not isinstance(values, range):   # (the same runs twice, counted twice)
+            same = (type(parsed).__name__, repr(parsed))
+            if same in seen:
+                shown = str(parsed).lower() if isinstance(parsed, bool) else parsed
+                raise SweepError(f"--vary {full}: {shown} is given twice")
+            seen.add(same)
 
 
 def grid_experiments(scene, varies, seeds=1):
