@@ -318,6 +318,37 @@ def test_a_task_that_fails_on_the_cluster_is_one_line(scene, capsys, monkeypatch
                                        "--resume continues\n")
 
 
+def test_a_run_that_kills_its_dask_worker_is_one_clear_line(scene):
+    """Each try of a run kills its worker (os.kill, as the out-of-memory killer would): dask
+    gives the run up (here after one death) and the sweep says so as the local engine does;
+    it printed dask's KilledWorker text: the task's key 'one-<uuid>', the last worker's
+    address, advice and a web address, 420 characters."""
+    code = ("import os, signal, sys\nfrom armsim.vision import sweep as s\n"
+            "def one(task):\n    os.kill(os.getpid(), signal.SIGKILL)\ns._one = one\n"
+            "from armsim.cli import main\nraise SystemExit(main(sys.argv[1:]))\n")
+    r = subprocess.run([sys.executable, "-c", code, "sweep", "s.toml", "--seeds", "6",
+                        "--max-rounds", "30", "--csv", "o.csv", "--engine", "dask", "--workers",
+                        "1"], cwd=scene, capture_output=True, text=True, timeout=120,
+                       env=dict(ENV, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0"))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == ("armsim sweep: error: a worker process ended before its run was done "
+                        "(killed, or out of memory); kept 0 of 1 runs in o.csv.partial; the "
+                        "same command with --resume continues\n")
+    assert listing(scene) == ["o.csv.partial", "s.toml"]
+
+
+def test_dask_gives_up_a_run_in_one_line_naming_the_tries(monkeypatch):
+    from distributed.scheduler import KilledWorker
+
+    class Future:
+        def result(self, timeout):
+            raise KilledWorker("one-1234", None, 3)
+    with pytest.raises(sweep_mod.EngineError) as got:
+        sweep_mod._result(Future(), None)
+    assert str(got.value) == ("a worker process ended before its run was done (killed, or out "
+                              "of memory), on all 4 workers that tried it")
+
+
 def test_dask_s_internal_all_exit_left_unread_is_not_printed(caplog):
     """A worker that dies holding a finished result while it is fetched: the wait times out,
     dask's fetch is left behind, and when the task then fails it ends in dask's internal

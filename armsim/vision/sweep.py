@@ -378,13 +378,24 @@ def _dask_rows(todo, client):
 
 def _result(future, client):
     """The future's result; EngineError when the cluster has had no worker for
-    :data:`CONNECT_TIMEOUT` seconds (every worker died: the wait would never end)."""
+    :data:`CONNECT_TIMEOUT` seconds (every worker died: the wait would never end), or when
+    dask gave the run up because every worker that ran it died (KilledWorker)."""
     alone = None            # since when no worker was seen
     while True:
         try:
             return future.result(timeout=CONNECT_TIMEOUT)
         except TimeoutError:
             pass
+        except Exception as exc:
+            from distributed.scheduler import KilledWorker
+            if not isinstance(exc, KilledWorker):
+                raise
+            # dask gave the run up, every worker that ran it died (its own message: the
+            # task's key, the last worker's address and a web address, 400 characters)
+            tries = exc.allowed_failures + 1
+            raise EngineError("a worker process ended before its run was done (killed, or out "
+                              "of memory)" + (f", on all {tries} workers that tried it"
+                                              if tries > 1 else "")) from None
         if client.nthreads():
             alone = None
         elif alone is None:
