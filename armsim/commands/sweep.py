@@ -87,9 +87,11 @@ def _seeds(text):
     if max(seeds) > MAX_SEED:           # the scene's own bound on seed
         raise argparse.ArgumentTypeError(f"a seed must be <= {MAX_SEED} (as the scene's seed), "
                                          f"got {max(seeds)}")
-    twice = next((s for i, s in enumerate(seeds) if s in seeds[:i]), None)
-    if twice is not None:               # (the same experiment run twice, counted twice)
-        raise argparse.ArgumentTypeError(f"seed {twice} is given twice")
+    seen = set()
+    for s in seeds:                     # (the same experiment run twice, counted twice)
+        if s in seen:
+            raise argparse.ArgumentTypeError(f"seed {s} is given twice")
+        seen.add(s)
     return seeds
 
 
