@@ -116,3 +116,27 @@ def test_unclear_messages_now_name_what_is_wrong(ur5, pose):
     before = compiled.on()
     _refused(lambda: compiled.use("no"), r"^use\(\) takes True or False, got 'no'$")
     assert compiled.on() == before
+
+def test_a_target_rotation_that_is_not_finite_names_the_entry():
+    # it said 'target rotation must be orthonormal (R R^T = I within 1e-6), got a deviation
+    # of nan', naming neither the NaN nor where it is
+    import armsim
+    panda = armsim.robots.load("panda")
+    T = panda.matrix(np.zeros(7))
+    T[0, 1] = np.nan
+    with pytest.raises(ValueError) as err:
+        armsim.solve(panda, T)
+    assert str(err.value) == "target rotation must be finite numbers, got nan at [0, 1]"
+    with pytest.raises(ValueError) as err:
+        armsim.solve_batch(panda, np.stack([panda.matrix(np.zeros(7)), T]))
+    assert str(err.value) == "target rotation (row 1) must be finite numbers, got nan at [0, 1]"
+    robot = armsim.robots.load_robot("dual_arm")
+    F = robot.frames(robot.clip(np.zeros(robot.n)), list(robot.tips))
+    F["left_tool"][1, 2] = -np.inf
+    with pytest.raises(ValueError) as err:
+        armsim.solve(robot, F)
+    assert str(err.value) == ("target 'left_tool': rotation must be finite numbers, got -inf "
+                              "at [1, 2]")
+    T[0, 1] = 2.0           # finite, not a rotation: as before
+    with pytest.raises(ValueError, match="must be orthonormal .* got a deviation of 4"):
+        armsim.solve(panda, T)

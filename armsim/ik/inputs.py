@@ -20,7 +20,10 @@ def check_rotations(R, prefix="target rotation", dev=None, det=None):
     determinant +1.  ``dev`` (the largest deviation) and ``det`` may be given already
     computed (one target on floats); what is missing is computed from ``R``."""
     if dev is None:
-        dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            dev = np.abs(R @ np.swapaxes(R, -1, -2) - np.eye(3)).max(initial=0.0)
+    if not np.isfinite(dev) and R is not None:
+        _non_finite(np.reshape(R, (-1, 9)), prefix)
     if not np.isfinite(dev) or dev > ORTHONORMAL_TOL:
         raise ValueError(f"{prefix} must be orthonormal (R R^T = I within "
                          f"{_ORTHONORMAL_TEXT}), got a deviation of {dev:.3g}")
@@ -51,7 +54,17 @@ def check_pose_rows(rows, batch, prefix="target rotation"):
     dev = np.nan if any(d != d for d in devs) else max(devs)
     det = (a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0))
     if not (dev <= ORTHONORMAL_TOL and det >= 0.0):     # a rotation passes on floats
-        check_rotations(None, prefix, dev=dev, det=np.array([det]))
+        check_rotations(rows[:, 3:].reshape(1, 3, 3), prefix, dev=dev, det=np.array([det]))
+
+
+def _non_finite(rows, prefix):
+    """Refuse the first rotation row (of (B, 9)) holding a number that is not finite, naming
+    the entry (a NaN made the deviation from orthonormal NaN: 'a deviation of nan')."""
+    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    if bad.size:
+        k = int(np.flatnonzero(~np.isfinite(rows[bad[0]]))[0])
+        raise ValueError(f"{prefix} must be finite numbers, got {rows[bad[0], k]} at "
+                         f"[{k // 3}, {k % 3}]")
 
 
 #: solve_batch takes at most this many rows (about 1.5 kB a row at its peak on a 7-joint
