@@ -274,6 +274,20 @@ def test_each_bad_joints_file_gets_one_exact_line(text, message, panda):
     assert str(err.value) == message
 
 
+
+def test_the_docs_quote_the_header_errors_the_reader_gives(panda):
+    # docs/calibrate_real.md's Errors block said "did you mean 'panda_joint1'?" for a header
+    # naming panda_joint9, where the reader suggests panda_joint7
+    doc = (ROOT / "docs" / "calibrate_real.md").read_text(encoding="utf-8")
+    block = doc.split("\n## Errors\n", 1)[1].split("```\n", 2)[1]
+    quoted = [line for line in block.splitlines() if line.startswith("joints.csv: line 1: ")]
+    assert len(quoted) == 2
+    for line in quoted:
+        name = line.split("joint '", 1)[1].split("'", 1)[0]
+        with pytest.raises(DataError) as err:
+            parse_joints(f"pose,{name}\n", "joints.csv", panda)
+        assert str(err.value) == line
+
 def test_a_reading_beyond_a_limit_by_more_than_a_zero_offset_is_refused(panda):
     # the limits bound reading + zero offset: 0.09 rad beyond is read, 0.11 rad refused
     lo, hi = -2.8973, 2.8973
