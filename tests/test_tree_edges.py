@@ -669,3 +669,22 @@ def test_a_robot_built_directly_refuses_a_slide_load_robot_refuses(tmp_path, low
     robot = Robot(["w", "a", "t"], [replace(joints[0], lower=-999999.0, upper=999999.0),
                                     joints[1]])         # (within +-1e6 m: a moving base's)
     assert robot.limits[0].tolist() == [-100.0, 100.0] and robot.base_joints == {"s"}
+
+
+def test_default_obstacle_margins_of_a_robot_on_a_moving_base_are_of_the_robot_not_its_slides():
+    # the README's example puts an Obstacle on a robot with base_joint="floating": its default
+    # clearance was 2 % of Robot.reach, which counts the base's 100 m slides (302 m for the
+    # dual arm), so every link had to keep 6 m from a 0.1 m sphere and the solve failed;
+    # now 2 % of the robot's own size (arm_reach, as the default tol), as without the base
+    fixed = armsim.robots.load_robot("dual_arm")
+    moving = armsim.load_robot(ROOT / "assets" / "robots" / "dual_arm.urdf",
+                               base_joint="floating")
+    assert moving.reach > 300 and moving.arm_reach < 2.5     # (from the root: 0.5 m more)
+    q = fixed.clip(np.zeros(fixed.n))
+    F = fixed.frames(q)
+    targets = {"left_tool": F["left_tool"], "right_tool": F["right_tool"][:3, 3] + [0, 0, 0.05]}
+    q0 = moving.clip(np.zeros(moving.n))
+    for objective in (armsim.Obstacle([0.3, 0.6, 0.9], 0.1), armsim.SelfCollision()):
+        res = armsim.solve(moving, targets, q0=q0, restarts=0, objectives=[objective])
+        assert res.success, (objective, res.reason, res.objectives)
+        assert objective._margin == pytest.approx(0.02 * moving.arm_reach)

@@ -67,6 +67,12 @@ def _vector(name, value, size=None):
     return v
 
 
+def _size(chain):
+    """The length a default margin is a fraction of: the reach, but for a robot on a moving
+    base its own size (``Robot.arm_reach``: without the base's slides, 100 m each)."""
+    return getattr(chain, "arm_reach", chain.reach)
+
+
 def _pose_q(who, chain, q):
     """q for ``who``'s clearance_of: (n,) or (B, n) finite numbers, n the chain's joints."""
     try:
@@ -320,9 +326,9 @@ class Obstacle(Objective):
     ``weight * sqrt(sum_links max(0, clearance - d)^2)``: zero beyond the margin
     ``clearance``, its square continuously differentiable (one row per obstacle, so
     obstacles never outnumber the joints in the stack).
-    ``clearance`` defaults to 2 % of the chain's reach.  Hard: a start is finished only
-    when no link is inside the margin.  Links no joint moves (a pedestal fixed to the
-    base) are left out: no solve could take them out.
+    ``clearance`` defaults to 2 % of the chain's reach (:func:`_size`).  Hard: a start is
+    finished only when no link is inside the margin.  Links no joint moves (a pedestal
+    fixed to the base) are left out: no solve could take them out.
     """
 
     name = "obstacle"
@@ -345,7 +351,7 @@ class Obstacle(Objective):
         if self.center.size != d:
             raise ValueError(f"Obstacle: center needs {d} coordinates for this chain, "
                              f"got {self.center.size}")
-        self._margin = (self.CLEARANCE * chain.reach if self.clearance is None
+        self._margin = (self.CLEARANCE * _size(chain) if self.clearance is None
                         else self.clearance)
         # the links of zero length (a rigid link keeps its length), and those no joint
         # moves (a pedestal fixed to the base: the solve cannot take it out): left out
@@ -474,7 +480,7 @@ class SelfCollision(Objective):
         self.weight = _weight(weight)
 
     def bind(self, chain):
-        self._margin = Obstacle.CLEARANCE * chain.reach if self.margin is None else self.margin
+        self._margin = Obstacle.CLEARANCE * _size(chain) if self.margin is None else self.margin
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
         self._ends = geometry.segment_ends(chain)
