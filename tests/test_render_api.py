@@ -731,3 +731,15 @@ def test_an_animation_of_one_pose_says_one_frame():
     assert repr(one).startswith("Animation(1 frame, ") and 'animation: 1 frame at' in (
         one._repr_html_())
     assert repr(two).startswith("Animation(2 frames, ")
+
+
+@pytest.mark.parametrize("section", ["## Spatial arms", "## Whole robots"])
+def test_the_readme_api_blocks_run_as_written_from_the_root(section, monkeypatch):
+    # they named files that do not exist (my_robot.urdf, humanoid.urdf) and values never
+    # made (q, table, T_target, T_targets, T_start, T_left, ...): NameError for a reader
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = text.split(section, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    names = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert names["res"].success and np.all(names["batch"].success)
