@@ -76,7 +76,7 @@ def main(argv=None):
     if args.markdown:
         cmd = "python bench/ccd_spatial.py" + (
             f" --positions {args.positions}" if args.positions != 500 else "") + (
-            f" --poses {args.poses}" if args.poses != 100 else "")
+            f" --poses {args.poses}" if args.poses != 100 else "") + " --markdown"
         write_blocks(args.markdown, {"bench/ccd_spatial.py": text}, cmd)
 
 

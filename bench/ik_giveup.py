@@ -120,7 +120,7 @@ def main(argv=None):
         print(name, json.dumps(results["robots"][name]), flush=True)
     text = markdown(results)
     publish(args, "bench/ik_giveup.py", text, results,
-            "python bench/ik_giveup.py" + (" --quick" if args.quick else ""))
+            "python bench/ik_giveup.py" + (" --quick" if args.quick else "") + " --markdown")
 
 
 if __name__ == "__main__":

@@ -197,7 +197,7 @@ def main(argv=None):
                                    "held_out": rows})
         if args.markdown:
             cmd = (f"python bench/ik_spatial_settings.py --seeds "
-                   f"{' '.join(map(str, args.seeds))}{quick}")
+                   f"{' '.join(map(str, args.seeds))}{quick} --markdown")
             write_blocks(args.markdown, {"bench/ik_spatial_settings.py held-out":
                                          f"Poses per robot and seed: {poses:,}.\n\n{text}"},
                          cmd)
@@ -223,7 +223,8 @@ def main(argv=None):
     if args.json:
         write_json(args.json, results)
     if args.markdown:
-        write_blocks(args.markdown, blocks, "python bench/ik_spatial_settings.py" + quick)
+        write_blocks(args.markdown, blocks,
+                     "python bench/ik_spatial_settings.py" + quick + " --markdown")
     return results
 
 
