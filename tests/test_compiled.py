@@ -88,6 +88,24 @@ def test_tree_solves_equal_the_float_path(name, tips):
     assert all(r.success for r in b)
 
 
+def test_weighted_tree_solves_equal_the_float_path():
+    """A robot's weighted tools damp by their unweighted error in the kernel too: the same
+    solves as the float path (single) and the array path (batch), every pose arrived."""
+    robot = armsim.robots.load_robot("dual_arm", tips=["left_tool", "right_tool"])
+    F = robot.frames(np.random.default_rng(11).uniform(*robot.limits.T, (6, robot.n)),
+                     ["left_tool", "right_tool"])
+    w = (1, 1, 1, 100, 100, 100)
+    targets = [{k: armsim.Target(v[i], w) for k, v in F.items()} for i in range(6)]
+    a, b = _both(lambda: [armsim.solve(robot, t, tol=1e-6) for t in targets])
+    for ra, rb in zip(a, b):
+        assert (ra.iterations, ra.success) == (rb.iterations, True)
+        np.testing.assert_allclose(rb.q, ra.q, rtol=0, atol=1e-8)
+    a, b = _both(lambda: armsim.solve_batch(robot, {k: armsim.Target(v, w) for k, v in
+                                                    F.items()}, tol=1e-6))
+    assert np.array_equal(a.iterations, b.iterations) and b.success.all()
+    np.testing.assert_allclose(b.q, a.q, rtol=0, atol=1e-7)
+
+
 def test_batches_equal_the_array_path():
     """solve_batch: the same iterations per row, q to 1e-7, the same success (a chain, a
     tree with one tool out of reach in some rows)."""

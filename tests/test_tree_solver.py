@@ -318,3 +318,32 @@ def test_several_restarts_at_once_are_the_starts_one_by_one(dual):
     ks[:restart_table.NEAREST_ROWS] = 0                # a block of k = 0 alone (argmin)
     one = np.array([table.nearest(local[i:i + 1], int(k))[0] for i, k in enumerate(ks)])
     assert np.array_equal(table.nearest(local, ks), one)
+
+
+def _weighted(robot, F, i, weights):
+    return {k: armsim.Target(v if i is None else v[i], weights=weights) for k, v in F.items()}
+
+
+def test_weighted_tools_damp_by_their_error_in_metres_and_radians():
+    """dls damps a weighted tool by its unweighted error, as a chain's weighted target:
+    with rotations weighing 100, every pose of the dual arm stalled 0.1-0.25 m or rad away
+    (786-961 iterations: the weighted rotation error damped every step); now each arrives."""
+    robot = armsim.robots.load_robot("dual_arm", tips=list(DUAL))
+    F = _targets(robot, DUAL, 3, 11)
+    w = (1, 1, 1, 100, 100, 100)
+    prob = for_tree(robot, _weighted(robot, F, 0, w), False)[0]
+    np.testing.assert_array_equal(prob.damping_scale, np.tile([1, 1, 1, 1e-4, 1e-4, 1e-4], 2))
+    batch = armsim.solve_batch(robot, _weighted(robot, F, None, w))
+    for i in range(3):
+        res = armsim.solve(robot, _weighted(robot, F, i, w))
+        assert res.success and batch.success[i] and res.iterations == batch.iterations[i]
+        np.testing.assert_allclose(batch.q[i], res.q, rtol=0, atol=1e-9)
+        got = robot.frames(res.q, list(DUAL))
+        for k in DUAL:
+            assert np.abs(got[k][:3, 3] - F[k][i][:3, 3]).max() < 1e-6
+            assert np.abs(rotation_vector(got[k][:3, :3].T @ F[k][i][:3, :3])).max() < 1e-6
+    # an unweighted tool beside a weighted one: its rows damp as they are
+    one = {"left_tool": F["left_tool"][0], "right_tool": armsim.Target(F["right_tool"][0], w)}
+    np.testing.assert_array_equal(for_tree(robot, one, False)[0].damping_scale,
+                                  [1] * 6 + [1, 1, 1, 1e-4, 1e-4, 1e-4])
+    assert for_tree(robot, {k: v[0] for k, v in F.items()}, False)[0].damping_scale is None

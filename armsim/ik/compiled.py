@@ -183,11 +183,14 @@ def model(prob):
         for b in range(T):
             both = np.flatnonzero(moves[a] & moves[b])
             pairs[a, b, :len(both)], npair[a, b] = both, len(both)
-    # a weighted spatial target's damping scale per error row (steps._damping; else none)
-    ds = getattr(prob, "damping_scale", None) if not hasattr(prob, "subs") else None
+    # a weighted spatial target's damping scale per error row (steps._damping; else none;
+    # a robot's: each tool's counted rows side by side, from its rows of the full error)
+    ds = getattr(prob, "damping_scale", None)
+    firsts = np.cumsum([0] + [s.m for s, _, _, _ in subs])
     M += (np.repeat(np.arange(T), nrows).astype(np.int64), pairs, npair,
           np.cumsum([0] + nrows).astype(np.int64),
-          np.zeros(0) if ds is None else np.array([ds[r] for r in rows[0][:nrows[0]]], float))
+          np.zeros(0) if ds is None else np.array([ds[a + r] for a, rs, c in zip(
+              firsts, rows, nrows) for r in rs[:c]], float))
     lim = np.asarray(prob.limits, dtype=float)
     got = (M, np.ascontiguousarray(lim[:, 0]), np.ascontiguousarray(lim[:, 1]),
            np.asarray(prob._wrap, dtype=np.bool_).copy(), int(sum(nrows)))

@@ -156,8 +156,8 @@ class Solver:
         # one spatial dls problem runs on floats (solve; the array path when a Cholesky
         # pivot of the float path fails)
         self._spatial_one = type(problem) is SpatialTarget and method == "dls" and not priority
-        # dls on a weighted spatial target damps by its unweighted error (steps._damping)
-        self._damping_scale = problem.damping_scale if type(problem) is SpatialTarget else None
+        # dls on a weighted spatial target (a robot's tools too) damps by its unweighted error
+        self._damping_scale = getattr(problem, "damping_scale", None)     # (steps._damping)
         # ... and so does one problem of a robot's several tools (their chains' float passes
         # side by side, :meth:`armsim.ik.tree.TreeTargets.float_pass`), up to FLOAT_ROWS
         # error rows (its generated solve grows as their cube)

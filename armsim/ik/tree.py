@@ -102,6 +102,11 @@ class TreeTargets(Problem):
             plain = bool(np.all(mult == 1.0) and np.all(off == 0.0))
             self._maps.append((cols, None if plain else mult, None if plain else off, A))
         self.m = sum(s.m for s in self.subs)
+        # dls damps by each tool's error in metres and radians, whatever its weights (as a
+        # chain's weighted target: SpatialTarget.damping_scale); None when none is weighted
+        ds = [s.damping_scale for s in self.subs]
+        self.damping_scale = None if all(d is None for d in ds) else np.concatenate(
+            [np.ones(s.m) if d is None else d for s, d in zip(self.subs, ds)])
         self._rows = np.cumsum([0] + [s.target_size for s in self.subs])
         self._errs = np.cumsum([0] + [s.m for s in self.subs])
         self.scale = max(s.scale for s in self.subs)

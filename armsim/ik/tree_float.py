@@ -70,6 +70,9 @@ class TreeFloat:
         # through the pass (the compiled functions once it is)
         self.chains = subs = [spatial_scalar._compiled(s) for s in prob.subs]
         self.m = m = sum(c.m for c in subs)
+        # each error row's row of the stack's full error (prob.damping_scale's): the tools'
+        # counted rows side by side
+        self.rows = [int(a) + r for c, a in zip(subs, prob._errs[:-1]) for r in c.rows]
         self.lo, self.hi = prob.limits[:, 0].tolist(), prob.limits[:, 1].tolist()
         blocks = list(zip(np.cumsum([0] + [c.m for c in subs]).tolist(), [c.m for c in subs]))
         plan = woodbury_plan(prob)
