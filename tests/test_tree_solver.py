@@ -347,3 +347,34 @@ def test_weighted_tools_damp_by_their_error_in_metres_and_radians():
     np.testing.assert_array_equal(for_tree(robot, one, False)[0].damping_scale,
                                   [1] * 6 + [1, 1, 1, 1e-4, 1e-4, 1e-4])
     assert for_tree(robot, {k: v[0] for k, v in F.items()}, False)[0].damping_scale is None
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_joints_no_tool_moves_keep_the_callers_start(fast):
+    """Solving the left tool alone leaves the right arm where the caller had it: a restart's
+    start drew its joints anywhere (they moved 1.5-4.8 rad on these poses), though no tool
+    of the solve depends on them."""
+    from armsim.ik import compiled
+    robot = armsim.robots.load_robot("dual_arm")
+    rng = np.random.default_rng(4)
+    q0 = rng.uniform(*robot.limits.T, (4, robot.n))
+    T = robot.frames(rng.uniform(*robot.limits.T, (4, robot.n)), ["left_tool"])["left_tool"]
+    right = [i for i, name in enumerate(robot.joint_names) if name.startswith("right_")]
+    old = compiled.use(fast)
+    try:
+        batch = armsim.solve_batch(robot, {"left_tool": T}, q0=q0)
+        ones = [armsim.solve(robot, {"left_tool": T[i]}, q0=q0[i]) for i in range(4)]
+        plain = armsim.solve(robot, {"left_tool": T[0]})
+    finally:
+        compiled.use(old)
+    assert batch.success.all() and all(r.success for r in ones) and plain.success
+    np.testing.assert_array_equal(batch.q[:, right], q0[:, right])
+    for i, res in enumerate(ones):
+        np.testing.assert_array_equal(res.q[right], q0[i, right])
+        assert res.iterations == batch.iterations[i]
+        got = robot.frames(res.q, ["left_tool"])["left_tool"]
+        assert np.abs(got[:3, 3] - T[i][:3, 3]).max() < 1e-6
+    # no q0: the start's, the middle of the ranges
+    mid = armsim.solve(robot, {"left_tool": T[0]}, restarts=0).q
+    np.testing.assert_array_equal(plain.q[right], robot.limits[right].mean(axis=1))
+    np.testing.assert_array_equal(mid[right], robot.limits[right].mean(axis=1))

@@ -513,7 +513,7 @@ class Solver:
                     return out
                 tools = [res] if tools is None else tools   # one tool: the solve's residual
                 rows = None if out.success else for_tree(prob.robot, target, False)[1][None]
-                return prob.finish(out, rows, None, self.tol, single=True, tools=tools)
+                return prob.finish(out, rows, q0[None], self.tol, single=True, tools=tools)
         tree = prob.__class__ is TreeTargets
         return self.solve((for_tree if tree else for_target)(prob.chain, target, batch=False)[1],
                           q0)

@@ -146,6 +146,11 @@ class TreeTargets(Problem):
         self.weights = np.concatenate([s.weights for s in self.subs])
         self._float = self._own = self._start = self._blocks = self._far_check = None
         self._seen = {}       # (tool, split) -> _seen_one's function and columns
+        moved = np.zeros(self.n, dtype=bool)
+        for cols, _, _, _ in self._maps:
+            moved[cols] = True
+        #: the joints no tool of this solve moves (the other arm): they keep the caller's q0
+        self._held = np.flatnonzero(~moved)
 
     def row_floats(self, jacobian):
         """A row's floats while it is solved: each tool's chain's (as a chain's problem
@@ -527,7 +532,14 @@ class TreeTargets(Problem):
         ``success`` and ``reason`` by every tool's plain residual (a tool beyond its reach
         never counts as arrived; stretched toward it first, :meth:`_stretch`); ``tools``:
         those residuals when the compiled solve gave them (one solve: (tools,); a batch:
-        (B, tools)); ``stretch=False``: no stretch (objectives hold the answer)."""
+        (B, tools)); ``stretch=False``: no stretch (objectives hold the answer, the joints
+        no tool moves too).  The joints no tool moves are the caller's ``q0`` (within the
+        limits; a restart's start drew them anywhere): no tool's residual changes."""
+        if stretch and len(self._held) and q0 is not None:
+            q = np.array(np.atleast_2d(out.q), dtype=float)
+            q[:, self._held] = np.clip(np.atleast_2d(q0)[:, self._held],
+                                       *self.limits[self._held].T)
+            out.q = q[0] if single else q
         if stretch and targets is not None and self._far_any(targets):
             q = np.array(np.atleast_2d(out.q), dtype=float)
             if self._stretch(q, np.atleast_2d(targets)):
