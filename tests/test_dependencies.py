@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 #: distribution name -> the module it installs, where they differ
 MODULES = {"pillow": "PIL", "tomli-w": "tomli_w", "dask[distributed]": "distributed",
-           "pycollada": "collada", "opencv-python-headless": "cv2"}
+           "pycollada": "collada", "opencv-python-headless": "cv2", "pytest-xdist": "xdist"}
 
 
 def _module(requirement):
