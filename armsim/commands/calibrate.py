@@ -299,14 +299,15 @@ def calibrate_main(argv=None) -> int:
     except _Usage as exc:
         _said(f"{PROG}: error: {exc}")
         return 2
+    plots_dir = getattr(args, "plots", None)
     for option, out, what in (("--out", args.out, "a file name (or - for standard output)"),
                               ("--report", args.report,
                                "a file name (or - for standard output)"),
-                              ("--plots", getattr(args, "plots", None), "a folder name")):
+                              ("--plots", plots_dir, "a folder name")):
         if out == "":               # (else taken as not given: "nothing written", exit 0)
             _said(f"{PROG}: error: argument {option}: expected {what}, got ''")
             return 2
-    if getattr(args, "plots", None) == "-":   # (made a folder named '-' in the current one)
+    if plots_dir == "-":        # (made a folder named '-' in the current one)
         _said(f"{PROG}: error: argument --plots: expected a folder name, got '-' (standard "
               f"output takes --out or --report, not a folder of PNGs)")
         return 2
@@ -321,14 +322,13 @@ def calibrate_main(argv=None) -> int:
                 _said(f"{PROG}: error: argument {option}: refusing to overwrite {what} "
                       f"'{short_name(given)}' (an input)")
                 return 2
-    plots_dir = getattr(args, "plots", None)
     for option, out in (("--out", args.out), ("--report", args.report)):
         if plots_dir and out and out != "-" and same_destination(out, plots_dir):
             _said(f"{PROG}: error: {option} and --plots are the same path: {short_name(out)}")
             return 2
     images = getattr(args, "images", None)
     for option, out in (("--out", args.out), ("--report", args.report),
-                        ("--plots", getattr(args, "plots", None))):
+                        ("--plots", plots_dir)):
         if images and out and out != "-" and _inside(out, images):
             _said(f"{PROG}: error: argument {option}: refusing to write into --images "
                   f"'{short_name(images)}' (the inputs: a file there is read as an image)")
