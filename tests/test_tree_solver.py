@@ -378,3 +378,36 @@ def test_the_joints_no_tool_moves_keep_the_callers_start(fast):
     mid = armsim.solve(robot, {"left_tool": T[0]}, restarts=0).q
     np.testing.assert_array_equal(plain.q[right], robot.limits[right].mean(axis=1))
     np.testing.assert_array_equal(mid[right], robot.limits[right].mean(axis=1))
+
+
+@pytest.mark.parametrize("priority", [False, True])
+def test_with_objectives_the_joints_no_tool_moves_start_at_the_callers_q0(priority):
+    """With objectives, the left tool alone: every start (the table's, a restart's) keeps the
+    right arm at the caller's q0, so an objective that asks nothing of it (an obstacle far
+    off) leaves it there; it moved 1.2-3.3 rad on these poses before, a restart's start
+    drawn anywhere.  An objective that asks something of it (a posture) still moves it."""
+    robot = armsim.robots.load_robot("dual_arm")
+    rng = np.random.default_rng(5)
+    q0 = rng.uniform(*robot.limits.T, (3, robot.n))
+    T = robot.frames(rng.uniform(*robot.limits.T, (3, robot.n)), ["left_tool"])["left_tool"]
+    right = [i for i, name in enumerate(robot.joint_names) if name.startswith("right_")]
+    far = [armsim.Obstacle([3.0, 3.0, 3.0], 0.1)]
+    batch = armsim.solve_batch(robot, {"left_tool": T}, q0=q0, objectives=far,
+                               priority=priority)
+    ones = [armsim.solve(robot, {"left_tool": T[i]}, q0=q0[i], objectives=far,
+                         priority=priority) for i in range(3)]
+    assert batch.success.all() and all(r.success for r in ones)
+    assert min(r.iterations for r in ones) > 0
+    np.testing.assert_array_equal(batch.q[:, right], q0[:, right])
+    for i, res in enumerate(ones):
+        np.testing.assert_array_equal(res.q[right], q0[i, right])
+        got = robot.frames(res.q, ["left_tool"])["left_tool"]
+        assert np.abs(got[:3, 3] - T[i][:3, 3]).max() < 1e-6
+    # a posture whose rest differs on the right arm: the objective moves it toward the rest
+    rest = q0[0].copy()
+    rest[right] = robot.limits[right].mean(axis=1)
+    res = armsim.solve(robot, {"left_tool": T[0]}, q0=q0[0], priority=True,
+                       objectives=[armsim.Posture(rest, weight=1.0)])
+    assert res.success
+    assert (np.abs(res.q[right] - rest[right]).max()
+            < 0.5 * np.abs(q0[0, right] - rest[right]).max())

@@ -1,10 +1,9 @@
 """The solver loop, its result and the two entry points :func:`solve` and :func:`solve_batch`.
 
-One loop (:class:`Solver`) owns the iteration budget, the tolerance, joint
-limits, unreachable targets, random restarts and the :class:`IKResult`; a
-method (:mod:`armsim.ik.steps`) only says how one iteration moves the
-angles.  Everything is batched: angles (B, N), targets (B, 2); a single
-problem is the batch B = 1, and no Python loop runs over problems (unreachable planar
+One loop (:class:`Solver`) owns the iteration budget, the tolerance, joint limits, unreachable
+targets, random restarts and the :class:`IKResult`; a method (:mod:`armsim.ik.steps`) only says
+how one iteration moves the angles.  Everything is batched: angles (B, N), targets (B, 2); a
+single problem is the batch B = 1, and no Python loop runs over problems (unreachable planar
 targets: :mod:`armsim.ik.planar`).
 """
 
@@ -335,8 +334,10 @@ class Solver:
         if proved.any():
             first = np.where(proved, self.max_iter, first)
         start_of = prob.restart_starts(self.restarts, self.seed)
+        hold = getattr(prob, "holding", lambda q0: None)(q0) or (lambda q, rows: q)  # a robot
         # the later starts in order, one per restart, each with its budget
-        starts = [(lambda rows, k=k: start_of(k, aim[rows])) for k in range(self.restarts)]
+        starts = [(lambda rows, k=k: hold(start_of(k, aim[rows]), rows))
+                  for k in range(self.restarts)]
         plain = list(range(self.restarts))      # each start's k of start_of (None: another)
         many = getattr(start_of, "many", None)  # several k at once (the same starts, stacked)
         budgets = [self.max_iter] * self.restarts
@@ -353,7 +354,7 @@ class Solver:
             if not (ea2 <= self.q0_radius**2).all():
                 # some q0 is far: compare with the first pattern's start (when every q0 is
                 # near, q0 goes first everywhere and that start is only drawn if needed)
-                qb = start_of(0, aim)
+                qb = hold(start_of(0, aim), slice(None))
                 eb = prob.error(aim, prob.value(qb))
                 swap = rule.swapped(ea2, np.einsum("bi,bi->b", eb, eb), self.q0_radius**2)
                 restarted |= ~(ea2 <= self.q0_radius**2)
@@ -389,8 +390,8 @@ class Solver:
             restarted[rows] = True
             idx = np.tile(rows, k)
             ks = plain[i:i + k]
-            q_st = (many(ks, aim[rows]) if many is not None and k > 1 and None not in ks else
-                    np.concatenate([starts[j](rows) for j in range(i, i + k)]))
+            q_st = (np.concatenate([starts[j](rows) for j in range(i, i + k)])
+                    if many is None or k == 1 or None in ks else hold(many(ks, aim[rows]), idx))
             bud = np.concatenate([np.broadcast_to(budgets[j], unfinished.shape)[rows]
                                   for j in range(i, i + k)])
             q2, it2, res2, off2, st2 = self._attempts(targets[idx], aim[idx], reachable[idx],

@@ -162,6 +162,12 @@ class Stack(Problem):
     def restart_starts(self, restarts, seed):
         return self.primary.restart_starts(restarts, seed)
 
+    def holding(self, q0):
+        """The primary's rule for the starts the loop draws (a robot's
+        :meth:`~armsim.ik.tree.TreeTargets.holding`: the joints no tool moves start at the
+        caller's q0, and the objectives move them only as they ask), or None."""
+        return getattr(self.primary, "holding", lambda q0: None)(q0)
+
     def check_start(self, q0):
         """A one-line ValueError when an objective is not finite at a start ``q0`` (B, n),
         within the limits: no step from there can be judged (a step is taken when it lowers

@@ -152,6 +152,23 @@ class TreeTargets(Problem):
         #: the joints no tool of this solve moves (the other arm): they keep the caller's q0
         self._held = np.flatnonzero(~moved)
 
+    def holding(self, q0):
+        """What the loop (:meth:`armsim.ik.loop.Solver.run`) applies to every start it draws
+        (the table's, a restart's): a function ``(q (k, n), rows) -> q`` setting the joints no
+        tool moves to the caller's ``q0`` (B, n) of each row, within the limits, or None when
+        every joint moves a tool.  Without objectives no tool depends on them (and
+        :meth:`finish` puts them back); with objectives they move only as those ask; a
+        tracking restart leaves them where they were."""
+        if not len(self._held):
+            return None
+        kept = self.clip(np.asarray(q0, dtype=float))[:, self._held]
+
+        def hold(q, rows):
+            q = np.array(q, dtype=float)
+            q[:, self._held] = kept[rows]
+            return q
+        return hold
+
     def row_floats(self, jacobian):
         """A row's floats while it is solved: each tool's chain's (as a chain's problem
         counts them) and the stacked error, Jacobian over the robot's joints and J J^T."""
