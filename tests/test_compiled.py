@@ -445,9 +445,10 @@ def test_the_kth_entry_is_the_sorted_buffers_and_numpys():
 
 @pytest.mark.parametrize("size", [1, 2, 15, 16, 17, 4096, 4100])
 def test_the_two_lowest_are_the_first_smallest_and_the_next(size):
-    """_two_lowest (side-by-side pairs of minima): the index is numpy's argmin, the first of
-    equal smallest values, and the value the second of numpy's sorted ones (the smallest
-    again when it is there twice), whatever the length (a tail past the lanes too), with NaN
+    """_two_lowest (blocks tested at once, then gone through in order): the index is
+    numpy's argmin, the first of equal smallest values, and the value the second of numpy's
+    sorted ones (the smallest again when it is there twice), whatever the length (a tail
+    past the last block too) and order (falling: every block holds a lower entry), with NaN
     skipped and infinities counted; with no number below infinity, (0, -inf)."""
     from armsim.ik import _kernel_parts as parts
     compiled.kernel()
@@ -460,6 +461,8 @@ def test_the_two_lowest_are_the_first_smallest_and_the_next(size):
             d[rng.integers(0, size, max(1, size // 5))] = np.inf
         if trial == 5:
             d[:] = np.inf
+        if trial in (6, 7):
+            d = np.sort(d)[::-1].copy()         # falling (NaN first)
         at, second = parts._two_lowest(d, size)
         if not (d < np.inf).any():
             assert (at, second) == (0, -np.inf)

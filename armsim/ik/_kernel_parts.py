@@ -149,48 +149,46 @@ def _kth(d, k, idx, val):
     return at[r]
 
 
-#: :func:`_two_lowest` keeps this many running minima side by side (vector registers' width)
-LANES = 16
+#: :func:`_two_lowest` tests this many entries at once against the second smallest so far
+BLOCK = 16
+
+
+@_jit_in
+def _lowest_in(d, j0, j1, b1, b2, i1):
+    """:func:`_two_lowest`'s update by the entries d[j0:j1] in order: (smallest, second
+    smallest, the index of the smallest)."""
+    for j in range(j0, j1):
+        v = d[j]
+        if v < b2:
+            if v < b1:
+                b1, b2, i1 = v, b1, j
+            else:
+                b2 = v
+    return b1, b2, i1
 
 
 @_jit
 def _two_lowest(d, E):
     """(The index of the smallest of d[:E], the first of equal ones; the second smallest
-    value, the smallest again when it is there twice), in one pass of :data:`LANES` running
-    pairs side by side (selects the compiler turns into vector instructions; a NaN is no
-    smaller than anything, as in ``<``).  With no number below infinity: (0, -infinity),
-    no entry known to be alone."""
-    m1 = np.full(LANES, np.inf, dtype=d.dtype)
-    m2 = np.full(LANES, np.inf, dtype=d.dtype)
-    i1 = np.zeros(LANES, dtype=np.int64)
-    top = E - E % LANES
-    for j0 in range(0, top, LANES):
-        for a in range(LANES):
-            v = d[j0 + a]
-            lower = v < m1[a]
-            t = m1[a] if lower else v           # NaN: itself, below nothing
-            m2[a] = t if t < m2[a] else m2[a]
-            m1[a] = v if lower else m1[a]
-            i1[a] = j0 + a if lower else i1[a]
-    for j in range(top, E):
-        a = j - top
-        v = d[j]
-        lower = v < m1[a]
-        t = m1[a] if lower else v
-        m2[a] = t if t < m2[a] else m2[a]
-        if lower:
-            m1[a], i1[a] = v, j
-    best, at = np.inf, E
-    for a in range(LANES):
-        if m1[a] < best or (m1[a] == best and i1[a] < at):
-            best, at = m1[a], i1[a]
-    if not best < np.inf:
+    value, the smallest again when it is there twice), in one pass: each block of
+    :data:`BLOCK` entries is first tested as a whole against the second smallest so far (a
+    test the compiler runs on vector registers) and only a block that holds a lower entry
+    is gone through in order -- after the first blocks, few do (a NaN is no smaller than
+    anything, as in ``<``).  With no number below infinity: (0, -infinity), no entry known
+    to be alone.  (Ad hoc, 4,096 float32 entries: 2.8 us against 9.9 for 16 running pairs
+    side by side, which the compiler did not turn into vector instructions.)"""
+    b1, b2, i1 = np.inf, np.inf, 0
+    top = E - E % BLOCK
+    for j0 in range(0, top, BLOCK):
+        hit = False
+        for a in range(BLOCK):
+            hit |= d[j0 + a] < b2
+        if hit:
+            b1, b2, i1 = _lowest_in(d, j0, j0 + BLOCK, b1, b2, i1)
+    b1, b2, i1 = _lowest_in(d, top, E, b1, b2, i1)
+    if not b1 < np.inf:
         return 0, -np.inf
-    second = np.inf
-    for a in range(LANES):
-        v = m2[a] if i1[a] == at and m1[a] == best else m1[a]
-        second = v if v < second else second
-    return at, float(second)
+    return i1, float(b2)
 
 
 @_jit
