@@ -22,16 +22,23 @@ class Recent:
     keeps the ``size`` most recently used keys.  Thread-safe."""
 
     def __init__(self, size):
-        self.size = int(size)
+        self.size = max(1, int(size))
         self._d = OrderedDict()          # id(key) -> (key, value): the key kept alive with it
         self._lock = threading.Lock()
+        # the entry used last, (key, value): read without the lock (it is the most recent
+        # already; one solve after another on one chain costs a compare, not the lock)
+        self._front = (_MISSING, None)
 
     def get(self, key, default=None):
+        front = self._front
+        if front[0] is key:
+            return front[1]
         with self._lock:
             hit = self._d.get(id(key))
             if hit is None or hit[0] is not key:
                 return default
             self._d.move_to_end(id(key))
+            self._front = hit
             return hit[1]
 
     def setdefault(self, key, value):
@@ -41,7 +48,7 @@ class Recent:
             if hit is not None and hit[0] is key:
                 self._d.move_to_end(id(key))
                 return hit[1]
-            self._d[id(key)] = (key, value)
+            self._d[id(key)] = self._front = (key, value)
             while len(self._d) > self.size:
                 self._d.popitem(last=False)
             return value
@@ -55,7 +62,7 @@ class Recent:
     def __setitem__(self, key, value):
         with self._lock:
             self._d.pop(id(key), None)
-            self._d[id(key)] = (key, value)
+            self._d[id(key)] = self._front = (key, value)
             while len(self._d) > self.size:
                 self._d.popitem(last=False)
 
@@ -65,3 +72,4 @@ class Recent:
     def clear(self):
         with self._lock:
             self._d.clear()
+            self._front = (_MISSING, None)
