@@ -406,6 +406,29 @@ def test_an_obstacle_keeps_every_segment_of_the_tree_clear(two_arms):
     assert (r.links.index("torso"), r.links.index("r1")) in seg
 
 
+def test_an_obstacle_s_clearance_is_measured_on_the_robot_s_own_links():
+    # a sphere halfway from the left tool to the right shoulder, where no link runs: before
+    # any solve clearance_of joined robot.links in their order (left_tool -> right_link0)
+    # and gave -0.01; after a solve on the robot, a chain's clearance was an IndexError
+    r = armsim.robots.load_robot("dual_arm")
+    q = r.clip(np.zeros(r.n))
+    F = r.frames(q)
+    c = 0.5 * (F["left_tool"][:3, 3] + F["right_link0"][:3, 3])
+    sphere = armsim.Obstacle(c, 0.01)
+    P = np.array([F[link][:3, 3] for link in r.links])
+    a, b = (P[[s[k] for s in r.segments]] for k in (0, 1))
+    a, b = a[np.linalg.norm(b - a, axis=1) > 0], b[np.linalg.norm(b - a, axis=1) > 0]
+    t = np.clip(np.einsum("li,li->l", c - a, b - a) / np.einsum("li,li->l", b - a, b - a), 0, 1)
+    by_hand = np.min(np.linalg.norm(a + t[:, None] * (b - a) - c, axis=1)) - 0.01
+    assert by_hand > 0.04
+    assert sphere.clearance_of(r, q) == pytest.approx(by_hand, abs=1e-12)
+    armsim.solve(r, {"left_tool": F["left_tool"]}, q0=q, objectives=[sphere])
+    panda = armsim.robots.load("panda")
+    fresh = armsim.Obstacle(c, 0.01).clearance_of(panda, np.zeros(7))
+    assert sphere.clearance_of(panda, np.zeros(7)) == fresh
+    assert sphere.clearance_of(r, q) == pytest.approx(by_hand, abs=1e-12)
+
+
 def test_self_collision_pairs_skip_neighbours_and_its_jacobian_is_ad(two_arms):
     r = load_robot(two_arms)
     sc = armsim.SelfCollision(link_radius=0.15, margin=0.02).bind(r)

@@ -351,6 +351,22 @@ class Obstacle(Objective):
         if self.center.size != d:
             raise ValueError(f"Obstacle: center needs {d} coordinates for this chain, "
                              f"got {self.center.size}")
+        self._measure(chain)
+        # a kept link's end that no joint moves (the base) inside the shape: no pose clears it
+        k, a, b, ma, mb = self._links, *self._still
+        still = np.concatenate([a[0, k][~ma[0, k, 0]], b[0, k][~mb[0, k, 0]]])
+        if len(still):
+            d = self._core(still[None], still[None])[0] - self.link_radius
+            if np.any(d < 0.0):
+                where = ", ".join(f"{v:.4g}" for v in still[int(np.argmin(d))])
+                raise ValueError(f"{type(self).__name__}: the robot's point ({where}), which "
+                                 f"no joint moves (its base), is inside it: no pose can "
+                                 f"clear it")
+        return self
+
+    def _measure(self, chain):
+        """The margin, the link segments and the links kept (:meth:`bind` without its check
+        of the base, which :meth:`clearance_of` measures as it is)."""
         self._margin = (self.CLEARANCE * _size(chain) if self.clearance is None
                         else self.clearance)
         # the links of zero length (a rigid link keeps its length), and those no joint
@@ -364,17 +380,7 @@ class Obstacle(Objective):
         self._links = np.flatnonzero((np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
                                      & (ma | mb)[0, :, 0])
         self._segments = a.shape[1]
-        # a kept link's end that no joint moves (the base) inside the shape: no pose clears it
-        k = self._links
-        still = np.concatenate([a[0, k][~ma[0, k, 0]], b[0, k][~mb[0, k, 0]]])
-        if len(still):
-            d = self._core(still[None], still[None])[0] - self.link_radius
-            if np.any(d < 0.0):
-                where = ", ".join(f"{v:.4g}" for v in still[int(np.argmin(d))])
-                raise ValueError(f"{type(self).__name__}: the robot's point ({where}), which "
-                                 f"no joint moves (its base), is inside it: no pose can "
-                                 f"clear it")
-        return self
+        self._still, self._bound = (a, b, ma, mb), chain
 
     def work(self, size):
         return self._segments * self.center.size
@@ -400,6 +406,8 @@ class Obstacle(Objective):
         if self.center.size != d:
             raise ValueError(f"{who}.clearance_of: this chain needs a centre of {d} "
                              f"coordinates, the obstacle has {self.center.size}")
+        if getattr(self, "_bound", None) is not chain:     # the links of this chain
+            self._measure(chain)
         d = self.distance(geometry.chain_points(chain, np.atleast_2d(q)))
         d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
         return float(d[0]) if q.ndim == 1 else d
