@@ -30,6 +30,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.ik import geometry, inputs
 from armsim.kinematics.planar import _gib, memory_budget
+from armsim.kinematics.validate import listed, shown as quoted
 from armsim.ranges import shown
 
 __all__ = ["Objective", "PointTarget", "Posture", "JointLimitBarrier", "Obstacle", "Box",
@@ -221,7 +222,10 @@ class PointTarget(Objective):
             if self.links is None:
                 raise ValueError("PointTarget: name a robot's links, e.g. "
                                  f"PointTarget({chain.links[-1]!r}, target)")
-            chain._wanted(self.links)               # each a link of the robot (ValueError)
+            for link in self.links:         # each a link of the robot (as a target's)
+                if link not in chain.links:
+                    raise ValueError(f"no link named {quoted(link)} (a PointTarget); links: "
+                                     f"{listed(chain.links)}")
             self.points = np.array([chain.links.index(k) for k in self.links], dtype=float)
             if self.targets.shape[1] != 3:
                 raise ValueError(f"PointTarget: targets need 3 coordinates for this robot, "
