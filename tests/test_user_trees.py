@@ -413,6 +413,43 @@ def test_self_collision_leaves_out_pairs_no_pose_parts():
     assert np.all(d.max(axis=0) > sc._margin) and len(pairs) == d.shape[1]
 
 
+# a slide at 0 on its parent's origin (its link has no length there) and a second arm
+SLIDE = """<robot name="slide">
+  <link name="base"/><link name="l1"/><link name="l2"/><link name="tool"/>
+  <link name="l1b"/><link name="toolb"/>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="s" type="prismatic"><parent link="l1"/><child link="l2"/>
+    <origin xyz="0 0 0"/><axis xyz="0 0 1"/><limit lower="0" upper="0.6"/></joint>
+  <joint name="t" type="fixed"><parent link="l2"/><child link="tool"/>
+    <origin xyz="0 0 0.1"/></joint>
+  <joint name="j2" type="revolute"><parent link="base"/><child link="l1b"/>
+    <origin xyz="0.5 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2"/></joint>
+  <joint name="tb" type="fixed"><parent link="l1b"/><child link="toolb"/>
+    <origin xyz="0 0 0.5"/></joint>
+</robot>
+"""
+
+
+def test_a_slide_s_link_counts_though_it_has_no_length_at_zero(tmp_path):
+    """The link a slide moves out was left out of obstacles and self-collision (of no length
+    at the start, the joints at 0): a sphere on the slid-out link read 0.2 m clear, and the
+    slide crossing the other arm 0.091 m clear, solved as it was."""
+    path = _write(tmp_path, "slide.urdf", SLIDE)
+    robot = armsim.load_robot(path, tips=["tool", "toolb"])
+    sphere = armsim.Obstacle([0.0, 0.0, 0.55], 0.05)      # on the slide, 0.5 m out
+    assert sphere.clearance_of(robot, [0.0, 0.5, 0.0]) == pytest.approx(-0.05, abs=1e-12)
+    chain = armsim.load_urdf(path, tip="tool")             # a chain of the same joints
+    assert sphere.clearance_of(chain, [0.0, 0.5]) == pytest.approx(-0.05, abs=1e-12)
+    q = np.array([1.4, 0.6, 0.0])          # the slide runs through the other arm's link
+    sc = armsim.SelfCollision(margin=0.02)
+    assert sc.clearance_of(robot, q) == 0.0
+    target = {"tool": robot.frames(q)["tool"][:3, 3]}
+    res = armsim.solve(robot, target, q0=q, objectives=[sc])
+    assert res.success and _fk_ok(robot, res.q, target, 1e-5)
+    assert sc.clearance_of(robot, res.q) > 0.02 - 1e-6
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: armsim.PointTarget([], []), r"^point must be numbers >= 0, got \[\]$"),
     (lambda: armsim.Obstacle([0.5, 0, 0.5], 1e300), r"^radius must be at most 1e\+06, got 1e\+300$"),

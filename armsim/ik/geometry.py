@@ -28,7 +28,7 @@ from armsim.kinematics.planar import joint_positions
 
 __all__ = ["chain_points", "is_spatial", "is_tree", "segment_ends", "dot", "norm", "point_segment_distance",
            "segment_distances", "point_at", "closest_params", "segment_segment_distance",
-           "point_box_distance", "segment_box_distance", "margin_residual"]
+           "point_box_distance", "segment_box_distance", "margin_residual", "long_links"]
 
 EPS2 = 1e-24    # [m^2] a segment shorter than 1e-12 m counts as a point
 MEET = 1e-12    # closest points nearer than this times the coordinates' size have met
@@ -275,12 +275,25 @@ def moving_points(chain):
     return np.any(np.linalg.norm(pts - pts[:1], axis=-1) > 1e-9, axis=0)
 
 
-def apart_pairs(pts, ia, ib):
-    """A robot's pairs of segments (of nonzero length) that share no end point: ends at
-    one place (a joint with no offset) count as one point, so links joined through a
-    zero-length segment are neighbours, as in a chain."""
+def long_links(chain):
+    """(L,) whether each link segment (consecutive points of a chain, a robot's
+    :func:`segment_ends`) is longer than 1e-12 m at the start (the joints at 0, within the
+    limits) or in any of :func:`moving_points`' configurations: a slide's link, of no
+    length while it is at 0, is one once it moves out."""
+    start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
+    pts = np.asarray(chain_points(chain, np.concatenate([start, samples(chain, 4, seed=7)])),
+                     dtype=float)
+    ends = segment_ends(chain)
+    a, b = (pts[:, :-1], pts[:, 1:]) if ends is None else (pts[:, ends[0]], pts[:, ends[1]])
+    return np.any(np.linalg.norm(b - a, axis=-1) > 1e-12, axis=0)
+
+
+def apart_pairs(pts, ia, ib, long=None):
+    """A robot's pairs of segments (of nonzero length: ``long``, else at ``pts``) that
+    share no end point at ``pts``: ends at one place (a joint with no offset) count as one
+    point, so links joined through a zero-length segment are neighbours, as in a chain."""
     length = np.linalg.norm(pts[ib] - pts[ia], axis=-1)
-    links = np.flatnonzero(length > 1e-12)
+    links = np.flatnonzero(length > 1e-12 if long is None else long)
     same = np.linalg.norm(pts[:, None] - pts[None], axis=-1) <= 1e-12     # (P, P)
     pairs = []
     for x, i in enumerate(links):

@@ -326,7 +326,8 @@ class Obstacle(Objective):
     Each link is the segment between consecutive chain points, thickened by
     ``link_radius``; its surface distance to the obstacle is
     ``d = |center - nearest point of the segment| - radius - link_radius`` (links of zero
-    length, joints at the same point, are left out).  The residual is one number,
+    length in every pose, joints at the same point, are left out; a slide's link at 0 is
+    not).  The residual is one number,
     ``weight * sqrt(sum_links max(0, clearance - d)^2)``: zero beyond the margin
     ``clearance``, its square continuously differentiable (one row per obstacle, so
     obstacles never outnumber the joints in the stack).
@@ -381,8 +382,7 @@ class Obstacle(Objective):
         a, b = _ends(pts[None], self._ends)
         moving = geometry.moving_points(chain)[None, :, None]
         ma, mb = _ends(moving, self._ends)
-        self._links = np.flatnonzero((np.linalg.norm(b - a, axis=-1)[0] > 1e-12)
-                                     & (ma | mb)[0, :, 0])
+        self._links = np.flatnonzero(geometry.long_links(chain) & (ma | mb)[0, :, 0])
         self._segments = a.shape[1]
         self._still, self._bound = (a, b, ma, mb), chain
 
@@ -472,9 +472,9 @@ class Capsule(Obstacle):
 
 class SelfCollision(Objective):
     """Keep non-adjacent links apart: every link a capsule of radius ``link_radius``,
-    each pair of links with at least one link between them (links of zero length left
-    out) at a surface distance ``d = dist(segment_i, segment_j) - 2 link_radius``; the
-    residual is one number, ``weight * sqrt(sum_pairs max(0, margin - d)^2)``.  Hard, as
+    each pair of links with at least one link between them (links of zero length in every
+    pose left out) at a surface distance ``d = dist(segment_i, segment_j) - 2 link_radius``;
+    the residual is one number, ``weight * sqrt(sum_pairs max(0, margin - d)^2)``.  Hard, as
     :class:`Obstacle`.  ``margin`` defaults to 2 % of the reach.  A pair within the margin
     in every one of :attr:`SEPARATE_SAMPLES` configurations drawn in the limits (links
     joined by a rigid offset shorter than their thickness) is left out too: no solve could
@@ -496,12 +496,13 @@ class SelfCollision(Objective):
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
         self._ends = geometry.segment_ends(chain)
+        long = geometry.long_links(chain)        # (a slide's link: its length out)
         if self._ends is None:
-            links = np.flatnonzero(np.linalg.norm(np.diff(pts, axis=0), axis=-1) > 1e-12)
+            links = np.flatnonzero(long)
             pairs = [(links[i], links[j]) for i in range(len(links))
                      for j in range(i + 2, len(links))]
         else:
-            pairs = geometry.apart_pairs(pts, *self._ends)
+            pairs = geometry.apart_pairs(pts, *self._ends, long=long)
         self._i = np.array([p[0] for p in pairs], dtype=int)
         self._j = np.array([p[1] for p in pairs], dtype=int)
         self._dim, self._bound = pts.shape[-1], chain
