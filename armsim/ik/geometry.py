@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ik.recent import Recent
 from armsim.kinematics.planar import joint_positions
 
 __all__ = ["chain_points", "is_spatial", "is_tree", "segment_ends", "dot", "norm", "point_segment_distance",
@@ -267,11 +268,29 @@ def samples(chain, count, seed=0):
     return q
 
 
+_PROBED = Recent(16)    # chain -> :func:`_probed`'s points (a chain does not change)
+
+
+def _probed(chain):
+    """The chain's points (5, P, d) at the start (the joints at 0, within the limits) and
+    in ``samples(chain, 4, seed=7)``: what :func:`moving_points` and :func:`long_links`
+    judge, computed once per chain (each objective's bind asks again; the 16 chains used
+    last are kept), read-only."""
+    got = _PROBED.get(chain)
+    if got is None:
+        start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
+        got = np.asarray(chain_points(chain, np.concatenate([start, samples(chain, 4, seed=7)])),
+                         dtype=float)
+        got.setflags(write=False)
+        got = _PROBED.setdefault(chain, got)
+    return got
+
+
 def moving_points(chain):
     """(P,) whether each of the chain's points (:func:`chain_points`) moves with
     some joint (in 4 configurations within the limits: a point no joint moves -- the
     base, a link fixed to it -- is the same in all)."""
-    pts = np.asarray(chain_points(chain, samples(chain, 4, seed=7)), dtype=float)
+    pts = _probed(chain)[1:]
     return np.any(np.linalg.norm(pts - pts[:1], axis=-1) > 1e-9, axis=0)
 
 
@@ -280,9 +299,7 @@ def long_links(chain):
     :func:`segment_ends`) is longer than 1e-12 m at the start (the joints at 0, within the
     limits) or in any of :func:`moving_points`' configurations: a slide's link, of no
     length while it is at 0, is one once it moves out."""
-    start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
-    pts = np.asarray(chain_points(chain, np.concatenate([start, samples(chain, 4, seed=7)])),
-                     dtype=float)
+    pts = _probed(chain)
     ends = segment_ends(chain)
     a, b = (pts[:, :-1], pts[:, 1:]) if ends is None else (pts[:, ends[0]], pts[:, ends[1]])
     return np.any(np.linalg.norm(b - a, axis=-1) > 1e-12, axis=0)
