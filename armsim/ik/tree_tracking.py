@@ -18,7 +18,7 @@ import numpy as np
 
 from armsim.ik.loop import Solver
 from armsim.ik.spatial_tracking import restart_solver
-from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW, joint_step
+from armsim.ik.tracking import MAX_TRAIL, SHORT, STALL_WINDOW, clearance, joint_step, smooth_to
 from armsim.ik.tree import Target, for_tree
 from armsim.kinematics.spatial import MAX_OFFSET, rotation_vector
 from armsim.kinematics.validate import listed, shown
@@ -85,6 +85,8 @@ class TreeState:
     method, correction : str;  iterations : int (this frame);  step : float [rad or m]
     stalled, restarted : bool   as :class:`~armsim.ik.spatial_tracking.SpatialState`'s
     label : str;  name : str (the robot's name)
+    clearance : float or None [m]  with obstacles or self-collision: the smallest surface
+                                distance of any link (as a chain's state), else None
     """
 
     frame: int
@@ -107,6 +109,7 @@ class TreeState:
     restarted: bool = False
     label: str = ""
     name: str = ""
+    clearance: float | None = None
 
     @property
     def frames(self) -> dict:
@@ -228,12 +231,19 @@ class TreeSimulation:
         restarts of :func:`armsim.solve` from the current joints; the robot takes their
         answer when it falls short by less (``restarted``), as
         :class:`~armsim.ik.spatial_tracking.SpatialSimulation` does.
+    objectives : list, optional
+        :mod:`armsim.ik.objectives` objects (obstacles, self-collision, posture, ...) stacked
+        under the tools' targets in every frame's solve and in the restarts, as
+        :class:`~armsim.ik.spatial_tracking.SpatialSimulation`'s (a ``Smoothness`` gets the
+        previous frame's joints); a far tool's stretch is kept only where it leaves every
+        hard objective (obstacle, self-collision, joint-limit barrier) no worse.
     **solver_options : passed to :class:`~armsim.ik.loop.Solver` (tol, damping, ...)
     """
 
     def __init__(self, robot, paths, q0=None, method="dls", correction="backtrack",
                  iterations_per_frame=4, trail_length=60, *, label="", weights=None,
-                 reach_tolerance=None, restart_on_stall=True, **solver_options):
+                 reach_tolerance=None, restart_on_stall=True, objectives=None,
+                 **solver_options):
         if not isinstance(paths, dict) or not paths:
             raise ValueError("paths must be a non-empty dict from tool link to target path")
         for link, path in paths.items():
@@ -255,6 +265,9 @@ class TreeSimulation:
                                 else _real("reach_tolerance", reach_tolerance))
         self._settings = dict(method=method, correction=correction,
                               max_iter=int(iterations_per_frame), **solver_options)
+        self.objectives = list(objectives or ())
+        if self.objectives:
+            self._settings["objectives"] = self.objectives
         self._solvers = {}
         prob, _ = self._problem(self._targets_at(0))
         self.solver = self._solver(prob)                 # checks method and options
@@ -344,9 +357,10 @@ class TreeSimulation:
         prob, row = self._problem(new)      # (a refused target changes nothing)
         self.frame, self._targets = self.frame + 1, new
         solver = self._solver(prob)
+        smooth_to(self.objectives, self.q)
         q, iters, _, _ = solver.run(row[None], self.q[None])
         if prob._far_any(row[None]):      # a tool beyond its reach: its own joints stretch
-            prob._stretch(q, row[None], budget=self._settings["max_iter"])    # (as solve's)
+            self._stretch(prob, solver, q, row)                              # (as solve's)
         q = q[0]
         if not np.all(np.isfinite(q)):         # never expected; the pose stays finite
             q = self.q.copy()
@@ -361,6 +375,23 @@ class TreeSimulation:
         self._record()
         return self.state
 
+    def _stretch(self, prob, solver, q, row):
+        """:meth:`~armsim.ik.tree.TreeTargets._stretch` of ``q`` (1, n) in place, undone
+        when it leaves any hard objective worse (the stretch knows no obstacle)."""
+        before = q.copy()
+        if prob._stretch(q, row[None], budget=self._settings["max_iter"]) and \
+                self._hard(solver, q) > self._hard(solver, before) + 1e-12:
+            q[:] = before
+
+    def _hard(self, solver, q):
+        """The hard objectives' residual norms at ``q`` (1, n), summed (0 without any)."""
+        stack = solver.problem
+        if not self.objectives:
+            return 0.0
+        res = stack.objective_residuals(np.asarray(q, dtype=float).reshape(1, -1))
+        return float(sum(res[name][0] for name, o in zip(stack.names, stack.objectives)
+                         if o.hard))
+
     def _same_targets(self, other):
         return other is not None and all(np.array_equal(other.get(k), v)
                                          for k, v in self._targets.items())
@@ -373,9 +404,11 @@ class TreeSimulation:
         """:func:`armsim.solve`'s restarts from the current joints, once per set of targets;
         the robot takes their answer when it falls short by less."""
         self._restarted_for = {k: v.copy() for k, v in self._targets.items()}
-        q = restart_solver(prob).run(row[None], self.q[None])[0][0]
+        solver = self._solver(prob)             # (with the objectives: stacked under it)
+        q = restart_solver(solver.problem).run(row[None], self.q[None])[0][0]
         found = tree_snapshot(self.robot, q, self._targets)
-        if np.all(np.isfinite(q)) and self._shortfall(found) < self._shortfall(self.state):
+        if (np.all(np.isfinite(q)) and self._shortfall(found) < self._shortfall(self.state)
+                and self._hard(solver, q) <= self._hard(solver, self.q) + 1e-12):
             self.q = q
             self._still.clear()
             self._restarted = True
@@ -406,6 +439,7 @@ class TreeSimulation:
             t.trail = np.array(trail).reshape(-1, 3)
             t.waypoints = self._waypoints[t.link].copy()
             t.reached = self._reached[t.link].copy()
+        st.clearance = clearance(self.objectives, self.robot, self.q)
         # stalled: the targets still for STALL_WINDOW frames, short by more than SHORT x
         # reach, and the shortfall fell by less than 1 % of itself over the window
         excess = self._shortfall(st)
