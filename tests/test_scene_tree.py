@@ -88,9 +88,56 @@ BAD = [
      "tool[0].weights: must have 3 items (x, y, z: the target has no orientation), got 6"),
     (TOOL.format("left_tool") + '[compare]\nmethod = "pinv"\n',
      "compare: a whole robot's scene has no [compare] (one robot, its tools' targets only)"),
-    (TOOL.format("left_tool") + '[[obstacle]]\nkind = "sphere"\ncenter = [1, 1, 1]\nradius = 0.1\n',
-     "obstacle: a whole robot's scene has no [[obstacle]] (one robot, its tools' targets only)"),
+    (TOOL.format("left_tool") + '[[objective]]\nkind = "point"\npoint = 3\n'
+     'target = [0.3, 0.3, 0.9]\n',
+     "objective[0].kind: a whole robot's scene takes no 'point' objective (its point is a "
+     "chain's index; a robot's links have names)"),
+    (TOOL.format("left_tool") + '[[obstacle]]\nkind = "circle"\ncenter = [1, 1, 1]\nradius = 0.1\n',
+     "obstacle[0].kind: a spatial arm takes 'sphere', not 'circle'"),
+    (TOOL.format("left_tool") + '[[obstacle]]\nkind = "box"\ncenter = [1, 1]\nsize = [1, 1]\n',
+     "obstacle[0].center: a spatial arm takes 3 numbers, got 2"),
+    (TOOL.format("left_tool") + '[[objective]]\nkind = "posture"\nrest = [0, 0]\n',
+     "objective[0].rest: must have one angle per joint (15), got 2"),
+    (TOOL.format("left_tool") + '[[obstacle]]\nkind = "sphere"\ncenter = [1, 1, 1]\nradius = 0.1\n'
+     '[solver]\nmethod = "ccd"\n',
+     "solver.method: 'ccd' cannot move a whole robot; use one of dls, gradient, pinv"),
 ]
+
+OBJECTIVES = ('[[obstacle]]\nkind = "sphere"\ncenter = [0.6, 0.0, 1.05]\nradius = 0.2\n'
+              'clearance = 0.03\nlink_radius = 0.06\n'
+              '[[obstacle]]\nkind = "box"\ncenter = [0.5, 0.9, 0.3]\nsize = [0.2, 0.2, 0.2]\n'
+              '[[obstacle]]\nkind = "capsule"\na = [0.5, -0.9, 0.2]\nb = [0.5, -0.9, 0.5]\n'
+              'radius = 0.05\n'
+              '[[objective]]\nkind = "self_collision"\nlink_radius = 0.03\n'
+              '[[objective]]\nkind = "posture"\nweight = 0.01\n'
+              '[[objective]]\nkind = "joint_limits"\n'
+              '[[objective]]\nkind = "smoothness"\n')
+
+
+def test_a_whole_robot_s_scene_takes_obstacles_and_objectives():
+    import armsim
+    scene = loads(ARM + TOOL.format("left_tool") + OBJECTIVES, source="s.toml")
+    assert loads(dumps(scene), source="s.toml") == scene
+    sim = build_simulation(scene)
+    assert [type(o) for o in sim.objectives] == [
+        armsim.SelfCollision, armsim.Posture, armsim.JointLimitBarrier, armsim.Smoothness,
+        armsim.Obstacle, armsim.Box, armsim.Capsule]
+    np.testing.assert_array_equal(sim.objectives[1].q_rest, sim.q0)    # rest: the start
+    for _ in range(30):
+        st = sim.step()
+    assert st.clearance == pytest.approx(min(o.clearance_of(sim.robot, st.q)
+                                             for o in sim.objectives
+                                             if hasattr(o, "clearance_of")), abs=1e-12)
+    assert st.clearance > 0 and st.error < 1e-3
+
+
+def test_an_obstacle_round_the_robot_s_base_is_named_by_its_item():
+    bad = '[[obstacle]]\nkind = "sphere"\ncenter = [0, 0, 0.5]\nradius = 0.3\n'
+    with pytest.raises(SceneError) as err:
+        build_simulation(loads(ARM + TOOL.format("left_tool") + bad, source="s.toml"))
+    assert str(err.value) == ("s.toml: obstacle[0]: Obstacle: the robot's point (0, 0, 0.5), "
+                              "which no joint moves (its base), is inside it: no pose can "
+                              "clear it")
 
 
 @pytest.mark.parametrize("rest, message", BAD, ids=[m.split(":")[0] + str(i)

@@ -236,9 +236,9 @@ class ItemList(Section):
         arm = sections.get("arm")
         if arm is None:
             return
-        spatial = arm.spatial
+        spatial, tree = arm.spatial, arm.tree
         d = 3 if spatial else 2
-        n = arm.chain.n if spatial else len(arm.lengths)
+        n = tree.n if tree is not None else arm.chain.n if spatial else len(arm.lengths)
         solver = sections.get("solver")
         if self.items and solver is not None and solver.method not in METHODS:
             root.child("solver").child("method").fail(
@@ -255,6 +255,9 @@ class ItemList(Section):
                                         f"{d} numbers, got {len(p)}")
             if item.kind == "posture" and item.rest is not None and len(item.rest) != n:
                 at.child("rest").fail(f"must have one angle per joint ({n}), got {len(item.rest)}")
+            if item.kind == "point" and tree is not None:
+                at.child("kind").fail("a whole robot's scene takes no 'point' objective (its "
+                                      "point is a chain's index; a robot's links have names)")
             last = n + (1 if spatial else 0)
             if item.kind == "point" and item.point > last:
                 at.child("point").fail(f"must be <= {last} (the tip), got {item.point!r}")

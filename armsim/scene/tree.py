@@ -10,6 +10,10 @@ each tool follows its own path; the scene has no ``[target]``.  :func:`build_tre
     scene.toml: tool[1].link: 'elbow' is not a tip of the robot; its tips: left_tool, right_tool
     scene.toml: tool: missing; a whole robot (arm.tips) takes one [[tool]] per tool it moves
     scene.toml: tool: give [target] (one tool) or [[tool]] (a whole robot's tools), not both
+
+``[[obstacle]]`` (sphere, box, capsule) and ``[[objective]]`` (posture, joint_limits,
+smoothness, self_collision; not ``point``, whose index names a chain's point) are stacked
+under the tools' targets in every frame, as a chain's scene does.
 """
 
 from __future__ import annotations
@@ -135,11 +139,9 @@ def check_tree(sections, where, table, tree):
     if solver is not None and solver.method not in TREE_METHODS:
         where.child("solver").child("method").fail(
             f"{solver.method!r} cannot move a whole robot; use one of {', '.join(TREE_METHODS)}")
-    for name, what in (("compare", "[compare]"), ("objective", "[[objective]]"),
-                       ("obstacle", "[[obstacle]]")):
-        if sections.get(name) is not None:
-            where.child(name).fail(f"a whole robot's scene has no {what} (one robot, its "
-                                   f"tools' targets only)")
+    if sections.get("compare") is not None:
+        where.child("compare").fail("a whole robot's scene has no [compare] (one robot, its "
+                                    "tools' targets only)")
 
 
 def build_tree(scene, solver_kwargs):
@@ -169,10 +171,12 @@ def build_tree(scene, solver_kwargs):
         weights[t.link] = getattr(target, "weights", None)
         if getattr(target, "tolerance", None) is not None:
             tolerances.append(target.tolerance)
+    from armsim.scene.objectives import objectives_for
+    objectives = objectives_for(scene, q0, robot)       # each obstacle checked on the robot
     try:
         return TreeSimulation(robot, paths, q0, trail_length=scene.render.trail_length,
                               weights=weights, reach_tolerance=min(tolerances, default=None),
-                              **solver_kwargs)
+                              objectives=objectives or None, **solver_kwargs)
     except ValueError as exc:
         key = "solver.method" if "method" in str(exc) else "tool"
         raise SceneError(scene.source, key, str(exc)) from None
