@@ -11,7 +11,8 @@ from armsim.ik.tree_tracking import TreeSimulation
 from armsim.scene import SceneError, build_simulation, dumps, load, loads
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENES = [ROOT / "scenes" / "dual_arm.toml", ROOT / "scenes" / "panda_hand.toml"]
+SCENES = [ROOT / "scenes" / n for n in ("dual_arm.toml", "panda_hand.toml",
+                                        "dual_arm_obstacle.toml")]
 
 TOOL = '[[tool]]\nlink = "{}"\nkind = "fixed"\npoint = [0.4, 0.5, 0.9]\n'
 ARM = '[arm]\nrobot = "dual_arm"\n'
