@@ -295,6 +295,7 @@ def _frames(sim, frames, size, draw_options, history=None, camera=None, fps=30.0
                 **draw_options})
         elif is_tree(state):        # a whole robot: its URDF's visuals when it has them
             draw_frame(surface, state, camera, **{"body": tree_body_of(sim.chain),
+                                                  "obstacles": spatial_obstacles(sim),
                                                   **draw_options})
         elif is_spatial_calibration(state):
             draw_frame(surface, state, camera, status=calibration_status(sim), **draw_options)

@@ -13,7 +13,10 @@ joint disks instead), each joint's axis as a thin line; then per tool, in its ow
 the tool to its target, the target (a ring and crosshair; a pose target also its frame),
 the tool's frame (x red, y green, z blue) and a dot on it; a panel listing each tool's
 errors in its colour (position [mm], orientation [deg], "out of reach" when no pose of its
-chain comes nearer than ``best``), in the corner the robot covers least.
+chain comes nearer than ``best``), in the corner the robot covers least.  ``obstacles`` (the
+dicts of :func:`armsim.ik.tracking.shapes`) are drawn as a chain's
+(:mod:`armsim.view.obstacles3d`): those farther from the camera than the robot's middle
+before it, the others after it; the panel then states the smallest clearance.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 
 import numpy as np
 
+from armsim.view.obstacles3d import draw_obstacles_3d, obstacle_depths
 from armsim.view.offscreen import draw_offscreen_arrow
 from armsim.view.orbit import OrbitCamera
 from armsim.view.solids import GENERIC, LOOKS, SIDES, _cylinder, _frame_between, _sphere, \
@@ -45,7 +49,7 @@ TOOL_COLORS = ((255, 140, 0), (0, 200, 255), (230, 60, 230), (250, 225, 40),
 SKELETON = 0.4
 #: the options :func:`draw_tree` takes (the window and the GIF pass theirs through)
 TREE_OPTIONS = ("theme", "show_trail", "show_panel", "show_grid", "show_solids",
-                "show_waypoints", "keep_out", "body")
+                "show_waypoints", "keep_out", "body", "obstacles")
 
 
 def tool_color(k: int):
@@ -179,6 +183,11 @@ def _panel_lines(state, th):
         method += f" + {state.correction}"
     lines.append((f"method {method}", th.text))
     lines.append((f"frame {int(state.frame)}", th.text))
+    clear = getattr(state, "clearance", None)
+    if clear is not None:               # as a chain's panel says it
+        c = float(clear)
+        lines.append((f"clearance {c * 1000:.1f} mm" if math.isfinite(c) else "clearance ?",
+                      th.warning if math.isfinite(c) and c < 0 else th.text))
     if getattr(state, "restarted", False):
         lines.append(("restarted (the solver was stuck; new starts found a better pose)",
                       th.warning))
@@ -189,7 +198,7 @@ def _panel_lines(state, th):
 
 def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THEME,
               show_trail=True, show_panel=True, show_grid=True, show_solids=True,
-              show_waypoints=True, keep_out=(), body=None) -> None:
+              show_waypoints=True, keep_out=(), body=None, obstacles=()) -> None:
     """Paint ``state`` (a :class:`~armsim.ik.tree_tracking.TreeState`) as ``camera`` sees
     it onto ``surface`` (the whole surface is the viewport); see the module's docstring."""
     size = surface.get_size()
@@ -223,6 +232,14 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
                 pa, pb = _ipx(pa), _ipx(pb)
                 for i in np.flatnonzero(vis):
                     pygame.draw.line(surface, color, pa[i], pb[i], lw)
+    obstacles = list(obstacles or ())
+    if obstacles:                       # far ones behind the robot, near ones over it
+        depth = obstacle_depths(obstacles, camera)
+        lp = np.asarray(state.link_p, float).reshape(-1, 3)
+        middle = float(np.nanmean(camera.to_camera(lp)[:, 2])) if len(lp) else 0.0
+        order = np.argsort(-depth, kind="stable")
+        draw_obstacles_3d(surface, [obstacles[k] for k in order if depth[k] >= middle],
+                          camera, th, size)
     if show_solids:
         robot_px = draw_solids(surface, tree_parts(state, look, reach, body), camera, size)
         o = np.asarray(state.origins, float).reshape(-1, 3)
@@ -235,6 +252,9 @@ def draw_tree(surface, state, camera: OrbitCamera, *, theme: Theme = DEFAULT_THE
             pygame.draw.line(surface, th.joint, pa[i], pb[i], 1)
     else:
         robot_px = _draw_skeleton(surface, state, camera, size, th, reach, SKELETON * r_world)
+    if obstacles:
+        draw_obstacles_3d(surface, [obstacles[k] for k in order if depth[k] < middle],
+                          camera, th, size)
     frame_len = 0.07 * reach
     keep_clear = [robot_px.reshape(-1, 2)]
     arrows = []             # the rectangles of the arrows to targets off the picture

@@ -21,7 +21,7 @@ import numpy as np
 import pygame
 
 from armsim.files import Outputs
-from armsim.view.render import is_tree
+from armsim.view.render import is_tree, spatial_obstacles
 from armsim.view.solids import tree_body_of
 from armsim.view.window import App, open_window
 from armsim.view.window3d import ALONG_VIEW_PER_NOTCH, TURN_DEG, _axis_angle
@@ -151,7 +151,7 @@ class TreeApp(App):
     def draw_options(self):
         return dict(self.options, theme=self.theme, show_trail=self.show["trail"],
                     show_panel=self.show["panel"], show_solids=self.show["solids"],
-                    body=tree_body_of(self.sim.robot),
+                    body=tree_body_of(self.sim.robot), obstacles=spatial_obstacles(self.sim),
                     keep_out=(self.plot_rect(),) if self.show_plot else ())
 
     def plot_rect(self) -> pygame.Rect:
