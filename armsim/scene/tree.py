@@ -104,8 +104,13 @@ class ToolList(Section):
                 "keys of a spatial `[target]`: `kind`, one of "
                 + ", ".join(f"`{k}`" for k in SPATIAL_KINDS) + ", and that kind's keys (above). "
                 f"At most {MAX_TOOLS} items; each tip at most once.  A scene with [[tool]] has "
-                "no [target]; its `[solver]` method is one of "
-                + ", ".join(f"`{m}`" for m in TREE_METHODS) + "."]
+                "no [target] and no [compare]; its `[solver]` method is one of "
+                + ", ".join(f"`{m}`" for m in TREE_METHODS) + ".  It takes `[[obstacle]]` "
+                "(`sphere`, `box`, `capsule`) and `[[objective]]` (`posture`, `joint_limits`, "
+                "`smoothness`, `self_collision`; not `point`, whose index names a chain's "
+                "point) as a chain's scene does: stacked under the tools' targets in every "
+                "frame, every link of the robot keeping the obstacles' clearance, drawn in "
+                "the window and the GIF (scenes/dual_arm_obstacle.toml)."]
 
 
 def check_tree(sections, where, table, tree):
