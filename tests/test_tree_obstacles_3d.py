@@ -92,3 +92,34 @@ def test_the_window_draws_the_sphere():
     img = pygame.surfarray.array3d(screen).swapaxes(0, 1)
     assert tuple(img[y, x]) == FILL and _fill_around(img, x, y) == 12 * 12
 
+
+
+def test_a_left_drag_on_the_sphere_moves_it_and_no_target_and_r_puts_it_back():
+    """A press on an obstacle holds it (as a chain's window does): the sphere's centre
+    follows the mouse in the plane facing the camera, no tool target is picked or moved,
+    the robot keeps its clearance of it where it is now; r puts it back."""
+    scene = load(SCENE)
+    sim = build_simulation(scene)
+    screen = W.open_window(SIZE, allow_headless=True)
+    app = TreeApp(sim, screen, fps=10_000, camera=scene_camera(scene, sim),
+                  draw_options=draw_options(scene))
+    app.orbiting = False
+    app.run(max_loops=2, close=False)
+    sphere = app.obstacles[0]
+    home = sphere.center.copy()
+    c = app.camera.project(home, screen.get_size())[0]
+    start = (int(round(c[0])) + 3, int(round(c[1])) - 2)
+    end = (start[0] + 40, start[1] - 30)
+    for e in (pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=start),
+              pygame.event.Event(pygame.MOUSEMOTION, pos=end, rel=(0, 0), buttons=(1, 0, 0)),
+              pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=end)):
+        pygame.event.post(e)
+    app.run(max_loops=30, close=False)
+    moved = app.camera.project(sphere.center, screen.get_size())[0]
+    assert np.allclose(moved, (c[0] + 40, c[1] - 30), atol=1.0)
+    assert app.picked is None and app.user_targets == {}
+    assert spatial_obstacles(sim)[0]["center"] == pytest.approx(sphere.center)
+    assert sim.state.clearance >= 0.0
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_r, mod=0, unicode="r"))
+    app.run(max_loops=2, close=False)
+    np.testing.assert_array_equal(sphere.center, home)

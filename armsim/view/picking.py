@@ -16,10 +16,9 @@ PICK_PX = 3.0
 def obstacle_at(obstacles, point, tolerance=0.0):
     """The last drawn (topmost) of ``obstacles`` whose surface is within ``tolerance`` [m]
     of the world ``point`` (inside counts), else None."""
-    p = np.asarray(point, dtype=float)
-    seg = np.stack([p, p])[None]                 # a link of zero length at the point
-    for o in reversed(obstacles):
-        d = float(o.distance(seg)[0, 0]) + o.link_radius
+    p = np.asarray(point, dtype=float)[None, None]     # a link of zero length at the point
+    for o in reversed(obstacles):       # (its shape's own distance: not the links it is bound to)
+        d = float(o._core(p, p)[0, 0])
         if d <= tolerance:
             return o
     return None

@@ -3,9 +3,10 @@
 :class:`TreeApp` is the window's :class:`~armsim.view.window.App` for a
 :class:`~armsim.ik.tree_tracking.TreeSimulation`: the 3D view draws the robot with
 :func:`~armsim.view.tree3d.draw_tree` (every tool's frame, target and errors); a left press
-picks the target nearest the mouse on screen and, while the button is held, moves it in the
-plane through it facing the camera, as a chain's target moves (a pose keeps its
-orientation); it then stays the user's while the other tools follow their paths.  The
+picks an obstacle under the mouse (a scene's ``[[obstacle]]``), else the target nearest the
+mouse on screen, and, while the button is held, moves it in the plane through it facing the
+camera, as a chain's target or obstacle moves (a pose keeps its orientation); a target then
+stays the user's while the other tools follow their paths.  The
 arrow and page keys turn, and shift + wheel moves along the view, the target picked last.
 Right-drag, middle-drag and the wheel move the camera as for a chain.  :func:`run_window`
 opens the app a simulation needs (a chain's :class:`App`, or this one).
@@ -23,7 +24,7 @@ import pygame
 from armsim.files import Outputs
 from armsim.view.render import is_tree, spatial_obstacles
 from armsim.view.solids import tree_body_of
-from armsim.view.window import App, open_window
+from armsim.view.window import App, open_window, planar_obstacles
 from armsim.view.window3d import ALONG_VIEW_PER_NOTCH, TURN_DEG, _axis_angle
 
 __all__ = ["TreeApp", "run_window", "nearest_target"]
@@ -56,6 +57,10 @@ class TreeApp(App):
         self.picked = None
         super().__init__(sim, screen, fps=fps, draw_options=draw_options, title=title,
                          camera=camera)
+        # the scene's obstacles, dragged as a spatial arm's (a press on one holds it; r puts
+        # them back)
+        self.obstacles = planar_obstacles(sim)
+        self._obstacle_home = [o.center.copy() for o in self.obstacles]
 
     @property
     def planar(self) -> bool:
@@ -100,6 +105,9 @@ class TreeApp(App):
         if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self._buttons.add(1)
             self._last_pos = event.pos
+            self.held_obstacle = self._pick_obstacle(event.pos)
+            if self.held_obstacle is not None:      # an obstacle under the mouse: drag it
+                return
             self.picked = nearest_target(self.camera, self.screen.get_size(),
                                          self.tool_targets(), event.pos)
             if self.picked is not None:
