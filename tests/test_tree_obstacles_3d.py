@@ -77,8 +77,8 @@ def test_the_gif_draws_the_sphere(tmp_path):
     assert tuple(frame[y, x]) == FILL and _fill_around(frame, x, y) == 12 * 12
 
 
-@pytest.mark.usefixtures("display_closed")
-def test_the_window_draws_the_sphere():
+def _window():
+    """(sim, screen, app): the scene in the robot window, two frames shown."""
     scene = load(SCENE)
     sim = build_simulation(scene)
     screen = W.open_window(SIZE, allow_headless=True)
@@ -86,6 +86,12 @@ def test_the_window_draws_the_sphere():
                   draw_options=draw_options(scene))
     app.orbiting = False
     app.run(max_loops=2, close=False)
+    return sim, screen, app
+
+
+@pytest.mark.usefixtures("display_closed")
+def test_the_window_draws_the_sphere():
+    sim, screen, app = _window()
     centre = spatial_obstacles(sim)[0]["center"]
     px = app.camera.project(np.asarray(centre, float), screen.get_size())[0]
     x, y = int(round(px[0])), int(round(px[1]))
@@ -93,18 +99,12 @@ def test_the_window_draws_the_sphere():
     assert tuple(img[y, x]) == FILL and _fill_around(img, x, y) == 12 * 12
 
 
-
+@pytest.mark.usefixtures("display_closed")
 def test_a_left_drag_on_the_sphere_moves_it_and_no_target_and_r_puts_it_back():
     """A press on an obstacle holds it (as a chain's window does): the sphere's centre
     follows the mouse in the plane facing the camera, no tool target is picked or moved,
     the robot keeps its clearance of it where it is now; r puts it back."""
-    scene = load(SCENE)
-    sim = build_simulation(scene)
-    screen = W.open_window(SIZE, allow_headless=True)
-    app = TreeApp(sim, screen, fps=10_000, camera=scene_camera(scene, sim),
-                  draw_options=draw_options(scene))
-    app.orbiting = False
-    app.run(max_loops=2, close=False)
+    sim, screen, app = _window()
     sphere = app.obstacles[0]
     home = sphere.center.copy()
     c = app.camera.project(home, screen.get_size())[0]
