@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ik import attempt as rule
-from armsim.ik.steps import _solve
+from armsim.ik.steps import CLAMP_PASSES, _solve
 
 __all__ = ["priority_dls", "CORRECTIONS"]
 
@@ -20,6 +20,53 @@ def _solved(g, e):
         x = _solve(g, e[..., None])[..., 0]
     x[~np.isfinite(x).all(axis=-1)] = 0.0
     return x
+
+
+def _prioritized(j1, j2, e1, e2, lam2, mu, free):
+    """``dq1 + N dq2`` (B, n) of :func:`priority_dls`; ``free`` (B, n) bool or None: only
+    those joints move (the others' columns of J1 and J2 zeroed, and N's rows and columns:
+    a joint held at its limit is in no task's null space)."""
+    n = j1.shape[-1]
+    if free is not None:
+        mask = free[:, None, :].astype(float)
+        j1, j2 = j1 * mask, j2 * mask
+    m1 = j1.shape[1]
+    g = np.einsum("bin,bjn->bij", j1, j1) + lam2[:, None, None] * np.eye(m1)
+    dq1 = np.einsum("bin,bi->bn", j1, _solved(g, e1))
+    null = np.eye(n) - np.linalg.pinv(j1, rcond=1e-10) @ j1
+    if free is not None:
+        null = null * mask * np.swapaxes(mask, 1, 2)
+    j2n = j2 @ null
+    r2 = e2 - np.einsum("bkn,bn->bk", j2, dq1)
+    h = np.einsum("bkn,bkm->bnm", j2n, j2n) + mu[:, None, None] * np.eye(n)
+    dq2 = _solved(h, np.einsum("bkn,bk->bn", j2n, r2))
+    return dq1 + np.einsum("bnm,bm->bn", null, dq2)
+
+
+def _clamped(q, dq, j1, j2, e1, e2, lam2, mu, limits):
+    """The priority step with the joints it would drive past a limit taken out, as
+    :func:`armsim.ik.steps._clamped` does for ``dls``: each such joint moves exactly to its
+    limit and the rest solve both tasks again for what is left of their errors, up to
+    :data:`~armsim.ik.steps.CLAMP_PASSES` times (rows with no joint out: the step as it
+    was, bit for bit)."""
+    lo, hi = limits[:, 0], limits[:, 1]
+    free = np.ones(dq.shape, dtype=bool)
+    rows = np.arange(len(q))
+    for _ in range(CLAMP_PASSES):
+        qt = q[rows] + dq[rows]
+        out = ((qt < lo) | (qt > hi)) & free[rows]
+        keep = np.flatnonzero(np.logical_or.reduce(out, axis=1))
+        if not keep.size:
+            break
+        rows = rows[keep]
+        free[rows] &= ~out[keep]
+        qr = q[rows]
+        fixed = np.where(free[rows], 0.0, np.minimum(np.maximum(qr + dq[rows], lo), hi) - qr)
+        dq[rows] = _prioritized(
+            j1[rows], j2[rows], e1[rows] - np.einsum("bin,bn->bi", j1[rows], fixed),
+            e2[rows] - np.einsum("bkn,bn->bk", j2[rows], fixed), lam2[rows], mu[rows],
+            free[rows]) + fixed
+    return dq
 
 
 def priority_dls(ctx, q, y, jac, f0, aim, mem):
@@ -43,17 +90,11 @@ def priority_dls(ctx, q, y, jac, f0, aim, mem):
     nu = mem["nu"]
     f1 = 0.5 * np.einsum("bi,bi->b", e1, e1)
     f2 = 0.5 * np.einsum("bi,bi->b", e2, e2)
-    n = q.shape[1]
     lam2 = nu * 2.0 * f1 + ctx.lambda_floor2
-    g = np.einsum("bin,bjn->bij", j1, j1) + lam2[:, None, None] * np.eye(m1)
-    dq1 = np.einsum("bin,bi->bn", j1, _solved(g, e1))
-    null = np.eye(n) - np.linalg.pinv(j1, rcond=1e-10) @ j1
-    j2n = j2 @ null
-    r2 = e2 - np.einsum("bkn,bn->bk", j2, dq1)
     mu = nu * 2.0 * f2 + 1e-12
-    h = np.einsum("bkn,bkm->bnm", j2n, j2n) + mu[:, None, None] * np.eye(n)
-    dq2 = _solved(h, np.einsum("bkn,bk->bn", j2n, r2))
-    dq = dq1 + np.einsum("bnm,bm->bn", null, dq2)
+    dq = _prioritized(j1, j2, e1, e2, lam2, mu, None)
+    if prob.clamps:
+        dq = _clamped(q, dq, j1, j2, e1, e2, lam2, mu, prob.limits)
     qt = prob.clip(q + dq)
     yt, jt = prob.value_and_jacobian(qt)
     et = prob.error(aim, yt)

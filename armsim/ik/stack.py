@@ -57,6 +57,10 @@ class Stack(Problem):
         self.max_step = None if max_step is None else float(max_step)
         self.n = primary.n
         self.scale, self.limits = primary.scale, primary.limits
+        # dls takes a joint at its limit out of the step when the primary does (the stacked
+        # rows are solved as one: the same active set); clipping instead stalls an arm
+        # pressed on a limit
+        self.clamps = primary.clamps
         self.tol_scale = getattr(primary, "tol_scale", primary.scale)
         self.curvature = None
         self._width = primary.target_size
