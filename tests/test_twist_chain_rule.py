@@ -108,3 +108,32 @@ def test_under_a_hook_the_dual_pose_is_each_operation_of_the_stepwise_product():
     assert counts.nodes >= chain.n          # at least each joint value taken apart
     for a, b in zip(fast, watched):
         np.testing.assert_allclose(a.tangent, b.tangent, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_an_identity_seed_skips_the_product_and_gives_its_numbers(shape):
+    # the objectives' seed (one identity row broadcast, strides 0) is read as one-hot seeds;
+    # the same identity written out per row takes the product by dq: the same numbers
+    from armsim.ad import twist
+    chain = _mixed_chain()
+    n = chain.n
+    q = np.random.default_rng(21).uniform(-1, 1, shape + (n,))
+    shared = np.broadcast_to(np.eye(n), q.shape + (n,))
+    dense = np.array(shared) + 0.0
+    # (one row written out is (n, n): the identity itself, read as such)
+    assert twist._identity(shared) and twist._identity(dense) == (shape == ())
+    for how in (chain.pose, chain.frames):
+        a, b = how(ad.Dual(q, shared)), how(ad.Dual(q, dense))
+        for x, y in zip(a, b):
+            assert x.tangent.shape == y.tangent.shape
+            np.testing.assert_array_equal(x.tangent, y.tangent)
+            np.testing.assert_array_equal(x.value, y.value)
+
+
+def test_a_seed_that_is_not_the_identity_takes_the_product():
+    from armsim.ad import twist
+    n = _mixed_chain().n
+    for dq in (2.0 * np.eye(n), np.eye(n)[:, :4], np.eye(n)[::-1],
+               np.broadcast_to(np.eye(n) + 1e-300, (3, n, n))):
+        assert not twist._identity(dq)
+    assert twist._identity(np.eye(n)) and twist._identity(np.broadcast_to(np.eye(n), (2, 3, n, n)))

@@ -284,6 +284,24 @@ def seeded_product(q, origin_R, origin_p, axes, prismatic, tool_R, tool_p, k, of
     return seeded(R @ tool_R, p + R @ tool_p, z, o, prismatic, k, offset)
 
 
+def _identity(dq):
+    """Whether the tangents ``dq`` (..., n, K) are the identity in every row: one row of
+    n x n that is, repeated by broadcasting (strides 0, as objectives and
+    :meth:`~armsim.ad.dual.Dual.variables` seed q), so only that row is read."""
+    n = dq.shape[-1]
+    if dq.shape[-2] != n or any(dq.strides[:-2]):
+        return False
+    eye = _EYES.get(n)
+    if eye is None:
+        eye = np.eye(n)
+        if n <= 64:             # (kept for the sizes of arms, not of a 1,000-joint snake)
+            _EYES[n] = eye
+    return bool((dq[(0,) * (dq.ndim - 2)] == eye).all())
+
+
+_EYES = {}                      # n -> np.eye(n), for :func:`_identity`
+
+
 def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
     """The tool ``(R, p)`` of a chain as a :class:`Motion` with joint ``i`` seeded one-hot
     (direction ``offset + i`` of ``k``, default n), given each joint's axis ``z_i`` and a
@@ -297,6 +315,9 @@ def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
     one-hot seeds times ``dq``, K columns.  With ``counts`` (m,) as well, ``R``, ``p`` are m
     frames (..., m, 3, 3), (..., m, 3) along the chain, frame f after the first
     ``counts[f]`` joints, whose twists are those of these joints times their ``dq``."""
+    if dq is not None and _identity(dq):
+        dq = None               # one-hot seeds already: the product by I leaves the same numbers
+        k = z.shape[-1]
     v = _cross(o, z)                                                      # o x z
     w = z
     if any(prismatic):
@@ -304,7 +325,9 @@ def seeded(R, p, z, o, prismatic, k=None, offset=0, dq=None, counts=None):
         v, w = np.where(slide, z, v), np.where(slide, 0.0, z)
     if counts is not None:                  # (..., m, 3, n): joint j counts in frame f
         upto = np.arange(z.shape[-1]) < np.asarray(counts)[:, None, None]
-        v, w, dq = v[..., None, :, :] * upto, w[..., None, :, :] * upto, dq[..., None, :, :]
+        v, w = v[..., None, :, :] * upto, w[..., None, :, :] * upto
+        if dq is not None:
+            dq = dq[..., None, :, :]
     if dq is not None:
         return Motion(R, p, np.matmul(v, dq), np.matmul(w, dq), 0, dq.shape[-1])
     return Motion(R, p, v, w, offset, z.shape[-1] if k is None else k)
