@@ -42,6 +42,8 @@ from armsim.ad import dual as ad
 from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
+from armsim.kinematics.spatial import _plain as _plain_dual
+from armsim.kinematics.tree_seeded import plain_poses, seeded_poses
 from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
@@ -435,18 +437,16 @@ class Robot(Limited):
     def poses(self, q, links=None):
         """Link frames as rotations and positions: ``{link: (R (..., 3, 3), p (..., 3))}``
         for ``links`` (default: all), from one pass over the tree; arrays or Duals."""
-        v = self.joint_values(q)
+        q = self._q(q)
         want = self._wanted(links)
         if not want:
             return {}
-        last = max(self._index[link] for link in want)
-        T = [None] * (last + 1)            # Motions; None: the root's identity
-        for i, (parent, R0, p0, axis, prismatic, vi) in enumerate(self._steps[:last], start=1):
-            local = twist.constant(R0, p0)
-            if vi >= 0:
-                move = twist.slide if prismatic else twist.turn
-                local = twist.compose(local, move(v[..., vi], axis))
-            T[i] = local if T[parent] is None else twist.compose(T[parent], local)
+        if _plain_dual(q):          # the chain rule on one-hot seeds (:mod:`tree_seeded`)
+            return seeded_poses(self, q, want)
+        v = self.joint_values(q)
+        if not isinstance(v, ad.Dual):
+            return plain_poses(self, np.asarray(v, dtype=float), want)
+        T = self._motions(v, max(self._index[link] for link in want))
         batch = np.shape(ad.value_of(q))[:-1]
         out = {}
         for link in want:
@@ -460,6 +460,19 @@ class Robot(Limited):
             else:
                 out[link] = (np.broadcast_to(R, batch + (3, 3)), np.broadcast_to(p, batch + (3,)))
         return out
+
+    def _motions(self, v, last):
+        """The pass over the first ``last`` steps for movable joint values v (..., M), arrays
+        or Duals: each link's :class:`~armsim.ad.twist.Motion` by its index (None: the
+        root's identity)."""
+        T = [None] * (last + 1)
+        for i, (parent, R0, p0, axis, prismatic, vi) in enumerate(self._steps[:last], start=1):
+            local = twist.constant(R0, p0)
+            if vi >= 0:
+                move = twist.slide if prismatic else twist.turn
+                local = twist.compose(local, move(v[..., vi], axis))
+            T[i] = local if T[parent] is None else twist.compose(T[parent], local)
+        return T
 
     def frames(self, q, links=None):
         """``{link: its pose (4, 4) or (B, 4, 4)}`` in the root's frame for joint values q

@@ -1,0 +1,153 @@
+"""A whole robot's link frames: the plain pass over its links, and a Dual q's tangents by
+the chain rule on one-hot seeds.
+
+The plain pass (:func:`plain_frames`) forms every movable joint's local transform at once
+(``T0 + s TK + (1 - c) TKK + v TA``, :func:`armsim.kinematics.batch.local_constants`: a
+chain's float pass's constants) and then one 4 x 4 product a link, parent before child.
+
+:meth:`armsim.kinematics.tree.Robot.poses` of a Dual q composes every link's transform
+with its twists, factor by factor (:func:`armsim.ad.twist.compose`): each step carries all
+K tangent columns through two rotations and a cross product.  The chain rule gives the
+same derivatives at less cost, as :func:`armsim.ad.twist.seeded` does for a chain: a joint
+value's one-hot seed, carried to the root by the frames on its left, is the twist
+``(o_j x z_j, z_j)`` of a turn (``(z_j, 0)`` of a slide), ``z_j`` the joint's axis and
+``o_j`` a point on it in the root's frame, and nothing below the joint changes it.  So the
+values come from the plain pass (the very steps a plain q takes: the same bits), and a
+link's twists are the sum of the twists of the movable joints on its path, each times
+``d v_j / d q`` (``multiplier e_source``: a mimic adds to its source's column) times q's
+own tangents (skipped when they are the identity, the seed objectives give).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from armsim.ad import dual as ad
+from armsim.ad import twist
+from armsim.kinematics import batch
+
+__all__ = ["seeded_poses", "plain_frames"]
+
+
+def _constants(robot):
+    """Per step (a link below the root, in tree order): its parent's index, the local
+    constants T0 (S, 4, 4) and (TK, TKK, TA) (3, S, 4, 4) (zeros for a fixed joint) and the
+    steps that move with the index of their joint value; kept per robot."""
+    kept = robot.__dict__.get("_plain_pass")
+    if kept is None:
+        parent, R0, p0, axis, slide, vi = zip(*robot._steps)
+        axes = np.array([a if v >= 0 else (0.0, 0.0, 1.0) for a, v in zip(axis, vi)], float)
+        T0, TKA = batch.local_constants(np.array(R0, float).reshape(-1, 3, 3),
+                                        np.array(p0, float).reshape(-1, 3), axes, slide)
+        vi = np.array(vi, dtype=np.intp)
+        moves = np.flatnonzero(vi >= 0)
+        TKA = TKA.copy()
+        TKA[:, vi < 0] = 0.0                  # a fixed joint: its origin alone
+        kept = robot.__dict__["_plain_pass"] = (tuple(parent), T0, TKA, moves, vi[moves])
+    return kept
+
+
+def plain_frames(robot, v, last):
+    """Every link's frame (..., last + 1, 4, 4), link index 0 the root (the identity), for
+    the movable joints' values v (..., M) (floats)."""
+    parent, T0, TKA, moves, vi = _constants(robot)
+    shape = v.shape[:-1]
+    local = np.empty(shape + (last, 4, 4))
+    local[...] = T0[:last]
+    m = moves[moves < last]
+    if m.size:
+        x = v[..., vi[:m.size]]
+        d = np.sin(x)[..., None, None] * TKA[0, m]
+        d += (1.0 - np.cos(x))[..., None, None] * TKA[1, m]
+        d += x[..., None, None] * TKA[2, m]
+        local[..., m, :, :] += d
+    F = np.empty(shape + (last + 1, 4, 4))
+    F[..., 0, :, :] = np.eye(4)
+    for i in range(1, last + 1):
+        up = parent[i - 1]
+        F[..., i, :, :] = local[..., i - 1, :, :] if up == 0 else F[..., up, :, :] @ local[
+            ..., i - 1, :, :]
+    return F
+
+
+def _paths(robot, last):
+    """Per step index 1..last: the movable steps on its path (ascending), kept per robot."""
+    kept = robot.__dict__.get("_seeded_paths")
+    if kept is None or len(kept) <= last:
+        steps = robot._steps
+        paths = [()]
+        for i, (parent, *_, vi) in enumerate(steps, start=1):
+            paths.append(paths[parent] + ((i,) if vi >= 0 else ()))
+        kept = robot.__dict__["_seeded_paths"] = tuple(paths)
+    return kept
+
+
+def plain_poses(robot, v, want):
+    """``{link: (R (..., 3, 3), p (..., 3))}`` of :meth:`Robot.poses` for the movable
+    joints' values v (..., M), floats: views of :func:`plain_frames`."""
+    F = plain_frames(robot, v, max(robot._index[link] for link in want))
+    return {link: (F[..., i, :3, :3], F[..., i, :3, 3])
+            for link, i in ((link, robot._index[link]) for link in want)}
+
+
+def seeded_poses(robot, q, want):
+    """``{link: (R, p)}`` of :meth:`Robot.poses` for a Dual q (..., n) with a dense tangent
+    (..., n, K) and no hook watching: Duals for the links some joint moves (their values
+    :func:`plain_poses`'), arrays for the others."""
+    qv, dq = q.value, q.tangent
+    k = dq.shape[-1]
+    v = qv[..., robot._src]
+    if robot._has_mimic:
+        v = v * robot._mult + robot._off
+    index = [robot._index[link] for link in want]
+    last = max(index)
+    F = plain_frames(robot, v, last)                  # the plain pass: values only
+    paths = _paths(robot, last)
+    out = {link: (F[..., i, :3, :3], F[..., i, :3, 3]) for link, i in zip(want, index)
+           if not paths[i]}
+    moving = [(link, i) for link, i in zip(want, index) if paths[i]]
+    if not moving:
+        return out
+    steps = sorted({s for _, i in moving for s in paths[i]})
+    col = {s: c for c, s in enumerate(steps)}
+    # each movable step's twist in the root's frame, (..., 3, S): the joint's axis z (its
+    # child frame turns about it) and, for a turn, o x z with o the child frame's origin
+    axes = np.array([robot._steps[s - 1][3] for s in steps], dtype=float)      # (S, 3)
+    Fs = np.take(F, steps, axis=-3)                 # (an int index beside a list would
+    R = Fs[..., :3, :3]                             # move the list's axis first)
+    z = R[..., 0] * axes[:, None, 0]
+    z += R[..., 1] * axes[:, None, 1]
+    z += R[..., 2] * axes[:, None, 2]
+    z = np.swapaxes(z, -1, -2)
+    o = np.swapaxes(Fs[..., :3, 3], -1, -2)
+    slide = np.array([robot._steps[s - 1][4] for s in steps], dtype=bool)
+    tv = twist._cross(o, z)
+    tw = z
+    if slide.any():
+        tv, tw = np.where(slide, z, tv), np.where(slide, 0.0, z)
+    # which steps move each link, and each step's d v / d q: (links, S) and (S, n)
+    upto = np.zeros((len(moving), len(steps)))
+    for r, (_, i) in enumerate(moving):
+        upto[r, [col[s] for s in paths[i]]] = 1.0
+    vi = np.array([robot._steps[s - 1][5] for s in steps], dtype=np.intp)
+    dv = np.zeros((len(steps), robot.n))
+    np.add.at(dv, (np.arange(len(steps)), robot._src[vi]), robot._mult[vi])
+    lv = np.matmul(tv[..., None, :, :] * upto[:, None, :], dv)       # (..., links, 3, n)
+    lw = np.matmul(tw[..., None, :, :] * upto[:, None, :], dv)
+    if not twist._identity(dq):
+        lv, lw = np.matmul(lv, dq[..., None, :, :]), np.matmul(lw, dq[..., None, :, :])
+    rows = [i for _, i in moving]
+    Fr = np.take(F, rows, axis=-3)
+    R, p = Fr[..., :3, :3], Fr[..., :3, 3]
+    Rd, pd = twist.Motion(R, p, lv, lw, 0, k).duals()
+    for r, (link, _) in enumerate(moving):
+        out[link] = (_dual(R[..., r, :, :], Rd.tangent[..., r, :, :, :]),
+                     _dual(p[..., r, :], pd.tangent[..., r, :, :]))
+    return {link: out[link] for link in want}
+
+
+def _dual(value, tangent):
+    """A Dual of arrays already checked (what :class:`Dual`'s own operations make)."""
+    out = ad.Dual.__new__(ad.Dual)
+    out.value, out.tangent = value, tangent
+    return out
