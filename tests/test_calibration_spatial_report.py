@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from armsim.scene import build_simulation, loads
-from armsim.vision.spatial_calibration import relative_errors, solve_lm
+from armsim.vision.spatial_calibration import crlb, relative_errors, solve_lm
 
 ROOT = Path(__file__).resolve().parents[1]
 UR5 = ROOT / "scenes" / "calibrate-ur5-stereo.toml"
@@ -93,3 +93,36 @@ def test_cameras_of_unequal_noise_reach_the_noise_floor(sigmas, seed):
     assert r["bound"] == "unweighted fit" and r["bound_sigmas"] <= 4.5
     words = header_text(sim.state, calibration_status(sim))
     assert words.startswith("at the noise floor in ") and "noise's spread in the fit" in words
+
+
+def test_the_scenes_floor_is_the_noise_and_joint5_is_told_from_joint6_by_the_tool_alone():
+    """docs/calibration_spatial.md: the scene's 0.48 px and 0.70 from round 4 on are not a
+    stall: the RMS is the noise's, and joint 5's zero offset is loose because joint 6's origin,
+    8.2 cm off joint 5's axis, moves with it as joint6.x does."""
+    sim = build_simulation(loads(UR5.read_text(), source=str(UR5)))
+    for _ in range(6):
+        sim.step()
+    run, p = sim.run, sim.problem
+    model = run.model
+    best = int(np.argmin(run.current))
+    fit = np.sqrt(np.mean(model.residuals(run.theta(best), p)[0] ** 2))
+    noise = np.sqrt(np.mean(model.residuals(p.truth, p)[0] ** 2))
+    rows, free = model.residuals(p.truth, p)[0].size, int(run.free.sum())
+    assert (rows, free) == (1036, 26)
+    assert fit == pytest.approx(0.4782, abs=1e-4) and noise == pytest.approx(0.4866, abs=1e-4)
+    expected, spread = 0.5 * np.sqrt(1 - free / rows), 0.5 / np.sqrt(2 * rows)
+    assert expected == pytest.approx(0.4937, abs=1e-4) and spread == pytest.approx(0.011, abs=1e-3)
+    assert abs(fit - expected) < 2 * spread
+    assert np.linalg.norm(model.chain.xyz[5][:2]) == pytest.approx(0.0823)  # off joint 5's axis
+    names = [n for n, f in zip(model.names, run.free) if f]
+    cov = crlb(model, p, run.reference, run.free, 0.5)
+    sd = np.sqrt(np.diag(cov))
+    j5, j6 = names.index("joint5.dq"), names.index("joint6.x")
+    corr = cov[j5] / (sd[j5] * sd)
+    assert corr[j6] == pytest.approx(0.953, abs=1e-3)
+    assert np.argsort(-np.abs(corr))[1] == j6          # its strongest tie after itself
+    _, jac = model.residuals(run.reference, p, run.free)
+    keep = [i for i in range(len(names)) if i != j6]
+    known = 0.25 * np.linalg.inv(jac[:, keep].T @ jac[:, keep])
+    assert sd[j5] == pytest.approx(5.9e-3, abs=1e-4)
+    assert np.sqrt(known[keep.index(j5), keep.index(j5)]) == pytest.approx(1.8e-3, abs=1e-4)
