@@ -110,3 +110,26 @@ def test_under_a_hook_the_poses_are_each_operation_of_the_stepwise_product(tmp_p
     for link in r.links:
         if isinstance(want[link][0], ad.Dual):
             assert np.array_equal(got[link][0].tangent, want[link][0].tangent)
+
+
+@pytest.mark.parametrize("shape", [(), (4,)])
+def test_the_links_positions_are_the_poses_positions_stacked(robot, shape):
+    # what obstacles and self-collision read (geometry.chain_points), in one array
+    n = robot.n
+    q = _q(robot, shape, 6)
+    plain = robot.poses(q)
+    got = robot.link_positions(q)
+    assert got.shape == shape + (len(robot.links), 3)
+    for r, link in enumerate(robot.links):
+        assert np.array_equal(got[..., r, :], plain[link][1])
+    for dq in (np.broadcast_to(np.eye(n), shape + (n, n)),
+               np.random.default_rng(7).normal(size=shape + (n, 2))):
+        qd = ad.Dual(q, dq)
+        got, poses = robot.link_positions(qd), robot.poses(qd)
+        assert got.tangent.shape == shape + (len(robot.links), 3, dq.shape[-1])
+        for r, link in enumerate(robot.links):
+            p = poses[link][1]
+            assert np.array_equal(got.value[..., r, :], ad.value_of(p))
+            want = p.tangent if isinstance(p, ad.Dual) else 0.0
+            assert np.array_equal(got.tangent[..., r, :, :],
+                                  np.broadcast_to(want, got.tangent[..., r, :, :].shape))

@@ -49,10 +49,7 @@ def chain_points(chain, q):
     """Base, joints (link origins) and tip/tool: (B, P, 2) planar, (B, P, 3) spatial; a
     robot's link origins in the order of ``robot.links`` (B, L, 3)."""
     if is_tree(chain):
-        poses = chain.poses(q)
-        batch = np.shape(ad.value_of(q))[:-1]
-        return ad.stack([ad.broadcast_to(poses[link][1], batch + (3,)) for link in chain.links],
-                        axis=-2)
+        return chain.link_positions(q)
     if is_spatial(chain):
         return chain.frames(q)[1]
     return joint_positions(q, chain.lengths, chain.base)

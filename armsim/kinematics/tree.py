@@ -43,7 +43,7 @@ from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.spatial import _plain as _plain_dual
-from armsim.kinematics.tree_seeded import plain_poses, seeded_poses
+from armsim.kinematics.tree_seeded import plain_poses, positions, seeded_poses
 from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
@@ -460,6 +460,17 @@ class Robot(Limited):
             else:
                 out[link] = (np.broadcast_to(R, batch + (3, 3)), np.broadcast_to(p, batch + (3,)))
         return out
+
+    def link_positions(self, q):
+        """Every link's origin (..., L, 3) in the order of :attr:`links` (arrays or a Dual):
+        the points obstacles and self-collision see, from one pass."""
+        q = self._q(q)
+        if _plain_dual(q) or not isinstance(q, ad.Dual):
+            return positions(self, q, self.links)
+        poses = self.poses(q)
+        batch = np.shape(ad.value_of(q))[:-1]
+        return ad.stack([ad.broadcast_to(poses[link][1], batch + (3,)) for link in self.links],
+                        axis=-2)
 
     def _motions(self, v, last):
         """The pass over the first ``last`` steps for movable joint values v (..., M), arrays

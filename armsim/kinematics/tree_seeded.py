@@ -26,7 +26,7 @@ from armsim.ad import dual as ad
 from armsim.ad import twist
 from armsim.kinematics import batch
 
-__all__ = ["seeded_poses", "plain_frames"]
+__all__ = ["seeded_poses", "positions", "plain_frames", "plain_poses"]
 
 
 def _constants(robot):
@@ -90,29 +90,18 @@ def plain_poses(robot, v, want):
             for link, i in ((link, robot._index[link]) for link in want)}
 
 
-def seeded_poses(robot, q, want):
-    """``{link: (R, p)}`` of :meth:`Robot.poses` for a Dual q (..., n) with a dense tangent
-    (..., n, K) and no hook watching: Duals for the links some joint moves (their values
-    :func:`plain_poses`'), arrays for the others."""
-    qv, dq = q.value, q.tangent
-    k = dq.shape[-1]
-    v = qv[..., robot._src]
-    if robot._has_mimic:
-        v = v * robot._mult + robot._off
-    index = [robot._index[link] for link in want]
-    last = max(index)
-    F = plain_frames(robot, v, last)                  # the plain pass: values only
-    paths = _paths(robot, last)
-    out = {link: (F[..., i, :3, :3], F[..., i, :3, 3]) for link, i in zip(want, index)
-           if not paths[i]}
-    moving = [(link, i) for link, i in zip(want, index) if paths[i]]
-    if not moving:
-        return out
-    steps = sorted({s for _, i in moving for s in paths[i]})
-    col = {s: c for c, s in enumerate(steps)}
+def _twists(robot, q, index):
+    """The plain frames F (..., last + 1, 4, 4) of a Dual q (dense tangent) and the twists
+    (lv, lw) (..., moving, 3, K) of those of the links ``index`` (link indices) some joint
+    moves, ``moving`` their positions in ``index``."""
+    dq = q.tangent
+    F = plain_frames(robot, _values(robot, q.value), max(index))    # the values alone
+    plan = _plan(robot, tuple(index))
+    if plan is None:
+        return F, [], None, None
+    moving, steps, upto, dv, axes, slide = plan
     # each movable step's twist in the root's frame, (..., 3, S): the joint's axis z (its
     # child frame turns about it) and, for a turn, o x z with o the child frame's origin
-    axes = np.array([robot._steps[s - 1][3] for s in steps], dtype=float)      # (S, 3)
     Fs = np.take(F, steps, axis=-3)                 # (an int index beside a list would
     R = Fs[..., :3, :3]                             # move the list's axis first)
     z = R[..., 0] * axes[:, None, 0]
@@ -120,30 +109,86 @@ def seeded_poses(robot, q, want):
     z += R[..., 2] * axes[:, None, 2]
     z = np.swapaxes(z, -1, -2)
     o = np.swapaxes(Fs[..., :3, 3], -1, -2)
-    slide = np.array([robot._steps[s - 1][4] for s in steps], dtype=bool)
     tv = twist._cross(o, z)
     tw = z
     if slide.any():
         tv, tw = np.where(slide, z, tv), np.where(slide, 0.0, z)
-    # which steps move each link, and each step's d v / d q: (links, S) and (S, n)
-    upto = np.zeros((len(moving), len(steps)))
-    for r, (_, i) in enumerate(moving):
-        upto[r, [col[s] for s in paths[i]]] = 1.0
-    vi = np.array([robot._steps[s - 1][5] for s in steps], dtype=np.intp)
-    dv = np.zeros((len(steps), robot.n))
-    np.add.at(dv, (np.arange(len(steps)), robot._src[vi]), robot._mult[vi])
     lv = np.matmul(tv[..., None, :, :] * upto[:, None, :], dv)       # (..., links, 3, n)
     lw = np.matmul(tw[..., None, :, :] * upto[:, None, :], dv)
     if not twist._identity(dq):
         lv, lw = np.matmul(lv, dq[..., None, :, :]), np.matmul(lw, dq[..., None, :, :])
-    rows = [i for _, i in moving]
-    Fr = np.take(F, rows, axis=-3)
-    R, p = Fr[..., :3, :3], Fr[..., :3, 3]
-    Rd, pd = twist.Motion(R, p, lv, lw, 0, k).duals()
-    for r, (link, _) in enumerate(moving):
-        out[link] = (_dual(R[..., r, :, :], Rd.tangent[..., r, :, :, :]),
-                     _dual(p[..., r, :], pd.tangent[..., r, :, :]))
-    return {link: out[link] for link in want}
+    return F, moving, lv, lw
+
+
+def _plan(robot, index):
+    """What :func:`_twists` needs of the links ``index`` (kept per robot, for the last 16
+    sets asked): the positions of the moved ones, the movable steps on their paths, which
+    of those steps move each (moved, S), each step's ``d v / d q`` (S, n), its axis (S, 3)
+    and whether it slides; None when no joint moves any."""
+    kept = robot.__dict__.setdefault("_seeded_plans", {})
+    if index in kept:
+        return kept[index]
+    paths = _paths(robot, max(index))
+    moving = [r for r, i in enumerate(index) if paths[i]]
+    plan = None
+    if moving:
+        steps = sorted({s for r in moving for s in paths[index[r]]})
+        col = {s: c for c, s in enumerate(steps)}
+        upto = np.zeros((len(moving), len(steps)))
+        for r, m in enumerate(moving):
+            upto[r, [col[s] for s in paths[index[m]]]] = 1.0
+        vi = np.array([robot._steps[s - 1][5] for s in steps], dtype=np.intp)
+        dv = np.zeros((len(steps), robot.n))
+        np.add.at(dv, (np.arange(len(steps)), robot._src[vi]), robot._mult[vi])
+        plan = (moving, steps, upto, dv,
+                np.array([robot._steps[s - 1][3] for s in steps], dtype=float),
+                np.array([robot._steps[s - 1][4] for s in steps], dtype=bool))
+    if len(kept) >= 16:
+        kept.clear()
+    kept[index] = plan
+    return plan
+
+
+def seeded_poses(robot, q, want):
+    """``{link: (R, p)}`` of :meth:`Robot.poses` for a Dual q (..., n) with a dense tangent
+    (..., n, K) and no hook watching: Duals for the links some joint moves (their values
+    :func:`plain_poses`'), arrays for the others."""
+    index = [robot._index[link] for link in want]
+    F, moving, lv, lw = _twists(robot, q, index)
+    out = {link: (F[..., i, :3, :3], F[..., i, :3, 3]) for link, i in zip(want, index)}
+    if moving:
+        Fr = np.take(F, [index[r] for r in moving], axis=-3)
+        R, p = Fr[..., :3, :3], Fr[..., :3, 3]
+        Rd, pd = twist.Motion(R, p, lv, lw, 0, q.tangent.shape[-1]).duals()
+        for at, r in enumerate(moving):
+            out[want[r]] = (_dual(R[..., at, :, :], Rd.tangent[..., at, :, :, :]),
+                            _dual(p[..., at, :], pd.tangent[..., at, :, :]))
+    return out
+
+
+def positions(robot, q, want):
+    """The origins of the links ``want`` stacked (..., L, 3): of q an array (floats, as
+    :func:`plain_poses`), or a Dual as :func:`seeded_poses` takes, whose tangent is
+    (..., L, 3, K) (zeros for a link no joint moves): its positions' values and tangents."""
+    index = [robot._index[link] for link in want]
+    if not isinstance(q, ad.Dual):
+        return np.take(plain_frames(robot, _values(robot, q), max(index)), index,
+                       axis=-3)[..., :3, 3]
+    F, moving, lv, lw = _twists(robot, q, index)
+    p = np.take(F, index, axis=-3)[..., :3, 3]
+    tangent = np.zeros(p.shape + (q.tangent.shape[-1],))
+    if moving:
+        at = p[..., moving, :]
+        tangent[..., moving, :, :] = twist.Motion(None, at, lv, lw, 0, lv.shape[-1]
+                                                  )._velocities(None, 3)
+    return _dual(p, tangent)
+
+
+def _values(robot, q):
+    """The movable joints' values (..., M) of plain joint values q (..., n) (a mimic's by
+    its rule: :meth:`Robot.joint_values`, without checking q again)."""
+    v = q[..., robot._src]
+    return v * robot._mult + robot._off if robot._has_mimic else v
 
 
 def _dual(value, tangent):
