@@ -87,3 +87,25 @@ def test_paused_and_a_message_leave_the_words_and_each_other(name, size):
     message = both & ~paused
     assert message.sum() > 200 and not np.any(both & words)
     assert not np.any(message[r.top:r.bottom, r.left:r.right])            # not over PAUSED
+
+
+@pytest.mark.parametrize("size", [(100, 80), (160, 120)])
+@pytest.mark.parametrize("name", SCENES + ["panda_hand"])
+def test_a_banner_with_no_room_beside_the_panel_s_words_makes_the_panel_give_way(name, size):
+    # in a 100 x 80 or 160 x 120 window a message ("Jacobian arrows on", "panel on") or
+    # PAUSED with no place off the panel's words was drawn over them (in every scene here
+    # but the Panda's at 160 x 120): now the words are left as they were, or the picture is
+    # the one without the panel (as the panel switched off shows it) while the banner shows
+    app = make_app(name, size)
+    plain = picture(app)
+    words = panel_pixels(app, plain)
+    bare = picture(app, panel=False)
+    for message, paused in [("Jacobian arrows on", False), ("panel on", False), ("", True),
+                            ("panel on", True)]:
+        shown = picture(app, message=message, paused=paused)
+        drawn = np.any(shown != plain, axis=-1)
+        if np.any(drawn & words):                            # the panel gave way
+            without = picture(app, message=message, paused=paused, panel=False)
+            assert np.array_equal(shown, without), (message, paused)
+            drawn = np.any(shown != bare, axis=-1)
+        assert drawn.sum() > 200, (message, paused, drawn.sum())     # it is drawn

@@ -12,7 +12,7 @@ import pygame  # noqa: E402
 
 from armsim.view.style import _font, fit_lines, type_scale, wrap_lines  # noqa: E402
 
-__all__ = ["banner_layout", "draw_banner", "draw_help"]
+__all__ = ["banner_layout", "banners_meet", "draw_banner", "draw_help"]
 
 
 def _as_rects(rects) -> list:
@@ -83,6 +83,18 @@ def banner_layout(size, lines, where, avoid=None, prefer_off=None):
             if spot is not None:
                 return spot, font, pad, lines_in
     return _free_spot(size, home, hard, least=True) or home, font, pad, shown
+
+
+def banners_meet(size, words, paused, message, avoid, prefer_off) -> bool:
+    """True when the window's banners, ``paused`` lines at the top, then ``message`` lines
+    at the bottom off them (each empty when not shown), laid out by :func:`banner_layout`
+    off ``avoid``, find no place off the picture's ``words`` (rects): the window then draws
+    the picture without its panel while they show."""
+    rects = []
+    for lines, where in ((paused, "top"), (message, "bottom")):
+        if lines:
+            rects.append(banner_layout(size, lines, where, list(avoid) + rects, prefer_off)[0])
+    return any(r.collidelist(words) >= 0 for r in rects)
 
 
 def draw_banner(screen, lines, theme, color, where, avoid=None, prefer_off=None) -> pygame.Rect:

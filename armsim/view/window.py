@@ -32,7 +32,7 @@ import pygame
 from armsim.files import OutputError, Outputs
 from armsim.view.calibration_spatial import calibration_layout, calibration_status
 from armsim.view.state_out import write_state
-from armsim.view.overlay import banner_layout, draw_banner, draw_help
+from armsim.view.overlay import banner_layout, banners_meet, draw_banner, draw_help
 from armsim.view.planar import band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.solids import body_of
@@ -564,12 +564,19 @@ class App(SpatialControls):
         state = self.sim.state
         if self.paused and self.user_target is not None:
             state = self._shown_target(state)
-        with text_rects() as written:
-            if self.camera is not None:
-                draw_frame(screen, state, self.camera, **self.draw_options())
-            else:
-                draw(screen, state, **self.draw_options())
-        self.written = list(written)
+        message = self.message if time.monotonic() < self._message_until else ""
+        for panel in (True, False):     # a banner with no place off the panel's words: the
+            with text_rects() as written:        # panel gives way while it shows
+                options = dict(self.draw_options(), show_panel=self.show["panel"] and panel)
+                if self.camera is not None:
+                    draw_frame(screen, state, self.camera, **options)
+                else:
+                    draw(screen, state, **options)
+            self.written = list(written)
+            if not (options["show_panel"] and banners_meet(
+                    screen.get_size(), self.written, [PAUSED] if self.paused else [],
+                    [message] if message else [], self._taken(), self._bands())):
+                break
         theme = scaled_theme(self.theme, screen.get_size())
         self.plot_axes = []
         if self.show_plot:
@@ -578,9 +585,9 @@ class App(SpatialControls):
         if self.paused:
             self._banner([PAUSED], theme, theme.warning, where="top", avoid=self._taken(),
                          prefer_off=self._bands())
-        if self.message and time.monotonic() < self._message_until:
+        if message:
             paused = [self.paused_rect()] if self.paused else []
-            self._banner([self.message], theme, theme.text, where="bottom",
+            self._banner([message], theme, theme.text, where="bottom",
                          avoid=self._taken() + paused, prefer_off=self._bands())
         if self.show_help:
             self._draw_help(theme)
