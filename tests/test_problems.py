@@ -67,7 +67,7 @@ def test_m3_single_solve_and_shape_checks():
     res = solve(problem(), target, q0=[0.0, 0.5, 0.5], restarts=0, max_iter=50)
     assert res.success and res.reason == "converged"
     assert np.linalg.norm(arm3(res.q) - target) < 1e-6 * (L1 + L2)
-    with pytest.raises(ValueError, match="target must be three numbers within"):
+    with pytest.raises(ValueError, match="target must be three finite numbers within"):
         solve(problem(), [0.1, 0.2])
     with pytest.raises(ValueError, match=r"q0 must have shape \(3,\)"):
         solve(problem(), target, q0=[0.0, 0.0])

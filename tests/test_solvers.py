@@ -616,10 +616,14 @@ def test_bad_numbers(kwargs, message):
 def test_bad_target_and_start():
     chain = Chain([1.0, 1.0])
     cases = [
-        (lambda: solve(chain, [np.nan, 0.0]), "target must be two numbers within +-1e+50, got [nan, 0.0]"),
-        (lambda: solve(chain, [1e300, 0.0]), "target must be two numbers within +-1e+50, got [1e+300, 0.0]"),
-        (lambda: solve(chain, [0.0, np.nan]), "target must be two numbers within +-1e+50, got [0.0, nan]"),
-        (lambda: solve(chain, [0.0, -np.inf]), "target must be two numbers within +-1e+50, got [0.0, -inf]"),
+        (lambda: solve(chain, [np.nan, 0.0]),
+         "target must be two finite numbers within +-1e+50, got [nan, 0.0]"),
+        (lambda: solve(chain, [1e300, 0.0]),
+         "target must be two finite numbers within +-1e+50, got [1e+300, 0.0]"),
+        (lambda: solve(chain, [0.0, np.nan]),
+         "target must be two finite numbers within +-1e+50, got [0.0, nan]"),
+        (lambda: solve(chain, [0.0, -np.inf]),
+         "target must be two finite numbers within +-1e+50, got [0.0, -inf]"),
         (lambda: solve(chain, [1.0, 0.0], q0=[0.0, np.nan]),
          "q0 must be finite numbers within +-1e+06 rad, got [0.0, nan]"),
         (lambda: solve(chain, [1.0, 0.0], q0=[np.inf, -np.inf]),

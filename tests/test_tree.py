@@ -340,7 +340,7 @@ def test_bad_targets_are_one_line_errors(two_arms):
     # "target must be three numbers"
     with pytest.raises(ValueError) as err:
         armsim.solve(r, {"left_tool": [np.nan, 0, 0], "right_tool": F["right_tool"]})
-    assert str(err.value) == ("target 'left_tool' must be three numbers within +-1e+50, got "
+    assert str(err.value) == ("target 'left_tool' must be three finite numbers within +-1e+50, got "
                               "[nan, 0.0, 0.0]")
     with pytest.raises(ValueError) as err:
         armsim.solve_batch(r, {"left_tool": [[0.3, 0.2, 0.5], [np.inf, 0, 0]]})

@@ -28,22 +28,24 @@ def _error(call):
 
 @pytest.mark.parametrize("bad", [np.nan, 1e60], ids=["nan", "1e60"])
 def test_solve_says_a_tools_bad_target_as_a_chain_says_it(arms, bad):
+    # one target's message said "must be three numbers within +-1e+50, got [nan, ...]", not
+    # that the numbers must be finite (a batch's said "finite numbers within")
     chain, tree = arms
     point = [bad, 0.0, 0.3]
     pose = np.eye(4)
     pose[0, 3] = 1e60
     got = repr(float(bad))
     assert _error(lambda: armsim.solve(chain, point)) == (
-        f"target must be three numbers within +-1e+50, got [{got}, 0.0, 0.3]")
+        f"target must be three finite numbers within +-1e+50, got [{got}, 0.0, 0.3]")
     assert _error(lambda: armsim.solve(tree, {"left_tool": point})) == (
-        f"target 'left_tool' must be three numbers within +-1e+50, got [{got}, 0.0, 0.3]")
+        f"target 'left_tool' must be three finite numbers within +-1e+50, got [{got}, 0.0, 0.3]")
     assert _error(lambda: armsim.solve(tree, {"left_tool": armsim.Target(point)})) == (
-        f"target 'left_tool' must be three numbers within +-1e+50, got [{got}, 0.0, 0.3]")
+        f"target 'left_tool' must be three finite numbers within +-1e+50, got [{got}, 0.0, 0.3]")
     rows = "[1e+60, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]"
     assert _error(lambda: armsim.solve(chain, pose)) == (
-        f"target must be 12 numbers within +-1e+50, got {rows}")
+        f"target must be 12 finite numbers within +-1e+50, got {rows}")
     assert _error(lambda: armsim.solve(tree, {"left_tool": pose})) == (
-        f"target 'left_tool' must be 12 numbers within +-1e+50, got {rows}")
+        f"target 'left_tool' must be 12 finite numbers within +-1e+50, got {rows}")
     # a batch: the row, a pose's as its 12 numbers (it was the 4 x 4 cut mid-row)
     assert _error(lambda: armsim.solve_batch(chain, [pose, pose])) == (
         f"targets[0] must be finite numbers within +-1e+50, got {rows}")

@@ -122,7 +122,7 @@ def solve_target(target, size, bound):
     naming it."""
     t = real_array("target", target)
     if not within(t, size, bound):
-        raise ValueError(f"target must be {_WORDS.get(size, str(size))} numbers within "
+        raise ValueError(f"target must be {_WORDS.get(size, str(size))} finite numbers within "
                          f"+-{bound:g}, got {str(t.tolist())[:80]}")
     return t
 

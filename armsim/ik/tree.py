@@ -654,7 +654,7 @@ def _bad_number(prob, rows, batch):
     i, j = (int(v[0]) for v in np.nonzero(~(np.abs(rows) <= MAX_COORDINATE)))
     k = int(np.searchsorted(prob._rows, j, side="right")) - 1
     got = rows[i, prob._rows[k]:prob._rows[k + 1]].tolist()
-    what = "finite" if batch else _WORDS.get(len(got), str(len(got)))
+    what = "finite" if batch else f"{_WORDS.get(len(got), str(len(got)))} finite"
     raise ValueError(f"target {shown(prob.names[k])}{f'[{i}]' if batch else ''} must be "
                      f"{what} numbers within +-{MAX_COORDINATE:g}, got {str(got)[:80]}")
 
