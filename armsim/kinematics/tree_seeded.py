@@ -126,8 +126,9 @@ def _plan(robot, index):
     of those steps move each (moved, S), each step's ``d v / d q`` (S, n), its axis (S, 3)
     and whether it slides; None when no joint moves any."""
     kept = robot.__dict__.setdefault("_seeded_plans", {})
-    if index in kept:
-        return kept[index]
+    plan = kept.get(index, False)       # (one read: another thread may clear it)
+    if plan is not False:
+        return plan
     paths = _paths(robot, max(index))
     moving = [r for r, i in enumerate(index) if paths[i]]
     plan = None
