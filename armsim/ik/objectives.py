@@ -492,6 +492,10 @@ class SelfCollision(Objective):
         self.weight = _weight(weight)
 
     def bind(self, chain):
+        key = (self.link_radius, self.margin)
+        if getattr(self, "_bound", None) is chain and getattr(self, "_key", None) == key:
+            return self         # bound already: its pairs (every solve binds its objectives)
+        self._key = None
         self._margin = Obstacle.CLEARANCE * _size(chain) if self.margin is None else self.margin
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
         pts = geometry.chain_points(chain, start)[0]
@@ -524,6 +528,7 @@ class SelfCollision(Objective):
                 d = self.distance(geometry.chain_points(chain, q[s:s + rows]))
                 apart |= np.any(d > self._margin, axis=0)
             self._i, self._j = self._i[apart], self._j[apart]
+        self._key = key
         return self
 
     def work(self, size):
