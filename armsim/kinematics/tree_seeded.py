@@ -61,13 +61,12 @@ def plain_frames(robot, v, last):
         d += (1.0 - np.cos(x))[..., None, None] * TKA[1, m]
         d += x[..., None, None] * TKA[2, m]
         local[..., m, :, :] += d
-    F = np.empty(shape + (last + 1, 4, 4))
-    F[..., 0, :, :] = np.eye(4)
+    L = [local[..., i, :, :] for i in range(last)]
+    F = [np.broadcast_to(np.eye(4), shape + (4, 4))]
     for i in range(1, last + 1):
         up = parent[i - 1]
-        F[..., i, :, :] = local[..., i - 1, :, :] if up == 0 else F[..., up, :, :] @ local[
-            ..., i - 1, :, :]
-    return F
+        F.append(L[i - 1] if up == 0 else F[up] @ L[i - 1])
+    return np.stack(F, axis=-3)
 
 
 def _paths(robot, last):
