@@ -98,7 +98,7 @@ def _twists(robot, q, index):
     plan = _plan(robot, tuple(index))
     if plan is None:
         return F, [], None, None
-    moving, steps, upto, dv, axes, slide = plan
+    moving, steps, M, axes, slide = plan
     # each movable step's twist in the root's frame, (..., 3, S): the joint's axis z (its
     # child frame turns about it) and, for a turn, o x z with o the child frame's origin
     Fs = np.take(F, steps, axis=-3)                 # (an int index beside a list would
@@ -112,8 +112,11 @@ def _twists(robot, q, index):
     tw = z
     if slide.any():
         tv, tw = np.where(slide, z, tv), np.where(slide, 0.0, z)
-    lv = np.matmul(tv[..., None, :, :] * upto[:, None, :], dv)       # (..., links, 3, n)
-    lw = np.matmul(tw[..., None, :, :] * upto[:, None, :], dv)
+    # link l's twists: sum over the steps s on its path of step s's twist times d v_s / d q,
+    # all links at once as one product (..., 3, S) x (S, links x n) -> (..., links, 3, n)
+    shape = tv.shape[:-2]
+    lv, lw = (np.moveaxis((t.reshape(-1, len(steps)) @ M).reshape(
+        shape + (3, len(moving), robot.n)), -2, -3) for t in (tv, tw))
     if not twist._identity(dq):
         lv, lw = np.matmul(lv, dq[..., None, :, :]), np.matmul(lw, dq[..., None, :, :])
     return F, moving, lv, lw
@@ -121,9 +124,9 @@ def _twists(robot, q, index):
 
 def _plan(robot, index):
     """What :func:`_twists` needs of the links ``index`` (kept per robot, for the last 16
-    sets asked): the positions of the moved ones, the movable steps on their paths, which
-    of those steps move each (moved, S), each step's ``d v / d q`` (S, n), its axis (S, 3)
-    and whether it slides; None when no joint moves any."""
+    sets asked): the positions of the moved ones, the movable steps on their paths, each
+    step's ``d v / d q`` for each moved link whose path holds it, else 0 (S, moved x n),
+    each step's axis (S, 3) and whether it slides; None when no joint moves any."""
     kept = robot.__dict__.setdefault("_seeded_plans", {})
     plan = kept.get(index, False)       # (one read: another thread may clear it)
     if plan is not False:
@@ -140,7 +143,9 @@ def _plan(robot, index):
         vi = np.array([robot._steps[s - 1][5] for s in steps], dtype=np.intp)
         dv = np.zeros((len(steps), robot.n))
         np.add.at(dv, (np.arange(len(steps)), robot._src[vi]), robot._mult[vi])
-        plan = (moving, steps, upto, dv,
+        M = np.ascontiguousarray(np.moveaxis(upto[:, :, None] * dv, 0, 1)).reshape(
+            len(steps), len(moving) * robot.n)            # (S, links x n)
+        plan = (moving, steps, M,
                 np.array([robot._steps[s - 1][3] for s in steps], dtype=float),
                 np.array([robot._steps[s - 1][4] for s in steps], dtype=bool))
     if len(kept) >= 16:
