@@ -43,7 +43,7 @@ from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.spatial import _plain as _plain_dual
-from armsim.kinematics.tree_seeded import plain_poses, positions, seeded_poses
+from armsim.kinematics.tree_seeded import plain_frames, plain_poses, positions, seeded_poses
 from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
@@ -492,12 +492,10 @@ class Robot(Limited):
         q = self._q(q)
         if isinstance(q, ad.Dual):
             raise ValueError("frames() takes numbers; use poses() for Duals")
-        out = {}
-        for link, (R, p) in self.poses(q, links).items():
-            T = np.zeros(R.shape[:-2] + (4, 4))
-            T[..., :3, :3], T[..., :3, 3], T[..., 3, 3] = R, p, 1.0
-            out[link] = T
-        return out
+        want = self._wanted(links)
+        F = plain_frames(self, np.asarray(self.joint_values(q), dtype=float),
+                         max((self._index[link] for link in want), default=0))
+        return {link: F[..., self._index[link], :, :] for link in want}
 
     def _wanted(self, links):
         if links is None:
