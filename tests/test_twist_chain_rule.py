@@ -137,3 +137,23 @@ def test_a_seed_that_is_not_the_identity_takes_the_product():
                np.broadcast_to(np.eye(n) + 1e-300, (3, n, n))):
         assert not twist._identity(dq)
     assert twist._identity(np.eye(n)) and twist._identity(np.broadcast_to(np.eye(n), (2, 3, n, n)))
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0)])
+def test_a_dual_of_an_empty_batch_gives_empty_tangents(shape):
+    # numpy gives an empty array strides 0: it has no identity row to read (was IndexError)
+    from armsim import robots
+    chain = _mixed_chain()
+    robot = robots.load_robot("dual_arm")
+    for thing in (chain, robot):
+        n = thing.n
+        for dq in (np.broadcast_to(np.eye(n), shape + (n, n)), np.zeros(shape + (n, n))):
+            qd = ad.Dual(np.zeros(shape + (n,)), dq)
+            if thing is chain:
+                assert chain.pose(qd)[1].tangent.shape == shape + (3, n)
+                assert chain.frames(qd)[1].tangent.shape == shape + (n + 2, 3, n)
+            else:
+                tip = robot.poses(qd, [robot.tips[0]])[robot.tips[0]]
+                assert tip[0].tangent.shape == shape + (3, 3, n)
+                assert robot.link_positions(qd).tangent.shape == shape + (
+                    len(robot.links), 3, n)

@@ -289,8 +289,8 @@ def _identity(dq):
     n x n that is, repeated by broadcasting (strides 0, as objectives and
     :meth:`~armsim.ad.dual.Dual.variables` seed q), so only that row is read."""
     n = dq.shape[-1]
-    if dq.shape[-2] != n or any(dq.strides[:-2]):
-        return False
+    if dq.shape[-2] != n or dq.size == 0 or any(dq.strides[:-2]):
+        return False        # (an empty batch has no row to read; numpy gives it strides 0)
     eye = _EYES.get(n)
     if eye is None:
         eye = np.eye(n)
