@@ -61,3 +61,17 @@ def test_another_robot_binds_again_and_solves_give_the_same_answers(dual, monkey
     c = armsim.solve(dual, tg, q0=np.zeros(dual.n),
                      objectives=[armsim.SelfCollision(link_radius=0.06, margin=0.02)])
     assert a.success and np.array_equal(a.q, b.q) and np.array_equal(a.q, c.q)
+
+
+@pytest.mark.parametrize("change", ["link_radius", "margin"])
+def test_clearance_of_after_a_changed_setting_sees_the_pairs_a_solve_sees(dual, change):
+    # bound with link_radius 0 it keeps 119 pairs; with 0.06 (margin 0.02) 8 of them no pose
+    # parts are left out.  Was: clearance_of kept the old pairs (min -0.120 m against -0.025
+    # at these poses; 0.011 m off after a margin of 0.2)
+    q = np.random.default_rng(0).uniform(-1, 1, (50, dual.n))
+    sc = armsim.SelfCollision(link_radius=0.0 if change == "link_radius" else 0.06,
+                              margin=0.02).bind(dual)
+    setattr(sc, change, 0.06 if change == "link_radius" else 0.2)
+    fresh = armsim.SelfCollision(link_radius=0.06, margin=sc.margin)
+    assert np.array_equal(sc.clearance_of(dual, q), fresh.clearance_of(dual, q))
+    assert np.array_equal(sc._i, fresh._i) and sc._margin == fresh._margin

@@ -543,11 +543,10 @@ class SelfCollision(Objective):
 
     def clearance_of(self, chain, q):
         """The smallest surface distance over the pairs [m] (inf without pairs): (B,) at
-        joint values q (B, n), a float at one pose q (n,).  Its pairs are those of the chain
-        it was bound to (a solve binds it); another chain's binds it to that one."""
+        joint values q (B, n), a float at one pose q (n,).  Its pairs are those a solve on
+        ``chain`` sees: bound to it with the current link_radius and margin (kept when so)."""
         q = _pose_q("SelfCollision", chain, q)
-        if getattr(self, "_bound", None) is not chain:
-            self.bind(chain)
+        self.bind(chain)
         d = self.distance(geometry.chain_points(chain, np.atleast_2d(q)))
         d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
         return float(d[0]) if q.ndim == 1 else d
