@@ -133,3 +133,40 @@ def test_the_links_positions_are_the_poses_positions_stacked(robot, shape):
             want = p.tangent if isinstance(p, ad.Dual) else 0.0
             assert np.array_equal(got.tangent[..., r, :, :],
                                   np.broadcast_to(want, got.tangent[..., r, :, :].shape))
+
+
+def test_a_robot_of_a_thousand_links_takes_the_factor_by_factor_pass(tmp_path):
+    # the chain rule's plan holds a (steps, links x n) matrix: 1,241 links x 120 x 120
+    # joints would be 143 MB; such a robot keeps the pass whose memory follows its links
+    import tracemalloc
+
+    from armsim.kinematics import tree_seeded
+    from test_tree_sizes import comb
+    path = tmp_path / "comb.urdf"
+    path.write_text(comb(arm=600, teeth=40, every=15))
+    r = load_robot(path, tips=["a600", "b600"])
+    assert len(r.links) == 1241 and r.n == 120
+    assert not tree_seeded.fits(r, len(r.links)) and tree_seeded.fits(r, 60)
+    qd = ad.Dual(_q(r, (), 8), np.eye(r.n))
+    tracemalloc.start()
+    try:
+        pts = r.link_positions(qd)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60e6, f"{peak / 1e6:.1f} MB"
+    want = _stepwise(r, qd)
+    for k, link in enumerate(r.links[::97]):
+        p = want[link][1]
+        row = r.links.index(link)
+        np.testing.assert_allclose(pts.value[row], ad.value_of(p), atol=1e-14)
+        if isinstance(p, ad.Dual):
+            np.testing.assert_array_equal(pts.tangent[row], p.tangent)
+    # a few of its links take the chain rule, and agree with it
+    some = list(r.links[1:60])
+    got = r.poses(qd, some)
+    for link in some:
+        R, p = want[link]
+        np.testing.assert_allclose(ad.value_of(got[link][1]), ad.value_of(p), atol=1e-14)
+        if isinstance(p, ad.Dual):
+            np.testing.assert_allclose(got[link][1].tangent, p.tangent, atol=1e-12)

@@ -43,7 +43,8 @@ from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.spatial import _plain as _plain_dual
-from armsim.kinematics.tree_seeded import plain_frames, plain_poses, positions, seeded_poses
+from armsim.kinematics.tree_seeded import (fits, plain_frames, plain_poses, positions,
+                                           seeded_poses)
 from armsim.kinematics.validate import shown
 from armsim.ranges import real_array
 
@@ -441,7 +442,7 @@ class Robot(Limited):
         want = self._wanted(links)
         if not want:
             return {}
-        if _plain_dual(q):          # the chain rule on one-hot seeds (:mod:`tree_seeded`)
+        if _plain_dual(q) and fits(self, len(want)):    # the chain rule on one-hot seeds
             return seeded_poses(self, q, want)
         v = self.joint_values(q)
         if not isinstance(v, ad.Dual):
@@ -465,7 +466,7 @@ class Robot(Limited):
         """Every link's origin (..., L, 3) in the order of :attr:`links` (arrays or a Dual):
         the points obstacles and self-collision see, from one pass."""
         q = self._q(q)
-        if _plain_dual(q) or not isinstance(q, ad.Dual):
+        if not isinstance(q, ad.Dual) or (_plain_dual(q) and fits(self, len(self.links))):
             return positions(self, q, self.links)
         poses = self.poses(q)
         batch = np.shape(ad.value_of(q))[:-1]

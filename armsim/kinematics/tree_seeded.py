@@ -26,7 +26,7 @@ from armsim.ad import dual as ad
 from armsim.ad import twist
 from armsim.kinematics import batch
 
-__all__ = ["seeded_poses", "positions", "plain_frames", "plain_poses"]
+__all__ = ["seeded_poses", "positions", "plain_frames", "plain_poses", "fits"]
 
 
 def _constants(robot):
@@ -52,21 +52,22 @@ def plain_frames(robot, v, last):
     the movable joints' values v (..., M) (floats)."""
     parent, T0, TKA, moves, vi = _constants(robot)
     shape = v.shape[:-1]
-    local = np.empty(shape + (last, 4, 4))
-    local[...] = T0[:last]
+    F = np.empty(shape + (last + 1, 4, 4))   # each link's local transform, then its frame
+    F[..., 0, :, :] = np.eye(4)
+    F[..., 1:, :, :] = T0[:last]
     m = moves[moves < last]
     if m.size:
         x = v[..., vi[:m.size]]
         d = np.sin(x)[..., None, None] * TKA[0, m]
         d += (1.0 - np.cos(x))[..., None, None] * TKA[1, m]
         d += x[..., None, None] * TKA[2, m]
-        local[..., m, :, :] += d
-    L = [local[..., i, :, :] for i in range(last)]
-    F = [np.broadcast_to(np.eye(4), shape + (4, 4))]
-    for i in range(1, last + 1):
+        F[..., m + 1, :, :] += d
+    views = [F[..., i, :, :] for i in range(last + 1)]
+    for i in range(1, last + 1):        # parent before child: its frame is final
         up = parent[i - 1]
-        F.append(L[i - 1] if up == 0 else F[up] @ L[i - 1])
-    return np.stack(F, axis=-3)
+        if up:
+            np.matmul(views[up], views[i], out=views[i])    # (numpy buffers the overlap)
+    return F
 
 
 def _paths(robot, last):
@@ -90,6 +91,15 @@ def plain_poses(robot, v, want):
 
 
 BLOCK = 1 << 18        # numbers of one block of rows' twists (rows x moved links x 3 x K)
+PLAN_FLOATS = 1 << 20  # the largest product of links x movable joints x n a plan holds
+
+
+def fits(robot, links):
+    """Whether :func:`seeded_poses` and :func:`positions` take ``links`` links of ``robot``
+    with a Dual: their plan holds a (steps, links x n) matrix, so a robot of thousands of
+    links and hundreds of joints takes the factor-by-factor pass instead (memory in
+    proportion to its links)."""
+    return links * len(robot._movable) * robot.n <= PLAN_FLOATS
 
 
 def _derivatives(robot, q, index, rotations):
