@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _docs import write_blocks, write_json  # noqa: E402
+from _docs import add_markdown_argument, publish  # noqa: E402
 
 from armsim import robots  # noqa: E402
 from armsim.ad import dual as ad  # noqa: E402
@@ -133,18 +133,11 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="PATH", help="write every figure to PATH as JSON")
-    p.add_argument("--markdown", action="store_true",
-                   help="write the table into the README's generated block")
+    add_markdown_argument(p, str(ROOT / "README.md"))
     args = p.parse_args(argv)
     rows = run(repeats=args.repeats, seed=args.seed)
-    table = markdown(rows)
-    print(table)
-    if args.json:
-        write_json(args.json, {"benchmark": "tree_frames", "rows": rows}, indent=2)
-    if args.markdown:
-        write_blocks(ROOT / "README.md", {"bench/tree_frames.py": table},
-                     "python bench/tree_frames.py --markdown")
-        print("wrote the table into README.md")
+    publish(args, "bench/tree_frames.py", markdown(rows),
+            {"benchmark": "tree_frames", "rows": rows}, "python bench/tree_frames.py --markdown")
     return 0
 
 
