@@ -416,6 +416,20 @@ class Obstacle(Objective):
         d = np.min(d, axis=-1) if d.shape[-1] else np.full(d.shape[0], np.inf)
         return float(d[0]) if q.ndim == 1 else d
 
+    def surface_distance(self, points):
+        """The signed distance [m] of each point (d,) or (..., d) to the obstacle's own
+        surface (negative inside; ``link_radius`` not subtracted): a float for one point,
+        else an array of the points' shape without its last axis.  The shape alone, not the
+        links a chain binds it to (what the window's mouse picks by)."""
+        p = np.asarray(points, dtype=float)
+        d = self.center.size
+        if p.ndim == 0 or p.shape[-1] != d or not np.isfinite(p).all():
+            raise ValueError(f"{type(self).__name__}.surface_distance: points must be finite "
+                             f"numbers of shape ({d},) or (..., {d}), got shape {p.shape}")
+        flat = p.reshape(1, -1, d)                  # each point a link of zero length
+        out = np.asarray(self._core(flat, flat), dtype=float).reshape(p.shape[:-1])
+        return float(out) if p.ndim == 1 else out
+
     def move_to(self, center):
         """Put the obstacle's centre at ``center`` (the shape moves with it)."""
         self.center = _vector("center", center, self.center.size)

@@ -16,9 +16,8 @@ PICK_PX = 3.0
 def obstacle_at(obstacles, point, tolerance=0.0):
     """The last drawn (topmost) of ``obstacles`` whose surface is within ``tolerance`` [m]
     of the world ``point`` (inside counts), else None."""
-    p = np.asarray(point, dtype=float)[None, None]     # a link of zero length at the point
+    p = np.asarray(point, dtype=float)
     for o in reversed(obstacles):       # (its shape's own distance: not the links it is bound to)
-        d = float(o._core(p, p)[0, 0])
-        if d <= tolerance:
+        if o.surface_distance(p) <= tolerance:
             return o
     return None
