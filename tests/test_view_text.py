@@ -377,3 +377,49 @@ def test_a_short_legend_shows_every_joints_colour(size):
     seen = [j + 1 for j in range(7)
             if np.any(np.all(pixels == theme.segment_color(j)[:3], axis=1))]
     assert seen == [1, 2, 3, 4, 5, 6, 7]
+
+
+_TWO_HANDS = """<?xml version="1.0" encoding="UTF-8"?>
+<robot name="two_hands">
+  <link name="base"/><link name="body"/><link name="LA"/><link name="RA"/>
+  <link name="LEFT"/><link name="RIGHT"/>
+  <joint name="waist" type="revolute"><parent link="base"/><child link="body"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>
+    <limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
+  <joint name="ls" type="revolute"><parent link="body"/><child link="LA"/>
+    <origin xyz="0 0.15 0.3" rpy="1.2 0 0"/><axis xyz="0 1 0"/>
+    <limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="le" type="revolute"><parent link="LA"/><child link="LEFT"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/>
+    <limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="rs" type="revolute"><parent link="body"/><child link="RA"/>
+    <origin xyz="0 -0.15 0.3" rpy="-1.2 0 0"/><axis xyz="0 1 0"/>
+    <limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+  <joint name="re" type="revolute"><parent link="RA"/><child link="RIGHT"/>
+    <origin xyz="0 0 0.3"/><axis xyz="0 1 0"/>
+    <limit lower="-2" upper="2" effort="1" velocity="1"/></joint>
+</robot>
+"""
+
+
+def test_names_the_font_has_no_glyphs_for_are_drawn_told_apart(tmp_path):
+    """Tools named 左手 and 右手 (left and right hand): the default font has no glyph for
+    either, and drew each character as the same box, so the panel's two tool lines looked
+    alike whichever tool was which.  Such a character is drawn as its escape (\\u5de6): the
+    picture changes when the two names swap places (it was the same picture)."""
+    import armsim
+    left, right = "\u5de6\u624b", "\u53f3\u624b"
+    font = style._font(20)
+    ink = [pygame.surfarray.array2d(font.render(t, False, (255, 255, 255)))
+           for t in (left, right)]
+    assert ink[0].shape != ink[1].shape or not np.array_equal(*ink)
+    assert font.size(left) == font.size("\\u5de6\\u624b")
+    pictures = []
+    for a, b in ((left, right), (right, left)):
+        path = tmp_path / f"{len(pictures)}.urdf"
+        path.write_text(_TWO_HANDS.replace("LEFT", a).replace("RIGHT", b), encoding="utf-8")
+        robot = armsim.load_robot(path)
+        q = np.zeros(robot.n)
+        pictures.append(np.asarray(armsim.render(robot, q, size=(480, 360), show_panel=True)))
+    assert not np.array_equal(*pictures)
+    assert style.drawable("x\u00e4\u0437\tz") == "x\u00e4\u0437\\tz"    # (Latin, Cyrillic: glyphs)

@@ -143,13 +143,60 @@ _FONTS: dict[int, pygame.font.Font] = {}
 
 
 def _font(size: int) -> pygame.font.Font:
-    """The default pygame font at ``size``; works without a display."""
+    """The default pygame font at ``size`` (:class:`_Font`); works without a display."""
     if not pygame.font.get_init():
         pygame.font.init()
         _FONTS.clear()  # fonts made before a pygame.quit() are dead
     if size not in _FONTS:
-        _FONTS[size] = pygame.font.Font(None, size)
+        _FONTS[size] = _Font(size)
     return _FONTS[size]
+
+
+class _Font(pygame.font.Font):
+    """pygame's default font, its text passed through :func:`drawable` to be measured and
+    drawn."""
+
+    def __init__(self, size: int):
+        super().__init__(None, size)
+
+    def render(self, text, *args, **kwargs):
+        return super().render(drawable(text), *args, **kwargs)
+
+    def size(self, text):
+        return super().size(drawable(text))
+
+
+_GLYPHS: dict[str, bool] = {}
+
+
+def drawable(text):
+    """``text`` with each character the default font has no glyph for (CJK, emoji) or that
+    is not printable written as its escape (``左手`` -> ``\\u5de6\\u624b``): the font draws
+    all of them as one box, so two such names (tools ``左手`` and ``右手``) looked alike."""
+    if not isinstance(text, str) or (text.isascii() and text.isprintable()):
+        return text
+    return "".join(c if _has_glyph(c) else ascii(c)[1:-1] for c in text)
+
+
+_GLYPH_FONT: list = []      # the default font read by pygame.freetype, which tells a glyph
+
+
+def _has_glyph(c: str) -> bool:
+    if c not in _GLYPHS:
+        if not c.isprintable():
+            _GLYPHS[c] = False
+            return False
+        try:
+            import pygame.freetype as freetype
+            if not freetype.get_init():       # (pygame.quit() ends it and its fonts)
+                freetype.init()
+                _GLYPH_FONT.clear()
+            if not _GLYPH_FONT:
+                _GLYPH_FONT.append(freetype.Font(None, 12))
+            _GLYPHS[c] = _GLYPH_FONT[0].get_metrics(c)[0] is not None
+        except (ImportError, pygame.error, RuntimeError):     # (no freetype: as drawn)
+            return True
+    return _GLYPHS[c]
 
 
 # -- the type scale: three sizes from the surface's size, never from what they show --------
