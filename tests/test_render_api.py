@@ -743,3 +743,18 @@ def test_the_readme_api_blocks_run_as_written_from_the_root(section, monkeypatch
     names = {}
     exec(compile(code, "README.md", "exec"), names)
     assert names["res"].success and np.all(names["batch"].success)
+
+
+@pytest.mark.parametrize("robot", ["panda", "dual_arm", "chain"])
+def test_a_picture_that_would_not_fit_in_memory_is_refused_before_drawing(robot, monkeypatch):
+    """armsim.render at 4096x4096 with 100 MiB of memory left: one line saying what it
+    needs (it drew, 240 MiB at its peak, and on a machine short of memory failed in a
+    MemoryError traceback; animate and --gif checked, render did not).  A small picture is
+    drawn as before."""
+    import armsim.view.export as ex
+    robot = (armsim.Chain([0.4, 0.3]) if robot == "chain" else armsim.robots.load(robot))
+    monkeypatch.setattr(ex, "_available_memory", lambda: 100 << 20)
+    with pytest.raises(ValueError, match=r"^a picture at 4096x4096 needs about 304 MiB of "
+                                         r"memory; 100 MiB available$"):
+        armsim.render(robot, size=(4096, 4096))
+    assert armsim.render(robot, size=(64, 48)).size == (64, 48)

@@ -34,13 +34,14 @@ from armsim.ranges import is_whole
 
 __all__ = ["ExportError", "export_gif", "write_plot", "PLOT_SIZE", "GifWriter", "gif_delays", "read_durations", "export_memory",
            "check_export", "progress_bar", "MAX_GIF_FPS", "MIN_GIF_FPS", "MAX_GIF_FRAMES",
-           "MAX_GIF_SIDE"]
+           "MAX_GIF_SIDE", "check_memory", "picture_memory"]
 
 MAX_GIF_FPS = 50.0              # delays of 2 hundredths of a second
 MIN_GIF_FPS = 100.0 / 65535     # delays of 65535 hundredths (the format's largest)
 MAX_GIF_FRAMES = 100_000        # about 55 min at 30 fps; longer exports take hours
 MAX_GIF_SIDE = 4096             # the scene format's largest picture side
 BYTES_PER_PIXEL = 30            # surface 3, RGBX 4, keys 4, masks/indices 8, previous 1, crop/LZW ~10
+PICTURE_BYTES_PER_PIXEL = 14    # one picture (armsim.render): surfaces, masks, the array out
 
 
 class ExportError(Exception):
@@ -83,6 +84,24 @@ def export_memory(size) -> int:
     """
     w, h = size
     return BYTES_PER_PIXEL * int(w) * int(h) + (80 << 20)   # + colour table 16 MiB, interpreter and libraries
+
+
+def picture_memory(size) -> int:
+    """Bytes one picture of ``size`` (w, h) drawn by ``armsim.render`` needs: measured
+    164 MiB over the process's size at 4096x4096 (the Panda, its panel shown) and 120 MiB
+    of address space for pygame's libraries, against 304 MiB estimated."""
+    w, h = size
+    return PICTURE_BYTES_PER_PIXEL * int(w) * int(h) + (80 << 20)
+
+
+def check_memory(need, size, what="an export"):
+    """An :class:`ExportError` (one line) when ``need`` bytes for ``what`` at ``size`` are
+    more than the memory available."""
+    have = _available_memory()
+    if have is not None and need > have:
+        w, h = size
+        raise ExportError(f"{what} at {w}x{h} needs about {_mib(need)} of memory; "
+                          f"{_mib(have)} available")
 
 
 def _available_memory():
@@ -133,10 +152,7 @@ def check_export(frames, fps, size):
         raise ExportError(f"size must be two integers >= 1, got {w}x{h}")
     if w > MAX_GIF_SIDE or h > MAX_GIF_SIDE:
         raise ExportError(f"size must be at most {MAX_GIF_SIDE}x{MAX_GIF_SIDE}, got {w}x{h}")
-    need, have = export_memory((w, h)), _available_memory()
-    if have is not None and need > have:
-        raise ExportError(f"an export at {w}x{h} needs about {_mib(need)} of memory; "
-                          f"{_mib(have)} available")
+    check_memory(export_memory((w, h)), (w, h))
     return int(frames), fps, (int(w), int(h))
 
 

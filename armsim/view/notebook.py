@@ -57,8 +57,9 @@ def _is_spatial(robot) -> bool:
                      f"armsim.Robot, got {type(robot).__name__}")
 
 
-def _check_size(size) -> tuple[int, int]:
-    """``size`` as (w, h), or the scene's ``render.size`` error as a one-line ValueError."""
+def _check_size(size, picture=False) -> tuple[int, int]:
+    """``size`` as (w, h), or the scene's ``render.size`` error as a one-line ValueError
+    (``picture``: also one when a picture of ``size`` would not fit in memory)."""
     from armsim.scene.schema import SceneError, Size, Where
     value = list(size) if isinstance(size, (tuple, list, np.ndarray)) else size
     if isinstance(value, list):
@@ -67,6 +68,12 @@ def _check_size(size) -> tuple[int, int]:
         w, h = Size().parse(value, Where("", ("size",)))
     except SceneError as exc:
         raise ValueError(f"{exc.key}: {exc.detail}") from None
+    if picture:         # (before any drawing; an animation's export checks its own)
+        from armsim.view.export import ExportError, check_memory, picture_memory
+        try:
+            check_memory(picture_memory((w, h)), (w, h), "a picture")
+        except ExportError as exc:
+            raise ValueError(str(exc)) from None
     return int(w), int(h)
 
 
@@ -365,7 +372,8 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     Raises
     ------
     ValueError (one line, naming the argument) for a bad robot, q, target (a coordinate
-    past 1e6 m too), size, view or option (one the drawing routine does not take).
+    past 1e6 m too), size (one whose picture would not fit in the memory available too),
+    view or option (one the drawing routine does not take).
     """
     from PIL import Image
     from armsim.kinematics.tree import Robot
@@ -375,7 +383,7 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
                              "(a chain's has: load it with tip=...)")
         return _render_tree(robot, q, target, size, view, show_panel, theme, options)
     spatial = _is_spatial(robot)
-    size = _check_size(size)
+    size = _check_size(size, picture=True)
     q = _default_q(robot, spatial) if q is None else _check_q(robot, q, "q", spatial)
     target = None if target is None else _check_target(robot, target, spatial)
     _check_options(options, "spatial" if spatial else "planar")
@@ -407,7 +415,7 @@ def _render_tree(robot, q, target, size, view, show_panel, theme, options):
     from armsim.ik.tree_tracking import tree_snapshot
     from armsim.view.orbit import states_framing
     from armsim.view.tree3d import render_tree
-    size = _check_size(size)
+    size = _check_size(size, picture=True)
     if q is None:
         q = np.where(np.isfinite(robot.limits), robot.limits, 0.0).mean(axis=1)
     q = _tree_q(robot, q, "q")[0]
