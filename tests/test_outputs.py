@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -134,6 +135,63 @@ def test_not_enough_memory_is_refused_saying_how_much(tmp_path, monkeypatch, cap
     assert capsys.readouterr().err == ("armsim: error: an export at 4096x4096 needs about 560 MiB "
                                        "of memory; 200 MiB available\n")
     assert listing(tmp_path) == []
+
+
+_UNDER_A_LIMIT = """
+import resource, sys
+import numpy, pygame, armsim
+from armsim import cli
+with open("/proc/self/status") as fh:
+    size = next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (size + (250 << 20), resource.RLIM_INFINITY))
+if sys.argv[1] == "render":
+    try:
+        armsim.render(armsim.Chain([0.4, 0.3]), size=(4096, 4096))
+    except ValueError as exc:
+        sys.exit(f"ValueError: {exc}")
+    sys.exit("drawn")
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/self/status")
+def test_an_address_space_limit_is_memory_not_available(tmp_path):
+    """Under ``ulimit -v`` (250 MiB above what the process holds) a 4096x4096 export
+    (560 MiB) and picture (304 MiB) are refused up front in one line: the check read only
+    the system's available memory (23 GiB here), and the export ended in a MemoryError
+    traceback."""
+    run = [sys.executable, "-c", _UNDER_A_LIMIT]
+    r = subprocess.run(run + ["--gif", "a.gif", "--size", "4096x4096", "--frames", "2"],
+                       cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(r"armsim: error: an export at 4096x4096 needs about 560 MiB of memory; "
+                        r"2[0-5]\d MiB available\n", r.stderr), r.stderr
+    assert listing(tmp_path) == []
+    r = subprocess.run(run + ["render"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                       timeout=300)
+    assert re.fullmatch(r"ValueError: a picture at 4096x4096 needs about 304 MiB of memory; "
+                        r"2[0-5]\d MiB available\n", r.stderr), r.stderr
+
+
+def test_a_containers_memory_limit_is_memory_not_available(tmp_path, monkeypatch):
+    """A cgroup's limit (a container's: the system's MemAvailable is the host's) bounds the
+    memory available; cgroup v2's "max" and v1's 2^63 are no limit."""
+    import armsim.view.export as ex
+    files = {}
+    for name, text in [("max", "1073741824\n"), ("current", "805306368\n"),
+                       ("none", "max\n"), ("v1none", "9223372036854771712\n")]:
+        files[name] = tmp_path / name
+        files[name].write_text(text)
+    monkeypatch.setattr(ex, "CGROUP_FILES", ((files["max"], files["current"]),))
+    assert ex._cgroup_room() == 256 << 20
+    assert ex._available_memory() == 256 << 20
+    with pytest.raises(ex.ExportError, match="needs about 560 MiB of memory; 256 MiB available"):
+        ex.check_export(2, 30, (4096, 4096))
+    for none in ("none", "v1none"):
+        monkeypatch.setattr(ex, "CGROUP_FILES", ((files[none], files["current"]),))
+        assert ex._cgroup_room() is None
+    monkeypatch.setattr(ex, "CGROUP_FILES", ((tmp_path / "missing", files["current"]),))
+    assert ex._cgroup_room() is None
 
 
 # -- destinations that are not regular files ----------------------------------------------

@@ -104,15 +104,59 @@ def check_memory(need, size, what="an export"):
                           f"{_mib(have)} available")
 
 
+#: where a cgroup's memory limit and use are read (v2, then v1)
+CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                 "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
 def _available_memory():
+    """Bytes this process can still take: the least of the system's available memory, the
+    room under its cgroup's limit (a container's) and under its address-space limit
+    (``ulimit -v``); None when none is known.  (The system's alone let a 560 MiB export
+    start in a 400 MiB ``ulimit -v`` and end in a MemoryError traceback.)"""
+    known = [v for v in (_field("/proc/meminfo", "MemAvailable:"), _cgroup_room(),
+                         _address_room()) if v is not None]
+    return max(min(known), 0) if known else None
+
+
+def _field(path, key):
+    """A ``key: N kB`` line's bytes in ``path`` (/proc/meminfo, /proc/self/status)."""
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _cgroup_room():
+    for limit, usage in CGROUP_FILES:
+        try:
+            with open(limit) as fh:
+                top = fh.read().strip()
+            with open(usage) as fh:
+                used = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if top.isdigit() and int(top) < 1 << 60:      # ("max", v1's "no limit": 2^63 - 4096)
+            return int(top) - used
+        return None
+    return None
+
+
+def _address_room():
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    size = _field("/proc/self/status", "VmSize:")
+    if soft == resource.RLIM_INFINITY or size is None:
+        return None
+    return soft - size
 
 
 def _mib(n):
