@@ -44,6 +44,19 @@ def test_blank_lines_before_the_declaration_and_a_trailing_nul_are_read(tmp_path
         armsim.load_urdf(path)
 
 
+def test_a_utf16_file_with_its_byte_order_mark_is_read(tmp_path):
+    # Windows PowerShell 5 writes `xacro robot.xacro > robot.urdf` as UTF-16 with a byte-order
+    # mark, which libxml2 reads; the NUL bytes trimmed from the end took the high byte of the
+    # last character: "not well-formed XML: Invalid bytes in character encoding, line 1, ..."
+    path = tmp_path / "robot.urdf"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        for header in ("", '<?xml version="1.0" encoding="UTF-16"?>'):
+            path.write_bytes("\ufeff".encode(encoding) + (arm(header) + "\r\n").encode(encoding))
+            assert [j.name for j in armsim.load_urdf(path).joints] == ["j1", "j2"]
+            assert armsim.load_robot(path).joint_names == ("j1", "j2")
+            assert parse_root(path).get("name") == "two"
+
+
 def slider(tmp_path):
     # pybullet's cube_no_rotation.urdf and biped2d_pybullet.urdf: lower > upper, "no limit"
     nolimit = "<limit effort='0' lower='1' upper='-1' velocity='1000'/>"

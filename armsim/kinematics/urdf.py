@@ -108,7 +108,11 @@ def _framed(data):
     """``data`` without what ROS's and pybullet's readers skip around the document and libxml2
     refuses: blank lines before the XML declaration (moved after it, so that every later
     line keeps its number; pybullet's biped2d_pybullet.urdf, diff_ring.urdf) and NUL bytes
-    at its end (pybullet's humanoid.urdf ends in one)."""
+    at its end (pybullet's humanoid.urdf ends in one).  A UTF-16 file (its byte-order mark
+    first: Windows PowerShell 5 writes ``xacro x.xacro > x.urdf`` so) is left as it is: a NUL
+    byte there is half of a character, and libxml2 reads it whole."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data
     data = data.rstrip(b"\0")
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     body = data[len(bom):]
