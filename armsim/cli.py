@@ -574,7 +574,8 @@ SUBCOMMANDS = {
 
 def main(argv=None):
     """Entry point of ``run_arm.py`` and the ``armsim`` console script."""
-    from armsim.files import Terminated, one_line as _one_line
+    from armsim.files import Terminated, hold_standard_fds, one_line as _one_line
+    hold_standard_fds()     # a closed standard output is no later file's number
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:

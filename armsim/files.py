@@ -56,10 +56,30 @@ from pathlib import Path
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
            "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped",
-           "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE"]
+           "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE", "hold_standard_fds"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
+# standard descriptors (0, 1, 2) that were closed when the command started (hold_standard_fds)
+_CLOSED_AT_START = set()
+
+
+def hold_standard_fds():
+    """Give each closed standard descriptor (0, 1, 2: ``>&-``) to ``/dev/null``, so that no
+    file opened later takes its number: an output file that became descriptor 1 was then
+    written by ``-`` too (the JSON report at the end of the GIF).  ``-`` stays refused as a
+    closed standard output."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd, inheritable=True)
+                os.close(null)
+            else:
+                os.set_inheritable(fd, True)
+            _CLOSED_AT_START.add(fd)
 
 
 class OutputError(Exception):
@@ -251,6 +271,8 @@ class Destination:
             if os.isatty(1):
                 self._fail("refusing to write binary data to a terminal; redirect standard output")
             try:
+                if 1 in _CLOSED_AT_START:     # (held by /dev/null: hold_standard_fds)
+                    raise OSError(errno.EBADF, os.strerror(errno.EBADF))
                 fd = os.dup(1)
             except OSError as exc:      # (it said only "Bad file descriptor")
                 self._fail(f"cannot write to standard output: {_why(exc)} (is it closed?)")

@@ -524,6 +524,23 @@ def test_a_closed_standard_output_is_named(tmp_path):
                         "(is it closed?)\n")
 
 
+@pytest.mark.parametrize("args", [
+    ["--gif", "a.gif", "--report", "-", *SMALL],
+    ["sweep", "s.toml", "--vary", "segments=1", "--seeds", "1", "--csv", "a.csv", "--plot", "-"],
+])
+def test_a_closed_standard_output_is_never_another_output(tmp_path, args):
+    # with standard output closed, the first file opened took its descriptor and `-` wrote
+    # into it: the JSON report at the end of the GIF, the PNG plot in the CSV, status 0
+    (tmp_path / "s.toml").write_text(SWEEP_SCENE)
+    r = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), *args], cwd=tmp_path, env=ENV,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120,
+                       preexec_fn=lambda: os.close(1))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.endswith("error: cannot write to standard output: Bad file descriptor "
+                             "(is it closed?)\n") and r.stderr.count("\n") == 1, r.stderr
+    assert listing(tmp_path) == ["s.toml"]
+
+
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
     # `--gif - | head -c 10` said "armsim: error: cannot write '-': Broken pipe", exit 2,
     # as if the input were bad
