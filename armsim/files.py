@@ -48,6 +48,7 @@ import os
 import re
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -68,7 +69,8 @@ def hold_standard_fds():
     """Give each closed standard descriptor (0, 1, 2: ``>&-``) to ``/dev/null``, so that no
     file opened later takes its number: an output file that became descriptor 1 was then
     written by ``-`` too (the JSON report at the end of the GIF).  ``-`` stays refused as a
-    closed standard output."""
+    closed standard output; ``sys.stdout`` and ``sys.stderr``, None when theirs was closed,
+    write there (what a command says goes nowhere, and its work is done)."""
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
@@ -80,6 +82,10 @@ def hold_standard_fds():
             else:
                 os.set_inheritable(fd, True)
             _CLOSED_AT_START.add(fd)
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if fd in _CLOSED_AT_START and getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace",
+                                    closefd=False))
 
 
 class OutputError(Exception):

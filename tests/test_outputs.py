@@ -541,6 +541,21 @@ def test_a_closed_standard_output_is_never_another_output(tmp_path, args):
     assert listing(tmp_path) == ["s.toml"]
 
 
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_sweep_runs_with_standard_output_or_error_closed(tmp_path, closed):
+    # `armsim sweep ... --csv a.csv >&-` wrote the CSV, then "AttributeError: 'NoneType' object
+    # has no attribute 'flush'", status 1; with 2>&- no run was made ('NoneType' object has no
+    # attribute 'isatty') and a.csv.partial was left, refused by the next run as unfinished
+    (tmp_path / "s.toml").write_text(SWEEP_SCENE)
+    r = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", "s.toml", "--vary",
+                        "segments=1", "--seeds", "1", "--csv", "a.csv"], cwd=tmp_path, env=ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                       preexec_fn=lambda: os.close(closed))
+    assert (r.returncode, r.stdout if closed == 1 else r.stderr) == (0, ""), r.stderr
+    assert listing(tmp_path) == ["a.csv", "s.toml"]
+    assert (tmp_path / "a.csv").read_text().startswith("segments,population,seed,")
+
+
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
     # `--gif - | head -c 10` said "armsim: error: cannot write '-': Broken pipe", exit 2,
     # as if the input were bad
