@@ -149,6 +149,8 @@ def ordered_tips(tips) -> None:
     (hash randomisation), and the tools' order, a solve's rows, with it."""
     if isinstance(tips, (set, frozenset)):
         raise ValueError(f"tips must be ordered: a list or tuple, got {type(tips).__name__}")
+    if isinstance(tips, (bytes, bytearray, memoryview)):    # (its items would be numbers)
+        raise ValueError(f"tips must be link names (text), got {type(tips).__name__}")
 
 
 class Robot(Limited):
@@ -370,7 +372,10 @@ class Robot(Limited):
                              f"{type(tips).__name__}") from None
         out = []
         for t in tips:
-            if not isinstance(t, str) or t not in self._index or t in self._hidden:
+            if not isinstance(t, str):
+                raise ValueError(f"tips must be link names (text), got {type(t).__name__} "
+                                 f"{shown(t)}")
+            if t not in self._index or t in self._hidden:
                 raise ValueError(f"no link named {shown(t)} (a tip); links: "
                                  f"{validate.listed(self.links)}")
             if t in out:
