@@ -644,3 +644,23 @@ def test_the_summary_prints_a_median_of_rounds_as_it_is():
     assert _table(rows).splitlines()[1].split()[3:5] == ["2", "5.5"]
     rows[1]["rounds"] = 6
     assert _table(rows).splitlines()[1].split()[3:5] == ["2", "5"]
+
+
+def test_a_journals_errors_show_its_name_short_and_escaped(tmp_path):
+    # the journal's messages printed its path whole and raw, unlike every other message: a
+    # name with a line break made two lines, a long one a line of its full length
+    from armsim.files import SHOWN_NAME
+    from armsim.vision import journal as journal_mod
+    for name in ("o\nx.csv.partial", "o" * 200 + ".csv.partial"):
+        path = tmp_path / name
+        path.write_text("not a journal\n")
+        with pytest.raises(journal_mod.JournalError) as err:
+            journal_mod.Journal.open(path, ["a"], {"runs": 1}, None, resume=True)
+        text = str(err.value)
+        assert "\n" not in text
+        assert text.startswith("'") and "' is not an armsim sweep journal" in text
+        shown = text[1:text.index("' is not")]
+        assert len(shown) <= SHOWN_NAME
+        assert shown.endswith(".csv.partial")
+        assert ("\\n" in shown) == ("\n" in name)
+        assert path.read_text() == "not a journal\n"

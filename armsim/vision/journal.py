@@ -44,6 +44,8 @@ import os
 import stat
 from pathlib import Path
 
+from armsim.files import short_name
+
 __all__ = ["Journal", "JournalError", "JOURNAL_SUFFIX", "MAGIC", "VERSION", "MAX_LINE", "check_row",
            "special_kind"]
 
@@ -178,7 +180,7 @@ class Journal:
         path = Path(path)
         what = special_kind(path)
         if what is not None:
-            raise JournalError(f"cannot use '{path}' as the sweep's journal: {what}")
+            raise JournalError(f"cannot use '{short_name(path)}' as the sweep's journal: {what}")
         head = header_line(params)
         flags = os.O_CLOEXEC | os.O_NOCTTY
         try:
@@ -252,7 +254,7 @@ def _lock(path, fd):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise JournalError(f"'{path}' is in use by another armsim sweep") from None
+        raise JournalError(f"'{short_name(path)}' is in use by another armsim sweep") from None
     except OSError:         # a file system without locks: go on without one
         pass
 
@@ -262,26 +264,28 @@ def _read(path, fd, fields, head, runs, rows, resume):
     only with ``resume``); return its rows."""
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):            # replaced between the look and the open
-        raise JournalError(f"cannot use '{path}' as the sweep's journal: it is not a regular file")
+        raise JournalError(f"cannot use '{short_name(path)}' as the sweep's journal: it is not "
+                           f"a regular file")
     bound = (runs + 2) * MAX_LINE
     if st.st_size > bound:
-        raise JournalError(f"cannot use '{path}' as the sweep's journal: it is {st.st_size} bytes, "
-                           f"more than a journal of {runs} runs can hold ({bound})")
+        raise JournalError(f"cannot use '{short_name(path)}' as the sweep's journal: it is "
+                           f"{st.st_size} bytes, more than a journal of {runs} runs can hold ({bound})")
     reader = open(fd, "rb", closefd=False)
     try:
         first = reader.readline(MAX_LINE + 1)
         if first.startswith(f"{MAGIC} ".encode()) and not first.startswith(f"{MAGIC} {VERSION} ".encode()):
-            raise JournalError(f"'{path}' is a sweep journal of another armsim version (not format "
-                               f"{VERSION}); it cannot be resumed: delete it to start again")
+            raise JournalError(f"'{short_name(path)}' is a sweep journal of another armsim "
+                               f"version (not format {VERSION}); it cannot be resumed: delete "
+                               f"it to start again")
         if not first.startswith(f"{MAGIC} {VERSION} ".encode()) or not first.endswith(b"\n"):
-            raise JournalError(f"'{path}' is not an armsim sweep journal (its first line is not "
-                               f"'{MAGIC} {VERSION} ...'); refusing to touch it: move it away or name "
-                               f"another --csv")
-        other = (f"--resume: {path} belongs to another sweep (a different scene, grid, seeds or "
-                 f"--max-rounds); delete it to start again")
+            raise JournalError(f"'{short_name(path)}' is not an armsim sweep journal (its first "
+                               f"line is not '{MAGIC} {VERSION} ...'); refusing to touch it: "
+                               f"move it away or name another --csv")
+        other = (f"--resume: {short_name(path)} belongs to another sweep (a different scene, "
+                 f"grid, seeds or --max-rounds); delete it to start again")
         if not resume:
-            raise JournalError(f"{path} holds an interrupted sweep: add --resume to continue it, "
-                               f"or delete it to start again")
+            raise JournalError(f"{short_name(path)} holds an interrupted sweep: add --resume to "
+                               f"continue it, or delete it to start again")
         if first.rstrip(b"\r\n") != head.encode():
             raise JournalError(other)
         line = reader.readline(MAX_LINE + 1)
@@ -294,13 +298,14 @@ def _read(path, fd, fields, head, runs, rows, resume):
             if not line:
                 break
             n = len(done) + 1
-            where = f"--resume: {path} row {n} (line {n + 2})"
+            where = f"--resume: {short_name(path)} row {n} (line {n + 2})"
             if not line.endswith(b"\n"):
                 if len(line) > MAX_LINE:
                     raise JournalError(f"{where}: longer than {MAX_LINE} bytes")
                 break                           # cut short by a kill: that run runs again
             if n > runs:
-                raise JournalError(f"--resume: {path} has more rows than the sweep's {runs} runs")
+                raise JournalError(f"--resume: {short_name(path)} has more rows than the "
+                                   f"sweep's {runs} runs")
             done.append(_row(line, fields, rows(n - 1), where))
             end = reader.tell()
     finally:
