@@ -47,6 +47,7 @@ SCREEN_ULPS = 32        # the float32 screens' distance error bound, in float32 
 ROTATION_WEIGHT = 0.2   # [m] a rotation matrix's entries count as this length in the table
 TABLE_STREAM = 0x7AB1E  # the table's random stream: default_rng([seed, TABLE_STREAM])
 _TABLES = weakref.WeakKeyDictionary()   # chain -> {(seed, key): (joint vectors, features)}
+TABLES_KEPT = 8         # tables kept per chain (seeds, kinds and weights): then starts over
 
 
 def restart_starts(prob, restarts, seed):
@@ -364,11 +365,12 @@ def table(prob, seed):
     """(joint vectors (E, n), -2 times their features transposed (F, E; C-contiguous: an
     aim's distances are ``f @ minus2 + sq``), the features' squared norms (E,)), with E =
     :func:`table_entries` (F) (:data:`TABLE_SIZE` but for a robot of many tools),
-    read-only; kept per chain and seed in the process, and on disk for a plain spatial
-    target (:mod:`armsim.ik.disk_cache`)."""
+    read-only; kept per chain and seed in the process (at most :data:`TABLES_KEPT` a
+    chain), and on disk for a plain spatial target (:mod:`armsim.ik.disk_cache`)."""
     key = (prob.kind, tuple(prob.weights), TABLE_SIZE, ROTATION_WEIGHT, prob._draw.tobytes())
     cache = _TABLES.setdefault(prob.chain, {}) if seed is not None else {}
-    if (seed, key) not in cache:
+    got = cache.get((seed, key))
+    if got is None:
         parts = _disk_parts(prob, seed)
         built = None if parts is None else _from_disk(disk_cache.load("table", parts), prob)
         if built is None:
@@ -382,10 +384,12 @@ def table(prob, seed):
                 disk_cache.store("table", parts, None, built)
         for a in built:
             a.setflags(write=False)
-        if seed is None:
-            return built
-        cache[(seed, key)] = built
-    return cache[(seed, key)]
+        if seed is not None:
+            if len(cache) >= TABLES_KEPT:    # a seed or weights per solve: bounded memory
+                cache.clear()
+            cache[(seed, key)] = built
+        got = built
+    return got
 
 
 def _disk_parts(prob, seed):
