@@ -140,3 +140,26 @@ def test_a_target_rotation_that_is_not_finite_names_the_entry():
     T[0, 1] = 2.0           # finite, not a rotation: as before
     with pytest.raises(ValueError, match="must be orthonormal .* got a deviation of 4"):
         armsim.solve(panda, T)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 2, None, np.array([True, False]), 0.5])
+def test_priority_that_is_not_true_or_false_is_refused(ur5, pose, flag):
+    """priority="no" (text is truthy) served the objectives in the null space of the target;
+    an array raised numpy's "truth value ... ambiguous", naming no argument."""
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    for task, target in ((chain, [0.5, 0.2]), (ur5, pose)):
+        for objectives in (None, [armsim.JointLimitBarrier()]):
+            _refused(lambda: armsim.solve(task, target, objectives=objectives, priority=flag),
+                     r"^priority must be True or False, got ")
+            _refused(lambda: armsim.solve_batch(task, np.array([target]),
+                                                objectives=objectives, priority=flag),
+                     r"^priority must be True or False, got ")
+    _refused(lambda: armsim.Solver(chain, priority=flag), r"^priority must be True or False")
+
+
+@pytest.mark.parametrize("flag", [True, False, 1, 0, np.True_, np.False_])
+def test_priority_takes_true_or_false(flag):
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    res = armsim.solve(chain, [0.5, 0.2], objectives=[armsim.JointLimitBarrier()],
+                       priority=flag)
+    assert res.success

@@ -21,13 +21,12 @@ from armsim.ik.problems import (PlanarPoint, SpatialTarget, as_problem, for_targ
                                 raw_problem, turned_joints)
 from armsim.ik.inputs import check_rows, plain, rows_error, solve_target, within
 from armsim.ik.result import IKResult
-from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar
+from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar, steps as _steps
 from armsim.ik.attempt import ARRAYS, FLOATS
-from armsim.ik import steps as _steps
 from armsim.ik.steps import MEMORY, NEEDS_JACOBIAN, STEPS
 from armsim.ik.settings import (DEFAULT, DEFAULTS, GIVE_UP_FACTOR, MAX_RESTARTS,  # noqa: F401
                                 MAX_ITER, MAX_TIMEOUT, Options, _check_choice, _count, _defaults,
-                                _real, _seed, blas_threads)
+                                _flag, _real, _seed, blas_threads)
 from armsim.ranges import real_array as _array   # a float array, or a ValueError
 
 __all__ = ["IKResult", "Solver", "solve", "solve_batch", "default_start",
@@ -111,6 +110,7 @@ class Solver:
         _check_choice("method", method, METHODS)
         _check_choice("correction", correction, CORRECTIONS)
         _check_choice("first_start", first_start, FIRST_STARTS)
+        priority = _flag("priority", priority)
         problem = as_problem(task)
         if objectives is not None or priority or max_step is not None:
             problem = Stack(problem, getattr(problem, "chain", None), objectives or (),
@@ -623,6 +623,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     -------
     IKResult
     """
+    options["give_up"], priority = give_up, _flag("priority", priority)
     # float poses or positions whose problem is known: checked in the compiled solve
     raw = (compiled.on() and objectives is None and not priority and max_step is None
            and (raw_tree(chain, target) if chain.__class__ is Robot else
@@ -632,7 +633,6 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     else:
         chain, target = (for_tree(chain, target, batch=False) if chain.__class__ is Robot else
                          for_target(chain, target, batch=False))   # a spatial chain: by shape
-    options["give_up"] = give_up
     max_iter, first_iter, restarts = _defaults(chain, max_iter, first_iter, restarts, method,
                                             options)
     # the solver of these settings, made once per thread (not with objectives: a caller may

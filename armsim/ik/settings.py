@@ -68,6 +68,15 @@ def _count(name, value, high=None, none_ok=False):
     return int(value)
 
 
+def _flag(name, value):
+    """``value`` as a bool (True, False, numpy's, or the integers 0 and 1), or a ValueError
+    naming the argument: text is refused ("no" is truthy)."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
+                                               and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {shown(value)}")
+
+
 def _seed(seed, problem):
     """``seed`` checked (None, an integer >= 0, or what else ``numpy.random.default_rng``
     takes that draws the same each time: a SeedSequence, a list of integers; not a Generator
