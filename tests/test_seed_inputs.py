@@ -29,8 +29,10 @@ def test_solve_takes_a_seed_sequence_or_a_list_on_a_spatial_chain_and_a_robot(ro
     armsim.prepare(panda, T, seed=make())
 
 
-@pytest.mark.parametrize("seed", [np.random.default_rng(0), np.random.PCG64(1)])
+@pytest.mark.parametrize("seed", [np.random.default_rng(0), np.random.PCG64(1), True, False,
+                                  np.True_])
 def test_solve_refuses_a_generator_seed_in_one_line(robots, seed):
+    """(A bool, as every count refuses it: seed=True was taken as seed 1.)"""
     panda, _ = robots
     for task, target in ((panda, [0.3, 0.2, 0.4]), (armsim.Chain([0.4, 0.3]), [0.5, 0.2])):
         with pytest.raises(ValueError, match="^" + SEED):

@@ -80,13 +80,14 @@ def _flag(name, value):
 def _seed(seed, problem):
     """``seed`` checked (None, an integer >= 0, or what else ``numpy.random.default_rng``
     takes that draws the same each time: a SeedSequence, a list of integers; not a Generator
-    or BitGenerator, whose draws go on from call to call), or a ValueError naming it.  A
+    or BitGenerator, whose draws go on from call to call, nor a bool), or a ValueError
+    naming it.  A
     spatial problem's (its restart tables kept per seed) other than an integer is the integer
     its SeedSequence generates."""
     if seed is None or (type(seed) is int and seed >= 0):      # the common cases, no rng
         return seed
     try:
-        if isinstance(seed, (np.random.Generator, np.random.BitGenerator)):
+        if isinstance(seed, (np.random.Generator, np.random.BitGenerator, bool, np.bool_)):
             raise TypeError
         np.random.default_rng(seed)
     except (TypeError, ValueError):
