@@ -132,6 +132,15 @@ class Stack(Problem):
                 jacs.append(np.zeros(r.shape + (n,)))
         return np.concatenate(vals, axis=-1), np.concatenate(jacs, axis=-2)
 
+    def row_weights(self, aim):
+        """(B, m) the primary's :meth:`row_weights` (a robot's tool beyond its reach), the
+        objectives' rows 1; None when the primary has none."""
+        weigh = getattr(self.primary, "row_weights", None)
+        top = None if weigh is None else weigh(aim)
+        if top is None:
+            return None
+        return np.concatenate([top, np.ones((len(top), self.m - self.primary_rows))], axis=-1)
+
     def error(self, aim, y):
         e = self.primary.error(aim, y[:, :self._width])
         if not self.objectives:

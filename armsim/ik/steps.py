@@ -56,6 +56,33 @@ def _evaluate(ctx, q, aim, need_jac=True):
     return q, y, jac, 0.5 * np.einsum("bi,bi->b", e, e)
 
 
+def _row_weights(ctx, aim):
+    """(B, m) the problem's ``row_weights`` (a robot's tool beyond its reach weighs less),
+    or None (every row 1)."""
+    weigh = getattr(ctx.problem, "row_weights", None)
+    return None if weigh is None else weigh(aim)
+
+
+def weighted(ctx, aim, jac):
+    """``jac`` with its rows weighed as the problem's error weighs them
+    (:func:`_row_weights`): the gradient and pseudo-inverse steps of a weighted least-squares
+    problem; ``jac`` itself when no row weighs less.  (dls weighs by its damping instead:
+    :func:`_weighed_damping`.)"""
+    w = _row_weights(ctx, aim)
+    return jac if w is None else jac * w[:, :, None]
+
+
+def _weighed_damping(w, e, lam2):
+    """dls's weighted least squares, well conditioned: with the rows' weights W (B, m), the
+    step ``(W J)^T (W J J^T W + lam2 I)^-1 W e`` is ``J^T (J J^T + lam2 W^-2)^-1 e``: the
+    plain Jacobian and unweighted error ``e`` (the weighted one given, divided back), each
+    row damped by ``lam2 / w^2`` (a row weighing 1e-6 would make the Gram matrix's entries
+    1e12 apart).  Returns (e, lam2 (B,) or (B, m))."""
+    if w is None:
+        return e, lam2
+    return e / w, lam2[:, None] / (w * w)
+
+
 def _error(ctx, aim, y):
     """``ctx.problem.error(aim, y)``, from the last :func:`_evaluate` when it was of these
     very arrays (identity: a row dropped or a step rejected makes new or changed arrays)."""
@@ -96,8 +123,9 @@ def gradient(ctx, q, tip, jac, f, aim, mem):
     o, prob = ctx.options, ctx.problem
     e = prob.error(aim, tip)
     corr = ctx.correction
+    jw = weighted(ctx, aim, jac)
     if corr == "backtrack":
-        return _armijo(ctx, q, tip, jac, f, aim, mem, e)
+        return _armijo(ctx, q, tip, jac, f, aim, mem, e, jw)
     if corr == "clip":
         # the original law: unit direction to the target dotted with each column,
         # clipped to max_angular_speed * (distance in percent of the reach) / 100;
@@ -105,27 +133,28 @@ def gradient(ctx, q, tip, jac, f, aim, mem):
         # original's reach is 1; a scene scaled by 0.001 moves the same way)
         dist = np.linalg.norm(e, axis=-1, keepdims=True)
         unit = e / np.where(dist > 0, dist, 1.0)
-        raw = _jte(jac, unit) / prob.scale
+        raw = _jte(jw, unit) / prob.scale
         limit = o.max_angular_speed * (100.0 * dist / prob.scale) / 100.0
         dq = np.clip(raw, -limit, limit)
     else:
-        dq = (o.step_size / mem["c"])[:, None] * _jte(jac, e)
+        dq = (o.step_size / mem["c"])[:, None] * _jte(jw, e)
         if corr == "norm":
             size = np.linalg.norm(dq, axis=-1, keepdims=True)
             dq = dq * np.minimum(1.0, o.max_angular_speed / np.where(size > 0, size, 1.0))
     return _evaluate(ctx, prob.clip(q + dq), aim)
 
 
-def _armijo(ctx, q, tip, jac, f0, aim, mem, e):
+def _armijo(ctx, q, tip, jac, f0, aim, mem, e, jw=None):
     """Backtracking (Armijo) line search along the projected gradient.
 
     The first trial length is twice the last accepted one (``mem["t"]``, in
     units of ``1 / curvature``); it is halved until
     ``f(q_new) <= f(q) - c * (J^T e) . (q_new - q)``.  If no trial is accepted the
-    angles do not move, so f never increases.
+    angles do not move, so f never increases.  ``jw``: :func:`weighted` ``jac`` (the
+    direction's), when it is not ``jac`` (kept for the rows that do not move).
     """
     prob = ctx.problem
-    g = _jte(jac, e)
+    g = _jte(jac if jw is None else jw, e)
     t = np.minimum(2.0 * mem["t"], 1e6)
     q_out, tip_out, f_out = q.copy(), tip.copy(), f0.copy()
     pending = np.ones(len(q), dtype=bool)
@@ -169,7 +198,7 @@ def _damped(jac, e, lam2, solve_last=None):
     if len(jac) < CHOLESKY_ROWS:
         g = jac @ np.swapaxes(jac, -1, -2)                 # J J^T (matmul: as one row's J @ J.T)
         diag = np.arange(e.shape[-1])
-        g[:, diag, diag] += lam2[:, None]         # + lam2 I (the same bits)
+        g[:, diag, diag] += lam2[:, None] if lam2.ndim == 1 else lam2    # + lam2 I (same bits)
         # J J^T + lam2 I is positive definite, but at a singular pose with a tiny lam2 it
         # can be singular to rounding: the raw solve then gives NaN (the step is rejected)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -178,12 +207,18 @@ def _damped(jac, e, lam2, solve_last=None):
     if not J.flags.c_contiguous:
         J = np.ascontiguousarray(J)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # as above
-        return (solve_last or _damped_last)(J, np.array(e.T), lam2).T
+        return (solve_last or _damped_last)(J, np.array(e.T), _last(lam2)).T
+
+
+def _last(lam2):
+    """lam2 as the batch-last solves take it: (B,), or one per row (B, m) as (m, B)."""
+    return lam2 if lam2.ndim == 1 else np.ascontiguousarray(lam2.T)
 
 
 def _damped_last(J, y, lam2):
     """:func:`_damped` batch-last: J (m, n, B) C-contiguous, e (m, B) (overwritten: it is
-    the solve's work array), lam2 (B,); returns (n, B).  The Gram matrix, its Cholesky factor
+    the solve's work array), lam2 (B,) or one per row (m, B); returns (n, B).  The Gram
+    matrix, its Cholesky factor
     and the two triangular solves elementwise over the batch (~80 array operations whatever B)."""
     L, inv = _factor_last(J, lam2)
     _solve_last(L, inv, y)
@@ -248,7 +283,8 @@ def damped_blocks_last(J, y, lam2, blocks, shared):
     u = np.zeros((s, b))
     solved = []
     for rows, cols in blocks:
-        L, inv = _factor_last(np.ascontiguousarray(J[rows][:, cols]), lam2)
+        L, inv = _factor_last(np.ascontiguousarray(J[rows][:, cols]),
+                              lam2 if lam2.ndim == 1 else lam2[rows])
         rhs = np.concatenate([y[rows][:, None], S[rows]], axis=1)    # (m_t, 1 + s, B)
         _solve_last(L, inv, rhs)
         u += np.einsum("isb,ib->sb", S[rows], rhs[:, 0])
@@ -306,7 +342,7 @@ def _clamped(q, dq, jac, e, lam2, limits, solve_last=None):
         jr *= free.T.astype(float)      # (a float mask: 3x faster than a bool one)
         # as in _damped: a system singular to rounding gives NaN, a step dls rejects
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            dq[rows] = ((solve_last or _damped_last)(jr, r, lam2[rows]) + fixed.T).T
+            dq[rows] = ((solve_last or _damped_last)(jr, r, _last(lam2[rows])) + fixed.T).T
     return dq
 
 
@@ -346,6 +382,7 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
     lam2 = _damping(ctx, nu, f0, e)                    # > 0: J J^T + lam2 I is invertible
+    es, ls = e, lam2
     if e.shape[-1] == 2:
         # closed form of the 2 x 2 solve (the planar point)
         g = np.einsum("bin,bjn->bij", jac, jac)           # J J^T (B, 2, 2)
@@ -355,9 +392,11 @@ def dls(ctx, q, tip, jac, f0, aim, mem):
             y = y / (a * c - b * b)[:, None]
             dq = np.einsum("bin,bi->bn", jac, y)
     else:
-        dq = _damped(jac, e, lam2, ctx.problem.damped_last)
+        # (a robot's tool beyond its reach: its rows weigh less, by their damping)
+        es, ls = _weighed_damping(_row_weights(ctx, aim), e, lam2)
+        dq = _damped(jac, es, ls, ctx.problem.damped_last)
     if ctx.problem.clamps:
-        dq = _clamped(q, dq, jac, e, lam2, ctx.problem.limits, ctx.problem.damped_last)
+        dq = _clamped(q, dq, jac, es, ls, ctx.problem.limits, ctx.problem.damped_last)
     finite = np.isfinite(dq)
     if not finite.all():
         # a damped system singular to rounding (a singular pose, lam2 near its floor): no
@@ -387,7 +426,9 @@ def dls_one(ctx, q, tip, jac, f0, aim, mem):
     e = _error(ctx, aim, tip)
     nu = mem["nu"]
     lam2 = _damping(ctx, nu, f0, e)
-    J, e0, lam = jac[0], e[0], float(lam2[0])
+    es, ls = _weighed_damping(_row_weights(ctx, aim), e, lam2)     # (as dls)
+    J, e0 = jac[0], es[0]
+    lam = float(ls[0]) if ls.ndim == 1 else ls[0]
     prob = ctx.problem
     eye = ctx.__dict__.get("_eye_one")
     if eye is None or len(eye) != len(e0):
@@ -435,6 +476,7 @@ def pinv(ctx, q, tip, jac, f, aim, mem):
     """
     o = ctx.options
     e = ctx.problem.error(aim, tip)
+    jac = weighted(ctx, aim, jac)       # (the next iteration's comes from _evaluate)
     bad = ~(np.logical_and.reduce(np.isfinite(e), axis=-1)
             & np.isfinite(jac).reshape(len(jac), -1).all(axis=-1))
     if bad.any():       # a function not finite at q (NaN for eigh): such a row stays put
