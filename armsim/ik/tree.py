@@ -37,14 +37,9 @@ from armsim.ik.recent import Recent
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
 
 #: while a tool's target is provably beyond its reach, its error and its rows of the
-#: Jacobian count this much against the other tools' (:meth:`TreeTargets.error`,
-#: :meth:`TreeTargets.row_weights`: the dls step is weighted least squares): it still moves
-#: toward its target where the others leave it free, and the joints it shares serve the tools
-#: that can arrive.  Its weighted error must not outweigh theirs within tol (the progress
-#: rule watches the sum): 60 targets per robot, one tool 8 m away (seed 11), solved the others
-#: within 1e-6 m in 60 / 59 of 60 (panda_hand / dual_arm) at 1e-9 and 60 / 58 at 1e-7, in
-#: 18 / 25 and 18 / 53 mean iterations; with the error weighed alone (1e-6), 0 / 56 in 914 /
-#: 55 (the far tool's rows, at full weight, held the hand's shared joints where they were)
+#: Jacobian count this much (:meth:`TreeTargets.row_weights`): the joints it shares serve the
+#: tools that can arrive, and its weighted error stays under theirs within tol (the progress
+#: rule watches the sum; chosen on seed 11 of bench/tree_far.py: 1e-7 left 2 of 60 short)
 FAR_WEIGHT = 1e-9
 #: a continuous joint driving a gear (a mimic) of ratio p/q turns q times before the pose
 #: repeats: its restarts are drawn over those turns, q at most this (ratios rounded)
@@ -279,12 +274,9 @@ class TreeTargets(Problem):
         return [None if w is None else w / top for w in ws]
 
     def row_weights(self, aim):
-        """(B, m): each error row's weight, as :meth:`error` weighs its tool (a tool beyond
-        its reach: :meth:`_weights`), or None when every row's is 1.  The steps weigh the
-        Jacobian's rows as the error's (weighted least squares, as the compiled kernel):
-        weighing the error alone left the tools that can arrive off by about the weight
-        times the far tool's distance (panda_hand: the fingertips 6e-6 m off, the hand's
-        tool 20 m away, after 721 iterations)."""
+        """(B, m): each error row's weight as :meth:`error` weighs it (a tool beyond its
+        reach: :meth:`_weights`), or None when all are 1: the steps weigh the Jacobian's rows
+        so too (weighted least squares; not so, its rows held the joints it shares)."""
         ws = self._weights(aim)
         if all(w is None for w in ws):
             return None
