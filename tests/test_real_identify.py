@@ -505,3 +505,25 @@ def test_the_noise_is_read_through_the_huber_weights(seed):
     assert rms < 0.93 * sigma
     assert abs(huber_scale(rms, c) / sigma - 1.0) < 0.02
     assert huber_scale(rms, np.inf) == rms and huber_scale(0.0, c) == 0.0
+
+
+def test_a_camera_on_a_link_no_joint_moves_is_a_fixed_camera():
+    """``link = "panda_link0"`` (the base) says where the camera is as well as no link: the
+    hand-eye start places it from the marker on the flange, and the calibration is the
+    fixed camera's.  It was refused: "the hand-eye start needs a marker on a link no joint
+    moves seen in at least 3 poses by this camera"."""
+    from armsim.vision.real import parse_setup
+    s, fixed = _case(0)
+    text = SETUP.replace('name = "right"\n', 'name = "right"\nlink = "panda_link0"\n')
+    for setup_text in (text, text.replace('name = "left"\n',
+                                          'name = "left"\nlink = "panda_link0"\n')):
+        setup = parse_setup(setup_text, "setup.toml", robot=s.robot)
+        model = Model(s.robot, setup, s.joints.names)
+        res = calibrate(model, model.data(s.observations, s.joints))
+        assert res.converged and res.identified and res.rank == fixed.rank
+        np.testing.assert_array_equal(res.held, fixed.held)
+        np.testing.assert_allclose(res.theta, fixed.theta, atol=1e-9)
+        for cam in setup.cameras:       # the base is the world: link_from_camera is the pose
+            np.testing.assert_allclose(model.pose_matrix(res.theta, cam.name),
+                                       fixed.model.pose_matrix(fixed.theta, cam.name),
+                                       atol=1e-9)

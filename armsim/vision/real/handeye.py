@@ -3,7 +3,8 @@
 1. Each marker in each image: its pose in the camera, ``cv2.solvePnP`` with
    ``SOLVEPNP_IPPE_SQUARE`` (the marker's corners in OpenCV's ArUco order,
    :func:`armsim.vision.real.model.corner_points`) on the camera's known intrinsics.
-2. A camera fixed in the world (eye-to-hand) watching a marker on a moving link:
+2. A camera fixed in the world (eye-to-hand; or on a link no joint moves, the base)
+   watching a marker on a moving link:
    ``cv2.calibrateRobotWorldHandEye`` (Shah's and Li's methods, the one that reprojects
    the corners best) on ``camera_from_marker_i  marker_from_link =
    camera_from_world  world_from_link_i`` (OpenCV's ``cTw wTb = cTg gTb`` with the marker
@@ -239,13 +240,23 @@ def hand_eye(model, data, source="observations"):
         if c.link is not None:
             moved[c.link] = bool(model.robot.path(c.link)[1])
     cams, marks = {}, {}          # name -> T; id -> (views, T)
-    order = sorted(range(len(model.cameras)), key=lambda c: model.cameras[c].link is not None)
+
+    def fixed(cam):               # in the world, or on a link no joint moves (the base)
+        return cam.link is None or not moved[cam.link]
+
+    def from_world(cam, T):       # world_from_camera -> the camera's pose parameters
+        return T if cam.link is None else invert(_link_pose(frames, cam.link, 0)) @ T
+
+    def to_world(cam, T):         # the inverse of from_world
+        return T if cam.link is None else _link_pose(frames, cam.link, 0) @ T
+
+    order = sorted(range(len(model.cameras)), key=lambda c: not fixed(model.cameras[c]))
     for c in order:
         cam = model.cameras[c]
         best = None
         for k, marker in enumerate(model.markers):
             keys = sorted(key for key in seen if key[1] == c and key[2] == k)
-            if cam.link is None and moved[marker.link]:
+            if fixed(cam) and moved[marker.link]:
                 if len(keys) < MIN_VIEWS:
                     continue
                 A = [seen[key] for key in keys]                      # camera_from_marker
@@ -253,10 +264,10 @@ def hand_eye(model, data, source="observations"):
                 X, Z = _degenerate(_robot_world, model, cam, marker)(
                     cv2, model, data, keys, A, B, c, k)
                 if best is None or len(keys) > best[0]:
-                    best = (len(keys), invert(Z))
+                    best = (len(keys), from_world(cam, invert(Z)))
                 if marker.id not in marks or len(keys) > marks[marker.id][0]:
                     marks[marker.id] = (len(keys), invert(X))
-            elif cam.link is not None and not moved[marker.link]:
+            elif not fixed(cam) and not moved[marker.link]:
                 if len(keys) < MIN_VIEWS:
                     continue
                 A = [seen[key] for key in keys]
@@ -270,7 +281,7 @@ def hand_eye(model, data, source="observations"):
                 if marker.id not in marks or len(keys) > marks[marker.id][0]:
                     marks[marker.id] = (len(keys), invert(Ml) @ world)
         if best is None:
-            what = "a marker on a moving link" if cam.link is None else \
+            what = "a marker on a moving link" if fixed(cam) else \
                 "a marker on a link no joint moves"
             raise DataError(source, f"camera {cam.name!r}", f"the hand-eye start needs "
                             f"{what} seen in at least {MIN_VIEWS} poses by this camera"
@@ -282,10 +293,10 @@ def hand_eye(model, data, source="observations"):
             continue
         for c, cam in enumerate(model.cameras):
             keys = [key for key in seen if key[1] == c and key[2] == k]
-            if cam.link is None and not moved[marker.link] and keys:
+            if fixed(cam) and not moved[marker.link] and keys:
                 Ml = _link_pose(frames, marker.link, 0)
                 marks[marker.id] = (len(keys), invert(Ml) @ mean_pose(
-                    [cams[cam.name] @ seen[key] for key in keys]))
+                    [to_world(cam, cams[cam.name]) @ seen[key] for key in keys]))
                 break
         else:
             views = sum(1 for key in seen if key[2] == k)

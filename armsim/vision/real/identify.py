@@ -142,7 +142,8 @@ def preferred(model):
     """Parameter indices in the order they are held when null (module's docstring)."""
     out = []
     movable = [(j, at) for j, at, _ in model.steps if at is not None]
-    fixed_cameras = all(c.link is None for c in model.cameras)
+    fixed_cameras = all(c.link is None or not model.robot.path(c.link)[1]   # (or on the
+                        for c in model.cameras)                               # base)
     if fixed_cameras and movable:
         out += list(range(movable[0][1], movable[0][1] + 7))
     # each link's frame relative to the child frame of the nearest movable joint above it
