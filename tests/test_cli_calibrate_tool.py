@@ -226,3 +226,33 @@ def test_a_tool_link_with_a_line_break_keeps_each_line_one_line(sigma, unseen, m
         lines = _doubts(result, 5.0) + [_tool_line(tool, 5.0, kept=unseen is not None)]
         assert len(lines) == 2 and all("\n" not in line for line in lines)
         assert f"({shown})" in lines[0] and lines[1].startswith(f"tool {shown}: ")
+
+
+def test_a_fit_with_no_coordinates_left_over_is_not_identified_and_exit_3(tmp_path, capsys):
+    """3 poses of one camera learning its intrinsics: 24 free parameters for 24 pixel
+    coordinates.  The fit passes through every corner (0.000 px), so the noise it measured
+    was 0 and every sigma, and the tool's, 1e-13: it exited 0 (tool sigma 0.000 mm) with
+    the flange 4.8 mm off on held-out poses, worse than the URDF's 4.3 mm."""
+    from _real_data import SETUP
+    from armsim.vision.real import format_joints, format_observations
+    one = (SETUP[:SETUP.index('[[camera]]\nname = "right"')]
+           .replace('name = "left"\n', 'name = "left"\nlearn_intrinsics = true\n')
+           + SETUP[SETUP.index("[[marker]]"):])
+    s = Synthetic(12, poses=3, setup_text=one, heldout=1)
+    (tmp_path / "joints.csv").write_text(format_joints(s.joints))
+    (tmp_path / "obs.csv").write_text(format_observations(s.observations))
+    (tmp_path / "setup.toml").write_text(one)
+    status = main(_argv(tmp_path))
+    captured = capsys.readouterr()
+    report = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert 2 * report["corners"] == report["rank"] == 24 and report["rms_px_after"] < 1e-9
+    assert report["kinematics"]["residual_dof"] == 0
+    assert status == 3 and not report["identified"] and report["tool"]["sigma_mm"] is None
+    assert all(p["sigma"] is None for p in report["parameters"] if not p["held"])
+    assert captured.err == (
+        "armsim calibrate: warning: the fit has as many free parameters as pixel coordinates "
+        "(24): it passes through every corner and cannot measure their noise, so how well it "
+        "places the tool is unknown; take more poses, turning each joint over its range\n"
+        "armsim calibrate: the outputs are written for inspection; do not use them as a "
+        "calibration (exit status 3)\n")

@@ -31,7 +31,9 @@ or the tool is not determined: its predicted 1-sigma position uncertainty
 (:func:`armsim.vision.real.tool.tool_sigma`, the parameters' covariance carried to the
 tool over poses within the joint limits) is over ``--max-tool-sigma`` (default
 :data:`~armsim.vision.real.tool.MAX_TOOL_SIGMA_MM` mm) or not finite: few poses fit the
-pixels with kinematics that put the tool centimetres off elsewhere; or the identified arm is
+pixels with kinematics that put the tool centimetres off elsewhere, or as many free
+parameters as pixel coordinates fit every corner exactly and measure no noise; or the
+identified arm is
 over :data:`SCALE_LIMIT` times larger or smaller than the URDF's (:func:`arm_scale`): the
 markers' ``size`` is the calibration's only length scale, and one given in the wrong unit
 scales the whole arm and fits the pixels all the same.
@@ -434,9 +436,18 @@ def _doubts(result, max_tool_sigma=None):
                    f"joint origins' positions; {1.0 / SCALE_LIMIT:.3g} to {SCALE_LIMIT:g} "
                    f"expected): check the markers' size in the setup (the black square's "
                    f"side, border included, in metres), the calibration's only length scale")
+    # (as many free parameters as pixel coordinates: the fit passes through every corner,
+    # measures no noise and says nothing of its own accuracy; the sigmas are not known)
+    dev = getattr(result, "deviation", None)
+    exact = dev is not None and dev.deviate and dev.residual_dof <= 0
+    if exact:
+        out.append(f"the fit has as many free parameters as pixel coordinates "
+                   f"({2 * len(result.data)}): it passes through every corner and cannot "
+                   f"measure their noise, so how well it places the tool is unknown; take "
+                   f"more poses, turning each joint over its range")
     # (the tool's sigma scales with the pixel noise measured from the residuals, which a
     # model that does not fit inflates, and with the arm's size: those warnings say why)
-    quiet = misfit or scaled
+    quiet = misfit or scaled or exact
     tool = result.tool
     if max_tool_sigma is None:
         from armsim.vision.real.tool import MAX_TOOL_SIGMA_MM as max_tool_sigma

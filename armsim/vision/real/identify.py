@@ -319,18 +319,20 @@ def _rms(r):
 def _uncertainty(model, data, theta, free, fit):
     """The weighted residual ``r`` of ``fit`` at ``theta``, the sigma (D,) of the ``free``
     parameters (0 elsewhere), the pixel noise, the weighted residual's own RMS over its
-    degrees of freedom and whether the free parameters' Jacobian has full rank (if not,
-    the sigmas are meaningless)."""
+    degrees of freedom and whether the free parameters' Jacobian has full rank with
+    residual coordinates left over (if not, the sigmas are meaningless: with as many free
+    parameters as coordinates the fit passes through every corner and its residual, 0,
+    measures no noise)."""
     r, jac_free = model.residuals(theta, data.weighted(fit.weights), free)
-    dof = max(r.size - int(free.sum()), 1)
-    spread = float(np.sqrt(r @ r / dof))           # the weighted residual's own RMS
+    left = r.size - int(free.sum())
+    spread = float(np.sqrt(r @ r / max(left, 1)))  # the weighted residual's own RMS
     noise = huber_scale(spread, fit.threshold)     # the pixel noise sigma it reads
     a = jac_free.T @ jac_free
     sigma = np.zeros(model.dim)
     covariance = np.zeros((model.dim, model.dim))
     s = np.linalg.svd(a / np.sqrt(np.outer(np.diag(a), np.diag(a)) + 1e-300),
                       compute_uv=False)
-    full = bool(s[-1] > 1e-12 * s[0])
+    full = bool(left > 0 and s[-1] > 1e-12 * s[0])
     if full:
         cov = noise ** 2 * np.linalg.inv(a)
         sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
@@ -378,14 +380,14 @@ def calibrate(model, data, source="observations", max_rounds=200):
     if not identified:
         sigma[free] = np.nan
         cov[np.ix_(free, free)] = np.nan
-    dof = max(r.size - int(free.sum()), 1)
+    dof = max(r.size - int(free.sum()), 0)      # (0: no noise measured; not identified)
     # do the data show the kinematics deviate from the URDF?  The likelihood ratio of the
     # two fits, on the same weights, over the variance estimated with dof degrees of
     # freedom: k F(k, dof) when the URDF is right
     k = int(free[:model.kinematic].sum())
     r2, _ = model.residuals(nominal_fit, data.weighted(fit.weights))
     statistic = float((r2 @ r2 - r @ r) / max(spread, 1e-12) ** 2)
-    limit = k * f_quantile(k, dof, SIGNIFICANCE)
+    limit = k * f_quantile(k, max(dof, 1), SIGNIFICANCE)
     deviate = bool(statistic > limit) if k else False
     mask = np.zeros(model.dim, bool)
     mask[held] = True
