@@ -48,8 +48,9 @@ def test_a_scene_chain_with_a_mimic_joint_says_how_a_scene_names_its_tools(tmp_p
                        env={"SDL_VIDEODRIVER": "dummy", "PATH": "/usr/bin:/bin",
                             "PYTHONPATH": str(ROOT)})
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines()[-1].endswith(
-        "arm.urdf: joint 'j2' is a mimic joint: a chain takes none; run the whole robot: "
-        "arm.tips = [its tool links], with a [[tool]] table for each")
+    assert ": arm.urdf: " in r.stderr and r.stderr.strip().splitlines()[-1].endswith(
+        "m.urdf: joint 'j2' is a mimic joint; a chain (load_urdf, --tip) takes no mimic, "
+        "floating, planar or spherical joint: load the whole robot (in a scene: arm.tips = "
+        "[its tool links], with a [[tool]] table for each)")
     assert len(r.stderr.strip().splitlines()) == 1
     assert not out.exists()

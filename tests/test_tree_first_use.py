@@ -161,6 +161,9 @@ def test_a_dense_robots_linear_solve_is_read_back_from_the_disk_cache(tmp_path, 
     generated code (6.4 ms of compile) a later process reads back."""
     from armsim.ik import float_code, spatial_scalar
     monkeypatch.setenv(disk_cache.ENV, str(tmp_path))
+    # (a new process's: an earlier test's panda_hand solve kept its linear solve in this one,
+    # and the first solve here then wrote none to this cache)
+    monkeypatch.setattr(spatial_scalar, "_LINEAR", {})
     robot = armsim.robots.load_robot("panda_hand")
     q0 = robot.limits.mean(axis=1)
     target = dict(robot.frames(np.clip(q0 + 0.05, *robot.limits.T), list(robot.tips)))

@@ -210,8 +210,10 @@ class ArmSection(Section):
                 raise
             text = str(exc).replace("\n", " ")
             if getattr(exc, "whole_robot", None):       # a scene names its tools so
-                text = (f"{exc.whole_robot}: a chain takes none; run the whole robot: "
-                        f"arm.tips = [its tool links], with a [[tool]] table for each")
+                for said in ("(armsim.load_robot; on the command line --tips)",
+                             "(armsim.load_robot, or run_arm.py with --tips LINK)"):
+                    text = text.replace(said, "(in a scene: arm.tips = [its tool links], "
+                                              "with a [[tool]] table for each)")
             at = ("tip_link" if "(the tip)" in text else "base_link" if "(the base)" in text
                   else kind)
             where.child(at).fail(shorten(text, 300))
