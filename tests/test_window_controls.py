@@ -311,6 +311,28 @@ def test_companion_arm_gets_the_same_segments():
     assert sim.state.companions[0].q.shape == (n + 1,)
 
 
+def test_removing_a_segment_a_point_objective_names_is_refused_and_the_arm_stays():
+    """A point objective on the tip (point 4 of 4): '-' raised the objective's ValueError out
+    of the key handler (a traceback closing the window), the arm left half changed."""
+    from armsim.scene import loads
+    sim = build_simulation(loads('[arm]\nlengths = [0.3, 0.3, 0.2, 0.2]\n[target]\n'
+                                 'kind = "fixed"\npoint = [0.4, 0.3]\n[[objective]]\n'
+                                 'kind = "posture"\nrest = [0.1, 0.2, 0.3, 0.4]\n'
+                                 '[[objective]]\nkind = "point"\npoint = 4\n'
+                                 'target = [0.4, 0.3]\n'))
+    app = make_app(sim)
+    q, error = sim.q.copy(), sim.state.error
+    press(app, key(pygame.K_MINUS, "-"), loops=1)
+    assert app.message.startswith("cannot give the arm 3 segments: PointTarget: point must be")
+    assert sim.chain.n == 4 and sim.solver.problem.n == 4 and sim.q.shape == (4,)
+    np.testing.assert_array_equal(sim.objectives[0].q_rest, [0.1, 0.2, 0.3, 0.4])
+    press(app, loops=3)
+    assert sim.state.q.shape == (4,) and sim.state.error < 0.5 * error
+    assert not np.array_equal(sim.q, q)
+    press(app, key(pygame.K_PLUS, "+"), loops=2)              # adding stays possible
+    assert sim.chain.n == 5 and sim.objectives[0].q_rest.shape == (5,)
+
+
 def test_ik_keys_in_a_calibration_scene_say_they_do_not_apply():
     sim = build_simulation(load(ROOT / "scenes" / "calibrate-gecco.toml"))
     app = make_app(sim, size=(640, 480))

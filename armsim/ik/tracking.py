@@ -242,6 +242,8 @@ class Simulation:
         limits; removing drops the last segments.  The lengths are then scaled
         so that the reach (and so the workspace and every target path) is
         unchanged.  Companions get the same arm.  Returns the new count.
+        An objective that cannot take the new arm (a point objective past its tip) leaves
+        every arm as it was and raises ValueError.
         """
         try:                                # clamped into the range (the window's keys)
             n = int(min(max(int(n), 1), MAX_SEGMENTS))
@@ -258,8 +260,20 @@ class Simulation:
                 limits.append(list(limits[-1]))
         lengths = np.array(lengths) * (chain.reach / float(np.sum(lengths)))
         new = Chain(lengths, chain.base, limits)
-        for sim in self.companions + [self]:     # self last: its state holds theirs
-            sim._rechain(new)
+        sims = self.companions + [self]          # self last: its state holds theirs
+        saved = [(sim, sim.q0, sim.q) for sim in sims]
+        rests = [(o, o.q_rest) for sim in sims for o in sim.objectives if hasattr(o, "q_rest")]
+        try:
+            for sim in sims:
+                sim._rechain(new)
+        except ValueError as exc:   # an objective that cannot take it (a point past the tip)
+            for o, rest in rests:
+                o.q_rest = rest
+            for sim, q0, q in saved:            # every arm back as it was, objectives rebound
+                sim.q0, sim.q = q0, q
+                sim._rechain(chain)
+            raise ValueError(f"cannot give the arm {n} segment{'s' if n != 1 else ''}: "
+                             f"{exc}") from None
         return n
 
     def _rechain(self, chain):

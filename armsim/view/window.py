@@ -416,12 +416,13 @@ class App(SpatialControls):
             return self._ik_only("+/- (segments)")
         from armsim.ik.tracking import MAX_SEGMENTS
         before = self.sim.chain.n
-        n = self.sim.set_segments(before + delta)
-        if n == before:
-            self.say(f"{n} segment{'s' if n != 1 else ''}: the " + ("most" if delta > 0 else "fewest")
-                     + f" allowed ({MAX_SEGMENTS if delta > 0 else 1})")
-        else:
-            self.say(f"{n} segment{'s' if n != 1 else ''} (reach {self.sim.chain.reach:g} m)")
+        try:
+            n = self.sim.set_segments(before + delta)
+        except ValueError as exc:           # the arm stays as it was
+            return self.say(str(exc))
+        words, reach = f"{n} segment{'s' if n != 1 else ''}", self.sim.chain.reach
+        bound = f"the most allowed ({MAX_SEGMENTS})" if delta > 0 else "the fewest allowed (1)"
+        self.say(f"{words}: {bound}" if n == before else f"{words} (reach {reach:g} m)")
         self._relayout()
 
     def add_segment(self):
