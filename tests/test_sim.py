@@ -54,3 +54,24 @@ def test_reset_returns_to_frame_zero():
 def test_bad_names():
     with pytest.raises(ValueError, match="unknown method 'x'"):
         default_simulation(method="x")
+
+
+def test_a_waypoint_is_reached_by_the_tip_not_by_a_target_that_replaced_it():
+    """A target passed to step (dragged in the window) far from every waypoint: the tip
+    reaching it marked each waypoint shown meanwhile as reached, even one out of reach."""
+    from armsim.scene import build_simulation, loads
+    sim = build_simulation(loads('[arm]\nlengths = [0.5, 0.5]\n[target]\nkind = "waypoints"\n'
+                                 'points = [[0.5, 0.5], [-0.5, 0.5], [3, 3]]\nhold = 20\n'
+                                 '[solver]\nmethod = "dls"\n'))
+    for _ in range(70):
+        sim.step(target=[0.2, -0.6])
+    assert sim.state.error < 1e-6
+    assert sim.report()["waypoints_reached"] == [False, False, False]
+    assert not sim.state.reached.any()
+    for _ in range(20):                  # the scripted path again: the last is out of reach
+        sim.step()
+    assert sim.report()["waypoints_reached"] == [False, False, False]
+    sim.reset()
+    for _ in range(60):
+        sim.step()
+    assert sim.report()["waypoints_reached"] == [True, True, False]

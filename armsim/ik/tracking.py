@@ -341,7 +341,13 @@ class Simulation:
         return self.state
 
     def _record(self):
-        self.stats.record(self.state, self.path, self.frame, self.state.error <= self.reach_tolerance)
+        # a waypoint is reached by the tip coming near it, not near a target that replaced
+        # it (one dragged in the window, passed to step)
+        wp = self._waypoints
+        index = self.path.waypoint_index(self.frame) if len(wp) else -1
+        close = 0 <= index < len(wp) and float(np.linalg.norm(
+            self.state.joints[-1] - wp[index])) <= self.reach_tolerance
+        self.stats.record(self.state, self.path, self.frame, close)
 
     def _shortfall(self, error):
         """(best possible error, stalled, joints at a limit) for the current frame."""
