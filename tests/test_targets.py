@@ -69,6 +69,16 @@ def test_random_points_seeded_in_disc_and_order_independent():
     assert not np.array_equal(RandomPoints([0, 0], 1, 1, seed=4)(0), RandomPoints([0, 0], 1, 1, seed=3)(0))
 
 
+def test_random_points_asked_far_first_are_those_asked_in_order():
+    """A source asked for frame 200 first drew 201 radii then 201 angles at once; asked in
+    order it draws 64 of each at a time: different points from the same seed."""
+    jump, walk = RandomPoints([0, 0], 1, 1, seed=5), RandomPoints([0, 0], 1, 1, seed=5)
+    far = jump(200)
+    in_order = [walk(f) for f in range(201)]
+    np.testing.assert_array_equal(far, in_order[200])
+    np.testing.assert_array_equal([jump(f) for f in range(201)], in_order)
+
+
 def test_bad_parameters():
     with pytest.raises(ValueError, match="period must be > 0, got 0.0"):
         Circle([0, 0], 1, 0)

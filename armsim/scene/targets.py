@@ -253,12 +253,15 @@ class RandomPoints(TargetSource):
         self._rng = np.random.default_rng(self.seed)
         self._points = np.zeros((0, 2))
 
+    BLOCK = 64      # points drawn at a time: the draws do not depend on the frames asked for
+
     def _grow(self, count):
-        extra = max(count - len(self._points), 64)
-        r = self.radius * np.sqrt(self._rng.uniform(0.0, 1.0, extra))
-        a = self._rng.uniform(0.0, 2 * np.pi, extra)
-        new = self.center + np.stack([r * np.cos(a), r * np.sin(a)], axis=-1)
-        self._points = np.concatenate([self._points, new])
+        blocks = []
+        for _ in range(-(-(count - len(self._points)) // self.BLOCK)):
+            r = self.radius * np.sqrt(self._rng.uniform(0.0, 1.0, self.BLOCK))
+            a = self._rng.uniform(0.0, 2 * np.pi, self.BLOCK)
+            blocks.append(self.center + np.stack([r * np.cos(a), r * np.sin(a)], axis=-1))
+        self._points = np.concatenate([self._points] + blocks)
 
     def __call__(self, frame):
         k = int(frame) // self.every
