@@ -75,3 +75,23 @@ def test_a_waypoint_is_reached_by_the_tip_not_by_a_target_that_replaced_it():
     for _ in range(60):
         sim.step()
     assert sim.report()["waypoints_reached"] == [True, True, False]
+
+
+@pytest.mark.parametrize("limits", [None, [[-np.inf, np.inf]] * 2,
+                                    [[-np.inf, 0.5], [-2.0, np.inf]]])
+def test_a_joint_open_on_a_side_is_turned_back_as_an_unlimited_one(limits):
+    """A target circling the base in 2.05 frames turns the arm the same way every frame: an
+    unlimited chain's angles were turned back past TURN_BACK, those of a chain whose limits
+    are open (-inf, inf, or one side) grew on (-3479 rad in 2000 frames) until the chain's
+    1e6 rad bound raised ValueError in a long window session."""
+    from armsim import Chain
+    from armsim.ik.tracking import TURN_BACK, Simulation
+    from armsim.scene.targets import Circle
+    chain = Chain([0.5, 0.5], limits=limits)
+    sim = Simulation(chain, Circle([0, 0], 0.8, 2.05), [0.1, 0.2], method="gradient",
+                     correction="backtrack", iterations_per_frame=8)
+    for _ in range(2000):
+        sim.step()
+        assert np.all(np.abs(sim.q) <= TURN_BACK + 2 * np.pi)
+    assert chain.within_limits(sim.q)
+    assert np.all(np.isfinite(sim.state.joints)) and sim.state.error < 1.0

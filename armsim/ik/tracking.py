@@ -332,8 +332,8 @@ class Simulation:
         q = q[0]
         self._last_step = float(np.max(np.abs(q - self.q))) if self.chain.n else 0.0
         self._last_iters = int(iters[0])
-        if self.chain.limits is None and np.max(np.abs(q), initial=0.0) > TURN_BACK:
-            q = np.where(np.abs(q) > TURN_BACK, wrap(q), q)
+        if np.max(np.abs(q), initial=0.0) > TURN_BACK:
+            q = turned_back(q, self.chain.limits)
         self.q = q
         self.state = self._make_state()
         self._record()
@@ -395,6 +395,21 @@ class Simulation:
             clearance=clearance(self.objectives, self.chain, self.q),
             obstacles=shapes(self.objectives),
         )
+
+
+def turned_back(q, limits):
+    """``q`` with each angle past :data:`TURN_BACK` brought back by whole turns (the same
+    pose): an unlimited joint's to [-pi, pi), one open on one side next to its finite bound,
+    within its limits (n, 2) (None: no limits); a joint limited on both sides is kept."""
+    q = np.asarray(q, dtype=float)
+    lo, hi = (np.full_like(q, -np.inf), np.full_like(q, np.inf)) if limits is None else \
+        (limits[:, 0], limits[:, 1])
+    turn = 2.0 * np.pi
+    with np.errstate(invalid="ignore"):
+        back = np.where(np.isfinite(lo), q - turn * np.floor((q - lo) / turn),
+                        np.where(np.isfinite(hi), q + turn * np.floor((hi - q) / turn), wrap(q)))
+    far = (np.abs(q) > TURN_BACK) & ~(np.isfinite(lo) & np.isfinite(hi))
+    return np.where(far, np.clip(back, lo, hi), q)
 
 
 def joint_step(q, prev, continuous) -> float:
