@@ -264,21 +264,21 @@ class Dual:
     def __rmul__(self, other):  # other * self
         return self.__mul__(other)
 
+    # quotients divide (x times 1 / y overflowed to inf where 1 / y does, |y| < 5.6e-309,
+    # though x / y is finite: 1e-10 / 1e-310 = 1e300)
     def __truediv__(self, other):
         if isinstance(other, Dual):
             _same_k(self, other)
-            inv = 1.0 / other.value
-            v = self.value * inv
-            t = self.tangent * _col(inv) - _col(v * inv) * other.tangent
+            v = self.value / other.value
+            t = (self.tangent - _col(v) * other.tangent) / _col(other.value)
             return _make("div", v, t, (self, other))
-        inv = 1.0 / np.asarray(other, dtype=float)
-        return _make("div", self.value * inv, self.tangent * _col(inv), (self,))
+        other = np.asarray(other, dtype=float)
+        return _make("div", self.value / other, self.tangent / _col(other), (self,))
 
     def __rtruediv__(self, other):  # other / self
         other = np.asarray(other, dtype=float)
-        inv = 1.0 / self.value
-        v = other * inv
-        return _make("rdiv", v, -_col(v * inv) * self.tangent, (self,))
+        v = other / self.value
+        return _make("rdiv", v, -_col(v) * (self.tangent / _col(self.value)), (self,))
 
     def __pow__(self, other):
         if isinstance(other, Dual):

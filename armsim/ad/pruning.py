@@ -125,7 +125,7 @@ class Slots:
     -----
     A ``Slots`` object stands in for a dense tangent inside :class:`~armsim.ad.dual.Dual`:
     it implements, through numpy's dispatch protocols, exactly the operations the
-    forward-mode rules apply to tangents (scaling by an array, adding two
+    forward-mode rules apply to tangents (scaling by or dividing by an array, adding two
     tangents with :func:`merge`, negation, indexing, reshaping, stacking, sums and
     cumulative sums along value axes, ``where``).  Anything else (for instance
     ``matmul``) raises ``TypeError``.
@@ -191,6 +191,11 @@ class Slots:
                 raise TypeError("cannot multiply two sparse tangents")
             vals = s.vals * np.asarray(f, dtype=float)
             return Slots(np.broadcast_to(s.ids, vals.shape), vals, s.n)
+        if ufunc is np.true_divide and isinstance(inputs[0], Slots) \
+                and not isinstance(inputs[1], Slots):          # scaling by 1 / array
+            s, f = inputs
+            vals = s.vals / np.asarray(f, dtype=float)
+            return Slots(np.broadcast_to(s.ids, vals.shape), vals, s.n)
         if ufunc is np.negative:
             (s,) = inputs
             return Slots(s.ids, -s.vals, s.n)
@@ -205,6 +210,9 @@ class Slots:
         return np.multiply(self, other)
 
     __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return np.true_divide(self, other)
 
     def __add__(self, other):
         return np.add(self, other)

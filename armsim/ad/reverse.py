@@ -246,10 +246,9 @@ def _mul(a, b):
 
 def _div(a, b):
     av, bv = _val(a), _val(b)
-    inv = 1.0 / bv
-    v = av * inv
-    return _node("div", v, [(a, lambda g: _unbroadcast(g * inv, av.shape), "mul"),
-                            (b, lambda g: _unbroadcast(-g * (v * inv), bv.shape), "mul")])
+    v = av / bv                     # divided, as forward mode (1 / b overflows first)
+    return _node("div", v, [(a, lambda g: _unbroadcast(g / bv, av.shape), "mul"),
+                            (b, lambda g: _unbroadcast(-g * (v / bv), bv.shape), "mul")])
 
 
 def _neg(a):
