@@ -27,3 +27,20 @@ def test_a_quotient_by_a_tiny_number_is_numpys_and_its_tangent_has_no_nan():
             np.testing.assert_allclose(reverse.grad(f, np.array(at)), J, rtol=1e-15)
             np.testing.assert_array_equal(pruned_jacobian(f, at, 2, representation="sparse"), J)
         assert not np.isnan(J).any()
+
+
+def test_atan2_and_hypot_keep_their_slopes_at_tiny_arguments():
+    # x^2 + y^2 underflowed to 0 below 1e-162 and 1 / hypot overflowed at subnormals: the
+    # slopes were read as 0 (as at the origin), though 5e169 and 0.707 there
+    for a in (1e-170, 1e-310):
+        d = ad.Dual.variables([a, a])
+        h = ad.hypot(d[0], d[1])
+        np.testing.assert_allclose(h.tangent, [0.5 ** 0.5] * 2, rtol=1e-12)
+        assert reverse.grad(lambda v: ad.hypot(v[0], v[1]), np.array([a, a]))[0] > 0.7
+    t = ad.atan2(*ad.Dual.variables([1e-170, 2e-170]))        # (y, x): d/dy = x / r^2
+    np.testing.assert_allclose(t.tangent, [2e170 / 5, -1e170 / 5], rtol=1e-12)
+    g = reverse.grad(lambda v: ad.atan2(v[0], v[1]), np.array([1e-170, 2e-170]))
+    np.testing.assert_allclose(g, t.tangent, rtol=1e-15)
+    for f in (ad.atan2, ad.hypot):                            # the origin: 0, finite
+        assert np.array_equal(f(*ad.Dual.variables([0.0, 0.0])).tangent, [0.0, 0.0])
+        assert np.array_equal(reverse.grad(lambda v: f(v[0], v[1]), np.zeros(2)), [0.0, 0.0])

@@ -422,12 +422,27 @@ def atan2(y, x):
     k = _k_of(y, x)
     yv, xv = value_of(y), value_of(x)
     v = np.arctan2(yv, xv)
-    inv = _safe_recip(xv * xv + yv * yv)
-    t = _col(xv * inv) * _tangent_of(y, k, v.shape) - _col(yv * inv) * _tangent_of(x, k, v.shape)
+    dy, dx = _atan2_slopes(yv, xv)
+    t = _col(dy) * _tangent_of(y, k, v.shape) + _col(dx) * _tangent_of(x, k, v.shape)
     return _make("atan2", v, t, tuple(a for a in (y, x) if isinstance(a, Dual)))
 
 
 arctan2 = atan2
+
+
+def _ratio(a, r):
+    """``a / r``, 0 where ``r`` is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = a / r
+    return np.where(r == 0, 0.0, q)
+
+
+def _atan2_slopes(y, x):
+    """``(d/dy, d/dx)`` of ``arctan2(y, x)``: ``(x, -y) / r^2`` with ``r = hypot(x, y)``,
+    as ``(x / r) / r``: ``x^2 + y^2`` underflows to 0 below 1e-162 (a slope of 1e162 was
+    read as 0); 0 at the origin."""
+    r = np.hypot(x, y)
+    return _ratio(_ratio(x, r), r), -_ratio(_ratio(y, r), r)
 
 
 def hypot(x, y):
@@ -437,8 +452,9 @@ def hypot(x, y):
     k = _k_of(x, y)
     xv, yv = value_of(x), value_of(y)
     v = np.hypot(xv, yv)
-    inv = _safe_recip(v)
-    t = _col(xv * inv) * _tangent_of(x, k, v.shape) + _col(yv * inv) * _tangent_of(y, k, v.shape)
+    # x / r, not x * (1 / r): 1 / r overflows where r is subnormal (the slope read as 0)
+    t = _col(_ratio(xv, v)) * _tangent_of(x, k, v.shape) \
+        + _col(_ratio(yv, v)) * _tangent_of(y, k, v.shape)
     return _make("hypot", v, t, tuple(a for a in (x, y) if isinstance(a, Dual)))
 
 

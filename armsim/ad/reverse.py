@@ -284,17 +284,17 @@ def _pow_var(a, b, av, bv):
 def _atan2(y, x):
     yv, xv = _val(y), _val(x)
     v = np.arctan2(yv, xv)
-    inv = _sr(xv * xv + yv * yv)
-    return _node("atan2", v, [(y, lambda g: _unbroadcast(g * (xv * inv), yv.shape), "mul"),
-                              (x, lambda g: _unbroadcast(-g * (yv * inv), xv.shape), "mul")])
+    dy, dx = ad._atan2_slopes(yv, xv)
+    return _node("atan2", v, [(y, lambda g: _unbroadcast(g * dy, yv.shape), "mul"),
+                              (x, lambda g: _unbroadcast(g * dx, xv.shape), "mul")])
 
 
 def _hypot(x, y):
     xv, yv = _val(x), _val(y)
     v = np.hypot(xv, yv)
-    inv = _sr(v)
-    return _node("hypot", v, [(x, lambda g: _unbroadcast(g * (xv * inv), xv.shape), "mul"),
-                              (y, lambda g: _unbroadcast(g * (yv * inv), yv.shape), "mul")])
+    dx, dy = ad._ratio(xv, v), ad._ratio(yv, v)
+    return _node("hypot", v, [(x, lambda g: _unbroadcast(g * dx, xv.shape), "mul"),
+                              (y, lambda g: _unbroadcast(g * dy, yv.shape), "mul")])
 
 
 def _where(cond, a, b):
