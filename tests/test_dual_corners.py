@@ -44,3 +44,14 @@ def test_atan2_and_hypot_keep_their_slopes_at_tiny_arguments():
     for f in (ad.atan2, ad.hypot):                            # the origin: 0, finite
         assert np.array_equal(f(*ad.Dual.variables([0.0, 0.0])).tangent, [0.0, 0.0])
         assert np.array_equal(reverse.grad(lambda v: f(v[0], v[1]), np.zeros(2)), [0.0, 0.0])
+
+
+def test_concatenate_with_no_axis_flattens_the_values_not_the_tangents():
+    # axis=None flattened each tangent with its value: value (24,), tangent (288,) (K lost)
+    x = np.arange(12.0).reshape(3, 4)
+    y = ad.concatenate([ad.Dual.variables(x), np.ones(2)], axis=None)
+    assert y.shape == (14,) and y.tangent.shape == (14, 12)
+    assert np.array_equal(y.value, np.concatenate([x, np.ones(2)], axis=None))
+    assert np.array_equal(y.tangent, np.vstack([np.eye(12), np.zeros((2, 12))]))
+    f = lambda v: ad.sum(ad.concatenate([v, v * v], axis=None) * np.arange(24.0))  # noqa: E731
+    np.testing.assert_array_equal(reverse.grad(f, x), ad.jacobian(f, x))

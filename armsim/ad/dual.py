@@ -575,6 +575,8 @@ def concatenate(xs, axis=0):
     if not any(isinstance(x, Dual) for x in xs):
         return np.concatenate(xs, axis=axis)
     ds, _ = _as_duals(xs)
+    if axis is None:            # numpy's: the flattened parts (flattened with the value, the
+        ds, axis = [reshape(d, (-1,)) for d in ds], 0        # tangent lost its K axis)
     ax = _axis(axis, ds[0].ndim)
     return _make("concatenate", np.concatenate([d.value for d in ds], axis=ax),
                  np.concatenate([d.tangent for d in ds], axis=ax), tuple(ds))

@@ -394,6 +394,8 @@ def _stack(xs, axis=0, **_):
 
 def _concatenate(xs, axis=0, **_):
     xs = list(xs)
+    if axis is None:                                   # numpy's: the flattened parts
+        xs, axis = [_reshape(x, (-1,)) if isinstance(x, Var) else np.ravel(x) for x in xs], 0
     vals = [_val(x) for x in xs]
     v = np.concatenate(vals, axis=axis)
     ax = _axis(axis, v.ndim)
