@@ -1,9 +1,8 @@
 """Corners of forward-mode AD (armsim.ad.dual) found by an audit against central
 differences and numpy: each test failed on the code before its fix."""
 
-import warnings
-
 import numpy as np
+import pytest
 
 from armsim.ad import dual as ad
 from armsim.ad import reverse
@@ -55,3 +54,14 @@ def test_concatenate_with_no_axis_flattens_the_values_not_the_tangents():
     assert np.array_equal(y.tangent, np.vstack([np.eye(12), np.zeros((2, 12))]))
     f = lambda v: ad.sum(ad.concatenate([v, v * v], axis=None) * np.arange(24.0))  # noqa: E731
     np.testing.assert_array_equal(reverse.grad(f, x), ad.jacobian(f, x))
+
+
+def test_a_tangent_that_is_a_number_is_refused_in_one_line():
+    # Dual([1, 2], 1.0) had a tangent (2,) read as 2 directions of one element, wrong shape for
+    # every later rule; Dual(3.0, 1.0) an IndexError at its first .k
+    for value in (3.0, [1.0, 2.0]):
+        with pytest.raises(ValueError, match=r"^a tangent needs a last axis of K directions, "
+                           r"shape S \+ \(K,\); got a number for value shape \(.*\) "
+                           r"\(one direction: \[1\]\)$"):
+            ad.Dual(value, 1.0)
+    assert ad.Dual(3.0, [1.0]).k == 1 and ad.Dual([1.0, 2.0], [1.0]).tangent.shape == (2, 1)

@@ -139,6 +139,9 @@ class Dual:
     def __init__(self, value, tangent):
         value = np.asarray(value, dtype=float)
         tangent = np.asarray(tangent, dtype=float)
+        if tangent.ndim == 0:       # (it was broadcast to the value's shape, read as K entries)
+            raise ValueError(f"a tangent needs a last axis of K directions, shape S + (K,); got "
+                             f"a number for value shape {value.shape} (one direction: [{tangent:g}])")
         if tangent.shape[:-1] != value.shape:
             try:
                 tangent = np.broadcast_to(tangent, value.shape + tangent.shape[-1:]).copy()
