@@ -1,6 +1,8 @@
 """Corners of forward-mode AD (armsim.ad.dual) found by an audit against central
 differences and numpy: each test failed on the code before its fix."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,28 @@ def test_a_tangent_that_is_a_number_is_refused_in_one_line():
                            r"\(one direction: \[1\]\)$"):
             ad.Dual(value, 1.0)
     assert ad.Dual(3.0, [1.0]).k == 1 and ad.Dual([1.0, 2.0], [1.0]).tangent.shape == (2, 1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: ad.Dual(np.array([1 + 2j]), [[1.0]]),          # was cast, a ComplexWarning
+    lambda x: ad.Dual(1.0, [2j]),                              # was a TypeError from float()
+    lambda x: x + np.array([1j, 0, 0]),                        # was cast, a ComplexWarning
+    lambda x: np.array([1j, 0, 0]) - x,
+    lambda x: x * 1j,                                          # was a TypeError from float()
+    lambda x: 1j / x,
+    lambda x: x / np.array([1j, 1, 1]),
+    lambda x: x ** (0.5 + 1j),
+    lambda x: (2 + 1j) ** x,
+    lambda x: ad.where(x > 2, x, np.array([1j, 0, 0])),
+    lambda x: ad.maximum(x, np.array([1j, 0, 0])),
+    lambda x: ad.atan2(x, 1j),
+    lambda x: ad.matmul(np.ones((2, 3)) * 1j, x),
+    lambda x: ad.Dual.constant(np.array([1j]), 3),
+])
+def test_complex_operands_are_refused_in_one_line(make):
+    x = ad.Dual.variables([1.0, 2.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # numpy's ComplexWarning was the only sign of a cast
+        with pytest.raises(ValueError, match=r"^a Dual's values must be real numbers, got "
+                           r"complex numbers \("):
+            make(x)

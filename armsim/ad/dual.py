@@ -71,7 +71,7 @@ def value_of(x):
     if isinstance(x, Dual):
         return x.value
     v = getattr(x, "_ad_value", None)
-    return np.asarray(x, dtype=float) if v is None else v
+    return _real(x) if v is None else v
 
 
 def _tangent_of(x, k, shape):
@@ -137,8 +137,8 @@ class Dual:
     __array_ufunc__ = None
 
     def __init__(self, value, tangent):
-        value = np.asarray(value, dtype=float)
-        tangent = np.asarray(tangent, dtype=float)
+        value = _real(value)
+        tangent = _real(tangent)
         if tangent.ndim == 0:       # (it was broadcast to the value's shape, read as K entries)
             raise ValueError(f"a tangent needs a last axis of K directions, shape S + (K,); got "
                              f"a number for value shape {value.shape} (one direction: [{tangent:g}])")
@@ -172,7 +172,7 @@ class Dual:
 
     @classmethod
     def constant(cls, x, k):
-        x = np.asarray(x, dtype=float)
+        x = _real(x)
         return cls(x, np.zeros(x.shape + (k,)))
 
     # -- array protocol ---------------------------------------------------
@@ -231,7 +231,7 @@ class Dual:
         if isinstance(other, Dual):
             _same_k(self, other)
             return _make("add", self.value + other.value, self.tangent + other.tangent, (self, other))
-        other = np.asarray(other, dtype=float)
+        other = _real(other)
         v = self.value + other
         return _make("add", v, _bcast(self.tangent, v.shape), (self,))
 
@@ -242,7 +242,7 @@ class Dual:
         if isinstance(other, Dual):
             _same_k(self, other)
             return _make("sub", self.value - other.value, self.tangent - other.tangent, (self, other))
-        other = np.asarray(other, dtype=float)
+        other = _real(other)
         v = self.value - other
         return _make("sub", v, _bcast(self.tangent, v.shape), (self,))
 
@@ -261,7 +261,7 @@ class Dual:
             v = self.value * other.value
             t = self.tangent * _col(other.value) + _col(self.value) * other.tangent
             return _make("mul", v, t, (self, other))
-        other = np.asarray(other, dtype=float)
+        other = _real(other)
         return _make("mul", self.value * other, self.tangent * _col(other), (self,))
 
     def __rmul__(self, other):  # other * self
@@ -275,11 +275,11 @@ class Dual:
             v = self.value / other.value
             t = (self.tangent - _col(v) * other.tangent) / _col(other.value)
             return _make("div", v, t, (self, other))
-        other = np.asarray(other, dtype=float)
+        other = _real(other)
         return _make("div", self.value / other, self.tangent / _col(other), (self,))
 
     def __rtruediv__(self, other):  # other / self
-        other = np.asarray(other, dtype=float)
+        other = _real(other)
         v = other / self.value
         return _make("rdiv", v, -_col(v) * (self.tangent / _col(self.value)), (self,))
 
@@ -287,12 +287,12 @@ class Dual:
         if isinstance(other, Dual):
             _same_k(self, other)
             return _power(self, other)
-        p = np.asarray(other, dtype=float)
+        p = _real(other)
         v = self.value ** p
         return _make("pow", v, _col(pow_slope(self.value, p)) * self.tangent, (self,))
 
     def __rpow__(self, other):  # other ** self
-        return _power(np.asarray(other, dtype=float), self)
+        return _power(_real(other), self)
 
     def __matmul__(self, other):
         return matmul(self, other)
