@@ -92,3 +92,17 @@ def test_complex_operands_are_refused_in_one_line(make):
         with pytest.raises(ValueError, match=r"^a Dual's values must be real numbers, got "
                            r"complex numbers \("):
             make(x)
+
+
+def test_numpy_sum_of_a_dual_is_its_sum():
+    # numpy.sum calls the method with out=None: a TypeError ("unexpected keyword argument")
+    x = np.arange(6.0).reshape(2, 3)
+    for kw in ({}, {"axis": 0}, {"axis": -1, "keepdims": True}, {"axis": (0, 1)},
+               {"dtype": float}):
+        J = ad.jacobian(lambda v: np.sum(v, **kw), x)
+        plain = {k: a for k, a in kw.items() if k != "dtype"}
+        np.testing.assert_array_equal(J, ad.jacobian(lambda v: ad.sum(v, **plain), x))
+        assert np.array_equal(np.sum(ad.Dual.variables(x), **kw).value, np.sum(x, **kw))
+    with pytest.raises(ValueError, match=r"^a Dual's sum is a new Dual of floats: it takes no "
+                       r"out= and no dtype= other than float, got out=ndarray, dtype=None$"):
+        np.sum(ad.Dual.variables(x), out=np.zeros(()))

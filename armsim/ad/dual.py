@@ -223,7 +223,12 @@ class Dual:
     def reshape(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        """:func:`sum`; ``numpy.sum`` calls it with ``dtype`` and ``out`` (None)."""
+        if out is not None or (dtype is not None and np.dtype(dtype) != float):
+            raise ValueError("a Dual's sum is a new Dual of floats: it takes no out= and no "
+                             f"dtype= other than float, got out={type(out).__name__}, "
+                             f"dtype={dtype}")
         return sum(self, axis=axis, keepdims=keepdims)
 
     # -- arithmetic: each computes value and tangent together -------------
