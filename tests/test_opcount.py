@@ -120,3 +120,22 @@ def test_ops_states_which_forward_pass_it_counts(capsys):
     with counting() as counted:
         c.jacobian(q)
     assert counted.derivative > 0
+
+
+def test_reverse_counts_no_add_where_stack_or_concatenate_only_pick_entries():
+    # the un-broadcast rule counted node size - adjoint size for every "move": stack's and
+    # concatenate's picks were adds (N = 1: 5 where the sweep adds once, cos and sin into
+    # theta), and the reversed cumsum of [0, ..., 0, g] one add of nothing
+    from armsim.ad import reverse as rv
+    from armsim.ad.opcount import count_reverse
+    assert [(r["reverse"].mul, r["reverse"].add) for r in map(arm_counts, (1, 10))] == \
+        [(6, 1), (42, 19)]                   # N cos/sin adds, N - 1 of the angles' cumsum
+    v = rv.Var(np.array([1.0, 2.0, 3.0]))
+    _, c = count_reverse(lambda x: ad.sum(ad.stack([x, x[0]]) ** 2), [v])   # x[0] broadcast
+    assert c.add == 2 + 1                     # x[0]'s 3 entries summed, x[0] into x
+    _, c = count_reverse(lambda x: ad.sum(ad.concatenate([x, x[:1]]) ** 2), [v])
+    assert c.add == 1
+    _, c = count_reverse(lambda x: ad.cumsum(x)[-1], [v])        # [0, 0, 1]: nothing added
+    assert c.add == 0
+    _, c = count_reverse(lambda x: ad.sum(ad.cumsum(x.reshape(3, 1), axis=0)), [v])
+    assert c.add == 2

@@ -179,6 +179,14 @@ def _nnz(x, convention):
     return int(np.count_nonzero(x)) if convention == "nonzero" else int(x.size)
 
 
+def _reversed_cumsum_adds(g, axis, convention):
+    """Adds of the reversed cumulative sum of ``g`` along ``axis``: an entry adds to the sum
+    of those after it where both are non-zero (every entry but the last of a line, dense)."""
+    m = _mask(g, convention)
+    after = np.flip(np.cumsum(np.flip(m, axis), axis=axis), axis) - m
+    return int(np.sum(m & (after > 0)))
+
+
 def count_reverse(f, vars_, convention="nonzero"):
     """Run scalar ``f(*vars_)`` on the tape and sweep it backwards, counting.
 
@@ -200,13 +208,16 @@ def count_reverse(f, vars_, convention="nonzero"):
     def hook(name, node, contributions):
         counts.nodes += 1
         for p, c, kind, first, g in contributions:
-            if isinstance(kind, tuple):                           # ("matmul", n)
+            what = kind[0] if isinstance(kind, tuple) else kind
+            if what == "matmul":                                  # ("matmul", n)
                 counts.mul += _nnz(c, convention) * kind[1]
                 counts.add += _nnz(c, convention) * (kind[1] - 1)
             elif kind == "mul":
                 counts.mul += _nnz(np.broadcast_to(g, node.value.shape), convention)
-            elif kind == "cumsum":
-                counts.add += _nnz(g, convention) - _nnz(np.take(g, [0], axis=-1), convention)
+            elif what == "cumsum":                                # ("cumsum", axis)
+                counts.add += _reversed_cumsum_adds(g, kind[1], convention)
+            elif what == "take":    # ("take", m): m entries picked (stack, concatenate), no add
+                counts.add += kind[1] - c.size                    # but where a part broadcast
             if kind in ("mul", "move", "neg") and c.size < node.value.size:     # un-broadcast sums
                 counts.add += node.value.size - c.size
             prev = adj_state.get(id(p))

@@ -221,8 +221,10 @@ def _node(name, value, parents):
 
 
 # -- binary ufuncs ---------------------------------------------------------------
-# kind: "move" (adjoint passed on unchanged or rearranged: no multiply),
-# "mul" (adjoint multiplied by a local partial), "neg" (sign flip).
+# kind: "move" (adjoint passed on unchanged or rearranged: no multiply; summed where it was
+# broadcast), "mul" (adjoint multiplied by a local partial), "neg" (sign flip), ("take", m)
+# (m entries of the adjoint picked, then summed where the part was broadcast: stack,
+# concatenate), ("cumsum", axis) (a reversed cumulative sum), ("matmul", n).
 
 def _add(a, b):
     av, bv = _val(a), _val(b)
@@ -362,7 +364,7 @@ def _cumsum(x, axis=None, **_):
 
     def vjp(g):  # reversed cumulative sum
         return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
-    return _node("cumsum", np.cumsum(x.value, axis=ax), [(x, vjp, "cumsum")])
+    return _node("cumsum", np.cumsum(x.value, axis=ax), [(x, vjp, ("cumsum", ax))])
 
 
 def _sum(x, axis=None, keepdims=False, **_):
@@ -387,8 +389,9 @@ def _stack(xs, axis=0, **_):
     shape = np.broadcast_shapes(*(v.shape for v in vals))
     v = np.stack([np.broadcast_to(u, shape) for u in vals], axis=axis)
     ax = _axis(axis, v.ndim)
-    parents = [(x, (lambda g, i=i, s=u.shape: _unbroadcast(np.take(g, i, axis=ax), s)), "move")
-               for i, (x, u) in enumerate(zip(xs, vals))]
+    part = v.size // max(len(xs), 1)            # the entries taken for each part
+    parents = [(x, (lambda g, i=i, s=u.shape: _unbroadcast(np.take(g, i, axis=ax), s)),
+                ("take", part)) for i, (x, u) in enumerate(zip(xs, vals))]
     return _node("stack", v, parents)
 
 
@@ -401,7 +404,8 @@ def _concatenate(xs, axis=0, **_):
     ax = _axis(axis, v.ndim)
     edges = np.cumsum([0] + [u.shape[ax] for u in vals])
     parents = [(x, (lambda g, lo=edges[i], hi=edges[i + 1]:
-                    np.take(g, np.arange(lo, hi), axis=ax)), "move") for i, x in enumerate(xs)]
+                    np.take(g, np.arange(lo, hi), axis=ax)), ("take", vals[i].size))
+               for i, x in enumerate(xs)]
     return _node("concatenate", v, parents)
 
 
