@@ -139,9 +139,9 @@ class Dual:
     def __init__(self, value, tangent):
         value = _real(value)
         tangent = _real(tangent)
-        if tangent.ndim == 0:       # (it was broadcast to the value's shape, read as K entries)
-            raise ValueError(f"a tangent needs a last axis of K directions, shape S + (K,); got "
-                             f"a number for value shape {value.shape} (one direction: [{tangent:g}])")
+        if tangent.ndim == 0:       # (was broadcast to the value's shape: K = its size)
+            raise ValueError(f"a tangent needs a last axis of K directions, shape S + (K,); got a "
+                             f"number for value shape {value.shape} (one direction: [{tangent:g}])")
         if tangent.shape[:-1] != value.shape:
             try:
                 tangent = np.broadcast_to(tangent, value.shape + tangent.shape[-1:]).copy()
@@ -223,12 +223,10 @@ class Dual:
     def reshape(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
-        """:func:`sum`; ``numpy.sum`` calls it with ``dtype`` and ``out`` (None)."""
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):   # (numpy.sum's call)
         if out is not None or (dtype is not None and np.dtype(dtype) != float):
-            raise ValueError("a Dual's sum is a new Dual of floats: it takes no out= and no "
-                             f"dtype= other than float, got out={type(out).__name__}, "
-                             f"dtype={dtype}")
+            raise ValueError(f"a Dual's sum is a new Dual of floats: no out= and no dtype= but "
+                             f"float, got out={type(out).__name__}, dtype={dtype}")
         return sum(self, axis=axis, keepdims=keepdims)
 
     # -- arithmetic: each computes value and tangent together -------------
@@ -272,8 +270,7 @@ class Dual:
     def __rmul__(self, other):  # other * self
         return self.__mul__(other)
 
-    # quotients divide (x times 1 / y overflowed to inf where 1 / y does, |y| < 5.6e-309,
-    # though x / y is finite: 1e-10 / 1e-310 = 1e300)
+    # divided: x * (1 / y) overflowed where 1 / y does (|y| < 5.6e-309) though x / y need not
     def __truediv__(self, other):
         if isinstance(other, Dual):
             _same_k(self, other)
@@ -430,7 +427,8 @@ def atan2(y, x):
     k = _k_of(y, x)
     yv, xv = value_of(y), value_of(x)
     v = np.arctan2(yv, xv)
-    dy, dx = _atan2_slopes(yv, xv)
+    r = np.hypot(xv, yv)          # (x / r) / r: x^2 + y^2 underflows to 0 below 1e-162
+    dy, dx = _ratio(_ratio(xv, r), r), -_ratio(_ratio(yv, r), r)
     t = _col(dy) * _tangent_of(y, k, v.shape) + _col(dx) * _tangent_of(x, k, v.shape)
     return _make("atan2", v, t, tuple(a for a in (y, x) if isinstance(a, Dual)))
 
@@ -445,14 +443,6 @@ def _ratio(a, r):
     return np.where(r == 0, 0.0, q)
 
 
-def _atan2_slopes(y, x):
-    """``(d/dy, d/dx)`` of ``arctan2(y, x)``: ``(x, -y) / r^2`` with ``r = hypot(x, y)``,
-    as ``(x / r) / r``: ``x^2 + y^2`` underflows to 0 below 1e-162 (a slope of 1e162 was
-    read as 0); 0 at the origin."""
-    r = np.hypot(x, y)
-    return _ratio(_ratio(x, r), r), -_ratio(_ratio(y, r), r)
-
-
 def hypot(x, y):
     """sqrt(x^2 + y^2); the derivative is taken as 0 at the origin."""
     if not (isinstance(y, Dual) or isinstance(x, Dual)):
@@ -460,9 +450,8 @@ def hypot(x, y):
     k = _k_of(x, y)
     xv, yv = value_of(x), value_of(y)
     v = np.hypot(xv, yv)
-    # x / r, not x * (1 / r): 1 / r overflows where r is subnormal (the slope read as 0)
-    t = _col(_ratio(xv, v)) * _tangent_of(x, k, v.shape) \
-        + _col(_ratio(yv, v)) * _tangent_of(y, k, v.shape)
+    dx, dy = _ratio(xv, v), _ratio(yv, v)          # (x * (1 / r): 1 / r overflows at subnormals)
+    t = _col(dx) * _tangent_of(x, k, v.shape) + _col(dy) * _tangent_of(y, k, v.shape)
     return _make("hypot", v, t, tuple(a for a in (x, y) if isinstance(a, Dual)))
 
 

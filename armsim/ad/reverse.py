@@ -286,7 +286,8 @@ def _pow_var(a, b, av, bv):
 def _atan2(y, x):
     yv, xv = _val(y), _val(x)
     v = np.arctan2(yv, xv)
-    dy, dx = ad._atan2_slopes(yv, xv)
+    r = np.hypot(xv, yv)                # as forward mode: (x / r) / r, 0 at the origin
+    dy, dx = ad._ratio(ad._ratio(xv, r), r), -ad._ratio(ad._ratio(yv, r), r)
     return _node("atan2", v, [(y, lambda g: _unbroadcast(g * dy, yv.shape), "mul"),
                               (x, lambda g: _unbroadcast(g * dx, xv.shape), "mul")])
 
