@@ -326,8 +326,15 @@ class SpatialSimulation:
     def _record(self):
         st = self.state
         self.final_orientation_error = st.orientation_error
-        self.stats.record(st, self.path, self.frame, st.error <= self.reach_tolerance
-                          and st.orientation_error <= ORIENTATION_TOLERANCE)
+        got = st
+        if len(self._waypoints):
+            # a waypoint is reached by the tool, not by a target that replaced it (one
+            # dragged in the window, given to step): then measured against the path's own
+            aim = np.asarray(self.path(self.frame), dtype=float)
+            if not np.array_equal(aim, self._target):
+                got = snapshot(self.chain, self.q, aim, kind=self._rows(aim)[0])
+        self.stats.record(st, self.path, self.frame, got.error <= self.reach_tolerance
+                          and got.orientation_error <= ORIENTATION_TOLERANCE)
 
     def _shortfall(self, error, orientation_error):
         """(best possible position error, stalled, joints at a limit) for this frame."""
