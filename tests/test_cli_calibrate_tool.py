@@ -256,3 +256,18 @@ def test_a_fit_with_no_coordinates_left_over_is_not_identified_and_exit_3(tmp_pa
         "places the tool is unknown; take more poses, turning each joint over its range\n"
         "armsim calibrate: the outputs are written for inspection; do not use them as a "
         "calibration (exit status 3)\n")
+
+
+@pytest.mark.parametrize("scale, said", [
+    (-1.08, "the identified arm is the URDF's mirrored (its joint origins' positions fit at "
+            "-1.08 times the URDF's): check the joint readings' signs"),
+    (3.0, "the identified arm is 3 times the size of the URDF's (its joint origins' positions")])
+def test_a_mirrored_fit_is_called_mirrored_not_a_negative_size(scale, said, monkeypatch):
+    # a mirrored fit said 'the identified arm is -1.08 times the size of the URDF's'
+    from types import SimpleNamespace
+    import armsim.commands.calibrate as command
+    monkeypatch.setattr(command, "arm_scale", lambda result: scale)
+    result = SimpleNamespace(converged=True, rounds=3, corner_noise_px=0.5, rms_px_after=0.5,
+                             tool=None, identified=True)
+    lines = command._doubts(result, None)
+    assert len(lines) == 1 and lines[0].startswith(said), lines

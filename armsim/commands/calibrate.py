@@ -431,7 +431,11 @@ def _doubts(result, max_tool_sigma=None):
     scale = arm_scale(result) if result.identified else None
     scaled = (not misfit and scale is not None
               and not 1.0 / SCALE_LIMIT <= scale <= SCALE_LIMIT)
-    if scaled:
+    if scaled and scale < 0:        # (its joint origins fit the URDF's turned inside out)
+        out.append(f"the identified arm is the URDF's mirrored (its joint origins' positions "
+                   f"fit at {scale:.3g} times the URDF's): check the joint readings' signs "
+                   f"and zeros against the URDF's axes, and the cameras' axes")
+    elif scaled:
         out.append(f"the identified arm is {scale:.3g} times the size of the URDF's (its "
                    f"joint origins' positions; {1.0 / SCALE_LIMIT:.3g} to {SCALE_LIMIT:g} "
                    f"expected): check the markers' size in the setup (the black square's "
