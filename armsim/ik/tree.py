@@ -36,18 +36,15 @@ from armsim.ik.recent import Recent
 
 __all__ = ["Target", "TreeTargets", "for_tree", "Robot", "FAR_WEIGHT", "MAX_TOOLS"]
 
-#: a tool's target provably beyond its reach: its error and Jacobian rows count this much
-#: (:meth:`TreeTargets.row_weights`), so the joints it shares serve the tools that can arrive
-#: (the progress rule watches the summed error; `bench/tree_far.py --seed 11`, dual_arm:
-#: 1e-7 / 1e-8 / 1e-9 took 40.9 / 18.6 / 16.2 mean iterations, all 60 arriving)
+#: a tool provably beyond its reach: its error and Jacobian rows count this much (row_weights;
+#: `bench/tree_far.py --seed 11`, dual_arm: 1e-7 / 1e-8 / 1e-9 took 40.9 / 18.6 / 16.2 iters)
 FAR_WEIGHT = 1e-9
 #: a continuous joint driving a gear (a mimic) of ratio p/q turns q times before the pose
 #: repeats: its restarts are drawn over those turns, q at most this (ratios rounded)
 MAX_GEAR = 16
 #: ... and less beyond this many reaches: FAR_WEIGHT x FAR_REACHES x reach / distance
 FAR_REACHES = 100.0
-#: a tool beyond its reach is then stretched toward its target by its own joints: at most
-#: this many damped steps (TreeTargets._stretch)
+#: a tool beyond its reach is then stretched by its own joints: this many damped steps at most
 STRETCH_STEPS = 30
 #: tools (targets) in one solve, at most (the stacked error's rows: 6 a pose; the batch's
 #: J J^T is rows x rows)
@@ -264,19 +261,22 @@ class TreeTargets(Problem):
         return np.where(far, FAR_WEIGHT * np.minimum(1.0, near), 1.0)
 
     def _weights(self, aim):
-        """Each tool's :meth:`_weight` (B,) or None, over the row's largest: a tool beyond
-        its reach weighs little beside the tools that can arrive, and as much as a chain's
-        where every tool is beyond (the only tool, too: it stretches toward its target)."""
+        """Each tool's :meth:`_weight` (B,) or None, over the row's largest: a far tool weighs
+        little beside those that can arrive, as much as a chain's where all are far; kept for
+        the last ``aim`` (error and row_weights ask it each iteration: 0.27 ms at B = 1e4)."""
+        last = getattr(self, "_last_weights", (None, None))     # (one read: threads)
+        if last[0] is aim:
+            return last[1]
         ws = [self._weight(s, a) for s, a in zip(self.subs, self._split(aim))]
-        if all(w is None for w in ws):
-            return ws
-        top = np.max([np.ones(len(aim)) if w is None else w for w in ws], axis=0)
-        return [None if w is None else w / top for w in ws]
+        if any(w is not None for w in ws):
+            top = np.max([np.ones(len(aim)) if w is None else w for w in ws], axis=0)
+            ws = [None if w is None else w / top for w in ws]
+        self._last_weights = (aim, ws)
+        return ws
 
     def row_weights(self, aim):
-        """(B, m): each error row's weight as :meth:`error` weighs it (a tool beyond its
-        reach: :meth:`_weights`), or None when all are 1: the steps weigh the Jacobian's rows
-        so too (weighted least squares; not so, its rows held the joints it shares)."""
+        """(B, m): each error row's weight as :meth:`error` weighs it (:meth:`_weights`), or
+        None when all are 1: the steps weigh the Jacobian's rows so too (least squares)."""
         ws = self._weights(aim)
         if all(w is None for w in ws):
             return None

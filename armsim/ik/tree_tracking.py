@@ -427,7 +427,8 @@ class TreeSimulation:
                 # reached by the tool, not by a target that replaced it (a dragged one)
                 aim = np.asarray(path(self.frame), dtype=float)
                 if not np.array_equal(aim, self._targets[t.link]):
-                    close = _meets(t.frame, aim, self.reach_tolerance)
+                    e, o = _tool_errors(t.frame, *_as_pose(aim))
+                    close = e <= self.reach_tolerance and o <= ORIENTATION_TOLERANCE
             if close and 0 <= index < len(self._reached[t.link]):
                 self._reached[t.link][index] = True
             t.reached = self._reached[t.link].copy()
@@ -477,13 +478,3 @@ class TreeSimulation:
                                    "out_of_reach": bool(t.out_of_reach),
                                    "waypoints_reached": [bool(r) for r in t.reached]}
                           for t in st.tools}}
-
-
-def _meets(frame, aim, tolerance):
-    """Whether a tool at ``frame`` (4, 4) is within ``tolerance`` [m] of ``aim`` ((3,) or
-    (4, 4)), and a pose's within :data:`ORIENTATION_TOLERANCE` [rad] of its rotation."""
-    p = aim[:3, 3] if aim.shape == (4, 4) else aim
-    if not np.linalg.norm(frame[:3, 3] - p) <= tolerance:
-        return False
-    return aim.shape != (4, 4) or bool(np.linalg.norm(
-        rotation_vector(aim[:3, :3] @ frame[:3, :3].T)) <= ORIENTATION_TOLERANCE)
