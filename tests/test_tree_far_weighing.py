@@ -80,3 +80,21 @@ def test_far_rows_of_a_batch_give_the_same_answers_with_the_compiled_path_on():
     np.testing.assert_array_equal(a.iterations, b.iterations)
     np.testing.assert_allclose(a.q, b.q, atol=1e-9, rtol=0)
     assert a.targets["right_tool"].max() < 1e-5 and b.targets["right_tool"].max() < 1e-5
+
+
+def test_target_rows_changed_in_place_between_runs_are_weighed_again():
+    """The tools' weights are kept for the last rows asked (identity); a caller that runs
+    the same array again after changing it in place gets them measured again."""
+    from armsim.ik.tree import for_tree
+    dual = armsim.robots.load_robot("dual_arm")
+    q = dual.clip(np.zeros(dual.n))
+    F = dual.frames(q)
+    prob, row = for_tree(dual, {"left_tool": F["left_tool"][None, :3, 3],
+                                "right_tool": F["right_tool"][None, :3, 3]}, batch=True)
+    rows = np.array(np.atleast_2d(row))
+    aim, _ = prob.aim(rows)
+    assert prob.row_weights(aim) is None                     # both within reach
+    rows[0, :3] += [8.0, 0.0, 0.0]                            # the left one 8 m away, in place
+    aim, _ = prob.aim(rows)
+    w = prob.row_weights(aim)
+    assert w is not None and w[0, :3].max() < 1e-8 and (w[0, 3:] == 1.0).all()

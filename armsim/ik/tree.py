@@ -233,7 +233,7 @@ class TreeTargets(Problem):
         return y, np.moveaxis(last, -1, 0)
 
     def aim(self, targets):
-        ok = np.ones(len(targets), dtype=bool)
+        ok, self._last_weights = np.ones(len(targets), dtype=bool), (None, None)   # (new rows)
         for s, rows in zip(self.subs, self._split(targets)):
             ok &= s.aim(rows)[1]
         return targets, ok
