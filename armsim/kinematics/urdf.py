@@ -405,6 +405,7 @@ def _chain(path, robot, elements, links, parent_joint, base, tip):
         err = ValueError(f"{short_name(path)}: {exc}")
         # a joint only a whole robot reads: why (its caller may load the robot instead)
         err.whole_robot, err.tip = getattr(exc, "whole_robot", None), tip
+        err.remedy = getattr(exc, "remedy", None)
         raise err from None
     if not joints and not any(j.type != "fixed" for j in robot.joints):
         fixed = len(robot.joints)           # (an object: load_robot says the same)
@@ -605,10 +606,11 @@ def _joints(chain, elements):
         if (j.mimic is not None and j.type != "fixed") or j.type in REFUSED:
             # (a fixed joint's <mimic> is left aside, as load_robot does: it cannot move)
             what = "a mimic joint" if j.mimic is not None else j.type
+            remedy = "(armsim.load_robot; on the command line --tips)"
             err = ValueError(f"{where} is {what}; a chain (load_urdf, --tip) takes no mimic, "
                              f"floating, planar or spherical joint: load the whole robot "
-                             f"(armsim.load_robot; on the command line --tips)")
-            err.whole_robot = f"{where} is {what}"
+                             f"{remedy}")
+            err.whole_robot, err.remedy = f"{where} is {what}", remedy
             raise err
         if j.type != "fixed" and j.type not in MOVABLE:
             raise ValueError(f"{where} has an unknown type {ranges.shown(j.type)!r}"
@@ -626,11 +628,12 @@ def _joints(chain, elements):
                              f"[{lo_len:g}, {hi_len:g}] m")
         kind, limits, slide = _limits(j.type, element.find("limit"), False, where)
         if slide:
+            remedy = "(armsim.load_robot, or run_arm.py with --tips LINK)"
             err = ValueError(f"{where}: {slide}, an unbounded slide (a moving base's): a "
                              f"chain's travel must be within [{lo_len:g}, {hi_len:g}] m; load "
-                             f"the whole robot (armsim.load_robot, or run_arm.py with --tips "
-                             f"LINK)")
+                             f"the whole robot {remedy}")
             err.whole_robot = f"{where} is an unbounded slide (a moving base's)"
+            err.remedy = remedy         # (what a scene says instead: armsim.scene.sections)
             raise err
         joint = Joint(j.name, kind, tuple(T[:3, 3]), tuple(matrix_rpy(T[:3, :3])),
                       tuple(axis), *(limits or (-np.inf, np.inf)))

@@ -209,11 +209,9 @@ class ArmSection(Section):
             if isinstance(exc, SceneError):
                 raise
             text = str(exc).replace("\n", " ")
-            if getattr(exc, "whole_robot", None):       # a scene names its tools so
-                for said in ("(armsim.load_robot; on the command line --tips)",
-                             "(armsim.load_robot, or run_arm.py with --tips LINK)"):
-                    text = text.replace(said, "(in a scene: arm.tips = [its tool links], "
-                                              "with a [[tool]] table for each)")
+            if getattr(exc, "remedy", None):    # the loader's advice, as a scene follows it
+                text = text.replace(exc.remedy, "(in a scene: arm.tips = [its tool links], "
+                                                "with a [[tool]] table for each)")
             at = ("tip_link" if "(the tip)" in text else "base_link" if "(the base)" in text
                   else kind)
             where.child(at).fail(shorten(text, 300))
