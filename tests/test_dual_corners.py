@@ -106,3 +106,45 @@ def test_numpy_sum_of_a_dual_is_its_sum():
     with pytest.raises(ValueError, match=r"^a Dual's sum is a new Dual of floats: no out= and "
                        r"no dtype= but float, got out=ndarray, dtype=None$"):
         np.sum(ad.Dual.variables(x), out=np.zeros(()))
+
+
+
+def test_a_dual_stored_in_a_float_array_is_refused_not_its_slope_dropped():
+    # numpy stores a Dual in a float array through its float: the tangent was dropped and
+    # the Jacobian was zeros without a word (float(dual) alike)
+    from armsim.ad.nofloat import MESSAGE
+    from armsim.ad.pruning import jacobian as pruned
+    from armsim.ik.problems import FunctionProblem
+
+    def into_zeros(v):
+        out = np.zeros(2)
+        out[0], out[1] = v[0] * v[1], v[0]
+        return out
+
+    def column(q):                              # a batch's column written in place
+        out = np.zeros((len(q), 1))
+        out[:, 0] = q[:, 0] ** 2
+        return out
+
+    calls = [lambda: ad.jacobian(into_zeros, [1.0, 2.0]), lambda: pruned(into_zeros, [1, 2], 1),
+             lambda: ad.jacobian(lambda v: np.array([v[0], 1.0], dtype=float), [1.0]),
+             lambda: ad.jacobian(column, np.ones((2, 1))), lambda: float(ad.Dual(1.0, [0.0]))]
+    for i, call in enumerate(calls):
+        with pytest.raises(TypeError) as err:
+            call()
+        assert str(err.value) == MESSAGE
+        if i < 2:                               # its traceback still shows the line that did
+            assert "out[0], out[1] = v[0] * v[1], v[0]" in str(err.getrepr())
+    # called by armsim's solvers: numpy's own words, the refusal as their cause
+    with pytest.raises(ValueError, match=r"^setting an array element with a sequence") as err:
+        FunctionProblem(column, 1, 1).value_and_jacobian(np.ones((2, 1)))
+    assert str(err.value.__cause__) == MESSAGE
+    assert np.array_equal(FunctionProblem(column, 1, 1).value(np.full((2, 1), 3.0)), [[9], [9]])
+
+    def into_objects(v):                        # the remedies the message names
+        out = np.empty(2, dtype=object)
+        out[0], out[1] = v[0] * v[1], 1.0
+        return out
+    assert np.array_equal(ad.jacobian(into_objects, [1.0, 2.0]), [[2.0, 1.0], [0.0, 0.0]])
+    J = ad.jacobian(lambda v: ad.stack([v[0] * v[1], v[0]]), [1.0, 2.0])
+    assert np.array_equal(J, [[2.0, 1.0], [1.0, 0.0]])

@@ -5,7 +5,8 @@ and a tangent S + (K,), every operator and elementary function (a rule table) co
 both.  :mod:`~armsim.ad.reverse` is a small tape-based reverse mode, the cross-check;
 :mod:`~armsim.ad.pruning` keeps only the k largest tangent entries (dynamic pruning);
 :mod:`~armsim.ad.opcount` counts the derivative operations of either mode;
-:mod:`~armsim.ad.power` holds the slopes of ``x ** y`` both modes share.
+:mod:`~armsim.ad.power` holds the slopes of ``x ** y`` both modes share;
+:mod:`~armsim.ad.nofloat` refuses ``float(dual)`` (``arr[i] = dual`` dropped the tangent).
 """
 
 from armsim.ad import dual, opcount, pruning, reverse

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import power
+from armsim.ad.nofloat import MESSAGE as NO_FLOAT, NotAFloat, called
 from armsim.ad.power import pow_slope
 
 __all__ = [
@@ -213,8 +214,8 @@ class Dual:
         for i in range(len(self)):
             yield self[i]
 
-    def __float__(self):
-        return float(self.value)
+    def __float__(self):    # (numpy calls it for arr[i] = dual: the tangent went, silently)
+        raise NotAFloat(NO_FLOAT)
 
     @property
     def T(self):
@@ -673,7 +674,7 @@ def value_and_jacobian(f, x):
     Returns ``(f(x), J)`` with ``J.shape == f(x).shape + x.shape``.
     """
     x = _real(x)
-    y = as_output(f(Dual.variables(x)))
+    y = as_output(called(f, Dual.variables(x)))
     if not isinstance(y, Dual):  # f does not depend on x
         y = np.asarray(y, dtype=float)
         return y, np.zeros(y.shape + x.shape)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ad.nofloat import called
 
 __all__ = [
     "prune", "mark", "topk", "Slots", "merge", "to_slots", "dense_tangent", "jacobian",
@@ -526,7 +527,7 @@ def jacobian(f, x, k=None, at="every", representation="dense"):
     """
     x = np.asarray(x, dtype=float)
     with prune(k, at=at, representation=representation):
-        y = ad.as_output(f(ad.Dual.variables(x)))
+        y = ad.as_output(called(f, ad.Dual.variables(x)))
     if not isinstance(y, ad.Dual):
         y = np.asarray(y, dtype=float)
         return np.zeros(y.shape + x.shape)
