@@ -47,6 +47,30 @@ def test_atan2_and_hypot_keep_their_slopes_at_tiny_arguments():
         assert np.array_equal(reverse.grad(lambda v: f(v[0], v[1]), np.zeros(2)), [0.0, 0.0])
 
 
+
+def test_geometry_norm_keeps_its_slope_at_tiny_and_huge_lengths():
+    # its squares underflowed below 1e-162 (a length of 0 and a slope of 0, as at the
+    # origin) and overflowed above 1e154 (a length of inf, a slope of 0, a warning)
+    from armsim.ik.geometry import norm
+    for s in (1e-200, 1e-310, 1e200):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            v, J = ad.value_and_jacobian(norm, np.array([3.0, 4.0]) * s)
+        assert v == pytest.approx(5.0 * s, rel=1e-12, abs=0.0)
+        np.testing.assert_allclose(J, [0.6, 0.8], rtol=1e-12)
+    # at the origin the length has no slope (a cone's tip): it is taken as 0, finite
+    v, J = ad.value_and_jacobian(norm, np.zeros(3))
+    assert v == 0.0 and np.array_equal(J, np.zeros(3))
+    # a batch: each row by its own scale; an ordinary row's bits are the plain formula's
+    x = np.array([[3e-200, 4e-200, 0.0], [0.3, -0.2, 0.7], [0.0, 0.0, 0.0]])
+    v, J = ad.value_and_jacobian(norm, x)
+    assert v[0] == pytest.approx(5e-200, rel=1e-12) and v[2] == 0.0
+    np.testing.assert_allclose(J[0, 0], [0.6, 0.8, 0.0], rtol=1e-12)
+    plain = ad.value_and_jacobian(lambda y: ad.sqrt(ad.sum(y * y, axis=-1)), x[1])
+    assert v[1] == plain[0] and np.array_equal(J[1, 1], plain[1]) and not J[2].any()
+    assert norm(x[:1])[0] == v[0]                             # plain arrays alike
+
+
 def test_concatenate_with_no_axis_flattens_the_values_not_the_tangents():
     # axis=None flattened each tangent with its value: value (24,), tangent (288,) (K lost)
     x = np.arange(12.0).reshape(3, 4)

@@ -70,8 +70,22 @@ def dot(a, b):
 
 
 def norm(a):
-    """Euclidean length over the last axis (derivative 0 at 0)."""
-    return ad.sqrt(dot(a, a))
+    """Euclidean length over the last axis.  Its slope ``a / |a|`` is taken as 0 at 0, where
+    the length has none (a cone's tip): finite, and a residual that is 0 there is flat.
+
+    A vector whose largest coordinate is below 2^-480 or above 2^480 (its squares
+    underflowed to 0 below 1e-162: a length of 0 and a slope of 0; or overflowed: inf) is
+    ``a . u``, ``u = a / |a|`` found on the values scaled by a power of two (exact): the
+    same length, and the same slope (``u`` is the direction the length grows along), as
+    :func:`armsim.ad.dual.hypot`'s ratios.  Other vectors keep ``sqrt(a . a)``'s bits."""
+    big = np.max(np.abs(_val(a)), axis=-1, initial=0.0)
+    far = np.isfinite(big) & (big != 0.0) & ((big < 2.0 ** -480) | (big > 2.0 ** 480))
+    if not np.any(far):
+        return ad.sqrt(dot(a, a))
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        b = _val(a) / np.ldexp(1.0, np.frexp(big)[1] - 1)[..., None]     # (within [1, 2))
+        u = np.where(far[..., None], b / np.sqrt(np.sum(b * b, axis=-1, keepdims=True)), 0.0)
+        return ad.where(far, dot(a, u), ad.sqrt(dot(a, a)))
 
 
 def point_segment_distance(p, a, b):
