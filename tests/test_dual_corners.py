@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+import armsim
 from armsim.ad import dual as ad
 from armsim.ad import reverse
 from armsim.ad.pruning import jacobian as pruned_jacobian
@@ -159,10 +160,14 @@ def test_a_dual_stored_in_a_float_array_is_refused_not_its_slope_dropped():
         assert str(err.value) == MESSAGE
         if i < 2:                               # its traceback still shows the line that did
             assert "out[0], out[1] = v[0] * v[1], v[0]" in str(err.getrepr())
-    # called by armsim's solvers: numpy's own words, the refusal as their cause
-    with pytest.raises(ValueError, match=r"^setting an array element with a sequence") as err:
+    # called by armsim's solvers (a function to solve, an objective): the refusal too
+    with pytest.raises(TypeError) as err:
         FunctionProblem(column, 1, 1).value_and_jacobian(np.ones((2, 1)))
-    assert str(err.value.__cause__) == MESSAGE
+    assert str(err.value) == MESSAGE
+    chain = armsim.Chain([1.0, 1.0])
+    with pytest.raises(TypeError) as err:
+        armsim.solve(chain, [1.0, 1.0], objectives=[armsim.Objective(lambda q, c: column(q))])
+    assert str(err.value) == MESSAGE
     assert np.array_equal(FunctionProblem(column, 1, 1).value(np.full((2, 1), 3.0)), [[9], [9]])
 
     def into_objects(v):                        # the remedies the message names

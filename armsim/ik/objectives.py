@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ad.nofloat import called
 from armsim.ik import geometry, inputs
 from armsim.kinematics.planar import _gib, memory_budget
 from armsim.kinematics.validate import listed, shown as quoted
@@ -170,7 +171,7 @@ class Objective:
 
     def raw(self, ctx):
         """The unweighted residual (B, k) at ``ctx.q``."""
-        r = ad.as_output(self.fun(ctx.q, ctx.chain))
+        r = ad.as_output(called(self.fun, ctx.q, ctx.chain))
         shape = np.shape(inputs.real_residual(f"objective {self.name!r}", r))
         r = np.asarray(r, dtype=float) if isinstance(r, (list, tuple)) else r   # (numbers)
         b = np.shape(ad.value_of(ctx.q))[0]

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ad.nofloat import called
 from armsim.ik import planar as kin
 from armsim.ik.planar import SCALES, _restart_table  # noqa: F401  (the planar restarts)
-from armsim.ik import restart_table, spatial_ccd
+from armsim.ik import restart_table, spatial_ccd, steps
 from armsim.ik.spatial_ccd import CCD_LENGTH  # noqa: F401  (its constant, where it was)
-from armsim.ik import steps
 from armsim.ik.inputs import (MAX_WEIGHT_RATIO, check_pose_rows, check_rotations,  # noqa: F401
                               check_weights, raw_kind, target_rows)
 from armsim.ik.settings import _real
@@ -305,7 +305,7 @@ class FunctionProblem(Problem):
     def value_and_jacobian(self, q):
         b, n = q.shape
         seed = np.broadcast_to(np.eye(n), (b, n, n))
-        y = ad.as_output(self.fun(ad.Dual(q, seed)))
+        y = ad.as_output(called(self.fun, ad.Dual(q, seed)))
         if not isinstance(y, ad.Dual):               # y does not depend on q
             y = self._checked(np.asarray(y, dtype=float), b)
             return y, np.zeros(y.shape + (n,))
