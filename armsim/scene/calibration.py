@@ -36,7 +36,7 @@ from armsim.vision.learners import LEARNERS
 from armsim.vision import spatial_calibration as spatial
 from armsim.vision.population import MAX_POPULATION
 from armsim.vision.spatial_run import MAX_SPREAD
-from armsim.vision.camera3d import Camera, Intrinsics
+from armsim.vision.camera3d import FOCAL, FOCAL_WHY, Camera, Intrinsics
 from armsim import ranges
 from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, SceneError,
                           Section, key, section)
@@ -187,6 +187,22 @@ PLANAR_KEYS = ("segments", "length_range", "angle_range", "base", "canvas", "tar
                "check_period", "length_tolerance", "angle_tolerance", "window", "damping")
 
 
+class Reasoned(Number):
+    """A :class:`Number` whose out-of-range message ends with why the range is what it is."""
+
+    def __init__(self, range, why):
+        super().__init__(range=range)
+        self.why = why
+
+    def parse(self, value, where):
+        try:
+            return super().parse(value, where)
+        except SceneError as exc:
+            if not exc.detail.startswith("must be >") and not exc.detail.startswith("must be <"):
+                raise
+            where.fail(f"{exc.detail} ({self.why})")
+
+
 def _vec3(what):
     return ListOf(Number(ge=-BIG, le=BIG), 3, 3, what=f"{what} (three numbers)")
 
@@ -210,8 +226,8 @@ class CameraSection(Section):
     rpy: tuple | None = key(_vec3("[roll, pitch, yaw] [rad]"), None,
                             "explicit pose: world from camera, about fixed x, y, z; camera x "
                             "right, y down, z forward")
-    fx: float = key(Number(gt=0, le=BIG, unit="px"), _K.fx, "focal length along image x")
-    fy: float = key(Number(gt=0, le=BIG, unit="px"), _K.fy, "focal length along image y")
+    fx: float = key(Reasoned(FOCAL, FOCAL_WHY), _K.fx, "focal length along image x")
+    fy: float = key(Reasoned(FOCAL, FOCAL_WHY), _K.fy, "focal length along image y")
     cx: float = key(Number(ge=-BIG, le=BIG, unit="px"), _K.cx, "principal point x")
     cy: float = key(Number(ge=-BIG, le=BIG, unit="px"), _K.cy, "principal point y")
     width: int = key(Integer(ge=1, le=100_000, unit="px"), _K.width, "image width")

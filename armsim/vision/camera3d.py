@@ -26,11 +26,17 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
+from armsim.ranges import Range
 
-__all__ = ["Intrinsics", "Camera", "project", "visible", "occluded", "observe", "NEAR"]
+__all__ = ["Intrinsics", "Camera", "project", "visible", "occluded", "observe", "NEAR",
+           "FOCAL", "FOCAL_WHY"]
 
 #: points nearer than this along the optical axis [m] count as behind the camera
 NEAR = 1e-3
+#: accepted focal lengths fx, fy [px] (a scene's bounds too), and why, as messages say it
+FOCAL = Range(1.0, 1.0e6, "px")
+FOCAL_WHY = ("a focal length in pixels, width / (2 tan(field of view / 2)), is hundreds to "
+             "thousands for a real camera; at 1 px one pixel spans 45 degrees")
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,10 @@ class Intrinsics:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v)):
                 raise ValueError(f"{name}: must be a finite number, got {v!r}")
-        if not (self.fx > 0 and self.fy > 0):
-            raise ValueError(f"fx, fy: must be > 0, got {self.fx!r}, {self.fy!r}")
+        for name in ("fx", "fy"):
+            detail = FOCAL.problem(getattr(self, name))
+            if detail is not None:
+                raise ValueError(f"{name}: {detail} ({FOCAL_WHY})")
         for name in ("width", "height"):
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000):

@@ -1,0 +1,71 @@
+"""Camera values a user writes (3D scene [[camera]] tables, the Python API): absurd ones
+are refused in one line naming the key, the accepted range and why."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from armsim.scene import SceneError, loads
+from armsim.vision import spatial_calibration as sc
+from armsim.vision.camera3d import Camera, Intrinsics
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy",
+           PYGAME_HIDE_SUPPORT_PROMPT="1")
+
+BASE = """seed = 2
+[calibration]
+robot = "ur5"
+learner = "lm"
+poses = 8
+[[camera]]
+eye = [1.6, -1.4, 1.0]
+center = [0.0, 0.0, 0.4]
+sigma = 0.5
+"""
+
+FOCAL_WHY = ("(a focal length in pixels, width / (2 tan(field of view / 2)), is hundreds to "
+             "thousands for a real camera; at 1 px one pixel spans 45 degrees)")
+
+
+def error_of(text):
+    with pytest.raises(SceneError) as info:
+        loads(text, "scenes/x.toml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("line,message", [
+    ("fx = 1e-300", f"camera[0].fx: must be >= 1, got 1e-300 {FOCAL_WHY}"),
+    ("fy = 0.5", f"camera[0].fy: must be >= 1, got 0.5 {FOCAL_WHY}"),
+    ("fx = 2e6", f"camera[0].fx: must be <= 1e+06, got 2000000.0 {FOCAL_WHY}"),
+])
+def test_a_focal_length_no_camera_has_is_refused(line, message):
+    assert error_of(BASE + line + "\n") == "scenes/x.toml: " + message
+
+
+def test_focal_lengths_of_real_cameras_load():
+    s = loads(BASE + "fx = 1\nfy = 1e6\n")
+    assert (s.camera[0].fx, s.camera[0].fy) == (1.0, 1e6)
+
+
+def test_the_api_refuses_the_same_focal_lengths():
+    with pytest.raises(ValueError) as info:
+        Intrinsics(fx=1e-300).validate()
+    assert str(info.value) == f"fx: must be >= 1, got 1e-300 {FOCAL_WHY}"
+    cam = Camera.look_at((1.6, -1.4, 1.0), (0.0, 0.0, 0.4), intrinsics=Intrinsics(fy=1e-300))
+    with pytest.raises(ValueError) as info:
+        sc.make_problem(sc.SpatialSetup(poses=3), 0, [cam])
+    assert str(info.value) == f"fy: must be >= 1, got 1e-300 {FOCAL_WHY}"
+
+
+def test_the_command_line_exits_2_with_the_line(tmp_path):
+    (tmp_path / "x.toml").write_text(BASE + "fx = 1e-300\n")
+    r = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "x.toml", "--gif", "o.gif",
+                        "--frames", "2"], cwd=tmp_path, env=ENV, capture_output=True,
+                       text=True, timeout=120)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"x.toml: camera[0].fx: must be >= 1, got 1e-300 {FOCAL_WHY}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.toml"]
