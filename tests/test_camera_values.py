@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import armsim
+from armsim.cli import main
 from armsim.scene import SceneError, loads
 from armsim.vision import spatial_calibration as sc
 from armsim.vision.camera3d import Camera, Intrinsics
@@ -69,3 +71,61 @@ def test_the_command_line_exits_2_with_the_line(tmp_path):
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == f"x.toml: camera[0].fx: must be >= 1, got 1e-300 {FOCAL_WHY}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.toml"]
+
+
+def _principal_why(middle, side):
+    return (f"(the principal point, where the optical axis meets the image, is near its "
+            f"middle, {middle}, in a real camera; this allows one image {side} beyond either "
+            f"edge)")
+
+
+@pytest.mark.parametrize("line,message", [
+    ("cx = 1e5", "camera[0].cx: must be from -640.5 to 1279.5 for an image 640 px wide, got "
+                 f"100000.0 {_principal_why('319.5', 'width')}"),
+    ("cy = -50.0\nheight = 40", "camera[0].cy: must be from -40.5 to 79.5 for an image 40 px "
+                                f"high, got -50.0 {_principal_why('19.5', 'height')}"),
+])
+def test_a_principal_point_far_outside_the_image_is_refused(line, message):
+    assert error_of(BASE + line + "\n") == "scenes/x.toml: " + message
+
+
+def test_a_principal_point_off_the_image_by_less_than_its_size_loads():
+    s = loads(BASE + "cx = 1279.5\ncy = -480.5\n")
+    assert (s.camera[0].cx, s.camera[0].cy) == (1279.5, -480.5)
+
+
+def test_the_api_refuses_the_same_principal_points():
+    with pytest.raises(ValueError) as info:
+        Intrinsics(cx=1e5).validate()
+    assert str(info.value) == ("cx: must be from -640.5 to 1279.5 for an image 640 px wide, "
+                               f"got 100000.0 {_principal_why('319.5', 'width')}")
+
+
+SETUP = """\
+[[camera]]
+name = "left"
+width = 640
+height = 480
+fx = 800.0
+fy = 800.0
+cx = 319.5
+cy = 239.5
+
+[[marker]]
+id = 3
+dictionary = "DICT_4X4_50"
+size = 0.05
+link = "panda_link8"
+"""
+
+
+def test_armsim_calibrate_refuses_a_principal_point_far_outside_the_image(tmp_path, capsys):
+    (tmp_path / "setup.toml").write_text(SETUP.replace("cy = 239.5", "cy = 5000.0"))
+    argv = ["calibrate", str(armsim.robots.path("panda")), "--joints",
+            str(tmp_path / "joints.csv"), "--observations", str(tmp_path / "obs.csv"),
+            "--setup", str(tmp_path / "setup.toml"), "--out", str(tmp_path / "out.urdf")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"{tmp_path}/setup.toml: camera[0].cy: must be from -480.5 to 959.5 for an image 480 px "
+        f"high, got 5000.0 {_principal_why('239.5', 'height')}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["setup.toml"]

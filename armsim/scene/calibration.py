@@ -36,7 +36,7 @@ from armsim.vision.learners import LEARNERS
 from armsim.vision import spatial_calibration as spatial
 from armsim.vision.population import MAX_POPULATION
 from armsim.vision.spatial_run import MAX_SPREAD
-from armsim.vision.camera3d import FOCAL, FOCAL_WHY, Camera, Intrinsics
+from armsim.vision.camera3d import FOCAL, FOCAL_WHY, Camera, Intrinsics, principal_problem
 from armsim import ranges
 from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, SceneError,
                           Section, key, section)
@@ -262,6 +262,10 @@ class CameraSection(Section):
                 "missing; an explicit pose needs position and rpy")
         if not (look or explicit):
             where.child("eye").fail("missing; give eye and center, or position and rpy")
+        for name, side in (("cx", "width"), ("cy", "height")):
+            detail = principal_problem(getattr(self, name), getattr(self, side), side)
+            if detail is not None:
+                where.child(name).fail(detail)
         try:
             self.camera()
         except ValueError as exc:

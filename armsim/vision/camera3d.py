@@ -29,7 +29,7 @@ from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
 from armsim.ranges import Range
 
 __all__ = ["Intrinsics", "Camera", "project", "visible", "occluded", "observe", "NEAR",
-           "FOCAL", "FOCAL_WHY"]
+           "FOCAL", "FOCAL_WHY", "principal_problem"]
 
 #: points nearer than this along the optical axis [m] count as behind the camera
 NEAR = 1e-3
@@ -37,6 +37,20 @@ NEAR = 1e-3
 FOCAL = Range(1.0, 1.0e6, "px")
 FOCAL_WHY = ("a focal length in pixels, width / (2 tan(field of view / 2)), is hundreds to "
              "thousands for a real camera; at 1 px one pixel spans 45 degrees")
+
+
+def principal_problem(centre, size, side="width"):
+    """None if the principal point coordinate ``centre`` [px] lies within one image ``size``
+    [px] (its ``side``, ``"width"`` or ``"height"``) of an image that covers
+    ``[-0.5, size - 0.5)``, else what is wrong, as one phrase with the range and why."""
+    lo, hi = -0.5 - size, 2 * size - 0.5
+    if lo <= centre <= hi:
+        return None
+    extent = "wide" if side == "width" else "high"
+    return (f"must be from {lo:.10g} to {hi:.10g} for an image {size} px {extent}, "
+            f"got {centre!r} (the principal point, where the optical axis meets the image, "
+            f"is near its middle, {(size - 1) / 2:.10g}, in a real camera; this allows one "
+            f"image {side} beyond either edge)")
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,10 @@ class Intrinsics:
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000):
                 raise ValueError(f"{name}: must be an integer in [1, 100000], got {v!r}")
+        for name, side in (("cx", "width"), ("cy", "height")):
+            detail = principal_problem(getattr(self, name), getattr(self, side), side)
+            if detail is not None:
+                raise ValueError(f"{name}: {detail}")
         return self
 
 

@@ -32,6 +32,7 @@ import tomllib
 from dataclasses import dataclass
 
 from armsim.files import MAX_KEY_PARTS, long_toml_key
+from armsim.vision.camera3d import principal_problem
 from armsim.vision.real.errors import DataError, check_name, read_text, show, suggest
 
 __all__ = ["Camera", "Marker", "Setup", "read_setup", "parse_setup", "DICTIONARIES",
@@ -234,6 +235,10 @@ def _camera(t, source, where, links) -> Camera:
     fy = _number(t, "fy", source, where, FOCAL_RANGE[0], strict=False, high=FOCAL_RANGE[1])
     cx = _number(t, "cx", source, where, -MAX_CENTRE, strict=False, high=MAX_CENTRE)
     cy = _number(t, "cy", source, where, -MAX_CENTRE, strict=False, high=MAX_CENTRE)
+    for key, value, size, side in (("cx", cx, w, "width"), ("cy", cy, h, "height")):
+        detail = principal_problem(value, size, side)
+        if detail is not None:
+            raise DataError(source, f"{where}.{key}", detail)
     dist = (0.0,) * 5
     if "distortion" in t:
         d = t["distortion"]
