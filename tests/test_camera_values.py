@@ -129,3 +129,37 @@ def test_armsim_calibrate_refuses_a_principal_point_far_outside_the_image(tmp_pa
         f"{tmp_path}/setup.toml: camera[0].cy: must be from -480.5 to 959.5 for an image 480 px "
         f"high, got 5000.0 {_principal_why('239.5', 'height')}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["setup.toml"]
+
+
+SIGMA_WHY = ("(sub-pixel detectors reach about 0.01 px; a noise under 1e-06 px is rounding, and "
+             "the 1 / sigma^2 of its bound overflows)")
+
+
+def test_a_pixel_noise_below_a_millionth_of_a_pixel_is_refused():
+    # (it was taken: the noise's bound overflowed, warnings on stderr, and no bound reported)
+    assert error_of(BASE.replace("sigma = 0.5", "sigma = 1e-300")) == (
+        "scenes/x.toml: camera[0].sigma: must be 0 (noise-free) or from 1e-06 to 1000 px, got "
+        f"1e-300 {SIGMA_WHY}")
+    for sigma in (0, 1e-6, 1000):
+        assert loads(BASE.replace("sigma = 0.5", f"sigma = {sigma}")).camera[0].sigma == sigma
+
+
+def test_the_api_refuses_the_same_pixel_noise():
+    with pytest.raises(ValueError) as info:
+        sc.SpatialSetup(sigma=1e-200).validate()
+    assert str(info.value) == ("sigma: must be 0 (noise-free) or from 1e-06 to 1000 px, got "
+                               f"1e-200 {SIGMA_WHY}")
+    cam = Camera.look_at((1.6, -1.4, 1.0), (0.0, 0.0, 0.4))
+    with pytest.raises(ValueError) as info:
+        sc.make_problem(sc.SpatialSetup(poses=3), 0, [cam], sigmas=[1e-300])
+    assert str(info.value) == ("sigmas[0]: must be 0 (noise-free) or from 1e-06 to 1000 px, "
+                               f"got 1e-300 {SIGMA_WHY}")
+
+
+def test_the_smallest_pixel_noise_keeps_the_bound_finite():
+    import warnings
+    from armsim.scene import build_simulation
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim = build_simulation(loads(BASE.replace("sigma = 0.5", "sigma = 1e-6")))
+    assert sim.bound_sd is not None and (sim.bound_sd > 0).all()

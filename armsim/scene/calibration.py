@@ -232,7 +232,8 @@ class CameraSection(Section):
     cy: float = key(Number(ge=-BIG, le=BIG, unit="px"), _K.cy, "principal point y")
     width: int = key(Integer(ge=1, le=100_000, unit="px"), _K.width, "image width")
     height: int = key(Integer(ge=1, le=100_000, unit="px"), _K.height, "image height")
-    sigma: float = key(Number(ge=0, le=spatial.MAX_SIGMA, unit="px"), 0.0, "Gaussian pixel noise")
+    sigma: float = key(Number(ge=0, le=spatial.MAX_SIGMA, unit="px"), 0.0,
+                       "Gaussian pixel noise (0: none; else at least 1e-6 px)")
     occlusion: bool = key(Boolean(), False, "joints hidden behind a link capsule (radius "
                                             "calibration.occlusion_radius) are not observed")
 
@@ -266,6 +267,8 @@ class CameraSection(Section):
             detail = principal_problem(getattr(self, name), getattr(self, side), side)
             if detail is not None:
                 where.child(name).fail(detail)
+        if spatial.sigma_problem(self.sigma) is not None:
+            where.child("sigma").fail(spatial.sigma_problem(self.sigma))
         try:
             self.camera()
         except ValueError as exc:

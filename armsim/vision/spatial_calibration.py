@@ -60,7 +60,8 @@ from armsim.vision.population import ADAM_RATE, LEARNERS, Population
 
 __all__ = ["SpatialSetup", "SpatialModel", "Problem", "make_problem", "identify",
            "Identifiability", "solve_lm", "solve_proportional", "solve_adam", "gauge_truth",
-           "crlb", "run", "ROBOTS", "RIG_BASELINE", "LEARNERS", "ADAM_RATE"]
+           "crlb", "run", "ROBOTS", "RIG_BASELINE", "LEARNERS", "ADAM_RATE", "MIN_SIGMA",
+           "MAX_SIGMA", "sigma_problem"]
 
 ROBOTS = ("ur5", "panda")
 #: the stereo rig: second camera 0.3 m along the first's image x, turned in by 0.15 rad
@@ -73,8 +74,20 @@ FLOOR = 0.01
 #: the nominal tool point: a marker 5 cm off the flange axis and 5 cm out along it [m]
 MARKER = (0.05, 0.0, 0.05)
 
-#: the largest pixel noise of a camera [px] (a scene's bound too)
+#: the largest pixel noise of a camera [px] (a scene's bound too); a nonzero one is at least
+#: MIN_SIGMA (:func:`sigma_problem`)
 MAX_SIGMA = 1000
+MIN_SIGMA = 1e-6
+
+
+def sigma_problem(sigma) -> str | None:
+    """None if ``sigma`` [px] is an accepted pixel noise (0, or from :data:`MIN_SIGMA` to
+    :data:`MAX_SIGMA`), else what is wrong, as one phrase with the range and why."""
+    if sigma == 0 or MIN_SIGMA <= sigma <= MAX_SIGMA:
+        return None
+    return (f"must be 0 (noise-free) or from {MIN_SIGMA:g} to {MAX_SIGMA:g} px, got {sigma!r} "
+            f"(sub-pixel detectors reach about 0.01 px; a noise under {MIN_SIGMA:g} px is "
+            f"rounding, and the 1 / sigma^2 of its bound overflows)")
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,8 @@ class SpatialSetup:
             v = getattr(self, name)
             if not (_is_real(v) and 0.0 <= v <= 1.0e3):
                 raise ValueError(f"{name}: must be a number in [0, 1000], got {v!r}")
+        if sigma_problem(self.sigma) is not None:
+            raise ValueError(f"sigma: {sigma_problem(self.sigma)}")
         if not (_is_real(self.distance) and 0.1 <= self.distance <= 1.0e3):
             raise ValueError(f"distance: must be a number in [0.1, 1000] m, got {self.distance!r}")
         if self.occlusion is not None and not (_is_real(self.occlusion) and self.occlusion > 0):
@@ -343,6 +358,9 @@ def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
     if sigmas.shape != (len(cams),) or not np.all((sigmas >= 0) & (sigmas <= MAX_SIGMA)):
         raise ValueError(f"sigmas must be {len(cams)} number(s) from 0 to {MAX_SIGMA:g} px, "
                          f"got {str(sigmas.tolist())[:40]}")
+    for k, sigma in enumerate(sigmas.tolist()):
+        if sigma_problem(sigma) is not None:
+            raise ValueError(f"sigmas[{k}]: {sigma_problem(sigma)}")
     occlude = [True] * len(cams) if occlude is None else list(occlude)
     if len(occlude) != len(cams):
         raise ValueError(f"occlude must be {len(cams)} flag(s), one a camera, got {occlude}")
