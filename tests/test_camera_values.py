@@ -10,7 +10,7 @@ import pytest
 
 import armsim
 from armsim.cli import main
-from armsim.scene import SceneError, loads
+from armsim.scene import SceneError, build_simulation, loads
 from armsim.vision import spatial_calibration as sc
 from armsim.vision.camera3d import Camera, Intrinsics
 
@@ -158,8 +158,21 @@ def test_the_api_refuses_the_same_pixel_noise():
 
 def test_the_smallest_pixel_noise_keeps_the_bound_finite():
     import warnings
-    from armsim.scene import build_simulation
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sim = build_simulation(loads(BASE.replace("sigma = 0.5", "sigma = 1e-6")))
     assert sim.bound_sd is not None and (sim.bound_sd > 0).all()
+
+
+@pytest.mark.parametrize("up", ["[0, 0, 0]", "[0.0, -0.0, 0.0]"])
+def test_a_zero_up_is_named_as_such(up):
+    # (it was called 'the optical axis must not be parallel to up', blamed on center)
+    assert error_of(BASE + f"up = {up}\n") == (
+        "scenes/x.toml: camera[0].up: must not be [0, 0, 0]; image up is towards it, "
+        "e.g. [0, 0, 1]")
+
+
+def test_a_tiny_up_is_a_direction_like_any_other():
+    big = build_simulation(loads(BASE))
+    tiny = build_simulation(loads(BASE + "up = [0, 0, 1e-300]\n"))
+    assert (tiny.problem.clean == big.problem.clean).all()

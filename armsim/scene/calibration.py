@@ -272,7 +272,10 @@ class CameraSection(Section):
         try:
             self.camera()
         except ValueError as exc:
-            where.child("center").fail(str(exc).replace("look_at: ", ""))
+            detail = str(exc).replace("look_at: ", "")
+            if detail.startswith("up "):
+                where.child("up").fail(detail[len("up "):])
+            where.child("center").fail(detail)
 
     def camera(self) -> Camera:
         k = Intrinsics(self.fx, self.fy, self.cx, self.cy, self.width, self.height)

@@ -102,6 +102,11 @@ class Camera:
         if np.linalg.norm(z) < 1e-12:
             raise ValueError("look_at: eye and target must differ")
         z = z / np.linalg.norm(z)
+        scale = np.max(np.abs(up))
+        if not scale > 0:
+            raise ValueError("look_at: up must not be [0, 0, 0]; image up is towards it, "
+                             "e.g. [0, 0, 1]")
+        up = up / scale                      # (so a tiny up is no 'parallel' up)
         x = np.cross(z, up)                  # image right = forward x up (y is down)
         if np.linalg.norm(x) < 1e-9:
             raise ValueError("look_at: the optical axis must not be parallel to up")
