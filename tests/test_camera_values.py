@@ -176,3 +176,20 @@ def test_a_tiny_up_is_a_direction_like_any_other():
     big = build_simulation(loads(BASE))
     tiny = build_simulation(loads(BASE + "up = [0, 0, 1e-300]\n"))
     assert (tiny.problem.clean == big.problem.clean).all()
+
+
+def test_pixels_of_points_at_the_camera_stay_finite():
+    # fx at its largest, points on the optical centre, 1e-300 m ahead of it and behind it
+    # (NaN and an overflow to inf before, with numpy's warnings)
+    import warnings
+    import numpy as np
+    from armsim.vision.camera3d import NEAR, observe
+    cam = Camera.look_at((0, 0, 0), (0, 0, 1), (1, 0, 0), intrinsics=Intrinsics(fx=1e6))
+    pts = np.array([[[0.0, 0.0, 0.0], [0.0, 1.0, 1e-300], [0.0, 1.0, -1.0], [0.0, 1.0, 2.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pixels, seen = observe(cam, pts)
+    assert np.isfinite(pixels).all() and not seen[0, :3].any()
+    # nearer than NEAR: projected as if at NEAR, so far off the image, never mirrored onto it
+    assert pixels[0, 1, 0] == pixels[0, 2, 0] == 1e6 * (1.0 / NEAR) + 319.5
+    assert pixels[0, 3, 0] == 1e6 * 0.5 + 319.5

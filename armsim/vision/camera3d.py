@@ -144,14 +144,19 @@ def project(points, rotation, position, intrinsics):
 
     Returns
     -------
-    pixels : ndarray or Dual (..., 2) [px];  depth : ndarray or Dual (...) [m] (z in the camera)
+    pixels : ndarray or Dual (..., 2) [px] (a point nearer than :data:`NEAR` as if at NEAR);
+    depth : ndarray or Dual (...) [m] (z in the camera)
     """
     k = intrinsics
     offset = points - position                       # (..., 3)
     local = ad.matmul(offset, rotation)              # row vectors: (X - c)^T R = (R^T (X - c))^T
     depth = local[..., 2]
-    u = k.fx * (local[..., 0] / depth) + k.cx
-    v = k.fy * (local[..., 1] / depth) + k.cy
+    # a point nearer than NEAR (never visible) is projected as if at NEAR: its pixels stay
+    # finite (1e-300 m deep they overflowed; on the centre they were NaN) and continuous,
+    # and one behind the camera lands far off the image, not mirrored onto it
+    near = ad.maximum(depth, NEAR)
+    u = k.fx * (local[..., 0] / near) + k.cx
+    v = k.fy * (local[..., 1] / near) + k.cy
     return ad.stack([u, v], axis=-1), depth
 
 
