@@ -28,7 +28,9 @@ the CSV or the plot cannot be written, it is kept, and the error line says so).
 After an interruption the same command with ``--resume`` reads the journal
 (refused when it names another sweep), runs the remaining tasks on any engine and
 writes the CSV; without ``--resume`` an existing journal is refused, never
-overwritten.
+overwritten.  A sweep killed outright (SIGKILL) also leaves its outputs' temporary files
+(``.OUT.csv.xxxxxxxx.tmp``): the next run of the outputs removes them, each only when it
+is a regular file of this user named so, with one link, that no running sweep holds.
 
 Limits, checked before anything is built or started: every ``--vary`` value within its
 key's own limits (a range by its ends; the scene's one-line error), at most 100000 runs
@@ -52,7 +54,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -404,18 +408,21 @@ def _sweep(argv, status) -> int:
                 for seed in [args.seeds[i % k]]]
     note = (sys.stderr if any(n and names_stdout(n) for n in (args.csv, args.plot))
             else sys.stdout)
-    journal = None
+    journal, held = None, []
     try:
         with Outputs() as outs:     # opened (temporary files made) before the runs
             csv_dest = outs.add(args.csv) if args.csv else None
             plot_dest = outs.add(args.plot) if args.plot else None
             if args.resume and (csv_dest is None or csv_dest.kind != "file"):
                 raise SweepError("argument --resume: needs --csv with a file name")
+            held += [fd for fd in map(_hold, (csv_dest, plot_dest)) if fd is not None]
             todo = tasks(base, changes, args.seeds, args.max_rounds)
             # the journal before the cluster: one refused starts no process, and a finished
             # one needs none
             opened, done, created = _open_journal(args, base, changes, todo, expected, fields,
                                                   csv_dest, note)
+            for dest in (csv_dest, plot_dest):      # (this CSV's journal is ours now)
+                _remove_stale(dest)
             with (quiet_dask() if args.engine == "dask" else contextlib.nullcontext()):
                 try:
                     client = (_client(args) if args.engine == "dask" and len(done) < len(expected)
@@ -454,6 +461,8 @@ def _sweep(argv, status) -> int:
     finally:
         if journal is not None:     # every run is done: the CSV is written, or failed for good
             journal.remove()
+        for fd in held:             # (after the rename: no moment a temporary file is free)
+            os.close(fd)
     try:
         print(table, file=note)
         for name in (args.csv, args.plot):
@@ -478,6 +487,79 @@ def _extra_columns(point):
         if key not in CSV_FIELDS and not (short in CSV_FIELDS and ALIASES.get(short) == key):
             out[key] = value
     return out
+
+
+#: the characters of the random part of a temporary file's name (``tempfile.mkstemp``'s)
+_RANDOM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _hold(dest):
+    """Lock the temporary file of an output for as long as this sweep may write it: a
+    descriptor on it holding an advisory lock (close it after the group is committed), or
+    None.  :func:`_remove_stale` leaves a held file alone: another sweep is writing it."""
+    if dest is None or dest.kind != "file":
+        return None
+    fd = os.dup(dest.file.fileno())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:             # a file system without locks
+        pass
+    return fd
+
+
+def _remove_stale(dest):
+    """Remove the temporary files of ``dest`` that a killed sweep left (SIGKILL runs no
+    handler: ``.NAME.xxxxxxxx.tmp`` stayed beside the output, a new one every kill).
+
+    Only a file named as :class:`armsim.files.Outputs` names this output's temporary file,
+    a regular file (never a symbolic link: not followed, not removed), of this user, with no
+    other hard link, and that no process holds (:func:`_hold`) is removed."""
+    if dest is None or dest.kind != "file":
+        return
+    prefix, own = f".{dest.path.name}.", os.path.basename(dest._tmp or "")
+    try:
+        folder = os.open(dest.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name != own and e.name.startswith(prefix)
+                     and e.name.endswith(".tmp") and len(e.name) == len(prefix) + 12
+                     and set(e.name[len(prefix):-4]) <= _RANDOM]
+        for name in names:
+            _remove_if_free(folder, name)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
+
+
+def _remove_if_free(folder, name):
+    """Remove ``name`` in the open folder ``folder`` when it is a regular file of this user
+    with one link that no process holds a lock on; never raises."""
+    def looked():
+        st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        ok = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_nlink == 1
+        return (st.st_dev, st.st_ino) if ok else None
+    try:
+        seen = looked()
+        if seen is None:
+            return
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=folder)
+    except OSError:
+        return
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != seen:
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # held: in use (no locks: unknown)
+        if looked() == seen:        # still that file under that name
+            os.unlink(name, dir_fd=folder)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _client(args):

@@ -1,0 +1,100 @@
+"""`armsim sweep` after a kill and with journals armsim did not write as it writes them: the
+temporary files a SIGKILL leaves are removed by the next run (only armsim's own, never a link),
+and a journal's rows are read back only in the form armsim writes them.
+
+The sweeps run as real commands in subprocesses.
+"""
+
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy",
+           PYGAME_HIDE_SUPPORT_PROMPT="1", OPENBLAS_NUM_THREADS="1")
+SCENE = 'seed = 1\n[calibration]\nlearner = "lm"\ncriterion = "identified"\ncheck_period = 1\n'
+GRID = ["s.toml", "--vary", "segments=1:2", "--vary", "window=10,20", "--seeds", "5,6",
+        "--max-rounds", "30"]
+GECCO = ["--preset", "gecco", "--vary", "segments=1:2", "--seeds", "1,2,3,4",
+         "--max-rounds", "4000", "--csv", "o.csv"]
+
+
+def sweep(*args, cwd, timeout=120):
+    """``armsim sweep ARGS``: (returncode, stdout, stderr)."""
+    r = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), "sweep", *map(str, args)],
+                       cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def listing(folder):
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def killed(folder, args=GECCO):
+    """Start ``armsim sweep ARGS`` and SIGKILL it once its journal holds a row."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_arm.py"), "sweep", *args], cwd=folder,
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    journal = folder / "o.csv.partial"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 3:   # a row
+                break
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            pytest.skip("the sweep ended before it could be killed")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if (folder / "o.csv").exists():
+        pytest.skip("the sweep ended before the kill arrived")
+
+
+# -- a SIGKILL's temporary files ----------------------------------------------------------
+
+@pytest.mark.parametrize("again", ["resume", "fresh"])
+def test_the_temporary_files_a_kill_leaves_are_removed_by_the_next_run(tmp_path, again):
+    # SIGKILL runs no handler: '.o.csv.xxxxxxxx.tmp' stayed beside o.csv, one more each kill
+    (tmp_path / "elsewhere.txt").write_text("not armsim's")
+    decoys = {
+        ".o.csv.abcdefgh.tmp": lambda p: p.symlink_to("elsewhere.txt"),     # a link: kept
+        ".o.csv.dddddddd.tmp": lambda p: p.mkdir(),                         # a folder
+        ".o.csv.hhhhhhhh.tmp": lambda p: os.link(tmp_path / "elsewhere.txt", p),   # 2 links
+        ".o.csv.notarmsim.tmp": lambda p: p.write_text("x"),               # not mkstemp's name
+        ".o.csv.ABCDEFGH.tmp": lambda p: p.write_text("x"),
+        ".o.csv.llllllll.tmp": lambda p: p.write_text("x"),     # held: another sweep's
+        "o.csv.kkkkkkkk.tmp": lambda p: p.write_text("x"),
+        ".x.csv.aaaaaaaa.tmp": lambda p: p.write_text("x"),     # another output's
+    }
+    if os.geteuid() == 0:
+        decoys[".o.csv.uuuuuuuu.tmp"] = lambda p: (p.write_text("x"), os.chown(p, 65534, 65534))
+    for name, make in decoys.items():
+        make(tmp_path / name)
+    holder = os.open(tmp_path / ".o.csv.llllllll.tmp", os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        killed(tmp_path)
+        left = sorted(set(listing(tmp_path)) - set(decoys))
+        assert len(left) == 3 and left[0].startswith(".o.csv.") and left[1:] == [
+            "elsewhere.txt", "o.csv.partial"], left
+        if again == "fresh":
+            (tmp_path / "o.csv.partial").unlink()
+        code, out, err = sweep(*GECCO, *(["--resume"] if again == "resume" else []), cwd=tmp_path)
+        assert code == 0, err
+        assert listing(tmp_path) == sorted([*decoys, "elsewhere.txt", "o.csv"])
+    finally:
+        os.close(holder)
+    assert (tmp_path / "elsewhere.txt").read_text() == "not armsim's"
+    assert os.readlink(tmp_path / ".o.csv.abcdefgh.tmp") == "elsewhere.txt"
