@@ -284,7 +284,7 @@ def test_a_journal_too_big_for_the_sweep_is_refused_unread(scene):
     ("converged", "yes", "expected True or False"),
     ("segments", "7", "expected 1 (this sweep's value)"),
     ("learner", "adam", "expected 'lm' (this sweep's value)"),
-    ("generations", "1e3", "expected an integer"),
+    ("generations", "1e3", "expected an integer as armsim writes it (digits 0-9)"),
 ])
 def test_a_bad_row_in_the_journal_is_refused_naming_row_and_field(scene, column, value, reason):
     path = interrupted(scene)

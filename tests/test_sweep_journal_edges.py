@@ -98,3 +98,64 @@ def test_the_temporary_files_a_kill_leaves_are_removed_by_the_next_run(tmp_path,
         os.close(holder)
     assert (tmp_path / "elsewhere.txt").read_text() == "not armsim's"
     assert os.readlink(tmp_path / ".o.csv.abcdefgh.tmp") == "elsewhere.txt"
+
+
+# -- a journal's rows as armsim writes them ------------------------------------------------
+
+def interrupted(folder, rows=3, args=(*GRID, "--csv", "o.csv")):
+    """Run ``armsim sweep ARGS`` and stop it after ``rows`` rows (Ctrl-C); the journal's path."""
+    code = ("import sys\nfrom armsim.vision import sweep as s\nreal, n = s._one, []\n"
+            "def one(task):\n    if len(n) == %d:\n        raise KeyboardInterrupt\n"
+            "    n.append(1)\n    return real(task)\ns._one = one\nfrom armsim.cli import main\n"
+            "raise SystemExit(main(sys.argv[1:]))\n" % rows)
+    r = subprocess.run([sys.executable, "-c", code, "sweep", *args], cwd=folder, env=ENV,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130, r.stderr
+    return folder / "o.csv.partial"
+
+
+def edit(path, column, change, row=2):
+    """Replace ``column`` of journal row ``row`` by ``change(its text)``; the new text."""
+    lines = path.read_bytes().split(b"\r\n")
+    header = lines[1].decode().split(",")
+    cells = lines[row + 1].decode().split(",")
+    cells[header.index(column)] = text = change(cells[header.index(column)])
+    lines[row + 1] = ",".join(cells).encode()
+    path.write_bytes(b"\r\n".join(lines))
+    return text
+
+
+@pytest.fixture
+def scene(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENE)
+    return tmp_path
+
+
+INTEGER = "expected an integer as armsim writes it (digits 0-9)"
+NUMBER = "expected a number as armsim writes it (e.g. 0.25, 1e-05)"
+
+
+@pytest.mark.parametrize("column, change, reason", [
+    ("seed", lambda v: "+" + v, INTEGER),           # int() took every one of these as 6
+    ("seed", lambda v: " " + v, INTEGER),
+    ("seed", lambda v: v + " ", INTEGER),
+    ("seed", lambda v: "0" + v, INTEGER),
+    ("seed", lambda v: "0_" + v, INTEGER),
+    ("seed", lambda v: "\u0666", INTEGER),          # ARABIC-INDIC DIGIT SIX
+    ("seed", lambda v: "\uff16", INTEGER),          # FULLWIDTH DIGIT SIX
+    ("rounds", lambda v: v[0] + "_" + v[1:] if len(v) > 1 else "0_" + v, INTEGER),
+    ("seconds", lambda v: " " + v, NUMBER),         # float() took these
+    ("seconds", lambda v: "+" + v, NUMBER),
+    ("seconds", lambda v: v + "0" if "e" not in v else v.replace("e", "E"), NUMBER),
+    ("seconds", lambda v: "0_" + v if "e" not in v else "+" + v, NUMBER),
+    ("angle_error", lambda v: "\u0660.\u0665", NUMBER),     # 0.5 in Arabic-Indic digits
+])
+def test_a_journal_cell_not_as_armsim_writes_it_is_refused_naming_line_and_field(
+        scene, column, change, reason):
+    path = interrupted(scene)
+    text = edit(path, column, change)
+    before = digest(path)
+    code, out, err = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial row 2 (line 4): "
+                              f"{column} = {text!r}: {reason}\n")
+    assert digest(path) == before and not (scene / "o.csv").exists()

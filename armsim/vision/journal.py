@@ -121,24 +121,38 @@ def check_row(row, known, round_limit):
 
 
 def _cell(name, text):
-    """A journal cell as the run's value; raises ValueError with the reason."""
+    """A journal cell as the run's value, read only in the form armsim writes it (``str`` of
+    an int, ``repr`` of a float: what ``int()`` and ``float()`` also take -- ``3_000``,
+    ``' 3'``, ``'+3'``, ``'007'``, non-ASCII digits -- is refused); raises ValueError with
+    the reason."""
     if name in _INTS:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError("expected an integer") from None
+        value = _written(int, text)
+        if value is None:
+            raise ValueError("expected an integer as armsim writes it (digits 0-9)")
+        return value
     if name in _FLOATS:
         if text == "" and name in OPTIONAL:
             return None
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError("expected a number") from None
+        value = _written(int, text)
+        value = _written(float, text) if value is None else value
+        if value is None:
+            raise ValueError("expected a number as armsim writes it (e.g. 0.25, 1e-05)")
+        return value
     if name == "converged":
         if text not in ("True", "False"):
             raise ValueError("expected True or False")
         return text == "True"
     return text
+
+
+def _written(kind, text):
+    """``kind(text)`` (int or float) when ``text`` is what armsim writes for that value (its
+    ``repr``), else None."""
+    try:
+        value = kind(text)
+    except (ValueError, OverflowError):
+        return None
+    return value if repr(value) == text else None
 
 
 def header_line(params) -> str:
