@@ -159,3 +159,20 @@ def test_a_journal_cell_not_as_armsim_writes_it_is_refused_naming_line_and_field
     assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial row 2 (line 4): "
                               f"{column} = {text!r}: {reason}\n")
     assert digest(path) == before and not (scene / "o.csv").exists()
+
+
+@pytest.mark.parametrize("column, text, shown, reason", [
+    ("seed", "6" * 60000, "'" + "6" * 24 + "..." + "6" * 11 + "' (60000 characters)", INTEGER),
+    ("learner", "l" * 60000, "'" + "l" * 24 + "..." + "l" * 11 + "' (60000 characters)",
+     "expected 'lm' (this sweep's value)"),
+    ("calibration.window", "2" * 60000, "'" + "2" * 24 + "..." + "2" * 11 + "' (60000 characters)",
+     "expected '10' (this sweep's value)"),
+])
+def test_a_very_long_cell_is_shown_by_its_ends_in_a_short_line(scene, column, text, shown, reason):
+    # the cell was shown whole: a journal line of 60,000 digits made an error line as long
+    path = interrupted(scene)
+    edit(path, column, lambda v: text)
+    code, out, err = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial row 2 (line 4): "
+                              f"{column} = {shown}: {reason}\n")
+    assert len(err) < 200

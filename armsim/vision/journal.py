@@ -24,7 +24,8 @@ written:
 * a row that is not what a run of this sweep computes (:func:`check_row`): the known
   columns (seed, segments, population, learner, cameras, criterion, the varied keys) must
   equal the sweep's, numbers must be finite and in range (``rounds`` up to the run's round
-  limit).  The message names the row, its line and the column.
+  limit).  The message names the row, its line and the column (a long value by its start,
+  its end and its length: the line stays short).
 
 A journal of another armsim version (another format number) is refused as such, and a
 journal another sweep is writing (it holds an advisory lock on it) as in use.
@@ -349,15 +350,29 @@ def _row(line, fields, expected, where):
     for name, text in zip(fields, cells):
         if name not in _STANDARD:           # a varied key: as the grid wrote it
             if str(known.get(name)) != text:
-                raise JournalError(f"{where}: {name} = {text!r}: expected {str(known.get(name))!r} "
-                                   f"(this sweep's value)")
+                raise JournalError(f"{where}: {name} = {_shown(text)}: expected "
+                                   f"{_shown(str(known.get(name)))} (this sweep's value)")
             row[name] = known.get(name)
             continue
         try:
             row[name] = _cell(name, text)
         except ValueError as exc:
-            raise JournalError(f"{where}: {name} = {text!r}: {exc}") from None
+            raise JournalError(f"{where}: {name} = {_shown(text)}: {exc}") from None
         problem = check_row({name: row[name]}, {name: known[name]} if name in known else {}, limit)
         if problem is not None:
-            raise JournalError(f"{where}: {name} = {text!r}: {problem[1]}")
+            raise JournalError(f"{where}: {name} = {_shown(text)}: {problem[1]}")
     return row
+
+
+#: characters of a cell a message shows, at most (a longer one: its start and end)
+SHOWN_CELL = 40
+
+
+def _shown(text):
+    """A journal cell as a message shows it: its ``repr``, and when that is longer than
+    :data:`SHOWN_CELL` characters, its start and end and the cell's length (a cell of 60,000
+    digits made an error line of 60,000 characters)."""
+    shown = repr(text)
+    if len(shown) <= SHOWN_CELL:
+        return shown
+    return f"{shown[:SHOWN_CELL - 15]}...{shown[-12:]} ({len(text)} characters)"
