@@ -176,3 +176,23 @@ def test_a_very_long_cell_is_shown_by_its_ends_in_a_short_line(scene, column, te
     assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial row 2 (line 4): "
                               f"{column} = {shown}: {reason}\n")
     assert len(err) < 200
+
+
+@pytest.mark.parametrize("kept", ["", "segments,popu", "columns", "columns\r"])
+def test_a_journal_cut_in_its_column_line_gets_it_again_and_resumes(scene, kept):
+    # a journal cut after its first line (killed while it was made) was refused as another
+    # sweep's when nothing followed, and its rows were written on the end of a column line
+    # that had no line end (the journal then refused at the next --resume)
+    path = interrupted(scene, rows=1)
+    first, columns, _ = path.read_bytes().split(b"\r\n", 2)
+    kept = columns + b"\r" if kept == "columns\r" else columns if kept == "columns" \
+        else kept.encode()
+    path.write_bytes(first + b"\r\n" + kept)
+    interrupted(scene, rows=2, args=(*GRID, "--csv", "o.csv", "--resume"))
+    lines = path.read_bytes().split(b"\r\n")
+    assert lines[:2] == [first, columns] and len(lines) == 5 and lines[-1] == b""
+    code, out, err = sweep(*GRID, "--csv", "o.csv", "--resume", cwd=scene)
+    assert code == 0, err
+    assert out.startswith("resuming o.csv.partial: 2 of 8 runs already done\n")
+    assert (scene / "o.csv").read_text().count("\n") == 9
+    assert listing(scene) == ["o.csv", "s.toml"]

@@ -31,7 +31,9 @@ A journal of another armsim version (another format number) is refused as such, 
 journal another sweep is writing (it holds an advisory lock on it) as in use.
 
 Only a journal that passed all of this is changed: a last row cut short (the process was
-killed while writing it) is cut off, and new rows are appended.
+killed while writing it) is cut off, a column line cut short (killed while the journal was
+made: its first line whole, nothing after the columns) is written again, and new rows are
+appended.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import io
 import json
 import math
 import os
@@ -303,10 +306,11 @@ def _read(path, fd, fields, head, runs, rows, resume):
                                f"continue it, or delete it to start again")
         if first.rstrip(b"\r\n") != head.encode():
             raise JournalError(other)
-        line = reader.readline(MAX_LINE + 1)
-        if line.rstrip(b"\r\n").decode("utf-8", "replace") != ",".join(fields):
+        line, columns = reader.readline(MAX_LINE + 1), _columns(fields)
+        cut = not line.endswith(b"\n")
+        if not columns.startswith(line) if cut else line.rstrip(b"\r\n") != columns[:-2]:
             raise JournalError(other)
-        end = reader.tell()
+        end = len(first) if cut else reader.tell()     # (cut: nothing follows)
         done = []
         while True:
             line = reader.readline(MAX_LINE + 1)
@@ -327,7 +331,18 @@ def _read(path, fd, fields, head, runs, rows, resume):
         reader.close()
     if end < st.st_size:
         os.ftruncate(fd, end)
+    if cut:             # killed while it was made: its column line is written again
+        os.lseek(fd, end, os.SEEK_SET)
+        while columns:
+            columns = columns[os.write(fd, columns):]
     return done
+
+
+def _columns(fields) -> bytes:
+    """The journal's second line, as :meth:`Journal.open` writes it (``\\r\\n`` ended)."""
+    text = io.StringIO()
+    csv.writer(text).writerow(fields)
+    return text.getvalue().encode("utf-8")
 
 
 _STANDARD = _INTS + _FLOATS + ("converged", "learner", "criterion")
