@@ -34,7 +34,7 @@ so a solve reuses the chain's fast passes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -43,6 +43,8 @@ from armsim.kinematics import batch, validate
 from armsim.ad import twist
 from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, rpy_matrix
 from armsim.kinematics.spatial import _plain as _plain_dual
+from armsim.kinematics.tree_joints import BASE_JOINTS, BASE_TRAVEL, SPLIT, TreeJoint, split
+from armsim.kinematics.tree_joints import HIDDEN as _HIDDEN
 from armsim.kinematics.tree_seeded import (fits, plain_frames, plain_poses, positions,
                                            seeded_poses)
 from armsim.kinematics.validate import shown
@@ -51,81 +53,10 @@ from armsim.ranges import real_array
 __all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS", "unbounded_slide"]
 
 MOVABLE = ("revolute", "continuous", "prismatic")
-BASE_JOINTS = ("floating", "planar")
-#: [m] each translation of a floating or planar base is within +-this (a limit the solver
-#: clips to: a mobile base or a humanoid moves metres, not kilometres)
-BASE_TRAVEL = 100.0
 #: movable joints in one tree (free, mimic and base coordinates), at most
 MAX_TREE_JOINTS = 1024
 #: a mimic multiplier's magnitude, at most
 MAX_MULTIPLIER = 1e3
-#: hidden links between a base joint's coordinates: "<child>\x1f1", "<child>\x1f2" ... (a
-#: character XML 1.0 does not allow, so no link of a URDF file has it)
-_HIDDEN = "\x1f"
-
-
-@dataclass(frozen=True)
-class TreeJoint:
-    """One joint of a tree: ``type`` (fixed, revolute, continuous, prismatic, floating,
-    planar, spherical), the ``parent`` and ``child`` links, its origin ``xyz`` [m], ``rpy`` [rad] in the
-    parent's frame, its ``axis``, its limits, and ``mimic``: None or ``(joint, multiplier,
-    offset)``."""
-
-    name: str
-    type: str
-    parent: str
-    child: str
-    xyz: tuple = (0.0, 0.0, 0.0)
-    rpy: tuple = (0.0, 0.0, 0.0)
-    axis: tuple = (1.0, 0.0, 0.0)
-    lower: float = -math.pi
-    upper: float = math.pi
-    mimic: tuple | None = None
-
-
-def _base_coordinates(j):
-    """A floating or planar joint as its 6 or 3 one-axis joints in a row (hidden links)."""
-    if j.type == "floating":
-        parts = [("x", "prismatic", (1, 0, 0)), ("y", "prismatic", (0, 1, 0)),
-                 ("z", "prismatic", (0, 0, 1)), ("yaw", "continuous", (0, 0, 1)),
-                 ("pitch", "continuous", (0, 1, 0)), ("roll", "continuous", (1, 0, 0))]
-    else:       # planar: two slides in the plane normal to the axis, the turn about it
-        a = np.asarray(j.axis, dtype=float)
-        size = float(np.linalg.norm(a)) if np.isfinite(a).all() else 0.0
-        if not size >= validate.AXIS_MIN_NORM:
-            raise ValueError(f"joint {validate.shown(j.name)}: a planar joint's axis (the "
-                             f"normal of its plane) must not be zero")
-        a = a / size        # x: the parent's x (else y) in the plane; y = axis x x
-        ref = np.array((1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
-        u = ref - (ref @ a) * a
-        u = u / np.linalg.norm(u)
-        v = np.cross(a, u)
-        parts = [("x", "prismatic", tuple(u)), ("y", "prismatic", tuple(v)),
-                 ("yaw", "continuous", tuple(a))]
-    return _in_a_row(j, parts, -BASE_TRAVEL, BASE_TRAVEL)
-
-
-def _in_a_row(j, parts, lower, upper):
-    """``j`` as one-axis joints in a row, one a part ``(suffix, kind, axis)``: the first at
-    ``j``'s origin, hidden links between them, the last's child ``j``'s (each limited to
-    ``lower``, ``upper``: a slide's travel; a continuous joint's are not read)."""
-    out, parent = [], j.parent
-    for i, (suffix, kind, axis) in enumerate(parts):
-        child = j.child if i == len(parts) - 1 else f"{j.child}{_HIDDEN}{i + 1}"
-        origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
-        out.append(TreeJoint(f"{j.name}_{suffix}", kind, parent, child, origin[0], origin[1],
-                             axis, lower, upper))
-        parent = child
-    return out
-
-
-def _ball_coordinates(j):
-    """A spherical joint (pybullet's ball joint) as three turns in a row about its frame's
-    z, y and x (``_yaw``, ``_pitch``, ``_roll``: ``Rz Ry Rx`` like a URDF ``rpy``), each
-    continuous (hidden links between them; a ``<limit>``, pybullet's cone, is not read)."""
-    parts = [("yaw", "continuous", (0, 0, 1)), ("pitch", "continuous", (0, 1, 0)),
-             ("roll", "continuous", (1, 0, 0))]
-    return _in_a_row(j, parts, -math.pi, math.pi)
 
 
 def unbounded_slide(j) -> bool:
@@ -174,14 +105,14 @@ class Robot(Limited):
     """
 
     def __init__(self, links, joints, tips=None, name="robot"):
+        joints = list(joints)
         expanded, base = [], set()
         for j in joints:
-            if j.type in BASE_JOINTS:
-                coords = _base_coordinates(j)
-                base.update(c.name for c in coords)
+            if j.type in SPLIT:
+                coords = split(j)
+                if j.type in BASE_JOINTS:
+                    base.update(c.name for c in coords)
                 expanded.extend(coords)
-            elif j.type == "spherical":
-                expanded.extend(_ball_coordinates(j))
             elif unbounded_slide(j):     # a mobile base's virtual slide: within +-1e6 m,
                 for end in ("lower", "upper"):      # as a URDF's (load_robot) must be
                     validate.number(getattr(j, end), "position",

@@ -1,0 +1,95 @@
+"""A tree's joints that are several one-axis joints in a row, and how messages name them.
+
+A ``floating`` joint is six joints in a row (``NAME_x``, ``NAME_y``, ``NAME_z``, then
+``NAME_yaw``, ``NAME_pitch``, ``NAME_roll``), a ``planar`` one three (``NAME_x``,
+``NAME_y``, ``NAME_yaw``) and a ``spherical`` one (pybullet's ball joint) three turns
+(``NAME_yaw``, ``NAME_pitch``, ``NAME_roll``), with hidden links between them
+(:func:`split`).  Those names are armsim's, not the file's (and ``base_x`` ... are those of
+the base :func:`armsim.load_robot`'s ``base_joint=`` adds): a message says what such a
+joint is (:class:`Coordinates`: "the x coordinate of floating joint 'root' (joint
+'root_x')", "... of the floating base (joint 'base_x')")."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from armsim.kinematics import validate
+from armsim.kinematics.validate import shown
+
+__all__ = ["TreeJoint", "BASE_JOINTS", "BASE_TRAVEL", "SPLIT", "split"]
+
+BASE_JOINTS = ("floating", "planar")
+#: the joint types that are several one-axis joints in a row
+SPLIT = BASE_JOINTS + ("spherical",)
+#: [m] each translation of a floating or planar base is within +-this (a limit the solver
+#: clips to: a mobile base or a humanoid moves metres, not kilometres)
+BASE_TRAVEL = 100.0
+#: hidden links between a base joint's coordinates: "<child>\x1f1", "<child>\x1f2" ... (a
+#: character XML 1.0 does not allow, so no link of a URDF file has it)
+HIDDEN = "\x1f"
+#: each split joint's coordinates, named after it (``NAME_x``)
+PARTS = {"floating": ("x", "y", "z", "yaw", "pitch", "roll"), "planar": ("x", "y", "yaw"),
+         "spherical": ("yaw", "pitch", "roll")}
+_AXES = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1), "yaw": (0, 0, 1), "pitch": (0, 1, 0),
+         "roll": (1, 0, 0)}
+
+
+@dataclass(frozen=True)
+class TreeJoint:
+    """One joint of a tree: ``type`` (fixed, revolute, continuous, prismatic, floating,
+    planar, spherical), the ``parent`` and ``child`` links, its origin ``xyz`` [m], ``rpy``
+    [rad] in the parent's frame, its ``axis``, its limits, and ``mimic``: None or ``(joint,
+    multiplier, offset)``."""
+
+    name: str
+    type: str
+    parent: str
+    child: str
+    xyz: tuple = (0.0, 0.0, 0.0)
+    rpy: tuple = (0.0, 0.0, 0.0)
+    axis: tuple = (1.0, 0.0, 0.0)
+    lower: float = -math.pi
+    upper: float = math.pi
+    mimic: tuple | None = None
+
+
+def split(j):
+    """A floating, planar or spherical joint ``j`` as its one-axis joints in a row (hidden
+    links between them), its origin checked under its own name first."""
+    where = f"joint {shown(j.name)}"
+    validate.vector(j.xyz, "length", f"{where}: xyz")
+    validate.vector(j.rpy, "angle", f"{where}: rpy")
+    axes = dict(_AXES)      # a turn about the frame's z, y, x: Rz Ry Rx like a URDF rpy
+    if j.type == "planar":  # two slides in the plane normal to the axis, the turn about it
+        a = validate.vector(j.axis, "axis", f"{where}: axis")
+        size = float(np.linalg.norm(a))
+        if not size >= validate.AXIS_MIN_NORM:
+            raise ValueError(f"{where}: a planar joint's axis (the normal of its plane) must "
+                             f"not be zero")
+        a = a / size        # x: the parent's x (else y) in the plane; y = axis x x
+        ref = np.array((1.0, 0.0, 0.0) if abs(a[0]) < 0.9 else (0.0, 1.0, 0.0))
+        u = ref - (ref @ a) * a
+        u = u / np.linalg.norm(u)
+        axes.update(x=tuple(u), y=tuple(np.cross(a, u)), yaw=tuple(a))
+    parts = [(p, "prismatic" if p in ("x", "y", "z") else "continuous", axes[p])
+             for p in PARTS[j.type]]
+    if j.type == "spherical":       # (its <limit>, pybullet's cone, is not read)
+        return _in_a_row(j, parts, -math.pi, math.pi)
+    return _in_a_row(j, parts, -BASE_TRAVEL, BASE_TRAVEL)
+
+
+def _in_a_row(j, parts, lower, upper):
+    """``j`` as one-axis joints in a row, one a part ``(suffix, kind, axis)``: the first at
+    ``j``'s origin, hidden links between them, the last's child ``j``'s (each limited to
+    ``lower``, ``upper``: a slide's travel; a continuous joint's are not read)."""
+    out, parent = [], j.parent
+    for i, (suffix, kind, axis) in enumerate(parts):
+        child = j.child if i == len(parts) - 1 else f"{j.child}{HIDDEN}{i + 1}"
+        origin = (j.xyz, j.rpy) if i == 0 else ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        out.append(TreeJoint(f"{j.name}_{suffix}", kind, parent, child, origin[0], origin[1],
+                             axis, lower, upper))
+        parent = child
+    return out
