@@ -38,6 +38,21 @@ def _refusal(fn):
     return str(err.value)
 
 
+def test_a_joint_named_as_a_coordinate_is_refused_naming_both(tmp_path):
+    path = _write(tmp_path, FLOATING.replace('name="j2"', 'name="root_x"'))
+    assert _refusal(lambda: armsim.load_robot(path)) == (
+        f"{path}: joint 'root_x' has the name armsim gives the x coordinate of floating joint "
+        f"'root': rename one of the two")      # (was: two joints are named 'root_x')
+    ball = [TreeJoint("hip", "spherical", "w", "a"),
+            TreeJoint("hip_roll", "revolute", "a", "b", (0.3, 0, 0), axis=(0, 0, 1))]
+    assert _refusal(lambda: Robot(["w", "a", "b"], ball)) == (
+        "joint 'hip_roll' has the name armsim gives the roll angle of spherical joint 'hip': "
+        "rename one of the two")
+    twice = [TreeJoint("hip", "spherical", "w", "a"),
+             TreeJoint("hip", "floating", "a", "b", (0.3, 0, 0))]
+    assert _refusal(lambda: Robot(["w", "a", "b"], twice)) == "two joints are named 'hip'"
+
+
 def test_a_split_joints_origin_is_checked_under_its_own_name():
     arm = TreeJoint("j", "revolute", "a", "b", (0.3, 0, 0), axis=(0, 0, 1))
     for kind in ("floating", "planar", "spherical"):

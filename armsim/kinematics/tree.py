@@ -45,6 +45,7 @@ from armsim.kinematics.spatial import Joint, Limited, SpatialChain, matrix_rpy, 
 from armsim.kinematics.spatial import _plain as _plain_dual
 from armsim.kinematics.tree_joints import BASE_JOINTS, BASE_TRAVEL, SPLIT, TreeJoint, split
 from armsim.kinematics.tree_joints import HIDDEN as _HIDDEN
+from armsim.kinematics.tree_joints import Coordinates
 from armsim.kinematics.tree_seeded import (fits, plain_frames, plain_poses, positions,
                                            seeded_poses)
 from armsim.kinematics.validate import shown
@@ -106,6 +107,7 @@ class Robot(Limited):
 
     def __init__(self, links, joints, tips=None, name="robot"):
         joints = list(joints)
+        self._coordinates = Coordinates(joints)
         expanded, base = [], set()
         for j in joints:
             if j.type in SPLIT:

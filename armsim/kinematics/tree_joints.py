@@ -12,6 +12,7 @@ joint is (:class:`Coordinates`: "the x coordinate of floating joint 'root' (join
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from armsim.kinematics import validate
 from armsim.kinematics.validate import shown
 
-__all__ = ["TreeJoint", "BASE_JOINTS", "BASE_TRAVEL", "SPLIT", "split"]
+__all__ = ["TreeJoint", "BASE_JOINTS", "BASE_TRAVEL", "SPLIT", "split", "Coordinates"]
 
 BASE_JOINTS = ("floating", "planar")
 #: the joint types that are several one-axis joints in a row
@@ -30,11 +31,14 @@ BASE_TRAVEL = 100.0
 #: hidden links between a base joint's coordinates: "<child>\x1f1", "<child>\x1f2" ... (a
 #: character XML 1.0 does not allow, so no link of a URDF file has it)
 HIDDEN = "\x1f"
-#: each split joint's coordinates, named after it (``NAME_x``)
+#: each split joint's coordinates, named after it (``NAME_x``), and what a message calls
+#: each
 PARTS = {"floating": ("x", "y", "z", "yaw", "pitch", "roll"), "planar": ("x", "y", "yaw"),
          "spherical": ("yaw", "pitch", "roll")}
 _AXES = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1), "yaw": (0, 0, 1), "pitch": (0, 1, 0),
          "roll": (1, 0, 0)}
+WORDS = {"x": "x coordinate", "y": "y coordinate", "z": "z coordinate", "yaw": "yaw angle",
+         "pitch": "pitch angle", "roll": "roll angle"}
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,37 @@ def _in_a_row(j, parts, lower, upper):
                              axis, lower, upper))
         parent = child
     return out
+
+
+class Coordinates:
+    """The one-axis joints a robot's floating, planar and spherical joints became, and
+    their words in messages.  ``joints``: the joints as given; ``added``: the name of the
+    base joint :func:`armsim.load_robot`'s ``base_joint=`` added (None: none)."""
+
+    def __init__(self, joints, added=None):
+        self.added = added
+        self.of = {}            # a coordinate's name -> (its joint's name, type, part)
+        self.split = {}         # a split joint's name -> its coordinates' names
+        names = [j.name for j in joints]
+        counts = Counter(names)
+        for j in joints:
+            if j.type in SPLIT:
+                if counts[j.name] > 1:     # (said before its coordinates clash)
+                    raise ValueError(f"two joints are named {shown(j.name)}")
+                coords = [f"{j.name}_{part}" for part in PARTS[j.type]]
+                self.split[j.name] = coords
+                for c, part in zip(coords, PARTS[j.type]):
+                    self.of[c] = (j.name, j.type, part)
+        for name in names:
+            if name in self.of:
+                raise ValueError(f"joint {shown(name)} has the name armsim gives "
+                                 f"{self._what(name)}: rename one of the two")
+
+    def owner(self, joint, kind):
+        """What a message calls a split joint: "the floating base" (base_joint='s), else
+        "floating joint 'NAME'"."""
+        return f"the {kind} base" if joint == self.added else f"{kind} joint {shown(joint)}"
+
+    def _what(self, name):
+        joint, kind, part = self.of[name]
+        return f"the {WORDS[part]} of {self.owner(joint, kind)}"
