@@ -53,6 +53,17 @@ def test_a_joint_named_as_a_coordinate_is_refused_naming_both(tmp_path):
     assert _refusal(lambda: Robot(["w", "a", "b"], twice)) == "two joints are named 'hip'"
 
 
+def test_a_mimic_of_a_floating_joint_names_its_coordinates(tmp_path):
+    mimic = '<limit lower="-1" upper="1"/><mimic joint="{}"/></joint></robot>'
+    text = FLOATING.replace('<limit lower="-1" upper="1"/></joint></robot>', mimic)
+    path = _write(tmp_path, text.format("root"))
+    assert _refusal(lambda: armsim.load_robot(path)) == (
+        f"{path}: joint 'j2' mimics 'root', a floating joint of 6 coordinates: a mimic "
+        f"follows one of them (root_x, root_y, root_z, root_yaw, root_pitch, root_roll)")
+    robot = armsim.load_robot(_write(tmp_path, text.format("root_yaw")))     # one: by name
+    assert robot.mimic == {"j2": ("root_yaw", 1.0, 0.0)}
+
+
 def test_a_split_joints_origin_is_checked_under_its_own_name():
     arm = TreeJoint("j", "revolute", "a", "b", (0.3, 0, 0), axis=(0, 0, 1))
     for kind in ("floating", "planar", "spherical"):

@@ -280,8 +280,8 @@ class Robot(Limited):
                                  f"[{lo:g}, {hi:g}], got {o:g}")
             source = by_name.get(target)
             if source is None or source.type not in MOVABLE:
-                raise ValueError(f"{where} mimics {shown(target)}, which is not a movable "
-                                 f"joint of the robot")
+                raise self._coordinates.mimicked(where, target) or ValueError(
+                    f"{where} mimics {shown(target)}, which is not a movable joint of the robot")
             if source.name in seen:
                 raise ValueError(f"mimic joints form a cycle: "
                                  f"{' -> '.join(map(shown, seen + [source.name]))}")

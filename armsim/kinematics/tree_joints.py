@@ -131,3 +131,14 @@ class Coordinates:
     def _what(self, name):
         joint, kind, part = self.of[name]
         return f"the {WORDS[part]} of {self.owner(joint, kind)}"
+
+    def mimicked(self, where, target):
+        """A ValueError for joint ``where`` mimicking ``target``, a split joint (None when
+        it is not one): a mimic follows one coordinate, named."""
+        coords = self.split.get(target)
+        if coords is None or target == self.added:
+            return None
+        kind = self.of[coords[0]][1]
+        return ValueError(f"{where} mimics {shown(target)}, a {kind} joint of {len(coords)} "
+                          f"coordinates: a mimic follows one of them "
+                          f"({validate.listed(coords)})")
