@@ -38,6 +38,45 @@ def _refusal(fn):
     return str(err.value)
 
 
+def test_joint_values_of_the_wrong_shape_name_the_bases_coordinates(tmp_path):
+    added = armsim.load_robot(_write(tmp_path, ARM), base_joint="floating")
+    assert _refusal(lambda: added.frames(np.zeros(3))) == (
+        "joint values must have shape (..., 8), got (3,); their order "
+        "(robot.joint_names): base_x ... base_roll (the x, y, z, yaw, pitch and roll of "
+        "the floating base), j1, j2")
+    planar = armsim.load_robot(_write(tmp_path, ARM), base_joint="planar")
+    assert _refusal(lambda: planar.link_positions(np.zeros(2))) == (
+        "joint values must have shape (..., 5), got (2,); their order (robot.joint_names): "
+        "base_x ... base_yaw (the x, y and yaw of the planar base), j1, j2")
+    own = armsim.load_robot(_write(tmp_path, FLOATING))
+    assert _refusal(lambda: own.frames(np.zeros(7))) == (
+        "joint values must have shape (..., 8), got (7,); their order (robot.joint_names): "
+        "root_x ... root_roll (the x, y, z, yaw, pitch and roll of floating joint 'root'), "
+        "j1, j2")
+    plain = armsim.load_robot(_write(tmp_path, ARM))
+    assert _refusal(lambda: plain.frames([1.0, 2.0, 3.0])) == (
+        "joint values must have shape (..., 2), got (3,); their order (robot.joint_names): "
+        "j1, j2")
+
+
+def test_describe_joint_and_coordinate_of(tmp_path):
+    added = armsim.load_robot(_write(tmp_path, FLOATING), base_joint="floating")
+    assert added.describe_joint("base_x") == (
+        "the x coordinate of the floating base (joint 'base_x')")
+    assert added.describe_joint("root_pitch") == (
+        "the pitch angle of floating joint 'root' (joint 'root_pitch')")
+    assert added.describe_joint("j1") == "joint 'j1'"
+    assert added.coordinate_of("root_yaw") == ("root", "floating", "yaw")
+    assert added.coordinate_of("j1") is None
+    # the base base_joint= adds takes names the file does not use
+    robot = armsim.load_robot(_write(tmp_path, ARM.replace('name="j2"', 'name="base_x"')),
+                              base_joint="planar")
+    assert robot.joint_names == ("base_2_x", "base_2_y", "base_2_yaw", "j1", "base_x")
+    assert robot.describe_joint("base_x") == "joint 'base_x'"
+    assert robot.describe_joint("base_2_y") == (
+        "the y coordinate of the planar base (joint 'base_2_y')")
+
+
 def test_a_joint_named_as_a_coordinate_is_refused_naming_both(tmp_path):
     path = _write(tmp_path, FLOATING.replace('name="j2"', 'name="root_x"'))
     assert _refusal(lambda: armsim.load_robot(path)) == (
@@ -62,6 +101,11 @@ def test_a_mimic_of_a_floating_joint_names_its_coordinates(tmp_path):
         f"follows one of them (root_x, root_y, root_z, root_yaw, root_pitch, root_roll)")
     robot = armsim.load_robot(_write(tmp_path, text.format("root_yaw")))     # one: by name
     assert robot.mimic == {"j2": ("root_yaw", 1.0, 0.0)}
+    # the base base_joint= adds is not the file's to mimic
+    path = _write(tmp_path, ARM.replace('<limit lower="-1" upper="1"/></joint></robot>',
+                                        mimic.format("base")))
+    assert _refusal(lambda: armsim.load_robot(path, base_joint="floating")) == (
+        f"{path}: joint 'j2' mimics 'base', which is not a movable joint of the robot")
 
 
 def test_a_split_joints_origin_is_checked_under_its_own_name():

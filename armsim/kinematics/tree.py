@@ -96,6 +96,9 @@ class Robot(Limited):
         take (a set is refused: its order changes between runs); default: every leaf, in
         tree order
     name : str; the robot's name (messages, pictures)
+    added_base : str, optional; the name of the floating or planar joint in ``joints`` that
+        :func:`~armsim.kinematics.urdf.load_robot`'s ``base_joint=`` added (messages call
+        it "the floating base", its coordinates by what they are: :meth:`describe_joint`)
 
     Attributes
     ----------
@@ -105,9 +108,9 @@ class Robot(Limited):
     mimic : dict, mimic joint -> (free joint, multiplier, offset)
     """
 
-    def __init__(self, links, joints, tips=None, name="robot"):
+    def __init__(self, links, joints, tips=None, name="robot", *, added_base=None):
         joints = list(joints)
-        self._coordinates = Coordinates(joints)
+        self._coordinates = Coordinates(joints, added_base)
         expanded, base = [], set()
         for j in joints:
             if j.type in SPLIT:
@@ -346,17 +349,30 @@ class Robot(Limited):
     def _q(self, q):
         if isinstance(q, ad.Dual):
             if q.shape[-1:] != (self.n,):
-                raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
+                raise ValueError(self._shape_message(q.shape))
             return q
         q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
-            raise ValueError(f"joint values must have shape (..., {self.n}) (the joints "
-                             f"{validate.listed(self.joint_names, 6)}"
-                             f"), got {q.shape}")
+            raise ValueError(self._shape_message(q.shape))
         lo, hi, _ = validate.JOINT_VALUE_RANGE
         if not np.all((q >= lo) & (q <= hi)):
             raise ValueError(f"joint values must be finite and within +-{hi:g}")
         return q
+
+    def _shape_message(self, shape):
+        return (f"joint values must have shape (..., {self.n}), got {shape}; their order "
+                f"(robot.joint_names): {self._coordinates.listed(self.joint_names)}")
+
+    def describe_joint(self, name) -> str:
+        """Joint ``name`` as a message names it: ``joint 'NAME'``, or what a coordinate of a
+        floating, planar or spherical joint is ("the x coordinate of the floating base
+        (joint 'base_x')", "the yaw angle of spherical joint 'hip' (joint 'hip_yaw')")."""
+        return self._coordinates.describe(name)
+
+    def coordinate_of(self, name):
+        """``(joint, type, part)`` when joint ``name`` is a coordinate of a floating, planar
+        or spherical joint (``("root", "floating", "x")`` for ``root_x``), else None."""
+        return self._coordinates.of.get(name)
 
     def joint_values(self, q):
         """Every movable joint's value (..., M), mimic joints included (arrays and Duals),

@@ -132,6 +132,13 @@ class Coordinates:
         joint, kind, part = self.of[name]
         return f"the {WORDS[part]} of {self.owner(joint, kind)}"
 
+    def describe(self, name) -> str:
+        """``joint 'NAME'``, or for a coordinate of a split joint what it is: "the x
+        coordinate of floating joint 'root' (joint 'root_x')"."""
+        if name in self.of:
+            return f"{self._what(name)} (joint {shown(name)})"
+        return f"joint {shown(name)}"
+
     def mimicked(self, where, target):
         """A ValueError for joint ``where`` mimicking ``target``, a split joint (None when
         it is not one): a mimic follows one coordinate, named."""
@@ -142,3 +149,24 @@ class Coordinates:
         return ValueError(f"{where} mimics {shown(target)}, a {kind} joint of {len(coords)} "
                           f"coordinates: a mimic follows one of them "
                           f"({validate.listed(coords)})")
+
+    def listed(self, names, count=6) -> str:
+        """``names`` (a robot's q order) for a message, the coordinates of one split joint
+        as one entry: "base_x ... base_roll (the x, y, z, yaw, pitch and roll of the
+        floating base), j1, j2"; the first ``count`` entries."""
+        entries, i = [], 0
+        while i < len(names):
+            got = self.of.get(names[i])
+            k = i + 1
+            while got and k < len(names) and self.of.get(names[k], (None,))[0] == got[0]:
+                k += 1
+            if got and k - i > 1:
+                parts = [self.of[n][2] for n in names[i:k]]
+                entries.append(f"{validate.listed([names[i]])} ... "
+                               f"{validate.listed([names[k - 1]])} (the "
+                               f"{', '.join(parts[:-1])} and {parts[-1]} of "
+                               f"{self.owner(got[0], got[1])})")
+            else:
+                entries.extend(validate.listed([n]) for n in names[i:k])
+            i = k
+        return ", ".join(entries[:count]) + (", ..." if len(entries) > count else "")

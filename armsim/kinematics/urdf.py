@@ -480,11 +480,12 @@ def load_robot(path, tips=None, base_joint=None):
     robot, elements, links, (root, _, _) = _tree_of(path)
     try:
         joints = [_tree_joint(j, elements[j.name]) for j in robot.joints]
+        added = None
         if base_joint is not None:
-            world, name = _base_names(links, [j.name for j in joints])
+            world, added = _base_names(links, [j.name for j in joints])
             links = [world] + links
-            joints.insert(0, TreeJoint(name, base_joint, world, root, axis=(0.0, 0.0, 1.0)))
-        tree = Robot(links, joints, tips=tips, name=str(robot.name))
+            joints.insert(0, TreeJoint(added, base_joint, world, root, axis=(0.0, 0.0, 1.0)))
+        tree = Robot(links, joints, tips=tips, name=str(robot.name), added_base=added)
         for tip in tree.tips:       # each tool's arm checked now (its reach), as load_urdf
             if tree._path(tip)[1]:  # checks a chain's, not at its first use
                 tree.chain(tip)
