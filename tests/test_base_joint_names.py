@@ -59,6 +59,22 @@ def test_joint_values_of_the_wrong_shape_name_the_bases_coordinates(tmp_path):
         "j1, j2")
 
 
+def test_clip_and_within_limits_refuse_a_wrong_shape_in_one_line(tmp_path):
+    added = armsim.load_robot(_write(tmp_path, ARM), base_joint="floating")
+    said = ("joint values must have shape (..., 8), got (3,); their order "
+            "(robot.joint_names): base_x ... base_roll (the x, y, z, yaw, pitch and roll of "
+            "the floating base), j1, j2")
+    assert _refusal(lambda: added.clip(np.zeros(3))) == said           # (was numpy's)
+    assert _refusal(lambda: added.within_limits(np.zeros((2, 3)))) == said.replace(
+        "(3,)", "(2, 3)")
+    chain = armsim.load_urdf(_write(tmp_path, ARM))
+    assert _refusal(lambda: chain.clip(np.zeros(3))) == (
+        "joint values must have shape (..., 2), got (3,)")
+    assert _refusal(lambda: chain.clip("a")) == "joint values must be an array of numbers, got a"
+    assert np.array_equal(added.clip(np.full((2, 8), 500.0))[:, :3], np.full((2, 3), 100.0))
+    assert added.within_limits(np.zeros(8)) and not chain.within_limits([0.0, 2.0])
+
+
 def test_describe_joint_and_coordinate_of(tmp_path):
     added = armsim.load_robot(_write(tmp_path, FLOATING), base_joint="floating")
     assert added.describe_joint("base_x") == (

@@ -220,11 +220,21 @@ class Limited:
 
     def clip(self, q):
         """Joint values within the limits (continuous joints unchanged)."""
-        return np.clip(np.asarray(q, dtype=float), self.limits[:, 0], self.limits[:, 1])
+        return np.clip(self._shaped(q), self.limits[:, 0], self.limits[:, 1])
 
     def within_limits(self, q, atol=0.0) -> bool:
-        q = np.asarray(q, dtype=float)
+        q = self._shaped(q)
         return bool(np.all(q >= self.limits[:, 0] - atol) and np.all(q <= self.limits[:, 1] + atol))
+
+    def _shaped(self, q):
+        """``q`` as floats (..., n), or a one-line ValueError (not numpy's broadcast error)."""
+        q = real_array("joint values", q)
+        if q.shape[-1:] != (len(self.limits),):
+            raise ValueError(self._shape_message(q.shape))
+        return q
+
+    def _shape_message(self, shape):
+        return f"joint values must have shape (..., {len(self.limits)}), got {shape}"
 
 
 class SpatialChain(Limited):
@@ -304,7 +314,7 @@ class SpatialChain(Limited):
             return q
         q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
         if q.shape[-1:] != (self.n,):
-            raise ValueError(f"joint values must have shape (..., {self.n}), got {q.shape}")
+            raise ValueError(self._shape_message(q.shape))
         if not np.all(np.abs(q) <= MAX_VALUE):
             raise ValueError(f"joint values must be finite and within +-{MAX_VALUE:g}")
         return q

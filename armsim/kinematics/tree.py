@@ -49,7 +49,6 @@ from armsim.kinematics.tree_joints import Coordinates
 from armsim.kinematics.tree_seeded import (fits, plain_frames, plain_poses, positions,
                                            seeded_poses)
 from armsim.kinematics.validate import shown
-from armsim.ranges import real_array
 
 __all__ = ["TreeJoint", "Robot", "BASE_TRAVEL", "MAX_TREE_JOINTS", "unbounded_slide"]
 
@@ -351,9 +350,7 @@ class Robot(Limited):
             if q.shape[-1:] != (self.n,):
                 raise ValueError(self._shape_message(q.shape))
             return q
-        q = real_array("joint values", q)   # (complex: refused, not cast with a warning)
-        if q.shape[-1:] != (self.n,):
-            raise ValueError(self._shape_message(q.shape))
+        q = self._shaped(q)     # (complex: refused, not cast with a warning)
         lo, hi, _ = validate.JOINT_VALUE_RANGE
         if not np.all((q >= lo) & (q <= hi)):
             raise ValueError(f"joint values must be finite and within +-{hi:g}")
