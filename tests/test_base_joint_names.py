@@ -145,3 +145,25 @@ def _snake(n, step):
                     f'link="l{i + 1}"/><origin xyz="{step if i else 0} 0 0"/><axis '
                     f'xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>' for i in range(n))
     return text + "</robot>\n"
+
+
+def test_a_chain_too_long_or_far_on_a_base_says_what_the_base_adds(tmp_path):
+    path = _write(tmp_path, _snake(125, 0.1))
+    assert armsim.load_robot(path).n == 125
+    assert _refusal(lambda: armsim.load_robot(path, base_joint="floating")) == (
+        f"{path}: the arm from the floating base under link 'l0' to link 'l125' has 131 "
+        f"movable joints, at most 128 are accepted; 6 of them are base_x ... base_roll (the "
+        f"x, y, z, yaw, pitch and roll of the floating base)")
+    path = _write(tmp_path, _snake(4, 250.0))
+    assert armsim.load_robot(path).reach == pytest.approx(750.0)
+    assert _refusal(lambda: armsim.load_robot(path, base_joint="floating")) == (
+        f"{path}: the arm from the floating base under link 'l0' to link 'l4' reaches 1050 m "
+        f"from its first joint; a robot model's reach must be within [0.001, 1000] m; 300 m "
+        f"of it is the travel of base_x ... base_z (the x, y and z of the floating base)")
+    own = _write(tmp_path, _snake(4, 250.0).replace(
+        '<robot name="s">', '<robot name="s"><link name="w"/><joint name="root" '
+        'type="floating"><parent link="w"/><child link="l0"/></joint>'))
+    assert _refusal(lambda: armsim.load_robot(own)) == (
+        f"{own}: the arm from link 'w' to link 'l4' reaches 1050 m from its first joint; a "
+        f"robot model's reach must be within [0.001, 1000] m; 300 m of it is the travel of "
+        f"root_x ... root_z (the x, y and z of floating joint 'root')")

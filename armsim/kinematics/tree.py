@@ -562,12 +562,34 @@ class Robot(Limited):
                 cols.append(int(self._src[vi]))
                 mults.append(float(self._mult[vi]))
                 offs.append(float(self._off[vi]))
-            chain = SpatialChain(joints, pending[:3, 3], matrix_rpy(pending[:3, :3]),
-                                 base=self.root, tip=link,
-                                 name=f"the arm from link {shown(self.root)} to link {shown(link)}")
+            chain = self._chain_of(joints, pending, link)
             self._chains[link] = (chain, np.array(cols, dtype=np.intp), np.array(mults),
                                   np.array(offs))
         return self._chains[link]
+
+    def _chain_of(self, joints, pending, link):
+        """The chain of ``joints``; its refusal says which of them are the coordinates of
+        a floating, planar or spherical joint (or an unbounded slide), which the file did
+        not write as joints, and how far their slides reach."""
+        names = self._coordinates
+        try:
+            return SpatialChain(joints, pending[:3, 3], matrix_rpy(pending[:3, :3]),
+                                base=self.root, tip=link, name=f"the arm from "
+                                f"{names.start(self.root)} to link {shown(link)}")
+        except ValueError as exc:
+            ours = [j.name for j in joints if j.name in names.of]
+            slides = [j for j in joints if j.name in self.base_joints and j.type == "prismatic"]
+            if getattr(exc, "reach_short", None) is False and slides:
+                travel = sum(max(abs(j.lower), abs(j.upper)) for j in slides)
+                extra = (f"{travel:g} m of it is the travel of "
+                         f"{names.listed([j.name for j in slides])}")
+            elif len(joints) > validate.MAX_CHAIN_JOINTS and ours:
+                extra = f"{len(ours)} of them are {names.listed(ours)}"
+            else:
+                raise
+            err = ValueError(f"{exc}; {extra}")
+            err.reach_short = getattr(exc, "reach_short", False)
+            raise err from None
 
     @property
     def reach(self) -> float:

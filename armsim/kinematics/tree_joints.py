@@ -105,12 +105,14 @@ class Coordinates:
     base joint :func:`armsim.load_robot`'s ``base_joint=`` added (None: none)."""
 
     def __init__(self, joints, added=None):
-        self.added = added
+        self.added, self._below = added, None
         self.of = {}            # a coordinate's name -> (its joint's name, type, part)
         self.split = {}         # a split joint's name -> its coordinates' names
         names = [j.name for j in joints]
         counts = Counter(names)
         for j in joints:
+            if j.name == added:
+                self._below = (j.parent, f"the {j.type} base under link {shown(j.child)}")
             if j.type in SPLIT:
                 if counts[j.name] > 1:     # (said before its coordinates clash)
                     raise ValueError(f"two joints are named {shown(j.name)}")
@@ -127,6 +129,11 @@ class Coordinates:
         """What a message calls a split joint: "the floating base" (base_joint='s), else
         "floating joint 'NAME'"."""
         return f"the {kind} base" if joint == self.added else f"{kind} joint {shown(joint)}"
+
+    def start(self, root) -> str:
+        """What a message calls the root link: ``link 'NAME'``, or "the floating base under
+        link 'NAME'" when the root is the link base_joint= added below the file's."""
+        return self._below[1] if self._below and self._below[0] == root else f"link {shown(root)}"
 
     def _what(self, name):
         joint, kind, part = self.of[name]
