@@ -167,3 +167,17 @@ def test_a_chain_too_long_or_far_on_a_base_says_what_the_base_adds(tmp_path):
         f"{own}: the arm from link 'w' to link 'l4' reaches 1050 m from its first joint; a "
         f"robot model's reach must be within [0.001, 1000] m; 300 m of it is the travel of "
         f"root_x ... root_z (the x, y and z of floating joint 'root')")
+
+
+def test_a_scene_names_the_coordinate_beyond_its_limits_in_metres(tmp_path):
+    _write(tmp_path, FLOATING, "f.urdf")
+    scene = _write(tmp_path, '[arm]\nurdf = "f.urdf"\ntips = ["c"]\n'
+                   'angles = [0, 0, 500, 0, 0, 0, 0, 0]\n'
+                   '[[tool]]\nlink = "c"\nkind = "fixed"\npoint = [0.3, 0, 0.3]\n', "s.toml")
+    run = subprocess.run([sys.executable, str(ROOT / "run_arm.py"), str(scene), "--gif",
+                          str(tmp_path / "o.gif"), "--frames", "2"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and not (tmp_path / "o.gif").exists()
+    assert run.stderr.strip().splitlines() == [
+        f"{scene}: arm.angles[2]: must be within the limits of the z coordinate of floating "
+        f"joint 'root' (joint 'root_z'), [-100.0, 100.0] m, got 500.0 m"]

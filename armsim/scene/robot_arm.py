@@ -81,12 +81,15 @@ def check_tree_arm(arm, where, keys, kind):
                                    f"robot (robot.joint_names), got {len(arm.angles)}")
         deg = name.endswith("_deg")
         conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
-        unit = "deg" if deg else "rad"
         for i, (a, (lo, hi)) in enumerate(zip(arm.angles, robot.limits)):
             if not lo - 1e-12 <= a <= hi + 1e-12:
-                where.child(name).item(i).fail(
-                    f"must be within the joint's limits [{conv(float(lo))!r}, "
-                    f"{conv(float(hi))!r}] {unit} ({robot.joint_names[i]}), got {conv(a)!r} {unit}")
+                unit = "deg" if deg else "m" if robot.types[i] == "prismatic" else "rad"
+                joint = robot.joint_names[i]
+                bounds = f"[{conv(float(lo))!r}, {conv(float(hi))!r}] {unit}"
+                whose = (f"the limits of {robot.describe_joint(joint)}, {bounds}"
+                         if robot.coordinate_of(joint) else
+                         f"the joint's limits {bounds} ({joint})")
+                where.child(name).item(i).fail(f"must be within {whose}, got {conv(a)!r} {unit}")
 
 
 def _load(arm, where, kind, at):
