@@ -181,3 +181,15 @@ def test_a_scene_names_the_coordinate_beyond_its_limits_in_metres(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"{scene}: arm.angles[2]: must be within the limits of the z coordinate of floating "
         f"joint 'root' (joint 'root_z'), [-100.0, 100.0] m, got 500.0 m"]
+
+
+def test_render_names_the_coordinate_beyond_its_limits(tmp_path):
+    robot = armsim.load_robot(_write(tmp_path, ARM), base_joint="floating")
+    q = np.zeros(robot.n)
+    q[0] = 500.0
+    assert _refusal(lambda: armsim.render(robot, q)) == (
+        "q[0] must be within the limits of the x coordinate of the floating base (joint "
+        "'base_x') [-100, 100], got 500")
+    q[0], q[7] = 0.0, 3.0
+    assert _refusal(lambda: armsim.render(robot, q)) == (
+        "q[7] must be within joint 8 (j2)'s limits [-1, 1], got 3")

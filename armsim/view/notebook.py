@@ -92,11 +92,7 @@ def _check_q(chain, q, name, spatial, values=None):
     if bad.any():
         k, j = np.argwhere(bad)[0]
         raise ValueError(f"{name}{_at(name, k)}[{j}] must be a finite number, got {rows[k, j]}")
-    if chain.limits is None:
-        lo = hi = None
-    else:
-        lim = np.asarray(chain.limits, dtype=float)
-        lo, hi = lim[:, 0], lim[:, 1]
+    lo, hi = (None, None) if chain.limits is None else np.asarray(chain.limits, float).T
     from armsim.kinematics.planar import MAX_ANGLE
     from armsim.kinematics.spatial import MAX_VALUE
     big = MAX_VALUE if spatial else MAX_ANGLE
@@ -106,11 +102,13 @@ def _check_q(chain, q, name, spatial, values=None):
     if out.any():
         k, j = np.argwhere(out)[0]
         names = getattr(chain, "joint_names", None) or getattr(chain, "names", None)
-        joint = f"joint {j + 1}" + (f" ({names[j]})" if spatial else "")
+        whose = f"joint {j + 1}" + (f" ({names[j]})" if spatial else "") + "'s limits"
+        if spatial and getattr(chain, "coordinate_of", lambda name: None)(names[j]):
+            whose = f"the limits of {chain.describe_joint(names[j])}"   # (a robot's base)
         if lo is None or lo[j] - LIMIT_SLACK <= rows[k, j] <= hi[j] + LIMIT_SLACK:
             where = f"within +-{big:g}"         # (a continuous joint's limits: +-inf)
         else:
-            where = f"within {joint}'s limits [{lo[j]:.6g}, {hi[j]:.6g}]"
+            where = f"within {whose} [{lo[j]:.6g}, {hi[j]:.6g}]"
         raise ValueError(f"{name}{_at(name, k)}[{j}] must be {where}, got {rows[k, j]:.6g}")
     return q
 
