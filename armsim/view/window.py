@@ -18,7 +18,6 @@ loops (paused or not) and on quit, so a test can drive it from outside.
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import os
 import sys
@@ -32,13 +31,13 @@ import pygame
 from armsim.files import OutputError, Outputs
 from armsim.view.calibration_spatial import calibration_layout, calibration_status
 from armsim.view.state_out import write_state
+from armsim.view.paused import shown_target
 from armsim.view.overlay import banner_layout, banners_meet, draw_banner, draw_help
 from armsim.view.planar import band_slots, bands
 from armsim.view.plot import History, draw_plot, series_for, values_of
 from armsim.view.solids import body_of
 from armsim.view.render import (default_camera, draw, draw_frame, drawn_in_3d, is_spatial,
                                 layout, spatial_obstacles, world_at)
-from armsim.kinematics.spatial import rotation_vector
 from armsim.view.style import DEFAULT_THEME, scaled_theme, text_rects
 from armsim.view.picking import PICK_PX, obstacle_at  # noqa: F401 (the window's API)
 from armsim.view.window3d import (ALONG_VIEW_PER_NOTCH, KEY_ORBIT_DEG_PER_S, ORBIT_DEG_PER_PX, TURN_DEG,
@@ -594,28 +593,9 @@ class App(SpatialControls):
             self._draw_help(theme)
 
     def _shown_target(self, state):
-        """While paused, the state drawn with the target where the user put it (the arm
-        stays; it chases the target when the run resumes)."""
-        if not hasattr(state, "target"):
-            return state
-        shown = copy.copy(state)
-        u = np.asarray(self.user_target, dtype=float)
-        if self.spatial:
-            T = np.array(state.target, dtype=float)
-            if u.shape == (4, 4):
-                T = u.copy()
-            else:
-                T[:3, 3] = u
-            shown.target = T
-            tool = np.asarray(state.tool, dtype=float)          # the panel's errors: to it
-            shown.error = float(np.linalg.norm(T[:3, 3] - tool[:3, 3]))
-            if state.kind == "pose":
-                shown.orientation_error = float(np.linalg.norm(rotation_vector(
-                    T[:3, :3] @ tool[:3, :3].T)))
-        else:
-            shown.target = u.copy()
-            shown.error = float(np.linalg.norm(u - np.asarray(state.joints, float)[-1]))
-        return shown
+        """While paused, the state drawn with the target where the user put it
+        (:func:`~armsim.view.paused.shown_target`)."""
+        return shown_target(state, self.user_target, self.spatial, self.ik)
 
     def _taken(self) -> list:
         """What a banner keeps off: the words the last picture wrote and the live plot."""
