@@ -57,3 +57,60 @@ def test_a_calibration_scene_pauses_after_a_drag():
     np.testing.assert_array_equal(app.sim.state.target, target)     # the run waits
     press(app, key(pygame.K_SPACE, " "), loops=2)
     np.testing.assert_array_equal(app.sim.state.target, moved)
+
+
+def _pixel(app, point):
+    rect, view = app.panels[0]
+    px = view.to_screen(np.asarray(point, dtype=float)[None])[0] + np.array(rect.topleft)
+    return tuple(int(round(v)) for v in px)
+
+
+def test_the_words_out_of_reach_follow_a_target_moved_while_paused():
+    # unreachable.toml, paused, the target dragged into reach: the panel still said
+    # "target out of reach ... (best 0.500 m)", the bound to the old target
+    from armsim.view.planar import status_lines
+    app = make_app("unreachable.toml")
+    press(app, loops=30)
+    assert app.sim.state.best > 0.4
+    press(app, key(pygame.K_SPACE, " "), loops=1)
+    target = np.asarray(app.sim.state.target, dtype=float)
+    press(app, *drag(_pixel(app, target), _pixel(app, [0.3, 0.2])), loops=2)
+    shown = app._shown_target(app.sim.state)
+    assert np.linalg.norm(shown.target - [0.3, 0.2]) < 0.02
+    assert shown.best == 0 and not any("out of reach" in t for t in status_lines(shown))
+    far = np.array([-1.3, -0.4])            # 0.36 m past the reach of 1 m
+    press(app, *drag(_pixel(app, [0.3, 0.2]), _pixel(app, far)), loops=2)
+    shown = app._shown_target(app.sim.state)
+    assert shown.best == pytest.approx(np.linalg.norm(shown.target) - 1.0, abs=1e-12)
+    assert shown.best == pytest.approx(0.36, abs=0.02)
+    assert any(f"(best {shown.best:.3f} m)" in t for t in status_lines(shown))
+    press(app, key(pygame.K_SPACE, " "), loops=1)           # the run's own bound agrees
+    assert app.sim.state.best == pytest.approx(shown.best, abs=1e-12)
+
+
+def test_a_spatial_panel_s_reach_bound_follows_a_target_moved_while_paused():
+    # --robot ur5 paused after a drag: "the tool 1029 mm from it (at least 463 mm)", the
+    # bound to the target before the drag
+    from armsim.view.render import default_camera
+    from armsim.view.spatial import _panel_lines
+    from armsim.view.style import DEFAULT_THEME
+    sim = build_simulation(load(ROOT / "scenes" / "panda_circle.toml"))
+    app = W.App(sim, W.open_window((640, 480), allow_headless=True), fps=10_000,
+                camera=default_camera(sim))
+    app.run(max_loops=2, close=False)
+    chain = app.sim.chain
+    base = np.asarray(chain.xyz[0], dtype=float)
+    T = np.array(app.sim.state.target, dtype=float)
+    T[:3, 3] = base + [chain.reach + 0.5, 0.0, 0.0]            # out of reach by 0.5 m
+    app.user_target = T
+    press(app, loops=20)
+    assert app.sim.state.best == pytest.approx(0.5, abs=1e-9)
+    press(app, key(pygame.K_SPACE, " "), loops=1)
+    near = T.copy()
+    near[:3, 3] = np.asarray(app.sim.state.tool, dtype=float)[:3, 3] + [0.0, 0.0, 0.05]
+    app.user_target = near
+    press(app, loops=1)
+    shown = app._shown_target(app.sim.state)
+    lines = [t for t, _ in _panel_lines(shown, False, 0.3, DEFAULT_THEME)]
+    assert shown.best == 0 and not any("out of reach" in t for t in lines), lines
+    assert not shown.stalled

@@ -8,34 +8,55 @@ import copy
 
 import numpy as np
 
+from armsim.ik.planar import workspace
+from armsim.ik.tracking import SHORT, joints_at_limit
 from armsim.kinematics.spatial import rotation_vector
 
 __all__ = ["shown_target"]
 
 
-def shown_target(state, user_target, spatial, ik):
-    """``state`` as drawn with ``user_target`` (a (2,) point, a (3,) position or a (4, 4)
-    pose) for its target; ``spatial``: a spatial arm's state, ``ik``: an arm chasing the
-    target by IK (else a calibration run, whose round's numbers stay the run's)."""
+def shown_target(sim, state, user_target, spatial, ik):
+    """``state`` (of ``sim``) as drawn with ``user_target`` (a (2,) point, a (3,) position
+    or a (4, 4) pose) for its target; ``spatial``: a spatial arm's state, ``ik``: an arm
+    chasing the target by IK (else a calibration run, whose round's numbers stay the run's).
+    An arm's errors, its bound ``best`` and the joints ``at_limit`` are measured to the
+    moved target as the run measures them; it has not ``stalled`` (nor ``restarted``) on it."""
     if not hasattr(state, "target"):
         return state
     shown = copy.copy(state)
     u = np.asarray(user_target, dtype=float)
     if not ik:
         shown.target = u.copy()
-    elif spatial:
+        return shown
+    if spatial:
         T = np.array(state.target, dtype=float)
         if u.shape == (4, 4):
             T = u.copy()
         else:
             T[:3, 3] = u
+        if np.array_equal(T, state.target):     # the run's own target: its words stay
+            return state
         shown.target = T
         tool = np.asarray(state.tool, dtype=float)          # the panel's errors: to it
         shown.error = float(np.linalg.norm(T[:3, 3] - tool[:3, 3]))
         if state.kind == "pose":
             shown.orientation_error = float(np.linalg.norm(rotation_vector(
                 T[:3, :3] @ tool[:3, :3].T)))
+        chain, reach = sim.chain, float(sim.chain.reach)
+        # (SpatialSimulation._shortfall's bound: the tool is within reach of the first joint)
+        shown.best = max(0.0, float(np.linalg.norm(T[:3, 3] - chain.xyz[0])) - reach)
+        short = max(shown.error - shown.best, reach * shown.orientation_error) > SHORT * reach
+        shown.restarted = False
     else:
+        if np.array_equal(u, state.target):
+            return state
         shown.target = u.copy()
         shown.error = float(np.linalg.norm(u - np.asarray(state.joints, float)[-1]))
+        chain = sim.chain           # (Simulation._shortfall's bound: the workspace annulus)
+        r_in, r_out = workspace(chain)
+        d = float(np.linalg.norm(u - chain.base))
+        shown.best = max(0.0, d - r_out, r_in - d)
+        short = shown.error - shown.best > SHORT * chain.reach
+    shown.stalled = False
+    shown.at_limit = joints_at_limit(state.q, chain.limits) if short else ()
     return shown

@@ -595,7 +595,7 @@ class App(SpatialControls):
     def _shown_target(self, state):
         """While paused, the state drawn with the target where the user put it
         (:func:`~armsim.view.paused.shown_target`)."""
-        return shown_target(state, self.user_target, self.spatial, self.ik)
+        return shown_target(self.sim, state, self.user_target, self.spatial, self.ik)
 
     def _taken(self) -> list:
         """What a banner keeps off: the words the last picture wrote and the live plot."""
