@@ -10,7 +10,6 @@ import pytest
 
 from armsim.scene import build_simulation, load
 from armsim.view import window as W
-from armsim.view.render import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,3 +113,22 @@ def test_a_spatial_panel_s_reach_bound_follows_a_target_moved_while_paused():
     lines = [t for t, _ in _panel_lines(shown, False, 0.3, DEFAULT_THEME)]
     assert shown.best == 0 and not any("out of reach" in t for t in lines), lines
     assert not shown.stalled
+
+
+def test_a_comparison_s_second_arm_shows_the_target_moved_while_paused():
+    # original_vs_default paused, the target dragged: the right-hand arm's panel kept the
+    # old target and its error to it (both arms chase the dragged target on resume)
+    app = make_app("original_vs_default.toml", size=(800, 400))
+    press(app, key(pygame.K_SPACE, " "), loops=1)
+    state = app.sim.state
+    press(app, *drag((200, 200), (150, 120)), loops=2)
+    u = np.asarray(app.user_target, dtype=float)
+    shown = app._shown_target(app.sim.state)
+    assert len(shown.companions) == 1
+    other, before = shown.companions[0], state.companions[0]
+    np.testing.assert_array_equal(other.target, u)
+    tip = np.asarray(before.joints, dtype=float)[-1]
+    assert other.error == pytest.approx(float(np.linalg.norm(u - tip)), abs=1e-12)
+    np.testing.assert_array_equal(app.sim.state.companions[0].target, before.target)
+    press(app, key(pygame.K_SPACE, " "), loops=1)
+    np.testing.assert_array_equal(app.sim.state.companions[0].target, u)

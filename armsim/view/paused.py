@@ -57,6 +57,9 @@ def shown_target(sim, state, user_target, spatial, ik):
         d = float(np.linalg.norm(u - chain.base))
         shown.best = max(0.0, d - r_out, r_in - d)
         short = shown.error - shown.best > SHORT * chain.reach
+        # a comparison's other arms chase the same target (Simulation.step passes it on)
+        shown.companions = [shown_target(s, c, u, False, True)
+                            for s, c in zip(sim.companions, state.companions)]
     shown.stalled = False
     shown.at_limit = joints_at_limit(state.q, chain.limits) if short else ()
     return shown
