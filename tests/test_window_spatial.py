@@ -329,3 +329,24 @@ def test_left_drag_beside_the_sphere_moves_the_target():
           button(pygame.MOUSEBUTTONUP, 1, (5, size[1] - 5)))
     np.testing.assert_array_equal(sphere.center, before)
     assert app.target_history_len == 1
+
+
+def test_v_after_o_keeps_the_orbit_o_started_going():
+    # --robot ur5 (a still camera): o started the orbit at 12 deg/s, v put the camera back
+    # and its rate to the scene's 0: the view stood still while orbiting was on, and the
+    # next o said "camera orbit off (0 deg/s)"
+    from armsim.cli import _scene_from, build_parser, scene_camera
+    sc = _scene_from(build_parser().parse_args(["--robot", "ur5"]))
+    sim = build_simulation(sc)
+    app = W.App(sim, W.open_window(SIZE, allow_headless=True), fps=30,
+                camera=scene_camera(sc, sim))
+    press(app, loops=2)
+    assert not app.orbiting and app.camera.orbit_deg_per_s == 0
+    press(app, key(pygame.K_o, "o"), loops=2)
+    assert app.orbiting and app.message == "camera orbit on (12 deg/s)"
+    press(app, key(pygame.K_v, "v"), loops=1)
+    az = app.camera.azimuth_deg
+    press(app, loops=3)
+    assert app.orbiting and app.camera.azimuth_deg == pytest.approx(az + 3 * 12 / 30)
+    press(app, key(pygame.K_o, "o"), loops=1)
+    assert not app.orbiting and app.message == "camera orbit off (12 deg/s)"

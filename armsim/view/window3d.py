@@ -47,7 +47,9 @@ class SpatialControls:
     def reset_view(self):
         if self.camera is None:
             return self._3d_only("v (view)")
-        self.camera.reset()
+        rate = self.camera.orbit_deg_per_s      # the orbit is o's: v puts the camera back,
+        self.camera.reset()                     # an orbit o started goes on at its rate
+        self.camera.orbit_deg_per_s = rate
 
     def toggle_orbit(self):
         if self.camera is None:
