@@ -205,3 +205,23 @@ def test_j_says_a_whole_robot_has_no_jacobian_arrows():
     app.say("")
     app.run(max_loops=2, close=False)
     assert np.array_equal(pygame.surfarray.array3d(app.screen), before)   # nothing changed
+
+
+def test_a_drag_while_paused_leaves_the_old_target_s_stalled_and_restarted_notes():
+    # the panel said "stalled" (and "restarted") about the target before a paused drag;
+    # the run's stall window starts afresh on a moved target
+    import dataclasses
+    app = make_app(load(ROOT / "scenes" / "dual_arm.toml"))
+    app.paused = True
+    app.sim.state = dataclasses.replace(app.sim.state, stalled=True, restarted=True)
+    app.user_target = {}            # the user's targets as the run has them: the notes stay
+    lines = [line for line, _ in _panel_lines(app._shown_target(app.sim.state), app.theme)]
+    assert "stalled" in lines and any(x.startswith("restarted") for x in lines)
+    right = [t.link for t in app.sim.state.tools].index("right_tool")
+    c = pixel_of(app, app.tool_targets()[right][:3, 3])
+    start = (int(c[0]) + 4, int(c[1]) - 3)
+    drag(app, start, (start[0] + 60, start[1] + 50), loops=2)
+    shown = app._shown_target(app.sim.state)
+    lines = [line for line, _ in _panel_lines(shown, app.theme)]
+    assert app.sim.state.stalled and not shown.stalled and not shown.restarted
+    assert "stalled" not in lines and not any(x.startswith("restarted") for x in lines)

@@ -169,11 +169,14 @@ class TreeApp(App):
 
     def _shown_target(self, state):
         """While paused, the state drawn with the targets where the user put them, each
-        tool's errors (and out-of-reach bound) measured to them (the panel said 0.0 mm)."""
+        tool's errors (and out-of-reach bound) measured to them (the panel said 0.0 mm); once
+        one moved, not stalled nor restarted."""
         from armsim.ik.tree_tracking import _best, _tool_errors
         shown = copy.copy(state)
         shown.tools = [copy.copy(t) for t in state.tools]
         for t, T in zip(shown.tools, self.tool_targets()):
+            if not np.array_equal(T, t.target):     # moved: the run's notes were on the old
+                shown.stalled = shown.restarted = False     # one (its stall count restarts)
             t.target = T
             t.error, t.orientation_error = _tool_errors(t.frame, T, t.kind)
             t.best = _best(self.sim.robot, t.link, np.asarray(T, float)[:3, 3])
