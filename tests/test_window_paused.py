@@ -132,3 +132,50 @@ def test_a_comparison_s_second_arm_shows_the_target_moved_while_paused():
     np.testing.assert_array_equal(app.sim.state.companions[0].target, before.target)
     press(app, key(pygame.K_SPACE, " "), loops=1)
     np.testing.assert_array_equal(app.sim.state.companions[0].target, u)
+
+
+def test_an_obstacle_dragged_while_paused_moves_on_screen():
+    # obstacle_reach paused: the circle dragged away stayed drawn where it was (the picture
+    # drew the obstacles of the last frame's state), and the panel's clearance was to it
+    from armsim.ik.tracking import clearance
+    from armsim.view.planar import _panel_lines
+    app = make_app("obstacle_reach.toml")
+    press(app, key(pygame.K_SPACE, " "), loops=1)
+    circle = app.obstacles[0]
+    c0 = circle.center.copy()
+    before = app.last_frame.copy()
+    start, end = _pixel(app, c0), _pixel(app, c0 + [0.0, 0.35])
+    press(app, *drag(start, end), loops=2)
+    assert not np.allclose(circle.center, c0)
+    shown = app._shown_target(app.sim.state)
+    np.testing.assert_allclose(shown.obstacles[0]["center"], circle.center)
+    sim = app.sim
+    assert shown.clearance == pytest.approx(clearance(sim.objectives, sim.chain, sim.q))
+    assert any(f"{shown.clearance:.4g}" in line for line in _panel_lines(shown))
+    fill = np.array(before[start[1], start[0]], dtype=int)       # the disc's colour
+    now = app.last_frame.astype(int)
+    assert np.abs(now[end[1], end[0]] - fill).sum() < 30            # drawn where it went
+    assert np.abs(now[start[1], start[0]] - fill).sum() > 30        # and gone from there
+
+
+@pytest.mark.parametrize("scene", ["panda_obstacle.toml", "dual_arm_obstacle.toml"])
+def test_a_3d_panel_s_clearance_follows_an_obstacle_moved_while_paused(scene):
+    # the obstacle was drawn where it was dragged, the panel's clearance was to where it was
+    from armsim.cli import scene_camera
+    from armsim.ik.tracking import clearance
+    from armsim.view.window_tree import TreeApp
+    sc = load(ROOT / "scenes" / scene)
+    sim = build_simulation(sc)
+    cls = TreeApp if hasattr(sim.state, "tools") else W.App
+    app = cls(sim, W.open_window((640, 480), allow_headless=True), fps=10_000,
+              camera=scene_camera(sc, sim))
+    press(app, key(pygame.K_SPACE, " "), loops=2)
+    arm = getattr(sim, "robot", None) or sim.chain
+    before = sim.state.clearance
+    assert before is not None and before > 0
+    o = app.obstacles[0]
+    o.move_to(o.center + [0.0, 0.0, 0.3])
+    press(app, loops=1)
+    shown = app._shown_target(sim.state)
+    assert shown.clearance == pytest.approx(clearance(sim.objectives, arm, sim.q))
+    assert shown.clearance != pytest.approx(before) and sim.state.clearance == before

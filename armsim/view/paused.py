@@ -1,6 +1,6 @@
 """What the window draws while paused: the state with the target where the user put it
-(the arm stays; it chases the target when the run resumes), the panel's numbers measured to
-that target (:class:`armsim.view.window.App`)."""
+(the arm stays; it chases the target when the run resumes), the obstacles where the user
+dragged them, the panel's numbers measured to them (:class:`armsim.view.window.App`)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,36 @@ import copy
 import numpy as np
 
 from armsim.ik.planar import workspace
-from armsim.ik.tracking import SHORT, joints_at_limit
+from armsim.ik.tracking import SHORT, clearance, joints_at_limit, shapes
 from armsim.kinematics.spatial import rotation_vector
 
-__all__ = ["shown_target"]
+__all__ = ["shown_target", "obstacles_now"]
+
+
+def obstacles_now(sim, state, arm):
+    """``state`` with the clearance of ``sim``'s obstacles where they are now (dragged while
+    paused) from the pose it shows, and a planar state's obstacles drawn there (a spatial
+    picture draws the simulation's own); ``arm``: the chain or robot ``sim`` moves."""
+    objectives = getattr(sim, "objectives", ())
+    if not any(hasattr(o, "clearance_of") for o in objectives):
+        return state
+    shown = copy.copy(state)
+    shown.clearance = clearance(objectives, arm, state.q)
+    if isinstance(getattr(state, "obstacles", None), tuple):
+        shown.obstacles = shapes(objectives)
+    return shown
 
 
 def shown_target(sim, state, user_target, spatial, ik):
-    """``state`` (of ``sim``) as drawn with ``user_target`` (a (2,) point, a (3,) position
-    or a (4, 4) pose) for its target; ``spatial``: a spatial arm's state, ``ik``: an arm
+    """``state`` (of ``sim``) as drawn while paused: with ``user_target`` (None: the run's;
+    a (2,) point, a (3,) position or a (4, 4) pose) for its target and the obstacles where
+    they are now (:func:`obstacles_now`); ``spatial``: a spatial arm's state, ``ik``: an arm
     chasing the target by IK (else a calibration run, whose round's numbers stay the run's).
     An arm's errors, its bound ``best`` and the joints ``at_limit`` are measured to the
     moved target as the run measures them; it has not ``stalled`` (nor ``restarted``) on it."""
-    if not hasattr(state, "target"):
+    if ik:
+        state = obstacles_now(sim, state, sim.chain)
+    if user_target is None or not hasattr(state, "target"):
         return state
     shown = copy.copy(state)
     u = np.asarray(user_target, dtype=float)

@@ -562,7 +562,7 @@ class App(SpatialControls):
         if screen.get_size() != self._panels_size:
             self._relayout()
         state = self.sim.state
-        if self.paused and self.user_target is not None:
+        if self.paused:                 # the target and obstacles where the user left them
             state = self._shown_target(state)
         message = self.message if time.monotonic() < self._message_until else ""
         for panel in (True, False):     # a banner with no place off the panel's words: the

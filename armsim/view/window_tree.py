@@ -22,6 +22,7 @@ import numpy as np
 import pygame
 
 from armsim.files import Outputs
+from armsim.view.paused import obstacles_now
 from armsim.view.render import is_tree, spatial_obstacles
 from armsim.view.solids import tree_body_of
 from armsim.view.window import App, open_window, planar_obstacles
@@ -170,9 +171,9 @@ class TreeApp(App):
     def _shown_target(self, state):
         """While paused, the state drawn with the targets where the user put them, each
         tool's errors (and out-of-reach bound) measured to them (the panel said 0.0 mm); once
-        one moved, not stalled nor restarted."""
+        one moved, not stalled nor restarted; the clearance to the obstacles where they are."""
         from armsim.ik.tree_tracking import _best, _tool_errors
-        shown = copy.copy(state)
+        shown = copy.copy(obstacles_now(self.sim, state, self.sim.robot))
         shown.tools = [copy.copy(t) for t in state.tools]
         for t, T in zip(shown.tools, self.tool_targets()):
             if not np.array_equal(T, t.target):     # moved: the run's notes were on the old
