@@ -423,3 +423,19 @@ def test_names_the_font_has_no_glyphs_for_are_drawn_told_apart(tmp_path):
         pictures.append(np.asarray(armsim.render(robot, q, size=(480, 360), show_panel=True)))
     assert not np.array_equal(*pictures)
     assert style.drawable("x\u00e4\u0437\tz") == "x\u00e4\u0437\\tz"    # (Latin, Cyrillic: glyphs)
+
+
+def test_a_word_too_wide_breaks_after_its_slash_before_it_is_cut():
+    # original_vs_default's panel at 800 x 400 drew "gradient/backtr..." and "(default)" on
+    # the next line: a word wider than its line breaks after its slashes first
+    pygame.font.init()
+    font = style._font(14)
+    label = "gradient/backtrack (default)"
+    width = font.size("gradient/backtrack")[0] - 4          # the word alone does not fit
+    lines = style.wrap_lines([label], font, width)
+    assert lines == ["gradient/", "  backtrack", "  (default)"]
+    assert all(font.size(line)[0] <= width for line in lines)
+    assert style.wrap_lines(["a/b c"], font, 500) == ["a/b c"]      # fits: as it was
+    narrow = font.size("  backtr")[0]                      # a part still too wide: cut
+    assert style.wrap_lines([label], font, narrow)[1].endswith("...")
+    assert style.wrap_lines(["/"], font, 1) == ["..."]     # slashes alone: no empty part

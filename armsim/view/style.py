@@ -257,6 +257,7 @@ def type_scale(width, height) -> TypeScale:
 
 #: a space between a number and one of these units never breaks ("0.0" / "deg" read apart)
 _UNIT_SPACE = re.compile(r"(?<=\d) (?=(?:mm|cm|m|km|deg|rad|px|ms|s|Hz|%)(?![\w/]))")
+_SLASHED = re.compile(r"[^/]*/+|[^/]+")        # a word in parts, each up to its slashes
 
 
 def _words(text) -> list[str]:
@@ -267,8 +268,8 @@ def _words(text) -> list[str]:
 def wrap_lines(lines, font, width, indent="  ") -> list[str]:
     """``lines`` broken at spaces so that each is at most ``width`` px wide in ``font``;
     continuation lines start with ``indent``; a "key  value" line (two spaces) too wide breaks
-    there first; a number and its unit stay together; a word wider than ``width`` is cut, its
-    end replaced by "..."."""
+    there first; a number and its unit stay together; a word wider than ``width`` breaks after
+    its slashes, and a part still wider is cut, its end replaced by "..."."""
     out = []
     for line in lines:
         line = str(line)
@@ -280,12 +281,17 @@ def wrap_lines(lines, font, width, indent="  ") -> list[str]:
             continue
         cur = lead
         for word in _words(line[len(lead):]):
-            trial = cur + " " + word if cur.strip() else cur + word
-            if cur.strip() and font.size(trial)[0] > width:
-                out.append(cur.rstrip())
-                cur = indent + word
-            else:
-                cur = trial
+            # a word too wide for a line of its own breaks after its slashes first
+            # ("gradient/" "backtrack"), then is cut
+            parts = (_SLASHED.findall(word) if "/" in word.strip("/")
+                     and font.size(indent + word)[0] > width else [word])
+            for i, part in enumerate(parts):
+                trial = cur + ("" if i else " ") + part if cur.strip() else cur + part
+                if cur.strip() and font.size(trial)[0] > width:
+                    out.append(cur.rstrip())
+                    cur = indent + part
+                else:
+                    cur = trial
         out.append(cur)
     return [_cut(line, font, width) for line in out]
 
