@@ -477,7 +477,7 @@ def run(argv):
 def _say_written(scene, gif, report, plot):
     """One line on standard output naming what an export wrote (nothing when standard
     output carries the GIF, ``--gif -``)."""
-    from armsim.files import names_stdout
+    from armsim.files import names_stdout, say
     if any(n is not None and names_stdout(n) for n in (gif, report, plot)):
         return
     r = scene.render
@@ -485,7 +485,7 @@ def _say_written(scene, gif, report, plot):
     parts = [f"{shown[0]} ({r.frames} frame{'s' if r.frames != 1 else ''}, "
              f"{r.size[0]}x{r.size[1]}, {r.fps:g} frames/s)"]
     parts += [name for name in shown[1:] if name is not None]
-    print("armsim: wrote " + ", ".join(parts))      # one line, whatever the names hold
+    say("armsim: wrote " + ", ".join(parts))      # one line, whatever the names hold
 
 
 def fallback_gif(scene) -> str:
@@ -574,9 +574,10 @@ SUBCOMMANDS = {
 
 def main(argv=None):
     """Entry point of ``run_arm.py`` and the ``armsim`` console script."""
-    from armsim.files import Terminated, hold_standard_fds, one_line as _one_line
+    from armsim.files import OutputError, Terminated, hold_standard_fds, one_line as _one_line
     hold_standard_fds()     # a closed standard output is no later file's number
     argv = list(sys.argv[1:] if argv is None else argv)
+    prog = f"armsim {argv[0]}" if argv and argv[0] in SUBCOMMANDS else "armsim"
     try:
         if argv and argv[0] in SUBCOMMANDS:
             import importlib
@@ -588,6 +589,9 @@ def main(argv=None):
         return 2
     except UsageError as exc:
         print(f"armsim: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OutputError as exc:      # standard output failed (files.say): a full disk
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()

@@ -57,7 +57,8 @@ from pathlib import Path
 __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destination",
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
            "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped",
-           "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE", "hold_standard_fds"]
+           "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE", "hold_standard_fds",
+           "say"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -90,6 +91,22 @@ def hold_standard_fds():
 
 class OutputError(Exception):
     """An output cannot be written (one line, naming the path)."""
+
+
+def say(text, file=None):
+    """Print ``text`` and a line break on ``file`` (default standard output) and flush it: a
+    command's table, schema or status line.  A write that fails (a full disk, ``> /dev/full``)
+    is :class:`OutputError` ``cannot write standard output: REASON`` (it was a traceback, or
+    lost at exit with status 0); a reader that left (``| head``) stays ``BrokenPipeError``."""
+    out = sys.stdout if file is None else file
+    try:
+        out.write(f"{text}\n")
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        what = "standard output" if out is sys.stdout else "standard error"
+        raise OutputError(f"cannot write {what}: {_why(exc)}") from None
 
 
 class Terminated(BaseException):

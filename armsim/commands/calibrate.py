@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from armsim.commands.options import positive_float
-from armsim.files import (OutputError, Outputs, names_stdout, one_line, same_destination,
+from armsim.files import (OutputError, Outputs, names_stdout, one_line, same_destination, say,
                           short_name)
 
 __all__ = ["calibrate_main", "plot_image", "arm_scale"]
@@ -399,7 +399,11 @@ def calibrate_main(argv=None) -> int:
     except ValueError as exc:        # a URDF that cannot be read: "PATH: what is wrong"
         _said(str(exc).splitlines()[0] if str(exc) else repr(exc))
         return 2
-    print(_summary(result, written, detections, args.max_tool_sigma), file=note)
+    try:                            # (a full disk: one line, exit status 2)
+        say(_summary(result, written, detections, args.max_tool_sigma), file=note)
+    except OutputError as exc:
+        _said(f"{PROG}: error: {exc}")
+        return 2
     doubts = _doubts(result, args.max_tool_sigma)
     for line in doubts:
         _said(f"{PROG}: warning: {line}")

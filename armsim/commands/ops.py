@@ -173,5 +173,6 @@ def ops_main(argv=None) -> int:
     except ValueError as e:
         p.error(str(e))
     data = ops_table(args.segments, tuple(args.wrt), args.convention)
-    print(json.dumps(data, indent=2) if args.json else format_table(data))
+    from armsim.files import say        # (a full disk: one line, exit status 2)
+    say(json.dumps(data, indent=2) if args.json else format_table(data))
     return 0

@@ -17,7 +17,8 @@ import json
 import sys
 
 from armsim.files import one_line, short_name   # (a name's escape code shown escaped)
-from armsim.files import InputError, OutputError, Outputs, read_regular, same_destination
+from armsim.files import (InputError, OutputError, Outputs, read_regular, same_destination,
+                          say)
 
 MAX_DOC_BYTES = 16 << 20     # a markdown document --markdown rewrites: at most this size
 
@@ -57,7 +58,11 @@ def schema_main(argv=None) -> int:
         head, rest = doc.split(BEGIN, 1)
         doc = head + BEGIN + scene.reference_markdown().strip() + "\n" + END + rest.split(END, 1)[1]
     if not args.json and not args.markdown:
-        sys.stdout.write(text)
+        try:
+            say(text.rstrip("\n"))
+        except OutputError as exc:      # a full disk: one line, exit status 2
+            print(f"armsim schema: error: {one_line(exc)}", file=sys.stderr)
+            return 2
         return 0
     if args.json and args.markdown and same_destination(args.json, args.markdown):
         p.error(f"argument --markdown: the same file as --json: {short_name(args.markdown)}")
