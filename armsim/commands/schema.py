@@ -43,6 +43,10 @@ def schema_main(argv=None) -> int:
                    help="replace the reference block of DOC (between '<!-- begin: reference -->' "
                         "and '<!-- end: reference -->')")
     args = p.parse_args(argv)
+    for option, name, what in (("--json", args.json, "a file name (or - for standard output)"),
+                               ("--markdown", args.markdown, "a file name")):
+        if name == "":              # (was taken as not given: the schema printed, status 0)
+            p.error(f"argument {option}: expected {what}, got ''")
     text = json.dumps(scene.json_schema(), indent=1, ensure_ascii=False) + "\n"
     doc = None
     if args.markdown:
