@@ -4,7 +4,15 @@ current folder."""
 
 import pytest
 
+import armsim
+from _real_data import SETUP, Synthetic
 from armsim.cli import main
+from armsim.vision.real import format_joints, format_observations
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return Synthetic(0)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -21,3 +29,32 @@ def test_schema_refuses_an_empty_name(tmp_path, monkeypatch, capsys, args, messa
     out, err = capsys.readouterr()
     assert (out, err) == ("", message + "\n")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option, what", [("ROBOT.urdf", "a file name"),
+                                          ("--joints", "a file name"),
+                                          ("--observations", "a file name"),
+                                          ("--images", "a folder name"),
+                                          ("--setup", "a file name")])
+def test_calibrate_refuses_an_empty_input_name(tmp_path, monkeypatch, capsys, synthetic, option,
+                                               what):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "left").mkdir()     # (--images '' read the current folder: a camera 'left')
+    (tmp_path / "robot.urdf").write_text("")
+    (tmp_path / "j.csv").write_text(format_joints(synthetic.joints))
+    (tmp_path / "o.csv").write_text(format_observations(synthetic.observations))
+    (tmp_path / "s.toml").write_text(SETUP)
+    given = {"ROBOT.urdf": str(armsim.robots.path("panda")), "--joints": "j.csv", "--observations": "o.csv",
+             "--setup": "s.toml"}
+    if option == "--images":
+        del given["--observations"]
+    given[option] = ""
+    argv = ["calibrate", given.pop("ROBOT.urdf")]
+    for key, value in given.items():
+        argv += [key, value]
+    assert main(argv + ["--out", "out.urdf"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"armsim calibrate: error: argument {option}: expected {what}, "
+                              f"got ''\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j.csv", "left", "o.csv",
+                                                          "robot.urdf", "s.toml"]

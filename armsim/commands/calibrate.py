@@ -301,6 +301,14 @@ def calibrate_main(argv=None) -> int:
     except _Usage as exc:
         _said(f"{PROG}: error: {exc}")
         return 2
+    for option, given, what in (("ROBOT.urdf", args.urdf, "a file name"),
+                                ("--joints", args.joints, "a file name"),
+                                ("--observations", args.observations, "a file name"),
+                                ("--images", args.images, "a folder name"),
+                                ("--setup", args.setup, "a file name")):
+        if given == "":     # (the URDF and the images were the current folder, the others
+            _said(f"{PROG}: error: argument {option}: expected {what}, got ''")  # ': No such')
+            return 2
     plots_dir = getattr(args, "plots", None)
     for option, out, what in (("--out", args.out, "a file name (or - for standard output)"),
                               ("--report", args.report,
