@@ -222,6 +222,9 @@ def _scene_from(args, notes=None):
     """The scene with the command-line overrides applied (raises on bad input); its notes
     (which tool a URDF's run took) appended to ``notes``, or printed when it is None."""
     from armsim.scene import SceneError, default_scene, load, loads, override
+    if args.scene == "":            # (ran the default scene, as if none was given)
+        raise UsageError("argument SCENE: expected a scene or URDF file name, got '' (give "
+                         "none for the default scene)")
     if args.robot and args.scene:
         raise UsageError(f"argument --robot: give a scene file or --robot, not both "
                          f"(got '{args.scene}' and --robot {args.robot})")

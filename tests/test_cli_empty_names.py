@@ -58,3 +58,14 @@ def test_calibrate_refuses_an_empty_input_name(tmp_path, monkeypatch, capsys, sy
                               f"got ''\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j.csv", "left", "o.csv",
                                                           "robot.urdf", "s.toml"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--robot", "panda"]])
+def test_an_empty_scene_name_is_refused_not_the_default_scene(tmp_path, monkeypatch, capsys,
+                                                              extra):
+    monkeypatch.chdir(tmp_path)
+    assert main(["", "--gif", "out.gif", "--frames", "2", "--size", "16x16", *extra]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "armsim: error: argument SCENE: expected a scene or URDF file "
+                              "name, got '' (give none for the default scene)\n")
+    assert list(tmp_path.iterdir()) == []
