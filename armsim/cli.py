@@ -280,6 +280,10 @@ def _scene_from(args, notes=None):
     if getattr(args, "package_dirs", None) and not scene.spatial:     # (it was ignored)
         raise UsageError(f"argument --package-dir: only a spatial robot (a URDF's) has meshes "
                          f"to find; {args.scene or 'the default scene'} is not one")
+    from armsim.view.export import MAX_GIF_FRAMES
+    if args.frames is not None and args.frames > MAX_GIF_FRAMES:  # (--frames is only a GIF's:
+        raise UsageError(f"argument --frames: must be <= {MAX_GIF_FRAMES:,} for a GIF "  # the
+                         f"export, got {args.frames}")        # scene's 1,000,000 was said first)
     values = {}
     for option, attr, key in OVERRIDES:
         v = getattr(args, attr)

@@ -1,0 +1,30 @@
+"""Values at their limits, each one line with exit status 2: a missing SCENE whose name is as
+long as a file name may be, or longer (its check for a shipped robot's name raised 'File name
+too long'); --frames over what a GIF holds (the limit --help states)."""
+
+import pytest
+
+from armsim.cli import main
+
+
+@pytest.mark.parametrize("name", ["a" * 250 + ".toml", "a" * 251 + ".toml", "a" * 300 + ".toml",
+                                  "a" * 300 + ".urdf", "b" * 5000])
+def test_a_long_missing_scene_name_is_one_line(tmp_path, monkeypatch, capsys, name):
+    monkeypatch.chdir(tmp_path)
+    assert main([name, "--gif", "out.gif", "--frames", "2", "--size", "16x16"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and len(err) < 300, err
+    assert err.rstrip().endswith(("No such file or directory", "File name too long",
+                                  "no such file")), err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("frames", ["100001", "1000001", "99999999999999999999"])
+def test_too_many_frames_are_refused_with_the_gif_limit_the_help_states(tmp_path, monkeypatch,
+                                                                        capsys, frames):
+    monkeypatch.chdir(tmp_path)     # (over 1,000,000 it said "must be <= 1000000", and
+    assert main(["--gif", "out.gif", "--frames", frames]) == 2     # then 1,000,000 was refused)
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"armsim: error: argument --frames: must be <= 100,000 for a GIF "
+                              f"export, got {frames}\n")
+    assert list(tmp_path.iterdir()) == []
