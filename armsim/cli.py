@@ -43,7 +43,8 @@ import sys
 from pathlib import Path
 
 from armsim.kinematics.validate import shown as _shown
-from armsim.commands.options import integer, parse_size, positive_float, positive_int
+from armsim.commands.options import (HelpSaid, integer, parse_size, positive_float,
+                                     positive_int)
 from armsim.commands.robot_scenes import (ROBOT_CIRCLE, ROBOT_STARTS, TREE_STARTS,  # noqa: F401
                                          comfortable_start, robot_scene, tree_scene)
 
@@ -105,7 +106,7 @@ class _SceneFailure(Exception):
     """A bad scene: its SceneError line is printed as is (exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(HelpSaid):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # a word that starts with a minus and a digit ("--size -10x10") is a value, which the

@@ -1,6 +1,6 @@
 """What the commands print on standard output (a table, the schema, the line naming what was
-written, calibrate's summary) when standard output cannot take it: one line on stderr naming
-standard output, exit status 2, never a traceback."""
+written, calibrate's summary, --help and --version) when standard output cannot take it: one
+line on stderr naming standard output, exit status 2, never a traceback."""
 
 import os
 import subprocess
@@ -50,3 +50,21 @@ def test_a_full_standard_output_is_one_line_and_status_2(tmp_path, args, prog):
     assert r.returncode == 2, r.stderr
     assert r.stderr == (f"{prog}: error: cannot write standard output: "
                         f"{os.strerror(28)}\n")
+
+
+@pytest.mark.parametrize("args, prog", [
+    (["--help"], "armsim"), (["--version"], "armsim"), (["ops", "--help"], "armsim ops"),
+    (["schema", "--help"], "armsim schema"), (["calibrate", "--help"], "armsim calibrate"),
+])
+def test_help_and_version_on_a_full_standard_output_are_not_status_0(tmp_path, args, prog):
+    r = _to_full(args, tmp_path)        # (argparse dropped the error: nothing shown, status 0)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == (f"{prog}: error: cannot write standard output: "
+                        f"{os.strerror(28)}\n")
+
+
+def test_help_still_reaches_a_pipe(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "armsim", "ops", "--help"], cwd=tmp_path, env=ENV,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.startswith("usage: armsim ops") and r.stdout.endswith("\n")

@@ -41,13 +41,12 @@ scales the whole arm and fits the pixels all the same.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from armsim.commands.options import positive_float
+from armsim.commands.options import HelpSaid, positive_float
 from armsim.files import (OutputError, Outputs, names_stdout, one_line, same_destination, say,
                           short_name)
 
@@ -74,7 +73,7 @@ class _Usage(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(HelpSaid):
     def error(self, message):  # one line, status 2, no usage dump
         raise _Usage(message)
 

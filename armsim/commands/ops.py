@@ -12,12 +12,12 @@ describe (:data:`FORWARD_PASS`)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.commands.options import HelpSaid
 from armsim.ad import reverse as rv
 from armsim.ad.opcount import (CONVENTIONS, _check_choice, count_forward, count_reverse,
                                slide_counts)
@@ -139,7 +139,7 @@ def format_table(data):
 MAX_SEGMENTS = 2000
 
 
-class _OneLineParser(argparse.ArgumentParser):
+class _OneLineParser(HelpSaid):
     def error(self, message):  # one line on stderr, status 2, no usage dump
         import sys
         print(f"{self.prog}: error: {message}", file=sys.stderr)

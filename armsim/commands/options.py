@@ -5,7 +5,26 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["parse_size", "positive_int", "integer", "positive_float"]
+__all__ = ["parse_size", "positive_int", "integer", "positive_float", "HelpSaid"]
+
+
+class HelpSaid(argparse.ArgumentParser):
+    """An argument parser whose ``--help`` and ``--version`` text, when standard output
+    cannot take it (``> /dev/full``), is :class:`armsim.files.OutputError` (one line, exit
+    status 2 from :func:`armsim.cli.main`): argparse dropped the error and exited with 0."""
+
+    def _print_message(self, message, file=None):
+        import sys
+        if not message:
+            return
+        out = file or sys.stderr
+        if out is not sys.stdout:
+            return super()._print_message(message, file)
+        from armsim.files import say
+        try:
+            say(message.rstrip("\n"), out)
+        except BrokenPipeError:         # (its reader left: nothing to say, as before)
+            pass
 
 
 def parse_size(text):

@@ -12,10 +12,10 @@ Bad arguments: one line on stderr, exit status 2, nothing written.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from armsim.commands.options import HelpSaid
 from armsim.files import one_line, short_name   # (a name's escape code shown escaped)
 from armsim.files import (InputError, OutputError, Outputs, read_regular, same_destination,
                           say)
@@ -27,7 +27,7 @@ __all__ = ["schema_main"]
 BEGIN, END = "<!-- begin: reference -->\n", "<!-- end: reference -->"
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(HelpSaid):
     def error(self, message):  # one line, status 2, no usage dump
         print(f"armsim schema: error: {one_line(message)}", file=sys.stderr)
         raise SystemExit(2)
