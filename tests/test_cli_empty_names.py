@@ -44,8 +44,8 @@ def test_calibrate_refuses_an_empty_input_name(tmp_path, monkeypatch, capsys, sy
     (tmp_path / "j.csv").write_text(format_joints(synthetic.joints))
     (tmp_path / "o.csv").write_text(format_observations(synthetic.observations))
     (tmp_path / "s.toml").write_text(SETUP)
-    given = {"ROBOT.urdf": str(armsim.robots.path("panda")), "--joints": "j.csv", "--observations": "o.csv",
-             "--setup": "s.toml"}
+    given = {"ROBOT.urdf": str(armsim.robots.path("panda")), "--joints": "j.csv",
+             "--observations": "o.csv", "--setup": "s.toml"}
     if option == "--images":
         del given["--observations"]
     given[option] = ""
