@@ -463,10 +463,14 @@ def run(argv):
                 if not shown:
                     _check_gif(args, scene)
                     fallback = fallback_gif(scene)
-                    gif_dest = outs.add(fallback)
+                    said = f"armsim: no display available ({reason}); writing {fallback} instead"
+                    try:
+                        gif_dest = outs.add(fallback)
+                    except OutputError as exc:      # (the line saying why it was written)
+                        raise OutputError(f"{said.removeprefix('armsim: ')}: {exc} (give "
+                                          f"--gif OUT)") from None
                     also = "" if report is None else f" (and the report, {report})"
-                    print(f"armsim: no display available ({reason}); writing {fallback} "
-                          f"instead{also}", file=sys.stderr)
+                    print(said + also, file=sys.stderr)
                     _export(sim, gif_dest, scene, options, camera=camera)
             if report_dest is not None:
                 summary = {"scene": scene.source, "seed": scene.seed,

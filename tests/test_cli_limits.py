@@ -1,6 +1,9 @@
 """Values at their limits, each one line with exit status 2: a missing SCENE whose name is as
 long as a file name may be, or longer (its check for a shipped robot's name raised 'File name
-too long'); --frames over what a GIF holds (the limit --help states)."""
+too long'); --frames over what a GIF holds (the limit --help states); the GIF a run without a
+display writes instead, when it cannot be written."""
+
+import sys
 
 import pytest
 
@@ -28,3 +31,20 @@ def test_too_many_frames_are_refused_with_the_gif_limit_the_help_states(tmp_path
     assert (out, err) == ("", f"armsim: error: argument --frames: must be <= 100,000 for a GIF "
                               f"export, got {frames}\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fallback_gif_that_cannot_be_written_says_why_it_was_written(tmp_path, monkeypatch,
+                                                                        capsys):
+    # no display: the run writes armsim-demo.gif instead of opening a window; when that
+    # fails, the one line said only "cannot write 'armsim-demo.gif'", of a file not asked for
+    for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "armsim-demo.gif").mkdir()
+    assert main(["--frames", "2", "--size", "16x16"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "armsim: error: no display available (neither DISPLAY nor "
+                              "WAYLAND_DISPLAY is set); writing armsim-demo.gif instead: cannot "
+                              "write 'armsim-demo.gif': it is a directory (give --gif OUT)\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["armsim-demo.gif"]
