@@ -55,6 +55,7 @@ def test_a_full_standard_output_is_one_line_and_status_2(tmp_path, args, prog):
 @pytest.mark.parametrize("args, prog", [
     (["--help"], "armsim"), (["--version"], "armsim"), (["ops", "--help"], "armsim ops"),
     (["schema", "--help"], "armsim schema"), (["calibrate", "--help"], "armsim calibrate"),
+    (["sweep", "--help"], "armsim sweep"),
 ])
 def test_help_and_version_on_a_full_standard_output_are_not_status_0(tmp_path, args, prog):
     r = _to_full(args, tmp_path)        # (argparse dropped the error: nothing shown, status 0)

@@ -60,7 +60,7 @@ import stat
 import sys
 from pathlib import Path
 
-from armsim.commands.options import positive_int
+from armsim.commands.options import HelpSaid, positive_int
 from armsim.files import OutputError, Outputs, names_stdout, same_destination, short_name
 
 __all__ = ["sweep_command", "build_parser", "grid_experiments"]
@@ -75,7 +75,7 @@ class SweepError(Exception):
     """A bad option (one line, exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(HelpSaid):      # (--help on a full standard output: one line, status 2)
     def error(self, message):   # one line, status 2, no usage dump
         raise SweepError(message)
 
