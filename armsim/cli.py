@@ -232,10 +232,7 @@ def _scene_from(args, notes=None):
     urdf = args.scene if args.scene and args.scene.lower().endswith(".urdf") else None
     if args.scene and not os.path.lexists(args.scene):
         from armsim.kinematics.urdf import shipped_name
-        try:
-            name = shipped_name(args.scene)
-        except OSError:         # (its check of the models folder: a name over 250 bytes)
-            name = None
+        name = shipped_name(args.scene)
         if name is not None:        # "run_arm.py panda": a robot's name, not a file here
             raise _SceneFailure(f"{args.scene}: no such file ({name!r} is a robot armsim "
                                 f"ships: --robot {name})")

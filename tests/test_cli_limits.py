@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import armsim
 from armsim.cli import main
 
 
@@ -48,3 +49,11 @@ def test_a_fallback_gif_that_cannot_be_written_says_why_it_was_written(tmp_path,
                               "WAYLAND_DISPLAY is set); writing armsim-demo.gif instead: cannot "
                               "write 'armsim-demo.gif': it is a directory (give --gif OUT)\n")
     assert [p.name for p in tmp_path.iterdir()] == ["armsim-demo.gif"]
+
+
+def test_a_missing_urdf_name_just_under_the_limit_is_one_line(tmp_path, monkeypatch):
+    # 251 bytes: the file's own name fits, the models folder's name.urdf (256) does not; the
+    # check for a shipped robot's name raised OSError 'File name too long' from load_urdf
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r": no such file$"):
+        armsim.load_urdf("x" * 251)

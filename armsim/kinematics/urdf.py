@@ -88,10 +88,13 @@ def shipped_name(path):
     folder), else None."""
     name = os.fspath(path)
     stem = name[:-5] if name.lower().endswith(".urdf") else name
-    if (not stem or os.sep in name or (os.altsep and os.altsep in name) or stem.startswith(".")
-            or not (Path(__file__).resolve().parent / "models" / f"{stem}.urdf").is_file()):
+    if not stem or os.sep in name or (os.altsep and os.altsep in name) or stem.startswith("."):
         return None
-    return stem
+    try:
+        shipped = (Path(__file__).resolve().parent / "models" / f"{stem}.urdf").is_file()
+    except (OSError, ValueError):       # a name too long for a file name (or with a NUL)
+        return None
+    return stem if shipped else None
 
 
 def _shipped_hint(path):
