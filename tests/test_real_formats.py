@@ -317,6 +317,26 @@ def test_a_mimic_joint_is_named_with_its_leader():
         parse_joints("pose,panda_finger_joint2\np,0\n", "joints.csv", hand)
 
 
+#: an arm on a floating joint 'root' of the file's own (armsim reads it as root_x ... root_roll)
+FLOATING = """<robot name="f"><link name="world"/><link name="a"/><link name="b"/>
+  <joint name="root" type="floating"><parent link="world"/><child link="a"/></joint>
+  <joint name="j1" type="revolute"><parent link="a"/><child link="b"/>
+  <origin xyz="0 0 0.3"/><axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint></robot>
+"""
+
+
+def test_a_floating_joints_column_names_its_coordinates(tmp_path):
+    # was: "joint 'root' is not in the URDF (did you mean 'root_z'?)", root being in it
+    path = tmp_path / "f.urdf"
+    path.write_text(FLOATING)
+    robot = armsim.load_robot(path)
+    with pytest.raises(DataError) as err:
+        parse_joints("pose,root,j1\np0,0,0\n", "joints.csv", robot)
+    assert str(err.value) == (
+        "joints.csv: line 1: joint 'root' is a floating joint, read as its 6 coordinates: "
+        "give their columns root_x, root_y, root_z, root_yaw, root_pitch, root_roll instead")
+
+
 def test_joints_file_errors_name_the_file(tmp_path):
     path = tmp_path / "joints.csv"
     path.write_bytes(b"pose,a\np0,\xff\n")

@@ -126,6 +126,12 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
             if name in mimic:
                 raise DataError(source, f"line {line}", f"joint {show(name)} mimics "
                                 f"{mimic[name][0]!r}; give {mimic[name][0]!r} instead")
+            coords = _coordinates(robot, name)
+            if coords:          # a floating, planar or spherical joint: its coordinates
+                kind = robot.coordinate_of(coords[0])[1]
+                raise DataError(source, f"line {line}", f"joint {show(name)} is a {kind} "
+                                f"joint, read as its {len(coords)} coordinates: give their "
+                                f"columns {', '.join(coords)} instead")
             raise DataError(source, f"line {line}", f"joint {show(name)} is not in the URDF"
                             + (suggest(name, known) or _listed(known)))
     poses, values, first_line = [], [], {}
@@ -169,6 +175,21 @@ def _bounds(robot):
             out[name] = (float(lo), float(hi), "prismatic" if kind == "prismatic" else
                          "revolute")
     return out
+
+
+def _coordinate(robot, name):
+    """``(joint, type, part)`` when ``name`` is a coordinate armsim makes of a floating,
+    planar or spherical joint of ``robot`` (``root_x`` of floating joint ``root``), else
+    None (and for a sequence of names)."""
+    of = getattr(robot, "coordinate_of", None)
+    return of(name) if of is not None else None
+
+
+def _coordinates(robot, joint):
+    """The coordinates (names, in ``robot``'s order) armsim makes of its floating, planar or
+    spherical joint ``joint``; [] when ``joint`` is none of those."""
+    names = getattr(robot, "joint_names", ()) if robot is not None else ()
+    return [n for n in names if (_coordinate(robot, n) or (None,))[0] == joint]
 
 
 def _within(value, bound, source, where, name):
