@@ -337,6 +337,24 @@ def test_a_floating_joints_column_names_its_coordinates(tmp_path):
         "give their columns root_x, root_y, root_z, root_yaw, root_pitch, root_roll instead")
 
 
+def test_a_floating_joints_coordinate_beyond_armsims_travel_says_whose_limits(tmp_path):
+    # was: "outside the URDF's limits [-100, 100] m", limits the URDF never gave
+    path = tmp_path / "f.urdf"
+    path.write_text(FLOATING)
+    robot = armsim.load_robot(path)
+    with pytest.raises(DataError) as err:
+        parse_joints("pose,root_x,j1\np0,500,0\n", "joints.csv", robot)
+    assert str(err.value) == (
+        "joints.csv: line 2 (pose 'p0'): root_x: 500 m is outside [-100, 100] m (by more "
+        "than 0.01 m), the travel armsim allows the x coordinate of floating joint 'root' "
+        "(joint 'root_x'): a URDF gives a floating joint no limits")
+    # within the travel it is read; the file's own joints keep the URDF's limits
+    assert parse_joints("pose,root_x,j1\np0,99,0\n", "j.csv", robot).values.tolist() == \
+        [[99.0, 0.0]]
+    with pytest.raises(DataError, match=r"j1: 5 rad is outside the URDF's limits \[-1, 1\]"):
+        parse_joints("pose,root_x,j1\np0,0,5\n", "j.csv", robot)
+
+
 def test_joints_file_errors_name_the_file(tmp_path):
     path = tmp_path / "joints.csv"
     path.write_bytes(b"pose,a\np0,\xff\n")

@@ -118,6 +118,8 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
         raise DataError(source, f"line {line}", "no joint columns after 'pose'")
     known = None if robot is None else tuple(getattr(robot, "joint_names", robot))
     bounds = _bounds(robot)
+    base = {n: (robot.describe_joint(n), _coordinate(robot, n)[1]) for n in bounds
+            if _coordinate(robot, n)}
     mimic = {} if robot is None else dict(getattr(robot, "mimic", {}) or {})
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -149,7 +151,7 @@ def parse_joints(text, source="<joints>", robot=None) -> Joints:
         row_values = [finite(v, source, where, name) for name, v in zip(names, row[1:])]
         for name, v in zip(names, row_values):
             if name in bounds:
-                _within(v, bounds[name], source, where, name)
+                _within(v, bounds[name], source, where, name, base.get(name))
         values.append(row_values)
     if not poses:
         raise DataError(source, "", "no poses; give one row per robot pose after the header")
@@ -192,14 +194,20 @@ def _coordinates(robot, joint):
     return [n for n in names if (_coordinate(robot, n) or (None,))[0] == joint]
 
 
-def _within(value, bound, source, where, name):
-    """Refuse a reading beyond its joint's limits by more than :data:`LIMIT_SLACK`."""
+def _within(value, bound, source, where, name, base=None):
+    """Refuse a reading beyond its joint's limits by more than :data:`LIMIT_SLACK`;
+    ``base``: ``(what it is, its joint's type)`` for a coordinate of a floating or planar
+    joint (its limits are armsim's travel, not the URDF's)."""
     lo, hi, kind = bound
     slack = LIMIT_SLACK[kind]
     if lo - slack <= value <= hi + slack:
         return
     unit = "m" if kind == "prismatic" else "rad"
     hint = "" if kind == "prismatic" else "; degrees given as radians?"
+    if base is not None:        # (armsim's travel: a URDF gives the joint no limits)
+        raise DataError(source, where, f"{name}: {value:g} {unit} is outside [{lo:g}, "
+                        f"{hi:g}] {unit} (by more than {slack:g} {unit}), the travel armsim "
+                        f"allows {base[0]}: a URDF gives a {base[1]} joint no limits")
     raise DataError(source, where, f"{name}: {value:g} {unit} is outside the URDF's limits "
                     f"[{lo:g}, {hi:g}] {unit} (by more than {slack:g} {unit}{hint})")
 
