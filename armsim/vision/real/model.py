@@ -22,9 +22,13 @@ offset's null direction, one parameter.
 Projection: OpenCV's pinhole with its distortion (:mod:`armsim.vision.real.lens` in numpy)
 on a marker's 4 corners, OpenCV's ArUco order in the marker's frame (``solvePnP``'s
 ``SOLVEPNP_IPPE_SQUARE`` object points): ``(-s/2, s/2, 0), (s/2, s/2, 0), (s/2, -s/2, 0),
-(-s/2, -s/2, 0)``.  Everything runs on arrays and on :class:`~armsim.ad.dual.Dual`, over
-every pose at once: :meth:`Model.residuals` gives the residuals and their Jacobian from one
-forward pass (never a hand-written derivative).
+(-s/2, -s/2, 0)``.  A corner nearer than :data:`NEAR` (:data:`armsim.vision.camera3d.NEAR`,
+1 mm) along the optical axis, on or behind the camera's plane, is projected as if at NEAR:
+far off the image and continuous, so a fit started in front does not step a camera past the
+markers its images see (a point behind was projected through the centre onto the image,
+mirrored, and one on the plane was inf or NaN).  Everything runs on arrays and on
+:class:`~armsim.ad.dual.Dual`, over every pose at once: :meth:`Model.residuals` gives the
+residuals and their Jacobian from one forward pass (never a hand-written derivative).
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
+from armsim.vision.camera3d import NEAR
 from armsim.vision.real.errors import DataError
 
-__all__ = ["Model", "Data", "corner_points", "INTRINSICS", "POSE_KEYS", "JOINT_KEYS"]
+__all__ = ["Model", "Data", "corner_points", "INTRINSICS", "POSE_KEYS", "JOINT_KEYS", "NEAR"]
 
 JOINT_KEYS = ("offset", "x", "y", "z", "rx", "ry", "rz")
 POSE_KEYS = ("x", "y", "z", "rx", "ry", "rz")
@@ -310,10 +315,15 @@ class Model:
 
     def project(self, theta, camera, Xc):
         """OpenCV's pinhole and distortion: pixels (..., 2) and depth (...) of camera
-        coordinates ``Xc`` (..., 3)."""
+        coordinates ``Xc`` (..., 3).  A point nearer than :data:`NEAR` (on or behind the
+        camera's plane: never seen) is projected as if at NEAR (its pixels and their
+        derivatives finite and continuous, far off the image, not mirrored onto it)."""
         fx, fy, cx, cy, d = self.intrinsics(theta, camera)
         z = Xc[..., 2]
-        x, y = Xc[..., 0] / z, Xc[..., 1] / z
+        # (x / z with z on the plane was inf or NaN, and a point behind it was projected
+        # through the centre onto the image: a fit could put a camera behind its markers)
+        near = ad.maximum(z, NEAR)
+        x, y = Xc[..., 0] / near, Xc[..., 1] / near
         k1, k2, p1, p2, k3 = (d[i] for i in range(5))
         r2 = x * x + y * y
         radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
