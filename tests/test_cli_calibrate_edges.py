@@ -114,3 +114,38 @@ def test_plots_to_standard_output_is_refused(tmp_path, capsys, monkeypatch):
         "armsim calibrate: error: argument --plots: expected a folder name, got '-' (standard "
         "output takes --out or --report, not a folder of PNGs)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == given
+
+
+def _mirrored_start(monkeypatch):
+    """The calibration's start with camera 'left' turned about and moved past the markers
+    along its axis: every corner it sees 1.4 to 1.6 m behind it."""
+    import armsim.vision.real.identify as identify
+    start = identify.hand_eye
+
+    def mirrored(model, data, source="observations"):
+        theta, poses = start(model, data, source)
+        T = model.pose_matrix(theta, "left")
+        T[:3, :3] = T[:3, :3] @ np.diag([-1.0, -1.0, 1.0])
+        T[:3, 3] += 3.2 * T[:3, 2]
+        model.set_pose(theta, "left", T)
+        return theta, poses
+    monkeypatch.setattr(identify, "hand_eye", mirrored)
+
+
+def test_a_start_behind_a_camera_is_plotted_not_a_traceback(tmp_path, capsys, monkeypatch):
+    # its corners are projected as if 1 mm deep, 1e16 px off: cv2.line's "Can't parse
+    # 'pt1'" traceback drawing the start's marks
+    from _real_data import Synthetic
+    from armsim.vision.real import format_observations
+    s = Synthetic(0, poses=6, heldout=1)
+    (tmp_path / "joints.csv").write_text(format_joints(s.joints))
+    (tmp_path / "obs.csv").write_text(format_observations(s.observations))
+    (tmp_path / "setup.toml").write_text(SETUP)
+    _mirrored_start(monkeypatch)
+    assert main(["calibrate", str(URDF), "--joints", str(tmp_path / "joints.csv"),
+                 "--observations", str(tmp_path / "obs.csv"), "--setup",
+                 str(tmp_path / "setup.toml"), "--plots", str(tmp_path / "plots")]) == 3
+    assert len(list((tmp_path / "plots").glob("left_*.png"))) == 6
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.endswith("(exit status 3)\n")
+

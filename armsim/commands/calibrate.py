@@ -122,8 +122,12 @@ def plot_image(image, observed, start, after, scale=1, title=None):
     r = 6 * 16
 
     def drawn(points):
-        points = np.asarray(points, dtype=float)
-        return points if scale == 1 else (points + 0.5) * scale - 0.5
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        points = points if scale == 1 else (points + 0.5) * scale - 0.5
+        # (a mark farther off the picture than its size is not drawn: cv2 takes 32-bit
+        # coordinates, and a corner behind a camera lands millions of pixels off)
+        size = np.array(out.shape[1::-1], float)
+        return points[np.all(np.abs(points - size / 2) <= 2 * size, axis=1)]
     for uv in drawn(observed):
         cv2.circle(out, _point(uv), r, SEEN, 1, cv2.LINE_AA, 4)
     for uv in drawn(start):
