@@ -149,3 +149,27 @@ def test_a_start_behind_a_camera_is_plotted_not_a_traceback(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.endswith("(exit status 3)\n")
 
+
+def test_corners_a_fit_puts_behind_a_camera_are_said_and_not_called_a_misfit():
+    from types import SimpleNamespace
+    from armsim.commands.calibrate import _doubts
+    result = SimpleNamespace(converged=True, rounds=3, corner_noise_px=0.5, rms_px_after=3e9,
+                             tool=None, identified=True, behind={"left": (20, 24)})
+    assert _doubts(result, None) == [
+        "the calibration puts 20 of the 24 corners camera 'left' sees on or behind it (nearer "
+        "than 1 mm along its axis), which no camera sees: its start (OpenCV's hand-eye) or the "
+        "solve put the camera past its markers; check the joint readings (their columns, signs "
+        "and units) and its images"]
+
+
+def test_a_fit_left_behind_a_camera_counts_its_corners_there(monkeypatch):
+    # 3 poses from the start past the markers: the solve stays there, 7e9 px RMS, said as
+    # "the model does not fit the data; check the cameras' intrinsics ..."
+    from _real_data import Synthetic
+    from armsim.vision.real.identify import calibrate
+    from armsim.vision.real.model import Model
+    s = Synthetic(0, poses=3, heldout=1)
+    model = Model(s.robot, s.setup, s.joints.names)
+    _mirrored_start(monkeypatch)
+    result = calibrate(model, model.data(s.observations, s.joints))
+    assert result.behind == {"left": (12, 12)}

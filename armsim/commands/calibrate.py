@@ -433,6 +433,14 @@ def _doubts(result, max_tool_sigma=None):
     if not result.converged:
         out.append(f"the calibration did not converge in {result.rounds} rounds (the solve "
                    f"or its Huber weights did not settle)")
+    behind = getattr(result, "behind", None) or {}
+    for name, (n, total) in behind.items():     # (its pixels are no fit: nothing else said)
+        out.append(f"the calibration puts {n} of the {total} corners camera {name!r} sees on "
+                   f"or behind it (nearer than 1 mm along its axis), which no camera sees: its "
+                   f"start (OpenCV's hand-eye) or the solve put the camera past its markers; "
+                   f"check the joint readings (their columns, signs and units) and its images")
+    if behind:
+        return out
     floor = result.corner_noise_px
     misfit = result.rms_px_after > FIT_LIMIT * floor
     if misfit:

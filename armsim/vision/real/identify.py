@@ -59,7 +59,7 @@ import numpy as np
 
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.vision.real.handeye import corner_noise, hand_eye
-from armsim.vision.real.model import INTRINSICS
+from armsim.vision.real.model import INTRINSICS, NEAR
 from armsim.vision.real.tool import tool_sigma
 from armsim.vision.spatial_calibration import identify, solve_lm
 
@@ -191,7 +191,10 @@ class Result:
     URDF's kinematics are kept, and then ``sigma``, ``noise_px`` and ``huber_px`` are
     stage 2's).  ``covariance`` (D, D): the free parameters' (``sigma`` its diagonal's
     root), 0 in a held parameter's row and column, NaN where ``sigma`` is; ``tool``: the
-    tool's position uncertainty it gives (:class:`~armsim.vision.real.tool.ToolSigma`)."""
+    tool's position uncertainty it gives (:class:`~armsim.vision.real.tool.ToolSigma`);
+    ``behind``: ``{camera name: (corners, of its corners)}`` for each camera ``theta`` puts
+    corners it sees nearer than :data:`~armsim.vision.real.model.NEAR` to (on or behind
+    its plane: no calibration)."""
 
     model: object
     data: object
@@ -220,6 +223,7 @@ class Result:
     corner_noise_px: float = 0.0
     covariance: np.ndarray = field(repr=False, default=None)
     tool: object = None
+    behind: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -404,6 +408,12 @@ def calibrate(model, data, source="observations", max_rounds=200):
             sigma[free] = np.nan
         mask, threshold = ~free, fit.threshold
     r_after, _ = model.residuals(theta, plain)
+    _, depth = model.predict(theta, data)
+    behind = {}
+    for c, cam in enumerate(model.cameras):       # (a start past the markers stays there)
+        mine = data.camera == c
+        if np.any(depth[mine] <= NEAR):
+            behind[cam.name] = (int(np.sum(depth[mine] <= NEAR)), int(np.sum(mine)))
     corner = np.hypot(*r_after.reshape(-1, 2).T)
     outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
     tool = tool_sigma(model, theta, cov, data.readings)
@@ -414,4 +424,4 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
-                  corner_noise(model, data), cov, tool)
+                  corner_noise(model, data), cov, tool, behind)
