@@ -432,3 +432,22 @@ def test_lm_run_converges_to_the_gauge_truth():
         st = run.state
         assert st.best_loss < 1e-18, problem
         assert st.best_error < 1e-8, problem
+
+
+def test_solve_lm_from_a_start_that_is_not_finite_says_so_not_converged():
+    # a NaN loss rejected every step until the damping passed 1e12, and that stop was
+    # reported as "converged" (helper 100's report)
+    from armsim.vision.spatial_calibration import solve_lm
+
+    class Model:
+        def residuals(self, theta, data, free=None):
+            r = np.array([theta[0] - 1.0, np.sqrt(theta[1])])      # NaN for theta[1] < 0
+            jac = np.array([[1.0, 0.0], [0.0, 1.0]])
+            return (r, jac[:, free]) if free is not None else (r, None)
+
+    with np.errstate(invalid="ignore"):
+        sol = solve_lm(Model(), None, [3.0, -1.0], [True, True])
+    assert (sol.reason, sol.rounds, sol.rms_px) == ("not finite", 0, np.inf)
+    assert np.array_equal(sol.theta, [3.0, -1.0])
+    sol = solve_lm(Model(), None, [3.0, 4.0], [True, False])      # a finite start: as before
+    assert sol.reason == "converged" and abs(sol.theta[0] - 1.0) < 1e-9

@@ -494,7 +494,9 @@ def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-10
     accepted step under 1e-14, reached through accept/reject tests decided by the loss's
     last bits: the rounds differed between Haswell and SkylakeX in 43 of 48 runs.)
     Also stops when the damping passes 1e12 (no step lowers the loss) or after
-    ``max_rounds`` rounds.
+    ``max_rounds`` rounds.  A start whose residual or Jacobian is not finite is
+    ``"not finite"`` at once, no round made (every step was rejected against a NaN loss
+    until the damping passed 1e12, and that stop said "converged").
     """
     t0 = time.perf_counter()
     max_rounds = ranges.rounds("max_rounds", max_rounds)
@@ -503,6 +505,8 @@ def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-10
     r, jac = model.residuals(theta, data, free)
     loss = float(r @ r)
     lam, reason, rounds = damping, "max_rounds", 0
+    if not (np.isfinite(loss) and np.isfinite(jac).all()):
+        return Solution(theta, 0, time.perf_counter() - t0, float("inf"), "not finite")
     for rounds in range(1, max_rounds + 1):
         a = jac.T @ jac
         g = jac.T @ r
