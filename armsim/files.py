@@ -43,6 +43,7 @@ size -- before a byte is read; the error is :class:`InputError`, the reason with
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -58,7 +59,7 @@ __all__ = ["OutputError", "Terminated", "Destination", "Outputs", "same_destinat
            "names_stdout", "suffix_problem", "FIFO_WAIT", "InputError", "read_regular",
            "file_type", "long_toml_key", "MAX_KEY_PARTS", "one_line", "escaped",
            "short_name", "short_beside", "SHOWN_NAME", "SHOWN_BESIDE", "hold_standard_fds",
-           "say"]
+           "say", "stderr_silenced"]
 
 #: seconds a named pipe given as an output may take to get a reader before it is refused
 FIFO_WAIT = 2.0
@@ -87,6 +88,26 @@ def hold_standard_fds():
         if fd in _CLOSED_AT_START and getattr(sys, name) is None:
             setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace",
                                     closefd=False))
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """File descriptor 2 sent to the null device while the block runs (what a C library
+    prints there: SDL probing Wayland, OpenCV's and libpng's warnings), then put back; as
+    it is when it cannot be duplicated."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class OutputError(Exception):

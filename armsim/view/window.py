@@ -17,7 +17,6 @@ loops (paused or not) and on quit, so a test can drive it from outside.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from armsim.files import OutputError, Outputs
+from armsim.files import OutputError, Outputs, stderr_silenced
 from armsim.view.calibration_spatial import calibration_layout, calibration_status
 from armsim.view.state_out import write_state
 from armsim.view.paused import shown_target
@@ -167,7 +166,7 @@ def open_window(size=None, allow_headless=False, title=None):
     ``title``: the scene's name, shown in the caption (``armsim — NAME``).
     """
     try:
-        with _sdl_quiet():
+        with stderr_silenced():     # (SDL probing Wayland: 'XDG_RUNTIME_DIR is invalid')
             pygame.display.init()
         pygame.font.init()
         global last_driver
@@ -190,25 +189,6 @@ def open_window(size=None, allow_headless=False, title=None):
         raise
     pygame.display.set_caption(caption(title))
     return screen
-
-
-@contextlib.contextmanager
-def _sdl_quiet():
-    """Standard error silenced at the file level while SDL picks its video driver: probing
-    Wayland without XDG_RUNTIME_DIR prints "error: XDG_RUNTIME_DIR is invalid or not set"
-    before armsim's own line (a driver that fails raises, and armsim names it)."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _headless_reason(driver):

@@ -18,16 +18,14 @@ an image of the wrong size is a :class:`~armsim.vision.real.errors.DataError`.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from armsim.files import InputError, read_regular
+from armsim.files import InputError, read_regular, stderr_silenced
 from armsim.vision.real.corners import refine_corners
 from armsim.vision.real.errors import DataError, NAME, show, suggest
 from armsim.vision.real.lens import Lens
@@ -59,7 +57,7 @@ def _decoded(cv2, data):
     process's log level is put back after.  libpng prints its own errors ("libpng error:
     IDAT: CRC error") on the process's standard error, past OpenCV's log: that is silenced
     at the file level while the image is decoded."""
-    with _stderr_silenced():
+    with stderr_silenced():
         try:
             from cv2.utils import logging as cv_log
             level = cv_log.getLogLevel()
@@ -70,25 +68,6 @@ def _decoded(cv2, data):
             return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         finally:
             cv_log.setLogLevel(level)
-
-
-@contextlib.contextmanager
-def _stderr_silenced():
-    """File descriptor 2 sent to the null device while the block runs (what a C library
-    prints there), then put back; as it is when it cannot be duplicated."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _detector(dictionary, refine):
