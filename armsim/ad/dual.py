@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from armsim.ad import power
+from armsim.ad.compare import ByValue
 from armsim.ad.nofloat import MESSAGE as NO_FLOAT, NotAFloat, called
 from armsim.ad.power import pow_slope
 
@@ -123,7 +124,7 @@ def _col(d):
     return np.asarray(d)[..., None]
 
 
-class Dual:
+class Dual(ByValue):
     """A value with its derivatives along ``K`` directions.
 
     Parameters
@@ -134,6 +135,7 @@ class Dual:
     """
 
     __slots__ = ("value", "tangent")
+    _primal = staticmethod(value_of)      # (ByValue's comparisons: by the values)
     # numpy must defer to Dual: ``ndarray * Dual`` calls ``Dual.__rmul__``.
     __array_ufunc__ = None
 
@@ -302,28 +304,6 @@ class Dual:
 
     def __rmatmul__(self, other):  # other @ self
         return matmul(other, self)
-
-    # comparisons look at values only (for masks and clipping), == and != too (elementwise,
-    # as numpy's; so, as a numpy array, a Dual has no hash)
-    __hash__ = None
-
-    def __eq__(self, other):
-        return self.value == value_of(other)
-
-    def __ne__(self, other):
-        return self.value != value_of(other)
-
-    def __lt__(self, other):
-        return self.value < value_of(other)
-
-    def __le__(self, other):
-        return self.value <= value_of(other)
-
-    def __gt__(self, other):
-        return self.value > value_of(other)
-
-    def __ge__(self, other):
-        return self.value >= value_of(other)
 
 
 def _power(x, y):

@@ -26,6 +26,7 @@ import numpy as np
 
 from armsim.ad import dual as ad
 from armsim.ad import power
+from armsim.ad.compare import ByValue
 
 __all__ = ["Var", "grad", "value_and_grad", "VJP_RULES"]
 
@@ -77,7 +78,7 @@ def _val(x):
     return x.value if isinstance(x, Var) else np.asarray(x, dtype=float)
 
 
-class Var:
+class Var(ByValue):
     """A node of the tape: a value and how to send adjoints to its parents.
 
     Parameters
@@ -86,6 +87,7 @@ class Var:
     """
 
     __slots__ = ("value", "parents", "name", "order")
+    _primal = staticmethod(_val)      # (ByValue's comparisons: by the values)
 
     def __init__(self, value, parents=(), name="input"):
         self.value = np.asarray(value, dtype=float)
@@ -192,27 +194,6 @@ class Var:
 
     def reshape(self, *shape):
         return _reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    # comparisons look at values (== and != too, elementwise; no hash, as a numpy array)
-    __hash__ = None
-
-    def __eq__(self, o):
-        return self.value == _val(o)
-
-    def __ne__(self, o):
-        return self.value != _val(o)
-
-    def __lt__(self, o):
-        return self.value < _val(o)
-
-    def __le__(self, o):
-        return self.value <= _val(o)
-
-    def __gt__(self, o):
-        return self.value > _val(o)
-
-    def __ge__(self, o):
-        return self.value >= _val(o)
 
 
 def _node(name, value, parents):
