@@ -49,6 +49,15 @@ point = [0.4, 0.0, 0.4]
      "x.toml: objective: expected an array of tables ([[objective]] ...), got 3"),
     (PLANAR.replace('"dls"', '"ccd"'), '[[objective]]\nkind = "smoothness"\n',
      "x.toml: solver.method: 'ccd' takes no [[objective]]; use one of dls, gradient, pinv"),
+    # the second arm serves the items too: "armsim: error: method 'ccd' cannot take
+    # objectives ...", no file nor key, when the simulation was built
+    (PLANAR, '[compare]\nmethod = "ccd"\n[[objective]]\nkind = "posture"\n',
+     "x.toml: compare.method: 'ccd' takes no [[objective]] (the second arm serves them too); "
+     "use one of dls, gradient, pinv"),
+    (PLANAR, '[compare]\nmethod = "fabrik"\n[[obstacle]]\nkind = "circle"\n'
+             'center = [0.3, 0.2]\nradius = 0.1\n',
+     "x.toml: compare.method: 'fabrik' takes no [[obstacle]] (the second arm serves them "
+     "too); use one of dls, gradient, pinv"),
 ])
 def test_bad_objective_and_obstacle_tables_give_one_line(base, extra, message):
     with pytest.raises(SceneError) as err:

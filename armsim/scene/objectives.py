@@ -230,7 +230,7 @@ class ItemList(Section):
         return lines
 
     def check_scene(self, sections, root):
-        """Rules against ``[arm]`` and ``[solver]``; see the module (``root``: the scene's
+        """Rules against ``[arm]``, ``[solver]`` and ``[compare]``; see the module (``root``: the scene's
         :class:`~armsim.scene.schema.Where`)."""
         where = root.child(self.WORD)
         arm = sections.get("arm")
@@ -243,6 +243,11 @@ class ItemList(Section):
         if self.items and solver is not None and solver.method not in METHODS:
             root.child("solver").child("method").fail(
                 f"{solver.method!r} takes no [[{self.WORD}]]; use one of {', '.join(METHODS)}")
+        compare = sections.get("compare")       # (its arm serves the same items)
+        if self.items and getattr(compare, "method", None) not in (None,) + METHODS:
+            root.child("compare").child("method").fail(
+                f"{compare.method!r} takes no [[{self.WORD}]] (the second arm serves them "
+                f"too); use one of {', '.join(METHODS)}")
         for i, item in enumerate(self.items):
             at = where.item(i)
             if item.kind == "circle" and spatial:
