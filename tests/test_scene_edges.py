@@ -192,3 +192,25 @@ def test_a_hold_lost_to_rounding_is_named(hold, loop, message):
         assert loads(text, source="x.toml")
     else:
         assert error_of(text) == message
+
+
+@pytest.mark.parametrize("text, message", [
+    # each said "kind: missing; expected one of ..." (or "link: missing"), not the key
+    # the user wrote: a misspelt key is named, with the suggestion, as everywhere else
+    ('[arm]\nlengths = [0.5, 0.3]\n[target]\nknid = "fixed"\npoint = [0.5, 0.2]\n',
+     "x.toml: target.knid: unknown key; did you mean 'kind'?"),
+    (ARM + '[[obstacle]]\nknd = "circle"\ncenter = [1, 1]\nradius = 0.1\n',
+     "x.toml: obstacle[0].knd: unknown key; did you mean 'kind'?"),
+    (ARM + '[[objective]]\nKind = "posture"\n',
+     "x.toml: objective[0].Kind: unknown key; did you mean 'kind'?"),
+    ('[arm]\nrobot = "dual_arm"\n[[tool]]\nlnik = "left_tool"\nkind = "fixed"\n'
+     'point = [0.5, 0.3, 1.0]\n', "x.toml: tool[0].lnik: unknown key; did you mean 'link'?"),
+    ('[arm]\nrobot = "dual_arm"\n[[tool]]\nlink = "left_tool"\nkinds = "fixed"\n'
+     'point = [0.5, 0.3, 1.0]\n', "x.toml: tool[0].kinds: unknown key; did you mean 'kind'?"),
+    # a key of some kind is no misspelling: still "missing"
+    ('[arm]\nlengths = [0.5, 0.3]\n[target]\npoint = [0.5, 0.2]\n',
+     "x.toml: target.kind: missing; expected one of 'fixed', 'mouse', 'waypoints', 'circle', "
+     "'figure8', 'line', 'random'"),
+])
+def test_a_misspelt_kind_or_link_is_named_with_a_suggestion(text, message):
+    assert error_of(text) == message

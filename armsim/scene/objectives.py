@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from armsim.scene.schema import (BIG, IK_KIND, Choice, ListOf, Number, Section, describe, key,
-                                 section)
+                                 missing, section)
 
 __all__ = ["ItemList", "ObjectiveList", "ObstacleList", "OBJECTIVE_KINDS", "OBSTACLE_KINDS",
            "objectives_for", "MAX_ITEMS"]
@@ -203,7 +203,8 @@ class ItemList(Section):
             if not isinstance(table, dict):
                 at.fail(f"expected a table, got {describe(table)}")
             if "kind" not in table:
-                at.child("kind").fail(f"missing; expected {spec.expected}")
+                missing(table, at, "kind", spec.expected,
+                        {k for c in cls.KINDS.values() for k in c.allowed_keys()})
             kind = spec.parse(table["kind"], at.child("kind"))
             rest = {k: v for k, v in table.items() if k != "kind"}
             items.append(cls.KINDS[kind].from_table(rest, at))

@@ -131,6 +131,16 @@ def _suggest(word, choices) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
+def missing(table, where: Where, name, expected, known=()):
+    """Fail for the required key ``name`` absent from ``table`` (``expected``: what it
+    takes).  A key of ``table`` that is no key of ``known`` and reads as a misspelling of
+    ``name`` is named first, with the suggestion (``knid``: not "kind: missing")."""
+    for k in table:
+        if k not in known and _suggest(k, (name,)):
+            where.child(k).fail(f"unknown key; did you mean {name!r}?")
+    where.child(name).fail(f"missing; expected {expected}")
+
+
 # -- value specs -----------------------------------------------------------------
 
 class Spec:

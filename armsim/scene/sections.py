@@ -22,7 +22,8 @@ from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
                                  NumberOrList, Point, Registered, SceneError, Section, Size, Table,
-                                 Text, describe, key, section, shorten, target_kind)
+                                 Text, describe, key, missing, section, shorten,
+                                 target_kind)
 
 __all__ = ["ArmSection", "TargetSection", "SolverSection", "CompareSection", "RenderSection",
            "OutputSection", "ColorsTable", "ViewSection", "SPATIAL_KINDS", "check_spatial"]
@@ -231,7 +232,7 @@ class TargetSection(Section):
             where.fail(f"expected a table, got {describe(table)}")
         spec = Choice("target kind", lambda: tuple(TARGET_KINDS))
         if "kind" not in table:
-            where.child("kind").fail(f"missing; expected {spec.expected}")
+            missing(table, where, "kind", spec.expected, target_keys())
         kind = spec.parse(table["kind"], where.child("kind"))
         rest = {k: v for k, v in table.items() if k != "kind"}
         return TARGET_KINDS[kind].from_table(rest, where)
@@ -255,6 +256,11 @@ class TargetSection(Section):
     def make(self, chain, seed):
         """The :class:`armsim.scene.targets.TargetSource` for an arm ``chain``."""
         raise NotImplementedError
+
+
+def target_keys() -> set:
+    """The keys of every target kind (a key none of them has may be a misspelt ``kind``)."""
+    return {k for cls in TARGET_KINDS.values() for k in cls.allowed_keys()}
 
 
 SECTIONS["target"] = Registered(TargetSection, True, False,

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from armsim.ik.tree import MAX_TOOLS
-from armsim.scene.schema import IK_KIND, Section, Text, describe, section, shorten
+from armsim.scene.schema import (IK_KIND, TARGET_KINDS, Choice, Section, Text, describe, missing,
+                                 section, shorten)
 from armsim.scene.sections import (SPATIAL_KINDS, TargetSection, check_spatial_kind,
-                                   check_spatial_target)
+                                   check_spatial_target, target_keys)
 
 __all__ = ["ToolList", "Tool", "check_tree", "build_tree", "MAX_TOOLS", "TREE_METHODS"]
 
@@ -67,11 +68,14 @@ class ToolList(Section):
             at = where.item(i)
             if not isinstance(table, dict):
                 at.fail(f"expected a table, got {describe(table)}")
+            keys = target_keys() | {"kind"}
             if "link" not in table:
-                at.child("link").fail(f"missing; expected {cls.LINK.expected} (a tip of the "
-                                      f"robot)")
+                missing(table, at, "link", f"{cls.LINK.expected} (a tip of the robot)", keys)
             link = cls.LINK.parse(table["link"], at.child("link"))
             rest = {k: v for k, v in table.items() if k != "link"}
+            if "kind" not in rest:
+                missing(rest, at, "kind", Choice("target kind", tuple(TARGET_KINDS)).expected,
+                        keys)
             check_spatial_kind(rest.get("kind"), at)        # by its kind, before its keys
             target = TargetSection.from_table(rest, at)
             check_spatial_target(target, at)
