@@ -162,6 +162,9 @@ INVALID = [
      "waypoints, circle, line"),
     (ARM + '[target]\nkind = "random"\n', "target.kind: 'random' is for a planar arm; a "
      "spatial arm takes one of fixed, mouse, waypoints, circle, line"),
+    # without kind, the kinds a spatial arm takes (figure8 and random were offered too)
+    (ARM + '[target]\npoint = [0.4, 0.1, 0.3]\n', "target.kind: missing; expected one of "
+     "'fixed', 'mouse', 'waypoints', 'circle', 'line'"),
 ]
 
 

@@ -195,7 +195,7 @@ def from_table(table: dict, source="<string>") -> Scene:
         if name in table:
             if name == "target" and getattr(sections.get("arm"), "spatial", False) and \
                     isinstance(table[name], dict):      # by its kind, before its keys
-                check_spatial_kind(table[name].get("kind"), where.child(name))
+                check_spatial_kind(table[name].get("kind"), where.child(name), table[name])
             token = TREE.set(name == "arm" and "tool" in table)
             try:
                 sections[name] = reg.cls.from_table(table[name], where.child(name))

@@ -526,10 +526,12 @@ def check_spatial(sections, where):
     check_spatial_target(target, at)
 
 
-def check_spatial_kind(kind, at):
+def check_spatial_kind(kind, at, table=None):
     """A spatial arm's target kind (``at`` its table): one of :data:`SPATIAL_KINDS`.  Also
-    called on the raw table's ``kind`` before its keys are read, so a planar-only kind
+    called on the raw ``table``'s ``kind`` before its keys are read, so a planar-only kind
     written for a spatial arm is refused by its kind, not by a key of that kind."""
+    if table is not None and "kind" not in table:
+        missing(table, at, "kind", Choice("target kind", SPATIAL_KINDS).expected, target_keys())
     if isinstance(kind, str) and kind in TARGET_KINDS and kind not in SPATIAL_KINDS:
         at.child("kind").fail(f"{kind!r} is for a planar arm; a spatial arm takes one "
                               f"of {', '.join(SPATIAL_KINDS)}")

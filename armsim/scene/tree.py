@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from armsim.ik.tree import MAX_TOOLS
-from armsim.scene.schema import (IK_KIND, Choice, Section, Text, describe, missing,
+from armsim.scene.schema import (IK_KIND, Section, Text, describe, missing,
                                  section, shorten)
 from armsim.scene.sections import (SPATIAL_KINDS, TargetSection, check_spatial_kind,
                                    check_spatial_target, target_keys)
@@ -73,9 +73,7 @@ class ToolList(Section):
                 missing(table, at, "link", f"{cls.LINK.expected} (a tip of the robot)", keys)
             link = cls.LINK.parse(table["link"], at.child("link"))
             rest = {k: v for k, v in table.items() if k != "link"}
-            if "kind" not in rest:          # (a tool's kinds: a spatial target's)
-                missing(rest, at, "kind", Choice("target kind", SPATIAL_KINDS).expected, keys)
-            check_spatial_kind(rest.get("kind"), at)        # by its kind, before its keys
+            check_spatial_kind(rest.get("kind"), at, rest)  # by its kind, before its keys
             target = TargetSection.from_table(rest, at)
             check_spatial_target(target, at)
             items.append(Tool(link, target))
