@@ -162,6 +162,20 @@ INVALID = [
      "waypoints, circle, line"),
     (ARM + '[target]\nkind = "random"\n', "target.kind: 'random' is for a planar arm; a "
      "spatial arm takes one of fixed, mouse, waypoints, circle, line"),
+    # degrees for a prismatic joint were turned into radians and read as metres: 1.1 deg
+    # gave the finger 19 mm (the limits of a DH slide likewise)
+    ('[arm]\nrobot = "panda_hand"\ntip_link = "panda_leftfinger_tip"\n'
+     'angles_deg = [0, -17, 0, -126, 0, 109, 45, 1.1]\n' + FIX,
+     "arm.angles_deg[7]: joint 'panda_finger_joint1' is prismatic: its value is a length [m], "
+     "not an angle; give arm.angles (rad, m for a prismatic joint)"),
+    ('[arm]\nrobot = "panda_hand"\nangles_deg = [0, -17, 0, -126, 0, 109, 45, 1.1]\n'
+     '[[tool]]\nlink = "panda_tcp"\nkind = "fixed"\npoint = [0.4, 0, 0.4]\n',
+     "arm.angles_deg[7]: joint 'panda_finger_joint1' is prismatic: its value is a length [m], "
+     "not an angle; give arm.angles (rad, m for a prismatic joint)"),
+    ('[arm]\ndh = [[0.3, 0, 0.1, 0], [0.3, 0, 0, 0]]\njoint_types = ["revolute", "prismatic"]\n'
+     'limits_deg = [[-90, 90], [0, 20]]\n' + FIX,
+     "arm.limits_deg[1]: joint 'joint2' is prismatic: its value is a length [m], not an "
+     "angle; give arm.limits (rad, m for a prismatic joint)"),
     # without kind, the kinds a spatial arm takes (figure8 and random were offered too)
     (ARM + '[target]\npoint = [0.4, 0.1, 0.3]\n', "target.kind: missing; expected one of "
      "'fixed', 'mouse', 'waypoints', 'circle', 'line'"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from armsim.files import short_name
 from armsim.scene.schema import shorten
 
-__all__ = ["TREE", "check_tree_arm", "load_model", "reading"]
+__all__ = ["TREE", "check_tree_arm", "check_degrees", "load_model", "reading"]
 
 #: True while the ``[arm]`` of a scene with ``[[tool]]`` tables is read (set by
 #: :func:`armsim.scene.document.from_table`): the arm is then a whole robot
@@ -55,6 +55,20 @@ def load_model(kind, source, tips=None):
     return robot
 
 
+def check_degrees(model, where, keys):
+    """``angles_deg`` or ``limits_deg`` of an arm with a prismatic joint (``model``: a chain
+    or a whole robot, with ``types`` and ``names`` or ``joint_names``): its value is a length
+    [m], which degrees would turn into radians read as metres; refused at that item."""
+    names = getattr(model, "joint_names", None) or model.names
+    for name in ("angles", "limits"):
+        if keys.get(name, name).endswith("_deg"):
+            for i, kind in enumerate(model.types):
+                if kind == "prismatic":
+                    where.child(keys[name]).item(i).fail(
+                        f"joint {shorten(repr(names[i]))} is prismatic: its value is a length "
+                        f"[m], not an angle; give arm.{name} (rad, m for a prismatic joint)")
+
+
 def check_tree_arm(arm, where, keys, kind):
     """:meth:`ArmSection.check` of a whole robot: ``robot`` or ``urdf``, no ``tip_link``,
     ``base_link`` nor ``limits``; builds the robot (kept as ``arm.tree``) and checks
@@ -79,6 +93,7 @@ def check_tree_arm(arm, where, keys, kind):
         if len(arm.angles) != robot.n:
             where.child(name).fail(f"must have {robot.n} item(s), one per free joint of the "
                                    f"robot (robot.joint_names), got {len(arm.angles)}")
+        check_degrees(robot, where, keys)
         deg = name.endswith("_deg")
         conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
         for i, (a, (lo, hi)) in enumerate(zip(arm.angles, robot.limits)):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from armsim import ranges as R
 from armsim.files import short_name
 from armsim.ik.tracking import MAX_TRAIL
-from armsim.scene.robot_arm import TREE, check_tree_arm
+from armsim.scene.robot_arm import TREE, check_degrees, check_tree_arm
 from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_key,
                                        _rpy_key, _unit_quaternion, _weights_key)
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
@@ -163,6 +163,8 @@ class ArmSection(Section):
             if value is not None and len(value) != n:
                 where.child(names.get(name, name)).fail(
                     f"must have {n} item(s), one per {what}, got {len(value)}")
+        if kind != "lengths":
+            check_degrees(self.chain, where, keys)
         limits = self.limits if kind == "lengths" else [
             (float(lo), float(hi)) for lo, hi in self.chain.limits]
         if self.angles is not None and limits is not None:
