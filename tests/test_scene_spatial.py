@@ -176,6 +176,11 @@ INVALID = [
      'limits_deg = [[-90, 90], [0, 20]]\n' + FIX,
      "arm.limits_deg[1]: joint 'joint2' is prismatic: its value is a length [m], not an "
      "angle; give arm.limits (rad, m for a prismatic joint)"),
+    # a continuous joint's limits went unused: angle 3 beside limits [-1, 1] was accepted
+    ('[arm]\ndh = [[0.3, 0, 0.1, 0], [0.3, 0, 0, 0]]\njoint_types = ["continuous", "revolute"]\n'
+     'limits = [[-1, 1], [-1, 1]]\nangles = [3, 0]\n' + FIX,
+     "arm.limits[0]: joint 'joint1' is continuous: it has no limits (give its arm.joint_types "
+     "item 'revolute' to limit it)"),
     # without kind, the kinds a spatial arm takes (figure8 and random were offered too)
     (ARM + '[target]\npoint = [0.4, 0.1, 0.3]\n', "target.kind: missing; expected one of "
      "'fixed', 'mouse', 'waypoints', 'circle', 'line'"),

@@ -55,11 +55,17 @@ def load_model(kind, source, tips=None):
     return robot
 
 
-def check_degrees(model, where, keys):
+def check_degrees(model, where, keys, limits=None):
     """``angles_deg`` or ``limits_deg`` of an arm with a prismatic joint (``model``: a chain
     or a whole robot, with ``types`` and ``names`` or ``joint_names``): its value is a length
-    [m], which degrees would turn into radians read as metres; refused at that item."""
+    [m], which degrees would turn into radians read as metres; refused at that item.  So
+    are ``limits`` (as given) of a continuous joint, which has none (they went unused)."""
     names = getattr(model, "joint_names", None) or model.names
+    for i, kind in enumerate(model.types if limits is not None else ()):
+        if kind == "continuous":
+            where.child(keys.get("limits", "limits")).item(i).fail(
+                f"joint {shorten(repr(names[i]))} is continuous: it has no limits (give its "
+                f"arm.joint_types item 'revolute' to limit it)")
     for name in ("angles", "limits"):
         if keys.get(name, name).endswith("_deg"):
             for i, kind in enumerate(model.types):

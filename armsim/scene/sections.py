@@ -164,7 +164,7 @@ class ArmSection(Section):
                 where.child(names.get(name, name)).fail(
                     f"must have {n} item(s), one per {what}, got {len(value)}")
         if kind != "lengths":
-            check_degrees(self.chain, where, keys)
+            check_degrees(self.chain, where, keys, self.limits)
         limits = self.limits if kind == "lengths" else [
             (float(lo), float(hi)) for lo, hi in self.chain.limits]
         if self.angles is not None and limits is not None:
