@@ -176,6 +176,13 @@ INVALID = [
      'limits_deg = [[-90, 90], [0, 20]]\n' + FIX,
      "arm.limits_deg[1]: joint 'joint2' is prismatic: its value is a length [m], not an "
      "angle; give arm.limits (rad, m for a prismatic joint)"),
+    # a prismatic joint's value and limits are in metres (the line said rad)
+    ('[arm]\ndh = [[0.3, 0, 0.1, 0], [0.3, 0, 0, 0]]\njoint_types = ["prismatic", "revolute"]\n'
+     'limits = [[0, 0.5], [-1, 1]]\nangles = [0.7, 0]\n' + FIX,
+     "arm.angles[0]: must be within arm.limits[0] = [0.0, 0.5] m, got 0.7 m"),
+    ('[arm]\nrobot = "panda_hand"\ntip_link = "panda_leftfinger_tip"\n'
+     'angles = [0, -0.3, 0, -2.2, 0, 1.9, 0.785, 0.05]\n' + FIX,
+     "arm.angles[7]: must be within the joint's limits [0.0, 0.04] m, got 0.05 m"),
     # a continuous joint's limits went unused: angle 3 beside limits [-1, 1] was accepted
     ('[arm]\ndh = [[0.3, 0, 0.1, 0], [0.3, 0, 0, 0]]\njoint_types = ["continuous", "revolute"]\n'
      'limits = [[-1, 1], [-1, 1]]\nangles = [3, 0]\n' + FIX,

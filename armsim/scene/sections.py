@@ -156,26 +156,26 @@ class ArmSection(Section):
             chain = self._build(where, kind)
             object.__setattr__(self, "_chain", chain)
             n = chain.n
-        names = keys
         what = "segment" if kind == "lengths" else "joint"
         for name in ("angles", "limits", "joint_types"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
-                where.child(names.get(name, name)).fail(
+                where.child(keys.get(name, name)).fail(
                     f"must have {n} item(s), one per {what}, got {len(value)}")
         if kind != "lengths":
             check_degrees(self.chain, where, keys, self.limits)
         limits = self.limits if kind == "lengths" else [
             (float(lo), float(hi)) for lo, hi in self.chain.limits]
         if self.angles is not None and limits is not None:
-            deg = names["angles"].endswith("_deg")
+            deg = keys["angles"].endswith("_deg")
             conv = (lambda x: round(math.degrees(x), 9)) if deg else (lambda x: x)
-            unit = "deg" if deg else "rad"
+            types = ("revolute",) * n if kind == "lengths" else self.chain.types
             for i, (a, (lo, hi)) in enumerate(zip(self.angles, limits)):
+                unit = "deg" if deg else "m" if types[i] == "prismatic" else "rad"
                 if not lo - 1e-12 <= a <= hi + 1e-12:
-                    bound = (f"{where.child(names['limits']).item(i).path} = "
+                    bound = (f"{where.child(keys['limits']).item(i).path} = "
                              if self.limits is not None else "the joint's limits ")
-                    where.child(names["angles"]).item(i).fail(
+                    where.child(keys["angles"]).item(i).fail(
                         f"must be within {bound}"
                         f"[{conv(lo)!r}, {conv(hi)!r}] {unit}, got {conv(a)!r} {unit}")
 
