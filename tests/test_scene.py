@@ -516,6 +516,16 @@ def test_reference_in_the_docs_is_the_generated_one():
     assert block.strip() == sc.reference_markdown().strip()
 
 
+def test_the_reference_states_a_gif_s_limits_of_render_fps_and_frames():
+    # render.fps (<= 240) and render.frames (<= 1,000,000) read as a GIF's ("frames in a GIF
+    # export"), which refuses over 50 fps and over 100,000 frames: the reference said neither
+    from armsim.view.export import MAX_GIF_FPS, MAX_GIF_FRAMES, MIN_GIF_FPS
+    specs = sc.RenderSection.specs()
+    assert MIN_GIF_FPS == 100 / 65535
+    assert specs["fps"].metadata["doc"].endswith(f"(which plays at 100/65535 to {MAX_GIF_FPS:g})")
+    assert specs["frames"].metadata["doc"].endswith(f"(which holds at most {MAX_GIF_FRAMES:,})")
+
+
 def test_committed_json_schema_is_the_generated_one():
     import json
     committed = json.loads((ROOT / "docs" / "scene.schema.json").read_text())

@@ -587,6 +587,11 @@ def target_kind(name):
     return register
 
 
+def target_keys() -> set:
+    """The keys of every target kind (a key none of them has may be a misspelt ``kind``)."""
+    return {k for cls in TARGET_KINDS.values() for k in cls.allowed_keys()}
+
+
 def _escape(s: str) -> str:
     """``s`` inside a TOML basic string (quotes, backslashes and controls escaped)."""
     return json.dumps(s, ensure_ascii=False)[1:-1].replace("\x7f", "\\u007f")

@@ -23,7 +23,7 @@ from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARG
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
                                  NumberOrList, Point, Registered, SceneError, Section, Size, Table,
                                  Text, describe, key, missing, section, shorten,
-                                 target_kind)
+                                 target_keys, target_kind)
 
 __all__ = ["ArmSection", "TargetSection", "SolverSection", "CompareSection", "RenderSection",
            "OutputSection", "ColorsTable", "ViewSection", "SPATIAL_KINDS", "check_spatial"]
@@ -258,11 +258,6 @@ class TargetSection(Section):
     def make(self, chain, seed):
         """The :class:`armsim.scene.targets.TargetSource` for an arm ``chain``."""
         raise NotImplementedError
-
-
-def target_keys() -> set:
-    """The keys of every target kind (a key none of them has may be a misspelt ``kind``)."""
-    return {k for cls in TARGET_KINDS.values() for k in cls.allowed_keys()}
 
 
 SECTIONS["target"] = Registered(TargetSection, True, False,
@@ -678,8 +673,11 @@ class RenderSection(Section):
     """The picture: size, rate, length of an export, theme and what to draw."""
 
     size: tuple = key(Size(), (480, 360), "image size")
-    fps: float = key(Number(gt=0, le=240, unit="frames/s"), 30.0, "frames per second (window and GIF)")
-    frames: int = key(Integer(ge=1, le=MAX_FRAMES), 240, "frames in a GIF export")
+    fps: float = key(Number(gt=0, le=240, unit="frames/s"), 30.0,
+                     "frames per second: the window's, and a GIF's (which plays at 100/65535 "
+                     "to 50)")
+    frames: int = key(Integer(ge=1, le=MAX_FRAMES), 240,
+                      "frames in a GIF export (which holds at most 100,000)")
     theme: str = key(Choice("theme", THEMES), "dark", "colour theme")
     colors: ColorsTable | None = key(Table(ColorsTable), None, "colour overrides (a table, below)")
     show_jacobian: bool = key(Boolean(), True, "Jacobian columns as arrows at the tip")

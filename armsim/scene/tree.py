@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from armsim.ik.tree import MAX_TOOLS
-from armsim.scene.schema import (IK_KIND, Section, Text, describe, missing,
-                                 section, shorten)
+from armsim.scene.schema import (IK_KIND, Section, Text, describe, missing, section,
+                                 shorten, target_keys)
 from armsim.scene.sections import (SPATIAL_KINDS, TargetSection, check_spatial_kind,
-                                   check_spatial_target, target_keys)
+                                   check_spatial_target)
 
 __all__ = ["ToolList", "Tool", "check_tree", "build_tree", "MAX_TOOLS", "TREE_METHODS"]
 
