@@ -188,6 +188,12 @@ INVALID = [
      'limits = [[-1, 1], [-1, 1]]\nangles = [3, 0]\n' + FIX,
      "arm.limits[0]: joint 'joint1' is continuous: it has no limits (give its arm.joint_types "
      "item 'revolute' to limit it)"),
+    # a DH table as a chain takes it: the reference and the schema said rows up to 1000 of
+    # numbers within +-1e6, and such a table was refused at arm.dh in the chain's words
+    ('[arm]\ndh = [[5000, 0, 0, 0]]\n' + FIX, "arm.dh[0][0]: must be <= 1000, got 5000.0"),
+    ('[arm]\ndh = [[0.3, 0, -1e4, 0]]\n' + FIX, "arm.dh[0][2]: must be >= -1000, got -10000.0"),
+    ('[arm]\ndh = [' + ", ".join(["[0.01, 0, 0, 0]"] * 129) + ']\n' + FIX,
+     "arm.dh: must have at most 128 item(s), got 129"),
     # without kind, the kinds a spatial arm takes (figure8 and random were offered too)
     (ARM + '[target]\npoint = [0.4, 0.1, 0.3]\n', "target.kind: missing; expected one of "
      "'fixed', 'mouse', 'waypoints', 'circle', 'line'"),

@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from armsim import ranges as R
 from armsim.files import short_name
 from armsim.ik.tracking import MAX_TRAIL
+from armsim.kinematics.validate import MAX_CHAIN_JOINTS
 from armsim.scene.robot_arm import TREE, check_degrees, check_tree_arm
-from armsim.scene.spatial_keys import (_QUATERNION, _RPY, _Spatial, _quaternion_key,
+from armsim.scene.spatial_keys import (DHRow, _QUATERNION, _RPY, _Spatial, _quaternion_key,
                                        _rpy_key, _unit_quaternion, _weights_key)
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
                                  Boolean, Choice, Color, Integer, Interval, ListOf, Number,
@@ -71,10 +72,10 @@ class ArmSection(Section):
     tips: tuple | None = key(ListOf(Text(), 1, 64, what="an array of link names"), None, "a whole robot (`robot` or `urdf`, "
                              "with `[[tool]]`): its tool links (default: every leaf carried 1 mm "
                              "or more by a joint)")
-    dh: tuple | None = key(ListOf(ListOf(Number(ge=-BIG, le=BIG), 4, 4,
-                                         what="[a, alpha, d, theta] [m, rad, m, rad]"), 1, 1000),
+    dh: tuple | None = key(ListOf(DHRow(), 1, MAX_CHAIN_JOINTS),
                            None, "spatial: a Denavit-Hartenberg table, one row "
-                           "[a, alpha, d, theta offset] per joint, base first")
+                           f"[a, alpha, d, theta offset] per joint, base first (at most "
+                           f"{MAX_CHAIN_JOINTS})")
     dh_convention: str | None = key(Choice("DH convention", ("standard", "modified")), None,
                                     "with `dh`: 'standard' (the default) or 'modified' (Craig's)")
     joint_types: tuple | None = key(ListOf(Choice("joint type", ("revolute", "continuous",

@@ -7,13 +7,35 @@ import math
 
 from armsim.scene.schema import BIG, ListOf, Number, key
 
-__all__ = ["_Spatial", "_quaternion_key", "_rpy_key", "_weights_key", "_unit_quaternion",
+__all__ = ["DHRow", "_Spatial", "_quaternion_key", "_rpy_key", "_weights_key", "_unit_quaternion",
            "_QUATERNION", "_RPY", "_WEIGHTS"]
 
 _QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
 _RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
 _WEIGHTS = ListOf(Number(ge=0, le=BIG), 3, 6,
                   what="3 numbers >= 0 (x, y, z), or 6 with an orientation (x, y, z, rx, ry, rz)")
+
+
+class DHRow(ListOf):
+    """One Denavit-Hartenberg row ``[a, alpha, d, theta]``: the lengths ``a``, ``d`` and the
+    angles within the ranges a chain takes (:mod:`armsim.kinematics.validate`), so a value
+    out of them is named at its item (``arm.dh[0][0]``) and the reference states them."""
+
+    def __init__(self):
+        from armsim.kinematics.validate import ANGLE_RANGE, LENGTH_RANGE
+        length, angle = (Number(ge=r[0], le=r[1], unit=r[2]) for r in (LENGTH_RANGE, ANGLE_RANGE))
+        self.columns = (length, angle, length, angle)
+        super().__init__(Number(ge=-BIG, le=BIG), 4, 4, what=(
+            f"[a, alpha, d, theta] [m, rad, m, rad] (a, d within +-{LENGTH_RANGE[1]:g} m)"))
+
+    def parse(self, value, where):
+        row = super().parse(value, where)
+        return tuple(spec.parse(x, where.item(i)) for i, (x, spec) in
+                     enumerate(zip(row, self.columns)))
+
+    def schema(self):
+        return {"type": "array", "prefixItems": [c.schema() for c in self.columns],
+                "items": False, "minItems": 4, "maxItems": 4}
 
 
 def _quaternion_key():
