@@ -231,8 +231,8 @@ class ItemList(Section):
         return lines
 
     def check_scene(self, sections, root):
-        """Rules against ``[arm]``, ``[solver]`` and ``[compare]``; see the module (``root``: the scene's
-        :class:`~armsim.scene.schema.Where`)."""
+        """Rules against ``[arm]``, ``[solver]`` and ``[compare]``; see the module
+        (``root``: the scene's :class:`~armsim.scene.schema.Where`)."""
         where = root.child(self.WORD)
         arm = sections.get("arm")
         if arm is None:
