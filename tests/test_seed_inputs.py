@@ -121,3 +121,24 @@ def test_solve_on_a_robot_after_many_seeds(robots):
         assert armsim.solve(dual, targets, seed=seed).success
         assert armsim.solve_batch(dual, {k: [v] for k, v in targets.items()}, seed=seed).success
     assert armsim.solve(dual, targets, seed=0).q.tobytes() == first.q.tobytes()
+
+
+def test_solve_batch_refuses_too_many_rows_given_as_a_list(robots, monkeypatch):
+    """A list (or tuple) of more than MAX_ROWS rows was copied and solved: only an array's
+    shape was read.  (The bound lowered to 3 here: the same check, without 4 million rows.)"""
+    from armsim.ik import inputs
+    panda, dual = robots
+    monkeypatch.setattr(inputs, "MAX_ROWS", 3)
+    msg = "^solve_batch takes at most 3 rows, got 4; solve them in parts$"
+    point = [0.3, 0.2, 0.4]
+    for task, targets in (
+            (panda, [point] * 4),
+            (panda, tuple([point] * 4)),
+            (panda, armsim.Target([point] * 4, weights=[1, 1, 1])),
+            (armsim.Chain([0.4, 0.3]), [point[:2]] * 4),
+            (dual, {"left_tool": [point] * 4})):
+        with pytest.raises(ValueError, match=msg):
+            armsim.solve_batch(task, targets)
+    with pytest.raises(ValueError, match=msg):
+        armsim.Solver(panda).solve_batch([point] * 4)
+    assert armsim.solve_batch(panda, [point] * 3).success.all()

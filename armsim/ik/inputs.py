@@ -74,12 +74,13 @@ MAX_ROWS = 4_000_000
 
 def check_rows(targets):
     """Refuse, in one line, a batch of more than :data:`MAX_ROWS` rows -- told from the
-    leading axis of an array (a broadcast view too), of a :class:`Target`'s pose, or of a
-    robot's dict of them -- before any copy of it is made."""
+    leading axis of an array (a broadcast view too) or the length of a list or tuple of
+    rows, of a :class:`Target`'s pose, or of a robot's dict of them -- before any copy of
+    it is made."""
     values = targets.values() if isinstance(targets, dict) else (targets,)
     for v in values:
         v = getattr(v, "pose", v)               # a Target: its array
-        shape = getattr(v, "shape", None)
+        shape = (len(v),) if isinstance(v, (list, tuple)) else getattr(v, "shape", None)
         if isinstance(shape, tuple) and shape and isinstance(shape[0], int) and (
                 shape[0] > MAX_ROWS):
             raise ValueError(f"solve_batch takes at most {MAX_ROWS:,} rows, got "
