@@ -163,3 +163,37 @@ def test_priority_takes_true_or_false(flag):
     res = armsim.solve(chain, [0.5, 0.2], objectives=[armsim.JointLimitBarrier()],
                        priority=flag)
     assert res.success
+
+
+@pytest.mark.parametrize("name, value", [("max_iter", 40), ("first_iter", 3), ("restarts", 2),
+                                         ("give_up", 5), ("seed", 7), ("priority", False),
+                                         ("tol", 1e-7), ("timeout", 100.0), ("max_step", 3.0),
+                                         ("damping", 0.5), ("q0_radius", 0.1)])
+def test_a_setting_given_as_a_0d_array_is_its_number(ur5, pose, name, value):
+    """A 0-d array (what numpy's reductions give: ``np.array(40)``) is the number it holds,
+    for a count as for a float: max_iter=np.array(40) said "max_iter must be an integer
+    >= 0 ..., got 40"."""
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    for task, target in ((chain, [0.5, 0.2]), (ur5, pose)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            a = armsim.solve(task, target, **{name: np.array(value)})
+            b = armsim.solve(task, target, **{name: value})
+            batch = armsim.solve_batch(task, np.array([target]), **{name: np.array(value)})
+        assert a.q.tobytes() == b.q.tobytes() and a.iterations == b.iterations
+        assert batch.iterations[0] == a.iterations
+
+
+@pytest.mark.parametrize("name, message", [
+    ("tol", "^tol must be a number > 0"), ("timeout", "^timeout must be a number > 0"),
+    ("q0_radius", "^q0_radius must be a number >= 0"), ("damping", "^damping must be a number"),
+    ("step_size", "^step_size must be a number"), ("max_step", "^max_step must be a number")])
+def test_a_setting_given_as_an_array_of_one_number_is_refused(ur5, pose, name, message):
+    """tol=np.array([1e-7]) was taken as 1e-7 with numpy's DeprecationWarning (a future numpy
+    raises), where tol=[1e-7] is refused; np.True_ was taken as 1.0 where True is refused."""
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    for value in (np.array([0.5]), np.array([[0.5]]), np.True_):
+        for task, target in ((chain, [0.5, 0.2]), (ur5, pose)):
+            _refused(lambda: armsim.solve(task, target, **{name: value}), message)
+            _refused(lambda: armsim.solve_batch(task, np.array([target]), **{name: value}),
+                     message)

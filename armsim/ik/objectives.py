@@ -44,11 +44,14 @@ VALUE_CHUNK = 1 << 23   # floats of objectives' values evaluated at once (their 
 
 
 def _weight(weight, what="weight"):
+    if isinstance(weight, np.ndarray) and weight.ndim == 0:
+        weight = weight[()]               # a 0-d array: its number (more axes: refused)
     try:
-        w = float(weight)
+        w = float("nan") if isinstance(weight, np.ndarray) else float(weight)
     except (TypeError, ValueError, OverflowError):
         w = float("nan")
-    if isinstance(weight, (bool, str, bytes)) or not (np.isfinite(w) and w >= 0):
+    if isinstance(weight, (bool, np.bool_, str, bytes)) or not (
+            np.isfinite(w) and w >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, got {shown(weight)}")
     if w > MAX_SIZE:
         raise ValueError(f"{what} must be at most {MAX_SIZE:g}, got {w:g}")

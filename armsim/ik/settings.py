@@ -42,14 +42,23 @@ def blas_threads(rows):
     return _BLAS[0][1].limit(limits=BATCH_BLAS_THREADS, user_api="blas")
 
 
+def _scalar(value):
+    """A 0-d numpy array's number (what ``np.float64(x)`` or ``np.int64(k)`` would give);
+    any other value as it is.  An array of one or more axes stays an array: refused, as a
+    list is (numpy took ``np.array([1e-3])`` as a number, with a DeprecationWarning)."""
+    return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
 def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
     """``value`` as a float in (low, high] (``[low, high]`` with ``closed``), or a
     ValueError naming the argument."""
+    value = _scalar(value)
     try:
-        v = None if isinstance(value, (str, bytes)) else float(value)   # not text: "1e-3"
+        v = (None if isinstance(value, (str, bytes, np.ndarray))    # not text: "1e-3"
+             else float(value))
     except (TypeError, ValueError, OverflowError):
         v = None
-    if isinstance(value, bool) or v is None or not (
+    if isinstance(value, (bool, np.bool_)) or v is None or not (
             (v >= low if closed else v > low) and v <= high):
         raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
                          f"<= {high:g}, got {shown(value)}")
@@ -60,6 +69,7 @@ def _count(name, value, high=None, none_ok=False):
     """``value`` as an int >= 0 (<= ``high``), or a ValueError naming the argument."""
     if value is None and none_ok:
         return None
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or (
             high is not None and value > high):
         what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
@@ -71,6 +81,7 @@ def _count(name, value, high=None, none_ok=False):
 def _flag(name, value):
     """``value`` as a bool (True, False, numpy's, or the integers 0 and 1), or a ValueError
     naming the argument: text is refused ("no" is truthy)."""
+    value = _scalar(value)
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
                                                and value in (0, 1)):
         return bool(value)
@@ -86,6 +97,7 @@ def _seed(seed, problem):
     its SeedSequence generates."""
     if seed is None or (type(seed) is int and seed >= 0):      # the common cases, no rng
         return seed
+    seed = _scalar(seed)
     try:
         if isinstance(seed, (np.random.Generator, np.random.BitGenerator, bool, np.bool_)):
             raise TypeError
