@@ -244,3 +244,24 @@ def test_a_robots_tool_beyond_reach_takes_the_checked_path(on):
     b = solver.solve(loop.for_tree(robot, far, batch=False)[1], q0)      # the checked path
     np.testing.assert_array_equal(a.q, b.q)
     assert (a.reason, a.targets) == (b.reason, b.targets) and a.reason == "unreachable"
+
+
+@pytest.mark.parametrize("path", [False, True])
+def test_a_give_up_beyond_int64_is_refused_in_one_line(path):
+    """give_up had no upper bound: 2**63 ran on the default path and raised OverflowError
+    ('int too big to convert') in the compiled solve_batch; it is now held to MAX_ITER, as
+    max_iter is."""
+    old = compiled.use(path)
+    try:
+        panda = armsim.robots.load("panda")
+        T = _pose(panda, 3)
+        msg = r"^give_up must be an integer >= 0 and <= 1000000000000 or None, got 9223372036"
+        for call in (lambda: armsim.solve(panda, T, give_up=2**63),
+                     lambda: armsim.solve_batch(panda, np.stack([T, T]), give_up=2**63)):
+            assert "\n" not in _error(call)
+            with pytest.raises(ValueError, match=msg):
+                call()
+        res = armsim.solve_batch(panda, np.stack([T, T]), give_up=10**12)
+        assert res.success.all()
+    finally:
+        compiled.use(old)

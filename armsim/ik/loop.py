@@ -135,7 +135,7 @@ class Solver:
         self.max_iter = _count("max_iter", max_iter, MAX_ITER)
         self.restarts = _count("restarts", restarts, MAX_RESTARTS)
         self.first_iter = _count("first_iter", first_iter, MAX_ITER, none_ok=True)
-        self.give_up = _count("give_up", give_up, none_ok=True)
+        self.give_up = _count("give_up", give_up, MAX_ITER, none_ok=True)
         self.timeout = None if timeout is None else _real("timeout", timeout, high=MAX_TIMEOUT)
         self.seed = _seed(seed, problem)
         opts = Options()
@@ -611,8 +611,8 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
     max_step : float [rad], optional
         Hard cap on each joint's change from ``q0``.
     give_up : int or None
-        Restarts end once this many in a row found no start that lowers the best residual
-        below :data:`GIVE_UP_FACTOR` times itself (default: the problem's
+        Restarts end once this many (at most 10**12) in a row found no start that lowers
+        the best residual below :data:`GIVE_UP_FACTOR` times itself (default: the problem's
         ``default_give_up``, spatial 60; planar None, every restart runs).
     timeout : float [s], optional
         Wall-clock cap of the call; a problem unsolved by then has reason ``"timeout"``
