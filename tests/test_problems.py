@@ -111,7 +111,13 @@ def test_planar_chain_is_the_m2_problem():
     (dict(n=3, m=10**12), "m must be an integer from 1 to 100,000, got 1000000000000"),
     (dict(n=3, m=3, curvature=float("nan")), "curvature must be a number > 0 and <= 1e"),
     (dict(n=3, m=3, curvature=-1), "curvature must be a number > 0 and <= 1e"),
-    (dict(n=3, m=3, scale=0.0), "scale must be a finite number > 0"),
+    (dict(n=3, m=3, scale=0.0), "scale must be a number > 0 and <= 1e"),
+    # True was taken as 1.0 and "1" as 1.0; a list or None raised TypeError
+    (dict(n=3, m=3, scale=True), "^scale must be a number > 0 and <= 1e.50, got True$"),
+    (dict(n=3, m=3, scale="1"), "^scale must be a number > 0 and <= 1e.50, got 1$"),
+    (dict(n=3, m=3, scale=[1.0]), r"^scale must be a number > 0 and <= 1e.50, got \[1.0\]$"),
+    (dict(n=3, m=3, scale=None), "^scale must be a number > 0 and <= 1e.50, got None$"),
+    (dict(n=3, m=3, scale=1e300), "^scale must be a number > 0 and <= 1e.50, got 1e.300$"),
     (dict(n=3, m=3, limits=[[1, 0]] * 3), r"limits must have shape \(3, 2\) with low <= high"),
 ])
 def test_bad_function_problem(kwargs, message):

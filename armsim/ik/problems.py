@@ -288,9 +288,7 @@ class FunctionProblem(Problem):
         self.fun = fun
         # whole numbers (3.7 was taken as 3), and sizes a Jacobian (B, m, n) can hold
         self.n, self.m = whole("n", n, 1, MAX_FUNCTION_SIZE), whole("m", m, 1, MAX_FUNCTION_SIZE)
-        self.scale = float(scale)
-        if not np.isfinite(self.scale) or self.scale <= 0:
-            raise ValueError(f"scale must be a finite number > 0, got {scale}")
+        self.scale = _real("scale", scale)     # (not text, a bool, a list, None: one line)
         if limits is not None:
             limits = np.asarray(limits, dtype=float)
             if limits.shape != (self.n, 2) or not np.all(limits[:, 0] <= limits[:, 1]):
