@@ -119,6 +119,12 @@ def test_planar_chain_is_the_m2_problem():
     (dict(n=3, m=3, scale=None), "^scale must be a number > 0 and <= 1e.50, got None$"),
     (dict(n=3, m=3, scale=1e300), "^scale must be a number > 0 and <= 1e.50, got 1e.300$"),
     (dict(n=3, m=3, limits=[[1, 0]] * 3), r"limits must have shape \(3, 2\) with low <= high"),
+    # an open side raised OverflowError 'Range exceeds valid bounds' in the restarts' draw,
+    # and text numpy's 'could not convert string to float', naming nothing
+    (dict(n=3, m=3, limits=[[-np.inf, np.inf]] * 3),
+     r"^limits must have shape \(3, 2\) with low <= high, each finite and within \+-1e\+06$"),
+    (dict(n=3, m=3, limits=[[0, 1e300]] * 3), r"^limits must have shape \(3, 2\) with low <= h"),
+    (dict(n=3, m=3, limits=[["a", "b"]] * 3), r"^limits must be an array of numbers, got "),
 ])
 def test_bad_function_problem(kwargs, message):
     with pytest.raises(ValueError, match=message):

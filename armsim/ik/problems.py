@@ -41,9 +41,9 @@ from armsim.ik.spatial_ccd import CCD_LENGTH  # noqa: F401  (its constant, where
 from armsim.ik.inputs import (MAX_WEIGHT_RATIO, check_pose_rows, check_rotations,  # noqa: F401
                               check_weights, raw_kind, target_rows)
 from armsim.ik.settings import _real
-from armsim.kinematics import batch as kin_batch
-from armsim.kinematics import spatial as kin_spatial
-from armsim.ranges import whole
+from armsim.kinematics import batch as kin_batch, spatial as kin_spatial
+from armsim.kinematics.planar import MAX_ANGLE
+from armsim.ranges import real_array, whole
 from armsim.ik.recent import Recent
 
 __all__ = ["Problem", "PlanarPoint", "FunctionProblem", "SpatialTarget", "as_problem",
@@ -272,7 +272,7 @@ class FunctionProblem(Problem):
         Joint and task dimensions.
     scale : float
         A task-space length (tolerance ``1e-6 * scale``).
-    limits : array_like (n, 2), optional
+    limits : array_like (n, 2), optional (finite numbers within +-1e6)
     curvature : float, optional
         A bound of ``|J|_F^2``; without it the gradient step divides by the
         squared Frobenius norm of the Jacobian at the start of each solve.
@@ -289,10 +289,12 @@ class FunctionProblem(Problem):
         # whole numbers (3.7 was taken as 3), and sizes a Jacobian (B, m, n) can hold
         self.n, self.m = whole("n", n, 1, MAX_FUNCTION_SIZE), whole("m", m, 1, MAX_FUNCTION_SIZE)
         self.scale = _real("scale", scale)     # (not text, a bool, a list, None: one line)
-        if limits is not None:
-            limits = np.asarray(limits, dtype=float)
-            if limits.shape != (self.n, 2) or not np.all(limits[:, 0] <= limits[:, 1]):
-                raise ValueError(f"limits must have shape ({self.n}, 2) with low <= high")
+        if limits is not None:          # (an open side drew inf restarts: OverflowError)
+            limits = real_array("limits", limits)
+            if limits.shape != (self.n, 2) or not np.all(limits[:, 0] <= limits[:, 1]) or not (
+                    np.all(np.abs(limits) <= MAX_ANGLE)):
+                raise ValueError(f"limits must have shape ({self.n}, 2) with low <= high, "
+                                 f"each finite and within +-{MAX_ANGLE:g}")
         self.limits = limits
         self.curvature = None if curvature is None else _real("curvature", curvature)
 
