@@ -197,3 +197,21 @@ def test_a_setting_given_as_an_array_of_one_number_is_refused(ur5, pose, name, m
             _refused(lambda: armsim.solve(task, target, **{name: value}), message)
             _refused(lambda: armsim.solve_batch(task, np.array([target]), **{name: value}),
                      message)
+
+
+def test_a_solvers_pose_rows_are_checked_and_a_4x4_pose_taken(ur5, pose):
+    """Solver(arm).solve / solve_batch (a pose problem: 12 numbers a row) took rows whose
+    rotation is not one (scaled by 2: solved toward, 'stalled'), which armsim.solve refuses,
+    and refused a (4, 4) pose as 'target must be 12 finite numbers'; now both as
+    armsim.solve(SpatialTarget(arm, 'pose'), ...) does."""
+    rows = np.concatenate([pose[:3, 3], pose[:3, :3].ravel()])
+    bad = rows.copy()
+    bad[3:] *= 2
+    for solver in (armsim.Solver(ur5, restarts=8),
+                   armsim.Solver(ur5, restarts=8, objectives=[armsim.JointLimitBarrier()])):
+        _refused(lambda: solver.solve(bad), "^target rotation must be orthonormal")
+        _refused(lambda: solver.solve_batch(bad[None]), r"^target rotation \(row 0\) must be orth")
+        a, b = solver.solve(pose), solver.solve(rows)
+        assert a.success and a.q.tobytes() == b.q.tobytes()
+        batch = solver.solve_batch(np.stack([pose, pose]))
+        assert batch.success.all() and batch.iterations[0] == a.iterations

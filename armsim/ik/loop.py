@@ -17,8 +17,8 @@ from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
 from armsim.ik.stack import Stack
 from armsim.ik.priority import priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
-from armsim.ik.problems import (PlanarPoint, SpatialTarget, as_problem, for_target,
-                                raw_problem, turned_joints)
+from armsim.ik.problems import (PlanarPoint, SpatialTarget, _given_rows, as_problem,
+                                for_target, raw_problem, turned_joints)
 from armsim.ik.inputs import check_rows, plain, rows_error, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar, steps as _steps
@@ -437,9 +437,9 @@ class Solver:
         return q, iters, res, _REASONS[code].tolist()
 
     def solve(self, target, q0=None):
-        """Solve one problem: target (m,), q0 (n,) -> :class:`IKResult`."""
+        """Solve one problem: target (m,) (a pose's: or (4, 4)), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
-        target = solve_target(target, prob.target_size, MAX_COORDINATE)
+        target = solve_target(_given_rows(prob, target, False), prob.target_size, MAX_COORDINATE)
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
         if not within(q0, prob.n, MAX_ANGLE):
             raise rows_error("q0", q0, (prob.n,), MAX_ANGLE, " rad")
@@ -520,11 +520,11 @@ class Solver:
                           q0)
 
     def solve_batch(self, targets, q0=None):
-        """Solve B problems at once: targets (B, m), q0 (B, n) or None -> :class:`IKResult`."""
+        """Solve B problems: targets (B, m) (a pose's: or (B, 4, 4)), q0 (B, n) or None."""
         prob = self.problem
         m, n = prob.target_size, prob.n
         check_rows(targets)
-        targets = _array("targets", targets)
+        targets = _array("targets", _given_rows(prob, targets, True))
         if targets.ndim != 2 or targets.shape[1] != m or not np.all(np.abs(targets) <= MAX_COORDINATE):
             raise rows_error("targets", targets, ("B", m), MAX_COORDINATE)
         b = targets.shape[0]

@@ -625,8 +625,10 @@ def for_target(task, target, batch=False):
 
 
 def _given_rows(prob, target, batch):
-    """A target of a :class:`SpatialTarget` the caller made: a pose's (4, 4) (batch:
-    (B, 4, 4)) as its rows; anything else as given (the solve checks it)."""
+    """A target of a :class:`SpatialTarget` (a Solver's, under objectives too): a pose's (4, 4)
+    (batch: (B, 4, 4)) as its rows, its 12 numbers checked; else as given (the solve checks)."""
+    if not isinstance(prob := getattr(prob, "primary", prob), SpatialTarget):
+        return target
     if np.shape(target)[-2:] != (4, 4) or isinstance(target, Target):
         if (prob.kind == "pose" and not isinstance(target, Target)
                 and np.shape(target)[-1:] == (12,) and np.ndim(target) == (2 if batch else 1)):
@@ -658,8 +660,7 @@ def raw_problem(task, target):
     this shape, and the target flat, when ``target`` is a plain float array of shape (4, 4)
     or (3,) (:func:`~armsim.ik.inputs.raw_kind`); its numbers are not checked here (the
     caller checks them).  None otherwise, and before :func:`for_target` made the problem."""
-    kind = raw_kind(target)
-    if kind is None:
+    if (kind := raw_kind(target)) is None:
         return None
     try:
         return _SPATIAL[task][kind], target.reshape(-1)
@@ -677,9 +678,7 @@ def as_problem(task):
         return task
     if hasattr(task, "lengths") and hasattr(task, "reach"):
         prob = _PLANAR.get(task)
-        if prob is None:
-            prob = _PLANAR.setdefault(task, PlanarPoint(task))
-        return prob
+        return prob if prob is not None else _PLANAR.setdefault(task, PlanarPoint(task))
     if hasattr(task, "pose_and_jacobian"):
         return SpatialTarget(task, "pose")
     raise ValueError(f"expected a Chain or a Problem, got {type(task).__name__}")
