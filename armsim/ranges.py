@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["Range", "BIG", "VIEW_AZIMUTH_DEG", "VIEW_ELEVATION_DEG", "VIEW_DISTANCE",
            "VIEW_CENTER", "VIEW_FOV_DEG", "VIEW_ORBIT_DEG_PER_S", "VIEW_ZOOM", "VIEW_RANGES",
-           "real_array", "is_whole", "whole", "MAX_SEED", "MAX_ROUNDS", "seed", "rounds"]
+           "given", "real_array", "is_whole", "whole", "MAX_SEED", "MAX_ROUNDS", "seed", "rounds"]
 
 #: largest accepted coordinate or length [m] (the scene's ``BIG``)
 BIG = 1.0e6
@@ -176,6 +176,12 @@ def shown(value, size=40) -> str:
     return text if len(text) <= size else text[:size - 3] + "..."
 
 
+def given(value, size=40) -> str:
+    """:func:`shown` of a value where a number was wanted: text quoted (``got '1'``, not
+    ``got 1``, which reads as the number)."""
+    return shown(repr(value) if isinstance(value, (str, bytes)) else value, size)
+
+
 def real_array(name, value):
     """``value`` as a float array, or a one-line ValueError naming the argument: complex
     numbers (their imaginary part would be dropped), strings, objects and other non-numbers
@@ -193,7 +199,7 @@ def real_array(name, value):
         raise ValueError(f"{name} must be an array of numbers, got an array of Python "
                          f"objects ({shown(value)})")
     if a is None or a.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be an array of numbers, got {shown(value)}")
+        raise ValueError(f"{name} must be an array of numbers, got {given(value)}")
     return a.astype(float, copy=False)
 
 
@@ -211,7 +217,7 @@ def whole(name, value, low, high=None):
     ValueError naming ``name`` (inf was an OverflowError)."""
     if not (is_whole(value) and low <= value and (high is None or value <= high)):
         span = f">= {low}" if high is None else f"from {low} to {high:,}"
-        raise ValueError(f"{name} must be an integer {span}, got {shown(value)}")
+        raise ValueError(f"{name} must be an integer {span}, got {given(value)}")
     return int(value)
 
 

@@ -70,7 +70,7 @@ def test_clip_and_within_limits_refuse_a_wrong_shape_in_one_line(tmp_path):
     chain = armsim.load_urdf(_write(tmp_path, ARM))
     assert _refusal(lambda: chain.clip(np.zeros(3))) == (
         "joint values must have shape (..., 2), got (3,)")
-    assert _refusal(lambda: chain.clip("a")) == "joint values must be an array of numbers, got a"
+    assert _refusal(lambda: chain.clip("a")) == "joint values must be an array of numbers, got 'a'"
     assert np.array_equal(added.clip(np.full((2, 8), 500.0))[:, :3], np.full((2, 3), 100.0))
     assert added.within_limits(np.zeros(8)) and not chain.within_limits([0.0, 2.0])
 

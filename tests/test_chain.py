@@ -112,7 +112,7 @@ _LIMIT_RULE = ("must be (lower, upper) with lower <= upper, each within +-1e+06 
     # not numbers: refused, never converted (a complex length was a TypeError traceback)
     (dict(lengths=[1 + 1j, 1.0]), "lengths must be real numbers, got complex numbers ([(1+1j), 1.0])"),
     (dict(lengths=["1", "2"]), "lengths must be an array of numbers, got ['1', '2']"),
-    (dict(lengths=[1.0], base="ab"), "base must be an array of numbers, got ab"),
+    (dict(lengths=[1.0], base="ab"), "base must be an array of numbers, got 'ab'"),
     (dict(lengths=[1.0], limits=[[None, 1]]),
      "limits must be an array of numbers, got an array of Python objects ([[None, 1]])"),
 ])

@@ -114,7 +114,7 @@ def test_planar_chain_is_the_m2_problem():
     (dict(n=3, m=3, scale=0.0), "scale must be a number > 0 and <= 1e"),
     # True was taken as 1.0 and "1" as 1.0; a list or None raised TypeError
     (dict(n=3, m=3, scale=True), "^scale must be a number > 0 and <= 1e.50, got True$"),
-    (dict(n=3, m=3, scale="1"), "^scale must be a number > 0 and <= 1e.50, got 1$"),
+    (dict(n=3, m=3, scale="1"), "^scale must be a number > 0 and <= 1e.50, got '1'$"),
     (dict(n=3, m=3, scale=[1.0]), r"^scale must be a number > 0 and <= 1e.50, got \[1.0\]$"),
     (dict(n=3, m=3, scale=None), "^scale must be a number > 0 and <= 1e.50, got None$"),
     (dict(n=3, m=3, scale=1e300), "^scale must be a number > 0 and <= 1e.50, got 1e.300$"),

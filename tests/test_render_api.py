@@ -198,7 +198,7 @@ def test_q_outside_the_limits_or_of_the_wrong_shape_is_one_line(panda):
     nan = q.copy()
     nan[1] = np.nan
     one_line_error(lambda: armsim.render(panda, nan), "q[1] must be a finite number, got nan")
-    one_line_error(lambda: armsim.render(panda, "up"), "q must be an array of numbers, got up")
+    one_line_error(lambda: armsim.render(panda, "up"), "q must be an array of numbers, got 'up'")
     limited = armsim.Chain([0.5, 0.5], limits=[[-1, 1], [-0.5, 0.5]])
     one_line_error(lambda: armsim.render(limited, [0.2, 0.7]),
                    "q[1] must be within joint 2's limits [-0.5, 0.5], got 0.7")

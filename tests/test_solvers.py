@@ -581,8 +581,8 @@ _ITER = "must be an integer >= 0 and <= 1000000000000"     # MAX_ITER
     (dict(tol=0.0), f"tol {_POS} 0.0"),
     (dict(tol=1e200), f"tol {_POS} 1e+200"),             # issue 9 item 13: was OverflowError
     (dict(tol=float("nan")), f"tol {_POS} nan"),
-    (dict(tol="x"), f"tol {_POS} x"),
-    (dict(tol="1e-3"), f"tol {_POS} 1e-3"),              # text is not a number (was taken)
+    (dict(tol="x"), f"tol {_POS} 'x'"),
+    (dict(tol="1e-3"), f"tol {_POS} '1e-3'"),              # text is not a number (was taken)
     (dict(damping=b"0.1"), f"damping {_POS} b'0.1'"),
     (dict(max_iter=-1), f"max_iter {_ITER}, got -1"),
     (dict(max_iter=2.5), f"max_iter {_ITER}, got 2.5"),
@@ -600,7 +600,7 @@ _ITER = "must be an integer >= 0 and <= 1000000000000"     # MAX_ITER
     (dict(damping=1e300), f"damping {_POS} 1e+300"),
     (dict(max_angular_speed=0.0), f"max_angular_speed {_POS} 0.0"),
     (dict(max_joint_step=float("inf")), f"max_joint_step {_POS} inf"),
-    (dict(seed="a"), "seed must be None or an integer >= 0, got a"),
+    (dict(seed="a"), "seed must be None or an integer >= 0, got 'a'"),
     (dict(seed=-1), "seed must be None or an integer >= 0, got -1"),
 ])
 def test_bad_numbers(kwargs, message):
@@ -628,7 +628,7 @@ def test_bad_target_and_start():
          "q0 must be finite numbers within +-1e+06 rad, got [0.0, nan]"),
         (lambda: solve(chain, [1.0, 0.0], q0=[np.inf, -np.inf]),
          "q0 must be finite numbers within +-1e+06 rad, got [inf, -inf]"),
-        (lambda: solve(chain, "ab"), "target must be an array of numbers, got ab"),
+        (lambda: solve(chain, "ab"), "target must be an array of numbers, got 'ab'"),
         (lambda: solve(chain, [1.0, 0.0], q0=[0.0]),
          "q0 must have shape (2,), got shape (1,)"),
         (lambda: solve(chain, [1.0, 0.0], q0=[1e308, 1e308]),

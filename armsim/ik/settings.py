@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from armsim.ranges import shown
+from armsim.ranges import given
 
 MAX_SETTING = 1e50    # largest tol, q0_radius, step size, ... (their fourth powers stay finite)
 MAX_RESTARTS = 10_000  # restarts draw a (restarts, N, 64) table
@@ -61,7 +61,7 @@ def _real(name, value, *, low=0.0, closed=False, high=MAX_SETTING):
     if isinstance(value, (bool, np.bool_)) or v is None or not (
             (v >= low if closed else v > low) and v <= high):
         raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low:g} and "
-                         f"<= {high:g}, got {shown(value)}")
+                         f"<= {high:g}, got {given(value)}")
     return v
 
 
@@ -74,7 +74,7 @@ def _count(name, value, high=None, none_ok=False):
             high is not None and value > high):
         what = "an integer >= 0" + (f" and <= {high}" if high is not None else "")
         raise ValueError(f"{name} must be {what}{' or None' if none_ok else ''}, "
-                         f"got {shown(value)}")
+                         f"got {given(value)}")
     return int(value)
 
 
@@ -85,7 +85,7 @@ def _flag(name, value):
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
                                                and value in (0, 1)):
         return bool(value)
-    raise ValueError(f"{name} must be True or False, got {shown(value)}")
+    raise ValueError(f"{name} must be True or False, got {given(value)}")
 
 
 def _seed(seed, problem):
@@ -103,7 +103,7 @@ def _seed(seed, problem):
             raise TypeError
         np.random.default_rng(seed)
     except (TypeError, ValueError):
-        raise ValueError(f"seed must be None or an integer >= 0, got {shown(seed)}") from None
+        raise ValueError(f"seed must be None or an integer >= 0, got {given(seed)}") from None
     if isinstance(seed, (int, np.integer)) or not hasattr(getattr(problem, "primary", problem),
                                                           "kind"):
         return seed
