@@ -559,19 +559,3 @@ def test_clearance_of_names_a_wrong_pose_or_chain_and_a_locked_arm_has_none():
     assert clearance([far], locked, [0.0, 0.0]) is None
     res = armsim.solve(locked, [1.0, 1.0], objectives=[far])
     assert np.isfinite(res.residual) and np.isfinite(res.objectives["obstacle"])
-
-
-def test_an_obstacle_through_a_link_no_joint_moves_is_refused():
-    # the Panda's pedestal, from its base to joint 1 (z = 0.333), moves with no joint and is
-    # left out of the residual: a sphere through it was taken, and never cleared (helper 103)
-    panda = armsim.robots.load("panda")
-    with pytest.raises(ValueError) as err:
-        armsim.solve(panda, [0.4, 0.1, 0.5], objectives=[armsim.Obstacle([0, 0, 0.1], 0.05)])
-    assert str(err.value) == ("Obstacle: the robot's link from (0, 0, 0) to (0, 0, 0.333), "
-                              "which no joint moves (its base), passes through it: no pose "
-                              "can clear it")
-    thick = armsim.Obstacle([0.1, 0, 0.1], 0.05, link_radius=0.06)    # its radius reaches it
-    with pytest.raises(ValueError, match="passes through it"):
-        armsim.solve(panda, [0.4, 0.1, 0.5], objectives=[thick])
-    res = armsim.solve(panda, [0.4, 0.1, 0.5], objectives=[armsim.Obstacle([0.1, 0, 0.1], 0.05)])
-    assert res.success                                   # beside it: as before

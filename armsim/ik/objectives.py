@@ -371,17 +371,6 @@ class Obstacle(Objective):
                 raise ValueError(f"{type(self).__name__}: the robot's point ({where}), which "
                                  f"no joint moves (its base), is inside it: no pose can "
                                  f"clear it")
-        # a link no joint moves (a pedestal, left out of the residual) through the shape
-        fixed = np.flatnonzero(geometry.long_links(chain) & ~(ma | mb)[0, :, 0])
-        if len(fixed):
-            d = self._core(a[:, fixed], b[:, fixed])[0] - self.link_radius
-            if np.any(d < 0.0):
-                i = fixed[int(np.argmin(d))]
-                ends = " to ".join("(" + ", ".join(f"{v:.4g}" for v in p[0, i]) + ")"
-                                   for p in (a, b))
-                raise ValueError(f"{type(self).__name__}: the robot's link from {ends}, which "
-                                 f"no joint moves (its base), passes through it: no pose can "
-                                 f"clear it")
         return self
 
     def _measure(self, chain):
