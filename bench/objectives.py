@@ -296,9 +296,19 @@ def ad_cost(batch=1000, solves=200, seed=0):
                one_us_ad=1e6 * t_ad1, one_us_hand=1e6 * t_hand1, one_ratio=t_ad1 / t_hand1,
                solves=solves, solve_ms_ad=1e3 * (t1 - t0) / solves,
                solve_ms_hand=1e3 * (t2 - t1) / solves, solve_ratio=(t1 - t0) / (t2 - t1),
-               same_answers=same, reached_ad=ok_ad, reached_hand=ok_hand)
+               same_answers=same, reached_ad=ok_ad, reached_hand=ok_hand, kernel=_kernel())
     print("ad cost", json.dumps(row, default=float), flush=True)
     return row
+
+
+def _kernel():
+    """OpenBLAS's kernel in this process (the same-answer count depends on it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "default"
+    return next((i.get("architecture") or "?" for i in threadpool_info()
+                 if i.get("internal_api") == "openblas"), "default")
 
 
 def markdown(res):
@@ -340,8 +350,9 @@ def markdown(res):
         "",
         f"Largest difference of the two Jacobians: {a['jacobian_max_diff']:.1e}.  Targets "
         f"reached: {a['reached_ad']} (AD) and {a['reached_hand']} (hand-written) of "
-        f"{a['solves']}; the same answer (within 1e-9 rad): {a['same_answers']} (rounding "
-        f"differences of 1e-14 send some restarts elsewhere)."])
+        f"{a['solves']}; the same answer (within 1e-9 rad): {a['same_answers']} with "
+        f"OpenBLAS's {a.get('kernel', 'default')} kernel (rounding differences of 1e-14 send "
+        f"some restarts elsewhere, so this count moves with the BLAS kernel)."])
     return out
 
 
