@@ -215,3 +215,28 @@ def test_a_solvers_pose_rows_are_checked_and_a_4x4_pose_taken(ur5, pose):
         assert a.success and a.q.tobytes() == b.q.tobytes()
         batch = solver.solve_batch(np.stack([pose, pose]))
         assert batch.success.all() and batch.iterations[0] == a.iterations
+
+
+def test_solver_run_refuses_targets_and_starts_it_cannot_solve_in_one_line():
+    # Solver.run (docs/solvers.md: the object behind solve) checked nothing: a NaN target
+    # gave q = 0, a NaN residual and "unreachable"; a wrong shape numpy's broadcast error
+    chain = armsim.Chain([1.0, 1.0])
+    solver = armsim.ik.Solver(chain)
+    cases = [(([[np.nan, 1.0]], [[0.0, 0.0]]),
+              "targets[0] must be finite numbers within +-1e+50, got [nan, 1.0]"),
+             (([[1.0, 1.0, 1.0]], [[0.0, 0.0]]),
+              "targets must have shape (B, 2), got shape (1, 3)"),
+             (([[1.0, 1.0]], [[0.0]]), "q0 must have shape (1, 2), got shape (1, 1)"),
+             (([[1.0, 1.0]], [[np.inf, 0.0]]),
+              "q0[0] must be finite numbers within +-1e+06 rad, got [inf, 0.0]"),
+             (("ab", [[0.0, 0.0]]), "targets must be an array of numbers, got 'ab'")]
+    for (targets, q0), message in cases:
+        with pytest.raises(ValueError) as err:
+            solver.run(targets, q0)
+        assert str(err.value) == message
+    q, iters, res, reasons = solver.run([[1.0, 1.0]], [[0.1, 0.2]])
+    assert reasons == ["converged"] and res[0] < solver.tol
+    panda = armsim.robots.load("panda")                 # a pose problem's 12 numbers a row
+    pose = armsim.ik.Solver(armsim.ik.problems.SpatialTarget(panda, "pose"))
+    with pytest.raises(ValueError, match=r"^targets must have shape \(B, 12\)"):
+        pose.run(np.zeros((1, 3)), np.zeros((1, 7)))

@@ -142,6 +142,22 @@ def rows_error(name, a, shape, bound, unit=""):
     return ValueError(f"{name}[{i}] {rule}, got {str(a[i].tolist())[:80]}")
 
 
+def run_arrays(prob, targets, q0, check=True):
+    """``Solver.run``'s targets (B, m) and q0 (B, n) as float arrays; with ``check``, refused
+    in one line as ``solve_batch`` refuses them (a shape, or a row not finite numbers within
+    the bounds): the loop itself gave NaN answers or numpy's broadcast errors."""
+    if not check:                   # (solve_batch's own rows, checked there)
+        return np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
+    from armsim.kinematics.planar import MAX_ANGLE, MAX_COORDINATE
+    t, q = real_array("targets", targets), real_array("q0", q0)
+    m, n = prob.target_size, prob.n
+    if t.ndim != 2 or t.shape[1] != m or not np.all(np.abs(t) <= MAX_COORDINATE):
+        raise rows_error("targets", t, ("B", m), MAX_COORDINATE)
+    if q.shape != (len(t), n) or not np.all(np.abs(q) <= MAX_ANGLE):
+        raise rows_error("q0", q, (len(t), n), MAX_ANGLE, " rad")
+    return t, q
+
+
 def real_residual(what, r):
     """The value of a user function's residual ``r`` (an array or a Dual), checked to be
     real numbers (ValueError naming ``what`` otherwise).  A NaN or an infinity is let

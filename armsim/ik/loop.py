@@ -19,7 +19,7 @@ from armsim.ik.priority import priority_dls
 from armsim.ik.tree import Robot, TreeTargets, for_tree, raw_tree
 from armsim.ik.problems import (PlanarPoint, SpatialTarget, _given_rows, as_problem,
                                 for_target, raw_problem, turned_joints)
-from armsim.ik.inputs import check_rows, plain, rows_error, solve_target, within
+from armsim.ik.inputs import check_rows, plain, rows_error, run_arrays, solve_target, within
 from armsim.ik.result import IKResult
 from armsim.ik import attempt as rule, compiled, scalar, spatial_scalar, steps as _steps
 from armsim.ik.attempt import ARRAYS, FLOATS
@@ -304,13 +304,13 @@ class Solver:
 
     # -- the loop with restarts ------------------------------------------------------
     def run(self, targets, q0, details=None):
-        """Solve a batch: targets (B, m) and q0 (B, n) give q (B, n), iterations (B,) of int,
-        residual (B,) [m] and reasons (a list of B str).  ``details`` (a dict, optional) is
-        filled, when the compiled solve ran every row, with what it measured at the answers
-        by its forward kinematics: ``"parts"`` (position, orientation residuals) and, with
-        several tools, ``"tools"`` (B, tools); a batch of one row given it runs as a longer
-        one (a single solve's one row, without it, takes the array path: its hand-over)."""
-        targets, q0 = np.asarray(targets, dtype=float), np.asarray(q0, dtype=float)
+        """Solve a batch: targets (B, m) and q0 (B, n) (else one ValueError) give q (B, n),
+        iterations (B,) of int, residual (B,) [m] and reasons (a list of B str).  ``details``
+        (a dict) is filled, when the compiled solve ran every row, with what it measured at
+        the answers by its forward kinematics: ``"parts"`` (position, orientation residuals)
+        and, with several tools, ``"tools"`` (B, tools); a batch of one row given it runs as
+        a longer one (a single solve's one row, without it, takes the array path)."""
+        targets, q0 = run_arrays(self.problem, targets, q0, details is None)
         if (self._float_one and self.timeout is None and compiled.enabled()
                 and (len(q0) > 1 or details is not None)):
             return compiled.run_rows(self, targets, q0, details)    # the single solve, per row
