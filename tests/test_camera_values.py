@@ -193,3 +193,12 @@ def test_pixels_of_points_at_the_camera_stay_finite():
     # nearer than NEAR: projected as if at NEAR, so far off the image, never mirrored onto it
     assert pixels[0, 1, 0] == pixels[0, 2, 0] == 1e6 * (1.0 / NEAR) + 319.5
     assert pixels[0, 3, 0] == 1e6 * 0.5 + 319.5
+
+
+def test_a_camera_rpy_in_degrees_is_refused_saying_why():
+    # a camera's explicit rpy took anything within +-1e6: degrees were read as radians
+    text = ('seed = 2\n[calibration]\nrobot = "ur5"\nlearner = "lm"\nposes = 8\n'
+            "[[camera]]\nposition = [1.8, -1.0, 1.0]\nrpy = [-106, 0.0, 1.06]\n")
+    assert error_of(text) == ("scenes/x.toml: camera[0].rpy[0]: must be >= -6.28319, got "
+                              "-106.0 (in radians: one turn either way holds every "
+                              "orientation; 90 degrees is 1.5708 rad)")

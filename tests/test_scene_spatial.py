@@ -212,3 +212,21 @@ def test_bad_spatial_scene_by_exact_message(text, message):
 def test_planar_scenes_have_no_view():
     scene = sc.load(ROOT / "scenes" / "two_link_reach.toml")
     assert not scene.spatial and scene.view is None
+
+
+def test_an_orientation_in_degrees_is_refused_at_its_item_saying_why():
+    # rpy = [180, 0, 90] (degrees) was taken as radians (within +-1e4; a camera's +-1e6)
+    why = ("(in radians: one turn either way holds every orientation; 90 degrees is "
+           "1.5708 rad)")
+    with pytest.raises(sc.SceneError) as err:
+        sc.loads('[arm]\nrobot = "panda"\n[target]\nkind = "fixed"\npoint = [0.4, 0.1, 0.4]\n'
+                 'rpy = [3.14159, 0, 90]\n', source="s.toml")
+    assert str(err.value) == f"s.toml: target.rpy[2]: must be <= 6.28319, got 90.0 {why}"
+    with pytest.raises(sc.SceneError) as err:
+        sc.loads('[arm]\nrobot = "panda"\n[target]\nkind = "waypoints"\n'
+                 'points = [[0.4, 0.1, 0.4], [0.4, -0.1, 0.4]]\n'
+                 'rpy = [[0, 0, 0], [-180, 0, 0]]\n', source="s.toml")
+    assert str(err.value) == f"s.toml: target.rpy[1][0]: must be >= -6.28319, got -180.0 {why}"
+    scene = sc.loads('[arm]\nrobot = "panda"\n[target]\nkind = "fixed"\n'
+                     'point = [0.4, 0.1, 0.4]\nrpy = [3.14159, 0, -6.28]\n')
+    assert scene.target.rpy == (3.14159, 0.0, -6.28)              # within a turn: as before

@@ -41,6 +41,8 @@ from armsim import ranges
 from armsim.scene import (BIG, BUILDERS, SMALL, Boolean, Choice, Integer, ListOf, Number, SceneError,
                           Section, key, section)
 from armsim.scene.document import KIND_CHECKS
+from armsim.scene.schema import Reasoned
+from armsim.scene.spatial_keys import _RPY
 
 __all__ = ["CalibrationSection", "CamerasSection", "GeneticSection", "VariantSection",
            "CameraSection", "experiment", "spatial_simulation", "MAX_SEGMENTS", "MAX_POPULATION",
@@ -187,22 +189,6 @@ PLANAR_KEYS = ("segments", "length_range", "angle_range", "base", "canvas", "tar
                "check_period", "length_tolerance", "angle_tolerance", "window", "damping")
 
 
-class Reasoned(Number):
-    """A :class:`Number` whose out-of-range message ends with why the range is what it is."""
-
-    def __init__(self, range, why):
-        super().__init__(range=range)
-        self.why = why
-
-    def parse(self, value, where):
-        try:
-            return super().parse(value, where)
-        except SceneError as exc:
-            if not exc.detail.startswith("must be >") and not exc.detail.startswith("must be <"):
-                raise
-            where.fail(f"{exc.detail} ({self.why})")
-
-
 def _vec3(what):
     return ListOf(Number(ge=-BIG, le=BIG), 3, 3, what=f"{what} (three numbers)")
 
@@ -223,7 +209,7 @@ class CameraSection(Section):
                       "look-at pose: then turned by this about the optical axis")
     position: tuple | None = key(_vec3("[x, y, z] [m]"), None,
                                  "explicit pose: the optical centre (with rpy)")
-    rpy: tuple | None = key(_vec3("[roll, pitch, yaw] [rad]"), None,
+    rpy: tuple | None = key(_RPY, None,
                             "explicit pose: world from camera, about fixed x, y, z; camera x "
                             "right, y down, z forward")
     fx: float = key(Reasoned(FOCAL, FOCAL_WHY), _K.fx, "focal length along image x")

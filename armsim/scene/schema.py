@@ -375,6 +375,22 @@ class Color(Spec):
         return {"type": "string", "pattern": self._HEX.pattern}
 
 
+class Reasoned(Number):
+    """A :class:`Number` whose out-of-range message ends with why the range is what it is."""
+
+    def __init__(self, range, why):
+        super().__init__(range=range)
+        self.why = why
+
+    def parse(self, value, where):
+        try:
+            return super().parse(value, where)
+        except SceneError as exc:
+            if not exc.detail.startswith("must be >") and not exc.detail.startswith("must be <"):
+                raise
+            where.fail(f"{exc.detail} ({self.why})")
+
+
 class NumberOrList(Spec):
     """A number, or an array of numbers (one per item of something else)."""
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import math
 
-from armsim.scene.schema import BIG, ListOf, Number, key
+from armsim.ranges import Range
+from armsim.scene.schema import BIG, ListOf, Number, Reasoned, key
 
 __all__ = ["DHRow", "_Spatial", "_quaternion_key", "_rpy_key", "_weights_key", "_unit_quaternion",
            "_QUATERNION", "_RPY", "_WEIGHTS"]
 
 _QUATERNION = ListOf(Number(ge=-BIG, le=BIG), 4, 4, what="[w, x, y, z] (a unit quaternion)")
-_RPY = ListOf(Number(ge=-1e4, le=1e4), 3, 3, what="[roll, pitch, yaw] [rad]")
+#: an orientation's angles: within one turn either way, which holds every orientation (a value
+#: past it is most likely degrees)
+_RPY = ListOf(Reasoned(Range(-2.0 * math.pi, 2.0 * math.pi, "rad"),
+                       "in radians: one turn either way holds every orientation; 90 degrees "
+                       "is 1.5708 rad"), 3, 3, what="[roll, pitch, yaw] [rad], each within +-2 pi")
 _WEIGHTS = ListOf(Number(ge=0, le=BIG), 3, 6,
                   what="3 numbers >= 0 (x, y, z), or 6 with an orientation (x, y, z, rx, ry, rz)")
 
