@@ -290,7 +290,7 @@ def _planar_view(chain, view, size, show_panel):
             return None                   # View.fit of the state, left of the panel
         return View.centred(chain, size)
     if isinstance(view, View):
-        return view
+        return view.checked(size)          # (a View for another size drew nothing)
     raise ValueError(f"view of a planar chain must be None or an armsim.view.View, got "
                      f"{type(view).__name__}")
 

@@ -106,6 +106,28 @@ class View:
         reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
         return cls((width, height), base.copy(), WORKSPACE_FRACTION * min(width, height) / reach)
 
+    def checked(self, size) -> "View":
+        """This view, when it can draw a picture of ``size`` (w, h); a one-line ValueError
+        otherwise (``armsim.render``'s ``view``): one made for another size put the arm off
+        the picture, a NaN centre raised pygame's TypeError, a scale <= 0 mirrored the arm
+        or drew it as a dot."""
+        w, h = size
+        if tuple(self.size) != (w, h):
+            raise ValueError(f"view: a View of size {self.size[0]}x{self.size[1]} cannot draw "
+                             f"a picture of {w}x{h}; make it with the picture's size, "
+                             f"View(({w}, {h}), center, scale)")
+        if _numbers(self.center, 2) is None:
+            got = self.center.tolist() if isinstance(self.center, np.ndarray) else self.center
+            raise ValueError(f"view.center must be 2 finite numbers [m], got {str(got)[:40]}")
+        scale = _numbers(self.scale, 1)
+        if scale is None or scale[0] <= 0:
+            raise ValueError(f"view.scale must be a finite number > 0 [px per m], got "
+                             f"{self.scale!r:.40}")
+        if self.pixel_center is not None and _numbers(self.pixel_center, 2) is None:
+            raise ValueError(f"view.pixel_center must be None or 2 finite numbers [px], got "
+                             f"{str(self.pixel_center)[:40]}")
+        return self
+
     def _pc(self):
         if self.pixel_center is None:
             return self.size[0] / 2.0, self.size[1] / 2.0
@@ -128,6 +150,17 @@ class View:
         out[..., 0] = self.center[0] + (px[..., 0] - cx) / self.scale
         out[..., 1] = self.center[1] - (px[..., 1] - cy) / self.scale
         return out
+
+
+def _numbers(v, n):
+    """``v`` as ``n`` finite floats (n,), or None."""
+    if isinstance(v, (str, bytes, bool)):
+        return None
+    try:
+        a = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return a.reshape(-1) if a.size == n and a.ndim <= 1 and np.all(np.isfinite(a)) else None
 
 
 def _farthest(points, base) -> float:
