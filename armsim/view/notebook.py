@@ -201,7 +201,8 @@ def _check_obstacles(obstacles, dim=3):
                              f"of {', '.join(_OBSTACLE_KEYS)} (or its keys: center and radius, "
                              f"center and size, a, b and radius), got {str(ob)[:40]}")
         ob = {**ob, "kind": kind}
-        for key, n in [(k, dim) for k in keys[0]] + [(k, 1) for k in keys[1]]:
+        lengths = keys[1] + (("margin",) if "margin" in ob else ())   # (as shapes() gives)
+        for key, n in [(k, dim) for k in keys[0]] + [(k, 1) for k in lengths]:
             v = np.asarray(real_array(f"obstacles[{i}][{key!r}]", ob.get(key, [])))
             least = n == 1 or key == "size"          # (a radius, a box's sides)
             if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (least and v.min() < 0):
