@@ -30,6 +30,7 @@ from armsim.ik.spatial_tracking import snapshot
 from armsim.ik.tracking import MAX_TRAIL, State
 from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array, whole
+from armsim.view.picture_options import MAX_TARGET, check_obstacles as _check_obstacles
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 
@@ -117,10 +118,6 @@ def _at(name, k):
     return "" if name == "q" else f"[{k}]"
 
 
-#: a drawn target's coordinates stay within this [m] (a scene's bound)
-MAX_TARGET = 1e6
-
-
 def _check_reach(t, name):
     """A one-line ValueError for a target (a point or a pose) beyond :data:`MAX_TARGET`."""
     p = t[:3, 3] if t.shape == (4, 4) else t
@@ -155,65 +152,6 @@ def _check_options(options, kind):
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
     if options.get("obstacles") is not None:
         options["obstacles"] = _check_obstacles(options["obstacles"], 2 if kind == "planar" else 3)
-
-
-#: what each kind of obstacle dict (:func:`armsim.ik.tracking.shapes`) holds: points, lengths
-_OBSTACLE_KEYS = {"circle": (("center",), ("radius",)), "sphere": (("center",), ("radius",)),
-                  "box": (("center", "size"), ()), "capsule": (("a", "b"), ("radius",))}
-
-
-def _kind_of(ob, dim):
-    """A dict's ``kind``: as given, else by its keys (``a`` and ``b``: a capsule;
-    ``size``: a box; ``center`` and ``radius``: a circle (planar) or a sphere)."""
-    if "kind" in ob:
-        return ob["kind"]
-    if "a" in ob and "b" in ob:
-        return "capsule"
-    if "size" in ob:
-        return "box"
-    if "center" in ob and "radius" in ob:
-        return "circle" if dim == 2 else "sphere"
-    return None
-
-
-def _check_obstacles(obstacles, dim=3):
-    """The ``obstacles`` option: armsim's obstacle objectives or the dicts they are drawn
-    from (``kind`` may be left out: :func:`_kind_of`), as those dicts, their points of
-    ``dim`` coordinates (2: a planar chain's); a one-line ValueError naming what is wrong
-    otherwise."""
-    from armsim.ik.objectives import Obstacle
-    from armsim.ik.tracking import shapes
-    if not isinstance(obstacles, (list, tuple)):
-        raise ValueError(f"obstacles must be a list of obstacles, got {str(obstacles)[:40]}")
-    out = []
-    for i, ob in enumerate(obstacles):
-        if isinstance(ob, Obstacle):
-            if ob.center.shape != (dim,):
-                raise ValueError(f"obstacles[{i}] must be a {'planar' if dim == 2 else 'spatial'}"
-                                 f" obstacle (its center {dim} numbers), got "
-                                 f"{ob.center.size} numbers")
-            out.extend(shapes([ob]))
-            continue
-        kind = _kind_of(ob, dim) if isinstance(ob, dict) else None
-        keys = _OBSTACLE_KEYS.get(kind) if isinstance(kind, str) else None
-        if keys is None:
-            raise ValueError(f"obstacles[{i}] must be an Obstacle or a dict with \"kind\" one "
-                             f"of {', '.join(_OBSTACLE_KEYS)} (or its keys: center and radius, "
-                             f"center and size, a, b and radius), got {str(ob)[:40]}")
-        ob = {**ob, "kind": kind}
-        lengths = keys[1] + (("margin",) if "margin" in ob else ())   # (as shapes() gives)
-        for key, n in [(k, dim) for k in keys[0]] + [(k, 1) for k in lengths]:
-            v = np.asarray(real_array(f"obstacles[{i}][{key!r}]", ob.get(key, [])))
-            least = n == 1 or key == "size"          # (a radius, a box's sides)
-            if v.size != n or not np.all(np.abs(v) <= MAX_TARGET) or (least and v.min() < 0):
-                raise ValueError(f"obstacles[{i}][{key!r}] must be {n} finite number"
-                                 f"{'s' if n > 1 else ''}{' >= 0' if least else ''} within "
-                                 f"+-{MAX_TARGET:g}, got {str(ob.get(key))[:40]}")
-            ob[key] = v.reshape(n) if n > 1 else float(v.reshape(-1)[0])
-        if ob["kind"] == "capsule":
-            ob.setdefault("center", 0.5 * (ob["a"] + ob["b"]))
-        out.append(ob)
-    return tuple(out)
 
 
 def _check_target(chain, target, spatial, name="target"):
