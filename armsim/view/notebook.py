@@ -31,6 +31,7 @@ from armsim.ik.tracking import MAX_TRAIL, State
 from armsim.kinematics.validate import listed, shown
 from armsim.ranges import real_array, whole
 from armsim.view.picture_options import MAX_TARGET, check_obstacles as _check_obstacles
+from armsim.view.picture_options import check_values
 
 __all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
 
@@ -152,6 +153,7 @@ def _check_options(options, kind):
         raise ValueError(f"unknown option {bad[0]!r}; the options: {', '.join(sorted(known))}")
     if options.get("obstacles") is not None:
         options["obstacles"] = _check_obstacles(options["obstacles"], 2 if kind == "planar" else 3)
+    check_values(options)
 
 
 def _check_target(chain, target, spatial, name="target"):

@@ -1,17 +1,30 @@
 """The values of the drawing options :func:`armsim.render` and :func:`armsim.animate` take
 (:mod:`armsim.view.notebook`), checked before any drawing: ``obstacles`` (armsim's
-obstacle objectives or the dicts they are drawn from)."""
+obstacle objectives or the dicts they are drawn from) and ``jacobian_scale``
+(:func:`check_values`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from armsim.ranges import real_array
+from armsim.ranges import BIG, Range, real_array
 
-__all__ = ["MAX_TARGET", "check_obstacles", "kind_of"]
+__all__ = ["MAX_TARGET", "JACOBIAN_SCALE", "check_obstacles", "check_values", "kind_of"]
 
 #: a drawn target's or obstacle's coordinates stay within this [m] (a scene's bound)
 MAX_TARGET = 1e6
+#: a 3D picture's Jacobian arrows: metres drawn per m/rad of a column (a negative scale drew
+#: every arrow backwards, NaN none, a text raised numpy's UFuncTypeError while drawing)
+JACOBIAN_SCALE = Range.bounds(gt=0, le=BIG, unit="m per m/rad")
+
+
+def check_values(options):
+    """The values of ``options`` (a dict, changed in place) that are neither ``show_...``
+    switches nor ``obstacles``: ``jacobian_scale`` a float in :data:`JACOBIAN_SCALE`; a
+    one-line ValueError naming the option otherwise."""
+    if "jacobian_scale" in options:
+        options["jacobian_scale"] = JACOBIAN_SCALE.check("jacobian_scale",
+                                                         options["jacobian_scale"])
 
 
 #: what each kind of obstacle dict (:func:`armsim.ik.tracking.shapes`) holds: points, lengths
