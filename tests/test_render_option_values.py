@@ -42,3 +42,14 @@ def test_the_jacobian_arrows_point_along_the_columns_at_the_scale_given():
     x, y = np.floor(cam.project(near_tip, size)[0]).astype(int)
     box = img[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3)
     assert any(tuple(p) == tuple(joint_color(j, DEFAULT_THEME)) for p in box), box
+
+
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_the_planar_plot_slot_switch_is_true_or_false_as_the_show_switches(value):
+    # plot_slot="no" kept the panel band's plot slot free: read as True, as "no" was for
+    # the show_... switches before they were checked
+    arm = armsim.Chain([1.0, 0.7])
+    with pytest.raises(ValueError) as info:
+        armsim.render(arm, size=(200, 150), show_panel=True, plot_slot=value)
+    assert str(info.value) == f"plot_slot must be True or False, got {value}"
+    assert armsim.render(arm, size=(200, 150), show_panel=True, plot_slot=True).size == (200, 150)

@@ -256,10 +256,11 @@ def _state(chain, q, target, spatial, trail=None, frame=0):
 
 
 def _options(theme, show_panel, show_jacobian, options):
-    """The drawing options; a ``show_...`` switch must be True or False ("no" read as
-    True, an array as numpy's ambiguous truth)."""
+    """The drawing options; a ``show_...`` switch (and a planar picture's ``plot_slot``)
+    must be True or False ("no" read as True, an array as numpy's ambiguous truth)."""
     for name, v in [("show_panel", show_panel), ("show_jacobian", show_jacobian),
-                    *[(k, v) for k, v in options.items() if k.startswith("show_")]]:
+                    *[(k, v) for k, v in options.items()
+                      if k.startswith("show_") or k == "plot_slot"]]:
         if not isinstance(v, (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {str(v)[:40]}")
     out = dict(theme=_theme(theme), show_panel=bool(show_panel),
