@@ -243,7 +243,7 @@ def frames_of(data):
     return iio.imread(data, index=None, extension=".gif")
 
 
-def test_animate_makes_one_gif_frame_per_pose(panda, tmp_path):
+def test_animate_makes_one_gif_frame_per_pose(panda, tmp_path, monkeypatch):
     a = panda.clip(np.array([0.0, -0.3, 0.0, -2.0, 0.0, 1.8, 0.8]))
     b = panda.clip(np.array([0.8, 0.2, 0.3, -1.4, 0.2, 1.4, 0.2]))
     qs = np.linspace(a, b, 12)
@@ -264,6 +264,10 @@ def test_animate_makes_one_gif_frame_per_pose(panda, tmp_path):
     assert m and base64.b64decode(m.group(1)) == anim.data
     out = anim.save(tmp_path / "path.gif")
     assert Path(out).read_bytes() == anim.data
+    # saved again over it: the same path back (was the resolved real path once replaced)
+    assert out == tmp_path / "path.gif" and anim.save(tmp_path / "path.gif") == out
+    monkeypatch.chdir(tmp_path)
+    assert anim.save("path.gif") == Path("path.gif") == anim.save("path.gif")
     from armsim.view.export import read_durations
     assert sum(read_durations(out)) == 600                # 12 frames at 20 fps
 

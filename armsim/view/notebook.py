@@ -21,6 +21,7 @@ import base64
 import io
 import math
 import os
+import pathlib
 from collections import deque
 
 import numpy as np
@@ -509,8 +510,9 @@ class Animation:
 
     def save(self, path):
         """Write the GIF to ``path`` (replaced atomically, as the CLI's ``--gif``; a
-        device or FIFO written through; a file's name must end in ``.gif``).  Returns the
-        path written; ValueError (one line) when it cannot be written."""
+        device or FIFO written through; a file's name must end in ``.gif``).  Returns
+        ``path`` as a Path (the same whether the file was new or replaced); ValueError (one
+        line) when it cannot be written."""
         from armsim.files import OutputError, Outputs, suffix_problem
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file name, got {str(path)[:40]}")
@@ -526,7 +528,7 @@ class Animation:
                     raise dest.error(exc) from None
         except OutputError as exc:
             raise ValueError(str(exc)) from None
-        return dest.path
+        return pathlib.Path(os.fspath(path))
 
     def _repr_html_(self):
         b64 = base64.b64encode(self.data).decode("ascii")
