@@ -36,6 +36,20 @@ def test_topk_with_k_none_or_large_returns_the_same_array():
     assert topk(t, 3) is t
 
 
+def test_topk_keeps_a_nan_derivative_and_k_entries_beside_it():
+    # a NaN magnitude compared as smaller than everything: k = 1 zeroed the whole row (the
+    # NaN and the 2.0), k = 2 kept only 2.0; a NaN derivative must not turn into zeros
+    t = np.array([[np.nan, 1.0, -2.0, 0.5]])
+    np.testing.assert_array_equal(topk(t, 1), [[np.nan, 0, 0, 0]])
+    np.testing.assert_array_equal(topk(t, 2), [[np.nan, 0, -2.0, 0]])
+    # and a pruned Jacobian was finite where the unpruned one is NaN (0 * NaN is NaN)
+    w = np.array([np.nan, 1.0, -2.0, 0.5])
+    x = [0.1, 0.2, 0.3, 0.4]
+    for f in (lambda v: ad.sum(v * w), lambda v: v[0] * w[0] + ad.sin(v)):
+        assert np.isnan(ad.jacobian(f, x)).all()
+        assert np.isnan(jacobian(f, x, k=1)).all()      # was [0, 0, -2, 0] and diag(cos x)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])
 def test_bad_k_is_an_error(bad):
     with pytest.raises(ValueError, match="k must be None or an integer >= 1"):

@@ -92,7 +92,9 @@ def topk(tangent, k):
     -------
     ndarray, shape S + (K,)
         Entries whose magnitude is below the ``k``-th largest magnitude of
-        their row are zero; every entry equal to it (ties) is kept.
+        their row are zero; every entry equal to it (ties) is kept.  A NaN
+        entry ranks as the largest magnitude: it is kept, as the unpruned
+        tangent has it (numpy sorts NaN last, so it used to zero the row).
     """
     k = _check_k(k)
     if k is None:
@@ -102,6 +104,7 @@ def topk(tangent, k):
     if k >= n or t.size == 0:
         return tangent
     mag = np.abs(t)
+    mag[np.isnan(mag)] = np.inf                      # a NaN is kept, never hidden as a zero
     kth = np.partition(mag, n - k, axis=-1)[..., n - k:n - k + 1]
     return np.where(mag >= kth, t, 0.0)
 
