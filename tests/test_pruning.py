@@ -175,6 +175,23 @@ def test_sparse_equals_dense_when_nothing_is_dropped(f):
         np.testing.assert_allclose(ad.jacobian(f, x), dense, rtol=0, atol=1e-14)
 
 
+def test_sparse_k_above_the_directions_allocates_no_more_slots_than_directions():
+    # k slots were allocated per value element whatever K: k = 10**6 took 292 MB for a
+    # 4-element function, k = 10**12 a MemoryError traceback; more than K slots stay empty
+    x = np.array([0.3, 0.5, 0.7, 0.9])
+    dense = ad.jacobian(_mixed_small, x)
+    for k in (4, 5, 1000, 10**12):
+        with prune(k, representation="sparse"):
+            y = _mixed_small(Dual.variables(x))
+        assert isinstance(y.tangent, Slots) and y.tangent.k == 4
+        np.testing.assert_allclose(dense_tangent(y.tangent), dense, rtol=1e-15, atol=1e-15)
+        assert to_slots(np.eye(4), k).k == 4
+
+
+def _mixed_small(x):
+    return ad.sum(ad.sin(x) * x[::-1]) * x + ad.cumsum(x * x)
+
+
 # functions that use the seed itself, not only its entries: its tangent is dense (no
 # operation made it) and meets the slots of the operations' results
 _ON_THE_SEED = {

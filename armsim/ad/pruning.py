@@ -318,10 +318,12 @@ def to_slots(tangent, k):
 
     Entries arrive in direction order (id 0 first) and are merged with the
     hardware rule, so a row with at most ``k`` non-zeros is stored exactly.
+    An element has at most K distinct ids, so ``k > K`` allocates K slots.
     """
     k = _check_k(k)
     t = np.asarray(tangent, dtype=float)
     n = t.shape[-1]
+    k = max(min(k, n), 1)                # more slots than directions would stay empty
     rows = t.reshape(-1, n)
     nz = rows != 0
     counts = nz.sum(axis=1)
