@@ -188,6 +188,14 @@ def test_sparse_k_above_the_directions_allocates_no_more_slots_than_directions()
         assert to_slots(np.eye(4), k).k == 4
 
 
+def test_sparse_pruning_of_no_directions_is_the_empty_jacobian():
+    # K = 0 (an empty x): the dense mask gave the (0, 0) Jacobian, the slots "ValueError:
+    # cannot reshape array of size 0 into shape (0)"
+    for x in (np.zeros(0), np.zeros((2, 0))):
+        J = jacobian(lambda v: v * v, x, k=3, representation="sparse")
+        assert J.shape == x.shape * 2 and J.shape == jacobian(lambda v: v * v, x, k=3).shape
+
+
 def _mixed_small(x):
     return ad.sum(ad.sin(x) * x[::-1]) * x + ad.cumsum(x * x)
 

@@ -324,7 +324,7 @@ def to_slots(tangent, k):
     t = np.asarray(tangent, dtype=float)
     n = t.shape[-1]
     k = max(min(k, n), 1)                # more slots than directions would stay empty
-    rows = t.reshape(-1, n)
+    rows = t.reshape(int(np.prod(t.shape[:-1])), n)        # (-1 cannot size K = 0 rows)
     nz = rows != 0
     counts = nz.sum(axis=1)
     ids = np.full((rows.shape[0], k), -1, dtype=np.int64)
