@@ -44,6 +44,19 @@ def test_arm_forward_grows_like_n_k_and_reverse_like_n():
     assert rows[-1]["forward"].derivative > 50 * rows[-1]["reverse"].derivative
 
 
+def test_arm_counts_of_lengths_alone_are_those_of_a_bent_arm():
+    # the unseeded angles were zeros: a straight arm, sin = 0, so the y row's tangent was
+    # exactly zero and the nonzero convention counted 3N multiplies and no add. Hand count
+    # at a bent pose, K = N lengths (one tangent entry per step): forward l c and l s N
+    # each, the square 2N, the sum of the two rows N adds; reverse the square 2, l c and
+    # l s N each, the lengths' two adjoints added N times
+    for n in (1, 3, 10):
+        r = arm_counts(n, ("lengths",))
+        assert (r["forward"].mul, r["forward"].add) == (4 * n, n)
+        assert (r["reverse"].mul, r["reverse"].add) == (2 * n + 2, n)
+        assert r["max_diff"] < 1e-12
+
+
 def test_ops_command_prints_table_and_json(capsys):
     assert ops_main(["--segments", "3", "10"]) == 0
     out = capsys.readouterr().out

@@ -32,7 +32,7 @@ FORWARD_PASS = ("forward = the dense pass (joint_positions on K identity tangent
                 "per arm), not counted here")
 
 
-def _arm_loss(z, n, wrt, lengths, target):
+def _arm_loss(z, n, wrt, angles, lengths, target):
     sizes = {"angles": n, "lengths": n, "base": 2}
     parts, off = {}, 0
     for w in wrt:
@@ -40,7 +40,7 @@ def _arm_loss(z, n, wrt, lengths, target):
         off += sizes[w]
     # the base is added to the tip (chain.joint_positions takes only a Dual or
     # an array as base; the tip moves rigidly with it, so this is the same map)
-    tip = joint_positions(parts.get("angles", np.zeros(n)), parts.get("lengths", lengths),
+    tip = joint_positions(parts.get("angles", angles), parts.get("lengths", lengths),
                           np.zeros(2))[..., -1, :]
     if "base" in parts:
         tip = tip + parts["base"]
@@ -63,7 +63,9 @@ def arm_counts(n, wrt=("angles",), convention="nonzero", seed=0):
     n : int
         Segments.
     wrt : tuple of str from ``("angles", "lengths", "base")``
-        Seeded parameters; K = n per angles or lengths, 2 for the base.
+        Seeded parameters; K = n per angles or lengths, 2 for the base.  The pose is the
+        same whatever is seeded: angles uniform in [-1, 1] from ``seed``, lengths 1 / n,
+        the base at the origin.
 
     Returns
     -------
@@ -74,14 +76,17 @@ def arm_counts(n, wrt=("angles",), convention="nonzero", seed=0):
         wrt = (wrt,)
     _check_wrt(wrt)
     rng = np.random.default_rng(seed)
+    # one bent pose whatever is seeded (unseeded angles of 0, a straight arm, made sin = 0
+    # and the y row's tangent exactly zero: the nonzero convention then counted less)
+    angles = rng.uniform(-1, 1, n)
     lengths = np.full(n, 1.0 / n)
-    z = np.concatenate([{"angles": rng.uniform(-1, 1, n), "lengths": lengths,
-                         "base": np.zeros(2)}[w] for w in wrt])
+    z = np.concatenate([{"angles": angles, "lengths": lengths, "base": np.zeros(2)}[w]
+                        for w in wrt])
     target = np.array([0.3, 0.4])
     k = z.size
-    out, fwd = count_forward(lambda d: _arm_loss(d, n, wrt, lengths, target),
+    out, fwd = count_forward(lambda d: _arm_loss(d, n, wrt, angles, lengths, target),
                              [ad.Dual.variables(z)], convention)
-    (g,), rev = count_reverse(lambda v: _arm_loss(v, n, wrt, lengths, target),
+    (g,), rev = count_reverse(lambda v: _arm_loss(v, n, wrt, angles, lengths, target),
                               [rv.Var(z)], convention)
     rev.primal = fwd.primal
     return {"n": n, "k": k, "forward": fwd, "reverse": rev,
