@@ -89,6 +89,21 @@ def test_ops_command_rejects_bad_options(argv, msg, capsys):
     assert captured.err == f"armsim ops: error: {msg}\n" and captured.out == ""
 
 
+def test_ops_refuses_up_front_a_count_that_does_not_fit_this_machine(monkeypatch, capsys):
+    # the only refusal was N > 2000 whatever K and the memory: under ulimit -v 800000,
+    # --segments 2000 --wrt angles lengths base (0.86 GB) was a MemoryError traceback
+    from armsim.kinematics import planar
+    monkeypatch.setattr(planar, "memory_budget", lambda: 100 << 20)
+    with pytest.raises(SystemExit) as e:
+        ops_main(["--segments", "5", "1000", "--wrt", "angles", "lengths"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err == ("armsim ops: error: argument --segments: counting N = 1000 with K = 2000 "
+                   "would need about 214 MiB of memory, more than the 100 MiB allowed (0.5 of "
+                   "the memory this process may use); count fewer segments\n")
+    assert ops_main(["--segments", "300", "--wrt", "angles", "lengths", "--json"]) == 0
+
+
 def test_ops_huge_segments_via_the_command_line_is_one_line_and_fast():
     import subprocess
     import sys

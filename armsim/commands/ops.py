@@ -21,6 +21,7 @@ from armsim.commands.options import HelpSaid
 from armsim.ad import reverse as rv
 from armsim.ad.opcount import (CONVENTIONS, _check_choice, count_forward, count_reverse,
                                slide_counts)
+from armsim.kinematics import planar
 from armsim.kinematics.planar import WRT_CHOICES, joint_positions
 
 __all__ = ["arm_counts", "ops_table", "format_table", "ops_main", "MAX_SEGMENTS", "FORWARD_PASS"]
@@ -143,6 +144,23 @@ def format_table(data):
 #: N = 1000 0.24 GB 1.0 s, 2000 0.86 GB 2.8 s, 4000 3.3 GB 9.0 s).
 MAX_SEGMENTS = 2000
 
+#: Peak bytes of one count per N K (tracemalloc, both conventions, N = 250 to 1000: 12 N K
+#: floats for --wrt angles, 13 for angles lengths base, 9 for lengths; rounded up).
+BYTES_PER_NK = 14 * 8
+
+
+def _check_memory(segments, wrt):
+    """Refuse up front a count that would not fit :func:`armsim.kinematics.planar.memory_budget`
+    (the share of this machine's memory, or of ``ulimit -v``, a dense Jacobian may take)."""
+    n = max(segments)                               # the counts run one after another
+    k = sum({"angles": n, "lengths": n, "base": 2}[w] for w in wrt)
+    need, budget = BYTES_PER_NK * n * k, planar.memory_budget()
+    if need > budget:
+        raise ValueError(f"argument --segments: counting N = {n} with K = {k} would need "
+                         f"about {planar._gib(need)} of memory, more than the "
+                         f"{planar._gib(budget)} allowed ({planar.MEMORY_FRACTION:g} of the "
+                         f"memory this process may use); count fewer segments")
+
 
 class _OneLineParser(HelpSaid):
     def error(self, message):  # one line on stderr, status 2, no usage dump
@@ -175,6 +193,7 @@ def ops_main(argv=None) -> int:
         if big > MAX_SEGMENTS:
             raise ValueError(f"argument --segments: at most {MAX_SEGMENTS} segments (the count "
                              f"takes memory growing as N^2: about 0.9 GB at {MAX_SEGMENTS}), got {big}")
+        _check_memory(args.segments, args.wrt)
     except ValueError as e:
         p.error(str(e))
     data = ops_table(args.segments, tuple(args.wrt), args.convention)
