@@ -167,3 +167,55 @@ def test_reverse_counts_no_add_where_stack_or_concatenate_only_pick_entries():
     assert c.add == 0
     _, c = count_reverse(lambda x: ad.sum(ad.cumsum(x.reshape(3, 1), axis=0)), [v])
     assert c.add == 2
+
+
+def test_hand_counts_of_a_small_function_both_modes_both_conventions():
+    """f(x) = sum(sin(x) * x) + sum(A @ x) + sum(cumsum(x) * x), x of 3, K = 3, by hand.
+
+    nonzero, forward: sin 3 mul; sin(x) * x 3 + 3 mul and 3 adds (both rows hold e_i), its
+    sum no add (disjoint rows); A @ x 2 x 3 products (one entry per row of x), the sum of
+    its 2 rows 3 adds; cumsum(x) no add (e_0 + e_1 ... never overlap), cumsum(x) * x
+    6 + 3 mul and 3 adds on the diagonal, its sum (rows of 1, 2, 3 entries) 2 + 1 adds; the
+    two adds of the three scalars (3 entries each, none zero at this x) 3 + 3.
+    dense: every entry of the 3-wide tangents: sin 9, the products 18 mul and 9 adds each,
+    A @ x 18 mul and 12 adds, the sums 6, 3 and 6 adds, cumsum 6 adds, the scalars 3 + 3.
+    reverse: sin(x) * x and cumsum(x) * x 3 + 3 mul each, sin 3, A^T g 3 x 2 mul and 3 adds,
+    the reversed cumsum of 3 non-zero adjoints 2 adds, x's adjoint from 5 uses 4 x 3 adds.
+    """
+    from armsim.ad import reverse as rv
+    from armsim.ad.opcount import count_reverse
+    A = np.array([[1.0, -2.0, 0.5], [0.3, 4.0, -1.0]])
+
+    def f(v):
+        return ad.sum(ad.sin(v) * v) + ad.sum(ad.matmul(A, v)) + ad.sum(ad.cumsum(v) * v)
+
+    x = np.array([0.3, -0.5, 0.9])
+    _, fw = count_forward(f, [ad.Dual.variables(x)])
+    assert (fw.mul, fw.add) == (3 + 6 + 6 + 9, 3 + 3 + 3 + 3 + 3 + 3)
+    assert fw.primal == (3 + 3 + 2) + (2 * 5 + 1) + (2 + 3 + 2) + 2
+    _, fd = count_forward(f, [ad.Dual.variables(x)], convention="dense")
+    assert (fd.mul, fd.add) == (9 + 18 + 18 + 18, 9 + 6 + 12 + 3 + 6 + 9 + 6 + 3 + 3)
+    assert fd.primal == fw.primal
+    for convention in ("nonzero", "dense"):      # no adjoint entry is zero here
+        _, rc = count_reverse(f, [rv.Var(x)], convention=convention)
+        assert (rc.mul, rc.add) == (6 + 6 + 3 + 6, 3 + 2 + 12)
+
+
+def test_arm_counts_do_not_depend_on_the_blas_kernel_or_the_pose():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    argv = [sys.executable, str(root / "run_arm.py"), "ops", "--segments", "3", "40", "--json",
+            "--wrt", "angles", "lengths", "base"]
+    runs = []
+    for kernel in ("", "Haswell"):
+        env = dict(os.environ, OPENBLAS_CORETYPE=kernel)
+        data = json.loads(subprocess.run(argv, capture_output=True, text=True, env=env,
+                                         check=True, timeout=120).stdout)
+        runs.append([(r["forward"], r["reverse"]) for r in data["arm"]] + [data["slide"]])
+    assert runs[0] == runs[1]
+    counts = {(r["forward"].derivative, r["reverse"].derivative)
+              for r in (arm_counts(12, ("angles", "lengths"), seed=s) for s in range(4))}
+    assert len(counts) == 1
