@@ -137,12 +137,9 @@ def test_ops_states_which_forward_pass_it_counts(capsys):
     c = Chain([0.5, 0.3, 0.2])
     q = np.array([0.1, -0.4, 0.7])
     ks = []
-    ad._hooks.append(lambda name, value, tangent, inputs, params: ks.append(tangent.shape[-1])
-                     or tangent)
-    try:
+    with ad.hooked(lambda name, value, tangent, inputs, params: ks.append(tangent.shape[-1])
+                   or tangent):
         dense = c.jacobian(q)
-    finally:
-        ad._hooks.pop()
     assert ks and set(ks) == {3}
     np.testing.assert_allclose(dense, c.jacobian(q), rtol=0, atol=1e-15)
     with counting() as counted:

@@ -6,8 +6,8 @@ import pytest
 from armsim import Chain
 from armsim.ad import dual as ad
 from armsim.ad.dual import Dual
-from armsim.ad.pruning import (Slots, dense_tangent, jacobian, mark, merge, prune, to_slots,
-                            topk)
+from armsim.ad.pruning import (Slots, active, dense_tangent, jacobian, mark, merge, prune,
+                            to_slots, topk)
 
 
 def slots(ids, vals, n=8):
@@ -88,7 +88,7 @@ def test_k_none_is_the_dense_result_bit_for_bit(f):
         y = f(Dual.variables(x))
     assert np.array_equal(y.tangent, dense)
     assert np.array_equal(jacobian(f, x, k=None), dense)
-    assert ad._hooks == []
+    assert ad.hooks() == [] and not ad.instrumented()
 
 
 def test_pruning_every_operation_bounds_each_row_of_the_arm_jacobian():
@@ -103,7 +103,7 @@ def test_pruning_every_operation_bounds_each_row_of_the_arm_jacobian():
     # structured pass, the pruned one from the dense pass: equal to rounding)
     np.testing.assert_allclose(Jp, topk(J, 4), rtol=0, atol=1e-15)
     assert np.array_equal(Jp != 0, topk(J, 4) != 0)
-    assert ad._hooks == []
+    assert ad.hooks() == [] and not ad.instrumented()
 
 
 def test_mark_prunes_only_where_marked():
@@ -332,3 +332,34 @@ def test_network_gradient_matches_finite_differences():
     fd = np.array([(b.mse(w + h * e, x, y) - b.mse(w - h * e, x, y)) / (2 * h)
                    for e in np.eye(b.N_WEIGHTS)])
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_pruning_in_one_thread_leaves_another_thread_s_jacobian_whole():
+    # the hooks were one list for the process: prune() in one thread pruned the Dual
+    # operations of every other (a solve's objectives, a user's jacobian) while it lasted
+    import threading
+    c = Chain(np.full(12, 1 / 12))
+    q = np.random.default_rng(5).uniform(-1, 1, 12)
+    f = lambda v: ad.stack([ad.sum(ad.sin(v) * v), ad.sum(ad.cos(v))])     # noqa: E731
+    whole = ad.jacobian(f, q)
+    inside, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def pruner():
+        with prune(1):
+            seen["pruned"] = c.tip_and_jacobian(q)[1]
+            inside.set()
+            leave.wait(30)
+
+    t = threading.Thread(target=pruner)
+    t.start()
+    try:
+        assert inside.wait(30)
+        assert not ad.instrumented() and active() is None      # this thread: nothing hooked
+        assert np.array_equal(ad.jacobian(f, q), whole)         # its Jacobian whole
+        assert np.array_equal(c.tip_and_jacobian(q)[1], c.tip_and_jacobian(q)[1])
+        assert np.count_nonzero(c.tip_and_jacobian(q)[1], axis=-1).max() == 12
+    finally:
+        leave.set()
+        t.join()
+    assert np.count_nonzero(seen["pruned"], axis=-1).max() == 1  # the other thread's: pruned

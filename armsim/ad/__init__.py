@@ -7,7 +7,8 @@ both.  :mod:`~armsim.ad.reverse` is a small tape-based reverse mode, the cross-c
 :mod:`~armsim.ad.opcount` counts the derivative operations of either mode;
 :mod:`~armsim.ad.power` holds the slopes of ``x ** y`` both modes share;
 :mod:`~armsim.ad.nofloat` refuses ``float(dual)`` (``arr[i] = dual`` dropped the tangent);
-:mod:`~armsim.ad.compare` compares either mode's numbers by their values.
+:mod:`~armsim.ad.compare` compares either mode's numbers by their values;
+:mod:`~armsim.ad.hooks` holds each thread's instrumentation (counting, pruning).
 """
 
 from armsim.ad import dual, opcount, pruning, reverse

@@ -23,6 +23,7 @@ import numpy as np
 
 from armsim.ad import power
 from armsim.ad.compare import ByValue
+from armsim.ad.hooks import _HOOKED, hooked, hooks  # noqa: F401  (ad.hooked, ad.hooks)
 from armsim.ad.nofloat import MESSAGE as NO_FLOAT, NotAFloat, called
 from armsim.ad.power import pow_slope
 
@@ -34,19 +35,11 @@ __all__ = [
     "reshape", "moveaxis", "broadcast_to", "zeros_like", "JVP_RULES", "as_output", "pow_slope",
 ]
 
-# Hooks for instrumentation (operation counts in :mod:`armsim.ad.opcount`, tangent
-# pruning in :mod:`armsim.ad.pruning`).  ``_hooks`` holds callables
-# ``hook(name, value, tangent, inputs, params) -> tangent`` applied, in order,
-# to every new Dual: ``inputs`` are the Dual operands, ``params`` is None or a
-# dict of what the rule needs to be described (an axis, the operands).  The
-# list is empty by default, so the cost is one empty loop per operation.
-_hooks: list = []
-
-
 def _make(name, value, tangent, inputs=(), params=None):
     """Build the result of operation ``name``, passing it through the hooks."""
-    for hook in _hooks:
-        tangent = hook(name, value, tangent, inputs, params)
+    if _HOOKED[0]:
+        for hook in hooks():
+            tangent = hook(name, value, tangent, inputs, params)
     out = Dual.__new__(Dual)
     out.value = value
     out.tangent = tangent
@@ -54,10 +47,10 @@ def _make(name, value, tangent, inputs=(), params=None):
 
 
 def instrumented() -> bool:
-    """True while a hook (operation counting, tangent pruning) watches every operation:
-    code with a faster structured path then takes its plain dense pass, whose
+    """True while a hook (operation counting, tangent pruning) watches every operation of
+    this thread: code with a faster structured path then takes its plain dense pass, whose
     per-operation tangents the hooks count or prune."""
-    return bool(_hooks)
+    return bool(_HOOKED[0]) and bool(hooks())
 
 
 def is_dual(x) -> bool:

@@ -160,11 +160,8 @@ def counting(convention="nonzero"):
     _check_choice("convention", convention, CONVENTIONS)
     counts = Counts()
     hook = _forward_hook(counts, convention)
-    ad._hooks.append(hook)
-    try:
+    with ad.hooked(hook):
         yield counts
-    finally:
-        ad._hooks.remove(hook)
 
 
 def count_forward(f, duals, convention="nonzero"):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+import threading
 
 import numpy as np
 
@@ -446,12 +447,21 @@ class _Config:
         return to_slots(tangent, self.k)
 
 
-_stack: list = []
+_LOCAL = threading.local()         # each thread's pruning configurations, innermost last
+
+
+def _configs() -> list:
+    got = _LOCAL.__dict__.get("stack")
+    if got is None:
+        got = _LOCAL.stack = []
+    return got
 
 
 def active():
-    """The innermost pruning configuration, or None outside :func:`prune`."""
-    return _stack[-1] if _stack else None
+    """The innermost pruning configuration of this thread, or None outside :func:`prune`
+    (another thread's :func:`prune` leaves this one's operations alone)."""
+    stack = _configs()
+    return stack[-1] if stack else None
 
 
 @contextmanager
@@ -494,16 +504,16 @@ def prune(k, at="every", representation="dense"):
             return tangent
         return cfg.apply(tangent)
 
-    _stack.append(cfg)
-    installed = at == "every"                   # "marked": only mark() prunes
-    if installed:
-        ad._hooks.append(hook)
+    stack = _configs()
+    stack.append(cfg)
     try:
-        yield cfg
+        if at == "every":                       # "marked": only mark() prunes
+            with ad.hooked(hook):
+                yield cfg
+        else:
+            yield cfg
     finally:
-        if installed:
-            ad._hooks.remove(hook)
-        _stack.remove(cfg)
+        stack.remove(cfg)
 
 
 def mark(x):
