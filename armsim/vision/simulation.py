@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
-
 from armsim.ranges import seed as whole_seed, whole
 from armsim.vision.calibration import CalibrationRun
 
@@ -72,13 +70,13 @@ class CalibrationSimulation:
             for every later round: the reference chases it instead of the
             random jumps (a jump round still draws from the generator, so the
             run's other random numbers do not change, and the user's target
-            is put back right after it).
+            is put back right after it).  Anything but two finite numbers is a
+            ValueError (``target must be two finite numbers, got [nan, 1.0]``),
+            the frame not advanced.
         """
-        if target is not None:
-            target = np.asarray(target, dtype=float).reshape(-1)
-            if target.shape == (2,) and np.all(np.isfinite(target)):
-                self.user_target = target.copy()
-                self.run.set_target(target, hold=True)      # it stays the user's
+        if target is not None:      # (a NaN, an inf or three numbers was ignored unsaid)
+            self.run.set_target(target, hold=True)          # it stays the user's
+            self.user_target = self.run.held_target.copy()
         run = self.run
         start = time.perf_counter()
         for _ in range(self.rounds_per_frame):
