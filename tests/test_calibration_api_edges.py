@@ -24,3 +24,38 @@ def test_a_frame_refuses_a_bad_target_as_the_run_does(target, message):
     assert (sim.frame, sim.run.round, sim.user_target) == (0, 0, None)
     sim.step(target=(300, 400))
     assert sim.user_target.tolist() == sim.run.target.tolist() == [300.0, 400.0]
+
+
+def _not_an_experiment():
+    from armsim.vision import Experiment, calibration, sweep
+    from armsim.vision.calibration import CalibrationRun
+    presets = "(armsim.vision.PRESETS has gecco, lm), got "
+    return [
+        (lambda: calibration.run("gecco", 1, 5), "experiment must be an Experiment " + presets
+         + "'gecco'"),
+        (lambda: CalibrationRun({}, 1), "experiment must be an Experiment " + presets + "{}"),
+        (lambda: CalibrationSimulation("lm"), "experiment must be an Experiment " + presets
+         + "'lm'"),
+        (lambda: sweep.tasks("lm", [{}], [1]), "base must be an Experiment " + presets + "'lm'"),
+        (lambda: Experiment(calibration={}).validate(),
+         "calibration: must be a CalibrationSettings, got {}"),
+        (lambda: Experiment(genetic=None).validate(),
+         "genetic: must be a GeneticSettings, got None"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_a_run_refuses_what_is_not_an_experiment_in_one_line(case):
+    # each was an AttributeError ("'str' object has no attribute 'validate'")
+    call, message = _not_an_experiment()[case]
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value) == message
+
+
+def test_a_simulation_of_no_experiment_runs_the_gecco_preset_as_the_run_does():
+    # CalibrationRun(None) is the gecco preset; the frames of it failed at the first step
+    # (AttributeError: 'NoneType' object has no attribute 'calibration')
+    sim = CalibrationSimulation(None, seed=1, rounds_per_frame=3)
+    assert sim.step().round == 3 and sim.experiment == PRESETS["gecco"]
+    assert sim.report()["rounds"] == 3

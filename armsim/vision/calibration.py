@@ -255,6 +255,9 @@ class CalibrationRun:
 
     def __init__(self, experiment=None, seed=0):
         experiment = PRESETS["gecco"] if experiment is None else experiment
+        if not isinstance(experiment, Experiment):  # (a preset's name was an AttributeError)
+            raise ValueError(f"experiment must be an Experiment (armsim.vision.PRESETS has "
+                             f"{', '.join(PRESETS)}), got {ranges.given(experiment)}")
         self.experiment = experiment.validate()
         cal, gen = experiment.calibration, experiment.genetic
         self.variant = var = experiment.variant

@@ -17,6 +17,7 @@ import numpy as np
 from armsim.vision.camera import OBSERVATIONS, CameraSettings
 from armsim.vision.genetic import SECOND_PARENTS, GeneticSettings
 from armsim.kinematics.planar import memory_budget
+from armsim.ranges import given
 from armsim.vision.learners import LEARNERS, learner_class
 
 #: arrays of the bearings' tangents' size a round holds at once (:meth:`Experiment.round_bytes`)
@@ -198,6 +199,10 @@ class Experiment:
     genetic: GeneticSettings = field(default_factory=GeneticSettings)
     variant: VariantSettings = field(default_factory=VariantSettings)
 
+    #: the sections and the settings class each holds
+    SECTIONS = {"camera": CameraSettings, "calibration": CalibrationSettings,
+                "genetic": GeneticSettings, "variant": VariantSettings}
+
     #: short sweep names for the common keys (exact names only, no prefixes)
     ALIASES = {"segments": "calibration.segments", "population": "genetic.population",
                "learner": "calibration.learner", "window": "calibration.window"}
@@ -205,9 +210,12 @@ class Experiment:
     def validate(self):
         """Validate every section; errors read ``"calibration.segments: must be >= 1, got 0"``;
         then refuse sizes whose round cannot fit in memory (:meth:`round_bytes`)."""
-        for section in ("camera", "calibration", "genetic", "variant"):
+        for section, kind in self.SECTIONS.items():
+            value = getattr(self, section)
+            if not isinstance(value, kind):     # (a dict or None was an AttributeError)
+                raise ValueError(f"{section}: must be a {kind.__name__}, got {given(value)}")
             try:
-                getattr(self, section).validate()
+                value.validate()
             except ValueError as exc:
                 raise ValueError(f"{section}.{exc}") from None
         need, budget = self.round_bytes(), memory_budget()

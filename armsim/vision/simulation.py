@@ -51,6 +51,7 @@ class CalibrationSimulation:
     def reset(self):
         """Start again from round 0 with the same seed (and the scripted target)."""
         self.run = CalibrationRun(self.experiment, self.seed)
+        self.experiment = self.run.experiment       # (None: the gecco preset, as the run's)
         self.frame = 0
         self.converged_round = None
         self.user_target = None

@@ -49,6 +49,7 @@ import numpy as np
 
 from armsim import ranges
 from armsim.vision.calibration import run
+from armsim.vision.experiment import PRESETS, Experiment
 from armsim.vision.dask_remote import EngineError, remote_client
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
@@ -170,6 +171,9 @@ def tasks(base, grid, seeds, max_rounds=None):
 
     Raises ValueError (the settings error) for a grid point that does not validate.
     """
+    if not isinstance(base, Experiment):      # (a preset's name was an AttributeError)
+        raise ValueError(f"base must be an Experiment (armsim.vision.PRESETS has "
+                         f"{', '.join(PRESETS)}), got {ranges.given(base)}")
     if len(grid) * len(seeds) > MAX_RUNS:
         raise ValueError(f"the sweep has {len(grid) * len(seeds)} runs; at most {MAX_RUNS}")
     seeds = [ranges.seed(s) for s in seeds]     # (1.5 was seed 1, -1 failed in a worker)
