@@ -59,3 +59,25 @@ def test_a_simulation_of_no_experiment_runs_the_gecco_preset_as_the_run_does():
     sim = CalibrationSimulation(None, seed=1, rounds_per_frame=3)
     assert sim.step().round == 3 and sim.experiment == PRESETS["gecco"]
     assert sim.report()["rounds"] == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(jobs=2.5), "jobs must be an integer >= 1, got 2.5"),
+    (dict(jobs="2"), "jobs must be an integer >= 1, got '2'"),
+    (dict(jobs=0), "jobs must be an integer >= 1, got 0"),
+    (dict(jobs=-3), "jobs must be an integer >= 1, got -3"),
+    (dict(skip=-1), "skip must be an integer from 0 to 2, got -1"),
+    (dict(skip=3), "skip must be an integer from 0 to 2, got 3"),
+    (dict(skip=1.0 + 0.5), "skip must be an integer from 0 to 2, got 1.5"),
+])
+def test_a_sweep_refuses_bad_jobs_or_skip_before_any_run(kwargs, message):
+    # jobs 2.5 was the pool's TypeError and 0 or -3 ran serially without a word; skip -1
+    # ran the last task alone and numbered its row -1, skip 3 ran nothing
+    from armsim.vision import sweep
+    rows = []
+    with pytest.raises(ValueError) as err:
+        sweep.sweep(PRESETS["lm"], [{}], [1, 2], max_rounds=2, progress=False,
+                    on_row=lambda i, row: rows.append(i), **kwargs)
+    assert str(err.value) == message and rows == []
+    assert len(sweep.sweep(PRESETS["lm"], [{}], [1, 2], max_rounds=2, progress=False,
+                           skip=2)) == 0

@@ -209,8 +209,9 @@ def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="loc
     grid : list of dict
         Each maps setting keys (see :meth:`Experiment.with_value`) to values.
     seeds : sequence of int
-    jobs : int
-        ``engine="local"``: worker processes (1: run in this process).
+    jobs : int >= 1
+        ``engine="local"``: worker processes (1: run in this process), at most
+        :func:`process_limit`.
     max_rounds : int, optional
         Overrides each experiment's ``calibration.max_rounds``.
     progress : bool, optional
@@ -219,7 +220,7 @@ def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="loc
     engine : ``"local"`` or ``"dask"``
         ``"dask"`` runs the tasks on ``client`` (a ``distributed.Client``, see
         :func:`dask_client`), at most :data:`IN_FLIGHT` tasks per worker thread at a time.
-    skip : int
+    skip : int from 0 to the number of tasks
         Leave out the first ``skip`` tasks (a resumed sweep: their rows are already written).
     on_row : callable(index, row), optional
         Called with each row as soon as it and every row before it are done (grid order).
@@ -230,6 +231,10 @@ def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="loc
     engine gives the same rows (``seconds`` aside, which is wall-clock time).
     """
     todo = tasks(base, grid, seeds, max_rounds)
+    # (jobs 2.5 was a TypeError from the pool, 0 and -3 ran serially unsaid; skip -1 ran
+    # the last task alone, numbered -1)
+    jobs = ranges.whole("jobs", jobs, 1)
+    skip = ranges.whole("skip", skip, 0, len(todo))
     bar = _progress_bar(len(todo), progress, initial=skip)
     rows = []
     try:
