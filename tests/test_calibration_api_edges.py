@@ -81,3 +81,17 @@ def test_a_sweep_refuses_bad_jobs_or_skip_before_any_run(kwargs, message):
     assert str(err.value) == message and rows == []
     assert len(sweep.sweep(PRESETS["lm"], [{}], [1, 2], max_rounds=2, progress=False,
                            skip=2)) == 0
+
+
+@pytest.mark.parametrize("angle_range", [(2e6, 2e6 + 6.0), (-1e17, 0.0), (0.0, 10000.5)])
+def test_an_angle_range_a_run_cannot_keep_is_refused(angle_range):
+    # drawn past the +-1e6 rad that unwrapped angles are kept within, the gecco variant's
+    # candidates were cut back to 1e6 at their first step while the reference stayed at 2e6:
+    # lm never identified the arm (identified in 18 rounds from [0, 2 pi)); a scene refuses
+    # past +-1e4
+    exp = PRESETS["gecco"].with_value("calibration.angle_range", angle_range)
+    with pytest.raises(ValueError) as err:
+        exp.validate()
+    assert str(err.value) == (f"calibration.angle_range: must lie within [-10000, 10000] rad, "
+                              f"got {list(angle_range)}")
+    PRESETS["gecco"].with_value("calibration.angle_range", (-1e4, 1e4)).validate()

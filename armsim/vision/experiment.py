@@ -27,6 +27,11 @@ __all__ = ["CalibrationSettings", "VariantSettings", "Experiment", "PRESETS", "C
            "OBSERVATIONS", "ANGLE_MODES", "SECOND_PARENTS", "STOP_CANDIDATES"]
 
 TWO_PI = 2.0 * math.pi
+#: [rad] the initial angles' range lies within +-this (a scene's bound too): unwrapped
+#: angles are kept within +-1e6 rad (calibration.MAX_UNWRAPPED), so candidates drawn past it
+#: were cut back at their first step while the reference stayed, and past 2**53 a step no
+#: longer moves an angle
+MAX_ANGLE = 1.0e4
 CRITERIA = ("loss", "identified")
 #: learned and reference angles wrapped to [0, 2 pi) after every step, or left to grow
 ANGLE_MODES = ("wrapped", "unwrapped")
@@ -42,7 +47,7 @@ class CalibrationSettings:
     ----------
     segments : int                       n, segments of the reference and of every candidate
     length_range : (lo, hi) [px]         lengths drawn from and clipped to this range
-    angle_range : (lo, hi) [rad]         initial angles drawn from this range (learned angles wrap to [0, 2 pi))
+    angle_range : (lo, hi) [rad]         initial angles drawn from this range, within +-MAX_ANGLE
     base : (x, y) [px]
     canvas : (width, height) [px]        the target jumps to a uniform point of it
     target_start : (x, y) [px]
@@ -84,6 +89,9 @@ class CalibrationSettings:
         _int_at_least(self, "segments", 1)
         _range(self, "length_range", positive=True)
         _range(self, "angle_range")
+        if max(abs(a) for a in self.angle_range) > MAX_ANGLE:
+            raise ValueError(f"angle_range: must lie within [-{MAX_ANGLE:g}, {MAX_ANGLE:g}] rad, "
+                             f"got {list(self.angle_range)}")
         _pair(self, "base")
         _pair(self, "canvas")
         if min(self.canvas) <= 0:
