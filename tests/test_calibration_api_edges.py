@@ -95,3 +95,36 @@ def test_an_angle_range_a_run_cannot_keep_is_refused(angle_range):
     assert str(err.value) == (f"calibration.angle_range: must lie within [-10000, 10000] rad, "
                               f"got {list(angle_range)}")
     PRESETS["gecco"].with_value("calibration.angle_range", (-1e4, 1e4)).validate()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("calibration.length_range", (1e308, 1.5e308),
+     "calibration.length_range: must be two numbers within +-1000000 px, got [1e+308, 1.5e+308]"),
+    ("calibration.base", (1e308, 0.0),
+     "calibration.base: must be two numbers within +-1000000 px, got [1e+308, 0.0]"),
+    ("calibration.canvas", (1e7, 1.0),
+     "calibration.canvas: must be two numbers within +-1000000 px, got [10000000.0, 1.0]"),
+    ("calibration.target_start", (0.0, -2e6),
+     "calibration.target_start: must be two numbers within +-1000000 px, got [0.0, -2000000.0]"),
+    ("camera.focuses", ((-1e308, 0.0),),
+     "camera.focuses: every coordinate must be within +-1000000 px, got ((-1e+308, 0.0),)"),
+])
+def test_pixels_past_a_scenes_bound_are_refused(key, value, message):
+    # lengths of 1e308 overflowed their sums (every learned parameter and the reference NaN,
+    # numpy's RuntimeWarnings on stderr); a base and a focus 1e308 either side made every
+    # gradient NaN; a scene refuses past 1e6 px
+    with pytest.raises(ValueError) as err:
+        PRESETS["lm"].with_value(key, value).validate()
+    assert str(err.value) == message
+
+
+def test_pixels_at_a_scenes_bound_run_finite():
+    import numpy as np
+    from armsim.vision import CalibrationRun
+    exp = (PRESETS["lm"].with_value("calibration.length_range", (1e6, 1e6))
+           .with_value("calibration.base", (1e6, -1e6))
+           .with_value("camera.focuses", ((-1e6, 1e6),)))
+    run = CalibrationRun(exp, 2)
+    for _ in range(20):
+        run.step()
+    assert np.all(np.isfinite(run.params)) and np.all(np.isfinite(run._grad))

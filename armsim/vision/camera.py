@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armsim.ad import dual as ad
+from armsim.ranges import BIG, shown
 
 __all__ = [
     "CameraSettings", "CAMERA_PRESETS", "wrap", "wrap_positive", "bearings",
@@ -68,6 +69,9 @@ class CameraSettings:
             raise ValueError(f"focuses: must be a non-empty list of [x, y] pairs, got {self.focuses!r}")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"focuses: every coordinate must be finite, got {self.focuses!r}")
+        if np.max(np.abs(arr)) > BIG:    # (a base and a focus 1e308 either side: NaN gradients)
+            raise ValueError(f"focuses: every coordinate must be within +-{BIG:.0f} px, got "
+                             f"{shown(self.focuses)}")
         return self
 
     @property

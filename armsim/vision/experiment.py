@@ -17,7 +17,7 @@ import numpy as np
 from armsim.vision.camera import OBSERVATIONS, CameraSettings
 from armsim.vision.genetic import SECOND_PARENTS, GeneticSettings
 from armsim.kinematics.planar import memory_budget
-from armsim.ranges import given
+from armsim.ranges import BIG, given
 from armsim.vision.learners import LEARNERS, learner_class
 
 #: arrays of the bearings' tangents' size a round holds at once (:meth:`Experiment.round_bytes`)
@@ -88,15 +88,19 @@ class CalibrationSettings:
         """Raise ``ValueError("<field>: must be ..., got ...")`` for the first bad field."""
         _int_at_least(self, "segments", 1)
         _range(self, "length_range", positive=True)
+        _within_big(self, "length_range")
         _range(self, "angle_range")
         if max(abs(a) for a in self.angle_range) > MAX_ANGLE:
             raise ValueError(f"angle_range: must lie within [-{MAX_ANGLE:g}, {MAX_ANGLE:g}] rad, "
                              f"got {list(self.angle_range)}")
         _pair(self, "base")
+        _within_big(self, "base")
         _pair(self, "canvas")
         if min(self.canvas) <= 0:
             raise ValueError(f"canvas: both sizes must be > 0, got {list(self.canvas)}")
+        _within_big(self, "canvas")
         _pair(self, "target_start")
+        _within_big(self, "target_start")
         _int_at_least(self, "target_period", 1)
         _positive(self, "max_speed")
         if self.learner not in LEARNERS:
@@ -137,6 +141,14 @@ def _pair(s, name):
     ok = isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_real(x) and np.isfinite(x) for x in v)
     if not ok:
         raise ValueError(f"{name}: must be two finite numbers, got {v!r}")
+
+
+def _within_big(s, name):
+    """Pixels within +-BIG (a scene's bound): lengths of 1e308 overflowed their sums and a
+    base and a focus 1e308 either side their difference, making NaN of every gradient."""
+    v = getattr(s, name)
+    if max(abs(x) for x in v) > BIG:
+        raise ValueError(f"{name}: must be two numbers within +-{BIG:.0f} px, got {list(v)}")
 
 
 def _range(s, name, positive=False):
