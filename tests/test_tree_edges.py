@@ -323,13 +323,13 @@ def test_many_weights_on_one_robot_keep_a_bounded_cache():
 
 @pytest.mark.parametrize("kw, message", [
     ({"weights": {"left_tool": "abc"}}, "the weights of 'left_tool' must be an array of numbers, "
-                                        "got abc"),
-    ({"reach_tolerance": "x"}, r"reach_tolerance must be a number > 0 and <= 1e\+50, got x"),
-    ({"q0": "x"}, "q0 must be an array of numbers, got x"),
+                                        "got 'abc'"),
+    ({"reach_tolerance": "x"}, r"reach_tolerance must be a number > 0 and <= 1e\+50, got 'x'"),
+    ({"q0": "x"}, "q0 must be an array of numbers, got 'x'"),
     ({"weights": {"left_tool": [1, 1]}}, r"the weights of target 'left_tool' must be 6 finite "
                                          r"numbers .*, got \(1.0, 1.0\)"),
     ({"path": "abc"}, r"the target of 'left_tool' \(frame 0\) must be an array of numbers, "
-                      r"got abc"),
+                      r"got 'abc'"),
     ({"path": [np.nan, 0.0, 0.0]}, r"target of 'left_tool' must be a position \(3,\) or a pose "
                                    r"\(4, 4\) of finite numbers within \+-1e\+06, got numbers "
                                    r"that are not finite or beyond it"),

@@ -147,7 +147,7 @@ ROUNDS = "max_rounds must be an integer from 1 to 100,000,000, got "
     (1, True, ROUNDS + "True"), (1, float("inf"), ROUNDS + "inf"),
     (1, 10**8 + 1, ROUNDS + "100000001"),
     (1.5, 10, SEED + "1.5"), (-1, 10, SEED + "-1"), (True, 10, SEED + "True"),
-    ("1", 10, SEED + "1"), (2**63, 10, SEED + "9223372036854775808"),
+    ("1", 10, SEED + "'1'"), (2**63, 10, SEED + "9223372036854775808"),
 ])
 def test_a_calibration_run_refuses_a_bad_seed_or_round_count(seed, max_rounds, message):
     # max_rounds 0 returned final_loss inf, 2.5 ran 2 rounds; seed 1.5 was numpy's TypeError
@@ -224,7 +224,7 @@ def test_a_calibration_runs_text_target_is_named():
     # "could not convert string to float: 'ab'" (numpy's; no argument named)
     from armsim.vision import calibration as C
     run = C.CalibrationRun(C.PRESETS["lm"], 1)
-    with pytest.raises(ValueError, match=r"^target must be an array of numbers, got ab$"):
+    with pytest.raises(ValueError, match=r"^target must be an array of numbers, got 'ab'$"):
         run.set_target("ab")
     run.set_target([1.0, 2.0])
     assert run.target.tolist() == [1.0, 2.0]
