@@ -128,3 +128,20 @@ def test_pixels_at_a_scenes_bound_run_finite():
     for _ in range(20):
         run.step()
     assert np.all(np.isfinite(run.params)) and np.all(np.isfinite(run._grad))
+
+
+def test_settings_refuse_more_rounds_than_run_and_a_scene_take():
+    # CalibrationSettings.max_rounds took 10**30, where run(), scenes and sweep refuse a
+    # count over 10**8 (docs/calibration.md says so of every entry)
+    import dataclasses
+    from armsim.vision import PRESETS
+    exp = PRESETS["lm"]
+    bad = dataclasses.replace(exp, calibration=dataclasses.replace(exp.calibration,
+                                                                   max_rounds=10**30))
+    with pytest.raises(ValueError) as err:
+        bad.validate()
+    assert str(err.value) == ("calibration.max_rounds: must be <= 100,000,000, got "
+                              "1000000000000000000000000000000")
+    ok = dataclasses.replace(exp, calibration=dataclasses.replace(exp.calibration,
+                                                                  max_rounds=10**8))
+    assert ok.validate() is not None

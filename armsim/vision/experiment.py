@@ -17,7 +17,7 @@ import numpy as np
 from armsim.vision.camera import OBSERVATIONS, CameraSettings
 from armsim.vision.genetic import SECOND_PARENTS, GeneticSettings
 from armsim.kinematics.planar import memory_budget
-from armsim.ranges import BIG, given
+from armsim.ranges import BIG, MAX_ROUNDS, given
 from armsim.vision.learners import LEARNERS, learner_class
 
 #: arrays of the bearings' tangents' size a round holds at once (:meth:`Experiment.round_bytes`)
@@ -114,7 +114,7 @@ class CalibrationSettings:
         _positive(self, "angle_tolerance")
         _int_at_least(self, "window", 1)
         _positive(self, "damping")
-        _int_at_least(self, "max_rounds", 1)
+        _int_at_least(self, "max_rounds", 1, MAX_ROUNDS)       # (as run's and a scene's)
         return self
 
 
@@ -122,12 +122,14 @@ def _is_real(x):
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
-def _int_at_least(s, name, lo):
+def _int_at_least(s, name, lo, hi=None):
     v = getattr(s, name)
     if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
         raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
     if v < lo:
         raise ValueError(f"{name}: must be >= {lo}, got {v!r}")
+    if hi is not None and v > hi:
+        raise ValueError(f"{name}: must be <= {hi:,}, got {v!r}")
 
 
 def _positive(s, name):
