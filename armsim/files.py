@@ -127,7 +127,20 @@ def say(text, file=None):
         raise
     except OSError as exc:
         what = "standard output" if out is sys.stdout else "standard error"
+        _drop_pending(out)
         raise OutputError(f"cannot write {what}: {_why(exc)}") from None
+
+
+def _drop_pending(out):
+    """Point ``out``'s descriptor at the null device: the text its buffer still holds would
+    fail again when Python flushes it at exit ("Exception ignored ... OSError", status
+    120 instead of the command's 2)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, out.fileno())
+        finally:
+            os.close(null)
 
 
 class Terminated(BaseException):

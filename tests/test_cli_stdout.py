@@ -14,8 +14,11 @@ from _real_data import SETUP, Synthetic
 from armsim.vision.real import format_joints, format_observations
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy",
-           PYGAME_HIDE_SUPPORT_PROMPT="1")
+# (standard output buffered, as a user's shell has it: PYTHONUNBUFFERED hid a second failed
+# flush at exit, status 120, in every run here and none on a clean machine)
+ENV = {k: v for k, v in dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy",
+                             PYGAME_HIDE_SUPPORT_PROMPT="1").items()
+       if k != "PYTHONUNBUFFERED"}
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 
