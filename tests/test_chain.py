@@ -264,3 +264,28 @@ def test_bad_wrt_and_bad_angles():
         c.jacobian([0, 0], wrt="mass")
     with pytest.raises(ValueError, match=r"angles must have shape \(\.\.\., 2\)"):
         c.tip([0, 0, 0])
+
+
+def test_a_pruned_jacobian_s_estimate_covers_its_peak(monkeypatch):
+    # under prune() the dense mask's temporaries peak at 6.1 floats per B (N+1) K (7.1 with
+    # lengths), where the estimate counted the unpruned pass's 4 (6): a Jacobian the check
+    # let through could take 0.78 of the memory instead of the budget's 0.5 (helper 106)
+    import tracemalloc
+
+    import armsim.kinematics.planar as chain_mod
+    from armsim.ad.pruning import prune
+    c = Chain(np.full(60, 1 / 60))
+    q = np.random.default_rng(1).uniform(-1, 1, (40, 60))
+    for wrt, k in ((("angles",), 60), (("angles", "lengths"), 120)):
+        tracemalloc.start()
+        with prune(2):
+            c.tip_and_jacobian(q, wrt=wrt)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        per = chain_mod._PRUNED_FLOATS["tip" if wrt == ("angles",) else "tip+"]
+        estimate = per * 8 * 40 * 61 * k
+        assert peak <= estimate
+        monkeypatch.setattr(chain_mod, "memory_budget", lambda e=estimate: e - 1)
+        with prune(2), pytest.raises(ValueError, match="would need about"):
+            c.tip_and_jacobian(q, wrt=wrt)         # refused up front at its own estimate
+        monkeypatch.undo()

@@ -52,6 +52,9 @@ MAX_ANGLE = 1e6
 #: lengths or base for the tip; 11.1 for every joint), rounded up.  The tip takes
 #: the dense pass only while a hook watches (:func:`armsim.ad.dual.instrumented`).
 _PASS_FLOATS = {"tip": 4, "tip+": 6, "joints": 12}
+#: The same inside :func:`armsim.ad.pruning.prune` (its dense mask's temporaries): 6.1, 7.1
+#: and 11.1 measured at N = 60, B = 40, k = 2 and k = K/2, rounded up.
+_PRUNED_FLOATS = {"tip": 7, "tip+": 8, "joints": 12}
 #: Peak bytes of the structured tip pass (:func:`tip_jacobian`), per float of the
 #: (B, N) angles, by number of seeded groups among angles and lengths (0, 1, 2),
 #: plus 8 bytes per output entry: measured with tracemalloc, rounded up.
@@ -387,7 +390,9 @@ class Chain:
             local = sum(w in wrt for w in ("angles", "lengths"))
             need = 8 * arms * (_TIP_FLOATS[local] * n + 2 * k)
         else:
-            per = _PASS_FLOATS["joints" if not tip_only else "tip" if wrt == ("angles",) else "tip+"]
+            from armsim.ad.pruning import active
+            per = (_PASS_FLOATS if active() is None else _PRUNED_FLOATS)[
+                "joints" if not tip_only else "tip" if wrt == ("angles",) else "tip+"]
             need = per * 8 * arms * (n + 1) * k
         if need > memory_budget():
             raise ValueError(
