@@ -336,14 +336,21 @@ class SpatialSimulation:
         self.stats.record(st, self.path, self.frame, got.error <= self.reach_tolerance
                           and got.orientation_error <= ORIENTATION_TOLERANCE)
 
+    def bound(self, target, error, orientation_error):
+        """(the best position error any pose reaches for ``target``: its distance beyond the
+        reach of the first joint, the excess of the errors over it, whether that excess is
+        more than :data:`SHORT` reaches)."""
+        chain = self.chain
+        reach = chain.reach
+        p = target[:3, 3] if target.shape == (4, 4) else target
+        best = max(0.0, float(np.linalg.norm(p - chain.xyz[0])) - reach)
+        excess = max(error - best, reach * orientation_error)
+        return best, excess, excess > SHORT * reach
+
     def _shortfall(self, error, orientation_error):
         """(best possible position error, stalled, joints at a limit) for this frame."""
         chain = self.chain
-        reach = chain.reach
-        p = self._target[:3, 3] if self._target.shape == (4, 4) else self._target
-        best = max(0.0, float(np.linalg.norm(p - chain.xyz[0])) - reach)
-        excess = max(error - best, reach * orientation_error)
-        short = excess > SHORT * reach
+        best, excess, short = self.bound(self._target, error, orientation_error)
         still = self._still
         if still and not np.array_equal(still[-1][0], self._target):
             still.clear()

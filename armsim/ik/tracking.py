@@ -349,13 +349,19 @@ class Simulation:
             self.state.joints[-1] - wp[index])) <= self.reach_tolerance
         self.stats.record(self.state, self.path, self.frame, close)
 
+    def bound(self, target, error):
+        """(the best error any pose reaches for ``target``: its distance outside the
+        workspace annulus, whether ``error`` is more than :data:`SHORT` reaches above it)."""
+        chain = self.chain
+        r_in, r_out = workspace(chain)
+        dist = float(np.linalg.norm(target - chain.base))
+        best = max(0.0, dist - r_out, r_in - dist)
+        return best, error - best > SHORT * chain.reach
+
     def _shortfall(self, error):
         """(best possible error, stalled, joints at a limit) for the current frame."""
         chain = self.chain
-        r_in, r_out = workspace(chain)
-        dist = float(np.linalg.norm(self._target - chain.base))
-        best = max(0.0, dist - r_out, r_in - dist)
-        short = error - best > SHORT * chain.reach
+        best, short = self.bound(self._target, error)
         still = self._still
         if still and not np.array_equal(still[-1][0], self._target):
             still.clear()

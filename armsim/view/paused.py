@@ -8,8 +8,7 @@ import copy
 
 import numpy as np
 
-from armsim.ik.planar import workspace
-from armsim.ik.tracking import SHORT, clearance, joints_at_limit, shapes
+from armsim.ik.tracking import clearance, joints_at_limit, shapes
 from armsim.kinematics.spatial import rotation_vector
 
 __all__ = ["shown_target", "obstacles_now"]
@@ -34,8 +33,8 @@ def shown_target(sim, state, user_target, spatial, ik):
     a (2,) point, a (3,) position or a (4, 4) pose) for its target and the obstacles where
     they are now (:func:`obstacles_now`); ``spatial``: a spatial arm's state, ``ik``: an arm
     chasing the target by IK (else a calibration run, whose round's numbers stay the run's).
-    An arm's errors, its bound ``best`` and the joints ``at_limit`` are measured to the
-    moved target as the run measures them; it has not ``stalled`` (nor ``restarted``) on it."""
+    An arm's errors, its bound ``best`` (the simulation's ``bound``) and the joints
+    ``at_limit`` are measured to the moved target as the run measures them; it has not ``stalled`` (nor ``restarted``) on it."""
     if ik:
         state = obstacles_now(sim, state, sim.chain)
     if user_target is None or not hasattr(state, "target"):
@@ -59,21 +58,16 @@ def shown_target(sim, state, user_target, spatial, ik):
         if state.kind == "pose":
             shown.orientation_error = float(np.linalg.norm(rotation_vector(
                 T[:3, :3] @ tool[:3, :3].T)))
-        chain, reach = sim.chain, float(sim.chain.reach)
-        # (SpatialSimulation._shortfall's bound: the tool is within reach of the first joint)
-        shown.best = max(0.0, float(np.linalg.norm(T[:3, 3] - chain.xyz[0])) - reach)
-        short = max(shown.error - shown.best, reach * shown.orientation_error) > SHORT * reach
+        chain = sim.chain
+        shown.best, _, short = sim.bound(T, shown.error, shown.orientation_error)
         shown.restarted = False
     else:
         if np.array_equal(u, state.target):
             return state
         shown.target = u.copy()
         shown.error = float(np.linalg.norm(u - np.asarray(state.joints, float)[-1]))
-        chain = sim.chain           # (Simulation._shortfall's bound: the workspace annulus)
-        r_in, r_out = workspace(chain)
-        d = float(np.linalg.norm(u - chain.base))
-        shown.best = max(0.0, d - r_out, r_in - d)
-        short = shown.error - shown.best > SHORT * chain.reach
+        chain = sim.chain
+        shown.best, short = sim.bound(u, shown.error)
         # a comparison's other arms chase the same target (Simulation.step passes it on)
         shown.companions = [shown_target(s, c, u, False, True)
                             for s, c in zip(sim.companions, state.companions)]
