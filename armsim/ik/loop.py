@@ -328,8 +328,7 @@ class Solver:
         if not self.restarts:
             q, iters, res, off, stalled = self._attempts(targets, aim, reachable, q0, first)
             return self._finish(q, iters, res, reachable, stalled, timed_out)
-        # a target the problem proves unattainable: its first start runs the full budget,
-        # and no restart follows
+        # a target the problem proves unattainable: its first start runs all, no restart after
         proved = prob.proved(aim, reachable)
         if proved.any():
             first = np.where(proved, self.max_iter, first)
@@ -382,9 +381,8 @@ class Solver:
             if deadline is not None and time.perf_counter() > deadline:
                 timed_out |= unfinished
                 break
-            # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS; one
-            # row alone: k = 1, on floats) run as one batch, taken in order as if one after
-            # another
+            # the next k starts of every unfinished row (k doubling, k x rows <= GROUP_ROWS;
+            # one row alone: k = 1, on floats) run as one batch, in order as if one by one
             rows = np.flatnonzero(unfinished)
             k = 1 if rows.size == 1 else max(1, min(len(starts) - i, GROUP_ROWS // rows.size, grow))
             restarted[rows] = True
@@ -436,10 +434,12 @@ class Solver:
             timed_out, 4, np.where(stalled, 2, 3))))
         return q, iters, res, _REASONS[code].tolist()
 
-    def solve(self, target, q0=None):
-        """Solve one problem: target (m,) (a pose's: or (4, 4)), q0 (n,) -> :class:`IKResult`."""
+    def solve(self, target, q0=None, rows=False):
+        """Solve one problem: target (m,) (a pose's: or (4, 4); ``rows``: the problem's rows,
+        checked by :func:`solve`), q0 (n,) -> :class:`IKResult`."""
         prob = self.problem
-        target = solve_target(_given_rows(prob, target, False), prob.target_size, MAX_COORDINATE)
+        target = solve_target(target if rows else _given_rows(prob, target, False),
+                              prob.target_size, MAX_COORDINATE)
         q0 = prob.default_start() if q0 is None else _array("q0", q0)
         if not within(q0, prob.n, MAX_ANGLE):
             raise rows_error("q0", q0, (prob.n,), MAX_ANGLE, " rad")
@@ -650,7 +650,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         except TypeError:                 # a setting that is not hashable: made each time
             made = key = None
         if made is not None:
-            return made.solve_raw(flat, q0, target) if raw else made.solve(target, q0)
+            return made.solve_raw(flat, q0, target) if raw else made.solve(target, q0, True)
     solver = Solver(chain, method=method, correction=correction, tol=tol, max_iter=max_iter,
                     first_iter=first_iter, restarts=restarts, seed=seed,
                     first_start=first_start, q0_radius=q0_radius, objectives=objectives,
@@ -659,7 +659,7 @@ def solve(chain, target, q0=None, method=DEFAULTS["method"], correction=DEFAULTS
         if len(kept) >= SOLVERS_KEPT:
             kept.clear()
         kept[key] = solver
-    return solver.solve_raw(flat, q0, target) if raw else solver.solve(target, q0)
+    return solver.solve_raw(flat, q0, target) if raw else solver.solve(target, q0, True)
 
 
 #: :func:`solve` keeps this many solvers per thread (their settings differ); then starts over
