@@ -216,3 +216,44 @@ def test_arm_counts_do_not_depend_on_the_blas_kernel_or_the_pose():
     counts = {(r["forward"].derivative, r["reverse"].derivative)
               for r in (arm_counts(12, ("angles", "lengths"), seed=s) for s in range(4))}
     assert len(counts) == 1
+
+
+def test_ops_limit_is_per_wrt_choice(capsys):
+    """--wrt base alone seeds K = 2 whatever N: its count takes memory growing as N (about
+    113 bytes a segment, peak RSS), not N^2, so N = 2001 runs; a choice that seeds angles or
+    lengths (K ~ N) is still refused above 2000 with the N^2 line."""
+    assert ops_main(["--segments", "2001", "--wrt", "base", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["arm"][0]["segments"] == 2001 and data["arm"][0]["k"] == 2
+    assert data["arm"][0]["max_diff"] < 1e-12
+    from armsim.commands.ops import MAX_SEGMENTS, MAX_SEGMENTS_BASE, max_segments
+    assert max_segments(["base"]) == MAX_SEGMENTS_BASE > MAX_SEGMENTS
+    for wrt in (["angles"], ["lengths"], ["angles", "base"], ["lengths", "base"],
+                ["base", "angles", "lengths"]):
+        assert max_segments(wrt) == MAX_SEGMENTS == 2000
+        with pytest.raises(SystemExit) as e:
+            ops_main(["--segments", "2001", "--wrt", *wrt])
+        assert e.value.code == 2
+        assert capsys.readouterr().err == (
+            "armsim ops: error: argument --segments: at most 2000 segments (the count takes "
+            "memory growing as N^2: about 0.9 GB at 2000), got 2001\n")
+    with pytest.raises(SystemExit) as e:
+        ops_main(["--segments", str(MAX_SEGMENTS_BASE + 1), "--wrt", "base"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == (
+        f"armsim ops: error: argument --segments: at most {MAX_SEGMENTS_BASE} segments with "
+        f"--wrt base alone (the count takes memory growing as N: about 0.9 GB at "
+        f"{MAX_SEGMENTS_BASE}), got {MAX_SEGMENTS_BASE + 1}\n")
+
+
+def test_ops_base_alone_is_refused_by_the_memory_it_needs(monkeypatch, capsys):
+    """The memory check of --wrt base alone counts its N bytes (not N K with K = 2)."""
+    from armsim.kinematics import planar
+    monkeypatch.setattr(planar, "memory_budget", lambda: 100 << 20)
+    with pytest.raises(SystemExit) as e:
+        ops_main(["--segments", "1000000", "--wrt", "base"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == (
+        "armsim ops: error: argument --segments: counting N = 1000000 with K = 2 would need "
+        "about 114 MiB of memory, more than the 100 MiB allowed (0.5 of the memory this "
+        "process may use); count fewer segments\n")

@@ -24,7 +24,8 @@ from armsim.ad.opcount import (CONVENTIONS, _check_choice, count_forward, count_
 from armsim.kinematics import planar
 from armsim.kinematics.planar import WRT_CHOICES, joint_positions
 
-__all__ = ["arm_counts", "ops_table", "format_table", "ops_main", "MAX_SEGMENTS", "FORWARD_PASS"]
+__all__ = ["arm_counts", "ops_table", "format_table", "ops_main", "MAX_SEGMENTS",
+           "MAX_SEGMENTS_BASE", "max_segments", "FORWARD_PASS"]
 
 #: the computation the forward counts describe (printed with the table and in the JSON)
 FORWARD_PASS = ("forward = the dense pass (joint_positions on K identity tangents, as "
@@ -139,14 +140,47 @@ def format_table(data):
     return "\n".join(lines)
 
 
-#: Largest ``armsim ops --segments``: forward mode keeps (N, K) tangents with
-#: K ~ 2N, so a count takes memory ~ N^2 (measured, --wrt angles lengths base:
-#: N = 1000 0.24 GB 1.0 s, 2000 0.86 GB 2.8 s, 4000 3.3 GB 9.0 s).
+#: Largest ``armsim ops --segments`` when angles or lengths are seeded: forward mode keeps
+#: (N, K) tangents with K ~ N (2N with both), so a count takes memory ~ N^2 (measured,
+#: --wrt angles lengths base: N = 1000 0.24 GB 1.0 s, 2000 0.86 GB 2.8 s, 4000 3.3 GB 9.0 s).
 MAX_SEGMENTS = 2000
+
+#: Largest ``--segments`` with ``--wrt base`` alone: K = 2 whatever N, so the memory grows as
+#: N (peak RSS 113 bytes a segment, N = 0.25 to 2 million, 0.3 s a million; tracemalloc 104,
+#: N = 1000 to 256000, both conventions): 0.9 GB at this N, as the N^2 choices at theirs.
+MAX_SEGMENTS_BASE = 8_000_000
 
 #: Peak bytes of one count per N K (tracemalloc, both conventions, N = 250 to 1000: 12 N K
 #: floats for --wrt angles, 13 for angles lengths base, 9 for lengths; rounded up).
 BYTES_PER_NK = 14 * 8
+
+#: Peak bytes of one count per N with ``--wrt base`` alone (13 floats measured, see
+#: :data:`MAX_SEGMENTS_BASE`; rounded up), where the N K bound above would say 28.
+BYTES_PER_N_BASE = 15 * 8
+
+
+def _quadratic(wrt) -> bool:
+    """Whether seeding ``wrt`` makes K grow with N (angles or lengths: memory ~ N^2)."""
+    return any(w in ("angles", "lengths") for w in wrt)
+
+
+def max_segments(wrt) -> int:
+    """The largest ``--segments`` accepted for the seeded groups ``wrt``:
+    :data:`MAX_SEGMENTS` when angles or lengths are seeded, :data:`MAX_SEGMENTS_BASE` for the
+    base alone (whose count's memory grows as N, not N^2)."""
+    return MAX_SEGMENTS if _quadratic(wrt) else MAX_SEGMENTS_BASE
+
+
+def _check_limit(segments, wrt):
+    big, most = max(segments), max_segments(wrt)
+    if big <= most:
+        return
+    if _quadratic(wrt):
+        raise ValueError(f"argument --segments: at most {most} segments (the count takes "
+                         f"memory growing as N^2: about 0.9 GB at {most}), got {big}")
+    raise ValueError(f"argument --segments: at most {most} segments with --wrt base alone "
+                     f"(the count takes memory growing as N: about 0.9 GB at {most}), "
+                     f"got {big}")
 
 
 def _check_memory(segments, wrt):
@@ -154,7 +188,8 @@ def _check_memory(segments, wrt):
     (the share of this machine's memory, or of ``ulimit -v``, a dense Jacobian may take)."""
     n = max(segments)                               # the counts run one after another
     k = sum({"angles": n, "lengths": n, "base": 2}[w] for w in wrt)
-    need, budget = BYTES_PER_NK * n * k, planar.memory_budget()
+    need = BYTES_PER_NK * n * k if _quadratic(wrt) else BYTES_PER_N_BASE * n
+    budget = planar.memory_budget()
     if need > budget:
         raise ValueError(f"argument --segments: counting N = {n} with K = {k} would need "
                          f"about {planar._gib(need)} of memory, more than the "
@@ -177,7 +212,8 @@ def ops_main(argv=None) -> int:
                     "slide's scalar chain and the squared tip error of an N-segment arm.")
     p.add_argument("--segments", type=int, nargs="+", default=[1, 2, 5, 10, 20, 50, 100],
                    metavar="N", help=f"arm sizes to count, each 1 to {MAX_SEGMENTS} "
-                                     "(default: 1 2 5 10 20 50 100)")
+                                     f"({MAX_SEGMENTS_BASE} with --wrt base alone; "
+                                     "default: 1 2 5 10 20 50 100)")
     p.add_argument("--wrt", nargs="+", default=["angles"], metavar="GROUP",
                    help=f"seeded parameter groups, from {', '.join(WRT_CHOICES)} (default: angles)")
     p.add_argument("--convention", default="nonzero", metavar="NAME",
@@ -189,10 +225,7 @@ def ops_main(argv=None) -> int:
         _check_wrt(args.wrt)
         if any(n < 1 for n in args.segments):
             raise ValueError(f"argument --segments: at least 1 segment, got {min(args.segments)}")
-        big = max(args.segments)
-        if big > MAX_SEGMENTS:
-            raise ValueError(f"argument --segments: at most {MAX_SEGMENTS} segments (the count "
-                             f"takes memory growing as N^2: about 0.9 GB at {MAX_SEGMENTS}), got {big}")
+        _check_limit(args.segments, args.wrt)
         _check_memory(args.segments, args.wrt)
     except ValueError as e:
         p.error(str(e))
