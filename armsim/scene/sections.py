@@ -18,6 +18,7 @@ from armsim.files import short_name
 from armsim.ik.tracking import MAX_TRAIL
 from armsim.kinematics.validate import MAX_CHAIN_JOINTS
 from armsim.scene.robot_arm import TREE, check_degrees, check_tree_arm
+from armsim.scene.path_bounds import check_path_bound
 from armsim.scene.spatial_keys import (DHRow, _QUATERNION, _RPY, _Spatial, _quaternion_key,
                                        _rpy_key, _unit_quaternion, _weights_key)
 from armsim.scene.schema import (BIG, IK_KIND, MAX_FRAMES, SECTIONS, SMALL, TARGET_KINDS, THEMES,
@@ -514,6 +515,7 @@ def check_spatial(sections, where):
             if len(p) != 2:
                 w = at.child(name) if i is None else at.child(name).item(i)
                 w.fail(f"a planar arm takes [x, y], got {len(p)} numbers")
+        check_path_bound(target, at, arm.base)    # a circle, random disc or figure-eight
         return
     if sections.get("compare") is not None:
         where.child("compare").fail("a spatial scene runs one arm: [compare] is for planar arms")
@@ -539,14 +541,11 @@ def check_spatial_target(target, at):
     """A spatial arm's target (or a whole robot's ``[[tool]]``, at ``at``): a kind of
     :data:`SPATIAL_KINDS`, points of three numbers, weights of 3 (6 with an orientation)."""
     check_spatial_kind(target.kind, at)
-    spread = getattr(target, "radius", None) or 0.0    # a circle's, a random target's points
     for name, i, p in target.positions():
         w = at.child(name) if i is None else at.child(name).item(i)
         if len(p) != 3:
             w.fail(f"a spatial arm takes [x, y, z], got {len(p)} numbers")
-        if spread and max(abs(v) for v in p) + spread > BIG:
-            w.fail(f"with radius {spread:g} the target's path leaves +-{BIG:g} m "
-                   f"(largest coordinate {max(abs(v) for v in p):g})")
+    check_path_bound(target, at)                  # a circle's centre plus its radius
     normal = getattr(target, "normal", None)
     if normal is not None:
         from armsim.scene.targets import plane_basis
