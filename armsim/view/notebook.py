@@ -209,18 +209,51 @@ def _theme(theme):
 def _camera(chain, view, points=None, solids=None, opts=None):
     """The spatial view: None frames the robot (as the window does: the ``points`` and the
     ``solids`` it stands at, but a skeleton's: ``opts`` show_solids False), a dict is a
-    scene's ``[view]`` table, an :class:`~armsim.view.orbit.OrbitCamera` is used (a copy)."""
-    from armsim.view.orbit import OrbitCamera, view_reach
-    solids = solids if (opts or {}).get("show_solids", True) else None    # (not drawn)
-    if view is None:
-        return OrbitCamera.framing(view_reach(chain), points=points, solids=solids)
+    scene's ``[view]`` table (its missing keys so framed), an
+    :class:`~armsim.view.orbit.OrbitCamera` is used (a copy).  The obstacles of ``opts``
+    that framing leaves outside the picture are framed too, as points of the arm are
+    (:func:`~armsim.view.picture_options.obstacle_points`; so not beyond the framing's
+    ``FRAME_FAR`` reaches, as a far target is not); a picture that shows them all is the
+    robot's framing, unchanged."""
+    from armsim.view.orbit import FRAME_FAR, OrbitCamera, view_reach
+    from armsim.view.picture_options import obstacle_points
+    opts = opts or {}
+    solids = solids if opts.get("show_solids", True) else None    # (not drawn)
     if isinstance(view, OrbitCamera):
         return view.copy()
-    if isinstance(view, dict):
+    if view is not None and not isinstance(view, dict):
+        raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
+                         f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, "
+                         f"got {type(view).__name__}")
+
+    def frame(points):
+        if view is None:
+            return OrbitCamera.framing(view_reach(chain), points=points, solids=solids)
         return OrbitCamera.from_view(view, view_reach(chain), points=points, solids=solids)
-    raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
-                     f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, got "
-                     f"{type(view).__name__}")
+    camera = frame(points)
+    if points is None or not len(points) or not opts.get("obstacles"):
+        return camera
+    points = np.asarray(points, float).reshape(-1, 3)
+    more = obstacle_points(opts["obstacles"], points[0], FRAME_FAR * view_reach(chain))
+    if not _in_view(camera, more):
+        camera = frame(np.vstack([points, more]))       # (the arm's first joint first)
+    return camera
+
+
+def _in_view(camera, points):
+    """Whether ``camera`` shows every one of ``points`` (k, 3) inside the square its field
+    of view spans (the shorter side of any picture), at each eighth of a turn when it orbits
+    (as :meth:`~armsim.view.orbit.OrbitCamera.framing` checks)."""
+    from armsim.view.orbit import OrbitCamera
+    tan = math.tan(math.radians(camera.fov_deg) / 2)
+    for k in range(8 if camera.orbit_deg_per_s else 1):
+        turned = OrbitCamera(**{**camera.settings(),
+                                "azimuth_deg": (camera.azimuth_deg + 45.0 * k) % 360.0})
+        c = turned.to_camera(points)
+        side = np.maximum(np.abs(c[:, 0]), np.abs(c[:, 1]))
+        if not np.all((c[:, 2] > camera.near) & (side <= tan * c[:, 2])):
+            return False
+    return True
 
 
 def _planar_view(chain, view, size, show_panel):
@@ -297,7 +330,9 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
     view : dict or OrbitCamera (spatial); armsim.view.View (planar); optional
         A spatial chain's camera: a scene's ``[view]`` keys (``azimuth_deg``,
         ``elevation_deg``, ``distance``, ``center``, ``fov_deg``), missing ones framing
-        the robot, or an :class:`~armsim.view.orbit.OrbitCamera`.  None frames the robot.
+        the robot, or an :class:`~armsim.view.orbit.OrbitCamera` (used as given).  None
+        frames the robot, its target and the ``obstacles`` (but one more than 3 reaches
+        off, as a far target: the robot stays large).
     show_panel, show_jacobian : bool
         The text panel and the Jacobian's columns as arrows at the tool (both off: a
         clean picture).

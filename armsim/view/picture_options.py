@@ -9,7 +9,8 @@ import numpy as np
 
 from armsim.ranges import BIG, Range, real_array
 
-__all__ = ["MAX_TARGET", "JACOBIAN_SCALE", "check_obstacles", "check_values", "kind_of"]
+__all__ = ["MAX_TARGET", "JACOBIAN_SCALE", "check_obstacles", "check_values", "kind_of",
+           "obstacle_points"]
 
 #: a drawn target's or obstacle's coordinates stay within this [m] (a scene's bound)
 MAX_TARGET = 1e6
@@ -84,3 +85,43 @@ def check_obstacles(obstacles, dim=3):
             ob.setdefault("center", 0.5 * (ob["a"] + ob["b"]))
         out.append(ob)
     return tuple(out)
+
+
+
+def _nearest(ob, p):
+    """The point of obstacle ``ob`` (a checked spatial dict) nearest ``p`` (3,) (``p``
+    itself when it lies inside)."""
+    if ob["kind"] == "box":
+        half = 0.5 * np.asarray(ob["size"], float)
+        return np.clip(p, ob["center"] - half, ob["center"] + half)
+    c = np.asarray(ob["center"], float)
+    if ob["kind"] == "capsule":        # the nearest point of its axis
+        a, ab = np.asarray(ob["a"], float), np.asarray(ob["b"], float) - ob["a"]
+        t = float(np.dot(p - a, ab) / np.dot(ab, ab)) if np.dot(ab, ab) > 0 else 0.0
+        c = a + min(max(t, 0.0), 1.0) * ab
+    d = p - c
+    n = float(np.linalg.norm(d))
+    return p.copy() if n <= ob["radius"] else c + d * (ob["radius"] / n)
+
+
+def obstacle_points(obstacles, origin, far) -> np.ndarray:
+    """The points (k, 3) a framing keeps in view to show ``obstacles`` (checked spatial
+    dicts, :func:`check_obstacles`) beside an arm whose first joint is at ``origin``: the 8
+    corners of the box around an obstacle (a sphere's, a box's, a capsule's) that lies
+    wholly within ``far`` [m] of ``origin``, else its point nearest ``origin`` (a wall or a
+    floor larger than that shows its near side and leaves the arm large)."""
+    unit = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
+    origin = np.asarray(origin, float).reshape(3)
+    out = [np.zeros((0, 3))]
+    for ob in obstacles or ():
+        if ob["kind"] == "box":
+            lo = hi = np.asarray(ob["center"], float)
+            half = 0.5 * np.asarray(ob["size"], float)
+        else:
+            ends = np.array([ob["a"], ob["b"]] if ob["kind"] == "capsule" else [ob["center"]],
+                            float).reshape(-1, 3)
+            lo, hi, half = ends.min(axis=0), ends.max(axis=0), np.full(3, ob["radius"])
+        corners = 0.5 * (lo + hi) + unit * (0.5 * (hi - lo) + half)
+        whole = np.all(np.linalg.norm(corners - origin, axis=1) <= far)
+        out.append(corners if whole else _nearest(ob, origin)[None])
+    return np.vstack(out)
