@@ -22,6 +22,7 @@ import io
 import math
 import os
 import pathlib
+import sys
 from collections import deque
 
 import numpy as np
@@ -34,7 +35,7 @@ from armsim.ranges import real_array, whole
 from armsim.view.picture_options import MAX_TARGET, check_obstacles as _check_obstacles
 from armsim.view.picture_options import check_values
 
-__all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE"]
+__all__ = ["render", "animate", "Animation", "png", "SIZE_RANGE", "in_kernel"]
 
 #: the accepted width and height [px]: the scene's ``render.size`` rule
 SIZE_RANGE = (16, 4096)
@@ -528,6 +529,14 @@ class _Memory:
         return ValueError(f"cannot write the animation: {exc}")
 
 
+def in_kernel() -> bool:
+    """Whether this Python is a Jupyter kernel (IPython's kernel shell: a notebook, a console,
+    an editor's cells), whose standard output is not what a cell shows (ipykernel forwards it
+    as text, bytes mangled, and to the server's terminal).  IPython is not imported for it."""
+    get = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return getattr(get() if callable(get) else None, "kernel", None) is not None
+
+
 class Animation:
     """A GIF made by :func:`animate`; a notebook shows it inline (``_repr_html_``).
 
@@ -545,12 +554,18 @@ class Animation:
 
     def save(self, path):
         """Write the GIF to ``path`` (replaced atomically, as the CLI's ``--gif``; a
-        device or FIFO written through; a file's name must end in ``.gif``).  Returns
+        device or FIFO written through; a file's name must end in ``.gif``; ``-`` is the
+        process's standard output, refused in a Jupyter kernel: :func:`in_kernel`).  Returns
         ``path`` as a Path (the same whether the file was new or replaced); ValueError (one
         line) when it cannot be written."""
-        from armsim.files import OutputError, Outputs, suffix_problem
+        from armsim.files import OutputError, Outputs, names_stdout, suffix_problem
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file name, got {str(path)[:40]}")
+        if in_kernel() and names_stdout(path):     # (its pipe or the server's terminal)
+            raise ValueError(f"cannot save the animation to {shown(os.fspath(path))} in a "
+                             f"Jupyter kernel: that is the kernel's standard output, not the "
+                             f"notebook; show it (a cell's last value, or IPython.display."
+                             f"display(anim)) or save it to a file ending in .gif")
         problem = suffix_problem(path, ".gif", "a GIF")
         if problem:
             raise ValueError(problem)
