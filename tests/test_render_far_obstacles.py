@@ -119,3 +119,43 @@ def test_an_obstacle_larger_than_the_far_bound_leaves_the_arm_large(panda, ob, s
     plain = housings(np.asarray(armsim.render(panda, q, size=SIZE)))
     img = np.asarray(armsim.render(panda, q, size=SIZE, obstacles=[ob]))
     assert housings(img) > share * plain
+
+
+@pytest.mark.parametrize("panel", [False, True])
+def test_a_planar_obstacle_past_the_arms_picture_is_in_it(panel):
+    # a 0.9 m chain: a circle 1.5 m below its base was off the picture (no pixel of its
+    # fill), with or without the panel; the scale now shrinks so it shows
+    chain = armsim.Chain([0.3, 0.3, 0.3])
+    q = np.array([0.3, 0.2, 0.1])
+    plain = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel))
+    for ob in (armsim.Obstacle([0.0, -1.5], 0.15),
+               {"kind": "box", "center": [1.4, 0.0], "size": [0.2, 0.2]},
+               {"kind": "capsule", "a": [-1.4, -0.2], "b": [-1.4, 0.2], "radius": 0.08}):
+        img = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel, obstacles=[ob]))
+        assert count(plain, FILL) == 0
+        assert count(img, FILL) > 50, ob
+
+
+def test_a_planar_obstacle_half_the_scale_cannot_show_leaves_the_picture_as_it_is():
+    chain = armsim.Chain([0.3, 0.3, 0.3])
+    q = np.array([0.3, 0.2, 0.1])
+    for panel in (False, True):
+        plain = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel))
+        for center in ([0.0, -3.0], [5.0, 0.0]):
+            img = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel,
+                                           obstacles=[armsim.Obstacle(center, 0.15)]))
+            assert np.array_equal(img, plain), center
+        near = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel,
+                                        obstacles=[armsim.Obstacle([0.5, 0.3], 0.15)]))
+        scaled = np.asarray(armsim.render(chain, q, size=SIZE, show_panel=panel,
+                                          obstacles=[armsim.Obstacle([0.5, 0.3], 0.15)],
+                                          view=None))
+        assert np.array_equal(near, scaled)
+
+
+def test_a_planar_animation_frames_its_obstacles():
+    chain = armsim.Chain([0.3, 0.3, 0.3])
+    qs = np.linspace([0.0, 0.2, 0.1], [0.6, 0.2, 0.1], 3)
+    anim = armsim.animate(chain, qs, size=SIZE, obstacles=[armsim.Obstacle([0.0, -1.5], 0.15)])
+    frame = iio.imread(anim.data, index=0)[..., :3]
+    assert count(frame, FILL) > 50

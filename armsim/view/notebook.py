@@ -24,6 +24,7 @@ import os
 import pathlib
 import sys
 from collections import deque
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -257,14 +258,16 @@ def _in_view(camera, points):
     return True
 
 
-def _planar_view(chain, view, size, show_panel):
+def _planar_view(chain, view, size, show_panel, obstacles=()):
     """The planar view: None centres the base with the reach filling 0.45 x the shorter
-    side (beside the panel's band when the panel is shown: :meth:`View.fit`)."""
+    side, or less so that the ``obstacles`` (drawn dicts) show (beside the panel's band
+    when the panel is shown: :meth:`View.fit`, which reads them from the state)."""
     from armsim.view.planar import View
     if view is None:
         if show_panel:
             return None                   # View.fit of the state, left of the panel
-        return View.centred(chain, size)
+        return View.centred(SimpleNamespace(base=chain.base, reach=chain.reach,
+                                            obstacles=obstacles), size)
     if isinstance(view, View):
         return view.checked(size)          # (a View for another size drew nothing)
     raise ValueError(f"view of a planar chain must be None or an armsim.view.View, got "
@@ -377,8 +380,8 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
         pixels = render_spatial(state, camera, size, **{"body": body_of(robot), **opts})
     else:
         from armsim.view.render import render_picture      # (centred when no panel shows)
-        pixels = render_picture(state, size, view=_planar_view(robot, view, size, show_panel),
-                                **opts)
+        pixels = render_picture(state, size, **opts, view=_planar_view(
+            robot, view, size, show_panel, state.obstacles))
     return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
 
 
@@ -662,7 +665,7 @@ def animate(robot, qs, *, target=None, size=(480, 360), fps=30, view=None, show_
             np.vstack([robot_solids(robot, tuple(robot.frames(q))) for q in pick]), opts)
     else:
         camera = None
-        opts["view"] = _planar_view(robot, view, size, show_panel)
+        opts["view"] = _planar_view(robot, view, size, show_panel, opts.get("obstacles") or ())
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     replay = _Replay(robot, qs, targets, spatial, trail_length,
                      () if spatial else opts.pop("obstacles", None) or ())

@@ -87,13 +87,7 @@ class View:
             base = np.zeros(2)
         free, _ = bands((width, height))
         scale = WORKSPACE_FRACTION * min(free.size) / reach
-        # waypoints past that picture (beyond about 1.1 x the reach): the scale shrinks so
-        # the farthest sits inside the area, WAYPOINT_MARGIN of it from its edge (at most
-        # to half: a waypoint far away does not shrink the arm to a few pixels)
-        far = _farthest(getattr(state, "waypoints", None), base)
-        if far * scale > (0.5 - WAYPOINT_MARGIN) * min(free.size):
-            scale = max(0.5 * scale, (0.5 - WAYPOINT_MARGIN) * min(free.size) / far)
-        return cls((width, height), base.copy(), scale,
+        return cls((width, height), base.copy(), _shrunk(state, base, scale, min(free.size)),
                    (free.x + free.w / 2.0, free.y + free.h / 2.0))
 
     @classmethod
@@ -104,7 +98,9 @@ class View:
         base = np.asarray(getattr(state, "base", (0.0, 0.0)), dtype=float).reshape(-1)
         base = base if base.shape == (2,) and np.all(np.isfinite(base)) else np.zeros(2)
         reach = _finite_positive(getattr(state, "reach", 1.0), 1.0)
-        return cls((width, height), base.copy(), WORKSPACE_FRACTION * min(width, height) / reach)
+        side = min(width, height)
+        return cls((width, height), base.copy(),
+                   _shrunk(state, base, WORKSPACE_FRACTION * side / reach, side))
 
     def checked(self, size) -> "View":
         """This view, when it can draw a picture of ``size`` (w, h); a one-line ValueError
@@ -161,6 +157,43 @@ def _numbers(v, n):
     except (TypeError, ValueError):
         return None
     return a.reshape(-1) if a.size == n and a.ndim <= 1 and np.all(np.isfinite(a)) else None
+
+
+def _shrunk(state, base, scale, side) -> float:
+    """``scale`` [px per m], or less so that the farthest waypoint and the farthest point of
+    an obstacle (``state.obstacles``) sit inside a square of ``side`` px centred on the base,
+    :data:`WAYPOINT_MARGIN` of it from its edge: at most to half (a waypoint far away does
+    not shrink the arm to a few pixels; an obstacle that half the scale does not show
+    leaves the scale as it is)."""
+    inside = (0.5 - WAYPOINT_MARGIN) * side
+    far = _farthest(getattr(state, "waypoints", None), base)
+    shown = _obstacles_farthest(getattr(state, "obstacles", None), base)
+    if shown * 0.5 * scale <= inside:
+        far = max(far, shown)
+    if far * scale > inside:
+        scale = max(0.5 * scale, inside / far)
+    return scale
+
+
+def _obstacles_farthest(obstacles, base) -> float:
+    """The largest finite distance from ``base`` of a point of the obstacles (the drawn
+    dicts: a circle's rim, a capsule's, a box's corners; 0 for none)."""
+    far = 0.0
+    for ob in obstacles or ():
+        try:
+            if ob.get("kind") == "box":
+                half = 0.5 * np.abs(np.asarray(ob["size"], float).reshape(2))
+                c = np.asarray(ob["center"], float).reshape(2) - base
+                d = float(np.hypot(abs(c[0]) + half[0], abs(c[1]) + half[1]))
+            else:
+                ends = [ob["a"], ob["b"]] if ob.get("kind") == "capsule" else [ob["center"]]
+                p = np.asarray(ends, float).reshape(-1, 2) - base
+                d = float(np.hypot(*p.T).max()) + abs(float(ob["radius"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if np.isfinite(d):
+            far = max(far, d)
+    return far
 
 
 def _farthest(points, base) -> float:
