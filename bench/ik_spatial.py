@@ -185,7 +185,9 @@ def armsim_singles(chain, T, seed_q, count, cap_ms=None):
     (times, good by the common rule, iterations, own flags, reasons).  The answers are
     judged after the last solve, in one call, as the peers' are (:func:`tracik_round`,
     :func:`peers_spatial.peer_round`): a check between two timed solves would leave the
-    caches to the next one colder than the peers' (about 10 us a solve, ad hoc)."""
+    caches to the next one colder than the peers' (about 10 us a solve, ad hoc).  With a
+    cap, an answer that came back after it fails, as a peer's does (:func:`within_cap`:
+    ``timeout`` is checked between iterations, so the last one may end after the cap)."""
     times, its, own, reasons = [], [], [], []
     q_out = np.empty((count, chain.n))
     cap = None if cap_ms is None else cap_ms / 1e3
@@ -197,8 +199,16 @@ def armsim_singles(chain, T, seed_q, count, cap_ms=None):
         its.append(s.iterations)
         own.append(bool(s.success))
         reasons.append(s.reason)
-    good = fk_success(chain, q_out, T[:count]).tolist()
-    return times, good, its, own, reasons
+    good = fk_success(chain, q_out, T[:count]) & within_cap(times, cap_ms)
+    return times, good.tolist(), its, own, reasons
+
+
+def within_cap(times, cap_ms):
+    """(B,) bool: the solves that came back within the cap (all, without one): the rule
+    every solver's answers meet, whether it stops at the cap itself (armsim, TRAC-IK, whose
+    last step may end after it) or is timed against it (ik_LM, Klampt, IKPy)."""
+    times = np.asarray(times, dtype=float)
+    return np.ones(len(times), dtype=bool) if cap_ms is None else times <= cap_ms / 1e3
 
 
 def warm_up(chain, seed_q):
@@ -227,15 +237,17 @@ def warm_up_compiled(chain, seed_q, cap_ms):
         return (time.perf_counter() - t0) * 1e3
 
 
-def armsim_capped(singles):
+def armsim_capped(singles, cap_ms=None):
     """armsim's one-solve figures at one cap: the fastest round's times, success (by the
-    common rule and by its flag) and timeouts as the mean of the rounds."""
+    common rule, within the cap, and by its flag) and timeouts as the mean of the rounds;
+    ``over_cap``: the fastest round's solves that came back after the cap."""
     times, good, its, own, reasons = min(singles, key=lambda x: float(np.mean(x[0])))
     out = stats(times, good, its, own)
     out["success"] = float(np.mean([np.mean(x[1]) for x in singles]))
     out["own_success"] = float(np.mean([np.mean(x[3]) for x in singles]))
     out["timeouts"] = float(np.mean([sum(r == "timeout" for r in x[4]) for x in singles]))
     out["false_success"] = int(sum(o and not g for x in singles for o, g in zip(x[3], x[1])))
+    out["over_cap"] = int(np.sum(np.asarray(times) > cap_ms / 1e3)) if cap_ms else 0
     out["mean_ms_rounds"] = [float(np.mean(x[0]) * 1e3) for x in singles]
     return out
 
@@ -310,9 +322,10 @@ def tracik_solve(solver, M, seed_q):
     return dt, (np.asarray(r[1:], dtype=float) if r[0] >= 0 else None)
 
 
-def tracik_round(solver, chain, T, seed_q):
-    """One timed TRAC-IK solve per pose: its stats (success by the common rule, and by
-    its own return code)."""
+def tracik_round(solver, chain, T, seed_q, cap_ms=None):
+    """One timed TRAC-IK solve per pose: its stats (success by the common rule, an answer
+    after ``cap_ms`` failing as any solver's (:func:`within_cap`), and by its own return
+    code; ``over_cap``: the solves that came back after the cap)."""
     q_out = np.full((len(T), chain.n), np.nan)
     times, own = [], []
     for i, M in enumerate(T):
@@ -321,7 +334,9 @@ def tracik_round(solver, chain, T, seed_q):
         own.append(q is not None)
         if q is not None:
             q_out[i] = q
-    out = stats(times, fk_success(chain, q_out, T), own=own)
+    inside = within_cap(times, cap_ms)
+    out = stats(times, fk_success(chain, q_out, T) & inside, own=own)
+    out["over_cap"] = int(np.sum(~inside))
     out["head_mean_ms"] = float(np.mean(times[:SMALL_BATCH]) * 1e3)   # the small batch's poses
     return out
 
@@ -472,7 +487,8 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
                 with compiled_path():
                     singles_c[cap].append(armsim_singles(chain, T, seed_q, poses, cap))
             if not isinstance(trackers[cap], str):
-                tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q))
+                tracik_rounds[cap].append(tracik_round(trackers[cap], chain, T, seed_q,
+                                                       cap))
         for kind, peer in compiled.items():
             if not isinstance(peer, str):
                 peer_rounds[kind].append(peers.peer_round(peer, chain, T, fk_success, stats, big))
@@ -488,8 +504,9 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
         tracik = trackers[cap]
         if not isinstance(tracik, str):
             tracik = fastest(tracik_rounds[cap])
-        capped[str(cap)] = {"armsim": armsim_capped(singles[cap]), "tracik": tracik,
-                            COMPILED: armsim_capped(singles_c[cap]) if comp else skip_compiled}
+        capped[str(cap)] = {"armsim": armsim_capped(singles[cap], cap), "tracik": tracik,
+                            COMPILED: (armsim_capped(singles_c[cap], cap) if comp
+                                       else skip_compiled)}
     compiled = {kind: peer if isinstance(peer, str) else
                 dict(fastest(peer_rounds[kind]), fk_difference=peer.fk_difference)
                 for kind, peer in compiled.items()}

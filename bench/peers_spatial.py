@@ -144,7 +144,6 @@ class KlamptPeer:
     name = "Klampt"
 
     def __init__(self, path, base, tip, q_seed, cap_s):
-        import os
         from klampt import IKObjective, IKSolver, WorldModel, robotsim
         self.objective, self.cap_s = IKObjective(), cap_s
         self.world = WorldModel()
@@ -412,9 +411,7 @@ COLUMNS = (("success", "success", True), ("mean", "mean", False),
 def rows(r, cap):
     """{solver: its figures on one robot, or why it was skipped}: success (common rule,
     answers within the cap), own success, mean and median ms, first use, batch solves/s."""
-    first = r["first_use"]
-    a = r["capped"][str(cap)]["armsim"]
-    out = {}
+    first, out = r["first_use"], {}
     for kind in ARMSIM:
         a, whole = r["capped"][str(cap)].get(kind), r.get(kind)
         if isinstance(a, dict) and isinstance(whole, dict):
@@ -551,8 +548,8 @@ def peers_markdown(results):
              f"common rule** (armsim's forward kinematics of the answer: position < {TOL:g} m, "
              f"rotation < {TOL:g} rad; every solver keeps its answers inside the joint "
              "limits, which are not judged again; an answer that comes back after the cap "
-             "fails: ik_LM, Klampt and IKPy are timed against it, armsim and TRAC-IK stop at "
-             "it themselves) / by "
+             "fails, whichever solver: ik_LM, Klampt and IKPy are timed against it, armsim "
+             "and TRAC-IK stop at it themselves, between iterations) / by "
              "the solver's own test. First use: the first solve in a fresh process after "
              "import and loading, less the median of the next 30 (below 0, a difference of "
              "noisy times: printed as such and counted as 0; armsim's once its float "
@@ -589,11 +586,14 @@ def peers_markdown(results):
               for kind in ("ik_LM", "Klampt") if isinstance(v := r[kind], dict)
               and v.get("own_but_failed")]
     late = [f"{name} {kind} {v['over_cap']}" for name, r in results["robots"].items()
-            for kind in ("ik_LM", "Klampt", "ikpy") if isinstance(v := r[kind], dict)
-            and v.get("over_cap")]
+            for kind, v in [*((k, r["capped"][str(cap)].get(k)) for k in ARMSIM),
+                            ("TRAC-IK", r["capped"][str(cap)]["tracik"]),
+                            *((k, r.get(k)) for k in ("ik_LM", "Klampt", "ikpy"))]
+            if isinstance(v, dict) and v.get("over_cap")]
     lines += ["", "Answers that passed the solver's own test and failed the common rule (the "
               "fastest round): " + (", ".join(passed) or "none") + ". Answers after the cap "
-              "(ik_LM and IKPy have no time limit; Klampt's is checked between attempts): "
+              "(ik_LM and IKPy have no time limit; Klampt's is checked between attempts, "
+              "armsim's and TRAC-IK's between iterations): "
               + (", ".join(late) or "none") + "."]
     lag = behind(table)
     grouped = {}

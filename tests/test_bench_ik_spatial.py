@@ -176,3 +176,57 @@ def test_trac_ik_s_mean_on_the_small_batch_s_poses_is_its_fastest_round_there():
     out = bench.fastest([a, b])
     assert out["mean_ms"] == 0.30 and out["head_mean_ms"] == 0.35
     assert "head_mean_ms" not in bench.fastest([_stats(0.3)])      # an older run
+
+
+class _SlowClock:
+    """The bench's clock as seen by its timing only (armsim's own deadline keeps the real
+    clock): every solve it times takes ``step`` seconds."""
+
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self):
+        self.now += self.step
+        return self.now
+
+
+def _ur5_poses(count):
+    chain = armsim.robots.load("ur5")
+    T = chain.matrix(np.random.default_rng(bench.POSE_SEED).uniform(
+        chain.limits[:, 0], chain.limits[:, 1], (count, chain.n)))
+    return chain, T, chain.limits.mean(axis=1)
+
+
+def test_an_armsim_answer_after_the_cap_fails_as_a_peers_does(monkeypatch):
+    # the peers' answers after the cap fail (peers_spatial.peer_round, run_ikpy); armsim
+    # stops at the cap between iterations, so its last one may end after it: the same rule
+    chain, T, seed_q = _ur5_poses(3)
+    _, good, _, own, _ = bench.armsim_singles(chain, T, seed_q, 3, 20.0)
+    assert good == own == [True] * 3
+    monkeypatch.setattr(bench, "time", _SlowClock(0.021))    # each solve: 21 ms, cap 20
+    times, good, _, own, _ = bench.armsim_singles(chain, T, seed_q, 3, 20.0)
+    assert own == [True] * 3 and good == [False] * 3
+    assert bench.armsim_singles(chain, T, seed_q, 3)[1] == [True] * 3    # no cap: none late
+    row = bench.armsim_capped([(times, good, [1] * 3, own, ["converged"] * 3)], 20.0)
+    assert row["success"] == 0.0 and row["over_cap"] == 3
+
+
+def test_a_trac_ik_answer_after_the_cap_fails_as_a_peers_does(monkeypatch):
+    pytest.importorskip("pytracik")
+    chain, T, seed_q = _ur5_poses(3)
+    solver = bench.tracik_solver(armsim.robots.path("ur5"), chain, 20.0)
+    assert bench.tracik_round(solver, chain, T, seed_q, 20.0)["success"] == 1.0
+    monkeypatch.setattr(bench, "time", _SlowClock(0.021))
+    out = bench.tracik_round(solver, chain, T, seed_q, 20.0)
+    assert out["own_success"] == 1.0 and out["success"] == 0.0 and out["over_cap"] == 3
+
+
+def test_the_table_lists_armsim_s_and_trac_ik_s_answers_after_the_cap(tmp_path, capsys):
+    res = fake_run()
+    at = res["robots"]["panda"]["capped"]["20.0"]
+    at["armsim"]["over_cap"], at["tracik"]["over_cap"] = 2, 1
+    res["robots"]["panda"]["Klampt"]["over_cap"] = 4
+    line = next(x for x in _printed(tmp_path, capsys, res) if x.startswith("Answers that"))
+    assert line.endswith("Answers after the cap (ik_LM and IKPy have no time limit; Klampt's "
+                         "is checked between attempts, armsim's and TRAC-IK's between "
+                         "iterations): panda armsim 2, panda TRAC-IK 1, panda Klampt 4.")
