@@ -300,16 +300,20 @@ def run_position(chain, T, seed_q, compiled=False):
     return out
 
 
-def tracik_solver(path, chain, cap_ms):
+def tracik_solver(path, chain, cap_ms, first=None):
     """TRAC-IK's solver object (Speed, timeout cap_ms, eps TRACIK_EPS), or why it is
-    skipped (a str)."""
+    skipped (a str); ``first`` (target, start): its untimed first use, one solve, as
+    armsim's (:func:`warm_up`) and the other peers' before their timing."""
     try:
         import pytracik
     except ImportError as exc:
         return f"pytracik not importable ({exc})"
     urdf = Path(path).read_text()
-    return pytracik.TRAC_IK(chain.base, chain.tip, urdf, cap_ms / 1e3, TRACIK_EPS,
-                            pytracik.SolveType.Speed)
+    solver = pytracik.TRAC_IK(chain.base, chain.tip, urdf, cap_ms / 1e3, TRACIK_EPS,
+                              pytracik.SolveType.Speed)
+    if first is not None:
+        tracik_solve(solver, *first)
+    return solver
 
 
 def tracik_solve(solver, M, seed_q):
@@ -398,6 +402,9 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS), compiled=False)
         return f"ikpy sees {len(active)} joints, armsim {chain.n}"
     full = np.zeros(len(ik.links))
     full[active] = seed_q
+    with warnings.catch_warnings():     # untimed first use, as every other solver's
+        warnings.simplefilter("ignore")
+        ik.inverse_kinematics_frame(T[0], initial_position=full, orientation_mode="all")
     q_out = np.full((count, chain.n), np.nan)
     times, ours, ours_c = [], [], []
     for s in range(0, count, IKPY_BLOCK):
@@ -450,7 +457,7 @@ def run_robot(name, path, poses, rounds, ikpy_count, give_up_count, first_runs,
     big = max(CAPS_MS)
     warm_ms = warm_up(chain, seed_q)
     warm_c_ms = warm_up_compiled(chain, seed_q, big) if comp else None
-    trackers = {cap: tracik_solver(path, chain, cap) for cap in CAPS_MS}
+    trackers = {cap: tracik_solver(path, chain, cap, (T[0], seed_q)) for cap in CAPS_MS}
     compiled = {kind: peers.make_peer(kind, path, chain, seed_q, big)
                 for kind in ("ik_LM", "Klampt")}
     for kind in compiled.values():

@@ -230,3 +230,30 @@ def test_the_table_lists_armsim_s_and_trac_ik_s_answers_after_the_cap(tmp_path, 
     assert line.endswith("Answers after the cap (ik_LM and IKPy have no time limit; Klampt's "
                          "is checked between attempts, armsim's and TRAC-IK's between "
                          "iterations): panda armsim 2, panda TRAC-IK 1, panda Klampt 4.")
+
+
+def test_trac_ik_gets_an_untimed_first_use_as_every_other_solver(monkeypatch):
+    # armsim (warm_up), ik_LM and Klampt (run_robot) solve once before their timing
+    pytracik = pytest.importorskip("pytracik")
+    chain, T, seed_q = _ur5_poses(2)
+    calls, real = [], pytracik.ik
+    monkeypatch.setattr(pytracik, "ik", lambda *a: calls.append(a[2:5]) or real(*a))
+    solver = bench.tracik_solver(armsim.robots.path("ur5"), chain, 20.0, (T[0], seed_q))
+    assert not isinstance(solver, str)
+    assert calls == [tuple(T[0, :3, 3])]
+    bench.tracik_solver(armsim.robots.path("ur5"), chain, 20.0)        # none asked
+    assert len(calls) == 1
+
+
+def test_ikpy_gets_an_untimed_first_use_as_every_other_solver(monkeypatch):
+    ikpy_chain = pytest.importorskip("ikpy.chain")
+    chain, T, seed_q = _ur5_poses(2)
+    seen, real = [], ikpy_chain.Chain.inverse_kinematics_frame
+
+    def counted(self, target, *args, **kw):
+        seen.append(np.array(target))
+        return real(self, target, *args, **kw)
+    monkeypatch.setattr(ikpy_chain.Chain, "inverse_kinematics_frame", counted)
+    out = bench.run_ikpy(armsim.robots.path("ur5"), chain, T, seed_q, 2)
+    assert out["count"] == 2                   # two timed solves, after an untimed one
+    assert len(seen) == 3 and all(np.array_equal(a, b) for a, b in zip(seen, T[[0, 0, 1]]))
