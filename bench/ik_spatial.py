@@ -22,7 +22,9 @@ Peers: TRAC-IK through pytracik (Speed) and IKPy (``orientation_mode="all"``), a
 robotics-toolbox's C++ ``ik_LM`` and Klampt's ``IKSolver`` (:mod:`peers_spatial`: their
 tolerances, settings, restart seeds and the check that their kinematics are armsim's; they
 run at the largest cap), loading the same URDF files; each is skipped with a printed reason
-when it cannot be imported (``pip install 'armsim[bench]'``).  Robots: the shipped ones and
+when it cannot be imported (``pip install 'armsim[bench]'``) or when its joint count, forward
+kinematics (to 1e-9) or limits are not armsim's (:func:`kinematics_differ`; TRAC-IK's binding
+gives no limits).  Robots: the shipped ones and
 two arms the defaults never saw, the PUMA 560 and the Stanford arm (URDFs written from their
 published DH tables by :func:`unseen_arms.write_unseen`).  First use of every solver (the
 first solve in a fresh process less the median of later ones): :func:`peers_spatial.first_use`.
@@ -311,9 +313,28 @@ def tracik_solver(path, chain, cap_ms, first=None):
     urdf = Path(path).read_text()
     solver = pytracik.TRAC_IK(chain.base, chain.tip, urdf, cap_ms / 1e3, TRACIK_EPS,
                               pytracik.SolveType.Speed)
+    why = kinematics_differ("TRAC-IK", chain, pytracik.get_num_joints(solver),
+                            lambda q: pytracik.fk(solver, np.asarray(q, float)))
+    if why:
+        return why
     if first is not None:
         tracik_solve(solver, *first)
     return solver
+
+
+def kinematics_differ(name, chain, n, fk, limits=None):
+    """Why a peer is skipped (a str), or None: its joint count, forward kinematics
+    (:func:`peers_spatial.check_peer`: to 1e-9 at 20 random joint vectors) and, when it
+    gives them, limits must be armsim's (TRAC-IK's binding gives none)."""
+    from peers_spatial import check_peer
+
+    class Peer:
+        pass
+    peer = Peer()
+    peer.name, peer.n, peer.fk = name, n, fk
+    peer.limits = chain.limits if limits is None else limits
+    got = check_peer(peer, chain)
+    return got if isinstance(got, str) else None
 
 
 def tracik_solve(solver, M, seed_q):
@@ -402,6 +423,16 @@ def run_ikpy(path, chain, T, seed_q, count, cap_ms=max(CAPS_MS), compiled=False)
         return f"ikpy sees {len(active)} joints, armsim {chain.n}"
     full = np.zeros(len(ik.links))
     full[active] = seed_q
+    bounds = np.array([[-np.inf if lo is None else lo, np.inf if hi is None else hi]
+                       for lo, hi in (ik.links[i].bounds for i in active)], dtype=float)
+
+    def fk(q):
+        every = full.copy()
+        every[active] = q
+        return ik.forward_kinematics(every)
+    why = kinematics_differ("IKPy", chain, len(active), fk, bounds)
+    if why:
+        return why
     with warnings.catch_warnings():     # untimed first use, as every other solver's
         warnings.simplefilter("ignore")
         ik.inverse_kinematics_frame(T[0], initial_position=full, orientation_mode="all")

@@ -257,3 +257,32 @@ def test_ikpy_gets_an_untimed_first_use_as_every_other_solver(monkeypatch):
     out = bench.run_ikpy(armsim.robots.path("ur5"), chain, T, seed_q, 2)
     assert out["count"] == 2                   # two timed solves, after an untimed one
     assert len(seen) == 3 and all(np.array_equal(a, b) for a, b in zip(seen, T[[0, 0, 1]]))
+
+
+def test_trac_ik_and_ikpy_are_checked_against_armsim_s_kinematics_as_the_other_peers(
+        monkeypatch):
+    # ik_LM and Klampt are (peers_spatial.check_peer); a peer that reads the URDF otherwise
+    # would be judged by kinematics it never solved
+    pytracik = pytest.importorskip("pytracik")
+    ikpy_chain = pytest.importorskip("ikpy.chain")
+    chain, T, seed_q = _ur5_poses(1)
+    path = armsim.robots.path("ur5")
+    assert not isinstance(bench.tracik_solver(path, chain, 20.0), str)
+    real = pytracik.fk
+
+    def shifted(solver, q):
+        M = np.array(real(solver, q))
+        M[2, 3] += 1e-6
+        return M
+    monkeypatch.setattr(pytracik, "fk", shifted)
+    assert bench.tracik_solver(path, chain, 20.0) == (
+        "TRAC-IK's forward kinematics differ from armsim's by 1.0e-06")
+    real_fk = ikpy_chain.Chain.forward_kinematics
+
+    def shifted_fk(self, joints, *args, **kw):
+        M = np.array(real_fk(self, joints, *args, **kw))
+        M[0, 3] += 1e-6
+        return M
+    monkeypatch.setattr(ikpy_chain.Chain, "forward_kinematics", shifted_fk)
+    assert bench.run_ikpy(path, chain, T, seed_q, 1) == (
+        "IKPy's forward kinematics differ from armsim's by 1.0e-06")
