@@ -4,7 +4,8 @@ For each robot: random joint vectors uniform within the limits, their tool poses
 targets, solved from the middle of the joint ranges; full 6-D, tolerance 1e-5 (m and
 rad).  **The common rule** judges every solver's answer: armsim's forward kinematics of
 the joints it returns, the length of the position error < 1e-5 m and the angle of the
-rotation error < 1e-5 rad.  Each solver's **own test** is reported beside it: armsim's
+rotation error < 1e-5 rad, the joints inside the limits (to float32 rounding of the file's
+numbers, :data:`LIMIT_SLACK`).  Each solver's **own test** is reported beside it: armsim's
 ``success`` flag (the same two lengths), TRAC-IK's return code.  TRAC-IK bounds each
 component of its error by ``eps`` separately (a vector with every component under eps
 may be sqrt(3) eps long), so it is asked for ``eps = 1e-5 / sqrt(3)``: its own test is
@@ -119,10 +120,25 @@ def compiled_path():
         ik_compiled.use(False)
 
 
+#: the slack of the joint-limit judge, relative to a limit's size: a limit read as a float32
+#: (TRAC-IK's URDF reader: its answers at a bound are past armsim's by up to 4.4e-8 rad, the
+#: rounding of pi/2) is within |limit| 2^-24 of the file's number
+LIMIT_SLACK = 2.0 ** -23
+
+
+def within_limits(chain, q):
+    """(B,) bool: every joint inside armsim's limits, to :data:`LIMIT_SLACK`."""
+    lo, hi = chain.limits[:, 0], chain.limits[:, 1]
+    return np.all((q >= lo - LIMIT_SLACK * np.abs(lo)) & (q <= hi + LIMIT_SLACK * np.abs(hi)),
+                  axis=-1)
+
+
 def fk_success(chain, q, T):
-    """Success by armsim's forward kinematics: position and orientation within TOL."""
+    """Success by armsim's forward kinematics: position and orientation within TOL, every
+    joint inside the limits (:func:`within_limits`)."""
     ok = np.all(np.isfinite(q), axis=-1)
     q = np.where(ok[:, None], q, 0.0)
+    ok &= within_limits(chain, q)
     M = chain.matrix(q)
     pos = np.linalg.norm(M[:, :3, 3] - T[:, :3, 3], axis=-1)
     ori = np.linalg.norm(rotation_vector(T[:, :3, :3] @ np.swapaxes(M[:, :3, :3], -1, -2)), axis=-1)

@@ -286,3 +286,16 @@ def test_trac_ik_and_ikpy_are_checked_against_armsim_s_kinematics_as_the_other_p
     monkeypatch.setattr(ikpy_chain.Chain, "forward_kinematics", shifted_fk)
     assert bench.run_ikpy(path, chain, T, seed_q, 1) == (
         "IKPy's forward kinematics differ from armsim's by 1.0e-06")
+
+
+def test_the_judge_fails_an_answer_outside_the_limits_beyond_float32_rounding():
+    # TRAC-IK reads a URDF's limits as float32: its answers at a bound are past armsim's by
+    # that rounding (4.4e-8 rad at pi/2), which passes; an answer further out fails, however
+    # well it reaches its pose (docs/solvers.md: joint limits are enforced by all)
+    chain = armsim.robots.load("ur5")
+    q = np.tile(chain.limits.mean(axis=1), (3, 1))
+    q[1, 2] = float(np.float32(chain.limits[2, 1]))          # 2 pi as a float32: above it
+    q[2, 2] = chain.limits[2, 1] + 1e-6
+    assert q[1, 2] > chain.limits[2, 1]
+    T = chain.matrix(q)                          # each answer reaches its own pose exactly
+    assert bench.fk_success(chain, q, T).tolist() == [True, True, False]
