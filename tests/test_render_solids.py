@@ -484,6 +484,7 @@ def test_a_mirrored_mesh_renders_like_the_box_it_mirrors(tmp_path):
 def test_a_bad_shape_leaves_out_that_shape_alone(tmp_path, capsys):
     # a box of a negative size beside a good box on the same link: the good one is kept (the
     # error dropped the visuals of the whole robot; a size of 0 is an unseen marker, no error)
+    # (the line said "drawing a generated shape", where none is drawn: the good box is)
     two = (f'<box size="-0.1 0.3 0.6"/></geometry></visual><visual><origin xyz="0.05 0 0.3"/>'
            f'<geometry><box size="{BOX[0]} {BOX[1]} {BOX[2]}"/>')
     chain = load_urdf(write_urdf(tmp_path, two))
@@ -492,7 +493,7 @@ def test_a_bad_shape_leaves_out_that_shape_alone(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines() == [
         f"{tmp_path / 'boxy.urdf'}: link 'arm': visual: box size must be positive, at most "
         f"1000 m, got "
-        f"'-0.1 0.3 0.6'; drawing a generated shape for link 'arm'"]
+        f"'-0.1 0.3 0.6'; left out (the other visuals that move with link 'arm' are drawn)"]
     with pytest.raises(ValueError, match="mesh scale must not be zero"):
         from armsim.kinematics.visuals import _nonzero
         _nonzero("1 0 1", "mesh scale", 3)

@@ -17,9 +17,10 @@ mesh path is relative to the URDF file; ``package://NAME/rest`` is looked up as
 ``DIR/NAME/rest`` (or ``DIR/rest`` when ``DIR`` is itself called NAME) in each of
 ``package_dirs``, then of ``ROS_PACKAGE_PATH``, then the URDF's folder and each folder
 above it (a URDF inside its package, ``NAME/urdf/robot.urdf``).  A mesh that cannot be found
-or read is left out with one line to ``warn`` (its link then draws as generated shapes; the
-meshes of a package not found: one line for the package); a number out of its range is a
-``ValueError`` naming the link.
+or read is left out with one line to ``warn`` (the meshes of a package not found: one line for
+the package), which says what is drawn instead: generated shapes when nothing else of the file
+moves with that link, else nothing (its other visuals are drawn); a bad shape is left out
+alone the same way.
 """
 
 from __future__ import annotations
@@ -358,56 +359,93 @@ def chain_visuals(chain, package_dirs=None, warn=None) -> list[list[Visual]]:
 def _collect(placed, size, elements, path, package_dirs, named, warn, what):
     """``size`` lists: in list k the items of each (link name, k, its pose ``T_link`` in
     frame k) of ``placed``; at most :data:`MAX_VISUALS` in all (``what``: "chain" or
-    "robot", for the warning), a bad shape left out alone."""
+    "robot", for the warning), a bad shape left out alone.  Each warning ends in what is
+    drawn instead, known once every item is read: a generated shape when nothing else is
+    in the frame, else nothing (the frame's other visuals are drawn)."""
     out = [[] for _ in range(size)]
     count, meshes = 0, {}                   # meshes: each file and scale read once
-    missing = {}                            # package -> links whose mesh in it is not found
+    missing = {}                            # package -> (link, k) whose mesh is not found
+    said = []                               # (text, link, k, named) of each item left out
     for name, k, T_link in placed:
         element = elements.get(name)
         for vis in ([] if element is None else element.findall("visual")):
             if count == MAX_VISUALS:
+                _say(said, out, warn)
                 if warn is not None:
                     warn(f"{short_name(path)}: the {what} has more than {MAX_VISUALS} visuals; "
                          f"the rest (from link {shown(name)} on) are left out")
-                _unfound_packages(missing, path, warn)
+                _unfound_packages(missing, path, warn, out)
                 return out
             count += 1
             try:
-                item = _item(vis, name, T_link, path, package_dirs, named, warn, meshes,
+                item = _item(vis, name, k, T_link, path, package_dirs, named, said, meshes,
                              missing)
             except ValueError as exc:      # a bad shape: this item alone is left out
-                if warn is not None:
-                    warn(f"{exc}; drawing a generated shape for link {shown(name)}")
+                said.append((str(exc), name, k, False))
                 item = None
             if item is not None:
                 out[k].append(item)
-    _unfound_packages(missing, path, warn)
+    _say(said, out, warn)
+    _unfound_packages(missing, path, warn, out)
     return out
 
 
-def _unfound_packages(missing, path, warn):
-    """One warning line for each package of ``missing`` (name -> links whose
-    ``package://`` mesh was not found), naming its first links and where to point."""
+def _say(said, out, warn):
+    """One warning line for each item of ``said`` (text, link, frame, whether the text
+    names the link already), ending in what is drawn instead."""
+    if warn is None:
+        return
+    for text, link, k, named in said:
+        if out[k]:
+            warn(f"{text}; left out (the other visuals that move with link {shown(link)} "
+                 f"are drawn)")
+        else:
+            end = "" if named else f" for link {shown(link)}"
+            warn(f"{text}; drawing a generated shape{end}")
+
+
+def _instead(places, out):
+    """What a line about several links' items left out ends in: generated shapes for the
+    links whose frame draws nothing else, left out for the others."""
+    bare = list(dict.fromkeys(link for link, k in places if not out[k]))
+    kept = [link for link in dict.fromkeys(link for link, _ in places) if link not in bare]
+    parts = []
+    if bare:
+        parts.append(f"drawing generated shapes for link{'s' if len(bare) > 1 else ''} "
+                     f"{_some(bare)}")
+    if kept:
+        parts.append(f"left out for link{'s' if len(kept) > 1 else ''} {_some(kept)} (the "
+                     f"other visuals that move with {'them' if len(kept) > 1 else 'it'} are "
+                     f"drawn)")
+    return "; ".join(parts)
+
+
+def _some(links):
+    return ", ".join(shown(link) for link in links[:3]) + (", ..." if len(links) > 3 else "")
+
+
+def _unfound_packages(missing, path, warn, out):
+    """One warning line for each package of ``missing`` (name -> (link, frame) of each
+    ``package://`` mesh not found), naming its first links and where to point; one line for
+    the meshes named by a path (key None: (link, frame, file name) each)."""
     if warn is None:
         return
     files = missing.pop(None, [])       # meshes named by a path: one line for them all
     if len(files) == 1:
-        warn(f"{short_name(path)}: link {shown(files[0][0])}: mesh {shown(files[0][1])} "
-             f"not found; drawing a generated shape")
+        link, k, name = files[0]
+        end = ("drawing a generated shape" if not out[k] else
+               f"left out (the other visuals that move with link {shown(link)} are drawn)")
+        warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(name)} not found; {end}")
     elif files:
-        names = list(dict.fromkeys(str(f) for _, f in files))
-        links = list(dict.fromkeys(link for link, _ in files))
+        names = list(dict.fromkeys(str(f) for _, _, f in files))
         warn(f"{short_name(path)}: {len(files)} meshes not found ("
              f"{', '.join(shown(f) for f in names[:3])}{', ...' if len(names) > 3 else ''}"
-             f"); drawing generated shapes for links {', '.join(shown(x) for x in links[:3])}"
-             f"{', ...' if len(links) > 3 else ''}")
-    for pkg, links in missing.items():
-        some = ", ".join(shown(link) for link in links[:3]) + (", ..." if len(links) > 3
-                                                                else "")
-        warn(f"{short_name(path)}: {len(links)} mesh{'es' if len(links) > 1 else ''} of "
+             f"); {_instead([(link, k) for link, k, _ in files], out)}")
+    for pkg, places in missing.items():
+        n = len(places)
+        warn(f"{short_name(path)}: {n} mesh{'es' if n > 1 else ''} of "
              f"package {shown(pkg)} not found (give the folder holding {shown(pkg)} with "
-             f"--package-dir or ROS_PACKAGE_PATH); drawing generated shapes for link"
-             f"{'s' if len(links) > 1 else ''} {some}")
+             f"--package-dir or ROS_PACKAGE_PATH); {_instead(places, out)}")
 
 
 def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]]:
@@ -424,7 +462,10 @@ def link_visuals(urdf, links, package_dirs=None, warn=None) -> list[list[Visual]
                     elements, path, package_dirs, named, warn, "robot")
 
 
-def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=None):
+def _item(vis, link, k, T_link, path, package_dirs, named, said, meshes, missing):
+    """The :class:`Visual` of one ``<visual>`` element of ``link`` (frame ``k``), or None:
+    nothing to draw, or a mesh left out (said to ``said`` or ``missing``, see
+    :func:`_collect`); a bad number is a ValueError naming the link."""
     where = f"{short_name(path)}: link {shown(link)}: visual"
     geom = vis.find("geometry")
     shape = None if geom is None else next((g for g in geom if g.tag in KINDS), None)
@@ -450,13 +491,13 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=No
     found = None if filename is None else resolve_mesh(filename, path, package_dirs)
     if found is None:
         pkg = str(filename)[len("package://"):].partition("/")[0]
-        if missing is not None and str(filename).startswith("package://") and pkg:
-            missing.setdefault(pkg, []).append(link)      # (one line per package)
-        elif missing is not None and _missing(filename, path) == "not found":
-            missing.setdefault(None, []).append((link, filename))   # (one line for all)
-        elif warn is not None:
-            warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
-                 f"{_missing(filename, path)}; drawing a generated shape")
+        if str(filename).startswith("package://") and pkg:
+            missing.setdefault(pkg, []).append((link, k))      # (one line per package)
+        elif _missing(filename, path) == "not found":
+            missing.setdefault(None, []).append((link, k, filename))   # (one line for all)
+        else:
+            said.append((f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
+                         f"{_missing(filename, path)}", link, k, True))
         return None
     try:
         key = (str(found), tuple(scale.tolist()))
@@ -464,7 +505,6 @@ def _item(vis, link, T_link, path, package_dirs, named, warn, meshes, missing=No
             meshes[key] = _load_mesh(found, scale)
         V, F = meshes[key]
     except ValueError as exc:
-        if warn is not None:
-            warn(f"{found}: {exc}; drawing a generated shape for link {shown(link)}")
+        said.append((f"{found}: {exc}", link, k, False))
         return None
     return Visual("mesh", scale, origin, link, color, V, F)
