@@ -87,3 +87,12 @@ def test_a_visual_fixed_to_a_link_keeps_its_frame_drawn(tmp_path):
     link_visuals(path, armsim.load_robot(path).links, warn=told.append)
     assert told == [f"{path}: link 'l1': visual: box size must be positive, at most 1000 m, "
                     f"got '1 -1 1'; drawing a generated shape for link 'l1'"]
+
+
+def test_a_mesh_without_a_file_name_says_so(tmp_path):
+    path = tmp_path / "mine.urdf"
+    path.write_text(urdf(l1=mesh("scale='1 1 1'")))
+    chain_told, robot_told, _, _ = both(path)
+    assert chain_told == robot_told == [
+        f"{path}: link 'l1': visual: <mesh> lacks its filename=...; drawing a generated "
+        f"shape for link 'l1'"]

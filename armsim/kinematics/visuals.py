@@ -486,9 +486,11 @@ def _item(vis, link, k, T_link, path, package_dirs, named, said, meshes, missing
         r = _positive(shape.get("radius"), f"{where}: sphere radius")[0]
         return Visual("sphere", np.array([r, r, r]), origin, link, color)
     filename = shape.get("filename")
+    if filename is None or not filename.strip():
+        raise ValueError(f"{where}: <mesh> lacks its filename=...")
     scale = np.ones(3) if shape.get("scale") is None else \
         _nonzero(shape.get("scale"), f"{where}: mesh scale", 3)
-    found = None if filename is None else resolve_mesh(filename, path, package_dirs)
+    found = resolve_mesh(filename, path, package_dirs)
     if found is None:
         pkg = str(filename)[len("package://"):].partition("/")[0]
         if str(filename).startswith("package://") and pkg:
