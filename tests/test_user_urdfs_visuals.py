@@ -96,3 +96,26 @@ def test_a_mesh_without_a_file_name_says_so(tmp_path):
     assert chain_told == robot_told == [
         f"{path}: link 'l1': visual: <mesh> lacks its filename=...; drawing a generated "
         f"shape for link 'l1'"]
+
+
+def test_a_package_found_without_the_mesh_names_the_file(tmp_path, monkeypatch):
+    trimesh = pytest.importorskip("trimesh")
+    monkeypatch.delenv("ROS_PACKAGE_PATH", raising=False)
+    ws = tmp_path / "ws"
+    (ws / "mine_description" / "meshes").mkdir(parents=True)
+    trimesh.creation.box(extents=(0.1, 0.1, 0.2)).export(
+        ws / "mine_description" / "meshes" / "l1.stl")
+    path = tmp_path / "mine.urdf"
+    path.write_text(urdf(l1=mesh("filename='package://mine_description/meshes/l1.stl'"),
+                         tip=mesh("filename='package://mine_description/meshes/tip.stl'")))
+    told = []
+    items = chain_visuals(armsim.load_urdf(path), package_dirs=[ws], warn=told.append)
+    assert [[v.kind for v in frame] for frame in items] == [[], ["mesh"], []]
+    assert told == [f"{path}: link 'tip': mesh 'package://mine_description/meshes/tip.stl' "
+                    f"not found (package 'mine_description' is {ws / 'mine_description'}); "
+                    f"drawing a generated shape"]
+    told = []                       # not found at all: the package is named, as before
+    chain_visuals(armsim.load_urdf(path), warn=told.append)
+    assert told == [f"{path}: 2 meshes of package 'mine_description' not found (give the "
+                    f"folder holding 'mine_description' with --package-dir or "
+                    f"ROS_PACKAGE_PATH); drawing generated shapes for links 'l1', 'tip'"]

@@ -148,17 +148,8 @@ def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
     if name.startswith("file://"):
         name = name[len("file://"):]
     if name.startswith("package://"):
-        rest = name[len("package://"):]
-        pkg, _, sub = rest.partition("/")
-        dirs = list(package_dirs or ()) + [d for d in os.environ.get("ROS_PACKAGE_PATH",
-                                                                     "").split(os.pathsep) if d]
-        try:        # then the URDF's folder and those above it (a file inside its package)
-            here = Path(urdf_path).resolve().parent
-            dirs += [here, *here.parents]
-        except (OSError, RuntimeError, ValueError):
-            pass
-        for d in dirs:
-            d = Path(d)
+        pkg, _, sub = name[len("package://"):].partition("/")
+        for d in _package_search(urdf_path, package_dirs):
             for cand in ((d / sub) if d.name == pkg else None, d / pkg / sub):
                 if cand is not None and _is_file(cand):
                     return cand
@@ -166,6 +157,32 @@ def resolve_mesh(filename, urdf_path, package_dirs=None) -> Path | None:
     p = Path(name)
     p = p if p.is_absolute() else Path(urdf_path).resolve().parent / p
     return p if _is_file(p) else None
+
+
+def _package_search(urdf_path, package_dirs):
+    """The folders a ``package://`` path is looked up in, in order: ``package_dirs``,
+    ``ROS_PACKAGE_PATH``, the URDF's folder and each above it."""
+    dirs = list(package_dirs or ()) + [d for d in os.environ.get("ROS_PACKAGE_PATH",
+                                                                 "").split(os.pathsep) if d]
+    try:        # then the URDF's folder and those above it (a file inside its package)
+        here = Path(urdf_path).resolve().parent
+        dirs += [here, *here.parents]
+    except (OSError, RuntimeError, ValueError):
+        pass
+    return [Path(d) for d in dirs]
+
+
+def _package_folder(pkg, urdf_path, package_dirs):
+    """The first folder of package ``pkg`` :func:`resolve_mesh` looks in (one called
+    ``pkg``, or ``pkg`` inside a folder searched), else None."""
+    for d in _package_search(urdf_path, package_dirs):
+        for cand in (d if d.name == pkg else None, d / pkg):
+            try:
+                if cand is not None and cand.is_dir():
+                    return cand
+            except (OSError, ValueError):
+                pass
+    return None
 
 
 def _missing(filename, urdf_path):
@@ -427,20 +444,22 @@ def _some(links):
 def _unfound_packages(missing, path, warn, out):
     """One warning line for each package of ``missing`` (name -> (link, frame) of each
     ``package://`` mesh not found), naming its first links and where to point; one line for
-    the meshes named by a path (key None: (link, frame, file name) each)."""
+    the other meshes not found (key None: (link, frame, file name, where its package is)
+    each: a path, or a package found without the file)."""
     if warn is None:
         return
     files = missing.pop(None, [])       # meshes named by a path: one line for them all
     if len(files) == 1:
-        link, k, name = files[0]
+        link, k, name, where = files[0]
         end = ("drawing a generated shape" if not out[k] else
                f"left out (the other visuals that move with link {shown(link)} are drawn)")
-        warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(name)} not found; {end}")
+        warn(f"{short_name(path)}: link {shown(link)}: mesh {shown(name)} not found{where}; "
+             f"{end}")
     elif files:
-        names = list(dict.fromkeys(str(f) for _, _, f in files))
+        names = list(dict.fromkeys(str(f) for _, _, f, _ in files))
         warn(f"{short_name(path)}: {len(files)} meshes not found ("
              f"{', '.join(shown(f) for f in names[:3])}{', ...' if len(names) > 3 else ''}"
-             f"); {_instead([(link, k) for link, k, _ in files], out)}")
+             f"); {_instead([(link, k) for link, k, _, _ in files], out)}")
     for pkg, places in missing.items():
         n = len(places)
         warn(f"{short_name(path)}: {n} mesh{'es' if n > 1 else ''} of "
@@ -493,10 +512,15 @@ def _item(vis, link, k, T_link, path, package_dirs, named, said, meshes, missing
     found = resolve_mesh(filename, path, package_dirs)
     if found is None:
         pkg = str(filename)[len("package://"):].partition("/")[0]
-        if str(filename).startswith("package://") and pkg:
+        folder = None
+        if filename.startswith("package://") and pkg:
+            folder = _package_folder(pkg, path, package_dirs)
+        if folder is None and filename.startswith("package://") and pkg:
             missing.setdefault(pkg, []).append((link, k))      # (one line per package)
-        elif _missing(filename, path) == "not found":
-            missing.setdefault(None, []).append((link, k, filename))   # (one line for all)
+        elif folder is not None or _missing(filename, path) == "not found":
+            # (a package found without the file: the file is what is missing)
+            where = "" if folder is None else f" (package {shown(pkg)} is {folder})"
+            missing.setdefault(None, []).append((link, k, filename, where))   # (one line)
         else:
             said.append((f"{short_name(path)}: link {shown(link)}: mesh {shown(filename)} "
                          f"{_missing(filename, path)}", link, k, True))
