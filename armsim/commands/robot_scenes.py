@@ -24,11 +24,12 @@ ROBOT_STARTS = {
 ROBOT_CIRCLE = (0.12, 300)
 
 
-def comfortable_start(chain, draws=512):
+def comfortable_start(chain, draws=512, up=0.6):
     """A start [rad] for a robot armsim has no start for: of ``draws`` joint vectors
     drawn in the limits (``default_rng(0)``; continuous joints in [-pi, pi)), the one whose
     tool lies nearest the point 0.6 x the reach in front of the first joint (along x,
-    37 degrees up): bent, inside the workspace, away from the axis above the base."""
+    ``up`` = 0.6: 37 degrees up; the direction (0.8, 0, up) normalised): bent, inside the
+    workspace, away from the axis above the base."""
     import numpy as np
     lo = np.where(np.isfinite(chain.limits[:, 0]), chain.limits[:, 0], -np.pi)
     hi = np.where(np.isfinite(chain.limits[:, 1]), chain.limits[:, 1], np.pi)
@@ -40,8 +41,81 @@ def comfortable_start(chain, draws=512):
     q = np.random.default_rng(0).uniform(lo, hi, (draws, chain.n))
     q[0] = 0.5 * (lo + hi)
     p = chain.pose(q)[1] - np.asarray(chain.xyz[0], dtype=float)
-    aim = 0.6 * chain.reach * np.array([0.8, 0.0, 0.6])
+    d = np.array([0.8, 0.0, up])
+    aim = 0.6 * chain.reach * d / np.linalg.norm(d)
     return q[int(np.argmin(np.linalg.norm(p - aim, axis=1)))]
+
+
+#: a URDF's circle: the starts tried (:func:`comfortable_start`'s ``up``) and the radii (of
+#: :data:`ROBOT_CIRCLE`'s), in order, and the points of the lap a solve must follow
+CIRCLE_TRIES, CIRCLE_RADII, CIRCLE_POINTS = (0.6, 0.0, -0.6), (1.0, 0.5, 0.25), 36
+
+
+def holds_pose(chain, draws=8):
+    """Whether the joints of ``chain`` that move (a range, or none: continuous; not a joint
+    whose lower limit equals its upper) turn and move its tool in all six directions: the
+    rank of their Jacobian (its position rows over the reach) is 6 at one of ``draws``
+    joint vectors drawn in the limits (``default_rng(0)``; a start may be singular)."""
+    import numpy as np
+    lim = np.asarray(chain.limits, dtype=float)
+    moving = ~(lim[:, 1] <= lim[:, 0])
+    if moving.sum() < 6:
+        return False
+    box = np.where(np.isfinite(lim), lim, [-np.pi, np.pi])
+    for q in np.random.default_rng(0).uniform(box[:, 0], box[:, 1], (draws, chain.n)):
+        J = np.array(chain.jacobian(q), dtype=float)[:, moving]
+        J[:3] /= chain.reach
+        s = np.linalg.svd(J, compute_uv=False)
+        if s[5] > 1e-6 * s[0]:
+            return True
+    return False
+
+
+def _circle(chain, start, fraction):
+    """(tool rotation or None, the circle's centre, normal, radius [m]) from ``start``."""
+    import numpy as np
+    R, p = chain.pose(start)
+    out = np.array([*(p - np.asarray(chain.xyz[0], dtype=float))[:2], 0.0])   # from joint 1
+    normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
+    return (R if holds_pose(chain) else None), p, normal, (
+        ROBOT_CIRCLE[0] * fraction * chain.reach)
+
+
+def fitting_circle(chain):
+    """(start, :func:`_circle`) of a URDF's scene: the first radius (:data:`CIRCLE_RADII`)
+    and start (:data:`CIRCLE_TRIES`, each also with its slides at the middle of their
+    ranges) whose circle's :data:`CIRCLE_POINTS` points (with the start's tool rotation,
+    where it holds a pose) a solve follows from the start, each point from the last one's
+    answer without restarts (as the scene tracks it); the first of all when none does.  A
+    SCARA's slide started at its top, the circle half above its reach; an arm's joint
+    near its limit, the lap beyond it."""
+    import numpy as np
+
+    from armsim.ik.loop import solve
+    from armsim.kinematics.spatial import pose
+    from armsim.scene.targets import Circle
+    first = None
+    slides = np.array(chain.prismatic, dtype=bool) & np.isfinite(chain.limits).all(axis=1)
+    starts = []
+    for up in CIRCLE_TRIES:             # each start, then with its slides at mid-range
+        q = comfortable_start(chain, up=up)
+        mid = np.where(slides[:, None], chain.limits, 0.0).mean(axis=1)
+        starts += [q, np.where(slides, mid, q)] if slides.any() else [q]
+    for fraction in CIRCLE_RADII:
+        for start in starts:
+            R, p, normal, r = got = _circle(chain, start, fraction)
+            first = first or (start, got)
+            path = Circle(p, r, CIRCLE_POINTS, normal=normal)
+            q = start
+            for k in range(1, CIRCLE_POINTS + 1):    # the lap followed, as the scene does
+                got_k = solve(chain, path(k) if R is None else pose(path(k), rotation=R),
+                              q0=q, restarts=0, max_iter=100)
+                if not got_k.success:
+                    break
+                q = got_k.q
+            else:
+                return start, got
+    return first
 
 
 def tip_note(chain, urdf):
@@ -106,11 +180,12 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     if said:
         note(said)
     shipped = urdf is None and base is None and tip is None
-    start = np.asarray(ROBOT_STARTS[name], dtype=float) if shipped else comfortable_start(chain)
-    R, p = chain.pose(start)
-    out = np.array([*(p - np.asarray(chain.xyz[0], dtype=float))[:2], 0.0])   # from joint 1
-    normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
-    radius, period = ROBOT_CIRCLE
+    if shipped:
+        start = np.asarray(ROBOT_STARTS[name], dtype=float)
+        R, p, normal, radius = _circle(chain, start, 1.0)
+    else:
+        start, (R, p, normal, radius) = fitting_circle(chain)
+    period = ROBOT_CIRCLE[1]
 
     def v(a):
         return [float(f"{float(x):.6g}") for x in a]
@@ -118,8 +193,8 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     arm.update({k: val for k, val in (("base_link", base), ("tip_link", tip)) if val is not None})
     arm["angles"] = v(start)
     target = {"kind": "circle", "center": v(p), "normal": v(normal),
-              "radius": float(f"{radius * chain.reach:.4g}"), "period": period}
-    if chain.n >= 6:
+              "radius": float(f"{radius:.4g}"), "period": period}
+    if R is not None:               # a pose its moving joints hold (an arm of six or more)
         target["quaternion"] = v(matrix_quaternion(R))
     what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
     return f"# run_arm.py {what}\n" + tomli_w.dumps({
@@ -158,10 +233,13 @@ def tree_scene(name=None, urdf=None, tips=None) -> str:
     def v(a):
         return [float(f"{float(x):.6g}") for x in a]
     # a tool moved by fewer than six joints tracks its position (as a chain's does): held
-    # as a pose it pulled the other tools off theirs
+    # as a pose it pulled the other tools off theirs (a joint locked by lower == upper
+    # limits moves nothing)
+    moving = ~(robot.limits[:, 1] <= robot.limits[:, 0])
     tools = [{"link": t, "kind": "mouse", "start": v(frames[t][:3, 3]),
               **({"quaternion": v(matrix_quaternion(frames[t][:3, :3]))}
-                 if len(np.unique(robot.chain(t)[1])) >= 6 else {})} for t in robot.tips]
+                 if len(np.unique(robot.chain(t)[1][moving[robot.chain(t)[1]]])) >= 6
+                 else {})} for t in robot.tips]
     arm = {"robot": name} if urdf is None else {"urdf": str(Path(urdf).resolve())}
     arm.update({"tips": list(robot.tips), "angles": v(start)})
     what = f"--robot {name}" if urdf is None else _shown(str(urdf), 200)
