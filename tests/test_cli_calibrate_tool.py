@@ -238,7 +238,9 @@ def test_a_fit_with_no_coordinates_left_over_is_not_identified_and_exit_3(tmp_pa
     one = (SETUP[:SETUP.index('[[camera]]\nname = "right"')]
            .replace('name = "left"\n', 'name = "left"\nlearn_intrinsics = true\n')
            + SETUP[SETUP.index("[[marker]]"):])
-    s = Synthetic(12, poses=3, setup_text=one, heldout=1)
+    # (seed 12's exact fit put corners past its learned distortion's fold, where no lens
+    # draws them: its projection continues monotone there now, tests/test_real_fold.py)
+    s = Synthetic(15, poses=3, setup_text=one, heldout=1)
     (tmp_path / "joints.csv").write_text(format_joints(s.joints))
     (tmp_path / "obs.csv").write_text(format_observations(s.observations))
     (tmp_path / "setup.toml").write_text(one)

@@ -36,11 +36,14 @@ parameters as pixel coordinates fit every corner exactly and measure no noise; o
 identified arm is
 over :data:`SCALE_LIMIT` times larger or smaller than the URDF's (:func:`arm_scale`): the
 markers' ``size`` is the calibration's only length scale, and one given in the wrong unit
-scales the whole arm and fits the pixels all the same.
+scales the whole arm and fits the pixels all the same.  A fit that leaves corners a camera
+sees behind it, or farther off its axis than the radius where its distortion turns back
+(:meth:`armsim.vision.real.model.Model.folded`), fits nothing there: that alone is said.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -439,7 +442,16 @@ def _doubts(result, max_tool_sigma=None):
                    f"or behind it (nearer than 1 mm along its axis), which no camera sees: its "
                    f"start (OpenCV's hand-eye) or the solve put the camera past its markers; "
                    f"check the joint readings (their columns, signs and units) and its images")
-    if behind:
+    folded = getattr(result, "folded", None) or {}
+    for name, (n, total, radius) in folded.items():     # (as behind: no fit there)
+        out.append(f"the calibration puts {n} of the {total} corners camera {name!r} sees over "
+                   f"{math.degrees(math.atan(radius)):.1f} degrees off its axis, past the angle "
+                   f"where its distortion (k1, k2, k3) turns back and would draw a corner "
+                   f"farther off nearer its centre, which no lens does: its distortion is "
+                   f"wrong for its images, or its start (OpenCV's hand-eye) or the solve turned "
+                   f"the camera away from its markers; check its distortion, the joint "
+                   f"readings (their columns, signs and units) and its images")
+    if behind or folded:
         return out
     floor = result.corner_noise_px
     misfit = result.rms_px_after > FIT_LIMIT * floor

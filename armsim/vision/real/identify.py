@@ -194,7 +194,11 @@ class Result:
     tool's position uncertainty it gives (:class:`~armsim.vision.real.tool.ToolSigma`);
     ``behind``: ``{camera name: (corners, of its corners)}`` for each camera ``theta`` puts
     corners it sees nearer than :data:`~armsim.vision.real.model.NEAR` to (on or behind
-    its plane: no calibration)."""
+    its plane: no calibration); ``folded``: ``{camera name: (corners, of its corners,
+    radius)}`` for each camera ``theta`` puts corners it sees in front of but farther off
+    its axis than ``radius`` (normalised: the tangent of the angle), where its distortion
+    turns back (:meth:`~armsim.vision.real.model.Model.folded`: no lens draws them there;
+    no calibration either)."""
 
     model: object
     data: object
@@ -224,6 +228,7 @@ class Result:
     covariance: np.ndarray = field(repr=False, default=None)
     tool: object = None
     behind: dict = field(default_factory=dict)
+    folded: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -414,6 +419,12 @@ def calibrate(model, data, source="observations", max_rounds=200):
         mine = data.camera == c
         if np.any(depth[mine] <= NEAR):
             behind[cam.name] = (int(np.sum(depth[mine] <= NEAR)), int(np.sum(mine)))
+    folded, past = {}, model.folded(theta, data)
+    for c, cam in enumerate(model.cameras):       # (a start turned away, or a distortion
+        mine = data.camera == c                   # that turns back inside the image)
+        if np.any(past[mine]):
+            folded[cam.name] = (int(np.sum(past[mine])), int(np.sum(mine)),
+                                math.sqrt(model.fold(theta, cam)))
     corner = np.hypot(*r_after.reshape(-1, 2).T)
     outliers = np.flatnonzero(corner > OUTLIER * max(robust_sigma(r_after), 1e-9))
     tool = tool_sigma(model, theta, cov, data.readings)
@@ -424,4 +435,4 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
-                  corner_noise(model, data), cov, tool, behind)
+                  corner_noise(model, data), cov, tool, behind, folded)

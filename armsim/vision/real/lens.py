@@ -7,15 +7,48 @@ A point ``(x, y)`` of the normalised image plane (``x = X / Z``, ``y = Y / Z``) 
     y_d = y radial + p1 (r2 + 2 y^2) + 2 p2 x y
 
 and at pixel ``(fx x_d + cx, fy y_d + cy)``.  :func:`undistort` inverts it by Newton's
-method.  Used by :mod:`armsim.vision.real.corners`: a marker's edges are straight in the
-undistorted image, so the lines are fitted there.
+method.  The radial part is a lens only out to :func:`fold`, the radius where the distorted
+radius ``r radial`` stops growing (k1 < 0 or k2 < 0 ...): past it a point farther off the
+axis is drawn nearer the centre, and one far enough lands on the image again.  Used by
+:mod:`armsim.vision.real.corners`: a marker's edges are straight in the undistorted image,
+so the lines are fitted there.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
-__all__ = ["distort", "undistort", "Lens"]
+__all__ = ["distort", "undistort", "fold", "Lens"]
+
+
+def fold(d):
+    """The squared normalised radius ``r2`` (``x^2 + y^2``) at which the radial distortion of
+    ``d`` (k1, k2, p1, p2, k3) turns back, or inf: the smallest ``r2 > 0`` where
+    ``d (r radial) / d r = 1 + 3 k1 r2 + 5 k2 r2^2 + 7 k3 r2^3`` is 0."""
+    k1, k2, _, _, k3 = (float(v) for v in d)
+    return _fold(k1, k2, k3)
+
+
+@functools.lru_cache(maxsize=256)
+def _fold(k1, k2, k3):
+    if not all(math.isfinite(k) for k in (k1, k2, k3)):
+        return math.inf
+    found = math.inf
+    for u in np.roots([7.0 * k3, 5.0 * k2, 3.0 * k1, 1.0]):   # (leading zeros dropped)
+        if abs(u.imag) > 1e-9 * max(1.0, abs(u)) or not u.real > 0.0:
+            continue
+        u = float(u.real)
+        for _ in range(3):                              # polished by Newton's method
+            slope = 3.0 * k1 + u * (10.0 * k2 + u * 21.0 * k3)
+            if slope == 0.0:
+                break
+            u -= (1.0 + u * (3.0 * k1 + u * (5.0 * k2 + u * 7.0 * k3))) / slope
+        if u > 0.0:
+            found = min(found, u)
+    return found
 
 
 def distort(xy, d):

@@ -26,7 +26,13 @@ on a marker's 4 corners, OpenCV's ArUco order in the marker's frame (``solvePnP`
 1 mm) along the optical axis, on or behind the camera's plane, is projected as if at NEAR:
 far off the image and continuous, so a fit started in front does not step a camera past the
 markers its images see (a point behind was projected through the centre onto the image,
-mirrored, and one on the plane was inf or NaN).  Everything runs on arrays and on
+mirrored, and one on the plane was inf or NaN).  Likewise a corner farther off the optical
+axis than its camera's distortion's fold (:func:`armsim.vision.real.lens.fold`, where the
+distorted radius stops growing) is projected on the fold's tangent, its distorted radius
+growing on as the pinhole's (slope 1): continuous and monotone, so a corner far outside the
+field of view is not drawn back onto the image (with k1 = -0.3 a point 1.8 focal lengths
+off the axis was drawn 0.05 off it) and a fit cannot settle with its camera turned away
+(:meth:`Model.folded` finds such corners).  Everything runs on arrays and on
 :class:`~armsim.ad.dual.Dual`, over every pose at once: :meth:`Model.residuals` gives the
 residuals and their Jacobian from one forward pass (never a hand-written derivative).
 """
@@ -41,6 +47,7 @@ from armsim.ad import dual as ad
 from armsim.kinematics.spatial import matrix_rpy, rpy_matrix
 from armsim.vision.camera3d import NEAR
 from armsim.vision.real.errors import DataError
+from armsim.vision.real.lens import fold
 
 __all__ = ["Model", "Data", "corner_points", "INTRINSICS", "POSE_KEYS", "JOINT_KEYS", "NEAR"]
 
@@ -293,13 +300,12 @@ class Model:
             out.append(X + ad.reshape(pw, (-1, 1, 3)))
         return ad.stack(out, axis=1)
 
-    def pixels(self, theta, readings):
-        """Pixels (P, C, M, 4, 2) and depths (P, C, M, 4) of every corner in every camera."""
+    def in_cameras(self, theta, readings):
+        """``(camera, Xc (P, M, 4, 3))`` for each camera: every corner in its coordinates."""
         turns = self.rotations(theta)
         frames = self.link_poses(theta, readings, turns)
         X = self.marker_corners(theta, frames, turns)              # (P, M, 4, 3)
         P = np.shape(readings)[0]
-        pix, depth = [], []
         for cam in self.cameras:
             R, p = self.world_from_camera(theta, cam, frames, turns)
             if cam.link is None:
@@ -307,17 +313,41 @@ class Model:
             # camera coordinates: R^T (X - p), per pose
             d = X - ad.reshape(p, (-1, 1, 1, 3))
             Xc = ad.matmul(ad.reshape(d, (P, -1, 3)), R)           # rows: (R^T d)^T = d^T R
-            Xc = ad.reshape(Xc, (P, len(self.markers), 4, 3))
+            yield cam, ad.reshape(Xc, (P, len(self.markers), 4, 3))
+
+    def pixels(self, theta, readings):
+        """Pixels (P, C, M, 4, 2) and depths (P, C, M, 4) of every corner in every camera."""
+        pix, depth = [], []
+        for cam, Xc in self.in_cameras(theta, readings):
             uv, z = self.project(theta, cam, Xc)
             pix.append(uv)
             depth.append(z)
         return ad.stack(pix, axis=1), ad.stack(depth, axis=1)
 
+    def fold(self, theta, camera):
+        """The squared normalised radius where ``camera``'s distortion (at ``theta`` when it
+        is learned) turns back (:func:`armsim.vision.real.lens.fold`), or inf."""
+        return fold(ad.value_of(self.intrinsics(theta, camera)[4]))
+
+    def folded(self, theta, data):
+        """(N,) bool: the observed corners ``theta`` puts in front of their camera (deeper
+        than :data:`NEAR`) but farther off its axis than its distortion's fold, where no
+        lens draws them (:meth:`project` continues past it)."""
+        theta = np.asarray(theta, float)
+        out = []
+        for cam, Xc in self.in_cameras(theta, data.readings):
+            z = Xc[..., 2]
+            near = np.maximum(z, NEAR)
+            x, y = Xc[..., 0] / near, Xc[..., 1] / near
+            out.append((z > NEAR) & (x * x + y * y > self.fold(theta, cam)))
+        return np.stack(out, axis=1)[data.pose, data.camera, data.marker, data.corner]
+
     def project(self, theta, camera, Xc):
         """OpenCV's pinhole and distortion: pixels (..., 2) and depth (...) of camera
         coordinates ``Xc`` (..., 3).  A point nearer than :data:`NEAR` (on or behind the
         camera's plane: never seen) is projected as if at NEAR (its pixels and their
-        derivatives finite and continuous, far off the image, not mirrored onto it)."""
+        derivatives finite and continuous, far off the image, not mirrored onto it); one
+        past the distortion's fold, on its tangent (the module's docstring)."""
         fx, fy, cx, cy, d = self.intrinsics(theta, camera)
         z = Xc[..., 2]
         # (x / z with z on the plane was inf or NaN, and a point behind it was projected
@@ -327,6 +357,10 @@ class Model:
         k1, k2, p1, p2, k3 = (d[i] for i in range(5))
         r2 = x * x + y * y
         radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
+        u0 = fold(ad.value_of(d))
+        beyond = np.asarray(ad.value_of(r2)) > u0
+        if beyond.any():           # (else untouched: the fits of corners in view, bit for bit)
+            radial = ad.where(beyond, _past_fold(r2, u0, k1, k2, k3), radial)
         xd = x * radial + 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x)
         yd = y * radial + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y
         return ad.stack([fx * xd + cx, fy * yd + cy], axis=-1), z
@@ -367,6 +401,20 @@ class Model:
                     np.array([marks[int(m)] for m in observations.marker], int),
                     np.asarray(observations.corner, int), np.asarray(observations.uv, float),
                     np.ones(2 * len(observations)))
+
+
+def _past_fold(r2, u0, k1, k2, k3):
+    """The radial factor past the fold ``u0`` (a float, :func:`fold` of the coefficients'
+    values): ``r radial`` continued from the fold on a line of slope 1 in ``r``.  The fold
+    as a function of the coefficients (Duals when learned) is one Newton step from ``u0``
+    on ``1 + 3 k1 u + 5 k2 u^2 + 7 k3 u^3 = 0``: its value, and its derivatives by the
+    implicit function theorem."""
+    g = 1.0 + u0 * (3.0 * k1 + u0 * (5.0 * k2 + u0 * 7.0 * k3))
+    slope = 3.0 * k1 + u0 * (10.0 * k2 + u0 * 21.0 * k3)
+    u = u0 - g / slope if ad.value_of(slope) != 0.0 else u0
+    at = 1.0 + u * (k1 + u * (k2 + u * k3))          # the radial factor at the fold
+    r = ad.sqrt(ad.maximum(r2, u))
+    return 1.0 + ad.sqrt(u) * (at - 1.0) / r
 
 
 def _rotate(R, v):
