@@ -148,6 +148,11 @@ def test_a_start_behind_a_camera_is_plotted_not_a_traceback(tmp_path, capsys, mo
     assert len(list((tmp_path / "plots").glob("left_*.png"))) == 6
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.endswith("(exit status 3)\n")
+    # the solve moved camera 'left' 12,000 km off, said as a misfit ("check the cameras'
+    # intrinsics and distortion, the markers' size ..."); now the camera is named
+    (line, last) = err.splitlines()
+    assert line.startswith("armsim calibrate: warning: the calibration puts camera 'left' ")
+    assert "out of the scene" in line and "calibrated RMS" not in err
 
 
 def test_corners_a_fit_puts_behind_a_camera_are_said_and_not_called_a_misfit():
@@ -173,3 +178,45 @@ def test_a_fit_left_behind_a_camera_counts_its_corners_there(monkeypatch):
     _mirrored_start(monkeypatch)
     result = calibrate(model, model.data(s.observations, s.joints))
     assert result.behind == {"left": (12, 12)}
+
+
+def test_a_camera_that_escapes_a_start_behind_it_is_named(monkeypatch):
+    # 6 poses from the start past the markers: the solve moved camera 'left' 1.2e7 m away,
+    # where every corner it sees falls on one point (148 px RMS), with none behind it, and
+    # the one line said "the model does not fit the data; check the cameras' intrinsics"
+    from _real_data import Synthetic
+    from armsim.commands.calibrate import _doubts
+    from armsim.vision.real.identify import FAR, apparent_depth, calibrate
+    from armsim.vision.real.model import Model
+    s = Synthetic(0, poses=6, heldout=1)
+    model = Model(s.robot, s.setup, s.joints.names)
+    data = model.data(s.observations, s.joints)
+    _mirrored_start(monkeypatch)
+    result = calibrate(model, data)
+    (line,) = _doubts(result)
+    assert line.startswith("the calibration puts camera 'left' ") and "out of the scene" in line
+    assert result.behind == {} and list(result.far) == ["left"]
+    fitted, apparent = result.far["left"]
+    assert fitted > 1e6 and 1.0 < apparent < 3.0
+    assert np.linalg.norm(model.pose_matrix(result.theta, "left")[:3, 3]) > 1e6
+    # the depth the markers' size in the images says is the fitted one's, in a right fit
+    monkeypatch.undo()
+    right = calibrate(model, data)
+    _, depth = model.predict(right.theta, data)
+    for c, seen in apparent_depth(model, data).items():
+        assert 0.8 < np.median(depth[data.camera == c]) / seen < 1.1 < FAR
+    assert right.far == {} and not any("out of the scene" in x for x in _doubts(right))
+
+
+def test_a_camera_out_of_the_scene_is_said_and_not_called_a_misfit():
+    from types import SimpleNamespace
+    from armsim.commands.calibrate import _doubts
+    result = SimpleNamespace(converged=True, rounds=3, corner_noise_px=0.5, rms_px_after=148.4,
+                             tool=None, identified=True, behind={}, folded={},
+                             far={"left": (1.2414e7, 2.3904)})
+    assert _doubts(result, None) == [
+        "the calibration puts camera 'left' 1.24e+07 m from the corners it sees, 5.19e+06 times "
+        "as far as their size in its images says (2.39 m), where they all fall on one point: "
+        "the solve moved the camera out of the scene, away from a start (OpenCV's hand-eye) "
+        "past or beside its markers, and fits nothing; check the joint readings (their "
+        "columns, signs and units) and its images"]

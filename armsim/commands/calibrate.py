@@ -38,7 +38,10 @@ over :data:`SCALE_LIMIT` times larger or smaller than the URDF's (:func:`arm_sca
 markers' ``size`` is the calibration's only length scale, and one given in the wrong unit
 scales the whole arm and fits the pixels all the same.  A fit that leaves corners a camera
 sees behind it, or farther off its axis than the radius where its distortion turns back
-(:meth:`armsim.vision.real.model.Model.folded`), fits nothing there: that alone is said.
+(:meth:`armsim.vision.real.model.Model.folded`), or that puts a camera over
+:data:`~armsim.vision.real.identify.FAR` times farther from the corners it sees than their
+size in its images says (a start past its markers escaped to 12,000 km), fits nothing
+there: that alone is said, naming the camera.
 """
 
 from __future__ import annotations
@@ -442,6 +445,14 @@ def _doubts(result, max_tool_sigma=None):
                    f"or behind it (nearer than 1 mm along its axis), which no camera sees: its "
                    f"start (OpenCV's hand-eye) or the solve put the camera past its markers; "
                    f"check the joint readings (their columns, signs and units) and its images")
+    far = getattr(result, "far", None) or {}
+    for name, (fitted, apparent) in far.items():        # (as behind: no fit there)
+        out.append(f"the calibration puts camera {name!r} {fitted:.3g} m from the corners it "
+                   f"sees, {fitted / apparent:.3g} times as far as their size in its images "
+                   f"says ({apparent:.3g} m), where they all fall on one point: the solve moved "
+                   f"the camera out of the scene, away from a start (OpenCV's hand-eye) past or "
+                   f"beside its markers, and fits nothing; check the joint readings (their "
+                   f"columns, signs and units) and its images")
     folded = getattr(result, "folded", None) or {}
     for name, (n, total, radius) in folded.items():     # (as behind: no fit there)
         out.append(f"the calibration puts {n} of the {total} corners camera {name!r} sees over "
@@ -451,7 +462,7 @@ def _doubts(result, max_tool_sigma=None):
                    f"wrong for its images, or its start (OpenCV's hand-eye) or the solve turned "
                    f"the camera away from its markers; check its distortion, the joint "
                    f"readings (their columns, signs and units) and its images")
-    if behind or folded:
+    if behind or folded or far:
         return out
     floor = result.corner_noise_px
     misfit = result.rms_px_after > FIT_LIMIT * floor

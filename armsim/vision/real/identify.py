@@ -59,12 +59,14 @@ import numpy as np
 
 from armsim.kinematics.spatial import rpy_matrix
 from armsim.vision.real.handeye import corner_noise, hand_eye
+from armsim.vision.real.lens import undistort
 from armsim.vision.real.model import INTRINSICS, NEAR
 from armsim.vision.real.tool import tool_sigma
 from armsim.vision.spatial_calibration import identify, solve_lm
 
 __all__ = ["calibrate", "lm", "gauges", "preferred", "robust_sigma", "Result", "Deviation",
-           "chi2_quantile", "f_quantile", "beta_upper", "HUBER", "OUTLIER", "SIGNIFICANCE"]
+           "chi2_quantile", "f_quantile", "beta_upper", "apparent_depth", "HUBER", "OUTLIER",
+           "SIGNIFICANCE", "FAR"]
 
 HUBER = 1.345           # Huber threshold in robust sigmas (95 % efficiency on Gaussian noise)
 OUTLIER = 5.0           # a corner whose residual is longer than this many robust sigmas
@@ -72,6 +74,10 @@ MAX_REWEIGHTS = 20
 SETTLED = 0.01          # the weights have settled when none changes by more than this
 TIE = 0.999           # a preferred parameter is held at >= (1 - TIE) of the largest share
 SIGNIFICANCE = 1e-3     # the kinematics deviate when a fit this unlikely under the URDF
+#: a camera fitted over this many times farther from the corners it sees than their size in
+#: its images says has left the scene (:func:`apparent_depth`; 0.91 to 1.0 in right fits of
+#: 10 poses, seeds 0-2; a start past its markers escaped to 1.2e7 m, 5e6 times)
+FAR = 10.0
 
 
 def robust_sigma(r):
@@ -194,11 +200,15 @@ class Result:
     tool's position uncertainty it gives (:class:`~armsim.vision.real.tool.ToolSigma`);
     ``behind``: ``{camera name: (corners, of its corners)}`` for each camera ``theta`` puts
     corners it sees nearer than :data:`~armsim.vision.real.model.NEAR` to (on or behind
-    its plane: no calibration); ``folded``: ``{camera name: (corners, of its corners,
-    radius)}`` for each camera ``theta`` puts corners it sees in front of but farther off
-    its axis than ``radius`` (normalised: the tangent of the angle), where its distortion
-    turns back (:meth:`~armsim.vision.real.model.Model.folded`: no lens draws them there;
-    no calibration either)."""
+    its plane: no calibration); ``far``: ``{camera name: (fitted, apparent)}`` for each
+    camera ``theta`` puts over :data:`FAR` times farther from the corners it sees (their
+    median depth [m]) than their size in its images says (:func:`apparent_depth` [m]): a
+    camera that left the scene, where its corners all fall on one point; ``folded``:
+    ``{camera name: (corners, of its corners, radius)}`` for each camera ``theta`` puts
+    corners it sees in front of but farther off its axis than ``radius`` (normalised: the
+    tangent of the angle), where its distortion turns back
+    (:meth:`~armsim.vision.real.model.Model.folded`: no lens draws them there; no
+    calibration either)."""
 
     model: object
     data: object
@@ -229,6 +239,7 @@ class Result:
     tool: object = None
     behind: dict = field(default_factory=dict)
     folded: dict = field(default_factory=dict)
+    far: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -351,6 +362,37 @@ def _uncertainty(model, data, theta, free, fit):
     return r, sigma, noise, spread, full, covariance
 
 
+def apparent_depth(model, data):
+    """``{camera index: depth [m]}``: the median depth of the markers each camera sees whole
+    as their size in its images says, on the setup's intrinsics (nothing fitted): each
+    marker's 4 corners undistorted, the area ``a`` of their quadrilateral in normalised
+    coordinates, and its side over ``sqrt(a)`` (a square facing the camera; one turned by
+    ``t`` from it reads ``1 / sqrt(cos t)`` times farther)."""
+    key = np.stack([data.pose, data.camera, data.marker], axis=1)
+    groups, which = np.unique(key, axis=0, return_inverse=True)
+    which = np.ravel(which)
+    uv = np.full((len(groups), 4, 2), np.nan)
+    uv[which, data.corner] = data.uv
+    whole = np.bincount(which, minlength=len(groups)) == 4
+    out = {}
+    for c, cam in enumerate(model.cameras):
+        mine = whole & (groups[:, 1] == c)
+        if not mine.any():
+            continue
+        f, centre = np.array([cam.fx, cam.fy]), np.array([cam.cx, cam.cy])
+        size = np.array([m.size for m in model.markers])[groups[mine, 2]]
+        with np.errstate(all="ignore"):     # (a corner no lens draws: not finite, dropped)
+            xy = undistort((uv[mine] - centre) / f, cam.distortion)
+            x, y = xy[..., 0], xy[..., 1]
+            area = 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y,
+                                       axis=1))
+            z = size / np.sqrt(area)
+        z = z[np.isfinite(z)]
+        if z.size:
+            out[c] = float(np.median(z))
+    return out
+
+
 def calibrate(model, data, source="observations", max_rounds=200):
     """Calibrate ``model`` on ``data`` (:class:`~armsim.vision.real.model.Data`): a
     :class:`Result` (stages in the module's docstring)."""
@@ -419,6 +461,13 @@ def calibrate(model, data, source="observations", max_rounds=200):
         mine = data.camera == c
         if np.any(depth[mine] <= NEAR):
             behind[cam.name] = (int(np.sum(depth[mine] <= NEAR)), int(np.sum(mine)))
+    far, apparent = {}, apparent_depth(model, data)
+    for c, cam in enumerate(model.cameras):       # (a start past its markers that escaped
+        mine = (data.camera == c) & (depth > NEAR)          # to thousands of km)
+        if c in apparent and cam.name not in behind and np.any(mine):
+            fitted = float(np.median(depth[mine]))
+            if fitted > FAR * apparent[c]:
+                far[cam.name] = (fitted, apparent[c])
     folded, past = {}, model.folded(theta, data)
     for c, cam in enumerate(model.cameras):       # (a start turned away, or a distortion
         mine = data.camera == c                   # that turns back inside the image)
@@ -435,4 +484,4 @@ def calibrate(model, data, source="observations", max_rounds=200):
                   _rms(r_nominal), _rms(r_after), noise, threshold, outliers,
                   bool(fit.converged), identified, rounds, time.perf_counter() - t0,
                   r_after, r_start, Deviation(deviate, statistic, k, limit, dof),
-                  corner_noise(model, data), cov, tool, behind, folded)
+                  corner_noise(model, data), cov, tool, behind, folded, far)
