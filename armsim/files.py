@@ -196,6 +196,29 @@ def long_toml_key(text):
             len(re.findall(_TOML_KEY, m.group(2))))
 
 
+_BARE_CR = re.compile(r"\r(?!\n)")
+_CR_WHAT = ("(old Mac OS style: a carriage return with no line feed), which TOML does not "
+            "accept; save the file with LF or CRLF line endings")
+
+
+def bare_cr(text, position=None):
+    """None, or ``(where, what)`` naming a line of the TOML ``text`` ended by a carriage
+    return alone: a file of CR-only line endings (``where`` ""; one line to TOML, whose
+    error would name a column of it), or a stray CR at or before ``position`` (tomllib's
+    (line, column); None: the end of the document) as ``"line L, column C"``."""
+    m = _BARE_CR.search(text)
+    if m is None:
+        return None
+    if "\n" not in text:
+        return "", (f"line endings are CR only {_CR_WHAT} "
+                    "(e.g. tr '\\r' '\\n' < old.toml > new.toml)")
+    line = text.count("\n", 0, m.start()) + 1
+    column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    if position is not None and (line, column) > position:
+        return None                             # an earlier TOML error: that one is named
+    return f"line {line}, column {column}", f"a CR line ending {_CR_WHAT}"
+
+
 def one_line(text) -> str:
     """``text`` (a message) as one line a terminal shows as it is: runs of white space (a
     parser's line breaks) as one space, any other character that is not printable (a file

@@ -190,6 +190,25 @@ def test_a_toml_syntax_error_is_tomllibs_line():
                               f"of 2000 dotted parts; at most 32 are accepted")
 
 
+def test_a_setup_with_cr_line_endings_is_named_as_such(tmp_path, panda):
+    # CR-only (old Mac OS) endings: one line to TOML, whose words named a column of it
+    path = tmp_path / "setup.toml"
+    path.write_bytes(SETUP.replace("\n", "\r").encode())
+    with pytest.raises(DataError) as err:
+        read_setup(path, panda)
+    assert str(err.value) == (
+        f"{path}: line endings are CR only (old Mac OS style: a carriage return with no line "
+        f"feed), which TOML does not accept; save the file with LF or CRLF line endings "
+        f"(e.g. tr '\\r' '\\n' < old.toml > new.toml)")
+    path.write_bytes(SETUP.replace("\n", "\r\n").encode())       # CRLF: read as it is
+    assert read_setup(path, panda).cameras == parse_setup(SETUP, "x", panda).cameras
+    stray = SETUP.replace('name = "left"\n', 'name = "left"\r', 1)    # one CR ending alone
+    with pytest.raises(DataError) as err:
+        parse_setup(stray, "setup.toml", panda)
+    assert str(err.value).startswith("setup.toml: line 2, column 14: a CR line ending (old "
+                                     "Mac OS style")
+
+
 def test_setup_links_are_checked_only_with_a_robot():
     s = parse_setup(_edit('link = "panda_link0"', 'link = "base"'), "setup.toml")
     assert s.marker(7).link == "base"

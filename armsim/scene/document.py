@@ -36,7 +36,7 @@ from pathlib import Path
 
 import tomli_w
 
-from armsim.files import MAX_KEY_PARTS, InputError, long_toml_key, read_regular
+from armsim.files import MAX_KEY_PARTS, InputError, bare_cr, long_toml_key, read_regular
 from armsim.scene.schema import (DEFAULT_SCENE, IK_KIND, MAX_SCENE_BYTES, SECTIONS, TARGET_KINDS,
                                  TOP_KEYS, SceneError, Table, Where, _suggest, shorten)
 from armsim.scene.sections import (MouseTarget, SolverSection, TargetSection, check_spatial,
@@ -244,28 +244,6 @@ def _long_integer(text: str, source):
     return SceneError(source, "", "invalid TOML: a number cannot be converted")
 
 
-_BARE_CR = re.compile(r"\r(?!\n)")
-_CR_WHAT = ("(old Mac OS style: a carriage return with no line feed), which TOML does not "
-            "accept; save the file with LF or CRLF line endings")
-
-
-def _bare_cr(text: str, source, position):
-    """The SceneError for a line ended by a carriage return alone, or None: a file of CR-only
-    line endings (one line to TOML, whose error would name a column of it), or a stray CR at
-    or before ``position`` (tomllib's (line, column); None: the end of the document)."""
-    m = _BARE_CR.search(text)
-    if m is None:
-        return None
-    if "\n" not in text:
-        return SceneError(source, "", f"line endings are CR only {_CR_WHAT} "
-                                      "(e.g. tr '\\r' '\\n' < old.toml > new.toml)")
-    line = text.count("\n", 0, m.start()) + 1
-    column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
-    if position is not None and (line, column) > position:
-        return None                             # an earlier TOML error: that one is named
-    return SceneError(source, f"line {line}, column {column}", f"a CR line ending {_CR_WHAT}")
-
-
 def loads(text: str, source="<string>") -> Scene:
     """Parse and validate scene ``text``; ``source`` names it in messages."""
     long_key = long_toml_key(text)      # (tomllib's memory grows with its square)
@@ -281,9 +259,9 @@ def loads(text: str, source="<string>") -> Scene:
                              "a name ending in .urdf (expand a .xacro to a URDF first)") from None
         msg = str(exc)
         m = _POSITION.search(msg)
-        cr = _bare_cr(text, source, (int(m.group(1)), int(m.group(2))) if m else None)
+        cr = bare_cr(text, (int(m.group(1)), int(m.group(2))) if m else None)
         if cr is not None:
-            raise cr from None
+            raise SceneError(source, *cr) from None
         if m:
             raise SceneError(source, f"line {m.group(1)}, column {m.group(2)}",
                              f"invalid TOML: {msg[:m.start()]}") from None

@@ -28,10 +28,11 @@ format; docs/calibrate_setup.schema.json is its JSON Schema.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 
-from armsim.files import MAX_KEY_PARTS, long_toml_key
+from armsim.files import MAX_KEY_PARTS, bare_cr, long_toml_key
 from armsim.vision.camera3d import principal_problem
 from armsim.vision.real.errors import DataError, check_name, read_text, show, suggest
 
@@ -148,6 +149,10 @@ def parse_setup(text, source="<setup>", robot=None) -> Setup:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        cr = bare_cr(text, (int(m.group(1)), int(m.group(2))) if m else None)
+        if cr is not None:                  # a CR-only file is one line to TOML
+            raise DataError(source, *cr) from None
         raise DataError(source, "", f"not TOML: {str(exc).splitlines()[0]}") from None
     for key in doc:
         if key not in TOP_KEYS:
