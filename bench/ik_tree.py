@@ -24,7 +24,9 @@ position error < 1e-5 m and rotation angle < 1e-5 rad by forward kinematics (arm
 Part 2, side by side with pink and placo (``bench/tree_peers.py``: their own success tests,
 their settings tuned there on seed 100): the same poses (``default_rng(2027)``), the same start
 (the middle of the limits), the same wall-clock cap per solve (armsim's ``timeout=``), the
-same judge (yourdfpy's forward kinematics).  armsim runs three times: as shipped (restarts
+same judge (yourdfpy's forward kinematics, every free joint inside its limits to float32
+rounding, an answer after the cap a failure, as ``bench/ik_spatial.py`` judges).  armsim
+runs three times: as shipped (restarts
 from its table when a start fails), with ``restarts=0`` (one descent from the start until the
 cap or its own stall rule, as the peers), and compiled (as shipped; with a cap the attempts
 run compiled and the deadline is checked between them).
@@ -228,7 +230,7 @@ def part2(count, cap, peers):
                     secs.append(time.perf_counter() - t0)
                     own.append(bool(r.success))
                     ok.append(_peer_judge(tree_peers, urdf, dict(zip(names, r.q)), tips,
-                                          targets))
+                                          targets, robot, secs[-1], cap))
                 compiled.use(False)
             else:
                 solve = tree_peers.PEERS[how]
@@ -241,7 +243,8 @@ def part2(count, cap, peers):
                     q, seconds, own_ok, _ = solve(path, list(tips), targets, q0, TOL, cap)
                     secs.append(seconds)
                     own.append(bool(own_ok))
-                    ok.append(_peer_judge(tree_peers, urdf, q, tips, targets))
+                    ok.append(_peer_judge(tree_peers, urdf, q, tips, targets, robot, seconds,
+                                          cap))
             ok = np.array(ok)
             secs = np.array(secs)
             rows.append({"robot": name, "solver": label, "poses": count, "cap_ms": 1e3 * cap,
@@ -253,9 +256,26 @@ def part2(count, cap, peers):
     return rows
 
 
-def _peer_judge(tree_peers, urdf, q, tips, targets):
-    """The common rule by yourdfpy's forward kinematics (the mimic rule applied by it)."""
-    cfg = {k: float(v) for k, v in q.items() if k in urdf.actuated_joint_names}
+#: a joint's limit is met to this fraction of it (a peer reading the URDF's limits as float32
+#: lands its answers at a bound just past armsim's float64 ones; bench/ik_spatial.py's)
+LIMIT_SLACK = 2.0 ** -23
+
+
+def _peer_judge(tree_peers, urdf, q, tips, targets, robot, seconds, cap):
+    """The common rule by yourdfpy's forward kinematics (the mimic rule applied by it), an
+    answer that came back within the ``cap`` [s], every free joint of ``robot`` given and
+    inside its limits (to :data:`LIMIT_SLACK`), as ``bench/ik_spatial.py`` judges."""
+    if seconds > cap:
+        return False
+    lim = robot.limits
+    try:
+        v = np.array([float(q[name]) for name in robot.joint_names])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not (np.all(np.isfinite(v)) and np.all(v >= lim[:, 0] - LIMIT_SLACK * np.abs(lim[:, 0]))
+            and np.all(v <= lim[:, 1] + LIMIT_SLACK * np.abs(lim[:, 1]))):
+        return False
+    cfg = {k: float(val) for k, val in q.items() if k in urdf.actuated_joint_names}
     errs = tree_peers.fk_errors(urdf, cfg, list(tips), targets)
     return all(p < TOL and a < TOL for p, a in errs)
 
@@ -289,7 +309,8 @@ def markdown(res):
                     f"{by[('dual_arm', p)]['batch']:,}" + _split(by, p) for p in paths) + "."]
     out += ["", f"Side by side (poses of `default_rng({PEER_SEED})`, start at the middle of the "
             f"limits, cap {res['peers'][0]['cap_ms']:.0f} ms per solve for every solver, judged "
-            "by yourdfpy's forward kinematics):" if res["peers"] else "", ""]
+            "by yourdfpy's forward kinematics, every joint inside its limits, an answer after "
+            "the cap a failure):" if res["peers"] else "", ""]
     if res["peers"]:
         out += ["| robot | solver | success | own test | mean / median ms | mean ms, solved |",
                 "|---|---|---|---|---|---|"]

@@ -40,3 +40,35 @@ def test_the_two_arm_ratio_is_split_into_iterations_and_time_per_iteration():
         del r["mean_iterations"], r["us_per_iteration"]
     text = ik_tree.markdown(res)
     assert "| 3.00 | - | - |" in text and "x the Panda's iterations" not in text
+
+
+class _Peers:
+    """tree_peers' forward kinematics: every tool on its target (the rule's other parts)."""
+    @staticmethod
+    def fk_errors(urdf, cfg, tips, targets):
+        return [(0.0, 0.0) for _ in tips]
+
+
+class _Urdf:
+    actuated_joint_names = ["a", "b"]
+
+
+class _Robot:
+    import numpy as _np
+    joint_names = ("a", "b")
+    limits = _np.array([[-1.0, 1.0], [0.0, 2.0]])
+
+
+@pytest.mark.parametrize("q, seconds, ok", [
+    ({"a": 0.5, "b": 1.0}, 0.01, True),
+    ({"a": 1.0 + 1e-8, "b": 1.0}, 0.01, True),       # float32 rounding of the URDF's limit
+    ({"a": 1.0 + 1e-6, "b": 1.0}, 0.01, False),      # past a limit
+    ({"a": 0.5, "b": -1e-12}, 0.01, False),          # past a limit at 0
+    ({"a": 0.5}, 0.01, False),                       # a free joint not given
+    ({"a": float("nan"), "b": 1.0}, 0.01, False),
+    ({"a": 0.5, "b": 1.0}, 0.0501, False),           # after the cap
+])
+def test_part_twos_judge_is_the_spatial_tables(q, seconds, ok):
+    # before, a peer's answer past a joint limit or after the cap counted as solved
+    got = ik_tree._peer_judge(_Peers, _Urdf, q, ["t"], [None], _Robot, seconds, 0.05)
+    assert got is ok
