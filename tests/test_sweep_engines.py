@@ -580,3 +580,19 @@ def test_the_journal_is_checked_before_the_cluster_starts(scene, serial_csv, cap
     assert capsys.readouterr().out.startswith("resuming o.csv.partial: 8 of 8 runs already done\n")
     assert len(started) == 2 and without_seconds(read(scene / "o.csv")) == without_seconds(
         serial_csv)
+
+
+@pytest.mark.parametrize("values", ["calibration.damping=1:2", "calibration.damping=2,0.5",
+                                    "genetic.enabled=true,false"])
+def test_a_sweep_varying_a_key_written_otherwise_resumes(scene, capsys, monkeypatch, values):
+    # the journal wrote a run's value (damping 2.0) and read it back against the value as
+    # given (2): no sweep varying a float key by whole numbers could be resumed
+    grid = ["s.toml", "--vary", values, "--seeds", "5,6", "--max-rounds", "30"]
+    assert cli.main(["sweep", *grid, "--csv", "whole.csv"]) == 0
+    real = interrupt_after(monkeypatch, 3)
+    assert cli.main(["sweep", *grid, "--csv", "o.csv"]) == 130
+    monkeypatch.setattr(sweep_mod, "_one", real)
+    capsys.readouterr()
+    assert cli.main(["sweep", *grid, "--csv", "o.csv", "--resume"]) == 0
+    assert capsys.readouterr().out.startswith("resuming o.csv.partial: 3 of 4 runs already done\n")
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(read(scene / "whole.csv"))

@@ -202,7 +202,8 @@ def grid_experiments(scene, varies, seeds=1):
     Returns
     -------
     base : Experiment
-    points : list of dict   the user's keys and values, one dict per grid point
+    points : list of dict   the user's keys and their values as the scene reads them (2 for
+                            a float key: 2.0), one dict per grid point
     changes : list of dict  per point, the Experiment fields that differ from ``base``
 
     Raises
@@ -235,8 +236,13 @@ def grid_experiments(scene, varies, seeds=1):
         raise SweepError(f"the sweep has {runs} runs ({counts} grid values x {seeds} seed"
                          f"{'s' if seeds > 1 else ''}); at most {MAX_RUNS}")
     base = experiment(scene)
-    points = expand_grid([(full, list(values)) for full, values in resolved])
-    changes = [_experiment_diff(base, experiment(override(scene, p))) for p in points]
+    points, changes = [], []
+    for given in expand_grid([(full, list(values)) for full, values in resolved]):
+        read = override(scene, given)
+        # (a value as given, 2, was read back from the journal against the run's 2.0)
+        points.append({k: getattr(read.sections[k.partition(".")[0]], k.partition(".")[2])
+                       for k in given})
+        changes.append(_experiment_diff(base, experiment(read)))
     return base, points, changes
 
 
@@ -629,15 +635,15 @@ def _run(args, base, changes, todo, fields, expected, journal, done, client, sta
     runs, each checked by :func:`armsim.vision.sweep.check_row` and appended to the journal
     (when there is one) as soon as it and every row before it are done.  An interruption
     leaves the journal for ``--resume`` (and says so in ``status["kept"]``)."""
-    from armsim.vision.sweep import EngineError, check_row, round_limit, sweep
+    from armsim.vision.sweep import CSV_FIELDS, EngineError, check_row, round_limit, sweep
     rows = list(done)
 
     def keep(i, row):
         for key in [c for c in row if c not in fields]:
             del row[key]
-        for key in fields:
-            if key not in row:
-                row[key] = expected[i][key]     # a varied key that is not a standard column
+        for key in fields:      # a varied key that is not a standard column: as the grid
+            if key not in row or key not in CSV_FIELDS:     # has it (the journal's form)
+                row[key] = expected[i][key]
         problem = check_row(row, _known(todo, expected, i), round_limit(todo[i]))
         if problem is not None:
             raise SweepError(f"run {i + 1} (seed {row['seed']}) gave {problem[0]} = {row[problem[0]]!r}: "
