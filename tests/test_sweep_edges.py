@@ -301,8 +301,11 @@ def test_a_bad_row_in_the_journal_is_refused_naming_row_and_field(scene, column,
     assert digest(path) == before and not (scene / "o.csv").exists()
 
 
-@pytest.mark.parametrize("change", [["--vary", "segments=1:3"], ["--seeds", "5,6,7"], ["--max-rounds", "31"]])
-def test_a_journal_of_other_parameters_is_refused_untouched(scene, change):
+@pytest.mark.parametrize("change, why", [
+    (["--vary", "segments=1:3"], "its grid has 4 points, this command's 6"),
+    (["--seeds", "5,6,7"], "it has 2 seeds, this command 3"),
+    (["--max-rounds", "31"], "its --max-rounds is 30, this command's 31")])
+def test_a_journal_of_other_parameters_is_refused_untouched(scene, change, why):
     path = interrupted(scene)
     with open(path, "ab") as f:
         f.write(b"1,4,5,lm,1,identified,Fal")         # a cut row: kept as it is when refused
@@ -310,8 +313,8 @@ def test_a_journal_of_other_parameters_is_refused_untouched(scene, change):
     args = list(GRID)
     args[args.index(change[0]) + 1] = change[1]
     code, out, err, _ = sweep(*args, "--csv", "o.csv", "--resume", cwd=scene)
-    assert (code, err) == (2, "armsim sweep: error: --resume: o.csv.partial belongs to another sweep "
-                              "(a different scene, grid, seeds or --max-rounds); delete it to start again\n")
+    assert (code, err) == (2, f"armsim sweep: error: --resume: o.csv.partial belongs to another "
+                              f"sweep: {why}; delete it to start again\n")
     assert digest(path) == before
 
 

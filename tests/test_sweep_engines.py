@@ -200,13 +200,24 @@ def test_a_journal_cut_mid_row_reruns_that_row(scene, serial_csv, capsys, monkey
     assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
 
 
-@pytest.mark.parametrize("change, message", [
-    (["--seeds", "5,7"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep (a different "
-                         "scene, grid, seeds or --max-rounds); delete it to start again"),
-    (["--max-rounds", "31"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep (a different "
-                             "scene, grid, seeds or --max-rounds); delete it to start again"),
-    (["--scene", "max_speed = 0.0002"], "armsim sweep: error: --resume: o.csv.partial belongs to another sweep "
-                                        "(a different scene, grid, seeds or --max-rounds); delete it to start again"),
+OTHER = "armsim sweep: error: --resume: o.csv.partial belongs to another sweep: "
+
+
+@pytest.mark.parametrize("change, message", [      # (each named: it said "a different scene,
+    (["--seeds", "5,7"], OTHER + "its seeds differ (as many, other values); delete it to "  # grid,
+                                 "start again"),                    # seeds or --max-rounds")
+    (["--seeds", "5,6,7"], OTHER + "it has 2 seeds, this command 3; delete it to start again"),
+    (["--max-rounds", "31"], OTHER + "its --max-rounds is 30, this command's 31; delete it to "
+                                     "start again"),
+    (["--vary", "segments=1:3"], OTHER + "its grid has 4 points, this command's 6; delete it to "
+                                         "start again"),
+    (["--vary", "segments=2:3"], OTHER + "its grid values differ (the same keys, as many "
+                                         "points); delete it to start again"),
+    (["--vary", "population=3:4"], OTHER + "it varies calibration.segments and "
+                                           "calibration.window, this command genetic.population "
+                                           "and calibration.window; delete it to start again"),
+    (["--scene", "max_speed = 0.0002"], OTHER + "its scene differs (another scene or preset, or a "
+                                                "key of it changed); delete it to start again"),
     (["--edit", "1,4,5,", "1,4,6,"], "armsim sweep: error: --resume: o.csv.partial row 1 (line 3): seed = '6': "
                                      "expected 5 (this sweep's value)"),
 ])
@@ -224,11 +235,31 @@ def test_a_journal_of_another_sweep_is_refused(scene, capsys, monkeypatch, chang
     elif change[0] == "--edit":
         path.write_bytes(before.replace(change[1].encode(), change[2].encode(), 1))
         before = path.read_bytes()
+    elif change[1].startswith("population"):
+        args[args.index("segments=1:2")] = change[1]
     else:
         args[args.index(change[0]) + 1] = change[1]
     assert cli.main(["sweep", *args, "--csv", "o.csv", "--resume"]) == 2
     assert capsys.readouterr().err == message + "\n"
     assert path.read_bytes() == before and not (scene / "o.csv").exists()
+
+
+def test_a_journal_written_before_its_header_named_the_parts_resumes(scene, serial_csv, capsys,
+                                                                      monkeypatch):
+    import json
+    real = interrupt_after(monkeypatch, 3)
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv"]) == 130
+    monkeypatch.setattr(sweep_mod, "_one", real)
+    path = scene / "o.csv.partial"
+    first, rest = path.read_bytes().split(b"\r\n", 1)
+    magic, params = first.decode().split(" {", 1)
+    params = json.loads("{" + params)
+    del params["parts"]
+    path.write_bytes(f"{magic} {json.dumps(params)}\r\n".encode() + rest)
+    capsys.readouterr()
+    assert cli.main(["sweep", *GRID, "--csv", "o.csv", "--resume"]) == 0
+    assert capsys.readouterr().out.startswith("resuming o.csv.partial: 3 of 8 runs already done\n")
+    assert without_seconds(read(scene / "o.csv")) == without_seconds(serial_csv)
 
 
 def test_resume_needs_a_csv_file(scene, capsys):

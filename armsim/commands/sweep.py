@@ -582,13 +582,14 @@ def _open_journal(args, base, changes, todo, expected, fields, csv_dest, note):
     (:func:`armsim.vision.sweep.check_row`), and whether it was made now.  A journal that is
     not this sweep's is refused (:class:`SweepError`) untouched."""
     from armsim.vision.sweep import (JOURNAL_SUFFIX, Journal, JournalError, fingerprint,
-                                     round_limit)
+                                     fingerprint_parts, round_limit)
     if csv_dest is None or csv_dest.kind != "file":
         return None, [], False
     path = Path(args.csv + JOURNAL_SUFFIX)      # beside the name given (a link's too)
     params = {"runs": len(expected), "seeds": len(args.seeds), "max_rounds": args.max_rounds,
               "vary": args.vary_keys,
-              "sweep": fingerprint(base, changes, args.seeds, args.max_rounds)}
+              "sweep": fingerprint(base, changes, args.seeds, args.max_rounds),
+              "parts": fingerprint_parts(base, changes, args.seeds)}
     existed = os.path.lexists(path)
     try:
         journal, done = Journal.open(

@@ -2,14 +2,19 @@
 
 The file (UTF-8, CSV line ends ``\\r\\n``) is::
 
-    # armsim sweep journal 2 {"runs": 8, "seeds": 2, "max_rounds": 30, "vary": [...], "sweep": "<sha256>"}
+    # armsim sweep journal 2 {"runs": 8, "seeds": 2, "max_rounds": 30, "vary": [...], "sweep":
+      "<sha256>", "parts": {"scene": "<16 hex>", "grid": "<16 hex>", "seeds": "<16 hex>"}}
     segments,population,seed,...            <- the CSV columns
     1,4,5,lm,...                            <- one row per finished run, in grid order
 
 The first line names the format (``# armsim sweep journal``), its version (:data:`VERSION`)
 and the sweep's parameters: the number of runs, of seeds, ``--max-rounds`` (``null``: the
 scene's), the varied keys and ``sweep``, the :func:`~armsim.vision.sweep.fingerprint` of all of
-it (scene, grid values, seeds).  A journal whose first line differs is another sweep's.
+it (scene, grid values, seeds), and ``parts``, the digests of the scene, the grid values and
+the seeds apart (:func:`~armsim.vision.sweep.fingerprint_parts`).  A journal whose first line
+differs is another sweep's, refused naming what differs (``its --max-rounds is 30, this
+command's 31``, ``its seeds differ (as many, other values)``...); one written before ``parts``
+was named resumes when the rest is this sweep's.
 
 What is refused, in one line naming the file (:class:`JournalError`), before anything is
 written:
@@ -225,7 +230,7 @@ class Journal:
         fd = os.open(path, (os.O_RDWR if resume else os.O_RDONLY) | os.O_NONBLOCK | flags)
         try:
             _lock(path, fd)
-            done = _read(path, fd, fields, head, params["runs"], rows, resume)
+            done = _read(path, fd, fields, params, rows, resume)
         except BaseException:
             os.close(fd)
             raise
@@ -277,9 +282,10 @@ def _lock(path, fd):
         pass
 
 
-def _read(path, fd, fields, head, runs, rows, resume):
+def _read(path, fd, fields, params, rows, resume):
     """Check the open journal ``fd`` line by line; cut a last row cut short (only then, and
     only with ``resume``); return its rows."""
+    head, runs = header_line(params), params["runs"]
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):            # replaced between the look and the open
         raise JournalError(f"cannot use '{short_name(path)}' as the sweep's journal: it is not "
@@ -305,7 +311,10 @@ def _read(path, fd, fields, head, runs, rows, resume):
             raise JournalError(f"{short_name(path)} holds an interrupted sweep: add --resume to "
                                f"continue it, or delete it to start again")
         if first.rstrip(b"\r\n") != head.encode():
-            raise JournalError(other)
+            theirs = _params(first)     # (one written before "parts": this sweep's)
+            if theirs != {k: v for k, v in params.items() if k != "parts"}:
+                raise JournalError(f"--resume: {short_name(path)} belongs to another sweep: "
+                                   f"{_mismatch(theirs, params)}; delete it to start again")
         line, columns = reader.readline(MAX_LINE + 1), _columns(fields)
         cut = not line.endswith(b"\n")
         if not columns.startswith(line) if cut else line.rstrip(b"\r\n") != columns[:-2]:
@@ -336,6 +345,47 @@ def _read(path, fd, fields, head, runs, rows, resume):
         while columns:
             columns = columns[os.write(fd, columns):]
     return done
+
+
+def _params(first):
+    """The parameters a journal's first line names (a dict), or None when they cannot be read."""
+    try:
+        theirs = json.loads(first[len(f"{MAGIC} {VERSION} "):].decode("utf-8"))
+    except ValueError:
+        return None
+    return theirs if isinstance(theirs, dict) else None
+
+
+def _mismatch(theirs, ours):
+    """What differs between the sweep of a journal's parameters ``theirs`` and this one's."""
+    def get(params, key, kind):
+        value = (params or {}).get(key)
+        return value if isinstance(value, kind) and not isinstance(value, bool) else None
+    vary = [get(p, "vary", list) for p in (theirs, ours)]
+    seeds = [get(p, "seeds", int) for p in (theirs, ours)]
+    runs = [get(p, "runs", int) for p in (theirs, ours)]
+    if vary[0] is not None and vary[0] != vary[1]:
+        said = [[_shown(str(k), quoted=False) for k in v] for v in vary]
+        if len(said[0]) > 5:        # (a line, not the file's every key)
+            said[0][4:] = [f"{len(said[0]) - 4} more"]
+        said = [" and ".join(keys) or "nothing" for keys in said]
+        return f"it varies {said[0]}, this command {said[1]}"
+    if seeds[0] is not None and seeds[0] != seeds[1]:
+        return f"it has {seeds[0]} seed{'s' * (seeds[0] != 1)}, this command {seeds[1]}"
+    if runs[0] is not None and runs[0] != runs[1] and seeds[0]:
+        return f"its grid has {runs[0] // seeds[0]} points, this command's {runs[1] // seeds[1]}"
+    if theirs is not None and "max_rounds" in theirs and theirs["max_rounds"] != ours["max_rounds"]:
+        said = [_shown(str(v), quoted=False) if v is not None else "the scene's"
+                for v in (theirs["max_rounds"], ours["max_rounds"])]
+        return f"its --max-rounds is {said[0]}, this command's {said[1]}"
+    parts = [get(p, "parts", dict) or {} for p in (theirs, ours)]
+    for key, say in (("scene", "its scene differs (another scene or preset, or a key of it "
+                               "changed)"),
+                     ("grid", "its grid values differ (the same keys, as many points)"),
+                     ("seeds", "its seeds differ (as many, other values)")):
+        if key in parts[0] and parts[0][key] != parts[1][key]:
+            return say
+    return "a different scene, grid, seeds or --max-rounds"
 
 
 def _columns(fields) -> bytes:
@@ -383,11 +433,12 @@ def _row(line, fields, expected, where):
 SHOWN_CELL = 40
 
 
-def _shown(text):
-    """A journal cell as a message shows it: its ``repr``, and when that is longer than
-    :data:`SHOWN_CELL` characters, its start and end and the cell's length (a cell of 60,000
-    digits made an error line of 60,000 characters)."""
-    shown = repr(text)
+def _shown(text, quoted=True):
+    """A journal cell as a message shows it: its ``repr`` (``quoted``, else the text with its
+    unprintable characters escaped), and when that is longer than :data:`SHOWN_CELL`
+    characters, its start and end and the cell's length (a cell of 60,000 digits made an error
+    line of 60,000 characters)."""
+    shown = repr(text) if quoted else repr(text)[1:-1]
     if len(shown) <= SHOWN_CELL:
         return shown
     return f"{shown[:SHOWN_CELL - 15]}...{shown[-12:]} ({len(text)} characters)"

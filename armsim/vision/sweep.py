@@ -53,7 +53,8 @@ from armsim.vision.experiment import PRESETS, Experiment
 from armsim.vision.dask_remote import EngineError, remote_client
 from armsim.vision.journal import JOURNAL_SUFFIX, Journal, JournalError, check_row
 
-__all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint", "sweep", "dask_client",
+__all__ = ["parse_vary", "read_vary", "expand_grid", "tasks", "fingerprint",
+           "fingerprint_parts", "sweep", "dask_client",
            "close_client", "EngineError", "Journal", "JournalError", "JOURNAL_SUFFIX", "write_csv", "plot", "summarise",
            "varied_columns",
            "known_columns", "round_limit", "check_row", "check_processes", "process_limit",
@@ -197,6 +198,14 @@ def fingerprint(base, grid, seeds, max_rounds=None):
     """
     text = repr((base, [sorted(p.items()) for p in grid], [int(s) for s in seeds], max_rounds))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint_parts(base, grid, seeds) -> dict:
+    """The digests of a sweep's scene (its base experiment), grid values and seeds, each
+    apart (16 hex digits each): a journal of another sweep is refused naming which differs."""
+    parts = {"scene": repr(base), "grid": repr([sorted(p.items()) for p in grid]),
+             "seeds": repr([int(s) for s in seeds])}
+    return {k: hashlib.sha256(v.encode()).hexdigest()[:16] for k, v in parts.items()}
 
 
 def sweep(base, grid, seeds, jobs=1, max_rounds=None, progress=None, engine="local",
