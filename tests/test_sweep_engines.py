@@ -380,6 +380,20 @@ def test_dask_gives_up_a_run_in_one_line_naming_the_tries(monkeypatch):
                               "of memory), on all 4 workers that tried it")
 
 
+def test_a_lost_scheduler_is_one_line_without_dask_s_task_key():
+    # the scheduler killed mid-sweep: 'the dask engine failed: FutureCancelledError:
+    # _one-fa08fdad-b5c5-41eb-84df-f363f423e3be cancelled for reason: scheduler-connection-lost.'
+    from distributed.client import FutureCancelledError
+
+    class Future:
+        def result(self, timeout):
+            raise FutureCancelledError("_one-fa08fdad", "scheduler-connection-lost")
+    with pytest.raises(sweep_mod.EngineError) as got:
+        sweep_mod._result(Future(), None)
+    assert str(got.value) == ("the connection to the dask scheduler was lost (it stopped, or the "
+                              "network failed)")
+
+
 def test_dask_s_internal_all_exit_left_unread_is_not_printed(caplog):
     """A worker that dies holding a finished result while it is fetched: the wait times out,
     dask's fetch is left behind, and when the task then fails it ends in dask's internal

@@ -397,7 +397,8 @@ def _dask_rows(todo, client):
 def _result(future, client):
     """The future's result; EngineError when the cluster has had no worker for
     :data:`CONNECT_TIMEOUT` seconds (every worker died: the wait would never end), or when
-    dask gave the run up because every worker that ran it died (KilledWorker)."""
+    dask gave the run up because every worker that ran it died (KilledWorker), or when the
+    connection to the scheduler was lost."""
     alone = None            # since when no worker was seen
     while True:
         try:
@@ -405,7 +406,12 @@ def _result(future, client):
         except TimeoutError:
             pass
         except Exception as exc:
+            from distributed.client import FutureCancelledError
             from distributed.scheduler import KilledWorker
+            if getattr(exc, "reason", None) == "scheduler-connection-lost" and isinstance(
+                    exc, FutureCancelledError):     # (its message: dask's key of the task)
+                raise EngineError("the connection to the dask scheduler was lost (it stopped, "
+                                  "or the network failed)") from None
             if not isinstance(exc, KilledWorker):
                 raise
             # dask gave the run up, every worker that ran it died (its own message: the
