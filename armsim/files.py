@@ -219,6 +219,20 @@ def bare_cr(text, position=None):
     return f"line {line}, column {column}", f"a CR line ending {_CR_WHAT}"
 
 
+def _unwritable(path, mode) -> str:
+    """Why a regular file this process may not write is so: its file system mounted
+    read-only, no write permission at all, or none for this user."""
+    try:
+        read_only_fs = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):       # (no statvfs: Windows)
+        read_only_fs = False
+    if read_only_fs:
+        return "it is on a read-only file system"
+    if not mode & 0o222:
+        return f"it is read-only (mode {stat.S_IMODE(mode):04o})"
+    return f"this user may not write it (mode {stat.S_IMODE(mode):04o})"
+
+
 def one_line(text) -> str:
     """``text`` (a message) as one line a terminal shows as it is: runs of white space (a
     parser's line breaks) as one space, any other character that is not printable (a file
@@ -376,8 +390,8 @@ class Destination:
         mode = st.st_mode
         if stat.S_ISREG(mode):
             if not mode & 0o222 or not os.access(path, os.W_OK):
-                self._fail(f"cannot write '{shown}': it is read-only (mode "
-                           f"{stat.S_IMODE(mode):04o}); refusing to replace it")
+                self._fail(f"cannot write '{shown}': {_unwritable(path, mode)}; refusing to "
+                           f"replace it")
             if st.st_nlink > 1:
                 self._fail(f"cannot write '{shown}': it has {st.st_nlink - 1} other hard "
                            f"link(s), which a new file would not reach; refusing to replace it")

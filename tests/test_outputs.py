@@ -513,6 +513,39 @@ def test_a_read_only_or_hard_linked_file_is_refused_and_a_replaced_one_keeps_its
     assert listing(tmp_path) == ["a.gif", "other.json", "private.json", "ro.gif"]
 
 
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="statvfs (POSIX)")
+def test_a_file_on_a_read_only_file_system_or_not_this_users_is_named_so(
+        tmp_path, monkeypatch, capsys):
+    # a writable mode (0644) on a file system mounted read-only was called "it is read-only
+    # (mode 0644)" (helper 112, a tmpfs remounted read-only), which its mode contradicts
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    (tmp_path / "o.gif").write_bytes(b"precious")
+    os.chmod(tmp_path / "o.gif", 0o644)
+    real_access, real_statvfs = os.access, os.statvfs
+    target = str(tmp_path / "o.gif")
+
+    def access(path, mode, *a, **k):
+        return False if os.path.abspath(path) == target and mode & os.W_OK else \
+            real_access(path, mode, *a, **k)
+
+    class _Flags:
+        def __init__(self, flag):
+            self.f_flag = flag
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "statvfs", lambda p: _Flags(os.ST_RDONLY)
+                        if os.path.abspath(p) == target else real_statvfs(p))
+    assert cli.main(["--gif", "o.gif", *SMALL]) == 2
+    assert capsys.readouterr().err == ("armsim: error: cannot write 'o.gif': it is on a "
+                                       "read-only file system; refusing to replace it\n")
+    monkeypatch.setattr(os, "statvfs", lambda p: _Flags(0))
+    assert cli.main(["--gif", "o.gif", *SMALL]) == 2
+    assert capsys.readouterr().err == ("armsim: error: cannot write 'o.gif': this user may not "
+                                       "write it (mode 0644); refusing to replace it\n")
+    assert (tmp_path / "o.gif").read_bytes() == b"precious"
+
+
 def test_a_closed_standard_output_is_named(tmp_path):
     # `--gif - >&-` said only "armsim: error: Bad file descriptor"
     r = subprocess.run([sys.executable, "run_arm.py", "--gif", "-", *SMALL],
