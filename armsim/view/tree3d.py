@@ -85,7 +85,8 @@ def tree_parts(state, look, reach, body=None):
     """The robot as solids in the world: (vertices (V, 3), faces (F, K), colour) per
     segment (a cylinder) and per movable joint (its housing along the axis; a sphere for a
     rounded look); with a ``body`` that has the URDF's visuals (:func:`tree_body_of`), those
-    on their links, and a cylinder for each segment to a link that has none."""
+    on their links, a cylinder for each segment to a link that has none and, when the root
+    link has none, for each segment from it (a chain's bare base is drawn as its post)."""
     p = np.asarray(state.link_p, dtype=float)
     r = _radius(state, look, reach)
     parts = []
@@ -96,8 +97,14 @@ def tree_parts(state, look, reach, body=None):
         for k, items in enumerate(meshes[:len(p)]):
             for v, f, c in items:
                 parts.append((v @ R[k].T + p[k], f, c))
-    for i, j in state.segments:
-        if has and j < len(meshes) and meshes[j]:
+    def bare(k):
+        return not (k < len(meshes) and meshes[k])
+    segments = [(int(i), int(j)) for i, j in state.segments]
+    roots = set(range(len(p))) - {j for _, j in segments}
+    for i, j in segments:
+        # a segment is the cylinder to its link; a bare root's (it has none to it) are
+        # the cylinders from it, as a chain's bare base is its post to the first joint
+        if has and not bare(j) and not (i in roots and bare(i)):
             continue
         a, b = p[i], p[j]
         length = float(np.linalg.norm(b - a))
