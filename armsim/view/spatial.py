@@ -333,6 +333,17 @@ def _arrow(surface, color, a, b, width, head):
     pygame.draw.polygon(surface, color, [tuple(b), tuple(neck + nrm), tuple(neck - nrm)])
 
 
+def _moving_at_limit(state) -> tuple:
+    """The joints of ``state.at_limit`` (1 = next to the base) that can move: a joint
+    locked by lower == upper limits is always on them, which says nothing of the run."""
+    joints = tuple(getattr(state, "at_limit", ()) or ())
+    limits = np.asarray(getattr(state, "limits", np.zeros((0, 2))), float).reshape(-1, 2)
+    lo, hi = limits[:, 0], limits[:, 1]
+    with np.errstate(invalid="ignore"):
+        locked = np.isfinite(lo) & (np.abs(hi - lo) <= 1e-9 * np.maximum(1.0, np.abs(lo)))
+    return tuple(j for j in joints if not (0 < int(j) <= len(locked) and locked[int(j) - 1]))
+
+
 def _panel_lines(state, show_jacobian, jacobian_scale, th):
     lines = []
     if getattr(state, "label", ""):
@@ -362,9 +373,9 @@ def _panel_lines(state, show_jacobian, jacobian_scale, th):
                       th.warning))
     if getattr(state, "stalled", False):
         lines.append(("stalled", th.warning))
-    if getattr(state, "at_limit", ()):
-        lines.append(("at limit: joint " + ", ".join(str(j) for j in state.at_limit),
-                      th.warning))
+    moving = _moving_at_limit(state)
+    if moving:
+        lines.append(("at limit: joint " + ", ".join(str(j) for j in moving), th.warning))
     if show_jacobian:
         lines.append((f"arrows: dp/dq, {jacobian_scale:g} m per m/rad", th.text))
     return lines
