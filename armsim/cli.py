@@ -516,18 +516,20 @@ def fallback_gif(scene) -> str:
 def scene_camera(scene, sim, frames=None):
     """A spatial scene's :class:`~armsim.view.orbit.OrbitCamera` (its ``[view]``; what it
     leaves out frames the arm as it starts and where it goes in ``frames`` frames, default
-    :data:`~armsim.view.orbit.PATH_FRAMES`), else None."""
+    :data:`~armsim.view.orbit.PATH_FRAMES`, and its obstacles as :func:`armsim.render` does,
+    :func:`~armsim.view.orbit.framed_camera`), else None."""
     if not getattr(scene, "spatial", False):
         return None
-    from armsim.view.orbit import OrbitCamera, sim_framing, view_reach
+    from armsim.view.orbit import framed_camera, sim_framing, view_reach
+    from armsim.view.render import spatial_obstacles
     view, given = dict(scene.view), scene.sections.get("view")
     for k in ("distance", "center"):      # not in the file: the framing of the arm as it starts
         if given is None or getattr(given, k) is None:
             view.pop(k)
     if "distance" in view and "center" in view:       # the file frames it: no preview
         frames = 0
-    return OrbitCamera.from_view(view, reach=view_reach(sim.chain),
-                                 **sim_framing(sim, frames))
+    return framed_camera(view, view_reach(sim.chain), sim_framing(sim, frames),
+                         spatial_obstacles(sim))
 
 
 def scene_title(scene) -> str:

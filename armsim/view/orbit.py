@@ -27,7 +27,7 @@ from armsim.ranges import (VIEW_AZIMUTH_DEG, VIEW_CENTER, VIEW_DISTANCE, VIEW_EL
 
 __all__ = ["OrbitCamera", "VIEW_KEYS", "arm_points", "sim_points", "sim_framing", "solid_boxes",
            "place_boxes", "solid_points", "model_boxes", "sim_boxes", "robot_solids",
-           "states_framing", "view_reach"]
+           "states_framing", "view_reach", "framed_camera"]
 
 #: the keys of a scene's ``[view]`` table
 VIEW_KEYS = ("azimuth_deg", "elevation_deg", "distance", "center", "fov_deg", "orbit_deg_per_s")
@@ -139,6 +139,27 @@ def sim_framing(sim, frames=None, boxes="body") -> dict:
             solids.append(corners)
     return {"points": np.vstack([p for p in pts if p.shape[-1] == 3]),
             "solids": np.vstack(solids)}
+
+
+def framed_camera(view, reach, framing, obstacles=()) -> "OrbitCamera":
+    """:meth:`OrbitCamera.from_view` of ``view`` (a scene's ``[view]`` keys), ``reach`` and
+    ``framing`` (:func:`sim_framing`), showing ``obstacles`` (spatial dicts of
+    :func:`armsim.ik.tracking.shapes`) as :func:`armsim.render` does: when that camera leaves
+    out some of their :func:`~armsim.view.picture_options.obstacle_points` (an obstacle
+    within :data:`FRAME_FAR` reach of the arm's first joint whole, a larger one its point
+    nearest that joint; one beyond is left out as a far target is), the framing of the
+    arm's points and those; a camera that shows them all is the arm's framing, unchanged.
+    A ``view`` that gives its distance and centre is used as it is."""
+    from armsim.view.picture_options import obstacle_points
+    camera = OrbitCamera.from_view(view, reach, **framing)
+    pts = np.asarray(framing.get("points", np.zeros((0, 3))), float).reshape(-1, 3)
+    if not obstacles or not len(pts) or ("distance" in view and "center" in view):
+        return camera
+    more = obstacle_points(obstacles, pts[0], FRAME_FAR * float(reach))
+    if len(more) and not camera.shows(more):
+        camera = OrbitCamera.from_view(view, reach, **{**framing,
+                                                       "points": np.vstack([pts, more])})
+    return camera
 
 
 def _preview(sim, last, boxes=None) -> list:
@@ -411,6 +432,21 @@ class OrbitCamera:
         s = frame.settings()
         s.update({k: v for k, v in view.items()})
         return cls(**s)
+
+    def shows(self, points) -> bool:
+        """Whether every one of ``points`` (k, 3) lies in front of the eye inside the square
+        the field of view spans (the shorter side of any picture), at each eighth of a turn
+        when the camera orbits (as :meth:`framing` keeps its points)."""
+        pts = np.asarray(points, float).reshape(-1, 3)
+        tan = math.tan(math.radians(self.fov_deg) / 2)
+        for k in range(8 if self.orbit_deg_per_s else 1):
+            turned = OrbitCamera(**{**self.settings(),
+                                    "azimuth_deg": (self.azimuth_deg + 45.0 * k) % 360.0})
+            c = turned.to_camera(pts)
+            side = np.maximum(np.abs(c[:, 0]), np.abs(c[:, 1]))
+            if not np.all((c[:, 2] > self.near) & (side <= tan * c[:, 2])):
+                return False
+        return True
 
     def settings(self) -> dict:
         """The current settings as ``[view]`` keys (a fresh dict; center as a list)."""
