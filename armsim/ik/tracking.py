@@ -141,14 +141,24 @@ class RunStats:
 
 def joints_at_limit(q, limits) -> tuple:
     """Joints (1 = next to the base) of ``q`` (n,) sitting on a finite limit of ``limits``
-    (n, 2) (or None: no limits), to 1e-9 relative."""
+    (n, 2) (or None: no limits), to 1e-9 relative; not a joint locked by lower == upper
+    (:func:`locked`: always on them, which says nothing of a run)."""
     if limits is None:
         return ()
     lim = np.asarray(limits, dtype=float)
     with np.errstate(invalid="ignore"):
         near = np.abs(np.asarray(q)[:, None] - lim) <= 1e-9 * np.maximum(1.0, np.abs(lim))
-    hit = np.any(near & np.isfinite(lim), axis=1)
+    hit = np.any(near & np.isfinite(lim), axis=1) & ~locked(lim)
     return tuple(int(j) + 1 for j in np.flatnonzero(hit))
+
+
+def locked(limits) -> np.ndarray:
+    """(n,) bool: the joints of ``limits`` (n, 2) whose lower and upper limits are equal
+    (to 1e-9 relative): they cannot move."""
+    lim = np.asarray(limits, dtype=float).reshape(-1, 2)
+    lo, hi = lim[:, 0], lim[:, 1]
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(lo) & (np.abs(hi - lo) <= 1e-9 * np.maximum(1.0, np.abs(lo)))
 
 
 def figure_eight(center, size, period, phase=0.0):

@@ -336,11 +336,9 @@ def _arrow(surface, color, a, b, width, head):
 def _moving_at_limit(state) -> tuple:
     """The joints of ``state.at_limit`` (1 = next to the base) that can move: a joint
     locked by lower == upper limits is always on them, which says nothing of the run."""
+    from armsim.ik.tracking import locked as _locked
     joints = tuple(getattr(state, "at_limit", ()) or ())
-    limits = np.asarray(getattr(state, "limits", np.zeros((0, 2))), float).reshape(-1, 2)
-    lo, hi = limits[:, 0], limits[:, 1]
-    with np.errstate(invalid="ignore"):
-        locked = np.isfinite(lo) & (np.abs(hi - lo) <= 1e-9 * np.maximum(1.0, np.abs(lo)))
+    locked = _locked(getattr(state, "limits", np.zeros((0, 2))))
     return tuple(j for j in joints if not (0 < int(j) <= len(locked) and locked[int(j) - 1]))
 
 
