@@ -78,3 +78,16 @@ def test_the_shipped_obstacle_scene_of_a_whole_robot_keeps_its_camera():
     scene = load("scenes/dual_arm_obstacle.toml")
     sim = build_simulation(scene)
     assert scene_camera(scene, sim).settings() == _bare_camera(scene, sim).settings()
+
+
+def test_the_default_camera_of_a_simulation_from_python_frames_its_obstacles():
+    # armsim.view.render.default_camera (the window's and write_frames' camera when Python
+    # gives none) framed the arm alone: the sphere 1.6 m off was outside it
+    from armsim.view.render import default_camera
+    scene, sim = _scene("[0.0, 1.6, 0.4]")
+    sphere = np.array([[x, y, z] for x in (-.15, .15) for y in (1.45, 1.75) for z in (.25, .55)])
+    assert default_camera(sim).shows(sphere)
+    assert not _bare_camera(scene, sim).shows(sphere)
+    near_scene, near = _scene("[0.3, 0.0, 0.5]")      # already in view: the arm's framing
+    assert default_camera(near).settings() == OrbitCamera.framing(
+        view_reach(near.chain), **sim_framing(near)).settings()

@@ -237,25 +237,9 @@ def _camera(chain, view, points=None, solids=None, opts=None):
         return camera
     points = np.asarray(points, float).reshape(-1, 3)
     more = obstacle_points(opts["obstacles"], points[0], FRAME_FAR * view_reach(chain))
-    if not _in_view(camera, more):
+    if not camera.shows(more):
         camera = frame(np.vstack([points, more]))       # (the arm's first joint first)
     return camera
-
-
-def _in_view(camera, points):
-    """Whether ``camera`` shows every one of ``points`` (k, 3) inside the square its field
-    of view spans (the shorter side of any picture), at each eighth of a turn when it orbits
-    (as :meth:`~armsim.view.orbit.OrbitCamera.framing` checks)."""
-    from armsim.view.orbit import OrbitCamera
-    tan = math.tan(math.radians(camera.fov_deg) / 2)
-    for k in range(8 if camera.orbit_deg_per_s else 1):
-        turned = OrbitCamera(**{**camera.settings(),
-                                "azimuth_deg": (camera.azimuth_deg + 45.0 * k) % 360.0})
-        c = turned.to_camera(points)
-        side = np.maximum(np.abs(c[:, 0]), np.abs(c[:, 1]))
-        if not np.all((c[:, 2] > camera.near) & (side <= tan * c[:, 2])):
-            return False
-    return True
 
 
 def _planar_view(chain, view, size, show_panel, obstacles=()):

@@ -183,12 +183,13 @@ def drawn_in_3d(state) -> bool:
 
 def default_camera(sim, size=None):
     """The 3D view of ``sim`` when the scene names none: the framing of a spatial arm's
-    reach and of where it and its solids go (:func:`~armsim.view.orbit.sim_framing`), or
+    reach and of where it and its solids go (:func:`~armsim.view.orbit.sim_framing`) and of
+    its obstacles (:func:`~armsim.view.orbit.framed_camera`), or
     of a 3D calibration's robot and cameras (for a picture of ``size``, default
     :data:`~armsim.view.calibration_spatial.FRAME_SIZE`); None for a planar picture."""
-    from armsim.view.orbit import OrbitCamera, sim_framing, view_reach
-    if is_spatial(sim.state) or is_tree(sim.state):
-        return OrbitCamera.framing(view_reach(sim.chain), **sim_framing(sim))
+    from armsim.view.orbit import framed_camera, sim_framing, view_reach
+    if is_spatial(sim.state) or is_tree(sim.state):         # (its obstacles too, as a scene's)
+        return framed_camera({}, view_reach(sim.chain), sim_framing(sim), spatial_obstacles(sim))
     if is_spatial_calibration(sim.state):
         from armsim.view.calibration_spatial import FRAME_SIZE, framing
         return framing(sim.state, size=size or FRAME_SIZE)
