@@ -1,5 +1,5 @@
 """docs/tutorial.ipynb runs from scratch on a real kernel, headless, shows its pictures and
-prints what its text says."""
+prints what its text says; a student who skips the cells tagged optional loses nothing else."""
 
 import base64
 import io
@@ -65,8 +65,9 @@ def test_the_tutorial_runs_headless_and_shows_its_pictures(tmp_path):
 
     pngs = [base64.b64decode(o.data["image/png"]) for o in outputs
             if o.output_type in ("execute_result", "display_data") and "image/png" in o.data]
-    # the chain's own picture, two renders, the answer, the side-by-side pair, the two tools
-    assert len(pngs) == 5
+    # the planar arm with its Jacobian, the obstacle pair, the Panda's own picture, two
+    # renders, the side-by-side pair, the two tools
+    assert len(pngs) == 7
     for data in pngs:
         img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert np.any(img != img[0, 0], axis=-1).sum() > 1000      # a robot, not a blank
@@ -75,6 +76,49 @@ def test_the_tutorial_runs_headless_and_shows_its_pictures(tmp_path):
     gifs = [base64.b64decode(m.group(1)) for m in gifs if m]
     assert len(gifs) == 1
     assert iio.imread(gifs[0], index=None, extension=".gif").shape == (30, 360, 480, 3)
+
+    # the planar arm: AD is arm.jacobian exactly; central differences err by the step
+    # both ways and even the best step is far from rounding
+    assert float(_one(r"^largest difference from arm\.jacobian: " + NUM + "$", text)) < 1e-12
+    fd = {float(h): float(e) for h, e in re.findall(
+        r"^central differences, h = " + NUM + ": largest error " + NUM + "$", text, re.M)}
+    assert set(fd) == {1e-1, 1e-4, 1e-6, 1e-8, 1e-12}
+    assert 1e-12 < fd[1e-6] < 1e-10 and min(fd.values()) == fd[1e-6]   # about 5 digits lost
+    assert fd[1e-1] > 1e-4 and fd[1e-12] > 1e-6
+    # a raw gradient step: below 2 / s1^2 the error falls at every step, beyond it it grows
+    runs = dict(re.findall(r"^alpha = ([0-9.]+) / s1\^2 = [0-9.]+: tip error \[m\] (.*)$",
+                           text, re.M))
+    falls, grows = (np.array(runs[k].split(), float) for k in ("0.5", "2.5"))
+    assert len(falls) == len(grows) == 8
+    assert np.all(np.diff(falls) < 0) and np.all(np.diff(grows) > 0)
+    # s1^2 changes with the pose: about twice as large at q_start as near the solution
+    near = float(_one(r"^squared singular values of J: \[\s*([0-9.]+)", text))
+    start = float(_one(r"^s1\^2 at q_start: ([0-9.]+) m\^2", text))
+    assert 1.7 < start / near < 2.5
+    # the corrections on 500 targets
+    table = {label.strip(): (float(ok), int(it), int(stalled)) for label, ok, it, stalled in
+             re.findall(r"^((?:gradient|dls)[a-z_=. 0-9]*?)\s+solved\s+([0-9.]+)%, median "
+                        r"iterations\s+(\d+), stalled\s+(\d+)$", text, re.M)}
+    none, big = table["gradient correction=none"], table["gradient correction=none step_size=5.0"]
+    assert none[2] == 0 and big[2] > 0 and big[0] < none[0]   # step_size 5 overshoots, stalls
+    assert table["gradient correction=backtrack"][1] < none[1]
+    assert table["dls"][0] == 100.0 and table["dls"][1] < table["gradient correction=backtrack"][1]
+    assert len(table) == 6
+    # damped least squares, the same problem; out of reach: the nearest point, said so
+    iters = dict(re.findall(r"^(dls|gradient correction=\w+)\s+(\d+) iterations", text, re.M))
+    assert (int(iters["dls"]) < int(iters["gradient correction=backtrack"])
+            < int(iters["gradient correction=none"]))
+    assert "success False, reason 'unreachable', tip [1. 0.]" in text
+    # restarts: one start leaves some stalled; the defaults solve every target
+    one, stalled = _one(r"^one start, 200 iterations: solved ([0-9.]+)%, stalled (\d+)", text)
+    assert float(one) < 100 and int(stalled) > 0
+    assert float(_one(r"^the defaults \(restarts=8\):\s+solved ([0-9.]+)%", text)) == 100.0
+    # the obstacle: the plain answer collides, the objective's clears the margin (2 % of 1 m)
+    clear = dict(re.findall(r"^(target only|target \+ obstacle)\s+success True, residual "
+                            r"[0-9.e+-]+ m, clearance ([0-9.+-]+) m$", text, re.M))
+    assert float(clear["target only"]) < 0 and float(clear["target + obstacle"]) >= 0.02
+    assert float(_one(r"^obstacle Jacobian, largest difference from finite differences: "
+                      + NUM + "$", text)) < 1e-8
 
     # the Panda: a pose, a path followed closely with small joint steps
     assert "success: True" in text
@@ -95,3 +139,20 @@ def test_the_tutorial_runs_headless_and_shows_its_pictures(tmp_path):
     tools = re.search(r"success: True \| residuals: \{'left_tool': '([0-9.e+-]+)', "
                       r"'right_tool': '([0-9.e+-]+)'\}", text)
     assert tools and max(float(tools.group(1)), float(tools.group(2))) < 1e-5
+
+
+def test_the_optional_cells_can_be_skipped(tmp_path):
+    """The cells tagged optional only draw or check: the rest runs without them (a picture
+    cell once gave a later one the armsim.view it needed) and prints the same."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    optional = [c for c in nb.cells if "optional" in c.metadata.get("tags", [])]
+    assert len(optional) >= 5
+    kept = nbformat.read(NOTEBOOK, as_version=4)
+    kept.cells = [c for c in kept.cells if "optional" not in c.metadata.get("tags", [])]
+    _execute(kept, tmp_path)
+    full = nbformat.read(NOTEBOOK, as_version=4)
+    _execute(full, tmp_path)
+    by_id = {c.id: _stream(c.outputs) for c in full.cells if c.cell_type == "code"}
+    for cell in kept.cells:
+        if cell.cell_type == "code":
+            assert _stream(cell.outputs) == by_id[cell.id], cell.id
