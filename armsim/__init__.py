@@ -34,6 +34,9 @@ _LAZY = ("render", "animate")       # from armsim.view.notebook, on first use (p
 
 
 def __getattr__(name):
+    if name == "view":      # the pictures' package (pygame), imported on first use
+        import importlib
+        return importlib.import_module("armsim.view")
     if name in _LAZY:
         from armsim.view import notebook
         value = getattr(notebook, name)
@@ -43,7 +46,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"view"})
 
 
 def _repr_png_(self):

@@ -372,6 +372,18 @@ def test_import_armsim_loads_no_pygame_until_a_picture_is_asked():
     assert out.stdout.split("\n")[:3] == ["False", "True", "True (64, 48) dummy"]
 
 
+def test_armsim_view_is_reached_from_import_armsim_alone():
+    # render's docstring names armsim.view.View, but after `import armsim` alone
+    # armsim.view raised AttributeError until a picture had imported the package
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SDL_VIDEODRIVER": "dummy"}
+    code = ("import sys\nimport armsim\nprint('pygame' in sys.modules, 'view' in dir(armsim))\n"
+            "v = armsim.view.View((64, 48))\nprint(type(v).__name__, 'pygame' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["False True", "View True"]
+
+
 def test_the_readme_example_writes_its_picture_and_gif(tmp_path, monkeypatch):
     text = (ROOT / "README.md").read_text()
     section = text.split("## A pose from Python and in a notebook", 1)[1]

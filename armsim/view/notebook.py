@@ -306,13 +306,14 @@ def render(robot, q=None, *, target=None, size=(640, 480), view=None, show_panel
 
     Parameters
     ----------
-    robot : armsim.Chain or armsim.SpatialChain
+    robot : armsim.Chain, armsim.SpatialChain or armsim.Robot (a whole robot)
     q : array_like (n,), optional
         Joint values [rad or m], within the joint limits; default: the start a solve
         takes (spatial: the middle of the joint ranges; planar: 0.3 rad each).
     target : array_like, optional
         Drawn as the target: a point (2,) for a planar chain; a position (3,) or a
-        homogeneous pose (4, 4) (drawn as a frame) for a spatial one.
+        homogeneous pose (4, 4) (drawn as a frame) for a spatial one; a whole robot's, a
+        dict from tool link to either.
     size : (int, int)
         Width and height [px], each 16 to 4096 (the scene's ``render.size``).
     view : dict or OrbitCamera (spatial); armsim.view.View (planar); optional
