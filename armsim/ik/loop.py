@@ -509,7 +509,7 @@ class Solver:
             if got is not None:
                 (q, iters, res, stalled, (pos, ori), tools, timed), attainable = got
                 why = spatial_scalar.compiled_reason(res, self.tol, attainable, stalled, timed)
-                out = IKResult(q, res < self.tol, iters, res, why, [], pos, ori)
+                out = IKResult(q, res < self.tol, iters, res, why, pos, ori)
                 if tools is None and prob.__class__ is not TreeTargets:
                     return out
                 tools = [res] if tools is None else tools   # one tool: the solve's residual

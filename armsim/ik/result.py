@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,7 +42,6 @@ class IKResult:
     iterations: object
     residual: object
     reason: object
-    history: list = field(default_factory=list, repr=False)
     position_residual: object = None
     orientation_residual: object = None
     #: with objectives: {name: norm of the objective's final weighted residual}
