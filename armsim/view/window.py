@@ -21,7 +21,7 @@ import io
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -369,11 +369,14 @@ class App(SpatialControls):
         methods = self.sim.methods
         now = self.sim.solver.method
         new = methods[(methods.index(now) + 1) % len(methods)] if now in methods else methods[0]
-        self.sim.set_solver(method=new)
+        self._set_solver(method=new)
+        left = self._left_only()
         if new == "gradient":
-            self.say(f"method: gradient / {self.sim.solver.correction}")
+            self.say(f"method: gradient / {self.sim.solver.correction}"
+                     + (f" ({left})" if left else ""))
         else:
-            self.say(f"method: {new} (the correction applies to gradient only)")
+            self.say(f"method: {new} ({left + '; ' if left else ''}the correction applies to "
+                     "gradient only)")
 
     def next_correction(self):
         from armsim.ik import CORRECTIONS
@@ -381,12 +384,36 @@ class App(SpatialControls):
             return self._ik_only("c (correction)")
         now = self.sim.solver.correction
         new = CORRECTIONS[(CORRECTIONS.index(now) + 1) % len(CORRECTIONS)]
-        self.sim.set_solver(correction=new)
+        self._set_solver(correction=new)
         if self.sim.solver.method == "gradient":
-            self.say(f"correction: {new}")
+            left = self._left_only()
+            self.say(f"correction: {new}" + (f" ({left})" if left else ""))
         else:
             self.say(f"correction: {new} - only meaningful for gradient (method now "
                      f"{self.sim.solver.method}; m to switch)")
+
+    def _set_solver(self, **change):
+        """``sim.set_solver(**change)``; in a comparison the arm's caption (and its curve's
+        name in the live plot) follows, when it is the one the scene made from the solver
+        (``gradient/clip``, ``pinv``): a caption naming the old solver would be false."""
+        sim = self.sim
+        before = _solver_caption(sim.solver.method, sim.solver.correction)
+        if getattr(sim, "companions", None) and getattr(sim, "label", "") == before:
+            after = _solver_caption(change.get("method") or sim.solver.method,
+                                    change.get("correction") or sim.solver.correction)
+            sim.label = after
+            self.history.series = [replace(s, name=after) if i == 0 else s
+                                   for i, s in enumerate(self.history.series)]
+        sim.set_solver(**change)
+
+    def _left_only(self) -> str:
+        """In a comparison: the words saying that m and c change the left arm alone (else
+        empty)."""
+        others = getattr(self.sim, "companions", None) or []
+        if not others or self.spatial:
+            return ""
+        kept = ", ".join(f"'{c.label}'" if c.label else c.solver.method for c in others)
+        return f"left arm; {kept} keeps its own"
 
     def _segments(self, delta):
         if self.spatial:
@@ -642,6 +669,13 @@ class App(SpatialControls):
             if close:
                 pygame.display.quit()
         return self.frames
+
+
+def _solver_caption(method, correction) -> str:
+    """The caption a comparison scene gives an arm solved by ``method`` (and ``correction``):
+    ``method/correction`` for gradient, else the method (as
+    :func:`armsim.scene.build_simulation` names it)."""
+    return f"{method}/{correction}" if method == "gradient" else str(method)
 
 
 def planar_obstacles(sim) -> list:

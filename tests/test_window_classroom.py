@@ -1,0 +1,81 @@
+"""The planar window as a teacher uses it: what a key says and what the picture then shows
+(the comparison scenes' captions, the live plot where it has no room, its axis labels),
+checked on the pictures the App draws (SDL's dummy driver)."""
+
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from armsim.scene import build_simulation, load
+from armsim.view import window as W
+from armsim.view.style import DEFAULT_THEME, _font, scaled_theme, type_scale
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def app_for(scene, size=(1280, 800), frames=5):
+    sim = build_simulation(load(ROOT / "scenes" / scene))
+    screen = W.open_window(size, allow_headless=True)
+    app = W.App(sim, screen, fps=10_000)
+    app.run(max_frames=frames, close=False)
+    return app
+
+
+def press(app, key, char=""):
+    app.handle(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=0))
+    app.step()
+    app.render()
+
+
+def picture(app):
+    return np.ascontiguousarray(pygame.surfarray.array3d(app.screen).transpose(1, 0, 2))
+
+
+def shows_text(img, text, size, color, rect=None):
+    """Whether ``text`` in the font of ``size`` is drawn in ``color`` somewhere in ``img``
+    (inside the pygame ``rect``): every pixel its glyphs cover whole has that colour."""
+    glyphs = _font(size).render(text, True, (255, 255, 255))
+    alpha = pygame.surfarray.array_alpha(glyphs).T
+    ys, xs = np.nonzero(alpha == 255)
+    if rect is not None:
+        img = img[rect.top:rect.bottom, rect.left:rect.right]
+    hit = np.all(img == np.array(color, np.uint8), axis=-1)
+    h, w = alpha.shape
+    H, W_ = hit.shape
+    if H < h or W_ < w:
+        return False
+    ok = np.ones((H - h + 1, W_ - w + 1), bool)
+    for y, x in zip(ys, xs):
+        ok &= hit[y:y + H - h + 1, x:x + W_ - w + 1]
+        if not ok.any():
+            return False
+    return True
+
+
+def test_m_in_a_comparison_renames_the_left_arms_caption_and_curve():
+    """original_vs_dls: m switches the left arm from gradient/clip to pinv; its caption said
+    'gradient/clip' on over 'method pinv' (and so did its curve's name in the live plot)."""
+    app = app_for("original_vs_dls.toml")
+    press(app, pygame.K_l, "l")
+    w, h = app.screen.get_size()
+    theme = scaled_theme(DEFAULT_THEME, (w, h))
+    body = type_scale(w, h).body
+    left = pygame.Rect(0, 0, w // 2, h)
+    assert shows_text(picture(app), "gradient/clip", body, theme.text, left)
+    press(app, pygame.K_m, "m")
+    assert app.sim.solver.method == "pinv"
+    img = picture(app)
+    assert not shows_text(img, "gradient/clip", body, theme.text, left)
+    assert shows_text(img, "pinv", body, theme.text, left)
+    assert [s.name for s in app.history.series] == ["pinv", "damped least squares"]
+    assert "left arm; 'damped least squares' keeps its own" in app.message
+    press(app, pygame.K_m, "m")
+    press(app, pygame.K_m, "m")
+    press(app, pygame.K_m, "m")
+    press(app, pygame.K_m, "m")                           # round to gradient, then c
+    assert app.sim.solver.method == "gradient"
+    press(app, pygame.K_c, "c")
+    assert app.sim.state.label == "gradient/norm" and app.sim.solver.correction == "norm"
+    assert shows_text(picture(app), "gradient/norm", body, theme.text, left)
+    assert app.sim.state.companions[0].label == "damped least squares"
