@@ -79,3 +79,16 @@ def test_m_in_a_comparison_renames_the_left_arms_caption_and_curve():
     assert app.sim.state.label == "gradient/norm" and app.sim.solver.correction == "norm"
     assert shows_text(picture(app), "gradient/norm", body, theme.text, left)
     assert app.sim.state.companions[0].label == "damped least squares"
+
+
+def test_l_says_so_when_the_window_has_no_room_for_the_plot():
+    """400x300 with two arms, 160x120 with one: l said 'live plot on' and nothing was drawn."""
+    for scene, size in (("original_vs_default.toml", (400, 300)),
+                        ("seven_link_figure8.toml", (160, 120))):
+        app = app_for(scene, size)
+        press(app, pygame.K_l, "l")
+        assert app.show_plot and app.plot_axes == []           # nothing drawn: no room
+        assert "no room" in app.message and "larger window" in app.message, app.message
+    app = app_for("original_vs_default.toml", (1280, 800))
+    press(app, pygame.K_l, "l")
+    assert app.plot_axes and app.message == "live plot on"

@@ -54,7 +54,6 @@ MESSAGE_SECONDS = 2.5
 PAUSED = "PAUSED  (space resumes)"
 
 
-
 @dataclass(frozen=True)
 class Binding:
     """One control: what the help shows (``label``, ``text``), the key codes and
@@ -358,7 +357,19 @@ class App(SpatialControls):
 
     def toggle_plot(self):
         self.show_plot = not self.show_plot
+        if self.show_plot and not self._plot_fits():
+            return self.say("live plot on, but this window has no room for it (a larger "
+                            "window shows it)")
         self.say(f"live plot {'on' if self.show_plot else 'off'}")
+
+    def _plot_fits(self) -> bool:
+        """Whether the live plot's place has room for a curve and its axis (drawn aside)."""
+        size = self.screen.get_size()
+        return bool(draw_plot(pygame.Surface(size), self.plot_rect(), self.history,
+                              scaled_theme(self.theme, size), title=self._plot_title()))
+
+    def _plot_title(self) -> str:
+        return f"last {self.history.length} frames, log scale"
 
     def _ik_only(self, what):
         self.say(f"{what}: not in a calibration scene (IK scenes only)")
@@ -393,22 +404,19 @@ class App(SpatialControls):
                      f"{self.sim.solver.method}; m to switch)")
 
     def _set_solver(self, **change):
-        """``sim.set_solver(**change)``; in a comparison the arm's caption (and its curve's
-        name in the live plot) follows, when it is the one the scene made from the solver
-        (``gradient/clip``, ``pinv``): a caption naming the old solver would be false."""
+        """``sim.set_solver(**change)``; in a comparison the caption the scene made from the
+        solver (``gradient/clip``) follows it, in the panel and the live plot's legend."""
         sim = self.sim
         before = _solver_caption(sim.solver.method, sim.solver.correction)
         if getattr(sim, "companions", None) and getattr(sim, "label", "") == before:
             after = _solver_caption(change.get("method") or sim.solver.method,
                                     change.get("correction") or sim.solver.correction)
             sim.label = after
-            self.history.series = [replace(s, name=after) if i == 0 else s
-                                   for i, s in enumerate(self.history.series)]
+            self.history.series[0] = replace(self.history.series[0], name=after)
         sim.set_solver(**change)
 
     def _left_only(self) -> str:
-        """In a comparison: the words saying that m and c change the left arm alone (else
-        empty)."""
+        """In a comparison: words saying that m and c change the left arm alone."""
         others = getattr(self.sim, "companions", None) or []
         if not others or self.spatial:
             return ""
@@ -588,7 +596,7 @@ class App(SpatialControls):
         self.plot_axes = []
         if self.show_plot:
             self.plot_axes = draw_plot(screen, self.plot_rect(), self.history, theme,
-                                       title=f"last {self.history.length} frames, log scale")
+                                       title=self._plot_title())
         if self.paused:
             self._banner([PAUSED], theme, theme.warning, where="top", avoid=self._taken(),
                          prefer_off=self._bands())
@@ -672,9 +680,7 @@ class App(SpatialControls):
 
 
 def _solver_caption(method, correction) -> str:
-    """The caption a comparison scene gives an arm solved by ``method`` (and ``correction``):
-    ``method/correction`` for gradient, else the method (as
-    :func:`armsim.scene.build_simulation` names it)."""
+    """An arm's caption in a comparison scene (:func:`armsim.scene.build_simulation`'s)."""
     return f"{method}/{correction}" if method == "gradient" else str(method)
 
 
