@@ -92,3 +92,38 @@ def test_l_says_so_when_the_window_has_no_room_for_the_plot():
     app = app_for("original_vs_default.toml", (1280, 800))
     press(app, pygame.K_l, "l")
     assert app.plot_axes and app.message == "live plot on"
+
+
+_HISTORY = []
+
+
+def _placed_plot(size, rect):
+    """(axes, words drawn) of the default scene's first 120 frames' plot in ``rect``."""
+    from armsim.scene import default_scene
+    from armsim.view.plot import History, draw_plot, series_for
+    if not _HISTORY:
+        sim = build_simulation(default_scene())
+        _HISTORY.append(History(series_for(sim.state, DEFAULT_THEME)))
+        for _ in range(120):
+            st = sim.step()
+            _HISTORY[0].add(st.frame, [st.error])
+    hist = _HISTORY[0]
+    surf = pygame.Surface(size)
+    placed = []
+    axes = draw_plot(surf, rect, hist, scaled_theme(DEFAULT_THEME, size),
+                     title="last 600 frames, log scale", placed=placed)
+    return axes, [t for t, _ in placed]
+
+
+def test_a_short_plot_labels_its_top_and_bottom_decades_or_drops_the_title():
+    """The window's plot at 400x300 (97x112 px): a 12 px curve box beside '1e-8' alone, under
+    a three-line title; the curve (1e-7 to 1e-3) looked as if it lay at 1e-8."""
+    size = (400, 300)
+    for h in range(60, 140, 4):
+        axes, words = _placed_plot(size, pygame.Rect(3, 185, 97, h))
+        for a in axes:          # two decades at least: the scale can be read
+            assert f"1e{a.lo}" in words, (h, words)
+            assert len([t for t in words if t.startswith("1e")]) >= 2, (h, words)
+    axes, words = _placed_plot(size, pygame.Rect(3, 185, 97, 112))
+    assert axes and axes[0].rect.h >= 30
+

@@ -188,7 +188,11 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
     clip = surface.get_clip()
     surface.set_clip(rect.clip(clip) if clip else rect)
     line, fh = font.get_linesize(), font.get_height()
-    need = 11 + fh + 2 * (fh // 2) + pad + pad // 2     # a row: heading, labels, 10 px of curve
+    # a row: its heading, half a label over and under the curve's box, and the box tall
+    # enough for its top and bottom decades' labels a line apart (one label alone would
+    # make the curve look as if it lay at that value)
+    least = max(11, fh + 4)
+    need = least + fh + 2 * (fh // 2) + pad + pad // 2
     heads = wrap_lines([title], title_font, rect.w - 2 * pad) if title else []
     room = rect.bottom - pad - top - line
     titled = max(room - len(heads) * title_font.get_linesize(), 0)
@@ -223,7 +227,7 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
         area = pygame.Rect(rect.x + label_w + pad, area_top,
                            rect.w - label_w - 2 * pad,
                            int(ry + row_h) - area_top - pad - font.get_height() // 2)
-        if area.w < 10 or area.h < 10:
+        if area.w < 10 or area.h < least:
             continue
         pick = [values[i] for i in members]
         finite = np.concatenate([v[np.isfinite(v)] for v in pick]) if pick else np.zeros(0)
