@@ -127,3 +127,10 @@ def test_a_short_plot_labels_its_top_and_bottom_decades_or_drops_the_title():
     axes, words = _placed_plot(size, pygame.Rect(3, 185, 97, 112))
     assert axes and axes[0].rect.h >= 30
 
+
+def test_the_plots_frame_numbers_are_named():
+    """Where 'frame 1' had no room beside the last frame, the last was drawn bare ('120')."""
+    for w in range(60, 200, 6):
+        axes, words = _placed_plot((640, 480), pygame.Rect(0, 0, w, 180))
+        numbers = [t for t in words if t.isdigit()]
+        assert not numbers or any(t.startswith("frame ") for t in words), (w, words)

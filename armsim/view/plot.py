@@ -270,9 +270,10 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
         last = axes[-1]
         y = last.rect.bottom + max(2, pad // 2)
         first, end = f"frame {last.f0:.0f}", f"{last.f1:.0f}"
-        w_end = font.size(end)[0]
-        if last.rect.left + font.size(first)[0] + 2 * pad < last.rect.right - w_end:
+        if last.rect.left + font.size(first)[0] + 2 * pad < last.rect.right - font.size(end)[0]:
             put(first, theme.text, (last.rect.left, y))
-        put(end, theme.text, (last.rect.right - w_end, y))
+        else:                   # no room for both: the last, named (a bare number says nothing)
+            end = f"frame {last.f1:.0f}"
+        put(end, theme.text, (last.rect.right - font.size(end)[0], y))
     surface.set_clip(clip)
     return axes
