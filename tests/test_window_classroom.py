@@ -134,3 +134,20 @@ def test_the_plots_frame_numbers_are_named():
         axes, words = _placed_plot((640, 480), pygame.Rect(0, 0, w, 180))
         numbers = [t for t in words if t.isdigit()]
         assert not numbers or any(t.startswith("frame ") for t in words), (w, words)
+
+
+def test_an_empty_live_plot_shows_no_scale_and_says_why():
+    """Paused, r, l: the plot of no frames drew decades 1e-3..1e0 and 'frame 0 ... 1'."""
+    app = app_for("seven_link_figure8.toml")
+    press(app, pygame.K_SPACE, " ")
+    press(app, pygame.K_r, "r")
+    press(app, pygame.K_l, "l")
+    assert len(app.plot_axes) == 1
+    w, h = app.screen.get_size()
+    theme = scaled_theme(DEFAULT_THEME, (w, h))
+    small = type_scale(w, h).small
+    img = picture(app)
+    box = app.plot_rect()
+    for word in ("1e0", "1e-3", "frame 0"):
+        assert not shows_text(img, word, small, theme.text, box), word
+    assert shows_text(img, "no frames yet", small, theme.text, box)

@@ -249,7 +249,7 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
             y = int(round(axis.y(10.0 ** e)))
             if e not in (lo, hi):
                 pygame.draw.line(surface, theme.reach, (area.left + 1, y), (area.right - 2, y), 1)
-            if (e - lo) % step == 0 or e == hi:
+            if len(frames) and ((e - lo) % step == 0 or e == hi):    # (no values: no scale)
                 w, h = font.size(f"1e{e}")
                 spot = pygame.Rect(area.left - w - 2, y - h // 2, w, h)
                 if e == hi and any(spot.colliderect(r) for _, r in placed):
@@ -266,7 +266,10 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
             elif pts:
                 pygame.draw.circle(surface, history.series[i].color, pts[0], 2)
         surface.set_clip(rect.clip(clip) if clip else rect)
-    if axes:            # the frames under the last row: its first (named) and its last
+    if axes and not len(frames):        # (a run reset while paused): said, no numbers
+        last = axes[-1]
+        put("no frames yet", theme.text, (last.rect.left, last.rect.bottom + max(2, pad // 2)))
+    elif axes:          # the frames under the last row: its first (named) and its last
         last = axes[-1]
         y = last.rect.bottom + max(2, pad // 2)
         first, end = f"frame {last.f0:.0f}", f"{last.f1:.0f}"
