@@ -68,7 +68,9 @@ def test_m_in_a_comparison_renames_the_left_arms_caption_and_curve():
     img = picture(app)
     assert not shows_text(img, "gradient/clip", body, theme.text, left)
     assert shows_text(img, "pinv", body, theme.text, left)
-    assert [s.name for s in app.history.series] == ["pinv", "damped least squares"]
+    switched = app.sim.frame     # the curve's name says from which frame it is pinv's
+    assert [s.name for s in app.history.series] == [f"pinv from frame {switched}",
+                                                    "damped least squares"]
     assert "left arm; 'damped least squares' keeps its own" in app.message
     press(app, pygame.K_m, "m")
     press(app, pygame.K_m, "m")
@@ -88,7 +90,7 @@ def test_l_says_so_when_the_window_has_no_room_for_the_plot():
         app = app_for(scene, size)
         press(app, pygame.K_l, "l")
         assert app.show_plot and app.plot_axes == []           # nothing drawn: no room
-        assert "no room" in app.message and "larger window" in app.message, app.message
+        assert "no room" in app.message and "a larger window" in app.message, app.message
     app = app_for("original_vs_default.toml", (1280, 800))
     press(app, pygame.K_l, "l")
     assert app.plot_axes and app.message == "live plot on"

@@ -358,8 +358,7 @@ class App(SpatialControls):
     def toggle_plot(self):
         self.show_plot = not self.show_plot
         if self.show_plot and not self._plot_fits():
-            return self.say("live plot on, but this window has no room for it (a larger "
-                            "window shows it)")
+            return self.say("live plot on, but no room for it here (a larger window shows it)")
         self.say(f"live plot {'on' if self.show_plot else 'off'}")
 
     def _plot_fits(self) -> bool:
@@ -405,14 +404,15 @@ class App(SpatialControls):
 
     def _set_solver(self, **change):
         """``sim.set_solver(**change)``; in a comparison the caption the scene made from the
-        solver (``gradient/clip``) follows it, in the panel and the live plot's legend."""
+        solver (``gradient/clip``) follows it, in the panel and the live plot."""
         sim = self.sim
         before = _solver_caption(sim.solver.method, sim.solver.correction)
         if getattr(sim, "companions", None) and getattr(sim, "label", "") == before:
             after = _solver_caption(change.get("method") or sim.solver.method,
                                     change.get("correction") or sim.solver.correction)
-            sim.label = after
-            self.history.series[0] = replace(self.history.series[0], name=after)
+            sim.label = after           # (the curve's frames before were the old solver's)
+            name = f"{after} from frame {sim.frame + 1}" if len(self.history.frames) else after
+            self.history.series[0] = replace(self.history.series[0], name=name)
         sim.set_solver(**change)
 
     def _left_only(self) -> str:
