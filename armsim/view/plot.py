@@ -191,7 +191,7 @@ def draw_plot(surface, rect, history: History, theme: Theme, title="", placed=No
     # a row: its heading, half a label over and under the curve's box, and the box tall
     # enough for its top and bottom decades' labels a line apart (one label alone would
     # make the curve look as if it lay at that value)
-    least = max(11, fh + 4)
+    least = max(11, fh + 3)
     need = least + fh + 2 * (fh // 2) + pad + pad // 2
     heads = wrap_lines([title], title_font, rect.w - 2 * pad) if title else []
     room = rect.bottom - pad - top - line
