@@ -608,16 +608,34 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
     if show_panel:
         y = _draw_panel(surface, state, theme, panel_rect, ts.body).bottom + gap
     bottom = legend_rect.bottom if side else panel_rect.bottom
-    status = _draw_status(surface, state, theme, pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y),
-                          ts.body)
-    if status is not None:
-        y = status.bottom + gap
+    status_rect = pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y)
+    moved = not side and not _fits(status_lines(state), status_rect, ts.body)
+    if not moved:
+        status = _draw_status(surface, state, theme, status_rect, ts.body)
+        if status is not None:
+            y = status.bottom + gap
+    top = legend_rect.y
     if show_panel and show_jacobian:
         top = max(legend_rect.y, y) if side else legend_rect.y
-        _draw_jacobian_legend(surface, state, theme,
-                              pygame.Rect(legend_rect.x, top, legend_rect.w, legend_bottom - top),
-                              ts.small)
+        top = _draw_jacobian_legend(surface, state, theme,
+                                    pygame.Rect(legend_rect.x, top, legend_rect.w,
+                                                legend_bottom - top), ts.small).bottom + gap
+    if moved:
+        # a bottom band whose panel leaves the words no room: under the legend, in its
+        # column (the end of a run, "stalled: ...", was cut to "...")
+        _draw_status(surface, state, theme, pygame.Rect(legend_rect.x, top, legend_rect.w,
+                                                         legend_rect.bottom - top), ts.body)
     return view
+
+
+def _fits(lines, rect, size) -> bool:
+    """Whether :func:`_text_box` shows every one of ``lines`` whole in ``rect``."""
+    if not lines:
+        return True
+    pad = max(2, min(rect.w, rect.h) // 40)
+    font = _font(size)
+    wrapped = wrap_lines(lines, font, rect.w - 2 * pad - 2)
+    return rect.w >= 20 and len(wrapped) * max(font.get_linesize(), 1) <= rect.h - 2 * pad
 
 
 def _draw_jacobian(surface, state, theme: Theme, view: View, tip: np.ndarray) -> None:
