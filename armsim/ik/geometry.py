@@ -220,20 +220,22 @@ def segment_box_distance(a, b, center, half):
 def _inside_kink(d, a, b, av, bv, t, c, h):
     """:func:`segment_box_distance`'s derivative where the smallest distance along the
     segment lies inside the box between its ends: there ``V = min_t max_k e_k(t)`` (``e_k``
-    the depth past face k) sits on a kink where two faces' depths meet, and the point moves
-    along the segment as q moves, so the derivative is not one face's at a fixed t.  With
-    ``s_k = de_k/dt`` (of opposite signs) it is ``(s_i e_j' - s_j e_i') / (s_i - s_j)``,
-    the derivative of the meeting point's depth; elsewhere (outside the box, or at an
-    end) the minimum is smooth in t or at a fixed t, and ``d`` stands."""
+    the depth past face k, each side of each axis a face of its own) sits on a kink where
+    two faces' depths meet, and the point moves along the segment as q moves, so the
+    derivative is not one face's at a fixed t.  With ``s_k = de_k/dt`` (of opposite signs)
+    it is ``(s_i e_j' - s_j e_i') / (s_i - s_j)``, the derivative of the meeting point's
+    depth: two faces of one axis meet where the segment crosses the box's middle plane,
+    at a depth of ``-h`` that does not move (a slope of 0).  Elsewhere (outside the box, or
+    at an end) the minimum is smooth in t or at a fixed t, and ``d`` stands."""
     p = av + t[..., None] * (bv - av)
     rel = p - c
-    e = np.abs(rel) - h                                     # each face's depth (..., dim)
-    inside = np.all(e < 0.0, axis=-1) & (t > 0.0) & (t < 1.0)
+    inside = np.all(np.abs(rel) - h < 0.0, axis=-1) & (t > 0.0) & (t < 1.0)
     if not np.any(inside):
         return d
+    e = np.concatenate([rel - h, -rel - h], axis=-1)         # each face's depth (..., 2 dim)
     order = np.argsort(e, axis=-1)
     i, j = order[..., -1], order[..., -2]                   # the two deepest-reaching faces
-    slope = np.sign(rel) * (bv - av)                        # de_k/dt
+    slope = np.concatenate([bv - av, av - bv], axis=-1) * np.ones_like(e)     # de_k/dt
     si = np.take_along_axis(slope, i[..., None], -1)[..., 0]
     sj = np.take_along_axis(slope, j[..., None], -1)[..., 0]
     ei = np.take_along_axis(e, i[..., None], -1)[..., 0]
@@ -243,8 +245,8 @@ def _inside_kink(d, a, b, av, bv, t, c, h):
     if not np.any(kink):
         return d
     # the depths as Duals at the found t (their slopes in q at a fixed t)
-    pd = a + _col(t) * (b - a)
-    depth = ad.abs(pd - c) - h
+    rd = a + _col(t) * (b - a) - c
+    depth = ad.concatenate([rd - h, -rd - h], axis=-1)
     di = _pick(depth, i)
     dj = _pick(depth, j)
     wi = np.where(kink, -sj / np.where(kink, si - sj, 1.0), 0.0)   # weights summing to 1
