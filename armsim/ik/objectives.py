@@ -30,6 +30,7 @@ import numpy as np
 from armsim.ad import dual as ad
 from armsim.ad.nofloat import called
 from armsim.ik import geometry, inputs
+from armsim.ik.recent import Recent
 from armsim.kinematics.planar import _gib, memory_budget
 from armsim.kinematics.validate import listed, shown as quoted
 from armsim.ranges import shown
@@ -141,6 +142,7 @@ class Objective:
     name = "objective"
     geometric = False       # it reads the links' positions: it needs a chain or a robot
     hard = False
+    _bound = None           # the chain (or problem) bind measured last
 
     def __init__(self, fun, weight=1.0, name=None, hard=False):
         if not callable(fun):
@@ -158,6 +160,13 @@ class Objective:
 
     def bind(self, chain):
         """Check the objective against ``chain`` (raises ValueError); returns self."""
+        return self
+
+    def bound_to(self, chain):
+        """Bound to ``chain`` (again, when another chain bound it since: one objective may
+        serve solves on several chains, and what it measured is each chain's own)."""
+        if self._bound is not chain:
+            self.bind(chain)
         return self
 
     def work(self, size):
@@ -256,6 +265,7 @@ class PointTarget(Objective):
             if not (moving[k] or (s > k and k + 1 < len(moving) and moving[k + 1])):
                 what = repr(self.links[i]) if self.links is not None else f"point {s:g}"
                 raise ValueError(f"PointTarget: {what} is not moved by any joint")
+        self._bound = chain
         return self
 
     def raw(self, ctx):
@@ -317,6 +327,7 @@ class JointLimitBarrier(Objective):
         finite = np.isfinite(lim).all(axis=1)
         self._lo = np.where(finite, lim[:, 0] + m, -1e300)
         self._hi = np.where(finite, lim[:, 1] - m, 1e300)
+        self._bound = chain
         return self
 
     def raw(self, ctx):
@@ -513,6 +524,12 @@ class SelfCollision(Objective):
         key = (self.link_radius, self.margin)
         if getattr(self, "_bound", None) is chain and getattr(self, "_key", None) == key:
             return self         # bound already: its pairs (every solve binds its objectives)
+        memo = self.__dict__.setdefault("_memo", Recent(4))    # the chains bound last
+        kept = memo.get(chain)
+        if kept is not None and kept[0] == key:   # (solves on two chains, one after another)
+            (self._key, self._margin, self._ends, self._i, self._j, self._dim), self._bound = (
+                kept, chain)
+            return self
         self._key = None
         self._margin = Obstacle.CLEARANCE * _size(chain) if self.margin is None else self.margin
         start = np.asarray(chain.clip(np.zeros(chain.n)), dtype=float)[None]
@@ -547,7 +564,10 @@ class SelfCollision(Objective):
                 apart |= np.any(d > self._margin, axis=0)
             self._i, self._j = self._i[apart], self._j[apart]
         self._key = key
+        memo[chain] = (key, self._margin, self._ends, self._i, self._j, self._dim)
         return self
+
+    bound_to = bind     # (its own check: the chain, and the settings it was bound with)
 
     def work(self, size):
         return max(len(self._i), 1) * self._dim

@@ -45,6 +45,7 @@ class Stack(Problem):
                                  f"geometry); this problem has none")
             o.bind(primary if chain is None else chain)     # (a function's: its n, limits)
         self.objectives = objectives
+        self._bind_to = primary if chain is None else chain
         self.priority = bool(priority)
         if max_step is not None:        # one rule, one message (> 0: 0 would never move)
             try:
@@ -104,7 +105,8 @@ class Stack(Problem):
 
     def _objectives(self, q):
         ctx = _Pass(q, self.chain)
-        return [o.residual(ctx) for o in self.objectives]
+        # (an objective another solve bound to its own chain since: bound to this one again)
+        return [o.bound_to(self._bind_to).residual(ctx) for o in self.objectives]
 
     def value(self, q):
         y = self.primary.value(q)
