@@ -213,7 +213,8 @@ class Stack(Problem):
         and ``success`` of the primary target alone, and ``objectives``."""
         q = np.atleast_2d(np.asarray(out.q, dtype=float))
         if self.max_step is not None:
-            q = capped(q, self.primary.clip(np.asarray(q0, float)), self.max_step, self.primary.clip)
+            q = capped(q, self.primary.clip(np.asarray(q0, float)), self.max_step,
+                       self.primary.clip)
             out.q = q[0] if single else q
         y = self.primary.value(q)
         short = "stalled"
@@ -259,10 +260,18 @@ def _names(objectives):
 
 def capped(q, q0, max_step, clip=None):
     """q moved back towards q0 along the straight line so no joint changes by more than
-    ``max_step`` [rad]: ``q0 + s (q - q0)`` with the largest ``s <= 1`` that allows."""
+    ``max_step`` [rad]: ``q0 + s (q - q0)`` with the largest ``s <= 1`` that allows (a joint
+    its rounding took past ``max_step``, by an ulp, moved back to within it)."""
     q0 = np.broadcast_to(np.asarray(q0, dtype=float), q.shape)
     d = q - q0
     big = np.max(np.abs(d), axis=-1, keepdims=True)
     s = np.minimum(1.0, max_step / np.where(big > 0, big, 1.0))
     out = q0 + s * d
+    for _ in range(4):                  # (q0 + x) - q0 may round to more than x
+        over = np.abs(out - q0) > max_step
+        if not over.any():
+            break
+        # (back by the larger ulp of the two: the difference's own rounding)
+        out = np.where(over, out - np.sign(d) * np.spacing(np.maximum(np.abs(out),
+                                                                      np.abs(q0))), out)
     return out if clip is None else clip(out)
