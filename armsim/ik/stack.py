@@ -79,6 +79,9 @@ class Stack(Problem):
                              f"need about {_gib(need)} of memory, more than the "
                              f"{_gib(memory_budget())} budget (half the memory this process "
                              f"may use)")
+        # a target proved out of reach runs as the primary's does (a spatial chain's: one
+        # start, its full budget; restarts only chased the same stretch, 60 starts of 15)
+        self.retry_unattainable = primary.retry_unattainable
         for key in ("default_max_iter", "default_first_iter", "default_restarts"):
             if hasattr(primary, key):
                 setattr(self, key, getattr(primary, key))
@@ -164,6 +167,9 @@ class Stack(Problem):
 
     def aim(self, targets):
         return self.primary.aim(targets)
+
+    def proved(self, aim, reachable):
+        return self.primary.proved(aim, reachable)
 
     def clip(self, q):
         return self.primary.clip(q)
