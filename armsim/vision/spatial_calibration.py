@@ -56,13 +56,13 @@ from armsim import ranges
 from armsim.ranges import real_array
 from armsim.vision import genetic
 from armsim.vision.identifiability import Identifiability, identify
-from armsim.vision.camera3d import Camera, Intrinsics, observe, project
+from armsim.vision.camera3d import Camera, Intrinsics, observe, project, visible
 from armsim.vision.population import ADAM_RATE, LEARNERS, Population
 
 __all__ = ["SpatialSetup", "SpatialModel", "Problem", "make_problem", "identify",
            "Identifiability", "solve_lm", "solve_proportional", "solve_adam", "gauge_truth",
            "crlb", "run", "ROBOTS", "RIG_BASELINE", "LEARNERS", "ADAM_RATE", "MIN_SIGMA",
-           "MAX_SIGMA", "sigma_problem"]
+           "MAX_SIGMA", "sigma_problem", "check_seen"]
 
 ROBOTS = ("ur5", "panda")
 #: the stereo rig: second camera 0.3 m along the first's image x, turned in by 0.15 rad
@@ -318,6 +318,22 @@ def _capsules(model):
     return links, own
 
 
+def check_seen(problem):
+    """Raise ValueError when a camera of ``problem`` sees none of the robot's points (its
+    residual would be empty: nothing to learn from), saying what to change: its aim, or
+    the capsule radius (wider than the spacing of the joints, it buries them all)."""
+    p = problem
+    for k, count in enumerate(p.seen.reshape(len(p.seen), -1).sum(axis=1)):
+        if count:
+            continue
+        pix, depth = p.model.pixels(p.truth, p.qs)
+        hint = "point it at the robot"
+        if p.setup.occlusion and visible(pix[k], depth[k], p.model.intrinsics[k]).any():
+            hint = f"link capsules of radius {p.setup.occlusion:g} m hide them all: make it smaller"
+        raise ValueError(f"camera[{k}]: sees none of the robot's points in {p.setup.poses} "
+                         f"poses ({hint})")
+
+
 @functools.lru_cache(maxsize=None)
 def _robot(name):
     return robots.load(name)
@@ -556,6 +572,7 @@ def run(setup=None, seed=0, learner="lm", **options):
                          f"{', '.join(takes)}")
     seed = ranges.seed(seed)
     problem = make_problem(setup, seed)
+    check_seen(problem)         # (an empty residual was an IndexError in identify)
     setup, model = problem.setup, problem.model
     everything = np.ones(model.dim, dtype=bool)
     _, jac_true = model.residuals(problem.truth, problem.clean_data(), everything)

@@ -20,7 +20,8 @@ from armsim.kinematics.planar import memory_budget
 from armsim.ranges import seed as whole_seed
 from armsim.vision import genetic
 from armsim.vision.population import Population
-from armsim.vision.spatial_calibration import gauge_truth, identify, relative_errors
+from armsim.vision.spatial_calibration import (check_seen, gauge_truth, identify,
+                                               relative_errors)
 
 #: the largest ``spread`` (times the setup's deviation sizes; a scene's bound too)
 MAX_SPREAD = 100
@@ -86,6 +87,7 @@ class SpatialCalibrationRun(Population):
                 f"{len(model.intrinsics)} camera(s) would need about {need / 2**30:.1f} GiB "
                 f"of memory, more than the {budget / 2**30:.1f} GiB allowed (half the memory "
                 f"this process may use); use fewer poses or a smaller population")
+        check_seen(problem)
         _, jac = model.residuals(problem.start, problem, np.ones(model.dim, dtype=bool))
         held = identify(jac, model.names).held
         free = np.ones(model.dim, dtype=bool)

@@ -14,9 +14,9 @@ import time
 import numpy as np
 
 from armsim import ranges
-from armsim.vision.camera3d import visible
 from armsim.vision.simulation import _finite_or_none
-from armsim.vision.spatial_calibration import FLOOR, crlb, make_problem, relative_errors
+from armsim.vision.spatial_calibration import (FLOOR, check_seen, crlb, make_problem,
+                                               relative_errors)
 from armsim.vision.spatial_run import SpatialCalibrationRun
 
 __all__ = ["SpatialCalibrationSimulation", "FLOOR_STEP", "FLOOR_SIGMAS"]
@@ -71,11 +71,7 @@ class SpatialCalibrationSimulation:
         max_rounds = ranges.rounds("max_rounds", max_rounds)
         seed = ranges.seed(seed)
         self.problem = make_problem(setup, seed, cameras, sigmas, occlude)
-        seen = self.problem.seen.reshape(len(self.problem.seen), -1).sum(axis=1)
-        for k, count in enumerate(seen):
-            if count == 0:
-                raise ValueError(f"camera[{k}]: sees none of the robot's points in "
-                                 f"{setup.poses} poses ({self._blind_hint(k)})")
+        check_seen(self.problem)
         self.sigmas = (np.full(setup.cameras, float(self.problem.setup.sigma)) if sigmas is None
                        else np.asarray(sigmas, dtype=float))
         self.seed = seed
@@ -84,15 +80,6 @@ class SpatialCalibrationSimulation:
         self.rounds_per_frame = int(rounds_per_frame)
         self.max_rounds = int(max_rounds)
         self.reset()
-
-    def _blind_hint(self, k):
-        """What to change when camera ``k`` sees nothing: its aim, or the capsule radius
-        (a radius wider than the spacing of the joints buries them all)."""
-        p = self.problem
-        pix, depth = p.model.pixels(p.truth, p.qs)
-        if p.setup.occlusion and visible(pix[k], depth[k], p.model.intrinsics[k]).any():
-            return f"link capsules of radius {p.setup.occlusion:g} m hide them all: make it smaller"
-        return "point it at the robot"
 
     def reset(self):
         """Start again from round 0 (same problem, same seed)."""

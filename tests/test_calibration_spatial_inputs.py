@@ -1,0 +1,16 @@
+"""The 3D calibration's Python API refuses bad input in one line (helper 116's checks)."""
+import pytest
+
+from armsim.vision import spatial_calibration as sc
+from armsim.vision.spatial_run import SpatialCalibrationRun
+
+
+def test_run_with_a_camera_that_sees_nothing_says_so():
+    # link capsules of 1 m hide every joint: run() raised IndexError from identify
+    with pytest.raises(ValueError, match=r"^camera\[0\]: sees none of the robot's points in 6 "
+                                         r"poses \(link capsules of radius 1 m hide them all"):
+        sc.run(sc.SpatialSetup(poses=6, occlusion=1.0), 0)
+    # make_problem itself still makes the data (what the cameras saw: nothing)
+    assert not sc.make_problem(sc.SpatialSetup(poses=6, occlusion=1.0), 0).seen.any()
+    with pytest.raises(ValueError, match=r"^camera\[0\]: sees none"):
+        SpatialCalibrationRun(sc.make_problem(sc.SpatialSetup(poses=6, occlusion=1.0), 0))
