@@ -1,7 +1,10 @@
 """The 3D calibration's Python API refuses bad input in one line (helper 116's checks)."""
+
+import numpy as np
 import pytest
 
 from armsim.vision import spatial_calibration as sc
+from armsim.vision.camera3d import Camera
 from armsim.vision.spatial_run import SpatialCalibrationRun
 
 
@@ -14,3 +17,15 @@ def test_run_with_a_camera_that_sees_nothing_says_so():
     assert not sc.make_problem(sc.SpatialSetup(poses=6, occlusion=1.0), 0).seen.any()
     with pytest.raises(ValueError, match=r"^camera\[0\]: sees none"):
         SpatialCalibrationRun(sc.make_problem(sc.SpatialSetup(poses=6, occlusion=1.0), 0))
+
+
+def test_given_cameras_are_checked():
+    setup = sc.SpatialSetup(poses=6)
+    # not a Camera: AttributeError ('str' object has no attribute 'intrinsics')
+    with pytest.raises(ValueError, match=r"^cameras\[0\]: must be a Camera, got x$"):
+        sc.make_problem(setup, 0, cameras=["x"])
+    # a NaN position saw nothing and was told to point the camera at the robot
+    with pytest.raises(ValueError, match=r"^position: must be three finite "):
+        sc.make_problem(setup, 0, cameras=[Camera((0.0, 0.0, 0.0), (np.nan, 0.0, 1.0))])
+    with pytest.raises(ValueError, match=r"^rpy: must be three finite numbers"):
+        sc.make_problem(setup, 0, cameras=[Camera((0.0, 0.0), (2.0, 0.0, 1.0))])

@@ -93,6 +93,22 @@ class Camera:
     position: tuple = (0.0, 0.0, 0.0)
     intrinsics: Intrinsics = field(default_factory=Intrinsics)
 
+    def validate(self):
+        """Raise ``ValueError("<field>: ...")`` naming the first bad field: ``rpy`` and
+        ``position`` three finite numbers each, the :class:`Intrinsics` valid."""
+        for name in ("rpy", "position"):
+            v = getattr(self, name)
+            try:
+                a = np.asarray(v, dtype=float)
+            except (TypeError, ValueError):
+                a = None
+            if a is None or a.shape != (3,) or not np.isfinite(a).all():
+                raise ValueError(f"{name}: must be three finite numbers, got {str(v)[:60]}")
+        if not isinstance(self.intrinsics, Intrinsics):
+            raise ValueError(f"intrinsics: must be an Intrinsics, got {str(self.intrinsics)[:40]}")
+        self.intrinsics.validate()
+        return self
+
     @classmethod
     def look_at(cls, eye, target, up=(0.0, 0.0, 1.0), roll=0.0, intrinsics=None):
         """A camera at ``eye`` [m] whose optical axis points at ``target``, image "up"

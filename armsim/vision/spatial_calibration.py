@@ -364,8 +364,10 @@ def make_problem(setup=None, seed=0, cameras=None, sigmas=None, occlude=None):
         cams = list(cameras)
         if len(cams) != setup.cameras:
             raise ValueError(f"cameras: {len(cams)} given for a setup of {setup.cameras}")
-        for c in cams:
-            c.intrinsics.validate()
+        for k, c in enumerate(cams):
+            if not isinstance(c, Camera):
+                raise ValueError(f"cameras[{k}]: must be a Camera, got {str(c)[:40]}")
+            c.validate()
         rel = None
         if setup.rig and len(cams) == 2:
             R1, c1 = cams[0].rotation, np.asarray(cams[0].position, float)
