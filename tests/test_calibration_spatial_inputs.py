@@ -29,3 +29,17 @@ def test_given_cameras_are_checked():
         sc.make_problem(setup, 0, cameras=[Camera((0.0, 0.0, 0.0), (np.nan, 0.0, 1.0))])
     with pytest.raises(ValueError, match=r"^rpy: must be three finite numbers"):
         sc.make_problem(setup, 0, cameras=[Camera((0.0, 0.0), (2.0, 0.0, 1.0))])
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("marker", (np.nan, 0.0, 0.0), r"^marker: must be three numbers in \[-10, 10\] m"),  # NaN truth
+    ("marker", (0.0, 0.0), r"^marker: must be three numbers"),          # a numpy matmul message
+    ("marker", "abc", r"^marker: must be three numbers"),               # "could not convert"
+    ("rig", "no", r"^rig: must be True or False, got 'no'$"),          # taken as a rig
+])
+def test_setup_fields_are_checked(field, value, message):
+    setup = sc.SpatialSetup(cameras=2, poses=4, **{field: value})
+    with pytest.raises(ValueError, match=message):
+        setup.validate()
+    with pytest.raises(ValueError, match=message):
+        sc.make_problem(setup, 0)

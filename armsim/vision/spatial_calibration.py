@@ -139,6 +139,12 @@ class SpatialSetup:
             raise ValueError(f"sigma: {sigma_problem(self.sigma)}")
         if not (_is_real(self.distance) and 0.1 <= self.distance <= 1.0e3):
             raise ValueError(f"distance: must be a number in [0.1, 1000] m, got {self.distance!r}")
+        if not isinstance(self.rig, (bool, np.bool_)):   # ("no" was a rig: truthy)
+            raise ValueError(f"rig: must be True or False, got {self.rig!r}")
+        m = self.marker
+        if not (isinstance(m, (tuple, list, np.ndarray)) and len(m) == 3
+                and all(_is_real(v) and abs(v) <= 10.0 for v in m)):
+            raise ValueError(f"marker: must be three numbers in [-10, 10] m, got {str(m)[:60]}")
         if self.occlusion is not None and not (_is_real(self.occlusion) and self.occlusion > 0):
             raise ValueError(f"occlusion: must be a capsule radius > 0 or none, got {self.occlusion!r}")
         return self
