@@ -43,3 +43,12 @@ def test_setup_fields_are_checked(field, value, message):
         setup.validate()
     with pytest.raises(ValueError, match=message):
         sc.make_problem(setup, 0)
+
+
+@pytest.mark.parametrize("mutation", [5, -0.1, float("nan"), "x", True])
+def test_mutation_is_a_probability(mutation):
+    problem = sc.make_problem(sc.SpatialSetup(poses=4), 0)
+    with pytest.raises(ValueError, match=r"^mutation must be a probability from 0 to 1, got "):
+        SpatialCalibrationRun(problem, learner="adam", mutation=mutation)
+    with pytest.raises(ValueError, match=r"^mutation must be a probability"):
+        sc.run(sc.SpatialSetup(poses=4), 0, "proportional", rounds=2, mutation=mutation)

@@ -51,6 +51,9 @@ class Population:
         # TypeError); a period of 0 divided by zero
         population = whole("population", population, 2, MAX_POPULATION)
         period = whole("period", period, 1)
+        if not (genetic._is_real(mutation) and 0.0 <= mutation <= 1.0):   # (5 and NaN ran)
+            raise ValueError(f"mutation must be a probability from 0 to 1, got "
+                             f"{str(mutation)[:40]}")
         self.model, self.data, self.learner, self.rng = model, data, learner, rng
         self.theta0 = np.array(theta0, dtype=float)
         self.free = free
