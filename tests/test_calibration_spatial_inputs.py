@@ -52,3 +52,22 @@ def test_mutation_is_a_probability(mutation):
         SpatialCalibrationRun(problem, learner="adam", mutation=mutation)
     with pytest.raises(ValueError, match=r"^mutation must be a probability"):
         sc.run(sc.SpatialSetup(poses=4), 0, "proportional", rounds=2, mutation=mutation)
+
+
+def test_nan_observations_are_refused():
+    problem = sc.make_problem(sc.SpatialSetup(poses=4, sigma=0.5), 0)
+    problem.observed[0, 1, 2] = np.nan          # a seen point (every point is seen here)
+    assert problem.seen[0, 1, 2]
+    for learner in ("lm", "adam"):              # every loss was NaN, the report's None
+        with pytest.raises(ValueError, match=r"^observed: 1 seen pixel\(s\) not finite"):
+            SpatialCalibrationRun(problem, learner=learner)
+    free = np.ones(problem.model.dim, dtype=bool)
+    with pytest.raises(ValueError, match=r"^observed: 1 seen pixel"):
+        sc.solve_proportional(problem.model, problem, problem.start, free,
+                              np.random.default_rng(0), rounds=2)
+    problem.seen[0, 1, 2] = False               # unseen: its pixels are not read
+    SpatialCalibrationRun(problem).step()
+    start = problem.start.copy()
+    start[0] = np.inf
+    with pytest.raises(ValueError, match=r"^theta0: the starting parameters must be finite$"):
+        sc.solve_adam(problem.model, problem, start, free, np.random.default_rng(0), rounds=2)

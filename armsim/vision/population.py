@@ -54,6 +54,12 @@ class Population:
         if not (genetic._is_real(mutation) and 0.0 <= mutation <= 1.0):   # (5 and NaN ran)
             raise ValueError(f"mutation must be a probability from 0 to 1, got "
                              f"{str(mutation)[:40]}")
+        bad = ~np.isfinite(np.asarray(data.observed)[np.asarray(data.seen)]).all(axis=-1)
+        if bad.any():           # (every loss was NaN, every report figure None)
+            raise ValueError(f"observed: {int(bad.sum())} seen pixel(s) not finite; mark them "
+                             f"unseen or drop them")
+        if not np.isfinite(theta0).all():
+            raise ValueError("theta0: the starting parameters must be finite")
         self.model, self.data, self.learner, self.rng = model, data, learner, rng
         self.theta0 = np.array(theta0, dtype=float)
         self.free = free
