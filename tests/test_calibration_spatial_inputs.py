@@ -71,3 +71,12 @@ def test_nan_observations_are_refused():
     start[0] = np.inf
     with pytest.raises(ValueError, match=r"^theta0: the starting parameters must be finite$"):
         sc.solve_adam(problem.model, problem, start, free, np.random.default_rng(0), rounds=2)
+
+
+@pytest.mark.parametrize("option,value", [("damping", float("nan")), ("damping", -1.0),
+                                          ("damping", 0.0), ("damping", 1e300),
+                                          ("xtol", float("nan")), ("ftol", -1.0)])
+def test_lm_options_are_checked(option, value):
+    # a NaN damping rejected every step for max_rounds rounds and returned the start
+    with pytest.raises(ValueError, match=rf"^{option} must be a number from .* to 1e12, got "):
+        sc.run(sc.SpatialSetup(poses=4), 0, "lm", **{option: value})

@@ -445,6 +445,10 @@ def solve_lm(model, data, theta0, free, max_rounds=200, damping=1e-3, xtol=1e-10
     """
     t0 = time.perf_counter()
     max_rounds = ranges.rounds("max_rounds", max_rounds)
+    # (a NaN damping rejected every step for max_rounds rounds; a negative one was taken)
+    for name, v, low in (("damping", damping, 1e-15), ("xtol", xtol, 0.0), ("ftol", ftol, 0.0)):
+        if not (_is_real(v) and low <= v <= 1e12):
+            raise ValueError(f"{name} must be a number from {low:g} to 1e12, got {str(v)[:40]}")
     theta = np.array(theta0, dtype=float)
     free = np.asarray(free, dtype=bool)
     r, jac = model.residuals(theta, data, free)
