@@ -1,5 +1,7 @@
 """The 3D calibration's Python API refuses bad input in one line (helper 116's checks)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,16 @@ def test_lm_options_are_checked(option, value):
     # a NaN damping rejected every step for max_rounds rounds and returned the start
     with pytest.raises(ValueError, match=rf"^{option} must be a number from .* to 1e12, got "):
         sc.run(sc.SpatialSetup(poses=4), 0, "lm", **{option: value})
+
+
+def test_identify_edges():
+    # no residuals: IndexError; NaN: "SVD did not converge"; a zero Jacobian: a NaN condition
+    for jac in (np.zeros((0, 3)), np.full((4, 3), np.nan), np.zeros(3)):
+        with pytest.raises(ValueError, match=r"^identify: the Jacobian must be a finite "):
+            sc.identify(jac, ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"^identify: 2 names for 3 parameters$"):
+        sc.identify(np.eye(3), ["a", "b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zero = sc.identify(np.zeros((4, 3)), ["a", "b", "c"])
+    assert zero.rank == 0 and zero.condition == np.inf and zero.deficit == 3

@@ -61,6 +61,11 @@ def identify(jac, names, tol=1e-9, tie=1e-9):
     its pivot and 0 at the other pivots (unique once the pivots are).
     """
     jac = np.asarray(jac, dtype=float)
+    if jac.ndim != 2 or 0 in jac.shape or not np.isfinite(jac).all():
+        raise ValueError(f"identify: the Jacobian must be a finite (residuals x parameters) "
+                         f"array with both sizes > 0, got shape {jac.shape}")
+    if len(names) != jac.shape[1]:
+        raise ValueError(f"identify: {len(names)} names for {jac.shape[1]} parameters")
     norms = np.linalg.norm(jac, axis=0)
     norms = np.where(norms > 0, norms, 1.0)
     # every null direction, also when there are fewer residuals R than parameters D: then
@@ -68,7 +73,7 @@ def identify(jac, names, tol=1e-9, tie=1e-9):
     # R >= D the full U would be R x R)
     _, s, vt = np.linalg.svd(jac / norms, full_matrices=jac.shape[0] < jac.shape[1])
     rank = int(np.sum(s > tol * s[0]))
-    cond = float(s[0] / s[rank - 1])
+    cond = float(s[0] / s[rank - 1]) if rank else float("inf")     # (0 / 0 when J = 0)
     basis = vt[rank:]                                      # (k, D), orthonormal rows
     k = basis.shape[0]
     left = basis.T @ basis                                 # the projector, basis-free
