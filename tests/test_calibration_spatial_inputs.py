@@ -95,3 +95,10 @@ def test_identify_edges():
         warnings.simplefilter("error")
         zero = sc.identify(np.zeros((4, 3)), ["a", "b", "c"])
     assert zero.rank == 0 and zero.condition == np.inf and zero.deficit == 3
+
+
+@pytest.mark.parametrize("tolerance", ["x", None, True, float("nan"), 0])
+def test_simulation_tolerance_is_checked(tolerance):
+    from armsim.vision.spatial_simulation import SpatialCalibrationSimulation
+    with pytest.raises(ValueError, match=r"^tolerance must be a number > 0, got "):
+        SpatialCalibrationSimulation(sc.SpatialSetup(poses=4), tolerance=tolerance)

@@ -64,8 +64,10 @@ class SpatialCalibrationSimulation:
     def __init__(self, setup, seed=0, cameras=None, sigmas=None, occlude=None, learner="lm",
                  population=6, period=50, mutation=0.2, spread=1.0, rounds_per_frame=1,
                  max_rounds=1000, tolerance=0.01):
-        if not (math.isfinite(float(tolerance)) and tolerance > 0):
-            raise ValueError(f"tolerance must be a number > 0, got {tolerance!r}")
+        if not (isinstance(tolerance, (int, float, np.integer, np.floating))
+                and not isinstance(tolerance, bool) and math.isfinite(tolerance)
+                and tolerance > 0):     # ('x' was "could not convert string to float")
+            raise ValueError(f"tolerance must be a number > 0, got {str(tolerance)[:40]}")
         self.tolerance = float(tolerance)
         rounds_per_frame = ranges.whole("rounds_per_frame", rounds_per_frame, 1)
         max_rounds = ranges.rounds("max_rounds", max_rounds)
