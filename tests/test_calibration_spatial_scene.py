@@ -196,3 +196,19 @@ def test_export_gif_writes_the_frames(tmp_path):
     with pytest.raises(SceneError, match="not a 3D calibration scene"):
         view.export_gif(ROOT / "scenes" / "calibrate-gecco.toml", tmp_path / "x.gif", frames=1)
     assert not (tmp_path / "x.gif").exists()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("enabled", "false", "genetic.enabled: a 3D calibration (calibration.robot) has no switch "
+     "for its genetic algorithm (learner 'lm' runs none, 'proportional' and 'adam' always do); "
+     "remove it"),
+    ("replaced", "1", "genetic.replaced: a 3D calibration (calibration.robot) replaces the "
+     "worst half of its candidates every period rounds; remove it")])
+def test_genetic_keys_a_3d_run_would_ignore_are_refused(key, value, message):
+    # they were accepted and ignored (helper 116's report): enabled = false still ran the GA
+    import armsim.scene as scene_mod
+    text = (ROOT / "scenes" / "calibrate-ur5-stereo.toml").read_text()
+    text = text.replace("[genetic]\n", f"[genetic]\n{key} = {value}\n")
+    with pytest.raises(ValueError) as err:
+        scene_mod.build_simulation(scene_mod.loads(text))
+    assert str(err.value) == f"<string>: {message}"

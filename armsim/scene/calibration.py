@@ -429,6 +429,16 @@ def spatial_simulation(scene):
     from armsim.vision.spatial_simulation import SpatialCalibrationSimulation
     cal = scene.calibration
     gen = scene.genetic or GeneticSection()
+    # a 3D run's genetic algorithm (proportional, adam) replaces the worst half every period
+    # rounds, and lm has none: [genetic]'s switch and count would be ignored, so are refused
+    if not gen.enabled:
+        raise SceneError(scene.source, "genetic.enabled", "a 3D calibration (calibration.robot) "
+                         "has no switch for its genetic algorithm (learner 'lm' runs none, "
+                         "'proportional' and 'adam' always do); remove it")
+    if gen.replaced is not None:
+        raise SceneError(scene.source, "genetic.replaced", "a 3D calibration (calibration.robot) "
+                         "replaces the worst half of its candidates every period rounds; remove "
+                         "it")
     setup, cams, sigmas, occlude = spatial_setup(scene)
     try:
         return SpatialCalibrationSimulation(setup, scene.seed, cams, sigmas, occlude,
