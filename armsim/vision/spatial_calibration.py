@@ -28,9 +28,9 @@ offset against the camera rotations: 1), scaling it (every length against the ca
 distances: 1, unless a length is known, e.g. a stereo rig's baseline), turning the
 last joint's zero offset into the tool offset (1), and trading zero offsets between
 consecutive parallel joints against the origin between them (UR5 joints 2-3-4: 2).
-The learner holds one parameter per null direction (the largest component of each, in
-echelon form) at its starting value and learns the rest; its errors are measured
-against the truth expressed in that gauge (:func:`gauge_truth`: the point of the
+The learner holds one parameter per null direction (chosen from the null space's
+projector: :func:`armsim.vision.identifiability.identify`) at its starting value and learns
+the rest; its errors are measured against the truth expressed in that gauge (:func:`gauge_truth`: the point of the
 truth's gauge orbit with the held parameters at their starting values).
 
 **Learners**: :func:`solve_lm` (Levenberg-Marquardt with Marquardt's diagonal scaling
@@ -497,7 +497,8 @@ def solve_proportional(model, data, theta0, free, rng, rounds=500, population=6,
     ``p -= rate * dL/dp * |p|`` on the free parameters, ``L`` the mean squared pixel
     residual; every ``period`` rounds :func:`armsim.vision.genetic.next_generation`
     replaces the worst half by children of the best.  Rates are drawn uniformly in
-    ``(0, r_max]`` with ``r_max = 1 / (lambda_max(2 J^T J / R) max|p|^2)`` at the start
+    ``[0, r_max)`` (numpy's uniform draw) with
+    ``r_max = 1 / (lambda_max(2 J^T J / R) max|p|^2)`` at the start
     (the largest rate whose proportional step cannot overshoot the stiffest direction).
     Returns the best candidate's :class:`Solution`.
     """
