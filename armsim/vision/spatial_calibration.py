@@ -30,8 +30,9 @@ last joint's zero offset into the tool offset (1), and trading zero offsets betw
 consecutive parallel joints against the origin between them (UR5 joints 2-3-4: 2).
 The learner holds one parameter per null direction (chosen from the null space's
 projector: :func:`armsim.vision.identifiability.identify`) at its starting value and learns
-the rest; its errors are measured against the truth expressed in that gauge (:func:`gauge_truth`: the point of the
-truth's gauge orbit with the held parameters at their starting values).
+the rest; its errors are measured against the truth expressed in that gauge
+(:func:`gauge_truth`: the point of the truth's gauge orbit with the held parameters at
+their starting values).
 
 **Learners**: :func:`solve_lm` (Levenberg-Marquardt with Marquardt's diagonal scaling
 on the stacked residual) and :func:`solve_proportional` (the original rule ``p -= lr *
