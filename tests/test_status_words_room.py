@@ -50,3 +50,39 @@ def test_words_that_fit_under_the_panel_stay_there():
     img = view.render_array(sim.state, SIZE)    # one arm: the side band, under the panel
     warn = np.all(img[..., :3] == np.array(DEFAULT_THEME.warning[:3]), axis=-1)
     assert warn.any()
+
+
+def test_a_narrow_bottom_band_gives_the_panel_the_legends_column(monkeypatch):
+    # two arms at 400x300: each panel read "gradie...", "clip", "frame..." beside the
+    # legend's swatches, the error not shown (helper 117's report); the panel now takes the
+    # legend's column and shows its first lines whole
+    sim = scene_mod.build_simulation(scene_mod.load("scenes/original_vs_default.toml"))
+    for _ in range(60):
+        sim.step()
+    boxes, legends = [], []
+    real_panel, real_legend = planar._draw_panel, planar._draw_jacobian_legend
+
+    def panel(surface, state, theme, rect=None, size=None):
+        boxes.append((rect.copy(), size, state))
+        return real_panel(surface, state, theme, rect, size)
+
+    def legend(*a, **k):
+        legends.append(a)
+        return real_legend(*a, **k)
+
+    monkeypatch.setattr(planar, "_draw_panel", panel)
+    monkeypatch.setattr(planar, "_draw_jacobian_legend", legend)
+    view.render_array(sim.state, (400, 300))
+    assert len(boxes) == 2 and not legends
+    from armsim.view.style import _font, fit_lines
+    slot = planar.band_slots(planar.bands((200, 300))[1])[0]
+    shown = []
+    for rect, size, state in boxes:
+        assert rect.w > slot.w                              # the two columns
+        font = _font(size)
+        pad = max(2, min(rect.w, rect.h) // 40)
+        shown.append(fit_lines(planar._panel_lines(state), font, rect.w - 2 * pad - 2,
+                               rect.h - 2 * pad))
+    left = shown[0]
+    assert left[0] == "gradient/clip" and left[1].startswith("frame  60")
+    assert left[2].startswith("error  ")                    # the clip arm's error shows

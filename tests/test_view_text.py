@@ -343,6 +343,12 @@ def test_a_legend_too_short_for_its_swatches_cuts_none_in_half(size):
         draw(surf, state)
     finally:
         planar._draw_jacobian_legend = legend
+    if not boxes:       # a bottom band too narrow for the panel's words: it took the
+        band = planar.bands(size)[1]        # legend's column (no legend drawn to cut)
+        assert band.h < band.w and not planar._fits(
+            planar._panel_lines(state), planar.band_slots(band)[0],
+            style.type_scale(*size).body)
+        return
     (box, theme, font_size), = boxes
     assert pygame.Rect(0, 0, *size).contains(box)
     sw = max(4, int(0.7 * style._font(font_size).get_height()))

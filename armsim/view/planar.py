@@ -605,17 +605,22 @@ def _draw_one(surface, state, *, theme, show_jacobian, show_trail, show_panel, s
         panel_rect = pygame.Rect(panel_rect.x, panel_rect.y, panel_rect.w,
                                  panel_rect.h + legend_rect.h // 2)
     y = panel_rect.y
+    # a bottom band too narrow for the panel's words (two arms at 400x300: "gradie...",
+    # "frame..." beside the legend's swatches): the panel takes the legend's column too
+    wide = show_panel and not side and not _fits(_panel_lines(state), panel_rect, ts.body)
+    if wide:
+        panel_rect = panel_rect.union(legend_rect)
     if show_panel:
         y = _draw_panel(surface, state, theme, panel_rect, ts.body).bottom + gap
     bottom = legend_rect.bottom if side else panel_rect.bottom
     status_rect = pygame.Rect(panel_rect.x, y, panel_rect.w, bottom - y)
-    moved = not side and not _fits(status_lines(state), status_rect, ts.body)
+    moved = not side and not wide and not _fits(status_lines(state), status_rect, ts.body)
     if not moved:
         status = _draw_status(surface, state, theme, status_rect, ts.body)
         if status is not None:
             y = status.bottom + gap
     top = legend_rect.y
-    if show_panel and show_jacobian:
+    if show_panel and show_jacobian and not wide:
         top = max(legend_rect.y, y) if side else legend_rect.y
         top = _draw_jacobian_legend(surface, state, theme,
                                     pygame.Rect(legend_rect.x, top, legend_rect.w,
