@@ -177,3 +177,21 @@ def test_a_dual_stored_in_a_float_array_is_refused_not_its_slope_dropped():
     assert np.array_equal(ad.jacobian(into_objects, [1.0, 2.0]), [[2.0, 1.0], [0.0, 0.0]])
     J = ad.jacobian(lambda v: ad.stack([v[0] * v[1], v[0]]), [1.0, 2.0])
     assert np.array_equal(J, [[2.0, 1.0], [1.0, 0.0]])
+
+
+def test_a_numpy_function_given_a_dual_is_named_with_its_remedy():
+    # np.sin(dual) raised numpy's "operand 'Dual' does not support ufuncs
+    # (__array_ufunc__=None)", which names no remedy (helper 115's report)
+    from armsim.ad.nofloat import UFUNC_MESSAGE
+    chain = armsim.Chain([0.4, 0.3, 0.2])
+    objective = armsim.Objective(lambda q, c: np.sin(q[:, 0]) - 0.2, name="s")
+    for call in (lambda: armsim.solve(chain, [0.3, 0.5], objectives=[objective]),
+                 lambda: ad.jacobian(lambda v: np.exp(v), [1.0, 2.0])):
+        with pytest.raises(TypeError) as err:
+            call()
+        assert str(err.value) == UFUNC_MESSAGE
+        assert "np.sin(q[:, 0])" in str(err.getrepr()) or "np.exp(v)" in str(err.getrepr())
+    # armsim.dual's own functions take it
+    got = armsim.solve(chain, [0.3, 0.5], objectives=[armsim.Objective(
+        lambda q, c: ad.sin(q[:, 0]) - 0.2, name="s")])
+    assert np.isfinite(got.residual)

@@ -23,13 +23,24 @@ class NotAFloat(TypeError):
     """``float()`` of a Dual (see the module)."""
 
 
+#: a numpy function (np.sin, np.exp, ...) given a Dual: numpy's words name no remedy
+UFUNC_MESSAGE = ("numpy's functions (np.sin, np.exp, ...) do not take a Dual, whose "
+                 "derivative they would drop: use armsim.dual's (armsim.dual.sin, cos, tan, "
+                 "exp, log, sqrt, arctan2, ...) in a function armsim differentiates")
+
+
 def called(f, *args):
     """``f(*args)``; numpy's "setting an array element with a sequence." over a
     :class:`NotAFloat` is raised as the NotAFloat alone (the traceback still reaches the
-    line of ``f`` that stored the Dual)."""
+    line of ``f`` that stored the Dual), and numpy's refusal of a Dual in one of its
+    functions (``Dual.__array_ufunc__`` is None) as :data:`UFUNC_MESSAGE`."""
     try:
         return f(*args)
     except ValueError as exc:
         if not isinstance(exc.__cause__, NotAFloat):
             raise
         raise NotAFloat(MESSAGE).with_traceback(exc.__traceback__) from None
+    except TypeError as exc:
+        if "'Dual' does not support ufuncs" not in str(exc):
+            raise
+        raise TypeError(UFUNC_MESSAGE).with_traceback(exc.__traceback__) from None
