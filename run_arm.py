@@ -5,7 +5,12 @@ default scene opens in a window: drag the target with the mouse; ``h`` shows
 every control (:data:`armsim.view.window.BINDINGS`).
 """
 
-from armsim.cli import main
+try:
+    from armsim.cli import main
+except KeyboardInterrupt:       # Ctrl-C while armsim imports (a few tenths of a second)
+    import sys
+    print("armsim: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 if __name__ == "__main__":
     raise SystemExit(main())
