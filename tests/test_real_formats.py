@@ -344,11 +344,17 @@ FLOATING = """<robot name="f"><link name="world"/><link name="a"/><link name="b"
 """
 
 
-def test_a_floating_joints_column_names_its_coordinates(tmp_path):
-    # was: "joint 'root' is not in the URDF (did you mean 'root_z'?)", root being in it
+@pytest.fixture
+def floating(tmp_path):
+    """The robot of :data:`FLOATING` (a floating root joint under one revolute joint)."""
     path = tmp_path / "f.urdf"
     path.write_text(FLOATING)
-    robot = armsim.load_robot(path)
+    return armsim.load_robot(path)
+
+
+def test_a_floating_joints_column_names_its_coordinates(floating):
+    # was: "joint 'root' is not in the URDF (did you mean 'root_z'?)", root being in it
+    robot = floating
     with pytest.raises(DataError) as err:
         parse_joints("pose,root,j1\np0,0,0\n", "joints.csv", robot)
     assert str(err.value) == (
@@ -356,11 +362,9 @@ def test_a_floating_joints_column_names_its_coordinates(tmp_path):
         "give their columns root_x, root_y, root_z, root_yaw, root_pitch, root_roll instead")
 
 
-def test_a_floating_joints_coordinate_beyond_armsims_travel_says_whose_limits(tmp_path):
+def test_a_floating_joints_coordinate_beyond_armsims_travel_says_whose_limits(floating):
     # was: "outside the URDF's limits [-100, 100] m", limits the URDF never gave
-    path = tmp_path / "f.urdf"
-    path.write_text(FLOATING)
-    robot = armsim.load_robot(path)
+    robot = floating
     with pytest.raises(DataError) as err:
         parse_joints("pose,root_x,j1\np0,500,0\n", "joints.csv", robot)
     assert str(err.value) == (
