@@ -71,14 +71,14 @@ def holds_pose(chain, draws=8):
     return False
 
 
-def _circle(chain, start, fraction):
-    """(tool rotation or None, the circle's centre, normal, radius [m]) from ``start``."""
+def _circle(chain, start, fraction, pose_held):
+    """(tool rotation, or None unless ``pose_held`` (:func:`holds_pose`), the circle's centre,
+    normal, radius [m]) from ``start``."""
     import numpy as np
     R, p = chain.pose(start)
     out = np.array([*(p - np.asarray(chain.xyz[0], dtype=float))[:2], 0.0])   # from joint 1
     normal = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.array([1.0, 0, 0])
-    return (R if holds_pose(chain) else None), p, normal, (
-        ROBOT_CIRCLE[0] * fraction * chain.reach)
+    return (R if pose_held else None), p, normal, ROBOT_CIRCLE[0] * fraction * chain.reach
 
 
 def fitting_circle(chain):
@@ -94,7 +94,7 @@ def fitting_circle(chain):
     from armsim.ik.loop import solve
     from armsim.kinematics.spatial import pose
     from armsim.scene.targets import Circle
-    first = None
+    first, held = None, holds_pose(chain)
     slides = np.array(chain.prismatic, dtype=bool) & np.isfinite(chain.limits).all(axis=1)
     starts = []
     for up in CIRCLE_TRIES:             # each start, then with its slides at mid-range
@@ -103,7 +103,7 @@ def fitting_circle(chain):
         starts += [q, np.where(slides, mid, q)] if slides.any() else [q]
     for fraction in CIRCLE_RADII:
         for start in starts:
-            R, p, normal, r = got = _circle(chain, start, fraction)
+            R, p, normal, r = got = _circle(chain, start, fraction, held)
             first = first or (start, got)
             path = Circle(p, r, CIRCLE_POINTS, normal=normal)
             q = start
@@ -182,7 +182,7 @@ def robot_scene(name=None, urdf=None, base=None, tip=None, note=None) -> str:
     shipped = urdf is None and base is None and tip is None
     if shipped:
         start = np.asarray(ROBOT_STARTS[name], dtype=float)
-        R, p, normal, radius = _circle(chain, start, 1.0)
+        R, p, normal, radius = _circle(chain, start, 1.0, holds_pose(chain))
     else:
         start, (R, p, normal, radius) = fitting_circle(chain)
     period = ROBOT_CIRCLE[1]
