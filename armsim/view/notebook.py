@@ -213,12 +213,10 @@ def _camera(chain, view, points=None, solids=None, opts=None):
     ``solids`` it stands at, but a skeleton's: ``opts`` show_solids False), a dict is a
     scene's ``[view]`` table (its missing keys so framed), an
     :class:`~armsim.view.orbit.OrbitCamera` is used (a copy).  The obstacles of ``opts``
-    that framing leaves outside the picture are framed too, as points of the arm are
-    (:func:`~armsim.view.picture_options.obstacle_points`; so not beyond the framing's
-    ``FRAME_FAR`` reaches, as a far target is not); a picture that shows them all is the
-    robot's framing, unchanged."""
-    from armsim.view.orbit import FRAME_FAR, OrbitCamera, view_reach
-    from armsim.view.picture_options import obstacle_points
+    that framing leaves outside the picture are framed too, as a scene's are
+    (:func:`~armsim.view.orbit.framed_camera`: not beyond ``FRAME_FAR`` reaches, as a far
+    target is not); a picture that shows them all is the robot's framing, unchanged."""
+    from armsim.view.orbit import OrbitCamera, framed_camera, view_reach
     opts = opts or {}
     solids = solids if opts.get("show_solids", True) else None    # (not drawn)
     if isinstance(view, OrbitCamera):
@@ -227,19 +225,8 @@ def _camera(chain, view, points=None, solids=None, opts=None):
         raise ValueError(f"view must be a dict of [view] keys (azimuth_deg, elevation_deg, "
                          f"distance, center, fov_deg, orbit_deg_per_s) or an OrbitCamera, "
                          f"got {type(view).__name__}")
-
-    def frame(points):
-        if view is None:
-            return OrbitCamera.framing(view_reach(chain), points=points, solids=solids)
-        return OrbitCamera.from_view(view, view_reach(chain), points=points, solids=solids)
-    camera = frame(points)
-    if points is None or not len(points) or not opts.get("obstacles"):
-        return camera
-    points = np.asarray(points, float).reshape(-1, 3)
-    more = obstacle_points(opts["obstacles"], points[0], FRAME_FAR * view_reach(chain))
-    if not camera.shows(more):
-        camera = frame(np.vstack([points, more]))       # (the arm's first joint first)
-    return camera
+    framing = {"solids": solids, **({} if points is None else {"points": points})}
+    return framed_camera(view or {}, view_reach(chain), framing, opts.get("obstacles") or ())
 
 
 def _planar_view(chain, view, size, show_panel, obstacles=()):
