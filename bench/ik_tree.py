@@ -256,24 +256,18 @@ def part2(count, cap, peers):
     return rows
 
 
-#: a joint's limit is met to this fraction of it (a peer reading the URDF's limits as float32
-#: lands its answers at a bound just past armsim's float64 ones; bench/ik_spatial.py's)
-LIMIT_SLACK = 2.0 ** -23
-
-
 def _peer_judge(tree_peers, urdf, q, tips, targets, robot, seconds, cap):
     """The common rule by yourdfpy's forward kinematics (the mimic rule applied by it), an
     answer that came back within the ``cap`` [s], every free joint of ``robot`` given and
-    inside its limits (to :data:`LIMIT_SLACK`), as ``bench/ik_spatial.py`` judges."""
+    inside its limits (``bench/ik_spatial.py``'s :func:`within_limits`), as it judges."""
+    from ik_spatial import within_limits
     if seconds > cap:
         return False
-    lim = robot.limits
     try:
-        v = np.array([float(q[name]) for name in robot.joint_names])
+        v = np.array([[float(q[name]) for name in robot.joint_names]])
     except (KeyError, TypeError, ValueError):
         return False
-    if not (np.all(np.isfinite(v)) and np.all(v >= lim[:, 0] - LIMIT_SLACK * np.abs(lim[:, 0]))
-            and np.all(v <= lim[:, 1] + LIMIT_SLACK * np.abs(lim[:, 1]))):
+    if not (np.all(np.isfinite(v)) and within_limits(robot, v)[0]):
         return False
     cfg = {k: float(val) for k, val in q.items() if k in urdf.actuated_joint_names}
     errs = tree_peers.fk_errors(urdf, cfg, list(tips), targets)
